@@ -1,0 +1,85 @@
+namespace Sapling.Autograd;
+
+/// <summary>Runs recorded gradient rules in reverse topological order and accumulates into leaf tensors' Grad.</summary>
+internal static class BackwardEngine
+{
+    public static void Run(Tensor root, Tensor? gradient, bool retainGraph)
+    {
+        if (!root.RequiresGrad)
+            throw new InvalidOperationException("Backward(): the tensor does not require grad (no input of it has RequiresGrad = true, or it was computed under NoGrad)");
+        if (gradient == null)
+        {
+            if (root.NumEl != 1)
+                throw new InvalidOperationException($"Backward() without a gradient needs a scalar output, this one has shape {ShapeUtil.Format(root.shape)}; pass a gradient of the same shape");
+            gradient = Tensor.OnesLike(root);
+        }
+        else if (!ShapeUtil.SameShape(gradient.shape, root.shape))
+        {
+            throw new ArgumentException($"Backward(): gradient shape {ShapeUtil.Format(gradient.shape)} does not match output shape {ShapeUtil.Format(root.shape)}");
+        }
+
+        using var _ = NoGrad.Enter();
+        var order = TopologicalOrder(root);
+        var pending = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
+        for (int i = order.Count - 1; i >= 0; i--)
+        {
+            var t = order[i];
+            if (!pending.Remove(t, out var g)) continue;
+            if (t.GradFn == null)
+            {
+                AccumulateIntoLeaf(t, g);
+                continue;
+            }
+            var fn = t.GradFn;
+            var inputGrads = fn.Apply(g);
+            for (int k = 0; k < inputGrads.Length; k++)
+            {
+                var input = fn.Inputs[k];
+                var ig = inputGrads[k];
+                if (ig == null || !input.RequiresGrad) continue;
+                if (!ShapeUtil.SameShape(ig.shape, input.shape))
+                    throw new InvalidOperationException($"internal error: gradient rule of '{fn.Name}' returned shape {ShapeUtil.Format(ig.shape)} for an input of shape {ShapeUtil.Format(input.shape)}");
+                pending[input] = pending.TryGetValue(input, out var acc) ? acc.Add(ig) : ig;
+            }
+            if (!retainGraph) fn.Release();
+        }
+    }
+
+    private static void AccumulateIntoLeaf(Tensor leaf, Tensor g)
+    {
+        if (leaf.Grad == null)
+        {
+            // A copy, because the same gradient tensor may flow to several leaves and later accumulation is in place.
+            var owned = g.Clone();
+            owned.KeepAlive();
+            leaf.Grad = owned;
+        }
+        else
+        {
+            leaf.Grad.AddInPlace(g);
+        }
+    }
+
+    private static List<Tensor> TopologicalOrder(Tensor root)
+    {
+        var order = new List<Tensor>();
+        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(Tensor Node, int NextInput)>();
+        stack.Push((root, 0));
+        visited.Add(root);
+        while (stack.Count > 0)
+        {
+            var (node, next) = stack.Pop();
+            var inputs = node.GradFn?.Inputs;
+            if (inputs != null && next < inputs.Count)
+            {
+                stack.Push((node, next + 1));
+                var child = inputs[next];
+                if (child.RequiresGrad && visited.Add(child)) stack.Push((child, 0));
+                continue;
+            }
+            order.Add(node);
+        }
+        return order;
+    }
+}

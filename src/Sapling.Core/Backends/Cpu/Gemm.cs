@@ -1,0 +1,59 @@
+namespace Sapling.Backends.Cpu;
+
+/// <summary>Which matrix-multiply implementation runs: the managed kernel, OpenBLAS, or OpenBLAS when it is installed.</summary>
+public enum BlasProvider
+{
+    Auto,
+    Managed,
+    OpenBlas,
+}
+
+/// <summary>Single entry point for float32 GEMM; every MatMul, Linear and convolution goes through it.</summary>
+public static class Gemm
+{
+    private static BlasProvider requested = BlasProvider.Auto;
+
+    /// <summary>The requested provider. Asking for OpenBLAS where it is not installed fails here, not at the first multiply.</summary>
+    public static BlasProvider Provider
+    {
+        get => requested;
+        set
+        {
+            if (value == BlasProvider.OpenBlas && !OpenBlasNative.IsAvailable)
+                throw new InvalidOperationException("BLAS provider 'openblas' was requested but libopenblas.so.0 could not be loaded; install it with 'apt-get install libopenblas0-pthread' or use 'managed'");
+            requested = value;
+        }
+    }
+
+    /// <summary>The provider actually used after resolving <see cref="BlasProvider.Auto"/>.</summary>
+    public static BlasProvider Active => requested switch
+    {
+        BlasProvider.Auto => OpenBlasNative.IsAvailable ? BlasProvider.OpenBlas : BlasProvider.Managed,
+        var p => p,
+    };
+
+    public static BlasProvider Parse(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "auto" => BlasProvider.Auto,
+        "managed" => BlasProvider.Managed,
+        "openblas" => BlasProvider.OpenBlas,
+        _ => throw new ArgumentException($"unknown BLAS provider '{name}' (expected managed, openblas or auto)"),
+    };
+
+    /// <summary>Row-major C = alpha·op(A)·op(B) + beta·C, with cblas_sgemm's meaning of every argument.</summary>
+    public static unsafe void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        if (m == 0 || n == 0) return;
+        if (Active == BlasProvider.OpenBlas)
+            OpenBlasNative.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        else
+            ManagedGemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>Always the managed kernel; used for many small products run in parallel, where OpenBLAS's own threads would fight ours.</summary>
+    public static unsafe void SgemmManaged(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        if (m == 0 || n == 0) return;
+        ManagedGemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+}

@@ -1,0 +1,59 @@
+using System.Runtime.CompilerServices;
+
+namespace Sapling.Memory;
+
+/// <summary>
+/// Keeps released arrays keyed by their exact length. A training step asks for the same sizes every time, so exact
+/// keys give perfect reuse without the waste of power-of-two buckets, and steady-state steps allocate nothing on the
+/// large-object heap (whose collections are the gen2 pauses a training loop must avoid).
+/// </summary>
+public sealed class ArrayPoolByLength<T> where T : unmanaged
+{
+    private readonly Dictionary<int, Stack<T[]>> free = new();
+    private readonly object gate = new();
+    private long pooledBytes;
+
+    public ArrayPoolByLength(long maxPooledBytes) => MaxPooledBytes = maxPooledBytes;
+
+    /// <summary>Upper bound on memory held by released arrays; beyond it released arrays are left to the GC.</summary>
+    public long MaxPooledBytes { get; set; }
+
+    public long PooledBytes => Interlocked.Read(ref pooledBytes);
+
+    /// <summary>Returns an array of exactly <paramref name="length"/> elements whose contents are undefined.</summary>
+    public T[] Rent(int length)
+    {
+        if (length == 0) return Array.Empty<T>();
+        lock (gate)
+        {
+            if (free.TryGetValue(length, out var stack) && stack.Count > 0)
+            {
+                pooledBytes -= (long)length * Unsafe.SizeOf<T>();
+                return stack.Pop();
+            }
+        }
+        return GC.AllocateUninitializedArray<T>(length);
+    }
+
+    public void Return(T[] array)
+    {
+        if (array.Length == 0) return;
+        long bytes = (long)array.Length * Unsafe.SizeOf<T>();
+        lock (gate)
+        {
+            if (pooledBytes + bytes > MaxPooledBytes) return;
+            if (!free.TryGetValue(array.Length, out var stack)) free[array.Length] = stack = new Stack<T[]>();
+            stack.Push(array);
+            pooledBytes += bytes;
+        }
+    }
+
+    public void Clear()
+    {
+        lock (gate)
+        {
+            free.Clear();
+            pooledBytes = 0;
+        }
+    }
+}

@@ -1,0 +1,36 @@
+namespace Sapling.Memory;
+
+/// <summary>Process-wide pools that tensor storages are rented from, one per element type.</summary>
+public static class TensorMemory
+{
+    private const long DefaultMaxPooledBytes = 4L << 30;
+
+    private static class PoolOf<T> where T : unmanaged
+    {
+        public static readonly ArrayPoolByLength<T> Instance = new(DefaultMaxPooledBytes);
+    }
+
+    public static ArrayPoolByLength<T> Pool<T>() where T : unmanaged => PoolOf<T>.Instance;
+
+    /// <summary>Allocates storage for <paramref name="length"/> elements; zeroed only when asked, since most kernels overwrite every element.</summary>
+    public static Storage<T> Allocate<T>(int length, bool zero) where T : unmanaged
+    {
+        var array = Pool<T>().Rent(length);
+        if (zero) System.Array.Clear(array);
+        return new Storage<T>(array, pooled: true);
+    }
+
+    /// <summary>Wraps a caller's array without copying; it is never returned to the pool.</summary>
+    public static Storage<T> Wrap<T>(T[] array) where T : unmanaged => new(array, pooled: false);
+
+    /// <summary>Drops every pooled buffer (e.g. between unrelated workloads).</summary>
+    public static void TrimPools()
+    {
+        Pool<float>().Clear();
+        Pool<int>().Clear();
+        Pool<long>().Clear();
+        Pool<bool>().Clear();
+        Pool<ushort>().Clear();
+        Pool<sbyte>().Clear();
+    }
+}

@@ -1,0 +1,139 @@
+namespace Sapling;
+
+public sealed partial class Tensor
+{
+    public Tensor Eq(Tensor other) => Compare("eq", other, static (a, b) => a == b);
+    public Tensor Ne(Tensor other) => Compare("ne", other, static (a, b) => a != b);
+    public Tensor Gt(Tensor other) => Compare("gt", other, static (a, b) => a > b);
+    public Tensor Ge(Tensor other) => Compare("ge", other, static (a, b) => a >= b);
+    public Tensor Lt(Tensor other) => Compare("lt", other, static (a, b) => a < b);
+    public Tensor Le(Tensor other) => Compare("le", other, static (a, b) => a <= b);
+
+    public Tensor Eq(float s) => CompareScalar(s, static (a, b) => a == b);
+    public Tensor Ne(float s) => CompareScalar(s, static (a, b) => a != b);
+    public Tensor Gt(float s) => CompareScalar(s, static (a, b) => a > b);
+    public Tensor Ge(float s) => CompareScalar(s, static (a, b) => a >= b);
+    public Tensor Lt(float s) => CompareScalar(s, static (a, b) => a < b);
+    public Tensor Le(float s) => CompareScalar(s, static (a, b) => a <= b);
+
+    public Tensor LogicalAnd(Tensor other) => Logical("logical_and", other, static (a, b) => a && b);
+    public Tensor LogicalOr(Tensor other) => Logical("logical_or", other, static (a, b) => a || b);
+
+    public Tensor LogicalNot()
+    {
+        RequireBool("logical_not", this);
+        var src = Contiguous().AsSpan<bool>();
+        var result = Uninitialized(DType.Bool, (int[])shape.Clone());
+        var d = result.AsSpan<bool>();
+        for (int i = 0; i < d.Length; i++) d[i] = !src[i];
+        return result;
+    }
+
+    /// <summary>Elements of <paramref name="a"/> where the condition holds, else of <paramref name="b"/> (all three broadcast).</summary>
+    public static Tensor Where(Tensor condition, Tensor a, Tensor b)
+    {
+        RequireBool("where", condition);
+        RequireFloat("where", a, b);
+        var outShape = ShapeUtil.Broadcast("where", ShapeUtil.Broadcast("where", condition.shape, a.shape), b.shape);
+        var c = condition.BroadcastViewTo("where", outShape).ContiguousCopy();
+        var av = a.BroadcastViewTo("where", outShape).ContiguousCopy();
+        var bv = b.BroadcastViewTo("where", outShape).ContiguousCopy();
+        var result = Uninitialized(DType.Float32, outShape);
+        var cs = c.AsSpan<bool>();
+        var xs = av.AsSpan();
+        var ys = bv.AsSpan();
+        var d = result.AsSpan();
+        for (int i = 0; i < d.Length; i++) d[i] = cs[i] ? xs[i] : ys[i];
+        c.Dispose();
+        av.Dispose();
+        bv.Dispose();
+        return Record(result, "where", a, b, g =>
+            (a.requiresGrad ? Where(condition, g, 0f).SumToShape(a.shape) : null,
+             b.requiresGrad ? Where(condition, 0f, g).SumToShape(b.shape) : null));
+    }
+
+    public static Tensor Where(Tensor condition, Tensor a, float b)
+    {
+        using var bt = Full([], b);
+        return Where(condition, a, bt);
+    }
+
+    public static Tensor Where(Tensor condition, float a, Tensor b)
+    {
+        using var at = Full([], a);
+        return Where(condition, at, b);
+    }
+
+    /// <summary>Returns a copy with <paramref name="value"/> wherever the (broadcast) boolean mask is true.</summary>
+    public Tensor MaskedFill(Tensor mask, float value)
+    {
+        RequireBool("masked_fill", mask);
+        RequireFloat("masked_fill", this);
+        var outShape = ShapeUtil.Broadcast("masked_fill", shape, mask.shape);
+        if (!ShapeUtil.SameShape(outShape, shape))
+            throw new ArgumentException($"masked_fill: mask of shape {ShapeUtil.Format(mask.shape)} would broadcast the tensor of shape {ShapeUtil.Format(shape)} to {ShapeUtil.Format(outShape)}");
+        return Where(mask, value, this).Reshape(shape);
+    }
+
+    /// <summary>The elements where the mask is true, as a 1-D tensor (<c>t[mask]</c>).</summary>
+    public Tensor MaskedSelect(Tensor mask)
+    {
+        RequireBool("masked_select", mask);
+        RequireFloat("masked_select", this);
+        var outShape = ShapeUtil.Broadcast("masked_select", shape, mask.shape);
+        var m = mask.BroadcastViewTo("masked_select", outShape).ContiguousCopy();
+        var x = BroadcastViewTo("masked_select", outShape).ContiguousCopy();
+        var ms = m.AsSpan<bool>();
+        var positions = new List<long>();
+        for (int i = 0; i < ms.Length; i++) if (ms[i]) positions.Add(i);
+        var idx = FromArray(positions.ToArray());
+        var flat = RequiresGrad ? Expand(outShape).Reshape(-1) : x.Reshape(-1);
+        return flat.IndexSelect(0, idx);
+    }
+
+    private Tensor Compare(string op, Tensor other, Func<float, float, bool> predicate)
+    {
+        RequireFloat(op, this, other);
+        var outShape = ShapeUtil.Broadcast(op, shape, other.shape);
+        var a = BroadcastViewTo(op, outShape).ContiguousCopy();
+        var b = other.BroadcastViewTo(op, outShape).ContiguousCopy();
+        var result = Uninitialized(DType.Bool, outShape);
+        var xs = a.AsSpan();
+        var ys = b.AsSpan();
+        var d = result.AsSpan<bool>();
+        for (int i = 0; i < d.Length; i++) d[i] = predicate(xs[i], ys[i]);
+        a.Dispose();
+        b.Dispose();
+        return result;
+    }
+
+    private Tensor CompareScalar(float s, Func<float, float, bool> predicate)
+    {
+        RequireFloat("compare", this);
+        var xs = ContiguousFloats(this);
+        var result = Uninitialized(DType.Bool, (int[])shape.Clone());
+        var d = result.AsSpan<bool>();
+        for (int i = 0; i < d.Length; i++) d[i] = predicate(xs[i], s);
+        return result;
+    }
+
+    private Tensor Logical(string op, Tensor other, Func<bool, bool, bool> f)
+    {
+        RequireBool(op, this);
+        RequireBool(op, other);
+        var outShape = ShapeUtil.Broadcast(op, shape, other.shape);
+        var a = BroadcastViewTo(op, outShape).ContiguousCopy();
+        var b = other.BroadcastViewTo(op, outShape).ContiguousCopy();
+        var result = Uninitialized(DType.Bool, outShape);
+        var xs = a.AsSpan<bool>();
+        var ys = b.AsSpan<bool>();
+        var d = result.AsSpan<bool>();
+        for (int i = 0; i < d.Length; i++) d[i] = f(xs[i], ys[i]);
+        return result;
+    }
+
+    private static void RequireBool(string op, Tensor t)
+    {
+        if (t.DType != DType.Bool) throw new ArgumentException($"{op}: expected a bool tensor (a mask), got {t.DType.Name()}");
+    }
+}

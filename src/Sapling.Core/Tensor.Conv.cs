@@ -1,0 +1,150 @@
+using Sapling.Backends.Cpu;
+
+namespace Sapling;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// 2-D convolution (cross-correlation, as torch.nn.functional.conv2d) of input [N, C, H, W] with weight
+    /// [O, C/groups, kH, kW] and optional bias [O]. The whole batch is unfolded once and multiplied in one GEMM per group.
+    /// </summary>
+    public static unsafe Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null,
+        (int H, int W)? stride = null, (int H, int W)? padding = null, (int H, int W)? dilation = null, int groups = 1)
+    {
+        RequireFloat("conv2d", input, weight);
+        if (input.Rank != 4) throw new ArgumentException($"conv2d: input must be [N, C, H, W], got shape {ShapeUtil.Format(input.shape)}");
+        if (weight.Rank != 4) throw new ArgumentException($"conv2d: weight must be [out_channels, in_channels/groups, kH, kW], got shape {ShapeUtil.Format(weight.shape)}");
+        var (sh, sw) = stride ?? (1, 1);
+        var (ph, pw) = padding ?? (0, 0);
+        var (dh, dw) = dilation ?? (1, 1);
+        if (sh <= 0 || sw <= 0 || dh <= 0 || dw <= 0 || ph < 0 || pw < 0)
+            throw new ArgumentException($"conv2d: stride ({sh}, {sw}) and dilation ({dh}, {dw}) must be positive and padding ({ph}, {pw}) non-negative");
+        int n = input.shape[0], c = input.shape[1], o = weight.shape[0];
+        if (groups <= 0 || c % groups != 0 || o % groups != 0)
+            throw new ArgumentException($"conv2d: groups {groups} must divide input channels {c} and output channels {o}");
+        int cg = c / groups, og = o / groups;
+        if (weight.shape[1] != cg)
+            throw new ArgumentException($"conv2d: input shape {ShapeUtil.Format(input.shape)} has {c} channels, but weight shape {ShapeUtil.Format(weight.shape)} expects {weight.shape[1] * groups} (groups={groups})");
+        if (bias != null && (bias.Rank != 1 || bias.shape[0] != o))
+            throw new ArgumentException($"conv2d: bias shape {ShapeUtil.Format(bias.shape)} does not match {o} output channels");
+        var g = new Conv2dGeometry(n, c, input.shape[2], input.shape[3], weight.shape[2], weight.shape[3], sh, sw, ph, pw, dh, dw);
+        if (g.OutHeight <= 0 || g.OutWidth <= 0)
+            throw new ArgumentException($"conv2d: input {ShapeUtil.Format(input.shape)} is too small for kernel {weight.shape[2]}x{weight.shape[3]} with padding ({ph}, {pw}) and dilation ({dh}, {dw})");
+
+        var x = input.Contiguous();
+        var w = weight.Contiguous();
+        int kk = g.KernelH * g.KernelW;
+        int columns = n * g.OutPlane;
+        int rowsPerGroup = cg * kk;
+        var col = new float[c * kk * columns];
+        Im2Col.Unfold(x.FloatArray, x.offset, g, col);
+        var yT = Uninitialized(DType.Float32, [o, columns]);
+        fixed (float* pw0 = w.FloatArray, pc = col, py = yT.FloatArray)
+            for (int gi = 0; gi < groups; gi++)
+                Gemm.Sgemm(false, false, og, columns, rowsPerGroup, 1f,
+                    pw0 + w.offset + gi * og * rowsPerGroup, rowsPerGroup,
+                    pc + (long)gi * rowsPerGroup * columns, columns, 0f,
+                    py + (long)gi * og * columns, columns);
+        if (bias != null)
+        {
+            var bs = bias.Contiguous().AsSpan();
+            var ys = yT.AsSpan();
+            for (int oc = 0; oc < o; oc++) System.Numerics.Tensors.TensorPrimitives.Add(ys.Slice(oc * columns, columns), bs[oc], ys.Slice(oc * columns, columns));
+        }
+        Tensor result;
+        using (Autograd.NoGrad.Enter())
+        using (var view = yT.Reshape(o, n, g.OutHeight, g.OutWidth).Permute(1, 0, 2, 3))
+            result = view.ContiguousCopy();
+        yT.Dispose();
+
+        var inputs = bias != null ? new[] { input, weight, bias } : new[] { input, weight };
+        return Record(result, "conv2d", inputs, grad =>
+        {
+            var gT = grad.Permute(1, 0, 2, 3).ContiguousCopy();
+            var gs = gT.FloatArray;
+            Tensor? dInput = null, dWeight = null, dBias = null;
+            fixed (float* pg = gs, pc = col, pw0 = w.FloatArray)
+            {
+                if (weight.requiresGrad)
+                {
+                    dWeight = Uninitialized(DType.Float32, (int[])weight.shape.Clone());
+                    fixed (float* pdw = dWeight.FloatArray)
+                        for (int gi = 0; gi < groups; gi++)
+                            Gemm.Sgemm(false, true, og, rowsPerGroup, columns, 1f,
+                                pg + (long)gi * og * columns, columns,
+                                pc + (long)gi * rowsPerGroup * columns, columns, 0f,
+                                pdw + gi * og * rowsPerGroup, rowsPerGroup);
+                }
+                if (input.requiresGrad)
+                {
+                    var dcol = new float[col.Length];
+                    fixed (float* pdc = dcol)
+                        for (int gi = 0; gi < groups; gi++)
+                            Gemm.Sgemm(true, false, rowsPerGroup, columns, og, 1f,
+                                pw0 + w.offset + gi * og * rowsPerGroup, rowsPerGroup,
+                                pg + (long)gi * og * columns, columns, 0f,
+                                pdc + (long)gi * rowsPerGroup * columns, columns);
+                    dInput = Zeros((int[])input.shape.Clone());
+                    Im2Col.Fold(dcol, g, dInput.FloatArray);
+                }
+            }
+            if (bias is { requiresGrad: true })
+            {
+                dBias = Uninitialized(DType.Float32, [o]);
+                var db = dBias.AsSpan();
+                for (int oc = 0; oc < o; oc++) db[oc] = System.Numerics.Tensors.TensorPrimitives.Sum(gs.AsSpan(oc * columns, columns));
+            }
+            gT.Dispose();
+            return bias != null ? [dInput, dWeight, dBias] : [dInput, dWeight];
+        });
+    }
+
+    /// <summary>Max pooling over [N, C, H, W]; the stride defaults to the kernel size, padding counts as −∞.</summary>
+    public static Tensor MaxPool2d(Tensor input, (int H, int W) kernel, (int H, int W)? stride = null, (int H, int W)? padding = null, (int H, int W)? dilation = null)
+    {
+        var g = PoolGeometry("max_pool2d", input, kernel, stride, padding, dilation ?? (1, 1));
+        var x = input.Contiguous();
+        var y = Uninitialized(DType.Float32, [g.Batch, g.Channels, g.OutHeight, g.OutWidth]);
+        var argmax = new int[y.NumEl];
+        PoolKernels.MaxForward(x.FloatArray, x.offset, g, y.FloatArray, argmax);
+        return Record(y, "max_pool2d", input, grad =>
+        {
+            var gc = grad.Contiguous();
+            var dx = Zeros((int[])input.shape.Clone());
+            PoolKernels.MaxBackward(gc.FloatArray, gc.offset, argmax, g, dx.FloatArray);
+            return dx;
+        });
+    }
+
+    /// <summary>Average pooling over [N, C, H, W]; padded cells count in the divisor unless <paramref name="countIncludePad"/> is false.</summary>
+    public static Tensor AvgPool2d(Tensor input, (int H, int W) kernel, (int H, int W)? stride = null, (int H, int W)? padding = null, bool countIncludePad = true)
+    {
+        var g = PoolGeometry("avg_pool2d", input, kernel, stride, padding, (1, 1));
+        var x = input.Contiguous();
+        var y = Uninitialized(DType.Float32, [g.Batch, g.Channels, g.OutHeight, g.OutWidth]);
+        PoolKernels.AvgForward(x.FloatArray, x.offset, g, y.FloatArray, countIncludePad);
+        return Record(y, "avg_pool2d", input, grad =>
+        {
+            var gc = grad.Contiguous();
+            var dx = Zeros((int[])input.shape.Clone());
+            PoolKernels.AvgBackward(gc.FloatArray, gc.offset, g, dx.FloatArray, countIncludePad);
+            return dx;
+        });
+    }
+
+    private static Conv2dGeometry PoolGeometry(string op, Tensor input, (int H, int W) kernel, (int H, int W)? stride, (int H, int W)? padding, (int H, int W) dilation)
+    {
+        RequireFloat(op, input);
+        if (input.Rank != 4) throw new ArgumentException($"{op}: input must be [N, C, H, W], got shape {ShapeUtil.Format(input.shape)}");
+        var (sh, sw) = stride ?? kernel;
+        var (ph, pw) = padding ?? (0, 0);
+        if (kernel.H <= 0 || kernel.W <= 0 || sh <= 0 || sw <= 0)
+            throw new ArgumentException($"{op}: kernel ({kernel.H}, {kernel.W}) and stride ({sh}, {sw}) must be positive");
+        if (ph * 2 > kernel.H || pw * 2 > kernel.W)
+            throw new ArgumentException($"{op}: padding ({ph}, {pw}) must be at most half the kernel size ({kernel.H}, {kernel.W})");
+        var g = new Conv2dGeometry(input.shape[0], input.shape[1], input.shape[2], input.shape[3], kernel.H, kernel.W, sh, sw, ph, pw, dilation.H, dilation.W);
+        if (g.OutHeight <= 0 || g.OutWidth <= 0)
+            throw new ArgumentException($"{op}: input {ShapeUtil.Format(input.shape)} is too small for kernel ({kernel.H}, {kernel.W})");
+        return g;
+    }
+}

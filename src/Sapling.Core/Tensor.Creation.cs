@@ -1,0 +1,138 @@
+using Sapling.Memory;
+
+namespace Sapling;
+
+public sealed partial class Tensor
+{
+    public static Tensor Empty(params int[] shape) => Uninitialized(DType.Float32, CheckShape("empty", shape));
+
+    public static Tensor Zeros(params int[] shape) => Allocate(DType.Float32, CheckShape("zeros", shape), zero: true);
+
+    public static Tensor Zeros(int[] shape, DType dtype) => Allocate(dtype, CheckShape("zeros", shape), zero: true);
+
+    public static Tensor Ones(params int[] shape) => Full(shape, 1f);
+
+    public static Tensor Full(int[] shape, float value)
+    {
+        var t = Uninitialized(DType.Float32, CheckShape("full", shape));
+        t.AsSpan().Fill(value);
+        return t;
+    }
+
+    public static Tensor Scalar(float value) => Full([], value);
+
+    public static Tensor ZerosLike(Tensor t) => Allocate(t.DType, (int[])t.shape.Clone(), zero: true);
+
+    public static Tensor OnesLike(Tensor t) => Full((int[])t.shape.Clone(), 1f);
+
+    public static Tensor EmptyLike(Tensor t) => Uninitialized(DType.Float32, (int[])t.shape.Clone());
+
+    /// <summary>Values start, start+step, ... below end (float32), as torch.arange with float arguments.</summary>
+    public static Tensor Arange(float start, float end, float step = 1f)
+    {
+        if (step == 0 || float.IsNaN(step)) throw new ArgumentException("arange: step must be non-zero");
+        int n = Math.Max(0, (int)Math.Ceiling((end - start) / (double)step));
+        var t = Uninitialized(DType.Float32, [n]);
+        var span = t.AsSpan();
+        for (int i = 0; i < n; i++) span[i] = (float)(start + i * (double)step);
+        return t;
+    }
+
+    /// <summary>0, 1, ..., n-1 as int64 (torch.arange(n)).</summary>
+    public static Tensor ArangeLong(long n)
+    {
+        var t = Uninitialized(DType.Int64, [checked((int)n)]);
+        var span = t.AsSpan<long>();
+        for (int i = 0; i < span.Length; i++) span[i] = i;
+        return t;
+    }
+
+    public static Tensor Eye(int n, int? m = null)
+    {
+        int cols = m ?? n;
+        var t = Zeros(n, cols);
+        var span = t.AsSpan();
+        for (int i = 0; i < Math.Min(n, cols); i++) span[i * cols + i] = 1f;
+        return t;
+    }
+
+    /// <summary>Copies <paramref name="data"/> into a new tensor of the given shape (a 1-D tensor when no shape is given).</summary>
+    public static Tensor FromArray(float[] data, params int[] shape) => FromSpan<float>(data, shape);
+
+    public static Tensor FromArray(long[] data, params int[] shape) => FromSpan<long>(data, shape);
+
+    public static Tensor FromArray(int[] data, params int[] shape) => FromSpan<int>(data, shape);
+
+    public static Tensor FromArray(bool[] data, params int[] shape) => FromSpan<bool>(data, shape);
+
+    public static Tensor FromSpan<T>(ReadOnlySpan<T> data, params int[] shape) where T : unmanaged
+    {
+        shape = shape.Length == 0 ? [data.Length] : CheckShape("from_array", shape);
+        int n = ShapeUtil.Numel(shape);
+        if (n != data.Length)
+            throw new ArgumentException($"from_array: {data.Length} values do not fill shape {ShapeUtil.Format(shape)} ({n} elements)");
+        var t = Uninitialized(StorageTypes.DTypeOf<T>(), shape);
+        data.CopyTo(t.AsSpan<T>());
+        return t;
+    }
+
+    /// <summary>Wraps an existing array without copying; writes through the tensor change the array.</summary>
+    public static Tensor Wrap(float[] data, params int[] shape)
+    {
+        shape = shape.Length == 0 ? [data.Length] : shape;
+        if (ShapeUtil.Numel(shape) != data.Length)
+            throw new ArgumentException($"wrap: {data.Length} values do not fill shape {ShapeUtil.Format(shape)}");
+        return new Tensor(TensorMemory.Wrap(data), (int[])shape.Clone(), ShapeUtil.ContiguousStrides(shape), 0);
+    }
+
+    /// <summary>Uniform samples in [0, 1).</summary>
+    public static Tensor Rand(int[] shape, Generator? generator = null)
+    {
+        var g = generator ?? Generator.Default;
+        var t = Uninitialized(DType.Float32, CheckShape("rand", shape));
+        var span = t.AsSpan();
+        for (int i = 0; i < span.Length; i++) span[i] = g.NextFloat();
+        return t;
+    }
+
+    /// <summary>Standard normal samples.</summary>
+    public static Tensor Randn(int[] shape, Generator? generator = null)
+    {
+        var g = generator ?? Generator.Default;
+        var t = Uninitialized(DType.Float32, CheckShape("randn", shape));
+        var span = t.AsSpan();
+        for (int i = 0; i < span.Length; i++) span[i] = (float)g.NextNormal();
+        return t;
+    }
+
+    /// <summary>Uniform integers in [low, high) as int64.</summary>
+    public static Tensor RandInt(long low, long high, int[] shape, Generator? generator = null)
+    {
+        var g = generator ?? Generator.Default;
+        var t = Uninitialized(DType.Int64, CheckShape("randint", shape));
+        var span = t.AsSpan<long>();
+        for (int i = 0; i < span.Length; i++) span[i] = g.NextInt64(low, high);
+        return t;
+    }
+
+    /// <summary>A random permutation of 0..n-1 (int64), Fisher-Yates.</summary>
+    public static Tensor RandPerm(int n, Generator? generator = null)
+    {
+        var g = generator ?? Generator.Default;
+        var t = ArangeLong(n);
+        var span = t.AsSpan<long>();
+        for (int i = n - 1; i > 0; i--)
+        {
+            int j = (int)g.NextInt64(0, i + 1);
+            (span[i], span[j]) = (span[j], span[i]);
+        }
+        return t;
+    }
+
+    private static int[] CheckShape(string op, int[] shape)
+    {
+        foreach (int d in shape)
+            if (d < 0) throw new ArgumentException($"{op}: negative dimension in shape {ShapeUtil.Format(shape)}");
+        return (int[])shape.Clone();
+    }
+}

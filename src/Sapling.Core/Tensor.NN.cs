@@ -1,0 +1,173 @@
+using Sapling.Backends.Cpu;
+
+namespace Sapling;
+
+/// <summary>How per-element losses are combined.</summary>
+public enum Reduction
+{
+    Mean,
+    Sum,
+    None,
+}
+
+public sealed partial class Tensor
+{
+    /// <summary>Numerically stable softmax along <paramref name="dim"/> (fused forward and backward kernels).</summary>
+    public Tensor Softmax(int dim = -1) => SoftmaxCore("softmax", dim, log: false);
+
+    /// <summary>Numerically stable log-softmax along <paramref name="dim"/>.</summary>
+    public Tensor LogSoftmax(int dim = -1) => SoftmaxCore("log_softmax", dim, log: true);
+
+    private Tensor SoftmaxCore(string name, int dim, bool log)
+    {
+        RequireFloat(name, this);
+        int d = ShapeUtil.NormalizeDim(name, dim, Rank);
+        if (Rank > 0 && d != Rank - 1)
+            return Transpose(d, -1).SoftmaxCore(name, -1, log).Transpose(d, -1);
+        var x = Contiguous();
+        int n = Rank == 0 ? 1 : shape[^1];
+        int rows = n == 0 ? 0 : x.NumEl / n;
+        var y = Uninitialized(DType.Float32, (int[])shape.Clone());
+        SoftmaxKernel.Forward(x.FloatArray, x.offset, y.FloatArray, rows, n, log);
+        return Record(y, name, this, g =>
+        {
+            var gc = g.Contiguous();
+            var dx = Uninitialized(DType.Float32, (int[])y.shape.Clone());
+            SoftmaxKernel.Backward(y.FloatArray, gc.FloatArray, gc.offset, dx.FloatArray, rows, n, log);
+            return dx;
+        });
+    }
+
+    /// <summary>Layer normalisation over the trailing <paramref name="normalizedShape"/> dimensions, with optional affine weight and bias.</summary>
+    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight, Tensor? bias, float eps = 1e-5f)
+    {
+        RequireFloat("layer_norm", input);
+        int k = normalizedShape.Length;
+        if (k == 0 || k > input.Rank || !input.shape.AsSpan(input.Rank - k).SequenceEqual(normalizedShape))
+            throw new ArgumentException($"layer_norm: normalized shape {ShapeUtil.Format(normalizedShape)} does not match the trailing dimensions of input shape {ShapeUtil.Format(input.shape)}");
+        foreach (var (p, pname) in new[] { (weight, "weight"), (bias, "bias") })
+            if (p != null && !ShapeUtil.SameShape(p.shape, normalizedShape))
+                throw new ArgumentException($"layer_norm: {pname} shape {ShapeUtil.Format(p.shape)} differs from normalized shape {ShapeUtil.Format(normalizedShape)}");
+        int n = ShapeUtil.Numel(normalizedShape);
+        var x = input.Contiguous();
+        var w = weight?.Contiguous();
+        var b = bias?.Contiguous();
+        int rows = n == 0 ? 0 : x.NumEl / n;
+        var y = Uninitialized(DType.Float32, (int[])input.shape.Clone());
+        var mean = new float[rows];
+        var rstd = new float[rows];
+        LayerNormKernel.Forward(x.FloatArray, x.offset, w?.FloatArray, w?.offset ?? 0, b?.FloatArray, b?.offset ?? 0, y.FloatArray, mean, rstd, rows, n, eps);
+        var inputs = new List<Tensor> { input };
+        if (weight != null) inputs.Add(weight);
+        if (bias != null) inputs.Add(bias);
+        return Record(y, "layer_norm", inputs.ToArray(), g =>
+        {
+            var gc = g.Contiguous();
+            var dx = input.requiresGrad ? Uninitialized(DType.Float32, (int[])input.shape.Clone()) : null;
+            var dw = weight is { requiresGrad: true } ? Uninitialized(DType.Float32, (int[])weight.shape.Clone()) : null;
+            var db = bias is { requiresGrad: true } ? Uninitialized(DType.Float32, (int[])bias.shape.Clone()) : null;
+            LayerNormKernel.Backward(x.FloatArray, x.offset, w?.FloatArray, w?.offset ?? 0, gc.FloatArray, gc.offset, mean, rstd,
+                dx?.FloatArray, dw?.FloatArray, db?.FloatArray, rows, n);
+            var grads = new List<Tensor?> { dx };
+            if (weight != null) grads.Add(dw);
+            if (bias != null) grads.Add(db);
+            return grads.ToArray();
+        });
+    }
+
+    /// <summary>Zeroes each element with probability p and scales the rest by 1/(1−p) while training; identity otherwise.</summary>
+    public Tensor Dropout(float p, bool training = true, Generator? generator = null)
+    {
+        RequireFloat("dropout", this);
+        if (p < 0f || p > 1f) throw new ArgumentOutOfRangeException(nameof(p), $"dropout: probability must be in [0, 1], got {p}");
+        if (!training || p == 0f) return this;
+        var g = generator ?? Generator.Default;
+        var mask = Uninitialized(DType.Float32, (int[])shape.Clone());
+        var ms = mask.AsSpan();
+        float scale = p == 1f ? 0f : 1f / (1f - p);
+        for (int i = 0; i < ms.Length; i++) ms[i] = g.NextFloat() < p ? 0f : scale;
+        Tensor result;
+        using (Autograd.NoGrad.Enter()) result = Mul(mask);
+        return Record(result, "dropout", this, grad => grad.Mul(mask));
+    }
+
+    /// <summary>
+    /// Cross-entropy between logits [N, C] (or [N, C, d1, ...]) and int64 class targets [N] (or [N, d1, ...]), as
+    /// torch.nn.functional.cross_entropy: targets equal to <paramref name="ignoreIndex"/> contribute nothing, and
+    /// label smoothing mixes the one-hot target with the uniform distribution.
+    /// </summary>
+    public static Tensor CrossEntropy(Tensor logits, Tensor targets, Reduction reduction = Reduction.Mean, long ignoreIndex = -100, float labelSmoothing = 0f)
+    {
+        RequireFloat("cross_entropy", logits);
+        if (labelSmoothing < 0f || labelSmoothing > 1f) throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"cross_entropy: label smoothing must be in [0, 1], got {labelSmoothing}");
+        if (logits.Rank < 1) throw new ArgumentException("cross_entropy: logits need a class dimension");
+        var input = logits;
+        if (logits.Rank == 1) input = logits.Unsqueeze(0);
+        int classes = input.shape[1];
+        var expectedTargets = new List<int> { input.shape[0] };
+        for (int i = 2; i < input.Rank; i++) expectedTargets.Add(input.shape[i]);
+        var targetShape = logits.Rank == 1 ? new[] { 1 } : targets.shape;
+        if (!targetShape.AsSpan().SequenceEqual(expectedTargets.ToArray()) && !(logits.Rank == 1 && targets.NumEl == 1))
+            throw new ArgumentException($"cross_entropy: targets of shape {ShapeUtil.Format(targets.shape)} do not match logits of shape {ShapeUtil.Format(logits.shape)} (expected {ShapeUtil.Format(expectedTargets.ToArray())})");
+        if (input.Rank > 2)
+        {
+            // Move classes last so every position is one contiguous row.
+            var perm = new List<int> { 0 };
+            for (int i = 2; i < input.Rank; i++) perm.Add(i);
+            perm.Add(1);
+            input = input.Permute(perm.ToArray()).Reshape(-1, classes);
+        }
+        var x = input.Contiguous();
+        int rows = x.shape[0];
+        var t = targets.DType switch
+        {
+            DType.Int64 => targets.Reshape(-1).ToArray<long>(),
+            DType.Int32 => Array.ConvertAll(targets.Reshape(-1).ToArray<int>(), v => (long)v),
+            _ => throw new ArgumentException($"cross_entropy: targets must be int64 class indices, got {targets.DType.Name()}"),
+        };
+        for (int i = 0; i < t.Length; i++)
+            if (t[i] != ignoreIndex && (t[i] < 0 || t[i] >= classes))
+                throw new IndexOutOfRangeException($"cross_entropy: target {t[i]} at position {i} is out of range for {classes} classes");
+        var losses = new float[rows];
+        var lse = new float[rows];
+        int counted = CrossEntropyKernel.Forward(x.FloatArray, x.offset, t, losses, lse, rows, classes, ignoreIndex, labelSmoothing);
+        Tensor result;
+        switch (reduction)
+        {
+            case Reduction.None:
+                result = FromArray(losses, logits.Rank == 1 ? [] : (int[])targets.shape.Clone());
+                break;
+            case Reduction.Sum:
+                result = Scalar((float)SumDouble(losses));
+                break;
+            default:
+                result = Scalar(counted == 0 ? float.NaN : (float)(SumDouble(losses) / counted));
+                break;
+        }
+        var flatShape = x.shape;
+        return Record(result, "cross_entropy", [input], g =>
+        {
+            var rowScale = new float[rows];
+            if (reduction == Reduction.None)
+            {
+                var gs = g.Contiguous().Reshape(-1).ToArray();
+                Array.Copy(gs, rowScale, rows);
+            }
+            else
+            {
+                float s = g.Item() / (reduction == Reduction.Mean ? Math.Max(counted, 1) : 1);
+                Array.Fill(rowScale, s);
+            }
+            var dx = Uninitialized(DType.Float32, (int[])flatShape.Clone());
+            CrossEntropyKernel.Backward(x.FloatArray, x.offset, t, lse, rowScale, dx.FloatArray, rows, classes, ignoreIndex, labelSmoothing);
+            return [dx];
+        });
+    }
+
+    private static double SumDouble(float[] values)
+    {
+        double s = 0;
+        foreach (float v in values) s += v;
+        return s;
+    }
+}

@@ -1,0 +1,206 @@
+using Sapling.Autograd;
+using Sapling.Memory;
+
+namespace Sapling;
+
+/// <summary>
+/// An n-dimensional array over a shared storage, described by shape, strides and offset, so views (reshape,
+/// transpose, narrow, expand) cost no copy. Tensors that require grad record how they were made, and
+/// <see cref="Backward(Tensor?)"/> walks that record in reverse.
+/// </summary>
+public sealed partial class Tensor : IDisposable
+{
+    internal readonly Storage storage;
+    internal readonly int[] shape;
+    internal readonly int[] strides;
+    internal readonly int offset;
+    private bool disposed;
+    private bool requiresGrad;
+
+    internal Tensor(Storage storage, int[] shape, int[] strides, int offset, bool sharesStorage = false)
+    {
+        if (sharesStorage) storage.AddReference();
+        this.storage = storage;
+        this.shape = shape;
+        this.strides = strides;
+        this.offset = offset;
+        TensorScope.Track(this);
+    }
+
+    /// <summary>A new contiguous tensor whose contents are undefined; kernels that write every element start here.</summary>
+    internal static Tensor Uninitialized(DType dtype, int[] shape) => Allocate(dtype, shape, zero: false);
+
+    internal static Tensor Allocate(DType dtype, int[] shape, bool zero)
+    {
+        int n = ShapeUtil.Numel(shape);
+        Storage s = dtype switch
+        {
+            DType.Float32 => TensorMemory.Allocate<float>(n, zero),
+            DType.Int64 => TensorMemory.Allocate<long>(n, zero),
+            DType.Int32 => TensorMemory.Allocate<int>(n, zero),
+            DType.Bool => TensorMemory.Allocate<bool>(n, zero),
+            DType.BFloat16 => TensorMemory.Allocate<ushort>(n, zero),
+            DType.Int8 => TensorMemory.Allocate<sbyte>(n, zero),
+            _ => throw new NotSupportedException($"dtype {dtype.Name()} has no storage"),
+        };
+        return new Tensor(s, shape, ShapeUtil.ContiguousStrides(shape), 0);
+    }
+
+    public DType DType => storage.DType;
+
+    /// <summary>The sizes of each dimension (read-only; PyTorch's <c>tensor.shape</c>).</summary>
+    public IReadOnlyList<int> Shape => shape;
+
+    public IReadOnlyList<int> Strides => strides;
+
+    public int Offset => offset;
+
+    public int Rank => shape.Length;
+
+    public int NumEl => ShapeUtil.Numel(shape);
+
+    /// <summary>Size of one dimension; negative dimensions count from the end.</summary>
+    public int Size(int dim) => shape[ShapeUtil.NormalizeDim("size", dim, shape.Length)];
+
+    public bool IsContiguous
+    {
+        get
+        {
+            int expected = 1;
+            for (int i = shape.Length - 1; i >= 0; i--)
+            {
+                if (shape[i] != 1 && strides[i] != expected) return false;
+                expected *= shape[i];
+            }
+            return true;
+        }
+    }
+
+    /// <summary>Whether gradients flow into this tensor. Only floating-point tensors can require grad.</summary>
+    public bool RequiresGrad
+    {
+        get => requiresGrad;
+        set
+        {
+            if (value && DType != DType.Float32)
+                throw new InvalidOperationException($"only float32 tensors can require gradients, this one is {DType.Name()}");
+            if (!value && GradFn != null)
+                throw new InvalidOperationException("RequiresGrad can only be cleared on leaf tensors; use Detach() for a tensor computed from others");
+            requiresGrad = value;
+        }
+    }
+
+    /// <summary>Accumulated gradient after <see cref="Backward(Tensor?)"/>; null until then.</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>How this tensor was computed, when autograd recorded it; null for leaves.</summary>
+    public GradFn? GradFn { get; internal set; }
+
+    public bool IsLeaf => GradFn == null;
+
+    public bool IsDisposed => disposed;
+
+    /// <summary>Marks the tensor as outliving the enclosing <see cref="TensorScope"/> (parameters, results to keep).</summary>
+    public Tensor KeepAlive()
+    {
+        TensorScope.Untrack(this);
+        return this;
+    }
+
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        storage.RemoveReference();
+    }
+
+    internal void ThrowIfDisposed()
+    {
+        if (disposed || storage.IsReleased)
+            throw new ObjectDisposedException("Tensor", $"a tensor of shape {ShapeUtil.Format(shape)} was used after it was disposed (by its TensorScope?); call KeepAlive() on tensors that must outlive the scope");
+    }
+
+    internal float[] FloatArray
+    {
+        get
+        {
+            ThrowIfDisposed();
+            if (storage is Storage<float> f) return f.Array;
+            throw new InvalidOperationException($"expected a float32 tensor, got {DType.Name()}");
+        }
+    }
+
+    internal T[] ArrayOf<T>() where T : unmanaged
+    {
+        ThrowIfDisposed();
+        if (storage is Storage<T> s) return s.Array;
+        throw new InvalidOperationException($"expected a {StorageTypes.DTypeOf<T>().Name()} tensor, got {DType.Name()}");
+    }
+
+    /// <summary>The elements of a contiguous float32 tensor, in place (writes change the tensor).</summary>
+    public Span<float> AsSpan()
+    {
+        if (!IsContiguous) throw new InvalidOperationException($"AsSpan needs a contiguous tensor (shape {ShapeUtil.Format(shape)}, strides {ShapeUtil.Format(strides)}); call Contiguous() first");
+        return FloatArray.AsSpan(offset, NumEl);
+    }
+
+    public Span<T> AsSpan<T>() where T : unmanaged
+    {
+        if (!IsContiguous) throw new InvalidOperationException($"AsSpan needs a contiguous tensor (shape {ShapeUtil.Format(shape)}); call Contiguous() first");
+        return ArrayOf<T>().AsSpan(offset, NumEl);
+    }
+
+    /// <summary>A fresh copy of the elements in row-major order.</summary>
+    public float[] ToArray() => ToArray<float>();
+
+    public T[] ToArray<T>() where T : unmanaged
+    {
+        var result = new T[NumEl];
+        Backends.Cpu.StridedCopy.Gather(ArrayOf<T>(), offset, shape, strides, result);
+        return result;
+    }
+
+    /// <summary>The value of a one-element tensor as a float.</summary>
+    public float Item()
+    {
+        if (NumEl != 1) throw new InvalidOperationException($"Item() needs a tensor with one element, this one has shape {ShapeUtil.Format(shape)}");
+        return DType switch
+        {
+            DType.Float32 => FloatArray[offset],
+            DType.Int64 => ArrayOf<long>()[offset],
+            DType.Int32 => ArrayOf<int>()[offset],
+            DType.Bool => ArrayOf<bool>()[offset] ? 1f : 0f,
+            DType.BFloat16 => BFloat16.ToSingle(ArrayOf<ushort>()[offset]),
+            DType.Int8 => ArrayOf<sbyte>()[offset],
+            _ => throw new NotSupportedException(DType.Name()),
+        };
+    }
+
+    /// <summary>Element access by full index (slow; for inspection and tests).</summary>
+    [System.Runtime.CompilerServices.IndexerName("At")]
+    public float this[params int[] index]
+    {
+        get
+        {
+            int at = ElementOffset(index);
+            using var scalar = new Tensor(storage, [], [], at, sharesStorage: true);
+            TensorScope.Untrack(scalar);
+            return scalar.Item();
+        }
+    }
+
+    internal int ElementOffset(ReadOnlySpan<int> index)
+    {
+        if (index.Length != shape.Length)
+            throw new ArgumentException($"index has {index.Length} coordinates but the tensor has rank {shape.Length} (shape {ShapeUtil.Format(shape)})");
+        int at = offset;
+        for (int d = 0; d < index.Length; d++)
+        {
+            int i = index[d] < 0 ? index[d] + shape[d] : index[d];
+            if (i < 0 || i >= shape[d])
+                throw new IndexOutOfRangeException($"index {index[d]} is out of range for dimension {d} of size {shape[d]}");
+            at += i * strides[d];
+        }
+        return at;
+    }
+}

@@ -1,0 +1,60 @@
+namespace Sapling;
+
+/// <summary>
+/// Disposes, at its end, every tensor created inside it (on this thread) that was not marked with
+/// <see cref="Tensor.KeepAlive"/>. Wrapping a training step in a scope returns all intermediate buffers to the pool,
+/// so steady-state steps allocate no new memory.
+/// </summary>
+public sealed class TensorScope : IDisposable
+{
+    [ThreadStatic] private static TensorScope? current;
+
+    private readonly TensorScope? parent;
+    private readonly List<Tensor> tracked = new();
+    private bool disposed;
+
+    public TensorScope()
+    {
+        parent = current;
+        current = this;
+    }
+
+    public static TensorScope? Current => current;
+
+    public int TrackedCount => tracked.Count;
+
+    internal static void Track(Tensor t) => current?.tracked.Add(t);
+
+    internal static void Untrack(Tensor t)
+    {
+        for (var s = current; s != null; s = s.parent)
+        {
+            int i = s.tracked.LastIndexOf(t);
+            if (i >= 0)
+            {
+                s.tracked.RemoveAt(i);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Hands a tensor to the enclosing scope instead of disposing it with this one.</summary>
+    public Tensor MoveToParent(Tensor t)
+    {
+        int i = tracked.LastIndexOf(t);
+        if (i >= 0) tracked.RemoveAt(i);
+        parent?.tracked.Add(t);
+        return t;
+    }
+
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        if (current != this)
+            throw new InvalidOperationException("TensorScopes must be disposed in the reverse order of creation");
+        current = parent;
+        foreach (var t in tracked) t.Dispose();
+        tracked.Clear();
+    }
+}
