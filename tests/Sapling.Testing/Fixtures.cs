@@ -1,0 +1,66 @@
+using System.Text.Json;
+
+namespace Sapling.Testing;
+
+/// <summary>One recorded op from tests/fixtures/ops.json: its inputs, outputs, upstream gradient and input gradients.</summary>
+public sealed record OpFixture(string Name, Tensor[] Inputs, Tensor[] Outputs, Tensor? Upstream, Tensor?[] Grads);
+
+/// <summary>Reads the reference fixtures that tests/fixtures/make_fixtures.py wrote with PyTorch.</summary>
+public static class Fixtures
+{
+    private static readonly Lazy<JsonDocument> Ops = new(() => JsonDocument.Parse(File.ReadAllText(Path.Combine(FindFixtureDirectory(), "ops.json"))));
+
+    /// <summary>The tests/fixtures folder, found by walking up from the test binary.</summary>
+    public static string Directory { get; } = FindFixtureDirectory();
+
+    public static IEnumerable<string> OpNames()
+    {
+        foreach (var p in Ops.Value.RootElement.GetProperty("cases").EnumerateObject()) yield return p.Name;
+    }
+
+    public static OpFixture Op(string name)
+    {
+        if (!Ops.Value.RootElement.GetProperty("cases").TryGetProperty(name, out var c))
+            throw new KeyNotFoundException($"fixture '{name}' is not in ops.json; regenerate with /usr/bin/python3 tests/fixtures/make_fixtures.py");
+        var inputs = c.GetProperty("inputs").EnumerateArray().Select(ReadTensor).ToArray();
+        var outputs = c.GetProperty("outputs").EnumerateArray().Select(ReadTensor).ToArray();
+        Tensor? upstream = c.TryGetProperty("upstream", out var u) ? ReadTensor(u) : null;
+        Tensor?[] grads = c.TryGetProperty("grads", out var g)
+            ? g.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Null ? null : ReadTensor(e)).ToArray()
+            : new Tensor?[inputs.Length];
+        return new OpFixture(name, inputs, outputs, upstream, grads);
+    }
+
+    public static Tensor ReadTensor(JsonElement e)
+    {
+        var shape = e.GetProperty("shape").EnumerateArray().Select(x => x.GetInt32()).ToArray();
+        var data = e.GetProperty("data");
+        switch (e.GetProperty("dtype").GetString())
+        {
+            case "float32":
+                return Tensor.FromArray(data.EnumerateArray().Select(ReadFloat).ToArray(), shape.Length == 0 ? [] : shape).ReshapeTo(shape);
+            case "int64":
+                return Tensor.FromArray(data.EnumerateArray().Select(x => x.GetInt64()).ToArray(), shape.Length == 0 ? [] : shape).ReshapeTo(shape);
+            case "bool":
+                return Tensor.FromArray(data.EnumerateArray().Select(x => x.GetBoolean()).ToArray(), shape.Length == 0 ? [] : shape).ReshapeTo(shape);
+            default:
+                throw new InvalidDataException($"unknown fixture dtype {e.GetProperty("dtype").GetString()}");
+        }
+    }
+
+    private static Tensor ReshapeTo(this Tensor t, int[] shape) => shape.Length == 0 ? t.Reshape() : t;
+
+    private static float ReadFloat(JsonElement x) => x.ValueKind == JsonValueKind.String
+        ? x.GetString() switch { "nan" => float.NaN, "inf" => float.PositiveInfinity, "-inf" => float.NegativeInfinity, var s => float.Parse(s!) }
+        : x.GetSingle();
+
+    private static string FindFixtureDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "tests", "fixtures");
+            if (File.Exists(Path.Combine(candidate, "ops.json"))) return candidate;
+        }
+        throw new DirectoryNotFoundException($"tests/fixtures/ops.json not found above {AppContext.BaseDirectory}");
+    }
+}
