@@ -367,11 +367,9 @@ public static unsafe class ManagedGemm
                 int strips = _paddedCols / TKernel.NR;
                 int rowBlocks = CeilDiv(args.M, _mcStep);
                 _packParts = Math.Min(strips, 2 * threads);
-                _colGroups = Math.Clamp(CeilDiv(PartsPerThread * threads, rowBlocks), 1, strips);
-                _stripsPerGroup = CeilDiv(strips, _colGroups);
+                int groups = threads == 1 ? 1 : Math.Clamp(CeilDiv(PartsPerThread * threads, rowBlocks), 1, strips);
+                _stripsPerGroup = CeilDiv(strips, groups);
                 _colGroups = CeilDiv(strips, _stripsPerGroup);
-                if (threads == 1)
-                    _colGroups = 1;
 
                 RunPhase(packing: true, _packParts, parallel);
                 RunPhase(packing: false, rowBlocks * _colGroups, parallel);

@@ -1,0 +1,96 @@
+using Sapling.Autograd;
+
+namespace Sapling.Core.Tests;
+
+public class AutogradTests
+{
+    [Fact]
+    public void GradientsAccumulateAcrossBackwardCalls()
+    {
+        var x = Tensor.FromArray(new float[] { 1, 2, 3 }).RequiresGrad_();
+        (x * x).Sum().Backward();
+        (x * 3f).Sum().Backward();
+        Assert.Equal(new float[] { 5, 7, 9 }, x.Grad!.ToArray());
+        x.ZeroGrad();
+        Assert.Equal(new float[] { 0, 0, 0 }, x.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void SharedSubexpressionGetsBothContributions()
+    {
+        var x = Tensor.FromArray(new float[] { 2 }).RequiresGrad_();
+        var y = x * x;
+        (y * y + y).Sum().Backward();
+        // d/dx (x^4 + x^2) = 4x^3 + 2x = 36
+        Assert.Equal(36f, x.Grad!.Item(), 4);
+    }
+
+    [Fact]
+    public void NoGradRecordsNothing()
+    {
+        var x = Tensor.Ones(2).RequiresGrad_();
+        Tensor y;
+        using (NoGrad.Enter()) y = x * 2f;
+        Assert.False(y.RequiresGrad);
+        Assert.Null(y.GradFn);
+    }
+
+    [Fact]
+    public void DetachCutsTheGraph()
+    {
+        var x = Tensor.Ones(2).RequiresGrad_();
+        var y = (x * 2f).Detach();
+        Assert.False(y.RequiresGrad);
+        var z = (x * y).Sum();
+        z.Backward();
+        Assert.Equal(new float[] { 2, 2 }, x.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void SecondBackwardThroughFreedGraphExplains()
+    {
+        var x = Tensor.Ones(2).RequiresGrad_();
+        var y = (x.Exp()).Sum();
+        y.Backward();
+        var ex = Assert.Throws<InvalidOperationException>(() => y.Backward());
+        Assert.Contains("retainGraph", ex.Message);
+    }
+
+    [Fact]
+    public void RetainGraphAllowsSecondBackward()
+    {
+        var x = Tensor.Ones(2).RequiresGrad_();
+        var y = x.Exp().Sum();
+        y.Backward(retainGraph: true);
+        y.Backward();
+        Assert.Equal(2 * MathF.E, x.Grad![0], 4);
+    }
+
+    [Fact]
+    public void GradFnNamesTheOp()
+    {
+        var x = Tensor.Ones(2, 2).RequiresGrad_();
+        var y = x.MatMul(x);
+        Assert.Equal("matmul", y.GradFn!.Name);
+        Assert.Contains("grad_fn=<matmulBackward>", y.ToString());
+    }
+
+    [Fact]
+    public void DeepChainDoesNotOverflowTheStack()
+    {
+        var x = Tensor.Ones(1).RequiresGrad_();
+        var y = x;
+        for (int i = 0; i < 20000; i++) y = y * 1f;
+        y.Sum().Backward();
+        Assert.Equal(1f, x.Grad!.Item());
+    }
+
+    [Fact]
+    public void GradientThroughViewsOfViews()
+    {
+        var x = Tensor.Arange(0, 6).Reshape(2, 3).RequiresGrad_();
+        var y = x.T().Narrow(0, 1, 2).Reshape(-1) * Tensor.FromArray(new float[] { 1, 2, 3, 4 });
+        y.Sum().Backward();
+        Assert.Equal(new float[] { 0, 1, 3, 0, 2, 4 }, x.Grad!.ToArray());
+    }
+}
