@@ -5,7 +5,42 @@ public sealed partial class Tensor
     /// <summary>Picks entries along <paramref name="dim"/> by a 1-D int64/int32 index tensor (torch.index_select).</summary>
     public Tensor IndexSelect(int dim, Tensor index)
     {
-        RequireFloat("index_select", this);
+        var result = DType switch
+        {
+            DType.Float32 => IndexSelectTyped<float>(dim, index),
+            DType.Int64 => IndexSelectTyped<long>(dim, index),
+            DType.Int32 => IndexSelectTyped<int>(dim, index),
+            DType.Bool => IndexSelectTyped<bool>(dim, index),
+            DType.BFloat16 => IndexSelectTyped<ushort>(dim, index),
+            DType.Int8 => IndexSelectTyped<sbyte>(dim, index),
+            _ => throw new NotSupportedException($"index_select: dtype {DType.Name()}"),
+        };
+        if (DType != DType.Float32) return result;
+        int d = ShapeUtil.NormalizeDim("index_select", dim, Rank);
+        var inputShape = shape;
+        return Record(result, "index_select", this, g =>
+        {
+            // The gradient of a gather is a scatter-add: rows picked twice receive both contributions.
+            var idx = ReadIndices("index_select", index, inputShape[d]);
+            int outer = 1, inner = 1;
+            for (int i = 0; i < d; i++) outer *= inputShape[i];
+            for (int i = d + 1; i < inputShape.Length; i++) inner *= inputShape[i];
+            var grad = Zeros(inputShape);
+            var gs = g.Contiguous().AsSpan();
+            var gd = grad.AsSpan();
+            for (int a = 0; a < outer; a++)
+                for (int j = 0; j < idx.Length; j++)
+                {
+                    var row = gd.Slice((a * inputShape[d] + (int)idx[j]) * inner, inner);
+                    System.Numerics.Tensors.TensorPrimitives.Add(row, gs.Slice((a * idx.Length + j) * inner, inner), row);
+                }
+            return grad;
+        });
+    }
+
+    /// <summary>The copy behind index_select, for any element type.</summary>
+    private Tensor IndexSelectTyped<T>(int dim, Tensor index) where T : unmanaged
+    {
         int d = ShapeUtil.NormalizeDim("index_select", dim, Rank);
         if (index.Rank > 1) throw new ArgumentException($"index_select: index must be 1-D, got shape {ShapeUtil.Format(index.shape)}");
         var idx = ReadIndices("index_select", index, shape[d]);
@@ -15,27 +50,13 @@ public sealed partial class Tensor
         for (int i = d + 1; i < Rank; i++) inner *= shape[i];
         var outShape = (int[])shape.Clone();
         outShape[d] = idx.Length;
-        var result = Uninitialized(DType.Float32, outShape);
-        var src = x.FloatArray.AsSpan(x.offset, x.NumEl);
-        var dst = result.AsSpan();
-        int size = shape[d];
+        var result = Uninitialized(DType, outShape);
+        var src = x.ArrayOf<T>().AsSpan(x.offset, x.NumEl);
+        var dst = result.AsSpan<T>();
         for (int a = 0; a < outer; a++)
             for (int j = 0; j < idx.Length; j++)
-                src.Slice((a * size + (int)idx[j]) * inner, inner).CopyTo(dst.Slice((a * idx.Length + j) * inner, inner));
-        var inputShape = shape;
-        return Record(result, "index_select", this, g =>
-        {
-            var grad = Zeros(inputShape);
-            var gs = g.Contiguous().AsSpan();
-            var gd = grad.AsSpan();
-            for (int a = 0; a < outer; a++)
-                for (int j = 0; j < idx.Length; j++)
-                {
-                    var row = gd.Slice((a * size + (int)idx[j]) * inner, inner);
-                    System.Numerics.Tensors.TensorPrimitives.Add(row, gs.Slice((a * idx.Length + j) * inner, inner), row);
-                }
-            return grad;
-        });
+                src.Slice((a * shape[d] + (int)idx[j]) * inner, inner).CopyTo(dst.Slice((a * idx.Length + j) * inner, inner));
+        return result;
     }
 
     /// <summary>out[..., j, ...] = this[..., index[..., j, ...], ...] along <paramref name="dim"/> (torch.gather).</summary>

@@ -136,6 +136,19 @@ public class OpFixtureTests
         }
     }
 
+    /// <summary>The GEMM-backed cases again with each provider pinned, so both agree with PyTorch.</summary>
+    [Theory]
+    [InlineData("managed")]
+    [InlineData("openblas")]
+    public void GemmBackedOpsMatchPyTorchWithEachProvider(string provider)
+    {
+        var p = Backends.Cpu.Gemm.Parse(provider);
+        if (p == Backends.Cpu.BlasProvider.OpenBlas && !Backends.Cpu.OpenBlasNative.IsAvailable) return;
+        using var _ = Backends.Cpu.Gemm.Use(p);
+        foreach (var name in Fixtures.OpNames().Where(n => n.StartsWith("matmul") || n.StartsWith("conv2d")))
+            MatchesPyTorch(name);
+    }
+
     [Theory]
     [MemberData(nameof(Names))]
     public void GradientsMatchFiniteDifferences(string name)

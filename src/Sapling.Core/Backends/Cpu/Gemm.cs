@@ -12,6 +12,7 @@ public enum BlasProvider
 public static class Gemm
 {
     private static BlasProvider requested = BlasProvider.Auto;
+    [ThreadStatic] private static BlasProvider? threadOverride;
 
     /// <summary>The requested provider. Asking for OpenBLAS where it is not installed fails here, not at the first multiply.</summary>
     public static BlasProvider Provider
@@ -26,11 +27,26 @@ public static class Gemm
     }
 
     /// <summary>The provider actually used after resolving <see cref="BlasProvider.Auto"/>.</summary>
-    public static BlasProvider Active => requested switch
+    public static BlasProvider Active => (threadOverride ?? requested) switch
     {
         BlasProvider.Auto => OpenBlasNative.IsAvailable ? BlasProvider.OpenBlas : BlasProvider.Managed,
         var p => p,
     };
+
+    /// <summary>Uses <paramref name="provider"/> on this thread until the returned scope is disposed (tests compare providers side by side).</summary>
+    public static IDisposable Use(BlasProvider provider)
+    {
+        if (provider == BlasProvider.OpenBlas && !OpenBlasNative.IsAvailable)
+            throw new InvalidOperationException("BLAS provider 'openblas' was requested but libopenblas.so.0 could not be loaded");
+        var previous = threadOverride;
+        threadOverride = provider;
+        return new Restore(previous);
+    }
+
+    private sealed class Restore(BlasProvider? previous) : IDisposable
+    {
+        public void Dispose() => threadOverride = previous;
+    }
 
     public static BlasProvider Parse(string name) => name.Trim().ToLowerInvariant() switch
     {

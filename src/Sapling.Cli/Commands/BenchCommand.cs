@@ -1,0 +1,37 @@
+using System.CommandLine;
+using Sapling.Cli.Bench;
+
+namespace Sapling.Cli.Commands;
+
+/// <summary><c>sapling bench gemm|ops</c>: kernel speed, printed as a table or as JSON for scripts.</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Measure kernel and training speed");
+        bench.Subcommands.Add(Gemm());
+        bench.Subcommands.Add(Ops());
+        return bench;
+    }
+
+    private static Command Gemm()
+    {
+        var json = new Option<bool>("--json") { Description = "Print a JSON array instead of a table" };
+        var provider = new Option<string?>("--provider") { Description = "Measure only this provider in this process (managed or openblas); by default each provider runs in its own process" };
+        var repeats = new Option<int>("--repeats") { Description = "Timed repetitions per shape (the median is reported)", DefaultValueFactory = _ => 9 };
+        var threads = new Option<int>("--threads") { Description = "Threads for both providers", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var ghz = new Option<double>("--ghz") { Description = "Clock used for the theoretical peak", DefaultValueFactory = _ => 3.5 };
+        var cmd = new Command("gemm", "GFLOP/s of the managed SGEMM and of OpenBLAS at square and transformer shapes") { json, provider, repeats, threads, ghz };
+        cmd.SetAction(r => GemmBench.Run(r.GetValue(json), r.GetValue(provider), r.GetValue(repeats), r.GetValue(threads), r.GetValue(ghz)));
+        return cmd;
+    }
+
+    private static Command Ops()
+    {
+        var json = new Option<bool>("--json") { Description = "Print a JSON array instead of a table" };
+        var repeats = new Option<int>("--repeats") { Description = "Timed repetitions per op (the median is reported)", DefaultValueFactory = _ => 15 };
+        var cmd = new Command("ops", "Forward+backward time of softmax, layer norm, GELU, cross-entropy and attention matmul") { json, repeats };
+        cmd.SetAction(r => OpsBench.Run(r.GetValue(json), r.GetValue(repeats)));
+        return cmd;
+    }
+}

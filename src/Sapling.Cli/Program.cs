@@ -1,0 +1,38 @@
+using System.CommandLine;
+using Sapling.Backends.Cpu;
+using Sapling.Cli.Commands;
+
+namespace Sapling.Cli;
+
+public static class Program
+{
+    /// <summary>--blas applies to every verb; SAPLING_BLAS gives its default so scripts can set it once.</summary>
+    public static readonly Option<string> BlasOption = new("--blas")
+    {
+        Description = "Matrix-multiply provider: managed, openblas or auto (default: $SAPLING_BLAS or auto)",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SAPLING_BLAS") ?? "auto",
+    };
+
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("Sapling: train, evaluate and deploy neural networks in .NET");
+        root.Options.Add(BlasOption);
+        root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count == 0)
+        {
+            try
+            {
+                Gemm.Provider = Gemm.Parse(parsed.GetValue(BlasOption)!);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+        }
+        return parsed.Invoke();
+    }
+}
