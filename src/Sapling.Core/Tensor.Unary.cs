@@ -151,11 +151,9 @@ internal static class ActivationGrad
 
     public static Tensor Silu(Tensor g, Tensor x) => Map(g, x, static (gs, xs, d) =>
     {
-        for (int i = 0; i < d.Length; i++)
-        {
-            float s = 1f / (1f + MathF.Exp(-xs[i]));
-            d[i] = gs[i] * s * (1f + xs[i] * (1f - s));
-        }
+        // d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x))); σ is computed into d first, then combined in place.
+        FastMath.Sigmoid(xs, d);
+        for (int i = 0; i < d.Length; i++) d[i] = gs[i] * d[i] * (1f + xs[i] * (1f - d[i]));
     });
 
     private delegate void Kernel(ReadOnlySpan<float> g, ReadOnlySpan<float> saved, Span<float> d);

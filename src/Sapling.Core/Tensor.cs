@@ -90,8 +90,22 @@ public sealed partial class Tensor : IDisposable
         }
     }
 
-    /// <summary>Accumulated gradient after <see cref="Backward(Tensor?)"/>; null until then.</summary>
-    public Tensor? Grad { get; set; }
+    private Tensor? grad;
+
+    /// <summary>
+    /// Accumulated gradient after <see cref="Backward(Tensor?)"/>; null until then. The tensor owns its gradient:
+    /// replacing it (e.g. with null, as PyTorch's <c>zero_grad(set_to_none=True)</c>) returns the old buffer to the pool.
+    /// </summary>
+    public Tensor? Grad
+    {
+        get => grad;
+        set
+        {
+            if (ReferenceEquals(value, grad)) return;
+            grad?.Dispose();
+            grad = value;
+        }
+    }
 
     /// <summary>How this tensor was computed, when autograd recorded it; null for leaves.</summary>
     public GradFn? GradFn { get; internal set; }

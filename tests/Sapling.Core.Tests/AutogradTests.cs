@@ -94,3 +94,36 @@ public class AutogradTests
         Assert.Equal(new float[] { 0, 1, 3, 0, 2, 4 }, x.Grad!.ToArray());
     }
 }
+
+public class GradientOwnershipTests
+{
+    [Fact]
+    public void LeavesSharingOneUpstreamGradientGetSeparateBuffers()
+    {
+        var a = Tensor.Ones(3).RequiresGrad_();
+        var b = Tensor.Ones(3).RequiresGrad_();
+        (a + b).Backward(Tensor.FromArray(new float[] { 1, 2, 3 }));
+        using (Autograd.NoGrad.Enter()) a.Grad!.MulInPlace(10f);
+        Assert.Equal(new float[] { 1, 2, 3 }, b.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void CallerGradientIsNeverTakenOver()
+    {
+        var a = Tensor.Ones(3).RequiresGrad_();
+        var upstream = Tensor.FromArray(new float[] { 1, 2, 3 });
+        a.Reshape(3).Backward(upstream);
+        a.Grad!.AddInPlace(Tensor.Ones(3));
+        Assert.Equal(new float[] { 1, 2, 3 }, upstream.ToArray());
+    }
+
+    [Fact]
+    public void ReplacingGradReleasesTheOldBuffer()
+    {
+        var a = Tensor.Ones(3).RequiresGrad_();
+        (a * 2f).Sum().Backward();
+        var old = a.Grad!;
+        a.Grad = null;
+        Assert.True(old.IsDisposed);
+    }
+}

@@ -21,13 +21,17 @@ internal static class BackwardEngine
         using var _ = NoGrad.Enter();
         var order = TopologicalOrder(root);
         var pending = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [root] = gradient };
+        // Gradients that a rule handed to more than one input (or that the caller passed in) must not be stolen
+        // by a leaf, since later in-place accumulation would change them for everyone else.
+        var shared = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { gradient };
+        var handedOut = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         for (int i = order.Count - 1; i >= 0; i--)
         {
             var t = order[i];
             if (!pending.Remove(t, out var g)) continue;
             if (t.GradFn == null)
             {
-                AccumulateIntoLeaf(t, g);
+                AccumulateIntoLeaf(t, g, canSteal: !shared.Contains(g));
                 continue;
             }
             var fn = t.GradFn;
@@ -39,20 +43,29 @@ internal static class BackwardEngine
                 if (ig == null || !input.RequiresGrad) continue;
                 if (!ShapeUtil.SameShape(ig.shape, input.shape))
                     throw new InvalidOperationException($"internal error: gradient rule of '{fn.Name}' returned shape {ShapeUtil.Format(ig.shape)} for an input of shape {ShapeUtil.Format(input.shape)}");
-                pending[input] = pending.TryGetValue(input, out var acc) ? acc.Add(ig) : ig;
+                if (!handedOut.Add(ig) || ReferenceEquals(ig, g)) shared.Add(ig);
+                if (pending.TryGetValue(input, out var acc))
+                {
+                    pending[input] = acc.Add(ig);
+                }
+                else
+                {
+                    pending[input] = ig;
+                }
             }
             if (!retainGraph) fn.Release();
         }
     }
 
-    private static void AccumulateIntoLeaf(Tensor leaf, Tensor g)
+    private static void AccumulateIntoLeaf(Tensor leaf, Tensor g, bool canSteal)
     {
         if (leaf.Grad == null)
         {
-            // A copy, because the same gradient tensor may flow to several leaves and later accumulation is in place.
-            var owned = g.Clone();
-            owned.KeepAlive();
-            leaf.Grad = owned;
+            // A fresh, exclusively owned, contiguous gradient becomes .Grad as it is; anything else is copied.
+            bool owned = canSteal && g.IsContiguous && g.offset == 0 && g.storage.Length == g.NumEl && g.storage.IsExclusive && g.IsLeaf;
+            var grad = owned ? g : g.ContiguousCopy();
+            grad.KeepAlive();
+            leaf.Grad = grad;
         }
         else
         {

@@ -16,6 +16,9 @@ public abstract class Storage
 
     internal bool IsReleased => Volatile.Read(ref references) <= 0;
 
+    /// <summary>True when exactly one live tensor uses this storage (no views share it).</summary>
+    internal bool IsExclusive => Volatile.Read(ref references) == 1;
+
     internal void AddReference()
     {
         if (Interlocked.Increment(ref references) <= 1)

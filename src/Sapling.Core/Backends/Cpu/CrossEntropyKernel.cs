@@ -15,13 +15,11 @@ internal static class CrossEntropyKernel
         for (int r = 0; r < rows; r++) if (targets[r] != ignoreIndex) counted++;
         SoftmaxKernel.RowsParallel(rows, classes, (r0, r1) =>
         {
-            Span<float> shifted = classes <= 8192 ? stackalloc float[classes] : new float[classes];
             for (int r = r0; r < r1; r++)
             {
                 var xs = logits.AsSpan(offset + r * classes, classes);
-                float max = TensorPrimitives.Max(xs);
-                TensorPrimitives.Subtract(xs, max, shifted);
-                float logSum = MathF.Log(SoftmaxKernel.SumExp(shifted)) + max;
+                float max = RowMath.Max(xs);
+                float logSum = MathF.Log(FastMath.SumExp(xs, max)) + max;
                 lse[r] = logSum;
                 long t = targets[r];
                 if (t == ignoreIndex)
@@ -60,7 +58,7 @@ internal static class CrossEntropyKernel
                 }
                 var xs = logits.AsSpan(offset + r * classes, classes);
                 TensorPrimitives.Subtract(xs, lse[r], ds);
-                TensorPrimitives.Exp(ds, ds);
+                FastMath.Exp(ds, ds);
                 if (smoothing > 0f) TensorPrimitives.Subtract(ds, smoothing / classes, ds);
                 ds[(int)t] -= 1f - smoothing;
                 TensorPrimitives.Multiply(ds, rowScale[r], ds);

@@ -73,14 +73,14 @@ internal struct PowOp : IBinaryOp
 }
 
 internal struct NegOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Negate(x, d); }
-internal struct ExpOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Exp(x, d); }
+internal struct ExpOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => FastMath.Exp(x, d); }
 internal struct LogOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Log(x, d); }
 internal struct SqrtOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Sqrt(x, d); }
 internal struct AbsOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Abs(x, d); }
 internal struct SinOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Sin(x, d); }
 internal struct CosOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Cos(x, d); }
-internal struct TanhOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Tanh(x, d); }
-internal struct SigmoidOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Sigmoid(x, d); }
+internal struct TanhOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => FastMath.Tanh(x, d); }
+internal struct SigmoidOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => FastMath.Sigmoid(x, d); }
 internal struct ReluOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Max(x, 0f, d); }
 internal struct SquareOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Multiply(x, x, d); }
 internal struct ReciprocalOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Reciprocal(x, d); }
@@ -96,9 +96,5 @@ internal struct RsqrtOp : IUnaryOp
 
 internal struct SiluOp : IUnaryOp
 {
-    public static void Apply(ReadOnlySpan<float> x, Span<float> d)
-    {
-        TensorPrimitives.Sigmoid(x, d);
-        TensorPrimitives.Multiply(x, d, d);
-    }
+    public static void Apply(ReadOnlySpan<float> x, Span<float> d) => FastMath.Silu(x, d);
 }

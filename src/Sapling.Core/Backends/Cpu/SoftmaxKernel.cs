@@ -13,20 +13,17 @@ internal static class SoftmaxKernel
             {
                 var xs = x.AsSpan(xOffset + r * n, n);
                 var ys = y.AsSpan(r * n, n);
-                float max = TensorPrimitives.Max(xs);
+                float max = RowMath.Max(xs);
                 if (float.IsNegativeInfinity(max)) max = 0f;
-                TensorPrimitives.Subtract(xs, max, ys);
                 if (log)
                 {
-                    // log-softmax keeps x - max and subtracts log(sum(exp)); exp goes to a stack buffer in chunks.
-                    float sum = SumExp(ys);
-                    TensorPrimitives.Subtract(ys, MathF.Log(sum), ys);
+                    float logSum = MathF.Log(FastMath.SumExp(xs, max)) + max;
+                    TensorPrimitives.Subtract(xs, logSum, ys);
                 }
                 else
                 {
-                    TensorPrimitives.Exp(ys, ys);
-                    float sum = TensorPrimitives.Sum(ys);
-                    TensorPrimitives.Multiply(ys, 1f / sum, ys);
+                    float sum = FastMath.ExpShiftedAndSum(xs, max, ys);
+                    RowMath.Scale(ys, 1f / sum);
                 }
             }
         });
@@ -45,31 +42,15 @@ internal static class SoftmaxKernel
                 if (log)
                 {
                     float sum = TensorPrimitives.Sum(gs);
-                    TensorPrimitives.Exp(ys, ds);
+                    FastMath.Exp(ys, ds);
                     TensorPrimitives.MultiplyAdd(ds, -sum, gs, ds);
                 }
                 else
                 {
-                    float dot = TensorPrimitives.Dot(gs, ys);
-                    TensorPrimitives.Subtract(gs, dot, ds);
-                    TensorPrimitives.Multiply(ds, ys, ds);
+                    RowMath.ScaledDifference(ys, gs, RowMath.Dot(gs, ys), ds);
                 }
             }
         });
-    }
-
-    internal static float SumExp(ReadOnlySpan<float> shifted)
-    {
-        Span<float> buffer = stackalloc float[256];
-        float sum = 0f;
-        for (int i = 0; i < shifted.Length; i += buffer.Length)
-        {
-            int len = Math.Min(buffer.Length, shifted.Length - i);
-            var chunk = buffer.Slice(0, len);
-            TensorPrimitives.Exp(shifted.Slice(i, len), chunk);
-            sum += TensorPrimitives.Sum(chunk);
-        }
-        return sum;
     }
 
     /// <summary>Splits rows across workers when the total work is large enough.</summary>
