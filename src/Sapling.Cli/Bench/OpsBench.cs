@@ -36,16 +36,42 @@ public static class OpsBench
         var ag = Tensor.Randn([64, 128, 128], rng);
         cases.Add(("attention_matmul", "64x128x64 @ 64x64x128", () => qa.MatMul(ka.Transpose(1, 2)).Backward(ag)));
 
+        // A training-like step (two-layer MLP, cross-entropy, SGD update) to count garbage collections in steady state.
+        var w1 = (Tensor.Randn([512, 1024], rng) * 0.03f).RequiresGrad_();
+        var w2 = (Tensor.Randn([1024, 512], rng) * 0.03f).RequiresGrad_();
+        var mx = Tensor.Randn([256, 512], rng);
+        var my = Tensor.RandInt(0, 512, [256], rng);
+        cases.Add(("mlp_train_step", "256x512-1024-512", () =>
+        {
+            Tensor.CrossEntropy(Tensor.LayerNorm(mx.MatMul(w1), [1024], null, null).Gelu().MatMul(w2), my).Backward();
+            using (Autograd.NoGrad.Enter())
+            {
+                w1.AddInPlace(w1.Grad!, -0.01f);
+                w2.AddInPlace(w2.Grad!, -0.01f);
+            }
+            w1.ZeroGrad();
+            w2.ZeroGrad();
+        }));
+
         var rows = new JsonArray();
         foreach (var (name, shape, step) in cases)
         {
-            double ms = Timing.MedianMilliseconds(() =>
+            var leaves = new[] { sx, lx, lw, lb, gx, cx, qa, ka };
+            void Step()
             {
                 using var scope = new TensorScope();
                 step();
-                foreach (var leaf in new[] { sx, lx, lw, lb, gx, cx, qa, ka }) leaf.Grad = null;
-            }, repeats, warmup: 3);
-            rows.Add(new JsonObject { ["op"] = name, ["shape"] = shape, ["ms"] = Math.Round(ms, 3) });
+                foreach (var leaf in leaves) leaf.Grad = null;
+            }
+            for (int i = 0; i < 3; i++) Step();
+            int gen0 = GC.CollectionCount(0), gen2 = GC.CollectionCount(2);
+            double ms = Timing.MedianMilliseconds(Step, repeats, warmup: 0);
+            rows.Add(new JsonObject
+            {
+                ["op"] = name, ["shape"] = shape, ["ms"] = Math.Round(ms, 3),
+                ["gen0_per_step"] = Math.Round((GC.CollectionCount(0) - gen0) / (double)repeats, 2),
+                ["gen2_per_step"] = Math.Round((GC.CollectionCount(2) - gen2) / (double)repeats, 2),
+            });
         }
         if (json)
         {
@@ -53,7 +79,8 @@ public static class OpsBench
             return 0;
         }
         Console.WriteLine($"forward+backward, median of {repeats}, {Environment.ProcessorCount} threads");
-        foreach (var r in rows) Console.WriteLine($"{(string)r!["op"]!,-18} {(string)r["shape"]!,-24} {(double)r["ms"]!,9:F3} ms");
+        foreach (var r in rows)
+            Console.WriteLine($"{(string)r!["op"]!,-18} {(string)r["shape"]!,-24} {(double)r["ms"]!,9:F3} ms   gen0/step {(double)r["gen0_per_step"]!:F2}  gen2/step {(double)r["gen2_per_step"]!:F2}");
         return 0;
     }
 }
