@@ -132,6 +132,25 @@ public sealed partial class Tensor
         });
     }
 
+    /// <summary>Averages each [H, W] plane into an output grid of the given size (torch adaptive_avg_pool2d).</summary>
+    public static Tensor AdaptiveAvgPool2d(Tensor input, (int H, int W) outputSize)
+    {
+        RequireFloat("adaptive_avg_pool2d", input);
+        if (input.Rank != 4) throw new ArgumentException($"adaptive_avg_pool2d: input must be [N, C, H, W], got shape {ShapeUtil.Format(input.shape)}");
+        if (outputSize.H <= 0 || outputSize.W <= 0) throw new ArgumentException($"adaptive_avg_pool2d: output size ({outputSize.H}, {outputSize.W}) must be positive");
+        int n = input.shape[0], c = input.shape[1], h = input.shape[2], w = input.shape[3];
+        var x = input.Contiguous();
+        var y = Uninitialized(DType.Float32, [n, c, outputSize.H, outputSize.W]);
+        PoolKernels.AdaptiveAvg(x.FloatArray, x.offset, n * c, h, w, outputSize.H, outputSize.W, y.FloatArray, backward: false);
+        return Record(y, "adaptive_avg_pool2d", input, grad =>
+        {
+            var gc = grad.Contiguous();
+            var dx = Zeros((int[])input.shape.Clone());
+            PoolKernels.AdaptiveAvg(gc.FloatArray, gc.offset, n * c, h, w, outputSize.H, outputSize.W, dx.FloatArray, backward: true);
+            return dx;
+        });
+    }
+
     private static Conv2dGeometry PoolGeometry(string op, Tensor input, (int H, int W) kernel, (int H, int W)? stride, (int H, int W)? padding, (int H, int W) dilation)
     {
         RequireFloat(op, input);

@@ -91,6 +91,8 @@ public class OpFixtureTests
         ["avg_pool2d"] = x => One(Tensor.AvgPool2d(x[0], (2, 2))),
         ["avg_pool2d_pad_include"] = x => One(Tensor.AvgPool2d(x[0], (3, 3), stride: (2, 2), padding: (1, 1))),
         ["avg_pool2d_pad_exclude"] = x => One(Tensor.AvgPool2d(x[0], (3, 3), stride: (2, 2), padding: (1, 1), countIncludePad: false)),
+        ["adaptive_avg_pool2d"] = x => One(Tensor.AdaptiveAvgPool2d(x[0], (3, 2))),
+        ["adaptive_avg_pool2d_global"] = x => One(Tensor.AdaptiveAvgPool2d(x[0], (1, 1))),
         ["cat"] = x => One(Tensor.Cat([x[0], x[1]], 1)),
         ["stack"] = x => One(Tensor.Stack([x[0], x[1]], 1)),
         ["split_chunk"] = x => One(Tensor.Cat(x[0].Chunk(3, 1).Select((p, i) => p * (i + 1f)).ToArray(), 1)),

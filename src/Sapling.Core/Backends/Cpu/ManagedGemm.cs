@@ -85,18 +85,71 @@ public static unsafe class ManagedGemm
 
     private static void Gemm<TKernel>(in GemmArgs args) where TKernel : struct, IGemmKernel
     {
-        bool parallel = CpuWorkers.Threads > 1
-            && !CpuWorkers.IsInsideDispatch
-            && (long)args.M * args.N * args.K >= ParallelThresholdMacs;
+        int parts = PlanParallelism<TKernel>(args, out bool splitRows);
+        if (parts <= 1)
+        {
+            GemmRange<TKernel>(args, 0, args.M, 0, args.N);
+            return;
+        }
 
         GemmJob<TKernel> job = GemmJob<TKernel>.ForCurrentThread();
+        job.Prepare(args, parts, splitRows);
         try
         {
-            job.Execute(args, parallel);
+            CpuWorkers.Run(parts, job);
         }
         finally
         {
             job.Release();
+        }
+    }
+
+    /// <summary>Splits along whichever of M or N has more register tiles, so the operand each
+    /// thread must pack in full (B when splitting rows, A when splitting columns) is the smaller one.</summary>
+    private static int PlanParallelism<TKernel>(in GemmArgs args, out bool splitRows) where TKernel : struct, IGemmKernel
+    {
+        splitRows = true;
+        int threads = CpuWorkers.Threads;
+        if (threads <= 1 || CpuWorkers.IsInsideDispatch || (long)args.M * args.N * args.K < ParallelThresholdMacs)
+            return 1;
+
+        int rowTiles = CeilDiv(args.M, TKernel.MR);
+        int colStrips = CeilDiv(args.N, TKernel.NR);
+        splitRows = (long)rowTiles * TKernel.MR >= (long)colStrips * TKernel.NR ? rowTiles >= threads : colStrips < threads;
+        return Math.Min(threads, splitRows ? rowTiles : colStrips);
+    }
+
+    /// <summary>Computes the C[rowStart..rowEnd, colStart..colEnd] block on the calling thread.</summary>
+    private static void GemmRange<TKernel>(in GemmArgs args, int rowStart, int rowEnd, int colStart, int colEnd)
+        where TKernel : struct, IGemmKernel
+    {
+        int rows = rowEnd - rowStart;
+        int cols = colEnd - colStart;
+        int kcStep = BalancedStep(args.K, TKernel.KC, 1);
+        int mcStep = BalancedStep(rows, TKernel.MC, TKernel.MR);
+        int ncStep = BalancedStep(cols, TKernel.NC, TKernel.NR);
+
+        PackBuffers buffers = PackBuffers.ForCurrentThread();
+        float* packedA = buffers.EnsureA(RoundUp(mcStep, TKernel.MR) * TKernel.AStride);
+        float* packedB = buffers.EnsureB(kcStep * RoundUp(ncStep, TKernel.NR));
+
+        for (int jc = colStart; jc < colEnd; jc += ncStep)
+        {
+            int nc = Math.Min(ncStep, colEnd - jc);
+            for (int pc = 0; pc < args.K; pc += kcStep)
+            {
+                int kc = Math.Min(kcStep, args.K - pc);
+                PackB<TKernel>(args, pc, kc, jc, nc, packedB);
+
+                // Only the first K block applies the caller's beta; later ones accumulate.
+                float beta = pc == 0 ? args.Beta : 1f;
+                for (int ic = rowStart; ic < rowEnd; ic += mcStep)
+                {
+                    int mc = Math.Min(mcStep, rowEnd - ic);
+                    PackA<TKernel>(args, ic, mc, pc, kc, packedA);
+                    MacroKernel<TKernel>(packedA, packedB, mc, nc, kc, args.C + (long)ic * args.Ldc + jc, args.Ldc, args.Alpha, beta);
+                }
+            }
         }
     }
 
@@ -145,20 +198,25 @@ public static unsafe class ManagedGemm
             new Span<float>(dst + (long)row * TKernel.AStride, kc).Clear();
     }
 
-    /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nr] as one NR-wide strip of kc contiguous rows,
-    /// zero-padding it to full width.</summary>
-    private static void PackBStrip<TKernel>(in GemmArgs args, int pc, int kc, int jc, int nr, float* dst)
+    /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] into NR-wide strips of kc contiguous rows,
+    /// zero-padding the last strip to full width.</summary>
+    private static void PackB<TKernel>(in GemmArgs args, int pc, int kc, int jc, int nc, float* dst)
         where TKernel : struct, IGemmKernel
     {
-        if (args.TransB)
-            TransposeBlock(args.B + (long)jc * args.Ldb + pc, args.Ldb, nr, kc, dst, TKernel.NR);
-        else
-            CopyBlock(args.B + (long)pc * args.Ldb + jc, args.Ldb, kc, nr, dst, TKernel.NR);
-
-        if (nr < TKernel.NR)
+        for (int jr = 0; jr < nc; jr += TKernel.NR)
         {
-            for (int p = 0; p < kc; p++)
-                new Span<float>(dst + (long)p * TKernel.NR + nr, TKernel.NR - nr).Clear();
+            int nr = Math.Min(TKernel.NR, nc - jr);
+            float* strip = dst + (long)jr * kc;
+            if (args.TransB)
+                TransposeBlock(args.B + (long)(jc + jr) * args.Ldb + pc, args.Ldb, nr, kc, strip, TKernel.NR);
+            else
+                CopyBlock(args.B + (long)pc * args.Ldb + jc + jr, args.Ldb, kc, nr, strip, TKernel.NR);
+
+            if (nr < TKernel.NR)
+            {
+                for (int p = 0; p < kc; p++)
+                    new Span<float>(strip + (long)p * TKernel.NR + nr, TKernel.NR - nr).Clear();
+            }
         }
     }
 
@@ -313,142 +371,52 @@ public static unsafe class ManagedGemm
         public readonly int Ldc = ldc;
     }
 
-    /// <summary>
-    /// Runs one GEMM in two fork-join phases per column block: every thread helps pack op(B)
-    /// once into a shared buffer, then threads claim (row block × column group) tiles of C
-    /// dynamically, each packing its own A block.
-    /// </summary>
-    /// <remarks>
-    /// Sharing packed B means it is packed once rather than once per thread, and small dynamic
-    /// parts let one core pick up the slack when the other is descheduled. Each phase is its own
-    /// dispatch (no barrier inside a part), so running the parts inline can never deadlock.
-    /// One cached job per (kernel, calling thread) keeps a parallel GEMM allocation-free.
-    /// </remarks>
+    /// <summary>One cached job per (kernel, calling thread), so a parallel GEMM allocates nothing.</summary>
     private sealed class GemmJob<TKernel> : IParallelWork where TKernel : struct, IGemmKernel
     {
-        // Caps the shared packed-B buffer (16 MiB); wider products are processed in column blocks.
-        private const int MaxPackedBFloats = 1 << 22;
-
-        // Enough parts per thread to rebalance when a core stalls, few enough that the
-        // per-part A packing stays negligible.
-        private const int PartsPerThread = 4;
-
         [ThreadStatic] private static GemmJob<TKernel>? t_cached;
 
-        private readonly PackBuffers _shared = new();
         private GemmArgs _args;
-        private bool _packing;
-        private float* _packedB;
-        private int _kcStep;
-        private int _mcStep;
-        private int _blockStart;
-        private int _blockCols;
-        private int _paddedCols;
-        private int _packParts;
-        private int _colGroups;
-        private int _stripsPerGroup;
+        private int _parts;
+        private bool _splitRows;
 
         public static GemmJob<TKernel> ForCurrentThread() => t_cached ??= new GemmJob<TKernel>();
 
-        public void Execute(in GemmArgs args, bool parallel)
+        public void Prepare(in GemmArgs args, int parts, bool splitRows)
         {
             _args = args;
-            _kcStep = BalancedStep(args.K, TKernel.KC, 1);
-            _mcStep = BalancedStep(args.M, TKernel.MC, TKernel.MR);
-            int threads = parallel ? CpuWorkers.Threads : 1;
-
-            int blockStep = BalancedStep(args.N, Math.Max(TKernel.NR, MaxPackedBFloats / args.K), TKernel.NR);
-            for (_blockStart = 0; _blockStart < args.N; _blockStart += blockStep)
-            {
-                _blockCols = Math.Min(blockStep, args.N - _blockStart);
-                _paddedCols = RoundUp(_blockCols, TKernel.NR);
-                _packedB = _shared.EnsureB(args.K * _paddedCols);
-
-                int strips = _paddedCols / TKernel.NR;
-                int rowBlocks = CeilDiv(args.M, _mcStep);
-                _packParts = Math.Min(strips, 2 * threads);
-                int groups = threads == 1 ? 1 : Math.Clamp(CeilDiv(PartsPerThread * threads, rowBlocks), 1, strips);
-                _stripsPerGroup = CeilDiv(strips, groups);
-                _colGroups = CeilDiv(strips, _stripsPerGroup);
-
-                RunPhase(packing: true, _packParts, parallel);
-                RunPhase(packing: false, rowBlocks * _colGroups, parallel);
-            }
+            _parts = parts;
+            _splitRows = splitRows;
         }
 
-        public void Release()
-        {
-            _args = default;
-            _packedB = null;
-        }
+        public void Release() => _args = default;
 
         public void Run(int part)
         {
-            if (_packing)
-                PackBPart(part);
+            if (_splitRows)
+            {
+                (int start, int end) = PartRange(_args.M, TKernel.MR, part);
+                GemmRange<TKernel>(_args, start, end, 0, _args.N);
+            }
             else
-                ComputePart(part);
-        }
-
-        private void RunPhase(bool packing, int parts, bool parallel)
-        {
-            _packing = packing;
-            if (parallel)
             {
-                CpuWorkers.Run(parts, this);
-                return;
-            }
-
-            for (int part = 0; part < parts; part++)
-                Run(part);
-        }
-
-        /// <summary>Packs a contiguous range of strips for every K block. Block pc sits at
-        /// pc·paddedCols (all earlier blocks are full kcStep deep) and strip s at s·NR·kc within it.</summary>
-        private void PackBPart(int part)
-        {
-            int strips = _paddedCols / TKernel.NR;
-            int first = (int)((long)strips * part / _packParts);
-            int last = (int)((long)strips * (part + 1) / _packParts);
-            for (int pc = 0; pc < _args.K; pc += _kcStep)
-            {
-                int kc = Math.Min(_kcStep, _args.K - pc);
-                float* panel = _packedB + (long)pc * _paddedCols;
-                for (int s = first; s < last; s++)
-                {
-                    int col = s * TKernel.NR;
-                    int nr = Math.Min(TKernel.NR, _blockCols - col);
-                    PackBStrip<TKernel>(_args, pc, kc, _blockStart + col, nr, panel + (long)col * kc);
-                }
+                (int start, int end) = PartRange(_args.N, TKernel.NR, part);
+                GemmRange<TKernel>(_args, 0, _args.M, start, end);
             }
         }
 
-        private void ComputePart(int part)
+        /// <summary>Whole tiles per part, so only the last part can contain an edge tile.</summary>
+        private (int Start, int End) PartRange(int length, int tile, int part)
         {
-            int rowBlock = part / _colGroups;
-            int group = part % _colGroups;
-            int ic = rowBlock * _mcStep;
-            int mc = Math.Min(_mcStep, _args.M - ic);
-            int col = group * _stripsPerGroup * TKernel.NR;
-            int nc = Math.Min(_stripsPerGroup * TKernel.NR, _blockCols - col);
-
-            float* packedA = PackBuffers.ForCurrentThread().EnsureA(RoundUp(_mcStep, TKernel.MR) * TKernel.AStride);
-            float* c = _args.C + (long)ic * _args.Ldc + _blockStart + col;
-            for (int pc = 0; pc < _args.K; pc += _kcStep)
-            {
-                int kc = Math.Min(_kcStep, _args.K - pc);
-                PackA<TKernel>(_args, ic, mc, pc, kc, packedA);
-
-                // Only the first K block applies the caller's beta; later ones accumulate.
-                float beta = pc == 0 ? _args.Beta : 1f;
-                float* strips = _packedB + (long)pc * _paddedCols + (long)col * kc;
-                MacroKernel<TKernel>(packedA, strips, mc, nc, kc, c, _args.Ldc, _args.Alpha, beta);
-            }
+            int tiles = CeilDiv(length, tile);
+            int first = (int)((long)tiles * part / _parts);
+            int last = (int)((long)tiles * (part + 1) / _parts);
+            return (first * tile, Math.Min(last * tile, length));
         }
     }
 
-    /// <summary>Packing buffers that only grow; native memory so they are 64-byte aligned and
-    /// never moved. Held per thread, so the finalizer returns them when the owning thread dies.</summary>
+    /// <summary>Per-thread packing buffers that only grow; native memory so they are 64-byte
+    /// aligned and never moved. The finalizer returns them when the owning thread dies.</summary>
     private sealed class PackBuffers
     {
         [ThreadStatic] private static PackBuffers? t_current;
@@ -499,6 +467,9 @@ public static unsafe class ManagedGemm
         /// <summary>Rows of a packed A block (MC×KC should fit in L2).</summary>
         static abstract int MC { get; }
 
+        /// <summary>Columns of a packed B panel.</summary>
+        static abstract int NC { get; }
+
         /// <summary>Row stride of packed A: KC plus padding against cache-set aliasing.</summary>
         static abstract int AStride { get; }
 
@@ -515,6 +486,7 @@ public static unsafe class ManagedGemm
         public static int NR => 64;
         public static int KC => 512;
         public static int MC => 240;
+        public static int NC => 4096;
         public static int AStride => Stride;
 
         public static void Run(float* a, float* b, int kc, float* c, int ldc, float alpha, float beta)
@@ -605,6 +577,7 @@ public static unsafe class ManagedGemm
         public static int NR => 16;
         public static int KC => 256;
         public static int MC => 144;
+        public static int NC => 4096;
         public static int AStride => Stride;
 
         public static void Run(float* a, float* b, int kc, float* c, int ldc, float alpha, float beta)
@@ -714,6 +687,7 @@ public static unsafe class ManagedGemm
         public static int NR => 4;
         public static int KC => 256;
         public static int MC => 128;
+        public static int NC => 4096;
         public static int AStride => Stride;
 
         public static void Run(float* a, float* b, int kc, float* c, int ldc, float alpha, float beta)

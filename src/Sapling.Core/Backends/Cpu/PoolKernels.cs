@@ -117,4 +117,40 @@ internal static class PoolKernels
         w1 = Math.Min(we, g.Width);
         divisor = countIncludePad ? padded : Math.Max((h1 - h0) * (w1 - w0), 1);
     }
+
+    /// <summary>Adaptive average pooling: output cell i covers input rows floor(i·H/oh) .. ceil((i+1)·H/oh) − 1 (PyTorch's windows).</summary>
+    public static void AdaptiveAvg(float[] src, int srcOffset, int planes, int h, int w, int oh, int ow, float[] dst, bool backward)
+    {
+        SoftmaxKernel.RowsParallel(planes, h * w, (p0, p1) =>
+        {
+            for (int p = p0; p < p1; p++)
+            {
+                int inBase = p * h * w, outBase = p * oh * ow;
+                for (int i = 0; i < oh; i++)
+                {
+                    int h0 = i * h / oh, h1 = ((i + 1) * h + oh - 1) / oh;
+                    for (int j = 0; j < ow; j++)
+                    {
+                        int w0 = j * w / ow, w1 = ((j + 1) * w + ow - 1) / ow;
+                        int count = (h1 - h0) * (w1 - w0);
+                        if (backward)
+                        {
+                            float share = src[srcOffset + outBase + i * ow + j] / count;
+                            for (int y = h0; y < h1; y++)
+                                for (int x = w0; x < w1; x++)
+                                    dst[inBase + y * w + x] += share;
+                        }
+                        else
+                        {
+                            float sum = 0f;
+                            for (int y = h0; y < h1; y++)
+                                for (int x = w0; x < w1; x++)
+                                    sum += src[srcOffset + inBase + y * w + x];
+                            dst[outBase + i * ow + j] = sum / count;
+                        }
+                    }
+                }
+            }
+        });
+    }
 }

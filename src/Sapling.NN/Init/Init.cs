@@ -1,0 +1,87 @@
+using Sapling.Autograd;
+
+namespace Sapling.NN;
+
+/// <summary>
+/// In-place initialisers with PyTorch's formulas (torch.nn.init). Fan-in/fan-out follow PyTorch: for a weight of
+/// shape [out, in, k...], fan_in = in·Πk and fan_out = out·Πk.
+/// </summary>
+public static class Init
+{
+    public static (int FanIn, int FanOut) Fans(Tensor weight)
+    {
+        if (weight.Rank < 2) throw new ArgumentException($"fan in/out need a weight of rank ≥ 2, got shape {ShapeUtil.Format(weight.Shape.ToArray())}");
+        int receptive = 1;
+        for (int d = 2; d < weight.Rank; d++) receptive *= weight.Shape[d];
+        return (weight.Shape[1] * receptive, weight.Shape[0] * receptive);
+    }
+
+    /// <summary>The recommended gain for a nonlinearity (torch.nn.init.calculate_gain).</summary>
+    public static float Gain(string nonlinearity, float param = 0.01f) => nonlinearity switch
+    {
+        "linear" or "conv2d" or "sigmoid" => 1f,
+        "tanh" => 5f / 3f,
+        "relu" => MathF.Sqrt(2f),
+        "leaky_relu" => MathF.Sqrt(2f / (1f + param * param)),
+        "selu" => 3f / 4f,
+        _ => throw new ArgumentException($"unknown nonlinearity '{nonlinearity}'"),
+    };
+
+    public static Tensor Uniform(Tensor t, float low, float high, Generator? g = null)
+    {
+        var gen = g ?? Generator.Default;
+        using var _ = NoGrad.Enter();
+        var span = t.AsSpan();
+        for (int i = 0; i < span.Length; i++) span[i] = low + (high - low) * gen.NextFloat();
+        return t;
+    }
+
+    public static Tensor Normal(Tensor t, float mean = 0f, float std = 1f, Generator? g = null)
+    {
+        var gen = g ?? Generator.Default;
+        using var _ = NoGrad.Enter();
+        var span = t.AsSpan();
+        for (int i = 0; i < span.Length; i++) span[i] = mean + std * (float)gen.NextNormal();
+        return t;
+    }
+
+    public static Tensor Constant(Tensor t, float value)
+    {
+        using var _ = NoGrad.Enter();
+        t.AsSpan().Fill(value);
+        return t;
+    }
+
+    public static Tensor Zeros(Tensor t) => Constant(t, 0f);
+
+    public static Tensor Ones(Tensor t) => Constant(t, 1f);
+
+    /// <summary>He/Kaiming uniform: bound = gain·√(3/fan); PyTorch's Linear and Conv defaults use a = √5 (bound 1/√fan_in).</summary>
+    public static Tensor KaimingUniform(Tensor t, float a = 0f, bool fanIn = true, string nonlinearity = "leaky_relu", Generator? g = null)
+    {
+        var (fi, fo) = Fans(t);
+        float std = Gain(nonlinearity, a) / MathF.Sqrt(fanIn ? fi : fo);
+        float bound = MathF.Sqrt(3f) * std;
+        return Uniform(t, -bound, bound, g);
+    }
+
+    public static Tensor KaimingNormal(Tensor t, float a = 0f, bool fanIn = true, string nonlinearity = "leaky_relu", Generator? g = null)
+    {
+        var (fi, fo) = Fans(t);
+        return Normal(t, 0f, Gain(nonlinearity, a) / MathF.Sqrt(fanIn ? fi : fo), g);
+    }
+
+    /// <summary>Glorot/Xavier uniform: bound = gain·√(6/(fan_in+fan_out)).</summary>
+    public static Tensor XavierUniform(Tensor t, float gain = 1f, Generator? g = null)
+    {
+        var (fi, fo) = Fans(t);
+        float bound = gain * MathF.Sqrt(6f / (fi + fo));
+        return Uniform(t, -bound, bound, g);
+    }
+
+    public static Tensor XavierNormal(Tensor t, float gain = 1f, Generator? g = null)
+    {
+        var (fi, fo) = Fans(t);
+        return Normal(t, 0f, gain * MathF.Sqrt(2f / (fi + fo)), g);
+    }
+}

@@ -1,0 +1,201 @@
+using System.Text;
+using Sapling.Autograd;
+
+namespace Sapling.NN;
+
+/// <summary>
+/// Base of every layer and model: named parameters, buffers and child modules registered explicitly (their dotted
+/// names are the checkpoint keys, as in PyTorch's state_dict), train/eval mode, freezing and state loading.
+/// </summary>
+public abstract class Module
+{
+    private readonly List<(string Name, Tensor Value)> parameters = new();
+    private readonly List<(string Name, Tensor Value, bool Persistent)> buffers = new();
+    private readonly List<(string Name, Module Value)> children = new();
+
+    /// <summary>True in training mode (dropout active, batch norm uses batch statistics); see <see cref="Train"/>.</summary>
+    public bool Training { get; private set; } = true;
+
+    /// <summary>Registers a trainable tensor under <paramref name="name"/>; it requires grad and outlives any TensorScope.</summary>
+    protected Tensor RegisterParameter(string name, Tensor value)
+    {
+        CheckName(name);
+        value.KeepAlive();
+        if (value.IsLeaf && !value.RequiresGrad) value.RequiresGrad = true;
+        parameters.Add((name, value));
+        return value;
+    }
+
+    /// <summary>Registers state that is saved with the model but not trained (running statistics, masks).</summary>
+    protected Tensor RegisterBuffer(string name, Tensor value, bool persistent = true)
+    {
+        CheckName(name);
+        value.KeepAlive();
+        buffers.Add((name, value, persistent));
+        return value;
+    }
+
+    protected T RegisterModule<T>(string name, T module) where T : Module
+    {
+        CheckName(name);
+        children.Add((name, module));
+        return module;
+    }
+
+    /// <summary>Replaces a registered buffer's tensor (e.g. a running statistic updated out of place).</summary>
+    protected void SetBuffer(string name, Tensor value)
+    {
+        int i = buffers.FindIndex(b => b.Name == name);
+        if (i < 0) throw new KeyNotFoundException($"{GetType().Name} has no buffer '{name}'");
+        value.KeepAlive();
+        buffers[i] = (name, value, buffers[i].Persistent);
+    }
+
+    public IEnumerable<(string Name, Tensor Parameter)> NamedParameters(bool recurse = true)
+    {
+        foreach (var (name, p) in parameters) yield return (name, p);
+        if (!recurse) yield break;
+        foreach (var (childName, child) in children)
+            foreach (var (name, p) in child.NamedParameters()) yield return ($"{childName}.{name}", p);
+    }
+
+    public IEnumerable<Tensor> Parameters(bool recurse = true)
+    {
+        foreach (var (_, p) in NamedParameters(recurse)) yield return p;
+    }
+
+    public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(bool persistentOnly = false)
+    {
+        foreach (var (name, b, persistent) in buffers)
+            if (persistent || !persistentOnly) yield return (name, b);
+        foreach (var (childName, child) in children)
+            foreach (var (name, b) in child.NamedBuffers(persistentOnly)) yield return ($"{childName}.{name}", b);
+    }
+
+    public IEnumerable<(string Name, Module Child)> NamedChildren() => children;
+
+    /// <summary>This module and all descendants with their dotted paths ("" for this one).</summary>
+    public IEnumerable<(string Name, Module Module)> NamedModules()
+    {
+        yield return ("", this);
+        foreach (var (childName, child) in children)
+            foreach (var (name, m) in child.NamedModules()) yield return (name.Length == 0 ? childName : $"{childName}.{name}", m);
+    }
+
+    /// <summary>Sets training mode here and in every descendant.</summary>
+    public Module Train(bool mode = true)
+    {
+        Training = mode;
+        foreach (var (_, child) in children) child.Train(mode);
+        return this;
+    }
+
+    public Module Eval() => Train(false);
+
+    /// <summary>Parameters and persistent buffers by dotted name, in registration order (PyTorch's state_dict).</summary>
+    public Dictionary<string, Tensor> StateDict()
+    {
+        var state = new Dictionary<string, Tensor>();
+        foreach (var (name, p) in NamedParameters()) state[name] = p;
+        foreach (var (name, b) in NamedBuffers(persistentOnly: true)) state[name] = b;
+        return state;
+    }
+
+    /// <summary>
+    /// Copies values into this module's tensors in place (optimisers keep their references). With
+    /// <paramref name="strict"/>, missing or unexpected keys are an error that lists them; otherwise they are returned.
+    /// A shape mismatch is always an error naming the key and both shapes.
+    /// </summary>
+    public LoadStateResult LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+    {
+        var own = StateDict();
+        var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
+        var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToList();
+        if (strict && (missing.Count > 0 || unexpected.Count > 0))
+            throw new InvalidOperationException($"error loading state into {GetType().Name}: " +
+                (missing.Count > 0 ? $"missing keys: {string.Join(", ", missing)}" : "") +
+                (missing.Count > 0 && unexpected.Count > 0 ? "; " : "") +
+                (unexpected.Count > 0 ? $"unexpected keys: {string.Join(", ", unexpected)}" : ""));
+        foreach (var (key, target) in own)
+        {
+            if (!state.TryGetValue(key, out var source)) continue;
+            if (!source.Shape.SequenceEqual(target.Shape))
+                throw new InvalidOperationException($"error loading '{key}': checkpoint shape {ShapeUtil.Format(source.Shape.ToArray())} differs from the model's {ShapeUtil.Format(target.Shape.ToArray())}");
+            using var _ = NoGrad.Enter();
+            target.CopyFrom(source.DType == target.DType ? source : source.To(target.DType));
+        }
+        return new LoadStateResult(missing, unexpected);
+    }
+
+    /// <summary>Clears gradients; with <paramref name="setToNone"/> (PyTorch's default) the buffers go back to the pool.</summary>
+    public void ZeroGrad(bool setToNone = true)
+    {
+        foreach (var p in Parameters())
+        {
+            if (setToNone) p.Grad = null;
+            else p.ZeroGrad();
+        }
+    }
+
+    /// <summary>Stops training the parameters whose dotted names match a glob (<c>*</c> matches anything, dots included); returns how many matched.</summary>
+    public int Freeze(string pattern = "*") => SetRequiresGrad(pattern, false);
+
+    public int Unfreeze(string pattern = "*") => SetRequiresGrad(pattern, true);
+
+    private int SetRequiresGrad(string pattern, bool requiresGrad)
+    {
+        var regex = new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace("\\*", ".*").Replace("\\?", ".") + "$");
+        int count = 0;
+        foreach (var (name, p) in NamedParameters())
+        {
+            if (!regex.IsMatch(name)) continue;
+            p.RequiresGrad = requiresGrad;
+            if (!requiresGrad) p.Grad = null;
+            count++;
+        }
+        if (count == 0)
+            throw new ArgumentException($"no parameter name matches '{pattern}'; names look like: {string.Join(", ", NamedParameters().Take(5).Select(p => p.Name))}");
+        return count;
+    }
+
+    /// <summary>Number of parameter elements, optionally only those that train.</summary>
+    public long ParameterCount(bool trainableOnly = false)
+    {
+        long n = 0;
+        foreach (var p in Parameters()) if (!trainableOnly || p.RequiresGrad) n += p.NumEl;
+        return n;
+    }
+
+    /// <summary>One line describing this module's own settings, e.g. "in_features=64, out_features=10, bias=True".</summary>
+    protected virtual string ExtraRepr() => "";
+
+    /// <summary>A PyTorch-like tree: <c>Sequential(\n  (0): Linear(in_features=64, ...)\n)</c>.</summary>
+    public override string ToString()
+    {
+        var sb = new StringBuilder(GetType().Name).Append('(').Append(ExtraRepr());
+        if (children.Count > 0)
+        {
+            sb.Append('\n');
+            foreach (var (name, child) in children)
+                sb.Append("  (").Append(name).Append("): ").Append(child.ToString().Replace("\n", "\n  ")).Append('\n');
+        }
+        return sb.Append(')').ToString();
+    }
+
+    private void CheckName(string name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Contains('.'))
+            throw new ArgumentException($"invalid name '{name}' in {GetType().Name}: names must be non-empty and contain no '.'");
+        if (parameters.Any(p => p.Name == name) || buffers.Any(b => b.Name == name) || children.Any(c => c.Name == name))
+            throw new ArgumentException($"{GetType().Name} already has a member named '{name}'");
+    }
+}
+
+/// <summary>A module with one input and one output type; most layers are <c>Module&lt;Tensor, Tensor&gt;</c>.</summary>
+public abstract class Module<TIn, TOut> : Module
+{
+    public abstract TOut Forward(TIn input);
+}
+
+/// <summary>Keys that <see cref="Module.LoadStateDict"/> did not find in the checkpoint, and keys it did not use.</summary>
+public sealed record LoadStateResult(IReadOnlyList<string> MissingKeys, IReadOnlyList<string> UnexpectedKeys);
