@@ -12,8 +12,8 @@ public class LayerTests
     }
 
     [Theory]
-    [InlineData("batch_norm2d_train")]
-    [InlineData("batch_norm1d_train")]
+    [InlineData("nn.batch_norm2d_train")]
+    [InlineData("nn.batch_norm1d_train")]
     public void BatchNormTrainingMatchesPyTorch(string name)
     {
         var fx = Fixtures.Op(name);
@@ -35,7 +35,7 @@ public class LayerTests
     [Fact]
     public void BatchNormEvalUsesRunningStatistics()
     {
-        var fx = Fixtures.Op("batch_norm2d_eval");
+        var fx = Fixtures.Op("nn.batch_norm2d_eval");
         var bn = new BatchNorm2d(3);
         SetData(bn.Weight!, fx.Inputs[1]);
         SetData(bn.Bias!, fx.Inputs[2]);
