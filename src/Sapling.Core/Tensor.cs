@@ -66,6 +66,7 @@ public sealed partial class Tensor : IDisposable
     {
         get
         {
+            if (NumEl == 0) return true;
             int expected = 1;
             for (int i = shape.Length - 1; i >= 0; i--)
             {
