@@ -1,0 +1,169 @@
+using System.IO.MemoryMappedFiles;
+
+namespace Sapling.IO;
+
+/// <summary>
+/// An open <c>.safetensors</c> file, memory-mapped read-only. Opening reads and validates only the header; each
+/// <see cref="Load(string)"/> copies one tensor's bytes out of the mapping, so a model can be loaded tensor by tensor
+/// without reading (or holding) the whole file. Loaded tensors own their memory and outlive this object.
+/// Loads may run on several threads at once, but not concurrently with <see cref="Dispose"/>.
+/// </summary>
+public sealed unsafe class SafeTensorsFile : IDisposable
+{
+    private readonly MemoryMappedFile map;
+    private readonly MemoryMappedViewAccessor view;
+    private readonly SafeTensorsHeader header;
+    private readonly byte* data;
+    private readonly string[] names;
+    private bool disposed;
+
+    private SafeTensorsFile(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* data, SafeTensorsHeader header)
+    {
+        Path = path;
+        this.map = map;
+        this.view = view;
+        this.data = data;
+        this.header = header;
+        names = new string[header.Tensors.Count];
+        for (int i = 0; i < names.Length; i++) names[i] = header.Tensors[i].Name;
+    }
+
+    /// <summary>The full path of the file.</summary>
+    public string Path { get; }
+
+    /// <summary>Tensor names in the order their data lies in the file.</summary>
+    public IReadOnlyList<string> Names => names;
+
+    /// <summary>Every entry of the header, in file order.</summary>
+    public IReadOnlyList<SafeTensorInfo> Tensors => header.Tensors;
+
+    /// <summary>The header's <c>__metadata__</c> (empty when the file has none).</summary>
+    public IReadOnlyDictionary<string, string> Metadata => header.Metadata;
+
+    /// <summary>
+    /// Maps the file and validates its header. Throws <see cref="SafeTensorsFormatException"/>, naming the file and the
+    /// problem, when the file breaks the format in any way Hugging Face's reader would refuse.
+    /// </summary>
+    public static SafeTensorsFile Open(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        SafeTensors.RequireLittleEndian();
+        string fullPath = System.IO.Path.GetFullPath(path);
+        var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+        MemoryMappedFile? map = null;
+        MemoryMappedViewAccessor? view = null;
+        bool acquired = false;
+        try
+        {
+            long length = stream.Length;
+            // An empty file cannot be mapped at all, so the too-short check runs before mapping.
+            if (length < 8) SafeTensorsHeader.ReadHeaderLength(fullPath, default, length);
+            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            byte* start = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
+            acquired = true;
+            start += view.PointerOffset;
+
+            long headerLength = SafeTensorsHeader.ReadHeaderLength(fullPath, new ReadOnlySpan<byte>(start, 8), length);
+            var header = SafeTensorsHeader.Parse(fullPath, new ReadOnlySpan<byte>(start + 8, (int)headerLength), length - 8 - headerLength);
+            return new SafeTensorsFile(fullPath, map, view, start + 8 + headerLength, header);
+        }
+        catch
+        {
+            if (acquired) view!.SafeMemoryMappedViewHandle.ReleasePointer();
+            view?.Dispose();
+            map?.Dispose();
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    public bool Contains(string name) => header.ByName.ContainsKey(name);
+
+    /// <summary>The header entry of <paramref name="name"/>: stored dtype, shape and byte range.</summary>
+    public SafeTensorInfo Info(string name)
+    {
+        ThrowIfDisposed();
+        return Find(name);
+    }
+
+    /// <summary>
+    /// Copies one tensor out of the file. F32, BF16, I8, I32, I64 and BOOL load as themselves; F16 and F64 load as
+    /// float32 (Sapling's compute type); U8, I16 and U16 widen to int32 and U32 to int64. Other dtypes (U64, FP8)
+    /// have no lossless Sapling equivalent and throw <see cref="NotSupportedException"/>.
+    /// </summary>
+    public Tensor Load(string name)
+    {
+        ThrowIfDisposed();
+        var info = Find(name);
+        DType dtype = SafeTensorsDType.LoadsAs(info.DType)
+            ?? throw new NotSupportedException($"tensor '{name}' in '{Path}' has dtype {info.DType}, which Sapling cannot hold; supported: F32, BF16, F16, F64, I8, U8, I16, U16, I32, U32, I64, BOOL");
+        var tensor = Tensor.Uninitialized(dtype, SaplingShape(info));
+        try
+        {
+            SafeTensorsDecode.Into(data + info.Begin, info.DType, tensor);
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+        return tensor;
+    }
+
+    /// <summary>Loads <paramref name="name"/> converted to <paramref name="dtype"/> with Sapling's conversion rules (e.g. BF16 weights as float32).</summary>
+    public Tensor Load(string name, DType dtype)
+    {
+        var loaded = Load(name);
+        if (loaded.DType == dtype) return loaded;
+        try
+        {
+            // Tensor.To cannot convert some empty shapes such as [2, 0, 3] (it sees them as non-contiguous).
+            if (loaded.NumEl == 0) return Tensor.Zeros(SaplingShape(Find(name)), dtype);
+            return loaded.To(dtype);
+        }
+        finally
+        {
+            loaded.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        view.SafeMemoryMappedViewHandle.ReleasePointer();
+        view.Dispose();
+        map.Dispose();
+    }
+
+    private SafeTensorInfo Find(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (header.ByName.TryGetValue(name, out var info)) return info;
+        string some = string.Join(", ", names.Take(5).Select(n => $"'{n}'"));
+        string more = names.Length > 5 ? $", ... ({names.Length} in all)" : "";
+        throw new KeyNotFoundException(names.Length == 0
+            ? $"'{Path}' has no tensor named '{name}'; it holds no tensors"
+            : $"'{Path}' has no tensor named '{name}'; it holds {some}{more}");
+    }
+
+    /// <summary>Sapling shapes are int and tensors hold at most int.MaxValue elements; the format allows more.</summary>
+    private int[] SaplingShape(SafeTensorInfo info)
+    {
+        var shape = new int[info.Shape.Count];
+        long n = 1;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            long d = info.Shape[i];
+            n *= d;
+            if (d > int.MaxValue || n > int.MaxValue)
+                throw new NotSupportedException($"tensor '{info.Name}' in '{Path}' has shape {SafeTensorsHeader.FormatShape(info.Shape)}, more than the {int.MaxValue} elements a Sapling tensor can hold");
+            shape[i] = (int)d;
+        }
+        return shape;
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
+}
