@@ -19,6 +19,9 @@ public static unsafe class ManagedGemm
     // Below ~64³ multiply-adds, waking a worker costs more than the second core gains.
     private const long ParallelThresholdMacs = 1L << 18;
 
+    // Kernels consume K four steps at a time; packing zero-pads each K block to this multiple.
+    private const int KUnroll = 4;
+
     internal enum KernelKind
     {
         Auto,
@@ -131,7 +134,7 @@ public static unsafe class ManagedGemm
 
         PackBuffers buffers = PackBuffers.ForCurrentThread();
         float* packedA = buffers.EnsureA(RoundUp(mcStep, TKernel.MR) * TKernel.AStride);
-        float* packedB = buffers.EnsureB(kcStep * RoundUp(ncStep, TKernel.NR));
+        float* packedB = buffers.EnsureB(RoundUp(kcStep, KUnroll) * RoundUp(ncStep, TKernel.NR));
 
         for (int jc = colStart; jc < colEnd; jc += ncStep)
         {
@@ -139,15 +142,16 @@ public static unsafe class ManagedGemm
             for (int pc = 0; pc < args.K; pc += kcStep)
             {
                 int kc = Math.Min(kcStep, args.K - pc);
-                PackB<TKernel>(args, pc, kc, jc, nc, packedB);
+                int paddedKc = RoundUp(kc, KUnroll);
+                PackB<TKernel>(args, pc, kc, paddedKc, jc, nc, packedB);
 
                 // Only the first K block applies the caller's beta; later ones accumulate.
                 float beta = pc == 0 ? args.Beta : 1f;
                 for (int ic = rowStart; ic < rowEnd; ic += mcStep)
                 {
                     int mc = Math.Min(mcStep, rowEnd - ic);
-                    PackA<TKernel>(args, ic, mc, pc, kc, packedA);
-                    MacroKernel<TKernel>(packedA, packedB, mc, nc, kc, args.C + (long)ic * args.Ldc + jc, args.Ldc, args.Alpha, beta);
+                    PackA<TKernel>(args, ic, mc, pc, kc, paddedKc, packedA);
+                    MacroKernel<TKernel>(packedA, packedB, mc, nc, paddedKc, args.C + (long)ic * args.Ldc + jc, args.Ldc, args.Alpha, beta);
                 }
             }
         }
@@ -183,10 +187,10 @@ public static unsafe class ManagedGemm
     }
 
     /// <summary>Packs op(A)[ic..ic+mc, pc..pc+kc] row by row with the kernel's constant row
-    /// stride, zero-padding to a whole number of MR-row panels.</summary>
+    /// stride, zero-padded to paddedKc columns and a whole number of MR-row panels.</summary>
     /// <remarks>A constant stride lets the kernel address all MR rows from one pointer with
     /// immediate offsets; the padding past KC keeps those rows out of the same cache sets.</remarks>
-    private static void PackA<TKernel>(in GemmArgs args, int ic, int mc, int pc, int kc, float* dst)
+    private static void PackA<TKernel>(in GemmArgs args, int ic, int mc, int pc, int kc, int paddedKc, float* dst)
         where TKernel : struct, IGemmKernel
     {
         if (args.TransA)
@@ -194,30 +198,36 @@ public static unsafe class ManagedGemm
         else
             CopyBlock(args.A + (long)ic * args.Lda + pc, args.Lda, mc, kc, dst, TKernel.AStride);
 
-        for (int row = mc; row < RoundUp(mc, TKernel.MR); row++)
-            new Span<float>(dst + (long)row * TKernel.AStride, kc).Clear();
+        ZeroBlock(dst + kc, TKernel.AStride, mc, paddedKc - kc);
+        ZeroBlock(dst + (long)mc * TKernel.AStride, TKernel.AStride, RoundUp(mc, TKernel.MR) - mc, paddedKc);
     }
 
-    /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] into NR-wide strips of kc contiguous rows,
-    /// zero-padding the last strip to full width.</summary>
-    private static void PackB<TKernel>(in GemmArgs args, int pc, int kc, int jc, int nc, float* dst)
+    /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] into NR-wide strips of paddedKc contiguous
+    /// rows, zero-padding the extra rows and the last strip's missing columns.</summary>
+    private static void PackB<TKernel>(in GemmArgs args, int pc, int kc, int paddedKc, int jc, int nc, float* dst)
         where TKernel : struct, IGemmKernel
     {
         for (int jr = 0; jr < nc; jr += TKernel.NR)
         {
             int nr = Math.Min(TKernel.NR, nc - jr);
-            float* strip = dst + (long)jr * kc;
+            float* strip = dst + (long)jr * paddedKc;
             if (args.TransB)
                 TransposeBlock(args.B + (long)(jc + jr) * args.Ldb + pc, args.Ldb, nr, kc, strip, TKernel.NR);
             else
                 CopyBlock(args.B + (long)pc * args.Ldb + jc + jr, args.Ldb, kc, nr, strip, TKernel.NR);
 
-            if (nr < TKernel.NR)
-            {
-                for (int p = 0; p < kc; p++)
-                    new Span<float>(strip + (long)p * TKernel.NR + nr, TKernel.NR - nr).Clear();
-            }
+            ZeroBlock(strip + nr, TKernel.NR, kc, TKernel.NR - nr);
+            ZeroBlock(strip + (long)kc * TKernel.NR, TKernel.NR, paddedKc - kc, TKernel.NR);
         }
+    }
+
+    private static void ZeroBlock(float* dst, int stride, int rows, int cols)
+    {
+        if (cols <= 0)
+            return;
+
+        for (int r = 0; r < rows; r++)
+            new Span<float>(dst + (long)r * stride, cols).Clear();
     }
 
     /// <summary>dst[r, c] = src[r, c] for a rows×cols block.</summary>
@@ -473,7 +483,8 @@ public static unsafe class ManagedGemm
         /// <summary>Row stride of packed A: KC plus padding against cache-set aliasing.</summary>
         static abstract int AStride { get; }
 
-        /// <summary>c[MR×NR] = alpha·(A panel · B strip) + beta·c, reading c only when beta ≠ 0.</summary>
+        /// <summary>c[MR×NR] = alpha·(A panel · B strip) + beta·c, reading c only when beta ≠ 0.
+        /// <paramref name="kc"/> is a positive multiple of 4 (packing zero-pads K).</summary>
         static abstract void Run(float* a, float* b, int kc, float* c, int ldc, float alpha, float beta);
     }
 
@@ -489,6 +500,7 @@ public static unsafe class ManagedGemm
         public static int NC => 4096;
         public static int AStride => Stride;
 
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         public static void Run(float* a, float* b, int kc, float* c, int ldc, float alpha, float beta)
         {
             Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
@@ -498,43 +510,102 @@ public static unsafe class ManagedGemm
             Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
             Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
 
-            for (int p = 0; p < kc; p++, a++, b += 64)
+            // Packing pads kc to a multiple of 4, so the loop is unrolled by four with no
+            // remainder: loop overhead and pointer bumps are paid once per four k steps.
+            Vector512<float> b0, b1, b2, b3, x;
+            for (int p = 0; p < kc; p += 4, a += 4, b += 256)
             {
-                Vector512<float> b0 = Vector512.Load(b);
-                Vector512<float> b1 = Vector512.Load(b + 16);
-                Vector512<float> b2 = Vector512.Load(b + 32);
-                Vector512<float> b3 = Vector512.Load(b + 48);
+                b0 = Vector512.Load(b + 0);
+                b1 = Vector512.Load(b + 16);
+                b2 = Vector512.Load(b + 32);
+                b3 = Vector512.Load(b + 48);
+                x = Vector512.Create(a[0 * Stride + 0]);
+                c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(x, b2, c02); c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
+                x = Vector512.Create(a[1 * Stride + 0]);
+                c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(x, b2, c12); c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
+                x = Vector512.Create(a[2 * Stride + 0]);
+                c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(x, b2, c22); c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
+                x = Vector512.Create(a[3 * Stride + 0]);
+                c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+                c32 = Vector512.FusedMultiplyAdd(x, b2, c32); c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
+                x = Vector512.Create(a[4 * Stride + 0]);
+                c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+                c42 = Vector512.FusedMultiplyAdd(x, b2, c42); c43 = Vector512.FusedMultiplyAdd(x, b3, c43);
+                x = Vector512.Create(a[5 * Stride + 0]);
+                c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+                c52 = Vector512.FusedMultiplyAdd(x, b2, c52); c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
 
-                Vector512<float> x = Vector512.Create(a[0]);
-                c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
-                c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-                c02 = Vector512.FusedMultiplyAdd(x, b2, c02);
-                c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
-                x = Vector512.Create(a[Stride]);
-                c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
-                c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-                c12 = Vector512.FusedMultiplyAdd(x, b2, c12);
-                c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
-                x = Vector512.Create(a[2 * Stride]);
-                c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
-                c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-                c22 = Vector512.FusedMultiplyAdd(x, b2, c22);
-                c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
-                x = Vector512.Create(a[3 * Stride]);
-                c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
-                c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
-                c32 = Vector512.FusedMultiplyAdd(x, b2, c32);
-                c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
-                x = Vector512.Create(a[4 * Stride]);
-                c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
-                c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
-                c42 = Vector512.FusedMultiplyAdd(x, b2, c42);
-                c43 = Vector512.FusedMultiplyAdd(x, b3, c43);
-                x = Vector512.Create(a[5 * Stride]);
-                c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
-                c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
-                c52 = Vector512.FusedMultiplyAdd(x, b2, c52);
-                c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
+                b0 = Vector512.Load(b + 64);
+                b1 = Vector512.Load(b + 80);
+                b2 = Vector512.Load(b + 96);
+                b3 = Vector512.Load(b + 112);
+                x = Vector512.Create(a[0 * Stride + 1]);
+                c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(x, b2, c02); c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
+                x = Vector512.Create(a[1 * Stride + 1]);
+                c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(x, b2, c12); c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
+                x = Vector512.Create(a[2 * Stride + 1]);
+                c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(x, b2, c22); c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
+                x = Vector512.Create(a[3 * Stride + 1]);
+                c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+                c32 = Vector512.FusedMultiplyAdd(x, b2, c32); c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
+                x = Vector512.Create(a[4 * Stride + 1]);
+                c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+                c42 = Vector512.FusedMultiplyAdd(x, b2, c42); c43 = Vector512.FusedMultiplyAdd(x, b3, c43);
+                x = Vector512.Create(a[5 * Stride + 1]);
+                c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+                c52 = Vector512.FusedMultiplyAdd(x, b2, c52); c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
+
+                b0 = Vector512.Load(b + 128);
+                b1 = Vector512.Load(b + 144);
+                b2 = Vector512.Load(b + 160);
+                b3 = Vector512.Load(b + 176);
+                x = Vector512.Create(a[0 * Stride + 2]);
+                c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(x, b2, c02); c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
+                x = Vector512.Create(a[1 * Stride + 2]);
+                c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(x, b2, c12); c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
+                x = Vector512.Create(a[2 * Stride + 2]);
+                c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(x, b2, c22); c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
+                x = Vector512.Create(a[3 * Stride + 2]);
+                c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+                c32 = Vector512.FusedMultiplyAdd(x, b2, c32); c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
+                x = Vector512.Create(a[4 * Stride + 2]);
+                c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+                c42 = Vector512.FusedMultiplyAdd(x, b2, c42); c43 = Vector512.FusedMultiplyAdd(x, b3, c43);
+                x = Vector512.Create(a[5 * Stride + 2]);
+                c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+                c52 = Vector512.FusedMultiplyAdd(x, b2, c52); c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
+
+                b0 = Vector512.Load(b + 192);
+                b1 = Vector512.Load(b + 208);
+                b2 = Vector512.Load(b + 224);
+                b3 = Vector512.Load(b + 240);
+                x = Vector512.Create(a[0 * Stride + 3]);
+                c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(x, b2, c02); c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
+                x = Vector512.Create(a[1 * Stride + 3]);
+                c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(x, b2, c12); c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
+                x = Vector512.Create(a[2 * Stride + 3]);
+                c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(x, b2, c22); c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
+                x = Vector512.Create(a[3 * Stride + 3]);
+                c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+                c32 = Vector512.FusedMultiplyAdd(x, b2, c32); c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
+                x = Vector512.Create(a[4 * Stride + 3]);
+                c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+                c42 = Vector512.FusedMultiplyAdd(x, b2, c42); c43 = Vector512.FusedMultiplyAdd(x, b3, c43);
+                x = Vector512.Create(a[5 * Stride + 3]);
+                c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+                c52 = Vector512.FusedMultiplyAdd(x, b2, c52); c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
             }
 
             Vector512<float> va = Vector512.Create(alpha);
@@ -580,6 +651,7 @@ public static unsafe class ManagedGemm
         public static int NC => 4096;
         public static int AStride => Stride;
 
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         public static void Run(float* a, float* b, int kc, float* c, int ldc, float alpha, float beta)
         {
             Vector256<float> c00 = default, c01 = default;
@@ -589,67 +661,70 @@ public static unsafe class ManagedGemm
             Vector256<float> c40 = default, c41 = default;
             Vector256<float> c50 = default, c51 = default;
 
+            // Packing pads kc to a multiple of 4, so the loop is unrolled by four with no
+            // remainder: loop overhead and pointer bumps are paid once per four k steps.
             Vector256<float> b0, b1, x;
-            int p = 0;
-            for (; p <= kc - 4; p += 4, a += 4, b += 64)
+            for (int p = 0; p < kc; p += 4, a += 4, b += 64)
             {
                 b0 = Vector256.Load(b + 0);
                 b1 = Vector256.Load(b + 8);
-                x = Vector256.Create(a[0 * Stride + 0]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-                x = Vector256.Create(a[1 * Stride + 0]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-                x = Vector256.Create(a[2 * Stride + 0]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-                x = Vector256.Create(a[3 * Stride + 0]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-                x = Vector256.Create(a[4 * Stride + 0]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-                x = Vector256.Create(a[5 * Stride + 0]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+                x = Vector256.Create(a[0 * Stride + 0]);
+                c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+                x = Vector256.Create(a[1 * Stride + 0]);
+                c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+                x = Vector256.Create(a[2 * Stride + 0]);
+                c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+                x = Vector256.Create(a[3 * Stride + 0]);
+                c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+                x = Vector256.Create(a[4 * Stride + 0]);
+                c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+                x = Vector256.Create(a[5 * Stride + 0]);
+                c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+
                 b0 = Vector256.Load(b + 16);
                 b1 = Vector256.Load(b + 24);
-                x = Vector256.Create(a[0 * Stride + 1]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-                x = Vector256.Create(a[1 * Stride + 1]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-                x = Vector256.Create(a[2 * Stride + 1]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-                x = Vector256.Create(a[3 * Stride + 1]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-                x = Vector256.Create(a[4 * Stride + 1]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-                x = Vector256.Create(a[5 * Stride + 1]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+                x = Vector256.Create(a[0 * Stride + 1]);
+                c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+                x = Vector256.Create(a[1 * Stride + 1]);
+                c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+                x = Vector256.Create(a[2 * Stride + 1]);
+                c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+                x = Vector256.Create(a[3 * Stride + 1]);
+                c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+                x = Vector256.Create(a[4 * Stride + 1]);
+                c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+                x = Vector256.Create(a[5 * Stride + 1]);
+                c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+
                 b0 = Vector256.Load(b + 32);
                 b1 = Vector256.Load(b + 40);
-                x = Vector256.Create(a[0 * Stride + 2]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-                x = Vector256.Create(a[1 * Stride + 2]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-                x = Vector256.Create(a[2 * Stride + 2]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-                x = Vector256.Create(a[3 * Stride + 2]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-                x = Vector256.Create(a[4 * Stride + 2]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-                x = Vector256.Create(a[5 * Stride + 2]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+                x = Vector256.Create(a[0 * Stride + 2]);
+                c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+                x = Vector256.Create(a[1 * Stride + 2]);
+                c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+                x = Vector256.Create(a[2 * Stride + 2]);
+                c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+                x = Vector256.Create(a[3 * Stride + 2]);
+                c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+                x = Vector256.Create(a[4 * Stride + 2]);
+                c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+                x = Vector256.Create(a[5 * Stride + 2]);
+                c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+
                 b0 = Vector256.Load(b + 48);
                 b1 = Vector256.Load(b + 56);
-                x = Vector256.Create(a[0 * Stride + 3]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-                x = Vector256.Create(a[1 * Stride + 3]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-                x = Vector256.Create(a[2 * Stride + 3]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-                x = Vector256.Create(a[3 * Stride + 3]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-                x = Vector256.Create(a[4 * Stride + 3]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-                x = Vector256.Create(a[5 * Stride + 3]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
-            }
-
-            for (; p < kc; p++, a++, b += 16)
-            {
-                b0 = Vector256.Load(b);
-                b1 = Vector256.Load(b + 8);
-
-                x = Vector256.Create(a[0]);
-                c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
-                c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-                x = Vector256.Create(a[Stride]);
-                c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
-                c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-                x = Vector256.Create(a[2 * Stride]);
-                c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
-                c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-                x = Vector256.Create(a[3 * Stride]);
-                c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
-                c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-                x = Vector256.Create(a[4 * Stride]);
-                c40 = Vector256.FusedMultiplyAdd(x, b0, c40);
-                c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-                x = Vector256.Create(a[5 * Stride]);
-                c50 = Vector256.FusedMultiplyAdd(x, b0, c50);
-                c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+                x = Vector256.Create(a[0 * Stride + 3]);
+                c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+                x = Vector256.Create(a[1 * Stride + 3]);
+                c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+                x = Vector256.Create(a[2 * Stride + 3]);
+                c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+                x = Vector256.Create(a[3 * Stride + 3]);
+                c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+                x = Vector256.Create(a[4 * Stride + 3]);
+                c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+                x = Vector256.Create(a[5 * Stride + 3]);
+                c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
             }
 
             Vector256<float> va = Vector256.Create(alpha);
@@ -690,6 +765,7 @@ public static unsafe class ManagedGemm
         public static int NC => 4096;
         public static int AStride => Stride;
 
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         public static void Run(float* a, float* b, int kc, float* c, int ldc, float alpha, float beta)
         {
             float c00 = 0, c01 = 0, c02 = 0, c03 = 0;

@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+
+namespace Sapling.Data;
+
+/// <summary>What to do with a last batch smaller than the batch size.</summary>
+public enum LastBatch
+{
+    Keep,
+    Drop,
+}
+
+/// <summary>
+/// Batches a dataset, shuffling with a seeded order that depends only on (seed, epoch) — so a resumed run sees the same
+/// batches as an uninterrupted one — and preparing the next batches on a background thread while the model trains.
+/// </summary>
+public sealed class DataLoader
+{
+    public DataLoader(IDataset dataset, int batchSize, bool shuffle = false, ulong seed = 0, LastBatch lastBatch = LastBatch.Keep,
+        Func<Tensor, Generator, Tensor>? transform = null, int prefetch = 2)
+    {
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"DataLoader: batch size must be positive, got {batchSize}");
+        if (dataset.Count == 0) throw new ArgumentException("DataLoader: the dataset is empty");
+        (Dataset, BatchSize, Shuffle, Seed, LastBatchPolicy, Transform, Prefetch) = (dataset, batchSize, shuffle, seed, lastBatch, transform, Math.Max(0, prefetch));
+    }
+
+    public IDataset Dataset { get; }
+    public int BatchSize { get; }
+    public bool Shuffle { get; }
+    public ulong Seed { get; }
+    public LastBatch LastBatchPolicy { get; }
+
+    /// <summary>Applied to each batch's inputs (augmentation) with a generator of its own; must return a tensor of the same shape.</summary>
+    public Func<Tensor, Generator, Tensor>? Transform { get; }
+
+    public int Prefetch { get; }
+
+    public int BatchesPerEpoch => LastBatchPolicy == LastBatch.Drop ? Dataset.Count / BatchSize : (Dataset.Count + BatchSize - 1) / BatchSize;
+
+    /// <summary>The example order of an epoch: a Fisher-Yates shuffle seeded by (seed, epoch), or 0..N-1.</summary>
+    public long[] Order(int epoch)
+    {
+        var order = new long[Dataset.Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        if (!Shuffle) return order;
+        var g = new Generator(Seed * 0x9E3779B97F4A7C15UL + (ulong)epoch + 1);
+        for (int i = order.Length - 1; i > 0; i--)
+        {
+            int j = (int)g.NextInt64(0, i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+
+    /// <summary>
+    /// The batches of one epoch, starting at batch <paramref name="skipBatches"/> (to resume mid-epoch). Batches
+    /// come out already built; the caller owns them (dispose, or let a TensorScope take them).
+    /// </summary>
+    public IEnumerable<(Tensor Inputs, Tensor Labels)> Epoch(int epoch, int skipBatches = 0)
+    {
+        if (epoch < 0) throw new ArgumentOutOfRangeException(nameof(epoch), $"DataLoader: epoch must be ≥ 0, got {epoch}");
+        int count = BatchesPerEpoch;
+        if (skipBatches < 0 || skipBatches > count) throw new ArgumentOutOfRangeException(nameof(skipBatches), $"DataLoader: cannot skip {skipBatches} of {count} batches");
+        var order = Order(epoch);
+        if (Prefetch == 0)
+        {
+            for (int b = skipBatches; b < count; b++) yield return Build(order, epoch, b);
+            yield break;
+        }
+        using var queue = new BlockingCollection<(Tensor, Tensor)?>(Prefetch);
+        using var cancel = new CancellationTokenSource();
+        Exception? failure = null;
+        var producer = Task.Run(() =>
+        {
+            try
+            {
+                for (int b = skipBatches; b < count && !cancel.IsCancellationRequested; b++) queue.Add(Build(order, epoch, b), cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+            finally
+            {
+                queue.CompleteAdding();
+            }
+        });
+        try
+        {
+            foreach (var item in queue.GetConsumingEnumerable())
+            {
+                if (item is { } batch) yield return batch;
+            }
+            if (failure != null) throw new InvalidOperationException($"DataLoader: building a batch failed: {failure.Message}", failure);
+        }
+        finally
+        {
+            cancel.Cancel();
+            producer.Wait();
+        }
+    }
+
+    private (Tensor, Tensor) Build(long[] order, int epoch, int batch)
+    {
+        int start = batch * BatchSize;
+        int size = Math.Min(BatchSize, order.Length - start);
+        var (x, y) = Dataset.GetBatch(order.AsSpan(start, size));
+        // Each batch gets its own generator derived from (seed, epoch, batch): augmentation is reproducible whichever
+        // thread builds the batch, and a resumed run draws the same random transforms.
+        if (Transform != null) x = Transform(x, new Generator(Seed * 0x9E3779B97F4A7C15UL ^ ((ulong)epoch << 32) ^ (ulong)batch ^ 0xA5A5_5A5A_0000_0000UL));
+        // Batches are built off the training thread's TensorScope; the consumer decides their lifetime.
+        x.KeepAlive();
+        y.KeepAlive();
+        return (x, y);
+    }
+}

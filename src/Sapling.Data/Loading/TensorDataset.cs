@@ -1,0 +1,36 @@
+namespace Sapling.Data;
+
+/// <summary>Examples held in memory as one input tensor [N, ...] and one int64 label tensor [N]; batches are row gathers.</summary>
+public sealed class TensorDataset : IDataset
+{
+    public TensorDataset(Tensor inputs, Tensor labels)
+    {
+        if (labels.DType != DType.Int64 || labels.Rank != 1)
+            throw new ArgumentException($"TensorDataset: labels must be a 1-D int64 tensor, got {labels.DType.Name()} of shape {ShapeUtil.Format(labels.Shape.ToArray())}");
+        if (inputs.Rank < 1 || inputs.Shape[0] != labels.Shape[0])
+            throw new ArgumentException($"TensorDataset: {inputs.Shape[0]} inputs (shape {ShapeUtil.Format(inputs.Shape.ToArray())}) but {labels.Shape[0]} labels");
+        Inputs = inputs.Contiguous().KeepAlive();
+        LabelTensor = labels.Contiguous().KeepAlive();
+        Labels = labels.ToArray<long>();
+    }
+
+    public Tensor Inputs { get; }
+    public Tensor LabelTensor { get; }
+    public long[] Labels { get; }
+    public int Count => Labels.Length;
+    public int[] ExampleShape => Inputs.Shape.Skip(1).ToArray();
+
+    public (Tensor Inputs, Tensor Labels) GetBatch(ReadOnlySpan<long> indices)
+    {
+        using var idx = Tensor.FromSpan<long>(indices, indices.Length);
+        TensorScope.Current?.MoveToParent(idx);
+        return (Inputs.IndexSelect(0, idx), LabelTensor.IndexSelect(0, idx));
+    }
+
+    /// <summary>The examples at the given positions as a new in-memory dataset (for splits).</summary>
+    public TensorDataset Subset(long[] indices)
+    {
+        var idx = Tensor.FromArray(indices);
+        return new TensorDataset(Inputs.IndexSelect(0, idx), LabelTensor.IndexSelect(0, idx));
+    }
+}
