@@ -139,6 +139,9 @@ internal static class PngDecoder
     private static byte[] Inflate(MemoryStream compressed, long expected, string name)
     {
         if (expected > Array.MaxLength) throw Error(name, $"decompressed image data would need {expected} bytes");
+        // Deflate expands at most ~1032:1, so fewer compressed bytes than this cannot hold the image; checking first avoids a huge allocation.
+        if (expected > compressed.Length * 1040 + 1024)
+            throw Error(name, $"IDAT data is truncated: {compressed.Length} compressed bytes cannot hold {expected} bytes of image data");
         var raw = new byte[expected];
         compressed.Position = 0;
         int got = 0;

@@ -25,8 +25,11 @@ internal static class PnmDecoder
         if (pos >= data.Length) throw Error(name, "file ends after the header");
         pos++;
 
-        var scale = ScaleTable((int)maxval);
         long count = width * height * channels;
+        // Refuse before allocating: binary samples take 1 or 2 bytes, plain ones at least a digit and a separator.
+        long minimum = plain ? 2 * count - 1 : count * (maxval < 256 ? 1 : 2);
+        if (data.Length - pos < minimum) throw Error(name, $"pixel data is truncated: {width}×{height} needs at least {minimum} bytes, {data.Length - pos} remain");
+        var scale = ScaleTable((int)maxval);
         var pixels = new byte[count];
         if (plain) ReadPlain(data, pos, pixels, (int)maxval, scale, name);
         else ReadBinary(data[pos..], pixels, (int)maxval, scale, name);
