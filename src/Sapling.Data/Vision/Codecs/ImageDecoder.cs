@@ -1,0 +1,65 @@
+namespace Sapling.Vision;
+
+/// <summary>The file formats <see cref="ImageDecoder"/> recognises by their first bytes.</summary>
+public enum ImageFormat { Unknown, Png, Jpeg, Pnm }
+
+/// <summary>Decodes PNG, JPEG and PGM/PPM files, choosing the codec by the file's magic bytes, never by its extension.</summary>
+public static class ImageDecoder
+{
+    /// <summary>Largest width × height accepted; a header claiming more is refused before anything is allocated.</summary>
+    public const long MaxPixels = 1L << 28;
+
+    /// <summary>Reads and decodes the image at <paramref name="path"/>; errors name the path.</summary>
+    public static Image Decode(string path, ColorMode mode = ColorMode.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Decode(File.ReadAllBytes(path), path, mode);
+    }
+
+    /// <summary>Decodes an image held in memory; <paramref name="nameForErrors"/> is how error messages refer to it.</summary>
+    public static Image Decode(ReadOnlySpan<byte> bytes, string nameForErrors, ColorMode mode = ColorMode.Auto)
+    {
+        var image = DetectFormat(bytes) switch
+        {
+            ImageFormat.Png => PngDecoder.Decode(bytes, nameForErrors),
+            ImageFormat.Jpeg => JpegDecoder.Decode(bytes, nameForErrors),
+            ImageFormat.Pnm => PnmDecoder.Decode(bytes, nameForErrors),
+            _ => throw new ImageFormatException($"{nameForErrors}: {Unrecognised(bytes)}"),
+        };
+        return ColorConversion.Convert(image, mode);
+    }
+
+    /// <summary>The format whose signature <paramref name="bytes"/> starts with.</summary>
+    public static ImageFormat DetectFormat(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.StartsWith(PngDecoder.Signature)) return ImageFormat.Png;
+        if (bytes.Length >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF) return ImageFormat.Jpeg;
+        if (bytes.Length >= 2 && bytes[0] == 'P' && bytes[1] is (byte)'2' or (byte)'3' or (byte)'5' or (byte)'6') return ImageFormat.Pnm;
+        return ImageFormat.Unknown;
+    }
+
+    internal static void CheckSize(string name, string format, long width, long height)
+    {
+        if (width <= 0 || height <= 0) throw ImageFormatException.For(name, format, $"image size {width}×{height} is not positive");
+        if (width * height > MaxPixels)
+            throw ImageFormatException.For(name, format, $"image size {width}×{height} exceeds the limit of {MaxPixels} pixels");
+    }
+
+    private static string Unrecognised(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length == 0) return "file is empty";
+        string? known = bytes switch
+        {
+            _ when bytes.StartsWith("GIF8"u8) => "GIF",
+            _ when bytes.StartsWith("BM"u8) => "BMP",
+            _ when bytes.Length >= 12 && bytes.StartsWith("RIFF"u8) && bytes.Slice(8, 4).SequenceEqual("WEBP"u8) => "WebP",
+            _ when bytes.StartsWith("II*\0"u8) || bytes.StartsWith("MM\0*"u8) => "TIFF",
+            _ when bytes.StartsWith("P1"u8) || bytes.StartsWith("P4"u8) => "PBM (P1/P4 bitmap)",
+            _ when bytes.StartsWith("P7"u8) => "PAM",
+            _ => null,
+        };
+        if (known != null) return $"{known} images are not supported (PNG, JPEG and PGM/PPM are)";
+        var head = Convert.ToHexString(bytes[..Math.Min(8, bytes.Length)]);
+        return $"not a PNG, JPEG or PGM/PPM image (first bytes {head})";
+    }
+}
