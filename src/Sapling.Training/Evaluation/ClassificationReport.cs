@@ -50,13 +50,7 @@ public sealed record ClassificationReport
     public static ClassificationReport Create(Tensor yTrue, Tensor yPred, int numClasses, IReadOnlyList<string>? classNames = null)
     {
         var truth = Metrics.Labels(yTrue, nameof(yTrue));
-        long[] predicted;
-        if (yPred.Rank == 2 && yPred.DType.IsFloatingPoint())
-        {
-            using var argMax = yPred.ArgMax(1);
-            predicted = Metrics.Labels(argMax, nameof(yPred));
-        }
-        else predicted = Metrics.Labels(yPred, nameof(yPred));
+        var predicted = Metrics.Predictions(yPred, nameof(yPred));
         return Create<long>(truth, predicted, numClasses, classNames);
     }
 

@@ -36,7 +36,7 @@ public static partial class Metrics
         };
     }
 
-    private static long[] Predictions(Tensor t, string argument)
+    internal static long[] Predictions(Tensor t, string argument)
     {
         if (t.Rank == 2 && t.DType.IsFloatingPoint())
         {
