@@ -42,6 +42,15 @@ public abstract class Module
         return module;
     }
 
+    /// <summary>Swaps a registered child for another under the same name (e.g. a new classifier head).</summary>
+    protected T ReplaceChild<T>(string name, T module) where T : Module
+    {
+        int i = children.FindIndex(c => c.Name == name);
+        if (i < 0) throw new KeyNotFoundException($"{GetType().Name} has no child module '{name}'");
+        children[i] = (name, module);
+        return module;
+    }
+
     /// <summary>Replaces a registered buffer's tensor (e.g. a running statistic updated out of place).</summary>
     protected void SetBuffer(string name, Tensor value)
     {

@@ -5,6 +5,10 @@ public sealed class Sequential : Module<Tensor, Tensor>
 {
     private readonly List<Module<Tensor, Tensor>> layers = new();
 
+    public Sequential()
+    {
+    }
+
     public Sequential(params Module<Tensor, Tensor>[] modules)
     {
         foreach (var m in modules) Add(m);

@@ -170,7 +170,10 @@ public static class CpuWorkers
         while (Workers.Count < count)
         {
             int index = Workers.Count;
-            var thread = new Thread(() => WorkerLoop(index))
+
+            // Captured before this dispatch is published, so a slow-starting thread still joins it.
+            long seen = Volatile.Read(ref s_state) >> 32;
+            var thread = new Thread(() => WorkerLoop(index, seen))
             {
                 IsBackground = true,
                 Name = $"Sapling CPU worker {index}",
@@ -180,10 +183,9 @@ public static class CpuWorkers
         }
     }
 
-    private static void WorkerLoop(int index)
+    private static void WorkerLoop(int index, long seen)
     {
         t_insideDispatch = true; // nested dispatches from a part run inline
-        long seen = Volatile.Read(ref s_state) >> 32;
         while (true)
         {
             seen = WaitForNewGeneration(seen);

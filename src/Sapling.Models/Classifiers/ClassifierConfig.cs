@@ -1,0 +1,82 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Sapling.Models.Classifiers;
+
+/// <summary>
+/// Everything needed to rebuild a classifier and preprocess its input, saved as the model folder's config.json in
+/// Hugging Face's style (model_type, id2label/label2id, snake_case keys).
+/// </summary>
+public sealed record ClassifierConfig
+{
+    /// <summary>"mlp", "cnn" or "resnet".</summary>
+    [JsonPropertyName("model_type")] public string ModelType { get; init; } = "mlp";
+
+    /// <summary>Shape of one input example: [features] for an MLP, [channels, height, width] for image models.</summary>
+    [JsonPropertyName("input_shape")] public int[] InputShape { get; init; } = [64];
+
+    [JsonPropertyName("num_classes")] public int NumClasses { get; init; } = 10;
+
+    /// <summary>MLP hidden widths.</summary>
+    [JsonPropertyName("hidden_sizes")] public int[] HiddenSizes { get; init; } = [128];
+
+    /// <summary>Convolution widths, one per block (CNN) or per stage (ResNet).</summary>
+    [JsonPropertyName("channels")] public int[] Channels { get; init; } = [32, 64];
+
+    /// <summary>CNN: width of the fully connected layer before the head.</summary>
+    [JsonPropertyName("hidden_size")] public int HiddenSize { get; init; } = 128;
+
+    /// <summary>ResNet: residual blocks per stage.</summary>
+    [JsonPropertyName("blocks_per_stage")] public int BlocksPerStage { get; init; } = 2;
+
+    [JsonPropertyName("kernel_size")] public int KernelSize { get; init; } = 3;
+
+    [JsonPropertyName("batch_norm")] public bool BatchNorm { get; init; }
+
+    [JsonPropertyName("dropout")] public float Dropout { get; init; }
+
+    [JsonPropertyName("id2label")] public Dictionary<string, string> Id2Label { get; init; } = new();
+
+    [JsonPropertyName("label2id")] public Dictionary<string, int> Label2Id => Id2Label.ToDictionary(p => p.Value, p => int.Parse(p.Key, System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>Per-feature (MLP) or per-channel (images) mean and standard deviation applied before the model.</summary>
+    [JsonPropertyName("normalization")] public NormalizationConfig? Normalization { get; init; }
+
+    /// <summary>The scale raw inputs are divided by before normalisation (e.g. 16 for the 0..16 digit pixels, 1 for images read as [0, 1]).</summary>
+    [JsonPropertyName("input_scale")] public float InputScale { get; init; } = 1f;
+
+    [JsonPropertyName("architectures")] public string[] Architectures => [ModelType switch { "mlp" => "SaplingMlp", "cnn" => "SaplingCnn", "resnet" => "SaplingResNet", _ => ModelType }];
+
+    [JsonPropertyName("sapling_version")] public string SaplingVersion { get; init; } = "0.1";
+
+    public string LabelOf(int id) => Id2Label.TryGetValue(id.ToString(System.Globalization.CultureInfo.InvariantCulture), out var name) ? name : id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static ClassifierConfig FromJson(string json, string source)
+    {
+        try
+        {
+            var config = JsonSerializer.Deserialize<ClassifierConfig>(json, Json) ?? throw new InvalidDataException($"{source}: empty configuration");
+            config.Validate(source);
+            return config;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: not a valid classifier config.json ({e.Message})", e);
+        }
+    }
+
+    public void Validate(string source)
+    {
+        if (ModelType is not ("mlp" or "cnn" or "resnet")) throw new InvalidDataException($"{source}: model_type '{ModelType}' is not one of mlp, cnn, resnet");
+        if (NumClasses < 2) throw new InvalidDataException($"{source}: num_classes must be at least 2, got {NumClasses}");
+        if (InputShape.Length == 0 || InputShape.Any(d => d <= 0)) throw new InvalidDataException($"{source}: input_shape [{string.Join(", ", InputShape)}] must have positive sizes");
+        if (ModelType != "mlp" && InputShape.Length != 3) throw new InvalidDataException($"{source}: a {ModelType} needs input_shape [channels, height, width], got [{string.Join(", ", InputShape)}]");
+        if (Dropout is < 0 or >= 1) throw new InvalidDataException($"{source}: dropout must be in [0, 1), got {Dropout}");
+    }
+}
+
+public sealed record NormalizationConfig([property: JsonPropertyName("mean")] float[] Mean, [property: JsonPropertyName("std")] float[] Std);

@@ -1,0 +1,60 @@
+using Sapling.IO;
+using Sapling.NN;
+
+namespace Sapling.Models.Classifiers;
+
+/// <summary>
+/// A classifier on disk in Hugging Face's shape: <c>config.json</c> + <c>model.safetensors</c>. Both files are written
+/// atomically, so an interrupted save leaves the previous model intact.
+/// </summary>
+public static class ClassifierFolder
+{
+    public const string ConfigFile = "config.json";
+    public const string WeightsFile = "model.safetensors";
+
+    /// <summary>Builds an untrained classifier of the configured architecture.</summary>
+    public static IClassifier Create(ClassifierConfig config, Generator? generator = null)
+    {
+        config.Validate("classifier config");
+        return config.ModelType switch
+        {
+            "mlp" => new Mlp(config, generator),
+            "cnn" => new SmallCnn(config, generator),
+            "resnet" => new ResNet(config, generator),
+            _ => throw new ArgumentException($"unknown model_type '{config.ModelType}'"),
+        };
+    }
+
+    public static void Save(string directory, IClassifier classifier)
+    {
+        Directory.CreateDirectory(directory);
+        var json = classifier.Config.ToJson();
+        AtomicFile.Write(Path.Combine(directory, ConfigFile), s => s.Write(System.Text.Encoding.UTF8.GetBytes(json)));
+        SafeTensors.Save(Path.Combine(directory, WeightsFile), classifier.Module.StateDict(), new Dictionary<string, string> { ["format"] = "pt", ["model_type"] = classifier.Config.ModelType });
+    }
+
+    public static IClassifier Load(string directory)
+    {
+        var configPath = Path.Combine(directory, ConfigFile);
+        var weightsPath = Path.Combine(directory, WeightsFile);
+        if (!File.Exists(configPath)) throw new FileNotFoundException($"model folder '{directory}' has no {ConfigFile} (a model folder holds {ConfigFile} and {WeightsFile}, as written by 'sapling train')", configPath);
+        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"model folder '{directory}' has no {WeightsFile}", weightsPath);
+        var config = ClassifierConfig.FromJson(File.ReadAllText(configPath), configPath);
+        var classifier = Create(config);
+        var weights = SafeTensors.LoadAll(weightsPath, DType.Float32);
+        try
+        {
+            var buffers = classifier.Module.NamedBuffers().Where(b => b.Buffer.DType != DType.Float32).Select(b => b.Name).ToHashSet();
+            // Integer buffers (batch-norm counters) were converted to float by the dtype argument; restore their type.
+            foreach (var name in buffers)
+                if (weights.TryGetValue(name, out var t)) weights[name] = t.To(DType.Int64);
+            classifier.Module.LoadStateDict(weights);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidDataException($"{weightsPath} does not match {configPath}: {e.Message}", e);
+        }
+        classifier.Module.Eval();
+        return classifier;
+    }
+}
