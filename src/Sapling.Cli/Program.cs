@@ -18,6 +18,9 @@ public static class Program
     {
         var root = new RootCommand("Sapling: train, evaluate and deploy neural networks in .NET");
         root.Options.Add(BlasOption);
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         var parsed = root.Parse(args);
@@ -33,6 +36,15 @@ public static class Program
                 return 2;
             }
         }
-        return parsed.Invoke();
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            // Bad input is the user's to fix: say what and where, without a stack trace.
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
     }
 }

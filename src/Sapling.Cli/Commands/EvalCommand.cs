@@ -1,0 +1,56 @@
+using System.CommandLine;
+using Sapling.Data;
+using Sapling.Evaluation;
+using Sapling.Inference;
+using Sapling.Training.Plots;
+using Sapling.Vision;
+
+namespace Sapling.Cli.Commands;
+
+/// <summary><c>sapling eval --model DIR --data (FILE.csv | IMAGE_ROOT | digits) [--json]</c></summary>
+public static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model folder (config.json + model.safetensors)", Required = true };
+        var data = new Option<string>("--data") { Description = "Labelled data: a CSV whose last column is the label, an image folder root/<class>/<file>, or 'digits' for the embedded set", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print the report as JSON" };
+        var cmd = new Command("eval", "Accuracy, precision, recall, F1 and the confusion matrix of a model on labelled data") { model, data, json };
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(json)));
+        return cmd;
+    }
+
+    private static int Run(string modelDirectory, string dataPath, bool json)
+    {
+        var predictor = ClassifierPredictor.Load(modelDirectory);
+        var config = predictor.Config;
+        Tensor inputs;
+        long[] labels;
+        if (Directory.Exists(dataPath))
+        {
+            var folder = ImageFolder.Load(dataPath, config.InputShape[1], config.InputShape[2], config.InputShape[0]);
+            inputs = config.Normalization is { } n ? new Normalizer(n.Mean, n.Std).Apply(folder.Dataset.Inputs) : folder.Dataset.Inputs;
+            labels = folder.Dataset.Labels;
+        }
+        else
+        {
+            var table = CsvTable.Read(dataPath == "digits" ? Training.ClassificationData.DefaultDigitsPath : dataPath);
+            if (table.Columns != predictor.InputSize)
+                throw new InvalidDataException($"{dataPath}: rows have {table.Columns} features, the model takes {predictor.InputSize}");
+            inputs = predictor.Prepare(table.Features, table.Rows);
+            labels = table.Labels;
+        }
+        var names = Enumerable.Range(0, config.NumClasses).Select(config.LabelOf).ToArray();
+        var probabilities = predictor.Probabilities(inputs);
+        var predicted = probabilities.ArgMax(-1).ToArray<long>();
+        var report = ClassificationReport.Create<long>(labels, predicted, config.NumClasses, names);
+        if (json)
+        {
+            Console.WriteLine(report.ToJson());
+            return 0;
+        }
+        Console.WriteLine(report.ToText(4));
+        Console.WriteLine(ConfusionMatrixText.Render(Metrics.ConfusionMatrix<long>(labels, predicted, config.NumClasses), names));
+        return 0;
+    }
+}

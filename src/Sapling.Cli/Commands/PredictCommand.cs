@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Sapling.Inference;
+
+namespace Sapling.Cli.Commands;
+
+/// <summary><c>sapling predict --model DIR (FILE.csv | images...) [--top-k 3] [--json]</c></summary>
+public static class PredictCommand
+{
+    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".pgm", ".ppm", ".pnm"];
+
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model folder (config.json + model.safetensors)", Required = true };
+        var inputs = new Argument<string[]>("inputs") { Description = "A CSV of feature rows (a trailing label column is ignored) or image files", Arity = ArgumentArity.OneOrMore };
+        var topK = new Option<int>("--top-k") { Description = "How many classes to list per input", DefaultValueFactory = _ => 1 };
+        var json = new Option<bool>("--json") { Description = "Print JSON: one array of {label, prob} per input" };
+        var cmd = new Command("predict", "Classify inputs with a trained model: softmax probabilities and the top classes") { model, inputs, topK, json };
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(inputs)!, r.GetValue(topK), r.GetValue(json)));
+        return cmd;
+    }
+
+    private static int Run(string modelDirectory, string[] inputs, int topK, bool json)
+    {
+        var predictor = ClassifierPredictor.Load(modelDirectory);
+        var names = new List<string>();
+        Tensor batch;
+        if (inputs.All(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())))
+        {
+            batch = predictor.PrepareImages(inputs);
+            names.AddRange(inputs);
+        }
+        else if (inputs.Length == 1)
+        {
+            var rows = ReadRows(inputs[0], predictor.InputSize);
+            batch = predictor.Prepare(rows.SelectMany(r => r).ToArray(), rows.Count);
+            names.AddRange(Enumerable.Range(1, rows.Count).Select(i => $"{inputs[0]}:{i}"));
+        }
+        else
+        {
+            throw new ArgumentException("predict takes one CSV file or any number of image files (.png, .jpg, .pgm, .ppm)");
+        }
+        var predictions = predictor.TopK(batch, topK);
+        if (json)
+        {
+            var shaped = predictions.Select(p => p.Select(c => new Dictionary<string, object> { ["label"] = c.Label, ["prob"] = Math.Round(c.Probability, 6) }).ToArray());
+            Console.WriteLine(JsonSerializer.Serialize(shaped));
+            return 0;
+        }
+        for (int i = 0; i < predictions.Count; i++)
+            Console.WriteLine($"{names[i]}: " + string.Join("  ", predictions[i].Select(c => $"{c.Label} ({c.Probability:P1})")));
+        return 0;
+    }
+
+    /// <summary>Rows of exactly the model's input size, or one more (a label column, ignored).</summary>
+    private static List<float[]> ReadRows(string path, int inputSize)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"input file '{path}' not found", path);
+        var rows = new List<float[]>();
+        int lineNumber = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            var cells = line.Split(',');
+            if (cells.Length != inputSize && cells.Length != inputSize + 1)
+                throw new InvalidDataException($"{path}, line {lineNumber}: the model takes {inputSize} values per row (optionally plus a label), found {cells.Length}");
+            var row = new float[inputSize];
+            for (int k = 0; k < inputSize; k++)
+                if (!float.TryParse(cells[k], NumberStyles.Float, CultureInfo.InvariantCulture, out row[k]))
+                    throw new InvalidDataException($"{path}, line {lineNumber}, column {k + 1}: '{cells[k]}' is not a number");
+            rows.Add(row);
+        }
+        if (rows.Count == 0) throw new InvalidDataException($"{path}: no rows to classify");
+        return rows;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Globalization;
+using YamlDotNet.RepresentationModel;
+using YamlDotNet.Serialization;
+
+namespace Sapling.Cli.Config;
+
+/// <summary>
+/// A YAML config as a tree of sections, with <c>--set a.b=value</c> overrides applied on top. Readers take values by
+/// key and the tree remembers which keys were read, so a misspelt key is reported instead of silently ignored.
+/// </summary>
+public sealed class ConfigTree
+{
+    private readonly Dictionary<string, object?> root;
+    private readonly HashSet<string> used = new(StringComparer.Ordinal);
+
+    private ConfigTree(Dictionary<string, object?> root, string source) => (this.root, Source) = (root, source);
+
+    public string Source { get; }
+
+    public static ConfigTree Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"config file '{path}' not found", path);
+        var yaml = new YamlStream();
+        try
+        {
+            using var reader = new StreamReader(path);
+            yaml.Load(reader);
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new InvalidDataException($"{path}, line {e.Start.Line}: {e.Message}", e);
+        }
+        var tree = yaml.Documents.Count == 0 ? new Dictionary<string, object?>() : ToObject(yaml.Documents[0].RootNode) as Dictionary<string, object?>
+            ?? throw new InvalidDataException($"{path}: the top level must be a mapping of sections (data:, model:, train:)");
+        return new ConfigTree(tree, path);
+    }
+
+    public static ConfigTree Empty(string source) => new(new Dictionary<string, object?>(), source);
+
+    /// <summary>Applies "section.key=value"; the value is read as YAML (numbers, booleans, [lists], null).</summary>
+    public void Set(string assignment)
+    {
+        int eq = assignment.IndexOf('=');
+        if (eq <= 0) throw new ArgumentException($"--set expects key=value, got '{assignment}'");
+        var path = assignment[..eq].Trim().Split('.');
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader("v: " + assignment[(eq + 1)..]));
+        var value = ((Dictionary<string, object?>)ToObject(yaml.Documents[0].RootNode)!)["v"];
+        var node = root;
+        for (int i = 0; i < path.Length - 1; i++)
+        {
+            if (!node.TryGetValue(path[i], out var child) || child is not Dictionary<string, object?> section)
+                node[path[i]] = section = new Dictionary<string, object?>();
+            node = section;
+        }
+        node[path[^1]] = value;
+    }
+
+    public T Get<T>(string key, T fallback)
+    {
+        used.Add(key);
+        var value = Find(key);
+        if (value == null) return fallback;
+        try
+        {
+            return (T)ConvertTo(value, typeof(T));
+        }
+        catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
+        {
+            throw new InvalidDataException($"{Source}: '{key}' should be {Describe(typeof(T))}, got '{Render(value)}'");
+        }
+    }
+
+    public bool Has(string key) => Find(key) != null;
+
+    /// <summary>Fails on any key that no reader asked for (a typo, or an option this version does not have).</summary>
+    public void RejectUnknownKeys()
+    {
+        var unknown = Leaves(root, "").Where(k => !used.Contains(k)).ToList();
+        if (unknown.Count > 0)
+            throw new InvalidDataException($"{Source}: unknown setting{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown)}; known settings are: {string.Join(", ", used.OrderBy(k => k))}");
+    }
+
+    /// <summary>The config with overrides applied, as YAML (saved in the run folder).</summary>
+    public string ToYaml() => new SerializerBuilder().Build().Serialize(root);
+
+    private object? Find(string key)
+    {
+        object? node = root;
+        foreach (var part in key.Split('.'))
+        {
+            if (node is not Dictionary<string, object?> section || !section.TryGetValue(part, out node)) return null;
+        }
+        return node;
+    }
+
+    private static IEnumerable<string> Leaves(Dictionary<string, object?> node, string prefix)
+    {
+        foreach (var (k, v) in node)
+        {
+            string key = prefix.Length == 0 ? k : $"{prefix}.{k}";
+            if (v is Dictionary<string, object?> child && child.Count > 0)
+                foreach (var leaf in Leaves(child, key)) yield return leaf;
+            else
+                yield return key;
+        }
+    }
+
+    private static object ConvertTo(object value, Type type)
+    {
+        var target = Nullable.GetUnderlyingType(type) ?? type;
+        if (target.IsArray)
+        {
+            var items = value as List<object?> ?? throw new FormatException();
+            var element = target.GetElementType()!;
+            var array = Array.CreateInstance(element, items.Count);
+            for (int i = 0; i < items.Count; i++) array.SetValue(ConvertTo(items[i] ?? throw new FormatException(), element), i);
+            return array;
+        }
+        var text = value as string ?? throw new FormatException();
+        if (target == typeof(string)) return text;
+        if (target == typeof(bool)) return text.ToLowerInvariant() switch { "true" or "yes" or "on" => true, "false" or "no" or "off" => false, _ => throw new FormatException() };
+        return Convert.ChangeType(text, target, CultureInfo.InvariantCulture);
+    }
+
+    private static string Describe(Type t)
+    {
+        var target = Nullable.GetUnderlyingType(t) ?? t;
+        if (target.IsArray) return $"a list of {Describe(target.GetElementType()!)}";
+        return target == typeof(int) || target == typeof(ulong) || target == typeof(long) ? "an integer" : target == typeof(bool) ? "true or false" : target == typeof(string) ? "text" : "a number";
+    }
+
+    private static string Render(object value) => value is List<object?> l ? "[" + string.Join(", ", l.Select(v => v?.ToString())) + "]" : value.ToString() ?? "";
+
+    private static object? ToObject(YamlNode node) => node switch
+    {
+        YamlMappingNode map => map.Children.ToDictionary(p => ((YamlScalarNode)p.Key).Value ?? "", p => ToObject(p.Value)),
+        YamlSequenceNode seq => seq.Children.Select(ToObject).ToList(),
+        YamlScalarNode scalar => scalar.Value is null or "~" or "null" && scalar.Style == YamlDotNet.Core.ScalarStyle.Plain ? null : scalar.Value,
+        _ => null,
+    };
+}

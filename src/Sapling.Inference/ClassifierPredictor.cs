@@ -1,0 +1,81 @@
+using Sapling.Autograd;
+using Sapling.Data;
+using Sapling.Models.Classifiers;
+using Sapling.Vision;
+
+namespace Sapling.Inference;
+
+/// <summary>One ranked class for one input.</summary>
+public sealed record ClassPrediction(int ClassId, string Label, float Probability);
+
+/// <summary>
+/// Loads a classifier folder and turns raw inputs (feature rows or image files) into class probabilities with exactly
+/// the preprocessing used in training (scale, reshape, normalisation), then softmax and top-k.
+/// </summary>
+public sealed class ClassifierPredictor
+{
+    private ClassifierPredictor(IClassifier classifier) => Classifier = classifier;
+
+    public IClassifier Classifier { get; }
+    public ClassifierConfig Config => Classifier.Config;
+
+    /// <summary>Number of raw values one example has (e.g. 64 for 8×8 digits).</summary>
+    public int InputSize => Config.InputShape.Aggregate(1, (a, b) => a * b);
+
+    public static ClassifierPredictor Load(string modelDirectory) => new(ClassifierFolder.Load(modelDirectory));
+
+    /// <summary>Raw feature rows [N, InputSize] (values on the training data's raw scale) → preprocessed model input.</summary>
+    public Tensor Prepare(float[] rows, int count)
+    {
+        if (rows.Length != count * InputSize)
+            throw new ArgumentException($"expected {count} rows of {InputSize} values, got {rows.Length} values");
+        var x = Tensor.FromArray(rows, count, InputSize);
+        if (Config.InputScale != 1f) x = x.Div(Config.InputScale);
+        x = x.Reshape([count, .. Config.InputShape]);
+        if (Config.Normalization is { } n) x = new Normalizer(n.Mean, n.Std).Apply(x);
+        return x;
+    }
+
+    /// <summary>Images decoded, converted to the model's channel count and resized to its input size.</summary>
+    public Tensor PrepareImages(IReadOnlyList<string> files)
+    {
+        if (Config.InputShape.Length != 3) throw new InvalidOperationException($"this {Config.ModelType} takes feature rows of {InputSize} values, not images");
+        int c = Config.InputShape[0], h = Config.InputShape[1], w = Config.InputShape[2];
+        var data = new float[files.Count * c * h * w];
+        for (int i = 0; i < files.Count; i++)
+        {
+            var image = ImageDecoder.Decode(files[i], c == 1 ? ColorMode.Gray : ColorMode.Rgb);
+            Resize.BilinearChw(image, h, w, data.AsSpan(i * c * h * w, c * h * w));
+        }
+        // Decoded images are in [0, 1], the range training reached after dividing raw values by input_scale.
+        var x = Tensor.FromArray(data, files.Count, c, h, w);
+        if (Config.Normalization is { } n) x = new Normalizer(n.Mean, n.Std).Apply(x);
+        return x;
+    }
+
+    /// <summary>Softmax probabilities [N, classes] for a prepared batch.</summary>
+    public Tensor Probabilities(Tensor inputs)
+    {
+        using var _ = NoGrad.Enter();
+        Classifier.Module.Eval();
+        return Classifier.Module.Forward(inputs).Softmax(-1);
+    }
+
+    /// <summary>The <paramref name="k"/> most likely classes of each input, most likely first.</summary>
+    public List<ClassPrediction[]> TopK(Tensor inputs, int k)
+    {
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), $"top-k must be at least 1, got {k}");
+        var probs = Probabilities(inputs);
+        int classes = probs.Shape[1];
+        k = Math.Min(k, classes);
+        var p = probs.ToArray();
+        var result = new List<ClassPrediction[]>();
+        for (int r = 0; r < probs.Shape[0]; r++)
+        {
+            var row = p.AsSpan(r * classes, classes).ToArray();
+            var order = Enumerable.Range(0, classes).OrderByDescending(c => row[c]).ThenBy(c => c).Take(k);
+            result.Add(order.Select(c => new ClassPrediction(c, Config.LabelOf(c), row[c])).ToArray());
+        }
+        return result;
+    }
+}

@@ -1,0 +1,131 @@
+using Sapling.Data;
+using Sapling.Models.Classifiers;
+using Sapling.Vision;
+
+namespace Sapling.Training;
+
+/// <summary>Where the examples come from and how they are split and shaped.</summary>
+public sealed record DataOptions
+{
+    /// <summary>"csv" (a table; the embedded digits by default) or "image_folder".</summary>
+    public string Format { get; init; } = "csv";
+
+    /// <summary>The CSV file or image root; null means the embedded digits.</summary>
+    public string? Path { get; init; }
+
+    public int LabelColumn { get; init; } = -1;
+
+    /// <summary>Fraction of all examples held out for the final test (stratified, fixed seed).</summary>
+    public double TestFraction { get; init; } = 0.2;
+
+    /// <summary>Fraction of the remaining examples used for validation.</summary>
+    public double ValidationFraction { get; init; } = 0.1;
+
+    public ulong SplitSeed { get; init; }
+
+    /// <summary>Raw values are divided by this before normalisation (16 for the digits' 0..16 pixels).</summary>
+    public float InputScale { get; init; } = 1f;
+
+    /// <summary>Reshape each row to this example shape (e.g. [1, 8, 8] to give a CNN the digits as images).</summary>
+    public int[]? ExampleShape { get; init; }
+
+    /// <summary>Image folders: size every image is resized to, and 1 (gray) or 3 (RGB) channels.</summary>
+    public int ImageHeight { get; init; } = 32;
+    public int ImageWidth { get; init; } = 32;
+    public int ImageChannels { get; init; } = 3;
+
+    /// <summary>Keep only these classes (by id), renumbered 0..k-1 in the given order (e.g. digits 5-9 for transfer).</summary>
+    public int[]? Classes { get; init; }
+
+    /// <summary>Use only this fraction of the training split (stratified), to study small-data regimes.</summary>
+    public double TrainSubset { get; init; } = 1.0;
+
+    public bool Normalize { get; init; } = true;
+
+    public UnreadableImages OnUnreadableImage { get; init; } = UnreadableImages.Skip;
+}
+
+/// <summary>Loaded, filtered, split and normalised train/validation/test sets, with what inference will need to repeat it.</summary>
+public sealed class ClassificationData
+{
+    private ClassificationData(TensorDataset train, TensorDataset validation, TensorDataset test, string[] classNames, NormalizationConfig? normalization, int[] exampleShape, float inputScale, IReadOnlyList<string> notes)
+        => (Train, Validation, Test, ClassNames, Normalization, ExampleShape, InputScale, Notes) = (train, validation, test, classNames, normalization, exampleShape, inputScale, notes);
+
+    public TensorDataset Train { get; }
+    public TensorDataset Validation { get; }
+    public TensorDataset Test { get; }
+    public string[] ClassNames { get; }
+    public NormalizationConfig? Normalization { get; }
+    public int[] ExampleShape { get; }
+    public float InputScale { get; }
+    public IReadOnlyList<string> Notes { get; }
+
+    /// <summary>The embedded digits shipped beside the program (data/digits.csv.gz).</summary>
+    public static string DefaultDigitsPath => System.IO.Path.Combine(AppContext.BaseDirectory, "data", "digits.csv.gz");
+
+    public static ClassificationData Load(DataOptions options)
+    {
+        var notes = new List<string>();
+        Tensor inputs;
+        long[] labels;
+        string[] names;
+        if (options.Format == "image_folder")
+        {
+            var folder = ImageFolder.Load(options.Path ?? throw new ArgumentException("data.path must name the image folder"), options.ImageHeight, options.ImageWidth, options.ImageChannels, options.OnUnreadableImage);
+            foreach (var (file, reason) in folder.Skipped) notes.Add($"skipped unreadable image {file}: {reason}");
+            (inputs, labels, names) = (folder.Dataset.Inputs, folder.Dataset.Labels, folder.ClassNames);
+        }
+        else if (options.Format == "csv")
+        {
+            var path = options.Path ?? DefaultDigitsPath;
+            var table = CsvTable.Read(path, options.LabelColumn);
+            (inputs, labels, names) = (Tensor.FromArray(table.Features, table.Rows, table.Columns), table.Labels, table.ClassNames);
+        }
+        else
+        {
+            throw new ArgumentException($"data.format must be csv or image_folder, got '{options.Format}'");
+        }
+
+        if (options.Classes is { } keep)
+        {
+            var map = keep.Select((c, i) => (c, i)).ToDictionary(p => (long)p.c, p => (long)p.i);
+            foreach (var c in keep)
+                if (c < 0 || c >= names.Length) throw new ArgumentException($"data.classes: class {c} does not exist ({names.Length} classes)");
+            var rows = Enumerable.Range(0, labels.Length).Where(i => map.ContainsKey(labels[i])).Select(i => (long)i).ToArray();
+            inputs = inputs.IndexSelect(0, Tensor.FromArray(rows));
+            labels = rows.Select(i => map[labels[i]]).ToArray();
+            names = keep.Select(c => names[c]).ToArray();
+        }
+
+        if (options.InputScale != 1f) inputs = inputs.Div(options.InputScale);
+        var shape = options.ExampleShape ?? inputs.Shape.Skip(1).ToArray();
+        inputs = inputs.Reshape([inputs.Shape[0], .. shape]);
+
+        var outer = Splits.Stratified(labels, [1 - options.TestFraction, options.TestFraction], options.SplitSeed);
+        var trainValLabels = outer[0].Select(i => labels[i]).ToArray();
+        var inner = Splits.Stratified(trainValLabels, [1 - options.ValidationFraction, options.ValidationFraction], options.SplitSeed + 1);
+        var trainIdx = inner[0].Select(i => outer[0][i]).ToArray();
+        var valIdx = inner[1].Select(i => outer[0][i]).ToArray();
+        if (options.TrainSubset < 1.0)
+        {
+            var subset = Splits.Stratified(trainIdx.Select(i => labels[i]).ToArray(), [options.TrainSubset, 1 - options.TrainSubset], options.SplitSeed + 2)[0];
+            trainIdx = subset.Select(i => trainIdx[i]).ToArray();
+            notes.Add($"training on {trainIdx.Length} examples ({options.TrainSubset:P0} of the training split)");
+        }
+        var all = new TensorDataset(inputs, Tensor.FromArray(labels));
+        var train = all.Subset(trainIdx);
+        NormalizationConfig? normalization = null;
+        if (options.Normalize)
+        {
+            var n = Normalizer.Fit(train.Inputs);
+            normalization = new NormalizationConfig(n.Mean, n.Std);
+            all = new TensorDataset(Preprocess(inputs, normalization), Tensor.FromArray(labels));
+            train = all.Subset(trainIdx);
+        }
+        return new ClassificationData(train, all.Subset(valIdx), all.Subset(outer[1]), names, normalization, shape, options.InputScale, notes);
+    }
+
+    /// <summary>The same normalisation a saved model applies at inference.</summary>
+    public static Tensor Preprocess(Tensor inputs, NormalizationConfig? normalization) =>
+        normalization == null ? inputs : new Normalizer(normalization.Mean, normalization.Std).Apply(inputs);
+}

@@ -1,0 +1,313 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Sapling.Autograd;
+using Sapling.Data;
+using Sapling.Evaluation;
+using Sapling.Models.Classifiers;
+using Sapling.NN;
+using Sapling.Optim;
+using Sapling.Training.Plots;
+
+namespace Sapling.Training;
+
+/// <summary>The outcome of a classification run: where things are and the held-out numbers.</summary>
+public sealed record ClassificationResult(string RunDirectory, string ModelDirectory, ClassificationReport Test, ClassificationReport Validation, int BestEpoch, IReadOnlyList<EpochRecord> History, bool StoppedEarly, bool Diverged);
+
+/// <summary>
+/// Trains an image or table classifier end to end: epochs of mini-batch training with validation, live progress,
+/// metrics log, checkpoints every epoch (resumable exactly), best-model selection with early stopping, warnings
+/// when training looks wrong, then a test-set report, confusion matrix and curves in the run folder.
+/// </summary>
+public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOptions dataOptions, TrainingOptions options, IProgressReporter? progress = null)
+{
+    private readonly IProgressReporter progress = progress ?? new ConsoleProgress();
+
+    public ClassificationResult Run(string runDirectory, string? resumeFrom = null, string? resolvedConfigYaml = null)
+    {
+        options.Validate();
+        var run = new RunFolder(runDirectory);
+        if (resolvedConfigYaml != null) File.WriteAllText(run.ConfigPath, resolvedConfigYaml);
+        var data = ClassificationData.Load(dataOptions);
+        foreach (var note in data.Notes) progress.Message(note);
+        var classifier = BuildModel(data);
+        var model = classifier.Module;
+        progress.Message($"{classifier.Config.ModelType}: {model.ParameterCount():N0} parameters ({model.ParameterCount(trainableOnly: true):N0} trainable); {data.Train.Count} train / {data.Validation.Count} validation / {data.Test.Count} test examples; {data.ClassNames.Length} classes");
+
+        var optimizer = BuildOptimizer(classifier);
+        var trainLoader = new DataLoader(data.Train, options.BatchSize, shuffle: true, seed: options.Seed,
+            transform: options.Augment.IsIdentity || data.ExampleShape.Length != 3 ? null : options.Augment.Apply);
+        int stepsPerEpoch = (trainLoader.BatchesPerEpoch + options.AccumulationSteps - 1) / options.AccumulationSteps;
+        var scheduler = BuildScheduler(optimizer, stepsPerEpoch);
+        var plateau = options.Schedule == "plateau" ? new ReduceLROnPlateau(optimizer, factor: options.Gamma, patience: options.PlateauPatience) : null;
+        var metricsLog = new MetricsLog(run.MetricsPath);
+
+        var state = new TrainingState();
+        if (resumeFrom != null)
+        {
+            var checkpoint = Checkpoint.Resolve(resumeFrom);
+            state = Checkpoint.Load(checkpoint, model, optimizer, scheduler);
+            if (state.GeneratorState.Length > 0) Generator.Default.SetState(state.GeneratorState);
+            metricsLog.Truncate(state.MetricsLines);
+            progress.Message($"resumed from {checkpoint} after epoch {state.CompletedEpochs}");
+        }
+        else if (File.Exists(run.MetricsPath))
+        {
+            File.Delete(run.MetricsPath);
+        }
+
+        var history = new List<EpochRecord>(state.History);
+        var monitor = new TrainingMonitor();
+        bool stoppedEarly = false, diverged = false;
+        var clock = Stopwatch.StartNew();
+        int firstEpoch = state.CompletedEpochs + 1;
+        for (int epoch = firstEpoch; epoch <= options.Epochs; epoch++)
+        {
+            var record = TrainEpoch(epoch, model, optimizer, scheduler, trainLoader, ref state);
+            var (valLoss, valAccuracy) = Evaluate(model, data.Validation);
+            record = record with { ValLoss = valLoss, ValAccuracy = valAccuracy };
+            history.Add(record);
+            metricsLog.Append(record.ToLogRecord());
+            double elapsedPerEpoch = clock.Elapsed.TotalSeconds / (epoch - firstEpoch + 1);
+            progress.EpochFinished(record, TimeSpan.FromSeconds(elapsedPerEpoch * (options.Epochs - epoch)));
+            foreach (var warning in monitor.Check(history))
+            {
+                progress.Warning(warning);
+                run.Log("warning: " + warning);
+            }
+            if (TrainingMonitor.IsDiverged(record.TrainLoss) || TrainingMonitor.IsDiverged(valLoss))
+            {
+                diverged = true;
+                string message = $"training diverged in epoch {epoch} (loss {record.TrainLoss}); stopped and kept the last good checkpoint";
+                progress.Warning(message);
+                run.Log(message);
+                break;
+            }
+            plateau?.Step(valLoss);
+            if (options.Schedule == "step") scheduler?.Step();
+
+            double metric = options.Monitor == "val_accuracy" ? valAccuracy : valLoss;
+            bool improved = double.IsNaN(state.BestMetric) || (options.Monitor == "val_accuracy" ? metric > state.BestMetric : metric < state.BestMetric);
+            state = state with
+            {
+                CompletedEpochs = epoch,
+                BestMetric = improved ? metric : state.BestMetric,
+                BestEpoch = improved ? epoch : state.BestEpoch,
+                EpochsWithoutImprovement = improved ? 0 : state.EpochsWithoutImprovement + 1,
+                MetricsLines = state.MetricsLines + 1,
+                GeneratorState = Generator.Default.GetState(),
+                History = history,
+            };
+            if (improved) ClassifierFolder.Save(run.BestModelDirectory, WithData(classifier, data));
+            Checkpoint.Save(run.CheckpointsDirectory, model, optimizer, scheduler, state);
+            if (options.Patience is int patience && state.EpochsWithoutImprovement >= patience)
+            {
+                stoppedEarly = true;
+                progress.Message($"early stopping: {options.Monitor} has not improved for {patience} epochs (best {state.BestMetric:F4} in epoch {state.BestEpoch})");
+                break;
+            }
+        }
+
+        // The final model is the best one seen on validation; the test set is touched only here.
+        var best = Directory.Exists(run.BestModelDirectory) ? ClassifierFolder.Load(run.BestModelDirectory) : WithData(classifier, data);
+        ClassifierFolder.Save(run.ModelDirectory, best);
+        var (testReport, confusion) = Report(best.Module, data.Test, data.ClassNames);
+        var (valReport, _) = Report(best.Module, data.Validation, data.ClassNames);
+        WriteOutputs(run, history, testReport, confusion, data.ClassNames, valReport, state.BestEpoch, stoppedEarly, diverged);
+        progress.Message($"test accuracy {testReport.Accuracy:P2}, macro F1 {testReport.MacroF1:F4} (best epoch {state.BestEpoch}); model saved to {run.ModelDirectory}");
+        return new ClassificationResult(run.Root, run.ModelDirectory, testReport, valReport, state.BestEpoch, history, stoppedEarly, diverged);
+    }
+
+    private EpochRecord TrainEpoch(int epoch, Module<Tensor, Tensor> model, Optimizer optimizer, LrScheduler? scheduler, DataLoader loader, ref TrainingState state)
+    {
+        model.Train();
+        // Dropout draws from the default generator; seeding it per epoch makes a resumed epoch identical.
+        Generator.Default.ManualSeed(options.Seed * 1_000_003UL + (ulong)epoch);
+        var clock = Stopwatch.StartNew();
+        double lossSum = 0, gradNormSum = 0;
+        long correct = 0, seen = 0;
+        int batches = loader.BatchesPerEpoch, steps = 0, batch = 0;
+        long globalStep = state.GlobalStep;
+        progress.EpochStarted(epoch, options.Epochs, batches);
+        optimizer.ZeroGrad();
+        var parameters = model.Parameters().Where(p => p.RequiresGrad).ToList();
+        foreach (var (x, y) in loader.Epoch(epoch))
+        {
+            using (var scope = new TensorScope())
+            {
+                var logits = model.Forward(x);
+                var loss = Tensor.CrossEntropy(logits, y, labelSmoothing: options.LabelSmoothing);
+                float lossValue = loss.Item();
+                if (options.L1 > 0) loss = loss.Add(Penalties.L1(parameters.Where(p => p.Rank > 1), options.L1));
+                (options.AccumulationSteps > 1 ? loss.Div(options.AccumulationSteps) : loss).Backward();
+                using (NoGrad.Enter()) correct += CountCorrect(logits, y);
+                lossSum += lossValue * y.NumEl;
+                seen += y.NumEl;
+            }
+            x.Dispose();
+            y.Dispose();
+            batch++;
+            if (batch % options.AccumulationSteps == 0 || batch == batches)
+            {
+                gradNormSum += options.GradClip is float clip ? GradientClipping.ClipGradNorm(parameters, clip) : GradientClipping.GradNorm(parameters);
+                optimizer.Step();
+                optimizer.ZeroGrad();
+                if (options.Schedule == "cosine") scheduler?.Step();
+                steps++;
+                globalStep++;
+            }
+            progress.BatchFinished(batch, batches, lossSum / seen, seen / clock.Elapsed.TotalSeconds);
+        }
+        state = state with { GlobalStep = globalStep };
+        return new EpochRecord
+        {
+            Epoch = epoch,
+            Step = globalStep,
+            TrainLoss = lossSum / seen,
+            TrainAccuracy = (double)correct / seen,
+            LearningRate = optimizer.ParamGroups[^1].LearningRate,
+            GradNorm = gradNormSum / Math.Max(steps, 1),
+            Seconds = clock.Elapsed.TotalSeconds,
+            SamplesPerSecond = seen / clock.Elapsed.TotalSeconds,
+        };
+    }
+
+    /// <summary>Mean loss and accuracy over a dataset in eval mode, without gradients.</summary>
+    public static (double Loss, double Accuracy) Evaluate(Module<Tensor, Tensor> model, IDataset data, int batchSize = 256)
+    {
+        model.Eval();
+        using var _ = NoGrad.Enter();
+        double lossSum = 0;
+        long correct = 0;
+        var loader = new DataLoader(data, batchSize, prefetch: 0);
+        foreach (var (x, y) in loader.Epoch(0))
+        {
+            using var scope = new TensorScope();
+            var logits = model.Forward(x);
+            lossSum += Tensor.CrossEntropy(logits, y, Reduction.Sum).Item();
+            correct += CountCorrect(logits, y);
+            x.Dispose();
+            y.Dispose();
+        }
+        return (lossSum / data.Count, (double)correct / data.Count);
+    }
+
+    /// <summary>Predicted class ids for every example (eval mode, batched).</summary>
+    public static long[] Predict(Module<Tensor, Tensor> model, IDataset data, int batchSize = 256)
+    {
+        model.Eval();
+        using var _ = NoGrad.Enter();
+        var predictions = new List<long>(data.Count);
+        foreach (var (x, y) in new DataLoader(data, batchSize, prefetch: 0).Epoch(0))
+        {
+            using var scope = new TensorScope();
+            predictions.AddRange(model.Forward(x).ArgMax(-1).ToArray<long>());
+            x.Dispose();
+            y.Dispose();
+        }
+        return predictions.ToArray();
+    }
+
+    private static long CountCorrect(Tensor logits, Tensor labels)
+    {
+        var predicted = logits.ArgMax(-1).AsSpan<long>();
+        var truth = labels.AsSpan<long>();
+        long correct = 0;
+        for (int i = 0; i < truth.Length; i++) if (predicted[i] == truth[i]) correct++;
+        return correct;
+    }
+
+    private static (ClassificationReport Report, long[,] Confusion) Report(Module<Tensor, Tensor> model, TensorDataset data, string[] classNames)
+    {
+        var predicted = Predict(model, data);
+        return (ClassificationReport.Create<long>(data.Labels, predicted, classNames.Length, classNames), Metrics.ConfusionMatrix<long>(data.Labels, predicted, classNames.Length));
+    }
+
+    private IClassifier BuildModel(ClassificationData data)
+    {
+        var generator = new Generator(options.Seed + 17);
+        if (options.InitFrom == null)
+        {
+            var config = modelConfig with { InputShape = data.ExampleShape, NumClasses = data.ClassNames.Length };
+            return ClassifierFolder.Create(config, generator);
+        }
+        var pretrained = ClassifierFolder.Load(options.InitFrom);
+        if (!pretrained.Config.InputShape.SequenceEqual(data.ExampleShape))
+            throw new ArgumentException($"train.init_from: the model in '{options.InitFrom}' takes inputs of shape [{string.Join(", ", pretrained.Config.InputShape)}], the data has [{string.Join(", ", data.ExampleShape)}]");
+        pretrained.Module.Train();
+        progress.Message($"transfer learning from {options.InitFrom}: a new {data.ClassNames.Length}-class head on the pretrained backbone");
+        pretrained.ReplaceHead(data.ClassNames.Length, generator);
+        if (options.FreezeBackbone)
+            foreach (var pattern in pretrained.BackbonePatterns) pretrained.Module.Freeze(pattern);
+        return pretrained;
+    }
+
+    private Optimizer BuildOptimizer(IClassifier classifier)
+    {
+        var model = classifier.Module;
+        var trainable = model.NamedParameters().Where(p => p.Parameter.RequiresGrad).ToList();
+        if (trainable.Count == 0) throw new InvalidOperationException("nothing to train: every parameter is frozen");
+        List<ParamGroup> groups;
+        if (options.InitFrom != null && options.BackboneLearningRateScale != 1 && !options.FreezeBackbone)
+        {
+            var head = trainable.Where(p => p.Name.StartsWith("head.", StringComparison.Ordinal)).Select(p => p.Parameter).ToList();
+            var backbone = trainable.Where(p => !p.Name.StartsWith("head.", StringComparison.Ordinal)).Select(p => p.Parameter).ToList();
+            groups = [new ParamGroup(backbone, learningRate: options.LearningRate * options.BackboneLearningRateScale), new ParamGroup(head)];
+        }
+        else
+        {
+            groups = [new ParamGroup(trainable.Select(p => p.Parameter))];
+        }
+        return options.Optimizer switch
+        {
+            "sgd" => new Sgd(groups, options.LearningRate, options.Momentum, weightDecay: options.WeightDecay, nesterov: options.Nesterov),
+            "adam" => new Adam(groups, options.LearningRate, weightDecay: options.WeightDecay),
+            _ => new AdamW(groups, options.LearningRate, weightDecay: options.WeightDecay),
+        };
+    }
+
+    private LrScheduler? BuildScheduler(Optimizer optimizer, int stepsPerEpoch) => options.Schedule switch
+    {
+        "cosine" => new CosineWithWarmup(optimizer, options.WarmupSteps, Math.Max(options.WarmupSteps, stepsPerEpoch * options.Epochs), options.MinLearningRateRatio),
+        "step" => new StepLR(optimizer, options.StepSize, options.Gamma),
+        _ => null,
+    };
+
+    private static IClassifier WithData(IClassifier classifier, ClassificationData data)
+    {
+        var labels = data.ClassNames.Select((n, i) => (n, i)).ToDictionary(p => p.i.ToString(System.Globalization.CultureInfo.InvariantCulture), p => p.n);
+        return new ConfiguredClassifier(classifier, classifier.Config with { Id2Label = labels, Normalization = data.Normalization, InputScale = data.InputScale });
+    }
+
+    private static void WriteOutputs(RunFolder run, List<EpochRecord> history, ClassificationReport test, long[,] confusion, string[] classNames, ClassificationReport validation, int bestEpoch, bool stoppedEarly, bool diverged)
+    {
+        var plot = new LinePlot { Title = "Training curves", XLabel = "epoch" };
+        var losses = plot.AddPanel("loss");
+        losses.Add("train loss", history.Select(h => (double)h.Epoch), history.Select(h => h.TrainLoss));
+        losses.Add("validation loss", history.Select(h => (double)h.Epoch), history.Select(h => h.ValLoss));
+        var accuracy = plot.AddPanel("accuracy");
+        accuracy.Add("train accuracy", history.Select(h => (double)h.Epoch), history.Select(h => h.TrainAccuracy));
+        accuracy.Add("validation accuracy", history.Select(h => (double)h.Epoch), history.Select(h => h.ValAccuracy));
+        plot.Save(run.CurvesPath);
+        new ConfusionMatrixPlot(confusion, classNames) { Title = "Test confusion matrix" }.Save(run.ConfusionMatrixPath);
+        File.WriteAllText(run.ReportPath, test.ToText() + Environment.NewLine + ConfusionMatrixText.Render(confusion, classNames));
+        var results = new Dictionary<string, object?>
+        {
+            ["test"] = JsonSerializer.Deserialize<JsonElement>(test.ToJson()),
+            ["validation"] = JsonSerializer.Deserialize<JsonElement>(validation.ToJson()),
+            ["best_epoch"] = bestEpoch,
+            ["epochs_run"] = history.Count,
+            ["stopped_early"] = stoppedEarly,
+            ["diverged"] = diverged,
+        };
+        IO.AtomicFile.Write(run.ResultsPath, s => JsonSerializer.Serialize(s, results, JsonNumbers.Indented));
+    }
+
+    /// <summary>A classifier seen with a different config (labels and preprocessing added for saving).</summary>
+    private sealed class ConfiguredClassifier(IClassifier inner, ClassifierConfig config) : IClassifier
+    {
+        public ClassifierConfig Config => config;
+        public Module<Tensor, Tensor> Module => inner.Module;
+        public IReadOnlyList<string> BackbonePatterns => inner.BackbonePatterns;
+        public void ReplaceHead(int numClasses, Generator? generator = null) => inner.ReplaceHead(numClasses, generator);
+    }
+}

@@ -1,0 +1,64 @@
+using Sapling.Vision;
+
+namespace Sapling.Training;
+
+/// <summary>How to train: epochs, batch, optimiser, schedule, regularisation, stopping, reproducibility.</summary>
+public sealed record TrainingOptions
+{
+    public int Epochs { get; init; } = 20;
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>"sgd", "adam" or "adamw".</summary>
+    public string Optimizer { get; init; } = "adamw";
+    public double LearningRate { get; init; } = 1e-3;
+    public double Momentum { get; init; } = 0.9;
+    public bool Nesterov { get; init; }
+    public double WeightDecay { get; init; }
+
+    /// <summary>Strength of an L1 penalty on all weights, added to the loss.</summary>
+    public float L1 { get; init; }
+    public float LabelSmoothing { get; init; }
+
+    /// <summary>"none", "cosine" (per step, with warm-up), "step" (per epoch) or "plateau" (on validation loss).</summary>
+    public string Schedule { get; init; } = "none";
+    public int WarmupSteps { get; init; }
+    public double MinLearningRateRatio { get; init; }
+    public int StepSize { get; init; } = 10;
+    public double Gamma { get; init; } = 0.1;
+    public int PlateauPatience { get; init; } = 3;
+
+    public float? GradClip { get; init; }
+
+    /// <summary>Batches whose gradients are summed before each optimiser step.</summary>
+    public int AccumulationSteps { get; init; } = 1;
+
+    /// <summary>"val_loss" or "val_accuracy": the metric for best-model selection and early stopping.</summary>
+    public string Monitor { get; init; } = "val_loss";
+
+    /// <summary>Stop after this many epochs without improvement of <see cref="Monitor"/>; null trains all epochs.</summary>
+    public int? Patience { get; init; }
+
+    public ulong Seed { get; init; }
+
+    public ImageAugment Augment { get; init; } = new();
+
+    /// <summary>A model folder to start from (transfer learning); its head is replaced when the class count differs.</summary>
+    public string? InitFrom { get; init; }
+
+    /// <summary>Train only the head (and nothing of the pretrained backbone).</summary>
+    public bool FreezeBackbone { get; init; }
+
+    /// <summary>Learning-rate multiplier for the pretrained backbone (e.g. 0.1); 1 trains it like the head.</summary>
+    public double BackboneLearningRateScale { get; init; } = 1;
+
+    public void Validate()
+    {
+        if (Epochs <= 0) throw new ArgumentException($"train.epochs must be positive, got {Epochs}");
+        if (BatchSize <= 0) throw new ArgumentException($"train.batch_size must be positive, got {BatchSize}");
+        if (Optimizer is not ("sgd" or "adam" or "adamw")) throw new ArgumentException($"train.optimizer must be sgd, adam or adamw, got '{Optimizer}'");
+        if (Schedule is not ("none" or "cosine" or "step" or "plateau")) throw new ArgumentException($"train.schedule must be none, cosine, step or plateau, got '{Schedule}'");
+        if (Monitor is not ("val_loss" or "val_accuracy")) throw new ArgumentException($"train.monitor must be val_loss or val_accuracy, got '{Monitor}'");
+        if (AccumulationSteps <= 0) throw new ArgumentException($"train.accumulation_steps must be positive, got {AccumulationSteps}");
+        if (LearningRate <= 0) throw new ArgumentException($"train.lr must be positive, got {LearningRate}");
+    }
+}

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Sapling.IO;
+using Sapling.NN;
+using Sapling.Optim;
+
+namespace Sapling.Training;
+
+/// <summary>Where a run stands after a completed epoch: enough, with the model and optimiser, to continue exactly.</summary>
+public sealed record TrainingState
+{
+    public int CompletedEpochs { get; init; }
+    public long GlobalStep { get; init; }
+    public double BestMetric { get; init; } = double.NaN;
+    public int BestEpoch { get; init; }
+    public int EpochsWithoutImprovement { get; init; }
+    public int MetricsLines { get; init; }
+    public ulong[] GeneratorState { get; init; } = [];
+    public List<EpochRecord> History { get; init; } = new();
+}
+
+/// <summary>
+/// Checkpoints as folders <c>checkpoints/epoch-NNNN/</c> holding model.safetensors, optimizer.safetensors and
+/// state.json. A checkpoint is written into a temporary folder and renamed into place, and <c>latest.json</c> is
+/// replaced atomically after it, so an interruption at any moment leaves the previous checkpoint usable.
+/// </summary>
+public static class Checkpoint
+{
+    public static string Save(string checkpointsDirectory, Module model, Optimizer optimizer, LrScheduler? scheduler, TrainingState state, int keep = 2)
+    {
+        string name = $"epoch-{state.CompletedEpochs:D4}";
+        string final = Path.Combine(checkpointsDirectory, name);
+        string partial = final + ".partial";
+        if (Directory.Exists(partial)) Directory.Delete(partial, true);
+        Directory.CreateDirectory(partial);
+        SafeTensors.Save(Path.Combine(partial, "model.safetensors"), model.StateDict());
+        var (optimizerTensors, optimizerJson) = optimizer.StateDict();
+        SafeTensors.Save(Path.Combine(partial, "optimizer.safetensors"), optimizerTensors);
+        var document = new Dictionary<string, object?>
+        {
+            ["state"] = state,
+            ["optimizer"] = optimizerJson,
+            ["scheduler"] = scheduler?.StateDict(),
+        };
+        AtomicFile.Write(Path.Combine(partial, "state.json"), s => JsonSerializer.Serialize(s, document, JsonNumbers.Indented));
+        if (Directory.Exists(final)) Directory.Delete(final, true);
+        Directory.Move(partial, final);
+        AtomicFile.Write(Path.Combine(checkpointsDirectory, "latest.json"), s => JsonSerializer.Serialize(s, new { checkpoint = name }));
+        foreach (var old in Directory.GetDirectories(checkpointsDirectory, "epoch-*").Where(d => !d.EndsWith(".partial")).OrderBy(d => d, StringComparer.Ordinal).SkipLast(keep))
+            Directory.Delete(old, true);
+        return final;
+    }
+
+    /// <summary>Resolves a run folder, its checkpoints folder or a checkpoint folder to the checkpoint to resume from.</summary>
+    public static string Resolve(string path)
+    {
+        if (File.Exists(Path.Combine(path, "state.json"))) return path;
+        foreach (var dir in new[] { Path.Combine(path, "checkpoints"), path })
+        {
+            var latest = Path.Combine(dir, "latest.json");
+            if (!File.Exists(latest)) continue;
+            using var doc = JsonDocument.Parse(File.ReadAllText(latest));
+            var candidate = Path.Combine(dir, doc.RootElement.GetProperty("checkpoint").GetString()!);
+            if (File.Exists(Path.Combine(candidate, "state.json"))) return candidate;
+            throw new InvalidDataException($"{latest} points to '{candidate}', which has no state.json");
+        }
+        throw new DirectoryNotFoundException($"no checkpoint found at '{path}' (expected a run folder, its checkpoints/ folder, or a checkpoints/epoch-NNNN folder)");
+    }
+
+    public static TrainingState Load(string checkpoint, Module model, Optimizer optimizer, LrScheduler? scheduler)
+    {
+        var statePath = Path.Combine(checkpoint, "state.json");
+        using var doc = JsonDocument.Parse(File.ReadAllText(statePath));
+        var root = doc.RootElement;
+        var weights = SafeTensors.LoadAll(Path.Combine(checkpoint, "model.safetensors"));
+        model.LoadStateDict(weights);
+        optimizer.LoadStateDict(SafeTensors.LoadAll(Path.Combine(checkpoint, "optimizer.safetensors")), root.GetProperty("optimizer").GetString()!);
+        if (scheduler != null && root.GetProperty("scheduler").ValueKind == JsonValueKind.String)
+            scheduler.LoadStateDict(root.GetProperty("scheduler").GetString()!);
+        return root.GetProperty("state").Deserialize<TrainingState>(JsonNumbers.Options)
+            ?? throw new InvalidDataException($"{statePath}: no training state");
+    }
+}

@@ -1,0 +1,34 @@
+using System.Text.Json;
+
+namespace Sapling.Training;
+
+/// <summary>metrics.jsonl: one JSON object per line, flushed as written so a crashed run keeps its history.</summary>
+public sealed class MetricsLog(string path)
+{
+    public string Path { get; } = path;
+
+    public void Append(IReadOnlyDictionary<string, object?> record)
+    {
+        var line = JsonSerializer.Serialize(record, JsonNumbers.Options);
+        File.AppendAllText(Path, line + Environment.NewLine);
+    }
+
+    /// <summary>Keeps only the first <paramref name="lines"/> lines (a resumed run rewinds the log to its checkpoint).</summary>
+    public void Truncate(int lines)
+    {
+        if (!File.Exists(Path)) return;
+        var kept = File.ReadLines(Path).Take(lines).ToList();
+        File.WriteAllLines(Path, kept);
+    }
+}
+
+/// <summary>JSON options that write NaN/Infinity as named literals instead of failing (a diverged loss must still be logged).</summary>
+public static class JsonNumbers
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static readonly JsonSerializerOptions Indented = new(Options) { WriteIndented = true };
+}
