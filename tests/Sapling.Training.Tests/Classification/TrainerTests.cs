@@ -1,0 +1,123 @@
+using Sapling.IO;
+using Sapling.Models.Classifiers;
+using Sapling.Vision;
+
+namespace Sapling.Training.Tests;
+
+public sealed class TrainerTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("sapling-train-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    private static string DigitsPath => Path.GetFullPath(Path.Combine(Testing.Fixtures.Directory, "..", "..", "data", "digits.csv.gz"));
+
+    private static readonly DataOptions Digits = new() { Path = DigitsPath, InputScale = 16, ExampleShape = [1, 8, 8] };
+
+    private static readonly ClassifierConfig SmallCnn = new() { ModelType = "cnn", Channels = [8, 16], HiddenSize = 32, Dropout = 0.2f };
+
+    private static TrainingOptions Options(int epochs) => new()
+    {
+        Epochs = epochs, BatchSize = 64, Optimizer = "adamw", LearningRate = 3e-3, Schedule = "cosine", WarmupSteps = 5, Seed = 4,
+        Augment = new ImageAugment { RotationDegrees = 10, Translate = 0.1f },
+    };
+
+    private sealed class Quiet(int crashAtEpoch = int.MaxValue) : IProgressReporter
+    {
+        public List<string> Warnings { get; } = new();
+
+        public void EpochStarted(int epoch, int totalEpochs, int batches)
+        {
+            if (epoch == crashAtEpoch) throw new OperationCanceledException($"simulated crash at the start of epoch {epoch}");
+        }
+
+        public void BatchFinished(int batch, int batches, double meanLoss, double samplesPerSecond) { }
+        public void EpochFinished(EpochRecord record, TimeSpan eta) { }
+        public void Warning(string message) => Warnings.Add(message);
+        public void Message(string message) { }
+    }
+
+    [Fact]
+    public void ResumingGivesBitIdenticalWeights()
+    {
+        var straight = new ClassificationTrainer(SmallCnn, Digits, Options(4), new Quiet()).Run(Path.Combine(root, "straight"));
+        var halfDir = Path.Combine(root, "half");
+        Assert.Throws<OperationCanceledException>(() => new ClassificationTrainer(SmallCnn, Digits, Options(4), new Quiet(crashAtEpoch: 3)).Run(halfDir));
+        var resumed = new ClassificationTrainer(SmallCnn, Digits, Options(4), new Quiet()).Run(halfDir, resumeFrom: halfDir);
+
+        var a = SafeTensors.LoadAll(Path.Combine(straight.RunDirectory, "checkpoints", "epoch-0004", "model.safetensors"));
+        var b = SafeTensors.LoadAll(Path.Combine(resumed.RunDirectory, "checkpoints", "epoch-0004", "model.safetensors"));
+        Assert.Equal(a.Keys, b.Keys);
+        foreach (var key in a.Keys)
+            if (a[key].DType == DType.Float32) Assert.Equal(a[key].ToArray(), b[key].ToArray());
+        var optA = SafeTensors.LoadAll(Path.Combine(straight.RunDirectory, "checkpoints", "epoch-0004", "optimizer.safetensors"));
+        var optB = SafeTensors.LoadAll(Path.Combine(resumed.RunDirectory, "checkpoints", "epoch-0004", "optimizer.safetensors"));
+        foreach (var key in optA.Keys.Where(k => optA[k].DType == DType.Float32)) Assert.Equal(optA[key].ToArray(), optB[key].ToArray());
+        Assert.Equal(straight.History.Select(h => h.ValLoss), resumed.History.Select(h => h.ValLoss));
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(halfDir, "metrics.jsonl")).Length);
+    }
+
+    [Fact]
+    public void RunFolderHoldsEverythingTheReadmePromises()
+    {
+        var result = new ClassificationTrainer(SmallCnn, Digits, Options(2), new Quiet()).Run(Path.Combine(root, "run"), resolvedConfigYaml: "task: classification\n");
+        foreach (var file in new[] { "config.yaml", "metrics.jsonl", "curves.svg", "confusion_matrix.svg", "results.json", "classification_report.txt", "model/config.json", "model/model.safetensors" })
+            Assert.True(File.Exists(Path.Combine(result.RunDirectory, file)), $"missing {file}");
+        var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, "results.json"))).RootElement;
+        Assert.InRange(results.GetProperty("test").GetProperty("accuracy").GetDouble(), 0.2, 1.0);
+        Assert.True(results.GetProperty("test").TryGetProperty("macro_f1", out _));
+        var model = ClassifierFolder.Load(result.ModelDirectory);
+        Assert.Equal("7", model.Config.LabelOf(7));
+        Assert.NotNull(model.Config.Normalization);
+    }
+
+    [Fact]
+    public void DivergenceStopsAndKeepsTheLastGoodCheckpoint()
+    {
+        var quiet = new Quiet();
+        var options = Options(6) with { Optimizer = "sgd", LearningRate = 1e4, Momentum = 0.9, Schedule = "none" };
+        var result = new ClassificationTrainer(SmallCnn with { Dropout = 0 }, Digits, options, quiet).Run(Path.Combine(root, "nan"));
+        Assert.True(result.Diverged);
+        Assert.Contains(quiet.Warnings, w => w.Contains("diverged"));
+        var checkpoints = Directory.GetDirectories(Path.Combine(result.RunDirectory, "checkpoints"));
+        foreach (var dir in checkpoints)
+            foreach (var (_, t) in SafeTensors.LoadAll(Path.Combine(dir, "model.safetensors")))
+                if (t.DType == DType.Float32) Assert.All(t.ToArray(), v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void EarlyStoppingEndsTheRun()
+    {
+        var options = Options(30) with { Patience = 1, Monitor = "val_accuracy", LearningRate = 0.05, Optimizer = "sgd", Schedule = "none" };
+        var result = new ClassificationTrainer(SmallCnn, Digits, options, new Quiet()).Run(Path.Combine(root, "early"));
+        Assert.True(result.StoppedEarly);
+        Assert.True(result.History.Count < 30);
+    }
+
+    [Fact]
+    public void InterruptedCheckpointIsIgnoredOnResume()
+    {
+        var dir = Path.Combine(root, "interrupted");
+        new ClassificationTrainer(SmallCnn, Digits, Options(1), new Quiet()).Run(dir);
+        // A crash while writing the next checkpoint leaves a .partial folder behind.
+        var partial = Path.Combine(dir, "checkpoints", "epoch-0002.partial");
+        Directory.CreateDirectory(partial);
+        File.WriteAllText(Path.Combine(partial, "model.safetensors"), "half written");
+        Assert.EndsWith("epoch-0001", Checkpoint.Resolve(dir));
+        var resumed = new ClassificationTrainer(SmallCnn, Digits, Options(2), new Quiet()).Run(dir, resumeFrom: dir);
+        Assert.Equal(2, resumed.History.Count);
+    }
+
+    [Fact]
+    public void TransferLearningReusesTheBackboneWithANewHead()
+    {
+        var pretrained = new ClassificationTrainer(SmallCnn, Digits with { Classes = [0, 1, 2, 3, 4] }, Options(2), new Quiet()).Run(Path.Combine(root, "pre"));
+        var options = Options(1) with { InitFrom = pretrained.ModelDirectory, FreezeBackbone = true };
+        var result = new ClassificationTrainer(SmallCnn, Digits with { Classes = [5, 6, 7, 8, 9], TrainSubset = 0.1 }, options, new Quiet()).Run(Path.Combine(root, "transfer"));
+        var before = SafeTensors.LoadAll(Path.Combine(pretrained.ModelDirectory, "model.safetensors"));
+        var after = SafeTensors.LoadAll(Path.Combine(result.ModelDirectory, "model.safetensors"));
+        Assert.Equal(before["features.0.weight"].ToArray(), after["features.0.weight"].ToArray());
+        Assert.Equal(new[] { 5, 32 }, after["head.weight"].Shape);
+        Assert.Equal("9", ClassifierFolder.Load(result.ModelDirectory).Config.LabelOf(4));
+    }
+}
