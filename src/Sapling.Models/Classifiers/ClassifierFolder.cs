@@ -33,6 +33,14 @@ public static class ClassifierFolder
         SafeTensors.Save(Path.Combine(directory, WeightsFile), classifier.Module.StateDict(), new Dictionary<string, string> { ["format"] = "pt", ["model_type"] = classifier.Config.ModelType });
     }
 
+    /// <summary>Reads only config.json of a model folder.</summary>
+    public static ClassifierConfig ReadConfig(string directory)
+    {
+        var configPath = Path.Combine(directory, ConfigFile);
+        if (!File.Exists(configPath)) throw new FileNotFoundException($"model folder '{directory}' has no {ConfigFile} (a model folder holds {ConfigFile} and {WeightsFile}, as written by 'sapling train')", configPath);
+        return ClassifierConfig.FromJson(File.ReadAllText(configPath), configPath);
+    }
+
     public static IClassifier Load(string directory)
     {
         var configPath = Path.Combine(directory, ConfigFile);

@@ -26,24 +26,35 @@ public sealed class SmallCnn : Module<Tensor, Tensor>, IClassifier
             channels = width;
         }
         Features = RegisterModule("features", features);
-        var fc = new Sequential(new Flatten(), new Linear(channels * h * w, config.HiddenSize, generator: generator), new ReLU());
-        if (config.Dropout > 0) fc.Add(new Dropout(config.Dropout));
-        Fc = RegisterModule("fc", fc);
+        FlatFeatures = channels * h * w;
+        Fc = RegisterModule("fc", NewFc(generator));
         Head = RegisterModule("head", new Linear(config.HiddenSize, config.NumClasses, generator: generator));
+    }
+
+    private int FlatFeatures { get; }
+
+    private Sequential NewFc(Generator? generator)
+    {
+        var fc = new Sequential(new Flatten(), new Linear(FlatFeatures, Config.HiddenSize, generator: generator), new ReLU());
+        if (Config.Dropout > 0) fc.Add(new Dropout(Config.Dropout));
+        return fc;
     }
 
     public ClassifierConfig Config { get; private set; }
     public Sequential Features { get; }
-    public Sequential Fc { get; }
+    public Sequential Fc { get; private set; }
     public Linear Head { get; private set; }
 
     public Module<Tensor, Tensor> Module => this;
-    public IReadOnlyList<string> BackbonePatterns => ["features.*", "fc.*"];
+    /// <summary>The convolutions; the fully connected layers are specific to the old classes and are replaced with the head.</summary>
+    public IReadOnlyList<string> BackbonePatterns => ["features.*"];
 
     public override Tensor Forward(Tensor input) => Head.Forward(Fc.Forward(Features.Forward(input)));
 
+    /// <summary>New fully connected layer and output layer; trained on few classes, the old ones carry little else (their features collapse onto the classes).</summary>
     public void ReplaceHead(int numClasses, Generator? generator = null)
     {
+        Fc = ReplaceChild("fc", NewFc(generator));
         Head = ReplaceChild("head", new Linear(Config.HiddenSize, numClasses, generator: generator));
         Config = Config with { NumClasses = numClasses, Id2Label = new() };
     }

@@ -63,7 +63,11 @@ public sealed class ClassificationData
     /// <summary>The embedded digits shipped beside the program (data/digits.csv.gz).</summary>
     public static string DefaultDigitsPath => System.IO.Path.Combine(AppContext.BaseDirectory, "data", "digits.csv.gz");
 
-    public static ClassificationData Load(DataOptions options)
+    /// <summary>
+    /// Loads and splits the data. With <paramref name="fixedNormalization"/> (a pretrained model's statistics) inputs
+    /// are normalised exactly as that model saw them in pretraining, instead of by statistics of the new training set.
+    /// </summary>
+    public static ClassificationData Load(DataOptions options, NormalizationConfig? fixedNormalization = null)
     {
         var notes = new List<string>();
         Tensor inputs;
@@ -114,11 +118,14 @@ public sealed class ClassificationData
         }
         var all = new TensorDataset(inputs, Tensor.FromArray(labels));
         var train = all.Subset(trainIdx);
-        NormalizationConfig? normalization = null;
-        if (options.Normalize)
+        NormalizationConfig? normalization = fixedNormalization;
+        if (options.Normalize && normalization == null)
         {
             var n = Normalizer.Fit(train.Inputs);
             normalization = new NormalizationConfig(n.Mean, n.Std);
+        }
+        if (normalization != null)
+        {
             all = new TensorDataset(Preprocess(inputs, normalization), Tensor.FromArray(labels));
             train = all.Subset(trainIdx);
         }

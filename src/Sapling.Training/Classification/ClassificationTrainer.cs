@@ -27,7 +27,9 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         options.Validate();
         var run = new RunFolder(runDirectory);
         if (resolvedConfigYaml != null) File.WriteAllText(run.ConfigPath, resolvedConfigYaml);
-        var data = ClassificationData.Load(dataOptions);
+        // A pretrained model's inputs must be preprocessed as in its pretraining, so its statistics are reused.
+        var pretrainedNormalization = options.InitFrom != null ? ClassifierFolder.ReadConfig(options.InitFrom).Normalization : null;
+        var data = ClassificationData.Load(dataOptions, pretrainedNormalization);
         foreach (var note in data.Notes) progress.Message(note);
         var classifier = BuildModel(data);
         var model = classifier.Module;
@@ -249,8 +251,9 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         List<ParamGroup> groups;
         if (options.InitFrom != null && options.BackboneLearningRateScale != 1 && !options.FreezeBackbone)
         {
-            var head = trainable.Where(p => p.Name.StartsWith("head.", StringComparison.Ordinal)).Select(p => p.Parameter).ToList();
-            var backbone = trainable.Where(p => !p.Name.StartsWith("head.", StringComparison.Ordinal)).Select(p => p.Parameter).ToList();
+            bool InBackbone(string name) => classifier.BackbonePatterns.Any(pattern => name.StartsWith(pattern.TrimEnd('*'), StringComparison.Ordinal));
+            var head = trainable.Where(p => !InBackbone(p.Name)).Select(p => p.Parameter).ToList();
+            var backbone = trainable.Where(p => InBackbone(p.Name)).Select(p => p.Parameter).ToList();
             groups = [new ParamGroup(backbone, learningRate: options.LearningRate * options.BackboneLearningRateScale), new ParamGroup(head)];
         }
         else

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Transfer learning on the embedded digits: pretrain a CNN on digits 0-4, then learn digits 5-9 from 10% of their
+# training split, starting from the pretrained convolutions versus from random weights. Several seeds per side;
+# prints each test accuracy and the means. Usage: bench/transfer-digits.sh [seeds]   (from the repository root)
+set -euo pipefail
+seeds=${1:-5}
+cd "$(dirname "$0")/.."
+dotnet build src/Sapling.Cli -c Release -v q -nologo >/dev/null
+sapling=(dotnet src/Sapling.Cli/bin/Release/net10.0/sapling.dll)
+out=$(mktemp -d)
+"${sapling[@]}" train configs/digits-pretrain-0to4.yaml --out runs/digits-pretrain-0to4 --plain | grep '^test accuracy' | head -1
+for seed in $(seq 0 $((seeds - 1))); do
+  for side in transfer scratch; do
+    "${sapling[@]}" train configs/digits-$side-5to9.yaml --out "$out/$side-$seed" --plain --set train.seed=$seed >/dev/null
+    acc=$(/usr/bin/env python3 -c "import json,sys; print(json.load(open('$out/$side-$seed/results.json'))['test']['accuracy'])")
+    echo "$side seed $seed: $acc" | tee -a "$out/all.txt"
+  done
+done
+python3 - "$out/all.txt" <<'PY'
+import sys, statistics
+rows = [l.split() for l in open(sys.argv[1])]
+for side in ("transfer", "scratch"):
+    accs = [float(r[3]) for r in rows if r[0] == side]
+    print(f"{side}: mean test accuracy {statistics.mean(accs):.4f} (min {min(accs):.4f}, max {max(accs):.4f}, {len(accs)} seeds)")
+PY
