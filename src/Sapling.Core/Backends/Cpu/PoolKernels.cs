@@ -6,40 +6,69 @@ internal static class PoolKernels
     public static void MaxForward(float[] x, int xOffset, Conv2dGeometry g, float[] y, int[] argmax)
     {
         int planes = g.Batch * g.Channels;
-        SoftmaxKernel.RowsParallel(planes, g.Height * g.Width, (p0, p1) =>
+        int h = g.Height, w = g.Width, oh = g.OutHeight, ow = g.OutWidth;
+        bool plain2x2 = g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0 && g.DilationH == 1 && g.DilationW == 1;
+        SoftmaxKernel.RowsParallel(planes, h * w, (p0, p1) =>
         {
             for (int p = p0; p < p1; p++)
             {
-                int inBase = xOffset + p * g.Height * g.Width;
-                int outBase = p * g.OutPlane;
-                for (int oh = 0; oh < g.OutHeight; oh++)
-                    for (int ow = 0; ow < g.OutWidth; ow++)
-                    {
-                        float best = float.NegativeInfinity;
-                        int bestAt = -1;
-                        for (int i = 0; i < g.KernelH; i++)
-                        {
-                            int ih = oh * g.StrideH - g.PadH + i * g.DilationH;
-                            if ((uint)ih >= (uint)g.Height) continue;
-                            for (int j = 0; j < g.KernelW; j++)
-                            {
-                                int iw = ow * g.StrideW - g.PadW + j * g.DilationW;
-                                if ((uint)iw >= (uint)g.Width) continue;
-                                float v = x[inBase + ih * g.Width + iw];
-                                if (v > best || bestAt < 0 || float.IsNaN(v))
-                                {
-                                    best = v;
-                                    bestAt = ih * g.Width + iw;
-                                    if (float.IsNaN(v)) goto done;
-                                }
-                            }
-                        }
-                        done:
-                        y[outBase + oh * g.OutWidth + ow] = best;
-                        argmax[outBase + oh * g.OutWidth + ow] = bestAt;
-                    }
+                var input = x.AsSpan(xOffset + p * h * w, h * w);
+                var output = y.AsSpan(p * oh * ow, oh * ow);
+                var index = argmax.AsSpan(p * oh * ow, oh * ow);
+                if (plain2x2) Max2x2(input, w, oh, ow, output, index);
+                else MaxWindow(input, g, output, index);
             }
         });
+    }
+
+    /// <summary>The usual 2×2, stride-2 pooling as a straight loop (first maximum wins ties, NaN wins over numbers).</summary>
+    private static void Max2x2(ReadOnlySpan<float> input, int w, int oh, int ow, Span<float> output, Span<int> index)
+    {
+        for (int i = 0; i < oh; i++)
+        {
+            int top = 2 * i * w, bottom = top + w;
+            for (int j = 0; j < ow; j++)
+            {
+                int a = top + 2 * j;
+                int best = a;
+                float v = input[a];
+                if (input[a + 1] > v || float.IsNaN(input[a + 1]) && !float.IsNaN(v)) { v = input[a + 1]; best = a + 1; }
+                int b = bottom + 2 * j;
+                if (input[b] > v || float.IsNaN(input[b]) && !float.IsNaN(v)) { v = input[b]; best = b; }
+                if (input[b + 1] > v || float.IsNaN(input[b + 1]) && !float.IsNaN(v)) { v = input[b + 1]; best = b + 1; }
+                output[i * ow + j] = v;
+                index[i * ow + j] = best;
+            }
+        }
+    }
+
+    private static void MaxWindow(ReadOnlySpan<float> input, Conv2dGeometry g, Span<float> output, Span<int> index)
+    {
+        int h = g.Height, w = g.Width, oh = g.OutHeight, ow = g.OutWidth;
+        for (int i = 0; i < oh; i++)
+            for (int j = 0; j < ow; j++)
+            {
+                float best = float.NegativeInfinity;
+                int bestAt = -1;
+                for (int ki = 0; ki < g.KernelH; ki++)
+                {
+                    int ih = i * g.StrideH - g.PadH + ki * g.DilationH;
+                    if ((uint)ih >= (uint)h) continue;
+                    for (int kj = 0; kj < g.KernelW; kj++)
+                    {
+                        int iw = j * g.StrideW - g.PadW + kj * g.DilationW;
+                        if ((uint)iw >= (uint)w) continue;
+                        float v = input[ih * w + iw];
+                        if (bestAt < 0 || v > best || float.IsNaN(v) && !float.IsNaN(best))
+                        {
+                            best = v;
+                            bestAt = ih * w + iw;
+                        }
+                    }
+                }
+                output[i * ow + j] = best;
+                index[i * ow + j] = bestAt;
+            }
     }
 
     public static void MaxBackward(float[] dy, int dyOffset, int[] argmax, Conv2dGeometry g, float[] dx)
