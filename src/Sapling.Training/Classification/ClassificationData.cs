@@ -48,12 +48,15 @@ public sealed record DataOptions
 /// <summary>Loaded, filtered, split and normalised train/validation/test sets, with what inference will need to repeat it.</summary>
 public sealed class ClassificationData
 {
-    private ClassificationData(TensorDataset train, TensorDataset validation, TensorDataset test, string[] classNames, NormalizationConfig? normalization, int[] exampleShape, float inputScale, IReadOnlyList<string> notes)
-        => (Train, Validation, Test, ClassNames, Normalization, ExampleShape, InputScale, Notes) = (train, validation, test, classNames, normalization, exampleShape, inputScale, notes);
+    private ClassificationData(TensorDataset train, TensorDataset validation, TensorDataset test, long[] testRows, string[] classNames, NormalizationConfig? normalization, int[] exampleShape, float inputScale, IReadOnlyList<string> notes)
+        => (Train, Validation, Test, TestRows, ClassNames, Normalization, ExampleShape, InputScale, Notes) = (train, validation, test, testRows, classNames, normalization, exampleShape, inputScale, notes);
 
     public TensorDataset Train { get; }
     public TensorDataset Validation { get; }
     public TensorDataset Test { get; }
+
+    /// <summary>Positions of the test examples in the source (rows of the CSV, files of the folder), before class filtering.</summary>
+    public long[] TestRows { get; }
     public string[] ClassNames { get; }
     public NormalizationConfig? Normalization { get; }
     public int[] ExampleShape { get; }
@@ -90,6 +93,7 @@ public sealed class ClassificationData
             throw new ArgumentException($"data.format must be csv or image_folder, got '{options.Format}'");
         }
 
+        var sourceRows = Enumerable.Range(0, labels.Length).Select(i => (long)i).ToArray();
         if (options.Classes is { } keep)
         {
             var map = keep.Select((c, i) => (c, i)).ToDictionary(p => (long)p.c, p => (long)p.i);
@@ -97,6 +101,7 @@ public sealed class ClassificationData
                 if (c < 0 || c >= names.Length) throw new ArgumentException($"data.classes: class {c} does not exist ({names.Length} classes)");
             var rows = Enumerable.Range(0, labels.Length).Where(i => map.ContainsKey(labels[i])).Select(i => (long)i).ToArray();
             inputs = inputs.IndexSelect(0, Tensor.FromArray(rows));
+            sourceRows = rows;
             labels = rows.Select(i => map[labels[i]]).ToArray();
             names = keep.Select(c => names[c]).ToArray();
         }
@@ -129,7 +134,7 @@ public sealed class ClassificationData
             all = new TensorDataset(Preprocess(inputs, normalization), Tensor.FromArray(labels));
             train = all.Subset(trainIdx);
         }
-        return new ClassificationData(train, all.Subset(valIdx), all.Subset(outer[1]), names, normalization, shape, options.InputScale, notes);
+        return new ClassificationData(train, all.Subset(valIdx), all.Subset(outer[1]), outer[1].Select(i => sourceRows[i]).ToArray(), names, normalization, shape, options.InputScale, notes);
     }
 
     /// <summary>The same normalisation a saved model applies at inference.</summary>
