@@ -47,7 +47,19 @@ def main():
     qa = torch.randn(64, 128, 64, requires_grad=True)
     ka = torch.randn(64, 128, 64, requires_grad=True)
     ag = torch.randn(64, 128, 128)
+    w1 = (torch.randn(512, 1024) * 0.03).requires_grad_()
+    w2 = (torch.randn(1024, 512) * 0.03).requires_grad_()
+    mx = torch.randn(256, 512)
+    my = torch.randint(0, 512, (256,))
     leaves = [sx, lx, lw, lb, gx, cx, qa, ka]
+
+    def mlp_step():
+        F.cross_entropy(F.gelu(F.layer_norm(mx @ w1, (1024,))) @ w2, my).backward()
+        with torch.no_grad():
+            w1.add_(w1.grad, alpha=-0.01)
+            w2.add_(w2.grad, alpha=-0.01)
+        w1.grad.zero_()
+        w2.grad.zero_()
 
     cases = [
         ("softmax", "16x4x128x128", lambda: torch.softmax(sx, -1).backward(sg)),
@@ -55,6 +67,7 @@ def main():
         ("gelu_tanh", "2048x1024", lambda: F.gelu(gx, approximate="tanh").backward(gg)),
         ("cross_entropy", "2048x4096", lambda: F.cross_entropy(cx, ct).backward()),
         ("attention_matmul", "64x128x64 @ 64x64x128", lambda: (qa @ ka.transpose(1, 2)).backward(ag)),
+        ("mlp_train_step", "256x512-1024-512", mlp_step),
     ]
     rows = []
     for name, shape, fn in cases:
