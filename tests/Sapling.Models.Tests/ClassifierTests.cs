@@ -54,13 +54,16 @@ public class ClassifierTests
     public void ReplacingTheHeadKeepsTheBackbone(string type)
     {
         var model = ClassifierFolder.Create(ConfigFor(type), new Generator(5));
-        var backboneBefore = model.Module.NamedParameters().Where(p => !p.Name.StartsWith("head")).Select(p => p.Parameter).ToList();
+        bool InBackbone(string name) => model.BackbonePatterns.Any(p => name.StartsWith(p.TrimEnd('*'), StringComparison.Ordinal));
+        var backboneBefore = model.Module.NamedParameters().Where(p => InBackbone(p.Name)).Select(p => p.Parameter).ToList();
+        Assert.NotEmpty(backboneBefore);
         model.ReplaceHead(3, new Generator(6));
         Assert.Equal(3, model.Config.NumClasses);
-        Assert.Equal(backboneBefore, model.Module.NamedParameters().Where(p => !p.Name.StartsWith("head")).Select(p => p.Parameter));
+        Assert.Equal(backboneBefore, model.Module.NamedParameters().Where(p => InBackbone(p.Name)).Select(p => p.Parameter));
+        Assert.Equal(new[] { 3 }, model.Module.NamedParameters().Single(p => p.Name == "head.bias").Parameter.Shape);
         int frozen = model.BackbonePatterns.Sum(p => model.Module.Freeze(p));
         Assert.Equal(backboneBefore.Count, frozen);
-        Assert.All(model.Module.NamedParameters().Where(p => p.Name.StartsWith("head")), p => Assert.True(p.Parameter.RequiresGrad));
+        Assert.All(model.Module.NamedParameters().Where(p => !InBackbone(p.Name)), p => Assert.True(p.Parameter.RequiresGrad));
     }
 
     [Fact]
