@@ -140,7 +140,10 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
                 var loss = Tensor.CrossEntropy(logits, y, labelSmoothing: options.LabelSmoothing);
                 float lossValue = loss.Item();
                 if (options.L1 > 0) loss = loss.Add(Penalties.L1(parameters.Where(p => p.Rank > 1), options.L1));
-                (options.AccumulationSteps > 1 ? loss.Div(options.AccumulationSteps) : loss).Backward();
+                // Each micro-batch carries its share of the step; the last group of an epoch may hold fewer batches.
+                int groupStart = batch / options.AccumulationSteps * options.AccumulationSteps;
+                int groupSize = Math.Min(options.AccumulationSteps, batches - groupStart);
+                (groupSize > 1 ? loss.Div(groupSize) : loss).Backward();
                 using (NoGrad.Enter()) correct += CountCorrect(logits, y);
                 lossSum += lossValue * y.NumEl;
                 seen += y.NumEl;

@@ -58,6 +58,19 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void GradientAccumulationMatchesTheLargerBatch()
+    {
+        var plain = Options(1) with { Optimizer = "sgd", Momentum = 0, Schedule = "none", LearningRate = 0.05, Augment = new ImageAugment() };
+        var model = SmallCnn with { Dropout = 0 };
+        var whole = new ClassificationTrainer(model, Digits, plain with { BatchSize = 64 }, new Quiet()).Run(Path.Combine(root, "whole"));
+        var halves = new ClassificationTrainer(model, Digits, plain with { BatchSize = 32, AccumulationSteps = 2 }, new Quiet()).Run(Path.Combine(root, "halves"));
+        var a = SafeTensors.LoadAll(Path.Combine(whole.RunDirectory, "checkpoints", "epoch-0001", "model.safetensors"));
+        var b = SafeTensors.LoadAll(Path.Combine(halves.RunDirectory, "checkpoints", "epoch-0001", "model.safetensors"));
+        foreach (var key in a.Keys) Testing.TensorAssert.Close(a[key], b[key], rtol: 1e-3f, atol: 1e-5f, what: key);
+        Assert.Equal(whole.History[0].Step, halves.History[0].Step);
+    }
+
+    [Fact]
     public void RunFolderHoldsEverythingTheReadmePromises()
     {
         var result = new ClassificationTrainer(SmallCnn, Digits, Options(2), new Quiet()).Run(Path.Combine(root, "run"), resolvedConfigYaml: "task: classification\n");
