@@ -6,23 +6,10 @@ Run with Debian's interpreter and PyTorch at its best on this machine (see ../sh
 """
 import argparse
 import json
-import time
-
 import torch
 import torch.nn.functional as F
 
-
-def median_ms(step, repeats, warmup=3):
-    for _ in range(warmup):
-        step()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    mid = len(samples) // 2
-    return samples[mid] if len(samples) % 2 else (samples[mid - 1] + samples[mid]) / 2
+from timing import median_ms
 
 
 def main():
