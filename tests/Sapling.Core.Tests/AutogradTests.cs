@@ -127,3 +127,22 @@ public class GradientOwnershipTests
         Assert.True(old.IsDisposed);
     }
 }
+
+public class DropoutGradientTests
+{
+    [Fact]
+    public void DropoutGradientMatchesFiniteDifferencesWithAFixedMask()
+    {
+        // A fresh generator with the same seed on every call gives the same mask, so finite differences apply.
+        var x = Tensor.Randn([4, 5], new Generator(11));
+        Testing.GradCheck.Check(inputs => inputs[0].Dropout(0.3f, training: true, generator: new Generator(5)), [x]);
+    }
+
+    [Fact]
+    public void DropoutWithTheSameSeedDropsTheSameElements()
+    {
+        var x = Tensor.Ones(100);
+        Assert.Equal(x.Dropout(0.5f, true, new Generator(3)).ToArray(), x.Dropout(0.5f, true, new Generator(3)).ToArray());
+        Assert.NotEqual(x.Dropout(0.5f, true, new Generator(3)).ToArray(), x.Dropout(0.5f, true, new Generator(4)).ToArray());
+    }
+}
