@@ -31,8 +31,8 @@ public static class TensorAssert
             throw new XunitException($"{label}: element {worstAt} is {a[worstAt]:G9}, expected {e[worstAt]:G9} (|diff| {Math.Abs(a[worstAt] - e[worstAt]):G3} > atol {atol} + rtol {rtol}·|expected|)");
     }
 
-    public static void Close(float[] expected, Tensor actual, float rtol = 1e-5f, float atol = 1e-6f)
-        => Close(Tensor.FromArray(expected, actual.Shape.ToArray()), actual, rtol, atol);
+    public static void Close(float[] expected, Tensor actual, float rtol = 1e-5f, float atol = 1e-6f, string? what = null)
+        => Close(Tensor.FromArray(expected, actual.Shape.ToArray()), actual, rtol, atol, what);
 
     public static void Equal(Tensor expected, Tensor actual, string? what = null) => Close(expected, actual, 0f, 0f, what);
 

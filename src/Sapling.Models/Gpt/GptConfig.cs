@@ -1,0 +1,54 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Sapling.Models.Gpt;
+
+/// <summary>A GPT-2-style decoder, configured with Hugging Face's GPT-2 config.json names.</summary>
+public sealed record GptConfig
+{
+    [JsonPropertyName("model_type")] public string ModelType { get; init; } = "gpt2";
+    [JsonPropertyName("vocab_size")] public int VocabSize { get; init; } = 50257;
+    [JsonPropertyName("n_positions")] public int NPositions { get; init; } = 1024;
+    [JsonPropertyName("n_embd")] public int NEmbd { get; init; } = 768;
+    [JsonPropertyName("n_layer")] public int NLayer { get; init; } = 12;
+    [JsonPropertyName("n_head")] public int NHead { get; init; } = 12;
+    [JsonPropertyName("n_inner")] public int? NInner { get; init; }
+    [JsonPropertyName("layer_norm_epsilon")] public float LayerNormEpsilon { get; init; } = 1e-5f;
+    [JsonPropertyName("activation_function")] public string ActivationFunction { get; init; } = "gelu_new";
+    [JsonPropertyName("embd_pdrop")] public float EmbdPdrop { get; init; } = 0.1f;
+    [JsonPropertyName("attn_pdrop")] public float AttnPdrop { get; init; } = 0.1f;
+    [JsonPropertyName("resid_pdrop")] public float ResidPdrop { get; init; } = 0.1f;
+    [JsonPropertyName("tie_word_embeddings")] public bool TieWordEmbeddings { get; init; } = true;
+    [JsonPropertyName("architectures")] public string[] Architectures { get; init; } = ["GPT2LMHeadModel"];
+
+    [JsonIgnore] public int HeadDim => NEmbd / NHead;
+    [JsonIgnore] public int Inner => NInner ?? 4 * NEmbd;
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static GptConfig FromJson(string json, string source)
+    {
+        GptConfig config;
+        try
+        {
+            config = JsonSerializer.Deserialize<GptConfig>(json, Json) ?? throw new InvalidDataException($"{source}: empty configuration");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: not a valid GPT-2 config.json ({e.Message})", e);
+        }
+        config.Validate(source);
+        return config;
+    }
+
+    public void Validate(string source)
+    {
+        if (ModelType != "gpt2") throw new InvalidDataException($"{source}: model_type '{ModelType}' is not gpt2");
+        if (NEmbd % NHead != 0) throw new InvalidDataException($"{source}: n_embd {NEmbd} is not divisible by n_head {NHead}");
+        if (ActivationFunction is not ("gelu_new" or "gelu" or "gelu_pytorch_tanh" or "relu"))
+            throw new InvalidDataException($"{source}: activation_function '{ActivationFunction}' is not supported (gelu_new, gelu, gelu_pytorch_tanh, relu)");
+        if (VocabSize <= 0 || NPositions <= 0 || NLayer <= 0) throw new InvalidDataException($"{source}: vocab_size, n_positions and n_layer must be positive");
+    }
+}

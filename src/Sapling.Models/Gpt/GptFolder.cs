@@ -1,0 +1,52 @@
+using Sapling.IO;
+
+namespace Sapling.Models.Gpt;
+
+/// <summary>
+/// GPT-2 model folders as Hugging Face writes them: config.json + model.safetensors, with tensor names with or
+/// without the "transformer." prefix, an optional lm_head.weight (tied to wte), and the causal-mask buffers older
+/// checkpoints carry (attn.bias, attn.masked_bias), which this implementation computes instead of storing.
+/// </summary>
+public static class GptFolder
+{
+    public static GptModel Load(string directory)
+    {
+        var configPath = Path.Combine(directory, "config.json");
+        var weightsPath = Path.Combine(directory, "model.safetensors");
+        if (!File.Exists(configPath)) throw new FileNotFoundException($"model folder '{directory}' has no config.json", configPath);
+        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"model folder '{directory}' has no model.safetensors (convert .bin checkpoints to safetensors first)", weightsPath);
+        var config = GptConfig.FromJson(File.ReadAllText(configPath), configPath);
+        var model = new GptModel(config);
+        var state = new Dictionary<string, Tensor>();
+        foreach (var (name, tensor) in SafeTensors.LoadAll(weightsPath, DType.Float32))
+        {
+            var key = name.StartsWith("transformer.", StringComparison.Ordinal) ? name["transformer.".Length..] : name;
+            if (key.EndsWith(".attn.bias", StringComparison.Ordinal) || key.EndsWith(".attn.masked_bias", StringComparison.Ordinal)) continue;
+            if (key == "lm_head.weight")
+            {
+                if (!config.TieWordEmbeddings) throw new NotSupportedException($"{weightsPath}: untied output heads (tie_word_embeddings: false) are not supported yet");
+                continue;
+            }
+            state[key] = tensor;
+        }
+        try
+        {
+            model.LoadStateDict(state);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidDataException($"{weightsPath} does not match {configPath}: {e.Message}", e);
+        }
+        model.Eval();
+        return model;
+    }
+
+    /// <summary>Writes config.json and model.safetensors (names without prefix, as GPT2Model saves them), atomically.</summary>
+    public static void Save(string directory, GptModel model)
+    {
+        Directory.CreateDirectory(directory);
+        var json = model.Config.ToJson();
+        AtomicFile.Write(Path.Combine(directory, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(json)));
+        SafeTensors.Save(Path.Combine(directory, "model.safetensors"), model.StateDict(), new Dictionary<string, string> { ["format"] = "pt" });
+    }
+}

@@ -1,0 +1,169 @@
+using Sapling.NN;
+
+namespace Sapling.Models.Gpt;
+
+/// <summary>
+/// GPT-2 (Radford et al., 2019): token + learned position embeddings, pre-LayerNorm blocks of causal multi-head
+/// self-attention and a GELU MLP, a final LayerNorm, and an output head tied to the token embedding. Parameter names
+/// are Hugging Face's (wte, wpe, h.{i}.attn.c_attn, ..., ln_f), so GPT-2 checkpoints load unchanged.
+/// </summary>
+public sealed class GptModel : Module<Tensor, Tensor>
+{
+    private readonly List<GptBlock> blocks = new();
+
+    public GptModel(GptConfig config, Generator? generator = null)
+    {
+        config.Validate("GPT config");
+        Config = config;
+        Wte = RegisterModule("wte", new Embedding(config.VocabSize, config.NEmbd, generator));
+        Wpe = RegisterModule("wpe", new Embedding(config.NPositions, config.NEmbd, generator));
+        Init.Normal(Wte.Weight, 0f, 0.02f, generator);
+        Init.Normal(Wpe.Weight, 0f, 0.01f, generator);
+        Drop = RegisterModule("drop", new Dropout(config.EmbdPdrop));
+        var h = RegisterModule("h", new Sequential());
+        for (int i = 0; i < config.NLayer; i++)
+        {
+            var block = new GptBlock(config, generator);
+            h.Add(block);
+            blocks.Add(block);
+        }
+        LnF = RegisterModule("ln_f", new LayerNorm(config.NEmbd, config.LayerNormEpsilon));
+    }
+
+    public GptConfig Config { get; }
+    public Embedding Wte { get; }
+    public Embedding Wpe { get; }
+    public Dropout Drop { get; }
+    public LayerNorm LnF { get; }
+    public IReadOnlyList<GptBlock> Blocks => blocks;
+
+    /// <summary>Logits [B, T, vocab] for token ids [B, T] (int64).</summary>
+    public override Tensor Forward(Tensor ids) => Forward(ids, null);
+
+    /// <summary>With a cache, <paramref name="ids"/> are the positions after those already cached.</summary>
+    public Tensor Forward(Tensor ids, KvCache? cache)
+    {
+        if (ids.Rank != 2) throw new ArgumentException($"GPT: token ids must be [batch, time], got shape {ShapeUtil.Format(ids.Shape.ToArray())}");
+        int t = ids.Shape[1];
+        int past = cache?.Length ?? 0;
+        if (past + t > Config.NPositions)
+            throw new ArgumentException($"GPT: {past + t} positions exceed the model's context of {Config.NPositions} (n_positions)");
+        var positions = Tensor.ArangeLong(past + t).Narrow(0, past, t);
+        var x = Drop.Forward(Wte.Forward(ids).Add(Wpe.Forward(positions)));
+        for (int i = 0; i < blocks.Count; i++) x = blocks[i].Forward(x, cache, i);
+        x = LnF.Forward(x);
+        // The output head shares the token embedding matrix (weight tying).
+        return x.MatMul(Wte.Weight.T());
+    }
+
+    /// <summary>A cache sized for this model's context and the given batch.</summary>
+    public KvCache NewCache(int batch) => new(Config.NLayer, batch, Config.NHead, Config.NPositions, Config.HeadDim);
+}
+
+/// <summary>x + attn(ln_1(x)), then x + mlp(ln_2(x)).</summary>
+public sealed class GptBlock : Module<Tensor, Tensor>
+{
+    public GptBlock(GptConfig config, Generator? generator = null)
+    {
+        Ln1 = RegisterModule("ln_1", new LayerNorm(config.NEmbd, config.LayerNormEpsilon));
+        Attn = RegisterModule("attn", new CausalSelfAttention(config, generator));
+        Ln2 = RegisterModule("ln_2", new LayerNorm(config.NEmbd, config.LayerNormEpsilon));
+        Mlp = RegisterModule("mlp", new GptMlp(config, generator));
+    }
+
+    public LayerNorm Ln1 { get; }
+    public CausalSelfAttention Attn { get; }
+    public LayerNorm Ln2 { get; }
+    public GptMlp Mlp { get; }
+
+    public override Tensor Forward(Tensor x) => Forward(x, null, 0);
+
+    public Tensor Forward(Tensor x, KvCache? cache, int layer)
+    {
+        x = x.Add(Attn.Forward(Ln1.Forward(x), cache, layer));
+        return x.Add(Mlp.Forward(Ln2.Forward(x)));
+    }
+}
+
+/// <summary>
+/// Multi-head attention where each position sees only itself and earlier positions: softmax(QKᵀ/√d + mask)·V per
+/// head, then an output projection. Q, K and V come from one fused projection (c_attn), as in GPT-2.
+/// </summary>
+public sealed class CausalSelfAttention : Module<Tensor, Tensor>
+{
+    private readonly int heads;
+    private readonly int headDim;
+
+    public CausalSelfAttention(GptConfig config, Generator? generator = null)
+    {
+        (heads, headDim) = (config.NHead, config.HeadDim);
+        CAttn = RegisterModule("c_attn", new Conv1D(config.NEmbd, 3 * config.NEmbd, generator));
+        CProj = RegisterModule("c_proj", new Conv1D(config.NEmbd, config.NEmbd, generator));
+        // GPT-2 scales the residual projections by 1/√(2·layers) at initialisation.
+        Init.Normal(CProj.Weight, 0f, 0.02f / MathF.Sqrt(2f * config.NLayer), generator);
+        AttnDropout = RegisterModule("attn_dropout", new Dropout(config.AttnPdrop));
+        ResidDropout = RegisterModule("resid_dropout", new Dropout(config.ResidPdrop));
+    }
+
+    public Conv1D CAttn { get; }
+    public Conv1D CProj { get; }
+    public Dropout AttnDropout { get; }
+    public Dropout ResidDropout { get; }
+
+    public override Tensor Forward(Tensor x) => Forward(x, null, 0);
+
+    public Tensor Forward(Tensor x, KvCache? cache, int layer)
+    {
+        int b = x.Shape[0], t = x.Shape[1], c = x.Shape[2];
+        var qkv = CAttn.Forward(x).Split(c, dim: 2);
+        var q = SplitHeads(qkv[0], b, t);
+        var k = SplitHeads(qkv[1], b, t);
+        var v = SplitHeads(qkv[2], b, t);
+        int past = 0;
+        if (cache != null)
+        {
+            past = cache.Length;
+            (k, v) = cache.Append(layer, k, v);
+        }
+        int total = past + t;
+        var scores = q.MatMul(k.Transpose(-1, -2)).Mul(1f / MathF.Sqrt(headDim));
+        // Query i (at absolute position past + i) may attend to keys 0 .. past + i.
+        using var future = Tensor.Ones(t, total).Triu(past + 1).Gt(0f);
+        var weights = AttnDropout.Forward(scores.MaskedFill(future, float.NegativeInfinity).Softmax(-1));
+        var y = weights.MatMul(v).Transpose(1, 2).Reshape(b, t, c);
+        return ResidDropout.Forward(CProj.Forward(y));
+    }
+
+    private Tensor SplitHeads(Tensor x, int b, int t) => x.Reshape(b, t, heads, headDim).Transpose(1, 2);
+}
+
+/// <summary>c_fc → GELU (tanh form, GPT-2's "gelu_new") → c_proj.</summary>
+public sealed class GptMlp : Module<Tensor, Tensor>
+{
+    private readonly string activation;
+
+    public GptMlp(GptConfig config, Generator? generator = null)
+    {
+        activation = config.ActivationFunction;
+        CFc = RegisterModule("c_fc", new Conv1D(config.NEmbd, config.Inner, generator));
+        CProj = RegisterModule("c_proj", new Conv1D(config.Inner, config.NEmbd, generator));
+        Init.Normal(CProj.Weight, 0f, 0.02f / MathF.Sqrt(2f * config.NLayer), generator);
+        Dropout = RegisterModule("dropout", new Dropout(config.ResidPdrop));
+    }
+
+    public Conv1D CFc { get; }
+    public Conv1D CProj { get; }
+    public Dropout Dropout { get; }
+
+    public override Tensor Forward(Tensor x)
+    {
+        var h = CFc.Forward(x);
+        h = activation switch
+        {
+            "relu" => h.Relu(),
+            "gelu" => h.Gelu(),
+            _ => h.Gelu(tanhApproximation: true),
+        };
+        return Dropout.Forward(CProj.Forward(h));
+    }
+}

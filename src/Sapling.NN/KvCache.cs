@@ -1,0 +1,54 @@
+namespace Sapling.NN;
+
+/// <summary>
+/// Keys and values of past positions for each attention layer, so generation computes only the new token's
+/// projections (prefill once, then one position per step). Buffers are allocated once at the full context length.
+/// </summary>
+public sealed class KvCache
+{
+    private readonly Tensor[] keys;
+    private readonly Tensor[] values;
+
+    public KvCache(int layers, int batch, int heads, int maxLength, int headDim)
+    {
+        (Layers, Batch, Heads, MaxLength, HeadDim) = (layers, batch, heads, maxLength, headDim);
+        keys = new Tensor[layers];
+        values = new Tensor[layers];
+        for (int i = 0; i < layers; i++)
+        {
+            keys[i] = Tensor.Zeros(batch, heads, maxLength, headDim).KeepAlive();
+            values[i] = Tensor.Zeros(batch, heads, maxLength, headDim).KeepAlive();
+        }
+    }
+
+    public int Layers { get; }
+    public int Batch { get; }
+    public int Heads { get; }
+    public int MaxLength { get; }
+    public int HeadDim { get; }
+
+    /// <summary>Positions already stored (the same for every layer once a forward pass completes).</summary>
+    public int Length { get; private set; }
+
+    /// <summary>
+    /// Appends this step's keys and values [B, H, T, hd] for <paramref name="layer"/> and returns views of everything
+    /// stored so far, [B, H, Length + T, hd]. The last layer of a pass advances <see cref="Length"/>.
+    /// </summary>
+    public (Tensor Keys, Tensor Values) Append(int layer, Tensor newKeys, Tensor newValues)
+    {
+        int t = newKeys.Shape[2];
+        if (Length + t > MaxLength)
+            throw new InvalidOperationException($"KV cache: {Length} stored + {t} new positions exceed its length {MaxLength} (the model's context)");
+        using (Autograd.NoGrad.Enter())
+        {
+            keys[layer].Narrow(2, Length, t).CopyFrom(newKeys);
+            values[layer].Narrow(2, Length, t).CopyFrom(newValues);
+        }
+        var k = keys[layer].Narrow(2, 0, Length + t);
+        var v = values[layer].Narrow(2, 0, Length + t);
+        if (layer == Layers - 1) Length += t;
+        return (k, v);
+    }
+
+    public void Reset() => Length = 0;
+}
