@@ -24,12 +24,25 @@ public static class TrainCommand
     {
         var tree = ConfigTree.Load(configPath);
         foreach (var assignment in overrides) tree.Set(assignment);
-        var (data, model, train) = ClassificationConfig.Bind(tree);
         string runDirectory = output ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(configPath));
+        string task = tree.Get("task", "classification");
+        if (task == "language_model") return TrainLanguageModel(tree, runDirectory, resume, plain);
+        if (task != "classification") throw new ArgumentException($"{configPath}: task must be classification or language_model, got '{task}'");
+        var (data, model, train) = ClassificationConfig.Bind(tree);
         var trainer = (IProgressReporter reporter) => new ClassificationTrainer(model, data, train, reporter).Run(runDirectory, resume, tree.ToYaml());
         var result = !plain && SpectreProgress.IsInteractive ? SpectreProgress.Create().Run(trainer) : trainer(new ConsoleProgress());
         Console.WriteLine($"run folder: {result.RunDirectory}");
         Console.WriteLine($"test accuracy {result.Test.Accuracy:P2}  macro F1 {result.Test.MacroF1:F4}  (curves.svg, confusion_matrix.svg, results.json)");
+        return 0;
+    }
+
+    private static int TrainLanguageModel(ConfigTree tree, string runDirectory, string? resume, bool plain)
+    {
+        var options = LanguageModelConfig.Bind(tree);
+        var trainer = (IProgressReporter reporter) => new LmTrainer(options, reporter).Run(runDirectory, resume, tree.ToYaml());
+        var result = !plain && SpectreProgress.IsInteractive ? SpectreProgress.Create().Run(trainer) : trainer(new ConsoleProgress());
+        Console.WriteLine($"run folder: {result.RunDirectory}");
+        Console.WriteLine($"validation loss {result.ValidationLoss:F3} vs unigram baseline {result.UnigramBaselineLoss:F3}; {result.TokensPerSecond:F0} tokens/s; try: sapling generate --model {result.ModelDirectory} --prompt \"...\"");
         return 0;
     }
 }

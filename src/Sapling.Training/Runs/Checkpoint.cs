@@ -25,9 +25,10 @@ public sealed record TrainingState
 /// </summary>
 public static class Checkpoint
 {
-    public static string Save(string checkpointsDirectory, Module model, Optimizer optimizer, LrScheduler? scheduler, TrainingState state, int keep = 2)
+    /// <summary>Saves after <c>state.CompletedEpochs</c> epochs, or after <c>state.GlobalStep</c> steps when <paramref name="unit"/> is "step".</summary>
+    public static string Save(string checkpointsDirectory, Module model, Optimizer optimizer, LrScheduler? scheduler, TrainingState state, int keep = 2, string unit = "epoch")
     {
-        string name = $"epoch-{state.CompletedEpochs:D4}";
+        string name = unit == "step" ? $"step-{state.GlobalStep:D7}" : $"epoch-{state.CompletedEpochs:D4}";
         string final = Path.Combine(checkpointsDirectory, name);
         string partial = final + ".partial";
         if (Directory.Exists(partial)) Directory.Delete(partial, true);
@@ -45,7 +46,7 @@ public static class Checkpoint
         if (Directory.Exists(final)) Directory.Delete(final, true);
         Directory.Move(partial, final);
         AtomicFile.Write(Path.Combine(checkpointsDirectory, "latest.json"), s => JsonSerializer.Serialize(s, new { checkpoint = name }));
-        foreach (var old in Directory.GetDirectories(checkpointsDirectory, "epoch-*").Where(d => !d.EndsWith(".partial")).OrderBy(d => d, StringComparer.Ordinal).SkipLast(keep))
+        foreach (var old in Directory.GetDirectories(checkpointsDirectory, unit + "-*").Where(d => !d.EndsWith(".partial")).OrderBy(d => d, StringComparer.Ordinal).SkipLast(keep))
             Directory.Delete(old, true);
         return final;
     }

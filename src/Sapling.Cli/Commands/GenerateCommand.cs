@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Text.Json;
+using Sapling.Inference;
+using Sapling.Models.Gpt;
+using Sapling.Text;
+
+namespace Sapling.Cli.Commands;
+
+/// <summary><c>sapling generate --model DIR (--prompt TEXT | --prompt-ids 1,2,3) [sampling options] [--json]</c></summary>
+public static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model folder (config.json, model.safetensors, optionally tokenizer.json)", Required = true };
+        var prompt = new Option<string?>("--prompt") { Description = "Text to continue (needs the folder's tokenizer.json)" };
+        var promptIds = new Option<string?>("--prompt-ids") { Description = "Token ids to continue, comma separated" };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "How many tokens to generate", DefaultValueFactory = _ => 64 };
+        var temperature = new Option<float>("--temperature") { Description = "0 = greedy", DefaultValueFactory = _ => 0.8f };
+        var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens (0 = all)", DefaultValueFactory = _ => 0 };
+        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass", DefaultValueFactory = _ => 1f };
+        var penalty = new Option<float>("--repetition-penalty") { Description = "> 1 discourages repeating tokens", DefaultValueFactory = _ => 1f };
+        var stop = new Option<string?>("--stop") { Description = "Stop after this text (one token) appears" };
+        var seed = new Option<ulong>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "Print {\"ids\": [...], \"text\": ...}" };
+        var cmd = new Command("generate", "Continue a prompt with a trained language model (KV-cached decoding)") { model, prompt, promptIds, maxNew, temperature, topK, topP, penalty, stop, seed, json };
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(prompt), r.GetValue(promptIds), new SamplingOptions
+        {
+            MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopK = r.GetValue(topK), TopP = r.GetValue(topP),
+            RepetitionPenalty = r.GetValue(penalty), Seed = r.GetValue(seed),
+        }, r.GetValue(stop), r.GetValue(json)));
+        return cmd;
+    }
+
+    private static int Run(string modelDirectory, string? prompt, string? promptIds, SamplingOptions sampling, string? stop, bool json)
+    {
+        var model = GptFolder.Load(modelDirectory);
+        var tokenizerPath = Path.Combine(modelDirectory, "tokenizer.json");
+        var tokenizer = File.Exists(tokenizerPath) ? CharTokenizer.Load(tokenizerPath) : null;
+        int[] ids;
+        if (promptIds != null)
+        {
+            ids = promptIds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => int.TryParse(s, out int v) ? v : throw new ArgumentException($"--prompt-ids: '{s}' is not a token id")).ToArray();
+        }
+        else if (prompt != null)
+        {
+            if (tokenizer == null) throw new ArgumentException($"--prompt needs a tokenizer, and '{modelDirectory}' has no tokenizer.json; pass --prompt-ids instead");
+            ids = [tokenizer.EndOfTextId, .. tokenizer.Encode(prompt)];
+        }
+        else
+        {
+            ids = tokenizer != null ? [tokenizer.EndOfTextId] : throw new ArgumentException("give --prompt or --prompt-ids");
+        }
+        var stops = new HashSet<int>();
+        if (tokenizer != null) stops.Add(tokenizer.EndOfTextId);
+        if (stop != null && tokenizer != null) foreach (var id in tokenizer.Encode(stop)) stops.Add(id);
+        sampling = sampling with { StopIds = stops };
+        if (!json && prompt != null) Console.Write(prompt);
+        var generated = TextGenerator.Generate(model, ids, sampling, id =>
+        {
+            if (!json && tokenizer != null && id != tokenizer.EndOfTextId) Console.Write(tokenizer.Decode([id]));
+        });
+        if (json)
+        {
+            var result = new Dictionary<string, object> { ["ids"] = generated };
+            if (tokenizer != null) result["text"] = tokenizer.Decode(generated, skipSpecial: true);
+            Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        }
+        else if (tokenizer == null)
+        {
+            Console.WriteLine(string.Join(",", generated));
+        }
+        else
+        {
+            Console.WriteLine();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,145 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Sapling.Text;
+
+/// <summary>
+/// One token per Unicode code point (a Chinese character, a letter, a newline), plus special tokens. Suited to
+/// Chinese poetry, where characters are words. Saved as a Hugging Face tokenizer.json (WordLevel model over a
+/// pre-tokenizer that splits every character), so the vocabulary is readable by the tokenizers library.
+/// </summary>
+public sealed class CharTokenizer
+{
+    public const string EndOfText = "<|endoftext|>";
+    public const string Unknown = "<unk>";
+
+    private readonly Dictionary<string, int> ids;
+    private readonly string[] tokens;
+
+    private CharTokenizer(string[] tokens)
+    {
+        this.tokens = tokens;
+        ids = new Dictionary<string, int>(tokens.Length, StringComparer.Ordinal);
+        for (int i = 0; i < tokens.Length; i++) ids[tokens[i]] = i;
+        EndOfTextId = ids[EndOfText];
+        UnknownId = ids[Unknown];
+    }
+
+    public int VocabSize => tokens.Length;
+    public int EndOfTextId { get; }
+    public int UnknownId { get; }
+
+    /// <summary>
+    /// Special tokens first, then every character seen at least <paramref name="minFrequency"/> times, most frequent
+    /// first (ties by code point), so the ids are the same on every machine.
+    /// </summary>
+    public static CharTokenizer Train(IEnumerable<string> documents, int minFrequency = 1)
+    {
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var doc in documents)
+            foreach (var rune in doc.EnumerateRunes())
+            {
+                var s = rune.ToString();
+                counts[s] = counts.GetValueOrDefault(s) + 1;
+            }
+        var chars = counts.Where(p => p.Value >= minFrequency)
+            .OrderByDescending(p => p.Value).ThenBy(p => char.ConvertToUtf32(p.Key, 0))
+            .Select(p => p.Key);
+        return new CharTokenizer([EndOfText, Unknown, .. chars]);
+    }
+
+    public int[] Encode(string text)
+    {
+        var result = new List<int>(text.Length);
+        foreach (var rune in text.EnumerateRunes())
+            result.Add(ids.TryGetValue(rune.ToString(), out int id) ? id : UnknownId);
+        return result.ToArray();
+    }
+
+    /// <summary>Text of the ids; special tokens are written as themselves unless <paramref name="skipSpecial"/>.</summary>
+    public string Decode(IEnumerable<int> tokenIds, bool skipSpecial = false)
+    {
+        var sb = new StringBuilder();
+        foreach (int id in tokenIds)
+        {
+            if (id < 0 || id >= tokens.Length) throw new ArgumentOutOfRangeException(nameof(tokenIds), $"token id {id} is outside the vocabulary of {tokens.Length}");
+            if (skipSpecial && (id == EndOfTextId || id == UnknownId)) continue;
+            sb.Append(tokens[id]);
+        }
+        return sb.ToString();
+    }
+
+    public string TokenOf(int id) => tokens[id];
+
+    /// <summary>The Hugging Face tokenizer.json form.</summary>
+    public string ToJson()
+    {
+        var vocab = new JsonObject();
+        for (int i = 0; i < tokens.Length; i++) vocab[tokens[i]] = i;
+        var added = new JsonArray();
+        foreach (var special in new[] { EndOfText, Unknown })
+            added.Add(new JsonObject
+            {
+                ["id"] = ids[special], ["content"] = special, ["single_word"] = false, ["lstrip"] = false,
+                ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
+            });
+        var root = new JsonObject
+        {
+            ["version"] = "1.0",
+            ["truncation"] = null,
+            ["padding"] = null,
+            ["added_tokens"] = added,
+            ["normalizer"] = null,
+            ["pre_tokenizer"] = new JsonObject
+            {
+                ["type"] = "Split",
+                ["pattern"] = new JsonObject { ["Regex"] = "." },
+                ["behavior"] = "Isolated",
+                ["invert"] = false,
+            },
+            ["post_processor"] = null,
+            ["decoder"] = new JsonObject { ["type"] = "Fuse" },
+            ["model"] = new JsonObject { ["type"] = "WordLevel", ["vocab"] = vocab, ["unk_token"] = Unknown },
+        };
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    public void Save(string path)
+    {
+        var json = ToJson();
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        File.WriteAllText(temp, json, new UTF8Encoding(false));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public static CharTokenizer Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"tokenizer '{path}' not found", path);
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path, Encoding.UTF8));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e);
+        }
+        var model = root?["model"] ?? throw new InvalidDataException($"{path}: no \"model\" section (not a tokenizer.json)");
+        var type = model["type"]?.GetValue<string>();
+        if (type != "WordLevel") throw new InvalidDataException($"{path}: model type '{type}' is not a character vocabulary (WordLevel); byte-level BPE tokenizers are not supported yet");
+        var vocab = model["vocab"]?.AsObject() ?? throw new InvalidDataException($"{path}: model has no vocab");
+        var tokens = new string[vocab.Count];
+        foreach (var (token, id) in vocab)
+        {
+            int i = id!.GetValue<int>();
+            if (i < 0 || i >= tokens.Length || tokens[i] != null) throw new InvalidDataException($"{path}: token ids must be 0..{tokens.Length - 1} without repeats ('{token}' has {i})");
+            tokens[i] = token;
+        }
+        if (!vocab.ContainsKey(EndOfText) || !vocab.ContainsKey(Unknown))
+            throw new InvalidDataException($"{path}: the vocabulary lacks {EndOfText} or {Unknown}");
+        return new CharTokenizer(tokens);
+    }
+}

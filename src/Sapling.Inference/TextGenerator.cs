@@ -1,0 +1,130 @@
+using Sapling.Autograd;
+using Sapling.Models.Gpt;
+
+namespace Sapling.Inference;
+
+/// <summary>How to pick each next token.</summary>
+public sealed record SamplingOptions
+{
+    public int MaxNewTokens { get; init; } = 64;
+
+    /// <summary>0 picks the most likely token (greedy); higher values flatten the distribution.</summary>
+    public float Temperature { get; init; } = 1f;
+
+    /// <summary>Sample only among the k most likely tokens (0: all).</summary>
+    public int TopK { get; init; }
+
+    /// <summary>Sample only from the smallest set of tokens whose probabilities add up to p (1: all).</summary>
+    public float TopP { get; init; } = 1f;
+
+    /// <summary>Divides positive logits (multiplies negative ones) of tokens already present, as in CTRL and Hugging Face.</summary>
+    public float RepetitionPenalty { get; init; } = 1f;
+
+    public ulong Seed { get; init; }
+
+    /// <summary>Generation ends after any of these tokens (which is kept in the output).</summary>
+    public IReadOnlySet<int> StopIds { get; init; } = new HashSet<int>();
+
+    public void Validate()
+    {
+        if (MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), $"max new tokens must be ≥ 0, got {MaxNewTokens}");
+        if (Temperature < 0) throw new ArgumentOutOfRangeException(nameof(Temperature), $"temperature must be ≥ 0, got {Temperature}");
+        if (TopP is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(TopP), $"top-p must be in (0, 1], got {TopP}");
+        if (TopK < 0) throw new ArgumentOutOfRangeException(nameof(TopK), $"top-k must be ≥ 0, got {TopK}");
+        if (RepetitionPenalty <= 0) throw new ArgumentOutOfRangeException(nameof(RepetitionPenalty), $"repetition penalty must be positive, got {RepetitionPenalty}");
+    }
+}
+
+/// <summary>
+/// Autoregressive decoding with a KV cache: the prompt is run once (prefill), then each step feeds only the newest
+/// token. When the context fills up, the cache restarts from the last half of the context (a sliding window).
+/// </summary>
+public static class TextGenerator
+{
+    public static int[] Generate(GptModel model, IReadOnlyList<int> prompt, SamplingOptions options, Action<int>? onToken = null)
+    {
+        options.Validate();
+        if (prompt.Count == 0) throw new ArgumentException("generation needs at least one prompt token (for example the end-of-text token)");
+        foreach (int id in prompt)
+            if (id < 0 || id >= model.Config.VocabSize) throw new ArgumentOutOfRangeException(nameof(prompt), $"prompt token {id} is outside the vocabulary of {model.Config.VocabSize}");
+        using var _ = NoGrad.Enter();
+        model.Eval();
+        var g = new Generator(options.Seed);
+        var context = new List<int>(prompt);
+        var generated = new List<int>();
+        int window = model.Config.NPositions;
+        var cache = model.NewCache(1);
+        var feed = context.Count > window ? context.Skip(context.Count - window).ToList() : context;
+        var logits = Last(model.Forward(Ids(feed), cache));
+        for (int step = 0; step < options.MaxNewTokens; step++)
+        {
+            int next = Pick(logits, context, options, g);
+            generated.Add(next);
+            context.Add(next);
+            onToken?.Invoke(next);
+            if (options.StopIds.Contains(next) || step == options.MaxNewTokens - 1) break;
+            using var scope = new TensorScope();
+            if (cache.Length >= window)
+            {
+                cache.Reset();
+                logits = Last(model.Forward(Ids(context.Skip(context.Count - window / 2).ToList()), cache));
+            }
+            else
+            {
+                logits = Last(model.Forward(Ids([next]), cache));
+            }
+        }
+        return generated.ToArray();
+    }
+
+    private static Tensor Ids(IReadOnlyList<int> ids) => Tensor.FromArray(ids.Select(i => (long)i).ToArray(), 1, ids.Count);
+
+    private static float[] Last(Tensor logits) => logits.Select(1, logits.Shape[1] - 1).Reshape(-1).ToArray();
+
+    /// <summary>Applies the repetition penalty, temperature, top-k and top-p to one row of logits and draws a token.</summary>
+    public static int Pick(float[] logits, IReadOnlyCollection<int> context, SamplingOptions options, Generator g)
+    {
+        var l = (float[])logits.Clone();
+        if (options.RepetitionPenalty != 1f)
+            foreach (int id in context.Distinct())
+                l[id] = l[id] > 0 ? l[id] / options.RepetitionPenalty : l[id] * options.RepetitionPenalty;
+        if (options.Temperature == 0f) return ArgMax(l);
+        var order = Enumerable.Range(0, l.Length).OrderByDescending(i => l[i]).ThenBy(i => i).ToArray();
+        int keep = options.TopK > 0 ? Math.Min(options.TopK, l.Length) : l.Length;
+        float max = l[order[0]];
+        var probs = new double[keep];
+        double sum = 0;
+        for (int r = 0; r < keep; r++) sum += probs[r] = Math.Exp((l[order[r]] - max) / options.Temperature);
+        if (options.TopP < 1f)
+        {
+            double cumulative = 0;
+            int cut = keep;
+            for (int r = 0; r < keep; r++)
+            {
+                cumulative += probs[r] / sum;
+                if (cumulative >= options.TopP)
+                {
+                    cut = r + 1;
+                    break;
+                }
+            }
+            keep = cut;
+            sum = 0;
+            for (int r = 0; r < keep; r++) sum += probs[r];
+        }
+        double u = g.NextDouble() * sum;
+        for (int r = 0; r < keep; r++)
+        {
+            u -= probs[r];
+            if (u <= 0) return order[r];
+        }
+        return order[keep - 1];
+    }
+
+    private static int ArgMax(float[] l)
+    {
+        int best = 0;
+        for (int i = 1; i < l.Length; i++) if (l[i] > l[best]) best = i;
+        return best;
+    }
+}

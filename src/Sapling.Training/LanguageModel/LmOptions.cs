@@ -1,0 +1,37 @@
+namespace Sapling.Training;
+
+/// <summary>How to pre-train a language model: corpus, tokenizer, model size and the optimisation schedule.</summary>
+public sealed record LmOptions
+{
+    /// <summary>A %-separated corpus; null means the embedded Tang poems (data/zh-tang300.txt).</summary>
+    public string? Corpus { get; init; }
+    public double ValidationFraction { get; init; } = 0.1;
+    public ulong SplitSeed { get; init; }
+
+    public int Context { get; init; } = 64;
+    public int Layers { get; init; } = 4;
+    public int Heads { get; init; } = 4;
+    public int Width { get; init; } = 128;
+    public float Dropout { get; init; } = 0.1f;
+
+    public int Steps { get; init; } = 2000;
+    public int BatchSize { get; init; } = 16;
+    public double LearningRate { get; init; } = 3e-3;
+    public double MinLearningRateRatio { get; init; } = 0.1;
+    public int WarmupSteps { get; init; } = 100;
+    public double WeightDecay { get; init; } = 0.1;
+    public float GradClip { get; init; } = 1f;
+    public int EvalInterval { get; init; } = 250;
+    public int EvalBatches { get; init; } = 20;
+    public int SampleTokens { get; init; } = 64;
+    public ulong Seed { get; init; }
+
+    public void Validate()
+    {
+        if (Context < 2) throw new ArgumentException($"model.context must be at least 2, got {Context}");
+        if (Width % Heads != 0) throw new ArgumentException($"model.width {Width} must be divisible by model.heads {Heads}");
+        if (Steps <= 0 || BatchSize <= 0) throw new ArgumentException("train.steps and train.batch_size must be positive");
+        if (EvalInterval <= 0) throw new ArgumentException($"train.eval_interval must be positive, got {EvalInterval}");
+        if (ValidationFraction is <= 0 or >= 1) throw new ArgumentException($"data.validation_fraction must be in (0, 1), got {ValidationFraction}");
+    }
+}

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Sapling.Inference;
+using Sapling.Models.Gpt;
+using Sapling.Optim;
+using Sapling.Text;
+using Sapling.Training.Plots;
+
+namespace Sapling.Training;
+
+/// <summary>What a language-model run ended with.</summary>
+public sealed record LmResult(string RunDirectory, string ModelDirectory, double ValidationLoss, double UnigramBaselineLoss, double TokensPerSecond, IReadOnlyList<string> Samples);
+
+/// <summary>
+/// Pre-trains a GPT on raw text by next-token prediction: a character tokenizer learnt from the corpus, a split by
+/// document, random context windows, AdamW with weight decay on matrices only, warm-up then cosine decay, gradient
+/// clipping, periodic validation loss/perplexity with a sample generation in the log, resumable checkpoints, and a
+/// model folder (config.json, model.safetensors, tokenizer.json) at the end.
+/// </summary>
+public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = null)
+{
+    private readonly IProgressReporter progress = progress ?? new ConsoleProgress();
+
+    /// <summary>The embedded Tang poems shipped beside the program.</summary>
+    public static string DefaultCorpusPath => Path.Combine(AppContext.BaseDirectory, "data", "zh-tang300.txt");
+
+    public LmResult Run(string runDirectory, string? resumeFrom = null, string? resolvedConfigYaml = null)
+    {
+        options.Validate();
+        var run = new RunFolder(runDirectory);
+        if (resolvedConfigYaml != null) File.WriteAllText(run.ConfigPath, resolvedConfigYaml);
+        var documents = TextCorpus.ReadPercentSeparated(options.Corpus ?? DefaultCorpusPath);
+        var tokenizer = CharTokenizer.Train(documents);
+        var data = new TokenData(documents.Select(tokenizer.Encode).ToList(), tokenizer.EndOfTextId, options.ValidationFraction, options.SplitSeed);
+        double baseline = data.UnigramBaselineLoss(tokenizer.VocabSize);
+        var config = new GptConfig
+        {
+            VocabSize = tokenizer.VocabSize, NPositions = options.Context, NEmbd = options.Width, NLayer = options.Layers, NHead = options.Heads,
+            EmbdPdrop = options.Dropout, AttnPdrop = options.Dropout, ResidPdrop = options.Dropout,
+        };
+        var model = new GptModel(config, new Generator(options.Seed + 1));
+        progress.Message($"GPT: {model.ParameterCount():N0} parameters; vocabulary {tokenizer.VocabSize} characters; {data.Train.Length:N0} training tokens ({data.TrainDocuments} documents), {data.Validation.Length:N0} validation tokens ({data.ValidationDocuments}); unigram baseline loss {baseline:F3}");
+
+        // Weight decay applies to matrices (projections, embeddings), not to biases and layer-norm gains.
+        var named = model.NamedParameters().ToList();
+        var optimizer = new AdamW(
+            [new ParamGroup(named.Where(p => p.Parameter.Rank >= 2).Select(p => p.Parameter), weightDecay: options.WeightDecay),
+             new ParamGroup(named.Where(p => p.Parameter.Rank < 2).Select(p => p.Parameter), weightDecay: 0)],
+            lr: options.LearningRate, beta1: 0.9, beta2: 0.95);
+        var schedule = new CosineWithWarmup(optimizer, Math.Min(options.WarmupSteps, options.Steps), options.Steps, options.MinLearningRateRatio);
+        var metrics = new MetricsLog(run.MetricsPath);
+        var state = new TrainingState();
+        if (resumeFrom != null)
+        {
+            var checkpoint = Checkpoint.Resolve(resumeFrom);
+            state = Checkpoint.Load(checkpoint, model, optimizer, schedule);
+            metrics.Truncate(state.MetricsLines);
+            progress.Message($"resumed from {checkpoint} at step {state.GlobalStep}");
+        }
+        else if (File.Exists(run.MetricsPath))
+        {
+            File.Delete(run.MetricsPath);
+        }
+
+        var parameters = model.Parameters().ToList();
+        var samples = new List<string>();
+        var evalSteps = new List<double>();
+        var trainCurve = new List<double>();
+        var valCurve = new List<double>();
+        foreach (var line in File.Exists(run.MetricsPath) ? File.ReadLines(run.MetricsPath) : [])
+        {
+            using var doc = JsonDocument.Parse(line);
+            if (doc.RootElement.GetProperty("kind").GetString() != "eval") continue;
+            evalSteps.Add(doc.RootElement.GetProperty("step").GetDouble());
+            trainCurve.Add(doc.RootElement.GetProperty("train_loss").GetDouble());
+            valCurve.Add(doc.RootElement.GetProperty("val_loss").GetDouble());
+        }
+        var clock = Stopwatch.StartNew();
+        long tokensSeen = 0;
+        double lossSum = 0;
+        int lossCount = 0;
+        double valLoss = double.NaN;
+        long firstStep = state.GlobalStep + 1;
+        progress.EpochStarted(1, 1, options.Steps);
+        model.Train();
+        for (long step = state.GlobalStep + 1; step <= options.Steps; step++)
+        {
+            Generator.Default.ManualSeed(options.Seed * 1_000_003UL + (ulong)step);
+            var (x, y) = data.TrainBatch(options.BatchSize, options.Context, options.Seed, step);
+            float lossValue;
+            using (var scope = new TensorScope())
+            {
+                var logits = model.Forward(x);
+                var loss = Tensor.CrossEntropy(logits.Reshape(-1, config.VocabSize), y.Reshape(-1));
+                lossValue = loss.Item();
+                loss.Backward();
+            }
+            if (TrainingMonitor.IsDiverged(lossValue))
+            {
+                progress.Warning($"training diverged at step {step} (loss {lossValue}); stopped and kept the last good checkpoint");
+                break;
+            }
+            float norm = GradientClipping.ClipGradNorm(parameters, options.GradClip);
+            optimizer.Step();
+            optimizer.ZeroGrad();
+            schedule.Step();
+            tokensSeen += x.NumEl;
+            lossSum += lossValue;
+            lossCount++;
+            double tokensPerSecond = tokensSeen / clock.Elapsed.TotalSeconds;
+            progress.BatchFinished((int)step, options.Steps, lossSum / lossCount, tokensPerSecond);
+            metrics.Append(new Dictionary<string, object?> { ["kind"] = "step", ["step"] = step, ["loss"] = lossValue, ["lr"] = optimizer.ParamGroups[0].LearningRate, ["grad_norm"] = norm, ["tokens_per_s"] = tokensPerSecond });
+            state = state with { GlobalStep = step, MetricsLines = state.MetricsLines + 1 };
+            if (step % options.EvalInterval != 0 && step != options.Steps) continue;
+
+            valLoss = Evaluate(model, data.Validation, options);
+            var sample = tokenizer.Decode(TextGenerator.Generate(model, [tokenizer.EndOfTextId], new SamplingOptions { MaxNewTokens = options.SampleTokens, Temperature = 0.8f, TopK = 20, Seed = (ulong)step }), skipSpecial: true);
+            samples.Add(sample);
+            model.Train();
+            double trainLoss = lossSum / lossCount;
+            evalSteps.Add(step);
+            trainCurve.Add(trainLoss);
+            valCurve.Add(valLoss);
+            metrics.Append(new Dictionary<string, object?> { ["kind"] = "eval", ["step"] = step, ["train_loss"] = trainLoss, ["val_loss"] = valLoss, ["val_perplexity"] = Math.Exp(valLoss), ["tokens_per_s"] = tokensPerSecond, ["sample"] = sample });
+            var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (step - firstStep + 1) * (options.Steps - step));
+            progress.Message($"step {step}/{options.Steps}  train loss {trainLoss:F3}  val loss {valLoss:F3} (perplexity {Math.Exp(valLoss):F1}, unigram {baseline:F3})  {tokensPerSecond:F0} tokens/s  ETA {eta:mm\\:ss}");
+            progress.Message("sample: " + sample.Replace("\n", " / "));
+            run.Log($"step {step} sample: {sample.Replace("\n", " / ")}");
+            state = state with { MetricsLines = state.MetricsLines + 1, GeneratorState = Generator.Default.GetState() };
+            Checkpoint.Save(run.CheckpointsDirectory, model, optimizer, schedule, state, unit: "step");
+            lossSum = 0;
+            lossCount = 0;
+        }
+
+        if (double.IsNaN(valLoss)) valLoss = Evaluate(model, data.Validation, options);
+        GptFolder.Save(run.ModelDirectory, model);
+        tokenizer.Save(Path.Combine(run.ModelDirectory, "tokenizer.json"));
+        var plot = new LinePlot { Title = "Language model", XLabel = "step" };
+        var panel = plot.AddPanel("loss");
+        panel.Add("train loss", evalSteps, trainCurve);
+        panel.Add("validation loss", evalSteps, valCurve);
+        panel.Add("unigram baseline", evalSteps, evalSteps.Select(_ => baseline), dashed: true);
+        plot.Save(run.CurvesPath);
+        double throughput = tokensSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+        var results = new Dictionary<string, object?>
+        {
+            ["val_loss"] = valLoss, ["val_perplexity"] = Math.Exp(valLoss),
+            ["unigram_baseline_loss"] = baseline, ["unigram_baseline_perplexity"] = Math.Exp(baseline),
+            ["steps"] = state.GlobalStep, ["tokens_per_s"] = throughput, ["samples"] = samples,
+        };
+        IO.AtomicFile.Write(run.ResultsPath, s => JsonSerializer.Serialize(s, results, JsonNumbers.Indented));
+        progress.Message($"validation loss {valLoss:F3} (perplexity {Math.Exp(valLoss):F1}) against the unigram baseline {baseline:F3}; model saved to {run.ModelDirectory}");
+        return new LmResult(run.Root, run.ModelDirectory, valLoss, baseline, throughput, samples);
+    }
+
+    /// <summary>Mean next-token loss over consecutive validation windows (at most the configured number of batches).</summary>
+    public static double Evaluate(GptModel model, int[] stream, LmOptions options)
+    {
+        model.Eval();
+        using var _ = Autograd.NoGrad.Enter();
+        double sum = 0;
+        long count = 0;
+        foreach (var (x, y) in TokenData.Windows(stream, options.BatchSize, options.Context, options.EvalBatches))
+        {
+            using var scope = new TensorScope();
+            var logits = model.Forward(x);
+            sum += Tensor.CrossEntropy(logits.Reshape(-1, model.Config.VocabSize), y.Reshape(-1), Reduction.Sum).Item();
+            count += y.NumEl;
+        }
+        return sum / Math.Max(count, 1);
+    }
+}

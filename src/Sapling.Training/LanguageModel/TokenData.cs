@@ -1,0 +1,89 @@
+using Sapling.Data;
+
+namespace Sapling.Training;
+
+/// <summary>
+/// A tokenised corpus split by document into training and validation token streams (each document followed by the
+/// end-of-text token). Training batches are random windows, as nanoGPT samples them, drawn from a generator seeded by
+/// the step number so a resumed run sees the same batches.
+/// </summary>
+public sealed class TokenData
+{
+    public TokenData(IReadOnlyList<int[]> documents, int endOfText, double validationFraction, ulong seed)
+    {
+        var parts = Splits.Random(documents.Count, [1 - validationFraction, validationFraction], seed);
+        Train = Concatenate(parts[0].Select(i => documents[(int)i]), endOfText);
+        Validation = Concatenate(parts[1].Select(i => documents[(int)i]), endOfText);
+        TrainDocuments = parts[0].Length;
+        ValidationDocuments = parts[1].Length;
+    }
+
+    public int[] Train { get; }
+    public int[] Validation { get; }
+    public int TrainDocuments { get; }
+    public int ValidationDocuments { get; }
+
+    /// <summary>Inputs and next-token targets [batch, context] (int64) at random offsets of the training stream.</summary>
+    public (Tensor Inputs, Tensor Targets) TrainBatch(int batch, int context, ulong seed, long step)
+    {
+        if (Train.Length <= context) throw new InvalidOperationException($"the training stream has {Train.Length} tokens, fewer than the context {context} + 1");
+        var g = new Generator(seed * 0x9E3779B97F4A7C15UL ^ (ulong)step);
+        var x = new long[batch * context];
+        var y = new long[batch * context];
+        for (int b = 0; b < batch; b++)
+        {
+            int start = (int)g.NextInt64(0, Train.Length - context);
+            for (int t = 0; t < context; t++)
+            {
+                x[b * context + t] = Train[start + t];
+                y[b * context + t] = Train[start + t + 1];
+            }
+        }
+        return (Tensor.FromArray(x, batch, context), Tensor.FromArray(y, batch, context));
+    }
+
+    /// <summary>Consecutive non-overlapping windows of a stream: every token after the first of a window is predicted once.</summary>
+    public static IEnumerable<(Tensor Inputs, Tensor Targets)> Windows(int[] stream, int batch, int context, int maxBatches)
+    {
+        int windows = (stream.Length - 1) / context;
+        int made = 0;
+        for (int w0 = 0; w0 < windows && made < maxBatches; w0 += batch, made++)
+        {
+            int count = Math.Min(batch, windows - w0);
+            var x = new long[count * context];
+            var y = new long[count * context];
+            for (int b = 0; b < count; b++)
+                for (int t = 0; t < context; t++)
+                {
+                    x[b * context + t] = stream[(w0 + b) * context + t];
+                    y[b * context + t] = stream[(w0 + b) * context + t + 1];
+                }
+            yield return (Tensor.FromArray(x, count, context), Tensor.FromArray(y, count, context));
+        }
+    }
+
+    /// <summary>
+    /// Cross-entropy of the validation stream under the training stream's unigram frequencies (add-one smoothed):
+    /// the loss a model that ignores context would get, which a language model must beat.
+    /// </summary>
+    public double UnigramBaselineLoss(int vocabSize)
+    {
+        var counts = new double[vocabSize];
+        foreach (int t in Train) counts[t]++;
+        double total = Train.Length + vocabSize;
+        double loss = 0;
+        foreach (int t in Validation.Skip(1)) loss -= Math.Log((counts[t] + 1) / total);
+        return loss / Math.Max(1, Validation.Length - 1);
+    }
+
+    private static int[] Concatenate(IEnumerable<int[]> documents, int endOfText)
+    {
+        var all = new List<int>();
+        foreach (var d in documents)
+        {
+            all.AddRange(d);
+            all.Add(endOfText);
+        }
+        return all.ToArray();
+    }
+}
