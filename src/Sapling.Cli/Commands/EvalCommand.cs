@@ -15,13 +15,17 @@ public static class EvalCommand
         var model = new Option<string>("--model") { Description = "Model folder (config.json + model.safetensors)", Required = true };
         var data = new Option<string>("--data") { Description = "Labelled data: a CSV whose last column is the label, an image folder root/<class>/<file>, or 'digits' for the embedded set", Required = true };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON" };
-        var cmd = new Command("eval", "Accuracy, precision, recall, F1 and the confusion matrix of a model on labelled data") { model, data, json };
-        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(json)));
+        var context = new Option<int?>("--context") { Description = "Language models: window length (default: the model's n_positions)" };
+        var cmd = new Command("eval", "Classifiers: accuracy, P/R/F1 and confusion matrix on labelled data. Language models: loss and perplexity on text or a .bin token file") { model, data, json, context };
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(json), r.GetValue(context)));
         return cmd;
     }
 
-    private static int Run(string modelDirectory, string dataPath, bool json)
+    private static int Run(string modelDirectory, string dataPath, bool json, int? context)
     {
+        var configPath = Path.Combine(modelDirectory, "config.json");
+        if (File.Exists(configPath) && File.ReadAllText(configPath).Contains("\"gpt2\"", StringComparison.Ordinal))
+            return LanguageModelEval.Run(modelDirectory, dataPath, json, context);
         var predictor = ClassifierPredictor.Load(modelDirectory);
         var config = predictor.Config;
         Tensor inputs;

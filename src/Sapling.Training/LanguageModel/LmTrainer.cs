@@ -126,15 +126,27 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             progress.Message($"step {step}/{options.Steps}  train loss {trainLoss:F3}  val loss {valLoss:F3} (perplexity {Math.Exp(valLoss):F1}, unigram {baseline:F3})  {tokensPerSecond:F0} tokens/s  ETA {eta:mm\\:ss}");
             progress.Message("sample: " + sample.Replace("\n", " / "));
             run.Log($"step {step} sample: {sample.Replace("\n", " / ")}");
-            state = state with { MetricsLines = state.MetricsLines + 1, GeneratorState = Generator.Default.GetState() };
+            bool improved = double.IsNaN(state.BestMetric) || valLoss < state.BestMetric;
+            state = state with
+            {
+                MetricsLines = state.MetricsLines + 1, GeneratorState = Generator.Default.GetState(),
+                BestMetric = improved ? valLoss : state.BestMetric, BestEpoch = improved ? (int)step : state.BestEpoch,
+            };
+            // A small corpus is memorised quickly: keep the model from the step with the lowest validation loss.
+            if (improved) SaveModel(run.BestModelDirectory, model, tokenizer);
             Checkpoint.Save(run.CheckpointsDirectory, model, optimizer, schedule, state, unit: "step");
             lossSum = 0;
             lossCount = 0;
         }
 
         if (double.IsNaN(valLoss)) valLoss = Evaluate(model, data.Validation, options);
-        GptFolder.Save(run.ModelDirectory, model);
-        tokenizer.Save(Path.Combine(run.ModelDirectory, "tokenizer.json"));
+        if (Directory.Exists(run.BestModelDirectory) && state.BestMetric < valLoss)
+        {
+            progress.Message($"the final model is the one from step {state.BestEpoch} (validation loss {state.BestMetric:F3}; the last step had {valLoss:F3})");
+            model = GptFolder.Load(run.BestModelDirectory);
+            valLoss = state.BestMetric;
+        }
+        SaveModel(run.ModelDirectory, model, tokenizer);
         var plot = new LinePlot { Title = "Language model", XLabel = "step" };
         var panel = plot.AddPanel("loss");
         panel.Add("train loss", evalSteps, trainCurve);
@@ -146,11 +158,17 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         {
             ["val_loss"] = valLoss, ["val_perplexity"] = Math.Exp(valLoss),
             ["unigram_baseline_loss"] = baseline, ["unigram_baseline_perplexity"] = Math.Exp(baseline),
-            ["steps"] = state.GlobalStep, ["tokens_per_s"] = throughput, ["samples"] = samples,
+            ["steps"] = state.GlobalStep, ["best_step"] = state.BestEpoch, ["tokens_per_s"] = throughput, ["samples"] = samples,
         };
         IO.AtomicFile.Write(run.ResultsPath, s => JsonSerializer.Serialize(s, results, JsonNumbers.Indented));
         progress.Message($"validation loss {valLoss:F3} (perplexity {Math.Exp(valLoss):F1}) against the unigram baseline {baseline:F3}; model saved to {run.ModelDirectory}");
         return new LmResult(run.Root, run.ModelDirectory, valLoss, baseline, throughput, samples);
+    }
+
+    private static void SaveModel(string directory, GptModel model, CharTokenizer tokenizer)
+    {
+        GptFolder.Save(directory, model);
+        tokenizer.Save(Path.Combine(directory, "tokenizer.json"));
     }
 
     /// <summary>Mean next-token loss over consecutive validation windows (at most the configured number of batches).</summary>

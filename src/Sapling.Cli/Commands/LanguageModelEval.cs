@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Sapling.Autograd;
+using Sapling.Models.Gpt;
+using Sapling.Text;
+
+namespace Sapling.Cli.Commands;
+
+/// <summary>
+/// Mean next-token loss and perplexity of a GPT over consecutive non-overlapping windows of a text file (tokenised
+/// with the folder's tokenizer.json) or a nanoGPT-style .bin file of little-endian uint16 token ids.
+/// </summary>
+public static class LanguageModelEval
+{
+    public static int Run(string modelDirectory, string dataPath, bool json, int? contextOption)
+    {
+        var model = GptFolder.Load(modelDirectory);
+        int context = contextOption ?? model.Config.NPositions;
+        if (context < 2 || context > model.Config.NPositions)
+            throw new ArgumentException($"--context must be between 2 and the model's n_positions {model.Config.NPositions}, got {context}");
+        var tokens = ReadTokens(modelDirectory, dataPath, model.Config.VocabSize);
+        double sum = 0;
+        long count = 0;
+        using (NoGrad.Enter())
+            foreach (var window in Enumerable.Range(0, tokens.Length / context))
+            {
+                using var scope = new TensorScope();
+                var ids = Tensor.FromArray(tokens.AsSpan(window * context, context).ToArray(), 1, context);
+                var logits = model.Forward(ids);
+                sum += Tensor.CrossEntropy(logits.Narrow(1, 0, context - 1).Reshape(-1, model.Config.VocabSize), ids.Narrow(1, 1, context - 1).Reshape(-1), Reduction.Sum).Item();
+                count += context - 1;
+            }
+        if (count == 0) throw new InvalidDataException($"{dataPath}: {tokens.Length} tokens do not fill one window of {context}");
+        double loss = sum / count;
+        if (json) Console.WriteLine(JsonSerializer.Serialize(new { loss, perplexity = Math.Exp(loss), tokens = count }));
+        else Console.WriteLine($"loss {loss:F4}  perplexity {Math.Exp(loss):F2}  over {count:N0} predicted tokens ({tokens.Length / context} windows of {context})");
+        return 0;
+    }
+
+    private static long[] ReadTokens(string modelDirectory, string dataPath, int vocabSize)
+    {
+        if (!File.Exists(dataPath)) throw new FileNotFoundException($"data file '{dataPath}' not found", dataPath);
+        long[] tokens;
+        if (dataPath.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
+        {
+            var bytes = File.ReadAllBytes(dataPath);
+            if (bytes.Length % 2 != 0) throw new InvalidDataException($"{dataPath}: {bytes.Length} bytes is not a whole number of uint16 tokens");
+            tokens = new long[bytes.Length / 2];
+            for (int i = 0; i < tokens.Length; i++) tokens[i] = BitConverter.ToUInt16(bytes, 2 * i);
+        }
+        else
+        {
+            var tokenizerPath = Path.Combine(modelDirectory, "tokenizer.json");
+            if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"'{modelDirectory}' has no tokenizer.json to tokenise {dataPath}; give a .bin token file instead", tokenizerPath);
+            tokens = CharTokenizer.Load(tokenizerPath).Encode(File.ReadAllText(dataPath)).Select(t => (long)t).ToArray();
+        }
+        for (int i = 0; i < tokens.Length; i++)
+            if (tokens[i] >= vocabSize) throw new InvalidDataException($"{dataPath}: token {tokens[i]} at position {i} is outside the model's vocabulary of {vocabSize}");
+        return tokens;
+    }
+}

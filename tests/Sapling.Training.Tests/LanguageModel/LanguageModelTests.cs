@@ -1,0 +1,114 @@
+using Sapling.Inference;
+using Sapling.IO;
+using Sapling.Models.Gpt;
+
+namespace Sapling.Training.Tests;
+
+public sealed class LanguageModelTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("sapling-lm-").FullName;
+
+    public void Dispose() => Directory.Delete(root, true);
+
+    private static string TangPath => Path.GetFullPath(Path.Combine(Testing.Fixtures.Directory, "..", "..", "data", "zh-tang300.txt"));
+
+    private static LmOptions Tiny(int steps) => new()
+    {
+        Corpus = TangPath, Context = 16, Layers = 1, Heads = 2, Width = 16, Steps = steps, BatchSize = 4,
+        WarmupSteps = 2, EvalInterval = 3, EvalBatches = 2, SampleTokens = 8, Seed = 1,
+    };
+
+    private sealed class Quiet(long crashAt = long.MaxValue) : IProgressReporter
+    {
+        public void EpochStarted(int epoch, int totalEpochs, int batches) { }
+        public void BatchFinished(int batch, int batches, double meanLoss, double samplesPerSecond)
+        {
+            if (batch == crashAt) throw new OperationCanceledException("simulated crash");
+        }
+        public void EpochFinished(EpochRecord record, TimeSpan eta) { }
+        public void Warning(string message) { }
+        public void Message(string message) { }
+    }
+
+    /// <summary>Documents where each character determines the next: a model that learns anything beats unigram statistics.</summary>
+    private string PatternCorpus()
+    {
+        const string letters = "ABCDEFGHIJ";
+        var docs = Enumerable.Range(0, 60).Select(i => string.Concat(Enumerable.Repeat(letters[(i % 10)..] + letters[..(i % 10)], 3)));
+        var path = Path.Combine(root, "pattern.txt");
+        File.WriteAllText(path, string.Join("\n%\n", docs) + "\n");
+        return path;
+    }
+
+    [Fact]
+    public void TrainingBeatsTheUnigramBaselineAndWritesAModelFolder()
+    {
+        var options = Tiny(60) with { Corpus = PatternCorpus(), Width = 32, Heads = 4, EvalInterval = 30, LearningRate = 1e-2 };
+        var result = new LmTrainer(options, new Quiet()).Run(Path.Combine(root, "run"));
+        Assert.True(result.ValidationLoss < result.UnigramBaselineLoss, $"validation loss {result.ValidationLoss} should be below the unigram baseline {result.UnigramBaselineLoss}");
+        foreach (var file in new[] { "model/config.json", "model/model.safetensors", "model/tokenizer.json", "metrics.jsonl", "curves.svg", "results.json" })
+            Assert.True(File.Exists(Path.Combine(result.RunDirectory, file)), $"missing {file}");
+        var model = GptFolder.Load(result.ModelDirectory);
+        var tokenizer = Text.CharTokenizer.Load(Path.Combine(result.ModelDirectory, "tokenizer.json"));
+        Assert.Equal(tokenizer.VocabSize, model.Config.VocabSize);
+    }
+
+    [Fact]
+    public void ResumingAfterACrashGivesIdenticalWeights()
+    {
+        var straight = new LmTrainer(Tiny(9), new Quiet()).Run(Path.Combine(root, "straight"));
+        var dir = Path.Combine(root, "crashed");
+        Assert.Throws<OperationCanceledException>(() => new LmTrainer(Tiny(9), new Quiet(crashAt: 5)).Run(dir));
+        var resumed = new LmTrainer(Tiny(9), new Quiet()).Run(dir, resumeFrom: dir);
+        var a = SafeTensors.LoadAll(Path.Combine(straight.ModelDirectory, "model.safetensors"));
+        var b = SafeTensors.LoadAll(Path.Combine(resumed.ModelDirectory, "model.safetensors"));
+        foreach (var key in a.Keys) Assert.Equal(a[key].ToArray(), b[key].ToArray());
+        Assert.Equal(straight.ValidationLoss, resumed.ValidationLoss);
+    }
+
+    [Fact]
+    public void TokenWindowsCoverTheStreamAndBatchesAreReproducible()
+    {
+        var data = new TokenData([Enumerable.Range(1, 40).ToArray(), Enumerable.Range(100, 30).ToArray()], 0, 0.5, 3);
+        var (x1, y1) = data.TrainBatch(4, 8, 7, 12);
+        var (x2, _) = data.TrainBatch(4, 8, 7, 12);
+        Assert.Equal(x1.ToArray<long>(), x2.ToArray<long>());
+        var xs = x1.ToArray<long>();
+        var ys = y1.ToArray<long>();
+        for (int i = 0; i < 4; i++)
+            for (int t = 0; t < 7; t++) Assert.Equal(xs[i * 8 + t + 1], ys[i * 8 + t]);
+        int windows = TokenData.Windows(data.Validation, 2, 5, 100).Sum(w => w.Inputs.Shape[0]);
+        Assert.Equal((data.Validation.Length - 1) / 5, windows);
+    }
+
+    [Fact]
+    public void SamplingRespectsGreedyTopKAndSeeds()
+    {
+        var logits = new float[] { 0.1f, 3f, 2.9f, -1f };
+        var g = new Generator(1);
+        Assert.Equal(1, TextGenerator.Pick(logits, [], new SamplingOptions { Temperature = 0 }, g));
+        for (int i = 0; i < 50; i++)
+            Assert.Contains(TextGenerator.Pick(logits, [], new SamplingOptions { Temperature = 1, TopK = 2 }, g), new[] { 1, 2 });
+        for (int i = 0; i < 50; i++)
+            Assert.Equal(1, TextGenerator.Pick(logits, [], new SamplingOptions { Temperature = 1, TopP = 0.3f }, g));
+        // A strong repetition penalty pushes the greedy choice off a token already in the context.
+        Assert.Equal(2, TextGenerator.Pick(logits, [1], new SamplingOptions { Temperature = 0, RepetitionPenalty = 2f }, g));
+        var counts = new int[4];
+        var h = new Generator(9);
+        for (int i = 0; i < 2000; i++) counts[TextGenerator.Pick(logits, [], new SamplingOptions { Temperature = 1 }, h)]++;
+        Assert.InRange(counts[1] / 2000.0, 0.45, 0.58); // softmax puts 0.51 on token 1
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SamplingOptions { TopP = 0 }.Validate());
+    }
+
+    [Fact]
+    public void GenerationStopsAtStopTokensAndSlidesPastTheContext()
+    {
+        var model = new GptModel(new GptConfig { VocabSize = 11, NPositions = 8, NEmbd = 16, NLayer = 1, NHead = 2 }, new Generator(2));
+        var long_ = TextGenerator.Generate(model, [1, 2, 3], new SamplingOptions { MaxNewTokens = 20, Temperature = 0 });
+        Assert.Equal(20, long_.Length);
+        var greedyFirst = long_[0];
+        var stopped = TextGenerator.Generate(model, [1, 2, 3], new SamplingOptions { MaxNewTokens = 20, Temperature = 0, StopIds = new HashSet<int> { greedyFirst } });
+        Assert.Equal(new[] { greedyFirst }, stopped);
+        Assert.Throws<ArgumentOutOfRangeException>(() => TextGenerator.Generate(model, [11], new SamplingOptions()));
+    }
+}
