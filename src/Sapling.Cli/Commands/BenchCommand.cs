@@ -12,6 +12,7 @@ public static class BenchCommand
         bench.Subcommands.Add(Gemm());
         bench.Subcommands.Add(Ops());
         bench.Subcommands.Add(Train());
+        bench.Subcommands.Add(Generate());
         return bench;
     }
 
@@ -29,11 +30,24 @@ public static class BenchCommand
 
     private static Command Train()
     {
-        var model = new Option<string>("--model") { Description = "Which network: cnn", DefaultValueFactory = _ => "cnn" };
+        var model = new Option<string>("--model") { Description = "Which network: cnn or gpt", DefaultValueFactory = _ => "cnn" };
+        var size = new Option<string>("--config") { Description = "GPT size: A or B", DefaultValueFactory = _ => "A" };
         var json = new Option<bool>("--json") { Description = "Print JSON" };
-        var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported)", DefaultValueFactory = _ => 30 };
-        var cmd = new Command("train", "Time one training step and eval throughput of a reference network") { model, json, steps };
-        cmd.SetAction(r => TrainBench.Run(r.GetValue(model)!, r.GetValue(json), r.GetValue(steps)));
+        var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported)", DefaultValueFactory = _ => 15 };
+        var cmd = new Command("train", "Time one training step of a reference network") { model, size, json, steps };
+        cmd.SetAction(r => r.GetValue(model) == "gpt"
+            ? GptBench.Train(r.GetValue(size)!, r.GetValue(json), r.GetValue(steps))
+            : TrainBench.Run(r.GetValue(model)!, r.GetValue(json), r.GetValue(steps)));
+        return cmd;
+    }
+
+    private static Command Generate()
+    {
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var noCache = new Option<bool>("--no-cache") { Description = "Recompute every prefix instead of using the KV cache" };
+        var repeats = new Option<int>("--repeats") { Description = "Timed generations (the median is reported)", DefaultValueFactory = _ => 5 };
+        var cmd = new Command("generate", "Tokens per second of greedy generation with the reference GPT (config A, batch 1, 16 + 128 tokens)") { json, noCache, repeats };
+        cmd.SetAction(r => GptBench.Generate(r.GetValue(json), r.GetValue(noCache), r.GetValue(repeats)));
         return cmd;
     }
 
