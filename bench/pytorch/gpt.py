@@ -94,18 +94,19 @@ def main():
         def generate():
             ids = prompt
             if a.no_cache:
-                for _ in range(128):
+                for _ in range(112):
                     ids = torch.cat([ids, model(ids)[:, -1].argmax(-1, keepdim=True)], 1)
             else:
                 caches = [{} for _ in model.blocks]
                 logits = model(ids, caches, 0)
-                for i in range(128):
+                for i in range(112):
                     nxt = logits[:, -1].argmax(-1, keepdim=True)
                     ids = torch.cat([ids, nxt], 1)
-                    logits = model(nxt, caches, ids.size(1) - 1)
+                    if i < 111:
+                        logits = model(nxt, caches, ids.size(1) - 1)
 
         ms = median_ms(generate, max(3, a.steps // 3), 1)
-        result = {"tokens_per_s": round(128 / ms * 1000, 1), "kv_cache": not a.no_cache}
+        result = {"tokens_per_s": round(112 / ms * 1000, 1), "kv_cache": not a.no_cache}
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(result) if a.json else result)
 

@@ -46,7 +46,7 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print JSON" };
         var noCache = new Option<bool>("--no-cache") { Description = "Recompute every prefix instead of using the KV cache" };
         var repeats = new Option<int>("--repeats") { Description = "Timed generations (the median is reported)", DefaultValueFactory = _ => 5 };
-        var cmd = new Command("generate", "Tokens per second of greedy generation with the reference GPT (config A, batch 1, 16 + 128 tokens)") { json, noCache, repeats };
+        var cmd = new Command("generate", "Tokens per second of greedy generation with the reference GPT (config A, batch 1, 16 + 112 tokens)") { json, noCache, repeats };
         cmd.SetAction(r => GptBench.Generate(r.GetValue(json), r.GetValue(noCache), r.GetValue(repeats)));
         return cmd;
     }
