@@ -125,12 +125,23 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
             past = cache.Length;
             (k, v) = cache.Append(layer, k, v);
         }
+        Tensor attended;
         int total = past + t;
-        var scores = q.MatMul(k.Transpose(-1, -2)).Mul(1f / MathF.Sqrt(headDim));
-        // Query i (at absolute position past + i) may attend to keys 0 .. past + i.
-        using var future = Tensor.Ones(t, total).Triu(past + 1).Gt(0f);
-        var weights = AttnDropout.Forward(scores.MaskedFill(future, float.NegativeInfinity).Softmax(-1));
-        var y = weights.MatMul(v).Transpose(1, 2).Reshape(b, t, c);
+        // Training at short contexts runs faster through GEMMs on the explicit score matrix (and dropout on the
+        // weights needs them); inference and long contexts use the fused kernel, which never builds that matrix.
+        bool explicitScores = (Training && AttnDropout.P > 0) || (Autograd.NoGrad.IsEnabled && x.RequiresGrad && (long)t * total <= 512L * 512);
+        if (explicitScores)
+        {
+            var scores = q.MatMul(k.Transpose(-1, -2)).Mul(1f / MathF.Sqrt(headDim));
+            // Query i (at absolute position past + i) may attend to keys 0 .. past + i.
+            using var future = Tensor.Ones(t, total).Triu(past + 1).Gt(0f);
+            attended = AttnDropout.Forward(scores.MaskedFill(future, float.NegativeInfinity).Softmax(-1)).MatMul(v);
+        }
+        else
+        {
+            attended = Tensor.CausalAttention(q, k, v);
+        }
+        var y = attended.Transpose(1, 2).Reshape(b, t, c);
         return ResidDropout.Forward(CProj.Forward(y));
     }
 

@@ -1,0 +1,88 @@
+using System.Runtime.Intrinsics;
+
+namespace Sapling.Backends.Cpu;
+
+/// <summary>
+/// Causal scaled dot-product attention one query row at a time: scores, softmax and the weighted sum of values use a
+/// buffer of one row (length S), never a T×S matrix. The forward pass keeps only each row's log-sum-exp; the backward
+/// pass recomputes the probabilities from it (the FlashAttention idea, without tiling since rows fit in cache).
+/// Heads are independent, so (batch, head) pairs run in parallel and each owns its gradient rows.
+/// </summary>
+internal static class AttentionKernel
+{
+    /// <summary>q [BH, T, D], k and v [BH, S, D], out [BH, T, D], lse [BH, T]; query i sees keys 0 .. past + i.</summary>
+    public static void Forward(float[] q, float[] k, float[] v, float[] output, float[] lse, int heads, int t, int s, int d, int past, float scale)
+    {
+        SoftmaxKernel.RowsParallel(heads, t * s * d, (h0, h1) =>
+        {
+            var scores = new float[s];
+            for (int h = h0; h < h1; h++)
+            {
+                for (int i = 0; i < t; i++)
+                {
+                    int visible = Math.Min(s, past + i + 1);
+                    var qi = q.AsSpan((h * t + i) * d, d);
+                    float max = float.NegativeInfinity;
+                    for (int j = 0; j < visible; j++)
+                    {
+                        float sc = RowMath.Dot(qi, k.AsSpan((h * s + j) * d, d)) * scale;
+                        scores[j] = sc;
+                        if (sc > max) max = sc;
+                    }
+                    float sum = FastMath.ExpShiftedAndSum(scores.AsSpan(0, visible), max, scores.AsSpan(0, visible));
+                    float inv = 1f / sum;
+                    var oi = output.AsSpan((h * t + i) * d, d);
+                    oi.Clear();
+                    for (int j = 0; j < visible; j++) AddScaled(oi, v.AsSpan((h * s + j) * d, d), scores[j] * inv);
+                    lse[h * t + i] = max + MathF.Log(sum);
+                }
+            }
+        });
+    }
+
+    /// <summary>dS = P ⊙ (dO·Vᵀ − rowsum(dO ⊙ O)); dQ = scale·dS·K; dK = scale·dSᵀ·Q; dV = Pᵀ·dO.</summary>
+    public static void Backward(float[] q, float[] k, float[] v, float[] output, float[] lse, float[] dOut,
+        float[] dq, float[] dk, float[] dv, int heads, int t, int s, int d, int past, float scale)
+    {
+        Array.Clear(dk, 0, heads * s * d);
+        Array.Clear(dv, 0, heads * s * d);
+        SoftmaxKernel.RowsParallel(heads, t * s * d, (h0, h1) =>
+        {
+            for (int h = h0; h < h1; h++)
+            {
+                for (int i = 0; i < t; i++)
+                {
+                    int visible = Math.Min(s, past + i + 1);
+                    int row = (h * t + i) * d;
+                    var qi = q.AsSpan(row, d);
+                    var doi = dOut.AsSpan(row, d);
+                    float delta = RowMath.Dot(doi, output.AsSpan(row, d));
+                    float rowLse = lse[h * t + i];
+                    var dqi = dq.AsSpan(row, d);
+                    dqi.Clear();
+                    for (int j = 0; j < visible; j++)
+                    {
+                        int col = (h * s + j) * d;
+                        var kj = k.AsSpan(col, d);
+                        float p = MathF.Exp(RowMath.Dot(qi, kj) * scale - rowLse);
+                        float dp = RowMath.Dot(doi, v.AsSpan(col, d));
+                        float ds = p * (dp - delta) * scale;
+                        AddScaled(dqi, kj, ds);
+                        AddScaled(dk.AsSpan(col, d), qi, ds);
+                        AddScaled(dv.AsSpan(col, d), doi, p);
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>y += a·x.</summary>
+    private static void AddScaled(Span<float> y, ReadOnlySpan<float> x, float a)
+    {
+        var av = Vector256.Create(a);
+        int i = 0;
+        for (; i <= y.Length - 8; i += 8)
+            Vector256.FusedMultiplyAdd(Vector256.Create(x.Slice(i, 8)), av, Vector256.Create(y.Slice(i, 8))).CopyTo(y.Slice(i, 8));
+        for (; i < y.Length; i++) y[i] += a * x[i];
+    }
+}

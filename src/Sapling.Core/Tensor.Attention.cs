@@ -1,0 +1,43 @@
+using Sapling.Backends.Cpu;
+
+namespace Sapling;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Causal softmax(QKᵀ·scale)·V for q [B, H, T, D] and k, v [B, H, S, D], where query i (at absolute position
+    /// S − T + i) attends to keys 0 .. S − T + i — so a KV cache holding earlier positions just makes S larger. Fused:
+    /// no T×S score matrix is kept; backward recomputes the probabilities from each row's log-sum-exp.
+    /// </summary>
+    public static Tensor CausalAttention(Tensor q, Tensor k, Tensor v, float? scale = null)
+    {
+        RequireFloat("causal_attention", q, k);
+        RequireFloat("causal_attention", v);
+        if (q.Rank != 4 || k.Rank != 4 || v.Rank != 4)
+            throw new ArgumentException($"causal_attention: q, k and v must be [batch, heads, time, head_dim], got {ShapeUtil.Format(q.shape)}, {ShapeUtil.Format(k.shape)}, {ShapeUtil.Format(v.shape)}");
+        if (!ShapeUtil.SameShape(k.shape, v.shape) || k.shape[0] != q.shape[0] || k.shape[1] != q.shape[1] || k.shape[3] != q.shape[3] || k.shape[2] < q.shape[2])
+            throw new ArgumentException($"causal_attention: q {ShapeUtil.Format(q.shape)} does not fit k {ShapeUtil.Format(k.shape)} and v {ShapeUtil.Format(v.shape)} (same batch, heads and head_dim; at least as many keys as queries)");
+        int b = q.shape[0], h = q.shape[1], t = q.shape[2], s = k.shape[2], d = q.shape[3];
+        int past = s - t;
+        float sc = scale ?? 1f / MathF.Sqrt(d);
+        var qc = q.Contiguous();
+        var kc = k.Contiguous();
+        var vc = v.Contiguous();
+        var output = Uninitialized(DType.Float32, [b, h, t, d]);
+        var lse = Uninitialized(DType.Float32, [b, h, t]);
+        AttentionKernel.Forward(ContiguousData(qc), ContiguousData(kc), ContiguousData(vc), output.FloatArray, lse.FloatArray, b * h, t, s, d, past, sc);
+        return Record(output, "causal_attention", [q, k, v], g =>
+        {
+            var gc = g.Contiguous();
+            var dq = Uninitialized(DType.Float32, [b, h, t, d]);
+            var dk = Uninitialized(DType.Float32, [b, h, s, d]);
+            var dv = Uninitialized(DType.Float32, [b, h, s, d]);
+            AttentionKernel.Backward(ContiguousData(qc), ContiguousData(kc), ContiguousData(vc), output.FloatArray, lse.FloatArray, ContiguousData(gc),
+                dq.FloatArray, dk.FloatArray, dv.FloatArray, b * h, t, s, d, past, sc);
+            return [dq, dk, dv];
+        });
+    }
+
+    /// <summary>The elements of a contiguous tensor as an array starting at element 0 (copying when it is an offset view).</summary>
+    private static float[] ContiguousData(Tensor t) => t.offset == 0 ? t.FloatArray : t.ContiguousCopy().FloatArray;
+}

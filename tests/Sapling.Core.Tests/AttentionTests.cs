@@ -1,0 +1,50 @@
+using Sapling.Testing;
+
+namespace Sapling.Core.Tests;
+
+public class AttentionTests
+{
+    /// <summary>The same attention from separate ops: scores, causal mask, softmax, weighted values.</summary>
+    private static Tensor Composed(Tensor q, Tensor k, Tensor v)
+    {
+        int t = q.Shape[2], s = k.Shape[2];
+        var scores = q.MatMul(k.Transpose(-1, -2)).Mul(1f / MathF.Sqrt(q.Shape[3]));
+        var future = Tensor.Ones(t, s).Triu(s - t + 1).Gt(0f);
+        return scores.MaskedFill(future, float.NegativeInfinity).Softmax(-1).MatMul(v);
+    }
+
+    [Theory]
+    [InlineData(2, 3, 7, 7, 8)]
+    [InlineData(1, 2, 3, 10, 16)]
+    [InlineData(2, 1, 1, 5, 4)]
+    public void FusedAttentionMatchesComposedOpsInValuesAndGradients(int b, int h, int t, int s, int d)
+    {
+        var g = new Generator((ulong)(b * 100 + t * 10 + s));
+        Tensor Leaf(int len) => Tensor.Randn([b, h, len, d], g).RequiresGrad_();
+        var (q1, k1, v1) = (Leaf(t), Leaf(s), Leaf(s));
+        var (q2, k2, v2) = (q1.Detach().Clone().RequiresGrad_(), k1.Detach().Clone().RequiresGrad_(), v1.Detach().Clone().RequiresGrad_());
+        var upstream = Tensor.Randn([b, h, t, d], g);
+        var fused = Tensor.CausalAttention(q1, k1, v1);
+        var reference = Composed(q2, k2, v2);
+        TensorAssert.Close(reference, fused, 1e-5f, 1e-6f, "output");
+        fused.Backward(upstream);
+        reference.Backward(upstream);
+        TensorAssert.Close(q2.Grad!, q1.Grad!, 1e-4f, 1e-5f, "dq");
+        TensorAssert.Close(k2.Grad!, k1.Grad!, 1e-4f, 1e-5f, "dk");
+        TensorAssert.Close(v2.Grad!, v1.Grad!, 1e-4f, 1e-5f, "dv");
+    }
+
+    [Fact]
+    public void FusedAttentionGradientsMatchFiniteDifferences()
+    {
+        var g = new Generator(3);
+        GradCheck.Check(x => Tensor.CausalAttention(x[0], x[1], x[2]), [Tensor.Randn([1, 2, 3, 4], g), Tensor.Randn([1, 2, 5, 4], g), Tensor.Randn([1, 2, 5, 4], g)]);
+    }
+
+    [Fact]
+    public void ShapesAreChecked()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Tensor.CausalAttention(Tensor.Zeros(1, 2, 5, 4), Tensor.Zeros(1, 2, 3, 4), Tensor.Zeros(1, 2, 3, 4)));
+        Assert.Contains("[1, 2, 5, 4]", ex.Message);
+    }
+}
