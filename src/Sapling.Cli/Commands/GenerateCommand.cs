@@ -35,7 +35,7 @@ public static class GenerateCommand
     {
         var model = GptFolder.Load(modelDirectory);
         var tokenizerPath = Path.Combine(modelDirectory, "tokenizer.json");
-        var tokenizer = File.Exists(tokenizerPath) ? CharTokenizer.Load(tokenizerPath) : null;
+        ITokenizer? tokenizer = File.Exists(tokenizerPath) ? Tokenizers.Load(tokenizerPath) : null;
         int[] ids;
         if (promptIds != null)
         {

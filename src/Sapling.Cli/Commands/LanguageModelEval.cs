@@ -51,7 +51,7 @@ public static class LanguageModelEval
         {
             var tokenizerPath = Path.Combine(modelDirectory, "tokenizer.json");
             if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"'{modelDirectory}' has no tokenizer.json to tokenise {dataPath}; give a .bin token file instead", tokenizerPath);
-            tokens = CharTokenizer.Load(tokenizerPath).Encode(File.ReadAllText(dataPath)).Select(t => (long)t).ToArray();
+            tokens = Tokenizers.Load(tokenizerPath).Encode(File.ReadAllText(dataPath)).Select(t => (long)t).ToArray();
         }
         for (int i = 0; i < tokens.Length; i++)
             if (tokens[i] >= vocabSize) throw new InvalidDataException($"{dataPath}: token {tokens[i]} at position {i} is outside the model's vocabulary of {vocabSize}");

@@ -9,7 +9,7 @@ namespace Sapling.Text;
 /// Chinese poetry, where characters are words. Saved as a Hugging Face tokenizer.json (WordLevel model over a
 /// pre-tokenizer that splits every character), so the vocabulary is readable by the tokenizers library.
 /// </summary>
-public sealed class CharTokenizer
+public sealed class CharTokenizer : ITokenizer
 {
     public const string EndOfText = "<|endoftext|>";
     public const string Unknown = "<unk>";
@@ -58,12 +58,12 @@ public sealed class CharTokenizer
     }
 
     /// <summary>Text of the ids; special tokens are written as themselves unless <paramref name="skipSpecial"/>.</summary>
-    public string Decode(IEnumerable<int> tokenIds, bool skipSpecial = false)
+    public string Decode(IEnumerable<int> ids, bool skipSpecial = false)
     {
         var sb = new StringBuilder();
-        foreach (int id in tokenIds)
+        foreach (int id in ids)
         {
-            if (id < 0 || id >= tokens.Length) throw new ArgumentOutOfRangeException(nameof(tokenIds), $"token id {id} is outside the vocabulary of {tokens.Length}");
+            if (id < 0 || id >= tokens.Length) throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id} is outside the vocabulary of {tokens.Length}");
             if (skipSpecial && (id == EndOfTextId || id == UnknownId)) continue;
             sb.Append(tokens[id]);
         }

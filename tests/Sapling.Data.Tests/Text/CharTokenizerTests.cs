@@ -82,3 +82,25 @@ public class CharTokenizerTests
         }
     }
 }
+
+public class TokenizerLoadingTests
+{
+    [Fact]
+    public void LoadPicksTheModelTypeAndExplainsUnknownOnes()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"sapling-tok-{Guid.NewGuid():N}.json");
+        try
+        {
+            CharTokenizer.Train(["abc"]).Save(path);
+            Assert.IsType<CharTokenizer>(Tokenizers.Load(path));
+            File.WriteAllText(path, "{\"model\": {\"type\": \"Unigram\"}}");
+            Assert.Contains("Unigram", Assert.Throws<InvalidDataException>(() => Tokenizers.Load(path)).Message);
+            File.WriteAllText(path, "{}");
+            Assert.Contains("model.type", Assert.Throws<InvalidDataException>(() => Tokenizers.Load(path)).Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

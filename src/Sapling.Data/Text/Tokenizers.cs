@@ -1,0 +1,28 @@
+using System.Text.Json;
+
+namespace Sapling.Text;
+
+/// <summary>Opens a tokenizer.json whatever kind of model it holds.</summary>
+public static class Tokenizers
+{
+    public static ITokenizer Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"tokenizer '{path}' not found", path);
+        string? type;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            type = doc.RootElement.TryGetProperty("model", out var model) && model.TryGetProperty("type", out var t) ? t.GetString() : null;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e);
+        }
+        return type switch
+        {
+            "WordLevel" => CharTokenizer.Load(path),
+            null => throw new InvalidDataException($"{path}: no model.type (not a Hugging Face tokenizer.json)"),
+            _ => throw new InvalidDataException($"{path}: tokenizer model type '{type}' is not supported (WordLevel character vocabularies are)"),
+        };
+    }
+}
