@@ -10,6 +10,9 @@ public static class LanguageModelConfig
         var options = new LmOptions
         {
             Corpus = c.Get<string?>("data.corpus", null),
+            CorpusFormat = c.Get("data.format", "auto"),
+            Field = c.Get("data.field", "text"),
+            Tokenizer = c.Get("data.tokenizer", "char"),
             ValidationFraction = c.Get("data.validation_fraction", 0.1),
             SplitSeed = c.Get("data.split_seed", 0UL),
             Context = c.Get("model.context", 64),

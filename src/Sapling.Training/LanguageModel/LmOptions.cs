@@ -5,6 +5,16 @@ public sealed record LmOptions
 {
     /// <summary>A %-separated corpus; null means the embedded Tang poems (data/zh-tang300.txt).</summary>
     public string? Corpus { get; init; }
+
+    /// <summary>How the corpus is laid out: percent, jsonl, text, lines, folder or auto (see DocumentSource).</summary>
+    public string CorpusFormat { get; init; } = "auto";
+
+    /// <summary>The JSONL field holding the text.</summary>
+    public string Field { get; init; } = "text";
+
+    /// <summary>"char" (learn a character vocabulary) or the path of an existing tokenizer.json.</summary>
+    public string Tokenizer { get; init; } = "char";
+
     public double ValidationFraction { get; init; } = 0.1;
     public ulong SplitSeed { get; init; }
 

@@ -29,9 +29,10 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         options.Validate();
         var run = new RunFolder(runDirectory);
         if (resolvedConfigYaml != null) File.WriteAllText(run.ConfigPath, resolvedConfigYaml);
-        var documents = TextCorpus.ReadPercentSeparated(options.Corpus ?? DefaultCorpusPath);
-        var tokenizer = CharTokenizer.Train(documents);
-        var data = new TokenData(documents.Select(tokenizer.Encode).ToList(), tokenizer.EndOfTextId, options.ValidationFraction, options.SplitSeed);
+        var documents = DocumentSource.Read(options.Corpus ?? DefaultCorpusPath, options.CorpusFormat, options.Field).ToList();
+        if (documents.Count == 0) throw new InvalidDataException($"{options.Corpus ?? DefaultCorpusPath}: no documents");
+        var tokenizer = BuildTokenizer(documents);
+        var data = new TokenData(documents.Select(d => tokenizer.Encode(d.Trim('\n'))).ToList(), tokenizer.EndOfTextId, options.ValidationFraction, options.SplitSeed);
         double baseline = data.UnigramBaselineLoss(tokenizer.VocabSize);
         var config = new GptConfig
         {
@@ -39,7 +40,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             EmbdPdrop = options.Dropout, AttnPdrop = options.Dropout, ResidPdrop = options.Dropout,
         };
         var model = new GptModel(config, new Generator(options.Seed + 1));
-        progress.Message($"GPT: {model.ParameterCount():N0} parameters; vocabulary {tokenizer.VocabSize} characters; {data.Train.Length:N0} training tokens ({data.TrainDocuments} documents), {data.Validation.Length:N0} validation tokens ({data.ValidationDocuments}); unigram baseline loss {baseline:F3}");
+        progress.Message($"GPT: {model.ParameterCount():N0} parameters; vocabulary {tokenizer.VocabSize} tokens; {data.Train.Length:N0} training tokens ({data.TrainDocuments} documents), {data.Validation.Length:N0} validation tokens ({data.ValidationDocuments}); unigram baseline loss {baseline:F3}");
 
         // Weight decay applies to matrices (projections, embeddings), not to biases and layer-norm gains.
         var named = model.NamedParameters().ToList();
@@ -165,7 +166,13 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         return new LmResult(run.Root, run.ModelDirectory, valLoss, baseline, throughput, samples);
     }
 
-    private static void SaveModel(string directory, GptModel model, CharTokenizer tokenizer)
+    private ITokenizer BuildTokenizer(List<string> documents) => options.Tokenizer switch
+    {
+        "char" => CharTokenizer.Train(documents),
+        var path => Tokenizers.Load(path),
+    };
+
+    private static void SaveModel(string directory, GptModel model, ITokenizer tokenizer)
     {
         GptFolder.Save(directory, model);
         tokenizer.Save(Path.Combine(directory, "tokenizer.json"));
