@@ -29,6 +29,9 @@ public sealed partial class ByteLevelBpe
     private readonly Regex? specialPattern;
     private readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> cacheLookup;
+    // ConcurrentDictionary.Count takes every lock (up to 1024 as the table grows), tens of microseconds per call,
+    // so the size is tracked here; it may run slightly over under contention, which is harmless.
+    private int cachedWords;
 
     /// <param name="source">Where the vocabulary came from, to start error messages with.</param>
     private ByteLevelBpe(string[] tokens, IReadOnlyList<(string Left, string Right)> merges, IReadOnlyList<string> specials, string source)
@@ -157,41 +160,13 @@ public sealed partial class ByteLevelBpe
     {
         if (cacheLookup.TryGetValue(word, out var cached)) return cached;
         var ids = ApplyMerges(word);
-        if (cache.Count >= CacheCapacity) cache.Clear();
-        cacheLookup.TryAdd(word, ids);
-        return ids;
-    }
-
-    // GPT-2's bpe(): merge every occurrence of the lowest-ranked adjacent pair, then look again. Words are short
-    // (a pre-token), so rescanning the word beats maintaining a heap.
-    private int[] ApplyMerges(ReadOnlySpan<char> word)
-    {
-        int maxBytes = Encoding.UTF8.GetMaxByteCount(word.Length);
-        Span<byte> bytes = maxBytes <= 512 ? stackalloc byte[maxBytes] : new byte[maxBytes];
-        int len = Encoding.UTF8.GetBytes(word, bytes);
-        var s = new int[len];
-        for (int i = 0; i < len; i++) s[i] = byteIds[bytes[i]];
-        while (len > 1)
+        if (cachedWords >= CacheCapacity)
         {
-            int bestRank = int.MaxValue, bestAt = -1, bestId = 0;
-            for (int i = 0; i + 1 < len; i++)
-                if (mergeTable.TryGetValue(BpeTrainer.Key(s[i], s[i + 1]), out var m) && m.Rank < bestRank)
-                    (bestRank, bestAt, bestId) = (m.Rank, i, m.Id);
-            if (bestAt < 0) break;
-            int a = s[bestAt], b = s[bestAt + 1];
-            int write = bestAt;
-            for (int read = bestAt; read < len;)
-            {
-                if (read + 1 < len && s[read] == a && s[read + 1] == b)
-                {
-                    s[write++] = bestId;
-                    read += 2;
-                }
-                else s[write++] = s[read++];
-            }
-            len = write;
+            cache.Clear();
+            cachedWords = 0;
         }
-        return len == s.Length ? s : s[..len];
+        if (cacheLookup.TryAdd(word, ids)) Interlocked.Increment(ref cachedWords);
+        return ids;
     }
 
     // Ordinary tokens are byte-level strings; special and other added tokens (not made of byte characters) are

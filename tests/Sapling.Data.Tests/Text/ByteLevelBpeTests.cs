@@ -43,6 +43,7 @@ public class ByteLevelBpeTests
         }
         Assert.False(ByteLevel.TryToByte(' ', out _));
         Assert.Equal('!', ByteLevel.Alphabet[0]);
+        Assert.Equal("ĠthĊ", ByteLevel.ToByteLevel(" th\n"u8));
     }
 
     [Fact]
@@ -302,6 +303,38 @@ public class ByteLevelBpeTests
             Assert.Throws<FileNotFoundException>(() => ByteLevelBpe.Load(Path.Combine(dir, "missing.json")));
         }
         finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void HeapMergingAgreesWithGpt2sScanOnAnyWord()
+    {
+        var bpe = ByteLevelBpe.Train(Enumerable.Repeat(English, 20).Append("aaaaaaaa abababab"), 600);
+        var random = new Random(3);
+        var samples = new List<string> { new('a', 301), "abababababababababababababa", English.Replace(" ", "") };
+        for (int i = 0; i < 300; i++)
+        {
+            var chars = new char[random.Next(1, 120)];
+            for (int j = 0; j < chars.Length; j++)
+                chars[j] = random.Next(3) == 0 ? English[random.Next(English.Length)] : "abeht"[random.Next(5)];
+            samples.Add(new string(chars));
+        }
+        foreach (var word in samples)
+        {
+            var bytes = Encoding.UTF8.GetBytes(word);
+            var symbols = bytes.Select(b => { bpe.TryGetId(ByteLevel.ToChar(b).ToString(), out int id); return id; }).ToArray();
+            Assert.Equal(bpe.MergeByScan((int[])symbols.Clone()), bpe.MergeByHeap((int[])symbols.Clone()));
+        }
+    }
+
+    [Fact]
+    public void LongWordsEncodeQuicklyAndLosslessly()
+    {
+        var bpe = TrainEnglish();
+        // One 300k-letter word and one 200k-space word: the quadratic scan would take minutes on these.
+        var text = string.Concat(Enumerable.Repeat("the", 100_000)) + new string(' ', 200_000) + "x";
+        var ids = bpe.Encode(text);
+        Assert.Equal(text, bpe.Decode(ids));
+        Assert.True(ids.Length < text.Length, $"{ids.Length} tokens");
     }
 
     [Fact]
