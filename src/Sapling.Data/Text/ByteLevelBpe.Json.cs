@@ -66,7 +66,8 @@ public sealed partial class ByteLevelBpe
         try
         {
             var model = root["model"] as JsonObject ?? throw new InvalidDataException($"{path}: no \"model\" section (not a tokenizer.json)");
-            var type = model["type"]?.GetValue<string>();
+            // Older tokenizers.json files leave the model untagged; vocab plus merges can only be BPE.
+            var type = model["type"]?.GetValue<string>() ?? (model["merges"] != null ? "BPE" : null);
             if (type != "BPE") throw new InvalidDataException($"{path}: model type '{type ?? "(none)"}' is not BPE; only byte-level BPE tokenizers load here");
             var vocab = model["vocab"] as JsonObject ?? throw new InvalidDataException($"{path}: the BPE model has no \"vocab\" object");
             var merges = model["merges"] as JsonArray ?? throw new InvalidDataException($"{path}: the BPE model has no \"merges\" array");
