@@ -129,7 +129,7 @@ public sealed class CharTokenizer : ITokenizer
         }
         var model = root?["model"] ?? throw new InvalidDataException($"{path}: no \"model\" section (not a tokenizer.json)");
         var type = model["type"]?.GetValue<string>();
-        if (type != "WordLevel") throw new InvalidDataException($"{path}: model type '{type}' is not a character vocabulary (WordLevel); byte-level BPE tokenizers are not supported yet");
+        if (type != "WordLevel") throw new InvalidDataException($"{path}: model type '{type}' is not a character vocabulary (WordLevel); load byte-level BPE tokenizers with ByteLevelBpe.Load");
         var vocab = model["vocab"]?.AsObject() ?? throw new InvalidDataException($"{path}: model has no vocab");
         var tokens = new string[vocab.Count];
         foreach (var (token, id) in vocab)
