@@ -23,16 +23,18 @@ public static class TokenizerCommand
         var input = new Option<string>("--input") { Description = "Corpus file or folder", Required = true };
         var format = new Option<string>("--format") { Description = "percent, jsonl, text, lines, folder or auto", DefaultValueFactory = _ => "auto" };
         var field = new Option<string>("--field") { Description = "JSONL field holding the text", DefaultValueFactory = _ => "text" };
-        var type = new Option<string>("--type") { Description = "char (one token per character)", DefaultValueFactory = _ => "char" };
-        var minFrequency = new Option<int>("--min-frequency") { Description = "Leave out rarer symbols", DefaultValueFactory = _ => 1 };
+        var type = new Option<string>("--type") { Description = "char (one token per character) or bpe (GPT-2-style byte-level BPE)", DefaultValueFactory = _ => "char" };
+        var vocabSize = new Option<int>("--vocab-size") { Description = "BPE: vocabulary size, special tokens included", DefaultValueFactory = _ => 8192 };
+        var minFrequency = new Option<int>("--min-frequency") { Description = "Leave out rarer symbols (BPE: pairs)", DefaultValueFactory = _ => 2 };
         var output = new Option<string>("--out") { Description = "tokenizer.json to write", Required = true };
-        var cmd = new Command("train", "Learn a tokenizer from a corpus and save it as tokenizer.json") { input, format, field, type, minFrequency, output };
+        var cmd = new Command("train", "Learn a tokenizer from a corpus and save it as tokenizer.json") { input, format, field, type, vocabSize, minFrequency, output };
         cmd.SetAction(r =>
         {
             var documents = DocumentSource.Read(r.GetValue(input)!, r.GetValue(format)!, r.GetValue(field)!).ToList();
             ITokenizer tokenizer = r.GetValue(type) switch
             {
                 "char" => CharTokenizer.Train(documents, r.GetValue(minFrequency)),
+                "bpe" => ByteLevelBpe.Train(documents, r.GetValue(vocabSize), r.GetValue(minFrequency)),
                 var t => throw new ArgumentException($"unknown tokenizer type '{t}'"),
             };
             tokenizer.Save(r.GetValue(output)!);

@@ -13,6 +13,7 @@ public static class LanguageModelConfig
             CorpusFormat = c.Get("data.format", "auto"),
             Field = c.Get("data.field", "text"),
             Tokenizer = c.Get("data.tokenizer", "char"),
+            VocabSize = c.Get("data.vocab_size", 4096),
             ValidationFraction = c.Get("data.validation_fraction", 0.1),
             SplitSeed = c.Get("data.split_seed", 0UL),
             Context = c.Get("model.context", 64),

@@ -10,7 +10,7 @@ namespace Sapling.Text;
 /// token, so any string encodes and decodes back exactly. Special tokens take the last ids, as GPT-2's
 /// &lt;|endoftext|&gt; = 50256 does. Saved as a Hugging Face tokenizer.json (BPE model, ByteLevel pre-tokenizer).
 /// </summary>
-public sealed partial class ByteLevelBpe
+public sealed partial class ByteLevelBpe : ITokenizer
 {
     public const string EndOfText = "<|endoftext|>";
 
@@ -128,7 +128,7 @@ public sealed partial class ByteLevelBpe
     }
 
     /// <summary>The text of the ids; bytes that are not valid UTF-8 become U+FFFD. Special tokens are kept unless <paramref name="skipSpecial"/>.</summary>
-    public string Decode(IEnumerable<int> tokenIds, bool skipSpecial = false) => Encoding.UTF8.GetString(DecodeBytes(tokenIds, skipSpecial));
+    public string Decode(IEnumerable<int> ids, bool skipSpecial = false) => Encoding.UTF8.GetString(DecodeBytes(ids, skipSpecial));
 
     /// <summary>The raw bytes of the ids, which need not be valid UTF-8 (a token may hold part of a character).</summary>
     public byte[] DecodeBytes(IEnumerable<int> tokenIds, bool skipSpecial = false)

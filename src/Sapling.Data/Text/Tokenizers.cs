@@ -12,7 +12,10 @@ public static class Tokenizers
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            type = doc.RootElement.TryGetProperty("model", out var model) && model.TryGetProperty("type", out var t) ? t.GetString() : null;
+            var hasModel = doc.RootElement.TryGetProperty("model", out var model);
+            type = hasModel && model.TryGetProperty("type", out var t) ? t.GetString() : null;
+            // Older BPE files leave the type out; their merges give them away.
+            if (type == null && hasModel && model.TryGetProperty("merges", out _)) type = "BPE";
         }
         catch (JsonException e)
         {
@@ -21,8 +24,9 @@ public static class Tokenizers
         return type switch
         {
             "WordLevel" => CharTokenizer.Load(path),
+            "BPE" => ByteLevelBpe.Load(path),
             null => throw new InvalidDataException($"{path}: no model.type (not a Hugging Face tokenizer.json)"),
-            _ => throw new InvalidDataException($"{path}: tokenizer model type '{type}' is not supported (WordLevel character vocabularies are)"),
+            _ => throw new InvalidDataException($"{path}: tokenizer model type '{type}' is not supported (WordLevel character vocabularies and byte-level BPE are)"),
         };
     }
 }

@@ -12,8 +12,10 @@ public sealed record LmOptions
     /// <summary>The JSONL field holding the text.</summary>
     public string Field { get; init; } = "text";
 
-    /// <summary>"char" (learn a character vocabulary) or the path of an existing tokenizer.json.</summary>
+    /// <summary>"char" (learn a character vocabulary), "bpe" (learn a byte-level BPE of <see cref="VocabSize"/>) or the path of an existing tokenizer.json.</summary>
     public string Tokenizer { get; init; } = "char";
+
+    public int VocabSize { get; init; } = 4096;
 
     public double ValidationFraction { get; init; } = 0.1;
     public ulong SplitSeed { get; init; }

@@ -32,6 +32,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         var documents = DocumentSource.Read(options.Corpus ?? DefaultCorpusPath, options.CorpusFormat, options.Field).ToList();
         if (documents.Count == 0) throw new InvalidDataException($"{options.Corpus ?? DefaultCorpusPath}: no documents");
         var tokenizer = BuildTokenizer(documents);
+        if (tokenizer.EndOfTextId < 0) throw new InvalidDataException($"the tokenizer has no {CharTokenizer.EndOfText} token to separate documents");
         var data = new TokenData(documents.Select(d => tokenizer.Encode(d.Trim('\n'))).ToList(), tokenizer.EndOfTextId, options.ValidationFraction, options.SplitSeed);
         double baseline = data.UnigramBaselineLoss(tokenizer.VocabSize);
         var config = new GptConfig
@@ -169,6 +170,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
     private ITokenizer BuildTokenizer(List<string> documents) => options.Tokenizer switch
     {
         "char" => CharTokenizer.Train(documents),
+        "bpe" => ByteLevelBpe.Train(documents, options.VocabSize),
         var path => Tokenizers.Load(path),
     };
 

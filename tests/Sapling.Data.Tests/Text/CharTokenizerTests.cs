@@ -93,6 +93,10 @@ public class TokenizerLoadingTests
         {
             CharTokenizer.Train(["abc"]).Save(path);
             Assert.IsType<CharTokenizer>(Tokenizers.Load(path));
+            ByteLevelBpe.Train(["the cat sat on the mat", "the hat"], 270, 1).Save(path);
+            var bpe = Tokenizers.Load(path);
+            Assert.IsType<ByteLevelBpe>(bpe);
+            Assert.Equal("the hat sat", bpe.Decode(bpe.Encode("the hat sat")));
             File.WriteAllText(path, "{\"model\": {\"type\": \"Unigram\"}}");
             Assert.Contains("Unigram", Assert.Throws<InvalidDataException>(() => Tokenizers.Load(path)).Message);
             File.WriteAllText(path, "{}");

@@ -54,6 +54,16 @@ public sealed class LanguageModelTests : IDisposable
     }
 
     [Fact]
+    public void TrainsWithALearntByteLevelBpe()
+    {
+        var options = Tiny(6) with { Corpus = PatternCorpus(), Tokenizer = "bpe", VocabSize = 280 };
+        var result = new LmTrainer(options, new Quiet()).Run(Path.Combine(root, "bpe"));
+        var tokenizer = Text.Tokenizers.Load(Path.Combine(result.ModelDirectory, "tokenizer.json"));
+        Assert.IsType<Text.ByteLevelBpe>(tokenizer);
+        Assert.Equal(tokenizer.VocabSize, GptFolder.Load(result.ModelDirectory).Config.VocabSize);
+    }
+
+    [Fact]
     public void ResumingAfterACrashGivesIdenticalWeights()
     {
         var straight = new LmTrainer(Tiny(9), new Quiet()).Run(Path.Combine(root, "straight"));
