@@ -36,7 +36,7 @@ public static class GemmBench
         return 0;
     }
 
-    private static double Peak(int threads, double ghz) => threads * ghz * (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 64 : 32);
+    private static double Peak(int threads, double ghz) => MachinePeak.Gflops(threads, ghz);
 
     private static JsonArray? MeasureEachInChildProcess(int repeats, int threads, double ghz)
     {

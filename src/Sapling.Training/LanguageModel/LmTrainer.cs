@@ -83,6 +83,10 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         int lossCount = 0;
         double valLoss = double.NaN;
         long firstStep = state.GlobalStep + 1;
+        // Training FLOPs per token as nanoGPT and PaLM estimate them: 6 per parameter (forward and backward) plus
+        // the attention score and value products, 12·layers·width·context.
+        double flopsPerToken = 6.0 * model.ParameterCount() + 12.0 * config.NLayer * config.NEmbd * config.NPositions;
+        double peakFlops = Backends.Cpu.MachinePeak.Gflops(Backends.Cpu.CpuWorkers.Threads) * 1e9;
         progress.EpochStarted(1, 1, options.Steps);
         model.Train();
         for (long step = state.GlobalStep + 1; step <= options.Steps; step++)
@@ -123,9 +127,10 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             evalSteps.Add(step);
             trainCurve.Add(trainLoss);
             valCurve.Add(valLoss);
-            metrics.Append(new Dictionary<string, object?> { ["kind"] = "eval", ["step"] = step, ["train_loss"] = trainLoss, ["val_loss"] = valLoss, ["val_perplexity"] = Math.Exp(valLoss), ["tokens_per_s"] = tokensPerSecond, ["sample"] = sample });
+            metrics.Append(new Dictionary<string, object?> { ["kind"] = "eval", ["step"] = step, ["train_loss"] = trainLoss, ["val_loss"] = valLoss, ["val_perplexity"] = Math.Exp(valLoss), ["tokens_per_s"] = tokensPerSecond, ["mfu"] = tokensPerSecond * flopsPerToken / peakFlops, ["sample"] = sample });
             var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (step - firstStep + 1) * (options.Steps - step));
-            progress.Message($"step {step}/{options.Steps}  train loss {trainLoss:F3}  val loss {valLoss:F3} (perplexity {Math.Exp(valLoss):F1}, unigram {baseline:F3})  {tokensPerSecond:F0} tokens/s  ETA {eta:mm\\:ss}");
+            double mfu = tokensPerSecond * flopsPerToken / peakFlops;
+            progress.Message($"step {step}/{options.Steps}  train loss {trainLoss:F3}  val loss {valLoss:F3} (perplexity {Math.Exp(valLoss):F1}, unigram {baseline:F3})  {tokensPerSecond:F0} tokens/s  MFU {mfu:P0}  ETA {eta:mm\\:ss}");
             progress.Message("sample: " + sample.Replace("\n", " / "));
             run.Log($"step {step} sample: {sample.Replace("\n", " / ")}");
             bool improved = double.IsNaN(state.BestMetric) || valLoss < state.BestMetric;
