@@ -16,6 +16,7 @@ public static class DataCommand
         data.Subcommands.Add(Clean());
         data.Subcommands.Add(Stats());
         data.Subcommands.Add(Split());
+        data.Subcommands.Add(Tokenize());
         return data;
     }
 
@@ -96,6 +97,35 @@ public static class DataCommand
             long widest = histogram.Count == 0 ? 1 : histogram.Values.Max();
             foreach (var (upper, count) in histogram)
                 Console.WriteLine($"  ≤{upper,8:N0} chars  {count,8:N0}  {new string('█', (int)Math.Ceiling(40.0 * count / widest))}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Tokenize()
+    {
+        var (input, format, field) = Source();
+        var tokenizer = new Option<string>("--tokenizer") { Description = "tokenizer.json", Required = true };
+        var outDir = new Option<string>("--out-dir") { Description = "Folder for train.bin and validation.bin (uint16 token ids)", Required = true };
+        var validation = new Option<double>("--validation") { DefaultValueFactory = _ => 0.1, Description = "Fraction of documents for validation" };
+        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0, Description = "Split seed" };
+        var cmd = new Command("tokenize", "Tokenise a corpus into nanoGPT-style uint16 token files, split by document") { input, format, field, tokenizer, outDir, validation, seed };
+        cmd.SetAction(r =>
+        {
+            var tok = Tokenizers.Load(r.GetValue(tokenizer)!);
+            if (tok.EndOfTextId < 0) throw new InvalidDataException($"{r.GetValue(tokenizer)}: no <|endoftext|> token to separate documents");
+            var documents = DocumentSource.Read(r.GetValue(input)!, r.GetValue(format)!, r.GetValue(field)!).ToList();
+            double v = r.GetValue(validation);
+            var parts = Splits.Random(documents.Count, [1 - v, v], r.GetValue(seed));
+            string dir = r.GetValue(outDir)!;
+            Directory.CreateDirectory(dir);
+            foreach (var (name, indices) in new[] { ("train.bin", parts[0]), ("validation.bin", parts[1]) })
+            {
+                var ids = indices.SelectMany(i => tok.Encode(documents[(int)i].Trim('\n')).Append(tok.EndOfTextId));
+                Training.TokenFile.Write(Path.Combine(dir, name), ids, tok.VocabSize);
+            }
+            File.Copy(r.GetValue(tokenizer)!, Path.Combine(dir, "tokenizer.json"), overwrite: true);
+            Console.WriteLine($"{new FileInfo(Path.Combine(dir, "train.bin")).Length / 2:N0} training and {new FileInfo(Path.Combine(dir, "validation.bin")).Length / 2:N0} validation tokens in {dir}");
             return 0;
         });
         return cmd;

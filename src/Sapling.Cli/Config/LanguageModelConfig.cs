@@ -14,6 +14,8 @@ public static class LanguageModelConfig
             Field = c.Get("data.field", "text"),
             Tokenizer = c.Get("data.tokenizer", "char"),
             VocabSize = c.Get("data.vocab_size", 4096),
+            TrainTokens = c.Get<string?>("data.train_tokens", null),
+            ValidationTokens = c.Get<string?>("data.validation_tokens", null),
             ValidationFraction = c.Get("data.validation_fraction", 0.1),
             SplitSeed = c.Get("data.split_seed", 0UL),
             Context = c.Get("model.context", 64),

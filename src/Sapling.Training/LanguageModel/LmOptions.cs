@@ -17,6 +17,11 @@ public sealed record LmOptions
 
     public int VocabSize { get; init; } = 4096;
 
+    /// <summary>Pre-tokenised uint16 files (from <c>sapling data tokenize</c>); when set, the corpus is not read and
+    /// <see cref="Tokenizer"/> must be the tokenizer.json that made them.</summary>
+    public string? TrainTokens { get; init; }
+    public string? ValidationTokens { get; init; }
+
     public double ValidationFraction { get; init; } = 0.1;
     public ulong SplitSeed { get; init; }
 
@@ -44,6 +49,8 @@ public sealed record LmOptions
         if (Width % Heads != 0) throw new ArgumentException($"model.width {Width} must be divisible by model.heads {Heads}");
         if (Steps <= 0 || BatchSize <= 0) throw new ArgumentException("train.steps and train.batch_size must be positive");
         if (EvalInterval <= 0) throw new ArgumentException($"train.eval_interval must be positive, got {EvalInterval}");
+        if ((TrainTokens == null) != (ValidationTokens == null)) throw new ArgumentException("data.train_tokens and data.validation_tokens go together");
+        if (TrainTokens != null && Tokenizer is "char" or "bpe") throw new ArgumentException("with token files, data.tokenizer must be the path of the tokenizer.json that made them");
         if (ValidationFraction is <= 0 or >= 1) throw new ArgumentException($"data.validation_fraction must be in (0, 1), got {ValidationFraction}");
     }
 }

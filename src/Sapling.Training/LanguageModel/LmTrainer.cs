@@ -29,11 +29,21 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         options.Validate();
         var run = new RunFolder(runDirectory);
         if (resolvedConfigYaml != null) File.WriteAllText(run.ConfigPath, resolvedConfigYaml);
-        var documents = DocumentSource.Read(options.Corpus ?? DefaultCorpusPath, options.CorpusFormat, options.Field).ToList();
-        if (documents.Count == 0) throw new InvalidDataException($"{options.Corpus ?? DefaultCorpusPath}: no documents");
-        var tokenizer = BuildTokenizer(documents);
-        if (tokenizer.EndOfTextId < 0) throw new InvalidDataException($"the tokenizer has no {CharTokenizer.EndOfText} token to separate documents");
-        var data = new TokenData(documents.Select(d => tokenizer.Encode(d.Trim('\n'))).ToList(), tokenizer.EndOfTextId, options.ValidationFraction, options.SplitSeed);
+        ITokenizer tokenizer;
+        TokenData data;
+        if (options.TrainTokens != null)
+        {
+            tokenizer = Tokenizers.Load(options.Tokenizer);
+            data = new TokenData(new TokenFile(options.TrainTokens), new TokenFile(options.ValidationTokens!));
+        }
+        else
+        {
+            var documents = DocumentSource.Read(options.Corpus ?? DefaultCorpusPath, options.CorpusFormat, options.Field).ToList();
+            if (documents.Count == 0) throw new InvalidDataException($"{options.Corpus ?? DefaultCorpusPath}: no documents");
+            tokenizer = BuildTokenizer(documents);
+            if (tokenizer.EndOfTextId < 0) throw new InvalidDataException($"the tokenizer has no {CharTokenizer.EndOfText} token to separate documents");
+            data = new TokenData(documents.Select(d => tokenizer.Encode(d.Trim('\n'))).ToList(), tokenizer.EndOfTextId, options.ValidationFraction, options.SplitSeed);
+        }
         double baseline = data.UnigramBaselineLoss(tokenizer.VocabSize);
         var config = new GptConfig
         {
@@ -41,7 +51,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             EmbdPdrop = options.Dropout, AttnPdrop = options.Dropout, ResidPdrop = options.Dropout,
         };
         var model = new GptModel(config, new Generator(options.Seed + 1));
-        progress.Message($"GPT: {model.ParameterCount():N0} parameters; vocabulary {tokenizer.VocabSize} tokens; {data.Train.Length:N0} training tokens ({data.TrainDocuments} documents), {data.Validation.Length:N0} validation tokens ({data.ValidationDocuments}); unigram baseline loss {baseline:F3}");
+        progress.Message($"GPT: {model.ParameterCount():N0} parameters; vocabulary {tokenizer.VocabSize} tokens; {data.TrainLength:N0} training tokens, {data.Validation.Length:N0} validation tokens; unigram baseline loss {baseline:F3}");
 
         // Weight decay applies to matrices (projections, embeddings), not to biases and layer-norm gains.
         var named = model.NamedParameters().ToList();

@@ -9,6 +9,21 @@ namespace Sapling.Training;
 /// </summary>
 public sealed class TokenData
 {
+    private readonly TokenFile? trainFile;
+
+    /// <summary>Training windows from a memory-mapped token file; validation tokens are read into memory (they are few).</summary>
+    public TokenData(TokenFile train, TokenFile validation)
+    {
+        trainFile = train;
+        Train = [];
+        Validation = validation.Slice(0, (int)Math.Min(validation.Length, int.MaxValue)).ToArray().Select(t => (int)t).ToArray();
+        TrainDocuments = -1;
+        ValidationDocuments = -1;
+    }
+
+    /// <summary>Tokens available for training windows.</summary>
+    public long TrainLength => trainFile?.Length ?? Train.Length;
+
     public TokenData(IReadOnlyList<int[]> documents, int endOfText, double validationFraction, ulong seed)
     {
         var parts = Splits.Random(documents.Count, [1 - validationFraction, validationFraction], seed);
@@ -26,13 +41,23 @@ public sealed class TokenData
     /// <summary>Inputs and next-token targets [batch, context] (int64) at random offsets of the training stream.</summary>
     public (Tensor Inputs, Tensor Targets) TrainBatch(int batch, int context, ulong seed, long step)
     {
-        if (Train.Length <= context) throw new InvalidOperationException($"the training stream has {Train.Length} tokens, fewer than the context {context} + 1");
+        if (TrainLength <= context) throw new InvalidOperationException($"the training stream has {TrainLength} tokens, fewer than the context {context} + 1");
         var g = new Generator(seed * 0x9E3779B97F4A7C15UL ^ (ulong)step);
         var x = new long[batch * context];
         var y = new long[batch * context];
         for (int b = 0; b < batch; b++)
         {
-            int start = (int)g.NextInt64(0, Train.Length - context);
+            long start = g.NextInt64(0, TrainLength - context);
+            if (trainFile != null)
+            {
+                var window = trainFile.Slice(start, context + 1);
+                for (int t = 0; t < context; t++)
+                {
+                    x[b * context + t] = window[t];
+                    y[b * context + t] = window[t + 1];
+                }
+                continue;
+            }
             for (int t = 0; t < context; t++)
             {
                 x[b * context + t] = Train[start + t];
@@ -69,8 +94,19 @@ public sealed class TokenData
     public double UnigramBaselineLoss(int vocabSize)
     {
         var counts = new double[vocabSize];
-        foreach (int t in Train) counts[t]++;
-        double total = Train.Length + vocabSize;
+        long trainTokens = 0;
+        if (trainFile != null)
+        {
+            for (long at = 0; at < trainFile.Length; at += 1 << 20)
+                foreach (ushort t in trainFile.Slice(at, (int)Math.Min(1 << 20, trainFile.Length - at))) counts[t]++;
+            trainTokens = trainFile.Length;
+        }
+        else
+        {
+            foreach (int t in Train) counts[t]++;
+            trainTokens = Train.Length;
+        }
+        double total = trainTokens + vocabSize;
         double loss = 0;
         foreach (int t in Validation.Skip(1)) loss -= Math.Log((counts[t] + 1) / total);
         return loss / Math.Max(1, Validation.Length - 1);

@@ -64,6 +64,29 @@ public sealed class LanguageModelTests : IDisposable
     }
 
     [Fact]
+    public void TrainsFromMemoryMappedTokenFiles()
+    {
+        var tokenizer = Text.CharTokenizer.Train(["ABCDEFGHIJ"]);
+        var tokenizerPath = Path.Combine(root, "tokenizer.json");
+        tokenizer.Save(tokenizerPath);
+        var ids = Enumerable.Range(0, 400).Select(i => tokenizer.Encode("ABCDEFGHIJ")[i % 10]).ToArray();
+        TokenFile.Write(Path.Combine(root, "train.bin"), ids, tokenizer.VocabSize);
+        TokenFile.Write(Path.Combine(root, "val.bin"), ids.Take(100), tokenizer.VocabSize);
+        using (var file = new TokenFile(Path.Combine(root, "train.bin")))
+        {
+            Assert.Equal(400, file.Length);
+            Assert.Equal(ids.Skip(5).Take(3).Select(i => (ushort)i), file.Slice(5, 3).ToArray());
+            Assert.Throws<ArgumentOutOfRangeException>(() => file.Slice(399, 2).ToArray());
+        }
+        var options = Tiny(20) with { TrainTokens = Path.Combine(root, "train.bin"), ValidationTokens = Path.Combine(root, "val.bin"), Tokenizer = tokenizerPath, LearningRate = 1e-2, EvalInterval = 10 };
+        var result = new LmTrainer(options, new Quiet()).Run(Path.Combine(root, "bin"));
+        Assert.True(result.ValidationLoss < result.UnigramBaselineLoss);
+        Assert.Throws<ArgumentException>(() => TokenFile.Write(Path.Combine(root, "bad.bin"), [70000], 70001));
+        File.WriteAllBytes(Path.Combine(root, "odd.bin"), [1, 2, 3]);
+        Assert.Contains("odd.bin", Assert.Throws<InvalidDataException>(() => new TokenFile(Path.Combine(root, "odd.bin"))).Message);
+    }
+
+    [Fact]
     public void ResumingAfterACrashGivesIdenticalWeights()
     {
         var straight = new LmTrainer(Tiny(9), new Quiet()).Run(Path.Combine(root, "straight"));
