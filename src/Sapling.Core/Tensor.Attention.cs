@@ -9,7 +9,8 @@ public sealed partial class Tensor
     /// S − T + i) attends to keys 0 .. S − T + i — so a KV cache holding earlier positions just makes S larger. Fused:
     /// no T×S score matrix is kept; backward recomputes the probabilities from each row's log-sum-exp.
     /// </summary>
-    public static Tensor CausalAttention(Tensor q, Tensor k, Tensor v, float? scale = null)
+    /// <param name="keyStart">For left-padded batches: per batch row, the first key that is not padding (inference only).</param>
+    public static Tensor CausalAttention(Tensor q, Tensor k, Tensor v, float? scale = null, int[]? keyStart = null)
     {
         RequireFloat("causal_attention", q, k);
         RequireFloat("causal_attention", v);
@@ -25,7 +26,13 @@ public sealed partial class Tensor
         var vc = v.Contiguous();
         var output = Uninitialized(DType.Float32, [b, h, t, d]);
         var lse = Uninitialized(DType.Float32, [b, h, t]);
-        AttentionKernel.Forward(ContiguousData(qc), ContiguousData(kc), ContiguousData(vc), output.FloatArray, lse.FloatArray, b * h, t, s, d, past, sc);
+        if (keyStart != null && keyStart.Length != b) throw new ArgumentException($"causal_attention: {keyStart.Length} key starts for a batch of {b}");
+        AttentionKernel.Forward(ContiguousData(qc), ContiguousData(kc), ContiguousData(vc), output.FloatArray, lse.FloatArray, b * h, t, s, d, past, sc, keyStart, h);
+        if (keyStart != null)
+        {
+            if (AnyRequiresGrad(q, k) || AnyRequiresGrad(v)) throw new NotSupportedException("causal_attention: padded batches (keyStart) are for inference; gradients are not supported");
+            return output;
+        }
         return Record(output, "causal_attention", [q, k, v], g =>
         {
             var gc = g.Contiguous();

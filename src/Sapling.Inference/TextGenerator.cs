@@ -77,6 +77,53 @@ public static class TextGenerator
         return generated.ToArray();
     }
 
+    /// <summary>
+    /// Several prompts decoded together: shorter prompts are left-padded (padding is neither attended to nor given a
+    /// position), the batch is prefilled once, then each step feeds one token per row. Each row has its own random
+    /// stream (seed + row) and stops on its own; rows that stopped idle until all are done.
+    /// </summary>
+    public static int[][] GenerateBatch(GptModel model, IReadOnlyList<IReadOnlyList<int>> prompts, SamplingOptions options)
+    {
+        options.Validate();
+        if (prompts.Count == 0) return [];
+        int batch = prompts.Count;
+        int longest = prompts.Max(p => p.Count);
+        if (prompts.Any(p => p.Count == 0)) throw new ArgumentException("every prompt needs at least one token");
+        if (longest + options.MaxNewTokens > model.Config.NPositions)
+            throw new ArgumentException($"batched generation needs the longest prompt ({longest}) plus max new tokens ({options.MaxNewTokens}) to fit the context of {model.Config.NPositions}");
+        using var _ = NoGrad.Enter();
+        model.Eval();
+        var padding = prompts.Select(p => longest - p.Count).ToArray();
+        var ids = new long[batch * longest];
+        for (int b = 0; b < batch; b++)
+            for (int i = 0; i < prompts[b].Count; i++) ids[b * longest + padding[b] + i] = prompts[b][i];
+        var cache = model.NewCache(batch);
+        var logits = model.Forward(Tensor.FromArray(ids, batch, longest), cache, padding);
+        var generators = Enumerable.Range(0, batch).Select(b => new Generator(options.Seed + (ulong)b)).ToArray();
+        var contexts = prompts.Select(p => new List<int>(p)).ToArray();
+        var outputs = Enumerable.Range(0, batch).Select(_ => new List<int>()).ToArray();
+        var done = new bool[batch];
+        for (int step = 0; step < options.MaxNewTokens && !done.All(d => d); step++)
+        {
+            var last = logits.Select(1, logits.Shape[1] - 1).ToArray();
+            int vocab = model.Config.VocabSize;
+            var next = new long[batch];
+            for (int b = 0; b < batch; b++)
+            {
+                int token = Pick(last.AsSpan(b * vocab, vocab).ToArray(), contexts[b], options, generators[b]);
+                next[b] = token;
+                if (done[b]) continue;
+                outputs[b].Add(token);
+                contexts[b].Add(token);
+                if (options.StopIds.Contains(token)) done[b] = true;
+            }
+            if (step == options.MaxNewTokens - 1) break;
+            using var scope = new TensorScope();
+            logits = model.Forward(Tensor.FromArray(next, batch, 1), cache).KeepAlive();
+        }
+        return outputs.Select(o => o.ToArray()).ToArray();
+    }
+
     private static Tensor Ids(IReadOnlyList<int> ids) => Tensor.FromArray(ids.Select(i => (long)i).ToArray(), 1, ids.Count);
 
     private static float[] Last(Tensor logits) => logits.Select(1, logits.Shape[1] - 1).Reshape(-1).ToArray();

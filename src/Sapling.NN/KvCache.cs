@@ -50,5 +50,12 @@ public sealed class KvCache
         return (k, v);
     }
 
-    public void Reset() => Length = 0;
+    /// <summary>Left-padding per batch row, set by the prefill of a padded batch.</summary>
+    public int[]? Padding { get; set; }
+
+    public void Reset()
+    {
+        Length = 0;
+        Padding = null;
+    }
 }

@@ -12,7 +12,7 @@ public static class GenerateCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model folder (config.json, model.safetensors, optionally tokenizer.json)", Required = true };
-        var prompt = new Option<string?>("--prompt") { Description = "Text to continue (needs the folder's tokenizer.json)" };
+        var prompt = new Option<string[]>("--prompt") { Description = "Text to continue (needs the folder's tokenizer.json); repeat it to generate for several prompts in one batch" };
         var promptIds = new Option<string?>("--prompt-ids") { Description = "Token ids to continue, comma separated" };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "How many tokens to generate", DefaultValueFactory = _ => 64 };
         var temperature = new Option<float>("--temperature") { Description = "0 = greedy", DefaultValueFactory = _ => 0.8f };
@@ -31,11 +31,13 @@ public static class GenerateCommand
         return cmd;
     }
 
-    private static int Run(string modelDirectory, string? prompt, string? promptIds, SamplingOptions sampling, string? stop, bool json)
+    private static int Run(string modelDirectory, string[]? prompts, string? promptIds, SamplingOptions sampling, string? stop, bool json)
     {
         var model = GptFolder.Load(modelDirectory);
         var tokenizerPath = Path.Combine(modelDirectory, "tokenizer.json");
         ITokenizer? tokenizer = File.Exists(tokenizerPath) ? Tokenizers.Load(tokenizerPath) : null;
+        if (prompts is { Length: > 1 }) return RunBatch(model, tokenizer, prompts, sampling, json);
+        string? prompt = prompts is { Length: 1 } ? prompts[0] : null;
         int[] ids;
         if (promptIds != null)
         {
@@ -74,6 +76,21 @@ public static class GenerateCommand
         {
             Console.WriteLine();
         }
+        return 0;
+    }
+
+    private static int RunBatch(GptModel model, ITokenizer? tokenizer, string[] prompts, SamplingOptions sampling, bool json)
+    {
+        if (tokenizer == null) throw new ArgumentException("--prompt needs the model folder's tokenizer.json");
+        var encoded = prompts.Select(p => (IReadOnlyList<int>)[tokenizer.EndOfTextId, .. tokenizer.Encode(p)]).ToList();
+        var outputs = TextGenerator.GenerateBatch(model, encoded, sampling with { StopIds = new HashSet<int> { tokenizer.EndOfTextId } });
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(outputs.Select(o => new Dictionary<string, object> { ["ids"] = o, ["text"] = tokenizer.Decode(o, skipSpecial: true) }),
+                new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+            return 0;
+        }
+        for (int i = 0; i < prompts.Length; i++) Console.WriteLine($"[{i + 1}] {prompts[i]}{tokenizer.Decode(outputs[i], skipSpecial: true)}");
         return 0;
     }
 }

@@ -40,17 +40,35 @@ public sealed class GptModel : Module<Tensor, Tensor>
     /// <summary>Logits [B, T, vocab] for token ids [B, T] (int64).</summary>
     public override Tensor Forward(Tensor ids) => Forward(ids, null);
 
-    /// <summary>With a cache, <paramref name="ids"/> are the positions after those already cached.</summary>
-    public Tensor Forward(Tensor ids, KvCache? cache)
+    /// <summary>
+    /// With a cache, <paramref name="ids"/> are the positions after those already cached. <paramref name="leftPadding"/>
+    /// gives, per batch row, how many leading tokens are padding (prompts of different lengths in one batch): their
+    /// positions start after the padding and no query attends to them. A cache remembers the padding of its prefill.
+    /// </summary>
+    public Tensor Forward(Tensor ids, KvCache? cache, int[]? leftPadding = null)
     {
         if (ids.Rank != 2) throw new ArgumentException($"GPT: token ids must be [batch, time], got shape {ShapeUtil.Format(ids.Shape.ToArray())}");
         int t = ids.Shape[1];
         int past = cache?.Length ?? 0;
         if (past + t > Config.NPositions)
             throw new ArgumentException($"GPT: {past + t} positions exceed the model's context of {Config.NPositions} (n_positions)");
-        var positions = Tensor.ArangeLong(past + t).Narrow(0, past, t);
+        if (leftPadding != null && cache != null) cache.Padding = leftPadding;
+        var padding = leftPadding ?? cache?.Padding;
+        Tensor positions;
+        if (padding == null)
+        {
+            positions = Tensor.ArangeLong(past + t).Narrow(0, past, t);
+        }
+        else
+        {
+            if (padding.Length != ids.Shape[0]) throw new ArgumentException($"GPT: {padding.Length} padding lengths for a batch of {ids.Shape[0]}");
+            var p = new long[ids.Shape[0] * t];
+            for (int b = 0; b < ids.Shape[0]; b++)
+                for (int i = 0; i < t; i++) p[b * t + i] = Math.Max(0, past + i - padding[b]);
+            positions = Tensor.FromArray(p, ids.Shape[0], t);
+        }
         var x = Drop.Forward(Wte.Forward(ids).Add(Wpe.Forward(positions)));
-        for (int i = 0; i < blocks.Count; i++) x = blocks[i].Forward(x, cache, i);
+        for (int i = 0; i < blocks.Count; i++) x = blocks[i].Forward(x, cache, i, padding);
         x = LnF.Forward(x);
         // The output head shares the token embedding matrix (weight tying).
         return x.MatMul(Wte.Weight.T());
@@ -78,9 +96,9 @@ public sealed class GptBlock : Module<Tensor, Tensor>
 
     public override Tensor Forward(Tensor x) => Forward(x, null, 0);
 
-    public Tensor Forward(Tensor x, KvCache? cache, int layer)
+    public Tensor Forward(Tensor x, KvCache? cache, int layer, int[]? leftPadding = null)
     {
-        x = x.Add(Attn.Forward(Ln1.Forward(x), cache, layer));
+        x = x.Add(Attn.Forward(Ln1.Forward(x), cache, layer, leftPadding));
         return x.Add(Mlp.Forward(Ln2.Forward(x)));
     }
 }
@@ -112,7 +130,7 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
 
     public override Tensor Forward(Tensor x) => Forward(x, null, 0);
 
-    public Tensor Forward(Tensor x, KvCache? cache, int layer)
+    public Tensor Forward(Tensor x, KvCache? cache, int layer, int[]? leftPadding = null)
     {
         int b = x.Shape[0], t = x.Shape[1], c = x.Shape[2];
         var qkv = CAttn.Forward(x).Split(c, dim: 2);
@@ -129,7 +147,7 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         int total = past + t;
         // Training at short contexts runs faster through GEMMs on the explicit score matrix (and dropout on the
         // weights needs them); inference and long contexts use the fused kernel, which never builds that matrix.
-        bool explicitScores = (Training && AttnDropout.P > 0) || (Autograd.NoGrad.IsEnabled && x.RequiresGrad && (long)t * total <= 512L * 512);
+        bool explicitScores = leftPadding == null && ((Training && AttnDropout.P > 0) || (Autograd.NoGrad.IsEnabled && x.RequiresGrad && (long)t * total <= 512L * 512));
         if (explicitScores)
         {
             var scores = q.MatMul(k.Transpose(-1, -2)).Mul(1f / MathF.Sqrt(headDim));
@@ -139,7 +157,7 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         }
         else
         {
-            attended = Tensor.CausalAttention(q, k, v);
+            attended = Tensor.CausalAttention(q, k, v, keyStart: leftPadding);
         }
         var y = attended.Transpose(1, 2).Reshape(b, t, c);
         return ResidDropout.Forward(CProj.Forward(y));

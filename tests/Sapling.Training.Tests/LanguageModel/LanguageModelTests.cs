@@ -145,3 +145,29 @@ public sealed class LanguageModelTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => TextGenerator.Generate(model, [11], new SamplingOptions()));
     }
 }
+
+public class BatchedGenerationTests
+{
+    [Fact]
+    public void PaddedBatchGivesTheSameTokensAsOnePromptAtATime()
+    {
+        var model = GptFolder.Load(Path.Combine(Testing.Fixtures.Directory, "gpt2-tiny"));
+        int[][] prompts = [[5, 7, 11], [1], [2, 3, 4, 5, 6, 8]];
+        var options = new SamplingOptions { MaxNewTokens = 6, Temperature = 0 };
+        var batched = TextGenerator.GenerateBatch(model, prompts, options);
+        for (int i = 0; i < prompts.Length; i++)
+            Assert.Equal(TextGenerator.Generate(model, prompts[i], options), batched[i]);
+    }
+
+    [Fact]
+    public void SampledRowsFollowTheirOwnSeeds()
+    {
+        var model = GptFolder.Load(Path.Combine(Testing.Fixtures.Directory, "gpt2-tiny"));
+        int[][] prompts = [[5, 7], [9, 1, 2]];
+        var options = new SamplingOptions { MaxNewTokens = 5, Temperature = 1f, Seed = 4 };
+        var batched = TextGenerator.GenerateBatch(model, prompts, options);
+        Assert.Equal(TextGenerator.Generate(model, prompts[0], options), batched[0]);
+        Assert.Equal(TextGenerator.Generate(model, prompts[1], options with { Seed = 5 }), batched[1]);
+        Assert.Throws<ArgumentException>(() => TextGenerator.GenerateBatch(model, [[1]], options with { MaxNewTokens = 16 }));
+    }
+}

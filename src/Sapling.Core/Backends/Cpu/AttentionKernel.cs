@@ -11,29 +11,37 @@ namespace Sapling.Backends.Cpu;
 internal static class AttentionKernel
 {
     /// <summary>q [BH, T, D], k and v [BH, S, D], out [BH, T, D], lse [BH, T]; query i sees keys 0 .. past + i.</summary>
-    public static void Forward(float[] q, float[] k, float[] v, float[] output, float[] lse, int heads, int t, int s, int d, int past, float scale)
+    public static void Forward(float[] q, float[] k, float[] v, float[] output, float[] lse, int heads, int t, int s, int d, int past, float scale, int[]? keyStart = null, int headsPerRow = 1)
     {
         SoftmaxKernel.RowsParallel(heads, t * s * d, (h0, h1) =>
         {
             var scores = new float[s];
             for (int h = h0; h < h1; h++)
             {
+                // Left-padded rows of a batch start attending at their first real key.
+                int first = keyStart?[h / headsPerRow] ?? 0;
                 for (int i = 0; i < t; i++)
                 {
                     int visible = Math.Min(s, past + i + 1);
                     var qi = q.AsSpan((h * t + i) * d, d);
+                    var oi = output.AsSpan((h * t + i) * d, d);
+                    if (first >= visible)
+                    {
+                        oi.Clear();
+                        lse[h * t + i] = 0f;
+                        continue;
+                    }
                     float max = float.NegativeInfinity;
-                    for (int j = 0; j < visible; j++)
+                    for (int j = first; j < visible; j++)
                     {
                         float sc = RowMath.Dot(qi, k.AsSpan((h * s + j) * d, d)) * scale;
                         scores[j] = sc;
                         if (sc > max) max = sc;
                     }
-                    float sum = FastMath.ExpShiftedAndSum(scores.AsSpan(0, visible), max, scores.AsSpan(0, visible));
+                    float sum = FastMath.ExpShiftedAndSum(scores.AsSpan(first, visible - first), max, scores.AsSpan(first, visible - first));
                     float inv = 1f / sum;
-                    var oi = output.AsSpan((h * t + i) * d, d);
                     oi.Clear();
-                    for (int j = 0; j < visible; j++) AddScaled(oi, v.AsSpan((h * s + j) * d, d), scores[j] * inv);
+                    for (int j = first; j < visible; j++) AddScaled(oi, v.AsSpan((h * s + j) * d, d), scores[j] * inv);
                     lse[h * t + i] = max + MathF.Log(sum);
                 }
             }
