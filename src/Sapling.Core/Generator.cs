@@ -11,8 +11,14 @@ public sealed class Generator
 
     public Generator(ulong seed) => ManualSeed(seed);
 
-    /// <summary>The generator used when an op is not given one; reseed it with <see cref="ManualSeed"/> for reproducible runs.</summary>
-    public static Generator Default { get; } = new(0x5EED);
+    [ThreadStatic] private static Generator? threadDefault;
+
+    /// <summary>
+    /// The generator used when an op is not given one; reseed it with <see cref="ManualSeed"/> for reproducible runs.
+    /// One per thread, each starting from the same seed: two trainings on two threads cannot draw from each other's
+    /// stream, so each stays reproducible.
+    /// </summary>
+    public static Generator Default => threadDefault ??= new Generator(0x5EED);
 
     public ulong Seed { get; private set; }
 
