@@ -11,6 +11,8 @@ public sealed class SpectreProgress(ProgressContext context) : IProgressReporter
 {
     private ProgressTask? task;
     private int epoch, totalEpochs;
+    private string unit = "samples";
+    private bool stepMode;
 
     public static bool IsInteractive => AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
 
@@ -22,11 +24,18 @@ public sealed class SpectreProgress(ProgressContext context) : IProgressReporter
         task = context.AddTask(Markup.Escape($"epoch {epoch}/{totalEpochs}"), maxValue: batches);
     }
 
+    public void StepsStarted(int steps, string unit)
+    {
+        (stepMode, this.unit) = (true, unit);
+        task = context.AddTask("training", maxValue: steps);
+    }
+
     public void BatchFinished(int batch, int batches, double meanLoss, double samplesPerSecond)
     {
         if (task == null) return;
         task.Value = batch;
-        task.Description = Markup.Escape($"epoch {epoch}/{totalEpochs}  loss {meanLoss:F4}  {samplesPerSecond:F0} samples/s");
+        string where = stepMode ? $"step {batch}/{batches}" : $"epoch {epoch}/{totalEpochs}";
+        task.Description = Markup.Escape($"{where}  loss {meanLoss:F4}  {samplesPerSecond:F0} {unit}/s");
     }
 
     public void EpochFinished(EpochRecord r, TimeSpan eta)
@@ -36,9 +45,10 @@ public sealed class SpectreProgress(ProgressContext context) : IProgressReporter
         task.StopTask();
     }
 
-    public void Warning(string message) => context.AddTask($"[yellow]{Markup.Escape("warning: " + message)}[/]", autoStart: false, maxValue: 1).StopTask();
+    // Lines written while the live display runs are printed above it, so messages need no progress bar of their own.
+    public void Warning(string message) => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape("warning: " + message)}[/]");
 
-    public void Message(string message) => context.AddTask(Markup.Escape(message), autoStart: false, maxValue: 1).StopTask();
+    public void Message(string message) => AnsiConsole.MarkupLine(Markup.Escape(message));
 
     public sealed class ProgressContextRunner
     {

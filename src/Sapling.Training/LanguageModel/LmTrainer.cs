@@ -97,7 +97,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         // the attention score and value products, 12·layers·width·context.
         double flopsPerToken = 6.0 * model.ParameterCount() + 12.0 * config.NLayer * config.NEmbd * config.NPositions;
         double peakFlops = Backends.Cpu.MachinePeak.Gflops(Backends.Cpu.CpuWorkers.Threads) * 1e9;
-        progress.EpochStarted(1, 1, options.Steps);
+        progress.StepsStarted(options.Steps, "tokens");
         model.Train();
         for (long step = state.GlobalStep + 1; step <= options.Steps; step++)
         {
