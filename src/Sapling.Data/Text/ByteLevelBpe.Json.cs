@@ -42,19 +42,11 @@ public sealed partial class ByteLevelBpe
                 ["vocab"] = vocab, ["merges"] = mergeArray,
             },
         };
-        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        return TokenizerJson.Serialize(root);
     }
 
     /// <summary>Writes tokenizer.json through a temporary file, so a crash never leaves half a vocabulary.</summary>
-    public void Save(string path)
-    {
-        var json = ToJson();
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        File.WriteAllText(temp, json, new UTF8Encoding(false));
-        File.Move(temp, path, overwrite: true);
-    }
+    public void Save(string path) => TokenizerJson.Write(path, ToJson());
 
     /// <summary>
     /// Reads a tokenizer.json with a BPE model. Merges may be pairs (["Ġ","t"]) or the older "Ġ t" strings. Added

@@ -102,18 +102,10 @@ public sealed class CharTokenizer : ITokenizer
             ["decoder"] = new JsonObject { ["type"] = "Fuse" },
             ["model"] = new JsonObject { ["type"] = "WordLevel", ["vocab"] = vocab, ["unk_token"] = Unknown },
         };
-        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        return TokenizerJson.Serialize(root);
     }
 
-    public void Save(string path)
-    {
-        var json = ToJson();
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        File.WriteAllText(temp, json, new UTF8Encoding(false));
-        File.Move(temp, path, overwrite: true);
-    }
+    public void Save(string path) => TokenizerJson.Write(path, ToJson());
 
     public static CharTokenizer Load(string path)
     {
