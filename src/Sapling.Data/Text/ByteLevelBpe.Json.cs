@@ -14,35 +14,17 @@ public sealed partial class ByteLevelBpe
         for (int i = 0; i < tokens.Length; i++) vocab[tokens[i]] = i;
         var mergeArray = new JsonArray();
         foreach (var (left, right) in merges) mergeArray.Add(new JsonArray(left, right));
-        var added = new JsonArray();
-        foreach (var special in specials)
-            added.Add(new JsonObject
-            {
-                ["id"] = ids[special], ["content"] = special, ["single_word"] = false, ["lstrip"] = false,
-                ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
-            });
         JsonObject ByteLevelStep() => new()
         {
             ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true,
         };
-        var root = new JsonObject
+        var model = new JsonObject
         {
-            ["version"] = "1.0",
-            ["truncation"] = null,
-            ["padding"] = null,
-            ["added_tokens"] = added,
-            ["normalizer"] = null,
-            ["pre_tokenizer"] = ByteLevelStep(),
-            ["post_processor"] = ByteLevelStep(),
-            ["decoder"] = ByteLevelStep(),
-            ["model"] = new JsonObject
-            {
-                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = "",
-                ["end_of_word_suffix"] = "", ["fuse_unk"] = false, ["byte_fallback"] = false,
-                ["vocab"] = vocab, ["merges"] = mergeArray,
-            },
+            ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = "",
+            ["end_of_word_suffix"] = "", ["fuse_unk"] = false, ["byte_fallback"] = false,
+            ["vocab"] = vocab, ["merges"] = mergeArray,
         };
-        return TokenizerJson.Serialize(root);
+        return TokenizerJson.Document(specials.Select(t => (ids[t], t)), ByteLevelStep(), ByteLevelStep(), ByteLevelStep(), model);
     }
 
     /// <summary>Writes tokenizer.json through a temporary file, so a crash never leaves half a vocabulary.</summary>

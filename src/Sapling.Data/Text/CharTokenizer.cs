@@ -77,32 +77,15 @@ public sealed class CharTokenizer : ITokenizer
     {
         var vocab = new JsonObject();
         for (int i = 0; i < tokens.Length; i++) vocab[tokens[i]] = i;
-        var added = new JsonArray();
-        foreach (var special in new[] { EndOfText, Unknown })
-            added.Add(new JsonObject
-            {
-                ["id"] = ids[special], ["content"] = special, ["single_word"] = false, ["lstrip"] = false,
-                ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
-            });
-        var root = new JsonObject
+        var splitEveryCharacter = new JsonObject
         {
-            ["version"] = "1.0",
-            ["truncation"] = null,
-            ["padding"] = null,
-            ["added_tokens"] = added,
-            ["normalizer"] = null,
-            ["pre_tokenizer"] = new JsonObject
-            {
-                ["type"] = "Split",
-                ["pattern"] = new JsonObject { ["Regex"] = "." },
-                ["behavior"] = "Isolated",
-                ["invert"] = false,
-            },
-            ["post_processor"] = null,
-            ["decoder"] = new JsonObject { ["type"] = "Fuse" },
-            ["model"] = new JsonObject { ["type"] = "WordLevel", ["vocab"] = vocab, ["unk_token"] = Unknown },
+            ["type"] = "Split",
+            ["pattern"] = new JsonObject { ["Regex"] = "." },
+            ["behavior"] = "Isolated",
+            ["invert"] = false,
         };
-        return TokenizerJson.Serialize(root);
+        var model = new JsonObject { ["type"] = "WordLevel", ["vocab"] = vocab, ["unk_token"] = Unknown };
+        return TokenizerJson.Document([(ids[EndOfText], EndOfText), (ids[Unknown], Unknown)], splitEveryCharacter, null, new JsonObject { ["type"] = "Fuse" }, model);
     }
 
     public void Save(string path) => TokenizerJson.Write(path, ToJson());

@@ -7,6 +7,33 @@ namespace Sapling.Text;
 /// <summary>What every tokenizer.json writer shares: readable non-ASCII output and an atomic write.</summary>
 internal static class TokenizerJson
 {
+    /// <summary>
+    /// The whole tokenizer.json document in Hugging Face's field order: special tokens (as added_tokens), the
+    /// pipeline steps and the model, serialised for writing.
+    /// </summary>
+    public static string Document(IEnumerable<(int Id, string Content)> specialTokens, JsonNode? preTokenizer, JsonNode? postProcessor, JsonNode? decoder, JsonObject model)
+    {
+        var added = new JsonArray();
+        foreach (var (id, content) in specialTokens)
+            added.Add(new JsonObject
+            {
+                ["id"] = id, ["content"] = content, ["single_word"] = false, ["lstrip"] = false,
+                ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
+            });
+        return Serialize(new JsonObject
+        {
+            ["version"] = "1.0",
+            ["truncation"] = null,
+            ["padding"] = null,
+            ["added_tokens"] = added,
+            ["normalizer"] = null,
+            ["pre_tokenizer"] = preTokenizer,
+            ["post_processor"] = postProcessor,
+            ["decoder"] = decoder,
+            ["model"] = model,
+        });
+    }
+
     public static string Serialize(JsonObject root) => root.ToJsonString(new JsonSerializerOptions
     {
         WriteIndented = true,
