@@ -13,6 +13,8 @@ public static class AtomicFile
     /// Creates or replaces <paramref name="path"/> with what <paramref name="write"/> writes to the stream it is given.
     /// If <paramref name="write"/> throws, the temporary file is deleted and the exception propagates.
     /// </summary>
+    public static void WriteAllText(string path, string text) => Write(path, s => s.Write(System.Text.Encoding.UTF8.GetBytes(text)));
+
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(write);

@@ -106,10 +106,11 @@ public static class DataCommand
     {
         var (input, format, field) = Source();
         var tokenizer = new Option<string>("--tokenizer") { Description = "tokenizer.json", Required = true };
-        var outDir = new Option<string>("--out-dir") { Description = "Folder for train.bin and validation.bin (uint16 token ids)", Required = true };
+        var outDir = new Option<string>("--out-dir") { Description = "Folder for train.bin, validation.bin and tokens.json", Required = true };
+        var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "auto", Description = "Token width: uint16, uint32 or auto (uint16 when the vocabulary fits)" };
         var validation = new Option<double>("--validation") { DefaultValueFactory = _ => 0.1, Description = "Fraction of documents for validation" };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0, Description = "Split seed" };
-        var cmd = new Command("tokenize", "Tokenise a corpus into nanoGPT-style uint16 token files, split by document") { input, format, field, tokenizer, outDir, validation, seed };
+        var cmd = new Command("tokenize", "Tokenise a corpus into nanoGPT-style token files, split by document") { input, format, field, tokenizer, outDir, validation, seed, dtype };
         cmd.SetAction(r =>
         {
             var tok = Tokenizers.Load(r.GetValue(tokenizer)!);
@@ -119,13 +120,15 @@ public static class DataCommand
             var parts = Splits.Random(documents.Count, [1 - v, v], r.GetValue(seed));
             string dir = r.GetValue(outDir)!;
             Directory.CreateDirectory(dir);
+            Training.TokenWidth? width = r.GetValue(dtype) is "auto" or null ? null : Training.TokenFile.Parse(r.GetValue(dtype)!);
             foreach (var (name, indices) in new[] { ("train.bin", parts[0]), ("validation.bin", parts[1]) })
             {
                 var ids = indices.SelectMany(i => tok.Encode(documents[(int)i].Trim('\n')).Append(tok.EndOfTextId));
-                Training.TokenFile.Write(Path.Combine(dir, name), ids, tok.VocabSize);
+                width = Training.TokenFile.Write(Path.Combine(dir, name), ids, tok.VocabSize, width);
             }
             File.Copy(r.GetValue(tokenizer)!, Path.Combine(dir, "tokenizer.json"), overwrite: true);
-            Console.WriteLine($"{new FileInfo(Path.Combine(dir, "train.bin")).Length / 2:N0} training and {new FileInfo(Path.Combine(dir, "validation.bin")).Length / 2:N0} validation tokens in {dir}");
+            int size = (int)width!.Value;
+            Console.WriteLine($"{new FileInfo(Path.Combine(dir, "train.bin")).Length / size:N0} training and {new FileInfo(Path.Combine(dir, "validation.bin")).Length / size:N0} validation tokens ({Training.TokenFile.Name(width.Value)}) in {dir}");
             return 0;
         });
         return cmd;

@@ -58,10 +58,12 @@ public static class GenerateCommand
         if (stop != null && tokenizer != null) foreach (var id in tokenizer.Encode(stop)) stops.Add(id);
         sampling = sampling with { StopIds = stops };
         if (!json && prompt != null) Console.Write(prompt);
+        var stream = tokenizer != null && !json ? new TokenTextStream(tokenizer) : null;
         var generated = TextGenerator.Generate(model, ids, sampling, id =>
         {
-            if (!json && tokenizer != null && id != tokenizer.EndOfTextId) Console.Write(tokenizer.Decode([id]));
+            if (stream != null) Console.Write(stream.Push(id));
         });
+        if (stream != null) Console.Write(stream.Flush());
         if (json)
         {
             var result = new Dictionary<string, object> { ["ids"] = generated };

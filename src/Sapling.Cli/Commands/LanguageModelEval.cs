@@ -7,17 +7,18 @@ namespace Sapling.Cli.Commands;
 
 /// <summary>
 /// Mean next-token loss and perplexity of a GPT over consecutive non-overlapping windows of a text file (tokenised
-/// with the folder's tokenizer.json) or a nanoGPT-style .bin file of little-endian uint16 token ids.
+/// with the folder's tokenizer.json) or a nanoGPT-style .bin file of little-endian uint16 token ids (uint32 when
+/// <c>tokens.json</c> beside it says so or the caller asks).
 /// </summary>
 public static class LanguageModelEval
 {
-    public static int Run(string modelDirectory, string dataPath, bool json, int? contextOption)
+    public static int Run(string modelDirectory, string dataPath, bool json, int? contextOption, Training.TokenWidth? width = null)
     {
         var model = GptFolder.Load(modelDirectory);
         int context = contextOption ?? model.Config.NPositions;
         if (context < 2 || context > model.Config.NPositions)
             throw new ArgumentException($"--context must be between 2 and the model's n_positions {model.Config.NPositions}, got {context}");
-        var tokens = ReadTokens(modelDirectory, dataPath, model.Config.VocabSize);
+        var tokens = ReadTokens(modelDirectory, dataPath, model.Config.VocabSize, width);
         double sum = 0;
         long count = 0;
         using (NoGrad.Enter())
@@ -36,16 +37,14 @@ public static class LanguageModelEval
         return 0;
     }
 
-    private static long[] ReadTokens(string modelDirectory, string dataPath, int vocabSize)
+    private static long[] ReadTokens(string modelDirectory, string dataPath, int vocabSize, Training.TokenWidth? width)
     {
         if (!File.Exists(dataPath)) throw new FileNotFoundException($"data file '{dataPath}' not found", dataPath);
         long[] tokens;
         if (dataPath.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
         {
-            var bytes = File.ReadAllBytes(dataPath);
-            if (bytes.Length % 2 != 0) throw new InvalidDataException($"{dataPath}: {bytes.Length} bytes is not a whole number of uint16 tokens");
-            tokens = new long[bytes.Length / 2];
-            for (int i = 0; i < tokens.Length; i++) tokens[i] = BitConverter.ToUInt16(bytes, 2 * i);
+            using var file = new Training.TokenFile(dataPath, width);
+            tokens = file.ReadAll();
         }
         else
         {

@@ -16,6 +16,7 @@ public static class LanguageModelConfig
             VocabSize = c.Get("data.vocab_size", 4096),
             TrainTokens = c.Get<string?>("data.train_tokens", null),
             ValidationTokens = c.Get<string?>("data.validation_tokens", null),
+            TokenWidth = c.Get<string?>("data.token_dtype", null) is { } width ? TokenFile.Parse(width) : null,
             ValidationFraction = c.Get("data.validation_fraction", 0.1),
             SplitSeed = c.Get("data.split_seed", 0UL),
             Context = c.Get("model.context", 64),

@@ -12,5 +12,8 @@ public interface ITokenizer
 
     string Decode(IEnumerable<int> ids, bool skipSpecial = false);
 
+    /// <summary>The raw bytes of the ids; a byte-level token may hold part of a UTF-8 character.</summary>
+    byte[] DecodeBytes(IEnumerable<int> ids, bool skipSpecial = false) => System.Text.Encoding.UTF8.GetBytes(Decode(ids, skipSpecial));
+
     void Save(string path);
 }

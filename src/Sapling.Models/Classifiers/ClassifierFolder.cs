@@ -29,7 +29,7 @@ public static class ClassifierFolder
     {
         Directory.CreateDirectory(directory);
         var json = classifier.Config.ToJson();
-        AtomicFile.Write(Path.Combine(directory, ConfigFile), s => s.Write(System.Text.Encoding.UTF8.GetBytes(json)));
+        AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile), json);
         SafeTensors.Save(Path.Combine(directory, WeightsFile), classifier.Module.StateDict(), new Dictionary<string, string> { ["format"] = "pt", ["model_type"] = classifier.Config.ModelType });
     }
 

@@ -46,7 +46,7 @@ public static class GptFolder
     {
         Directory.CreateDirectory(directory);
         var json = model.Config.ToJson();
-        AtomicFile.Write(Path.Combine(directory, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(json)));
+        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), json);
         SafeTensors.Save(Path.Combine(directory, "model.safetensors"), model.StateDict(), new Dictionary<string, string> { ["format"] = "pt" });
     }
 }

@@ -17,10 +17,13 @@ public sealed record LmOptions
 
     public int VocabSize { get; init; } = 4096;
 
-    /// <summary>Pre-tokenised uint16 files (from <c>sapling data tokenize</c>); when set, the corpus is not read and
+    /// <summary>Pre-tokenised uint16/uint32 files (from <c>sapling data tokenize</c>); when set, the corpus is not read and
     /// <see cref="Tokenizer"/> must be the tokenizer.json that made them.</summary>
     public string? TrainTokens { get; init; }
     public string? ValidationTokens { get; init; }
+
+    /// <summary>Width of the token files; null reads it from their <c>tokens.json</c>, else uint16.</summary>
+    public TokenWidth? TokenWidth { get; init; }
 
     public double ValidationFraction { get; init; } = 0.1;
     public ulong SplitSeed { get; init; }

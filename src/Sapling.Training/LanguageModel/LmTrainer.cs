@@ -34,7 +34,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         if (options.TrainTokens != null)
         {
             tokenizer = Tokenizers.Load(options.Tokenizer);
-            data = new TokenData(new TokenFile(options.TrainTokens), new TokenFile(options.ValidationTokens!));
+            data = new TokenData(new TokenFile(options.TrainTokens, options.TokenWidth), new TokenFile(options.ValidationTokens!, options.TokenWidth));
         }
         else
         {

@@ -16,7 +16,7 @@ public sealed class TokenData
     {
         trainFile = train;
         Train = [];
-        Validation = validation.Slice(0, (int)Math.Min(validation.Length, int.MaxValue)).ToArray().Select(t => (int)t).ToArray();
+        Validation = Array.ConvertAll(validation.ReadAll(), t => (int)t);
         TrainDocuments = -1;
         ValidationDocuments = -1;
     }
@@ -45,12 +45,13 @@ public sealed class TokenData
         var g = new Generator(seed * 0x9E3779B97F4A7C15UL ^ (ulong)step);
         var x = new long[batch * context];
         var y = new long[batch * context];
+        var window = trainFile != null ? new long[context + 1] : [];
         for (int b = 0; b < batch; b++)
         {
             long start = g.NextInt64(0, TrainLength - context);
             if (trainFile != null)
             {
-                var window = trainFile.Slice(start, context + 1);
+                trainFile.Read(start, window);
                 for (int t = 0; t < context; t++)
                 {
                     x[b * context + t] = window[t];
@@ -97,8 +98,17 @@ public sealed class TokenData
         long trainTokens = 0;
         if (trainFile != null)
         {
-            for (long at = 0; at < trainFile.Length; at += 1 << 20)
-                foreach (ushort t in trainFile.Slice(at, (int)Math.Min(1 << 20, trainFile.Length - at))) counts[t]++;
+            var chunk = new long[1 << 20];
+            for (long at = 0; at < trainFile.Length; at += chunk.Length)
+            {
+                var part = chunk.AsSpan(0, (int)Math.Min(chunk.Length, trainFile.Length - at));
+                trainFile.Read(at, part);
+                foreach (long t in part)
+                {
+                    if (t >= vocabSize) throw new InvalidDataException($"{trainFile.Path}: token {t} is outside the vocabulary of {vocabSize}");
+                    counts[t]++;
+                }
+            }
             trainTokens = trainFile.Length;
         }
         else

@@ -75,15 +75,36 @@ public sealed class LanguageModelTests : IDisposable
         using (var file = new TokenFile(Path.Combine(root, "train.bin")))
         {
             Assert.Equal(400, file.Length);
-            Assert.Equal(ids.Skip(5).Take(3).Select(i => (ushort)i), file.Slice(5, 3).ToArray());
-            Assert.Throws<ArgumentOutOfRangeException>(() => file.Slice(399, 2).ToArray());
+            Assert.Equal(TokenWidth.UInt16, file.Width);
+            var window = new long[3];
+            file.Read(5, window);
+            Assert.Equal(ids.Skip(5).Take(3).Select(i => (long)i), window);
+            Assert.Throws<ArgumentOutOfRangeException>(() => file.Read(399, new long[2]));
         }
         var options = Tiny(20) with { TrainTokens = Path.Combine(root, "train.bin"), ValidationTokens = Path.Combine(root, "val.bin"), Tokenizer = tokenizerPath, LearningRate = 1e-2, EvalInterval = 10 };
         var result = new LmTrainer(options, new Quiet()).Run(Path.Combine(root, "bin"));
         Assert.True(result.ValidationLoss < result.UnigramBaselineLoss);
-        Assert.Throws<ArgumentException>(() => TokenFile.Write(Path.Combine(root, "bad.bin"), [70000], 70001));
+        Assert.Throws<ArgumentException>(() => TokenFile.Write(Path.Combine(root, "bad.bin"), [70000], 70001, TokenWidth.UInt16));
         File.WriteAllBytes(Path.Combine(root, "odd.bin"), [1, 2, 3]);
         Assert.Contains("odd.bin", Assert.Throws<InvalidDataException>(() => new TokenFile(Path.Combine(root, "odd.bin"))).Message);
+    }
+
+    [Fact]
+    public void VocabulariesPastUInt16AreWrittenAndReadAsUInt32()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(root, "wide")).FullName;
+        var path = Path.Combine(folder, "train.bin");
+        Assert.Equal(TokenWidth.UInt32, TokenFile.Write(path, [70000, 3, 65536], 70001));
+        Assert.Equal(12, new FileInfo(path).Length);
+        Assert.Contains("uint32", File.ReadAllText(Path.Combine(folder, TokenFile.DescriptionFile)));
+        using (var described = new TokenFile(path))
+        {
+            Assert.Equal(TokenWidth.UInt32, described.Width);
+            Assert.Equal([70000L, 3, 65536], described.ReadAll());
+        }
+        using (var asked = new TokenFile(path, TokenWidth.UInt16))
+            Assert.Equal(6, asked.Length);
+        Assert.Contains("uint32", Assert.Throws<ArgumentException>(() => TokenFile.Parse("int8")).Message);
     }
 
     [Fact]
