@@ -51,6 +51,14 @@ public abstract class Module
         return module;
     }
 
+    /// <summary>Removes a registered child (e.g. an adapter being unloaded); its parameters leave the state dict.</summary>
+    protected void RemoveChild(string name)
+    {
+        int i = children.FindIndex(c => c.Name == name);
+        if (i < 0) throw new KeyNotFoundException($"{GetType().Name} has no child module '{name}'");
+        children.RemoveAt(i);
+    }
+
     /// <summary>Replaces a registered buffer's tensor (e.g. a running statistic updated out of place).</summary>
     protected void SetBuffer(string name, Tensor value)
     {

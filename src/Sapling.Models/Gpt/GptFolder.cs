@@ -41,12 +41,17 @@ public static class GptFolder
         return model;
     }
 
-    /// <summary>Writes config.json and model.safetensors (names without prefix, as GPT2Model saves them), atomically.</summary>
+    /// <summary>
+    /// Writes config.json and model.safetensors (names without prefix, as GPT2Model saves them), atomically. Only the
+    /// model's own weights are written: adapters (LoRA branches, prompt embeddings) are saved apart by
+    /// <see cref="Adapters.PeftAdapter"/>; merge LoRA first to keep its effect in the weights.
+    /// </summary>
     public static void Save(string directory, GptModel model)
     {
         Directory.CreateDirectory(directory);
         var json = model.Config.ToJson();
         AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), json);
-        SafeTensors.Save(Path.Combine(directory, "model.safetensors"), model.StateDict(), new Dictionary<string, string> { ["format"] = "pt" });
+        var state = model.StateDict().Where(e => !NN.Lora.IsAdapterKey(e.Key) && e.Key != "prompt_embeddings").ToDictionary(e => e.Key, e => e.Value);
+        SafeTensors.Save(Path.Combine(directory, "model.safetensors"), state, new Dictionary<string, string> { ["format"] = "pt" });
     }
 }

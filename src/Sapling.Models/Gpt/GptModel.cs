@@ -37,6 +37,26 @@ public sealed class GptModel : Module<Tensor, Tensor>
     public LayerNorm LnF { get; }
     public IReadOnlyList<GptBlock> Blocks => blocks;
 
+    /// <summary>
+    /// Prompt tuning (Lester et al., 2021): trained embeddings of virtual tokens placed before every input, at positions
+    /// 0..N-1, while the model itself stays frozen. Null when the model has none.
+    /// </summary>
+    public Tensor? PromptEmbeddings { get; private set; }
+
+    /// <summary>Number of virtual tokens in front of every input (0 without prompt tuning).</summary>
+    public int VirtualTokens => PromptEmbeddings?.Shape[0] ?? 0;
+
+    /// <summary>Adds trainable virtual-token embeddings [N, n_embd] under PEFT's name "prompt_embeddings".</summary>
+    public void AddPromptTuning(Tensor embeddings)
+    {
+        if (PromptEmbeddings != null) throw new InvalidOperationException("GPT: the model already has prompt-tuning embeddings");
+        if (embeddings.Rank != 2 || embeddings.Shape[1] != Config.NEmbd || embeddings.Shape[0] < 1)
+            throw new ArgumentException($"GPT: prompt embeddings must be [virtual tokens, {Config.NEmbd}], got {ShapeUtil.Format(embeddings.Shape.ToArray())}");
+        if (embeddings.Shape[0] >= Config.NPositions)
+            throw new ArgumentException($"GPT: {embeddings.Shape[0]} virtual tokens leave no room in the context of {Config.NPositions}");
+        PromptEmbeddings = RegisterParameter("prompt_embeddings", embeddings);
+    }
+
     /// <summary>Logits [B, T, vocab] for token ids [B, T] (int64).</summary>
     public override Tensor Forward(Tensor ids) => Forward(ids, null);
 
@@ -50,8 +70,12 @@ public sealed class GptModel : Module<Tensor, Tensor>
         if (ids.Rank != 2) throw new ArgumentException($"GPT: token ids must be [batch, time], got shape {ShapeUtil.Format(ids.Shape.ToArray())}");
         int t = ids.Shape[1];
         int past = cache?.Length ?? 0;
-        if (past + t > Config.NPositions)
-            throw new ArgumentException($"GPT: {past + t} positions exceed the model's context of {Config.NPositions} (n_positions)");
+        // Virtual tokens go in front of the first call only; a cache then holds them like any other position.
+        int prefix = past == 0 ? VirtualTokens : 0;
+        if (past + prefix + t > Config.NPositions)
+            throw new ArgumentException($"GPT: {past + prefix + t} positions{(VirtualTokens > 0 ? $" ({VirtualTokens} virtual tokens included)" : "")} exceed the model's context of {Config.NPositions} (n_positions)");
+        if (VirtualTokens > 0 && (leftPadding != null || cache?.Padding != null))
+            throw new NotSupportedException("GPT: prompt tuning with left-padded batches is not supported; generate one prompt at a time");
         if (leftPadding != null && cache != null) cache.Padding = leftPadding;
         var padding = leftPadding ?? cache?.Padding;
         Tensor positions;
@@ -67,9 +91,17 @@ public sealed class GptModel : Module<Tensor, Tensor>
                 for (int i = 0; i < t; i++) p[b * t + i] = Math.Max(0, past + i - padding[b]);
             positions = Tensor.FromArray(p, ids.Shape[0], t);
         }
-        var x = Drop.Forward(Wte.Forward(ids).Add(Wpe.Forward(positions)));
+        var embedded = Wte.Forward(ids);
+        if (prefix > 0)
+        {
+            embedded = Tensor.Cat([PromptEmbeddings!.Unsqueeze(0).Expand(ids.Shape[0], prefix, Config.NEmbd), embedded], dim: 1);
+            positions = Tensor.ArangeLong(prefix + t);
+        }
+        var x = Drop.Forward(embedded.Add(Wpe.Forward(positions)));
         for (int i = 0; i < blocks.Count; i++) x = blocks[i].Forward(x, cache, i, padding);
         x = LnF.Forward(x);
+        // Only real tokens get logits.
+        if (prefix > 0) x = x.Narrow(1, prefix, t);
         // The output head shares the token embedding matrix (weight tying).
         return x.MatMul(Wte.Weight.T());
     }

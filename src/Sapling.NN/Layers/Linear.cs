@@ -1,12 +1,10 @@
 namespace Sapling.NN;
 
 /// <summary>y = x·Wᵀ + b with W of shape [out, in] (PyTorch's layout and initialisation).</summary>
-public sealed class Linear : Module<Tensor, Tensor>
+public sealed class Linear : LinearLayer
 {
-    public Linear(int inFeatures, int outFeatures, bool bias = true, Generator? generator = null)
+    public Linear(int inFeatures, int outFeatures, bool bias = true, Generator? generator = null) : base(inFeatures, outFeatures)
     {
-        InFeatures = inFeatures;
-        OutFeatures = outFeatures;
         Weight = RegisterParameter("weight", Init.KaimingUniform(Tensor.Empty(outFeatures, inFeatures), a: MathF.Sqrt(5f), g: generator));
         if (bias)
         {
@@ -15,18 +13,16 @@ public sealed class Linear : Module<Tensor, Tensor>
         }
     }
 
-    public int InFeatures { get; }
-    public int OutFeatures { get; }
-    public Tensor Weight { get; }
-    public Tensor? Bias { get; }
+    public override Tensor Weight { get; }
+    public override Tensor? Bias { get; }
 
-    public override Tensor Forward(Tensor input)
+    protected override Tensor Project(Tensor input)
     {
-        if (input.Rank == 0 || input.Shape[^1] != InFeatures)
-            throw new ArgumentException($"Linear({InFeatures} → {OutFeatures}): input shape {ShapeUtil.Format(input.Shape.ToArray())} must end in {InFeatures}");
         var y = input.MatMul(Weight.T());
         return Bias != null ? y.Add(Bias) : y;
     }
+
+    protected override void AddToWeight(Tensor delta, float alpha) => Weight.AddInPlace(delta, alpha);
 
     protected override string ExtraRepr() => $"in_features={InFeatures}, out_features={OutFeatures}, bias={(Bias != null ? "True" : "False")}";
 }

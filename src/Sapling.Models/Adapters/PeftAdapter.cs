@@ -1,0 +1,155 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sapling.IO;
+using Sapling.Models.Gpt;
+using Sapling.NN;
+
+namespace Sapling.Models.Adapters;
+
+/// <summary>
+/// Adapter folders in Hugging Face PEFT's format: <c>adapter_config.json</c> + <c>adapter_model.safetensors</c>.
+/// LoRA tensors are named as PEFT names them on GPT2LMHeadModel
+/// (<c>base_model.model.transformer.h.0.attn.c_attn.lora_A.weight</c>), prompt tuning saves <c>prompt_embeddings</c>,
+/// so adapters move between Sapling and PEFT in both directions.
+/// </summary>
+public static class PeftAdapter
+{
+    public const string ConfigFile = "adapter_config.json";
+    public const string WeightsFile = "adapter_model.safetensors";
+    private const string LoraPrefix = "base_model.model.transformer.";
+
+    /// <summary>Writes the LoRA tensors of <paramref name="model"/> and their config.</summary>
+    public static void SaveLora(string directory, GptModel model, LoraConfig config, string baseModel)
+    {
+        var state = Lora.AdapterState(model);
+        if (state.Count == 0) throw new InvalidOperationException("the model carries no LoRA adapter to save");
+        var targets = config.TargetRegex != null ? (JsonNode)JsonValue.Create(config.TargetRegex) : new JsonArray(config.TargetModules.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray());
+        var json = new JsonObject
+        {
+            ["peft_type"] = "LORA", ["task_type"] = "CAUSAL_LM", ["base_model_name_or_path"] = baseModel,
+            ["r"] = config.Rank, ["lora_alpha"] = config.Alpha, ["lora_dropout"] = config.Dropout,
+            ["target_modules"] = targets, ["fan_in_fan_out"] = true, ["bias"] = "none",
+            ["inference_mode"] = true, ["init_lora_weights"] = true, ["modules_to_save"] = null,
+            ["use_rslora"] = false, ["use_dora"] = false,
+        };
+        Write(directory, json, state.ToDictionary(e => LoraPrefix + e.Key, e => e.Value));
+    }
+
+    /// <summary>Writes the virtual-token embeddings of a prompt-tuned model and their config.</summary>
+    public static void SavePromptTuning(string directory, GptModel model, string baseModel, string? initText = null)
+    {
+        var embeddings = model.PromptEmbeddings ?? throw new InvalidOperationException("the model carries no prompt-tuning embeddings to save");
+        var json = new JsonObject
+        {
+            ["peft_type"] = "PROMPT_TUNING", ["task_type"] = "CAUSAL_LM", ["base_model_name_or_path"] = baseModel,
+            ["num_virtual_tokens"] = model.VirtualTokens, ["token_dim"] = model.Config.NEmbd, ["num_transformer_submodules"] = 1,
+            ["num_attention_heads"] = model.Config.NHead, ["num_layers"] = model.Config.NLayer,
+            ["prompt_tuning_init"] = initText != null ? "TEXT" : "RANDOM", ["prompt_tuning_init_text"] = initText, ["inference_mode"] = true,
+        };
+        Write(directory, json, new Dictionary<string, Tensor> { ["prompt_embeddings"] = embeddings });
+    }
+
+    /// <summary>What an adapter folder holds, read from its config.</summary>
+    public sealed record Description(string PeftType, LoraConfig? Lora, int VirtualTokens, string? BaseModel);
+
+    public static Description Read(string directory)
+    {
+        var configPath = Path.Combine(directory, ConfigFile);
+        if (!File.Exists(configPath)) throw new FileNotFoundException($"adapter folder '{directory}' has no {ConfigFile}", configPath);
+        JsonNode root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(configPath)) ?? throw new InvalidDataException($"{configPath}: empty");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{configPath}: not valid JSON ({e.Message})", e);
+        }
+        string type = root["peft_type"]?.GetValue<string>() ?? throw new InvalidDataException($"{configPath}: no peft_type");
+        string? baseModel = root["base_model_name_or_path"]?.GetValue<string>();
+        switch (type)
+        {
+            case "LORA":
+            {
+                var targets = root["target_modules"];
+                var config = new LoraConfig
+                {
+                    Rank = Required(root, "r", configPath).GetValue<int>(),
+                    Alpha = Required(root, "lora_alpha", configPath).GetValue<float>(),
+                    Dropout = root["lora_dropout"]?.GetValue<float>() ?? 0f,
+                };
+                config = targets switch
+                {
+                    JsonArray list => config with { TargetModules = list.Select(t => t!.GetValue<string>()).ToList() },
+                    JsonValue regex => config with { TargetModules = [], TargetRegex = regex.GetValue<string>() },
+                    _ => throw new InvalidDataException($"{configPath}: target_modules must be a list or a string"),
+                };
+                if (root["use_dora"]?.GetValue<bool>() == true || root["use_rslora"]?.GetValue<bool>() == true)
+                    throw new NotSupportedException($"{configPath}: DoRA and rsLoRA adapters are not supported");
+                return new Description(type, config, 0, baseModel);
+            }
+            case "PROMPT_TUNING":
+                return new Description(type, null, Required(root, "num_virtual_tokens", configPath).GetValue<int>(), baseModel);
+            default:
+                throw new NotSupportedException($"{configPath}: peft_type {type} is not supported (LORA and PROMPT_TUNING are)");
+        }
+    }
+
+    /// <summary>Puts the adapter in <paramref name="directory"/> onto <paramref name="model"/> (which is then frozen apart from it).</summary>
+    public static Description Apply(GptModel model, string directory)
+    {
+        var description = Read(directory);
+        var weightsPath = Path.Combine(directory, WeightsFile);
+        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"adapter folder '{directory}' has no {WeightsFile}", weightsPath);
+        var tensors = SafeTensors.LoadAll(weightsPath, DType.Float32);
+        if (description.Lora != null)
+        {
+            Lora.Apply(model, description.Lora);
+            var state = new Dictionary<string, Tensor>();
+            foreach (var (name, tensor) in tensors)
+            {
+                var key = name.StartsWith("base_model.model.", StringComparison.Ordinal) ? name["base_model.model.".Length..] : name;
+                if (key.StartsWith("transformer.", StringComparison.Ordinal)) key = key["transformer.".Length..];
+                // PEFT writes the adapter name into keys of non-default adapters' state but strips "default".
+                key = key.Replace(".lora_A.default.", ".lora_A.").Replace(".lora_B.default.", ".lora_B.");
+                state[key] = tensor;
+            }
+            var own = Lora.AdapterState(model);
+            var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
+            var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToList();
+            if (missing.Count > 0 || unexpected.Count > 0)
+                throw new InvalidDataException($"{weightsPath} does not fit the model: " +
+                    (missing.Count > 0 ? $"missing {string.Join(", ", missing.Take(4))}{(missing.Count > 4 ? $" and {missing.Count - 4} more" : "")}" : "") +
+                    (unexpected.Count > 0 ? $"{(missing.Count > 0 ? "; " : "")}unexpected {string.Join(", ", unexpected.Take(4))}{(unexpected.Count > 4 ? $" and {unexpected.Count - 4} more" : "")}" : ""));
+            model.LoadStateDict(state, strict: false);
+        }
+        else
+        {
+            if (!tensors.TryGetValue("prompt_embeddings", out var embeddings)) throw new InvalidDataException($"{weightsPath}: no prompt_embeddings tensor");
+            if (embeddings.Rank != 2 || embeddings.Shape[0] != description.VirtualTokens)
+                throw new InvalidDataException($"{weightsPath}: prompt_embeddings has shape {ShapeUtil.Format(embeddings.Shape.ToArray())}, the config says {description.VirtualTokens} virtual tokens");
+            foreach (var p in model.Parameters()) p.RequiresGrad = false;
+            model.AddPromptTuning(embeddings);
+        }
+        return description;
+    }
+
+    /// <summary>A model folder, with the adapter folder applied when one is given; in eval mode.</summary>
+    public static GptModel LoadModel(string modelDirectory, string? adapterDirectory)
+    {
+        var model = GptFolder.Load(modelDirectory);
+        if (adapterDirectory != null) Apply(model, adapterDirectory);
+        model.Eval();
+        return model;
+    }
+
+    private static JsonNode Required(JsonNode root, string key, string path) =>
+        root[key] ?? throw new InvalidDataException($"{path}: missing \"{key}\"");
+
+    private static void Write(string directory, JsonObject config, Dictionary<string, Tensor> tensors)
+    {
+        Directory.CreateDirectory(directory);
+        SafeTensors.Save(Path.Combine(directory, WeightsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+}

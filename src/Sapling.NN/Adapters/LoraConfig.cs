@@ -1,0 +1,44 @@
+using System.Text.RegularExpressions;
+
+namespace Sapling.NN;
+
+/// <summary>
+/// Which layers get LoRA adapters and how big they are. <see cref="TargetModules"/> follows PEFT: a list of names
+/// matches a layer whose dotted path equals a name or ends in "." + name (<c>["c_attn", "c_proj"]</c>); a single
+/// string that is not a plain name is a regular expression matched against the whole path. For convenience a string
+/// of plain names joined by "|" (<c>c_attn|c_proj</c>) is read as that list.
+/// </summary>
+public sealed record LoraConfig
+{
+    public int Rank { get; init; } = 8;
+    public float Alpha { get; init; } = 16f;
+    public float Dropout { get; init; }
+    public IReadOnlyList<string> TargetModules { get; init; } = ["c_attn"];
+
+    /// <summary>A whole-path regular expression instead of <see cref="TargetModules"/>.</summary>
+    public string? TargetRegex { get; init; }
+
+    private static readonly Regex PlainNames = new(@"^[A-Za-z0-9_]+(\|[A-Za-z0-9_]+)*$", RegexOptions.CultureInvariant);
+
+    /// <summary>Reads the user's pattern: plain names joined by "|" become the list, anything else a regex.</summary>
+    public static LoraConfig WithTargets(LoraConfig config, string pattern) =>
+        PlainNames.IsMatch(pattern)
+            ? config with { TargetModules = pattern.Split('|'), TargetRegex = null }
+            : config with { TargetModules = [], TargetRegex = pattern };
+
+    public bool Matches(string modulePath)
+    {
+        if (TargetRegex != null) return Regex.IsMatch(modulePath, "^(?:" + TargetRegex + ")$", RegexOptions.CultureInvariant);
+        foreach (var name in TargetModules)
+            if (modulePath == name || modulePath.EndsWith("." + name, StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    public void Validate()
+    {
+        if (Rank <= 0) throw new ArgumentException($"lora.r must be positive, got {Rank}");
+        if (Alpha <= 0) throw new ArgumentException($"lora.alpha must be positive, got {Alpha}");
+        if (Dropout is < 0 or >= 1) throw new ArgumentException($"lora.dropout must be in [0, 1), got {Dropout}");
+        if (TargetRegex == null && TargetModules.Count == 0) throw new ArgumentException("lora.target_modules names no layer");
+    }
+}
