@@ -19,6 +19,7 @@ public static class Program
         var root = new RootCommand("Sapling: train, evaluate and deploy neural networks in .NET");
         root.Options.Add(BlasOption);
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(FinetuneCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());

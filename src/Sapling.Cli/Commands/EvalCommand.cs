@@ -17,17 +17,19 @@ public static class EvalCommand
         var json = new Option<bool>("--json") { Description = "Print the report as JSON" };
         var context = new Option<int?>("--context") { Description = "Language models: window length (default: the model's n_positions)" };
         var tokenDType = new Option<string?>("--token-dtype") { Description = "Language models: width of a .bin token file, uint16 or uint32 (default: tokens.json beside it, else uint16)" };
-        var cmd = new Command("eval", "Classifiers: accuracy, P/R/F1 and confusion matrix on labelled data. Language models: loss and perplexity on text or a .bin token file") { model, data, json, context, tokenDType };
-        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(json), r.GetValue(context),
+        var adapter = new Option<string?>("--adapter") { Description = "Language models: a LoRA or prompt-tuning adapter folder (PEFT format) to apply" };
+        var cmd = new Command("eval", "Classifiers: accuracy, P/R/F1 and confusion matrix on labelled data. Language models: loss and perplexity on text or a .bin token file") { model, data, json, context, tokenDType, adapter };
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(data)!, r.GetValue(json), r.GetValue(context),
             r.GetValue(tokenDType) is { } width ? Training.TokenFile.Parse(width) : null));
         return cmd;
     }
 
-    private static int Run(string modelDirectory, string dataPath, bool json, int? context, Training.TokenWidth? tokenWidth)
+    private static int Run(string modelDirectory, string? adapterDirectory, string dataPath, bool json, int? context, Training.TokenWidth? tokenWidth)
     {
         var configPath = Path.Combine(modelDirectory, "config.json");
         if (File.Exists(configPath) && File.ReadAllText(configPath).Contains("\"gpt2\"", StringComparison.Ordinal))
-            return LanguageModelEval.Run(modelDirectory, dataPath, json, context, tokenWidth);
+            return LanguageModelEval.Run(modelDirectory, adapterDirectory, dataPath, json, context, tokenWidth);
+        if (adapterDirectory != null) throw new ArgumentException("--adapter applies to language models; this folder holds a classifier");
         var predictor = ClassifierPredictor.Load(modelDirectory);
         var config = predictor.Config;
         Tensor inputs;

@@ -22,8 +22,9 @@ public static class GenerateCommand
         var stop = new Option<string?>("--stop") { Description = "Stop after this text (one token) appears" };
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print {\"ids\": [...], \"text\": ...}" };
-        var cmd = new Command("generate", "Continue a prompt with a trained language model (KV-cached decoding)") { model, prompt, promptIds, maxNew, temperature, topK, topP, penalty, stop, seed, json };
-        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(prompt), r.GetValue(promptIds), new SamplingOptions
+        var adapter = new Option<string?>("--adapter") { Description = "A LoRA or prompt-tuning adapter folder (PEFT format) to apply to the model" };
+        var cmd = new Command("generate", "Continue a prompt with a trained language model (KV-cached decoding)") { model, prompt, promptIds, maxNew, temperature, topK, topP, penalty, stop, seed, json, adapter };
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(prompt), r.GetValue(promptIds), new SamplingOptions
         {
             MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopK = r.GetValue(topK), TopP = r.GetValue(topP),
             RepetitionPenalty = r.GetValue(penalty), Seed = r.GetValue(seed),
@@ -31,9 +32,9 @@ public static class GenerateCommand
         return cmd;
     }
 
-    private static int Run(string modelDirectory, string[]? prompts, string? promptIds, SamplingOptions sampling, string? stop, bool json)
+    private static int Run(string modelDirectory, string? adapterDirectory, string[]? prompts, string? promptIds, SamplingOptions sampling, string? stop, bool json)
     {
-        var model = GptFolder.Load(modelDirectory);
+        var model = Models.Adapters.PeftAdapter.LoadModel(modelDirectory, adapterDirectory);
         var tokenizerPath = Path.Combine(modelDirectory, "tokenizer.json");
         ITokenizer? tokenizer = File.Exists(tokenizerPath) ? Tokenizers.Load(tokenizerPath) : null;
         if (prompts is { Length: > 1 }) return RunBatch(model, tokenizer, prompts, sampling, json);

@@ -12,12 +12,14 @@ namespace Sapling.Cli.Commands;
 /// </summary>
 public static class LanguageModelEval
 {
-    public static int Run(string modelDirectory, string dataPath, bool json, int? contextOption, Training.TokenWidth? width = null)
+    public static int Run(string modelDirectory, string? adapterDirectory, string dataPath, bool json, int? contextOption, Training.TokenWidth? width = null)
     {
-        var model = GptFolder.Load(modelDirectory);
-        int context = contextOption ?? model.Config.NPositions;
-        if (context < 2 || context > model.Config.NPositions)
-            throw new ArgumentException($"--context must be between 2 and the model's n_positions {model.Config.NPositions}, got {context}");
+        var model = Models.Adapters.PeftAdapter.LoadModel(modelDirectory, adapterDirectory);
+        // Prompt tuning's virtual tokens take part of the context.
+        int room = model.Config.NPositions - model.VirtualTokens;
+        int context = contextOption ?? room;
+        if (context < 2 || context > room)
+            throw new ArgumentException($"--context must be between 2 and {room} (the model's n_positions {model.Config.NPositions}{(model.VirtualTokens > 0 ? $" less {model.VirtualTokens} virtual tokens" : "")}), got {context}");
         var tokens = ReadTokens(modelDirectory, dataPath, model.Config.VocabSize, width);
         double sum = 0;
         long count = 0;

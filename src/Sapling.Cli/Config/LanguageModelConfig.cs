@@ -2,13 +2,22 @@ using Sapling.Training;
 
 namespace Sapling.Cli.Config;
 
-/// <summary>Reads a language-model config (task: language_model) into <see cref="LmOptions"/>.</summary>
+/// <summary>
+/// Reads a language-model config into <see cref="LmOptions"/>: pretraining (task: language_model) or fine-tuning
+/// (method: full | lora | prompt, model: the base folder).
+/// </summary>
 public static class LanguageModelConfig
 {
     public static LmOptions Bind(ConfigTree c)
     {
         var options = new LmOptions
         {
+            Method = c.Get("method", "pretrain"),
+            InitFrom = c.Get<string?>("model.path", null),
+            Lora = BindLora(c),
+            VirtualTokens = c.Get("prompt.virtual_tokens", 20),
+            PromptInitText = c.Get<string?>("prompt.init_text", null),
+            LayerDecay = c.Get("train.layer_decay", 1.0),
             Corpus = c.Get<string?>("data.corpus", null),
             CorpusFormat = c.Get("data.format", "auto"),
             Field = c.Get("data.field", "text"),
@@ -19,7 +28,7 @@ public static class LanguageModelConfig
             TokenWidth = c.Get<string?>("data.token_dtype", null) is { } width ? TokenFile.Parse(width) : null,
             ValidationFraction = c.Get("data.validation_fraction", 0.1),
             SplitSeed = c.Get("data.split_seed", 0UL),
-            Context = c.Get("model.context", 64),
+            Context = c.Get("model.context", c.Has("model.path") ? int.MaxValue : 64),
             Layers = c.Get("model.layers", 4),
             Heads = c.Get("model.heads", 4),
             Width = c.Get("model.width", 128),
@@ -39,5 +48,25 @@ public static class LanguageModelConfig
         c.Get("task", "language_model");
         c.RejectUnknownKeys();
         return options;
+    }
+
+    /// <summary>lora.target_modules is a list of layer names or one string (names joined by "|", or a regex).</summary>
+    private static NN.LoraConfig BindLora(ConfigTree c)
+    {
+        var config = new NN.LoraConfig
+        {
+            Rank = c.Get("lora.r", 8),
+            Alpha = c.Get("lora.alpha", 16f),
+            Dropout = c.Get("lora.dropout", 0.05f),
+        };
+        if (!c.Has("lora.target_modules")) return config with { TargetModules = ["c_attn", "c_proj"] };
+        try
+        {
+            return config with { TargetModules = c.Get<string[]>("lora.target_modules", []) };
+        }
+        catch (InvalidDataException)
+        {
+            return NN.LoraConfig.WithTargets(config, c.Get("lora.target_modules", "c_attn|c_proj"));
+        }
     }
 }

@@ -28,6 +28,21 @@ public sealed record LmOptions
     public double ValidationFraction { get; init; } = 0.1;
     public ulong SplitSeed { get; init; }
 
+    /// <summary>pretrain (a new model), full (all weights of <see cref="InitFrom"/>), lora or prompt; see <see cref="LmMethod"/>.</summary>
+    public string Method { get; init; } = "pretrain";
+
+    /// <summary>The model folder to fine-tune (config.json, model.safetensors, tokenizer.json); its tokenizer is used.</summary>
+    public string? InitFrom { get; init; }
+
+    public NN.LoraConfig Lora { get; init; } = new();
+
+    /// <summary>Prompt tuning: how many virtual tokens, and an optional text whose token embeddings start them.</summary>
+    public int VirtualTokens { get; init; } = 20;
+    public string? PromptInitText { get; init; }
+
+    /// <summary>Full fine-tuning: block i of L trains at lr·decay^(L-i) (1 turns it off).</summary>
+    public double LayerDecay { get; init; } = 1;
+
     public int Context { get; init; } = 64;
     public int Layers { get; init; } = 4;
     public int Heads { get; init; } = 4;
@@ -48,12 +63,17 @@ public sealed record LmOptions
 
     public void Validate()
     {
+        if (Method != "pretrain" && InitFrom == null) throw new ArgumentException($"method {Method} fine-tunes a model: give its folder (model.path)");
+        if (Method == "pretrain" && InitFrom != null) throw new ArgumentException("a pretraining run starts from random weights; to start from a model folder choose method full, lora or prompt");
+        if (LayerDecay is <= 0 or > 1) throw new ArgumentException($"train.layer_decay must be in (0, 1], got {LayerDecay}");
+        if (LayerDecay != 1 && Method != "full") throw new ArgumentException("train.layer_decay applies to method full only");
+        if (Method == "prompt" && VirtualTokens < 1) throw new ArgumentException($"prompt.virtual_tokens must be positive, got {VirtualTokens}");
         if (Context < 2) throw new ArgumentException($"model.context must be at least 2, got {Context}");
         if (Width % Heads != 0) throw new ArgumentException($"model.width {Width} must be divisible by model.heads {Heads}");
         if (Steps <= 0 || BatchSize <= 0) throw new ArgumentException("train.steps and train.batch_size must be positive");
         if (EvalInterval <= 0) throw new ArgumentException($"train.eval_interval must be positive, got {EvalInterval}");
         if ((TrainTokens == null) != (ValidationTokens == null)) throw new ArgumentException("data.train_tokens and data.validation_tokens go together");
-        if (TrainTokens != null && Tokenizer is "char" or "bpe") throw new ArgumentException("with token files, data.tokenizer must be the path of the tokenizer.json that made them");
+        if (TrainTokens != null && InitFrom == null && Tokenizer is "char" or "bpe") throw new ArgumentException("with token files, data.tokenizer must be the path of the tokenizer.json that made them");
         if (ValidationFraction is <= 0 or >= 1) throw new ArgumentException($"data.validation_fraction must be in (0, 1), got {ValidationFraction}");
     }
 }

@@ -9,13 +9,20 @@ using Sapling.Training.Plots;
 namespace Sapling.Training;
 
 /// <summary>What a language-model run ended with.</summary>
-public sealed record LmResult(string RunDirectory, string ModelDirectory, double ValidationLoss, double UnigramBaselineLoss, double TokensPerSecond, IReadOnlyList<string> Samples);
+public sealed record LmResult(string RunDirectory, string ModelDirectory, double ValidationLoss, double UnigramBaselineLoss, double TokensPerSecond, IReadOnlyList<string> Samples)
+{
+    /// <summary>The adapter folder of a LoRA or prompt-tuning run.</summary>
+    public string? AdapterDirectory { get; init; }
+
+    /// <summary>Validation loss of the starting model, before fine-tuning (NaN when pretraining).</summary>
+    public double BaseValidationLoss { get; init; } = double.NaN;
+}
 
 /// <summary>
-/// Pre-trains a GPT on raw text by next-token prediction: a character tokenizer learnt from the corpus, a split by
-/// document, random context windows, AdamW with weight decay on matrices only, warm-up then cosine decay, gradient
-/// clipping, periodic validation loss/perplexity with a sample generation in the log, resumable checkpoints, and a
-/// model folder (config.json, model.safetensors, tokenizer.json) at the end.
+/// Trains a GPT on raw text by next-token prediction, from scratch (a tokenizer learnt from the corpus) or from a model
+/// folder by one of the fine-tuning methods (<see cref="LmMethod"/>): a split by document, random context windows,
+/// AdamW with weight decay on matrices only, warm-up then cosine decay, gradient clipping, periodic validation
+/// loss/perplexity with a sample generation in the log, resumable checkpoints, and a model or adapter folder at the end.
 /// </summary>
 public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = null)
 {
@@ -27,38 +34,56 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
     public LmResult Run(string runDirectory, string? resumeFrom = null, string? resolvedConfigYaml = null)
     {
         options.Validate();
+        var method = LmMethod.For(options);
         var run = new RunFolder(runDirectory);
         if (resolvedConfigYaml != null) File.WriteAllText(run.ConfigPath, resolvedConfigYaml);
-        ITokenizer tokenizer;
+        ITokenizer? tokenizer = null;
         TokenData data;
+        GptModel? pretrained = options.InitFrom != null ? GptFolder.Load(options.InitFrom) : null;
+        if (pretrained != null)
+        {
+            var tokenizerPath = Path.Combine(options.InitFrom!, "tokenizer.json");
+            if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"model folder '{options.InitFrom}' has no tokenizer.json to tokenise the fine-tuning data", tokenizerPath);
+            tokenizer = Tokenizers.Load(tokenizerPath);
+            if (tokenizer.VocabSize != pretrained.Config.VocabSize)
+                throw new InvalidDataException($"{tokenizerPath}: {tokenizer.VocabSize} tokens, but the model's vocab_size is {pretrained.Config.VocabSize}");
+            // Fine-tuning windows fit the model's context, less the virtual tokens of prompt tuning.
+            int room = pretrained.Config.NPositions - (options.Method == "prompt" ? options.VirtualTokens : 0);
+            if (room < 2) throw new ArgumentException($"{options.VirtualTokens} virtual tokens leave no room in the model's context of {pretrained.Config.NPositions}");
+            options = options with { Context = Math.Min(options.Context, room) };
+        }
         if (options.TrainTokens != null)
         {
-            tokenizer = Tokenizers.Load(options.Tokenizer);
+            tokenizer ??= Tokenizers.Load(options.Tokenizer);
             data = new TokenData(new TokenFile(options.TrainTokens, options.TokenWidth), new TokenFile(options.ValidationTokens!, options.TokenWidth));
         }
         else
         {
             var documents = DocumentSource.Read(options.Corpus ?? DefaultCorpusPath, options.CorpusFormat, options.Field).ToList();
             if (documents.Count == 0) throw new InvalidDataException($"{options.Corpus ?? DefaultCorpusPath}: no documents");
-            tokenizer = BuildTokenizer(documents);
+            tokenizer ??= BuildTokenizer(documents);
             if (tokenizer.EndOfTextId < 0) throw new InvalidDataException($"the tokenizer has no {CharTokenizer.EndOfText} token to separate documents");
             data = new TokenData(documents.Select(d => tokenizer.Encode(d.Trim('\n'))).ToList(), tokenizer.EndOfTextId, options.ValidationFraction, options.SplitSeed);
         }
         double baseline = data.UnigramBaselineLoss(tokenizer.VocabSize);
-        var config = new GptConfig
+        var model = pretrained ?? new GptModel(new GptConfig
         {
             VocabSize = tokenizer.VocabSize, NPositions = options.Context, NEmbd = options.Width, NLayer = options.Layers, NHead = options.Heads,
             EmbdPdrop = options.Dropout, AttnPdrop = options.Dropout, ResidPdrop = options.Dropout,
-        };
-        var model = new GptModel(config, new Generator(options.Seed + 1));
+        }, new Generator(options.Seed + 1));
+        var config = model.Config;
+        double baseLoss = double.NaN;
+        if (pretrained != null)
+        {
+            baseLoss = Evaluate(model, data.Validation, options);
+            progress.Message($"{options.Method} fine-tuning of {options.InitFrom}: validation loss before training {baseLoss:F3} (perplexity {Math.Exp(baseLoss):F1})");
+        }
+        method.Prepare(model, tokenizer, new Generator(options.Seed + 2));
         progress.Message($"GPT: {model.ParameterCount():N0} parameters; vocabulary {tokenizer.VocabSize} tokens; {data.TrainLength:N0} training tokens, {data.Validation.Length:N0} validation tokens; unigram baseline loss {baseline:F3}");
+        if (options.Method != "pretrain") progress.Message(NN.Lora.TrainableSummary(model));
 
         // Weight decay applies to matrices (projections, embeddings), not to biases and layer-norm gains.
-        var named = model.NamedParameters().ToList();
-        var optimizer = new AdamW(
-            [new ParamGroup(named.Where(p => p.Parameter.Rank >= 2).Select(p => p.Parameter), weightDecay: options.WeightDecay),
-             new ParamGroup(named.Where(p => p.Parameter.Rank < 2).Select(p => p.Parameter), weightDecay: 0)],
-            lr: options.LearningRate, beta1: 0.9, beta2: 0.95);
+        var optimizer = new AdamW(method.ParameterGroups(model), lr: options.LearningRate, beta1: 0.9, beta2: 0.95);
         var schedule = new CosineWithWarmup(optimizer, Math.Min(options.WarmupSteps, options.Steps), options.Steps, options.MinLearningRateRatio);
         var metrics = new MetricsLog(run.MetricsPath);
         var state = new TrainingState();
@@ -74,7 +99,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             File.Delete(run.MetricsPath);
         }
 
-        var parameters = model.Parameters().ToList();
+        var parameters = model.Parameters().Where(p => p.RequiresGrad).ToList();
         var samples = new List<string>();
         var evalSteps = new List<double>();
         var trainCurve = new List<double>();
@@ -87,7 +112,10 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             trainCurve.Add(doc.RootElement.GetProperty("train_loss").GetDouble());
             valCurve.Add(doc.RootElement.GetProperty("val_loss").GetDouble());
         }
+        long trainableParameters = model.ParameterCount(trainableOnly: true), allParameters = model.ParameterCount();
         var clock = Stopwatch.StartNew();
+        double trainingSeconds = 0;
+        int stepsRun = 0;
         long tokensSeen = 0;
         double lossSum = 0;
         int lossCount = 0;
@@ -103,6 +131,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         {
             Generator.Default.ManualSeed(options.Seed * 1_000_003UL + (ulong)step);
             var (x, y) = data.TrainBatch(options.BatchSize, options.Context, options.Seed, step);
+            long stepStart = Stopwatch.GetTimestamp();
             float lossValue;
             using (var scope = new TensorScope())
             {
@@ -120,6 +149,8 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             optimizer.Step();
             optimizer.ZeroGrad();
             schedule.Step();
+            trainingSeconds += Stopwatch.GetElapsedTime(stepStart).TotalSeconds;
+            stepsRun++;
             tokensSeen += x.NumEl;
             lossSum += lossValue;
             lossCount++;
@@ -150,7 +181,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 BestMetric = improved ? valLoss : state.BestMetric, BestEpoch = improved ? (int)step : state.BestEpoch,
             };
             // A small corpus is memorised quickly: keep the model from the step with the lowest validation loss.
-            if (improved) SaveModel(run.BestModelDirectory, model, tokenizer);
+            if (improved) method.Save(run.BestModelDirectory, model, tokenizer);
             Checkpoint.Save(run.CheckpointsDirectory, model, optimizer, schedule, state, unit: "step");
             lossSum = 0;
             lossCount = 0;
@@ -160,15 +191,16 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         if (Directory.Exists(run.BestModelDirectory) && state.BestMetric < valLoss)
         {
             progress.Message($"the final model is the one from step {state.BestEpoch} (validation loss {state.BestMetric:F3}; the last step had {valLoss:F3})");
-            model = GptFolder.Load(run.BestModelDirectory);
+            model = method.Load(run.BestModelDirectory);
             valLoss = state.BestMetric;
         }
-        SaveModel(run.ModelDirectory, model, tokenizer);
+        var (modelDirectory, adapterDirectory) = method.Finish(run, model, tokenizer);
         var plot = new LinePlot { Title = "Language model", XLabel = "step" };
         var panel = plot.AddPanel("loss");
         panel.Add("train loss", evalSteps, trainCurve);
         panel.Add("validation loss", evalSteps, valCurve);
         panel.Add("unigram baseline", evalSteps, evalSteps.Select(_ => baseline), dashed: true);
+        if (!double.IsNaN(baseLoss)) panel.Add("before fine-tuning", evalSteps, evalSteps.Select(_ => baseLoss), dashed: true);
         plot.Save(run.CurvesPath);
         double throughput = tokensSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
         var results = new Dictionary<string, object?>
@@ -176,10 +208,19 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             ["val_loss"] = valLoss, ["val_perplexity"] = Math.Exp(valLoss),
             ["unigram_baseline_loss"] = baseline, ["unigram_baseline_perplexity"] = Math.Exp(baseline),
             ["steps"] = state.GlobalStep, ["best_step"] = state.BestEpoch, ["tokens_per_s"] = throughput, ["samples"] = samples,
+            ["method"] = options.Method, ["trainable_params"] = trainableParameters, ["all_params"] = allParameters,
+            ["ms_per_step"] = stepsRun > 0 ? trainingSeconds * 1000 / stepsRun : double.NaN,
+            ["peak_rss_mb"] = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0),
         };
+        if (!double.IsNaN(baseLoss))
+        {
+            results["base_val_loss"] = baseLoss;
+            results["base_val_perplexity"] = Math.Exp(baseLoss);
+        }
         IO.AtomicFile.Write(run.ResultsPath, s => JsonSerializer.Serialize(s, results, JsonNumbers.Indented));
-        progress.Message($"validation loss {valLoss:F3} (perplexity {Math.Exp(valLoss):F1}) against the unigram baseline {baseline:F3}; model saved to {run.ModelDirectory}");
-        return new LmResult(run.Root, run.ModelDirectory, valLoss, baseline, throughput, samples);
+        progress.Message($"validation loss {valLoss:F3} (perplexity {Math.Exp(valLoss):F1}) against the unigram baseline {baseline:F3}; " +
+            (adapterDirectory != null ? $"adapter saved to {adapterDirectory}" : $"model saved to {modelDirectory}"));
+        return new LmResult(run.Root, modelDirectory, valLoss, baseline, throughput, samples) { AdapterDirectory = adapterDirectory, BaseValidationLoss = baseLoss };
     }
 
     private ITokenizer BuildTokenizer(List<string> documents) => options.Tokenizer switch
@@ -188,12 +229,6 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         "bpe" => ByteLevelBpe.Train(documents, options.VocabSize),
         var path => Tokenizers.Load(path),
     };
-
-    private static void SaveModel(string directory, GptModel model, ITokenizer tokenizer)
-    {
-        GptFolder.Save(directory, model);
-        tokenizer.Save(Path.Combine(directory, "tokenizer.json"));
-    }
 
     /// <summary>Mean next-token loss over consecutive validation windows (at most the configured number of batches).</summary>
     public static double Evaluate(GptModel model, int[] stream, LmOptions options)

@@ -10,15 +10,15 @@ public sealed class LanguageModelTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, true);
 
-    private static string TangPath => Path.GetFullPath(Path.Combine(Testing.Fixtures.Directory, "..", "..", "data", "zh-tang300.txt"));
+    internal static string TangPath => Path.GetFullPath(Path.Combine(Testing.Fixtures.Directory, "..", "..", "data", "zh-tang300.txt"));
 
-    private static LmOptions Tiny(int steps) => new()
+    internal static LmOptions Tiny(int steps) => new()
     {
         Corpus = TangPath, Context = 16, Layers = 1, Heads = 2, Width = 16, Steps = steps, BatchSize = 4,
         WarmupSteps = 2, EvalInterval = 3, EvalBatches = 2, SampleTokens = 8, Seed = 1,
     };
 
-    private sealed class Quiet(long crashAt = long.MaxValue) : IProgressReporter
+    internal sealed class Quiet(long crashAt = long.MaxValue) : IProgressReporter
     {
         public void EpochStarted(int epoch, int totalEpochs, int batches) { }
         public void BatchFinished(int batch, int batches, double meanLoss, double samplesPerSecond)

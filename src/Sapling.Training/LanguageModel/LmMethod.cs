@@ -1,0 +1,141 @@
+using Sapling.Models.Adapters;
+using Sapling.Models.Gpt;
+using Sapling.NN;
+using Sapling.Optim;
+using Sapling.Text;
+
+namespace Sapling.Training;
+
+/// <summary>
+/// How a language-model run trains and what it leaves: pre-training and full fine-tuning move every weight and save a
+/// model folder; LoRA trains low-rank adapters on a frozen model and saves the adapter (PEFT format) plus the merged
+/// model; prompt tuning trains virtual-token embeddings and saves only the adapter.
+/// </summary>
+public abstract class LmMethod
+{
+    public static LmMethod For(LmOptions options) => options.Method switch
+    {
+        "pretrain" or "full" => new FullMethod(options),
+        "lora" => new LoraMethod(options),
+        "prompt" => new PromptMethod(options),
+        var other => throw new ArgumentException($"method '{other}' is not one of pretrain, full, lora, prompt"),
+    };
+
+    protected LmMethod(LmOptions options) => Options = options;
+
+    protected LmOptions Options { get; }
+
+    /// <summary>Adds what trains (adapters, virtual tokens) and freezes the rest; returns a line describing it.</summary>
+    public abstract void Prepare(GptModel model, ITokenizer tokenizer, Generator generator);
+
+    /// <summary>Parameter groups: weight decay on matrices only, and for full fine-tuning an optional layer-wise decay
+    /// of the learning rate from the top block down (lr·decay^(depth from the top)).</summary>
+    public virtual List<ParamGroup> ParameterGroups(GptModel model)
+    {
+        var groups = new List<ParamGroup>();
+        int layers = model.Config.NLayer;
+        foreach (var byDepth in model.NamedParameters().Where(p => p.Parameter.RequiresGrad).GroupBy(p => Depth(p.Name, layers)).OrderBy(g => g.Key))
+        {
+            double? lr = Options.LayerDecay == 1 ? null : Options.LearningRate * Math.Pow(Options.LayerDecay, layers + 1 - byDepth.Key);
+            var matrices = byDepth.Where(p => p.Parameter.Rank >= 2).Select(p => p.Parameter).ToList();
+            var others = byDepth.Where(p => p.Parameter.Rank < 2).Select(p => p.Parameter).ToList();
+            if (matrices.Count > 0) groups.Add(new ParamGroup(matrices, lr, Options.WeightDecay));
+            if (others.Count > 0) groups.Add(new ParamGroup(others, lr, 0));
+        }
+        if (groups.Count == 0) throw new InvalidOperationException("nothing to train: every parameter is frozen");
+        return groups;
+    }
+
+    /// <summary>0 for the embeddings, i + 1 for block i, layers + 1 for the final norm and anything above.</summary>
+    private static int Depth(string name, int layers)
+    {
+        if (name.StartsWith("wte.", StringComparison.Ordinal) || name.StartsWith("wpe.", StringComparison.Ordinal)) return 0;
+        if (name.StartsWith("h.", StringComparison.Ordinal))
+        {
+            int dot = name.IndexOf('.', 2);
+            if (dot > 2 && int.TryParse(name.AsSpan(2, dot - 2), out int block)) return block + 1;
+        }
+        return layers + 1;
+    }
+
+    /// <summary>Saves what this method trained (the best-so-far copy or the final one).</summary>
+    public abstract void Save(string directory, GptModel model, ITokenizer tokenizer);
+
+    /// <summary>The model as it was when <see cref="Save"/> wrote <paramref name="directory"/>.</summary>
+    public abstract GptModel Load(string directory);
+
+    /// <summary>Writes the run's outputs; returns the model folder and, for adapters, the adapter folder.</summary>
+    public abstract (string ModelDirectory, string? AdapterDirectory) Finish(RunFolder run, GptModel model, ITokenizer tokenizer);
+
+    protected static void SaveModel(string directory, GptModel model, ITokenizer tokenizer)
+    {
+        GptFolder.Save(directory, model);
+        tokenizer.Save(Path.Combine(directory, "tokenizer.json"));
+    }
+
+    private sealed class FullMethod(LmOptions options) : LmMethod(options)
+    {
+        public override void Prepare(GptModel model, ITokenizer tokenizer, Generator generator) { }
+
+        public override void Save(string directory, GptModel model, ITokenizer tokenizer) => SaveModel(directory, model, tokenizer);
+
+        public override GptModel Load(string directory) => GptFolder.Load(directory);
+
+        public override (string, string?) Finish(RunFolder run, GptModel model, ITokenizer tokenizer)
+        {
+            SaveModel(run.ModelDirectory, model, tokenizer);
+            return (run.ModelDirectory, null);
+        }
+    }
+
+    private sealed class LoraMethod(LmOptions options) : LmMethod(options)
+    {
+        private string BaseModel => Options.InitFrom ?? throw new ArgumentException("method lora needs a base model (model.path)");
+
+        public override void Prepare(GptModel model, ITokenizer tokenizer, Generator generator) => Lora.Apply(model, Options.Lora, generator);
+
+        public override void Save(string directory, GptModel model, ITokenizer tokenizer) => PeftAdapter.SaveLora(directory, model, Options.Lora, Path.GetFullPath(BaseModel));
+
+        public override GptModel Load(string directory) => PeftAdapter.LoadModel(BaseModel, directory);
+
+        /// <summary>The adapter in run/adapter, and the merged weights in run/model for serving without Sapling's adapters.</summary>
+        public override (string, string?) Finish(RunFolder run, GptModel model, ITokenizer tokenizer)
+        {
+            string adapter = Path.Combine(run.Root, "adapter");
+            Save(adapter, model, tokenizer);
+            Lora.Merge(model);
+            SaveModel(run.ModelDirectory, model, tokenizer);
+            Lora.Unmerge(model);
+            return (run.ModelDirectory, adapter);
+        }
+    }
+
+    private sealed class PromptMethod(LmOptions options) : LmMethod(options)
+    {
+        private string BaseModel => Options.InitFrom ?? throw new ArgumentException("method prompt needs a base model (model.path)");
+
+        /// <summary>Virtual tokens start as the embeddings of a text's tokens (repeated to length) or, without one, of random vocabulary entries, as PEFT does.</summary>
+        public override void Prepare(GptModel model, ITokenizer tokenizer, Generator generator)
+        {
+            foreach (var p in model.Parameters()) p.RequiresGrad = false;
+            int n = Options.VirtualTokens;
+            var ids = new long[n];
+            var text = Options.PromptInitText is { Length: > 0 } s ? tokenizer.Encode(s) : [];
+            for (int i = 0; i < n; i++) ids[i] = text.Length > 0 ? text[i % text.Length] : generator.NextInt64(0, model.Config.VocabSize);
+            Tensor init;
+            using (Autograd.NoGrad.Enter()) init = model.Wte.Weight.IndexSelect(0, Tensor.FromArray(ids, n)).Contiguous();
+            model.AddPromptTuning(init);
+        }
+
+        public override void Save(string directory, GptModel model, ITokenizer tokenizer) => PeftAdapter.SavePromptTuning(directory, model, Path.GetFullPath(BaseModel), Options.PromptInitText);
+
+        public override GptModel Load(string directory) => PeftAdapter.LoadModel(BaseModel, directory);
+
+        public override (string, string?) Finish(RunFolder run, GptModel model, ITokenizer tokenizer)
+        {
+            string adapter = Path.Combine(run.Root, "adapter");
+            Save(adapter, model, tokenizer);
+            return (BaseModel, adapter);
+        }
+    }
+}
