@@ -1,0 +1,95 @@
+using System.Text.Json;
+
+namespace Sapling.Cli.Tests;
+
+[Collection("cli")]
+public sealed class FinetuneCommandTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("sapling-cli-ft-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    private string Write(string name, string yaml)
+    {
+        var path = Path.Combine(root, name);
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    private const string Train = """
+        train:
+          steps: 4
+          batch_size: 4
+          warmup_steps: 1
+          eval_interval: 2
+          eval_batches: 2
+          sample_tokens: 4
+        """;
+
+    [Fact]
+    public void AnAdapterFromFinetuneWorksInGenerateAndEval()
+    {
+        var corpus = Path.Combine(root, "poems.txt");
+        File.WriteAllText(corpus, string.Join("\n%\n", Enumerable.Range(0, 30).Select(i => $"春眠不觉晓{i % 7}，处处闻啼鸟。")));
+        var pretrain = Write("base.yaml", $"""
+            task: language_model
+            data:
+              corpus: {corpus}
+            model:
+              context: 16
+              layers: 1
+              heads: 2
+              width: 16
+            {Train}
+            """);
+        var (code, _, error) = CliRunner.Run("train", pretrain, "--out", Path.Combine(root, "base"), "--plain");
+        Assert.True(code == 0, error);
+        var baseModel = Path.Combine(root, "base", "model");
+
+        var lora = Write("lora.yaml", $"""
+            method: lora
+            model:
+              path: {baseModel}
+            lora:
+              r: 2
+              target_modules: [c_attn]
+            data:
+              corpus: {corpus}
+            {Train}
+            """);
+        (code, var output, error) = CliRunner.Run("finetune", lora, "--out", Path.Combine(root, "lora"), "--plain", "--set", "lora.alpha=4");
+        Assert.True(code == 0, error);
+        Assert.Contains("trainable params: ", output);
+        var adapter = Path.Combine(root, "lora", "adapter");
+        using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(adapter, "adapter_config.json"))))
+        {
+            Assert.Equal(2, config.RootElement.GetProperty("r").GetInt32());
+            Assert.Equal(4, config.RootElement.GetProperty("lora_alpha").GetDouble());
+        }
+
+        (code, output, error) = CliRunner.Run("generate", "--model", baseModel, "--adapter", adapter, "--prompt-ids", "1,2,3", "--max-new-tokens", "5", "--temperature", "0", "--json");
+        Assert.True(code == 0, error);
+        using (var generated = JsonDocument.Parse(output))
+            Assert.Equal(5, generated.RootElement.GetProperty("ids").GetArrayLength());
+        // The merged model in run/model generates the same tokens.
+        (code, var mergedOutput, error) = CliRunner.Run("generate", "--model", Path.Combine(root, "lora", "model"), "--prompt-ids", "1,2,3", "--max-new-tokens", "5", "--temperature", "0", "--json");
+        Assert.True(code == 0, error);
+        Assert.Equal(JsonDocument.Parse(output).RootElement.GetProperty("ids").ToString(), JsonDocument.Parse(mergedOutput).RootElement.GetProperty("ids").ToString());
+
+        (code, output, error) = CliRunner.Run("eval", "--model", baseModel, "--adapter", adapter, "--data", corpus, "--json");
+        Assert.True(code == 0, error);
+        using (var evaluated = JsonDocument.Parse(output))
+            Assert.True(evaluated.RootElement.GetProperty("perplexity").GetDouble() > 1);
+    }
+
+    [Fact]
+    public void AnUnknownMethodOrAMissingModelIsAClearError()
+    {
+        var (code, _, error) = CliRunner.Run("finetune", Write("bad.yaml", "method: magic\nmodel:\n  path: x\n"));
+        Assert.Equal(2, code);
+        Assert.Contains("full, lora, prompt", error);
+        (code, _, error) = CliRunner.Run("finetune", Write("nomodel.yaml", "method: lora\n"));
+        Assert.Equal(2, code);
+        Assert.Contains("model.path", error);
+    }
+}
