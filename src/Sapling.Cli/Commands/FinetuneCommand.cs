@@ -8,16 +8,16 @@ namespace Sapling.Cli.Commands;
 /// <summary><c>sapling finetune config.yaml [--out DIR] [--set key=value ...] [--resume DIR]</c>: adapt a model folder by the config's method.</summary>
 public static class FinetuneCommand
 {
-    public static readonly string[] Methods = ["full", "lora", "prompt"];
+    public static readonly string[] Methods = ["full", "lora", "prompt", "distill", "dpo"];
 
     public static Command Create()
     {
-        var config = new Argument<string>("config") { Description = "YAML config with method: full | lora | prompt and model.path (see configs/)" };
+        var config = new Argument<string>("config") { Description = "YAML config with method: full | lora | prompt | distill | dpo and model.path (see configs/)" };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<config name>)" };
         var set = new Option<string[]>("--set") { Description = "Override a setting, e.g. --set lora.r=16 (repeatable)", AllowMultipleArgumentsPerToken = false };
         var resume = new Option<string?>("--resume") { Description = "Continue from a run folder or checkpoint" };
         var plain = new Option<bool>("--plain") { Description = "Print progress lines instead of live bars" };
-        var cmd = new Command("finetune", "Fine-tune a model folder: all weights (full), LoRA adapters (lora) or virtual tokens (prompt)") { config, output, set, resume, plain };
+        var cmd = new Command("finetune", "Fine-tune a model folder: all weights (full), LoRA adapters (lora), virtual tokens (prompt), preference pairs (dpo); or distil a teacher into a new student (distill)") { config, output, set, resume, plain };
         cmd.SetAction(r => Run(r.GetValue(config)!, r.GetValue(output), r.GetValue(set) ?? [], r.GetValue(resume), r.GetValue(plain)));
         return cmd;
     }
@@ -28,13 +28,15 @@ public static class FinetuneCommand
         foreach (var assignment in overrides) tree.Set(assignment);
         string method = tree.Get("method", "");
         if (!Methods.Contains(method)) throw new ArgumentException($"{configPath}: method must be one of {string.Join(", ", Methods)}, got '{method}'");
-        if (!tree.Has("model.path")) throw new ArgumentException($"{configPath}: model.path must name the model folder to fine-tune");
+        if (method != "distill" && !tree.Has("model.path")) throw new ArgumentException($"{configPath}: model.path must name the model folder to fine-tune");
         string runDirectory = output ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(configPath));
         var options = LanguageModelConfig.Bind(tree);
         var trainer = (IProgressReporter reporter) => new LmTrainer(options, reporter).Run(runDirectory, resume, tree.ToYaml());
         var result = !plain && SpectreProgress.IsInteractive ? SpectreProgress.Create().Run(trainer) : trainer(new ConsoleProgress());
         Console.WriteLine($"run folder: {result.RunDirectory}");
-        Console.WriteLine($"validation loss {result.ValidationLoss:F3} (perplexity {Math.Exp(result.ValidationLoss):F2}), before fine-tuning {result.BaseValidationLoss:F3} (perplexity {Math.Exp(result.BaseValidationLoss):F2})");
+        Console.WriteLine(double.IsNaN(result.BaseValidationLoss)
+            ? $"validation loss {result.ValidationLoss:F3} (perplexity {Math.Exp(result.ValidationLoss):F2})"
+            : $"validation loss {result.ValidationLoss:F3}, before fine-tuning {result.BaseValidationLoss:F3}");
         Console.WriteLine(result.AdapterDirectory != null
             ? $"try: sapling generate --model {options.InitFrom} --adapter {result.AdapterDirectory} --prompt \"...\""
             : $"try: sapling generate --model {result.ModelDirectory} --prompt \"...\"");

@@ -80,7 +80,7 @@ public static class DocumentSource
             yield return ReadAll(file);
     }
 
-    private static IEnumerable<string> ReadLines(string path)
+    internal static IEnumerable<string> ReadLines(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"corpus '{path}' not found", path);
         Stream stream = File.OpenRead(path);

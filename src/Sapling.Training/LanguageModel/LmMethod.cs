@@ -13,12 +13,12 @@ namespace Sapling.Training;
 /// </summary>
 public abstract class LmMethod
 {
-    public static LmMethod For(LmOptions options) => options.Method switch
+    public static LmMethod For(LmOptions options) => options.Adaptation switch
     {
         "pretrain" or "full" => new FullMethod(options),
         "lora" => new LoraMethod(options),
         "prompt" => new PromptMethod(options),
-        var other => throw new ArgumentException($"method '{other}' is not one of pretrain, full, lora, prompt"),
+        var other => throw new ArgumentException($"method '{other}' is not one of pretrain, full, lora, prompt, distill, dpo"),
     };
 
     protected LmMethod(LmOptions options) => Options = options;

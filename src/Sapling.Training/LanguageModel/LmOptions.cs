@@ -28,8 +28,32 @@ public sealed record LmOptions
     public double ValidationFraction { get; init; } = 0.1;
     public ulong SplitSeed { get; init; }
 
-    /// <summary>pretrain (a new model), full (all weights of <see cref="InitFrom"/>), lora or prompt; see <see cref="LmMethod"/>.</summary>
+    /// <summary>
+    /// pretrain (a new model), full (all weights of <see cref="InitFrom"/>), lora, prompt (see <see cref="LmMethod"/>),
+    /// distill (a new student taught by <see cref="Teacher"/>) or dpo (preference pairs; <see cref="Tuning"/> says
+    /// which weights train).
+    /// </summary>
     public string Method { get; init; } = "pretrain";
+
+    /// <summary>For dpo: full, lora or prompt.</summary>
+    public string Tuning { get; init; } = "full";
+
+    /// <summary>Distillation: the teacher's model folder (its tokenizer is the student's), the softening temperature
+    /// and the weight of the soft targets against the hard next-token loss.</summary>
+    public string? Teacher { get; init; }
+    public float DistillTemperature { get; init; } = 2f;
+    public float DistillAlpha { get; init; } = 0.5f;
+
+    /// <summary>DPO: how strongly the policy is kept near the reference (β of the paper).</summary>
+    public float DpoBeta { get; init; } = 0.1f;
+
+    /// <summary>The tuning recipe that decides which weights train: <see cref="Tuning"/> for dpo, else the method.</summary>
+    public string Adaptation => Method switch
+    {
+        "dpo" => Tuning,
+        "pretrain" or "distill" => "pretrain",
+        _ => Method,
+    };
 
     /// <summary>The model folder to fine-tune (config.json, model.safetensors, tokenizer.json); its tokenizer is used.</summary>
     public string? InitFrom { get; init; }
@@ -63,11 +87,17 @@ public sealed record LmOptions
 
     public void Validate()
     {
-        if (Method != "pretrain" && InitFrom == null) throw new ArgumentException($"method {Method} fine-tunes a model: give its folder (model.path)");
-        if (Method == "pretrain" && InitFrom != null) throw new ArgumentException("a pretraining run starts from random weights; to start from a model folder choose method full, lora or prompt");
+        if (Method is not ("pretrain" or "full" or "lora" or "prompt" or "distill" or "dpo"))
+            throw new ArgumentException($"method '{Method}' is not one of pretrain, full, lora, prompt, distill, dpo");
+        if (Method == "dpo" && Tuning is not ("full" or "lora" or "prompt")) throw new ArgumentException($"dpo.tuning must be full, lora or prompt, got '{Tuning}'");
+        if (Method is not ("pretrain" or "distill") && InitFrom == null) throw new ArgumentException($"method {Method} fine-tunes a model: give its folder (model.path)");
+        if (Method is "pretrain" or "distill" && InitFrom != null) throw new ArgumentException($"a {Method} run starts from random weights; to start from a model folder choose method full, lora or prompt");
+        if (Method == "distill" && Teacher == null) throw new ArgumentException("method distill needs the teacher's model folder (distill.teacher)");
+        if (DistillTemperature <= 0 || DistillAlpha is < 0 or > 1) throw new ArgumentException($"distill.temperature must be positive and distill.alpha in [0, 1], got {DistillTemperature} and {DistillAlpha}");
+        if (DpoBeta <= 0) throw new ArgumentException($"dpo.beta must be positive, got {DpoBeta}");
         if (LayerDecay is <= 0 or > 1) throw new ArgumentException($"train.layer_decay must be in (0, 1], got {LayerDecay}");
-        if (LayerDecay != 1 && Method != "full") throw new ArgumentException("train.layer_decay applies to method full only");
-        if (Method == "prompt" && VirtualTokens < 1) throw new ArgumentException($"prompt.virtual_tokens must be positive, got {VirtualTokens}");
+        if (LayerDecay != 1 && Adaptation != "full") throw new ArgumentException("train.layer_decay applies to method full only");
+        if (Adaptation == "prompt" && VirtualTokens < 1) throw new ArgumentException($"prompt.virtual_tokens must be positive, got {VirtualTokens}");
         if (Context < 2) throw new ArgumentException($"model.context must be at least 2, got {Context}");
         if (Width % Heads != 0) throw new ArgumentException($"model.width {Width} must be divisible by model.heads {Heads}");
         if (Steps <= 0 || BatchSize <= 0) throw new ArgumentException("train.steps and train.batch_size must be positive");

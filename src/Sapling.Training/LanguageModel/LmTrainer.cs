@@ -37,49 +37,11 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         var method = LmMethod.For(options);
         var run = new RunFolder(runDirectory);
         if (resolvedConfigYaml != null) File.WriteAllText(run.ConfigPath, resolvedConfigYaml);
-        ITokenizer? tokenizer = null;
-        TokenData data;
-        GptModel? pretrained = options.InitFrom != null ? GptFolder.Load(options.InitFrom) : null;
-        if (pretrained != null)
-        {
-            var tokenizerPath = Path.Combine(options.InitFrom!, "tokenizer.json");
-            if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"model folder '{options.InitFrom}' has no tokenizer.json to tokenise the fine-tuning data", tokenizerPath);
-            tokenizer = Tokenizers.Load(tokenizerPath);
-            if (tokenizer.VocabSize != pretrained.Config.VocabSize)
-                throw new InvalidDataException($"{tokenizerPath}: {tokenizer.VocabSize} tokens, but the model's vocab_size is {pretrained.Config.VocabSize}");
-            // Fine-tuning windows fit the model's context, less the virtual tokens of prompt tuning.
-            int room = pretrained.Config.NPositions - (options.Method == "prompt" ? options.VirtualTokens : 0);
-            if (room < 2) throw new ArgumentException($"{options.VirtualTokens} virtual tokens leave no room in the model's context of {pretrained.Config.NPositions}");
-            options = options with { Context = Math.Min(options.Context, room) };
-        }
-        if (options.TrainTokens != null)
-        {
-            tokenizer ??= Tokenizers.Load(options.Tokenizer);
-            data = new TokenData(new TokenFile(options.TrainTokens, options.TokenWidth), new TokenFile(options.ValidationTokens!, options.TokenWidth));
-        }
-        else
-        {
-            var documents = DocumentSource.Read(options.Corpus ?? DefaultCorpusPath, options.CorpusFormat, options.Field).ToList();
-            if (documents.Count == 0) throw new InvalidDataException($"{options.Corpus ?? DefaultCorpusPath}: no documents");
-            tokenizer ??= BuildTokenizer(documents);
-            if (tokenizer.EndOfTextId < 0) throw new InvalidDataException($"the tokenizer has no {CharTokenizer.EndOfText} token to separate documents");
-            data = new TokenData(documents.Select(d => tokenizer.Encode(d.Trim('\n'))).ToList(), tokenizer.EndOfTextId, options.ValidationFraction, options.SplitSeed);
-        }
-        double baseline = data.UnigramBaselineLoss(tokenizer.VocabSize);
-        var model = pretrained ?? new GptModel(new GptConfig
-        {
-            VocabSize = tokenizer.VocabSize, NPositions = options.Context, NEmbd = options.Width, NLayer = options.Layers, NHead = options.Heads,
-            EmbdPdrop = options.Dropout, AttnPdrop = options.Dropout, ResidPdrop = options.Dropout,
-        }, new Generator(options.Seed + 1));
+        var (tokenizer, model, objective, baseLoss) = Setup();
         var config = model.Config;
-        double baseLoss = double.NaN;
-        if (pretrained != null)
-        {
-            baseLoss = Evaluate(model, data.Validation, options);
-            progress.Message($"{options.Method} fine-tuning of {options.InitFrom}: validation loss before training {baseLoss:F3} (perplexity {Math.Exp(baseLoss):F1})");
-        }
+        double baseline = objective.BaselineLoss ?? double.NaN;
         method.Prepare(model, tokenizer, new Generator(options.Seed + 2));
-        progress.Message($"GPT: {model.ParameterCount():N0} parameters; vocabulary {tokenizer.VocabSize} tokens; {data.TrainLength:N0} training tokens, {data.Validation.Length:N0} validation tokens; unigram baseline loss {baseline:F3}");
+        progress.Message($"GPT: {model.ParameterCount():N0} parameters; vocabulary {tokenizer.VocabSize} tokens; {objective.Describe()}");
         if (options.Method != "pretrain") progress.Message(NN.Lora.TrainableSummary(model));
 
         // Weight decay applies to matrices (projections, embeddings), not to biases and layer-norm gains.
@@ -120,6 +82,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         double lossSum = 0;
         int lossCount = 0;
         double valLoss = double.NaN;
+        IReadOnlyDictionary<string, double> lastMetrics = new Dictionary<string, double>();
         long firstStep = state.GlobalStep + 1;
         // Training FLOPs per token as nanoGPT and PaLM estimate them: 6 per parameter (forward and backward) plus
         // the attention score and value products, 12·layers·width·context.
@@ -130,13 +93,12 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         for (long step = state.GlobalStep + 1; step <= options.Steps; step++)
         {
             Generator.Default.ManualSeed(options.Seed * 1_000_003UL + (ulong)step);
-            var (x, y) = data.TrainBatch(options.BatchSize, options.Context, options.Seed, step);
             long stepStart = Stopwatch.GetTimestamp();
             float lossValue;
+            long tokens;
             using (var scope = new TensorScope())
             {
-                var logits = model.Forward(x);
-                var loss = Tensor.CrossEntropy(logits.Reshape(-1, config.VocabSize), y.Reshape(-1));
+                (var loss, tokens) = objective.TrainingLoss(model, step);
                 lossValue = loss.Item();
                 loss.Backward();
             }
@@ -151,7 +113,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             schedule.Step();
             trainingSeconds += Stopwatch.GetElapsedTime(stepStart).TotalSeconds;
             stepsRun++;
-            tokensSeen += x.NumEl;
+            tokensSeen += tokens;
             lossSum += lossValue;
             lossCount++;
             double tokensPerSecond = tokensSeen / clock.Elapsed.TotalSeconds;
@@ -160,7 +122,8 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             state = state with { GlobalStep = step, MetricsLines = state.MetricsLines + 1 };
             if (step % options.EvalInterval != 0 && step != options.Steps) continue;
 
-            valLoss = Evaluate(model, data.Validation, options);
+            var validation = objective.Validate(model);
+            valLoss = validation.Loss;
             var sample = tokenizer.Decode(TextGenerator.Generate(model, [tokenizer.EndOfTextId], new SamplingOptions { MaxNewTokens = options.SampleTokens, Temperature = 0.8f, TopK = 20, Seed = (ulong)step }), skipSpecial: true);
             samples.Add(sample);
             model.Train();
@@ -168,10 +131,14 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             evalSteps.Add(step);
             trainCurve.Add(trainLoss);
             valCurve.Add(valLoss);
-            metrics.Append(new Dictionary<string, object?> { ["kind"] = "eval", ["step"] = step, ["train_loss"] = trainLoss, ["val_loss"] = valLoss, ["val_perplexity"] = Math.Exp(valLoss), ["tokens_per_s"] = tokensPerSecond, ["mfu"] = tokensPerSecond * flopsPerToken / peakFlops, ["sample"] = sample });
+            var record = new Dictionary<string, object?> { ["kind"] = "eval", ["step"] = step, ["train_loss"] = trainLoss, ["val_loss"] = valLoss, ["val_perplexity"] = Math.Exp(valLoss), ["tokens_per_s"] = tokensPerSecond, ["mfu"] = tokensPerSecond * flopsPerToken / peakFlops, ["sample"] = sample };
+            foreach (var (name, value) in validation.Metrics) record[name] = value;
+            metrics.Append(record);
+            lastMetrics = validation.Metrics;
             var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (step - firstStep + 1) * (options.Steps - step));
             double mfu = tokensPerSecond * flopsPerToken / peakFlops;
-            progress.Message($"step {step}/{options.Steps}  train loss {trainLoss:F3}  val loss {valLoss:F3} (perplexity {Math.Exp(valLoss):F1}, unigram {baseline:F3})  {tokensPerSecond:F0} tokens/s  MFU {mfu:P0}  ETA {eta:mm\\:ss}");
+            string extra = string.Concat(validation.Metrics.Select(m => $"  {m.Key} {m.Value:F3}"));
+            progress.Message($"step {step}/{options.Steps}  train loss {trainLoss:F3}  val loss {valLoss:F3} (perplexity {Math.Exp(valLoss):F1}, baseline {baseline:F3}){extra}  {tokensPerSecond:F0} tokens/s  MFU {mfu:P0}  ETA {eta:mm\\:ss}");
             progress.Message("sample: " + sample.Replace("\n", " / "));
             run.Log($"step {step} sample: {sample.Replace("\n", " / ")}");
             bool improved = double.IsNaN(state.BestMetric) || valLoss < state.BestMetric;
@@ -187,19 +154,21 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             lossCount = 0;
         }
 
-        if (double.IsNaN(valLoss)) valLoss = Evaluate(model, data.Validation, options);
+        if (double.IsNaN(valLoss)) valLoss = objective.Validate(model).Loss;
         if (Directory.Exists(run.BestModelDirectory) && state.BestMetric < valLoss)
         {
             progress.Message($"the final model is the one from step {state.BestEpoch} (validation loss {state.BestMetric:F3}; the last step had {valLoss:F3})");
             model = method.Load(run.BestModelDirectory);
-            valLoss = state.BestMetric;
+            var best = objective.Validate(model);
+            valLoss = best.Loss;
+            lastMetrics = best.Metrics;
         }
         var (modelDirectory, adapterDirectory) = method.Finish(run, model, tokenizer);
         var plot = new LinePlot { Title = "Language model", XLabel = "step" };
         var panel = plot.AddPanel("loss");
         panel.Add("train loss", evalSteps, trainCurve);
         panel.Add("validation loss", evalSteps, valCurve);
-        panel.Add("unigram baseline", evalSteps, evalSteps.Select(_ => baseline), dashed: true);
+        if (!double.IsNaN(baseline)) panel.Add(options.Method == "dpo" ? "log 2 (the reference)" : "unigram baseline", evalSteps, evalSteps.Select(_ => baseline), dashed: true);
         if (!double.IsNaN(baseLoss)) panel.Add("before fine-tuning", evalSteps, evalSteps.Select(_ => baseLoss), dashed: true);
         plot.Save(run.CurvesPath);
         double throughput = tokensSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
@@ -212,6 +181,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             ["ms_per_step"] = stepsRun > 0 ? trainingSeconds * 1000 / stepsRun : double.NaN,
             ["peak_rss_mb"] = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0),
         };
+        foreach (var (name, value) in lastMetrics) results[name] = value;
         if (!double.IsNaN(baseLoss))
         {
             results["base_val_loss"] = baseLoss;
@@ -223,27 +193,84 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         return new LmResult(run.Root, modelDirectory, valLoss, baseline, throughput, samples) { AdapterDirectory = adapterDirectory, BaseValidationLoss = baseLoss };
     }
 
+    /// <summary>The tokenizer, the model to train, what it optimises, and (when fine-tuning) the starting validation loss.</summary>
+    private (ITokenizer Tokenizer, GptModel Model, ILmObjective Objective, double BaseLoss) Setup()
+    {
+        GptModel? pretrained = options.InitFrom != null ? GptFolder.Load(options.InitFrom) : null;
+        GptModel? teacher = options.Teacher != null ? GptFolder.Load(options.Teacher) : null;
+        ITokenizer? tokenizer = null;
+        if ((pretrained ?? teacher) is { } source)
+        {
+            string folder = pretrained != null ? options.InitFrom! : options.Teacher!;
+            tokenizer = FolderTokenizer(folder, source);
+            if (pretrained != null)
+            {
+                // Fine-tuning windows fit the model's context, less the virtual tokens of prompt tuning.
+                int room = pretrained.Config.NPositions - (options.Adaptation == "prompt" ? options.VirtualTokens : 0);
+                if (room < 2) throw new ArgumentException($"{options.VirtualTokens} virtual tokens leave no room in the model's context of {pretrained.Config.NPositions}");
+                options = options with { Context = Math.Min(options.Context, room) };
+            }
+        }
+
+        ILmObjective objective;
+        if (options.Method == "dpo")
+        {
+            var path = options.Corpus ?? throw new ArgumentException("method dpo needs a JSONL file of {prompt, chosen, rejected} (data.corpus)");
+            var (pairs, skipped) = JsonlReader.Read(path, row => new PreferencePair(
+                JsonlReader.RequiredString(row, "prompt"), JsonlReader.RequiredString(row, "chosen"), JsonlReader.RequiredString(row, "rejected")));
+            if (JsonlReader.Summary(path, skipped) is { } summary) progress.Warning(summary);
+            // The reference is the starting model, frozen: a second copy read from the same folder.
+            objective = new PreferenceObjective(pairs, tokenizer!, GptFolder.Load(options.InitFrom!), options);
+        }
+        else
+        {
+            TokenData data;
+            if (options.TrainTokens != null)
+            {
+                tokenizer ??= Tokenizers.Load(options.Tokenizer);
+                data = new TokenData(new TokenFile(options.TrainTokens, options.TokenWidth), new TokenFile(options.ValidationTokens!, options.TokenWidth));
+            }
+            else
+            {
+                var documents = DocumentSource.Read(options.Corpus ?? DefaultCorpusPath, options.CorpusFormat, options.Field).ToList();
+                if (documents.Count == 0) throw new InvalidDataException($"{options.Corpus ?? DefaultCorpusPath}: no documents");
+                tokenizer ??= BuildTokenizer(documents);
+                if (tokenizer.EndOfTextId < 0) throw new InvalidDataException($"the tokenizer has no {CharTokenizer.EndOfText} token to separate documents");
+                var t = tokenizer;
+                data = new TokenData(documents.Select(d => t.Encode(d.Trim('\n'))).ToList(), tokenizer.EndOfTextId, options.ValidationFraction, options.SplitSeed);
+            }
+            objective = teacher != null ? new DistillationObjective(data, options, teacher) : new NextTokenObjective(data, options, tokenizer.VocabSize);
+        }
+
+        var model = pretrained ?? new GptModel(new GptConfig
+        {
+            VocabSize = tokenizer!.VocabSize, NPositions = options.Context, NEmbd = options.Width, NLayer = options.Layers, NHead = options.Heads,
+            EmbdPdrop = options.Dropout, AttnPdrop = options.Dropout, ResidPdrop = options.Dropout,
+        }, new Generator(options.Seed + 1));
+        double baseLoss = double.NaN;
+        if (pretrained != null)
+        {
+            baseLoss = objective.Validate(model).Loss;
+            progress.Message($"{options.Method} fine-tuning of {options.InitFrom}: validation loss before training {baseLoss:F3}" +
+                (options.Method == "dpo" ? "" : $" (perplexity {Math.Exp(baseLoss):F1})"));
+        }
+        return (tokenizer!, model, objective, baseLoss);
+    }
+
+    private static ITokenizer FolderTokenizer(string folder, GptModel model)
+    {
+        var tokenizerPath = Path.Combine(folder, "tokenizer.json");
+        if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"model folder '{folder}' has no tokenizer.json to tokenise the training data", tokenizerPath);
+        var tokenizer = Tokenizers.Load(tokenizerPath);
+        if (tokenizer.VocabSize != model.Config.VocabSize)
+            throw new InvalidDataException($"{tokenizerPath}: {tokenizer.VocabSize} tokens, but the model's vocab_size is {model.Config.VocabSize}");
+        return tokenizer;
+    }
+
     private ITokenizer BuildTokenizer(List<string> documents) => options.Tokenizer switch
     {
         "char" => CharTokenizer.Train(documents),
         "bpe" => ByteLevelBpe.Train(documents, options.VocabSize),
         var path => Tokenizers.Load(path),
     };
-
-    /// <summary>Mean next-token loss over consecutive validation windows (at most the configured number of batches).</summary>
-    public static double Evaluate(GptModel model, int[] stream, LmOptions options)
-    {
-        model.Eval();
-        using var _ = Autograd.NoGrad.Enter();
-        double sum = 0;
-        long count = 0;
-        foreach (var (x, y) in TokenData.Windows(stream, options.BatchSize, options.Context, options.EvalBatches))
-        {
-            using var scope = new TensorScope();
-            var logits = model.Forward(x);
-            sum += Tensor.CrossEntropy(logits.Reshape(-1, model.Config.VocabSize), y.Reshape(-1), Reduction.Sum).Item();
-            count += y.NumEl;
-        }
-        return sum / Math.Max(count, 1);
-    }
 }

@@ -1,0 +1,29 @@
+using Sapling.Models.Gpt;
+
+namespace Sapling.Training;
+
+/// <summary>Validation of a language-model run: the loss that picks the best step (lower is better) and other figures.</summary>
+public sealed record LmValidation(double Loss, IReadOnlyDictionary<string, double> Metrics)
+{
+    public static LmValidation OfLoss(double loss) => new(loss, new Dictionary<string, double>());
+}
+
+/// <summary>
+/// What a language-model run optimises; the trainer around it (schedule, clipping, checkpoints, best step, run folder)
+/// is the same for all: next-token prediction, distillation from a teacher, preference tuning, instruction tuning.
+/// </summary>
+public interface ILmObjective
+{
+    /// <summary>The loss on step <paramref name="step"/>'s training batch (the batch depends only on the step, so a
+    /// resumed run sees the same ones), and how many tokens it covered.</summary>
+    (Tensor Loss, long Tokens) TrainingLoss(GptModel model, long step);
+
+    /// <summary>Validation in eval mode, without gradients.</summary>
+    LmValidation Validate(GptModel model);
+
+    /// <summary>A reference loss to beat, drawn as a dashed line (the unigram loss for next-token prediction).</summary>
+    double? BaselineLoss { get; }
+
+    /// <summary>What the data holds, for the log.</summary>
+    string Describe();
+}

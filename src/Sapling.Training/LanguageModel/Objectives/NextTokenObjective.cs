@@ -1,0 +1,39 @@
+using Sapling.Models.Gpt;
+
+namespace Sapling.Training;
+
+/// <summary>Next-token prediction on random context windows of a token stream (pretraining and domain adaptation).</summary>
+public sealed class NextTokenObjective(TokenData data, LmOptions options, int vocabSize) : ILmObjective
+{
+    public TokenData Data { get; } = data;
+
+    public double? BaselineLoss { get; } = data.UnigramBaselineLoss(vocabSize);
+
+    public (Tensor Loss, long Tokens) TrainingLoss(GptModel model, long step)
+    {
+        var (x, y) = Data.TrainBatch(options.BatchSize, options.Context, options.Seed, step);
+        var logits = model.Forward(x);
+        return (Tensor.CrossEntropy(logits.Reshape(-1, model.Config.VocabSize), y.Reshape(-1)), x.NumEl);
+    }
+
+    public LmValidation Validate(GptModel model) => LmValidation.OfLoss(Evaluate(model, Data.Validation, options));
+
+    public string Describe() => $"{Data.TrainLength:N0} training tokens, {Data.Validation.Length:N0} validation tokens; unigram baseline loss {BaselineLoss:F3}";
+
+    /// <summary>Mean next-token loss over consecutive validation windows (at most the configured number of batches).</summary>
+    public static double Evaluate(GptModel model, int[] stream, LmOptions options)
+    {
+        model.Eval();
+        using var _ = Autograd.NoGrad.Enter();
+        double sum = 0;
+        long count = 0;
+        foreach (var (x, y) in TokenData.Windows(stream, options.BatchSize, options.Context, options.EvalBatches))
+        {
+            using var scope = new TensorScope();
+            var logits = model.Forward(x);
+            sum += Tensor.CrossEntropy(logits.Reshape(-1, model.Config.VocabSize), y.Reshape(-1), Reduction.Sum).Item();
+            count += y.NumEl;
+        }
+        return sum / Math.Max(count, 1);
+    }
+}
