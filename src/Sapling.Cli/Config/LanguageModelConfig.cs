@@ -18,7 +18,7 @@ public static class LanguageModelConfig
             VirtualTokens = c.Get("prompt.virtual_tokens", 20),
             PromptInitText = c.Get<string?>("prompt.init_text", null),
             LayerDecay = c.Get("train.layer_decay", 1.0),
-            Tuning = c.Get("dpo.tuning", "full"),
+            Tuning = c.Get("sft.tuning", c.Get("dpo.tuning", "full")),
             DpoBeta = c.Get("dpo.beta", 0.1f),
             Teacher = c.Get<string?>("distill.teacher", null),
             DistillTemperature = c.Get("distill.temperature", 2f),

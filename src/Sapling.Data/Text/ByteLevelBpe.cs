@@ -73,6 +73,15 @@ public sealed partial class ByteLevelBpe : ITokenizer
 
     public int VocabSize => tokens.Length;
     public IReadOnlyList<string> SpecialTokens => specials;
+
+    public int IdOf(string token) => ids.TryGetValue(token, out int id) ? id : -1;
+
+    public ITokenizer WithSpecialTokens(IReadOnlyList<string> added)
+    {
+        var fresh = added.Where(t => !ids.ContainsKey(t)).Distinct(StringComparer.Ordinal).ToArray();
+        if (fresh.Length == 0) return this;
+        return new ByteLevelBpe([.. tokens, .. fresh], merges, [.. specials, .. fresh], "added special tokens");
+    }
     /// <summary>Merges in rank order (rank 0 is applied first).</summary>
     public IReadOnlyList<(string Left, string Right)> Merges => merges;
     /// <summary>Id of &lt;|endoftext|&gt;, or -1 when the vocabulary has none.</summary>

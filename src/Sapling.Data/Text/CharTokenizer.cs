@@ -16,15 +16,30 @@ public sealed class CharTokenizer : ITokenizer
 
     private readonly Dictionary<string, int> ids;
     private readonly string[] tokens;
+    // Special tokens besides end-of-text and unknown (e.g. chat markers): matched in text before the split into characters.
+    private readonly string[] extraSpecials;
+    private readonly System.Text.RegularExpressions.Regex? specialPattern;
 
-    private CharTokenizer(string[] tokens)
+    private CharTokenizer(string[] tokens, IReadOnlyList<string>? extraSpecials = null)
     {
         this.tokens = tokens;
         ids = new Dictionary<string, int>(tokens.Length, StringComparer.Ordinal);
         for (int i = 0; i < tokens.Length; i++) ids[tokens[i]] = i;
         EndOfTextId = ids[EndOfText];
         UnknownId = ids[Unknown];
+        this.extraSpecials = extraSpecials?.ToArray() ?? [];
+        specialPattern = SpecialTokenMatcher.Build(this.extraSpecials);
     }
+
+    public int IdOf(string token) => ids.TryGetValue(token, out int id) ? id : -1;
+
+    public ITokenizer WithSpecialTokens(IReadOnlyList<string> added)
+    {
+        var fresh = added.Where(t => !ids.ContainsKey(t)).Distinct(StringComparer.Ordinal).ToArray();
+        return fresh.Length == 0 ? this : new CharTokenizer([.. tokens, .. fresh], [.. extraSpecials, .. fresh]);
+    }
+
+    private bool IsSpecial(int id) => id == EndOfTextId || id == UnknownId || (extraSpecials.Length > 0 && extraSpecials.Contains(tokens[id]));
 
     public int VocabSize => tokens.Length;
     public int EndOfTextId { get; }
@@ -52,9 +67,22 @@ public sealed class CharTokenizer : ITokenizer
     public int[] Encode(string text)
     {
         var result = new List<int>(text.Length);
+        int pos = 0;
+        if (specialPattern != null)
+            foreach (var m in specialPattern.EnumerateMatches(text))
+            {
+                EncodeCharacters(text.AsSpan(pos, m.Index - pos), result);
+                result.Add(ids[text.Substring(m.Index, m.Length)]);
+                pos = m.Index + m.Length;
+            }
+        EncodeCharacters(text.AsSpan(pos), result);
+        return result.ToArray();
+    }
+
+    private void EncodeCharacters(ReadOnlySpan<char> text, List<int> result)
+    {
         foreach (var rune in text.EnumerateRunes())
             result.Add(ids.TryGetValue(rune.ToString(), out int id) ? id : UnknownId);
-        return result.ToArray();
     }
 
     /// <summary>Text of the ids; special tokens are written as themselves unless <paramref name="skipSpecial"/>.</summary>
@@ -64,7 +92,7 @@ public sealed class CharTokenizer : ITokenizer
         foreach (int id in ids)
         {
             if (id < 0 || id >= tokens.Length) throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id} is outside the vocabulary of {tokens.Length}");
-            if (skipSpecial && (id == EndOfTextId || id == UnknownId)) continue;
+            if (skipSpecial && IsSpecial(id)) continue;
             sb.Append(tokens[id]);
         }
         return sb.ToString();
@@ -85,7 +113,9 @@ public sealed class CharTokenizer : ITokenizer
             ["invert"] = false,
         };
         var model = new JsonObject { ["type"] = "WordLevel", ["vocab"] = vocab, ["unk_token"] = Unknown };
-        return TokenizerJson.Document([(ids[EndOfText], EndOfText), (ids[Unknown], Unknown)], splitEveryCharacter, null, new JsonObject { ["type"] = "Fuse" }, model);
+        var specialTokens = new List<(int, string)> { (ids[EndOfText], EndOfText), (ids[Unknown], Unknown) };
+        foreach (var s in extraSpecials) specialTokens.Add((ids[s], s));
+        return TokenizerJson.Document(specialTokens, splitEveryCharacter, null, new JsonObject { ["type"] = "Fuse" }, model);
     }
 
     public void Save(string path) => TokenizerJson.Write(path, ToJson());
@@ -115,6 +145,10 @@ public sealed class CharTokenizer : ITokenizer
         }
         if (!vocab.ContainsKey(EndOfText) || !vocab.ContainsKey(Unknown))
             throw new InvalidDataException($"{path}: the vocabulary lacks {EndOfText} or {Unknown}");
-        return new CharTokenizer(tokens);
+        var extra = new List<string>();
+        foreach (var added in root?["added_tokens"]?.AsArray() ?? [])
+            if (added?["content"]?.GetValue<string>() is { } content && content != EndOfText && content != Unknown && added["special"]?.GetValue<bool>() != false)
+                extra.Add(content);
+        return new CharTokenizer(tokens, extra);
     }
 }

@@ -16,4 +16,13 @@ public interface ITokenizer
     byte[] DecodeBytes(IEnumerable<int> ids, bool skipSpecial = false) => System.Text.Encoding.UTF8.GetBytes(Decode(ids, skipSpecial));
 
     void Save(string path);
+
+    /// <summary>The id of a token (special tokens included), or -1.</summary>
+    int IdOf(string token);
+
+    /// <summary>
+    /// A tokenizer with these special tokens appended after the existing ids (which keep their meaning), each encoded
+    /// as one token wherever it appears in text; tokens already present are kept as they are.
+    /// </summary>
+    ITokenizer WithSpecialTokens(IReadOnlyList<string> tokens);
 }

@@ -30,8 +30,8 @@ public sealed class GptModel : Module<Tensor, Tensor>
         LnF = RegisterModule("ln_f", new LayerNorm(config.NEmbd, config.LayerNormEpsilon));
     }
 
-    public GptConfig Config { get; }
-    public Embedding Wte { get; }
+    public GptConfig Config { get; private set; }
+    public Embedding Wte { get; private set; }
     public Embedding Wpe { get; }
     public Dropout Drop { get; }
     public LayerNorm LnF { get; }
@@ -45,6 +45,28 @@ public sealed class GptModel : Module<Tensor, Tensor>
 
     /// <summary>Number of virtual tokens in front of every input (0 without prompt tuning).</summary>
     public int VirtualTokens => PromptEmbeddings?.Shape[0] ?? 0;
+
+    /// <summary>
+    /// Grows the vocabulary to <paramref name="vocabSize"/> (new special tokens): existing rows keep their values and
+    /// new rows start at the mean of the existing ones, so a new token's logit starts near the average rather than at
+    /// a random extreme. The output head is tied, so it grows too.
+    /// </summary>
+    public void ResizeTokenEmbeddings(int vocabSize)
+    {
+        int old = Config.VocabSize;
+        if (vocabSize == old) return;
+        if (vocabSize < old) throw new ArgumentException($"GPT: shrinking the vocabulary from {old} to {vocabSize} would drop trained tokens");
+        var grown = new Embedding(vocabSize, Config.NEmbd);
+        using (Autograd.NoGrad.Enter())
+        {
+            grown.Weight.Narrow(0, 0, old).CopyFrom(Wte.Weight);
+            var mean = Wte.Weight.Mean(0, keepDim: true);
+            grown.Weight.Narrow(0, old, vocabSize - old).CopyFrom(mean.Expand(vocabSize - old, Config.NEmbd));
+        }
+        grown.Weight.RequiresGrad = Wte.Weight.RequiresGrad;
+        Wte = ReplaceChild("wte", grown);
+        Config = Config with { VocabSize = vocabSize };
+    }
 
     /// <summary>Adds trainable virtual-token embeddings [N, n_embd] under PEFT's name "prompt_embeddings".</summary>
     public void AddPromptTuning(Tensor embeddings)

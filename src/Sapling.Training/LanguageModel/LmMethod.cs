@@ -67,10 +67,12 @@ public abstract class LmMethod
     /// <summary>Writes the run's outputs; returns the model folder and, for adapters, the adapter folder.</summary>
     public abstract (string ModelDirectory, string? AdapterDirectory) Finish(RunFolder run, GptModel model, ITokenizer tokenizer);
 
-    protected static void SaveModel(string directory, GptModel model, ITokenizer tokenizer)
+    /// <summary>A model folder: weights, tokenizer and, when the tokenizer has the chat markers, the chat template.</summary>
+    public static void SaveModel(string directory, GptModel model, ITokenizer tokenizer)
     {
         GptFolder.Save(directory, model);
         tokenizer.Save(Path.Combine(directory, "tokenizer.json"));
+        if (ChatTemplate.HasMarkers(tokenizer)) ChatTemplate.Save(directory);
     }
 
     private sealed class FullMethod(LmOptions options) : LmMethod(options)

@@ -35,7 +35,7 @@ public sealed record LmOptions
     /// </summary>
     public string Method { get; init; } = "pretrain";
 
-    /// <summary>For dpo: full, lora or prompt.</summary>
+    /// <summary>For dpo and sft: full, lora or prompt.</summary>
     public string Tuning { get; init; } = "full";
 
     /// <summary>Distillation: the teacher's model folder (its tokenizer is the student's), the softening temperature
@@ -50,7 +50,7 @@ public sealed record LmOptions
     /// <summary>The tuning recipe that decides which weights train: <see cref="Tuning"/> for dpo, else the method.</summary>
     public string Adaptation => Method switch
     {
-        "dpo" => Tuning,
+        "dpo" or "sft" => Tuning,
         "pretrain" or "distill" => "pretrain",
         _ => Method,
     };
@@ -87,9 +87,9 @@ public sealed record LmOptions
 
     public void Validate()
     {
-        if (Method is not ("pretrain" or "full" or "lora" or "prompt" or "distill" or "dpo"))
-            throw new ArgumentException($"method '{Method}' is not one of pretrain, full, lora, prompt, distill, dpo");
-        if (Method == "dpo" && Tuning is not ("full" or "lora" or "prompt")) throw new ArgumentException($"dpo.tuning must be full, lora or prompt, got '{Tuning}'");
+        if (Method is not ("pretrain" or "full" or "lora" or "prompt" or "distill" or "dpo" or "sft"))
+            throw new ArgumentException($"method '{Method}' is not one of pretrain, full, lora, prompt, distill, dpo, sft");
+        if (Method is "dpo" or "sft" && Tuning is not ("full" or "lora" or "prompt")) throw new ArgumentException($"{Method}.tuning must be full, lora or prompt, got '{Tuning}'");
         if (Method is not ("pretrain" or "distill") && InitFrom == null) throw new ArgumentException($"method {Method} fine-tunes a model: give its folder (model.path)");
         if (Method is "pretrain" or "distill" && InitFrom != null) throw new ArgumentException($"a {Method} run starts from random weights; to start from a model folder choose method full, lora or prompt");
         if (Method == "distill" && Teacher == null) throw new ArgumentException("method distill needs the teacher's model folder (distill.teacher)");

@@ -34,10 +34,11 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
     public LmResult Run(string runDirectory, string? resumeFrom = null, string? resolvedConfigYaml = null)
     {
         options.Validate();
-        var method = LmMethod.For(options);
         var run = new RunFolder(runDirectory);
         if (resolvedConfigYaml != null) File.WriteAllText(run.ConfigPath, resolvedConfigYaml);
-        var (tokenizer, model, objective, baseLoss) = Setup();
+        var (tokenizer, model, objective, baseValidation) = Setup(run);
+        double baseLoss = baseValidation?.Loss ?? double.NaN;
+        var method = LmMethod.For(options);
         var config = model.Config;
         double baseline = objective.BaselineLoss ?? double.NaN;
         method.Prepare(model, tokenizer, new Generator(options.Seed + 2));
@@ -182,8 +183,9 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             ["peak_rss_mb"] = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0),
         };
         foreach (var (name, value) in lastMetrics) results[name] = value;
-        if (!double.IsNaN(baseLoss))
+        if (baseValidation != null)
         {
+            foreach (var (name, value) in baseValidation.Metrics) results["base_" + name] = value;
             results["base_val_loss"] = baseLoss;
             results["base_val_perplexity"] = Math.Exp(baseLoss);
         }
@@ -194,7 +196,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
     }
 
     /// <summary>The tokenizer, the model to train, what it optimises, and (when fine-tuning) the starting validation loss.</summary>
-    private (ITokenizer Tokenizer, GptModel Model, ILmObjective Objective, double BaseLoss) Setup()
+    private (ITokenizer Tokenizer, GptModel Model, ILmObjective Objective, LmValidation? Base) Setup(RunFolder run)
     {
         GptModel? pretrained = options.InitFrom != null ? GptFolder.Load(options.InitFrom) : null;
         GptModel? teacher = options.Teacher != null ? GptFolder.Load(options.Teacher) : null;
@@ -213,7 +215,30 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         }
 
         ILmObjective objective;
-        if (options.Method == "dpo")
+        if (options.Method == "sft")
+        {
+            var path = options.Corpus ?? throw new ArgumentException("method sft needs a JSONL file of conversations (data.corpus)");
+            var (examples, skipped) = JsonlReader.Read(path, ChatTemplate.ReadExample);
+            if (JsonlReader.Summary(path, skipped) is { } summary) progress.Warning(summary);
+            if (ChatTemplate.IsDeclared(options.InitFrom!) && !ChatTemplate.HasMarkers(tokenizer!))
+                throw new InvalidDataException($"{options.InitFrom}: the chat template is declared but tokenizer.json lacks its markers");
+            var withMarkers = ChatTemplate.WithMarkers(tokenizer!);
+            if (withMarkers.VocabSize != tokenizer!.VocabSize)
+            {
+                progress.Message($"added the chat markers {ChatTemplate.Start} and {ChatTemplate.End} to the tokenizer (vocabulary {tokenizer.VocabSize} → {withMarkers.VocabSize})");
+                pretrained!.ResizeTokenEmbeddings(withMarkers.VocabSize);
+                tokenizer = withMarkers;
+                if (options.Adaptation != "full")
+                {
+                    // An adapter applies to the model it was trained on: the grown one, written beside the run.
+                    string grownBase = Path.Combine(run.Root, "base-model");
+                    LmMethod.SaveModel(grownBase, pretrained, tokenizer);
+                    options = options with { InitFrom = grownBase };
+                }
+            }
+            objective = new InstructionObjective(examples, tokenizer, options);
+        }
+        else if (options.Method == "dpo")
         {
             var path = options.Corpus ?? throw new ArgumentException("method dpo needs a JSONL file of {prompt, chosen, rejected} (data.corpus)");
             var (pairs, skipped) = JsonlReader.Read(path, row => new PreferencePair(
@@ -247,14 +272,14 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             VocabSize = tokenizer!.VocabSize, NPositions = options.Context, NEmbd = options.Width, NLayer = options.Layers, NHead = options.Heads,
             EmbdPdrop = options.Dropout, AttnPdrop = options.Dropout, ResidPdrop = options.Dropout,
         }, new Generator(options.Seed + 1));
-        double baseLoss = double.NaN;
+        LmValidation? before = null;
         if (pretrained != null)
         {
-            baseLoss = objective.Validate(model).Loss;
-            progress.Message($"{options.Method} fine-tuning of {options.InitFrom}: validation loss before training {baseLoss:F3}" +
-                (options.Method == "dpo" ? "" : $" (perplexity {Math.Exp(baseLoss):F1})"));
+            before = objective.Validate(model);
+            progress.Message($"{options.Method} fine-tuning of {options.InitFrom}: validation loss before training {before.Loss:F3}" +
+                (options.Method == "dpo" ? "" : $" (perplexity {Math.Exp(before.Loss):F1})") + string.Concat(before.Metrics.Select(m => $", {m.Key} {m.Value:F3}")));
         }
-        return (tokenizer!, model, objective, baseLoss);
+        return (tokenizer!, model, objective, before);
     }
 
     private static ITokenizer FolderTokenizer(string folder, GptModel model)

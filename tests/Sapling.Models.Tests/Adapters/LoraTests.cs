@@ -172,3 +172,70 @@ public sealed class LoraTests : IDisposable
 
     private static float MaxDifference(Tensor a, Tensor b) => a.ToArray().Zip(b.ToArray(), (x, y) => Math.Abs(x - y)).Max();
 }
+
+public sealed class LoraTrainingTests
+{
+    [Fact]
+    public void TrainingOnlyTheAdaptersFitsABatch()
+    {
+        var config = new GptConfig { VocabSize = 30, NPositions = 16, NEmbd = 16, NLayer = 1, NHead = 2, EmbdPdrop = 0, AttnPdrop = 0, ResidPdrop = 0 };
+        var model = new GptModel(config, new Generator(1));
+        // A fresh model's tied output head (N(0, 0.02) rows) cannot give confident logits, and LoRA leaves it frozen;
+        // embeddings at the scale a trained model has make the task one the adapters can solve.
+        using (Autograd.NoGrad.Enter()) model.Wte.Weight.MulInPlace(25f);
+        Lora.Apply(model, new LoraConfig { Rank = 4, Alpha = 8, TargetModules = ["c_attn", "c_proj", "c_fc"] }, new Generator(2));
+        var optimizer = new Optim.AdamW(model.Parameters().Where(p => p.RequiresGrad), lr: 0.01);
+        var ids = Tensor.RandInt(0, 30, [4, 12], new Generator(3));
+        float first = 0, last = 0;
+        for (int step = 0; step < 60; step++)
+        {
+            var logits = model.Forward(ids.Narrow(1, 0, 11));
+            var loss = Tensor.CrossEntropy(logits.Reshape(-1, 30), ids.Narrow(1, 1, 11).Reshape(-1));
+            if (step == 0) first = loss.Item();
+            last = loss.Item();
+            loss.Backward();
+            optimizer.Step();
+            optimizer.ZeroGrad();
+        }
+        Assert.True(last < first * 0.5, $"loss {first} → {last}");
+    }
+}
+
+public sealed class LoraGradientTests
+{
+    [Fact]
+    public void AdapterGradientsInsideAModelMatchFiniteDifferences()
+    {
+        var config = new GptConfig { VocabSize = 12, NPositions = 8, NEmbd = 8, NLayer = 1, NHead = 2, EmbdPdrop = 0, AttnPdrop = 0, ResidPdrop = 0 };
+        var model = new GptModel(config, new Generator(1));
+        Lora.Apply(model, new LoraConfig { Rank = 2, Alpha = 4, TargetModules = ["c_attn", "c_fc"] }, new Generator(2));
+        foreach (var (_, layer) in Lora.Adapted(model))
+            using (Autograd.NoGrad.Enter()) layer.Lora!.B.Weight.CopyFrom(Tensor.Randn([layer.OutFeatures, 2], new Generator(3)).Mul(0.3f));
+        var ids = Tensor.RandInt(0, 12, [2, 6], new Generator(4));
+        double Loss()
+        {
+            using var _ = Autograd.NoGrad.Enter();
+            return Tensor.CrossEntropy(model.Forward(ids.Narrow(1, 0, 5)).Reshape(-1, 12), ids.Narrow(1, 1, 5).Reshape(-1)).Item();
+        }
+        Tensor.CrossEntropy(model.Forward(ids.Narrow(1, 0, 5)).Reshape(-1, 12), ids.Narrow(1, 1, 5).Reshape(-1)).Backward();
+        foreach (var (name, p) in model.NamedParameters().Where(p => p.Parameter.RequiresGrad))
+        {
+            var grad = p.Grad!.ToArray();
+            var values = p.ToArray();
+            for (int i = 0; i < Math.Min(values.Length, 6); i++)
+            {
+                const float eps = 1e-2f;
+                double Probe(float delta)
+                {
+                    var v = (float[])values.Clone();
+                    v[i] += delta;
+                    using (Autograd.NoGrad.Enter()) p.CopyFrom(Tensor.FromArray(v, p.Shape.ToArray()));
+                    return Loss();
+                }
+                double numeric = (Probe(eps) - Probe(-eps)) / (2 * eps);
+                using (Autograd.NoGrad.Enter()) p.CopyFrom(Tensor.FromArray(values, p.Shape.ToArray()));
+                Assert.True(Math.Abs(numeric - grad[i]) < 2e-3 + 2e-2 * Math.Abs(numeric), $"{name}[{i}]: autograd {grad[i]}, finite differences {numeric}");
+            }
+        }
+    }
+}

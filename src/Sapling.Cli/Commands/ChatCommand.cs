@@ -1,0 +1,71 @@
+using System.CommandLine;
+using Sapling.Inference;
+using Sapling.Models.Adapters;
+using Sapling.Text;
+
+namespace Sapling.Cli.Commands;
+
+/// <summary>
+/// <c>sapling chat --model DIR [--adapter DIR]</c>: a conversation on the console. Each line read is a user turn; the
+/// whole history is rendered with the folder's chat template and the answer streams as it is generated. An empty
+/// line or end of input ends the chat; "/reset" forgets the history.
+/// </summary>
+public static class ChatCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model folder with a chat template (tokenizer_config.json), e.g. the output of an sft run", Required = true };
+        var adapter = new Option<string?>("--adapter") { Description = "A LoRA or prompt-tuning adapter folder to apply" };
+        var system = new Option<string?>("--system") { Description = "A system message placed before the conversation" };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Longest answer, in tokens", DefaultValueFactory = _ => 128 };
+        var temperature = new Option<float>("--temperature") { Description = "0 = greedy", DefaultValueFactory = _ => 0.7f };
+        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling mass", DefaultValueFactory = _ => 0.9f };
+        var seed = new Option<ulong>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
+        var cmd = new Command("chat", "Talk with an instruction-tuned model; the chat template and history are applied for you") { model, adapter, system, maxNew, temperature, topP, seed };
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(system), new SamplingOptions
+        {
+            MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopP = r.GetValue(topP), Seed = r.GetValue(seed),
+        }));
+        return cmd;
+    }
+
+    private static int Run(string modelDirectory, string? adapterDirectory, string? system, SamplingOptions sampling)
+    {
+        // An sft run with adapters writes the grown base it trained on (run/base-model); pass that folder as --model.
+        if (!ChatTemplate.IsDeclared(modelDirectory))
+            throw new InvalidDataException($"'{modelDirectory}' declares no chat template (tokenizer_config.json); fine-tune it with method sft first");
+        var model = PeftAdapter.LoadModel(modelDirectory, adapterDirectory);
+        var tokenizer = Tokenizers.Load(Path.Combine(modelDirectory, "tokenizer.json"));
+        if (!ChatTemplate.HasMarkers(tokenizer)) throw new InvalidDataException($"{modelDirectory}/tokenizer.json lacks the chat markers {ChatTemplate.Start} and {ChatTemplate.End}");
+        int end = tokenizer.IdOf(ChatTemplate.End);
+        var history = new List<ChatMessage>();
+        if (system != null) history.Add(new ChatMessage("system", system));
+        bool interactive = !Console.IsInputRedirected;
+        if (interactive) Console.WriteLine("(an empty line ends the chat; /reset forgets the history)");
+        for (int turn = 0; ; turn++)
+        {
+            if (interactive) Console.Write("> ");
+            var line = Console.ReadLine();
+            if (string.IsNullOrWhiteSpace(line)) return 0;
+            if (line.Trim() == "/reset")
+            {
+                history.RemoveAll(m => m.Role != "system");
+                continue;
+            }
+            history.Add(new ChatMessage("user", line));
+            var prompt = tokenizer.Encode(ChatTemplate.Render(history, addGenerationPrompt: true));
+            int room = model.Config.NPositions - model.VirtualTokens;
+            // Keep the most recent part of a long history; the model only sees its context.
+            if (prompt.Length >= room) prompt = prompt[^(room - 1)..];
+            var stream = new TokenTextStream(tokenizer);
+            var answer = TextGenerator.Generate(model, prompt, sampling with
+            {
+                MaxNewTokens = Math.Min(sampling.MaxNewTokens, room - prompt.Length),
+                StopIds = new HashSet<int> { end, tokenizer.EndOfTextId },
+                Seed = sampling.Seed + (ulong)turn,
+            }, id => Console.Write(stream.Push(id)));
+            Console.WriteLine(stream.Flush());
+            history.Add(new ChatMessage("assistant", tokenizer.Decode(answer.Where(id => id != end), skipSpecial: true)));
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using Sapling.Data;
+using Sapling.Inference;
+using Sapling.Models.Gpt;
+using Sapling.Text;
+
+namespace Sapling.Training;
+
+/// <summary>
+/// Supervised fine-tuning on conversations rendered with the chat template: next-token loss on the assistant's tokens
+/// only (everything else is context), examples padded into batches and cut to the context. Validation also asks each
+/// held-out question afresh and scores the greedy answer by exact match.
+/// </summary>
+public sealed class InstructionObjective : ILmObjective
+{
+    private const long Ignored = -100;
+    private const int MaxExactMatchExamples = 100;
+    private readonly LmOptions options;
+    private readonly ITokenizer tokenizer;
+    private readonly IReadOnlyList<ChatMessage>[] trainExamples;
+    private readonly IReadOnlyList<ChatMessage>[] validationExamples;
+    private readonly (int[] Ids, bool[] Trained)[] train;
+    private readonly (int[] Ids, bool[] Trained)[] validation;
+
+    public InstructionObjective(IReadOnlyList<IReadOnlyList<ChatMessage>> examples, ITokenizer tokenizer, LmOptions options)
+    {
+        this.options = options;
+        this.tokenizer = tokenizer;
+        if (!ChatTemplate.HasMarkers(tokenizer)) throw new ArgumentException($"the tokenizer lacks the chat markers {ChatTemplate.Start} and {ChatTemplate.End}");
+        var parts = Splits.Random(examples.Count, [1 - options.ValidationFraction, options.ValidationFraction], options.SplitSeed);
+        trainExamples = parts[0].Select(i => examples[(int)i]).ToArray();
+        validationExamples = parts[1].Select(i => examples[(int)i]).ToArray();
+        if (trainExamples.Length == 0 || validationExamples.Length == 0)
+            throw new InvalidDataException($"{examples.Count} examples leave no training or no validation example at validation fraction {options.ValidationFraction}");
+        train = trainExamples.Select(e => ChatTemplate.Encode(tokenizer, e)).ToArray();
+        validation = validationExamples.Select(e => ChatTemplate.Encode(tokenizer, e)).ToArray();
+    }
+
+    public double? BaselineLoss => null;
+
+    /// <summary>The assistant-token mask of an example, exposed for tests: true where the loss is taken.</summary>
+    public static bool[] LossMask(ITokenizer tokenizer, IReadOnlyList<ChatMessage> example) => ChatTemplate.Encode(tokenizer, example).Trained;
+
+    public (Tensor Loss, long Tokens) TrainingLoss(GptModel model, long step)
+    {
+        var g = new Generator(options.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)step);
+        var batch = new (int[], bool[])[Math.Min(options.BatchSize, train.Length)];
+        for (int i = 0; i < batch.Length; i++) batch[i] = train[g.NextInt64(0, train.Length)];
+        var (inputs, targets, tokens) = Batch(batch);
+        var logits = model.Forward(inputs);
+        return (Tensor.CrossEntropy(logits.Reshape(-1, model.Config.VocabSize), targets.Reshape(-1), ignoreIndex: Ignored), tokens);
+    }
+
+    public LmValidation Validate(GptModel model)
+    {
+        model.Eval();
+        double sum = 0;
+        long count = 0;
+        using (Autograd.NoGrad.Enter())
+            foreach (var chunk in validation.Chunk(Math.Max(1, options.BatchSize)))
+            {
+                using var scope = new TensorScope();
+                var (inputs, targets, _) = Batch(chunk);
+                var logits = model.Forward(inputs);
+                sum += Tensor.CrossEntropy(logits.Reshape(-1, model.Config.VocabSize), targets.Reshape(-1), Reduction.Sum, ignoreIndex: Ignored).Item();
+                count += targets.ToArray<long>().Count(t => t != Ignored);
+            }
+        return new LmValidation(sum / Math.Max(count, 1), new Dictionary<string, double> { ["exact_match"] = ExactMatch(model) });
+    }
+
+    /// <summary>Share of held-out conversations whose last assistant answer the model reproduces exactly (greedy).</summary>
+    public double ExactMatch(GptModel model)
+    {
+        int end = tokenizer.IdOf(ChatTemplate.End);
+        int asked = 0, right = 0;
+        foreach (var example in validationExamples.Take(MaxExactMatchExamples))
+        {
+            int last = example.Count - 1;
+            while (example[last].Role != "assistant") last--;
+            var prompt = tokenizer.Encode(ChatTemplate.Render(example.Take(last).ToList(), addGenerationPrompt: true));
+            var expected = example[last].Content.Trim();
+            int room = model.Config.NPositions - model.VirtualTokens - prompt.Length;
+            int budget = Math.Min(room, tokenizer.Encode(expected).Length + 4);
+            if (budget < 1) continue;
+            asked++;
+            var answer = TextGenerator.Generate(model, prompt, new SamplingOptions { MaxNewTokens = budget, Temperature = 0, StopIds = new HashSet<int> { end, tokenizer.EndOfTextId } });
+            if (tokenizer.Decode(answer.Where(id => id != end), skipSpecial: true).Trim() == expected) right++;
+        }
+        return asked == 0 ? double.NaN : (double)right / asked;
+    }
+
+    public string Describe() => $"{train.Length:N0} training and {validation.Length:N0} validation conversations; loss on assistant tokens ({train.Sum(e => e.Trained.Count(t => t)):N0} of {train.Sum(e => e.Ids.Length):N0} training tokens)";
+
+    /// <summary>Inputs and targets [n, T] (right-padded, cut to the context); targets are ignored outside assistant tokens.</summary>
+    private (Tensor Inputs, Tensor Targets, long Tokens) Batch((int[] Ids, bool[] Trained)[] examples)
+    {
+        int length = Math.Max(1, Math.Min(options.Context, examples.Max(e => e.Ids.Length - 1)));
+        int n = examples.Length;
+        var inputs = new long[n * length];
+        var targets = new long[n * length];
+        Array.Fill(targets, Ignored);
+        long tokens = 0;
+        for (int b = 0; b < n; b++)
+        {
+            var (ids, trained) = examples[b];
+            int used = Math.Min(length, ids.Length - 1);
+            for (int t = 0; t < used; t++)
+            {
+                inputs[b * length + t] = ids[t];
+                if (trained[t + 1]) targets[b * length + t] = ids[t + 1];
+            }
+            tokens += used;
+        }
+        return (Tensor.FromArray(inputs, n, length), Tensor.FromArray(targets, n, length), tokens);
+    }
+}

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using Sapling.Models.Gpt;
+using Sapling.Text;
+
+namespace Sapling.Training.Tests;
+
+public sealed class InstructionTuningTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("sapling-sft-").FullName;
+
+    public void Dispose() => Directory.Delete(root, true);
+
+    private static ITokenizer ChatTokenizer() => ChatTemplate.WithMarkers(CharTokenizer.Train(["abcd user assistant system\n"]));
+
+    [Fact]
+    public void TheLossMaskCoversExactlyTheAssistantTokensAndTheirClosingMarker()
+    {
+        var tokenizer = ChatTokenizer();
+        var example = new[] { new ChatMessage("system", "s"), new ChatMessage("user", "ab"), new ChatMessage("assistant", "cd") };
+        var (ids, trained) = ChatTemplate.Encode(tokenizer, example);
+        Assert.Equal(tokenizer.Encode(ChatTemplate.Render(example, addGenerationPrompt: false)), ids);
+        var learned = ids.Where((_, i) => trained[i]).ToArray();
+        Assert.Equal([.. tokenizer.Encode("cd"), tokenizer.IdOf(ChatTemplate.End)], learned);
+        // The assistant tokens are the only trained ones, and they sit right after the assistant header.
+        int firstTrained = Array.IndexOf(trained, true);
+        Assert.Equal(tokenizer.Encode(ChatTemplate.Render(example.Take(2).ToList(), addGenerationPrompt: true)).Length, firstTrained);
+        Assert.Equal(InstructionObjective.LossMask(tokenizer, example), trained);
+    }
+
+    [Fact]
+    public void ChatMarkersAreSingleTokensThatSurviveSaveAndLoad()
+    {
+        var tokenizer = ChatTokenizer();
+        int start = tokenizer.IdOf(ChatTemplate.Start);
+        Assert.Equal([start, tokenizer.IdOf("a"), tokenizer.IdOf(ChatTemplate.End)], tokenizer.Encode("<|im_start|>a<|im_end|>"));
+        var path = Path.Combine(root, "tokenizer.json");
+        tokenizer.Save(path);
+        var loaded = Tokenizers.Load(path);
+        Assert.Equal(tokenizer.Encode("<|im_start|>user\nab<|im_end|>"), loaded.Encode("<|im_start|>user\nab<|im_end|>"));
+        Assert.Equal("ab", loaded.Decode(loaded.Encode("<|im_start|>ab<|im_end|>"), skipSpecial: true));
+
+        var bpe = ByteLevelBpe.Train(["hello world"], 270);
+        var chatBpe = ChatTemplate.WithMarkers(bpe);
+        Assert.Equal(bpe.VocabSize + 2, chatBpe.VocabSize);
+        Assert.Equal(bpe.Encode("hello"), chatBpe.Encode("hello"));
+        Assert.Single(chatBpe.Encode(ChatTemplate.End));
+    }
+
+    [Fact]
+    public void GrowingTheVocabularyKeepsOldRowsAndStartsNewOnesAtTheMean()
+    {
+        var model = new GptModel(new GptConfig { VocabSize = 10, NPositions = 8, NEmbd = 4, NLayer = 1, NHead = 2 }, new Generator(1));
+        var before = model.Wte.Weight.ToArray();
+        model.ResizeTokenEmbeddings(12);
+        Assert.Equal(12, model.Config.VocabSize);
+        var after = model.Wte.Weight.ToArray();
+        Assert.Equal(before, after[..40]);
+        for (int d = 0; d < 4; d++)
+        {
+            double mean = Enumerable.Range(0, 10).Average(r => before[r * 4 + d]);
+            Assert.Equal(mean, after[40 + d], 5);
+            Assert.Equal(mean, after[44 + d], 5);
+        }
+        Assert.Equal([1, 3, 12], model.Forward(Tensor.FromArray(new long[] { 1, 11, 10 }, 1, 3)).Shape.ToArray());
+        Assert.Throws<ArgumentException>(() => model.ResizeTokenEmbeddings(5));
+    }
+
+    [Theory]
+    [InlineData("full")]
+    [InlineData("lora")]
+    public void SftLearnsHeldOutAnswersAndLeavesAChatReadyFolder(string tuning)
+    {
+        // A base model that never saw the chat markers; questions whose answer is a fixed function of the question.
+        var baseDir = new LmTrainer(LanguageModelTests.Tiny(4) with { Context = 32 }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "base")).ModelDirectory;
+        var data = Path.Combine(root, "qa.jsonl");
+        var rows = Enumerable.Range(0, 40).Select(i => JsonSerializer.Serialize(new { prompt = "春" + "江花月夜"[i % 4], response = "月" })).ToList();
+        rows.Add("""{"messages": [{"role": "user", "content": "x"}]}""");
+        File.WriteAllLines(data, rows);
+        var options = LanguageModelTests.Tiny(40) with
+        {
+            Method = "sft", Tuning = tuning, InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20,
+            ValidationFraction = 0.2, Lora = new NN.LoraConfig { Rank = 4, Alpha = 8, TargetModules = ["c_attn", "c_proj", "c_fc"] },
+        };
+        var result = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "sft-" + tuning));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, "results.json")));
+        Assert.Equal(0, json.RootElement.GetProperty("base_exact_match").GetDouble());
+        Assert.True(result.ValidationLoss < result.BaseValidationLoss - 0.1, $"validation loss {result.ValidationLoss} against {result.BaseValidationLoss} before");
+        // Full tuning learns the answer; adapters on a 4-step base cannot (its frozen output head gives no confident logits).
+        if (tuning == "full") Assert.Equal(1, json.RootElement.GetProperty("exact_match").GetDouble());
+        Assert.True(ChatTemplate.IsDeclared(result.ModelDirectory));
+        Assert.True(ChatTemplate.HasMarkers(Tokenizers.Load(Path.Combine(result.ModelDirectory, "tokenizer.json"))));
+        if (tuning == "lora")
+        {
+            // The adapter belongs to the grown base written beside it.
+            var adapter = Models.Adapters.PeftAdapter.Read(result.AdapterDirectory!);
+            Assert.Equal(Path.GetFullPath(Path.Combine(result.RunDirectory, "base-model")), adapter.BaseModel);
+            Assert.True(ChatTemplate.IsDeclared(adapter.BaseModel!));
+        }
+    }
+
+    [Fact]
+    public void OtherChatTemplatesAreRefusedRatherThanRenderedWrongly()
+    {
+        File.WriteAllText(Path.Combine(root, ChatTemplate.ConfigFile), """{"chat_template": "{% for m in messages %}[INST] {{ m.content }} [/INST]{% endfor %}"}""");
+        Assert.Contains("ChatML", Assert.Throws<NotSupportedException>(() => ChatTemplate.IsDeclared(root)).Message);
+    }
+}
