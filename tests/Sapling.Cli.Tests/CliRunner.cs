@@ -8,15 +8,19 @@ public static class CliRunner
 {
     private static readonly object Gate = new();
 
-    public static (int ExitCode, string Output, string Error) Run(params string[] args)
+    public static (int ExitCode, string Output, string Error) Run(params string[] args) => RunWithInput("", args);
+
+    /// <summary>Runs with <paramref name="input"/> as standard input (for the interactive verbs).</summary>
+    public static (int ExitCode, string Output, string Error) RunWithInput(string input, params string[] args)
     {
         lock (Gate)
         {
-            var (oldOut, oldError) = (Console.Out, Console.Error);
+            var (oldOut, oldError, oldIn) = (Console.Out, Console.Error, Console.In);
             using var output = new StringWriter();
             using var error = new StringWriter();
             Console.SetOut(output);
             Console.SetError(error);
+            Console.SetIn(new StringReader(input));
             try
             {
                 int code = Program.Main(args);
@@ -26,6 +30,7 @@ public static class CliRunner
             {
                 Console.SetOut(oldOut);
                 Console.SetError(oldError);
+                Console.SetIn(oldIn);
             }
         }
     }

@@ -83,11 +83,54 @@ public sealed class FinetuneCommandTests : IDisposable
     }
 
     [Fact]
+    public void AnSftModelChatsAndAPlainModelIsToldItHasNoTemplate()
+    {
+        var corpus = Path.Combine(root, "poems.txt");
+        File.WriteAllText(corpus, string.Join("\n%\n", Enumerable.Range(0, 30).Select(i => $"春眠不觉晓{i % 7}，处处闻啼鸟。")));
+        var pretrain = Write("base.yaml", $"""
+            task: language_model
+            data:
+              corpus: {corpus}
+            model:
+              context: 48
+              layers: 1
+              heads: 2
+              width: 16
+            {Train}
+            """);
+        var (code, _, error) = CliRunner.Run("train", pretrain, "--out", Path.Combine(root, "base"), "--plain");
+        Assert.True(code == 0, error);
+        var baseModel = Path.Combine(root, "base", "model");
+        var qa = Path.Combine(root, "qa.jsonl");
+        File.WriteAllLines(qa, Enumerable.Range(0, 20).Select(i => JsonSerializer.Serialize(new { prompt = $"春{i % 3}", response = "晓" })));
+        var sft = Write("sft.yaml", $"""
+            method: sft
+            model:
+              path: {baseModel}
+            data:
+              corpus: {qa}
+              validation_fraction: 0.2
+            {Train}
+            """);
+        (code, var output, error) = CliRunner.Run("finetune", sft, "--out", Path.Combine(root, "sft"), "--plain");
+        Assert.True(code == 0, error);
+        Assert.Contains("<|im_start|>", File.ReadAllText(Path.Combine(root, "sft", "model", "tokenizer_config.json")));
+
+        (code, output, error) = CliRunner.RunWithInput("春1\n春2\n\n", "chat", "--model", Path.Combine(root, "sft", "model"), "--temperature", "0", "--max-new-tokens", "3");
+        Assert.True(code == 0, error);
+        Assert.Equal(2, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // one answer line per question
+
+        (code, _, error) = CliRunner.RunWithInput("hi\n", "chat", "--model", baseModel);
+        Assert.Equal(2, code);
+        Assert.Contains("no chat template", error);
+    }
+
+    [Fact]
     public void AnUnknownMethodOrAMissingModelIsAClearError()
     {
         var (code, _, error) = CliRunner.Run("finetune", Write("bad.yaml", "method: magic\nmodel:\n  path: x\n"));
         Assert.Equal(2, code);
-        Assert.Contains("full, lora, prompt", error);
+        Assert.Contains("full, lora, prompt, sft, distill, dpo", error);
         (code, _, error) = CliRunner.Run("finetune", Write("nomodel.yaml", "method: lora\n"));
         Assert.Equal(2, code);
         Assert.Contains("model.path", error);

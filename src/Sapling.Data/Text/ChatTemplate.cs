@@ -72,7 +72,7 @@ public static class ChatTemplate
             ["chat_template"] = Jinja, ["bos_token"] = "<|endoftext|>", ["eos_token"] = End, ["pad_token"] = "<|endoftext|>",
             ["additional_special_tokens"] = new JsonArray(Start, End),
         };
-        File.WriteAllText(Path.Combine(modelDirectory, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(modelDirectory, ConfigFile), TokenizerJson.Serialize(config));
     }
 
     /// <summary>True when the folder declares the ChatML template; false when it declares none; an error for any other template.</summary>
