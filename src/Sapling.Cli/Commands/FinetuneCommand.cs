@@ -8,16 +8,16 @@ namespace Sapling.Cli.Commands;
 /// <summary><c>sapling finetune config.yaml [--out DIR] [--set key=value ...] [--resume DIR]</c>: adapt a model folder by the config's method.</summary>
 public static class FinetuneCommand
 {
-    public static readonly string[] Methods = ["full", "lora", "prompt", "sft", "distill", "dpo"];
+    public static readonly string[] Methods = ["full", "lora", "prompt", "sft", "distill", "dpo", "classify"];
 
     public static Command Create()
     {
-        var config = new Argument<string>("config") { Description = "YAML config with method: full | lora | prompt | sft | distill | dpo and model.path (see configs/)" };
+        var config = new Argument<string>("config") { Description = "YAML config with method: full | lora | prompt | sft | distill | dpo | classify and model.path (see configs/)" };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<config name>)" };
         var set = new Option<string[]>("--set") { Description = "Override a setting, e.g. --set lora.r=16 (repeatable)", AllowMultipleArgumentsPerToken = false };
         var resume = new Option<string?>("--resume") { Description = "Continue from a run folder or checkpoint" };
         var plain = new Option<bool>("--plain") { Description = "Print progress lines instead of live bars" };
-        var cmd = new Command("finetune", "Fine-tune a model folder: all weights (full), LoRA adapters (lora), virtual tokens (prompt), instructions (sft), preference pairs (dpo); or distil a teacher into a new student (distill)") { config, output, set, resume, plain };
+        var cmd = new Command("finetune", "Fine-tune a model folder: all weights (full), LoRA adapters (lora), virtual tokens (prompt), instructions (sft), preference pairs (dpo), labelled texts (classify); or distil a teacher into a new student (distill)") { config, output, set, resume, plain };
         cmd.SetAction(r => Run(r.GetValue(config)!, r.GetValue(output), r.GetValue(set) ?? [], r.GetValue(resume), r.GetValue(plain)));
         return cmd;
     }

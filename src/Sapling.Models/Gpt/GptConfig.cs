@@ -21,6 +21,28 @@ public sealed record GptConfig
     [JsonPropertyName("tie_word_embeddings")] public bool TieWordEmbeddings { get; init; } = true;
     [JsonPropertyName("architectures")] public string[] Architectures { get; init; } = ["GPT2LMHeadModel"];
 
+    /// <summary>Sequence classifiers (GPT2ForSequenceClassification): class names by id, their inverse, and the
+    /// pooling Sapling used ("last" token, as GPT-2 does, or "mean"; a Sapling key that transformers ignores).</summary>
+    [JsonPropertyName("id2label")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Dictionary<string, string>? Id2Label { get; init; }
+    [JsonPropertyName("label2id")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Dictionary<string, int>? Label2Id { get; init; }
+    [JsonPropertyName("pad_token_id")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? PadTokenId { get; init; }
+    [JsonPropertyName("classifier_pooling")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? ClassifierPooling { get; init; }
+
+    [JsonIgnore] public bool IsClassifier => Architectures.Contains("GPT2ForSequenceClassification");
+
+    /// <summary>Class names in id order (a classifier's id2label).</summary>
+    [JsonIgnore] public string[] Labels => Id2Label == null ? [] : Enumerable.Range(0, Id2Label.Count).Select(i => Id2Label.TryGetValue(i.ToString(System.Globalization.CultureInfo.InvariantCulture), out var l) ? l : i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>This config turned into a classifier's over <paramref name="labels"/>.</summary>
+    public GptConfig AsClassifier(IReadOnlyList<string> labels, int padTokenId, string pooling) => this with
+    {
+        Architectures = ["GPT2ForSequenceClassification"],
+        Id2Label = labels.Select((l, i) => (l, i)).ToDictionary(p => p.i.ToString(System.Globalization.CultureInfo.InvariantCulture), p => p.l),
+        Label2Id = labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i),
+        PadTokenId = padTokenId,
+        ClassifierPooling = pooling,
+    };
+
     [JsonIgnore] public int HeadDim => NEmbd / NHead;
     [JsonIgnore] public int Inner => NInner ?? 4 * NEmbd;
 
@@ -50,5 +72,7 @@ public sealed record GptConfig
         if (ActivationFunction is not ("gelu_new" or "gelu" or "gelu_pytorch_tanh" or "relu"))
             throw new InvalidDataException($"{source}: activation_function '{ActivationFunction}' is not supported (gelu_new, gelu, gelu_pytorch_tanh, relu)");
         if (VocabSize <= 0 || NPositions <= 0 || NLayer <= 0) throw new InvalidDataException($"{source}: vocab_size, n_positions and n_layer must be positive");
+        if (IsClassifier && (Id2Label == null || Id2Label.Count < 2)) throw new InvalidDataException($"{source}: a GPT2ForSequenceClassification config needs id2label with at least 2 classes");
+        if (ClassifierPooling is not (null or "last" or "mean")) throw new InvalidDataException($"{source}: classifier_pooling '{ClassifierPooling}' is not last or mean");
     }
 }

@@ -17,6 +17,7 @@ public static class GptFolder
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"model folder '{directory}' has no model.safetensors (convert .bin checkpoints to safetensors first)", weightsPath);
         var config = GptConfig.FromJson(File.ReadAllText(configPath), configPath);
         var model = new GptModel(config);
+        if (config.IsClassifier) model.AddClassificationHead(config.Labels, config.PadTokenId ?? 0, config.ClassifierPooling ?? "last");
         var state = new Dictionary<string, Tensor>();
         foreach (var (name, tensor) in SafeTensors.LoadAll(weightsPath, DType.Float32))
         {
@@ -51,7 +52,10 @@ public static class GptFolder
         Directory.CreateDirectory(directory);
         var json = model.Config.ToJson();
         AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), json);
-        var state = model.StateDict().Where(e => !NN.Lora.IsAdapterKey(e.Key) && e.Key != "prompt_embeddings").ToDictionary(e => e.Key, e => e.Value);
+        // A classifier is saved as transformers' GPT2ForSequenceClassification names it: the body under "transformer.".
+        string body = model.Score != null ? "transformer." : "";
+        var state = model.StateDict().Where(e => !NN.Lora.IsAdapterKey(e.Key) && e.Key != "prompt_embeddings")
+            .ToDictionary(e => e.Key.StartsWith("score.", StringComparison.Ordinal) ? e.Key : body + e.Key, e => e.Value);
         SafeTensors.Save(Path.Combine(directory, "model.safetensors"), state, new Dictionary<string, string> { ["format"] = "pt" });
     }
 }

@@ -87,7 +87,12 @@ public sealed class GptModel : Module<Tensor, Tensor>
     /// gives, per batch row, how many leading tokens are padding (prompts of different lengths in one batch): their
     /// positions start after the padding and no query attends to them. A cache remembers the padding of its prefill.
     /// </summary>
-    public Tensor Forward(Tensor ids, KvCache? cache, int[]? leftPadding = null)
+    public Tensor Forward(Tensor ids, KvCache? cache, int[]? leftPadding = null) =>
+        // The output head shares the token embedding matrix (weight tying).
+        HiddenStates(ids, cache, leftPadding).MatMul(Wte.Weight.T());
+
+    /// <summary>The final layer-normed hidden states [B, T, n_embd] of the real tokens (what the heads read).</summary>
+    public Tensor HiddenStates(Tensor ids, KvCache? cache = null, int[]? leftPadding = null)
     {
         if (ids.Rank != 2) throw new ArgumentException($"GPT: token ids must be [batch, time], got shape {ShapeUtil.Format(ids.Shape.ToArray())}");
         int t = ids.Shape[1];
@@ -123,9 +128,57 @@ public sealed class GptModel : Module<Tensor, Tensor>
         for (int i = 0; i < blocks.Count; i++) x = blocks[i].Forward(x, cache, i, padding);
         x = LnF.Forward(x);
         // Only real tokens get logits.
-        if (prefix > 0) x = x.Narrow(1, prefix, t);
-        // The output head shares the token embedding matrix (weight tying).
-        return x.MatMul(Wte.Weight.T());
+        return prefix > 0 ? x.Narrow(1, prefix, t) : x;
+    }
+
+    /// <summary>The sequence-classification head (Hugging Face's GPT2ForSequenceClassification "score"), or null.</summary>
+    public Linear? Score { get; private set; }
+
+    /// <summary>
+    /// Adds a bias-free linear head from the pooled hidden state to one logit per label, and makes the config a
+    /// GPT2ForSequenceClassification one (labels, padding id, pooling).
+    /// </summary>
+    public void AddClassificationHead(IReadOnlyList<string> labels, int padTokenId, string pooling = "last", Generator? generator = null)
+    {
+        if (Score != null) throw new InvalidOperationException("GPT: the model already has a classification head");
+        if (labels.Count < 2) throw new ArgumentException($"GPT: a classifier needs at least 2 labels, got {labels.Count}");
+        Config = Config.AsClassifier(labels, padTokenId, pooling);
+        Config.Validate("GPT classifier");
+        Score = RegisterModule("score", new Linear(Config.NEmbd, labels.Count, bias: false, generator: generator));
+        Init.Normal(Score.Weight, 0f, 0.02f, generator);
+    }
+
+    /// <summary>Class logits with the pooling the config names (see <see cref="Classify(Tensor, int[], bool)"/>).</summary>
+    public Tensor Classify(Tensor ids, int[] lengths) => Classify(ids, lengths, Config.ClassifierPooling == "mean");
+
+    /// <summary>
+    /// Class logits [B, labels] for right-padded ids [B, T] whose rows hold <paramref name="lengths"/> real tokens:
+    /// the hidden state of each row's last real token (GPT-2's choice: only it has read the whole text), or with
+    /// <paramref name="meanPooling"/> the mean over the real tokens.
+    /// </summary>
+    public Tensor Classify(Tensor ids, int[] lengths, bool meanPooling = false)
+    {
+        var score = Score ?? throw new InvalidOperationException("GPT: the model has no classification head (AddClassificationHead)");
+        int b = ids.Shape[0], t = ids.Shape[1];
+        if (lengths.Length != b) throw new ArgumentException($"GPT classify: {lengths.Length} lengths for a batch of {b}");
+        foreach (int n in lengths)
+            if (n < 1 || n > t) throw new ArgumentException($"GPT classify: a row length of {n} is outside 1..{t}");
+        var hidden = HiddenStates(ids);
+        Tensor pooled;
+        if (meanPooling)
+        {
+            var weights = new float[b * t];
+            for (int r = 0; r < b; r++)
+                for (int i = 0; i < lengths[r]; i++) weights[r * t + i] = 1f / lengths[r];
+            pooled = hidden.Mul(Tensor.FromArray(weights, b, t, 1)).Sum(1);
+        }
+        else
+        {
+            var index = new long[b * Config.NEmbd];
+            for (int r = 0; r < b; r++) Array.Fill(index, lengths[r] - 1, r * Config.NEmbd, Config.NEmbd);
+            pooled = hidden.Gather(1, Tensor.FromArray(index, b, 1, Config.NEmbd)).Reshape(b, Config.NEmbd);
+        }
+        return score.Forward(pooled);
     }
 
     /// <summary>A cache sized for this model's context and the given batch.</summary>

@@ -44,13 +44,21 @@ public sealed record LmOptions
     public float DistillTemperature { get; init; } = 2f;
     public float DistillAlpha { get; init; } = 0.5f;
 
+    /// <summary>Classification: the JSONL fields, the held-out test share, header stripping for e-mail, the pooling
+    /// of hidden states (last token or mean) and the class whose F1 is reported on its own.</summary>
+    public string LabelField { get; init; } = "label";
+    public double TestFraction { get; init; } = 0.1;
+    public bool StripHeaders { get; init; }
+    public string Pooling { get; init; } = "last";
+    public string? PositiveLabel { get; init; }
+
     /// <summary>DPO: how strongly the policy is kept near the reference (β of the paper).</summary>
     public float DpoBeta { get; init; } = 0.1f;
 
     /// <summary>The tuning recipe that decides which weights train: <see cref="Tuning"/> for dpo, else the method.</summary>
     public string Adaptation => Method switch
     {
-        "dpo" or "sft" => Tuning,
+        "dpo" or "sft" or "classify" => Tuning,
         "pretrain" or "distill" => "pretrain",
         _ => Method,
     };
@@ -87,8 +95,11 @@ public sealed record LmOptions
 
     public void Validate()
     {
-        if (Method is not ("pretrain" or "full" or "lora" or "prompt" or "distill" or "dpo" or "sft"))
-            throw new ArgumentException($"method '{Method}' is not one of pretrain, full, lora, prompt, distill, dpo, sft");
+        if (Method is not ("pretrain" or "full" or "lora" or "prompt" or "distill" or "dpo" or "sft" or "classify"))
+            throw new ArgumentException($"method '{Method}' is not one of pretrain, full, lora, prompt, distill, dpo, sft, classify");
+        if (Method == "classify" && Tuning != "full") throw new ArgumentException("method classify trains all weights (classify.tuning: full); adapters with a trained head are not supported yet");
+        if (Pooling is not ("last" or "mean")) throw new ArgumentException($"classify.pooling must be last or mean, got '{Pooling}'");
+        if (TestFraction is < 0 or >= 1 || ValidationFraction + TestFraction >= 1) throw new ArgumentException($"data.validation_fraction {ValidationFraction} and data.test_fraction {TestFraction} leave nothing to train on");
         if (Method is "dpo" or "sft" && Tuning is not ("full" or "lora" or "prompt")) throw new ArgumentException($"{Method}.tuning must be full, lora or prompt, got '{Tuning}'");
         if (Method is not ("pretrain" or "distill") && InitFrom == null) throw new ArgumentException($"method {Method} fine-tunes a model: give its folder (model.path)");
         if (Method is "pretrain" or "distill" && InitFrom != null) throw new ArgumentException($"a {Method} run starts from random weights; to start from a model folder choose method full, lora or prompt");

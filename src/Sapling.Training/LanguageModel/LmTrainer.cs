@@ -125,8 +125,10 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
 
             var validation = objective.Validate(model);
             valLoss = validation.Loss;
-            var sample = tokenizer.Decode(TextGenerator.Generate(model, [tokenizer.EndOfTextId], new SamplingOptions { MaxNewTokens = options.SampleTokens, Temperature = 0.8f, TopK = 20, Seed = (ulong)step }), skipSpecial: true);
-            samples.Add(sample);
+            // A classifier's hidden states feed its head, not text: no sample to show.
+            var sample = options.Method == "classify" || options.SampleTokens <= 0 ? "" :
+                tokenizer.Decode(TextGenerator.Generate(model, [tokenizer.EndOfTextId], new SamplingOptions { MaxNewTokens = options.SampleTokens, Temperature = 0.8f, TopK = 20, Seed = (ulong)step }), skipSpecial: true);
+            if (sample.Length > 0) samples.Add(sample);
             model.Train();
             double trainLoss = lossSum / lossCount;
             evalSteps.Add(step);
@@ -140,8 +142,11 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             double mfu = tokensPerSecond * flopsPerToken / peakFlops;
             string extra = string.Concat(validation.Metrics.Select(m => $"  {m.Key} {m.Value:F3}"));
             progress.Message($"step {step}/{options.Steps}  train loss {trainLoss:F3}  val loss {valLoss:F3} (perplexity {Math.Exp(valLoss):F1}, baseline {baseline:F3}){extra}  {tokensPerSecond:F0} tokens/s  MFU {mfu:P0}  ETA {eta:mm\\:ss}");
-            progress.Message("sample: " + sample.Replace("\n", " / "));
-            run.Log($"step {step} sample: {sample.Replace("\n", " / ")}");
+            if (sample.Length > 0)
+            {
+                progress.Message("sample: " + sample.Replace("\n", " / "));
+                run.Log($"step {step} sample: {sample.Replace("\n", " / ")}");
+            }
             bool improved = double.IsNaN(state.BestMetric) || valLoss < state.BestMetric;
             state = state with
             {
@@ -165,6 +170,8 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             lastMetrics = best.Metrics;
         }
         var (modelDirectory, adapterDirectory) = method.Finish(run, model, tokenizer);
+        var finalReport = new Dictionary<string, object?>();
+        objective.Report(model, run, finalReport);
         var plot = new LinePlot { Title = "Language model", XLabel = "step" };
         var panel = plot.AddPanel("loss");
         panel.Add("train loss", evalSteps, trainCurve);
@@ -183,6 +190,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             ["peak_rss_mb"] = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0),
         };
         foreach (var (name, value) in lastMetrics) results[name] = value;
+        foreach (var (name, value) in finalReport) results[name] = value;
         if (baseValidation != null)
         {
             foreach (var (name, value) in baseValidation.Metrics) results["base_" + name] = value;
@@ -215,7 +223,24 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         }
 
         ILmObjective objective;
-        if (options.Method == "sft")
+        if (options.Method == "classify")
+        {
+            var path = options.Corpus ?? throw new ArgumentException("method classify needs a JSONL file of labelled texts (data.corpus)");
+            var (rows, skipped) = JsonlReader.Read(path, row =>
+            {
+                var text = JsonlReader.RequiredString(row, options.Field);
+                if (!row.TryGetProperty(options.LabelField, out var label) || label.ValueKind is not (System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Number))
+                    throw new InvalidDataException($"missing label field \"{options.LabelField}\"");
+                text = options.StripHeaders ? EmailText.StripHeaders(text) : text;
+                if (string.IsNullOrWhiteSpace(text)) throw new InvalidDataException("empty text");
+                return new LabelledText(text, label.ValueKind == System.Text.Json.JsonValueKind.String ? label.GetString()! : label.GetRawText());
+            });
+            if (JsonlReader.Summary(path, skipped) is { } summary) progress.Warning(summary);
+            var classification = new SequenceClassificationObjective(rows, tokenizer!, options);
+            pretrained!.AddClassificationHead(classification.ClassNames, tokenizer!.EndOfTextId, options.Pooling, new Generator(options.Seed + 3));
+            objective = classification;
+        }
+        else if (options.Method == "sft")
         {
             var path = options.Corpus ?? throw new ArgumentException("method sft needs a JSONL file of conversations (data.corpus)");
             var (examples, skipped) = JsonlReader.Read(path, ChatTemplate.ReadExample);

@@ -86,7 +86,7 @@ public sealed class PostTrainingObjectiveTests : IDisposable
             Method = "dpo", InitFrom = folder, Corpus = pairs, BatchSize = 4, Steps = 30, EvalInterval = 10, WarmupSteps = 2,
             LearningRate = 0.01, DpoBeta = 0.5f, ValidationFraction = 0.25, SampleTokens = 4, Seed = 1,
         };
-        var result = new LmTrainer(options, new Recording(warnings)).Run(Path.Combine(root, "dpo"));
+        var result = new LmTrainer(options, new RecordingProgress(warnings)).Run(Path.Combine(root, "dpo"));
         Assert.Contains(warnings, w => w.Contains("2 rows skipped") && w.Contains("line 4") && w.Contains("line 8"));
         Assert.Equal(Math.Log(2), result.BaseValidationLoss, 4);
         Assert.True(result.ValidationLoss < 0.3, $"DPO validation loss {result.ValidationLoss}");
@@ -130,14 +130,5 @@ public sealed class PostTrainingObjectiveTests : IDisposable
     {
         double max = z.Max();
         return max + Math.Log(z.Sum(x => Math.Exp(x - max)));
-    }
-
-    private sealed class Recording(List<string> warnings) : IProgressReporter
-    {
-        public void EpochStarted(int epoch, int totalEpochs, int batches) { }
-        public void BatchFinished(int batch, int batches, double meanLoss, double samplesPerSecond) { }
-        public void EpochFinished(EpochRecord record, TimeSpan eta) { }
-        public void Warning(string message) => warnings.Add(message);
-        public void Message(string message) { }
     }
 }

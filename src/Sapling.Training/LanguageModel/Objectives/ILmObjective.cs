@@ -26,4 +26,7 @@ public interface ILmObjective
 
     /// <summary>What the data holds, for the log.</summary>
     string Describe();
+
+    /// <summary>Final evaluation of the chosen model (e.g. on a test split), written into the run folder and results.</summary>
+    void Report(GptModel model, RunFolder run, IDictionary<string, object?> results) { }
 }

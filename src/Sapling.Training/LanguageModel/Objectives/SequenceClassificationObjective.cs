@@ -1,0 +1,128 @@
+using Sapling.Data;
+using Sapling.Evaluation;
+using Sapling.Models.Gpt;
+using Sapling.Text;
+using Sapling.Training.Plots;
+
+namespace Sapling.Training;
+
+/// <summary>A labelled text.</summary>
+public sealed record LabelledText(string Text, string Label);
+
+/// <summary>
+/// Sequence classification with a GPT backbone: each text's first <c>context</c> tokens go through the model, the
+/// pooled hidden state through the "score" head, cross-entropy against the label. The data is split stratified into
+/// train / validation / test by a seed; validation picks the best step, the test split is scored once at the end with
+/// the same metric code as the image classifiers (per-class precision, recall, F1 and a confusion matrix).
+/// </summary>
+public sealed class SequenceClassificationObjective : ILmObjective
+{
+    private readonly LmOptions options;
+    private readonly int padId;
+    private readonly (int[] Ids, long Label)[] train, validation, test;
+
+    public SequenceClassificationObjective(IReadOnlyList<LabelledText> rows, ITokenizer tokenizer, LmOptions options)
+    {
+        this.options = options;
+        padId = tokenizer.EndOfTextId;
+        ClassNames = rows.Select(r => r.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        if (ClassNames.Length < 2) throw new InvalidDataException($"classification needs at least 2 labels, the data has {ClassNames.Length}");
+        var labelIds = ClassNames.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => (long)p.i);
+        var labels = rows.Select(r => labelIds[r.Label]).ToArray();
+        double trainFraction = 1 - options.ValidationFraction - options.TestFraction;
+        var parts = Splits.Stratified(labels, [trainFraction, options.ValidationFraction, options.TestFraction], options.SplitSeed);
+        (int[], long) Encode(long i)
+        {
+            var ids = tokenizer.Encode(rows[(int)i].Text);
+            return (ids.Length == 0 ? [padId] : ids[..Math.Min(ids.Length, options.Context)], labels[i]);
+        }
+        train = parts[0].Select(Encode).ToArray();
+        validation = parts[1].Select(Encode).ToArray();
+        test = parts[2].Select(Encode).ToArray();
+        if (train.Length == 0 || validation.Length == 0 || test.Length == 0)
+            throw new InvalidDataException($"{rows.Count} texts leave an empty train, validation or test split");
+        PositiveClass = options.PositiveLabel is { } positive ? Array.IndexOf(ClassNames, positive) : -1;
+        if (options.PositiveLabel != null && PositiveClass < 0)
+            throw new ArgumentException($"classify.positive_label '{options.PositiveLabel}' is not one of the labels: {string.Join(", ", ClassNames)}");
+    }
+
+    public string[] ClassNames { get; }
+
+    /// <summary>The class whose F1 is reported on its own (e.g. spam), or -1.</summary>
+    public int PositiveClass { get; }
+
+    public double? BaselineLoss => null;
+
+    public (Tensor Loss, long Tokens) TrainingLoss(GptModel model, long step)
+    {
+        var g = new Generator(options.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)step);
+        var batch = new (int[], long)[Math.Min(options.BatchSize, train.Length)];
+        for (int i = 0; i < batch.Length; i++) batch[i] = train[g.NextInt64(0, train.Length)];
+        var (ids, lengths, targets) = Batch(batch);
+        return (Tensor.CrossEntropy(model.Classify(ids, lengths), targets), lengths.Sum(n => (long)n));
+    }
+
+    public LmValidation Validate(GptModel model)
+    {
+        var (loss, predicted) = Predict(model, validation);
+        var report = ClassificationReport.Create<long>(validation.Select(e => e.Label).ToArray(), predicted, ClassNames.Length, ClassNames);
+        var metrics = new Dictionary<string, double> { ["val_accuracy"] = report.Accuracy, ["val_macro_f1"] = report.MacroF1 };
+        if (PositiveClass >= 0) metrics[$"val_f1_{ClassNames[PositiveClass]}"] = report.PerClass[PositiveClass].F1;
+        return new LmValidation(loss, metrics);
+    }
+
+    /// <summary>Scores the test split: classification_report.txt, confusion_matrix.svg and results["test"].</summary>
+    public void Report(GptModel model, RunFolder run, IDictionary<string, object?> results)
+    {
+        var (loss, predicted) = Predict(model, test);
+        var truth = test.Select(e => e.Label).ToArray();
+        var report = ClassificationReport.Create<long>(truth, predicted, ClassNames.Length, ClassNames);
+        var confusion = Metrics.ConfusionMatrix<long>(truth, predicted, ClassNames.Length);
+        new ConfusionMatrixPlot(confusion, ClassNames) { Title = "Test confusion matrix" }.Save(run.ConfusionMatrixPath);
+        File.WriteAllText(run.ReportPath, report.ToText(4) + Environment.NewLine + ConfusionMatrixText.Render(confusion, ClassNames));
+        var summary = new Dictionary<string, object?> { ["loss"] = loss, ["accuracy"] = report.Accuracy, ["macro_f1"] = report.MacroF1, ["support"] = report.Support };
+        foreach (var (score, name) in report.PerClass.Zip(ClassNames))
+        {
+            summary[$"precision_{name}"] = score.Precision;
+            summary[$"recall_{name}"] = score.Recall;
+            summary[$"f1_{name}"] = score.F1;
+        }
+        results["test"] = summary;
+        results["labels"] = ClassNames;
+    }
+
+    public string Describe() => $"{train.Length:N0} / {validation.Length:N0} / {test.Length:N0} train / validation / test texts in {ClassNames.Length} classes ({string.Join(", ", ClassNames)}), first {options.Context} tokens of each";
+
+    private (double Loss, long[] Predicted) Predict(GptModel model, (int[] Ids, long Label)[] examples)
+    {
+        model.Eval();
+        using var _ = Autograd.NoGrad.Enter();
+        double loss = 0;
+        var predicted = new List<long>(examples.Length);
+        foreach (var chunk in examples.Chunk(Math.Max(1, options.BatchSize * 2)))
+        {
+            using var scope = new TensorScope();
+            var (ids, lengths, targets) = Batch(chunk);
+            var logits = model.Classify(ids, lengths);
+            loss += Tensor.CrossEntropy(logits, targets, Reduction.Sum).Item();
+            predicted.AddRange(logits.ArgMax(-1).ToArray<long>());
+        }
+        return (loss / examples.Length, predicted.ToArray());
+    }
+
+    private (Tensor Ids, int[] Lengths, Tensor Targets) Batch((int[] Ids, long Label)[] examples)
+    {
+        int n = examples.Length, length = examples.Max(e => e.Ids.Length);
+        var ids = new long[n * length];
+        Array.Fill(ids, padId);
+        var lengths = new int[n];
+        var targets = new long[n];
+        for (int b = 0; b < n; b++)
+        {
+            for (int t = 0; t < examples[b].Ids.Length; t++) ids[b * length + t] = examples[b].Ids[t];
+            lengths[b] = examples[b].Ids.Length;
+            targets[b] = examples[b].Label;
+        }
+        return (Tensor.FromArray(ids, n, length), lengths, Tensor.FromArray(targets, n));
+    }
+}

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Sapling.IO;
+using Sapling.Models.Gpt;
+using Sapling.Text;
+
+namespace Sapling.Training.Tests;
+
+public sealed class TextClassificationTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("sapling-classify-").FullName;
+
+    public void Dispose() => Directory.Delete(root, true);
+
+    [Fact]
+    public void AGptClassifierLearnsLabelledTextAndReportsTheTestSplit()
+    {
+        var baseDir = new LmTrainer(LanguageModelTests.Tiny(4) with { Context = 32 }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "base")).ModelDirectory;
+        var data = Path.Combine(root, "mail.jsonl");
+        var rows = Enumerable.Range(0, 80).Select(i => JsonSerializer.Serialize(new
+        {
+            text = $"From: someone\nSubject: {(i % 2 == 0 ? "春花" : "秋月")}\n\n{"床前明月光"[i % 5]}{(i % 2 == 0 ? "春春春" : "月月月")}",
+            label = i % 2 == 0 ? "spam" : "ham",
+        })).ToList();
+        rows.Insert(5, """{"text": "no label"}""");
+        rows.Insert(9, "not json at all");
+        rows.Insert(12, """{"text": "", "label": "ham"}""");
+        File.WriteAllLines(data, rows);
+        var warnings = new List<string>();
+        var options = LanguageModelTests.Tiny(60) with
+        {
+            Method = "classify", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.01, EvalInterval = 20,
+            ValidationFraction = 0.1, TestFraction = 0.2, StripHeaders = true, PositiveLabel = "spam",
+        };
+        var result = new LmTrainer(options, new RecordingProgress(warnings)).Run(Path.Combine(root, "classify"));
+        Assert.Contains(warnings, w => w.Contains("3 rows skipped") && w.Contains("line 6") && w.Contains("line 10") && w.Contains("line 13"));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, "results.json")));
+        var test = json.RootElement.GetProperty("test");
+        Assert.Equal(1.0, test.GetProperty("accuracy").GetDouble());
+        Assert.Equal(1.0, test.GetProperty("f1_spam").GetDouble());
+        Assert.Equal(16, test.GetProperty("support").GetInt64());
+        Assert.True(File.Exists(Path.Combine(result.RunDirectory, "confusion_matrix.svg")));
+        Assert.Contains("spam", File.ReadAllText(Path.Combine(result.RunDirectory, "classification_report.txt")));
+
+        // The folder is transformers' GPT2ForSequenceClassification and loads back with the same head.
+        var config = File.ReadAllText(Path.Combine(result.ModelDirectory, "config.json"));
+        Assert.Contains("GPT2ForSequenceClassification", config);
+        Assert.Contains("\"id2label\"", config);
+        var names = SafeTensors.LoadAll(Path.Combine(result.ModelDirectory, "model.safetensors"), DType.Float32).Keys.ToList();
+        Assert.Contains("score.weight", names);
+        Assert.Contains("transformer.h.0.attn.c_attn.weight", names);
+        var model = GptFolder.Load(result.ModelDirectory);
+        Assert.Equal(["ham", "spam"], model.Config.Labels);
+        var tokenizer = Tokenizers.Load(Path.Combine(result.ModelDirectory, "tokenizer.json"));
+        var ids = tokenizer.Encode("春花\n\n床春春春");
+        var logits = model.Classify(Tensor.FromArray(ids.Select(i => (long)i).ToArray(), 1, ids.Length), [ids.Length]).ToArray();
+        Assert.True(logits[1] > logits[0], "a spam-like text should score as spam");
+    }
+
+    [Fact]
+    public void LastTokenPoolingReadsEachRowAtItsOwnLength()
+    {
+        var model = new GptModel(new GptConfig { VocabSize = 10, NPositions = 8, NEmbd = 8, NLayer = 1, NHead = 2, EmbdPdrop = 0, AttnPdrop = 0, ResidPdrop = 0 }, new Generator(1));
+        model.AddClassificationHead(["a", "b", "c"], padTokenId: 0);
+        model.Eval();
+        var padded = Tensor.FromArray(new long[] { 3, 4, 5, 0, 0, 6, 7, 8, 9, 1 }, 2, 5);
+        var logits = model.Classify(padded, [3, 5]);
+        var alone = model.Classify(Tensor.FromArray(new long[] { 3, 4, 5 }, 1, 3), [3]);
+        Testing.TensorAssert.Close(alone, logits.Narrow(0, 0, 1), rtol: 1e-5f, atol: 1e-6f);
+        var mean = model.Classify(padded, [3, 5], meanPooling: true);
+        var hidden = model.HiddenStates(Tensor.FromArray(new long[] { 3, 4, 5 }, 1, 3)).Mean(1);
+        Testing.TensorAssert.Close(model.Score!.Forward(hidden), mean.Narrow(0, 0, 1), rtol: 1e-5f, atol: 1e-6f);
+        Assert.Contains("outside", Assert.Throws<ArgumentException>(() => model.Classify(padded, [0, 5])).Message);
+    }
+
+    [Fact]
+    public void EmailHeadersGoAndTheSubjectStays()
+    {
+        const string raw = "From x@y  Thu Aug 22 2002\nReturn-Path: <x@y>\nSubject: Cheap pills\nTo: z\n\nBuy now!\n";
+        Assert.Equal("Cheap pills\n\nBuy now!", EmailText.StripHeaders(raw));
+        Assert.Equal("just a note\n\nwith a gap", EmailText.StripHeaders("just a note\n\nwith a gap"));
+    }
+}
