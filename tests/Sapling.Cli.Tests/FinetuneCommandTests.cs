@@ -26,8 +26,8 @@ public sealed class FinetuneCommandTests : IDisposable
           sample_tokens: 4
         """;
 
-    [Fact]
-    public void AnAdapterFromFinetuneWorksInGenerateAndEval()
+    /// <summary>A tiny character GPT pretrained on a poem-like corpus; returns the corpus and the model folder.</summary>
+    private (string Corpus, string Model) TrainBase(int context)
     {
         var corpus = Path.Combine(root, "poems.txt");
         File.WriteAllText(corpus, string.Join("\n%\n", Enumerable.Range(0, 30).Select(i => $"春眠不觉晓{i % 7}，处处闻啼鸟。")));
@@ -36,7 +36,7 @@ public sealed class FinetuneCommandTests : IDisposable
             data:
               corpus: {corpus}
             model:
-              context: 16
+              context: {context}
               layers: 1
               heads: 2
               width: 16
@@ -44,7 +44,15 @@ public sealed class FinetuneCommandTests : IDisposable
             """);
         var (code, _, error) = CliRunner.Run("train", pretrain, "--out", Path.Combine(root, "base"), "--plain");
         Assert.True(code == 0, error);
-        var baseModel = Path.Combine(root, "base", "model");
+        return (corpus, Path.Combine(root, "base", "model"));
+    }
+
+    [Fact]
+    public void AnAdapterFromFinetuneWorksInGenerateAndEval()
+    {
+        var (corpus, baseModel) = TrainBase(context: 16);
+        int code;
+        string error;
 
         var lora = Write("lora.yaml", $"""
             method: lora
@@ -85,22 +93,9 @@ public sealed class FinetuneCommandTests : IDisposable
     [Fact]
     public void AnSftModelChatsAndAPlainModelIsToldItHasNoTemplate()
     {
-        var corpus = Path.Combine(root, "poems.txt");
-        File.WriteAllText(corpus, string.Join("\n%\n", Enumerable.Range(0, 30).Select(i => $"春眠不觉晓{i % 7}，处处闻啼鸟。")));
-        var pretrain = Write("base.yaml", $"""
-            task: language_model
-            data:
-              corpus: {corpus}
-            model:
-              context: 48
-              layers: 1
-              heads: 2
-              width: 16
-            {Train}
-            """);
-        var (code, _, error) = CliRunner.Run("train", pretrain, "--out", Path.Combine(root, "base"), "--plain");
-        Assert.True(code == 0, error);
-        var baseModel = Path.Combine(root, "base", "model");
+        var (_, baseModel) = TrainBase(context: 48);
+        int code;
+        string error;
         var qa = Path.Combine(root, "qa.jsonl");
         File.WriteAllLines(qa, Enumerable.Range(0, 20).Select(i => JsonSerializer.Serialize(new { prompt = $"春{i % 3}", response = "晓" })));
         var sft = Write("sft.yaml", $"""

@@ -114,17 +114,7 @@ public sealed partial class ByteLevelBpe : ITokenizer
     public int[] Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var result = new List<int>(text.Length / 3 + 4);
-        int pos = 0;
-        if (specialPattern != null)
-            foreach (var m in specialPattern.EnumerateMatches(text))
-            {
-                EncodeOrdinary(text.AsSpan(pos, m.Index - pos), result);
-                result.Add(idLookup[text.AsSpan(m.Index, m.Length)]);
-                pos = m.Index + m.Length;
-            }
-        EncodeOrdinary(text.AsSpan(pos), result);
-        return result.ToArray();
+        return SpecialTokenMatcher.Encode(text, specialPattern, s => ids[s], EncodeOrdinary, text.Length / 3 + 4);
     }
 
     /// <summary>Encodes each document on the thread pool; the word cache is shared, so repeated words cost once.</summary>

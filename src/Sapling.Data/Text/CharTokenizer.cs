@@ -64,20 +64,7 @@ public sealed class CharTokenizer : ITokenizer
         return new CharTokenizer([EndOfText, Unknown, .. chars]);
     }
 
-    public int[] Encode(string text)
-    {
-        var result = new List<int>(text.Length);
-        int pos = 0;
-        if (specialPattern != null)
-            foreach (var m in specialPattern.EnumerateMatches(text))
-            {
-                EncodeCharacters(text.AsSpan(pos, m.Index - pos), result);
-                result.Add(ids[text.Substring(m.Index, m.Length)]);
-                pos = m.Index + m.Length;
-            }
-        EncodeCharacters(text.AsSpan(pos), result);
-        return result.ToArray();
-    }
+    public int[] Encode(string text) => SpecialTokenMatcher.Encode(text, specialPattern, s => ids[s], EncodeCharacters, text.Length);
 
     private void EncodeCharacters(ReadOnlySpan<char> text, List<int> result)
     {

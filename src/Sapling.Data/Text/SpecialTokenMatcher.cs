@@ -12,4 +12,20 @@ internal static class SpecialTokenMatcher
         var alternatives = specials.OrderByDescending(s => s.Length).ThenBy(s => s, StringComparer.Ordinal).Select(Regex.Escape);
         return new Regex(string.Join("|", alternatives), RegexOptions.Compiled | RegexOptions.CultureInvariant);
     }
+
+    /// <summary>Encodes text piece by piece: ordinary stretches by <paramref name="encodeOrdinary"/>, each special token as its one id.</summary>
+    public static int[] Encode(string text, Regex? pattern, Func<string, int> specialId, Action<ReadOnlySpan<char>, List<int>> encodeOrdinary, int capacity)
+    {
+        var result = new List<int>(capacity);
+        int pos = 0;
+        if (pattern != null)
+            foreach (var m in pattern.EnumerateMatches(text))
+            {
+                encodeOrdinary(text.AsSpan(pos, m.Index - pos), result);
+                result.Add(specialId(text.Substring(m.Index, m.Length)));
+                pos = m.Index + m.Length;
+            }
+        encodeOrdinary(text.AsSpan(pos), result);
+        return result.ToArray();
+    }
 }
