@@ -62,3 +62,25 @@ public class MemoryTests
         Assert.True(allocated < 64 * 1024, $"a warm step allocated {allocated} bytes");
     }
 }
+
+public class ArrayPoolEvictionTests
+{
+    [Fact]
+    public void AFullPoolDropsTheLengthsUsedLongestAgo()
+    {
+        var pool = new Memory.ArrayPoolByLength<float>(maxPooledBytes: 100 * sizeof(float));
+        var a = pool.Rent(40);
+        var b = pool.Rent(30);
+        pool.Return(a);                     // 40 pooled
+        pool.Return(b);                     // 70 pooled
+        var again = pool.Rent(30);          // 30 is now the most recently used length
+        Assert.Same(b, again);
+        pool.Return(again);
+        pool.Return(new float[50]);         // 120 > 100: the 40s (used longest ago) go
+        Assert.Equal(80 * sizeof(float), pool.PooledBytes);
+        Assert.NotSame(a, pool.Rent(40));
+        Assert.Same(b, pool.Rent(30));
+        pool.Return(new float[200]);        // larger than the whole pool: never kept
+        Assert.Equal(50 * sizeof(float), pool.PooledBytes);
+    }
+}

@@ -3,7 +3,8 @@ namespace Sapling.Memory;
 /// <summary>Process-wide pools that tensor storages are rented from, one per element type.</summary>
 public static class TensorMemory
 {
-    private const long DefaultMaxPooledBytes = 4L << 30;
+    // At most 4 GiB per element type, and never more than a sixth of the memory this process may use.
+    private static readonly long DefaultMaxPooledBytes = Math.Min(4L << 30, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 6);
 
     private static class PoolOf<T> where T : unmanaged
     {

@@ -93,7 +93,7 @@ public sealed class InstructionObjective : ILmObjective
     /// <summary>Inputs and targets [n, T] (right-padded, cut to the context); targets are ignored outside assistant tokens.</summary>
     private (Tensor Inputs, Tensor Targets, long Tokens) Batch((int[] Ids, bool[] Trained)[] examples)
     {
-        int length = Math.Max(1, Math.Min(options.Context, examples.Max(e => e.Ids.Length - 1)));
+        int length = Math.Max(1, BatchLength.Bucket(examples.Max(e => e.Ids.Length - 1), options.Context));
         int n = examples.Length;
         var inputs = new long[n * length];
         var targets = new long[n * length];

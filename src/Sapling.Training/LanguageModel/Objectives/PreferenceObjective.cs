@@ -130,7 +130,7 @@ public sealed class PreferenceObjective : ILmObjective
         var sequences = new List<(int[] Prompt, int[] Response)>(2 * n);
         foreach (var p in batch) sequences.Add((p.Prompt, p.Chosen));
         foreach (var p in batch) sequences.Add((p.Prompt, p.Rejected));
-        int length = Math.Min(context, sequences.Max(s => s.Prompt.Length + s.Response.Length));
+        int length = BatchLength.Bucket(sequences.Max(s => s.Prompt.Length + s.Response.Length), context);
         var inputs = new long[2 * n * length];
         var targets = new long[2 * n * length];
         var mask = new float[2 * n * length];

@@ -112,7 +112,7 @@ public sealed class SequenceClassificationObjective : ILmObjective
 
     private (Tensor Ids, int[] Lengths, Tensor Targets) Batch((int[] Ids, long Label)[] examples)
     {
-        int n = examples.Length, length = examples.Max(e => e.Ids.Length);
+        int n = examples.Length, length = BatchLength.Bucket(examples.Max(e => e.Ids.Length), options.Context);
         var ids = new long[n * length];
         Array.Fill(ids, padId);
         var lengths = new int[n];
