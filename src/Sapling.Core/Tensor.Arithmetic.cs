@@ -1,54 +1,54 @@
 using Sapling.Autograd;
-using Sapling.Backends.Cpu;
+using Sapling.Backends;
 
 namespace Sapling;
 
 public sealed partial class Tensor
 {
-    public Tensor Add(Tensor other) => BinaryOp<AddOp>("add", this, other, (g, a, b) => (g.SumToShape(a.shape), g.SumToShape(b.shape)));
+    public Tensor Add(Tensor other) => BinaryOp(BinaryOpKind.Add, "add", this, other, (g, a, b) => (g.SumToShape(a.shape), g.SumToShape(b.shape)));
 
-    public Tensor Sub(Tensor other) => BinaryOp<SubOp>("sub", this, other, (g, a, b) => (g.SumToShape(a.shape), b.requiresGrad ? g.Neg().SumToShape(b.shape) : null));
+    public Tensor Sub(Tensor other) => BinaryOp(BinaryOpKind.Sub, "sub", this, other, (g, a, b) => (g.SumToShape(a.shape), b.requiresGrad ? g.Neg().SumToShape(b.shape) : null));
 
-    public Tensor Mul(Tensor other) => BinaryOp<MulOp>("mul", this, other, (g, a, b) =>
+    public Tensor Mul(Tensor other) => BinaryOp(BinaryOpKind.Mul, "mul", this, other, (g, a, b) =>
         (a.requiresGrad ? g.Mul(b).SumToShape(a.shape) : null, b.requiresGrad ? g.Mul(a).SumToShape(b.shape) : null));
 
-    public Tensor Div(Tensor other) => BinaryOp<DivOp>("div", this, other, (g, a, b) =>
+    public Tensor Div(Tensor other) => BinaryOp(BinaryOpKind.Div, "div", this, other, (g, a, b) =>
         (a.requiresGrad ? g.Div(b).SumToShape(a.shape) : null,
          b.requiresGrad ? g.Mul(a).Div(b.Mul(b)).Neg().SumToShape(b.shape) : null));
 
     /// <summary>Elementwise maximum; at ties the gradient goes to the first operand, as in PyTorch.</summary>
-    public Tensor Maximum(Tensor other) => BinaryOp<MaxOp>("maximum", this, other, (g, a, b) =>
+    public Tensor Maximum(Tensor other) => BinaryOp(BinaryOpKind.Max, "maximum", this, other, (g, a, b) =>
     {
         using var aWins = a.Ge(b);
         return (a.requiresGrad ? Where(aWins, g, 0f).SumToShape(a.shape) : null, b.requiresGrad ? Where(aWins, 0f, g).SumToShape(b.shape) : null);
     });
 
-    public Tensor Minimum(Tensor other) => BinaryOp<MinOp>("minimum", this, other, (g, a, b) =>
+    public Tensor Minimum(Tensor other) => BinaryOp(BinaryOpKind.Min, "minimum", this, other, (g, a, b) =>
     {
         using var aWins = a.Le(b);
         return (a.requiresGrad ? Where(aWins, g, 0f).SumToShape(a.shape) : null, b.requiresGrad ? Where(aWins, 0f, g).SumToShape(b.shape) : null);
     });
 
-    public Tensor Pow(Tensor exponent) => BinaryOp<PowOp>("pow", this, exponent, (g, a, b) =>
+    public Tensor Pow(Tensor exponent) => BinaryOp(BinaryOpKind.Pow, "pow", this, exponent, (g, a, b) =>
         (a.requiresGrad ? g.Mul(b).Mul(a.Pow(b.Sub(1f))).SumToShape(a.shape) : null,
          b.requiresGrad ? g.Mul(a.Pow(b)).Mul(a.Log()).SumToShape(b.shape) : null));
 
-    public Tensor Add(float s) => ScalarOp<AddOp>("add", this, s, false, g => g);
+    public Tensor Add(float s) => ScalarOp(BinaryOpKind.Add, "add", this, s, false, g => g);
 
-    public Tensor Sub(float s) => ScalarOp<SubOp>("sub", this, s, false, g => g);
+    public Tensor Sub(float s) => ScalarOp(BinaryOpKind.Sub, "sub", this, s, false, g => g);
 
-    public Tensor Mul(float s) => ScalarOp<MulOp>("mul", this, s, false, g => g.Mul(s));
+    public Tensor Mul(float s) => ScalarOp(BinaryOpKind.Mul, "mul", this, s, false, g => g.Mul(s));
 
-    public Tensor Div(float s) => ScalarOp<DivOp>("div", this, s, false, g => g.Div(s));
+    public Tensor Div(float s) => ScalarOp(BinaryOpKind.Div, "div", this, s, false, g => g.Div(s));
 
     /// <summary><c>s - this</c>.</summary>
-    public Tensor RSub(float s) => ScalarOp<SubOp>("rsub", this, s, true, g => g.Neg());
+    public Tensor RSub(float s) => ScalarOp(BinaryOpKind.Sub, "rsub", this, s, true, g => g.Neg());
 
     /// <summary><c>s / this</c>.</summary>
     public Tensor RDiv(float s)
     {
         Tensor? self = null;
-        var result = ScalarOp<DivOp>("rdiv", this, s, true, g => g.Mul(self!).Mul(self!).Div(-s));
+        var result = ScalarOp(BinaryOpKind.Div, "rdiv", this, s, true, g => g.Mul(self!).Mul(self!).Div(-s));
         self = result;
         return result;
     }
@@ -57,19 +57,19 @@ public sealed partial class Tensor
     {
         var x = this;
         if (p == 2f) return Square();
-        return ScalarOp<PowOp>("pow", this, p, false, g => g.Mul(x.Pow(p - 1f)).Mul(p));
+        return ScalarOp(BinaryOpKind.Pow, "pow", this, p, false, g => g.Mul(x.Pow(p - 1f)).Mul(p));
     }
 
     public Tensor Maximum(float s)
     {
         var x = this;
-        return ScalarOp<MaxOp>("maximum", this, s, false, g => Where(x.Ge(s), g, 0f));
+        return ScalarOp(BinaryOpKind.Max, "maximum", this, s, false, g => Where(x.Ge(s), g, 0f));
     }
 
     public Tensor Minimum(float s)
     {
         var x = this;
-        return ScalarOp<MinOp>("minimum", this, s, false, g => Where(x.Le(s), g, 0f));
+        return ScalarOp(BinaryOpKind.Min, "minimum", this, s, false, g => Where(x.Le(s), g, 0f));
     }
 
     /// <summary>Limits values to [min, max]; the gradient passes only where the input was inside.</summary>
@@ -163,20 +163,19 @@ public sealed partial class Tensor
             throw new ArgumentException($"{op}: expected float32 tensors, got {a.DType.Name()} and {b.DType.Name()}; convert with To(DType.Float32)");
     }
 
-    private static Tensor BinaryOp<TOp>(string name, Tensor a, Tensor b, Func<Tensor, Tensor, Tensor, (Tensor?, Tensor?)> rule) where TOp : IBinaryOp
+    private static Tensor BinaryOp(BinaryOpKind op, string name, Tensor a, Tensor b, Func<Tensor, Tensor, Tensor, (Tensor?, Tensor?)> rule)
     {
         RequireFloat(name, a, b);
         var outShape = ShapeUtil.Broadcast(name, a.shape, b.shape);
         var result = Uninitialized(DType.Float32, outShape);
+        var kernels = Backend.Current;
         if (a.NumEl == 1 && b.IsContiguous && b.NumEl == result.NumEl)
         {
-            float s = a.Item();
-            Elementwise.Chunked(result.NumEl, (start, len) => TOp.Apply(s, b.FloatArray.AsSpan(b.offset + start, len), result.FloatArray.AsSpan(start, len)));
+            kernels.BinaryScalar(op, b.FloatArray, b.offset, a.Item(), scalarFirst: true, result.FloatArray, result.NumEl);
         }
         else if (b.NumEl == 1 && a.IsContiguous && a.NumEl == result.NumEl)
         {
-            float s = b.Item();
-            Elementwise.Chunked(result.NumEl, (start, len) => TOp.Apply(a.FloatArray.AsSpan(a.offset + start, len), s, result.FloatArray.AsSpan(start, len)));
+            kernels.BinaryScalar(op, a.FloatArray, a.offset, b.Item(), scalarFirst: false, result.FloatArray, result.NumEl);
         }
         else
         {
@@ -184,31 +183,27 @@ public sealed partial class Tensor
             using var bv = b.BroadcastViewTo(name, outShape);
             TensorScope.Untrack(av);
             TensorScope.Untrack(bv);
-            Elementwise.Binary<TOp>(av, bv, result);
+            kernels.Binary(op, outShape, av.FloatArray, av.offset, av.strides, bv.FloatArray, bv.offset, bv.strides, result.FloatArray);
         }
         return Record(result, name, a, b, g => rule(g, a, b));
     }
 
-    private static Tensor ScalarOp<TOp>(string name, Tensor x, float s, bool scalarFirst, Func<Tensor, Tensor?> rule) where TOp : IBinaryOp
+    private static Tensor ScalarOp(BinaryOpKind op, string name, Tensor x, float s, bool scalarFirst, Func<Tensor, Tensor?> rule)
     {
         RequireFloat(name, x);
         var src = x.Contiguous();
         var result = Uninitialized(DType.Float32, (int[])x.shape.Clone());
-        var sa = src.FloatArray;
-        var da = result.FloatArray;
-        int so = src.offset;
-        if (scalarFirst) Elementwise.Chunked(result.NumEl, (start, len) => TOp.Apply(s, sa.AsSpan(so + start, len), da.AsSpan(start, len)));
-        else Elementwise.Chunked(result.NumEl, (start, len) => TOp.Apply(sa.AsSpan(so + start, len), s, da.AsSpan(start, len)));
+        Backend.Current.BinaryScalar(op, src.FloatArray, src.offset, s, scalarFirst, result.FloatArray, result.NumEl);
         return Record(result, name, x, rule);
     }
 
     /// <summary>Applies a unary kernel to a contiguous copy of x; the gradient rule is attached by the caller.</summary>
-    private static Tensor UnaryKernel<TOp>(Tensor x, string? name) where TOp : IUnaryOp
+    private static Tensor UnaryKernel(UnaryOpKind op, Tensor x, string? name)
     {
         RequireFloat(name ?? "unary op", x);
         var src = x.Contiguous();
         var result = Uninitialized(DType.Float32, (int[])x.shape.Clone());
-        Elementwise.UnaryParallel<TOp>(src.FloatArray, src.offset, result.FloatArray, 0, result.NumEl);
+        Backend.Current.Unary(op, src.FloatArray, src.offset, result.FloatArray, result.NumEl);
         return result;
     }
 

@@ -1,4 +1,4 @@
-using Sapling.Backends.Cpu;
+using Sapling.Backends;
 
 namespace Sapling;
 
@@ -27,7 +27,7 @@ public sealed partial class Tensor
         var output = Uninitialized(DType.Float32, [b, h, t, d]);
         var lse = Uninitialized(DType.Float32, [b, h, t]);
         if (keyStart != null && keyStart.Length != b) throw new ArgumentException($"causal_attention: {keyStart.Length} key starts for a batch of {b}");
-        AttentionKernel.Forward(ContiguousData(qc), ContiguousData(kc), ContiguousData(vc), output.FloatArray, lse.FloatArray, b * h, t, s, d, past, sc, keyStart, h);
+        Backend.Current.AttentionForward(ContiguousData(qc), ContiguousData(kc), ContiguousData(vc), output.FloatArray, lse.FloatArray, b * h, t, s, d, past, sc, keyStart, h);
         if (keyStart != null)
         {
             if (AnyRequiresGrad(q, k) || AnyRequiresGrad(v)) throw new NotSupportedException("causal_attention: padded batches (keyStart) are for inference; gradients are not supported");
@@ -39,7 +39,7 @@ public sealed partial class Tensor
             var dq = Uninitialized(DType.Float32, [b, h, t, d]);
             var dk = Uninitialized(DType.Float32, [b, h, s, d]);
             var dv = Uninitialized(DType.Float32, [b, h, s, d]);
-            AttentionKernel.Backward(ContiguousData(qc), ContiguousData(kc), ContiguousData(vc), output.FloatArray, lse.FloatArray, ContiguousData(gc),
+            Backend.Current.AttentionBackward(ContiguousData(qc), ContiguousData(kc), ContiguousData(vc), output.FloatArray, lse.FloatArray, ContiguousData(gc),
                 dq.FloatArray, dk.FloatArray, dv.FloatArray, b * h, t, s, d, past, sc);
             return [dq, dk, dv];
         });

@@ -1,4 +1,4 @@
-using Sapling.Backends.Cpu;
+using Sapling.Backends;
 
 namespace Sapling;
 
@@ -8,7 +8,7 @@ public sealed partial class Tensor
     /// 2-D convolution (cross-correlation, as torch.nn.functional.conv2d) of input [N, C, H, W] with weight
     /// [O, C/groups, kH, kW] and optional bias [O]. The whole batch is unfolded once and multiplied in one GEMM per group.
     /// </summary>
-    public static unsafe Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null,
+    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null,
         (int H, int W)? stride = null, (int H, int W)? padding = null, (int H, int W)? dilation = null, int groups = 1)
     {
         RequireFloat("conv2d", input, weight);
@@ -39,14 +39,15 @@ public sealed partial class Tensor
         // The unfolded patches live as long as the graph needs them; as a tensor they return to the pool with its scope.
         var colTensor = Uninitialized(DType.Float32, [c * kk, columns]);
         var col = colTensor.FloatArray;
-        Im2Col.Unfold(x.FloatArray, x.offset, g, col);
+        var wa = w.FloatArray;
+        var kernels = Backend.Current;
+        kernels.Im2Col(x.FloatArray, x.offset, g, col);
         var yT = Uninitialized(DType.Float32, [o, columns]);
-        fixed (float* pw0 = w.FloatArray, pc = col, py = yT.FloatArray)
-            for (int gi = 0; gi < groups; gi++)
-                Gemm.Sgemm(false, false, og, columns, rowsPerGroup, 1f,
-                    pw0 + w.offset + gi * og * rowsPerGroup, rowsPerGroup,
-                    pc + (long)gi * rowsPerGroup * columns, columns, 0f,
-                    py + (long)gi * og * columns, columns);
+        for (int gi = 0; gi < groups; gi++)
+            kernels.Sgemm(false, false, og, columns, rowsPerGroup, 1f,
+                wa, w.offset + gi * og * rowsPerGroup, rowsPerGroup,
+                col, gi * rowsPerGroup * columns, columns, 0f,
+                yT.FloatArray, gi * og * columns, columns);
         if (bias != null)
         {
             var bs = bias.Contiguous().AsSpan();
@@ -66,31 +67,29 @@ public sealed partial class Tensor
             var gs = gT.FloatArray;
             Tensor? dInput = null, dWeight = null, dBias = null;
             // Read the patches through their tensor so a scope that already released them is reported, not reused.
-            fixed (float* pg = gs, pc = colTensor.FloatArray, pw0 = w.FloatArray)
+            var patches = colTensor.FloatArray;
+            var weights = w.FloatArray;
+            var backend = Backend.Current;
+            if (weight.requiresGrad)
             {
-                if (weight.requiresGrad)
-                {
-                    dWeight = Uninitialized(DType.Float32, (int[])weight.shape.Clone());
-                    fixed (float* pdw = dWeight.FloatArray)
-                        for (int gi = 0; gi < groups; gi++)
-                            Gemm.Sgemm(false, true, og, rowsPerGroup, columns, 1f,
-                                pg + (long)gi * og * columns, columns,
-                                pc + (long)gi * rowsPerGroup * columns, columns, 0f,
-                                pdw + gi * og * rowsPerGroup, rowsPerGroup);
-                }
-                if (input.requiresGrad)
-                {
-                    using var dcolTensor = Uninitialized(DType.Float32, [c * kk, columns]);
-                    var dcol = dcolTensor.FloatArray;
-                    fixed (float* pdc = dcol)
-                        for (int gi = 0; gi < groups; gi++)
-                            Gemm.Sgemm(true, false, rowsPerGroup, columns, og, 1f,
-                                pw0 + w.offset + gi * og * rowsPerGroup, rowsPerGroup,
-                                pg + (long)gi * og * columns, columns, 0f,
-                                pdc + (long)gi * rowsPerGroup * columns, columns);
-                    dInput = Zeros((int[])input.shape.Clone());
-                    Im2Col.Fold(dcol, g, dInput.FloatArray);
-                }
+                dWeight = Uninitialized(DType.Float32, (int[])weight.shape.Clone());
+                for (int gi = 0; gi < groups; gi++)
+                    backend.Sgemm(false, true, og, rowsPerGroup, columns, 1f,
+                        gs, gi * og * columns, columns,
+                        patches, gi * rowsPerGroup * columns, columns, 0f,
+                        dWeight.FloatArray, gi * og * rowsPerGroup, rowsPerGroup);
+            }
+            if (input.requiresGrad)
+            {
+                using var dcolTensor = Uninitialized(DType.Float32, [c * kk, columns]);
+                var dcol = dcolTensor.FloatArray;
+                for (int gi = 0; gi < groups; gi++)
+                    backend.Sgemm(true, false, rowsPerGroup, columns, og, 1f,
+                        weights, w.offset + gi * og * rowsPerGroup, rowsPerGroup,
+                        gs, gi * og * columns, columns, 0f,
+                        dcol, gi * rowsPerGroup * columns, columns);
+                dInput = Zeros((int[])input.shape.Clone());
+                backend.Col2Im(dcol, g, dInput.FloatArray);
             }
             if (bias is { requiresGrad: true })
             {
@@ -111,12 +110,12 @@ public sealed partial class Tensor
         var y = Uninitialized(DType.Float32, [g.Batch, g.Channels, g.OutHeight, g.OutWidth]);
         var argmaxTensor = Uninitialized(DType.Int32, [y.NumEl]);
         var argmax = argmaxTensor.ArrayOf<int>();
-        PoolKernels.MaxForward(x.FloatArray, x.offset, g, y.FloatArray, argmax);
+        Backend.Current.MaxPoolForward(x.FloatArray, x.offset, g, y.FloatArray, argmax);
         return Record(y, "max_pool2d", input, grad =>
         {
             var gc = grad.Contiguous();
             var dx = Zeros((int[])input.shape.Clone());
-            PoolKernels.MaxBackward(gc.FloatArray, gc.offset, argmaxTensor.ArrayOf<int>(), g, dx.FloatArray);
+            Backend.Current.MaxPoolBackward(gc.FloatArray, gc.offset, argmaxTensor.ArrayOf<int>(), g, dx.FloatArray);
             return dx;
         });
     }
@@ -127,12 +126,12 @@ public sealed partial class Tensor
         var g = PoolGeometry("avg_pool2d", input, kernel, stride, padding, (1, 1));
         var x = input.Contiguous();
         var y = Uninitialized(DType.Float32, [g.Batch, g.Channels, g.OutHeight, g.OutWidth]);
-        PoolKernels.AvgForward(x.FloatArray, x.offset, g, y.FloatArray, countIncludePad);
+        Backend.Current.AvgPoolForward(x.FloatArray, x.offset, g, y.FloatArray, countIncludePad);
         return Record(y, "avg_pool2d", input, grad =>
         {
             var gc = grad.Contiguous();
             var dx = Zeros((int[])input.shape.Clone());
-            PoolKernels.AvgBackward(gc.FloatArray, gc.offset, g, dx.FloatArray, countIncludePad);
+            Backend.Current.AvgPoolBackward(gc.FloatArray, gc.offset, g, dx.FloatArray, countIncludePad);
             return dx;
         });
     }
@@ -146,12 +145,12 @@ public sealed partial class Tensor
         int n = input.shape[0], c = input.shape[1], h = input.shape[2], w = input.shape[3];
         var x = input.Contiguous();
         var y = Uninitialized(DType.Float32, [n, c, outputSize.H, outputSize.W]);
-        PoolKernels.AdaptiveAvg(x.FloatArray, x.offset, n * c, h, w, outputSize.H, outputSize.W, y.FloatArray, backward: false);
+        Backend.Current.AdaptiveAvgPoolForward(x.FloatArray, x.offset, n * c, h, w, outputSize.H, outputSize.W, y.FloatArray);
         return Record(y, "adaptive_avg_pool2d", input, grad =>
         {
             var gc = grad.Contiguous();
             var dx = Zeros((int[])input.shape.Clone());
-            PoolKernels.AdaptiveAvg(gc.FloatArray, gc.offset, n * c, h, w, outputSize.H, outputSize.W, dx.FloatArray, backward: true);
+            Backend.Current.AdaptiveAvgPoolBackward(gc.FloatArray, gc.offset, n * c, h, w, outputSize.H, outputSize.W, dx.FloatArray);
             return dx;
         });
     }

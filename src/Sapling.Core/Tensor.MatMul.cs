@@ -1,5 +1,5 @@
 using Sapling.Autograd;
-using Sapling.Backends.Cpu;
+using Sapling.Backends;
 
 namespace Sapling;
 
@@ -93,7 +93,7 @@ public sealed partial class Tensor
         return false;
     }
 
-    private static unsafe Tensor MatMul2D(Tensor a, Tensor b)
+    private static Tensor MatMul2D(Tensor a, Tensor b)
     {
         int m = a.shape[0], k = a.shape[1], n = b.shape[1];
         if (!GemmLayout(a.strides[0], a.strides[1], m, k, out bool ta, out int lda)) { a = a.ContiguousCopy(); ta = false; lda = Math.Max(k, 1); }
@@ -104,12 +104,11 @@ public sealed partial class Tensor
             c.AsSpan().Clear();
             return c;
         }
-        fixed (float* pa = a.FloatArray, pb = b.FloatArray, pc = c.FloatArray)
-            Gemm.Sgemm(ta, tb, m, n, k, 1f, pa + a.offset, lda, pb + b.offset, ldb, 0f, pc, Math.Max(n, 1));
+        Backend.Current.Sgemm(ta, tb, m, n, k, 1f, a.FloatArray, a.offset, lda, b.FloatArray, b.offset, ldb, 0f, c.FloatArray, 0, Math.Max(n, 1));
         return c;
     }
 
-    private static unsafe Tensor MatMulBatched(Tensor a, Tensor b, int m, int k, int n)
+    private static Tensor MatMulBatched(Tensor a, Tensor b, int m, int k, int n)
     {
         var batchA = a.shape.AsSpan(0, a.Rank - 2);
         var batchB = b.shape.AsSpan(0, b.Rank - 2);
@@ -130,7 +129,6 @@ public sealed partial class Tensor
             ldb = Math.Max(n, 1);
         }
         var c = Uninitialized(DType.Float32, ShapeUtil.Concat(batch, [m, n]));
-        int count = ShapeUtil.Numel(batch);
         var offA = BatchOffsets(batch, av.strides, av.offset);
         var offB = BatchOffsets(batch, bv.strides, bv.offset);
         if (k == 0)
@@ -138,27 +136,7 @@ public sealed partial class Tensor
             c.AsSpan().Clear();
             return c;
         }
-        var aa = av.FloatArray;
-        var ba = bv.FloatArray;
-        var ca = c.FloatArray;
-        int mn = m * n;
-        long flopsEach = 2L * m * n * k;
-        // Many small products (attention heads) run one per worker; large ones use the parallel GEMM one after another.
-        bool perWorker = count >= CpuWorkers.Threads && flopsEach < 2L * 192 * 192 * 192;
-        if (perWorker)
-        {
-            CpuWorkers.For(count, i =>
-            {
-                fixed (float* pa = aa, pb = ba, pc = ca)
-                    Gemm.SgemmManaged(ta, tb, m, n, k, 1f, pa + offA[i], lda, pb + offB[i], ldb, 0f, pc + (long)i * mn, Math.Max(n, 1));
-            });
-        }
-        else
-        {
-            fixed (float* pa = aa, pb = ba, pc = ca)
-                for (int i = 0; i < count; i++)
-                    Gemm.Sgemm(ta, tb, m, n, k, 1f, pa + offA[i], lda, pb + offB[i], ldb, 0f, pc + (long)i * mn, Math.Max(n, 1));
-        }
+        Backend.Current.SgemmBatched(ta, tb, m, n, k, 1f, av.FloatArray, offA, lda, bv.FloatArray, offB, ldb, 0f, c.FloatArray, m * n, Math.Max(n, 1));
         return c;
     }
 

@@ -1,4 +1,4 @@
-using Sapling.Backends.Cpu;
+using Sapling.Backends;
 
 namespace Sapling;
 
@@ -28,12 +28,12 @@ public sealed partial class Tensor
         int n = Rank == 0 ? 1 : shape[^1];
         int rows = n == 0 ? 0 : x.NumEl / n;
         var y = Uninitialized(DType.Float32, (int[])shape.Clone());
-        SoftmaxKernel.Forward(x.FloatArray, x.offset, y.FloatArray, rows, n, log);
+        Backend.Current.SoftmaxForward(x.FloatArray, x.offset, y.FloatArray, rows, n, log);
         return Record(y, name, this, g =>
         {
             var gc = g.Contiguous();
             var dx = Uninitialized(DType.Float32, (int[])y.shape.Clone());
-            SoftmaxKernel.Backward(y.FloatArray, gc.FloatArray, gc.offset, dx.FloatArray, rows, n, log);
+            Backend.Current.SoftmaxBackward(y.FloatArray, gc.FloatArray, gc.offset, dx.FloatArray, rows, n, log);
             return dx;
         });
     }
@@ -56,7 +56,7 @@ public sealed partial class Tensor
         var y = Uninitialized(DType.Float32, (int[])input.shape.Clone());
         var mean = new float[rows];
         var rstd = new float[rows];
-        LayerNormKernel.Forward(x.FloatArray, x.offset, w?.FloatArray, w?.offset ?? 0, b?.FloatArray, b?.offset ?? 0, y.FloatArray, mean, rstd, rows, n, eps);
+        Backend.Current.LayerNormForward(x.FloatArray, x.offset, w?.FloatArray, w?.offset ?? 0, b?.FloatArray, b?.offset ?? 0, y.FloatArray, mean, rstd, rows, n, eps);
         var inputs = new List<Tensor> { input };
         if (weight != null) inputs.Add(weight);
         if (bias != null) inputs.Add(bias);
@@ -66,7 +66,7 @@ public sealed partial class Tensor
             var dx = input.requiresGrad ? Uninitialized(DType.Float32, (int[])input.shape.Clone()) : null;
             var dw = weight is { requiresGrad: true } ? Uninitialized(DType.Float32, (int[])weight.shape.Clone()) : null;
             var db = bias is { requiresGrad: true } ? Uninitialized(DType.Float32, (int[])bias.shape.Clone()) : null;
-            LayerNormKernel.Backward(x.FloatArray, x.offset, w?.FloatArray, w?.offset ?? 0, gc.FloatArray, gc.offset, mean, rstd,
+            Backend.Current.LayerNormBackward(x.FloatArray, x.offset, w?.FloatArray, w?.offset ?? 0, gc.FloatArray, gc.offset, mean, rstd,
                 dx?.FloatArray, dw?.FloatArray, db?.FloatArray, rows, n);
             var grads = new List<Tensor?> { dx };
             if (weight != null) grads.Add(dw);
@@ -130,7 +130,7 @@ public sealed partial class Tensor
                 throw new IndexOutOfRangeException($"cross_entropy: target {t[i]} at position {i} is out of range for {classes} classes");
         var losses = new float[rows];
         var lse = new float[rows];
-        int counted = CrossEntropyKernel.Forward(x.FloatArray, x.offset, t, losses, lse, rows, classes, ignoreIndex, labelSmoothing);
+        int counted = Backend.Current.CrossEntropyForward(x.FloatArray, x.offset, t, losses, lse, rows, classes, ignoreIndex, labelSmoothing);
         Tensor result;
         switch (reduction)
         {
@@ -159,7 +159,7 @@ public sealed partial class Tensor
                 Array.Fill(rowScale, s);
             }
             var dx = Uninitialized(DType.Float32, (int[])flatShape.Clone());
-            CrossEntropyKernel.Backward(x.FloatArray, x.offset, t, lse, rowScale, dx.FloatArray, rows, classes, ignoreIndex, labelSmoothing);
+            Backend.Current.CrossEntropyBackward(x.FloatArray, x.offset, t, lse, rowScale, dx.FloatArray, rows, classes, ignoreIndex, labelSmoothing);
             return [dx];
         });
     }

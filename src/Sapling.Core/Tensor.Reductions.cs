@@ -1,4 +1,4 @@
-using Sapling.Backends.Cpu;
+using Sapling.Backends;
 
 namespace Sapling;
 
@@ -15,7 +15,7 @@ public sealed partial class Tensor
         var plan = ReducePlan.Create("sum", this, dims, keepDim);
         var x = plan.Input;
         var result = Uninitialized(DType.Float32, plan.OutShape);
-        ReduceKernels.Sum(x.FloatArray.AsSpan(x.offset, x.NumEl), result.AsSpan(), plan.Outer, plan.Reduce, plan.Inner);
+        Backend.Current.Sum(x.FloatArray, x.offset, result.FloatArray, plan.Outer, plan.Reduce, plan.Inner);
         var inputShape = shape;
         var keptShape = plan.KeptShape;
         return Record(result, "sum", this, g => g.Reshape(keptShape).Expand(inputShape).Contiguous());
@@ -110,7 +110,7 @@ public sealed partial class Tensor
         var x = plan.Input;
         var result = Uninitialized(DType.Float32, plan.OutShape);
         var indices = new long[result.NumEl];
-        ReduceKernels.ArgExtreme(x.FloatArray.AsSpan(x.offset, x.NumEl), result.AsSpan(), indices, plan.Outer, plan.Reduce, plan.Inner, max);
+        Backend.Current.ArgExtreme(x.FloatArray, x.offset, result.FloatArray, indices, plan.Outer, plan.Reduce, plan.Inner, max);
         var self = this;
         var keptShape = plan.KeptShape;
         var reducedDims = plan.Dims;
@@ -133,7 +133,7 @@ public sealed partial class Tensor
         var x = plan.Input;
         var values = Uninitialized(DType.Float32, plan.OutShape);
         var indices = Uninitialized(DType.Int64, (int[])plan.OutShape.Clone());
-        ReduceKernels.ArgExtreme(x.FloatArray.AsSpan(x.offset, x.NumEl), values.AsSpan(), indices.AsSpan<long>(), plan.Outer, plan.Reduce, plan.Inner, max);
+        Backend.Current.ArgExtreme(x.FloatArray, x.offset, values.FloatArray, indices.ArrayOf<long>(), plan.Outer, plan.Reduce, plan.Inner, max);
         var inputShape = shape;
         var keptShape = plan.KeptShape;
         int d = plan.Dims[0];

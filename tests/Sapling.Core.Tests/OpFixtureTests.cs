@@ -1,3 +1,4 @@
+using Sapling.Backends.Cpu;
 using Sapling.Testing;
 
 namespace Sapling.Core.Tests;
@@ -152,9 +153,9 @@ public class OpFixtureTests
     [InlineData("openblas")]
     public void GemmBackedOpsMatchPyTorchWithEachProvider(string provider)
     {
-        var p = Backends.Cpu.Gemm.Parse(provider);
-        if (p == Backends.Cpu.BlasProvider.OpenBlas && !Backends.Cpu.OpenBlasNative.IsAvailable) return;
-        using var _ = Backends.Cpu.Gemm.Use(p);
+        var p = Gemm.Parse(provider);
+        if (p == BlasProvider.OpenBlas && !OpenBlasNative.IsAvailable) return;
+        using var _ = Gemm.Use(p);
         foreach (var name in Fixtures.OpNames().Where(n => n.StartsWith("matmul") || n.StartsWith("conv2d")))
             MatchesPyTorch(name);
     }

@@ -30,22 +30,19 @@ internal static class Elementwise
         });
     }
 
-    /// <summary>d = op(a, b) where a and b are already broadcast views of d's shape and d is contiguous.</summary>
-    public static void Binary<TOp>(Tensor a, Tensor b, Tensor d) where TOp : IBinaryOp
+    /// <summary>d = op(a, b) over a contiguous d of <paramref name="shape"/>; a and b are views of that shape given by their strides.</summary>
+    public static void Binary<TOp>(int[] shape, float[] aa, int aOffset, int[] aStrides, float[] ba, int bOffset, int[] bStrides, float[] da) where TOp : IBinaryOp
     {
-        var aa = a.FloatArray;
-        var ba = b.FloatArray;
-        var da = d.FloatArray;
-        int n = d.NumEl;
+        int n = ShapeUtil.Numel(shape);
         if (n == 0) return;
-        if (a.IsContiguous && b.IsContiguous && a.NumEl == n && b.NumEl == n)
+        if (IsDense(shape, aStrides) && IsDense(shape, bStrides))
         {
-            Chunked(n, (start, len) => TOp.Apply(aa.AsSpan(a.offset + start, len), ba.AsSpan(b.offset + start, len), da.AsSpan(d.offset + start, len)));
+            Chunked(n, (start, len) => TOp.Apply(aa.AsSpan(aOffset + start, len), ba.AsSpan(bOffset + start, len), da.AsSpan(start, len)));
             return;
         }
-        StridedCopy.Coalesce3(d.shape, a.strides, b.strides, out var shape, out var sa, out var sb);
-        int r = shape.Length;
-        int inner = shape[r - 1];
+        StridedCopy.Coalesce3(shape, aStrides, bStrides, out var merged, out var sa, out var sb);
+        int r = merged.Length;
+        int inner = merged[r - 1];
         int outer = n / inner;
         int aInner = sa[r - 1], bInner = sb[r - 1];
         var outerStridesA = sa;
@@ -57,15 +54,15 @@ internal static class Elementwise
         {
             Span<int> counter = stackalloc int[r];
             int rem = first;
-            int ao = a.offset, bo = b.offset;
+            int ao = aOffset, bo = bOffset;
             for (int dd = r - 2; dd >= 0; dd--)
             {
-                counter[dd] = rem % shape[dd];
-                rem /= shape[dd];
+                counter[dd] = rem % merged[dd];
+                rem /= merged[dd];
                 ao += counter[dd] * outerStridesA[dd];
                 bo += counter[dd] * outerStridesB[dd];
             }
-            int dOff = d.offset + first * inner;
+            int dOff = first * inner;
             for (int row = 0; row < count; row++)
             {
                 var dst = da.AsSpan(dOff, inner);
@@ -79,9 +76,9 @@ internal static class Elementwise
                     counter[dd]++;
                     ao += outerStridesA[dd];
                     bo += outerStridesB[dd];
-                    if (counter[dd] < shape[dd]) break;
-                    ao -= outerStridesA[dd] * shape[dd];
-                    bo -= outerStridesB[dd] * shape[dd];
+                    if (counter[dd] < merged[dd]) break;
+                    ao -= outerStridesA[dd] * merged[dd];
+                    bo -= outerStridesB[dd] * merged[dd];
                     counter[dd] = 0;
                 }
             }
@@ -97,6 +94,19 @@ internal static class Elementwise
             int count = Math.Min(rowsEach, outer - first);
             if (count > 0) Rows(first, count);
         });
+    }
+
+    /// <summary>Whether a view of <paramref name="shape"/> with these strides reads its elements in order, without gaps.</summary>
+    private static bool IsDense(int[] shape, int[] strides)
+    {
+        int expected = 1;
+        for (int i = shape.Length - 1; i >= 0; i--)
+        {
+            if (shape[i] == 1) continue;
+            if (strides[i] != expected) return false;
+            expected *= shape[i];
+        }
+        return true;
     }
 
     /// <summary>Runs body over [0, n) in one piece, or in aligned pieces across the workers when n is large.</summary>

@@ -1,16 +1,5 @@
 namespace Sapling.Backends.Cpu;
 
-/// <summary>Geometry of a 2-D convolution or pooling window over an [N, C, H, W] input.</summary>
-internal readonly record struct Conv2dGeometry(
-    int Batch, int Channels, int Height, int Width,
-    int KernelH, int KernelW, int StrideH, int StrideW, int PadH, int PadW, int DilationH, int DilationW)
-{
-    // Stored once: kernels read these in their innermost loops, where recomputing the divisions cost 10x.
-    public int OutHeight { get; } = (Height + 2 * PadH - DilationH * (KernelH - 1) - 1) / StrideH + 1;
-    public int OutWidth { get; } = (Width + 2 * PadW - DilationW * (KernelW - 1) - 1) / StrideW + 1;
-    public int OutPlane => OutHeight * OutWidth;
-}
-
 /// <summary>
 /// Unfolds image patches into a matrix whose rows are (channel, kernel row, kernel column) and whose columns are
 /// (image, output row, output column), so one GEMM convolves the whole batch; col2im folds gradients back.

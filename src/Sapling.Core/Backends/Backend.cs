@@ -1,0 +1,41 @@
+using Sapling.Backends.Cpu;
+
+namespace Sapling.Backends;
+
+/// <summary>
+/// Which <see cref="IKernels"/> tensor ops run on: a process-wide default, which one thread may override for a
+/// while. The kernels are looked up each time an op runs, so a backward pass uses the backend that is current
+/// when <c>Backward()</c> is called.
+/// </summary>
+public static class Backend
+{
+    private static IKernels processDefault = CpuKernels.Instance;
+    [ThreadStatic] private static IKernels? threadOverride;
+
+    /// <summary>The backend of every thread that has not chosen another with <see cref="Use"/>.</summary>
+    public static IKernels Default
+    {
+        get => Volatile.Read(ref processDefault);
+        set => Volatile.Write(ref processDefault, value ?? throw new ArgumentNullException(nameof(value)));
+    }
+
+    /// <summary>The backend ops on this thread run on now.</summary>
+    public static IKernels Current => threadOverride ?? Volatile.Read(ref processDefault);
+
+    /// <summary>
+    /// Runs this thread's ops on <paramref name="kernels"/> until the returned scope is disposed; other threads,
+    /// including the CPU backend's own workers, are unaffected. Scopes nest.
+    /// </summary>
+    public static IDisposable Use(IKernels kernels)
+    {
+        ArgumentNullException.ThrowIfNull(kernels);
+        var previous = threadOverride;
+        threadOverride = kernels;
+        return new Restore(previous);
+    }
+
+    private sealed class Restore(IKernels? previous) : IDisposable
+    {
+        public void Dispose() => threadOverride = previous;
+    }
+}

@@ -1,0 +1,96 @@
+namespace Sapling.Backends.Cpu;
+
+/// <summary>
+/// The CPU backend: each method hands its arguments to the SIMD kernel of its family, which splits the work across
+/// <see cref="CpuWorkers"/>. Stateless, so one instance serves every thread.
+/// </summary>
+public sealed partial class CpuKernels : IKernels
+{
+    /// <summary>Products at most this large (in flops) run one per worker when a batch has enough of them.</summary>
+    private const long PerWorkerProductFlops = 2L * 192 * 192 * 192;
+
+    public static CpuKernels Instance { get; } = new();
+
+    public string Name => "cpu";
+
+    public unsafe void Sgemm(bool transA, bool transB, int m, int n, int k,
+        float alpha, float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc)
+    {
+        fixed (float* pa = a, pb = b, pc = c)
+            Gemm.Sgemm(transA, transB, m, n, k, alpha, pa + aOffset, lda, pb + bOffset, ldb, beta, pc + cOffset, ldc);
+    }
+
+    public unsafe void SgemmBatched(bool transA, bool transB, int m, int n, int k,
+        float alpha, float[] a, int[] aOffsets, int lda, float[] b, int[] bOffsets, int ldb, float beta, float[] c, int cStride, int ldc)
+    {
+        int count = aOffsets.Length;
+        // Many small products (attention heads) run one per worker on the managed kernel, whose threads are ours;
+        // OpenBLAS's own threads would fight them. Large products use the parallel GEMM one after another.
+        if (count >= CpuWorkers.Threads && 2L * m * n * k < PerWorkerProductFlops)
+        {
+            CpuWorkers.For(count, i =>
+            {
+                fixed (float* pa = a, pb = b, pc = c)
+                    Gemm.SgemmManaged(transA, transB, m, n, k, alpha, pa + aOffsets[i], lda, pb + bOffsets[i], ldb, beta, pc + (long)i * cStride, ldc);
+            });
+            return;
+        }
+        fixed (float* pa = a, pb = b, pc = c)
+            for (int i = 0; i < count; i++)
+                Gemm.Sgemm(transA, transB, m, n, k, alpha, pa + aOffsets[i], lda, pb + bOffsets[i], ldb, beta, pc + (long)i * cStride, ldc);
+    }
+
+    public void SoftmaxForward(float[] x, int xOffset, float[] y, int rows, int n, bool log)
+        => SoftmaxKernel.Forward(x, xOffset, y, rows, n, log);
+
+    public void SoftmaxBackward(float[] y, float[] dy, int dyOffset, float[] dx, int rows, int n, bool log)
+        => SoftmaxKernel.Backward(y, dy, dyOffset, dx, rows, n, log);
+
+    public void LayerNormForward(float[] x, int xOffset, float[]? w, int wOffset, float[]? b, int bOffset,
+        float[] y, float[] mean, float[] rstd, int rows, int n, float eps)
+        => LayerNormKernel.Forward(x, xOffset, w, wOffset, b, bOffset, y, mean, rstd, rows, n, eps);
+
+    public void LayerNormBackward(float[] x, int xOffset, float[]? w, int wOffset, float[] dy, int dyOffset, float[] mean, float[] rstd,
+        float[]? dx, float[]? dw, float[]? db, int rows, int n)
+        => LayerNormKernel.Backward(x, xOffset, w, wOffset, dy, dyOffset, mean, rstd, dx, dw, db, rows, n);
+
+    public int CrossEntropyForward(float[] logits, int offset, long[] targets, float[] losses, float[] lse,
+        int rows, int classes, long ignoreIndex, float smoothing)
+        => CrossEntropyKernel.Forward(logits, offset, targets, losses, lse, rows, classes, ignoreIndex, smoothing);
+
+    public void CrossEntropyBackward(float[] logits, int offset, long[] targets, float[] lse, float[] rowScale, float[] dx,
+        int rows, int classes, long ignoreIndex, float smoothing)
+        => CrossEntropyKernel.Backward(logits, offset, targets, lse, rowScale, dx, rows, classes, ignoreIndex, smoothing);
+
+    public void AttentionForward(float[] q, float[] k, float[] v, float[] output, float[] lse,
+        int heads, int t, int s, int d, int past, float scale, int[]? keyStart, int headsPerRow)
+        => AttentionKernel.Forward(q, k, v, output, lse, heads, t, s, d, past, scale, keyStart, headsPerRow);
+
+    public void AttentionBackward(float[] q, float[] k, float[] v, float[] output, float[] lse, float[] dOut,
+        float[] dq, float[] dk, float[] dv, int heads, int t, int s, int d, int past, float scale)
+        => AttentionKernel.Backward(q, k, v, output, lse, dOut, dq, dk, dv, heads, t, s, d, past, scale);
+
+    public void Sum(float[] x, int xOffset, float[] y, int outer, int reduce, int inner)
+        => ReduceKernels.Sum(x.AsSpan(xOffset, outer * reduce * inner), y.AsSpan(0, outer * inner), outer, reduce, inner);
+
+    public void ArgExtreme(float[] x, int xOffset, float[] values, long[] indices, int outer, int reduce, int inner, bool max)
+        => ReduceKernels.ArgExtreme(x.AsSpan(xOffset, outer * reduce * inner), values.AsSpan(0, outer * inner), indices.AsSpan(0, outer * inner), outer, reduce, inner, max);
+
+    public void Im2Col(float[] x, int xOffset, Conv2dGeometry g, float[] col) => Cpu.Im2Col.Unfold(x, xOffset, g, col);
+
+    public void Col2Im(float[] col, Conv2dGeometry g, float[] dx) => Cpu.Im2Col.Fold(col, g, dx);
+
+    public void MaxPoolForward(float[] x, int xOffset, Conv2dGeometry g, float[] y, int[] argmax) => PoolKernels.MaxForward(x, xOffset, g, y, argmax);
+
+    public void MaxPoolBackward(float[] dy, int dyOffset, int[] argmax, Conv2dGeometry g, float[] dx) => PoolKernels.MaxBackward(dy, dyOffset, argmax, g, dx);
+
+    public void AvgPoolForward(float[] x, int xOffset, Conv2dGeometry g, float[] y, bool countIncludePad) => PoolKernels.AvgForward(x, xOffset, g, y, countIncludePad);
+
+    public void AvgPoolBackward(float[] dy, int dyOffset, Conv2dGeometry g, float[] dx, bool countIncludePad) => PoolKernels.AvgBackward(dy, dyOffset, g, dx, countIncludePad);
+
+    public void AdaptiveAvgPoolForward(float[] x, int xOffset, int planes, int h, int w, int oh, int ow, float[] y)
+        => PoolKernels.AdaptiveAvg(x, xOffset, planes, h, w, oh, ow, y, backward: false);
+
+    public void AdaptiveAvgPoolBackward(float[] dy, int dyOffset, int planes, int h, int w, int oh, int ow, float[] dx)
+        => PoolKernels.AdaptiveAvg(dy, dyOffset, planes, h, w, oh, ow, dx, backward: true);
+}

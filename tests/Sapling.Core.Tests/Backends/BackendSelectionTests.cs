@@ -1,0 +1,137 @@
+using Sapling.Backends;
+using Sapling.Backends.Cpu;
+using Sapling.Backends.Reference;
+
+namespace Sapling.Core.Tests.Backends;
+
+/// <summary>Tensor ops run on the current backend; an override belongs to the thread that made it.</summary>
+public class BackendSelectionTests
+{
+    private static int ThisThread => Environment.CurrentManagedThreadId;
+
+    [Fact]
+    public void EveryKernelIsReachedThroughTheCurrentBackend()
+    {
+        var (kernels, recorder) = RecordingKernels.Wrap(CpuKernels.Instance);
+        using (Backend.Use(kernels))
+        {
+            var g = new Generator(4);
+            var x = Tensor.Randn([2, 3, 6, 6], g).RequiresGrad_();
+            var w = Tensor.Randn([4, 3, 3, 3], g).RequiresGrad_();
+            var y = Tensor.Conv2d(x, w, padding: (1, 1)).Tanh();
+            var pooled = Tensor.MaxPool2d(y, (2, 2)) + Tensor.AvgPool2d(y, (2, 2)) * 0.5f;
+            var features = Tensor.AdaptiveAvgPool2d(pooled, (2, 2)).Reshape(2, 16).Exp();
+            var normed = Tensor.LayerNorm(features, [16], null, null).Gelu();
+            var logits = normed.MatMul(Tensor.Randn([16, 5], g));
+            Tensor.CrossEntropy(logits, Tensor.FromArray(new long[] { 0, 3 })).Backward();
+
+            var q = Tensor.Randn([1, 2, 4, 8], g).RequiresGrad_();
+            var k = Tensor.Randn([1, 2, 4, 8], g).RequiresGrad_();
+            var attention = Tensor.CausalAttention(q, k, k) + q.MatMul(k.Transpose(-1, -2)).Softmax(-1).MatMul(k);
+            attention.Sum().Backward();
+            _ = Tensor.Randn([3, 4], g).ArgMax(1);
+        }
+        var expected = typeof(IKernels).GetMethods().Select(m => m.Name).Where(n => n != "get_Name").Order();
+        var called = recorder.CalledFrom(ThisThread).Distinct().Order();
+        Assert.Equal(expected, called);
+    }
+
+    [Fact]
+    public void AnOverrideIsSeenOnlyByItsThread()
+    {
+        var (kernels, recorder) = RecordingKernels.Wrap(CpuKernels.Instance);
+        var x = Tensor.FromArray(new float[] { 1, 2, 3 });
+        float[]? otherResult = null;
+        IKernels? otherBackend = null;
+        int otherThread = 0;
+        float[] ownResult;
+        using (Backend.Use(kernels))
+        {
+            Assert.Same(kernels, Backend.Current);
+            var other = new Thread(() =>
+            {
+                otherThread = ThisThread;
+                otherBackend = Backend.Current;
+                otherResult = x.Softmax().ToArray();
+            });
+            other.Start();
+            other.Join();
+            ownResult = x.Softmax().ToArray();
+        }
+        Assert.Same(Backend.Default, otherBackend);
+        Assert.Empty(recorder.CalledFrom(otherThread));
+        Assert.Equal(["SoftmaxForward"], recorder.CalledFrom(ThisThread));
+        // Both threads computed the same numbers: e^i / (e + e² + e³).
+        Assert.Equal(ownResult, otherResult);
+        Assert.Equal(0.66524096f, ownResult[2], 6);
+    }
+
+    [Fact]
+    public void ScopesNestAndRestoreWhatWasCurrent()
+    {
+        var reference = new ReferenceKernels();
+        var (kernels, recorder) = RecordingKernels.Wrap(reference);
+        var before = Backend.Current;
+        using (Backend.Use(reference))
+        {
+            using (Backend.Use(kernels))
+            {
+                Assert.Equal(6f, Tensor.FromArray(new float[] { 1, 2, 3 }).Sum().Item());
+                Assert.Same(kernels, Backend.Current);
+            }
+            Assert.Same(reference, Backend.Current);
+            Assert.Equal(6f, Tensor.FromArray(new float[] { 1, 2, 3 }).Sum().Item());
+        }
+        Assert.Same(before, Backend.Current);
+        Assert.Equal(["Sum"], recorder.CalledFrom(ThisThread));
+    }
+
+    [Fact]
+    public void UseRefusesNull() => Assert.Throws<ArgumentNullException>(() => Backend.Use(null!));
+}
+
+/// <summary>Changing the process default affects every thread, so these tests run alone.</summary>
+[CollectionDefinition(nameof(ProcessDefaultBackend), DisableParallelization = true)]
+public class ProcessDefaultBackend;
+
+[Collection(nameof(ProcessDefaultBackend))]
+public class BackendDefaultTests
+{
+    [Fact]
+    public void TheCpuBackendIsTheDefault()
+    {
+        Assert.Same(CpuKernels.Instance, Backend.Default);
+        Assert.Equal("cpu", Backend.Default.Name);
+    }
+
+    [Fact]
+    public void ANewDefaultReachesOtherThreadsButNotAnOverride()
+    {
+        var (kernels, recorder) = RecordingKernels.Wrap(CpuKernels.Instance);
+        var previous = Backend.Default;
+        Backend.Default = kernels;
+        try
+        {
+            int otherThread = 0;
+            float otherSum = 0;
+            var other = new Thread(() =>
+            {
+                otherThread = Environment.CurrentManagedThreadId;
+                otherSum = Tensor.FromArray(new float[] { 1, 2, 3, 4 }).Sum().Item();
+            });
+            other.Start();
+            other.Join();
+            Assert.Equal(10f, otherSum);
+            Assert.Equal(["Sum"], recorder.CalledFrom(otherThread));
+
+            using (Backend.Use(CpuKernels.Instance))
+                Assert.Equal(10f, Tensor.FromArray(new float[] { 1, 2, 3, 4 }).Sum().Item());
+            Assert.Empty(recorder.CalledFrom(Environment.CurrentManagedThreadId));
+        }
+        finally
+        {
+            Backend.Default = previous;
+        }
+        Assert.Throws<ArgumentNullException>(() => Backend.Default = null!);
+    }
+}
