@@ -133,7 +133,6 @@ public sealed partial class Tensor
         var src = Contiguous();
         var result = Uninitialized(dtype, (int[])shape.Clone());
         DTypeConversion.Convert(src, result);
-        if (dtype == DType.Float32 && DType == DType.BFloat16) return result;
         return result;
     }
 }
