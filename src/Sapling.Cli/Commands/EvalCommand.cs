@@ -18,9 +18,18 @@ public static class EvalCommand
         var context = new Option<int?>("--context") { Description = "Language models: window length (default: the model's n_positions)" };
         var tokenDType = new Option<string?>("--token-dtype") { Description = "Language models: width of a .bin token file, uint16 or uint32 (default: tokens.json beside it, else uint16)" };
         var adapter = new Option<string?>("--adapter") { Description = "Language models: a LoRA or prompt-tuning adapter folder (PEFT format) to apply" };
-        var cmd = new Command("eval", "Classifiers: accuracy, P/R/F1 and confusion matrix on labelled data. Language models: loss and perplexity on text or a .bin token file") { model, data, json, context, tokenDType, adapter };
-        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(data)!, r.GetValue(json), r.GetValue(context),
-            r.GetValue(tokenDType) is { } width ? Training.TokenFile.Parse(width) : null));
+        var field = new Option<string>("--field") { Description = "Text classifiers: the JSONL field holding the text", DefaultValueFactory = _ => "text" };
+        var labelField = new Option<string>("--label-field") { Description = "Text classifiers: the JSONL field holding the label", DefaultValueFactory = _ => "label" };
+        var stripHeaders = new Option<bool>("--strip-headers") { Description = "Text classifiers: drop e-mail headers (keeping the Subject line), as in training" };
+        var cmd = new Command("eval", "Classifiers: accuracy, P/R/F1 and confusion matrix on labelled data (CSV, image folder, or JSONL text for GPT classifiers). Language models: loss and perplexity on text or a .bin token file") { model, data, json, context, tokenDType, adapter, field, labelField, stripHeaders };
+        cmd.SetAction(r =>
+        {
+            var configPath = Path.Combine(r.GetValue(model)!, "config.json");
+            if (File.Exists(configPath) && File.ReadAllText(configPath).Contains("GPT2ForSequenceClassification", StringComparison.Ordinal))
+                return TextClassifierEval.Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(field)!, r.GetValue(labelField)!, r.GetValue(stripHeaders), r.GetValue(json));
+            return Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(data)!, r.GetValue(json), r.GetValue(context),
+                r.GetValue(tokenDType) is { } width ? Training.TokenFile.Parse(width) : null);
+        });
         return cmd;
     }
 

@@ -112,17 +112,7 @@ public sealed class SequenceClassificationObjective : ILmObjective
 
     private (Tensor Ids, int[] Lengths, Tensor Targets) Batch((int[] Ids, long Label)[] examples)
     {
-        int n = examples.Length, length = BatchLength.Bucket(examples.Max(e => e.Ids.Length), options.Context);
-        var ids = new long[n * length];
-        Array.Fill(ids, padId);
-        var lengths = new int[n];
-        var targets = new long[n];
-        for (int b = 0; b < n; b++)
-        {
-            for (int t = 0; t < examples[b].Ids.Length; t++) ids[b * length + t] = examples[b].Ids[t];
-            lengths[b] = examples[b].Ids.Length;
-            targets[b] = examples[b].Label;
-        }
-        return (Tensor.FromArray(ids, n, length), lengths, Tensor.FromArray(targets, n));
+        var (ids, lengths) = Inference.TextClassifier.Pad(examples.Select(e => e.Ids).ToList(), padId, BatchLength.Bucket(examples.Max(e => e.Ids.Length), options.Context));
+        return (ids, lengths, Tensor.FromArray(examples.Select(e => e.Label).ToArray(), examples.Length));
     }
 }

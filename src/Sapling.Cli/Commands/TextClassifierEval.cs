@@ -1,0 +1,44 @@
+using Sapling.Evaluation;
+using Sapling.Inference;
+using Sapling.Models.Gpt;
+using Sapling.Text;
+using Sapling.Training.Plots;
+
+namespace Sapling.Cli.Commands;
+
+/// <summary>
+/// Precision, recall, F1 and the confusion matrix of a GPT sequence classifier on a labelled JSONL file (rows that
+/// lack the text or the label are skipped and reported with their line numbers).
+/// </summary>
+public static class TextClassifierEval
+{
+    public static int Run(string modelDirectory, string dataPath, string field, string labelField, bool stripHeaders, bool json)
+    {
+        var tokenizerPath = Path.Combine(modelDirectory, "tokenizer.json");
+        if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"'{modelDirectory}' has no tokenizer.json to read the texts with", tokenizerPath);
+        var classifier = new TextClassifier(GptFolder.Load(modelDirectory), Tokenizers.Load(tokenizerPath));
+        var labels = classifier.Labels;
+        var (rows, skipped) = JsonlReader.Read(dataPath, row =>
+        {
+            var text = JsonlReader.RequiredString(row, field);
+            var label = JsonlReader.RequiredString(row, labelField);
+            int id = Array.IndexOf(labels, label);
+            if (id < 0) throw new InvalidDataException($"label \"{label}\" is not one of the model's ({string.Join(", ", labels)})");
+            return (Ids: classifier.Encode(stripHeaders ? EmailText.StripHeaders(text) : text), Label: (long)id);
+        });
+        if (JsonlReader.Summary(dataPath, skipped) is { } summary) Console.Error.WriteLine("warning: " + summary);
+        if (rows.Count == 0) throw new InvalidDataException($"{dataPath}: no usable rows");
+        var probabilities = classifier.Probabilities(rows.Select(r => r.Ids).ToList());
+        var predicted = probabilities.Select(p => (long)Array.IndexOf(p, p.Max())).ToArray();
+        var truth = rows.Select(r => r.Label).ToArray();
+        var report = ClassificationReport.Create<long>(truth, predicted, labels.Length, labels);
+        if (json)
+        {
+            Console.WriteLine(report.ToJson());
+            return 0;
+        }
+        Console.WriteLine(report.ToText(4));
+        Console.WriteLine(ConfusionMatrixText.Render(Metrics.ConfusionMatrix<long>(truth, predicted, labels.Length), labels));
+        return 0;
+    }
+}
