@@ -2,8 +2,10 @@
 """Builds DPO preference pairs from the embedded Tang poems (data/zh-tang300.txt).
 
 For every couplet "A，B。" of a poem: the prompt is the poem's title, the verse before and "A，", the chosen
-response is the real second line "B。", the rejected one is the same characters in a shuffled order. A model that has
-learnt verse should prefer the real line. Standard library only; deterministic (seed 0).
+response is the real second line "B。", and there are two rejected ones, each its own pair: the same characters in a
+shuffled order, and the line cut short by two characters. A model that has learnt verse should prefer the real line.
+The dpo run splits pairs by prompt, so a couplet is either trained on or held out. Standard library only;
+deterministic (seed 0).
 Usage: python3 bench/make-tang-preferences.py [out.jsonl]   (default runs/data/tang-preferences.jsonl)
 """
 import json
@@ -33,7 +35,9 @@ for lines in poems:
             if "".join(shuffled) != body:
                 break
         if len(body) >= 3 and "".join(shuffled) != body:
-            pairs.append({"prompt": title + "\n" + previous + first + "，", "chosen": body + end, "rejected": "".join(shuffled) + end})
+            prompt = title + "\n" + previous + first + "，"
+            pairs.append({"prompt": prompt, "chosen": body + end, "rejected": "".join(shuffled) + end, "kind": "shuffled"})
+            pairs.append({"prompt": prompt, "chosen": body + end, "rejected": body[:-2] + end, "kind": "truncated"})
         previous = verse + "\n"
 with open(out, "w", encoding="utf-8") as f:
     for p in pairs:

@@ -69,6 +69,21 @@ public sealed class PostTrainingObjectiveTests : IDisposable
     }
 
     [Fact]
+    public void PairsThatShareAPromptAreHeldOutTogether()
+    {
+        var pairs = Enumerable.Range(0, 20).SelectMany(i => new[]
+        {
+            new PreferencePair("ab"[..(1 + i % 2)] + "床前明月光"[i % 5] + i, "cd", "dc"),
+            new PreferencePair("ab"[..(1 + i % 2)] + "床前明月光"[i % 5] + i, "cd", "c"),
+        }).ToArray();
+        var objective = new PreferenceObjective(pairs, Tokenizer, new GptModel(Small, new Generator(1)), new LmOptions { BatchSize = 4, Context = 32, ValidationFraction = 0.2 });
+        Assert.Equal(4, objective.HeldOutPrompts.Count);
+        var heldOut = pairs.Where(p => objective.HeldOutPrompts.Contains(p.Prompt)).ToArray();
+        Assert.Equal(8, heldOut.Length); // both pairs of each held-out prompt
+        Assert.Equal(objective.Validate(new GptModel(Small, new Generator(1))).Loss, objective.Evaluate(new GptModel(Small, new Generator(1)), heldOut).Loss, 6);
+    }
+
+    [Fact]
     public void DpoTrainingLearnsToPreferTheChosenResponses()
     {
         var model = new GptModel(Small, new Generator(3));
@@ -76,7 +91,7 @@ public sealed class PostTrainingObjectiveTests : IDisposable
         GptFolder.Save(folder, model);
         Tokenizer.Save(Path.Combine(folder, "tokenizer.json"));
         var pairs = Path.Combine(root, "pairs.jsonl");
-        var lines = Enumerable.Range(0, 24).Select(i => System.Text.Json.JsonSerializer.Serialize(new { prompt = "ab"[..(1 + i % 2)], chosen = "cdefg"[..(2 + i % 3)], rejected = "hhhhh"[..(2 + i % 3)] })).ToList();
+        var lines = Enumerable.Range(0, 24).Select(i => System.Text.Json.JsonSerializer.Serialize(new { prompt = "ab"[..(1 + i % 2)] + "床前明月光"[i % 5], chosen = "cdefg"[..(2 + i % 3)], rejected = "hhhhh"[..(2 + i % 3)] })).ToList();
         lines.Insert(3, "{not json");
         lines.Insert(7, """{"prompt": "a", "chosen": ""}""");
         File.WriteAllLines(pairs, lines);

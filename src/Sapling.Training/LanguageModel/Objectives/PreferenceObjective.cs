@@ -35,11 +35,20 @@ public sealed class PreferenceObjective : ILmObjective
         this.reference = reference;
         if (pairs.Count < 2) throw new InvalidDataException($"preference tuning needs at least 2 pairs, got {pairs.Count}");
         var encoded = Encode(pairs);
-        var parts = Splits.Random(encoded.Length, [1 - options.ValidationFraction, options.ValidationFraction], options.SplitSeed);
-        train = parts[0].Select(i => encoded[i]).ToArray();
-        validation = parts[1].Select(i => encoded[i]).ToArray();
-        if (train.Length == 0 || validation.Length == 0) throw new InvalidDataException($"{pairs.Count} pairs leave no training or no validation pair at validation fraction {options.ValidationFraction}");
+        // Split by prompt, so pairs that share a prompt (several rejected answers to one question) never sit on both sides.
+        var prompts = pairs.Select(p => p.Prompt).Distinct(StringComparer.Ordinal).ToArray();
+        var side = new Dictionary<string, int>(StringComparer.Ordinal);
+        var parts = Splits.Random(prompts.Length, [1 - options.ValidationFraction, options.ValidationFraction], options.SplitSeed);
+        for (int part = 0; part < parts.Length; part++)
+            foreach (long i in parts[part]) side[prompts[i]] = part;
+        train = encoded.Where((_, i) => side[pairs[i].Prompt] == 0).ToArray();
+        validation = encoded.Where((_, i) => side[pairs[i].Prompt] == 1).ToArray();
+        HeldOutPrompts = side.Where(e => e.Value == 1).Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
+        if (train.Length == 0 || validation.Length == 0) throw new InvalidDataException($"{pairs.Count} pairs ({prompts.Length} prompts) leave no training or no validation pair at validation fraction {options.ValidationFraction}");
     }
+
+    /// <summary>The prompts whose pairs are held out for validation (all pairs of a prompt sit on one side).</summary>
+    public IReadOnlySet<string> HeldOutPrompts { get; }
 
     /// <summary>Mean DPO loss, reward accuracy and margin of <paramref name="model"/> on any pairs.</summary>
     public LmValidation Evaluate(GptModel model, IReadOnlyList<PreferencePair> pairs) => Evaluate(model, Encode(pairs));
