@@ -7,6 +7,11 @@ public sealed class MaxPool2d((int H, int W) kernelSize, (int H, int W)? stride 
     {
     }
 
+    // Read by exporters, which must write the same window geometry.
+    public (int H, int W) KernelSize => kernelSize;
+    public (int H, int W) Stride => stride ?? kernelSize;
+    public (int H, int W) Padding => padding ?? (0, 0);
+
     public override Tensor Forward(Tensor input) => Tensor.MaxPool2d(input, kernelSize, stride, padding);
 
     protected override string ExtraRepr() => $"kernel_size=({kernelSize.H}, {kernelSize.W}), stride=({(stride ?? kernelSize).H}, {(stride ?? kernelSize).W})";
@@ -31,6 +36,8 @@ public sealed class AdaptiveAvgPool2d((int H, int W) outputSize) : Module<Tensor
     {
     }
 
+    public (int H, int W) OutputSize => outputSize;
+
     public override Tensor Forward(Tensor input) => Tensor.AdaptiveAvgPool2d(input, outputSize);
 
     protected override string ExtraRepr() => $"output_size=({outputSize.H}, {outputSize.W})";
@@ -39,6 +46,9 @@ public sealed class AdaptiveAvgPool2d((int H, int W) outputSize) : Module<Tensor
 /// <summary>Flattens dimensions startDim..endDim into one (default: everything after the batch dimension).</summary>
 public sealed class Flatten(int startDim = 1, int endDim = -1) : Module<Tensor, Tensor>
 {
+    public int StartDim => startDim;
+    public int EndDim => endDim;
+
     public override Tensor Forward(Tensor input) => input.Flatten(startDim, endDim);
 
     protected override string ExtraRepr() => $"start_dim={startDim}, end_dim={endDim}";
