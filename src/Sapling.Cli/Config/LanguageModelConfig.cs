@@ -18,6 +18,7 @@ public static class LanguageModelConfig
             VirtualTokens = c.Get("prompt.virtual_tokens", 20),
             PromptInitText = c.Get<string?>("prompt.init_text", null),
             LayerDecay = c.Get("train.layer_decay", 1.0),
+            Monitor = c.Get("train.monitor", "val_loss"),
             Tuning = c.Get("sft.tuning", c.Get("dpo.tuning", c.Get("classify.tuning", "full"))),
             LabelField = c.Get("data.label_field", "label"),
             TestFraction = c.Get("data.test_fraction", 0.1),

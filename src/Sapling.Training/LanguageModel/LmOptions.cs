@@ -75,6 +75,10 @@ public sealed record LmOptions
     /// <summary>Full fine-tuning: block i of L trains at lr·decay^(L-i) (1 turns it off).</summary>
     public double LayerDecay { get; init; } = 1;
 
+    /// <summary>What picks the best step: val_loss (lower is better) or a validation metric such as exact_match,
+    /// reward_accuracy or val_f1_spam (higher is better).</summary>
+    public string Monitor { get; init; } = "val_loss";
+
     public int Context { get; init; } = 64;
     public int Layers { get; init; } = 4;
     public int Heads { get; init; } = 4;

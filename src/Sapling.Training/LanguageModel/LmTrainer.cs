@@ -147,11 +147,12 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 progress.Message("sample: " + sample.Replace("\n", " / "));
                 run.Log($"step {step} sample: {sample.Replace("\n", " / ")}");
             }
-            bool improved = double.IsNaN(state.BestMetric) || valLoss < state.BestMetric;
+            double monitored = Monitored(validation);
+            bool improved = double.IsNaN(state.BestMetric) || (LowerIsBetter ? monitored < state.BestMetric : monitored > state.BestMetric);
             state = state with
             {
                 MetricsLines = state.MetricsLines + 1, GeneratorState = Generator.Default.GetState(),
-                BestMetric = improved ? valLoss : state.BestMetric, BestEpoch = improved ? (int)step : state.BestEpoch,
+                BestMetric = improved ? monitored : state.BestMetric, BestEpoch = improved ? (int)step : state.BestEpoch,
             };
             // A small corpus is memorised quickly: keep the model from the step with the lowest validation loss.
             if (improved) method.Save(run.BestModelDirectory, model, tokenizer);
@@ -160,10 +161,16 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             lossCount = 0;
         }
 
-        if (double.IsNaN(valLoss)) valLoss = objective.Validate(model).Loss;
-        if (Directory.Exists(run.BestModelDirectory) && state.BestMetric < valLoss)
+        if (double.IsNaN(valLoss))
         {
-            progress.Message($"the final model is the one from step {state.BestEpoch} (validation loss {state.BestMetric:F3}; the last step had {valLoss:F3})");
+            var last = objective.Validate(model);
+            valLoss = last.Loss;
+            lastMetrics = last.Metrics;
+        }
+        double lastMonitored = Monitored(new LmValidation(valLoss, lastMetrics));
+        if (Directory.Exists(run.BestModelDirectory) && (LowerIsBetter ? state.BestMetric < lastMonitored : state.BestMetric > lastMonitored))
+        {
+            progress.Message($"the final model is the one from step {state.BestEpoch} ({options.Monitor} {state.BestMetric:F3}; the last step had {lastMonitored:F3})");
             model = method.Load(run.BestModelDirectory);
             var best = objective.Validate(model);
             valLoss = best.Loss;
@@ -305,6 +312,16 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 (options.Method == "dpo" ? "" : $" (perplexity {Math.Exp(before.Loss):F1})") + string.Concat(before.Metrics.Select(m => $", {m.Key} {m.Value:F3}")));
         }
         return (tokenizer!, model, objective, before);
+    }
+
+    private bool LowerIsBetter => options.Monitor == "val_loss";
+
+    /// <summary>The figure that picks the best step: the validation loss, or a named validation metric (higher is better).</summary>
+    private double Monitored(LmValidation validation)
+    {
+        if (LowerIsBetter) return validation.Loss;
+        return validation.Metrics.TryGetValue(options.Monitor, out double value) ? value
+            : throw new ArgumentException($"train.monitor '{options.Monitor}' is not a validation figure of method {options.Method}; it has val_loss{string.Concat(validation.Metrics.Keys.Select(k => ", " + k))}");
     }
 
     private static ITokenizer FolderTokenizer(string folder, GptModel model)

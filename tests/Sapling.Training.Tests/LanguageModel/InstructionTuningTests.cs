@@ -80,7 +80,13 @@ public sealed class InstructionTuningTests : IDisposable
         {
             Method = "sft", Tuning = tuning, InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20,
             ValidationFraction = 0.2, Lora = new NN.LoraConfig { Rank = 4, Alpha = 8, TargetModules = ["c_attn", "c_proj", "c_fc"] },
+            Monitor = tuning == "full" ? "exact_match" : "val_loss",
         };
+        if (tuning == "full")
+        {
+            var error = Assert.Throws<ArgumentException>(() => new LmTrainer(options with { Monitor = "bleu" }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "bad-monitor")));
+            Assert.Contains("exact_match", error.Message);
+        }
         var result = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "sft-" + tuning));
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, "results.json")));
         Assert.Equal(0, json.RootElement.GetProperty("base_exact_match").GetDouble());

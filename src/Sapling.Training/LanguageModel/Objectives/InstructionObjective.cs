@@ -14,6 +14,8 @@ public sealed class InstructionObjective : ILmObjective
 {
     private const long Ignored = -100;
     private const int MaxExactMatchExamples = 100;
+    // Exact match judges short answers (a name, a word, a number); long free text is judged by the loss.
+    private const int MaxExactMatchAnswerTokens = 16;
     private readonly LmOptions options;
     private readonly ITokenizer tokenizer;
     private readonly IReadOnlyList<ChatMessage>[] trainExamples;
@@ -67,19 +69,23 @@ public sealed class InstructionObjective : ILmObjective
         return new LmValidation(sum / Math.Max(count, 1), new Dictionary<string, double> { ["exact_match"] = ExactMatch(model) });
     }
 
-    /// <summary>Share of held-out conversations whose last assistant answer the model reproduces exactly (greedy).</summary>
+    /// <summary>Share of held-out conversations with a short final answer (at most 16 tokens) that the model reproduces
+    /// exactly with greedy decoding; NaN when there is none.</summary>
     public double ExactMatch(GptModel model)
     {
         int end = tokenizer.IdOf(ChatTemplate.End);
         int asked = 0, right = 0;
-        foreach (var example in validationExamples.Take(MaxExactMatchExamples))
+        foreach (var example in validationExamples)
         {
+            if (asked == MaxExactMatchExamples) break;
             int last = example.Count - 1;
             while (example[last].Role != "assistant") last--;
-            var prompt = tokenizer.Encode(ChatTemplate.Render(example.Take(last).ToList(), addGenerationPrompt: true));
             var expected = example[last].Content.Trim();
+            int answerTokens = tokenizer.Encode(expected).Length;
+            if (answerTokens > MaxExactMatchAnswerTokens) continue;
+            var prompt = tokenizer.Encode(ChatTemplate.Render(example.Take(last).ToList(), addGenerationPrompt: true));
             int room = model.Config.NPositions - model.VirtualTokens - prompt.Length;
-            int budget = Math.Min(room, tokenizer.Encode(expected).Length + 4);
+            int budget = Math.Min(room, answerTokens + 4);
             if (budget < 1) continue;
             asked++;
             var answer = TextGenerator.Generate(model, prompt, new SamplingOptions { MaxNewTokens = budget, Temperature = 0, StopIds = new HashSet<int> { end, tokenizer.EndOfTextId } });
