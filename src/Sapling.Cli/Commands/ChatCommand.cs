@@ -53,10 +53,17 @@ public static class ChatCommand
                 continue;
             }
             history.Add(new ChatMessage("user", line));
-            var prompt = tokenizer.Encode(ChatTemplate.Render(history, addGenerationPrompt: true));
             int room = model.Config.NPositions - model.VirtualTokens;
-            // Keep the most recent part of a long history; the model only sees its context.
-            if (prompt.Length >= room) prompt = prompt[^(room - 1)..];
+            // The model sees only its context: forget the oldest turns (never the system message) until the prompt
+            // leaves room for an answer, and cut the prompt's start only when the last question alone is too long.
+            int answerRoom = Math.Min(sampling.MaxNewTokens, Math.Max(1, room / 2));
+            var prompt = tokenizer.Encode(ChatTemplate.Render(history, addGenerationPrompt: true));
+            while (prompt.Length + answerRoom > room && history.Count(m => m.Role != "system") > 1)
+            {
+                history.RemoveAt(history.FindIndex(m => m.Role != "system"));
+                prompt = tokenizer.Encode(ChatTemplate.Render(history, addGenerationPrompt: true));
+            }
+            if (prompt.Length + answerRoom > room) prompt = prompt[^Math.Max(1, room - answerRoom)..];
             var stream = new TokenTextStream(tokenizer);
             var answer = TextGenerator.Generate(model, prompt, sampling with
             {
