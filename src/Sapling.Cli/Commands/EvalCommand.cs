@@ -60,14 +60,6 @@ public static class EvalCommand
         var names = Enumerable.Range(0, config.NumClasses).Select(config.LabelOf).ToArray();
         var probabilities = predictor.Probabilities(inputs);
         var predicted = probabilities.ArgMax(-1).ToArray<long>();
-        var report = ClassificationReport.Create<long>(labels, predicted, config.NumClasses, names);
-        if (json)
-        {
-            Console.WriteLine(report.ToJson());
-            return 0;
-        }
-        Console.WriteLine(report.ToText(4));
-        Console.WriteLine(ConfusionMatrixText.Render(Metrics.ConfusionMatrix<long>(labels, predicted, config.NumClasses), names));
-        return 0;
+        return ClassificationOutput.Print(labels, predicted, names, json);
     }
 }

@@ -31,14 +31,6 @@ public static class TextClassifierEval
         var probabilities = classifier.Probabilities(rows.Select(r => r.Ids).ToList());
         var predicted = probabilities.Select(p => (long)Array.IndexOf(p, p.Max())).ToArray();
         var truth = rows.Select(r => r.Label).ToArray();
-        var report = ClassificationReport.Create<long>(truth, predicted, labels.Length, labels);
-        if (json)
-        {
-            Console.WriteLine(report.ToJson());
-            return 0;
-        }
-        Console.WriteLine(report.ToText(4));
-        Console.WriteLine(ConfusionMatrixText.Render(Metrics.ConfusionMatrix<long>(truth, predicted, labels.Length), labels));
-        return 0;
+        return ClassificationOutput.Print(truth, predicted, labels, json);
     }
 }

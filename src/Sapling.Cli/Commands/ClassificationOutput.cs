@@ -1,0 +1,21 @@
+using Sapling.Evaluation;
+using Sapling.Training.Plots;
+
+namespace Sapling.Cli.Commands;
+
+/// <summary>How eval prints a classifier's scores: the report as JSON, or as a table followed by the confusion matrix.</summary>
+public static class ClassificationOutput
+{
+    public static int Print(long[] truth, long[] predicted, string[] names, bool json)
+    {
+        var report = ClassificationReport.Create<long>(truth, predicted, names.Length, names);
+        if (json)
+        {
+            Console.WriteLine(report.ToJson());
+            return 0;
+        }
+        Console.WriteLine(report.ToText(4));
+        Console.WriteLine(ConfusionMatrixText.Render(Metrics.ConfusionMatrix<long>(truth, predicted, names.Length), names));
+        return 0;
+    }
+}
