@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using static System.FormattableString;
 using Sapling.Evaluation;
 
 namespace Sapling.Cli.Commands;
@@ -43,8 +44,8 @@ public static class GenerationMetricEval
                 result["precisions"] = score.Precisions;
                 result["hypothesis_length"] = score.HypothesisLength;
                 result["reference_length"] = score.ReferenceLength;
-                text = $"BLEU {100 * score.Score:F2} ({score.Score:F6}); n-gram precisions {string.Join("/", score.Precisions.Select(p => (100 * p).ToString("F1", CultureInfo.InvariantCulture)))}, " +
-                       $"brevity penalty {score.BrevityPenalty:F4}, length ratio {score.LengthRatio:F3} ({score.HypothesisLength} hypothesis / {score.ReferenceLength} reference tokens); " +
+                text = Invariant($"BLEU {100 * score.Score:F2} ({score.Score:F6}); n-gram precisions {string.Join("/", score.Precisions.Select(p => (100 * p).ToString("F1", CultureInfo.InvariantCulture)))}, ") +
+                       Invariant($"brevity penalty {score.BrevityPenalty:F4}, length ratio {score.LengthRatio:F3} ({score.HypothesisLength} hypothesis / {score.ReferenceLength} reference tokens); ") +
                        $"tokenize {tokenize}, smoothing method{(int)method}";
                 break;
             }
@@ -53,7 +54,7 @@ public static class GenerationMetricEval
                 double score = ChrF.Corpus(references, hypotheses);
                 result["score"] = score;
                 result["beta"] = 2.0;
-                text = $"chrF2 {100 * score:F2} ({score:F6}); character 1..6-grams, white space ignored, NLTK's corpus_chrf definition (mean of line scores)";
+                text = Invariant($"chrF2 {100 * score:F2} ({score:F6}); character 1..6-grams, white space ignored, NLTK's corpus_chrf definition (mean of line scores)");
                 break;
             }
             case "rouge-l":
@@ -64,7 +65,7 @@ public static class GenerationMetricEval
                 result["precision"] = score.Precision;
                 result["recall"] = score.Recall;
                 result["tokenize"] = tokenize;
-                text = $"ROUGE-L F1 {100 * score.F:F2} ({score.F:F6}); precision {score.Precision:F4}, recall {score.Recall:F4}; tokenize {tokenize}";
+                text = Invariant($"ROUGE-L F1 {100 * score.F:F2} ({score.F:F6}); precision {score.Precision:F4}, recall {score.Recall:F4}; tokenize {tokenize}");
                 break;
             }
             case "exact-match":
@@ -73,7 +74,7 @@ public static class GenerationMetricEval
                 double score = ExactMatch.Corpus(references, hypotheses, normalization);
                 result["score"] = score;
                 result["normalize"] = normalization.ToString();
-                text = $"exact match {100 * score:F2}% ({Math.Round(score * hypotheses.Length)} of {hypotheses.Length}); normalisation {normalization}";
+                text = Invariant($"exact match {100 * score:F2}% ({Math.Round(score * hypotheses.Length)} of {hypotheses.Length}); normalisation {normalization}");
                 break;
             }
             default:
