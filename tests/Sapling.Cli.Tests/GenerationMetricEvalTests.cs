@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Sapling.Models.Gpt;
+using Sapling.Text;
 
 namespace Sapling.Cli.Tests;
 
@@ -127,6 +129,25 @@ public sealed class GenerationMetricEvalTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("--metric perplexity needs", error);
         Assert.Contains("missing --data", error);
+
+        (code, _, error) = CliRunner.Run("eval", "--metric", "perplexity", "--model", root, "--data", "digits");
+        Assert.Equal(2, code);
+        Assert.Contains("needs a language model", error);
+    }
+
+    [Fact]
+    public void PerplexityMetricIsTheLanguageModelForm()
+    {
+        var tokenizer = CharTokenizer.Train(["春眠不觉晓处处闻啼鸟"]);
+        var model = new GptModel(new GptConfig { VocabSize = tokenizer.VocabSize, NPositions = 8, NEmbd = 8, NLayer = 1, NHead = 2 }, new Generator(1));
+        var folder = Path.Combine(root, "lm");
+        GptFolder.Save(folder, model);
+        tokenizer.Save(Path.Combine(folder, "tokenizer.json"));
+        var text = Write("poem.txt", "春眠不觉晓，处处闻啼鸟。春眠不觉晓");
+        var (code, output, error) = CliRunner.Run("eval", "--metric", "perplexity", "--model", folder, "--data", text, "--json");
+        Assert.True(code == 0, error);
+        using var result = JsonDocument.Parse(output);
+        Assert.True(result.RootElement.GetProperty("perplexity").GetDouble() > 1);
     }
 
     private static JsonElement Fixture(string name)

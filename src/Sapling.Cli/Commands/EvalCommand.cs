@@ -51,7 +51,11 @@ public static class EvalCommand
             if (r.GetValue(hypotheses) != null || (r.GetValue(references)?.Length ?? 0) > 0)
                 throw new ArgumentException("--hypotheses and --references go with --metric bleu|chrf|rouge-l|exact-match");
             var configPath = Path.Combine(r.GetValue(model)!, "config.json");
-            if (File.Exists(configPath) && File.ReadAllText(configPath).Contains("GPT2ForSequenceClassification", StringComparison.Ordinal))
+            var configText = File.Exists(configPath) ? File.ReadAllText(configPath) : "";
+            // Without this check a classifier folder would silently get a classification report instead.
+            if (metricName == "perplexity" && (!configText.Contains("\"gpt2\"", StringComparison.Ordinal) || configText.Contains("GPT2ForSequenceClassification", StringComparison.Ordinal)))
+                throw new ArgumentException($"--metric perplexity needs a language model; {configPath} does not describe a GPT-2-style language model");
+            if (configText.Contains("GPT2ForSequenceClassification", StringComparison.Ordinal))
                 return TextClassifierEval.Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(field)!, r.GetValue(labelField)!, r.GetValue(stripHeaders), r.GetValue(json));
             return Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(data)!, r.GetValue(json), r.GetValue(context),
                 r.GetValue(tokenDType) is { } width ? Training.TokenFile.Parse(width) : null);
