@@ -37,9 +37,13 @@ public static class FinetuneCommand
         Console.WriteLine(double.IsNaN(result.BaseValidationLoss)
             ? $"validation loss {result.ValidationLoss:F3} (perplexity {Math.Exp(result.ValidationLoss):F2})"
             : $"validation loss {result.ValidationLoss:F3}, before fine-tuning {result.BaseValidationLoss:F3}");
-        Console.WriteLine(result.AdapterDirectory != null
-            ? $"try: sapling generate --model {options.InitFrom} --adapter {result.AdapterDirectory} --prompt \"...\""
-            : $"try: sapling generate --model {result.ModelDirectory} --prompt \"...\"");
+        string model = result.AdapterDirectory != null ? $"{options.InitFrom} --adapter {result.AdapterDirectory}" : result.ModelDirectory;
+        Console.WriteLine(method switch
+        {
+            "sft" => $"try: sapling chat --model {model}",
+            "classify" => $"try: sapling eval --model {result.ModelDirectory} --data FILE.jsonl{(options.StripHeaders ? " --strip-headers" : "")}; test report in {Path.Combine(result.RunDirectory, "classification_report.txt")}",
+            _ => $"try: sapling generate --model {model} --prompt \"...\"",
+        });
         return 0;
     }
 }
