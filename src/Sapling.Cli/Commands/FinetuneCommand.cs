@@ -40,7 +40,8 @@ public static class FinetuneCommand
         string model = result.AdapterDirectory != null ? $"{options.InitFrom} --adapter {result.AdapterDirectory}" : result.ModelDirectory;
         Console.WriteLine(method switch
         {
-            "sft" => $"try: sapling chat --model {model}",
+            // LoRA runs also leave the merged model; prompt tuning needs its adapter on the (grown) base it names.
+            "sft" => $"try: sapling chat --model {result.ModelDirectory}{(options.Adaptation == "prompt" ? $" --adapter {result.AdapterDirectory}" : "")}",
             "classify" => $"try: sapling eval --model {result.ModelDirectory} --data FILE.jsonl{(options.StripHeaders ? " --strip-headers" : "")}; test report in {Path.Combine(result.RunDirectory, "classification_report.txt")}",
             _ => $"try: sapling generate --model {model} --prompt \"...\"",
         });
