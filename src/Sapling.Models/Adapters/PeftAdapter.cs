@@ -44,7 +44,9 @@ public static class PeftAdapter
             ["peft_type"] = "PROMPT_TUNING", ["task_type"] = "CAUSAL_LM", ["base_model_name_or_path"] = baseModel,
             ["num_virtual_tokens"] = model.VirtualTokens, ["token_dim"] = model.Config.NEmbd, ["num_transformer_submodules"] = 1,
             ["num_attention_heads"] = model.Config.NHead, ["num_layers"] = model.Config.NLayer,
-            ["prompt_tuning_init"] = initText != null ? "TEXT" : "RANDOM", ["prompt_tuning_init_text"] = initText, ["inference_mode"] = true,
+            // PEFT insists on a tokenizer to go with a TEXT initialisation; the base folder holds it.
+            ["prompt_tuning_init"] = initText != null ? "TEXT" : "RANDOM", ["prompt_tuning_init_text"] = initText,
+            ["tokenizer_name_or_path"] = initText != null ? baseModel : null, ["inference_mode"] = true,
         };
         Write(directory, json, new Dictionary<string, Tensor> { ["prompt_embeddings"] = embeddings });
     }
