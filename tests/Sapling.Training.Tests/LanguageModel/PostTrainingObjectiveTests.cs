@@ -84,6 +84,18 @@ public sealed class PostTrainingObjectiveTests : IDisposable
     }
 
     [Fact]
+    public void DpoTrainsWithoutDropoutSoTheRewardsAreNotNoise()
+    {
+        var model = new GptModel(Small with { EmbdPdrop = 0.5f, AttnPdrop = 0.5f, ResidPdrop = 0.5f }, new Generator(2));
+        var objective = new PreferenceObjective(Pairs, Tokenizer, new GptModel(Small, new Generator(1)), new LmOptions { BatchSize = 3, Context = 32, ValidationFraction = 0.34 });
+        model.Train();
+        float first = objective.TrainingLoss(model, step: 1).Loss.Item();
+        float second = objective.TrainingLoss(model, step: 1).Loss.Item();
+        Assert.Equal(first, second);
+        Assert.False(model.Training);
+    }
+
+    [Fact]
     public void DpoTrainingLearnsToPreferTheChosenResponses()
     {
         var model = new GptModel(Small, new Generator(3));

@@ -79,6 +79,9 @@ public sealed class PreferenceObjective : ILmObjective
 
     public (Tensor Loss, long Tokens) TrainingLoss(GptModel model, long step)
     {
+        // Dropout off, as TRL's DPO trainer does by default: the reference scores without it, and dropout noise in the
+        // policy's log-likelihoods would read as reward.
+        model.Eval();
         var g = new Generator(options.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)step);
         var batch = new Encoded[Math.Min(options.BatchSize, train.Length)];
         for (int i = 0; i < batch.Length; i++) batch[i] = train[g.NextInt64(0, train.Length)];
