@@ -1,3 +1,4 @@
+using Sapling.Models;
 using System.Text.Json;
 using Sapling.Export.Onnx;
 using Sapling.Models.Classifiers;
@@ -20,25 +21,7 @@ public static class OnnxExporter
     public static ModelProto Export(GptModel model) => GptOnnx.Build(model);
 
     /// <summary>Loads a model folder (config.json "model_type": "gpt2" is a GPT, anything else a classifier) and exports it.</summary>
-    public static ModelProto ExportFolder(string directory)
-    {
-        var configPath = Path.Combine(directory, "config.json");
-        if (!File.Exists(configPath)) throw new FileNotFoundException($"model folder '{directory}' has no config.json", configPath);
-        return IsGptFolder(configPath) ? Export(GptFolder.Load(directory)) : Export(ClassifierFolder.Load(directory));
-    }
-
-    private static bool IsGptFolder(string configPath)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(configPath));
-            return doc.RootElement.ValueKind == JsonValueKind.Object
-                && doc.RootElement.TryGetProperty("model_type", out var type)
-                && type.ValueKind == JsonValueKind.String && type.GetString() == "gpt2";
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{configPath}: not valid JSON ({e.Message})", e);
-        }
-    }
+    public static ModelProto ExportFolder(string directory) => ModelFolder.KindOf(directory) == ModelKind.Classifier
+        ? Export(ClassifierFolder.Load(directory))
+        : Export(GptFolder.Load(directory));
 }

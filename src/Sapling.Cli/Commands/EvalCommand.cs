@@ -51,24 +51,25 @@ public static class EvalCommand
             if (r.GetValue(hypotheses) != null || (r.GetValue(references)?.Length ?? 0) > 0)
                 throw new ArgumentException("--hypotheses and --references go with --metric bleu|chrf|rouge-l|exact-match");
             var configPath = Path.Combine(r.GetValue(model)!, "config.json");
-            var configText = File.Exists(configPath) ? File.ReadAllText(configPath) : "";
+            Models.ModelKind? kind = File.Exists(configPath) ? Models.ModelFolder.KindOf(r.GetValue(model)!) : null;
             // Without this check a classifier folder would silently get a classification report instead.
-            if (metricName == "perplexity" && (!configText.Contains("\"gpt2\"", StringComparison.Ordinal) || configText.Contains("GPT2ForSequenceClassification", StringComparison.Ordinal)))
+            if (metricName == "perplexity" && kind != Models.ModelKind.LanguageModel)
                 throw new ArgumentException($"--metric perplexity needs a language model; {configPath} does not describe a GPT-2-style language model");
-            if (configText.Contains("GPT2ForSequenceClassification", StringComparison.Ordinal))
-                return TextClassifierEval.Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(field)!, r.GetValue(labelField)!, r.GetValue(stripHeaders), r.GetValue(json));
-            return Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(data)!, r.GetValue(json), r.GetValue(context),
-                r.GetValue(tokenDType) is { } width ? Training.TokenFile.Parse(width) : null);
+            if (kind != Models.ModelKind.LanguageModel && r.GetValue(adapter) != null)
+                throw new ArgumentException("--adapter applies to language models; this folder holds a classifier");
+            return kind switch
+            {
+                Models.ModelKind.TextClassifier => TextClassifierEval.Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(field)!, r.GetValue(labelField)!, r.GetValue(stripHeaders), r.GetValue(json)),
+                Models.ModelKind.LanguageModel => LanguageModelEval.Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(data)!, r.GetValue(json), r.GetValue(context),
+                    r.GetValue(tokenDType) is { } width ? Training.TokenFile.Parse(width) : null),
+                _ => Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(json)),
+            };
         });
         return cmd;
     }
 
-    private static int Run(string modelDirectory, string? adapterDirectory, string dataPath, bool json, int? context, Training.TokenWidth? tokenWidth)
+    private static int Run(string modelDirectory, string dataPath, bool json)
     {
-        var configPath = Path.Combine(modelDirectory, "config.json");
-        if (File.Exists(configPath) && File.ReadAllText(configPath).Contains("\"gpt2\"", StringComparison.Ordinal))
-            return LanguageModelEval.Run(modelDirectory, adapterDirectory, dataPath, json, context, tokenWidth);
-        if (adapterDirectory != null) throw new ArgumentException("--adapter applies to language models; this folder holds a classifier");
         var predictor = ClassifierPredictor.Load(modelDirectory);
         var config = predictor.Config;
         Tensor inputs;

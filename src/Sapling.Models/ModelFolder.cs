@@ -1,0 +1,41 @@
+using System.Text.Json;
+
+namespace Sapling.Models;
+
+/// <summary>What a model folder holds, as its config.json says.</summary>
+public enum ModelKind
+{
+    /// <summary>An image or table classifier (MLP, CNN, ResNet).</summary>
+    Classifier,
+
+    /// <summary>A GPT-2-style language model (model_type gpt2).</summary>
+    LanguageModel,
+
+    /// <summary>A GPT-2 sequence classifier (architectures GPT2ForSequenceClassification).</summary>
+    TextClassifier,
+}
+
+public static class ModelFolder
+{
+    /// <summary>Reads config.json once to tell the folder's kind; the loaders then check the rest.</summary>
+    public static ModelKind KindOf(string directory)
+    {
+        var configPath = Path.Combine(directory, "config.json");
+        if (!File.Exists(configPath)) throw new FileNotFoundException($"model folder '{directory}' has no config.json", configPath);
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(configPath));
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{configPath}: not a JSON object");
+            if (!root.TryGetProperty("model_type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "gpt2")
+                return ModelKind.Classifier;
+            bool classifier = root.TryGetProperty("architectures", out var architectures) && architectures.ValueKind == JsonValueKind.Array
+                && architectures.EnumerateArray().Any(a => a.ValueKind == JsonValueKind.String && a.GetString() == "GPT2ForSequenceClassification");
+            return classifier ? ModelKind.TextClassifier : ModelKind.LanguageModel;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{configPath}: not valid JSON ({e.Message})", e);
+        }
+    }
+}
