@@ -125,8 +125,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
 
             var validation = objective.Validate(model);
             valLoss = validation.Loss;
-            // A classifier's hidden states feed its head, not text: no sample to show.
-            var sample = options.Method == "classify" || options.SampleTokens <= 0 ? "" :
+            var sample = !objective.WritesText || options.SampleTokens <= 0 ? "" :
                 tokenizer.Decode(TextGenerator.Generate(model, [tokenizer.EndOfTextId], new SamplingOptions { MaxNewTokens = options.SampleTokens, Temperature = 0.8f, TopK = 20, Seed = (ulong)step }), skipSpecial: true);
             if (sample.Length > 0) samples.Add(sample);
             model.Train();
@@ -183,7 +182,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         var panel = plot.AddPanel("loss");
         panel.Add("train loss", evalSteps, trainCurve);
         panel.Add("validation loss", evalSteps, valCurve);
-        if (!double.IsNaN(baseline)) panel.Add(options.Method == "dpo" ? "log 2 (the reference)" : "unigram baseline", evalSteps, evalSteps.Select(_ => baseline), dashed: true);
+        if (!double.IsNaN(baseline)) panel.Add(objective.BaselineName, evalSteps, evalSteps.Select(_ => baseline), dashed: true);
         if (!double.IsNaN(baseLoss)) panel.Add("before fine-tuning", evalSteps, evalSteps.Select(_ => baseLoss), dashed: true);
         plot.Save(run.CurvesPath);
         double throughput = tokensSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
@@ -309,7 +308,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         {
             before = objective.Validate(model);
             progress.Message($"{options.Method} fine-tuning of {options.InitFrom}: validation loss before training {before.Loss:F3}" +
-                (options.Method == "dpo" ? "" : $" (perplexity {Math.Exp(before.Loss):F1})") + string.Concat(before.Metrics.Select(m => $", {m.Key} {m.Value:F3}")));
+                (objective.LossIsPerplexity ? $" (perplexity {Math.Exp(before.Loss):F1})" : "") + string.Concat(before.Metrics.Select(m => $", {m.Key} {m.Value:F3}")));
         }
         return (tokenizer!, model, objective, before);
     }

@@ -33,6 +33,15 @@ public interface ILmObjective
     /// <summary>A reference loss to beat, drawn as a dashed line (the unigram loss for next-token prediction).</summary>
     double? BaselineLoss { get; }
 
+    /// <summary>What the baseline is, for the plot's legend.</summary>
+    string BaselineName => "unigram baseline";
+
+    /// <summary>Whether the loss is a mean next-token cross-entropy, so exp(loss) is a perplexity worth printing.</summary>
+    bool LossIsPerplexity => true;
+
+    /// <summary>Whether the model is trained to write text, so a sample in the log means something.</summary>
+    bool WritesText => true;
+
     /// <summary>What the data holds, for the log.</summary>
     string Describe();
 

@@ -77,6 +77,10 @@ public sealed class PreferenceObjective : ILmObjective
 
     public double? BaselineLoss => Math.Log(2); // the loss at the start, where the model equals the reference
 
+    public string BaselineName => "log 2 (the reference)";
+
+    public bool LossIsPerplexity => false;
+
     public (Tensor Loss, long Tokens) TrainingLoss(GptModel model, long step)
     {
         // Dropout off, as TRL's DPO trainer does by default: the reference scores without it, and dropout noise in the

@@ -53,6 +53,10 @@ public sealed class SequenceClassificationObjective : ILmObjective
 
     public double? BaselineLoss => null;
 
+    public bool LossIsPerplexity => false;
+
+    public bool WritesText => false;
+
     public (Tensor Loss, long Tokens) TrainingLoss(GptModel model, long step)
     {
         var g = new Generator(options.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)step);
