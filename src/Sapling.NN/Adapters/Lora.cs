@@ -39,9 +39,7 @@ public static class Lora
         foreach (var (_, layer) in Adapted(model).ToList())
         {
             layer.MergeLora();
-            // Detaching would unmerge; forget the branch as merged weights are now the layer's own.
-            layer.Lora!.Merged = false;
-            layer.DetachLora();
+            layer.DetachLora(keepMerged: true);
         }
     }
 

@@ -44,11 +44,14 @@ public abstract class LinearLayer : Module<Tensor, Tensor>
         Lora = branch;
     }
 
-    /// <summary>Removes the branch without touching the weight (unmerge first if it was merged).</summary>
-    public void DetachLora()
+    /// <summary>
+    /// Removes the branch. A merged branch is unmerged first, unless <paramref name="keepMerged"/>: then its update
+    /// stays in the weight, which becomes the layer's own (PEFT's merge_and_unload).
+    /// </summary>
+    public void DetachLora(bool keepMerged = false)
     {
         if (Lora == null) return;
-        if (Lora.Merged) UnmergeLora();
+        if (Lora.Merged && !keepMerged) UnmergeLora();
         RemoveChild("lora_A");
         RemoveChild("lora_B");
         RemoveChild("lora_dropout");
