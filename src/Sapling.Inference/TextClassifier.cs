@@ -50,10 +50,12 @@ public sealed class TextClassifier(GptModel model, ITokenizer tokenizer)
         for (int start = 0; start < encoded.Count; start += batchSize)
         {
             using var scope = new TensorScope();
-            var chunk = encoded.Skip(start).Take(batchSize).ToList();
+            int count = Math.Min(batchSize, encoded.Count - start);
+            var chunk = new int[count][];
+            for (int i = 0; i < count; i++) chunk[i] = encoded[start + i];
             var (ids, lengths) = Pad(chunk, PadId, chunk.Max(s => s.Length));
             var p = Model.Classify(ids, lengths).Softmax(-1).ToArray();
-            for (int i = 0; i < chunk.Count; i++) result.Add(p.AsSpan(i * labels, labels).ToArray());
+            for (int i = 0; i < count; i++) result.Add(p.AsSpan(i * labels, labels).ToArray());
         }
         return result.ToArray();
     }
