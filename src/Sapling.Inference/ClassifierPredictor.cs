@@ -37,18 +37,21 @@ public sealed class ClassifierPredictor
     }
 
     /// <summary>Images decoded, converted to the model's channel count and resized to its input size.</summary>
-    public Tensor PrepareImages(IReadOnlyList<string> files)
+    public Tensor PrepareImages(IReadOnlyList<string> files) => PrepareImages(files.Select(f => (File.ReadAllBytes(f), f)).ToList());
+
+    /// <summary>Images held in memory (an upload), each with the name its errors should use.</summary>
+    public Tensor PrepareImages(IReadOnlyList<(byte[] Bytes, string Name)> images)
     {
         if (Config.InputShape.Length != 3) throw new InvalidOperationException($"this {Config.ModelType} takes feature rows of {InputSize} values, not images");
         int c = Config.InputShape[0], h = Config.InputShape[1], w = Config.InputShape[2];
-        var data = new float[files.Count * c * h * w];
-        for (int i = 0; i < files.Count; i++)
+        var data = new float[images.Count * c * h * w];
+        for (int i = 0; i < images.Count; i++)
         {
-            var image = ImageDecoder.Decode(files[i], c == 1 ? ColorMode.Gray : ColorMode.Rgb);
+            var image = ImageDecoder.Decode(images[i].Bytes, images[i].Name, c == 1 ? ColorMode.Gray : ColorMode.Rgb);
             Resize.BilinearChw(image, h, w, data.AsSpan(i * c * h * w, c * h * w));
         }
         // Decoded images are in [0, 1], the range training reached after dividing raw values by input_scale.
-        var x = Tensor.FromArray(data, files.Count, c, h, w);
+        var x = Tensor.FromArray(data, images.Count, c, h, w);
         if (Config.Normalization is { } n) x = new Normalizer(n.Mean, n.Std).Apply(x);
         return x;
     }

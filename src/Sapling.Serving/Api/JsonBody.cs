@@ -1,0 +1,77 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Sapling.Serving.Api;
+
+/// <summary>
+/// A request's JSON object with typed field access: a field of the wrong type or out of range is a 400 that names it,
+/// never a 500. Unknown fields are ignored, as OpenAI's clients send fields a server may not know.
+/// </summary>
+public sealed class JsonBody(JsonElement root)
+{
+    public JsonElement Root { get; } = root;
+
+    /// <summary>Reads and parses the body; too large → 413, not JSON or not an object → 400.</summary>
+    public static async Task<JsonBody> ReadAsync(HttpContext context)
+    {
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            throw ApiError.BadRequest($"the request body is not valid JSON: {e.Message}");
+        }
+        context.Response.RegisterForDispose(document);
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+            throw ApiError.BadRequest($"the request body must be a JSON object, got {document.RootElement.ValueKind.ToString().ToLowerInvariant()}");
+        return new JsonBody(document.RootElement);
+    }
+
+    public bool Has(string name) => Root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;
+
+    public JsonElement? Get(string name) => Root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+
+    public string RequiredString(string name) =>
+        Get(name) is { } v
+            ? v.ValueKind == JsonValueKind.String ? v.GetString()! : throw ApiError.BadRequest($"'{name}' must be a string", name)
+            : throw ApiError.BadRequest($"'{name}' is required", name);
+
+    public bool Bool(string name, bool fallback) => Get(name) switch
+    {
+        null => fallback,
+        { ValueKind: JsonValueKind.True } => true,
+        { ValueKind: JsonValueKind.False } => false,
+        _ => throw ApiError.BadRequest($"'{name}' must be true or false", name),
+    };
+
+    public double Number(string name, double fallback, double min, double max)
+    {
+        if (Get(name) is not { } v) return fallback;
+        if (v.ValueKind != JsonValueKind.Number) throw ApiError.BadRequest($"'{name}' must be a number", name);
+        double x = v.GetDouble();
+        if (x < min || x > max) throw ApiError.BadRequest($"'{name}' must be between {min} and {max}, got {x}", name);
+        return x;
+    }
+
+    public long? Integer(string name, long min, long max)
+    {
+        if (Get(name) is not { } v) return null;
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out long x)) throw ApiError.BadRequest($"'{name}' must be an integer", name);
+        if (x < min || x > max) throw ApiError.BadRequest($"'{name}' must be between {min} and {max}, got {x}", name);
+        return x;
+    }
+
+    /// <summary>A string or an array of strings (OpenAI's "stop"), at most <paramref name="limit"/> of them.</summary>
+    public IReadOnlyList<string> Strings(string name, int limit)
+    {
+        if (Get(name) is not { } v) return [];
+        if (v.ValueKind == JsonValueKind.String) return [v.GetString()!];
+        if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+            throw ApiError.BadRequest($"'{name}' must be a string or an array of strings", name);
+        var list = v.EnumerateArray().Select(e => e.GetString()!).ToList();
+        if (list.Count > limit) throw ApiError.BadRequest($"'{name}' may hold at most {limit} strings, got {list.Count}", name);
+        return list;
+    }
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Sapling.Serving.Operations;
+
+namespace Sapling.Serving.Api;
+
+/// <summary>
+/// Around every request: the API-key check, the OpenAI-style answer for errors (a bad request is never a 500), the
+/// metrics by route and status, and one JSON log line with what happened.
+/// </summary>
+public sealed class RequestLog(ServerMetrics metrics, ServeOptions options, TextWriter log)
+{
+    public const string ModelKey = "sapling.model";
+    public const string PromptTokensKey = "sapling.prompt_tokens";
+    public const string CompletionTokensKey = "sapling.completion_tokens";
+
+    private static readonly string[] Routes = ["/", "/health", "/metrics", "/v1/models", "/v1/completions", "/v1/chat/completions", "/v1/classify"];
+    private readonly object logGate = new();
+
+    public async Task Invoke(HttpContext context, RequestDelegate next)
+    {
+        var clock = Stopwatch.StartNew();
+        string? error = null;
+        try
+        {
+            CheckApiKey(context);
+            await next(context);
+        }
+        catch (ApiError e)
+        {
+            error = e.Message;
+            await Answer(context, e);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel's own refusals: a body over the size limit (413), a malformed request line or body (400).
+            error = e.Message;
+            await Answer(context, new ApiError(e.StatusCode, e.StatusCode == 413 ? $"the request body exceeds the limit of {options.MaxBodyBytes} bytes" : e.Message,
+                code: e.StatusCode == 413 ? "request_too_large" : null));
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nothing is left to answer. 499 is the customary status for the log.
+            error = "client disconnected";
+            context.Response.StatusCode = 499;
+        }
+        catch (Exception e)
+        {
+            error = e.ToString();
+            await Answer(context, new ApiError(500, $"internal error: {e.Message}"));
+        }
+        finally
+        {
+            var route = RouteOf(context.Request.Path);
+            metrics.CountRequest(route, context.Response.StatusCode, clock.Elapsed.TotalSeconds);
+            if (options.LogRequests) Write(context, clock.Elapsed.TotalMilliseconds, error);
+        }
+    }
+
+    private void CheckApiKey(HttpContext context)
+    {
+        if (options.ApiKey is not { } key) return;
+        var path = context.Request.Path.Value ?? "";
+        // The health probe and the playground's static page hold nothing to protect; the page's own calls send the key.
+        if (path == "/health" || (path == "/" && HttpMethods.IsGet(context.Request.Method))) return;
+        var header = context.Request.Headers.Authorization.ToString();
+        var given = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : "";
+        var a = System.Text.Encoding.UTF8.GetBytes(given);
+        var b = System.Text.Encoding.UTF8.GetBytes(key);
+        if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(a, b))
+            throw new ApiError(401, given.Length == 0 ? "no API key given: send the header 'Authorization: Bearer KEY'" : "incorrect API key provided", code: "invalid_api_key");
+    }
+
+    private static async Task Answer(HttpContext context, ApiError e)
+    {
+        if (context.Response.HasStarted) return;
+        context.Response.Clear();
+        await Results.WriteJson(context, e.Status, e.ToJson());
+    }
+
+    private static string RouteOf(PathString path)
+    {
+        var value = path.Value ?? "/";
+        if (value.StartsWith("/v1/models/", StringComparison.Ordinal)) return "/v1/models/{id}";
+        return Array.IndexOf(Routes, value) >= 0 ? value : "other";
+    }
+
+    private void Write(HttpContext context, double milliseconds, string? error)
+    {
+        var line = new JsonObject
+        {
+            ["time"] = DateTime.UtcNow.ToString("O"),
+            ["method"] = context.Request.Method,
+            ["path"] = context.Request.Path.Value,
+            ["status"] = context.Response.StatusCode,
+            ["duration_ms"] = Math.Round(milliseconds, 2),
+            ["remote"] = context.Connection.RemoteIpAddress?.ToString(),
+        };
+        if (context.Items.TryGetValue(ModelKey, out var model)) line["model"] = (string?)model;
+        if (context.Items.TryGetValue(PromptTokensKey, out var prompt)) line["prompt_tokens"] = (int?)prompt;
+        if (context.Items.TryGetValue(CompletionTokensKey, out var completion)) line["completion_tokens"] = (int?)completion;
+        if (error != null) line["error"] = error.Split('\n')[0];
+        var text = line.ToJsonString(Results.JsonOptions);
+        lock (logGate) log.WriteLine(text);
+    }
+}

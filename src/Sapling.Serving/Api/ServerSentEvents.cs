@@ -1,0 +1,21 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace Sapling.Serving.Api;
+
+/// <summary>Writes <c>data: JSON</c> events and the closing <c>data: [DONE]</c>, flushing each so clients see it at once.</summary>
+public static class ServerSentEvents
+{
+    public static async Task Write(HttpResponse response, JsonObject data, CancellationToken cancel)
+    {
+        await response.WriteAsync("data: " + data.ToJsonString(Results.JsonOptions) + "\n\n", Encoding.UTF8, cancel);
+        await response.Body.FlushAsync(cancel);
+    }
+
+    public static async Task Done(HttpResponse response, CancellationToken cancel)
+    {
+        await response.WriteAsync("data: [DONE]\n\n", Encoding.UTF8, cancel);
+        await response.Body.FlushAsync(cancel);
+    }
+}

@@ -1,0 +1,49 @@
+using Sapling.Inference;
+using Sapling.Models;
+using Sapling.Models.Gpt;
+using Sapling.Text;
+
+namespace Sapling.Serving.Catalog;
+
+/// <summary>The models a server holds, loaded once at start-up and looked up by id for each request.</summary>
+public sealed class ModelCatalog
+{
+    private readonly Dictionary<string, ServedModel> byId;
+
+    private ModelCatalog(IReadOnlyList<ServedModel> models)
+    {
+        Models = models;
+        byId = models.ToDictionary(m => m.Id, StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<ServedModel> Models { get; }
+
+    public ServedModel? Find(string id) => byId.GetValueOrDefault(id);
+
+    /// <summary>Loads every folder; a folder that cannot be loaded stops start-up with its path and the reason.</summary>
+    public static ModelCatalog Load(IReadOnlyList<ModelSource> sources) => new(sources.Select(Load).ToList());
+
+    public static ServedModel Load(ModelSource source)
+    {
+        var directory = source.Directory;
+        if (!System.IO.Directory.Exists(directory)) throw new DirectoryNotFoundException($"model folder '{directory}' does not exist");
+        switch (ModelFolder.KindOf(directory))
+        {
+            case ModelKind.Classifier:
+                return new ServedClassifier(source.Id, directory, ClassifierPredictor.Load(directory));
+            case ModelKind.TextClassifier:
+                return new ServedTextClassifier(source.Id, directory, new TextClassifier(GptFolder.Load(directory), LoadTokenizer(directory)));
+            default:
+                var tokenizer = LoadTokenizer(directory);
+                bool chat = ChatTemplate.IsDeclared(directory) && ChatTemplate.HasMarkers(tokenizer);
+                return new ServedLanguageModel(source.Id, directory, GptFolder.Load(directory), tokenizer, chat);
+        }
+    }
+
+    private static ITokenizer LoadTokenizer(string directory)
+    {
+        var path = Path.Combine(directory, "tokenizer.json");
+        if (!File.Exists(path)) throw new FileNotFoundException($"model folder '{directory}' has no tokenizer.json; a served language model needs its tokenizer", path);
+        return Tokenizers.Load(path);
+    }
+}

@@ -1,0 +1,50 @@
+using Sapling.Inference;
+using Sapling.Models.Gpt;
+using Sapling.Text;
+
+namespace Sapling.Serving.Catalog;
+
+/// <summary>A loaded model folder and the id clients call it by.</summary>
+public abstract class ServedModel(string id, string directory)
+{
+    public string Id { get; } = id;
+    public string Directory { get; } = directory;
+    public long Created { get; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    /// <summary>"language-model", "classifier" or "text-classifier": what the playground offers for it.</summary>
+    public abstract string Kind { get; }
+}
+
+/// <summary>A GPT that completes text; it chats when its folder declares the chat template.</summary>
+public sealed class ServedLanguageModel(string id, string directory, GptModel model, ITokenizer tokenizer, bool hasChatTemplate)
+    : ServedModel(id, directory)
+{
+    public GptModel Model { get; } = model;
+    public ITokenizer Tokenizer { get; } = tokenizer;
+    public bool HasChatTemplate { get; } = hasChatTemplate;
+    public int Context => Model.Config.NPositions - Model.VirtualTokens;
+    public override string Kind => "language-model";
+
+    /// <summary>Tokens that end an answer: end-of-text, and for chat models the end-of-turn marker.</summary>
+    public IReadOnlySet<int> StopIds(bool chat)
+    {
+        var ids = new HashSet<int> { Tokenizer.EndOfTextId };
+        if (chat && Tokenizer.IdOf(ChatTemplate.End) is >= 0 and var end) ids.Add(end);
+        return ids;
+    }
+}
+
+/// <summary>An image or feature-row classifier (MLP, CNN, ResNet).</summary>
+public sealed class ServedClassifier(string id, string directory, ClassifierPredictor predictor) : ServedModel(id, directory)
+{
+    public ClassifierPredictor Predictor { get; } = predictor;
+    public bool TakesImages => Predictor.Config.InputShape.Length == 3;
+    public override string Kind => "classifier";
+}
+
+/// <summary>A GPT sequence classifier over text.</summary>
+public sealed class ServedTextClassifier(string id, string directory, TextClassifier classifier) : ServedModel(id, directory)
+{
+    public TextClassifier Classifier { get; } = classifier;
+    public override string Kind => "text-classifier";
+}

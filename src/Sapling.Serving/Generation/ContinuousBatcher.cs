@@ -1,0 +1,199 @@
+using Sapling.Inference;
+using Sapling.Models.Gpt;
+using Sapling.NN;
+using Sapling.Serving.Catalog;
+using Sapling.Serving.Operations;
+
+namespace Sapling.Serving.Generation;
+
+/// <summary>
+/// Continuous batching for one language model: requests join the running batch as soon as a slot is free (their
+/// prompt is prefilled on its own), and every step decodes one token for every running sequence in a single forward
+/// pass. A sequence leaves the batch the moment it finishes, its client disconnects or its deadline passes, so nothing
+/// waits for the slowest request and nothing computes for a client that is gone. Steps run on the engine thread only;
+/// <see cref="TryEnqueue"/> is safe from any thread.
+/// </summary>
+public sealed class ContinuousBatcher
+{
+    private readonly ServedLanguageModel served;
+    private readonly ServerMetrics metrics;
+    private readonly int maxBatch;
+    private readonly int capacity;
+    private readonly Queue<GenerationRequest> waiting = new();
+    private readonly List<ActiveSequence> active = new();
+    private readonly Stack<KvCache> freeCaches = new();
+
+    public ContinuousBatcher(ServedLanguageModel served, ServerMetrics metrics, int maxBatch, int capacity)
+    {
+        (this.served, this.metrics, this.maxBatch, this.capacity) = (served, metrics, maxBatch, capacity);
+    }
+
+    public ServedLanguageModel Served => served;
+
+    /// <summary>Requests waiting for a slot.</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (waiting) return waiting.Count;
+        }
+    }
+
+    /// <summary>Sequences in the running batch (read from other threads for metrics; a snapshot).</summary>
+    public int Running { get; private set; }
+
+    /// <summary>False when the queue is full: the caller answers 429.</summary>
+    public bool TryEnqueue(GenerationRequest request)
+    {
+        lock (waiting)
+        {
+            if (waiting.Count >= capacity) return false;
+            waiting.Enqueue(request);
+            return true;
+        }
+    }
+
+    /// <summary>Admits waiting requests and decodes one token for every running sequence; false when there was nothing to do.</summary>
+    public bool Step()
+    {
+        DropAbandoned();
+        bool worked = Admit();
+        if (active.Count > 0)
+        {
+            Decode();
+            worked = true;
+        }
+        Running = active.Count;
+        return worked;
+    }
+
+    /// <summary>Fails everything still queued or running (the engine is stopping because of an error).</summary>
+    public void FailAll(Exception error)
+    {
+        lock (waiting)
+            while (waiting.Count > 0) waiting.Dequeue().Fail(error);
+        foreach (var s in active) s.Request.Fail(error);
+        active.Clear();
+        Running = 0;
+    }
+
+    private void DropAbandoned()
+    {
+        var now = DateTime.UtcNow;
+        for (int i = active.Count - 1; i >= 0; i--)
+        {
+            var s = active[i];
+            if (s.Request.Aborted.IsCancellationRequested)
+            {
+                metrics.CountAbandoned();
+                Release(i);
+            }
+            else if (now > s.Request.DeadlineUtc)
+            {
+                Finish(i, "timeout");
+            }
+        }
+    }
+
+    private bool Admit()
+    {
+        bool admitted = false;
+        while (active.Count < maxBatch)
+        {
+            GenerationRequest? request;
+            lock (waiting)
+                if (!waiting.TryDequeue(out request)) break;
+            admitted = true;
+            if (request.Aborted.IsCancellationRequested)
+            {
+                metrics.CountAbandoned();
+                continue;
+            }
+            if (DateTime.UtcNow > request.DeadlineUtc)
+            {
+                request.Emit(new Finished("timeout", request.Prompt.Length, 0));
+                continue;
+            }
+            Prefill(request);
+        }
+        return admitted;
+    }
+
+    /// <summary>Runs the prompt through the model once, filling the sequence's cache, and samples its first token.</summary>
+    private void Prefill(GenerationRequest request)
+    {
+        var cache = freeCaches.Count > 0 ? freeCaches.Pop() : served.Model.NewCache(1);
+        var sequence = new ActiveSequence(request, cache, served.Tokenizer);
+        active.Add(sequence);
+        if (request.Sampling.MaxNewTokens == 0)
+        {
+            Finish(active.Count - 1, "length");
+            return;
+        }
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad.Enter();
+        var ids = new long[request.Prompt.Length];
+        for (int i = 0; i < ids.Length; i++) ids[i] = request.Prompt[i];
+        var logits = served.Model.Forward(Tensor.FromArray(ids, 1, ids.Length), cache);
+        var last = logits.Select(1, ids.Length - 1).Reshape(-1).ToArray();
+        request.FirstTokenUtc = DateTime.UtcNow;
+        metrics.ObserveTimeToFirstToken((request.FirstTokenUtc.Value - request.EnqueuedUtc).TotalSeconds);
+        Accept(active.Count - 1, TextGenerator.Pick(last, sequence.Context, request.Sampling, sequence.Random));
+    }
+
+    private void Decode()
+    {
+        int batch = active.Count;
+        var tokens = new int[batch];
+        var caches = new KvCache[batch];
+        for (int b = 0; b < batch; b++) (tokens[b], caches[b]) = (active[b].LastToken, active[b].Cache);
+        float[] logits;
+        using (new TensorScope()) logits = served.Model.DecodeStep(tokens, caches).ToArray();
+        metrics.ObserveBatch(batch);
+        int vocab = served.Model.Config.VocabSize;
+        // Backwards, so finishing a row (which removes it) leaves the rows still to visit where they were.
+        for (int b = batch - 1; b >= 0; b--)
+        {
+            var s = active[b];
+            Accept(b, TextGenerator.Pick(logits.AsSpan(b * vocab, vocab).ToArray(), s.Context, s.Request.Sampling, s.Random));
+        }
+    }
+
+    private void Accept(int index, int token)
+    {
+        var s = active[index];
+        s.Generated++;
+        s.LastToken = token;
+        s.Context.Add(token);
+        metrics.CountTokens(1);
+        if (s.Request.Sampling.StopIds.Contains(token))
+        {
+            Finish(index, "stop");
+            return;
+        }
+        var text = s.Stops.Push(s.Text.Push(token));
+        if (text.Length > 0) s.Request.Emit(new TextDelta(text));
+        if (s.Stops.Stopped) Finish(index, "stop");
+        else if (s.Generated >= s.Request.Sampling.MaxNewTokens || s.Cache.Length >= s.Cache.MaxLength) Finish(index, "length");
+    }
+
+    private void Finish(int index, string reason)
+    {
+        var s = active[index];
+        if (!s.Stops.Stopped)
+        {
+            var rest = s.Stops.Push(s.Text.Flush()) + s.Stops.Flush();
+            if (rest.Length > 0) s.Request.Emit(new TextDelta(rest));
+        }
+        s.Request.Emit(new Finished(reason, s.Request.Prompt.Length, s.Generated));
+        Release(index);
+    }
+
+    private void Release(int index)
+    {
+        var cache = active[index].Cache;
+        active.RemoveAt(index);
+        cache.Reset();
+        if (freeCaches.Count < maxBatch) freeCaches.Push(cache);
+    }
+}
