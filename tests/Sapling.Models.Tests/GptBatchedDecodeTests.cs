@@ -1,0 +1,48 @@
+using Sapling.Models.Gpt;
+using Sapling.NN;
+
+namespace Sapling.Models.Tests;
+
+public sealed class GptBatchedDecodeTests
+{
+    private static GptModel Model() => new(new GptConfig { VocabSize = 23, NPositions = 32, NEmbd = 16, NLayer = 2, NHead = 4 }, new Generator(11));
+
+    [Fact]
+    public void EachRowOfABatchedStepEqualsThatSequenceDecodedAlone()
+    {
+        var model = Model();
+        model.Eval();
+        int[][] prompts = [[1, 2, 3], [4, 5, 6, 7, 8, 9, 10], [11]];
+        var batched = prompts.Select(p => Prefill(model, p)).ToList();
+        var alone = prompts.Select(p => Prefill(model, p)).ToList();
+        int[] tokens = [12, 13, 14];
+        for (int step = 0; step < 3; step++)
+        {
+            var logits = model.DecodeStep(tokens, batched).ToArray();
+            for (int b = 0; b < prompts.Length; b++)
+            {
+                var expected = model.Forward(Tensor.FromArray(new long[] { tokens[b] }, 1, 1), alone[b]).ToArray();
+                for (int v = 0; v < 23; v++) Assert.Equal(expected[v], logits[b * 23 + v], 5);
+                Assert.Equal(alone[b].Length, batched[b].Length);
+            }
+            tokens = [tokens[0] + 1, tokens[1] + 1, tokens[2] + 1];
+        }
+    }
+
+    [Fact]
+    public void BadStepsAreRefusedWithTheReason()
+    {
+        var model = Model();
+        var fresh = model.NewCache(1);
+        Assert.Contains("prefill its prompt first", Assert.Throws<ArgumentException>(() => model.DecodeStep([1], [fresh])).Message);
+        Assert.Contains("2 tokens for 1 caches", Assert.Throws<ArgumentException>(() => model.DecodeStep([1, 2], [fresh])).Message);
+        Assert.Contains("outside the vocabulary", Assert.Throws<ArgumentOutOfRangeException>(() => model.DecodeStep([99], [Prefill(model, [1])])).Message);
+    }
+
+    private static KvCache Prefill(GptModel model, int[] prompt)
+    {
+        var cache = model.NewCache(1);
+        using (Autograd.NoGrad.Enter()) model.Forward(Tensor.FromArray(prompt.Select(i => (long)i).ToArray(), 1, prompt.Length), cache);
+        return cache;
+    }
+}
