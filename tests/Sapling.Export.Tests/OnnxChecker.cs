@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sapling.Testing;
 
 namespace Sapling.Export.Tests;
 

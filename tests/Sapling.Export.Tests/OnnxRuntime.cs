@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Sapling.Testing;
 
 namespace Sapling.Export.Tests;
 
@@ -12,7 +13,7 @@ public static class OnnxRuntime
     {
         var folder = RepositoryPaths.OnnxRuntimeFolder;
         if (folder == null) return "ONNX Runtime check skipped: the repository root (Sapling.slnx) was not found above the test binary";
-        if (FindNode() == null) return "ONNX Runtime check skipped: node is not on PATH (install Node.js, e.g. apt-get install nodejs npm)";
+        if (RepositoryPaths.Node == null) return "ONNX Runtime check skipped: node is not on PATH (install Node.js, e.g. apt-get install nodejs npm)";
         if (!File.Exists(Path.Combine(folder, "node_modules", "onnxruntime-node", "package.json")))
             return "ONNX Runtime check skipped: onnxruntime-node is not installed; run `npm install --ignore-scripts` in tests/onnx-runtime";
         return null;
@@ -30,7 +31,7 @@ public static class OnnxRuntime
         var feedsPath = Path.ChangeExtension(modelPath, ".feeds.json");
         File.WriteAllText(feedsPath, feeds.ToJsonString());
         var folder = RepositoryPaths.OnnxRuntimeFolder!;
-        var start = new ProcessStartInfo(FindNode()!, [Path.Combine(folder, "runner.js"), modelPath, feedsPath])
+        var start = new ProcessStartInfo(RepositoryPaths.Node!, [Path.Combine(folder, "runner.js"), modelPath, feedsPath])
         {
             WorkingDirectory = folder,
             RedirectStandardOutput = true,
@@ -59,14 +60,4 @@ public static class OnnxRuntime
     }
 
     private static JsonArray Dims(Tensor t) => new(t.Shape.ToArray().Select(d => (JsonNode)d).ToArray());
-
-    private static string? FindNode()
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, "node");
-            if (File.Exists(candidate)) return candidate;
-        }
-        return null;
-    }
 }

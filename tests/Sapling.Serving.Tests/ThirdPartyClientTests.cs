@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Sapling.Testing;
+
+namespace Sapling.Serving.Tests;
+
+/// <summary>
+/// Clients we did not write, run against a live server: the official OpenAI npm client and the playground page in
+/// headless Chromium (playwright-core). Skipped with the reason when node, the npm packages or chromium are missing;
+/// .ci/run installs them.
+/// </summary>
+public sealed class ThirdPartyClientTests : IClassFixture<TestModels>
+{
+    private const string Key = "test-key";
+    private readonly TestModels models;
+
+    public ThirdPartyClientTests(TestModels models) => this.models = models;
+
+    [ServeClientFact("openai")]
+    public async Task TheOfficialOpenAiClientListsCompletesAndStreams()
+    {
+        await using var server = await SaplingServer.StartAsync(new ServeOptions { Models = models.All, Port = 0, ApiKey = Key, LogRequests = false });
+        var result = RunNode("openai-client.mjs", server.Address.ToString(), Key, "poet", "plain");
+        Assert.Equal(["poet", "plain", "digits", "rows", "spam"], result.GetProperty("models").EnumerateArray().Select(m => m.GetString()));
+        var completion = result.GetProperty("completion");
+        Assert.Equal(8, completion.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        Assert.Equal("length", completion.GetProperty("finish").GetString());
+        var chat = result.GetProperty("chat");
+        Assert.True(chat.GetProperty("chunks").GetInt32() >= 2);
+        Assert.Contains(chat.GetProperty("finish").GetString(), new[] { "stop", "length" });
+        Assert.True(chat.GetProperty("usage").GetProperty("completion_tokens").GetInt32() > 0);
+        Assert.Equal(404, result.GetProperty("refused").GetProperty("status").GetInt32());
+    }
+
+    [ServeClientFact("playwright-core", NeedsChromium = true)]
+    public async Task ThePlaygroundChatsAndClassifiesInChromium()
+    {
+        await using var server = await SaplingServer.StartAsync(new ServeOptions { Models = models.All, Port = 0, ApiKey = Key, LogRequests = false });
+        var image = Path.Combine(models.Root, "digit.pgm");
+        File.WriteAllBytes(image, [.. "P5\n8 8\n255\n"u8.ToArray(), .. Enumerable.Range(0, 64).Select(i => (byte)(i * 37 % 256))]);
+        var result = RunNode("playground.mjs", server.Address.ToString(), Key, "poet", "spam", "digits", image);
+        Assert.Equal(5, result.GetProperty("models").GetArrayLength());
+        var chat = result.GetProperty("chat");
+        Assert.Equal("la la", chat.GetProperty("user").GetString());
+        Assert.Equal(0, chat.GetProperty("errorShown").GetInt32());
+        Assert.Matches(@"^\d+ tokens in [0-9.]+ s .*finish: (stop|length)$", chat.GetProperty("stats").GetString());
+        // The page shows what the API answers: the same greedy text as a direct request.
+        var (_, direct) = await Http.PostJson(new HttpClient { BaseAddress = server.Address, DefaultRequestHeaders = { { "Authorization", "Bearer " + Key } } },
+            "/v1/chat/completions", """{"model": "poet", "messages": [{"role": "user", "content": "la la"}], "max_tokens": 12, "temperature": 0, "top_p": 0.95}""");
+        Assert.Equal(direct.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString(), chat.GetProperty("answer").GetString());
+        Assert.Equal(["ham", "spam"], result.GetProperty("text").EnumerateArray().Select(r => r[0].GetString()!).Order());
+        Assert.Equal(3, result.GetProperty("image").GetArrayLength());
+        Assert.Equal(0, result.GetProperty("pageErrors").GetArrayLength());
+    }
+
+    private static JsonElement RunNode(string script, params string[] args)
+    {
+        var folder = RepositoryPaths.ServeClientsFolder!;
+        var start = new ProcessStartInfo(RepositoryPaths.Node!, [Path.Combine(folder, script), .. args])
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start node");
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"node {script} did not finish in 2 minutes");
+        }
+        Assert.True(process.ExitCode == 0, $"node {script} failed:\n{stderr.Result}");
+        return JsonDocument.Parse(stdout.Result).RootElement.Clone();
+    }
+}
+
+/// <summary>A test that needs node, an npm package in tests/serve-clients and, for some, chromium; skipped with the reason otherwise.</summary>
+public sealed class ServeClientFactAttribute : FactAttribute
+{
+    public ServeClientFactAttribute(string package) => Package = package;
+
+    public string Package { get; }
+
+    public bool NeedsChromium
+    {
+        get => false;
+        init
+        {
+            if (value && Skip == null && !File.Exists(Environment.GetEnvironmentVariable("CHROMIUM") ?? "/usr/bin/chromium"))
+                Skip = "browser test skipped: /usr/bin/chromium is missing (apt-get install chromium)";
+        }
+    }
+
+    public override string? Skip
+    {
+        get => base.Skip ?? MissingReason(Package);
+        set => base.Skip = value;
+    }
+
+    private static string? MissingReason(string package)
+    {
+        var folder = RepositoryPaths.ServeClientsFolder;
+        if (folder == null) return "client test skipped: the repository root (Sapling.slnx) was not found above the test binary";
+        if (RepositoryPaths.Node == null) return "client test skipped: node is not on PATH (apt-get install nodejs npm)";
+        if (!File.Exists(Path.Combine(folder, "node_modules", package, "package.json")))
+            return $"client test skipped: {package} is not installed; run `npm install` in tests/serve-clients";
+        return null;
+    }
+}
