@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Sapling.Autograd;
 using Sapling.Models.Gpt;
 
@@ -128,7 +129,11 @@ public static class TextGenerator
 
     private static float[] Last(Tensor logits) => logits.Select(1, logits.Shape[1] - 1).Reshape(-1).ToArray();
 
-    /// <summary>Applies the repetition penalty, temperature, top-k and top-p to one row of logits and draws a token.</summary>
+    /// <summary>
+    /// Applies the repetition penalty, temperature, top-k and top-p to one row of logits and draws a token. Without
+    /// top-k or top-p nothing is sorted: the draw walks the vocabulary in id order (servers call this for every row of
+    /// every decode step, so a sort of the whole vocabulary per token would cost more than the model's step).
+    /// </summary>
     public static int Pick(float[] logits, IReadOnlyCollection<int> context, SamplingOptions options, Generator g)
     {
         var l = (float[])logits.Clone();
@@ -136,19 +141,36 @@ public static class TextGenerator
             foreach (int id in context.Distinct())
                 l[id] = l[id] > 0 ? l[id] / options.RepetitionPenalty : l[id] * options.RepetitionPenalty;
         if (options.Temperature == 0f) return ArgMax(l);
-        var order = Enumerable.Range(0, l.Length).OrderByDescending(i => l[i]).ThenBy(i => i).ToArray();
-        int keep = options.TopK > 0 ? Math.Min(options.TopK, l.Length) : l.Length;
-        float max = l[order[0]];
-        var probs = new double[keep];
+        // Unnormalised probabilities exp((l − max)/T), computed once with vector kernels.
+        var weights = new float[l.Length];
+        TensorPrimitives.Subtract(l, TensorPrimitives.Max(l), weights);
+        TensorPrimitives.Multiply(weights, 1f / options.Temperature, weights);
+        TensorPrimitives.Exp(weights, weights);
+        double total = TensorPrimitives.Sum(weights);
+        bool truncated = options.TopK > 0 && options.TopK < l.Length || options.TopP < 1f;
+        if (!truncated)
+        {
+            double draw = g.NextDouble() * total;
+            for (int i = 0; i < weights.Length; i++)
+            {
+                draw -= weights[i];
+                if (draw <= 0) return i;
+            }
+            return ArgMax(l);
+        }
+        var order = MostLikelyFirst(l, weights, total, options);
+        int keep = options.TopK > 0 ? Math.Min(options.TopK, order.Length) : order.Length;
         double sum = 0;
-        for (int r = 0; r < keep; r++) sum += probs[r] = Math.Exp((l[order[r]] - max) / options.Temperature);
+        for (int r = 0; r < keep; r++) sum += weights[order[r]];
         if (options.TopP < 1f)
         {
+            // Shares of the whole distribution (the candidates may be only its head) or of the top k.
+            double whole = options.TopK > 0 ? sum : total;
             double cumulative = 0;
             int cut = keep;
             for (int r = 0; r < keep; r++)
             {
-                cumulative += probs[r] / sum;
+                cumulative += weights[order[r]] / whole;
                 if (cumulative >= options.TopP)
                 {
                     cut = r + 1;
@@ -157,15 +179,37 @@ public static class TextGenerator
             }
             keep = cut;
             sum = 0;
-            for (int r = 0; r < keep; r++) sum += probs[r];
+            for (int r = 0; r < keep; r++) sum += weights[order[r]];
         }
         double u = g.NextDouble() * sum;
         for (int r = 0; r < keep; r++)
         {
-            u -= probs[r];
+            u -= weights[order[r]];
             if (u <= 0) return order[r];
         }
         return order[keep - 1];
+    }
+
+    /// <summary>
+    /// Token ids by falling logit; equal logits keep id order, so the same seed gives the same token everywhere. For
+    /// top-p alone only the candidates are sorted: a token whose probability is below (1 − p)/V can never be in the
+    /// nucleus, because all such tokens together hold at most 1 − p, so the others already reach p.
+    /// </summary>
+    private static int[] MostLikelyFirst(float[] l, float[] weights, double total, SamplingOptions options)
+    {
+        int count = 0;
+        var order = new int[l.Length];
+        var keys = new float[l.Length];
+        double floor = options.TopK == 0 && options.TopP < 1f ? (1.0 - options.TopP) / l.Length * total : 0;
+        for (int i = 0; i < l.Length; i++)
+            if (weights[i] >= floor) (order[count], keys[count++]) = (i, -l[i]);
+        Array.Sort(keys, order, 0, count);
+        for (int start = 0, end; start < count; start = end)
+        {
+            for (end = start + 1; end < count && keys[end] == keys[start]; end++) { }
+            if (end - start > 1) Array.Sort(order, start, end - start);
+        }
+        return count == order.Length ? order : order[..count];
     }
 
     private static int ArgMax(float[] l)

@@ -53,6 +53,13 @@ public sealed class KvCache
     /// <summary>Left-padding per batch row, set by the prefill of a padded batch.</summary>
     public int[]? Padding { get; set; }
 
+    /// <summary>Forgets every position from <paramref name="length"/> on (the stored values stay until overwritten).</summary>
+    public void Truncate(int length)
+    {
+        if (length < 0 || length > Length) throw new ArgumentOutOfRangeException(nameof(length), $"KV cache: cannot truncate {Length} stored positions to {length}");
+        Length = length;
+    }
+
     public void Reset()
     {
         Length = 0;

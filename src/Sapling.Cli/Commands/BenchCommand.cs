@@ -13,6 +13,7 @@ public static class BenchCommand
         bench.Subcommands.Add(Ops());
         bench.Subcommands.Add(Train());
         bench.Subcommands.Add(Generate());
+        bench.Subcommands.Add(Decode());
         return bench;
     }
 
@@ -48,6 +49,18 @@ public static class BenchCommand
         var repeats = new Option<int>("--repeats") { Description = "Timed generations (the median is reported)", DefaultValueFactory = _ => 5 };
         var cmd = new Command("generate", "Tokens per second of greedy generation with the reference GPT (config A, batch 1, 16 + 112 tokens)") { json, noCache, repeats };
         cmd.SetAction(r => GptBench.Generate(r.GetValue(json), r.GetValue(noCache), r.GetValue(repeats)));
+        return cmd;
+    }
+
+    private static Command Decode()
+    {
+        var model = new Option<string>("--model") { Description = "GPT model folder", Required = true };
+        var batches = new Option<string>("--batches") { Description = "Comma-separated batch sizes", DefaultValueFactory = _ => "1,2,4,8,16,32" };
+        var past = new Option<int>("--past") { Description = "Positions already cached in every sequence", DefaultValueFactory = _ => 24 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed steps per batch size (the median is reported)", DefaultValueFactory = _ => 31 };
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var cmd = new Command("decode", "Time of one continuous-batching decode step (each sequence with its own KV cache) by batch size") { model, batches, past, repeats, json };
+        cmd.SetAction(r => DecodeBench.Run(r.GetValue(model)!, r.GetValue(batches)!.Split(',').Select(int.Parse).ToArray(), r.GetValue(past), r.GetValue(repeats), r.GetValue(json)));
         return cmd;
     }
 

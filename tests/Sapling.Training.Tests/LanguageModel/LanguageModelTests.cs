@@ -155,6 +155,41 @@ public sealed class LanguageModelTests : IDisposable
     }
 
     [Fact]
+    public void TopPDrawsFromTheNucleusOfAFullSort()
+    {
+        // The sampler sorts only the candidates that can be in the nucleus; the draw must equal a full sort's.
+        var g = new Generator(4);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            var logits = new float[300];
+            for (int i = 0; i < logits.Length; i++) logits[i] = (float)(g.NextDouble() * 8 - 4);
+            logits[trial % 300] = logits[(trial + 1) % 300]; // a tie
+            var options = new SamplingOptions { Temperature = 0.7f, TopP = trial % 2 == 0 ? 0.9f : 0.5f };
+            ulong seed = (ulong)trial;
+            Assert.Equal(FullSortTopP(logits, options, new Generator(seed)), TextGenerator.Pick(logits, [], options, new Generator(seed)));
+        }
+    }
+
+    private static int FullSortTopP(float[] l, SamplingOptions o, Generator g)
+    {
+        var order = Enumerable.Range(0, l.Length).OrderByDescending(i => l[i]).ThenBy(i => i).ToArray();
+        double max = l.Max();
+        var w = order.Select(i => Math.Exp((l[i] - max) / o.Temperature)).ToArray();
+        double total = w.Sum(), cumulative = 0;
+        int keep = w.Length;
+        for (int r = 0; r < w.Length; r++)
+            if ((cumulative += w[r] / total) >= o.TopP)
+            {
+                keep = r + 1;
+                break;
+            }
+        double u = g.NextDouble() * w.Take(keep).Sum();
+        for (int r = 0; r < keep; r++)
+            if ((u -= w[r]) <= 0) return order[r];
+        return order[keep - 1];
+    }
+
+    [Fact]
     public void GenerationStopsAtStopTokensAndSlidesPastTheContext()
     {
         var model = new GptModel(new GptConfig { VocabSize = 11, NPositions = 8, NEmbd = 16, NLayer = 1, NHead = 2 }, new Generator(2));
