@@ -16,7 +16,7 @@ public sealed class ThirdPartyClientTests : IClassFixture<TestModels>
 
     public ThirdPartyClientTests(TestModels models) => this.models = models;
 
-    [ServeClientFact("openai")]
+    [NodeClientFact("openai")]
     public async Task TheOfficialOpenAiClientListsCompletesAndStreams()
     {
         await using var server = await SaplingServer.StartAsync(new ServeOptions { Models = models.All, Port = 0, ApiKey = Key, LogRequests = false });
@@ -32,7 +32,7 @@ public sealed class ThirdPartyClientTests : IClassFixture<TestModels>
         Assert.Equal(404, result.GetProperty("refused").GetProperty("status").GetInt32());
     }
 
-    [ServeClientFact("playwright-core", NeedsChromium = true)]
+    [NodeClientFact("playwright-core", needsChromium: true)]
     public async Task ThePlaygroundChatsAndClassifiesInChromium()
     {
         await using var server = await SaplingServer.StartAsync(new ServeOptions { Models = models.All, Port = 0, ApiKey = Key, LogRequests = false });
@@ -72,39 +72,5 @@ public sealed class ThirdPartyClientTests : IClassFixture<TestModels>
         }
         Assert.True(process.ExitCode == 0, $"node {script} failed:\n{stderr.Result}");
         return JsonDocument.Parse(stdout.Result).RootElement.Clone();
-    }
-}
-
-/// <summary>A test that needs node, an npm package in tests/serve-clients and, for some, chromium; skipped with the reason otherwise.</summary>
-public sealed class ServeClientFactAttribute : FactAttribute
-{
-    public ServeClientFactAttribute(string package) => Package = package;
-
-    public string Package { get; }
-
-    public bool NeedsChromium
-    {
-        get => false;
-        init
-        {
-            if (value && Skip == null && !File.Exists(Environment.GetEnvironmentVariable("CHROMIUM") ?? "/usr/bin/chromium"))
-                Skip = "browser test skipped: /usr/bin/chromium is missing (apt-get install chromium)";
-        }
-    }
-
-    public override string? Skip
-    {
-        get => base.Skip ?? MissingReason(Package);
-        set => base.Skip = value;
-    }
-
-    private static string? MissingReason(string package)
-    {
-        var folder = RepositoryPaths.ServeClientsFolder;
-        if (folder == null) return "client test skipped: the repository root (Sapling.slnx) was not found above the test binary";
-        if (RepositoryPaths.Node == null) return "client test skipped: node is not on PATH (apt-get install nodejs npm)";
-        if (!File.Exists(Path.Combine(folder, "node_modules", package, "package.json")))
-            return $"client test skipped: {package} is not installed; run `npm install` in tests/serve-clients";
-        return null;
     }
 }

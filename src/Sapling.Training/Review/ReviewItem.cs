@@ -1,0 +1,35 @@
+namespace Sapling.Training.Review;
+
+/// <summary>
+/// One sampled example on a review sheet: what the model saw, what it answered and how sure it was, and what the
+/// automatic metric says about it. Exactly one of <see cref="Text"/>, <see cref="Pixels"/> or
+/// <see cref="ImageDataUrl"/> carries the input.
+/// </summary>
+public sealed record ReviewItem
+{
+    public required string Id { get; init; }
+    public required string Stratum { get; init; }
+
+    public string? Text { get; init; }
+
+    /// <summary>A small grayscale image as rows of values in [0, 1] (e.g. an 8×8 digit from a CSV row).</summary>
+    public float[][]? Pixels { get; init; }
+
+    /// <summary>An image file, embedded so the sheet stays one self-contained file.</summary>
+    public string? ImageDataUrl { get; init; }
+
+    public required string Output { get; init; }
+    public double? Confidence { get; init; }
+
+    /// <summary>The true label (classifiers) or the reference answer (language models), when known.</summary>
+    public string? Reference { get; init; }
+
+    /// <summary>The automatic verdict: prediction equals the label, or the answer matches the reference exactly.</summary>
+    public bool? AutoCorrect { get; init; }
+
+    /// <summary>A graded automatic score where one exists (chrF of an answer against its reference, 0–100).</summary>
+    public double? AutoScore { get; init; }
+}
+
+/// <summary>What a sheet was made from, written into it and carried into the exported ratings.</summary>
+public sealed record ReviewSheetInfo(string Model, string Data, string Stratify, ulong Seed, int Population, string Created);
