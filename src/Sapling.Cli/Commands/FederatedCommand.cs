@@ -1,0 +1,106 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Sapling.Backends.Cpu;
+using Sapling.Cli.Config;
+using Sapling.Federated;
+using Sapling.Training;
+
+namespace Sapling.Cli.Commands;
+
+/// <summary>
+/// <c>sapling federated CONFIG</c> runs the coordinator and starts each client as its own process on this machine;
+/// <c>sapling federated client --coordinator URL --client I --config CONFIG</c> is one client, which could as well run
+/// on another machine with its own data (<c>--shard all</c>).
+/// </summary>
+public static class FederatedCommand
+{
+    public static Command Create()
+    {
+        var config = new Argument<string>("config") { Description = "YAML config with data:, model:, train: and federated: sections (see configs/digits-federated.yaml)" };
+        var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<config name>)" };
+        var set = new Option<string[]>("--set") { Description = "Override a setting, e.g. --set federated.split=dirichlet (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var cmd = new Command("federated", "Federated training: a coordinator averages the weights of clients that train on their own data (FedAvg, FedProx)") { config, output, set };
+        cmd.SetAction(r => Run(r.GetValue(config)!, r.GetValue(output), r.GetValue(set) ?? []));
+        cmd.Subcommands.Add(Client());
+        return cmd;
+    }
+
+    private static (FederatedOptions, Sapling.Models.Classifiers.ClassifierConfig, DataOptions, TrainingOptions, ConfigTree) Bind(string configPath, IEnumerable<string> overrides)
+    {
+        var tree = ConfigTree.Load(configPath);
+        foreach (var assignment in overrides) tree.Set(assignment);
+        var federated = new FederatedOptions
+        {
+            Clients = tree.Get("federated.clients", 10),
+            Rounds = tree.Get("federated.rounds", 20),
+            LocalEpochs = tree.Get("federated.local_epochs", 1),
+            Split = tree.Get("federated.split", "iid"),
+            Alpha = tree.Get("federated.alpha", 0.5),
+            Algorithm = tree.Get("federated.algorithm", "fedavg"),
+            Mu = tree.Get("federated.mu", 0.01),
+            ClientFraction = tree.Get("federated.client_fraction", 1.0),
+            RoundTimeoutSeconds = tree.Get("federated.round_timeout", 120.0),
+            Centralized = tree.Get("federated.centralized", true),
+            Seed = tree.Get("federated.seed", 0UL),
+            FailClient = tree.Get<int?>("federated.fail_client", null),
+            FailRound = tree.Get("federated.fail_round", 1),
+        };
+        var (data, model, train) = ClassificationConfig.Bind(tree);
+        federated.Validate();
+        return (federated, model, data, train, tree);
+    }
+
+    private static int Run(string configPath, string? output, string[] overrides)
+    {
+        var (federated, model, data, train, tree) = Bind(configPath, overrides);
+        string runDirectory = output ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(configPath));
+        Directory.CreateDirectory(runDirectory);
+        var resolved = Path.GetFullPath(Path.Combine(runDirectory, "config.yaml"));
+        File.WriteAllText(resolved, tree.ToYaml());
+        var run = new FederatedRun(model, data, train, federated, (client, coordinator) => ClientProcess(resolved, client, coordinator), Console.Out);
+        var result = run.RunAsync(runDirectory).GetAwaiter().GetResult();
+        Console.WriteLine($"run folder: {result.RunDirectory}");
+        Console.WriteLine($"federated test accuracy {result.TestAccuracy:P2}" + (result.CentralizedAccuracy is { } c ? $"; centralised {c:P2} (gap {100 * (c - result.TestAccuracy):F2} points)" : "") +
+            (result.DeadClients.Count > 0 ? $"; clients lost: {string.Join(", ", result.DeadClients)}" : ""));
+        return 0;
+    }
+
+    /// <summary>This same program, started again as client <paramref name="client"/>, one thread each.</summary>
+    private static ProcessStartInfo ClientProcess(string config, int client, Uri coordinator)
+    {
+        var self = Environment.ProcessPath ?? "dotnet";
+        var arguments = new List<string>();
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") arguments.Add(typeof(FederatedCommand).Assembly.Location);
+        arguments.AddRange(["federated", "client", "--coordinator", coordinator.ToString(), "--client", client.ToString(), "--config", config, "--threads", "1"]);
+        var start = new ProcessStartInfo(self, arguments);
+        start.Environment["OPENBLAS_NUM_THREADS"] = "1";
+        return start;
+    }
+
+    private static Command Client()
+    {
+        var coordinator = new Option<string>("--coordinator") { Description = "The coordinator's URL", Required = true };
+        var client = new Option<int>("--client") { Description = "This client's number (0-based)", Required = true };
+        var config = new Option<string>("--config") { Description = "The run's config (data, model, train and federated sections)", Required = true };
+        var shard = new Option<string>("--shard") { Description = "'simulated': this client's part of the split the config describes; 'all': every example of data.path (a real client with its own data)", DefaultValueFactory = _ => "simulated" };
+        var threads = new Option<int>("--threads") { Description = "Compute threads for this client", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var cmd = new Command("client", "One federated client: fetch the global weights, train on local data, send back only the weights") { coordinator, client, config, shard, threads };
+        cmd.SetAction(r =>
+        {
+            var (federated, model, data, train, _) = Bind(r.GetValue(config)!, []);
+            int id = r.GetValue(client);
+            if (id < 0 || id >= federated.Clients) throw new ArgumentException($"--client must be 0..{federated.Clients - 1}, got {id}");
+            CpuWorkers.Threads = Math.Max(1, r.GetValue(threads));
+            var local = ClassificationData.Load(data);
+            var examples = r.GetValue(shard) switch
+            {
+                "all" => local.Train,
+                "simulated" => local.Train.Subset(ShardSplit.For(local.Train.Labels, federated)[id]),
+                var other => throw new ArgumentException($"--shard must be simulated or all, got '{other}'"),
+            };
+            var shape = model with { InputShape = local.ExampleShape, NumClasses = local.ClassNames.Length };
+            return new FederatedClient(id, new Uri(r.GetValue(coordinator)!), shape, examples, train, federated).RunAsync(Console.Out).GetAwaiter().GetResult();
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,50 @@
+namespace Sapling.Federated;
+
+/// <summary>The federated: section of a config: who trains, how the data is split, and how updates are combined.</summary>
+public sealed record FederatedOptions
+{
+    public int Clients { get; init; } = 10;
+    public int Rounds { get; init; } = 20;
+    public int LocalEpochs { get; init; } = 1;
+
+    /// <summary>"iid" (stratified equal shards) or "dirichlet" (label skew: each class spread over clients by Dir(α)).</summary>
+    public string Split { get; init; } = "iid";
+
+    /// <summary>Concentration of the Dirichlet split: small values give each client few classes.</summary>
+    public double Alpha { get; init; } = 0.5;
+
+    /// <summary>"fedavg", or "fedprox" (local loss + μ/2·‖w − w_global‖²).</summary>
+    public string Algorithm { get; init; } = "fedavg";
+
+    public double Mu { get; init; } = 0.01;
+
+    /// <summary>Share of the live clients asked to train in each round.</summary>
+    public double ClientFraction { get; init; } = 1.0;
+
+    /// <summary>Seconds the coordinator waits for a round's updates before going on without the missing clients.</summary>
+    public double RoundTimeoutSeconds { get; init; } = 120;
+
+    /// <summary>Also train one model on all the data with the same budget, to report the federated gap.</summary>
+    public bool Centralized { get; init; } = true;
+
+    public ulong Seed { get; init; }
+
+    /// <summary>Fault drill: this client exits abruptly at the start of <see cref="FailRound"/> (a dead client is dropped and reported).</summary>
+    public int? FailClient { get; init; }
+
+    public int FailRound { get; init; } = 1;
+
+    public void Validate()
+    {
+        if (Clients < 1) throw new ArgumentOutOfRangeException(nameof(Clients), $"federated.clients must be ≥ 1, got {Clients}");
+        if (Rounds < 1) throw new ArgumentOutOfRangeException(nameof(Rounds), $"federated.rounds must be ≥ 1, got {Rounds}");
+        if (LocalEpochs < 1) throw new ArgumentOutOfRangeException(nameof(LocalEpochs), $"federated.local_epochs must be ≥ 1, got {LocalEpochs}");
+        if (Split is not ("iid" or "dirichlet")) throw new ArgumentException($"federated.split must be iid or dirichlet, got '{Split}'");
+        if (Alpha <= 0) throw new ArgumentOutOfRangeException(nameof(Alpha), $"federated.alpha must be positive, got {Alpha}");
+        if (Algorithm is not ("fedavg" or "fedprox")) throw new ArgumentException($"federated.algorithm must be fedavg or fedprox, got '{Algorithm}'");
+        if (Mu < 0) throw new ArgumentOutOfRangeException(nameof(Mu), $"federated.mu must be ≥ 0, got {Mu}");
+        if (ClientFraction is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(ClientFraction), $"federated.client_fraction must be in (0, 1], got {ClientFraction}");
+        if (RoundTimeoutSeconds <= 0) throw new ArgumentOutOfRangeException(nameof(RoundTimeoutSeconds), "federated.round_timeout must be positive");
+        if (FailClient is { } f && (f < 0 || f >= Clients)) throw new ArgumentOutOfRangeException(nameof(FailClient), $"federated.fail_client must name a client 0..{Clients - 1}, got {f}");
+    }
+}
