@@ -1,0 +1,81 @@
+using Sapling.Data;
+using Sapling.Models.Classifiers;
+using Sapling.Training;
+
+namespace Sapling.Federated.Tests;
+
+public sealed class FedAvgTests
+{
+    private static IReadOnlyDictionary<string, Tensor> W(params float[] values) => new Dictionary<string, Tensor> { ["w"] = Tensor.FromArray(values, values.Length) };
+
+    [Fact]
+    public void UpdatesAreWeightedByTheirExampleCounts()
+    {
+        var averaged = FedAvg.Aggregate([(W(1, 2), 1), (W(3, 6), 3)]);
+        Assert.Equal([2.5f, 5f], averaged["w"].ToArray());
+    }
+
+    [Fact]
+    public void MismatchedUpdatesAreRefusedWithTheTensorName()
+    {
+        Assert.Contains("shape [3]", Assert.Throws<ArgumentException>(() => FedAvg.Aggregate([(W(1, 2), 1), (W(1, 2, 3), 1)])).Message);
+        var other = new Dictionary<string, Tensor> { ["v"] = Tensor.FromArray([1f, 2f], 2) };
+        Assert.Contains("different tensors", Assert.Throws<ArgumentException>(() => FedAvg.Aggregate([(W(1, 2), 1), (other, 1)])).Message);
+        Assert.Throws<ArgumentException>(() => FedAvg.Aggregate([]));
+        Assert.Throws<ArgumentException>(() => FedAvg.Aggregate([(W(1, 2), 0)]));
+    }
+
+    [Fact]
+    public void AveragingIdenticalClientsGivesWhatOneClientGives()
+    {
+        var (model, data) = TinyProblem();
+        var start = model.StateDict().ToDictionary(p => p.Key, p => p.Value.Clone());
+        var training = new TrainingOptions { BatchSize = 16, Optimizer = "sgd", LearningRate = 0.1, Momentum = 0.9 };
+        var results = new List<(IReadOnlyDictionary<string, Tensor>, long)>();
+        for (int client = 0; client < 3; client++)
+        {
+            model.LoadStateDict(start);
+            var r = LocalTraining.Train(model, data, training, epochs: 2, seed: 5);
+            results.Add((model.StateDict().ToDictionary(p => p.Key, p => p.Value.Clone()), r.Samples));
+        }
+        var averaged = FedAvg.Aggregate(results);
+        foreach (var (name, single) in results[0].Item1)
+        {
+            var a = averaged[name].ToArray();
+            var s = single.ToArray();
+            for (int i = 0; i < s.Length; i++) Assert.Equal(s[i], a[i], 6);
+        }
+        Assert.NotEqual(start.First().Value.ToArray(), results[0].Item1.First().Value.ToArray());
+    }
+
+    [Fact]
+    public void FedProxKeepsLocalWeightsCloserToTheGlobalOnes()
+    {
+        var (model, data) = TinyProblem();
+        var global = model.StateDict().ToDictionary(p => p.Key, p => p.Value.Clone());
+        var training = new TrainingOptions { BatchSize = 16, Optimizer = "sgd", LearningRate = 0.1 };
+        double Drift(double mu)
+        {
+            model.LoadStateDict(global);
+            LocalTraining.Train(model, data, training, epochs: 3, seed: 2, proximalCenter: global, mu: mu);
+            return model.StateDict().Sum(p => p.Value.Sub(global[p.Key]).Pow(2).Sum().Item());
+        }
+        double free = Drift(0), held = Drift(5);
+        Assert.True(held < 0.5 * free, $"drift with μ = 5 ({held}) should be well below drift without ({free})");
+    }
+
+    /// <summary>A small MLP and a separable two-class problem.</summary>
+    internal static (Sapling.NN.Module<Tensor, Tensor> Model, TensorDataset Data) TinyProblem()
+    {
+        var g = new Generator(3);
+        var x = new float[64 * 4];
+        var y = new long[64];
+        for (int i = 0; i < 64; i++)
+        {
+            y[i] = i % 2;
+            for (int j = 0; j < 4; j++) x[i * 4 + j] = (float)g.NextNormal() + (y[i] == 1 ? 1.5f : -1.5f);
+        }
+        var model = ClassifierFolder.Create(new ClassifierConfig { ModelType = "mlp", InputShape = [4], HiddenSizes = [8], NumClasses = 2 }, new Generator(1)).Module;
+        return (model, new TensorDataset(Tensor.FromArray(x, 64, 4), Tensor.FromArray(y)));
+    }
+}
