@@ -29,6 +29,7 @@ public static class Program
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(SweepCommand.Create());
         var parsed = root.Parse(args);
         if (parsed.Errors.Count == 0)
         {
