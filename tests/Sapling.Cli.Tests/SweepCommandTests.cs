@@ -93,6 +93,30 @@ public sealed class SweepCommandTests : IDisposable
         Assert.Contains("sweep.jsonl", missingError);
     }
 
+    [Fact]
+    public void ParallelTrialsGiveTheSameResultsAsSequentialOnes()
+    {
+        // No pruner: which trials ASHA stops may depend on finishing order when trials overlap, the metrics must not.
+        var config = Config("""
+              method: grid
+              metric: val_loss
+              parameters:
+                train.lr: {values: [0.01, 0.003]}
+                model.dropout: {values: [0.0, 0.2]}
+            """);
+        double[] Values(string folder, string parallel)
+        {
+            var (code, _, error) = CliRunner.Run("sweep", config, "--out", Path.Combine(root, folder), "--parallel", parallel);
+            Assert.True(code == 0, error);
+            var journal = Training.Sweeps.SweepJournal.Read(Path.Combine(root, folder));
+            return journal.Trials.OrderBy(t => t.Trial).Select(t => t.Value).ToArray();
+        }
+        var sequential = Values("one", "1");
+        var parallel = Values("two", "2");
+        Assert.Equal(4, parallel.Length);
+        for (int i = 0; i < 4; i++) Assert.Equal(sequential[i], parallel[i], 4);
+    }
+
     [Theory]
     [InlineData("  parameters:\n    model.dropout: {values: []}", "model.dropout")]
     [InlineData("  parameters:\n    train.lr: {uniform: [0.1, 0.01]}", "lo > hi")]

@@ -63,7 +63,9 @@ public sealed class SweepReport
             var points = Ranked.Select(t => (t.Status, X: Number(t.Settings.FirstOrDefault(s => s.Name == axis.Name)?.Value), Y: t.Value)).ToList();
             if (points.Count == 0 || points.Any(p => double.IsNaN(p.X))) continue;
             var plot = new LinePlot { Title = $"{metric.Name} against {axis.Name}", XLabel = axis.Name + (axis.LogScale ? " (log scale)" : ""), LogX = axis.LogScale };
-            var panel = plot.AddPanel(metric.Name);
+            // Losses of poor trials can be tens of times those of good ones: a log axis keeps the good ones apart.
+            var finite = points.Select(p => p.Y).Where(y => double.IsFinite(y) && y > 0).DefaultIfEmpty(1).ToList();
+            var panel = plot.AddPanel(metric.Name, logY: !metric.Maximize && finite.Max() > 10 * finite.Min());
             foreach (var status in new[] { TrialRecord.Complete, TrialRecord.Pruned })
             {
                 var group = points.Where(p => p.Status == status).ToList();
