@@ -9,7 +9,7 @@ public sealed class LabelCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 
-    private static string Digits => Path.GetFullPath(Path.Combine(Testing.Fixtures.Directory, "..", "..", "data", "digits.csv.gz"));
+    private static string Digits => Testing.Fixtures.DigitsPath;
 
     private static string[] DigitRows(int skip, int take)
     {

@@ -7,7 +7,7 @@ public sealed class SweepCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 
-    private static string Digits => Path.GetFullPath(Path.Combine(Testing.Fixtures.Directory, "..", "..", "data", "digits.csv.gz"));
+    private static string Digits => Testing.Fixtures.DigitsPath;
 
     /// <summary>A small MLP on a third of the digits for 3 epochs: a trial takes well under a second.</summary>
     private string Config(string sweep, string name = "tiny.yaml")

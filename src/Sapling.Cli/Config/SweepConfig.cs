@@ -71,7 +71,7 @@ public static class SweepConfig
         {
             "values" => new ChoiceParameter(name, spec.Get("values", Array.Empty<string>())),
             "uniform" => Range(name, spec, "uniform", (lo, hi) => new UniformParameter(name, lo, hi)),
-            "log_uniform" => Range(name, spec, "log_uniform", (lo, hi) => new LogUniformParameter(name, lo, hi)),
+            "log_uniform" => Range(name, spec, "log_uniform", (lo, hi) => new UniformParameter(name, lo, hi, log: true)),
             _ => Range(name, spec, "int_uniform", (lo, hi) => new IntUniformParameter(name, checked((long)lo), checked((long)hi)), integers: true),
         };
         spec.RejectUnknownKeys();

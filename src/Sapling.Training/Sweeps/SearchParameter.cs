@@ -59,37 +59,28 @@ public sealed class ChoiceParameter : SearchParameter
     public override string Sample(Generator random) => Values[(int)random.NextInt64(0, Values.Count)];
 }
 
-/// <summary><c>uniform: [lo, hi]</c>: a real number drawn evenly from the range.</summary>
+/// <summary>
+/// <c>uniform: [lo, hi]</c>: a real number drawn evenly from the range; <c>log_uniform: [lo, hi]</c> (with
+/// <c>log</c>): a positive number whose logarithm is drawn evenly, for learning rates and weight decay.
+/// </summary>
 public sealed class UniformParameter : SearchParameter
 {
-    public UniformParameter(string name, double low, double high) : base(name)
+    public UniformParameter(string name, double low, double high, bool log = false) : base(name)
     {
-        CheckRange(name, "uniform", low, high);
-        (Low, High) = (low, high);
+        CheckRange(name, log ? "log_uniform" : "uniform", low, high);
+        if (log && low <= 0) throw new ArgumentException($"sweep parameter '{name}': log_uniform needs lo > 0, got {low}");
+        (Low, High, Log) = (low, high, log);
     }
 
     public double Low { get; }
     public double High { get; }
+    public bool Log { get; }
 
-    public override string Sample(Generator random) => Format(Low + random.NextDouble() * (High - Low), Low, High);
-}
+    public override bool LogScale => Log;
 
-/// <summary><c>log_uniform: [lo, hi]</c>: a positive number whose logarithm is drawn evenly (learning rates, weight decay).</summary>
-public sealed class LogUniformParameter : SearchParameter
-{
-    public LogUniformParameter(string name, double low, double high) : base(name)
-    {
-        CheckRange(name, "log_uniform", low, high);
-        if (low <= 0) throw new ArgumentException($"sweep parameter '{name}': log_uniform needs lo > 0, got {low}");
-        (Low, High) = (low, high);
-    }
-
-    public double Low { get; }
-    public double High { get; }
-
-    public override bool LogScale => true;
-
-    public override string Sample(Generator random) => Format(Math.Exp(Math.Log(Low) + random.NextDouble() * (Math.Log(High) - Math.Log(Low))), Low, High);
+    public override string Sample(Generator random) => Format(Log
+        ? Math.Exp(Math.Log(Low) + random.NextDouble() * (Math.Log(High) - Math.Log(Low)))
+        : Low + random.NextDouble() * (High - Low), Low, High);
 }
 
 /// <summary><c>int_uniform: [lo, hi]</c>: an integer from lo to hi, both included (layer widths, batch sizes).</summary>

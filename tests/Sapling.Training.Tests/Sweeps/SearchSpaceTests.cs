@@ -22,7 +22,7 @@ public class SearchSpaceTests
     [Fact]
     public void GridRefusesARangeNamingIt()
     {
-        var space = new SearchSpace([new ChoiceParameter("model.dropout", ["0"]), new LogUniformParameter("train.lr", 1e-4, 1e-2)]);
+        var space = new SearchSpace([new ChoiceParameter("model.dropout", ["0"]), new UniformParameter("train.lr", 1e-4, 1e-2, log: true)]);
         var e = Assert.Throws<ArgumentException>(() => space.Grid());
         Assert.Contains("train.lr", e.Message);
     }
@@ -30,7 +30,7 @@ public class SearchSpaceTests
     [Fact]
     public void RandomSearchIsReproducibleForASeedAndDiffersAcrossSeeds()
     {
-        var space = new SearchSpace([new LogUniformParameter("train.lr", 1e-4, 1e-1), new UniformParameter("model.dropout", 0, 0.5), new IntUniformParameter("model.hidden_size", 16, 256)]);
+        var space = new SearchSpace([new UniformParameter("train.lr", 1e-4, 1e-1, log: true), new UniformParameter("model.dropout", 0, 0.5), new IntUniformParameter("model.hidden_size", 16, 256)]);
         var a = space.Random(8, seed: 3);
         var b = space.Random(8, seed: 3);
         var c = space.Random(8, seed: 4);
@@ -43,7 +43,7 @@ public class SearchSpaceTests
     [Fact]
     public void LogUniformStaysInBoundsAndSpreadsEvenlyOverDecades()
     {
-        var space = new SearchSpace([new LogUniformParameter("train.lr", 1e-5, 1e-1)]);
+        var space = new SearchSpace([new UniformParameter("train.lr", 1e-5, 1e-1, log: true)]);
         var values = space.Random(2000, seed: 1).Select(t => Number(t[0].Value)).ToList();
         Assert.All(values, v => Assert.InRange(v, 1e-5, 1e-1));
         // Each of the four decades gets about a quarter; a plain uniform draw would put ~90% in the top decade.
@@ -81,7 +81,7 @@ public class SearchSpaceTests
         {
             "empty" => (SearchParameter)new ChoiceParameter("model.dropout", []),
             "reversed" => new UniformParameter("model.dropout", 0.5, 0.1),
-            "log-nonpositive" => new LogUniformParameter("train.lr", 0, 1),
+            "log-nonpositive" => new UniformParameter("train.lr", 0, 1, log: true),
             _ => new IntUniformParameter("model.hidden_size", 64, 8),
         });
         Assert.Matches("model.dropout|train.lr|model.hidden_size", e.Message);
