@@ -32,6 +32,8 @@ public static class Program
         root.Subcommands.Add(FederatedCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(SweepCommand.Create());
+        root.Subcommands.Add(LabelCommand.Create());
         var parsed = root.Parse(args);
         if (parsed.Errors.Count == 0)
         {

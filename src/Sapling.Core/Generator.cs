@@ -13,12 +13,15 @@ public sealed class Generator
 
     [ThreadStatic] private static Generator? threadDefault;
 
+    /// <summary>The seed <see cref="Default"/> starts from on every thread.</summary>
+    public const ulong DefaultSeed = 0x5EED;
+
     /// <summary>
     /// The generator used when an op is not given one; reseed it with <see cref="ManualSeed"/> for reproducible runs.
     /// One per thread, each starting from the same seed: two trainings on two threads cannot draw from each other's
     /// stream, so each stays reproducible.
     /// </summary>
-    public static Generator Default => threadDefault ??= new Generator(0x5EED);
+    public static Generator Default => threadDefault ??= new Generator(DefaultSeed);
 
     public ulong Seed { get; private set; }
 

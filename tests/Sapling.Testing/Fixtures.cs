@@ -13,6 +13,9 @@ public static class Fixtures
     /// <summary>The tests/fixtures folder, found by walking up from the test binary.</summary>
     public static string Directory { get; } = FindFixtureDirectory();
 
+    /// <summary>The embedded digits (data/digits.csv.gz at the repository root), the small real data set tests train on.</summary>
+    public static string DigitsPath => Path.GetFullPath(Path.Combine(Directory, "..", "..", "data", "digits.csv.gz"));
+
     /// <summary>Names of the single-op cases (module cases, named "nn.*", are replayed by the NN tests).</summary>
     public static IEnumerable<string> OpNames()
     {

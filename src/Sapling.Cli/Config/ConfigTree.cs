@@ -73,6 +73,39 @@ public sealed class ConfigTree
 
     public bool Has(string key) => Find(key) != null;
 
+    /// <summary>The keys at the top of this tree (sections, or a sweep parameter's kinds).</summary>
+    public IReadOnlyCollection<string> SectionKeys => root.Keys;
+
+    /// <summary>Every key a reader has asked for; after a config type's Bind, the settings that type knows.</summary>
+    public IReadOnlyCollection<string> KnownKeys => used;
+
+    /// <summary>
+    /// Removes a top-level section and returns it as a tree of its own, or null when there is none. A sweep: section
+    /// describes a search over the training settings, not a setting, so the trainer's binder must not see it.
+    /// </summary>
+    public ConfigTree? Detach(string section)
+    {
+        if (!root.Remove(section, out var value) || value == null) return null;
+        return value is Dictionary<string, object?> map ? new ConfigTree(map, $"{Source} ({section} section)")
+            : throw new InvalidDataException($"{Source}: '{section}' must be a section (a mapping of settings), got '{Render(value)}'");
+    }
+
+    /// <summary>
+    /// The entries of the mapping at <paramref name="key"/>, each as a tree of its own, in file order. Their keys may
+    /// contain dots (sweep parameters are named like train.lr), so they are not looked up through this tree.
+    /// </summary>
+    public IReadOnlyList<(string Key, ConfigTree Value)> Entries(string key)
+    {
+        used.Add(key);
+        var value = Find(key);
+        if (value == null) return [];
+        if (value is not Dictionary<string, object?> map) throw new InvalidDataException($"{Source}: '{key}' must be a mapping, got '{Render(value)}'");
+        // The entries are read (and their own unknown keys reported) through the trees returned here.
+        foreach (var leaf in Leaves(map, key)) used.Add(leaf);
+        return map.Select(p => (p.Key, p.Value is Dictionary<string, object?> child ? new ConfigTree(child, $"{Source} {key}.{p.Key}")
+            : throw new InvalidDataException($"{Source}: '{key}.{p.Key}' must be a mapping, got '{Render(p.Value ?? "null")}'"))).ToList();
+    }
+
     /// <summary>Fails on any key that no reader asked for (a typo, or an option this version does not have).</summary>
     public void RejectUnknownKeys()
     {

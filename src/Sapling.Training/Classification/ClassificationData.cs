@@ -137,6 +137,14 @@ public sealed class ClassificationData
         return new ClassificationData(train, all.Subset(valIdx), all.Subset(outer[1]), outer[1].Select(i => sourceRows[i]).ToArray(), names, normalization, shape, options.InputScale, notes);
     }
 
+    /// <summary>
+    /// The same splits with training restricted to <paramref name="trainPositions"/> (positions in <see cref="Train"/>):
+    /// the labelled part of a pool in active learning. Normalisation stays that of the whole training split, since
+    /// unlabelled pixels are free to look at.
+    /// </summary>
+    public ClassificationData WithTrainingSubset(IReadOnlyCollection<long> trainPositions) =>
+        new(Train.Subset(trainPositions.ToArray()), Validation, Test, TestRows, ClassNames, Normalization, ExampleShape, InputScale, []);
+
     /// <summary>The same normalisation a saved model applies at inference.</summary>
     public static Tensor Preprocess(Tensor inputs, NormalizationConfig? normalization) =>
         normalization == null ? inputs : new Normalizer(normalization.Mean, normalization.Std).Apply(inputs);

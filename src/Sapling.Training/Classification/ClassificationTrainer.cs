@@ -11,7 +11,8 @@ using Sapling.Training.Plots;
 namespace Sapling.Training;
 
 /// <summary>The outcome of a classification run: where things are and the held-out numbers.</summary>
-public sealed record ClassificationResult(string RunDirectory, string ModelDirectory, ClassificationReport Test, ClassificationReport Validation, int BestEpoch, IReadOnlyList<EpochRecord> History, bool StoppedEarly, bool Diverged);
+/// <remarks><see cref="StoppedByCaller"/>: <see cref="ClassificationTrainer.ContinueAfterEpoch"/> ended the run (a sweep pruned it).</remarks>
+public sealed record ClassificationResult(string RunDirectory, string ModelDirectory, ClassificationReport Test, ClassificationReport Validation, int BestEpoch, IReadOnlyList<EpochRecord> History, bool StoppedEarly, bool Diverged, bool StoppedByCaller = false);
 
 /// <summary>
 /// Trains an image or table classifier end to end: epochs of mini-batch training with validation, live progress,
@@ -22,14 +23,26 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
 {
     private readonly IProgressReporter progress = progress ?? new ConsoleProgress();
 
+    /// <summary>
+    /// Called after every completed epoch (its checkpoint already saved); returning false ends the run there, which
+    /// then finishes normally with the best model so far. A hyper-parameter sweep uses it to prune poor trials.
+    /// </summary>
+    public Func<EpochRecord, bool>? ContinueAfterEpoch { get; init; }
+
     public ClassificationResult Run(string runDirectory, string? resumeFrom = null, string? resolvedConfigYaml = null)
+    {
+        options.Validate();
+        // A pretrained model's inputs must be preprocessed as in its pretraining, so its statistics are reused.
+        var pretrainedNormalization = options.InitFrom != null ? ClassifierFolder.ReadConfig(options.InitFrom).Normalization : null;
+        return Run(ClassificationData.Load(dataOptions, pretrainedNormalization), runDirectory, resumeFrom, resolvedConfigYaml);
+    }
+
+    /// <summary>Trains on data already loaded and split (an active-learning loop retrains on a growing labelled subset).</summary>
+    public ClassificationResult Run(ClassificationData data, string runDirectory, string? resumeFrom = null, string? resolvedConfigYaml = null)
     {
         options.Validate();
         var run = new RunFolder(runDirectory);
         if (resolvedConfigYaml != null) File.WriteAllText(run.ConfigPath, resolvedConfigYaml);
-        // A pretrained model's inputs must be preprocessed as in its pretraining, so its statistics are reused.
-        var pretrainedNormalization = options.InitFrom != null ? ClassifierFolder.ReadConfig(options.InitFrom).Normalization : null;
-        var data = ClassificationData.Load(dataOptions, pretrainedNormalization);
         foreach (var note in data.Notes) progress.Message(note);
         var classifier = BuildModel(data);
         var model = classifier.Module;
@@ -59,7 +72,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
 
         var history = new List<EpochRecord>(state.History);
         var monitor = new TrainingMonitor();
-        bool stoppedEarly = false, diverged = false;
+        bool stoppedEarly = false, diverged = false, stoppedByCaller = false;
         var clock = Stopwatch.StartNew();
         int firstEpoch = state.CompletedEpochs + 1;
         for (int epoch = firstEpoch; epoch <= options.Epochs; epoch++)
@@ -101,12 +114,20 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
             };
             if (improved) ClassifierFolder.Save(run.BestModelDirectory, WithData(classifier, data));
             Checkpoint.Save(run.CheckpointsDirectory, model, optimizer, scheduler, state);
+            // Every epoch is reported, the last included, so the caller sees the whole history.
+            if (ContinueAfterEpoch?.Invoke(record) == false && epoch < options.Epochs)
+            {
+                stoppedByCaller = true;
+                run.Log($"stopped by the caller after epoch {epoch}");
+                break;
+            }
             if (options.Patience is int patience && state.EpochsWithoutImprovement >= patience)
             {
                 stoppedEarly = true;
                 progress.Message($"early stopping: {options.Monitor} has not improved for {patience} epochs (best {state.BestMetric:F4} in epoch {state.BestEpoch})");
                 break;
             }
+
         }
 
         // The final model is the best one seen on validation; the test set is touched only here.
@@ -114,9 +135,9 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         ClassifierFolder.Save(run.ModelDirectory, best);
         var (testReport, confusion) = Report(best.Module, data.Test, data.ClassNames);
         var (valReport, _) = Report(best.Module, data.Validation, data.ClassNames);
-        WriteOutputs(run, history, testReport, confusion, data.ClassNames, valReport, state.BestEpoch, stoppedEarly, diverged);
+        WriteOutputs(run, history, testReport, confusion, data.ClassNames, valReport, state.BestEpoch, stoppedEarly, diverged, stoppedByCaller);
         progress.Message($"test accuracy {testReport.Accuracy:P2}, macro F1 {testReport.MacroF1:F4} (best epoch {state.BestEpoch}); model saved to {run.ModelDirectory}");
-        return new ClassificationResult(run.Root, run.ModelDirectory, testReport, valReport, state.BestEpoch, history, stoppedEarly, diverged);
+        return new ClassificationResult(run.Root, run.ModelDirectory, testReport, valReport, state.BestEpoch, history, stoppedEarly, diverged, stoppedByCaller);
     }
 
     private EpochRecord TrainEpoch(int epoch, Module<Tensor, Tensor> model, Optimizer optimizer, LrScheduler? scheduler, DataLoader loader, ref TrainingState state)
@@ -284,7 +305,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         return new ConfiguredClassifier(classifier, classifier.Config with { Id2Label = labels, Normalization = data.Normalization, InputScale = data.InputScale });
     }
 
-    private static void WriteOutputs(RunFolder run, List<EpochRecord> history, ClassificationReport test, long[,] confusion, string[] classNames, ClassificationReport validation, int bestEpoch, bool stoppedEarly, bool diverged)
+    private static void WriteOutputs(RunFolder run, List<EpochRecord> history, ClassificationReport test, long[,] confusion, string[] classNames, ClassificationReport validation, int bestEpoch, bool stoppedEarly, bool diverged, bool stoppedByCaller)
     {
         var plot = new LinePlot { Title = "Training curves", XLabel = "epoch" };
         var losses = plot.AddPanel("loss");
@@ -304,6 +325,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
             ["epochs_run"] = history.Count,
             ["stopped_early"] = stoppedEarly,
             ["diverged"] = diverged,
+            ["stopped_by_caller"] = stoppedByCaller,
         };
         IO.AtomicFile.Write(run.ResultsPath, s => JsonSerializer.Serialize(s, results, JsonNumbers.Indented));
     }

@@ -28,6 +28,9 @@ public sealed class LinePlot
 
     public string? XLabel { get; set; }
 
+    /// <summary>Logarithmic shared x axis (a setting searched on a log scale, say a learning rate); x &lt;= 0 is skipped.</summary>
+    public bool LogX { get; set; }
+
     /// <summary>Width of the whole figure in pixels (grown if the labels leave too little room for the data).</summary>
     public double Width { get; set; } = 760;
 
@@ -63,9 +66,9 @@ public sealed class LinePlot
     public string ToSvg()
     {
         var drawn = panels.Count > 0 ? panels : [new PlotPanel(null, false)];
-        var xAxis = SharedXAxis(drawn);
+        var xAxis = SharedXAxis(drawn, LogX);
         // y gets a margin so extreme points and constant series do not sit on the frame; x (epochs) stays tight.
-        var yAxes = drawn.Select(p => { var (lo, hi) = p.YRange(); return p.LogY ? Axis.Logarithmic(lo, hi, YMargin) : Axis.Linear(lo, hi, margin: YMargin); }).ToList();
+        var yAxes = drawn.Select(p => { var (lo, hi) = p.YRange(LogX); return p.LogY ? Axis.Logarithmic(lo, hi, YMargin) : Axis.Linear(lo, hi, margin: YMargin); }).ToList();
         var colors = ColorsByName(drawn);
 
         double tickLabelWidth = yAxes.SelectMany(a => a.Ticks.Select(t => Svg.TextWidth(a.Label(t), TickFont))).DefaultIfEmpty(0).Max();
@@ -138,11 +141,13 @@ public sealed class LinePlot
         {
             var series = panel.Series[s];
             string color = series.Color ?? colors[series.Name];
-            g.Add(DrawSeries(series, panel.LogY, area, xAxis, yAxis, color));
+            g.Add(DrawSeries(series, panel.LogY, LogX, area, xAxis, yAxis, color));
             double ly = area.Top + 10 + s * LegendRow;
             double lx = area.Right + 16;
             var entry = Svg.Element("g", new XAttribute("class", "legend"));
-            var sample = Svg.Line(lx, ly, lx + LegendSample, ly, color, 2.5);
+            var sample = series.PointsOnly
+                ? Svg.Element("circle", Svg.Attr("cx", lx + LegendSample / 2), Svg.Attr("cy", ly), Svg.Attr("r", 4), new XAttribute("fill", color))
+                : Svg.Line(lx, ly, lx + LegendSample, ly, color, 2.5);
             if (series.Dashed) sample.Add(new XAttribute("stroke-dasharray", "6 4"));
             entry.Add(sample);
             entry.Add(Svg.Text(series.Name, lx + LegendSample + 8, ly, LegendFont, "start", "#222", middle: true));
@@ -151,13 +156,13 @@ public sealed class LinePlot
         return g;
     }
 
-    private static XElement DrawSeries(LineSeries series, bool logY, Area area, Axis xAxis, Axis yAxis, string color)
+    private static XElement DrawSeries(LineSeries series, bool logY, bool logX, Area area, Axis xAxis, Axis yAxis, string color)
     {
         var points = new System.Text.StringBuilder();
         var markers = new List<(double X, double Y)>();
         for (int i = 0; i < series.X.Length; i++)
         {
-            if (!series.IsDrawable(i, logY)) continue;
+            if (!series.IsDrawable(i, logY, logX)) continue;
             double px = area.Left + xAxis.Fraction(series.X[i]) * area.Width;
             double py = area.Bottom - yAxis.Fraction(series.Y[i]) * area.Height;
             if (points.Length > 0) points.Append(' ');
@@ -165,6 +170,12 @@ public sealed class LinePlot
             markers.Add((px, py));
         }
         var g = Svg.Element("g", new XAttribute("class", "series"), Svg.Element("title", series.Name));
+        if (series.PointsOnly)
+        {
+            foreach (var (mx, my) in markers)
+                g.Add(Svg.Element("circle", Svg.Attr("cx", mx), Svg.Attr("cy", my), Svg.Attr("r", 4), new XAttribute("fill", color), new XAttribute("fill-opacity", "0.8")));
+            return g;
+        }
         var line = Svg.Element("polyline", new XAttribute("points", points.ToString()), new XAttribute("fill", "none"),
             new XAttribute("stroke", color), new XAttribute("stroke-width", "2"), new XAttribute("stroke-linejoin", "round"),
             new XAttribute("stroke-linecap", "round"));
@@ -176,20 +187,23 @@ public sealed class LinePlot
         return g;
     }
 
-    private static Axis SharedXAxis(IReadOnlyList<PlotPanel> drawn)
+    private static Axis SharedXAxis(IReadOnlyList<PlotPanel> drawn, bool logX)
     {
         double min = double.PositiveInfinity, max = double.NegativeInfinity;
         bool integers = true;
         foreach (var p in drawn)
         {
-            var (lo, hi) = p.XRange();
+            var (lo, hi) = p.XRange(logX);
             min = Math.Min(min, lo);
             max = Math.Max(max, hi);
             foreach (var s in p.Series)
                 for (int i = 0; i < s.X.Length && integers; i++)
-                    if (s.IsDrawable(i, p.LogY) && s.X[i] != Math.Floor(s.X[i])) integers = false;
+                    if (s.IsDrawable(i, p.LogY, logX) && s.X[i] != Math.Floor(s.X[i])) integers = false;
         }
-        return min <= max ? Axis.Linear(min, max, integers) : Axis.Linear(double.NaN, double.NaN);
+        if (logX) return Axis.Logarithmic(min, max, YMargin);
+        // Scattered points need room at the ends like y does; sequences (epochs) stay tight.
+        double margin = drawn.Any(p => p.Series.Any(s => s.PointsOnly)) ? YMargin : 0;
+        return min <= max ? Axis.Linear(min, max, integers, margin) : Axis.Linear(double.NaN, double.NaN);
     }
 
     /// <summary>One colour per series name across panels, so "validation" looks the same in the loss and accuracy panels.</summary>

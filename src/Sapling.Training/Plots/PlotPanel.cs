@@ -30,6 +30,14 @@ public sealed class PlotPanel
         return this;
     }
 
+    /// <summary>Adds unconnected points (x[i], y[i]): a scatter, for values that are not a sequence.</summary>
+    public PlotPanel AddPoints(string name, IEnumerable<double> x, IEnumerable<double> y, string? color = null)
+    {
+        Add(name, x, y, color);
+        series[^1] = series[^1] with { PointsOnly = true };
+        return this;
+    }
+
     /// <summary>Adds a curve with x = 1, 2, 3... (epochs, counted from 1).</summary>
     public PlotPanel Add(string name, IEnumerable<double> y, string? color = null, bool dashed = false)
     {
@@ -40,21 +48,21 @@ public sealed class PlotPanel
         return this;
     }
 
-    internal (double Min, double Max) YRange()
+    internal (double Min, double Max) YRange(bool logX = false)
     {
         double min = double.PositiveInfinity, max = double.NegativeInfinity;
         foreach (var s in series)
             for (int i = 0; i < s.Y.Length; i++)
-                if (s.IsDrawable(i, LogY)) { min = Math.Min(min, s.Y[i]); max = Math.Max(max, s.Y[i]); }
+                if (s.IsDrawable(i, LogY, logX)) { min = Math.Min(min, s.Y[i]); max = Math.Max(max, s.Y[i]); }
         return min <= max ? (min, max) : (double.NaN, double.NaN);
     }
 
-    internal (double Min, double Max) XRange()
+    internal (double Min, double Max) XRange(bool logX = false)
     {
         double min = double.PositiveInfinity, max = double.NegativeInfinity;
         foreach (var s in series)
             for (int i = 0; i < s.X.Length; i++)
-                if (s.IsDrawable(i, LogY)) { min = Math.Min(min, s.X[i]); max = Math.Max(max, s.X[i]); }
+                if (s.IsDrawable(i, LogY, logX)) { min = Math.Min(min, s.X[i]); max = Math.Max(max, s.X[i]); }
         return (min, max);
     }
 }

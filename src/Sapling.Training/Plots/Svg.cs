@@ -54,6 +54,7 @@ internal static class Svg
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder != null) Directory.CreateDirectory(folder);
-        File.WriteAllText(path, svg);
+        // Written whole or not at all: a viewer (or a later report) never sees half a drawing.
+        Sapling.IO.AtomicFile.WriteAllText(path, svg);
     }
 }

@@ -133,4 +133,21 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(new[] { 5, 32 }, after["head.weight"].Shape);
         Assert.Equal("9", ClassifierFolder.Load(result.ModelDirectory).Config.LabelOf(4));
     }
+
+    [Fact]
+    public void TheEpochHookSeesEveryEpochAndCanStopTheRun()
+    {
+        var seen = new List<int>();
+        var trainer = new ClassificationTrainer(SmallCnn, Digits, Options(4), new Quiet()) { ContinueAfterEpoch = r => { seen.Add(r.Epoch); return r.Epoch < 2; } };
+        var result = trainer.Run(Path.Combine(root, "hooked"));
+        Assert.Equal([1, 2], seen);
+        Assert.True(result.StoppedByCaller);
+        Assert.Equal(2, result.History.Count);
+        Assert.Contains("\"stopped_by_caller\": true", File.ReadAllText(Path.Combine(result.RunDirectory, "results.json")));
+        Assert.True(Directory.Exists(result.ModelDirectory));
+
+        // Returning false after the last epoch is not a stop: the run trained everything it was asked to.
+        var full = new ClassificationTrainer(SmallCnn, Digits, Options(1), new Quiet()) { ContinueAfterEpoch = _ => false }.Run(Path.Combine(root, "full"));
+        Assert.False(full.StoppedByCaller);
+    }
 }

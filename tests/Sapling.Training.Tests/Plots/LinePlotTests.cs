@@ -106,4 +106,27 @@ public class LinePlotTests
         }
         finally { Directory.Delete(Path.GetDirectoryName(path)!, recursive: true); }
     }
+
+    [Fact]
+    public void PointsOnlySeriesDrawMarkersWithoutALine()
+    {
+        var plot = new LinePlot();
+        plot.AddPanel("loss").AddPoints("trials", [0.1, 0.3, 0.2], [1.0, 2.0, 1.5]).Add("trend", [0.1, 0.3], [1.0, 2.0]);
+        var doc = XDocument.Parse(plot.ToSvg());
+        var series = doc.Descendants(Svg + "g").Where(g => (string?)g.Attribute("class") == "series").ToList();
+        Assert.Empty(series[0].Elements(Svg + "polyline"));
+        Assert.Equal(3, series[0].Elements(Svg + "circle").Count());
+        Assert.Single(series[1].Elements(Svg + "polyline"));
+    }
+
+    [Fact]
+    public void LogXSpacesDecadesEquallyAndSkipsNonPositiveX()
+    {
+        var plot = new LinePlot { LogX = true };
+        plot.AddPanel().AddPoints("lr", [1e-4, 1e-3, 1e-2, 0], [1, 2, 3, 4]);
+        var doc = XDocument.Parse(plot.ToSvg());
+        var xs = doc.Descendants(Svg + "g").Where(g => (string?)g.Attribute("class") == "series").SelectMany(g => g.Elements(Svg + "circle")).Select(c => double.Parse((string)c.Attribute("cx")!, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(3, xs.Count);
+        Assert.Equal(xs[1] - xs[0], xs[2] - xs[1], 3);
+    }
 }

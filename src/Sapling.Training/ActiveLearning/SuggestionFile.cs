@@ -1,0 +1,32 @@
+using System.Globalization;
+using System.Text;
+using Sapling.IO;
+
+namespace Sapling.Training.ActiveLearning;
+
+/// <summary>One item proposed for labelling: its pool row, its score, the model's guess and its raw features.</summary>
+public sealed record Suggestion(long Id, double Score, string Guess, float[] Features);
+
+/// <summary>
+/// The CSV handed to a labeller: a header <c>id,score,guess,label,&lt;feature names&gt;</c>, then one row per item,
+/// most worth labelling first, with the label column empty. The labeller fills in label (or copies a correct guess);
+/// <see cref="LabelMerge"/> reads the file back.
+/// </summary>
+public static class SuggestionFile
+{
+    public static readonly string[] Fixed = ["id", "score", "guess", "label"];
+
+    public static void Write(string path, IReadOnlyList<Suggestion> suggestions, IReadOnlyList<string> featureNames)
+    {
+        var text = new StringBuilder();
+        text.AppendJoin(',', [.. Fixed, .. featureNames]).Append('\n');
+        foreach (var s in suggestions)
+        {
+            text.Append(s.Id.ToString(CultureInfo.InvariantCulture)).Append(',')
+                .Append(s.Score.ToString("G6", CultureInfo.InvariantCulture)).Append(',')
+                .Append(s.Guess).Append(",,")
+                .AppendJoin(',', s.Features.Select(v => v.ToString(CultureInfo.InvariantCulture))).Append('\n');
+        }
+        AtomicFile.WriteAllText(path, text.ToString());
+    }
+}
