@@ -136,10 +136,14 @@ public static class TextGenerator
     /// </summary>
     public static int Pick(float[] logits, IReadOnlyCollection<int> context, SamplingOptions options, Generator g)
     {
-        var l = (float[])logits.Clone();
+        // The caller's logits stay as they were: a penalty works on a copy.
+        var l = logits;
         if (options.RepetitionPenalty != 1f)
+        {
+            l = (float[])logits.Clone();
             foreach (int id in context.Distinct())
                 l[id] = l[id] > 0 ? l[id] / options.RepetitionPenalty : l[id] * options.RepetitionPenalty;
+        }
         if (options.Temperature == 0f) return ArgMax(l);
         // Unnormalised probabilities exp((l − max)/T), computed once with vector kernels.
         var weights = new float[l.Length];
@@ -197,19 +201,21 @@ public static class TextGenerator
     /// </summary>
     private static int[] MostLikelyFirst(float[] l, float[] weights, double total, SamplingOptions options)
     {
-        int count = 0;
-        var order = new int[l.Length];
-        var keys = new float[l.Length];
         double floor = options.TopK == 0 && options.TopP < 1f ? (1.0 - options.TopP) / l.Length * total : 0;
+        int count = 0;
         for (int i = 0; i < l.Length; i++)
-            if (weights[i] >= floor) (order[count], keys[count++]) = (i, -l[i]);
+            if (weights[i] >= floor) count++;
+        var order = new int[count];
+        var keys = new float[count];
+        for (int i = 0, n = 0; i < l.Length; i++)
+            if (weights[i] >= floor) (order[n], keys[n++]) = (i, -l[i]);
         Array.Sort(keys, order, 0, count);
         for (int start = 0, end; start < count; start = end)
         {
             for (end = start + 1; end < count && keys[end] == keys[start]; end++) { }
             if (end - start > 1) Array.Sort(order, start, end - start);
         }
-        return count == order.Length ? order : order[..count];
+        return order;
     }
 
     private static int ArgMax(float[] l)

@@ -21,10 +21,13 @@ public static class ServeCommand
         var maxBody = new Option<long>("--max-body") { Description = "Largest request body in bytes", DefaultValueFactory = _ => 8L << 20 };
         var timeout = new Option<double>("--timeout") { Description = "Seconds a request may run before it is stopped (504)", DefaultValueFactory = _ => 300 };
         var quiet = new Option<bool>("--quiet") { Description = "No per-request JSON log lines" };
+        var threads = new Option<int>("--threads") { Description = "Threads inside each matrix product (default: all cores; the HTTP side needs some CPU too)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("serve", "Serve models over an OpenAI-compatible HTTP API with a web playground")
-            { models, names, port, host, apiKey, maxBatch, queue, maxBody, timeout, quiet };
+            { models, names, port, host, apiKey, maxBatch, queue, maxBody, timeout, quiet, threads };
         cmd.SetAction(r =>
         {
+            if (r.GetValue(threads) < 1) throw new ArgumentException($"--threads must be ≥ 1, got {r.GetValue(threads)}");
+            Sapling.Backends.Cpu.CpuWorkers.Threads = r.GetValue(threads);
             var folders = r.GetValue(models)!;
             var ids = r.GetValue(names) ?? [];
             if (ids.Length > folders.Length) throw new ArgumentException($"{ids.Length} --name values for {folders.Length} --model folders");

@@ -71,17 +71,18 @@ public sealed class GenerationEndpoints(ModelCatalog catalog, InferenceEngine en
         await response.StartAsync(context.RequestAborted);
         if (reply.Chat) await ServerSentEvents.Write(response, reply.Chunk(new JsonObject { ["role"] = "assistant", ["content"] = "" }, null), context.RequestAborted);
         Finished? finished = null;
-        await foreach (var e in request.Events.ReadAllAsync(context.RequestAborted))
+        var events = request.Events;
+        while (finished == null && await events.WaitToReadAsync(context.RequestAborted))
         {
-            if (e is TextDelta d)
+            // Everything already queued goes out in one flush: under load one write carries several tokens.
+            while (finished == null && events.TryRead(out var e))
             {
-                var chunk = reply.Chat ? reply.Chunk(new JsonObject { ["content"] = d.Text }, null) : reply.TextChunk(d.Text, null);
-                await ServerSentEvents.Write(response, chunk, context.RequestAborted);
+                if (e is TextDelta d)
+                    ServerSentEvents.Append(response, reply.Chat ? reply.Chunk(new JsonObject { ["content"] = d.Text }, null) : reply.TextChunk(d.Text, null));
+                else if (e is Finished f)
+                    finished = f;
             }
-            else if (e is Finished f)
-            {
-                finished = f;
-            }
+            await response.Body.FlushAsync(context.RequestAborted);
         }
         if (finished is null) throw new InvalidOperationException("the generation ended without a result");
         if (finished.FinishReason == "timeout")
