@@ -43,6 +43,8 @@ try {
   result.text = await page.$$eval("#classResult tr[data-label]", rows => rows.map(r => [r.dataset.label, r.cells[1].textContent]));
 
   await page.getByTestId("model").selectOption(imageModel);
+  // Changing the model clears the previous result, so the rows waited for below are the image's.
+  await page.waitForFunction(() => document.querySelectorAll("#classResult tr[data-label]").length === 0);
   await page.getByTestId("classify-file").setInputFiles(imageFile);
   await page.getByTestId("classify").click();
   await page.locator("#classResult tr[data-label]").first().waitFor({ timeout: 30_000 });
