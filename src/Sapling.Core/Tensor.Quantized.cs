@@ -63,4 +63,28 @@ public sealed partial class Tensor
         using var view = flat.Reshape(n, g.OutHeight, g.OutWidth, o).Permute(0, 3, 1, 2);
         return view.ContiguousCopy();
     }
+
+    /// <summary>Rows of an int8 table [num, dim] for integer ids, dequantised (values × row scale) to float32 [..., dim].</summary>
+    public static Tensor QuantizedEmbedding(Tensor ids, QuantizedWeight table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (!ids.DType.IsIndexType()) throw new ArgumentException($"quantized_embedding: ids must be int32 or int64, got {ids.DType.Name()}");
+        int num = table.OutFeatures, dim = table.InFeatures;
+        var index = ids.DType == DType.Int64 ? ids.ToArray<long>() : ids.ToArray<int>().Select(i => (long)i).ToArray();
+        var outShape = ids.shape.Append(dim).ToArray();
+        var y = Uninitialized(DType.Float32, outShape);
+        var values = table.Values.Contiguous();
+        var q = values.ArrayOf<sbyte>();
+        var scales = table.Packed.Scales;
+        var output = y.FloatArray;
+        for (int i = 0; i < index.Length; i++)
+        {
+            long id = index[i];
+            if (id < 0 || id >= num) throw new ArgumentException($"quantized_embedding: id {id} is outside the table of {num} rows");
+            int source = values.offset + (int)id * dim, target = y.offset + i * dim;
+            float scale = scales[id];
+            for (int j = 0; j < dim; j++) output[target + j] = q[source + j] * scale;
+        }
+        return y;
+    }
 }

@@ -13,6 +13,7 @@ public static class BenchCommand
         bench.Subcommands.Add(Ops());
         bench.Subcommands.Add(Train());
         bench.Subcommands.Add(Generate());
+        bench.Subcommands.Add(Infer());
         return bench;
     }
 
@@ -48,6 +49,16 @@ public static class BenchCommand
         var repeats = new Option<int>("--repeats") { Description = "Timed generations (the median is reported)", DefaultValueFactory = _ => 5 };
         var cmd = new Command("generate", "Tokens per second of greedy generation with the reference GPT (config A, batch 1, 16 + 112 tokens)") { json, noCache, repeats };
         cmd.SetAction(r => GptBench.Generate(r.GetValue(json), r.GetValue(noCache), r.GetValue(repeats)));
+        return cmd;
+    }
+
+    private static Command Infer()
+    {
+        var model = new Option<string>("--model") { Description = "Model folder to time (float32, quantized or pruned)", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var repeats = new Option<int>("--repeats") { Description = "Timed runs (the median is reported)", DefaultValueFactory = _ => 7 };
+        var cmd = new Command("infer", "Inference speed of a model folder: GPT KV-cache generation and batched forward tokens/s, classifier examples/s") { model, json, repeats };
+        cmd.SetAction(r => InferenceBench.Run(r.GetValue(model)!, r.GetValue(json), r.GetValue(repeats)));
         return cmd;
     }
 

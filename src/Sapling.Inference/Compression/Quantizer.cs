@@ -36,8 +36,10 @@ public static class Quantizer
         {
             var model = GptFolder.Load(modelDirectory);
             RefuseQuantized(model.Config.Quantization, modelDirectory);
-            modules = ModelQuantization.QuantizeAll(model);
-            floatModules = "token and position embeddings (wte, wpe; the output head is tied to wte), layer norms and biases";
+            // The token embedding (and so the tied output head) is int8 too: it is a large share of a small model. The
+            // position embedding is small and added to every token, so it stays float32.
+            modules = ModelQuantization.QuantizeAll(model, name => name != "wpe");
+            floatModules = "position embedding (wpe), layer norms and biases; the output head is tied to the int8 token embedding (wte)";
             ModelFolderFiles.CopySideFiles(modelDirectory, outputDirectory, "quantize");
             GptFolder.Save(outputDirectory, model, model.Config with { Quantization = Entry(modules, floatModules) });
         }

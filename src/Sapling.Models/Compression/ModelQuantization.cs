@@ -10,13 +10,16 @@ public static class ModelQuantization
 {
     public const string ScaleSuffix = ".weight_scale";
 
-    /// <summary>Quantizes every <see cref="IQuantizable"/> layer (Linear, GPT-2 Conv1D, Conv2d) and returns their paths.</summary>
-    public static string[] QuantizeAll(Module model)
+    /// <summary>
+    /// Quantizes every <see cref="IQuantizable"/> layer (Linear, GPT-2 Conv1D, Conv2d, Embedding) that
+    /// <paramref name="include"/> accepts (all by default) and returns their paths.
+    /// </summary>
+    public static string[] QuantizeAll(Module model, Func<string, bool>? include = null)
     {
         var names = new List<string>();
-        foreach (var (name, module) in model.NamedModules())
+        foreach (var (name, module) in model.NamedModules().ToList())
         {
-            if (module is not IQuantizable layer) continue;
+            if (module is not IQuantizable layer || (include != null && !include(name))) continue;
             if (layer.Quantized != null) throw new InvalidOperationException($"layer '{name}' is already int8-quantized");
             layer.Quantize();
             names.Add(name);
