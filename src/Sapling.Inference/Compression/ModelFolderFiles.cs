@@ -1,7 +1,7 @@
 namespace Sapling.Inference.Compression;
 
 /// <summary>What a compressed folder shares with its source: every file except the weights and config.json.</summary>
-internal static class ModelFolderFiles
+public static class ModelFolderFiles
 {
     /// <summary>
     /// Copies tokenizer.json, generation settings and any other side files from <paramref name="source"/>; the caller
