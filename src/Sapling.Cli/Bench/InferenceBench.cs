@@ -15,12 +15,18 @@ namespace Sapling.Cli.Bench;
 /// </summary>
 public static class InferenceBench
 {
-    public static int Run(string directory, bool json, int repeats)
+    public static int Run(string directory, string? configPath, bool json, int repeats)
     {
-        var result = new JsonObject { ["model"] = directory, ["int8_path"] = Int8Gemm.BestPath.ToString() };
+        var result = new JsonObject { ["model"] = directory, ["int8_path"] = Int8Gemm.BestPath.ToString(),
+            ["weights_bytes"] = new FileInfo(Path.Combine(directory, "model.safetensors")).Length };
         if (ModelFolder.KindOf(directory) == ModelKind.Classifier)
         {
             var classifier = ClassifierFolder.Load(directory);
+            if (configPath != null)
+            {
+                result["test_accuracy"] = ModelQuality.TestAccuracy(classifier, configPath);
+                if (!json) Console.WriteLine($"{directory}: test accuracy {(double)result["test_accuracy"]!:P2}");
+            }
             const int batch = 256;
             var shape = new[] { batch }.Concat(classifier.Config.InputShape).ToArray();
             var x = Tensor.Rand(shape, new Generator(0));
@@ -38,6 +44,11 @@ public static class InferenceBench
         {
             var model = GptFolder.Load(directory);
             var config = model.Config;
+            if (configPath != null)
+            {
+                result["validation_perplexity"] = ModelQuality.ValidationPerplexity(model, directory, configPath);
+                if (!json) Console.WriteLine($"{directory}: validation perplexity {(double)result["validation_perplexity"]!:F2}");
+            }
             int promptLength = Math.Min(16, config.NPositions / 4), newTokens = config.NPositions - promptLength;
             var prompt = Enumerable.Range(0, promptLength).Select(i => 1 + i % (config.VocabSize - 1)).ToArray();
             double generateMs = Timing.MedianMilliseconds(

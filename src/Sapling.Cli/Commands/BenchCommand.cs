@@ -57,8 +57,9 @@ public static class BenchCommand
         var model = new Option<string>("--model") { Description = "Model folder to time (float32, quantized or pruned)", Required = true };
         var json = new Option<bool>("--json") { Description = "Print JSON" };
         var repeats = new Option<int>("--repeats") { Description = "Timed runs (the median is reported)", DefaultValueFactory = _ => 7 };
-        var cmd = new Command("infer", "Inference speed of a model folder: GPT KV-cache generation and batched forward tokens/s, classifier examples/s") { model, json, repeats };
-        cmd.SetAction(r => InferenceBench.Run(r.GetValue(model)!, r.GetValue(json), r.GetValue(repeats)));
+        var config = new Option<string?>("--config") { Description = "The model's training config (YAML): also report quality on its split (classifier test accuracy, GPT validation perplexity)" };
+        var cmd = new Command("infer", "Inference speed of a model folder: GPT KV-cache generation and batched forward tokens/s, classifier examples/s") { model, config, json, repeats };
+        cmd.SetAction(r => InferenceBench.Run(r.GetValue(model)!, r.GetValue(config), r.GetValue(json), r.GetValue(repeats)));
         return cmd;
     }
 

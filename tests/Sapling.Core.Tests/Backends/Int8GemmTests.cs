@@ -105,3 +105,24 @@ public class Int8GemmTests
         Assert.All(q, v => Assert.Equal(0, v));
     }
 }
+
+/// <summary>The vectorised activation quantiser against the scalar formula, at lengths that exercise its tail.</summary>
+public class Int8QuantizeRowTests
+{
+    [Theory]
+    [InlineData(31)]
+    [InlineData(32)]
+    [InlineData(100)]
+    public void VectorAndScalarRoundingAgree(int length)
+    {
+        var rng = new Random(length);
+        // Values that land exactly on .5 after scaling check the half-to-even rule too.
+        var x = Enumerable.Range(0, length).Select(i => i % 9 == 0 ? (i % 2 == 0 ? 0.5f : -2.5f) * (2f / 127f) : (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        x[0] = 2f;
+        var q = new sbyte[length];
+        float scale = Int8Gemm.QuantizeRow(x, q);
+        float inverse = 127f / x.Max(MathF.Abs);
+        Assert.Equal(1f / inverse, scale, 6);
+        for (int i = 0; i < length; i++) Assert.Equal((sbyte)MathF.Round(x[i] * inverse), q[i]);
+    }
+}

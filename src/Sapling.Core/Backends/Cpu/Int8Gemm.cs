@@ -55,7 +55,23 @@ public static unsafe class Int8Gemm
             return 1f;
         }
         float inverse = 127f / amax;
-        for (int i = 0; i < x.Length; i++) q[i] = (sbyte)Math.Clamp((int)MathF.Round(x[i] * inverse), -127, 127);
+        int i = 0;
+        if (Avx.IsSupported)
+        {
+            // cvtps2dq rounds half to even like MathF.Round; |x·127/amax| ≤ 127, so the narrowing never wraps.
+            var scale = Vector256.Create(inverse);
+            fixed (float* xp = x)
+            fixed (sbyte* qp = q)
+                for (; i + 32 <= x.Length; i += 32)
+                {
+                    var a = Avx.ConvertToVector256Int32(Avx.LoadVector256(xp + i) * scale);
+                    var b = Avx.ConvertToVector256Int32(Avx.LoadVector256(xp + i + 8) * scale);
+                    var c = Avx.ConvertToVector256Int32(Avx.LoadVector256(xp + i + 16) * scale);
+                    var d = Avx.ConvertToVector256Int32(Avx.LoadVector256(xp + i + 24) * scale);
+                    Vector256.Narrow(Vector256.Narrow(a, b), Vector256.Narrow(c, d)).Store(qp + i);
+                }
+        }
+        for (; i < x.Length; i++) q[i] = (sbyte)Math.Clamp((int)MathF.Round(x[i] * inverse), -127, 127);
         return amax / 127f;
     }
 
@@ -77,10 +93,10 @@ public static unsafe class Int8Gemm
         var rowScale = floatPool.Rent(paddedRows);
         try
         {
-            Array.Clear(q);
-            for (int r = 0; r < m; r++)
-                rowScale[r] = QuantizeRow(x.AsSpan(xOffset + r * w.K, w.K), q.AsSpan(r * stride, w.K));
-            Run(chosen, q, rowScale, m, w, bias, biasOffset, y, yOffset, null);
+            // Padding must be zero; the rows themselves are written by whichever part quantises them.
+            if (stride != w.K) Array.Clear(q);
+            else q.AsSpan(m * stride).Clear();
+            Run(chosen, q, rowScale, m, w, bias, biasOffset, y, yOffset, null, x, xOffset);
         }
         finally
         {
@@ -100,11 +116,11 @@ public static unsafe class Int8Gemm
         int paddedRows = (m + RowTile - 1) / RowTile * RowTile;
         var padded = new sbyte[paddedRows * stride];
         for (int r = 0; r < m; r++) q.AsSpan(r * w.K, w.K).CopyTo(padded.AsSpan(r * stride));
-        Run(path, padded, null, m, w, null, 0, null, 0, result);
+        Run(path, padded, null, m, w, null, 0, null, 0, result, null, 0);
     }
 
     private static void Run(Int8Path path, sbyte[] q, float[]? rowScale, int m, Int8PackedMatrix w,
-        float[]? bias, int biasOffset, float[]? y, int yOffset, int[]? intOut)
+        float[]? bias, int biasOffset, float[]? y, int yOffset, int[]? intOut, float[]? x, int xOffset)
     {
         if (m == 0) return;
         var job = t_job ??= new Job();
@@ -128,8 +144,12 @@ public static unsafe class Int8Gemm
             rowChunk = m;
             pairChunk = Math.Max(1, (pairs + 4 * threads - 1) / (4 * threads));
         }
-        job.Set(path, q, rowScale, m, w, bias, biasOffset, y, yOffset, intOut, rowChunk, pairChunk);
         int rowParts = (m + rowChunk - 1) / rowChunk, pairParts = (pairs + pairChunk - 1) / pairChunk;
+        // Split by rows, each part quantises its own rows (in parallel); split by channels, every part needs every
+        // row, so they are quantised once here (few rows: this is cheap).
+        bool quantiseInParts = x != null && pairParts == 1;
+        if (x != null && !quantiseInParts) QuantizeRows(x, xOffset, 0, m, w, q, rowScale!);
+        job.Set(path, q, rowScale, m, w, bias, biasOffset, y, yOffset, intOut, rowChunk, pairChunk, quantiseInParts ? x : null, xOffset);
         try
         {
             CpuWorkers.Run(rowParts * pairParts, job);
@@ -138,6 +158,13 @@ public static unsafe class Int8Gemm
         {
             job.Clear();
         }
+    }
+
+    private static void QuantizeRows(float[] x, int xOffset, int r0, int r1, Int8PackedMatrix w, sbyte[] q, float[] rowScale)
+    {
+        int stride = w.KGroups * 4;
+        for (int r = r0; r < r1; r++)
+            rowScale[r] = QuantizeRow(x.AsSpan(xOffset + r * w.K, w.K), q.AsSpan(r * stride, w.K));
     }
 
     [ThreadStatic] private static Job? t_job;
@@ -154,10 +181,13 @@ public static unsafe class Int8Gemm
         private float[]? y;
         private int yOffset;
         private int[]? intOut;
+        private float[]? x;
+        private int xOffset;
 
         public void Set(Int8Path path, sbyte[] q, float[]? rowScale, int m, Int8PackedMatrix w, float[]? bias, int biasOffset,
-            float[]? y, int yOffset, int[]? intOut, int rowChunk, int pairChunk)
+            float[]? y, int yOffset, int[]? intOut, int rowChunk, int pairChunk, float[]? x, int xOffset)
         {
+            (this.x, this.xOffset) = (x, xOffset);
             (this.path, this.q, this.rowScale, this.m, this.w, this.bias, this.biasOffset, this.y, this.yOffset, this.intOut) =
                 (path, q, rowScale, m, w, bias, biasOffset, y, yOffset, intOut);
             (this.rowChunk, this.pairChunk) = (rowChunk, pairChunk);
@@ -165,7 +195,7 @@ public static unsafe class Int8Gemm
         }
 
         // Drop references so a finished call does not keep its buffers reachable.
-        public void Clear() => (q, rowScale, w, bias, y, intOut) = ([], null, null, null, null, null);
+        public void Clear() => (q, rowScale, w, bias, y, intOut, x) = ([], null, null, null, null, null, null);
 
         public void Run(int part)
         {
@@ -173,6 +203,7 @@ public static unsafe class Int8Gemm
             int r0 = part / pairParts * rowChunk, p0 = part % pairParts * pairChunk;
             int r1 = Math.Min(m, r0 + rowChunk), p1 = Math.Min(matrix.Blocks / 2, p0 + pairChunk);
             int stride = matrix.KGroups * 4;
+            if (x != null) QuantizeRows(x, xOffset, r0, r1, matrix, q, rowScale!);
             int* tile = stackalloc int[RowTile * 16];
             fixed (sbyte* qp = q)
             fixed (sbyte* wp = matrix.Data)
