@@ -54,13 +54,13 @@ public sealed partial class Tensor
         if (g.OutHeight <= 0 || g.OutWidth <= 0)
             throw new ArgumentException($"quantized_conv2d: input {ShapeUtil.Format(input.shape)} is too small for kernel {ws[2]}x{ws[3]}");
         var x = input.Contiguous();
-        int columns = n * g.OutPlane, patch = c * g.KernelH * g.KernelW;
-        using var col = Uninitialized(DType.Float32, [patch, columns]);
-        Backend.Current.Im2Col(x.FloatArray, x.offset, g, col.FloatArray);
-        // One row per output position ([N·outH·outW, C·kH·kW]), so each patch gets its own activation scale.
-        using var rows = col.T().ContiguousCopy();
-        using var flat = QuantizedLinear(rows, weight, bias);
-        using var view = flat.Reshape(n, g.OutHeight, g.OutWidth, o).Permute(0, 3, 1, 2);
+        var b = bias?.Contiguous();
+        if (b != null && (b.Rank != 1 || b.shape[0] != o))
+            throw new ArgumentException($"quantized_conv2d: bias shape {ShapeUtil.Format(b.shape)} does not match {o} output channels");
+        // The kernel gathers each output position's patch itself and writes channels last: [N, outH, outW, out].
+        using var flat = Uninitialized(DType.Float32, [n, g.OutHeight, g.OutWidth, o]);
+        Int8Gemm.Conv2d(x.FloatArray, x.offset, g, weight.Packed, b?.FloatArray, b?.offset ?? 0, flat.FloatArray, flat.offset);
+        using var view = flat.Permute(0, 3, 1, 2);
         return view.ContiguousCopy();
     }
 

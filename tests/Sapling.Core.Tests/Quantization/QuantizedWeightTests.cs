@@ -36,15 +36,18 @@ public class QuantizedWeightTests
         Assert.True(error / norm < 0.01f, $"relative error {error / norm}");
     }
 
-    [Fact]
-    public void QuantizedConv2dIsCloseToFloatConv2d()
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(2, 0, 1)]
+    [InlineData(1, 2, 2)]
+    public void QuantizedConv2dIsCloseToFloatConv2d(int stride, int pad, int dilation)
     {
         var rng = new Random(4);
         var w = Tensor.FromArray(Enumerable.Range(0, 8 * 3 * 3 * 3).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray(), 8, 3, 3, 3);
         var x = Tensor.FromArray(Enumerable.Range(0, 2 * 3 * 7 * 6).Select(_ => (float)rng.NextDouble()).ToArray(), 2, 3, 7, 6);
         var bias = Tensor.FromArray(Enumerable.Range(0, 8).Select(i => i * 0.1f).ToArray(), 8);
-        var expected = Tensor.Conv2d(x, w, bias, padding: (1, 1)).ToArray();
-        var actual = Tensor.QuantizedConv2d(x, QuantizedWeight.Quantize(w), bias, padding: (1, 1)).ToArray();
+        var expected = Tensor.Conv2d(x, w, bias, (stride, stride), (pad, pad), (dilation, dilation)).ToArray();
+        var actual = Tensor.QuantizedConv2d(x, QuantizedWeight.Quantize(w), bias, (stride, stride), (pad, pad), (dilation, dilation)).ToArray();
         Assert.Equal(expected.Length, actual.Length);
         float norm = MathF.Sqrt(expected.Sum(v => v * v));
         float error = MathF.Sqrt(expected.Zip(actual).Sum(p => (p.First - p.Second) * (p.First - p.Second)));

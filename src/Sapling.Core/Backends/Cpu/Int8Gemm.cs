@@ -80,7 +80,10 @@ public static unsafe class Int8Gemm
     /// <paramref name="xOffset"/>; y [m, N] is written from <paramref name="yOffset"/>.
     /// </summary>
     public static void Linear(float[] x, int xOffset, int m, Int8PackedMatrix w, float[]? bias, int biasOffset,
-        float[] y, int yOffset, Int8Path? path = null)
+        float[] y, int yOffset, Int8Path? path = null) => Linear(x, xOffset, m, w, bias, biasOffset, y, yOffset, path, null);
+
+    private static void Linear(float[] x, int xOffset, int m, Int8PackedMatrix w, float[]? bias, int biasOffset,
+        float[] y, int yOffset, Int8Path? path, Conv2dGeometry? patches)
     {
         var chosen = path ?? BestPath;
         if (!IsSupported(chosen)) throw new PlatformNotSupportedException($"int8 gemm: this CPU does not support the {chosen} path");
@@ -96,13 +99,26 @@ public static unsafe class Int8Gemm
             // Padding must be zero; the rows themselves are written by whichever part quantises them.
             if (stride != w.K) Array.Clear(q);
             else q.AsSpan(m * stride).Clear();
-            Run(chosen, q, rowScale, m, w, bias, biasOffset, y, yOffset, null, x, xOffset);
+            Run(chosen, q, rowScale, m, w, bias, biasOffset, y, yOffset, null, x, xOffset, patches);
         }
         finally
         {
             pool.Return(q);
             floatPool.Return(rowScale);
         }
+    }
+
+    /// <summary>
+    /// A convolution (groups = 1) as one int8 product: row (n, oh, ow) of the activations is the patch the output
+    /// position reads (im2row), gathered and quantised inside the parallel parts, so no unfolded float matrix is
+    /// materialised. y is [N·outH·outW, out] (channels last), written from <paramref name="yOffset"/>.
+    /// </summary>
+    public static void Conv2d(float[] x, int xOffset, Conv2dGeometry g, Int8PackedMatrix w, float[]? bias, int biasOffset,
+        float[] y, int yOffset, Int8Path? path = null)
+    {
+        if (g.Channels * g.KernelH * g.KernelW != w.K)
+            throw new ArgumentException($"int8 conv2d: patches of {g.Channels}×{g.KernelH}×{g.KernelW} do not match a weight of {w.K} inputs");
+        Linear(x, xOffset, g.Batch * g.OutPlane, w, bias, biasOffset, y, yOffset, path, g);
     }
 
     /// <summary>
@@ -116,11 +132,11 @@ public static unsafe class Int8Gemm
         int paddedRows = (m + RowTile - 1) / RowTile * RowTile;
         var padded = new sbyte[paddedRows * stride];
         for (int r = 0; r < m; r++) q.AsSpan(r * w.K, w.K).CopyTo(padded.AsSpan(r * stride));
-        Run(path, padded, null, m, w, null, 0, null, 0, result, null, 0);
+        Run(path, padded, null, m, w, null, 0, null, 0, result, null, 0, null);
     }
 
     private static void Run(Int8Path path, sbyte[] q, float[]? rowScale, int m, Int8PackedMatrix w,
-        float[]? bias, int biasOffset, float[]? y, int yOffset, int[]? intOut, float[]? x, int xOffset)
+        float[]? bias, int biasOffset, float[]? y, int yOffset, int[]? intOut, float[]? x, int xOffset, Conv2dGeometry? patches)
     {
         if (m == 0) return;
         var job = t_job ??= new Job();
@@ -148,8 +164,8 @@ public static unsafe class Int8Gemm
         // Split by rows, each part quantises its own rows (in parallel); split by channels, every part needs every
         // row, so they are quantised once here (few rows: this is cheap).
         bool quantiseInParts = x != null && pairParts == 1;
-        if (x != null && !quantiseInParts) QuantizeRows(x, xOffset, 0, m, w, q, rowScale!);
-        job.Set(path, q, rowScale, m, w, bias, biasOffset, y, yOffset, intOut, rowChunk, pairChunk, quantiseInParts ? x : null, xOffset);
+        if (x != null && !quantiseInParts) QuantizeRows(x, xOffset, patches, 0, m, w, q, rowScale!);
+        job.Set(path, q, rowScale, m, w, bias, biasOffset, y, yOffset, intOut, rowChunk, pairChunk, quantiseInParts ? x : null, xOffset, patches);
         try
         {
             CpuWorkers.Run(rowParts * pairParts, job);
@@ -160,12 +176,53 @@ public static unsafe class Int8Gemm
         }
     }
 
-    private static void QuantizeRows(float[] x, int xOffset, int r0, int r1, Int8PackedMatrix w, sbyte[] q, float[] rowScale)
+    private static void QuantizeRows(float[] x, int xOffset, Conv2dGeometry? patches, int r0, int r1, Int8PackedMatrix w, sbyte[] q, float[] rowScale)
     {
         int stride = w.KGroups * 4;
+        if (patches is not { } g)
+        {
+            for (int r = r0; r < r1; r++)
+                rowScale[r] = QuantizeRow(x.AsSpan(xOffset + r * w.K, w.K), q.AsSpan(r * stride, w.K));
+            return;
+        }
+        // One patch at a time in a per-thread buffer: the unfolded matrix never exists as a whole.
+        var buffer = t_patch is { } b && b.Length >= w.K ? b : (t_patch = new float[w.K]);
+        var patch = buffer.AsSpan(0, w.K);
         for (int r = r0; r < r1; r++)
-            rowScale[r] = QuantizeRow(x.AsSpan(xOffset + r * w.K, w.K), q.AsSpan(r * stride, w.K));
+        {
+            GatherPatch(x, xOffset, g, r, patch);
+            rowScale[r] = QuantizeRow(patch, q.AsSpan(r * stride, w.K));
+        }
     }
+
+    /// <summary>The input values output position <paramref name="row"/> = (n, oh, ow) reads, in (c, ki, kj) order; 0 in the padding.</summary>
+    private static void GatherPatch(float[] x, int xOffset, Conv2dGeometry g, int row, Span<float> patch)
+    {
+        int n = row / g.OutPlane, rem = row % g.OutPlane, oh = rem / g.OutWidth, ow = rem % g.OutWidth;
+        int i = 0;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            int plane = xOffset + (n * g.Channels + c) * g.Height * g.Width;
+            for (int ki = 0; ki < g.KernelH; ki++)
+            {
+                int ih = oh * g.StrideH - g.PadH + ki * g.DilationH;
+                if ((uint)ih >= (uint)g.Height)
+                {
+                    patch.Slice(i, g.KernelW).Clear();
+                    i += g.KernelW;
+                    continue;
+                }
+                int line = plane + ih * g.Width;
+                for (int kj = 0; kj < g.KernelW; kj++)
+                {
+                    int iw = ow * g.StrideW - g.PadW + kj * g.DilationW;
+                    patch[i++] = (uint)iw < (uint)g.Width ? x[line + iw] : 0f;
+                }
+            }
+        }
+    }
+
+    [ThreadStatic] private static float[]? t_patch;
 
     [ThreadStatic] private static Job? t_job;
 
@@ -183,11 +240,12 @@ public static unsafe class Int8Gemm
         private int[]? intOut;
         private float[]? x;
         private int xOffset;
+        private Conv2dGeometry? patches;
 
         public void Set(Int8Path path, sbyte[] q, float[]? rowScale, int m, Int8PackedMatrix w, float[]? bias, int biasOffset,
-            float[]? y, int yOffset, int[]? intOut, int rowChunk, int pairChunk, float[]? x, int xOffset)
+            float[]? y, int yOffset, int[]? intOut, int rowChunk, int pairChunk, float[]? x, int xOffset, Conv2dGeometry? patches)
         {
-            (this.x, this.xOffset) = (x, xOffset);
+            (this.x, this.xOffset, this.patches) = (x, xOffset, patches);
             (this.path, this.q, this.rowScale, this.m, this.w, this.bias, this.biasOffset, this.y, this.yOffset, this.intOut) =
                 (path, q, rowScale, m, w, bias, biasOffset, y, yOffset, intOut);
             (this.rowChunk, this.pairChunk) = (rowChunk, pairChunk);
@@ -203,7 +261,7 @@ public static unsafe class Int8Gemm
             int r0 = part / pairParts * rowChunk, p0 = part % pairParts * pairChunk;
             int r1 = Math.Min(m, r0 + rowChunk), p1 = Math.Min(matrix.Blocks / 2, p0 + pairChunk);
             int stride = matrix.KGroups * 4;
-            if (x != null) QuantizeRows(x, xOffset, r0, r1, matrix, q, rowScale!);
+            if (x != null) QuantizeRows(x, xOffset, patches, r0, r1, matrix, q, rowScale!);
             int* tile = stackalloc int[RowTile * 16];
             fixed (sbyte* qp = q)
             fixed (sbyte* wp = matrix.Data)
