@@ -54,6 +54,9 @@ public sealed class CompressionCommandTests : IDisposable
         (code, _, stderr) = CliRunner.Run("quantize", "--model", once, "--out", Path.Combine(directory, "twice"));
         Assert.Equal(2, code);
         Assert.Contains("already int8-quantized", stderr);
+        (code, _, stderr) = CliRunner.Run("export", "--model", once, "--out", Path.Combine(directory, "q.onnx"));
+        Assert.Equal(2, code);
+        Assert.Contains("int8-quantized", stderr);
         (code, _, stderr) = CliRunner.Run("prune", "--model", once, "--sparsity", "0.5", "--out", Path.Combine(directory, "pq"));
         Assert.Equal(2, code);
         Assert.Contains("int8-quantized", stderr);
