@@ -164,7 +164,9 @@ public static unsafe class Int8Gemm
         // Split by rows, each part quantises its own rows (in parallel); split by channels, every part needs every
         // row, so they are quantised once here (few rows: this is cheap).
         bool quantiseInParts = x != null && pairParts == 1;
-        if (x != null && !quantiseInParts) QuantizeRows(x, xOffset, patches, 0, m, w, q, rowScale!);
+        bool unsigned = path == Int8Path.AvxVnni;
+        if (x != null && !quantiseInParts) QuantizeRows(x, xOffset, patches, 0, m, w, q, rowScale!, unsigned);
+        if (x == null && unsigned) FlipSign(q.AsSpan(0, m * w.KGroups * 4));
         job.Set(path, q, rowScale, m, w, bias, biasOffset, y, yOffset, intOut, rowChunk, pairChunk, quantiseInParts ? x : null, xOffset, patches);
         try
         {
@@ -176,13 +178,16 @@ public static unsafe class Int8Gemm
         }
     }
 
-    private static void QuantizeRows(float[] x, int xOffset, Conv2dGeometry? patches, int r0, int r1, Int8PackedMatrix w, sbyte[] q, float[] rowScale)
+    private static void QuantizeRows(float[] x, int xOffset, Conv2dGeometry? patches, int r0, int r1, Int8PackedMatrix w, sbyte[] q, float[] rowScale, bool unsigned)
     {
         int stride = w.KGroups * 4;
         if (patches is not { } g)
         {
             for (int r = r0; r < r1; r++)
+            {
                 rowScale[r] = QuantizeRow(x.AsSpan(xOffset + r * w.K, w.K), q.AsSpan(r * stride, w.K));
+                if (unsigned) FlipSign(q.AsSpan(r * stride, w.K));
+            }
             return;
         }
         // One patch at a time in a per-thread buffer: the unfolded matrix never exists as a whole.
@@ -192,7 +197,21 @@ public static unsafe class Int8Gemm
         {
             GatherPatch(x, xOffset, g, r, patch);
             rowScale[r] = QuantizeRow(patch, q.AsSpan(r * stride, w.K));
+            if (unsigned) FlipSign(q.AsSpan(r * stride, w.K));
         }
+    }
+
+    /// <summary>
+    /// q → q + 128 as unsigned bytes (XOR 0x80), the operand VNNI's vpdpbusd multiplies; done once per row here so
+    /// the kernel's inner loop broadcasts straight from memory.
+    /// </summary>
+    private static void FlipSign(Span<sbyte> row)
+    {
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.Cast<sbyte, byte>(row);
+        int i = 0;
+        var mask = Vector256.Create((byte)0x80);
+        for (; i + 32 <= bytes.Length; i += 32) (Vector256.Create(bytes.Slice(i, 32)) ^ mask).CopyTo(bytes.Slice(i, 32));
+        for (; i < bytes.Length; i++) bytes[i] ^= 0x80;
     }
 
     /// <summary>The input values output position <paramref name="row"/> = (n, oh, ow) reads, in (c, ki, kj) order; 0 in the padding.</summary>
@@ -261,7 +280,7 @@ public static unsafe class Int8Gemm
             int r0 = part / pairParts * rowChunk, p0 = part % pairParts * pairChunk;
             int r1 = Math.Min(m, r0 + rowChunk), p1 = Math.Min(matrix.Blocks / 2, p0 + pairChunk);
             int stride = matrix.KGroups * 4;
-            if (x != null) QuantizeRows(x, xOffset, patches, r0, r1, matrix, q, rowScale!);
+            if (x != null) QuantizeRows(x, xOffset, patches, r0, r1, matrix, q, rowScale!, path == Int8Path.AvxVnni);
             int* tile = stackalloc int[RowTile * 16];
             fixed (sbyte* qp = q)
             fixed (sbyte* wp = matrix.Data)
@@ -322,8 +341,7 @@ public static unsafe class Int8Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Vnni4(sbyte* x, int stride, sbyte* w, int groups, int* tile)
     {
-        // Each int32 of a row holds 4 consecutive int8 activations; XOR 0x80 per byte turns q into the u8 q + 128.
-        const int Flip = unchecked((int)0x80808080);
+        // Each int32 of a row holds 4 consecutive activations, already stored as the unsigned q + 128.
         int* x0 = (int*)x, x1 = (int*)(x + stride), x2 = (int*)(x + 2 * stride), x3 = (int*)(x + 3 * stride);
         sbyte* w1 = w + groups * 32;
         Vector256<int> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
@@ -331,16 +349,16 @@ public static unsafe class Int8Gemm
         {
             var v0 = Avx.LoadVector256(w + g * 32);
             var v1 = Avx.LoadVector256(w1 + g * 32);
-            var b = Vector256.Create(x0[g] ^ Flip).AsByte();
+            var b = Vector256.Create(x0[g]).AsByte();
             a00 = AvxVnni.MultiplyWideningAndAdd(a00, b, v0);
             a01 = AvxVnni.MultiplyWideningAndAdd(a01, b, v1);
-            b = Vector256.Create(x1[g] ^ Flip).AsByte();
+            b = Vector256.Create(x1[g]).AsByte();
             a10 = AvxVnni.MultiplyWideningAndAdd(a10, b, v0);
             a11 = AvxVnni.MultiplyWideningAndAdd(a11, b, v1);
-            b = Vector256.Create(x2[g] ^ Flip).AsByte();
+            b = Vector256.Create(x2[g]).AsByte();
             a20 = AvxVnni.MultiplyWideningAndAdd(a20, b, v0);
             a21 = AvxVnni.MultiplyWideningAndAdd(a21, b, v1);
-            b = Vector256.Create(x3[g] ^ Flip).AsByte();
+            b = Vector256.Create(x3[g]).AsByte();
             a30 = AvxVnni.MultiplyWideningAndAdd(a30, b, v0);
             a31 = AvxVnni.MultiplyWideningAndAdd(a31, b, v1);
         }
@@ -353,7 +371,6 @@ public static unsafe class Int8Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Vnni1(sbyte* x, sbyte* w, int groups, int* tile)
     {
-        const int Flip = unchecked((int)0x80808080);
         int* x0 = (int*)x;
         sbyte* w1 = w + groups * 32;
         // Two accumulators per block hide vpdpbusd's latency on a single row.
@@ -361,16 +378,16 @@ public static unsafe class Int8Gemm
         int g = 0;
         for (; g + 1 < groups; g += 2)
         {
-            var b = Vector256.Create(x0[g] ^ Flip).AsByte();
+            var b = Vector256.Create(x0[g]).AsByte();
             a0 = AvxVnni.MultiplyWideningAndAdd(a0, b, Avx.LoadVector256(w + g * 32));
             a1 = AvxVnni.MultiplyWideningAndAdd(a1, b, Avx.LoadVector256(w1 + g * 32));
-            b = Vector256.Create(x0[g + 1] ^ Flip).AsByte();
+            b = Vector256.Create(x0[g + 1]).AsByte();
             c0 = AvxVnni.MultiplyWideningAndAdd(c0, b, Avx.LoadVector256(w + (g + 1) * 32));
             c1 = AvxVnni.MultiplyWideningAndAdd(c1, b, Avx.LoadVector256(w1 + (g + 1) * 32));
         }
         if (g < groups)
         {
-            var b = Vector256.Create(x0[g] ^ Flip).AsByte();
+            var b = Vector256.Create(x0[g]).AsByte();
             a0 = AvxVnni.MultiplyWideningAndAdd(a0, b, Avx.LoadVector256(w + g * 32));
             a1 = AvxVnni.MultiplyWideningAndAdd(a1, b, Avx.LoadVector256(w1 + g * 32));
         }
