@@ -4,12 +4,15 @@
 # each folder ROUNDS times, interleaving the variants so that machine noise spreads over all of them, and prints the
 # tables of docs/results.md (medians over rounds; each round is itself the median of REPEATS runs).
 #   bench/compress.sh                  # everything (about 10 minutes on 2 cores)
-#   ROUNDS=5 REPEATS=9 bench/compress.sh
+#   ROUNDS=5 PAIRS=11 REPEATS=9 bench/compress.sh
+# The float32 / int8 comparison gets its own PAIRS rounds, alternating the two folders, since its ratios are the
+# headline figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLI_DIR=${CLI_DIR:-/tmp/sapling-compress-cli}
 RUNS=${RUNS:-runs}
 ROUNDS=${ROUNDS:-3}
+PAIRS=${PAIRS:-9}
 REPEATS=${REPEATS:-7}
 CNN_FT_STEPS=${CNN_FT_STEPS:-300}
 GPT_FT_STEPS=${GPT_FT_STEPS:-200}
@@ -27,6 +30,8 @@ make_variants() {
   rm -rf "$OUT/$name-"*
   ln -sfn "$(realpath "$src")" "$OUT/$name-f32"
   $S quantize --model "$src" --out "$OUT/$name-int8"
+  # Control: the same fine-tune without pruning, to tell what the fine-tune alone changes.
+  $S prune --model "$src" --sparsity 0 --finetune-steps "$steps" --lr "$lr" --config "$config" --out "$OUT/$name-u0.0-ft"
   for s in 0.3 0.5 0.7; do
     $S prune --model "$src" --sparsity $s --out "$OUT/$name-u$s"
     $S prune --model "$src" --sparsity $s --finetune-steps "$steps" --lr "$lr" --config "$config" --out "$OUT/$name-u$s-ft"
@@ -45,4 +50,13 @@ for round in $(seq "$ROUNDS"); do
     $S bench infer --model "$dir" --config "$config" --repeats "$REPEATS" --json >> "$RESULTS"
   done
 done
-/usr/bin/python3 bench/compress_tables.py "$RESULTS" | tee "$OUT/tables.md"
+SPEED=$OUT/speed.jsonl
+: > "$SPEED"
+for round in $(seq "$PAIRS"); do
+  for name in cnn gpt; do
+    for variant in f32 int8; do
+      $S bench infer --model "$OUT/$name-$variant" --repeats "$REPEATS" --json >> "$SPEED"
+    done
+  done
+done
+/usr/bin/python3 bench/compress_tables.py "$RESULTS" "$SPEED" | tee "$OUT/tables.md"
