@@ -39,8 +39,11 @@ make_variants() {
     $S prune --model "$src" --sparsity $s --structured --finetune-steps "$steps" --lr "$lr" --config "$config" --out "$OUT/$name-s$s-ft"
   done
 }
-make_variants cnn "$RUNS/digits-cnn/model" configs/digits-cnn.yaml "$CNN_FT_STEPS" 1e-3
-make_variants gpt "$RUNS/tang-char/model" configs/tang-char.yaml "$GPT_FT_STEPS" 3e-4
+# SKIP_MAKE=1 times the folders an earlier run wrote, without writing them again.
+if [ "${SKIP_MAKE:-0}" != 1 ]; then
+  make_variants cnn "$RUNS/digits-cnn/model" configs/digits-cnn.yaml "$CNN_FT_STEPS" 1e-3
+  make_variants gpt "$RUNS/tang-char/model" configs/tang-char.yaml "$GPT_FT_STEPS" 3e-4
+fi
 
 RESULTS=$OUT/results.jsonl
 : > "$RESULTS"

@@ -22,6 +22,11 @@ def med(name, key):
     return statistics.median(r[key] for r in rows[name])
 
 
+def ratio(name, base, key):
+    """Median over rounds of this variant's speed over the float32 speed of the same round (drift cancels)."""
+    return statistics.median(a[key] / b[key] for a, b in zip(rows[name], rows[base]))
+
+
 def first(name, key):
     return rows[name][0][key]
 
@@ -43,7 +48,7 @@ def label(variant):
 
 
 variants = ["f32", "int8", "u0.0-ft"] + [f"{k}{s}{ft}" for k in "us" for s in ("0.3", "0.5", "0.7") for ft in ("", "-ft")]
-print(f"int8 path: {first('cnn-int8', 'int8_path')}; medians of {len(rows['cnn-f32'])} rounds\n")
+print(f"int8 path: {first('cnn-int8', 'int8_path')}; speeds are medians of {len(rows['cnn-f32'])} rounds, ratios the median over rounds of variant / float32 in the same round\n")
 if pairs:
     def pmed(name, key):
         return statistics.median(r[key] for r in pairs[name])
@@ -68,7 +73,7 @@ for v in variants:
     if n not in rows:
         continue
     print(f"| {label(v)} | {kib(n):.1f} ({kib(n) / kib(base):.2f}) | {100 * first(n, 'test_accuracy'):.2f} % | "
-          f"{med(n, 'examples_per_s'):.0f} ({med(n, 'examples_per_s') / med(base, 'examples_per_s'):.2f}) |")
+          f"{med(n, 'examples_per_s'):.0f} ({ratio(n, base, 'examples_per_s'):.2f}) |")
 print()
 print("| Tang GPT | model.safetensors KiB (×f32) | validation perplexity (×f32) | KV-cache generation tokens/s (×f32) | batched forward tokens/s (×f32) |")
 print("| --- | --- | --- | --- | --- |")
@@ -78,5 +83,5 @@ for v in variants:
     if n not in rows:
         continue
     print(f"| {label(v)} | {kib(n):.1f} ({kib(n) / kib(base):.2f}) | {first(n, 'validation_perplexity'):.2f} ({first(n, 'validation_perplexity') / first(base, 'validation_perplexity'):.3f}) | "
-          f"{med(n, 'generate_tokens_per_s'):.0f} ({med(n, 'generate_tokens_per_s') / med(base, 'generate_tokens_per_s'):.2f}) | "
-          f"{med(n, 'forward_tokens_per_s'):.0f} ({med(n, 'forward_tokens_per_s') / med(base, 'forward_tokens_per_s'):.2f}) |")
+          f"{med(n, 'generate_tokens_per_s'):.0f} ({ratio(n, base, 'generate_tokens_per_s'):.2f}) | "
+          f"{med(n, 'forward_tokens_per_s'):.0f} ({ratio(n, base, 'forward_tokens_per_s'):.2f}) |")
