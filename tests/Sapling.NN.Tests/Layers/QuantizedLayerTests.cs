@@ -82,4 +82,27 @@ public class QuantizedLayerTests
         e = Assert.Throws<InvalidOperationException>(() => layer.Quantize());
         Assert.Contains("already int8-quantized", e.Message);
     }
+
+    [Fact]
+    public void QuantizedEmbeddingLooksUpDequantizedRows()
+    {
+        var layer = new Embedding(12, 6, new Generator(9));
+        layer.Eval();
+        var original = layer.Weight.ToArray();
+        layer.Quantize();
+        var table = layer.Quantized!.Dequantize().ToArray();
+        var ids = Tensor.FromArray(new long[] { 3, 0, 11, 3 }, 2, 2);
+        float[] rows;
+        using (NoGrad.Enter()) rows = layer.Forward(ids).ToArray();
+        Assert.Equal(24, rows.Length);
+        long[] flat = [3, 0, 11, 3];
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 6; j++)
+            {
+                Assert.Equal(table[flat[i] * 6 + j], rows[i * 6 + j]);
+                Assert.True(MathF.Abs(original[flat[i] * 6 + j] - rows[i * 6 + j]) <= layer.Quantized.Scale.ToArray()[flat[i]] / 2 + 1e-6f);
+            }
+        var e = Assert.Throws<ArgumentException>(() => { using (NoGrad.Enter()) layer.Forward(Tensor.FromArray(new long[] { 12 }, 1)); });
+        Assert.Contains("outside the table", e.Message);
+    }
 }
