@@ -38,4 +38,20 @@ public static class ModelFolder
             throw new InvalidDataException($"{configPath}: not valid JSON ({e.Message})", e);
         }
     }
+
+    /// <summary>True when config.json has a quantization entry (int8 weights; see <see cref="Compression.QuantizationConfig"/>).</summary>
+    public static bool IsQuantized(string directory)
+    {
+        var configPath = Path.Combine(directory, "config.json");
+        if (!File.Exists(configPath)) throw new FileNotFoundException($"model folder '{directory}' has no config.json", configPath);
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(configPath));
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("quantization", out var q) && q.ValueKind == JsonValueKind.Object;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{configPath}: not valid JSON ({e.Message})", e);
+        }
+    }
 }

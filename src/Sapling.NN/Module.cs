@@ -59,6 +59,14 @@ public abstract class Module
         children.RemoveAt(i);
     }
 
+    /// <summary>Removes a registered parameter (e.g. a float weight replaced by its int8 form); it leaves the state dict.</summary>
+    protected void RemoveParameter(string name)
+    {
+        int i = parameters.FindIndex(p => p.Name == name);
+        if (i < 0) throw new KeyNotFoundException($"{GetType().Name} has no parameter '{name}'");
+        parameters.RemoveAt(i);
+    }
+
     /// <summary>Replaces a registered buffer's tensor (e.g. a running statistic updated out of place).</summary>
     protected void SetBuffer(string name, Tensor value)
     {

@@ -14,6 +14,7 @@ public static class BenchCommand
         bench.Subcommands.Add(Train());
         bench.Subcommands.Add(Generate());
         bench.Subcommands.Add(Decode());
+        bench.Subcommands.Add(Infer());
         return bench;
     }
 
@@ -61,6 +62,17 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print JSON" };
         var cmd = new Command("decode", "Time of one continuous-batching decode step (each sequence with its own KV cache) by batch size") { model, batches, past, repeats, json };
         cmd.SetAction(r => DecodeBench.Run(r.GetValue(model)!, r.GetValue(batches)!.Split(',').Select(int.Parse).ToArray(), r.GetValue(past), r.GetValue(repeats), r.GetValue(json)));
+        return cmd;
+    }
+
+    private static Command Infer()
+    {
+        var model = new Option<string>("--model") { Description = "Model folder to time (float32, quantized or pruned)", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var repeats = new Option<int>("--repeats") { Description = "Timed runs (the median is reported)", DefaultValueFactory = _ => 7 };
+        var config = new Option<string?>("--config") { Description = "The model's training config (YAML): also report quality on its split (classifier test accuracy, GPT validation perplexity)" };
+        var cmd = new Command("infer", "Inference speed of a model folder: GPT KV-cache generation and batched forward tokens/s, classifier examples/s") { model, config, json, repeats };
+        cmd.SetAction(r => InferenceBench.Run(r.GetValue(model)!, r.GetValue(config), r.GetValue(json), r.GetValue(repeats)));
         return cmd;
     }
 

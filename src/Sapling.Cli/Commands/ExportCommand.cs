@@ -20,6 +20,9 @@ public static class ExportCommand
     {
         if (!string.Equals(format, "onnx", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"--format {format} is not supported; the only export format is onnx");
+        // The ONNX graphs are float32; an int8 folder would need QLinear/DequantizeLinear nodes, which are not written yet.
+        if (Models.ModelFolder.IsQuantized(modelDirectory))
+            throw new InvalidDataException($"export: '{modelDirectory}' is int8-quantized and ONNX export writes float32 graphs only; export the float32 model it was quantized from");
         Sapling.Export.Onnx.ModelProto exported;
         try
         {

@@ -45,6 +45,9 @@ public sealed record ClassifierConfig
     /// <summary>The scale raw inputs are divided by before normalisation (e.g. 16 for the 0..16 digit pixels, 1 for images read as [0, 1]).</summary>
     [JsonPropertyName("input_scale")] public float InputScale { get; init; } = 1f;
 
+    /// <summary>Present when the folder's weights are int8 (see <see cref="Compression.QuantizationConfig"/>).</summary>
+    [JsonPropertyName("quantization")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Compression.QuantizationConfig? Quantization { get; init; }
+
     [JsonPropertyName("architectures")] public string[] Architectures => [ModelType switch { "mlp" => "SaplingMlp", "cnn" => "SaplingCnn", "resnet" => "SaplingResNet", _ => ModelType }];
 
     [JsonPropertyName("sapling_version")] public string SaplingVersion { get; init; } = "0.1";
@@ -76,6 +79,7 @@ public sealed record ClassifierConfig
         if (InputShape.Length == 0 || InputShape.Any(d => d <= 0)) throw new InvalidDataException($"{source}: input_shape [{string.Join(", ", InputShape)}] must have positive sizes");
         if (ModelType != "mlp" && InputShape.Length != 3) throw new InvalidDataException($"{source}: a {ModelType} needs input_shape [channels, height, width], got [{string.Join(", ", InputShape)}]");
         if (Dropout is < 0 or >= 1) throw new InvalidDataException($"{source}: dropout must be in [0, 1), got {Dropout}");
+        Quantization?.Validate(source);
     }
 }
 

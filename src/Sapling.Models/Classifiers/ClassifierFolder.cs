@@ -1,4 +1,5 @@
 using Sapling.IO;
+using Sapling.Models.Compression;
 using Sapling.NN;
 
 namespace Sapling.Models.Classifiers;
@@ -25,10 +26,13 @@ public static class ClassifierFolder
         };
     }
 
-    public static void Save(string directory, IClassifier classifier)
+    public static void Save(string directory, IClassifier classifier) => Save(directory, classifier, classifier.Config);
+
+    /// <summary>Saves with <paramref name="config"/> as config.json (e.g. the classifier's own with a quantization entry).</summary>
+    public static void Save(string directory, IClassifier classifier, ClassifierConfig config)
     {
         Directory.CreateDirectory(directory);
-        var json = classifier.Config.ToJson();
+        var json = config.ToJson();
         AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile), json);
         SafeTensors.Save(Path.Combine(directory, WeightsFile), classifier.Module.StateDict(), new Dictionary<string, string> { ["format"] = "pt", ["model_type"] = classifier.Config.ModelType });
     }
@@ -49,13 +53,12 @@ public static class ClassifierFolder
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"model folder '{directory}' has no {WeightsFile}", weightsPath);
         var config = ClassifierConfig.FromJson(File.ReadAllText(configPath), configPath);
         var classifier = Create(config);
-        var weights = SafeTensors.LoadAll(weightsPath, DType.Float32);
+        // Each tensor keeps its stored dtype (I8 for quantized layers, I64 for batch-norm counters); LoadStateDict
+        // converts the rest to the model's float32.
+        var weights = SafeTensors.LoadAll(weightsPath);
+        if (config.Quantization != null) ModelQuantization.LoadQuantized(classifier.Module, config.Quantization, weights, weightsPath);
         try
         {
-            var buffers = classifier.Module.NamedBuffers().Where(b => b.Buffer.DType != DType.Float32).Select(b => b.Name).ToHashSet();
-            // Integer buffers (batch-norm counters) were converted to float by the dtype argument; restore their type.
-            foreach (var name in buffers)
-                if (weights.TryGetValue(name, out var t)) weights[name] = t.To(DType.Int64);
             classifier.Module.LoadStateDict(weights);
         }
         catch (InvalidOperationException e)

@@ -28,6 +28,9 @@ public sealed record GptConfig
     [JsonPropertyName("pad_token_id")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? PadTokenId { get; init; }
     [JsonPropertyName("classifier_pooling")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? ClassifierPooling { get; init; }
 
+    /// <summary>Present when the folder's weights are int8 (see <see cref="Compression.QuantizationConfig"/>).</summary>
+    [JsonPropertyName("quantization")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Compression.QuantizationConfig? Quantization { get; init; }
+
     [JsonIgnore] public bool IsClassifier => Architectures.Contains("GPT2ForSequenceClassification");
 
     /// <summary>Class names in id order (a classifier's id2label).</summary>
@@ -73,6 +76,7 @@ public sealed record GptConfig
             throw new InvalidDataException($"{source}: activation_function '{ActivationFunction}' is not supported (gelu_new, gelu, gelu_pytorch_tanh, relu)");
         if (VocabSize <= 0 || NPositions <= 0 || NLayer <= 0) throw new InvalidDataException($"{source}: vocab_size, n_positions and n_layer must be positive");
         if (IsClassifier && (Id2Label == null || Id2Label.Count < 2)) throw new InvalidDataException($"{source}: a GPT2ForSequenceClassification config needs id2label with at least 2 classes");
+        Quantization?.Validate(source);
         if (ClassifierPooling is not (null or "last" or "mean")) throw new InvalidDataException($"{source}: classifier_pooling '{ClassifierPooling}' is not last or mean");
     }
 }

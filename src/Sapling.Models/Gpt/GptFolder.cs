@@ -1,4 +1,5 @@
 using Sapling.IO;
+using Sapling.Models.Compression;
 
 namespace Sapling.Models.Gpt;
 
@@ -19,7 +20,8 @@ public static class GptFolder
         var model = new GptModel(config);
         if (config.IsClassifier) model.AddClassificationHead(config.Labels, config.PadTokenId ?? 0, config.ClassifierPooling ?? "last");
         var state = new Dictionary<string, Tensor>();
-        foreach (var (name, tensor) in SafeTensors.LoadAll(weightsPath, DType.Float32))
+        // Each tensor keeps its stored dtype (I8 for quantized layers); LoadStateDict converts the rest to float32.
+        foreach (var (name, tensor) in SafeTensors.LoadAll(weightsPath))
         {
             var key = name.StartsWith("transformer.", StringComparison.Ordinal) ? name["transformer.".Length..] : name;
             if (key.EndsWith(".attn.bias", StringComparison.Ordinal) || key.EndsWith(".attn.masked_bias", StringComparison.Ordinal)) continue;
@@ -30,6 +32,7 @@ public static class GptFolder
             }
             state[key] = tensor;
         }
+        if (config.Quantization != null) ModelQuantization.LoadQuantized(model, config.Quantization, state, weightsPath);
         try
         {
             model.LoadStateDict(state);
@@ -47,10 +50,13 @@ public static class GptFolder
     /// model's own weights are written: adapters (LoRA branches, prompt embeddings) are saved apart by
     /// <see cref="Adapters.PeftAdapter"/>; merge LoRA first to keep its effect in the weights.
     /// </summary>
-    public static void Save(string directory, GptModel model)
+    public static void Save(string directory, GptModel model) => Save(directory, model, model.Config);
+
+    /// <summary>Saves with <paramref name="config"/> as config.json (e.g. the model's own with a quantization entry).</summary>
+    public static void Save(string directory, GptModel model, GptConfig config)
     {
         Directory.CreateDirectory(directory);
-        var json = model.Config.ToJson();
+        var json = config.ToJson();
         AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), json);
         // A classifier is saved as transformers' GPT2ForSequenceClassification names it: the body under "transformer.".
         string body = model.Score != null ? "transformer." : "";

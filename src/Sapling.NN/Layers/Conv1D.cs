@@ -8,14 +8,27 @@ public sealed class Conv1D : LinearLayer
 {
     public Conv1D(int inFeatures, int outFeatures, Generator? generator = null) : base(inFeatures, outFeatures)
     {
-        Weight = RegisterParameter("weight", Init.Normal(Tensor.Empty(inFeatures, outFeatures), 0f, 0.02f, generator));
+        weight = RegisterParameter("weight", Init.Normal(Tensor.Empty(inFeatures, outFeatures), 0f, 0.02f, generator));
         Bias = RegisterParameter("bias", Tensor.Zeros(outFeatures));
     }
 
-    public override Tensor Weight { get; }
+    private Tensor? weight;
+
+    public override Tensor Weight => weight ?? throw QuantizedError("its float weight is gone (see Quantized)");
     public override Tensor Bias { get; }
 
     protected override Tensor Project(Tensor input) => input.MatMul(Weight).Add(Bias);
+
+    protected override Tensor WeightOutIn() => Weight.T();
+
+    // Stored [in, out], as GPT-2 checkpoints hold it, so a quantized file keeps Hugging Face's shapes.
+    protected override Tensor ToStoredLayout(Tensor outIn) => outIn.T();
+
+    protected override void ReleaseFloatWeight()
+    {
+        weight?.Dispose();
+        weight = null;
+    }
 
     // The update arrives [out, in]; this weight is [in, out] (PEFT's fan_in_fan_out).
     protected override void AddToWeight(Tensor delta, float alpha) => Weight.AddInPlace(delta.T(), alpha);

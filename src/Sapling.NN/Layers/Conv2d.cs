@@ -1,7 +1,7 @@
 namespace Sapling.NN;
 
 /// <summary>2-D convolution over [N, C, H, W] with weight [out, in/groups, kH, kW] (PyTorch's layout and initialisation).</summary>
-public sealed class Conv2d : Module<Tensor, Tensor>
+public sealed class Conv2d : Module<Tensor, Tensor>, IQuantizable
 {
     public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1, int groups = 1, bool bias = true, Generator? generator = null)
         : this(inChannels, outChannels, (kernelSize, kernelSize), (stride, stride), (padding, padding), (dilation, dilation), groups, bias, generator)
@@ -13,7 +13,7 @@ public sealed class Conv2d : Module<Tensor, Tensor>
         if (groups <= 0 || inChannels % groups != 0 || outChannels % groups != 0)
             throw new ArgumentException($"Conv2d: groups {groups} must divide in_channels {inChannels} and out_channels {outChannels}");
         (InChannels, OutChannels, KernelSize, Stride, Padding, Dilation, Groups) = (inChannels, outChannels, kernelSize, stride, padding, dilation, groups);
-        Weight = RegisterParameter("weight", Init.KaimingUniform(Tensor.Empty(outChannels, inChannels / groups, kernelSize.H, kernelSize.W), a: MathF.Sqrt(5f), g: generator));
+        weight = RegisterParameter("weight", Init.KaimingUniform(Tensor.Empty(outChannels, inChannels / groups, kernelSize.H, kernelSize.W), a: MathF.Sqrt(5f), g: generator));
         if (bias)
         {
             int fanIn = inChannels / groups * kernelSize.H * kernelSize.W;
@@ -29,10 +29,53 @@ public sealed class Conv2d : Module<Tensor, Tensor>
     public (int H, int W) Padding { get; }
     public (int H, int W) Dilation { get; }
     public int Groups { get; }
-    public Tensor Weight { get; }
+    private Tensor? weight;
+
+    public Tensor Weight => weight ?? throw QuantizedError("its float weight is gone (see Quantized)");
+
+    /// <summary>The int8 weight once <see cref="Quantize"/> or <see cref="LoadQuantized"/> ran; null while float32.</summary>
+    public QuantizedWeight? Quantized { get; private set; }
     public Tensor? Bias { get; }
 
-    public override Tensor Forward(Tensor input) => Tensor.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
+    public override Tensor Forward(Tensor input)
+    {
+        if (Quantized == null) return Tensor.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
+        if (Training) throw QuantizedError("it cannot be trained (call Eval() for inference)");
+        return Tensor.QuantizedConv2d(input, Quantized, Bias, Stride, Padding, Dilation);
+    }
+
+    public void Quantize()
+    {
+        if (Quantized != null) throw new InvalidOperationException($"Conv2d({InChannels}, {OutChannels}) is already int8-quantized");
+        // The int8 kernel multiplies one patch row by the whole weight; grouped convolutions would need one product per group.
+        if (Groups != 1) throw new NotSupportedException($"Conv2d({InChannels}, {OutChannels}, groups={Groups}): only groups=1 can be int8-quantized");
+        QuantizedWeight q;
+        using (Autograd.NoGrad.Enter()) q = QuantizedWeight.Quantize(Weight.Contiguous());
+        Use(q);
+    }
+
+    public void LoadQuantized(Tensor values, Tensor scale, string source)
+    {
+        if (Quantized != null) throw new InvalidOperationException($"{source}: Conv2d({InChannels}, {OutChannels}) is already int8-quantized");
+        if (Groups != 1) throw new NotSupportedException($"{source}: Conv2d({InChannels}, {OutChannels}, groups={Groups}): only groups=1 can be int8-quantized");
+        int[] expected = [OutChannels, InChannels, KernelSize.H, KernelSize.W];
+        if (!values.Shape.SequenceEqual(expected))
+            throw new InvalidDataException($"{source}: int8 weight shape {ShapeUtil.Format(values.Shape.ToArray())} does not match the layer's {ShapeUtil.Format(expected)}");
+        Use(QuantizedWeight.FromInt8(values.Contiguous(), scale, source));
+    }
+
+    private void Use(QuantizedWeight q)
+    {
+        RemoveParameter("weight");
+        weight?.Dispose();
+        weight = null;
+        RegisterBuffer("weight", q.Values);
+        RegisterBuffer("weight_scale", q.Scale);
+        Quantized = q;
+    }
+
+    private InvalidOperationException QuantizedError(string what) =>
+        new($"Conv2d({InChannels}, {OutChannels}) is int8-quantized: {what}; it runs inference only (train the float32 model and quantize it again)");
 
     protected override string ExtraRepr() =>
         $"{InChannels}, {OutChannels}, kernel_size=({KernelSize.H}, {KernelSize.W}), stride=({Stride.H}, {Stride.W})" +

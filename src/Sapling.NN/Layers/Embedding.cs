@@ -1,19 +1,62 @@
 namespace Sapling.NN;
 
 /// <summary>A lookup table of <c>numEmbeddings</c> vectors of size <c>embeddingDim</c>, initialised N(0, 1) as in PyTorch.</summary>
-public sealed class Embedding : Module<Tensor, Tensor>
+/// <remarks>
+/// Quantized, each row is int8 with its own scale: a lookup dequantises the rows it reads, and a GPT's tied output
+/// head (hidden · Wᵀ) is an int8 linear layer whose output channels are these rows.
+/// </remarks>
+public sealed class Embedding : Module<Tensor, Tensor>, IQuantizable
 {
+    private Tensor? weight;
+
     public Embedding(int numEmbeddings, int embeddingDim, Generator? generator = null)
     {
         (NumEmbeddings, EmbeddingDim) = (numEmbeddings, embeddingDim);
-        Weight = RegisterParameter("weight", Init.Normal(Tensor.Empty(numEmbeddings, embeddingDim), 0f, 1f, generator));
+        weight = RegisterParameter("weight", Init.Normal(Tensor.Empty(numEmbeddings, embeddingDim), 0f, 1f, generator));
     }
 
     public int NumEmbeddings { get; }
     public int EmbeddingDim { get; }
-    public Tensor Weight { get; }
+    public Tensor Weight => weight ?? throw QuantizedError("its float weight is gone (see Quantized)");
 
-    public override Tensor Forward(Tensor ids) => Tensor.Embedding(ids, Weight);
+    /// <summary>The int8 table once <see cref="Quantize"/> or <see cref="LoadQuantized"/> ran; null while float32.</summary>
+    public QuantizedWeight? Quantized { get; private set; }
+
+    public override Tensor Forward(Tensor ids)
+    {
+        if (Quantized == null) return Tensor.Embedding(ids, Weight);
+        if (Training) throw QuantizedError("it cannot be trained (call Eval() for inference)");
+        return Tensor.QuantizedEmbedding(ids, Quantized);
+    }
+
+    public void Quantize()
+    {
+        if (Quantized != null) throw new InvalidOperationException($"Embedding({NumEmbeddings}, {EmbeddingDim}) is already int8-quantized");
+        QuantizedWeight q;
+        using (Autograd.NoGrad.Enter()) q = QuantizedWeight.Quantize(Weight.Contiguous());
+        Use(q);
+    }
+
+    public void LoadQuantized(Tensor values, Tensor scale, string source)
+    {
+        if (Quantized != null) throw new InvalidOperationException($"{source}: Embedding({NumEmbeddings}, {EmbeddingDim}) is already int8-quantized");
+        if (values.Rank != 2 || values.Shape[0] != NumEmbeddings || values.Shape[1] != EmbeddingDim)
+            throw new InvalidDataException($"{source}: int8 table shape {ShapeUtil.Format(values.Shape.ToArray())} does not match the layer's [{NumEmbeddings}, {EmbeddingDim}]");
+        Use(QuantizedWeight.FromInt8(values.Contiguous(), scale, source));
+    }
+
+    private void Use(QuantizedWeight q)
+    {
+        RemoveParameter("weight");
+        weight?.Dispose();
+        weight = null;
+        RegisterBuffer("weight", q.Values);
+        RegisterBuffer("weight_scale", q.Scale);
+        Quantized = q;
+    }
+
+    private InvalidOperationException QuantizedError(string what) =>
+        new($"Embedding({NumEmbeddings}, {EmbeddingDim}) is int8-quantized: {what}; it runs inference only (train the float32 model and quantize it again)");
 
     protected override string ExtraRepr() => $"{NumEmbeddings}, {EmbeddingDim}";
 }

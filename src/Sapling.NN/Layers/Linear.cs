@@ -5,7 +5,7 @@ public sealed class Linear : LinearLayer
 {
     public Linear(int inFeatures, int outFeatures, bool bias = true, Generator? generator = null) : base(inFeatures, outFeatures)
     {
-        Weight = RegisterParameter("weight", Init.KaimingUniform(Tensor.Empty(outFeatures, inFeatures), a: MathF.Sqrt(5f), g: generator));
+        weight = RegisterParameter("weight", Init.KaimingUniform(Tensor.Empty(outFeatures, inFeatures), a: MathF.Sqrt(5f), g: generator));
         if (bias)
         {
             float bound = inFeatures > 0 ? 1f / MathF.Sqrt(inFeatures) : 0f;
@@ -13,13 +13,25 @@ public sealed class Linear : LinearLayer
         }
     }
 
-    public override Tensor Weight { get; }
+    private Tensor? weight;
+
+    public override Tensor Weight => weight ?? throw QuantizedError("its float weight is gone (see Quantized)");
     public override Tensor? Bias { get; }
 
     protected override Tensor Project(Tensor input)
     {
         var y = input.MatMul(Weight.T());
         return Bias != null ? y.Add(Bias) : y;
+    }
+
+    protected override Tensor WeightOutIn() => Weight;
+
+    protected override Tensor ToStoredLayout(Tensor outIn) => outIn;
+
+    protected override void ReleaseFloatWeight()
+    {
+        weight?.Dispose();
+        weight = null;
     }
 
     protected override void AddToWeight(Tensor delta, float alpha) => Weight.AddInPlace(delta, alpha);

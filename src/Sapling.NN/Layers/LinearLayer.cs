@@ -5,7 +5,7 @@ namespace Sapling.NN;
 /// <see cref="OutFeatures"/> that can carry a LoRA branch. Only the weight layout differs ([out, in] for Linear,
 /// [in, out] for GPT-2's Conv1D), so each says how to add an [out, in] update to its weight.
 /// </summary>
-public abstract class LinearLayer : Module<Tensor, Tensor>
+public abstract class LinearLayer : Module<Tensor, Tensor>, IQuantizable
 {
     protected LinearLayer(int inFeatures, int outFeatures) => (InFeatures, OutFeatures) = (inFeatures, outFeatures);
 
@@ -20,6 +20,59 @@ public abstract class LinearLayer : Module<Tensor, Tensor>
     /// <summary>The layer without any adapter.</summary>
     protected abstract Tensor Project(Tensor input);
 
+    /// <summary>The int8 weight once <see cref="Quantize"/> or <see cref="LoadQuantized"/> ran; null while float32.</summary>
+    public QuantizedWeight? Quantized { get; private set; }
+
+    /// <summary>The float weight in [out, in] order (the int8 kernel's layout).</summary>
+    protected abstract Tensor WeightOutIn();
+
+    /// <summary>An [out, in] tensor in this layer's stored layout (a view where the layouts differ).</summary>
+    protected abstract Tensor ToStoredLayout(Tensor outIn);
+
+    /// <summary>Forgets the float weight (the parameter has been removed from the module).</summary>
+    protected abstract void ReleaseFloatWeight();
+
+    /// <summary>The message for anything that needs the float weight of an int8 layer.</summary>
+    protected InvalidOperationException QuantizedError(string what) =>
+        new($"{GetType().Name}({InFeatures} → {OutFeatures}) is int8-quantized: {what}; it runs inference only (train the float32 model and quantize it again)");
+
+    public void Quantize()
+    {
+        if (Quantized != null) throw new InvalidOperationException($"{GetType().Name}({InFeatures} → {OutFeatures}) is already int8-quantized");
+        if (Lora != null) throw new InvalidOperationException($"{GetType().Name}({InFeatures} → {OutFeatures}) has a LoRA adapter: merge and unload it before quantizing");
+        QuantizedWeight q;
+        using (Autograd.NoGrad.Enter()) q = QuantizedWeight.Quantize(WeightOutIn().Contiguous());
+        Use(q);
+    }
+
+    public void LoadQuantized(Tensor values, Tensor scale, string source)
+    {
+        if (Quantized != null) throw new InvalidOperationException($"{source}: {GetType().Name}({InFeatures} → {OutFeatures}) is already int8-quantized");
+        using var probe = Tensor.Empty(OutFeatures, InFeatures);
+        var expected = ToStoredLayout(probe).Shape;
+        if (!values.Shape.SequenceEqual(expected))
+            throw new InvalidDataException($"{source}: int8 weight shape {ShapeUtil.Format(values.Shape.ToArray())} does not match the layer's {ShapeUtil.Format(expected.ToArray())}");
+        Tensor outIn;
+        using (Autograd.NoGrad.Enter()) outIn = ToOutIn(values);
+        Use(QuantizedWeight.FromInt8(outIn, scale, source));
+    }
+
+    /// <summary>A stored-layout tensor in [out, in] order, contiguous.</summary>
+    private Tensor ToOutIn(Tensor stored)
+    {
+        // ToStoredLayout is its own inverse: a transpose for Conv1D, the identity for Linear.
+        return ToStoredLayout(stored).Contiguous();
+    }
+
+    private void Use(QuantizedWeight q)
+    {
+        RemoveParameter("weight");
+        ReleaseFloatWeight();
+        RegisterBuffer("weight", ToStoredLayout(q.Values));
+        RegisterBuffer("weight_scale", q.Scale);
+        Quantized = q;
+    }
+
     /// <summary>Adds <paramref name="alpha"/>·<paramref name="delta"/> (laid out [out, in]) to the weight, in place.</summary>
     protected abstract void AddToWeight(Tensor delta, float alpha);
 
@@ -27,6 +80,11 @@ public abstract class LinearLayer : Module<Tensor, Tensor>
     {
         if (input.Rank == 0 || input.Shape[^1] != InFeatures)
             throw new ArgumentException($"{GetType().Name}({InFeatures} → {OutFeatures}): input shape {ShapeUtil.Format(input.Shape.ToArray())} must end in {InFeatures}");
+        if (Quantized != null)
+        {
+            if (Training) throw QuantizedError("it cannot be trained (call Eval() for inference)");
+            return Tensor.QuantizedLinear(input, Quantized, Bias);
+        }
         var y = Project(input);
         return Lora is { Merged: false } lora ? y.Add(lora.Forward(input)) : y;
     }
@@ -35,6 +93,7 @@ public abstract class LinearLayer : Module<Tensor, Tensor>
     public void AttachLora(LoraBranch branch)
     {
         if (Lora != null) throw new InvalidOperationException($"{GetType().Name}({InFeatures} → {OutFeatures}) already has a LoRA adapter");
+        if (Quantized != null) throw QuantizedError("LoRA adapters need the float weight");
         if (branch.InFeatures != InFeatures || branch.OutFeatures != OutFeatures)
             throw new ArgumentException($"a LoRA branch for {branch.InFeatures} → {branch.OutFeatures} does not fit {GetType().Name}({InFeatures} → {OutFeatures})");
         RegisterModule("lora_A", branch.A);

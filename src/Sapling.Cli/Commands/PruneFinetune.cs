@@ -1,0 +1,70 @@
+using Sapling.Cli.Config;
+using Sapling.Data;
+using Sapling.Inference.Compression;
+using Sapling.Models.Classifiers;
+using Sapling.Models.Gpt;
+using Sapling.NN;
+using Sapling.Optim;
+using Sapling.Text;
+using Sapling.Training;
+
+namespace Sapling.Cli.Commands;
+
+/// <summary>
+/// A short fine-tune after pruning, on the data of the model's training config: AdamW at a constant learning rate
+/// for a fixed number of steps. With masks (unstructured pruning) the pruned weights are zeroed after every step, so
+/// the sparsity the user asked for is what gets saved.
+/// </summary>
+internal static class PruneFinetune
+{
+    public static void Classifier(IClassifier classifier, string configPath, int steps, double lr, IReadOnlyDictionary<string, Tensor>? masks)
+    {
+        var (data, _, train) = ClassificationConfig.Bind(ConfigTree.Load(configPath));
+        var split = ClassificationData.Load(data, classifier.Config.Normalization);
+        var model = classifier.Module;
+        var optimizer = new AdamW(model.Parameters(), lr: lr, weightDecay: 0);
+        var rng = new Random((int)train.Seed);
+        int batch = Math.Min(train.BatchSize, split.Train.Count);
+        var indices = new long[batch];
+        model.Train();
+        for (int step = 0; step < steps; step++)
+        {
+            using var scope = new TensorScope();
+            for (int i = 0; i < batch; i++) indices[i] = rng.Next(split.Train.Count);
+            var (x, y) = split.Train.GetBatch(indices);
+            Tensor.CrossEntropy(model.Forward(x), y).Backward();
+            optimizer.Step();
+            optimizer.ZeroGrad();
+            if (masks != null) MagnitudePruning.ApplyMasks(model, masks);
+        }
+        model.Eval();
+    }
+
+    public static void LanguageModel(GptModel model, string modelDirectory, string configPath, int steps, double lr, IReadOnlyDictionary<string, Tensor>? masks)
+    {
+        var config = ConfigTree.Load(configPath);
+        var tokenizerPath = Path.Combine(modelDirectory, "tokenizer.json");
+        if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"prune --finetune-steps: '{modelDirectory}' has no tokenizer.json to tokenise the training text", tokenizerPath);
+        var tokenizer = Tokenizers.Load(tokenizerPath);
+        var corpus = config.Get<string?>("data.corpus", null) ?? LmTrainer.DefaultCorpusPath;
+        var documents = DocumentSource.Read(corpus, config.Get("data.format", "auto"), config.Get("data.field", "text")).ToList();
+        // The same split by document as training, so the fine-tune never sees the validation text.
+        var data = new TokenData(documents.Select(d => tokenizer.Encode(d.Trim('\n'))).ToList(), tokenizer.EndOfTextId,
+            config.Get("data.validation_fraction", 0.1), config.Get("data.split_seed", 0UL));
+        int batch = config.Get("train.batch_size", 16), context = model.Config.NPositions;
+        ulong seed = config.Get("train.seed", 0UL);
+        var optimizer = new AdamW(model.Parameters(), lr: lr, weightDecay: 0);
+        model.Train();
+        for (int step = 0; step < steps; step++)
+        {
+            using var scope = new TensorScope();
+            var (x, y) = data.TrainBatch(batch, context, seed + 1, step);
+            Tensor.CrossEntropy(model.Forward(x).Reshape(-1, model.Config.VocabSize), y.Reshape(-1)).Backward();
+            GradientClipping.ClipGradNorm(model.Parameters(), 1f);
+            optimizer.Step();
+            optimizer.ZeroGrad();
+            if (masks != null) MagnitudePruning.ApplyMasks(model, masks);
+        }
+        model.Eval();
+    }
+}

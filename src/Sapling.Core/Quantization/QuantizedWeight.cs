@@ -1,0 +1,91 @@
+using Sapling.Backends.Cpu;
+
+namespace Sapling;
+
+/// <summary>
+/// A weight stored as int8 with one symmetric float32 scale per output channel (dim 0): w ≈ values · scale, with
+/// scale = max|w_row| / 127 (PyTorch's per-channel symmetric qint8 scheme, zero point 0). The layout of the values is
+/// the layer's own ([out, in] for Linear, [out, in, kH, kW] for Conv2d); the int8 kernel reads a packed copy.
+/// </summary>
+public sealed class QuantizedWeight
+{
+    private QuantizedWeight(Tensor values, Tensor scale, Int8PackedMatrix packed)
+    {
+        Values = values;
+        Scale = scale;
+        Packed = packed;
+    }
+
+    /// <summary>The int8 values, [out, ...].</summary>
+    public Tensor Values { get; }
+
+    /// <summary>One scale per output channel, [out].</summary>
+    public Tensor Scale { get; }
+
+    /// <summary>Output channels (rows).</summary>
+    public int OutFeatures => Packed.N;
+
+    /// <summary>Inputs per output channel (the product of the remaining dimensions).</summary>
+    public int InFeatures => Packed.K;
+
+    internal Int8PackedMatrix Packed { get; }
+
+    /// <summary>Quantises a float32 weight [out, ...] per output channel. A row of zeros gets scale 1 and zero values.</summary>
+    public static QuantizedWeight Quantize(Tensor weight)
+    {
+        if (weight.DType != DType.Float32) throw new ArgumentException($"quantize: the weight must be float32, got {weight.DType.Name()}");
+        if (weight.Rank < 2) throw new ArgumentException($"quantize: a weight needs an output dimension and inputs, got shape {ShapeUtil.Format(weight.Shape.ToArray())}");
+        int n = weight.Shape[0], k = weight.NumEl / Math.Max(n, 1);
+        var w = weight.ToArray();
+        var q = new sbyte[w.Length];
+        var scales = new float[n];
+        for (int row = 0; row < n; row++)
+        {
+            var source = w.AsSpan(row * k, k);
+            if (HasNonFinite(source))
+                throw new ArgumentException($"quantize: output channel {row} of the weight holds NaN or infinity");
+            scales[row] = Int8Gemm.QuantizeRow(source, q.AsSpan(row * k, k));
+        }
+        var values = Tensor.FromSpan<sbyte>(q, weight.Shape.ToArray());
+        return new QuantizedWeight(values, Tensor.FromArray(scales, n), Int8PackedMatrix.Pack(q, n, k, scales));
+    }
+
+    /// <summary>
+    /// Wraps stored int8 values [out, ...] and scales [out] (as read from a file). <paramref name="source"/> names the
+    /// tensors in errors: a scale that is missing, the wrong shape, zero, negative or not finite is refused.
+    /// </summary>
+    public static QuantizedWeight FromInt8(Tensor values, Tensor scale, string source = "weight")
+    {
+        if (values.DType != DType.Int8) throw new InvalidDataException($"{source}: int8-quantized values must be I8, got {values.DType.Name()}");
+        if (values.Rank < 2) throw new InvalidDataException($"{source}: quantized values need rank ≥ 2, got shape {ShapeUtil.Format(values.Shape.ToArray())}");
+        if (scale.DType != DType.Float32) throw new InvalidDataException($"{source}_scale: the scale must be F32, got {scale.DType.Name()}");
+        int n = values.Shape[0];
+        if (scale.Rank != 1 || scale.Shape[0] != n)
+            throw new InvalidDataException($"{source}_scale: shape {ShapeUtil.Format(scale.Shape.ToArray())} does not match {n} output channels of {source} {ShapeUtil.Format(values.Shape.ToArray())}");
+        var scales = scale.ToArray();
+        for (int i = 0; i < n; i++)
+            if (!(scales[i] > 0f) || !float.IsFinite(scales[i]))
+                throw new InvalidDataException($"{source}_scale: channel {i} has scale {scales[i]}; scales must be positive and finite");
+        var q = values.ToArray<sbyte>();
+        int k = q.Length / n;
+        return new QuantizedWeight(values, scale, Int8PackedMatrix.Pack(q, n, k, scales));
+    }
+
+    /// <summary>The float32 weight the int8 values stand for (values × scale), in the values' shape.</summary>
+    public Tensor Dequantize()
+    {
+        var q = Values.ToArray<sbyte>();
+        var s = Scale.ToArray();
+        var w = new float[q.Length];
+        int k = InFeatures;
+        for (int i = 0; i < q.Length; i++) w[i] = q[i] * s[i / k];
+        return Tensor.FromArray(w, Values.Shape.ToArray());
+    }
+
+    private static bool HasNonFinite(ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
+            if (!float.IsFinite(v)) return true;
+        return false;
+    }
+}
