@@ -195,27 +195,29 @@ public static class TextGenerator
     }
 
     /// <summary>
-    /// Token ids by falling logit; equal logits keep id order, so the same seed gives the same token everywhere. For
-    /// top-p alone only the candidates are sorted: a token whose probability is below (1 − p)/V can never be in the
-    /// nucleus, because all such tokens together hold at most 1 − p, so the others already reach p.
+    /// The head of the token ids by falling logit (equal logits keep id order, so the same seed gives the same token
+    /// everywhere): the top k, or with top-p alone the tokens up to where the probability reaches p. Only candidates
+    /// enter a heap: a token whose probability is below (1 − p)/V can never be in the nucleus, because all such tokens
+    /// together hold at most 1 − p. Popping the heap stops at the nucleus's edge, so a peaked distribution costs
+    /// little more than one pass over the vocabulary.
     /// </summary>
     private static int[] MostLikelyFirst(float[] l, float[] weights, double total, SamplingOptions options)
     {
-        double floor = options.TopK == 0 && options.TopP < 1f ? (1.0 - options.TopP) / l.Length * total : 0;
-        int count = 0;
+        bool nucleusOnly = options.TopK == 0 && options.TopP < 1f;
+        double floor = nucleusOnly ? (1.0 - options.TopP) / l.Length * total : 0;
+        var heap = new PriorityQueue<int, (float NegLogit, int Id)>();
         for (int i = 0; i < l.Length; i++)
-            if (weights[i] >= floor) count++;
-        var order = new int[count];
-        var keys = new float[count];
-        for (int i = 0, n = 0; i < l.Length; i++)
-            if (weights[i] >= floor) (order[n], keys[n++]) = (i, -l[i]);
-        Array.Sort(keys, order, 0, count);
-        for (int start = 0, end; start < count; start = end)
+            if (weights[i] >= floor) heap.Enqueue(i, (-l[i], i));
+        int limit = options.TopK > 0 ? Math.Min(options.TopK, heap.Count) : heap.Count;
+        var order = new List<int>(Math.Min(limit, 256));
+        double cumulative = 0, needed = options.TopP * total;
+        while (order.Count < limit && heap.TryDequeue(out int id, out _))
         {
-            for (end = start + 1; end < count && keys[end] == keys[start]; end++) { }
-            if (end - start > 1) Array.Sort(order, start, end - start);
+            order.Add(id);
+            cumulative += weights[id];
+            if (nucleusOnly && cumulative >= needed) break;
         }
-        return order;
+        return order.ToArray();
     }
 
     private static int ArgMax(float[] l)

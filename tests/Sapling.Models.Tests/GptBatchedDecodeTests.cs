@@ -30,6 +30,23 @@ public sealed class GptBatchedDecodeTests
     }
 
     [Fact]
+    public void AnInt8ModelDecodesInBatchesLikeAlone()
+    {
+        var model = Model();
+        Sapling.Models.Compression.ModelQuantization.QuantizeAll(model);
+        model.Eval();
+        using var noGrad = Autograd.NoGrad.Enter();
+        var batched = new[] { Prefill(model, [1, 2]), Prefill(model, [3, 4, 5]) };
+        var alone = new[] { Prefill(model, [1, 2]), Prefill(model, [3, 4, 5]) };
+        var logits = model.DecodeStep([6, 7], batched).ToArray();
+        for (int b = 0; b < 2; b++)
+        {
+            var expected = model.Forward(Tensor.FromArray(new long[] { 6 + b }, 1, 1), alone[b]).ToArray();
+            for (int v = 0; v < 23; v++) Assert.Equal(expected[v], logits[b * 23 + v], 4);
+        }
+    }
+
+    [Fact]
     public void BadStepsAreRefusedWithTheReason()
     {
         var model = Model();

@@ -37,7 +37,7 @@ public static class GptBatchedDecode
             x = x.Add(Attend(block.Attn, block.Ln1.Forward(x), caches, layer, config));
             x = x.Add(block.Mlp.Forward(block.Ln2.Forward(x)));
         }
-        return model.LnF.Forward(x).MatMul(model.Wte.Weight.T()).Reshape(batch, config.VocabSize);
+        return model.OutputHead(model.LnF.Forward(x)).Reshape(batch, config.VocabSize);
     }
 
     private static Tensor Attend(CausalSelfAttention attention, Tensor x, IReadOnlyList<KvCache> caches, int layer, GptConfig config)

@@ -87,11 +87,14 @@ public sealed class GptModel : Module<Tensor, Tensor>
     /// gives, per batch row, how many leading tokens are padding (prompts of different lengths in one batch): their
     /// positions start after the padding and no query attends to them. A cache remembers the padding of its prefill.
     /// </summary>
-    public Tensor Forward(Tensor ids, KvCache? cache, int[]? leftPadding = null) =>
-        // The output head shares the token embedding matrix (weight tying); an int8 table makes it an int8 linear layer.
-        Wte.Quantized is { } table
-            ? Tensor.QuantizedLinear(HiddenStates(ids, cache, leftPadding), table)
-            : HiddenStates(ids, cache, leftPadding).MatMul(Wte.Weight.T());
+    public Tensor Forward(Tensor ids, KvCache? cache, int[]? leftPadding = null) => OutputHead(HiddenStates(ids, cache, leftPadding));
+
+    /// <summary>
+    /// Logits for final hidden states [.., n_embd]. The head shares the token embedding matrix (weight tying); an int8
+    /// table makes it an int8 linear layer.
+    /// </summary>
+    public Tensor OutputHead(Tensor hidden) =>
+        Wte.Quantized is { } table ? Tensor.QuantizedLinear(hidden, table) : hidden.MatMul(Wte.Weight.T());
 
     /// <summary>The final layer-normed hidden states [B, T, n_embd] of the real tokens (what the heads read).</summary>
     public Tensor HiddenStates(Tensor ids, KvCache? cache = null, int[]? leftPadding = null)
