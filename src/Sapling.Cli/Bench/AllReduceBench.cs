@@ -11,14 +11,14 @@ namespace Sapling.Cli.Bench;
 /// </summary>
 public static class AllReduceBench
 {
-    public static int Run(int[] megabytes, int repeats)
+    public static int Run(double[] megabytes, int repeats)
     {
         using var group = ProcessGroups.FromEnvironment(ProcessGroups.CurrentEnvironment());
         if (group.Size < 2) throw new InvalidOperationException("bench allreduce needs at least 2 ranks: run it with --nproc N or under mpirun");
         if (group.Rank == 0) Console.WriteLine($"{"MB",8} {"median ms",10} {"algo GB/s",10} {"bus GB/s",10}   ({group.Size} ranks)");
-        foreach (int mb in megabytes)
+        foreach (double mb in megabytes)
         {
-            var buffer = new float[mb * 1024 * 1024 / sizeof(float)];
+            var buffer = new float[Math.Max(1, (int)(mb * 1024 * 1024 / sizeof(float)))];
             Array.Fill(buffer, 1f);
             group.AllReduceSum(buffer); // warm-up: connections and registrations
             var times = new double[repeats];
@@ -36,7 +36,7 @@ public static class AllReduceBench
             double median = reduce[0] / group.Size;
             double bytes = buffer.Length * 4.0;
             if (group.Rank == 0)
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{mb,8} {median * 1000,10:F2} {bytes / median / 1e9,10:F2} {2.0 * (group.Size - 1) / group.Size * bytes / median / 1e9,10:F2}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{mb,8:G4} {median * 1000,10:F3} {bytes / median / 1e9,10:F2} {2.0 * (group.Size - 1) / group.Size * bytes / median / 1e9,10:F2}"));
         }
         return 0;
     }

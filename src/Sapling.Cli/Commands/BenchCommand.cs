@@ -21,7 +21,7 @@ public static class BenchCommand
     private static Command AllReduce()
     {
         var nproc = new Option<int>("--nproc") { Description = "Ranks to start through mpirun (not needed under mpirun)", DefaultValueFactory = _ => 2 };
-        var sizes = new Option<int[]>("--mb") { Description = "Buffer sizes in MB", DefaultValueFactory = _ => [1, 4, 25, 100], AllowMultipleArgumentsPerToken = true };
+        var sizes = new Option<double[]>("--mb") { Description = "Buffer sizes in MB (0.001 = 1 KB: latency)", DefaultValueFactory = _ => [0.001, 1, 4, 25, 100], AllowMultipleArgumentsPerToken = true };
         var repeats = new Option<int>("--repeats") { Description = "Timed repetitions per size (the median is reported)", DefaultValueFactory = _ => 11 };
         var cmd = new Command("allreduce", "Time MPI all-reduce of float32 buffers across ranks (Open MPI)") { nproc, sizes, repeats };
         cmd.SetAction(r =>

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Data-parallel training on this machine: the digits CNN for a few epochs as 1 process x all cores' threads and as
+# 2 ranks x 1 thread (sapling train --nproc 2), interleaved for several rounds; then MPI all-reduce over shared memory
+# and over TCP loopback. Prints medians of train samples/s (epochs after the first) and the time in all-reduce.
+# Usage: bench/compare-data-parallel.sh [rounds] [epochs]   (needs openmpi-bin; run from the repository root)
+set -euo pipefail
+rounds=${1:-3}
+epochs=${2:-6}
+cd "$(dirname "$0")/.."
+build=$(mktemp -d)
+out=$(mktemp -d)
+trap 'rm -rf "$build" "$out"' EXIT
+dotnet build src/Sapling.Cli -c Release -v q -nologo -o "$build" >/dev/null
+common=(train configs/digits-cnn.yaml --plain --set "train.epochs=$epochs" --set train.patience=null)
+for r in $(seq "$rounds"); do
+  env -u OPENBLAS_CORETYPE "$build/sapling" "${common[@]}" --out "$out/single-$r" >/dev/null
+  env -u OPENBLAS_CORETYPE "$build/sapling" "${common[@]}" --out "$out/ranks-$r" --nproc 2 >/dev/null
+done
+/usr/bin/python3 - "$out" "$rounds" <<'PY'
+import json, re, statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+def rate(run):
+    lines = [json.loads(l) for l in open(f"{out}/{run}/metrics.jsonl")]
+    return statistics.median(l["samples_per_s"] for l in lines[1:])
+for side, label in (("single", "1 process x 2 threads"), ("ranks", "2 ranks x 1 thread")):
+    rates = [rate(f"{side}-{r}") for r in range(1, rounds + 1)]
+    line = f"{label}: median {statistics.median(rates):.0f} samples/s (rounds: {', '.join(f'{x:.0f}' for x in rates)})"
+    if side == "ranks":
+        logs = [open(f"{out}/ranks-{r}/train.log").read() for r in range(1, rounds + 1)]
+        spent = [float(re.search(r"([0-9.]+) s in all-reduce", l).group(1)) for l in logs]
+        hidden = [float(re.search(r"([0-9.]+) s of it not hidden", l).group(1)) for l in logs]
+        seconds = [sum(json.loads(l)["seconds"] for l in open(f"{out}/ranks-{r}/metrics.jsonl")) for r in range(1, rounds + 1)]
+        line += f"; all-reduce {statistics.median(spent):.2f} s of {statistics.median(seconds):.2f} s training (not hidden: {statistics.median(hidden):.2f} s)"
+    print(line)
+PY
+echo "all-reduce, shared memory:"
+"$build/sapling" bench allreduce --nproc 2 --mb 0.001 1 4 25 100 | sed 's/\x1b\[?1h\x1b=//'
+echo "all-reduce, TCP loopback:"
+OMPI_MCA_btl=tcp,self "$build/sapling" bench allreduce --nproc 2 --mb 0.001 1 4 25 100 | sed 's/\x1b\[?1h\x1b=//'
