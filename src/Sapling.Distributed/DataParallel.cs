@@ -8,7 +8,8 @@ namespace Sapling.Distributed;
 /// as soon as backward has finished it, and a full bucket is all-reduced (summed) on a communication thread while
 /// backward computes the rest. <see cref="FinishGradientSync"/>, after backward, waits for the last bucket and writes
 /// the sums back into the gradients. The caller weights each rank's loss by its share of the global batch, so the sum
-/// is the gradient of the global batch's mean loss.
+/// is the gradient of the global batch's mean loss. Between the first backward that syncs and FinishGradientSync the
+/// communication thread may be inside a collective, so the caller must start no collective of its own there.
 /// </summary>
 public sealed class DataParallel : IDisposable
 {

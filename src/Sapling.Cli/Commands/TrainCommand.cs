@@ -72,11 +72,7 @@ public static class TrainCommand
         string runDirectory = output ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(configPath));
         string task = tree.Get("task", "classification");
         var parallelism = DistributedConfig.Bind(tree);
-        if (task == "language_model")
-        {
-            if (group.Size > 1) throw new InvalidOperationException("data-parallel training (mpirun, --nproc) is implemented for classification configs only; train this language model in one process");
-            return TrainLanguageModel(tree, runDirectory, resume, plain);
-        }
+        if (task == "language_model") return TrainLanguageModel(tree, runDirectory, resume, plain, group, parallelism);
         if (task != "classification") throw new ArgumentException($"{configPath}: task must be classification or language_model, got '{task}'");
         var (data, model, train) = ClassificationConfig.Bind(tree);
         var trainer = (IProgressReporter reporter) => new ClassificationTrainer(model, data, train, reporter) { ProcessGroup = group, Parallelism = parallelism }.Run(runDirectory, resume, tree.ToYaml());
@@ -87,11 +83,12 @@ public static class TrainCommand
         return 0;
     }
 
-    private static int TrainLanguageModel(ConfigTree tree, string runDirectory, string? resume, bool plain)
+    private static int TrainLanguageModel(ConfigTree tree, string runDirectory, string? resume, bool plain, IProcessGroup group, DataParallelOptions parallelism)
     {
         var options = LanguageModelConfig.Bind(tree);
-        var trainer = (IProgressReporter reporter) => new LmTrainer(options, reporter).Run(runDirectory, resume, tree.ToYaml());
+        var trainer = (IProgressReporter reporter) => new LmTrainer(options, reporter) { ProcessGroup = group, Parallelism = parallelism }.Run(runDirectory, resume, tree.ToYaml());
         var result = !plain && SpectreProgress.IsInteractive ? SpectreProgress.Create().Run(trainer) : trainer(new ConsoleProgress());
+        if (group.Rank != 0) return 0;
         Console.WriteLine($"run folder: {result.RunDirectory}");
         Console.WriteLine($"validation loss {result.ValidationLoss:F3} vs unigram baseline {result.UnigramBaselineLoss:F3}; {result.TokensPerSecond:F0} tokens/s; try: sapling generate --model {result.ModelDirectory} --prompt \"...\"");
         return 0;
