@@ -31,12 +31,14 @@ public static class MpirunLauncher
         if (processes < 1) throw new ArgumentException($"--nproc must be ≥ 1, got {processes}");
         var mpirun = FindOnPath("mpirun") ?? throw new InvalidOperationException($"--nproc {processes} needs Open MPI's mpirun, which is not on PATH: install it with `apt-get install openmpi-bin`");
         if (!MpiProcessGroup.IsAvailable(out var reason)) throw new InvalidOperationException($"--nproc {processes}: {reason}");
-        // Standard input is not the ranks': left attached, the runtimes would switch the terminal's keypad mode.
-        var start = new ProcessStartInfo(mpirun) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(mpirun) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var option in MpirunOptions(processes, Environment.ProcessorCount, Environment.UserName == "root")) start.ArgumentList.Add(option);
         // With a rank per core, a rank that waits in MPI must give its core back: Open MPI's default busy polling would
         // take it from the rank still computing backward (measured here: 2 ranks on 2 cores ran 3-4x slower without it).
         if (processes >= Environment.ProcessorCount && Environment.GetEnvironmentVariable(YieldVariable) == null) start.Environment[YieldVariable] = "1";
+        // Open MPI gives each rank a pseudo-terminal for its output, and .NET then switches that "terminal" into keypad
+        // mode, an escape sequence that would land in the relayed text; the ranks' output is never interactive.
+        start.Environment["TERM"] = "dumb";
         var self = Environment.ProcessPath ?? "dotnet";
         start.ArgumentList.Add(self);
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(MpirunLauncher).Assembly.Location);
