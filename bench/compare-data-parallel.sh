@@ -35,9 +35,9 @@ for side, label in (("single", "1 process x 2 threads"), ("ranks", "2 ranks x 1 
     if side == "ranks":
         logs = [open(f"{out}/ranks-{r}/train.log").read() for r in range(1, rounds + 1)]
         spent = [float(re.search(r"([0-9.]+) s in all-reduce", l).group(1)) for l in logs]
-        hidden = [float(re.search(r"([0-9.]+) s of it not hidden", l).group(1)) for l in logs]
+        hidden = [float(re.search(r"([0-9.]+) s waiting", l).group(1)) for l in logs]
         seconds = [sum(json.loads(l)["seconds"] for l in open(f"{out}/ranks-{r}/metrics.jsonl")) for r in range(1, rounds + 1)]
-        line += f"; all-reduce {statistics.median(spent):.2f} s of {statistics.median(seconds):.2f} s training (not hidden: {statistics.median(hidden):.2f} s)"
+        line += f"; all-reduce {statistics.median(spent):.2f} s of {statistics.median(seconds):.2f} s training (waiting for it after backward: {statistics.median(hidden):.2f} s)"
     print(line)
 for side, label in (("gpt-single", "GPT 1 process x 2 threads"), ("gpt-ranks", "GPT 2 ranks x 1 thread")):
     ms = [json.load(open(f"{out}/{side}-{r}/results.json"))["ms_per_step"] for r in range(1, rounds + 1)]

@@ -150,7 +150,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
 
         if (dataParallel != null)
         {
-            string communication = $"data parallel over {group.Size} ranks: {dataParallel.BucketCount} gradient bucket(s) per step, {dataParallel.AllReduceTime.TotalSeconds:F2} s in all-reduce ({(dataParallel.Overlapped ? "overlapped with backward" : "after backward")}), {dataParallel.WaitTime.TotalSeconds:F2} s of it not hidden";
+            string communication = $"data parallel over {group.Size} ranks: {dataParallel.BucketCount} gradient bucket(s) per step, {dataParallel.AllReduceTime.TotalSeconds:F2} s in all-reduce ({(dataParallel.Overlapped ? "overlapped with backward" : "after backward")}), {dataParallel.WaitTime.TotalSeconds:F2} s waiting for it after backward";
             progress.Message(communication);
             Log(run, communication);
         }
