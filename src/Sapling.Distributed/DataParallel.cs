@@ -102,8 +102,8 @@ public sealed class DataParallel : IDisposable
             }
             if (!p.Grad.IsContiguous) throw new InvalidOperationException("data-parallel training needs contiguous gradients");
             sum.CopyTo(p.Grad.AsSpan());
-            copied[i] = false;
         }
+        Array.Clear(copied);
         buckets.ParametersPerBucket.ToArray().CopyTo(pending, 0);
     }
 

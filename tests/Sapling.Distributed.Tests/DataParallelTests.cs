@@ -84,6 +84,11 @@ public sealed class DataParallelTests
         dp.FinishGradientSync();
         Assert.Null(parameters[0].Grad);
         Assert.Single(group.AllReduces);
+        // The next step starts clean: the parameter's gradient is sent again (a stale "already sent" mark would hang here).
+        Backward(parameters);
+        var finished = Task.Run(dp.FinishGradientSync);
+        Assert.True(finished.Wait(TimeSpan.FromSeconds(10)), "the second step's all-reduce never completed");
+        Assert.All(parameters[0].Grad!.ToArray(), v => Assert.Equal(2f, v));
     }
 
     [Fact]
