@@ -130,6 +130,17 @@ public sealed class DistributedTrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void BadProcessAndThreadCountsAreClearErrors()
+    {
+        var (code, _, error) = CliRunner.Run("train", Config, "--out", Path.Combine(root, "x"), "--threads", "-1");
+        Assert.Equal(2, code);
+        Assert.Contains("--threads must be ≥ 1", error);
+        (code, _, error) = CliRunner.Run("train", Config, "--out", Path.Combine(root, "x"), "--nproc", "0");
+        Assert.Equal(2, code);
+        Assert.Contains("--nproc must be ≥ 1", error);
+    }
+
+    [Fact]
     public void MpirunIsToldAboutRootAndOversubscription()
     {
         Assert.Equal(["--bind-to", "none", "-np", "2"], MpirunLauncher.MpirunOptions(2, cores: 2, runningAsRoot: false));

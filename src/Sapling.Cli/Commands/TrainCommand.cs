@@ -18,23 +18,27 @@ public static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "Continue from a run folder or checkpoint" };
         var plain = new Option<bool>("--plain") { Description = "Print one line per epoch instead of live progress bars" };
         var nproc = new Option<int>("--nproc") { Description = "Train on N processes (data parallel over Open MPI), started through mpirun", DefaultValueFactory = _ => 1 };
-        var cmd = new Command("train", "Train a model as a YAML config describes, writing a run folder") { config, output, set, resume, plain, nproc };
+        var threads = new Option<int>("--threads") { Description = "Compute threads per process (default: all cores, or cores ÷ ranks on this machine under MPI)" };
+        var cmd = new Command("train", "Train a model as a YAML config describes, writing a run folder") { config, output, set, resume, plain, nproc, threads };
         cmd.SetAction(r =>
         {
             var (configPath, runDirectory, overrides, resumeFrom) = (r.GetValue(config)!, r.GetValue(output), r.GetValue(set) ?? [], r.GetValue(resume));
             int processes = r.GetValue(nproc);
             if (processes < 1) throw new ArgumentException($"--nproc must be ≥ 1, got {processes}");
+            int threadCount = r.GetValue(threads);
+            if (threadCount < 0) throw new ArgumentException($"--threads must be ≥ 1, got {threadCount}");
             if (processes > 1 && !ProcessGroups.LaunchedByMpirun(ProcessGroups.CurrentEnvironment()))
-                return MpirunLauncher.Run(processes, RankArguments(configPath, runDirectory, overrides, resumeFrom, r.GetValue(Program.BlasOption)!));
-            return RunInGroup(configPath, runDirectory, overrides, resumeFrom, r.GetValue(plain));
+                return MpirunLauncher.Run(processes, RankArguments(configPath, runDirectory, overrides, resumeFrom, r.GetValue(Program.BlasOption)!, threadCount));
+            return RunInGroup(configPath, runDirectory, overrides, resumeFrom, r.GetValue(plain), threadCount);
         });
         return cmd;
     }
 
     /// <summary>What each rank started by --nproc runs: this command without --nproc, with progress as plain lines.</summary>
-    private static List<string> RankArguments(string configPath, string? output, string[] overrides, string? resume, string blas)
+    private static List<string> RankArguments(string configPath, string? output, string[] overrides, string? resume, string blas, int threads)
     {
         var arguments = new List<string> { "train", Path.GetFullPath(configPath), "--plain", "--blas", blas };
+        if (threads > 0) arguments.AddRange(["--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         if (output != null) arguments.AddRange(["--out", Path.GetFullPath(output)]);
         foreach (var assignment in overrides) arguments.AddRange(["--set", assignment]);
         if (resume != null) arguments.AddRange(["--resume", Path.GetFullPath(resume)]);
@@ -45,14 +49,17 @@ public static class TrainCommand
     /// Trains alone, or as one rank of an mpirun job. A rank that fails aborts the whole job (MPI_Abort) after saying
     /// which rank failed and why, so the other ranks do not wait forever in their next all-reduce.
     /// </summary>
-    private static int RunInGroup(string configPath, string? output, string[] overrides, string? resume, bool plain)
+    private static int RunInGroup(string configPath, string? output, string[] overrides, string? resume, bool plain, int threadCount)
     {
         using var group = ProcessGroups.FromEnvironment(ProcessGroups.CurrentEnvironment());
-        if (group.Size == 1) return Run(configPath, output, overrides, resume, plain, group);
         // The ranks on one machine share its cores.
-        int threads = ProcessGroups.ThreadsPerRank(Environment.ProcessorCount, group.LocalSize);
-        CpuWorkers.Threads = threads;
-        if (OpenBlasNative.IsAvailable) OpenBlasNative.SetThreads(threads);
+        int threads = threadCount > 0 ? threadCount : group.Size == 1 ? 0 : ProcessGroups.ThreadsPerRank(Environment.ProcessorCount, group.LocalSize);
+        if (threads > 0)
+        {
+            CpuWorkers.Threads = threads;
+            if (OpenBlasNative.IsAvailable) OpenBlasNative.SetThreads(threads);
+        }
+        if (group.Size == 1) return Run(configPath, output, overrides, resume, plain, group);
         try
         {
             return Run(configPath, output, overrides, resume, plain: true, group);
