@@ -262,7 +262,8 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         Distributed.DataParallel.BroadcastFromRankZero(ProcessGroup, tensors);
         var trainable = model.Parameters().Where(p => p.RequiresGrad).ToList();
         var dataParallel = new DataParallel(ProcessGroup, trainable, Parallelism);
-        progress.Message($"data parallel: {ProcessGroup.Size} ranks, each with {options.BatchSize / ProcessGroup.Size}-{(options.BatchSize + ProcessGroup.Size - 1) / ProcessGroup.Size} of every {options.BatchSize}-example batch; {dataParallel.BucketCount} gradient bucket(s)" + (dataParallel.Overlapped ? ", all-reduced during backward" : ", all-reduced after backward"));
+        int least = options.BatchSize / ProcessGroup.Size, most = (options.BatchSize + ProcessGroup.Size - 1) / ProcessGroup.Size;
+        progress.Message($"data parallel: {ProcessGroup.Size} ranks, each with {(least == most ? $"{least}" : $"{least}-{most}")} of every {options.BatchSize}-example batch; {dataParallel.BucketCount} gradient bucket(s)" + (dataParallel.Overlapped ? ", all-reduced during backward" : ", all-reduced after backward"));
         return dataParallel;
     }
 
