@@ -15,7 +15,25 @@ public static class BenchCommand
         bench.Subcommands.Add(Generate());
         bench.Subcommands.Add(Decode());
         bench.Subcommands.Add(Infer());
+        bench.Subcommands.Add(AllReduce());
         return bench;
+    }
+
+    private static Command AllReduce()
+    {
+        var nproc = new Option<int>("--nproc") { Description = "Ranks to start through mpirun (not needed under mpirun)", DefaultValueFactory = _ => 2 };
+        var sizes = new Option<double[]>("--mb") { Description = "Buffer sizes in MB (0.001 = 1 KB: latency)", DefaultValueFactory = _ => [0.001, 1, 4, 25, 100], AllowMultipleArgumentsPerToken = true };
+        var repeats = new Option<int>("--repeats") { Description = "Timed repetitions per size (the median is reported)", DefaultValueFactory = _ => 11 };
+        var cmd = new Command("allreduce", "Time MPI all-reduce of float32 buffers across ranks (Open MPI)") { nproc, sizes, repeats };
+        cmd.SetAction(r =>
+        {
+            var mb = r.GetValue(sizes)!;
+            int count = r.GetValue(repeats);
+            if (!Distributed.ProcessGroups.LaunchedByMpirun(Distributed.ProcessGroups.CurrentEnvironment()))
+                return MpirunLauncher.Run(r.GetValue(nproc), ["bench", "allreduce", "--repeats", count.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mb", .. mb.Select(m => m.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+            return AllReduceBench.Run(mb, count);
+        });
+        return cmd;
     }
 
     private static Command Gemm()

@@ -32,6 +32,7 @@ internal static class BackwardEngine
             if (t.GradFn == null)
             {
                 AccumulateIntoLeaf(t, g, canSteal: !shared.Contains(g));
+                t.RunPostAccumulateGradHooks();
                 continue;
             }
             var fn = t.GradFn;

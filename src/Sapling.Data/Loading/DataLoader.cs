@@ -16,11 +16,12 @@ public enum LastBatch
 public sealed class DataLoader
 {
     public DataLoader(IDataset dataset, int batchSize, bool shuffle = false, ulong seed = 0, LastBatch lastBatch = LastBatch.Keep,
-        Func<Tensor, Generator, Tensor>? transform = null, int prefetch = 2)
+        Func<Tensor, Generator, Tensor>? transform = null, int prefetch = 2, BatchShard? shard = null)
     {
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"DataLoader: batch size must be positive, got {batchSize}");
         if (dataset.Count == 0) throw new ArgumentException("DataLoader: the dataset is empty");
         (Dataset, BatchSize, Shuffle, Seed, LastBatchPolicy, Transform, Prefetch) = (dataset, batchSize, shuffle, seed, lastBatch, transform, Math.Max(0, prefetch));
+        Shard = shard ?? BatchShard.Whole;
     }
 
     public IDataset Dataset { get; }
@@ -33,6 +34,15 @@ public sealed class DataLoader
     public Func<Tensor, Generator, Tensor>? Transform { get; }
 
     public int Prefetch { get; }
+
+    /// <summary>
+    /// The part of every batch this loader yields (data-parallel training); the batch size, the order and the number of
+    /// batches stay those of the whole, so every rank steps in lock step through the same global batches.
+    /// </summary>
+    public BatchShard Shard { get; }
+
+    /// <summary>Examples in global batch <paramref name="batch"/> over all shards (the last batch may be short).</summary>
+    public int GlobalBatchSize(int batch) => Math.Min(BatchSize, Dataset.Count - batch * BatchSize);
 
     public int BatchesPerEpoch => LastBatchPolicy == LastBatch.Drop ? Dataset.Count / BatchSize : (Dataset.Count + BatchSize - 1) / BatchSize;
 
@@ -105,11 +115,13 @@ public sealed class DataLoader
     private (Tensor, Tensor) Build(long[] order, int epoch, int batch)
     {
         int start = batch * BatchSize;
-        int size = Math.Min(BatchSize, order.Length - start);
-        var (x, y) = Dataset.GetBatch(order.AsSpan(start, size));
+        var (offset, size) = Shard.Range(Math.Min(BatchSize, order.Length - start));
+        var (x, y) = Dataset.GetBatch(order.AsSpan(start + offset, size));
         // Each batch gets its own generator derived from (seed, epoch, batch): augmentation is reproducible whichever
-        // thread builds the batch, and a resumed run draws the same random transforms.
-        if (Transform != null) x = Transform(x, new Generator(Seed * 0x9E3779B97F4A7C15UL ^ ((ulong)epoch << 32) ^ (ulong)batch ^ 0xA5A5_5A5A_0000_0000UL));
+        // thread builds the batch, and a resumed run draws the same random transforms. Ranks after the first mix in
+        // their rank so that two shards of one batch do not receive the same sequence of transforms.
+        ulong rankSalt = Shard.Rank == 0 ? 0 : (ulong)Shard.Rank * 0xD1B5_4A32_D192_ED03UL;
+        if (Transform != null && size > 0) x = Transform(x, new Generator(Seed * 0x9E3779B97F4A7C15UL ^ ((ulong)epoch << 32) ^ (ulong)batch ^ 0xA5A5_5A5A_0000_0000UL ^ rankSalt));
         // Batches are built off the training thread's TensorScope; the consumer decides their lifetime.
         x.KeepAlive();
         y.KeepAlive();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Sapling.Autograd;
 using Sapling.Data;
+using Sapling.Distributed;
 using Sapling.Evaluation;
 using Sapling.Models.Classifiers;
 using Sapling.NN;
@@ -21,7 +22,19 @@ public sealed record ClassificationResult(string RunDirectory, string ModelDirec
 /// </summary>
 public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOptions dataOptions, TrainingOptions options, IProgressReporter? progress = null)
 {
-    private readonly IProgressReporter progress = progress ?? new ConsoleProgress();
+    private readonly IProgressReporter reporter = progress ?? new ConsoleProgress();
+
+    /// <summary>
+    /// The processes training this model together (data parallelism: each takes a shard of every batch, gradients are
+    /// summed across them); the default single-process group trains alone. Only rank 0 reports and writes the run folder.
+    /// </summary>
+    public IProcessGroup ProcessGroup { get; init; } = SingleProcessGroup.Instance;
+
+    public DataParallelOptions Parallelism { get; init; } = new();
+
+    private IProgressReporter progress => ProcessGroup.Rank == 0 ? reporter : SilentProgress.Instance;
+
+    private bool IsWriter => ProcessGroup.Rank == 0;
 
     /// <summary>
     /// Called after every completed epoch (its checkpoint already saved); returning false ends the run there, which
@@ -41,16 +54,20 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
     public ClassificationResult Run(ClassificationData data, string runDirectory, string? resumeFrom = null, string? resolvedConfigYaml = null)
     {
         options.Validate();
-        var run = new RunFolder(runDirectory);
-        if (resolvedConfigYaml != null) File.WriteAllText(run.ConfigPath, resolvedConfigYaml);
+        Parallelism.Validate();
+        var group = ProcessGroup;
+        var run = new RunFolder(runDirectory, create: IsWriter);
+        if (resolvedConfigYaml != null && IsWriter) File.WriteAllText(run.ConfigPath, resolvedConfigYaml);
         foreach (var note in data.Notes) progress.Message(note);
         var classifier = BuildModel(data);
         var model = classifier.Module;
         progress.Message($"{classifier.Config.ModelType}: {model.ParameterCount():N0} parameters ({model.ParameterCount(trainableOnly: true):N0} trainable); {data.Train.Count} train / {data.Validation.Count} validation / {data.Test.Count} test examples; {data.ClassNames.Length} classes");
 
         var optimizer = BuildOptimizer(classifier);
+        // train.batch_size is the global batch: each rank takes its shard, so the schedule, clipping and accumulation
+        // see the same steps however many ranks there are.
         var trainLoader = new DataLoader(data.Train, options.BatchSize, shuffle: true, seed: options.Seed,
-            transform: options.Augment.IsIdentity || data.ExampleShape.Length != 3 ? null : options.Augment.Apply);
+            transform: options.Augment.IsIdentity || data.ExampleShape.Length != 3 ? null : options.Augment.Apply, shard: new BatchShard(group.Rank, group.Size));
         int stepsPerEpoch = (trainLoader.BatchesPerEpoch + options.AccumulationSteps - 1) / options.AccumulationSteps;
         var scheduler = BuildScheduler(optimizer, stepsPerEpoch);
         var plateau = options.Schedule == "plateau" ? new ReduceLROnPlateau(optimizer, factor: options.Gamma, patience: options.PlateauPatience) : null;
@@ -62,14 +79,15 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
             var checkpoint = Checkpoint.Resolve(resumeFrom);
             state = Checkpoint.Load(checkpoint, model, optimizer, scheduler);
             if (state.GeneratorState.Length > 0) Generator.Default.SetState(state.GeneratorState);
-            metricsLog.Truncate(state.MetricsLines);
+            if (IsWriter) metricsLog.Truncate(state.MetricsLines);
             progress.Message($"resumed from {checkpoint} after epoch {state.CompletedEpochs}");
         }
-        else if (File.Exists(run.MetricsPath))
+        else if (IsWriter && File.Exists(run.MetricsPath))
         {
             File.Delete(run.MetricsPath);
         }
 
+        using var dataParallel = StartDataParallel(model, optimizer);
         var history = new List<EpochRecord>(state.History);
         var monitor = new TrainingMonitor();
         bool stoppedEarly = false, diverged = false, stoppedByCaller = false;
@@ -77,24 +95,24 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         int firstEpoch = state.CompletedEpochs + 1;
         for (int epoch = firstEpoch; epoch <= options.Epochs; epoch++)
         {
-            var record = TrainEpoch(epoch, model, optimizer, scheduler, trainLoader, ref state);
+            var record = TrainEpoch(epoch, model, optimizer, scheduler, trainLoader, dataParallel, ref state);
             var (valLoss, valAccuracy) = Evaluate(model, data.Validation);
             record = record with { ValLoss = valLoss, ValAccuracy = valAccuracy };
             history.Add(record);
-            metricsLog.Append(record.ToLogRecord());
+            if (IsWriter) metricsLog.Append(record.ToLogRecord());
             double elapsedPerEpoch = clock.Elapsed.TotalSeconds / (epoch - firstEpoch + 1);
             progress.EpochFinished(record, TimeSpan.FromSeconds(elapsedPerEpoch * (options.Epochs - epoch)));
             foreach (var warning in monitor.Check(history))
             {
                 progress.Warning(warning);
-                run.Log("warning: " + warning);
+                Log(run, "warning: " + warning);
             }
-            if (TrainingMonitor.IsDiverged(record.TrainLoss) || TrainingMonitor.IsDiverged(valLoss))
+            if (AgreeWithRankZero(TrainingMonitor.IsDiverged(record.TrainLoss) || TrainingMonitor.IsDiverged(valLoss)))
             {
                 diverged = true;
                 string message = $"training diverged in epoch {epoch} (loss {record.TrainLoss}); stopped and kept the last good checkpoint";
                 progress.Warning(message);
-                run.Log(message);
+                Log(run, message);
                 break;
             }
             plateau?.Step(valLoss);
@@ -112,22 +130,36 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
                 GeneratorState = Generator.Default.GetState(),
                 History = history,
             };
-            if (improved) ClassifierFolder.Save(run.BestModelDirectory, WithData(classifier, data));
-            Checkpoint.Save(run.CheckpointsDirectory, model, optimizer, scheduler, state);
+            if (improved && IsWriter) ClassifierFolder.Save(run.BestModelDirectory, WithData(classifier, data));
+            if (IsWriter) Checkpoint.Save(run.CheckpointsDirectory, model, optimizer, scheduler, state);
             // Every epoch is reported, the last included, so the caller sees the whole history.
-            if (ContinueAfterEpoch?.Invoke(record) == false && epoch < options.Epochs)
+            if (AgreeWithRankZero(ContinueAfterEpoch?.Invoke(record) == false && epoch < options.Epochs))
             {
                 stoppedByCaller = true;
-                run.Log($"stopped by the caller after epoch {epoch}");
+                Log(run, $"stopped by the caller after epoch {epoch}");
                 break;
             }
-            if (options.Patience is int patience && state.EpochsWithoutImprovement >= patience)
+            if (options.Patience is int patience && AgreeWithRankZero(state.EpochsWithoutImprovement >= patience))
             {
                 stoppedEarly = true;
                 progress.Message($"early stopping: {options.Monitor} has not improved for {patience} epochs (best {state.BestMetric:F4} in epoch {state.BestEpoch})");
                 break;
             }
 
+        }
+
+        if (dataParallel != null)
+        {
+            string communication = $"data parallel over {group.Size} ranks: {dataParallel.BucketCount} gradient bucket(s) per step, {dataParallel.AllReduceTime.TotalSeconds:F2} s in all-reduce ({(dataParallel.Overlapped ? "overlapped with backward" : "after backward")}), {dataParallel.WaitTime.TotalSeconds:F2} s waiting for it after backward";
+            progress.Message(communication);
+            Log(run, communication);
+        }
+        // Ranks other than 0 have the same weights and history but write nothing: they report on their last weights.
+        if (!IsWriter)
+        {
+            var (lastTest, _) = Report(model, data.Test, data.ClassNames);
+            var (lastValidation, _) = Report(model, data.Validation, data.ClassNames);
+            return new ClassificationResult(run.Root, run.ModelDirectory, lastTest, lastValidation, state.BestEpoch, history, stoppedEarly, diverged, stoppedByCaller);
         }
 
         // The final model is the best one seen on validation; the test set is touched only here.
@@ -140,14 +172,16 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         return new ClassificationResult(run.Root, run.ModelDirectory, testReport, valReport, state.BestEpoch, history, stoppedEarly, diverged, stoppedByCaller);
     }
 
-    private EpochRecord TrainEpoch(int epoch, Module<Tensor, Tensor> model, Optimizer optimizer, LrScheduler? scheduler, DataLoader loader, ref TrainingState state)
+    private EpochRecord TrainEpoch(int epoch, Module<Tensor, Tensor> model, Optimizer optimizer, LrScheduler? scheduler, DataLoader loader, DataParallel? dataParallel, ref TrainingState state)
     {
         model.Train();
-        // Dropout draws from the default generator; seeding it per epoch makes a resumed epoch identical.
-        Generator.Default.ManualSeed(options.Seed * 1_000_003UL + (ulong)epoch);
+        // Dropout draws from the default generator; seeding it per epoch makes a resumed epoch identical. Ranks after
+        // the first add their rank, so that shards of one batch do not share dropout masks.
+        ulong rankSalt = ProcessGroup.Rank == 0 ? 0 : (ulong)ProcessGroup.Rank * 0x9E37_79B9UL;
+        Generator.Default.ManualSeed(options.Seed * 1_000_003UL + (ulong)epoch + rankSalt);
         var clock = Stopwatch.StartNew();
         double lossSum = 0, gradNormSum = 0;
-        long correct = 0, seen = 0;
+        long correct = 0, seen = 0, globalSeen = 0;
         int batches = loader.BatchesPerEpoch, steps = 0, batch = 0;
         long globalStep = state.GlobalStep;
         progress.EpochStarted(epoch, options.Epochs, batches);
@@ -155,12 +189,22 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         var parameters = model.Parameters().Where(p => p.RequiresGrad).ToList();
         foreach (var (x, y) in loader.Epoch(epoch))
         {
-            using (var scope = new TensorScope())
+            bool endsStep = (batch + 1) % options.AccumulationSteps == 0 || batch + 1 == batches;
+            if (dataParallel != null) dataParallel.SyncGradients = endsStep;
+            if (Parallelism.FailRank == ProcessGroup.Rank && globalStep + 1 == Parallelism.FailStep)
+                throw new InvalidOperationException($"injected failure at step {globalStep + 1} (distributed.fail_rank)");
+            int globalCount = loader.GlobalBatchSize(batch);
+            // A rank's shard of a short last batch can be empty: it computes nothing but still joins the all-reduce.
+            if (y.NumEl > 0)
             {
+                using var scope = new TensorScope();
                 var logits = model.Forward(x);
                 var loss = Tensor.CrossEntropy(logits, y, labelSmoothing: options.LabelSmoothing);
                 float lossValue = loss.Item();
                 if (options.L1 > 0) loss = loss.Add(Penalties.L1(parameters.Where(p => p.Rank > 1), options.L1));
+                // Gradients are summed over ranks, so each rank's mean loss is weighted by its share of the global
+                // batch: the sum is then the gradient of the global batch's mean, as in one process.
+                if (ProcessGroup.Size > 1) loss = loss.Mul((float)y.NumEl / globalCount);
                 // Each micro-batch carries its share of the step; the last group of an epoch may hold fewer batches.
                 int groupStart = batch / options.AccumulationSteps * options.AccumulationSteps;
                 int groupSize = Math.Min(options.AccumulationSteps, batches - groupStart);
@@ -169,11 +213,13 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
                 lossSum += lossValue * y.NumEl;
                 seen += y.NumEl;
             }
+            globalSeen += globalCount;
             x.Dispose();
             y.Dispose();
             batch++;
-            if (batch % options.AccumulationSteps == 0 || batch == batches)
+            if (endsStep)
             {
+                dataParallel?.FinishGradientSync();
                 gradNormSum += options.GradClip is float clip ? GradientClipping.ClipGradNorm(parameters, clip) : GradientClipping.GradNorm(parameters);
                 optimizer.Step();
                 optimizer.ZeroGrad();
@@ -181,7 +227,13 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
                 steps++;
                 globalStep++;
             }
-            progress.BatchFinished(batch, batches, lossSum / seen, seen / clock.Elapsed.TotalSeconds);
+            progress.BatchFinished(batch, batches, lossSum / Math.Max(seen, 1), globalSeen / clock.Elapsed.TotalSeconds);
+        }
+        if (ProcessGroup.Size > 1)
+        {
+            Span<double> totals = [lossSum, correct, seen];
+            ProcessGroup.AllReduceSum(totals);
+            (lossSum, correct, seen) = (totals[0], (long)totals[1], (long)totals[2]);
         }
         state = state with { GlobalStep = globalStep };
         return new EpochRecord
@@ -195,6 +247,38 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
             Seconds = clock.Elapsed.TotalSeconds,
             SamplesPerSecond = seen / clock.Elapsed.TotalSeconds,
         };
+    }
+
+    /// <summary>
+    /// With more than one rank: makes every replica start from rank 0's weights and optimiser state, and hooks the
+    /// gradient all-reduce into backward. Null when training alone.
+    /// </summary>
+    private DataParallel? StartDataParallel(Module<Tensor, Tensor> model, Optimizer optimizer)
+    {
+        if (ProcessGroup.Size == 1) return null;
+        var (optimizerState, _) = optimizer.StateDict();
+        var tensors = model.StateDict().OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value)
+            .Concat(optimizerState.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value)).ToList();
+        Distributed.DataParallel.BroadcastFromRankZero(ProcessGroup, tensors);
+        var trainable = model.Parameters().Where(p => p.RequiresGrad).ToList();
+        var dataParallel = new DataParallel(ProcessGroup, trainable, Parallelism);
+        int least = options.BatchSize / ProcessGroup.Size, most = (options.BatchSize + ProcessGroup.Size - 1) / ProcessGroup.Size;
+        progress.Message($"data parallel: {ProcessGroup.Size} ranks, each with {(least == most ? $"{least}" : $"{least}-{most}")} of every {options.BatchSize}-example batch; {dataParallel.BucketCount} gradient bucket(s)" + (dataParallel.Overlapped ? ", all-reduced during backward" : ", all-reduced after backward"));
+        return dataParallel;
+    }
+
+    /// <summary>Rank 0's answer to a yes/no question, on every rank: a decision to stop must be taken by all or none.</summary>
+    private bool AgreeWithRankZero(bool mine)
+    {
+        if (ProcessGroup.Size == 1) return mine;
+        Span<int> flag = [mine ? 1 : 0];
+        ProcessGroup.Broadcast(flag);
+        return flag[0] != 0;
+    }
+
+    private void Log(RunFolder run, string message)
+    {
+        if (IsWriter) run.Log(message);
     }
 
     /// <summary>Mean loss and accuracy over a dataset in eval mode, without gradients.</summary>

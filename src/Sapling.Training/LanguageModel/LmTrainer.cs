@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Sapling.Data;
+using Sapling.Distributed;
 using Sapling.Inference;
 using Sapling.Models.Gpt;
 using Sapling.Optim;
@@ -26,7 +28,19 @@ public sealed record LmResult(string RunDirectory, string ModelDirectory, double
 /// </summary>
 public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = null)
 {
-    private readonly IProgressReporter progress = progress ?? new ConsoleProgress();
+    private readonly IProgressReporter reporter = progress ?? new ConsoleProgress();
+
+    /// <summary>
+    /// The processes training this model together (data parallelism over the rows of every batch; next-token
+    /// objectives only). Only rank 0 reports and writes the run folder; the default group of one trains alone.
+    /// </summary>
+    public IProcessGroup ProcessGroup { get; init; } = SingleProcessGroup.Instance;
+
+    public DataParallelOptions Parallelism { get; init; } = new();
+
+    private IProgressReporter progress => ProcessGroup.Rank == 0 ? reporter : SilentProgress.Instance;
+
+    private bool IsWriter => ProcessGroup.Rank == 0;
 
     /// <summary>The embedded Tang poems shipped beside the program.</summary>
     public static string DefaultCorpusPath => Path.Combine(AppContext.BaseDirectory, "data", "zh-tang300.txt");
@@ -34,8 +48,13 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
     public LmResult Run(string runDirectory, string? resumeFrom = null, string? resolvedConfigYaml = null)
     {
         options.Validate();
-        var run = new RunFolder(runDirectory);
-        if (resolvedConfigYaml != null) File.WriteAllText(run.ConfigPath, resolvedConfigYaml);
+        Parallelism.Validate();
+        var group = ProcessGroup;
+        if (group.Size > 1 && (options.Method is "classify" or "sft" or "dpo" || options.Teacher != null))
+            throw new ArgumentException($"data-parallel training (mpirun, --nproc) supports next-token objectives (pretraining, fine-tuning on raw text); method {options.Method}{(options.Teacher != null ? " with a teacher" : "")} must run in one process");
+        if (group.Size > options.BatchSize) throw new ArgumentException($"train.batch_size {options.BatchSize} is smaller than the {group.Size} ranks: every rank needs at least one row of each batch");
+        var run = new RunFolder(runDirectory, create: IsWriter);
+        if (resolvedConfigYaml != null && IsWriter) File.WriteAllText(run.ConfigPath, resolvedConfigYaml);
         var (tokenizer, model, objective, baseValidation) = Setup(run);
         double baseLoss = baseValidation?.Loss ?? double.NaN;
         var method = LmMethod.For(options);
@@ -54,20 +73,21 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         {
             var checkpoint = Checkpoint.Resolve(resumeFrom);
             state = Checkpoint.Load(checkpoint, model, optimizer, schedule);
-            metrics.Truncate(state.MetricsLines);
+            if (IsWriter) metrics.Truncate(state.MetricsLines);
             progress.Message($"resumed from {checkpoint} at step {state.GlobalStep}");
         }
-        else if (File.Exists(run.MetricsPath))
+        else if (IsWriter && File.Exists(run.MetricsPath))
         {
             File.Delete(run.MetricsPath);
         }
 
         var parameters = model.Parameters().Where(p => p.RequiresGrad).ToList();
+        using var dataParallel = StartDataParallel(model, optimizer, parameters);
         var samples = new List<string>();
         var evalSteps = new List<double>();
         var trainCurve = new List<double>();
         var valCurve = new List<double>();
-        foreach (var line in File.Exists(run.MetricsPath) ? File.ReadLines(run.MetricsPath) : [])
+        foreach (var line in IsWriter && File.Exists(run.MetricsPath) ? File.ReadLines(run.MetricsPath) : [])
         {
             using var doc = JsonDocument.Parse(line);
             if (doc.RootElement.GetProperty("kind").GetString() != "eval") continue;
@@ -93,15 +113,29 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         model.Train();
         for (long step = state.GlobalStep + 1; step <= options.Steps; step++)
         {
-            Generator.Default.ManualSeed(options.Seed * 1_000_003UL + (ulong)step);
+            // Dropout masks: ranks after the first add their rank, so the rows of one batch do not share masks.
+            Generator.Default.ManualSeed(options.Seed * 1_000_003UL + (ulong)step + (group.Rank == 0 ? 0 : (ulong)group.Rank * 0x9E37_79B9UL));
             long stepStart = Stopwatch.GetTimestamp();
+            if (Parallelism.FailRank == group.Rank && step == Parallelism.FailStep)
+                throw new InvalidOperationException($"injected failure at step {step} (distributed.fail_rank)");
             float lossValue;
             long tokens;
             using (var scope = new TensorScope())
             {
                 (var loss, tokens) = objective.TrainingLoss(model, step);
                 lossValue = loss.Item();
+                // Gradients are summed over ranks: each rank's mean is weighted by its share of the batch's rows.
+                if (group.Size > 1) loss = loss.Mul((float)BatchShard.Range(options.BatchSize, group.Rank, group.Size).Count / options.BatchSize);
                 loss.Backward();
+            }
+            if (group.Size > 1)
+            {
+                // First the gradients: no other collective may start while the communication thread is in one.
+                dataParallel!.FinishGradientSync();
+                // The step's loss and tokens over the whole batch, the same figures on every rank.
+                Span<double> totals = [lossValue * (double)BatchShard.Range(options.BatchSize, group.Rank, group.Size).Count / options.BatchSize, tokens];
+                group.AllReduceSum(totals);
+                (lossValue, tokens) = ((float)totals[0], (long)totals[1]);
             }
             if (TrainingMonitor.IsDiverged(lossValue))
             {
@@ -119,13 +153,13 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             lossCount++;
             double tokensPerSecond = tokensSeen / clock.Elapsed.TotalSeconds;
             progress.BatchFinished((int)step, options.Steps, lossSum / lossCount, tokensPerSecond);
-            metrics.Append(new Dictionary<string, object?> { ["kind"] = "step", ["step"] = step, ["loss"] = lossValue, ["lr"] = optimizer.ParamGroups[0].LearningRate, ["grad_norm"] = norm, ["tokens_per_s"] = tokensPerSecond });
+            if (IsWriter) metrics.Append(new Dictionary<string, object?> { ["kind"] = "step", ["step"] = step, ["loss"] = lossValue, ["lr"] = optimizer.ParamGroups[0].LearningRate, ["grad_norm"] = norm, ["tokens_per_s"] = tokensPerSecond });
             state = state with { GlobalStep = step, MetricsLines = state.MetricsLines + 1 };
             if (step % options.EvalInterval != 0 && step != options.Steps) continue;
 
             var validation = objective.Validate(model);
             valLoss = validation.Loss;
-            var sample = !objective.WritesText || options.SampleTokens <= 0 ? "" :
+            var sample = !objective.WritesText || options.SampleTokens <= 0 || !IsWriter ? "" :
                 tokenizer.Decode(TextGenerator.Generate(model, [tokenizer.EndOfTextId], new SamplingOptions { MaxNewTokens = options.SampleTokens, Temperature = 0.8f, TopK = 20, Seed = (ulong)step }), skipSpecial: true);
             if (sample.Length > 0) samples.Add(sample);
             model.Train();
@@ -135,7 +169,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             valCurve.Add(valLoss);
             var record = new Dictionary<string, object?> { ["kind"] = "eval", ["step"] = step, ["train_loss"] = trainLoss, ["val_loss"] = valLoss, ["val_perplexity"] = Math.Exp(valLoss), ["tokens_per_s"] = tokensPerSecond, ["mfu"] = tokensPerSecond * flopsPerToken / peakFlops, ["sample"] = sample };
             foreach (var (name, value) in validation.Metrics) record[name] = value;
-            metrics.Append(record);
+            if (IsWriter) metrics.Append(record);
             lastMetrics = validation.Metrics;
             var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (step - firstStep + 1) * (options.Steps - step));
             double mfu = tokensPerSecond * flopsPerToken / peakFlops;
@@ -144,7 +178,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             if (sample.Length > 0)
             {
                 progress.Message("sample: " + sample.Replace("\n", " / "));
-                run.Log($"step {step} sample: {sample.Replace("\n", " / ")}");
+                if (IsWriter) run.Log($"step {step} sample: {sample.Replace("\n", " / ")}");
             }
             double monitored = Monitored(validation);
             bool improved = double.IsNaN(state.BestMetric) || (LowerIsBetter ? monitored < state.BestMetric : monitored > state.BestMetric);
@@ -154,12 +188,20 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 BestMetric = improved ? monitored : state.BestMetric, BestEpoch = improved ? (int)step : state.BestEpoch,
             };
             // A small corpus is memorised quickly: keep the model from the step with the lowest validation loss.
-            if (improved) method.Save(run.BestModelDirectory, model, tokenizer);
-            Checkpoint.Save(run.CheckpointsDirectory, model, optimizer, schedule, state, unit: "step");
+            if (improved && IsWriter) method.Save(run.BestModelDirectory, model, tokenizer);
+            if (IsWriter) Checkpoint.Save(run.CheckpointsDirectory, model, optimizer, schedule, state, unit: "step");
             lossSum = 0;
             lossCount = 0;
         }
 
+        if (dataParallel != null)
+        {
+            string communication = $"data parallel over {group.Size} ranks: {dataParallel.BucketCount} gradient bucket(s) per step, {dataParallel.AllReduceTime.TotalSeconds:F2} s in all-reduce ({(dataParallel.Overlapped ? "overlapped with backward" : "after backward")}), {dataParallel.WaitTime.TotalSeconds:F2} s waiting for it after backward";
+            progress.Message(communication);
+            if (IsWriter) run.Log(communication);
+        }
+        // Ranks other than 0 hold the same weights but write nothing: the run folder and the final model are rank 0's.
+        if (!IsWriter) return new LmResult(run.Root, run.ModelDirectory, valLoss, baseline, tokensSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), samples);
         if (double.IsNaN(valLoss))
         {
             var last = objective.Validate(model);
@@ -295,9 +337,12 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 var t = tokenizer;
                 data = new TokenData(documents.Select(d => t.Encode(d.Trim('\n'))).ToList(), tokenizer.EndOfTextId, options.ValidationFraction, options.SplitSeed);
             }
-            objective = teacher != null ? new DistillationObjective(data, options, teacher) : new NextTokenObjective(data, options, tokenizer.VocabSize);
+            objective = teacher != null ? new DistillationObjective(data, options, teacher)
+                : new NextTokenObjective(data, options, tokenizer.VocabSize) { Shard = new BatchShard(ProcessGroup.Rank, ProcessGroup.Size) };
         }
 
+        if (ProcessGroup.Size > 1 && objective is not NextTokenObjective)
+            throw new ArgumentException($"data-parallel training (mpirun, --nproc) supports next-token objectives (pretraining, fine-tuning on raw text); method {options.Method}{(teacher != null ? " with a teacher" : "")} must run in one process");
         var model = pretrained ?? new GptModel(new GptConfig
         {
             VocabSize = tokenizer!.VocabSize, NPositions = options.Context, NEmbd = options.Width, NLayer = options.Layers, NHead = options.Heads,
@@ -311,6 +356,22 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 (objective.LossIsPerplexity ? $" (perplexity {Math.Exp(before.Loss):F1})" : "") + string.Concat(before.Metrics.Select(m => $", {m.Key} {m.Value:F3}")));
         }
         return (tokenizer!, model, objective, before);
+    }
+
+    /// <summary>
+    /// With more than one rank: every replica starts from rank 0's weights and optimiser state, and the gradient
+    /// all-reduce is hooked into backward. Null when training alone.
+    /// </summary>
+    private DataParallel? StartDataParallel(GptModel model, Optimizer optimizer, List<Tensor> trainable)
+    {
+        if (ProcessGroup.Size == 1) return null;
+        var (optimizerState, _) = optimizer.StateDict();
+        var tensors = model.StateDict().OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value)
+            .Concat(optimizerState.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value)).ToList();
+        Distributed.DataParallel.BroadcastFromRankZero(ProcessGroup, tensors);
+        var dataParallel = new DataParallel(ProcessGroup, trainable, Parallelism);
+        progress.Message($"data parallel: {ProcessGroup.Size} ranks share the {options.BatchSize} rows of every batch; {dataParallel.BucketCount} gradient bucket(s)" + (dataParallel.Overlapped ? ", all-reduced during backward" : ", all-reduced after backward"));
+        return dataParallel;
     }
 
     private bool LowerIsBetter => options.Monitor == "val_loss";

@@ -39,16 +39,23 @@ public sealed class TokenData
     public int ValidationDocuments { get; }
 
     /// <summary>Inputs and next-token targets [batch, context] (int64) at random offsets of the training stream.</summary>
-    public (Tensor Inputs, Tensor Targets) TrainBatch(int batch, int context, ulong seed, long step)
+    /// <remarks>
+    /// With a <paramref name="shard"/> (data parallelism) only that rank's rows of the global batch are built; all
+    /// <paramref name="batch"/> offsets are still drawn, so the ranks' rows together are the single-process batch.
+    /// </remarks>
+    public (Tensor Inputs, Tensor Targets) TrainBatch(int batch, int context, ulong seed, long step, BatchShard? shard = null)
     {
         if (TrainLength <= context) throw new InvalidOperationException($"the training stream has {TrainLength} tokens, fewer than the context {context} + 1");
         var g = new Generator(seed * 0x9E3779B97F4A7C15UL ^ (ulong)step);
-        var x = new long[batch * context];
-        var y = new long[batch * context];
+        var (first, rows) = (shard ?? BatchShard.Whole).Range(batch);
+        var x = new long[rows * context];
+        var y = new long[rows * context];
         var window = trainFile != null ? new long[context + 1] : [];
-        for (int b = 0; b < batch; b++)
+        for (int row = 0; row < first + rows; row++)
         {
             long start = g.NextInt64(0, TrainLength - context);
+            if (row < first) continue;
+            int b = row - first;
             if (trainFile != null)
             {
                 trainFile.Read(start, window);
@@ -65,7 +72,7 @@ public sealed class TokenData
                 y[b * context + t] = Train[start + t + 1];
             }
         }
-        return (Tensor.FromArray(x, batch, context), Tensor.FromArray(y, batch, context));
+        return (Tensor.FromArray(x, rows, context), Tensor.FromArray(y, rows, context));
     }
 
     /// <summary>Consecutive non-overlapping windows of a stream: every token after the first of a window is predicted once.</summary>

@@ -6,9 +6,11 @@ namespace Sapling.Training;
 /// </summary>
 public sealed class RunFolder
 {
-    public RunFolder(string root)
+    /// <param name="create">False only names the paths (a data-parallel rank other than 0, which writes nothing).</param>
+    public RunFolder(string root, bool create = true)
     {
         Root = Path.GetFullPath(root);
+        if (!create) return;
         Directory.CreateDirectory(Root);
         Directory.CreateDirectory(CheckpointsDirectory);
     }

@@ -71,6 +71,18 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void ASingleProcessGroupTrainsExactlyAsNoGroup()
+    {
+        var options = Options(1);
+        var alone = new ClassificationTrainer(SmallCnn, Digits, options, new Quiet()).Run(Path.Combine(root, "alone"));
+        var grouped = new ClassificationTrainer(SmallCnn, Digits, options, new Quiet()) { ProcessGroup = Distributed.SingleProcessGroup.Instance }.Run(Path.Combine(root, "grouped"));
+        var a = SafeTensors.LoadAll(Path.Combine(alone.RunDirectory, "checkpoints", "epoch-0001", "model.safetensors"));
+        var b = SafeTensors.LoadAll(Path.Combine(grouped.RunDirectory, "checkpoints", "epoch-0001", "model.safetensors"));
+        foreach (var key in a.Keys) Assert.Equal(a[key].ToArray(), b[key].ToArray());
+        Assert.Equal(alone.History[0].TrainLoss, grouped.History[0].TrainLoss);
+    }
+
+    [Fact]
     public void RunFolderHoldsEverythingTheReadmePromises()
     {
         var result = new ClassificationTrainer(SmallCnn, Digits, Options(2), new Quiet()).Run(Path.Combine(root, "run"), resolvedConfigYaml: "task: classification\n");

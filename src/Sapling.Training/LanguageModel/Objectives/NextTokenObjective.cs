@@ -1,3 +1,4 @@
+using Sapling.Data;
 using Sapling.Models.Gpt;
 
 namespace Sapling.Training;
@@ -9,9 +10,12 @@ public sealed class NextTokenObjective(TokenData data, LmOptions options, int vo
 
     public double? BaselineLoss { get; } = data.UnigramBaselineLoss(vocabSize);
 
+    /// <summary>This process's rows of every batch (data parallelism); the whole batch by default.</summary>
+    public BatchShard Shard { get; init; } = BatchShard.Whole;
+
     public (Tensor Loss, long Tokens) TrainingLoss(GptModel model, long step)
     {
-        var (x, y) = Data.TrainBatch(options.BatchSize, options.Context, options.Seed, step);
+        var (x, y) = Data.TrainBatch(options.BatchSize, options.Context, options.Seed, step, Shard);
         var logits = model.Forward(x);
         return (Tensor.CrossEntropy(logits.Reshape(-1, model.Config.VocabSize), y.Reshape(-1)), x.NumEl);
     }
