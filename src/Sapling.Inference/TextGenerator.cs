@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using Sapling.Autograd;
 using Sapling.Models.Gpt;
@@ -134,64 +135,81 @@ public static class TextGenerator
     /// top-k or top-p nothing is sorted: the draw walks the vocabulary in id order (servers call this for every row of
     /// every decode step, so a sort of the whole vocabulary per token would cost more than the model's step).
     /// </summary>
-    public static int Pick(float[] logits, IReadOnlyCollection<int> context, SamplingOptions options, Generator g)
+    public static int Pick(float[] logits, IReadOnlyCollection<int> context, SamplingOptions options, Generator g) =>
+        Pick(logits.AsSpan(), context, options, g);
+
+    /// <inheritdoc cref="Pick(float[], IReadOnlyCollection{int}, SamplingOptions, Generator)"/>
+    public static int Pick(ReadOnlySpan<float> logits, IReadOnlyCollection<int> context, SamplingOptions options, Generator g)
     {
-        // The caller's logits stay as they were: a penalty works on a copy.
-        var l = logits;
-        if (options.RepetitionPenalty != 1f)
+        int n = logits.Length;
+        // Scratch comes from the shared pool: a server samples every row of every step.
+        var penalised = options.RepetitionPenalty != 1f ? ArrayPool<float>.Shared.Rent(n) : null;
+        var weightBuffer = ArrayPool<float>.Shared.Rent(n);
+        try
         {
-            l = (float[])logits.Clone();
-            foreach (int id in context.Distinct())
-                l[id] = l[id] > 0 ? l[id] / options.RepetitionPenalty : l[id] * options.RepetitionPenalty;
-        }
-        if (options.Temperature == 0f) return ArgMax(l);
-        // Unnormalised probabilities exp((l − max)/T), computed once with vector kernels.
-        var weights = new float[l.Length];
-        TensorPrimitives.Subtract(l, TensorPrimitives.Max(l), weights);
-        TensorPrimitives.Multiply(weights, 1f / options.Temperature, weights);
-        TensorPrimitives.Exp(weights, weights);
-        double total = TensorPrimitives.Sum(weights);
-        bool truncated = options.TopK > 0 && options.TopK < l.Length || options.TopP < 1f;
-        if (!truncated)
-        {
-            double draw = g.NextDouble() * total;
-            for (int i = 0; i < weights.Length; i++)
+            // The caller's logits stay as they were: a penalty works on a copy.
+            var l = logits;
+            if (penalised != null)
             {
-                draw -= weights[i];
-                if (draw <= 0) return i;
+                logits.CopyTo(penalised);
+                foreach (int id in context.Distinct())
+                    penalised[id] = penalised[id] > 0 ? penalised[id] / options.RepetitionPenalty : penalised[id] * options.RepetitionPenalty;
+                l = penalised.AsSpan(0, n);
             }
-            return ArgMax(l);
-        }
-        var order = MostLikelyFirst(l, weights, total, options);
-        int keep = options.TopK > 0 ? Math.Min(options.TopK, order.Length) : order.Length;
-        double sum = 0;
-        for (int r = 0; r < keep; r++) sum += weights[order[r]];
-        if (options.TopP < 1f)
-        {
-            // Shares of the whole distribution (the candidates may be only its head) or of the top k.
-            double whole = options.TopK > 0 ? sum : total;
-            double cumulative = 0;
-            int cut = keep;
+            if (options.Temperature == 0f) return ArgMax(l);
+            // Unnormalised probabilities exp((l − max)/T), computed once with vector kernels.
+            var weights = weightBuffer.AsSpan(0, n);
+            TensorPrimitives.Subtract(l, TensorPrimitives.Max(l), weights);
+            TensorPrimitives.Multiply(weights, 1f / options.Temperature, weights);
+            TensorPrimitives.Exp(weights, weights);
+            double total = TensorPrimitives.Sum(weights);
+            bool truncated = options.TopK > 0 && options.TopK < n || options.TopP < 1f;
+            if (!truncated)
+            {
+                double draw = g.NextDouble() * total;
+                for (int i = 0; i < n; i++)
+                {
+                    draw -= weights[i];
+                    if (draw <= 0) return i;
+                }
+                return ArgMax(l);
+            }
+            var order = MostLikelyFirst(l, weights, total, options);
+            int keep = options.TopK > 0 ? Math.Min(options.TopK, order.Length) : order.Length;
+            double sum = 0;
+            for (int r = 0; r < keep; r++) sum += weights[order[r]];
+            if (options.TopP < 1f)
+            {
+                // Shares of the whole distribution (the candidates may be only its head) or of the top k.
+                double whole = options.TopK > 0 ? sum : total;
+                double cumulative = 0;
+                int cut = keep;
+                for (int r = 0; r < keep; r++)
+                {
+                    cumulative += weights[order[r]] / whole;
+                    if (cumulative >= options.TopP)
+                    {
+                        cut = r + 1;
+                        break;
+                    }
+                }
+                keep = cut;
+                sum = 0;
+                for (int r = 0; r < keep; r++) sum += weights[order[r]];
+            }
+            double u = g.NextDouble() * sum;
             for (int r = 0; r < keep; r++)
             {
-                cumulative += weights[order[r]] / whole;
-                if (cumulative >= options.TopP)
-                {
-                    cut = r + 1;
-                    break;
-                }
+                u -= weights[order[r]];
+                if (u <= 0) return order[r];
             }
-            keep = cut;
-            sum = 0;
-            for (int r = 0; r < keep; r++) sum += weights[order[r]];
+            return order[keep - 1];
         }
-        double u = g.NextDouble() * sum;
-        for (int r = 0; r < keep; r++)
+        finally
         {
-            u -= weights[order[r]];
-            if (u <= 0) return order[r];
+            ArrayPool<float>.Shared.Return(weightBuffer);
+            if (penalised != null) ArrayPool<float>.Shared.Return(penalised);
         }
-        return order[keep - 1];
     }
 
     /// <summary>
@@ -201,7 +219,7 @@ public static class TextGenerator
     /// together hold at most 1 − p. Popping the heap stops at the nucleus's edge, so a peaked distribution costs
     /// little more than one pass over the vocabulary.
     /// </summary>
-    private static int[] MostLikelyFirst(float[] l, float[] weights, double total, SamplingOptions options)
+    private static int[] MostLikelyFirst(ReadOnlySpan<float> l, ReadOnlySpan<float> weights, double total, SamplingOptions options)
     {
         bool nucleusOnly = options.TopK == 0 && options.TopP < 1f;
         double floor = nucleusOnly ? (1.0 - options.TopP) / l.Length * total : 0;
@@ -220,7 +238,7 @@ public static class TextGenerator
         return order.ToArray();
     }
 
-    private static int ArgMax(float[] l)
+    private static int ArgMax(ReadOnlySpan<float> l)
     {
         int best = 0;
         for (int i = 1; i < l.Length; i++) if (l[i] > l[best]) best = i;

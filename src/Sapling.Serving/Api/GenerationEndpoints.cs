@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Sapling.Serving.Catalog;
@@ -78,7 +79,7 @@ public sealed class GenerationEndpoints(ModelCatalog catalog, InferenceEngine en
             while (finished == null && events.TryRead(out var e))
             {
                 if (e is TextDelta d)
-                    ServerSentEvents.Append(response, reply.Chat ? reply.Chunk(new JsonObject { ["content"] = d.Text }, null) : reply.TextChunk(d.Text, null));
+                    reply.WriteDelta(response.BodyWriter, d.Text);
                 else if (e is Finished f)
                     finished = f;
             }
@@ -107,6 +108,28 @@ public sealed class GenerationEndpoints(ModelCatalog catalog, InferenceEngine en
         private readonly long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
         public bool Chat { get; } = chat;
+
+        private byte[]? deltaPrefix;
+        private byte[]? deltaSuffix;
+
+        /// <summary>
+        /// One streamed piece of text as a whole SSE event, the same JSON as <see cref="Chunk"/> or <see cref="TextChunk"/>
+        /// give, from byte templates made once per request: this runs for every token of every stream.
+        /// </summary>
+        public void WriteDelta(System.IO.Pipelines.PipeWriter writer, string text)
+        {
+            if (deltaPrefix == null)
+            {
+                var sample = Chat ? Chunk(new JsonObject { ["content"] = "\u0001" }, null) : TextChunk("\u0001", null);
+                var json = "data: " + sample.ToJsonString(Results.JsonOptions) + "\n\n";
+                int at = json.IndexOf("\"\\u0001\"", StringComparison.Ordinal);
+                deltaPrefix = System.Text.Encoding.UTF8.GetBytes(json[..at]);
+                deltaSuffix = System.Text.Encoding.UTF8.GetBytes(json[(at + 8)..]);
+            }
+            writer.Write(deltaPrefix);
+            writer.Write(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(text, Results.JsonOptions));
+            writer.Write(deltaSuffix);
+        }
 
         public JsonObject Whole(string text, Finished f) => Envelope(Chat ? "chat.completion" : "text_completion", new JsonArray(Chat
             ? new JsonObject { ["index"] = 0, ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = text }, ["logprobs"] = null, ["finish_reason"] = f.FinishReason }

@@ -23,6 +23,9 @@ public sealed class ContinuousBatcher
     private readonly List<ActiveSequence> active = new();
     private readonly Stack<KvCache> freeCaches = new();
 
+    /// <summary>Below this many rows, handing sampling to other threads costs more than it saves.</summary>
+    private const int ParallelSamplingRows = 4;
+
     public ContinuousBatcher(ServedLanguageModel served, ServerMetrics metrics, int maxBatch, int capacity)
     {
         (this.served, this.metrics, this.maxBatch, this.capacity) = (served, metrics, maxBatch, capacity);
@@ -147,16 +150,23 @@ public sealed class ContinuousBatcher
         var tokens = new int[batch];
         var caches = new KvCache[batch];
         for (int b = 0; b < batch; b++) (tokens[b], caches[b]) = (active[b].LastToken, active[b].Cache);
-        float[] logits;
-        using (new TensorScope()) logits = served.Model.DecodeStep(tokens, caches).ToArray();
         metrics.ObserveBatch(batch);
         int vocab = served.Model.Config.VocabSize;
-        // Backwards, so finishing a row (which removes it) leaves the rows still to visit where they were.
-        for (int b = batch - 1; b >= 0; b--)
+        var picked = new int[batch];
+        using (new TensorScope())
         {
-            var s = active[b];
-            Accept(b, TextGenerator.Pick(logits.AsSpan(b * vocab, vocab).ToArray(), s.Context, s.Request.Sampling, s.Random));
+            var logits = served.Model.DecodeStep(tokens, caches);
+            // Rows sample independently (each has its own random stream), so a large batch samples on several cores.
+            void Sample(int b)
+            {
+                var s = active[b];
+                picked[b] = TextGenerator.Pick(logits.AsSpan<float>().Slice(b * vocab, vocab), s.Context, s.Request.Sampling, s.Random);
+            }
+            if (batch >= ParallelSamplingRows) Parallel.For(0, batch, Sample);
+            else for (int b = 0; b < batch; b++) Sample(b);
         }
+        // Backwards, so finishing a row (which removes it) leaves the rows still to visit where they were.
+        for (int b = batch - 1; b >= 0; b--) Accept(b, picked[b]);
     }
 
     private void Accept(int index, int token)
