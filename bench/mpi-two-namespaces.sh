@@ -54,3 +54,25 @@ ip netns exec "$a" "${mpi[@]}" "$work/cli/sapling" bench allreduce --mb 0.001 1 
 echo "data-parallel training of the digits CNN across the namespaces:"
 ip netns exec "$a" "${mpi[@]}" "$work/cli/sapling" train configs/digits-cnn.yaml --plain --out "$work/run" \
   --set "train.epochs=$epochs" --set train.patience=null --threads 1 | grep -E "^epoch|data parallel|test accuracy"
+
+# The Tang-poem GPT across the namespaces against one process, dropout off so both see the same computation: with
+# TANG_STEPS set (e.g. 300), the per-step training losses of the two runs are compared.
+if [ -n "${TANG_STEPS:-}" ]; then
+  tang=(configs/tang-char.yaml --plain --set "train.steps=$TANG_STEPS" --set model.dropout=0 --set train.eval_interval=100)
+  echo "Tang-poem GPT, $TANG_STEPS steps, across the namespaces:"
+  ip netns exec "$a" "${mpi[@]}" "$work/cli/sapling" train "${tang[@]}" --out "$work/tang-2" --threads 1 | grep -E "data parallel|validation loss" || true
+  echo "the same, one process:"
+  "$work/cli/sapling" train "${tang[@]}" --out "$work/tang-1" | grep -E "validation loss" || true
+  /usr/bin/python3 - "$work/tang-1/metrics.jsonl" "$work/tang-2/metrics.jsonl" <<'PY'
+import json, sys
+def losses(path):
+    return {r["step"]: r["loss"] for r in map(json.loads, open(path)) if r.get("kind") == "step"}
+one, two = losses(sys.argv[1]), losses(sys.argv[2])
+steps = sorted(set(one) & set(two))
+worst = max(abs(one[s] - two[s]) for s in steps)
+print(f"training loss over {len(steps)} steps: one process {one[steps[0]]:.4f} -> {one[steps[-1]]:.4f}, "
+      f"two namespaces {two[steps[0]]:.4f} -> {two[steps[-1]]:.4f}; largest per-step difference {worst:.2e}")
+for s in steps[::max(1, len(steps) // 6)] + [steps[-1]]:
+    print(f"  step {s:4d}: {one[s]:.5f} vs {two[s]:.5f}")
+PY
+fi

@@ -57,6 +57,21 @@ public sealed class DistributedTrainCommandTests : IDisposable
     }
 
     [MpiFact]
+    public void AResumedRunMayChangeItsNumberOfRanks()
+    {
+        // Epoch 1 in one process, epoch 2 resumed on two ranks: the same weights as two epochs in one process. A constant
+        // learning rate keeps the schedule out of it (a cosine schedule's length is the run's epoch count).
+        string[] settings = ["--set", "train.batch_size=64", "--set", "train.optimizer=sgd", "--set", "train.lr=0.05", "--set", "train.schedule=none"];
+        var single = Train("two-epochs", [.. settings, "--set", "train.epochs=2"]);
+        var resumed = Train("resumed", [.. settings, "--set", "train.epochs=1"]);
+        var (code, stdout, error) = CliRunner.Run(["train", Config, "--out", resumed, "--plain", .. Deterministic, .. settings,
+            "--set", "train.epochs=2", "--resume", resumed, "--nproc", "2"]);
+        Assert.True(code == 0, error + stdout);
+        AssertSameWeights(single, resumed, "epoch-0002");
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(resumed, "metrics.jsonl")).Length);
+    }
+
+    [MpiFact]
     public void UnevenShardsAndAccumulationStillMatchOneProcess()
     {
         // Batches of 63 split 32/31, the epoch's last batch of 35 splits 18/17, and two batches make a step.
