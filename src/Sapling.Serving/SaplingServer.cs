@@ -75,11 +75,6 @@ public sealed class SaplingServer : IAsyncDisposable
         var generation = new GenerationEndpoints(catalog, engine, options);
         var classify = new ClassifyEndpoint(catalog, engine);
         var models = new ModelsEndpoint(catalog);
-        var known = new Dictionary<string, string>
-        {
-            ["/"] = "GET", ["/health"] = "GET", ["/metrics"] = "GET", ["/v1/models"] = "GET",
-            ["/v1/completions"] = "POST", ["/v1/chat/completions"] = "POST", ["/v1/classify"] = "POST",
-        };
         app.Use(requestLog.Invoke);
         app.MapGet("/", (HttpContext c) => Playground.Write(c));
         app.MapGet("/health", (HttpContext c) => Api.Results.WriteJson(c, 200, new System.Text.Json.Nodes.JsonObject { ["status"] = "ok", ["models"] = catalog.Models.Count }));
@@ -96,7 +91,7 @@ public sealed class SaplingServer : IAsyncDisposable
         app.MapFallback((HttpContext c) =>
         {
             var path = c.Request.Path.Value ?? "/";
-            throw known.TryGetValue(path, out var method)
+            throw ApiRoutes.Methods.TryGetValue(path, out var method)
                 ? new ApiError(405, $"{c.Request.Method} is not allowed on {path}; use {method}")
                 : new ApiError(404, $"no route {c.Request.Method} {path}; the API is under /v1 (models, completions, chat/completions, classify)");
         });

@@ -15,7 +15,6 @@ public sealed class RequestLog(ServerMetrics metrics, ServeOptions options, Text
     public const string PromptTokensKey = "sapling.prompt_tokens";
     public const string CompletionTokensKey = "sapling.completion_tokens";
 
-    private static readonly string[] Routes = ["/", "/health", "/metrics", "/v1/models", "/v1/completions", "/v1/chat/completions", "/v1/classify"];
     private readonly object logGate = new();
 
     public async Task Invoke(HttpContext context, RequestDelegate next)
@@ -83,7 +82,7 @@ public sealed class RequestLog(ServerMetrics metrics, ServeOptions options, Text
     {
         var value = path.Value ?? "/";
         if (value.StartsWith("/v1/models/", StringComparison.Ordinal)) return "/v1/models/{id}";
-        return Array.IndexOf(Routes, value) >= 0 ? value : "other";
+        return ApiRoutes.Methods.ContainsKey(value) ? value : "other";
     }
 
     private void Write(HttpContext context, double milliseconds, string? error)

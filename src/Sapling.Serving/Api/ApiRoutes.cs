@@ -1,0 +1,16 @@
+namespace Sapling.Serving.Api;
+
+/// <summary>The server's fixed routes and their methods: the metrics' route labels and the 405 answers come from here.</summary>
+public static class ApiRoutes
+{
+    public static readonly IReadOnlyDictionary<string, string> Methods = new Dictionary<string, string>
+    {
+        ["/"] = "GET",
+        ["/health"] = "GET",
+        ["/metrics"] = "GET",
+        ["/v1/models"] = "GET",
+        ["/v1/completions"] = "POST",
+        ["/v1/chat/completions"] = "POST",
+        ["/v1/classify"] = "POST",
+    };
+}
