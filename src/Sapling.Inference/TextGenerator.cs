@@ -131,9 +131,10 @@ public static class TextGenerator
     private static float[] Last(Tensor logits) => logits.Select(1, logits.Shape[1] - 1).Reshape(-1).ToArray();
 
     /// <summary>
-    /// Applies the repetition penalty, temperature, top-k and top-p to one row of logits and draws a token. Without
-    /// top-k or top-p nothing is sorted: the draw walks the vocabulary in id order (servers call this for every row of
-    /// every decode step, so a sort of the whole vocabulary per token would cost more than the model's step).
+    /// Applies the repetition penalty, temperature, top-k and top-p to one row of logits and draws a token. Nothing
+    /// sorts the whole vocabulary (servers call this for every row of every decode step): without top-k or top-p the
+    /// draw walks the ids in order, top-p alone goes through <see cref="NucleusSampling"/>, and top-k pops k ids from a
+    /// heap (then top-p, if also set, cuts within those k).
     /// </summary>
     public static int Pick(float[] logits, IReadOnlyCollection<int> context, SamplingOptions options, Generator g) =>
         Pick(logits.AsSpan(), context, options, g);
@@ -174,14 +175,15 @@ public static class TextGenerator
                 }
                 return ArgMax(l);
             }
-            var order = MostLikelyFirst(l, weights, total, options);
+            if (options.TopK == 0) return NucleusSampling.Draw(l, weights, total, options.TopP, g);
+            var order = MostLikelyFirst(l, Math.Min(options.TopK, n));
             int keep = options.TopK > 0 ? Math.Min(options.TopK, order.Length) : order.Length;
             double sum = 0;
             for (int r = 0; r < keep; r++) sum += weights[order[r]];
             if (options.TopP < 1f)
             {
-                // Shares of the whole distribution (the candidates may be only its head) or of the top k.
-                double whole = options.TopK > 0 ? sum : total;
+                // Shares of the top k.
+                double whole = sum;
                 double cumulative = 0;
                 int cut = keep;
                 for (int r = 0; r < keep; r++)
@@ -213,29 +215,22 @@ public static class TextGenerator
     }
 
     /// <summary>
-    /// The head of the token ids by falling logit (equal logits keep id order, so the same seed gives the same token
-    /// everywhere): the top k, or with top-p alone the tokens up to where the probability reaches p. Only candidates
-    /// enter a heap: a token whose probability is below (1 − p)/V can never be in the nucleus, because all such tokens
-    /// together hold at most 1 − p. Popping the heap stops at the nucleus's edge, so a peaked distribution costs
-    /// little more than one pass over the vocabulary.
+    /// The k most likely token ids, most likely first (equal logits keep id order, so the same seed gives the same token
+    /// everywhere), kept in a heap of k: the vocabulary is read once and never sorted.
     /// </summary>
-    private static int[] MostLikelyFirst(ReadOnlySpan<float> l, ReadOnlySpan<float> weights, double total, SamplingOptions options)
+    private static int[] MostLikelyFirst(ReadOnlySpan<float> l, int k)
     {
-        bool nucleusOnly = options.TopK == 0 && options.TopP < 1f;
-        double floor = nucleusOnly ? (1.0 - options.TopP) / l.Length * total : 0;
-        var heap = new PriorityQueue<int, (float NegLogit, int Id)>();
+        // The root is the least likely of the k kept so far: (logit, −id) orders "less likely" first.
+        var kept = new PriorityQueue<int, (float Logit, int NegId)>(k + 1);
         for (int i = 0; i < l.Length; i++)
-            if (weights[i] >= floor) heap.Enqueue(i, (-l[i], i));
-        int limit = options.TopK > 0 ? Math.Min(options.TopK, heap.Count) : heap.Count;
-        var order = new List<int>(Math.Min(limit, 256));
-        double cumulative = 0, needed = options.TopP * total;
-        while (order.Count < limit && heap.TryDequeue(out int id, out _))
         {
-            order.Add(id);
-            cumulative += weights[id];
-            if (nucleusOnly && cumulative >= needed) break;
+            var priority = (l[i], -i);
+            if (kept.Count < k) kept.Enqueue(i, priority);
+            else if (kept.TryPeek(out _, out var least) && priority.CompareTo(least) > 0) kept.EnqueueDequeue(i, priority);
         }
-        return order.ToArray();
+        var order = new int[kept.Count];
+        for (int r = order.Length - 1; r >= 0; r--) order[r] = kept.Dequeue();
+        return order;
     }
 
     private static int ArgMax(ReadOnlySpan<float> l)

@@ -157,7 +157,7 @@ public sealed class LanguageModelTests : IDisposable
     [Fact]
     public void TopPDrawsFromTheNucleusOfAFullSort()
     {
-        // The sampler sorts only the candidates that can be in the nucleus; the draw must equal a full sort's.
+        // The sampler finds the nucleus by binning weights and sorting one bin; it must be the full sort's nucleus.
         var g = new Generator(4);
         for (int trial = 0; trial < 200; trial++)
         {
@@ -170,23 +170,24 @@ public sealed class LanguageModelTests : IDisposable
         }
     }
 
+    /// <summary>The nucleus by a full sort (the smallest most-likely set reaching p), then a draw walking it in id order.</summary>
     private static int FullSortTopP(float[] l, SamplingOptions o, Generator g)
     {
-        var order = Enumerable.Range(0, l.Length).OrderByDescending(i => l[i]).ThenBy(i => i).ToArray();
-        double max = l.Max();
-        var w = order.Select(i => Math.Exp((l[i] - max) / o.Temperature)).ToArray();
-        double total = w.Sum(), cumulative = 0;
-        int keep = w.Length;
-        for (int r = 0; r < w.Length; r++)
-            if ((cumulative += w[r] / total) >= o.TopP)
-            {
-                keep = r + 1;
-                break;
-            }
-        double u = g.NextDouble() * w.Take(keep).Sum();
-        for (int r = 0; r < keep; r++)
-            if ((u -= w[r]) <= 0) return order[r];
-        return order[keep - 1];
+        var w = new float[l.Length];
+        System.Numerics.Tensors.TensorPrimitives.Subtract(l, System.Numerics.Tensors.TensorPrimitives.Max(l), w);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(w, 1f / o.Temperature, w);
+        System.Numerics.Tensors.TensorPrimitives.Exp(w, w);
+        double total = System.Numerics.Tensors.TensorPrimitives.Sum(w), needed = o.TopP * total, cumulative = 0;
+        var nucleus = new HashSet<int>();
+        foreach (int i in Enumerable.Range(0, l.Length).OrderByDescending(i => l[i]).ThenBy(i => i))
+        {
+            nucleus.Add(i);
+            if ((cumulative += w[i]) >= needed) break;
+        }
+        double u = g.NextDouble() * nucleus.Sum(i => (double)w[i]);
+        foreach (int i in nucleus.Order())
+            if ((u -= w[i]) <= 0) return i;
+        return nucleus.Max();
     }
 
     [Fact]
