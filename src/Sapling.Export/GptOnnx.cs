@@ -39,12 +39,7 @@ internal static class GptOnnx
         var mask = g.Node("Trilu", [allMasked, g.Scalar("mask_offset", 1L)], "causal_mask", OnnxAttr.Int("upper", 1));
 
         var x = g.Node("Add", [g.Node("Gather", [wte, "input_ids"], "wte"), g.Node("Gather", [wpe, positions], "wpe")], "embeddings");
-        var shared = new Shared(
-            HeadShape: g.Int64s("head_shape", [0, 0, config.NHead, config.HeadDim], 4),
-            MergedShape: g.Int64s("merged_shape", [0, 0, config.NEmbd], 3),
-            QkvSplit: g.Int64s("qkv_split", [config.NEmbd, config.NEmbd, config.NEmbd], 3),
-            Scale: g.Scalar("attention_scale", 1f / MathF.Sqrt(config.HeadDim)),
-            Mask: mask);
+        var shared = new Shared(Scale: g.Scalar("attention_scale", 1f / MathF.Sqrt(config.HeadDim)), Mask: mask);
         for (int i = 0; i < model.Blocks.Count; i++) x = Block(g, model.Blocks[i], $"h.{i}", x, shared, config.ActivationFunction);
         x = LayerNorm(g, model.LnF, "ln_f", x);
         // Weight tying: the head is the token embedding, transposed in the graph rather than stored twice.
@@ -62,7 +57,7 @@ internal static class GptOnnx
     }
 
     /// <summary>Constants every block reuses.</summary>
-    private sealed record Shared(string HeadShape, string MergedShape, string QkvSplit, string Scale, string Mask);
+    private sealed record Shared(string Scale, string Mask);
 
     /// <summary>x + attn(ln_1(x)), then x + mlp(ln_2(x)), as GptBlock.Forward.</summary>
     private static string Block(OnnxGraphBuilder g, GptBlock block, string path, string x, Shared s, string activation)
@@ -74,17 +69,21 @@ internal static class GptOnnx
     /// <summary>softmax(QKᵀ/√d + mask)·V per head, heads merged, then the output projection.</summary>
     private static string Attention(OnnxGraphBuilder g, CausalSelfAttention attn, string path, string x, Shared s)
     {
+        // Each layer's own widths: a model with pruned heads has fewer heads in some layers.
+        int inner = attn.Heads * attn.HeadDim;
+        var headShape = g.Int64s($"{path}.head_shape", [0, 0, attn.Heads, attn.HeadDim], 4);
+        var mergedShape = g.Int64s($"{path}.merged_shape", [0, 0, inner], 3);
         var qkv = Conv1D(g, attn.CAttn, $"{path}.c_attn", x);
-        var parts = g.Node("Split", [qkv, s.QkvSplit], $"{path}.qkv", 3, OnnxAttr.Int("axis", 2));
+        var parts = g.Node("Split", [qkv, g.Int64s($"{path}.qkv_split", [inner, inner, inner], 3)], $"{path}.qkv", 3, OnnxAttr.Int("axis", 2));
         // [B, T, C] → [B, T, heads, d] → [B, heads, T, d]; keys go straight to [B, heads, d, T] for the product.
-        var q = g.Node("Transpose", [g.Node("Reshape", [parts[0], s.HeadShape], $"{path}.q_heads")], $"{path}.q", OnnxAttr.Ints("perm", 0, 2, 1, 3));
-        var kT = g.Node("Transpose", [g.Node("Reshape", [parts[1], s.HeadShape], $"{path}.k_heads")], $"{path}.k_t", OnnxAttr.Ints("perm", 0, 2, 3, 1));
-        var v = g.Node("Transpose", [g.Node("Reshape", [parts[2], s.HeadShape], $"{path}.v_heads")], $"{path}.v", OnnxAttr.Ints("perm", 0, 2, 1, 3));
+        var q = g.Node("Transpose", [g.Node("Reshape", [parts[0], headShape], $"{path}.q_heads")], $"{path}.q", OnnxAttr.Ints("perm", 0, 2, 1, 3));
+        var kT = g.Node("Transpose", [g.Node("Reshape", [parts[1], headShape], $"{path}.k_heads")], $"{path}.k_t", OnnxAttr.Ints("perm", 0, 2, 3, 1));
+        var v = g.Node("Transpose", [g.Node("Reshape", [parts[2], headShape], $"{path}.v_heads")], $"{path}.v", OnnxAttr.Ints("perm", 0, 2, 1, 3));
         var scores = g.Node("Mul", [g.Node("MatMul", [q, kT], $"{path}.qk"), s.Scale], $"{path}.scores");
         scores = g.Node("Add", [scores, s.Mask], $"{path}.masked_scores");
         var weights = g.Node("Softmax", [scores], $"{path}.weights", OnnxAttr.Int("axis", -1));
         var heads = g.Node("MatMul", [weights, v], $"{path}.attended");
-        var merged = g.Node("Reshape", [g.Node("Transpose", [heads], $"{path}.attended_t", OnnxAttr.Ints("perm", 0, 2, 1, 3)), s.MergedShape], $"{path}.merged");
+        var merged = g.Node("Reshape", [g.Node("Transpose", [heads], $"{path}.attended_t", OnnxAttr.Ints("perm", 0, 2, 1, 3)), mergedShape], $"{path}.merged");
         return Conv1D(g, attn.CProj, $"{path}.c_proj", merged);
     }
 

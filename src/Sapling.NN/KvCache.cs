@@ -10,20 +10,29 @@ public sealed class KvCache
     private readonly Tensor[] values;
 
     public KvCache(int layers, int batch, int heads, int maxLength, int headDim)
+        : this(Enumerable.Repeat(heads, layers).ToArray(), batch, maxLength, headDim)
     {
-        (Layers, Batch, Heads, MaxLength, HeadDim) = (layers, batch, heads, maxLength, headDim);
-        keys = new Tensor[layers];
-        values = new Tensor[layers];
-        for (int i = 0; i < layers; i++)
+    }
+
+    /// <summary>A cache whose layers may have different head counts (a model with pruned heads).</summary>
+    public KvCache(int[] headsPerLayer, int batch, int maxLength, int headDim)
+    {
+        (Layers, Batch, MaxLength, HeadDim) = (headsPerLayer.Length, batch, maxLength, headDim);
+        HeadsPerLayer = (int[])headsPerLayer.Clone();
+        keys = new Tensor[Layers];
+        values = new Tensor[Layers];
+        for (int i = 0; i < Layers; i++)
         {
-            keys[i] = Tensor.Zeros(batch, heads, maxLength, headDim).KeepAlive();
-            values[i] = Tensor.Zeros(batch, heads, maxLength, headDim).KeepAlive();
+            keys[i] = Tensor.Zeros(batch, headsPerLayer[i], maxLength, headDim).KeepAlive();
+            values[i] = Tensor.Zeros(batch, headsPerLayer[i], maxLength, headDim).KeepAlive();
         }
     }
 
     public int Layers { get; }
     public int Batch { get; }
-    public int Heads { get; }
+
+    /// <summary>Heads cached per layer.</summary>
+    public IReadOnlyList<int> HeadsPerLayer { get; }
     public int MaxLength { get; }
     public int HeadDim { get; }
 

@@ -95,6 +95,24 @@ public sealed class CompressionCommandTests : IDisposable
         Assert.Contains("50.0 % of Linear/Conv weights are zero", stdout);
     }
 
+    [Fact]
+    public void PruneGptHeadsThenGenerate()
+    {
+        var folder = Path.Combine(directory, "gpt");
+        var tokenizer = Sapling.Text.CharTokenizer.Train(["abc def ghi"]);
+        Sapling.Models.Gpt.GptFolder.Save(folder, new Sapling.Models.Gpt.GptModel(new Sapling.Models.Gpt.GptConfig { VocabSize = tokenizer.VocabSize, NPositions = 16, NEmbd = 16, NLayer = 2, NHead = 4 }, new Generator(1)));
+        tokenizer.Save(Path.Combine(folder, "tokenizer.json"));
+        var output = Path.Combine(directory, "gpt-heads");
+        var (code, stdout, stderr) = CliRunner.Run("prune", "--model", folder, "--sparsity", "0.25", "--structured", "--heads", "0.5", "--out", output);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("heads per layer 2/2", stdout);
+        (code, stdout, stderr) = CliRunner.Run("generate", "--model", output, "--prompt", "ab", "--max-new-tokens", "5");
+        Assert.True(code == 0, stderr);
+        (code, _, stderr) = CliRunner.Run("prune", "--model", folder, "--sparsity", "0.5", "--heads", "0.5", "--out", output);
+        Assert.Equal(2, code);
+        Assert.Contains("--heads removes whole attention heads; it needs --structured", stderr);
+    }
+
     [Theory]
     [InlineData("1", "[0, 1)")]
     [InlineData("-0.2", "[0, 1)")]

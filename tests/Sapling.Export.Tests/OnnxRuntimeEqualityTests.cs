@@ -1,3 +1,4 @@
+using Sapling.Models.Gpt;
 using Sapling.Models.Classifiers;
 using Xunit.Abstractions;
 
@@ -26,13 +27,17 @@ public sealed class OnnxRuntimeEqualityTests(ITestOutputHelper output) : IDispos
     [OnnxRuntimeFact]
     public void ResNetMatches() => CheckClassifier(TestModels.ResNet(), "resnet");
 
+    [OnnxRuntimeFact]
+    public void GptWithPrunedHeadsMatches() => CheckGpt(TestModels.Gpt(prunedHeads: new() { ["0"] = [1], ["1"] = [0, 3] }), "pruned_heads");
+
     [OnnxRuntimeTheory]
     [InlineData("gelu_new")]
     [InlineData("gelu")]
     [InlineData("relu")]
-    public void GptMatches(string activation)
+    public void GptMatches(string activation) => CheckGpt(TestModels.Gpt(activation), activation);
+
+    private void CheckGpt(GptModel model, string activation)
     {
-        var model = TestModels.Gpt(activation);
         var path = Path.Combine(directory, $"gpt_{activation}.onnx");
         OnnxModelFile.Save(OnnxExporter.Export(model), path);
         // Lengths 5 and 16 (the full context), batches 2 and 1.

@@ -20,9 +20,9 @@ public static class TestModels
         ModelType = "resnet", InputShape = [3, 8, 8], Channels = [4, 8], BlocksPerStage = 2, NumClasses = 5,
     });
 
-    public static GptModel Gpt(string activation = "gelu_new") => Randomized(new GptModel(new GptConfig
+    public static GptModel Gpt(string activation = "gelu_new", Dictionary<string, int[]>? prunedHeads = null) => Randomized(new GptModel(new GptConfig
     {
-        VocabSize = 37, NPositions = 16, NEmbd = 16, NLayer = 2, NHead = 4, ActivationFunction = activation,
+        VocabSize = 37, NPositions = 16, NEmbd = 16, NLayer = 2, NHead = 4, ActivationFunction = activation, PrunedHeads = prunedHeads,
     }, new Generator(7)));
 
     private static IClassifier Classifier(ClassifierConfig config)

@@ -47,6 +47,23 @@ public sealed class GptBatchedDecodeTests
     }
 
     [Fact]
+    public void PrunedHeadsDecodeWithCachesOfTheirOwnWidth()
+    {
+        var model = new GptModel(new GptConfig { VocabSize = 23, NPositions = 32, NEmbd = 16, NLayer = 2, NHead = 4, PrunedHeads = new() { ["1"] = [0, 2] } }, new Generator(2));
+        model.Eval();
+        using var noGrad = Autograd.NoGrad.Enter();
+        var full = model.Forward(Tensor.FromArray(new long[] { 1, 2, 3, 4 }, 1, 4)).Select(1, 3).ToArray();
+        var cache = Prefill(model, [1, 2, 3]);
+        Assert.Equal([4, 2], cache.HeadsPerLayer);
+        var stepped = model.DecodeStep([4], [cache]).ToArray();
+        for (int v = 0; v < 23; v++) Assert.Equal(full[v], stepped[v], 5);
+        Assert.Contains("pruned_heads removes all 4 heads", Assert.Throws<InvalidDataException>(() =>
+            new GptModel(new GptConfig { VocabSize = 23, NPositions = 32, NEmbd = 16, NLayer = 2, NHead = 4, PrunedHeads = new() { ["0"] = [0, 1, 2, 3] } })).Message);
+        Assert.Contains("names layer '5'", Assert.Throws<InvalidDataException>(() =>
+            new GptModel(new GptConfig { VocabSize = 23, NPositions = 32, NEmbd = 16, NLayer = 2, NHead = 4, PrunedHeads = new() { ["5"] = [0] } })).Message);
+    }
+
+    [Fact]
     public void BadStepsAreRefusedWithTheReason()
     {
         var model = Model();

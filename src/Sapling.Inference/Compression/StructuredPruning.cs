@@ -52,6 +52,58 @@ public static class StructuredPruning
     }
 
     /// <summary>
+    /// A GPT with ⌈(1 − sparsity)·heads⌉ attention heads left in every layer (at least one). A head's score is the L2
+    /// norm of its query, key and value columns in c_attn times that of its rows in c_proj; its columns and rows are cut
+    /// out, and config pruned_heads records the removed heads by their original index (as Hugging Face does).
+    /// </summary>
+    public static GptModel PruneGptHeads(GptModel model, double sparsity)
+    {
+        MagnitudePruning.CheckSparsity(sparsity);
+        RefuseQuantized(model);
+        var config = model.Config;
+        int headDim = config.HeadDim;
+        var state = model.StateDict().ToDictionary(e => e.Key, e => e.Value);
+        var prunedHeads = new Dictionary<string, int[]>();
+        using (NoGrad.Enter())
+            for (int i = 0; i < model.Blocks.Count; i++)
+            {
+                var attn = model.Blocks[i].Attn;
+                int heads = attn.Heads, inner = heads * headDim, keep = KeptUnits(heads, sparsity);
+                string layer = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                var already = config.PrunedHeads?.GetValueOrDefault(layer) ?? [];
+                var original = Enumerable.Range(0, config.NHead).Except(already).Order().ToArray();
+                var columns = ColumnNorms(attn.CAttn.Weight);
+                var rows = RowNorms(attn.CProj.Weight);
+                var scores = new float[heads];
+                for (int h = 0; h < heads; h++)
+                {
+                    float cin = 0, cout = 0;
+                    for (int d = 0; d < headDim; d++)
+                    {
+                        for (int part = 0; part < 3; part++) cin += columns[part * inner + h * headDim + d] * columns[part * inner + h * headDim + d];
+                        cout += rows[h * headDim + d] * rows[h * headDim + d];
+                    }
+                    scores[h] = MathF.Sqrt(cin) * MathF.Sqrt(cout);
+                }
+                var kept = TopUnits(scores, keep);
+                var keptColumns = Enumerable.Range(0, 3).SelectMany(part => kept.SelectMany(h => Enumerable.Range(0, headDim).Select(d => (long)(part * inner + h * headDim + d)))).ToArray();
+                var keptRows = kept.SelectMany(h => Enumerable.Range(0, headDim).Select(d => h * headDim + d)).Select(r => (long)r).ToArray();
+                string prefix = $"h.{i}.attn.";
+                state[prefix + "c_attn.weight"] = attn.CAttn.Weight.IndexSelect(1, Tensor.FromArray(keptColumns));
+                state[prefix + "c_attn.bias"] = attn.CAttn.Bias!.IndexSelect(0, Tensor.FromArray(keptColumns));
+                state[prefix + "c_proj.weight"] = attn.CProj.Weight.IndexSelect(0, Tensor.FromArray(keptRows));
+                var removed = Enumerable.Range(0, heads).Where(h => !kept.Contains(h)).Select(h => original[h]);
+                var all = already.Concat(removed).Order().ToArray();
+                if (all.Length > 0) prunedHeads[layer] = all;
+            }
+        var pruned = new GptModel(config with { PrunedHeads = prunedHeads.Count > 0 ? prunedHeads : null });
+        if (model.Score != null) pruned.AddClassificationHead(config.Labels, config.PadTokenId ?? 0, config.ClassifierPooling ?? "last");
+        pruned.LoadStateDict(state);
+        pruned.Eval();
+        return pruned;
+    }
+
+    /// <summary>
     /// A SmallCnn with ⌈(1 − sparsity)·width⌉ output channels in every convolution (ranked by the filter's L2 norm)
     /// and as many hidden units in its fully connected layer (ranked by the L2 norm of their incoming weights).
     /// </summary>

@@ -34,16 +34,16 @@ public static class GptBatchedDecode
         for (int layer = 0; layer < model.Blocks.Count; layer++)
         {
             var block = model.Blocks[layer];
-            x = x.Add(Attend(block.Attn, block.Ln1.Forward(x), caches, layer, config));
+            x = x.Add(Attend(block.Attn, block.Ln1.Forward(x), caches, layer));
             x = x.Add(block.Mlp.Forward(block.Ln2.Forward(x)));
         }
         return model.OutputHead(model.LnF.Forward(x)).Reshape(batch, config.VocabSize);
     }
 
-    private static Tensor Attend(CausalSelfAttention attention, Tensor x, IReadOnlyList<KvCache> caches, int layer, GptConfig config)
+    private static Tensor Attend(CausalSelfAttention attention, Tensor x, IReadOnlyList<KvCache> caches, int layer)
     {
-        int batch = x.Shape[0], c = x.Shape[2], heads = config.NHead, headDim = config.HeadDim;
-        var qkv = attention.CAttn.Forward(x).Split(c, dim: 2);
+        int batch = x.Shape[0], heads = attention.Heads, headDim = attention.HeadDim, inner = heads * headDim;
+        var qkv = attention.CAttn.Forward(x).Split(inner, dim: 2);
         var rows = new Tensor[batch];
         for (int b = 0; b < batch; b++)
         {
@@ -53,7 +53,7 @@ public static class GptBatchedDecode
             var (keys, values) = caches[b].Append(layer, k, v);
             rows[b] = Tensor.CausalAttention(q, keys, values);
         }
-        var attended = (batch == 1 ? rows[0] : Tensor.Cat(rows, dim: 0)).Transpose(1, 2).Reshape(batch, 1, c);
+        var attended = (batch == 1 ? rows[0] : Tensor.Cat(rows, dim: 0)).Transpose(1, 2).Reshape(batch, 1, inner);
         return attention.CProj.Forward(attended);
     }
 }

@@ -29,6 +29,9 @@ public sealed record GptConfig
     [JsonPropertyName("classifier_pooling")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? ClassifierPooling { get; init; }
 
     /// <summary>Present when the folder's weights are int8 (see <see cref="Compression.QuantizationConfig"/>).</summary>
+    /// <summary>Attention heads removed from each layer, by their original index (Hugging Face's pruned_heads).</summary>
+    [JsonPropertyName("pruned_heads")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Dictionary<string, int[]>? PrunedHeads { get; init; }
+
     [JsonPropertyName("quantization")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Compression.QuantizationConfig? Quantization { get; init; }
 
     [JsonIgnore] public bool IsClassifier => Architectures.Contains("GPT2ForSequenceClassification");
@@ -47,6 +50,10 @@ public sealed record GptConfig
     };
 
     [JsonIgnore] public int HeadDim => NEmbd / NHead;
+
+    /// <summary>Attention heads left in <paramref name="layer"/> after pruning.</summary>
+    public int HeadsIn(int layer) =>
+        NHead - (PrunedHeads != null && PrunedHeads.TryGetValue(layer.ToString(System.Globalization.CultureInfo.InvariantCulture), out var pruned) ? pruned.Length : 0);
     [JsonIgnore] public int Inner => NInner ?? 4 * NEmbd;
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
@@ -78,5 +85,12 @@ public sealed record GptConfig
         if (IsClassifier && (Id2Label == null || Id2Label.Count < 2)) throw new InvalidDataException($"{source}: a GPT2ForSequenceClassification config needs id2label with at least 2 classes");
         Quantization?.Validate(source);
         if (ClassifierPooling is not (null or "last" or "mean")) throw new InvalidDataException($"{source}: classifier_pooling '{ClassifierPooling}' is not last or mean");
+        foreach (var (layer, heads) in PrunedHeads ?? [])
+        {
+            if (!int.TryParse(layer, out int l) || l < 0 || l >= NLayer) throw new InvalidDataException($"{source}: pruned_heads names layer '{layer}', not one of 0..{NLayer - 1}");
+            if (heads.Any(h => h < 0 || h >= NHead) || heads.Distinct().Count() != heads.Length)
+                throw new InvalidDataException($"{source}: pruned_heads of layer {layer} must be distinct heads in 0..{NHead - 1}, got [{string.Join(", ", heads)}]");
+            if (heads.Length >= NHead) throw new InvalidDataException($"{source}: pruned_heads removes all {NHead} heads of layer {layer}; keep at least one");
+        }
     }
 }

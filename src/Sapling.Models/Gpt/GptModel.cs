@@ -23,7 +23,7 @@ public sealed class GptModel : Module<Tensor, Tensor>
         var h = RegisterModule("h", new Sequential());
         for (int i = 0; i < config.NLayer; i++)
         {
-            var block = new GptBlock(config, generator);
+            var block = new GptBlock(config, i, generator);
             h.Add(block);
             blocks.Add(block);
         }
@@ -187,16 +187,16 @@ public sealed class GptModel : Module<Tensor, Tensor>
     }
 
     /// <summary>A cache sized for this model's context and the given batch.</summary>
-    public KvCache NewCache(int batch) => new(Config.NLayer, batch, Config.NHead, Config.NPositions, Config.HeadDim);
+    public KvCache NewCache(int batch) => new(Enumerable.Range(0, Config.NLayer).Select(Config.HeadsIn).ToArray(), batch, Config.NPositions, Config.HeadDim);
 }
 
 /// <summary>x + attn(ln_1(x)), then x + mlp(ln_2(x)).</summary>
 public sealed class GptBlock : Module<Tensor, Tensor>
 {
-    public GptBlock(GptConfig config, Generator? generator = null)
+    public GptBlock(GptConfig config, int layer = 0, Generator? generator = null)
     {
         Ln1 = RegisterModule("ln_1", new LayerNorm(config.NEmbd, config.LayerNormEpsilon));
-        Attn = RegisterModule("attn", new CausalSelfAttention(config, generator));
+        Attn = RegisterModule("attn", new CausalSelfAttention(config, layer, generator));
         Ln2 = RegisterModule("ln_2", new LayerNorm(config.NEmbd, config.LayerNormEpsilon));
         Mlp = RegisterModule("mlp", new GptMlp(config, generator));
     }
@@ -224,11 +224,13 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
     private readonly int heads;
     private readonly int headDim;
 
-    public CausalSelfAttention(GptConfig config, Generator? generator = null)
+    /// <param name="layer">Which block this is: pruned heads (config pruned_heads) make its projections narrower.</param>
+    public CausalSelfAttention(GptConfig config, int layer = 0, Generator? generator = null)
     {
-        (heads, headDim) = (config.NHead, config.HeadDim);
-        CAttn = RegisterModule("c_attn", new Conv1D(config.NEmbd, 3 * config.NEmbd, generator));
-        CProj = RegisterModule("c_proj", new Conv1D(config.NEmbd, config.NEmbd, generator));
+        (heads, headDim) = (config.HeadsIn(layer), config.HeadDim);
+        int inner = heads * headDim;
+        CAttn = RegisterModule("c_attn", new Conv1D(config.NEmbd, 3 * inner, generator));
+        CProj = RegisterModule("c_proj", new Conv1D(inner, config.NEmbd, generator));
         // GPT-2 scales the residual projections by 1/√(2·layers) at initialisation.
         Init.Normal(CProj.Weight, 0f, 0.02f / MathF.Sqrt(2f * config.NLayer), generator);
         AttnDropout = RegisterModule("attn_dropout", new Dropout(config.AttnPdrop));
@@ -237,6 +239,12 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
 
     public Conv1D CAttn { get; }
     public Conv1D CProj { get; }
+
+    /// <summary>Heads this layer computes (n_head less any pruned ones).</summary>
+    public int Heads => heads;
+
+    public int HeadDim => headDim;
+
     public Dropout AttnDropout { get; }
     public Dropout ResidDropout { get; }
 
@@ -244,8 +252,8 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
 
     public Tensor Forward(Tensor x, KvCache? cache, int layer, int[]? leftPadding = null)
     {
-        int b = x.Shape[0], t = x.Shape[1], c = x.Shape[2];
-        var qkv = CAttn.Forward(x).Split(c, dim: 2);
+        int b = x.Shape[0], t = x.Shape[1], inner = heads * headDim;
+        var qkv = CAttn.Forward(x).Split(inner, dim: 2);
         var q = SplitHeads(qkv[0], b, t);
         var k = SplitHeads(qkv[1], b, t);
         var v = SplitHeads(qkv[2], b, t);
@@ -271,7 +279,7 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         {
             attended = Tensor.CausalAttention(q, k, v, keyStart: leftPadding);
         }
-        var y = attended.Transpose(1, 2).Reshape(b, t, c);
+        var y = attended.Transpose(1, 2).Reshape(b, t, inner);
         return ResidDropout.Forward(CProj.Forward(y));
     }
 

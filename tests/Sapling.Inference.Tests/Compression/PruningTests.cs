@@ -81,6 +81,52 @@ public sealed class PruningTests : IDisposable
     }
 
     [Fact]
+    public void HeadPruningEqualsSilencingThoseHeads()
+    {
+        var model = new GptModel(new GptConfig { VocabSize = 30, NPositions = 16, NEmbd = 16, NLayer = 2, NHead = 4, NInner = 40 }, new Generator(5));
+        model.Eval();
+        var pruned = StructuredPruning.PruneGptHeads(model, 0.5);
+        Assert.Equal([2, 2], Enumerable.Range(0, 2).Select(pruned.Config.HeadsIn));
+        Assert.Equal([16, 24], pruned.Blocks[0].Attn.CAttn.Weight.Shape);
+        Assert.Equal([8, 16], pruned.Blocks[0].Attn.CProj.Weight.Shape);
+        using (NoGrad.Enter())
+        {
+            // A head reaches the residual stream only through its rows of c_proj: zeroing them silences it exactly.
+            for (int layer = 0; layer < 2; layer++)
+            {
+                var weight = model.Blocks[layer].Attn.CProj.Weight;
+                foreach (int head in pruned.Config.PrunedHeads![layer.ToString()])
+                    weight.Narrow(0, head * 4, 4).CopyFrom(Tensor.Zeros(4, 16));
+            }
+            AssertClose(model.Forward(Ids()).ToArray(), pruned.Forward(Ids()).ToArray());
+
+            // Pruning again names heads by their original index.
+            var again = StructuredPruning.PruneGptHeads(pruned, 0.5);
+            for (int layer = 0; layer < 2; layer++)
+            {
+                var removed = again.Config.PrunedHeads![layer.ToString()];
+                Assert.Equal(3, removed.Length);
+                Assert.Subset(removed.ToHashSet(), pruned.Config.PrunedHeads![layer.ToString()].ToHashSet());
+                Assert.All(removed, h => Assert.InRange(h, 0, 3));
+            }
+
+            // The folder keeps the narrower attention, and config.json says which heads are gone.
+            var folder = Directory.CreateTempSubdirectory("sapling-heads-").FullName;
+            try
+            {
+                GptFolder.Save(folder, pruned);
+                Assert.Contains("pruned_heads", File.ReadAllText(Path.Combine(folder, "config.json")));
+                var loaded = GptFolder.Load(folder);
+                AssertClose(pruned.Forward(Ids()).ToArray(), loaded.Forward(Ids()).ToArray(), 1e-6f);
+            }
+            finally
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public void StructuredGptPruningEqualsMaskingThoseUnits()
     {
         var model = TinyGpt();
