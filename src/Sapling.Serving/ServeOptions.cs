@@ -16,7 +16,7 @@ public sealed record ServeOptions
     /// <summary>0 picks a free port (tests); the bound address is reported once listening.</summary>
     public int Port { get; init; } = 8080;
 
-    /// <summary>When set, every route but /health (and the static playground page) needs <c>Authorization: Bearer KEY</c>.</summary>
+    /// <summary>When set, every route but /health needs <c>Authorization: Bearer KEY</c> (the playground page also takes <c>?api_key=KEY</c>).</summary>
     public string? ApiKey { get; init; }
 
     /// <summary>Largest request body accepted; larger ones get 413 before the body is read.</summary>

@@ -25,6 +25,15 @@ public sealed class LifecycleTests : IClassFixture<TestModels>
         Assert.Equal(401, (await Http.PostJson(client, "/v1/completions", """{"model": "plain", "prompt": "a"}""")).Status);
         using var metrics = await client.GetAsync("/metrics");
         Assert.Equal(401, (int)metrics.StatusCode);
+        using (var page = await client.GetAsync("/"))
+        {
+            Assert.Equal(401, (int)page.StatusCode);
+            Assert.Contains("/?api_key=KEY", await page.Content.ReadAsStringAsync());
+        }
+        using (var page = await client.GetAsync("/?api_key=s3cret"))
+            Assert.Equal(200, (int)page.StatusCode);
+        using (var page = await client.GetAsync("/v1/models?api_key=s3cret"))
+            Assert.Equal(401, (int)page.StatusCode);
         Assert.Equal(200, (await Http.Get(client, "/v1/models", key: "s3cret")).Status);
         Assert.Equal(200, (await Http.PostJson(client, "/v1/completions", """{"model": "plain", "prompt": "a", "max_tokens": 2}""", key: "s3cret")).Status);
     }

@@ -40,6 +40,7 @@ public sealed class ThirdPartyClientTests : IClassFixture<TestModels>
         File.WriteAllBytes(image, [.. "P5\n8 8\n255\n"u8.ToArray(), .. Enumerable.Range(0, 64).Select(i => (byte)(i * 37 % 256))]);
         var result = RunNode("playground.mjs", server.Address.ToString(), Key, "poet", "spam", "digits", image);
         Assert.Equal(5, result.GetProperty("models").GetArrayLength());
+        Assert.Equal(Key, result.GetProperty("keyField").GetString());
         var chat = result.GetProperty("chat");
         Assert.Equal("la la", chat.GetProperty("user").GetString());
         Assert.Equal(0, chat.GetProperty("errorShown").GetInt32());

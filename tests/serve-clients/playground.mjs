@@ -14,11 +14,9 @@ try {
   const page = await browser.newPage();
   const errors = [];
   page.on("pageerror", e => errors.push(String(e)));
-  await page.goto(baseUrl, { waitUntil: "load" });
-  if (apiKey) {
-    await page.getByTestId("api-key").fill(apiKey);
-    await page.getByTestId("api-key").dispatchEvent("change");
-  }
+  // With a key the page itself is guarded too: it is opened as /?api_key=KEY and fills the key in from there.
+  await page.goto(apiKey ? baseUrl + "?api_key=" + encodeURIComponent(apiKey) : baseUrl, { waitUntil: "load" });
+  result.keyField = await page.getByTestId("api-key").inputValue();
   await page.waitForFunction(m => [...document.querySelectorAll("#model option")].some(o => o.value === m), chatModel);
   result.models = await page.$$eval("#model option", options => options.map(o => o.value));
 

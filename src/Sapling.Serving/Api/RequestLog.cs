@@ -61,14 +61,18 @@ public sealed class RequestLog(ServerMetrics metrics, ServeOptions options, Text
     {
         if (options.ApiKey is not { } key) return;
         var path = context.Request.Path.Value ?? "";
-        // The health probe and the playground's static page hold nothing to protect; the page's own calls send the key.
-        if (path == "/health" || (path == "/" && HttpMethods.IsGet(context.Request.Method))) return;
+        if (path == "/health") return;
         var header = context.Request.Headers.Authorization.ToString();
         var given = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : "";
+        // A browser cannot send a header when it opens a page: the playground takes the key from its address
+        // (/?api_key=KEY) and sends it as a bearer header on every API call it makes.
+        if (path == "/" && given.Length == 0) given = context.Request.Query["api_key"].ToString();
         var a = System.Text.Encoding.UTF8.GetBytes(given);
         var b = System.Text.Encoding.UTF8.GetBytes(key);
         if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(a, b))
-            throw new ApiError(401, given.Length == 0 ? "no API key given: send the header 'Authorization: Bearer KEY'" : "incorrect API key provided", code: "invalid_api_key");
+            throw new ApiError(401, given.Length == 0
+                ? path == "/" ? "no API key given: open the playground as /?api_key=KEY" : "no API key given: send the header 'Authorization: Bearer KEY'"
+                : "incorrect API key provided", code: "invalid_api_key");
     }
 
     private static async Task Answer(HttpContext context, ApiError e)
