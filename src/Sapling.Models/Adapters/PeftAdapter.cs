@@ -24,16 +24,36 @@ public static class PeftAdapter
         var state = Lora.AdapterState(model);
         if (state.Count == 0) throw new InvalidOperationException("the model carries no LoRA adapter to save");
         var targets = config.TargetRegex != null ? (JsonNode)JsonValue.Create(config.TargetRegex) : new JsonArray(config.TargetModules.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray());
+        bool classifier = model.Score != null;
         var json = new JsonObject
         {
-            ["peft_type"] = "LORA", ["task_type"] = "CAUSAL_LM", ["base_model_name_or_path"] = baseModel,
+            ["peft_type"] = "LORA", ["task_type"] = classifier ? "SEQ_CLS" : "CAUSAL_LM", ["base_model_name_or_path"] = baseModel,
             ["r"] = config.Rank, ["lora_alpha"] = config.Alpha, ["lora_dropout"] = config.Dropout,
             ["target_modules"] = targets, ["fan_in_fan_out"] = true, ["bias"] = "none",
-            ["inference_mode"] = true, ["init_lora_weights"] = true, ["modules_to_save"] = null,
+            ["inference_mode"] = true, ["init_lora_weights"] = true, ["modules_to_save"] = classifier ? new JsonArray("score") : null,
             ["use_rslora"] = false, ["use_dora"] = false,
         };
-        Write(directory, json, state.ToDictionary(e => LoraPrefix + e.Key, e => e.Value));
+        var tensors = state.ToDictionary(e => LoraPrefix + e.Key, e => e.Value);
+        if (classifier)
+        {
+            // PEFT saves a fully trained module under its own name; the labels it scores live beside the adapter,
+            // since a base language model's config has none (transformers takes them as id2label when loading).
+            tensors[ScoreKey] = model.Score!.Weight;
+            Directory.CreateDirectory(directory);
+            AtomicFile.WriteAllText(Path.Combine(directory, HeadFile), new JsonObject
+            {
+                ["id2label"] = new JsonObject(model.Config.Labels.Select((l, i) => KeyValuePair.Create(i.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)JsonValue.Create(l)))),
+                ["pad_token_id"] = model.Config.PadTokenId, ["classifier_pooling"] = model.Config.ClassifierPooling ?? "last",
+            }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
+        Write(directory, json, tensors);
     }
+
+    /// <summary>Where a SEQ_CLS adapter keeps its trained score head, as PEFT names it.</summary>
+    private const string ScoreKey = "base_model.model.score.weight";
+
+    /// <summary>The labels, padding id and pooling of an adapter's classification head.</summary>
+    public const string HeadFile = "classification_head.json";
 
     /// <summary>Writes the virtual-token embeddings of a prompt-tuned model and their config.</summary>
     public static void SavePromptTuning(string directory, GptModel model, string baseModel, string? initText = null)
@@ -107,6 +127,7 @@ public static class PeftAdapter
         if (description.Lora != null)
         {
             Lora.Apply(model, description.Lora);
+            if (tensors.Remove(ScoreKey, out var score)) AddTrainedHead(model, directory, score);
             var state = new Dictionary<string, Tensor>();
             foreach (var (name, tensor) in tensors)
             {
@@ -134,6 +155,29 @@ public static class PeftAdapter
             model.AddPromptTuning(embeddings);
         }
         return description;
+    }
+
+    /// <summary>Gives a base language model the classification head a SEQ_CLS adapter trained.</summary>
+    private static void AddTrainedHead(GptModel model, string directory, Tensor score)
+    {
+        var path = Path.Combine(directory, HeadFile);
+        if (!File.Exists(path)) throw new InvalidDataException($"adapter folder '{directory}' holds a trained score head but no {HeadFile} naming its labels");
+        JsonNode head;
+        try
+        {
+            head = JsonNode.Parse(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e);
+        }
+        var id2label = head["id2label"]?.AsObject() ?? throw new InvalidDataException($"{path}: missing \"id2label\"");
+        var labels = Enumerable.Range(0, id2label.Count).Select(i => id2label[i.ToString(System.Globalization.CultureInfo.InvariantCulture)]?.GetValue<string>()
+            ?? throw new InvalidDataException($"{path}: id2label has no entry {i}")).ToArray();
+        if (score.Rank != 2 || score.Shape[0] != labels.Length || score.Shape[1] != model.Config.NEmbd)
+            throw new InvalidDataException($"{directory}: the score head has shape {ShapeUtil.Format(score.Shape.ToArray())}, expected [{labels.Length}, {model.Config.NEmbd}] for {labels.Length} labels");
+        if (model.Score == null) model.AddClassificationHead(labels, head["pad_token_id"]?.GetValue<int>() ?? 0, head["classifier_pooling"]?.GetValue<string>() ?? "last");
+        using (Autograd.NoGrad.Enter()) model.Score!.Weight.CopyFrom(score);
     }
 
     /// <summary>A model folder, with the adapter folder applied when one is given; in eval mode.</summary>

@@ -101,7 +101,8 @@ public sealed record LmOptions
     {
         if (Method is not ("pretrain" or "full" or "lora" or "prompt" or "distill" or "dpo" or "sft" or "classify"))
             throw new ArgumentException($"method '{Method}' is not one of pretrain, full, lora, prompt, distill, dpo, sft, classify");
-        if (Method == "classify" && Tuning != "full") throw new ArgumentException("method classify trains all weights (classify.tuning: full); adapters with a trained head are not supported yet");
+        if (Method == "classify" && Tuning is not ("full" or "lora"))
+            throw new ArgumentException($"classify.tuning must be full or lora (LoRA adapters on the body and a trained score head), got '{Tuning}'; prompt tuning has no mergeable weights for a classifier folder");
         if (Pooling is not ("last" or "mean")) throw new ArgumentException($"classify.pooling must be last or mean, got '{Pooling}'");
         if (TestFraction is < 0 or >= 1 || ValidationFraction + TestFraction >= 1) throw new ArgumentException($"data.validation_fraction {ValidationFraction} and data.test_fraction {TestFraction} leave nothing to train on");
         if (Method is "dpo" or "sft" && Tuning is not ("full" or "lora" or "prompt")) throw new ArgumentException($"{Method}.tuning must be full, lora or prompt, got '{Tuning}'");

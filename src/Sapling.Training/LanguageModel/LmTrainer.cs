@@ -61,6 +61,9 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         var config = model.Config;
         double baseline = objective.BaselineLoss ?? double.NaN;
         method.Prepare(model, tokenizer, new Generator(options.Seed + 2));
+        // A new classification head always trains, whatever the body does (PEFT's modules_to_save: ["score"]).
+        if (model.Score != null)
+            foreach (var p in model.Score.Parameters()) p.RequiresGrad = true;
         progress.Message($"GPT: {model.ParameterCount():N0} parameters; vocabulary {tokenizer.VocabSize} tokens; {objective.Describe()}");
         if (options.Method != "pretrain") progress.Message(NN.Lora.TrainableSummary(model));
 

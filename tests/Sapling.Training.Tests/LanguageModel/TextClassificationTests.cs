@@ -57,6 +57,52 @@ public sealed class TextClassificationTests : IDisposable
     }
 
     [Fact]
+    public void LoraAdaptersWithATrainedHeadClassifyAndSaveAsPeftSeqCls()
+    {
+        var baseDir = new LmTrainer(LanguageModelTests.Tiny(4) with { Context = 32 }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "base")).ModelDirectory;
+        var data = Path.Combine(root, "mail.jsonl");
+        File.WriteAllLines(data, Enumerable.Range(0, 80).Select(i => JsonSerializer.Serialize(new
+        {
+            text = $"{"床前明月光"[i % 5]}{(i % 2 == 0 ? "春春春" : "月月月")}",
+            label = i % 2 == 0 ? "spam" : "ham",
+        })));
+        var options = LanguageModelTests.Tiny(60) with
+        {
+            Method = "classify", Tuning = "lora", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20,
+            ValidationFraction = 0.1, TestFraction = 0.2, PositiveLabel = "spam",
+        };
+        var messages = new List<string>();
+        var result = new LmTrainer(options, new RecordingProgress(messages)).Run(Path.Combine(root, "lora"));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, "results.json")));
+        Assert.Equal(1.0, json.RootElement.GetProperty("test").GetProperty("accuracy").GetDouble());
+        // Only the adapters and the head trained.
+        Assert.True(json.RootElement.GetProperty("trainable_params").GetInt64() < json.RootElement.GetProperty("all_params").GetInt64() / 5);
+
+        // The adapter is PEFT's SEQ_CLS form: LoRA tensors plus the whole score head, its labels beside it.
+        var adapter = result.AdapterDirectory!;
+        using var adapterConfig = JsonDocument.Parse(File.ReadAllText(Path.Combine(adapter, "adapter_config.json")));
+        Assert.Equal("SEQ_CLS", adapterConfig.RootElement.GetProperty("task_type").GetString());
+        Assert.Equal("score", adapterConfig.RootElement.GetProperty("modules_to_save")[0].GetString());
+        var names = SafeTensors.LoadAll(Path.Combine(adapter, "adapter_model.safetensors")).Keys.ToList();
+        Assert.Contains("base_model.model.score.weight", names);
+        Assert.Contains(names, n => n.Contains("lora_A"));
+
+        // The merged folder and base + adapter score texts the same.
+        var merged = GptFolder.Load(result.ModelDirectory);
+        var adapted = Sapling.Models.Adapters.PeftAdapter.LoadModel(baseDir, adapter);
+        Assert.Equal(["ham", "spam"], adapted.Config.Labels);
+        var tokenizer = Tokenizers.Load(Path.Combine(result.ModelDirectory, "tokenizer.json"));
+        var ids = tokenizer.Encode("床春春春");
+        var input = Tensor.FromArray(ids.Select(i => (long)i).ToArray(), 1, ids.Length);
+        using (Autograd.NoGrad.Enter())
+            Testing.TensorAssert.Close(merged.Classify(input, [ids.Length]), adapted.Classify(input, [ids.Length]), rtol: 1e-4f, atol: 1e-5f);
+
+        File.Delete(Path.Combine(adapter, Sapling.Models.Adapters.PeftAdapter.HeadFile));
+        Assert.Contains("no classification_head.json", Assert.Throws<InvalidDataException>(() => Sapling.Models.Adapters.PeftAdapter.LoadModel(baseDir, adapter)).Message);
+        Assert.Contains("classify.tuning must be full or lora", Assert.Throws<ArgumentException>(() => (options with { Tuning = "prompt" }).Validate()).Message);
+    }
+
+    [Fact]
     public void LastTokenPoolingReadsEachRowAtItsOwnLength()
     {
         var model = new GptModel(new GptConfig { VocabSize = 10, NPositions = 8, NEmbd = 8, NLayer = 1, NHead = 2, EmbdPdrop = 0, AttnPdrop = 0, ResidPdrop = 0 }, new Generator(1));
