@@ -50,6 +50,9 @@ public sealed record LmOptions
     public double TestFraction { get; init; } = 0.1;
     public bool StripHeaders { get; init; }
     public string Pooling { get; init; } = "last";
+
+    /// <summary>SFT: pack several conversations into each context-long training row (TRL's packing) instead of one padded conversation per row.</summary>
+    public bool Packing { get; init; }
     public string? PositiveLabel { get; init; }
 
     /// <summary>DPO: how strongly the policy is kept near the reference (β of the paper).</summary>

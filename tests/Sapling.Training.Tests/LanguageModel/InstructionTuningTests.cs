@@ -68,8 +68,11 @@ public sealed class InstructionTuningTests : IDisposable
     [Theory]
     [InlineData("full")]
     [InlineData("lora")]
-    public void SftLearnsHeldOutAnswersAndLeavesAChatReadyFolder(string tuning)
+    [InlineData("packed")]
+    public void SftLearnsHeldOutAnswersAndLeavesAChatReadyFolder(string recipe)
     {
+        // "packed": full tuning with several conversations per training row.
+        string tuning = recipe == "packed" ? "full" : recipe;
         // A base model that never saw the chat markers; questions whose answer is a fixed function of the question.
         var baseDir = new LmTrainer(LanguageModelTests.Tiny(4) with { Context = 32 }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "base")).ModelDirectory;
         var data = Path.Combine(root, "qa.jsonl");
@@ -78,7 +81,7 @@ public sealed class InstructionTuningTests : IDisposable
         File.WriteAllLines(data, rows);
         var options = LanguageModelTests.Tiny(40) with
         {
-            Method = "sft", Tuning = tuning, InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20,
+            Method = "sft", Tuning = tuning, Packing = recipe == "packed", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20,
             ValidationFraction = 0.2, Lora = new NN.LoraConfig { Rank = 4, Alpha = 8, TargetModules = ["c_attn", "c_proj", "c_fc"] },
             Monitor = tuning == "full" ? "exact_match" : "val_loss",
         };
@@ -87,7 +90,7 @@ public sealed class InstructionTuningTests : IDisposable
             var error = Assert.Throws<ArgumentException>(() => new LmTrainer(options with { Monitor = "bleu" }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "bad-monitor")));
             Assert.Contains("exact_match", error.Message);
         }
-        var result = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "sft-" + tuning));
+        var result = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "sft-" + recipe));
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, "results.json")));
         Assert.Equal(0, json.RootElement.GetProperty("base_exact_match").GetDouble());
         Assert.True(result.ValidationLoss < result.BaseValidationLoss - 0.1, $"validation loss {result.ValidationLoss} against {result.BaseValidationLoss} before");
@@ -102,6 +105,26 @@ public sealed class InstructionTuningTests : IDisposable
             Assert.Equal(Path.GetFullPath(Path.Combine(result.RunDirectory, "base-model")), adapter.BaseModel);
             Assert.True(ChatTemplate.IsDeclared(adapter.BaseModel!));
         }
+    }
+
+    [Fact]
+    public void PackingLaysConversationsEndToEndAndTrainsEachAnswerTokenOnce()
+    {
+        var examples = Enumerable.Range(0, 7).Select(i =>
+        {
+            var ids = Enumerable.Range(100 * i, 5 + i).ToArray();
+            var trained = ids.Select((_, t) => t >= 3).ToArray();
+            return (ids, trained);
+        }).ToList();
+        var rows = InstructionObjective.Pack(examples, 8, seed: 3);
+        Assert.All(rows, r => Assert.InRange(r.Ids.Length, 2, 8));
+        // Rows overlap by one token: dropping each later row's first token gives back the shuffled concatenation.
+        var joined = rows[0].Ids.Concat(rows.Skip(1).SelectMany(r => r.Ids.Skip(1))).ToArray();
+        Assert.Equal(examples.Sum(e => e.ids.Length), joined.Length);
+        Assert.Equal(examples.SelectMany(e => e.ids).Order(), joined.Order());
+        Assert.Equal(examples.Sum(e => e.trained.Count(t => t)), rows.Sum(r => r.Trained.Skip(1).Count(t => t)) + (rows[0].Trained[0] ? 1 : 0));
+        Assert.Equal(rows.Select(r => r.Ids), InstructionObjective.Pack(examples, 8, seed: 3).Select(r => r.Ids));
+        Assert.Throws<ArgumentOutOfRangeException>(() => InstructionObjective.Pack(examples, 1, seed: 3));
     }
 
     [Fact]

@@ -35,6 +35,39 @@ public sealed class InstructionObjective : ILmObjective
             throw new InvalidDataException($"{examples.Count} examples leave no training or no validation example at validation fraction {options.ValidationFraction}");
         train = trainExamples.Select(e => ChatTemplate.Encode(tokenizer, e)).ToArray();
         validation = validationExamples.Select(e => ChatTemplate.Encode(tokenizer, e)).ToArray();
+        if (options.Packing) train = Pack(train, options.Context + 1, options.SplitSeed);
+    }
+
+    /// <summary>
+    /// Conversations laid end to end (in a seeded order) and cut into rows of <paramref name="rowLength"/> tokens, with
+    /// their loss masks, as TRL's packing does: no padding is computed, and a row's later conversations attend to its
+    /// earlier ones (the ChatML markers separate them). A conversation longer than a row is cut like any other text.
+    /// </summary>
+    public static (int[] Ids, bool[] Trained)[] Pack(IReadOnlyList<(int[] Ids, bool[] Trained)> examples, int rowLength, ulong seed)
+    {
+        if (rowLength < 2) throw new ArgumentOutOfRangeException(nameof(rowLength), $"packed rows need at least 2 tokens, got {rowLength}");
+        var order = Enumerable.Range(0, examples.Count).ToArray();
+        var g = new Generator(seed);
+        for (int i = order.Length - 1; i > 0; i--)
+        {
+            int j = (int)(g.NextDouble() * (i + 1));
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        var ids = new List<int>();
+        var trained = new List<bool>();
+        foreach (int i in order)
+        {
+            ids.AddRange(examples[i].Ids);
+            trained.AddRange(examples[i].Trained);
+        }
+        var rows = new List<(int[], bool[])>();
+        // Rows overlap by one token, so every token but the first is a target exactly once.
+        for (int start = 0; start + 1 < ids.Count; start += rowLength - 1)
+        {
+            int length = Math.Min(rowLength, ids.Count - start);
+            rows.Add((ids.GetRange(start, length).ToArray(), trained.GetRange(start, length).ToArray()));
+        }
+        return rows.ToArray();
     }
 
     public double? BaselineLoss => null;
@@ -94,7 +127,7 @@ public sealed class InstructionObjective : ILmObjective
         return asked == 0 ? double.NaN : (double)right / asked;
     }
 
-    public string Describe() => $"{train.Length:N0} training and {validation.Length:N0} validation conversations; loss on assistant tokens ({train.Sum(e => e.Trained.Count(t => t)):N0} of {train.Sum(e => e.Ids.Length):N0} training tokens)";
+    public string Describe() => $"{trainExamples.Length:N0} training{(options.Packing ? $" (packed into {train.Length:N0} rows of up to {options.Context + 1} tokens)" : "")} and {validation.Length:N0} validation conversations; loss on assistant tokens ({train.Sum(e => e.Trained.Skip(1).Count(t => t)):N0} of {train.Sum(e => e.Ids.Length):N0} training tokens)";
 
     /// <summary>Inputs and targets [n, T] (right-padded, cut to the context); targets are ignored outside assistant tokens.</summary>
     private (Tensor Inputs, Tensor Targets, long Tokens) Batch((int[] Ids, bool[] Trained)[] examples)
