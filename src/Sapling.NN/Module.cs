@@ -67,6 +67,17 @@ public abstract class Module
         parameters.RemoveAt(i);
     }
 
+    /// <summary>
+    /// Swaps the "weight" parameter for its int8 form: the parameter leaves, and the stored int8 values ("weight") and
+    /// per-channel scales ("weight_scale") become buffers, so state dicts carry them under the usual names.
+    /// </summary>
+    protected void ReplaceWeightWithInt8(Tensor storedValues, Tensor scale)
+    {
+        RemoveParameter("weight");
+        RegisterBuffer("weight", storedValues);
+        RegisterBuffer("weight_scale", scale);
+    }
+
     /// <summary>Replaces a registered buffer's tensor (e.g. a running statistic updated out of place).</summary>
     protected void SetBuffer(string name, Tensor value)
     {

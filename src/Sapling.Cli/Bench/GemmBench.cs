@@ -74,8 +74,7 @@ public static class GemmBench
 
     private static unsafe JsonArray Measure(BlasProvider provider, int repeats, int threads, double ghz)
     {
-        CpuWorkers.Threads = threads;
-        if (OpenBlasNative.IsAvailable) OpenBlasNative.SetThreads(threads);
+        ComputeThreads.Set(threads);
         Gemm.Provider = provider;
         var rows = new JsonArray();
         var rng = new Generator(1);

@@ -90,7 +90,7 @@ public static class FederatedCommand
             var (federated, model, data, train, _) = Bind(r.GetValue(config)!, []);
             int id = r.GetValue(client);
             if (id < 0 || id >= federated.Clients) throw new ArgumentException($"--client must be 0..{federated.Clients - 1}, got {id}");
-            CpuWorkers.Threads = Math.Max(1, r.GetValue(threads));
+            ComputeThreads.Set(Math.Max(1, r.GetValue(threads)));
             var local = ClassificationData.Load(data);
             var examples = r.GetValue(shard) switch
             {

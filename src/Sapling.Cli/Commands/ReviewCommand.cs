@@ -68,8 +68,6 @@ public static class ReviewCommand
         return 0;
     }
 
-    private static int[] Sample(IReadOnlyList<string> strata, int n, ulong seed) => StratifiedSample.Pick(strata, n, seed);
-
     private static (List<ReviewItem>, int) ClassifierItems(string modelDirectory, string dataPath, int n, string stratify, ulong seed)
     {
         if (stratify == "length") throw new ArgumentException("--stratify length needs text inputs; use label or none for image and feature classifiers");
@@ -92,7 +90,7 @@ public static class ReviewCommand
             labels = table.Labels;
         }
         var strata = labels.Select(l => stratify == "label" ? "label " + config.LabelOf((int)l) : "all").ToArray();
-        var picked = Sample(strata, n, seed);
+        var picked = StratifiedSample.Pick(strata, n, seed);
         int size = predictor.InputSize;
         Tensor inputs;
         if (image)
@@ -155,7 +153,7 @@ public static class ReviewCommand
         if (JsonlReader.Summary(dataPath, skipped) is { } summary) Console.Error.WriteLine("warning: " + summary);
         if (rows.Count == 0) throw new InvalidDataException($"{dataPath}: no usable rows with '{field}' and '{labelField}'");
         var strata = Strata(stratify, rows.Select(r => r.Label).ToList(), rows.Select(r => r.Text.Length).ToList());
-        var picked = Sample(strata, n, seed);
+        var picked = StratifiedSample.Pick(strata, n, seed);
         var probabilities = classifier.Probabilities(picked.Select(i => classifier.Encode(rows[i].Text)).ToList());
         var items = new List<ReviewItem>();
         for (int k = 0; k < picked.Length; k++)
@@ -183,7 +181,7 @@ public static class ReviewCommand
         if (JsonlReader.Summary(dataPath, skipped) is { } summary) Console.Error.WriteLine("warning: " + summary);
         if (rows.Count == 0) throw new InvalidDataException($"{dataPath}: no usable rows with '{field}'");
         var strata = Strata(stratify, null, rows.Select(r => r.Prompt.Length).ToList());
-        var picked = Sample(strata, n, seed);
+        var picked = StratifiedSample.Pick(strata, n, seed);
         var stops = new HashSet<int> { tokenizer.EndOfTextId };
         if (chat) stops.Add(tokenizer.IdOf(ChatTemplate.End));
         var items = new List<ReviewItem>();

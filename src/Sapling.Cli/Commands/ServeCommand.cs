@@ -27,7 +27,7 @@ public static class ServeCommand
         cmd.SetAction(r =>
         {
             if (r.GetValue(threads) < 1) throw new ArgumentException($"--threads must be ≥ 1, got {r.GetValue(threads)}");
-            Sapling.Backends.Cpu.CpuWorkers.Threads = r.GetValue(threads);
+            Sapling.Backends.Cpu.ComputeThreads.Set(r.GetValue(threads));
             var folders = r.GetValue(models)!;
             var ids = r.GetValue(names) ?? [];
             if (ids.Length > folders.Length) throw new ArgumentException($"{ids.Length} --name values for {folders.Length} --model folders");

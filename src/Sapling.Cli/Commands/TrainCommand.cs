@@ -54,11 +54,7 @@ public static class TrainCommand
         using var group = ProcessGroups.FromEnvironment(ProcessGroups.CurrentEnvironment());
         // The ranks on one machine share its cores.
         int threads = threadCount > 0 ? threadCount : group.Size == 1 ? 0 : ProcessGroups.ThreadsPerRank(Environment.ProcessorCount, group.LocalSize);
-        if (threads > 0)
-        {
-            CpuWorkers.Threads = threads;
-            if (OpenBlasNative.IsAvailable) OpenBlasNative.SetThreads(threads);
-        }
+        if (threads > 0) ComputeThreads.Set(threads);
         if (group.Size == 1) return Run(configPath, output, overrides, resume, plain, group);
         try
         {

@@ -66,11 +66,9 @@ public sealed class Conv2d : Module<Tensor, Tensor>, IQuantizable
 
     private void Use(QuantizedWeight q)
     {
-        RemoveParameter("weight");
+        ReplaceWeightWithInt8(q.Values, q.Scale);
         weight?.Dispose();
         weight = null;
-        RegisterBuffer("weight", q.Values);
-        RegisterBuffer("weight_scale", q.Scale);
         Quantized = q;
     }
 

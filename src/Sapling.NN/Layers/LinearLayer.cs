@@ -66,10 +66,8 @@ public abstract class LinearLayer : Module<Tensor, Tensor>, IQuantizable
 
     private void Use(QuantizedWeight q)
     {
-        RemoveParameter("weight");
+        ReplaceWeightWithInt8(ToStoredLayout(q.Values), q.Scale);
         ReleaseFloatWeight();
-        RegisterBuffer("weight", ToStoredLayout(q.Values));
-        RegisterBuffer("weight_scale", q.Scale);
         Quantized = q;
     }
 
