@@ -24,6 +24,7 @@ public static class LanguageModelConfig
             TestFraction = c.Get("data.test_fraction", 0.1),
             StripHeaders = c.Get("data.strip_headers", false),
             Pooling = c.Get("classify.pooling", "last"),
+            ClassifyLmWeight = c.Get("classify.lm_weight", 0f),
             Packing = c.Get("sft.packing", false),
             PositiveLabel = c.Get<string?>("classify.positive_label", null),
             DpoBeta = c.Get("dpo.beta", 0.1f),

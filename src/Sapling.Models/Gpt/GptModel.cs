@@ -163,12 +163,25 @@ public sealed class GptModel : Module<Tensor, Tensor>
     /// </summary>
     public Tensor Classify(Tensor ids, int[] lengths, bool meanPooling = false)
     {
-        var score = Score ?? throw new InvalidOperationException("GPT: the model has no classification head (AddClassificationHead)");
-        int b = ids.Shape[0], t = ids.Shape[1];
+        if (Score == null) throw new InvalidOperationException("GPT: the model has no classification head (AddClassificationHead)");
+        CheckLengths(lengths, ids.Shape[0], ids.Shape[1]);
+        return ClassifyHidden(HiddenStates(ids), lengths, meanPooling);
+    }
+
+    private static void CheckLengths(int[] lengths, int b, int t)
+    {
         if (lengths.Length != b) throw new ArgumentException($"GPT classify: {lengths.Length} lengths for a batch of {b}");
         foreach (int n in lengths)
             if (n < 1 || n > t) throw new ArgumentException($"GPT classify: a row length of {n} is outside 1..{t}");
-        var hidden = HiddenStates(ids);
+    }
+
+    /// <summary>Class logits [B, labels] from final hidden states [B, T, n_embd] (see <see cref="Classify(Tensor, int[], bool)"/>),
+    /// for objectives that also read the hidden states for something else (an auxiliary language-model loss).</summary>
+    public Tensor ClassifyHidden(Tensor hidden, int[] lengths, bool meanPooling)
+    {
+        var score = Score ?? throw new InvalidOperationException("GPT: the model has no classification head (AddClassificationHead)");
+        int b = hidden.Shape[0], t = hidden.Shape[1];
+        CheckLengths(lengths, b, t);
         Tensor pooled;
         if (meanPooling)
         {

@@ -51,6 +51,10 @@ public sealed record LmOptions
     public bool StripHeaders { get; init; }
     public string Pooling { get; init; } = "last";
 
+    /// <summary>Classification: weight of an auxiliary next-token loss on the training texts, added to the class loss
+    /// (GPT-1's fine-tuning objective, L = L_class + λ·L_lm); 0 turns it off.</summary>
+    public float ClassifyLmWeight { get; init; }
+
     /// <summary>SFT: pack several conversations into each context-long training row (TRL's packing) instead of one padded conversation per row.</summary>
     public bool Packing { get; init; }
     public string? PositiveLabel { get; init; }
@@ -107,6 +111,7 @@ public sealed record LmOptions
         if (Method == "classify" && Tuning is not ("full" or "lora"))
             throw new ArgumentException($"classify.tuning must be full or lora (LoRA adapters on the body and a trained score head), got '{Tuning}'; prompt tuning has no mergeable weights for a classifier folder");
         if (Pooling is not ("last" or "mean")) throw new ArgumentException($"classify.pooling must be last or mean, got '{Pooling}'");
+        if (!(ClassifyLmWeight >= 0) || float.IsInfinity(ClassifyLmWeight)) throw new ArgumentException($"classify.lm_weight must be a finite weight of 0 or more, got {ClassifyLmWeight}");
         if (TestFraction is < 0 or >= 1 || ValidationFraction + TestFraction >= 1) throw new ArgumentException($"data.validation_fraction {ValidationFraction} and data.test_fraction {TestFraction} leave nothing to train on");
         if (Method is "dpo" or "sft" && Tuning is not ("full" or "lora" or "prompt")) throw new ArgumentException($"{Method}.tuning must be full, lora or prompt, got '{Tuning}'");
         if (Method is not ("pretrain" or "distill") && InitFrom == null) throw new ArgumentException($"method {Method} fine-tunes a model: give its folder (model.path)");

@@ -177,7 +177,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (step - firstStep + 1) * (options.Steps - step));
             double mfu = tokensPerSecond * flopsPerToken / peakFlops;
             string extra = string.Concat(validation.Metrics.Select(m => $"  {m.Key} {m.Value:F3}"));
-            progress.Message($"step {step}/{options.Steps}  train loss {trainLoss:F3}  val loss {valLoss:F3} (perplexity {Math.Exp(valLoss):F1}, baseline {baseline:F3}){extra}  {tokensPerSecond:F0} tokens/s  MFU {mfu:P0}  ETA {eta:mm\\:ss}");
+            progress.Message($"step {step}/{options.Steps}  train loss {trainLoss:F3}  val loss {valLoss:F3}{LossNote(objective, valLoss, baseline)}{extra}  {tokensPerSecond:F0} tokens/s  MFU {mfu:P0}  ETA {eta:mm\\:ss}");
             if (sample.Length > 0)
             {
                 progress.Message("sample: " + sample.Replace("\n", " / "));
@@ -249,7 +249,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             results["base_val_perplexity"] = Math.Exp(baseLoss);
         }
         IO.AtomicFile.Write(run.ResultsPath, s => JsonSerializer.Serialize(s, results, JsonNumbers.Indented));
-        progress.Message($"validation loss {valLoss:F3} (perplexity {Math.Exp(valLoss):F1}) against the unigram baseline {baseline:F3}; " +
+        progress.Message($"validation loss {valLoss:F3}{LossNote(objective, valLoss, baseline)}; " +
             (adapterDirectory != null ? $"adapter saved to {adapterDirectory}" : $"model saved to {modelDirectory}"));
         return new LmResult(run.Root, modelDirectory, valLoss, baseline, throughput, samples) { AdapterDirectory = adapterDirectory, BaseValidationLoss = baseLoss };
     }
@@ -385,6 +385,16 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         if (LowerIsBetter) return validation.Loss;
         return validation.Metrics.TryGetValue(options.Monitor, out double value) ? value
             : throw new ArgumentException($"train.monitor '{options.Monitor}' is not a validation figure of method {options.Method}; it has val_loss{string.Concat(validation.Metrics.Keys.Select(k => ", " + k))}");
+    }
+
+    /// <summary>" (perplexity P, baseline B)": the perplexity where the loss is a per-token log-likelihood, the baseline
+    /// where the objective has one; nothing for classification.</summary>
+    private static string LossNote(ILmObjective objective, double loss, double baseline)
+    {
+        var parts = new List<string>(2);
+        if (objective.LossIsPerplexity) parts.Add($"perplexity {Math.Exp(loss):F1}");
+        if (!double.IsNaN(baseline)) parts.Add($"{objective.BaselineName} {baseline:F3}");
+        return parts.Count == 0 ? "" : $" ({string.Join(", ", parts)})";
     }
 
     private static ITokenizer FolderTokenizer(string folder, GptModel model)

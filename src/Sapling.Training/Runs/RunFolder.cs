@@ -26,6 +26,7 @@ public sealed class RunFolder
     public string ConfusionMatrixPath => Path.Combine(Root, "confusion_matrix.svg");
     public string ResultsPath => Path.Combine(Root, "results.json");
     public string ReportPath => Path.Combine(Root, "classification_report.txt");
+    public string PredictionsPath => Path.Combine(Root, "test_predictions.jsonl");
 
     /// <summary>Appends a timestamped line to train.log.</summary>
     public void Log(string message) => File.AppendAllText(LogPath, $"{DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} {message}{Environment.NewLine}");

@@ -39,6 +39,11 @@ public sealed class TextClassificationTests : IDisposable
         Assert.Equal(1.0, test.GetProperty("f1_spam").GetDouble());
         Assert.Equal(16, test.GetProperty("support").GetInt64());
         Assert.True(File.Exists(Path.Combine(result.RunDirectory, "confusion_matrix.svg")));
+        var predictions = File.ReadAllLines(Path.Combine(result.RunDirectory, "test_predictions.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(16, predictions.Count);
+        Assert.All(predictions, p => Assert.Equal(p.GetProperty("label").GetString(), p.GetProperty("predicted").GetString()));
+        Assert.All(predictions, p => Assert.True(p.GetProperty("correct").GetBoolean()));
+        Assert.Equal(16, predictions.Select(p => p.GetProperty("index").GetInt64()).Distinct().Count());
         Assert.Contains("spam", File.ReadAllText(Path.Combine(result.RunDirectory, "classification_report.txt")));
 
         // The folder is transformers' GPT2ForSequenceClassification and loads back with the same head.
@@ -119,10 +124,40 @@ public sealed class TextClassificationTests : IDisposable
     }
 
     [Fact]
-    public void EmailHeadersGoAndTheSubjectStays()
+    public void TheAuxiliaryLanguageModelLossIsTheNextTokenLossOfEachRowOverItsRealTokens()
     {
-        const string raw = "From x@y  Thu Aug 22 2002\nReturn-Path: <x@y>\nSubject: Cheap pills\nTo: z\n\nBuy now!\n";
-        Assert.Equal("Cheap pills\n\nBuy now!", EmailText.StripHeaders(raw));
-        Assert.Equal("just a note\n\nwith a gap", EmailText.StripHeaders("just a note\n\nwith a gap"));
+        var model = new GptModel(new GptConfig { VocabSize = 10, NPositions = 8, NEmbd = 8, NLayer = 1, NHead = 2, EmbdPdrop = 0, AttnPdrop = 0, ResidPdrop = 0 }, new Generator(2));
+        model.Eval();
+        var padded = Tensor.FromArray(new long[] { 3, 4, 5, 0, 0, 6, 7, 8, 9, 1 }, 2, 5);
+        var loss = SequenceClassificationObjective.NextTokenLoss(model, model.HiddenStates(padded), padded, [3, 5]).Item();
+        // By hand: each row alone, sum of -log p(next) over its real positions, averaged over all 2 + 4 targets.
+        double total = 0;
+        foreach (var row in new[] { new long[] { 3, 4, 5 }, new long[] { 6, 7, 8, 9, 1 } })
+        {
+            var logp = model.Forward(Tensor.FromArray(row, 1, row.Length), null).LogSoftmax(-1).ToArray();
+            for (int i = 0; i + 1 < row.Length; i++) total -= logp[i * 10 + row[i + 1]];
+        }
+        Assert.Equal(total / 6, loss, 5);
+    }
+
+    [Fact]
+    public void AClassifierWithTheAuxiliaryLanguageModelLossStillLearnsAndANegativeWeightIsRefused()
+    {
+        var baseDir = new LmTrainer(LanguageModelTests.Tiny(4) with { Context = 32 }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "base")).ModelDirectory;
+        var data = Path.Combine(root, "mail.jsonl");
+        File.WriteAllLines(data, Enumerable.Range(0, 80).Select(i => JsonSerializer.Serialize(new
+        {
+            text = $"{"床前明月光"[i % 5]}{(i % 2 == 0 ? "春春春" : "月月月")}",
+            label = i % 2 == 0 ? "spam" : "ham",
+        })));
+        var options = LanguageModelTests.Tiny(60) with
+        {
+            Method = "classify", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.01, EvalInterval = 20,
+            ValidationFraction = 0.1, TestFraction = 0.2, PositiveLabel = "spam", ClassifyLmWeight = 0.5f,
+        };
+        var result = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "aux"));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, "results.json")));
+        Assert.Equal(1.0, json.RootElement.GetProperty("test").GetProperty("accuracy").GetDouble());
+        Assert.Contains("classify.lm_weight", Assert.Throws<ArgumentException>(() => new LmTrainer(options with { ClassifyLmWeight = -1 }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "bad"))).Message);
     }
 }

@@ -20,10 +20,13 @@ public sealed class SequenceClassificationObjective : ILmObjective
     private readonly LmOptions options;
     private readonly int padId;
     private readonly (int[] Ids, long Label)[] train, validation, test;
+    private readonly IReadOnlyList<LabelledText> rows;
+    private readonly long[] testRows;
 
     public SequenceClassificationObjective(IReadOnlyList<LabelledText> rows, ITokenizer tokenizer, LmOptions options)
     {
         this.options = options;
+        this.rows = rows;
         padId = tokenizer.EndOfTextId;
         ClassNames = rows.Select(r => r.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         if (ClassNames.Length < 2) throw new InvalidDataException($"classification needs at least 2 labels, the data has {ClassNames.Length}");
@@ -39,6 +42,7 @@ public sealed class SequenceClassificationObjective : ILmObjective
         train = parts[0].Select(Encode).ToArray();
         validation = parts[1].Select(Encode).ToArray();
         test = parts[2].Select(Encode).ToArray();
+        testRows = parts[2].ToArray();
         if (train.Length == 0 || validation.Length == 0 || test.Length == 0)
             throw new InvalidDataException($"{rows.Count} texts leave an empty train, validation or test split");
         PositiveClass = options.PositiveLabel is { } positive ? Array.IndexOf(ClassNames, positive) : -1;
@@ -63,7 +67,23 @@ public sealed class SequenceClassificationObjective : ILmObjective
         var batch = new (int[], long)[Math.Min(options.BatchSize, train.Length)];
         for (int i = 0; i < batch.Length; i++) batch[i] = train[g.NextInt64(0, train.Length)];
         var (ids, lengths, targets) = Batch(batch);
-        return (Tensor.CrossEntropy(model.Classify(ids, lengths), targets), lengths.Sum(n => (long)n));
+        long tokens = lengths.Sum(n => (long)n);
+        if (options.ClassifyLmWeight == 0 || ids.Shape[1] < 2) return (Tensor.CrossEntropy(model.Classify(ids, lengths), targets), tokens);
+        var hidden = model.HiddenStates(ids);
+        var classLoss = Tensor.CrossEntropy(model.ClassifyHidden(hidden, lengths, options.Pooling == "mean"), targets);
+        return (classLoss.Add(NextTokenLoss(model, hidden, ids, lengths).Mul(options.ClassifyLmWeight)), tokens);
+    }
+
+    /// <summary>Mean next-token cross-entropy over the real tokens of right-padded rows (padding is never a target).</summary>
+    internal static Tensor NextTokenLoss(GptModel model, Tensor hidden, Tensor ids, int[] lengths)
+    {
+        int b = ids.Shape[0], t = ids.Shape[1];
+        var source = ids.ToArray<long>();
+        var targets = new long[b * (t - 1)];
+        for (int r = 0; r < b; r++)
+            for (int i = 0; i < t - 1; i++) targets[r * (t - 1) + i] = i + 1 < lengths[r] ? source[r * t + i + 1] : -100;
+        var logits = model.OutputHead(hidden.Narrow(1, 0, t - 1));
+        return Tensor.CrossEntropy(logits.Reshape(b * (t - 1), logits.Shape[2]), Tensor.FromArray(targets, b * (t - 1)));
     }
 
     public LmValidation Validate(GptModel model)
@@ -79,6 +99,7 @@ public sealed class SequenceClassificationObjective : ILmObjective
     public void Report(GptModel model, RunFolder run, IDictionary<string, object?> results)
     {
         var (loss, predicted) = Predict(model, test);
+        WritePredictions(run.PredictionsPath, predicted);
         var truth = test.Select(e => e.Label).ToArray();
         var report = ClassificationReport.Create<long>(truth, predicted, ClassNames.Length, ClassNames);
         var confusion = Metrics.ConfusionMatrix<long>(truth, predicted, ClassNames.Length);
@@ -93,6 +114,23 @@ public sealed class SequenceClassificationObjective : ILmObjective
         }
         results["test"] = summary;
         results["labels"] = ClassNames;
+    }
+
+    /// <summary>One line per test text (its index among the data file's readable rows, true and predicted label, the start of the text), so
+    /// the mistakes can be read, not just counted.</summary>
+    private void WritePredictions(string path, long[] predicted)
+    {
+        using var writer = new StreamWriter(path);
+        for (int i = 0; i < test.Length; i++)
+        {
+            var row = rows[(int)testRows[i]];
+            var line = new Dictionary<string, object>
+            {
+                ["index"] = testRows[i], ["label"] = row.Label, ["predicted"] = ClassNames[predicted[i]],
+                ["correct"] = predicted[i] == test[i].Label, ["text"] = row.Text.Length > 300 ? row.Text[..300] : row.Text,
+            };
+            writer.WriteLine(System.Text.Json.JsonSerializer.Serialize(line));
+        }
     }
 
     public string Describe() => $"{train.Length:N0} / {validation.Length:N0} / {test.Length:N0} train / validation / test texts in {ClassNames.Length} classes ({string.Join(", ", ClassNames)}), first {options.Context} tokens of each";
