@@ -16,7 +16,7 @@ public sealed partial class ReferenceKernels
                 // Truncation toward zero (saturating in the integer it first lands in), then the low 8/32 bits. The
                 // fast path takes float32 through int32 and everything else through int64; the two only differ for
                 // |x| ≥ 2³¹, which PyTorch leaves undefined, and this oracle follows the fast path there too.
-                case DType.Int8: ((sbyte[])dst)[i] = unchecked((sbyte)(from == DType.Float32 ? (int)v : (long)v)); break;
+                case DType.Int8: ((sbyte[])dst)[i] = unchecked((sbyte)TruncateForInt8(v, from)); break;
                 case DType.Int32: ((int[])dst)[i] = unchecked((int)(long)v); break;
                 case DType.Int64: ((long[])dst)[i] = (long)v; break;
                 case DType.Bool: ((bool[])dst)[i] = v != 0; break;
@@ -25,15 +25,22 @@ public sealed partial class ReferenceKernels
         }
     }
 
+    /// <summary>
+    /// v truncated toward zero for an int8 target: into int32 from float32, as the fast path does, else into int64;
+    /// saturating, NaN gives 0.
+    /// </summary>
+    private static long TruncateForInt8(double v, DType from) => from == DType.Float32 ? (int)v : (long)v;
+
+    // Every arm is cast to double: left to itself, the switch would take float (its first arm's type) and round the integers.
     private static double Read(DType dtype, Array array, int at) => dtype switch
     {
-        DType.Float32 => ((float[])array)[at],
+        DType.Float32 => (double)((float[])array)[at],
         // bf16 is the top half of a float32.
-        DType.BFloat16 => BitConverter.UInt32BitsToSingle((uint)((ushort[])array)[at] << 16),
-        DType.Int8 => ((sbyte[])array)[at],
-        DType.Int32 => ((int[])array)[at],
-        DType.Int64 => ((long[])array)[at],
-        DType.Bool => ((bool[])array)[at] ? 1 : 0,
+        DType.BFloat16 => (double)BitConverter.UInt32BitsToSingle((uint)((ushort[])array)[at] << 16),
+        DType.Int8 => (double)((sbyte[])array)[at],
+        DType.Int32 => (double)((int[])array)[at],
+        DType.Int64 => (double)((long[])array)[at],
+        DType.Bool => ((bool[])array)[at] ? 1.0 : 0.0,
         _ => throw new NotSupportedException($"conversion from {dtype.Name()}"),
     };
 
