@@ -39,11 +39,7 @@ public sealed partial class Tensor
         var av = a.BroadcastViewTo("where", outShape).ContiguousCopy();
         var bv = b.BroadcastViewTo("where", outShape).ContiguousCopy();
         var result = Uninitialized(DType.Float32, outShape);
-        var cs = c.AsSpan<bool>();
-        var xs = av.AsSpan();
-        var ys = bv.AsSpan();
-        var d = result.AsSpan();
-        for (int i = 0; i < d.Length; i++) d[i] = cs[i] ? xs[i] : ys[i];
+        Backends.Backend.Current.Where(c.ArrayOf<bool>(), c.offset, av.FloatArray, av.offset, bv.FloatArray, bv.offset, result.FloatArray, result.NumEl);
         c.Dispose();
         av.Dispose();
         bv.Dispose();

@@ -15,7 +15,7 @@ public sealed partial class Tensor
     public static Tensor Full(int[] shape, float value)
     {
         var t = Uninitialized(DType.Float32, CheckShape("full", shape));
-        t.AsSpan().Fill(value);
+        Backends.Backend.Current.Fill(t.FloatArray, t.NumEl, value);
         return t;
     }
 

@@ -1,3 +1,5 @@
+using Sapling.Backends;
+
 namespace Sapling;
 
 public sealed partial class Tensor
@@ -26,14 +28,8 @@ public sealed partial class Tensor
             for (int i = 0; i < d; i++) outer *= inputShape[i];
             for (int i = d + 1; i < inputShape.Length; i++) inner *= inputShape[i];
             var grad = Zeros(inputShape);
-            var gs = g.Contiguous().AsSpan();
-            var gd = grad.AsSpan();
-            for (int a = 0; a < outer; a++)
-                for (int j = 0; j < idx.Length; j++)
-                {
-                    var row = gd.Slice((a * inputShape[d] + (int)idx[j]) * inner, inner);
-                    System.Numerics.Tensors.TensorPrimitives.Add(row, gs.Slice((a * idx.Length + j) * inner, inner), row);
-                }
+            var gc = g.Contiguous();
+            Backend.Current.IndexAdd(gc.FloatArray, gc.offset, outer, inputShape[d], inner, idx, grad.FloatArray);
             return grad;
         });
     }
@@ -51,11 +47,7 @@ public sealed partial class Tensor
         var outShape = (int[])shape.Clone();
         outShape[d] = idx.Length;
         var result = Uninitialized(DType, outShape);
-        var src = x.ArrayOf<T>().AsSpan(x.offset, x.NumEl);
-        var dst = result.AsSpan<T>();
-        for (int a = 0; a < outer; a++)
-            for (int j = 0; j < idx.Length; j++)
-                src.Slice((a * shape[d] + (int)idx[j]) * inner, inner).CopyTo(dst.Slice((a * idx.Length + j) * inner, inner));
+        Backend.Current.IndexSelect(x.ArrayOf<T>(), x.offset, outer, shape[d], inner, idx, result.ArrayOf<T>());
         return result;
     }
 
@@ -67,9 +59,7 @@ public sealed partial class Tensor
         CheckScatterShapes("gather", d, index, null);
         var idx = ReadIndices("gather", index, shape[d]);
         var result = Uninitialized(DType.Float32, (int[])index.shape.Clone());
-        var dst = result.FloatArray;
-        var src = FloatArray;
-        ForEachIndexPosition(index.shape, d, idx, strides, offset, (p, at) => dst[p] = src[at]);
+        Backend.Current.Gather(FloatArray, offset, strides, d, index.shape, idx, result.FloatArray);
         var inputShape = shape;
         var indexCopy = index;
         return Record(result, "gather", this, g => Zeros(inputShape).ScatterAddNoGrad(d, indexCopy, g));
@@ -90,21 +80,9 @@ public sealed partial class Tensor
     {
         CheckScatterShapes("scatter_add", d, index, source);
         var idx = ReadIndices("scatter_add", index, shape[d]);
+        // source may be larger than index; the kernel reads it at the index's coordinates.
         var src = source.Contiguous();
-        var s = src.FloatArray;
-        int so = src.offset;
-        var dst = FloatArray;
-        var sourceStrides = src.strides;
-        if (ShapeUtil.SameShape(src.shape, index.shape))
-        {
-            ForEachIndexPosition(index.shape, d, idx, strides, offset, (p, at) => dst[at] += s[so + p]);
-        }
-        else
-        {
-            // source may be larger than index; read it at the index's coordinates.
-            var ishape = index.shape;
-            ForEachIndexPosition(ishape, d, idx, strides, offset, (p, at) => dst[at] += s[so + OffsetOf(p, ishape, sourceStrides)]);
-        }
+        Backend.Current.ScatterAdd(src.FloatArray, src.offset, src.strides, d, index.shape, idx, FloatArray, offset, strides);
         return this;
     }
 
@@ -127,34 +105,19 @@ public sealed partial class Tensor
     {
         RequireFloat(op, this);
         if (Rank < 2) throw new ArgumentException($"{op}: needs at least 2 dimensions, got shape {ShapeUtil.Format(shape)}");
-        var result = ContiguousCopy();
-        ApplyTriangle(result.AsSpan(), shape[^2], shape[^1], diagonal, lower);
-        return Record(result, op, this, g =>
-        {
-            var gc = g.ContiguousCopy();
-            ApplyTriangle(gc.AsSpan(), shape[^2], shape[^1], diagonal, lower);
-            return gc;
-        });
+        var result = ApplyTriangle(this, diagonal, lower);
+        return Record(result, op, this, g => ApplyTriangle(g, diagonal, lower));
     }
 
-    private static void ApplyTriangle(Span<float> data, int rows, int cols, int diagonal, bool lower)
+    /// <summary>A contiguous copy of <paramref name="t"/> with the other triangle of each trailing matrix zeroed.</summary>
+    private static Tensor ApplyTriangle(Tensor t, int diagonal, bool lower)
     {
-        int matrices = rows * cols == 0 ? 0 : data.Length / (rows * cols);
-        for (int b = 0; b < matrices; b++)
-            for (int i = 0; i < rows; i++)
-            {
-                var row = data.Slice((b * rows + i) * cols, cols);
-                if (lower)
-                {
-                    int keepUpTo = Math.Clamp(i + diagonal + 1, 0, cols);
-                    row.Slice(keepUpTo).Clear();
-                }
-                else
-                {
-                    int clearUpTo = Math.Clamp(i + diagonal, 0, cols);
-                    row.Slice(0, clearUpTo).Clear();
-                }
-            }
+        var x = t.Contiguous();
+        var result = Uninitialized(DType.Float32, (int[])t.shape.Clone());
+        int rows = t.shape[^2], cols = t.shape[^1];
+        int matrices = rows * cols == 0 ? 0 : result.NumEl / (rows * cols);
+        Backend.Current.Triangle(x.FloatArray, x.offset, result.FloatArray, matrices, rows, cols, diagonal, lower);
+        return result;
     }
 
     private void CheckScatterShapes(string op, int d, Tensor index, Tensor? source)
@@ -189,36 +152,5 @@ public sealed partial class Tensor
             if (v < 0) values[i] = v + size;
         }
         return values;
-    }
-
-    /// <summary>Visits every position p of a contiguous index tensor with the storage offset it addresses in a strided target.</summary>
-    private static void ForEachIndexPosition(int[] indexShape, int d, long[] idx, int[] targetStrides, int targetOffset, Action<int, int> visit)
-    {
-        int rank = indexShape.Length;
-        var counter = new int[rank];
-        int baseOffset = targetOffset;
-        for (int p = 0; p < idx.Length; p++)
-        {
-            visit(p, baseOffset + (int)idx[p] * targetStrides[d]);
-            for (int k = rank - 1; k >= 0; k--)
-            {
-                counter[k]++;
-                if (k != d) baseOffset += targetStrides[k];
-                if (counter[k] < indexShape[k]) break;
-                if (k != d) baseOffset -= targetStrides[k] * indexShape[k];
-                counter[k] = 0;
-            }
-        }
-    }
-
-    private static int OffsetOf(int linear, int[] shape, int[] strides)
-    {
-        int at = 0;
-        for (int k = shape.Length - 1; k >= 0; k--)
-        {
-            at += linear % shape[k] * strides[k];
-            linear /= shape[k];
-        }
-        return at;
     }
 }

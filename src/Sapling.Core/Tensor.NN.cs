@@ -83,9 +83,7 @@ public sealed partial class Tensor
         if (!training || p == 0f) return this;
         var g = generator ?? Generator.Default;
         var mask = Uninitialized(DType.Float32, (int[])shape.Clone());
-        var ms = mask.AsSpan();
-        float scale = p == 1f ? 0f : 1f / (1f - p);
-        for (int i = 0; i < ms.Length; i++) ms[i] = g.NextFloat() < p ? 0f : scale;
+        Backend.Current.DropoutMask(g, p, mask.FloatArray, mask.NumEl);
         Tensor result;
         using (Autograd.NoGrad.Enter()) result = Mul(mask);
         return Record(result, "dropout", this, grad => grad.Mul(mask));

@@ -1,6 +1,5 @@
 using Sapling.Autograd;
 using Sapling.Backends;
-using Sapling.Backends.Cpu;
 
 namespace Sapling;
 
@@ -28,7 +27,7 @@ public sealed partial class Tensor
         outShape[^1] = n;
         var y = Uninitialized(DType.Float32, outShape);
         var b = bias?.Contiguous();
-        Int8Gemm.Linear(x.FloatArray, x.offset, m, weight.Packed, b?.FloatArray, b?.offset ?? 0, y.FloatArray, y.offset);
+        Backend.Current.Int8Linear(x.FloatArray, x.offset, m, weight.Packed, b?.FloatArray, b?.offset ?? 0, y.FloatArray);
         return y;
     }
 
@@ -59,7 +58,9 @@ public sealed partial class Tensor
             throw new ArgumentException($"quantized_conv2d: bias shape {ShapeUtil.Format(b.shape)} does not match {o} output channels");
         // The kernel gathers each output position's patch itself and writes channels last: [N, outH, outW, out].
         using var flat = Uninitialized(DType.Float32, [n, g.OutHeight, g.OutWidth, o]);
-        Int8Gemm.Conv2d(x.FloatArray, x.offset, g, weight.Packed, b?.FloatArray, b?.offset ?? 0, flat.FloatArray, flat.offset);
+        if (g.Channels * g.KernelH * g.KernelW != weight.InFeatures)
+            throw new ArgumentException($"int8 conv2d: patches of {g.Channels}×{g.KernelH}×{g.KernelW} do not match a weight of {weight.InFeatures} inputs");
+        Backend.Current.Int8Conv2d(x.FloatArray, x.offset, g, weight.Packed, b?.FloatArray, b?.offset ?? 0, flat.FloatArray);
         using var view = flat.Permute(0, 3, 1, 2);
         return view.ContiguousCopy();
     }
@@ -73,18 +74,10 @@ public sealed partial class Tensor
         var index = ids.DType == DType.Int64 ? ids.ToArray<long>() : ids.ToArray<int>().Select(i => (long)i).ToArray();
         var outShape = ids.shape.Append(dim).ToArray();
         var y = Uninitialized(DType.Float32, outShape);
-        var values = table.Values.Contiguous();
-        var q = values.ArrayOf<sbyte>();
-        var scales = table.Packed.Scales;
-        var output = y.FloatArray;
-        for (int i = 0; i < index.Length; i++)
-        {
-            long id = index[i];
+        foreach (long id in index)
             if (id < 0 || id >= num) throw new ArgumentException($"quantized_embedding: id {id} is outside the table of {num} rows");
-            int source = values.offset + (int)id * dim, target = y.offset + i * dim;
-            float scale = scales[id];
-            for (int j = 0; j < dim; j++) output[target + j] = q[source + j] * scale;
-        }
+        var values = table.Values.Contiguous();
+        Backend.Current.Int8Embedding(values.ArrayOf<sbyte>(), values.offset, table.Packed.Scales, dim, index, y.FloatArray);
         return y;
     }
 }

@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using Sapling.Backends;
-using Sapling.Backends.Cpu;
 
 namespace Sapling;
 
@@ -132,7 +131,7 @@ public sealed partial class Tensor
         if (dtype == DType) return this;
         var src = Contiguous();
         var result = Uninitialized(dtype, (int[])shape.Clone());
-        DTypeConversion.Convert(src, result);
+        Backend.Current.ConvertDType(DType, src.storage.RawArray, src.offset, dtype, result.storage.RawArray, result.NumEl);
         return result;
     }
 }

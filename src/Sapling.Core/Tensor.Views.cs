@@ -1,4 +1,4 @@
-using Sapling.Backends.Cpu;
+using Sapling.Backends;
 
 namespace Sapling;
 
@@ -194,15 +194,7 @@ public sealed partial class Tensor
     internal Tensor ContiguousCopy()
     {
         var result = Uninitialized(DType, (int[])shape.Clone());
-        switch (storage)
-        {
-            case Memory.Storage<float> f: StridedCopy.Gather(f.Array, offset, shape, strides, result.AsSpan<float>()); break;
-            case Memory.Storage<long> l: StridedCopy.Gather(l.Array, offset, shape, strides, result.AsSpan<long>()); break;
-            case Memory.Storage<int> i: StridedCopy.Gather(i.Array, offset, shape, strides, result.AsSpan<int>()); break;
-            case Memory.Storage<bool> b: StridedCopy.Gather(b.Array, offset, shape, strides, result.AsSpan<bool>()); break;
-            case Memory.Storage<ushort> h: StridedCopy.Gather(h.Array, offset, shape, strides, result.AsSpan<ushort>()); break;
-            case Memory.Storage<sbyte> s: StridedCopy.Gather(s.Array, offset, shape, strides, result.AsSpan<sbyte>()); break;
-        }
+        CopyElements(this, result);
         return result;
     }
 
@@ -212,17 +204,26 @@ public sealed partial class Tensor
         ThrowIfDisposed();
         if (source.DType != DType) throw new ArgumentException($"copy: source dtype {source.DType.Name()} differs from destination dtype {DType.Name()}; convert with To() first");
         var src = ShapeUtil.SameShape(source.shape, shape) ? source : source.BroadcastViewTo("copy", shape);
-        switch (storage)
-        {
-            case Memory.Storage<float> f: StridedCopy.Copy(src.ArrayOf<float>(), src.offset, src.strides, f.Array.AsSpan(offset), strides, shape); break;
-            case Memory.Storage<long> l: StridedCopy.Copy(src.ArrayOf<long>(), src.offset, src.strides, l.Array.AsSpan(offset), strides, shape); break;
-            case Memory.Storage<int> i: StridedCopy.Copy(src.ArrayOf<int>(), src.offset, src.strides, i.Array.AsSpan(offset), strides, shape); break;
-            case Memory.Storage<bool> b: StridedCopy.Copy(src.ArrayOf<bool>(), src.offset, src.strides, b.Array.AsSpan(offset), strides, shape); break;
-            case Memory.Storage<ushort> h: StridedCopy.Copy(src.ArrayOf<ushort>(), src.offset, src.strides, h.Array.AsSpan(offset), strides, shape); break;
-            case Memory.Storage<sbyte> s: StridedCopy.Copy(src.ArrayOf<sbyte>(), src.offset, src.strides, s.Array.AsSpan(offset), strides, shape); break;
-        }
+        CopyElements(src, this);
         return this;
     }
+
+    /// <summary>Copies every element of <paramref name="src"/> into <paramref name="dst"/> (same shape and dtype, any strides) on the current backend.</summary>
+    private static void CopyElements(Tensor src, Tensor dst)
+    {
+        switch (dst.storage)
+        {
+            case Memory.Storage<float>: CopyElements<float>(src, dst); break;
+            case Memory.Storage<long>: CopyElements<long>(src, dst); break;
+            case Memory.Storage<int>: CopyElements<int>(src, dst); break;
+            case Memory.Storage<bool>: CopyElements<bool>(src, dst); break;
+            case Memory.Storage<ushort>: CopyElements<ushort>(src, dst); break;
+            case Memory.Storage<sbyte>: CopyElements<sbyte>(src, dst); break;
+        }
+    }
+
+    private static void CopyElements<T>(Tensor src, Tensor dst) where T : unmanaged
+        => Backend.Current.CopyStrided(dst.shape, src.ArrayOf<T>(), src.offset, src.strides, dst.ArrayOf<T>(), dst.offset, dst.strides);
 
     /// <summary>A stride-0 view of this tensor at a broadcast shape, without autograd (kernels read through it).</summary>
     internal Tensor BroadcastViewTo(string op, int[] target)

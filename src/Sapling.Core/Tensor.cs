@@ -171,7 +171,7 @@ public sealed partial class Tensor : IDisposable
     public T[] ToArray<T>() where T : unmanaged
     {
         var result = new T[NumEl];
-        Backends.Cpu.StridedCopy.Gather(ArrayOf<T>(), offset, shape, strides, result);
+        Backends.Backend.Current.CopyStrided(shape, ArrayOf<T>(), offset, strides, result, 0, ShapeUtil.ContiguousStrides(shape));
         return result;
     }
 

@@ -9,10 +9,11 @@ namespace Sapling.Backends;
 /// <para>Buffers are arrays with the element offset where the data starts. Inputs are read from their offset;
 /// outputs are fresh buffers written from element 0, and are overwritten unless the method says it adds into
 /// them. Row kernels work on contiguous rows of length <c>n</c>.</para>
-/// <para>Moving data (copies, gathers, indexing, comparisons, dtype conversion) stays in the tensor layer for now:
-/// storage is host memory, so there is nothing yet for a backend to do there differently.</para>
+/// <para>Data movement (strided copies, indexing, dtype conversion, fills) and the int8 kernels are declared in
+/// <c>IKernels.DataMovement.cs</c> and <c>IKernels.Int8.cs</c>. Comparisons and random-number creation stay in the
+/// tensor layer.</para>
 /// </remarks>
-public interface IKernels
+public partial interface IKernels
 {
     /// <summary>A short name for messages and benchmark output.</summary>
     string Name { get; }

@@ -40,12 +40,9 @@ public sealed class QuantizedWeight
         var q = new sbyte[w.Length];
         var scales = new float[n];
         for (int row = 0; row < n; row++)
-        {
-            var source = w.AsSpan(row * k, k);
-            if (HasNonFinite(source))
+            if (HasNonFinite(w.AsSpan(row * k, k)))
                 throw new ArgumentException($"quantize: output channel {row} of the weight holds NaN or infinity");
-            scales[row] = Int8Gemm.QuantizeRow(source, q.AsSpan(row * k, k));
-        }
+        Backends.Backend.Current.QuantizeRowsInt8(w, 0, n, k, q, scales);
         var values = Tensor.FromSpan<sbyte>(q, weight.Shape.ToArray());
         return new QuantizedWeight(values, Tensor.FromArray(scales, n), Int8PackedMatrix.Pack(q, n, k, scales));
     }

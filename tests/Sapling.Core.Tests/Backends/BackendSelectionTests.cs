@@ -30,6 +30,21 @@ public class BackendSelectionTests
             var attention = Tensor.CausalAttention(q, k, k) + q.MatMul(k.Transpose(-1, -2)).Softmax(-1).MatMul(k);
             attention.Sum().Backward();
             _ = Tensor.Randn([3, 4], g).ArgMax(1);
+
+            // Data movement and the int8 kernels.
+            var table = Tensor.Randn([5, 4], g).RequiresGrad_();
+            var rows = table.T().Contiguous().IndexSelect(1, Tensor.FromArray(new long[] { 4, 0, 4 }));
+            var picked = table.Gather(1, Tensor.FromArray(new long[] { 3, 0, 1, 1, 2 }, 5, 1));
+            var masked = Tensor.Where(table.Gt(0f), table, 0f).Tril().Dropout(0.2f, generator: g);
+            (rows.Sum() + picked.Sum() + masked.Sum() + Tensor.Ones(1)).Sum().Backward();
+            _ = table.To(DType.BFloat16).ToArray<ushort>();
+            using (Autograd.NoGrad.Enter())
+            {
+                var weight = QuantizedWeight.Quantize(Tensor.Randn([4, 2, 2, 2], g));
+                _ = Tensor.QuantizedLinear(Tensor.Randn([3, 8], g), weight);
+                _ = Tensor.QuantizedConv2d(Tensor.Randn([1, 2, 3, 3], g), weight);
+                _ = Tensor.QuantizedEmbedding(Tensor.FromArray(new long[] { 1, 3 }), weight);
+            }
         }
         var expected = typeof(IKernels).GetMethods().Select(m => m.Name).Where(n => n != "get_Name").Order();
         var called = recorder.CalledFrom(ThisThread).Distinct().Order();
@@ -60,7 +75,8 @@ public class BackendSelectionTests
         }
         Assert.Same(Backend.Default, otherBackend);
         Assert.Empty(recorder.CalledFrom(otherThread));
-        Assert.Equal(["SoftmaxForward"], recorder.CalledFrom(ThisThread));
+        // The softmax, then ToArray's copy out of the tensor.
+        Assert.Equal(["SoftmaxForward", "CopyStrided"], recorder.CalledFrom(ThisThread));
         // Both threads computed the same numbers: e^i / (e + e² + e³).
         Assert.Equal(ownResult, otherResult);
         Assert.Equal(0.66524096f, ownResult[2], 6);

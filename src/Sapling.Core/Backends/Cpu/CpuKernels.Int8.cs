@@ -1,0 +1,27 @@
+namespace Sapling.Backends.Cpu;
+
+// The int8 kernels: Int8Gemm on the best instruction set this CPU has.
+public sealed partial class CpuKernels
+{
+    public void QuantizeRowsInt8(float[] x, int xOffset, int rows, int n, sbyte[] q, float[] scales)
+    {
+        for (int r = 0; r < rows; r++)
+            scales[r] = Int8Gemm.QuantizeRow(x.AsSpan(xOffset + r * n, n), q.AsSpan(r * n, n));
+    }
+
+    public void Int8Linear(float[] x, int xOffset, int m, Int8PackedMatrix w, float[]? bias, int biasOffset, float[] y)
+        => Int8Gemm.Linear(x, xOffset, m, w, bias, biasOffset, y, 0);
+
+    public void Int8Conv2d(float[] x, int xOffset, Conv2dGeometry g, Int8PackedMatrix w, float[]? bias, int biasOffset, float[] y)
+        => Int8Gemm.Conv2d(x, xOffset, g, w, bias, biasOffset, y, 0);
+
+    public void Int8Embedding(sbyte[] table, int tableOffset, float[] scales, int dim, long[] ids, float[] y)
+    {
+        for (int i = 0; i < ids.Length; i++)
+        {
+            int source = tableOffset + (int)ids[i] * dim, target = i * dim;
+            float scale = scales[ids[i]];
+            for (int j = 0; j < dim; j++) y[target + j] = table[source + j] * scale;
+        }
+    }
+}
