@@ -72,7 +72,19 @@ public sealed partial class Tensor
         int d = ShapeUtil.NormalizeDim("scatter_add", dim, Rank);
         Tensor result;
         using (Autograd.NoGrad.Enter()) result = ContiguousCopy().ScatterAddNoGrad(d, index, source);
-        return Record(result, "scatter_add", this, source, g => (g, source.requiresGrad ? g.Gather(d, index) : null));
+        var sourceShape = source.shape;
+        return Record(result, "scatter_add", this, source, g => (g, source.requiresGrad ? SourceGradient(g.Gather(d, index), sourceShape) : null));
+    }
+
+    // Only the source elements at the index's coordinates were added; a larger source gets zeros for the rest.
+    private static Tensor SourceGradient(Tensor gathered, int[] sourceShape)
+    {
+        if (ShapeUtil.SameShape(gathered.shape, sourceShape)) return gathered;
+        var full = Zeros(sourceShape);
+        var region = full;
+        for (int k = 0; k < sourceShape.Length; k++) region = region.Narrow(k, 0, gathered.shape[k]);
+        region.CopyFrom(gathered);
+        return full;
     }
 
     /// <summary>In-place scatter-add into this contiguous tensor; the building block of several gradient rules.</summary>

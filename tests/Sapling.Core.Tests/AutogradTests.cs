@@ -145,4 +145,15 @@ public class DropoutGradientTests
         Assert.Equal(x.Dropout(0.5f, true, new Generator(3)).ToArray(), x.Dropout(0.5f, true, new Generator(3)).ToArray());
         Assert.NotEqual(x.Dropout(0.5f, true, new Generator(3)).ToArray(), x.Dropout(0.5f, true, new Generator(4)).ToArray());
     }
+
+    [Fact]
+    public void ScatterAddFromASourceLargerThanTheIndexGivesTheUnreadSourceAZeroGradient()
+    {
+        var g = new Generator(11);
+        var index = Tensor.FromArray(new long[] { 2, 0, 1, 2 }, 2, 2);
+        var source = Tensor.Randn([3, 4], g).RequiresGrad_();
+        Testing.GradCheck.Check(x => Tensor.Randn([3, 3], new Generator(12)).ScatterAdd(0, index, x[0]).Pow(2f).Sum(), [source]);
+        Tensor.Zeros(3, 3).ScatterAdd(0, index, source).Sum().Backward();
+        Assert.Equal([1f, 1f, 0f, 0f, 1f, 1f, 0f, 0f, 0f, 0f, 0f, 0f], source.Grad!.ToArray());
+    }
 }

@@ -1,4 +1,5 @@
-using System.Runtime.Intrinsics;
+using System.Runtime.CompilerServices;
+using Sapling.Backends.Cpu.Simd;
 
 namespace Sapling.Backends.Cpu;
 
@@ -12,16 +13,8 @@ internal static class GeluKernel
 
     public static void Forward(ReadOnlySpan<float> x, Span<float> y, bool tanhApproximation)
     {
-        int i = 0;
-        var half = Vector256.Create(0.5f);
-        for (; i <= x.Length - 8; i += 8)
-        {
-            var v = Vector256.Create(x.Slice(i, 8));
-            var cdf = tanhApproximation
-                ? half * (Vector256<float>.One + FastMath.Tanh(Vector256.Create(TanhScale) * (v + Vector256.Create(TanhCubic) * v * v * v)))
-                : half * (Vector256<float>.One + FastMath.Erf(v * Vector256.Create(InvSqrt2)));
-            (v * cdf).CopyTo(y.Slice(i, 8));
-        }
+        int i = SimdWidth.Use512 ? ForwardBlocks<Float512>(x, y, 0, tanhApproximation) : 0;
+        i = ForwardBlocks<Float256>(x, y, i, tanhApproximation);
         for (; i < x.Length; i++)
         {
             float v = x[i];
@@ -35,27 +28,8 @@ internal static class GeluKernel
     /// <summary>d/dx x·Φ(x) = Φ(x) + x·φ(x); for the tanh form Φ is 0.5(1 + tanh(u)) with u = √(2/π)(x + 0.044715x³).</summary>
     public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, bool tanhApproximation)
     {
-        int i = 0;
-        var half = Vector256.Create(0.5f);
-        for (; i <= x.Length - 8; i += 8)
-        {
-            var v = Vector256.Create(x.Slice(i, 8));
-            Vector256<float> slope;
-            if (tanhApproximation)
-            {
-                var v2 = v * v;
-                var t = FastMath.Tanh(Vector256.Create(TanhScale) * (v + Vector256.Create(TanhCubic) * v2 * v));
-                var du = Vector256.Create(TanhScale) * (Vector256<float>.One + Vector256.Create(3f * TanhCubic) * v2);
-                slope = half * (Vector256<float>.One + t) + half * v * (Vector256<float>.One - t * t) * du;
-            }
-            else
-            {
-                var cdf = half * (Vector256<float>.One + FastMath.Erf(v * Vector256.Create(InvSqrt2)));
-                var pdf = Vector256.Create(InvSqrt2Pi) * FastMath.Exp(Vector256.Create(-0.5f) * v * v);
-                slope = cdf + v * pdf;
-            }
-            (Vector256.Create(dy.Slice(i, 8)) * slope).CopyTo(dx.Slice(i, 8));
-        }
+        int i = SimdWidth.Use512 ? BackwardBlocks<Float512>(x, dy, dx, 0, tanhApproximation) : 0;
+        i = BackwardBlocks<Float256>(x, dy, dx, i, tanhApproximation);
         for (; i < x.Length; i++)
         {
             float v = x[i];
@@ -71,5 +45,46 @@ internal static class GeluKernel
             }
             dx[i] = dy[i] * slope;
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ForwardBlocks<V>(ReadOnlySpan<float> x, Span<float> y, int i, bool tanhApproximation) where V : struct, IFloatVector<V>
+    {
+        var half = V.Create(0.5f);
+        for (; i <= x.Length - V.Count; i += V.Count)
+        {
+            var v = V.Load(x[i..]);
+            var cdf = tanhApproximation
+                ? half * (V.One + FastMath.Tanh(V.Create(TanhScale) * (v + V.Create(TanhCubic) * v * v * v)))
+                : half * (V.One + FastMath.Erf(v * V.Create(InvSqrt2)));
+            V.Store(v * cdf, y[i..]);
+        }
+        return i;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int BackwardBlocks<V>(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int i, bool tanhApproximation) where V : struct, IFloatVector<V>
+    {
+        var half = V.Create(0.5f);
+        for (; i <= x.Length - V.Count; i += V.Count)
+        {
+            var v = V.Load(x[i..]);
+            V slope;
+            if (tanhApproximation)
+            {
+                var v2 = v * v;
+                var t = FastMath.Tanh(V.Create(TanhScale) * (v + V.Create(TanhCubic) * v2 * v));
+                var du = V.Create(TanhScale) * (V.One + V.Create(3f * TanhCubic) * v2);
+                slope = half * (V.One + t) + half * v * (V.One - t * t) * du;
+            }
+            else
+            {
+                var cdf = half * (V.One + FastMath.Erf(v * V.Create(InvSqrt2)));
+                var pdf = V.Create(InvSqrt2Pi) * FastMath.Exp(V.Create(-0.5f) * v * v);
+                slope = cdf + v * pdf;
+            }
+            V.Store(V.Load(dy[i..]) * slope, dx[i..]);
+        }
+        return i;
     }
 }

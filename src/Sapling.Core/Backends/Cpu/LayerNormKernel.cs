@@ -1,10 +1,11 @@
-using System.Runtime.Intrinsics;
+using System.Runtime.CompilerServices;
+using Sapling.Backends.Cpu.Simd;
 
 namespace Sapling.Backends.Cpu;
 
 /// <summary>
 /// Layer normalisation over contiguous rows, saving mean and 1/σ for a single-pass backward. Rows are short (the
-/// model width), so each pass is a plain Vector256 loop rather than a library call with its own setup cost.
+/// model width), so each pass is a plain register loop (512-bit blocks where available, then 256-bit) rather than a library call with its own setup cost.
 /// </summary>
 internal static class LayerNormKernel
 {
@@ -48,23 +49,8 @@ internal static class LayerNormKernel
                 float mu = mean[r], rs = rstd[r];
                 // Pass 1: parameter gradients and the two row means the input gradient needs.
                 float sumG = 0f, sumGX = 0f;
-                var vmu = Vector256.Create(mu);
-                var vrs = Vector256.Create(rs);
-                var accG = Vector256<float>.Zero;
-                var accGX = Vector256<float>.Zero;
-                int i = 0;
-                for (; i <= n - 8; i += 8)
-                {
-                    var xhat = (Vector256.Create(xs.Slice(i, 8)) - vmu) * vrs;
-                    var d = Vector256.Create(gy.Slice(i, 8));
-                    if (!pw.IsEmpty) (Vector256.Create(pw.Slice(i, 8)) + d * xhat).CopyTo(pw.Slice(i, 8));
-                    if (!pb.IsEmpty) (Vector256.Create(pb.Slice(i, 8)) + d).CopyTo(pb.Slice(i, 8));
-                    var g = weight.IsEmpty ? d : d * Vector256.Create(weight.Slice(i, 8));
-                    accG += g;
-                    accGX += g * xhat;
-                }
-                sumG = Vector256.Sum(accG);
-                sumGX = Vector256.Sum(accGX);
+                int i = SimdWidth.Use512 ? GradientSumBlocks<Float512>(xs, gy, weight, pw, pb, mu, rs, 0, ref sumG, ref sumGX) : 0;
+                i = GradientSumBlocks<Float256>(xs, gy, weight, pw, pb, mu, rs, i, ref sumG, ref sumGX);
                 for (; i < n; i++)
                 {
                     float xhat = (xs[i] - mu) * rs;
@@ -78,15 +64,8 @@ internal static class LayerNormKernel
                 // Pass 2: the input gradient.
                 float meanG = sumG / n, meanGX = sumGX / n;
                 var ds = dx.AsSpan(r * n, n);
-                var vmeanG = Vector256.Create(meanG);
-                var vmeanGX = Vector256.Create(meanGX);
-                for (i = 0; i <= n - 8; i += 8)
-                {
-                    var xhat = (Vector256.Create(xs.Slice(i, 8)) - vmu) * vrs;
-                    var d = Vector256.Create(gy.Slice(i, 8));
-                    var g = weight.IsEmpty ? d : d * Vector256.Create(weight.Slice(i, 8));
-                    (vrs * (g - vmeanG - xhat * vmeanGX)).CopyTo(ds.Slice(i, 8));
-                }
+                i = SimdWidth.Use512 ? InputGradientBlocks<Float512>(xs, gy, weight, ds, mu, rs, meanG, meanGX, 0) : 0;
+                i = InputGradientBlocks<Float256>(xs, gy, weight, ds, mu, rs, meanG, meanGX, i);
                 for (; i < n; i++)
                 {
                     float xhat = (xs[i] - mu) * rs;
@@ -101,41 +80,26 @@ internal static class LayerNormKernel
 
     private static float Sum(ReadOnlySpan<float> x)
     {
-        var acc = Vector256<float>.Zero;
-        int i = 0;
-        for (; i <= x.Length - 8; i += 8) acc += Vector256.Create(x.Slice(i, 8));
-        float s = Vector256.Sum(acc);
+        float s = 0f;
+        int i = SimdWidth.Use512 ? SumBlocks<Float512>(x, 0, ref s) : 0;
+        i = SumBlocks<Float256>(x, i, ref s);
         for (; i < x.Length; i++) s += x[i];
         return s;
     }
 
     private static float SquaredDeviation(ReadOnlySpan<float> x, float mu)
     {
-        var acc = Vector256<float>.Zero;
-        var vmu = Vector256.Create(mu);
-        int i = 0;
-        for (; i <= x.Length - 8; i += 8)
-        {
-            var d = Vector256.Create(x.Slice(i, 8)) - vmu;
-            acc += d * d;
-        }
-        float s = Vector256.Sum(acc);
+        float s = 0f;
+        int i = SimdWidth.Use512 ? SquaredDeviationBlocks<Float512>(x, mu, 0, ref s) : 0;
+        i = SquaredDeviationBlocks<Float256>(x, mu, i, ref s);
         for (; i < x.Length; i++) s += (x[i] - mu) * (x[i] - mu);
         return s;
     }
 
     private static void Normalize(ReadOnlySpan<float> x, float mu, float rs, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y)
     {
-        var vmu = Vector256.Create(mu);
-        var vrs = Vector256.Create(rs);
-        int i = 0;
-        for (; i <= x.Length - 8; i += 8)
-        {
-            var v = (Vector256.Create(x.Slice(i, 8)) - vmu) * vrs;
-            if (!w.IsEmpty) v *= Vector256.Create(w.Slice(i, 8));
-            if (!b.IsEmpty) v += Vector256.Create(b.Slice(i, 8));
-            v.CopyTo(y.Slice(i, 8));
-        }
+        int i = SimdWidth.Use512 ? NormalizeBlocks<Float512>(x, mu, rs, w, b, y, 0) : 0;
+        i = NormalizeBlocks<Float256>(x, mu, rs, w, b, y, i);
         for (; i < x.Length; i++)
         {
             float v = (x[i] - mu) * rs;
@@ -143,6 +107,90 @@ internal static class LayerNormKernel
             if (!b.IsEmpty) v += b[i];
             y[i] = v;
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SumBlocks<V>(ReadOnlySpan<float> x, int i, ref float s) where V : struct, IFloatVector<V>
+    {
+        if (i > x.Length - V.Count) return i;
+        var acc = V.Zero;
+        for (; i <= x.Length - V.Count; i += V.Count) acc += V.Load(x[i..]);
+        s += V.Sum(acc);
+        return i;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SquaredDeviationBlocks<V>(ReadOnlySpan<float> x, float mu, int i, ref float s) where V : struct, IFloatVector<V>
+    {
+        if (i > x.Length - V.Count) return i;
+        var acc = V.Zero;
+        var vmu = V.Create(mu);
+        for (; i <= x.Length - V.Count; i += V.Count)
+        {
+            var d = V.Load(x[i..]) - vmu;
+            acc += d * d;
+        }
+        s += V.Sum(acc);
+        return i;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int NormalizeBlocks<V>(ReadOnlySpan<float> x, float mu, float rs, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int i) where V : struct, IFloatVector<V>
+    {
+        var vmu = V.Create(mu);
+        var vrs = V.Create(rs);
+        for (; i <= x.Length - V.Count; i += V.Count)
+        {
+            var v = (V.Load(x[i..]) - vmu) * vrs;
+            if (!w.IsEmpty) v *= V.Load(w[i..]);
+            if (!b.IsEmpty) v += V.Load(b[i..]);
+            V.Store(v, y[i..]);
+        }
+        return i;
+    }
+
+    /// <summary>Backward pass 1 over whole registers: dw += dy·x̂, db += dy, and the sums of g = dy·w and g·x̂.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int GradientSumBlocks<V>(ReadOnlySpan<float> xs, ReadOnlySpan<float> gy, ReadOnlySpan<float> weight, Span<float> pw, Span<float> pb,
+        float mu, float rs, int i, ref float sumG, ref float sumGX) where V : struct, IFloatVector<V>
+    {
+        if (i > xs.Length - V.Count) return i;
+        var vmu = V.Create(mu);
+        var vrs = V.Create(rs);
+        var accG = V.Zero;
+        var accGX = V.Zero;
+        for (; i <= xs.Length - V.Count; i += V.Count)
+        {
+            var xhat = (V.Load(xs[i..]) - vmu) * vrs;
+            var d = V.Load(gy[i..]);
+            if (!pw.IsEmpty) V.Store(V.Load(pw[i..]) + d * xhat, pw[i..]);
+            if (!pb.IsEmpty) V.Store(V.Load(pb[i..]) + d, pb[i..]);
+            var g = weight.IsEmpty ? d : d * V.Load(weight[i..]);
+            accG += g;
+            accGX += g * xhat;
+        }
+        sumG += V.Sum(accG);
+        sumGX += V.Sum(accGX);
+        return i;
+    }
+
+    /// <summary>Backward pass 2 over whole registers: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int InputGradientBlocks<V>(ReadOnlySpan<float> xs, ReadOnlySpan<float> gy, ReadOnlySpan<float> weight, Span<float> ds,
+        float mu, float rs, float meanG, float meanGX, int i) where V : struct, IFloatVector<V>
+    {
+        var vmu = V.Create(mu);
+        var vrs = V.Create(rs);
+        var vmeanG = V.Create(meanG);
+        var vmeanGX = V.Create(meanGX);
+        for (; i <= xs.Length - V.Count; i += V.Count)
+        {
+            var xhat = (V.Load(xs[i..]) - vmu) * vrs;
+            var d = V.Load(gy[i..]);
+            var g = weight.IsEmpty ? d : d * V.Load(weight[i..]);
+            V.Store(vrs * (g - vmeanG - xhat * vmeanGX), ds[i..]);
+        }
+        return i;
     }
 
     private static void SumParts(float[] partial, float[] into, int parts, int n)
