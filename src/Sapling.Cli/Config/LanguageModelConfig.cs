@@ -25,6 +25,7 @@ public static class LanguageModelConfig
             StripHeaders = c.Get("data.strip_headers", false),
             Pooling = c.Get("classify.pooling", "last"),
             Packing = c.Get("sft.packing", false),
+            ChatTemplate = c.Get<string?>("sft.chat_template", null),
             PositiveLabel = c.Get<string?>("classify.positive_label", null),
             DpoBeta = c.Get("dpo.beta", 0.1f),
             Teacher = c.Get<string?>("distill.teacher", null),

@@ -26,7 +26,8 @@ internal sealed record LiteralExpression(object? Value, SourcePosition Position)
 
 internal sealed record NameExpression(string Name, SourcePosition Position) : JinjaExpression(Position);
 
-internal sealed record ListExpression(IReadOnlyList<JinjaExpression> Items, SourcePosition Position) : JinjaExpression(Position);
+/// <summary>A list literal, or a tuple <c>(a, b)</c> when <paramref name="IsTuple"/>.</summary>
+internal sealed record ListExpression(IReadOnlyList<JinjaExpression> Items, SourcePosition Position, bool IsTuple = false) : JinjaExpression(Position);
 
 internal sealed record DictExpression(IReadOnlyList<(JinjaExpression Key, JinjaExpression Value)> Items, SourcePosition Position) : JinjaExpression(Position);
 

@@ -162,7 +162,7 @@ internal sealed class JinjaEvaluator
                 return scope.TryGet(n.Name, out var value) ? value : new JinjaUndefined($"'{n.Name}' is undefined");
             case ListExpression list:
             {
-                var items = new List<object?>(list.Items.Count);
+                var items = list.IsTuple ? new JinjaTuple() : new List<object?>(list.Items.Count);
                 foreach (var item in list.Items) items.Add(Evaluate(item, scope));
                 return items;
             }

@@ -122,7 +122,7 @@ internal static class JinjaFilters
     public static List<object?> Pairs(OrderedDictionary<string, object?> d)
     {
         var pairs = new List<object?>(d.Count);
-        foreach (var (k, v) in d) pairs.Add(new List<object?> { k, v });
+        foreach (var (k, v) in d) pairs.Add(new JinjaTuple([k, v]));
         return pairs;
     }
 

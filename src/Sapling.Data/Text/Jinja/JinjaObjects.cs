@@ -13,6 +13,14 @@ internal sealed class JinjaUndefined(string hint)
     public JinjaRenderException Error() => new(Hint);
 }
 
+/// <summary>A Python tuple: read like a list, but written "(a, b)" and never equal to a list.</summary>
+internal sealed class JinjaTuple : List<object?>
+{
+    public JinjaTuple() { }
+
+    public JinjaTuple(IEnumerable<object?> items) : base(items) { }
+}
+
 /// <summary>namespace(...): the one mutable object templates have, so that a loop can carry a value out of its body.</summary>
 internal sealed class JinjaNamespace
 {

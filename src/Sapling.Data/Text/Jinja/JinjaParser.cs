@@ -316,18 +316,17 @@ internal sealed class JinjaParser
             case JinjaTokenKind.Integer or JinjaTokenKind.Float:
                 return new LiteralExpression(t.Value, t.Position);
             case JinjaTokenKind.Operator when t.Text == "(":
-                if (SkipOperator(")")) return new ListExpression([], t.Position);
+                if (SkipOperator(")")) return new ListExpression([], t.Position, IsTuple: true);
                 var inner = ParseExpression();
                 if (!Peek().IsOperator(",")) 
                 {
                     ExpectOperator(")");
                     return inner;
                 }
-                // A tuple: evaluated as a list (templates only read tuples).
                 var tupleItems = new List<JinjaExpression> { inner };
                 while (SkipOperator(",") && !Peek().IsOperator(")")) tupleItems.Add(ParseExpression());
                 ExpectOperator(")");
-                return new ListExpression(tupleItems, t.Position);
+                return new ListExpression(tupleItems, t.Position, IsTuple: true);
             case JinjaTokenKind.Operator when t.Text == "[":
                 var items = new List<JinjaExpression>();
                 while (!Peek().IsOperator("]"))

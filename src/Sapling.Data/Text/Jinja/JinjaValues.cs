@@ -43,6 +43,7 @@ internal static class JinjaValues
         long => "int",
         double => "float",
         string => "str",
+        JinjaTuple => "tuple",
         List<object?> => "list",
         OrderedDictionary<string, object?> => "dict",
         JinjaUndefined => "Undefined",
@@ -96,9 +97,11 @@ internal static class JinjaValues
                 return StringRepr(s);
             case List<object?> list:
             {
-                var sb = new StringBuilder("[");
+                bool tuple = list is JinjaTuple;
+                var sb = new StringBuilder(tuple ? "(" : "[");
                 for (int i = 0; i < list.Count; i++) sb.Append(i > 0 ? ", " : "").Append(Repr(list[i]));
-                return sb.Append(']').ToString();
+                if (tuple && list.Count == 1) sb.Append(',');
+                return sb.Append(tuple ? ')' : ']').ToString();
             }
             case OrderedDictionary<string, object?> dict:
             {
@@ -178,7 +181,7 @@ internal static class JinjaValues
         {
             case string s: return b is string t && s == t;
             case List<object?> l:
-                if (b is not List<object?> m || l.Count != m.Count) return false;
+                if (b is not List<object?> m || l.Count != m.Count || (l is JinjaTuple) != (m is JinjaTuple)) return false;
                 for (int i = 0; i < l.Count; i++)
                     if (!AreEqual(l[i], m[i])) return false;
                 return true;
