@@ -18,7 +18,10 @@ public sealed partial class ChatTemplate
     public static IReadOnlyCollection<string> BuiltinNames => BuiltinTokens.Keys;
 
     /// <summary>ChatML (<c>&lt;|im_start|&gt;role\ncontent&lt;|im_end|&gt;\n</c> per message): what SFT declares for models that have no template.</summary>
-    public static ChatTemplate ChatMl { get; } = Builtin("chatml");
+    public static ChatTemplate ChatMl => LazyChatMl.Value;
+
+    // Lazy: static initialisers of the partial class's files run in no guaranteed order, and this one needs the others.
+    private static readonly Lazy<ChatTemplate> LazyChatMl = new(() => Builtin("chatml"));
 
     /// <summary>A built-in template by name (chatml, zephyr, llama2, mistral, gemma, phi3, llama3), or a .jinja file.
     /// A file's template gets &lt;|endoftext|&gt; (Sapling's document separator) as bos and eos and no additional special

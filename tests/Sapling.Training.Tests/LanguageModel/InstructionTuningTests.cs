@@ -17,13 +17,13 @@ public sealed class InstructionTuningTests : IDisposable
     {
         var tokenizer = ChatTokenizer();
         var example = new[] { new ChatMessage("system", "s"), new ChatMessage("user", "ab"), new ChatMessage("assistant", "cd") };
-        var (ids, trained) = ChatTemplate.Encode(tokenizer, example);
-        Assert.Equal(tokenizer.Encode(ChatTemplate.Render(example, addGenerationPrompt: false)), ids);
+        var (ids, trained) = ChatTemplate.ChatMl.Encode(tokenizer, example);
+        Assert.Equal(tokenizer.Encode(ChatTemplate.ChatMl.Render(example, addGenerationPrompt: false)), ids);
         var learned = ids.Where((_, i) => trained[i]).ToArray();
         Assert.Equal([.. tokenizer.Encode("cd"), tokenizer.IdOf(ChatTemplate.End)], learned);
         // The assistant tokens are the only trained ones, and they sit right after the assistant header.
         int firstTrained = Array.IndexOf(trained, true);
-        Assert.Equal(tokenizer.Encode(ChatTemplate.Render(example.Take(2).ToList(), addGenerationPrompt: true)).Length, firstTrained);
+        Assert.Equal(tokenizer.Encode(ChatTemplate.ChatMl.Render(example.Take(2).ToList(), addGenerationPrompt: true)).Length, firstTrained);
         Assert.Equal(InstructionObjective.LossMask(tokenizer, example), trained);
     }
 

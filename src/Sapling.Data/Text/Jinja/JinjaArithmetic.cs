@@ -55,7 +55,7 @@ internal static class JinjaArithmetic
                 case "/": return b == 0 ? throw new JinjaRenderException("division by zero") : (double)a / b;
                 case "//": return b == 0 ? throw new JinjaRenderException("integer division or modulo by zero") : FloorDiv(a, b);
                 case "%": return b == 0 ? throw new JinjaRenderException("integer division or modulo by zero") : a - b * FloorDiv(a, b);
-                case "**": return b >= 0 ? Power(a, b) : Math.Pow(a, b);
+                case "**": return b >= 0 ? Power(a, b) : (object)Math.Pow(a, b);
             }
         }
         double x = JinjaValues.ToDouble(left), y = JinjaValues.ToDouble(right);

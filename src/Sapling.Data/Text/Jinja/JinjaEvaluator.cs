@@ -259,13 +259,13 @@ internal sealed class JinjaEvaluator
             switch (target)
             {
                 case List<object?> list:
-                    return JinjaValues.Index(index, list.Count) is int i ? list[i] : new JinjaUndefined($"list index {index} out of range");
+                    return JinjaValues.Index(index, list.Count) is int i ? list[i] : new JinjaUndefined($"list object has no element {index}");
                 case string s:
                     var points = JinjaValues.CodePoints(s);
-                    return JinjaValues.Index(index, points.Count) is int j ? points[j] : new JinjaUndefined($"string index {index} out of range");
+                    return JinjaValues.Index(index, points.Count) is int j ? points[j] : new JinjaUndefined($"str object has no element {index}");
             }
         }
-        return new JinjaUndefined($"'{JinjaValues.TypeName(target)} object' has no item {JinjaValues.Repr(key)}");
+        return new JinjaUndefined($"{JinjaValues.TypeName(target)} object has no element {JinjaValues.Repr(key)}");
     }
 
     private object? EvaluateSlice(SliceExpression s, Scope scope)

@@ -89,7 +89,7 @@ internal static class JinjaFilters
                 args.Allow(0);
                 return value switch
                 {
-                    long l => Math.Abs(l),
+                    long l => (object)Math.Abs(l),
                     double x => Math.Abs(x),
                     bool b => b ? 1L : 0L,
                     _ => throw new JinjaRenderException($"bad operand type for abs(): '{JinjaValues.TypeName(value)}'"),
