@@ -42,16 +42,29 @@ internal static class JinjaArithmetic
         return result;
     }
 
+    // Python's integers do not overflow; 64-bit ones that would are refused rather than wrapped.
     private static object? Numbers(string op, object? left, object? right)
+    {
+        try
+        {
+            return CheckedNumbers(op, left, right);
+        }
+        catch (OverflowException)
+        {
+            throw new JinjaRenderException($"integer overflow in '{op}': values beyond 64 bits are not supported by Sapling's Jinja subset");
+        }
+    }
+
+    private static object? CheckedNumbers(string op, object? left, object? right)
     {
         if (IsInteger(left) && IsInteger(right))
         {
             long a = Integer(left), b = Integer(right);
             switch (op)
             {
-                case "+": return a + b;
-                case "-": return a - b;
-                case "*": return a * b;
+                case "+": return checked(a + b);
+                case "-": return checked(a - b);
+                case "*": return checked(a * b);
                 case "/": return b == 0 ? throw new JinjaRenderException("division by zero") : (double)a / b;
                 case "//": return b == 0 ? throw new JinjaRenderException("integer division or modulo by zero") : FloorDiv(a, b);
                 case "%": return b == 0 ? throw new JinjaRenderException("integer division or modulo by zero") : a - b * FloorDiv(a, b);

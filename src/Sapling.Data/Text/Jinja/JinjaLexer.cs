@@ -56,7 +56,8 @@ internal sealed class JinjaLexer
             }
             char kind = source[open + 1];
             char modifier = open + 2 < source.Length ? source[open + 2] : '\0';
-            bool hasModifier = modifier == '-' || (modifier == '+' && kind != '{');
+            // Jinja accepts "{{+" too, where the + changes nothing (lstrip_blocks never applies to expressions).
+            bool hasModifier = modifier is '-' or '+';
             string text = source[pos..open];
             if (modifier == '-') text = text.TrimEnd();
             else if (modifier != '+' && kind != '{') text = StripLineIndent(text);
@@ -244,6 +245,7 @@ internal sealed class JinjaLexer
                 case 'x': sb.Append(HexEscape(2, start)); break;
                 case 'u': sb.Append(HexEscape(4, start)); break;
                 case 'U': sb.Append(HexEscape(8, start)); break;
+                case 'N': throw Error("\\N{name} escapes are not supported by Sapling's Jinja subset", start);
                 case >= '0' and <= '7':
                     int value = e - '0';
                     for (int k = 0; k < 2 && pos < source.Length && source[pos] is >= '0' and <= '7'; k++) value = value * 8 + (source[pos++] - '0');
@@ -257,7 +259,8 @@ internal sealed class JinjaLexer
 
     private string HexEscape(int digits, int start)
     {
-        if (pos + digits > source.Length || !int.TryParse(source.AsSpan(pos, digits), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int code) || code > 0x10FFFF)
+        if (pos + digits > source.Length || !int.TryParse(source.AsSpan(pos, digits), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int code)
+            || code > 0x10FFFF || code is >= 0xD800 and <= 0xDFFF)
             throw Error($"a malformed \\{(digits == 2 ? 'x' : digits == 4 ? 'u' : 'U')} escape in a string literal", start);
         pos += digits;
         return char.ConvertFromUtf32(code);
