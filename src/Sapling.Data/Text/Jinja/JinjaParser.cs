@@ -318,7 +318,7 @@ internal sealed class JinjaParser
             case JinjaTokenKind.Operator when t.Text == "(":
                 if (SkipOperator(")")) return new ListExpression([], t.Position, IsTuple: true);
                 var inner = ParseExpression();
-                if (!Peek().IsOperator(",")) 
+                if (!Peek().IsOperator(","))
                 {
                     ExpectOperator(")");
                     return inner;
