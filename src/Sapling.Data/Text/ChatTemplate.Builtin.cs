@@ -43,7 +43,11 @@ public sealed partial class ChatTemplate
         using var stream = typeof(ChatTemplate).Assembly.GetManifestResourceStream($"Sapling.Text.ChatTemplates.{name}.jinja")
             ?? throw new InvalidOperationException($"the built-in chat template {name} is missing from the assembly");
         using var reader = new StreamReader(stream);
-        return new ChatTemplate(reader.ReadToEnd(), bos, eos, additional, name == "chatml" ? "<|endoftext|>" : null);
+        // The file's final newline is not part of the template (Jinja drops it too); without it ChatML's saved text is
+        // exactly what Sapling has always written.
+        var source = reader.ReadToEnd();
+        if (source.EndsWith('\n')) source = source[..^1];
+        return new ChatTemplate(source, bos, eos, additional, name == "chatml" ? "<|endoftext|>" : null);
     }
 
     private static ChatTemplate FromFile(string path, string source, string? bos, string? eos, IReadOnlyList<string> additional, string? pad = null, string? unk = null)

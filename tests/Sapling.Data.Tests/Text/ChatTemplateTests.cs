@@ -69,6 +69,8 @@ public sealed class ChatTemplateTests : IDisposable
     public void TheTemplateEmitsOnlySomeOfItsDeclaredTokensAndOnlyThoseAreAdded()
     {
         Assert.Equal([ChatTemplate.Start, ChatTemplate.End], ChatTemplate.ChatMl.SpecialTokens);
+        // The text SFT has always declared for ChatML.
+        Assert.Equal("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}", ChatTemplate.ChatMl.Source);
         Assert.Equal(["<|system|>", "<|user|>", "<|assistant|>", "</s>"], ChatTemplate.Named("zephyr").SpecialTokens);
         var plain = CharTokenizer.Train(["abc"]);
         var grown = ChatTemplate.Named("zephyr").WithSpecialTokens(plain);

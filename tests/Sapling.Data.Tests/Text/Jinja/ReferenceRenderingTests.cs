@@ -36,7 +36,7 @@ public sealed class ReferenceRenderingTests
     {
         var fixture = ChatTemplateFixtures.Chat(name);
         var builtin = ChatTemplate.Named(name);
-        Assert.Equal(fixture.GetProperty("template").GetString(), builtin.Source);
+        Assert.Equal(fixture.GetProperty("template").GetString()!.TrimEnd('\n'), builtin.Source);
         Assert.Equal(ChatTemplateFixtures.Text(fixture, "bos_token"), builtin.BosToken);
         Assert.Equal(ChatTemplateFixtures.Text(fixture, "eos_token"), builtin.EosToken);
         Assert.Equal(fixture.GetProperty("additional_special_tokens").EnumerateArray().Select(t => t.GetString()), builtin.AdditionalSpecialTokens);
