@@ -53,9 +53,11 @@ public static class Program
         {
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or UnauthorizedAccessException
+            or NotSupportedException or Text.Jinja.JinjaRenderException or Text.Jinja.JinjaSyntaxException)
         {
-            // Bad input is the user's to fix: say what and where, without a stack trace.
+            // Bad input is the user's to fix (a chat template Sapling cannot render, or one that rejects the conversation
+            // included): say what and where, without a stack trace.
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }

@@ -118,6 +118,18 @@ public sealed class FinetuneCommandTests : IDisposable
         (code, _, error) = CliRunner.RunWithInput("hi\n", "chat", "--model", baseModel);
         Assert.Equal(2, code);
         Assert.Contains("no chat template", error);
+
+        // sft.chat_template picks another conversation format; the folder then declares it and chats in it.
+        var zephyr = Write("sft-zephyr.yaml", File.ReadAllText(sft) + "\nsft:\n  chat_template: zephyr\n");
+        (code, _, error) = CliRunner.Run("finetune", zephyr, "--out", Path.Combine(root, "sft-zephyr"), "--plain");
+        Assert.True(code == 0, error);
+        Assert.Contains("<|assistant|>", File.ReadAllText(Path.Combine(root, "sft-zephyr", "model", "tokenizer_config.json")));
+        (code, output, error) = CliRunner.RunWithInput("春1\n\n", "chat", "--model", Path.Combine(root, "sft-zephyr", "model"), "--temperature", "0", "--max-new-tokens", "3");
+        Assert.True(code == 0, error);
+        Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        (code, _, error) = CliRunner.Run("finetune", Write("sft-bad.yaml", File.ReadAllText(sft) + "\nsft:\n  chat_template: vicuna\n"), "--out", Path.Combine(root, "sft-bad"), "--plain");
+        Assert.Equal(2, code);
+        Assert.Contains("sft.chat_template", error);
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public sealed class ContinuousBatcherTests : IClassFixture<TestModels>
 
     public ContinuousBatcherTests(TestModels models)
     {
-        model = new ServedLanguageModel("plain", models.Plain, GptFolder.Load(models.Plain), Tokenizers.Load(Path.Combine(models.Plain, "tokenizer.json")), false);
+        model = new ServedLanguageModel("plain", models.Plain, GptFolder.Load(models.Plain), Tokenizers.Load(Path.Combine(models.Plain, "tokenizer.json")), null);
     }
 
     private GenerationRequest Request(int maxTokens, CancellationToken aborted = default, DateTime? deadline = null) =>

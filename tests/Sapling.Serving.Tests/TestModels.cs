@@ -16,7 +16,7 @@ public sealed class TestModels : IDisposable
         Poet = Path.Combine(Root, "poet");
         GptFolder.Save(Poet, new GptModel(new GptConfig { VocabSize = tokenizer.VocabSize, NPositions = 96, NEmbd = 16, NLayer = 2, NHead = 2 }, new Generator(7)));
         tokenizer.Save(Path.Combine(Poet, "tokenizer.json"));
-        ChatTemplate.Save(Poet);
+        ChatTemplate.ChatMl.Save(Poet);
 
         Plain = Path.Combine(Root, "plain");
         var plainTokenizer = CharTokenizer.Train([Text]);

@@ -32,12 +32,12 @@ public static class ChatCommand
     private static int Run(string modelDirectory, string? adapterDirectory, string? system, SamplingOptions sampling)
     {
         // An sft run with adapters writes the grown base it trained on (run/base-model); pass that folder as --model.
-        if (!ChatTemplate.IsDeclared(modelDirectory))
-            throw new InvalidDataException($"'{modelDirectory}' declares no chat template (tokenizer_config.json); fine-tune it with method sft first");
+        var template = ChatTemplate.Load(modelDirectory)
+            ?? throw new InvalidDataException($"'{modelDirectory}' declares no chat template (tokenizer_config.json); fine-tune it with method sft first");
         var model = PeftAdapter.LoadModel(modelDirectory, adapterDirectory);
         var tokenizer = Tokenizers.Load(Path.Combine(modelDirectory, "tokenizer.json"));
-        if (!ChatTemplate.HasMarkers(tokenizer)) throw new InvalidDataException($"{modelDirectory}/tokenizer.json lacks the chat markers {ChatTemplate.Start} and {ChatTemplate.End}");
-        int end = tokenizer.IdOf(ChatTemplate.End);
+        if (!template.HasSpecialTokens(tokenizer)) throw new InvalidDataException($"{modelDirectory}/tokenizer.json lacks the chat template's special tokens {string.Join(" ", template.SpecialTokens)}");
+        var stops = template.StopIds(tokenizer);
         var history = new List<ChatMessage>();
         if (system != null) history.Add(new ChatMessage("system", system));
         bool interactive = !Console.IsInputRedirected;
@@ -57,22 +57,22 @@ public static class ChatCommand
             // The model sees only its context: forget the oldest turns (never the system message) until the prompt
             // leaves room for an answer, and cut the prompt's start only when the last question alone is too long.
             int answerRoom = Math.Min(sampling.MaxNewTokens, Math.Max(1, room / 2));
-            var prompt = tokenizer.Encode(ChatTemplate.Render(history, addGenerationPrompt: true));
+            var prompt = tokenizer.Encode(template.Render(history, addGenerationPrompt: true));
             while (prompt.Length + answerRoom > room && history.Count(m => m.Role != "system") > 1)
             {
                 history.RemoveAt(history.FindIndex(m => m.Role != "system"));
-                prompt = tokenizer.Encode(ChatTemplate.Render(history, addGenerationPrompt: true));
+                prompt = tokenizer.Encode(template.Render(history, addGenerationPrompt: true));
             }
             if (prompt.Length + answerRoom > room) prompt = prompt[^Math.Max(1, room - answerRoom)..];
             var stream = new TokenTextStream(tokenizer);
             var answer = TextGenerator.Generate(model, prompt, sampling with
             {
                 MaxNewTokens = Math.Min(sampling.MaxNewTokens, room - prompt.Length),
-                StopIds = new HashSet<int> { end, tokenizer.EndOfTextId },
+                StopIds = stops,
                 Seed = sampling.Seed + (ulong)turn,
             }, id => Console.Write(stream.Push(id)));
             Console.WriteLine(stream.Flush());
-            history.Add(new ChatMessage("assistant", tokenizer.Decode(answer.Where(id => id != end), skipSpecial: true)));
+            history.Add(new ChatMessage("assistant", tokenizer.Decode(answer.Where(id => !stops.Contains(id)), skipSpecial: true)));
         }
     }
 }

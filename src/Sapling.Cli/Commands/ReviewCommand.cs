@@ -175,20 +175,20 @@ public static class ReviewCommand
         if (stratify == "label") throw new ArgumentException("--stratify label needs labelled classes; use length or none for a language model");
         var model = GptFolder.Load(modelDirectory);
         var tokenizer = Tokenizers.Load(Path.Combine(modelDirectory, "tokenizer.json"));
-        bool chat = ChatTemplate.IsDeclared(modelDirectory) && ChatTemplate.HasMarkers(tokenizer);
+        var declared = ChatTemplate.Load(modelDirectory);
+        var chat = declared != null && declared.HasSpecialTokens(tokenizer) ? declared : null;
         var (rows, skipped) = JsonlReader.Read(dataPath, row => (Prompt: JsonlReader.RequiredString(row, field),
             Reference: row.TryGetProperty(referenceField, out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String ? r.GetString() : null));
         if (JsonlReader.Summary(dataPath, skipped) is { } summary) Console.Error.WriteLine("warning: " + summary);
         if (rows.Count == 0) throw new InvalidDataException($"{dataPath}: no usable rows with '{field}'");
         var strata = Strata(stratify, null, rows.Select(r => r.Prompt.Length).ToList());
         var picked = StratifiedSample.Pick(strata, n, seed);
-        var stops = new HashSet<int> { tokenizer.EndOfTextId };
-        if (chat) stops.Add(tokenizer.IdOf(ChatTemplate.End));
+        var stops = chat?.StopIds(tokenizer) ?? [tokenizer.EndOfTextId];
         var items = new List<ReviewItem>();
         foreach (int i in picked)
         {
             var (prompt, reference) = rows[i];
-            var ids = tokenizer.Encode(chat ? ChatTemplate.Render([new ChatMessage("user", prompt)], addGenerationPrompt: true) : prompt);
+            var ids = tokenizer.Encode(chat != null ? chat.Render([new ChatMessage("user", prompt)], addGenerationPrompt: true) : prompt);
             int room = model.Config.NPositions - model.VirtualTokens;
             if (ids.Length >= room) ids = ids[^(room / 2)..];
             var answerIds = TextGenerator.Generate(model, ids.Length == 0 ? [tokenizer.EndOfTextId] : ids,

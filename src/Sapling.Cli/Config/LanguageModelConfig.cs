@@ -26,6 +26,7 @@ public static class LanguageModelConfig
             Pooling = c.Get("classify.pooling", "last"),
             ClassifyLmWeight = c.Get("classify.lm_weight", 0f),
             Packing = c.Get("sft.packing", false),
+            ChatTemplate = c.Get<string?>("sft.chat_template", null),
             PositiveLabel = c.Get<string?>("classify.positive_label", null),
             DpoBeta = c.Get("dpo.beta", 0.1f),
             Teacher = c.Get<string?>("distill.teacher", null),

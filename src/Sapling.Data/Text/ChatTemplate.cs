@@ -1,123 +1,159 @@
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using Sapling.Text.Jinja;
 
 namespace Sapling.Text;
 
-/// <summary>One turn of a conversation: role is system, user or assistant.</summary>
-public sealed record ChatMessage(string Role, string Content);
-
 /// <summary>
-/// The ChatML conversation format (<c>&lt;|im_start|&gt;role\ncontent&lt;|im_end|&gt;\n</c> per message), declared by a
-/// model folder in <c>tokenizer_config.json</c> as Hugging Face does (<c>chat_template</c>, the Jinja text
-/// transformers renders). Sapling renders this one template itself; folders that declare a different template are
-/// refused with a message rather than rendered wrongly.
+/// A conversation format: the Jinja <c>chat_template</c> a model folder declares in <c>tokenizer_config.json</c> (as
+/// Hugging Face does) with the special tokens it refers to. Sapling renders it with its own Jinja subset
+/// (<see cref="JinjaTemplate"/>), which refuses templates it cannot render exactly. ChatML is the default that
+/// SFT writes for models that declare none.
 /// </summary>
-public static class ChatTemplate
+public sealed partial class ChatTemplate
 {
     public const string Start = "<|im_start|>";
     public const string End = "<|im_end|>";
     public const string ConfigFile = "tokenizer_config.json";
 
-    /// <summary>The Jinja form written for transformers' apply_chat_template.</summary>
-    public const string Jinja = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
-
     public static readonly string[] Roles = ["system", "user", "assistant"];
 
-    /// <summary>The conversation as text, ending with the opening of an assistant turn when <paramref name="addGenerationPrompt"/>.</summary>
-    public static string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
+    // Stands in for one message's content to find where the template puts it; private-use characters no template writes.
+    private const string ContentMarker = "\uE000sapling-content\uE001";
+    private readonly JinjaTemplate template;
+
+    /// <exception cref="JinjaSyntaxException">The template is malformed or uses a construct Sapling does not render.</exception>
+    public ChatTemplate(string source, string? bosToken, string? eosToken, IReadOnlyList<string>? additionalSpecialTokens = null, string? padToken = null, string? unkToken = null)
     {
-        var sb = new StringBuilder();
-        foreach (var m in messages) sb.Append(Start).Append(m.Role).Append('\n').Append(m.Content).Append(End).Append('\n');
-        if (addGenerationPrompt) sb.Append(Start).Append("assistant\n");
-        return sb.ToString();
+        Source = source;
+        BosToken = bosToken;
+        EosToken = eosToken;
+        PadToken = padToken;
+        UnkToken = unkToken;
+        AdditionalSpecialTokens = additionalSpecialTokens ?? [];
+        template = JinjaTemplate.Parse(source);
+        SpecialTokens = EmittedSpecialTokens();
+        EndOfTurn = FindEndOfTurn();
     }
 
-    /// <summary>
-    /// Token ids of the rendered conversation and, per id, whether it is trained on: the content of assistant turns
-    /// and their closing marker (so the model learns to stop), nothing else.
-    /// </summary>
-    public static (int[] Ids, bool[] Trained) Encode(ITokenizer tokenizer, IReadOnlyList<ChatMessage> messages)
+    /// <summary>The Jinja text, as saved in tokenizer_config.json.</summary>
+    public string Source { get; }
+
+    public string? BosToken { get; }
+    public string? EosToken { get; }
+    public string? PadToken { get; }
+    public string? UnkToken { get; }
+    public IReadOnlyList<string> AdditionalSpecialTokens { get; }
+
+    /// <summary>The declared special tokens (additional ones, then bos and eos) that the template writes into conversations:
+    /// each must be one token of the tokenizer, and SFT adds those that are missing.</summary>
+    public IReadOnlyList<string> SpecialTokens { get; }
+
+    /// <summary>The special token that closes an assistant turn (&lt;|im_end|&gt; for ChatML, &lt;/s&gt; for Llama-2), where
+    /// generation stops; null when the template closes answers with no declared special token.</summary>
+    public string? EndOfTurn { get; }
+
+    /// <summary>The conversation as text, ending with the opening of an assistant turn when <paramref name="addGenerationPrompt"/>.</summary>
+    /// <exception cref="JinjaRenderException">The template rejected the conversation (raise_exception) or failed.</exception>
+    public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
     {
-        var ids = new List<int>();
-        var trained = new List<bool>();
-        void Add(string text, bool train)
+        var list = new List<object?>(messages.Count);
+        foreach (var m in messages) list.Add(new OrderedDictionary<string, object?> { ["role"] = m.Role, ["content"] = m.Content });
+        // The variables transformers' apply_chat_template passes: messages, the generation flag, tools and documents
+        // (None when absent) and the tokenizer's special tokens.
+        var variables = new Dictionary<string, object?>
         {
-            foreach (int id in tokenizer.Encode(text))
+            ["messages"] = list, ["add_generation_prompt"] = addGenerationPrompt, ["tools"] = null, ["documents"] = null,
+            ["additional_special_tokens"] = new List<object?>(AdditionalSpecialTokens),
+        };
+        if (BosToken != null) variables["bos_token"] = BosToken;
+        if (EosToken != null) variables["eos_token"] = EosToken;
+        if (PadToken != null) variables["pad_token"] = PadToken;
+        if (UnkToken != null) variables["unk_token"] = UnkToken;
+        return template.Render(variables);
+    }
+
+    /// <summary>The tokenizer with the template's special tokens (new ids after the existing ones when missing).</summary>
+    public ITokenizer WithSpecialTokens(ITokenizer tokenizer) => tokenizer.WithSpecialTokens(SpecialTokens);
+
+    public bool HasSpecialTokens(ITokenizer tokenizer)
+    {
+        foreach (var token in SpecialTokens)
+            if (tokenizer.IdOf(token) < 0) return false;
+        return true;
+    }
+
+    /// <summary>Tokens that end a chat answer: end-of-text and the template's end-of-turn token.</summary>
+    public HashSet<int> StopIds(ITokenizer tokenizer)
+    {
+        var ids = new HashSet<int> { tokenizer.EndOfTextId };
+        if (EndOfTurn != null && tokenizer.IdOf(EndOfTurn) is >= 0 and var id) ids.Add(id);
+        return ids;
+    }
+
+    /// <summary>The ChatML markers as special tokens (what SFT adds for the default template).</summary>
+    public static ITokenizer WithMarkers(ITokenizer tokenizer) => ChatMl.WithSpecialTokens(tokenizer);
+
+    /// <summary>Whether the tokenizer has the ChatML markers.</summary>
+    public static bool HasMarkers(ITokenizer tokenizer) => ChatMl.HasSpecialTokens(tokenizer);
+
+    // Small conversations in the shapes templates accept (some refuse a system turn, some need user first).
+    private static readonly ChatMessage[][] Probes =
+    [
+        [new("system", "s"), new("user", "u"), new("assistant", "a")],
+        [new("user", "u"), new("assistant", "a")],
+        [new("user", "u")],
+    ];
+
+    private List<string> EmittedSpecialTokens()
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var probe in Probes)
+            foreach (bool generationPrompt in new[] { false, true })
+                if (TryRender(probe, generationPrompt) is { } rendered) text.Append(rendered).Append('\n');
+        var all = text.ToString();
+        var emitted = new List<string>();
+        foreach (var token in DeclaredSpecialTokens())
+            if (all.Contains(token, StringComparison.Ordinal)) emitted.Add(token);
+        return emitted;
+    }
+
+    private List<string> DeclaredSpecialTokens()
+    {
+        var tokens = new List<string>();
+        foreach (var token in (IEnumerable<string?>)[.. AdditionalSpecialTokens, BosToken, EosToken])
+            if (!string.IsNullOrEmpty(token) && !tokens.Contains(token)) tokens.Add(token);
+        return tokens;
+    }
+
+    // The first declared special token after an assistant answer: what the template closes a turn with.
+    private string? FindEndOfTurn()
+    {
+        var rendered = TryRender([new("user", "u"), new("assistant", ContentMarker)], false);
+        int at = rendered?.IndexOf(ContentMarker, StringComparison.Ordinal) ?? -1;
+        if (at < 0) return null;
+        var after = rendered!.AsSpan(at + ContentMarker.Length);
+        string? best = null;
+        int bestAt = int.MaxValue;
+        foreach (var token in DeclaredSpecialTokens())
+        {
+            int i = after.IndexOf(token, StringComparison.Ordinal);
+            if (i >= 0 && (i < bestAt || (i == bestAt && token.Length > best!.Length)))
             {
-                ids.Add(id);
-                trained.Add(train);
+                best = token;
+                bestAt = i;
             }
         }
-        foreach (var m in messages)
-        {
-            bool assistant = m.Role == "assistant";
-            Add(Start + m.Role + "\n", false);
-            Add(m.Content + End, assistant);
-            Add("\n", false);
-        }
-        return (ids.ToArray(), trained.ToArray());
+        return best;
     }
 
-    /// <summary>The tokenizer with the two markers as special tokens (new ids after the existing ones when missing).</summary>
-    public static ITokenizer WithMarkers(ITokenizer tokenizer) => tokenizer.WithSpecialTokens([Start, End]);
-
-    public static bool HasMarkers(ITokenizer tokenizer) => tokenizer.IdOf(Start) >= 0 && tokenizer.IdOf(End) >= 0;
-
-    /// <summary>Writes tokenizer_config.json declaring the template and its special tokens.</summary>
-    public static void Save(string modelDirectory)
+    private string? TryRender(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
     {
-        var config = new JsonObject
-        {
-            ["chat_template"] = Jinja, ["bos_token"] = "<|endoftext|>", ["eos_token"] = End, ["pad_token"] = "<|endoftext|>",
-            ["additional_special_tokens"] = new JsonArray(Start, End),
-        };
-        File.WriteAllText(Path.Combine(modelDirectory, ConfigFile), TokenizerJson.Serialize(config));
-    }
-
-    /// <summary>True when the folder declares the ChatML template; false when it declares none; an error for any other template.</summary>
-    public static bool IsDeclared(string modelDirectory)
-    {
-        var path = Path.Combine(modelDirectory, ConfigFile);
-        if (!File.Exists(path)) return false;
-        JsonNode? root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(path));
+            return Render(messages, addGenerationPrompt);
         }
-        catch (JsonException e)
+        catch (JinjaRenderException)
         {
-            throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e);
+            return null;
         }
-        if (root?["chat_template"] is not JsonValue value) return false;
-        var template = value.GetValue<string>();
-        if (template.Contains(Start, StringComparison.Ordinal) && template.Contains(End, StringComparison.Ordinal) && template.Contains("message['role']", StringComparison.Ordinal))
-            return true;
-        throw new NotSupportedException($"{path}: the chat template is not the ChatML form (<|im_start|>role ... <|im_end|>), the only one Sapling renders");
-    }
-
-    /// <summary>Reads an instruction row: {"messages": [{"role", "content"}, ...]} or {"prompt", "response"} (optionally "system").</summary>
-    public static IReadOnlyList<ChatMessage> ReadExample(JsonElement row)
-    {
-        var messages = new List<ChatMessage>();
-        if (row.TryGetProperty("messages", out var list))
-        {
-            if (list.ValueKind != JsonValueKind.Array) throw new InvalidDataException("\"messages\" is not a list");
-            foreach (var m in list.EnumerateArray())
-            {
-                if (m.ValueKind != JsonValueKind.Object) throw new InvalidDataException("a message is not an object");
-                var role = JsonlReader.RequiredString(m, "role");
-                if (!Roles.Contains(role)) throw new InvalidDataException($"role \"{role}\" is not system, user or assistant");
-                messages.Add(new ChatMessage(role, JsonlReader.RequiredString(m, "content")));
-            }
-        }
-        else
-        {
-            if (row.TryGetProperty("system", out var system) && system.ValueKind == JsonValueKind.String) messages.Add(new ChatMessage("system", system.GetString()!));
-            messages.Add(new ChatMessage("user", JsonlReader.RequiredString(row, "prompt")));
-            messages.Add(new ChatMessage("assistant", JsonlReader.RequiredString(row, "response")));
-        }
-        if (!messages.Any(m => m.Role == "assistant")) throw new InvalidDataException("no assistant message to learn from");
-        return messages;
     }
 }

@@ -73,7 +73,7 @@ public sealed record GenerationSettings(int[] Prompt, SamplingOptions Sampling, 
     public static int[] ChatPrompt(JsonBody body, ServedLanguageModel model)
     {
         if (!model.HasChatTemplate)
-            throw ApiError.BadRequest($"model '{model.Id}' has no chat template (tokenizer_config.json with the ChatML markers); use /v1/completions, or fine-tune it with method sft", "model");
+            throw ApiError.BadRequest($"model '{model.Id}' has no chat template (tokenizer_config.json, with its special tokens in tokenizer.json); use /v1/completions, or fine-tune it with method sft", "model");
         if (body.Get("messages") is not { ValueKind: System.Text.Json.JsonValueKind.Array } messages || messages.GetArrayLength() == 0)
             throw ApiError.BadRequest("'messages' must be a non-empty array of {role, content} objects", "messages");
         var list = new List<ChatMessage>();
@@ -86,7 +86,15 @@ public sealed record GenerationSettings(int[] Prompt, SamplingOptions Sampling, 
             if (!ChatTemplate.Roles.Contains(role)) throw ApiError.BadRequest($"message role '{role}' is not one of {string.Join(", ", ChatTemplate.Roles)}", "messages");
             list.Add(new ChatMessage(role, Content(message)));
         }
-        return model.Tokenizer.Encode(ChatTemplate.Render(list, addGenerationPrompt: true));
+        try
+        {
+            return model.Tokenizer.Encode(model.ChatTemplate!.Render(list, addGenerationPrompt: true));
+        }
+        catch (Text.Jinja.JinjaRenderException e)
+        {
+            // The template's own refusal (raise_exception), e.g. roles out of order: the client's conversation is at fault.
+            throw ApiError.BadRequest($"the model's chat template rejects these messages: {e.Message}", "messages");
+        }
     }
 
     /// <summary>A message's content: a string, or OpenAI's array of parts of which the text parts count.</summary>

@@ -35,7 +35,8 @@ public sealed class ModelCatalog
                 return new ServedTextClassifier(source.Id, directory, new TextClassifier(GptFolder.Load(directory), LoadTokenizer(directory)));
             default:
                 var tokenizer = LoadTokenizer(directory);
-                bool chat = ChatTemplate.IsDeclared(directory) && ChatTemplate.HasMarkers(tokenizer);
+                var template = ChatTemplate.Load(directory);
+                var chat = template != null && template.HasSpecialTokens(tokenizer) ? template : null;
                 return new ServedLanguageModel(source.Id, directory, GptFolder.Load(directory), tokenizer, chat);
         }
     }

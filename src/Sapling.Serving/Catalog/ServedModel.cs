@@ -15,23 +15,20 @@ public abstract class ServedModel(string id, string directory)
     public abstract string Kind { get; }
 }
 
-/// <summary>A GPT that completes text; it chats when its folder declares the chat template.</summary>
-public sealed class ServedLanguageModel(string id, string directory, GptModel model, ITokenizer tokenizer, bool hasChatTemplate)
+/// <summary>A GPT that completes text; it chats when its folder declares a chat template whose special tokens its tokenizer has.</summary>
+public sealed class ServedLanguageModel(string id, string directory, GptModel model, ITokenizer tokenizer, ChatTemplate? chatTemplate)
     : ServedModel(id, directory)
 {
     public GptModel Model { get; } = model;
     public ITokenizer Tokenizer { get; } = tokenizer;
-    public bool HasChatTemplate { get; } = hasChatTemplate;
+    public ChatTemplate? ChatTemplate { get; } = chatTemplate;
+    public bool HasChatTemplate => ChatTemplate != null;
     public int Context => Model.Config.NPositions - Model.VirtualTokens;
     public override string Kind => "language-model";
 
-    /// <summary>Tokens that end an answer: end-of-text, and for chat models the end-of-turn marker.</summary>
-    public IReadOnlySet<int> StopIds(bool chat)
-    {
-        var ids = new HashSet<int> { Tokenizer.EndOfTextId };
-        if (chat && Tokenizer.IdOf(ChatTemplate.End) is >= 0 and var end) ids.Add(end);
-        return ids;
-    }
+    /// <summary>Tokens that end an answer: end-of-text, and for chat models the template's end-of-turn token.</summary>
+    public IReadOnlySet<int> StopIds(bool chat) =>
+        chat && ChatTemplate != null ? ChatTemplate.StopIds(Tokenizer) : new HashSet<int> { Tokenizer.EndOfTextId };
 }
 
 /// <summary>An image or feature-row classifier (MLP, CNN, ResNet).</summary>

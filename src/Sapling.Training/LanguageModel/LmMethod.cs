@@ -21,7 +21,11 @@ public abstract class LmMethod
         var other => throw new ArgumentException($"method '{other}' is not one of pretrain, full, lora, prompt, distill, dpo"),
     };
 
-    protected LmMethod(LmOptions options) => Options = options;
+    protected LmMethod(LmOptions options)
+    {
+        Options = options;
+        RunChatTemplate = ChatTemplateFor(options);
+    }
 
     protected LmOptions Options { get; }
 
@@ -67,25 +71,41 @@ public abstract class LmMethod
     /// <summary>Writes the run's outputs; returns the model folder and, for adapters, the adapter folder.</summary>
     public abstract (string ModelDirectory, string? AdapterDirectory) Finish(RunFolder run, GptModel model, ITokenizer tokenizer);
 
-    /// <summary>A model folder: weights, tokenizer and, when the tokenizer has the chat markers, the chat template.</summary>
-    public static void SaveModel(string directory, GptModel model, ITokenizer tokenizer)
+    /// <summary>A model folder: weights, tokenizer and, for a chat model, its chat template (tokenizer_config.json).</summary>
+    public static void SaveModel(string directory, GptModel model, ITokenizer tokenizer, ChatTemplate? chatTemplate)
     {
         GptFolder.Save(directory, model);
         tokenizer.Save(Path.Combine(directory, "tokenizer.json"));
-        if (ChatTemplate.HasMarkers(tokenizer)) ChatTemplate.Save(directory);
+        chatTemplate?.Save(directory);
     }
+
+    /// <summary>
+    /// The chat template a run's model folder carries: for sft the configured one (sft.chat_template), else the one the
+    /// starting folder declares, else ChatML; for other methods the starting folder's, so fine-tuning a chat model
+    /// keeps it chatting; none for a model trained from scratch.
+    /// </summary>
+    public static ChatTemplate? ChatTemplateFor(LmOptions options)
+    {
+        if (options.ChatTemplate != null) return ChatTemplate.Named(options.ChatTemplate);
+        var declared = options.InitFrom != null ? ChatTemplate.Load(options.InitFrom) : null;
+        return declared ?? (options.Method == "sft" ? ChatTemplate.ChatMl : null);
+    }
+
+    /// <summary>The template <see cref="SaveModel"/> writes for this run, resolved before training so that a template
+    /// Sapling cannot render stops the run at once rather than at its first save.</summary>
+    protected ChatTemplate? RunChatTemplate { get; }
 
     private sealed class FullMethod(LmOptions options) : LmMethod(options)
     {
         public override void Prepare(GptModel model, ITokenizer tokenizer, Generator generator) { }
 
-        public override void Save(string directory, GptModel model, ITokenizer tokenizer) => SaveModel(directory, model, tokenizer);
+        public override void Save(string directory, GptModel model, ITokenizer tokenizer) => SaveModel(directory, model, tokenizer, RunChatTemplate);
 
         public override GptModel Load(string directory) => GptFolder.Load(directory);
 
         public override (string, string?) Finish(RunFolder run, GptModel model, ITokenizer tokenizer)
         {
-            SaveModel(run.ModelDirectory, model, tokenizer);
+            SaveModel(run.ModelDirectory, model, tokenizer, RunChatTemplate);
             return (run.ModelDirectory, null);
         }
     }
@@ -106,7 +126,7 @@ public abstract class LmMethod
             string adapter = Path.Combine(run.Root, "adapter");
             Save(adapter, model, tokenizer);
             Lora.Merge(model);
-            SaveModel(run.ModelDirectory, model, tokenizer);
+            SaveModel(run.ModelDirectory, model, tokenizer, RunChatTemplate);
             Lora.Unmerge(model);
             return (run.ModelDirectory, adapter);
         }

@@ -57,6 +57,10 @@ public sealed record LmOptions
 
     /// <summary>SFT: pack several conversations into each context-long training row (TRL's packing) instead of one padded conversation per row.</summary>
     public bool Packing { get; init; }
+
+    /// <summary>SFT: the conversation format, a built-in template name (chatml, zephyr, llama2, mistral, gemma, phi3,
+    /// llama3) or a .jinja file; null keeps the template the model folder declares, else ChatML.</summary>
+    public string? ChatTemplate { get; init; }
     public string? PositiveLabel { get; init; }
 
     /// <summary>DPO: how strongly the policy is kept near the reference (β of the paper).</summary>
@@ -114,6 +118,9 @@ public sealed record LmOptions
         if (!(ClassifyLmWeight >= 0) || float.IsInfinity(ClassifyLmWeight)) throw new ArgumentException($"classify.lm_weight must be a finite weight of 0 or more, got {ClassifyLmWeight}");
         if (TestFraction is < 0 or >= 1 || ValidationFraction + TestFraction >= 1) throw new ArgumentException($"data.validation_fraction {ValidationFraction} and data.test_fraction {TestFraction} leave nothing to train on");
         if (Method is "dpo" or "sft" && Tuning is not ("full" or "lora" or "prompt")) throw new ArgumentException($"{Method}.tuning must be full, lora or prompt, got '{Tuning}'");
+        if (ChatTemplate != null && Method != "sft") throw new ArgumentException($"sft.chat_template applies to method sft only, not {Method}");
+        if (ChatTemplate != null && !Text.ChatTemplate.BuiltinNames.Contains(ChatTemplate) && !ChatTemplate.EndsWith(".jinja", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"sft.chat_template must be one of {string.Join(", ", Text.ChatTemplate.BuiltinNames)} or a .jinja file, got '{ChatTemplate}'");
         if (Method is not ("pretrain" or "distill") && InitFrom == null) throw new ArgumentException($"method {Method} fine-tunes a model: give its folder (model.path)");
         if (Method is "pretrain" or "distill" && InitFrom != null) throw new ArgumentException($"a {Method} run starts from random weights; to start from a model folder choose method full, lora or prompt");
         if (Method == "distill" && Teacher == null) throw new ArgumentException("method distill needs the teacher's model folder (distill.teacher)");

@@ -296,23 +296,25 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             var path = options.Corpus ?? throw new ArgumentException("method sft needs a JSONL file of conversations (data.corpus)");
             var (examples, skipped) = JsonlReader.Read(path, ChatTemplate.ReadExample);
             if (JsonlReader.Summary(path, skipped) is { } summary) progress.Warning(summary);
-            if (ChatTemplate.IsDeclared(options.InitFrom!) && !ChatTemplate.HasMarkers(tokenizer!))
-                throw new InvalidDataException($"{options.InitFrom}: the chat template is declared but tokenizer.json lacks its markers");
-            var withMarkers = ChatTemplate.WithMarkers(tokenizer!);
-            if (withMarkers.VocabSize != tokenizer!.VocabSize)
+            var chat = LmMethod.ChatTemplateFor(options)!;
+            if (options.ChatTemplate == null && ChatTemplate.IsDeclared(options.InitFrom!) && !chat.HasSpecialTokens(tokenizer!))
+                throw new InvalidDataException($"{options.InitFrom}: the chat template is declared but tokenizer.json lacks its special tokens {string.Join(" ", chat.SpecialTokens)}");
+            var withSpecials = chat.WithSpecialTokens(tokenizer!);
+            if (withSpecials.VocabSize != tokenizer!.VocabSize)
             {
-                progress.Message($"added the chat markers {ChatTemplate.Start} and {ChatTemplate.End} to the tokenizer (vocabulary {tokenizer.VocabSize} → {withMarkers.VocabSize})");
-                pretrained!.ResizeTokenEmbeddings(withMarkers.VocabSize);
-                tokenizer = withMarkers;
+                var added = chat.SpecialTokens.Where(t => tokenizer.IdOf(t) < 0);
+                progress.Message($"added the chat template's special tokens {string.Join(" ", added)} to the tokenizer (vocabulary {tokenizer.VocabSize} → {withSpecials.VocabSize})");
+                pretrained!.ResizeTokenEmbeddings(withSpecials.VocabSize);
+                tokenizer = withSpecials;
                 if (options.Adaptation != "full")
                 {
                     // An adapter applies to the model it was trained on: the grown one, written beside the run.
                     string grownBase = Path.Combine(run.Root, "base-model");
-                    LmMethod.SaveModel(grownBase, pretrained, tokenizer);
+                    LmMethod.SaveModel(grownBase, pretrained, tokenizer, chat);
                     options = options with { InitFrom = grownBase };
                 }
             }
-            objective = new InstructionObjective(examples, tokenizer, options);
+            objective = new InstructionObjective(examples, tokenizer, chat, options);
         }
         else if (options.Method == "dpo")
         {

@@ -17,13 +17,13 @@ public sealed class InstructionTuningTests : IDisposable
     {
         var tokenizer = ChatTokenizer();
         var example = new[] { new ChatMessage("system", "s"), new ChatMessage("user", "ab"), new ChatMessage("assistant", "cd") };
-        var (ids, trained) = ChatTemplate.Encode(tokenizer, example);
-        Assert.Equal(tokenizer.Encode(ChatTemplate.Render(example, addGenerationPrompt: false)), ids);
+        var (ids, trained) = ChatTemplate.ChatMl.Encode(tokenizer, example);
+        Assert.Equal(tokenizer.Encode(ChatTemplate.ChatMl.Render(example, addGenerationPrompt: false)), ids);
         var learned = ids.Where((_, i) => trained[i]).ToArray();
         Assert.Equal([.. tokenizer.Encode("cd"), tokenizer.IdOf(ChatTemplate.End)], learned);
         // The assistant tokens are the only trained ones, and they sit right after the assistant header.
         int firstTrained = Array.IndexOf(trained, true);
-        Assert.Equal(tokenizer.Encode(ChatTemplate.Render(example.Take(2).ToList(), addGenerationPrompt: true)).Length, firstTrained);
+        Assert.Equal(tokenizer.Encode(ChatTemplate.ChatMl.Render(example.Take(2).ToList(), addGenerationPrompt: true)).Length, firstTrained);
         Assert.Equal(InstructionObjective.LossMask(tokenizer, example), trained);
     }
 
@@ -128,9 +128,38 @@ public sealed class InstructionTuningTests : IDisposable
     }
 
     [Fact]
-    public void OtherChatTemplatesAreRefusedRatherThanRenderedWrongly()
+    public void OtherChatTemplatesAreRenderedAndUnsupportedOnesRefused()
     {
         File.WriteAllText(Path.Combine(root, ChatTemplate.ConfigFile), """{"chat_template": "{% for m in messages %}[INST] {{ m.content }} [/INST]{% endfor %}"}""");
-        Assert.Contains("ChatML", Assert.Throws<NotSupportedException>(() => ChatTemplate.IsDeclared(root)).Message);
+        Assert.Equal("[INST] hi [/INST]", ChatTemplate.Load(root)!.Render([new ChatMessage("user", "hi")], addGenerationPrompt: true));
+        File.WriteAllText(Path.Combine(root, ChatTemplate.ConfigFile), """{"chat_template": "{% for m in messages %}{% include 'turn.jinja' %}{% endfor %}"}""");
+        Assert.Contains("{% include %} is not supported", Assert.Throws<NotSupportedException>(() => ChatTemplate.IsDeclared(root)).Message);
+    }
+
+    [Fact]
+    public void SftWithAZephyrTemplateTrainsOnItsTurnsAndLeavesAFolderThatChatsInIt()
+    {
+        var baseDir = new LmTrainer(LanguageModelTests.Tiny(4) with { Context = 32 }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "base")).ModelDirectory;
+        var data = Path.Combine(root, "qa.jsonl");
+        File.WriteAllLines(data, Enumerable.Range(0, 40).Select(i => JsonSerializer.Serialize(new { prompt = "春" + "江花月夜"[i % 4], response = "月" })));
+        var options = LanguageModelTests.Tiny(40) with
+        {
+            Method = "sft", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20, ValidationFraction = 0.2,
+            Monitor = "exact_match", ChatTemplate = "zephyr",
+        };
+        Assert.Throws<ArgumentException>(() => new LmTrainer(options with { ChatTemplate = "vicuna" }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "bad")));
+        var result = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "sft-zephyr"));
+        Assert.True(result.ValidationLoss < result.BaseValidationLoss - 0.1, $"validation loss {result.ValidationLoss} against {result.BaseValidationLoss} before");
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, "results.json")));
+        Assert.Equal(1, json.RootElement.GetProperty("exact_match").GetDouble());
+        var template = ChatTemplate.Load(result.ModelDirectory)!;
+        Assert.Equal(ChatTemplate.Named("zephyr").Source, template.Source);
+        Assert.Equal("</s>", template.EndOfTurn);
+        var tokenizer = Tokenizers.Load(Path.Combine(result.ModelDirectory, "tokenizer.json"));
+        Assert.True(template.HasSpecialTokens(tokenizer));
+        Assert.False(ChatTemplate.HasMarkers(tokenizer));
+        // The mask: the answer and the closing </s>, nothing of the user turn.
+        var (ids, trained) = template.Encode(tokenizer, [new ChatMessage("user", "春江"), new ChatMessage("assistant", "月")]);
+        Assert.Equal([.. tokenizer.Encode("月"), tokenizer.IdOf("</s>")], ids.Where((_, i) => trained[i]).ToArray());
     }
 }

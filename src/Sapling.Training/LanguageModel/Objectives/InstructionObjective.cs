@@ -18,30 +18,45 @@ public sealed class InstructionObjective : ILmObjective
     private const int MaxExactMatchAnswerTokens = 16;
     private readonly LmOptions options;
     private readonly ITokenizer tokenizer;
+    private readonly ChatTemplate chat;
     private readonly IReadOnlyList<ChatMessage>[] trainExamples;
     private readonly IReadOnlyList<ChatMessage>[] validationExamples;
     private readonly (int[] Ids, bool[] Trained)[] train;
     private readonly (int[] Ids, bool[] Trained)[] validation;
 
-    public InstructionObjective(IReadOnlyList<IReadOnlyList<ChatMessage>> examples, ITokenizer tokenizer, LmOptions options)
+    public InstructionObjective(IReadOnlyList<IReadOnlyList<ChatMessage>> examples, ITokenizer tokenizer, ChatTemplate chat, LmOptions options)
     {
         this.options = options;
         this.tokenizer = tokenizer;
-        if (!ChatTemplate.HasMarkers(tokenizer)) throw new ArgumentException($"the tokenizer lacks the chat markers {ChatTemplate.Start} and {ChatTemplate.End}");
+        this.chat = chat;
+        if (!chat.HasSpecialTokens(tokenizer)) throw new ArgumentException($"the tokenizer lacks the chat template's special tokens {string.Join(" ", chat.SpecialTokens)}");
         var parts = Splits.Random(examples.Count, [1 - options.ValidationFraction, options.ValidationFraction], options.SplitSeed);
         trainExamples = parts[0].Select(i => examples[(int)i]).ToArray();
         validationExamples = parts[1].Select(i => examples[(int)i]).ToArray();
         if (trainExamples.Length == 0 || validationExamples.Length == 0)
             throw new InvalidDataException($"{examples.Count} examples leave no training or no validation example at validation fraction {options.ValidationFraction}");
-        train = trainExamples.Select(e => ChatTemplate.Encode(tokenizer, e)).ToArray();
-        validation = validationExamples.Select(e => ChatTemplate.Encode(tokenizer, e)).ToArray();
+        train = trainExamples.Select(Encode).ToArray();
+        validation = validationExamples.Select(Encode).ToArray();
         if (options.Packing) train = Pack(train, options.Context + 1, options.SplitSeed);
+    }
+
+    private (int[] Ids, bool[] Trained) Encode(IReadOnlyList<ChatMessage> example)
+    {
+        try
+        {
+            return chat.Encode(tokenizer, example);
+        }
+        catch (Text.Jinja.JinjaRenderException e)
+        {
+            var first = example[0].Content;
+            throw new InvalidDataException($"the chat template rejects the conversation starting \"{(first.Length > 40 ? first[..40] + "…" : first)}\": {e.Message}", e);
+        }
     }
 
     /// <summary>
     /// Conversations laid end to end (in a seeded order) and cut into rows of <paramref name="rowLength"/> tokens, with
     /// their loss masks, as TRL's packing does: no padding is computed, and a row's later conversations attend to its
-    /// earlier ones (the ChatML markers separate them). A conversation longer than a row is cut like any other text.
+    /// earlier ones (the chat template's markers separate them). A conversation longer than a row is cut like any other text.
     /// </summary>
     public static (int[] Ids, bool[] Trained)[] Pack(IReadOnlyList<(int[] Ids, bool[] Trained)> examples, int rowLength, ulong seed)
     {
@@ -72,8 +87,8 @@ public sealed class InstructionObjective : ILmObjective
 
     public double? BaselineLoss => null;
 
-    /// <summary>The assistant-token mask of an example, exposed for tests: true where the loss is taken.</summary>
-    public static bool[] LossMask(ITokenizer tokenizer, IReadOnlyList<ChatMessage> example) => ChatTemplate.Encode(tokenizer, example).Trained;
+    /// <summary>The assistant-token mask of an example (ChatML unless another template is given), exposed for tests: true where the loss is taken.</summary>
+    public static bool[] LossMask(ITokenizer tokenizer, IReadOnlyList<ChatMessage> example, ChatTemplate? chat = null) => (chat ?? ChatTemplate.ChatMl).Encode(tokenizer, example).Trained;
 
     public (Tensor Loss, long Tokens) TrainingLoss(GptModel model, long step)
     {
@@ -106,7 +121,7 @@ public sealed class InstructionObjective : ILmObjective
     /// exactly with greedy decoding; NaN when there is none.</summary>
     public double ExactMatch(GptModel model)
     {
-        int end = tokenizer.IdOf(ChatTemplate.End);
+        var stops = chat.StopIds(tokenizer);
         int asked = 0, right = 0;
         foreach (var example in validationExamples)
         {
@@ -116,13 +131,13 @@ public sealed class InstructionObjective : ILmObjective
             var expected = example[last].Content.Trim();
             int answerTokens = tokenizer.Encode(expected).Length;
             if (answerTokens > MaxExactMatchAnswerTokens) continue;
-            var prompt = tokenizer.Encode(ChatTemplate.Render(example.Take(last).ToList(), addGenerationPrompt: true));
+            var prompt = tokenizer.Encode(chat.Render(example.Take(last).ToList(), addGenerationPrompt: true));
             int room = model.Config.NPositions - model.VirtualTokens - prompt.Length;
             int budget = Math.Min(room, answerTokens + 4);
             if (budget < 1) continue;
             asked++;
-            var answer = TextGenerator.Generate(model, prompt, new SamplingOptions { MaxNewTokens = budget, Temperature = 0, StopIds = new HashSet<int> { end, tokenizer.EndOfTextId } });
-            if (tokenizer.Decode(answer.Where(id => id != end), skipSpecial: true).Trim() == expected) right++;
+            var answer = TextGenerator.Generate(model, prompt, new SamplingOptions { MaxNewTokens = budget, Temperature = 0, StopIds = stops });
+            if (tokenizer.Decode(answer.Where(id => !stops.Contains(id)), skipSpecial: true).Trim() == expected) right++;
         }
         return asked == 0 ? double.NaN : (double)right / asked;
     }

@@ -1,0 +1,14 @@
+namespace Sapling.Text.Jinja;
+
+/// <summary>
+/// A template that cannot be parsed, or that uses a construct this interpreter does not implement. Refusing at parse
+/// time, with the place named, is the point: a template is never rendered differently from what Jinja would produce.
+/// </summary>
+public sealed class JinjaSyntaxException(string message, int line, int column) : Exception($"{message} (line {line}, column {column})")
+{
+    public int Line { get; } = line;
+    public int Column { get; } = column;
+}
+
+/// <summary>An error while rendering: the template's raise_exception, an undefined value used where Jinja fails, a type error.</summary>
+public sealed class JinjaRenderException(string message) : Exception(message);
