@@ -61,8 +61,8 @@ public sealed class TextClassificationTests : IDisposable
         Assert.True(logits[1] > logits[0], "a spam-like text should score as spam");
     }
 
-    [Fact]
-    public void LoraAdaptersWithATrainedHeadClassifyAndSaveAsPeftSeqCls()
+    /// <summary>A tiny pretrained base and 80 texts whose label shows in their repeated character.</summary>
+    private (string BaseDirectory, string Data) TinyBaseAndTwoClassMail()
     {
         var baseDir = new LmTrainer(LanguageModelTests.Tiny(4) with { Context = 32 }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "base")).ModelDirectory;
         var data = Path.Combine(root, "mail.jsonl");
@@ -71,6 +71,13 @@ public sealed class TextClassificationTests : IDisposable
             text = $"{"床前明月光"[i % 5]}{(i % 2 == 0 ? "春春春" : "月月月")}",
             label = i % 2 == 0 ? "spam" : "ham",
         })));
+        return (baseDir, data);
+    }
+
+    [Fact]
+    public void LoraAdaptersWithATrainedHeadClassifyAndSaveAsPeftSeqCls()
+    {
+        var (baseDir, data) = TinyBaseAndTwoClassMail();
         var options = LanguageModelTests.Tiny(60) with
         {
             Method = "classify", Tuning = "lora", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20,
@@ -143,13 +150,7 @@ public sealed class TextClassificationTests : IDisposable
     [Fact]
     public void AClassifierWithTheAuxiliaryLanguageModelLossStillLearnsAndANegativeWeightIsRefused()
     {
-        var baseDir = new LmTrainer(LanguageModelTests.Tiny(4) with { Context = 32 }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "base")).ModelDirectory;
-        var data = Path.Combine(root, "mail.jsonl");
-        File.WriteAllLines(data, Enumerable.Range(0, 80).Select(i => JsonSerializer.Serialize(new
-        {
-            text = $"{"床前明月光"[i % 5]}{(i % 2 == 0 ? "春春春" : "月月月")}",
-            label = i % 2 == 0 ? "spam" : "ham",
-        })));
+        var (baseDir, data) = TinyBaseAndTwoClassMail();
         var options = LanguageModelTests.Tiny(60) with
         {
             Method = "classify", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.01, EvalInterval = 20,
