@@ -19,6 +19,10 @@ public class ConvAgreementTests
         ["wide rows"] = new(2, 2, 5, 65, 3, 3, 1, 2, 1, 1, 1, 1),
         ["2x2 stride 2"] = new(3, 4, 8, 10, 2, 2, 2, 2, 0, 0, 1, 1),
         ["odd 2x2 stride 2"] = new(1, 2, 7, 17, 2, 2, 2, 2, 0, 0, 1, 1),
+        // The digits CNN's planes (rows of 14 and 7 outputs: a full and a short register block) and a wide one.
+        ["2x2 stride 2 on 28x28"] = new(2, 3, 28, 28, 2, 2, 2, 2, 0, 0, 1, 1),
+        ["2x2 stride 2 on 14x14"] = new(2, 3, 14, 14, 2, 2, 2, 2, 0, 0, 1, 1),
+        ["2x2 stride 2, wide rows"] = new(1, 2, 6, 39, 2, 2, 2, 2, 0, 0, 1, 1),
         ["3x3 stride 2 padded"] = new(2, 3, 9, 11, 3, 3, 2, 2, 1, 1, 1, 1),
         ["large plane"] = new(1, 2, 40, 1031, 3, 3, 1, 1, 1, 1, 1, 1),
     };

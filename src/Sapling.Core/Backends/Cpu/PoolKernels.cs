@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace Sapling.Backends.Cpu;
 
 /// <summary>Max and average pooling over [N·C] independent planes.</summary>
@@ -21,26 +24,83 @@ internal static class PoolKernels
         });
     }
 
-    /// <summary>The usual 2×2, stride-2 pooling as a straight loop (first maximum wins ties, NaN wins over numbers).</summary>
+    /// <summary>
+    /// The usual 2×2, stride-2 pooling (first maximum wins ties, NaN wins over numbers), eight outputs per step: the
+    /// two input rows are split into even and odd columns with register shuffles and the winner is chosen with
+    /// selects. A scalar loop with a comparison per candidate cost more than the convolution's GEMM: after a ReLU the
+    /// comparisons follow no pattern.
+    /// </summary>
     private static void Max2x2(ReadOnlySpan<float> input, int w, int oh, int ow, Span<float> output, Span<int> index)
     {
+        var pairs = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        var step = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        Span<float> partValues = stackalloc float[8];
+        Span<int> partIndices = stackalloc int[8];
         for (int i = 0; i < oh; i++)
         {
             int top = 2 * i * w, bottom = top + w;
-            for (int j = 0; j < ow; j++)
+            int j = 0;
+            // Rows as short as 7 or 14 outputs (28×28 and 14×14 planes) would leave most of the work to the scalar
+            // tail, so a last short block runs too while its 16 loads stay inside the plane; lanes past the row end
+            // read the next row and are not stored.
+            for (; j < ow && bottom + 2 * j + 16 <= input.Length; j += 8)
             {
-                int a = top + 2 * j;
+                int a = top + 2 * j, b = bottom + 2 * j;
+                var (topEven, topOdd) = SplitColumns(input.Slice(a, 16), pairs);
+                var (bottomEven, bottomOdd) = SplitColumns(input.Slice(b, 16), pairs);
+                var v = topEven;
+                var at = Vector256.Create(a) + step;
+                Challenge(ref v, ref at, topOdd, Vector256.Create(a + 1) + step);
+                Challenge(ref v, ref at, bottomEven, Vector256.Create(b) + step);
+                Challenge(ref v, ref at, bottomOdd, Vector256.Create(b + 1) + step);
+                int count = Math.Min(8, ow - j);
+                if (count == 8)
+                {
+                    v.CopyTo(output.Slice(i * ow + j, 8));
+                    at.CopyTo(index.Slice(i * ow + j, 8));
+                    continue;
+                }
+                v.CopyTo(partValues);
+                at.CopyTo(partIndices);
+                partValues[..count].CopyTo(output.Slice(i * ow + j, count));
+                partIndices[..count].CopyTo(index.Slice(i * ow + j, count));
+            }
+            j = Math.Min(j, ow);
+            for (; j < ow; j++)
+            {
+                int a = top + 2 * j, b = bottom + 2 * j;
                 int best = a;
-                float v = input[a];
-                if (input[a + 1] > v || float.IsNaN(input[a + 1]) && !float.IsNaN(v)) { v = input[a + 1]; best = a + 1; }
-                int b = bottom + 2 * j;
-                if (input[b] > v || float.IsNaN(input[b]) && !float.IsNaN(v)) { v = input[b]; best = b; }
-                if (input[b + 1] > v || float.IsNaN(input[b + 1]) && !float.IsNaN(v)) { v = input[b + 1]; best = b + 1; }
-                output[i * ow + j] = v;
+                if (Beats(input[a + 1], input[best])) best = a + 1;
+                if (Beats(input[b], input[best])) best = b;
+                if (Beats(input[b + 1], input[best])) best = b + 1;
+                output[i * ow + j] = input[best];
                 index[i * ow + j] = best;
             }
         }
     }
+
+    /// <summary>Sixteen consecutive values as their eight even-column and eight odd-column values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> Even, Vector256<float> Odd) SplitColumns(ReadOnlySpan<float> sixteen, Vector256<int> pairs)
+    {
+        var low = Vector256.Shuffle(Vector256.Create(sixteen[..8]), pairs);
+        var high = Vector256.Shuffle(Vector256.Create(sixteen[8..]), pairs);
+        return (Vector256.Create(low.GetLower(), high.GetLower()), Vector256.Create(low.GetUpper(), high.GetUpper()));
+    }
+
+    /// <summary>Lanes where the candidate beats the current maximum take its value and position.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Challenge(ref Vector256<float> v, ref Vector256<int> at, Vector256<float> candidate, Vector256<int> candidateAt)
+    {
+        var nanOverNumber = ~Vector256.Equals(candidate, candidate) & Vector256.Equals(v, v);
+        var wins = Vector256.GreaterThan(candidate, v) | nanOverNumber;
+        v = Vector256.ConditionalSelect(wins, candidate, v);
+        at = Vector256.ConditionalSelect(wins.AsInt32(), candidateAt, at);
+    }
+
+    /// <summary>Whether the candidate replaces the current maximum: greater, or NaN over a number.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Beats(float candidate, float current) => candidate > current || float.IsNaN(candidate) && !float.IsNaN(current);
 
     private static void MaxWindow(ReadOnlySpan<float> input, Conv2dGeometry g, Span<float> output, Span<int> index)
     {
