@@ -38,6 +38,31 @@ public sealed partial class Tensor
         });
     }
 
+    /// <summary>
+    /// Softmax over the last dimension of causal attention scores [.., queries, keys]: query i sees keys 0 .. offset + i
+    /// (offset = keys already cached before these queries), later keys get weight 0. The same as
+    /// <c>MaskedFill(future, −∞).Softmax(-1)</c>, without building the mask or the filled copy.
+    /// </summary>
+    public Tensor CausalSoftmax(int offset = 0)
+    {
+        RequireFloat("causal_softmax", this);
+        if (Rank < 2) throw new ArgumentException($"causal_softmax: needs [.., queries, keys], got shape {ShapeUtil.Format(shape)}");
+        if (offset < 0) throw new ArgumentOutOfRangeException(nameof(offset), $"causal_softmax: offset must be 0 or more, got {offset}");
+        var x = Contiguous();
+        int n = shape[^1], queries = shape[^2];
+        int rows = n == 0 ? 0 : x.NumEl / n;
+        var y = Uninitialized(DType.Float32, (int[])shape.Clone());
+        Backend.Current.CausalSoftmaxForward(x.FloatArray, x.offset, y.FloatArray, rows, n, queries, offset);
+        // Hidden keys have y = 0, so the ordinary softmax backward gives them a zero gradient.
+        return Record(y, "causal_softmax", this, g =>
+        {
+            var gc = g.Contiguous();
+            var dx = Uninitialized(DType.Float32, (int[])y.shape.Clone());
+            Backend.Current.SoftmaxBackward(y.FloatArray, gc.FloatArray, gc.offset, dx.FloatArray, rows, n, log: false);
+            return dx;
+        });
+    }
+
     /// <summary>Layer normalisation over the trailing <paramref name="normalizedShape"/> dimensions, with optional affine weight and bias.</summary>
     public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight, Tensor? bias, float eps = 1e-5f)
     {

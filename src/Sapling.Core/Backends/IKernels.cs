@@ -55,6 +55,13 @@ public partial interface IKernels
     /// <summary>Softmax (or log-softmax) of each row; a row of all −∞ gives NaN, as in PyTorch.</summary>
     void SoftmaxForward(float[] x, int xOffset, float[] y, int rows, int n, bool log);
 
+    /// <summary>
+    /// Softmax of each row over its first min(n, offset + q + 1) entries, where q = row mod <paramref name="queries"/>
+    /// (query q of a causal score matrix sees keys 0 .. offset + q); the entries after them are 0. Equal to masking the
+    /// later entries with −∞ and taking the softmax, without the mask. Its gradient is <see cref="SoftmaxBackward"/>'s.
+    /// </summary>
+    void CausalSoftmaxForward(float[] x, int xOffset, float[] y, int rows, int n, int queries, int offset);
+
     /// <summary>Input gradient from the forward's output <paramref name="y"/> (written from element 0).</summary>
     void SoftmaxBackward(float[] y, float[] dy, int dyOffset, float[] dx, int rows, int n, bool log);
 

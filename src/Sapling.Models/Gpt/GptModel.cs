@@ -283,10 +283,10 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         bool explicitScores = leftPadding == null && ((Training && AttnDropout.P > 0) || (Autograd.NoGrad.IsEnabled && x.RequiresGrad && (long)t * total <= 512L * 512));
         if (explicitScores)
         {
-            var scores = q.MatMul(k.Transpose(-1, -2)).Mul(1f / MathF.Sqrt(headDim));
-            // Query i (at absolute position past + i) may attend to keys 0 .. past + i.
-            using var future = Tensor.Ones(t, total).Triu(past + 1).Gt(0f);
-            attended = AttnDropout.Forward(scores.MaskedFill(future, float.NegativeInfinity).Softmax(-1)).MatMul(v);
+            // Scaling the queries rather than the scores touches T·d values instead of T·T; query i (at absolute
+            // position past + i) may attend to keys 0 .. past + i.
+            var scores = q.Mul(1f / MathF.Sqrt(headDim)).MatMul(k.Transpose(-1, -2));
+            attended = AttnDropout.Forward(scores.CausalSoftmax(past)).MatMul(v);
         }
         else
         {

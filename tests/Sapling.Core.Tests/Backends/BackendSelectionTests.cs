@@ -27,7 +27,7 @@ public class BackendSelectionTests
 
             var q = Tensor.Randn([1, 2, 4, 8], g).RequiresGrad_();
             var k = Tensor.Randn([1, 2, 4, 8], g).RequiresGrad_();
-            var attention = Tensor.CausalAttention(q, k, k) + q.MatMul(k.Transpose(-1, -2)).Softmax(-1).MatMul(k);
+            var attention = Tensor.CausalAttention(q, k, k) + q.MatMul(k.Transpose(-1, -2)).Softmax(-1).MatMul(k) + q.MatMul(k.Transpose(-1, -2)).CausalSoftmax().MatMul(k);
             attention.Sum().Backward();
             _ = Tensor.Randn([3, 4], g).ArgMax(1);
 

@@ -43,6 +43,9 @@ public sealed partial class CpuKernels : IKernels
     public void SoftmaxForward(float[] x, int xOffset, float[] y, int rows, int n, bool log)
         => SoftmaxKernel.Forward(x, xOffset, y, rows, n, log);
 
+    public void CausalSoftmaxForward(float[] x, int xOffset, float[] y, int rows, int n, int queries, int offset)
+        => SoftmaxKernel.CausalForward(x, xOffset, y, rows, n, queries, offset);
+
     public void SoftmaxBackward(float[] y, float[] dy, int dyOffset, float[] dx, int rows, int n, bool log)
         => SoftmaxKernel.Backward(y, dy, dyOffset, dx, rows, n, log);
 

@@ -29,6 +29,25 @@ internal static class SoftmaxKernel
         });
     }
 
+    /// <summary>Softmax of each row's first min(n, offset + q + 1) entries (q = row mod queries), zeros after them.</summary>
+    public static void CausalForward(float[] x, int xOffset, float[] y, int rows, int n, int queries, int offset)
+    {
+        RowsParallel(rows, n, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                int visible = Math.Min(n, offset + r % queries + 1);
+                var xs = x.AsSpan(xOffset + r * n, visible);
+                var ys = y.AsSpan(r * n, n);
+                float max = RowMath.Max(xs);
+                if (float.IsNegativeInfinity(max)) max = 0f;
+                float sum = FastMath.ExpShiftedAndSum(xs, max, ys[..visible]);
+                RowMath.Scale(ys[..visible], 1f / sum);
+                ys[visible..].Clear();
+            }
+        });
+    }
+
     /// <summary>softmax: dx = y ⊙ (dy − Σ dy⊙y); log-softmax: dx = dy − exp(y) Σ dy.</summary>
     public static void Backward(float[] y, float[] dy, int dyOffset, float[] dx, int rows, int n, bool log)
     {

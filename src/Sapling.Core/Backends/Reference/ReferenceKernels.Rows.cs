@@ -17,6 +17,20 @@ public sealed partial class ReferenceKernels
         }
     }
 
+    public void CausalSoftmaxForward(float[] x, int xOffset, float[] y, int rows, int n, int queries, int offset)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            int visible = Math.Min(n, offset + r % queries + 1);
+            int row = xOffset + r * n;
+            double max = double.NegativeInfinity;
+            for (int j = 0; j < visible; j++) max = Math.Max(max, x[row + j]);
+            double sum = 0;
+            for (int j = 0; j < visible; j++) sum += Math.Exp(x[row + j] - max);
+            for (int j = 0; j < n; j++) y[r * n + j] = j < visible ? (float)(Math.Exp(x[row + j] - max) / sum) : 0f;
+        }
+    }
+
     public void SoftmaxBackward(float[] y, float[] dy, int dyOffset, float[] dx, int rows, int n, bool log)
     {
         for (int r = 0; r < rows; r++)
