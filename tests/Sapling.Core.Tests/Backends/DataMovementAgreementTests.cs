@@ -68,6 +68,37 @@ public class DataMovementAgreementTests
         CheckCopy(n, r => (sbyte)r.Next(-128, 128));
     }
 
+    /// <summary>Copies big enough to be split across workers: a permuted layout, a leading dimension of 1, a broadcast source and destination offsets.</summary>
+    [Theory]
+    [InlineData(new[] { 2, 64, 33, 17 }, new[] { 1, 0, 2, 3 })]
+    [InlineData(new[] { 1, 3, 129, 257 }, new[] { 0, 2, 1, 3 })]
+    [InlineData(new[] { 5, 1, 131, 101 }, new[] { 3, 1, 2, 0 })]
+    public void LargeCopiesSplitAcrossWorkersAgree(int[] sourceShape, int[] permutation)
+    {
+        var rng = new Random(sourceShape.Sum());
+        int n = sourceShape.Aggregate(1, (a, b) => a * b);
+        Assert.True(n >= Sapling.Backends.Cpu.StridedCopy.ParallelThreshold);
+        var src = new float[n + 3];
+        for (int i = 0; i < src.Length; i++) src[i] = rng.NextSingle();
+        var contiguous = Sapling.ShapeUtil.ContiguousStrides(sourceShape);
+        var shape = permutation.Select(d => sourceShape[d]).ToArray();
+        var strides = permutation.Select(d => contiguous[d]).ToArray();
+        var expected = new float[n + 5];
+        var actual = new float[n + 5];
+        Reference.CopyStrided(shape, src, 3, strides, expected, 5, Sapling.ShapeUtil.ContiguousStrides(shape));
+        Fast.CopyStrided(shape, src, 3, strides, actual, 5, Sapling.ShapeUtil.ContiguousStrides(shape));
+        Assert.Equal(expected, actual);
+
+        // A row broadcast down the first dimension (source stride 0) into a strided destination.
+        int rows = shape[0], width = n / rows;
+        var row = src.AsSpan(0, width).ToArray();
+        var wide = new float[rows * (width + 2)];
+        var wideExpected = new float[wide.Length];
+        Reference.CopyStrided([rows, width], row, 0, [0, 1], wideExpected, 0, [width + 2, 1]);
+        Fast.CopyStrided([rows, width], row, 0, [0, 1], wide, 0, [width + 2, 1]);
+        Assert.Equal(wideExpected, wide);
+    }
+
     [Fact]
     public void CopyStridedGathersATransposeInRowMajorOrder()
     {

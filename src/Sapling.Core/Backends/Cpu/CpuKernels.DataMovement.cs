@@ -5,7 +5,7 @@ namespace Sapling.Backends.Cpu;
 public sealed partial class CpuKernels
 {
     public void CopyStrided<T>(int[] shape, T[] src, int srcOffset, int[] srcStrides, T[] dst, int dstOffset, int[] dstStrides) where T : unmanaged
-        => StridedCopy.Copy(src, srcOffset, srcStrides, dst.AsSpan(dstOffset), dstStrides, shape);
+        => StridedCopy.CopyArrays(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape);
 
     public void Fill(float[] y, int n, float value) => y.AsSpan(0, n).Fill(value);
 

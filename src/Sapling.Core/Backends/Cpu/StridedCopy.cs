@@ -9,6 +9,36 @@ internal static class StridedCopy
         Copy(src, srcOffset, srcStrides, dst, ShapeUtil.ContiguousStrides(shape), shape);
     }
 
+    /// <summary>Copies of at least this many elements are split across the workers (below it one core keeps up with memory).</summary>
+    public const int ParallelThreshold = 1 << 16;
+
+    /// <summary>
+    /// <see cref="Copy{T}"/> between arrays, split across the workers along the first dimension longer than one when
+    /// the copy is large (the layout changes around convolutions and attention heads move megabytes per call).
+    /// </summary>
+    public static void CopyArrays<T>(T[] src, int srcOffset, int[] srcStrides, T[] dst, int dstOffset, int[] dstStrides, int[] shape) where T : unmanaged
+    {
+        int split = -1;
+        for (int d = 0; d < shape.Length && split < 0; d++)
+            if (shape[d] > 1) split = d;
+        // A destination stride of 0 (a broadcast destination) would have two workers write one element.
+        if (split < 0 || dstStrides[split] == 0 || CpuWorkers.Threads == 1 || ShapeUtil.Numel(shape) < ParallelThreshold)
+        {
+            Copy(src, srcOffset, srcStrides, dst.AsSpan(dstOffset), dstStrides, shape);
+            return;
+        }
+        int size = shape[split];
+        int parts = Math.Min(CpuWorkers.Threads, size);
+        CpuWorkers.For(parts, p =>
+        {
+            int lo = (int)((long)size * p / parts), hi = (int)((long)size * (p + 1) / parts);
+            var part = (int[])shape.Clone();
+            part[split] = hi - lo;
+            // Dimensions before the split have size 1, so only the split dimension moves the two offsets.
+            Copy(src, srcOffset + lo * srcStrides[split], srcStrides, dst.AsSpan(dstOffset + lo * dstStrides[split]), dstStrides, part);
+        });
+    }
+
     /// <summary>General strided-to-strided copy; <paramref name="dst"/> starts at the destination's offset.</summary>
     public static void Copy<T>(T[] src, int srcOffset, int[] srcStrides, Span<T> dst, int[] dstStrides, int[] shape) where T : unmanaged
     {
