@@ -20,6 +20,16 @@ internal sealed record ForStatement(IReadOnlyList<string> Targets, JinjaExpressi
 /// <summary><c>{% set name = value %}</c>, or <c>{% set ns.attribute = value %}</c> on a namespace() object.</summary>
 internal sealed record SetStatement(string Name, string? Attribute, JinjaExpression Value, SourcePosition Position) : JinjaStatement(Position);
 
+/// <summary><c>{% break %}</c> or <c>{% continue %}</c> (Jinja's loopcontrols extension, which transformers enables).</summary>
+internal sealed record LoopControlStatement(bool Break, SourcePosition Position) : JinjaStatement(Position);
+
+/// <summary>
+/// transformers' <c>{% generation %}...{% endgeneration %}</c>, which marks an assistant's tokens: the body renders
+/// unchanged, in a scope of its own (transformers implements it as a call block). Sapling finds assistant spans by
+/// rendering, so the mark itself is not needed.
+/// </summary>
+internal sealed record GenerationStatement(IReadOnlyList<JinjaStatement> Body, SourcePosition Position) : JinjaStatement(Position);
+
 internal abstract record JinjaExpression(SourcePosition Position);
 
 internal sealed record LiteralExpression(object? Value, SourcePosition Position) : JinjaExpression(Position);

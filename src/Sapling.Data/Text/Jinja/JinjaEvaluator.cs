@@ -6,6 +6,9 @@ namespace Sapling.Text.Jinja;
 internal sealed class JinjaEvaluator
 {
     private readonly StringBuilder output = new();
+    private readonly DateTime now;
+
+    private JinjaEvaluator(DateTime now) => this.now = now;
 
     /// <summary>Variables visible at one level: the template's globals, or one iteration of a for loop (Jinja scopes
     /// a {% set %} inside a loop body to that iteration; {% if %} opens no scope).</summary>
@@ -25,19 +28,28 @@ internal sealed class JinjaEvaluator
         }
     }
 
-    public static string Render(IReadOnlyList<JinjaStatement> template, IReadOnlyDictionary<string, object?> variables)
+    public static string Render(IReadOnlyList<JinjaStatement> template, IReadOnlyDictionary<string, object?> variables, DateTime now)
     {
         var globals = new Scope(null);
         foreach (var (name, value) in variables) globals.Set(name, JinjaValues.From(value));
-        var evaluator = new JinjaEvaluator();
+        var evaluator = new JinjaEvaluator(now);
         evaluator.Execute(template, globals);
         return evaluator.output.ToString();
     }
 
-    private void Execute(IReadOnlyList<JinjaStatement> statements, Scope scope)
+    /// <summary>How a run of statements ended: at its end, or at a break or continue for the innermost loop.</summary>
+    private enum Flow
+    {
+        Normal,
+        Break,
+        Continue,
+    }
+
+    private Flow Execute(IReadOnlyList<JinjaStatement> statements, Scope scope)
     {
         foreach (var statement in statements)
         {
+            var flow = Flow.Normal;
             switch (statement)
             {
                 case TextStatement text:
@@ -47,32 +59,40 @@ internal sealed class JinjaEvaluator
                     output.Append(JinjaValues.ToText(Evaluate(o.Value, scope)));
                     break;
                 case IfStatement i:
-                    ExecuteIf(i, scope);
+                    flow = ExecuteIf(i, scope);
                     break;
                 case ForStatement f:
-                    ExecuteFor(f, scope);
+                    flow = ExecuteFor(f, scope);
                     break;
                 case SetStatement s:
                     ExecuteSet(s, scope);
                     break;
+                case LoopControlStatement control:
+                    flow = control.Break ? Flow.Break : Flow.Continue;
+                    break;
+                case GenerationStatement generation:
+                    Execute(generation.Body, new Scope(scope));
+                    break;
                 default:
                     throw new InvalidOperationException($"unknown statement {statement.GetType().Name}");
             }
+            if (flow != Flow.Normal) return flow;
         }
+        return Flow.Normal;
     }
 
-    private void ExecuteIf(IfStatement statement, Scope scope)
+    private Flow ExecuteIf(IfStatement statement, Scope scope)
     {
         foreach (var branch in statement.Branches)
         {
             if (!JinjaValues.IsTruthy(Evaluate(branch.Condition, scope))) continue;
-            Execute(branch.Body, scope);
-            return;
+            return Execute(branch.Body, scope);
         }
-        if (statement.Else != null) Execute(statement.Else, scope);
+        return statement.Else != null ? Execute(statement.Else, scope) : Flow.Normal;
     }
 
-    private void ExecuteFor(ForStatement statement, Scope scope)
+    /// <summary>Runs the loop; its own break and continue end there, but an else body's reach the enclosing loop.</summary>
+    private Flow ExecuteFor(ForStatement statement, Scope scope)
     {
         var source = Evaluate(statement.Items, scope);
         var all = WithPosition(statement.Position, () => JinjaValues.Iterate(source));
@@ -88,11 +108,7 @@ internal sealed class JinjaEvaluator
                 if (JinjaValues.IsTruthy(Evaluate(statement.Filter, probe))) items.Add(item);
             }
         }
-        if (items.Count == 0)
-        {
-            if (statement.Else != null) Execute(statement.Else, scope);
-            return;
-        }
+        if (items.Count == 0) return statement.Else != null ? Execute(statement.Else, scope) : Flow.Normal;
         var loop = new JinjaLoop(items);
         for (int i = 0; i < items.Count; i++)
         {
@@ -100,8 +116,9 @@ internal sealed class JinjaEvaluator
             var iteration = new Scope(scope);
             iteration.Set("loop", loop);
             Bind(statement, iteration, items[i]);
-            Execute(statement.Body, iteration);
+            if (Execute(statement.Body, iteration) == Flow.Break) break;
         }
+        return Flow.Normal;
     }
 
     private static void Bind(ForStatement statement, Scope scope, object? item)
@@ -220,8 +237,8 @@ internal sealed class JinjaEvaluator
             {
                 var args = EvaluateArguments(f.Function, f.Arguments, scope);
                 // raise_exception's message is the template's own words: passed on unchanged.
-                if (f.Function == "raise_exception") return JinjaFunctions.Call(f.Function, args);
-                return WithPosition(f.Position, () => JinjaFunctions.Call(f.Function, args));
+                if (f.Function == "raise_exception") return JinjaFunctions.Call(f.Function, args, now);
+                return WithPosition(f.Position, () => JinjaFunctions.Call(f.Function, args, now));
             }
             default:
                 throw new InvalidOperationException($"unknown expression {expression.GetType().Name}");

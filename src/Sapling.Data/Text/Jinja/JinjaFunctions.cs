@@ -2,13 +2,14 @@ namespace Sapling.Text.Jinja;
 
 /// <summary>
 /// Global functions: Jinja's range and namespace, and transformers' raise_exception (a template's way to reject a
-/// conversation, e.g. roles out of order). strftime_now is not offered: its output depends on the day it runs.
+/// conversation, e.g. roles out of order) and strftime_now (today's date in a system prompt).
 /// </summary>
 internal static class JinjaFunctions
 {
-    public static readonly HashSet<string> Names = ["raise_exception", "namespace", "range"];
+    public static readonly HashSet<string> Names = ["raise_exception", "namespace", "range", "strftime_now"];
 
-    public static object? Call(string function, CallArguments args)
+    /// <param name="now">The time strftime_now formats (the render's clock).</param>
+    public static object? Call(string function, CallArguments args, DateTime now)
     {
         switch (function)
         {
@@ -20,6 +21,11 @@ internal static class JinjaFunctions
                 return Fill(new JinjaNamespace(), args.Named);
             case "range":
                 return Range(args.Allow(3));
+            case "strftime_now":
+                args.Allow(1);
+                return args.Required(0, "format") is string format
+                    ? PythonStrftime.Format(now, format)
+                    : throw new JinjaRenderException("strftime_now() takes a format string");
             default:
                 throw new JinjaRenderException($"the function '{function}' is not supported");
         }

@@ -10,10 +10,13 @@ internal sealed class JinjaParser
 {
     private static readonly HashSet<string> RefusedStatements =
         ["macro", "endmacro", "call", "endcall", "filter", "endfilter", "include", "import", "from", "extends", "block", "endblock",
-         "with", "endwith", "break", "continue", "generation", "endgeneration", "do", "autoescape", "endautoescape", "trans", "endtrans", "endset"];
+         "with", "endwith", "do", "autoescape", "endautoescape", "trans", "endtrans", "endset"];
     private static readonly HashSet<string> NotArgumentStarts = ["else", "or", "and", "not", "in", "is", "if"];
     private readonly List<JinjaToken> tokens;
     private int next;
+
+    // How many for loops enclose the statement being parsed: break and continue are errors outside one.
+    private int loopDepth;
 
     private JinjaParser(List<JinjaToken> tokens) => this.tokens = tokens;
 
@@ -101,7 +104,12 @@ internal sealed class JinjaParser
             case "if": return ParseIf(keyword);
             case "for": return ParseFor(keyword);
             case "set": return ParseSet(keyword);
-            case "elif" or "else" or "endif" or "endfor":
+            case "break" or "continue":
+                if (loopDepth == 0) throw Error($"{{% {keyword.Text} %}} outside a for loop", keyword);
+                Expect(JinjaTokenKind.BlockEnd, null, "'%}'");
+                return new LoopControlStatement(keyword.Text == "break", keyword.Position);
+            case "generation": return ParseGeneration(keyword);
+            case "elif" or "else" or "endif" or "endfor" or "endgeneration":
                 throw Error($"{{% {keyword.Text} %}} without a matching opening statement", keyword);
         }
         if (RefusedStatements.Contains(keyword.Text)) throw Error($"{{% {keyword.Text} %}} is not supported by Sapling's Jinja subset", keyword);
@@ -143,7 +151,9 @@ internal sealed class JinjaParser
         JinjaExpression? filter = SkipName("if") ? ParseOr() : null;
         if (Peek().IsName("recursive")) throw Error("recursive loops are not supported by Sapling's Jinja subset", Peek());
         Expect(JinjaTokenKind.BlockEnd, null, "'%}'");
+        loopDepth++;
         var body = ParseBody(["else", "endfor"], out var endedBy);
+        loopDepth--;
         List<JinjaStatement>? otherwise = null;
         if (endedBy == "else")
         {
@@ -152,6 +162,18 @@ internal sealed class JinjaParser
         }
         Expect(JinjaTokenKind.BlockEnd, null, "'%}'");
         return new ForStatement(targets, items, filter, body, otherwise, keyword.Position);
+    }
+
+    private GenerationStatement ParseGeneration(JinjaToken keyword)
+    {
+        Expect(JinjaTokenKind.BlockEnd, null, "'%}'");
+        // The body is a function of its own in Jinja (a call block), so an enclosing loop's break does not reach into it.
+        int enclosingLoops = loopDepth;
+        loopDepth = 0;
+        var body = ParseBody(["endgeneration"], out _);
+        loopDepth = enclosingLoops;
+        Expect(JinjaTokenKind.BlockEnd, null, "'%}'");
+        return new GenerationStatement(body, keyword.Position);
     }
 
     private SetStatement ParseSet(JinjaToken keyword)

@@ -22,6 +22,7 @@ public sealed class JinjaTemplate
     }
 
     /// <summary>The text for these variables: strings, numbers, bools, null, lists and string-keyed dictionaries.</summary>
+    /// <param name="now">What strftime_now formats; the local time when not given, as transformers does.</param>
     /// <exception cref="JinjaRenderException">raise_exception was called, or a value was used where Jinja fails.</exception>
-    public string Render(IReadOnlyDictionary<string, object?> variables) => JinjaEvaluator.Render(statements, variables);
+    public string Render(IReadOnlyDictionary<string, object?> variables, DateTime? now = null) => JinjaEvaluator.Render(statements, variables, now ?? DateTime.Now);
 }

@@ -58,19 +58,36 @@ public sealed class JinjaInterpreterTests
     [InlineData("ok\n{{ x | wordcount }}", "the filter 'wordcount' is not supported", 2, 8)]
     [InlineData("{% if x is callable %}{% endif %}", "the test 'callable' is not supported", 1, 12)]
     [InlineData("{{ x.format(1) }}", "the method 'format()' is not supported", 1, 12)]
-    [InlineData("{{ strftime_now('%Y') }}", "the function 'strftime_now()' is not supported", 1, 16)]
+    [InlineData("{{ strftime_local('%Y') }}", "the function 'strftime_local()' is not supported", 1, 18)]
     [InlineData("a\n  {% raw %}{{ x }}{% endraw %}", "{% raw %} blocks are not supported", 2, 3)]
     [InlineData("{% for m in messages %}", "missing {% endfor %}", 1, 24)]
     [InlineData("{% if x %}{% endfor %}", "{% endfor %} without a matching opening statement", 1, 14)]
     [InlineData("{{ 'unclosed }}", "the string literal is never closed", 1, 4)]
     [InlineData("{{ x $ y }}", "unexpected character '$'", 1, 6)]
     [InlineData("{% set x %}a{% endset %}", "{% set %}...{% endset %} blocks are not supported", 1, 4)]
-    [InlineData("{% for x in xs %}{% break %}{% endfor %}", "{% break %} is not supported", 1, 21)]
+    [InlineData("{% if x %}{% break %}{% endif %}", "{% break %} outside a for loop", 1, 14)]
+    [InlineData("{% for x in xs %}{% generation %}{% continue %}{% endgeneration %}{% endfor %}", "{% continue %} outside a for loop", 1, 37)]
+    [InlineData("{% for x in xs %}{% endfor %}{% continue %}", "{% continue %} outside a for loop", 1, 33)]
+    [InlineData("{% generation %}x", "missing {% endgeneration %}", 1, 18)]
     [InlineData("{# never closed", "the comment '{#' is never closed", 1, 1)]
     public void UnsupportedOrMalformedTemplatesFailAtParseTimeWithTheirPosition(string source, string message, int line, int column)
     {
         var error = Assert.Throws<JinjaSyntaxException>(() => JinjaTemplate.Parse(source));
         Assert.Contains(message, error.Message);
         Assert.Equal((line, column), (error.Line, error.Column));
+    }
+
+    [Fact]
+    public void StrftimeNowFormatsTheRendersClockAndRefusesUnknownCodes()
+    {
+        var template = JinjaTemplate.Parse("{{ strftime_now('%d %b %Y') }}");
+        Assert.Equal("03 Jul 2024", template.Render(new Dictionary<string, object?>(), new DateTime(2024, 7, 3)));
+        // Without a clock it is today (read on both sides of the render, in case midnight falls between).
+        string Today() => DateTime.Now.ToString("dd MMM yyyy", System.Globalization.CultureInfo.InvariantCulture);
+        var before = Today();
+        var rendered = template.Render(new Dictionary<string, object?>());
+        Assert.Contains(rendered, new[] { before, Today() });
+        var error = Assert.Throws<JinjaRenderException>(() => Render("{{ strftime_now('%Z') }}"));
+        Assert.Contains("'%Z' is not supported", error.Message);
     }
 }

@@ -49,13 +49,15 @@ public sealed class ReferenceRenderingTests
         var fixture = ChatTemplateFixtures.Feature(name);
         var template = JinjaTemplate.Parse(fixture.GetProperty("template").GetString()!);
         var variables = ChatTemplateFixtures.ToDictionary(fixture.GetProperty("variables"));
+        // The fixtures' strftime_now formats a fixed time instead of the day they were made.
+        var now = DateTime.Parse(ChatTemplateFixtures.Root.GetProperty("strftime_now_time").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
         if (ChatTemplateFixtures.Text(fixture, "error") is { } error)
         {
             // Sapling adds the template position after Jinja's message.
-            var thrown = Assert.Throws<JinjaRenderException>(() => template.Render(variables));
+            var thrown = Assert.Throws<JinjaRenderException>(() => template.Render(variables, now));
             Assert.StartsWith(error, thrown.Message);
         }
-        else Assert.Equal(ChatTemplateFixtures.Text(fixture, "output"), template.Render(variables));
+        else Assert.Equal(ChatTemplateFixtures.Text(fixture, "output"), template.Render(variables, now));
     }
 
     private static List<ChatMessage> Conversation(string name)
