@@ -156,4 +156,28 @@ public class DropoutGradientTests
         Tensor.Zeros(3, 3).ScatterAdd(0, index, source).Sum().Backward();
         Assert.Equal([1f, 1f, 0f, 0f, 1f, 1f, 0f, 0f, 0f, 0f, 0f, 0f], source.Grad!.ToArray());
     }
+
+    [Fact]
+    public void BackwardReleasesIntermediateGradientsButNothingAnyoneHolds()
+    {
+        var x = Tensor.FromArray(new float[] { 0.5f, -1f, 2f }).RequiresGrad_();
+        // A chain of four ops: the gradients of the three intermediate results are dead once their rules ran.
+        var a = x.Mul(2f);
+        var b = a.Exp();
+        var c = b.Mul(3f);
+        var upstream = Tensor.FromArray(new float[] { 1f, 2f, 3f });
+        c.Backward(upstream);
+        Assert.Equal(2, BackwardEngine.ReleasedEarly); // b's and a's (c's is the caller's)
+        // The forward results, the caller's gradient and the leaf's gradient are untouched and correct.
+        Assert.Equal(new[] { 1f, 2f, 3f }, upstream.ToArray());
+        Assert.Equal(MathF.Exp(1f), b.ToArray()[0], 5);
+        var expected = new[] { 0.5f, -1f, 2f }.Select((v, i) => (i + 1) * 3f * MathF.Exp(2f * v) * 2f).ToArray();
+        Testing.TensorAssert.Close(Tensor.FromArray(expected), x.Grad!, rtol: 1e-5f);
+
+        // A gradient handed to two inputs (x + x) or passed on unchanged (a + a) is shared and stays alive where needed.
+        var y = Tensor.FromArray(new float[] { 1f, 2f }).RequiresGrad_();
+        var twice = y.Add(y);
+        twice.Add(twice).Mul(y).Sum().Backward();
+        Assert.Equal(new[] { 8f, 16f }, y.Grad!.ToArray());
+    }
 }

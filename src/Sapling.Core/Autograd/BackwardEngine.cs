@@ -3,8 +3,12 @@ namespace Sapling.Autograd;
 /// <summary>Runs recorded gradient rules in reverse topological order and accumulates into leaf tensors' Grad.</summary>
 internal static class BackwardEngine
 {
+    /// <summary>How many gradient buffers the last backward on this thread released before it returned (for tests).</summary>
+    [ThreadStatic] internal static int ReleasedEarly;
+
     public static void Run(Tensor root, Tensor? gradient, bool retainGraph)
     {
+        ReleasedEarly = 0;
         if (!root.RequiresGrad)
             throw new InvalidOperationException("Backward(): the tensor does not require grad (no input of it has RequiresGrad = true, or it was computed under NoGrad)");
         if (gradient == null)
@@ -48,6 +52,10 @@ internal static class BackwardEngine
                 if (pending.TryGetValue(input, out var acc))
                 {
                     pending[input] = acc.Add(ig);
+                    // Partial sums nobody else holds are dead once added (storage is reference-counted, so a view
+                    // of them elsewhere keeps its buffer).
+                    if (!shared.Contains(acc)) Release(acc);
+                    if (!shared.Contains(ig)) Release(ig);
                 }
                 else
                 {
@@ -55,7 +63,24 @@ internal static class BackwardEngine
                 }
             }
             if (!retainGraph) fn.Release();
+            // An intermediate tensor's gradient is dead once its rule has run: its buffer goes back to the pool now,
+            // as PyTorch frees it, instead of when the step's scope ends, unless it was passed on as it is or is
+            // held elsewhere (the caller's gradient, or one handed to several inputs).
+            if (!shared.Contains(g) && !PassedOn(inputGrads, g)) Release(g);
         }
+    }
+
+    private static void Release(Tensor gradient)
+    {
+        gradient.Dispose();
+        ReleasedEarly++;
+    }
+
+    private static bool PassedOn(Tensor?[] inputGrads, Tensor g)
+    {
+        foreach (var ig in inputGrads)
+            if (ReferenceEquals(ig, g)) return true;
+        return false;
     }
 
     private static void AccumulateIntoLeaf(Tensor leaf, Tensor g, bool canSteal)
