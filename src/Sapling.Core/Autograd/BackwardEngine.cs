@@ -41,6 +41,10 @@ internal static class BackwardEngine
             }
             var fn = t.GradFn;
             var inputGrads = fn.Apply(g);
+            // One tensor returned for several inputs is shared from the start, so none of them releases it early.
+            for (int k = 0; k < inputGrads.Length; k++)
+                for (int j = 0; j < k; j++)
+                    if (inputGrads[k] != null && ReferenceEquals(inputGrads[k], inputGrads[j])) shared.Add(inputGrads[k]!);
             for (int k = 0; k < inputGrads.Length; k++)
             {
                 var input = fn.Inputs[k];

@@ -160,5 +160,13 @@ public sealed class TextClassificationTests : IDisposable
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, "results.json")));
         Assert.Equal(1.0, json.RootElement.GetProperty("test").GetProperty("accuracy").GetDouble());
         Assert.Contains("classify.lm_weight", Assert.Throws<ArgumentException>(() => new LmTrainer(options with { ClassifyLmWeight = -1 }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "bad"))).Message);
+
+        // Texts of one token leave no next token to predict: the auxiliary term sits out instead of making the loss NaN.
+        var single = Path.Combine(root, "single.jsonl");
+        File.WriteAllLines(single, Enumerable.Range(0, 40).Select(i => JsonSerializer.Serialize(new { text = i % 2 == 0 ? "春" : "月", label = i % 2 == 0 ? "spam" : "ham" })));
+        var warnings = new List<string>();
+        var shortRun = new LmTrainer(options with { Corpus = single, Steps = 20, EvalInterval = 10 }, new RecordingProgress(warnings)).Run(Path.Combine(root, "single"));
+        Assert.DoesNotContain(warnings, w => w.Contains("diverged"));
+        Assert.True(double.IsFinite(shortRun.ValidationLoss), $"validation loss {shortRun.ValidationLoss}");
     }
 }

@@ -68,9 +68,10 @@ public sealed class SequenceClassificationObjective : ILmObjective
         for (int i = 0; i < batch.Length; i++) batch[i] = train[g.NextInt64(0, train.Length)];
         var (ids, lengths, targets) = Batch(batch);
         long tokens = lengths.Sum(n => (long)n);
-        if (options.ClassifyLmWeight == 0 || ids.Shape[1] < 2) return (Tensor.CrossEntropy(model.Classify(ids, lengths), targets), tokens);
+        // Without a row of two tokens there is no next token to predict (the mean over no targets would be NaN).
+        if (options.ClassifyLmWeight == 0 || lengths.Max() < 2) return (Tensor.CrossEntropy(model.Classify(ids, lengths), targets), tokens);
         var hidden = model.HiddenStates(ids);
-        var classLoss = Tensor.CrossEntropy(model.ClassifyHidden(hidden, lengths, options.Pooling == "mean"), targets);
+        var classLoss = Tensor.CrossEntropy(model.ClassifyHidden(hidden, lengths, model.Config.ClassifierPooling == "mean"), targets);
         return (classLoss.Add(NextTokenLoss(model, hidden, ids, lengths).Mul(options.ClassifyLmWeight)), tokens);
     }
 
@@ -127,10 +128,17 @@ public sealed class SequenceClassificationObjective : ILmObjective
             var line = new Dictionary<string, object>
             {
                 ["index"] = testRows[i], ["label"] = row.Label, ["predicted"] = ClassNames[predicted[i]],
-                ["correct"] = predicted[i] == test[i].Label, ["text"] = row.Text.Length > 300 ? row.Text[..300] : row.Text,
+                ["correct"] = predicted[i] == test[i].Label, ["text"] = Start(row.Text, 300),
             };
             writer.WriteLine(System.Text.Json.JsonSerializer.Serialize(line));
         }
+    }
+
+    /// <summary>The first <paramref name="length"/> characters, without cutting a surrogate pair in two.</summary>
+    private static string Start(string text, int length)
+    {
+        if (text.Length <= length) return text;
+        return char.IsHighSurrogate(text[length - 1]) ? text[..(length - 1)] : text[..length];
     }
 
     public string Describe() => $"{train.Length:N0} / {validation.Length:N0} / {test.Length:N0} train / validation / test texts in {ClassNames.Length} classes ({string.Join(", ", ClassNames)}), first {options.Context} tokens of each";
