@@ -18,12 +18,12 @@ public static class EmailText
     {
         var text = raw.Replace("\r\n", "\n");
         int end = text.IndexOf("\n\n", StringComparison.Ordinal);
-        if (end < 0 || !LooksLikeHeader(text.AsSpan(0, Math.Min(text.Length, 200)))) return raw;
+        if (end < 0 || !LooksLikeHeader(text.AsSpan(0, end))) return raw;
         var headers = MimeHeaders.Parse(text[..end]);
         var body = new StringBuilder();
         AppendReadable(headers, text[(end + 2)..], body, depth: 0);
         var readable = body.ToString().Trim();
-        string subject = headers.Get("subject")?.Trim() ?? "";
+        string subject = TransferEncoding.DecodeEncodedWords(headers.Get("subject")?.Trim() ?? "");
         return subject.Length > 0 ? subject + "\n\n" + readable : readable;
     }
 
@@ -52,6 +52,19 @@ public static class EmailText
                 AppendReadable(MimeHeaders.Parse(part[..split]), part[(split + 2)..], output, depth + 1);
             }
             return;
+        }
+        if (type == "message/rfc822" && depth < MaxDepth)
+        {
+            // A forwarded message: its subject and body are what the reader sees next.
+            var inner = body.TrimStart('\n');
+            int split = inner.IndexOf("\n\n", StringComparison.Ordinal);
+            if (split >= 0 && LooksLikeHeader(inner.AsSpan(0, split)))
+            {
+                var innerHeaders = MimeHeaders.Parse(inner[..split]);
+                if (innerHeaders.Get("subject") is { } innerSubject) output.Append(TransferEncoding.DecodeEncodedWords(innerSubject.Trim())).Append("\n\n");
+                AppendReadable(innerHeaders, inner[(split + 2)..], output, depth + 1);
+                return;
+            }
         }
         if (type.Length > 0 && !type.StartsWith("text/", StringComparison.Ordinal) && !type.StartsWith("multipart/", StringComparison.Ordinal))
         {
@@ -92,12 +105,19 @@ public static class EmailText
         return parts;
     }
 
-    // A header block starts with "Name: value" or an mbox "From " line.
-    private static bool LooksLikeHeader(ReadOnlySpan<char> start)
+    // Headers every real message carries at least one of; "Re: your order" alone is a sentence, not a header block.
+    private static readonly string[] CommonHeaders = ["from:", "to:", "subject:", "date:", "received:", "return-path:", "message-id:", "mime-version:", "content-type:", "delivered-to:"];
+
+    // A header block starts with "Name: value" or an mbox "From " line and names at least one common header.
+    private static bool LooksLikeHeader(ReadOnlySpan<char> block)
     {
-        if (start.StartsWith("From ")) return true;
-        int colon = start.IndexOf(':');
-        int newline = start.IndexOf('\n');
-        return colon > 0 && (newline < 0 || colon < newline) && !start[..colon].Contains(' ');
+        int newline = block.IndexOf('\n');
+        var first = newline < 0 ? block : block[..newline];
+        int colon = first.IndexOf(':');
+        if (!first.StartsWith("From ") && (colon <= 0 || first[..colon].Contains(' '))) return false;
+        foreach (var line in block.EnumerateLines())
+            foreach (var name in CommonHeaders)
+                if (line.StartsWith(name, StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
     }
 }

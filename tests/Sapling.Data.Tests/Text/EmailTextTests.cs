@@ -53,4 +53,20 @@ public sealed class EmailTextTests
         Assert.Equal("line one continues", TransferEncoding.DecodeQuotedPrintable("line one =\ncontinues", null));
         Assert.Equal("€", TransferEncoding.DecodeQuotedPrintable("=E2=82=AC", "utf-8"));
     }
+
+    [Fact]
+    public void ForwardedMessagesEncodedSubjectsAndCodePagesReadAsAMailReaderShowsThem()
+    {
+        const string forwarded = "Subject: Fwd: offer\nContent-Type: multipart/mixed; boundary=m\n\n--m\nContent-Type: text/plain\n\nsee below\n" +
+            "--m\nContent-Type: message/rfc822\n\nFrom: a@b\nSubject: Inner\nContent-Transfer-Encoding: quoted-printable\n\nwin =E9t=E9\n--m--\n";
+        Assert.Equal("Fwd: offer\n\nsee below\n\nInner\n\nwin été", EmailText.StripHeaders(forwarded));
+        // RFC 2047 words (the blank between two of them goes), Windows code pages, raw 8-bit text in a quoted-printable part.
+        Assert.Equal("Re: café time élève!", EmailText.StripHeaders("Subject: Re: =?utf-8?Q?caf=C3=A9?= time =?utf-8?B?w6k=?= =?iso-8859-1?Q?l=E8ve!?=\nTo: x\n\n").Split('\n')[0]);
+        Assert.Equal("S\n\n\u20ac 5 and naïve", EmailText.StripHeaders("Subject: S\nContent-Type: text/plain; charset=windows-1252\nContent-Transfer-Encoding: quoted-printable\n\n=80 5 and naïve"));
+        // Base64 that lost its padding still decodes.
+        Assert.Equal("S\n\nhi!", EmailText.StripHeaders("Subject: S\nContent-Transfer-Encoding: base64\n\naGkh\n"));
+        Assert.Equal("S\n\nhi", EmailText.StripHeaders("Subject: S\nContent-Transfer-Encoding: base64\n\naGk\n"));
+        // A first line that merely looks like a header is a sentence when no real header follows.
+        Assert.Equal("Re: your order\n\nThanks", EmailText.StripHeaders("Re: your order\n\nThanks"));
+    }
 }
