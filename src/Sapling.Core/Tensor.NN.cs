@@ -29,13 +29,16 @@ public sealed partial class Tensor
         int rows = n == 0 ? 0 : x.NumEl / n;
         var y = Uninitialized(DType.Float32, (int[])shape.Clone());
         Backend.Current.SoftmaxForward(x.FloatArray, x.offset, y.FloatArray, rows, n, log);
-        return Record(y, name, this, g =>
-        {
-            var gc = g.Contiguous();
-            var dx = Uninitialized(DType.Float32, (int[])y.shape.Clone());
-            Backend.Current.SoftmaxBackward(y.FloatArray, gc.FloatArray, gc.offset, dx.FloatArray, rows, n, log);
-            return dx;
-        });
+        return Record(y, name, this, g => SoftmaxGradient(y, g, rows, n, log));
+    }
+
+    /// <summary>The input gradient of a (log-)softmax over rows of <paramref name="n"/>, from its output.</summary>
+    private static Tensor SoftmaxGradient(Tensor y, Tensor g, int rows, int n, bool log)
+    {
+        var gc = g.Contiguous();
+        var dx = Uninitialized(DType.Float32, (int[])y.shape.Clone());
+        Backend.Current.SoftmaxBackward(y.FloatArray, gc.FloatArray, gc.offset, dx.FloatArray, rows, n, log);
+        return dx;
     }
 
     /// <summary>
@@ -54,13 +57,7 @@ public sealed partial class Tensor
         var y = Uninitialized(DType.Float32, (int[])shape.Clone());
         Backend.Current.CausalSoftmaxForward(x.FloatArray, x.offset, y.FloatArray, rows, n, queries, offset);
         // Hidden keys have y = 0, so the ordinary softmax backward gives them a zero gradient.
-        return Record(y, "causal_softmax", this, g =>
-        {
-            var gc = g.Contiguous();
-            var dx = Uninitialized(DType.Float32, (int[])y.shape.Clone());
-            Backend.Current.SoftmaxBackward(y.FloatArray, gc.FloatArray, gc.offset, dx.FloatArray, rows, n, log: false);
-            return dx;
-        });
+        return Record(y, "causal_softmax", this, g => SoftmaxGradient(y, g, rows, n, log: false));
     }
 
     /// <summary>Layer normalisation over the trailing <paramref name="normalizedShape"/> dimensions, with optional affine weight and bias.</summary>

@@ -164,15 +164,7 @@ public sealed class GptModel : Module<Tensor, Tensor>
     public Tensor Classify(Tensor ids, int[] lengths, bool meanPooling = false)
     {
         if (Score == null) throw new InvalidOperationException("GPT: the model has no classification head (AddClassificationHead)");
-        CheckLengths(lengths, ids.Shape[0], ids.Shape[1]);
         return ClassifyHidden(HiddenStates(ids), lengths, meanPooling);
-    }
-
-    private static void CheckLengths(int[] lengths, int b, int t)
-    {
-        if (lengths.Length != b) throw new ArgumentException($"GPT classify: {lengths.Length} lengths for a batch of {b}");
-        foreach (int n in lengths)
-            if (n < 1 || n > t) throw new ArgumentException($"GPT classify: a row length of {n} is outside 1..{t}");
     }
 
     /// <summary>Class logits [B, labels] from final hidden states [B, T, n_embd] (see <see cref="Classify(Tensor, int[], bool)"/>),
@@ -181,7 +173,9 @@ public sealed class GptModel : Module<Tensor, Tensor>
     {
         var score = Score ?? throw new InvalidOperationException("GPT: the model has no classification head (AddClassificationHead)");
         int b = hidden.Shape[0], t = hidden.Shape[1];
-        CheckLengths(lengths, b, t);
+        if (lengths.Length != b) throw new ArgumentException($"GPT classify: {lengths.Length} lengths for a batch of {b}");
+        foreach (int n in lengths)
+            if (n < 1 || n > t) throw new ArgumentException($"GPT classify: a row length of {n} is outside 1..{t}");
         Tensor pooled;
         if (meanPooling)
         {

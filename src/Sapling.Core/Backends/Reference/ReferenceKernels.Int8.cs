@@ -26,25 +26,18 @@ public sealed partial class ReferenceKernels
     {
         if (g.Channels * g.KernelH * g.KernelW != w.K)
             throw new ArgumentException($"int8 conv2d: patches of {g.Channels}×{g.KernelH}×{g.KernelW} do not match a weight of {w.K} inputs");
+        // The patches come from the reference im2col; each column is one output position's window.
+        int columns = g.Batch * g.OutPlane;
+        var col = new float[w.K * columns];
+        Im2Col(x, xOffset, g, col);
         var patch = new float[w.K];
         var q = new sbyte[w.K];
-        for (int n = 0; n < g.Batch; n++)
-            for (int oh = 0; oh < g.OutHeight; oh++)
-                for (int ow = 0; ow < g.OutWidth; ow++)
-                {
-                    int i = 0;
-                    for (int c = 0; c < g.Channels; c++)
-                        for (int ki = 0; ki < g.KernelH; ki++)
-                            for (int kj = 0; kj < g.KernelW; kj++)
-                            {
-                                int ih = oh * g.StrideH - g.PadH + ki * g.DilationH;
-                                int iw = ow * g.StrideW - g.PadW + kj * g.DilationW;
-                                bool inside = ih >= 0 && ih < g.Height && iw >= 0 && iw < g.Width;
-                                patch[i++] = inside ? x[xOffset + ((n * g.Channels + c) * g.Height + ih) * g.Width + iw] : 0f;
-                            }
-                    float rowScale = QuantizeRow(patch, 0, w.K, q, 0);
-                    Dequantise(q, rowScale, w, bias, biasOffset, y, (n * g.OutHeight + oh) * g.OutWidth + ow);
-                }
+        for (int j = 0; j < columns; j++)
+        {
+            for (int k = 0; k < w.K; k++) patch[k] = col[k * columns + j];
+            float rowScale = QuantizeRow(patch, 0, w.K, q, 0);
+            Dequantise(q, rowScale, w, bias, biasOffset, y, j);
+        }
     }
 
     public void Int8Embedding(sbyte[] table, int tableOffset, float[] scales, int dim, long[] ids, float[] y)
