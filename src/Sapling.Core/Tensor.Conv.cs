@@ -44,7 +44,7 @@ public sealed partial class Tensor
         kernels.Im2Col(x.FloatArray, x.offset, g, col);
         var yT = Uninitialized(DType.Float32, [o, columns]);
         for (int gi = 0; gi < groups; gi++)
-            kernels.Sgemm(false, false, og, columns, rowsPerGroup, 1f,
+            kernels.Gemm(false, false, og, columns, rowsPerGroup, 1f,
                 wa, w.offset + gi * og * rowsPerGroup, rowsPerGroup,
                 col, gi * rowsPerGroup * columns, columns, 0f,
                 yT.FloatArray, gi * og * columns, columns);
@@ -74,7 +74,7 @@ public sealed partial class Tensor
             {
                 dWeight = Uninitialized(DType.Float32, (int[])weight.shape.Clone());
                 for (int gi = 0; gi < groups; gi++)
-                    backend.Sgemm(false, true, og, rowsPerGroup, columns, 1f,
+                    backend.Gemm(false, true, og, rowsPerGroup, columns, 1f,
                         gs, gi * og * columns, columns,
                         patches, gi * rowsPerGroup * columns, columns, 0f,
                         dWeight.FloatArray, gi * og * rowsPerGroup, rowsPerGroup);
@@ -84,7 +84,7 @@ public sealed partial class Tensor
                 using var dcolTensor = Uninitialized(DType.Float32, [c * kk, columns]);
                 var dcol = dcolTensor.FloatArray;
                 for (int gi = 0; gi < groups; gi++)
-                    backend.Sgemm(true, false, rowsPerGroup, columns, og, 1f,
+                    backend.Gemm(true, false, rowsPerGroup, columns, og, 1f,
                         weights, w.offset + gi * og * rowsPerGroup, rowsPerGroup,
                         gs, gi * og * columns, columns, 0f,
                         dcol, gi * rowsPerGroup * columns, columns);

@@ -104,7 +104,7 @@ public sealed partial class Tensor
             c.AsSpan().Clear();
             return c;
         }
-        Backend.Current.Sgemm(ta, tb, m, n, k, 1f, a.FloatArray, a.offset, lda, b.FloatArray, b.offset, ldb, 0f, c.FloatArray, 0, Math.Max(n, 1));
+        Backend.Current.Gemm(ta, tb, m, n, k, 1f, a.FloatArray, a.offset, lda, b.FloatArray, b.offset, ldb, 0f, c.FloatArray, 0, Math.Max(n, 1));
         return c;
     }
 
@@ -136,7 +136,7 @@ public sealed partial class Tensor
             c.AsSpan().Clear();
             return c;
         }
-        Backend.Current.SgemmBatched(ta, tb, m, n, k, 1f, av.FloatArray, offA, lda, bv.FloatArray, offB, ldb, 0f, c.FloatArray, m * n, Math.Max(n, 1));
+        Backend.Current.GemmBatched(ta, tb, m, n, k, 1f, av.FloatArray, offA, lda, bv.FloatArray, offB, ldb, 0f, c.FloatArray, m * n, Math.Max(n, 1));
         return c;
     }
 

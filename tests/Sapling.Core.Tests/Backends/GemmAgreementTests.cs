@@ -36,8 +36,8 @@ public class GemmAgreementTests
         for (int i = 0; i < m * ldc; i++) c0[i] = rng.NextSingle() - 0.5f;
         var expected = (float[])c0.Clone();
         var actual = (float[])c0.Clone();
-        Reference.Sgemm(transA, transB, m, n, k, 0.75f, a, 5, lda, b, 2, ldb, -0.5f, expected, 0, ldc);
-        Fast.Sgemm(transA, transB, m, n, k, 0.75f, a, 5, lda, b, 2, ldb, -0.5f, actual, 0, ldc);
+        Reference.Gemm(transA, transB, m, n, k, 0.75f, a, 5, lda, b, 2, ldb, -0.5f, expected, 0, ldc);
+        Fast.Gemm(transA, transB, m, n, k, 0.75f, a, 5, lda, b, 2, ldb, -0.5f, actual, 0, ldc);
         // The error of a float dot product grows with its length; the values are O(√k).
         KernelData.Close(expected, actual, m * ldc, 1e-5, 2e-6 * k, $"sgemm {provider} m={m} n={n} k={k} transA={transA} transB={transB}");
     }
@@ -56,8 +56,8 @@ public class GemmAgreementTests
         var actual = KernelData.Output(7 * 33);
         Array.Fill(expected, float.NaN, 0, 7 * 33);
         Array.Fill(actual, float.NaN, 0, 7 * 33);
-        Reference.Sgemm(false, false, 7, 33, 17, 1f, a, 0, 17, b, 0, 33, 0f, expected, 0, 33);
-        Fast.Sgemm(false, false, 7, 33, 17, 1f, a, 0, 17, b, 0, 33, 0f, actual, 0, 33);
+        Reference.Gemm(false, false, 7, 33, 17, 1f, a, 0, 17, b, 0, 33, 0f, expected, 0, 33);
+        Fast.Gemm(false, false, 7, 33, 17, 1f, a, 0, 17, b, 0, 33, 0f, actual, 0, 33);
         Assert.DoesNotContain(actual.Take(7 * 33), float.IsNaN);
         KernelData.Close(expected, actual, 7 * 33, 1e-5, 1e-5, "sgemm beta=0");
     }
@@ -80,8 +80,8 @@ public class GemmAgreementTests
         var expected = KernelData.Output(count * m * n);
         var actual = KernelData.Output(count * m * n);
         int lda = transA ? m : k, ldb = transB ? k : n;
-        Reference.SgemmBatched(transA, transB, m, n, k, 1f, a, aOffsets, lda, b, bOffsets, ldb, 0f, expected, m * n, n);
-        Fast.SgemmBatched(transA, transB, m, n, k, 1f, a, aOffsets, lda, b, bOffsets, ldb, 0f, actual, m * n, n);
+        Reference.GemmBatched(transA, transB, m, n, k, 1f, a, aOffsets, lda, b, bOffsets, ldb, 0f, expected, m * n, n);
+        Fast.GemmBatched(transA, transB, m, n, k, 1f, a, aOffsets, lda, b, bOffsets, ldb, 0f, actual, m * n, n);
         KernelData.Close(expected, actual, count * m * n, 1e-5, 2e-6 * k, $"batched sgemm x{count} m={m} n={n} k={k}");
     }
 

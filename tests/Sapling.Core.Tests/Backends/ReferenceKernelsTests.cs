@@ -43,7 +43,7 @@ public class ReferenceKernelsTests
     {
         // op(A) = Aᵀ with A = [[1, 2], [3, 4]] stored row-major; B = [[5, 6], [7, 8]]; C = 2·AᵀB + 1·C.
         var c = new float[] { 1, 1, 1, 1 };
-        Reference.Sgemm(true, false, 2, 2, 2, 2f, [1, 2, 3, 4], 0, 2, [5, 6, 7, 8], 0, 2, 1f, c, 0, 2);
+        Reference.Gemm(true, false, 2, 2, 2, 2f, [1, 2, 3, 4], 0, 2, [5, 6, 7, 8], 0, 2, 1f, c, 0, 2);
         Assert.Equal(new float[] { 2 * 26 + 1, 2 * 30 + 1, 2 * 38 + 1, 2 * 44 + 1 }, c);
     }
 

@@ -13,14 +13,14 @@ public sealed partial class CpuKernels : IKernels
 
     public string Name => "cpu";
 
-    public unsafe void Sgemm(bool transA, bool transB, int m, int n, int k,
+    public unsafe void Gemm(bool transA, bool transB, int m, int n, int k,
         float alpha, float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc)
     {
         fixed (float* pa = a, pb = b, pc = c)
-            Gemm.Sgemm(transA, transB, m, n, k, alpha, pa + aOffset, lda, pb + bOffset, ldb, beta, pc + cOffset, ldc);
+            Cpu.Gemm.Sgemm(transA, transB, m, n, k, alpha, pa + aOffset, lda, pb + bOffset, ldb, beta, pc + cOffset, ldc);
     }
 
-    public unsafe void SgemmBatched(bool transA, bool transB, int m, int n, int k,
+    public unsafe void GemmBatched(bool transA, bool transB, int m, int n, int k,
         float alpha, float[] a, int[] aOffsets, int lda, float[] b, int[] bOffsets, int ldb, float beta, float[] c, int cStride, int ldc)
     {
         int count = aOffsets.Length;
@@ -31,13 +31,13 @@ public sealed partial class CpuKernels : IKernels
             CpuWorkers.For(count, i =>
             {
                 fixed (float* pa = a, pb = b, pc = c)
-                    Gemm.SgemmManaged(transA, transB, m, n, k, alpha, pa + aOffsets[i], lda, pb + bOffsets[i], ldb, beta, pc + (long)i * cStride, ldc);
+                    Cpu.Gemm.SgemmManaged(transA, transB, m, n, k, alpha, pa + aOffsets[i], lda, pb + bOffsets[i], ldb, beta, pc + (long)i * cStride, ldc);
             });
             return;
         }
         fixed (float* pa = a, pb = b, pc = c)
             for (int i = 0; i < count; i++)
-                Gemm.Sgemm(transA, transB, m, n, k, alpha, pa + aOffsets[i], lda, pb + bOffsets[i], ldb, beta, pc + (long)i * cStride, ldc);
+                Cpu.Gemm.Sgemm(transA, transB, m, n, k, alpha, pa + aOffsets[i], lda, pb + bOffsets[i], ldb, beta, pc + (long)i * cStride, ldc);
     }
 
     public void SoftmaxForward(float[] x, int xOffset, float[] y, int rows, int n, bool log)

@@ -33,7 +33,7 @@ public static unsafe class ManagedGemm
     /// <summary>Pins the micro-kernel (tests use it to cover paths this machine would not pick).</summary>
     internal static KernelKind ForcedKernel { get; set; }
 
-    /// <summary>The micro-kernel that <see cref="Sgemm"/> uses on this machine.</summary>
+    /// <summary>The micro-kernel that <see cref="Gemm.Sgemm"/> uses on this machine.</summary>
     internal static KernelKind SelectedKernel => ForcedKernel != KernelKind.Auto ? ForcedKernel : DetectKernel();
 
     /// <summary>

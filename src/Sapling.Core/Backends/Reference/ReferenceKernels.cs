@@ -9,7 +9,7 @@ public sealed partial class ReferenceKernels : IKernels
 {
     public string Name => "reference";
 
-    public void Sgemm(bool transA, bool transB, int m, int n, int k,
+    public void Gemm(bool transA, bool transB, int m, int n, int k,
         float alpha, float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc)
     {
         for (int i = 0; i < m; i++)
@@ -28,11 +28,11 @@ public sealed partial class ReferenceKernels : IKernels
             }
     }
 
-    public void SgemmBatched(bool transA, bool transB, int m, int n, int k,
+    public void GemmBatched(bool transA, bool transB, int m, int n, int k,
         float alpha, float[] a, int[] aOffsets, int lda, float[] b, int[] bOffsets, int ldb, float beta, float[] c, int cStride, int ldc)
     {
         for (int i = 0; i < aOffsets.Length; i++)
-            Sgemm(transA, transB, m, n, k, alpha, a, aOffsets[i], lda, b, bOffsets[i], ldb, beta, c, i * cStride, ldc);
+            Gemm(transA, transB, m, n, k, alpha, a, aOffsets[i], lda, b, bOffsets[i], ldb, beta, c, i * cStride, ldc);
     }
 
     public void Sum(float[] x, int xOffset, float[] y, int outer, int reduce, int inner)
