@@ -1,10 +1,10 @@
 namespace Sapling.Backends.Reference;
 
 /// <summary>Causal attention as its textbook definition: the full score row, its softmax, the weighted sum.</summary>
-public sealed partial class ReferenceKernels
+public partial class ReferenceKernels<T>
 {
-    public void AttentionForward(float[] q, float[] k, float[] v, float[] output, float[] lse,
-        int heads, int t, int s, int d, int past, float scale, int[]? keyStart, int headsPerRow)
+    public void AttentionForward(T[] q, T[] k, T[] v, T[] output, T[] lse,
+        int heads, int t, int s, int d, int past, T scale, int[]? keyStart, int headsPerRow)
     {
         for (int h = 0; h < heads; h++)
         {
@@ -16,16 +16,16 @@ public sealed partial class ReferenceKernels
                 for (int c = 0; c < d; c++)
                 {
                     double o = 0;
-                    for (int j = first; j <= last; j++) o += p[j] * v[(h * s + j) * d + c];
-                    output[(h * t + i) * d + c] = (float)o;
+                    for (int j = first; j <= last; j++) o += p[j] * D(v[(h * s + j) * d + c]);
+                    output[(h * t + i) * d + c] = ToT(o);
                 }
-                lse[h * t + i] = first > last ? 0f : (float)logSumExp;
+                lse[h * t + i] = first > last ? T.Zero : ToT(logSumExp);
             }
         }
     }
 
-    public void AttentionBackward(float[] q, float[] k, float[] v, float[] output, float[] lse, float[] dOut,
-        float[] dq, float[] dk, float[] dv, int heads, int t, int s, int d, int past, float scale)
+    public void AttentionBackward(T[] q, T[] k, T[] v, T[] output, T[] lse, T[] dOut,
+        T[] dq, T[] dk, T[] dv, int heads, int t, int s, int d, int past, T scale)
     {
         // The probabilities are recomputed from q and k; the saved output and log-sum-exp are not needed here.
         var dkSum = new double[s * d];
@@ -44,40 +44,40 @@ public sealed partial class ReferenceKernels
                 double weighted = 0;
                 for (int j = 0; j <= last; j++)
                 {
-                    for (int c = 0; c < d; c++) dp[j] += (double)dOut[qi + c] * v[(h * s + j) * d + c];
+                    for (int c = 0; c < d; c++) dp[j] += D(dOut[qi + c]) * D(v[(h * s + j) * d + c]);
                     weighted += p[j] * dp[j];
                 }
                 var dqRow = new double[d];
                 for (int j = 0; j <= last; j++)
                 {
-                    double dsj = p[j] * (dp[j] - weighted) * scale;
+                    double dsj = p[j] * (dp[j] - weighted) * D(scale);
                     for (int c = 0; c < d; c++)
                     {
-                        dqRow[c] += dsj * k[(h * s + j) * d + c];
-                        dkSum[j * d + c] += dsj * q[qi + c];
-                        dvSum[j * d + c] += p[j] * dOut[qi + c];
+                        dqRow[c] += dsj * D(k[(h * s + j) * d + c]);
+                        dkSum[j * d + c] += dsj * D(q[qi + c]);
+                        dvSum[j * d + c] += p[j] * D(dOut[qi + c]);
                     }
                 }
-                for (int c = 0; c < d; c++) dq[qi + c] = (float)dqRow[c];
+                for (int c = 0; c < d; c++) dq[qi + c] = ToT(dqRow[c]);
             }
             for (int e = 0; e < s * d; e++)
             {
-                dk[h * s * d + e] = (float)dkSum[e];
-                dv[h * s * d + e] = (float)dvSum[e];
+                dk[h * s * d + e] = ToT(dkSum[e]);
+                dv[h * s * d + e] = ToT(dvSum[e]);
             }
         }
     }
 
     /// <summary>softmax over keys first..last of scale·q_i·k_j (zero elsewhere), with the log-sum-exp of the scores.</summary>
-    private static double[] Probabilities(float[] q, float[] k, int h, int i, int t, int s, int d, int first, int last, float scale, out double logSumExp)
+    private static double[] Probabilities(T[] q, T[] k, int h, int i, int t, int s, int d, int first, int last, T scale, out double logSumExp)
     {
         var p = new double[s];
         double max = double.NegativeInfinity;
         for (int j = first; j <= last; j++)
         {
             double score = 0;
-            for (int c = 0; c < d; c++) score += (double)q[(h * t + i) * d + c] * k[(h * s + j) * d + c];
-            p[j] = score * scale;
+            for (int c = 0; c < d; c++) score += D(q[(h * t + i) * d + c]) * D(k[(h * s + j) * d + c]);
+            p[j] = score * D(scale);
             max = Math.Max(max, p[j]);
         }
         double sum = 0;

@@ -1,12 +1,12 @@
 namespace Sapling.Backends.Reference;
 
 /// <summary>im2col/col2im and pooling, as loops over every output cell and every tap of its window.</summary>
-public sealed partial class ReferenceKernels
+public partial class ReferenceKernels<T>
 {
-    public void Im2Col(float[] x, int xOffset, Conv2dGeometry g, float[] col)
-        => ForEachTap(g, (row, column, input) => col[row * (g.Batch * g.OutPlane) + column] = input >= 0 ? x[xOffset + input] : 0f);
+    public void Im2Col(T[] x, int xOffset, Conv2dGeometry g, T[] col)
+        => ForEachTap(g, (row, column, input) => col[row * (g.Batch * g.OutPlane) + column] = input >= 0 ? x[xOffset + input] : T.Zero);
 
-    public void Col2Im(float[] col, Conv2dGeometry g, float[] dx)
+    public void Col2Im(T[] col, Conv2dGeometry g, T[] dx)
         => ForEachTap(g, (row, column, input) =>
         {
             if (input >= 0) dx[input] += col[row * (g.Batch * g.OutPlane) + column];
@@ -35,14 +35,14 @@ public sealed partial class ReferenceKernels
                 }
     }
 
-    public void MaxPoolForward(float[] x, int xOffset, Conv2dGeometry g, float[] y, int[] argmax)
+    public void MaxPoolForward(T[] x, int xOffset, Conv2dGeometry g, T[] y, int[] argmax)
     {
         int plane = g.Height * g.Width;
         for (int p = 0; p < g.Batch * g.Channels; p++)
             for (int oh = 0; oh < g.OutHeight; oh++)
                 for (int ow = 0; ow < g.OutWidth; ow++)
                 {
-                    float best = float.NegativeInfinity;
+                    T best = T.NegativeInfinity;
                     int at = -1;
                     for (int ki = 0; ki < g.KernelH; ki++)
                         for (int kj = 0; kj < g.KernelW; kj++)
@@ -50,9 +50,9 @@ public sealed partial class ReferenceKernels
                             int ih = oh * g.StrideH - g.PadH + ki * g.DilationH;
                             int iw = ow * g.StrideW - g.PadW + kj * g.DilationW;
                             if (ih < 0 || ih >= g.Height || iw < 0 || iw >= g.Width) continue;
-                            float v = x[xOffset + p * plane + ih * g.Width + iw];
+                            T v = x[xOffset + p * plane + ih * g.Width + iw];
                             // The first maximum wins ties; a NaN beats every number (PyTorch).
-                            bool better = at < 0 || (float.IsNaN(v) ? !float.IsNaN(best) : v > best);
+                            bool better = at < 0 || (T.IsNaN(v) ? !T.IsNaN(best) : v > best);
                             if (better)
                             {
                                 best = v;
@@ -65,7 +65,7 @@ public sealed partial class ReferenceKernels
                 }
     }
 
-    public void MaxPoolBackward(float[] dy, int dyOffset, int[] argmax, Conv2dGeometry g, float[] dx)
+    public void MaxPoolBackward(T[] dy, int dyOffset, int[] argmax, Conv2dGeometry g, T[] dx)
     {
         for (int p = 0; p < g.Batch * g.Channels; p++)
             for (int o = 0; o < g.OutPlane; o++)
@@ -75,7 +75,7 @@ public sealed partial class ReferenceKernels
             }
     }
 
-    public void AvgPoolForward(float[] x, int xOffset, Conv2dGeometry g, float[] y, bool countIncludePad)
+    public void AvgPoolForward(T[] x, int xOffset, Conv2dGeometry g, T[] y, bool countIncludePad)
     {
         for (int p = 0; p < g.Batch * g.Channels; p++)
             for (int oh = 0; oh < g.OutHeight; oh++)
@@ -85,22 +85,22 @@ public sealed partial class ReferenceKernels
                     double sum = 0;
                     for (int ih = h0; ih < h1; ih++)
                         for (int iw = w0; iw < w1; iw++)
-                            sum += x[xOffset + (p * g.Height + ih) * g.Width + iw];
-                    y[(p * g.OutHeight + oh) * g.OutWidth + ow] = (float)(sum / divisor);
+                            sum += D(x[xOffset + (p * g.Height + ih) * g.Width + iw]);
+                    y[(p * g.OutHeight + oh) * g.OutWidth + ow] = ToT(sum / divisor);
                 }
     }
 
-    public void AvgPoolBackward(float[] dy, int dyOffset, Conv2dGeometry g, float[] dx, bool countIncludePad)
+    public void AvgPoolBackward(T[] dy, int dyOffset, Conv2dGeometry g, T[] dx, bool countIncludePad)
     {
         for (int p = 0; p < g.Batch * g.Channels; p++)
             for (int oh = 0; oh < g.OutHeight; oh++)
                 for (int ow = 0; ow < g.OutWidth; ow++)
                 {
                     var (h0, h1, w0, w1, divisor) = AvgWindow(g, oh, ow, countIncludePad);
-                    double share = (double)dy[dyOffset + (p * g.OutHeight + oh) * g.OutWidth + ow] / divisor;
+                    double share = D(dy[dyOffset + (p * g.OutHeight + oh) * g.OutWidth + ow]) / divisor;
                     for (int ih = h0; ih < h1; ih++)
                         for (int iw = w0; iw < w1; iw++)
-                            dx[(p * g.Height + ih) * g.Width + iw] += (float)share;
+                            dx[(p * g.Height + ih) * g.Width + iw] += ToT(share);
                 }
     }
 
@@ -118,7 +118,7 @@ public sealed partial class ReferenceKernels
         return (h0, h1, w0, w1, countIncludePad ? paddedCells : Math.Max(realCells, 1));
     }
 
-    public void AdaptiveAvgPoolForward(float[] x, int xOffset, int planes, int h, int w, int oh, int ow, float[] y)
+    public void AdaptiveAvgPoolForward(T[] x, int xOffset, int planes, int h, int w, int oh, int ow, T[] y)
     {
         for (int p = 0; p < planes; p++)
             for (int i = 0; i < oh; i++)
@@ -128,22 +128,22 @@ public sealed partial class ReferenceKernels
                     double sum = 0;
                     for (int r = h0; r < h1; r++)
                         for (int c = w0; c < w1; c++)
-                            sum += x[xOffset + (p * h + r) * w + c];
-                    y[(p * oh + i) * ow + j] = (float)(sum / ((h1 - h0) * (w1 - w0)));
+                            sum += D(x[xOffset + (p * h + r) * w + c]);
+                    y[(p * oh + i) * ow + j] = ToT(sum / ((h1 - h0) * (w1 - w0)));
                 }
     }
 
-    public void AdaptiveAvgPoolBackward(float[] dy, int dyOffset, int planes, int h, int w, int oh, int ow, float[] dx)
+    public void AdaptiveAvgPoolBackward(T[] dy, int dyOffset, int planes, int h, int w, int oh, int ow, T[] dx)
     {
         for (int p = 0; p < planes; p++)
             for (int i = 0; i < oh; i++)
                 for (int j = 0; j < ow; j++)
                 {
                     var (h0, h1, w0, w1) = AdaptiveWindow(h, w, oh, ow, i, j);
-                    double share = (double)dy[dyOffset + (p * oh + i) * ow + j] / ((h1 - h0) * (w1 - w0));
+                    double share = D(dy[dyOffset + (p * oh + i) * ow + j]) / ((h1 - h0) * (w1 - w0));
                     for (int r = h0; r < h1; r++)
                         for (int c = w0; c < w1; c++)
-                            dx[(p * h + r) * w + c] += (float)share;
+                            dx[(p * h + r) * w + c] += ToT(share);
                 }
     }
 

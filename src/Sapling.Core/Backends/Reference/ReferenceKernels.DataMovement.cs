@@ -1,38 +1,24 @@
 namespace Sapling.Backends.Reference;
 
-// Data movement from the definitions: every element addressed by its coordinates, one at a time.
-public sealed partial class ReferenceKernels
+// Data movement over the compute type, from the definitions: every element addressed by its coordinates, one at a time.
+// Adds are done in the element type, in index order, as the definitions (and the fast kernels) do them.
+public partial class ReferenceKernels<T>
 {
-    public void CopyStrided<T>(int[] shape, T[] src, int srcOffset, int[] srcStrides, T[] dst, int dstOffset, int[] dstStrides) where T : unmanaged
-    {
-        int n = Numel(shape);
-        for (int linear = 0; linear < n; linear++)
-            dst[dstOffset + Address(linear, shape, dstStrides)] = src[srcOffset + Address(linear, shape, srcStrides)];
-    }
-
-    public void Fill(float[] y, int n, float value)
+    public void Fill(T[] y, int n, T value)
     {
         for (int i = 0; i < n; i++) y[i] = value;
     }
 
-    public void IndexSelect<T>(T[] src, int srcOffset, int outer, int size, int inner, long[] indices, T[] dst) where T : unmanaged
+    public void IndexAdd(T[] src, int srcOffset, int outer, int size, int inner, long[] indices, T[] dst)
     {
-        for (int a = 0; a < outer; a++)
-            for (int j = 0; j < indices.Length; j++)
-                for (int i = 0; i < inner; i++)
-                    dst[(a * indices.Length + j) * inner + i] = src[srcOffset + (a * size + (int)indices[j]) * inner + i];
-    }
-
-    public void IndexAdd(float[] src, int srcOffset, int outer, int size, int inner, long[] indices, float[] dst)
-    {
-        // In float, in order of j: the same additions as the definition, so repeated rows sum identically.
+        // In order of j: the same additions as the definition, so repeated rows sum identically.
         for (int a = 0; a < outer; a++)
             for (int j = 0; j < indices.Length; j++)
                 for (int i = 0; i < inner; i++)
                     dst[(a * size + (int)indices[j]) * inner + i] += src[srcOffset + (a * indices.Length + j) * inner + i];
     }
 
-    public void Gather(float[] src, int srcOffset, int[] srcStrides, int dim, int[] indexShape, long[] indices, float[] dst)
+    public void Gather(T[] src, int srcOffset, int[] srcStrides, int dim, int[] indexShape, long[] indices, T[] dst)
     {
         var coords = new int[indexShape.Length];
         for (int p = 0; p < indices.Length; p++)
@@ -43,25 +29,25 @@ public sealed partial class ReferenceKernels
         }
     }
 
-    public void ScatterAdd(float[] src, int srcOffset, int[] srcStrides, int dim, int[] indexShape, long[] indices,
-        float[] dst, int dstOffset, int[] dstStrides)
+    public void ScatterAdd(T[] src, int srcOffset, int[] srcStrides, int dim, int[] indexShape, long[] indices,
+        T[] dst, int dstOffset, int[] dstStrides)
     {
         var coords = new int[indexShape.Length];
         for (int p = 0; p < indices.Length; p++)
         {
             Coordinates(p, indexShape, coords);
-            float value = src[srcOffset + Dot(coords, srcStrides)];
+            T value = src[srcOffset + Dot(coords, srcStrides)];
             coords[dim] = (int)indices[p];
             dst[dstOffset + Dot(coords, dstStrides)] += value;
         }
     }
 
-    public void Where(bool[] condition, int conditionOffset, float[] a, int aOffset, float[] b, int bOffset, float[] d, int n)
+    public void Where(bool[] condition, int conditionOffset, T[] a, int aOffset, T[] b, int bOffset, T[] d, int n)
     {
         for (int i = 0; i < n; i++) d[i] = condition[conditionOffset + i] ? a[aOffset + i] : b[bOffset + i];
     }
 
-    public void Triangle(float[] x, int xOffset, float[] y, int matrices, int rows, int cols, int diagonal, bool lower)
+    public void Triangle(T[] x, int xOffset, T[] y, int matrices, int rows, int cols, int diagonal, bool lower)
     {
         for (int m = 0; m < matrices; m++)
             for (int i = 0; i < rows; i++)
@@ -69,24 +55,20 @@ public sealed partial class ReferenceKernels
                 {
                     int at = (m * rows + i) * cols + j;
                     bool keep = lower ? j <= i + diagonal : j >= i + diagonal;
-                    y[at] = keep ? x[xOffset + at] : 0f;
+                    y[at] = keep ? x[xOffset + at] : T.Zero;
                 }
     }
 
-    public void DropoutMask(Generator generator, float p, float[] mask, int n)
+    public void DropoutMask(Generator generator, float p, T[] mask, int n)
     {
+        // The kept value is 1/(1 − p) in float, as the float backends compute it, whatever T is: p itself is a float,
+        // and a float64 mask then scales exactly as the float32 one does.
+        T kept = p == 1f ? T.Zero : T.CreateTruncating(1f / (1f - p));
         for (int i = 0; i < n; i++)
         {
             float u = generator.NextFloat();
-            mask[i] = u < p ? 0f : p == 1f ? 0f : 1f / (1f - p);
+            mask[i] = u < p ? T.Zero : kept;
         }
-    }
-
-    private static int Numel(int[] shape)
-    {
-        int n = 1;
-        foreach (int s in shape) n *= s;
-        return n;
     }
 
     /// <summary>The row-major coordinates of element <paramref name="linear"/> of <paramref name="shape"/>.</summary>
@@ -103,18 +85,6 @@ public sealed partial class ReferenceKernels
     {
         int at = 0;
         for (int k = 0; k < coords.Length; k++) at += coords[k] * strides[k];
-        return at;
-    }
-
-    /// <summary>Where element <paramref name="linear"/> (row-major) of <paramref name="shape"/> lies in a layout with <paramref name="strides"/>.</summary>
-    private static int Address(int linear, int[] shape, int[] strides)
-    {
-        int at = 0;
-        for (int k = shape.Length - 1; k >= 0; k--)
-        {
-            at += linear % shape[k] * strides[k];
-            linear /= shape[k];
-        }
         return at;
     }
 }

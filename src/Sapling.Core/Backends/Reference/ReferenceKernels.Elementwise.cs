@@ -1,15 +1,15 @@
 namespace Sapling.Backends.Reference;
 
 /// <summary>Elementwise maps and GELU, each evaluated in double and rounded once.</summary>
-public sealed partial class ReferenceKernels
+public partial class ReferenceKernels<T>
 {
     private const double Sqrt2 = 1.4142135623730950488;
     private const double Sqrt2OverPi = 0.79788456080286535588;
     private const double GeluCubic = 0.044715;
 
-    public void Unary(UnaryOpKind op, float[] x, int xOffset, float[] y, int n)
+    public void Unary(UnaryOpKind op, T[] x, int xOffset, T[] y, int n)
     {
-        for (int i = 0; i < n; i++) y[i] = (float)Apply(op, x[xOffset + i]);
+        for (int i = 0; i < n; i++) y[i] = ToT(Apply(op, D(x[xOffset + i])));
     }
 
     private static double Apply(UnaryOpKind op, double x) => op switch
@@ -33,11 +33,11 @@ public sealed partial class ReferenceKernels
 
     private static double Sigmoid(double x) => 1.0 / (1.0 + Math.Exp(-x));
 
-    public void UnaryBackward(UnaryOpKind op, float[] saved, int savedOffset, float[] dy, int dyOffset, float[] dx, int n)
+    public void UnaryBackward(UnaryOpKind op, T[] saved, int savedOffset, T[] dy, int dyOffset, T[] dx, int n)
     {
         for (int i = 0; i < n; i++)
         {
-            double s = saved[savedOffset + i];
+            double s = D(saved[savedOffset + i]);
             double slope = op switch
             {
                 UnaryOpKind.Tanh => 1.0 - s * s,
@@ -46,11 +46,11 @@ public sealed partial class ReferenceKernels
                 UnaryOpKind.Silu => Sigmoid(s) * (1.0 + s * (1.0 - Sigmoid(s))),
                 _ => throw new ArgumentOutOfRangeException(nameof(op), op, "only tanh, sigmoid, relu and silu have a fused backward kernel"),
             };
-            dx[i] = (float)(dy[dyOffset + i] * slope);
+            dx[i] = ToT(D(dy[dyOffset + i]) * slope);
         }
     }
 
-    public void Binary(BinaryOpKind op, int[] shape, float[] a, int aOffset, int[] aStrides, float[] b, int bOffset, int[] bStrides, float[] d)
+    public void Binary(BinaryOpKind op, int[] shape, T[] a, int aOffset, int[] aStrides, T[] b, int bOffset, int[] bStrides, T[] d)
     {
         int n = ShapeUtil.Numel(shape);
         var index = new int[shape.Length];
@@ -69,39 +69,41 @@ public sealed partial class ReferenceKernels
         }
     }
 
-    public void BinaryScalar(BinaryOpKind op, float[] x, int xOffset, float s, bool scalarFirst, float[] d, int n)
+    public void BinaryScalar(BinaryOpKind op, T[] x, int xOffset, T s, bool scalarFirst, T[] d, int n)
     {
         for (int i = 0; i < n; i++) d[i] = scalarFirst ? Apply(op, s, x[xOffset + i]) : Apply(op, x[xOffset + i], s);
     }
 
-    private static float Apply(BinaryOpKind op, float a, float b) => op switch
+    private static T Apply(BinaryOpKind op, T a, T b) => op switch
     {
-        // Sums, differences, products and quotients of two floats are exact in double, so one rounding gives IEEE's float result.
-        BinaryOpKind.Add => (float)((double)a + b),
-        BinaryOpKind.Sub => (float)((double)a - b),
-        BinaryOpKind.Mul => (float)((double)a * b),
-        BinaryOpKind.Div => (float)((double)a / b),
-        BinaryOpKind.Max => float.IsNaN(a) || float.IsNaN(b) ? float.NaN : a > b ? a : b,
-        BinaryOpKind.Min => float.IsNaN(a) || float.IsNaN(b) ? float.NaN : a < b ? a : b,
-        BinaryOpKind.Pow => (float)Math.Pow(a, b),
+        // Over float: a product of two floats is exact in double, and for the other three rounding first to double and
+        // then to float gives the correctly rounded float (53 ≥ 2·24 + 2 bits), so the result is IEEE's float result.
+        // Over double these are the double operations themselves.
+        BinaryOpKind.Add => ToT(D(a) + D(b)),
+        BinaryOpKind.Sub => ToT(D(a) - D(b)),
+        BinaryOpKind.Mul => ToT(D(a) * D(b)),
+        BinaryOpKind.Div => ToT(D(a) / D(b)),
+        BinaryOpKind.Max => T.IsNaN(a) || T.IsNaN(b) ? T.NaN : a > b ? a : b,
+        BinaryOpKind.Min => T.IsNaN(a) || T.IsNaN(b) ? T.NaN : a < b ? a : b,
+        BinaryOpKind.Pow => ToT(Math.Pow(D(a), D(b))),
         _ => throw new ArgumentOutOfRangeException(nameof(op), op, null),
     };
 
-    public void GeluForward(float[] x, int xOffset, float[] y, int n, bool tanhApproximation)
+    public void GeluForward(T[] x, int xOffset, T[] y, int n, bool tanhApproximation)
     {
         for (int i = 0; i < n; i++)
         {
-            double v = x[xOffset + i];
+            double v = D(x[xOffset + i]);
             double cdf = tanhApproximation ? 0.5 * (1 + Math.Tanh(Sqrt2OverPi * (v + GeluCubic * v * v * v))) : 0.5 * (1 + Erf(v / Sqrt2));
-            y[i] = (float)(v * cdf);
+            y[i] = ToT(v * cdf);
         }
     }
 
-    public void GeluBackward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int n, bool tanhApproximation)
+    public void GeluBackward(T[] x, int xOffset, T[] dy, int dyOffset, T[] dx, int n, bool tanhApproximation)
     {
         for (int i = 0; i < n; i++)
         {
-            double v = x[xOffset + i];
+            double v = D(x[xOffset + i]);
             double slope;
             if (tanhApproximation)
             {
@@ -114,7 +116,7 @@ public sealed partial class ReferenceKernels
                 // d/dx x·Φ(x) = Φ(x) + x·φ(x), φ the standard normal density.
                 slope = 0.5 * (1 + Erf(v / Sqrt2)) + v * Math.Exp(-0.5 * v * v) / Math.Sqrt(2 * Math.PI);
             }
-            dx[i] = (float)(dy[dyOffset + i] * slope);
+            dx[i] = ToT(D(dy[dyOffset + i]) * slope);
         }
     }
 
