@@ -4,6 +4,8 @@ namespace Sapling;
 public enum DType
 {
     Float32,
+    /// <summary>Double precision, for checking gradients and numerics; it runs on the scalar reference kernels.</summary>
+    Float64,
     BFloat16,
     Int8,
     Int32,
@@ -16,6 +18,7 @@ public static class DTypeExtensions
     public static int ElementSize(this DType dtype) => dtype switch
     {
         DType.Float32 => 4,
+        DType.Float64 => 8,
         DType.BFloat16 => 2,
         DType.Int8 => 1,
         DType.Int32 => 4,
@@ -24,7 +27,10 @@ public static class DTypeExtensions
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype"),
     };
 
-    public static bool IsFloatingPoint(this DType dtype) => dtype is DType.Float32 or DType.BFloat16;
+    public static bool IsFloatingPoint(this DType dtype) => dtype is DType.Float32 or DType.Float64 or DType.BFloat16;
+
+    /// <summary>The dtypes ops compute in and autograd differentiates: float32 and float64.</summary>
+    public static bool IsComputeType(this DType dtype) => dtype is DType.Float32 or DType.Float64;
 
     public static bool IsIndexType(this DType dtype) => dtype is DType.Int32 or DType.Int64;
 
@@ -32,6 +38,7 @@ public static class DTypeExtensions
     public static string Name(this DType dtype) => dtype switch
     {
         DType.Float32 => "float32",
+        DType.Float64 => "float64",
         DType.BFloat16 => "bfloat16",
         DType.Int8 => "int8",
         DType.Int32 => "int32",

@@ -76,10 +76,20 @@ public sealed partial class Tensor
     public Tensor Clamp(float min, float max)
     {
         if (min > max) throw new ArgumentException($"clamp: min {min} is greater than max {max}");
+        RequireFloat("clamp", this);
         var x = this;
-        var result = Uninitialized(DType.Float32, (int[])shape.Clone());
-        var span = result.AsSpan();
-        System.Numerics.Tensors.TensorPrimitives.Clamp(ContiguousFloats(this), min, max, span);
+        Tensor result;
+        if (DType == DType.Float32)
+        {
+            result = Uninitialized(DType.Float32, (int[])shape.Clone());
+            System.Numerics.Tensors.TensorPrimitives.Clamp(ContiguousFloats(this), min, max, result.AsSpan());
+        }
+        else
+        {
+            using var _ = NoGrad.Enter();
+            using var low = Maximum(min);
+            result = low.Minimum(max);
+        }
         return Record(result, "clamp", this, g =>
         {
             using var inside = x.Ge(min).LogicalAnd(x.Le(max));
@@ -107,7 +117,7 @@ public sealed partial class Tensor
         CheckInPlace("add_");
         RequireFloat("add_", this, other);
         var src = ShapeUtil.SameShape(other.shape, shape) ? other : other.BroadcastViewTo("add_", shape);
-        if (IsContiguous && src.IsContiguous)
+        if (DType == DType.Float32 && IsContiguous && src.IsContiguous)
         {
             var d = AsSpan();
             var s = src.AsSpan();
@@ -125,7 +135,7 @@ public sealed partial class Tensor
     {
         CheckInPlace("mul_");
         RequireFloat("mul_", this);
-        if (IsContiguous)
+        if (DType == DType.Float32 && IsContiguous)
         {
             var d = AsSpan();
             System.Numerics.Tensors.TensorPrimitives.Multiply(d, s, d);
@@ -140,8 +150,8 @@ public sealed partial class Tensor
     public Tensor Fill(float value)
     {
         CheckInPlace("fill_");
-        using var v = Full([], value);
-        using var cast = DType == DType.Float32 ? v : v.To(DType);
+        using var v = Full([], value, DType.IsComputeType() ? DType : DType.Float32);
+        using var cast = v.DType == DType ? v : v.To(DType);
         return CopyFrom(cast);
     }
 
@@ -152,30 +162,38 @@ public sealed partial class Tensor
             throw new InvalidOperationException($"{op}: in-place change of a tensor that requires grad while gradients are recorded; wrap it in NoGrad.Enter() (as optimisers do) or use the out-of-place op");
     }
 
+    /// <summary>Ops compute in float32 or float64; anything else is converted by the caller.</summary>
     internal static void RequireFloat(string op, Tensor a)
     {
-        if (a.DType != DType.Float32) throw new ArgumentException($"{op}: expected a float32 tensor, got {a.DType.Name()}; convert with To(DType.Float32)");
+        if (!a.DType.IsComputeType()) throw new ArgumentException($"{op}: expected a float32 or float64 tensor, got {a.DType.Name()}; convert with To(DType.Float32)");
     }
 
+    /// <summary>Two operands must share their compute dtype: mixing float32 and float64 is refused rather than promoted.</summary>
     internal static void RequireFloat(string op, Tensor a, Tensor b)
     {
-        if (a.DType != DType.Float32 || b.DType != DType.Float32)
-            throw new ArgumentException($"{op}: expected float32 tensors, got {a.DType.Name()} and {b.DType.Name()}; convert with To(DType.Float32)");
+        if (!a.DType.IsComputeType() || b.DType != a.DType)
+            throw new ArgumentException($"{op}: expected two float32 or two float64 tensors, got {a.DType.Name()} and {b.DType.Name()}; convert with To()");
+    }
+
+    /// <summary>Only float32 has this op (fast kernels with no float64 counterpart).</summary>
+    internal static void RequireFloat32(string op, Tensor a)
+    {
+        if (a.DType != DType.Float32) throw new ArgumentException($"{op}: expected a float32 tensor, got {a.DType.Name()}; convert with To(DType.Float32)");
     }
 
     private static Tensor BinaryOp(BinaryOpKind op, string name, Tensor a, Tensor b, Func<Tensor, Tensor, Tensor, (Tensor?, Tensor?)> rule)
     {
         RequireFloat(name, a, b);
         var outShape = ShapeUtil.Broadcast(name, a.shape, b.shape);
-        var result = Uninitialized(DType.Float32, outShape);
-        var kernels = Backend.Current;
+        var result = Uninitialized(a.DType, outShape);
+        var kernels = TensorKernels.For(a.DType);
         if (a.NumEl == 1 && b.IsContiguous && b.NumEl == result.NumEl)
         {
-            kernels.BinaryScalar(op, b.FloatArray, b.offset, a.Item(), scalarFirst: true, result.FloatArray, result.NumEl);
+            kernels.BinaryScalar(op, b, a.ItemAsDouble(), scalarFirst: true, result);
         }
         else if (b.NumEl == 1 && a.IsContiguous && a.NumEl == result.NumEl)
         {
-            kernels.BinaryScalar(op, a.FloatArray, a.offset, b.Item(), scalarFirst: false, result.FloatArray, result.NumEl);
+            kernels.BinaryScalar(op, a, b.ItemAsDouble(), scalarFirst: false, result);
         }
         else
         {
@@ -183,7 +201,7 @@ public sealed partial class Tensor
             using var bv = b.BroadcastViewTo(name, outShape);
             TensorScope.Untrack(av);
             TensorScope.Untrack(bv);
-            kernels.Binary(op, outShape, av.FloatArray, av.offset, av.strides, bv.FloatArray, bv.offset, bv.strides, result.FloatArray);
+            kernels.Binary(op, outShape, av, bv, result);
         }
         return Record(result, name, a, b, g => rule(g, a, b));
     }
@@ -192,8 +210,8 @@ public sealed partial class Tensor
     {
         RequireFloat(name, x);
         var src = x.Contiguous();
-        var result = Uninitialized(DType.Float32, (int[])x.shape.Clone());
-        Backend.Current.BinaryScalar(op, src.FloatArray, src.offset, s, scalarFirst, result.FloatArray, result.NumEl);
+        var result = Uninitialized(x.DType, (int[])x.shape.Clone());
+        TensorKernels.For(x.DType).BinaryScalar(op, src, s, scalarFirst, result);
         return Record(result, name, x, rule);
     }
 
@@ -202,8 +220,8 @@ public sealed partial class Tensor
     {
         RequireFloat(name ?? "unary op", x);
         var src = x.Contiguous();
-        var result = Uninitialized(DType.Float32, (int[])x.shape.Clone());
-        Backend.Current.Unary(op, src.FloatArray, src.offset, result.FloatArray, result.NumEl);
+        var result = Uninitialized(x.DType, (int[])x.shape.Clone());
+        TensorKernels.For(x.DType).Unary(op, src, result);
         return result;
     }
 

@@ -1,5 +1,3 @@
-using Sapling.Backends;
-
 namespace Sapling;
 
 public sealed partial class Tensor
@@ -13,7 +11,7 @@ public sealed partial class Tensor
     public static Tensor CausalAttention(Tensor q, Tensor k, Tensor v, float? scale = null, int[]? keyStart = null)
     {
         RequireFloat("causal_attention", q, k);
-        RequireFloat("causal_attention", v);
+        RequireFloat("causal_attention", q, v);
         if (q.Rank != 4 || k.Rank != 4 || v.Rank != 4)
             throw new ArgumentException($"causal_attention: q, k and v must be [batch, heads, time, head_dim], got {ShapeUtil.Format(q.shape)}, {ShapeUtil.Format(k.shape)}, {ShapeUtil.Format(v.shape)}");
         if (!ShapeUtil.SameShape(k.shape, v.shape) || k.shape[0] != q.shape[0] || k.shape[1] != q.shape[1] || k.shape[3] != q.shape[3] || k.shape[2] < q.shape[2])
@@ -24,10 +22,11 @@ public sealed partial class Tensor
         var qc = q.Contiguous();
         var kc = k.Contiguous();
         var vc = v.Contiguous();
-        var output = Uninitialized(DType.Float32, [b, h, t, d]);
-        var lse = Uninitialized(DType.Float32, [b, h, t]);
+        var dtype = q.DType;
+        var output = Uninitialized(dtype, [b, h, t, d]);
+        var lse = Uninitialized(dtype, [b, h, t]);
         if (keyStart != null && keyStart.Length != b) throw new ArgumentException($"causal_attention: {keyStart.Length} key starts for a batch of {b}");
-        Backend.Current.AttentionForward(ContiguousData(qc), ContiguousData(kc), ContiguousData(vc), output.FloatArray, lse.FloatArray, b * h, t, s, d, past, sc, keyStart, h);
+        TensorKernels.For(dtype).AttentionForward(FromElementZero(qc), FromElementZero(kc), FromElementZero(vc), output, lse, b * h, t, s, d, past, sc, keyStart, h);
         if (keyStart != null)
         {
             if (AnyRequiresGrad(q, k) || AnyRequiresGrad(v)) throw new NotSupportedException("causal_attention: padded batches (keyStart) are for inference; gradients are not supported");
@@ -36,15 +35,15 @@ public sealed partial class Tensor
         return Record(output, "causal_attention", [q, k, v], g =>
         {
             var gc = g.Contiguous();
-            var dq = Uninitialized(DType.Float32, [b, h, t, d]);
-            var dk = Uninitialized(DType.Float32, [b, h, s, d]);
-            var dv = Uninitialized(DType.Float32, [b, h, s, d]);
-            Backend.Current.AttentionBackward(ContiguousData(qc), ContiguousData(kc), ContiguousData(vc), output.FloatArray, lse.FloatArray, ContiguousData(gc),
-                dq.FloatArray, dk.FloatArray, dv.FloatArray, b * h, t, s, d, past, sc);
+            var dq = Uninitialized(dtype, [b, h, t, d]);
+            var dk = Uninitialized(dtype, [b, h, s, d]);
+            var dv = Uninitialized(dtype, [b, h, s, d]);
+            TensorKernels.For(dtype).AttentionBackward(FromElementZero(qc), FromElementZero(kc), FromElementZero(vc), output, lse, FromElementZero(gc),
+                dq, dk, dv, b * h, t, s, d, past, sc);
             return [dq, dk, dv];
         });
     }
 
-    /// <summary>The elements of a contiguous tensor as an array starting at element 0 (copying when it is an offset view).</summary>
-    private static float[] ContiguousData(Tensor t) => t.offset == 0 ? t.FloatArray : t.ContiguousCopy().FloatArray;
+    /// <summary>A contiguous tensor whose elements start at element 0 of its storage (copying when it is an offset view).</summary>
+    private static Tensor FromElementZero(Tensor t) => t.offset == 0 ? t : t.ContiguousCopy();
 }

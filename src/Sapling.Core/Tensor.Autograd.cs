@@ -16,7 +16,12 @@ public sealed partial class Tensor
         return this;
     }
 
-    public void ZeroGrad() => Grad?.AsSpan().Clear();
+    public void ZeroGrad()
+    {
+        if (Grad == null) return;
+        using var _ = NoGrad.Enter();
+        Grad.Fill(0f);
+    }
 
     internal static bool AnyRequiresGrad(Tensor a) => a.requiresGrad && NoGrad.IsEnabled;
 

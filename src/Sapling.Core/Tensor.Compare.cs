@@ -9,6 +9,7 @@ public sealed partial class Tensor
     public Tensor Lt(Tensor other) => Compare("lt", other, static (a, b) => a < b);
     public Tensor Le(Tensor other) => Compare("le", other, static (a, b) => a <= b);
 
+    // A float32 element and a float scalar compare the same as doubles, so one double predicate serves both dtypes.
     public Tensor Eq(float s) => CompareScalar(s, static (a, b) => a == b);
     public Tensor Ne(float s) => CompareScalar(s, static (a, b) => a != b);
     public Tensor Gt(float s) => CompareScalar(s, static (a, b) => a > b);
@@ -38,8 +39,8 @@ public sealed partial class Tensor
         var c = condition.BroadcastViewTo("where", outShape).ContiguousCopy();
         var av = a.BroadcastViewTo("where", outShape).ContiguousCopy();
         var bv = b.BroadcastViewTo("where", outShape).ContiguousCopy();
-        var result = Uninitialized(DType.Float32, outShape);
-        Backends.Backend.Current.Where(c.ArrayOf<bool>(), c.offset, av.FloatArray, av.offset, bv.FloatArray, bv.offset, result.FloatArray, result.NumEl);
+        var result = Uninitialized(a.DType, outShape);
+        TensorKernels.For(a.DType).Where(c, av, bv, result);
         c.Dispose();
         av.Dispose();
         bv.Dispose();
@@ -48,15 +49,18 @@ public sealed partial class Tensor
              b.requiresGrad ? Where(condition, 0f, g).SumToShape(b.shape) : null));
     }
 
+    /// <summary>The scalar takes the tensor operand's dtype.</summary>
     public static Tensor Where(Tensor condition, Tensor a, float b)
     {
-        using var bt = Full([], b);
+        RequireFloat("where", a);
+        using var bt = Full([], b, a.DType);
         return Where(condition, a, bt);
     }
 
     public static Tensor Where(Tensor condition, float a, Tensor b)
     {
-        using var at = Full([], a);
+        RequireFloat("where", b);
+        using var at = Full([], a, b.DType);
         return Where(condition, at, b);
     }
 
@@ -87,30 +91,43 @@ public sealed partial class Tensor
         return flat.IndexSelect(0, idx);
     }
 
-    private Tensor Compare(string op, Tensor other, Func<float, float, bool> predicate)
+    private Tensor Compare(string op, Tensor other, Func<double, double, bool> predicate)
     {
         RequireFloat(op, this, other);
         var outShape = ShapeUtil.Broadcast(op, shape, other.shape);
         var a = BroadcastViewTo(op, outShape).ContiguousCopy();
         var b = other.BroadcastViewTo(op, outShape).ContiguousCopy();
         var result = Uninitialized(DType.Bool, outShape);
-        var xs = a.AsSpan();
-        var ys = b.AsSpan();
-        var d = result.AsSpan<bool>();
-        for (int i = 0; i < d.Length; i++) d[i] = predicate(xs[i], ys[i]);
+        if (DType == DType.Float32) ComparePairs<float>(a, b, result, predicate);
+        else ComparePairs<double>(a, b, result, predicate);
         a.Dispose();
         b.Dispose();
         return result;
     }
 
-    private Tensor CompareScalar(float s, Func<float, float, bool> predicate)
+    private static void ComparePairs<T>(Tensor a, Tensor b, Tensor result, Func<double, double, bool> predicate) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var xs = a.AsSpan<T>();
+        var ys = b.AsSpan<T>();
+        var d = result.AsSpan<bool>();
+        for (int i = 0; i < d.Length; i++) d[i] = predicate(double.CreateTruncating(xs[i]), double.CreateTruncating(ys[i]));
+    }
+
+    private Tensor CompareScalar(float s, Func<double, double, bool> predicate)
     {
         RequireFloat("compare", this);
-        var xs = ContiguousFloats(this);
+        var x = Contiguous();
         var result = Uninitialized(DType.Bool, (int[])shape.Clone());
-        var d = result.AsSpan<bool>();
-        for (int i = 0; i < d.Length; i++) d[i] = predicate(xs[i], s);
+        if (DType == DType.Float32) CompareWithScalar<float>(x, s, result, predicate);
+        else CompareWithScalar<double>(x, s, result, predicate);
         return result;
+    }
+
+    private static void CompareWithScalar<T>(Tensor x, double s, Tensor result, Func<double, double, bool> predicate) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var xs = x.AsSpan<T>();
+        var d = result.AsSpan<bool>();
+        for (int i = 0; i < d.Length; i++) d[i] = predicate(double.CreateTruncating(xs[i]), s);
     }
 
     private Tensor Logical(string op, Tensor other, Func<bool, bool, bool> f)

@@ -12,6 +12,7 @@ public sealed partial class Tensor
         (int H, int W)? stride = null, (int H, int W)? padding = null, (int H, int W)? dilation = null, int groups = 1)
     {
         RequireFloat("conv2d", input, weight);
+        if (bias != null) RequireFloat("conv2d", input, bias);
         if (input.Rank != 4) throw new ArgumentException($"conv2d: input must be [N, C, H, W], got shape {ShapeUtil.Format(input.shape)}");
         if (weight.Rank != 4) throw new ArgumentException($"conv2d: weight must be [out_channels, in_channels/groups, kH, kW], got shape {ShapeUtil.Format(weight.shape)}");
         var (sh, sw) = stride ?? (1, 1);
@@ -37,22 +38,20 @@ public sealed partial class Tensor
         int columns = n * g.OutPlane;
         int rowsPerGroup = cg * kk;
         // The unfolded patches live as long as the graph needs them; as a tensor they return to the pool with its scope.
-        var colTensor = Uninitialized(DType.Float32, [c * kk, columns]);
-        var col = colTensor.FloatArray;
-        var wa = w.FloatArray;
-        var kernels = Backend.Current;
-        kernels.Im2Col(x.FloatArray, x.offset, g, col);
-        var yT = Uninitialized(DType.Float32, [o, columns]);
+        var dtype = input.DType;
+        var colTensor = Uninitialized(dtype, [c * kk, columns]);
+        var kernels = TensorKernels.For(dtype);
+        kernels.Im2Col(x, g, colTensor);
+        var yT = Uninitialized(dtype, [o, columns]);
         for (int gi = 0; gi < groups; gi++)
-            kernels.Gemm(false, false, og, columns, rowsPerGroup, 1f,
-                wa, w.offset + gi * og * rowsPerGroup, rowsPerGroup,
-                col, gi * rowsPerGroup * columns, columns, 0f,
-                yT.FloatArray, gi * og * columns, columns);
+            kernels.Gemm(false, false, og, columns, rowsPerGroup,
+                w, w.offset + gi * og * rowsPerGroup, rowsPerGroup,
+                colTensor, gi * rowsPerGroup * columns, columns,
+                yT, gi * og * columns, columns);
         if (bias != null)
         {
-            var bs = bias.Contiguous().AsSpan();
-            var ys = yT.AsSpan();
-            for (int oc = 0; oc < o; oc++) System.Numerics.Tensors.TensorPrimitives.Add(ys.Slice(oc * columns, columns), bs[oc], ys.Slice(oc * columns, columns));
+            if (dtype == DType.Float32) AddChannelBias<float>(yT, bias, columns);
+            else AddChannelBias<double>(yT, bias, columns);
         }
         Tensor result;
         using (Autograd.NoGrad.Enter())
@@ -63,39 +62,34 @@ public sealed partial class Tensor
         var inputs = bias != null ? new[] { input, weight, bias } : new[] { input, weight };
         return Record(result, "conv2d", inputs, grad =>
         {
+            // The patches are read through their tensor, so a scope that already released them is reported, not reused.
             var gT = grad.Permute(1, 0, 2, 3).ContiguousCopy();
-            var gs = gT.FloatArray;
             Tensor? dInput = null, dWeight = null, dBias = null;
-            // Read the patches through their tensor so a scope that already released them is reported, not reused.
-            var patches = colTensor.FloatArray;
-            var weights = w.FloatArray;
-            var backend = Backend.Current;
+            var backend = TensorKernels.For(dtype);
             if (weight.requiresGrad)
             {
-                dWeight = Uninitialized(DType.Float32, (int[])weight.shape.Clone());
+                dWeight = Uninitialized(dtype, (int[])weight.shape.Clone());
                 for (int gi = 0; gi < groups; gi++)
-                    backend.Gemm(false, true, og, rowsPerGroup, columns, 1f,
-                        gs, gi * og * columns, columns,
-                        patches, gi * rowsPerGroup * columns, columns, 0f,
-                        dWeight.FloatArray, gi * og * rowsPerGroup, rowsPerGroup);
+                    backend.Gemm(false, true, og, rowsPerGroup, columns,
+                        gT, gi * og * columns, columns,
+                        colTensor, gi * rowsPerGroup * columns, columns,
+                        dWeight, gi * og * rowsPerGroup, rowsPerGroup);
             }
             if (input.requiresGrad)
             {
-                using var dcolTensor = Uninitialized(DType.Float32, [c * kk, columns]);
-                var dcol = dcolTensor.FloatArray;
+                using var dcolTensor = Uninitialized(dtype, [c * kk, columns]);
                 for (int gi = 0; gi < groups; gi++)
-                    backend.Gemm(true, false, rowsPerGroup, columns, og, 1f,
-                        weights, w.offset + gi * og * rowsPerGroup, rowsPerGroup,
-                        gs, gi * og * columns, columns, 0f,
-                        dcol, gi * rowsPerGroup * columns, columns);
-                dInput = Zeros((int[])input.shape.Clone());
-                backend.Col2Im(dcol, g, dInput.FloatArray);
+                    backend.Gemm(true, false, rowsPerGroup, columns, og,
+                        w, w.offset + gi * og * rowsPerGroup, rowsPerGroup,
+                        gT, gi * og * columns, columns,
+                        dcolTensor, gi * rowsPerGroup * columns, columns);
+                dInput = Zeros((int[])input.shape.Clone(), dtype);
+                backend.Col2Im(dcolTensor, g, dInput);
             }
             if (bias is { requiresGrad: true })
             {
-                dBias = Uninitialized(DType.Float32, [o]);
-                var db = dBias.AsSpan();
-                for (int oc = 0; oc < o; oc++) db[oc] = System.Numerics.Tensors.TensorPrimitives.Sum(gs.AsSpan(oc * columns, columns));
+                dBias = Uninitialized(dtype, [o]);
+                backend.Sum(gT, dBias, o, columns, 1);
             }
             gT.Dispose();
             return bias != null ? [dInput, dWeight, dBias] : [dInput, dWeight];
@@ -107,15 +101,14 @@ public sealed partial class Tensor
     {
         var g = PoolGeometry("max_pool2d", input, kernel, stride, padding, dilation ?? (1, 1));
         var x = input.Contiguous();
-        var y = Uninitialized(DType.Float32, [g.Batch, g.Channels, g.OutHeight, g.OutWidth]);
+        var y = Uninitialized(input.DType, [g.Batch, g.Channels, g.OutHeight, g.OutWidth]);
         var argmaxTensor = Uninitialized(DType.Int32, [y.NumEl]);
-        var argmax = argmaxTensor.ArrayOf<int>();
-        Backend.Current.MaxPoolForward(x.FloatArray, x.offset, g, y.FloatArray, argmax);
+        TensorKernels.For(input.DType).MaxPoolForward(x, g, y, argmaxTensor.ArrayOf<int>());
         return Record(y, "max_pool2d", input, grad =>
         {
             var gc = grad.Contiguous();
-            var dx = Zeros((int[])input.shape.Clone());
-            Backend.Current.MaxPoolBackward(gc.FloatArray, gc.offset, argmaxTensor.ArrayOf<int>(), g, dx.FloatArray);
+            var dx = Zeros((int[])input.shape.Clone(), input.DType);
+            TensorKernels.For(input.DType).MaxPoolBackward(gc, argmaxTensor.ArrayOf<int>(), g, dx);
             return dx;
         });
     }
@@ -125,13 +118,13 @@ public sealed partial class Tensor
     {
         var g = PoolGeometry("avg_pool2d", input, kernel, stride, padding, (1, 1));
         var x = input.Contiguous();
-        var y = Uninitialized(DType.Float32, [g.Batch, g.Channels, g.OutHeight, g.OutWidth]);
-        Backend.Current.AvgPoolForward(x.FloatArray, x.offset, g, y.FloatArray, countIncludePad);
+        var y = Uninitialized(input.DType, [g.Batch, g.Channels, g.OutHeight, g.OutWidth]);
+        TensorKernels.For(input.DType).AvgPoolForward(x, g, y, countIncludePad);
         return Record(y, "avg_pool2d", input, grad =>
         {
             var gc = grad.Contiguous();
-            var dx = Zeros((int[])input.shape.Clone());
-            Backend.Current.AvgPoolBackward(gc.FloatArray, gc.offset, g, dx.FloatArray, countIncludePad);
+            var dx = Zeros((int[])input.shape.Clone(), input.DType);
+            TensorKernels.For(input.DType).AvgPoolBackward(gc, g, dx, countIncludePad);
             return dx;
         });
     }
@@ -144,15 +137,23 @@ public sealed partial class Tensor
         if (outputSize.H <= 0 || outputSize.W <= 0) throw new ArgumentException($"adaptive_avg_pool2d: output size ({outputSize.H}, {outputSize.W}) must be positive");
         int n = input.shape[0], c = input.shape[1], h = input.shape[2], w = input.shape[3];
         var x = input.Contiguous();
-        var y = Uninitialized(DType.Float32, [n, c, outputSize.H, outputSize.W]);
-        Backend.Current.AdaptiveAvgPoolForward(x.FloatArray, x.offset, n * c, h, w, outputSize.H, outputSize.W, y.FloatArray);
+        var y = Uninitialized(input.DType, [n, c, outputSize.H, outputSize.W]);
+        TensorKernels.For(input.DType).AdaptiveAvgPoolForward(x, n * c, h, w, outputSize.H, outputSize.W, y);
         return Record(y, "adaptive_avg_pool2d", input, grad =>
         {
             var gc = grad.Contiguous();
-            var dx = Zeros((int[])input.shape.Clone());
-            Backend.Current.AdaptiveAvgPoolBackward(gc.FloatArray, gc.offset, n * c, h, w, outputSize.H, outputSize.W, dx.FloatArray);
+            var dx = Zeros((int[])input.shape.Clone(), input.DType);
+            TensorKernels.For(input.DType).AdaptiveAvgPoolBackward(gc, n * c, h, w, outputSize.H, outputSize.W, dx);
             return dx;
         });
+    }
+
+    /// <summary>Adds bias[oc] to row oc of the [out_channels, columns] product, in place.</summary>
+    private static void AddChannelBias<T>(Tensor yT, Tensor bias, int columns) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var bs = bias.Contiguous().AsSpan<T>();
+        var ys = yT.AsSpan<T>();
+        for (int oc = 0; oc < bs.Length; oc++) System.Numerics.Tensors.TensorPrimitives.Add(ys.Slice(oc * columns, columns), bs[oc], ys.Slice(oc * columns, columns));
     }
 
     private static Conv2dGeometry PoolGeometry(string op, Tensor input, (int H, int W) kernel, (int H, int W)? stride, (int H, int W)? padding, (int H, int W) dilation)

@@ -12,20 +12,22 @@ public sealed partial class Tensor
 
     public static Tensor Ones(params int[] shape) => Full(shape, 1f);
 
-    public static Tensor Full(int[] shape, float value)
+    /// <summary>A tensor of <paramref name="dtype"/> (float32 or float64) with every element <paramref name="value"/>.</summary>
+    public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32)
     {
-        var t = Uninitialized(DType.Float32, CheckShape("full", shape));
-        Backends.Backend.Current.Fill(t.FloatArray, t.NumEl, value);
+        if (!dtype.IsComputeType()) throw new ArgumentException($"full: dtype must be float32 or float64, got {dtype.Name()}; create a float tensor and convert with To()");
+        var t = Uninitialized(dtype, CheckShape("full", shape));
+        TensorKernels.For(dtype).Fill(t, value);
         return t;
     }
 
-    public static Tensor Scalar(float value) => Full([], value);
+    public static Tensor Scalar(double value, DType dtype = DType.Float32) => Full([], value, dtype);
 
     public static Tensor ZerosLike(Tensor t) => Allocate(t.DType, (int[])t.shape.Clone(), zero: true);
 
-    public static Tensor OnesLike(Tensor t) => Full((int[])t.shape.Clone(), 1f);
+    public static Tensor OnesLike(Tensor t) => Full((int[])t.shape.Clone(), 1, t.DType.IsComputeType() ? t.DType : DType.Float32);
 
-    public static Tensor EmptyLike(Tensor t) => Uninitialized(DType.Float32, (int[])t.shape.Clone());
+    public static Tensor EmptyLike(Tensor t) => Uninitialized(t.DType.IsComputeType() ? t.DType : DType.Float32, (int[])t.shape.Clone());
 
     /// <summary>Values start, start+step, ... below end (float32), as torch.arange with float arguments.</summary>
     public static Tensor Arange(float start, float end, float step = 1f)
@@ -58,6 +60,8 @@ public sealed partial class Tensor
 
     /// <summary>Copies <paramref name="data"/> into a new tensor of the given shape (a 1-D tensor when no shape is given).</summary>
     public static Tensor FromArray(float[] data, params int[] shape) => FromSpan<float>(data, shape);
+
+    public static Tensor FromArray(double[] data, params int[] shape) => FromSpan<double>(data, shape);
 
     public static Tensor FromArray(long[] data, params int[] shape) => FromSpan<long>(data, shape);
 

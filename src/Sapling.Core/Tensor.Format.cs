@@ -61,6 +61,7 @@ public sealed partial class Tensor
         switch (DType)
         {
             case DType.Float32: { var s = c.AsSpan<float>(); for (int i = 0; i < s.Length; i++) result[i] = s[i]; break; }
+            case DType.Float64: c.AsSpan<double>().CopyTo(result); break;
             case DType.Int64: { var s = c.AsSpan<long>(); for (int i = 0; i < s.Length; i++) result[i] = s[i]; break; }
             case DType.Int32: { var s = c.AsSpan<int>(); for (int i = 0; i < s.Length; i++) result[i] = s[i]; break; }
             case DType.Bool: { var s = c.AsSpan<bool>(); for (int i = 0; i < s.Length; i++) result[i] = s[i] ? 1 : 0; break; }

@@ -10,6 +10,7 @@ public sealed partial class Tensor
         var result = DType switch
         {
             DType.Float32 => IndexSelectTyped<float>(dim, index),
+            DType.Float64 => IndexSelectTyped<double>(dim, index),
             DType.Int64 => IndexSelectTyped<long>(dim, index),
             DType.Int32 => IndexSelectTyped<int>(dim, index),
             DType.Bool => IndexSelectTyped<bool>(dim, index),
@@ -17,7 +18,7 @@ public sealed partial class Tensor
             DType.Int8 => IndexSelectTyped<sbyte>(dim, index),
             _ => throw new NotSupportedException($"index_select: dtype {DType.Name()}"),
         };
-        if (DType != DType.Float32) return result;
+        if (!DType.IsComputeType()) return result;
         int d = ShapeUtil.NormalizeDim("index_select", dim, Rank);
         var inputShape = shape;
         return Record(result, "index_select", this, g =>
@@ -27,9 +28,9 @@ public sealed partial class Tensor
             int outer = 1, inner = 1;
             for (int i = 0; i < d; i++) outer *= inputShape[i];
             for (int i = d + 1; i < inputShape.Length; i++) inner *= inputShape[i];
-            var grad = Zeros(inputShape);
+            var grad = Zeros(inputShape, g.DType);
             var gc = g.Contiguous();
-            Backend.Current.IndexAdd(gc.FloatArray, gc.offset, outer, inputShape[d], inner, idx, grad.FloatArray);
+            TensorKernels.For(g.DType).IndexAdd(gc, outer, inputShape[d], inner, idx, grad);
             return grad;
         });
     }
@@ -58,11 +59,11 @@ public sealed partial class Tensor
         int d = ShapeUtil.NormalizeDim("gather", dim, Rank);
         CheckScatterShapes("gather", d, index, null);
         var idx = ReadIndices("gather", index, shape[d]);
-        var result = Uninitialized(DType.Float32, (int[])index.shape.Clone());
-        Backend.Current.Gather(FloatArray, offset, strides, d, index.shape, idx, result.FloatArray);
+        var result = Uninitialized(DType, (int[])index.shape.Clone());
+        TensorKernels.For(DType).Gather(this, d, index.shape, idx, result);
         var inputShape = shape;
         var indexCopy = index;
-        return Record(result, "gather", this, g => Zeros(inputShape).ScatterAddNoGrad(d, indexCopy, g));
+        return Record(result, "gather", this, g => Zeros(inputShape, g.DType).ScatterAddNoGrad(d, indexCopy, g));
     }
 
     /// <summary>A copy of this tensor with <paramref name="source"/> added at the positions <paramref name="index"/> names along <paramref name="dim"/> (torch.scatter_add).</summary>
@@ -80,7 +81,7 @@ public sealed partial class Tensor
     private static Tensor SourceGradient(Tensor gathered, int[] sourceShape)
     {
         if (ShapeUtil.SameShape(gathered.shape, sourceShape)) return gathered;
-        var full = Zeros(sourceShape);
+        var full = Zeros(sourceShape, gathered.DType);
         var region = full;
         for (int k = 0; k < sourceShape.Length; k++) region = region.Narrow(k, 0, gathered.shape[k]);
         region.CopyFrom(gathered);
@@ -94,7 +95,7 @@ public sealed partial class Tensor
         var idx = ReadIndices("scatter_add", index, shape[d]);
         // source may be larger than index; the kernel reads it at the index's coordinates.
         var src = source.Contiguous();
-        Backend.Current.ScatterAdd(src.FloatArray, src.offset, src.strides, d, index.shape, idx, FloatArray, offset, strides);
+        TensorKernels.For(DType).ScatterAdd(src, d, index.shape, idx, this);
         return this;
     }
 
@@ -125,10 +126,10 @@ public sealed partial class Tensor
     private static Tensor ApplyTriangle(Tensor t, int diagonal, bool lower)
     {
         var x = t.Contiguous();
-        var result = Uninitialized(DType.Float32, (int[])t.shape.Clone());
+        var result = Uninitialized(t.DType, (int[])t.shape.Clone());
         int rows = t.shape[^2], cols = t.shape[^1];
         int matrices = rows * cols == 0 ? 0 : result.NumEl / (rows * cols);
-        Backend.Current.Triangle(x.FloatArray, x.offset, result.FloatArray, matrices, rows, cols, diagonal, lower);
+        TensorKernels.For(t.DType).Triangle(x, result, matrices, rows, cols, diagonal, lower);
         return result;
     }
 

@@ -1,5 +1,4 @@
 using Sapling.Autograd;
-using Sapling.Backends;
 
 namespace Sapling;
 
@@ -98,13 +97,9 @@ public sealed partial class Tensor
         int m = a.shape[0], k = a.shape[1], n = b.shape[1];
         if (!GemmLayout(a.strides[0], a.strides[1], m, k, out bool ta, out int lda)) { a = a.ContiguousCopy(); ta = false; lda = Math.Max(k, 1); }
         if (!GemmLayout(b.strides[0], b.strides[1], k, n, out bool tb, out int ldb)) { b = b.ContiguousCopy(); tb = false; ldb = Math.Max(n, 1); }
-        var c = Uninitialized(DType.Float32, [m, n]);
-        if (k == 0)
-        {
-            c.AsSpan().Clear();
-            return c;
-        }
-        Backend.Current.Gemm(ta, tb, m, n, k, 1f, a.FloatArray, a.offset, lda, b.FloatArray, b.offset, ldb, 0f, c.FloatArray, 0, Math.Max(n, 1));
+        if (k == 0) return Zeros([m, n], a.DType);
+        var c = Uninitialized(a.DType, [m, n]);
+        TensorKernels.For(a.DType).Gemm(ta, tb, m, n, k, a, a.offset, lda, b, b.offset, ldb, c, 0, Math.Max(n, 1));
         return c;
     }
 
@@ -128,15 +123,12 @@ public sealed partial class Tensor
             tb = false;
             ldb = Math.Max(n, 1);
         }
-        var c = Uninitialized(DType.Float32, ShapeUtil.Concat(batch, [m, n]));
+        var outShape = ShapeUtil.Concat(batch, [m, n]);
+        if (k == 0) return Zeros(outShape, a.DType);
+        var c = Uninitialized(a.DType, outShape);
         var offA = BatchOffsets(batch, av.strides, av.offset);
         var offB = BatchOffsets(batch, bv.strides, bv.offset);
-        if (k == 0)
-        {
-            c.AsSpan().Clear();
-            return c;
-        }
-        Backend.Current.GemmBatched(ta, tb, m, n, k, 1f, av.FloatArray, offA, lda, bv.FloatArray, offB, ldb, 0f, c.FloatArray, m * n, Math.Max(n, 1));
+        TensorKernels.For(a.DType).GemmBatched(ta, tb, m, n, k, av, offA, lda, bv, offB, ldb, c, m * n, Math.Max(n, 1));
         return c;
     }
 

@@ -1,5 +1,3 @@
-using Sapling.Backends;
-
 namespace Sapling;
 
 /// <summary>How per-element losses are combined.</summary>
@@ -27,8 +25,8 @@ public sealed partial class Tensor
         var x = Contiguous();
         int n = Rank == 0 ? 1 : shape[^1];
         int rows = n == 0 ? 0 : x.NumEl / n;
-        var y = Uninitialized(DType.Float32, (int[])shape.Clone());
-        Backend.Current.SoftmaxForward(x.FloatArray, x.offset, y.FloatArray, rows, n, log);
+        var y = Uninitialized(DType, (int[])shape.Clone());
+        TensorKernels.For(DType).SoftmaxForward(x, y, rows, n, log);
         return Record(y, name, this, g => SoftmaxGradient(y, g, rows, n, log));
     }
 
@@ -36,8 +34,8 @@ public sealed partial class Tensor
     private static Tensor SoftmaxGradient(Tensor y, Tensor g, int rows, int n, bool log)
     {
         var gc = g.Contiguous();
-        var dx = Uninitialized(DType.Float32, (int[])y.shape.Clone());
-        Backend.Current.SoftmaxBackward(y.FloatArray, gc.FloatArray, gc.offset, dx.FloatArray, rows, n, log);
+        var dx = Uninitialized(y.DType, (int[])y.shape.Clone());
+        TensorKernels.For(y.DType).SoftmaxBackward(y, gc, dx, rows, n, log);
         return dx;
     }
 
@@ -54,8 +52,8 @@ public sealed partial class Tensor
         var x = Contiguous();
         int n = shape[^1], queries = shape[^2];
         int rows = n == 0 ? 0 : x.NumEl / n;
-        var y = Uninitialized(DType.Float32, (int[])shape.Clone());
-        Backend.Current.CausalSoftmaxForward(x.FloatArray, x.offset, y.FloatArray, rows, n, queries, offset);
+        var y = Uninitialized(DType, (int[])shape.Clone());
+        TensorKernels.For(DType).CausalSoftmaxForward(x, y, rows, n, queries, offset);
         // Hidden keys have y = 0, so the ordinary softmax backward gives them a zero gradient.
         return Record(y, "causal_softmax", this, g => SoftmaxGradient(y, g, rows, n, log: false));
     }
@@ -64,6 +62,8 @@ public sealed partial class Tensor
     public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight, Tensor? bias, float eps = 1e-5f)
     {
         RequireFloat("layer_norm", input);
+        if (weight != null) RequireFloat("layer_norm", input, weight);
+        if (bias != null) RequireFloat("layer_norm", input, bias);
         int k = normalizedShape.Length;
         if (k == 0 || k > input.Rank || !input.shape.AsSpan(input.Rank - k).SequenceEqual(normalizedShape))
             throw new ArgumentException($"layer_norm: normalized shape {ShapeUtil.Format(normalizedShape)} does not match the trailing dimensions of input shape {ShapeUtil.Format(input.shape)}");
@@ -75,21 +75,22 @@ public sealed partial class Tensor
         var w = weight?.Contiguous();
         var b = bias?.Contiguous();
         int rows = n == 0 ? 0 : x.NumEl / n;
-        var y = Uninitialized(DType.Float32, (int[])input.shape.Clone());
-        var mean = new float[rows];
-        var rstd = new float[rows];
-        Backend.Current.LayerNormForward(x.FloatArray, x.offset, w?.FloatArray, w?.offset ?? 0, b?.FloatArray, b?.offset ?? 0, y.FloatArray, mean, rstd, rows, n, eps);
+        var dtype = input.DType;
+        var kernels = TensorKernels.For(dtype);
+        var y = Uninitialized(dtype, (int[])input.shape.Clone());
+        var mean = Uninitialized(dtype, [rows]);
+        var rstd = Uninitialized(dtype, [rows]);
+        kernels.LayerNormForward(x, w, b, y, mean, rstd, rows, n, eps);
         var inputs = new List<Tensor> { input };
         if (weight != null) inputs.Add(weight);
         if (bias != null) inputs.Add(bias);
         return Record(y, "layer_norm", inputs.ToArray(), g =>
         {
             var gc = g.Contiguous();
-            var dx = input.requiresGrad ? Uninitialized(DType.Float32, (int[])input.shape.Clone()) : null;
-            var dw = weight is { requiresGrad: true } ? Uninitialized(DType.Float32, (int[])weight.shape.Clone()) : null;
-            var db = bias is { requiresGrad: true } ? Uninitialized(DType.Float32, (int[])bias.shape.Clone()) : null;
-            Backend.Current.LayerNormBackward(x.FloatArray, x.offset, w?.FloatArray, w?.offset ?? 0, gc.FloatArray, gc.offset, mean, rstd,
-                dx?.FloatArray, dw?.FloatArray, db?.FloatArray, rows, n);
+            var dx = input.requiresGrad ? Uninitialized(dtype, (int[])input.shape.Clone()) : null;
+            var dw = weight is { requiresGrad: true } ? Uninitialized(dtype, (int[])weight.shape.Clone()) : null;
+            var db = bias is { requiresGrad: true } ? Uninitialized(dtype, (int[])bias.shape.Clone()) : null;
+            TensorKernels.For(dtype).LayerNormBackward(x, w, gc, mean, rstd, dx, dw, db, rows, n);
             var grads = new List<Tensor?> { dx };
             if (weight != null) grads.Add(dw);
             if (bias != null) grads.Add(db);
@@ -104,8 +105,8 @@ public sealed partial class Tensor
         if (p < 0f || p > 1f) throw new ArgumentOutOfRangeException(nameof(p), $"dropout: probability must be in [0, 1], got {p}");
         if (!training || p == 0f) return this;
         var g = generator ?? Generator.Default;
-        var mask = Uninitialized(DType.Float32, (int[])shape.Clone());
-        Backend.Current.DropoutMask(g, p, mask.FloatArray, mask.NumEl);
+        var mask = Uninitialized(DType, (int[])shape.Clone());
+        TensorKernels.For(DType).DropoutMask(g, p, mask);
         Tensor result;
         using (Autograd.NoGrad.Enter()) result = Mul(mask);
         return Record(result, "dropout", this, grad => grad.Mul(mask));
@@ -148,46 +149,34 @@ public sealed partial class Tensor
         for (int i = 0; i < t.Length; i++)
             if (t[i] != ignoreIndex && (t[i] < 0 || t[i] >= classes))
                 throw new IndexOutOfRangeException($"cross_entropy: target {t[i]} at position {i} is out of range for {classes} classes");
-        var losses = new float[rows];
-        var lse = new float[rows];
-        int counted = Backend.Current.CrossEntropyForward(x.FloatArray, x.offset, t, losses, lse, rows, classes, ignoreIndex, labelSmoothing);
+        var dtype = logits.DType;
+        var kernels = TensorKernels.For(dtype);
+        var losses = Uninitialized(dtype, [rows]);
+        var lse = Uninitialized(dtype, [rows]);
+        int counted = kernels.CrossEntropyForward(x, t, losses, lse, rows, classes, ignoreIndex, labelSmoothing);
         Tensor result;
         switch (reduction)
         {
             case Reduction.None:
-                result = FromArray(losses, logits.Rank == 1 ? [] : (int[])targets.shape.Clone());
+                result = losses.Reshape(logits.Rank == 1 ? [] : (int[])targets.shape.Clone());
                 break;
             case Reduction.Sum:
-                result = Scalar((float)SumDouble(losses));
+                result = Scalar(kernels.SumAsDouble(losses), dtype);
                 break;
             default:
-                result = Scalar(counted == 0 ? float.NaN : (float)(SumDouble(losses) / counted));
+                result = Scalar(counted == 0 ? double.NaN : kernels.SumAsDouble(losses) / counted, dtype);
                 break;
         }
         var flatShape = x.shape;
         return Record(result, "cross_entropy", [input], g =>
         {
-            var rowScale = new float[rows];
-            if (reduction == Reduction.None)
-            {
-                var gs = g.Contiguous().Reshape(-1).ToArray();
-                Array.Copy(gs, rowScale, rows);
-            }
-            else
-            {
-                float s = g.Item() / (reduction == Reduction.Mean ? Math.Max(counted, 1) : 1);
-                Array.Fill(rowScale, s);
-            }
-            var dx = Uninitialized(DType.Float32, (int[])flatShape.Clone());
-            Backend.Current.CrossEntropyBackward(x.FloatArray, x.offset, t, lse, rowScale, dx.FloatArray, rows, classes, ignoreIndex, labelSmoothing);
+            var rowScale = reduction == Reduction.None
+                ? g.Contiguous().Reshape(rows).ContiguousCopy()
+                : Full([rows], g.ItemAsDouble() / (reduction == Reduction.Mean ? Math.Max(counted, 1) : 1), dtype);
+            var dx = Uninitialized(dtype, (int[])flatShape.Clone());
+            TensorKernels.For(dtype).CrossEntropyBackward(x, t, lse, rowScale, dx, rows, classes, ignoreIndex, labelSmoothing);
+            rowScale.Dispose();
             return [dx];
         });
-    }
-
-    private static double SumDouble(float[] values)
-    {
-        double s = 0;
-        foreach (float v in values) s += v;
-        return s;
     }
 }

@@ -13,7 +13,7 @@ public sealed partial class Tensor
     public static Tensor QuantizedLinear(Tensor input, QuantizedWeight weight, Tensor? bias = null)
     {
         ArgumentNullException.ThrowIfNull(weight);
-        RequireFloat("quantized_linear", input);
+        RequireFloat32("quantized_linear", input);
         if (NoGrad.IsEnabled && input.RequiresGrad)
             throw new InvalidOperationException("quantized_linear: int8 layers are for inference and have no gradient; run under NoGrad, or train the float32 model and quantize it again");
         int k = weight.InFeatures, n = weight.OutFeatures;
@@ -39,7 +39,7 @@ public sealed partial class Tensor
         (int H, int W)? stride = null, (int H, int W)? padding = null, (int H, int W)? dilation = null)
     {
         ArgumentNullException.ThrowIfNull(weight);
-        RequireFloat("quantized_conv2d", input);
+        RequireFloat32("quantized_conv2d", input);
         if (NoGrad.IsEnabled && input.RequiresGrad)
             throw new InvalidOperationException("quantized_conv2d: int8 layers are for inference and have no gradient; run under NoGrad, or train the float32 model and quantize it again");
         var ws = weight.Values.shape;

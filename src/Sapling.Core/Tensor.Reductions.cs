@@ -1,5 +1,3 @@
-using Sapling.Backends;
-
 namespace Sapling;
 
 public sealed partial class Tensor
@@ -14,8 +12,8 @@ public sealed partial class Tensor
         RequireFloat("sum", this);
         var plan = ReducePlan.Create("sum", this, dims, keepDim);
         var x = plan.Input;
-        var result = Uninitialized(DType.Float32, plan.OutShape);
-        Backend.Current.Sum(x.FloatArray, x.offset, result.FloatArray, plan.Outer, plan.Reduce, plan.Inner);
+        var result = Uninitialized(DType, plan.OutShape);
+        TensorKernels.For(DType).Sum(x, result, plan.Outer, plan.Reduce, plan.Inner);
         var inputShape = shape;
         var keptShape = plan.KeptShape;
         return Record(result, "sum", this, g => g.Reshape(keptShape).Expand(inputShape).Contiguous());
@@ -108,9 +106,9 @@ public sealed partial class Tensor
         var plan = ReducePlan.Create(name, this, dims, keepDim);
         if (plan.Reduce == 0) throw new ArgumentException($"{name}: cannot reduce over an empty dimension (shape {ShapeUtil.Format(shape)})");
         var x = plan.Input;
-        var result = Uninitialized(DType.Float32, plan.OutShape);
+        var result = Uninitialized(DType, plan.OutShape);
         var indices = new long[result.NumEl];
-        Backend.Current.ArgExtreme(x.FloatArray, x.offset, result.FloatArray, indices, plan.Outer, plan.Reduce, plan.Inner, max);
+        TensorKernels.For(DType).ArgExtreme(x, result, indices, plan.Outer, plan.Reduce, plan.Inner, max);
         var self = this;
         var keptShape = plan.KeptShape;
         var reducedDims = plan.Dims;
@@ -131,15 +129,15 @@ public sealed partial class Tensor
         var plan = ReducePlan.Create(name, this, [dim], keepDim);
         if (plan.Reduce == 0) throw new ArgumentException($"{name}: cannot reduce over an empty dimension (shape {ShapeUtil.Format(shape)})");
         var x = plan.Input;
-        var values = Uninitialized(DType.Float32, plan.OutShape);
+        var values = Uninitialized(DType, plan.OutShape);
         var indices = Uninitialized(DType.Int64, (int[])plan.OutShape.Clone());
-        Backend.Current.ArgExtreme(x.FloatArray, x.offset, values.FloatArray, indices.ArrayOf<long>(), plan.Outer, plan.Reduce, plan.Inner, max);
+        TensorKernels.For(DType).ArgExtreme(x, values, indices.ArrayOf<long>(), plan.Outer, plan.Reduce, plan.Inner, max);
         var inputShape = shape;
         var keptShape = plan.KeptShape;
         int d = plan.Dims[0];
         Record(values, name, this, g =>
         {
-            var grad = Zeros(inputShape);
+            var grad = Zeros(inputShape, g.DType);
             using var idx = indices.Reshape(keptShape);
             return grad.ScatterAddNoGrad(d, idx, g.Reshape(keptShape));
         });

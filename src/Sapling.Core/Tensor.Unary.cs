@@ -65,10 +65,16 @@ public sealed partial class Tensor
     public Tensor Sign()
     {
         RequireFloat("sign", this);
-        var src = ContiguousFloats(this);
-        var result = Uninitialized(DType.Float32, (int[])shape.Clone());
-        var d = result.AsSpan();
-        for (int i = 0; i < d.Length; i++) d[i] = src[i] > 0 ? 1f : src[i] < 0 ? -1f : 0f;
+        return DType == DType.Float32 ? SignOf<float>(this) : SignOf<double>(this);
+    }
+
+    private static Tensor SignOf<T>(Tensor x) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var c = x.Contiguous();
+        var src = c.ArrayOf<T>().AsSpan(c.offset, c.NumEl);
+        var result = Uninitialized(x.DType, (int[])x.shape.Clone());
+        var d = result.AsSpan<T>();
+        for (int i = 0; i < d.Length; i++) d[i] = src[i] > T.Zero ? T.One : src[i] < T.Zero ? -T.One : T.Zero;
         return result;
     }
 
@@ -102,8 +108,8 @@ public sealed partial class Tensor
     {
         var gc = g.Contiguous();
         var sc = saved.Contiguous();
-        var d = Uninitialized(DType.Float32, (int[])saved.shape.Clone());
-        Backend.Current.UnaryBackward(op, sc.FloatArray, sc.offset, gc.FloatArray, gc.offset, d.FloatArray, d.NumEl);
+        var d = Uninitialized(saved.DType, (int[])saved.shape.Clone());
+        TensorKernels.For(saved.DType).UnaryBackward(op, sc, gc, d);
         return d;
     }
 
@@ -112,15 +118,13 @@ public sealed partial class Tensor
     {
         RequireFloat("gelu", this);
         var x = Contiguous();
-        var result = Uninitialized(DType.Float32, (int[])shape.Clone());
-        var xa = x.FloatArray;
-        int xo = x.offset;
-        Backend.Current.GeluForward(xa, xo, result.FloatArray, result.NumEl, tanhApproximation);
+        var result = Uninitialized(DType, (int[])shape.Clone());
+        TensorKernels.For(DType).GeluForward(x, result, tanhApproximation);
         return Record(result, tanhApproximation ? "gelu_tanh" : "gelu", this, g =>
         {
             var gc = g.Contiguous();
-            var dx = Uninitialized(DType.Float32, (int[])x.shape.Clone());
-            Backend.Current.GeluBackward(xa, xo, gc.FloatArray, gc.offset, dx.FloatArray, dx.NumEl, tanhApproximation);
+            var dx = Uninitialized(x.DType, (int[])x.shape.Clone());
+            TensorKernels.For(x.DType).GeluBackward(x, gc, dx, tanhApproximation);
             return dx;
         });
     }

@@ -96,7 +96,7 @@ public sealed partial class Tensor
         var inputShape = shape;
         return Record(ViewOf(ns, (int[])strides.Clone(), offset + start * strides[d]), "narrow", this, g =>
         {
-            var full = Zeros(inputShape);
+            var full = Zeros(inputShape, g.DType);
             full.NarrowView(d, start, length).CopyFrom(g);
             return full;
         });
@@ -214,6 +214,7 @@ public sealed partial class Tensor
         switch (dst.storage)
         {
             case Memory.Storage<float>: CopyElements<float>(src, dst); break;
+            case Memory.Storage<double>: CopyElements<double>(src, dst); break;
             case Memory.Storage<long>: CopyElements<long>(src, dst); break;
             case Memory.Storage<int>: CopyElements<int>(src, dst); break;
             case Memory.Storage<bool>: CopyElements<bool>(src, dst); break;

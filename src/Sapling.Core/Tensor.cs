@@ -36,6 +36,7 @@ public sealed partial class Tensor : IDisposable
         Storage s = dtype switch
         {
             DType.Float32 => TensorMemory.Allocate<float>(n, zero),
+            DType.Float64 => TensorMemory.Allocate<double>(n, zero),
             DType.Int64 => TensorMemory.Allocate<long>(n, zero),
             DType.Int32 => TensorMemory.Allocate<int>(n, zero),
             DType.Bool => TensorMemory.Allocate<bool>(n, zero),
@@ -83,8 +84,8 @@ public sealed partial class Tensor : IDisposable
         get => requiresGrad;
         set
         {
-            if (value && DType != DType.Float32)
-                throw new InvalidOperationException($"only float32 tensors can require gradients, this one is {DType.Name()}");
+            if (value && !DType.IsComputeType())
+                throw new InvalidOperationException($"only float32 and float64 tensors can require gradients, this one is {DType.Name()}");
             if (!value && GradFn != null)
                 throw new InvalidOperationException("RequiresGrad can only be cleared on leaf tensors; use Detach() for a tensor computed from others");
             requiresGrad = value;
@@ -182,12 +183,26 @@ public sealed partial class Tensor : IDisposable
         return DType switch
         {
             DType.Float32 => FloatArray[offset],
+            DType.Float64 => (float)ArrayOf<double>()[offset],
             DType.Int64 => ArrayOf<long>()[offset],
             DType.Int32 => ArrayOf<int>()[offset],
             DType.Bool => ArrayOf<bool>()[offset] ? 1f : 0f,
             DType.BFloat16 => BFloat16.ToSingle(ArrayOf<ushort>()[offset]),
             DType.Int8 => ArrayOf<sbyte>()[offset],
             _ => throw new NotSupportedException(DType.Name()),
+        };
+    }
+
+    /// <summary>The value of a one-element tensor as a double (exact for every dtype).</summary>
+    public double ItemAsDouble()
+    {
+        if (NumEl != 1) throw new InvalidOperationException($"ItemAsDouble() needs a tensor with one element, this one has shape {ShapeUtil.Format(shape)}");
+        return DType switch
+        {
+            DType.Float64 => ArrayOf<double>()[offset],
+            DType.Int64 => ArrayOf<long>()[offset],
+            DType.Int32 => ArrayOf<int>()[offset],
+            _ => Item(),
         };
     }
 

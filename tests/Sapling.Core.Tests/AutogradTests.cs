@@ -152,7 +152,7 @@ public class DropoutGradientTests
         var g = new Generator(11);
         var index = Tensor.FromArray(new long[] { 2, 0, 1, 2 }, 2, 2);
         var source = Tensor.Randn([3, 4], g).RequiresGrad_();
-        Testing.GradCheck.Check(x => Tensor.Randn([3, 3], new Generator(12)).ScatterAdd(0, index, x[0]).Pow(2f).Sum(), [source]);
+        Testing.GradCheck.Check(x => Tensor.Randn([3, 3], new Generator(12)).To(x[0].DType).ScatterAdd(0, index, x[0]).Pow(2f).Sum(), [source]);
         Tensor.Zeros(3, 3).ScatterAdd(0, index, source).Sum().Backward();
         Assert.Equal([1f, 1f, 0f, 0f, 1f, 1f, 0f, 0f, 0f, 0f, 0f, 0f], source.Grad!.ToArray());
     }

@@ -21,6 +21,10 @@ internal static class BackwardEngine
         {
             throw new ArgumentException($"Backward(): gradient shape {ShapeUtil.Format(gradient.shape)} does not match output shape {ShapeUtil.Format(root.shape)}");
         }
+        else if (gradient.DType != root.DType)
+        {
+            throw new ArgumentException($"Backward(): gradient dtype {gradient.DType.Name()} does not match output dtype {root.DType.Name()}");
+        }
 
         using var _ = NoGrad.Enter();
         var order = TopologicalOrder(root);

@@ -19,6 +19,12 @@ public static class Backend
         set => Volatile.Write(ref processDefault, value ?? throw new ArgumentNullException(nameof(value)));
     }
 
+    /// <summary>
+    /// The kernels float64 tensors run on, whatever the float32 backend: the scalar reference kernels over double.
+    /// Float64 is for checking gradients and numerics, where exactness matters and speed does not.
+    /// </summary>
+    public static IComputeKernels<double> Float64 => Reference.ReferenceKernels.Float64;
+
     /// <summary>The backend ops on this thread run on now.</summary>
     public static IKernels Current => threadOverride ?? Volatile.Read(ref processDefault);
 

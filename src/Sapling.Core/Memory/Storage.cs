@@ -62,6 +62,7 @@ internal static class StorageTypes
     public static DType DTypeOf<T>() where T : unmanaged
     {
         if (typeof(T) == typeof(float)) return DType.Float32;
+        if (typeof(T) == typeof(double)) return DType.Float64;
         if (typeof(T) == typeof(ushort)) return DType.BFloat16;
         if (typeof(T) == typeof(sbyte)) return DType.Int8;
         if (typeof(T) == typeof(int)) return DType.Int32;

@@ -28,6 +28,7 @@ public static class TensorMemory
     public static void TrimPools()
     {
         Pool<float>().Clear();
+        Pool<double>().Clear();
         Pool<int>().Clear();
         Pool<long>().Clear();
         Pool<bool>().Clear();

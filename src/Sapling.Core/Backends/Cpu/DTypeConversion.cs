@@ -51,6 +51,7 @@ internal static class DTypeConversion
         switch (dtype)
         {
             case DType.Float32: { var s = ((float[])array).AsSpan(offset, n); for (int i = 0; i < n; i++) into[i] = s[i]; break; }
+            case DType.Float64: ((double[])array).AsSpan(offset, n).CopyTo(into); break;
             case DType.BFloat16: { var s = ((ushort[])array).AsSpan(offset, n); for (int i = 0; i < n; i++) into[i] = BFloat16.ToSingle(s[i]); break; }
             case DType.Int8: { var s = ((sbyte[])array).AsSpan(offset, n); for (int i = 0; i < n; i++) into[i] = s[i]; break; }
             case DType.Int32: { var s = ((int[])array).AsSpan(offset, n); for (int i = 0; i < n; i++) into[i] = s[i]; break; }
@@ -66,6 +67,7 @@ internal static class DTypeConversion
         switch (dtype)
         {
             case DType.Float32: { var d = ((float[])array).AsSpan(0, n); for (int i = 0; i < n; i++) d[i] = (float)from[i]; break; }
+            case DType.Float64: from.CopyTo(((double[])array).AsSpan(0, n)); break;
             case DType.BFloat16: { var d = ((ushort[])array).AsSpan(0, n); for (int i = 0; i < n; i++) d[i] = BFloat16.FromSingle((float)from[i]); break; }
             case DType.Int8: { var d = ((sbyte[])array).AsSpan(0, n); for (int i = 0; i < n; i++) d[i] = unchecked((sbyte)(long)from[i]); break; }
             case DType.Int32: { var d = ((int[])array).AsSpan(0, n); for (int i = 0; i < n; i++) d[i] = unchecked((int)(long)from[i]); break; }

@@ -12,6 +12,7 @@ public sealed partial class ReferenceKernels
             switch (to)
             {
                 case DType.Float32: ((float[])dst)[i] = (float)v; break;
+                case DType.Float64: ((double[])dst)[i] = v; break;
                 case DType.BFloat16: ((ushort[])dst)[i] = RoundToBFloat16((float)v); break;
                 // Truncation toward zero (saturating in the integer it first lands in), then the low 8/32 bits. The
                 // fast path takes float32 through int32 and everything else through int64; the two only differ for
@@ -35,6 +36,7 @@ public sealed partial class ReferenceKernels
     private static double Read(DType dtype, Array array, int at) => dtype switch
     {
         DType.Float32 => (double)((float[])array)[at],
+        DType.Float64 => ((double[])array)[at],
         // bf16 is the top half of a float32.
         DType.BFloat16 => (double)BitConverter.UInt32BitsToSingle((uint)((ushort[])array)[at] << 16),
         DType.Int8 => (double)((sbyte[])array)[at],
