@@ -129,13 +129,16 @@ public sealed partial class Tensor
         });
     }
 
-    /// <summary>Converts to another dtype: float→bf16 rounds to nearest even; float→integer truncates toward zero, as PyTorch does.</summary>
+    /// <summary>Converts to another dtype: float→bf16 rounds to nearest even; float→integer truncates toward zero, as PyTorch does. Float32 ↔ float64 passes gradients.</summary>
     public Tensor To(DType dtype)
     {
         if (dtype == DType) return this;
         var src = Contiguous();
         var result = Uninitialized(dtype, (int[])shape.Clone());
         Backend.Current.ConvertDType(DType, src.storage.RawArray, src.offset, dtype, result.storage.RawArray, result.NumEl);
-        return result;
+        // Between the compute dtypes the conversion is differentiable (as PyTorch's .to): the gradient converts back.
+        if (!DType.IsComputeType() || !dtype.IsComputeType()) return result;
+        var from = DType;
+        return Record(result, "to", this, g => g.To(from));
     }
 }

@@ -20,13 +20,13 @@ internal static unsafe class SafeTensorsDecode
         switch (dtype)
         {
             case "F32": new ReadOnlySpan<float>(source, n).CopyTo(destination.AsSpan<float>()); break;
+            case "F64": new ReadOnlySpan<double>(source, n).CopyTo(destination.AsSpan<double>()); break;
             case "BF16": new ReadOnlySpan<ushort>(source, n).CopyTo(destination.AsSpan<ushort>()); break;
             case "I8": new ReadOnlySpan<sbyte>(source, n).CopyTo(destination.AsSpan<sbyte>()); break;
             case "I32": new ReadOnlySpan<int>(source, n).CopyTo(destination.AsSpan<int>()); break;
             case "I64": new ReadOnlySpan<long>(source, n).CopyTo(destination.AsSpan<long>()); break;
             case "BOOL": Bools(new ReadOnlySpan<byte>(source, n), destination.AsSpan<bool>()); break;
             case "F16": TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(source, n), destination.AsSpan<float>()); break;
-            case "F64": Narrow(new ReadOnlySpan<double>(source, n), destination.AsSpan<float>()); break;
             case "U8": Widen(new ReadOnlySpan<byte>(source, n), destination.AsSpan<int>()); break;
             case "I16": Widen(new ReadOnlySpan<short>(source, n), destination.AsSpan<int>()); break;
             case "U16": Widen(new ReadOnlySpan<ushort>(source, n), destination.AsSpan<int>()); break;
@@ -39,11 +39,6 @@ internal static unsafe class SafeTensorsDecode
     private static void Bools(ReadOnlySpan<byte> source, Span<bool> destination)
     {
         for (int i = 0; i < source.Length; i++) destination[i] = source[i] != 0;
-    }
-
-    private static void Narrow(ReadOnlySpan<double> source, Span<float> destination)
-    {
-        for (int i = 0; i < source.Length; i++) destination[i] = (float)source[i];
     }
 
     private static void Widen<TFrom, TTo>(ReadOnlySpan<TFrom> source, Span<TTo> destination)

@@ -139,6 +139,7 @@ internal static class SafeTensorsWriter
                 switch (t.DType)
                 {
                     case DType.Float32: WriteElements(stream, t.AsSpan<float>()); break;
+                    case DType.Float64: WriteElements(stream, t.AsSpan<double>()); break;
                     case DType.BFloat16: WriteElements(stream, t.AsSpan<ushort>()); break;
                     case DType.Int8: WriteElements(stream, t.AsSpan<sbyte>()); break;
                     case DType.Int32: WriteElements(stream, t.AsSpan<int>()); break;

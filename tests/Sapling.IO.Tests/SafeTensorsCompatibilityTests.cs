@@ -49,6 +49,9 @@ public class SafeTensorsCompatibilityTests
                     using (var f = loaded.To(DType.Float32))
                         Assert.Equal(values.Select(v => BitConverter.SingleToInt32Bits((float)v.GetDouble())), f.ToArray<float>().Select(BitConverter.SingleToInt32Bits));
                     break;
+                case DType.Float64:
+                    Assert.Equal(values.Select(v => BitConverter.DoubleToInt64Bits(v.GetDouble())), loaded.ToArray<double>().Select(BitConverter.DoubleToInt64Bits));
+                    break;
                 case DType.Bool:
                     Assert.Equal(values.Select(v => v.GetBoolean()), loaded.ToArray<bool>());
                     break;
@@ -106,7 +109,8 @@ public class SafeTensorsCompatibilityTests
 
     private static DType LoadsAs(string dtype) => dtype switch
     {
-        "F32" or "F16" or "F64" => DType.Float32,
+        "F32" or "F16" => DType.Float32,
+        "F64" => DType.Float64,
         "BF16" => DType.BFloat16,
         "I8" => DType.Int8,
         "U8" or "I16" or "U16" or "I32" => DType.Int32,

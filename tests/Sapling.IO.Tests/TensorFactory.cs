@@ -19,6 +19,7 @@ internal static class TensorFactory
     }
 
     public static DType DTypeOf<T>() => typeof(T) == typeof(float) ? DType.Float32
+        : typeof(T) == typeof(double) ? DType.Float64
         : typeof(T) == typeof(ushort) ? DType.BFloat16
         : typeof(T) == typeof(sbyte) ? DType.Int8
         : typeof(T) == typeof(int) ? DType.Int32
@@ -30,6 +31,7 @@ internal static class TensorFactory
     public static long[] Bits(Tensor t) => t.DType switch
     {
         DType.Float32 => t.ToArray<float>().Select(v => (long)BitConverter.SingleToInt32Bits(v)).ToArray(),
+        DType.Float64 => t.ToArray<double>().Select(BitConverter.DoubleToInt64Bits).ToArray(),
         DType.BFloat16 => t.ToArray<ushort>().Select(v => (long)v).ToArray(),
         DType.Int8 => t.ToArray<sbyte>().Select(v => (long)v).ToArray(),
         DType.Int32 => t.ToArray<int>().Select(v => (long)v).ToArray(),
