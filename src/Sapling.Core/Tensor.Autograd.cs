@@ -19,8 +19,10 @@ public sealed partial class Tensor
     public void ZeroGrad()
     {
         if (Grad == null) return;
-        using var _ = NoGrad.Enter();
-        Grad.Fill(0f);
+        Grad.ThrowIfDisposed();
+        // All-zero bits are 0 in every dtype, so a contiguous gradient is cleared as raw memory.
+        if (Grad.IsContiguous) Array.Clear(Grad.storage.RawArray, Grad.offset, Grad.NumEl);
+        else Grad.Fill(0f);
     }
 
     internal static bool AnyRequiresGrad(Tensor a) => a.requiresGrad && NoGrad.IsEnabled;
