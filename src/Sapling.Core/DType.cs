@@ -4,13 +4,13 @@ namespace Sapling;
 public enum DType
 {
     Float32,
-    /// <summary>Double precision, for checking gradients and numerics; it runs on the scalar reference kernels.</summary>
-    Float64,
     BFloat16,
     Int8,
     Int32,
     Int64,
     Bool,
+    /// <summary>Double precision, for checking gradients and numerics; it runs on the scalar reference kernels. Last, so the older values keep their numbers.</summary>
+    Float64,
 }
 
 public static class DTypeExtensions

@@ -33,19 +33,19 @@ public sealed partial class Tensor
         (a.requiresGrad ? g.Mul(b).Mul(a.Pow(b.Sub(1f))).SumToShape(a.shape) : null,
          b.requiresGrad ? g.Mul(a.Pow(b)).Mul(a.Log()).SumToShape(b.shape) : null));
 
-    public Tensor Add(float s) => ScalarOp(BinaryOpKind.Add, "add", this, s, false, g => g);
+    public Tensor Add(double s) => ScalarOp(BinaryOpKind.Add, "add", this, s, false, g => g);
 
-    public Tensor Sub(float s) => ScalarOp(BinaryOpKind.Sub, "sub", this, s, false, g => g);
+    public Tensor Sub(double s) => ScalarOp(BinaryOpKind.Sub, "sub", this, s, false, g => g);
 
-    public Tensor Mul(float s) => ScalarOp(BinaryOpKind.Mul, "mul", this, s, false, g => g.Mul(s));
+    public Tensor Mul(double s) => ScalarOp(BinaryOpKind.Mul, "mul", this, s, false, g => g.Mul(s));
 
-    public Tensor Div(float s) => ScalarOp(BinaryOpKind.Div, "div", this, s, false, g => g.Div(s));
+    public Tensor Div(double s) => ScalarOp(BinaryOpKind.Div, "div", this, s, false, g => g.Div(s));
 
     /// <summary><c>s - this</c>.</summary>
-    public Tensor RSub(float s) => ScalarOp(BinaryOpKind.Sub, "rsub", this, s, true, g => g.Neg());
+    public Tensor RSub(double s) => ScalarOp(BinaryOpKind.Sub, "rsub", this, s, true, g => g.Neg());
 
     /// <summary><c>s / this</c>.</summary>
-    public Tensor RDiv(float s)
+    public Tensor RDiv(double s)
     {
         Tensor? self = null;
         var result = ScalarOp(BinaryOpKind.Div, "rdiv", this, s, true, g => g.Mul(self!).Mul(self!).Div(-s));
@@ -53,27 +53,27 @@ public sealed partial class Tensor
         return result;
     }
 
-    public Tensor Pow(float p)
+    public Tensor Pow(double p)
     {
         var x = this;
-        if (p == 2f) return Square();
-        return ScalarOp(BinaryOpKind.Pow, "pow", this, p, false, g => g.Mul(x.Pow(p - 1f)).Mul(p));
+        if (p == 2) return Square();
+        return ScalarOp(BinaryOpKind.Pow, "pow", this, p, false, g => g.Mul(x.Pow(p - 1)).Mul(p));
     }
 
-    public Tensor Maximum(float s)
+    public Tensor Maximum(double s)
     {
         var x = this;
         return ScalarOp(BinaryOpKind.Max, "maximum", this, s, false, g => Where(x.Ge(s), g, 0f));
     }
 
-    public Tensor Minimum(float s)
+    public Tensor Minimum(double s)
     {
         var x = this;
         return ScalarOp(BinaryOpKind.Min, "minimum", this, s, false, g => Where(x.Le(s), g, 0f));
     }
 
     /// <summary>Limits values to [min, max]; the gradient passes only where the input was inside.</summary>
-    public Tensor Clamp(float min, float max)
+    public Tensor Clamp(double min, double max)
     {
         if (min > max) throw new ArgumentException($"clamp: min {min} is greater than max {max}");
         RequireFloat("clamp", this);
@@ -82,7 +82,7 @@ public sealed partial class Tensor
         if (DType == DType.Float32)
         {
             result = Uninitialized(DType.Float32, (int[])shape.Clone());
-            System.Numerics.Tensors.TensorPrimitives.Clamp(ContiguousFloats(this), min, max, result.AsSpan());
+            System.Numerics.Tensors.TensorPrimitives.Clamp(ContiguousFloats(this), (float)min, (float)max, result.AsSpan());
         }
         else
         {
@@ -101,18 +101,18 @@ public sealed partial class Tensor
     public static Tensor operator -(Tensor a, Tensor b) => a.Sub(b);
     public static Tensor operator *(Tensor a, Tensor b) => a.Mul(b);
     public static Tensor operator /(Tensor a, Tensor b) => a.Div(b);
-    public static Tensor operator +(Tensor a, float s) => a.Add(s);
-    public static Tensor operator +(float s, Tensor a) => a.Add(s);
-    public static Tensor operator -(Tensor a, float s) => a.Sub(s);
-    public static Tensor operator -(float s, Tensor a) => a.RSub(s);
-    public static Tensor operator *(Tensor a, float s) => a.Mul(s);
-    public static Tensor operator *(float s, Tensor a) => a.Mul(s);
-    public static Tensor operator /(Tensor a, float s) => a.Div(s);
-    public static Tensor operator /(float s, Tensor a) => a.RDiv(s);
+    public static Tensor operator +(Tensor a, double s) => a.Add(s);
+    public static Tensor operator +(double s, Tensor a) => a.Add(s);
+    public static Tensor operator -(Tensor a, double s) => a.Sub(s);
+    public static Tensor operator -(double s, Tensor a) => a.RSub(s);
+    public static Tensor operator *(Tensor a, double s) => a.Mul(s);
+    public static Tensor operator *(double s, Tensor a) => a.Mul(s);
+    public static Tensor operator /(Tensor a, double s) => a.Div(s);
+    public static Tensor operator /(double s, Tensor a) => a.RDiv(s);
     public static Tensor operator -(Tensor a) => a.Neg();
 
     /// <summary>this += other (broadcast), in place. Refused while recording on a tensor that requires grad.</summary>
-    public Tensor AddInPlace(Tensor other, float alpha = 1f)
+    public Tensor AddInPlace(Tensor other, double alpha = 1)
     {
         CheckInPlace("add_");
         RequireFloat("add_", this, other);
@@ -121,24 +121,24 @@ public sealed partial class Tensor
         {
             var d = AsSpan();
             var s = src.AsSpan();
-            if (alpha == 1f) System.Numerics.Tensors.TensorPrimitives.Add(d, s, d);
-            else System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(s, alpha, d, d);
+            if (alpha == 1) System.Numerics.Tensors.TensorPrimitives.Add(d, s, d);
+            else System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(s, (float)alpha, d, d);
             return this;
         }
-        using var sum = alpha == 1f ? this.Add(src) : this.Add(src.Mul(alpha));
+        using var sum = alpha == 1 ? this.Add(src) : this.Add(src.Mul(alpha));
         CopyFrom(sum);
         return this;
     }
 
     /// <summary>this *= s, in place.</summary>
-    public Tensor MulInPlace(float s)
+    public Tensor MulInPlace(double s)
     {
         CheckInPlace("mul_");
         RequireFloat("mul_", this);
         if (DType == DType.Float32 && IsContiguous)
         {
             var d = AsSpan();
-            System.Numerics.Tensors.TensorPrimitives.Multiply(d, s, d);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(d, (float)s, d);
             return this;
         }
         using var product = Mul(s);
@@ -147,7 +147,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>Sets every element to <paramref name="value"/>, in place.</summary>
-    public Tensor Fill(float value)
+    public Tensor Fill(double value)
     {
         CheckInPlace("fill_");
         using var v = Full([], value, DType.IsComputeType() ? DType : DType.Float32);
@@ -206,7 +206,7 @@ public sealed partial class Tensor
         return Record(result, name, a, b, g => rule(g, a, b));
     }
 
-    private static Tensor ScalarOp(BinaryOpKind op, string name, Tensor x, float s, bool scalarFirst, Func<Tensor, Tensor?> rule)
+    private static Tensor ScalarOp(BinaryOpKind op, string name, Tensor x, double s, bool scalarFirst, Func<Tensor, Tensor?> rule)
     {
         RequireFloat(name, x);
         var src = x.Contiguous();

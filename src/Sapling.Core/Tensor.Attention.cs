@@ -18,7 +18,8 @@ public sealed partial class Tensor
             throw new ArgumentException($"causal_attention: q {ShapeUtil.Format(q.shape)} does not fit k {ShapeUtil.Format(k.shape)} and v {ShapeUtil.Format(v.shape)} (same batch, heads and head_dim; at least as many keys as queries)");
         int b = q.shape[0], h = q.shape[1], t = q.shape[2], s = k.shape[2], d = q.shape[3];
         int past = s - t;
-        float sc = scale ?? 1f / MathF.Sqrt(d);
+        // float32 keeps its single-precision 1/√d; float64 gets the double one.
+        double sc = scale ?? (q.DType == DType.Float32 ? 1f / MathF.Sqrt(d) : 1.0 / Math.Sqrt(d));
         var qc = q.Contiguous();
         var kc = k.Contiguous();
         var vc = v.Contiguous();

@@ -9,13 +9,13 @@ public sealed partial class Tensor
     public Tensor Lt(Tensor other) => Compare("lt", other, static (a, b) => a < b);
     public Tensor Le(Tensor other) => Compare("le", other, static (a, b) => a <= b);
 
-    // A float32 element and a float scalar compare the same as doubles, so one double predicate serves both dtypes.
-    public Tensor Eq(float s) => CompareScalar(s, static (a, b) => a == b);
-    public Tensor Ne(float s) => CompareScalar(s, static (a, b) => a != b);
-    public Tensor Gt(float s) => CompareScalar(s, static (a, b) => a > b);
-    public Tensor Ge(float s) => CompareScalar(s, static (a, b) => a >= b);
-    public Tensor Lt(float s) => CompareScalar(s, static (a, b) => a < b);
-    public Tensor Le(float s) => CompareScalar(s, static (a, b) => a <= b);
+    // Elements are compared as doubles; for float32 tensors the scalar is first rounded to float, as PyTorch does.
+    public Tensor Eq(double s) => CompareScalar(s, static (a, b) => a == b);
+    public Tensor Ne(double s) => CompareScalar(s, static (a, b) => a != b);
+    public Tensor Gt(double s) => CompareScalar(s, static (a, b) => a > b);
+    public Tensor Ge(double s) => CompareScalar(s, static (a, b) => a >= b);
+    public Tensor Lt(double s) => CompareScalar(s, static (a, b) => a < b);
+    public Tensor Le(double s) => CompareScalar(s, static (a, b) => a <= b);
 
     public Tensor LogicalAnd(Tensor other) => Logical("logical_and", other, static (a, b) => a && b);
     public Tensor LogicalOr(Tensor other) => Logical("logical_or", other, static (a, b) => a || b);
@@ -50,14 +50,14 @@ public sealed partial class Tensor
     }
 
     /// <summary>The scalar takes the tensor operand's dtype.</summary>
-    public static Tensor Where(Tensor condition, Tensor a, float b)
+    public static Tensor Where(Tensor condition, Tensor a, double b)
     {
         RequireFloat("where", a);
         using var bt = Full([], b, a.DType);
         return Where(condition, a, bt);
     }
 
-    public static Tensor Where(Tensor condition, float a, Tensor b)
+    public static Tensor Where(Tensor condition, double a, Tensor b)
     {
         RequireFloat("where", b);
         using var at = Full([], a, b.DType);
@@ -65,7 +65,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>Returns a copy with <paramref name="value"/> wherever the (broadcast) boolean mask is true.</summary>
-    public Tensor MaskedFill(Tensor mask, float value)
+    public Tensor MaskedFill(Tensor mask, double value)
     {
         RequireBool("masked_fill", mask);
         RequireFloat("masked_fill", this);
@@ -113,9 +113,10 @@ public sealed partial class Tensor
         for (int i = 0; i < d.Length; i++) d[i] = predicate(double.CreateTruncating(xs[i]), double.CreateTruncating(ys[i]));
     }
 
-    private Tensor CompareScalar(float s, Func<double, double, bool> predicate)
+    private Tensor CompareScalar(double s, Func<double, double, bool> predicate)
     {
         RequireFloat("compare", this);
+        if (DType == DType.Float32) s = (float)s;
         var x = Contiguous();
         var result = Uninitialized(DType.Bool, (int[])shape.Clone());
         if (DType == DType.Float32) CompareWithScalar<float>(x, s, result, predicate);

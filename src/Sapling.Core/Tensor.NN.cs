@@ -59,7 +59,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>Layer normalisation over the trailing <paramref name="normalizedShape"/> dimensions, with optional affine weight and bias.</summary>
-    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight, Tensor? bias, float eps = 1e-5f)
+    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight, Tensor? bias, double eps = 1e-5)
     {
         RequireFloat("layer_norm", input);
         if (weight != null) RequireFloat("layer_norm", input, weight);
@@ -84,7 +84,7 @@ public sealed partial class Tensor
         var inputs = new List<Tensor> { input };
         if (weight != null) inputs.Add(weight);
         if (bias != null) inputs.Add(bias);
-        return Record(y, "layer_norm", inputs.ToArray(), g =>
+        var recorded = Record(y, "layer_norm", inputs.ToArray(), g =>
         {
             var gc = g.Contiguous();
             var dx = input.requiresGrad ? Uninitialized(dtype, (int[])input.shape.Clone()) : null;
@@ -96,6 +96,13 @@ public sealed partial class Tensor
             if (bias != null) grads.Add(db);
             return grads.ToArray();
         });
+        // Without a recorded gradient the saved statistics have no reader; they go back to the pool now.
+        if (recorded.GradFn == null)
+        {
+            mean.Dispose();
+            rstd.Dispose();
+        }
+        return recorded;
     }
 
     /// <summary>Zeroes each element with probability p and scales the rest by 1/(1−p) while training; identity otherwise.</summary>
@@ -117,7 +124,7 @@ public sealed partial class Tensor
     /// torch.nn.functional.cross_entropy: targets equal to <paramref name="ignoreIndex"/> contribute nothing, and
     /// label smoothing mixes the one-hot target with the uniform distribution.
     /// </summary>
-    public static Tensor CrossEntropy(Tensor logits, Tensor targets, Reduction reduction = Reduction.Mean, long ignoreIndex = -100, float labelSmoothing = 0f)
+    public static Tensor CrossEntropy(Tensor logits, Tensor targets, Reduction reduction = Reduction.Mean, long ignoreIndex = -100, double labelSmoothing = 0)
     {
         RequireFloat("cross_entropy", logits);
         if (labelSmoothing < 0f || labelSmoothing > 1f) throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"cross_entropy: label smoothing must be in [0, 1], got {labelSmoothing}");
@@ -168,7 +175,7 @@ public sealed partial class Tensor
                 break;
         }
         var flatShape = x.shape;
-        return Record(result, "cross_entropy", [input], g =>
+        var recorded = Record(result, "cross_entropy", [input], g =>
         {
             var rowScale = reduction == Reduction.None
                 ? g.Contiguous().Reshape(rows).ContiguousCopy()
@@ -178,5 +185,8 @@ public sealed partial class Tensor
             rowScale.Dispose();
             return [dx];
         });
+        if (recorded.GradFn == null) lse.Dispose();
+        if (reduction != Reduction.None) losses.Dispose();
+        return recorded;
     }
 }

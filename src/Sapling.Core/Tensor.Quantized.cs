@@ -14,6 +14,7 @@ public sealed partial class Tensor
     {
         ArgumentNullException.ThrowIfNull(weight);
         RequireFloat32("quantized_linear", input);
+        if (bias != null) RequireFloat32("quantized_linear", bias);
         if (NoGrad.IsEnabled && input.RequiresGrad)
             throw new InvalidOperationException("quantized_linear: int8 layers are for inference and have no gradient; run under NoGrad, or train the float32 model and quantize it again");
         int k = weight.InFeatures, n = weight.OutFeatures;
@@ -40,6 +41,7 @@ public sealed partial class Tensor
     {
         ArgumentNullException.ThrowIfNull(weight);
         RequireFloat32("quantized_conv2d", input);
+        if (bias != null) RequireFloat32("quantized_conv2d", bias);
         if (NoGrad.IsEnabled && input.RequiresGrad)
             throw new InvalidOperationException("quantized_conv2d: int8 layers are for inference and have no gradient; run under NoGrad, or train the float32 model and quantize it again");
         var ws = weight.Values.shape;

@@ -21,7 +21,7 @@ public static class FedAvg
         var result = new Dictionary<string, Tensor>();
         foreach (var (name, reference) in first)
         {
-            if (reference.DType != DType.Float32)
+            if (!reference.DType.IsComputeType())
             {
                 result[name] = reference.Clone();
                 continue;
@@ -32,13 +32,14 @@ public static class FedAvg
                 var t = weights[name];
                 if (!t.Shape.SequenceEqual(reference.Shape))
                     throw new ArgumentException($"FedAvg: '{name}' has shape [{string.Join(", ", t.Shape.ToArray())}] in one update and [{string.Join(", ", reference.Shape.ToArray())}] in another");
-                var values = t.Contiguous().ToArray();
+                if (!t.DType.IsComputeType())
+                    throw new ArgumentException($"FedAvg: '{name}' is {reference.DType.Name()} in one update and {t.DType.Name()} in another");
+                var values = t.DType == DType.Float64 ? t.Contiguous().ToArray<double>() : Array.ConvertAll(t.Contiguous().ToArray<float>(), v => (double)v);
                 double share = (double)samples / total;
                 for (int i = 0; i < values.Length; i++) sum[i] += share * values[i];
             }
-            var averaged = new float[sum.Length];
-            for (int i = 0; i < sum.Length; i++) averaged[i] = (float)sum[i];
-            result[name] = Tensor.FromArray(averaged, reference.Shape.ToArray());
+            var averaged = Tensor.FromArray(sum, reference.Shape.ToArray());
+            result[name] = reference.DType == DType.Float64 ? averaged : averaged.To(DType.Float32);
         }
         return result;
     }

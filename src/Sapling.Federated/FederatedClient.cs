@@ -32,7 +32,8 @@ public sealed class FederatedClient(int id, Uri coordinator, ClassifierConfig mo
             }
             var global = WeightsFile.FromBytes(await response.Content.ReadAsByteArrayAsync(cancel), $"global weights of round {round}");
             model.LoadStateDict(global);
-            var center = federated.Algorithm == "fedprox" ? global : null;
+            // The proximal centre is read back from the model, so it has the parameters' dtype whatever the file held.
+            var center = federated.Algorithm == "fedprox" ? model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Detach().Clone()) : null;
             var result = LocalTraining.Train(model, examples, training, federated.LocalEpochs, federated.Seed * 7919UL + (ulong)round * 101UL + (ulong)id, center, federated.Mu);
             using var update = new ByteArrayContent(WeightsFile.ToBytes(model.StateDict()));
             update.Headers.Add("X-Samples", result.Samples.ToString(CultureInfo.InvariantCulture));

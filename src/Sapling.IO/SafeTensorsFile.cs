@@ -89,7 +89,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     }
 
     /// <summary>
-    /// Copies one tensor out of the file. F32, BF16, I8, I32, I64 and BOOL load as themselves; F16 and F64 load as
+    /// Copies one tensor out of the file. F32, F64, BF16, I8, I32, I64 and BOOL load as themselves; F16 loads as
     /// float32 (Sapling's compute type); U8, I16 and U16 widen to int32 and U32 to int64. Other dtypes (U64, FP8)
     /// have no lossless Sapling equivalent and throw <see cref="NotSupportedException"/>.
     /// </summary>

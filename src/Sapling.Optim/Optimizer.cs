@@ -127,7 +127,9 @@ public abstract class Optimizer
             var p = parameters[index];
             if (t.Rank > 0 && !t.Shape.SequenceEqual(p.Shape))
                 throw new InvalidOperationException($"optimiser state '{key}' has shape {ShapeUtil.Format(t.Shape.ToArray())}, its parameter has {ShapeUtil.Format(p.Shape.ToArray())}");
-            StateOf(p)[parts[2]] = t.Contiguous().Clone().KeepAlive();
+            // State saved from (or converted to) another float dtype takes its parameter's, as the update needs.
+            var typed = t.DType.IsComputeType() && t.DType != p.DType && p.DType.IsComputeType() ? t.To(p.DType) : t;
+            StateOf(p)[parts[2]] = typed.Contiguous().Clone().KeepAlive();
         }
         StepCount = root.GetProperty("step").GetInt64();
     }

@@ -123,6 +123,59 @@ public class Float64Tests
     }
 
     [Fact]
+    public void ScalarsReachFloat64TensorsInDoublePrecision()
+    {
+        var one = Doubles([1], 1);
+        Assert.Equal(0.1, one.Mul(0.1).ToArray<double>()[0]);
+        Assert.Equal(1.1, one.Add(0.1).ToArray<double>()[0]);
+        Assert.True(one.Mul(0.1).Eq(0.1).ToArray<bool>()[0]);
+        Assert.False(one.Mul(0.1).Eq(0.1f).ToArray<bool>()[0]);
+        // A float32 tensor compares with the scalar rounded to float32, as PyTorch does.
+        Assert.True(Tensor.FromArray([0.1f], 1).Eq(0.1).ToArray<bool>()[0]);
+        Assert.Equal([0.25, 0.5], Doubles([0.1, 0.5], 2).Clamp(0.25, 0.75).ToArray<double>());
+    }
+
+    [Fact]
+    public void LayerNormUsesItsEpsilonInDouble()
+    {
+        var x = Doubles([1, 2, 4, 7], 1, 4);
+        double mean = 3.5, variance = (6.25 + 2.25 + 0.25 + 12.25) / 4, inv = 1 / Math.Sqrt(variance + 1e-5);
+        var y = Tensor.LayerNorm(x, [4], null, null).ToArray<double>();
+        for (int i = 0; i < 4; i++) Assert.Equal((x.ToArray<double>()[i] - mean) * inv, y[i], 1e-15);
+    }
+
+    [Fact]
+    public void AttentionScalesFloat64ScoresByTheDoubleRootOfTheHeadSize()
+    {
+        var g = new Generator(6);
+        var q = Tensor.Randn([1, 1, 3, 5], g).To(DType.Float64);
+        var k = Tensor.Randn([1, 1, 3, 5], g).To(DType.Float64);
+        var v = Tensor.Randn([1, 1, 3, 5], g).To(DType.Float64);
+        var fused = Tensor.CausalAttention(q, k, v).ToArray<double>();
+        var composed = q.MatMul(k.Transpose(-1, -2)).Mul(1 / Math.Sqrt(5)).CausalSoftmax().MatMul(v).ToArray<double>();
+        for (int i = 0; i < fused.Length; i++) Assert.Equal(composed[i], fused[i], 1e-14);
+    }
+
+    [Fact]
+    public void AGradientRuleReturningTheWrongDTypeIsReportedAsAnInternalError()
+    {
+        var x = Doubles([1, 2], 2).RequiresGrad_();
+        var y = Tensor.Record(x.Detach().Mul(2f), "broken", x, g => g.To(DType.Float32));
+        var e = Assert.Throws<InvalidOperationException>(() => y.Sum().Backward());
+        Assert.Contains("'broken' returned float32 for a float64 input", e.Message);
+    }
+
+    [Fact]
+    public void Int8LayersRefuseFloat64InputsAndBiases()
+    {
+        var weight = QuantizedWeight.Quantize(Tensor.Randn([3, 4], new Generator(7)));
+        var e = Assert.Throws<ArgumentException>(() => Tensor.QuantizedLinear(Tensor.Ones(2, 4), weight, Tensor.Zeros([3], DType.Float64)));
+        Assert.Contains("quantized_linear: expected a float32 tensor, got float64", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Tensor.QuantizedLinear(Tensor.Ones(2, 4).To(DType.Float64), weight));
+        Assert.Contains("float64", e.Message);
+    }
+
+    [Fact]
     public void GradCheckRunsTheFunctionInFloat64()
     {
         var seen = new List<DType>();

@@ -16,6 +16,20 @@ public sealed class FedAvgTests
     }
 
     [Fact]
+    public void Float64UpdatesAreAveragedInTheFirstUpdatesDType()
+    {
+        var w64 = new Dictionary<string, Tensor> { ["w"] = Tensor.FromArray([3.0, 6.0], 2) };
+        var averaged = FedAvg.Aggregate([(W(1, 2), 1), (w64, 3)]);
+        Assert.Equal(DType.Float32, averaged["w"].DType);
+        Assert.Equal([2.5f, 5f], averaged["w"].ToArray());
+        var first64 = FedAvg.Aggregate([(w64, 3), (W(1, 2), 1)]);
+        Assert.Equal(DType.Float64, first64["w"].DType);
+        Assert.Equal([2.5, 5.0], first64["w"].ToArray<double>());
+        var ids = new Dictionary<string, Tensor> { ["w"] = Tensor.FromArray([1L, 2L], 2) };
+        Assert.Contains("int64", Assert.Throws<ArgumentException>(() => FedAvg.Aggregate([(W(1, 2), 1), (ids, 1)])).Message);
+    }
+
+    [Fact]
     public void MismatchedUpdatesAreRefusedWithTheTensorName()
     {
         Assert.Contains("shape [3]", Assert.Throws<ArgumentException>(() => FedAvg.Aggregate([(W(1, 2), 1), (W(1, 2, 3), 1)])).Message);

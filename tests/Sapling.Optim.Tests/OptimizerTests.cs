@@ -67,13 +67,18 @@ public class OptimizerTests
         var b = Makers()[name](first);
         for (int s = 0; s < 3; s++) Apply(b, first, s);
         var (tensors, json) = b.StateDict();
-        var resumed = new[] { first[0].Detach().Clone().RequiresGrad_(), first[1].Detach().Clone().RequiresGrad_() };
-        var c2 = Makers()[name](resumed);
-        c2.LoadStateDict(tensors, json);
-        Assert.Equal(3, c2.StepCount);
-        for (int s = 3; s < grads.Length; s++) Apply(c2, resumed, s);
-        Assert.Equal(straight[0].ToArray(), resumed[0].ToArray());
-        Assert.Equal(straight[1].ToArray(), resumed[1].ToArray());
+        // State stored as float64 (as another writer may keep it) loads into the parameters' float32 and resumes the same.
+        foreach (var stored in new[] { DType.Float32, DType.Float64 })
+        {
+            var state = tensors.ToDictionary(kv => kv.Key, kv => kv.Value.DType == DType.Float32 ? kv.Value.To(stored) : kv.Value);
+            var resumed = new[] { first[0].Detach().Clone().RequiresGrad_(), first[1].Detach().Clone().RequiresGrad_() };
+            var c2 = Makers()[name](resumed);
+            c2.LoadStateDict(state, json);
+            Assert.Equal(3, c2.StepCount);
+            for (int s = 3; s < grads.Length; s++) Apply(c2, resumed, s);
+            Assert.Equal(straight[0].ToArray(), resumed[0].ToArray());
+            Assert.Equal(straight[1].ToArray(), resumed[1].ToArray());
+        }
     }
 
     [Fact]

@@ -56,6 +56,8 @@ internal static class BackwardEngine
                 if (ig == null || !input.RequiresGrad) continue;
                 if (!ShapeUtil.SameShape(ig.shape, input.shape))
                     throw new InvalidOperationException($"internal error: gradient rule of '{fn.Name}' returned shape {ShapeUtil.Format(ig.shape)} for an input of shape {ShapeUtil.Format(input.shape)}");
+                if (ig.DType != input.DType)
+                    throw new InvalidOperationException($"internal error: gradient rule of '{fn.Name}' returned {ig.DType.Name()} for a {input.DType.Name()} input");
                 if (!handedOut.Add(ig) || ReferenceEquals(ig, g)) shared.Add(ig);
                 if (pending.TryGetValue(input, out var acc))
                 {
