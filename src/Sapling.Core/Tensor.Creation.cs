@@ -15,8 +15,7 @@ public sealed partial class Tensor
     /// <summary>A tensor of <paramref name="dtype"/> (float32 or float64) with every element <paramref name="value"/>.</summary>
     public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32)
     {
-        if (!dtype.IsComputeType()) throw new ArgumentException($"full: dtype must be float32 or float64, got {dtype.Name()}; create a float tensor and convert with To()");
-        var t = Uninitialized(dtype, CheckShape("full", shape));
+        var t = Uninitialized(RequireCreatable("full", dtype), CheckShape("full", shape));
         TensorKernels.For(dtype).Fill(t, value);
         return t;
     }
@@ -89,25 +88,40 @@ public sealed partial class Tensor
         return new Tensor(TensorMemory.Wrap(data), (int[])shape.Clone(), ShapeUtil.ContiguousStrides(shape), 0);
     }
 
-    /// <summary>Uniform samples in [0, 1).</summary>
-    public static Tensor Rand(int[] shape, Generator? generator = null)
+    /// <summary>Uniform samples in [0, 1): 24 random bits each in float32, 53 in float64.</summary>
+    public static Tensor Rand(int[] shape, Generator? generator = null, DType dtype = DType.Float32)
     {
         var g = generator ?? Generator.Default;
-        var t = Uninitialized(DType.Float32, CheckShape("rand", shape));
+        var t = Uninitialized(RequireCreatable("rand", dtype), CheckShape("rand", shape));
+        if (dtype == DType.Float64)
+        {
+            var doubles = t.AsSpan<double>();
+            for (int i = 0; i < doubles.Length; i++) doubles[i] = g.NextDouble();
+            return t;
+        }
         var span = t.AsSpan();
         for (int i = 0; i < span.Length; i++) span[i] = g.NextFloat();
         return t;
     }
 
-    /// <summary>Standard normal samples.</summary>
-    public static Tensor Randn(int[] shape, Generator? generator = null)
+    /// <summary>Standard normal samples; the same draws in either dtype, rounded to float32 there.</summary>
+    public static Tensor Randn(int[] shape, Generator? generator = null, DType dtype = DType.Float32)
     {
         var g = generator ?? Generator.Default;
-        var t = Uninitialized(DType.Float32, CheckShape("randn", shape));
+        var t = Uninitialized(RequireCreatable("randn", dtype), CheckShape("randn", shape));
+        if (dtype == DType.Float64)
+        {
+            var doubles = t.AsSpan<double>();
+            for (int i = 0; i < doubles.Length; i++) doubles[i] = g.NextNormal();
+            return t;
+        }
         var span = t.AsSpan();
         for (int i = 0; i < span.Length; i++) span[i] = (float)g.NextNormal();
         return t;
     }
+
+    private static DType RequireCreatable(string op, DType dtype)
+        => dtype.IsComputeType() ? dtype : throw new ArgumentException($"{op}: dtype must be float32 or float64, got {dtype.Name()}");
 
     /// <summary>Uniform integers in [low, high) as int64.</summary>
     public static Tensor RandInt(long low, long high, int[] shape, Generator? generator = null)

@@ -176,7 +176,7 @@ public sealed partial class Tensor : IDisposable
         return result;
     }
 
-    /// <summary>The value of a one-element tensor as a float.</summary>
+    /// <summary>The value of a one-element tensor as a float (a float64 value is rounded; <see cref="ItemAsDouble"/> keeps it).</summary>
     public float Item()
     {
         if (NumEl != 1) throw new InvalidOperationException($"Item() needs a tensor with one element, this one has shape {ShapeUtil.Format(shape)}");

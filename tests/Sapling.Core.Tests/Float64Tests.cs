@@ -95,6 +95,19 @@ public class Float64Tests
     }
 
     [Fact]
+    public void RandomTensorsCanBeMadeInFloat64()
+    {
+        var single = Tensor.Randn([5], new Generator(9)).ToArray();
+        var doubles = Tensor.Randn([5], new Generator(9), DType.Float64).ToArray<double>();
+        for (int i = 0; i < 5; i++) Assert.Equal(single[i], (float)doubles[i]);
+        Assert.Contains(doubles, v => v != (float)v);
+        var uniform = Tensor.Rand([1000], new Generator(9), DType.Float64).ToArray<double>();
+        Assert.All(uniform, v => Assert.InRange(v, 0.0, 1.0 - 1e-17));
+        Assert.Contains(uniform, v => v != (float)v);
+        Assert.Contains("int64", Assert.Throws<ArgumentException>(() => Tensor.Rand([2], dtype: DType.Int64)).Message);
+    }
+
+    [Fact]
     public void ToStringNamesTheDType()
     {
         Assert.Equal("tensor([1.5000, 2.0000], dtype=float64)", Doubles([1.5, 2], 2).ToString());

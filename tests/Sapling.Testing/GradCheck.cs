@@ -20,7 +20,7 @@ public static class GradCheck
         var output = f(leaves);
         if (output.DType != DType.Float64)
             throw new XunitException($"the function returned a {output.DType.Name()} tensor for float64 inputs; build its constants in the inputs' dtype");
-        var weights = Tensor.Randn(output.Shape.ToArray(), new Generator((ulong)seed)).To(DType.Float64);
+        var weights = Tensor.Randn(output.Shape.ToArray(), new Generator((ulong)seed), DType.Float64);
         output.Backward(weights);
         var w = weights.ToArray<double>();
         for (int k = 0; k < leaves.Length; k++)
