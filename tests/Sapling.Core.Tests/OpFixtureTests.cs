@@ -106,6 +106,9 @@ public class OpFixtureTests
         ["stack"] = x => One(Tensor.Stack([x[0], x[1]], 1)),
         ["split_chunk"] = x => One(Tensor.Cat(x[0].Chunk(3, 1).Select((p, i) => p * (i + 1f)).ToArray(), 1)),
         ["to_bfloat16"] = x => One(x[0].To(DType.BFloat16).To(DType.Float32)),
+        ["causal_softmax"] = x => One(x[0].CausalSoftmax(offset: 2)),
+        ["causal_attention"] = x => One(Tensor.CausalAttention(x[0], x[1], x[2])),
+        ["causal_attention_square"] = x => One(Tensor.CausalAttention(x[0], x[1], x[2])),
     };
 
     /// <summary>Ops with no gradient to check: argmax has none, and bf16 rounding steps dwarf any finite-difference step.</summary>
