@@ -22,7 +22,8 @@ internal abstract class TensorKernels
         _ => throw new ArgumentException($"no compute kernels for dtype {dtype.Name()}; convert with To(DType.Float32)"),
     };
 
-    public abstract void Gemm(bool transA, bool transB, int m, int n, int k, Tensor a, int aOffset, int lda, Tensor b, int bOffset, int ldb, Tensor c, int cOffset, int ldc);
+    /// <summary>C = op(A)·op(B), or C += op(A)·op(B) when <paramref name="accumulate"/>.</summary>
+    public abstract void Gemm(bool transA, bool transB, int m, int n, int k, Tensor a, int aOffset, int lda, Tensor b, int bOffset, int ldb, Tensor c, int cOffset, int ldc, bool accumulate = false);
 
     public abstract void GemmBatched(bool transA, bool transB, int m, int n, int k, Tensor a, int[] aOffsets, int lda, Tensor b, int[] bOffsets, int ldb, Tensor c, int cStride, int ldc);
 
@@ -108,8 +109,8 @@ internal abstract class TensorKernels
 
         private static T S(double v) => T.CreateTruncating(v);
 
-        public override void Gemm(bool transA, bool transB, int m, int n, int k, Tensor a, int aOffset, int lda, Tensor b, int bOffset, int ldb, Tensor c, int cOffset, int ldc)
-            => K.Gemm(transA, transB, m, n, k, T.One, A(a), aOffset, lda, A(b), bOffset, ldb, T.Zero, A(c), cOffset, ldc);
+        public override void Gemm(bool transA, bool transB, int m, int n, int k, Tensor a, int aOffset, int lda, Tensor b, int bOffset, int ldb, Tensor c, int cOffset, int ldc, bool accumulate = false)
+            => K.Gemm(transA, transB, m, n, k, T.One, A(a), aOffset, lda, A(b), bOffset, ldb, accumulate ? T.One : T.Zero, A(c), cOffset, ldc);
 
         public override void GemmBatched(bool transA, bool transB, int m, int n, int k, Tensor a, int[] aOffsets, int lda, Tensor b, int[] bOffsets, int ldb, Tensor c, int cStride, int ldc)
             => K.GemmBatched(transA, transB, m, n, k, T.One, A(a), aOffsets, lda, A(b), bOffsets, ldb, T.Zero, A(c), cStride, ldc);

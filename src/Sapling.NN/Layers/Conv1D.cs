@@ -17,7 +17,7 @@ public sealed class Conv1D : LinearLayer
     public override Tensor Weight => weight ?? throw QuantizedError("its float weight is gone (see Quantized)");
     public override Tensor Bias { get; }
 
-    protected override Tensor Project(Tensor input) => input.MatMul(Weight).Add(Bias);
+    protected override Tensor Project(Tensor input) => Tensor.Linear(input, Weight.T(), Bias);
 
     protected override Tensor WeightOutIn() => Weight.T();
 

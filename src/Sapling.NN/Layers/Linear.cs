@@ -18,11 +18,7 @@ public sealed class Linear : LinearLayer
     public override Tensor Weight => weight ?? throw QuantizedError("its float weight is gone (see Quantized)");
     public override Tensor? Bias { get; }
 
-    protected override Tensor Project(Tensor input)
-    {
-        var y = input.MatMul(Weight.T());
-        return Bias != null ? y.Add(Bias) : y;
-    }
+    protected override Tensor Project(Tensor input) => Tensor.Linear(input, Weight, Bias);
 
     protected override Tensor WeightOutIn() => Weight;
 
