@@ -45,6 +45,37 @@ public sealed partial class Tensor
         });
     }
 
+    /// <summary>
+    /// Causal attention weights softmax(q·kᵀ·scale) for q [.., T, D] and k [.., S, D]: query i sees keys
+    /// 0 .. (S − T) + i (<see cref="CausalSoftmax"/> with offset S − T), later keys get weight 0. One op: the scores are
+    /// a temporary inside it, and the gradient rule reads q, k and the weights, so the graph keeps neither the T×S
+    /// scores nor a scaled copy of q. Multiplying the result by V gives attention through GEMMs, which at short
+    /// contexts is faster than <see cref="CausalAttention"/>'s row loops.
+    /// </summary>
+    public static Tensor CausalAttentionWeights(Tensor q, Tensor k, double scale)
+    {
+        RequireFloat("causal_attention_weights", q, k);
+        if (q.Rank < 2 || k.Rank != q.Rank || q.shape[^1] != k.shape[^1] || k.shape[^2] < q.shape[^2])
+            throw new ArgumentException($"causal_attention_weights: q {ShapeUtil.Format(q.shape)} and k {ShapeUtil.Format(k.shape)} must be [.., queries, d] and [.., keys, d] with at least as many keys as queries");
+        int t = q.shape[^2], s = k.shape[^2], d = q.shape[^1];
+        Tensor weights;
+        using (Autograd.NoGrad.Enter())
+        {
+            var kT = k.Transpose(-1, -2);
+            using var scores = MatMulBatched(q, kT, t, d, s, scale);
+            weights = scores.CausalSoftmax(s - t);
+        }
+        int rows = s == 0 ? 0 : weights.NumEl / s;
+        return Record(weights, "causal_attention_weights", q, k, g =>
+        {
+            using var dScores = SoftmaxGradient(weights, g, rows, s, log: false);
+            // The scale rides on the GEMMs' alpha, as in the forward pass.
+            var dq = q.requiresGrad ? MatMulBatched(dScores, k, t, s, d, scale).SumToShape(q.shape) : null;
+            var dk = k.requiresGrad ? MatMulBatched(dScores.Transpose(-1, -2), q, s, t, d, scale).SumToShape(k.shape) : null;
+            return (dq, dk);
+        });
+    }
+
     /// <summary>A contiguous tensor whose elements start at element 0 of its storage (copying when it is an offset view).</summary>
     private static Tensor FromElementZero(Tensor t) => t.offset == 0 ? t : t.ContiguousCopy();
 }

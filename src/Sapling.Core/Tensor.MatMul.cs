@@ -103,7 +103,8 @@ public sealed partial class Tensor
         return c;
     }
 
-    private static Tensor MatMulBatched(Tensor a, Tensor b, int m, int k, int n)
+    /// <summary>alpha·A·B over broadcast batch dimensions, without autograd.</summary>
+    private static Tensor MatMulBatched(Tensor a, Tensor b, int m, int k, int n, double alpha = 1)
     {
         var batchA = a.shape.AsSpan(0, a.Rank - 2);
         var batchB = b.shape.AsSpan(0, b.Rank - 2);
@@ -128,7 +129,7 @@ public sealed partial class Tensor
         var c = Uninitialized(a.DType, outShape);
         var offA = BatchOffsets(batch, av.strides, av.offset);
         var offB = BatchOffsets(batch, bv.strides, bv.offset);
-        TensorKernels.For(a.DType).GemmBatched(ta, tb, m, n, k, av, offA, lda, bv, offB, ldb, c, m * n, Math.Max(n, 1));
+        TensorKernels.For(a.DType).GemmBatched(ta, tb, m, n, k, av, offA, lda, bv, offB, ldb, c, m * n, Math.Max(n, 1), alpha);
         return c;
     }
 

@@ -25,7 +25,8 @@ internal abstract class TensorKernels
     /// <summary>C = op(A)·op(B), or C += op(A)·op(B) when <paramref name="accumulate"/>.</summary>
     public abstract void Gemm(bool transA, bool transB, int m, int n, int k, Tensor a, int aOffset, int lda, Tensor b, int bOffset, int ldb, Tensor c, int cOffset, int ldc, bool accumulate = false);
 
-    public abstract void GemmBatched(bool transA, bool transB, int m, int n, int k, Tensor a, int[] aOffsets, int lda, Tensor b, int[] bOffsets, int ldb, Tensor c, int cStride, int ldc);
+    /// <summary>Each C = alpha·op(A)·op(B).</summary>
+    public abstract void GemmBatched(bool transA, bool transB, int m, int n, int k, Tensor a, int[] aOffsets, int lda, Tensor b, int[] bOffsets, int ldb, Tensor c, int cStride, int ldc, double alpha = 1);
 
     public abstract void Unary(UnaryOpKind op, Tensor x, Tensor y);
 
@@ -112,8 +113,8 @@ internal abstract class TensorKernels
         public override void Gemm(bool transA, bool transB, int m, int n, int k, Tensor a, int aOffset, int lda, Tensor b, int bOffset, int ldb, Tensor c, int cOffset, int ldc, bool accumulate = false)
             => K.Gemm(transA, transB, m, n, k, T.One, A(a), aOffset, lda, A(b), bOffset, ldb, accumulate ? T.One : T.Zero, A(c), cOffset, ldc);
 
-        public override void GemmBatched(bool transA, bool transB, int m, int n, int k, Tensor a, int[] aOffsets, int lda, Tensor b, int[] bOffsets, int ldb, Tensor c, int cStride, int ldc)
-            => K.GemmBatched(transA, transB, m, n, k, T.One, A(a), aOffsets, lda, A(b), bOffsets, ldb, T.Zero, A(c), cStride, ldc);
+        public override void GemmBatched(bool transA, bool transB, int m, int n, int k, Tensor a, int[] aOffsets, int lda, Tensor b, int[] bOffsets, int ldb, Tensor c, int cStride, int ldc, double alpha = 1)
+            => K.GemmBatched(transA, transB, m, n, k, S(alpha), A(a), aOffsets, lda, A(b), bOffsets, ldb, T.Zero, A(c), cStride, ldc);
 
         public override void Unary(UnaryOpKind op, Tensor x, Tensor y) => K.Unary(op, A(x), x.offset, A(y), y.NumEl);
 

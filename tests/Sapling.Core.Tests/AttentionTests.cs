@@ -44,6 +44,10 @@ public class AttentionTests
     [Fact]
     public void ShapesAreChecked()
     {
+        var weights = Assert.Throws<ArgumentException>(() => Tensor.CausalAttentionWeights(Tensor.Zeros(2, 5, 4), Tensor.Zeros(2, 3, 4), 0.5));
+        Assert.Contains("causal_attention_weights", weights.Message);
+        Assert.Contains("[2, 5, 4]", weights.Message);
+        Assert.Contains("[2, 3, 4]", weights.Message);
         var ex = Assert.Throws<ArgumentException>(() => Tensor.CausalAttention(Tensor.Zeros(1, 2, 5, 4), Tensor.Zeros(1, 2, 3, 4), Tensor.Zeros(1, 2, 3, 4)));
         Assert.Contains("[1, 2, 5, 4]", ex.Message);
     }

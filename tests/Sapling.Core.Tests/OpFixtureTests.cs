@@ -109,6 +109,7 @@ public class OpFixtureTests
         ["causal_softmax"] = x => One(x[0].CausalSoftmax(offset: 2)),
         ["causal_attention"] = x => One(Tensor.CausalAttention(x[0], x[1], x[2])),
         ["causal_attention_square"] = x => One(Tensor.CausalAttention(x[0], x[1], x[2])),
+        ["causal_attention_weights"] = x => One(Tensor.CausalAttentionWeights(x[0], x[1], 0.5)),
         ["linear"] = x => One(Tensor.Linear(x[0], x[1], x[2])),
         ["linear_no_bias"] = x => One(Tensor.Linear(x[0], x[1])),
         ["linear_transposed_weight"] = x => One(Tensor.Linear(x[0], x[1].T(), x[2])),

@@ -277,10 +277,9 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         bool explicitScores = leftPadding == null && ((Training && AttnDropout.P > 0) || (Autograd.NoGrad.IsEnabled && x.RequiresGrad && (long)t * total <= 512L * 512));
         if (explicitScores)
         {
-            // Scaling the queries rather than the scores touches T·d values instead of T·T; query i (at absolute
-            // position past + i) may attend to keys 0 .. past + i.
-            var scores = q.Mul(1f / MathF.Sqrt(headDim)).MatMul(k.Transpose(-1, -2));
-            attended = AttnDropout.Forward(scores.CausalSoftmax(past)).MatMul(v);
+            // Query i (at absolute position past + i) may attend to keys 0 .. past + i; the scores stay inside the op.
+            var weights = Tensor.CausalAttentionWeights(q, k, 1f / MathF.Sqrt(headDim));
+            attended = AttnDropout.Forward(weights).MatMul(v);
         }
         else
         {
