@@ -22,35 +22,68 @@ public sealed partial class Tensor
         var outShape = (int[])input.shape.Clone();
         outShape[^1] = outFeatures;
         int rows = inFeatures == 0 ? ShapeUtil.Numel(outShape) / Math.Max(outFeatures, 1) : input.NumEl / inFeatures;
+        // A weight stored [in, out] and passed as its transposed view (GPT-2's Conv1D) gets its gradient in that layout.
+        bool storedInOut = weight.strides[0] == 1 && weight.strides[1] != 1;
         Tensor result;
         using (Autograd.NoGrad.Enter())
         {
-            var x = input.Contiguous().Reshape(rows, inFeatures);
+            using var x = Rows(input, rows, inFeatures);
             var y = Uninitialized(input.DType, [rows, outFeatures]);
-            if (bias != null) y.CopyFrom(bias.Reshape(1, outFeatures).Expand(rows, outFeatures));
-            else if (inFeatures == 0) y.Fill(0);
+            if (bias != null)
+            {
+                using var biasRow = bias.Reshape(1, outFeatures);
+                using var rowsOfBias = biasRow.Expand(rows, outFeatures);
+                y.CopyFrom(rowsOfBias);
+            }
+            else if (inFeatures == 0)
+            {
+                y.Fill(0);
+            }
             if (inFeatures > 0 && rows > 0 && outFeatures > 0)
             {
-                var w = weight;
                 // weightᵀ is [in, out]: row-major when the weight is a transposed view, column-major when it is dense.
-                if (!GemmLayout(w.strides[1], w.strides[0], inFeatures, outFeatures, out bool tw, out int ldw))
-                {
-                    w = weight.ContiguousCopy();
-                    GemmLayout(w.strides[1], w.strides[0], inFeatures, outFeatures, out tw, out ldw);
-                }
+                bool usable = GemmLayout(weight.strides[1], weight.strides[0], inFeatures, outFeatures, out bool tw, out int ldw);
+                using var dense = usable ? null : weight.ContiguousCopy();
+                var w = dense ?? weight;
+                if (dense != null) GemmLayout(w.strides[1], w.strides[0], inFeatures, outFeatures, out tw, out ldw);
                 TensorKernels.For(input.DType).Gemm(false, tw, rows, outFeatures, inFeatures, x, x.offset, inFeatures, w, w.offset, ldw,
                     y, 0, outFeatures, accumulate: bias != null);
             }
             result = y.Reshape(outShape);
+            y.Dispose();
         }
         var inputs = bias != null ? new[] { input, weight, bias } : new[] { input, weight };
         return Record(result, "linear", inputs, g =>
         {
-            var g2 = g.Contiguous().Reshape(rows, outFeatures);
+            using var g2 = Rows(g, rows, outFeatures);
             var dInput = input.requiresGrad ? g2.MatMul(weight).Reshape((int[])input.shape.Clone()) : null;
-            var dWeight = weight.requiresGrad ? g2.T().MatMul(input.Contiguous().Reshape(rows, inFeatures)) : null;
+            Tensor? dWeight = null;
+            if (weight.requiresGrad)
+            {
+                using var x = Rows(input, rows, inFeatures);
+                if (storedInOut)
+                {
+                    // xᵀ·g is the [in, out] gradient; handing back only its transposed view lets the transpose
+                    // before this op return a contiguous buffer the parameter can keep without a copy.
+                    using var inOut = x.T().MatMul(g2);
+                    dWeight = inOut.T();
+                }
+                else
+                {
+                    dWeight = g2.T().MatMul(x);
+                }
+            }
             var dBias = bias is { requiresGrad: true } ? g2.Sum(0) : null;
             return bias != null ? [dInput, dWeight, dBias] : [dInput, dWeight];
         });
+    }
+
+    /// <summary>A [rows, width] view of t's elements in order; a contiguous copy made on the way lives only as long as the view.</summary>
+    private static Tensor Rows(Tensor t, int rows, int width)
+    {
+        var c = t.Contiguous();
+        var view = c.Reshape(rows, width);
+        if (!ReferenceEquals(c, t)) c.Dispose();
+        return view;
     }
 }

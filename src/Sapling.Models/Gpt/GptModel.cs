@@ -278,7 +278,7 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         if (explicitScores)
         {
             // Query i (at absolute position past + i) may attend to keys 0 .. past + i; the scores stay inside the op.
-            var weights = Tensor.CausalAttentionWeights(q, k, 1f / MathF.Sqrt(headDim));
+            var weights = Tensor.CausalAttentionWeights(q, k, q.DType == DType.Float64 ? 1.0 / Math.Sqrt(headDim) : 1f / MathF.Sqrt(headDim));
             attended = AttnDropout.Forward(weights).MatMul(v);
         }
         else
