@@ -28,6 +28,19 @@ public class GemmTests
     }
 
     [Fact]
+    public void AutoSendsOneRowProductsToTheManagedKernel()
+    {
+        using (Gemm.Use(BlasProvider.Auto))
+        {
+            Assert.Equal(BlasProvider.Managed, Gemm.ProviderFor(1));
+            Assert.Equal(OpenBlasNative.IsAvailable ? BlasProvider.OpenBlas : BlasProvider.Managed, Gemm.ProviderFor(2));
+        }
+        if (OpenBlasNative.IsAvailable)
+            using (Gemm.Use(BlasProvider.OpenBlas)) Assert.Equal(BlasProvider.OpenBlas, Gemm.ProviderFor(1));
+        using (Gemm.Use(BlasProvider.Managed)) Assert.Equal(BlasProvider.Managed, Gemm.ProviderFor(500));
+    }
+
+    [Fact]
     public unsafe void AlphaBetaAndLeadingDimensions()
     {
         int m = 9, k = 11, n = 13, lda = 15, ldb = 20, ldc = 17;

@@ -57,13 +57,26 @@ public static class Gemm
     };
 
     /// <summary>Row-major C = alpha·op(A)·op(B) + beta·C, with cblas_sgemm's meaning of every argument.</summary>
+    /// <remarks>
+    /// Under <see cref="BlasProvider.Auto"/> a product with one row (a matrix-vector product: decoding one token) runs
+    /// on the managed kernel even where OpenBLAS is installed: there it matches OpenBLAS with B as stored and is 4.5×
+    /// faster with B transposed (a tied output head), measured in docs/benchmarks.md.
+    /// </remarks>
     public static unsafe void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {
         if (m == 0 || n == 0) return;
-        if (Active == BlasProvider.OpenBlas)
+        if (ProviderFor(m) == BlasProvider.OpenBlas)
             OpenBlasNative.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         else
             ManagedGemm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>The provider a product with <paramref name="m"/> rows runs on now (see <see cref="Sgemm"/>).</summary>
+    internal static BlasProvider ProviderFor(int m)
+    {
+        var chosen = threadOverride ?? requested;
+        if (chosen != BlasProvider.Auto) return chosen;
+        return m > 1 && OpenBlasNative.IsAvailable ? BlasProvider.OpenBlas : BlasProvider.Managed;
     }
 
     /// <summary>Always the managed kernel; used for many small products run in parallel, where OpenBLAS's own threads would fight ours.</summary>

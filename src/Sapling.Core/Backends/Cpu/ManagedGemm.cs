@@ -62,8 +62,14 @@ public static unsafe class ManagedGemm
         ArgumentOutOfRangeException.ThrowIfLessThan(lda, transA ? m : k);
         ArgumentOutOfRangeException.ThrowIfLessThan(ldb, transB ? k : n);
 
+        var kernel = SelectedKernel;
+        if (m <= SkinnyGemm.MaxRows)
+        {
+            SkinnyGemm.Sgemm(kernel, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
         var args = new GemmArgs(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        switch (SelectedKernel)
+        switch (kernel)
         {
             case KernelKind.Avx512:
                 Gemm<Avx512Kernel>(args);
