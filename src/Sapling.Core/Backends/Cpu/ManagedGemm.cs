@@ -371,7 +371,7 @@ public static unsafe class ManagedGemm
 
     private static int RoundUp(int value, int multiple) => CeilDiv(value, multiple) * multiple;
 
-    private readonly struct GemmArgs(
+    internal readonly struct GemmArgs(
         bool transA, bool transB, int m, int n, int k,
         float alpha, float* a, int lda, float* b, int ldb,
         float beta, float* c, int ldc)

@@ -21,17 +21,17 @@ internal static unsafe class SkinnyGemm
     /// <param name="kernel">The register width to use: the blocked kernel's choice on this machine (or a test's).</param>
     public static void Sgemm(ManagedGemm.KernelKind kernel, bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {
-        var args = new Args(kernel, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        var args = new ManagedGemm.GemmArgs(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         int parts = CpuWorkers.Threads > 1 && !CpuWorkers.IsInsideDispatch && (long)m * n * k >= ParallelThresholdMacs
             ? Math.Min(CpuWorkers.Threads, Math.Max(1, n / 64))
             : 1;
         if (parts <= 1)
         {
-            Columns(args, 0, n);
+            Columns(kernel, args, 0, n);
             return;
         }
         var job = Job.ForCurrentThread();
-        job.Prepare(args, parts);
+        job.Prepare(kernel, args, parts);
         try
         {
             CpuWorkers.Run(parts, job);
@@ -42,9 +42,9 @@ internal static unsafe class SkinnyGemm
         }
     }
 
-    private static void Columns(in Args args, int j0, int j1)
+    private static void Columns(ManagedGemm.KernelKind kernel, in ManagedGemm.GemmArgs args, int j0, int j1)
     {
-        switch (args.Kernel)
+        switch (kernel)
         {
             case ManagedGemm.KernelKind.Avx512: Columns<Float512>(args, j0, j1); break;
             case ManagedGemm.KernelKind.Avx2: Columns<Float256>(args, j0, j1); break;
@@ -52,7 +52,7 @@ internal static unsafe class SkinnyGemm
         }
     }
 
-    private static void Columns<TVec>(in Args args, int j0, int j1) where TVec : struct, IFloatVector<TVec>
+    private static void Columns<TVec>(in ManagedGemm.GemmArgs args, int j0, int j1) where TVec : struct, IFloatVector<TVec>
     {
         int k = args.K;
         // Rows of op(A) are read contiguously; a transposed A is gathered into a row first.
@@ -284,7 +284,7 @@ internal static unsafe class SkinnyGemm
                 DotRows<TVec>(new ReadOnlySpan<float>(a + (long)r * lda, k), b, ldb, j0 + j, new Span<float>(c + (long)r * ldc + j, n - j), alpha, beta);
     }
 
-    private static void ColumnsScalar(in Args args, int j0, int j1)
+    private static void ColumnsScalar(in ManagedGemm.GemmArgs args, int j0, int j1)
     {
         for (int i = 0; i < args.M; i++)
             for (int j = j0; j < j1; j++)
@@ -310,35 +310,19 @@ internal static unsafe class SkinnyGemm
 
     private static void Store(Span<float> c, int j, float sum, float alpha, float beta) => c[j] = beta == 0f ? alpha * sum : alpha * sum + beta * c[j];
 
-    private readonly struct Args(ManagedGemm.KernelKind kernel, bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
-    {
-        public readonly ManagedGemm.KernelKind Kernel = kernel;
-        public readonly bool TransA = transA;
-        public readonly bool TransB = transB;
-        public readonly int M = m;
-        public readonly int N = n;
-        public readonly int K = k;
-        public readonly float Alpha = alpha;
-        public readonly float* A = a;
-        public readonly int Lda = lda;
-        public readonly float* B = b;
-        public readonly int Ldb = ldb;
-        public readonly float Beta = beta;
-        public readonly float* C = c;
-        public readonly int Ldc = ldc;
-    }
-
     /// <summary>One cached job per calling thread, so a parallel product allocates nothing.</summary>
     private sealed class Job : IParallelWork
     {
         [ThreadStatic] private static Job? t_cached;
-        private Args args;
+        private ManagedGemm.GemmArgs args;
+        private ManagedGemm.KernelKind kernel;
         private int parts;
 
         public static Job ForCurrentThread() => t_cached ??= new Job();
 
-        public void Prepare(in Args value, int count)
+        public void Prepare(ManagedGemm.KernelKind kind, in ManagedGemm.GemmArgs value, int count)
         {
+            kernel = kind;
             args = value;
             parts = count;
         }
@@ -351,7 +335,7 @@ internal static unsafe class SkinnyGemm
             int chunk = (args.N + parts - 1) / parts;
             chunk = (chunk + 63) / 64 * 64;
             int start = Math.Min(args.N, part * chunk), end = Math.Min(args.N, start + chunk);
-            if (start < end) Columns(args, start, end);
+            if (start < end) Columns(kernel, args, start, end);
         }
     }
 }
