@@ -21,7 +21,7 @@ public sealed partial class Tensor
 
         var outShape = (int[])input.shape.Clone();
         outShape[^1] = outFeatures;
-        int rows = inFeatures == 0 ? ShapeUtil.Numel(outShape) / Math.Max(outFeatures, 1) : input.NumEl / inFeatures;
+        int rows = ShapeUtil.Numel(input.shape.AsSpan(0, input.Rank - 1));
         // A weight stored [in, out] and passed as its transposed view (GPT-2's Conv1D) gets its gradient in that layout.
         bool storedInOut = weight.strides[0] == 1 && weight.strides[1] != 1;
         Tensor result;

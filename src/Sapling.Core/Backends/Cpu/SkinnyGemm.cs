@@ -55,9 +55,11 @@ internal static unsafe class SkinnyGemm
     private static void Columns<TVec>(in ManagedGemm.GemmArgs args, int j0, int j1) where TVec : struct, IFloatVector<TVec>
     {
         int k = args.K;
-        // Rows of op(A) are read contiguously; a transposed A is gathered into a row first.
+        // Rows of op(A) are read contiguously; only a transposed A needs a buffer to gather each row into.
         float[]? rented = null;
-        Span<float> row = k <= MaxStackRowFloats ? stackalloc float[k] : (rented = System.Buffers.ArrayPool<float>.Shared.Rent(k)).AsSpan(0, k);
+        Span<float> row = !args.TransA ? default
+            : k <= MaxStackRowFloats ? stackalloc float[k]
+            : (rented = System.Buffers.ArrayPool<float>.Shared.Rent(k)).AsSpan(0, k);
         try
         {
             int i = 0;
