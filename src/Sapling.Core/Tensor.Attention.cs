@@ -20,17 +20,26 @@ public sealed partial class Tensor
         int past = s - t;
         // float32 keeps its single-precision 1/√d; float64 gets the double one.
         double sc = scale ?? (q.DType == DType.Float32 ? 1f / MathF.Sqrt(d) : 1.0 / Math.Sqrt(d));
-        var qc = q.Contiguous();
-        var kc = k.Contiguous();
-        var vc = v.Contiguous();
+        if (keyStart != null && keyStart.Length != b) throw new ArgumentException($"causal_attention: {keyStart.Length} key starts for a batch of {b}");
         var dtype = q.DType;
+        var qc = FromElementZero(q.Contiguous());
         var output = Uninitialized(dtype, [b, h, t, d]);
         var lse = Uninitialized(dtype, [b, h, t]);
-        if (keyStart != null && keyStart.Length != b) throw new ArgumentException($"causal_attention: {keyStart.Length} key starts for a batch of {b}");
-        TensorKernels.For(dtype).AttentionForward(FromElementZero(qc), FromElementZero(kc), FromElementZero(vc), output, lse, b * h, t, s, d, past, sc, keyStart, h);
+        bool recorded = AnyRequiresGrad(q, k) || AnyRequiresGrad(v);
+        // Without gradients, keys and values laid out as whole rows per head (a KV cache narrowed to its filled
+        // length) are read where they are: copying them would cost H·S·D per layer and token, O(N²) bytes over a
+        // generation.
+        if (!recorded && KvHeadStride(k, v) is int headStride)
+        {
+            TensorKernels.For(dtype).AttentionForward(qc, k, v, output, lse, b * h, t, s, d, past, sc, keyStart, h, headStride);
+            return output;
+        }
+        var kc = FromElementZero(k.Contiguous());
+        var vc = FromElementZero(v.Contiguous());
+        TensorKernels.For(dtype).AttentionForward(qc, kc, vc, output, lse, b * h, t, s, d, past, sc, keyStart, h, s * d);
         if (keyStart != null)
         {
-            if (AnyRequiresGrad(q, k) || AnyRequiresGrad(v)) throw new NotSupportedException("causal_attention: padded batches (keyStart) are for inference; gradients are not supported");
+            if (recorded) throw new NotSupportedException("causal_attention: padded batches (keyStart) are for inference; gradients are not supported");
             return output;
         }
         return Record(output, "causal_attention", [q, k, v], g =>
@@ -74,6 +83,24 @@ public sealed partial class Tensor
             var dk = k.requiresGrad ? MatMulBatched(dScores.Transpose(-1, -2), q, s, t, d, scale).SumToShape(k.shape) : null;
             return (dq, dk);
         });
+    }
+
+    /// <summary>
+    /// When k and v [B, H, S, D] both start at element 0 and store each head's S rows of D contiguously, with one
+    /// distance between consecutive heads (at least S·D) and batch rows H heads apart, that distance; otherwise null.
+    /// </summary>
+    private static int? KvHeadStride(Tensor k, Tensor v)
+    {
+        if (!ShapeUtil.SameShape(k.strides, v.strides)) return null;
+        int b = k.shape[0], h = k.shape[1], s = k.shape[2], d = k.shape[3];
+        if (k.offset != 0 || v.offset != 0 || b * h * s * d == 0) return null;
+        if ((d > 1 && k.strides[3] != 1) || (s > 1 && k.strides[2] != d)) return null;
+        long headStride = h > 1 ? k.strides[1] : b > 1 ? k.strides[0] : (long)s * d;
+        if (headStride < (long)s * d || (b > 1 && k.strides[0] != headStride * h)) return null;
+        // The last head's rows must lie inside both storages.
+        long end = (b * h - 1) * headStride + (long)s * d;
+        if (end > k.storage.Length || end > v.storage.Length) return null;
+        return (int)headStride;
     }
 
     /// <summary>A contiguous tensor whose elements start at element 0 of its storage (copying when it is an offset view).</summary>

@@ -80,3 +80,33 @@ public sealed class GptBatchedDecodeTests
         return cache;
     }
 }
+
+/// <summary>
+/// What a decode step costs in memory must not grow with the tokens already generated: attention reads the KV cache
+/// in place, and buffers come back from the pool, so step 400 allocates what step 40 allocates.
+/// </summary>
+public sealed class GptDecodeMemoryTests
+{
+    [Fact]
+    public void DecodeStepAllocationsDoNotGrowWithTheCachedLength()
+    {
+        var model = new GptModel(new GptConfig { VocabSize = 50, NPositions = 512, NEmbd = 64, NLayer = 2, NHead = 4 }, new Generator(3));
+        model.Eval();
+        using var noGrad = Autograd.NoGrad.Enter();
+        var cache = model.NewCache(1);
+        long Step(int token)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            using (new TensorScope()) model.Forward(Tensor.FromArray(new long[] { token }, 1, 1), cache);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        for (int i = 0; i < 40; i++) Step(i % 50);
+        long early = 0;
+        for (int i = 0; i < 10; i++) early += Step(i);
+        while (cache.Length < 400) Step(cache.Length % 50);
+        long late = 0;
+        for (int i = 0; i < 10; i++) late += Step(i);
+        // Copying the cached keys and values would add 2 layers × 2 × 400 × 64 floats (≈ 400 KB) to every step.
+        Assert.True(late < early + 40_000, $"10 decode steps allocated {early} bytes at 40 cached positions but {late} at 400");
+    }
+}

@@ -92,9 +92,11 @@ public partial interface IComputeKernels<T> where T : unmanaged, IFloatingPointI
     /// Causal softmax(q·kᵀ·scale)·v for q [heads, t, d] and k, v [heads, s, d] (all from element 0): query i sees keys
     /// 0 .. past + i. With <paramref name="keyStart"/>, head h sees no key before keyStart[h / headsPerRow] (left
     /// padding), and a query that sees no key gives zeros. Writes output [heads, t, d] and each row's log-sum-exp.
+    /// Head h's keys and values start at element h·<paramref name="kvHeadStride"/> (s·d when packed; a KV cache
+    /// allocated for a longer context is read in place with its own stride).
     /// </summary>
     void AttentionForward(T[] q, T[] k, T[] v, T[] output, T[] lse,
-        int heads, int t, int s, int d, int past, T scale, int[]? keyStart, int headsPerRow);
+        int heads, int t, int s, int d, int past, T scale, int[]? keyStart, int headsPerRow, int kvHeadStride);
 
     /// <summary>Gradients of <see cref="AttentionForward"/> (without key starts) from its output and log-sum-exp.</summary>
     void AttentionBackward(T[] q, T[] k, T[] v, T[] output, T[] lse, T[] dOut,

@@ -36,18 +36,23 @@ public abstract class Storage
 public sealed class Storage<T> : Storage where T : unmanaged
 {
     private readonly bool pooled;
+    private readonly int length;
 
-    internal Storage(T[] array, bool pooled)
+    /// <param name="length">Elements in use: a pooled array may be longer than asked for (its size class).</param>
+    internal Storage(T[] array, int length, bool pooled)
     {
+        if ((uint)length > (uint)array.Length) throw new ArgumentOutOfRangeException(nameof(length), $"storage of {length} elements over an array of {array.Length}");
         Array = array;
+        this.length = length;
         this.pooled = pooled;
     }
 
+    /// <summary>The backing array; it may hold more than <see cref="Length"/> elements, and kernels address only those.</summary>
     public T[] Array { get; }
 
     public override DType DType => StorageTypes.DTypeOf<T>();
 
-    public override int Length => Array.Length;
+    public override int Length => length;
 
     public override Array RawArray => Array;
 

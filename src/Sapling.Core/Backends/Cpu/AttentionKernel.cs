@@ -10,40 +10,53 @@ namespace Sapling.Backends.Cpu;
 /// </summary>
 internal static class AttentionKernel
 {
-    /// <summary>q [BH, T, D], k and v [BH, S, D], out [BH, T, D], lse [BH, T]; query i sees keys 0 .. past + i.</summary>
-    public static void Forward(float[] q, float[] k, float[] v, float[] output, float[] lse, int heads, int t, int s, int d, int past, float scale, int[]? keyStart = null, int headsPerRow = 1)
+    /// <summary>
+    /// q [BH, T, D], k and v [BH, S, D] with head h at h·kvHeadStride (0: packed, S·D), out [BH, T, D], lse [BH, T];
+    /// query i sees keys 0 .. past + i.
+    /// </summary>
+    public static void Forward(float[] q, float[] k, float[] v, float[] output, float[] lse, int heads, int t, int s, int d, int past, float scale, int[]? keyStart = null, int headsPerRow = 1, int kvHeadStride = 0)
     {
+        if (kvHeadStride == 0) kvHeadStride = s * d;
         SoftmaxKernel.RowsParallel(heads, t * s * d, (h0, h1) =>
         {
-            var scores = new float[s];
-            for (int h = h0; h < h1; h++)
+            // One score row per worker, from the shared pool: decoding calls this per layer and token.
+            var scores = System.Buffers.ArrayPool<float>.Shared.Rent(Math.Max(s, 1));
+            try
             {
-                // Left-padded rows of a batch start attending at their first real key.
-                int first = keyStart?[h / headsPerRow] ?? 0;
-                for (int i = 0; i < t; i++)
+                for (int h = h0; h < h1; h++)
                 {
-                    int visible = Math.Min(s, past + i + 1);
-                    var qi = q.AsSpan((h * t + i) * d, d);
-                    var oi = output.AsSpan((h * t + i) * d, d);
-                    if (first >= visible)
+                    int kv = h * kvHeadStride;
+                    // Left-padded rows of a batch start attending at their first real key.
+                    int first = keyStart?[h / headsPerRow] ?? 0;
+                    for (int i = 0; i < t; i++)
                     {
+                        int visible = Math.Min(s, past + i + 1);
+                        var qi = q.AsSpan((h * t + i) * d, d);
+                        var oi = output.AsSpan((h * t + i) * d, d);
+                        if (first >= visible)
+                        {
+                            oi.Clear();
+                            lse[h * t + i] = 0f;
+                            continue;
+                        }
+                        float max = float.NegativeInfinity;
+                        for (int j = first; j < visible; j++)
+                        {
+                            float sc = RowMath.Dot(qi, k.AsSpan(kv + j * d, d)) * scale;
+                            scores[j] = sc;
+                            if (sc > max) max = sc;
+                        }
+                        float sum = FastMath.ExpShiftedAndSum(scores.AsSpan(first, visible - first), max, scores.AsSpan(first, visible - first));
+                        float inv = 1f / sum;
                         oi.Clear();
-                        lse[h * t + i] = 0f;
-                        continue;
+                        for (int j = first; j < visible; j++) AddScaled(oi, v.AsSpan(kv + j * d, d), scores[j] * inv);
+                        lse[h * t + i] = max + MathF.Log(sum);
                     }
-                    float max = float.NegativeInfinity;
-                    for (int j = first; j < visible; j++)
-                    {
-                        float sc = RowMath.Dot(qi, k.AsSpan((h * s + j) * d, d)) * scale;
-                        scores[j] = sc;
-                        if (sc > max) max = sc;
-                    }
-                    float sum = FastMath.ExpShiftedAndSum(scores.AsSpan(first, visible - first), max, scores.AsSpan(first, visible - first));
-                    float inv = 1f / sum;
-                    oi.Clear();
-                    for (int j = first; j < visible; j++) AddScaled(oi, v.AsSpan((h * s + j) * d, d), scores[j] * inv);
-                    lse[h * t + i] = max + MathF.Log(sum);
                 }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<float>.Shared.Return(scores);
             }
         });
     }

@@ -1,0 +1,119 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Sapling.Memory;
+
+/// <summary>
+/// Keeps released arrays in size classes (eight per power of two), so a request is served by any pooled array of its
+/// class or the next one up. A training step asks for the same sizes every time and gets them back exactly; a
+/// generation or a server, whose sizes drift by a few elements from call to call (a prompt one token longer, a batch
+/// one sequence larger), reuses the arrays of neighbouring sizes instead of keeping one set per exact length.
+/// New arrays are allocated at the exact requested length, so long-lived tensors (parameters) waste nothing; a reused
+/// array is at most two classes (about 25%) longer than asked. Steady-state steps allocate nothing on the
+/// large-object heap, whose collections are the gen2 pauses a loop must avoid.
+/// </summary>
+public sealed class ArrayPoolBySizeClass<T> where T : unmanaged
+{
+    private const int ClassesPerOctave = 8;
+    private const int ExactUpTo = 16;
+
+    private readonly Dictionary<int, List<T[]>> free = new();
+    // When a class was last rented or returned: a full pool drops the classes unused for longest, so workloads whose
+    // shapes change (a new phase of a run) do not leave the pool holding dead sizes.
+    private readonly Dictionary<int, long> lastUse = new();
+    private readonly object gate = new();
+    private long pooledBytes;
+    private long clock;
+
+    public ArrayPoolBySizeClass(long maxPooledBytes) => MaxPooledBytes = maxPooledBytes;
+
+    /// <summary>Upper bound on memory held by released arrays; beyond it the arrays used longest ago are left to the GC.</summary>
+    public long MaxPooledBytes { get; set; }
+
+    public long PooledBytes => Interlocked.Read(ref pooledBytes);
+
+    /// <summary>
+    /// The largest length of <paramref name="length"/>'s size class: exact up to 16, then eight classes per power of
+    /// two (2^e + m·2^(e−3) for m = 1 .. 8).
+    /// </summary>
+    public static int SizeClass(int length)
+    {
+        if (length <= ExactUpTo) return length;
+        int e = BitOperations.Log2((uint)(length - 1));
+        long low = 1L << e, step = low / ClassesPerOctave;
+        long upper = low + (length - low + step - 1) / step * step;
+        return (int)Math.Min(upper, Array.MaxLength);
+    }
+
+    /// <summary>Returns an array of at least <paramref name="length"/> elements whose contents are undefined.</summary>
+    public T[] Rent(int length)
+    {
+        if (length == 0) return Array.Empty<T>();
+        int own = SizeClass(length);
+        lock (gate)
+        {
+            if (TakeFrom(own, length) is { } same) return same;
+            if (own < Array.MaxLength && TakeFrom(SizeClass(own + 1), length) is { } larger) return larger;
+            lastUse[own] = ++clock;
+        }
+        return GC.AllocateUninitializedArray<T>(length);
+    }
+
+    public void Return(T[] array)
+    {
+        if (array.Length == 0) return;
+        long bytes = (long)array.Length * Unsafe.SizeOf<T>();
+        int key = SizeClass(array.Length);
+        lock (gate)
+        {
+            if (bytes > MaxPooledBytes) return;
+            lastUse[key] = ++clock;
+            while (pooledBytes + bytes > MaxPooledBytes && EvictLeastRecentlyUsed(key)) { }
+            if (pooledBytes + bytes > MaxPooledBytes) return;
+            if (!free.TryGetValue(key, out var list)) free[key] = list = new List<T[]>();
+            list.Add(array);
+            pooledBytes += bytes;
+        }
+    }
+
+    public void Clear()
+    {
+        lock (gate)
+        {
+            free.Clear();
+            lastUse.Clear();
+            pooledBytes = 0;
+        }
+    }
+
+    /// <summary>The most recently returned array of class <paramref name="key"/> that holds <paramref name="length"/> elements.</summary>
+    private T[]? TakeFrom(int key, int length)
+    {
+        if (!free.TryGetValue(key, out var list)) return null;
+        for (int i = list.Count - 1; i >= 0; i--)
+        {
+            var array = list[i];
+            if (array.Length < length) continue;
+            list.RemoveAt(i);
+            pooledBytes -= (long)array.Length * Unsafe.SizeOf<T>();
+            lastUse[key] = ++clock;
+            return array;
+        }
+        return null;
+    }
+
+    /// <summary>Drops every pooled array of the class used longest ago (never <paramref name="keep"/>); false when none is left.</summary>
+    private bool EvictLeastRecentlyUsed(int keep)
+    {
+        int victim = -1;
+        long oldest = long.MaxValue;
+        foreach (var (key, list) in free)
+            if (key != keep && list.Count > 0 && lastUse.GetValueOrDefault(key) < oldest)
+                (victim, oldest) = (key, lastUse.GetValueOrDefault(key));
+        if (victim < 0) return false;
+        foreach (var array in free[victim]) pooledBytes -= (long)array.Length * Unsafe.SizeOf<T>();
+        free.Remove(victim);
+        lastUse.Remove(victim);
+        return true;
+    }
+}
