@@ -53,6 +53,11 @@ public static class Program
         {
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
+        catch (Training.TrainingDivergedException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Diverged;
+        }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or UnauthorizedAccessException
             or NotSupportedException or Text.Jinja.JinjaRenderException or Text.Jinja.JinjaSyntaxException)
         {

@@ -68,7 +68,7 @@ public class ArrayPoolEvictionTests
     [Fact]
     public void AFullPoolDropsTheLengthsUsedLongestAgo()
     {
-        var pool = new Memory.ArrayPoolByLength<float>(maxPooledBytes: 100 * sizeof(float));
+        var pool = new Memory.ArrayPoolBySizeClass<float>(maxPooledBytes: 100 * sizeof(float));
         var a = pool.Rent(40);
         var b = pool.Rent(30);
         pool.Return(a);                     // 40 pooled
@@ -82,5 +82,57 @@ public class ArrayPoolEvictionTests
         Assert.Same(b, pool.Rent(30));
         pool.Return(new float[200]);        // larger than the whole pool: never kept
         Assert.Equal(50 * sizeof(float), pool.PooledBytes);
+    }
+}
+
+public class ArrayPoolSizeClassTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(16, 16)]
+    [InlineData(17, 18)]
+    [InlineData(32, 32)]
+    [InlineData(33, 36)]
+    [InlineData(1000, 1024)]
+    [InlineData(1025, 1152)]
+    [InlineData(3 * 4096, 3 * 4096)]
+    public void SizeClassesAreEightPerOctave(int length, int sizeClass) => Assert.Equal(sizeClass, Memory.ArrayPoolBySizeClass<float>.SizeClass(length));
+
+    [Fact]
+    public void ANeighbouringLengthReusesAnArrayAndANewLengthIsAllocatedExactly()
+    {
+        var pool = new Memory.ArrayPoolBySizeClass<float>(maxPooledBytes: 1 << 20);
+        var fresh = pool.Rent(1000);
+        Assert.Equal(1000, fresh.Length);                 // new arrays waste nothing
+        pool.Return(fresh);
+        Assert.Same(fresh, pool.Rent(990));               // same class
+        pool.Return(fresh);
+        Assert.Same(fresh, pool.Rent(900));               // the class below still fits in it
+        pool.Return(fresh);
+        Assert.NotSame(fresh, pool.Rent(1001));           // too short for 1001
+        Assert.NotSame(fresh, pool.Rent(700));            // three classes down would waste too much
+    }
+
+    [Fact]
+    public void ATensorOverALongerPooledArraySeesOnlyItsOwnElements()
+    {
+        TensorMemory.TrimPools();
+        float[] array;
+        using (new TensorScope())
+        {
+            var big = Tensor.Full([1000], 7f);
+            array = big.FloatArray;
+        }
+        using (new TensorScope())
+        {
+            var zeros = Tensor.Zeros(990);
+            Assert.Same(array, zeros.FloatArray);
+            Assert.Equal(990, zeros.NumEl);
+            Assert.Equal(0.0, zeros.Sum().Item());
+            Assert.Equal(990, zeros.ToArray().Length);
+            var ones = Tensor.Ones(990);
+            Assert.Equal(990f, ones.Sum().Item());
+            Assert.Equal(990f, ones.Exp().Log().Sum().Item(), 3);
+        }
     }
 }

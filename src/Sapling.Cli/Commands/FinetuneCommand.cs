@@ -45,6 +45,14 @@ public static class FinetuneCommand
             "classify" => $"try: sapling eval --model {result.ModelDirectory} --data FILE.jsonl{(options.StripHeaders ? " --strip-headers" : "")}; test report in {Path.Combine(result.RunDirectory, "classification_report.txt")}",
             _ => $"try: sapling generate --model {model} --prompt \"...\"",
         });
-        return 0;
+        return Diverged(result.Diverged);
+    }
+
+    /// <summary>A diverged run kept its best finite model but still exits with <see cref="ExitCodes.Diverged"/>.</summary>
+    internal static int Diverged(bool diverged)
+    {
+        if (!diverged) return ExitCodes.Success;
+        Console.Error.WriteLine("error: training diverged (a non-finite loss or gradient); the model above is the best finite one kept before that");
+        return ExitCodes.Diverged;
     }
 }

@@ -83,7 +83,7 @@ public static class TrainCommand
         if (group.Rank != 0) return 0;
         Console.WriteLine($"run folder: {result.RunDirectory}");
         Console.WriteLine($"test accuracy {result.Test.Accuracy:P2}  macro F1 {result.Test.MacroF1:F4}  (curves.svg, confusion_matrix.svg, results.json)");
-        return 0;
+        return FinetuneCommand.Diverged(result.Diverged);
     }
 
     private static int TrainLanguageModel(ConfigTree tree, string runDirectory, string? resume, bool plain, IProcessGroup group, DataParallelOptions parallelism)
@@ -94,6 +94,6 @@ public static class TrainCommand
         if (group.Rank != 0) return 0;
         Console.WriteLine($"run folder: {result.RunDirectory}");
         Console.WriteLine($"validation loss {result.ValidationLoss:F3} vs unigram baseline {result.UnigramBaselineLoss:F3}; {result.TokensPerSecond:F0} tokens/s; try: sapling generate --model {result.ModelDirectory} --prompt \"...\"");
-        return 0;
+        return FinetuneCommand.Diverged(result.Diverged);
     }
 }

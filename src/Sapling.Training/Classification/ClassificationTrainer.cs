@@ -95,7 +95,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         int firstEpoch = state.CompletedEpochs + 1;
         for (int epoch = firstEpoch; epoch <= options.Epochs; epoch++)
         {
-            var record = TrainEpoch(epoch, model, optimizer, scheduler, trainLoader, dataParallel, ref state);
+            var record = TrainEpoch(epoch, model, optimizer, scheduler, trainLoader, dataParallel, ref state, out bool nonFiniteGradient);
             var (valLoss, valAccuracy) = Evaluate(model, data.Validation);
             record = record with { ValLoss = valLoss, ValAccuracy = valAccuracy };
             history.Add(record);
@@ -107,10 +107,13 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
                 progress.Warning(warning);
                 Log(run, "warning: " + warning);
             }
-            if (AgreeWithRankZero(TrainingMonitor.IsDiverged(record.TrainLoss) || TrainingMonitor.IsDiverged(valLoss)))
+            if (AgreeWithRankZero(nonFiniteGradient || TrainingMonitor.IsDiverged(record.TrainLoss) || TrainingMonitor.IsDiverged(valLoss)))
             {
                 diverged = true;
-                string message = $"training diverged in epoch {epoch} (loss {record.TrainLoss}); stopped and kept the last good checkpoint";
+                string what = nonFiniteGradient ? "a non-finite gradient" : $"loss {record.TrainLoss}, validation loss {valLoss}";
+                string message = Directory.Exists(run.BestModelDirectory)
+                    ? $"training diverged in epoch {epoch} ({what}); stopped, and the model is the best finite one, from epoch {state.BestEpoch}"
+                    : $"training diverged in epoch {epoch} ({what}) before any epoch finished with finite weights; stopped, and no model was saved (lower train.lr or set train.grad_clip)";
                 progress.Warning(message);
                 Log(run, message);
                 break;
@@ -119,7 +122,8 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
             if (options.Schedule == "step") scheduler?.Step();
 
             double metric = options.Monitor == "val_accuracy" ? valAccuracy : valLoss;
-            bool improved = double.IsNaN(state.BestMetric) || (options.Monitor == "val_accuracy" ? metric > state.BestMetric : metric < state.BestMetric);
+            // A NaN metric never becomes the best.
+            bool improved = !double.IsNaN(metric) && (double.IsNaN(state.BestMetric) || (options.Monitor == "val_accuracy" ? metric > state.BestMetric : metric < state.BestMetric));
             state = state with
             {
                 CompletedEpochs = epoch,
@@ -162,7 +166,13 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
             return new ClassificationResult(run.Root, run.ModelDirectory, lastTest, lastValidation, state.BestEpoch, history, stoppedEarly, diverged, stoppedByCaller);
         }
 
-        // The final model is the best one seen on validation; the test set is touched only here.
+        // The final model is the best one seen on validation; the test set is touched only here. Weights that are not
+        // finite are never written as the result.
+        if (!Directory.Exists(run.BestModelDirectory) && (diverged || !model.Parameters().All(p => p.AllFinite())))
+        {
+            WriteDivergedResults(run, history);
+            throw new TrainingDivergedException($"training diverged before any epoch finished with finite weights; no model was saved in {run.Root} (its metrics.jsonl and train.log show the losses); lower train.lr or set train.grad_clip");
+        }
         var best = Directory.Exists(run.BestModelDirectory) ? ClassifierFolder.Load(run.BestModelDirectory) : WithData(classifier, data);
         ClassifierFolder.Save(run.ModelDirectory, best);
         var (testReport, confusion) = Report(best.Module, data.Test, data.ClassNames);
@@ -172,8 +182,11 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         return new ClassificationResult(run.Root, run.ModelDirectory, testReport, valReport, state.BestEpoch, history, stoppedEarly, diverged, stoppedByCaller);
     }
 
-    private EpochRecord TrainEpoch(int epoch, Module<Tensor, Tensor> model, Optimizer optimizer, LrScheduler? scheduler, DataLoader loader, DataParallel? dataParallel, ref TrainingState state)
+    /// <param name="nonFiniteGradient">Set when a step's gradient norm was NaN or infinite: the epoch stops there, before
+    /// that gradient reaches the weights (gradients are all-reduced first, so every rank sees the same norm).</param>
+    private EpochRecord TrainEpoch(int epoch, Module<Tensor, Tensor> model, Optimizer optimizer, LrScheduler? scheduler, DataLoader loader, DataParallel? dataParallel, ref TrainingState state, out bool nonFiniteGradient)
     {
+        nonFiniteGradient = false;
         model.Train();
         // Dropout draws from the default generator; seeding it per epoch makes a resumed epoch identical. Ranks after
         // the first add their rank, so that shards of one batch do not share dropout masks.
@@ -220,7 +233,14 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
             if (endsStep)
             {
                 dataParallel?.FinishGradientSync();
-                gradNormSum += options.GradClip is float clip ? GradientClipping.ClipGradNorm(parameters, clip) : GradientClipping.GradNorm(parameters);
+                float norm = options.GradClip is float clip ? GradientClipping.ClipGradNorm(parameters, clip) : GradientClipping.GradNorm(parameters);
+                if (!float.IsFinite(norm))
+                {
+                    optimizer.ZeroGrad();
+                    nonFiniteGradient = true;
+                    break;
+                }
+                gradNormSum += norm;
                 optimizer.Step();
                 optimizer.ZeroGrad();
                 if (options.Schedule == "cosine") scheduler?.Step();
@@ -387,6 +407,18 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
     {
         var labels = data.ClassNames.Select((n, i) => (n, i)).ToDictionary(p => p.i.ToString(System.Globalization.CultureInfo.InvariantCulture), p => p.n);
         return new ConfiguredClassifier(classifier, classifier.Config with { Id2Label = labels, Normalization = data.Normalization, InputScale = data.InputScale });
+    }
+
+    /// <summary>What a run that diverged before keeping any model still writes: its curves and a results.json saying so.</summary>
+    private static void WriteDivergedResults(RunFolder run, List<EpochRecord> history)
+    {
+        var plot = new LinePlot { Title = "Training curves (diverged)", XLabel = "epoch" };
+        var losses = plot.AddPanel("loss");
+        losses.Add("train loss", history.Select(h => (double)h.Epoch), history.Select(h => h.TrainLoss));
+        losses.Add("validation loss", history.Select(h => (double)h.Epoch), history.Select(h => h.ValLoss));
+        plot.Save(run.CurvesPath);
+        var results = new Dictionary<string, object?> { ["diverged"] = true, ["model"] = null, ["epochs_run"] = history.Count };
+        IO.AtomicFile.Write(run.ResultsPath, s => JsonSerializer.Serialize(s, results, JsonNumbers.Indented));
     }
 
     private static void WriteOutputs(RunFolder run, List<EpochRecord> history, ClassificationReport test, long[,] confusion, string[] classNames, ClassificationReport validation, int bestEpoch, bool stoppedEarly, bool diverged, bool stoppedByCaller)

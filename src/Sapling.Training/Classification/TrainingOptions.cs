@@ -53,6 +53,7 @@ public sealed record TrainingOptions
 
     public void Validate()
     {
+        FiniteOptions.Check(this);
         if (Epochs <= 0) throw new ArgumentException($"train.epochs must be positive, got {Epochs}");
         if (BatchSize <= 0) throw new ArgumentException($"train.batch_size must be positive, got {BatchSize}");
         if (Optimizer is not ("sgd" or "adam" or "adamw")) throw new ArgumentException($"train.optimizer must be sgd, adam or adamw, got '{Optimizer}'");

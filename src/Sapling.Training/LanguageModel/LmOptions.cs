@@ -110,6 +110,7 @@ public sealed record LmOptions
 
     public void Validate()
     {
+        FiniteOptions.Check(this);
         if (Method is not ("pretrain" or "full" or "lora" or "prompt" or "distill" or "dpo" or "sft" or "classify"))
             throw new ArgumentException($"method '{Method}' is not one of pretrain, full, lora, prompt, distill, dpo, sft, classify");
         if (Method == "classify" && Tuning is not ("full" or "lora"))

@@ -18,6 +18,9 @@ public sealed record LmResult(string RunDirectory, string ModelDirectory, double
 
     /// <summary>Validation loss of the starting model, before fine-tuning (NaN when pretraining).</summary>
     public double BaseValidationLoss { get; init; } = double.NaN;
+
+    /// <summary>Training stopped at a non-finite loss or gradient; the model is the best finite one kept before that.</summary>
+    public bool Diverged { get; init; }
 }
 
 /// <summary>
@@ -100,6 +103,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         }
         long trainableParameters = model.ParameterCount(trainableOnly: true), allParameters = model.ParameterCount();
         var clock = Stopwatch.StartNew();
+        bool diverged = false;
         double trainingSeconds = 0;
         int stepsRun = 0;
         long tokensSeen = 0;
@@ -140,12 +144,20 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 group.AllReduceSum(totals);
                 (lossValue, tokens) = ((float)totals[0], (long)totals[1]);
             }
-            if (TrainingMonitor.IsDiverged(lossValue))
+            // Gradients are all-reduced by now, so every rank sees the same norm and stops at the same step.
+            float norm = TrainingMonitor.IsDiverged(lossValue) ? float.NaN : GradientClipping.ClipGradNorm(parameters, options.GradClip);
+            if (!float.IsFinite(norm))
             {
-                progress.Warning($"training diverged at step {step} (loss {lossValue}); stopped and kept the last good checkpoint");
+                diverged = true;
+                string what = TrainingMonitor.IsDiverged(lossValue) ? $"loss {lossValue}" : $"gradient norm {norm}";
+                string message = Directory.Exists(run.BestModelDirectory)
+                    ? $"training diverged at step {step} ({what}); stopped, and the model is the best finite one, from step {state.BestEpoch}"
+                    : $"training diverged at step {step} ({what}) before any evaluation kept a model; stopped, and no model will be saved (lower train.lr or train.grad_clip)";
+                progress.Warning(message);
+                if (IsWriter) run.Log(message);
+                optimizer.ZeroGrad();
                 break;
             }
-            float norm = GradientClipping.ClipGradNorm(parameters, options.GradClip);
             optimizer.Step();
             optimizer.ZeroGrad();
             schedule.Step();
@@ -184,7 +196,8 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 if (IsWriter) run.Log($"step {step} sample: {sample.Replace("\n", " / ")}");
             }
             double monitored = Monitored(validation);
-            bool improved = double.IsNaN(state.BestMetric) || (LowerIsBetter ? monitored < state.BestMetric : monitored > state.BestMetric);
+            // A NaN metric never becomes the best.
+            bool improved = !double.IsNaN(monitored) && (double.IsNaN(state.BestMetric) || (LowerIsBetter ? monitored < state.BestMetric : monitored > state.BestMetric));
             state = state with
             {
                 MetricsLines = state.MetricsLines + 1, GeneratorState = Generator.Default.GetState(),
@@ -204,15 +217,29 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             if (IsWriter) run.Log(communication);
         }
         // Ranks other than 0 hold the same weights but write nothing: the run folder and the final model are rank 0's.
-        if (!IsWriter) return new LmResult(run.Root, run.ModelDirectory, valLoss, baseline, tokensSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), samples);
-        if (double.IsNaN(valLoss))
+        if (!IsWriter) return new LmResult(run.Root, run.ModelDirectory, valLoss, baseline, tokensSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), samples) { Diverged = diverged };
+        if (diverged || !model.Parameters().All(p => p.AllFinite()))
+        {
+            // Never the diverged weights: the best model kept at an evaluation, or none at all.
+            if (!Directory.Exists(run.BestModelDirectory))
+            {
+                IO.AtomicFile.Write(run.ResultsPath, s => JsonSerializer.Serialize(s, new Dictionary<string, object?> { ["diverged"] = true, ["model"] = null, ["steps"] = state.GlobalStep }, JsonNumbers.Indented));
+                throw new TrainingDivergedException($"training diverged before any evaluation kept a finite model; no model was saved in {run.Root} (metrics.jsonl and train.log show the losses); lower train.lr or set train.grad_clip");
+            }
+            diverged = true;
+            model = method.Load(run.BestModelDirectory);
+            var kept = objective.Validate(model);
+            (valLoss, lastMetrics) = (kept.Loss, kept.Metrics);
+            progress.Message($"the final model is the one from step {state.BestEpoch} ({options.Monitor} {state.BestMetric:F3}), the best before training diverged");
+        }
+        else if (double.IsNaN(valLoss))
         {
             var last = objective.Validate(model);
             valLoss = last.Loss;
             lastMetrics = last.Metrics;
         }
         double lastMonitored = Monitored(new LmValidation(valLoss, lastMetrics));
-        if (Directory.Exists(run.BestModelDirectory) && (LowerIsBetter ? state.BestMetric < lastMonitored : state.BestMetric > lastMonitored))
+        if (!diverged && Directory.Exists(run.BestModelDirectory) && (double.IsNaN(lastMonitored) || LowerIsBetter ? state.BestMetric < lastMonitored : state.BestMetric > lastMonitored))
         {
             progress.Message($"the final model is the one from step {state.BestEpoch} ({options.Monitor} {state.BestMetric:F3}; the last step had {lastMonitored:F3})");
             model = method.Load(run.BestModelDirectory);
@@ -237,6 +264,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             ["unigram_baseline_loss"] = baseline, ["unigram_baseline_perplexity"] = Math.Exp(baseline),
             ["steps"] = state.GlobalStep, ["best_step"] = state.BestEpoch, ["tokens_per_s"] = throughput, ["samples"] = samples,
             ["method"] = options.Method, ["trainable_params"] = trainableParameters, ["all_params"] = allParameters,
+            ["diverged"] = diverged,
             ["ms_per_step"] = stepsRun > 0 ? trainingSeconds * 1000 / stepsRun : double.NaN,
             ["peak_rss_mb"] = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0),
         };
@@ -251,7 +279,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         IO.AtomicFile.Write(run.ResultsPath, s => JsonSerializer.Serialize(s, results, JsonNumbers.Indented));
         progress.Message($"validation loss {valLoss:F3}{LossNote(objective, valLoss, baseline)}; " +
             (adapterDirectory != null ? $"adapter saved to {adapterDirectory}" : $"model saved to {modelDirectory}"));
-        return new LmResult(run.Root, modelDirectory, valLoss, baseline, throughput, samples) { AdapterDirectory = adapterDirectory, BaseValidationLoss = baseLoss };
+        return new LmResult(run.Root, modelDirectory, valLoss, baseline, throughput, samples) { AdapterDirectory = adapterDirectory, BaseValidationLoss = baseLoss, Diverged = diverged };
     }
 
     /// <summary>The tokenizer, the model to train, what it optimises, and (when fine-tuning) the starting validation loss.</summary>

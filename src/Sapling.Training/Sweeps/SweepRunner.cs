@@ -56,8 +56,17 @@ public sealed class SweepRunner(string directory, SweepMetric metric, Successive
                 return pruner.Report(id, record.Epoch, value);
             }
             log.WriteLine($"trial {id} ({id + 1} of {trials.Count}) started: {trial.Describe()}");
-            var result = train(trial, Report);
-            var status = result.StoppedByCaller ? TrialRecord.Pruned : TrialRecord.Complete;
+            string status;
+            try
+            {
+                status = train(trial, Report).StoppedByCaller ? TrialRecord.Pruned : TrialRecord.Complete;
+            }
+            catch (TrainingDivergedException)
+            {
+                // A trial that diverged before keeping a model is a result of the sweep (its metric stays NaN, which
+                // never ranks above a finite one), not a reason to stop the others.
+                status = TrialRecord.Complete;
+            }
             journal.Add(new TrialRecord(id, status, trials[id], best, bestEpoch, epochs, clock.Elapsed.TotalSeconds, TrialFolder(id)));
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trial {id} {status} after {epochs} epochs: best {metric.Name} {best:F4} (epoch {bestEpoch})  {trial.Describe()}  [{clock.Elapsed.TotalSeconds:F0} s]"));
         }

@@ -97,17 +97,45 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
-    public void DivergenceStopsAndKeepsTheLastGoodCheckpoint()
+    public void DivergenceBeforeAnyGoodEpochSavesNoModelAndSaysSo()
     {
         var quiet = new Quiet();
-        var options = Options(6) with { Optimizer = "sgd", LearningRate = 1e4, Momentum = 0.9, Schedule = "none" };
-        var result = new ClassificationTrainer(SmallCnn with { Dropout = 0 }, Digits, options, quiet).Run(Path.Combine(root, "nan"));
+        var options = Options(6) with { Optimizer = "sgd", LearningRate = 1e6, Momentum = 0.9, Schedule = "none" };
+        var dir = Path.Combine(root, "nan");
+        var error = Assert.Throws<TrainingDivergedException>(() => new ClassificationTrainer(SmallCnn with { Dropout = 0 }, Digits, options, quiet).Run(dir));
+        Assert.Contains("no model was saved", error.Message);
+        Assert.Contains(quiet.Warnings, w => w.Contains("diverged") && w.Contains("no model"));
+        Assert.False(Directory.Exists(Path.Combine(dir, "model")), "a diverged run must not leave a model folder");
+        var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "results.json"))).RootElement;
+        Assert.True(results.GetProperty("diverged").GetBoolean());
+        foreach (var checkpoint in Directory.Exists(Path.Combine(dir, "checkpoints")) ? Directory.GetDirectories(Path.Combine(dir, "checkpoints")) : [])
+            foreach (var (_, t) in SafeTensors.LoadAll(Path.Combine(checkpoint, "model.safetensors")))
+                Assert.True(t.AllFinite(), $"{checkpoint} holds non-finite weights");
+    }
+
+    [Fact]
+    public void DivergenceAfterGoodEpochsKeepsTheBestFiniteModel()
+    {
+        var quiet = new Quiet();
+        // Two good epochs at lr 0.05, then the step schedule multiplies it by 10^4 and training blows up.
+        var options = Options(6) with { Optimizer = "sgd", LearningRate = 0.05, Momentum = 0.9, Schedule = "step", StepSize = 2, Gamma = 1e4, Augment = new ImageAugment() };
+        var result = new ClassificationTrainer(SmallCnn with { Dropout = 0 }, Digits, options, quiet).Run(Path.Combine(root, "late-nan"));
         Assert.True(result.Diverged);
-        Assert.Contains(quiet.Warnings, w => w.Contains("diverged"));
-        var checkpoints = Directory.GetDirectories(Path.Combine(result.RunDirectory, "checkpoints"));
-        foreach (var dir in checkpoints)
-            foreach (var (_, t) in SafeTensors.LoadAll(Path.Combine(dir, "model.safetensors")))
-                if (t.DType == DType.Float32) Assert.All(t.ToArray(), v => Assert.True(float.IsFinite(v)));
+        Assert.InRange(result.BestEpoch, 1, 2);
+        Assert.Contains(quiet.Warnings, w => w.Contains("diverged") && w.Contains("best finite one"));
+        var model = ClassifierFolder.Load(result.ModelDirectory);
+        Assert.All(model.Module.Parameters(), p => Assert.True(p.AllFinite()));
+        Assert.True(result.Test.Accuracy > 0.5, $"the kept model should be the good one, test accuracy {result.Test.Accuracy}");
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void NonFiniteOptionsAreRefused(double lr)
+    {
+        var error = Assert.Throws<ArgumentException>(() => (Options(1) with { LearningRate = lr }).Validate());
+        Assert.Contains("LearningRate", error.Message);
+        Assert.Throws<ArgumentException>(() => (Options(1) with { GradClip = float.NaN }).Validate());
     }
 
     [Fact]

@@ -54,6 +54,25 @@ public sealed class LanguageModelTests : IDisposable
     }
 
     [Fact]
+    public void DivergenceBeforeAnyEvaluationSavesNoModel()
+    {
+        var dir = Path.Combine(root, "diverged");
+        var options = Tiny(9) with { LearningRate = 1e30, GradClip = 1e30f };
+        var error = Assert.Throws<TrainingDivergedException>(() => new LmTrainer(options, new Quiet()).Run(dir));
+        Assert.Contains("no model was saved", error.Message);
+        Assert.False(Directory.Exists(Path.Combine(dir, "model")), "a diverged run must not leave a model folder");
+        var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "results.json"))).RootElement;
+        Assert.True(results.GetProperty("diverged").GetBoolean());
+    }
+
+    [Fact]
+    public void NonFiniteLearningRateIsRefused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => (Tiny(3) with { LearningRate = double.NaN }).Validate());
+        Assert.Contains("LearningRate", error.Message);
+    }
+
+    [Fact]
     public void TrainsWithALearntByteLevelBpe()
     {
         var options = Tiny(6) with { Corpus = PatternCorpus(), Tokenizer = "bpe", VocabSize = 280 };
