@@ -58,7 +58,7 @@ public static class Program
             Console.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.Diverged;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or UnauthorizedAccessException
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or IndexOutOfRangeException or InvalidOperationException or UnauthorizedAccessException
             or NotSupportedException or Text.Jinja.JinjaRenderException or Text.Jinja.JinjaSyntaxException)
         {
             // Bad input is the user's to fix (a chat template Sapling cannot render, or one that rejects the conversation

@@ -84,4 +84,49 @@ public sealed class ContinuousBatcherTests : IClassFixture<TestModels>
         Assert.True(batcher.TryEnqueue(Request(1)));
         Assert.False(batcher.TryEnqueue(Request(1)));
     }
+
+    [Fact]
+    public void ARequestTheModelRefusesFailsAloneAndTheOthersFinish()
+    {
+        var batcher = new ContinuousBatcher(model, new ServerMetrics(), maxBatch: 4, capacity: 8);
+        var good = Request(6);
+        var bad = new GenerationRequest([1, 1_000_000], new SamplingOptions { MaxNewTokens = 6, Temperature = 0 }, [], default, DateTime.UtcNow.AddMinutes(1));
+        var alsoGood = Request(6);
+        foreach (var r in new[] { good, bad, alsoGood }) Assert.True(batcher.TryEnqueue(r));
+        while (batcher.Step()) { }
+        Assert.Equal(0, batcher.Running);
+        var error = Assert.ThrowsAny<Exception>(() => Drain(bad));
+        var apiError = Assert.IsType<Api.ApiError>(error);
+        Assert.True(apiError.Status == 400, $"{apiError.Status}: {apiError.Message}");
+        foreach (var r in new[] { good, alsoGood })
+        {
+            var finished = Assert.IsType<Finished>(Drain(r)[^1]);
+            Assert.Equal(6, finished.CompletionTokens);
+        }
+    }
+
+    [Fact]
+    public void AModelWiderThanItsTokenizerGeneratesOnlyIdsTheTokenizerKnows()
+    {
+        var tokenizer = model.Tokenizer;
+        var wide = new GptModel(new GptConfig { VocabSize = tokenizer.VocabSize * 4, NPositions = 32, NEmbd = 16, NLayer = 1, NHead = 2 }, new Generator(5));
+        wide.Eval();
+        var served = new ServedLanguageModel("wide", model.Directory, wide, tokenizer, null);
+        Assert.Equal(tokenizer.VocabSize, served.SampledVocabulary);
+        var batcher = new ContinuousBatcher(served, new ServerMetrics(), maxBatch: 4, capacity: 8);
+        var requests = Enumerable.Range(0, 3).Select(i => new GenerationRequest(tokenizer.Encode("the"), new SamplingOptions { MaxNewTokens = 12, Temperature = 1, Seed = (ulong)i }, [], default, DateTime.UtcNow.AddMinutes(1))).ToList();
+        foreach (var r in requests) batcher.TryEnqueue(r);
+        while (batcher.Step()) { }
+        foreach (var r in requests) Assert.Equal(12, Assert.IsType<Finished>(Drain(r)[^1]).CompletionTokens);
+    }
+
+    /// <summary>Every event of a finished request; throws the request's error when it failed.</summary>
+    private static List<GenerationEvent> Drain(GenerationRequest request)
+    {
+        var events = new List<GenerationEvent>();
+        var reader = request.Events;
+        while (reader.TryRead(out var e)) events.Add(e);
+        if (reader.Completion.IsFaulted) throw reader.Completion.Exception!.InnerException!;
+        return events;
+    }
 }

@@ -37,7 +37,11 @@ public sealed class ModelCatalog
                 var tokenizer = LoadTokenizer(directory);
                 var template = ChatTemplate.Load(directory);
                 var chat = template != null && template.HasSpecialTokens(tokenizer) ? template : null;
-                return new ServedLanguageModel(source.Id, directory, GptFolder.Load(directory), tokenizer, chat);
+                var model = GptFolder.Load(directory);
+                // Every id the tokenizer produces must have an embedding row.
+                if (tokenizer.VocabSize > model.Config.VocabSize)
+                    throw new InvalidDataException($"{Path.Combine(directory, "tokenizer.json")}: the tokenizer has {tokenizer.VocabSize} tokens but the model's vocab_size (config.json) is {model.Config.VocabSize}; they do not belong together");
+                return new ServedLanguageModel(source.Id, directory, model, tokenizer, chat);
         }
     }
 

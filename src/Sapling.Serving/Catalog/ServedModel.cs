@@ -24,6 +24,12 @@ public sealed class ServedLanguageModel(string id, string directory, GptModel mo
     public ChatTemplate? ChatTemplate { get; } = chatTemplate;
     public bool HasChatTemplate => ChatTemplate != null;
     public int Context => Model.Config.NPositions - Model.VirtualTokens;
+
+    /// <summary>
+    /// Ids that sampling may pick: the tokenizer's, when the model's output layer is wider (padded vocabularies, as
+    /// Qwen's); an id the tokenizer cannot decode is never generated.
+    /// </summary>
+    public int SampledVocabulary { get; } = Math.Min(model.Config.VocabSize, tokenizer.VocabSize);
     public override string Kind => "language-model";
 
     /// <summary>Tokens that end an answer: end-of-text, and for chat models the template's end-of-turn token.</summary>

@@ -70,14 +70,29 @@ public sealed class ContinuousBatcher
         return worked;
     }
 
-    /// <summary>Fails everything still queued or running (the engine is stopping because of an error).</summary>
+    /// <summary>Fails everything still queued or running (the engine is stopping); running sequences give their caches back.</summary>
     public void FailAll(Exception error)
     {
         lock (waiting)
             while (waiting.Count > 0) waiting.Dequeue().Fail(error);
-        foreach (var s in active) s.Request.Fail(error);
-        active.Clear();
+        for (int i = active.Count - 1; i >= 0; i--) Fail(i, error);
         Running = 0;
+    }
+
+    /// <summary>
+    /// Ends one sequence with its own error and returns its cache; the rest of the batch goes on. An error the
+    /// request's input caused (an argument the model refuses) is answered 400, anything else 500.
+    /// </summary>
+    private void Fail(int index, Exception error)
+    {
+        var request = active[index].Request;
+        Release(index);
+        request.Fail(error switch
+        {
+            Api.ApiError or OperationCanceledException => error,
+            ArgumentException or IndexOutOfRangeException => Api.ApiError.BadRequest($"the model cannot generate for this request: {error.Message}"),
+            _ => new Api.ApiError(500, $"generation failed: {error.Message}", code: "generation_failed"),
+        });
     }
 
     private void DropAbandoned()
@@ -117,7 +132,16 @@ public sealed class ContinuousBatcher
                 request.Emit(new Finished("timeout", request.Prompt.Length, 0));
                 continue;
             }
-            Prefill(request);
+            try
+            {
+                Prefill(request);
+            }
+            catch (Exception e)
+            {
+                int index = active.FindIndex(s => s.Request == request);
+                if (index >= 0) Fail(index, e);
+                else request.Fail(e);
+            }
         }
         return admitted;
     }
@@ -141,7 +165,7 @@ public sealed class ContinuousBatcher
         var last = logits.Select(1, ids.Length - 1).Reshape(-1).ToArray();
         request.FirstTokenUtc = DateTime.UtcNow;
         metrics.ObserveTimeToFirstToken((request.FirstTokenUtc.Value - request.EnqueuedUtc).TotalSeconds);
-        Accept(active.Count - 1, TextGenerator.Pick(last, sequence.Context, request.Sampling, sequence.Random));
+        Accept(active.Count - 1, TextGenerator.Pick(last.AsSpan(0, served.SampledVocabulary), sequence.Context, request.Sampling, sequence.Random));
     }
 
     private void Decode()
@@ -149,24 +173,78 @@ public sealed class ContinuousBatcher
         int batch = active.Count;
         var tokens = new int[batch];
         var caches = new KvCache[batch];
-        for (int b = 0; b < batch; b++) (tokens[b], caches[b]) = (active[b].LastToken, active[b].Cache);
+        var lengths = new int[batch];
+        for (int b = 0; b < batch; b++) (tokens[b], caches[b], lengths[b]) = (active[b].LastToken, active[b].Cache, active[b].Cache.Length);
         metrics.ObserveBatch(batch);
-        int vocab = served.Model.Config.VocabSize;
         var picked = new int[batch];
-        using (new TensorScope())
+        var failed = new Exception?[batch];
+        try
         {
-            var logits = served.Model.DecodeStep(tokens, caches);
-            // Rows sample independently (each has its own random stream), so a large batch samples on several cores.
-            void Sample(int b)
+            DecodeRows(tokens, caches, 0, picked, failed);
+        }
+        catch (Exception) when (batch > 1)
+        {
+            // One sequence may have caused it: run each alone from where it was, so only that one fails.
+            for (int b = 0; b < batch; b++)
             {
-                var s = active[b];
-                picked[b] = TextGenerator.Pick(logits.AsSpan<float>().Slice(b * vocab, vocab), s.Context, s.Request.Sampling, s.Random);
+                caches[b].Truncate(Math.Min(lengths[b], caches[b].Length));
+                try
+                {
+                    DecodeRows(tokens.AsSpan(b, 1).ToArray(), [caches[b]], b, picked, failed);
+                }
+                catch (Exception e)
+                {
+                    failed[b] = e;
+                    caches[b].Truncate(Math.Min(lengths[b], caches[b].Length));
+                }
             }
-            if (batch >= ParallelSamplingRows) Parallel.For(0, batch, Sample);
-            else for (int b = 0; b < batch; b++) Sample(b);
+        }
+        catch (Exception e)
+        {
+            failed[0] = e;
         }
         // Backwards, so finishing a row (which removes it) leaves the rows still to visit where they were.
-        for (int b = batch - 1; b >= 0; b--) Accept(b, picked[b]);
+        for (int b = batch - 1; b >= 0; b--)
+        {
+            if (failed[b] is { } error)
+            {
+                Fail(b, error);
+                continue;
+            }
+            var sequence = active[b];
+            try
+            {
+                Accept(b, picked[b]);
+            }
+            catch (Exception e)
+            {
+                // Text decoding or stop matching failed for this row: it ends here (unless it already left the batch).
+                if (b < active.Count && active[b] == sequence) Fail(b, e);
+            }
+        }
+    }
+
+    /// <summary>One decode step for <paramref name="caches"/> (rows <paramref name="first"/>.. of the batch): picks each row's token, or records its error.</summary>
+    private void DecodeRows(int[] tokens, KvCache[] caches, int first, int[] picked, Exception?[] failed)
+    {
+        int rows = tokens.Length, vocab = served.Model.Config.VocabSize, sampled = served.SampledVocabulary;
+        using var scope = new TensorScope();
+        var logits = served.Model.DecodeStep(tokens, caches);
+        // Rows sample independently (each has its own random stream), so a large batch samples on several cores.
+        void Sample(int r)
+        {
+            var s = active[first + r];
+            try
+            {
+                picked[first + r] = TextGenerator.Pick(logits.AsSpan<float>().Slice(r * vocab, sampled), s.Context, s.Request.Sampling, s.Random);
+            }
+            catch (Exception e)
+            {
+                failed[first + r] = e;
+            }
+        }
+        if (rows >= ParallelSamplingRows) Parallel.For(0, rows, Sample);
+        else for (int r = 0; r < rows; r++) Sample(r);
     }
 
     private void Accept(int index, int token)
