@@ -30,7 +30,11 @@ public sealed class ConfigTree
         {
             throw new InvalidDataException($"{path}, line {e.Start.Line}: {e.Message}", e);
         }
-        var tree = yaml.Documents.Count == 0 ? new Dictionary<string, object?>() : ToObject(yaml.Documents[0].RootNode) as Dictionary<string, object?>
+        // An empty file is almost always a mistake (a wrong path, a truncated copy): training defaults from it would
+        // hide that. A run that wants every default says so with at least one section.
+        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is YamlScalarNode { Value: null or "" or "~" or "null" })
+            throw new InvalidDataException($"{path}: the config file is empty; give at least one section (data:, model:, train:)");
+        var tree = ToObject(yaml.Documents[0].RootNode) as Dictionary<string, object?>
             ?? throw new InvalidDataException($"{path}: the top level must be a mapping of sections (data:, model:, train:)");
         return new ConfigTree(tree, path);
     }

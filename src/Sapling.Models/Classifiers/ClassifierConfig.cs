@@ -78,7 +78,21 @@ public sealed record ClassifierConfig
         if (NumClasses < 2) throw new InvalidDataException($"{source}: num_classes must be at least 2, got {NumClasses}");
         if (InputShape.Length == 0 || InputShape.Any(d => d <= 0)) throw new InvalidDataException($"{source}: input_shape [{string.Join(", ", InputShape)}] must have positive sizes");
         if (ModelType != "mlp" && InputShape.Length != 3) throw new InvalidDataException($"{source}: a {ModelType} needs input_shape [channels, height, width], got [{string.Join(", ", InputShape)}]");
-        if (Dropout is < 0 or >= 1) throw new InvalidDataException($"{source}: dropout must be in [0, 1), got {Dropout}");
+        if (!(Dropout >= 0 && Dropout < 1)) throw new InvalidDataException($"{source}: dropout must be in [0, 1), got {Dropout}");
+        if (!(InputScale > 0) || !float.IsFinite(InputScale)) throw new InvalidDataException($"{source}: input_scale must be a positive number, got {InputScale}");
+        // Only the keys of this model_type are checked: the others are not used by it.
+        switch (ModelType)
+        {
+            case "mlp":
+                if (HiddenSizes.Any(h => h <= 0)) throw new InvalidDataException($"{source}: hidden_sizes [{string.Join(", ", HiddenSizes)}] must all be positive");
+                break;
+            case "cnn" or "resnet":
+                if (Channels.Length == 0 || Channels.Any(c => c <= 0)) throw new InvalidDataException($"{source}: channels [{string.Join(", ", Channels)}] must list at least one positive width");
+                if (ModelType == "cnn" && HiddenSize <= 0) throw new InvalidDataException($"{source}: hidden_size must be positive, got {HiddenSize}");
+                if (ModelType == "resnet" && BlocksPerStage <= 0) throw new InvalidDataException($"{source}: blocks_per_stage must be positive, got {BlocksPerStage}");
+                if (KernelSize <= 0 || KernelSize % 2 == 0) throw new InvalidDataException($"{source}: kernel_size must be a positive odd number, got {KernelSize}");
+                break;
+        }
         Quantization?.Validate(source);
     }
 }

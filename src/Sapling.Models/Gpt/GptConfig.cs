@@ -75,13 +75,58 @@ public sealed record GptConfig
         return config;
     }
 
+    /// <summary>
+    /// Parameters the config describes (embeddings, blocks, final norm; the tied head adds none), counted before
+    /// anything is allocated, so a config can be checked against its checkpoint's size and the machine's memory.
+    /// </summary>
+    [JsonIgnore]
+    public long ParameterCount
+    {
+        get
+        {
+            long e = NEmbd, inner = NInner ?? 4L * NEmbd;
+            long perBlock = 4 * e                       // two layer norms
+                + e * 3 * e + 3 * e + e * e + e         // c_attn, c_proj
+                + e * inner + inner + inner * e + e;    // c_fc, mlp.c_proj
+            return (long)VocabSize * e + (long)NPositions * e + NLayer * perBlock + 2 * e;
+        }
+    }
+
+    /// <summary>
+    /// Refuses a config whose parameters could not come from <paramref name="weightsPath"/>: every parameter takes
+    /// at least one byte in a safetensors file (int8), so a config describing more than the file's size (n_layer:
+    /// 10⁹) is wrong, and is refused before the model is built rather than after it has taken all memory.
+    /// </summary>
+    public void CheckAgainstWeights(string configPath, string weightsPath)
+    {
+        long bytes = new FileInfo(weightsPath).Length;
+        if (ParameterCount > bytes)
+            throw new InvalidDataException($"{configPath}: describes {ParameterCount:N0} parameters, but {weightsPath} holds only {bytes:N0} bytes; the config does not belong to these weights (check n_layer, n_embd, vocab_size, n_positions)");
+    }
+
+    private static void Positive(string source, string key, int value)
+    {
+        if (value <= 0) throw new InvalidDataException($"{source}: {key} must be positive, got {value}");
+    }
+
     public void Validate(string source)
     {
         if (ModelType != "gpt2") throw new InvalidDataException($"{source}: model_type '{ModelType}' is not gpt2");
+        Positive(source, "n_embd", NEmbd);
+        Positive(source, "n_head", NHead);
+        Positive(source, "n_layer", NLayer);
+        Positive(source, "vocab_size", VocabSize);
+        Positive(source, "n_positions", NPositions);
+        if (NInner is int inner) Positive(source, "n_inner", inner);
         if (NEmbd % NHead != 0) throw new InvalidDataException($"{source}: n_embd {NEmbd} is not divisible by n_head {NHead}");
+        if (!(LayerNormEpsilon > 0) || !float.IsFinite(LayerNormEpsilon)) throw new InvalidDataException($"{source}: layer_norm_epsilon must be a small positive number, got {LayerNormEpsilon}");
+        foreach (var (key, p) in new[] { ("embd_pdrop", EmbdPdrop), ("attn_pdrop", AttnPdrop), ("resid_pdrop", ResidPdrop) })
+            if (!(p >= 0 && p < 1)) throw new InvalidDataException($"{source}: {key} must be in [0, 1), got {p}");
+        // Each weight matrix is one array: its element count must fit one.
+        foreach (var (what, rows, columns) in new[] { ("vocab_size × n_embd", (long)VocabSize, (long)NEmbd), ("n_positions × n_embd", NPositions, NEmbd), ("n_embd × 4·n_embd", NEmbd, (long)(NInner ?? 4L * NEmbd)) })
+            if (rows * columns > Array.MaxLength) throw new InvalidDataException($"{source}: {what} = {rows * columns:N0} weights is more than one tensor can hold");
         if (ActivationFunction is not ("gelu_new" or "gelu" or "gelu_pytorch_tanh" or "relu"))
             throw new InvalidDataException($"{source}: activation_function '{ActivationFunction}' is not supported (gelu_new, gelu, gelu_pytorch_tanh, relu)");
-        if (VocabSize <= 0 || NPositions <= 0 || NLayer <= 0) throw new InvalidDataException($"{source}: vocab_size, n_positions and n_layer must be positive");
         if (IsClassifier && (Id2Label == null || Id2Label.Count < 2)) throw new InvalidDataException($"{source}: a GPT2ForSequenceClassification config needs id2label with at least 2 classes");
         Quantization?.Validate(source);
         if (ClassifierPooling is not (null or "last" or "mean")) throw new InvalidDataException($"{source}: classifier_pooling '{ClassifierPooling}' is not last or mean");

@@ -17,6 +17,7 @@ public static class GptFolder
         if (!File.Exists(configPath)) throw new FileNotFoundException($"model folder '{directory}' has no config.json", configPath);
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"model folder '{directory}' has no model.safetensors (convert .bin checkpoints to safetensors first)", weightsPath);
         var config = GptConfig.FromJson(File.ReadAllText(configPath), configPath);
+        config.CheckAgainstWeights(configPath, weightsPath);
         var model = new GptModel(config);
         if (config.IsClassifier) model.AddClassificationHead(config.Labels, config.PadTokenId ?? 0, config.ClassifierPooling ?? "last");
         var state = new Dictionary<string, Tensor>();

@@ -358,6 +358,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         if (options.InitFrom == null)
         {
             var config = modelConfig with { InputShape = data.ExampleShape, NumClasses = data.ClassNames.Length };
+            config.Validate("model settings");
             return ClassifierFolder.Create(config, generator);
         }
         var pretrained = ClassifierFolder.Load(options.InitFrom);
