@@ -43,6 +43,7 @@ public sealed partial class ByteLevelBpe
             // Older tokenizers.json files leave the model untagged; vocab plus merges can only be BPE.
             var type = model["type"]?.GetValue<string>() ?? (model["merges"] != null ? "BPE" : null);
             if (type != "BPE") throw new InvalidDataException($"{path}: model type '{type ?? "(none)"}' is not BPE; only byte-level BPE tokenizers load here");
+            TokenizerPipelineCheck.ByteLevelBpe(root, path);
             var vocab = model["vocab"] as JsonObject ?? throw new InvalidDataException($"{path}: the BPE model has no \"vocab\" object");
             var merges = model["merges"] as JsonArray ?? throw new InvalidDataException($"{path}: the BPE model has no \"merges\" array");
 

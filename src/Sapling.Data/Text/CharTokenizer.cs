@@ -122,7 +122,8 @@ public sealed class CharTokenizer : ITokenizer
         var model = root?["model"] ?? throw new InvalidDataException($"{path}: no \"model\" section (not a tokenizer.json)");
         var type = model["type"]?.GetValue<string>();
         if (type != "WordLevel") throw new InvalidDataException($"{path}: model type '{type}' is not a character vocabulary (WordLevel); load byte-level BPE tokenizers with ByteLevelBpe.Load");
-        var vocab = model["vocab"]?.AsObject() ?? throw new InvalidDataException($"{path}: model has no vocab");
+        TokenizerPipelineCheck.CharacterVocabulary(root!, path);
+        var vocab = model["vocab"] as JsonObject ?? throw new InvalidDataException($"{path}: model has no vocab object");
         var tokens = new string[vocab.Count];
         foreach (var (token, id) in vocab)
         {

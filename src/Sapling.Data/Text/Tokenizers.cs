@@ -12,10 +12,12 @@ public static class Tokenizers
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            var hasModel = doc.RootElement.TryGetProperty("model", out var model);
-            type = hasModel && model.TryGetProperty("type", out var t) ? t.GetString() : null;
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: the top level must be a JSON object (a Hugging Face tokenizer.json)");
+            var hasModel = doc.RootElement.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.Object;
+            type = hasModel && model.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
             // Older BPE files leave the type out; their merges give them away.
             if (type == null && hasModel && model.TryGetProperty("merges", out _)) type = "BPE";
+            if (!hasModel) throw new InvalidDataException($"{path}: no model.type, as there is no \"model\" object (not a Hugging Face tokenizer.json)");
         }
         catch (JsonException e)
         {

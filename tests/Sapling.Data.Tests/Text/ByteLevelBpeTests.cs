@@ -283,7 +283,7 @@ public class ByteLevelBpeTests
             Assert.Contains(path, e.Message);
             Assert.Contains("WordPiece", e.Message);
 
-            File.WriteAllText(path, """{"model":{"type":"BPE","vocab":{"a":0},"merges":[]}}""");
+            File.WriteAllText(path, """{"pre_tokenizer":{"type":"ByteLevel"},"model":{"type":"BPE","vocab":{"a":0},"merges":[]}}""");
             e = Assert.Throws<InvalidDataException>(() => ByteLevelBpe.Load(path));
             Assert.Contains(path, e.Message);
             Assert.Contains("byte 0x", e.Message);

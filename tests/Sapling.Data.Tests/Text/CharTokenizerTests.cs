@@ -108,3 +108,56 @@ public class TokenizerLoadingTests
         }
     }
 }
+
+/// <summary>
+/// Pipelines Sapling's tokenizers would not follow are refused by name, never run with a step silently skipped
+/// (a WordLevel model behind a Whitespace pre-tokenizer used to encode "hello world" as eleven unknown tokens).
+/// </summary>
+public class TokenizerPipelineRefusalTests
+{
+    private static string Write(string json)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"sapling-pipeline-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("""{"pre_tokenizer":{"type":"Whitespace"},"model":{"type":"WordLevel","vocab":{"hello":0,"world":1,"<|endoftext|>":2,"<unk>":3},"unk_token":"<unk>"}}""", "Whitespace")]
+    [InlineData("""{"pre_tokenizer":{"type":"Split","pattern":{"Regex":"(["},"behavior":"Isolated"},"model":{"type":"WordLevel","vocab":{"<|endoftext|>":0,"<unk>":1}}}""", "Split")]
+    [InlineData("""{"normalizer":{"type":"Lowercase"},"pre_tokenizer":{"type":"ByteLevel"},"model":{"type":"BPE","vocab":{},"merges":[]}}""", "Lowercase")]
+    [InlineData("""{"pre_tokenizer":{"type":"Sequence","pretokenizers":[{"type":"Split"},{"type":"ByteLevel","use_regex":false}]},"model":{"type":"BPE","vocab":{},"merges":[]}}""", "Sequence[Split, ByteLevel]")]
+    [InlineData("""{"pre_tokenizer":{"type":"ByteLevel"},"post_processor":{"type":"TemplateProcessing"},"model":{"type":"BPE","vocab":{},"merges":[]}}""", "TemplateProcessing")]
+    [InlineData("""{"pre_tokenizer":{"type":"ByteLevel"},"model":{"type":"BPE","byte_fallback":true,"vocab":{},"merges":[]}}""", "byte_fallback")]
+    public void AnUnsupportedComponentIsNamed(string json, string component)
+    {
+        var path = Write(json);
+        try
+        {
+            var error = Assert.Throws<InvalidDataException>(() => Tokenizers.Load(path));
+            Assert.Contains(path, error.Message);
+            Assert.Contains(component, error.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"model":null}""")]
+    [InlineData("""[1, 2]""")]
+    [InlineData("""{"model":{"type":7}}""")]
+    public void AMalformedDocumentNamesTheFile(string json)
+    {
+        var path = Write(json);
+        try
+        {
+            Assert.Contains(path, Assert.Throws<InvalidDataException>(() => Tokenizers.Load(path)).Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
