@@ -143,6 +143,10 @@ public static class TextGenerator
     public static int Pick(ReadOnlySpan<float> logits, IReadOnlyCollection<int> context, SamplingOptions options, Generator g)
     {
         int n = logits.Length;
+        // Arg-max of NaN picks id 0 and sampling from NaN weights picks the last id: either would print text that
+        // looks like an answer. (−∞ is fine: it is how tokens are masked.)
+        if (TensorPrimitives.IsNaNAny(logits))
+            throw new InvalidOperationException("sampling: the model's output holds NaN, so there is nothing to sample from; its weights are probably not finite (a diverged training run?)");
         // Scratch comes from the shared pool: a server samples every row of every step.
         var penalised = options.RepetitionPenalty != 1f ? ArrayPool<float>.Shared.Rent(n) : null;
         var weightBuffer = ArrayPool<float>.Shared.Rent(n);

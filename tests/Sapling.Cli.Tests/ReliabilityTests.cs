@@ -82,3 +82,25 @@ public sealed class ReliabilityTests : IDisposable
 
     private static string Repo => Path.GetFullPath(Path.Combine(Testing.Fixtures.Directory, "..", ".."));
 }
+
+[Collection("cli")]
+public sealed class NonFiniteWeightsTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("sapling-nan-weights-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    [Fact]
+    public void WeightsHoldingNaNAreNamedAtLoadAndGenerationRefusesToPrintNonsense()
+    {
+        var model = new GptModel(new GptConfig { VocabSize = 20, NPositions = 16, NEmbd = 8, NLayer = 1, NHead = 2 }, new Generator(1));
+        using (Autograd.NoGrad.Enter()) model.Blocks[0].Mlp.CFc.Weight.AsSpan()[3] = float.NaN;
+        GptFolder.Save(root, model);
+        var (code, output, error) = CliRunner.Run("generate", "--model", root, "--prompt-ids", "1,2", "--max-new-tokens", "3", "--temperature", "0");
+        Assert.Contains("h.0.mlp.c_fc.weight", error);
+        Assert.Contains("NaN", error);
+        Assert.Equal(2, code);
+        Assert.Contains("nothing to sample", error);
+        Assert.DoesNotContain("0,0,0", output);
+    }
+}

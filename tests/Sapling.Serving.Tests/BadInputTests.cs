@@ -32,6 +32,13 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         { "/v1/classify", """{"model": "digits", "image": "aGVsbG8gd29ybGQ="}""", 400, "not a PNG, JPEG or PGM" },
         { "/v1/classify", """{"model": "poet", "input": "a"}""", 400, "is a language model" },
         { "/v1/nothing", "{}", 404, "no route" },
+        { "/v1/completions", """{"model": "plain", "prompt": "a\ud800b"}""", 400, "not valid Unicode" },
+        { "/v1/chat/completions", """{"model": "poet", "messages": [{"role": "user", "content": "\udc00"}]}""", 400, "not valid Unicode" },
+        { "/v1/completions", """{"model": "plain", "prompt": "a", "logit_bias": {"5": 100}}""", 400, "'logit_bias' is not supported" },
+        { "/v1/completions", """{"model": "plain", "prompt": "a", "echo": true}""", 400, "'echo' is not supported" },
+        { "/v1/completions", """{"model": "plain", "prompt": "a", "best_of": 3}""", 400, "'best_of' must be 1" },
+        { "/v1/chat/completions", """{"model": "poet", "messages": [{"role": "user", "content": "a"}], "tools": []}""", 400, "'tools' is not supported" },
+        { "/v1/chat/completions", """{"model": "poet", "messages": [{"role": "user", "content": "a"}], "response_format": {"type": "json_object"}}""", 400, "'response_format'" },
     };
 
     [Theory]
@@ -63,6 +70,26 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal(413, code);
         Assert.Contains("exceeds the limit of 65536 bytes", json.GetProperty("error").GetProperty("message").GetString());
         await StillServes();
+    }
+
+    [Fact]
+    public async Task InvalidUtf8BytesInABodyAre400()
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes("{\"model\": \"plain\", \"prompt\": \"a__b\"}");
+        int at = Array.IndexOf(bytes, (byte)'_');
+        (bytes[at], bytes[at + 1]) = (0xC3, 0x28);   // a lead byte followed by a byte that cannot continue it
+        using var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await fixture.Client.PostAsync("/v1/completions", content);
+        Assert.Equal(400, (int)response.StatusCode);
+        await StillServes();
+    }
+
+    [Fact]
+    public async Task NeutralValuesOfUnhonouredFieldsPass()
+    {
+        var (code, _) = await Http.PostJson(fixture.Client, "/v1/completions", """{"model": "plain", "prompt": "a", "max_tokens": 2, "logit_bias": {}, "echo": false, "best_of": 1, "user": "me"}""");
+        Assert.Equal(200, code);
     }
 
     [Fact]

@@ -80,7 +80,7 @@ public static class GenerationMetricEval
             default:
                 throw new ArgumentException(UnknownMetric(metric));
         }
-        Console.WriteLine(json ? JsonSerializer.Serialize(result) : $"{text}; {hypotheses.Length} lines, {referenceFiles.Length} reference(s) each");
+        Console.WriteLine(json ? JsonSerializer.Serialize(result, Training.JsonNumbers.Options) : $"{text}; {hypotheses.Length} lines, {referenceFiles.Length} reference(s) each");
         return 0;
     }
 

@@ -45,7 +45,7 @@ public static class PredictCommand
         if (json)
         {
             var shaped = predictions.Select(p => p.Select(c => new Dictionary<string, object> { ["label"] = c.Label, ["prob"] = Math.Round(c.Probability, 6) }).ToArray());
-            Console.WriteLine(JsonSerializer.Serialize(shaped));
+            Console.WriteLine(JsonSerializer.Serialize(shaped, Training.JsonNumbers.Options));
             return 0;
         }
         for (int i = 0; i < predictions.Count; i++)

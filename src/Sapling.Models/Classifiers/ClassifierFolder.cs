@@ -56,6 +56,7 @@ public static class ClassifierFolder
         // Each tensor keeps its stored dtype (I8 for quantized layers, I64 for batch-norm counters); LoadStateDict
         // converts the rest to the model's float32.
         var weights = SafeTensors.LoadAll(weightsPath);
+        Warnings.WarnNonFinite(weightsPath, weights);
         if (config.Quantization != null) ModelQuantization.LoadQuantized(classifier.Module, config.Quantization, weights, weightsPath);
         try
         {

@@ -33,6 +33,7 @@ public static class GptFolder
             }
             state[key] = tensor;
         }
+        Warnings.WarnNonFinite(weightsPath, state);
         if (config.Quantization != null) ModelQuantization.LoadQuantized(model, config.Quantization, state, weightsPath);
         try
         {

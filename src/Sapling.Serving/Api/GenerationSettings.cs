@@ -15,6 +15,7 @@ public sealed record GenerationSettings(int[] Prompt, SamplingOptions Sampling, 
         if (body.Get("logprobs") is { ValueKind: not System.Text.Json.JsonValueKind.False })
             throw ApiError.BadRequest("'logprobs' is not supported by this server", "logprobs");
         if (body.Integer("n", 1, 128) is > 1) throw ApiError.BadRequest("'n' must be 1 on this server; send several requests instead", "n");
+        RefuseUnhonoured(body);
         if (prompt.Length == 0) prompt = [model.Tokenizer.EndOfTextId];
         int context = model.Context;
         if (prompt.Length >= context)
@@ -43,6 +44,24 @@ public sealed record GenerationSettings(int[] Prompt, SamplingOptions Sampling, 
             includeUsage = new JsonBody(options).Bool("include_usage", false);
         }
         return new GenerationSettings(prompt, sampling, body.Strings("stop", 4), stream, includeUsage);
+    }
+
+    /// <summary>
+    /// OpenAI fields that change what is generated and that this server does not do: a request setting one to
+    /// anything but its neutral value is answered 400 (as OpenAI answers values it does not support), never
+    /// generated as if the field were absent. Fields that change nothing here (user, metadata, store) pass.
+    /// </summary>
+    private static void RefuseUnhonoured(JsonBody body)
+    {
+        if (body.Get("logit_bias") is { } bias && !(bias.ValueKind == System.Text.Json.JsonValueKind.Object && !bias.EnumerateObject().Any()))
+            throw ApiError.BadRequest("'logit_bias' is not supported by this server", "logit_bias");
+        foreach (var name in new[] { "top_logprobs", "tools", "tool_choice", "functions", "function_call", "suffix" })
+            if (body.Has(name)) throw ApiError.BadRequest($"'{name}' is not supported by this server", name);
+        if (body.Integer("best_of", 1, 128) is > 1) throw ApiError.BadRequest("'best_of' must be 1 on this server", "best_of");
+        if (body.Bool("echo", false)) throw ApiError.BadRequest("'echo' is not supported by this server", "echo");
+        if (body.Get("response_format") is { } format
+            && !(format.ValueKind == System.Text.Json.JsonValueKind.Object && format.TryGetProperty("type", out var type) && type.ValueKind == System.Text.Json.JsonValueKind.String && type.GetString() == "text"))
+            throw ApiError.BadRequest("'response_format' other than {\"type\": \"text\"} is not supported by this server", "response_format");
     }
 
     /// <summary>The prompt of /v1/completions: a string, or an array holding one string or one list of token ids.</summary>

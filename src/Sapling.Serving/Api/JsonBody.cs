@@ -5,7 +5,8 @@ namespace Sapling.Serving.Api;
 
 /// <summary>
 /// A request's JSON object with typed field access: a field of the wrong type or out of range is a 400 that names it,
-/// never a 500. Unknown fields are ignored, as OpenAI's clients send fields a server may not know.
+/// never a 500. Unknown fields are ignored, as OpenAI's clients send fields a server may not know; known OpenAI fields
+/// that would change the answer and that Sapling does not honour are refused by the endpoints.
 /// </summary>
 public sealed class JsonBody(JsonElement root)
 {
@@ -26,7 +27,50 @@ public sealed class JsonBody(JsonElement root)
         context.Response.RegisterForDispose(document);
         if (document.RootElement.ValueKind != JsonValueKind.Object)
             throw ApiError.BadRequest($"the request body must be a JSON object, got {document.RootElement.ValueKind.ToString().ToLowerInvariant()}");
+        RequireValidText(document.RootElement, "");
         return new JsonBody(document.RootElement);
+    }
+
+    /// <summary>
+    /// Every string and property name must be text: JSON may carry bytes that are not UTF-8, or a lone surrogate
+    /// escaped as \ud800, which only fail when read. Checked once here, so that no field reads later as a 500.
+    /// </summary>
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static void RequireValidText(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                try
+                {
+                    StrictUtf8.GetByteCount(element.GetString()!);
+                }
+                catch (Exception e) when (e is InvalidOperationException or System.Text.EncoderFallbackException)
+                {
+                    throw ApiError.BadRequest($"the request body holds text that is not valid Unicode (invalid UTF-8, or a lone surrogate) at '{path}'", path.TrimStart('.'));
+                }
+                break;
+            case JsonValueKind.Array:
+                int i = 0;
+                foreach (var item in element.EnumerateArray()) RequireValidText(item, $"{path}[{i++}]");
+                break;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = property.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        throw ApiError.BadRequest($"the request body holds a field name that is not valid Unicode under '{path}'");
+                    }
+                    RequireValidText(property.Value, $"{path}.{name}");
+                }
+                break;
+        }
     }
 
     public bool Has(string name) => Root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;

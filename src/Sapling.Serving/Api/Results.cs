@@ -8,7 +8,13 @@ namespace Sapling.Serving.Api;
 /// <summary>JSON responses, written with non-ASCII text as itself (Chinese poems stay readable in logs and curl).</summary>
 public static class Results
 {
-    public static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    // NaN or infinity in a response (a model with non-finite weights) is written as a named literal, never an exception
+    // half-way through the response.
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public static Task WriteJson(HttpContext context, int status, JsonNode body)
     {
