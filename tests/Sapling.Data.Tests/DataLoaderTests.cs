@@ -136,3 +136,27 @@ public class CsvAndNormalizerTests
         Assert.Equal(0f, y[1], 5);
     }
 }
+
+public class CsvFiniteValueTests
+{
+    [Theory]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("-Infinity")]
+    [InlineData("1e39")]
+    public void NonFiniteCellsAreRefusedWithTheirPlace(string cell)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"sapling-nan-{Guid.NewGuid():N}.csv");
+        File.WriteAllText(path, $"1,2,0\n3,{cell},1\n");
+        try
+        {
+            var error = Assert.Throws<InvalidDataException>(() => Sapling.Data.CsvTable.Read(path));
+            Assert.Contains("data row 2, column 2", error.Message);
+            Assert.Contains("not a finite number", error.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

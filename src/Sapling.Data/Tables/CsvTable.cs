@@ -69,6 +69,9 @@ public sealed class CsvTable
                 }
                 if (!float.TryParse(rows[r][k], NumberStyles.Float, CultureInfo.InvariantCulture, out float v))
                     throw new InvalidDataException($"{path}, data row {r + 1}, column {k + 1}: '{rows[r][k]}' is not a number");
+                // NaN, Infinity and numbers past float's range (1e39) parse, and would make training diverge.
+                if (!float.IsFinite(v))
+                    throw new InvalidDataException($"{path}, data row {r + 1}, column {k + 1}: '{rows[r][k]}' is not a finite number");
                 features[r * columns + c++] = v;
             }
         }

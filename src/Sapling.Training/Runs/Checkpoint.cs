@@ -31,7 +31,9 @@ public static class Checkpoint
         string name = unit == "step" ? $"step-{state.GlobalStep:D7}" : $"epoch-{state.CompletedEpochs:D4}";
         string final = Path.Combine(checkpointsDirectory, name);
         string partial = final + ".partial";
-        if (Directory.Exists(partial)) Directory.Delete(partial, true);
+        // Folders an interrupted save left behind: never a checkpoint, only disk space.
+        if (Directory.Exists(checkpointsDirectory))
+            foreach (var orphan in Directory.GetDirectories(checkpointsDirectory, "*.partial")) Directory.Delete(orphan, true);
         Directory.CreateDirectory(partial);
         SafeTensors.Save(Path.Combine(partial, "model.safetensors"), model.StateDict());
         var (optimizerTensors, optimizerJson) = optimizer.StateDict();
@@ -58,13 +60,33 @@ public static class Checkpoint
         foreach (var dir in new[] { Path.Combine(path, "checkpoints"), path })
         {
             var latest = Path.Combine(dir, "latest.json");
-            if (!File.Exists(latest)) continue;
-            using var doc = JsonDocument.Parse(File.ReadAllText(latest));
-            var candidate = Path.Combine(dir, doc.RootElement.GetProperty("checkpoint").GetString()!);
-            if (File.Exists(Path.Combine(candidate, "state.json"))) return candidate;
-            throw new InvalidDataException($"{latest} points to '{candidate}', which has no state.json");
+            if (File.Exists(latest))
+            {
+                using var doc = JsonDocument.Parse(File.ReadAllText(latest));
+                var candidate = Path.Combine(dir, doc.RootElement.GetProperty("checkpoint").GetString()!);
+                if (IsComplete(candidate)) return candidate;
+                throw new InvalidDataException($"{latest} points to '{candidate}', which has no state.json");
+            }
+            // A save renames its folder into place before it writes latest.json: an interruption between the two
+            // (the very first save of a run, say) leaves a complete checkpoint that latest.json does not name yet.
+            if (Directory.Exists(dir) && Newest(dir) is { } newest) return newest;
         }
         throw new DirectoryNotFoundException($"no checkpoint found at '{path}' (expected a run folder, its checkpoints/ folder, or a checkpoints/epoch-NNNN folder)");
+    }
+
+    /// <summary>A checkpoint folder whose three files are all there (a .partial folder never counts).</summary>
+    private static bool IsComplete(string folder) => !folder.EndsWith(".partial", StringComparison.Ordinal)
+        && File.Exists(Path.Combine(folder, "state.json")) && File.Exists(Path.Combine(folder, "model.safetensors")) && File.Exists(Path.Combine(folder, "optimizer.safetensors"));
+
+    /// <summary>The complete epoch-NNNN or step-NNNNNNN folder written last (their numbers are zero-padded, so names sort).</summary>
+    private static string? Newest(string dir)
+    {
+        string? newest = null;
+        foreach (var pattern in new[] { "epoch-*", "step-*" })
+            foreach (var folder in Directory.GetDirectories(dir, pattern))
+                if (IsComplete(folder) && (newest == null || string.CompareOrdinal(Path.GetFileName(folder), Path.GetFileName(newest)) > 0))
+                    newest = folder;
+        return newest;
     }
 
     public static TrainingState Load(string checkpoint, Module model, Optimizer optimizer, LrScheduler? scheduler)

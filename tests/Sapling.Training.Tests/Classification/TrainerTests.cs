@@ -159,6 +159,20 @@ public sealed class TrainerTests : IDisposable
         Assert.EndsWith("epoch-0001", Checkpoint.Resolve(dir));
         var resumed = new ClassificationTrainer(SmallCnn, Digits, Options(2), new Quiet()).Run(dir, resumeFrom: dir);
         Assert.Equal(2, resumed.History.Count);
+        // The next save cleared the orphaned folder.
+        Assert.False(Directory.Exists(partial), "an orphaned .partial folder must not stay");
+    }
+
+    [Fact]
+    public void AKillBeforeTheFirstLatestJsonStillResumesFromTheCompleteCheckpoint()
+    {
+        var dir = Path.Combine(root, "first-save");
+        new ClassificationTrainer(SmallCnn, Digits, Options(1), new Quiet()).Run(dir);
+        // The state a kill between the folder's rename and the first latest.json write leaves.
+        File.Delete(Path.Combine(dir, "checkpoints", "latest.json"));
+        Assert.EndsWith("epoch-0001", Checkpoint.Resolve(dir));
+        var resumed = new ClassificationTrainer(SmallCnn, Digits, Options(2), new Quiet()).Run(dir, resumeFrom: dir);
+        Assert.Equal(2, resumed.History.Count);
     }
 
     [Fact]
