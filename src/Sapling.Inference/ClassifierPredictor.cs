@@ -22,6 +22,12 @@ public sealed class ClassifierPredictor
     /// <summary>Number of raw values one example has (e.g. 64 for 8×8 digits).</summary>
     public int InputSize => Config.InputShape.Aggregate(1, (a, b) => a * b);
 
+    /// <summary>
+    /// The pixel budget of each decoded image (width × height); a larger image is refused before it is decoded.
+    /// A server lowers it: a small PNG can claim gigabytes of pixels.
+    /// </summary>
+    public long MaxImagePixels { get; set; } = ImageDecoder.MaxPixels;
+
     public static ClassifierPredictor Load(string modelDirectory) => new(ClassifierFolder.Load(modelDirectory));
 
     /// <summary>Raw feature rows [N, InputSize] (values on the training data's raw scale) → preprocessed model input.</summary>
@@ -47,7 +53,7 @@ public sealed class ClassifierPredictor
         var data = new float[images.Count * c * h * w];
         for (int i = 0; i < images.Count; i++)
         {
-            var image = ImageDecoder.Decode(images[i].Bytes, images[i].Name, c == 1 ? ColorMode.Gray : ColorMode.Rgb);
+            var image = ImageDecoder.Decode(images[i].Bytes, images[i].Name, c == 1 ? ColorMode.Gray : ColorMode.Rgb, MaxImagePixels);
             Resize.BilinearChw(image, h, w, data.AsSpan(i * c * h * w, c * h * w));
         }
         // Decoded images are in [0, 1], the range training reached after dividing raw values by input_scale.

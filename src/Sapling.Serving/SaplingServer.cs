@@ -40,6 +40,7 @@ public sealed class SaplingServer : IAsyncDisposable
     {
         options.Validate();
         var catalog = ModelCatalog.Load(options.Models);
+        foreach (var classifier in catalog.Models.OfType<ServedClassifier>()) classifier.Predictor.MaxImagePixels = options.MaxImagePixels;
         var metrics = new ServerMetrics();
         var engine = new InferenceEngine(catalog, metrics, options);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -48,6 +49,8 @@ public sealed class SaplingServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            kestrel.Limits.KeepAliveTimeout = options.IdleTimeout;
+            kestrel.Limits.RequestHeadersTimeout = options.HeadersTimeout;
             kestrel.AddServerHeader = false;
             if (options.Host is "localhost") kestrel.ListenLocalhost(options.Port);
             else if (IPAddress.TryParse(options.Host, out var ip)) kestrel.Listen(ip, options.Port);

@@ -34,6 +34,18 @@ public sealed record ServeOptions
     /// <summary>How long shutdown waits for in-flight requests to finish.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>A kept-alive connection with no request for this long is closed.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A client that has not sent a whole request head in this long is disconnected (slow-header attacks).</summary>
+    public TimeSpan HeadersTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Pixel budget (width × height) of an uploaded image: a larger one is refused with 400 before it is decoded.
+    /// Lower than the library's default, since a few hundred bytes of PNG can claim 16,000 × 16,000 pixels.
+    /// </summary>
+    public long MaxImagePixels { get; init; } = 4096L * 4096;
+
     /// <summary>Write one JSON line per request to standard output.</summary>
     public bool LogRequests { get; init; } = true;
 
@@ -48,5 +60,7 @@ public sealed record ServeOptions
         if (MaxBodyBytes < 1024) throw new ArgumentOutOfRangeException(nameof(MaxBodyBytes), $"max body must be ≥ 1024 bytes, got {MaxBodyBytes}");
         if (RequestTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RequestTimeout), "request timeout must be positive");
         if (ApiKey is { Length: 0 }) throw new ArgumentException("an API key may not be empty");
+        if (IdleTimeout <= TimeSpan.Zero || HeadersTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(IdleTimeout), "idle and header timeouts must be positive");
+        if (MaxImagePixels < 1) throw new ArgumentOutOfRangeException(nameof(MaxImagePixels), $"the image pixel budget must be positive, got {MaxImagePixels}");
     }
 }

@@ -86,6 +86,18 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task AnImageClaimingMorePixelsThanTheServersBudgetIs400BeforeDecoding()
+    {
+        // 30 bytes that claim a 5,000 × 5,000 grey image: 25 million pixels, over the server's 16.8 million.
+        var bomb = System.Text.Encoding.ASCII.GetBytes("P5\n5000 5000\n255\n").Concat(new byte[12]).ToArray();
+        var body = JsonSerializer.Serialize(new { model = "digits", image = Convert.ToBase64String(bomb) });
+        var (code, json) = await Http.PostJson(fixture.Client, "/v1/classify", body);
+        Assert.Equal(400, code);
+        Assert.Contains("exceeds the limit of 16,777,216 pixels", json.GetProperty("error").GetProperty("message").GetString());
+        await StillServes();
+    }
+
+    [Fact]
     public async Task NeutralValuesOfUnhonouredFieldsPass()
     {
         var (code, _) = await Http.PostJson(fixture.Client, "/v1/completions", """{"model": "plain", "prompt": "a", "max_tokens": 2, "logit_bias": {}, "echo": false, "best_of": 1, "user": "me"}""");

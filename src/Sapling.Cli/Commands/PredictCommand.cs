@@ -16,14 +16,16 @@ public static class PredictCommand
         var inputs = new Argument<string[]>("inputs") { Description = "A CSV of feature rows (a trailing label column is ignored) or image files", Arity = ArgumentArity.OneOrMore };
         var topK = new Option<int>("--top-k") { Description = "How many classes to list per input", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print JSON: one array of {label, prob} per input" };
-        var cmd = new Command("predict", "Classify inputs with a trained model: softmax probabilities and the top classes") { model, inputs, topK, json };
-        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(inputs)!, r.GetValue(topK), r.GetValue(json)));
+        var maxPixels = new Option<long>("--max-image-pixels") { Description = "Largest image (width × height) that is decoded", DefaultValueFactory = _ => Vision.ImageDecoder.MaxPixels };
+        var cmd = new Command("predict", "Classify inputs with a trained model: softmax probabilities and the top classes") { model, inputs, topK, json, maxPixels };
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(inputs)!, r.GetValue(topK), r.GetValue(json), r.GetValue(maxPixels)));
         return cmd;
     }
 
-    private static int Run(string modelDirectory, string[] inputs, int topK, bool json)
+    private static int Run(string modelDirectory, string[] inputs, int topK, bool json, long maxImagePixels)
     {
         var predictor = ClassifierPredictor.Load(modelDirectory);
+        predictor.MaxImagePixels = maxImagePixels;
         var names = new List<string>();
         Tensor batch;
         if (inputs.All(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())))

@@ -21,9 +21,11 @@ public static class ServeCommand
         var maxBody = new Option<long>("--max-body") { Description = "Largest request body in bytes", DefaultValueFactory = _ => 8L << 20 };
         var timeout = new Option<double>("--timeout") { Description = "Seconds a request may run before it is stopped (504)", DefaultValueFactory = _ => 300 };
         var quiet = new Option<bool>("--quiet") { Description = "No per-request JSON log lines" };
+        var idle = new Option<double>("--idle-timeout") { Description = "Seconds a kept-alive connection may sit idle before it is closed", DefaultValueFactory = _ => 30 };
+        var maxPixels = new Option<long>("--max-image-pixels") { Description = "Largest uploaded image (width × height) decoded for /v1/classify", DefaultValueFactory = _ => 4096L * 4096 };
         var threads = new Option<int>("--threads") { Description = "Threads inside each matrix product (default: all cores; the HTTP side needs some CPU too)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var cmd = new Command("serve", "Serve models over an OpenAI-compatible HTTP API with a web playground")
-            { models, names, port, host, apiKey, maxBatch, queue, maxBody, timeout, quiet, threads };
+            { models, names, port, host, apiKey, maxBatch, queue, maxBody, timeout, quiet, idle, maxPixels, threads };
         cmd.SetAction(r =>
         {
             if (r.GetValue(threads) < 1) throw new ArgumentException($"--threads must be ≥ 1, got {r.GetValue(threads)}");
@@ -42,6 +44,8 @@ public static class ServeCommand
                 MaxBodyBytes = r.GetValue(maxBody),
                 RequestTimeout = TimeSpan.FromSeconds(r.GetValue(timeout)),
                 LogRequests = !r.GetValue(quiet),
+                IdleTimeout = TimeSpan.FromSeconds(r.GetValue(idle)),
+                MaxImagePixels = r.GetValue(maxPixels),
             };
             return Run(options);
         });

@@ -6,24 +6,30 @@ public enum ImageFormat { Unknown, Png, Jpeg, Pnm }
 /// <summary>Decodes PNG, JPEG and PGM/PPM files, choosing the codec by the file's magic bytes, never by its extension.</summary>
 public static class ImageDecoder
 {
-    /// <summary>Largest width × height accepted; a header claiming more is refused before anything is allocated.</summary>
+    /// <summary>
+    /// Largest width × height accepted by default; a header claiming more is refused before anything is allocated.
+    /// Callers that take images from others (a server) pass a smaller budget: a few hundred compressed bytes of PNG
+    /// can claim 16,000 × 16,000 pixels.
+    /// </summary>
     public const long MaxPixels = 1L << 28;
 
     /// <summary>Reads and decodes the image at <paramref name="path"/>; errors name the path.</summary>
-    public static Image Decode(string path, ColorMode mode = ColorMode.Auto)
+    public static Image Decode(string path, ColorMode mode = ColorMode.Auto, long maxPixels = MaxPixels)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return Decode(File.ReadAllBytes(path), path, mode);
+        return Decode(File.ReadAllBytes(path), path, mode, maxPixels);
     }
 
     /// <summary>Decodes an image held in memory; <paramref name="nameForErrors"/> is how error messages refer to it.</summary>
-    public static Image Decode(ReadOnlySpan<byte> bytes, string nameForErrors, ColorMode mode = ColorMode.Auto)
+    /// <param name="maxPixels">The pixel budget: an image whose header claims more is refused before it is decoded.</param>
+    public static Image Decode(ReadOnlySpan<byte> bytes, string nameForErrors, ColorMode mode = ColorMode.Auto, long maxPixels = MaxPixels)
     {
+        if (maxPixels <= 0) throw new ArgumentOutOfRangeException(nameof(maxPixels), $"the pixel budget must be positive, got {maxPixels}");
         var image = DetectFormat(bytes) switch
         {
-            ImageFormat.Png => PngDecoder.Decode(bytes, nameForErrors),
-            ImageFormat.Jpeg => JpegDecoder.Decode(bytes, nameForErrors),
-            ImageFormat.Pnm => PnmDecoder.Decode(bytes, nameForErrors),
+            ImageFormat.Png => PngDecoder.Decode(bytes, nameForErrors, maxPixels),
+            ImageFormat.Jpeg => JpegDecoder.Decode(bytes, nameForErrors, maxPixels),
+            ImageFormat.Pnm => PnmDecoder.Decode(bytes, nameForErrors, maxPixels),
             _ => throw new ImageFormatException($"{nameForErrors}: {Unrecognised(bytes)}"),
         };
         return ColorConversion.Convert(image, mode);
@@ -38,11 +44,11 @@ public static class ImageDecoder
         return ImageFormat.Unknown;
     }
 
-    internal static void CheckSize(string name, string format, long width, long height)
+    internal static void CheckSize(string name, string format, long width, long height, long maxPixels)
     {
         if (width <= 0 || height <= 0) throw ImageFormatException.For(name, format, $"image size {width}×{height} is not positive");
-        if (width * height > MaxPixels)
-            throw ImageFormatException.For(name, format, $"image size {width}×{height} exceeds the limit of {MaxPixels} pixels");
+        if (width * height > maxPixels)
+            throw ImageFormatException.For(name, format, $"image size {width}×{height} exceeds the limit of {maxPixels:N0} pixels");
     }
 
     private static string Unrecognised(ReadOnlySpan<byte> bytes)

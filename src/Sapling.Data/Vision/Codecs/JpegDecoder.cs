@@ -10,7 +10,7 @@ internal static class JpegDecoder
 {
     private const string Format = "JPEG";
 
-    public static Image Decode(ReadOnlySpan<byte> data, string name)
+    public static Image Decode(ReadOnlySpan<byte> data, string name, long maxPixels = ImageDecoder.MaxPixels)
     {
         if (data.Length < 2 || data[0] != 0xFF || data[1] != 0xD8) throw Error(name, "missing SOI marker");
         var dqt = new int[4][];
@@ -39,7 +39,7 @@ internal static class JpegDecoder
             {
                 case 0xC0 or 0xC1 or 0xC2:
                     if (frame != null) throw Error(name, "more than one frame (SOF) marker");
-                    frame = ParseFrame(body, marker == 0xC2, name);
+                    frame = ParseFrame(body, marker == 0xC2, name, maxPixels);
                     break;
                 case 0xC3 or 0xC7 or 0xCB or 0xCF:
                     throw Error(name, $"lossless JPEG (SOF{marker - 0xC0}) is not supported");
@@ -84,14 +84,14 @@ internal static class JpegDecoder
         return Render(frame, IsRgb(frame, jfif, adobeTransform));
     }
 
-    private static JpegFrame ParseFrame(ReadOnlySpan<byte> body, bool progressive, string name)
+    private static JpegFrame ParseFrame(ReadOnlySpan<byte> body, bool progressive, string name, long maxPixels)
     {
         if (body.Length < 6) throw Error(name, "frame header (SOF) is too short");
         int precision = body[0], height = BinaryPrimitives.ReadUInt16BigEndian(body[1..]), width = BinaryPrimitives.ReadUInt16BigEndian(body[3..]);
         int count = body[5];
         if (precision != 8) throw Error(name, $"{precision}-bit samples are not supported (only 8-bit)");
         if (height == 0) throw Error(name, "image height 0 (defined later by a DNL marker) is not supported");
-        ImageDecoder.CheckSize(name, Format, width, height);
+        ImageDecoder.CheckSize(name, Format, width, height, maxPixels);
         if (count == 4) throw Error(name, "4-component (CMYK/YCCK) JPEG is not supported");
         if (count is not (1 or 3)) throw Error(name, $"{count} components; only 1 (grey) or 3 (colour) are supported");
         if (body.Length != 6 + 3 * count) throw Error(name, $"frame header has {body.Length} bytes, expected {6 + 3 * count}");

@@ -21,7 +21,7 @@ internal static class PngDecoder
         public long RowBytes(int width) => ((long)width * BitsPerPixel + 7) / 8;
     }
 
-    public static Image Decode(ReadOnlySpan<byte> data, string name)
+    public static Image Decode(ReadOnlySpan<byte> data, string name, long maxPixels = ImageDecoder.MaxPixels)
     {
         if (!data.StartsWith(Signature)) throw Error(name, "missing PNG signature");
         Header? header = null;
@@ -51,7 +51,7 @@ internal static class PngDecoder
             {
                 case "IHDR":
                     if (header != null) throw Error(name, "second IHDR chunk");
-                    header = ParseHeader(body, name);
+                    header = ParseHeader(body, name, maxPixels);
                     break;
                 case "PLTE":
                     if (sawIdat) throw Error(name, "PLTE chunk after IDAT");
@@ -83,14 +83,14 @@ internal static class PngDecoder
         return Reconstruct(raw, h, palette, paletteAlpha, transparentKey, name);
     }
 
-    private static Header ParseHeader(ReadOnlySpan<byte> body, string name)
+    private static Header ParseHeader(ReadOnlySpan<byte> body, string name, long maxPixels)
     {
         if (body.Length != 13) throw Error(name, $"IHDR chunk has {body.Length} bytes, expected 13");
         uint width = BinaryPrimitives.ReadUInt32BigEndian(body);
         uint height = BinaryPrimitives.ReadUInt32BigEndian(body[4..]);
         int depth = body[8], colorType = body[9];
         if (width == 0 || height == 0 || width > int.MaxValue || height > int.MaxValue) throw Error(name, $"invalid image size {width}×{height}");
-        ImageDecoder.CheckSize(name, Format, width, height);
+        ImageDecoder.CheckSize(name, Format, width, height, maxPixels);
         bool valid = colorType switch
         {
             0 => depth is 1 or 2 or 4 or 8 or 16,

@@ -6,7 +6,7 @@ internal static class PnmDecoder
 {
     private const string Format = "PNM";
 
-    public static Image Decode(ReadOnlySpan<byte> data, string name)
+    public static Image Decode(ReadOnlySpan<byte> data, string name, long maxPixels = ImageDecoder.MaxPixels)
     {
         if (data.Length < 2 || data[0] != 'P' || data[1] is not ((byte)'2' or (byte)'3' or (byte)'5' or (byte)'6'))
             throw Error(name, "missing P2/P3/P5/P6 magic number");
@@ -18,7 +18,7 @@ internal static class PnmDecoder
         long width = HeaderNumber(data, ref pos, name, "width");
         long height = HeaderNumber(data, ref pos, name, "height");
         long maxval = HeaderNumber(data, ref pos, name, "maxval");
-        ImageDecoder.CheckSize(name, Format, width, height);
+        ImageDecoder.CheckSize(name, Format, width, height, maxPixels);
         if (maxval is < 1 or > 65535) throw Error(name, $"maxval {maxval} is outside 1–65535");
 
         // Exactly one whitespace byte separates the header from binary samples, which may themselves look like whitespace.
