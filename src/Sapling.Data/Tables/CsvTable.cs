@@ -75,7 +75,7 @@ public sealed class CsvTable
                 features[r * columns + c++] = v;
             }
         }
-        var (labels, names) = label >= 0 ? EncodeLabels(rawLabels) : (new long[rows.Count], Array.Empty<string>());
+        var (labels, names) = label >= 0 ? EncodeLabels(rawLabels, path) : (new long[rows.Count], Array.Empty<string>());
         var featureNames = header != null ? header.Where((_, k) => k != label).ToArray() : Enumerable.Range(0, columns).Select(i => $"x{i}").ToArray();
         return new CsvTable(features, columns, labels, names, featureNames);
     }
@@ -83,12 +83,17 @@ public sealed class CsvTable
     /// <summary>The features as [rows, columns] and labels as int64 [rows].</summary>
     public TensorDataset ToDataset() => new(Tensor.FromArray(Features, Rows, Columns), Tensor.FromArray(Labels));
 
-    private static (long[], string[]) EncodeLabels(string[] raw)
+    /// <summary>Integer class ids above this are refused: the class list 0..max is built, so the id sizes an allocation.</summary>
+    public const int MaxClassId = 99_999;
+
+    private static (long[], string[]) EncodeLabels(string[] raw, string path)
     {
         if (raw.All(s => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) && v >= 0))
         {
             var ids = raw.Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
             long max = ids.Max();
+            if (max > MaxClassId)
+                throw new InvalidDataException($"{path}: class id {max} in the label column is larger than {MaxClassId:N0}; integer labels are class ids 0..N-1 (write names instead of numbers for other labels)");
             return (ids, Enumerable.Range(0, (int)max + 1).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray());
         }
         var names = raw.Distinct().OrderBy(s => s, StringComparer.Ordinal).ToArray();

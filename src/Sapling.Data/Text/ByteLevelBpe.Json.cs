@@ -63,10 +63,10 @@ public sealed partial class ByteLevelBpe
 
             return new ByteLevelBpe(Dense(byId, path), ReadMerges(merges, path), specialList, path);
         }
-        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException)
         {
-            // JsonNode.GetValue throws these when a field has the wrong JSON type.
-            throw new InvalidDataException($"{path}: a field has the wrong type ({e.Message})", e);
+            // JsonNode throws these for a field of the wrong JSON type or a key that appears twice in an object.
+            throw new InvalidDataException($"{path}: a field has the wrong type or a key repeats ({e.Message})", e);
         }
     }
 

@@ -119,6 +119,19 @@ public sealed class CharTokenizer : ITokenizer
         {
             throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e);
         }
+        try
+        {
+            return FromDocument(root, path);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException)
+        {
+            // JsonNode throws these for a field of the wrong JSON type or a key that appears twice in an object.
+            throw new InvalidDataException($"{path}: a field has the wrong type or a key repeats ({e.Message})", e);
+        }
+    }
+
+    private static CharTokenizer FromDocument(JsonNode? root, string path)
+    {
         var model = root?["model"] ?? throw new InvalidDataException($"{path}: no \"model\" section (not a tokenizer.json)");
         var type = model["type"]?.GetValue<string>();
         if (type != "WordLevel") throw new InvalidDataException($"{path}: model type '{type}' is not a character vocabulary (WordLevel); load byte-level BPE tokenizers with ByteLevelBpe.Load");

@@ -132,10 +132,11 @@ public sealed record LmOptions
         if (Adaptation == "prompt" && VirtualTokens < 1) throw new ArgumentException($"prompt.virtual_tokens must be positive, got {VirtualTokens}");
         if (Context < 2) throw new ArgumentException($"model.context must be at least 2, got {Context}");
         if (Layers <= 0 || Heads <= 0 || Width <= 0) throw new ArgumentException($"model.layers, model.heads and model.width must be positive, got {Layers}, {Heads} and {Width}");
-        // Parameters, gradients and two AdamW moments: 16 bytes a parameter, all of which must fit in memory.
+        // A model built from these options (not loaded from a folder) keeps parameters, gradients and two AdamW
+        // moments: 16 bytes a parameter, all of which must fit in memory.
         long parameters = 12L * Layers * Width * Width + (long)Context * Width;
         long budget = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 16;
-        if (parameters > budget) throw new ArgumentException($"model.layers {Layers} × model.width {Width} describes about {parameters:N0} parameters; training them needs about {parameters * 16 / (1L << 30):N0} GiB, more than this machine has");
+        if (InitFrom == null && parameters > budget) throw new ArgumentException($"model.layers {Layers} × model.width {Width} describes about {parameters:N0} parameters; training them needs about {parameters * 16 / (1L << 30):N0} GiB, more than this machine has");
         if (Width % Heads != 0) throw new ArgumentException($"model.width {Width} must be divisible by model.heads {Heads}");
         if (Steps <= 0 || BatchSize <= 0) throw new ArgumentException("train.steps and train.batch_size must be positive");
         if (EvalInterval <= 0) throw new ArgumentException($"train.eval_interval must be positive, got {EvalInterval}");

@@ -1,0 +1,108 @@
+using System.Text;
+using Sapling.Testing;
+using Sapling.Text;
+using Sapling.Text.Jinja;
+using Sapling.Vision;
+using Xunit.Abstractions;
+
+namespace Sapling.Data.Tests.Fuzzing;
+
+/// <summary>
+/// Mutation fuzzing of the readers of Sapling.Data: each input is read or refused with a named error (the reader's
+/// own exception type, naming the file); no raw .NET exception, hang or unbounded allocation. Seeds are the
+/// project's own fixtures and files written here; counts are printed (dotnet test --logger "console;verbosity=detailed").
+/// </summary>
+public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("sapling-fuzz-data-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, true);
+
+    private void Check(FuzzReport report)
+    {
+        output.WriteLine(report.ToString());
+        Fuzzer.AssertClean(report);
+    }
+
+    [Fact]
+    public void ImagesDecodeOrGetANamedError()
+    {
+        var images = Path.Combine(Fixtures.Directory, "images");
+        var seeds = Directory.GetFiles(images).Where(f => f.EndsWith(".png") || f.EndsWith(".jpg") || f.EndsWith(".pgm") || f.EndsWith(".ppm"))
+            .OrderBy(f => f, StringComparer.Ordinal).Select(File.ReadAllBytes).Where(b => b.Length < 64 * 1024).Take(40).ToList();
+        // A pixel budget of 2²⁰: decoding stays small however large a mutated header claims the image is.
+        Check(new Fuzzer(2).Run("PNG/JPEG/PNM", seeds, bytes => ImageDecoder.Decode(bytes, "upload.img", ColorMode.Auto, maxPixels: 1 << 20),
+            e => e is ImageFormatException && e.Message.Contains("upload.img")));
+    }
+
+    [Fact]
+    public void TokenizerFilesLoadAndEncodeOrGetANamedError()
+    {
+        var seeds = new List<byte[]>();
+        foreach (var (name, tokenizer) in new (string, Action<string>)[]
+        {
+            ("char.json", p => CharTokenizer.Train(["春眠不觉晓，处处闻啼鸟。", "hello"]).Save(p)),
+            ("bpe.json", p => ByteLevelBpe.Train(["the cat sat on the mat", "the hat", "a fat cat"], 270, 1).Save(p)),
+        })
+        {
+            var seedPath = Path.Combine(dir, name);
+            tokenizer(seedPath);
+            seeds.Add(File.ReadAllBytes(seedPath));
+        }
+        var path = Path.Combine(dir, "tokenizer.json");
+        Check(new Fuzzer(3).Run("tokenizer.json", seeds, bytes =>
+        {
+            File.WriteAllBytes(path, bytes);
+            var t = Tokenizers.Load(path);
+            var ids = t.Encode("the cat 春眠 <|endoftext|> x");
+            t.Decode(ids, skipSpecial: false);
+        }, e => e is InvalidDataException && e.Message.Contains(path)));
+    }
+
+    [Fact]
+    public void CsvTablesReadOrGetANamedError()
+    {
+        var seeds = new List<byte[]>
+        {
+            Encoding.UTF8.GetBytes("a,b,label\n1,2,cat\n3.5,-4,dog\n0,1e3,cat\n"),
+            Encoding.UTF8.GetBytes("1,2,0\n3,4,1\n5,6,0\n"),
+            Encoding.UTF8.GetBytes("\"x\",\"y\"\n\"1\",\"2\"\n"),
+        };
+        var path = Path.Combine(dir, "rows.csv");
+        Check(new Fuzzer(4).Run("CSV", seeds, bytes =>
+        {
+            File.WriteAllBytes(path, bytes);
+            CsvTable.Read(path);
+        }, e => e is InvalidDataException && e.Message.Contains(path)));
+    }
+
+    [Fact]
+    public void JsonlFilesReadOrGetANamedError()
+    {
+        var seeds = new List<byte[]>
+        {
+            Encoding.UTF8.GetBytes("{\"text\": \"hello\", \"label\": \"ham\"}\n{\"text\": \"buy now\", \"label\": \"spam\"}\n"),
+            Encoding.UTF8.GetBytes("{\"text\": \"春眠不觉晓\", \"label\": 1}\n\n{\"text\": \"x\\u00e9\", \"label\": 0}\n"),
+        };
+        var path = Path.Combine(dir, "rows.jsonl");
+        Check(new Fuzzer(5).Run("JSONL", seeds, bytes =>
+        {
+            File.WriteAllBytes(path, bytes);
+            JsonlReader.Read(path, row => JsonlReader.RequiredString(row, "text"));
+        }, e => e is InvalidDataException && e.Message.Contains(path)));
+    }
+
+    [Fact]
+    public void ChatTemplatesRenderOrGetANamedError()
+    {
+        var templates = Path.Combine(RepositoryPaths.Root!, "src", "Sapling.Data", "Text", "ChatTemplates");
+        var seeds = Directory.GetFiles(templates, "*.jinja").OrderBy(f => f, StringComparer.Ordinal).Select(File.ReadAllBytes).ToList();
+        // A conversation every built-in template accepts (Gemma has no system role; Mistral wants turns to alternate).
+        ChatMessage[] conversation = [new("user", "hi"), new("assistant", "hello"), new("user", "and?")];
+        Check(new Fuzzer(6).Run("chat templates", seeds, bytes =>
+        {
+            var template = new ChatTemplate(Encoding.UTF8.GetString(bytes), "<s>", "</s>");
+            template.Render(conversation, addGenerationPrompt: true);
+        }, e => e is JinjaSyntaxException or JinjaRenderException));
+    }
+}
