@@ -30,6 +30,11 @@ public sealed class ConfigTree
         {
             throw new InvalidDataException($"{path}, line {e.Start.Line}: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner throws this on some malformed plain scalars (found by fuzzing) instead of a YamlException.
+            throw new InvalidDataException($"{path}: not valid YAML ({e.Message})", e);
+        }
         // An empty file is almost always a mistake (a wrong path, a truncated copy): training defaults from it would
         // hide that. A run that wants every default says so with at least one section.
         if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is YamlScalarNode { Value: null or "" or "~" or "null" })
