@@ -15,15 +15,19 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     private readonly SafeTensorsHeader header;
     private readonly byte* data;
     private readonly string[] names;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle handle;
+    private readonly long dataOffset;
     private bool disposed;
 
-    private SafeTensorsFile(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* data, SafeTensorsHeader header)
+    private SafeTensorsFile(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* data, SafeTensorsHeader header, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long dataOffset)
     {
         Path = path;
         this.map = map;
         this.view = view;
         this.data = data;
         this.header = header;
+        this.handle = handle;
+        this.dataOffset = dataOffset;
         names = new string[header.Tensors.Count];
         for (int i = 0; i < names.Length; i++) names[i] = header.Tensors[i].Name;
     }
@@ -67,7 +71,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
             long headerLength = SafeTensorsHeader.ReadHeaderLength(fullPath, new ReadOnlySpan<byte>(start, 8), length);
             var header = SafeTensorsHeader.Parse(fullPath, new ReadOnlySpan<byte>(start + 8, (int)headerLength), length - 8 - headerLength);
-            return new SafeTensorsFile(fullPath, map, view, start + 8 + headerLength, header);
+            return new SafeTensorsFile(fullPath, map, view, start + 8 + headerLength, header, stream.SafeFileHandle, 8 + headerLength);
         }
         catch
         {
@@ -110,6 +114,46 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             throw;
         }
         return tensor;
+    }
+
+    /// <summary>
+    /// Reads <paramref name="name"/> into an existing contiguous tensor of the same shape (a model's parameter),
+    /// converting to its dtype. When no conversion is needed the bytes are read from the file straight into the
+    /// tensor, not through the mapping, so loading a model holds its weights once: the file's pages stay in the
+    /// page cache instead of adding a second copy to the process's resident memory.
+    /// </summary>
+    public void ReadInto(string name, Tensor destination)
+    {
+        ThrowIfDisposed();
+        var info = Find(name);
+        var shape = SaplingShape(info);
+        if (!shape.AsSpan().SequenceEqual(destination.Shape.ToArray()))
+            throw new ArgumentException($"tensor '{name}' in '{Path}' has shape {ShapeUtil.Format(shape)}, but its destination has {ShapeUtil.Format(destination.Shape.ToArray())}");
+        if (destination.NumEl == 0) return;
+        if (!destination.IsContiguous) throw new ArgumentException($"ReadInto needs a contiguous destination for '{name}'");
+        if (SafeTensorsDType.LoadsAs(info.DType) == destination.DType && info.DType is "F32" or "F64" or "BF16" or "I8" or "I32" or "I64")
+        {
+            var bytes = destination.DType switch
+            {
+                DType.Float32 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination.AsSpan<float>()),
+                DType.Float64 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination.AsSpan<double>()),
+                DType.BFloat16 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination.AsSpan<ushort>()),
+                DType.Int8 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination.AsSpan<sbyte>()),
+                DType.Int32 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination.AsSpan<int>()),
+                _ => System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination.AsSpan<long>()),
+            };
+            long offset = dataOffset + info.Begin;
+            while (bytes.Length > 0)
+            {
+                int read = RandomAccess.Read(handle, bytes, offset);
+                if (read <= 0) throw new SafeTensorsFormatException(Path, $"the file ended while reading tensor '{name}'");
+                bytes = bytes[read..];
+                offset += read;
+            }
+            return;
+        }
+        using var loaded = Load(name, destination.DType);
+        using (Autograd.NoGrad.Enter()) destination.CopyFrom(loaded);
     }
 
     /// <summary>Loads <paramref name="name"/> converted to <paramref name="dtype"/> with Sapling's conversion rules (e.g. BF16 weights as float32).</summary>

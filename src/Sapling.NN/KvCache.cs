@@ -2,7 +2,8 @@ namespace Sapling.NN;
 
 /// <summary>
 /// Keys and values of past positions for each attention layer, so generation computes only the new token's
-/// projections (prefill once, then one position per step). Buffers are allocated once at the full context length.
+/// projections (prefill once, then one position per step). Buffers are allocated once at the full context length;
+/// attention reads them in place (<see cref="Tensor.CausalAttention"/> takes the narrowed views without a copy).
 /// </summary>
 public sealed class KvCache
 {
@@ -21,10 +22,13 @@ public sealed class KvCache
         HeadsPerLayer = (int[])headsPerLayer.Clone();
         keys = new Tensor[Layers];
         values = new Tensor[Layers];
+        // Uninitialised: attention reads only the positions written so far, and pages of a fresh buffer that are
+        // never written never become resident, so a cache sized for the whole context costs memory only for the
+        // positions a sequence actually reaches.
         for (int i = 0; i < Layers; i++)
         {
-            keys[i] = Tensor.Zeros(batch, headsPerLayer[i], maxLength, headDim).KeepAlive();
-            values[i] = Tensor.Zeros(batch, headsPerLayer[i], maxLength, headDim).KeepAlive();
+            keys[i] = Tensor.Empty(batch, headsPerLayer[i], maxLength, headDim).KeepAlive();
+            values[i] = Tensor.Empty(batch, headsPerLayer[i], maxLength, headDim).KeepAlive();
         }
     }
 

@@ -20,18 +20,17 @@ public static class GptFolder
         config.CheckAgainstWeights(configPath, weightsPath);
         var model = new GptModel(config);
         if (config.IsClassifier) model.AddClassificationHead(config.Labels, config.PadTokenId ?? 0, config.ClassifierPooling ?? "last");
+        if (config.Quantization == null)
+        {
+            ReadWeights(model, config, weightsPath, configPath);
+            model.Eval();
+            return model;
+        }
         var state = new Dictionary<string, Tensor>();
         // Each tensor keeps its stored dtype (I8 for quantized layers); LoadStateDict converts the rest to float32.
         foreach (var (name, tensor) in SafeTensors.LoadAll(weightsPath))
         {
-            var key = name.StartsWith("transformer.", StringComparison.Ordinal) ? name["transformer.".Length..] : name;
-            if (key.EndsWith(".attn.bias", StringComparison.Ordinal) || key.EndsWith(".attn.masked_bias", StringComparison.Ordinal)) continue;
-            if (key == "lm_head.weight")
-            {
-                if (!config.TieWordEmbeddings) throw new NotSupportedException($"{weightsPath}: untied output heads (tie_word_embeddings: false) are not supported yet");
-                continue;
-            }
-            state[key] = tensor;
+            if (ModelKey(name, config, weightsPath) is { } key) state[key] = tensor;
         }
         Warnings.WarnNonFinite(weightsPath, state);
         if (config.Quantization != null) ModelQuantization.LoadQuantized(model, config.Quantization, state, weightsPath);
@@ -45,6 +44,58 @@ public static class GptFolder
         }
         model.Eval();
         return model;
+    }
+
+    /// <summary>
+    /// Reads the file's tensors one by one straight into the model's parameters (converting BF16/F16 to float32), so
+    /// loading holds the weights once rather than once in the model and again in a dictionary of loaded tensors.
+    /// </summary>
+    private static void ReadWeights(GptModel model, GptConfig config, string weightsPath, string configPath)
+    {
+        using var file = SafeTensorsFile.Open(weightsPath);
+        var own = model.StateDict();
+        var filled = new HashSet<string>(StringComparer.Ordinal);
+        var unexpected = new List<string>();
+        foreach (var name in file.Names)
+        {
+            if (ModelKey(name, config, weightsPath) is not { } key) continue;
+            if (!own.TryGetValue(key, out var target))
+            {
+                unexpected.Add(key);
+                continue;
+            }
+            try
+            {
+                file.ReadInto(name, target);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"{weightsPath} does not match {configPath}: {e.Message}", e);
+            }
+            filled.Add(key);
+        }
+        var missing = own.Keys.Where(k => !filled.Contains(k)).ToList();
+        if (missing.Count > 0 || unexpected.Count > 0)
+            throw new InvalidDataException($"{weightsPath} does not match {configPath}: " +
+                (missing.Count > 0 ? $"missing keys: {string.Join(", ", missing)}" : "") + (missing.Count > 0 && unexpected.Count > 0 ? "; " : "") +
+                (unexpected.Count > 0 ? $"unexpected keys: {string.Join(", ", unexpected)}" : ""));
+        Warnings.WarnNonFinite(weightsPath, own);
+    }
+
+    /// <summary>
+    /// The model's name for a tensor of the file: without the "transformer." prefix; null for the causal-mask buffers
+    /// older checkpoints carry and for lm_head.weight, which is tied to wte.
+    /// </summary>
+    private static string? ModelKey(string name, GptConfig config, string weightsPath)
+    {
+        var key = name.StartsWith("transformer.", StringComparison.Ordinal) ? name["transformer.".Length..] : name;
+        if (key.EndsWith(".attn.bias", StringComparison.Ordinal) || key.EndsWith(".attn.masked_bias", StringComparison.Ordinal)) return null;
+        if (key == "lm_head.weight")
+        {
+            if (!config.TieWordEmbeddings) throw new NotSupportedException($"{weightsPath}: untied output heads (tie_word_embeddings: false) are not supported yet");
+            return null;
+        }
+        return key;
     }
 
     /// <summary>
