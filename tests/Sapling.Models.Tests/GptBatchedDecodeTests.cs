@@ -110,3 +110,38 @@ public sealed class GptDecodeMemoryTests
         Assert.True(late < early + 40_000, $"10 decode steps allocated {early} bytes at 40 cached positions but {late} at 400");
     }
 }
+
+/// <summary>Loading a GPT folder holds its weights once: no dictionary of loaded tensors beside the model's own.</summary>
+public sealed class GptFolderLoadMemoryTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("sapling-load-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, true);
+
+    [Fact]
+    public void LoadingAllocatesTheWeightsOnceAndReadsThemExactly()
+    {
+        var original = new GptModel(new GptConfig { VocabSize = 2000, NPositions = 64, NEmbd = 64, NLayer = 2, NHead = 4 }, new Generator(5));
+        GptFolder.Save(dir, original);
+        long weightBytes = original.ParameterCount() * sizeof(float);
+        Memory.TensorMemory.TrimPools();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var loaded = GptFolder.Load(dir);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The model's own parameters, plus bookkeeping; a second full copy would be 2×.
+        Assert.True(allocated < weightBytes * 1.3, $"loading allocated {allocated:N0} bytes for {weightBytes:N0} bytes of weights");
+        foreach (var (name, p) in original.StateDict()) Assert.Equal(p.ToArray(), loaded.StateDict()[name].ToArray());
+    }
+
+    [Fact]
+    public void Bf16WeightsLoadAsTheirFloat32Values()
+    {
+        var original = new GptModel(new GptConfig { VocabSize = 50, NPositions = 16, NEmbd = 16, NLayer = 1, NHead = 2 }, new Generator(6));
+        GptFolder.Save(dir, original);
+        var path = Path.Combine(dir, "model.safetensors");
+        var bf16 = IO.SafeTensors.LoadAll(path).ToDictionary(e => e.Key, e => e.Value.To(DType.BFloat16));
+        IO.SafeTensors.Save(path, bf16);
+        var loaded = GptFolder.Load(dir);
+        foreach (var (name, p) in loaded.StateDict()) Assert.Equal(bf16[name].To(DType.Float32).ToArray(), p.ToArray());
+    }
+}
