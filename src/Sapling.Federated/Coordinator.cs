@@ -171,6 +171,13 @@ public sealed class Coordinator : IAsyncDisposable
             await context.Response.WriteAsync(e.Message);
             return;
         }
+        // One diverged client must not turn the global model into NaN through the average.
+        if (weights.FirstOrDefault(w => !w.Value.AllFinite()) is { Key: { } bad })
+        {
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsync($"update from client {client} for round {number}: tensor '{bad}' holds NaN or infinite values (its local training diverged); not averaged");
+            return;
+        }
         double Header(string name) => double.TryParse(headers[name], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) ? v : double.NaN;
         lock (gate)
         {

@@ -7,7 +7,11 @@ using Sapling.Training;
 namespace Sapling.Federated;
 
 /// <summary>What one client reports after a round: how many examples it trained on and how training went.</summary>
-public sealed record LocalResult(long Samples, double Loss, double Accuracy);
+public sealed record LocalResult(long Samples, double Loss, double Accuracy)
+{
+    /// <summary>Local training met a non-finite gradient and stopped before it reached the weights.</summary>
+    public bool Diverged { get; init; }
+}
 
 /// <summary>
 /// A client's work in one round: a few epochs over its own examples, starting from the global weights. With FedProx
@@ -54,7 +58,15 @@ public static class LocalTraining
                             foreach (var (name, p) in named)
                                 if (p.Grad is { } grad) grad.AddInPlace(p.Sub(proximalCenter[name]), (float)mu);
                     }
-                    if (options.GradClip is float clip) GradientClipping.ClipGradNorm(parameters, clip);
+                    float norm = options.GradClip is float clip ? GradientClipping.ClipGradNorm(parameters, clip) : GradientClipping.GradNorm(parameters);
+                    if (!float.IsFinite(norm))
+                    {
+                        // The weights stay those of the last finite step; the coordinator refuses a non-finite update anyway.
+                        x.Dispose();
+                        y.Dispose();
+                        optimizer.ZeroGrad();
+                        return new LocalResult(data.Count, double.NaN, double.NaN) { Diverged = true };
+                    }
                     optimizer.Step();
                     seen += y.NumEl;
                 }

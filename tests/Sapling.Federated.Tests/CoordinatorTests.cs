@@ -53,4 +53,19 @@ public sealed class CoordinatorTests
         stale.Headers.Add("X-Samples", "3");
         Assert.Equal(409, (int)(await http.PostAsync("update?client=1&round=9", stale)).StatusCode);
     }
+
+    [Fact]
+    public async Task AnUpdateHoldingNaNIsRefusedAndNotAveraged()
+    {
+        await using var coordinator = await Coordinator.StartAsync();
+        var weights = new Dictionary<string, Tensor> { ["w"] = Tensor.FromArray([1f, 2f], 2) };
+        coordinator.OpenRound(1, weights, [0]);
+        using var http = new HttpClient { BaseAddress = coordinator.Address };
+        using var poisoned = new ByteArrayContent(WeightsFile.ToBytes(new Dictionary<string, Tensor> { ["w"] = Tensor.FromArray([1f, float.NaN], 2) }));
+        poisoned.Headers.Add("X-Samples", "5");
+        var refused = await http.PostAsync("update?client=0&round=1", poisoned);
+        Assert.Equal(400, (int)refused.StatusCode);
+        Assert.Contains("'w' holds NaN", await refused.Content.ReadAsStringAsync());
+        Assert.Empty(await coordinator.CollectAsync(TimeSpan.FromMilliseconds(300), _ => false));
+    }
 }

@@ -11,6 +11,67 @@ public sealed class LifecycleTests : IClassFixture<TestModels>
     public LifecycleTests(TestModels models) => this.models = models;
 
     [Fact]
+    public async Task AClassifierWithNaNWeightsAnswersAClear500NotNaNScores()
+    {
+        var folder = Path.Combine(models.Root, "nan-rows");
+        Directory.CreateDirectory(folder);
+        foreach (var file in Directory.GetFiles(models.Rows)) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)), overwrite: true);
+        var weightsPath = Path.Combine(folder, "model.safetensors");
+        var weights = IO.SafeTensors.LoadAll(weightsPath);
+        var first = weights.Keys.Order(StringComparer.Ordinal).First(k => weights[k].DType == DType.Float32);
+        using (Autograd.NoGrad.Enter()) weights[first].AsSpan()[0] = float.NaN;
+        IO.SafeTensors.Save(weightsPath, weights);
+        await using var server = await SaplingServer.StartAsync(new ServeOptions { Models = [new(folder, "nan")], Port = 0, LogRequests = false });
+        using var client = new HttpClient { BaseAddress = server.Address };
+        var (status, body) = await Http.PostJson(client, "/v1/classify", """{"model": "nan", "input": [1, 2, 3, 4]}""");
+        Assert.Equal(500, status);
+        Assert.Equal("model_output_not_finite", body.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task SlowHeadersAndIdleConnectionsAreClosed()
+    {
+        await using var server = await SaplingServer.StartAsync(new ServeOptions
+        {
+            Models = [new(models.Plain)], Port = 0, LogRequests = false, IdleTimeout = TimeSpan.FromSeconds(1), HeadersTimeout = TimeSpan.FromSeconds(1),
+        });
+        async Task<bool> ClosedWithin(System.Net.Sockets.NetworkStream stream, TimeSpan limit)
+        {
+            var buffer = new byte[4096];
+            using var timeout = new CancellationTokenSource(limit);
+            try
+            {
+                while (await stream.ReadAsync(buffer, timeout.Token) > 0) { }
+                return true;
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+            catch (IOException)
+            {
+                return true;
+            }
+        }
+        // Half a request head, never finished.
+        using (var slow = new System.Net.Sockets.TcpClient())
+        {
+            await slow.ConnectAsync(server.Address.Host, server.Address.Port);
+            var stream = slow.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /health HTTP/1.1\r\nHost: x\r\n"));
+            Assert.True(await ClosedWithin(stream, TimeSpan.FromSeconds(8)), "a connection that never finishes its headers must be closed");
+        }
+        // A kept-alive connection after its answer.
+        using (var idle = new System.Net.Sockets.TcpClient())
+        {
+            await idle.ConnectAsync(server.Address.Host, server.Address.Port);
+            var stream = idle.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+            Assert.True(await ClosedWithin(stream, TimeSpan.FromSeconds(8)), "an idle kept-alive connection must be closed");
+        }
+    }
+
+    [Fact]
     public async Task TheApiKeyIsCheckedOnEveryRouteButHealth()
     {
         await using var server = await SaplingServer.StartAsync(new ServeOptions { Models = [new(models.Plain)], Port = 0, ApiKey = "s3cret", LogRequests = false });

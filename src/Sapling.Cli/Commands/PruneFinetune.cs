@@ -33,12 +33,22 @@ internal static class PruneFinetune
             for (int i = 0; i < batch; i++) indices[i] = rng.Next(split.Train.Count);
             var (x, y) = split.Train.GetBatch(indices);
             Tensor.CrossEntropy(model.Forward(x), y).Backward();
+            RequireFiniteGradient(model.Parameters(), step);
             optimizer.Step();
             optimizer.ZeroGrad();
             if (masks != null) MagnitudePruning.ApplyMasks(model, masks);
         }
         model.Eval();
     }
+
+    /// <summary>A non-finite gradient stops the fine-tune before it reaches the weights, and nothing is saved.</summary>
+    private static void RequireFiniteGradient(IEnumerable<Tensor> parameters, int step)
+    {
+        if (!float.IsFinite(GradientClipping.GradNorm(parameters.ToList()))) throw Diverged(step);
+    }
+
+    private static TrainingDivergedException Diverged(int step) =>
+        new($"prune --finetune-steps: training diverged at step {step + 1} (a non-finite gradient); the pruned model was not saved; lower --finetune-lr");
 
     public static void LanguageModel(GptModel model, string modelDirectory, string configPath, int steps, double lr, IReadOnlyDictionary<string, Tensor>? masks)
     {
@@ -60,7 +70,7 @@ internal static class PruneFinetune
             using var scope = new TensorScope();
             var (x, y) = data.TrainBatch(batch, context, seed + 1, step);
             Tensor.CrossEntropy(model.Forward(x).Reshape(-1, model.Config.VocabSize), y.Reshape(-1)).Backward();
-            GradientClipping.ClipGradNorm(model.Parameters(), 1f);
+            if (!float.IsFinite(GradientClipping.ClipGradNorm(model.Parameters(), 1f))) throw Diverged(step);
             optimizer.Step();
             optimizer.ZeroGrad();
             if (masks != null) MagnitudePruning.ApplyMasks(model, masks);

@@ -57,6 +57,9 @@ public sealed class ClassifyEndpoint(ModelCatalog catalog, InferenceEngine engin
         };
         var probabilities = await engine.Run(work);
         var data = new JsonArray();
+        // A model whose weights hold NaN answers NaN for everything: say so rather than rank NaN scores.
+        if (probabilities.Any(row => !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(row)))
+            throw new ApiError(500, $"model '{model.Id}' produced scores that are not finite numbers; its weights probably hold NaN or infinity", code: "model_output_not_finite");
         for (int i = 0; i < probabilities.Length; i++)
         {
             var order = Enumerable.Range(0, labels.Length).OrderByDescending(j => probabilities[i][j]).Take(topK ?? labels.Length);
