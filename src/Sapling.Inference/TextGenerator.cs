@@ -57,7 +57,10 @@ public static class TextGenerator
         int window = model.Config.NPositions;
         var cache = model.NewCache(1);
         var feed = context.Count > window ? context.Skip(context.Count - window).ToList() : context;
-        var logits = Last(model.Forward(Ids(feed), cache));
+        // One buffer for every step's logits: a vocabulary-sized array per token would be a large-object allocation
+        // per token, which the GC lets pile up for hundreds of megabytes before it collects.
+        var logits = new float[model.Config.VocabSize];
+        using (new TensorScope()) LastPosition(model.Forward(Ids(feed), cache), logits);
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             int next = Pick(logits, context, options, g);
@@ -69,11 +72,11 @@ public static class TextGenerator
             if (cache.Length >= window)
             {
                 cache.Reset();
-                logits = Last(model.Forward(Ids(context.Skip(context.Count - window / 2).ToList()), cache));
+                LastPosition(model.Forward(Ids(context.Skip(context.Count - window / 2).ToList()), cache), logits);
             }
             else
             {
-                logits = Last(model.Forward(Ids([next]), cache));
+                LastPosition(model.Forward(Ids([next]), cache), logits);
             }
         }
         return generated.ToArray();
@@ -100,19 +103,20 @@ public static class TextGenerator
         for (int b = 0; b < batch; b++)
             for (int i = 0; i < prompts[b].Count; i++) ids[b * longest + padding[b] + i] = prompts[b][i];
         var cache = model.NewCache(batch);
-        var logits = model.Forward(Tensor.FromArray(ids, batch, longest), cache, padding);
+        int vocab = model.Config.VocabSize;
+        // One buffer for every step's logits, filled inside each step's scope (see Generate).
+        var last = new float[batch * vocab];
+        using (new TensorScope()) LastPosition(model.Forward(Tensor.FromArray(ids, batch, longest), cache, padding), last);
         var generators = Enumerable.Range(0, batch).Select(b => new Generator(options.Seed + (ulong)b)).ToArray();
         var contexts = prompts.Select(p => new List<int>(p)).ToArray();
         var outputs = Enumerable.Range(0, batch).Select(_ => new List<int>()).ToArray();
         var done = new bool[batch];
+        var next = new long[batch];
         for (int step = 0; step < options.MaxNewTokens && !done.All(d => d); step++)
         {
-            var last = logits.Select(1, logits.Shape[1] - 1).ToArray();
-            int vocab = model.Config.VocabSize;
-            var next = new long[batch];
             for (int b = 0; b < batch; b++)
             {
-                int token = Pick(last.AsSpan(b * vocab, vocab).ToArray(), contexts[b], options, generators[b]);
+                int token = Pick(last.AsSpan(b * vocab, vocab), contexts[b], options, generators[b]);
                 next[b] = token;
                 if (done[b]) continue;
                 outputs[b].Add(token);
@@ -121,14 +125,20 @@ public static class TextGenerator
             }
             if (step == options.MaxNewTokens - 1) break;
             using var scope = new TensorScope();
-            logits = model.Forward(Tensor.FromArray(next, batch, 1), cache).KeepAlive();
+            LastPosition(model.Forward(Tensor.FromArray(next, batch, 1), cache), last);
         }
         return outputs.Select(o => o.ToArray()).ToArray();
     }
 
     private static Tensor Ids(IReadOnlyList<int> ids) => Tensor.FromArray(ids.Select(i => (long)i).ToArray(), 1, ids.Count);
 
-    private static float[] Last(Tensor logits) => logits.Select(1, logits.Shape[1] - 1).Reshape(-1).ToArray();
+    /// <summary>Copies the logits of the last position of each row of [B, T, V] into <paramref name="into"/> [B·V].</summary>
+    private static void LastPosition(Tensor logits, float[] into)
+    {
+        using var last = logits.Select(1, logits.Shape[1] - 1);
+        using var dense = last.IsContiguous ? null : last.Contiguous();
+        (dense ?? last).AsSpan().CopyTo(into);
+    }
 
     /// <summary>
     /// Applies the repetition penalty, temperature, top-k and top-p to one row of logits and draws a token. Nothing
