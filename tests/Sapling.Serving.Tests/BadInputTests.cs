@@ -27,6 +27,7 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         { "/v1/chat/completions", """{"model": "poet", "messages": []}""", 400, "'messages' must be a non-empty array" },
         { "/v1/chat/completions", """{"model": "poet", "messages": [{"role": "wizard", "content": "a"}]}""", 400, "role 'wizard'" },
         { "/v1/classify", """{"model": "rows", "input": [1, 2]}""", 400, "array of 4 numbers" },
+        { "/v1/classify", """{"model": "rows", "input": [1, 1e300, 2, 3]}""", 400, "beyond float32's range" },
         { "/v1/classify", """{"model": "spam", "input": 5}""", 400, "'input' must be a text" },
         { "/v1/classify", """{"model": "digits", "image": "@@@"}""", 400, "not valid base64" },
         { "/v1/classify", """{"model": "digits", "image": "aGVsbG8gd29ybGQ="}""", 400, "not a PNG, JPEG or PGM" },

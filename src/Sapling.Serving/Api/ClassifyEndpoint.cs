@@ -57,9 +57,15 @@ public sealed class ClassifyEndpoint(ModelCatalog catalog, InferenceEngine engin
         };
         var probabilities = await engine.Run(work);
         var data = new JsonArray();
-        // A model whose weights hold NaN answers NaN for everything: say so rather than rank NaN scores.
+        // Non-finite scores are never ranked: with finite weights the input drove the model out of float32's range
+        // (a 400); a model whose weights hold NaN answers NaN for everything (a 500 that says so).
         if (probabilities.Any(row => !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(row)))
-            throw new ApiError(500, $"model '{model.Id}' produced scores that are not finite numbers; its weights probably hold NaN or infinity", code: "model_output_not_finite");
+        {
+            bool weightsFinite = model switch { ServedClassifier c => c.WeightsFinite, ServedTextClassifier t => t.WeightsFinite, _ => true };
+            if (weightsFinite)
+                throw ApiError.BadRequest($"the input drives model '{model.Id}' out of float32's range (its scores are not finite); give inputs on the scale the model was trained on", "input");
+            throw new ApiError(500, $"model '{model.Id}' produced scores that are not finite numbers; its weights hold NaN or infinity", code: "model_output_not_finite");
+        }
         for (int i = 0; i < probabilities.Length; i++)
         {
             var order = Enumerable.Range(0, labels.Length).OrderByDescending(j => probabilities[i][j]).Take(topK ?? labels.Length);
@@ -103,7 +109,12 @@ public sealed class ClassifyEndpoint(ModelCatalog catalog, InferenceEngine engin
             if (rows[r].ValueKind != JsonValueKind.Array || rows[r].GetArrayLength() != size || rows[r].EnumerateArray().Any(v => v.ValueKind != JsonValueKind.Number))
                 throw ApiError.BadRequest($"row {r} of 'input' must be an array of {size} numbers (the model's input size)", "input");
             int i = 0;
-            foreach (var v in rows[r].EnumerateArray()) values[r * size + i++] = v.GetSingle();
+            foreach (var v in rows[r].EnumerateArray())
+            {
+                float x = v.GetSingle();
+                if (!float.IsFinite(x)) throw ApiError.BadRequest($"row {r} of 'input' holds {v.GetRawText()}, which is beyond float32's range", "input");
+                values[r * size + i++] = x;
+            }
         }
         return () =>
         {

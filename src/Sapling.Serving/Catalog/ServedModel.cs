@@ -42,6 +42,9 @@ public sealed class ServedClassifier(string id, string directory, ClassifierPred
 {
     public ClassifierPredictor Predictor { get; } = predictor;
     public bool TakesImages => Predictor.Config.InputShape.Length == 3;
+
+    /// <summary>Whether every weight is finite (checked once at load): non-finite scores are then the input's doing.</summary>
+    public bool WeightsFinite { get; } = predictor.Classifier.Module.Parameters().All(p => p.AllFinite());
     public override string Kind => "classifier";
 }
 
@@ -49,5 +52,8 @@ public sealed class ServedClassifier(string id, string directory, ClassifierPred
 public sealed class ServedTextClassifier(string id, string directory, TextClassifier classifier) : ServedModel(id, directory)
 {
     public TextClassifier Classifier { get; } = classifier;
+
+    /// <summary>Whether every weight is finite (checked once at load).</summary>
+    public bool WeightsFinite { get; } = classifier.Model.Parameters().All(p => p.AllFinite());
     public override string Kind => "text-classifier";
 }
