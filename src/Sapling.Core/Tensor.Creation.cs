@@ -40,11 +40,15 @@ public sealed partial class Tensor
     }
 
     /// <summary>0, 1, ..., n-1 as int64 (torch.arange(n)).</summary>
-    public static Tensor ArangeLong(long n)
+    public static Tensor ArangeLong(long n) => ArangeLong(0, n);
+
+    /// <summary>The int64 values start, start + 1, ... below end (torch.arange(start, end) with integer arguments).</summary>
+    public static Tensor ArangeLong(long start, long end)
     {
-        var t = Uninitialized(DType.Int64, [checked((int)n)]);
+        if (end < start) throw new ArgumentException($"arange: end {end} is below start {start}");
+        var t = Uninitialized(DType.Int64, [checked((int)(end - start))]);
         var span = t.AsSpan<long>();
-        for (int i = 0; i < span.Length; i++) span[i] = i;
+        for (int i = 0; i < span.Length; i++) span[i] = start + i;
         return t;
     }
 

@@ -136,3 +136,15 @@ public class ArrayPoolSizeClassTests
         }
     }
 }
+
+public class ArrayPoolGrowingSizesTests
+{
+    [Fact]
+    public void SizesGrowingByOneKeepOneArrayPerClassNotOnePerLength()
+    {
+        var pool = new Memory.ArrayPoolBySizeClass<long>(maxPooledBytes: 1L << 30);
+        for (int n = 1000; n < 3000; n++) pool.Return(pool.Rent(n));
+        // Eight classes per octave between 1,000 and 3,000: a handful of arrays, not 2,000 of them.
+        Assert.True(pool.PooledBytes < 64 * 3000 * sizeof(long), $"{pool.PooledBytes:N0} bytes pooled");
+    }
+}

@@ -85,6 +85,7 @@ public sealed class GptBatchedDecodeTests
 /// What a decode step costs in memory must not grow with the tokens already generated: attention reads the KV cache
 /// in place, and buffers come back from the pool, so step 400 allocates what step 40 allocates.
 /// </summary>
+[Collection("process-wide tensor pool")]
 public sealed class GptDecodeMemoryTests
 {
     [Fact]
@@ -103,7 +104,11 @@ public sealed class GptDecodeMemoryTests
         for (int i = 0; i < 40; i++) Step(i % 50);
         long early = 0;
         for (int i = 0; i < 10; i++) early += Step(i);
+        long pooledEarly = Memory.TensorMemory.Pool<long>().PooledBytes + Memory.TensorMemory.Pool<float>().PooledBytes;
         while (cache.Length < 400) Step(cache.Length % 50);
+        long pooledLate = Memory.TensorMemory.Pool<long>().PooledBytes + Memory.TensorMemory.Pool<float>().PooledBytes;
+        // Nothing sized by the cached length may pile up in the pool (position ids used to be an arange of it).
+        Assert.True(pooledLate - pooledEarly < 16 * 1024, $"the pool grew by {pooledLate - pooledEarly:N0} bytes between 50 and 400 cached positions");
         long late = 0;
         for (int i = 0; i < 10; i++) late += Step(i);
         // Copying the cached keys and values would add 2 layers × 2 × 400 × 64 floats (≈ 400 KB) to every step.
@@ -145,3 +150,7 @@ public sealed class GptFolderLoadMemoryTests : IDisposable
         foreach (var (name, p) in loaded.StateDict()) Assert.Equal(bf16[name].To(DType.Float32).ToArray(), p.ToArray());
     }
 }
+
+/// <summary>Tests that read the process-wide tensor pool's totals run alone, so other tests' buffers do not move them.</summary>
+[CollectionDefinition("process-wide tensor pool", DisableParallelization = true)]
+public sealed class ProcessWidePoolCollection;

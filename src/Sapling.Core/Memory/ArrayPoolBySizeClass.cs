@@ -8,8 +8,9 @@ namespace Sapling.Memory;
 /// class or the next one up. A training step asks for the same sizes every time and gets them back exactly; a
 /// generation or a server, whose sizes drift by a few elements from call to call (a prompt one token longer, a batch
 /// one sequence larger), reuses the arrays of neighbouring sizes instead of keeping one set per exact length.
-/// New arrays are allocated at the exact requested length, so long-lived tensors (parameters) waste nothing; a reused
-/// array is at most two classes (about 25%) longer than asked. Steady-state steps allocate nothing on the
+/// New arrays are allocated at the exact requested length, so long-lived tensors (parameters) waste nothing, unless the
+/// class already holds arrays too short for the request (sizes growing step by step): then those are dropped and the
+/// new array gets the class's largest size. A reused array is at most two classes (about 25%) longer than asked. Steady-state steps allocate nothing on the
 /// large-object heap, whose collections are the gen2 pauses a loop must avoid.
 /// </summary>
 public sealed class ArrayPoolBySizeClass<T> where T : unmanaged
@@ -50,13 +51,23 @@ public sealed class ArrayPoolBySizeClass<T> where T : unmanaged
     {
         if (length == 0) return Array.Empty<T>();
         int own = SizeClass(length);
+        int allocate = length;
         lock (gate)
         {
             if (TakeFrom(own, length) is { } same) return same;
             if (own < Array.MaxLength && TakeFrom(SizeClass(own + 1), length) is { } larger) return larger;
             lastUse[own] = ++clock;
+            // The class holds only arrays too short for this request: sizes in it are growing (a sequence one
+            // position longer each step). Drop those and allocate the class's largest size, so the next requests of
+            // the class reuse one array instead of leaving one array per length behind.
+            if (free.TryGetValue(own, out var shorter) && shorter.Count > 0)
+            {
+                foreach (var array in shorter) pooledBytes -= (long)array.Length * Unsafe.SizeOf<T>();
+                shorter.Clear();
+                allocate = own;
+            }
         }
-        return GC.AllocateUninitializedArray<T>(length);
+        return GC.AllocateUninitializedArray<T>(allocate);
     }
 
     public void Return(T[] array)

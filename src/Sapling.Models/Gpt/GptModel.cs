@@ -113,7 +113,7 @@ public sealed class GptModel : Module<Tensor, Tensor>
         Tensor positions;
         if (padding == null)
         {
-            positions = Tensor.ArangeLong(past + t).Narrow(0, past, t);
+            positions = Tensor.ArangeLong(past, past + t);
         }
         else
         {
