@@ -36,6 +36,7 @@ public sealed record FederatedOptions
 
     public void Validate()
     {
+        Training.FiniteOptions.Check(this);
         if (Clients < 1) throw new ArgumentOutOfRangeException(nameof(Clients), $"federated.clients must be ≥ 1, got {Clients}");
         if (Rounds < 1) throw new ArgumentOutOfRangeException(nameof(Rounds), $"federated.rounds must be ≥ 1, got {Rounds}");
         if (LocalEpochs < 1) throw new ArgumentOutOfRangeException(nameof(LocalEpochs), $"federated.local_epochs must be ≥ 1, got {LocalEpochs}");
