@@ -148,3 +148,17 @@ public class ArrayPoolGrowingSizesTests
         Assert.True(pool.PooledBytes < 64 * 3000 * sizeof(long), $"{pool.PooledBytes:N0} bytes pooled");
     }
 }
+
+public class ArrayPoolBestFitTests
+{
+    [Fact]
+    public void AShortRequestTakesTheShortestFittingArraySoTheLongerOneStaysForItsOwner()
+    {
+        var pool = new Memory.ArrayPoolBySizeClass<float>(maxPooledBytes: 1 << 20);
+        var (shorter, longer) = (pool.Rent(1100), pool.Rent(1130));   // one class (1,025 .. 1,152)
+        pool.Return(shorter);
+        pool.Return(longer);
+        Assert.Same(shorter, pool.Rent(1100));
+        Assert.Same(longer, pool.Rent(1130));
+    }
+}

@@ -97,20 +97,27 @@ public sealed class ArrayPoolBySizeClass<T> where T : unmanaged
         }
     }
 
-    /// <summary>The most recently returned array of class <paramref name="key"/> that holds <paramref name="length"/> elements.</summary>
+    /// <summary>
+    /// The shortest array of class <paramref name="key"/> that holds <paramref name="length"/> elements (the most
+    /// recently returned among equals). Best fit, so that a short request never takes the array a longer request of
+    /// the same step needs, which would make that one allocate every step.
+    /// </summary>
     private T[]? TakeFrom(int key, int length)
     {
         if (!free.TryGetValue(key, out var list)) return null;
+        int best = -1;
         for (int i = list.Count - 1; i >= 0; i--)
         {
-            var array = list[i];
-            if (array.Length < length) continue;
-            list.RemoveAt(i);
-            pooledBytes -= (long)array.Length * Unsafe.SizeOf<T>();
-            lastUse[key] = ++clock;
-            return array;
+            int l = list[i].Length;
+            if (l >= length && (best < 0 || l < list[best].Length)) best = i;
+            if (l == length) break;
         }
-        return null;
+        if (best < 0) return null;
+        var array = list[best];
+        list.RemoveAt(best);
+        pooledBytes -= (long)array.Length * Unsafe.SizeOf<T>();
+        lastUse[key] = ++clock;
+        return array;
     }
 
     /// <summary>Drops every pooled array of the class used longest ago (never <paramref name="keep"/>); false when none is left.</summary>
