@@ -239,7 +239,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             lastMetrics = last.Metrics;
         }
         double lastMonitored = Monitored(new LmValidation(valLoss, lastMetrics));
-        if (!diverged && Directory.Exists(run.BestModelDirectory) && (double.IsNaN(lastMonitored) || LowerIsBetter ? state.BestMetric < lastMonitored : state.BestMetric > lastMonitored))
+        if (!diverged && Directory.Exists(run.BestModelDirectory) && (double.IsNaN(lastMonitored) || (LowerIsBetter ? state.BestMetric < lastMonitored : state.BestMetric > lastMonitored)))
         {
             progress.Message($"the final model is the one from step {state.BestEpoch} ({options.Monitor} {state.BestMetric:F3}; the last step had {lastMonitored:F3})");
             model = method.Load(run.BestModelDirectory);
