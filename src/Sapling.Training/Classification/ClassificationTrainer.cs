@@ -122,8 +122,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
             if (options.Schedule == "step") scheduler?.Step();
 
             double metric = options.Monitor == "val_accuracy" ? valAccuracy : valLoss;
-            // A NaN metric never becomes the best.
-            bool improved = !double.IsNaN(metric) && (double.IsNaN(state.BestMetric) || (options.Monitor == "val_accuracy" ? metric > state.BestMetric : metric < state.BestMetric));
+            bool improved = BestMetric.Improves(metric, state.BestMetric, lowerIsBetter: options.Monitor != "val_accuracy");
             state = state with
             {
                 CompletedEpochs = epoch,

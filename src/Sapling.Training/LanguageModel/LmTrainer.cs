@@ -196,8 +196,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 if (IsWriter) run.Log($"step {step} sample: {sample.Replace("\n", " / ")}");
             }
             double monitored = Monitored(validation);
-            // A NaN metric never becomes the best.
-            bool improved = !double.IsNaN(monitored) && (double.IsNaN(state.BestMetric) || (LowerIsBetter ? monitored < state.BestMetric : monitored > state.BestMetric));
+            bool improved = BestMetric.Improves(monitored, state.BestMetric, LowerIsBetter);
             state = state with
             {
                 MetricsLines = state.MetricsLines + 1, GeneratorState = Generator.Default.GetState(),
@@ -239,7 +238,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             lastMetrics = last.Metrics;
         }
         double lastMonitored = Monitored(new LmValidation(valLoss, lastMetrics));
-        if (!diverged && Directory.Exists(run.BestModelDirectory) && (double.IsNaN(lastMonitored) || (LowerIsBetter ? state.BestMetric < lastMonitored : state.BestMetric > lastMonitored)))
+        if (!diverged && Directory.Exists(run.BestModelDirectory) && BestMetric.KeepsBest(state.BestMetric, lastMonitored, LowerIsBetter))
         {
             progress.Message($"the final model is the one from step {state.BestEpoch} ({options.Monitor} {state.BestMetric:F3}; the last step had {lastMonitored:F3})");
             model = method.Load(run.BestModelDirectory);
