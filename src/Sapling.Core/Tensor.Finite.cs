@@ -13,7 +13,8 @@ public sealed partial class Tensor
     {
         ThrowIfDisposed();
         if (NumEl == 0) return true;
-        var x = IsContiguous ? this : Contiguous();
+        using var copy = IsContiguous ? null : Contiguous();
+        var x = copy ?? this;
         return DType switch
         {
             DType.Float32 => TensorPrimitives.IsFiniteAll<float>(x.ArrayOf<float>().AsSpan(x.offset, x.NumEl)),

@@ -3,8 +3,9 @@ namespace Sapling.Memory;
 /// <summary>Process-wide pools that tensor storages are rented from, one per element type.</summary>
 public static class TensorMemory
 {
-    /// <summary>The default retention bound of each pool: 4 GiB, and never more than a sixth of the memory this process may use.</summary>
-    public static readonly long DefaultMaxPooledBytes = Math.Min(4L << 30, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 6);
+    // At most 4 GiB per element type, and never more than a sixth of the memory this process may use; each pool's
+    // MaxPooledBytes changes it.
+    private static readonly long DefaultMaxPooledBytes = Math.Min(4L << 30, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 6);
 
     private static class PoolOf<T> where T : unmanaged
     {
@@ -12,22 +13,6 @@ public static class TensorMemory
     }
 
     public static ArrayPoolBySizeClass<T> Pool<T>() where T : unmanaged => PoolOf<T>.Instance;
-
-    /// <summary>
-    /// Sets the retention bound of every element type's pool: released buffers beyond it are left to the GC (those
-    /// used longest ago first). A server lowers it so that a burst of unusual request sizes is not kept afterwards.
-    /// </summary>
-    public static void SetMaxPooledBytes(long bytes)
-    {
-        if (bytes < 0) throw new ArgumentOutOfRangeException(nameof(bytes), $"the pool's retention bound must be 0 or more bytes, got {bytes}");
-        Pool<float>().MaxPooledBytes = bytes;
-        Pool<double>().MaxPooledBytes = bytes;
-        Pool<int>().MaxPooledBytes = bytes;
-        Pool<long>().MaxPooledBytes = bytes;
-        Pool<bool>().MaxPooledBytes = bytes;
-        Pool<ushort>().MaxPooledBytes = bytes;
-        Pool<sbyte>().MaxPooledBytes = bytes;
-    }
 
     /// <summary>Allocates storage for <paramref name="length"/> elements; zeroed only when asked, since most kernels overwrite every element.</summary>
     public static Storage<T> Allocate<T>(int length, bool zero) where T : unmanaged

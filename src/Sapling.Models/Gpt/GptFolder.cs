@@ -33,7 +33,7 @@ public static class GptFolder
             if (ModelKey(name, config, weightsPath) is { } key) state[key] = tensor;
         }
         Warnings.WarnNonFinite(weightsPath, state);
-        if (config.Quantization != null) ModelQuantization.LoadQuantized(model, config.Quantization, state, weightsPath);
+        ModelQuantization.LoadQuantized(model, config.Quantization, state, weightsPath);
         try
         {
             model.LoadStateDict(state);

@@ -409,28 +409,31 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         return new ConfiguredClassifier(classifier, classifier.Config with { Id2Label = labels, Normalization = data.Normalization, InputScale = data.InputScale });
     }
 
+    /// <summary>Loss and accuracy per epoch, train and validation.</summary>
+    private static LinePlot Curves(List<EpochRecord> history, string title)
+    {
+        var plot = new LinePlot { Title = title, XLabel = "epoch" };
+        var epochs = history.Select(h => (double)h.Epoch);
+        var losses = plot.AddPanel("loss");
+        losses.Add("train loss", epochs, history.Select(h => h.TrainLoss));
+        losses.Add("validation loss", epochs, history.Select(h => h.ValLoss));
+        var accuracy = plot.AddPanel("accuracy");
+        accuracy.Add("train accuracy", epochs, history.Select(h => h.TrainAccuracy));
+        accuracy.Add("validation accuracy", epochs, history.Select(h => h.ValAccuracy));
+        return plot;
+    }
+
     /// <summary>What a run that diverged before keeping any model still writes: its curves and a results.json saying so.</summary>
     private static void WriteDivergedResults(RunFolder run, List<EpochRecord> history)
     {
-        var plot = new LinePlot { Title = "Training curves (diverged)", XLabel = "epoch" };
-        var losses = plot.AddPanel("loss");
-        losses.Add("train loss", history.Select(h => (double)h.Epoch), history.Select(h => h.TrainLoss));
-        losses.Add("validation loss", history.Select(h => (double)h.Epoch), history.Select(h => h.ValLoss));
-        plot.Save(run.CurvesPath);
+        Curves(history, "Training curves (diverged)").Save(run.CurvesPath);
         var results = new Dictionary<string, object?> { ["diverged"] = true, ["model"] = null, ["epochs_run"] = history.Count };
         IO.AtomicFile.Write(run.ResultsPath, s => JsonSerializer.Serialize(s, results, JsonNumbers.Indented));
     }
 
     private static void WriteOutputs(RunFolder run, List<EpochRecord> history, ClassificationReport test, long[,] confusion, string[] classNames, ClassificationReport validation, int bestEpoch, bool stoppedEarly, bool diverged, bool stoppedByCaller)
     {
-        var plot = new LinePlot { Title = "Training curves", XLabel = "epoch" };
-        var losses = plot.AddPanel("loss");
-        losses.Add("train loss", history.Select(h => (double)h.Epoch), history.Select(h => h.TrainLoss));
-        losses.Add("validation loss", history.Select(h => (double)h.Epoch), history.Select(h => h.ValLoss));
-        var accuracy = plot.AddPanel("accuracy");
-        accuracy.Add("train accuracy", history.Select(h => (double)h.Epoch), history.Select(h => h.TrainAccuracy));
-        accuracy.Add("validation accuracy", history.Select(h => (double)h.Epoch), history.Select(h => h.ValAccuracy));
-        plot.Save(run.CurvesPath);
+        Curves(history, "Training curves").Save(run.CurvesPath);
         new ConfusionMatrixPlot(confusion, classNames) { Title = "Test confusion matrix" }.Save(run.ConfusionMatrixPath);
         File.WriteAllText(run.ReportPath, test.ToText() + Environment.NewLine + ConfusionMatrixText.Render(confusion, classNames));
         var results = new Dictionary<string, object?>
