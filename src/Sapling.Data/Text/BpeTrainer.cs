@@ -187,7 +187,7 @@ internal static class BpeTrainer
         if (list.Count == 0 || list[^1] != word) list.Add(word);
     }
 
-    internal static long Key(int left, int right) => ((long)left << 32) | (uint)right;
+    private static long Key(int left, int right) => BpeMerging.Key(left, right);
     private static int Left(long key) => (int)(key >> 32);
     private static int Right(long key) => (int)key;
 }

@@ -56,7 +56,7 @@ public sealed partial class ByteLevelBpe : ITokenizer
                 throw new InvalidDataException($"{source}: merge #{r} ('{left}' '{right}') uses a token that is not in the vocabulary");
             if (!ids.TryGetValue(left + right, out int result))
                 throw new InvalidDataException($"{source}: merge #{r} ('{left}' '{right}') makes '{left + right}', which is not in the vocabulary");
-            mergeTable.TryAdd(BpeTrainer.Key(l, rt), (r, result)); // a repeated merge keeps its first (lowest) rank
+            mergeTable.TryAdd(BpeMerging.Key(l, rt), (r, result)); // a repeated merge keeps its first (lowest) rank
         }
 
         this.specials = specials.ToArray();

@@ -1,0 +1,89 @@
+using System.Text.Json.Nodes;
+
+namespace Sapling.Text.Tokenization;
+
+/// <summary>
+/// One object of a tokenizer.json and where it sits (<c>$.pre_tokenizer.pretokenizers[0]</c>), so every complaint about
+/// a component names the file and the JSON path of the offending value.
+/// </summary>
+internal readonly struct JsonSection(JsonObject node, string path, string file)
+{
+    public JsonObject Node { get; } = node;
+    public string Path { get; } = path;
+    public string File { get; } = file;
+
+    public InvalidDataException Error(string message) => new($"{File}: {Path}: {message}");
+
+    public InvalidDataException Error(string key, string message) => new($"{File}: {Path}.{key}: {message}");
+
+    /// <summary>The component's "type", which must be a string.</summary>
+    public string Type => OptionalString("type") ?? throw Error("type", "missing; every component names its type");
+
+    public bool Has(string key) => Node[key] is not null;
+
+    public string String(string key) => OptionalString(key) ?? throw Error(key, "missing (a string is required)");
+
+    public string? OptionalString(string key) => Node[key] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue(out string? s) => s,
+        var other => throw Error(key, $"is {Describe(other)}, not a string"),
+    };
+
+    public bool Bool(string key, bool missing) => Node[key] switch
+    {
+        null => missing,
+        JsonValue v when v.TryGetValue(out bool b) => b,
+        var other => throw Error(key, $"is {Describe(other)}, not true or false"),
+    };
+
+    public int Int(string key, int missing, int min = 0, int max = int.MaxValue)
+    {
+        if (Node[key] is null) return missing;
+        if (Node[key] is JsonValue v && v.TryGetValue(out long n) && n >= min && n <= max) return (int)n;
+        throw Error(key, $"is {Describe(Node[key])}, not an integer from {min} to {max}");
+    }
+
+    public double? OptionalDouble(string key) => Node[key] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue(out double d) => d,
+        var other => throw Error(key, $"is {Describe(other)}, not a number"),
+    };
+
+    public JsonSection Object(string key) => OptionalObject(key) ?? throw Error(key, "missing (an object is required)");
+
+    public JsonSection? OptionalObject(string key) => Node[key] switch
+    {
+        null => null,
+        JsonObject o => new JsonSection(o, $"{Path}.{key}", File),
+        var other => throw Error(key, $"is {Describe(other)}, not an object"),
+    };
+
+    public JsonArray Array(string key) => Node[key] as JsonArray ?? throw Error(key, Node[key] is null ? "missing (an array is required)" : $"is {Describe(Node[key])}, not an array");
+
+    /// <summary>The objects of an array, each with its own path.</summary>
+    public IEnumerable<JsonSection> Objects(string key)
+    {
+        var array = Array(key);
+        for (int i = 0; i < array.Count; i++)
+            yield return array[i] is JsonObject o ? new JsonSection(o, $"{Path}.{key}[{i}]", File) : throw Error($"{key}[{i}]", $"is {Describe(array[i])}, not an object");
+    }
+
+    /// <summary>A one-character setting (Metaspace's replacement, Strip's content).</summary>
+    public string Character(string key, string missing)
+    {
+        var s = OptionalString(key) ?? missing;
+        if (s.Length == 0 || (s.Length == 2 && !char.IsSurrogatePair(s[0], s[1])) || s.Length > 2)
+            throw Error(key, $"'{s}' is not a single character");
+        return s;
+    }
+
+    public static string Describe(JsonNode? node) => node switch
+    {
+        null => "null",
+        JsonObject => "an object",
+        JsonArray => "an array",
+        _ => node.ToJsonString(),
+    };
+}

@@ -1,0 +1,284 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Sapling.Text.Tokenization;
+
+/// <summary>
+/// Any Hugging Face tokenizer.json, run component by component as Hugging Face's <c>tokenizers</c> runs it: added
+/// tokens are cut out, the rest is normalised, pre-tokenised into words, each word turned into ids by the model
+/// (BPE, WordPiece, Unigram or WordLevel), and the post-processor adds special tokens when asked. Decoding maps ids
+/// back to tokens and runs the decoder. A component or option this class does not implement is refused when the file
+/// is read, naming its JSON path; nothing is silently replaced by a default.
+/// </summary>
+public sealed class PipelineTokenizer : ITokenizer
+{
+    [ThreadStatic] private static Scratch? scratch;
+
+    private readonly JsonObject root;
+    private readonly string source;
+    private readonly Normalizer? normalizer;
+    private readonly PreTokenizer[] preTokenizers;
+    private readonly TokenizerModel model;
+    private readonly PostProcessor postProcessor;
+    private readonly Decoder? decoder;
+    private readonly AddedVocabulary added;
+    private readonly int idLimit;
+    private readonly int endOfTextId;
+
+    private PipelineTokenizer(JsonObject root, string source, string? endOfText)
+    {
+        this.root = root;
+        this.source = source;
+        var top = new JsonSection(root, "$", source);
+        if (top.OptionalString("version") is { } version && version != "1.0") throw top.Error("version", $"'{version}' is not 1.0, the only tokenizer.json version");
+        if (root["truncation"] is JsonObject) throw top.Error("truncation", "truncation inside tokenizer.json is not supported; truncate the ids after encoding");
+        if (root["padding"] is JsonObject) throw top.Error("padding", "padding inside tokenizer.json is not supported; pad batches after encoding");
+
+        normalizer = top.OptionalObject("normalizer") is { } n ? Normalizer.Read(n) : null;
+        var steps = new List<PreTokenizer>();
+        if (top.OptionalObject("pre_tokenizer") is { } p) PreTokenizer.Read(p, steps);
+        preTokenizers = steps.ToArray();
+        model = TokenizerModel.Read(top.Object("model"));
+        decoder = top.OptionalObject("decoder") is { } d ? Decoder.Read(d) : null;
+
+        var entries = new List<AddedVocabulary.Entry>();
+        var taken = new Dictionary<int, string>();
+        if (root["added_tokens"] is not null)
+            foreach (var a in top.Objects("added_tokens"))
+            {
+                string content = a.String("content");
+                if (content.Length == 0) continue; // Hugging Face ignores empty added tokens
+                int declared = a.Int("id", -1);
+                // The vocabulary's id wins, as in Hugging Face; otherwise the file's id, which must be free.
+                int id = model.TryGetId(content, out int known) ? known : declared >= 0 ? declared : throw a.Error("id", "missing for a token the vocabulary does not have");
+                if (model.TokenOf(id) is { } other && other != content) throw a.Error("id", $"{id} is the vocabulary's id of '{other}'");
+                if (taken.TryGetValue(id, out var twice) && twice != content) throw a.Error("id", $"{id} is also the id of added token '{twice}'");
+                taken[id] = content;
+                entries.Add(new AddedVocabulary.Entry(content, id, a.Bool("single_word", false), a.Bool("lstrip", false), a.Bool("rstrip", false),
+                    a.Bool("normalized", !a.Bool("special", false)), a.Bool("special", false)));
+            }
+        added = new AddedVocabulary(entries, normalizer);
+        idLimit = Math.Max(model.IdLimit, entries.Count == 0 ? 0 : entries.Max(e => e.Id) + 1);
+        postProcessor = top.OptionalObject("post_processor") is { } post ? PostProcessor.Read(post, t => IdOf(t) is >= 0 and var i ? i : null) : new PlainJoin(pairTypeIds: true);
+
+        endOfTextId = -1;
+        foreach (var name in new[] { endOfText, "<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>" })
+            if (name != null && IdOf(name) is >= 0 and var id) { endOfTextId = id; break; }
+    }
+
+    /// <summary>
+    /// Reads a tokenizer.json; the end-of-text token is the <c>eos_token</c> of a tokenizer_config.json beside it when
+    /// there is one, else the first of &lt;|endoftext|&gt;, &lt;|end_of_text|&gt;, &lt;/s&gt; and &lt;eos&gt; the vocabulary has.
+    /// </summary>
+    public static PipelineTokenizer Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"tokenizer '{path}' not found", path);
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path, Encoding.UTF8), documentOptions: new JsonDocumentOptions { MaxDepth = 256 }) as JsonObject
+                ?? throw new InvalidDataException($"{path}: the top level must be a JSON object (a Hugging Face tokenizer.json)");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e);
+        }
+        return new PipelineTokenizer(root, path, ReadEndOfText(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "tokenizer_config.json")));
+    }
+
+    /// <summary>A tokenizer from tokenizer.json text; <paramref name="source"/> names it in errors.</summary>
+    public static PipelineTokenizer FromJson(string json, string source = "tokenizer.json", string? endOfText = null)
+    {
+        try
+        {
+            var root = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{source}: the top level must be a JSON object");
+            return new PipelineTokenizer(root, source, endOfText);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: not valid JSON ({e.Message})", e);
+        }
+    }
+
+    private static string? ReadEndOfText(string configPath)
+    {
+        if (!File.Exists(configPath)) return null;
+        try
+        {
+            var eos = JsonNode.Parse(File.ReadAllText(configPath))?["eos_token"];
+            return eos switch
+            {
+                JsonValue v when v.TryGetValue(out string? s) => s,
+                JsonObject o when o["content"] is JsonValue c && c.TryGetValue(out string? s) => s,
+                _ => null,
+            };
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{configPath}: not valid JSON ({e.Message})", e);
+        }
+    }
+
+    public int VocabSize => idLimit;
+
+    public int EndOfTextId => endOfTextId;
+
+    /// <summary>The added tokens marked special, in the file's order.</summary>
+    public IReadOnlyList<string> SpecialTokens => added.Entries.Where(e => e.Special).Select(e => e.Content).ToArray();
+
+    public int IdOf(string token) => added.TryGetId(token, out int id) ? id : model.TryGetId(token, out id) ? id : -1;
+
+    /// <summary>The token string of an id (an added token's content, else the model's token), or null.</summary>
+    public string? TokenOf(int id) => added.ById(id)?.Content ?? model.TokenOf(id);
+
+    /// <summary>The ids of a text without special tokens (what <see cref="ITokenizer.Encode"/> promises).</summary>
+    public int[] Encode(string text) => Encode(text, addSpecialTokens: false);
+
+    /// <summary>The ids of a text, with the post-processor's special tokens (BOS, [CLS] … [SEP]) when asked.</summary>
+    public int[] Encode(string text, bool addSpecialTokens)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var s = scratch ??= new Scratch();
+        s.A.Clear();
+        EncodeSequence(text, s.A, s);
+        if (postProcessor is PlainJoin) return s.A.ToArray();
+        s.Ids.Clear();
+        s.TypeIds.Clear();
+        postProcessor.Process(s.A, null, addSpecialTokens, s.Ids, s.TypeIds);
+        return s.Ids.ToArray();
+    }
+
+    /// <summary>A sequence or a pair (sentence-pair classification), with the token type ids the post-processor gives.</summary>
+    public (int[] Ids, int[] TypeIds) EncodeWithTypes(string text, string? pair = null, bool addSpecialTokens = true)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var s = scratch ??= new Scratch();
+        s.A.Clear();
+        EncodeSequence(text, s.A, s);
+        List<int>? b = null;
+        if (pair != null)
+        {
+            b = new List<int>();
+            EncodeSequence(pair, b, s);
+        }
+        s.Ids.Clear();
+        s.TypeIds.Clear();
+        postProcessor.Process(s.A, b, addSpecialTokens, s.Ids, s.TypeIds);
+        return (s.Ids.ToArray(), s.TypeIds.ToArray());
+    }
+
+    /// <summary>Encodes each document on the thread pool.</summary>
+    public int[][] EncodeParallel(IReadOnlyList<string> documents, bool addSpecialTokens = false)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        var result = new int[documents.Count][];
+        Parallel.For(0, documents.Count, i => result[i] = Encode(documents[i], addSpecialTokens));
+        return result;
+    }
+
+    private void EncodeSequence(string text, List<int> ids, Scratch s)
+    {
+        text = CharacterClasses.WellFormed(text);
+        var outer = s.OuterSplits;
+        outer.Clear();
+        added.Split(text, normalizedText: false, outer);
+        foreach (var (start, end, id) in outer)
+        {
+            if (id >= 0)
+            {
+                ids.Add(id);
+                continue;
+            }
+            string piece = text[start..end];
+            string normal = normalizer?.Normalize(piece) ?? piece;
+            var inner = s.InnerSplits;
+            inner.Clear();
+            added.Split(normal, normalizedText: true, inner);
+            foreach (var (innerStart, innerEnd, innerId) in inner)
+            {
+                if (innerId >= 0) ids.Add(innerId);
+                else PreTokenizeAndModel(normal.AsSpan(innerStart, innerEnd - innerStart), start == 0 && innerStart == 0, ids, s);
+            }
+        }
+    }
+
+    private void PreTokenizeAndModel(ReadOnlySpan<char> text, bool atTextStart, List<int> ids, Scratch s)
+    {
+        if (text.IsEmpty) return;
+        if (preTokenizers.Length == 0)
+        {
+            model.Tokenize(text, ids);
+            return;
+        }
+        var current = s.PiecesA;
+        current.Clear();
+        preTokenizers[0].Split(text, atTextStart, current);
+        var next = s.PiecesB;
+        for (int step = 1; step < preTokenizers.Length; step++)
+        {
+            next.Clear();
+            for (int i = 0; i < current.Count; i++) preTokenizers[step].Split(current[i], current.AtTextStart(i), next);
+            (current, next) = (next, current);
+        }
+        for (int i = 0; i < current.Count; i++) model.Tokenize(current[i], ids);
+    }
+
+    /// <summary>The text of the ids through the decoder (special tokens left out when <paramref name="skipSpecial"/>).</summary>
+    public string Decode(IEnumerable<int> ids, bool skipSpecial = false)
+    {
+        var tokens = Tokens(ids, skipSpecial);
+        return decoder == null ? string.Join(' ', tokens) : string.Concat(decoder.DecodeChain(tokens));
+    }
+
+    /// <summary>
+    /// The raw bytes of the ids, which may end inside a UTF-8 character: exact for byte-level decoders, so streamed
+    /// text can wait for a character's last byte; other decoders give the UTF-8 of their text.
+    /// </summary>
+    public byte[] DecodeBytes(IEnumerable<int> ids, bool skipSpecial = false) =>
+        decoder is ByteLevelDecoder ? ByteLevelDecoder.Bytes(Tokens(ids, skipSpecial)) : Encoding.UTF8.GetBytes(Decode(ids, skipSpecial));
+
+    private List<string> Tokens(IEnumerable<int> ids, bool skipSpecial)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var tokens = new List<string>();
+        foreach (int id in ids)
+        {
+            if (added.ById(id) is { } entry)
+            {
+                if (!(skipSpecial && entry.Special)) tokens.Add(entry.Content);
+                continue;
+            }
+            tokens.Add(model.TokenOf(id) ?? throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id} is not in the vocabulary of {source} ({idLimit} ids)"));
+        }
+        return tokens;
+    }
+
+    /// <summary>Writes the tokenizer.json (as read, plus tokens added since) through a temporary file.</summary>
+    public void Save(string path) => TokenizerJson.Write(path, TokenizerJson.Serialize(root));
+
+    public ITokenizer WithSpecialTokens(IReadOnlyList<string> tokens)
+    {
+        var fresh = tokens.Where(t => IdOf(t) < 0 && t.Length > 0).Distinct(StringComparer.Ordinal).ToArray();
+        if (fresh.Length == 0) return this;
+        var copy = (JsonObject)root.DeepClone();
+        var list = copy["added_tokens"] as JsonArray ?? [];
+        copy["added_tokens"] = list;
+        int next = idLimit;
+        foreach (var t in fresh)
+            list.Add(new JsonObject
+            {
+                ["id"] = next++, ["content"] = t, ["single_word"] = false, ["lstrip"] = false,
+                ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
+            });
+        return new PipelineTokenizer(copy, source, endOfTextId >= 0 ? TokenOf(endOfTextId) : null);
+    }
+
+    /// <summary>Per-thread buffers, so encoding allocates nothing per word in steady state.</summary>
+    private sealed class Scratch
+    {
+        public readonly List<int> A = [], Ids = [], TypeIds = [];
+        public readonly List<(int, int, int)> OuterSplits = [], InnerSplits = [];
+        public readonly PieceList PiecesA = new(), PiecesB = new();
+    }
+}

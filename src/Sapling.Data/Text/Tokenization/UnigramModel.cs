@@ -1,0 +1,171 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+
+namespace Sapling.Text.Tokenization;
+
+/// <summary>
+/// SentencePiece's Unigram model: the split of a word with the highest total log-probability (Viterbi over every
+/// vocabulary piece found by a prefix trie). A code point no piece starts with becomes the unknown token, scored ten
+/// below the lowest piece, and adjacent unknowns fuse; with <c>byte_fallback</c> an unknown is spelled as its UTF-8
+/// byte tokens instead. Ties keep the first candidate found (shorter pieces, earlier starts), as Hugging Face does.
+/// </summary>
+internal sealed class UnigramModel : TokenizerModel
+{
+    private const double UnknownPenalty = 10.0;
+    private const int CacheCapacity = 200_000;
+
+    private readonly string[] pieces;
+    private readonly double[] scores;
+    private readonly Dictionary<string, int> ids;
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> idLookup;
+    private readonly Dictionary<long, int> children = []; // (node << 16 | char) → child node
+    private readonly List<int> nodePiece = [-1];          // the piece ending at each node, or -1
+    private readonly int unkId;
+    private readonly bool byteFallback;
+    private readonly double unknownScore;
+    private readonly int[] byteTokenIds = new int[256];
+    private readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> cacheLookup;
+    private int cachedWords;
+
+    private UnigramModel(JsonSection s)
+    {
+        var vocab = s.Array("vocab");
+        pieces = new string[vocab.Count];
+        scores = new double[vocab.Count];
+        ids = new Dictionary<string, int>(vocab.Count, StringComparer.Ordinal);
+        double minScore = double.PositiveInfinity;
+        for (int i = 0; i < vocab.Count; i++)
+        {
+            if (vocab[i] is not JsonArray { Count: 2 } entry || entry[0] is not JsonValue p || !p.TryGetValue(out string? piece)
+                || entry[1] is not JsonValue sc || !sc.TryGetValue(out double score) || !double.IsFinite(score))
+                throw s.Error($"vocab[{i}]", $"is {JsonSection.Describe(vocab[i])}, not [\"piece\", finite score]");
+            pieces[i] = piece;
+            scores[i] = score;
+            ids[piece] = i; // a repeated piece answers with its last id, as Hugging Face's map does
+            minScore = Math.Min(minScore, score);
+            Insert(piece, i);
+        }
+        idLookup = ids.GetAlternateLookup<ReadOnlySpan<char>>();
+        cacheLookup = cache.GetAlternateLookup<ReadOnlySpan<char>>();
+        unknownScore = minScore - UnknownPenalty;
+        unkId = s.Node["unk_id"] is null ? -1 : s.Int("unk_id", -1, 0, Math.Max(0, pieces.Length - 1));
+        byteFallback = s.Bool("byte_fallback", false);
+        for (int b = 0; b < 256; b++) byteTokenIds[b] = ids.TryGetValue($"<0x{b:X2}>", out int id) ? id : -1;
+    }
+
+    public static UnigramModel FromJson(JsonSection s) => new(s);
+
+    public override int IdLimit => pieces.Length;
+
+    public override bool TryGetId(string token, out int id) => ids.TryGetValue(token, out id);
+
+    public override string? TokenOf(int id) => (uint)id < (uint)pieces.Length ? pieces[id] : null;
+
+    private void Insert(string piece, int id)
+    {
+        if (piece.Length == 0) return;
+        int node = 0;
+        foreach (char c in piece)
+        {
+            long key = ((long)node << 16) | c;
+            if (!children.TryGetValue(key, out int child))
+            {
+                child = nodePiece.Count;
+                nodePiece.Add(-1);
+                children[key] = child;
+            }
+            node = child;
+        }
+        nodePiece[node] = id;
+    }
+
+    public override void Tokenize(ReadOnlySpan<char> word, List<int> output)
+    {
+        if (cacheLookup.TryGetValue(word, out var cached))
+        {
+            output.AddRange(cached);
+            return;
+        }
+        var result = Viterbi(word);
+        if (word.Length < 256)
+        {
+            if (cachedWords >= CacheCapacity)
+            {
+                cache.Clear();
+                cachedWords = 0;
+            }
+            if (cacheLookup.TryAdd(word, result)) Interlocked.Increment(ref cachedWords);
+        }
+        output.AddRange(result);
+    }
+
+    private int[] Viterbi(ReadOnlySpan<char> word)
+    {
+        int n = word.Length;
+        var bestScore = new double[n + 1];
+        var bestStart = new int[n + 1];
+        var bestId = new int[n + 1];
+        Array.Fill(bestStart, -1);
+        for (int start = 0; start < n;)
+        {
+            double here = bestScore[start];
+            CharacterClasses.CodePointAt(word, start, out int charLength);
+            bool hasSingle = false;
+            int node = 0;
+            for (int end = start; end < n; end++)
+            {
+                if (!children.TryGetValue(((long)node << 16) | word[end], out node)) break;
+                int id = nodePiece[node];
+                if (id < 0) continue;
+                int stop = end + 1;
+                if (stop < n && char.IsLowSurrogate(word[stop]) && char.IsHighSurrogate(word[end])) continue; // half a character
+                double candidate = here + scores[id];
+                if (bestStart[stop] < 0 || candidate > bestScore[stop]) (bestScore[stop], bestStart[stop], bestId[stop]) = (candidate, start, id);
+                if (stop - start == charLength) hasSingle = true;
+            }
+            if (!hasSingle)
+            {
+                int stop = start + charLength;
+                double candidate = here + unknownScore;
+                if (bestStart[stop] < 0 || candidate > bestScore[stop])
+                    (bestScore[stop], bestStart[stop], bestId[stop]) = (candidate, start, unkId >= 0 ? unkId : throw new InvalidDataException($"Unigram: '{word.Slice(start, charLength)}' is not covered by any piece and the model has no unk_id"));
+            }
+            start += charLength;
+        }
+
+        // Walk back from the end; consecutive unknowns become one piece.
+        var reversed = new List<(int Start, int End, int Id)>();
+        for (int end = n; end > 0;)
+        {
+            int start = bestStart[end], id = bestId[end];
+            if (id == unkId && reversed.Count > 0 && reversed[^1].Id == unkId && reversed[^1].Start == end)
+                reversed[^1] = (start, reversed[^1].End, unkId);
+            else reversed.Add((start, end, id));
+            end = start;
+        }
+        var result = new List<int>(reversed.Count);
+        for (int i = reversed.Count - 1; i >= 0; i--)
+        {
+            var (start, end, id) = reversed[i];
+            if (id == unkId)
+            {
+                // The stretch is looked up as text, as Hugging Face does: "<unk>" typed in the text is a piece, a fused
+                // run of unknown characters is not, and becomes its bytes when the model falls back to bytes.
+                var text = word[start..end];
+                if (idLookup.TryGetValue(text, out int known)) { result.Add(known); continue; }
+                if (byteFallback && AddBytes(text, result)) continue;
+            }
+            result.Add(id);
+        }
+        return result.ToArray();
+    }
+
+    private bool AddBytes(ReadOnlySpan<char> text, List<int> result)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text.ToArray());
+        foreach (byte b in bytes) if (byteTokenIds[b] < 0) return false;
+        foreach (byte b in bytes) result.Add(byteTokenIds[b]);
+        return true;
+    }
+}
