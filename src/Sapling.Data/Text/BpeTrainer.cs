@@ -124,15 +124,11 @@ internal static class BpeTrainer
 
     private static void CountSegment(ReadOnlySpan<char> text, Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup)
     {
-        int pos = 0;
-        foreach (var m in ByteLevel.PreTokenizer.EnumerateMatches(text))
-        {
-            // The pattern covers every character, but a gap would still be text that must be counted.
-            if (m.Index > pos) Bump(lookup, text[pos..m.Index]);
-            Bump(lookup, text.Slice(m.Index, m.Length));
-            pos = m.Index + m.Length;
-        }
-        if (pos < text.Length) Bump(lookup, text[pos..]);
+        if (text.IsEmpty) return;
+        var segments = new List<Tokenization.Segment>();
+        ByteLevel.Words.FindMatches(text, segments);
+        // The pattern covers every character, but a gap would still be text that must be counted.
+        foreach (var s in segments) Bump(lookup, text[s.Start..s.End]);
     }
 
     private static void Bump(Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup, ReadOnlySpan<char> word)

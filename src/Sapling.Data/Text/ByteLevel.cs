@@ -12,14 +12,17 @@ public static class ByteLevel
     private static readonly char[] byteToChar = BuildByteToChar();
     private static readonly short[] charToByte = BuildCharToByte(byteToChar);
 
+    private const string WordRegex = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
     /// <summary>
-    /// GPT-2's pre-tokenisation pattern. .NET matches UTF-16 code units, so an astral letter (a surrogate pair such as
-    /// U+2070E) counts as punctuation here where the Rust tokenizers library sees a letter; the split differs only
-    /// for such characters and stays lossless.
+    /// GPT-2's pre-tokenisation pattern as a .NET regex. It matches UTF-16 code units, so an astral letter (a surrogate
+    /// pair such as U+2070E) counts as punctuation here; the tokenizers use <see cref="Words"/>, which does not.
     /// </summary>
-    public static Regex PreTokenizer { get; } = new(
-        @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+",
-        RegexOptions.Compiled | RegexOptions.CultureInvariant);
+    public static Regex PreTokenizer { get; } = new(WordRegex, RegexOptions.Compiled | RegexOptions.CultureInvariant);
+
+    /// <summary>GPT-2's pattern on whole code points (an astral letter is a letter), as Hugging Face's tokenizers match it.</summary>
+    internal static Tokenization.TextPattern Words { get; } = Tokenization.RegexPattern.FromOniguruma(WordRegex,
+        new Tokenization.JsonSection(new System.Text.Json.Nodes.JsonObject(), "$", "GPT-2's word pattern"), "pattern");
 
     /// <summary>The 256 byte characters in ascending code-point order, which is GPT-2's id order for ids 0..255.</summary>
     public static IReadOnlyList<char> Alphabet { get; } = byteToChar.Order().ToArray();

@@ -143,16 +143,15 @@ public sealed partial class ByteLevelBpe : ITokenizer
         return bytes.ToArray();
     }
 
+    [ThreadStatic] private static List<Tokenization.Segment>? words;
+
     private void EncodeOrdinary(ReadOnlySpan<char> text, List<int> result)
     {
-        int pos = 0;
-        foreach (var m in ByteLevel.PreTokenizer.EnumerateMatches(text))
-        {
-            if (m.Index > pos) result.AddRange(EncodeWord(text[pos..m.Index]));
-            result.AddRange(EncodeWord(text.Slice(m.Index, m.Length)));
-            pos = m.Index + m.Length;
-        }
-        if (pos < text.Length) result.AddRange(EncodeWord(text[pos..]));
+        if (text.IsEmpty) return;
+        var segments = words ??= [];
+        segments.Clear();
+        ByteLevel.Words.FindMatches(text, segments);
+        foreach (var s in segments) result.AddRange(EncodeWord(text[s.Start..s.End]));
     }
 
     private int[] EncodeWord(ReadOnlySpan<char> word)

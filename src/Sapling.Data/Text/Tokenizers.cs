@@ -1,34 +1,60 @@
-using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sapling.Text.Tokenization;
 
 namespace Sapling.Text;
 
-/// <summary>Opens a tokenizer.json whatever kind of model it holds.</summary>
+/// <summary>Opens a tokenizer.json whatever kind of model and pipeline it holds.</summary>
 public static class Tokenizers
 {
+    /// <summary>
+    /// Sapling's own two layouts (a character vocabulary, GPT-2's byte-level BPE) load as <see cref="CharTokenizer"/>
+    /// and <see cref="ByteLevelBpe"/>; every other Hugging Face tokenizer.json runs through <see cref="PipelineTokenizer"/>,
+    /// which refuses, by JSON path, any component it does not implement.
+    /// </summary>
     public static ITokenizer Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"tokenizer '{path}' not found", path);
-        string? type;
+        JsonNode? root;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: the top level must be a JSON object (a Hugging Face tokenizer.json)");
-            var hasModel = doc.RootElement.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.Object;
-            type = hasModel && model.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-            // Older BPE files leave the type out; their merges give them away.
-            if (type == null && hasModel && model.TryGetProperty("merges", out _)) type = "BPE";
-            if (!hasModel) throw new InvalidDataException($"{path}: no model.type, as there is no \"model\" object (not a Hugging Face tokenizer.json)");
+            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new System.Text.Json.JsonDocumentOptions { MaxDepth = 256 });
         }
-        catch (JsonException e)
+        catch (System.Text.Json.JsonException e)
         {
             throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e);
         }
-        return type switch
+        if (root is not JsonObject top) throw new InvalidDataException($"{path}: the top level must be a JSON object (a Hugging Face tokenizer.json)");
+        if (top["model"] is not JsonObject model) throw new InvalidDataException($"{path}: no model.type, as there is no \"model\" object (not a Hugging Face tokenizer.json)");
+        var type = model["type"] is JsonValue v && v.TryGetValue(out string? t) ? t : null;
+        if (type == "WordLevel" && Follows(() => TokenizerPipelineCheck.CharacterVocabulary(top, path))) return CharTokenizer.Load(path);
+        if (type == "BPE" && Follows(() => TokenizerPipelineCheck.ByteLevelBpe(top, path)) && PlainSpecialTokens(top)) return ByteLevelBpe.Load(path);
+        return PipelineTokenizer.Load(path);
+    }
+
+    // ByteLevelBpe matches its added tokens as plain special tokens: none may be ordinary or strip whitespace.
+    private static bool PlainSpecialTokens(JsonObject top)
+    {
+        if (top["added_tokens"] is null) return true;
+        if (top["added_tokens"] is not JsonArray added) return false;
+        foreach (var entry in added)
         {
-            "WordLevel" => CharTokenizer.Load(path),
-            "BPE" => ByteLevelBpe.Load(path),
-            null => throw new InvalidDataException($"{path}: no model.type (not a Hugging Face tokenizer.json)"),
-            _ => throw new InvalidDataException($"{path}: tokenizer model type '{type}' is not supported (WordLevel character vocabularies and byte-level BPE are)"),
-        };
+            if (entry is not JsonObject e) return false;
+            bool Flag(string key) => e[key] is JsonValue f && f.TryGetValue(out bool b) && b;
+            if (!Flag("special") || Flag("single_word") || Flag("lstrip") || Flag("rstrip")) return false;
+        }
+        return true;
+    }
+
+    private static bool Follows(Action check)
+    {
+        try
+        {
+            check();
+            return true;
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or FormatException)
+        {
+            return false;
+        }
     }
 }

@@ -40,14 +40,14 @@ internal readonly struct JsonSection(JsonObject node, string path, string file)
     public int Int(string key, int missing, int min = 0, int max = int.MaxValue)
     {
         if (Node[key] is null) return missing;
-        if (Node[key] is JsonValue v && v.TryGetValue(out long n) && n >= min && n <= max) return (int)n;
+        if (TryGetInteger(Node[key], out long n) && n >= min && n <= max) return (int)n;
         throw Error(key, $"is {Describe(Node[key])}, not an integer from {min} to {max}");
     }
 
     public double? OptionalDouble(string key) => Node[key] switch
     {
         null => null,
-        JsonValue v when v.TryGetValue(out double d) => d,
+        var other when TryGetNumber(other, out double d) => d,
         var other => throw Error(key, $"is {Describe(other)}, not a number"),
     };
 
@@ -77,6 +77,27 @@ internal readonly struct JsonSection(JsonObject node, string path, string file)
         if (s.Length == 0 || (s.Length == 2 && !char.IsSurrogatePair(s[0], s[1])) || s.Length > 2)
             throw Error(key, $"'{s}' is not a single character");
         return s;
+    }
+
+    /// <summary>An integer value, whether the node was parsed or built in memory from an int or a long.</summary>
+    public static bool TryGetInteger(JsonNode? node, out long value)
+    {
+        value = 0;
+        if (node is not JsonValue v) return false;
+        if (v.TryGetValue(out long l)) { value = l; return true; }
+        if (v.TryGetValue(out int i)) { value = i; return true; }
+        return false;
+    }
+
+    /// <summary>A number, parsed or built in memory from a double, float, int or long.</summary>
+    public static bool TryGetNumber(JsonNode? node, out double value)
+    {
+        value = 0;
+        if (node is not JsonValue v) return false;
+        if (v.TryGetValue(out double d)) { value = d; return true; }
+        if (v.TryGetValue(out float f)) { value = f; return true; }
+        if (TryGetInteger(node, out long l)) { value = l; return true; }
+        return false;
     }
 
     public static string Describe(JsonNode? node) => node switch

@@ -101,6 +101,59 @@ public sealed class PipelineTokenizer : ITokenizer
         }
     }
 
+    /// <summary>
+    /// BERT's tokenizer from a WordPiece vocab.txt (one token per line, the line number is the id), laid out as
+    /// Hugging Face converts it: BertNormalizer, BertPreTokenizer, WordPiece with ## continuations, [CLS] A [SEP].
+    /// For model folders that ship vocab.txt without a tokenizer.json.
+    /// </summary>
+    public static PipelineTokenizer FromBertVocabulary(string vocabTxtPath, bool lowercase = true)
+    {
+        if (!File.Exists(vocabTxtPath)) throw new FileNotFoundException($"vocabulary '{vocabTxtPath}' not found", vocabTxtPath);
+        return FromBertVocabulary(File.ReadAllLines(vocabTxtPath, Encoding.UTF8), vocabTxtPath, lowercase);
+    }
+
+    /// <inheritdoc cref="FromBertVocabulary(string, bool)"/>
+    public static PipelineTokenizer FromBertVocabulary(IReadOnlyList<string> lines, string source, bool lowercase = true)
+    {
+        var vocab = new JsonObject();
+        for (int i = 0; i < lines.Count; i++)
+        {
+            var token = lines[i].TrimEnd('\r');
+            if (token.Length == 0) continue;
+            if (vocab.ContainsKey(token)) throw new InvalidDataException($"{source}:{i + 1}: token '{token}' appears twice");
+            vocab[token] = i;
+        }
+        var added = new JsonArray();
+        foreach (var special in new[] { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]" })
+        {
+            if (vocab[special] is not JsonValue id) throw new InvalidDataException($"{source}: the vocabulary has no {special} token, which BERT needs");
+            added.Add(new JsonObject
+            {
+                ["id"] = id.GetValue<int>(), ["content"] = special, ["single_word"] = false, ["lstrip"] = false,
+                ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
+            });
+        }
+        var root = new JsonObject
+        {
+            ["version"] = "1.0", ["truncation"] = null, ["padding"] = null, ["added_tokens"] = added,
+            ["normalizer"] = new JsonObject { ["type"] = "BertNormalizer", ["clean_text"] = true, ["handle_chinese_chars"] = true, ["strip_accents"] = null, ["lowercase"] = lowercase },
+            ["pre_tokenizer"] = new JsonObject { ["type"] = "BertPreTokenizer" },
+            ["post_processor"] = new JsonObject
+            {
+                ["type"] = "BertProcessing",
+                ["sep"] = new JsonArray("[SEP]", vocab["[SEP]"]!.GetValue<int>()),
+                ["cls"] = new JsonArray("[CLS]", vocab["[CLS]"]!.GetValue<int>()),
+            },
+            ["decoder"] = new JsonObject { ["type"] = "WordPiece", ["prefix"] = "##", ["cleanup"] = true },
+            ["model"] = new JsonObject
+            {
+                ["type"] = "WordPiece", ["unk_token"] = "[UNK]", ["continuing_subword_prefix"] = "##",
+                ["max_input_chars_per_word"] = 100, ["vocab"] = vocab,
+            },
+        };
+        return new PipelineTokenizer(root, source, "[SEP]");
+    }
+
     private static string? ReadEndOfText(string configPath)
     {
         if (!File.Exists(configPath)) return null;

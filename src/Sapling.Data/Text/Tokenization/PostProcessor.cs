@@ -41,10 +41,10 @@ internal abstract class PostProcessor
     private static int ReadToken(JsonSection s, string key, Func<string, int?> idOf)
     {
         if (s.Node[key] is not JsonArray { Count: 2 } pair || pair[0] is not JsonValue t || !t.TryGetValue(out string? token)
-            || pair[1] is not JsonValue i || !i.TryGetValue(out int id) || id < 0)
+            || !JsonSection.TryGetInteger(pair[1], out long id) || id < 0 || id > int.MaxValue)
             throw s.Error(key, $"is {JsonSection.Describe(s.Node[key])}, not [\"token\", id]");
         if (idOf(token) is { } known && known != id) throw s.Error(key, $"gives '{token}' id {id}, but the vocabulary gives it {known}");
-        return id;
+        return (int)id;
     }
 }
 
@@ -98,7 +98,7 @@ internal sealed class TemplateProcessor(TemplateProcessor.Piece[] single, Templa
             foreach (var (name, node) in tokens.Node)
             {
                 var entry = node is JsonObject o ? new JsonSection(o, $"{tokens.Path}[\"{name}\"]", s.File) : throw tokens.Error($"[\"{name}\"]", "is not an object");
-                var ids = entry.Array("ids").Select((n, i) => n is JsonValue v && v.TryGetValue(out int id) && id >= 0 ? id : throw entry.Error($"ids[{i}]", "is not a token id")).ToArray();
+                var ids = entry.Array("ids").Select((n, i) => JsonSection.TryGetInteger(n, out long id) && id >= 0 && id <= int.MaxValue ? (int)id : throw entry.Error($"ids[{i}]", "is not a token id")).ToArray();
                 specials[entry.OptionalString("id") ?? name] = ids;
             }
         Piece[] ReadTemplate(string key)

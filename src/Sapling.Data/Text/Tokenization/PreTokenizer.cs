@@ -189,10 +189,6 @@ internal sealed class WhitespacePattern : TextPattern
 /// </summary>
 internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) : PreTokenizer
 {
-    private static readonly RegexPattern Gpt2Words = RegexPattern.FromOniguruma(
-        @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+",
-        new JsonSection(new System.Text.Json.Nodes.JsonObject(), "$", "(built in)"), "pattern");
-
     public override void Split(ReadOnlySpan<char> piece, bool atTextStart, PieceList output)
     {
         if (addPrefixSpace && (piece.IsEmpty || piece[0] != ' '))
@@ -214,7 +210,7 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) 
         }
         var segments = output.Segments;
         segments.Clear();
-        Gpt2Words.FindMatches(piece, segments);
+        ByteLevel.Words.FindMatches(piece, segments);
         foreach (var s in segments) AddByteLevel(piece[s.Start..s.End], atTextStart && s.Start == 0, output);
     }
 

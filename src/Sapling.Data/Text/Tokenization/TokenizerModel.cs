@@ -39,7 +39,7 @@ internal abstract class TokenizerModel
         int limit = 0;
         foreach (var (token, node) in vocab)
         {
-            if (node is not JsonValue v || !v.TryGetValue(out long id) || id < 0 || id > int.MaxValue - 1)
+            if (!JsonSection.TryGetInteger(node, out long id) || id < 0 || id > int.MaxValue - 1)
                 throw s.Error($"{key}[\"{token}\"]", $"is {JsonSection.Describe(node)}, not a non-negative integer id");
             ids[token] = (int)id;
             limit = Math.Max(limit, (int)id + 1);

@@ -38,7 +38,7 @@ internal sealed class UnigramModel : TokenizerModel
         for (int i = 0; i < vocab.Count; i++)
         {
             if (vocab[i] is not JsonArray { Count: 2 } entry || entry[0] is not JsonValue p || !p.TryGetValue(out string? piece)
-                || entry[1] is not JsonValue sc || !sc.TryGetValue(out double score) || !double.IsFinite(score))
+                || !JsonSection.TryGetNumber(entry[1], out double score) || !double.IsFinite(score))
                 throw s.Error($"vocab[{i}]", $"is {JsonSection.Describe(vocab[i])}, not [\"piece\", finite score]");
             pieces[i] = piece;
             scores[i] = score;
