@@ -98,7 +98,7 @@ public class TokenizerLoadingTests
             Assert.IsType<ByteLevelBpe>(bpe);
             Assert.Equal("the hat sat", bpe.Decode(bpe.Encode("the hat sat")));
             File.WriteAllText(path, "{\"model\": {\"type\": \"Unigram\"}}");
-            Assert.Contains("Unigram", Assert.Throws<InvalidDataException>(() => Tokenizers.Load(path)).Message);
+            Assert.Contains("$.model.vocab", Assert.Throws<InvalidDataException>(() => Tokenizers.Load(path)).Message);
             File.WriteAllText(path, "{}");
             Assert.Contains("model.type", Assert.Throws<InvalidDataException>(() => Tokenizers.Load(path)).Message);
         }
@@ -110,11 +110,13 @@ public class TokenizerLoadingTests
 }
 
 /// <summary>
-/// Pipelines Sapling's tokenizers would not follow are refused by name, never run with a step silently skipped
-/// (a WordLevel model behind a Whitespace pre-tokenizer used to encode "hello world" as eleven unknown tokens).
+/// A tokenizer.json component or option the pipeline does not implement is refused with the file and the JSON path of
+/// the value, never run with a step silently skipped; pipelines that used to be refused now load and give their ids.
 /// </summary>
 public class TokenizerPipelineRefusalTests
 {
+    private const string Vocab = "\"model\":{\"type\":\"WordLevel\",\"vocab\":{\"hello\":0,\"world\":1,\"<unk>\":2},\"unk_token\":\"<unk>\"}";
+
     private static string Write(string json)
     {
         var path = Path.Combine(Path.GetTempPath(), $"sapling-pipeline-{Guid.NewGuid():N}.json");
@@ -123,24 +125,54 @@ public class TokenizerPipelineRefusalTests
     }
 
     [Theory]
-    [InlineData("""{"pre_tokenizer":{"type":"Whitespace"},"model":{"type":"WordLevel","vocab":{"hello":0,"world":1,"<|endoftext|>":2,"<unk>":3},"unk_token":"<unk>"}}""", "Whitespace")]
-    [InlineData("""{"pre_tokenizer":{"type":"Split","pattern":{"Regex":"(["},"behavior":"Isolated"},"model":{"type":"WordLevel","vocab":{"<|endoftext|>":0,"<unk>":1}}}""", "Split")]
-    [InlineData("""{"normalizer":{"type":"Lowercase"},"pre_tokenizer":{"type":"ByteLevel"},"model":{"type":"BPE","vocab":{},"merges":[]}}""", "Lowercase")]
-    [InlineData("""{"pre_tokenizer":{"type":"Sequence","pretokenizers":[{"type":"Split"},{"type":"ByteLevel","use_regex":false}]},"model":{"type":"BPE","vocab":{},"merges":[]}}""", "Sequence[Split, ByteLevel]")]
-    [InlineData("""{"pre_tokenizer":{"type":"ByteLevel"},"post_processor":{"type":"TemplateProcessing"},"model":{"type":"BPE","vocab":{},"merges":[]}}""", "TemplateProcessing")]
-    [InlineData("""{"pre_tokenizer":{"type":"ByteLevel"},"model":{"type":"BPE","byte_fallback":true,"vocab":{},"merges":[]}}""", "byte_fallback")]
-    public void AnUnsupportedComponentIsNamed(string json, string component)
+    [InlineData("""{"pre_tokenizer":{"type":"UnicodeScripts"},""" + Vocab + "}", "$.pre_tokenizer.type", "UnicodeScripts")]
+    [InlineData("""{"pre_tokenizer":{"type":"Split","pattern":{"Regex":"(["},"behavior":"Isolated"},""" + Vocab + "}", "$.pre_tokenizer.pattern.Regex", "([")]
+    [InlineData("""{"pre_tokenizer":{"type":"Split","pattern":{"Regex":"\\Gx"},"behavior":"Isolated"},""" + Vocab + "}", "$.pre_tokenizer.pattern.Regex", "\\G")]
+    [InlineData("""{"pre_tokenizer":{"type":"Split","pattern":{"Regex":"[[:alpha:]]+"},"behavior":"Isolated"},""" + Vocab + "}", "$.pre_tokenizer.pattern.Regex", "POSIX")]
+    [InlineData("""{"pre_tokenizer":{"type":"Split","pattern":{"Regex":"x"},"behavior":"Sideways"},""" + Vocab + "}", "$.pre_tokenizer.behavior", "Sideways")]
+    [InlineData("""{"normalizer":{"type":"Sequence","normalizers":[{"type":"NFC"},{"type":"Bogus"}]},""" + Vocab + "}", "$.normalizer.normalizers[1].type", "Bogus")]
+    [InlineData("""{"decoder":{"type":"Bogus"},""" + Vocab + "}", "$.decoder.type", "Bogus")]
+    [InlineData("""{"truncation":{"max_length":8},""" + Vocab + "}", "$.truncation", "truncat")]
+    [InlineData("""{"post_processor":{"type":"Sequence","processors":[{"type":"BertProcessing","sep":["world",1],"cls":["hello",0]},{"type":"BertProcessing","sep":["world",1],"cls":["hello",0]}]},""" + Vocab + "}", "$.post_processor.processors", "more than one")]
+    [InlineData("""{"post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<s>","type_id":0}}],"special_tokens":{}},""" + Vocab + "}", "$.post_processor.single[0].SpecialToken.id", "<s>")]
+    [InlineData("""{"post_processor":{"type":"BertProcessing","sep":["world",7],"cls":["hello",0]},""" + Vocab + "}", "$.post_processor.sep", "id 7")]
+    [InlineData("""{"model":{"type":"Bogus"}}""", "$.model.type", "Bogus")]
+    [InlineData("""{"model":{"type":"BPE","dropout":0.1,"vocab":{"a":0},"merges":[]}}""", "$.model.dropout", "dropout")]
+    [InlineData("""{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":["a c"]}}""", "$.model.merges[0]", "'c'")]
+    [InlineData("""{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":["a b"]}}""", "$.model.merges[0]", "'ab'")]
+    [InlineData("""{"model":{"type":"BPE","vocab":{"a":0,"b":-3},"merges":[]}}""", "$.model.vocab[\"b\"]", "-3")]
+    [InlineData("""{"added_tokens":[{"id":0,"content":"<x>","special":true}],""" + Vocab + "}", "$.added_tokens[0].id", "'hello'")]
+    [InlineData("""{"model":{"type":"Unigram","vocab":[["a",-1.0],["b","high"]]}}""", "$.model.vocab[1]", "score")]
+    [InlineData("""{"normalizer":{"type":"Precompiled","precompiled_charsmap":"AAAA!!"},""" + Vocab + "}", "$.normalizer.precompiled_charsmap", "base64")]
+    public void AnUnsupportedOrMalformedComponentIsNamedByItsPath(string json, string path, string detail)
     {
-        var path = Write(json);
+        var file = Write(json);
         try
         {
-            var error = Assert.Throws<InvalidDataException>(() => Tokenizers.Load(path));
+            var error = Assert.Throws<InvalidDataException>(() => Tokenizers.Load(file));
+            Assert.Contains(file, error.Message);
             Assert.Contains(path, error.Message);
-            Assert.Contains(component, error.Message);
+            Assert.Contains(detail, error.Message);
         }
         finally
         {
-            File.Delete(path);
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void PipelinesThatUsedToBeRefusedNowLoad()
+    {
+        var file = Write("""{"normalizer":{"type":"Lowercase"},"pre_tokenizer":{"type":"Whitespace"},""" + Vocab + "}");
+        try
+        {
+            var tokenizer = Tokenizers.Load(file);
+            Assert.Equal([0, 1, 2], tokenizer.Encode("Hello WORLD again"));
+            Assert.Equal("hello world", tokenizer.Decode([0, 1]));
+        }
+        finally
+        {
+            File.Delete(file);
         }
     }
 
