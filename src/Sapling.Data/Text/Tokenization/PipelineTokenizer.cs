@@ -243,7 +243,7 @@ public sealed class PipelineTokenizer : ITokenizer
                 ids.Add(id);
                 continue;
             }
-            string piece = text[start..end];
+            string piece = start == 0 && end == text.Length ? text : text[start..end];
             string normal = normalizer?.Normalize(piece) ?? piece;
             var inner = s.InnerSplits;
             inner.Clear();
