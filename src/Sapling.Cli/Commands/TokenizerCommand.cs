@@ -47,13 +47,34 @@ public static class TokenizerCommand
     private static Command Encode()
     {
         var file = new Option<string>("--tokenizer") { Description = "tokenizer.json", Required = true };
-        var text = new Option<string>("--text") { Description = "Text to encode", Required = true };
-        var json = new Option<bool>("--json") { Description = "Print {\"ids\": [...]}" };
-        var cmd = new Command("encode", "Token ids of a text") { file, text, json };
+        var text = new Option<string?>("--text") { Description = "Text to encode" };
+        var input = new Option<string?>("--input") { Description = "Text file: each line is encoded on its own, in parallel, and printed in order" };
+        var special = new Option<bool>("--add-special-tokens") { Description = "Add the special tokens of the tokenizer's post-processor (BOS, [CLS] ... [SEP])" };
+        var json = new Option<bool>("--json") { Description = "Print {\"ids\": [...]} for --text, one JSON array per line for --input" };
+        var cmd = new Command("encode", "Token ids of a text, or of every line of a file") { file, text, input, special, json };
         cmd.SetAction(r =>
         {
-            var ids = Tokenizers.Load(r.GetValue(file)!).Encode(r.GetValue(text)!);
-            Console.WriteLine(r.GetValue(json) ? JsonSerializer.Serialize(new { ids }, Json) : string.Join(",", ids));
+            var tokenizer = Tokenizers.Load(r.GetValue(file)!);
+            bool addSpecial = r.GetValue(special), asJson = r.GetValue(json);
+            var (single, path) = (r.GetValue(text), r.GetValue(input));
+            if ((single == null) == (path == null)) throw new ArgumentException("give either --text or --input");
+            if (single != null)
+            {
+                var ids = tokenizer.Encode(single, addSpecial);
+                Console.WriteLine(asJson ? JsonSerializer.Serialize(new { ids }, Json) : string.Join(",", ids));
+                return 0;
+            }
+            if (!File.Exists(path)) throw new FileNotFoundException($"--input: '{path}' not found", path);
+            var lines = File.ReadAllLines(path!);
+            var encoded = new int[lines.Length][];
+            Parallel.For(0, lines.Length, i => encoded[i] = tokenizer.Encode(lines[i], addSpecial));
+            var output = new System.Text.StringBuilder();
+            foreach (var ids in encoded)
+            {
+                output.Append(asJson ? JsonSerializer.Serialize(ids) : string.Join(",", ids)).Append('\n');
+                if (output.Length > 1 << 16) Flush(output);
+            }
+            Flush(output);
             return 0;
         });
         return cmd;
@@ -62,17 +83,53 @@ public static class TokenizerCommand
     private static Command Decode()
     {
         var file = new Option<string>("--tokenizer") { Description = "tokenizer.json", Required = true };
-        var ids = new Option<string>("--ids") { Description = "Comma-separated token ids", Required = true };
-        var json = new Option<bool>("--json") { Description = "Print {\"text\": ...}" };
-        var cmd = new Command("decode", "Text of token ids") { file, ids, json };
+        var ids = new Option<string?>("--ids") { Description = "Comma-separated token ids" };
+        var input = new Option<string?>("--input") { Description = "File with one id list per line (a JSON array or comma-separated); one text per line out" };
+        var skip = new Option<bool>("--skip-special-tokens") { Description = "Leave special tokens out of the text" };
+        var json = new Option<bool>("--json") { Description = "Print {\"text\": ...} for --ids, one JSON string per line for --input" };
+        var cmd = new Command("decode", "Text of token ids, or of every id list in a file") { file, ids, input, skip, json };
         cmd.SetAction(r =>
         {
-            var list = r.GetValue(ids)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(s => int.TryParse(s, out int v) ? v : throw new ArgumentException($"--ids: '{s}' is not a token id"));
-            var text = Tokenizers.Load(r.GetValue(file)!).Decode(list);
-            Console.WriteLine(r.GetValue(json) ? JsonSerializer.Serialize(new { text }, Json) : text);
+            var tokenizer = Tokenizers.Load(r.GetValue(file)!);
+            bool skipSpecial = r.GetValue(skip), asJson = r.GetValue(json);
+            var (single, path) = (r.GetValue(ids), r.GetValue(input));
+            if ((single == null) == (path == null)) throw new ArgumentException("give either --ids or --input");
+            if (single != null)
+            {
+                var text = tokenizer.Decode(ParseIds(single, "--ids"), skipSpecial);
+                Console.WriteLine(asJson ? JsonSerializer.Serialize(new { text }, Json) : text);
+                return 0;
+            }
+            if (!File.Exists(path)) throw new FileNotFoundException($"--input: '{path}' not found", path);
+            int lineNumber = 0;
+            var output = new System.Text.StringBuilder();
+            foreach (var line in File.ReadLines(path!))
+            {
+                lineNumber++;
+                var text = tokenizer.Decode(ParseIds(line, $"{path}:{lineNumber}"), skipSpecial);
+                output.Append(asJson ? JsonSerializer.Serialize(text, Json) : text.ReplaceLineEndings("\\n")).Append('\n');
+                if (output.Length > 1 << 16) Flush(output);
+            }
+            Flush(output);
             return 0;
         });
         return cmd;
+    }
+
+    // Console.Out in large pieces: it flushes on every write, and tests capture it.
+    private static void Flush(System.Text.StringBuilder output)
+    {
+        Console.Out.Write(output.ToString());
+        output.Clear();
+    }
+
+    // "1,2,3" or "[1, 2, 3]"; where names the option or file line in errors.
+    private static int[] ParseIds(string text, string where)
+    {
+        var trimmed = text.Trim();
+        if (trimmed.StartsWith('[') && trimmed.EndsWith(']')) trimmed = trimmed[1..^1];
+        return trimmed.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => int.TryParse(s, out int v) && v >= 0 ? v : throw new ArgumentException($"{where}: '{s}' is not a token id"))
+            .ToArray();
     }
 }

@@ -8,7 +8,14 @@ public interface ITokenizer
     /// <summary>The id of &lt;|endoftext|&gt;, which separates documents.</summary>
     int EndOfTextId { get; }
 
+    /// <summary>The ids of a text, without special tokens.</summary>
     int[] Encode(string text);
+
+    /// <summary>
+    /// The ids of a text, with the special tokens the tokenizer's post-processor adds (BOS, [CLS] … [SEP]) when
+    /// <paramref name="addSpecialTokens"/>; tokenizers without a post-processor add none.
+    /// </summary>
+    int[] Encode(string text, bool addSpecialTokens) => Encode(text);
 
     string Decode(IEnumerable<int> ids, bool skipSpecial = false);
 
