@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Sapling.Text;
+using Sapling.Text.Tokenization;
 
 namespace Sapling.Cli.Commands;
 
@@ -23,11 +24,13 @@ public static class TokenizerCommand
         var input = new Option<string>("--input") { Description = "Corpus file or folder", Required = true };
         var format = new Option<string>("--format") { Description = "percent, jsonl, text, lines, folder or auto", DefaultValueFactory = _ => "auto" };
         var field = new Option<string>("--field") { Description = "JSONL field holding the text", DefaultValueFactory = _ => "text" };
-        var type = new Option<string>("--type") { Description = "char (one token per character) or bpe (GPT-2-style byte-level BPE)", DefaultValueFactory = _ => "char" };
-        var vocabSize = new Option<int>("--vocab-size") { Description = "BPE: vocabulary size, special tokens included", DefaultValueFactory = _ => 8192 };
-        var minFrequency = new Option<int>("--min-frequency") { Description = "Leave out rarer symbols (BPE: pairs)", DefaultValueFactory = _ => 2 };
+        var type = new Option<string>("--type") { Description = "char (one token per character), bpe (GPT-2-style byte-level BPE), wordpiece (BERT) or unigram (SentencePiece, T5)", DefaultValueFactory = _ => "char" };
+        var vocabSize = new Option<int>("--vocab-size") { Description = "bpe, wordpiece, unigram: vocabulary size, special tokens included", DefaultValueFactory = _ => 8192 };
+        var minFrequency = new Option<int>("--min-frequency") { Description = "Leave out rarer symbols (bpe, wordpiece: pairs)", DefaultValueFactory = _ => 2 };
+        var cased = new Option<bool>("--cased") { Description = "wordpiece: keep case and accents (bert-base-cased) instead of lowercasing" };
+        var byteFallback = new Option<bool>("--byte-fallback") { Description = "unigram: spell unseen characters as <0xHH> byte pieces instead of <unk>" };
         var output = new Option<string>("--out") { Description = "tokenizer.json to write", Required = true };
-        var cmd = new Command("train", "Learn a tokenizer from a corpus and save it as tokenizer.json") { input, format, field, type, vocabSize, minFrequency, output };
+        var cmd = new Command("train", "Learn a tokenizer from a corpus and save it as tokenizer.json") { input, format, field, type, vocabSize, minFrequency, cased, byteFallback, output };
         cmd.SetAction(r =>
         {
             var documents = DocumentSource.Read(r.GetValue(input)!, r.GetValue(format)!, r.GetValue(field)!).ToList();
@@ -35,7 +38,9 @@ public static class TokenizerCommand
             {
                 "char" => CharTokenizer.Train(documents, r.GetValue(minFrequency)),
                 "bpe" => ByteLevelBpe.Train(documents, r.GetValue(vocabSize), r.GetValue(minFrequency)),
-                var t => throw new ArgumentException($"unknown tokenizer type '{t}'"),
+                "wordpiece" => WordPieceTrainer.Train(documents, new WordPieceTrainerOptions { VocabSize = r.GetValue(vocabSize), MinFrequency = r.GetValue(minFrequency), Lowercase = !r.GetValue(cased) }),
+                "unigram" => UnigramTrainer.Train(documents, new UnigramTrainerOptions { VocabSize = r.GetValue(vocabSize), ByteFallback = r.GetValue(byteFallback) }),
+                var t => throw new ArgumentException($"--type: unknown tokenizer type '{t}' (char, bpe, wordpiece or unigram)"),
             };
             tokenizer.Save(r.GetValue(output)!);
             Console.WriteLine($"{tokenizer.VocabSize:N0} tokens learnt from {documents.Count:N0} documents; saved to {r.GetValue(output)}");

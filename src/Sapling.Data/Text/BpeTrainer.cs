@@ -42,6 +42,21 @@ internal static class BpeTrainer
             w++;
         }
 
+        var merges = Learn(symbols, lengths, freqs, tokens, ids, vocabSize - specials.Count, minFrequency, static (left, right) => left + right);
+        return (tokens, merges);
+    }
+
+    /// <summary>
+    /// The merge loop shared by every BPE-style trainer: words are symbol-id arrays with counts; the most frequent
+    /// adjacent pair is merged (ties by the pair's strings, ordinal) until <paramref name="targetTokens"/> tokens or
+    /// no pair reaches <paramref name="minFrequency"/>. <paramref name="join"/> spells a merged token (WordPiece drops
+    /// the right part's ## prefix). New tokens are appended to <paramref name="tokens"/>; the merges are returned.
+    /// </summary>
+    public static List<(string Left, string Right)> Learn(int[][] symbols, int[] lengths, long[] freqs, List<string> tokens,
+        Dictionary<string, int> ids, int targetTokens, int minFrequency, Func<string, string, string> join)
+    {
+        int wordCount = symbols.Length;
+        int w;
         var pairCounts = new Dictionary<long, long>();
         var where = new Dictionary<long, List<int>>();
         for (w = 0; w < wordCount; w++)
@@ -66,7 +81,6 @@ internal static class BpeTrainer
         foreach (var (key, count) in pairCounts) queue.Enqueue(key, (count, key));
 
         var merges = new List<(string, string)>();
-        int targetTokens = vocabSize - specials.Count;
         var created = new HashSet<long>();
         while (tokens.Count < targetTokens && queue.TryDequeue(out long top, out var queued))
         {
@@ -80,7 +94,7 @@ internal static class BpeTrainer
             if (current < minFrequency) break;
 
             int a = Left(top), b = Right(top);
-            string merged = tokens[a] + tokens[b];
+            string merged = join(tokens[a], tokens[b]);
             // Two different pairs can spell the same string; like Hugging Face, record the merge but reuse the id.
             if (!ids.TryGetValue(merged, out int newId))
             {
@@ -101,7 +115,7 @@ internal static class BpeTrainer
                 if (count > 0) queue.Enqueue(key, (count, key));
             }
         }
-        return (tokens, merges);
+        return merges;
     }
 
     private static Dictionary<string, int> CountWords(IEnumerable<string> documents, Regex? specials)

@@ -113,7 +113,8 @@ public sealed class PipelineTokenizer : ITokenizer
     }
 
     /// <inheritdoc cref="FromBertVocabulary(string, bool)"/>
-    public static PipelineTokenizer FromBertVocabulary(IReadOnlyList<string> lines, string source, bool lowercase = true)
+    /// <param name="extraSpecialTokens">Tokens of the vocabulary, beyond BERT's five, that are special (matched whole in text, skipped when decoding).</param>
+    public static PipelineTokenizer FromBertVocabulary(IReadOnlyList<string> lines, string source, bool lowercase = true, IReadOnlyList<string>? extraSpecialTokens = null)
     {
         var vocab = new JsonObject();
         for (int i = 0; i < lines.Count; i++)
@@ -124,7 +125,7 @@ public sealed class PipelineTokenizer : ITokenizer
             vocab[token] = i;
         }
         var added = new JsonArray();
-        foreach (var special in new[] { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]" })
+        foreach (var special in WordPieceTrainer.BertSpecialTokens.Concat(extraSpecialTokens ?? []).Distinct(StringComparer.Ordinal))
         {
             if (vocab[special] is not JsonValue id) throw new InvalidDataException($"{source}: the vocabulary has no {special} token, which BERT needs");
             added.Add(new JsonObject
@@ -275,6 +276,45 @@ public sealed class PipelineTokenizer : ITokenizer
             (current, next) = (next, current);
         }
         for (int i = 0; i < current.Count; i++) model.Tokenize(current[i], ids);
+    }
+
+    /// <summary>
+    /// The words the model would see, after added tokens are cut out, normalisation and pre-tokenisation: what
+    /// trainers count.
+    /// </summary>
+    internal void CollectWords(string text, Action<ReadOnlySpan<char>> word)
+    {
+        var s = scratch ??= new Scratch();
+        text = CharacterClasses.WellFormed(text);
+        var outer = new List<(int, int, int)>();
+        added.Split(text, normalizedText: false, outer);
+        foreach (var (start, end, id) in outer)
+        {
+            if (id >= 0) continue;
+            string piece = start == 0 && end == text.Length ? text : text[start..end];
+            string normal = normalizer?.Normalize(piece) ?? piece;
+            var inner = new List<(int, int, int)>();
+            added.Split(normal, normalizedText: true, inner);
+            foreach (var (innerStart, innerEnd, innerId) in inner)
+            {
+                if (innerId >= 0 || innerEnd == innerStart) continue;
+                var span = normal.AsSpan(innerStart, innerEnd - innerStart);
+                if (preTokenizers.Length == 0)
+                {
+                    word(span);
+                    continue;
+                }
+                var current = new PieceList();
+                preTokenizers[0].Split(span, start == 0 && innerStart == 0, current);
+                for (int step = 1; step < preTokenizers.Length; step++)
+                {
+                    var next = new PieceList();
+                    for (int i = 0; i < current.Count; i++) preTokenizers[step].Split(current[i], current.AtTextStart(i), next);
+                    current = next;
+                }
+                for (int i = 0; i < current.Count; i++) word(current[i]);
+            }
+        }
     }
 
     /// <summary>The text of the ids through the decoder (special tokens left out when <paramref name="skipSpecial"/>).</summary>

@@ -38,7 +38,7 @@ internal sealed class UnigramModel : TokenizerModel
         for (int i = 0; i < vocab.Count; i++)
         {
             if (vocab[i] is not JsonArray { Count: 2 } entry || entry[0] is not JsonValue p || !p.TryGetValue(out string? piece)
-                || !JsonSection.TryGetNumber(entry[1], out double score) || !double.IsFinite(score))
+                || !ReadScore(entry[1], out double score))
                 throw s.Error($"vocab[{i}]", $"is {JsonSection.Describe(vocab[i])}, not [\"piece\", finite score]");
             pieces[i] = piece;
             scores[i] = score;
@@ -55,6 +55,14 @@ internal sealed class UnigramModel : TokenizerModel
     }
 
     public static UnigramModel FromJson(JsonSection s) => new(s);
+
+    // As the Rust library parses it (see RustJsonNumber); numbers built in memory have no text and are taken as they are.
+    private static bool ReadScore(JsonNode? node, out double score)
+    {
+        if (node is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number && v.TryGetValue(out System.Text.Json.JsonElement element))
+            return RustJsonNumber.TryParse(element.GetRawText(), out score);
+        return JsonSection.TryGetNumber(node, out score) && double.IsFinite(score);
+    }
 
     public override int IdLimit => pieces.Length;
 
