@@ -140,7 +140,7 @@ public sealed class CharTokenizer : ITokenizer
         var tokens = new string[vocab.Count];
         foreach (var (token, id) in vocab)
         {
-            int i = id!.GetValue<int>();
+            if (id is not JsonValue v || !v.TryGetValue(out int i)) throw new InvalidDataException($"{path}: token '{token}' has id {id?.ToJsonString() ?? "null"}, not an integer");
             if (i < 0 || i >= tokens.Length || tokens[i] != null) throw new InvalidDataException($"{path}: token ids must be 0..{tokens.Length - 1} without repeats ('{token}' has {i})");
             tokens[i] = token;
         }
@@ -149,7 +149,10 @@ public sealed class CharTokenizer : ITokenizer
         var extra = new List<string>();
         foreach (var added in root?["added_tokens"]?.AsArray() ?? [])
             if (added?["content"]?.GetValue<string>() is { } content && content != EndOfText && content != Unknown && added["special"]?.GetValue<bool>() != false)
+            {
+                if (!vocab.ContainsKey(content)) throw new InvalidDataException($"{path}: added token '{content}' is not in the model's vocabulary");
                 extra.Add(content);
+            }
         return new CharTokenizer(tokens, extra);
     }
 }

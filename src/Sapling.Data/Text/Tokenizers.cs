@@ -17,7 +17,7 @@ public static class Tokenizers
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new System.Text.Json.JsonDocumentOptions { MaxDepth = 256 });
+            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: PipelineTokenizer.StrictJson);
         }
         catch (System.Text.Json.JsonException e)
         {
@@ -26,12 +26,12 @@ public static class Tokenizers
         if (root is not JsonObject top) throw new InvalidDataException($"{path}: the top level must be a JSON object (a Hugging Face tokenizer.json)");
         if (top["model"] is not JsonObject model) throw new InvalidDataException($"{path}: no model.type, as there is no \"model\" object (not a Hugging Face tokenizer.json)");
         var type = model["type"] is JsonValue v && v.TryGetValue(out string? t) ? t : null;
-        if (type == "WordLevel" && Follows(() => TokenizerPipelineCheck.CharacterVocabulary(top, path))) return CharTokenizer.Load(path);
+        if (type == "WordLevel" && Follows(() => TokenizerPipelineCheck.CharacterVocabulary(top, path)) && PlainSpecialTokens(top)) return CharTokenizer.Load(path);
         if (type == "BPE" && Follows(() => TokenizerPipelineCheck.ByteLevelBpe(top, path)) && PlainSpecialTokens(top)) return ByteLevelBpe.Load(path);
         return PipelineTokenizer.Load(path);
     }
 
-    // ByteLevelBpe matches its added tokens as plain special tokens: none may be ordinary or strip whitespace.
+    // Sapling's own two match their added tokens as plain special tokens: none may be ordinary or strip whitespace.
     private static bool PlainSpecialTokens(JsonObject top)
     {
         if (top["added_tokens"] is null) return true;

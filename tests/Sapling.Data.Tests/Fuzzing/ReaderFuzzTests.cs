@@ -43,6 +43,16 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
         {
             ("char.json", p => CharTokenizer.Train(["春眠不觉晓，处处闻啼鸟。", "hello"]).Save(p)),
             ("bpe.json", p => ByteLevelBpe.Train(["the cat sat on the mat", "the hat", "a fat cat"], 270, 1).Save(p)),
+            ("wordpiece.json", p => Sapling.Text.Tokenization.WordPieceTrainer.Train(["the cat sat on the mat", "the hat", "a fat cat"], new() { VocabSize = 40 }).Save(p)),
+            ("unigram.json", p => Sapling.Text.Tokenization.UnigramTrainer.Train(["the cat sat on the mat", "the hat", "a fat cat"], new() { VocabSize = 30, ByteFallback = false }).Save(p)),
+            ("pipeline.json", p => File.WriteAllText(p, """
+                {"version":"1.0","added_tokens":[{"id":9,"content":"<x>","single_word":true,"lstrip":true,"rstrip":false,"normalized":true,"special":false}],
+                 "normalizer":{"type":"Sequence","normalizers":[{"type":"NFKD"},{"type":"StripAccents"},{"type":"Replace","pattern":{"Regex":"\\s+"},"content":" "},{"type":"Prepend","prepend":"▁"}]},
+                 "pre_tokenizer":{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"\\p{N}{1,3}+|[a-z]++"},"behavior":"MergedWithNext","invert":true},{"type":"Metaspace","replacement":"▁","prepend_scheme":"first","split":true}]},
+                 "post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<s>","type_id":0}},{"Sequence":{"id":"A","type_id":0}}],"special_tokens":{"<s>":{"id":"<s>","ids":[1],"tokens":["<s>"]}}},
+                 "decoder":{"type":"Sequence","decoders":[{"type":"Replace","pattern":{"String":"▁"},"content":" "},{"type":"ByteFallback"},{"type":"Fuse"},{"type":"Strip","content":" ","start":1,"stop":0}]},
+                 "model":{"type":"BPE","unk_token":"<unk>","fuse_unk":true,"byte_fallback":true,"vocab":{"<unk>":0,"<s>":1,"▁":2,"a":3,"t":4,"at":5,"▁at":6,"<0x41>":7,"c":8},"merges":["a t","▁ at"]}}
+                """)),
         })
         {
             var seedPath = Path.Combine(dir, name);

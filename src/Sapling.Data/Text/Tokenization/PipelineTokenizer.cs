@@ -61,11 +61,16 @@ public sealed class PipelineTokenizer : ITokenizer
         added = new AddedVocabulary(entries, normalizer);
         idLimit = Math.Max(model.IdLimit, entries.Count == 0 ? 0 : entries.Max(e => e.Id) + 1);
         postProcessor = top.OptionalObject("post_processor") is { } post ? PostProcessor.Read(post, t => IdOf(t) is >= 0 and var i ? i : null) : new PlainJoin(pairTypeIds: true);
+        foreach (int id in postProcessor.SpecialIds)
+            if (TokenOf(id) == null) throw top.Error("post_processor", $"adds token id {id}, which the vocabulary does not have");
 
         endOfTextId = -1;
         foreach (var name in new[] { endOfText, "<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>" })
             if (name != null && IdOf(name) is >= 0 and var id) { endOfTextId = id; break; }
     }
+
+    /// <summary>Deep files are allowed (long Sequences); a key given twice in one object is refused when parsing.</summary>
+    internal static JsonDocumentOptions StrictJson { get; } = new() { MaxDepth = 256, AllowDuplicateProperties = false };
 
     /// <summary>
     /// Reads a tokenizer.json; the end-of-text token is the <c>eos_token</c> of a tokenizer_config.json beside it when
@@ -77,7 +82,7 @@ public sealed class PipelineTokenizer : ITokenizer
         JsonObject root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(path, Encoding.UTF8), documentOptions: new JsonDocumentOptions { MaxDepth = 256 }) as JsonObject
+            root = JsonNode.Parse(File.ReadAllText(path, Encoding.UTF8), documentOptions: StrictJson) as JsonObject
                 ?? throw new InvalidDataException($"{path}: the top level must be a JSON object (a Hugging Face tokenizer.json)");
         }
         catch (JsonException e)
@@ -92,7 +97,7 @@ public sealed class PipelineTokenizer : ITokenizer
     {
         try
         {
-            var root = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{source}: the top level must be a JSON object");
+            var root = JsonNode.Parse(json, documentOptions: StrictJson) as JsonObject ?? throw new InvalidDataException($"{source}: the top level must be a JSON object");
             return new PipelineTokenizer(root, source, endOfText);
         }
         catch (JsonException e)
@@ -160,7 +165,7 @@ public sealed class PipelineTokenizer : ITokenizer
         if (!File.Exists(configPath)) return null;
         try
         {
-            var eos = JsonNode.Parse(File.ReadAllText(configPath))?["eos_token"];
+            var eos = JsonNode.Parse(File.ReadAllText(configPath), documentOptions: StrictJson)?["eos_token"];
             return eos switch
             {
                 JsonValue v when v.TryGetValue(out string? s) => s,

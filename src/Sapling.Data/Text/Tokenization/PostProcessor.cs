@@ -13,6 +13,9 @@ internal abstract class PostProcessor
 
     public abstract void Process(List<int> a, List<int>? b, bool addSpecialTokens, List<int> ids, List<int> typeIds);
 
+    /// <summary>The ids this processor may add, which the vocabulary must have.</summary>
+    public virtual IEnumerable<int> SpecialIds => [];
+
     public static PostProcessor Read(JsonSection s, Func<string, int?> idOf)
     {
         switch (s.Type)
@@ -66,6 +69,8 @@ internal sealed class PlainJoin(bool pairTypeIds) : PostProcessor
 /// <summary>BERT's <c>[CLS] A [SEP] B [SEP]</c> and RoBERTa's <c>&lt;s&gt; A &lt;/s&gt;&lt;/s&gt; B &lt;/s&gt;</c> (all type ids 0).</summary>
 internal sealed class WrapProcessor(int cls, int sep, bool roberta) : PostProcessor
 {
+    public override IEnumerable<int> SpecialIds => [cls, sep];
+
     public override void Process(List<int> a, List<int>? b, bool addSpecialTokens, List<int> ids, List<int> typeIds)
     {
         if (!addSpecialTokens)
@@ -90,6 +95,8 @@ internal sealed class TemplateProcessor(TemplateProcessor.Piece[] single, Templa
 {
     /// <summary>A sequence (Sequence 0 = A, 1 = B) or a special token's ids, with the type id they get.</summary>
     public readonly record struct Piece(int Sequence, int[] SpecialIds, int TypeId);
+
+    public override IEnumerable<int> SpecialIds => single.Concat(pair ?? []).SelectMany(p => p.SpecialIds);
 
     public static TemplateProcessor Read(JsonSection s)
     {

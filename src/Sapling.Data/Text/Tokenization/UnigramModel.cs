@@ -16,6 +16,7 @@ internal sealed class UnigramModel : TokenizerModel
 
     private readonly string[] pieces;
     private readonly double[] scores;
+    private readonly string source;
     private readonly Dictionary<string, int> ids;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> idLookup;
     private readonly Dictionary<long, int> children = []; // (node << 16 | char) → child node
@@ -30,6 +31,7 @@ internal sealed class UnigramModel : TokenizerModel
 
     private UnigramModel(JsonSection s)
     {
+        source = s.File;
         var vocab = s.Array("vocab");
         pieces = new string[vocab.Count];
         scores = new double[vocab.Count];
@@ -137,7 +139,7 @@ internal sealed class UnigramModel : TokenizerModel
                 int stop = start + charLength;
                 double candidate = here + unknownScore;
                 if (bestStart[stop] < 0 || candidate > bestScore[stop])
-                    (bestScore[stop], bestStart[stop], bestId[stop]) = (candidate, start, unkId >= 0 ? unkId : throw new InvalidDataException($"Unigram: '{word.Slice(start, charLength)}' is not covered by any piece and the model has no unk_id"));
+                    (bestScore[stop], bestStart[stop], bestId[stop]) = (candidate, start, unkId >= 0 ? unkId : throw new InvalidDataException($"{source}: $.model: Unigram: '{word.Slice(start, charLength)}' is not covered by any piece and the model has no unk_id"));
             }
             start += charLength;
         }

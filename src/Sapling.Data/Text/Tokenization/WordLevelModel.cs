@@ -3,6 +3,7 @@ namespace Sapling.Text.Tokenization;
 /// <summary>A plain word → id table; words not in it are the unknown token.</summary>
 internal sealed class WordLevelModel : TokenizerModel
 {
+    private readonly string source;
     private readonly Dictionary<string, int> ids;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> idLookup;
     private readonly string?[] tokens;
@@ -10,6 +11,7 @@ internal sealed class WordLevelModel : TokenizerModel
 
     private WordLevelModel(JsonSection s)
     {
+        source = s.File;
         (ids, tokens) = ReadVocabulary(s);
         idLookup = ids.GetAlternateLookup<ReadOnlySpan<char>>();
         unkToken = s.OptionalString("unk_token");
@@ -27,6 +29,6 @@ internal sealed class WordLevelModel : TokenizerModel
     {
         if (idLookup.TryGetValue(word, out int id)) output.Add(id);
         else if (unkToken != null && ids.TryGetValue(unkToken, out int unk)) output.Add(unk);
-        else throw new InvalidDataException($"WordLevel: '{word}' is not in the vocabulary and the unknown token {(unkToken == null ? "is not set" : $"'{unkToken}' is not in it either")}");
+        else throw new InvalidDataException($"{source}: $.model: WordLevel: '{word}' is not in the vocabulary and the unknown token {(unkToken == null ? "is not set" : $"'{unkToken}' is not in it either")}");
     }
 }

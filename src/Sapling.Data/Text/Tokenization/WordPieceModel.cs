@@ -7,6 +7,7 @@ namespace Sapling.Text.Tokenization;
 /// </summary>
 internal sealed class WordPieceModel : TokenizerModel
 {
+    private readonly string source;
     private readonly Dictionary<string, int> ids;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> idLookup;
     private readonly string?[] tokens;
@@ -17,6 +18,7 @@ internal sealed class WordPieceModel : TokenizerModel
 
     private WordPieceModel(JsonSection s)
     {
+        source = s.File;
         (ids, tokens) = ReadVocabulary(s);
         idLookup = ids.GetAlternateLookup<ReadOnlySpan<char>>();
         prefix = s.OptionalString("continuing_subword_prefix") ?? "##";
@@ -74,5 +76,5 @@ internal sealed class WordPieceModel : TokenizerModel
         }
     }
 
-    private int Unknown() => unkId >= 0 ? unkId : throw new InvalidDataException($"WordPiece: the unknown token '{unkToken}' is needed but is not in the vocabulary");
+    private int Unknown() => unkId >= 0 ? unkId : throw new InvalidDataException($"{source}: $.model: WordPiece: the unknown token '{unkToken}' is needed but is not in the vocabulary");
 }
