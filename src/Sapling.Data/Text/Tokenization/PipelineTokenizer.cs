@@ -89,7 +89,8 @@ public sealed class PipelineTokenizer : ITokenizer
         {
             throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e);
         }
-        return new PipelineTokenizer(root, path, ReadEndOfText(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "tokenizer_config.json")));
+        var config = ReadConfig(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "tokenizer_config.json"));
+        return new PipelineTokenizer(root, path, config.EndOfText) { CleanUpTokenizationSpaces = config.CleanUp };
     }
 
     /// <summary>A tokenizer from tokenizer.json text; <paramref name="source"/> names it in errors.</summary>
@@ -160,18 +161,21 @@ public sealed class PipelineTokenizer : ITokenizer
         return new PipelineTokenizer(root, source, "[SEP]");
     }
 
-    private static string? ReadEndOfText(string configPath)
+    // tokenizer_config.json's eos_token and clean_up_tokenization_spaces (transformers' settings, not the pipeline's).
+    private static (string? EndOfText, bool CleanUp) ReadConfig(string configPath)
     {
-        if (!File.Exists(configPath)) return null;
+        if (!File.Exists(configPath)) return (null, false);
         try
         {
-            var eos = JsonNode.Parse(File.ReadAllText(configPath), documentOptions: StrictJson)?["eos_token"];
-            return eos switch
+            var config = JsonNode.Parse(File.ReadAllText(configPath), documentOptions: StrictJson);
+            string? eos = config?["eos_token"] switch
             {
                 JsonValue v when v.TryGetValue(out string? s) => s,
                 JsonObject o when o["content"] is JsonValue c && c.TryGetValue(out string? s) => s,
                 _ => null,
             };
+            bool cleanUp = config?["clean_up_tokenization_spaces"] is JsonValue b && b.TryGetValue(out bool flag) && flag;
+            return (eos, cleanUp);
         }
         catch (JsonException e)
         {
@@ -180,6 +184,13 @@ public sealed class PipelineTokenizer : ITokenizer
     }
 
     public int VocabSize => idLimit;
+
+    /// <summary>
+    /// transformers' <c>clean_up_tokenization_spaces</c>: after decoding, " ." becomes ".", " n't" "n't" and so on, as
+    /// AutoTokenizer's decode does when the folder's tokenizer_config.json asks for it (Llama 3's does). It is not part of
+    /// the tokenizer.json pipeline, and <see cref="DecodeBytes"/>, used for streaming, leaves it out.
+    /// </summary>
+    public bool CleanUpTokenizationSpaces { get; init; }
 
     public int EndOfTextId => endOfTextId;
 
@@ -326,8 +337,12 @@ public sealed class PipelineTokenizer : ITokenizer
     public string Decode(IEnumerable<int> ids, bool skipSpecial = false)
     {
         var tokens = Tokens(ids, skipSpecial);
-        return decoder == null ? string.Join(' ', tokens) : string.Concat(decoder.DecodeChain(tokens));
+        var text = decoder == null ? string.Join(' ', tokens) : string.Concat(decoder.DecodeChain(tokens));
+        return CleanUpTokenizationSpaces ? CleanUp(text) : text;
     }
+
+    private static string CleanUp(string text) => text.Replace(" .", ".").Replace(" ?", "?").Replace(" !", "!").Replace(" ,", ",")
+        .Replace(" ' ", "'").Replace(" n't", "n't").Replace(" 'm", "'m").Replace(" 's", "'s").Replace(" 've", "'ve").Replace(" 're", "'re");
 
     /// <summary>
     /// The raw bytes of the ids, which may end inside a UTF-8 character: exact for byte-level decoders, so streamed
@@ -369,7 +384,7 @@ public sealed class PipelineTokenizer : ITokenizer
                 ["id"] = next++, ["content"] = t, ["single_word"] = false, ["lstrip"] = false,
                 ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
             });
-        return new PipelineTokenizer(copy, source, endOfTextId >= 0 ? TokenOf(endOfTextId) : null);
+        return new PipelineTokenizer(copy, source, endOfTextId >= 0 ? TokenOf(endOfTextId) : null) { CleanUpTokenizationSpaces = CleanUpTokenizationSpaces };
     }
 
     /// <summary>Per-thread buffers, so encoding allocates nothing per word in steady state.</summary>

@@ -101,3 +101,27 @@ public sealed class BertVocabularyTests
         }
     }
 }
+
+/// <summary>The settings transformers reads from tokenizer_config.json beside the file.</summary>
+public sealed class TokenizerConfigTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("sapling-tokenizer-config-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, true);
+
+    [Fact]
+    public void EosTokenAndCleanUpOfTokenizationSpacesComeFromTheConfig()
+    {
+        var path = Path.Combine(dir, "tokenizer.json");
+        File.Copy(Path.Combine(TokenizerOracle.FixtureDirectory, "bpe-llama2.json"), path);
+        var plain = PipelineTokenizer.Load(path);
+        var ids = plain.Encode("Hello , world . It is n't , is it ?");
+        Assert.Equal("Hello , world . It is n't , is it ?", plain.Decode(ids));
+        Assert.Equal(plain.IdOf("</s>"), plain.EndOfTextId);
+
+        File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), """{"eos_token": {"content": "<s>"}, "clean_up_tokenization_spaces": true}""");
+        var configured = PipelineTokenizer.Load(path);
+        Assert.Equal("Hello, world. It isn't, is it?", configured.Decode(ids));
+        Assert.Equal(configured.IdOf("<s>"), configured.EndOfTextId);
+    }
+}
