@@ -1,13 +1,5 @@
 namespace Sapling;
 
-/// <summary>How per-element losses are combined.</summary>
-public enum Reduction
-{
-    Mean,
-    Sum,
-    None,
-}
-
 public sealed partial class Tensor
 {
     /// <summary>Numerically stable softmax along <paramref name="dim"/> (fused forward and backward kernels).</summary>

@@ -1,8 +1,5 @@
 namespace Sapling.Distributed;
 
-/// <summary>Where one parameter's gradient lies in the flat buffer of its bucket.</summary>
-public readonly record struct BucketSlot(int Parameter, int Bucket, int Offset, int Length);
-
 /// <summary>
 /// Groups gradients into buckets of about <c>capBytes</c> each, to be all-reduced one bucket per call: few calls (each
 /// has a fixed latency) yet a bucket can leave while backward still computes the rest. Parameters are taken in

@@ -9,9 +9,6 @@ using Microsoft.Extensions.Logging;
 
 namespace Sapling.Federated;
 
-/// <summary>A client's answer for one round: its weights after local training and how many examples it used.</summary>
-public sealed record ClientUpdate(int Client, Dictionary<string, Tensor> Weights, long Samples, double Loss, double Accuracy);
-
 /// <summary>
 /// The coordinator's HTTP side. Clients long-poll <c>GET /round?client=i</c> for the global weights of a round they
 /// are selected for, and answer with <c>POST /update?client=i&amp;round=r</c>; both bodies are safetensors weights and

@@ -7,11 +7,6 @@ using Sapling.Training.Plots;
 
 namespace Sapling.Federated;
 
-/// <summary>One round as the coordinator saw it.</summary>
-public sealed record RoundRecord(int Round, int Selected, int Reported, int[] Dropped, long Samples, double ClientLoss, double TestLoss, double TestAccuracy, double Seconds);
-
-public sealed record FederatedResult(string RunDirectory, double TestAccuracy, double? CentralizedAccuracy, IReadOnlyList<RoundRecord> Rounds, IReadOnlyList<int> DeadClients);
-
 /// <summary>
 /// A federated training run on one machine: the coordinator evaluates and averages, and each client is a separate
 /// process (started by <paramref name="launchClient"/>) that talks to it over loopback HTTP, exactly as clients on
@@ -94,7 +89,6 @@ public sealed class FederatedRun(ClassifierConfig modelConfig, DataOptions dataO
         WriteOutputs(runDirectory, result);
         return result;
     }
-
 
     private List<int> Select(HashSet<int> alive, Generator g)
     {

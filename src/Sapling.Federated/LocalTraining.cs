@@ -6,13 +6,6 @@ using Sapling.Training;
 
 namespace Sapling.Federated;
 
-/// <summary>What one client reports after a round: how many examples it trained on and how training went.</summary>
-public sealed record LocalResult(long Samples, double Loss, double Accuracy)
-{
-    /// <summary>Local training met a non-finite gradient and stopped before it reached the weights.</summary>
-    public bool Diverged { get; init; }
-}
-
 /// <summary>
 /// A client's work in one round: a few epochs over its own examples, starting from the global weights. With FedProx
 /// the gradient also pulls each weight back towards the round's global weights (the gradient of μ/2·‖w − w_global‖²),

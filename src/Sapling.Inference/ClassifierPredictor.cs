@@ -5,9 +5,6 @@ using Sapling.Vision;
 
 namespace Sapling.Inference;
 
-/// <summary>One ranked class for one input.</summary>
-public sealed record ClassPrediction(int ClassId, string Label, float Probability);
-
 /// <summary>
 /// Loads a classifier folder and turns raw inputs (feature rows or image files) into class probabilities with exactly
 /// the preprocessing used in training (scale, reshape, normalisation), then softmax and top-k.

@@ -232,6 +232,3 @@ public abstract class Module<TIn, TOut> : Module
 {
     public abstract TOut Forward(TIn input);
 }
-
-/// <summary>Keys that <see cref="Module.LoadStateDict"/> did not find in the checkpoint, and keys it did not use.</summary>
-public sealed record LoadStateResult(IReadOnlyList<string> MissingKeys, IReadOnlyList<string> UnexpectedKeys);

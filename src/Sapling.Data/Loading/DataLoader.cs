@@ -2,13 +2,6 @@ using System.Collections.Concurrent;
 
 namespace Sapling.Data;
 
-/// <summary>What to do with a last batch smaller than the batch size.</summary>
-public enum LastBatch
-{
-    Keep,
-    Drop,
-}
-
 /// <summary>
 /// Batches a dataset, shuffling with a seeded order that depends only on (seed, epoch) — so a resumed run sees the same
 /// batches as an uninterrupted one — and preparing the next batches on a background thread while the model trains.

@@ -2,9 +2,6 @@ using System.Text.Json;
 
 namespace Sapling.Text;
 
-/// <summary>A JSONL line that was left out, and why.</summary>
-public sealed record SkippedRow(int Line, string Reason);
-
 /// <summary>
 /// Reads one record per JSONL line (plain or .gz). A line that is not valid JSON, or that the mapping rejects (by
 /// throwing <see cref="InvalidDataException"/> with the reason), is skipped and reported with its line number, so one

@@ -3,17 +3,6 @@ using System.Text.RegularExpressions;
 
 namespace Sapling.Text;
 
-/// <summary>Which cleaning rules run, and the length limits for documents to keep.</summary>
-public sealed record CleaningOptions
-{
-    public bool Nfkc { get; init; } = true;
-    public int MinCharacters { get; init; } = 10;
-    public int MaxCharacters { get; init; } = 100_000;
-
-    /// <summary>Documents with more than this fraction of U+FFFD or typical mojibake sequences are dropped.</summary>
-    public double MaxBrokenFraction { get; init; } = 0.01;
-}
-
 /// <summary>
 /// Normalises and filters documents, counting what each rule did: Unicode NFKC, ANSI escape sequences and control
 /// characters removed, line endings fixed (\r\n and \r to \n), runs of spaces collapsed (line structure kept, at most

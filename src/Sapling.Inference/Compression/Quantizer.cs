@@ -5,9 +5,6 @@ using Sapling.Models.Gpt;
 
 namespace Sapling.Inference.Compression;
 
-/// <summary>What <see cref="Quantizer.QuantizeFolder"/> did.</summary>
-public sealed record QuantizeSummary(string[] Modules, string FloatModules, long BytesBefore, long BytesAfter);
-
 /// <summary>
 /// Int8 weight-only quantisation of a model folder: every Linear, GPT-2 Conv1D and Conv2d weight becomes I8 with a
 /// float32 scale per output channel; embeddings, norms and biases stay float32 (so does a GPT's output head, which

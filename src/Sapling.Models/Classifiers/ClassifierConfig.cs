@@ -96,5 +96,3 @@ public sealed record ClassifierConfig
         Quantization?.Validate(source);
     }
 }
-
-public sealed record NormalizationConfig([property: JsonPropertyName("mean")] float[] Mean, [property: JsonPropertyName("std")] float[] Std);

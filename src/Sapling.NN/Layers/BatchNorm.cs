@@ -82,11 +82,3 @@ public abstract class BatchNorm : Module<Tensor, Tensor>
 
     protected override string ExtraRepr() => $"{NumFeatures}, eps={Eps}, momentum={Momentum}, affine={(Weight != null ? "True" : "False")}, track_running_stats={(TracksRunningStats ? "True" : "False")}";
 }
-
-/// <summary>Batch normalisation of [N, C] or [N, C, L] inputs.</summary>
-public sealed class BatchNorm1d(int numFeatures, float eps = 1e-5f, float momentum = 0.1f, bool affine = true, bool trackRunningStats = true)
-    : BatchNorm(numFeatures, eps, momentum, affine, trackRunningStats, expectedRank: 3);
-
-/// <summary>Batch normalisation of [N, C, H, W] inputs.</summary>
-public sealed class BatchNorm2d(int numFeatures, float eps = 1e-5f, float momentum = 0.1f, bool affine = true, bool trackRunningStats = true)
-    : BatchNorm(numFeatures, eps, momentum, affine, trackRunningStats, expectedRank: 4);

@@ -3,18 +3,6 @@ using Sapling.Inference;
 
 namespace Sapling.Serving.Generation;
 
-/// <summary>What a generation request hears back: pieces of text, then one end.</summary>
-public abstract record GenerationEvent;
-
-/// <summary>New text (already clear of stop strings and unfinished UTF-8 characters).</summary>
-public sealed record TextDelta(string Text) : GenerationEvent;
-
-/// <summary>
-/// The end: <paramref name="FinishReason"/> is "stop" (end token or stop string), "length" (max tokens or the context),
-/// or "timeout" (the request's deadline passed).
-/// </summary>
-public sealed record Finished(string FinishReason, int PromptTokens, int CompletionTokens) : GenerationEvent;
-
 /// <summary>One prompt to continue, its sampling settings, and where its events go.</summary>
 public sealed class GenerationRequest
 {

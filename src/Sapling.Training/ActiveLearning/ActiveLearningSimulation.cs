@@ -3,19 +3,6 @@ using Sapling.Models.Classifiers;
 
 namespace Sapling.Training.ActiveLearning;
 
-/// <summary>One measurement of a learning curve: test accuracy after a round's retraining on this many labels.</summary>
-public sealed record LearningCurvePoint(string Strategy, ulong Seed, int Round, int Labels, double TestAccuracy);
-
-/// <summary>The label budget of a simulation: a first random batch, then rounds of suggested batches; and its repeats.</summary>
-public sealed record SimulationOptions
-{
-    public int Initial { get; init; } = 50;
-    public int Batch { get; init; } = 50;
-    public int Rounds { get; init; } = 10;
-    public IReadOnlyList<ulong> Seeds { get; init; } = [0, 1, 2];
-    public IReadOnlyList<AcquisitionStrategy> Strategies { get; init; } = [AcquisitionStrategy.Entropy, AcquisitionStrategy.Margin, AcquisitionStrategy.Random];
-}
-
 /// <summary>
 /// Active learning with a simulated oracle: the training split is the unlabelled pool whose true labels are revealed only
 /// for the items a strategy picks. Each seed draws one random starting set, shared by all strategies; each round

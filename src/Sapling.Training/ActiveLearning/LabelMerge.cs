@@ -5,9 +5,6 @@ using Sapling.IO;
 
 namespace Sapling.Training.ActiveLearning;
 
-/// <summary>What a merge did: rows added, rows still without a label, and duplicates found (reported, not added twice).</summary>
-public sealed record MergeSummary(int Added, int Unlabelled, IReadOnlyList<string> Duplicates);
-
 /// <summary>
 /// Folds a labelled suggestion file (<see cref="SuggestionFile"/>) into a training CSV, writing a new CSV in the training
 /// layout (features, then the label; no header). Rows whose id is missing or whose label is not one of the training set's

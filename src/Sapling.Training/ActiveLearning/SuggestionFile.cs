@@ -4,9 +4,6 @@ using Sapling.IO;
 
 namespace Sapling.Training.ActiveLearning;
 
-/// <summary>One item proposed for labelling: its pool row, its score, the model's guess and its raw features.</summary>
-public sealed record Suggestion(long Id, double Score, string Guess, float[] Features);
-
 /// <summary>
 /// The CSV handed to a labeller: a header <c>id,score,guess,label,&lt;feature names&gt;</c>, then one row per item,
 /// most worth labelling first, with the label column empty. The labeller fills in label (or copies a correct guess);

@@ -4,47 +4,6 @@ using Sapling.Vision;
 
 namespace Sapling.Training;
 
-/// <summary>Where the examples come from and how they are split and shaped.</summary>
-public sealed record DataOptions
-{
-    /// <summary>"csv" (a table; the embedded digits by default) or "image_folder".</summary>
-    public string Format { get; init; } = "csv";
-
-    /// <summary>The CSV file or image root; null means the embedded digits.</summary>
-    public string? Path { get; init; }
-
-    public int LabelColumn { get; init; } = -1;
-
-    /// <summary>Fraction of all examples held out for the final test (stratified, fixed seed).</summary>
-    public double TestFraction { get; init; } = 0.2;
-
-    /// <summary>Fraction of the remaining examples used for validation.</summary>
-    public double ValidationFraction { get; init; } = 0.1;
-
-    public ulong SplitSeed { get; init; }
-
-    /// <summary>Raw values are divided by this before normalisation (16 for the digits' 0..16 pixels).</summary>
-    public float InputScale { get; init; } = 1f;
-
-    /// <summary>Reshape each row to this example shape (e.g. [1, 8, 8] to give a CNN the digits as images).</summary>
-    public int[]? ExampleShape { get; init; }
-
-    /// <summary>Image folders: size every image is resized to, and 1 (gray) or 3 (RGB) channels.</summary>
-    public int ImageHeight { get; init; } = 32;
-    public int ImageWidth { get; init; } = 32;
-    public int ImageChannels { get; init; } = 3;
-
-    /// <summary>Keep only these classes (by id), renumbered 0..k-1 in the given order (e.g. digits 5-9 for transfer).</summary>
-    public int[]? Classes { get; init; }
-
-    /// <summary>Use only this fraction of the training split (stratified), to study small-data regimes.</summary>
-    public double TrainSubset { get; init; } = 1.0;
-
-    public bool Normalize { get; init; } = true;
-
-    public UnreadableImages OnUnreadableImage { get; init; } = UnreadableImages.Skip;
-}
-
 /// <summary>Loaded, filtered, split and normalised train/validation/test sets, with what inference will need to repeat it.</summary>
 public sealed class ClassificationData
 {

@@ -11,10 +11,6 @@ using Sapling.Training.Plots;
 
 namespace Sapling.Training;
 
-/// <summary>The outcome of a classification run: where things are and the held-out numbers.</summary>
-/// <remarks><see cref="StoppedByCaller"/>: <see cref="ClassificationTrainer.ContinueAfterEpoch"/> ended the run (a sweep pruned it).</remarks>
-public sealed record ClassificationResult(string RunDirectory, string ModelDirectory, ClassificationReport Test, ClassificationReport Validation, int BestEpoch, IReadOnlyList<EpochRecord> History, bool StoppedEarly, bool Diverged, bool StoppedByCaller = false);
-
 /// <summary>
 /// Trains an image or table classifier end to end: epochs of mini-batch training with validation, live progress,
 /// metrics log, checkpoints every epoch (resumable exactly), best-model selection with early stopping, warnings

@@ -4,13 +4,6 @@ using System.Text.Json;
 
 namespace Sapling.Training;
 
-/// <summary>How wide each id of a token file is: nanoGPT's uint16, or uint32 for vocabularies past 65,536.</summary>
-public enum TokenWidth
-{
-    UInt16 = 2,
-    UInt32 = 4,
-}
-
 /// <summary>
 /// A nanoGPT-style token file: raw little-endian uint16 (or uint32) ids, memory-mapped so a corpus larger than memory
 /// trains without being read in; windows are copied out as they are sampled. The raw files carry no header, so the

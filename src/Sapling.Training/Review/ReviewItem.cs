@@ -30,6 +30,3 @@ public sealed record ReviewItem
     /// <summary>A graded automatic score where one exists (chrF of an answer against its reference, 0–100).</summary>
     public double? AutoScore { get; init; }
 }
-
-/// <summary>What a sheet was made from, written into it and carried into the exported ratings.</summary>
-public sealed record ReviewSheetInfo(string Model, string Data, string Stratify, ulong Seed, int Population, string Created);

@@ -2,9 +2,6 @@ using System.Text.Json;
 
 namespace Sapling.Training.Review;
 
-/// <summary>One exported rating: the item as the sheet showed it and the reviewer's verdict (null when not rated).</summary>
-public sealed record Rating(string Id, string Stratum, bool? AutoCorrect, double? AutoScore, string? Verdict, string Comment);
-
 /// <summary>Reads the ratings file a review sheet exports; anything malformed is an error naming the file and the item.</summary>
 public static class ReviewRatings
 {

@@ -1,8 +1,5 @@
 namespace Sapling.Training.Review;
 
-/// <summary>How the reviewer's verdicts compare with the automatic metric, for one stratum or for all items.</summary>
-public sealed record ReviewScore(string Stratum, int Items, int Rated, int Correct, int Wrong, int Unsure, double? ReviewerAccuracy, double? AutomaticAccuracy, double? Agreement, double? Kappa, double? MeanAutoScoreCorrect, double? MeanAutoScoreWrong);
-
 /// <summary>
 /// Summarises exported ratings: the share the reviewer judged correct (unsure left out), the automatic metric's
 /// accuracy on the same items, how often the two agree, and Cohen's κ (agreement beyond what chance would give).

@@ -1,11 +1,5 @@
 namespace Sapling.Training.Sweeps;
 
-/// <summary>One setting of one trial: a dotted name and its value as YAML text (what <c>--set name=value</c> takes).</summary>
-public sealed record Setting(string Name, string Value)
-{
-    public override string ToString() => $"{Name}={Value}";
-}
-
 /// <summary>
 /// The settings a sweep searches over, and the trials drawn from them: every combination (grid) or a seeded random
 /// sample. Trial i of a random search depends only on the seed and i, so asking for more trials later keeps the first ones.

@@ -4,22 +4,6 @@ using Sapling.IO;
 
 namespace Sapling.Training.Sweeps;
 
-/// <summary>What a sweep ranks by and which settings it varies, recorded once at the top of its journal.</summary>
-public sealed record SweepHeader(string Metric, bool Maximize, IReadOnlyList<ParameterAxis> Parameters);
-
-/// <summary>A searched setting and whether its values spread over orders of magnitude (plotted on a log axis).</summary>
-public sealed record ParameterAxis(string Name, bool LogScale);
-
-/// <summary>A trial's metric at an ASHA rung.</summary>
-public sealed record RungRecord(int Trial, int Epoch, double Value);
-
-/// <summary>A finished trial: "complete" (trained all its epochs or stopped early by patience) or "pruned" (stopped by ASHA).</summary>
-public sealed record TrialRecord(int Trial, string Status, Setting[] Settings, double Value, int BestEpoch, int Epochs, double Seconds, string RunDirectory)
-{
-    public const string Complete = "complete";
-    public const string Pruned = "pruned";
-}
-
 /// <summary>
 /// sweep.jsonl: the header, then one line per rung report and one per finished trial, in the order they happened. It is
 /// rewritten whole through <see cref="AtomicFile"/> on every event (it stays small), so a crash leaves the previous

@@ -3,12 +3,6 @@ using System.Globalization;
 
 namespace Sapling.Training.Sweeps;
 
-/// <summary>A trial to run: its number, its settings and the run folder the trainer writes.</summary>
-public sealed record SweepTrial(int Id, Setting[] Settings, string RunDirectory)
-{
-    public string Describe() => string.Join(" ", Settings.Select(s => s.ToString()));
-}
-
 /// <summary>
 /// Trains a sweep's trials, one after another or several at a time, each as a normal run folder under the sweep
 /// folder, pruning with <see cref="SuccessiveHalving"/> when given. Finished trials are read back from the journal

@@ -3,12 +3,6 @@ using System.Runtime.ExceptionServices;
 
 namespace Sapling.Backends.Cpu;
 
-/// <summary>A unit of parallel work; <see cref="Run"/> is called once for every part index.</summary>
-public interface IParallelWork
-{
-    void Run(int part);
-}
-
 /// <summary>
 /// Persistent worker pool for compute kernels. A dispatch costs no allocation and, while the
 /// workers are still spinning from the previous dispatch, well under a microsecond of latency;

@@ -1,13 +1,5 @@
 namespace Sapling.Backends.Cpu;
 
-/// <summary>Which matrix-multiply implementation runs: the managed kernel, OpenBLAS, or OpenBLAS when it is installed.</summary>
-public enum BlasProvider
-{
-    Auto,
-    Managed,
-    OpenBlas,
-}
-
 /// <summary>Single entry point for float32 GEMM; every MatMul, Linear and convolution goes through it.</summary>
 public static class Gemm
 {

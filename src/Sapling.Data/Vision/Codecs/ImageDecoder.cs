@@ -1,8 +1,5 @@
 namespace Sapling.Vision;
 
-/// <summary>The file formats <see cref="ImageDecoder"/> recognises by their first bytes.</summary>
-public enum ImageFormat { Unknown, Png, Jpeg, Pnm }
-
 /// <summary>Decodes PNG, JPEG and PGM/PPM files, choosing the codec by the file's magic bytes, never by its extension.</summary>
 public static class ImageDecoder
 {

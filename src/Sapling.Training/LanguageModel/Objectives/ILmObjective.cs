@@ -2,21 +2,6 @@ using Sapling.Models.Gpt;
 
 namespace Sapling.Training;
 
-/// <summary>Padded batch lengths: rounded up to a multiple of 16 (within the context), so variable-length batches
-/// come in a few shapes that the tensor pool can reuse instead of a new buffer size per batch.</summary>
-public static class BatchLength
-{
-    public const int Granularity = 16;
-
-    public static int Bucket(int longest, int context) => Math.Min(context, (longest + Granularity - 1) / Granularity * Granularity);
-}
-
-/// <summary>Validation of a language-model run: the loss that picks the best step (lower is better) and other figures.</summary>
-public sealed record LmValidation(double Loss, IReadOnlyDictionary<string, double> Metrics)
-{
-    public static LmValidation OfLoss(double loss) => new(loss, new Dictionary<string, double>());
-}
-
 /// <summary>
 /// What a language-model run optimises; the trainer around it (schedule, clipping, checkpoints, best step, run folder)
 /// is the same for all: next-token prediction, distillation from a teacher, preference tuning, instruction tuning.

@@ -4,9 +4,6 @@ using Sapling.Text;
 
 namespace Sapling.Training;
 
-/// <summary>One preference: a prompt, the response people preferred and the one they did not.</summary>
-public sealed record PreferencePair(string Prompt, string Chosen, string Rejected);
-
 /// <summary>
 /// Direct Preference Optimization (Rafailov et al., 2023): with the response log-likelihoods π of the model and ρ of a
 /// frozen reference, loss = −log σ(β·[(π_chosen − ρ_chosen) − (π_rejected − ρ_rejected)]). The implicit reward of a

@@ -6,9 +6,6 @@ using Sapling.Training.Plots;
 
 namespace Sapling.Training;
 
-/// <summary>A labelled text.</summary>
-public sealed record LabelledText(string Text, string Label);
-
 /// <summary>
 /// Sequence classification with a GPT backbone: each text's first <c>context</c> tokens go through the model, the
 /// pooled hidden state through the "score" head, cross-entropy against the label. The data is split stratified into

@@ -9,6 +9,3 @@ public sealed class JinjaSyntaxException(string message, int line, int column) :
     public int Line { get; } = line;
     public int Column { get; } = column;
 }
-
-/// <summary>An error while rendering: the template's raise_exception, an undefined value used where Jinja fails, a type error.</summary>
-public sealed class JinjaRenderException(string message) : Exception(message);

@@ -1,0 +1,6 @@
+using System.Text.Json;
+
+namespace Sapling.Text;
+
+/// <summary>A JSONL line that was left out, and why.</summary>
+public sealed record SkippedRow(int Line, string Reason);

@@ -1,0 +1,11 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Sapling.Data;
+using Sapling.Models.Classifiers;
+using Sapling.Training;
+using Sapling.Training.Plots;
+
+namespace Sapling.Federated;
+
+/// <summary>One round as the coordinator saw it.</summary>
+public sealed record RoundRecord(int Round, int Selected, int Reported, int[] Dropped, long Samples, double ClientLoss, double TestLoss, double TestAccuracy, double Seconds);

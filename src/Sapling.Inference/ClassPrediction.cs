@@ -1,0 +1,9 @@
+using Sapling.Autograd;
+using Sapling.Data;
+using Sapling.Models.Classifiers;
+using Sapling.Vision;
+
+namespace Sapling.Inference;
+
+/// <summary>One ranked class for one input.</summary>
+public sealed record ClassPrediction(int ClassId, string Label, float Probability);

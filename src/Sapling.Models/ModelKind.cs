@@ -1,0 +1,16 @@
+using System.Text.Json;
+
+namespace Sapling.Models;
+
+/// <summary>What a model folder holds, as its config.json says.</summary>
+public enum ModelKind
+{
+    /// <summary>An image or table classifier (MLP, CNN, ResNet).</summary>
+    Classifier,
+
+    /// <summary>A GPT-2-style language model (model_type gpt2).</summary>
+    LanguageModel,
+
+    /// <summary>A GPT-2 sequence classifier (architectures GPT2ForSequenceClassification).</summary>
+    TextClassifier,
+}

@@ -1,0 +1,16 @@
+using Sapling.Inference;
+using Sapling.Models.Gpt;
+using Sapling.Text;
+
+namespace Sapling.Serving.Catalog;
+
+/// <summary>An image or feature-row classifier (MLP, CNN, ResNet).</summary>
+public sealed class ServedClassifier(string id, string directory, ClassifierPredictor predictor) : ServedModel(id, directory)
+{
+    public ClassifierPredictor Predictor { get; } = predictor;
+    public bool TakesImages => Predictor.Config.InputShape.Length == 3;
+
+    /// <summary>Whether every weight is finite (checked once at load): non-finite scores are then the input's doing.</summary>
+    public bool WeightsFinite { get; } = predictor.Classifier.Module.Parameters().All(p => p.AllFinite());
+    public override string Kind => "classifier";
+}

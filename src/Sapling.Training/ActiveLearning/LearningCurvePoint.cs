@@ -1,0 +1,7 @@
+using Sapling.Inference;
+using Sapling.Models.Classifiers;
+
+namespace Sapling.Training.ActiveLearning;
+
+/// <summary>One measurement of a learning curve: test accuracy after a round's retraining on this many labels.</summary>
+public sealed record LearningCurvePoint(string Strategy, ulong Seed, int Round, int Labels, double TestAccuracy);

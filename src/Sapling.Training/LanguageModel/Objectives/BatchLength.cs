@@ -1,0 +1,12 @@
+using Sapling.Models.Gpt;
+
+namespace Sapling.Training;
+
+/// <summary>Padded batch lengths: rounded up to a multiple of 16 (within the context), so variable-length batches
+/// come in a few shapes that the tensor pool can reuse instead of a new buffer size per batch.</summary>
+public static class BatchLength
+{
+    public const int Granularity = 16;
+
+    public static int Bucket(int longest, int context) => Math.Min(context, (longest + Granularity - 1) / Granularity * Granularity);
+}

@@ -1,0 +1,9 @@
+using Sapling.Models.Gpt;
+
+namespace Sapling.Training;
+
+/// <summary>Validation of a language-model run: the loss that picks the best step (lower is better) and other figures.</summary>
+public sealed record LmValidation(double Loss, IReadOnlyDictionary<string, double> Metrics)
+{
+    public static LmValidation OfLoss(double loss) => new(loss, new Dictionary<string, double>());
+}

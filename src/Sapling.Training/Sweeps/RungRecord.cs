@@ -1,0 +1,8 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sapling.IO;
+
+namespace Sapling.Training.Sweeps;
+
+/// <summary>A trial's metric at an ASHA rung.</summary>
+public sealed record RungRecord(int Trial, int Epoch, double Value);
