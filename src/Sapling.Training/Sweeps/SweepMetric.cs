@@ -32,7 +32,7 @@ public sealed record SweepMetric(string Name, bool Maximize)
     };
 
     /// <summary>Whether <paramref name="a"/> beats <paramref name="b"/>; NaN (a diverged run) never beats anything.</summary>
-    public bool IsBetter(double a, double b) => !double.IsNaN(a) && (double.IsNaN(b) || (Maximize ? a > b : a < b));
+    public bool IsBetter(double a, double b) => BestMetric.Improves(a, b, lowerIsBetter: !Maximize);
 
     /// <summary>Orders values best first, NaN last.</summary>
     public int Compare(double a, double b) => IsBetter(a, b) ? -1 : IsBetter(b, a) ? 1 : 0;
