@@ -145,13 +145,9 @@ public abstract class Module
     public LoadStateResult LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
         var own = StateDict();
-        var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
-        var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToList();
-        if (strict && (missing.Count > 0 || unexpected.Count > 0))
-            throw new InvalidOperationException($"error loading state into {GetType().Name}: " +
-                (missing.Count > 0 ? $"missing keys: {string.Join(", ", missing)}" : "") +
-                (missing.Count > 0 && unexpected.Count > 0 ? "; " : "") +
-                (unexpected.Count > 0 ? $"unexpected keys: {string.Join(", ", unexpected)}" : ""));
+        var result = new LoadStateResult(own.Keys.Where(k => !state.ContainsKey(k)).ToList(), state.Keys.Where(k => !own.ContainsKey(k)).ToList());
+        if (strict && !result.IsExact)
+            throw new InvalidOperationException($"error loading state into {GetType().Name}: {result.Describe()}");
         foreach (var (key, target) in own)
         {
             if (!state.TryGetValue(key, out var source)) continue;
@@ -160,7 +156,7 @@ public abstract class Module
             using var _ = NoGrad.Enter();
             target.CopyFrom(source.DType == target.DType ? source : source.To(target.DType));
         }
-        return new LoadStateResult(missing, unexpected);
+        return result;
     }
 
     /// <summary>Clears gradients; with <paramref name="setToNone"/> (PyTorch's default) the buffers go back to the pool.</summary>

@@ -1,3 +1,4 @@
+using Sapling.NN;
 using Sapling.IO;
 using Sapling.Models.Compression;
 
@@ -74,11 +75,8 @@ public static class GptFolder
             }
             filled.Add(key);
         }
-        var missing = own.Keys.Where(k => !filled.Contains(k)).ToList();
-        if (missing.Count > 0 || unexpected.Count > 0)
-            throw new InvalidDataException($"{weightsPath} does not match {configPath}: " +
-                (missing.Count > 0 ? $"missing keys: {string.Join(", ", missing)}" : "") + (missing.Count > 0 && unexpected.Count > 0 ? "; " : "") +
-                (unexpected.Count > 0 ? $"unexpected keys: {string.Join(", ", unexpected)}" : ""));
+        var result = new LoadStateResult(own.Keys.Where(k => !filled.Contains(k)).ToList(), unexpected);
+        if (!result.IsExact) throw new InvalidDataException($"{weightsPath} does not match {configPath}: {result.Describe()}");
         Warnings.WarnNonFinite(weightsPath, own);
     }
 
