@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using Sapling.Memory;
 
 namespace Sapling;
 

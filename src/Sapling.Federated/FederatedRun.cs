@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Sapling.Data;
 using Sapling.Models.Classifiers;
 using Sapling.Training;
 using Sapling.Training.Plots;

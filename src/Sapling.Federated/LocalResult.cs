@@ -1,9 +1,3 @@
-using Sapling.Autograd;
-using Sapling.Data;
-using Sapling.NN;
-using Sapling.Optim;
-using Sapling.Training;
-
 namespace Sapling.Federated;
 
 /// <summary>What one client reports after a round: how many examples it trained on and how training went.</summary>

@@ -1,10 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
-using Sapling.Data;
-using Sapling.Models.Classifiers;
-using Sapling.Training;
-using Sapling.Training.Plots;
-
 namespace Sapling.Federated;
 
 /// <summary>One round as the coordinator saw it.</summary>

@@ -1,8 +1,3 @@
-using Sapling.Autograd;
-using Sapling.Data;
-using Sapling.Models.Classifiers;
-using Sapling.Vision;
-
 namespace Sapling.Inference;
 
 /// <summary>One ranked class for one input.</summary>

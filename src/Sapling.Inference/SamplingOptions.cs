@@ -1,8 +1,3 @@
-using System.Buffers;
-using System.Numerics.Tensors;
-using Sapling.Autograd;
-using Sapling.Models.Gpt;
-
 namespace Sapling.Inference;
 
 /// <summary>How to pick each next token.</summary>

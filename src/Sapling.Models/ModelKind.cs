@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Sapling.Models;
 
 /// <summary>What a model folder holds, as its config.json says.</summary>

@@ -1,6 +1,3 @@
-using System.Text;
-using Sapling.Autograd;
-
 namespace Sapling.NN;
 
 /// <summary>Keys that <see cref="Module.LoadStateDict"/> did not find in the checkpoint, and keys it did not use.</summary>

@@ -1,9 +1,7 @@
 using Sapling.Cli.Config;
-using Sapling.Data;
 using Sapling.Inference.Compression;
 using Sapling.Models.Classifiers;
 using Sapling.Models.Gpt;
-using Sapling.NN;
 using Sapling.Optim;
 using Sapling.Text;
 using Sapling.Training;

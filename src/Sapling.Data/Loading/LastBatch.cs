@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Sapling.Data;
 
 /// <summary>What to do with a last batch smaller than the batch size.</summary>

@@ -122,24 +122,25 @@ internal static class BpeTrainer
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         var lookup = counts.GetAlternateLookup<ReadOnlySpan<char>>();
+        var segments = new List<Tokenization.Segment>();
         foreach (var doc in documents)
         {
             int pos = 0;
             if (specials != null)
                 foreach (var m in specials.EnumerateMatches(doc))
                 {
-                    CountSegment(doc.AsSpan(pos, m.Index - pos), lookup);
+                    CountSegment(doc.AsSpan(pos, m.Index - pos), lookup, segments);
                     pos = m.Index + m.Length;
                 }
-            CountSegment(doc.AsSpan(pos), lookup);
+            CountSegment(doc.AsSpan(pos), lookup, segments);
         }
         return counts;
     }
 
-    private static void CountSegment(ReadOnlySpan<char> text, Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup)
+    private static void CountSegment(ReadOnlySpan<char> text, Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup, List<Tokenization.Segment> segments)
     {
         if (text.IsEmpty) return;
-        var segments = new List<Tokenization.Segment>();
+        segments.Clear();
         ByteLevel.Words.FindMatches(text, segments);
         // The pattern covers every character, but a gap would still be text that must be counted.
         foreach (var s in segments) Bump(lookup, text[s.Start..s.End]);

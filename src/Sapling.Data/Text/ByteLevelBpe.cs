@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -14,9 +13,6 @@ public sealed partial class ByteLevelBpe : ITokenizer
 {
     public const string EndOfText = "<|endoftext|>";
 
-    // Enough for the distinct words of a large corpus; past it the cache is dropped rather than grown without bound.
-    private const int CacheCapacity = 200_000;
-
     private readonly string[] tokens;
     private readonly Dictionary<string, int> ids;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> idLookup;
@@ -27,11 +23,7 @@ public sealed partial class ByteLevelBpe : ITokenizer
     private readonly string[] specials;
     private readonly HashSet<int> specialIds = [];
     private readonly Regex? specialPattern;
-    private readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> cacheLookup;
-    // ConcurrentDictionary.Count takes every lock (up to 1024 as the table grows), tens of microseconds per call,
-    // so the size is tracked here; it may run slightly over under contention, which is harmless.
-    private int cachedWords;
+    private readonly WordCache cache = new();
 
     /// <param name="source">Where the vocabulary came from, to start error messages with.</param>
     private ByteLevelBpe(string[] tokens, IReadOnlyList<(string Left, string Right)> merges, IReadOnlyList<string> specials, string source)
@@ -41,7 +33,6 @@ public sealed partial class ByteLevelBpe : ITokenizer
         for (int i = 0; i < tokens.Length; i++)
             if (!ids.TryAdd(tokens[i], i)) throw new InvalidDataException($"{source}: token '{tokens[i]}' appears twice (ids {ids[tokens[i]]} and {i})");
         idLookup = ids.GetAlternateLookup<ReadOnlySpan<char>>();
-        cacheLookup = cache.GetAlternateLookup<ReadOnlySpan<char>>();
 
         for (int b = 0; b < 256; b++)
             if (!ids.TryGetValue(ByteLevel.ToChar((byte)b).ToString(), out byteIds[b]))
@@ -156,14 +147,9 @@ public sealed partial class ByteLevelBpe : ITokenizer
 
     private int[] EncodeWord(ReadOnlySpan<char> word)
     {
-        if (cacheLookup.TryGetValue(word, out var cached)) return cached;
+        if (cache.TryGet(word, out var cached)) return cached;
         var ids = ApplyMerges(word);
-        if (cachedWords >= CacheCapacity)
-        {
-            cache.Clear();
-            cachedWords = 0;
-        }
-        if (cacheLookup.TryAdd(word, ids)) Interlocked.Increment(ref cachedWords);
+        cache.Add(word, ids);
         return ids;
     }
 

@@ -1,6 +1,3 @@
-using System.Text;
-using System.Text.RegularExpressions;
-
 namespace Sapling.Text;
 
 /// <summary>Which cleaning rules run, and the length limits for documents to keep.</summary>

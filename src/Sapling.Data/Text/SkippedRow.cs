@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Sapling.Text;
 
 /// <summary>A JSONL line that was left out, and why.</summary>

@@ -28,7 +28,7 @@ public static class Tokenizers
         var type = model["type"] is JsonValue v && v.TryGetValue(out string? t) ? t : null;
         if (type == "WordLevel" && Follows(() => TokenizerPipelineCheck.CharacterVocabulary(top, path)) && PlainSpecialTokens(top)) return CharTokenizer.Load(path);
         if (type == "BPE" && Follows(() => TokenizerPipelineCheck.ByteLevelBpe(top, path)) && PlainSpecialTokens(top)) return ByteLevelBpe.Load(path);
-        return PipelineTokenizer.Load(path);
+        return PipelineTokenizer.Load(top, path);
     }
 
     // Sapling's own two match their added tokens as plain special tokens: none may be ordinary or strip whitespace.

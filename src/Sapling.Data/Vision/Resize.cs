@@ -1,5 +1,3 @@
-using Sapling.Data;
-
 namespace Sapling.Vision;
 
 /// <summary>Bilinear resizing with half-pixel centres (align_corners=False), the convention of PyTorch and PIL.</summary>

@@ -1,5 +1,3 @@
-using Sapling.Data;
-
 namespace Sapling.Vision;
 
 /// <summary>What to do with a file that cannot be decoded.</summary>

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Sapling.Optim;
 
 /// <summary>Multiplies the learning rate by <c>gamma</c> every <c>stepSize</c> steps (torch.optim.lr_scheduler.StepLR).</summary>

@@ -1,4 +1,3 @@
-using Sapling.Inference;
 using Sapling.Models.Gpt;
 using Sapling.Text;
 

@@ -1,7 +1,3 @@
-using Sapling.Inference;
-using Sapling.Models.Gpt;
-using Sapling.Text;
-
 namespace Sapling.Serving.Catalog;
 
 /// <summary>A loaded model folder and the id clients call it by.</summary>

@@ -1,6 +1,3 @@
-using System.Threading.Channels;
-using Sapling.Inference;
-
 namespace Sapling.Serving.Generation;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Threading.Channels;
-using Sapling.Inference;
-
 namespace Sapling.Serving.Generation;
 
 /// <summary>What a generation request hears back: pieces of text, then one end.</summary>

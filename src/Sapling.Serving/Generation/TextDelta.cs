@@ -1,6 +1,3 @@
-using System.Threading.Channels;
-using Sapling.Inference;
-
 namespace Sapling.Serving.Generation;
 
 /// <summary>New text (already clear of stop strings and unfinished UTF-8 characters).</summary>

@@ -1,6 +1,3 @@
-using Sapling.Inference;
-using Sapling.Models.Classifiers;
-
 namespace Sapling.Training.ActiveLearning;
 
 /// <summary>One measurement of a learning curve: test accuracy after a round's retraining on this many labels.</summary>

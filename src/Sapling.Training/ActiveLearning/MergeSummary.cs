@@ -1,8 +1,3 @@
-using System.Globalization;
-using System.Text;
-using Sapling.Data;
-using Sapling.IO;
-
 namespace Sapling.Training.ActiveLearning;
 
 /// <summary>What a merge did: rows added, rows still without a label, and duplicates found (reported, not added twice).</summary>

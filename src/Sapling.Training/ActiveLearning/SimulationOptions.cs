@@ -1,6 +1,3 @@
-using Sapling.Inference;
-using Sapling.Models.Classifiers;
-
 namespace Sapling.Training.ActiveLearning;
 
 /// <summary>The label budget of a simulation: a first random batch, then rounds of suggested batches; and its repeats.</summary>

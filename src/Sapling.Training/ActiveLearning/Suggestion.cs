@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text;
-using Sapling.IO;
-
 namespace Sapling.Training.ActiveLearning;
 
 /// <summary>One item proposed for labelling: its pool row, its score, the model's guess and its raw features.</summary>

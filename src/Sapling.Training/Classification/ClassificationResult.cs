@@ -1,13 +1,4 @@
-using System.Diagnostics;
-using System.Text.Json;
-using Sapling.Autograd;
-using Sapling.Data;
-using Sapling.Distributed;
 using Sapling.Evaluation;
-using Sapling.Models.Classifiers;
-using Sapling.NN;
-using Sapling.Optim;
-using Sapling.Training.Plots;
 
 namespace Sapling.Training;
 

@@ -1,5 +1,3 @@
-using Sapling.Data;
-using Sapling.Models.Classifiers;
 using Sapling.Vision;
 
 namespace Sapling.Training;

@@ -1,13 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
-using Sapling.Data;
-using Sapling.Distributed;
-using Sapling.Inference;
-using Sapling.Models.Gpt;
-using Sapling.Optim;
-using Sapling.Text;
-using Sapling.Training.Plots;
-
 namespace Sapling.Training;
 
 /// <summary>What a language-model run ended with.</summary>

@@ -1,7 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
-using System.Text.Json;
-
 namespace Sapling.Training;
 
 /// <summary>How wide each id of a token file is: nanoGPT's uint16, or uint32 for vocabularies past 65,536.</summary>

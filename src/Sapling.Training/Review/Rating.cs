@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Sapling.Training.Review;
 
 /// <summary>One exported rating: the item as the sheet showed it and the reviewer's verdict (null when not rated).</summary>

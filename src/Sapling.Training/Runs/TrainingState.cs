@@ -1,8 +1,3 @@
-using System.Text.Json;
-using Sapling.IO;
-using Sapling.NN;
-using Sapling.Optim;
-
 namespace Sapling.Training;
 
 /// <summary>Where a run stands after a completed epoch: enough, with the model and optimiser, to continue exactly.</summary>

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Sapling.IO;
-
 namespace Sapling.Training.Sweeps;
 
 /// <summary>A searched setting and whether its values spread over orders of magnitude (plotted on a log axis).</summary>

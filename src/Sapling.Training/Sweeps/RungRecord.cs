@@ -1,7 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Sapling.IO;
-
 namespace Sapling.Training.Sweeps;
 
 /// <summary>A trial's metric at an ASHA rung.</summary>

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Sapling.IO;
-
 namespace Sapling.Training.Sweeps;
 
 /// <summary>What a sweep ranks by and which settings it varies, recorded once at the top of its journal.</summary>

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-
 namespace Sapling.Training.Sweeps;
 
 /// <summary>A trial to run: its number, its settings and the run folder the trainer writes.</summary>

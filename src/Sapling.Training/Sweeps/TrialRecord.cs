@@ -1,7 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Sapling.IO;
-
 namespace Sapling.Training.Sweeps;
 
 /// <summary>A finished trial: "complete" (trained all its epochs or stopped early by patience) or "pruned" (stopped by ASHA).</summary>

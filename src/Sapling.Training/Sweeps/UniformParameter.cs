@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Sapling.Training.Sweeps;
 
 /// <summary>

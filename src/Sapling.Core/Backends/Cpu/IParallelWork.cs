@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Runtime.ExceptionServices;
-
 namespace Sapling.Backends.Cpu;
 
 /// <summary>A unit of parallel work; <see cref="Run"/> is called once for every part index.</summary>

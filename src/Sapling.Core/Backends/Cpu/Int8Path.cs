@@ -1,8 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-using Sapling.Memory;
-
 namespace Sapling.Backends.Cpu;
 
 /// <summary>Which instruction set <see cref="Int8Gemm"/> multiplies with; every path gives the same int32 sums.</summary>

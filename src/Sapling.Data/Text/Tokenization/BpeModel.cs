@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 
 namespace Sapling.Text.Tokenization;
@@ -11,8 +10,6 @@ namespace Sapling.Text.Tokenization;
 /// </summary>
 internal sealed class BpeModel : TokenizerModel
 {
-    private const int CacheCapacity = 200_000;
-
     private readonly Dictionary<string, int> ids;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> idLookup;
     private readonly string?[] tokens;
@@ -22,15 +19,12 @@ internal sealed class BpeModel : TokenizerModel
     private readonly int unkId = -1;
     private readonly bool fuseUnk, byteFallback, ignoreMerges;
     private readonly int[] byteTokenIds = new int[256]; // <0xHH> tokens, -1 when absent
-    private readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> cacheLookup;
-    private int cachedWords;
+    private readonly WordCache cache = new(maxWordLength: 255);
 
     private BpeModel(JsonSection s)
     {
         (ids, tokens) = ReadVocabulary(s);
         idLookup = ids.GetAlternateLookup<ReadOnlySpan<char>>();
-        cacheLookup = cache.GetAlternateLookup<ReadOnlySpan<char>>();
         prefix = NullIfEmpty(s.OptionalString("continuing_subword_prefix"));
         suffix = NullIfEmpty(s.OptionalString("end_of_word_suffix"));
         fuseUnk = s.Bool("fuse_unk", false);
@@ -102,21 +96,13 @@ internal sealed class BpeModel : TokenizerModel
             output.Add(whole);
             return;
         }
-        if (cacheLookup.TryGetValue(word, out var cached))
+        if (cache.TryGet(word, out var cached))
         {
             output.AddRange(cached);
             return;
         }
         var merged = BpeMerging.Merge(Symbols(word), merges);
-        if (word.Length < 256)
-        {
-            if (cachedWords >= CacheCapacity)
-            {
-                cache.Clear();
-                cachedWords = 0;
-            }
-            if (cacheLookup.TryAdd(word, merged)) Interlocked.Increment(ref cachedWords);
-        }
+        cache.Add(word, merged);
         output.AddRange(merged);
     }
 

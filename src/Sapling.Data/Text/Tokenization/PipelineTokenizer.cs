@@ -89,6 +89,12 @@ public sealed class PipelineTokenizer : ITokenizer
         {
             throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e);
         }
+        return Load(root, path);
+    }
+
+    /// <summary>A tokenizer.json already parsed (by <see cref="Tokenizers.Load"/>), with the tokenizer_config.json beside it.</summary>
+    internal static PipelineTokenizer Load(JsonObject root, string path)
+    {
         var config = ReadConfig(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "tokenizer_config.json"));
         return new PipelineTokenizer(root, path, config.EndOfText) { CleanUpTokenizationSpaces = config.CleanUp };
     }
@@ -249,6 +255,49 @@ public sealed class PipelineTokenizer : ITokenizer
 
     private void EncodeSequence(string text, List<int> ids, Scratch s)
     {
+        var sink = new IdSink(model, ids);
+        Walk(text, ref sink, s);
+    }
+
+    /// <summary>
+    /// How often each word the model would see occurs (after added tokens are cut out, normalisation and
+    /// pre-tokenisation): what trainers learn from.
+    /// </summary>
+    internal Dictionary<string, long> CountWords(IEnumerable<string> documents)
+    {
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var sink = new CountingSink(counts.GetAlternateLookup<ReadOnlySpan<char>>());
+        var s = scratch ??= new Scratch();
+        foreach (var document in documents) Walk(document, ref sink, s);
+        return counts;
+    }
+
+    /// <summary>What the pipeline hands on: the id of an added token found in the text, or a word for the model.</summary>
+    private interface ISink
+    {
+        void Added(int id);
+
+        void Word(ReadOnlySpan<char> word);
+    }
+
+    private readonly struct IdSink(TokenizerModel model, List<int> ids) : ISink
+    {
+        public void Added(int id) => ids.Add(id);
+
+        public void Word(ReadOnlySpan<char> word) => model.Tokenize(word, ids);
+    }
+
+    private readonly struct CountingSink(Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> counts) : ISink
+    {
+        public void Added(int id) { }
+
+        public void Word(ReadOnlySpan<char> word) => counts[word] = counts.TryGetValue(word, out long c) ? c + 1 : 1;
+    }
+
+    // Added tokens in the raw text, normalisation of what lies between, added tokens in the normalised text, then the
+    // pre-tokenizers; a struct sink keeps the encoding path free of delegates.
+    private void Walk<TSink>(string text, ref TSink sink, Scratch s) where TSink : struct, ISink
+    {
         text = CharacterClasses.WellFormed(text);
         var outer = s.OuterSplits;
         outer.Clear();
@@ -257,7 +306,7 @@ public sealed class PipelineTokenizer : ITokenizer
         {
             if (id >= 0)
             {
-                ids.Add(id);
+                sink.Added(id);
                 continue;
             }
             string piece = start == 0 && end == text.Length ? text : text[start..end];
@@ -267,18 +316,18 @@ public sealed class PipelineTokenizer : ITokenizer
             added.Split(normal, normalizedText: true, inner);
             foreach (var (innerStart, innerEnd, innerId) in inner)
             {
-                if (innerId >= 0) ids.Add(innerId);
-                else PreTokenizeAndModel(normal.AsSpan(innerStart, innerEnd - innerStart), start == 0 && innerStart == 0, ids, s);
+                if (innerId >= 0) sink.Added(innerId);
+                else PreTokenize(normal.AsSpan(innerStart, innerEnd - innerStart), start == 0 && innerStart == 0, ref sink, s);
             }
         }
     }
 
-    private void PreTokenizeAndModel(ReadOnlySpan<char> text, bool atTextStart, List<int> ids, Scratch s)
+    private void PreTokenize<TSink>(ReadOnlySpan<char> text, bool atTextStart, ref TSink sink, Scratch s) where TSink : struct, ISink
     {
         if (text.IsEmpty) return;
         if (preTokenizers.Length == 0)
         {
-            model.Tokenize(text, ids);
+            sink.Word(text);
             return;
         }
         var current = s.PiecesA;
@@ -291,46 +340,7 @@ public sealed class PipelineTokenizer : ITokenizer
             for (int i = 0; i < current.Count; i++) preTokenizers[step].Split(current[i], current.AtTextStart(i), next);
             (current, next) = (next, current);
         }
-        for (int i = 0; i < current.Count; i++) model.Tokenize(current[i], ids);
-    }
-
-    /// <summary>
-    /// The words the model would see, after added tokens are cut out, normalisation and pre-tokenisation: what
-    /// trainers count.
-    /// </summary>
-    internal void CollectWords(string text, Action<ReadOnlySpan<char>> word)
-    {
-        var s = scratch ??= new Scratch();
-        text = CharacterClasses.WellFormed(text);
-        var outer = new List<(int, int, int)>();
-        added.Split(text, normalizedText: false, outer);
-        foreach (var (start, end, id) in outer)
-        {
-            if (id >= 0) continue;
-            string piece = start == 0 && end == text.Length ? text : text[start..end];
-            string normal = normalizer?.Normalize(piece) ?? piece;
-            var inner = new List<(int, int, int)>();
-            added.Split(normal, normalizedText: true, inner);
-            foreach (var (innerStart, innerEnd, innerId) in inner)
-            {
-                if (innerId >= 0 || innerEnd == innerStart) continue;
-                var span = normal.AsSpan(innerStart, innerEnd - innerStart);
-                if (preTokenizers.Length == 0)
-                {
-                    word(span);
-                    continue;
-                }
-                var current = new PieceList();
-                preTokenizers[0].Split(span, start == 0 && innerStart == 0, current);
-                for (int step = 1; step < preTokenizers.Length; step++)
-                {
-                    var next = new PieceList();
-                    for (int i = 0; i < current.Count; i++) preTokenizers[step].Split(current[i], current.AtTextStart(i), next);
-                    current = next;
-                }
-                for (int i = 0; i < current.Count; i++) word(current[i]);
-            }
-        }
+        for (int i = 0; i < current.Count; i++) sink.Word(current[i]);
     }
 
     /// <summary>The text of the ids through the decoder (special tokens left out when <paramref name="skipSpecial"/>).</summary>

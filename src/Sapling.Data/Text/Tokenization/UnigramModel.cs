@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 
 namespace Sapling.Text.Tokenization;
@@ -12,22 +11,18 @@ namespace Sapling.Text.Tokenization;
 internal sealed class UnigramModel : TokenizerModel
 {
     private const double UnknownPenalty = 10.0;
-    private const int CacheCapacity = 200_000;
 
     private readonly string[] pieces;
     private readonly double[] scores;
     private readonly string source;
     private readonly Dictionary<string, int> ids;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> idLookup;
-    private readonly Dictionary<long, int> children = []; // (node << 16 | char) → child node
-    private readonly List<int> nodePiece = [-1];          // the piece ending at each node, or -1
+    private readonly PieceTrie trie = new();
     private readonly int unkId;
     private readonly bool byteFallback;
     private readonly double unknownScore;
     private readonly int[] byteTokenIds = new int[256];
-    private readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> cacheLookup;
-    private int cachedWords;
+    private readonly WordCache cache = new(maxWordLength: 255);
 
     private UnigramModel(JsonSection s)
     {
@@ -46,10 +41,9 @@ internal sealed class UnigramModel : TokenizerModel
             scores[i] = score;
             ids[piece] = i; // a repeated piece answers with its last id, as Hugging Face's map does
             minScore = Math.Min(minScore, score);
-            Insert(piece, i);
+            trie.Add(piece, i);
         }
         idLookup = ids.GetAlternateLookup<ReadOnlySpan<char>>();
-        cacheLookup = cache.GetAlternateLookup<ReadOnlySpan<char>>();
         unknownScore = minScore - UnknownPenalty;
         unkId = s.Node["unk_id"] is null ? -1 : s.Int("unk_id", -1, 0, Math.Max(0, pieces.Length - 1));
         byteFallback = s.Bool("byte_fallback", false);
@@ -72,41 +66,15 @@ internal sealed class UnigramModel : TokenizerModel
 
     public override string? TokenOf(int id) => (uint)id < (uint)pieces.Length ? pieces[id] : null;
 
-    private void Insert(string piece, int id)
-    {
-        if (piece.Length == 0) return;
-        int node = 0;
-        foreach (char c in piece)
-        {
-            long key = ((long)node << 16) | c;
-            if (!children.TryGetValue(key, out int child))
-            {
-                child = nodePiece.Count;
-                nodePiece.Add(-1);
-                children[key] = child;
-            }
-            node = child;
-        }
-        nodePiece[node] = id;
-    }
-
     public override void Tokenize(ReadOnlySpan<char> word, List<int> output)
     {
-        if (cacheLookup.TryGetValue(word, out var cached))
+        if (cache.TryGet(word, out var cached))
         {
             output.AddRange(cached);
             return;
         }
         var result = Viterbi(word);
-        if (word.Length < 256)
-        {
-            if (cachedWords >= CacheCapacity)
-            {
-                cache.Clear();
-                cachedWords = 0;
-            }
-            if (cacheLookup.TryAdd(word, result)) Interlocked.Increment(ref cachedWords);
-        }
+        cache.Add(word, result);
         output.AddRange(result);
     }
 
@@ -125,8 +93,8 @@ internal sealed class UnigramModel : TokenizerModel
             int node = 0;
             for (int end = start; end < n; end++)
             {
-                if (!children.TryGetValue(((long)node << 16) | word[end], out node)) break;
-                int id = nodePiece[node];
+                if (!trie.TryStep(ref node, word[end])) break;
+                int id = trie.PieceAt(node);
                 if (id < 0) continue;
                 int stop = end + 1;
                 if (stop < n && char.IsLowSurrogate(word[stop]) && char.IsHighSurrogate(word[end])) continue; // half a character

@@ -22,10 +22,7 @@ public static class UnigramTrainer
         options.Validate();
 
         var skeleton = PipelineTokenizer.FromJson(Layout(options, [.. options.SpecialTokens.Select(t => (t, 0.0))]).ToJsonString(), "training");
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        var lookup = counts.GetAlternateLookup<ReadOnlySpan<char>>();
-        foreach (var document in documents)
-            skeleton.CollectWords(document, word => lookup[word] = lookup.TryGetValue(word, out long c) ? c + 1 : 1);
+        var counts = skeleton.CountWords(documents);
         var words = counts.Keys.ToArray();
         var freqs = counts.Values.ToArray();
 
@@ -242,8 +239,7 @@ public static class UnigramTrainer
     /// <summary>The pieces of a vocabulary in a prefix trie, with the lattice computations the trainer needs.</summary>
     private sealed class Lattice
     {
-        private readonly Dictionary<long, int> children = [];
-        private readonly List<int> nodePiece = [-1];
+        private readonly PieceTrie trie = new();
         private readonly double[] scores;
         private readonly List<(int Start, int End, int Id)> nodes = [];
 
@@ -253,19 +249,7 @@ public static class UnigramTrainer
             for (int id = 0; id < pieces.Count; id++)
             {
                 scores[id] = pieces[id].Score;
-                int node = 0;
-                foreach (char c in pieces[id].Piece)
-                {
-                    long key = ((long)node << 16) | c;
-                    if (!children.TryGetValue(key, out int child))
-                    {
-                        child = nodePiece.Count;
-                        nodePiece.Add(-1);
-                        children[key] = child;
-                    }
-                    node = child;
-                }
-                nodePiece[node] = id;
+                trie.Add(pieces[id].Piece, id);
             }
         }
 
@@ -279,8 +263,8 @@ public static class UnigramTrainer
                 int node = 0;
                 for (int end = start; end < word.Length; end++)
                 {
-                    if (!children.TryGetValue(((long)node << 16) | word[end], out node)) break;
-                    int id = nodePiece[node];
+                    if (!trie.TryStep(ref node, word[end])) break;
+                    int id = trie.PieceAt(node);
                     if (id >= 0 && id != exclude && !(char.IsHighSurrogate(word[end]) && end + 1 < word.Length)) nodes.Add((start, end + 1, id));
                 }
             }

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Sapling.Text.Tokenization;
 
 /// <summary>
@@ -22,10 +20,7 @@ public static class WordPieceTrainer
 
         // Words as BERT's pipeline cuts them (an empty vocabulary is enough to run its normaliser and pre-tokenizer).
         var skeleton = PipelineTokenizer.FromBertVocabulary(BertSpecialTokens.ToArray(), "training", options.Lowercase);
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        var lookup = counts.GetAlternateLookup<ReadOnlySpan<char>>();
-        foreach (var document in documents)
-            skeleton.CollectWords(document, word => lookup[word] = lookup.TryGetValue(word, out long c) ? c + 1 : 1);
+        var counts = skeleton.CountWords(documents);
 
         // The alphabet: every character, or the most frequent ones when limited.
         var characters = new Dictionary<string, long>(StringComparer.Ordinal);

@@ -1,5 +1,3 @@
-using Sapling.Models.Gpt;
-
 namespace Sapling.Training;
 
 /// <summary>Padded batch lengths: rounded up to a multiple of 16 (within the context), so variable-length batches

@@ -1,9 +1,3 @@
-using Sapling.Data;
-using Sapling.Evaluation;
-using Sapling.Models.Gpt;
-using Sapling.Text;
-using Sapling.Training.Plots;
-
 namespace Sapling.Training;
 
 /// <summary>A labelled text.</summary>

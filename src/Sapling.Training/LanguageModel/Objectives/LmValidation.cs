@@ -1,5 +1,3 @@
-using Sapling.Models.Gpt;
-
 namespace Sapling.Training;
 
 /// <summary>Validation of a language-model run: the loss that picks the best step (lower is better) and other figures.</summary>

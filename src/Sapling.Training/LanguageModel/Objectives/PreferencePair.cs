@@ -1,7 +1,3 @@
-using Sapling.Data;
-using Sapling.Models.Gpt;
-using Sapling.Text;
-
 namespace Sapling.Training;
 
 /// <summary>One preference: a prompt, the response people preferred and the one they did not.</summary>
