@@ -11,4 +11,6 @@ public enum DType
     Bool,
     /// <summary>Double precision, for checking gradients and numerics; it runs on the scalar reference kernels. Last, so the older values keep their numbers.</summary>
     Float64,
+    /// <summary>IEEE half precision, a storage type for weights (read by matmul and embedding, widened to float32 inside the kernel).</summary>
+    Float16,
 }

@@ -7,6 +7,7 @@ public static class DTypeExtensions
         DType.Float32 => 4,
         DType.Float64 => 8,
         DType.BFloat16 => 2,
+        DType.Float16 => 2,
         DType.Int8 => 1,
         DType.Int32 => 4,
         DType.Int64 => 8,
@@ -14,7 +15,7 @@ public static class DTypeExtensions
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype"),
     };
 
-    public static bool IsFloatingPoint(this DType dtype) => dtype is DType.Float32 or DType.Float64 or DType.BFloat16;
+    public static bool IsFloatingPoint(this DType dtype) => dtype is DType.Float32 or DType.Float64 or DType.BFloat16 or DType.Float16;
 
     /// <summary>The dtypes ops compute in and autograd differentiates: float32 and float64.</summary>
     public static bool IsComputeType(this DType dtype) => dtype is DType.Float32 or DType.Float64;
@@ -27,6 +28,7 @@ public static class DTypeExtensions
         DType.Float32 => "float32",
         DType.Float64 => "float64",
         DType.BFloat16 => "bfloat16",
+        DType.Float16 => "float16",
         DType.Int8 => "int8",
         DType.Int32 => "int32",
         DType.Int64 => "int64",

@@ -16,7 +16,7 @@ public sealed partial class Tensor
     public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32)
     {
         var t = Uninitialized(RequireCreatable("full", dtype), CheckShape("full", shape));
-        TensorKernels.For(dtype).Fill(t, value);
+        if (!t.IsMeta) TensorKernels.For(dtype).Fill(t, value);
         return t;
     }
 

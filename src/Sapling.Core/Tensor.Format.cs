@@ -67,6 +67,7 @@ public sealed partial class Tensor
             case DType.Bool: { var s = c.AsSpan<bool>(); for (int i = 0; i < s.Length; i++) result[i] = s[i] ? 1 : 0; break; }
             case DType.Int8: { var s = c.AsSpan<sbyte>(); for (int i = 0; i < s.Length; i++) result[i] = s[i]; break; }
             case DType.BFloat16: { var s = c.AsSpan<ushort>(); for (int i = 0; i < s.Length; i++) result[i] = Memory.BFloat16.ToSingle(s[i]); break; }
+            case DType.Float16: { var s = c.AsSpan<Half>(); for (int i = 0; i < s.Length; i++) result[i] = (float)s[i]; break; }
         }
         c.Dispose();
         return result;

@@ -15,6 +15,7 @@ public sealed partial class Tensor
             DType.Int32 => IndexSelectTyped<int>(dim, index),
             DType.Bool => IndexSelectTyped<bool>(dim, index),
             DType.BFloat16 => IndexSelectTyped<ushort>(dim, index),
+            DType.Float16 => IndexSelectTyped<Half>(dim, index),
             DType.Int8 => IndexSelectTyped<sbyte>(dim, index),
             _ => throw new NotSupportedException($"index_select: dtype {DType.Name()}"),
         };
@@ -109,6 +110,7 @@ public sealed partial class Tensor
     public static Tensor Embedding(Tensor ids, Tensor weight)
     {
         if (weight.Rank != 2) throw new ArgumentException($"embedding: weight must be 2-D [num_embeddings, dim], got {ShapeUtil.Format(weight.shape)}");
+        if (weight.IsStoredWeight) return EmbeddingStored(ids, weight);
         var flat = ids.Reshape(-1);
         var rows = weight.IndexSelect(0, flat);
         return rows.Reshape(ShapeUtil.Concat(ids.shape, [weight.shape[1]]));

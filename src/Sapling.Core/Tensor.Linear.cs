@@ -9,6 +9,7 @@ public sealed partial class Tensor
     /// </summary>
     public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
     {
+        if (weight.IsStoredWeight) return LinearStored(input, weight, bias);
         RequireFloat("linear", input, weight);
         if (bias != null) RequireFloat("linear", input, bias);
         if (weight.Rank != 2)

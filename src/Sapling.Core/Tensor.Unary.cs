@@ -133,9 +133,11 @@ public sealed partial class Tensor
     public Tensor To(DType dtype)
     {
         if (dtype == DType) return this;
-        var src = Contiguous();
+        // Weights in native or mapped memory are copied into managed memory first, where the conversion kernels work.
+        var src = storage.Kind == Memory.StorageKind.Managed ? Contiguous() : ContiguousCopy();
         var result = Uninitialized(dtype, (int[])shape.Clone());
         Backend.Current.ConvertDType(DType, src.storage.RawArray, src.offset, dtype, result.storage.RawArray, result.NumEl);
+        if (!ReferenceEquals(src, this) && storage.Kind != Memory.StorageKind.Managed) src.Dispose();
         // Between the compute dtypes the conversion is differentiable (as PyTorch's .to): the gradient converts back.
         if (!DType.IsComputeType() || !dtype.IsComputeType()) return result;
         var from = DType;

@@ -211,6 +211,21 @@ public sealed partial class Tensor
     /// <summary>Copies every element of <paramref name="src"/> into <paramref name="dst"/> (same shape and dtype, any strides) on the current backend.</summary>
     private static void CopyElements(Tensor src, Tensor dst)
     {
+        if (!dst.storage.IsWritable) throw new NotSupportedException($"copy: the destination lives in {dst.storage.Describe()}, which is read-only");
+        if (src.storage.Kind is Memory.StorageKind.Native or Memory.StorageKind.Mapped || dst.storage.Kind == Memory.StorageKind.Native)
+        {
+            switch (src.DType)
+            {
+                case DType.Float32: CopyFromUnmanaged<float>(src, dst); return;
+                case DType.BFloat16: CopyFromUnmanaged<ushort>(src, dst); return;
+                case DType.Float16: CopyFromUnmanaged<Half>(src, dst); return;
+                case DType.Float64: CopyFromUnmanaged<double>(src, dst); return;
+                case DType.Int8: CopyFromUnmanaged<sbyte>(src, dst); return;
+                case DType.Int32: CopyFromUnmanaged<int>(src, dst); return;
+                case DType.Int64: CopyFromUnmanaged<long>(src, dst); return;
+                case DType.Bool: CopyFromUnmanaged<bool>(src, dst); return;
+            }
+        }
         switch (dst.storage)
         {
             case Memory.Storage<float>: CopyElements<float>(src, dst); break;
@@ -220,6 +235,7 @@ public sealed partial class Tensor
             case Memory.Storage<bool>: CopyElements<bool>(src, dst); break;
             case Memory.Storage<ushort>: CopyElements<ushort>(src, dst); break;
             case Memory.Storage<sbyte>: CopyElements<sbyte>(src, dst); break;
+            case Memory.Storage<Half>: CopyElements<Half>(src, dst); break;
         }
     }
 

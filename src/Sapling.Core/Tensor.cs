@@ -10,10 +10,11 @@ namespace Sapling;
 /// </summary>
 public sealed partial class Tensor : IDisposable
 {
-    internal readonly Storage storage;
+    // Storage, strides and offset change only through Set (a loader pointing a parameter at its weights).
+    internal Storage storage;
     internal readonly int[] shape;
-    internal readonly int[] strides;
-    internal readonly int offset;
+    internal int[] strides;
+    internal int offset;
     private bool disposed;
     private bool requiresGrad;
 
@@ -33,7 +34,7 @@ public sealed partial class Tensor : IDisposable
     internal static Tensor Allocate(DType dtype, int[] shape, bool zero)
     {
         int n = ShapeUtil.Numel(shape);
-        Storage s = dtype switch
+        Storage s = metaDepth > 0 ? new MetaStorage(dtype, n) : dtype switch
         {
             DType.Float32 => TensorMemory.Allocate<float>(n, zero),
             DType.Float64 => TensorMemory.Allocate<double>(n, zero),
@@ -41,6 +42,7 @@ public sealed partial class Tensor : IDisposable
             DType.Int32 => TensorMemory.Allocate<int>(n, zero),
             DType.Bool => TensorMemory.Allocate<bool>(n, zero),
             DType.BFloat16 => TensorMemory.Allocate<ushort>(n, zero),
+            DType.Float16 => TensorMemory.Allocate<Half>(n, zero),
             DType.Int8 => TensorMemory.Allocate<sbyte>(n, zero),
             _ => throw new NotSupportedException($"dtype {dtype.Name()} has no storage"),
         };
@@ -136,33 +138,29 @@ public sealed partial class Tensor : IDisposable
             throw new ObjectDisposedException("Tensor", $"a tensor of shape {ShapeUtil.Format(shape)} was used after it was disposed (by its TensorScope?); call KeepAlive() on tensors that must outlive the scope");
     }
 
-    internal float[] FloatArray
-    {
-        get
-        {
-            ThrowIfDisposed();
-            if (storage is Storage<float> f) return f.Array;
-            throw new InvalidOperationException($"expected a float32 tensor, got {DType.Name()}");
-        }
-    }
+    internal float[] FloatArray => ArrayOf<float>();
 
     internal T[] ArrayOf<T>() where T : unmanaged
     {
         ThrowIfDisposed();
         if (storage is Storage<T> s) return s.Array;
+        if (storage.DType == StorageTypes.DTypeOf<T>()) throw NotInManagedMemory();
         throw new InvalidOperationException($"expected a {StorageTypes.DTypeOf<T>().Name()} tensor, got {DType.Name()}");
     }
 
     /// <summary>The elements of a contiguous float32 tensor, in place (writes change the tensor).</summary>
-    public Span<float> AsSpan()
+    public Span<float> AsSpan() => AsSpan<float>();
+
+    /// <summary>The elements of a contiguous tensor in managed or native memory, in place (writes change the tensor).</summary>
+    public unsafe Span<T> AsSpan<T>() where T : unmanaged
     {
         if (!IsContiguous) throw new InvalidOperationException($"AsSpan needs a contiguous tensor (shape {ShapeUtil.Format(shape)}, strides {ShapeUtil.Format(strides)}); call Contiguous() first");
-        return FloatArray.AsSpan(offset, NumEl);
-    }
-
-    public Span<T> AsSpan<T>() where T : unmanaged
-    {
-        if (!IsContiguous) throw new InvalidOperationException($"AsSpan needs a contiguous tensor (shape {ShapeUtil.Format(shape)}); call Contiguous() first");
+        if (storage is NativeStorage native)
+        {
+            ThrowIfDisposed();
+            CheckElementType<T>();
+            return new Span<T>((T*)native.Address + offset, NumEl);
+        }
         return ArrayOf<T>().AsSpan(offset, NumEl);
     }
 
@@ -171,6 +169,11 @@ public sealed partial class Tensor : IDisposable
 
     public T[] ToArray<T>() where T : unmanaged
     {
+        if (storage.Kind != StorageKind.Managed)
+        {
+            using var copy = ContiguousCopy();
+            return copy.ToArray<T>();
+        }
         var result = new T[NumEl];
         Backends.Backend.Current.CopyStrided(shape, ArrayOf<T>(), offset, strides, result, 0, ShapeUtil.ContiguousStrides(shape));
         return result;
@@ -188,6 +191,7 @@ public sealed partial class Tensor : IDisposable
             DType.Int32 => ArrayOf<int>()[offset],
             DType.Bool => ArrayOf<bool>()[offset] ? 1f : 0f,
             DType.BFloat16 => BFloat16.ToSingle(ArrayOf<ushort>()[offset]),
+            DType.Float16 => (float)ArrayOf<Half>()[offset],
             DType.Int8 => ArrayOf<sbyte>()[offset],
             _ => throw new NotSupportedException(DType.Name()),
         };

@@ -1,4 +1,4 @@
-using System.IO.MemoryMappedFiles;
+using Sapling.Memory;
 
 namespace Sapling.IO;
 
@@ -10,24 +10,24 @@ namespace Sapling.IO;
 /// </summary>
 public sealed unsafe class SafeTensorsFile : IDisposable
 {
-    private readonly MemoryMappedFile map;
-    private readonly MemoryMappedViewAccessor view;
+    private readonly MappedFile mapping;
     private readonly SafeTensorsHeader header;
     private readonly byte* data;
     private readonly string[] names;
     private readonly Microsoft.Win32.SafeHandles.SafeFileHandle handle;
+    private readonly FileStream stream;
     private readonly long dataOffset;
     private bool disposed;
 
-    private SafeTensorsFile(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* data, SafeTensorsHeader header, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long dataOffset)
+    private SafeTensorsFile(MappedFile mapping, SafeTensorsHeader header, FileStream stream, long dataOffset)
     {
-        Path = path;
-        this.map = map;
-        this.view = view;
-        this.data = data;
+        Path = mapping.Path;
+        this.mapping = mapping;
         this.header = header;
-        this.handle = handle;
+        this.stream = stream;
+        handle = stream.SafeFileHandle;
         this.dataOffset = dataOffset;
+        data = mapping.Start + dataOffset;
         names = new string[header.Tensors.Count];
         for (int i = 0; i < names.Length; i++) names[i] = header.Tensors[i].Name;
     }
@@ -53,33 +53,89 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         ArgumentNullException.ThrowIfNull(path);
         SafeTensors.RequireLittleEndian();
         string fullPath = System.IO.Path.GetFullPath(path);
-        var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read);
-        MemoryMappedFile? map = null;
-        MemoryMappedViewAccessor? view = null;
-        bool acquired = false;
+        var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.RandomAccess);
+        MappedFile? mapping = null;
         try
         {
             long length = stream.Length;
             // An empty file cannot be mapped at all, so the too-short check runs before mapping.
             if (length < 8) SafeTensorsHeader.ReadHeaderLength(fullPath, default, length);
-            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* start = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
-            acquired = true;
-            start += view.PointerOffset;
-
-            long headerLength = SafeTensorsHeader.ReadHeaderLength(fullPath, new ReadOnlySpan<byte>(start, 8), length);
-            var header = SafeTensorsHeader.Parse(fullPath, new ReadOnlySpan<byte>(start + 8, (int)headerLength), length - 8 - headerLength);
-            return new SafeTensorsFile(fullPath, map, view, start + 8 + headerLength, header, stream.SafeFileHandle, 8 + headerLength);
+            mapping = MappedFile.Open(fullPath);
+            long headerLength = SafeTensorsHeader.ReadHeaderLength(fullPath, mapping.Bytes(0, 8), length);
+            var header = SafeTensorsHeader.Parse(fullPath, mapping.Bytes(8, (int)headerLength), length - 8 - headerLength);
+            return new SafeTensorsFile(mapping, header, stream, 8 + headerLength);
         }
         catch
         {
-            if (acquired) view!.SafeMemoryMappedViewHandle.ReleasePointer();
-            view?.Dispose();
-            map?.Dispose();
+            mapping?.Dispose();
             stream.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The tensor <paramref name="name"/> read in place from the mapped file, without a copy: F32, BF16 and F16 (as
+    /// float16), F64, I8, I32 and I64 keep their stored dtype. The tensor keeps the mapping alive after this object is
+    /// disposed and is read-only: matmul, linear and embedding read it directly; other ops need a copy
+    /// (<see cref="Tensor.Clone"/> or <see cref="Tensor.To"/>). Pages are read from disk on first touch.
+    /// </summary>
+    public Tensor Map(string name)
+    {
+        ThrowIfDisposed();
+        var info = Find(name);
+        var dtype = MappedDType(info.DType)
+            ?? throw new NotSupportedException($"tensor '{name}' in '{Path}' has dtype {info.DType}, which is not used in place; supported: F32, BF16, F16, F64, I8, I32, I64 (Load converts the others)");
+        var shape = SaplingShape(info);
+        int n = ShapeUtil.Numel(shape);
+        var storage = mapping.Storage(dataOffset + info.Begin, dtype, n);
+        return Tensor.FromStorage(storage, shape);
+    }
+
+    /// <summary>
+    /// The tensor <paramref name="name"/> read from disk into native memory aligned to 64 bytes, in its stored dtype
+    /// (as <see cref="Map"/>, but resident and independent of the file: llama.cpp's --no-mmap).
+    /// </summary>
+    public Tensor ReadNative(string name)
+    {
+        ThrowIfDisposed();
+        var info = Find(name);
+        var dtype = MappedDType(info.DType)
+            ?? throw new NotSupportedException($"tensor '{name}' in '{Path}' has dtype {info.DType}, which is not read in its stored form; supported: F32, BF16, F16, F64, I8, I32, I64");
+        var shape = SaplingShape(info);
+        var storage = new NativeStorage(dtype, ShapeUtil.Numel(shape));
+        var tensor = Tensor.FromStorage(storage, shape);
+        try
+        {
+            ReadExactly(name, storage.Bytes, dataOffset + info.Begin);
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+        return tensor;
+    }
+
+    private static DType? MappedDType(string stored) => stored switch
+    {
+        "F32" => DType.Float32,
+        "BF16" => DType.BFloat16,
+        "F16" => DType.Float16,
+        "F64" => DType.Float64,
+        "I8" => DType.Int8,
+        "I32" => DType.Int32,
+        "I64" => DType.Int64,
+        _ => null,
+    };
+
+    private void ReadExactly(string name, Span<byte> bytes, long offset)
+    {
+        while (bytes.Length > 0)
+        {
+            int read = RandomAccess.Read(handle, bytes, offset);
+            if (read <= 0) throw new SafeTensorsFormatException(Path, $"the file ended while reading tensor '{name}'");
+            bytes = bytes[read..];
+            offset += read;
         }
     }
 
@@ -142,14 +198,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
                 DType.Int32 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination.AsSpan<int>()),
                 _ => System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination.AsSpan<long>()),
             };
-            long offset = dataOffset + info.Begin;
-            while (bytes.Length > 0)
-            {
-                int read = RandomAccess.Read(handle, bytes, offset);
-                if (read <= 0) throw new SafeTensorsFormatException(Path, $"the file ended while reading tensor '{name}'");
-                bytes = bytes[read..];
-                offset += read;
-            }
+            ReadExactly(name, bytes, dataOffset + info.Begin);
             return;
         }
         using var loaded = Load(name, destination.DType);
@@ -177,9 +226,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         if (disposed) return;
         disposed = true;
-        view.SafeMemoryMappedViewHandle.ReleasePointer();
-        view.Dispose();
-        map.Dispose();
+        mapping.Dispose();
+        stream.Dispose();
     }
 
     private SafeTensorInfo Find(string name)

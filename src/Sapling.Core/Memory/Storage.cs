@@ -1,18 +1,46 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+
 namespace Sapling.Memory;
 
 /// <summary>
-/// The flat buffer behind one or more tensors. Views share a storage; the storage goes back to the pool only when
-/// the last tensor using it is disposed. Tensors that are never disposed leave their storage to the GC.
+/// The flat buffer behind one or more tensors. Views share a storage; the storage is released (returned to the pool,
+/// freed, or its file region unmapped) only when the last tensor using it is disposed. Tensors that are never
+/// disposed leave their storage to the GC.
 /// </summary>
+/// <remarks>
+/// Four kinds: <see cref="Storage{T}"/> (pooled managed arrays, what every op computes in), <see cref="NativeStorage"/>
+/// (aligned native memory), <see cref="MappedStorage"/> (a read-only region of a memory-mapped file, so weights are
+/// used where the file has them) and <see cref="MetaStorage"/> (shape without data, for building a model whose
+/// weights are then loaded in place). Kernels reach every kind through <see cref="Pin"/>; the ops that only know
+/// managed arrays refuse the others by name.
+/// </remarks>
 public abstract class Storage
 {
     private int references = 1;
 
     public abstract DType DType { get; }
 
+    /// <summary>Elements in use.</summary>
     public abstract int Length { get; }
 
-    public abstract Array RawArray { get; }
+    /// <summary>Where the elements live.</summary>
+    public abstract StorageKind Kind { get; }
+
+    /// <summary>False for a mapped file region, which is read-only.</summary>
+    public virtual bool IsWritable => true;
+
+    /// <summary>The managed array of a <see cref="StorageKind.Managed"/> storage.</summary>
+    public virtual Array RawArray => throw new NotSupportedException($"{Describe()} has no managed array");
+
+    /// <summary>
+    /// The address of element 0, valid until the handle is disposed (managed arrays are pinned for that long). A
+    /// storage without data refuses.
+    /// </summary>
+    public abstract MemoryHandle Pin();
+
+    /// <summary>Words for messages: "managed memory", "native memory", "a read-only mapping of 'file'".</summary>
+    public abstract string Describe();
 
     internal bool IsReleased => Volatile.Read(ref references) <= 0;
 
@@ -33,6 +61,20 @@ public abstract class Storage
     protected abstract void ReturnToPool();
 }
 
+/// <summary>Where a storage's elements live.</summary>
+public enum StorageKind
+{
+    /// <summary>A managed array, usually rented from <see cref="TensorMemory"/>'s pools.</summary>
+    Managed,
+    /// <summary>Native memory aligned to 64 bytes, outside the GC heap.</summary>
+    Native,
+    /// <summary>A read-only region of a memory-mapped file.</summary>
+    Mapped,
+    /// <summary>No data at all: a shape to be filled by loading (PyTorch's meta device).</summary>
+    Meta,
+}
+
+/// <summary>Storage in a managed array (the compute storage: every op reads and writes these).</summary>
 public sealed class Storage<T> : Storage where T : unmanaged
 {
     private readonly bool pooled;
@@ -54,7 +96,17 @@ public sealed class Storage<T> : Storage where T : unmanaged
 
     public override int Length => length;
 
+    public override StorageKind Kind => StorageKind.Managed;
+
     public override Array RawArray => Array;
+
+    public override unsafe MemoryHandle Pin()
+    {
+        var handle = GCHandle.Alloc(Array, GCHandleType.Pinned);
+        return new MemoryHandle((void*)handle.AddrOfPinnedObject(), handle);
+    }
+
+    public override string Describe() => "managed memory";
 
     protected override void ReturnToPool()
     {
@@ -69,6 +121,7 @@ internal static class StorageTypes
         if (typeof(T) == typeof(float)) return DType.Float32;
         if (typeof(T) == typeof(double)) return DType.Float64;
         if (typeof(T) == typeof(ushort)) return DType.BFloat16;
+        if (typeof(T) == typeof(Half)) return DType.Float16;
         if (typeof(T) == typeof(sbyte)) return DType.Int8;
         if (typeof(T) == typeof(int)) return DType.Int32;
         if (typeof(T) == typeof(long)) return DType.Int64;

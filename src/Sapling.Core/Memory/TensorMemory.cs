@@ -35,5 +35,6 @@ public static class TensorMemory
         Pool<bool>().Clear();
         Pool<ushort>().Clear();
         Pool<sbyte>().Clear();
+        Pool<Half>().Clear();
     }
 }

@@ -29,6 +29,8 @@ public static class Init
 
     public static Tensor Uniform(Tensor t, float low, float high, Generator? g = null)
     {
+        // A model built inside Tensor.Meta() gets its weights from a file; there is nothing to initialise.
+        if (t.IsMeta) return t;
         var gen = g ?? Generator.Default;
         using var _ = NoGrad.Enter();
         var span = t.AsSpan();
@@ -38,6 +40,7 @@ public static class Init
 
     public static Tensor Normal(Tensor t, float mean = 0f, float std = 1f, Generator? g = null)
     {
+        if (t.IsMeta) return t;
         var gen = g ?? Generator.Default;
         using var _ = NoGrad.Enter();
         var span = t.AsSpan();
@@ -47,6 +50,7 @@ public static class Init
 
     public static Tensor Constant(Tensor t, float value)
     {
+        if (t.IsMeta) return t;
         using var _ = NoGrad.Enter();
         t.AsSpan().Fill(value);
         return t;

@@ -31,6 +31,12 @@ internal static class DTypeConversion
                 for (int i = 0; i < n; i++) d[i] = unchecked((sbyte)(int)s[i]);
                 return;
             }
+            case (DType.Float16, DType.Float32):
+                System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(((Half[])src).AsSpan(srcOffset, n), ((float[])dst).AsSpan(0, n));
+                return;
+            case (DType.Float32, DType.Float16):
+                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(((float[])src).AsSpan(srcOffset, n), ((Half[])dst).AsSpan(0, n));
+                return;
             case (DType.Int8, DType.Float32):
             {
                 var s = ((sbyte[])src).AsSpan(srcOffset, n);
@@ -53,6 +59,7 @@ internal static class DTypeConversion
             case DType.Float32: { var s = ((float[])array).AsSpan(offset, n); for (int i = 0; i < n; i++) into[i] = s[i]; break; }
             case DType.Float64: ((double[])array).AsSpan(offset, n).CopyTo(into); break;
             case DType.BFloat16: { var s = ((ushort[])array).AsSpan(offset, n); for (int i = 0; i < n; i++) into[i] = BFloat16.ToSingle(s[i]); break; }
+            case DType.Float16: { var s = ((Half[])array).AsSpan(offset, n); for (int i = 0; i < n; i++) into[i] = (double)s[i]; break; }
             case DType.Int8: { var s = ((sbyte[])array).AsSpan(offset, n); for (int i = 0; i < n; i++) into[i] = s[i]; break; }
             case DType.Int32: { var s = ((int[])array).AsSpan(offset, n); for (int i = 0; i < n; i++) into[i] = s[i]; break; }
             case DType.Int64: { var s = ((long[])array).AsSpan(offset, n); for (int i = 0; i < n; i++) into[i] = s[i]; break; }
@@ -69,6 +76,7 @@ internal static class DTypeConversion
             case DType.Float32: { var d = ((float[])array).AsSpan(0, n); for (int i = 0; i < n; i++) d[i] = (float)from[i]; break; }
             case DType.Float64: from.CopyTo(((double[])array).AsSpan(0, n)); break;
             case DType.BFloat16: { var d = ((ushort[])array).AsSpan(0, n); for (int i = 0; i < n; i++) d[i] = BFloat16.FromSingle((float)from[i]); break; }
+            case DType.Float16: { var d = ((Half[])array).AsSpan(0, n); for (int i = 0; i < n; i++) d[i] = (Half)from[i]; break; }
             case DType.Int8: { var d = ((sbyte[])array).AsSpan(0, n); for (int i = 0; i < n; i++) d[i] = unchecked((sbyte)(long)from[i]); break; }
             case DType.Int32: { var d = ((int[])array).AsSpan(0, n); for (int i = 0; i < n; i++) d[i] = unchecked((int)(long)from[i]); break; }
             case DType.Int64: { var d = ((long[])array).AsSpan(0, n); for (int i = 0; i < n; i++) d[i] = (long)from[i]; break; }

@@ -14,6 +14,8 @@ public sealed partial class ReferenceKernels
                 case DType.Float32: ((float[])dst)[i] = (float)v; break;
                 case DType.Float64: ((double[])dst)[i] = v; break;
                 case DType.BFloat16: ((ushort[])dst)[i] = RoundToBFloat16((float)v); break;
+                // IEEE rounding to nearest even from the exact value (double → half rounds once).
+                case DType.Float16: ((Half[])dst)[i] = (Half)v; break;
                 // Truncation toward zero (saturating in the integer it first lands in), then the low 8/32 bits. The
                 // fast path takes float32 through int32 and everything else through int64; the two only differ for
                 // |x| ≥ 2³¹, which PyTorch leaves undefined, and this oracle follows the fast path there too.
@@ -39,6 +41,7 @@ public sealed partial class ReferenceKernels
         DType.Float64 => ((double[])array)[at],
         // bf16 is the top half of a float32.
         DType.BFloat16 => (double)BitConverter.UInt32BitsToSingle((uint)((ushort[])array)[at] << 16),
+        DType.Float16 => (double)((Half[])array)[at],
         DType.Int8 => (double)((sbyte[])array)[at],
         DType.Int32 => (double)((int[])array)[at],
         DType.Int64 => (double)((long[])array)[at],

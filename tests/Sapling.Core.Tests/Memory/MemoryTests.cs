@@ -1,6 +1,6 @@
 using Sapling.Memory;
 
-namespace Sapling.Core.Tests;
+namespace Sapling.Core.Tests.Memory;
 
 public class MemoryTests
 {
@@ -68,7 +68,7 @@ public class ArrayPoolEvictionTests
     [Fact]
     public void AFullPoolDropsTheLengthsUsedLongestAgo()
     {
-        var pool = new Memory.ArrayPoolBySizeClass<float>(maxPooledBytes: 100 * sizeof(float));
+        var pool = new ArrayPoolBySizeClass<float>(maxPooledBytes: 100 * sizeof(float));
         var a = pool.Rent(40);
         var b = pool.Rent(30);
         pool.Return(a);                     // 40 pooled
@@ -96,12 +96,12 @@ public class ArrayPoolSizeClassTests
     [InlineData(1000, 1024)]
     [InlineData(1025, 1152)]
     [InlineData(3 * 4096, 3 * 4096)]
-    public void SizeClassesAreEightPerOctave(int length, int sizeClass) => Assert.Equal(sizeClass, Memory.ArrayPoolBySizeClass<float>.SizeClass(length));
+    public void SizeClassesAreEightPerOctave(int length, int sizeClass) => Assert.Equal(sizeClass, ArrayPoolBySizeClass<float>.SizeClass(length));
 
     [Fact]
     public void ANeighbouringLengthReusesAnArrayAndANewLengthIsAllocatedExactly()
     {
-        var pool = new Memory.ArrayPoolBySizeClass<float>(maxPooledBytes: 1 << 20);
+        var pool = new ArrayPoolBySizeClass<float>(maxPooledBytes: 1 << 20);
         var fresh = pool.Rent(1000);
         Assert.Equal(1000, fresh.Length);                 // new arrays waste nothing
         pool.Return(fresh);
@@ -142,7 +142,7 @@ public class ArrayPoolGrowingSizesTests
     [Fact]
     public void SizesGrowingByOneKeepOneArrayPerClassNotOnePerLength()
     {
-        var pool = new Memory.ArrayPoolBySizeClass<long>(maxPooledBytes: 1L << 30);
+        var pool = new ArrayPoolBySizeClass<long>(maxPooledBytes: 1L << 30);
         for (int n = 1000; n < 3000; n++) pool.Return(pool.Rent(n));
         // Eight classes per octave between 1,000 and 3,000: a handful of arrays, not 2,000 of them.
         Assert.True(pool.PooledBytes < 64 * 3000 * sizeof(long), $"{pool.PooledBytes:N0} bytes pooled");
@@ -154,7 +154,7 @@ public class ArrayPoolBestFitTests
     [Fact]
     public void AShortRequestTakesTheShortestFittingArraySoTheLongerOneStaysForItsOwner()
     {
-        var pool = new Memory.ArrayPoolBySizeClass<float>(maxPooledBytes: 1 << 20);
+        var pool = new ArrayPoolBySizeClass<float>(maxPooledBytes: 1 << 20);
         var (shorter, longer) = (pool.Rent(1100), pool.Rent(1130));   // one class (1,025 .. 1,152)
         pool.Return(shorter);
         pool.Return(longer);

@@ -1,0 +1,47 @@
+namespace Sapling.Backends;
+
+/// <summary>
+/// A weight matrix W [rows, cols] as a kernel reads it where it is stored (managed, native or memory-mapped), in its
+/// stored dtype (float32, bfloat16 or float16): element (r, c) is at <see cref="Data"/> + r·RowStride + c·ColStride
+/// elements, with one of the two strides 1. A row-major W is a Linear weight [out, in]; a column-major one is GPT-2's
+/// Conv1D weight [in, out] seen as [out, in]. The pointer is valid only for the duration of one kernel call.
+/// </summary>
+public readonly unsafe struct StoredMatrix
+{
+    public StoredMatrix(void* data, DType dtype, int rows, int cols, long rowStride, long colStride)
+    {
+        if (dtype is not (DType.Float32 or DType.BFloat16 or DType.Float16))
+            throw new ArgumentException($"stored matrix: {dtype.Name()} weights are not read in place; use float32, bfloat16 or float16");
+        if (colStride != 1 && rowStride != 1)
+            throw new ArgumentException($"stored matrix: one stride must be 1, got row stride {rowStride} and column stride {colStride}");
+        (Data, DType, Rows, Cols, RowStride, ColStride) = ((nint)data, dtype, rows, cols, rowStride, colStride);
+    }
+
+    public nint Data { get; }
+    public DType DType { get; }
+    public int Rows { get; }
+    public int Cols { get; }
+    public long RowStride { get; }
+    public long ColStride { get; }
+
+    /// <summary>Rows are contiguous (ColStride is 1).</summary>
+    public bool RowMajor => ColStride == 1;
+
+    /// <summary>The distance between consecutive rows (row-major) or columns (column-major): BLAS's leading dimension.</summary>
+    public long LeadingDimension => RowMajor ? RowStride : ColStride;
+
+    /// <summary>Element (r, c) as float32 (for reference kernels and tails).</summary>
+    public float this[int r, int c]
+    {
+        get
+        {
+            long at = r * RowStride + c * ColStride;
+            return DType switch
+            {
+                DType.Float32 => ((float*)Data)[at],
+                DType.BFloat16 => Memory.BFloat16.ToSingle(((ushort*)Data)[at]),
+                _ => (float)((Half*)Data)[at],
+            };
+        }
+    }
+}

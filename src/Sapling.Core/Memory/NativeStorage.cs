@@ -1,0 +1,57 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+
+namespace Sapling.Memory;
+
+/// <summary>
+/// Elements in native memory aligned to 64 bytes (one cache line, one AVX-512 register): weights read from a file
+/// without mapping it (llama.cpp's --no-mmap), kept off the GC heap. Freed when the last tensor over it is disposed,
+/// or by the finaliser when tensors are left to the GC.
+/// </summary>
+public sealed unsafe class NativeStorage : Storage
+{
+    private void* data;
+    private readonly int length;
+    private readonly DType dtype;
+
+    public NativeStorage(DType dtype, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        this.dtype = dtype;
+        this.length = length;
+        nuint bytes = (nuint)Math.Max(1L, (long)length * dtype.ElementSize());
+        data = NativeMemory.AlignedAlloc(bytes, 64);
+        GC.AddMemoryPressure((long)bytes);
+    }
+
+    ~NativeStorage() => Free();
+
+    public override DType DType => dtype;
+
+    public override int Length => length;
+
+    public override StorageKind Kind => StorageKind.Native;
+
+    /// <summary>The elements as bytes, for filling the storage (e.g. reading a file into it).</summary>
+    public Span<byte> Bytes => new(Address, checked(length * dtype.ElementSize()));
+
+    internal void* Address => data != null ? data : throw new ObjectDisposedException("NativeStorage", "native tensor memory was used after it was freed");
+
+    public override MemoryHandle Pin() => new(Address);
+
+    public override string Describe() => "native memory";
+
+    protected override void ReturnToPool()
+    {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Free()
+    {
+        if (data == null) return;
+        NativeMemory.AlignedFree(data);
+        data = null;
+        GC.RemoveMemoryPressure(Math.Max(1L, (long)length * dtype.ElementSize()));
+    }
+}

@@ -1,0 +1,98 @@
+using Sapling.Backends;
+
+namespace Sapling;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// True for a weight that linear and embedding read in place through the stored-weight kernels: bfloat16 or
+    /// float16 anywhere, float32 outside managed memory (a mapped file, native memory), or a meta tensor (refused there
+    /// with its own message).
+    /// </summary>
+    internal bool IsStoredWeight => storage.Kind == Memory.StorageKind.Meta
+        || (DType is DType.BFloat16 or DType.Float16 && storage.Kind != Memory.StorageKind.Meta)
+        || (DType == DType.Float32 && storage.Kind != Memory.StorageKind.Managed);
+
+    /// <summary>
+    /// <see cref="Linear"/> with a weight in its stored dtype and memory. The weight is frozen (no gradient can be
+    /// stored in it); the input and bias still get theirs, so adapters (LoRA) train over a mapped base model.
+    /// </summary>
+    private static Tensor LinearStored(Tensor input, Tensor weight, Tensor? bias)
+    {
+        RequireFloat32("linear", input);
+        if (bias != null) RequireFloat32("linear", bias);
+        if (weight.requiresGrad)
+            throw new InvalidOperationException($"linear: a {weight.DType.Name()} weight in {weight.storage.Describe()} cannot be trained; freeze it (RequiresGrad = false) or load the model as float32 for full training");
+        if (weight.Rank != 2)
+            throw new ArgumentException($"linear: weight must be [out_features, in_features], got shape {ShapeUtil.Format(weight.shape)}");
+        int outFeatures = weight.shape[0], inFeatures = weight.shape[1];
+        if (input.Rank == 0 || input.shape[^1] != inFeatures)
+            throw new ArgumentException($"linear: input shape {ShapeUtil.Format(input.shape)} must end in {inFeatures} to meet weight shape {ShapeUtil.Format(weight.shape)}");
+        if (bias != null && (bias.Rank != 1 || bias.shape[0] != outFeatures))
+            throw new ArgumentException($"linear: bias shape {ShapeUtil.Format(bias.shape)} does not match {outFeatures} output features");
+        var outShape = (int[])input.shape.Clone();
+        outShape[^1] = outFeatures;
+        int rows = ShapeUtil.Numel(input.shape.AsSpan(0, input.Rank - 1));
+        Tensor result;
+        using (Autograd.NoGrad.Enter())
+        {
+            using var x = Rows(input, rows, inFeatures);
+            var y = Uninitialized(DType.Float32, [rows, outFeatures]);
+            if (bias != null)
+            {
+                using var biasRow = bias.Reshape(1, outFeatures);
+                using var rowsOfBias = biasRow.Expand(rows, outFeatures);
+                y.CopyFrom(rowsOfBias);
+            }
+            WithStoredMatrix(weight, "linear", w => Backend.Current.LinearStored(x.FloatArray, x.offset, rows, w, y.FloatArray, accumulate: bias != null));
+            result = y.Reshape(outShape);
+            y.Dispose();
+        }
+        var inputs = bias != null ? new[] { input, bias } : new[] { input };
+        return Record(result, "linear", inputs, g =>
+        {
+            using var g2 = Rows(g, rows, outFeatures);
+            Tensor? dInput = null;
+            if (input.requiresGrad)
+            {
+                var dx = Uninitialized(DType.Float32, [rows, inFeatures]);
+                WithStoredMatrix(weight, "linear", w => Backend.Current.MatMulStored(g2.FloatArray, g2.offset, rows, w, dx.FloatArray));
+                dInput = dx.Reshape((int[])input.shape.Clone());
+                dx.Dispose();
+            }
+            var dBias = bias is { requiresGrad: true } ? g2.Sum(0) : null;
+            return bias != null ? [dInput, dBias] : [dInput];
+        });
+    }
+
+    /// <summary>Rows of a stored table [num, dim] for integer ids, widened to float32 [..., dim]. The table is frozen.</summary>
+    private static Tensor EmbeddingStored(Tensor ids, Tensor weight)
+    {
+        if (!ids.DType.IsIndexType()) throw new ArgumentException($"embedding: ids must be int32 or int64, got {ids.DType.Name()}");
+        if (weight.requiresGrad)
+            throw new InvalidOperationException($"embedding: a {weight.DType.Name()} table in {weight.storage.Describe()} cannot be trained; freeze it or load the model as float32 for full training");
+        int num = weight.shape[0], dim = weight.shape[1];
+        var index = ids.DType == DType.Int64 ? ids.ToArray<long>() : Array.ConvertAll(ids.ToArray<int>(), i => (long)i);
+        foreach (long id in index)
+            if (id < 0 || id >= num) throw new ArgumentException($"embedding: id {id} is outside the table of {num} rows");
+        var y = Uninitialized(DType.Float32, ShapeUtil.Concat(ids.shape, [dim]));
+        WithStoredMatrix(weight, "embedding", w => Backend.Current.EmbeddingStored(w, index, y.FloatArray));
+        return y;
+    }
+
+    /// <summary>Pins the weight's storage and describes it to a kernel for the duration of <paramref name="use"/>.</summary>
+    private static unsafe void WithStoredMatrix(Tensor weight, string op, Action<StoredMatrix> use)
+    {
+        weight.ThrowIfDisposed();
+        int rows = weight.shape[0], cols = weight.shape[1];
+        long rowStride = weight.strides[0], colStride = weight.strides[1];
+        // A dimension of size 1 never steps, so its stride is free.
+        if (cols == 1) colStride = 1;
+        else if (rows == 1 && colStride != 1) rowStride = 1;
+        if (colStride != 1 && rowStride != 1)
+            throw new NotSupportedException($"{op}: a {weight.DType.Name()} weight with strides {ShapeUtil.Format(weight.strides)} is read in place only with contiguous rows or columns; copy it with Contiguous()");
+        using var pin = weight.storage.Pin();
+        byte* start = (byte*)pin.Pointer + (long)weight.offset * weight.DType.ElementSize();
+        use(new StoredMatrix(start, weight.DType, rows, cols, rowStride, colStride));
+    }
+}
