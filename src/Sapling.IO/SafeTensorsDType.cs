@@ -39,6 +39,7 @@ internal static class SafeTensorsDType
         DType.Float32 => "F32",
         DType.Float64 => "F64",
         DType.BFloat16 => "BF16",
+        DType.Float16 => "F16",
         DType.Int8 => "I8",
         DType.Int32 => "I32",
         DType.Int64 => "I64",
@@ -48,7 +49,7 @@ internal static class SafeTensorsDType
 
     /// <summary>
     /// The Sapling dtype a stored dtype loads as when the caller names none: itself where Sapling has it, otherwise
-    /// the narrowest Sapling dtype that holds every value (F16 becomes float32, the compute type; small
+    /// the narrowest Sapling dtype that holds every value (small
     /// unsigned and 16-bit integers widen to int32, U32 to int64). Null where no lossless or float choice exists.
     /// </summary>
     public static DType? LoadsAs(string name) => name switch
@@ -60,7 +61,7 @@ internal static class SafeTensorsDType
         "I32" => DType.Int32,
         "I64" => DType.Int64,
         "BOOL" => DType.Bool,
-        "F16" => DType.Float32,
+        "F16" => DType.Float16,
         "U8" or "I16" or "U16" => DType.Int32,
         "U32" => DType.Int64,
         _ => null,

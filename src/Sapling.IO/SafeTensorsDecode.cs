@@ -26,7 +26,7 @@ internal static unsafe class SafeTensorsDecode
             case "I32": new ReadOnlySpan<int>(source, n).CopyTo(destination.AsSpan<int>()); break;
             case "I64": new ReadOnlySpan<long>(source, n).CopyTo(destination.AsSpan<long>()); break;
             case "BOOL": Bools(new ReadOnlySpan<byte>(source, n), destination.AsSpan<bool>()); break;
-            case "F16": TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(source, n), destination.AsSpan<float>()); break;
+            case "F16": new ReadOnlySpan<Half>(source, n).CopyTo(destination.AsSpan<Half>()); break;
             case "U8": Widen(new ReadOnlySpan<byte>(source, n), destination.AsSpan<int>()); break;
             case "I16": Widen(new ReadOnlySpan<short>(source, n), destination.AsSpan<int>()); break;
             case "U16": Widen(new ReadOnlySpan<ushort>(source, n), destination.AsSpan<int>()); break;

@@ -116,17 +116,9 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         return tensor;
     }
 
-    private static DType? MappedDType(string stored) => stored switch
-    {
-        "F32" => DType.Float32,
-        "BF16" => DType.BFloat16,
-        "F16" => DType.Float16,
-        "F64" => DType.Float64,
-        "I8" => DType.Int8,
-        "I32" => DType.Int32,
-        "I64" => DType.Int64,
-        _ => null,
-    };
+    /// <summary>The dtype a stored tensor keeps when used as stored: where the file's bytes are Sapling's elements.</summary>
+    private static DType? MappedDType(string stored) =>
+        stored is "F32" or "BF16" or "F16" or "F64" or "I8" or "I32" or "I64" ? SafeTensorsDType.LoadsAs(stored) : null;
 
     private void ReadExactly(string name, Span<byte> bytes, long offset)
     {
@@ -149,8 +141,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     }
 
     /// <summary>
-    /// Copies one tensor out of the file. F32, F64, BF16, I8, I32, I64 and BOOL load as themselves; F16 loads as
-    /// float32 (Sapling's compute type); U8, I16 and U16 widen to int32 and U32 to int64. Other dtypes (U64, FP8)
+    /// Copies one tensor out of the file. F32, F64, BF16, F16, I8, I32, I64 and BOOL load as themselves; U8, I16 and U16 widen to int32 and U32 to int64. Other dtypes (U64, FP8)
     /// have no lossless Sapling equivalent and throw <see cref="NotSupportedException"/>.
     /// </summary>
     public Tensor Load(string name)
@@ -187,13 +178,14 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             throw new ArgumentException($"tensor '{name}' in '{Path}' has shape {ShapeUtil.Format(shape)}, but its destination has {ShapeUtil.Format(destination.Shape.ToArray())}");
         if (destination.NumEl == 0) return;
         if (!destination.IsContiguous) throw new ArgumentException($"ReadInto needs a contiguous destination for '{name}'");
-        if (SafeTensorsDType.LoadsAs(info.DType) == destination.DType && info.DType is "F32" or "F64" or "BF16" or "I8" or "I32" or "I64")
+        if (MappedDType(info.DType) == destination.DType)
         {
             var bytes = destination.DType switch
             {
                 DType.Float32 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination.AsSpan<float>()),
                 DType.Float64 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination.AsSpan<double>()),
                 DType.BFloat16 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination.AsSpan<ushort>()),
+                DType.Float16 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination.AsSpan<Half>()),
                 DType.Int8 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination.AsSpan<sbyte>()),
                 DType.Int32 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination.AsSpan<int>()),
                 _ => System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination.AsSpan<long>()),

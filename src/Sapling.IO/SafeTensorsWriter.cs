@@ -138,13 +138,14 @@ internal static class SafeTensorsWriter
             {
                 switch (t.DType)
                 {
-                    case DType.Float32: WriteElements(stream, t.AsSpan<float>()); break;
-                    case DType.Float64: WriteElements(stream, t.AsSpan<double>()); break;
-                    case DType.BFloat16: WriteElements(stream, t.AsSpan<ushort>()); break;
-                    case DType.Int8: WriteElements(stream, t.AsSpan<sbyte>()); break;
-                    case DType.Int32: WriteElements(stream, t.AsSpan<int>()); break;
-                    case DType.Int64: WriteElements(stream, t.AsSpan<long>()); break;
-                    case DType.Bool: WriteElements(stream, t.AsSpan<bool>()); break;
+                    case DType.Float32: WriteElements(stream, t.AsReadOnlySpan<float>()); break;
+                    case DType.Float64: WriteElements(stream, t.AsReadOnlySpan<double>()); break;
+                    case DType.BFloat16: WriteElements(stream, t.AsReadOnlySpan<ushort>()); break;
+                    case DType.Float16: WriteElements(stream, t.AsReadOnlySpan<Half>()); break;
+                    case DType.Int8: WriteElements(stream, t.AsReadOnlySpan<sbyte>()); break;
+                    case DType.Int32: WriteElements(stream, t.AsReadOnlySpan<int>()); break;
+                    case DType.Int64: WriteElements(stream, t.AsReadOnlySpan<long>()); break;
+                    case DType.Bool: WriteElements(stream, t.AsReadOnlySpan<bool>()); break;
                     default: throw new NotSupportedException($"tensor '{e.Name}' has dtype {t.DType.Name()}, which safetensors cannot hold");
                 }
             }

@@ -45,7 +45,7 @@ public class SafeTensorsCompatibilityTests
             Assert.Equal(shape.Select(d => (int)d), loaded.Shape);
             switch (loaded.DType)
             {
-                case DType.Float32 or DType.BFloat16:
+                case DType.Float32 or DType.BFloat16 or DType.Float16:
                     using (var f = loaded.To(DType.Float32))
                         Assert.Equal(values.Select(v => BitConverter.SingleToInt32Bits((float)v.GetDouble())), f.ToArray<float>().Select(BitConverter.SingleToInt32Bits));
                     break;
@@ -109,7 +109,8 @@ public class SafeTensorsCompatibilityTests
 
     private static DType LoadsAs(string dtype) => dtype switch
     {
-        "F32" or "F16" => DType.Float32,
+        "F32" => DType.Float32,
+        "F16" => DType.Float16,
         "F64" => DType.Float64,
         "BF16" => DType.BFloat16,
         "I8" => DType.Int8,

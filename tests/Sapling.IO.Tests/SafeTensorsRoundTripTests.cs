@@ -14,6 +14,7 @@ public class SafeTensorsRoundTripTests
         DType.Float32 => Set(Make(new[] { 1.5f, -0f, float.NaN, float.PositiveInfinity, 1e-40f, -3f }, 2, 3), Make(new[] { 7.25f }), Make(Array.Empty<float>(), 0), Make(Array.Empty<float>(), 2, 0, 3)),
         DType.Float64 => Set(Make(new[] { 0.1, -0.0, double.NaN, double.NegativeInfinity, 1e-310, 1 + 1e-15 }, 2, 3), Make(new[] { Math.PI }), Make(Array.Empty<double>(), 0), Make(Array.Empty<double>(), 2, 0, 3)),
         DType.BFloat16 => Set(BFloat16(new[] { 1f, 1f / 3, -2.5f, 1e30f, -0f, 100f }, 2, 3), BFloat16(new[] { 0.1f }), BFloat16([], 0), BFloat16([], 2, 0, 3)),
+        DType.Float16 => Set(Make(new[] { (Half)1.5f, (Half)(-0f), Half.NaN, Half.PositiveInfinity, (Half)6e-8f, (Half)65504f }, 2, 3), Make(new[] { (Half)0.1f }), Make(Array.Empty<Half>(), 0), Make(Array.Empty<Half>(), 2, 0, 3)),
         DType.Int8 => Set(Make(new sbyte[] { -128, -1, 0, 1, 2, 127 }, 2, 3), Make(new sbyte[] { -5 }), Make(Array.Empty<sbyte>(), 0), Make(Array.Empty<sbyte>(), 2, 0, 3)),
         DType.Int32 => Set(Make(new[] { int.MinValue, -1, 0, 1, 2, int.MaxValue }, 2, 3), Make(new[] { 123456 }), Make(Array.Empty<int>(), 0), Make(Array.Empty<int>(), 2, 0, 3)),
         DType.Int64 => Set(Make(new[] { long.MinValue, -1L, 0L, 1L, (1L << 53) + 1, long.MaxValue }, 2, 3), Make(new[] { -42L }), Make(Array.Empty<long>(), 0), Make(Array.Empty<long>(), 2, 0, 3)),

@@ -21,6 +21,7 @@ internal static class TensorFactory
     public static DType DTypeOf<T>() => typeof(T) == typeof(float) ? DType.Float32
         : typeof(T) == typeof(double) ? DType.Float64
         : typeof(T) == typeof(ushort) ? DType.BFloat16
+        : typeof(T) == typeof(Half) ? DType.Float16
         : typeof(T) == typeof(sbyte) ? DType.Int8
         : typeof(T) == typeof(int) ? DType.Int32
         : typeof(T) == typeof(long) ? DType.Int64
@@ -33,6 +34,7 @@ internal static class TensorFactory
         DType.Float32 => t.ToArray<float>().Select(v => (long)BitConverter.SingleToInt32Bits(v)).ToArray(),
         DType.Float64 => t.ToArray<double>().Select(BitConverter.DoubleToInt64Bits).ToArray(),
         DType.BFloat16 => t.ToArray<ushort>().Select(v => (long)v).ToArray(),
+        DType.Float16 => t.ToArray<Half>().Select(v => (long)BitConverter.HalfToInt16Bits(v)).ToArray(),
         DType.Int8 => t.ToArray<sbyte>().Select(v => (long)v).ToArray(),
         DType.Int32 => t.ToArray<int>().Select(v => (long)v).ToArray(),
         DType.Int64 => t.ToArray<long>(),
