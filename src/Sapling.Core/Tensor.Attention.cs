@@ -7,17 +7,26 @@ public sealed partial class Tensor
     /// S − T + i) attends to keys 0 .. S − T + i — so a KV cache holding earlier positions just makes S larger. Fused:
     /// no T×S score matrix is kept; backward recomputes the probabilities from each row's log-sum-exp.
     /// </summary>
+    /// <remarks>
+    /// Grouped-query attention: k and v may hold fewer heads than q (H divisible by their count); query head h then
+    /// reads key/value head h / (H / KV heads), without copying the keys out to every query head.
+    /// </remarks>
     /// <param name="keyStart">For left-padded batches: per batch row, the first key that is not padding (inference only).</param>
-    public static Tensor CausalAttention(Tensor q, Tensor k, Tensor v, float? scale = null, int[]? keyStart = null)
+    /// <param name="window">Sliding-window attention (Mistral): a query sees only its last <paramref name="window"/> keys; 0 sees all.</param>
+    public static Tensor CausalAttention(Tensor q, Tensor k, Tensor v, float? scale = null, int[]? keyStart = null, int window = 0)
     {
         RequireFloat("causal_attention", q, k);
         RequireFloat("causal_attention", q, v);
         if (q.Rank != 4 || k.Rank != 4 || v.Rank != 4)
             throw new ArgumentException($"causal_attention: q, k and v must be [batch, heads, time, head_dim], got {ShapeUtil.Format(q.shape)}, {ShapeUtil.Format(k.shape)}, {ShapeUtil.Format(v.shape)}");
-        if (!ShapeUtil.SameShape(k.shape, v.shape) || k.shape[0] != q.shape[0] || k.shape[1] != q.shape[1] || k.shape[3] != q.shape[3] || k.shape[2] < q.shape[2])
-            throw new ArgumentException($"causal_attention: q {ShapeUtil.Format(q.shape)} does not fit k {ShapeUtil.Format(k.shape)} and v {ShapeUtil.Format(v.shape)} (same batch, heads and head_dim; at least as many keys as queries)");
+        if (!ShapeUtil.SameShape(k.shape, v.shape) || k.shape[0] != q.shape[0] || k.shape[1] == 0 || q.shape[1] % k.shape[1] != 0 || k.shape[3] != q.shape[3] || k.shape[2] < q.shape[2])
+            throw new ArgumentException($"causal_attention: q {ShapeUtil.Format(q.shape)} does not fit k {ShapeUtil.Format(k.shape)} and v {ShapeUtil.Format(v.shape)} (same batch and head_dim; query heads a multiple of key heads; at least as many keys as queries)");
+        if (window < 0) throw new ArgumentException($"causal_attention: window must be positive or 0 (no window), got {window}");
         int b = q.shape[0], h = q.shape[1], t = q.shape[2], s = k.shape[2], d = q.shape[3];
+        int groups = h / k.shape[1];
         int past = s - t;
+        // A window that reaches back to key 0 from the last query changes nothing.
+        if (window >= s) window = 0;
         // float32 keeps its single-precision 1/√d; float64 gets the double one.
         double sc = scale ?? (q.DType == DType.Float32 ? 1f / MathF.Sqrt(d) : 1.0 / Math.Sqrt(d));
         if (keyStart != null && keyStart.Length != b) throw new ArgumentException($"causal_attention: {keyStart.Length} key starts for a batch of {b}");
@@ -31,12 +40,21 @@ public sealed partial class Tensor
         // generation.
         if (!recorded && KvHeadStride(k, v) is int headStride)
         {
-            TensorKernels.For(dtype).AttentionForward(qc, k, v, output, lse, b * h, t, s, d, past, sc, keyStart, h, headStride);
+            TensorKernels.For(dtype).AttentionForward(qc, k, v, output, lse, b * h, t, s, d, past, sc, keyStart, h, headStride, groups, window);
             return output;
+        }
+        if (recorded && (groups > 1 || window > 0))
+        {
+            if (window > 0) throw new NotSupportedException($"causal_attention: sliding-window attention has no gradient for sequences longer than its window ({window} keys, {s} given); train on sequences of at most {window} tokens");
+            // Training with grouped heads: every query head gets its own copy of its group's keys and values, and
+            // the copies' gradients sum back into the shared heads through expand's rule.
+            output.Dispose();
+            lse.Dispose();
+            return CausalAttention(q, RepeatHeads(k, groups), RepeatHeads(v, groups), scale, keyStart);
         }
         var kc = FromElementZero(k.Contiguous());
         var vc = FromElementZero(v.Contiguous());
-        TensorKernels.For(dtype).AttentionForward(qc, kc, vc, output, lse, b * h, t, s, d, past, sc, keyStart, h, s * d);
+        TensorKernels.For(dtype).AttentionForward(qc, kc, vc, output, lse, b * h, t, s, d, past, sc, keyStart, h, s * d, groups, window);
         if (keyStart != null)
         {
             if (recorded) throw new NotSupportedException("causal_attention: padded batches (keyStart) are for inference; gradients are not supported");
@@ -83,6 +101,13 @@ public sealed partial class Tensor
             var dk = k.requiresGrad ? MatMulBatched(dScores.Transpose(-1, -2), q, s, t, d, scale).SumToShape(k.shape) : null;
             return (dq, dk);
         });
+    }
+
+    /// <summary>k or v [B, KV, S, D] with each head repeated <paramref name="groups"/> times: [B, KV·groups, S, D].</summary>
+    private static Tensor RepeatHeads(Tensor kv, int groups)
+    {
+        int b = kv.shape[0], heads = kv.shape[1], s = kv.shape[2], d = kv.shape[3];
+        return kv.Unsqueeze(2).Expand(b, heads, groups, s, d).Reshape(b, heads * groups, s, d);
     }
 
     /// <summary>

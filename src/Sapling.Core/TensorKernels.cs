@@ -56,7 +56,7 @@ internal abstract class TensorKernels
     public abstract void CrossEntropyBackward(Tensor logits, long[] targets, Tensor lse, Tensor rowScale, Tensor dx, int rows, int classes, long ignoreIndex, double smoothing);
 
     /// <summary>q, k, v (and dOut) must start at element 0 of their storage; head h of k and v starts at h·kvHeadStride.</summary>
-    public abstract void AttentionForward(Tensor q, Tensor k, Tensor v, Tensor output, Tensor lse, int heads, int t, int s, int d, int past, double scale, int[]? keyStart, int headsPerRow, int kvHeadStride);
+    public abstract void AttentionForward(Tensor q, Tensor k, Tensor v, Tensor output, Tensor lse, int heads, int t, int s, int d, int past, double scale, int[]? keyStart, int headsPerRow, int kvHeadStride, int kvGroups = 1, int window = 0);
 
     public abstract void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor output, Tensor lse, Tensor dOut, Tensor dq, Tensor dk, Tensor dv, int heads, int t, int s, int d, int past, double scale);
 
@@ -152,8 +152,8 @@ internal abstract class TensorKernels
         public override void CrossEntropyBackward(Tensor logits, long[] targets, Tensor lse, Tensor rowScale, Tensor dx, int rows, int classes, long ignoreIndex, double smoothing)
             => K.CrossEntropyBackward(A(logits), logits.offset, targets, A(lse), A(rowScale), A(dx), rows, classes, ignoreIndex, S(smoothing));
 
-        public override void AttentionForward(Tensor q, Tensor k, Tensor v, Tensor output, Tensor lse, int heads, int t, int s, int d, int past, double scale, int[]? keyStart, int headsPerRow, int kvHeadStride)
-            => K.AttentionForward(A(q), A(k), A(v), A(output), A(lse), heads, t, s, d, past, S(scale), keyStart, headsPerRow, kvHeadStride);
+        public override void AttentionForward(Tensor q, Tensor k, Tensor v, Tensor output, Tensor lse, int heads, int t, int s, int d, int past, double scale, int[]? keyStart, int headsPerRow, int kvHeadStride, int kvGroups = 1, int window = 0)
+            => K.AttentionForward(A(q), A(k), A(v), A(output), A(lse), heads, t, s, d, past, S(scale), keyStart, headsPerRow, kvHeadStride, kvGroups, window);
 
         public override void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor output, Tensor lse, Tensor dOut, Tensor dq, Tensor dk, Tensor dv, int heads, int t, int s, int d, int past, double scale)
             => K.AttentionBackward(A(q), A(k), A(v), A(output), A(lse), A(dOut), A(dq), A(dk), A(dv), heads, t, s, d, past, S(scale));

@@ -73,3 +73,66 @@ public class AttentionTests
         TensorAssert.Close(packed.To(DType.Float32), inPlace.To(DType.Float32), 1e-6f, 1e-6f, "cache-layout attention");
     }
 }
+
+/// <summary>Grouped-query and sliding-window attention against plain attention on explicitly repeated or cut keys.</summary>
+public class GroupedAndWindowedAttentionTests
+{
+    private static Tensor Repeat(Tensor kv, int groups)
+    {
+        int b = kv.Shape[0], h = kv.Shape[1], s = kv.Shape[2], d = kv.Shape[3];
+        return kv.Unsqueeze(2).Expand(b, h, groups, s, d).Reshape(b, h * groups, s, d);
+    }
+
+    [Theory]
+    [InlineData(1, 6)]
+    [InlineData(5, 9)]
+    public void GroupedHeadsReadTheirGroupsKeysInPlace(int t, int s)
+    {
+        var g = new Generator(3);
+        var q = Tensor.Randn([2, 6, t, 8], g);
+        var k = Tensor.Randn([2, 2, s, 8], g);
+        var v = Tensor.Randn([2, 2, s, 8], g);
+        var expected = Tensor.CausalAttention(q, Repeat(k, 3), Repeat(v, 3));
+        TensorAssert.Close(expected, Tensor.CausalAttention(q, k, v), 1e-5f, 1e-6f, "fast kernels");
+        using (Sapling.Backends.Backend.Use(new Sapling.Backends.Reference.ReferenceKernels()))
+            TensorAssert.Close(expected, Tensor.CausalAttention(q, k, v), 1e-5f, 1e-6f, "reference kernels");
+    }
+
+    [Fact]
+    public void GroupedHeadsTrainThroughRepeatedKeys()
+    {
+        var g = new Generator(4);
+        var q = Tensor.Randn([1, 4, 5, 8], g).RequiresGrad_();
+        var k = Tensor.Randn([1, 2, 5, 8], g).RequiresGrad_();
+        var v = Tensor.Randn([1, 2, 5, 8], g).RequiresGrad_();
+        var (q2, k2, v2) = (q.Detach().Clone().RequiresGrad_(), k.Detach().Clone().RequiresGrad_(), v.Detach().Clone().RequiresGrad_());
+        var upstream = Tensor.Randn([1, 4, 5, 8], g);
+        Tensor.CausalAttention(q, k, v).Backward(upstream);
+        Tensor.CausalAttention(q2, Repeat(k2, 2), Repeat(v2, 2)).Backward(upstream);
+        TensorAssert.Close(q2.Grad!, q.Grad!, 1e-5f, 1e-6f, "dq");
+        TensorAssert.Close(k2.Grad!, k.Grad!, 1e-5f, 1e-6f, "dk");
+        TensorAssert.Close(v2.Grad!, v.Grad!, 1e-5f, 1e-6f, "dv");
+    }
+
+    [Fact]
+    public void AWindowedQuerySeesOnlyItsLastKeys()
+    {
+        var g = new Generator(5);
+        int t = 7, s = 7, window = 3;
+        var q = Tensor.Randn([1, 2, t, 8], g);
+        var k = Tensor.Randn([1, 2, s, 8], g);
+        var v = Tensor.Randn([1, 2, s, 8], g);
+        var windowed = Tensor.CausalAttention(q, k, v, window: window);
+        Tensor reference;
+        using (Sapling.Backends.Backend.Use(new Sapling.Backends.Reference.ReferenceKernels()))
+            reference = Tensor.CausalAttention(q, k, v, window: window);
+        TensorAssert.Close(reference, windowed, 1e-5f, 1e-6f, "reference kernels");
+        for (int i = 0; i < t; i++)
+        {
+            int first = Math.Max(0, i - window + 1);
+            // Query i alone against keys first..i: the last of them is its own position.
+            var expected = Tensor.CausalAttention(q.Narrow(2, i, 1), k.Narrow(2, first, i - first + 1), v.Narrow(2, first, i - first + 1));
+            TensorAssert.Close(expected, windowed.Narrow(2, i, 1), 1e-5f, 1e-6f, $"query {i}");
+        }
+    }
+}

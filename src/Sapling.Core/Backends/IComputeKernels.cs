@@ -93,10 +93,13 @@ public partial interface IComputeKernels<T> where T : unmanaged, IFloatingPointI
     /// 0 .. past + i. With <paramref name="keyStart"/>, head h sees no key before keyStart[h / headsPerRow] (left
     /// padding), and a query that sees no key gives zeros. Writes output [heads, t, d] and each row's log-sum-exp.
     /// Head h's keys and values start at element h·<paramref name="kvHeadStride"/> (s·d when packed; a KV cache
-    /// allocated for a longer context is read in place with its own stride).
+    /// allocated for a longer context is read in place with its own stride). With <paramref name="kvGroups"/> &gt; 1
+    /// (grouped-query attention) query head h reads key/value head h / kvGroups, so k and v hold heads / kvGroups heads.
+    /// With <paramref name="window"/> &gt; 0 (sliding-window attention, Mistral) query i sees only its last
+    /// <paramref name="window"/> keys, past + i − window + 1 .. past + i.
     /// </summary>
     void AttentionForward(T[] q, T[] k, T[] v, T[] output, T[] lse,
-        int heads, int t, int s, int d, int past, T scale, int[]? keyStart, int headsPerRow, int kvHeadStride);
+        int heads, int t, int s, int d, int past, T scale, int[]? keyStart, int headsPerRow, int kvHeadStride, int kvGroups = 1, int window = 0);
 
     /// <summary>Gradients of <see cref="AttentionForward"/> (without key starts) from its output and log-sum-exp.</summary>
     void AttentionBackward(T[] q, T[] k, T[] v, T[] output, T[] lse, T[] dOut,

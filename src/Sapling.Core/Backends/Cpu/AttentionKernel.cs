@@ -12,9 +12,10 @@ internal static class AttentionKernel
 {
     /// <summary>
     /// q [BH, T, D], k and v [BH, S, D] with head h at h·kvHeadStride (0: packed, S·D), out [BH, T, D], lse [BH, T];
-    /// query i sees keys 0 .. past + i.
+    /// query i sees keys 0 .. past + i (the last <paramref name="window"/> of them when it is positive); query head h reads
+    /// key/value head h / <paramref name="kvGroups"/>.
     /// </summary>
-    public static void Forward(float[] q, float[] k, float[] v, float[] output, float[] lse, int heads, int t, int s, int d, int past, float scale, int[]? keyStart = null, int headsPerRow = 1, int kvHeadStride = 0)
+    public static void Forward(float[] q, float[] k, float[] v, float[] output, float[] lse, int heads, int t, int s, int d, int past, float scale, int[]? keyStart = null, int headsPerRow = 1, int kvHeadStride = 0, int kvGroups = 1, int window = 0)
     {
         if (kvHeadStride == 0) kvHeadStride = s * d;
         SoftmaxKernel.RowsParallel(heads, t * s * d, (h0, h1) =>
@@ -25,12 +26,13 @@ internal static class AttentionKernel
             {
                 for (int h = h0; h < h1; h++)
                 {
-                    int kv = h * kvHeadStride;
+                    int kv = h / kvGroups * kvHeadStride;
                     // Left-padded rows of a batch start attending at their first real key.
-                    int first = keyStart?[h / headsPerRow] ?? 0;
+                    int padding = keyStart?[h / headsPerRow] ?? 0;
                     for (int i = 0; i < t; i++)
                     {
                         int visible = Math.Min(s, past + i + 1);
+                        int first = window > 0 ? Math.Max(padding, past + i + 1 - window) : padding;
                         var qi = q.AsSpan((h * t + i) * d, d);
                         var oi = output.AsSpan((h * t + i) * d, d);
                         if (first >= visible)

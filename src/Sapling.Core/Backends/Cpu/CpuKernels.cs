@@ -66,8 +66,8 @@ public sealed partial class CpuKernels : IKernels
         => CrossEntropyKernel.Backward(logits, offset, targets, lse, rowScale, dx, rows, classes, ignoreIndex, smoothing);
 
     public void AttentionForward(float[] q, float[] k, float[] v, float[] output, float[] lse,
-        int heads, int t, int s, int d, int past, float scale, int[]? keyStart, int headsPerRow, int kvHeadStride)
-        => AttentionKernel.Forward(q, k, v, output, lse, heads, t, s, d, past, scale, keyStart, headsPerRow, kvHeadStride);
+        int heads, int t, int s, int d, int past, float scale, int[]? keyStart, int headsPerRow, int kvHeadStride, int kvGroups = 1, int window = 0)
+        => AttentionKernel.Forward(q, k, v, output, lse, heads, t, s, d, past, scale, keyStart, headsPerRow, kvHeadStride, kvGroups, window);
 
     public void AttentionBackward(float[] q, float[] k, float[] v, float[] output, float[] lse, float[] dOut,
         float[] dq, float[] dk, float[] dv, int heads, int t, int s, int d, int past, float scale)

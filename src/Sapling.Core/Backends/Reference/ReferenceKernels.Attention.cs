@@ -4,19 +4,21 @@ namespace Sapling.Backends.Reference;
 public partial class ReferenceKernels<T>
 {
     public void AttentionForward(T[] q, T[] k, T[] v, T[] output, T[] lse,
-        int heads, int t, int s, int d, int past, T scale, int[]? keyStart, int headsPerRow, int kvHeadStride)
+        int heads, int t, int s, int d, int past, T scale, int[]? keyStart, int headsPerRow, int kvHeadStride, int kvGroups = 1, int window = 0)
     {
         for (int h = 0; h < heads; h++)
         {
-            int first = keyStart?[h / headsPerRow] ?? 0;
+            int padding = keyStart?[h / headsPerRow] ?? 0;
+            int kv = h / kvGroups * kvHeadStride;
             for (int i = 0; i < t; i++)
             {
                 int last = Math.Min(s - 1, past + i);
-                var p = Probabilities(q, k, h, i, t, s, d, first, last, scale, kvHeadStride, out double logSumExp);
+                int first = window > 0 ? Math.Max(padding, past + i + 1 - window) : padding;
+                var p = Probabilities(q, k, h, i, t, s, d, first, last, scale, kv, out double logSumExp);
                 for (int c = 0; c < d; c++)
                 {
                     double o = 0;
-                    for (int j = first; j <= last; j++) o += p[j] * D(v[h * kvHeadStride + j * d + c]);
+                    for (int j = first; j <= last; j++) o += p[j] * D(v[kv + j * d + c]);
                     output[(h * t + i) * d + c] = ToT(o);
                 }
                 lse[h * t + i] = first > last ? T.Zero : ToT(logSumExp);
@@ -37,7 +39,7 @@ public partial class ReferenceKernels<T>
             for (int i = 0; i < t; i++)
             {
                 int last = Math.Min(s - 1, past + i);
-                var p = Probabilities(q, k, h, i, t, s, d, 0, last, scale, s * d, out _);
+                var p = Probabilities(q, k, h, i, t, s, d, 0, last, scale, h * s * d, out _);
                 int qi = (h * t + i) * d;
                 // With P = softmax(S): ∂L/∂P_j = dO·v_j and ∂L/∂S_j = P_j·(∂L/∂P_j − Σ_l P_l·∂L/∂P_l).
                 var dp = new double[last + 1];
@@ -69,14 +71,14 @@ public partial class ReferenceKernels<T>
     }
 
     /// <summary>softmax over keys first..last of scale·q_i·k_j (zero elsewhere), with the log-sum-exp of the scores.</summary>
-    private static double[] Probabilities(T[] q, T[] k, int h, int i, int t, int s, int d, int first, int last, T scale, int kvHeadStride, out double logSumExp)
+    private static double[] Probabilities(T[] q, T[] k, int h, int i, int t, int s, int d, int first, int last, T scale, int kvStart, out double logSumExp)
     {
         var p = new double[s];
         double max = double.NegativeInfinity;
         for (int j = first; j <= last; j++)
         {
             double score = 0;
-            for (int c = 0; c < d; c++) score += D(q[(h * t + i) * d + c]) * D(k[h * kvHeadStride + j * d + c]);
+            for (int c = 0; c < d; c++) score += D(q[(h * t + i) * d + c]) * D(k[kvStart + j * d + c]);
             p[j] = score * D(scale);
             max = Math.Max(max, p[j]);
         }
