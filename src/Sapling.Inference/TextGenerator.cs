@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Numerics.Tensors;
 using Sapling.Autograd;
-using Sapling.Models.Gpt;
+using Sapling.Models;
 
 namespace Sapling.Inference;
 
@@ -11,24 +11,28 @@ namespace Sapling.Inference;
 /// </summary>
 public static class TextGenerator
 {
-    public static int[] Generate(GptModel model, IReadOnlyList<int> prompt, SamplingOptions options, Action<int>? onToken = null)
+    /// <summary>Prompts longer than this are prefilled this many tokens at a time, so no activation grows with the prompt.</summary>
+    public const int PrefillChunk = 512;
+
+    public static int[] Generate(ICausalLM model, IReadOnlyList<int> prompt, SamplingOptions options, Action<int>? onToken = null)
     {
         options.Validate();
         if (prompt.Count == 0) throw new ArgumentException("generation needs at least one prompt token (for example the end-of-text token)");
         foreach (int id in prompt)
-            if (id < 0 || id >= model.Config.VocabSize) throw new ArgumentOutOfRangeException(nameof(prompt), $"prompt token {id} is outside the vocabulary of {model.Config.VocabSize}");
+            if (id < 0 || id >= model.VocabSize) throw new ArgumentOutOfRangeException(nameof(prompt), $"prompt token {id} is outside the vocabulary of {model.VocabSize}");
         using var _ = NoGrad.Enter();
-        model.Eval();
+        model.Network.Eval();
         var g = new Generator(options.Seed);
         var context = new List<int>(prompt);
         var generated = new List<int>();
-        int window = model.Config.NPositions;
-        var cache = model.NewCache(1);
+        int window = model.ContextLength;
         var feed = context.Count > window ? context.Skip(context.Count - window).ToList() : context;
+        // The cache holds what this generation can reach, not the model's whole context (131,072 positions for Llama 3).
+        var cache = model.NewCache(1, Math.Min(window, feed.Count + options.MaxNewTokens));
         // One buffer for every step's logits: a vocabulary-sized array per token would be a large-object allocation
         // per token, which the GC lets pile up for hundreds of megabytes before it collects.
-        var logits = new float[model.Config.VocabSize];
-        using (new TensorScope()) LastPosition(model.Forward(Ids(feed), cache), logits);
+        var logits = new float[model.VocabSize];
+        Prefill(model, feed, cache, logits);
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             int next = Pick(logits, context, options, g);
@@ -36,18 +40,30 @@ public static class TextGenerator
             context.Add(next);
             onToken?.Invoke(next);
             if (options.StopIds.Contains(next) || step == options.MaxNewTokens - 1) break;
-            using var scope = new TensorScope();
-            if (cache.Length >= window)
+            if (cache.Length >= cache.MaxLength)
             {
                 cache.Reset();
-                LastPosition(model.Forward(Ids(context.Skip(context.Count - window / 2).ToList()), cache), logits);
+                Prefill(model, context.Skip(context.Count - window / 2).ToList(), cache, logits);
+                continue;
             }
-            else
-            {
-                LastPosition(model.Forward(Ids([next]), cache), logits);
-            }
+            using var scope = new TensorScope();
+            CopyRows(model.LastPositionLogits(Ids([next]), cache), logits);
         }
         return generated.ToArray();
+    }
+
+    /// <summary>Runs the prompt through the model in chunks of <see cref="PrefillChunk"/>, leaving the last position's logits.</summary>
+    private static void Prefill(ICausalLM model, IReadOnlyList<int> tokens, NN.KvCache cache, float[] logits)
+    {
+        for (int start = 0; start < tokens.Count; start += PrefillChunk)
+        {
+            using var scope = new TensorScope();
+            int length = Math.Min(PrefillChunk, tokens.Count - start);
+            var chunk = new long[length];
+            for (int i = 0; i < length; i++) chunk[i] = tokens[start + i];
+            var last = model.LastPositionLogits(Tensor.FromArray(chunk, 1, length), cache);
+            if (start + length == tokens.Count) CopyRows(last, logits);
+        }
     }
 
     /// <summary>
@@ -55,26 +71,26 @@ public static class TextGenerator
     /// position), the batch is prefilled once, then each step feeds one token per row. Each row has its own random
     /// stream (seed + row) and stops on its own; rows that stopped idle until all are done.
     /// </summary>
-    public static int[][] GenerateBatch(GptModel model, IReadOnlyList<IReadOnlyList<int>> prompts, SamplingOptions options)
+    public static int[][] GenerateBatch(ICausalLM model, IReadOnlyList<IReadOnlyList<int>> prompts, SamplingOptions options)
     {
         options.Validate();
         if (prompts.Count == 0) return [];
         int batch = prompts.Count;
         int longest = prompts.Max(p => p.Count);
         if (prompts.Any(p => p.Count == 0)) throw new ArgumentException("every prompt needs at least one token");
-        if (longest + options.MaxNewTokens > model.Config.NPositions)
-            throw new ArgumentException($"batched generation needs the longest prompt ({longest}) plus max new tokens ({options.MaxNewTokens}) to fit the context of {model.Config.NPositions}");
+        if (longest + options.MaxNewTokens > model.ContextLength)
+            throw new ArgumentException($"batched generation needs the longest prompt ({longest}) plus max new tokens ({options.MaxNewTokens}) to fit the context of {model.ContextLength}");
         using var _ = NoGrad.Enter();
-        model.Eval();
+        model.Network.Eval();
         var padding = prompts.Select(p => longest - p.Count).ToArray();
         var ids = new long[batch * longest];
         for (int b = 0; b < batch; b++)
             for (int i = 0; i < prompts[b].Count; i++) ids[b * longest + padding[b] + i] = prompts[b][i];
-        var cache = model.NewCache(batch);
-        int vocab = model.Config.VocabSize;
+        var cache = model.NewCache(batch, longest + options.MaxNewTokens);
+        int vocab = model.VocabSize;
         // One buffer for every step's logits, filled inside each step's scope (see Generate).
         var last = new float[batch * vocab];
-        using (new TensorScope()) LastPosition(model.Forward(Tensor.FromArray(ids, batch, longest), cache, padding), last);
+        using (new TensorScope()) CopyRows(model.LastPositionLogits(Tensor.FromArray(ids, batch, longest), cache, padding), last);
         var generators = Enumerable.Range(0, batch).Select(b => new Generator(options.Seed + (ulong)b)).ToArray();
         var contexts = prompts.Select(p => new List<int>(p)).ToArray();
         var outputs = Enumerable.Range(0, batch).Select(_ => new List<int>()).ToArray();
@@ -93,19 +109,18 @@ public static class TextGenerator
             }
             if (step == options.MaxNewTokens - 1) break;
             using var scope = new TensorScope();
-            LastPosition(model.Forward(Tensor.FromArray(next, batch, 1), cache), last);
+            CopyRows(model.LastPositionLogits(Tensor.FromArray(next, batch, 1), cache), last);
         }
         return outputs.Select(o => o.ToArray()).ToArray();
     }
 
     private static Tensor Ids(IReadOnlyList<int> ids) => Tensor.FromArray(ids.Select(i => (long)i).ToArray(), 1, ids.Count);
 
-    /// <summary>Copies the logits of the last position of each row of [B, T, V] into <paramref name="into"/> [B·V].</summary>
-    private static void LastPosition(Tensor logits, float[] into)
+    /// <summary>Copies logits [B, V] into <paramref name="into"/> [B·V].</summary>
+    private static void CopyRows(Tensor logits, float[] into)
     {
-        using var last = logits.Select(1, logits.Shape[1] - 1);
-        using var dense = last.IsContiguous ? null : last.Contiguous();
-        (dense ?? last).AsSpan().CopyTo(into);
+        using var dense = logits.IsContiguous ? null : logits.Contiguous();
+        (dense ?? logits).AsSpan().CopyTo(into);
     }
 
     /// <summary>

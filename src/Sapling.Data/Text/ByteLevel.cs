@@ -22,7 +22,7 @@ public static class ByteLevel
 
     /// <summary>GPT-2's pattern on whole code points (an astral letter is a letter), as Hugging Face's tokenizers match it.</summary>
     internal static Tokenization.TextPattern Words { get; } = Tokenization.RegexPattern.FromOniguruma(WordRegex,
-        new Tokenization.JsonSection(new System.Text.Json.Nodes.JsonObject(), "$", "GPT-2's word pattern"), "pattern");
+        new Json.JsonSection(new System.Text.Json.Nodes.JsonObject(), "$", "GPT-2's word pattern"), "pattern");
 
     /// <summary>The 256 byte characters in ascending code-point order, which is GPT-2's id order for ids 0..255.</summary>
     public static IReadOnlyList<char> Alphabet { get; } = byteToChar.Order().ToArray();

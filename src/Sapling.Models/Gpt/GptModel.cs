@@ -7,7 +7,7 @@ namespace Sapling.Models.Gpt;
 /// self-attention and a GELU MLP, a final LayerNorm, and an output head tied to the token embedding. Parameter names
 /// are Hugging Face's (wte, wpe, h.{i}.attn.c_attn, ..., ln_f), so GPT-2 checkpoints load unchanged.
 /// </summary>
-public sealed class GptModel : Module<Tensor, Tensor>
+public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM
 {
     private readonly List<GptBlock> blocks = new();
 
@@ -94,7 +94,7 @@ public sealed class GptModel : Module<Tensor, Tensor>
     /// table makes it an int8 linear layer.
     /// </summary>
     public Tensor OutputHead(Tensor hidden) =>
-        Wte.Quantized is { } table ? Tensor.QuantizedLinear(hidden, table) : hidden.MatMul(Wte.Weight.T());
+        Wte.Quantized is { } table ? Tensor.QuantizedLinear(hidden, table) : Tensor.Linear(hidden, Wte.Weight);
 
     /// <summary>The final layer-normed hidden states [B, T, n_embd] of the real tokens (what the heads read).</summary>
     public Tensor HiddenStates(Tensor ids, KvCache? cache = null, int[]? leftPadding = null)
@@ -194,7 +194,26 @@ public sealed class GptModel : Module<Tensor, Tensor>
     }
 
     /// <summary>A cache sized for this model's context and the given batch.</summary>
-    public KvCache NewCache(int batch) => new(Enumerable.Range(0, Config.NLayer).Select(Config.HeadsIn).ToArray(), batch, Config.NPositions, Config.HeadDim);
+    public KvCache NewCache(int batch) => NewCache(batch, Config.NPositions);
+
+    public KvCache NewCache(int batch, int maxLength) =>
+        new(Enumerable.Range(0, Config.NLayer).Select(Config.HeadsIn).ToArray(), batch, Math.Min(maxLength + VirtualTokens, Config.NPositions), Config.HeadDim);
+
+    public string ModelType => Config.ModelType;
+    public int VocabSize => Config.VocabSize;
+    public int ContextLength => Config.NPositions;
+
+    /// <summary>GPT-2 configs name no end-of-sequence id; the tokenizer's end-of-text token plays that part.</summary>
+    public IReadOnlyList<int> EosTokenIds => [];
+    public Module Network => this;
+
+    /// <summary>Logits [B, vocab] of the last real position: the output head runs on one row per sequence.</summary>
+    public Tensor LastPositionLogits(Tensor ids, KvCache? cache = null, int[]? leftPadding = null)
+    {
+        var hidden = HiddenStates(ids, cache, leftPadding);
+        int b = hidden.Shape[0], t = hidden.Shape[1];
+        return OutputHead(hidden.Narrow(1, t - 1, 1)).Reshape(b, Config.VocabSize);
+    }
 }
 
 /// <summary>x + attn(ln_1(x)), then x + mlp(ln_2(x)).</summary>

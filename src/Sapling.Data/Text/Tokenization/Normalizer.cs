@@ -1,4 +1,5 @@
 using System.Text;
+using Sapling.Json;
 
 namespace Sapling.Text.Tokenization;
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Sapling.Json;
 
 namespace Sapling.Text.Tokenization;
 

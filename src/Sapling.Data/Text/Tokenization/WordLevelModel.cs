@@ -1,3 +1,4 @@
+using Sapling.Json;
 namespace Sapling.Text.Tokenization;
 
 /// <summary>A plain word → id table; words not in it are the unknown token.</summary>

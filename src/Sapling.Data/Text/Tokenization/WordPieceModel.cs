@@ -1,3 +1,4 @@
+using Sapling.Json;
 namespace Sapling.Text.Tokenization;
 
 /// <summary>

@@ -1,12 +1,12 @@
 using System.Text.Json.Nodes;
 
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Json;
 
 /// <summary>
-/// One object of a tokenizer.json and where it sits (<c>$.pre_tokenizer.pretokenizers[0]</c>), so every complaint about
-/// a component names the file and the JSON path of the offending value.
+/// One object of a JSON file and where it sits (<c>$.pre_tokenizer.pretokenizers[0]</c> in a tokenizer.json,
+/// <c>$.rope_scaling</c> in a config.json), so every complaint names the file and the JSON path of the offending value.
 /// </summary>
-internal readonly struct JsonSection(JsonObject node, string path, string file)
+public readonly struct JsonSection(JsonObject node, string path, string file)
 {
     public JsonObject Node { get; } = node;
     public string Path { get; } = path;

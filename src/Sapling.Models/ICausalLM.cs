@@ -1,0 +1,37 @@
+using Sapling.NN;
+
+namespace Sapling.Models;
+
+/// <summary>
+/// A decoder that predicts the next token (GPT-2, Llama, Mistral, Qwen): what generation, chat, serving and
+/// perplexity need from a model, whatever its family.
+/// </summary>
+public interface ICausalLM
+{
+    /// <summary>The config's model_type ("gpt2", "llama", "qwen2", ...).</summary>
+    string ModelType { get; }
+
+    /// <summary>Width of the output layer.</summary>
+    int VocabSize { get; }
+
+    /// <summary>Longest sequence the model attends over (its position limit).</summary>
+    int ContextLength { get; }
+
+    /// <summary>The config's end-of-sequence ids (empty when it names none).</summary>
+    IReadOnlyList<int> EosTokenIds { get; }
+
+    /// <summary>The model as a module: parameters, train/eval mode.</summary>
+    Module Network { get; }
+
+    /// <summary>
+    /// Logits [B, T, vocab] for ids [B, T] (int64). With a cache, the ids are the positions after those cached.
+    /// <paramref name="leftPadding"/> gives, per batch row, how many leading tokens are padding.
+    /// </summary>
+    Tensor Forward(Tensor ids, KvCache? cache = null, int[]? leftPadding = null);
+
+    /// <summary>Logits [B, vocab] of the last position only: the output layer runs on one row per sequence.</summary>
+    Tensor LastPositionLogits(Tensor ids, KvCache? cache = null, int[]? leftPadding = null);
+
+    /// <summary>A cache for <paramref name="batch"/> sequences of up to <paramref name="maxLength"/> positions.</summary>
+    KvCache NewCache(int batch, int maxLength);
+}

@@ -1,0 +1,207 @@
+using Sapling.NN;
+
+namespace Sapling.Models.Llama;
+
+// Llama (Touvron et al., 2023) and the decoders that share its layout — Mistral (Jiang et al., 2023), Qwen2 and
+// Qwen3: pre-norm blocks of RMSNorm → grouped-query self-attention with rotary positions → residual, RMSNorm →
+// SwiGLU MLP → residual; a final RMSNorm and a linear head, tied to the embedding or not. Parameter names are
+// Hugging Face's (model.layers.{i}.self_attn.q_proj, ..., lm_head), so published checkpoints load unchanged.
+
+/// <summary>down(silu(gate(x)) ⊙ up(x)) (Shazeer, 2020).</summary>
+public sealed class LlamaMlp : Module<Tensor, Tensor>
+{
+    public LlamaMlp(LlamaConfig config, Generator? generator = null)
+    {
+        GateProj = RegisterModule("gate_proj", LlamaForCausalLM.NewLinear(config.HiddenSize, config.IntermediateSize, config.MlpBias, generator));
+        UpProj = RegisterModule("up_proj", LlamaForCausalLM.NewLinear(config.HiddenSize, config.IntermediateSize, config.MlpBias, generator));
+        DownProj = RegisterModule("down_proj", LlamaForCausalLM.NewLinear(config.IntermediateSize, config.HiddenSize, config.MlpBias, generator));
+    }
+
+    public Linear GateProj { get; }
+    public Linear UpProj { get; }
+    public Linear DownProj { get; }
+
+    // x [B, T, hidden] → [B, T, intermediate] → [B, T, hidden]
+    public override Tensor Forward(Tensor x) => DownProj.Forward(GateProj.Forward(x).Silu().Mul(UpProj.Forward(x)));
+}
+
+/// <summary>
+/// Multi-head attention with fewer key/value heads than query heads (grouped-query attention, Ainslie et al., 2023),
+/// queries and keys rotated by their positions; Qwen3 first RMS-normalises each query and key head.
+/// </summary>
+public sealed class LlamaAttention : Module<Tensor, Tensor>
+{
+    private readonly LlamaConfig config;
+
+    public LlamaAttention(LlamaConfig config, Generator? generator = null)
+    {
+        this.config = config;
+        int q = config.NumAttentionHeads * config.HeadDim, kv = config.NumKeyValueHeads * config.HeadDim;
+        QProj = RegisterModule("q_proj", LlamaForCausalLM.NewLinear(config.HiddenSize, q, config.QkvBias, generator));
+        KProj = RegisterModule("k_proj", LlamaForCausalLM.NewLinear(config.HiddenSize, kv, config.QkvBias, generator));
+        VProj = RegisterModule("v_proj", LlamaForCausalLM.NewLinear(config.HiddenSize, kv, config.QkvBias, generator));
+        OProj = RegisterModule("o_proj", LlamaForCausalLM.NewLinear(q, config.HiddenSize, config.OutputBias, generator));
+        if (config.QkNorm)
+        {
+            QNorm = RegisterModule("q_norm", new RMSNorm(config.HeadDim, config.RmsNormEps));
+            KNorm = RegisterModule("k_norm", new RMSNorm(config.HeadDim, config.RmsNormEps));
+        }
+    }
+
+    public Linear QProj { get; }
+    public Linear KProj { get; }
+    public Linear VProj { get; }
+    public Linear OProj { get; }
+    public RMSNorm? QNorm { get; }
+    public RMSNorm? KNorm { get; }
+
+    public override Tensor Forward(Tensor x) => throw new InvalidOperationException("LlamaAttention needs the rotary tables: call it through LlamaModel");
+
+    /// <param name="x">[B, T, hidden]</param>
+    /// <param name="cos">[B or 1, 1, T, head_dim], with <paramref name="sin"/>, for these tokens' positions</param>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, KvCache? cache, int layer, int[]? leftPadding)
+    {
+        int b = x.Shape[0], t = x.Shape[1], d = config.HeadDim;
+        var q = Heads(QProj.Forward(x), b, t, config.NumAttentionHeads, QNorm);     // [B, H, T, d]
+        var k = Heads(KProj.Forward(x), b, t, config.NumKeyValueHeads, KNorm);      // [B, KV, T, d]
+        var v = Heads(VProj.Forward(x), b, t, config.NumKeyValueHeads, null);       // [B, KV, T, d]
+        q = RotaryEmbedding.Apply(q, cos, sin);
+        k = RotaryEmbedding.Apply(k, cos, sin);
+        if (cache != null) (k, v) = cache.Append(layer, k, v);                     // [B, KV, past + T, d]
+        var attended = Tensor.CausalAttention(q, k, v, keyStart: leftPadding, window: config.SlidingWindow ?? 0);  // [B, H, T, d]
+        return OProj.Forward(attended.Transpose(1, 2).Reshape(b, t, config.NumAttentionHeads * d));
+    }
+
+    // [B, T, heads·d] → [B, heads, T, d], each head normalised first when the model says so.
+    private Tensor Heads(Tensor projected, int b, int t, int heads, RMSNorm? norm)
+    {
+        var split = projected.Reshape(b, t, heads, config.HeadDim);
+        if (norm != null) split = norm.Forward(split);
+        return split.Transpose(1, 2);
+    }
+}
+
+/// <summary>x + attn(norm(x)), then x + mlp(norm(x)).</summary>
+public sealed class LlamaDecoderLayer : Module<Tensor, Tensor>
+{
+    public LlamaDecoderLayer(LlamaConfig config, Generator? generator = null)
+    {
+        SelfAttn = RegisterModule("self_attn", new LlamaAttention(config, generator));
+        Mlp = RegisterModule("mlp", new LlamaMlp(config, generator));
+        InputLayernorm = RegisterModule("input_layernorm", new RMSNorm(config.HiddenSize, config.RmsNormEps));
+        PostAttentionLayernorm = RegisterModule("post_attention_layernorm", new RMSNorm(config.HiddenSize, config.RmsNormEps));
+    }
+
+    public LlamaAttention SelfAttn { get; }
+    public LlamaMlp Mlp { get; }
+    public RMSNorm InputLayernorm { get; }
+    public RMSNorm PostAttentionLayernorm { get; }
+
+    public override Tensor Forward(Tensor x) => throw new InvalidOperationException("LlamaDecoderLayer needs the rotary tables: call it through LlamaModel");
+
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, KvCache? cache, int layer, int[]? leftPadding)
+    {
+        x = x.Add(SelfAttn.Forward(InputLayernorm.Forward(x), cos, sin, cache, layer, leftPadding));
+        return x.Add(Mlp.Forward(PostAttentionLayernorm.Forward(x)));
+    }
+}
+
+/// <summary>Token embeddings, the decoder layers and the final norm: hidden states [B, T, hidden].</summary>
+public sealed class LlamaModel : Module<Tensor, Tensor>
+{
+    private readonly List<LlamaDecoderLayer> layers = new();
+
+    public LlamaModel(LlamaConfig config, Generator? generator = null)
+    {
+        Config = config;
+        EmbedTokens = RegisterModule("embed_tokens", new Embedding(config.VocabSize, config.HiddenSize, generator));
+        Init.Normal(EmbedTokens.Weight, 0f, 0.02f, generator);
+        var list = RegisterModule("layers", new Sequential());
+        for (int i = 0; i < config.NumHiddenLayers; i++)
+        {
+            var layer = new LlamaDecoderLayer(config, generator);
+            list.Add(layer);
+            layers.Add(layer);
+        }
+        Norm = RegisterModule("norm", new RMSNorm(config.HiddenSize, config.RmsNormEps));
+        Rotary = new RotaryEmbedding(config.HeadDim, config.RopeTheta, config.MaxPositionEmbeddings, config.RopeScaling);
+    }
+
+    public LlamaConfig Config { get; }
+    public Embedding EmbedTokens { get; }
+    public IReadOnlyList<LlamaDecoderLayer> Layers => layers;
+    public RMSNorm Norm { get; }
+    public RotaryEmbedding Rotary { get; }
+
+    public override Tensor Forward(Tensor ids) => Forward(ids, null, null);
+
+    /// <summary>
+    /// Hidden states [B, T, hidden] for ids [B, T]. With a cache the ids continue what it holds; left-padded rows
+    /// give their real tokens positions from 0 and no query attends to the padding.
+    /// </summary>
+    public Tensor Forward(Tensor ids, KvCache? cache, int[]? leftPadding)
+    {
+        if (ids.Rank != 2) throw new ArgumentException($"{Config.ModelType}: token ids must be [batch, time], got shape {ShapeUtil.Format(ids.Shape.ToArray())}");
+        int b = ids.Shape[0], t = ids.Shape[1], past = cache?.Length ?? 0;
+        if (leftPadding != null && cache != null) cache.Padding = leftPadding;
+        var padding = leftPadding ?? cache?.Padding;
+        if (padding != null && padding.Length != b) throw new ArgumentException($"{Config.ModelType}: {padding.Length} padding lengths for a batch of {b}");
+        var positions = new long[b * t];
+        for (int r = 0; r < b; r++)
+            for (int i = 0; i < t; i++) positions[r * t + i] = Math.Max(0, past + i - (padding?[r] ?? 0));
+        var (cos, sin) = Rotary.Tables(positions, b, t);                             // [B, 1, T, head_dim]
+        var x = EmbedTokens.Forward(ids);                                             // [B, T, hidden]
+        for (int i = 0; i < layers.Count; i++) x = layers[i].Forward(x, cos, sin, cache, i, padding);
+        return Norm.Forward(x);
+    }
+}
+
+/// <summary>The decoder with its language-modelling head: logits over the vocabulary.</summary>
+public sealed class LlamaForCausalLM : Module<Tensor, Tensor>, ICausalLM
+{
+    public LlamaForCausalLM(LlamaConfig config, Generator? generator = null)
+    {
+        config.Validate($"{config.ModelType} config");
+        Config = config;
+        Model = RegisterModule("model", new LlamaModel(config, generator));
+        if (!config.TieWordEmbeddings) LmHead = RegisterModule("lm_head", NewLinear(config.HiddenSize, config.VocabSize, false, generator));
+    }
+
+    public LlamaConfig Config { get; }
+    public LlamaModel Model { get; }
+
+    /// <summary>The output layer; null when it is tied to the token embedding.</summary>
+    public Linear? LmHead { get; }
+
+    public string ModelType => Config.ModelType;
+    public int VocabSize => Config.VocabSize;
+    public int ContextLength => Config.MaxPositionEmbeddings;
+    public IReadOnlyList<int> EosTokenIds => Config.EosTokenIds;
+    public Module Network => this;
+
+    public override Tensor Forward(Tensor ids) => Forward(ids, null, null);
+
+    public Tensor Forward(Tensor ids, KvCache? cache = null, int[]? leftPadding = null) => Head(Model.Forward(ids, cache, leftPadding));
+
+    public Tensor LastPositionLogits(Tensor ids, KvCache? cache = null, int[]? leftPadding = null)
+    {
+        var hidden = Model.Forward(ids, cache, leftPadding);
+        int b = hidden.Shape[0], t = hidden.Shape[1];
+        return Head(hidden.Narrow(1, t - 1, 1)).Reshape(b, Config.VocabSize);
+    }
+
+    /// <summary>Logits [.., vocab] for hidden states [.., hidden]: lm_head, or the token embedding when tied.</summary>
+    public Tensor Head(Tensor hidden) => LmHead?.Forward(hidden) ?? Tensor.Linear(hidden, Model.EmbedTokens.Weight);
+
+    public KvCache NewCache(int batch, int maxLength) =>
+        new(Config.NumHiddenLayers, batch, Config.NumKeyValueHeads, Math.Min(maxLength, Config.MaxPositionEmbeddings), Config.HeadDim);
+
+    /// <summary>A bias-free (or biased) projection initialised N(0, 0.02), transformers' initializer_range.</summary>
+    internal static Linear NewLinear(int inFeatures, int outFeatures, bool bias, Generator? generator)
+    {
+        var linear = new Linear(inFeatures, outFeatures, bias, generator);
+        Init.Normal(linear.Weight, 0f, 0.02f, generator);
+        if (linear.Bias != null) Init.Zeros(linear.Bias);
+        return linear;
+    }
+}

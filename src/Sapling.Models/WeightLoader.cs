@@ -1,0 +1,45 @@
+using Sapling.IO;
+using Sapling.NN;
+
+namespace Sapling.Models;
+
+/// <summary>
+/// Fills a model built inside <see cref="Tensor.Meta"/> (no memory yet) with a folder's weights, tensor by tensor:
+/// weight matrices (rank 2, float32/bf16/f16) are used where the file has them or read into native memory, per
+/// <see cref="WeightStorage"/>; vectors (norms, biases) and everything under <see cref="WeightStorage.Float32"/>
+/// become float32 copies. Missing, unexpected and mis-shaped tensors are refused with the file and key named.
+/// </summary>
+public static class WeightLoader
+{
+    /// <param name="fileName">The file's name for a model key (a prefix such as "transformer." added, for instance).</param>
+    /// <param name="ignored">File tensors that are not the model's and are skipped (a tied lm_head.weight).</param>
+    public static void Assign(Module model, SafeTensorsFolder weights, WeightStorage storage, Func<string, string>? fileName = null, Func<string, bool>? ignored = null)
+    {
+        var own = model.StateDict();
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        var missing = new List<string>();
+        foreach (var (key, target) in own)
+        {
+            string name = fileName?.Invoke(key) ?? key;
+            if (!weights.Contains(name))
+            {
+                missing.Add(name);
+                continue;
+            }
+            var file = weights.FileOf(name);
+            var info = file.Info(name);
+            if (!info.Shape.Select(d => d).SequenceEqual(target.Shape.Select(d => (long)d)))
+                throw new InvalidDataException($"{file.Path}: tensor '{name}' has shape [{string.Join(", ", info.Shape)}], the model expects {ShapeUtil.Format(target.Shape.ToArray())} (does config.json belong to these weights?)");
+            bool inPlace = storage != WeightStorage.Float32 && target.Rank == 2 && info.DType is "F32" or "BF16" or "F16";
+            using var loaded = inPlace
+                ? storage == WeightStorage.Mapped ? file.Map(name) : file.ReadNative(name)
+                : file.Load(name, DType.Float32);
+            if (storage != WeightStorage.Float32) target.RequiresGrad = false;
+            target.Set(loaded);
+            used.Add(name);
+        }
+        var unexpected = weights.Names.Where(n => !used.Contains(n) && !(ignored?.Invoke(n) ?? false)).ToList();
+        var result = new LoadStateResult(missing, unexpected);
+        if (!result.IsExact) throw new InvalidDataException($"the weights in '{weights.Directory}' ({weights.Description}) do not match the model: {result.Describe()}");
+    }
+}
