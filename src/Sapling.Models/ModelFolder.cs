@@ -14,8 +14,11 @@ public static class ModelFolder
             using var doc = JsonDocument.Parse(File.ReadAllText(configPath));
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{configPath}: not a JSON object");
-            if (!root.TryGetProperty("model_type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "gpt2")
+            if (!root.TryGetProperty("model_type", out var type) || type.ValueKind != JsonValueKind.String)
                 return ModelKind.Classifier;
+            var family = ModelRegistry.Find(type.GetString()!)
+                ?? throw new NotSupportedException($"{configPath}: model_type '{type.GetString()}' is not one Sapling knows ({string.Join(", ", ModelRegistry.ModelTypes)})");
+            if (family.ModelType != "gpt2") return family.Kind;
             bool classifier = root.TryGetProperty("architectures", out var architectures) && architectures.ValueKind == JsonValueKind.Array
                 && architectures.EnumerateArray().Any(a => a.ValueKind == JsonValueKind.String && a.GetString() == "GPT2ForSequenceClassification");
             return classifier ? ModelKind.TextClassifier : ModelKind.LanguageModel;

@@ -1,4 +1,3 @@
-using Sapling.Autograd;
 using Sapling.Cli.Config;
 using Sapling.Data;
 using Sapling.Models.Classifiers;
@@ -30,18 +29,7 @@ internal static class ModelQuality
         var documents = DocumentSource.Read(corpus, config.Get("data.format", "auto"), config.Get("data.field", "text")).ToList();
         var data = new TokenData(documents.Select(d => tokenizer.Encode(d.Trim('\n'))).ToList(), tokenizer.EndOfTextId,
             config.Get("data.validation_fraction", 0.1), config.Get("data.split_seed", 0UL));
-        int context = model.Config.NPositions;
-        double sum = 0;
-        long count = 0;
-        using var _ = NoGrad.Enter();
-        for (int start = 0; start + context <= data.Validation.Length; start += context)
-        {
-            using var scope = new TensorScope();
-            var ids = Tensor.FromArray(data.Validation.AsSpan(start, context).ToArray().Select(t => (long)t).ToArray(), 1, context);
-            var logits = model.Forward(ids);
-            sum += Tensor.CrossEntropy(logits.Narrow(1, 0, context - 1).Reshape(-1, model.Config.VocabSize), ids.Narrow(1, 1, context - 1).Reshape(-1), Reduction.Sum).Item();
-            count += context - 1;
-        }
-        return Math.Exp(sum / count);
+        var tokens = Array.ConvertAll(data.Validation, t => (long)t);
+        return Inference.Perplexity.Windowed(model, tokens, model.Config.NPositions).Value;
     }
 }

@@ -34,10 +34,11 @@ public static class ChatCommand
         // An sft run with adapters writes the grown base it trained on (run/base-model); pass that folder as --model.
         var template = ChatTemplate.Load(modelDirectory)
             ?? throw new InvalidDataException($"'{modelDirectory}' declares no chat template (tokenizer_config.json); fine-tune it with method sft first");
-        var model = PeftAdapter.LoadModel(modelDirectory, adapterDirectory);
+        var model = PeftAdapter.LoadLanguageModel(modelDirectory, adapterDirectory);
         var tokenizer = Tokenizers.Load(Path.Combine(modelDirectory, "tokenizer.json"));
         if (!template.HasSpecialTokens(tokenizer)) throw new InvalidDataException($"{modelDirectory}/tokenizer.json lacks the chat template's special tokens {string.Join(" ", template.SpecialTokens)}");
         var stops = template.StopIds(tokenizer);
+        stops.UnionWith(PromptTokens.StopIds(model, tokenizer, GenerationConfig.Load(modelDirectory)));
         var history = new List<ChatMessage>();
         if (system != null) history.Add(new ChatMessage("system", system));
         bool interactive = !Console.IsInputRedirected;
@@ -53,7 +54,7 @@ public static class ChatCommand
                 continue;
             }
             history.Add(new ChatMessage("user", line));
-            int room = model.Config.NPositions - model.VirtualTokens;
+            int room = model.ContextLength - (model is Models.Gpt.GptModel gpt ? gpt.VirtualTokens : 0);
             // The model sees only its context: forget the oldest turns (never the system message) until the prompt
             // leaves room for an answer, and cut the prompt's start only when the last question alone is too long.
             int answerRoom = Math.Min(sampling.MaxNewTokens, Math.Max(1, room / 2));

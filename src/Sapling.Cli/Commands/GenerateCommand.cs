@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using Sapling.Inference;
-using Sapling.Models.Gpt;
 using Sapling.Text;
 
 namespace Sapling.Cli.Commands;
@@ -24,20 +23,30 @@ public static class GenerateCommand
         var json = new Option<bool>("--json") { Description = "Print {\"ids\": [...], \"text\": ...}" };
         var adapter = new Option<string?>("--adapter") { Description = "A LoRA or prompt-tuning adapter folder (PEFT format) to apply to the model" };
         var cmd = new Command("generate", "Continue a prompt with a trained language model (KV-cached decoding)") { model, prompt, promptIds, maxNew, temperature, topK, topP, penalty, stop, seed, json, adapter };
-        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(prompt), r.GetValue(promptIds), new SamplingOptions
+        cmd.SetAction(r =>
         {
-            MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopK = r.GetValue(topK), TopP = r.GetValue(topP),
-            RepetitionPenalty = r.GetValue(penalty), Seed = r.GetValue(seed),
-        }, r.GetValue(stop), r.GetValue(json)));
+            // Settings left at their defaults take the folder's generation_config.json, as transformers does.
+            var given = new HashSet<string>();
+            foreach (var (name, option) in new (string, Option)[] { ("temperature", temperature), ("top_p", topP), ("top_k", topK), ("repetition_penalty", penalty), ("max_new_tokens", maxNew) })
+                if (r.GetResult(option) is { Implicit: false }) given.Add(name);
+            return Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(prompt), r.GetValue(promptIds), new SamplingOptions
+            {
+                MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopK = r.GetValue(topK), TopP = r.GetValue(topP),
+                RepetitionPenalty = r.GetValue(penalty), Seed = r.GetValue(seed),
+            }, given, r.GetValue(stop), r.GetValue(json));
+        });
         return cmd;
     }
 
-    private static int Run(string modelDirectory, string? adapterDirectory, string[]? prompts, string? promptIds, SamplingOptions sampling, string? stop, bool json)
+    private static int Run(string modelDirectory, string? adapterDirectory, string[]? prompts, string? promptIds, SamplingOptions sampling, IReadOnlySet<string> given, string? stop, bool json)
     {
-        var model = Models.Adapters.PeftAdapter.LoadModel(modelDirectory, adapterDirectory);
+        var model = Models.Adapters.PeftAdapter.LoadLanguageModel(modelDirectory, adapterDirectory);
+        var generation = GenerationConfig.Load(modelDirectory);
+        if (generation != null) sampling = generation.ApplyTo(sampling, given);
         var tokenizerPath = Path.Combine(modelDirectory, "tokenizer.json");
         ITokenizer? tokenizer = File.Exists(tokenizerPath) ? Tokenizers.Load(tokenizerPath) : null;
-        if (prompts is { Length: > 1 }) return RunBatch(model, tokenizer, prompts, sampling, json);
+        var stops = PromptTokens.StopIds(model, tokenizer, generation);
+        if (prompts is { Length: > 1 }) return RunBatch(model, tokenizer, prompts, sampling with { StopIds = stops }, json);
         string? prompt = prompts is { Length: 1 } ? prompts[0] : null;
         int[] ids;
         if (promptIds != null)
@@ -48,14 +57,13 @@ public static class GenerateCommand
         else if (prompt != null)
         {
             if (tokenizer == null) throw new ArgumentException($"--prompt needs a tokenizer, and '{modelDirectory}' has no tokenizer.json; pass --prompt-ids instead");
-            ids = [tokenizer.EndOfTextId, .. tokenizer.Encode(prompt)];
+            ids = PromptTokens.Encode(tokenizer, prompt);
+            if (ids.Length == 0) throw new ArgumentException("--prompt: the prompt gives no tokens and the tokenizer adds no start token; pass --prompt-ids");
         }
         else
         {
-            ids = tokenizer != null ? [tokenizer.EndOfTextId] : throw new ArgumentException("give --prompt or --prompt-ids");
+            ids = tokenizer != null && tokenizer.EndOfTextId >= 0 ? [tokenizer.EndOfTextId] : throw new ArgumentException("give --prompt or --prompt-ids");
         }
-        var stops = new HashSet<int>();
-        if (tokenizer != null) stops.Add(tokenizer.EndOfTextId);
         if (stop != null && tokenizer != null) foreach (var id in tokenizer.Encode(stop)) stops.Add(id);
         sampling = sampling with { StopIds = stops };
         if (!json && prompt != null) Console.Write(prompt);
@@ -82,11 +90,11 @@ public static class GenerateCommand
         return 0;
     }
 
-    private static int RunBatch(GptModel model, ITokenizer? tokenizer, string[] prompts, SamplingOptions sampling, bool json)
+    private static int RunBatch(Models.ICausalLM model, ITokenizer? tokenizer, string[] prompts, SamplingOptions sampling, bool json)
     {
         if (tokenizer == null) throw new ArgumentException("--prompt needs the model folder's tokenizer.json");
-        var encoded = prompts.Select(p => (IReadOnlyList<int>)[tokenizer.EndOfTextId, .. tokenizer.Encode(p)]).ToList();
-        var outputs = TextGenerator.GenerateBatch(model, encoded, sampling with { StopIds = new HashSet<int> { tokenizer.EndOfTextId } });
+        var encoded = prompts.Select(p => (IReadOnlyList<int>)PromptTokens.Encode(tokenizer, p)).ToList();
+        var outputs = TextGenerator.GenerateBatch(model, encoded, sampling);
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(outputs.Select(o => new Dictionary<string, object> { ["ids"] = o, ["text"] = tokenizer.Decode(o, skipSpecial: true) }),

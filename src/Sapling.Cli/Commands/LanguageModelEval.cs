@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Sapling.Autograd;
 using Sapling.Models.Gpt;
 using Sapling.Text;
 
@@ -14,26 +13,18 @@ public static class LanguageModelEval
 {
     public static int Run(string modelDirectory, string? adapterDirectory, string dataPath, bool json, int? contextOption, Training.TokenWidth? width = null)
     {
-        var model = Models.Adapters.PeftAdapter.LoadModel(modelDirectory, adapterDirectory);
-        // Prompt tuning's virtual tokens take part of the context.
-        int room = model.Config.NPositions - model.VirtualTokens;
-        int context = contextOption ?? room;
+        var model = Models.Adapters.PeftAdapter.LoadLanguageModel(modelDirectory, adapterDirectory);
+        // Prompt tuning's virtual tokens take part of the context; a long-context model is measured over 1,024-token
+        // windows unless asked for more.
+        int room = model.ContextLength - (model is GptModel gpt ? gpt.VirtualTokens : 0);
+        int context = contextOption ?? Math.Min(room, 1024);
         if (context < 2 || context > room)
-            throw new ArgumentException($"--context must be between 2 and {room} (the model's n_positions {model.Config.NPositions}{(model.VirtualTokens > 0 ? $" less {model.VirtualTokens} virtual tokens" : "")}), got {context}");
-        var tokens = ReadTokens(modelDirectory, dataPath, model.Config.VocabSize, width);
-        double sum = 0;
-        long count = 0;
-        using (NoGrad.Enter())
-            foreach (var window in Enumerable.Range(0, tokens.Length / context))
-            {
-                using var scope = new TensorScope();
-                var ids = Tensor.FromArray(tokens.AsSpan(window * context, context).ToArray(), 1, context);
-                var logits = model.Forward(ids);
-                sum += Tensor.CrossEntropy(logits.Narrow(1, 0, context - 1).Reshape(-1, model.Config.VocabSize), ids.Narrow(1, 1, context - 1).Reshape(-1), Reduction.Sum).Item();
-                count += context - 1;
-            }
-        if (count == 0) throw new InvalidDataException($"{dataPath}: {tokens.Length} tokens do not fill one window of {context}");
-        double loss = sum / count;
+            throw new ArgumentException($"--context must be between 2 and {room} (the model's context {model.ContextLength}{(room < model.ContextLength ? $" less {model.ContextLength - room} virtual tokens" : "")}), got {context}");
+        var tokens = ReadTokens(modelDirectory, dataPath, model.VocabSize, width);
+        var result = Inference.Perplexity.Windowed(model, tokens, context);
+        if (result.Predictions == 0) throw new InvalidDataException($"{dataPath}: {tokens.Length} tokens do not fill one window of {context}");
+        double loss = result.Loss;
+        long count = result.Predictions;
         if (json) Console.WriteLine(JsonSerializer.Serialize(new { loss, perplexity = Math.Exp(loss), tokens = count }, Training.JsonNumbers.Options));
         else Console.WriteLine($"loss {loss:F4}  perplexity {Math.Exp(loss):F2}  over {count:N0} predicted tokens ({tokens.Length / context} windows of {context})");
         return 0;

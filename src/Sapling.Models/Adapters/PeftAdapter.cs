@@ -181,6 +181,19 @@ public static class PeftAdapter
     }
 
     /// <summary>A model folder, with the adapter folder applied when one is given; in eval mode.</summary>
+    /// <summary>
+    /// The language model in <paramref name="modelDirectory"/> through the <see cref="ModelRegistry"/> (weights used in
+    /// place), or, with an adapter, the float32 GPT the adapter was trained on with the adapter applied.
+    /// </summary>
+    public static ICausalLM LoadLanguageModel(string modelDirectory, string? adapterDirectory)
+    {
+        if (adapterDirectory == null) return ModelRegistry.LoadLanguageModel(modelDirectory);
+        var type = ModelRegistry.ModelTypeOf(modelDirectory);
+        if (type != "gpt2")
+            throw new NotSupportedException($"{Path.Combine(modelDirectory, "config.json")}: adapters are applied to gpt2 models so far, not to model_type '{type}'; merge the adapter into the weights first");
+        return LoadModel(modelDirectory, adapterDirectory);
+    }
+
     public static GptModel LoadModel(string modelDirectory, string? adapterDirectory)
     {
         var model = GptFolder.Load(modelDirectory);

@@ -11,7 +11,14 @@ namespace Sapling.Models.Gpt;
 /// </summary>
 public static class GptFolder
 {
-    public static GptModel Load(string directory)
+    /// <summary>Loads the folder as trainable float32 (what fine-tuning and the int8 quantizer start from).</summary>
+    public static GptModel Load(string directory) => Load(directory, WeightStorage.Float32);
+
+    /// <summary>
+    /// Loads the folder with its weight matrices where <paramref name="storage"/> says: in place from the mapped file
+    /// (inference: no copy, resident memory is the pages in use), in native memory, or as trainable float32.
+    /// </summary>
+    public static GptModel Load(string directory, WeightStorage storage)
     {
         var configPath = Path.Combine(directory, "config.json");
         var weightsPath = Path.Combine(directory, "model.safetensors");
@@ -19,14 +26,28 @@ public static class GptFolder
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"model folder '{directory}' has no model.safetensors (convert .bin checkpoints to safetensors first)", weightsPath);
         var config = GptConfig.FromJson(File.ReadAllText(configPath), configPath);
         config.CheckAgainstWeights(configPath, weightsPath);
-        var model = new GptModel(config);
-        if (config.IsClassifier) model.AddClassificationHead(config.Labels, config.PadTokenId ?? 0, config.ClassifierPooling ?? "last");
         if (config.Quantization == null)
         {
-            ReadWeights(model, config, weightsPath, configPath);
-            model.Eval();
-            return model;
+            GptModel built;
+            using (Tensor.Meta()) built = NewModel(config);
+            using var weights = SafeTensorsFolder.Open(directory);
+            // The file's names may carry the "transformer." prefix (GPT2LMHeadModel, and classifiers' bodies).
+            bool prefixed = weights.Names.Any(n => n.StartsWith("transformer.", StringComparison.Ordinal));
+            try
+            {
+                WeightLoader.Assign(built, weights, storage,
+                    key => prefixed && !key.StartsWith("score.", StringComparison.Ordinal) ? "transformer." + key : key,
+                    name => ModelKey(name, config, weightsPath) == null);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{weightsPath} does not match {configPath}: {e.Message}", e);
+            }
+            if (storage == WeightStorage.Float32) Warnings.WarnNonFinite(weightsPath, built.StateDict());
+            built.Eval();
+            return built;
         }
+        var model = NewModel(config);
         var state = new Dictionary<string, Tensor>();
         // Each tensor keeps its stored dtype (I8 for quantized layers); LoadStateDict converts the rest to float32.
         foreach (var (name, tensor) in SafeTensors.LoadAll(weightsPath))
@@ -47,37 +68,11 @@ public static class GptFolder
         return model;
     }
 
-    /// <summary>
-    /// Reads the file's tensors one by one straight into the model's parameters (converting BF16/F16 to float32), so
-    /// loading holds the weights once rather than once in the model and again in a dictionary of loaded tensors.
-    /// </summary>
-    private static void ReadWeights(GptModel model, GptConfig config, string weightsPath, string configPath)
+    private static GptModel NewModel(GptConfig config)
     {
-        using var file = SafeTensorsFile.Open(weightsPath);
-        var own = model.StateDict();
-        var filled = new HashSet<string>(StringComparer.Ordinal);
-        var unexpected = new List<string>();
-        foreach (var name in file.Names)
-        {
-            if (ModelKey(name, config, weightsPath) is not { } key) continue;
-            if (!own.TryGetValue(key, out var target))
-            {
-                unexpected.Add(key);
-                continue;
-            }
-            try
-            {
-                file.ReadInto(name, target);
-            }
-            catch (ArgumentException e)
-            {
-                throw new InvalidDataException($"{weightsPath} does not match {configPath}: {e.Message}", e);
-            }
-            filled.Add(key);
-        }
-        var result = new LoadStateResult(own.Keys.Where(k => !filled.Contains(k)).ToList(), unexpected);
-        if (!result.IsExact) throw new InvalidDataException($"{weightsPath} does not match {configPath}: {result.Describe()}");
-        Warnings.WarnNonFinite(weightsPath, own);
+        var model = new GptModel(config);
+        if (config.IsClassifier) model.AddClassificationHead(config.Labels, config.PadTokenId ?? 0, config.ClassifierPooling ?? "last");
+        return model;
     }
 
     /// <summary>

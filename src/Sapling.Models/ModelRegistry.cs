@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Sapling.Models.Gpt;
+using Sapling.Models.Llama;
+
+namespace Sapling.Models;
+
+/// <summary>
+/// Model families by config.json <c>model_type</c>, in the Hugging Face manner: the verbs (generate, chat, serve,
+/// eval) ask the registry for a folder's loader instead of switching over the kinds they know. A new family is one
+/// model file, one config record and one line here.
+/// </summary>
+public static class ModelRegistry
+{
+    private static readonly Dictionary<string, ModelFamily> Families = new(StringComparer.Ordinal);
+
+    static ModelRegistry()
+    {
+        foreach (var type in new[] { "mlp", "cnn", "resnet" }) Register(new ModelFamily(type, ModelKind.Classifier, null));
+        Register(new ModelFamily("gpt2", ModelKind.LanguageModel, GptFolder.Load));
+        foreach (var type in LlamaConfig.ModelTypes)
+            Register(new ModelFamily(type, ModelKind.LanguageModel, (directory, storage) => LlamaFolder.Load(directory, storage)));
+    }
+
+    /// <summary>Adds (or replaces) a family; a library user's own model type plugs in here.</summary>
+    public static void Register(ModelFamily family)
+    {
+        ArgumentNullException.ThrowIfNull(family);
+        lock (Families) Families[family.ModelType] = family;
+    }
+
+    /// <summary>Every registered model_type.</summary>
+    public static IReadOnlyList<string> ModelTypes
+    {
+        get
+        {
+            lock (Families) return Families.Keys.Order(StringComparer.Ordinal).ToArray();
+        }
+    }
+
+    /// <summary>The family of <paramref name="modelType"/>, or null when none is registered.</summary>
+    public static ModelFamily? Find(string modelType)
+    {
+        lock (Families) return Families.GetValueOrDefault(modelType);
+    }
+
+    /// <summary>config.json's model_type, or null when the config has none (Sapling's own image classifiers).</summary>
+    public static string? ModelTypeOf(string directory)
+    {
+        var configPath = Path.Combine(directory, "config.json");
+        if (!File.Exists(configPath)) throw new FileNotFoundException($"model folder '{directory}' has no config.json", configPath);
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(configPath));
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{configPath}: not a JSON object");
+            if (!root.TryGetProperty("model_type", out var type)) return null;
+            return type.ValueKind == JsonValueKind.String ? type.GetString() : throw new InvalidDataException($"{configPath}: model_type is {type}, not a string");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{configPath}: not valid JSON ({e.Message})", e);
+        }
+    }
+
+    /// <summary>
+    /// Loads the causal language model in <paramref name="directory"/>, whatever its family. Weight matrices are used
+    /// in place from the mapped files by default (<see cref="WeightStorage"/>). A model_type no family claims is
+    /// refused with the registered ones listed.
+    /// </summary>
+    public static ICausalLM LoadLanguageModel(string directory, WeightStorage storage = WeightStorage.Mapped)
+    {
+        var type = ModelTypeOf(directory);
+        var family = type == null ? null : Find(type);
+        if (family?.LoadLanguageModel == null)
+        {
+            var known = string.Join(", ", ModelTypes.Where(t => Find(t)?.LoadLanguageModel != null));
+            throw new NotSupportedException(type == null
+                ? $"{Path.Combine(directory, "config.json")} has no model_type, so it is not a language model folder (language models: {known})"
+                : $"{Path.Combine(directory, "config.json")}: model_type '{type}' is not a language model Sapling knows (language models: {known})");
+        }
+        return family.LoadLanguageModel(directory, storage);
+    }
+}
