@@ -16,18 +16,23 @@ public sealed partial class Tensor
         var x = copy ?? this;
         return DType switch
         {
-            DType.Float32 => TensorPrimitives.IsFiniteAll<float>(x.ArrayOf<float>().AsSpan(x.offset, x.NumEl)),
-            DType.Float64 => TensorPrimitives.IsFiniteAll<double>(x.ArrayOf<double>().AsSpan(x.offset, x.NumEl)),
-            DType.BFloat16 => BFloat16Finite(x.ArrayOf<ushort>().AsSpan(x.offset, x.NumEl)),
+            DType.Float32 => TensorPrimitives.IsFiniteAll<float>(x.AsReadOnlySpan<float>()),
+            DType.Float64 => TensorPrimitives.IsFiniteAll<double>(x.AsReadOnlySpan<double>()),
+            DType.BFloat16 => ExponentNotAllOnes(x.AsReadOnlySpan<ushort>(), 0x7F80),
+            DType.Float16 => ExponentNotAllOnes(System.Runtime.InteropServices.MemoryMarshal.Cast<Half, ushort>(x.AsReadOnlySpan<Half>()), 0x7C00),
             _ => true,
         };
     }
 
-    /// <summary>A bf16 value is NaN or infinite when its eight exponent bits are all set.</summary>
-    private static bool BFloat16Finite(ReadOnlySpan<ushort> bits)
+    /// <summary>A bf16 or f16 value is NaN or infinite when its exponent bits (<paramref name="exponent"/>) are all set.</summary>
+    private static bool ExponentNotAllOnes(ReadOnlySpan<ushort> bits, ushort exponent)
     {
-        foreach (var b in bits)
-            if ((b & 0x7F80) == 0x7F80) return false;
+        var mask = System.Numerics.Vector<ushort>.One * exponent;
+        int i = 0;
+        for (; i + System.Numerics.Vector<ushort>.Count <= bits.Length; i += System.Numerics.Vector<ushort>.Count)
+            if (System.Numerics.Vector.EqualsAny(new System.Numerics.Vector<ushort>(bits[i..]) & mask, mask)) return false;
+        for (; i < bits.Length; i++)
+            if ((bits[i] & exponent) == exponent) return false;
         return true;
     }
 }

@@ -34,6 +34,8 @@ public static class WeightLoader
             using var loaded = inPlace
                 ? storage == WeightStorage.Mapped ? file.Map(name) : file.ReadNative(name)
                 : file.Load(name, DType.Float32);
+            // One pass over the values: a checkpoint holding NaN is named now, not discovered as nonsense text later.
+            if (!loaded.AllFinite()) Warnings.Warn($"{file.Path}: tensor '{name}' holds NaN or infinite values; the model's outputs will not be usable");
             if (storage != WeightStorage.Float32) target.RequiresGrad = false;
             target.Set(loaded);
             used.Add(name);

@@ -15,6 +15,7 @@ public static class BenchCommand
         bench.Subcommands.Add(Generate());
         bench.Subcommands.Add(Decode());
         bench.Subcommands.Add(Infer());
+        bench.Subcommands.Add(Llm());
         bench.Subcommands.Add(AllReduce());
         return bench;
     }
@@ -80,6 +81,24 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print JSON" };
         var cmd = new Command("decode", "Time of one continuous-batching decode step (each sequence with its own KV cache) by batch size") { model, batches, past, repeats, json };
         cmd.SetAction(r => DecodeBench.Run(r.GetValue(model)!, r.GetValue(batches)!.Split(',').Select(int.Parse).ToArray(), r.GetValue(past), r.GetValue(repeats), r.GetValue(json)));
+        return cmd;
+    }
+
+    private static Command Llm()
+    {
+        var model = new Option<string>("--model") { Description = "Language model folder (any registered model_type)", Required = true };
+        var storage = new Option<string>("--storage") { Description = "mapped (weights used in place), native (read into memory in their dtype) or float32", DefaultValueFactory = _ => "mapped" };
+        var prompt = new Option<int>("--prompt-tokens") { Description = "Prompt length for the prefill timing", DefaultValueFactory = _ => 512 };
+        var newTokens = new Option<int>("--new-tokens") { Description = "Tokens to decode at batch 1", DefaultValueFactory = _ => 256 };
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var cmd = new Command("llm", "A language model at real size: load time, resident memory, prefill and batch-1 decode tokens/s against the memory-bandwidth ceiling") { model, storage, prompt, newTokens, json };
+        cmd.SetAction(r => LlmBench.Run(r.GetValue(model)!, r.GetValue(storage) switch
+        {
+            "mapped" => Models.WeightStorage.Mapped,
+            "native" => Models.WeightStorage.Native,
+            "float32" => Models.WeightStorage.Float32,
+            var other => throw new ArgumentException($"--storage: '{other}' is not mapped, native or float32"),
+        }, r.GetValue(prompt), r.GetValue(newTokens), r.GetValue(json)));
         return cmd;
     }
 

@@ -43,7 +43,6 @@ public static class GptFolder
             {
                 throw new InvalidDataException($"{weightsPath} does not match {configPath}: {e.Message}", e);
             }
-            if (storage == WeightStorage.Float32) Warnings.WarnNonFinite(weightsPath, built.StateDict());
             built.Eval();
             return built;
         }

@@ -45,6 +45,10 @@ public class BackendSelectionTests
                 _ = Tensor.QuantizedConv2d(Tensor.Randn([1, 2, 3, 3], g), weight);
                 _ = Tensor.QuantizedEmbedding(Tensor.FromArray(new long[] { 1, 3 }), weight);
             }
+            // The stored-weight kernels: a bf16 weight and table, with an input gradient through the frozen weight.
+            var bf16 = Tensor.Randn([4, 8], g).To(DType.BFloat16);
+            Tensor.Linear(Tensor.Randn([3, 8], g).RequiresGrad_(), bf16).Sum().Backward();
+            _ = Tensor.Embedding(Tensor.FromArray(new long[] { 1, 3 }), bf16);
         }
         // An interface's GetMethods lists only its own members, so the compute kernels IKernels inherits are added.
         var expected = typeof(IKernels).GetInterfaces().Append(typeof(IKernels))
