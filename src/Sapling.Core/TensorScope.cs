@@ -47,6 +47,19 @@ public sealed class TensorScope : IDisposable
         return t;
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> in a scope of its own and keeps only its result (handed to the enclosing scope), so
+    /// its intermediates go back to the pool as soon as it returns: a model's layer loop wrapped this way holds one
+    /// layer's activations at a time during inference, not every layer's. While gradients are recorded the graph needs
+    /// the intermediates, so the body then runs as it is.
+    /// </summary>
+    public static Tensor KeepOnlyResult(Func<Tensor> body)
+    {
+        if (Autograd.NoGrad.IsEnabled) return body();
+        using var scope = new TensorScope();
+        return scope.MoveToParent(body());
+    }
+
     public void Dispose()
     {
         if (disposed) return;

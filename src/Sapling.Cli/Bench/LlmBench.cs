@@ -21,7 +21,6 @@ public static class LlmBench
         double loadSeconds = clock.Elapsed.TotalSeconds;
         long rssLoaded = Resident("VmRSS");
         var (weightBytes, perToken) = WeightBytes(model);
-        double bandwidth = ReadBandwidth();
         var greedy = new SamplingOptions { Temperature = 0f, MaxNewTokens = 1, StopIds = new HashSet<int>() };
         var prompt = Enumerable.Range(0, promptTokens).Select(i => 100 + i * 37 % Math.Max(1, model.VocabSize - 200)).ToArray();
         // The first run touches every weight page; the second is timed.
@@ -30,14 +29,17 @@ public static class LlmBench
         TextGenerator.Generate(model, prompt, greedy);
         double prefillSeconds = clock.Elapsed.TotalSeconds;
         long rssAfterPrefill = Resident("VmRSS");
+        long pooledAfterPrefill = Sapling.Memory.TensorMemory.Pool<float>().PooledBytes, heapAfterPrefill = GC.GetGCMemoryInfo().HeapSizeBytes;
         var stamps = new List<double>(newTokens);
         clock.Restart();
         TextGenerator.Generate(model, [prompt[0]], greedy with { MaxNewTokens = newTokens }, _ => stamps.Add(clock.Elapsed.TotalMilliseconds));
-        long rssAfterDecode = Resident("VmRSS");
+        long rssAfterDecode = Resident("VmRSS"), peak = Resident("VmHWM");
         var intervals = stamps.Zip(stamps.Skip(1), (a, b) => b - a).Order().ToArray();
         double medianMs = intervals.Length == 0 ? double.NaN : intervals[intervals.Length / 2];
         double decodeTokensPerSecond = 1000 / medianMs;
         double overall = (stamps.Count - 1) * 1000 / (stamps[^1] - stamps[0]);
+        // Measured last: its 1 GiB buffer must not sit in the resident figures above.
+        double bandwidth = ReadBandwidth();
         double ceiling = bandwidth / perToken;
         var result = new
         {
@@ -50,8 +52,10 @@ public static class LlmBench
             rss_before_mb = rssBefore >> 20,
             rss_after_load_mb = rssLoaded >> 20,
             rss_after_prefill_mb = rssAfterPrefill >> 20,
+            pooled_after_prefill_mb = pooledAfterPrefill >> 20,
+            gc_heap_after_prefill_mb = heapAfterPrefill >> 20,
             rss_after_decode_mb = rssAfterDecode >> 20,
-            peak_rss_mb = Resident("VmHWM") >> 20,
+            peak_rss_mb = peak >> 20,
             prompt_tokens = promptTokens,
             prefill_tokens_per_second = Math.Round(promptTokens / prefillSeconds, 1),
             new_tokens = stamps.Count,
@@ -68,7 +72,7 @@ public static class LlmBench
         }
         Console.WriteLine($"{directory} ({model.ModelType}, {result.parameters:N0} parameters, {weightBytes / 1e6:F0} MB of weights, {storage})");
         Console.WriteLine($"load {loadSeconds:F2} s; resident {result.rss_after_load_mb} MB after load, {result.rss_after_prefill_mb} MB after prefill, {result.rss_after_decode_mb} MB after {stamps.Count} tokens (peak {result.peak_rss_mb} MB)");
-        Console.WriteLine($"prefill {promptTokens} tokens: {result.prefill_tokens_per_second} tokens/s");
+        Console.WriteLine($"prefill {promptTokens} tokens: {result.prefill_tokens_per_second} tokens/s (after it: {result.pooled_after_prefill_mb} MB pooled tensor memory, {result.gc_heap_after_prefill_mb} MB GC heap)");
         Console.WriteLine($"decode: {decodeTokensPerSecond:F1} tokens/s median ({overall:F1} overall); ceiling {ceiling:F1} tokens/s = {bandwidth / 1e9:F1} GB/s read ÷ {perToken / 1e6:F0} MB per token; {result.fraction_of_ceiling:P0} of it");
         return 0;
     }
@@ -90,15 +94,15 @@ public static class LlmBench
         return (all, tiedHead ? all : all - embedding);
     }
 
-    /// <summary>Bytes per second the CPU workers read from a 1 GiB buffer (best of five sums, all threads).</summary>
+    /// <summary>Bytes per second all threads read from a 1 GiB buffer (the median of seven sums: single rounds vary on a shared machine).</summary>
     private static double ReadBandwidth()
     {
         const int Length = 1 << 28;
         var buffer = GC.AllocateUninitializedArray<float>(Length);
         buffer.AsSpan().Fill(1f);
         int threads = Environment.ProcessorCount;
-        double best = 0;
-        for (int round = 0; round < 5; round++)
+        var rates = new double[7];
+        for (int round = 0; round < rates.Length; round++)
         {
             long start = Stopwatch.GetTimestamp();
             Parallel.For(0, threads, t =>
@@ -107,10 +111,11 @@ public static class LlmBench
                 TensorPrimitives.Sum(buffer.AsSpan(t * chunk, chunk));
             });
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            best = Math.Max(best, Length * 4.0 / seconds);
+            rates[round] = Length * 4.0 / seconds;
         }
         GC.KeepAlive(buffer);
-        return best;
+        Array.Sort(rates);
+        return rates[rates.Length / 2];
     }
 
     private static long Resident(string key)

@@ -130,7 +130,13 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM
             positions = Tensor.ArangeLong(prefix + t);
         }
         var x = Drop.Forward(embedded.Add(Wpe.Forward(positions)));
-        for (int i = 0; i < blocks.Count; i++) x = blocks[i].Forward(x, cache, i, padding);
+        for (int i = 0; i < blocks.Count; i++)
+        {
+            var block = blocks[i];
+            int index = i;
+            var input = x;
+            x = TensorScope.KeepOnlyResult(() => block.Forward(input, cache, index, padding));
+        }
         x = LnF.Forward(x);
         // Only real tokens get logits.
         return prefix > 0 ? x.Narrow(1, prefix, t) : x;

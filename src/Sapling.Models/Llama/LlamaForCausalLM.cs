@@ -151,7 +151,13 @@ public sealed class LlamaModel : Module<Tensor, Tensor>
             for (int i = 0; i < t; i++) positions[r * t + i] = Math.Max(0, past + i - (padding?[r] ?? 0));
         var (cos, sin) = Rotary.Tables(positions, b, t);                             // [B, 1, T, head_dim]
         var x = EmbedTokens.Forward(ids);                                             // [B, T, hidden]
-        for (int i = 0; i < layers.Count; i++) x = layers[i].Forward(x, cos, sin, cache, i, padding);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var layer = layers[i];
+            int index = i;
+            var input = x;
+            x = TensorScope.KeepOnlyResult(() => layer.Forward(input, cos, sin, cache, index, padding));
+        }
         return Norm.Forward(x);
     }
 }

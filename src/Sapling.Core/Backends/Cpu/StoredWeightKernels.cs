@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Sapling.Backends.Cpu.Simd;
 using Sapling.Memory;
 
@@ -25,8 +26,8 @@ internal static unsafe class StoredWeightKernels
     // Widening granularity of the streaming path: 2 KB of float32, well inside L1.
     private const int Chunk = 512;
 
-    // A panel holds at most this many float32 elements (1 MB), at least 16 rows.
-    private const int PanelElements = 1 << 18;
+    // A panel holds at most this many float32 elements (4 MB), at least 16 rows.
+    private const int PanelElements = 1 << 20;
 
     [ThreadStatic] private static float[]? t_panel;
 
@@ -155,7 +156,7 @@ internal static unsafe class StoredWeightKernels
     /// <summary>Enough parts for the workers to balance (about eight per thread), at least 16 rows each.</summary>
     private static int StreamingRowsPerPart(int rows) => Math.Max(16, rows / (8 * CpuWorkers.Threads));
 
-    /// <summary>Panels of about 1 MB, fewer rows when that leaves too few panels to share among the workers.</summary>
+    /// <summary>Panels of about 4 MB, fewer rows when that leaves too few panels to share among the workers.</summary>
     private static int PanelRows(int m, int rows, int cols)
     {
         int nb = Math.Clamp(PanelElements / Math.Max(1, cols), 16, 512);
@@ -194,6 +195,11 @@ internal static unsafe class StoredWeightKernels
 
     private static void StreamRange(float* x, int m, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
     {
+        if (w.DType == DType.BFloat16)
+        {
+            if (Avx512BW.IsSupported && Vector512.IsHardwareAccelerated) { StreamBf16Avx512(x, m, w, y, accumulate, j0, j1); return; }
+            if (Avx2.IsSupported) { StreamBf16Avx2(x, m, w, y, accumulate, j0, j1); return; }
+        }
         switch (ManagedGemm.SelectedKernel)
         {
             case ManagedGemm.KernelKind.Avx512: StreamRange<Float512>(x, m, w, y, accumulate, j0, j1); break;
@@ -202,7 +208,85 @@ internal static unsafe class StoredWeightKernels
         }
     }
 
-    /// <summary>y[i, j] (+)= x[i, :]·W[j, :] for rows j0 .. j1 of W and every activation row i (at most four).</summary>
+    /// <summary>
+    /// bf16 rows widened in registers: 32 elements are loaded, zero-extended to 32 bits and shifted into the top half
+    /// of a float32, then multiplied straight into the accumulators — no buffer between the load and the FMA.
+    /// </summary>
+    private static void StreamBf16Avx512(float* x, int m, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
+    {
+        int k = w.Cols, vectorEnd = k - k % 32;
+        float* x1 = x + k, x2 = x1 + k, x3 = x2 + k;
+        for (int j = j0; j < j1; j++)
+        {
+            ushort* row = (ushort*)ElementAddress(w, j, 0);
+            Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+            for (int p = 0; p < vectorEnd; p += 32)
+            {
+                var raw = Vector512.Load(row + p);
+                var lo = Vector512.ShiftLeft(Avx512BW.ConvertToVector512UInt32(raw.GetLower()), 16).AsSingle();
+                var hi = Vector512.ShiftLeft(Avx512BW.ConvertToVector512UInt32(raw.GetUpper()), 16).AsSingle();
+                a0 = Vector512.FusedMultiplyAdd(lo, Vector512.Load(x + p), a0);
+                b0 = Vector512.FusedMultiplyAdd(hi, Vector512.Load(x + p + 16), b0);
+                if (m == 1) continue;
+                a1 = Vector512.FusedMultiplyAdd(lo, Vector512.Load(x1 + p), a1);
+                b1 = Vector512.FusedMultiplyAdd(hi, Vector512.Load(x1 + p + 16), b1);
+                if (m == 2) continue;
+                a2 = Vector512.FusedMultiplyAdd(lo, Vector512.Load(x2 + p), a2);
+                b2 = Vector512.FusedMultiplyAdd(hi, Vector512.Load(x2 + p + 16), b2);
+                if (m == 3) continue;
+                a3 = Vector512.FusedMultiplyAdd(lo, Vector512.Load(x3 + p), a3);
+                b3 = Vector512.FusedMultiplyAdd(hi, Vector512.Load(x3 + p + 16), b3);
+            }
+            FinishRow(x, m, k, row, vectorEnd, y, w.Rows, j, accumulate, Vector512.Sum(a0 + b0), Vector512.Sum(a1 + b1), Vector512.Sum(a2 + b2), Vector512.Sum(a3 + b3));
+        }
+    }
+
+    private static void StreamBf16Avx2(float* x, int m, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
+    {
+        int k = w.Cols, vectorEnd = k - k % 16;
+        float* x1 = x + k, x2 = x1 + k, x3 = x2 + k;
+        for (int j = j0; j < j1; j++)
+        {
+            ushort* row = (ushort*)ElementAddress(w, j, 0);
+            Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+            for (int p = 0; p < vectorEnd; p += 16)
+            {
+                var lo = Vector256.ShiftLeft(Avx2.ConvertToVector256Int32(Vector128.Load(row + p)), 16).AsSingle();
+                var hi = Vector256.ShiftLeft(Avx2.ConvertToVector256Int32(Vector128.Load(row + p + 8)), 16).AsSingle();
+                a0 = Vector256.FusedMultiplyAdd(lo, Vector256.Load(x + p), a0);
+                b0 = Vector256.FusedMultiplyAdd(hi, Vector256.Load(x + p + 8), b0);
+                if (m == 1) continue;
+                a1 = Vector256.FusedMultiplyAdd(lo, Vector256.Load(x1 + p), a1);
+                b1 = Vector256.FusedMultiplyAdd(hi, Vector256.Load(x1 + p + 8), b1);
+                if (m == 2) continue;
+                a2 = Vector256.FusedMultiplyAdd(lo, Vector256.Load(x2 + p), a2);
+                b2 = Vector256.FusedMultiplyAdd(hi, Vector256.Load(x2 + p + 8), b2);
+                if (m == 3) continue;
+                a3 = Vector256.FusedMultiplyAdd(lo, Vector256.Load(x3 + p), a3);
+                b3 = Vector256.FusedMultiplyAdd(hi, Vector256.Load(x3 + p + 8), b3);
+            }
+            FinishRow(x, m, k, row, vectorEnd, y, w.Rows, j, accumulate, Vector256.Sum(a0 + b0), Vector256.Sum(a1 + b1), Vector256.Sum(a2 + b2), Vector256.Sum(a3 + b3));
+        }
+    }
+
+    /// <summary>Adds the scalar tail of a bf16 row (columns from <paramref name="from"/>) to each row's vector sum and stores it.</summary>
+    private static void FinishRow(float* x, int m, int k, ushort* row, int from, float* y, int ldy, int j, bool accumulate, float s0, float s1, float s2, float s3)
+    {
+        for (int p = from; p < k; p++)
+        {
+            float wp = BFloat16.ToSingle(row[p]);
+            s0 += wp * x[p];
+            if (m > 1) s1 += wp * x[k + p];
+            if (m > 2) s2 += wp * x[2 * k + p];
+            if (m > 3) s3 += wp * x[3 * k + p];
+        }
+        Store(y, ldy, 0, j, s0, accumulate);
+        if (m > 1) Store(y, ldy, 1, j, s1, accumulate);
+        if (m > 2) Store(y, ldy, 2, j, s2, accumulate);
+        if (m > 3) Store(y, ldy, 3, j, s3, accumulate);
+    }
+
+    /// <summary>y[i, j] (+)= x[i, :]·W[j, :] for rows j0 .. j1 of W and every activation row i (at most four), through a widening buffer (float16, or bf16 without AVX2).</summary>
     private static void StreamRange<TVec>(float* x, int m, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
         where TVec : struct, IFloatVector<TVec>
     {
@@ -246,6 +330,7 @@ internal static unsafe class StoredWeightKernels
         }
     }
 
+    /// <summary>The same without vector registers.</summary>
     private static void StreamRangeScalar(float* x, int m, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
     {
         int k = w.Cols;
