@@ -52,9 +52,13 @@ public static class TextGenerator
         return generated.ToArray();
     }
 
-    /// <summary>Runs the prompt through the model in chunks of <see cref="PrefillChunk"/>, leaving the last position's logits.</summary>
-    private static void Prefill(ICausalLM model, IReadOnlyList<int> tokens, NN.KvCache cache, float[] logits)
+    /// <summary>
+    /// Runs the prompt through the model into <paramref name="cache"/> in chunks of <see cref="PrefillChunk"/> (no
+    /// gradients), and writes the last position's logits into <paramref name="logits"/>.
+    /// </summary>
+    public static void Prefill(ICausalLM model, IReadOnlyList<int> tokens, NN.KvCache cache, float[] logits)
     {
+        using var noGrad = NoGrad.Enter();
         for (int start = 0; start < tokens.Count; start += PrefillChunk)
         {
             using var scope = new TensorScope();

@@ -27,10 +27,10 @@ public interface ICausalLM
     /// Logits [B, T, vocab] for ids [B, T] (int64). With a cache, the ids are the positions after those cached.
     /// <paramref name="leftPadding"/> gives, per batch row, how many leading tokens are padding.
     /// </summary>
-    Tensor Forward(Tensor ids, KvCache? cache = null, int[]? leftPadding = null);
+    Tensor Forward(Tensor ids, IKvCache? cache = null, int[]? leftPadding = null);
 
     /// <summary>Logits [B, vocab] of the last position only: the output layer runs on one row per sequence.</summary>
-    Tensor LastPositionLogits(Tensor ids, KvCache? cache = null, int[]? leftPadding = null);
+    Tensor LastPositionLogits(Tensor ids, IKvCache? cache = null, int[]? leftPadding = null);
 
     /// <summary>A cache for <paramref name="batch"/> sequences of up to <paramref name="maxLength"/> positions.</summary>
     KvCache NewCache(int batch, int maxLength);

@@ -5,7 +5,7 @@ namespace Sapling.NN;
 /// projections (prefill once, then one position per step). Buffers are allocated once at the full context length;
 /// attention reads them in place (<see cref="Tensor.CausalAttention"/> takes the narrowed views without a copy).
 /// </summary>
-public sealed class KvCache
+public sealed class KvCache : IKvCache
 {
     private readonly Tensor[] keys;
     private readonly Tensor[] values;
@@ -61,6 +61,26 @@ public sealed class KvCache
         var v = values[layer].Narrow(2, 0, Length + t);
         if (layer == Layers - 1) Length += t;
         return (k, v);
+    }
+
+    public long[] Positions(int batch, int t, int[]? leftPadding)
+    {
+        if (batch != Batch) throw new ArgumentException($"KV cache: {batch} rows for a cache of {Batch}");
+        if (leftPadding != null)
+        {
+            if (leftPadding.Length != batch) throw new ArgumentException($"KV cache: {leftPadding.Length} padding lengths for a batch of {batch}");
+            Padding = leftPadding;
+        }
+        var positions = new long[batch * t];
+        for (int r = 0; r < batch; r++)
+            for (int i = 0; i < t; i++) positions[r * t + i] = Math.Max(0, Length + i - (Padding?[r] ?? 0));
+        return positions;
+    }
+
+    public Tensor Attend(int layer, Tensor q, Tensor k, Tensor v, int window = 0)
+    {
+        var (keys, values) = Append(layer, k, v);
+        return Tensor.CausalAttention(q, keys, values, keyStart: Padding, window: window);
     }
 
     /// <summary>Left-padding per batch row, set by the prefill of a padded batch.</summary>

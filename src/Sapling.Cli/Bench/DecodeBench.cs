@@ -26,7 +26,7 @@ public static class DecodeBench
             {
                 foreach (var c in caches) c.Truncate(past);
                 using var scope = new TensorScope();
-                logits = model.DecodeStep(tokens, caches).ToArray();
+                logits = BatchedDecode.Step(model, tokens, caches).ToArray();
             }, repeats);
             var sampling = new SamplingOptions { Temperature = 0.8f, TopP = 0.95f };
             var g = new Generator(1);

@@ -87,7 +87,7 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM
     /// gives, per batch row, how many leading tokens are padding (prompts of different lengths in one batch): their
     /// positions start after the padding and no query attends to them. A cache remembers the padding of its prefill.
     /// </summary>
-    public Tensor Forward(Tensor ids, KvCache? cache, int[]? leftPadding = null) => OutputHead(HiddenStates(ids, cache, leftPadding));
+    public Tensor Forward(Tensor ids, IKvCache? cache, int[]? leftPadding = null) => OutputHead(HiddenStates(ids, cache, leftPadding));
 
     /// <summary>
     /// Logits for final hidden states [.., n_embd]. The head shares the token embedding matrix (weight tying); an int8
@@ -97,37 +97,34 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM
         Wte.Quantized is { } table ? Tensor.QuantizedLinear(hidden, table) : Tensor.Linear(hidden, Wte.Weight);
 
     /// <summary>The final layer-normed hidden states [B, T, n_embd] of the real tokens (what the heads read).</summary>
-    public Tensor HiddenStates(Tensor ids, KvCache? cache = null, int[]? leftPadding = null)
+    public Tensor HiddenStates(Tensor ids, IKvCache? cache = null, int[]? leftPadding = null)
     {
         if (ids.Rank != 2) throw new ArgumentException($"GPT: token ids must be [batch, time], got shape {ShapeUtil.Format(ids.Shape.ToArray())}");
-        int t = ids.Shape[1];
+        int b = ids.Shape[0], t = ids.Shape[1];
         int past = cache?.Length ?? 0;
         // Virtual tokens go in front of the first call only; a cache then holds them like any other position.
         int prefix = past == 0 ? VirtualTokens : 0;
         if (past + prefix + t > Config.NPositions)
             throw new ArgumentException($"GPT: {past + prefix + t} positions{(VirtualTokens > 0 ? $" ({VirtualTokens} virtual tokens included)" : "")} exceed the model's context of {Config.NPositions} (n_positions)");
-        if (VirtualTokens > 0 && (leftPadding != null || cache?.Padding != null))
+        if (VirtualTokens > 0 && (leftPadding != null || (cache as KvCache)?.Padding != null))
             throw new NotSupportedException("GPT: prompt tuning with left-padded batches is not supported; generate one prompt at a time");
-        if (leftPadding != null && cache != null) cache.Padding = leftPadding;
-        var padding = leftPadding ?? cache?.Padding;
-        Tensor positions;
-        if (padding == null)
+        if (leftPadding != null && leftPadding.Length != b) throw new ArgumentException($"GPT: {leftPadding.Length} padding lengths for a batch of {b}");
+        long[] p;
+        if (cache != null)
         {
-            positions = Tensor.ArangeLong(past, past + t);
+            p = cache.Positions(b, prefix + t, leftPadding);
         }
         else
         {
-            if (padding.Length != ids.Shape[0]) throw new ArgumentException($"GPT: {padding.Length} padding lengths for a batch of {ids.Shape[0]}");
-            var p = new long[ids.Shape[0] * t];
-            for (int b = 0; b < ids.Shape[0]; b++)
-                for (int i = 0; i < t; i++) p[b * t + i] = Math.Max(0, past + i - padding[b]);
-            positions = Tensor.FromArray(p, ids.Shape[0], t);
+            p = new long[b * (prefix + t)];
+            for (int r = 0; r < b; r++)
+                for (int i = 0; i < prefix + t; i++) p[r * (prefix + t) + i] = Math.Max(0, i - (leftPadding?[r] ?? 0));
         }
+        var positions = Tensor.FromArray(p, b, prefix + t);
         var embedded = Wte.Forward(ids);
         if (prefix > 0)
         {
             embedded = Tensor.Cat([PromptEmbeddings!.Unsqueeze(0).Expand(ids.Shape[0], prefix, Config.NEmbd), embedded], dim: 1);
-            positions = Tensor.ArangeLong(prefix + t);
         }
         var x = Drop.Forward(embedded.Add(Wpe.Forward(positions)));
         for (int i = 0; i < blocks.Count; i++)
@@ -135,7 +132,7 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM
             var block = blocks[i];
             int index = i;
             var input = x;
-            x = TensorScope.KeepOnlyResult(() => block.Forward(input, cache, index, padding));
+            x = TensorScope.KeepOnlyResult(() => block.Forward(input, cache, index, leftPadding));
         }
         x = LnF.Forward(x);
         // Only real tokens get logits.
@@ -214,7 +211,7 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM
     public Module Network => this;
 
     /// <summary>Logits [B, vocab] of the last real position: the output head runs on one row per sequence.</summary>
-    public Tensor LastPositionLogits(Tensor ids, KvCache? cache = null, int[]? leftPadding = null)
+    public Tensor LastPositionLogits(Tensor ids, IKvCache? cache = null, int[]? leftPadding = null)
     {
         var hidden = HiddenStates(ids, cache, leftPadding);
         int b = hidden.Shape[0], t = hidden.Shape[1];
@@ -240,7 +237,7 @@ public sealed class GptBlock : Module<Tensor, Tensor>
 
     public override Tensor Forward(Tensor x) => Forward(x, null, 0);
 
-    public Tensor Forward(Tensor x, KvCache? cache, int layer, int[]? leftPadding = null)
+    public Tensor Forward(Tensor x, IKvCache? cache, int layer, int[]? leftPadding = null)
     {
         x = x.Add(Attn.Forward(Ln1.Forward(x), cache, layer, leftPadding));
         return x.Add(Mlp.Forward(Ln2.Forward(x)));
@@ -282,21 +279,21 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
 
     public override Tensor Forward(Tensor x) => Forward(x, null, 0);
 
-    public Tensor Forward(Tensor x, KvCache? cache, int layer, int[]? leftPadding = null)
+    public Tensor Forward(Tensor x, IKvCache? cache, int layer, int[]? leftPadding = null)
     {
         int b = x.Shape[0], t = x.Shape[1], inner = heads * headDim;
         var qkv = CAttn.Forward(x).Split(inner, dim: 2);
         var q = SplitHeads(qkv[0], b, t);
         var k = SplitHeads(qkv[1], b, t);
         var v = SplitHeads(qkv[2], b, t);
-        int past = 0;
+        Tensor attended;
         if (cache != null)
         {
-            past = cache.Length;
-            (k, v) = cache.Append(layer, k, v);
+            // The cache stores the new keys and values and attends over everything it holds.
+            attended = cache.Attend(layer, q, k, v);
+            return ResidDropout.Forward(CProj.Forward(attended.Transpose(1, 2).Reshape(b, t, inner)));
         }
-        Tensor attended;
-        int total = past + t;
+        int total = t;
         // Training at short contexts runs faster through GEMMs on the explicit score matrix (and dropout on the
         // weights needs them); inference and long contexts use the fused kernel, which never builds that matrix.
         bool explicitScores = leftPadding == null && ((Training && AttnDropout.P > 0) || (Autograd.NoGrad.IsEnabled && x.RequiresGrad && (long)t * total <= 512L * 512));

@@ -59,7 +59,7 @@ public sealed class LlamaAttention : Module<Tensor, Tensor>
 
     /// <param name="x">[B, T, hidden]</param>
     /// <param name="cos">[B or 1, 1, T, head_dim], with <paramref name="sin"/>, for these tokens' positions</param>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, KvCache? cache, int layer, int[]? leftPadding)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, IKvCache? cache, int layer, int[]? leftPadding)
     {
         int b = x.Shape[0], t = x.Shape[1], d = config.HeadDim;
         var q = Heads(QProj.Forward(x), b, t, config.NumAttentionHeads, QNorm);     // [B, H, T, d]
@@ -67,8 +67,10 @@ public sealed class LlamaAttention : Module<Tensor, Tensor>
         var v = Heads(VProj.Forward(x), b, t, config.NumKeyValueHeads, null);       // [B, KV, T, d]
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
-        if (cache != null) (k, v) = cache.Append(layer, k, v);                     // [B, KV, past + T, d]
-        var attended = Tensor.CausalAttention(q, k, v, keyStart: leftPadding, window: config.SlidingWindow ?? 0);  // [B, H, T, d]
+        int window = config.SlidingWindow ?? 0;
+        // With a cache, the new keys join the cached ones [B, KV, past + T, d] inside it.
+        var attended = cache?.Attend(layer, q, k, v, window)
+            ?? Tensor.CausalAttention(q, k, v, keyStart: leftPadding, window: window);       // [B, H, T, d]
         return OProj.Forward(attended.Transpose(1, 2).Reshape(b, t, config.NumAttentionHeads * d));
     }
 
@@ -99,7 +101,7 @@ public sealed class LlamaDecoderLayer : Module<Tensor, Tensor>
 
     public override Tensor Forward(Tensor x) => throw new InvalidOperationException("LlamaDecoderLayer needs the rotary tables: call it through LlamaModel");
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, KvCache? cache, int layer, int[]? leftPadding)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, IKvCache? cache, int layer, int[]? leftPadding)
     {
         x = x.Add(SelfAttn.Forward(InputLayernorm.Forward(x), cos, sin, cache, layer, leftPadding));
         return x.Add(Mlp.Forward(PostAttentionLayernorm.Forward(x)));
@@ -139,16 +141,14 @@ public sealed class LlamaModel : Module<Tensor, Tensor>
     /// Hidden states [B, T, hidden] for ids [B, T]. With a cache the ids continue what it holds; left-padded rows
     /// give their real tokens positions from 0 and no query attends to the padding.
     /// </summary>
-    public Tensor Forward(Tensor ids, KvCache? cache, int[]? leftPadding)
+    public Tensor Forward(Tensor ids, IKvCache? cache, int[]? leftPadding)
     {
         if (ids.Rank != 2) throw new ArgumentException($"{Config.ModelType}: token ids must be [batch, time], got shape {ShapeUtil.Format(ids.Shape.ToArray())}");
-        int b = ids.Shape[0], t = ids.Shape[1], past = cache?.Length ?? 0;
-        if (leftPadding != null && cache != null) cache.Padding = leftPadding;
-        var padding = leftPadding ?? cache?.Padding;
-        if (padding != null && padding.Length != b) throw new ArgumentException($"{Config.ModelType}: {padding.Length} padding lengths for a batch of {b}");
-        var positions = new long[b * t];
-        for (int r = 0; r < b; r++)
-            for (int i = 0; i < t; i++) positions[r * t + i] = Math.Max(0, past + i - (padding?[r] ?? 0));
+        int b = ids.Shape[0], t = ids.Shape[1];
+        if (leftPadding != null && leftPadding.Length != b) throw new ArgumentException($"{Config.ModelType}: {leftPadding.Length} padding lengths for a batch of {b}");
+        if ((cache?.Length ?? 0) + t > Config.MaxPositionEmbeddings && Config.RopeScaling.Type != NN.RopeType.Dynamic)
+            throw new ArgumentException($"{Config.ModelType}: {(cache?.Length ?? 0) + t} positions exceed the model's context of {Config.MaxPositionEmbeddings} (max_position_embeddings)");
+        var positions = cache?.Positions(b, t, leftPadding) ?? Positions(b, t, leftPadding);
         var (cos, sin) = Rotary.Tables(positions, b, t);                             // [B, 1, T, head_dim]
         var x = EmbedTokens.Forward(ids);                                             // [B, T, hidden]
         for (int i = 0; i < layers.Count; i++)
@@ -156,9 +156,18 @@ public sealed class LlamaModel : Module<Tensor, Tensor>
             var layer = layers[i];
             int index = i;
             var input = x;
-            x = TensorScope.KeepOnlyResult(() => layer.Forward(input, cos, sin, cache, index, padding));
+            x = TensorScope.KeepOnlyResult(() => layer.Forward(input, cos, sin, cache, index, leftPadding));
         }
         return Norm.Forward(x);
+    }
+
+    /// <summary>Positions 0 .. t − 1 of each row, counted from its first real token when it is left-padded.</summary>
+    private static long[] Positions(int b, int t, int[]? leftPadding)
+    {
+        var positions = new long[b * t];
+        for (int r = 0; r < b; r++)
+            for (int i = 0; i < t; i++) positions[r * t + i] = Math.Max(0, i - (leftPadding?[r] ?? 0));
+        return positions;
     }
 }
 
@@ -187,9 +196,9 @@ public sealed class LlamaForCausalLM : Module<Tensor, Tensor>, ICausalLM
 
     public override Tensor Forward(Tensor ids) => Forward(ids, null, null);
 
-    public Tensor Forward(Tensor ids, KvCache? cache = null, int[]? leftPadding = null) => Head(Model.Forward(ids, cache, leftPadding));
+    public Tensor Forward(Tensor ids, IKvCache? cache = null, int[]? leftPadding = null) => Head(Model.Forward(ids, cache, leftPadding));
 
-    public Tensor LastPositionLogits(Tensor ids, KvCache? cache = null, int[]? leftPadding = null)
+    public Tensor LastPositionLogits(Tensor ids, IKvCache? cache = null, int[]? leftPadding = null)
     {
         var hidden = Model.Forward(ids, cache, leftPadding);
         int b = hidden.Shape[0], t = hidden.Shape[1];

@@ -78,8 +78,8 @@ public sealed record GenerationSettings(int[] Prompt, SamplingOptions Sampling, 
                 var ids = new int[items.Count];
                 for (int i = 0; i < ids.Length; i++)
                 {
-                    if (!items[i].TryGetInt32(out ids[i]) || ids[i] < 0 || ids[i] >= model.Model.Config.VocabSize)
-                        throw ApiError.BadRequest($"prompt token {items[i]} is outside the vocabulary of {model.Model.Config.VocabSize}", "prompt");
+                    if (!items[i].TryGetInt32(out ids[i]) || ids[i] < 0 || ids[i] >= model.Model.VocabSize)
+                        throw ApiError.BadRequest($"prompt token {items[i]} is outside the vocabulary of {model.Model.VocabSize}", "prompt");
                 }
                 return ids;
             }

@@ -37,11 +37,11 @@ public sealed class ModelCatalog
                 var tokenizer = LoadTokenizer(directory);
                 var template = ChatTemplate.Load(directory);
                 var chat = template != null && template.HasSpecialTokens(tokenizer) ? template : null;
-                var model = GptFolder.Load(directory);
+                var model = ModelRegistry.LoadLanguageModel(directory);
                 // Every id the tokenizer produces must have an embedding row.
-                if (tokenizer.VocabSize > model.Config.VocabSize)
-                    throw new InvalidDataException($"{Path.Combine(directory, "tokenizer.json")}: the tokenizer has {tokenizer.VocabSize} tokens but the model's vocab_size (config.json) is {model.Config.VocabSize}; they do not belong together");
-                return new ServedLanguageModel(source.Id, directory, model, tokenizer, chat);
+                if (tokenizer.VocabSize > model.VocabSize)
+                    throw new InvalidDataException($"{Path.Combine(directory, "tokenizer.json")}: the tokenizer has {tokenizer.VocabSize} tokens but the model's vocab_size (config.json) is {model.VocabSize}; they do not belong together");
+                return new ServedLanguageModel(source.Id, directory, model, tokenizer, chat, PromptTokens.StopIds(model, null, GenerationConfig.Load(directory)));
         }
     }
 

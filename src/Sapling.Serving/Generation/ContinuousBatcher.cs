@@ -1,5 +1,4 @@
 using Sapling.Inference;
-using Sapling.Models.Gpt;
 using Sapling.NN;
 using Sapling.Serving.Catalog;
 using Sapling.Serving.Operations;
@@ -149,7 +148,7 @@ public sealed class ContinuousBatcher
     /// <summary>Runs the prompt through the model once, filling the sequence's cache, and samples its first token.</summary>
     private void Prefill(GenerationRequest request)
     {
-        var cache = freeCaches.Count > 0 ? freeCaches.Pop() : served.Model.NewCache(1);
+        var cache = freeCaches.Count > 0 ? freeCaches.Pop() : served.Model.NewCache(1, served.Context);
         var sequence = new ActiveSequence(request, cache, served.Tokenizer);
         active.Add(sequence);
         if (request.Sampling.MaxNewTokens == 0)
@@ -157,12 +156,8 @@ public sealed class ContinuousBatcher
             Finish(active.Count - 1, "length");
             return;
         }
-        using var scope = new TensorScope();
-        using var noGrad = Autograd.NoGrad.Enter();
-        var ids = new long[request.Prompt.Length];
-        for (int i = 0; i < ids.Length; i++) ids[i] = request.Prompt[i];
-        var logits = served.Model.Forward(Tensor.FromArray(ids, 1, ids.Length), cache);
-        var last = logits.Select(1, ids.Length - 1).Reshape(-1).ToArray();
+        var last = new float[served.Model.VocabSize];
+        TextGenerator.Prefill(served.Model, request.Prompt, cache, last);
         request.FirstTokenUtc = DateTime.UtcNow;
         metrics.ObserveTimeToFirstToken((request.FirstTokenUtc.Value - request.EnqueuedUtc).TotalSeconds);
         Accept(active.Count - 1, TextGenerator.Pick(last.AsSpan(0, served.SampledVocabulary), sequence.Context, request.Sampling, sequence.Random));
@@ -227,9 +222,9 @@ public sealed class ContinuousBatcher
     /// <summary>One decode step for <paramref name="caches"/> (rows <paramref name="first"/>.. of the batch): picks each row's token, or records its error.</summary>
     private void DecodeRows(int[] tokens, KvCache[] caches, int first, int[] picked, Exception?[] failed)
     {
-        int rows = tokens.Length, vocab = served.Model.Config.VocabSize, sampled = served.SampledVocabulary;
+        int rows = tokens.Length, vocab = served.Model.VocabSize, sampled = served.SampledVocabulary;
         using var scope = new TensorScope();
-        var logits = served.Model.DecodeStep(tokens, caches);
+        var logits = BatchedDecode.Step(served.Model, tokens, caches);
         // Rows sample independently (each has its own random stream), so a large batch samples on several cores.
         void Sample(int r)
         {
