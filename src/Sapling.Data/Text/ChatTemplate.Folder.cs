@@ -41,6 +41,13 @@ public sealed partial class ChatTemplate
         if (root?["additional_special_tokens"] is JsonArray list)
             foreach (var item in list)
                 if (TokenText(item) is { } token) additional.Add(token);
+        // Special tokens registered only in added_tokens_decoder count too: Llama 3 closes turns with <|eot_id|>,
+        // which it declares nowhere else.
+        if (root?["added_tokens_decoder"] is JsonObject added)
+            foreach (var (_, entry) in added)
+                if (entry?["special"] is JsonValue special && special.TryGetValue(out bool isSpecial) && isSpecial
+                    && TokenText(entry) is { } token && !additional.Contains(token))
+                    additional.Add(token);
         return FromFile(path, source, TokenText(root?["bos_token"]), TokenText(root?["eos_token"]), additional, TokenText(root?["pad_token"]), TokenText(root?["unk_token"]));
     }
 
