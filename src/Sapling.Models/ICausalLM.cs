@@ -23,6 +23,17 @@ public interface ICausalLM
     /// <summary>The model as a module: parameters, train/eval mode.</summary>
     Module Network { get; }
 
+    /// <summary>Decoder layers and the width of the residual stream (for FLOP counts and layer-wise settings).</summary>
+    int NumLayers { get; }
+
+    int HiddenSize { get; }
+
+    /// <summary>Positions of the context taken by trained virtual tokens in front of every input (prompt tuning).</summary>
+    int VirtualTokens => 0;
+
+    /// <summary>Writes the model's folder (config.json and safetensors in its family's names), atomically.</summary>
+    void Save(string directory);
+
     /// <summary>
     /// Logits [B, T, vocab] for ids [B, T] (int64). With a cache, the ids are the positions after those cached.
     /// <paramref name="leftPadding"/> gives, per batch row, how many leading tokens are padding.

@@ -43,6 +43,8 @@ public static class LanguageModelConfig
             ValidationFraction = c.Get("data.validation_fraction", 0.1),
             SplitSeed = c.Get("data.split_seed", 0UL),
             Context = c.Get("model.context", c.Has("model.path") ? int.MaxValue : 64),
+            Architecture = c.Get("model.architecture", "gpt2"),
+            KvHeads = c.Has("model.kv_heads") ? c.Get("model.kv_heads", 0) : null,
             Layers = c.Get("model.layers", 4),
             Heads = c.Get("model.heads", 4),
             Width = c.Get("model.width", 128),
@@ -73,7 +75,8 @@ public static class LanguageModelConfig
             Alpha = c.Get("lora.alpha", 16f),
             Dropout = c.Get("lora.dropout", 0.05f),
         };
-        if (!c.Has("lora.target_modules")) return config with { TargetModules = ["c_attn", "c_proj"] };
+        // Without target modules the run adapts the family's usual layers (GPT-2's c_attn and c_proj, the Llama family's attention projections).
+        if (!c.Has("lora.target_modules")) return config with { TargetModules = [] };
         try
         {
             return config with { TargetModules = c.Get<string[]>("lora.target_modules", []) };

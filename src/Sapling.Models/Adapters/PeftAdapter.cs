@@ -16,34 +16,45 @@ public static class PeftAdapter
 {
     public const string ConfigFile = "adapter_config.json";
     public const string WeightsFile = "adapter_model.safetensors";
-    private const string LoraPrefix = "base_model.model.transformer.";
+    /// <summary>
+    /// PEFT keys are the transformers model's names under "base_model.model.": GPT2LMHeadModel keeps its body under
+    /// "transformer.", which Sapling's GPT names leave out; the Llama family's names are transformers' own.
+    /// </summary>
+    private static string LoraPrefix(ICausalLM model) => model is GptModel ? "base_model.model.transformer." : "base_model.model.";
 
-    /// <summary>Writes the LoRA tensors of <paramref name="model"/> and their config.</summary>
-    public static void SaveLora(string directory, GptModel model, LoraConfig config, string baseModel)
+    /// <summary>The layers PEFT adapts when a config names none: GPT-2's fused attention and its output, the Llama family's four attention projections.</summary>
+    public static IReadOnlyList<string> DefaultLoraTargets(ICausalLM model) =>
+        model is GptModel ? ["c_attn", "c_proj"] : ["q_proj", "k_proj", "v_proj", "o_proj"];
+
+    /// <summary>Writes the LoRA tensors of <paramref name="causalLM"/> and their config.</summary>
+    public static void SaveLora(string directory, ICausalLM causalLM, LoraConfig config, string baseModel)
     {
+        var model = causalLM.Network;
         var state = Lora.AdapterState(model);
         if (state.Count == 0) throw new InvalidOperationException("the model carries no LoRA adapter to save");
         var targets = config.TargetRegex != null ? (JsonNode)JsonValue.Create(config.TargetRegex) : new JsonArray(config.TargetModules.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray());
-        bool classifier = model.Score != null;
+        var gpt = causalLM as GptModel;
+        bool classifier = gpt?.Score != null;
         var json = new JsonObject
         {
             ["peft_type"] = "LORA", ["task_type"] = classifier ? "SEQ_CLS" : "CAUSAL_LM", ["base_model_name_or_path"] = baseModel,
             ["r"] = config.Rank, ["lora_alpha"] = config.Alpha, ["lora_dropout"] = config.Dropout,
-            ["target_modules"] = targets, ["fan_in_fan_out"] = true, ["bias"] = "none",
+            // GPT-2's Conv1D stores [in, out]: PEFT's fan_in_fan_out.
+            ["target_modules"] = targets, ["fan_in_fan_out"] = gpt != null, ["bias"] = "none",
             ["inference_mode"] = true, ["init_lora_weights"] = true, ["modules_to_save"] = classifier ? new JsonArray("score") : null,
             ["use_rslora"] = false, ["use_dora"] = false,
         };
-        var tensors = state.ToDictionary(e => LoraPrefix + e.Key, e => e.Value);
+        var tensors = state.ToDictionary(e => LoraPrefix(causalLM) + e.Key, e => e.Value);
         if (classifier)
         {
             // PEFT saves a fully trained module under its own name; the labels it scores live beside the adapter,
             // since a base language model's config has none (transformers takes them as id2label when loading).
-            tensors[ScoreKey] = model.Score!.Weight;
+            tensors[ScoreKey] = gpt!.Score!.Weight;
             Directory.CreateDirectory(directory);
             AtomicFile.WriteAllText(Path.Combine(directory, HeadFile), new JsonObject
             {
-                ["id2label"] = new JsonObject(model.Config.Labels.Select((l, i) => KeyValuePair.Create(i.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)JsonValue.Create(l)))),
-                ["pad_token_id"] = model.Config.PadTokenId, ["classifier_pooling"] = model.Config.ClassifierPooling ?? "last",
+                ["id2label"] = new JsonObject(gpt.Config.Labels.Select((l, i) => KeyValuePair.Create(i.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)JsonValue.Create(l)))),
+                ["pad_token_id"] = gpt.Config.PadTokenId, ["classifier_pooling"] = gpt.Config.ClassifierPooling ?? "last",
             }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
         Write(directory, json, tensors);
@@ -118,21 +129,24 @@ public static class PeftAdapter
     }
 
     /// <summary>Puts the adapter in <paramref name="directory"/> onto <paramref name="model"/> (which is then frozen apart from it).</summary>
-    public static Description Apply(GptModel model, string directory)
+    public static Description Apply(ICausalLM causalLM, string directory)
     {
         var description = Read(directory);
         var weightsPath = Path.Combine(directory, WeightsFile);
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"adapter folder '{directory}' has no {WeightsFile}", weightsPath);
         var tensors = SafeTensors.LoadAll(weightsPath, DType.Float32);
+        var model = causalLM.Network;
+        var gpt = causalLM as GptModel;
         if (description.Lora != null)
         {
             Lora.Apply(model, description.Lora);
-            if (tensors.Remove(ScoreKey, out var score)) AddTrainedHead(model, directory, score);
+            if (tensors.Remove(ScoreKey, out var score))
+                AddTrainedHead(gpt ?? throw new NotSupportedException($"{weightsPath}: a sequence-classification adapter applies to gpt2 models so far, not model_type '{causalLM.ModelType}'"), directory, score);
             var state = new Dictionary<string, Tensor>();
             foreach (var (name, tensor) in tensors)
             {
                 var key = name.StartsWith("base_model.model.", StringComparison.Ordinal) ? name["base_model.model.".Length..] : name;
-                if (key.StartsWith("transformer.", StringComparison.Ordinal)) key = key["transformer.".Length..];
+                if (gpt != null && key.StartsWith("transformer.", StringComparison.Ordinal)) key = key["transformer.".Length..];
                 // PEFT writes the adapter name into keys of non-default adapters' state but strips "default".
                 key = key.Replace(".lora_A.default.", ".lora_A.").Replace(".lora_B.default.", ".lora_B.");
                 state[key] = tensor;
@@ -152,7 +166,7 @@ public static class PeftAdapter
             if (embeddings.Rank != 2 || embeddings.Shape[0] != description.VirtualTokens)
                 throw new InvalidDataException($"{weightsPath}: prompt_embeddings has shape {ShapeUtil.Format(embeddings.Shape.ToArray())}, the config says {description.VirtualTokens} virtual tokens");
             foreach (var p in model.Parameters()) p.RequiresGrad = false;
-            model.AddPromptTuning(embeddings);
+            (gpt ?? throw new NotSupportedException($"{weightsPath}: prompt tuning applies to gpt2 models so far, not model_type '{causalLM.ModelType}'")).AddPromptTuning(embeddings);
         }
         return description;
     }
@@ -188,10 +202,12 @@ public static class PeftAdapter
     public static ICausalLM LoadLanguageModel(string modelDirectory, string? adapterDirectory)
     {
         if (adapterDirectory == null) return ModelRegistry.LoadLanguageModel(modelDirectory);
-        var type = ModelRegistry.ModelTypeOf(modelDirectory);
-        if (type != "gpt2")
-            throw new NotSupportedException($"{Path.Combine(modelDirectory, "config.json")}: adapters are applied to gpt2 models so far, not to model_type '{type}'; merge the adapter into the weights first");
-        return LoadModel(modelDirectory, adapterDirectory);
+        if (ModelRegistry.ModelTypeOf(modelDirectory) == "gpt2") return LoadModel(modelDirectory, adapterDirectory);
+        // The adapter's branches sit on float32 copies of the weights they adapt, so merging stays possible.
+        var model = ModelRegistry.LoadLanguageModel(modelDirectory, WeightStorage.Float32);
+        Apply(model, adapterDirectory);
+        model.Network.Eval();
+        return model;
     }
 
     public static GptModel LoadModel(string modelDirectory, string? adapterDirectory)

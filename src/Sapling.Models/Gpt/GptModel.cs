@@ -209,6 +209,10 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM
     /// <summary>GPT-2 configs name no end-of-sequence id; the tokenizer's end-of-text token plays that part.</summary>
     public IReadOnlyList<int> EosTokenIds => [];
     public Module Network => this;
+    public int NumLayers => Config.NLayer;
+    public int HiddenSize => Config.NEmbd;
+
+    public void Save(string directory) => GptFolder.Save(directory, this);
 
     /// <summary>Logits [B, vocab] of the last real position: the output head runs on one row per sequence.</summary>
     public Tensor LastPositionLogits(Tensor ids, IKvCache? cache = null, int[]? leftPadding = null)

@@ -193,6 +193,10 @@ public sealed class LlamaForCausalLM : Module<Tensor, Tensor>, ICausalLM
     public int ContextLength => Config.MaxPositionEmbeddings;
     public IReadOnlyList<int> EosTokenIds => Config.EosTokenIds;
     public Module Network => this;
+    public int NumLayers => Config.NumHiddenLayers;
+    public int HiddenSize => Config.HiddenSize;
+
+    public void Save(string directory) => LlamaFolder.Save(directory, this);
 
     public override Tensor Forward(Tensor ids) => Forward(ids, null, null);
 

@@ -1,3 +1,4 @@
+using Sapling.Models;
 using Sapling.Models.Adapters;
 using Sapling.Models.Gpt;
 using Sapling.NN;
@@ -30,15 +31,15 @@ public abstract class LmMethod
     protected LmOptions Options { get; }
 
     /// <summary>Adds what trains (adapters, virtual tokens) and freezes the rest; returns a line describing it.</summary>
-    public abstract void Prepare(GptModel model, ITokenizer tokenizer, Generator generator);
+    public abstract void Prepare(ICausalLM model, ITokenizer tokenizer, Generator generator);
 
     /// <summary>Parameter groups: weight decay on matrices only, and for full fine-tuning an optional layer-wise decay
     /// of the learning rate from the top block down (lr·decay^(depth from the top)).</summary>
-    public virtual List<ParamGroup> ParameterGroups(GptModel model)
+    public virtual List<ParamGroup> ParameterGroups(ICausalLM model)
     {
         var groups = new List<ParamGroup>();
-        int layers = model.Config.NLayer;
-        foreach (var byDepth in model.NamedParameters().Where(p => p.Parameter.RequiresGrad).GroupBy(p => Depth(p.Name, layers)).OrderBy(g => g.Key))
+        int layers = model.NumLayers;
+        foreach (var byDepth in model.Network.NamedParameters().Where(p => p.Parameter.RequiresGrad).GroupBy(p => Depth(p.Name, layers)).OrderBy(g => g.Key))
         {
             double? lr = Options.LayerDecay == 1 ? null : Options.LearningRate * Math.Pow(Options.LayerDecay, layers + 1 - byDepth.Key);
             var matrices = byDepth.Where(p => p.Parameter.Rank >= 2).Select(p => p.Parameter).ToList();
@@ -50,31 +51,32 @@ public abstract class LmMethod
         return groups;
     }
 
-    /// <summary>0 for the embeddings, i + 1 for block i, layers + 1 for the final norm and anything above.</summary>
+    /// <summary>0 for the embeddings, i + 1 for block i (GPT-2's h.i, the Llama family's model.layers.i), layers + 1 for the final norm and anything above.</summary>
     private static int Depth(string name, int layers)
     {
-        if (name.StartsWith("wte.", StringComparison.Ordinal) || name.StartsWith("wpe.", StringComparison.Ordinal)) return 0;
-        if (name.StartsWith("h.", StringComparison.Ordinal))
+        if (name.StartsWith("wte.", StringComparison.Ordinal) || name.StartsWith("wpe.", StringComparison.Ordinal) || name.StartsWith("model.embed_tokens.", StringComparison.Ordinal)) return 0;
+        foreach (var prefix in new[] { "h.", "model.layers." })
         {
-            int dot = name.IndexOf('.', 2);
-            if (dot > 2 && int.TryParse(name.AsSpan(2, dot - 2), out int block)) return block + 1;
+            if (!name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            int dot = name.IndexOf('.', prefix.Length);
+            if (dot > prefix.Length && int.TryParse(name.AsSpan(prefix.Length, dot - prefix.Length), out int block)) return block + 1;
         }
         return layers + 1;
     }
 
     /// <summary>Saves what this method trained (the best-so-far copy or the final one).</summary>
-    public abstract void Save(string directory, GptModel model, ITokenizer tokenizer);
+    public abstract void Save(string directory, ICausalLM model, ITokenizer tokenizer);
 
     /// <summary>The model as it was when <see cref="Save"/> wrote <paramref name="directory"/>.</summary>
-    public abstract GptModel Load(string directory);
+    public abstract ICausalLM Load(string directory);
 
     /// <summary>Writes the run's outputs; returns the model folder and, for adapters, the adapter folder.</summary>
-    public abstract (string ModelDirectory, string? AdapterDirectory) Finish(RunFolder run, GptModel model, ITokenizer tokenizer);
+    public abstract (string ModelDirectory, string? AdapterDirectory) Finish(RunFolder run, ICausalLM model, ITokenizer tokenizer);
 
     /// <summary>A model folder: weights, tokenizer and, for a chat model, its chat template (tokenizer_config.json).</summary>
-    public static void SaveModel(string directory, GptModel model, ITokenizer tokenizer, ChatTemplate? chatTemplate)
+    public static void SaveModel(string directory, ICausalLM model, ITokenizer tokenizer, ChatTemplate? chatTemplate)
     {
-        GptFolder.Save(directory, model);
+        model.Save(directory);
         tokenizer.Save(Path.Combine(directory, "tokenizer.json"));
         chatTemplate?.Save(directory);
     }
@@ -97,13 +99,13 @@ public abstract class LmMethod
 
     private sealed class FullMethod(LmOptions options) : LmMethod(options)
     {
-        public override void Prepare(GptModel model, ITokenizer tokenizer, Generator generator) { }
+        public override void Prepare(ICausalLM model, ITokenizer tokenizer, Generator generator) { }
 
-        public override void Save(string directory, GptModel model, ITokenizer tokenizer) => SaveModel(directory, model, tokenizer, RunChatTemplate);
+        public override void Save(string directory, ICausalLM model, ITokenizer tokenizer) => SaveModel(directory, model, tokenizer, RunChatTemplate);
 
-        public override GptModel Load(string directory) => GptFolder.Load(directory);
+        public override ICausalLM Load(string directory) => ModelRegistry.LoadLanguageModel(directory, WeightStorage.Float32);
 
-        public override (string, string?) Finish(RunFolder run, GptModel model, ITokenizer tokenizer)
+        public override (string, string?) Finish(RunFolder run, ICausalLM model, ITokenizer tokenizer)
         {
             SaveModel(run.ModelDirectory, model, tokenizer, RunChatTemplate);
             return (run.ModelDirectory, null);
@@ -114,20 +116,27 @@ public abstract class LmMethod
     {
         private string BaseModel => Options.InitFrom ?? throw new ArgumentException("method lora needs a base model (model.path)");
 
-        public override void Prepare(GptModel model, ITokenizer tokenizer, Generator generator) => Lora.Apply(model, Options.Lora, generator);
+        private NN.LoraConfig? lora;
 
-        public override void Save(string directory, GptModel model, ITokenizer tokenizer) => PeftAdapter.SaveLora(directory, model, Options.Lora, Path.GetFullPath(BaseModel));
+        /// <summary>The configured adapter, on the family's default layers when the config names none.</summary>
+        private NN.LoraConfig Config(ICausalLM model) => lora ??= Options.Lora.TargetModules.Count == 0 && Options.Lora.TargetRegex == null
+            ? Options.Lora with { TargetModules = PeftAdapter.DefaultLoraTargets(model) }
+            : Options.Lora;
 
-        public override GptModel Load(string directory) => PeftAdapter.LoadModel(BaseModel, directory);
+        public override void Prepare(ICausalLM model, ITokenizer tokenizer, Generator generator) => Lora.Apply(model.Network, Config(model), generator);
+
+        public override void Save(string directory, ICausalLM model, ITokenizer tokenizer) => PeftAdapter.SaveLora(directory, model, Config(model), Path.GetFullPath(BaseModel));
+
+        public override ICausalLM Load(string directory) => PeftAdapter.LoadLanguageModel(BaseModel, directory);
 
         /// <summary>The adapter in run/adapter, and the merged weights in run/model for serving without Sapling's adapters.</summary>
-        public override (string, string?) Finish(RunFolder run, GptModel model, ITokenizer tokenizer)
+        public override (string, string?) Finish(RunFolder run, ICausalLM model, ITokenizer tokenizer)
         {
             string adapter = Path.Combine(run.Root, "adapter");
             Save(adapter, model, tokenizer);
-            Lora.Merge(model);
+            Lora.Merge(model.Network);
             SaveModel(run.ModelDirectory, model, tokenizer, RunChatTemplate);
-            Lora.Unmerge(model);
+            Lora.Unmerge(model.Network);
             return (run.ModelDirectory, adapter);
         }
     }
@@ -137,8 +146,9 @@ public abstract class LmMethod
         private string BaseModel => Options.InitFrom ?? throw new ArgumentException("method prompt needs a base model (model.path)");
 
         /// <summary>Virtual tokens start as the embeddings of a text's tokens (repeated to length) or, without one, of random vocabulary entries, as PEFT does.</summary>
-        public override void Prepare(GptModel model, ITokenizer tokenizer, Generator generator)
+        public override void Prepare(ICausalLM causalLM, ITokenizer tokenizer, Generator generator)
         {
+            var model = causalLM as GptModel ?? throw new NotSupportedException($"method prompt (prompt tuning) trains gpt2 models so far, not model_type '{causalLM.ModelType}'; use lora");
             foreach (var p in model.Parameters()) p.RequiresGrad = false;
             int n = Options.VirtualTokens;
             var ids = new long[n];
@@ -149,11 +159,11 @@ public abstract class LmMethod
             model.AddPromptTuning(init);
         }
 
-        public override void Save(string directory, GptModel model, ITokenizer tokenizer) => PeftAdapter.SavePromptTuning(directory, model, Path.GetFullPath(BaseModel), Options.PromptInitText);
+        public override void Save(string directory, ICausalLM model, ITokenizer tokenizer) => PeftAdapter.SavePromptTuning(directory, (GptModel)model, Path.GetFullPath(BaseModel), Options.PromptInitText);
 
-        public override GptModel Load(string directory) => PeftAdapter.LoadModel(BaseModel, directory);
+        public override ICausalLM Load(string directory) => PeftAdapter.LoadModel(BaseModel, directory);
 
-        public override (string, string?) Finish(RunFolder run, GptModel model, ITokenizer tokenizer)
+        public override (string, string?) Finish(RunFolder run, ICausalLM model, ITokenizer tokenizer)
         {
             string adapter = Path.Combine(run.Root, "adapter");
             Save(adapter, model, tokenizer);

@@ -90,6 +90,15 @@ public sealed record LmOptions
     /// reward_accuracy or val_f1_spam (higher is better).</summary>
     public string Monitor { get; init; } = "val_loss";
 
+    /// <summary>
+    /// The family a run from scratch builds: gpt2 (learned positions, LayerNorm, GELU, dropout) or llama (rotary
+    /// positions, RMSNorm, SwiGLU, grouped-query attention; no dropout).
+    /// </summary>
+    public string Architecture { get; init; } = "gpt2";
+
+    /// <summary>Key/value heads of a llama model built from scratch (grouped-query attention); null: one per query head.</summary>
+    public int? KvHeads { get; init; }
+
     public int Context { get; init; } = 64;
     public int Layers { get; init; } = 4;
     public int Heads { get; init; } = 4;
@@ -138,6 +147,11 @@ public sealed record LmOptions
         long budget = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 16;
         if (InitFrom == null && parameters > budget) throw new ArgumentException($"model.layers {Layers} × model.width {Width} describes about {parameters:N0} parameters; training them needs about {parameters * 16 / (1L << 30):N0} GiB, more than this machine has");
         if (Width % Heads != 0) throw new ArgumentException($"model.width {Width} must be divisible by model.heads {Heads}");
+        if (Architecture is not ("gpt2" or "llama")) throw new ArgumentException($"model.architecture must be gpt2 or llama, got '{Architecture}'");
+        if (Architecture != "gpt2" && InitFrom != null) throw new ArgumentException("model.architecture describes a model built from scratch; a model folder (model.path) brings its own");
+        if (KvHeads is int kv && (Architecture != "llama" || kv <= 0 || Heads % kv != 0))
+            throw new ArgumentException($"model.kv_heads applies to model.architecture llama and must divide model.heads {Heads}, got {kv}");
+        if (Architecture == "llama" && (Width / Heads) % 2 != 0) throw new ArgumentException($"model.width / model.heads = {Width / Heads} must be even for rotary positions");
         if (Steps <= 0 || BatchSize <= 0) throw new ArgumentException("train.steps and train.batch_size must be positive");
         if (EvalInterval <= 0) throw new ArgumentException($"train.eval_interval must be positive, got {EvalInterval}");
         if ((TrainTokens == null) != (ValidationTokens == null)) throw new ArgumentException("data.train_tokens and data.validation_tokens go together");

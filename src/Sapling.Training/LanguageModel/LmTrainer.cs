@@ -3,7 +3,9 @@ using System.Text.Json;
 using Sapling.Data;
 using Sapling.Distributed;
 using Sapling.Inference;
+using Sapling.Models;
 using Sapling.Models.Gpt;
+using Sapling.Models.Llama;
 using Sapling.Optim;
 using Sapling.Text;
 using Sapling.Training.Plots;
@@ -48,14 +50,14 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         var (tokenizer, model, objective, baseValidation) = Setup(run);
         double baseLoss = baseValidation?.Loss ?? double.NaN;
         var method = LmMethod.For(options);
-        var config = model.Config;
         double baseline = objective.BaselineLoss ?? double.NaN;
         method.Prepare(model, tokenizer, new Generator(options.Seed + 2));
         // A new classification head always trains, whatever the body does (PEFT's modules_to_save: ["score"]).
-        if (model.Score != null)
-            foreach (var p in model.Score.Parameters()) p.RequiresGrad = true;
-        progress.Message($"GPT: {model.ParameterCount():N0} parameters; vocabulary {tokenizer.VocabSize} tokens; {objective.Describe()}");
-        if (options.Method != "pretrain") progress.Message(NN.Lora.TrainableSummary(model));
+        if (model is GptModel { Score: { } score })
+            foreach (var p in score.Parameters()) p.RequiresGrad = true;
+        var network = model.Network;
+        progress.Message($"{model.ModelType}: {network.ParameterCount():N0} parameters; vocabulary {tokenizer.VocabSize} tokens; {objective.Describe()}");
+        if (options.Method != "pretrain") progress.Message(NN.Lora.TrainableSummary(network));
 
         // Weight decay applies to matrices (projections, embeddings), not to biases and layer-norm gains.
         var optimizer = new AdamW(method.ParameterGroups(model), lr: options.LearningRate, beta1: 0.9, beta2: 0.95);
@@ -65,7 +67,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         if (resumeFrom != null)
         {
             var checkpoint = Checkpoint.Resolve(resumeFrom);
-            state = Checkpoint.Load(checkpoint, model, optimizer, schedule);
+            state = Checkpoint.Load(checkpoint, network, optimizer, schedule);
             if (IsWriter) metrics.Truncate(state.MetricsLines);
             progress.Message($"resumed from {checkpoint} at step {state.GlobalStep}");
         }
@@ -74,7 +76,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             File.Delete(run.MetricsPath);
         }
 
-        var parameters = model.Parameters().Where(p => p.RequiresGrad).ToList();
+        var parameters = network.Parameters().Where(p => p.RequiresGrad).ToList();
         using var dataParallel = StartDataParallel(model, optimizer, parameters);
         var samples = new List<string>();
         var evalSteps = new List<double>();
@@ -88,7 +90,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             trainCurve.Add(doc.RootElement.GetProperty("train_loss").GetDouble());
             valCurve.Add(doc.RootElement.GetProperty("val_loss").GetDouble());
         }
-        long trainableParameters = model.ParameterCount(trainableOnly: true), allParameters = model.ParameterCount();
+        long trainableParameters = network.ParameterCount(trainableOnly: true), allParameters = network.ParameterCount();
         var clock = Stopwatch.StartNew();
         bool diverged = false;
         double trainingSeconds = 0;
@@ -101,10 +103,10 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         long firstStep = state.GlobalStep + 1;
         // Training FLOPs per token as nanoGPT and PaLM estimate them: 6 per parameter (forward and backward) plus
         // the attention score and value products, 12·layers·width·context.
-        double flopsPerToken = 6.0 * model.ParameterCount() + 12.0 * config.NLayer * config.NEmbd * config.NPositions;
+        double flopsPerToken = 6.0 * allParameters + 12.0 * model.NumLayers * model.HiddenSize * Math.Min(options.Context, model.ContextLength);
         double peakFlops = Backends.Cpu.MachinePeak.Gflops(Backends.Cpu.CpuWorkers.Threads) * 1e9;
         progress.StepsStarted(options.Steps, "tokens");
-        model.Train();
+        network.Train();
         for (long step = state.GlobalStep + 1; step <= options.Steps; step++)
         {
             // Dropout masks: ranks after the first add their rank, so the rows of one batch do not share masks.
@@ -164,7 +166,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             var sample = !objective.WritesText || options.SampleTokens <= 0 || !IsWriter ? "" :
                 tokenizer.Decode(TextGenerator.Generate(model, [tokenizer.EndOfTextId], new SamplingOptions { MaxNewTokens = options.SampleTokens, Temperature = 0.8f, TopK = 20, Seed = (ulong)step }), skipSpecial: true);
             if (sample.Length > 0) samples.Add(sample);
-            model.Train();
+            network.Train();
             double trainLoss = lossSum / lossCount;
             evalSteps.Add(step);
             trainCurve.Add(trainLoss);
@@ -191,7 +193,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             };
             // A small corpus is memorised quickly: keep the model from the step with the lowest validation loss.
             if (improved && IsWriter) method.Save(run.BestModelDirectory, model, tokenizer);
-            if (IsWriter) Checkpoint.Save(run.CheckpointsDirectory, model, optimizer, schedule, state, unit: "step");
+            if (IsWriter) Checkpoint.Save(run.CheckpointsDirectory, network, optimizer, schedule, state, unit: "step");
             lossSum = 0;
             lossCount = 0;
         }
@@ -204,7 +206,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         }
         // Ranks other than 0 hold the same weights but write nothing: the run folder and the final model are rank 0's.
         if (!IsWriter) return new LmResult(run.Root, run.ModelDirectory, valLoss, baseline, tokensSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), samples) { Diverged = diverged };
-        if (diverged || !model.Parameters().All(p => p.AllFinite()))
+        if (diverged || !network.Parameters().All(p => p.AllFinite()))
         {
             // Never the diverged weights: the best model kept at an evaluation, or none at all.
             if (!Directory.Exists(run.BestModelDirectory))
@@ -269,10 +271,11 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
     }
 
     /// <summary>The tokenizer, the model to train, what it optimises, and (when fine-tuning) the starting validation loss.</summary>
-    private (ITokenizer Tokenizer, GptModel Model, ILmObjective Objective, LmValidation? Base) Setup(RunFolder run)
+    private (ITokenizer Tokenizer, ICausalLM Model, ILmObjective Objective, LmValidation? Base) Setup(RunFolder run)
     {
-        GptModel? pretrained = options.InitFrom != null ? GptFolder.Load(options.InitFrom) : null;
-        GptModel? teacher = options.Teacher != null ? GptFolder.Load(options.Teacher) : null;
+        // The model that trains is float32; a teacher only predicts, so its weights are used where they are stored.
+        ICausalLM? pretrained = options.InitFrom != null ? ModelRegistry.LoadLanguageModel(options.InitFrom, WeightStorage.Float32) : null;
+        ICausalLM? teacher = options.Teacher != null ? ModelRegistry.LoadLanguageModel(options.Teacher) : null;
         ITokenizer? tokenizer = null;
         if ((pretrained ?? teacher) is { } source)
         {
@@ -281,8 +284,8 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             if (pretrained != null)
             {
                 // Fine-tuning windows fit the model's context, less the virtual tokens of prompt tuning.
-                int room = pretrained.Config.NPositions - (options.Adaptation == "prompt" ? options.VirtualTokens : 0);
-                if (room < 2) throw new ArgumentException($"{options.VirtualTokens} virtual tokens leave no room in the model's context of {pretrained.Config.NPositions}");
+                int room = pretrained.ContextLength - (options.Adaptation == "prompt" ? options.VirtualTokens : 0);
+                if (room < 2) throw new ArgumentException($"{options.VirtualTokens} virtual tokens leave no room in the model's context of {pretrained.ContextLength}");
                 options = options with { Context = Math.Min(options.Context, room) };
             }
         }
@@ -302,7 +305,8 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             });
             if (JsonlReader.Summary(path, skipped) is { } summary) progress.Warning(summary);
             var classification = new SequenceClassificationObjective(rows, tokenizer!, options);
-            pretrained!.AddClassificationHead(classification.ClassNames, tokenizer!.EndOfTextId, options.Pooling, new Generator(options.Seed + 3));
+            var gpt = pretrained as GptModel ?? throw new NotSupportedException($"method classify trains gpt2 models so far, not model_type '{pretrained!.ModelType}'");
+            gpt.AddClassificationHead(classification.ClassNames, tokenizer!.EndOfTextId, options.Pooling, new Generator(options.Seed + 3));
             objective = classification;
         }
         else if (options.Method == "sft")
@@ -316,9 +320,11 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             var withSpecials = chat.WithSpecialTokens(tokenizer!);
             if (withSpecials.VocabSize != tokenizer!.VocabSize)
             {
-                var added = chat.SpecialTokens.Where(t => tokenizer.IdOf(t) < 0);
+                var added = chat.SpecialTokens.Where(t => tokenizer.IdOf(t) < 0).ToList();
+                if (pretrained is not GptModel gpt)
+                    throw new NotSupportedException($"{options.InitFrom}: its tokenizer lacks the chat template's special tokens {string.Join(" ", added)}; growing the vocabulary is supported for gpt2 models so far (use the model's own chat template)");
                 progress.Message($"added the chat template's special tokens {string.Join(" ", added)} to the tokenizer (vocabulary {tokenizer.VocabSize} → {withSpecials.VocabSize})");
-                pretrained!.ResizeTokenEmbeddings(withSpecials.VocabSize);
+                gpt.ResizeTokenEmbeddings(withSpecials.VocabSize);
                 tokenizer = withSpecials;
                 if (options.Adaptation != "full")
                 {
@@ -337,7 +343,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 JsonlReader.RequiredString(row, "prompt"), JsonlReader.RequiredString(row, "chosen"), JsonlReader.RequiredString(row, "rejected")));
             if (JsonlReader.Summary(path, skipped) is { } summary) progress.Warning(summary);
             // The reference is the starting model, frozen: a second copy read from the same folder.
-            objective = new PreferenceObjective(pairs, tokenizer!, GptFolder.Load(options.InitFrom!), options);
+            objective = new PreferenceObjective(pairs, tokenizer!, ModelRegistry.LoadLanguageModel(options.InitFrom!), options);
         }
         else
         {
@@ -362,11 +368,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
 
         if (ProcessGroup.Size > 1 && objective is not NextTokenObjective)
             throw new ArgumentException($"data-parallel training (mpirun, --nproc) supports next-token objectives (pretraining, fine-tuning on raw text); method {options.Method}{(teacher != null ? " with a teacher" : "")} must run in one process");
-        var model = pretrained ?? new GptModel(new GptConfig
-        {
-            VocabSize = tokenizer!.VocabSize, NPositions = options.Context, NEmbd = options.Width, NLayer = options.Layers, NHead = options.Heads,
-            EmbdPdrop = options.Dropout, AttnPdrop = options.Dropout, ResidPdrop = options.Dropout,
-        }, new Generator(options.Seed + 1));
+        var model = pretrained ?? NewModel(tokenizer!);
         LmValidation? before = null;
         if (pretrained != null)
         {
@@ -377,15 +379,38 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         return (tokenizer!, model, objective, before);
     }
 
+    /// <summary>A model of the configured architecture and size, initialised from the run's seed.</summary>
+    private ICausalLM NewModel(ITokenizer tokenizer)
+    {
+        var generator = new Generator(options.Seed + 1);
+        if (options.Architecture == "llama")
+        {
+            // SwiGLU's hidden width: 8/3 of the model width (the same parameters as a 4× GELU MLP), rounded up to 8.
+            int intermediate = (options.Width * 8 / 3 + 7) / 8 * 8;
+            return new LlamaForCausalLM(new LlamaConfig
+            {
+                VocabSize = tokenizer.VocabSize, HiddenSize = options.Width, IntermediateSize = intermediate, NumHiddenLayers = options.Layers,
+                NumAttentionHeads = options.Heads, NumKeyValueHeads = options.KvHeads ?? options.Heads, HeadDim = options.Width / options.Heads,
+                MaxPositionEmbeddings = options.Context, RmsNormEps = 1e-5f, RopeTheta = 10000, TieWordEmbeddings = true,
+                EosTokenIds = tokenizer.EndOfTextId >= 0 ? [tokenizer.EndOfTextId] : [], TorchDtype = "float32",
+            }, generator);
+        }
+        return new GptModel(new GptConfig
+        {
+            VocabSize = tokenizer.VocabSize, NPositions = options.Context, NEmbd = options.Width, NLayer = options.Layers, NHead = options.Heads,
+            EmbdPdrop = options.Dropout, AttnPdrop = options.Dropout, ResidPdrop = options.Dropout,
+        }, generator);
+    }
+
     /// <summary>
     /// With more than one rank: every replica starts from rank 0's weights and optimiser state, and the gradient
     /// all-reduce is hooked into backward. Null when training alone.
     /// </summary>
-    private DataParallel? StartDataParallel(GptModel model, Optimizer optimizer, List<Tensor> trainable)
+    private DataParallel? StartDataParallel(ICausalLM model, Optimizer optimizer, List<Tensor> trainable)
     {
         if (ProcessGroup.Size == 1) return null;
         var (optimizerState, _) = optimizer.StateDict();
-        var tensors = model.StateDict().OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value)
+        var tensors = model.Network.StateDict().OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value)
             .Concat(optimizerState.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value)).ToList();
         Distributed.DataParallel.BroadcastFromRankZero(ProcessGroup, tensors);
         var dataParallel = new DataParallel(ProcessGroup, trainable, Parallelism);
@@ -413,13 +438,15 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         return parts.Count == 0 ? "" : $" ({string.Join(", ", parts)})";
     }
 
-    private static ITokenizer FolderTokenizer(string folder, GptModel model)
+    private static ITokenizer FolderTokenizer(string folder, ICausalLM model)
     {
         var tokenizerPath = Path.Combine(folder, "tokenizer.json");
         if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"model folder '{folder}' has no tokenizer.json to tokenise the training data", tokenizerPath);
         var tokenizer = Tokenizers.Load(tokenizerPath);
-        if (tokenizer.VocabSize != model.Config.VocabSize)
-            throw new InvalidDataException($"{tokenizerPath}: {tokenizer.VocabSize} tokens, but the model's vocab_size is {model.Config.VocabSize}");
+        // Published checkpoints often pad the output layer past the tokenizer (Qwen: 151,936 rows for 151,669 tokens);
+        // Sapling's own GPT folders match exactly.
+        if (model is GptModel ? tokenizer.VocabSize != model.VocabSize : tokenizer.VocabSize > model.VocabSize)
+            throw new InvalidDataException($"{tokenizerPath}: {tokenizer.VocabSize} tokens, but the model's vocab_size is {model.VocabSize}");
         return tokenizer;
     }
 

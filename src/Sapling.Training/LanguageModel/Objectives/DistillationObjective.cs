@@ -1,4 +1,4 @@
-using Sapling.Models.Gpt;
+using Sapling.Models;
 
 namespace Sapling.Training;
 
@@ -7,17 +7,17 @@ namespace Sapling.Training;
 /// distribution softened at temperature T, loss = α·T²·KL(softmax(t/T) ‖ softmax(s/T)) + (1 − α)·CE(s, next token).
 /// T² keeps the soft term's gradients on the scale of the hard one's as T changes.
 /// </summary>
-public sealed class DistillationObjective(TokenData data, LmOptions options, GptModel teacher) : ILmObjective
+public sealed class DistillationObjective(TokenData data, LmOptions options, ICausalLM teacher) : ILmObjective
 {
-    private readonly NextTokenObjective nextToken = new(data, options, teacher.Config.VocabSize);
+    private readonly NextTokenObjective nextToken = new(data, options, teacher.VocabSize);
     private double teacherLoss = double.NaN;
 
     public double? BaselineLoss => nextToken.BaselineLoss;
 
-    public (Tensor Loss, long Tokens) TrainingLoss(GptModel model, long step)
+    public (Tensor Loss, long Tokens) TrainingLoss(ICausalLM model, long step)
     {
         var (x, y) = data.TrainBatch(options.BatchSize, options.Context, options.Seed, step);
-        int vocab = model.Config.VocabSize;
+        int vocab = model.VocabSize;
         float t = options.DistillTemperature;
         Tensor teacherProbabilities, teacherLogProbabilities;
         using (Autograd.NoGrad.Enter())
@@ -36,12 +36,12 @@ public sealed class DistillationObjective(TokenData data, LmOptions options, Gpt
     }
 
     /// <summary>The student's next-token loss (what distillation should bring towards the teacher's), beside the teacher's own.</summary>
-    public LmValidation Validate(GptModel model)
+    public LmValidation Validate(ICausalLM model)
     {
         if (double.IsNaN(teacherLoss)) teacherLoss = NextTokenObjective.Evaluate(teacher, data.Validation, options);
         double loss = NextTokenObjective.Evaluate(model, data.Validation, options);
         return new LmValidation(loss, new Dictionary<string, double> { ["teacher_val_loss"] = teacherLoss });
     }
 
-    public string Describe() => $"distillation at temperature {options.DistillTemperature} (soft-target weight {options.DistillAlpha}) from a teacher of {teacher.ParameterCount():N0} parameters; {nextToken.Describe()}";
+    public string Describe() => $"distillation at temperature {options.DistillTemperature} (soft-target weight {options.DistillAlpha}) from a teacher of {teacher.Network.ParameterCount():N0} parameters; {nextToken.Describe()}";
 }

@@ -1,6 +1,6 @@
 using Sapling.Data;
 using Sapling.Inference;
-using Sapling.Models.Gpt;
+using Sapling.Models;
 using Sapling.Text;
 
 namespace Sapling.Training;
@@ -90,19 +90,19 @@ public sealed class InstructionObjective : ILmObjective
     /// <summary>The assistant-token mask of an example (ChatML unless another template is given), exposed for tests: true where the loss is taken.</summary>
     public static bool[] LossMask(ITokenizer tokenizer, IReadOnlyList<ChatMessage> example, ChatTemplate? chat = null) => (chat ?? ChatTemplate.ChatMl).Encode(tokenizer, example).Trained;
 
-    public (Tensor Loss, long Tokens) TrainingLoss(GptModel model, long step)
+    public (Tensor Loss, long Tokens) TrainingLoss(ICausalLM model, long step)
     {
         var g = new Generator(options.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)step);
         var batch = new (int[], bool[])[Math.Min(options.BatchSize, train.Length)];
         for (int i = 0; i < batch.Length; i++) batch[i] = train[g.NextInt64(0, train.Length)];
         var (inputs, targets, tokens) = Batch(batch);
         var logits = model.Forward(inputs);
-        return (Tensor.CrossEntropy(logits.Reshape(-1, model.Config.VocabSize), targets.Reshape(-1), ignoreIndex: Ignored), tokens);
+        return (Tensor.CrossEntropy(logits.Reshape(-1, model.VocabSize), targets.Reshape(-1), ignoreIndex: Ignored), tokens);
     }
 
-    public LmValidation Validate(GptModel model)
+    public LmValidation Validate(ICausalLM model)
     {
-        model.Eval();
+        model.Network.Eval();
         double sum = 0;
         long count = 0;
         using (Autograd.NoGrad.Enter())
@@ -111,7 +111,7 @@ public sealed class InstructionObjective : ILmObjective
                 using var scope = new TensorScope();
                 var (inputs, targets, _) = Batch(chunk);
                 var logits = model.Forward(inputs);
-                sum += Tensor.CrossEntropy(logits.Reshape(-1, model.Config.VocabSize), targets.Reshape(-1), Reduction.Sum, ignoreIndex: Ignored).Item();
+                sum += Tensor.CrossEntropy(logits.Reshape(-1, model.VocabSize), targets.Reshape(-1), Reduction.Sum, ignoreIndex: Ignored).Item();
                 count += targets.ToArray<long>().Count(t => t != Ignored);
             }
         return new LmValidation(sum / Math.Max(count, 1), new Dictionary<string, double> { ["exact_match"] = ExactMatch(model) });
@@ -119,7 +119,7 @@ public sealed class InstructionObjective : ILmObjective
 
     /// <summary>Share of held-out conversations with a short final answer (at most 16 tokens) that the model reproduces
     /// exactly with greedy decoding; NaN when there is none.</summary>
-    public double ExactMatch(GptModel model)
+    public double ExactMatch(ICausalLM model)
     {
         var stops = chat.StopIds(tokenizer);
         int asked = 0, right = 0;
@@ -132,7 +132,7 @@ public sealed class InstructionObjective : ILmObjective
             int answerTokens = tokenizer.Encode(expected).Length;
             if (answerTokens > MaxExactMatchAnswerTokens) continue;
             var prompt = tokenizer.Encode(chat.Render(example.Take(last).ToList(), addGenerationPrompt: true));
-            int room = model.Config.NPositions - model.VirtualTokens - prompt.Length;
+            int room = model.ContextLength - model.VirtualTokens - prompt.Length;
             int budget = Math.Min(room, answerTokens + 4);
             if (budget < 1) continue;
             asked++;

@@ -1,5 +1,5 @@
 using Sapling.Data;
-using Sapling.Models.Gpt;
+using Sapling.Models;
 
 namespace Sapling.Training;
 
@@ -13,21 +13,21 @@ public sealed class NextTokenObjective(TokenData data, LmOptions options, int vo
     /// <summary>This process's rows of every batch (data parallelism); the whole batch by default.</summary>
     public BatchShard Shard { get; init; } = BatchShard.Whole;
 
-    public (Tensor Loss, long Tokens) TrainingLoss(GptModel model, long step)
+    public (Tensor Loss, long Tokens) TrainingLoss(ICausalLM model, long step)
     {
         var (x, y) = Data.TrainBatch(options.BatchSize, options.Context, options.Seed, step, Shard);
         var logits = model.Forward(x);
-        return (Tensor.CrossEntropy(logits.Reshape(-1, model.Config.VocabSize), y.Reshape(-1)), x.NumEl);
+        return (Tensor.CrossEntropy(logits.Reshape(-1, model.VocabSize), y.Reshape(-1)), x.NumEl);
     }
 
-    public LmValidation Validate(GptModel model) => LmValidation.OfLoss(Evaluate(model, Data.Validation, options));
+    public LmValidation Validate(ICausalLM model) => LmValidation.OfLoss(Evaluate(model, Data.Validation, options));
 
     public string Describe() => $"{Data.TrainLength:N0} training tokens, {Data.Validation.Length:N0} validation tokens; unigram baseline loss {BaselineLoss:F3}";
 
     /// <summary>Mean next-token loss over consecutive validation windows (at most the configured number of batches).</summary>
-    public static double Evaluate(GptModel model, int[] stream, LmOptions options)
+    public static double Evaluate(ICausalLM model, int[] stream, LmOptions options)
     {
-        model.Eval();
+        model.Network.Eval();
         using var _ = Autograd.NoGrad.Enter();
         double sum = 0;
         long count = 0;
@@ -35,7 +35,7 @@ public sealed class NextTokenObjective(TokenData data, LmOptions options, int vo
         {
             using var scope = new TensorScope();
             var logits = model.Forward(x);
-            sum += Tensor.CrossEntropy(logits.Reshape(-1, model.Config.VocabSize), y.Reshape(-1), Reduction.Sum).Item();
+            sum += Tensor.CrossEntropy(logits.Reshape(-1, model.VocabSize), y.Reshape(-1), Reduction.Sum).Item();
             count += y.NumEl;
         }
         return sum / Math.Max(count, 1);

@@ -1,5 +1,5 @@
 using Sapling.Data;
-using Sapling.Models.Gpt;
+using Sapling.Models;
 using Sapling.Text;
 
 namespace Sapling.Training;
@@ -23,9 +23,9 @@ public sealed class PreferenceObjective : ILmObjective
     }
 
     private readonly ITokenizer tokenizer;
-    private readonly GptModel reference;
+    private readonly ICausalLM reference;
 
-    public PreferenceObjective(IReadOnlyList<PreferencePair> pairs, ITokenizer tokenizer, GptModel reference, LmOptions options)
+    public PreferenceObjective(IReadOnlyList<PreferencePair> pairs, ITokenizer tokenizer, ICausalLM reference, LmOptions options)
     {
         this.options = options;
         this.tokenizer = tokenizer;
@@ -48,7 +48,7 @@ public sealed class PreferenceObjective : ILmObjective
     public IReadOnlySet<string> HeldOutPrompts { get; }
 
     /// <summary>Mean DPO loss, reward accuracy and margin of <paramref name="model"/> on any pairs.</summary>
-    public LmValidation Evaluate(GptModel model, IReadOnlyList<PreferencePair> pairs) => Evaluate(model, Encode(pairs));
+    public LmValidation Evaluate(ICausalLM model, IReadOnlyList<PreferencePair> pairs) => Evaluate(model, Encode(pairs));
 
     private Encoded[] Encode(IReadOnlyList<PreferencePair> pairs)
     {
@@ -57,7 +57,7 @@ public sealed class PreferenceObjective : ILmObjective
             [.. tokenizer.Encode(p.Chosen), tokenizer.EndOfTextId],
             [.. tokenizer.Encode(p.Rejected), tokenizer.EndOfTextId])).ToArray();
         // The reference never changes: score every pair once (as TRL's precompute_ref_log_probs does).
-        reference.Eval();
+        reference.Network.Eval();
         using var _ = Autograd.NoGrad.Enter();
         foreach (var batch in encoded.Chunk(Math.Max(1, options.BatchSize)))
         {
@@ -78,11 +78,11 @@ public sealed class PreferenceObjective : ILmObjective
 
     public bool LossIsPerplexity => false;
 
-    public (Tensor Loss, long Tokens) TrainingLoss(GptModel model, long step)
+    public (Tensor Loss, long Tokens) TrainingLoss(ICausalLM model, long step)
     {
         // Dropout off, as TRL's DPO trainer does by default: the reference scores without it, and dropout noise in the
         // policy's log-likelihoods would read as reward.
-        model.Eval();
+        model.Network.Eval();
         var g = new Generator(options.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)step);
         var batch = new Encoded[Math.Min(options.BatchSize, train.Length)];
         for (int i = 0; i < batch.Length; i++) batch[i] = train[g.NextInt64(0, train.Length)];
@@ -90,11 +90,11 @@ public sealed class PreferenceObjective : ILmObjective
         return (loss, batch.Sum(p => (long)p.Prompt.Length * 2 + p.Chosen.Length + p.Rejected.Length));
     }
 
-    public LmValidation Validate(GptModel model) => Evaluate(model, validation);
+    public LmValidation Validate(ICausalLM model) => Evaluate(model, validation);
 
-    private LmValidation Evaluate(GptModel model, Encoded[] pairs)
+    private LmValidation Evaluate(ICausalLM model, Encoded[] pairs)
     {
-        model.Eval();
+        model.Network.Eval();
         using var _ = Autograd.NoGrad.Enter();
         double loss = 0, accuracy = 0, margin = 0;
         foreach (var batch in pairs.Chunk(Math.Max(1, options.BatchSize)))
@@ -117,7 +117,7 @@ public sealed class PreferenceObjective : ILmObjective
     public string Describe() => $"{train.Length:N0} training and {validation.Length:N0} validation preference pairs; DPO with β = {options.DpoBeta}";
 
     /// <summary>The mean DPO loss of a batch, and the implicit rewards of its chosen and rejected responses.</summary>
-    private (Tensor Loss, Tensor ChosenRewards, Tensor RejectedRewards) Loss(GptModel model, Encoded[] batch)
+    private (Tensor Loss, Tensor ChosenRewards, Tensor RejectedRewards) Loss(ICausalLM model, Encoded[] batch)
     {
         int n = batch.Length;
         var logp = ResponseLogLikelihoods(model, batch);
@@ -136,10 +136,10 @@ public sealed class PreferenceObjective : ILmObjective
     /// Sum of log p(response token | everything before it) for the chosen responses of the batch, then the rejected
     /// ones: [2n]. Sequences are prompt + response, right-padded; a prompt too long for the context loses its start.
     /// </summary>
-    private Tensor ResponseLogLikelihoods(GptModel model, Encoded[] batch)
+    private Tensor ResponseLogLikelihoods(ICausalLM model, Encoded[] batch)
     {
         int n = batch.Length;
-        int context = Math.Min(options.Context, model.Config.NPositions - model.VirtualTokens);
+        int context = Math.Min(options.Context, model.ContextLength - model.VirtualTokens);
         var sequences = new List<(int[] Prompt, int[] Response)>(2 * n);
         foreach (var p in batch) sequences.Add((p.Prompt, p.Chosen));
         foreach (var p in batch) sequences.Add((p.Prompt, p.Rejected));

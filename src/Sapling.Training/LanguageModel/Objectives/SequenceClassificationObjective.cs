@@ -1,5 +1,6 @@
 using Sapling.Data;
 using Sapling.Evaluation;
+using Sapling.Models;
 using Sapling.Models.Gpt;
 using Sapling.Text;
 using Sapling.Training.Plots;
@@ -58,8 +59,9 @@ public sealed class SequenceClassificationObjective : ILmObjective
 
     public bool WritesText => false;
 
-    public (Tensor Loss, long Tokens) TrainingLoss(GptModel model, long step)
+    public (Tensor Loss, long Tokens) TrainingLoss(ICausalLM causalLM, long step)
     {
+        var model = Gpt(causalLM);
         var g = new Generator(options.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)step);
         var batch = new (int[], long)[Math.Min(options.BatchSize, train.Length)];
         for (int i = 0; i < batch.Length; i++) batch[i] = train[g.NextInt64(0, train.Length)];
@@ -71,6 +73,10 @@ public sealed class SequenceClassificationObjective : ILmObjective
         var classLoss = Tensor.CrossEntropy(model.ClassifyHidden(hidden, lengths, model.Config.ClassifierPooling == "mean"), targets);
         return (classLoss.Add(NextTokenLoss(model, hidden, ids, lengths).Mul(options.ClassifyLmWeight)), tokens);
     }
+
+    /// <summary>Sequence classification heads are GPT-2's (GPT2ForSequenceClassification) so far.</summary>
+    private static GptModel Gpt(ICausalLM model) => model as GptModel
+        ?? throw new NotSupportedException($"method classify trains gpt2 models so far, not model_type '{model.ModelType}'");
 
     /// <summary>Mean next-token cross-entropy over the real tokens of right-padded rows (padding is never a target).</summary>
     internal static Tensor NextTokenLoss(GptModel model, Tensor hidden, Tensor ids, int[] lengths)
@@ -84,8 +90,9 @@ public sealed class SequenceClassificationObjective : ILmObjective
         return Tensor.CrossEntropy(logits.Reshape(b * (t - 1), logits.Shape[2]), Tensor.FromArray(targets, b * (t - 1)));
     }
 
-    public LmValidation Validate(GptModel model)
+    public LmValidation Validate(ICausalLM causalLM)
     {
+        var model = Gpt(causalLM);
         var (loss, predicted) = Predict(model, validation);
         var report = ClassificationReport.Create<long>(validation.Select(e => e.Label).ToArray(), predicted, ClassNames.Length, ClassNames);
         var metrics = new Dictionary<string, double> { ["val_accuracy"] = report.Accuracy, ["val_macro_f1"] = report.MacroF1 };
@@ -94,8 +101,9 @@ public sealed class SequenceClassificationObjective : ILmObjective
     }
 
     /// <summary>Scores the test split: classification_report.txt, confusion_matrix.svg and results["test"].</summary>
-    public void Report(GptModel model, RunFolder run, IDictionary<string, object?> results)
+    public void Report(ICausalLM causalLM, RunFolder run, IDictionary<string, object?> results)
     {
+        var model = Gpt(causalLM);
         var (loss, predicted) = Predict(model, test);
         WritePredictions(run.PredictionsPath, predicted);
         var truth = test.Select(e => e.Label).ToArray();
