@@ -31,6 +31,12 @@ public interface ICausalLM
     /// <summary>Positions of the context taken by trained virtual tokens in front of every input (prompt tuning).</summary>
     int VirtualTokens => 0;
 
+    /// <summary>
+    /// Recompute each decoder layer's activations in backward instead of keeping them (transformers'
+    /// gradient_checkpointing_enable): training memory holds one layer's activations, for one more forward pass.
+    /// </summary>
+    bool GradientCheckpointing { get; set; }
+
     /// <summary>Writes the model's folder (config.json and safetensors in its family's names), atomically.</summary>
     void Save(string directory);
 

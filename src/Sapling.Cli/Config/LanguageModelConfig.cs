@@ -49,6 +49,7 @@ public static class LanguageModelConfig
             Heads = c.Get("model.heads", 4),
             Width = c.Get("model.width", 128),
             Dropout = c.Get("model.dropout", 0.1f),
+            GradientCheckpointing = c.Get("train.gradient_checkpointing", false),
             Steps = c.Get("train.steps", 2000),
             BatchSize = c.Get("train.batch_size", 16),
             LearningRate = c.Get("train.lr", 3e-3),

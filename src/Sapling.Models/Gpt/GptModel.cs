@@ -132,7 +132,9 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM
             var block = blocks[i];
             int index = i;
             var input = x;
-            x = TensorScope.KeepOnlyResult(() => block.Forward(input, cache, index, leftPadding));
+            x = GradientCheckpointing && Training && cache == null
+                ? Tensor.Checkpoint(h => block.Forward(h, null, index, leftPadding), input, block.Parameters())
+                : TensorScope.KeepOnlyResult(() => block.Forward(input, cache, index, leftPadding));
         }
         x = LnF.Forward(x);
         // Only real tokens get logits.
@@ -213,6 +215,9 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM
     public int HiddenSize => Config.NEmbd;
 
     public void Save(string directory) => GptFolder.Save(directory, this);
+
+    /// <summary>Whether training recomputes each block in backward (<see cref="ICausalLM.GradientCheckpointing"/>).</summary>
+    public bool GradientCheckpointing { get; set; }
 
     /// <summary>Logits [B, vocab] of the last real position: the output head runs on one row per sequence.</summary>
     public Tensor LastPositionLogits(Tensor ids, IKvCache? cache = null, int[]? leftPadding = null)

@@ -130,6 +130,10 @@ public sealed class LlamaModel : Module<Tensor, Tensor>
     }
 
     public LlamaConfig Config { get; }
+
+    /// <summary>Whether training recomputes each layer in backward (<see cref="ICausalLM.GradientCheckpointing"/>).</summary>
+    public bool GradientCheckpointing { get; set; }
+
     public Embedding EmbedTokens { get; }
     public IReadOnlyList<LlamaDecoderLayer> Layers => layers;
     public RMSNorm Norm { get; }
@@ -156,7 +160,9 @@ public sealed class LlamaModel : Module<Tensor, Tensor>
             var layer = layers[i];
             int index = i;
             var input = x;
-            x = TensorScope.KeepOnlyResult(() => layer.Forward(input, cos, sin, cache, index, leftPadding));
+            x = GradientCheckpointing && Training && cache == null
+                ? Tensor.Checkpoint(h => layer.Forward(h, cos, sin, null, index, leftPadding), input, layer.Parameters())
+                : TensorScope.KeepOnlyResult(() => layer.Forward(input, cos, sin, cache, index, leftPadding));
         }
         return Norm.Forward(x);
     }
@@ -197,6 +203,12 @@ public sealed class LlamaForCausalLM : Module<Tensor, Tensor>, ICausalLM
     public int HiddenSize => Config.HiddenSize;
 
     public void Save(string directory) => LlamaFolder.Save(directory, this);
+
+    public bool GradientCheckpointing
+    {
+        get => Model.GradientCheckpointing;
+        set => Model.GradientCheckpointing = value;
+    }
 
     public override Tensor Forward(Tensor ids) => Forward(ids, null, null);
 

@@ -134,9 +134,10 @@ public abstract class LmMethod
         {
             string adapter = Path.Combine(run.Root, "adapter");
             Save(adapter, model, tokenizer);
-            Lora.Merge(model.Network);
-            SaveModel(run.ModelDirectory, model, tokenizer, RunChatTemplate);
-            Lora.Unmerge(model.Network);
+            // The base may be mapped read-only: the merged weights are made on a float32 copy with the saved adapter.
+            var merged = PeftAdapter.LoadLanguageModel(BaseModel, adapter);
+            Lora.MergeAndUnload(merged.Network);
+            SaveModel(run.ModelDirectory, merged, tokenizer, RunChatTemplate);
             return (run.ModelDirectory, adapter);
         }
     }

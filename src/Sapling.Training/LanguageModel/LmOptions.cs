@@ -105,6 +105,9 @@ public sealed record LmOptions
     public int Width { get; init; } = 128;
     public float Dropout { get; init; } = 0.1f;
 
+    /// <summary>Recompute each layer's activations in backward instead of keeping them (train.gradient_checkpointing).</summary>
+    public bool GradientCheckpointing { get; init; }
+
     public int Steps { get; init; } = 2000;
     public int BatchSize { get; init; } = 16;
     public double LearningRate { get; init; } = 3e-3;

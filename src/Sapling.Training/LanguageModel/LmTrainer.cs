@@ -56,6 +56,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         if (model is GptModel { Score: { } score })
             foreach (var p in score.Parameters()) p.RequiresGrad = true;
         var network = model.Network;
+        model.GradientCheckpointing = options.GradientCheckpointing;
         progress.Message($"{model.ModelType}: {network.ParameterCount():N0} parameters; vocabulary {tokenizer.VocabSize} tokens; {objective.Describe()}");
         if (options.Method != "pretrain") progress.Message(NN.Lora.TrainableSummary(network));
 
@@ -274,7 +275,10 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
     private (ITokenizer Tokenizer, ICausalLM Model, ILmObjective Objective, LmValidation? Base) Setup(RunFolder run)
     {
         // The model that trains is float32; a teacher only predicts, so its weights are used where they are stored.
-        ICausalLM? pretrained = options.InitFrom != null ? ModelRegistry.LoadLanguageModel(options.InitFrom, WeightStorage.Float32) : null;
+        // LoRA freezes the base: a Llama-family base is used where its files hold it (bf16 stays 2 bytes); GPT-2 bases
+        // stay float32, where vocabulary growth and prompt embeddings read them.
+        var baseStorage = options.Adaptation == "lora" && options.InitFrom != null && ModelRegistry.ModelTypeOf(options.InitFrom) != "gpt2" ? WeightStorage.Mapped : WeightStorage.Float32;
+        ICausalLM? pretrained = options.InitFrom != null ? ModelRegistry.LoadLanguageModel(options.InitFrom, baseStorage) : null;
         ICausalLM? teacher = options.Teacher != null ? ModelRegistry.LoadLanguageModel(options.Teacher) : null;
         ITokenizer? tokenizer = null;
         if ((pretrained ?? teacher) is { } source)

@@ -90,3 +90,29 @@ public class LlamaOracleTests
         return best;
     }
 }
+
+/// <summary>Training through the Llama model: gradient checkpointing changes memory, not the gradients.</summary>
+public class LlamaTrainingStepTests
+{
+    [Fact]
+    public void GradientCheckpointingGivesTheSameLossAndGradients()
+    {
+        var config = LlamaConfig.FromJson(File.ReadAllText(Path.Combine(Fixtures.Directory, "llama", "qwen3", "config.json")), "qwen3 config");
+        var ids = Tensor.FromArray(Enumerable.Range(0, 2 * 9).Select(i => (long)(i * 7 % config.VocabSize)).ToArray(), 2, 9);
+        var targets = ids.Narrow(1, 1, 8).Reshape(-1);
+        Dictionary<string, Tensor> Step(bool checkpointing, out float loss)
+        {
+            var model = new LlamaForCausalLM(config, new Generator(3)) { GradientCheckpointing = checkpointing };
+            model.Train();
+            var logits = model.Forward(ids.Narrow(1, 0, 8));
+            var l = Tensor.CrossEntropy(logits.Reshape(-1, config.VocabSize), targets);
+            l.Backward();
+            loss = l.Item();
+            return model.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.Grad!);
+        }
+        var plain = Step(false, out float plainLoss);
+        var checkpointed = Step(true, out float checkpointedLoss);
+        Assert.Equal(plainLoss, checkpointedLoss);
+        foreach (var (name, grad) in plain) TensorAssert.Close(grad, checkpointed[name], 1e-5f, 1e-6f, name);
+    }
+}
