@@ -35,6 +35,9 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     /// <summary>The full path of the file.</summary>
     public string Path { get; }
 
+    /// <summary>The file's size in bytes (of its target, when the path is a symbolic link).</summary>
+    public long Length => mapping.Length;
+
     /// <summary>Tensor names in the order their data lies in the file.</summary>
     public IReadOnlyList<string> Names => names;
 

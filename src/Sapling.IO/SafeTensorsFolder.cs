@@ -29,7 +29,7 @@ public sealed class SafeTensorsFolder : IDisposable
     public IEnumerable<string> Names => files.SelectMany(f => f.Names);
 
     /// <summary>Bytes of all the weight files together.</summary>
-    public long TotalBytes => files.Sum(f => new FileInfo(f.Path).Length);
+    public long TotalBytes => files.Sum(f => f.Length);
 
     public static bool Exists(string directory) =>
         File.Exists(Path.Combine(directory, SingleFile)) || File.Exists(Path.Combine(directory, IndexFile));
