@@ -55,14 +55,30 @@ public sealed partial class Tensor
             Tensor? dInput = null;
             if (input.requiresGrad)
             {
-                var dx = Uninitialized(DType.Float32, [rows, inFeatures]);
-                WithStoredMatrix(weight, "linear", w => Backend.Current.MatMulStored(g2.FloatArray, g2.offset, rows, w, dx.FloatArray));
+                using var dx = MatMulWeight(g2, weight);
                 dInput = dx.Reshape((int[])input.shape.Clone());
-                dx.Dispose();
             }
             var dBias = bias is { requiresGrad: true } ? g2.Sum(0) : null;
             return bias != null ? [dInput, dBias] : [dInput];
         });
+    }
+
+    /// <summary>
+    /// g·W for g [rows, out] and a linear layer's weight W [out, in] in any storage: the input gradient of
+    /// <see cref="Linear"/>, without recording anything.
+    /// </summary>
+    internal static Tensor MatMulWeight(Tensor g, Tensor weight)
+    {
+        if (!weight.IsStoredWeight)
+        {
+            using (Autograd.NoGrad.Enter()) return g.MatMul(weight);
+        }
+        int rows = g.shape[0];
+        var gc = g.Contiguous();
+        var dx = Uninitialized(DType.Float32, [rows, weight.shape[1]]);
+        WithStoredMatrix(weight, "linear", w => Backend.Current.MatMulStored(gc.FloatArray, gc.offset, rows, w, dx.FloatArray));
+        if (!ReferenceEquals(gc, g)) gc.Dispose();
+        return dx;
     }
 
     /// <summary>Rows of a stored table [num, dim] for integer ids, widened to float32 [..., dim]. The table is frozen.</summary>

@@ -46,6 +46,13 @@ public interface ICausalLM
     /// </summary>
     Tensor Forward(Tensor ids, IKvCache? cache = null, int[]? leftPadding = null);
 
+    /// <summary>
+    /// Cross-entropy of the model's predictions for <paramref name="ids"/> [B, T] against <paramref name="targets"/>
+    /// [B, T] (mean or sum over the targets that are not <paramref name="ignoreIndex"/>), computed through
+    /// <see cref="Tensor.LinearCrossEntropy"/> so that a large vocabulary's [B·T, vocab] logits never exist at once.
+    /// </summary>
+    Tensor NextTokenLoss(Tensor ids, Tensor targets, Reduction reduction = Reduction.Mean, long ignoreIndex = -100);
+
     /// <summary>Logits [B, vocab] of the last position only: the output layer runs on one row per sequence.</summary>
     Tensor LastPositionLogits(Tensor ids, IKvCache? cache = null, int[]? leftPadding = null);
 

@@ -219,6 +219,13 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM
     /// <summary>Whether training recomputes each block in backward (<see cref="ICausalLM.GradientCheckpointing"/>).</summary>
     public bool GradientCheckpointing { get; set; }
 
+    public Tensor NextTokenLoss(Tensor ids, Tensor targets, Reduction reduction = Reduction.Mean, long ignoreIndex = -100)
+    {
+        if (Wte.Quantized != null) return Tensor.CrossEntropy(Forward(ids).Reshape(-1, Config.VocabSize), targets.Reshape(-1), reduction, ignoreIndex);
+        var hidden = HiddenStates(ids);                                                 // [B, T, n_embd]
+        return Tensor.LinearCrossEntropy(hidden.Reshape(-1, Config.NEmbd), Wte.Weight, targets.Reshape(-1), reduction, ignoreIndex);
+    }
+
     /// <summary>Logits [B, vocab] of the last real position: the output head runs on one row per sequence.</summary>
     public Tensor LastPositionLogits(Tensor ids, IKvCache? cache = null, int[]? leftPadding = null)
     {

@@ -221,6 +221,12 @@ public sealed class LlamaForCausalLM : Module<Tensor, Tensor>, ICausalLM
         return Head(hidden.Narrow(1, t - 1, 1)).Reshape(b, Config.VocabSize);
     }
 
+    public Tensor NextTokenLoss(Tensor ids, Tensor targets, Reduction reduction = Reduction.Mean, long ignoreIndex = -100)
+    {
+        var hidden = Model.Forward(ids, null, null);                                    // [B, T, hidden]
+        return Tensor.LinearCrossEntropy(hidden.Reshape(-1, Config.HiddenSize), LmHead?.Weight ?? Model.EmbedTokens.Weight, targets.Reshape(-1), reduction, ignoreIndex);
+    }
+
     /// <summary>Logits [.., vocab] for hidden states [.., hidden]: lm_head, or the token embedding when tied.</summary>
     public Tensor Head(Tensor hidden) => LmHead?.Forward(hidden) ?? Tensor.Linear(hidden, Model.EmbedTokens.Weight);
 

@@ -96,8 +96,7 @@ public sealed class InstructionObjective : ILmObjective
         var batch = new (int[], bool[])[Math.Min(options.BatchSize, train.Length)];
         for (int i = 0; i < batch.Length; i++) batch[i] = train[g.NextInt64(0, train.Length)];
         var (inputs, targets, tokens) = Batch(batch);
-        var logits = model.Forward(inputs);
-        return (Tensor.CrossEntropy(logits.Reshape(-1, model.VocabSize), targets.Reshape(-1), ignoreIndex: Ignored), tokens);
+        return (model.NextTokenLoss(inputs, targets, ignoreIndex: Ignored), tokens);
     }
 
     public LmValidation Validate(ICausalLM model)
@@ -110,8 +109,7 @@ public sealed class InstructionObjective : ILmObjective
             {
                 using var scope = new TensorScope();
                 var (inputs, targets, _) = Batch(chunk);
-                var logits = model.Forward(inputs);
-                sum += Tensor.CrossEntropy(logits.Reshape(-1, model.VocabSize), targets.Reshape(-1), Reduction.Sum, ignoreIndex: Ignored).Item();
+                sum += model.NextTokenLoss(inputs, targets, Reduction.Sum, Ignored).Item();
                 count += targets.ToArray<long>().Count(t => t != Ignored);
             }
         return new LmValidation(sum / Math.Max(count, 1), new Dictionary<string, double> { ["exact_match"] = ExactMatch(model) });

@@ -16,8 +16,7 @@ public sealed class NextTokenObjective(TokenData data, LmOptions options, int vo
     public (Tensor Loss, long Tokens) TrainingLoss(ICausalLM model, long step)
     {
         var (x, y) = Data.TrainBatch(options.BatchSize, options.Context, options.Seed, step, Shard);
-        var logits = model.Forward(x);
-        return (Tensor.CrossEntropy(logits.Reshape(-1, model.VocabSize), y.Reshape(-1)), x.NumEl);
+        return (model.NextTokenLoss(x, y), x.NumEl);
     }
 
     public LmValidation Validate(ICausalLM model) => LmValidation.OfLoss(Evaluate(model, Data.Validation, options));
@@ -34,8 +33,7 @@ public sealed class NextTokenObjective(TokenData data, LmOptions options, int vo
         foreach (var (x, y) in TokenData.Windows(stream, options.BatchSize, options.Context, options.EvalBatches))
         {
             using var scope = new TensorScope();
-            var logits = model.Forward(x);
-            sum += Tensor.CrossEntropy(logits.Reshape(-1, model.VocabSize), y.Reshape(-1), Reduction.Sum).Item();
+            sum += model.NextTokenLoss(x, y, Reduction.Sum).Item();
             count += y.NumEl;
         }
         return sum / Math.Max(count, 1);
