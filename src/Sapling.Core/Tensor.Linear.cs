@@ -12,17 +12,7 @@ public sealed partial class Tensor
         if (weight.IsStoredWeight) return LinearStored(input, weight, bias);
         RequireFloat("linear", input, weight);
         if (bias != null) RequireFloat("linear", input, bias);
-        if (weight.Rank != 2)
-            throw new ArgumentException($"linear: weight must be [out_features, in_features], got shape {ShapeUtil.Format(weight.shape)}");
-        int outFeatures = weight.shape[0], inFeatures = weight.shape[1];
-        if (input.Rank == 0 || input.shape[^1] != inFeatures)
-            throw new ArgumentException($"linear: input shape {ShapeUtil.Format(input.shape)} must end in {inFeatures} to meet weight shape {ShapeUtil.Format(weight.shape)}");
-        if (bias != null && (bias.Rank != 1 || bias.shape[0] != outFeatures))
-            throw new ArgumentException($"linear: bias shape {ShapeUtil.Format(bias.shape)} does not match {outFeatures} output features");
-
-        var outShape = (int[])input.shape.Clone();
-        outShape[^1] = outFeatures;
-        int rows = ShapeUtil.Numel(input.shape.AsSpan(0, input.Rank - 1));
+        var (rows, inFeatures, outFeatures, outShape) = LinearShapes(input, weight, bias);
         // A weight stored [in, out] and passed as its transposed view (GPT-2's Conv1D) gets its gradient in that layout.
         bool storedInOut = weight.strides[0] == 1 && weight.strides[1] != 1;
         Tensor result;
@@ -77,6 +67,21 @@ public sealed partial class Tensor
             var dBias = bias is { requiresGrad: true } ? g2.Sum(0) : null;
             return bias != null ? [dInput, dWeight, dBias] : [dInput, dWeight];
         });
+    }
+
+    /// <summary>Checks linear's operand shapes; the rows of the input, its features, the outputs and the result's shape.</summary>
+    private static (int Rows, int InFeatures, int OutFeatures, int[] OutShape) LinearShapes(Tensor input, Tensor weight, Tensor? bias)
+    {
+        if (weight.Rank != 2)
+            throw new ArgumentException($"linear: weight must be [out_features, in_features], got shape {ShapeUtil.Format(weight.shape)}");
+        int outFeatures = weight.shape[0], inFeatures = weight.shape[1];
+        if (input.Rank == 0 || input.shape[^1] != inFeatures)
+            throw new ArgumentException($"linear: input shape {ShapeUtil.Format(input.shape)} must end in {inFeatures} to meet weight shape {ShapeUtil.Format(weight.shape)}");
+        if (bias != null && (bias.Rank != 1 || bias.shape[0] != outFeatures))
+            throw new ArgumentException($"linear: bias shape {ShapeUtil.Format(bias.shape)} does not match {outFeatures} output features");
+        var outShape = (int[])input.shape.Clone();
+        outShape[^1] = outFeatures;
+        return (ShapeUtil.Numel(input.shape.AsSpan(0, input.Rank - 1)), inFeatures, outFeatures, outShape);
     }
 
     /// <summary>A [rows, width] view of t's elements in order; a contiguous copy made on the way lives only as long as the view.</summary>

@@ -23,16 +23,7 @@ public sealed partial class Tensor
         if (bias != null) RequireFloat32("linear", bias);
         if (weight.requiresGrad)
             throw new InvalidOperationException($"linear: a {weight.DType.Name()} weight in {weight.storage.Describe()} cannot be trained; freeze it (RequiresGrad = false) or load the model as float32 for full training");
-        if (weight.Rank != 2)
-            throw new ArgumentException($"linear: weight must be [out_features, in_features], got shape {ShapeUtil.Format(weight.shape)}");
-        int outFeatures = weight.shape[0], inFeatures = weight.shape[1];
-        if (input.Rank == 0 || input.shape[^1] != inFeatures)
-            throw new ArgumentException($"linear: input shape {ShapeUtil.Format(input.shape)} must end in {inFeatures} to meet weight shape {ShapeUtil.Format(weight.shape)}");
-        if (bias != null && (bias.Rank != 1 || bias.shape[0] != outFeatures))
-            throw new ArgumentException($"linear: bias shape {ShapeUtil.Format(bias.shape)} does not match {outFeatures} output features");
-        var outShape = (int[])input.shape.Clone();
-        outShape[^1] = outFeatures;
-        int rows = ShapeUtil.Numel(input.shape.AsSpan(0, input.Rank - 1));
+        var (rows, inFeatures, outFeatures, outShape) = LinearShapes(input, weight, bias);
         Tensor result;
         using (Autograd.NoGrad.Enter())
         {

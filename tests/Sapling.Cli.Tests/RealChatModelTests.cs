@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Sapling.IO;
 using Sapling.Models.Llama;
@@ -99,32 +98,11 @@ public sealed class RealChatModelTests : IDisposable
         {
             var dir = Build(family)!;
             await using var server = await SaplingServer.StartAsync(new ServeOptions { Models = [new ModelSource(dir, family)], Port = 0, ApiKey = "k", LogRequests = false });
-            var result = RunNode("openai-chat.mjs", server.Address.ToString(), "k", family, "You are terse.", "hello");
+            var result = NodeScript.Run("openai-chat.mjs", server.Address.ToString(), "k", family, "You are terse.", "hello");
             Assert.Equal("Hi", result.GetProperty("text").GetString());
             Assert.Equal("stop", result.GetProperty("finish").GetString());
             Assert.Equal(2, result.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
         }
-    }
-
-    private static JsonElement RunNode(string script, params string[] args)
-    {
-        var folder = RepositoryPaths.ServeClientsFolder!;
-        var start = new ProcessStartInfo(RepositoryPaths.Node!, [Path.Combine(folder, script), .. args])
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start node");
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"node {script} did not finish in 2 minutes");
-        }
-        Assert.True(process.ExitCode == 0, $"node {script} failed:\n{stderr.Result}");
-        return JsonDocument.Parse(stdout.Result).RootElement.Clone();
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Sapling.Testing;
 
@@ -20,7 +19,7 @@ public sealed class ThirdPartyClientTests : IClassFixture<TestModels>
     public async Task TheOfficialOpenAiClientListsCompletesAndStreams()
     {
         await using var server = await SaplingServer.StartAsync(new ServeOptions { Models = models.All, Port = 0, ApiKey = Key, LogRequests = false });
-        var result = RunNode("openai-client.mjs", server.Address.ToString(), Key, "poet", "plain");
+        var result = NodeScript.Run("openai-client.mjs", server.Address.ToString(), Key, "poet", "plain");
         Assert.Equal(["poet", "plain", "digits", "rows", "spam"], result.GetProperty("models").EnumerateArray().Select(m => m.GetString()));
         var completion = result.GetProperty("completion");
         Assert.Equal(8, completion.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
@@ -38,7 +37,7 @@ public sealed class ThirdPartyClientTests : IClassFixture<TestModels>
         await using var server = await SaplingServer.StartAsync(new ServeOptions { Models = models.All, Port = 0, ApiKey = Key, LogRequests = false });
         var image = Path.Combine(models.Root, "digit.pgm");
         File.WriteAllBytes(image, [.. "P5\n8 8\n255\n"u8.ToArray(), .. Enumerable.Range(0, 64).Select(i => (byte)(i * 37 % 256))]);
-        var result = RunNode("playground.mjs", server.Address.ToString(), Key, "poet", "spam", "digits", image);
+        var result = NodeScript.Run("playground.mjs", server.Address.ToString(), Key, "poet", "spam", "digits", image);
         Assert.Equal(5, result.GetProperty("models").GetArrayLength());
         Assert.Equal(Key, result.GetProperty("keyField").GetString());
         var chat = result.GetProperty("chat");
@@ -52,26 +51,5 @@ public sealed class ThirdPartyClientTests : IClassFixture<TestModels>
         Assert.Equal(["ham", "spam"], result.GetProperty("text").EnumerateArray().Select(r => r[0].GetString()!).Order());
         Assert.Equal(3, result.GetProperty("image").GetArrayLength());
         Assert.Equal(0, result.GetProperty("pageErrors").GetArrayLength());
-    }
-
-    private static JsonElement RunNode(string script, params string[] args)
-    {
-        var folder = RepositoryPaths.ServeClientsFolder!;
-        var start = new ProcessStartInfo(RepositoryPaths.Node!, [Path.Combine(folder, script), .. args])
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start node");
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"node {script} did not finish in 2 minutes");
-        }
-        Assert.True(process.ExitCode == 0, $"node {script} failed:\n{stderr.Result}");
-        return JsonDocument.Parse(stdout.Result).RootElement.Clone();
     }
 }
