@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Sapling.Backends;
 
 namespace Sapling;

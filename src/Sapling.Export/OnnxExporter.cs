@@ -1,5 +1,4 @@
 using Sapling.Models;
-using System.Text.Json;
 using Sapling.Export.Onnx;
 using Sapling.Models.Classifiers;
 using Sapling.Models.Gpt;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Sapling.IO;
 using Sapling.Models.Llama;
 using Sapling.Serving;

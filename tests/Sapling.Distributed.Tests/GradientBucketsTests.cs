@@ -1,5 +1,3 @@
-using Sapling.Distributed;
-
 namespace Sapling.Distributed.Tests;
 
 public sealed class GradientBucketsTests

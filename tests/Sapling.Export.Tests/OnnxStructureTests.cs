@@ -1,6 +1,5 @@
 using Sapling.Export.Onnx;
 using Sapling.Models.Classifiers;
-using Sapling.Models.Gpt;
 
 namespace Sapling.Export.Tests;
 

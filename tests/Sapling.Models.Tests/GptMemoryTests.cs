@@ -1,5 +1,4 @@
 using Sapling.Models.Gpt;
-using Sapling.NN;
 
 namespace Sapling.Models.Tests;
 

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using Sapling.Testing;
 using Xunit.Abstractions;
 

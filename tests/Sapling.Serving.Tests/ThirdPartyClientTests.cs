@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Sapling.Testing;
 
 namespace Sapling.Serving.Tests;

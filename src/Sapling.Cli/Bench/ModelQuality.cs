@@ -1,5 +1,4 @@
 using Sapling.Cli.Config;
-using Sapling.Data;
 using Sapling.Models.Classifiers;
 using Sapling.Models.Gpt;
 using Sapling.Text;

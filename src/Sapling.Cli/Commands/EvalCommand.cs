@@ -1,8 +1,6 @@
 using System.CommandLine;
 using Sapling.Data;
-using Sapling.Evaluation;
 using Sapling.Inference;
-using Sapling.Training.Plots;
 using Sapling.Vision;
 
 namespace Sapling.Cli.Commands;

@@ -1,8 +1,6 @@
-using Sapling.Evaluation;
 using Sapling.Inference;
 using Sapling.Models.Gpt;
 using Sapling.Text;
-using Sapling.Training.Plots;
 
 namespace Sapling.Cli.Commands;
 

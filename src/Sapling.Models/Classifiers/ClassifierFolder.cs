@@ -1,6 +1,5 @@
 using Sapling.IO;
 using Sapling.Models.Compression;
-using Sapling.NN;
 
 namespace Sapling.Models.Classifiers;
 

@@ -1,4 +1,3 @@
-using Sapling.NN;
 using Sapling.IO;
 using Sapling.Models.Compression;
 

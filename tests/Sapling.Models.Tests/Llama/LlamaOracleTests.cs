@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Sapling.Memory;
 using Sapling.Models.Llama;
-using Sapling.NN;
 using Sapling.Testing;
 
 namespace Sapling.Models.Tests.Llama;

@@ -1,5 +1,4 @@
 using Sapling.Autograd;
-using Sapling.NN;
 
 namespace Sapling.NN.Tests.Layers;
 
