@@ -37,6 +37,12 @@ public interface ICausalLM
     /// </summary>
     bool GradientCheckpointing { get; set; }
 
+    /// <summary>
+    /// Grows the vocabulary to <paramref name="vocabSize"/> rows (a chat template's special tokens added for SFT): the
+    /// embedding and an untied output layer keep their rows, new rows start at the mean of the old.
+    /// </summary>
+    void ResizeTokenEmbeddings(int vocabSize);
+
     /// <summary>Writes the model's folder (config.json and safetensors in its family's names), atomically.</summary>
     void Save(string directory);
 

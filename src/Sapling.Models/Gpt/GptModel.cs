@@ -53,17 +53,8 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM
     /// </summary>
     public void ResizeTokenEmbeddings(int vocabSize)
     {
-        int old = Config.VocabSize;
-        if (vocabSize == old) return;
-        if (vocabSize < old) throw new ArgumentException($"GPT: shrinking the vocabulary from {old} to {vocabSize} would drop trained tokens");
-        var grown = new Embedding(vocabSize, Config.NEmbd);
-        using (Autograd.NoGrad.Enter())
-        {
-            grown.Weight.Narrow(0, 0, old).CopyFrom(Wte.Weight);
-            var mean = Wte.Weight.Mean(0, keepDim: true);
-            grown.Weight.Narrow(0, old, vocabSize - old).CopyFrom(mean.Expand(vocabSize - old, Config.NEmbd));
-        }
-        grown.Weight.RequiresGrad = Wte.Weight.RequiresGrad;
+        if (vocabSize == Config.VocabSize) return;
+        var grown = Wte.Resized(vocabSize);
         Wte = ReplaceChild("wte", grown);
         Config = Config with { VocabSize = vocabSize };
     }

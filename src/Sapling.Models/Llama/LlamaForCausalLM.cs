@@ -129,13 +129,20 @@ public sealed class LlamaModel : Module<Tensor, Tensor>
         Rotary = new RotaryEmbedding(config.HeadDim, config.RopeTheta, config.MaxPositionEmbeddings, config.RopeScaling);
     }
 
-    public LlamaConfig Config { get; }
+    public LlamaConfig Config { get; private set; }
 
     /// <summary>Whether training recomputes each layer in backward (<see cref="ICausalLM.GradientCheckpointing"/>).</summary>
     public bool GradientCheckpointing { get; set; }
 
-    public Embedding EmbedTokens { get; }
+    public Embedding EmbedTokens { get; private set; }
     public IReadOnlyList<LlamaDecoderLayer> Layers => layers;
+
+    /// <summary>The token embedding grown to <paramref name="vocabSize"/> rows (see <see cref="ICausalLM.ResizeTokenEmbeddings"/>).</summary>
+    internal void ResizeTokenEmbeddings(int vocabSize)
+    {
+        EmbedTokens = ReplaceChild("embed_tokens", EmbedTokens.Resized(vocabSize));
+        Config = Config with { VocabSize = vocabSize };
+    }
     public RMSNorm Norm { get; }
     public RotaryEmbedding Rotary { get; }
 
@@ -188,11 +195,25 @@ public sealed class LlamaForCausalLM : Module<Tensor, Tensor>, ICausalLM
         if (!config.TieWordEmbeddings) LmHead = RegisterModule("lm_head", NewLinear(config.HiddenSize, config.VocabSize, false, generator));
     }
 
-    public LlamaConfig Config { get; }
+    public LlamaConfig Config { get; private set; }
     public LlamaModel Model { get; }
 
     /// <summary>The output layer; null when it is tied to the token embedding.</summary>
-    public Linear? LmHead { get; }
+    public Linear? LmHead { get; private set; }
+
+    public void ResizeTokenEmbeddings(int vocabSize)
+    {
+        if (vocabSize == Config.VocabSize) return;
+        Model.ResizeTokenEmbeddings(vocabSize);
+        if (LmHead != null)
+        {
+            var head = new Linear(Config.HiddenSize, vocabSize, bias: false);
+            using (Autograd.NoGrad.Enter()) head.Weight.CopyFrom(Embedding.GrowRows(LmHead.Weight, vocabSize));
+            head.Weight.RequiresGrad = LmHead.Weight.RequiresGrad;
+            LmHead = ReplaceChild("lm_head", head);
+        }
+        Config = Config with { VocabSize = vocabSize };
+    }
 
     public string ModelType => Config.ModelType;
     public int VocabSize => Config.VocabSize;

@@ -29,6 +29,32 @@ public sealed class Embedding : Module<Tensor, Tensor>, IQuantizable
         return Tensor.QuantizedEmbedding(ids, Quantized);
     }
 
+    /// <summary>
+    /// A table of <paramref name="numEmbeddings"/> rows (new special tokens): existing rows keep their values and new
+    /// rows start at the mean of the existing ones, so a new token starts near the average rather than at a random
+    /// extreme (transformers' resize_token_embeddings with mean initialisation). Trains if this table does.
+    /// </summary>
+    public Embedding Resized(int numEmbeddings)
+    {
+        var grown = new Embedding(numEmbeddings, EmbeddingDim);
+        using (Autograd.NoGrad.Enter()) grown.Weight.CopyFrom(GrowRows(Weight, numEmbeddings));
+        grown.Weight.RequiresGrad = Weight.RequiresGrad;
+        return grown;
+    }
+
+    /// <summary><paramref name="weight"/> [rows, dim] grown to <paramref name="rows"/> rows, the new ones at the mean of the old.</summary>
+    public static Tensor GrowRows(Tensor weight, int rows)
+    {
+        int old = weight.Shape[0], dim = weight.Shape[1];
+        if (rows < old) throw new ArgumentException($"shrinking a table from {old} to {rows} rows would drop trained tokens");
+        using var _ = Autograd.NoGrad.Enter();
+        var source = weight.StorageKind == Memory.StorageKind.Managed && weight.DType == DType.Float32 ? weight : weight.Clone().To(DType.Float32);
+        var grown = Tensor.Empty(rows, dim);
+        grown.Narrow(0, 0, old).CopyFrom(source);
+        if (rows > old) grown.Narrow(0, old, rows - old).CopyFrom(source.Mean(0, keepDim: true).Expand(rows - old, dim));
+        return grown;
+    }
+
     public void Quantize()
     {
         if (Quantized != null) throw new InvalidOperationException($"Embedding({NumEmbeddings}, {EmbeddingDim}) is already int8-quantized");

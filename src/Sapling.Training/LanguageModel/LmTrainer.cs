@@ -325,10 +325,9 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             if (withSpecials.VocabSize != tokenizer!.VocabSize)
             {
                 var added = chat.SpecialTokens.Where(t => tokenizer.IdOf(t) < 0).ToList();
-                if (pretrained is not GptModel gpt)
-                    throw new NotSupportedException($"{options.InitFrom}: its tokenizer lacks the chat template's special tokens {string.Join(" ", added)}; growing the vocabulary is supported for gpt2 models so far (use the model's own chat template)");
                 progress.Message($"added the chat template's special tokens {string.Join(" ", added)} to the tokenizer (vocabulary {tokenizer.VocabSize} → {withSpecials.VocabSize})");
-                gpt.ResizeTokenEmbeddings(withSpecials.VocabSize);
+                // A published model's output layer may already have spare rows past its tokenizer (Qwen's padding).
+                if (withSpecials.VocabSize > pretrained!.VocabSize) pretrained.ResizeTokenEmbeddings(withSpecials.VocabSize);
                 tokenizer = withSpecials;
                 if (options.Adaptation != "full")
                 {
