@@ -37,7 +37,7 @@ public sealed class LlamaTrainingTests : IDisposable
         return corpus;
     }
 
-    private string Pretrain(string corpus)
+    private string Pretrain(string corpus, int context = 16)
     {
         var config = Write("llama.yaml", $"""
             task: language_model
@@ -45,7 +45,7 @@ public sealed class LlamaTrainingTests : IDisposable
               corpus: {corpus}
             model:
               architecture: llama
-              context: 16
+              context: {context}
               layers: 2
               heads: 2
               kv_heads: 1
@@ -99,6 +99,32 @@ public sealed class LlamaTrainingTests : IDisposable
         Assert.True(code == 0, error);
         // The merged model the run left behind is an ordinary llama folder.
         (code, _, error) = CliRunner.Run("generate", "--model", Path.Combine(root, "lora", "model"), "--prompt", "春眠", "--max-new-tokens", "4", "--temperature", "0");
+        Assert.True(code == 0, error);
+    }
+
+    [Fact]
+    public void SftGrowsALlamaVocabularyWithTheTemplatesMarkersAndTheResultChats()
+    {
+        var corpus = Corpus();
+        // ChatML's markers and the question take about 30 characters: the context must reach the answer.
+        var model = Pretrain(corpus, context: 48);
+        var conversations = Path.Combine(root, "chat.jsonl");
+        File.WriteAllLines(conversations, Enumerable.Range(0, 20).Select(i => JsonSerializer.Serialize(new { prompt = $"春眠{i % 5}", response = "处处闻啼鸟" })));
+        var sft = Write("sft.yaml", $"""
+            method: sft
+            model:
+              path: {model}
+            data:
+              corpus: {conversations}
+            {Train}
+            """);
+        var (code, output, error) = CliRunner.Run("finetune", sft, "--out", Path.Combine(root, "sft"), "--plain");
+        Assert.True(code == 0, error);
+        Assert.Contains("added the chat template's special tokens", output);
+        var chatModel = Path.Combine(root, "sft", "model");
+        using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(chatModel, "config.json"))))
+            Assert.Equal("llama", config.RootElement.GetProperty("model_type").GetString());
+        (code, output, error) = CliRunner.RunWithInput("春眠1\n", "chat", "--model", chatModel, "--temperature", "0", "--max-new-tokens", "6");
         Assert.True(code == 0, error);
     }
 
