@@ -121,6 +121,10 @@ public sealed class LlamaTrainingTests : IDisposable
         var (code, output, error) = CliRunner.Run("finetune", sft, "--out", Path.Combine(root, "sft"), "--plain");
         Assert.True(code == 0, error);
         Assert.Contains("added the chat template's special tokens", output);
+        // A context the template's markers fill is refused by name, not reported as a diverged run.
+        (code, _, error) = CliRunner.Run("finetune", sft, "--out", Path.Combine(root, "sft-short"), "--plain", "--set", "model.context=12");
+        Assert.NotEqual(0, code);
+        Assert.Contains("falls within the first 12 tokens (model.context)", error);
         var chatModel = Path.Combine(root, "sft", "model");
         using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(chatModel, "config.json"))))
             Assert.Equal("llama", config.RootElement.GetProperty("model_type").GetString());

@@ -38,6 +38,17 @@ public sealed class InstructionObjective : ILmObjective
         train = trainExamples.Select(Encode).ToArray();
         validation = validationExamples.Select(Encode).ToArray();
         if (options.Packing) train = Pack(train, options.Context + 1, options.SplitSeed);
+        // Rows are cut at the context: when no answer token survives the cut, every loss would be 0/0.
+        if (!train.Any(e => HasTargetWithin(e.Trained, options.Context)))
+            throw new InvalidDataException($"no assistant token of the {train.Length} training conversations falls within the first {options.Context} tokens (model.context): the chat template's markers and the prompts fill it; raise model.context (the model allows up to its own context) or shorten the prompts");
+    }
+
+    /// <summary>Whether a row cut to <paramref name="context"/> inputs still predicts a trained token.</summary>
+    private static bool HasTargetWithin(bool[] trained, int context)
+    {
+        for (int t = 1; t < Math.Min(trained.Length, context + 1); t++)
+            if (trained[t]) return true;
+        return false;
     }
 
     private (int[] Ids, bool[] Trained) Encode(IReadOnlyList<ChatMessage> example)
