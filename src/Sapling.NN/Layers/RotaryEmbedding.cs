@@ -34,7 +34,9 @@ public sealed class RotaryEmbedding
 
     /// <summary>
     /// Cosines and sines [batch, 1, t, head_dim] for <paramref name="positions"/> [batch·t] (row-major), to multiply
-    /// queries and keys [batch, heads, t, head_dim] with <see cref="Apply"/>.
+    /// queries and keys [batch, heads, t, head_dim] with <see cref="Apply"/>. When every row has the same positions
+    /// (no padding: training batches, one prompt) the tables are [1, 1, t, head_dim] and broadcast over the batch. They
+    /// live in pooled tensor memory, so a training step leaves no garbage behind.
     /// </summary>
     public (Tensor Cos, Tensor Sin) Tables(long[] positions, int batch, int t)
     {
@@ -47,10 +49,16 @@ public sealed class RotaryEmbedding
             foreach (long p in positions) longest = Math.Max(longest, p + 1);
             if (longest > OriginalContext) frequencies = DynamicFrequencies(longest);
         }
+        bool shared = true;
+        for (int r = 1; r < batch && shared; r++)
+            shared = positions.AsSpan(r * t, t).SequenceEqual(positions.AsSpan(0, t));
+        int rows = shared ? 1 : batch;
         int half = HeadDim / 2;
-        var cos = new float[positions.Length * HeadDim];
-        var sin = new float[positions.Length * HeadDim];
-        for (int r = 0; r < positions.Length; r++)
+        var cosTable = Tensor.Empty(rows, 1, t, HeadDim);
+        var sinTable = Tensor.Empty(rows, 1, t, HeadDim);
+        var cos = cosTable.AsSpan();
+        var sin = sinTable.AsSpan();
+        for (int r = 0; r < rows * t; r++)
         {
             for (int i = 0; i < half; i++)
             {
@@ -60,7 +68,7 @@ public sealed class RotaryEmbedding
                 sin[r * HeadDim + i] = sin[r * HeadDim + half + i] = s;
             }
         }
-        return (Tensor.FromArray(cos, batch, 1, t, HeadDim), Tensor.FromArray(sin, batch, 1, t, HeadDim));
+        return (cosTable, sinTable);
     }
 
     /// <summary>x·cos + rotate_half(x)·sin, where rotate_half(x) = (−x₂, x₁) for the two halves of the head dimension.</summary>
