@@ -51,6 +51,10 @@ internal abstract class TensorKernels
 
     public abstract void LayerNormBackward(Tensor x, Tensor? w, Tensor dy, Tensor mean, Tensor rstd, Tensor? dx, Tensor? dw, Tensor? db, int rows, int n);
 
+    public abstract void RmsNormForward(Tensor x, Tensor w, Tensor y, Tensor rstd, int rows, int n, double eps);
+
+    public abstract void RmsNormBackward(Tensor x, Tensor w, Tensor dy, Tensor rstd, Tensor? dx, Tensor? dw, int rows, int n);
+
     public abstract int CrossEntropyForward(Tensor logits, long[] targets, Tensor losses, Tensor lse, int rows, int classes, long ignoreIndex, double smoothing);
 
     public abstract void CrossEntropyBackward(Tensor logits, long[] targets, Tensor lse, Tensor rowScale, Tensor dx, int rows, int classes, long ignoreIndex, double smoothing);
@@ -145,6 +149,12 @@ internal abstract class TensorKernels
 
         public override void LayerNormBackward(Tensor x, Tensor? w, Tensor dy, Tensor mean, Tensor rstd, Tensor? dx, Tensor? dw, Tensor? db, int rows, int n)
             => K.LayerNormBackward(A(x), x.offset, Optional(w), w?.offset ?? 0, A(dy), dy.offset, A(mean), A(rstd), Optional(dx), Optional(dw), Optional(db), rows, n);
+
+        public override void RmsNormForward(Tensor x, Tensor w, Tensor y, Tensor rstd, int rows, int n, double eps)
+            => K.RmsNormForward(A(x), x.offset, A(w), w.offset, A(y), A(rstd), rows, n, S(eps));
+
+        public override void RmsNormBackward(Tensor x, Tensor w, Tensor dy, Tensor rstd, Tensor? dx, Tensor? dw, int rows, int n)
+            => K.RmsNormBackward(A(x), x.offset, A(w), w.offset, A(dy), dy.offset, A(rstd), Optional(dx), Optional(dw), rows, n);
 
         public override int CrossEntropyForward(Tensor logits, long[] targets, Tensor losses, Tensor lse, int rows, int classes, long ignoreIndex, double smoothing)
             => K.CrossEntropyForward(A(logits), logits.offset, targets, A(losses), A(lse), rows, classes, ignoreIndex, S(smoothing));

@@ -77,6 +77,17 @@ public partial interface IComputeKernels<T> where T : unmanaged, IFloatingPointI
         T[]? dx, T[]? dw, T[]? db, int rows, int n);
 
     /// <summary>
+    /// Root-mean-square normalisation per row: y = x·r·w with r = 1/√(mean(x²) + eps); saves each row's r.
+    /// </summary>
+    void RmsNormForward(T[] x, int xOffset, T[] w, int wOffset, T[] y, T[] rstd, int rows, int n, T eps);
+
+    /// <summary>
+    /// dx = r·(g − x·r²·mean(g·x)) with g = dy·w, and dw = Σ over rows of dy·x·r; whichever of dx and dw is not null
+    /// is written.
+    /// </summary>
+    void RmsNormBackward(T[] x, int xOffset, T[] w, int wOffset, T[] dy, int dyOffset, T[] rstd, T[]? dx, T[]? dw, int rows, int n);
+
+    /// <summary>
     /// Per-row loss −log softmax(x)[target], mixed as (1 − ε)·nll + ε·(mean over classes of −log softmax) with label
     /// smoothing ε; rows whose target is <paramref name="ignoreIndex"/> get 0. Saves each row's log-sum-exp and
     /// returns how many rows count.

@@ -16,11 +16,7 @@ public sealed class RMSNorm : Module<Tensor, Tensor>
     public float Eps { get; }
     public Tensor Weight { get; }
 
-    public override Tensor Forward(Tensor x)
-    {
-        var inverseRms = x.Square().Mean(-1, keepDim: true).Add(Eps).Rsqrt();
-        return x.Mul(inverseRms).Mul(Weight);
-    }
+    public override Tensor Forward(Tensor x) => Tensor.RmsNorm(x, Weight, Eps);
 
     protected override string ExtraRepr() => $"({Size},), eps={Eps}";
 }

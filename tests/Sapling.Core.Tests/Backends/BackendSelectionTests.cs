@@ -21,7 +21,7 @@ public class BackendSelectionTests
             var y = Tensor.Conv2d(x, w, padding: (1, 1)).Tanh();
             var pooled = Tensor.MaxPool2d(y, (2, 2)) + Tensor.AvgPool2d(y, (2, 2)) * 0.5f;
             var features = Tensor.AdaptiveAvgPool2d(pooled, (2, 2)).Reshape(2, 16).Exp();
-            var normed = Tensor.LayerNorm(features, [16], null, null).Gelu();
+            var normed = Tensor.RmsNorm(Tensor.LayerNorm(features, [16], null, null), Tensor.Ones(16).RequiresGrad_()).Gelu();
             var logits = normed.MatMul(Tensor.Randn([16, 5], g));
             Tensor.CrossEntropy(logits, Tensor.FromArray(new long[] { 0, 3 })).Backward();
 

@@ -53,6 +53,12 @@ public sealed partial class CpuKernels : IKernels
         float[] y, float[] mean, float[] rstd, int rows, int n, float eps)
         => LayerNormKernel.Forward(x, xOffset, w, wOffset, b, bOffset, y, mean, rstd, rows, n, eps);
 
+    public void RmsNormForward(float[] x, int xOffset, float[] w, int wOffset, float[] y, float[] rstd, int rows, int n, float eps)
+        => RmsNormKernel.Forward(x, xOffset, w, wOffset, y, rstd, rows, n, eps);
+
+    public void RmsNormBackward(float[] x, int xOffset, float[] w, int wOffset, float[] dy, int dyOffset, float[] rstd, float[]? dx, float[]? dw, int rows, int n)
+        => RmsNormKernel.Backward(x, xOffset, w, wOffset, dy, dyOffset, rstd, dx, dw, rows, n);
+
     public void LayerNormBackward(float[] x, int xOffset, float[]? w, int wOffset, float[] dy, int dyOffset, float[] mean, float[] rstd,
         float[]? dx, float[]? dw, float[]? db, int rows, int n)
         => LayerNormKernel.Backward(x, xOffset, w, wOffset, dy, dyOffset, mean, rstd, dx, dw, db, rows, n);

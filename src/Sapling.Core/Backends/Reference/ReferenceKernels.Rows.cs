@@ -44,6 +44,40 @@ public partial class ReferenceKernels<T>
         }
     }
 
+    public void RmsNormForward(T[] x, int xOffset, T[] w, int wOffset, T[] y, T[] rstd, int rows, int n, T eps)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            int row = xOffset + r * n;
+            double squares = 0;
+            for (int j = 0; j < n; j++) squares += D(x[row + j]) * D(x[row + j]);
+            double inv = 1 / Math.Sqrt(squares / n + D(eps));
+            rstd[r] = ToT(inv);
+            for (int j = 0; j < n; j++) y[r * n + j] = ToT(D(x[row + j]) * inv * D(w[wOffset + j]));
+        }
+    }
+
+    public void RmsNormBackward(T[] x, int xOffset, T[] w, int wOffset, T[] dy, int dyOffset, T[] rstd, T[]? dx, T[]? dw, int rows, int n)
+    {
+        var sumW = new double[n];
+        for (int r = 0; r < rows; r++)
+        {
+            int row = xOffset + r * n, grad = dyOffset + r * n;
+            double inv = D(rstd[r]), gx = 0;
+            for (int j = 0; j < n; j++)
+            {
+                gx += D(dy[grad + j]) * D(w[wOffset + j]) * D(x[row + j]);
+                sumW[j] += D(dy[grad + j]) * D(x[row + j]) * inv;
+            }
+            if (dx == null) continue;
+            double mean = gx / n;
+            for (int j = 0; j < n; j++)
+                dx[r * n + j] = ToT(inv * (D(dy[grad + j]) * D(w[wOffset + j]) - D(x[row + j]) * inv * inv * mean));
+        }
+        if (dw != null)
+            for (int j = 0; j < n; j++) dw[j] = ToT(sumW[j]);
+    }
+
     public void LayerNormForward(T[] x, int xOffset, T[]? w, int wOffset, T[]? b, int bOffset,
         T[] y, T[] mean, T[] rstd, int rows, int n, T eps)
     {
