@@ -19,14 +19,8 @@ public sealed partial class Tensor
         using (Autograd.NoGrad.Enter())
         {
             using var x = Rows(input, rows, inFeatures);
-            var y = Uninitialized(input.DType, [rows, outFeatures]);
-            if (bias != null)
-            {
-                using var biasRow = bias.Reshape(1, outFeatures);
-                using var rowsOfBias = biasRow.Expand(rows, outFeatures);
-                y.CopyFrom(rowsOfBias);
-            }
-            else if (inFeatures == 0)
+            var y = OutputRows(input.DType, rows, outFeatures, bias);
+            if (bias == null && inFeatures == 0)
             {
                 y.Fill(0);
             }
@@ -82,6 +76,19 @@ public sealed partial class Tensor
         var outShape = (int[])input.shape.Clone();
         outShape[^1] = outFeatures;
         return (ShapeUtil.Numel(input.shape.AsSpan(0, input.Rank - 1)), inFeatures, outFeatures, outShape);
+    }
+
+    /// <summary>
+    /// The output buffer [rows, out] of a linear product, holding the bias in every row when there is one (the GEMM
+    /// then adds onto it); undefined otherwise.
+    /// </summary>
+    private static Tensor OutputRows(DType dtype, int rows, int outFeatures, Tensor? bias)
+    {
+        var y = Uninitialized(dtype, [rows, outFeatures]);
+        if (bias == null) return y;
+        using var biasRow = bias.Reshape(1, outFeatures);
+        using var rowsOfBias = biasRow.Expand(rows, outFeatures);
+        return y.CopyFrom(rowsOfBias);
     }
 
     /// <summary>A [rows, width] view of t's elements in order; a contiguous copy made on the way lives only as long as the view.</summary>

@@ -28,14 +28,9 @@ public sealed partial class Tensor
         using (Autograd.NoGrad.Enter())
         {
             using var x = Rows(input, rows, inFeatures);
-            var y = Uninitialized(DType.Float32, [rows, outFeatures]);
-            if (bias != null)
-            {
-                using var biasRow = bias.Reshape(1, outFeatures);
-                using var rowsOfBias = biasRow.Expand(rows, outFeatures);
-                y.CopyFrom(rowsOfBias);
-            }
-            WithStoredMatrix(weight, "linear", w => Backend.Current.LinearStored(x.FloatArray, x.offset, rows, w, y.FloatArray, accumulate: bias != null));
+            var y = OutputRows(DType.Float32, rows, outFeatures, bias);
+            using (var pin = weight.storage.Pin())
+                Backend.Current.LinearStored(x.FloatArray, x.offset, rows, StoredMatrixOf(weight, pin, "linear"), y.FloatArray, accumulate: bias != null);
             result = y.Reshape(outShape);
             y.Dispose();
         }
@@ -67,7 +62,8 @@ public sealed partial class Tensor
         int rows = g.shape[0];
         var gc = g.Contiguous();
         var dx = Uninitialized(DType.Float32, [rows, weight.shape[1]]);
-        WithStoredMatrix(weight, "linear", w => Backend.Current.MatMulStored(gc.FloatArray, gc.offset, rows, w, dx.FloatArray));
+        using (var pin = weight.storage.Pin())
+            Backend.Current.MatMulStored(gc.FloatArray, gc.offset, rows, StoredMatrixOf(weight, pin, "linear"), dx.FloatArray);
         if (!ReferenceEquals(gc, g)) gc.Dispose();
         return dx;
     }
@@ -83,12 +79,16 @@ public sealed partial class Tensor
         foreach (long id in index)
             if (id < 0 || id >= num) throw new ArgumentException($"embedding: id {id} is outside the table of {num} rows");
         var y = Uninitialized(DType.Float32, ShapeUtil.Concat(ids.shape, [dim]));
-        WithStoredMatrix(weight, "embedding", w => Backend.Current.EmbeddingStored(w, index, y.FloatArray));
+        using (var pin = weight.storage.Pin())
+            Backend.Current.EmbeddingStored(StoredMatrixOf(weight, pin, "embedding"), index, y.FloatArray);
         return y;
     }
 
-    /// <summary>Pins the weight's storage and describes it to a kernel for the duration of <paramref name="use"/>.</summary>
-    private static unsafe void WithStoredMatrix(Tensor weight, string op, Action<StoredMatrix> use)
+    /// <summary>
+    /// The weight as a kernel reads it, at the address <paramref name="pin"/> holds (valid while the pin is held):
+    /// no delegate on the decode path, where this runs for every layer's every product.
+    /// </summary>
+    private static unsafe StoredMatrix StoredMatrixOf(Tensor weight, System.Buffers.MemoryHandle pin, string op)
     {
         weight.ThrowIfDisposed();
         int rows = weight.shape[0], cols = weight.shape[1];
@@ -98,8 +98,7 @@ public sealed partial class Tensor
         else if (rows == 1 && colStride != 1) rowStride = 1;
         if (colStride != 1 && rowStride != 1)
             throw new NotSupportedException($"{op}: a {weight.DType.Name()} weight with strides {ShapeUtil.Format(weight.strides)} is read in place only with contiguous rows or columns; copy it with Contiguous()");
-        using var pin = weight.storage.Pin();
         byte* start = (byte*)pin.Pointer + (long)weight.offset * weight.DType.ElementSize();
-        use(new StoredMatrix(start, weight.DType, rows, cols, rowStride, colStride));
+        return new StoredMatrix(start, weight.DType, rows, cols, rowStride, colStride);
     }
 }

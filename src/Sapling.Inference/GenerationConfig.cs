@@ -34,15 +34,9 @@ public sealed record GenerationConfig
             throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e);
         }
         var c = new JsonSection(root, "$", path);
-        int[] eos = c.Node["eos_token_id"] switch
-        {
-            null => [],
-            System.Text.Json.Nodes.JsonArray list => list.Select((n, i) => JsonSection.TryGetInteger(n, out long v) && v >= 0 && v <= int.MaxValue ? (int)v : throw c.Error($"eos_token_id[{i}]", $"is {JsonSection.Describe(n)}, not a token id")).ToArray(),
-            _ => [c.Int("eos_token_id", 0)],
-        };
         return new GenerationConfig
         {
-            EosTokenIds = eos,
+            EosTokenIds = c.IntOrList("eos_token_id"),
             DoSample = c.Has("do_sample") ? c.Bool("do_sample", false) : null,
             Temperature = (float?)c.OptionalDouble("temperature"),
             TopP = (float?)c.OptionalDouble("top_p"),

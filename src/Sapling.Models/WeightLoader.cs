@@ -28,7 +28,7 @@ public static class WeightLoader
             }
             var file = weights.FileOf(name);
             var info = file.Info(name);
-            if (!info.Shape.Select(d => d).SequenceEqual(target.Shape.Select(d => (long)d)))
+            if (!info.Shape.SequenceEqual(target.Shape.Select(d => (long)d)))
                 throw new InvalidDataException($"{file.Path}: tensor '{name}' has shape [{string.Join(", ", info.Shape)}], the model expects {ShapeUtil.Format(target.Shape.ToArray())} (does config.json belong to these weights?)");
             bool inPlace = storage != WeightStorage.Float32 && target.Rank == 2 && info.DType is "F32" or "BF16" or "F16";
             using var loaded = inPlace

@@ -198,6 +198,14 @@ public abstract class Module
         return n;
     }
 
+    /// <summary>
+    /// Runs one layer of a model's stack on <paramref name="input"/>: with <paramref name="recompute"/> its activations
+    /// are recomputed in backward (<see cref="Tensor.Checkpoint"/>, gradient checkpointing); otherwise, during inference,
+    /// its intermediates go back to the pool as soon as it returns (<see cref="TensorScope.KeepOnlyResult"/>).
+    /// </summary>
+    public static Tensor RunLayer(Module layer, Tensor input, bool recompute, Func<Tensor, Tensor> forward) =>
+        recompute ? Tensor.Checkpoint(forward, input, layer.Parameters()) : TensorScope.KeepOnlyResult(() => forward(input));
+
     /// <summary>One line describing this module's own settings, e.g. "in_features=64, out_features=10, bias=True".</summary>
     protected virtual string ExtraRepr() => "";
 

@@ -54,7 +54,7 @@ public static class ChatCommand
                 continue;
             }
             history.Add(new ChatMessage("user", line));
-            int room = model.ContextLength - (model is Models.Gpt.GptModel gpt ? gpt.VirtualTokens : 0);
+            int room = model.ContextLength - model.VirtualTokens;
             // The model sees only its context: forget the oldest turns (never the system message) until the prompt
             // leaves room for an answer, and cut the prompt's start only when the last question alone is too long.
             int answerRoom = Math.Min(sampling.MaxNewTokens, Math.Max(1, room / 2));

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Sapling.Models.Gpt;
 using Sapling.Text;
 
 namespace Sapling.Cli.Commands;
@@ -16,7 +15,7 @@ public static class LanguageModelEval
         var model = Models.Adapters.PeftAdapter.LoadLanguageModel(modelDirectory, adapterDirectory);
         // Prompt tuning's virtual tokens take part of the context; a long-context model is measured over 1,024-token
         // windows unless asked for more.
-        int room = model.ContextLength - (model is GptModel gpt ? gpt.VirtualTokens : 0);
+        int room = model.ContextLength - model.VirtualTokens;
         int context = contextOption ?? Math.Min(room, 1024);
         if (context < 2 || context > room)
             throw new ArgumentException($"--context must be between 2 and {room} (the model's context {model.ContextLength}{(room < model.ContextLength ? $" less {model.ContextLength - room} virtual tokens" : "")}), got {context}");

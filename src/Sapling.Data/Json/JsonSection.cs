@@ -44,6 +44,17 @@ public readonly struct JsonSection(JsonObject node, string path, string file)
         throw Error(key, $"is {Describe(Node[key])}, not an integer from {min} to {max}");
     }
 
+    /// <summary>A non-negative integer or a list of them (Hugging Face's eos_token_id); empty when absent.</summary>
+    public int[] IntOrList(string key)
+    {
+        if (Node[key] is null) return [];
+        if (Node[key] is not JsonArray list) return [Int(key, 0)];
+        var values = new int[list.Count];
+        for (int i = 0; i < values.Length; i++)
+            values[i] = TryGetInteger(list[i], out long v) && v >= 0 && v <= int.MaxValue ? (int)v : throw Error($"{key}[{i}]", $"is {Describe(list[i])}, not a non-negative integer");
+        return values;
+    }
+
     public double? OptionalDouble(string key) => Node[key] switch
     {
         null => null,

@@ -118,14 +118,12 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM
             embedded = Tensor.Cat([PromptEmbeddings!.Unsqueeze(0).Expand(ids.Shape[0], prefix, Config.NEmbd), embedded], dim: 1);
         }
         var x = Drop.Forward(embedded.Add(Wpe.Forward(positions)));
+        bool recompute = GradientCheckpointing && Training && cache == null;
         for (int i = 0; i < blocks.Count; i++)
         {
             var block = blocks[i];
             int index = i;
-            var input = x;
-            x = GradientCheckpointing && Training && cache == null
-                ? Tensor.Checkpoint(h => block.Forward(h, null, index, leftPadding), input, block.Parameters())
-                : TensorScope.KeepOnlyResult(() => block.Forward(input, cache, index, leftPadding));
+            x = RunLayer(block, x, recompute, h => block.Forward(h, cache, index, leftPadding));
         }
         x = LnF.Forward(x);
         // Only real tokens get logits.

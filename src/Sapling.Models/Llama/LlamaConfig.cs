@@ -115,7 +115,7 @@ public sealed record LlamaConfig
             QkNorm = type == "qwen3",
             SlidingWindow = type == "mistral" && c.Node["sliding_window"] is not null ? c.Int("sliding_window", 0, 1) : null,
             BosTokenId = OptionalId(c, "bos_token_id"),
-            EosTokenIds = Ids(c, "eos_token_id"),
+            EosTokenIds = c.IntOrList("eos_token_id"),
             PadTokenId = OptionalId(c, "pad_token_id"),
             TorchDtype = c.OptionalString("torch_dtype") ?? c.OptionalString("dtype"),
         };
@@ -132,14 +132,6 @@ public sealed record LlamaConfig
     };
 
     private static int? OptionalId(JsonSection c, string key) => c.Node[key] is null ? null : c.Int(key, 0);
-
-    private static int[] Ids(JsonSection c, string key)
-    {
-        if (c.Node[key] is null) return [];
-        if (c.Node[key] is JsonArray list)
-            return list.Select((n, i) => JsonSection.TryGetInteger(n, out long v) && v >= 0 && v <= int.MaxValue ? (int)v : throw c.Error($"{key}[{i}]", $"is {JsonSection.Describe(n)}, not a token id")).ToArray();
-        return [c.Int(key, 0)];
-    }
 
     /// <summary>rope_theta and rope_scaling (transformers 4.x), or rope_parameters (transformers 5).</summary>
     private static RopeScaling ReadRope(JsonSection c, out double theta)

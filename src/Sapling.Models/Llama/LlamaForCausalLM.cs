@@ -162,14 +162,12 @@ public sealed class LlamaModel : Module<Tensor, Tensor>
         var positions = cache?.Positions(b, t, leftPadding) ?? Positions(b, t, leftPadding);
         var (cos, sin) = Rotary.Tables(positions, b, t);                             // [B, 1, T, head_dim]
         var x = EmbedTokens.Forward(ids);                                             // [B, T, hidden]
+        bool recompute = GradientCheckpointing && Training && cache == null;
         for (int i = 0; i < layers.Count; i++)
         {
             var layer = layers[i];
             int index = i;
-            var input = x;
-            x = GradientCheckpointing && Training && cache == null
-                ? Tensor.Checkpoint(h => layer.Forward(h, cos, sin, null, index, leftPadding), input, layer.Parameters())
-                : TensorScope.KeepOnlyResult(() => layer.Forward(input, cos, sin, cache, index, leftPadding));
+            x = RunLayer(layer, x, recompute, h => layer.Forward(h, cos, sin, cache, index, leftPadding));
         }
         return Norm.Forward(x);
     }

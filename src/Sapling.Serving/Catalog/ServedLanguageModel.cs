@@ -1,5 +1,4 @@
 using Sapling.Models;
-using Sapling.Models.Gpt;
 using Sapling.Text;
 
 namespace Sapling.Serving.Catalog;
@@ -12,7 +11,7 @@ public sealed class ServedLanguageModel(string id, string directory, ICausalLM m
     public ITokenizer Tokenizer { get; } = tokenizer;
     public ChatTemplate? ChatTemplate { get; } = chatTemplate;
     public bool HasChatTemplate => ChatTemplate != null;
-    public int Context => Model.ContextLength - (Model is GptModel gpt ? gpt.VirtualTokens : 0);
+    public int Context => Model.ContextLength - Model.VirtualTokens;
 
     /// <summary>
     /// Ids that sampling may pick: the tokenizer's, when the model's output layer is wider (padded vocabularies, as
