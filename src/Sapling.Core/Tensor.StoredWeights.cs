@@ -5,12 +5,12 @@ namespace Sapling;
 public sealed partial class Tensor
 {
     /// <summary>
-    /// True for a weight that linear and embedding read in place through the stored-weight kernels: bfloat16 or
-    /// float16 anywhere, float32 outside managed memory (a mapped file, native memory), or a meta tensor (refused there
-    /// with its own message).
+    /// True for a weight that linear and embedding read in place through the stored-weight kernels: bfloat16, float16
+    /// or a ggml block type anywhere, float32 outside managed memory (a mapped file, native memory), or a meta tensor
+    /// (refused there with its own message).
     /// </summary>
     internal bool IsStoredWeight => storage.Kind == Memory.StorageKind.Meta
-        || (DType is DType.BFloat16 or DType.Float16 && storage.Kind != Memory.StorageKind.Meta)
+        || DType is DType.BFloat16 or DType.Float16 || DType.IsBlockQuantized()
         || (DType == DType.Float32 && storage.Kind != Memory.StorageKind.Managed);
 
     /// <summary>
@@ -98,7 +98,7 @@ public sealed partial class Tensor
         else if (rows == 1 && colStride != 1) rowStride = 1;
         if (colStride != 1 && rowStride != 1)
             throw new NotSupportedException($"{op}: a {weight.DType.Name()} weight with strides {ShapeUtil.Format(weight.strides)} is read in place only with contiguous rows or columns; copy it with Contiguous()");
-        byte* start = (byte*)pin.Pointer + (long)weight.offset * weight.DType.ElementSize();
+        byte* start = (byte*)pin.Pointer + weight.DType.StorageBytes(weight.offset);
         return new StoredMatrix(start, weight.DType, rows, cols, rowStride, colStride);
     }
 }

@@ -4,9 +4,10 @@ namespace Sapling.Models;
 
 public static class ModelFolder
 {
-    /// <summary>Reads config.json once to tell the folder's kind; the loaders then check the rest.</summary>
+    /// <summary>Reads config.json once to tell the folder's kind (a GGUF file is a language model); the loaders then check the rest.</summary>
     public static ModelKind KindOf(string directory)
     {
+        if (Gguf.GgufModel.IsGgufPath(directory)) return ModelKind.LanguageModel;
         var configPath = Path.Combine(directory, "config.json");
         if (!File.Exists(configPath)) throw new FileNotFoundException($"model folder '{directory}' has no config.json", configPath);
         try

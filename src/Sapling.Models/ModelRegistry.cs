@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sapling.Models.Gguf;
 using Sapling.Models.Gpt;
 using Sapling.Models.Llama;
 
@@ -63,12 +64,28 @@ public static class ModelRegistry
     }
 
     /// <summary>
-    /// Loads the causal language model in <paramref name="directory"/>, whatever its family. Weight matrices are used
+    /// The tokenizer that goes with a model: a folder's tokenizer.json or a GGUF file's own; null when a folder has
+    /// none.
+    /// </summary>
+    public static Text.ITokenizer? LoadTokenizer(string modelPath)
+    {
+        if (GgufModel.IsGgufPath(modelPath)) return GgufModel.LoadTokenizer(modelPath);
+        var path = Path.Combine(modelPath, "tokenizer.json");
+        return File.Exists(path) ? Text.Tokenizers.Load(path) : null;
+    }
+
+    /// <summary>The chat template a model folder (tokenizer_config.json) or GGUF file (tokenizer.chat_template) declares; null when none.</summary>
+    public static Text.ChatTemplate? LoadChatTemplate(string modelPath) =>
+        GgufModel.IsGgufPath(modelPath) ? GgufModel.LoadChatTemplate(modelPath) : Text.ChatTemplate.Load(modelPath);
+
+    /// <summary>
+    /// Loads the causal language model in <paramref name="directory"/> (a model folder, or a .gguf file), whatever its family. Weight matrices are used
     /// in place from the mapped files by default (<see cref="WeightStorage"/>). A model_type no family claims is
     /// refused with the registered ones listed.
     /// </summary>
     public static ICausalLM LoadLanguageModel(string directory, WeightStorage storage = WeightStorage.Mapped)
     {
+        if (GgufModel.IsGgufPath(directory)) return GgufModel.Load(directory, storage);
         var type = ModelTypeOf(directory);
         var family = type == null ? null : Find(type);
         if (family?.LoadLanguageModel == null)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sapling.Inference;
+using Sapling.Models;
 using Sapling.Models.Adapters;
 using Sapling.Text;
 
@@ -32,10 +33,11 @@ public static class ChatCommand
     private static int Run(string modelDirectory, string? adapterDirectory, string? system, SamplingOptions sampling)
     {
         // An sft run with adapters writes the grown base it trained on (run/base-model); pass that folder as --model.
-        var template = ChatTemplate.Load(modelDirectory)
+        var template = ModelRegistry.LoadChatTemplate(modelDirectory)
             ?? throw new InvalidDataException($"'{modelDirectory}' declares no chat template (tokenizer_config.json); fine-tune it with method sft first");
         var model = PeftAdapter.LoadLanguageModel(modelDirectory, adapterDirectory);
-        var tokenizer = Tokenizers.Load(Path.Combine(modelDirectory, "tokenizer.json"));
+        var tokenizer = ModelRegistry.LoadTokenizer(modelDirectory)
+            ?? throw new FileNotFoundException($"'{modelDirectory}' has no tokenizer.json", Path.Combine(modelDirectory, "tokenizer.json"));
         if (!template.HasSpecialTokens(tokenizer)) throw new InvalidDataException($"{modelDirectory}/tokenizer.json lacks the chat template's special tokens {string.Join(" ", template.SpecialTokens)}");
         var stops = template.StopIds(tokenizer);
         stops.UnionWith(PromptTokens.StopIds(model, tokenizer, GenerationConfig.Load(modelDirectory)));

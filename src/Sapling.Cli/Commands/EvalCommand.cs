@@ -49,7 +49,7 @@ public static class EvalCommand
             if (r.GetValue(hypotheses) != null || (r.GetValue(references)?.Length ?? 0) > 0)
                 throw new ArgumentException("--hypotheses and --references go with --metric bleu|chrf|rouge-l|exact-match");
             var configPath = Path.Combine(r.GetValue(model)!, "config.json");
-            Models.ModelKind? kind = File.Exists(configPath) ? Models.ModelFolder.KindOf(r.GetValue(model)!) : null;
+            Models.ModelKind? kind = File.Exists(configPath) || Models.Gguf.GgufModel.IsGgufPath(r.GetValue(model)!) ? Models.ModelFolder.KindOf(r.GetValue(model)!) : null;
             // Without this check a classifier folder would silently get a classification report instead.
             if (metricName == "perplexity" && kind != Models.ModelKind.LanguageModel)
                 throw new ArgumentException($"--metric perplexity needs a language model; {configPath} does not describe a GPT-2-style language model");

@@ -9,17 +9,27 @@ public static class ExportCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model folder (config.json + model.safetensors): an MLP, CNN or ResNet classifier, or a GPT-2-style language model", Required = true };
-        var format = new Option<string>("--format") { Description = "Output format (only onnx: opset 17, dynamic batch and sequence axes)", DefaultValueFactory = _ => "onnx" };
-        var output = new Option<string>("--out") { Description = "File to write, e.g. model.onnx", Required = true };
-        var cmd = new Command("export", "Export a model folder for other runtimes. Classifiers take 'input' float32 [batch, ...] (preprocessed); language models take 'input_ids' int64 [batch, sequence]; the output is 'logits'") { model, format, output };
-        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(format)!, r.GetValue(output)!));
+        var format = new Option<string>("--format") { Description = "Output format: onnx (opset 17, dynamic batch and sequence axes) or gguf (llama.cpp; Llama-family language models)", DefaultValueFactory = _ => "onnx" };
+        var type = new Option<string>("--type") { Description = $"GGUF weight type: {string.Join(", ", Models.Gguf.GgufExport.FileTypes)} (llama.cpp's recipes; q4_k_m mixes Q4_K and Q6_K)", DefaultValueFactory = _ => "f16" };
+        var output = new Option<string>("--out") { Description = "File to write, e.g. model.onnx or model-q8_0.gguf", Required = true };
+        var cmd = new Command("export", "Export a model for other runtimes. ONNX: classifiers take 'input' float32 [batch, ...] (preprocessed); language models take 'input_ids' int64 [batch, sequence]; the output is 'logits'. GGUF: a single file with the tokenizer and chat template that llama.cpp, LLamaSharp and Ollama run") { model, format, type, output };
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(format)!, r.GetValue(type)!, r.GetValue(output)!));
         return cmd;
     }
 
-    private static int Run(string modelDirectory, string format, string outputPath)
+    private static int Run(string modelDirectory, string format, string type, string outputPath)
     {
+        if (string.Equals(format, "gguf", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!Models.Gguf.GgufExport.FileTypes.Contains(type.ToLowerInvariant()))
+                throw new ArgumentException($"--type {type} is not supported for GGUF ({string.Join(", ", Models.Gguf.GgufExport.FileTypes)})");
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            Models.Gguf.GgufExport.Save(modelDirectory, outputPath, type);
+            Console.WriteLine($"wrote {outputPath} ({new FileInfo(outputPath).Length / 1048576.0:F1} MiB, {type}) in {watch.Elapsed.TotalSeconds:F1} s");
+            return 0;
+        }
         if (!string.Equals(format, "onnx", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"--format {format} is not supported; the only export format is onnx");
+            throw new ArgumentException($"--format {format} is not supported (onnx, gguf)");
         // The ONNX graphs are float32; an int8 folder would need QLinear/DequantizeLinear nodes, which are not written yet.
         if (Models.ModelFolder.IsQuantized(modelDirectory))
             throw new InvalidDataException($"export: '{modelDirectory}' is int8-quantized and ONNX export writes float32 graphs only; export the float32 model it was quantized from");

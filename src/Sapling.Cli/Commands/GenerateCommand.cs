@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Sapling.Inference;
+using Sapling.Models;
 using Sapling.Text;
 
 namespace Sapling.Cli.Commands;
@@ -43,8 +44,7 @@ public static class GenerateCommand
         var model = Models.Adapters.PeftAdapter.LoadLanguageModel(modelDirectory, adapterDirectory);
         var generation = GenerationConfig.Load(modelDirectory);
         if (generation != null) sampling = generation.ApplyTo(sampling, given);
-        var tokenizerPath = Path.Combine(modelDirectory, "tokenizer.json");
-        ITokenizer? tokenizer = File.Exists(tokenizerPath) ? Tokenizers.Load(tokenizerPath) : null;
+        ITokenizer? tokenizer = ModelRegistry.LoadTokenizer(modelDirectory);
         var stops = PromptTokens.StopIds(model, tokenizer, generation);
         if (prompts is { Length: > 1 }) return RunBatch(model, tokenizer, prompts, sampling with { StopIds = stops }, json);
         string? prompt = prompts is { Length: 1 } ? prompts[0] : null;
@@ -56,7 +56,7 @@ public static class GenerateCommand
         }
         else if (prompt != null)
         {
-            if (tokenizer == null) throw new ArgumentException($"--prompt needs a tokenizer, and '{modelDirectory}' has no tokenizer.json; pass --prompt-ids instead");
+            if (tokenizer == null) throw new ArgumentException($"--prompt needs a tokenizer, and '{modelDirectory}' has no tokenizer (tokenizer.json); pass --prompt-ids instead");
             ids = PromptTokens.Encode(tokenizer, prompt);
             if (ids.Length == 0) throw new ArgumentException("--prompt: the prompt gives no tokens and the tokenizer adds no start token; pass --prompt-ids");
         }

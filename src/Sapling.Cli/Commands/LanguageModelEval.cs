@@ -40,9 +40,9 @@ public static class LanguageModelEval
         }
         else
         {
-            var tokenizerPath = Path.Combine(modelDirectory, "tokenizer.json");
-            if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"'{modelDirectory}' has no tokenizer.json to tokenise {dataPath}; give a .bin token file instead", tokenizerPath);
-            tokens = Tokenizers.Load(tokenizerPath).Encode(File.ReadAllText(dataPath)).Select(t => (long)t).ToArray();
+            var tokenizer = Models.ModelRegistry.LoadTokenizer(modelDirectory)
+                ?? throw new FileNotFoundException($"'{modelDirectory}' has no tokenizer.json to tokenise {dataPath}; give a .bin token file instead", Path.Combine(modelDirectory, "tokenizer.json"));
+            tokens = tokenizer.Encode(File.ReadAllText(dataPath)).Select(t => (long)t).ToArray();
         }
         for (int i = 0; i < tokens.Length; i++)
             if (tokens[i] >= vocabSize) throw new InvalidDataException($"{dataPath}: token {tokens[i]} at position {i} is outside the model's vocabulary of {vocabSize}");

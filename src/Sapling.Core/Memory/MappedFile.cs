@@ -76,7 +76,7 @@ public sealed unsafe class MappedFile : IDisposable
     public MappedStorage Storage(long offset, DType dtype, int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        CheckRange(offset, (long)length * dtype.ElementSize());
+        CheckRange(offset, dtype.StorageBytes(length));
         if (Interlocked.Increment(ref references) <= 1)
             throw new ObjectDisposedException(Path, $"the mapping of '{Path}' was used after it was closed");
         return new MappedStorage(this, Start + offset, dtype, length);

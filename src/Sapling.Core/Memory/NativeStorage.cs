@@ -19,7 +19,7 @@ public sealed unsafe class NativeStorage : Storage
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         this.dtype = dtype;
         this.length = length;
-        nuint bytes = (nuint)Math.Max(1L, (long)length * dtype.ElementSize());
+        nuint bytes = (nuint)Math.Max(1L, dtype.StorageBytes(length));
         data = NativeMemory.AlignedAlloc(bytes, 64);
         GC.AddMemoryPressure((long)bytes);
     }
@@ -33,7 +33,7 @@ public sealed unsafe class NativeStorage : Storage
     public override StorageKind Kind => StorageKind.Native;
 
     /// <summary>The elements as bytes, for filling the storage (e.g. reading a file into it).</summary>
-    public Span<byte> Bytes => new(Address, checked(length * dtype.ElementSize()));
+    public Span<byte> Bytes => new(Address, checked((int)dtype.StorageBytes(length)));
 
     internal void* Address => data != null ? data : throw new ObjectDisposedException("NativeStorage", "native tensor memory was used after it was freed");
 
@@ -52,6 +52,6 @@ public sealed unsafe class NativeStorage : Storage
         if (data == null) return;
         NativeMemory.AlignedFree(data);
         data = null;
-        GC.RemoveMemoryPressure(Math.Max(1L, (long)length * dtype.ElementSize()));
+        GC.RemoveMemoryPressure(Math.Max(1L, dtype.StorageBytes(length)));
     }
 }

@@ -26,7 +26,8 @@ public sealed class ModelCatalog
     public static ServedModel Load(ModelSource source)
     {
         var directory = source.Directory;
-        if (!System.IO.Directory.Exists(directory)) throw new DirectoryNotFoundException($"model folder '{directory}' does not exist");
+        bool gguf = Sapling.Models.Gguf.GgufModel.IsGgufPath(directory);
+        if (!gguf && !System.IO.Directory.Exists(directory)) throw new DirectoryNotFoundException($"model folder '{directory}' does not exist");
         switch (ModelFolder.KindOf(directory))
         {
             case ModelKind.Classifier:
@@ -34,8 +35,8 @@ public sealed class ModelCatalog
             case ModelKind.TextClassifier:
                 return new ServedTextClassifier(source.Id, directory, new TextClassifier(GptFolder.Load(directory), LoadTokenizer(directory)));
             default:
-                var tokenizer = LoadTokenizer(directory);
-                var template = ChatTemplate.Load(directory);
+                var tokenizer = gguf ? ModelRegistry.LoadTokenizer(directory)! : LoadTokenizer(directory);
+                var template = ModelRegistry.LoadChatTemplate(directory);
                 var chat = template != null && template.HasSpecialTokens(tokenizer) ? template : null;
                 var model = ModelRegistry.LoadLanguageModel(directory);
                 // Every id the tokenizer produces must have an embedding row.

@@ -3,6 +3,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Sapling.Backends.Cpu.Simd;
 using Sapling.Memory;
+using Sapling.Quantization.Ggml;
 
 namespace Sapling.Backends.Cpu;
 
@@ -17,6 +18,8 @@ namespace Sapling.Backends.Cpu;
 /// the blocked GEMM, panels split across the workers — the widening is a small cost next to the product, and no
 /// float32 copy of the whole matrix ever exists.</item>
 /// </list>
+/// ggml's block-quantised weights (Q8_0, Q4_K, ...) decode through <see cref="BlockQuantKernels"/> (few rows, integer
+/// products) or are decoded to float32 panels like bf16 (many rows).
 /// </summary>
 internal static unsafe class StoredWeightKernels
 {
@@ -49,6 +52,8 @@ internal static unsafe class StoredWeightKernels
         int rowsPerPart = streaming ? StreamingRowsPerPart(w.Rows) : PanelRows(m, w.Rows, w.Cols);
         int parts = (w.Rows + rowsPerPart - 1) / rowsPerPart;
         job.Prepare(x, m, w, y, accumulate, streaming, rowsPerPart);
+        // Integer decoding quantises the activation rows once, before the workers share the rows of W.
+        if (streaming && BlockQuantKernels.HasIntegerKernel(w.DType)) job.Quantized = BlockQuantKernels.Quantize(x, m, w.Cols);
         try
         {
             if (parts == 1 || CpuWorkers.Threads == 1 || CpuWorkers.IsInsideDispatch)
@@ -103,7 +108,7 @@ internal static unsafe class StoredWeightKernels
             float* row = y + (long)i * dim;
             if (table.RowMajor)
             {
-                Widen(table.DType, ElementAddress(table, (int)ids[i], 0), row, dim);
+                DecodeRow(table, (int)ids[i], row);
             }
             else
             {
@@ -148,6 +153,15 @@ internal static unsafe class StoredWeightKernels
         for (; i < n; i++) destination[i] = BFloat16.ToSingle(s[i]);
     }
 
+    /// <summary>Row r of a row-major W as float32 (widened, or dequantised as ggml does for block types).</summary>
+    private static void DecodeRow(StoredMatrix w, int r, float* destination)
+    {
+        if (w.IsBlockQuantized)
+            GgmlBlocks.Dequantize(w.DType.ToGgml(), new ReadOnlySpan<byte>(w.RowAddress(r), checked((int)w.RowBytes)), new Span<float>(destination, w.Cols));
+        else
+            Widen(w.DType, ElementAddress(w, r, 0), destination, w.Cols);
+    }
+
     private static int Leading(StoredMatrix w) => checked((int)w.LeadingDimension);
 
     private static byte* ElementAddress(StoredMatrix w, int r, int c) =>
@@ -179,7 +193,7 @@ internal static unsafe class StoredWeightKernels
     private static void WidenPanel(StoredMatrix w, int j0, int count, float* panel)
     {
         if (w.RowMajor)
-            for (int r = 0; r < count; r++) Widen(w.DType, ElementAddress(w, j0 + r, 0), panel + (long)r * w.Cols, w.Cols);
+            for (int r = 0; r < count; r++) DecodeRow(w, j0 + r, panel + (long)r * w.Cols);
         else
             for (int c = 0; c < w.Cols; c++) Widen(w.DType, ElementAddress(w, j0, c), panel + (long)c * count, count);
     }
@@ -195,6 +209,11 @@ internal static unsafe class StoredWeightKernels
 
     private static void StreamRange(float* x, int m, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
     {
+        if (w.IsBlockQuantized)
+        {
+            StreamDecodedRows(x, m, w, y, accumulate, j0, j1);
+            return;
+        }
         if (w.DType == DType.BFloat16)
         {
             if (Avx512BW.IsSupported && Vector512.IsHardwareAccelerated) { StreamBf16Avx512(x, m, w, y, accumulate, j0, j1); return; }
@@ -352,6 +371,24 @@ internal static unsafe class StoredWeightKernels
         }
     }
 
+    /// <summary>
+    /// Block-quantised rows without an integer kernel here: each row decoded to float32 in this thread's panel buffer
+    /// and dotted with every activation row.
+    /// </summary>
+    private static void StreamDecodedRows(float* x, int m, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
+    {
+        int k = w.Cols;
+        float* row = Panel(k, out var pinned);
+        for (int j = j0; j < j1; j++)
+        {
+            DecodeRow(w, j, row);
+            var decoded = new ReadOnlySpan<float>(row, k);
+            for (int i = 0; i < m; i++)
+                Store(y, w.Rows, i, j, System.Numerics.Tensors.TensorPrimitives.Dot(decoded, new ReadOnlySpan<float>(x + (long)i * k, k)), accumulate);
+        }
+        GC.KeepAlive(pinned);
+    }
+
     private static void Store(float* y, int ldy, int i, int j, float value, bool accumulate)
     {
         float* at = y + (long)i * ldy + j;
@@ -378,18 +415,23 @@ internal static unsafe class StoredWeightKernels
             (m, w, accumulate, streaming, rowsPerPart) = (rows, weight, add, stream, perPart);
         }
 
+        /// <summary>The activation rows quantised for <see cref="BlockQuantKernels"/>, when W has an integer kernel.</summary>
+        public BlockQuantKernels.QuantizedRows? Quantized { get; set; }
+
         public void Release()
         {
             x = null;
             y = null;
             w = default;
+            Quantized = null;
         }
 
         public void Run(int part)
         {
             int j0 = part * rowsPerPart, j1 = Math.Min(w.Rows, j0 + rowsPerPart);
             if (j0 >= j1) return;
-            if (streaming) StreamRange(x, m, w, y, accumulate, j0, j1);
+            if (Quantized is { } q) BlockQuantKernels.StreamRange(q, w, y, accumulate, j0, j1);
+            else if (streaming) StreamRange(x, m, w, y, accumulate, j0, j1);
             else PanelRange(x, m, w, y, accumulate, j0, j1 - j0);
         }
     }

@@ -1,33 +1,55 @@
+using Sapling.Quantization.Ggml;
+
 namespace Sapling.Backends.Reference;
 
-// Products over stored weights from the definition: every element widened on its own, sums in double.
 public sealed partial class ReferenceKernels
 {
     public void LinearStored(float[] x, int xOffset, int m, StoredMatrix w, float[] y, bool accumulate)
     {
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < w.Rows; j++)
+        var row = new float[w.Cols];
+        for (int j = 0; j < w.Rows; j++)
+        {
+            Decode(w, j, row);
+            for (int i = 0; i < m; i++)
             {
                 double s = 0;
-                for (int p = 0; p < w.Cols; p++) s += (double)x[xOffset + i * w.Cols + p] * w[j, p];
+                for (int p = 0; p < w.Cols; p++) s += (double)x[xOffset + i * w.Cols + p] * row[p];
                 y[i * w.Rows + j] = accumulate ? (float)(y[i * w.Rows + j] + s) : (float)s;
             }
+        }
     }
 
     public void MatMulStored(float[] dy, int dyOffset, int m, StoredMatrix w, float[] dx)
     {
-        for (int i = 0; i < m; i++)
-            for (int p = 0; p < w.Cols; p++)
-            {
-                double s = 0;
-                for (int j = 0; j < w.Rows; j++) s += (double)dy[dyOffset + i * w.Rows + j] * w[j, p];
-                dx[i * w.Cols + p] = (float)s;
-            }
+        var sums = new double[m * w.Cols];
+        var row = new float[w.Cols];
+        for (int j = 0; j < w.Rows; j++)
+        {
+            Decode(w, j, row);
+            for (int i = 0; i < m; i++)
+                for (int p = 0; p < w.Cols; p++) sums[i * w.Cols + p] += (double)dy[dyOffset + i * w.Rows + j] * row[p];
+        }
+        for (int i = 0; i < sums.Length; i++) dx[i] = (float)sums[i];
     }
 
     public void EmbeddingStored(StoredMatrix table, long[] ids, float[] y)
     {
+        var row = new float[table.Cols];
         for (int i = 0; i < ids.Length; i++)
-            for (int p = 0; p < table.Cols; p++) y[i * table.Cols + p] = table[(int)ids[i], p];
+        {
+            Decode(table, (int)ids[i], row);
+            row.CopyTo(y, i * table.Cols);
+        }
+    }
+
+    /// <summary>Row r of W as float32: element by element, or a block-quantised row dequantised whole (ggml's decoding).</summary>
+    private static unsafe void Decode(StoredMatrix w, int r, float[] row)
+    {
+        if (w.IsBlockQuantized)
+        {
+            GgmlBlocks.Dequantize(w.DType.ToGgml(), new ReadOnlySpan<byte>(w.RowAddress(r), checked((int)w.RowBytes)), row);
+            return;
+        }
+        for (int p = 0; p < w.Cols; p++) row[p] = w[r, p];
     }
 }

@@ -114,6 +114,9 @@ public sealed class PipelineTokenizer : ITokenizer
         }
     }
 
+    /// <summary>A tokenizer.json document built in memory (from a GGUF vocabulary, for instance).</summary>
+    internal static PipelineTokenizer FromDocument(JsonObject root, string source, string? endOfText) => new(root, source, endOfText);
+
     /// <summary>
     /// BERT's tokenizer from a WordPiece vocab.txt (one token per line, the line number is the id), laid out as
     /// Hugging Face converts it: BertNormalizer, BertPreTokenizer, WordPiece with ## continuations, [CLS] A [SEP].

@@ -1,0 +1,314 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Sapling.Quantization.Ggml;
+
+namespace Sapling.Backends.Cpu;
+
+/// <summary>
+/// Decoding with ggml's block-quantised weights (Q8_0, Q4_0, Q4_K, Q6_K, ...): y = x·Wᵀ for a few activation rows,
+/// the weights read once, in their blocks, straight from the file's mapping.
+/// </summary>
+/// <remarks>
+/// Each activation row is first quantised per 32-element block to integers in [−127, 127] with one scale (rounded to
+/// float16, as ggml's Q8_0 stores it) and the float sum of the block. Each 32-element piece of a weight row is then
+/// decoded in registers to 16-bit integers q and a float scale s and offset o (w = s·q + o; K-quants fold their
+/// sub-block scale into q), and Σ w·x over the piece is s·sx·Σ q·qx + o·Σx: one multiply-add of 16-bit pairs into
+/// 32-bit lanes, one conversion and one fused multiply-add per piece and activation row. Rows of W are split across
+/// the workers by the caller. AVX-512BW only; elsewhere (and for Q2_K, Q3_K) rows are decoded to float32 with
+/// <see cref="GgmlBlocks.Dequantize"/> and dotted in float32.
+/// </remarks>
+internal static unsafe class BlockQuantKernels
+{
+    /// <summary>Activation rows as the integer kernel reads them.</summary>
+    public readonly struct QuantizedRows(short* values, float* scales, float* sums, int rows, int cols)
+    {
+        public readonly short* Values = values;   // [rows, cols]
+        public readonly float* Scales = scales;   // [rows, cols / 32]
+        public readonly float* Sums = sums;       // [rows, cols / 32]
+        public readonly int Rows = rows;
+        public readonly int Cols = cols;
+    }
+
+    [ThreadStatic] private static short[]? t_values;
+    [ThreadStatic] private static float[]? t_scales;
+
+    /// <summary>Whether <paramref name="dtype"/> has an integer decoding kernel on this machine.</summary>
+    public static bool HasIntegerKernel(DType dtype) => Avx512BW.IsSupported && dtype is DType.Q8_0 or DType.Q4_0 or DType.Q4_1
+        or DType.Q5_0 or DType.Q5_1 or DType.Q4_K or DType.Q5_K or DType.Q6_K;
+
+    /// <summary>
+    /// Quantises <paramref name="m"/> rows of x [m, k] into this thread's buffers (valid until the thread quantises
+    /// again). k is a multiple of 32.
+    /// </summary>
+    public static QuantizedRows Quantize(float* x, int m, int k)
+    {
+        int blocks = k / 32;
+        if (t_values == null || t_values.Length < m * k) t_values = GC.AllocateUninitializedArray<short>(Math.Max(m * k, 4096), pinned: true);
+        if (t_scales == null || t_scales.Length < 2 * m * blocks) t_scales = GC.AllocateUninitializedArray<float>(Math.Max(2 * m * blocks, 256), pinned: true);
+        short* values = (short*)Unsafe.AsPointer(ref t_values[0]);
+        float* scales = (float*)Unsafe.AsPointer(ref t_scales[0]);
+        float* sums = scales + m * blocks;
+        for (int b = 0; b < m * blocks; b++) QuantizeBlock(x + b * 32, values + b * 32, out scales[b], out sums[b]);
+        return new QuantizedRows(values, scales, sums, m, k);
+    }
+
+    private static void QuantizeBlock(float* x, short* q, out float scale, out float sum)
+    {
+        var lo = Vector512.Load(x);
+        var hi = Vector512.Load(x + 16);
+        float amax = MaxAcross(Vector512.Max(Vector512.Abs(lo), Vector512.Abs(hi)));
+        float d = amax / 127f;
+        float inverse = d != 0f ? 1f / d : 0f;
+        var iv = Vector512.Create(inverse);
+        // Round to nearest (even), as ggml's vectorised quantiser does.
+        var qlo = Avx512F.ConvertToVector512Int32(lo * iv);
+        var qhi = Avx512F.ConvertToVector512Int32(hi * iv);
+        Avx512F.ConvertToVector256Int16(qlo).Store(q);
+        Avx512F.ConvertToVector256Int16(qhi).Store(q + 16);
+        scale = (float)(Half)d;
+        sum = scale * Vector512.Sum(qlo + qhi);
+    }
+
+    private static float MaxAcross(Vector512<float> v)
+    {
+        var m256 = Vector256.Max(v.GetLower(), v.GetUpper());
+        var m128 = Vector128.Max(m256.GetLower(), m256.GetUpper());
+        float r = m128[0];
+        for (int i = 1; i < 4; i++) r = MathF.Max(r, m128[i]);
+        return r;
+    }
+
+    /// <summary>y[i, j] (+)= x[i, :]·W[j, :] for rows j0 .. j1 of a block-quantised W and every quantised activation row.</summary>
+    public static void StreamRange(in QuantizedRows x, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
+    {
+        switch (w.DType)
+        {
+            case DType.Q8_0: Stream<Q8_0Decoder>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q4_0: Stream<Q4_0Decoder>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q4_1: Stream<Q4_1Decoder>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q5_0: Stream<Q5_0Decoder>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q5_1: Stream<Q5_1Decoder>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q4_K: Stream<Q4_KDecoder>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q5_K: Stream<Q5_KDecoder>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q6_K: Stream<Q6_KDecoder>(x, w, y, accumulate, j0, j1); break;
+            default: throw new NotSupportedException($"no integer kernel for {w.DType.Name()}");
+        }
+    }
+
+    private static void Stream<TDecoder>(in QuantizedRows x, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
+        where TDecoder : IBlockDecoder
+    {
+        int pieces = x.Cols / 32, m = x.Rows, ldy = w.Rows;
+        short* q0 = x.Values, q1 = q0 + x.Cols, q2 = q1 + x.Cols, q3 = q2 + x.Cols;
+        float* s0 = x.Scales, s1 = s0 + pieces, s2 = s1 + pieces, s3 = s2 + pieces;
+        float* u0 = x.Sums, u1 = u0 + pieces, u2 = u1 + pieces, u3 = u2 + pieces;
+        for (int j = j0; j < j1; j++)
+        {
+            byte* row = w.RowAddress(j);
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            float o0 = 0, o1 = 0, o2 = 0, o3 = 0;
+            for (int p = 0; p < pieces; p++)
+            {
+                var wq = TDecoder.Decode(row, p, out float scale, out float offset);
+                a0 = Vector512.FusedMultiplyAdd(Dot(wq, q0 + p * 32), Vector512.Create(scale * s0[p]), a0);
+                o0 += offset * u0[p];
+                if (m == 1) continue;
+                a1 = Vector512.FusedMultiplyAdd(Dot(wq, q1 + p * 32), Vector512.Create(scale * s1[p]), a1);
+                o1 += offset * u1[p];
+                if (m == 2) continue;
+                a2 = Vector512.FusedMultiplyAdd(Dot(wq, q2 + p * 32), Vector512.Create(scale * s2[p]), a2);
+                o2 += offset * u2[p];
+                if (m == 3) continue;
+                a3 = Vector512.FusedMultiplyAdd(Dot(wq, q3 + p * 32), Vector512.Create(scale * s3[p]), a3);
+                o3 += offset * u3[p];
+            }
+            Store(y, ldy, 0, j, Vector512.Sum(a0) + o0, accumulate);
+            if (m > 1) Store(y, ldy, 1, j, Vector512.Sum(a1) + o1, accumulate);
+            if (m > 2) Store(y, ldy, 2, j, Vector512.Sum(a2) + o2, accumulate);
+            if (m > 3) Store(y, ldy, 3, j, Vector512.Sum(a3) + o3, accumulate);
+        }
+    }
+
+    /// <summary>Pairwise 16-bit products summed into 16 int32 lanes, as float32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Dot(Vector512<short> w, short* x) =>
+        Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(w, Vector512.Load(x)));
+
+    private static void Store(float* y, int ldy, int i, int j, float value, bool accumulate)
+    {
+        float* at = y + (long)i * ldy + j;
+        *at = accumulate ? *at + value : value;
+    }
+
+    private static float Half(byte* at) => (float)Unsafe.ReadUnaligned<System.Half>(at);
+
+    /// <summary>Decodes the 32-element piece <c>p</c> of a row: w = scale·q + offset for each element.</summary>
+    private interface IBlockDecoder
+    {
+        static abstract Vector512<short> Decode(byte* row, int p, out float scale, out float offset);
+    }
+
+    // Q8_0: 34 bytes per 32 elements — float16 d, then 32 int8 values; w = d·q.
+    private readonly struct Q8_0Decoder : IBlockDecoder
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<short> Decode(byte* row, int p, out float scale, out float offset)
+        {
+            byte* block = row + p * 34;
+            scale = Half(block);
+            offset = 0f;
+            return Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)(block + 2)));
+        }
+    }
+
+    /// <summary>16 bytes of nibbles as 32 values: the low nibbles are elements 0–15, the high ones 16–31 (the legacy quants' order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Nibbles(byte* at)
+    {
+        var packed = Vector128.Load(at);
+        var mask = Vector128.Create((byte)0x0F);
+        return Vector256.Create(packed & mask, Vector128.ShiftRightLogical(packed, 4) & mask);
+    }
+
+    /// <summary>Bit e of the 32-bit word at <paramref name="at"/> as 0x10 in byte e (the fifth bit of Q5_0 / Q5_1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> FifthBits(byte* at)
+    {
+        var word = Vector256.Create(Unsafe.ReadUnaligned<uint>(at)).AsByte();
+        // Byte e takes byte e/8 of the word (pshufb works within each 128-bit half, and both halves hold the word).
+        var spread = Avx2.Shuffle(word, Vector256.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+        var bit = Vector256.Create((byte)1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+        return Vector256.Equals(spread & bit, bit) & Vector256.Create((byte)0x10);
+    }
+
+    // Q4_0: 18 bytes — float16 d, 16 bytes of nibbles; w = d·(q − 8).
+    private readonly struct Q4_0Decoder : IBlockDecoder
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<short> Decode(byte* row, int p, out float scale, out float offset)
+        {
+            byte* block = row + p * 18;
+            scale = Half(block);
+            offset = 0f;
+            return Avx512BW.ConvertToVector512Int16(Nibbles(block + 2)) - Vector512.Create((short)8);
+        }
+    }
+
+    // Q4_1: 20 bytes — float16 d and m, 16 bytes of nibbles; w = d·q + m.
+    private readonly struct Q4_1Decoder : IBlockDecoder
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<short> Decode(byte* row, int p, out float scale, out float offset)
+        {
+            byte* block = row + p * 20;
+            scale = Half(block);
+            offset = Half(block + 2);
+            return Avx512BW.ConvertToVector512Int16(Nibbles(block + 4));
+        }
+    }
+
+    // Q5_0: 22 bytes — float16 d, 32 fifth bits, 16 bytes of nibbles; w = d·(q − 16).
+    private readonly struct Q5_0Decoder : IBlockDecoder
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<short> Decode(byte* row, int p, out float scale, out float offset)
+        {
+            byte* block = row + p * 22;
+            scale = Half(block);
+            offset = 0f;
+            return Avx512BW.ConvertToVector512Int16(Nibbles(block + 6) | FifthBits(block + 2)) - Vector512.Create((short)16);
+        }
+    }
+
+    // Q5_1: 24 bytes — float16 d and m, 32 fifth bits, 16 bytes of nibbles; w = d·q + m.
+    private readonly struct Q5_1Decoder : IBlockDecoder
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<short> Decode(byte* row, int p, out float scale, out float offset)
+        {
+            byte* block = row + p * 24;
+            scale = Half(block);
+            offset = Half(block + 2);
+            return Avx512BW.ConvertToVector512Int16(Nibbles(block + 8) | FifthBits(block + 4));
+        }
+    }
+
+    /// <summary>Sub-block j's 6-bit scale and minimum from the 12 packed bytes of Q4_K and Q5_K.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScaleMin(byte* packed, int j, out int scale, out int min)
+    {
+        if (j < 4)
+        {
+            scale = packed[j] & 63;
+            min = packed[j + 4] & 63;
+        }
+        else
+        {
+            scale = (packed[j + 4] & 0xF) | ((packed[j - 4] >> 6) << 4);
+            min = (packed[j + 4] >> 4) | ((packed[j] >> 6) << 4);
+        }
+    }
+
+    // Q4_K: 144 bytes per 256 — float16 d and dmin, 12 bytes of 6-bit scales and mins for eight sub-blocks of 32,
+    // 128 bytes of nibbles (each 32 bytes hold two sub-blocks: low nibbles, then high); w = d·sc·q − dmin·m.
+    private readonly struct Q4_KDecoder : IBlockDecoder
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<short> Decode(byte* row, int p, out float scale, out float offset)
+        {
+            byte* block = row + (p >> 3) * 144;
+            int sub = p & 7;
+            ScaleMin(block + 4, sub, out int sc, out int mn);
+            scale = Half(block);
+            offset = -Half(block + 2) * mn;
+            var packed = Vector256.Load(block + 16 + (sub >> 1) * 32);
+            var q = (sub & 1) == 0 ? packed & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
+            return Avx512BW.ConvertToVector512Int16(q) * Vector512.Create((short)sc);
+        }
+    }
+
+    // Q5_K: 176 bytes per 256 — as Q4_K, plus 32 bytes holding the fifth bit of each element (bit 2c and 2c + 1 of
+    // byte l for the two sub-blocks of chunk c); w = d·sc·q − dmin·m.
+    private readonly struct Q5_KDecoder : IBlockDecoder
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<short> Decode(byte* row, int p, out float scale, out float offset)
+        {
+            byte* block = row + (p >> 3) * 176;
+            int sub = p & 7;
+            ScaleMin(block + 4, sub, out int sc, out int mn);
+            scale = Half(block);
+            offset = -Half(block + 2) * mn;
+            var packed = Vector256.Load(block + 48 + (sub >> 1) * 32);
+            var q = (sub & 1) == 0 ? packed & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
+            var bit = Vector256.Create((byte)(1 << sub));
+            var high = Vector256.Equals(Vector256.Load(block + 16) & bit, bit) & Vector256.Create((byte)0x10);
+            return Avx512BW.ConvertToVector512Int16(q | high) * Vector512.Create((short)sc);
+        }
+    }
+
+    // Q6_K: 210 bytes per 256 — 128 bytes of low nibbles, 64 bytes of high bit pairs, 16 int8 scales (one per 16
+    // elements), float16 d; w = d·sc·(q − 32). In each half of 128: element l (< 32) takes ql[l] low nibble and qh[l]
+    // bits 0–1; l + 32: ql[l + 32] low, bits 2–3; l + 64: ql[l] high, bits 4–5; l + 96: ql[l + 32] high, bits 6–7.
+    private readonly struct Q6_KDecoder : IBlockDecoder
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<short> Decode(byte* row, int p, out float scale, out float offset)
+        {
+            byte* block = row + (p >> 3) * 210;
+            int piece = p & 7, half = piece >> 2, quarter = piece & 3;
+            byte* ql = block + half * 64 + (quarter & 1) * 32;
+            byte* qh = block + 128 + half * 32;
+            sbyte* sc = (sbyte*)(block + 192) + half * 8 + quarter * 2;
+            scale = Half(block + 208);
+            offset = 0f;
+            var low = Vector256.Load(ql);
+            low = quarter < 2 ? low & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(low.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
+            var high = Vector256.ShiftRightLogical(Vector256.Load(qh).AsUInt16(), 2 * quarter).AsByte() & Vector256.Create((byte)0x03);
+            var q = Avx512BW.ConvertToVector512Int16(low | Vector256.ShiftLeft(high.AsUInt16(), 4).AsByte()) - Vector512.Create((short)32);
+            var scales = Vector512.Create(Vector256.Create((short)sc[0]), Vector256.Create((short)sc[1]));
+            return q * scales;
+        }
+    }
+}
