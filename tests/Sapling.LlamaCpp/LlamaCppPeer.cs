@@ -112,12 +112,17 @@ public static class LlamaCppPeer
     /// tokens (llama_vocab_is_eog: EOS, EOT, ...); that token is included in the result. Returns only the new ids.
     /// <paramref name="exact"/>: see <see cref="LastLogits"/>.
     /// </summary>
-    public static int[] GreedyContinuation(string ggufPath, int[] promptIds, int newTokens, int threads = 2, bool exact = false)
+    /// <param name="promptOneByOne">Feed the prompt one token per llama_decode call instead of one batch (llama.cpp's
+    /// batched products may take other kernels than its one-row ones).</param>
+    public static int[] GreedyContinuation(string ggufPath, int[] promptIds, int newTokens, int threads = 2, bool exact = false, bool promptOneByOne = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(newTokens);
-        using var model = LlamaCppModel.Load(ggufPath);
+        using var model = LlamaCppModel.Load(ggufPath, repack: !exact);
         using var ctx = model.CreateContext(promptIds.Length + newTokens, promptIds.Length, threads, exact);
-        ctx.Decode(promptIds, 0);
+        if (promptOneByOne)
+            for (int i = 0; i < promptIds.Length; i++) ctx.Decode([promptIds[i]], i);
+        else
+            ctx.Decode(promptIds, 0);
         var output = new List<int>(newTokens);
         int pos = promptIds.Length;
         for (int i = 0; i < newTokens; i++)
@@ -134,10 +139,12 @@ public static class LlamaCppPeer
     /// <summary>The logits (n_vocab floats, before any softmax) at the last prompt position, after decoding the prompt
     /// in one batch with a fresh context. By default llama.cpp keeps the KV cache in F16 and (flash attention "auto"
     /// on CPU) rounds Q to F16 in attention, which moves the logits of an F32 model by ~3e-3 from a float32 forward;
-    /// <paramref name="exact"/> = F32 KV cache and flash attention off (then a float64 reference agrees to ~1e-5).</summary>
+    /// <paramref name="exact"/> = F32 KV cache and flash attention off (then a float64 reference agrees to ~1e-5), and
+    /// the weights not repacked (llama.cpp's repacked Q4_0/Q4_K kernels quantise activations in their own layout and
+    /// round differently from its plain ones, which follow the block formats' own rules).</summary>
     public static float[] LastLogits(string ggufPath, int[] promptIds, int threads = 2, bool exact = false)
     {
-        using var model = LlamaCppModel.Load(ggufPath);
+        using var model = LlamaCppModel.Load(ggufPath, repack: !exact);
         using var ctx = model.CreateContext(promptIds.Length, promptIds.Length, threads, exact);
         ctx.Decode(promptIds, 0);
         return ctx.LastLogits().ToArray();
@@ -298,7 +305,8 @@ public sealed class LlamaCppModel : IDisposable
     /// <summary>Loads <paramref name="ggufPath"/> with no GPU layers and mmap on; <paramref name="vocabOnly"/> reads the
     /// metadata and vocabulary but no weights. A missing or unreadable file gives an exception naming it and, for files
     /// llama.cpp rejects, llama.cpp's own error lines.</summary>
-    public static LlamaCppModel Load(string ggufPath, bool vocabOnly = false)
+    /// <param name="repack">llama.cpp's "extra buffer types": Q4_0/Q4_K weights repacked for its interleaved kernels (its default).</param>
+    public static LlamaCppModel Load(string ggufPath, bool vocabOnly = false, bool repack = true)
     {
         LlamaCppPeer.EnsureLoaded();
         if (!File.Exists(ggufPath))
@@ -308,6 +316,7 @@ public sealed class LlamaCppModel : IDisposable
         p.load_mode = LLamaLoadMode.MemoryMap;
         p.vocab_only = vocabOnly;
         p.check_tensors = false;
+        p.use_extra_bufts = repack;
         LlamaCppPeer.NativeLog.Mark();
         try
         {

@@ -15,7 +15,15 @@ public sealed class GgufWriter
     private readonly HashSet<string> keys = new(StringComparer.Ordinal);
     private readonly HashSet<string> names = new(StringComparer.Ordinal);
 
-    public int Alignment { get; init; } = GgufFile.DefaultAlignment;
+    /// <summary>The data alignment: a power of two up to 1 MiB (what <see cref="GgufFile"/> reads).</summary>
+    public int Alignment
+    {
+        get => alignment;
+        init => alignment = value is > 0 and <= 1 << 20 && (value & (value - 1)) == 0
+            ? value : throw new ArgumentOutOfRangeException(nameof(Alignment), value, $"GGUF alignment {value} is not a power of two up to 1 MiB");
+    }
+
+    private readonly int alignment = GgufFile.DefaultAlignment;
 
     public GgufWriter Add(string key, string value) => Put(key, GgufValueType.String, value);
     public GgufWriter Add(string key, uint value) => Put(key, GgufValueType.UInt32, value);
@@ -42,13 +50,21 @@ public sealed class GgufWriter
     {
         if (!names.Add(name)) throw new ArgumentException($"GGUF tensor '{name}' is added twice");
         if (shape.Length is 0 or > 4) throw new ArgumentException($"GGUF tensor '{name}': {shape.Length} dimensions (1 to 4 allowed)");
+        if (shape.Any(d => d <= 0)) throw new ArgumentException($"GGUF tensor '{name}': shape [{string.Join(", ", shape)}] has a dimension below 1");
         if (shape[^1] % type.BlockSize() != 0)
             throw new ArgumentException($"GGUF tensor '{name}': rows of {shape[^1]} elements are not whole {type.Name()} blocks of {type.BlockSize()}");
         tensors.Add((name, (int[])shape.Clone(), type, bytes));
         return this;
     }
 
-    public void Save(string path) => AtomicFile.Write(path, Write);
+    public void Save(string path)
+    {
+        // A general.alignment the caller set must be the one the data is padded to, or no reader can open the file.
+        var set = metadata.Find(m => m.Key == "general.alignment");
+        if (set.Key != null && !(set.Value is uint u && u == Alignment || set.Value is int i && i == Alignment))
+            throw new ArgumentException($"GGUF metadata general.alignment is {set.Value} but the writer's Alignment is {Alignment}; set Alignment instead");
+        AtomicFile.Write(path, Write);
+    }
 
     private void Write(Stream stream)
     {

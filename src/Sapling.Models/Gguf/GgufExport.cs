@@ -171,8 +171,16 @@ public static class GgufExport
     {
         if (!tensor.DType.IsBlockQuantized())
         {
-            using var f = tensor.To(DType.Float32);
-            return f.Contiguous().ToArray<float>();
+            // To returns the tensor itself when it is float32 already: only a converted copy is disposed here.
+            var f = tensor.To(DType.Float32);
+            try
+            {
+                return f.ToArray<float>();
+            }
+            finally
+            {
+                if (!ReferenceEquals(f, tensor)) f.Dispose();
+            }
         }
         var values = new float[tensor.NumEl];
         using var pin = tensor.Storage.Pin();

@@ -10,8 +10,8 @@ namespace Sapling.Backends.Cpu;
 /// the weights read once, in their blocks, straight from the file's mapping.
 /// </summary>
 /// <remarks>
-/// Each activation row is first quantised per 32-element block to integers in [−127, 127] with one scale (rounded to
-/// float16, as ggml's Q8_0 stores it) and the float sum of the block. Each 32-element piece of a weight row is then
+/// Each activation row is first quantised to integers in [−127, 127] as llama.cpp quantises it for the weight type
+/// (Q8_0, Q8_1 or Q8_K, see <see cref="Quantize"/>), with the float sum of each 32-element piece. Each 32-element piece of a weight row is then
 /// decoded in registers to 16-bit integers q and a float scale s and offset o (w = s·q + o; K-quants fold their
 /// sub-block scale into q), and Σ w·x over the piece is s·sx·Σ q·qx + o·Σx: one multiply-add of 16-bit pairs into
 /// 32-bit lanes, one conversion and one fused multiply-add per piece and activation row. Rows of W are split across
@@ -39,9 +39,11 @@ internal static unsafe class BlockQuantKernels
 
     /// <summary>
     /// Quantises <paramref name="m"/> rows of x [m, k] into this thread's buffers (valid until the thread quantises
-    /// again). k is a multiple of 32.
+    /// again), in the form ggml pairs with <paramref name="weights"/>: Q8_0's (a float16 scale per 32 elements) for the
+    /// 32-element types, Q8_1's for those with an offset (the block sum rounded to float16 as well), Q8_K's (one float
+    /// scale per 256) for the K-quants — so products round as llama.cpp's do. k is a multiple of the block size.
     /// </summary>
-    public static QuantizedRows Quantize(float* x, int m, int k)
+    public static QuantizedRows Quantize(float* x, int m, int k, DType weights)
     {
         int blocks = k / 32;
         if (t_values == null || t_values.Length < m * k) t_values = GC.AllocateUninitializedArray<short>(Math.Max(m * k, 4096), pinned: true);
@@ -49,25 +51,70 @@ internal static unsafe class BlockQuantKernels
         short* values = (short*)Unsafe.AsPointer(ref t_values[0]);
         float* scales = (float*)Unsafe.AsPointer(ref t_scales[0]);
         float* sums = scales + m * blocks;
-        for (int b = 0; b < m * blocks; b++) QuantizeBlock(x + b * 32, values + b * 32, out scales[b], out sums[b]);
+        if (weights.ToGgml().BlockSize() == 256)
+        {
+            for (int b = 0; b < m * blocks; b += 8) QuantizeSuperBlock(x + b * 32, values + b * 32, scales + b, sums + b);
+        }
+        else
+        {
+            bool roundSum = weights is DType.Q4_1 or DType.Q5_1;
+            for (int b = 0; b < m * blocks; b++) QuantizeBlock(x + b * 32, values + b * 32, out scales[b], out sums[b], roundSum);
+        }
         return new QuantizedRows(values, scales, sums, m, k);
     }
 
-    private static void QuantizeBlock(float* x, short* q, out float scale, out float sum)
+    /// <summary>ggml's vectorised Q8_0 (Q8_1) quantiser: d = amax/127 kept as float16, q = round(x·127/amax) to nearest even.</summary>
+    private static void QuantizeBlock(float* x, short* q, out float scale, out float sum, bool roundSum)
     {
         var lo = Vector512.Load(x);
         var hi = Vector512.Load(x + 16);
         float amax = MaxAcross(Vector512.Max(Vector512.Abs(lo), Vector512.Abs(hi)));
         float d = amax / 127f;
-        float inverse = d != 0f ? 1f / d : 0f;
-        var iv = Vector512.Create(inverse);
-        // Round to nearest (even), as ggml's vectorised quantiser does.
+        var iv = Vector512.Create(amax != 0f ? 127f / amax : 0f);
         var qlo = Avx512F.ConvertToVector512Int32(lo * iv);
         var qhi = Avx512F.ConvertToVector512Int32(hi * iv);
         Avx512F.ConvertToVector256Int16(qlo).Store(q);
         Avx512F.ConvertToVector256Int16(qhi).Store(q + 16);
-        scale = (float)(Half)d;
-        sum = scale * Vector512.Sum(qlo + qhi);
+        scale = (float)(System.Half)d;
+        int total = Vector512.Sum(qlo + qhi);
+        sum = roundSum ? (float)(System.Half)(d * total) : scale * total;
+    }
+
+    /// <summary>
+    /// ggml's Q8_K quantiser for 256 elements: the element of largest magnitude (signed) sets iscale = −127/max,
+    /// q = min(127, round(iscale·x)), d = 1/iscale; the scale is repeated for the eight 32-element pieces.
+    /// </summary>
+    private static void QuantizeSuperBlock(float* x, short* q, float* scales, float* sums)
+    {
+        float max = 0f, amax = 0f;
+        for (int j = 0; j < 256; j++)
+        {
+            float ax = MathF.Abs(x[j]);
+            if (ax > amax)
+            {
+                amax = ax;
+                max = x[j];
+            }
+        }
+        if (amax == 0f)
+        {
+            new Span<short>(q, 256).Clear();
+            new Span<float>(scales, 8).Clear();
+            new Span<float>(sums, 8).Clear();
+            return;
+        }
+        float iscale = -127f / max, d = 1f / iscale;
+        var iv = Vector512.Create(iscale);
+        var limit = Vector512.Create(127);
+        for (int p = 0; p < 8; p++)
+        {
+            var qlo = Vector512.Min(Avx512F.ConvertToVector512Int32(Vector512.Load(x + p * 32) * iv), limit);
+            var qhi = Vector512.Min(Avx512F.ConvertToVector512Int32(Vector512.Load(x + p * 32 + 16) * iv), limit);
+            Avx512F.ConvertToVector256Int16(qlo).Store(q + p * 32);
+            Avx512F.ConvertToVector256Int16(qhi).Store(q + p * 32 + 16);
+            scales[p] = d;
+            sums[p] = d * Vector512.Sum(qlo + qhi);
+        }
     }
 
     private static float MaxAcross(Vector512<float> v)

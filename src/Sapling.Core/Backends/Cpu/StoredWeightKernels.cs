@@ -53,7 +53,7 @@ internal static unsafe class StoredWeightKernels
         int parts = (w.Rows + rowsPerPart - 1) / rowsPerPart;
         job.Prepare(x, m, w, y, accumulate, streaming, rowsPerPart);
         // Integer decoding quantises the activation rows once, before the workers share the rows of W.
-        if (streaming && BlockQuantKernels.HasIntegerKernel(w.DType)) job.Quantized = BlockQuantKernels.Quantize(x, m, w.Cols);
+        if (streaming && BlockQuantKernels.HasIntegerKernel(w.DType)) job.Quantized = BlockQuantKernels.Quantize(x, m, w.Cols, w.DType);
         try
         {
             if (parts == 1 || CpuWorkers.Threads == 1 || CpuWorkers.IsInsideDispatch)

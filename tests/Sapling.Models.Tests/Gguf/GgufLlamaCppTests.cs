@@ -1,0 +1,208 @@
+using System.Text.Json.Nodes;
+using Sapling.LlamaCpp;
+using Sapling.Models.Gguf;
+using Sapling.Models.Llama;
+using Sapling.Text;
+
+namespace Sapling.Models.Tests.Gguf;
+
+/// <summary>A test that needs llama.cpp (LLamaSharp.Backend.Cpu's native library); skipped with the reason where it does not load.</summary>
+public sealed class LlamaCppFactAttribute : FactAttribute
+{
+    public LlamaCppFactAttribute()
+    {
+        if (!LlamaCppPeer.TryLoad(out var whyNot)) Skip = $"llama.cpp (NuGet LLamaSharp.Backend.Cpu) is not available here: {whyNot}";
+    }
+}
+
+/// <summary>
+/// GGUF interchange against llama.cpp itself: files Sapling writes load in llama.cpp and continue a prompt with the
+/// same greedy tokens as Sapling on the same file; files llama.cpp's quantiser writes give Sapling llama.cpp's tokens;
+/// the tokenizer Sapling reads from a GGUF file splits text as llama.cpp does.
+/// </summary>
+public sealed class GgufLlamaCppTests : IDisposable
+{
+    private const int NewTokens = 32;
+    private readonly string folder = Directory.CreateTempSubdirectory("sapling-gguf-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private static readonly string[] Text =
+    [
+        "The quick brown fox jumps over the lazy dog. ",
+        "A model trained in Sapling runs where people run models: llama.cpp, Ollama and LM Studio. ",
+        "Numbers 12345 and 67, punctuation!? and    spaces,\nnew lines\n\nand tabs\t too. ",
+        "Quantised weights stay quantised in memory and are multiplied as such. ",
+    ];
+
+    /// <summary>A byte-level BPE vocabulary trained here (a few hundred tokens), as tokenizer.json and as GGUF metadata.</summary>
+    private (GgufVocabulary Vocabulary, string TokenizerPath) Vocabulary()
+    {
+        var documents = Enumerable.Range(0, 20).SelectMany(_ => Text).ToList();
+        var bpe = ByteLevelBpe.Train(documents, vocabSize: 420, minFrequency: 2, specialTokens: ["<|endoftext|>"]);
+        var path = Path.Combine(folder, "tokenizer.json");
+        bpe.Save(path);
+        var root = (JsonObject)JsonNode.Parse(File.ReadAllText(path))!;
+        return (GgufVocabulary.FromTokenizerJson(root, path), path);
+    }
+
+    /// <summary>
+    /// A small random model with decisive logits (weights ~ 1/√fan-in, embeddings of std 0.5), so greedy decoding is not
+    /// decided by rounding: hidden 256 and FFN 512 make every K-quant a real K-quant (rows of whole 256-element blocks).
+    /// </summary>
+    private static LlamaForCausalLM RandomModel(string modelType, int vocab, int eos)
+    {
+        var config = new LlamaConfig
+        {
+            ModelType = modelType,
+            VocabSize = vocab, HiddenSize = 256, IntermediateSize = 512, NumHiddenLayers = 2,
+            NumAttentionHeads = 4, NumKeyValueHeads = 2, HeadDim = 64, MaxPositionEmbeddings = 256,
+            RmsNormEps = 1e-5f, RopeTheta = 10000, QkvBias = modelType == "qwen2", QkNorm = modelType == "qwen3",
+            TieWordEmbeddings = modelType == "qwen2", EosTokenIds = [eos],
+        };
+        var generator = new Generator(1234);
+        var model = new LlamaForCausalLM(config, generator);
+        using (Autograd.NoGrad.Enter())
+        {
+            foreach (var (name, p) in model.NamedParameters())
+            {
+                if (p.Rank == 2)
+                {
+                    float std = name.Contains("embed_tokens") || name.Contains("lm_head") ? 0.5f : 1f / MathF.Sqrt(p.Shape[1]);
+                    NN.Init.Normal(p, 0f, std, generator);
+                }
+                else if (name.EndsWith("bias")) NN.Init.Normal(p, 0f, 0.1f, generator);
+                else NN.Init.Normal(p, 1f, 0.1f, generator);
+            }
+        }
+        model.Eval();
+        return model;
+    }
+
+    /// <summary>
+    /// Sapling's greedy continuation (lowest id on ties), as LlamaCppPeer.GreedyContinuation decodes. The prompt is fed
+    /// one token at a time: with quantised weights Sapling's many-row products (prefill) run in float32 on dequantised
+    /// panels, more exactly than llama.cpp's 8-bit activations, while its one-row products quantise activations as
+    /// llama.cpp does; fed token by token, both sides round alike and the greedy tokens can be compared exactly.
+    /// </summary>
+    private static int[] SaplingGreedy(ICausalLM model, int[] prompt, int count)
+    {
+        using var _ = Autograd.NoGrad.Enter();
+        var cache = model.NewCache(1, prompt.Length + count);
+        var result = new List<int>();
+        float[] last = [];
+        foreach (var token in prompt) last = Step(model, cache, token);
+        for (int step = 0; step < count; step++)
+        {
+            int next = LlamaCppPeer.ArgMax(last);
+            result.Add(next);
+            if (model.EosTokenIds.Contains(next) || step == count - 1) break;
+            last = Step(model, cache, next);
+        }
+        return [.. result];
+    }
+
+    private static float[] Step(ICausalLM model, NN.IKvCache cache, int token)
+    {
+        using var ids = Tensor.FromArray(new long[] { token }, 1, 1);
+        using var logits = model.LastPositionLogits(ids, cache);
+        return logits.ToArray<float>();
+    }
+
+    /// <summary>
+    /// For K-quants, whose activations llama.cpp quantises per 256 elements, an element on a rounding boundary may
+    /// round the other way in llama.cpp's SIMD code (both sides stay equally close to the float32 product), and a greedy
+    /// sequence then forks at the next near-tie (a random model's logits move by up to a few percent when one early
+    /// activation rounds differently). So llama.cpp's tokens are fed to Sapling one by one: at every step llama.cpp's
+    /// choice must be within 5% of the logits' RMS of Sapling's best, and at 7 steps in 8 it must be Sapling's choice.
+    /// </summary>
+    private static void AgreesUpToRounding(ICausalLM model, int[] prompt, int[] llama, string what)
+    {
+        using var _ = Autograd.NoGrad.Enter();
+        var cache = model.NewCache(1, prompt.Length + llama.Length);
+        float[] logits = [];
+        foreach (var token in prompt) logits = Step(model, cache, token);
+        int same = 0;
+        for (int i = 0; i < llama.Length; i++)
+        {
+            int best = LlamaCppPeer.ArgMax(logits);
+            float rms = MathF.Sqrt(logits.Select(v => v * v).Average());
+            if (best == llama[i]) same++;
+            Assert.True(best == llama[i] || logits[best] - logits[llama[i]] <= 0.05f * rms,
+                $"{what}: at step {i} llama.cpp chose {llama[i]} (Sapling's logit {logits[llama[i]]}), Sapling {best} ({logits[best]}); logit RMS {rms}");
+            logits = Step(model, cache, llama[i]);
+        }
+        Assert.True(same * 8 >= llama.Length * 7, $"{what}: Sapling chose llama.cpp's token at only {same} of {llama.Length} steps");
+    }
+
+    private string Export(LlamaForCausalLM model, GgufVocabulary vocabulary, string type)
+    {
+        var path = Path.Combine(folder, $"{model.ModelType}-{type}.gguf");
+        GgufExport.Save(model, path, type, vocabulary, chatTemplate: null);
+        return path;
+    }
+
+    private int[] Prompt(ITokenizer tokenizer) => tokenizer.Encode("The quick brown fox jumps over");
+
+    [LlamaCppFact]
+    public void FilesSaplingWritesContinueTheSameInLlamaCpp()
+    {
+        var (vocabulary, tokenizerPath) = Vocabulary();
+        var tokenizer = Tokenizers.Load(tokenizerPath);
+        int eos = Array.IndexOf(vocabulary.Tokens, "<|endoftext|>");
+        foreach (var arch in new[] { "llama", "qwen2", "qwen3" })
+        {
+            var model = RandomModel(arch, vocabulary.Tokens.Length, eos);
+            var prompt = Prompt(tokenizer);
+            var inMemory = SaplingGreedy(model, prompt, NewTokens);
+            foreach (var type in new[] { "f32", "q8_0" })
+            {
+                var path = Export(model, vocabulary, type);
+                var sapling = SaplingGreedy(GgufModel.Load(path), prompt, NewTokens);
+                var llama = LlamaCppPeer.GreedyContinuation(path, prompt, NewTokens, exact: true);
+                Assert.True(llama.SequenceEqual(sapling), $"{arch} {type}: llama.cpp [{string.Join(",", llama)}] vs Sapling [{string.Join(",", sapling)}]");
+                if (type == "f32") Assert.True(inMemory.SequenceEqual(sapling), $"{arch}: the model before export [{string.Join(",", inMemory)}] vs from its GGUF [{string.Join(",", sapling)}]");
+            }
+        }
+    }
+
+    [LlamaCppFact]
+    public void FilesLlamaCppQuantisesContinueTheSameInSapling()
+    {
+        var (vocabulary, tokenizerPath) = Vocabulary();
+        var tokenizer = Tokenizers.Load(tokenizerPath);
+        int eos = Array.IndexOf(vocabulary.Tokens, "<|endoftext|>");
+        foreach (var arch in new[] { "llama", "qwen2" })
+        {
+            var source = Export(RandomModel(arch, vocabulary.Tokens.Length, eos), vocabulary, "f32");
+            var prompt = Prompt(tokenizer);
+            foreach (var type in new[] { "q8_0", "q4_0", "q4_k_m", "q6_k" })
+            {
+                var path = Path.Combine(folder, $"{arch}-llama.cpp-{type}.gguf");
+                LlamaCppPeer.Quantize(source, path, type);
+                var sapling = SaplingGreedy(GgufModel.Load(path), prompt, NewTokens);
+                var llama = LlamaCppPeer.GreedyContinuation(path, prompt, NewTokens, exact: true);
+                if (type.Contains("_k"))
+                    AgreesUpToRounding(GgufModel.Load(path), prompt, llama, $"{arch} {type} (quantised by llama.cpp)");
+                else
+                    Assert.True(llama.SequenceEqual(sapling), $"{arch} {type} (quantised by llama.cpp): llama.cpp [{string.Join(",", llama)}] vs Sapling [{string.Join(",", sapling)}]");
+            }
+        }
+    }
+
+    [LlamaCppFact]
+    public void TheTokenizerInAGgufFileSplitsTextAsLlamaCppDoes()
+    {
+        var (vocabulary, _) = Vocabulary();
+        int eos = Array.IndexOf(vocabulary.Tokens, "<|endoftext|>");
+        var path = Export(RandomModel("llama", vocabulary.Tokens.Length, eos), vocabulary, "q8_0");
+        var tokenizer = GgufModel.LoadTokenizer(path);
+        foreach (var text in Text.Append("Ünïcödé, 中文 and emoji 🙂<|endoftext|>after").Append(string.Concat(Text)))
+        {
+            var ours = tokenizer.Encode(text);
+            var theirs = LlamaCppPeer.Tokenize(path, text, addBos: false, parseSpecial: true);
+            Assert.True(theirs.SequenceEqual(ours), $"'{text}': llama.cpp [{string.Join(",", theirs)}] vs Sapling [{string.Join(",", ours)}]");
+            Assert.Equal(LlamaCppPeer.Detokenize(path, theirs, unparseSpecial: true), tokenizer.Decode(ours));
+        }
+    }
+}
