@@ -85,7 +85,7 @@ public static class LlmBench
         foreach (var (name, p) in model.Network.NamedParameters())
         {
             if (!tied.Add(p.Storage)) continue;
-            long bytes = (long)p.NumEl * p.DType.ElementSize();
+            long bytes = p.DType.StorageBytes(p.NumEl);
             all += bytes;
             if (name.EndsWith("embed_tokens.weight", StringComparison.Ordinal) || name.EndsWith("wte.weight", StringComparison.Ordinal) || name.EndsWith("wpe.weight", StringComparison.Ordinal)) embedding += bytes;
         }

@@ -157,18 +157,20 @@ internal static unsafe class BlockQuantKernels
             float o0 = 0, o1 = 0, o2 = 0, o3 = 0;
             for (int p = 0; p < pieces; p++)
             {
-                var wq = TDecoder.Decode(row, p, out float scale, out float offset);
+                var wq = TDecoder.Values(row, p);
+                float scale = TDecoder.Scale(row, p);
                 a0 = Vector512.FusedMultiplyAdd(Dot(wq, q0 + p * 32), Vector512.Create(scale * s0[p]), a0);
-                o0 += offset * u0[p];
+                float offset = TDecoder.HasOffset ? TDecoder.Offset(row, p) : 0f;
+                if (TDecoder.HasOffset) o0 += offset * u0[p];
                 if (m == 1) continue;
                 a1 = Vector512.FusedMultiplyAdd(Dot(wq, q1 + p * 32), Vector512.Create(scale * s1[p]), a1);
-                o1 += offset * u1[p];
+                if (TDecoder.HasOffset) o1 += offset * u1[p];
                 if (m == 2) continue;
                 a2 = Vector512.FusedMultiplyAdd(Dot(wq, q2 + p * 32), Vector512.Create(scale * s2[p]), a2);
-                o2 += offset * u2[p];
+                if (TDecoder.HasOffset) o2 += offset * u2[p];
                 if (m == 3) continue;
                 a3 = Vector512.FusedMultiplyAdd(Dot(wq, q3 + p * 32), Vector512.Create(scale * s3[p]), a3);
-                o3 += offset * u3[p];
+                if (TDecoder.HasOffset) o3 += offset * u3[p];
             }
             Store(y, ldy, 0, j, Vector512.Sum(a0) + o0, accumulate);
             if (m > 1) Store(y, ldy, 1, j, Vector512.Sum(a1) + o1, accumulate);
@@ -188,25 +190,46 @@ internal static unsafe class BlockQuantKernels
         *at = accumulate ? *at + value : value;
     }
 
-    private static float Half(byte* at) => (float)Unsafe.ReadUnaligned<System.Half>(at);
+    /// <summary>
+    /// The float16 at <paramref name="at"/> as float32, by bits: the exponent and mantissa shifted into a float32 and
+    /// rescaled by 2^112 (exact for normal and subnormal values; block scales are never infinite or NaN). A call of
+    /// the Half conversion per block costs more than the block's product.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Half(byte* at)
+    {
+        uint h = Unsafe.ReadUnaligned<ushort>(at);
+        float magnitude = BitConverter.UInt32BitsToSingle((h & 0x7FFF) << 13) * 5.192296858534828e33f;
+        return BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(magnitude) | ((h & 0x8000) << 16));
+    }
 
-    /// <summary>Decodes the 32-element piece <c>p</c> of a row: w = scale·q + offset for each element.</summary>
+    /// <summary>
+    /// One block format: the 32-element piece p of a row as 16-bit integers q, and every piece's float scale s and
+    /// offset o, so that w = s·q + o.
+    /// </summary>
     private interface IBlockDecoder
     {
-        static abstract Vector512<short> Decode(byte* row, int p, out float scale, out float offset);
+        static abstract Vector512<short> Values(byte* row, int p);
+
+        static abstract float Scale(byte* row, int p);
+
+        static abstract float Offset(byte* row, int p);
+
+        /// <summary>False when every offset is 0 (the sum is then skipped).</summary>
+        static abstract bool HasOffset { get; }
     }
 
     // Q8_0: 34 bytes per 32 elements — float16 d, then 32 int8 values; w = d·q.
     private readonly struct Q8_0Decoder : IBlockDecoder
     {
+        public static bool HasOffset => false;
+
+        public static float Scale(byte* row, int p) => Half(row + p * 34);
+
+        public static float Offset(byte* row, int p) => 0f;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Decode(byte* row, int p, out float scale, out float offset)
-        {
-            byte* block = row + p * 34;
-            scale = Half(block);
-            offset = 0f;
-            return Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)(block + 2)));
-        }
+        public static Vector512<short> Values(byte* row, int p) => Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)(row + p * 34 + 2)));
     }
 
     /// <summary>16 bytes of nibbles as 32 values: the low nibbles are elements 0–15, the high ones 16–31 (the legacy quants' order).</summary>
@@ -232,38 +255,42 @@ internal static unsafe class BlockQuantKernels
     // Q4_0: 18 bytes — float16 d, 16 bytes of nibbles; w = d·(q − 8).
     private readonly struct Q4_0Decoder : IBlockDecoder
     {
+        public static bool HasOffset => false;
+
+        public static float Scale(byte* row, int p) => Half(row + p * 18);
+
+        public static float Offset(byte* row, int p) => 0f;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Decode(byte* row, int p, out float scale, out float offset)
-        {
-            byte* block = row + p * 18;
-            scale = Half(block);
-            offset = 0f;
-            return Avx512BW.ConvertToVector512Int16(Nibbles(block + 2)) - Vector512.Create((short)8);
-        }
+        public static Vector512<short> Values(byte* row, int p) => Avx512BW.ConvertToVector512Int16(Nibbles(row + p * 18 + 2)) - Vector512.Create((short)8);
     }
 
     // Q4_1: 20 bytes — float16 d and m, 16 bytes of nibbles; w = d·q + m.
     private readonly struct Q4_1Decoder : IBlockDecoder
     {
+        public static bool HasOffset => true;
+
+        public static float Scale(byte* row, int p) => Half(row + p * 20);
+
+        public static float Offset(byte* row, int p) => Half(row + p * 20 + 2);
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Decode(byte* row, int p, out float scale, out float offset)
-        {
-            byte* block = row + p * 20;
-            scale = Half(block);
-            offset = Half(block + 2);
-            return Avx512BW.ConvertToVector512Int16(Nibbles(block + 4));
-        }
+        public static Vector512<short> Values(byte* row, int p) => Avx512BW.ConvertToVector512Int16(Nibbles(row + p * 20 + 4));
     }
 
     // Q5_0: 22 bytes — float16 d, 32 fifth bits, 16 bytes of nibbles; w = d·(q − 16).
     private readonly struct Q5_0Decoder : IBlockDecoder
     {
+        public static bool HasOffset => false;
+
+        public static float Scale(byte* row, int p) => Half(row + p * 22);
+
+        public static float Offset(byte* row, int p) => 0f;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Decode(byte* row, int p, out float scale, out float offset)
+        public static Vector512<short> Values(byte* row, int p)
         {
             byte* block = row + p * 22;
-            scale = Half(block);
-            offset = 0f;
             return Avx512BW.ConvertToVector512Int16(Nibbles(block + 6) | FifthBits(block + 2)) - Vector512.Create((short)16);
         }
     }
@@ -271,12 +298,16 @@ internal static unsafe class BlockQuantKernels
     // Q5_1: 24 bytes — float16 d and m, 32 fifth bits, 16 bytes of nibbles; w = d·q + m.
     private readonly struct Q5_1Decoder : IBlockDecoder
     {
+        public static bool HasOffset => true;
+
+        public static float Scale(byte* row, int p) => Half(row + p * 24);
+
+        public static float Offset(byte* row, int p) => Half(row + p * 24 + 2);
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Decode(byte* row, int p, out float scale, out float offset)
+        public static Vector512<short> Values(byte* row, int p)
         {
             byte* block = row + p * 24;
-            scale = Half(block);
-            offset = Half(block + 2);
             return Avx512BW.ConvertToVector512Int16(Nibbles(block + 8) | FifthBits(block + 4));
         }
     }
@@ -297,18 +328,30 @@ internal static unsafe class BlockQuantKernels
         }
     }
 
+    /// <summary>Q4_K and Q5_K: the offset −dmin·m of sub-block <paramref name="sub"/> of the super-block at <paramref name="block"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float KOffset(byte* block, int sub)
+    {
+        ScaleMin(block + 4, sub, out _, out int min);
+        return -Half(block + 2) * min;
+    }
+
     // Q4_K: 144 bytes per 256 — float16 d and dmin, 12 bytes of 6-bit scales and mins for eight sub-blocks of 32,
     // 128 bytes of nibbles (each 32 bytes hold two sub-blocks: low nibbles, then high); w = d·sc·q − dmin·m.
     private readonly struct Q4_KDecoder : IBlockDecoder
     {
+        public static bool HasOffset => true;
+
+        public static float Scale(byte* row, int p) => Half(row + (p >> 3) * 144);
+
+        public static float Offset(byte* row, int p) => KOffset(row + (p >> 3) * 144, p & 7);
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Decode(byte* row, int p, out float scale, out float offset)
+        public static Vector512<short> Values(byte* row, int p)
         {
             byte* block = row + (p >> 3) * 144;
             int sub = p & 7;
-            ScaleMin(block + 4, sub, out int sc, out int mn);
-            scale = Half(block);
-            offset = -Half(block + 2) * mn;
+            ScaleMin(block + 4, sub, out int sc, out _);
             var packed = Vector256.Load(block + 16 + (sub >> 1) * 32);
             var q = (sub & 1) == 0 ? packed & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
             return Avx512BW.ConvertToVector512Int16(q) * Vector512.Create((short)sc);
@@ -319,14 +362,18 @@ internal static unsafe class BlockQuantKernels
     // byte l for the two sub-blocks of chunk c); w = d·sc·q − dmin·m.
     private readonly struct Q5_KDecoder : IBlockDecoder
     {
+        public static bool HasOffset => true;
+
+        public static float Scale(byte* row, int p) => Half(row + (p >> 3) * 176);
+
+        public static float Offset(byte* row, int p) => KOffset(row + (p >> 3) * 176, p & 7);
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Decode(byte* row, int p, out float scale, out float offset)
+        public static Vector512<short> Values(byte* row, int p)
         {
             byte* block = row + (p >> 3) * 176;
             int sub = p & 7;
-            ScaleMin(block + 4, sub, out int sc, out int mn);
-            scale = Half(block);
-            offset = -Half(block + 2) * mn;
+            ScaleMin(block + 4, sub, out int sc, out _);
             var packed = Vector256.Load(block + 48 + (sub >> 1) * 32);
             var q = (sub & 1) == 0 ? packed & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
             var bit = Vector256.Create((byte)(1 << sub));
@@ -340,16 +387,20 @@ internal static unsafe class BlockQuantKernels
     // bits 0–1; l + 32: ql[l + 32] low, bits 2–3; l + 64: ql[l] high, bits 4–5; l + 96: ql[l + 32] high, bits 6–7.
     private readonly struct Q6_KDecoder : IBlockDecoder
     {
+        public static bool HasOffset => false;
+
+        public static float Scale(byte* row, int p) => Half(row + (p >> 3) * 210 + 208);
+
+        public static float Offset(byte* row, int p) => 0f;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Decode(byte* row, int p, out float scale, out float offset)
+        public static Vector512<short> Values(byte* row, int p)
         {
             byte* block = row + (p >> 3) * 210;
             int piece = p & 7, half = piece >> 2, quarter = piece & 3;
             byte* ql = block + half * 64 + (quarter & 1) * 32;
             byte* qh = block + 128 + half * 32;
             sbyte* sc = (sbyte*)(block + 192) + half * 8 + quarter * 2;
-            scale = Half(block + 208);
-            offset = 0f;
             var low = Vector256.Load(ql);
             low = quarter < 2 ? low & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(low.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
             var high = Vector256.ShiftRightLogical(Vector256.Load(qh).AsUInt16(), 2 * quarter).AsByte() & Vector256.Create((byte)0x03);
