@@ -405,7 +405,7 @@ internal static unsafe class BlockQuantKernels
             low = quarter < 2 ? low & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(low.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
             var high = Vector256.ShiftRightLogical(Vector256.Load(qh).AsUInt16(), 2 * quarter).AsByte() & Vector256.Create((byte)0x03);
             var q = Avx512BW.ConvertToVector512Int16(low | Vector256.ShiftLeft(high.AsUInt16(), 4).AsByte()) - Vector512.Create((short)32);
-            var scales = Vector512.Create(Vector256.Create((short)sc[0]), Vector256.Create((short)sc[1]));
+            var scales = Avx512F.InsertVector256(Vector512.Create((short)sc[0]), Vector256.Create((short)sc[1]), 1);
             return q * scales;
         }
     }
