@@ -21,9 +21,11 @@ namespace Sapling.Backends.Cpu;
 internal static unsafe class BlockQuantKernels
 {
     /// <summary>Activation rows as the integer kernel reads them.</summary>
-    public readonly struct QuantizedRows(short* values, float* scales, float* sums, int rows, int cols)
+    public readonly struct QuantizedRows(short* values, sbyte* bytes, short* blockSums, float* scales, float* sums, int rows, int cols)
     {
         public readonly short* Values = values;   // [rows, cols]
+        public readonly sbyte* Bytes = bytes;     // [rows, cols]: the same values as int8 (K-quants only)
+        public readonly short* BlockSums = blockSums; // [rows, cols / 16]: sums of 16 values (K-quants only)
         public readonly float* Scales = scales;   // [rows, cols / 32]
         public readonly float* Sums = sums;       // [rows, cols / 32]
         public readonly int Rows = rows;
@@ -31,6 +33,7 @@ internal static unsafe class BlockQuantKernels
     }
 
     [ThreadStatic] private static short[]? t_values;
+    [ThreadStatic] private static sbyte[]? t_bytes;
     [ThreadStatic] private static float[]? t_scales;
 
     /// <summary>Whether <paramref name="dtype"/> has an integer decoding kernel on this machine.</summary>
@@ -53,14 +56,26 @@ internal static unsafe class BlockQuantKernels
         float* sums = scales + m * blocks;
         if (weights.ToGgml().BlockSize() == 256)
         {
+            // The K kernels read int8 values and sums of 16 (the 16-bit values stay for the panel decoders' callers).
+            if (t_bytes == null || t_bytes.Length < m * k + m * k / 8) t_bytes = GC.AllocateUninitializedArray<sbyte>(Math.Max(m * k + m * k / 8, 4096), pinned: true);
+            sbyte* bytes = (sbyte*)Unsafe.AsPointer(ref t_bytes[0]);
+            short* blockSums = (short*)(bytes + m * k);
             for (int b = 0; b < m * blocks; b += 8) QuantizeSuperBlock(x + b * 32, values + b * 32, scales + b, sums + b);
+            for (int i = 0; i < m * k; i += 32)
+            {
+                var v = Vector512.Load(values + i);
+                Avx512BW.ConvertToVector256SByte(v).Store(bytes + i);
+                blockSums[i / 16] = (short)Vector256.Sum(v.GetLower());
+                blockSums[i / 16 + 1] = (short)Vector256.Sum(v.GetUpper());
+            }
+            return new QuantizedRows(values, bytes, blockSums, scales, sums, m, k);
         }
         else
         {
             bool roundSum = weights is DType.Q4_1 or DType.Q5_1;
             for (int b = 0; b < m * blocks; b++) QuantizeBlock(x + b * 32, values + b * 32, out scales[b], out sums[b], roundSum);
         }
-        return new QuantizedRows(values, scales, sums, m, k);
+        return new QuantizedRows(values, null, null, scales, sums, m, k);
     }
 
     /// <summary>ggml's vectorised Q8_0 (Q8_1) quantiser: d = amax/127 kept as float16, q = round(x·127/amax) to nearest even.</summary>
@@ -126,6 +141,42 @@ internal static unsafe class BlockQuantKernels
         return r;
     }
 
+    /// <summary>
+    /// Row r of a block-quantised W decoded to float32 with the same decoders (for the panels of many-row products):
+    /// each piece's 16-bit values widened, times its scale, plus its offset. Equal to ggml's dequantisation up to the
+    /// rounding of d·(sc·q) against (d·sc)·q.
+    /// </summary>
+    public static void DecodeRow(StoredMatrix w, int r, float* destination)
+    {
+        switch (w.DType)
+        {
+            case DType.Q8_0: DecodeRow<Q8_0Decoder>(w, r, destination); break;
+            case DType.Q4_0: DecodeRow<Q4_0Decoder>(w, r, destination); break;
+            case DType.Q4_1: DecodeRow<Q4_1Decoder>(w, r, destination); break;
+            case DType.Q5_0: DecodeRow<Q5_0Decoder>(w, r, destination); break;
+            case DType.Q5_1: DecodeRow<Q5_1Decoder>(w, r, destination); break;
+            case DType.Q4_K: DecodeRow<Q4_KDecoder>(w, r, destination); break;
+            case DType.Q5_K: DecodeRow<Q5_KDecoder>(w, r, destination); break;
+            case DType.Q6_K: DecodeRow<Q6_KDecoder>(w, r, destination); break;
+            default: throw new NotSupportedException($"no integer decoder for {w.DType.Name()}");
+        }
+    }
+
+    private static void DecodeRow<TDecoder>(StoredMatrix w, int r, float* destination) where TDecoder : IBlockDecoder
+    {
+        byte* row = w.RowAddress(r);
+        int pieces = w.Cols / 32;
+        for (int p = 0; p < pieces; p++)
+        {
+            var q = TDecoder.Values(row, p);
+            var scale = Vector512.Create(TDecoder.Scale(row, p));
+            var offset = Vector512.Create(TDecoder.HasOffset ? TDecoder.Offset(row, p) : 0f);
+            var (lo, hi) = Vector512.Widen(q);
+            Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(lo), scale, offset).Store(destination + p * 32);
+            Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(hi), scale, offset).Store(destination + p * 32 + 16);
+        }
+    }
+
     /// <summary>y[i, j] (+)= x[i, :]·W[j, :] for rows j0 .. j1 of a block-quantised W and every quantised activation row.</summary>
     public static void StreamRange(in QuantizedRows x, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
     {
@@ -136,12 +187,79 @@ internal static unsafe class BlockQuantKernels
             case DType.Q4_1: Stream<Q4_1Decoder>(x, w, y, accumulate, j0, j1); break;
             case DType.Q5_0: Stream<Q5_0Decoder>(x, w, y, accumulate, j0, j1); break;
             case DType.Q5_1: Stream<Q5_1Decoder>(x, w, y, accumulate, j0, j1); break;
-            case DType.Q4_K: Stream<Q4_KDecoder>(x, w, y, accumulate, j0, j1); break;
-            case DType.Q5_K: Stream<Q5_KDecoder>(x, w, y, accumulate, j0, j1); break;
-            case DType.Q6_K: Stream<Q6_KDecoder>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q4_K: StreamK<Q4_KBytes>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q5_K: StreamK<Q5_KBytes>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q6_K: StreamK<Q6_KBytes>(x, w, y, accumulate, j0, j1); break;
             default: throw new NotSupportedException($"no integer kernel for {w.DType.Name()}");
         }
     }
+
+    /// <summary>
+    /// The K-quants with 8-bit products: each 32-element piece's unsigned weight values (0–15, 0–31 or 0–63) meet the
+    /// int8 activations in one u8×s8 multiply-add of adjacent pairs (vpmaddubsw), and the sub-block scales in a
+    /// second multiply-add of 16-bit pairs, summed in int32 over the whole super-block; only then converted and scaled
+    /// by d and the activations' Q8_K scale (one per 256). Offsets (−dmin·m, or Q6_K's −32) meet the activations'
+    /// sums of 16 as integers.
+    /// </summary>
+    private static void StreamK<TDecoder>(in QuantizedRows x, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
+        where TDecoder : IKBytes
+    {
+        int k = x.Cols, blocks = k / 256, m = x.Rows, ldy = w.Rows;
+        sbyte* x0 = x.Bytes, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
+        short* b0 = x.BlockSums, b1 = b0 + k / 16, b2 = b1 + k / 16, b3 = b2 + k / 16;
+        float* s0 = x.Scales, s1 = s0 + k / 32, s2 = s1 + k / 32, s3 = s2 + k / 32;
+        for (int j = j0; j < j1; j++)
+        {
+            byte* row = w.RowAddress(j);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int b = 0; b < blocks; b++)
+            {
+                byte* block = row + b * TDecoder.BlockBytes;
+                var blockScales = TDecoder.BlockScales(block, out var offsetWeights);
+                Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
+                int e = b * 256;
+                for (int p = 0; p < 8; p++, e += 32)
+                {
+                    var q = TDecoder.Values(block, p);
+                    var scales = TDecoder.PieceScales(blockScales, p);
+                    i0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, Vector256.Load(x0 + e)), scales);
+                    if (m == 1) continue;
+                    i1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, Vector256.Load(x1 + e)), scales);
+                    if (m == 2) continue;
+                    i2 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, Vector256.Load(x2 + e)), scales);
+                    if (m == 3) continue;
+                    i3 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, Vector256.Load(x3 + e)), scales);
+                }
+                float d = TDecoder.Scale(block), dmin = TDecoder.OffsetScale(block);
+                int piece = b * 8, sums = b * 16;
+                // i is Σ sc·q·x and the offsets' weights meet the sums of 16: y += xs·(d·Σi − dmin·Σ weight·sum).
+                a0 += KBlock(i0, Avx2.MultiplyAddAdjacent(Vector256.Load(b0 + sums), offsetWeights), d, dmin, s0[piece]);
+                if (m == 1) continue;
+                a1 += KBlock(i1, Avx2.MultiplyAddAdjacent(Vector256.Load(b1 + sums), offsetWeights), d, dmin, s1[piece]);
+                if (m == 2) continue;
+                a2 += KBlock(i2, Avx2.MultiplyAddAdjacent(Vector256.Load(b2 + sums), offsetWeights), d, dmin, s2[piece]);
+                if (m == 3) continue;
+                a3 += KBlock(i3, Avx2.MultiplyAddAdjacent(Vector256.Load(b3 + sums), offsetWeights), d, dmin, s3[piece]);
+            }
+            Store(y, ldy, 0, j, Vector256.Sum(a0), accumulate);
+            if (m > 1) Store(y, ldy, 1, j, Vector256.Sum(a1), accumulate);
+            if (m > 2) Store(y, ldy, 2, j, Vector256.Sum(a2), accumulate);
+            if (m > 3) Store(y, ldy, 3, j, Vector256.Sum(a3), accumulate);
+        }
+    }
+
+    /// <summary>One super-block's contribution, lane by lane: xs·(d·i − dmin·c).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> KBlock(Vector256<int> sums, Vector256<int> offsets, float d, float dmin, float xs) =>
+        Avx.ConvertToVector256Single(sums) * Vector256.Create(xs * d) - Avx.ConvertToVector256Single(offsets) * Vector256.Create(xs * dmin);
+
+    /// <summary>For piece p: lane p of eight 16-bit scales in every lane (a byte shuffle within each 128-bit half).</summary>
+    private static readonly Vector256<byte>[] PieceOfEight = Enumerable.Range(0, 8)
+        .Select(p => Vector256.Create(Enumerable.Range(0, 32).Select(i => (byte)(2 * p + (i & 1))).ToArray())).ToArray();
+
+    /// <summary>For Q6_K piece p: scale 2p in lanes 0–7 and 2p + 1 in lanes 8–15, of sixteen 16-bit scales.</summary>
+    private static readonly Vector256<short>[] PieceOfSixteen = Enumerable.Range(0, 8)
+        .Select(p => Vector256.Create(Enumerable.Range(0, 16).Select(i => (short)(2 * p + (i >> 3))).ToArray())).ToArray();
 
     private static void Stream<TDecoder>(in QuantizedRows x, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
         where TDecoder : IBlockDecoder
@@ -310,6 +428,122 @@ internal static unsafe class BlockQuantKernels
             byte* block = row + p * 24;
             return Avx512BW.ConvertToVector512Int16(Nibbles(block + 8) | FifthBits(block + 4));
         }
+    }
+
+    /// <summary>
+    /// A K-quant super-block read for 8-bit products: piece p's values as unsigned bytes, its scales as the 16-bit
+    /// multipliers of the 16 pair sums (two sub-blocks of 16 for Q6_K, one of 32 otherwise), the integer correction
+    /// Σ offset·x from the activations' sums of 16, and the block's d and offset scale.
+    /// </summary>
+    private interface IKBytes
+    {
+        static abstract int BlockBytes { get; }
+
+        static abstract Vector256<byte> Values(byte* block, int p);
+
+        /// <summary>The block's sub-block scales as 16-bit integers, and the weights of the activations' sums of 16 that give its offsets.</summary>
+        static abstract Vector256<short> BlockScales(byte* block, out Vector256<short> offsetWeights);
+
+        static abstract Vector256<short> PieceScales(Vector256<short> blockScales, int p);
+
+        static abstract float Scale(byte* block);
+
+        static abstract float OffsetScale(byte* block);
+    }
+
+    /// <summary>
+    /// Q4_K and Q5_K's twelve bytes of 6-bit scales and minimums, unpacked without branches: sub-blocks 0–3 are the low
+    /// six bits of bytes 0–3 (scales) and 4–7 (minimums); 4–7 are the nibbles of bytes 8–11 below the top two bits of
+    /// bytes 0–3 and 4–7. Scales in lanes 0–7 (repeated in 8–15); each minimum twice, once per sum of 16 it weighs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> KScalesAndMins(byte* packed, out Vector256<short> mins)
+    {
+        uint a = Unsafe.ReadUnaligned<uint>(packed), b = Unsafe.ReadUnaligned<uint>(packed + 4), c = Unsafe.ReadUnaligned<uint>(packed + 8);
+        uint scalesLow = a & 0x3F3F3F3F, minsLow = b & 0x3F3F3F3F;
+        uint scalesHigh = (c & 0x0F0F0F0F) | (((a >> 6) & 0x03030303) << 4);
+        uint minsHigh = ((c >> 4) & 0x0F0F0F0F) | (((b >> 6) & 0x03030303) << 4);
+        var scales = Sse41.ConvertToVector128Int16(Vector128.Create(scalesLow, scalesHigh, 0u, 0u).AsByte());
+        var m = Sse41.ConvertToVector128Int16(Vector128.Create(minsLow, minsHigh, 0u, 0u).AsByte());
+        mins = Vector256.Create(Sse2.UnpackLow(m, m), Sse2.UnpackHigh(m, m));
+        return Vector256.Create(scales, scales);
+    }
+
+    private readonly struct Q4_KBytes : IKBytes
+    {
+        public static int BlockBytes => 144;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Values(byte* block, int p)
+        {
+            var packed = Vector256.Load(block + 16 + (p >> 1) * 32);
+            return (p & 1) == 0 ? packed & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<short> BlockScales(byte* block, out Vector256<short> offsetWeights) => KScalesAndMins(block + 4, out offsetWeights);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<short> PieceScales(Vector256<short> blockScales, int p) => Avx2.Shuffle(blockScales.AsByte(), PieceOfEight[p]).AsInt16();
+
+        public static float Scale(byte* block) => Half(block);
+
+        public static float OffsetScale(byte* block) => Half(block + 2);
+    }
+
+    private readonly struct Q5_KBytes : IKBytes
+    {
+        public static int BlockBytes => 176;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Values(byte* block, int p)
+        {
+            var packed = Vector256.Load(block + 48 + (p >> 1) * 32);
+            var q = (p & 1) == 0 ? packed & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
+            var high = Vector256.ShiftLeft(Vector256.ShiftRightLogical(Vector256.Load(block + 16).AsUInt16(), p).AsByte() & Vector256.Create((byte)0x01), 4);
+            return q | high;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<short> BlockScales(byte* block, out Vector256<short> offsetWeights) => KScalesAndMins(block + 4, out offsetWeights);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<short> PieceScales(Vector256<short> blockScales, int p) => Avx2.Shuffle(blockScales.AsByte(), PieceOfEight[p]).AsInt16();
+
+        public static float Scale(byte* block) => Half(block);
+
+        public static float OffsetScale(byte* block) => Half(block + 2);
+    }
+
+    private readonly struct Q6_KBytes : IKBytes
+    {
+        public static int BlockBytes => 210;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Values(byte* block, int p)
+        {
+            int half = p >> 2, quarter = p & 3;
+            var low = Vector256.Load(block + half * 64 + (quarter & 1) * 32);
+            low = quarter < 2 ? low & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(low.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
+            var high = Vector256.ShiftRightLogical(Vector256.Load(block + 128 + half * 32).AsUInt16(), 2 * quarter).AsByte() & Vector256.Create((byte)0x03);
+            return low | Vector256.ShiftLeft(high.AsUInt16(), 4).AsByte();
+        }
+
+        /// <summary>Sixteen int8 scales, one per 16 elements; every value is stored +32, so the offsets weigh each sum of 16 by 32·sc.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<short> BlockScales(byte* block, out Vector256<short> offsetWeights)
+        {
+            var scales = Avx2.ConvertToVector256Int16(Vector128.Load((sbyte*)(block + 192)));
+            offsetWeights = Vector256.ShiftLeft(scales, 5);
+            return scales;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<short> PieceScales(Vector256<short> blockScales, int p) => Avx512BW.VL.PermuteVar16x16(blockScales, PieceOfSixteen[p]);
+
+        public static float Scale(byte* block) => Half(block + 208);
+
+        public static float OffsetScale(byte* block) => Half(block + 208);
     }
 
     /// <summary>Sub-block j's 6-bit scale and minimum from the 12 packed bytes of Q4_K and Q5_K.</summary>

@@ -108,7 +108,7 @@ internal static unsafe class StoredWeightKernels
             float* row = y + (long)i * dim;
             if (table.RowMajor)
             {
-                DecodeRow(table, (int)ids[i], row);
+                DecodeRow(table, (int)ids[i], row, exact: true);
             }
             else
             {
@@ -153,10 +153,15 @@ internal static unsafe class StoredWeightKernels
         for (; i < n; i++) destination[i] = BFloat16.ToSingle(s[i]);
     }
 
-    /// <summary>Row r of a row-major W as float32 (widened, or dequantised as ggml does for block types).</summary>
-    private static void DecodeRow(StoredMatrix w, int r, float* destination)
+    /// <summary>
+    /// Row r of a row-major W as float32: widened, or for block types dequantised bit for bit as ggml does
+    /// (<paramref name="exact"/>: embedding rows) or by the vectorised decoders, within a rounding of it (panels).
+    /// </summary>
+    private static void DecodeRow(StoredMatrix w, int r, float* destination, bool exact = false)
     {
-        if (w.IsBlockQuantized)
+        if (w.IsBlockQuantized && !exact && BlockQuantKernels.HasIntegerKernel(w.DType))
+            BlockQuantKernels.DecodeRow(w, r, destination);
+        else if (w.IsBlockQuantized)
             GgmlBlocks.Dequantize(w.DType.ToGgml(), new ReadOnlySpan<byte>(w.RowAddress(r), checked((int)w.RowBytes)), new Span<float>(destination, w.Cols));
         else
             Widen(w.DType, ElementAddress(w, r, 0), destination, w.Cols);
