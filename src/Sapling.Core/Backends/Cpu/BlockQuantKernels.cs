@@ -75,7 +75,18 @@ internal static unsafe class BlockQuantKernels
             bool roundSum = weights is DType.Q4_1 or DType.Q5_1;
             for (int b = 0; b < m * blocks; b++) QuantizeBlock(x + b * 32, values + b * 32, out scales[b], out sums[b], roundSum);
         }
-        return new QuantizedRows(values, null, null, scales, sums, m, k);
+        // The 8-bit kernels read the values as int8, and their sums of 16 (for the integer offsets).
+        if (t_bytes == null || t_bytes.Length < m * k + m * k / 8) t_bytes = GC.AllocateUninitializedArray<sbyte>(Math.Max(m * k + m * k / 8, 4096), pinned: true);
+        sbyte* int8 = (sbyte*)Unsafe.AsPointer(ref t_bytes[0]);
+        short* sums16 = (short*)(int8 + m * k);
+        for (int i = 0; i < m * k; i += 32)
+        {
+            var v = Vector512.Load(values + i);
+            Avx512BW.ConvertToVector256SByte(v).Store(int8 + i);
+            sums16[i / 16] = (short)Vector256.Sum(v.GetLower());
+            sums16[i / 16 + 1] = (short)Vector256.Sum(v.GetUpper());
+        }
+        return new QuantizedRows(values, int8, sums16, scales, sums, m, k);
     }
 
     /// <summary>ggml's vectorised Q8_0 (Q8_1) quantiser: d = amax/127 kept as float16, q = round(x·127/amax) to nearest even.</summary>
@@ -183,10 +194,10 @@ internal static unsafe class BlockQuantKernels
         switch (w.DType)
         {
             case DType.Q8_0: Stream<Q8_0Decoder>(x, w, y, accumulate, j0, j1); break;
-            case DType.Q4_0: Stream<Q4_0Decoder>(x, w, y, accumulate, j0, j1); break;
-            case DType.Q4_1: Stream<Q4_1Decoder>(x, w, y, accumulate, j0, j1); break;
-            case DType.Q5_0: Stream<Q5_0Decoder>(x, w, y, accumulate, j0, j1); break;
-            case DType.Q5_1: Stream<Q5_1Decoder>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q4_0: StreamLegacy<Q4_0Bytes>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q4_1: StreamLegacy<Q4_1Bytes>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q5_0: StreamLegacy<Q5_0Bytes>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q5_1: StreamLegacy<Q5_1Bytes>(x, w, y, accumulate, j0, j1); break;
             case DType.Q4_K: StreamK<Q4_KBytes>(x, w, y, accumulate, j0, j1); break;
             case DType.Q5_K: StreamK<Q5_KBytes>(x, w, y, accumulate, j0, j1); break;
             case DType.Q6_K: StreamK<Q6_KBytes>(x, w, y, accumulate, j0, j1); break;
@@ -246,6 +257,123 @@ internal static unsafe class BlockQuantKernels
             if (m > 2) Store(y, ldy, 2, j, Vector256.Sum(a2), accumulate);
             if (m > 3) Store(y, ldy, 3, j, Vector256.Sum(a3), accumulate);
         }
+    }
+
+    /// <summary>
+    /// The 4- and 5-bit 32-element formats with 8-bit products: the unsigned values (0–15 or 0–31) meet the int8
+    /// activations in vpmaddubsw, pairs are summed by vpmaddwd, and each block is converted and scaled by d·xs; the
+    /// centring (−8d, −16d) or stored minimum is an offset that meets the activations' block sums.
+    /// </summary>
+    private static void StreamLegacy<TDecoder>(in QuantizedRows x, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
+        where TDecoder : ILegacyBytes
+    {
+        int k = x.Cols, pieces = k / 32, m = x.Rows, ldy = w.Rows;
+        sbyte* x0 = x.Bytes, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
+        short* b0 = x.BlockSums, b1 = b0 + k / 16, b2 = b1 + k / 16, b3 = b2 + k / 16;
+        float* s0 = x.Scales, s1 = s0 + pieces, s2 = s1 + pieces, s3 = s2 + pieces;
+        float* u0 = x.Sums, u1 = u0 + pieces, u2 = u1 + pieces, u3 = u2 + pieces;
+        var ones = Vector256.Create((short)1);
+        for (int j = j0; j < j1; j++)
+        {
+            byte* row = w.RowAddress(j);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            float o0 = 0, o1 = 0, o2 = 0, o3 = 0;
+            for (int p = 0; p < pieces; p++)
+            {
+                byte* block = row + p * TDecoder.BlockBytes;
+                var q = TDecoder.Values(block);
+                float d = Half(block), offset = TDecoder.HasFloatOffset ? TDecoder.FloatOffset(block) : 0f;
+                int e = p * 32, c = TDecoder.IntegerOffset;
+                a0 = Vector256.FusedMultiplyAdd(LegacySum(q, x0 + e, ones, c * (b0[2 * p] + b0[2 * p + 1])), Vector256.Create(d * s0[p]), a0);
+                if (TDecoder.HasFloatOffset) o0 += offset * u0[p];
+                if (m == 1) continue;
+                a1 = Vector256.FusedMultiplyAdd(LegacySum(q, x1 + e, ones, c * (b1[2 * p] + b1[2 * p + 1])), Vector256.Create(d * s1[p]), a1);
+                if (TDecoder.HasFloatOffset) o1 += offset * u1[p];
+                if (m == 2) continue;
+                a2 = Vector256.FusedMultiplyAdd(LegacySum(q, x2 + e, ones, c * (b2[2 * p] + b2[2 * p + 1])), Vector256.Create(d * s2[p]), a2);
+                if (TDecoder.HasFloatOffset) o2 += offset * u2[p];
+                if (m == 3) continue;
+                a3 = Vector256.FusedMultiplyAdd(LegacySum(q, x3 + e, ones, c * (b3[2 * p] + b3[2 * p + 1])), Vector256.Create(d * s3[p]), a3);
+                if (TDecoder.HasFloatOffset) o3 += offset * u3[p];
+            }
+            Store(y, ldy, 0, j, Vector256.Sum(a0) + o0, accumulate);
+            if (m > 1) Store(y, ldy, 1, j, Vector256.Sum(a1) + o1, accumulate);
+            if (m > 2) Store(y, ldy, 2, j, Vector256.Sum(a2) + o2, accumulate);
+            if (m > 3) Store(y, ldy, 3, j, Vector256.Sum(a3) + o3, accumulate);
+        }
+    }
+
+    /// <summary>
+    /// Σ q·x of one block in 8 int32 lanes, the integer offset (the centring −8 or −16 times Σx) added in lane 0 so
+    /// the block's sum stays exact, as float32.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> LegacySum(Vector256<byte> q, sbyte* x, Vector256<short> ones, int offset) =>
+        Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, Vector256.Load(x)), ones) + Vector256.CreateScalar(offset));
+
+    /// <summary>
+    /// A 32-element format read for 8-bit products: unsigned values; a centring that is an integer (−8, −16) or a
+    /// stored float16 minimum.
+    /// </summary>
+    private interface ILegacyBytes
+    {
+        static abstract int BlockBytes { get; }
+
+        static abstract Vector256<byte> Values(byte* block);
+
+        static abstract int IntegerOffset { get; }
+
+        static abstract bool HasFloatOffset { get; }
+
+        static abstract float FloatOffset(byte* block);
+    }
+
+    private readonly struct Q4_0Bytes : ILegacyBytes
+    {
+        public static int BlockBytes => 18;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Values(byte* block) => Nibbles(block + 2);
+
+        public static int IntegerOffset => -8;
+        public static bool HasFloatOffset => false;
+        public static float FloatOffset(byte* block) => 0f;
+    }
+
+    private readonly struct Q4_1Bytes : ILegacyBytes
+    {
+        public static int BlockBytes => 20;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Values(byte* block) => Nibbles(block + 4);
+
+        public static int IntegerOffset => 0;
+        public static bool HasFloatOffset => true;
+        public static float FloatOffset(byte* block) => Half(block + 2);
+    }
+
+    private readonly struct Q5_0Bytes : ILegacyBytes
+    {
+        public static int BlockBytes => 22;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Values(byte* block) => Nibbles(block + 6) | FifthBits(block + 2);
+
+        public static int IntegerOffset => -16;
+        public static bool HasFloatOffset => false;
+        public static float FloatOffset(byte* block) => 0f;
+    }
+
+    private readonly struct Q5_1Bytes : ILegacyBytes
+    {
+        public static int BlockBytes => 24;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Values(byte* block) => Nibbles(block + 8) | FifthBits(block + 4);
+
+        public static int IntegerOffset => 0;
+        public static bool HasFloatOffset => true;
+        public static float FloatOffset(byte* block) => Half(block + 2);
     }
 
     /// <summary>One super-block's contribution, lane by lane: xs·(d·i − dmin·c).</summary>
