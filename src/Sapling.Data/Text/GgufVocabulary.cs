@@ -211,7 +211,9 @@ public sealed record GgufVocabulary
             {
                 ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = UnknownId is int u ? Tokens[u] : null,
                 ["continuing_subword_prefix"] = null, ["end_of_word_suffix"] = null,
-                ["fuse_unk"] = true, ["byte_fallback"] = true, ["ignore_merges"] = false,
+                // Unknown characters fall back to byte tokens; where a vocabulary has none (a character vocabulary
+                // converted by Sapling), each stays its own unknown token, as in the vocabulary it came from.
+                ["fuse_unk"] = false, ["byte_fallback"] = true, ["ignore_merges"] = false,
                 ["vocab"] = Vocabulary(source), ["merges"] = mergeArray,
             },
         };
