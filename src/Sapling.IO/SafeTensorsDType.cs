@@ -44,6 +44,7 @@ internal static class SafeTensorsDType
         DType.Int32 => "I32",
         DType.Int64 => "I64",
         DType.Bool => "BOOL",
+        _ when dtype.IsBlockQuantized() => throw new NotSupportedException($"dtype {dtype.Name()} is one of ggml's block formats, which safetensors cannot hold; write a GGUF file (sapling export --format gguf) or dequantise to float32 first"),
         _ => throw new NotSupportedException($"dtype {dtype.Name()} has no safetensors name"),
     };
 

@@ -44,7 +44,7 @@ public sealed class ExportCommandTests : IDisposable
     {
         var (code, _, stderr) = CliRunner.Run("export", "--model", directory, "--format", "tflite", "--out", Path.Combine(directory, "x"));
         Assert.Equal(2, code);
-        Assert.Contains("only export format is onnx", stderr);
+        Assert.Contains("--format tflite is not supported (onnx, gguf)", stderr);
         (code, _, stderr) = CliRunner.Run("export", "--model", Path.Combine(directory, "absent"), "--out", Path.Combine(directory, "x.onnx"));
         Assert.Equal(2, code);
         Assert.Contains("config.json", stderr);

@@ -103,6 +103,36 @@ public sealed class LlamaTrainingTests : IDisposable
     }
 
     [Fact]
+    public void APretrainedLlamaExportsToGgufAndGeneratesAndEvaluatesTheSameFromIt()
+    {
+        var corpus = Corpus();
+        var model = Pretrain(corpus, context: 32);
+        var gguf = Path.Combine(root, "model-f32.gguf");
+        var (code, output, error) = CliRunner.Run("export", "--model", model, "--format", "gguf", "--type", "f32", "--out", gguf);
+        Assert.True(code == 0, error);
+        Assert.Contains("f32", output);
+        string[] generate = ["--prompt", "春眠", "--max-new-tokens", "8", "--temperature", "0", "--json"];
+        (code, var fromFolder, error) = CliRunner.Run(["generate", "--model", model, .. generate]);
+        Assert.True(code == 0, error);
+        (code, var fromGguf, error) = CliRunner.Run(["generate", "--model", gguf, .. generate]);
+        Assert.True(code == 0, error);
+        Assert.Equal(JsonDocument.Parse(fromFolder).RootElement.GetProperty("ids").ToString(), JsonDocument.Parse(fromGguf).RootElement.GetProperty("ids").ToString());
+        (code, var folderEval, error) = CliRunner.Run("eval", "--model", model, "--data", corpus, "--json");
+        Assert.True(code == 0, error);
+        (code, var ggufEval, error) = CliRunner.Run("eval", "--model", gguf, "--data", corpus, "--json");
+        Assert.True(code == 0, error);
+        Assert.Equal(JsonDocument.Parse(folderEval).RootElement.GetProperty("loss").GetDouble(), JsonDocument.Parse(ggufEval).RootElement.GetProperty("loss").GetDouble(), 6);
+        // A width of 16 is no whole 32-element block: the quantised types fall back to f16 rows, as llama.cpp's quantiser does.
+        (code, _, error) = CliRunner.Run("export", "--model", model, "--format", "gguf", "--type", "q4_k_m", "--out", Path.Combine(root, "model-q4_k_m.gguf"));
+        Assert.True(code == 0, error);
+        (code, _, error) = CliRunner.Run(["generate", "--model", Path.Combine(root, "model-q4_k_m.gguf"), .. generate]);
+        Assert.True(code == 0, error);
+        (code, _, error) = CliRunner.Run("export", "--model", model, "--format", "gguf", "--type", "q3_k", "--out", Path.Combine(root, "x.gguf"));
+        Assert.NotEqual(0, code);
+        Assert.Contains("--type q3_k is not supported", error);
+    }
+
+    [Fact]
     public void SftGrowsALlamaVocabularyWithTheTemplatesMarkersAndTheResultChats()
     {
         var corpus = Corpus();

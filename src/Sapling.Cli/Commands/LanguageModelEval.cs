@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Sapling.Text;
 
 namespace Sapling.Cli.Commands;
 

@@ -1,4 +1,3 @@
-using Sapling.IO;
 using Sapling.IO.Gguf;
 using Sapling.Memory;
 using Sapling.Models.Llama;
