@@ -219,9 +219,12 @@ internal static unsafe class BlockQuantKernels
         sbyte* x0 = x.Bytes, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
         short* b0 = x.BlockSums, b1 = b0 + k / 16, b2 = b1 + k / 16, b3 = b2 + k / 16;
         float* s0 = x.Scales, s1 = s0 + k / 32, s2 = s1 + k / 32, s3 = s2 + k / 32;
+        // Rows are RowStride elements apart (a view may use part of each row).
+        long rowBytes = w.DType.StorageBytes(w.RowStride);
+        byte* first = w.RowAddress(0);
         for (int j = j0; j < j1; j++)
         {
-            byte* row = w.RowAddress(j);
+            byte* row = first + j * rowBytes;
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             for (int b = 0; b < blocks; b++)
             {
@@ -229,17 +232,24 @@ internal static unsafe class BlockQuantKernels
                 var blockScales = TDecoder.BlockScales(block, out var offsetWeights);
                 Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
                 int e = b * 256;
-                for (int p = 0; p < 8; p++, e += 32)
+                // Two pieces at a time: the pair shares its loads (low and high nibbles of the same bytes).
+                for (int c = 0; c < 4; c++)
                 {
-                    var q = TDecoder.Values(block, p);
-                    var scales = TDecoder.PieceScales(blockScales, p);
-                    i0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, Vector256.Load(x0 + e)), scales);
+                    TDecoder.Pair(block, c, out var qa, out var qb, out int pa, out int pb);
+                    var sa = TDecoder.PieceScales(blockScales, pa);
+                    var sb = TDecoder.PieceScales(blockScales, pb);
+                    int ea = e + pa * 32, eb = e + pb * 32;
+                    i0 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(qa, Vector256.Load(x0 + ea)), sa)
+                        + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(qb, Vector256.Load(x0 + eb)), sb);
                     if (m == 1) continue;
-                    i1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, Vector256.Load(x1 + e)), scales);
+                    i1 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(qa, Vector256.Load(x1 + ea)), sa)
+                        + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(qb, Vector256.Load(x1 + eb)), sb);
                     if (m == 2) continue;
-                    i2 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, Vector256.Load(x2 + e)), scales);
+                    i2 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(qa, Vector256.Load(x2 + ea)), sa)
+                        + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(qb, Vector256.Load(x2 + eb)), sb);
                     if (m == 3) continue;
-                    i3 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, Vector256.Load(x3 + e)), scales);
+                    i3 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(qa, Vector256.Load(x3 + ea)), sa)
+                        + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(qb, Vector256.Load(x3 + eb)), sb);
                 }
                 float d = TDecoder.Scale(block), dmin = TDecoder.OffsetScale(block);
                 int piece = b * 8, sums = b * 16;
@@ -567,7 +577,8 @@ internal static unsafe class BlockQuantKernels
     {
         static abstract int BlockBytes { get; }
 
-        static abstract Vector256<byte> Values(byte* block, int p);
+        /// <summary>Pair c (0–3) of the block's eight pieces, which share their loads: values and piece numbers.</summary>
+        static abstract void Pair(byte* block, int c, out Vector256<byte> a, out Vector256<byte> b, out int pa, out int pb);
 
         /// <summary>The block's sub-block scales as 16-bit integers, and the weights of the activations' sums of 16 that give its offsets.</summary>
         static abstract Vector256<short> BlockScales(byte* block, out Vector256<short> offsetWeights);
@@ -602,10 +613,12 @@ internal static unsafe class BlockQuantKernels
         public static int BlockBytes => 144;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<byte> Values(byte* block, int p)
+        public static void Pair(byte* block, int c, out Vector256<byte> a, out Vector256<byte> b, out int pa, out int pb)
         {
-            var packed = Vector256.Load(block + 16 + (p >> 1) * 32);
-            return (p & 1) == 0 ? packed & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
+            var packed = Vector256.Load(block + 16 + c * 32);
+            a = packed & Vector256.Create((byte)0x0F);
+            b = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
+            (pa, pb) = (2 * c, 2 * c + 1);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -624,12 +637,14 @@ internal static unsafe class BlockQuantKernels
         public static int BlockBytes => 176;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<byte> Values(byte* block, int p)
+        public static void Pair(byte* block, int c, out Vector256<byte> a, out Vector256<byte> b, out int pa, out int pb)
         {
-            var packed = Vector256.Load(block + 48 + (p >> 1) * 32);
-            var q = (p & 1) == 0 ? packed & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
-            var high = Vector256.ShiftLeft(Vector256.ShiftRightLogical(Vector256.Load(block + 16).AsUInt16(), p).AsByte() & Vector256.Create((byte)0x01), 4);
-            return q | high;
+            var packed = Vector256.Load(block + 48 + c * 32);
+            // Bit 2c of each high byte belongs to piece 2c, bit 2c + 1 to piece 2c + 1.
+            var high = Vector256.ShiftRightLogical(Vector256.Load(block + 16).AsUInt16(), 2 * c).AsByte();
+            a = (packed & Vector256.Create((byte)0x0F)) | Vector256.ShiftLeft((high & Vector256.Create((byte)0x01)).AsUInt16(), 4).AsByte();
+            b = (Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F)) | Vector256.ShiftLeft((high & Vector256.Create((byte)0x02)).AsUInt16(), 3).AsByte();
+            (pa, pb) = (2 * c, 2 * c + 1);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -648,13 +663,16 @@ internal static unsafe class BlockQuantKernels
         public static int BlockBytes => 210;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<byte> Values(byte* block, int p)
+        /// <summary>Pieces q and q + 2 of a half share the low-nibble bytes (low and high nibbles) and the high-bit bytes.</summary>
+        public static void Pair(byte* block, int c, out Vector256<byte> a, out Vector256<byte> b, out int pa, out int pb)
         {
-            int half = p >> 2, quarter = p & 3;
-            var low = Vector256.Load(block + half * 64 + (quarter & 1) * 32);
-            low = quarter < 2 ? low & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(low.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
-            var high = Vector256.ShiftRightLogical(Vector256.Load(block + 128 + half * 32).AsUInt16(), 2 * quarter).AsByte() & Vector256.Create((byte)0x03);
-            return low | Vector256.ShiftLeft(high.AsUInt16(), 4).AsByte();
+            int half = c >> 1, quarter = c & 1;
+            var low = Vector256.Load(block + half * 64 + quarter * 32);
+            var high = Vector256.ShiftRightLogical(Vector256.Load(block + 128 + half * 32).AsUInt16(), 2 * quarter).AsByte();
+            var mask = Vector256.Create((byte)0x0F);
+            a = (low & mask) | Vector256.ShiftLeft((high & Vector256.Create((byte)0x03)).AsUInt16(), 4).AsByte();
+            b = (Vector256.ShiftRightLogical(low.AsUInt16(), 4).AsByte() & mask) | (high & Vector256.Create((byte)0x30));
+            (pa, pb) = (half * 4 + quarter, half * 4 + quarter + 2);
         }
 
         /// <summary>Sixteen int8 scales, one per 16 elements; every value is stored +32, so the offsets weigh each sum of 16 by 32·sc.</summary>
