@@ -24,7 +24,11 @@ public readonly unsafe struct StoredMatrix
                 throw new ArgumentException($"stored matrix: a {dtype.Name()} weight must be row-major with rows of whole {block}-element blocks, got {rows}x{cols} with row stride {rowStride}");
         }
         (Data, DType, Rows, Cols, RowStride, ColStride) = ((nint)data, dtype, rows, cols, rowStride, colStride);
+        // Row addresses are taken for every row of every product: the division by the block size is done once here.
+        rowStrideBytes = colStride == 1 ? dtype.StorageBytes(rowStride) : 0;
     }
+
+    private readonly long rowStrideBytes;
 
     public nint Data { get; }
     public DType DType { get; }
@@ -43,7 +47,7 @@ public readonly unsafe struct StoredMatrix
     public bool IsBlockQuantized => DType.IsBlockQuantized();
 
     /// <summary>The first byte of row <paramref name="r"/> of a row-major matrix (any dtype, block types included).</summary>
-    public byte* RowAddress(int r) => (byte*)Data + DType.StorageBytes(r * RowStride);
+    public byte* RowAddress(int r) => (byte*)Data + r * rowStrideBytes;
 
     /// <summary>Bytes of one row of a row-major matrix.</summary>
     public long RowBytes => DType.StorageBytes(Cols);

@@ -219,12 +219,9 @@ internal static unsafe class BlockQuantKernels
         sbyte* x0 = x.Bytes, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
         short* b0 = x.BlockSums, b1 = b0 + k / 16, b2 = b1 + k / 16, b3 = b2 + k / 16;
         float* s0 = x.Scales, s1 = s0 + k / 32, s2 = s1 + k / 32, s3 = s2 + k / 32;
-        // Rows are RowStride elements apart (a view may use part of each row).
-        long rowBytes = w.DType.StorageBytes(w.RowStride);
-        byte* first = w.RowAddress(0);
         for (int j = j0; j < j1; j++)
         {
-            byte* row = first + j * rowBytes;
+            byte* row = w.RowAddress(j);
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             for (int b = 0; b < blocks; b++)
             {
