@@ -28,7 +28,7 @@ public class BlockQuantKernelTests
     {
         var data = new TheoryData<DType, int>();
         foreach (var dtype in BlockTypes)
-            foreach (int m in new[] { 1, 2, 3, 4, 5, 37 })
+            foreach (int m in new[] { 1, 2, 3, 4, 5, 16, 17, 37 })
                 data.Add(dtype, m);
         return data;
     }
@@ -170,9 +170,12 @@ public class BlockQuantKernelTests
                 + $"{(bound?[at] ?? 0) + rtol * magnitude[at] + atol:G3} (Σ|w||x| {magnitude[at]:G3}), {worst:G3}× over");
     }
 
+    /// <summary>Whether a product with <paramref name="m"/> activation rows takes the integer kernels (up to 16 rows, a decoding batch).</summary>
+    internal static bool IsIntegerPath(DType dtype, int m) => m <= StoredWeightKernels.IntegerMaxRows && BlockQuantKernels.HasIntegerKernel(dtype);
+
     /// <summary>The bound for <paramref name="m"/> rows: the activation-quantisation bound on the integer path, none on the float32 paths.</summary>
     internal static double[]? BoundFor(DType dtype, float[] x, int m, float[] w, int rows, int cols) =>
-        m <= StoredWeightKernels.StreamingMaxRows && BlockQuantKernels.HasIntegerKernel(dtype) ? IntegerPathBound(dtype, x, m, w, rows, cols) : null;
+        IsIntegerPath(dtype, m) ? IntegerPathBound(dtype, x, m, w, rows, cols) : null;
 
     [Theory]
     [MemberData(nameof(TypesAndRows))]
@@ -270,7 +273,7 @@ public class BlockQuantKernelTests
         int rows = 37, cols = ColumnsFor(dtype);
         var (stored, decoded) = MakeWeight(dtype, rows, cols, 50 + (int)dtype);
         var bias = Tensor.Randn([rows], new Generator(51));
-        foreach (int m in new[] { 1, 2, 3, 4, 5, 37 })
+        foreach (int m in new[] { 1, 2, 3, 4, 5, 16, 17, 37 })
         {
             var xs = Activations(m, cols, 52 + m);
             var x = Tensor.FromArray(xs, m, cols);
@@ -494,8 +497,8 @@ public class BlockQuantThreadTests
                     var parallel = Tensor.Linear(x, stored, bias);
                     string what = $"{dtype.Name()} m={m}, {threads} threads";
                     // Each output element is computed by one worker with the same code whatever the split: the
-                    // streaming paths (m ≤ 4) give the same bits; the panel path's GEMM may block differently.
-                    if (m <= StoredWeightKernels.StreamingMaxRows) TensorAssert.Equal(single, parallel, what);
+                    // streaming and integer paths give the same bits; the panel path's GEMM may block differently.
+                    if (m <= StoredWeightKernels.StreamingMaxRows || BlockQuantKernelTests.IsIntegerPath(dtype, m)) TensorAssert.Equal(single, parallel, what);
                     else TensorAssert.Close(single, parallel, 1e-5f, 1e-5f, what);
                     BlockQuantKernelTests.AssertWithin(expected, parallel, bound, magnitude, 1e-5, 1e-5, $"{what} against float32");
                 }

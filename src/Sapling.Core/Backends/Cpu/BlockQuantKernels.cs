@@ -30,6 +30,11 @@ internal static unsafe class BlockQuantKernels
         public readonly float* Sums = sums;       // [rows, cols / 32]
         public readonly int Rows = rows;
         public readonly int Cols = cols;
+
+        /// <summary>Rows r0 .. r0 + count of these.</summary>
+        public QuantizedRows Slice(int r0, int count) => new(
+            Values + (long)r0 * Cols, Bytes == null ? null : Bytes + (long)r0 * Cols, BlockSums == null ? null : BlockSums + (long)r0 * (Cols / 16),
+            Scales + (long)r0 * (Cols / 32), Sums + (long)r0 * (Cols / 32), count, Cols);
     }
 
     [ThreadStatic] private static short[]? t_values;
@@ -190,6 +195,24 @@ internal static unsafe class BlockQuantKernels
 
     /// <summary>y[i, j] (+)= x[i, :]·W[j, :] for rows j0 .. j1 of a block-quantised W and every quantised activation row.</summary>
     public static void StreamRange(in QuantizedRows x, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
+    {
+        if (x.Rows <= 4)
+        {
+            StreamRows(x, w, y, accumulate, j0, j1);
+            return;
+        }
+        // More activation rows (a batch of decoding sequences): four at a time over a tile of weight rows small
+        // enough to stay in cache, so the weights come from memory once.
+        const int Tile = 16;
+        for (int t0 = j0; t0 < j1; t0 += Tile)
+        {
+            int t1 = Math.Min(j1, t0 + Tile);
+            for (int r0 = 0; r0 < x.Rows; r0 += 4)
+                StreamRows(x.Slice(r0, Math.Min(4, x.Rows - r0)), w, y + (long)r0 * w.Rows, accumulate, t0, t1);
+        }
+    }
+
+    private static void StreamRows(in QuantizedRows x, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
     {
         switch (w.DType)
         {

@@ -26,6 +26,12 @@ internal static unsafe class StoredWeightKernels
     /// <summary>Products with at most this many activation rows stream the weights.</summary>
     public const int StreamingMaxRows = 4;
 
+    /// <summary>
+    /// Block-quantised weights take the integer kernels up to this many activation rows (a continuous batch of
+    /// decoding sequences); beyond it, panels decoded to float32 for the GEMM (prefill) are cheaper.
+    /// </summary>
+    public const int IntegerMaxRows = 16;
+
     // Widening granularity of the streaming path: 2 KB of float32, well inside L1.
     private const int Chunk = 512;
 
@@ -48,12 +54,13 @@ internal static unsafe class StoredWeightKernels
             return;
         }
         var job = LinearJob.ForCurrentThread();
-        bool streaming = m <= StreamingMaxRows && w.RowMajor;
+        bool integer = m <= IntegerMaxRows && BlockQuantKernels.HasIntegerKernel(w.DType);
+        bool streaming = (m <= StreamingMaxRows || integer) && w.RowMajor;
         int rowsPerPart = streaming ? StreamingRowsPerPart(w.Rows) : PanelRows(m, w.Rows, w.Cols);
         int parts = (w.Rows + rowsPerPart - 1) / rowsPerPart;
         job.Prepare(x, m, w, y, accumulate, streaming, rowsPerPart);
         // Integer decoding quantises the activation rows once, before the workers share the rows of W.
-        if (streaming && BlockQuantKernels.HasIntegerKernel(w.DType)) job.Quantized = BlockQuantKernels.Quantize(x, m, w.Cols, w.DType);
+        if (integer) job.Quantized = BlockQuantKernels.Quantize(x, m, w.Cols, w.DType);
         try
         {
             if (parts == 1 || CpuWorkers.Threads == 1 || CpuWorkers.IsInsideDispatch)
