@@ -186,8 +186,27 @@ public sealed unsafe class GgufFile : IDisposable
         ThrowIfDisposed();
         var info = Info(name);
         var storage = new NativeStorage(info.Type.ToDType()!.Value, (int)info.ElementCount);
-        mapping.Bytes(DataOffset + info.Offset, checked((int)info.ByteCount)).CopyTo(storage.Bytes);
+        // Tensors may exceed 2 GB (a float32 embedding of a large vocabulary): copied in chunks.
+        Buffer.MemoryCopy(mapping.Start + DataOffset + info.Offset, storage.Address, info.ByteCount, info.ByteCount);
         return Tensor.FromStorage(storage, info.Shape);
+    }
+
+    /// <summary>
+    /// False when the tensor holds NaN or infinity: every element of a float type, every block's scales of a block
+    /// type (<see cref="GgmlBlocks.AllFinite"/>). Reads the tensor's pages once.
+    /// </summary>
+    public bool AllFinite(string name)
+    {
+        ThrowIfDisposed();
+        var info = Info(name);
+        // Whole blocks, under 1 GB at a time (a span holds at most 2 GB).
+        long chunk = (1L << 30) / info.Type.BlockBytes() * info.Type.BlockBytes();
+        for (long at = 0; at < info.ByteCount; at += chunk)
+        {
+            int length = (int)Math.Min(chunk, info.ByteCount - at);
+            if (!GgmlBlocks.AllFinite(info.Type, mapping.Bytes(DataOffset + info.Offset + at, length))) return false;
+        }
+        return true;
     }
 
     /// <summary>The tensor decoded to a new float32 tensor (block types dequantised as ggml does).</summary>

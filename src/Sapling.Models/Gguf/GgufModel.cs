@@ -117,6 +117,9 @@ public static class GgufModel
             var info = file.Info(name);
             if (!info.Shape.SequenceEqual(target.Shape))
                 throw new GgufFormatException(file.Path, $"tensor '{name}' has shape {ShapeUtil.Format(info.Shape)}, the model expects {ShapeUtil.Format(target.Shape.ToArray())}");
+            // One pass over the values (block scales for quantised types): a file holding NaN is named now, not
+            // discovered as nonsense text later.
+            if (!file.AllFinite(name)) IO.Warnings.Warn($"{file.Path}: tensor '{name}' holds NaN or infinite values; the model's outputs will not be usable");
             int permuteHeads = RotaryPermutedHeads(config, name);
             using var loaded = LoadTensor(file, info, target.Rank == 2 ? storage : WeightStorage.Float32, permuteHeads, config.HeadDim);
             if (storage != WeightStorage.Float32) target.RequiresGrad = false;

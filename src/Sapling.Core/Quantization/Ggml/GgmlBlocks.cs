@@ -76,6 +76,37 @@ public static partial class GgmlBlocks
         }
     }
 
+    /// <summary>
+    /// False when any value of <paramref name="data"/> (whole blocks of <paramref name="type"/>) is NaN or infinite: every
+    /// element of the float types, every block's float16 scale and minimum (or Q8_K's float32 scale) of the block types
+    /// — the only places a block can hold one. Reads each block's header, not its values.
+    /// </summary>
+    public static bool AllFinite(GgmlType type, ReadOnlySpan<byte> data)
+    {
+        static bool Half(ReadOnlySpan<byte> b, int at) => (BinaryPrimitives.ReadUInt16LittleEndian(b[at..]) & 0x7C00) != 0x7C00;
+        int size = type.BlockBytes();
+        if (data.Length % size != 0) throw new ArgumentException($"{type.Name()}: {data.Length} bytes are not whole blocks of {size}");
+        for (int at = 0; at < data.Length; at += size)
+        {
+            var block = data.Slice(at, size);
+            bool finite = type switch
+            {
+                GgmlType.F32 => float.IsFinite(BinaryPrimitives.ReadSingleLittleEndian(block)),
+                GgmlType.F16 => Half(block, 0),
+                GgmlType.BF16 => (BinaryPrimitives.ReadUInt16LittleEndian(block) & 0x7F80) != 0x7F80,
+                GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q8_0 => Half(block, 0),
+                GgmlType.Q4_1 or GgmlType.Q5_1 or GgmlType.Q4_K or GgmlType.Q5_K => Half(block, 0) && Half(block, 2),
+                GgmlType.Q2_K => Half(block, 80) && Half(block, 82),
+                GgmlType.Q3_K => Half(block, 108),
+                GgmlType.Q6_K => Half(block, 208),
+                GgmlType.Q8_K => float.IsFinite(BinaryPrimitives.ReadSingleLittleEndian(block)),
+                _ => throw new NotSupportedException($"{type.Name()}: no finiteness check"),
+            };
+            if (!finite) return false;
+        }
+        return true;
+    }
+
     /// <summary>True for the types <see cref="Quantize"/> and <see cref="Dequantize"/> handle.</summary>
     public static bool IsSupported(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16
         or GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q8_0
