@@ -331,20 +331,29 @@ public sealed unsafe class GgufFile : IDisposable
 
         public object Scalar(GgufValueType type, string key) => type switch
         {
-            GgufValueType.UInt8 => (long)Take(1, key)[0],
-            GgufValueType.Int8 => (long)(sbyte)Take(1, key)[0],
-            GgufValueType.UInt16 => (long)BinaryPrimitives.ReadUInt16LittleEndian(Take(2, key)),
-            GgufValueType.Int16 => (long)BinaryPrimitives.ReadInt16LittleEndian(Take(2, key)),
-            GgufValueType.UInt32 => (long)U32(key),
-            GgufValueType.Int32 => (long)BinaryPrimitives.ReadInt32LittleEndian(Take(4, key)),
-            GgufValueType.Float32 => (double)BinaryPrimitives.ReadSingleLittleEndian(Take(4, key)),
+            GgufValueType.Float32 or GgufValueType.Float64 => Float(type, key),
             GgufValueType.Bool => Bool(key),
             GgufValueType.String => String($"the value of '{key}'"),
+            _ => Integer(type, key),
+        };
+
+        /// <summary>An integer value of any width, unboxed (array elements are read through here).</summary>
+        private long Integer(GgufValueType type, string key) => type switch
+        {
+            GgufValueType.UInt8 => Take(1, key)[0],
+            GgufValueType.Int8 => (sbyte)Take(1, key)[0],
+            GgufValueType.UInt16 => BinaryPrimitives.ReadUInt16LittleEndian(Take(2, key)),
+            GgufValueType.Int16 => BinaryPrimitives.ReadInt16LittleEndian(Take(2, key)),
+            GgufValueType.UInt32 => U32(key),
+            GgufValueType.Int32 => BinaryPrimitives.ReadInt32LittleEndian(Take(4, key)),
             GgufValueType.UInt64 => U64(key) is var u && u <= long.MaxValue ? (long)u : throw Fail($"'{key}' is {u}, larger than Sapling reads"),
             GgufValueType.Int64 => BinaryPrimitives.ReadInt64LittleEndian(Take(8, key)),
-            GgufValueType.Float64 => BinaryPrimitives.ReadDoubleLittleEndian(Take(8, key)),
             _ => throw Fail($"metadata key '{key}' has value type {(uint)type}, which GGUF does not define"),
         };
+
+        private double Float(GgufValueType type, string key) => type == GgufValueType.Float32
+            ? BinaryPrimitives.ReadSingleLittleEndian(Take(4, key))
+            : BinaryPrimitives.ReadDoubleLittleEndian(Take(8, key));
 
         private bool Bool(string key)
         {
@@ -384,13 +393,13 @@ public sealed unsafe class GgufFile : IDisposable
                 case GgufValueType.Float32 or GgufValueType.Float64:
                 {
                     var values = new double[count];
-                    for (int i = 0; i < count; i++) values[i] = (double)Scalar(type, key);
+                    for (int i = 0; i < count; i++) values[i] = Float(type, key);
                     return new GgufArray(type, values);
                 }
                 default:
                 {
                     var values = new long[count];
-                    for (int i = 0; i < count; i++) values[i] = (long)Scalar(type, key);
+                    for (int i = 0; i < count; i++) values[i] = Integer(type, key);
                     return new GgufArray(type, values);
                 }
             }
