@@ -11,12 +11,13 @@ namespace Sapling.Backends.Cpu;
 /// </summary>
 /// <remarks>
 /// Each activation row is first quantised to integers in [−127, 127] as llama.cpp quantises it for the weight type
-/// (Q8_0, Q8_1 or Q8_K, see <see cref="Quantize"/>), with the float sum of each 32-element piece. Each 32-element piece of a weight row is then
-/// decoded in registers to 16-bit integers q and a float scale s and offset o (w = s·q + o; K-quants fold their
-/// sub-block scale into q), and Σ w·x over the piece is s·sx·Σ q·qx + o·Σx: one multiply-add of 16-bit pairs into
-/// 32-bit lanes, one conversion and one fused multiply-add per piece and activation row. Rows of W are split across
-/// the workers by the caller. AVX-512BW only; elsewhere (and for Q2_K, Q3_K) rows are decoded to float32 with
-/// <see cref="GgmlBlocks.Dequantize"/> and dotted in float32.
+/// (Q8_0, Q8_1 or Q8_K, see <see cref="Quantize"/>), with the float sum of each 32-element piece and the integer sum of
+/// each 16. Q8_0 rows are widened to 16 bits and multiplied in 16-bit pairs (<see cref="IBlockDecoder"/>); the 4/5-bit
+/// formats (<see cref="ILegacyBytes"/>) and the K-quants (<see cref="IKBytes"/>) keep their values in unsigned bytes
+/// and multiply them by the int8 activations directly (vpmaddubsw), their centring or minimums meeting the
+/// activations' sums. The same decoders turn rows into float32 for the panels of many-row products
+/// (<see cref="DecodeRow"/>). Rows of W are split across the workers by the caller. AVX-512BW only; elsewhere (and for
+/// Q2_K, Q3_K) rows are decoded to float32 with <see cref="GgmlBlocks.Dequantize"/> and dotted in float32.
 /// </remarks>
 internal static unsafe class BlockQuantKernels
 {
@@ -167,13 +168,13 @@ internal static unsafe class BlockQuantKernels
         switch (w.DType)
         {
             case DType.Q8_0: DecodeRow<Q8_0Decoder>(w, r, destination); break;
-            case DType.Q4_0: DecodeRow<Q4_0Decoder>(w, r, destination); break;
-            case DType.Q4_1: DecodeRow<Q4_1Decoder>(w, r, destination); break;
-            case DType.Q5_0: DecodeRow<Q5_0Decoder>(w, r, destination); break;
-            case DType.Q5_1: DecodeRow<Q5_1Decoder>(w, r, destination); break;
-            case DType.Q4_K: DecodeRow<Q4_KDecoder>(w, r, destination); break;
-            case DType.Q5_K: DecodeRow<Q5_KDecoder>(w, r, destination); break;
-            case DType.Q6_K: DecodeRow<Q6_KDecoder>(w, r, destination); break;
+            case DType.Q4_0: DecodeLegacyRow<Q4_0Bytes>(w, r, destination); break;
+            case DType.Q4_1: DecodeLegacyRow<Q4_1Bytes>(w, r, destination); break;
+            case DType.Q5_0: DecodeLegacyRow<Q5_0Bytes>(w, r, destination); break;
+            case DType.Q5_1: DecodeLegacyRow<Q5_1Bytes>(w, r, destination); break;
+            case DType.Q4_K: DecodeKRow<Q4_KBytes>(w, r, destination); break;
+            case DType.Q5_K: DecodeKRow<Q5_KBytes>(w, r, destination); break;
+            case DType.Q6_K: DecodeKRow<Q6_KBytes>(w, r, destination); break;
             default: throw new NotSupportedException($"no integer decoder for {w.DType.Name()}");
         }
     }
@@ -192,6 +193,61 @@ internal static unsafe class BlockQuantKernels
             Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(hi), scale, offset).Store(destination + p * 32 + 16);
         }
     }
+
+    /// <summary>
+    /// A 4/5-bit row through the 8-bit decoders: w = d·q + offset, the integer centring (−8d, −16d) or the stored
+    /// minimum. With the centring the fused multiply-add rounds once, as ggml's (q − 8)·d does.
+    /// </summary>
+    private static void DecodeLegacyRow<TDecoder>(StoredMatrix w, int r, float* destination) where TDecoder : ILegacyBytes
+    {
+        byte* row = w.RowAddress(r);
+        for (int p = 0; p < w.Cols / 32; p++)
+        {
+            byte* block = row + p * TDecoder.BlockBytes;
+            float d = Half(block);
+            float offset = TDecoder.HasFloatOffset ? TDecoder.FloatOffset(block) : TDecoder.IntegerOffset * d;
+            StoreSixteen(TDecoder.Values(block).GetLower(), d, offset, destination + p * 32);
+            StoreSixteen(TDecoder.Values(block).GetUpper(), d, offset, destination + p * 32 + 16);
+        }
+    }
+
+    /// <summary>
+    /// A K-quant row through the 8-bit decoders: every 16 elements share a scale s and an offset weight o (Q4_K/Q5_K:
+    /// sub-block scale and minimum; Q6_K: scale and 32·scale), w = d·s·q − dmin·o.
+    /// </summary>
+    private static void DecodeKRow<TDecoder>(StoredMatrix w, int r, float* destination) where TDecoder : IKBytes
+    {
+        byte* row = w.RowAddress(r);
+        short* scales = stackalloc short[16];
+        short* offsets = stackalloc short[16];
+        for (int b = 0; b < w.Cols / 256; b++)
+        {
+            byte* block = row + b * TDecoder.BlockBytes;
+            var blockScales = TDecoder.BlockScales(block, out var offsetWeights);
+            offsetWeights.Store(offsets);
+            float d = TDecoder.Scale(block), dmin = TDecoder.OffsetScale(block);
+            for (int c = 0; c < 4; c++)
+            {
+                TDecoder.Pair(block, c, out var qa, out var qb, out int pa, out int pb);
+                DecodePiece(qa, TDecoder.PieceScales(blockScales, pa), scales, offsets + 2 * pa, d, dmin, destination + b * 256 + pa * 32);
+                DecodePiece(qb, TDecoder.PieceScales(blockScales, pb), scales, offsets + 2 * pb, d, dmin, destination + b * 256 + pb * 32);
+            }
+        }
+    }
+
+    /// <summary>One K-quant piece: lane l of its scales multiplies elements 2l and 2l + 1, so lanes 0 and 8 hold its two halves'.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DecodePiece(Vector256<byte> q, Vector256<short> pieceScales, short* scales, short* offsets, float d, float dmin, float* destination)
+    {
+        pieceScales.Store(scales);
+        StoreSixteen(q.GetLower(), d * scales[0], -dmin * offsets[0], destination);
+        StoreSixteen(q.GetUpper(), d * scales[8], -dmin * offsets[1], destination + 16);
+    }
+
+    /// <summary>Sixteen unsigned bytes as float32: q·scale + offset (one rounding).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreSixteen(Vector128<byte> q, float scale, float offset, float* destination) =>
+        Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(q)), Vector512.Create(scale), Vector512.Create(offset)).Store(destination);
 
     /// <summary>y[i, j] (+)= x[i, :]·W[j, :] for rows j0 .. j1 of a block-quantised W and every quantised activation row.</summary>
     public static void StreamRange(in QuantizedRows x, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
@@ -480,8 +536,8 @@ internal static unsafe class BlockQuantKernels
     }
 
     /// <summary>
-    /// One block format: the 32-element piece p of a row as 16-bit integers q, and every piece's float scale s and
-    /// offset o, so that w = s·q + o.
+    /// A block format multiplied in 16-bit pairs (Q8_0, whose values are signed bytes): piece p of a row as 16-bit
+    /// integers q, with its float scale s and offset o, w = s·q + o.
     /// </summary>
     private interface IBlockDecoder
     {
@@ -526,66 +582,6 @@ internal static unsafe class BlockQuantKernels
         var spread = Avx2.Shuffle(word, Vector256.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
         var bit = Vector256.Create((byte)1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
         return Vector256.Equals(spread & bit, bit) & Vector256.Create((byte)0x10);
-    }
-
-    // Q4_0: 18 bytes — float16 d, 16 bytes of nibbles; w = d·(q − 8).
-    private readonly struct Q4_0Decoder : IBlockDecoder
-    {
-        public static bool HasOffset => false;
-
-        public static float Scale(byte* row, int p) => Half(row + p * 18);
-
-        public static float Offset(byte* row, int p) => 0f;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Values(byte* row, int p) => Avx512BW.ConvertToVector512Int16(Nibbles(row + p * 18 + 2)) - Vector512.Create((short)8);
-    }
-
-    // Q4_1: 20 bytes — float16 d and m, 16 bytes of nibbles; w = d·q + m.
-    private readonly struct Q4_1Decoder : IBlockDecoder
-    {
-        public static bool HasOffset => true;
-
-        public static float Scale(byte* row, int p) => Half(row + p * 20);
-
-        public static float Offset(byte* row, int p) => Half(row + p * 20 + 2);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Values(byte* row, int p) => Avx512BW.ConvertToVector512Int16(Nibbles(row + p * 20 + 4));
-    }
-
-    // Q5_0: 22 bytes — float16 d, 32 fifth bits, 16 bytes of nibbles; w = d·(q − 16).
-    private readonly struct Q5_0Decoder : IBlockDecoder
-    {
-        public static bool HasOffset => false;
-
-        public static float Scale(byte* row, int p) => Half(row + p * 22);
-
-        public static float Offset(byte* row, int p) => 0f;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Values(byte* row, int p)
-        {
-            byte* block = row + p * 22;
-            return Avx512BW.ConvertToVector512Int16(Nibbles(block + 6) | FifthBits(block + 2)) - Vector512.Create((short)16);
-        }
-    }
-
-    // Q5_1: 24 bytes — float16 d and m, 32 fifth bits, 16 bytes of nibbles; w = d·q + m.
-    private readonly struct Q5_1Decoder : IBlockDecoder
-    {
-        public static bool HasOffset => true;
-
-        public static float Scale(byte* row, int p) => Half(row + p * 24);
-
-        public static float Offset(byte* row, int p) => Half(row + p * 24 + 2);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Values(byte* row, int p)
-        {
-            byte* block = row + p * 24;
-            return Avx512BW.ConvertToVector512Int16(Nibbles(block + 8) | FifthBits(block + 4));
-        }
     }
 
     /// <summary>
@@ -710,103 +706,5 @@ internal static unsafe class BlockQuantKernels
         public static float Scale(byte* block) => Half(block + 208);
 
         public static float OffsetScale(byte* block) => Half(block + 208);
-    }
-
-    /// <summary>Sub-block j's 6-bit scale and minimum from the 12 packed bytes of Q4_K and Q5_K.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ScaleMin(byte* packed, int j, out int scale, out int min)
-    {
-        if (j < 4)
-        {
-            scale = packed[j] & 63;
-            min = packed[j + 4] & 63;
-        }
-        else
-        {
-            scale = (packed[j + 4] & 0xF) | ((packed[j - 4] >> 6) << 4);
-            min = (packed[j + 4] >> 4) | ((packed[j] >> 6) << 4);
-        }
-    }
-
-    /// <summary>Q4_K and Q5_K: the offset −dmin·m of sub-block <paramref name="sub"/> of the super-block at <paramref name="block"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float KOffset(byte* block, int sub)
-    {
-        ScaleMin(block + 4, sub, out _, out int min);
-        return -Half(block + 2) * min;
-    }
-
-    // Q4_K: 144 bytes per 256 — float16 d and dmin, 12 bytes of 6-bit scales and mins for eight sub-blocks of 32,
-    // 128 bytes of nibbles (each 32 bytes hold two sub-blocks: low nibbles, then high); w = d·sc·q − dmin·m.
-    private readonly struct Q4_KDecoder : IBlockDecoder
-    {
-        public static bool HasOffset => true;
-
-        public static float Scale(byte* row, int p) => Half(row + (p >> 3) * 144);
-
-        public static float Offset(byte* row, int p) => KOffset(row + (p >> 3) * 144, p & 7);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Values(byte* row, int p)
-        {
-            byte* block = row + (p >> 3) * 144;
-            int sub = p & 7;
-            ScaleMin(block + 4, sub, out int sc, out _);
-            var packed = Vector256.Load(block + 16 + (sub >> 1) * 32);
-            var q = (sub & 1) == 0 ? packed & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
-            return Avx512BW.ConvertToVector512Int16(q) * Vector512.Create((short)sc);
-        }
-    }
-
-    // Q5_K: 176 bytes per 256 — as Q4_K, plus 32 bytes holding the fifth bit of each element (bit 2c and 2c + 1 of
-    // byte l for the two sub-blocks of chunk c); w = d·sc·q − dmin·m.
-    private readonly struct Q5_KDecoder : IBlockDecoder
-    {
-        public static bool HasOffset => true;
-
-        public static float Scale(byte* row, int p) => Half(row + (p >> 3) * 176);
-
-        public static float Offset(byte* row, int p) => KOffset(row + (p >> 3) * 176, p & 7);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Values(byte* row, int p)
-        {
-            byte* block = row + (p >> 3) * 176;
-            int sub = p & 7;
-            ScaleMin(block + 4, sub, out int sc, out _);
-            var packed = Vector256.Load(block + 48 + (sub >> 1) * 32);
-            var q = (sub & 1) == 0 ? packed & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
-            var bit = Vector256.Create((byte)(1 << sub));
-            var high = Vector256.Equals(Vector256.Load(block + 16) & bit, bit) & Vector256.Create((byte)0x10);
-            return Avx512BW.ConvertToVector512Int16(q | high) * Vector512.Create((short)sc);
-        }
-    }
-
-    // Q6_K: 210 bytes per 256 — 128 bytes of low nibbles, 64 bytes of high bit pairs, 16 int8 scales (one per 16
-    // elements), float16 d; w = d·sc·(q − 32). In each half of 128: element l (< 32) takes ql[l] low nibble and qh[l]
-    // bits 0–1; l + 32: ql[l + 32] low, bits 2–3; l + 64: ql[l] high, bits 4–5; l + 96: ql[l + 32] high, bits 6–7.
-    private readonly struct Q6_KDecoder : IBlockDecoder
-    {
-        public static bool HasOffset => false;
-
-        public static float Scale(byte* row, int p) => Half(row + (p >> 3) * 210 + 208);
-
-        public static float Offset(byte* row, int p) => 0f;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<short> Values(byte* row, int p)
-        {
-            byte* block = row + (p >> 3) * 210;
-            int piece = p & 7, half = piece >> 2, quarter = piece & 3;
-            byte* ql = block + half * 64 + (quarter & 1) * 32;
-            byte* qh = block + 128 + half * 32;
-            sbyte* sc = (sbyte*)(block + 192) + half * 8 + quarter * 2;
-            var low = Vector256.Load(ql);
-            low = quarter < 2 ? low & Vector256.Create((byte)0x0F) : Vector256.ShiftRightLogical(low.AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
-            var high = Vector256.ShiftRightLogical(Vector256.Load(qh).AsUInt16(), 2 * quarter).AsByte() & Vector256.Create((byte)0x03);
-            var q = Avx512BW.ConvertToVector512Int16(low | Vector256.ShiftLeft(high.AsUInt16(), 4).AsByte()) - Vector512.Create((short)32);
-            var scales = Avx512F.InsertVector256(Vector512.Create((short)sc[0]), Vector256.Create((short)sc[1]), 1);
-            return q * scales;
-        }
     }
 }
