@@ -48,6 +48,14 @@ public sealed partial class Tensor
         return Record(UnaryKernel(UnaryOpKind.Cos, this, "cos"), "cos", this, g => g.Mul(x.Sin()).Neg());
     }
 
+    /// <summary>The error function, elementwise (ONNX Erf; GELU's exact form is built from it).</summary>
+    public Tensor Erf()
+    {
+        var x = this;
+        // d/dx erf(x) = 2/√π · exp(−x²)
+        return Record(UnaryKernel(UnaryOpKind.Erf, this, "erf"), "erf", this, g => g.Mul(x.Square().Neg().Exp().Mul(1.1283791670955126f)));
+    }
+
     public Tensor Square()
     {
         var x = this;

@@ -21,4 +21,5 @@ public enum UnaryOpKind
     Sigmoid,
     Relu,
     Silu,
+    Erf,
 }

@@ -24,6 +24,7 @@ public sealed partial class CpuKernels
             case UnaryOpKind.Sigmoid: Elementwise.UnaryParallel<SigmoidOp>(x, xOffset, y, 0, n); break;
             case UnaryOpKind.Relu: Elementwise.UnaryParallel<ReluOp>(x, xOffset, y, 0, n); break;
             case UnaryOpKind.Silu: Elementwise.UnaryParallel<SiluOp>(x, xOffset, y, 0, n); break;
+            case UnaryOpKind.Erf: Elementwise.UnaryParallel<ErfOp>(x, xOffset, y, 0, n); break;
             default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
         }
     }

@@ -83,6 +83,7 @@ internal struct TanhOp : IUnaryOp { public static void Apply(ReadOnlySpan<float>
 internal struct SigmoidOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => FastMath.Sigmoid(x, d); }
 internal struct ReluOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Max(x, 0f, d); }
 internal struct SquareOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Multiply(x, x, d); }
+internal struct ErfOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => FastMath.Erf(x, d); }
 internal struct ReciprocalOp : IUnaryOp { public static void Apply(ReadOnlySpan<float> x, Span<float> d) => TensorPrimitives.Reciprocal(x, d); }
 
 internal struct RsqrtOp : IUnaryOp

@@ -87,6 +87,13 @@ internal static class FastMath
         for (; i < x.Length; i++) y[i] = MathF.Tanh(x[i]);
     }
 
+    public static void Erf(ReadOnlySpan<float> x, Span<float> y)
+    {
+        int i = SimdWidth.Use512 ? Map<Float512, ErfFunction>(x, y, 0) : 0;
+        i = Map<Float256, ErfFunction>(x, y, i);
+        for (; i < x.Length; i++) y[i] = Erf(x[i]);
+    }
+
     public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y)
     {
         int i = SimdWidth.Use512 ? Map<Float512, SigmoidFunction>(x, y, 0) : 0;
@@ -134,6 +141,11 @@ internal static class FastMath
     private struct ExpFunction : IVectorFunction
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Apply<V>(V x) where V : struct, IFloatVector<V> => Exp(x);
+    }
+
+    private struct ErfFunction : IVectorFunction
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V Apply<V>(V x) where V : struct, IFloatVector<V> => Erf(x);
     }
 
     private struct TanhFunction : IVectorFunction

@@ -22,6 +22,7 @@ public partial class ReferenceKernels<T>
         UnaryOpKind.Abs => Math.Abs(x),
         UnaryOpKind.Sin => Math.Sin(x),
         UnaryOpKind.Cos => Math.Cos(x),
+        UnaryOpKind.Erf => Erf(x),
         UnaryOpKind.Square => x * x,
         UnaryOpKind.Reciprocal => 1.0 / x,
         UnaryOpKind.Tanh => Math.Tanh(x),
