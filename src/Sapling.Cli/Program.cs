@@ -27,6 +27,8 @@ public static class Program
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(TokenizerCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ReviewCommand.Create());
         root.Subcommands.Add(FederatedCommand.Create());

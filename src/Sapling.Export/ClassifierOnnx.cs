@@ -43,7 +43,7 @@ internal static class ClassifierOnnx
     }
 
     /// <summary>Appends the nodes of <paramref name="module"/> (state-dict path <paramref name="path"/>) applied to value <paramref name="x"/>.</summary>
-    private static string Emit(OnnxGraphBuilder g, Module module, string path, string x)
+    internal static string Emit(OnnxGraphBuilder g, Module module, string path, string x)
     {
         switch (module)
         {
@@ -94,7 +94,7 @@ internal static class ClassifierOnnx
         }
     }
 
-    private static string BatchNorm(OnnxGraphBuilder g, BatchNorm2d bn, string path, string x)
+    internal static string BatchNorm(OnnxGraphBuilder g, BatchNorm2d bn, string path, string x)
     {
         if (!bn.TracksRunningStats)
             throw new NotSupportedException($"ONNX export: batch norm '{path}' keeps no running statistics, so eval mode normalises by the batch, which ONNX's inference BatchNormalization cannot express");

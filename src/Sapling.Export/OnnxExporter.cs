@@ -19,8 +19,16 @@ public static class OnnxExporter
 
     public static ModelProto Export(GptModel model) => GptOnnx.Build(model);
 
-    /// <summary>Loads a model folder (config.json "model_type": "gpt2" is a GPT, anything else a classifier) and exports it.</summary>
-    public static ModelProto ExportFolder(string directory) => ModelFolder.KindOf(directory) == ModelKind.Classifier
-        ? Export(ClassifierFolder.Load(directory))
-        : Export(GptFolder.Load(directory));
+    /// <summary>A torchvision-layout ResNet; <paramref name="foldBatchNorm"/> folds each batch norm into its convolution, as PyTorch's exporter does.</summary>
+    public static ModelProto Export(Models.Vision.TorchvisionResNet model, bool foldBatchNorm = false) => ResNetOnnx.Build(model, foldBatchNorm);
+
+    /// <summary>Loads a model folder (a classifier, a GPT, a torchvision ResNet or an imported ONNX graph) and exports it.</summary>
+    public static ModelProto ExportFolder(string directory) => ModelFolder.KindOf(directory) switch
+    {
+        ModelKind.Classifier => Export(ClassifierFolder.Load(directory)),
+        ModelKind.ImageModel => Export(Models.Vision.TorchvisionResNetFolder.Load(directory)),
+        ModelKind.OnnxGraph => Import.OnnxFolder.ToModel(Import.OnnxFolder.Load(directory)),
+        ModelKind.LanguageModel when ModelRegistry.ModelTypeOf(directory) == "gpt2" => Export(GptFolder.Load(directory)),
+        var kind => throw new NotSupportedException($"ONNX export: '{directory}' holds a {ModelRegistry.ModelTypeOf(directory)} {kind}, which the exporter does not translate yet (classifiers, GPT-2, torchvision ResNets and imported ONNX graphs are)"),
+    };
 }

@@ -11,4 +11,10 @@ public enum ModelKind
 
     /// <summary>A GPT-2 sequence classifier (architectures GPT2ForSequenceClassification).</summary>
     TextClassifier,
+
+    /// <summary>An image model in a published layout (model_type torchvision_resnet), run with <c>sapling run</c>.</summary>
+    ImageModel,
+
+    /// <summary>An imported ONNX graph run by Sapling's ONNX interpreter (model_type onnx).</summary>
+    OnnxGraph,
 }

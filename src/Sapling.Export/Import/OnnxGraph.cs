@@ -18,10 +18,13 @@ public sealed class OnnxGraph
     /// <summary>The newest operator set whose operators' semantics this importer was written against.</summary>
     public const long MaxOpset = 21;
 
-    private OnnxGraph(string source, long opset, string producer, List<OnnxNode> nodes, Dictionary<string, Tensor> initializers, List<OnnxValueInfo> inputs, List<OnnxValueInfo> outputs, Dictionary<string, string> metadata)
+    private OnnxGraph(ModelProto structure, string source, long opset, string producer, List<OnnxNode> nodes, Dictionary<string, Tensor> initializers, List<OnnxValueInfo> inputs, List<OnnxValueInfo> outputs, Dictionary<string, string> metadata)
     {
-        (Source, Opset, Producer, Nodes, Initializers, Inputs, Outputs, Metadata) = (source, opset, producer, nodes, initializers, inputs, outputs, metadata);
+        (Structure, Source, Opset, Producer, Nodes, Initializers, Inputs, Outputs, Metadata) = (structure, source, opset, producer, nodes, initializers, inputs, outputs, metadata);
     }
+
+    /// <summary>The model as read, its initializers taken out (they live on as <see cref="Initializers"/>): what a model folder's model.onnx keeps.</summary>
+    internal ModelProto Structure { get; }
 
     /// <summary>The file the graph came from, for messages.</summary>
     public string Source { get; }
@@ -63,8 +66,13 @@ public sealed class OnnxGraph
         return FromModel(model, path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
-    /// <summary>Checks and types a parsed model; <paramref name="dataDirectory"/> is where external data lives (null: none allowed).</summary>
-    public static OnnxGraph FromModel(ModelProto model, string source, string? dataDirectory)
+    /// <summary>
+    /// Checks and types a parsed model; <paramref name="dataDirectory"/> is where external data lives (null: none
+    /// allowed). <paramref name="weights"/> supplies initializers kept outside the graph (a model folder's
+    /// model.safetensors); the graph's own may not repeat their names. The model's initializer list is emptied: the
+    /// tensors now hold the values.
+    /// </summary>
+    public static OnnxGraph FromModel(ModelProto model, string source, string? dataDirectory, IReadOnlyDictionary<string, Tensor>? weights = null)
     {
         if (model.Graph == null) throw new InvalidDataException($"{source}: the model has no graph (not an ONNX model, or an empty file)");
         if (model.IrVersion < 3) throw new InvalidDataException($"{source}: IR version {model.IrVersion}; ONNX files from IR version 3 (ONNX 1.0) on are read");
@@ -79,12 +87,15 @@ public sealed class OnnxGraph
         if (g.SparseInitializer.Count > 0) throw new NotSupportedException($"{source}: the graph has {g.SparseInitializer.Count} sparse initializer(s), which Sapling's ONNX import does not read");
 
         var initializers = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        if (weights != null)
+            foreach (var (name, value) in weights) initializers[name] = value;
         foreach (var t in g.Initializer)
         {
             if (string.IsNullOrEmpty(t.Name)) throw new InvalidDataException($"{source}: an initializer has no name");
             if (initializers.ContainsKey(t.Name)) throw new InvalidDataException($"{source}: initializer '{t.Name}' is defined twice");
             initializers[t.Name] = OnnxTensorReader.Read(t, $"initializer '{t.Name}'", source, dataDirectory);
         }
+        g.Initializer.Clear();
 
         var defined = new HashSet<string>(initializers.Keys, StringComparer.Ordinal);
         var inputs = new List<OnnxValueInfo>();
@@ -123,7 +134,7 @@ public sealed class OnnxGraph
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var entry in model.MetadataProps) metadata[entry.Key] = entry.Value;
         var producer = $"{model.ProducerName} {model.ProducerVersion}".Trim();
-        return new OnnxGraph(source, opset, producer, nodes, initializers, inputs, outputs, metadata);
+        return new OnnxGraph(model, source, opset, producer, nodes, initializers, inputs, outputs, metadata);
     }
 
     private static OnnxValueInfo ValueInfo(ValueInfoProto v, string role, string source)

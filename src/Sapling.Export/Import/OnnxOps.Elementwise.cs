@@ -114,7 +114,7 @@ internal static partial class OnnxOps
         // Inference semantics (ONNX Runtime's): the input passes unchanged; a requested mask output is all true.
         var x = c.Input(0);
         if (c.Node.Outputs.Count < 2 || c.Node.Outputs[1].Length == 0) return [x];
-        var mask = Tensor.FromArray(Enumerable.Repeat(true, x.NumEl).ToArray(), x.Shape.ToArray());
+        var mask = OnnxValues.Shaped(Enumerable.Repeat(true, x.NumEl).ToArray(), x.Shape.ToArray());
         return [x, mask];
     }
 
@@ -161,7 +161,7 @@ internal static partial class OnnxOps
             var av = Broadcast(a, shape).ToArray<long>();
             var bv = Broadcast(b, shape).ToArray<long>();
             for (int i = 0; i < av.Length; i++) av[i] = cv[i] ? av[i] : bv[i];
-            return Tensor.FromArray(av, shape);
+            return OnnxValues.Shaped(av, shape);
         }
         throw c.Error($"inputs 1 and 2 are {a.DType.Name()} and {b.DType.Name()}; expected two tensors of one kind");
     }
@@ -187,7 +187,7 @@ internal static partial class OnnxOps
         {
             throw c.Error(e.Message);
         }
-        return Tensor.FromArray(av, shape);
+        return OnnxValues.Shaped(av, shape);
     }
 
     private static Tensor HostCompare(OnnxOpContext c, Tensor a, Tensor b, Func<long, long, bool> op)
@@ -197,14 +197,14 @@ internal static partial class OnnxOps
         var bv = Broadcast(b, shape).ToArray<long>();
         var result = new bool[av.Length];
         for (int i = 0; i < av.Length; i++) result[i] = op(av[i], bv[i]);
-        return Tensor.FromArray(result, shape);
+        return OnnxValues.Shaped(result, shape);
     }
 
     private static Tensor HostMap(Tensor x, Func<long, long> op)
     {
         var v = (x.DType == DType.Int64 ? x : x.To(DType.Int64)).Contiguous().ToArray<long>();
         for (int i = 0; i < v.Length; i++) v[i] = op(v[i]);
-        return Tensor.FromArray(v, x.Shape.ToArray());
+        return OnnxValues.Shaped(v, x.Shape.ToArray());
     }
 
     private static Tensor HostFromDoubles(Tensor x, Func<double, long> op)
@@ -212,6 +212,6 @@ internal static partial class OnnxOps
         var d = x.To(DType.Float64).Contiguous().ToArray<double>();
         var v = new long[d.Length];
         for (int i = 0; i < v.Length; i++) v[i] = op(d[i]);
-        return Tensor.FromArray(v, x.Shape.ToArray());
+        return OnnxValues.Shaped(v, x.Shape.ToArray());
     }
 }

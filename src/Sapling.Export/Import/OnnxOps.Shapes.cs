@@ -5,7 +5,7 @@ internal static partial class OnnxOps
     /// <summary>Graph arithmetic may compute a size; past this many elements it is refused instead of allocated.</summary>
     private const long MaxElements = int.MaxValue;
 
-    private static Tensor Ints(long[] values) => Tensor.FromArray(values, values.Length);
+    private static Tensor Ints(long[] values) => OnnxValues.Shaped(values, values.Length);
 
     private static Tensor ShapeOf(OnnxOpContext c)
     {
@@ -159,6 +159,7 @@ internal static partial class OnnxOps
         }
         if (ends.Length != starts.Length || axes.Length != starts.Length || steps.Length != starts.Length)
             throw c.Error($"starts, ends, axes and steps have {starts.Length}, {ends.Length}, {axes.Length} and {steps.Length} values");
+        if (axes.Select(a => c.Axis(a, x.Rank)).Distinct().Count() != axes.Length) throw c.Error($"axes [{string.Join(", ", axes)}] name a dimension twice");
         for (int i = 0; i < starts.Length; i++)
         {
             int axis = c.Axis(axes[i], x.Rank);
@@ -283,8 +284,8 @@ internal static partial class OnnxOps
         var n = c.Node;
         if (n.Has("value")) return n.Tensor("value")!;
         if (n.Has("value_float")) return Tensor.Scalar(n.Float("value_float", 0f));
-        if (n.Has("value_floats")) return Tensor.FromArray(n.Floats("value_floats")!, n.Floats("value_floats")!.Length);
-        if (n.Has("value_int")) return Tensor.FromArray(new[] { n.Int("value_int", 0) }, Array.Empty<int>());
+        if (n.Has("value_floats")) return OnnxValues.Shaped(n.Floats("value_floats")!, n.Floats("value_floats")!.Length);
+        if (n.Has("value_int")) return OnnxValues.Shaped(new[] { n.Int("value_int", 0) }, Array.Empty<int>());
         if (n.Has("value_ints")) return Ints(n.Ints("value_ints")!);
         if (n.Has("sparse_value") || n.Has("value_string") || n.Has("value_strings")) throw c.Unsupported("a sparse or string Constant");
         throw c.Error("sets none of value, value_float(s), value_int(s)");
@@ -321,7 +322,7 @@ internal static partial class OnnxOps
         if (n > MaxElements) throw c.Error($"Range of {n} elements is too large");
         var f = new float[(int)n];
         for (int i = 0; i < f.Length; i++) f[i] = (float)(fs + i * fdelta);
-        var result = Tensor.FromArray(f, f.Length);
+        var result = OnnxValues.Shaped(f, f.Length);
         return start.DType == DType.Float64 ? result.To(DType.Float64) : result;
     }
 

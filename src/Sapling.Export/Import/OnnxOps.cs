@@ -75,7 +75,7 @@ internal static partial class OnnxOps
 
         // Shapes, views and indexing (OnnxOps.Shapes.cs).
         ["Shape"] = c => [ShapeOf(c)],
-        ["Size"] = c => [Tensor.FromArray(new long[] { c.Input(0).NumEl })],
+        ["Size"] = c => [OnnxValues.Shaped(new long[] { c.Input(0).NumEl })],
         ["Reshape"] = c => [Reshape(c)],
         ["Flatten"] = c => [Flatten(c)],
         ["Transpose"] = c => [Transpose(c)],

@@ -55,31 +55,31 @@ internal static class OnnxTensorReader
             {
                 var v = new float[n];
                 for (int i = 0; i < n; i++) v[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
-                return Tensor.FromArray(v, shape);
+                return OnnxValues.Shaped(v, shape);
             }
             case OnnxElementType.Double:
             {
                 var v = new double[n];
                 for (int i = 0; i < n; i++) v[i] = BinaryPrimitives.ReadDoubleLittleEndian(raw[(i * 8)..]);
-                return Tensor.FromArray(v, shape);
+                return OnnxValues.Shaped(v, shape);
             }
             case OnnxElementType.Float16:
             {
                 var v = new float[n];
                 for (int i = 0; i < n; i++) v[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(raw[(i * 2)..]);
-                return Tensor.FromArray(v, shape);
+                return OnnxValues.Shaped(v, shape);
             }
             case OnnxElementType.BFloat16:
             {
                 var v = new float[n];
                 for (int i = 0; i < n; i++) v[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(raw[(i * 2)..]) << 16);
-                return Tensor.FromArray(v, shape);
+                return OnnxValues.Shaped(v, shape);
             }
             case OnnxElementType.Bool:
             {
                 var v = new bool[n];
                 for (int i = 0; i < n; i++) v[i] = raw[i] != 0;
-                return Tensor.FromArray(v, shape);
+                return OnnxValues.Shaped(v, shape);
             }
             default:
             {
@@ -98,7 +98,7 @@ internal static class OnnxTensorReader
                         _ => raw[i],
                     };
                 }
-                return Tensor.FromArray(v, shape);
+                return OnnxValues.Shaped(v, shape);
             }
         }
     }
@@ -113,19 +113,19 @@ internal static class OnnxTensorReader
         {
             case OnnxElementType.Float:
                 Expect(proto.FloatData.Count, "float_data");
-                return Tensor.FromArray(proto.FloatData.ToArray(), shape);
+                return OnnxValues.Shaped(proto.FloatData.ToArray(), shape);
             case OnnxElementType.Double:
                 Expect(proto.DoubleData.Count, "double_data");
-                return Tensor.FromArray(proto.DoubleData.ToArray(), shape);
+                return OnnxValues.Shaped(proto.DoubleData.ToArray(), shape);
             case OnnxElementType.Int64:
                 Expect(proto.Int64Data.Count, "int64_data");
-                return Tensor.FromArray(proto.Int64Data.ToArray(), shape);
+                return OnnxValues.Shaped(proto.Int64Data.ToArray(), shape);
             case OnnxElementType.UInt32 or OnnxElementType.UInt64:
             {
                 Expect(proto.Uint64Data.Count, "uint64_data");
                 var v = new long[n];
                 for (int i = 0; i < n; i++) v[i] = proto.Uint64Data[i] <= long.MaxValue ? (long)proto.Uint64Data[i] : throw new InvalidDataException($"{file}: {what} value {proto.Uint64Data[i]} does not fit int64");
-                return Tensor.FromArray(v, shape);
+                return OnnxValues.Shaped(v, shape);
             }
             case OnnxElementType.Float16 or OnnxElementType.BFloat16:
             {
@@ -137,21 +137,21 @@ internal static class OnnxTensorReader
                     ushort bits = (ushort)proto.Int32Data[i];
                     v[i] = type == OnnxElementType.Float16 ? (float)BitConverter.UInt16BitsToHalf(bits) : BitConverter.Int32BitsToSingle(bits << 16);
                 }
-                return Tensor.FromArray(v, shape);
+                return OnnxValues.Shaped(v, shape);
             }
             case OnnxElementType.Bool:
             {
                 Expect(proto.Int32Data.Count, "int32_data");
                 var v = new bool[n];
                 for (int i = 0; i < n; i++) v[i] = proto.Int32Data[i] != 0;
-                return Tensor.FromArray(v, shape);
+                return OnnxValues.Shaped(v, shape);
             }
             default:
             {
                 Expect(proto.Int32Data.Count, "int32_data");
                 var v = new long[n];
                 for (int i = 0; i < n; i++) v[i] = proto.Int32Data[i];
-                return Tensor.FromArray(v, shape);
+                return OnnxValues.Shaped(v, shape);
             }
         }
     }

@@ -1,0 +1,96 @@
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using Sapling.Export.Onnx;
+using Sapling.IO;
+
+namespace Sapling.Export.Import;
+
+/// <summary>
+/// An imported ONNX graph as a Sapling model folder: <c>config.json</c> (model_type <c>onnx</c>, the inputs and
+/// outputs by their ONNX names), <c>model.onnx</c> (the graph without its weights) and <c>model.safetensors</c> (the
+/// weights under their ONNX initializer names, which fine-tuning rewrites). Each file is written atomically.
+/// </summary>
+public static class OnnxFolder
+{
+    public const string ModelType = "onnx";
+    public const string GraphFile = "model.onnx";
+    public const string WeightsFile = "model.safetensors";
+    public const string ConfigFile = "config.json";
+
+    public static void Save(string directory, OnnxModule module)
+    {
+        Directory.CreateDirectory(directory);
+        var graph = module.Graph;
+        var structure = graph.Structure.Clone();
+        // Graph inputs that name initializers (IR version 3) would shadow the saved weights; the folder lists real inputs only.
+        var real = graph.Inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        for (int i = structure.Graph.Input.Count - 1; i >= 0; i--)
+            if (!real.Contains(structure.Graph.Input[i].Name)) structure.Graph.Input.RemoveAt(i);
+        var state = module.StateDict();
+        SafeTensors.Save(Path.Combine(directory, WeightsFile), state, new Dictionary<string, string> { ["format"] = "pt", ["model_type"] = ModelType });
+        AtomicFile.Write(Path.Combine(directory, GraphFile), stream => structure.WriteTo(stream));
+        var config = new JsonObject
+        {
+            ["model_type"] = ModelType,
+            ["architectures"] = new JsonArray("OnnxModule"),
+            ["graph"] = GraphFile,
+            ["opset"] = graph.Opset,
+            ["producer"] = graph.Producer,
+            ["inputs"] = Describe(graph.Inputs),
+            ["outputs"] = Describe(graph.Outputs),
+        };
+        AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile), config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>The graph with its current weights put back as initializers (an imported graph, fine-tuned or not, exported again).</summary>
+    public static ModelProto ToModel(OnnxModule module)
+    {
+        var model = module.Graph.Structure.Clone();
+        var real = module.Graph.Inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        for (int i = model.Graph.Input.Count - 1; i >= 0; i--)
+            if (!real.Contains(model.Graph.Input[i].Name)) model.Graph.Input.RemoveAt(i);
+        foreach (var (name, tensor) in module.StateDict())
+            model.Graph.Initializer.Add(tensor.DType switch
+            {
+                DType.Int64 => OnnxTensors.Int64(name, tensor.Contiguous().ToArray<long>(), tensor.Shape.Select(d => (long)d).ToArray()),
+                DType.Float32 => OnnxTensors.Float(name, tensor),
+                var other => throw new NotSupportedException($"ONNX export: initializer '{name}' is {other.Name()}, which the exporter does not write"),
+            });
+        return model;
+    }
+
+    public static OnnxModule Load(string directory)
+    {
+        var graphPath = Path.Combine(directory, GraphFile);
+        var weightsPath = Path.Combine(directory, WeightsFile);
+        foreach (var path in new[] { Path.Combine(directory, ConfigFile), graphPath, weightsPath })
+            if (!File.Exists(path)) throw new FileNotFoundException($"imported ONNX model folder '{directory}' has no {Path.GetFileName(path)} (written by 'sapling import onnx')", path);
+        ModelProto model;
+        try
+        {
+            using var stream = File.OpenRead(graphPath);
+            model = ModelProto.Parser.ParseFrom(stream);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException($"{graphPath}: not an ONNX model ({e.Message})", e);
+        }
+        var weights = SafeTensors.LoadAll(weightsPath);
+        var module = new OnnxModule(OnnxGraph.FromModel(model, graphPath, directory, weights));
+        module.Eval();
+        return module;
+    }
+
+    private static JsonArray Describe(IReadOnlyList<OnnxValueInfo> values)
+    {
+        var array = new JsonArray();
+        foreach (var v in values)
+        {
+            var shape = new JsonArray();
+            if (v.Dims != null)
+                for (int i = 0; i < v.Dims.Length; i++) shape.Add(v.Dims[i] >= 0 ? JsonValue.Create(v.Dims[i]) : JsonValue.Create(v.DimNames?[i] ?? "?"));
+            array.Add(new JsonObject { ["name"] = v.Name, ["type"] = v.ElementType.ToString().ToLowerInvariant(), ["shape"] = v.Dims == null ? null : shape });
+        }
+        return array;
+    }
+}

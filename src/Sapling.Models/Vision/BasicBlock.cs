@@ -1,0 +1,29 @@
+using Sapling.NN;
+
+namespace Sapling.Models.Vision;
+
+/// <summary>Two 3×3 convolutions with batch norm, added to the input (through a strided 1×1 convolution when the shape changes).</summary>
+public sealed class BasicBlock : Module<Tensor, Tensor>
+{
+    public BasicBlock(int inChannels, int width, int stride, Generator? generator = null)
+    {
+        Conv1 = RegisterModule("conv1", new Conv2d(inChannels, width, 3, stride: stride, padding: 1, bias: false, generator: generator));
+        Bn1 = RegisterModule("bn1", new BatchNorm2d(width));
+        Conv2 = RegisterModule("conv2", new Conv2d(width, width, 3, padding: 1, bias: false, generator: generator));
+        Bn2 = RegisterModule("bn2", new BatchNorm2d(width));
+        if (stride != 1 || inChannels != width)
+            Downsample = RegisterModule("downsample", new Sequential(new Conv2d(inChannels, width, 1, stride: stride, bias: false, generator: generator), new BatchNorm2d(width)));
+    }
+
+    public Conv2d Conv1 { get; }
+    public BatchNorm2d Bn1 { get; }
+    public Conv2d Conv2 { get; }
+    public BatchNorm2d Bn2 { get; }
+    public Sequential? Downsample { get; }
+
+    public override Tensor Forward(Tensor x)
+    {
+        var y = Bn2.Forward(Conv2.Forward(Bn1.Forward(Conv1.Forward(x)).Relu()));
+        return y.Add(Downsample != null ? Downsample.Forward(x) : x).Relu();
+    }
+}
