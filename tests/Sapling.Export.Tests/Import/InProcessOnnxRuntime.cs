@@ -15,8 +15,19 @@ public static class InProcessOnnxRuntime
 
     public static Dictionary<string, Sapling.Tensor> Run(byte[] model, IReadOnlyDictionary<string, Sapling.Tensor> inputs)
     {
+        using var session = Open(model);
+        return Run(session, inputs);
+    }
+
+    /// <summary>A session to run many inputs through (graph optimisations off: the plain operator semantics are the reference).</summary>
+    public static InferenceSession Open(byte[] model)
+    {
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
-        using var session = new InferenceSession(model, options);
+        return new InferenceSession(model, options);
+    }
+
+    public static Dictionary<string, Sapling.Tensor> Run(InferenceSession session, IReadOnlyDictionary<string, Sapling.Tensor> inputs)
+    {
         var feeds = new List<NamedOnnxValue>();
         foreach (var (name, tensor) in inputs)
         {
