@@ -255,6 +255,18 @@ internal sealed class ResNetRecognizer
         return pool.Outputs[0];
     }
 
+    /// <summary>The classifier's result is the graph output, directly or through Identity nodes that rename it.</summary>
+    private void EndsAtOutput(OnnxNode node)
+    {
+        var x = node.Outputs[0];
+        while (x != graph.Outputs[0].Name)
+        {
+            var list = consumers.GetValueOrDefault(x);
+            if (list is not [{ OpType: "Identity" } identity]) throw Fail($"{node.Describe()} is not the graph's last node");
+            x = identity.Outputs[0];
+        }
+    }
+
     /// <summary>The classifier after pooling (Flatten/Reshape/Squeeze, then Gemm or MatMul + Add); 0 when the pooled features are the output.</summary>
     private int Classifier(string x, int features)
     {
@@ -266,7 +278,7 @@ internal sealed class ResNetRecognizer
             var node = list[0];
             switch (node.OpType)
             {
-                case "Flatten" or "Reshape" or "Squeeze":
+                case "Flatten" or "Reshape" or "Squeeze" or "Identity":
                     x = node.Outputs[0];
                     continue;
                 case "Gemm":
@@ -278,7 +290,7 @@ internal sealed class ResNetRecognizer
                     if (weight.Rank != 2 || weight.Shape[1] != features) throw Fail($"{node.Describe()} has weight {ShapeUtil.Format(w.Shape.ToArray())} for {features} features");
                     state["fc.weight"] = weight;
                     state["fc.bias"] = node.Inputs.Count > 2 && node.Inputs[2].Length > 0 ? Constant(node, 2, "bias") : Tensor.Zeros(weight.Shape[0]);
-                    if (node.Outputs[0] != output) throw Fail($"{node.Describe()} is not the graph's last node");
+                    EndsAtOutput(node);
                     return weight.Shape[0];
                 }
                 case "MatMul":
@@ -290,7 +302,7 @@ internal sealed class ResNetRecognizer
                     var biasName = add.Inputs[0] == node.Outputs[0] ? add.Inputs[1] : add.Inputs[0];
                     if (!graph.Initializers.TryGetValue(biasName, out var bias)) throw Fail($"{add.Describe()} adds a computed value, not a bias");
                     state["fc.bias"] = bias.Reshape(-1);
-                    if (add.Outputs[0] != output) throw Fail($"{add.Describe()} is not the graph's last node");
+                    EndsAtOutput(add);
                     return w.Shape[1];
                 }
                 default:
