@@ -34,7 +34,8 @@ public class ElementwiseAgreementTests
         var actual = KernelData.Output(n);
         Reference.Unary(op, x, 3, expected, n);
         Fast.Unary(op, x, 3, actual, n);
-        KernelData.Close(expected, actual, n, 2e-6, 1e-7, $"{op} n={n}");
+        // erf is Abramowitz–Stegun 7.1.26 (absolute error at most 1.5e-7, plus float rounding), the form GELU also uses.
+        KernelData.Close(expected, actual, n, 2e-6, op == UnaryOpKind.Erf ? 4e-7 : 1e-7, $"{op} n={n}");
     }
 
     public static TheoryData<UnaryOpKind, int> ActivationCases()
