@@ -48,6 +48,10 @@ public sealed partial class Tensor
                 w, w.offset + gi * og * rowsPerGroup, rowsPerGroup,
                 colTensor, gi * rowsPerGroup * columns, columns,
                 yT, gi * og * columns, columns);
+        // Without a graph the patches are not needed again: back to the pool now, not when the scope ends (for a batch of
+        // ImageNet images they are the largest buffer of the layer).
+        bool recorded = Autograd.NoGrad.IsEnabled && (input.requiresGrad || weight.requiresGrad || bias is { requiresGrad: true });
+        if (!recorded) colTensor.Dispose();
         if (bias != null)
         {
             if (dtype == DType.Float32) AddChannelBias<float>(yT, bias, columns);

@@ -56,9 +56,16 @@ public sealed class TorchvisionResNet : Module<Tensor, Tensor>
     {
         if (pixels.Rank != 4 || pixels.Shape[1] != Config.NumChannels)
             throw new ArgumentException($"ResNet: expected pixels [N, {Config.NumChannels}, H, W], got shape {ShapeUtil.Format(pixels.Shape.ToArray())}");
-        var x = MaxPool.Forward(Bn1.Forward(Conv1.Forward(pixels)).Relu());   // [N, 64, H/4, W/4]
-        foreach (var stage in Stages) x = stage.Forward(x);                     // [N, 512·e, H/32, W/32]
-        return x.Mean([2, 3]);                                                   // [N, 512·e]
+        // In inference each block's intermediates go back to the pool when it returns (KeepOnlyResult), so a batch of
+        // 32 ImageNet images holds a block's activations at a time rather than the whole network's.
+        var x = TensorScope.KeepOnlyResult(() => MaxPool.Forward(Bn1.Forward(Conv1.Forward(pixels)).Relu()));   // [N, 64, H/4, W/4]
+        foreach (var stage in Stages)
+            for (int b = 0; b < stage.Count; b++)
+            {
+                var input = x;
+                x = TensorScope.KeepOnlyResult(() => stage[b].Forward(input));                                   // [N, 512·e, H/32, W/32] at the end
+            }
+        return x.Mean([2, 3]);                                                                                    // [N, 512·e]
     }
 
     /// <summary>torchvision's initialisation: Kaiming-normal convolutions (fan out, ReLU gain), batch norms at γ = 1, β = 0.</summary>
