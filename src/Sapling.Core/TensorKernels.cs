@@ -49,6 +49,12 @@ internal abstract class TensorKernels
 
     public abstract void LayerNormForward(Tensor x, Tensor? w, Tensor? b, Tensor y, Tensor mean, Tensor rstd, int rows, int n, double eps);
 
+    public abstract void ChannelMoments(Tensor x, int n, int c, int hw, Tensor mean, Tensor variance);
+
+    public abstract void ChannelAffine(Tensor x, Tensor scale, Tensor shift, Tensor y, int n, int c, int hw);
+
+    public abstract void BatchNormBackward(Tensor x, Tensor dy, Tensor mean, Tensor rstd, Tensor? gamma, Tensor? dx, Tensor sumDy, Tensor sumDyXhat, int n, int c, int hw, bool batchStatistics);
+
     public abstract void LayerNormBackward(Tensor x, Tensor? w, Tensor dy, Tensor mean, Tensor rstd, Tensor? dx, Tensor? dw, Tensor? db, int rows, int n);
 
     public abstract void RmsNormForward(Tensor x, Tensor w, Tensor y, Tensor rstd, int rows, int n, double eps);
@@ -146,6 +152,15 @@ internal abstract class TensorKernels
 
         public override void LayerNormForward(Tensor x, Tensor? w, Tensor? b, Tensor y, Tensor mean, Tensor rstd, int rows, int n, double eps)
             => K.LayerNormForward(A(x), x.offset, Optional(w), w?.offset ?? 0, Optional(b), b?.offset ?? 0, A(y), A(mean), A(rstd), rows, n, S(eps));
+
+        public override void ChannelMoments(Tensor x, int n, int c, int hw, Tensor mean, Tensor variance)
+            => K.ChannelMoments(A(x), x.offset, n, c, hw, A(mean), A(variance));
+
+        public override void ChannelAffine(Tensor x, Tensor scale, Tensor shift, Tensor y, int n, int c, int hw)
+            => K.ChannelAffine(A(x), x.offset, A(scale), A(shift), A(y), n, c, hw);
+
+        public override void BatchNormBackward(Tensor x, Tensor dy, Tensor mean, Tensor rstd, Tensor? gamma, Tensor? dx, Tensor sumDy, Tensor sumDyXhat, int n, int c, int hw, bool batchStatistics)
+            => K.BatchNormBackward(A(x), x.offset, A(dy), dy.offset, A(mean), A(rstd), Optional(gamma), Optional(dx), A(sumDy), A(sumDyXhat), n, c, hw, batchStatistics);
 
         public override void LayerNormBackward(Tensor x, Tensor? w, Tensor dy, Tensor mean, Tensor rstd, Tensor? dx, Tensor? dw, Tensor? db, int rows, int n)
             => K.LayerNormBackward(A(x), x.offset, Optional(w), w?.offset ?? 0, A(dy), dy.offset, A(mean), A(rstd), Optional(dx), Optional(dw), Optional(db), rows, n);

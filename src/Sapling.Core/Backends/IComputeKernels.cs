@@ -72,6 +72,24 @@ public partial interface IComputeKernels<T> where T : unmanaged, IFloatingPointI
     void LayerNormForward(T[] x, int xOffset, T[]? w, int wOffset, T[]? b, int bOffset,
         T[] y, T[] mean, T[] rstd, int rows, int n, T eps);
 
+    /// <summary>
+    /// Per-channel mean and biased variance of x laid out [n, c, hw] (batch normalisation's statistics), the variance
+    /// from the deviations of a second pass.
+    /// </summary>
+    void ChannelMoments(T[] x, int xOffset, int n, int c, int hw, T[] mean, T[] variance);
+
+    /// <summary>y = x·scale[channel] + shift[channel] over [n, c, hw] (batch normalisation with its statistics folded in); y is written from element 0.</summary>
+    void ChannelAffine(T[] x, int xOffset, T[] scale, T[] shift, T[] y, int n, int c, int hw);
+
+    /// <summary>
+    /// Batch normalisation's backward over [n, c, hw]: per channel Σdy into <paramref name="sumDy"/> and Σdy·x̂ (x̂ = (x − mean)·rstd)
+    /// into <paramref name="sumDyXhat"/>, and, when dx is not null, the input gradient: with batch statistics
+    /// (<paramref name="batchStatistics"/>) γ·rstd·(dy − Σdy/M − x̂·Σdy·x̂/M), M = n·hw; with fixed statistics γ·rstd·dy.
+    /// A null γ is 1.
+    /// </summary>
+    void BatchNormBackward(T[] x, int xOffset, T[] dy, int dyOffset, T[] mean, T[] rstd, T[]? gamma, T[]? dx, T[] sumDy, T[] sumDyXhat,
+        int n, int c, int hw, bool batchStatistics);
+
     /// <summary>Whichever of dx, dw and db is not null is written; dw and db are summed over rows.</summary>
     void LayerNormBackward(T[] x, int xOffset, T[]? w, int wOffset, T[] dy, int dyOffset, T[] mean, T[] rstd,
         T[]? dx, T[]? dw, T[]? db, int rows, int n);

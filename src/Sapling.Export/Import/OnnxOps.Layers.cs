@@ -1,5 +1,3 @@
-using Sapling.Autograd;
-
 namespace Sapling.Export.Import;
 
 internal static partial class OnnxOps
@@ -188,32 +186,12 @@ internal static partial class OnnxOps
         int channels = x.Rank >= 2 ? x.Shape[1] : throw c.Error($"input must be [N, C, ...], got shape {ShapeUtil.Format(x.Shape.ToArray())}");
         foreach (var (t, name) in new[] { (scale, "scale"), (bias, "B"), (mean, "input_mean"), (variance, "input_var") })
             if (t.Rank != 1 || t.Shape[0] != channels) throw c.Error($"{name} has shape {ShapeUtil.Format(t.Shape.ToArray())}; the input has {channels} channels");
-        var statShape = Enumerable.Range(0, x.Rank).Select(d => d == 1 ? channels : 1).ToArray();
         float eps = c.Node.Float("epsilon", 1e-5f);
         bool training = c.Training || (c.Opset >= 14 && c.Node.Int("training_mode", 0) != 0);
-        if (training)
-        {
-            // Batch statistics, and the running estimates updated in place as ONNX defines it
-            // (running = running · momentum + batch · (1 − momentum)); the running variance is the unbiased one, as PyTorch keeps it.
-            var dims = Enumerable.Range(0, x.Rank).Where(d => d != 1).ToArray();
-            int count = x.NumEl / channels;
-            if (count <= 1) throw c.Error($"training needs more than one value per channel, got input shape {ShapeUtil.Format(x.Shape.ToArray())}");
-            var batchMean = x.Mean(dims, keepDim: true);
-            var batchVar = x.Sub(batchMean).Square().Mean(dims, keepDim: true);
-            using (NoGrad.Enter())
-            {
-                float momentum = c.Node.Float("momentum", 0.9f);
-                mean.MulInPlace(momentum).AddInPlace(batchMean.Reshape(channels), 1f - momentum);
-                variance.MulInPlace(momentum).AddInPlace(batchVar.Reshape(channels), (1f - momentum) * count / (count - 1f));
-            }
-            var normalized = x.Sub(batchMean).Mul(batchVar.Add(eps).Rsqrt());
-            return [normalized.Mul(scale.Reshape(statShape)).Add(bias.Reshape(statShape))];
-        }
-        if (c.Node.Outputs.Count > 1 && c.Node.Outputs.Skip(1).Any(o => o.Length > 0)) throw c.Unsupported("BatchNormalization's training outputs in inference");
-        // Folded into one scale and shift per channel: y = x · a + b with a = γ / √(σ² + ε), b = β − μ · a.
-        var a = scale.Mul(variance.Add(eps).Rsqrt());
-        var shift = bias.Sub(mean.Mul(a));
-        return [x.Mul(a.Reshape(statShape)).Add(shift.Reshape(statShape))];
+        if (!training && c.Node.Outputs.Count > 1 && c.Node.Outputs.Skip(1).Any(o => o.Length > 0)) throw c.Unsupported("BatchNormalization's training outputs in inference");
+        if (training && (long)x.NumEl / channels <= 1) throw c.Error($"training needs more than one value per channel, got input shape {ShapeUtil.Format(x.Shape.ToArray())}");
+        // ONNX's momentum weighs the old estimate (running · m + batch · (1 − m)); PyTorch's, which the op takes, the new one.
+        return [Tensor.BatchNorm(x, mean, variance, scale, bias, training, 1.0 - c.Node.Float("momentum", 0.9f), eps)];
     }
 
     private static Tensor LayerNormalization(OnnxOpContext c)

@@ -18,7 +18,7 @@ public class BackendSelectionTests
             var g = new Generator(4);
             var x = Tensor.Randn([2, 3, 6, 6], g).RequiresGrad_();
             var w = Tensor.Randn([4, 3, 3, 3], g).RequiresGrad_();
-            var y = Tensor.Conv2d(x, w, padding: (1, 1)).Tanh();
+            var y = Tensor.BatchNorm(Tensor.Conv2d(x, w, padding: (1, 1)), null, null, Tensor.Ones(4).RequiresGrad_(), Tensor.Zeros(4), training: true).Tanh();
             var pooled = Tensor.MaxPool2d(y, (2, 2)) + Tensor.AvgPool2d(y, (2, 2)) * 0.5f;
             var features = Tensor.AdaptiveAvgPool2d(pooled, (2, 2)).Reshape(2, 16).Exp();
             var normed = Tensor.RmsNorm(Tensor.LayerNorm(features, [16], null, null), Tensor.Ones(16).RequiresGrad_()).Gelu();

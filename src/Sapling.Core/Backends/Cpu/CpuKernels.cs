@@ -59,6 +59,16 @@ public sealed partial class CpuKernels : IKernels
     public void RmsNormBackward(float[] x, int xOffset, float[] w, int wOffset, float[] dy, int dyOffset, float[] rstd, float[]? dx, float[]? dw, int rows, int n)
         => RmsNormKernel.Backward(x, xOffset, w, wOffset, dy, dyOffset, rstd, dx, dw, rows, n);
 
+    public void ChannelMoments(float[] x, int xOffset, int n, int c, int hw, float[] mean, float[] variance)
+        => BatchNormKernel.Moments(x, xOffset, n, c, hw, mean, variance);
+
+    public void ChannelAffine(float[] x, int xOffset, float[] scale, float[] shift, float[] y, int n, int c, int hw)
+        => BatchNormKernel.Affine(x, xOffset, scale, shift, y, n, c, hw);
+
+    public void BatchNormBackward(float[] x, int xOffset, float[] dy, int dyOffset, float[] mean, float[] rstd, float[]? gamma, float[]? dx,
+        float[] sumDy, float[] sumDyXhat, int n, int c, int hw, bool batchStatistics)
+        => BatchNormKernel.Backward(x, xOffset, dy, dyOffset, mean, rstd, gamma, dx, sumDy, sumDyXhat, n, c, hw, batchStatistics);
+
     public void LayerNormBackward(float[] x, int xOffset, float[]? w, int wOffset, float[] dy, int dyOffset, float[] mean, float[] rstd,
         float[]? dx, float[]? dw, float[]? db, int rows, int n)
         => LayerNormKernel.Backward(x, xOffset, w, wOffset, dy, dyOffset, mean, rstd, dx, dw, db, rows, n);
