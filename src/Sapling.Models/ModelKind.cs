@@ -15,6 +15,9 @@ public enum ModelKind
     /// <summary>An image model in a published layout (model_type torchvision_resnet), run with <c>sapling run</c>.</summary>
     ImageModel,
 
+    /// <summary>A text encoder (model_type bert): token embeddings and a pooled vector, run with <c>sapling run</c>.</summary>
+    Encoder,
+
     /// <summary>An imported ONNX graph run by Sapling's ONNX interpreter (model_type onnx).</summary>
     OnnxGraph,
 }

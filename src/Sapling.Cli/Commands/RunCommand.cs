@@ -13,8 +13,8 @@ public static class RunCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model folder: an imported ONNX graph, a torchvision ResNet, a classifier or a language model", Required = true };
-        var input = new Option<string>("--input") { Description = "safetensors file of inputs: an imported ONNX graph's inputs by their ONNX names; 'pixel_values' [N, C, H, W] for a ResNet; 'input' for a classifier; 'input_ids' (int64 [B, T]) for a language model", Required = true };
+        var model = new Option<string>("--model") { Description = "Model folder: an imported ONNX graph, a torchvision ResNet, a BERT encoder, a classifier or a language model", Required = true };
+        var input = new Option<string>("--input") { Description = "safetensors file of inputs: an imported ONNX graph's inputs by their ONNX names; 'pixel_values' [N, C, H, W] for a ResNet; 'input_ids' (and 'attention_mask', 'token_type_ids') for BERT; 'input' for a classifier; 'input_ids' (int64 [B, T]) for a language model", Required = true };
         var output = new Option<string>("--out") { Description = "safetensors file to write the outputs to (an ONNX graph's outputs by their names; 'logits' or 'features' otherwise)", Required = true };
         var cmd = new Command("run", "Run a model's forward pass on the tensors in a safetensors file and write its outputs, in evaluation mode") { model, input, output };
         cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(input)!, r.GetValue(output)!));
@@ -32,9 +32,10 @@ public static class RunCommand
             {
                 ModelKind.OnnxGraph => new Dictionary<string, Tensor>(OnnxFolder.Load(directory).Run(inputs)),
                 ModelKind.ImageModel => RunResNet(directory, inputs, inputPath),
+                ModelKind.Encoder => RunBert(directory, inputs, inputPath),
                 ModelKind.Classifier => new() { ["logits"] = ClassifierFolder.Load(directory).Module.Forward(Single(inputs, "input", inputPath, DType.Float32)) },
                 ModelKind.LanguageModel => new() { ["logits"] = ModelRegistry.LoadLanguageModel(directory).Forward(Single(inputs, "input_ids", inputPath, DType.Int64)) },
-                var kind => throw new NotSupportedException($"sapling run: '{directory}' is a {kind} folder, which run does not handle yet (ONNX graphs, ResNets, classifiers and language models are)"),
+                var kind => throw new NotSupportedException($"sapling run: '{directory}' is a {kind} folder, which run does not handle yet (ONNX graphs, ResNets, BERT encoders, classifiers and language models are)"),
             };
         }
         foreach (var (name, value) in outputs.ToList()) outputs[name] = value.Contiguous();
@@ -48,6 +49,21 @@ public static class RunCommand
         var model = TorchvisionResNetFolder.Load(directory);
         var y = model.Forward(Single(inputs, "pixel_values", inputPath, DType.Float32));
         return new() { [model.Fc != null ? "logits" : "features"] = y };
+    }
+
+    private static Dictionary<string, Tensor> RunBert(string directory, Dictionary<string, Tensor> inputs, string inputPath)
+    {
+        var model = Models.Bert.BertFolder.Load(directory);
+        foreach (var name in inputs.Keys)
+            if (name is not ("input_ids" or "attention_mask" or "token_type_ids"))
+                throw new InvalidDataException($"{inputPath}: '{name}' is not a BERT input (input_ids, attention_mask, token_type_ids)");
+        var ids = Single(inputs, "input_ids", inputPath, DType.Int64);
+        var mask = inputs.TryGetValue("attention_mask", out var m) ? m : null;
+        var types = inputs.TryGetValue("token_type_ids", out var t) ? t.To(DType.Int64) : null;
+        var (hidden, pooled) = model.Forward(ids, mask, types);
+        var outputs = new Dictionary<string, Tensor> { ["last_hidden_state"] = hidden };
+        if (pooled != null) outputs["pooler_output"] = pooled;
+        return outputs;
     }
 
     /// <summary>The input of that name, or the file's only tensor; converted to the dtype the model takes.</summary>

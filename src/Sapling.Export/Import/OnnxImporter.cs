@@ -6,7 +6,7 @@ namespace Sapling.Export.Import;
 /// <summary>
 /// <c>sapling import onnx</c>: turns an ONNX file into a Sapling model folder. A graph whose architecture Sapling
 /// knows is mapped onto Sapling's own model class under its canonical names (a ResNet becomes a torchvision-layout
-/// <see cref="TorchvisionResNet"/>) and checked against the graph itself on a random input before it is written; any
+/// <see cref="TorchvisionResNet"/>, a BERT encoder a Hugging Face-named <see cref="Models.Bert.BertModel"/>) and checked against the graph itself on a random input before it is written; any
 /// other graph whose ops the interpreter runs becomes a generic <see cref="OnnxFolder"/>; the rest is refused naming
 /// the first unsupported op and its node.
 /// </summary>
@@ -15,7 +15,7 @@ public static class OnnxImporter
     /// <summary>How the mapped model may differ from the graph it came from: relative to the output's largest value.</summary>
     public const double Tolerance = 1e-4;
 
-    /// <param name="Kind">"torchvision_resnet" or "onnx".</param>
+    /// <param name="Kind">"torchvision_resnet", "bert" or "onnx".</param>
     /// <param name="Description">One line for the user: what the graph was recognised as, or why it was not.</param>
     /// <param name="MaxDifference">The mapped model's largest difference from the graph on the check input (null for a generic import).</param>
     public sealed record Result(string Kind, string Description, double? MaxDifference);
@@ -47,6 +47,14 @@ public static class OnnxImporter
             else
             {
                 why = $"not a ResNet: {reason}";
+                var bert = BertRecognizer.TryRecognize(graph, module, out var bertReason);
+                if (bert is var (encoder, bertDifference))
+                {
+                    Models.Bert.BertFolder.Save(outputDirectory, encoder);
+                    var c = encoder.Config;
+                    return new Result(Models.Bert.BertConfig.Type, $"recognised as BERT ({c.NumHiddenLayers} layers, hidden {c.HiddenSize}, {c.NumAttentionHeads} heads, vocabulary {c.VocabSize}{(c.AddPoolingLayer ? ", pooler" : "")}); matches the graph to {bertDifference:G2} (relative)", bertDifference);
+                }
+                why += $"; not a BERT: {bertReason}";
             }
         }
         OnnxFolder.Save(outputDirectory, module);

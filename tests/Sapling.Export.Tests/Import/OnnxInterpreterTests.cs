@@ -162,6 +162,23 @@ public sealed class OnnxInterpreterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void RunsAgainWithConstantNodesIntact()
+    {
+        // Constant nodes hand out their attribute's tensor; releasing it after the first run would break the second.
+        var g = new OnnxGraphBuilder("twice");
+        g.Input("x", F, 2, 3);
+        var k = g.Node("Constant", [], "k", Tensor("value", OnnxTensors.Float("kv", [2f, 3f, 4f], 3)));
+        g.Output(g.Node("Mul", [g.Node("Add", ["x", k], "a")], "m"), "y", F, 2, 3);
+        g.Graph.Node[^2].Input.Add(k);
+        var module = new OnnxModule(OnnxGraph.FromModel(Model(g), "twice.onnx", null));
+        var x = Random(30, 2, 3);
+        using var _ = NoGrad.Enter();
+        var first = module.Forward(x).Contiguous().ToArray<float>();
+        var second = module.Forward(x).Contiguous().ToArray<float>();
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
     public void UnsupportedOpIsRefusedWithItsNode()
     {
         var g = new OnnxGraphBuilder("nms");

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sapling.Json;
+
+namespace Sapling.Models.Bert;
+
+/// <summary>
+/// A BERT encoder configured with Hugging Face's config.json names (model_type <c>bert</c>). Keys that would change
+/// the computation and that Sapling does not implement (a hidden_act other than gelu, relative position embeddings,
+/// a decoder configuration) are refused by name.
+/// </summary>
+public sealed record BertConfig
+{
+    public const string Type = "bert";
+
+    public string[] Architectures { get; init; } = ["BertModel"];
+    public int VocabSize { get; init; } = 30522;
+    public int HiddenSize { get; init; } = 768;
+    public int NumHiddenLayers { get; init; } = 12;
+    public int NumAttentionHeads { get; init; } = 12;
+    public int IntermediateSize { get; init; } = 3072;
+    public int MaxPositionEmbeddings { get; init; } = 512;
+    public int TypeVocabSize { get; init; } = 2;
+    public float LayerNormEps { get; init; } = 1e-12f;
+    public int PadTokenId { get; init; }
+
+    /// <summary>Whether the checkpoint has the tanh pooler over [CLS] (BertModel's add_pooling_layer).</summary>
+    public bool AddPoolingLayer { get; init; } = true;
+
+    public int HeadDim => HiddenSize / NumAttentionHeads;
+
+    public void Validate(string source)
+    {
+        foreach (var (value, key) in new[] { (VocabSize, "vocab_size"), (HiddenSize, "hidden_size"), (NumHiddenLayers, "num_hidden_layers"), (NumAttentionHeads, "num_attention_heads"), (IntermediateSize, "intermediate_size"), (MaxPositionEmbeddings, "max_position_embeddings"), (TypeVocabSize, "type_vocab_size") })
+            if (value < 1 || value > 10_000_000) throw new InvalidDataException($"{source}: {key} {value} must be between 1 and 10,000,000");
+        if (HiddenSize % NumAttentionHeads != 0) throw new InvalidDataException($"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}");
+        if (!(LayerNormEps > 0) || !float.IsFinite(LayerNormEps)) throw new InvalidDataException($"{source}: layer_norm_eps {LayerNormEps} must be a positive number");
+        if (PadTokenId < 0 || PadTokenId >= VocabSize) throw new InvalidDataException($"{source}: pad_token_id {PadTokenId} is outside the vocabulary of {VocabSize}");
+    }
+
+    public static BertConfig FromJson(string json, string source)
+    {
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{source}: not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: not valid JSON ({e.Message})", e);
+        }
+        var c = new JsonSection(root, "$", source);
+        if (c.String("model_type") != Type) throw c.Error("model_type", $"'{c.String("model_type")}' is not '{Type}'");
+        var act = c.OptionalString("hidden_act") ?? "gelu";
+        if (act != "gelu") throw c.Error("hidden_act", $"'{act}' is not supported; BERT's feed-forward here uses the exact (erf) gelu");
+        var position = c.OptionalString("position_embedding_type") ?? "absolute";
+        if (position != "absolute") throw c.Error("position_embedding_type", $"'{position}' is not supported; absolute position embeddings are");
+        if (c.Bool("is_decoder", false) || c.Bool("add_cross_attention", false)) throw c.Error("is_decoder", "a BERT decoder (causal or cross-attention) is not supported; the encoder is");
+        var config = new BertConfig
+        {
+            Architectures = c.Has("architectures") ? c.Array("architectures").Select((a, i) => a?.GetValue<string>() ?? throw c.Error($"architectures[{i}]", "is null")).ToArray() : ["BertModel"],
+            VocabSize = c.Int("vocab_size", 30522, 1),
+            HiddenSize = c.Int("hidden_size", 768, 1),
+            NumHiddenLayers = c.Int("num_hidden_layers", 12, 1),
+            NumAttentionHeads = c.Int("num_attention_heads", 12, 1),
+            IntermediateSize = c.Int("intermediate_size", 3072, 1),
+            MaxPositionEmbeddings = c.Int("max_position_embeddings", 512, 1),
+            TypeVocabSize = c.Int("type_vocab_size", 2, 1),
+            LayerNormEps = (float)(c.OptionalDouble("layer_norm_eps") ?? 1e-12),
+            PadTokenId = c.Int("pad_token_id", 0),
+            AddPoolingLayer = c.Bool("add_pooling_layer", true),
+        };
+        config.Validate(source);
+        return config;
+    }
+
+    public string ToJson()
+    {
+        var root = new JsonObject
+        {
+            ["model_type"] = Type,
+            ["architectures"] = new JsonArray(Architectures.Select(a => (JsonNode)a).ToArray()),
+            ["vocab_size"] = VocabSize,
+            ["hidden_size"] = HiddenSize,
+            ["num_hidden_layers"] = NumHiddenLayers,
+            ["num_attention_heads"] = NumAttentionHeads,
+            ["intermediate_size"] = IntermediateSize,
+            ["hidden_act"] = "gelu",
+            ["max_position_embeddings"] = MaxPositionEmbeddings,
+            ["type_vocab_size"] = TypeVocabSize,
+            ["layer_norm_eps"] = LayerNormEps,
+            ["pad_token_id"] = PadTokenId,
+            ["position_embedding_type"] = "absolute",
+            ["add_pooling_layer"] = AddPoolingLayer,
+        };
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+}

@@ -1,0 +1,233 @@
+using Sapling.NN;
+
+namespace Sapling.Models.Bert;
+
+// BERT (Devlin, Chang, Lee and Toutanova, "BERT: Pre-training of Deep Bidirectional Transformers for Language
+// Understanding", 2019) with Hugging Face's module names, so a BertModel checkpoint's safetensors load unchanged. The
+// building blocks first, then the model: embeddings (word + position + token type, layer norm), a stack of post-norm
+// transformer layers with bidirectional self-attention over the unpadded positions, and a tanh pooler over [CLS].
+
+/// <summary>Word, position and token-type embeddings summed, then layer norm: ids [B, T] → [B, T, H].</summary>
+public sealed class BertEmbeddings : Module
+{
+    public BertEmbeddings(BertConfig config, Generator? generator)
+    {
+        WordEmbeddings = RegisterModule("word_embeddings", new Embedding(config.VocabSize, config.HiddenSize, generator));
+        PositionEmbeddings = RegisterModule("position_embeddings", new Embedding(config.MaxPositionEmbeddings, config.HiddenSize, generator));
+        TokenTypeEmbeddings = RegisterModule("token_type_embeddings", new Embedding(config.TypeVocabSize, config.HiddenSize, generator));
+        LayerNorm = RegisterModule("LayerNorm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
+    }
+
+    public Embedding WordEmbeddings { get; }
+    public Embedding PositionEmbeddings { get; }
+    public Embedding TokenTypeEmbeddings { get; }
+    public LayerNorm LayerNorm { get; }
+
+    public Tensor Forward(Tensor ids, Tensor tokenTypeIds)
+    {
+        int t = ids.Shape[1];
+        var positions = Tensor.ArangeLong(t).Unsqueeze(0);                       // [1, T]
+        var x = WordEmbeddings.Forward(ids)                                       // [B, T, H]
+            .Add(PositionEmbeddings.Forward(positions))                           // + [1, T, H]
+            .Add(TokenTypeEmbeddings.Forward(tokenTypeIds));                      // + [B, T, H]
+        return LayerNorm.Forward(x);
+    }
+}
+
+/// <summary>Multi-head scaled dot-product attention over all unmasked positions (query, key, value projections).</summary>
+public sealed class BertSelfAttention : Module
+{
+    private readonly int heads, headDim;
+
+    public BertSelfAttention(BertConfig config, Generator? generator)
+    {
+        (heads, headDim) = (config.NumAttentionHeads, config.HeadDim);
+        Query = RegisterModule("query", new Linear(config.HiddenSize, config.HiddenSize, generator: generator));
+        Key = RegisterModule("key", new Linear(config.HiddenSize, config.HiddenSize, generator: generator));
+        Value = RegisterModule("value", new Linear(config.HiddenSize, config.HiddenSize, generator: generator));
+    }
+
+    public Linear Query { get; }
+    public Linear Key { get; }
+    public Linear Value { get; }
+
+    /// <param name="x">[B, T, H]</param>
+    /// <param name="maskBias">[B, 1, 1, T]: 0 where a key may be attended to, a large negative number at padding.</param>
+    public Tensor Forward(Tensor x, Tensor? maskBias)
+    {
+        int b = x.Shape[0], t = x.Shape[1];
+        Tensor Heads(Linear projection) => projection.Forward(x).Reshape(b, t, heads, headDim).Permute(0, 2, 1, 3);   // [B, heads, T, d]
+        var q = Heads(Query);
+        var k = Heads(Key);
+        var v = Heads(Value);
+        var scores = q.MatMul(k.Transpose(-1, -2)).Mul(1.0 / Math.Sqrt(headDim));                                      // [B, heads, T, T]
+        if (maskBias != null) scores = scores.Add(maskBias);
+        var context = scores.Softmax(-1).MatMul(v);                                                                     // [B, heads, T, d]
+        return context.Permute(0, 2, 1, 3).Reshape(b, t, heads * headDim);                                             // [B, T, H]
+    }
+}
+
+/// <summary>A projection of a sub-layer's output, added to the sub-layer's input and layer-normed (post-norm).</summary>
+public sealed class BertResidualOutput : Module
+{
+    public BertResidualOutput(int inFeatures, BertConfig config, Generator? generator)
+    {
+        Dense = RegisterModule("dense", new Linear(inFeatures, config.HiddenSize, generator: generator));
+        LayerNorm = RegisterModule("LayerNorm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
+    }
+
+    public Linear Dense { get; }
+    public LayerNorm LayerNorm { get; }
+
+    public Tensor Forward(Tensor hidden, Tensor residual) => LayerNorm.Forward(Dense.Forward(hidden).Add(residual));
+}
+
+/// <summary>Self-attention and its residual output (Hugging Face's BertAttention: "self" and "output").</summary>
+public sealed class BertAttention : Module
+{
+    public BertAttention(BertConfig config, Generator? generator)
+    {
+        Self = RegisterModule("self", new BertSelfAttention(config, generator));
+        Output = RegisterModule("output", new BertResidualOutput(config.HiddenSize, config, generator));
+    }
+
+    public BertSelfAttention Self { get; }
+    public BertResidualOutput Output { get; }
+
+    public Tensor Forward(Tensor x, Tensor? maskBias) => Output.Forward(Self.Forward(x, maskBias), x);
+}
+
+/// <summary>The feed-forward's widening projection with GELU (Hugging Face's BertIntermediate).</summary>
+public sealed class BertIntermediate : Module
+{
+    public BertIntermediate(BertConfig config, Generator? generator) =>
+        Dense = RegisterModule("dense", new Linear(config.HiddenSize, config.IntermediateSize, generator: generator));
+
+    public Linear Dense { get; }
+
+    public Tensor Forward(Tensor x) => Dense.Forward(x).Gelu();
+}
+
+/// <summary>One transformer layer: attention, then the feed-forward, each with its residual and layer norm.</summary>
+public sealed class BertLayer : Module
+{
+    public BertLayer(BertConfig config, Generator? generator)
+    {
+        Attention = RegisterModule("attention", new BertAttention(config, generator));
+        Intermediate = RegisterModule("intermediate", new BertIntermediate(config, generator));
+        Output = RegisterModule("output", new BertResidualOutput(config.IntermediateSize, config, generator));
+    }
+
+    public BertAttention Attention { get; }
+    public BertIntermediate Intermediate { get; }
+    public BertResidualOutput Output { get; }
+
+    public Tensor Forward(Tensor x, Tensor? maskBias)
+    {
+        var h = Attention.Forward(x, maskBias);               // [B, T, H]
+        return Output.Forward(Intermediate.Forward(h), h);    // [B, T, H]
+    }
+}
+
+/// <summary>The layers in order (Hugging Face's BertEncoder, whose list is named "layer").</summary>
+public sealed class BertEncoder : Module
+{
+    private readonly BertLayer[] layers;
+
+    public BertEncoder(BertConfig config, Generator? generator)
+    {
+        var list = RegisterModule("layer", new LayerList());
+        layers = new BertLayer[config.NumHiddenLayers];
+        for (int i = 0; i < layers.Length; i++) layers[i] = list.Add(new BertLayer(config, generator));
+    }
+
+    public IReadOnlyList<BertLayer> Layers => layers;
+
+    public Tensor Forward(Tensor x, Tensor? maskBias)
+    {
+        foreach (var layer in layers)
+        {
+            var input = x;
+            x = TensorScope.KeepOnlyResult(() => layer.Forward(input, maskBias));
+        }
+        return x;
+    }
+
+    /// <summary>Holds the layers under the names 0, 1, 2, ... as a PyTorch ModuleList does.</summary>
+    private sealed class LayerList : Module
+    {
+        private int count;
+
+        public BertLayer Add(BertLayer layer) => RegisterModule((count++).ToString(System.Globalization.CultureInfo.InvariantCulture), layer);
+    }
+}
+
+/// <summary>tanh(W·h[CLS] + b): the sentence vector next-sentence prediction was trained on.</summary>
+public sealed class BertPooler : Module
+{
+    public BertPooler(BertConfig config, Generator? generator) =>
+        Dense = RegisterModule("dense", new Linear(config.HiddenSize, config.HiddenSize, generator: generator));
+
+    public Linear Dense { get; }
+
+    /// <summary>[B, T, H] → [B, H]</summary>
+    public Tensor Forward(Tensor hidden) => Dense.Forward(hidden.Select(1, 0)).Tanh();
+}
+
+/// <summary>
+/// The BERT encoder: ids [B, T] (with an attention mask for padded batches and token types for sentence pairs) →
+/// last hidden states [B, T, H] and the pooled [CLS] vector [B, H].
+/// </summary>
+public sealed class BertModel : Module
+{
+    public BertModel(BertConfig config, Generator? generator = null)
+    {
+        config.Validate("BERT config");
+        Config = config;
+        Embeddings = RegisterModule("embeddings", new BertEmbeddings(config, generator));
+        Encoder = RegisterModule("encoder", new BertEncoder(config, generator));
+        if (config.AddPoolingLayer) Pooler = RegisterModule("pooler", new BertPooler(config, generator));
+        InitializeLikeHuggingFace(generator);
+    }
+
+    public BertConfig Config { get; }
+    public BertEmbeddings Embeddings { get; }
+    public BertEncoder Encoder { get; }
+    public BertPooler? Pooler { get; }
+
+    /// <param name="inputIds">int64 [B, T]</param>
+    /// <param name="attentionMask">[B, T], 1 for real tokens and 0 for padding; null: every position is real.</param>
+    /// <param name="tokenTypeIds">int64 [B, T]; null: all 0 (one sentence).</param>
+    public (Tensor LastHiddenState, Tensor? PoolerOutput) Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
+    {
+        if (inputIds.Rank != 2) throw new ArgumentException($"BERT: input_ids must be [batch, sequence], got shape {ShapeUtil.Format(inputIds.Shape.ToArray())}");
+        int b = inputIds.Shape[0], t = inputIds.Shape[1];
+        if (t > Config.MaxPositionEmbeddings) throw new ArgumentException($"BERT: {t} tokens exceed max_position_embeddings {Config.MaxPositionEmbeddings}");
+        foreach (var (other, name) in new[] { (attentionMask, "attention_mask"), (tokenTypeIds, "token_type_ids") })
+            if (other != null && !other.Shape.SequenceEqual(inputIds.Shape))
+                throw new ArgumentException($"BERT: {name} has shape {ShapeUtil.Format(other.Shape.ToArray())}, input_ids {ShapeUtil.Format(inputIds.Shape.ToArray())}");
+        var types = tokenTypeIds ?? Tensor.Zeros([b, t], DType.Int64);
+        // Padding gets a large negative score before the softmax, so no real token attends to it: [B, 1, 1, T].
+        var maskBias = attentionMask?.To(DType.Float32).Sub(1f).Mul(1e9f).Reshape(b, 1, 1, t);
+        var hidden = Encoder.Forward(Embeddings.Forward(inputIds, types), maskBias);    // [B, T, H]
+        return (hidden, Pooler?.Forward(hidden));
+    }
+
+    /// <summary>Hugging Face's initialisation: normal(0, 0.02) weights, zero biases, layer norms at 1 and 0.</summary>
+    private void InitializeLikeHuggingFace(Generator? generator)
+    {
+        using var _ = Autograd.NoGrad.Enter();
+        foreach (var (_, module) in NamedModules())
+        {
+            if (module is Linear linear)
+            {
+                Init.Normal(linear.Weight, 0f, 0.02f, generator);
+                if (linear.Bias != null) Init.Zeros(linear.Bias);
+            }
+            else if (module is Embedding embedding)
+            {
+                Init.Normal(embedding.Weight, 0f, 0.02f, generator);
+            }
+        }
+    }
+}
