@@ -15,7 +15,7 @@ public static class OnnxExporter
     public const string BatchAxis = "batch";
     public const string SequenceAxis = "sequence";
 
-    public static ModelProto Export(IClassifier classifier) => ClassifierOnnx.Build(classifier);
+    public static ModelProto Export(IClassifier classifier) => classifier is TorchvisionResNetClassifier resnet ? ResNetOnnx.Build(resnet.Network) : ClassifierOnnx.Build(classifier);
 
     public static ModelProto Export(GptModel model) => GptOnnx.Build(model);
 
@@ -26,7 +26,6 @@ public static class OnnxExporter
     public static ModelProto ExportFolder(string directory) => ModelFolder.KindOf(directory) switch
     {
         ModelKind.Classifier => Export(ClassifierFolder.Load(directory)),
-        ModelKind.ImageModel => Export(Models.Vision.TorchvisionResNetFolder.Load(directory)),
         ModelKind.OnnxGraph => Import.OnnxFolder.ToModel(Import.OnnxFolder.Load(directory)),
         ModelKind.LanguageModel when ModelRegistry.ModelTypeOf(directory) == "gpt2" => Export(GptFolder.Load(directory)),
         var kind => throw new NotSupportedException($"ONNX export: '{directory}' holds a {ModelRegistry.ModelTypeOf(directory)} {kind}, which the exporter does not translate yet (classifiers, GPT-2, torchvision ResNets and imported ONNX graphs are)"),

@@ -3,7 +3,7 @@ namespace Sapling.Models;
 /// <summary>What a model folder holds, as its config.json says.</summary>
 public enum ModelKind
 {
-    /// <summary>An image or table classifier (MLP, CNN, ResNet).</summary>
+    /// <summary>An image or table classifier (MLP, CNN, Sapling's ResNet, a torchvision-layout ResNet).</summary>
     Classifier,
 
     /// <summary>A GPT-2-style language model (model_type gpt2).</summary>
@@ -11,9 +11,6 @@ public enum ModelKind
 
     /// <summary>A GPT-2 sequence classifier (architectures GPT2ForSequenceClassification).</summary>
     TextClassifier,
-
-    /// <summary>An image model in a published layout (model_type torchvision_resnet), run with <c>sapling run</c>.</summary>
-    ImageModel,
 
     /// <summary>A text encoder (model_type bert): token embeddings and a pooled vector, run with <c>sapling run</c>.</summary>
     Encoder,

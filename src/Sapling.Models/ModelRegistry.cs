@@ -18,7 +18,7 @@ public static class ModelRegistry
     {
         foreach (var type in new[] { "mlp", "cnn", "resnet" }) Register(new ModelFamily(type, ModelKind.Classifier, null));
         Register(new ModelFamily("gpt2", ModelKind.LanguageModel, GptFolder.Load));
-        Register(new ModelFamily(Vision.TorchvisionResNetConfig.Type, ModelKind.ImageModel, null));
+        Register(new ModelFamily(Vision.TorchvisionResNetConfig.Type, ModelKind.Classifier, null));
         Register(new ModelFamily(Bert.BertConfig.Type, ModelKind.Encoder, null));
         // Loaded by Sapling.Export's OnnxFolder, which sits above this assembly.
         Register(new ModelFamily("onnx", ModelKind.OnnxGraph, null));

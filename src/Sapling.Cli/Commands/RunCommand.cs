@@ -4,7 +4,6 @@ using Sapling.Export.Import;
 using Sapling.IO;
 using Sapling.Models;
 using Sapling.Models.Classifiers;
-using Sapling.Models.Vision;
 
 namespace Sapling.Cli.Commands;
 
@@ -31,9 +30,8 @@ public static class RunCommand
             outputs = ModelFolder.KindOf(directory) switch
             {
                 ModelKind.OnnxGraph => new Dictionary<string, Tensor>(OnnxFolder.Load(directory).Run(inputs)),
-                ModelKind.ImageModel => RunResNet(directory, inputs, inputPath),
                 ModelKind.Encoder => RunBert(directory, inputs, inputPath),
-                ModelKind.Classifier => new() { ["logits"] = ClassifierFolder.Load(directory).Module.Forward(Single(inputs, "input", inputPath, DType.Float32)) },
+                ModelKind.Classifier => RunClassifier(directory, inputs, inputPath),
                 ModelKind.LanguageModel => new() { ["logits"] = ModelRegistry.LoadLanguageModel(directory).Forward(Single(inputs, "input_ids", inputPath, DType.Int64)) },
                 var kind => throw new NotSupportedException($"sapling run: '{directory}' is a {kind} folder, which run does not handle yet (ONNX graphs, ResNets, BERT encoders, classifiers and language models are)"),
             };
@@ -44,11 +42,13 @@ public static class RunCommand
         return 0;
     }
 
-    private static Dictionary<string, Tensor> RunResNet(string directory, Dictionary<string, Tensor> inputs, string inputPath)
+    private static Dictionary<string, Tensor> RunClassifier(string directory, Dictionary<string, Tensor> inputs, string inputPath)
     {
-        var model = TorchvisionResNetFolder.Load(directory);
-        var y = model.Forward(Single(inputs, "pixel_values", inputPath, DType.Float32));
-        return new() { [model.Fc != null ? "logits" : "features"] = y };
+        var classifier = ClassifierFolder.Load(directory);
+        // A torchvision ResNet takes pixel_values, Sapling's classifiers input (either way the file's only tensor will do).
+        bool resnet = classifier is TorchvisionResNetClassifier;
+        var y = classifier.Module.Forward(Single(inputs, resnet ? "pixel_values" : "input", inputPath, DType.Float32));
+        return new() { [resnet && classifier.Config.NumClasses == 0 ? "features" : "logits"] = y };
     }
 
     private static Dictionary<string, Tensor> RunBert(string directory, Dictionary<string, Tensor> inputs, string inputPath)

@@ -24,6 +24,7 @@ public static class ClassificationConfig
             ImageChannels = c.Get("data.image_channels", 3),
             Classes = c.Get<int[]?>("data.classes", null),
             TrainSubset = c.Get("data.train_subset", 1.0),
+            TrainPerClass = c.Get<int?>("data.train_per_class", null),
             Normalize = c.Get("data.normalize", true),
             OnUnreadableImage = c.Get("data.on_unreadable_image", "skip") == "fail" ? UnreadableImages.Fail : UnreadableImages.Skip,
         };
@@ -36,6 +37,8 @@ public static class ClassificationConfig
             BlocksPerStage = c.Get("model.blocks_per_stage", 2),
             KernelSize = c.Get("model.kernel_size", 3),
             BatchNorm = c.Get("model.batch_norm", false),
+            Block = c.Get("model.block", "basic"),
+            Layers = c.Get("model.layers", new[] { 2, 2, 2, 2 }),
             Dropout = c.Get("model.dropout", 0f),
         };
         var train = new TrainingOptions
@@ -63,6 +66,7 @@ public static class ClassificationConfig
             InitFrom = c.Get<string?>("train.init_from", null),
             FreezeBackbone = c.Get("train.freeze_backbone", false),
             BackboneLearningRateScale = c.Get("train.backbone_lr_scale", 1.0),
+            FreezeBackboneEpochs = c.Get("train.freeze_backbone_epochs", 0),
             Augment = new ImageAugment
             {
                 RotationDegrees = c.Get("augment.rotation", 0f),

@@ -20,8 +20,21 @@ public static class OnnxImporter
     /// <param name="MaxDifference">The mapped model's largest difference from the graph on the check input (null for a generic import).</param>
     public sealed record Result(string Kind, string Description, double? MaxDifference);
 
-    public static Result Import(string onnxPath, string outputDirectory, bool generic = false)
+    /// <summary>
+    /// How an image model's input is prepared, when the file does not say: pixels in [0, 1] are normalised by
+    /// <paramref name="Mean"/> and <paramref name="Std"/> per RGB channel, at <paramref name="Size"/> (height, width).
+    /// <paramref name="Bgr"/>: the network was trained on BGR images (Caffe, CNTK); its first convolution's input channels
+    /// are reordered so the folder takes RGB like every other image model.
+    /// </summary>
+    public sealed record ImageInput(bool Bgr = false, float[]? Mean = null, float[]? Std = null, int[]? Size = null);
+
+    public static Result Import(string onnxPath, string outputDirectory, bool generic = false, ImageInput? image = null)
     {
+        if (image != null && generic) throw new ArgumentException("image input settings (--bgr, --mean, --std, --image-size) describe a mapped ResNet; a --generic import keeps the graph's own input");
+        if (image?.Mean is { Length: not 3 } || image?.Std is { Length: not 3 } || (image?.Mean == null) != (image?.Std == null))
+            throw new ArgumentException("--mean and --std go together, three values each (R, G, B)");
+        if (image?.Std?.Any(s => !(s > 0)) == true) throw new ArgumentException("--std values must be positive");
+        if (image?.Size is { } size && (size.Length != 2 || size.Any(v => v is < 32 or > 4096))) throw new ArgumentException("--image-size must be HEIGHT,WIDTH, each 32 to 4096");
         var graph = OnnxGraph.Load(onnxPath);
         var module = new OnnxModule(graph);
         module.Eval();
@@ -37,6 +50,7 @@ public static class OnnxImporter
                 double difference = Compare(graph, module, model);
                 if (difference <= Tolerance)
                 {
+                    if (image != null) Describe(model, image);
                     TorchvisionResNetFolder.Save(outputDirectory, model);
                     var name = config.Architecture ?? $"ResNet ({config.Block} blocks {string.Join("-", config.Layers)})";
                     var head = config.NumClasses > 0 ? $"{config.NumClasses} classes" : $"{config.NumFeatures} pooled features, no classifier";
@@ -47,6 +61,7 @@ public static class OnnxImporter
             else
             {
                 why = $"not a ResNet: {reason}";
+                if (image != null) throw new NotSupportedException($"{onnxPath}: image input settings apply to a ResNet, and this graph is {why}");
                 var bert = BertRecognizer.TryRecognize(graph, module, out var bertReason);
                 if (bert is var (encoder, bertDifference))
                 {
@@ -59,6 +74,23 @@ public static class OnnxImporter
         }
         OnnxFolder.Save(outputDirectory, module);
         return new Result(OnnxFolder.ModelType, $"run by Sapling's ONNX interpreter ({graph.Nodes.Count} nodes, opset {graph.Opset}); {why}", null);
+    }
+
+    /// <summary>Applies the input settings after the check against the graph (which takes the graph's own channel order).</summary>
+    private static void Describe(TorchvisionResNet model, ImageInput image)
+    {
+        if (image.Bgr)
+        {
+            if (model.Config.NumChannels != 3) throw new ArgumentException($"--bgr: the ResNet takes {model.Config.NumChannels} channels, not 3");
+            using var _ = NoGrad.Enter();
+            var rgb = model.Conv1.Weight.IndexSelect(1, Tensor.FromArray(new long[] { 2, 1, 0 }));
+            model.Conv1.Weight.CopyFrom(rgb);
+        }
+        model.Describe(model.Config with
+        {
+            Normalization = image.Mean != null ? new Models.Classifiers.NormalizationConfig(image.Mean, image.Std!) : model.Config.Normalization,
+            ImageSize = image.Size ?? model.Config.ImageSize,
+        });
     }
 
     /// <summary>Runs both on one random input of the declared size (224 × 224 where the file leaves it open); the largest difference relative to the largest output.</summary>

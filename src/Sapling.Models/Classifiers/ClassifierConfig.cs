@@ -9,7 +9,7 @@ namespace Sapling.Models.Classifiers;
 /// </summary>
 public sealed record ClassifierConfig
 {
-    /// <summary>"mlp", "cnn" or "resnet".</summary>
+    /// <summary>"mlp", "cnn", "resnet" (Sapling's small ResNet) or "torchvision_resnet" (torchvision's layout and names).</summary>
     [JsonPropertyName("model_type")] public string ModelType { get; init; } = "mlp";
 
     /// <summary>Shape of one input example: [features] for an MLP, [channels, height, width] for image models.</summary>
@@ -31,6 +31,12 @@ public sealed record ClassifierConfig
 
     [JsonPropertyName("kernel_size")] public int KernelSize { get; init; } = 3;
 
+    /// <summary>torchvision_resnet: "basic" or "bottleneck" blocks.</summary>
+    [JsonPropertyName("block")] public string Block { get; init; } = "basic";
+
+    /// <summary>torchvision_resnet: blocks in each of the four stages ([2, 2, 2, 2] is ResNet-18).</summary>
+    [JsonPropertyName("layers")] public int[] Layers { get; init; } = [2, 2, 2, 2];
+
     [JsonPropertyName("batch_norm")] public bool BatchNorm { get; init; }
 
     [JsonPropertyName("dropout")] public float Dropout { get; init; }
@@ -48,7 +54,7 @@ public sealed record ClassifierConfig
     /// <summary>Present when the folder's weights are int8 (see <see cref="Compression.QuantizationConfig"/>).</summary>
     [JsonPropertyName("quantization")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Compression.QuantizationConfig? Quantization { get; init; }
 
-    [JsonPropertyName("architectures")] public string[] Architectures => [ModelType switch { "mlp" => "SaplingMlp", "cnn" => "SaplingCnn", "resnet" => "SaplingResNet", _ => ModelType }];
+    [JsonPropertyName("architectures")] public string[] Architectures => [ModelType switch { "mlp" => "SaplingMlp", "cnn" => "SaplingCnn", "resnet" => "SaplingResNet", "torchvision_resnet" => "TorchvisionResNetForImageClassification", _ => ModelType }];
 
     [JsonPropertyName("sapling_version")] public string SaplingVersion { get; init; } = "0.1";
 
@@ -74,7 +80,7 @@ public sealed record ClassifierConfig
 
     public void Validate(string source)
     {
-        if (ModelType is not ("mlp" or "cnn" or "resnet")) throw new InvalidDataException($"{source}: model_type '{ModelType}' is not one of mlp, cnn, resnet");
+        if (ModelType is not ("mlp" or "cnn" or "resnet" or "torchvision_resnet")) throw new InvalidDataException($"{source}: model_type '{ModelType}' is not one of mlp, cnn, resnet, torchvision_resnet");
         if (NumClasses < 2) throw new InvalidDataException($"{source}: num_classes must be at least 2, got {NumClasses}");
         if (InputShape.Length == 0 || InputShape.Any(d => d <= 0)) throw new InvalidDataException($"{source}: input_shape [{string.Join(", ", InputShape)}] must have positive sizes");
         if (ModelType != "mlp" && InputShape.Length != 3) throw new InvalidDataException($"{source}: a {ModelType} needs input_shape [channels, height, width], got [{string.Join(", ", InputShape)}]");
@@ -91,6 +97,11 @@ public sealed record ClassifierConfig
                 if (ModelType == "cnn" && HiddenSize <= 0) throw new InvalidDataException($"{source}: hidden_size must be positive, got {HiddenSize}");
                 if (ModelType == "resnet" && BlocksPerStage <= 0) throw new InvalidDataException($"{source}: blocks_per_stage must be positive, got {BlocksPerStage}");
                 if (KernelSize <= 0 || KernelSize % 2 == 0) throw new InvalidDataException($"{source}: kernel_size must be a positive odd number, got {KernelSize}");
+                break;
+            case "torchvision_resnet":
+                if (Block is not ("basic" or "bottleneck")) throw new InvalidDataException($"{source}: block '{Block}' is not basic or bottleneck");
+                if (Layers.Length != 4 || Layers.Any(l => l < 1)) throw new InvalidDataException($"{source}: layers [{string.Join(", ", Layers)}] must give a positive block count for each of 4 stages");
+                if (InputShape[1] < 32 || InputShape[2] < 32) throw new InvalidDataException($"{source}: a torchvision ResNet needs images of at least 32 × 32, got input_shape [{string.Join(", ", InputShape)}]");
                 break;
         }
         Quantization?.Validate(source);

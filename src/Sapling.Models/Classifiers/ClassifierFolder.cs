@@ -21,6 +21,7 @@ public static class ClassifierFolder
             "mlp" => new Mlp(config, generator),
             "cnn" => new SmallCnn(config, generator),
             "resnet" => new ResNet(config, generator),
+            "torchvision_resnet" => TorchvisionResNetClassifier.Create(config, generator),
             _ => throw new ArgumentException($"unknown model_type '{config.ModelType}'"),
         };
     }
@@ -30,6 +31,21 @@ public static class ClassifierFolder
     /// <summary>Saves with <paramref name="config"/> as config.json (e.g. the classifier's own with a quantization entry).</summary>
     public static void Save(string directory, IClassifier classifier, ClassifierConfig config)
     {
+        // A torchvision ResNet keeps its own config.json (torchvision's layout), with the classifier's labels and preprocessing.
+        if (classifier.Module is Vision.TorchvisionResNet network)
+        {
+            var previous = network.Config;
+            network.Describe(TorchvisionResNetClassifier.FolderConfig(network, config));
+            try
+            {
+                Vision.TorchvisionResNetFolder.Save(directory, network);
+            }
+            finally
+            {
+                network.Describe(previous);
+            }
+            return;
+        }
         Directory.CreateDirectory(directory);
         var json = config.ToJson();
         AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile), json);
@@ -41,11 +57,16 @@ public static class ClassifierFolder
     {
         var configPath = Path.Combine(directory, ConfigFile);
         if (!File.Exists(configPath)) throw new FileNotFoundException($"model folder '{directory}' has no {ConfigFile} (a model folder holds {ConfigFile} and {WeightsFile}, as written by 'sapling train')", configPath);
+        if (IsTorchvisionResNet(directory)) return TorchvisionResNetClassifier.ClassifierView(Vision.TorchvisionResNetFolder.ReadConfig(directory));
         return ClassifierConfig.FromJson(File.ReadAllText(configPath), configPath);
     }
 
+    private static bool IsTorchvisionResNet(string directory) => ModelRegistry.ModelTypeOf(directory) == Vision.TorchvisionResNetConfig.Type;
+
     public static IClassifier Load(string directory)
     {
+        if (Directory.Exists(directory) && File.Exists(Path.Combine(directory, ConfigFile)) && IsTorchvisionResNet(directory))
+            return new TorchvisionResNetClassifier(Vision.TorchvisionResNetFolder.Load(directory));
         var configPath = Path.Combine(directory, ConfigFile);
         var weightsPath = Path.Combine(directory, WeightsFile);
         if (!File.Exists(configPath)) throw new FileNotFoundException($"model folder '{directory}' has no {ConfigFile} (a model folder holds {ConfigFile} and {WeightsFile}, as written by 'sapling train')", configPath);

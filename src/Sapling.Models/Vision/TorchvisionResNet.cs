@@ -39,14 +39,34 @@ public sealed class TorchvisionResNet : Module<Tensor, Tensor>
         InitializeLikeTorchvision(generator);
     }
 
-    public TorchvisionResNetConfig Config { get; }
+    public TorchvisionResNetConfig Config { get; private set; }
     public Conv2d Conv1 { get; }
     public BatchNorm2d Bn1 { get; }
     public MaxPool2d MaxPool { get; }
     public IReadOnlyList<Sequential> Stages { get; }
 
     /// <summary>The classifier; null when num_classes is 0 (the model returns features).</summary>
-    public Linear? Fc { get; }
+    public Linear? Fc { get; private set; }
+
+    /// <summary>A new, freshly initialised classifier for <paramref name="numClasses"/> classes (transfer learning); 0 removes it.</summary>
+    public void ReplaceClassifier(int numClasses, Generator? generator = null)
+    {
+        if (numClasses < 0) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "ResNet: a classifier needs 0 or more classes");
+        var fc = numClasses > 0 ? new Linear(Config.NumFeatures, numClasses, generator: generator) : null;
+        if (Fc != null && fc != null) Fc = ReplaceChild("fc", fc);
+        else if (Fc != null) { RemoveChild("fc"); Fc = null; }
+        else if (fc != null) Fc = RegisterModule("fc", fc);
+        Config = Config with { NumClasses = numClasses, Id2Label = new() };
+    }
+
+    /// <summary>The same network under a new configuration record (labels, preprocessing); the architecture may not change.</summary>
+    public void Describe(TorchvisionResNetConfig config)
+    {
+        if (config.Block != Config.Block || !config.Layers.SequenceEqual(Config.Layers) || config.NumChannels != Config.NumChannels || config.NumClasses != Config.NumClasses)
+            throw new ArgumentException("ResNet: a new description may change labels and preprocessing, not the architecture");
+        config.Validate("ResNet config");
+        Config = config;
+    }
 
     /// <summary>Logits [N, num_classes], or the pooled features [N, num_features] when there is no classifier.</summary>
     public override Tensor Forward(Tensor pixels) => Fc != null ? Fc.Forward(Features(pixels)) : Features(pixels);

@@ -28,6 +28,12 @@ public sealed record TorchvisionResNetConfig
     /// <summary>Where the weights came from, for the record (e.g. the ONNX file they were imported from).</summary>
     public string? Source { get; init; }
 
+    /// <summary>Height and width the model takes as a classifier (its inputs are resized to this); 224 × 224 unless set.</summary>
+    public int[] ImageSize { get; init; } = [224, 224];
+
+    /// <summary>Per-channel mean and standard deviation of pixels in [0, 1] (ImageNet's for torchvision's weights); null: none.</summary>
+    public Classifiers.NormalizationConfig? Normalization { get; init; }
+
     public int Expansion => Block == "bottleneck" ? 4 : 1;
 
     /// <summary>Width of the pooled features (512 for ResNet-18/34, 2048 for ResNet-50).</summary>
@@ -60,6 +66,9 @@ public sealed record TorchvisionResNetConfig
         if (Layers.Length != 4 || Layers.Any(l => l < 1 || l > 1000)) throw new InvalidDataException($"{source}: layers [{string.Join(", ", Layers)}] must give 1 to 1000 blocks for each of 4 stages");
         if (NumChannels is < 1 or > 64) throw new InvalidDataException($"{source}: num_channels {NumChannels} must be between 1 and 64");
         if (NumClasses is < 0 or > 1_000_000) throw new InvalidDataException($"{source}: num_classes {NumClasses} must be between 0 (features only) and 1,000,000");
+        if (ImageSize.Length != 2 || ImageSize.Any(s => s is < 32 or > 4096)) throw new InvalidDataException($"{source}: image_size [{string.Join(", ", ImageSize)}] must be [height, width], each 32 to 4096");
+        if (Normalization != null && (Normalization.Mean.Length != NumChannels || Normalization.Std.Length != NumChannels || Normalization.Std.Any(s => !(s > 0))))
+            throw new InvalidDataException($"{source}: normalization needs {NumChannels} means and {NumChannels} positive standard deviations");
     }
 
     public string ToJson()
@@ -79,8 +88,18 @@ public sealed record TorchvisionResNetConfig
         };
         if (Architecture != null) root["architecture"] = Architecture;
         if (Source != null) root["source"] = Source;
+        root["image_size"] = new JsonArray(ImageSize.Select(s => (JsonNode)s).ToArray());
+        if (Normalization != null)
+            root["normalization"] = new JsonObject
+            {
+                ["mean"] = new JsonArray(Normalization.Mean.Select(v => (JsonNode)v).ToArray()),
+                ["std"] = new JsonArray(Normalization.Std.Select(v => (JsonNode)v).ToArray()),
+            };
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
+
+    private static float[] Numbers(JsonSection c, string key) => c.Array(key)
+        .Select((n, i) => JsonSection.TryGetNumber(n, out var v) ? (float)v : throw c.Error($"{key}[{i}]", $"is {JsonSection.Describe(n)}, not a number")).ToArray();
 
     public static TorchvisionResNetConfig FromJson(string json, string source)
     {
@@ -108,6 +127,8 @@ public sealed record TorchvisionResNetConfig
             NumClasses = c.Int("num_classes", 1000, 0, 1_000_000),
             Id2Label = labels,
             Source = c.OptionalString("source"),
+            ImageSize = c.Has("image_size") ? Numbers(c, "image_size").Select(v => (int)v).ToArray() : [224, 224],
+            Normalization = c.OptionalObject("normalization") is JsonSection n ? new Classifiers.NormalizationConfig(Numbers(n, "mean"), Numbers(n, "std")) : null,
         };
         config.Validate(source);
         foreach (var key in labels.Keys)

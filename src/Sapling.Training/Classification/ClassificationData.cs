@@ -80,6 +80,16 @@ public sealed class ClassificationData
             trainIdx = subset.Select(i => trainIdx[i]).ToArray();
             notes.Add($"training on {trainIdx.Length} examples ({options.TrainSubset:P0} of the training split)");
         }
+        if (options.TrainPerClass is int perClass)
+        {
+            if (perClass < 1) throw new ArgumentException($"data.train_per_class must be positive, got {perClass}");
+            // A seeded shuffle of the training split, then the first examples of each class.
+            var order = trainIdx.ToArray();
+            new Random((int)(options.SplitSeed % int.MaxValue) + 3).Shuffle(order);
+            var taken = new Dictionary<long, int>();
+            trainIdx = order.Where(i => (taken[labels[i]] = taken.GetValueOrDefault(labels[i]) + 1) <= perClass).Order().ToArray();
+            notes.Add($"training on {trainIdx.Length} examples (at most {perClass} of each class)");
+        }
         var all = new TensorDataset(inputs, Tensor.FromArray(labels));
         var train = all.Subset(trainIdx);
         NormalizationConfig? normalization = fixedNormalization;

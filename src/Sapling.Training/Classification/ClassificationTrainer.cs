@@ -91,6 +91,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         int firstEpoch = state.CompletedEpochs + 1;
         for (int epoch = firstEpoch; epoch <= options.Epochs; epoch++)
         {
+            if (options.FreezeBackboneEpochs > 0) SetBackboneFrozen(classifier, epoch);
             var record = TrainEpoch(epoch, model, optimizer, scheduler, trainLoader, dataParallel, ref state, out bool nonFiniteGradient);
             var (valLoss, valAccuracy) = Evaluate(model, data.Validation);
             record = record with { ValLoss = valLoss, ValAccuracy = valAccuracy };
@@ -354,10 +355,20 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         {
             var config = modelConfig with { InputShape = data.ExampleShape, NumClasses = data.ClassNames.Length };
             config.Validate("model settings");
-            return ClassifierFolder.Create(config, generator);
+            var created = ClassifierFolder.Create(config, generator);
+            // A frozen random backbone: the baseline that shows what pretrained features add.
+            if (options.FreezeBackbone)
+                foreach (var pattern in created.BackbonePatterns) created.Module.Freeze(pattern);
+            return created;
         }
         var pretrained = ClassifierFolder.Load(options.InitFrom);
-        if (!pretrained.Config.InputShape.SequenceEqual(data.ExampleShape))
+        // A torchvision ResNet pools globally, so it takes any image size; only the channels must agree.
+        if (pretrained is TorchvisionResNetClassifier)
+        {
+            if (data.ExampleShape.Length != 3 || data.ExampleShape[0] != pretrained.Config.InputShape[0])
+                throw new ArgumentException($"train.init_from: the ResNet in '{options.InitFrom}' takes {pretrained.Config.InputShape[0]}-channel images, the data has examples of shape [{string.Join(", ", data.ExampleShape)}] (set data.image_channels)");
+        }
+        else if (!pretrained.Config.InputShape.SequenceEqual(data.ExampleShape))
             throw new ArgumentException($"train.init_from: the model in '{options.InitFrom}' takes inputs of shape [{string.Join(", ", pretrained.Config.InputShape)}], the data has [{string.Join(", ", data.ExampleShape)}]");
         pretrained.Module.Train();
         progress.Message($"transfer learning from {options.InitFrom}: a new {data.ClassNames.Length}-class head on the pretrained backbone");
@@ -367,13 +378,24 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         return pretrained;
     }
 
+    /// <summary>The frozen phase of transfer learning: the backbone trains from epoch freeze_backbone_epochs + 1 on.</summary>
+    private void SetBackboneFrozen(IClassifier classifier, int epoch)
+    {
+        bool frozen = epoch <= options.FreezeBackboneEpochs;
+        foreach (var pattern in classifier.BackbonePatterns)
+            if (frozen) classifier.Module.Freeze(pattern);
+            else classifier.Module.Unfreeze(pattern);
+        if (epoch == options.FreezeBackboneEpochs + 1)
+            progress.Message($"epoch {epoch}: the backbone joins training at {options.BackboneLearningRateScale:G3} × the learning rate");
+    }
+
     private Optimizer BuildOptimizer(IClassifier classifier)
     {
         var model = classifier.Module;
         var trainable = model.NamedParameters().Where(p => p.Parameter.RequiresGrad).ToList();
         if (trainable.Count == 0) throw new InvalidOperationException("nothing to train: every parameter is frozen");
         List<ParamGroup> groups;
-        if (options.InitFrom != null && options.BackboneLearningRateScale != 1 && !options.FreezeBackbone)
+        if (options.InitFrom != null && (options.BackboneLearningRateScale != 1 || options.FreezeBackboneEpochs > 0) && !options.FreezeBackbone)
         {
             bool InBackbone(string name) => classifier.BackbonePatterns.Any(pattern => name.StartsWith(pattern.TrimEnd('*'), StringComparison.Ordinal));
             var head = trainable.Where(p => !InBackbone(p.Name)).Select(p => p.Parameter).ToList();
@@ -402,7 +424,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
     private static IClassifier WithData(IClassifier classifier, ClassificationData data)
     {
         var labels = data.ClassNames.Select((n, i) => (n, i)).ToDictionary(p => p.i.ToString(System.Globalization.CultureInfo.InvariantCulture), p => p.n);
-        return new ConfiguredClassifier(classifier, classifier.Config with { Id2Label = labels, Normalization = data.Normalization, InputScale = data.InputScale });
+        return new ConfiguredClassifier(classifier, classifier.Config with { Id2Label = labels, Normalization = data.Normalization, InputScale = data.InputScale, InputShape = data.ExampleShape });
     }
 
     /// <summary>Loss and accuracy per epoch, train and validation.</summary>

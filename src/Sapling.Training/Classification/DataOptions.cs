@@ -38,6 +38,9 @@ public sealed record DataOptions
     /// <summary>Use only this fraction of the training split (stratified), to study small-data regimes.</summary>
     public double TrainSubset { get; init; } = 1.0;
 
+    /// <summary>Keep only this many training examples of each class (few-label experiments), chosen with the split seed; null keeps all.</summary>
+    public int? TrainPerClass { get; init; }
+
     public bool Normalize { get; init; } = true;
 
     public UnreadableImages OnUnreadableImage { get; init; } = UnreadableImages.Skip;

@@ -45,11 +45,17 @@ public sealed record TrainingOptions
     /// <summary>A model folder to start from (transfer learning); its head is replaced when the class count differs.</summary>
     public string? InitFrom { get; init; }
 
-    /// <summary>Train only the head (and nothing of the pretrained backbone).</summary>
+    /// <summary>Train only the head (and nothing of the backbone, pretrained or, without init_from, random).</summary>
     public bool FreezeBackbone { get; init; }
 
     /// <summary>Learning-rate multiplier for the pretrained backbone (e.g. 0.1); 1 trains it like the head.</summary>
     public double BackboneLearningRateScale { get; init; } = 1;
+
+    /// <summary>
+    /// Epochs at the start during which only the new head trains; after them the backbone joins at
+    /// <see cref="BackboneLearningRateScale"/> × the learning rate (a frozen phase, then full fine-tuning).
+    /// </summary>
+    public int FreezeBackboneEpochs { get; init; }
 
     public void Validate()
     {
@@ -61,5 +67,9 @@ public sealed record TrainingOptions
         if (Monitor is not ("val_loss" or "val_accuracy")) throw new ArgumentException($"train.monitor must be val_loss or val_accuracy, got '{Monitor}'");
         if (AccumulationSteps <= 0) throw new ArgumentException($"train.accumulation_steps must be positive, got {AccumulationSteps}");
         if (LearningRate <= 0) throw new ArgumentException($"train.lr must be positive, got {LearningRate}");
+        if (FreezeBackboneEpochs < 0) throw new ArgumentException($"train.freeze_backbone_epochs must be 0 or more, got {FreezeBackboneEpochs}");
+        if (FreezeBackboneEpochs > 0 && InitFrom == null) throw new ArgumentException("train.freeze_backbone_epochs needs train.init_from (a pretrained backbone to freeze)");
+        if (FreezeBackboneEpochs > 0 && FreezeBackbone) throw new ArgumentException("train.freeze_backbone_epochs and train.freeze_backbone: true contradict each other (the second freezes the backbone for the whole run)");
+        if (!(BackboneLearningRateScale >= 0)) throw new ArgumentException($"train.backbone_lr_scale must be 0 or more, got {BackboneLearningRateScale}");
     }
 }

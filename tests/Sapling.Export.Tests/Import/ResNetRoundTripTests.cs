@@ -60,6 +60,24 @@ public sealed class ResNetRoundTripTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void BgrNetworkIsMadeToTakeRgb()
+    {
+        var model = Model(18, 3);
+        var file = Path.Combine(directory, "bgr.onnx");
+        OnnxModelFile.Save(OnnxExporter.Export(model), file);
+        var result = OnnxImporter.Import(file, Path.Combine(directory, "rgb"), image: new OnnxImporter.ImageInput(Bgr: true, Mean: [0.4f, 0.45f, 0.5f], Std: [0.2f, 0.2f, 0.2f], Size: [96, 128]));
+        Assert.Equal(TorchvisionResNetConfig.Type, result.Kind);
+        var imported = TorchvisionResNetFolder.Load(Path.Combine(directory, "rgb"));
+        Assert.Equal([96, 128], imported.Config.ImageSize);
+        Assert.Equal(0.45f, imported.Config.Normalization!.Mean[1]);
+        var bgr = Tensor.Randn([1, 3, 32, 32], generator: new Generator(9));
+        var rgb = bgr.IndexSelect(1, Tensor.FromArray(new long[] { 2, 1, 0 }));
+        using var _ = NoGrad.Enter();
+        Assert.True(MaxRelative(imported.Forward(rgb), model.Forward(bgr)) <= 1e-5);
+        Assert.Throws<ArgumentException>(() => OnnxImporter.Import(file, Path.Combine(directory, "x"), generic: true, image: new OnnxImporter.ImageInput(Bgr: true)));
+    }
+
+    [Fact]
     public void GenericFolderExportsBackToAFileOnnxRuntimeRuns()
     {
         var model = Model(18, 4);
