@@ -1,5 +1,3 @@
-using Sapling.Backends;
-
 namespace Sapling;
 
 public sealed partial class Tensor

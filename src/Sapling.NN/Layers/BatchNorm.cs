@@ -1,5 +1,3 @@
-using Sapling.Autograd;
-
 namespace Sapling.NN;
 
 /// <summary>
