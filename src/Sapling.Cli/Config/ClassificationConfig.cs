@@ -37,8 +37,8 @@ public static class ClassificationConfig
             BlocksPerStage = c.Get("model.blocks_per_stage", 2),
             KernelSize = c.Get("model.kernel_size", 3),
             BatchNorm = c.Get("model.batch_norm", false),
-            Block = c.Get("model.block", "basic"),
-            Layers = c.Get("model.layers", new[] { 2, 2, 2, 2 }),
+            Block = c.Get<string?>("model.block", null),
+            Layers = c.Get<int[]?>("model.layers", null),
             Dropout = c.Get("model.dropout", 0f),
         };
         var train = new TrainingOptions

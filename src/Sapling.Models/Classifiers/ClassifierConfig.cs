@@ -31,11 +31,11 @@ public sealed record ClassifierConfig
 
     [JsonPropertyName("kernel_size")] public int KernelSize { get; init; } = 3;
 
-    /// <summary>torchvision_resnet: "basic" or "bottleneck" blocks.</summary>
-    [JsonPropertyName("block")] public string Block { get; init; } = "basic";
+    /// <summary>torchvision_resnet: "basic" or "bottleneck" blocks (null: basic). Written only where set.</summary>
+    [JsonPropertyName("block")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Block { get; init; }
 
-    /// <summary>torchvision_resnet: blocks in each of the four stages ([2, 2, 2, 2] is ResNet-18).</summary>
-    [JsonPropertyName("layers")] public int[] Layers { get; init; } = [2, 2, 2, 2];
+    /// <summary>torchvision_resnet: blocks in each of the four stages (null: [2, 2, 2, 2], ResNet-18). Written only where set.</summary>
+    [JsonPropertyName("layers")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int[]? Layers { get; init; }
 
     [JsonPropertyName("batch_norm")] public bool BatchNorm { get; init; }
 
@@ -99,8 +99,8 @@ public sealed record ClassifierConfig
                 if (KernelSize <= 0 || KernelSize % 2 == 0) throw new InvalidDataException($"{source}: kernel_size must be a positive odd number, got {KernelSize}");
                 break;
             case "torchvision_resnet":
-                if (Block is not ("basic" or "bottleneck")) throw new InvalidDataException($"{source}: block '{Block}' is not basic or bottleneck");
-                if (Layers.Length != 4 || Layers.Any(l => l < 1)) throw new InvalidDataException($"{source}: layers [{string.Join(", ", Layers)}] must give a positive block count for each of 4 stages");
+                if (Block is not (null or "basic" or "bottleneck")) throw new InvalidDataException($"{source}: block '{Block}' is not basic or bottleneck");
+                if (Layers is { } layers && (layers.Length != 4 || layers.Any(l => l < 1))) throw new InvalidDataException($"{source}: layers [{string.Join(", ", layers)}] must give a positive block count for each of 4 stages");
                 if (InputShape[1] < 32 || InputShape[2] < 32) throw new InvalidDataException($"{source}: a torchvision ResNet needs images of at least 32 × 32, got input_shape [{string.Join(", ", InputShape)}]");
                 break;
         }

@@ -22,8 +22,8 @@ public sealed class TorchvisionResNetClassifier : IClassifier
     {
         var network = new TorchvisionResNet(new TorchvisionResNetConfig
         {
-            Block = config.Block,
-            Layers = config.Layers,
+            Block = config.Block ?? "basic",
+            Layers = config.Layers ?? [2, 2, 2, 2],
             NumChannels = config.InputShape[0],
             NumClasses = config.NumClasses,
             ImageSize = [config.InputShape[1], config.InputShape[2]],
