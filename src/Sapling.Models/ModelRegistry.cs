@@ -68,14 +68,32 @@ public static class ModelRegistry
     }
 
     /// <summary>
-    /// The tokenizer that goes with a model: a folder's tokenizer.json or a GGUF file's own; null when a folder has
-    /// none.
+    /// The tokenizer that goes with a model: a folder's tokenizer.json, else its WordPiece vocab.txt (BERT folders that
+    /// predate tokenizer.json; lower-cased unless tokenizer_config.json says do_lower_case: false), or a GGUF file's
+    /// own; null when a folder has none.
     /// </summary>
     public static Text.ITokenizer? LoadTokenizer(string modelPath)
     {
         if (GgufModel.IsGgufPath(modelPath)) return GgufModel.LoadTokenizer(modelPath);
         var path = Path.Combine(modelPath, "tokenizer.json");
-        return File.Exists(path) ? Text.Tokenizers.Load(path) : null;
+        if (File.Exists(path)) return Text.Tokenizers.Load(path);
+        var vocab = Path.Combine(modelPath, "vocab.txt");
+        return File.Exists(vocab) ? Text.Tokenization.PipelineTokenizer.FromBertVocabulary(vocab, LowerCase(modelPath)) : null;
+    }
+
+    private static bool LowerCase(string directory)
+    {
+        var path = Path.Combine(directory, "tokenizer_config.json");
+        if (!File.Exists(path)) return true;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            return !(doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("do_lower_case", out var v) && v.ValueKind == JsonValueKind.False);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e);
+        }
     }
 
     /// <summary>The chat template a model folder (tokenizer_config.json) or GGUF file (tokenizer.chat_template) declares; null when none.</summary>

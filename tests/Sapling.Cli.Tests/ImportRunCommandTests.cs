@@ -51,6 +51,30 @@ public sealed class ImportRunCommandTests : IDisposable
     }
 
     [Fact]
+    public void EmbedWritesOneUnitVectorPerLineInOrder()
+    {
+        var folder = Path.Combine(directory, "bert");
+        var config = new Models.Bert.BertConfig { VocabSize = 12, HiddenSize = 16, NumHiddenLayers = 1, NumAttentionHeads = 2, IntermediateSize = 32, MaxPositionEmbeddings = 16 };
+        Models.Bert.BertFolder.Save(folder, new Models.Bert.BertModel(config, new Generator(2)));
+        File.WriteAllLines(Path.Combine(folder, "vocab.txt"), ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "on", "mat", "a", "dog"]);
+        var input = Path.Combine(directory, "texts.txt");
+        File.WriteAllLines(input, ["the cat sat on the mat", "a dog", "the cat sat on the mat", "a dog sat on a cat on a mat"]);
+        var output = Path.Combine(directory, "embeddings.jsonl");
+        var (code, _, stderr) = CliRunner.Run("embed", "--model", folder, "--input", input, "--out", output, "--batch-size", "2");
+        Assert.True(code == 0, stderr);
+        var vectors = File.ReadAllLines(output).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray();
+        Assert.Equal(4, vectors.Length);
+        foreach (var v in vectors)
+        {
+            Assert.Equal(16, v.Length);
+            Assert.Equal(1.0, Math.Sqrt(v.Sum(x => (double)x * x)), 4);
+        }
+        // The same text in a different batch (padded differently) gives the same vector.
+        for (int j = 0; j < 16; j++) Assert.Equal(vectors[0][j], vectors[2][j], 4);
+        Assert.NotEqual(vectors[0], vectors[1]);
+    }
+
+    [Fact]
     public void BadInputsAreRefusedByName()
     {
         var notOnnx = Path.Combine(directory, "bad.onnx");

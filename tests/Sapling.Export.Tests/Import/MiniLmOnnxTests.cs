@@ -87,6 +87,51 @@ public sealed class MiniLmOnnxTests(ITestOutputHelper output) : IDisposable
             Compare(label, expected, actual, mask);
     }
 
+    [NuGetPackageFact(Package, Version)]
+    public void SentenceEmbeddingsMatchOnnxRuntime()
+    {
+        // Real English prose: the lines of the repository's own documentation.
+        var root = RepositoryPaths.Root ?? throw new InvalidOperationException("repository root not found");
+        var lines = File.ReadLines(Path.Combine(root, "README.md")).Concat(File.ReadLines(Path.Combine(root, "docs", "results.md")))
+            .Select(l => l.Trim()).Where(l => l.Length > 20).Distinct().Take(500).ToArray();
+        var (modelPath, vocabulary) = Extract();
+        var folder = Path.Combine(directory, "minilm");
+        OnnxImporter.Import(modelPath, folder);
+        File.WriteAllLines(Path.Combine(folder, "vocab.txt"), vocabulary.Select(v => v.TrimEnd('\r')).Where((v, i) => i < vocabulary.Length - 1 || v.Length > 0));
+        var embedder = Sapling.Inference.SentenceEmbedder.Load(folder, maxLength: 128);
+        var actual = embedder.Embed(lines, batchSize: 32);
+
+        // ONNX Runtime on the same file and the same ids, pooled and normalised here as sentence-transformers does.
+        using var session = InProcessOnnxRuntime.Open(File.ReadAllBytes(modelPath));
+        double worstCosine = 1, worstDifference = 0;
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var ids = embedder.Tokenizer.Encode(lines[i], addSpecialTokens: true);
+            if (ids.Length > 128) ids = [.. ids[..127], ids[^1]];
+            var feeds = new Dictionary<string, Tensor>
+            {
+                ["input_ids"] = Tensor.FromArray(ids.Select(v => (long)v).ToArray(), 1, ids.Length),
+                ["attention_mask"] = Tensor.FromArray(Enumerable.Repeat(1L, ids.Length).ToArray(), 1, ids.Length),
+                ["token_type_ids"] = Tensor.Zeros([1, ids.Length], DType.Int64),
+            };
+            var hidden = InProcessOnnxRuntime.Run(session, feeds)["last_hidden_state"].Contiguous().ToArray<float>();
+            var expected = new double[384];
+            for (int t = 0; t < ids.Length; t++)
+                for (int j = 0; j < 384; j++) expected[j] += hidden[t * 384 + j] / ids.Length;
+            double norm = Math.Sqrt(expected.Sum(v => v * v)), dot = 0;
+            for (int j = 0; j < 384; j++)
+            {
+                expected[j] /= norm;
+                dot += expected[j] * actual[i][j];
+                worstDifference = Math.Max(worstDifference, Math.Abs(expected[j] - actual[i][j]));
+            }
+            worstCosine = Math.Min(worstCosine, dot);
+        }
+        output.WriteLine($"{lines.Length} lines: lowest cosine to ONNX Runtime's embedding {worstCosine:F7}, largest difference {worstDifference:E2}");
+        Assert.True(worstCosine >= 0.99999, $"cosine {worstCosine}");
+        Assert.True(worstDifference <= 1e-4, $"difference {worstDifference:E3}");
+    }
+
     private void Compare(string label, Dictionary<string, Tensor> expected, IReadOnlyDictionary<string, Tensor> actual, long[] mask)
     {
         foreach (var (name, want) in expected)

@@ -1,0 +1,89 @@
+using Sapling.Autograd;
+using Sapling.Models;
+using Sapling.Models.Bert;
+using Sapling.Text;
+
+namespace Sapling.Inference;
+
+/// <summary>
+/// Sentence embeddings from a BERT folder as sentence-transformers computes them: the text's WordPiece tokens with
+/// [CLS]/[SEP], the last hidden states averaged over the real tokens (mean pooling, or the [CLS] state), then scaled to
+/// unit length. Texts are batched in order of length so a batch carries little padding; results come back in input order.
+/// </summary>
+public sealed class SentenceEmbedder
+{
+    public SentenceEmbedder(BertModel model, ITokenizer tokenizer, int maxLength = 256)
+    {
+        if (maxLength < 2 || maxLength > model.Config.MaxPositionEmbeddings)
+            throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, $"max length must be between 2 and the model's {model.Config.MaxPositionEmbeddings} positions");
+        (Model, Tokenizer, MaxLength) = (model, tokenizer, maxLength);
+    }
+
+    public BertModel Model { get; }
+    public ITokenizer Tokenizer { get; }
+
+    /// <summary>Tokens kept per text, [CLS] and [SEP] included; longer texts are cut (sentence-transformers' max_seq_length).</summary>
+    public int MaxLength { get; }
+
+    /// <summary>Width of each embedding.</summary>
+    public int Dimensions => Model.Config.HiddenSize;
+
+    /// <summary>A BERT folder with its tokenizer (tokenizer.json, or vocab.txt).</summary>
+    public static SentenceEmbedder Load(string directory, int maxLength = 256)
+    {
+        var model = BertFolder.Load(directory);
+        var tokenizer = ModelRegistry.LoadTokenizer(directory)
+            ?? throw new FileNotFoundException($"model folder '{directory}' has no tokenizer.json or vocab.txt for its text", Path.Combine(directory, "tokenizer.json"));
+        return new SentenceEmbedder(model, tokenizer, Math.Min(maxLength, model.Config.MaxPositionEmbeddings));
+    }
+
+    /// <summary>One unit-length (with <paramref name="normalize"/>) vector per text, in order; <paramref name="progress"/> gets texts done.</summary>
+    public float[][] Embed(IReadOnlyList<string> texts, int batchSize = 32, bool meanPooling = true, bool normalize = true, Action<int>? progress = null)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be positive");
+        var ids = new int[texts.Count][];
+        for (int i = 0; i < texts.Count; i++)
+        {
+            var encoded = Tokenizer.Encode(texts[i] ?? throw new ArgumentException($"text {i} is null"), addSpecialTokens: true);
+            // Cut long texts but keep the closing [SEP], as the Hugging Face tokenizer's truncation does.
+            ids[i] = encoded.Length <= MaxLength ? encoded : [.. encoded[..(MaxLength - 1)], encoded[^1]];
+        }
+        var order = Enumerable.Range(0, texts.Count).OrderBy(i => ids[i].Length).ToArray();
+        var result = new float[texts.Count][];
+        int done = 0;
+        for (int start = 0; start < order.Length; start += batchSize)
+        {
+            int b = Math.Min(batchSize, order.Length - start);
+            int t = 0;
+            for (int j = 0; j < b; j++) t = Math.Max(t, ids[order[start + j]].Length);
+            var tokens = new long[b * t];
+            var mask = new long[b * t];
+            for (int j = 0; j < b; j++)
+            {
+                var row = ids[order[start + j]];
+                for (int k = 0; k < row.Length; k++) (tokens[j * t + k], mask[j * t + k]) = (row[k], 1);
+            }
+            using var scope = new TensorScope();
+            using var _ = NoGrad.Enter();
+            var maskTensor = Tensor.FromArray(mask, b, t);
+            var (hidden, _) = Model.Forward(Tensor.FromArray(tokens, b, t), maskTensor);          // [b, t, H]
+            Tensor pooled;
+            if (meanPooling)
+            {
+                var weights = maskTensor.To(DType.Float32).Unsqueeze(-1);                           // [b, t, 1]
+                pooled = hidden.Mul(weights).Sum(1).Div(weights.Sum(1).Maximum(1e-9));              // [b, H]
+            }
+            else
+            {
+                pooled = hidden.Select(1, 0);                                                        // [b, H]
+            }
+            if (normalize) pooled = pooled.Div(pooled.Square().Sum(-1, keepDim: true).Sqrt().Maximum(1e-12));
+            var values = pooled.Contiguous().ToArray<float>();
+            int h = Dimensions;
+            for (int j = 0; j < b; j++) result[order[start + j]] = values.AsSpan(j * h, h).ToArray();
+            done += b;
+            progress?.Invoke(done);
+        }
+        return result;
+    }
+}
