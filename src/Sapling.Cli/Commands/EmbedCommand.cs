@@ -29,7 +29,15 @@ public static class EmbedCommand
         if (batchSize < 1) throw new ArgumentException($"--batch-size must be positive, got {batchSize}");
         if (!File.Exists(inputPath)) throw new FileNotFoundException($"input file '{inputPath}' does not exist", inputPath);
         var embedder = SentenceEmbedder.Load(modelDirectory, maxLength);
-        var lines = File.ReadAllLines(inputPath, new UTF8Encoding(false, throwOnInvalidBytes: true));
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(inputPath, new UTF8Encoding(false, throwOnInvalidBytes: true));
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new InvalidDataException($"{inputPath}: not valid UTF-8 text ({e.Message})", e);
+        }
         var watch = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         var vectors = embedder.Embed(lines, batchSize, pooling == "mean", normalize, done =>
