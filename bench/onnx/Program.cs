@@ -4,6 +4,8 @@
 //   dotnet run -c Release -- mapped DIR BATCH N     Sapling's torchvision-layout ResNet forward
 //   dotnet run -c Release -- generic DIR BATCH N    Sapling's ONNX interpreter on the imported graph (DIR from `sapling import onnx --generic`)
 //   dotnet run -c Release -- train DIR BATCH N      one fine-tuning step: forward, cross-entropy, backward, SGD with momentum
+//   dotnet run -c Release -- bert-ort FILE.onnx BATCH N    a BERT ONNX file (all-MiniLM-L6-v2) in ONNX Runtime, BATCH × 128 tokens
+//   dotnet run -c Release -- bert DIR BATCH N               the same through Sapling's BertModel (DIR from `sapling import onnx`)
 // Each prints one line: median milliseconds, images/s and the process's peak resident memory.
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
@@ -26,8 +28,51 @@ if (mode == "make")
 }
 string path = args[1];
 int batch = int.Parse(args[2]), runs = int.Parse(args[3]);
-var x = Tensor.Randn([batch, 3, 224, 224], generator: new Generator(2));
 var times = new List<double>();
+if (mode is "bert-ort" or "bert")
+{
+    const int tokens = 128;
+    var random = new Random(3);
+    var ids = Enumerable.Range(0, batch * tokens).Select(i => (long)(i % tokens == 0 ? 101 : random.Next(1000, 30000))).ToArray();
+    var mask = Enumerable.Repeat(1L, batch * tokens).ToArray();
+    var types = new long[batch * tokens];
+    if (mode == "bert-ort")
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = 2, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        using var session = new InferenceSession(path, options);
+        int[] dims = [batch, tokens];
+        var feeds = new[]
+        {
+            NamedOnnxValue.CreateFromTensor("input_ids", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<long>(ids, dims)),
+            NamedOnnxValue.CreateFromTensor("attention_mask", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<long>(mask, dims)),
+            NamedOnnxValue.CreateFromTensor("token_type_ids", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<long>(types, dims)),
+        };
+        for (int r = 0; r <= runs; r++)
+        {
+            var watch = Stopwatch.StartNew();
+            using var result = session.Run(feeds);
+            if (r > 0) times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+    }
+    else
+    {
+        var model = Sapling.Models.Bert.BertFolder.Load(path);
+        var idTensor = Tensor.FromArray(ids, batch, tokens);
+        var maskTensor = Tensor.FromArray(mask, batch, tokens);
+        for (int r = 0; r <= runs; r++)
+        {
+            using var scope = new TensorScope();
+            var watch = Stopwatch.StartNew();
+            using (NoGrad.Enter()) model.Forward(idTensor, maskTensor);
+            if (r > 0) times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+    }
+    times.Sort();
+    double m = times[times.Count / 2];
+    Console.WriteLine($"{mode} batch {batch} x {tokens} tokens: median {m:F0} ms ({batch * 1000 / m:F1} sentences/s) over {runs} runs; peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576} MB");
+    return;
+}
+var x = Tensor.Randn([batch, 3, 224, 224], generator: new Generator(2));
 switch (mode)
 {
     case "ort":
