@@ -24,6 +24,9 @@ public class ConvAgreementTests
         ["2x2 stride 2 on 14x14"] = new(2, 3, 14, 14, 2, 2, 2, 2, 0, 0, 1, 1),
         ["2x2 stride 2, wide rows"] = new(1, 2, 6, 39, 2, 2, 2, 2, 0, 0, 1, 1),
         ["3x3 stride 2 padded"] = new(2, 3, 9, 11, 3, 3, 2, 2, 1, 1, 1, 1),
+        ["3x3 stride 2 padded, wide rows"] = new(2, 3, 30, 41, 3, 3, 2, 2, 1, 1, 1, 1),
+        ["stem pooling on 56x56"] = new(1, 4, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1),
+        ["3x2 window, strides 1 and 2"] = new(1, 2, 9, 40, 3, 2, 1, 2, 1, 0, 1, 1),
         ["large plane"] = new(1, 2, 40, 1031, 3, 3, 1, 1, 1, 1, 1, 1),
     };
 

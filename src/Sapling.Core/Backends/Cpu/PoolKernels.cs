@@ -11,6 +11,7 @@ internal static class PoolKernels
         int planes = g.Batch * g.Channels;
         int h = g.Height, w = g.Width, oh = g.OutHeight, ow = g.OutWidth;
         bool plain2x2 = g.KernelH == 2 && g.KernelW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 0 && g.PadW == 0 && g.DilationH == 1 && g.DilationW == 1;
+        bool stride2 = g.StrideW == 2 && g.DilationH == 1 && g.DilationW == 1;
         SoftmaxKernel.RowsParallel(planes, h * w, (p0, p1) =>
         {
             for (int p = p0; p < p1; p++)
@@ -19,6 +20,7 @@ internal static class PoolKernels
                 var output = y.AsSpan(p * oh * ow, oh * ow);
                 var index = argmax.AsSpan(p * oh * ow, oh * ow);
                 if (plain2x2) Max2x2(input, w, oh, ow, output, index);
+                else if (stride2) MaxStride2(input, g, output, index);
                 else MaxWindow(input, g, output, index);
             }
         });
@@ -102,33 +104,90 @@ internal static class PoolKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Beats(float candidate, float current) => candidate > current || float.IsNaN(candidate) && !float.IsNaN(current);
 
-    private static void MaxWindow(ReadOnlySpan<float> input, Conv2dGeometry g, Span<float> output, Span<int> index)
+    /// <summary>
+    /// Any window with a horizontal stride of 2 (ResNet's 3 × 3 stem pooling): eight outputs per step where their taps lie
+    /// inside the row, each tap's eight inputs split out of sixteen loaded values, candidates taken in window order with
+    /// selects (first maximum wins, NaN over numbers, as the scalar loop); the border columns go through that loop.
+    /// </summary>
+    private static void MaxStride2(ReadOnlySpan<float> input, Conv2dGeometry g, Span<float> output, Span<int> index)
     {
-        int h = g.Height, w = g.Width, oh = g.OutHeight, ow = g.OutWidth;
+        int h = g.Height, w = g.Width, oh = g.OutHeight, ow = g.OutWidth, kh = g.KernelH, kw = g.KernelW, pw = g.PadW;
+        var pairs = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        var step = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        int first = (pw + 1) / 2;
         for (int i = 0; i < oh; i++)
-            for (int j = 0; j < ow; j++)
+        {
+            int j = 0;
+            for (; j < ow; j++)
             {
-                float best = float.NegativeInfinity;
-                int bestAt = -1;
-                for (int ki = 0; ki < g.KernelH; ki++)
+                bool inside = j >= first && j + 8 <= ow && 2 * (j + 7) - pw + kw - 1 <= w - 1;
+                if (!inside)
                 {
-                    int ih = i * g.StrideH - g.PadH + ki * g.DilationH;
+                    MaxAt(input, g, output, index, i, j);
+                    continue;
+                }
+                var v = Vector256<float>.Zero;
+                var at = Vector256<int>.Zero;
+                bool any = false, loadable = true;
+                for (int ki = 0; ki < kh && loadable; ki++)
+                {
+                    int ih = i * g.StrideH - g.PadH + ki;
                     if ((uint)ih >= (uint)h) continue;
-                    for (int kj = 0; kj < g.KernelW; kj++)
+                    for (int kj = 0; kj < kw; kj++)
                     {
-                        int iw = j * g.StrideW - g.PadW + kj * g.DilationW;
-                        if ((uint)iw >= (uint)w) continue;
-                        float v = input[ih * w + iw];
-                        if (bestAt < 0 || v > best || float.IsNaN(v) && !float.IsNaN(best))
+                        int start = ih * w + 2 * j - pw + kj;
+                        if (start + 16 > input.Length)
                         {
-                            best = v;
-                            bestAt = ih * w + iw;
+                            loadable = false;
+                            break;
                         }
+                        var (even, _) = SplitColumns(input.Slice(start, 16), pairs);
+                        var candidateAt = Vector256.Create(start) + step;
+                        if (!any) (v, at, any) = (even, candidateAt, true);
+                        else Challenge(ref v, ref at, even, candidateAt);
                     }
                 }
-                output[i * ow + j] = best;
-                index[i * ow + j] = bestAt;
+                if (!loadable || !any)
+                {
+                    MaxAt(input, g, output, index, i, j);
+                    continue;
+                }
+                v.CopyTo(output.Slice(i * ow + j, 8));
+                at.CopyTo(index.Slice(i * ow + j, 8));
+                j += 7;
             }
+        }
+    }
+
+    private static void MaxAt(ReadOnlySpan<float> input, Conv2dGeometry g, Span<float> output, Span<int> index, int i, int j)
+    {
+        int h = g.Height, w = g.Width, ow = g.OutWidth;
+        float best = float.NegativeInfinity;
+        int bestAt = -1;
+        for (int ki = 0; ki < g.KernelH; ki++)
+        {
+            int ih = i * g.StrideH - g.PadH + ki * g.DilationH;
+            if ((uint)ih >= (uint)h) continue;
+            for (int kj = 0; kj < g.KernelW; kj++)
+            {
+                int iw = j * g.StrideW - g.PadW + kj * g.DilationW;
+                if ((uint)iw >= (uint)w) continue;
+                float v = input[ih * w + iw];
+                if (bestAt < 0 || Beats(v, best))
+                {
+                    best = v;
+                    bestAt = ih * w + iw;
+                }
+            }
+        }
+        output[i * ow + j] = best;
+        index[i * ow + j] = bestAt;
+    }
+
+    private static void MaxWindow(ReadOnlySpan<float> input, Conv2dGeometry g, Span<float> output, Span<int> index)
+    {
+        for (int i = 0; i < g.OutHeight; i++)
+            for (int j = 0; j < g.OutWidth; j++) MaxAt(input, g, output, index, i, j);
     }
 
     public static void MaxBackward(float[] dy, int dyOffset, int[] argmax, Conv2dGeometry g, float[] dx)
