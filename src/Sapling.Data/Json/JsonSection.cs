@@ -12,6 +12,19 @@ public readonly struct JsonSection(JsonObject node, string path, string file)
     public string Path { get; } = path;
     public string File { get; } = file;
 
+    /// <summary>The top-level object of a JSON document (a config.json), or an error naming the file when it is not one.</summary>
+    public static JsonSection Parse(string json, string file)
+    {
+        try
+        {
+            return JsonNode.Parse(json) is JsonObject root ? new JsonSection(root, "$", file) : throw new InvalidDataException($"{file}: not a JSON object");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"{file}: not valid JSON ({e.Message})", e);
+        }
+    }
+
     public InvalidDataException Error(string message) => new($"{File}: {Path}: {message}");
 
     public InvalidDataException Error(string key, string message) => new($"{File}: {Path}.{key}: {message}");

@@ -40,16 +40,7 @@ public sealed record BertConfig
 
     public static BertConfig FromJson(string json, string source)
     {
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{source}: not a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{source}: not valid JSON ({e.Message})", e);
-        }
-        var c = new JsonSection(root, "$", source);
+        var c = JsonSection.Parse(json, source);
         if (c.String("model_type") != Type) throw c.Error("model_type", $"'{c.String("model_type")}' is not '{Type}'");
         var act = c.OptionalString("hidden_act") ?? "gelu";
         if (act != "gelu") throw c.Error("hidden_act", $"'{act}' is not supported; BERT's feed-forward here uses the exact (erf) gelu");

@@ -68,16 +68,7 @@ public sealed record LlamaConfig
     /// </summary>
     public static LlamaConfig FromJson(string json, string source)
     {
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{source}: not a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{source}: not valid JSON ({e.Message})", e);
-        }
-        var c = new JsonSection(root, "$", source);
+        var c = JsonSection.Parse(json, source);
         string type = c.String("model_type");
         if (!ModelTypes.Contains(type))
             throw c.Error("model_type", $"'{type}' is not a Llama-family type ({string.Join(", ", ModelTypes)})");

@@ -103,16 +103,7 @@ public sealed record TorchvisionResNetConfig
 
     public static TorchvisionResNetConfig FromJson(string json, string source)
     {
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{source}: not a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{source}: not valid JSON ({e.Message})", e);
-        }
-        var c = new JsonSection(root, "$", source);
+        var c = JsonSection.Parse(json, source);
         if (c.String("model_type") != Type) throw c.Error("model_type", $"'{c.String("model_type")}' is not '{Type}'");
         var layers = c.Array("layers").Select((n, i) => JsonSection.TryGetInteger(n, out var v) && v is > 0 and <= 1000 ? (int)v : throw c.Error($"layers[{i}]", $"is {JsonSection.Describe(n)}, not a block count")).ToArray();
         var labels = new Dictionary<string, string>();
