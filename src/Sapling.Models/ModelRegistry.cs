@@ -84,16 +84,7 @@ public static class ModelRegistry
     private static bool LowerCase(string directory)
     {
         var path = Path.Combine(directory, "tokenizer_config.json");
-        if (!File.Exists(path)) return true;
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            return !(doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("do_lower_case", out var v) && v.ValueKind == JsonValueKind.False);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e);
-        }
+        return !File.Exists(path) || Json.JsonSection.Parse(File.ReadAllText(path), path).Bool("do_lower_case", true);
     }
 
     /// <summary>The chat template a model folder (tokenizer_config.json) or GGUF file (tokenizer.chat_template) declares; null when none.</summary>

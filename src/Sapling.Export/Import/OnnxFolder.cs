@@ -21,11 +21,7 @@ public static class OnnxFolder
     {
         Directory.CreateDirectory(directory);
         var graph = module.Graph;
-        var structure = graph.Structure.Clone();
-        // Graph inputs that name initializers (IR version 3) would shadow the saved weights; the folder lists real inputs only.
-        var real = graph.Inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
-        for (int i = structure.Graph.Input.Count - 1; i >= 0; i--)
-            if (!real.Contains(structure.Graph.Input[i].Name)) structure.Graph.Input.RemoveAt(i);
+        var structure = Structure(graph);
         var state = module.StateDict();
         SafeTensors.Save(Path.Combine(directory, WeightsFile), state, new Dictionary<string, string> { ["format"] = "pt", ["model_type"] = ModelType });
         AtomicFile.Write(Path.Combine(directory, GraphFile), stream => structure.WriteTo(stream));
@@ -45,10 +41,7 @@ public static class OnnxFolder
     /// <summary>The graph with its current weights put back as initializers (an imported graph, fine-tuned or not, exported again).</summary>
     public static ModelProto ToModel(OnnxModule module)
     {
-        var model = module.Graph.Structure.Clone();
-        var real = module.Graph.Inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
-        for (int i = model.Graph.Input.Count - 1; i >= 0; i--)
-            if (!real.Contains(model.Graph.Input[i].Name)) model.Graph.Input.RemoveAt(i);
+        var model = Structure(module.Graph);
         foreach (var (name, tensor) in module.StateDict())
             model.Graph.Initializer.Add(tensor.DType switch
             {
@@ -65,20 +58,23 @@ public static class OnnxFolder
         var weightsPath = Path.Combine(directory, WeightsFile);
         foreach (var path in new[] { Path.Combine(directory, ConfigFile), graphPath, weightsPath })
             if (!File.Exists(path)) throw new FileNotFoundException($"imported ONNX model folder '{directory}' has no {Path.GetFileName(path)} (written by 'sapling import onnx')", path);
-        ModelProto model;
-        try
-        {
-            using var stream = File.OpenRead(graphPath);
-            model = ModelProto.Parser.ParseFrom(stream);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw new InvalidDataException($"{graphPath}: not an ONNX model ({e.Message})", e);
-        }
         var weights = SafeTensors.LoadAll(weightsPath);
-        var module = new OnnxModule(OnnxGraph.FromModel(model, graphPath, directory, weights));
+        var module = new OnnxModule(OnnxGraph.FromModel(OnnxModelFile.Load(graphPath), graphPath, directory, weights));
         module.Eval();
         return module;
+    }
+
+    /// <summary>
+    /// The graph without weights and with its real inputs only: inputs that name initializers (IR version 3) would
+    /// shadow the weights kept beside it.
+    /// </summary>
+    private static ModelProto Structure(OnnxGraph graph)
+    {
+        var structure = graph.Structure.Clone();
+        var real = graph.Inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        for (int i = structure.Graph.Input.Count - 1; i >= 0; i--)
+            if (!real.Contains(structure.Graph.Input[i].Name)) structure.Graph.Input.RemoveAt(i);
+        return structure;
     }
 
     private static JsonArray Describe(IReadOnlyList<OnnxValueInfo> values)

@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using Sapling.Export.Onnx;
 
 namespace Sapling.Export.Import;
@@ -53,17 +52,7 @@ public sealed class OnnxGraph
         var length = new FileInfo(path).Length;
         // Protobuf messages stop at 2 GiB; larger models keep their weights as external data and stay below it.
         if (length >= int.MaxValue) throw new InvalidDataException($"{path}: {length} bytes, past protobuf's 2 GiB limit for one message (models this large keep their weights as ONNX external data)");
-        ModelProto model;
-        try
-        {
-            using var stream = File.OpenRead(path);
-            model = ModelProto.Parser.ParseFrom(stream);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw new InvalidDataException($"{path}: not an ONNX model ({e.Message})", e);
-        }
-        return FromModel(model, path, Path.GetDirectoryName(Path.GetFullPath(path)));
+        return FromModel(OnnxModelFile.Load(path), path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
     /// <summary>

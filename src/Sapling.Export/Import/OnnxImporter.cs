@@ -50,8 +50,7 @@ public static class OnnxImporter
                 double difference = Compare(graph, module, model);
                 if (difference <= Tolerance)
                 {
-                    if (image != null) Describe(model, image);
-                    TorchvisionResNetFolder.Save(outputDirectory, model);
+                    TorchvisionResNetFolder.Save(outputDirectory, model, image != null ? WithImageInput(model, image) : model.Config);
                     var name = config.Architecture ?? $"ResNet ({config.Block} blocks {string.Join("-", config.Layers)})";
                     var head = config.NumClasses > 0 ? $"{config.NumClasses} classes" : $"{config.NumFeatures} pooled features, no classifier";
                     return new Result(TorchvisionResNetConfig.Type, $"recognised as torchvision {name}, {head}; matches the graph to {difference:G2} (relative)", difference);
@@ -76,8 +75,8 @@ public static class OnnxImporter
         return new Result(OnnxFolder.ModelType, $"run by Sapling's ONNX interpreter ({graph.Nodes.Count} nodes, opset {graph.Opset}); {why}", null);
     }
 
-    /// <summary>Applies the input settings after the check against the graph (which takes the graph's own channel order).</summary>
-    private static void Describe(TorchvisionResNet model, ImageInput image)
+    /// <summary>Applies the input settings after the check against the graph (which takes the graph's own channel order); returns the folder's config.</summary>
+    private static TorchvisionResNetConfig WithImageInput(TorchvisionResNet model, ImageInput image)
     {
         if (image.Bgr)
         {
@@ -86,11 +85,11 @@ public static class OnnxImporter
             var rgb = model.Conv1.Weight.IndexSelect(1, Tensor.FromArray(new long[] { 2, 1, 0 }));
             model.Conv1.Weight.CopyFrom(rgb);
         }
-        model.Describe(model.Config with
+        return model.Config with
         {
             Normalization = image.Mean != null ? new Models.Classifiers.NormalizationConfig(image.Mean, image.Std!) : model.Config.Normalization,
             ImageSize = image.Size ?? model.Config.ImageSize,
-        });
+        };
     }
 
     /// <summary>Runs both on one random input of the declared size (224 × 224 where the file leaves it open); the largest difference relative to the largest output.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Sapling.Export.Onnx;
 
 namespace Sapling.Export.Import;
@@ -53,8 +54,10 @@ internal static class OnnxTensorReader
         {
             case OnnxElementType.Float:
             {
-                var v = new float[n];
-                for (int i = 0; i < n; i++) v[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
+                // Weights are nearly all float32: on a little-endian machine the bytes are already the values.
+                var v = BitConverter.IsLittleEndian ? MemoryMarshal.Cast<byte, float>(raw).ToArray() : new float[n];
+                if (!BitConverter.IsLittleEndian)
+                    for (int i = 0; i < n; i++) v[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
                 return OnnxValues.Shaped(v, shape);
             }
             case OnnxElementType.Double:

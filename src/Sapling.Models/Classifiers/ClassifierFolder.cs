@@ -34,16 +34,7 @@ public static class ClassifierFolder
         // A torchvision ResNet keeps its own config.json (torchvision's layout), with the classifier's labels and preprocessing.
         if (classifier.Module is Vision.TorchvisionResNet network)
         {
-            var previous = network.Config;
-            network.Describe(TorchvisionResNetClassifier.FolderConfig(network, config));
-            try
-            {
-                Vision.TorchvisionResNetFolder.Save(directory, network);
-            }
-            finally
-            {
-                network.Describe(previous);
-            }
+            Vision.TorchvisionResNetFolder.Save(directory, network, TorchvisionResNetClassifier.FolderConfig(network, config));
             return;
         }
         Directory.CreateDirectory(directory);

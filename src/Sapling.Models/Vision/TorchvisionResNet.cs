@@ -59,15 +59,6 @@ public sealed class TorchvisionResNet : Module<Tensor, Tensor>
         Config = Config with { NumClasses = numClasses, Id2Label = new() };
     }
 
-    /// <summary>The same network under a new configuration record (labels, preprocessing); the architecture may not change.</summary>
-    public void Describe(TorchvisionResNetConfig config)
-    {
-        if (config.Block != Config.Block || !config.Layers.SequenceEqual(Config.Layers) || config.NumChannels != Config.NumChannels || config.NumClasses != Config.NumClasses)
-            throw new ArgumentException("ResNet: a new description may change labels and preprocessing, not the architecture");
-        config.Validate("ResNet config");
-        Config = config;
-    }
-
     /// <summary>Logits [N, num_classes], or the pooled features [N, num_features] when there is no classifier.</summary>
     public override Tensor Forward(Tensor pixels) => Fc != null ? Fc.Forward(Features(pixels)) : Features(pixels);
 

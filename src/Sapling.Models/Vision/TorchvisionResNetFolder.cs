@@ -8,11 +8,15 @@ public static class TorchvisionResNetFolder
     public const string ConfigFile = "config.json";
     public const string WeightsFile = "model.safetensors";
 
-    public static void Save(string directory, TorchvisionResNet model)
+    public static void Save(string directory, TorchvisionResNet model) => Save(directory, model, model.Config);
+
+    /// <summary>The model's weights with <paramref name="config"/> as config.json (the same network, described with a classifier's labels and preprocessing).</summary>
+    public static void Save(string directory, TorchvisionResNet model, TorchvisionResNetConfig config)
     {
+        config.Validate("ResNet config");
         Directory.CreateDirectory(directory);
         SafeTensors.Save(Path.Combine(directory, WeightsFile), model.StateDict(), new Dictionary<string, string> { ["format"] = "pt", ["model_type"] = TorchvisionResNetConfig.Type });
-        AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile), model.Config.ToJson());
+        AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile), config.ToJson());
     }
 
     public static TorchvisionResNetConfig ReadConfig(string directory)
