@@ -2,13 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Sapling.Inference;
+using Sapling.Vision;
 
 namespace Sapling.Cli.Commands;
 
 /// <summary><c>sapling predict --model DIR (FILE.csv | images...) [--top-k 3] [--json]</c></summary>
 public static class PredictCommand
 {
-    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".pgm", ".ppm", ".pnm"];
 
     public static Command Create()
     {
@@ -28,7 +28,7 @@ public static class PredictCommand
         predictor.MaxImagePixels = maxImagePixels;
         var names = new List<string>();
         Tensor batch;
-        if (inputs.All(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())))
+        if (inputs.All(f => ImageDecoder.FileExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())))
         {
             batch = predictor.PrepareImages(inputs);
             names.AddRange(inputs);
@@ -41,7 +41,7 @@ public static class PredictCommand
         }
         else
         {
-            throw new ArgumentException("predict takes one CSV file or any number of image files (.png, .jpg, .pgm, .ppm)");
+            throw new ArgumentException($"predict takes one CSV file or any number of image files ({string.Join(", ", ImageDecoder.FileExtensions)})");
         }
         var predictions = predictor.TopK(batch, topK);
         if (json)

@@ -142,7 +142,7 @@ public static class ReviewCommand
     private static string DataUrl(string file)
     {
         var bytes = File.ReadAllBytes(file);
-        var mime = ImageDecoder.DetectFormat(bytes) switch { ImageFormat.Png => "image/png", ImageFormat.Jpeg => "image/jpeg", _ => "image/x-portable-anymap" };
+        var mime = ImageDecoder.MimeType(ImageDecoder.DetectFormat(bytes));
         return $"data:{mime};base64,{Convert.ToBase64String(bytes)}";
     }
 

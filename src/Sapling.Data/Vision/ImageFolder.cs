@@ -3,14 +3,12 @@ using Sapling.Data;
 namespace Sapling.Vision;
 
 /// <summary>
-/// A labelled image set laid out as <c>root/&lt;class&gt;/&lt;file&gt;</c> (PNG, JPEG, PGM/PPM), decoded, converted
+/// A labelled image set laid out as <c>root/&lt;class&gt;/&lt;file&gt;</c> (any format <see cref="ImageDecoder"/> reads), decoded, converted
 /// to gray or RGB, resized to one size with bilinear filtering and held in memory as [N, C, H, W] floats in [0, 1].
 /// Classes are the sub-folder names in ordinal order, as torchvision's ImageFolder numbers them.
 /// </summary>
 public sealed class ImageFolder
 {
-    private static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".pgm", ".ppm", ".pnm"];
-
     private ImageFolder(TensorDataset dataset, string[] classes, List<(string File, string Reason)> skipped, string[] files)
         => (Dataset, ClassNames, Skipped, Files) = (dataset, classes, skipped, files);
 
@@ -35,7 +33,7 @@ public sealed class ImageFolder
         {
             foreach (var file in Directory.GetFiles(Path.Combine(root, classes[c])).OrderBy(f => f, StringComparer.Ordinal))
             {
-                if (!Extensions.Contains(Path.GetExtension(file).ToLowerInvariant())) continue;
+                if (!ImageDecoder.FileExtensions.Contains(Path.GetExtension(file).ToLowerInvariant())) continue;
                 try
                 {
                     var image = ImageDecoder.Decode(file, mode);

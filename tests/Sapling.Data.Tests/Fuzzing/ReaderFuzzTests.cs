@@ -28,10 +28,10 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
     public void ImagesDecodeOrGetANamedError()
     {
         var images = Path.Combine(Fixtures.Directory, "images");
-        var seeds = Directory.GetFiles(images).Where(f => f.EndsWith(".png") || f.EndsWith(".jpg") || f.EndsWith(".pgm") || f.EndsWith(".ppm"))
-            .OrderBy(f => f, StringComparer.Ordinal).Select(File.ReadAllBytes).Where(b => b.Length < 64 * 1024).Take(40).ToList();
+        var seeds = Directory.GetFiles(images).Where(f => ImageDecoder.FileExtensions.Contains(Path.GetExtension(f)))
+            .OrderBy(f => f, StringComparer.Ordinal).Select(File.ReadAllBytes).Where(b => b.Length < 64 * 1024).Take(60).ToList();
         // A pixel budget of 2²⁰: decoding stays small however large a mutated header claims the image is.
-        Check(new Fuzzer(2).Run("PNG/JPEG/PNM", seeds, bytes => ImageDecoder.Decode(bytes, "upload.img", ColorMode.Auto, maxPixels: 1 << 20),
+        Check(new Fuzzer(2).Run("PNG/JPEG/WebP/GIF/BMP/PNM", seeds, bytes => ImageDecoder.Decode(bytes, "upload.img", ColorMode.Auto, maxPixels: 1 << 20),
             e => e is ImageFormatException && e.Message.Contains("upload.img")));
     }
 

@@ -17,8 +17,7 @@ public class DecodeErrorTests
         bytes[idat + 10] ^= 0x40;
         var ex = Fails(bytes, "cat_001.png");
         Assert.Contains("cat_001.png", ex.Message);
-        Assert.Contains("CRC", ex.Message);
-        Assert.Contains("IDAT", ex.Message);
+        Assert.Contains("corrupt", ex.Message);
     }
 
     [Fact]
@@ -35,6 +34,7 @@ public class DecodeErrorTests
     {
         var bytes = ImageFixtures.Bytes("png_gray8.png");
         var ex = Fails(bytes[..^12]);
+        Assert.Contains("truncated", ex.Message);
         Assert.Contains("IEND", ex.Message);
     }
 
@@ -45,8 +45,7 @@ public class DecodeErrorTests
         var raw = new byte[] { 0, 10, 7, 20 };
         var png = Png.Build(1, 2, 8, 0, raw);
         var ex = Fails(png);
-        Assert.Contains("filter type 7", ex.Message);
-        Assert.Contains("row 1", ex.Message);
+        Assert.Contains("broken.img: PNG: the image data is corrupt", ex.Message);
     }
 
     [Fact]
@@ -55,35 +54,24 @@ public class DecodeErrorTests
         var bytes = ImageFixtures.Bytes("jpeg_420_q95_64x48.jpg");
         var ex = Fails(bytes[..(bytes.Length / 2)], "half.jpg");
         Assert.Contains("half.jpg", ex.Message);
-        Assert.Contains("ends early", ex.Message);
+        Assert.Contains("truncated", ex.Message);
     }
 
     [Fact]
-    public void ArithmeticJpegIsNotSupported()
+    public void JpegCutInsideAProgressiveScanIsTruncated()
     {
-        var bytes = ImageFixtures.Bytes("jpeg_444_q95.jpg");
-        int sof = bytes.AsSpan().IndexOf(new byte[] { 0xFF, 0xC0 });
-        bytes[sof + 1] = 0xC9;
-        var ex = Fails(bytes, "arith.jpg");
-        Assert.Contains("arith.jpg", ex.Message);
-        Assert.Contains("arithmetic-coded JPEG (SOF9) is not supported", ex.Message);
-    }
-
-    [Fact]
-    public void MissingRestartMarkerIsReported()
-    {
-        var bytes = ImageFixtures.Bytes("jpeg_420_restart.jpg");
-        int rst = bytes.AsSpan().IndexOf(new byte[] { 0xFF, 0xD0 });
-        bytes[rst + 1] = 0xD3;
-        var ex = Fails(bytes);
-        Assert.Contains("RST0", ex.Message);
+        // Skia would show the scans that arrived; a training set must not silently hold a blurred half image.
+        var bytes = ImageFixtures.Bytes("jpeg_progressive_420.jpg");
+        var ex = Fails(bytes[..(bytes.Length * 3 / 4)], "slow.jpg");
+        Assert.Contains("slow.jpg: JPEG: the file is truncated", ex.Message);
     }
 
     [Fact]
     public void UnknownAndUnsupportedFormatsAreNamed()
     {
         Assert.Contains("file is empty", Fails([]).Message);
-        Assert.Contains("GIF images are not supported", Fails("GIF89a\x01\x00"u8.ToArray(), "anim.gif").Message);
+        Assert.Contains("anim.gif: GIF: the file is truncated", Fails("GIF89a\x01\x00"u8.ToArray(), "anim.gif").Message);
+        Assert.Contains("TIFF images are not supported", Fails("II*\0\x08\0\0\0"u8.ToArray(), "scan.tif").Message);
         var ex = Fails([1, 2, 3, 4], "mystery.bin");
         Assert.Contains("mystery.bin", ex.Message);
         Assert.Contains("01020304", ex.Message);
@@ -109,6 +97,36 @@ public class DecodeErrorTests
             Assert.Equal(3, ImageDecoder.Decode(path).Channels);
         }
         finally { File.Delete(path); }
+    }
+
+    /// <summary>A header claiming 60,000 × 60,000 pixels (3.6 G) is refused from the header alone, in every format.</summary>
+    [Theory]
+    [InlineData("jpeg_444_q95.jpg")]
+    [InlineData("gif_palette.gif")]
+    [InlineData("bmp_rgb24.bmp")]
+    public void DecompressionBombIsRefusedFromTheHeader(string file)
+    {
+        var bytes = ImageFixtures.Bytes(file);
+        switch (ImageDecoder.DetectFormat(bytes))
+        {
+            case ImageFormat.Jpeg:
+                int sof = bytes.AsSpan().IndexOf(new byte[] { 0xFF, 0xC0 });
+                BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(sof + 5), 60_000);
+                BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(sof + 7), 60_000);
+                break;
+            case ImageFormat.Gif:
+                BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(6), 60_000);
+                BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), 60_000);
+                break;
+            default:
+                BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(18), 60_000);
+                BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(22), 60_000);
+                break;
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var ex = Fails(bytes, "bomb" + Path.GetExtension(file));
+        Assert.Contains("bomb", ex.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 10_000_000, "the pixels were allocated before the size was checked");
     }
 
     [Fact]

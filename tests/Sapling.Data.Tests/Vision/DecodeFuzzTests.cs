@@ -15,6 +15,8 @@ public class DecodeFuzzTests(ITestOutputHelper output)
         "png_rgb8_i.png", "png_palette2_trns.png", "png_gray16.png", "png_gray_alpha8_i.png", "png_pil_rgb.png",
         "pnm_p6_65535.ppm", "pnm_p3_1000.ppm", "pnm_p5_255.pgm",
         "jpeg_420_restart.jpg", "jpeg_progressive_420.jpg", "jpeg_422_q50.jpg", "jpeg_gray_q90.jpg", "jpeg_411.jpg",
+        "jpeg_cmyk.jpg", "jpeg_exif_orientation6.jpg", "webp_lossy.webp", "webp_lossless_alpha.webp", "gif_palette.gif",
+        "bmp_palette8.bmp", "bmp_rgb24.bmp",
     ];
 
     [Theory]
