@@ -51,7 +51,7 @@ public sealed class ClassifierPredictor
         for (int i = 0; i < images.Count; i++)
         {
             var image = ImageDecoder.Decode(images[i].Bytes, images[i].Name, c == 1 ? ColorMode.Gray : ColorMode.Rgb, MaxImagePixels);
-            Resize.BilinearChw(image, h, w, data.AsSpan(i * c * h * w, c * h * w));
+            Resize.ToModelInputChw(image, h, w, Config.ResizeShorterSide ?? 0, data.AsSpan(i * c * h * w, c * h * w));
         }
         // Decoded images are in [0, 1], the range training reached after dividing raw values by input_scale.
         var x = Tensor.FromArray(data, images.Count, c, h, w);

@@ -1,4 +1,6 @@
 using Sapling.Models.Classifiers;
+using Sapling.Testing;
+using Sapling.Vision;
 
 namespace Sapling.Inference.Tests;
 
@@ -27,6 +29,35 @@ public sealed class ClassifierPredictorTests : IDisposable
         var x = predictor.Prepare([2, 4, 6, 8], 1).ToArray();
         // (v / 2 - 1) / 2
         Assert.Equal(new float[] { 0, 0.5f, 1, 1.5f }, x);
+    }
+
+    /// <summary>A folder saying resize_shorter_side (kept through save and load, in the torchvision ResNet's own
+    /// config.json) gets its images scaled and centre-cropped, not stretched.</summary>
+    [Theory]
+    [InlineData("cnn")]
+    [InlineData("torchvision_resnet")]
+    public void ImagesAreScaledToTheShorterSideAndCentreCropped(string modelType)
+    {
+        var predictor = Save(new ClassifierConfig
+        {
+            ModelType = modelType, InputShape = [3, 40, 40], Channels = [4], HiddenSize = 8, NumClasses = 2, ResizeShorterSide = 48,
+            Block = modelType == "cnn" ? null : "basic", Layers = modelType == "cnn" ? null : [1, 1, 1, 1],
+            Normalization = new NormalizationConfig([0.5f, 0.5f, 0.5f], [0.25f, 0.25f, 0.25f]),
+        });
+        Assert.Equal(48, predictor.Config.ResizeShorterSide);
+        var file = Path.Combine(Fixtures.Directory, "images", "resize_source.png");
+        var x = predictor.PrepareImages([file]).ToArray();
+        var expected = new float[3 * 40 * 40];
+        Resize.ShorterSideCenterCropChw(ImageDecoder.Decode(file, ColorMode.Rgb), 48, 40, 40, expected);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal((expected[i] - 0.5f) / 0.25f, x[i], 5);
+    }
+
+    [Fact]
+    public void ShorterSideBelowTheInputSizeIsRefused()
+    {
+        var config = new ClassifierConfig { ModelType = "cnn", InputShape = [3, 40, 40], Channels = [4], HiddenSize = 8, NumClasses = 2, ResizeShorterSide = 32 };
+        var e = Assert.Throws<InvalidDataException>(() => config.Validate("config.json"));
+        Assert.Contains("resize_shorter_side 32", e.Message);
     }
 
     [Fact]

@@ -74,7 +74,7 @@ public static class EvalCommand
         long[] labels;
         if (Directory.Exists(dataPath))
         {
-            var folder = ImageFolder.Load(dataPath, config.InputShape[1], config.InputShape[2], config.InputShape[0]);
+            var folder = ImageFolder.Load(dataPath, config.InputShape[1], config.InputShape[2], config.InputShape[0], resizeShorterSide: config.ResizeShorterSide ?? 0);
             inputs = config.Normalization is { } n ? new Normalizer(n.Mean, n.Std).Apply(folder.Dataset.Inputs) : folder.Dataset.Inputs;
             labels = folder.Dataset.Labels;
         }

@@ -79,7 +79,7 @@ public static class ReviewCommand
         CsvTable? table = null;
         if (image)
         {
-            var folder = ImageFolder.Load(dataPath, config.InputShape[1], config.InputShape[2], config.InputShape[0]);
+            var folder = ImageFolder.Load(dataPath, config.InputShape[1], config.InputShape[2], config.InputShape[0], resizeShorterSide: config.ResizeShorterSide ?? 0);
             labels = folder.Dataset.Labels.ToArray<long>();
             files = folder.Files;
         }

@@ -22,6 +22,7 @@ public static class ClassificationConfig
             ImageHeight = c.Get("data.image_height", 32),
             ImageWidth = c.Get("data.image_width", 32),
             ImageChannels = c.Get("data.image_channels", 3),
+            ResizeShorterSide = c.Get("data.resize_shorter_side", 0),
             Classes = c.Get<int[]?>("data.classes", null),
             TrainSubset = c.Get("data.train_subset", 1.0),
             TrainPerClass = c.Get<int?>("data.train_per_class", null),

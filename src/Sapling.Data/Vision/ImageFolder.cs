@@ -17,8 +17,13 @@ public sealed class ImageFolder
     public IReadOnlyList<(string File, string Reason)> Skipped { get; }
     public string[] Files { get; }
 
-    public static ImageFolder Load(string root, int height, int width, int channels = 3, UnreadableImages onError = UnreadableImages.Skip)
+    /// <param name="resizeShorterSide">0 stretches each image to height × width; positive: scale to this shorter side, keeping
+    /// the aspect ratio, and keep the centre height × width (<see cref="Resize.ShorterSideCenterCropChw"/>).</param>
+    public static ImageFolder Load(string root, int height, int width, int channels = 3, UnreadableImages onError = UnreadableImages.Skip,
+        int resizeShorterSide = 0)
     {
+        if (resizeShorterSide < 0 || resizeShorterSide > 0 && resizeShorterSide < Math.Min(height, width))
+            throw new ArgumentException($"resize_shorter_side {resizeShorterSide} must be 0 (stretch) or at least the image size {height}×{width}");
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"image folder '{root}' not found (expected root/<class>/<image files>)");
         if (channels is not (1 or 3)) throw new ArgumentException($"channels must be 1 (gray) or 3 (RGB), got {channels}");
         var classes = Directory.GetDirectories(root).Select(Path.GetFileName).Where(n => n != null).Select(n => n!).OrderBy(n => n, StringComparer.Ordinal).ToArray();
@@ -37,7 +42,7 @@ public sealed class ImageFolder
                 try
                 {
                     var image = ImageDecoder.Decode(file, mode);
-                    Resize.BilinearChw(image, height, width, buffer);
+                    Resize.ToModelInputChw(image, height, width, resizeShorterSide, buffer);
                 }
                 catch (Exception e) when (e is ImageFormatException or IOException && onError == UnreadableImages.Skip)
                 {

@@ -26,11 +26,11 @@ public static class OnnxImporter
     /// <paramref name="Bgr"/>: the network was trained on BGR images (Caffe, CNTK); its first convolution's input channels
     /// are reordered so the folder takes RGB like every other image model.
     /// </summary>
-    public sealed record ImageInput(bool Bgr = false, float[]? Mean = null, float[]? Std = null, int[]? Size = null);
+    public sealed record ImageInput(bool Bgr = false, float[]? Mean = null, float[]? Std = null, int[]? Size = null, int? ResizeShorterSide = null);
 
     public static Result Import(string onnxPath, string outputDirectory, bool generic = false, ImageInput? image = null)
     {
-        if (image != null && generic) throw new ArgumentException("image input settings (--bgr, --mean, --std, --image-size) describe a mapped ResNet; a --generic import keeps the graph's own input");
+        if (image != null && generic) throw new ArgumentException("image input settings (--bgr, --mean, --std, --image-size, --resize-shorter-side) describe a mapped ResNet; a --generic import keeps the graph's own input");
         if (image?.Mean is { Length: not 3 } || image?.Std is { Length: not 3 } || (image?.Mean == null) != (image?.Std == null))
             throw new ArgumentException("--mean and --std go together, three values each (R, G, B)");
         if (image?.Std?.Any(s => !(s > 0)) == true) throw new ArgumentException("--std values must be positive");
@@ -89,6 +89,7 @@ public static class OnnxImporter
         {
             Normalization = image.Mean != null ? new Models.Classifiers.NormalizationConfig(image.Mean, image.Std!) : model.Config.Normalization,
             ImageSize = image.Size ?? model.Config.ImageSize,
+            ResizeShorterSide = image.ResizeShorterSide ?? model.Config.ResizeShorterSide,
         };
     }
 

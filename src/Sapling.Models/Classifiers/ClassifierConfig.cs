@@ -48,6 +48,10 @@ public sealed record ClassifierConfig
     /// <summary>Per-feature (MLP) or per-channel (images) mean and standard deviation applied before the model.</summary>
     [JsonPropertyName("normalization")] public NormalizationConfig? Normalization { get; init; }
 
+    /// <summary>Images: absent, each image is stretched to the input size; set, it is scaled to this shorter side keeping its
+    /// aspect ratio and the centre is kept (torchvision's Resize + CenterCrop).</summary>
+    [JsonPropertyName("resize_shorter_side")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? ResizeShorterSide { get; init; }
+
     /// <summary>The scale raw inputs are divided by before normalisation (e.g. 16 for the 0..16 digit pixels, 1 for images read as [0, 1]).</summary>
     [JsonPropertyName("input_scale")] public float InputScale { get; init; } = 1f;
 
@@ -86,6 +90,8 @@ public sealed record ClassifierConfig
         if (ModelType != "mlp" && InputShape.Length != 3) throw new InvalidDataException($"{source}: a {ModelType} needs input_shape [channels, height, width], got [{string.Join(", ", InputShape)}]");
         if (!(Dropout >= 0 && Dropout < 1)) throw new InvalidDataException($"{source}: dropout must be in [0, 1), got {Dropout}");
         if (!(InputScale > 0) || !float.IsFinite(InputScale)) throw new InvalidDataException($"{source}: input_scale must be a positive number, got {InputScale}");
+        if (ResizeShorterSide is { } r && (InputShape.Length != 3 || r < Math.Min(InputShape[1], InputShape[2]) || r > 65536))
+            throw new InvalidDataException($"{source}: resize_shorter_side {r} needs an image input_shape and must be at least the image's height and width ([{string.Join(", ", InputShape)}])");
         // Only the keys of this model_type are checked: the others are not used by it.
         switch (ModelType)
         {

@@ -27,6 +27,7 @@ public sealed class TorchvisionResNetClassifier : IClassifier
             NumChannels = config.InputShape[0],
             NumClasses = config.NumClasses,
             ImageSize = [config.InputShape[1], config.InputShape[2]],
+            ResizeShorterSide = config.ResizeShorterSide,
             Normalization = config.Normalization,
             Id2Label = config.Id2Label,
         }, generator);
@@ -56,6 +57,7 @@ public sealed class TorchvisionResNetClassifier : IClassifier
         {
             Id2Label = config.Id2Label,
             ImageSize = [config.InputShape[1], config.InputShape[2]],
+            ResizeShorterSide = config.ResizeShorterSide,
             Normalization = config.Normalization,
         };
     }
@@ -70,6 +72,7 @@ public sealed class TorchvisionResNetClassifier : IClassifier
         Layers = config.Layers,
         Id2Label = config.Id2Label,
         Normalization = config.Normalization,
+        ResizeShorterSide = config.ResizeShorterSide,
         InputScale = 1f,
     };
 }

@@ -31,6 +31,10 @@ public sealed record TorchvisionResNetConfig
     /// <summary>Height and width the model takes as a classifier (its inputs are resized to this); 224 × 224 unless set.</summary>
     public int[] ImageSize { get; init; } = [224, 224];
 
+    /// <summary>Shorter side an image is scaled to (aspect kept) before the centre <see cref="ImageSize"/> is cropped, as
+    /// torchvision's ImageNet evaluation does (256 for 224); null stretches images to the image size.</summary>
+    public int? ResizeShorterSide { get; init; }
+
     /// <summary>Per-channel mean and standard deviation of pixels in [0, 1] (ImageNet's for torchvision's weights); null: none.</summary>
     public Classifiers.NormalizationConfig? Normalization { get; init; }
 
@@ -67,6 +71,8 @@ public sealed record TorchvisionResNetConfig
         if (NumChannels is < 1 or > 64) throw new InvalidDataException($"{source}: num_channels {NumChannels} must be between 1 and 64");
         if (NumClasses is < 0 or > 1_000_000) throw new InvalidDataException($"{source}: num_classes {NumClasses} must be between 0 (features only) and 1,000,000");
         if (ImageSize.Length != 2 || ImageSize.Any(s => s is < 32 or > 4096)) throw new InvalidDataException($"{source}: image_size [{string.Join(", ", ImageSize)}] must be [height, width], each 32 to 4096");
+        if (ResizeShorterSide is { } r && r < Math.Min(ImageSize[0], ImageSize[1]))
+            throw new InvalidDataException($"{source}: resize_shorter_side {r} is smaller than image_size [{ImageSize[0]}, {ImageSize[1]}]: the centre crop would not fit");
         if (Normalization != null && (Normalization.Mean.Length != NumChannels || Normalization.Std.Length != NumChannels || Normalization.Std.Any(s => !(s > 0))))
             throw new InvalidDataException($"{source}: normalization needs {NumChannels} means and {NumChannels} positive standard deviations");
     }
@@ -89,6 +95,7 @@ public sealed record TorchvisionResNetConfig
         if (Architecture != null) root["architecture"] = Architecture;
         if (Source != null) root["source"] = Source;
         root["image_size"] = new JsonArray(ImageSize.Select(s => (JsonNode)s).ToArray());
+        if (ResizeShorterSide != null) root["resize_shorter_side"] = ResizeShorterSide;
         if (Normalization != null)
             root["normalization"] = new JsonObject
             {
@@ -119,6 +126,7 @@ public sealed record TorchvisionResNetConfig
             Id2Label = labels,
             Source = c.OptionalString("source"),
             ImageSize = c.Has("image_size") ? Numbers(c, "image_size").Select(v => (int)v).ToArray() : [224, 224],
+            ResizeShorterSide = c.Has("resize_shorter_side") ? c.Int("resize_shorter_side", 0, 1, 65536) : null,
             Normalization = c.OptionalObject("normalization") is JsonSection n ? new Classifiers.NormalizationConfig(Numbers(n, "mean"), Numbers(n, "std")) : null,
         };
         config.Validate(source);

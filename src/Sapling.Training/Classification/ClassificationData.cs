@@ -22,6 +22,9 @@ public sealed class ClassificationData
     public float InputScale { get; }
     public IReadOnlyList<string> Notes { get; }
 
+    /// <summary>The shorter side images were scaled to before their centre was cropped; null when they were stretched.</summary>
+    public int? ResizeShorterSide { get; private init; }
+
     /// <summary>The embedded digits shipped beside the program (data/digits.csv.gz).</summary>
     public static string DefaultDigitsPath => System.IO.Path.Combine(AppContext.BaseDirectory, "data", "digits.csv.gz");
 
@@ -37,7 +40,7 @@ public sealed class ClassificationData
         string[] names;
         if (options.Format == "image_folder")
         {
-            var folder = ImageFolder.Load(options.Path ?? throw new ArgumentException("data.path must name the image folder"), options.ImageHeight, options.ImageWidth, options.ImageChannels, options.OnUnreadableImage);
+            var folder = ImageFolder.Load(options.Path ?? throw new ArgumentException("data.path must name the image folder"), options.ImageHeight, options.ImageWidth, options.ImageChannels, options.OnUnreadableImage, options.ResizeShorterSide);
             foreach (var (file, reason) in folder.Skipped) notes.Add($"skipped unreadable image {file}: {reason}");
             (inputs, labels, names) = (folder.Dataset.Inputs, folder.Dataset.Labels, folder.ClassNames);
         }
@@ -103,7 +106,10 @@ public sealed class ClassificationData
             all = new TensorDataset(Preprocess(inputs, normalization), Tensor.FromArray(labels));
             train = all.Subset(trainIdx);
         }
-        return new ClassificationData(train, all.Subset(valIdx), all.Subset(outer[1]), outer[1].Select(i => sourceRows[i]).ToArray(), names, normalization, shape, options.InputScale, notes);
+        return new ClassificationData(train, all.Subset(valIdx), all.Subset(outer[1]), outer[1].Select(i => sourceRows[i]).ToArray(), names, normalization, shape, options.InputScale, notes)
+        {
+            ResizeShorterSide = options.Format == "image_folder" && options.ResizeShorterSide > 0 ? options.ResizeShorterSide : null,
+        };
     }
 
     /// <summary>
@@ -112,7 +118,7 @@ public sealed class ClassificationData
     /// unlabelled pixels are free to look at.
     /// </summary>
     public ClassificationData WithTrainingSubset(IReadOnlyCollection<long> trainPositions) =>
-        new(Train.Subset(trainPositions.ToArray()), Validation, Test, TestRows, ClassNames, Normalization, ExampleShape, InputScale, []);
+        new(Train.Subset(trainPositions.ToArray()), Validation, Test, TestRows, ClassNames, Normalization, ExampleShape, InputScale, []) { ResizeShorterSide = ResizeShorterSide };
 
     /// <summary>The same normalisation a saved model applies at inference.</summary>
     public static Tensor Preprocess(Tensor inputs, NormalizationConfig? normalization) =>

@@ -424,7 +424,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
     private static IClassifier WithData(IClassifier classifier, ClassificationData data)
     {
         var labels = data.ClassNames.Select((n, i) => (n, i)).ToDictionary(p => p.i.ToString(System.Globalization.CultureInfo.InvariantCulture), p => p.n);
-        return new ConfiguredClassifier(classifier, classifier.Config with { Id2Label = labels, Normalization = data.Normalization, InputScale = data.InputScale, InputShape = data.ExampleShape });
+        return new ConfiguredClassifier(classifier, classifier.Config with { Id2Label = labels, Normalization = data.Normalization, InputScale = data.InputScale, InputShape = data.ExampleShape, ResizeShorterSide = data.ResizeShorterSide });
     }
 
     /// <summary>Loss and accuracy per epoch, train and validation.</summary>

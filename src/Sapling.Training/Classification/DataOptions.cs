@@ -32,6 +32,10 @@ public sealed record DataOptions
     public int ImageWidth { get; init; } = 32;
     public int ImageChannels { get; init; } = 3;
 
+    /// <summary>Image folders: 0 stretches every image to the image size; a positive value scales it, keeping its aspect
+    /// ratio, until its shorter side is this long and keeps the centre (ImageNet evaluation: 256 then a 224 crop).</summary>
+    public int ResizeShorterSide { get; init; }
+
     /// <summary>Keep only these classes (by id), renumbered 0..k-1 in the given order (e.g. digits 5-9 for transfer).</summary>
     public int[]? Classes { get; init; }
 
