@@ -61,15 +61,34 @@ public static class Resize
             for (int y = 0; y < span; y++)
             {
                 long rowBase = (long)(firstRow + y) * w * c;
+                var row = px.AsSpan((int)rowBase, w * c);
+                var outRow = across.AsSpan(y * width * c, width * c);
                 for (int x = 0; x < width; x++)
                 {
-                    int start = cols.Start[x], count = cols.Count[x], wBase = x * cols.MaxTaps;
+                    int start = cols.Start[x], count = cols.Count[x];
+                    var weights = cols.Weights.AsSpan(x * cols.MaxTaps, count);
+                    if (c == 3)
+                    {
+                        // RGB together: one pass over the taps instead of three.
+                        var taps = row.Slice(start * 3, count * 3);
+                        float r = 0, g = 0, b = 0;
+                        for (int k = 0; k < weights.Length; k++)
+                        {
+                            float wk = weights[k];
+                            r += wk * taps[3 * k];
+                            g += wk * taps[3 * k + 1];
+                            b += wk * taps[3 * k + 2];
+                        }
+                        outRow[3 * x] = r;
+                        outRow[3 * x + 1] = g;
+                        outRow[3 * x + 2] = b;
+                        continue;
+                    }
                     for (int ch = 0; ch < c; ch++)
                     {
                         float sum = 0;
-                        long p = rowBase + (long)start * c + ch;
-                        for (int k = 0; k < count; k++, p += c) sum += cols.Weights[wBase + k] * px[p];
-                        across[(y * width + x) * c + ch] = sum;
+                        for (int k = 0, p = start * c + ch; k < weights.Length; k++, p += c) sum += weights[k] * row[p];
+                        outRow[x * c + ch] = sum;
                     }
                 }
             }

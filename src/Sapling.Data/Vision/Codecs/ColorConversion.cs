@@ -34,5 +34,5 @@ internal static class ColorConversion
     }
 
     /// <summary>PIL's L24: the same fixed-point rounding, so grey images match PIL byte for byte.</summary>
-    private static byte Luma(byte r, byte g, byte b) => (byte)((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
+    internal static byte Luma(byte r, byte g, byte b) => (byte)((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
 }
