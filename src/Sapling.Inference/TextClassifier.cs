@@ -1,28 +1,31 @@
 using Sapling.Autograd;
-using Sapling.Models.Gpt;
+using Sapling.Models;
 using Sapling.Text;
 
 namespace Sapling.Inference;
 
 /// <summary>
-/// Runs a GPT sequence classifier (GPT2ForSequenceClassification) over texts: each is tokenised, cut to the model's
-/// context, right-padded into batches, and scored by the head with the pooling its config names.
+/// Runs a sequence classifier (GPT2ForSequenceClassification, BertForSequenceClassification) over texts: each is
+/// tokenised as its family reads text, cut to the model's context, right-padded into batches, and scored by the head.
 /// </summary>
-public sealed class TextClassifier(GptModel model, ITokenizer tokenizer)
+public sealed class TextClassifier(ISequenceClassifier model, ITokenizer tokenizer)
 {
-    public GptModel Model { get; } = model.Score != null ? model : throw new ArgumentException("the model has no classification head (its config is not GPT2ForSequenceClassification)");
+    public ISequenceClassifier Model { get; } = model.Labels.Length >= 2 ? model : throw new ArgumentException("the model has no classification head (its config.json has no id2label)");
 
-    public string[] Labels => Model.Config.Labels;
+    public string[] Labels => Model.Labels;
 
-    /// <summary>Token ids of a text as the classifier reads them: at most the context, never empty.</summary>
-    public int[] Encode(string text, int? context = null)
+    /// <summary>A classifier folder (any family with a sequence-classification head) with its tokenizer.</summary>
+    public static TextClassifier Load(string directory)
     {
-        var ids = tokenizer.Encode(text);
-        int limit = Math.Min(context ?? Model.Config.NPositions, Model.Config.NPositions);
-        return ids.Length == 0 ? [PadId] : ids[..Math.Min(ids.Length, limit)];
+        var tokenizer = ModelRegistry.LoadTokenizer(directory)
+            ?? throw new FileNotFoundException($"model folder '{directory}' has no tokenizer.json (or vocab.txt) to read the texts with", Path.Combine(directory, "tokenizer.json"));
+        return new TextClassifier(ModelRegistry.LoadSequenceClassifier(directory), tokenizer);
     }
 
-    public int PadId => Model.Config.PadTokenId ?? tokenizer.EndOfTextId;
+    /// <summary>Token ids of a text as the classifier reads them: at most the context, never empty.</summary>
+    public int[] Encode(string text, int? context = null) => Model.Encode(tokenizer, text, Math.Min(context ?? Model.ContextLength, Model.ContextLength));
+
+    public int PadId => Model.PadId(tokenizer);
 
     /// <summary>Right-padded ids [n, length] and each row's real length.</summary>
     public static (Tensor Ids, int[] Lengths) Pad(IReadOnlyList<int[]> sequences, int padId, int length)
@@ -43,7 +46,7 @@ public sealed class TextClassifier(GptModel model, ITokenizer tokenizer)
     /// <summary>Class probabilities [texts][labels] for already encoded texts, in batches.</summary>
     public float[][] Probabilities(IReadOnlyList<int[]> encoded, int batchSize = 32)
     {
-        Model.Eval();
+        Model.Network.Eval();
         using var _ = NoGrad.Enter();
         var result = new List<float[]>(encoded.Count);
         int labels = Labels.Length;

@@ -6,4 +6,14 @@ namespace Sapling.Models;
 /// <param name="ModelType">config.json's model_type.</param>
 /// <param name="Kind">What the folder holds by default (a sequence-classification architecture may change it).</param>
 /// <param name="LoadLanguageModel">Loads a causal language model; null for families that are not one.</param>
-public sealed record ModelFamily(string ModelType, ModelKind Kind, Func<string, WeightStorage, ICausalLM>? LoadLanguageModel);
+public sealed record ModelFamily(string ModelType, ModelKind Kind, Func<string, WeightStorage, ICausalLM>? LoadLanguageModel)
+{
+    /// <summary>Loads a folder holding the family's sequence classifier (its head included); null when it has none.</summary>
+    public Func<string, ISequenceClassifier>? LoadSequenceClassifier { get; init; }
+
+    /// <summary>Loads a folder's pretrained body and puts a new classification head on it (fine-tuning starts here).</summary>
+    public Func<string, NewClassifierHead, ISequenceClassifier>? NewSequenceClassifier { get; init; }
+}
+
+/// <summary>The head a fine-tuning run adds: its labels, the id that pads a batch, the pooling (GPT: last or mean), its initialisation.</summary>
+public sealed record NewClassifierHead(IReadOnlyList<string> Labels, int PadId, string Pooling, Generator Generator);

@@ -9,7 +9,7 @@ public enum ModelKind
     /// <summary>A GPT-2-style language model (model_type gpt2).</summary>
     LanguageModel,
 
-    /// <summary>A GPT-2 sequence classifier (architectures GPT2ForSequenceClassification).</summary>
+    /// <summary>A sequence classifier (architectures GPT2ForSequenceClassification or BertForSequenceClassification).</summary>
     TextClassifier,
 
     /// <summary>A text encoder (model_type bert): token embeddings and a pooled vector, run with <c>sapling run</c>.</summary>

@@ -17,9 +17,22 @@ public static class ModelRegistry
     static ModelRegistry()
     {
         foreach (var type in new[] { "mlp", "cnn", "resnet" }) Register(new ModelFamily(type, ModelKind.Classifier, null));
-        Register(new ModelFamily("gpt2", ModelKind.LanguageModel, GptFolder.Load));
+        Register(new ModelFamily("gpt2", ModelKind.LanguageModel, GptFolder.Load)
+        {
+            LoadSequenceClassifier = directory => GptFolder.Load(directory),
+            NewSequenceClassifier = (directory, head) =>
+            {
+                var gpt = GptFolder.Load(directory);
+                gpt.AddClassificationHead(head.Labels, head.PadId, head.Pooling, head.Generator);
+                return gpt;
+            },
+        });
         Register(new ModelFamily(Vision.TorchvisionResNetConfig.Type, ModelKind.Classifier, null));
-        Register(new ModelFamily(Bert.BertConfig.Type, ModelKind.Encoder, null));
+        Register(new ModelFamily(Bert.BertConfig.Type, ModelKind.Encoder, null)
+        {
+            LoadSequenceClassifier = Bert.BertFolder.LoadForSequenceClassification,
+            NewSequenceClassifier = (directory, head) => Bert.BertForSequenceClassification.FromEncoder(Bert.BertFolder.Load(directory), head.Labels, head.Generator),
+        });
         // Loaded by Sapling.Export's OnnxFolder, which sits above this assembly.
         Register(new ModelFamily("onnx", ModelKind.OnnxGraph, null));
         foreach (var type in LlamaConfig.ModelTypes)
@@ -90,6 +103,33 @@ public static class ModelRegistry
     /// <summary>The chat template a model folder (tokenizer_config.json) or GGUF file (tokenizer.chat_template) declares; null when none.</summary>
     public static Text.ChatTemplate? LoadChatTemplate(string modelPath) =>
         GgufModel.IsGgufPath(modelPath) ? GgufModel.LoadChatTemplate(modelPath) : Text.ChatTemplate.Load(modelPath);
+
+    /// <summary>
+    /// Loads the sequence classifier in <paramref name="directory"/> (a folder whose config names a
+    /// ...ForSequenceClassification architecture), head included, whatever its family.
+    /// </summary>
+    public static ISequenceClassifier LoadSequenceClassifier(string directory)
+    {
+        var family = FamilyOf(directory, f => f.LoadSequenceClassifier != null, "sequence classifier");
+        var model = family.LoadSequenceClassifier!(directory);
+        if (model.Labels.Length < 2) throw new InvalidDataException($"{Path.Combine(directory, "config.json")}: the {family.ModelType} model has no classification head (no id2label); fine-tune it with method classify first");
+        return model;
+    }
+
+    /// <summary>The pretrained model in <paramref name="directory"/> with a new classification head (method classify).</summary>
+    public static ISequenceClassifier NewSequenceClassifier(string directory, NewClassifierHead head) =>
+        FamilyOf(directory, f => f.NewSequenceClassifier != null, "base for a sequence classifier").NewSequenceClassifier!(directory, head);
+
+    private static ModelFamily FamilyOf(string directory, Func<ModelFamily, bool> can, string what)
+    {
+        var type = ModelTypeOf(directory);
+        var family = type == null ? null : Find(type);
+        if (family != null && can(family)) return family;
+        var known = string.Join(", ", ModelTypes.Where(t => Find(t) is { } f && can(f)));
+        throw new NotSupportedException(type == null
+            ? $"{Path.Combine(directory, "config.json")} has no model_type, so it cannot be a {what} (families that can: {known})"
+            : $"{Path.Combine(directory, "config.json")}: model_type '{type}' cannot be a {what} (families that can: {known})");
+    }
 
     /// <summary>
     /// Loads the causal language model in <paramref name="directory"/> (a model folder, or a .gguf file), whatever its family. Weight matrices are used

@@ -148,7 +148,7 @@ public static class ReviewCommand
 
     private static (List<ReviewItem>, int) TextClassifierItems(string modelDirectory, string dataPath, int n, string stratify, ulong seed, string field, string labelField)
     {
-        var classifier = new TextClassifier(GptFolder.Load(modelDirectory), Tokenizers.Load(Path.Combine(modelDirectory, "tokenizer.json")));
+        var classifier = TextClassifier.Load(modelDirectory);
         var (rows, skipped) = JsonlReader.Read(dataPath, row => (Text: JsonlReader.RequiredString(row, field), Label: JsonlReader.RequiredString(row, labelField)));
         if (JsonlReader.Summary(dataPath, skipped) is { } summary) Console.Error.WriteLine("warning: " + summary);
         if (rows.Count == 0) throw new InvalidDataException($"{dataPath}: no usable rows with '{field}' and '{labelField}'");

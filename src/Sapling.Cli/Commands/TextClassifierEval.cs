@@ -5,16 +5,14 @@ using Sapling.Text;
 namespace Sapling.Cli.Commands;
 
 /// <summary>
-/// Precision, recall, F1 and the confusion matrix of a GPT sequence classifier on a labelled JSONL file (rows that
+/// Precision, recall, F1 and the confusion matrix of a sequence classifier (GPT or BERT) on a labelled JSONL file (rows that
 /// lack the text or the label are skipped and reported with their line numbers).
 /// </summary>
 public static class TextClassifierEval
 {
     public static int Run(string modelDirectory, string dataPath, string field, string labelField, bool stripHeaders, bool json)
     {
-        var tokenizerPath = Path.Combine(modelDirectory, "tokenizer.json");
-        if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"'{modelDirectory}' has no tokenizer.json to read the texts with", tokenizerPath);
-        var classifier = new TextClassifier(GptFolder.Load(modelDirectory), Tokenizers.Load(tokenizerPath));
+        var classifier = TextClassifier.Load(modelDirectory);
         var labels = classifier.Labels;
         var (rows, skipped) = JsonlReader.Read(dataPath, row =>
         {

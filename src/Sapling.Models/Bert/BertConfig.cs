@@ -27,6 +27,21 @@ public sealed record BertConfig
     /// <summary>Whether the checkpoint has the tanh pooler over [CLS] (BertModel's add_pooling_layer).</summary>
     public bool AddPoolingLayer { get; init; } = true;
 
+    /// <summary>Dropout after the embeddings and after each sub-layer's projection, in training.</summary>
+    public float HiddenDropoutProb { get; init; } = 0.1f;
+
+    /// <summary>Dropout on the attention probabilities, in training.</summary>
+    public float AttentionProbsDropoutProb { get; init; } = 0.1f;
+
+    /// <summary>Dropout before a classification head; null: <see cref="HiddenDropoutProb"/> (transformers' rule).</summary>
+    public float? ClassifierDropout { get; init; }
+
+    /// <summary>Class names by id for a BertForSequenceClassification head (id2label); empty for the bare encoder.</summary>
+    public string[] Labels { get; init; } = [];
+
+    /// <summary>Whether the folder holds BertForSequenceClassification (the encoder, its pooler and a linear head on it).</summary>
+    public bool IsSequenceClassifier => Array.IndexOf(Architectures, "BertForSequenceClassification") >= 0;
+
     public int HeadDim => HiddenSize / NumAttentionHeads;
 
     public void Validate(string source)
@@ -36,6 +51,11 @@ public sealed record BertConfig
         if (HiddenSize % NumAttentionHeads != 0) throw new InvalidDataException($"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}");
         if (!(LayerNormEps > 0) || !float.IsFinite(LayerNormEps)) throw new InvalidDataException($"{source}: layer_norm_eps {LayerNormEps} must be a positive number");
         if (PadTokenId < 0 || PadTokenId >= VocabSize) throw new InvalidDataException($"{source}: pad_token_id {PadTokenId} is outside the vocabulary of {VocabSize}");
+        foreach (var (p, key) in new[] { (HiddenDropoutProb, "hidden_dropout_prob"), (AttentionProbsDropoutProb, "attention_probs_dropout_prob"), (ClassifierDropout ?? 0f, "classifier_dropout") })
+            if (!(p >= 0 && p < 1)) throw new InvalidDataException($"{source}: {key} {p} must be in [0, 1)");
+        if (Labels.Distinct(StringComparer.Ordinal).Count() != Labels.Length) throw new InvalidDataException($"{source}: id2label names a class twice");
+        if (IsSequenceClassifier && Labels.Length < 2) throw new InvalidDataException($"{source}: a BertForSequenceClassification config needs id2label with at least 2 classes");
+        if (IsSequenceClassifier && !AddPoolingLayer) throw new InvalidDataException($"{source}: BertForSequenceClassification classifies the pooled [CLS] vector; add_pooling_layer must not be false");
     }
 
     public static BertConfig FromJson(string json, string source)
@@ -47,6 +67,17 @@ public sealed record BertConfig
         var position = c.OptionalString("position_embedding_type") ?? "absolute";
         if (position != "absolute") throw c.Error("position_embedding_type", $"'{position}' is not supported; absolute position embeddings are");
         if (c.Bool("is_decoder", false) || c.Bool("add_cross_attention", false)) throw c.Error("is_decoder", "a BERT decoder (causal or cross-attention) is not supported; the encoder is");
+        var problem = c.OptionalString("problem_type") ?? "single_label_classification";
+        if (problem != "single_label_classification") throw c.Error("problem_type", $"'{problem}' is not supported; single-label classification (softmax cross-entropy) is");
+        var labels = new List<string>();
+        if (c.OptionalObject("id2label") is JsonSection map)
+        {
+            for (int i = 0; i < map.Node.Count; i++)
+            {
+                var key = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                labels.Add(map.Node[key] is JsonNode n && n.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : throw c.Error($"id2label.{key}", "is missing or not a string (ids must run 0, 1, 2, ...)"));
+            }
+        }
         var config = new BertConfig
         {
             Architectures = c.Has("architectures") ? c.Array("architectures").Select((a, i) => a?.GetValue<string>() ?? throw c.Error($"architectures[{i}]", "is null")).ToArray() : ["BertModel"],
@@ -60,6 +91,10 @@ public sealed record BertConfig
             LayerNormEps = (float)(c.OptionalDouble("layer_norm_eps") ?? 1e-12),
             PadTokenId = c.Int("pad_token_id", 0),
             AddPoolingLayer = c.Bool("add_pooling_layer", true),
+            HiddenDropoutProb = (float)(c.OptionalDouble("hidden_dropout_prob") ?? 0.1),
+            AttentionProbsDropoutProb = (float)(c.OptionalDouble("attention_probs_dropout_prob") ?? 0.1),
+            ClassifierDropout = c.OptionalDouble("classifier_dropout") is double d ? (float)d : null,
+            Labels = labels.ToArray(),
         };
         config.Validate(source);
         return config;
@@ -83,7 +118,23 @@ public sealed record BertConfig
             ["pad_token_id"] = PadTokenId,
             ["position_embedding_type"] = "absolute",
             ["add_pooling_layer"] = AddPoolingLayer,
+            ["hidden_dropout_prob"] = HiddenDropoutProb,
+            ["attention_probs_dropout_prob"] = AttentionProbsDropoutProb,
         };
+        if (ClassifierDropout != null) root["classifier_dropout"] = ClassifierDropout;
+        if (Labels.Length > 0)
+        {
+            var id2label = new JsonObject();
+            var label2id = new JsonObject();
+            for (int i = 0; i < Labels.Length; i++)
+            {
+                id2label[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Labels[i];
+                label2id[Labels[i]] = i;
+            }
+            root["id2label"] = id2label;
+            root["label2id"] = label2id;
+            root["problem_type"] = "single_label_classification";
+        }
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 }

@@ -1,4 +1,5 @@
 using Sapling.IO;
+using Sapling.NN;
 
 namespace Sapling.Models.Bert;
 
@@ -22,14 +23,37 @@ public static class BertFolder
     public static BertModel Load(string directory)
     {
         var config = ReadConfig(directory);
+        var model = new BertModel(config with { Labels = [], Architectures = ["BertModel"] });
+        LoadWeights(directory, model, name =>
+        {
+            var key = name.StartsWith("bert.", StringComparison.Ordinal) ? name["bert.".Length..] : name;
+            return key.StartsWith("cls.", StringComparison.Ordinal) || key.StartsWith("classifier.", StringComparison.Ordinal) ? null : key;
+        });
+        return model;
+    }
+
+    /// <summary>A folder holding BertForSequenceClassification (config architectures and id2label), head included.</summary>
+    public static BertForSequenceClassification LoadForSequenceClassification(string directory)
+    {
+        var config = ReadConfig(directory);
+        if (!config.IsSequenceClassifier)
+            throw new InvalidDataException($"{Path.Combine(directory, ConfigFile)}: architectures [{string.Join(", ", config.Architectures)}] is not BertForSequenceClassification; fine-tune it with method classify to give it a head");
+        var model = new BertForSequenceClassification(config);
+        // A bare "embeddings.…" name (a BertModel export) would leave the head unset: only prefixed names belong here.
+        LoadWeights(directory, model, name => name.StartsWith("cls.", StringComparison.Ordinal) ? null : name);
+        return model;
+    }
+
+    /// <summary>Reads model.safetensors into <paramref name="model"/>, renaming each tensor (null: leave it out); the
+    /// position_ids buffer older checkpoints carry is never needed.</summary>
+    private static void LoadWeights(string directory, Module model, Func<string, string?> rename)
+    {
         var weightsPath = Path.Combine(directory, WeightsFile);
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"model folder '{directory}' has no {WeightsFile}", weightsPath);
-        var model = new BertModel(config);
         var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, value) in SafeTensors.LoadAll(weightsPath))
         {
-            var key = name.StartsWith("bert.", StringComparison.Ordinal) ? name["bert.".Length..] : name;
-            if (key == "embeddings.position_ids" || key.StartsWith("cls.", StringComparison.Ordinal) || key.StartsWith("classifier.", StringComparison.Ordinal)) continue;
+            if (name.EndsWith("embeddings.position_ids", StringComparison.Ordinal) || rename(name) is not { } key) continue;
             weights[key] = value;
         }
         Warnings.WarnNonFinite(weightsPath, weights);
@@ -42,13 +66,16 @@ public static class BertFolder
             throw new InvalidDataException($"{weightsPath} does not match {Path.Combine(directory, ConfigFile)}: {e.Message}", e);
         }
         model.Eval();
-        return model;
     }
 
-    public static void Save(string directory, BertModel model)
+    public static void Save(string directory, BertModel model) => Save(directory, model, model.Config);
+
+    public static void Save(string directory, BertForSequenceClassification model) => Save(directory, model, model.Config);
+
+    private static void Save(string directory, Module model, BertConfig config)
     {
         Directory.CreateDirectory(directory);
         SafeTensors.Save(Path.Combine(directory, WeightsFile), model.StateDict(), new Dictionary<string, string> { ["format"] = "pt" });
-        AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile), model.Config.ToJson());
+        AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile), config.ToJson());
     }
 }

@@ -16,12 +16,14 @@ public sealed class BertEmbeddings : Module
         PositionEmbeddings = RegisterModule("position_embeddings", new Embedding(config.MaxPositionEmbeddings, config.HiddenSize, generator));
         TokenTypeEmbeddings = RegisterModule("token_type_embeddings", new Embedding(config.TypeVocabSize, config.HiddenSize, generator));
         LayerNorm = RegisterModule("LayerNorm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
+        Dropout = RegisterModule("dropout", new Dropout(config.HiddenDropoutProb));
     }
 
     public Embedding WordEmbeddings { get; }
     public Embedding PositionEmbeddings { get; }
     public Embedding TokenTypeEmbeddings { get; }
     public LayerNorm LayerNorm { get; }
+    public Dropout Dropout { get; }
 
     public Tensor Forward(Tensor ids, Tensor tokenTypeIds)
     {
@@ -30,7 +32,7 @@ public sealed class BertEmbeddings : Module
         var x = WordEmbeddings.Forward(ids)                                       // [B, T, H]
             .Add(PositionEmbeddings.Forward(positions))                           // + [1, T, H]
             .Add(TokenTypeEmbeddings.Forward(tokenTypeIds));                      // + [B, T, H]
-        return LayerNorm.Forward(x);
+        return Dropout.Forward(LayerNorm.Forward(x));
     }
 }
 
@@ -45,11 +47,13 @@ public sealed class BertSelfAttention : Module
         Query = RegisterModule("query", new Linear(config.HiddenSize, config.HiddenSize, generator: generator));
         Key = RegisterModule("key", new Linear(config.HiddenSize, config.HiddenSize, generator: generator));
         Value = RegisterModule("value", new Linear(config.HiddenSize, config.HiddenSize, generator: generator));
+        Dropout = RegisterModule("dropout", new Dropout(config.AttentionProbsDropoutProb));
     }
 
     public Linear Query { get; }
     public Linear Key { get; }
     public Linear Value { get; }
+    public Dropout Dropout { get; }
 
     /// <param name="x">[B, T, H]</param>
     /// <param name="maskBias">[B, 1, 1, T]: 0 where a key may be attended to, a large negative number at padding.</param>
@@ -62,7 +66,7 @@ public sealed class BertSelfAttention : Module
         var v = Heads(Value);
         var scores = q.MatMul(k.Transpose(-1, -2)).Mul(1.0 / Math.Sqrt(headDim));                                      // [B, heads, T, T]
         if (maskBias != null) scores = scores.Add(maskBias);
-        var context = scores.Softmax(-1).MatMul(v);                                                                     // [B, heads, T, d]
+        var context = Dropout.Forward(scores.Softmax(-1)).MatMul(v);                                                                   // [B, heads, T, d]
         return context.Permute(0, 2, 1, 3).Reshape(b, t, heads * headDim);                                             // [B, T, H]
     }
 }
@@ -74,12 +78,14 @@ public sealed class BertResidualOutput : Module
     {
         Dense = RegisterModule("dense", new Linear(inFeatures, config.HiddenSize, generator: generator));
         LayerNorm = RegisterModule("LayerNorm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
+        Dropout = RegisterModule("dropout", new Dropout(config.HiddenDropoutProb));
     }
 
     public Linear Dense { get; }
     public LayerNorm LayerNorm { get; }
+    public Dropout Dropout { get; }
 
-    public Tensor Forward(Tensor hidden, Tensor residual) => LayerNorm.Forward(Dense.Forward(hidden).Add(residual));
+    public Tensor Forward(Tensor hidden, Tensor residual) => LayerNorm.Forward(Dropout.Forward(Dense.Forward(hidden)).Add(residual));
 }
 
 /// <summary>Self-attention and its residual output (Hugging Face's BertAttention: "self" and "output").</summary>

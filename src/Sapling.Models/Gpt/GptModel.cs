@@ -7,7 +7,7 @@ namespace Sapling.Models.Gpt;
 /// self-attention and a GELU MLP, a final LayerNorm, and an output head tied to the token embedding. Parameter names
 /// are Hugging Face's (wte, wpe, h.{i}.attn.c_attn, ..., ln_f), so GPT-2 checkpoints load unchanged.
 /// </summary>
-public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM
+public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM, ISequenceClassifier
 {
     private readonly List<GptBlock> blocks = new();
 
@@ -185,6 +185,21 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM
             pooled = hidden.Gather(1, Tensor.FromArray(index, b, 1, Config.NEmbd)).Reshape(b, Config.NEmbd);
         }
         return score.Forward(pooled);
+    }
+
+    // ISequenceClassifier (GPT2ForSequenceClassification): raw tokens, no special ones, padded with the config's pad id.
+
+    public string[] Labels => Config.Labels;
+
+    public Module Head => Score ?? throw new InvalidOperationException("GPT: the model has no classification head (AddClassificationHead)");
+
+    public int PadId(Text.ITokenizer tokenizer) => Config.PadTokenId ?? tokenizer.EndOfTextId;
+
+    public int[] Encode(Text.ITokenizer tokenizer, string text, int maxTokens)
+    {
+        var ids = tokenizer.Encode(text);
+        int limit = Math.Min(maxTokens, Config.NPositions);
+        return ids.Length == 0 ? [PadId(tokenizer)] : ids[..Math.Min(ids.Length, limit)];
     }
 
     /// <summary>A cache sized for this model's context and the given batch.</summary>

@@ -33,7 +33,7 @@ public sealed class ModelCatalog
             case ModelKind.Classifier:
                 return new ServedClassifier(source.Id, directory, ClassifierPredictor.Load(directory));
             case ModelKind.TextClassifier:
-                return new ServedTextClassifier(source.Id, directory, new TextClassifier(GptFolder.Load(directory), LoadTokenizer(directory)));
+                return new ServedTextClassifier(source.Id, directory, TextClassifier.Load(directory));
             case ModelKind.Encoder or ModelKind.OnnxGraph:
                 throw new NotSupportedException($"sapling serve: '{directory}' holds a {ModelRegistry.ModelTypeOf(directory)} model; serving encoders (/v1/embeddings) and imported ONNX graphs is not implemented yet (sapling embed and sapling run work on them)");
             default:

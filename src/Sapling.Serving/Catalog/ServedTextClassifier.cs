@@ -8,6 +8,6 @@ public sealed class ServedTextClassifier(string id, string directory, TextClassi
     public TextClassifier Classifier { get; } = classifier;
 
     /// <summary>Whether every weight is finite (checked once at load).</summary>
-    public bool WeightsFinite { get; } = classifier.Model.Parameters().All(p => p.AllFinite());
+    public bool WeightsFinite { get; } = classifier.Model.Network.Parameters().All(p => p.AllFinite());
     public override string Kind => "text-classifier";
 }

@@ -31,11 +31,11 @@ public abstract class LmMethod
     protected LmOptions Options { get; }
 
     /// <summary>Adds what trains (adapters, virtual tokens) and freezes the rest; returns a line describing it.</summary>
-    public abstract void Prepare(ICausalLM model, ITokenizer tokenizer, Generator generator);
+    public abstract void Prepare(ITrainableModel model, ITokenizer tokenizer, Generator generator);
 
     /// <summary>Parameter groups: weight decay on matrices only, and for full fine-tuning an optional layer-wise decay
     /// of the learning rate from the top block down (lr·decay^(depth from the top)).</summary>
-    public virtual List<ParamGroup> ParameterGroups(ICausalLM model)
+    public virtual List<ParamGroup> ParameterGroups(ITrainableModel model)
     {
         var groups = new List<ParamGroup>();
         int layers = model.NumLayers;
@@ -51,11 +51,13 @@ public abstract class LmMethod
         return groups;
     }
 
-    /// <summary>0 for the embeddings, i + 1 for block i (GPT-2's h.i, the Llama family's model.layers.i), layers + 1 for the final norm and anything above.</summary>
+    /// <summary>0 for the embeddings, i + 1 for block i (GPT-2's h.i, the Llama family's model.layers.i, BERT's
+    /// bert.encoder.layer.i), layers + 1 for the final norm, the pooler, heads and anything above.</summary>
     private static int Depth(string name, int layers)
     {
-        if (name.StartsWith("wte.", StringComparison.Ordinal) || name.StartsWith("wpe.", StringComparison.Ordinal) || name.StartsWith("model.embed_tokens.", StringComparison.Ordinal)) return 0;
-        foreach (var prefix in new[] { "h.", "model.layers." })
+        if (name.StartsWith("wte.", StringComparison.Ordinal) || name.StartsWith("wpe.", StringComparison.Ordinal) || name.StartsWith("model.embed_tokens.", StringComparison.Ordinal)
+            || name.StartsWith("bert.embeddings.", StringComparison.Ordinal)) return 0;
+        foreach (var prefix in new[] { "h.", "model.layers.", "bert.encoder.layer." })
         {
             if (!name.StartsWith(prefix, StringComparison.Ordinal)) continue;
             int dot = name.IndexOf('.', prefix.Length);
@@ -65,16 +67,16 @@ public abstract class LmMethod
     }
 
     /// <summary>Saves what this method trained (the best-so-far copy or the final one).</summary>
-    public abstract void Save(string directory, ICausalLM model, ITokenizer tokenizer);
+    public abstract void Save(string directory, ITrainableModel model, ITokenizer tokenizer);
 
     /// <summary>The model as it was when <see cref="Save"/> wrote <paramref name="directory"/>.</summary>
-    public abstract ICausalLM Load(string directory);
+    public abstract ITrainableModel Load(string directory);
 
     /// <summary>Writes the run's outputs; returns the model folder and, for adapters, the adapter folder.</summary>
-    public abstract (string ModelDirectory, string? AdapterDirectory) Finish(RunFolder run, ICausalLM model, ITokenizer tokenizer);
+    public abstract (string ModelDirectory, string? AdapterDirectory) Finish(RunFolder run, ITrainableModel model, ITokenizer tokenizer);
 
     /// <summary>A model folder: weights, tokenizer and, for a chat model, its chat template (tokenizer_config.json).</summary>
-    public static void SaveModel(string directory, ICausalLM model, ITokenizer tokenizer, ChatTemplate? chatTemplate)
+    public static void SaveModel(string directory, ITrainableModel model, ITokenizer tokenizer, ChatTemplate? chatTemplate)
     {
         model.Save(directory);
         tokenizer.Save(Path.Combine(directory, "tokenizer.json"));
@@ -99,13 +101,15 @@ public abstract class LmMethod
 
     private sealed class FullMethod(LmOptions options) : LmMethod(options)
     {
-        public override void Prepare(ICausalLM model, ITokenizer tokenizer, Generator generator) { }
+        public override void Prepare(ITrainableModel model, ITokenizer tokenizer, Generator generator) { }
 
-        public override void Save(string directory, ICausalLM model, ITokenizer tokenizer) => SaveModel(directory, model, tokenizer, RunChatTemplate);
+        public override void Save(string directory, ITrainableModel model, ITokenizer tokenizer) => SaveModel(directory, model, tokenizer, RunChatTemplate);
 
-        public override ICausalLM Load(string directory) => ModelRegistry.LoadLanguageModel(directory, WeightStorage.Float32);
+        public override ITrainableModel Load(string directory) => ModelFolder.KindOf(directory) == ModelKind.TextClassifier
+            ? ModelRegistry.LoadSequenceClassifier(directory)
+            : ModelRegistry.LoadLanguageModel(directory, WeightStorage.Float32);
 
-        public override (string, string?) Finish(RunFolder run, ICausalLM model, ITokenizer tokenizer)
+        public override (string, string?) Finish(RunFolder run, ITrainableModel model, ITokenizer tokenizer)
         {
             SaveModel(run.ModelDirectory, model, tokenizer, RunChatTemplate);
             return (run.ModelDirectory, null);
@@ -123,14 +127,18 @@ public abstract class LmMethod
             ? Options.Lora with { TargetModules = PeftAdapter.DefaultLoraTargets(model) }
             : Options.Lora;
 
-        public override void Prepare(ICausalLM model, ITokenizer tokenizer, Generator generator) => Lora.Apply(model.Network, Config(model), generator);
+        /// <summary>Adapters are written in PEFT's layout for decoders (CAUSAL_LM, and GPT-2's SEQ_CLS); encoders are refused.</summary>
+        private static ICausalLM Decoder(ITrainableModel model) => model as ICausalLM
+            ?? throw new NotSupportedException($"LoRA (train.adaptation lora) trains decoders so far; a {model.ModelType} model is fine-tuned with train.adaptation full");
 
-        public override void Save(string directory, ICausalLM model, ITokenizer tokenizer) => PeftAdapter.SaveLora(directory, model, Config(model), Path.GetFullPath(BaseModel));
+        public override void Prepare(ITrainableModel model, ITokenizer tokenizer, Generator generator) => Lora.Apply(model.Network, Config(Decoder(model)), generator);
 
-        public override ICausalLM Load(string directory) => PeftAdapter.LoadLanguageModel(BaseModel, directory);
+        public override void Save(string directory, ITrainableModel model, ITokenizer tokenizer) => PeftAdapter.SaveLora(directory, Decoder(model), Config(Decoder(model)), Path.GetFullPath(BaseModel));
+
+        public override ITrainableModel Load(string directory) => PeftAdapter.LoadLanguageModel(BaseModel, directory);
 
         /// <summary>The adapter in run/adapter, and the merged weights in run/model for serving without Sapling's adapters.</summary>
-        public override (string, string?) Finish(RunFolder run, ICausalLM model, ITokenizer tokenizer)
+        public override (string, string?) Finish(RunFolder run, ITrainableModel model, ITokenizer tokenizer)
         {
             string adapter = Path.Combine(run.Root, "adapter");
             Save(adapter, model, tokenizer);
@@ -147,9 +155,9 @@ public abstract class LmMethod
         private string BaseModel => Options.InitFrom ?? throw new ArgumentException("method prompt needs a base model (model.path)");
 
         /// <summary>Virtual tokens start as the embeddings of a text's tokens (repeated to length) or, without one, of random vocabulary entries, as PEFT does.</summary>
-        public override void Prepare(ICausalLM causalLM, ITokenizer tokenizer, Generator generator)
+        public override void Prepare(ITrainableModel trainable, ITokenizer tokenizer, Generator generator)
         {
-            var model = causalLM as GptModel ?? throw new NotSupportedException($"method prompt (prompt tuning) trains gpt2 models so far, not model_type '{causalLM.ModelType}'; use lora");
+            var model = trainable as GptModel ?? throw new NotSupportedException($"method prompt (prompt tuning) trains gpt2 models so far, not model_type '{trainable.ModelType}'; use lora");
             foreach (var p in model.Parameters()) p.RequiresGrad = false;
             int n = Options.VirtualTokens;
             var ids = new long[n];
@@ -160,11 +168,11 @@ public abstract class LmMethod
             model.AddPromptTuning(init);
         }
 
-        public override void Save(string directory, ICausalLM model, ITokenizer tokenizer) => PeftAdapter.SavePromptTuning(directory, (GptModel)model, Path.GetFullPath(BaseModel), Options.PromptInitText);
+        public override void Save(string directory, ITrainableModel model, ITokenizer tokenizer) => PeftAdapter.SavePromptTuning(directory, (GptModel)model, Path.GetFullPath(BaseModel), Options.PromptInitText);
 
-        public override ICausalLM Load(string directory) => PeftAdapter.LoadModel(BaseModel, directory);
+        public override ITrainableModel Load(string directory) => PeftAdapter.LoadModel(BaseModel, directory);
 
-        public override (string, string?) Finish(RunFolder run, ICausalLM model, ITokenizer tokenizer)
+        public override (string, string?) Finish(RunFolder run, ITrainableModel model, ITokenizer tokenizer)
         {
             string adapter = Path.Combine(run.Root, "adapter");
             Save(adapter, model, tokenizer);

@@ -53,8 +53,8 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         double baseline = objective.BaselineLoss ?? double.NaN;
         method.Prepare(model, tokenizer, new Generator(options.Seed + 2));
         // A new classification head always trains, whatever the body does (PEFT's modules_to_save: ["score"]).
-        if (model is GptModel { Score: { } score })
-            foreach (var p in score.Parameters()) p.RequiresGrad = true;
+        if (model is ISequenceClassifier { Labels.Length: >= 2 } classifier)
+            foreach (var p in classifier.Head.Parameters()) p.RequiresGrad = true;
         var network = model.Network;
         model.GradientCheckpointing = options.GradientCheckpointing;
         progress.Message($"{model.ModelType}: {network.ParameterCount():N0} parameters; vocabulary {tokenizer.VocabSize} tokens; {objective.Describe()}");
@@ -165,7 +165,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             var validation = objective.Validate(model);
             valLoss = validation.Loss;
             var sample = !objective.WritesText || options.SampleTokens <= 0 || !IsWriter ? "" :
-                tokenizer.Decode(TextGenerator.Generate(model, [tokenizer.EndOfTextId], new SamplingOptions { MaxNewTokens = options.SampleTokens, Temperature = 0.8f, TopK = 20, Seed = (ulong)step }), skipSpecial: true);
+                tokenizer.Decode(TextGenerator.Generate(model.AsCausalLM(), [tokenizer.EndOfTextId], new SamplingOptions { MaxNewTokens = options.SampleTokens, Temperature = 0.8f, TopK = 20, Seed = (ulong)step }), skipSpecial: true);
             if (sample.Length > 0) samples.Add(sample);
             network.Train();
             double trainLoss = lossSum / lossCount;
@@ -272,13 +272,16 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
     }
 
     /// <summary>The tokenizer, the model to train, what it optimises, and (when fine-tuning) the starting validation loss.</summary>
-    private (ITokenizer Tokenizer, ICausalLM Model, ILmObjective Objective, LmValidation? Base) Setup(RunFolder run)
+    private (ITokenizer Tokenizer, ITrainableModel Model, ILmObjective Objective, LmValidation? Base) Setup(RunFolder run)
     {
         // The model that trains is float32; a teacher only predicts, so its weights are used where they are stored.
         // LoRA freezes the base: a Llama-family base is used where its files hold it (bf16 stays 2 bytes); GPT-2 bases
         // stay float32, where vocabulary growth and prompt embeddings read them.
         var baseStorage = options.Adaptation == "lora" && options.InitFrom != null && ModelRegistry.ModelTypeOf(options.InitFrom) != "gpt2" ? WeightStorage.Mapped : WeightStorage.Float32;
-        ICausalLM? pretrained = options.InitFrom != null ? ModelRegistry.LoadLanguageModel(options.InitFrom, baseStorage) : null;
+        // A classifier's body may be any family with a classification head (an encoder is no language model).
+        bool classify = options.Method == "classify";
+        ICausalLM? pretrained = options.InitFrom != null && !classify ? ModelRegistry.LoadLanguageModel(options.InitFrom, baseStorage) : null;
+        ITrainableModel? start = pretrained;
         ICausalLM? teacher = options.Teacher != null ? ModelRegistry.LoadLanguageModel(options.Teacher) : null;
         ITokenizer? tokenizer = null;
         if ((pretrained ?? teacher) is { } source)
@@ -295,9 +298,12 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         }
 
         ILmObjective objective;
-        if (options.Method == "classify")
+        if (classify)
         {
             var path = options.Corpus ?? throw new ArgumentException("method classify needs a JSONL file of labelled texts (data.corpus)");
+            var baseFolder = options.InitFrom ?? throw new ArgumentException("method classify fine-tunes a pretrained model (model.path)");
+            tokenizer = ModelRegistry.LoadTokenizer(baseFolder)
+                ?? throw new FileNotFoundException($"model folder '{baseFolder}' has no tokenizer.json (or vocab.txt) to tokenise the training data", Path.Combine(baseFolder, "tokenizer.json"));
             var (rows, skipped) = JsonlReader.Read(path, row =>
             {
                 var text = JsonlReader.RequiredString(row, options.Field);
@@ -308,10 +314,12 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 return new LabelledText(text, label.ValueKind == System.Text.Json.JsonValueKind.String ? label.GetString()! : label.GetRawText());
             });
             if (JsonlReader.Summary(path, skipped) is { } summary) progress.Warning(summary);
-            var classification = new SequenceClassificationObjective(rows, tokenizer!, options);
-            var gpt = pretrained as GptModel ?? throw new NotSupportedException($"method classify trains gpt2 models so far, not model_type '{pretrained!.ModelType}'");
-            gpt.AddClassificationHead(classification.ClassNames, tokenizer!.EndOfTextId, options.Pooling, new Generator(options.Seed + 3));
-            objective = classification;
+            var labels = SequenceClassificationObjective.ClassNamesOf(rows);
+            var classifier = ModelRegistry.NewSequenceClassifier(baseFolder, new NewClassifierHead(labels, tokenizer.EndOfTextId, options.Pooling, new Generator(options.Seed + 3)));
+            int room = classifier.ContextLength - (options.Adaptation == "prompt" ? options.VirtualTokens : 0);
+            options = options with { Context = Math.Min(options.Context, room) };
+            objective = new SequenceClassificationObjective(rows, classifier, tokenizer, options);
+            start = classifier;
         }
         else if (options.Method == "sft")
         {
@@ -371,9 +379,9 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
 
         if (ProcessGroup.Size > 1 && objective is not NextTokenObjective)
             throw new ArgumentException($"data-parallel training (mpirun, --nproc) supports next-token objectives (pretraining, fine-tuning on raw text); method {options.Method}{(teacher != null ? " with a teacher" : "")} must run in one process");
-        var model = pretrained ?? NewModel(tokenizer!);
+        var model = start ?? NewModel(tokenizer!);
         LmValidation? before = null;
-        if (pretrained != null)
+        if (start != null)
         {
             before = objective.Validate(model);
             progress.Message($"{options.Method} fine-tuning of {options.InitFrom}: validation loss before training {before.Loss:F3}" +
@@ -409,7 +417,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
     /// With more than one rank: every replica starts from rank 0's weights and optimiser state, and the gradient
     /// all-reduce is hooked into backward. Null when training alone.
     /// </summary>
-    private DataParallel? StartDataParallel(ICausalLM model, Optimizer optimizer, List<Tensor> trainable)
+    private DataParallel? StartDataParallel(ITrainableModel model, Optimizer optimizer, List<Tensor> trainable)
     {
         if (ProcessGroup.Size == 1) return null;
         var (optimizerState, _) = optimizer.StateDict();

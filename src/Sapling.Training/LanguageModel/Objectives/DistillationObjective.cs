@@ -14,8 +14,9 @@ public sealed class DistillationObjective(TokenData data, LmOptions options, ICa
 
     public double? BaselineLoss => nextToken.BaselineLoss;
 
-    public (Tensor Loss, long Tokens) TrainingLoss(ICausalLM model, long step)
+    public (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel trainable, long step)
     {
+        var model = trainable.AsCausalLM();
         var (x, y) = data.TrainBatch(options.BatchSize, options.Context, options.Seed, step);
         int vocab = model.VocabSize;
         float t = options.DistillTemperature;
@@ -36,8 +37,9 @@ public sealed class DistillationObjective(TokenData data, LmOptions options, ICa
     }
 
     /// <summary>The student's next-token loss (what distillation should bring towards the teacher's), beside the teacher's own.</summary>
-    public LmValidation Validate(ICausalLM model)
+    public LmValidation Validate(ITrainableModel trainable)
     {
+        var model = trainable.AsCausalLM();
         if (double.IsNaN(teacherLoss)) teacherLoss = NextTokenObjective.Evaluate(teacher, data.Validation, options);
         double loss = NextTokenObjective.Evaluate(model, data.Validation, options);
         return new LmValidation(loss, new Dictionary<string, double> { ["teacher_val_loss"] = teacherLoss });

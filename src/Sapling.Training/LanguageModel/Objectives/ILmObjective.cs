@@ -10,10 +10,10 @@ public interface ILmObjective
 {
     /// <summary>The loss on step <paramref name="step"/>'s training batch (the batch depends only on the step, so a
     /// resumed run sees the same ones), and how many tokens it covered.</summary>
-    (Tensor Loss, long Tokens) TrainingLoss(ICausalLM model, long step);
+    (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel model, long step);
 
     /// <summary>Validation in eval mode, without gradients.</summary>
-    LmValidation Validate(ICausalLM model);
+    LmValidation Validate(ITrainableModel model);
 
     /// <summary>A reference loss to beat, drawn as a dashed line (the unigram loss for next-token prediction).</summary>
     double? BaselineLoss { get; }
@@ -31,5 +31,5 @@ public interface ILmObjective
     string Describe();
 
     /// <summary>Final evaluation of the chosen model (e.g. on a test split), written into the run folder and results.</summary>
-    void Report(ICausalLM model, RunFolder run, IDictionary<string, object?> results) { }
+    void Report(ITrainableModel model, RunFolder run, IDictionary<string, object?> results) { }
 }

@@ -101,8 +101,9 @@ public sealed class InstructionObjective : ILmObjective
     /// <summary>The assistant-token mask of an example (ChatML unless another template is given), exposed for tests: true where the loss is taken.</summary>
     public static bool[] LossMask(ITokenizer tokenizer, IReadOnlyList<ChatMessage> example, ChatTemplate? chat = null) => (chat ?? ChatTemplate.ChatMl).Encode(tokenizer, example).Trained;
 
-    public (Tensor Loss, long Tokens) TrainingLoss(ICausalLM model, long step)
+    public (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel trainable, long step)
     {
+        var model = trainable.AsCausalLM();
         var g = new Generator(options.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)step);
         var batch = new (int[], bool[])[Math.Min(options.BatchSize, train.Length)];
         for (int i = 0; i < batch.Length; i++) batch[i] = train[g.NextInt64(0, train.Length)];
@@ -110,8 +111,9 @@ public sealed class InstructionObjective : ILmObjective
         return (model.NextTokenLoss(inputs, targets, ignoreIndex: Ignored), tokens);
     }
 
-    public LmValidation Validate(ICausalLM model)
+    public LmValidation Validate(ITrainableModel trainable)
     {
+        var model = trainable.AsCausalLM();
         model.Network.Eval();
         double sum = 0;
         long count = 0;

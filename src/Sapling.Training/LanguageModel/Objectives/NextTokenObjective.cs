@@ -13,13 +13,13 @@ public sealed class NextTokenObjective(TokenData data, LmOptions options, int vo
     /// <summary>This process's rows of every batch (data parallelism); the whole batch by default.</summary>
     public BatchShard Shard { get; init; } = BatchShard.Whole;
 
-    public (Tensor Loss, long Tokens) TrainingLoss(ICausalLM model, long step)
+    public (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel model, long step)
     {
         var (x, y) = Data.TrainBatch(options.BatchSize, options.Context, options.Seed, step, Shard);
-        return (model.NextTokenLoss(x, y), x.NumEl);
+        return (model.AsCausalLM().NextTokenLoss(x, y), x.NumEl);
     }
 
-    public LmValidation Validate(ICausalLM model) => LmValidation.OfLoss(Evaluate(model, Data.Validation, options));
+    public LmValidation Validate(ITrainableModel model) => LmValidation.OfLoss(Evaluate(model.AsCausalLM(), Data.Validation, options));
 
     public string Describe() => $"{Data.TrainLength:N0} training tokens, {Data.Validation.Length:N0} validation tokens; unigram baseline loss {BaselineLoss:F3}";
 

@@ -78,8 +78,9 @@ public sealed class PreferenceObjective : ILmObjective
 
     public bool LossIsPerplexity => false;
 
-    public (Tensor Loss, long Tokens) TrainingLoss(ICausalLM model, long step)
+    public (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel trainable, long step)
     {
+        var model = trainable.AsCausalLM();
         // Dropout off, as TRL's DPO trainer does by default: the reference scores without it, and dropout noise in the
         // policy's log-likelihoods would read as reward.
         model.Network.Eval();
@@ -90,7 +91,7 @@ public sealed class PreferenceObjective : ILmObjective
         return (loss, batch.Sum(p => (long)p.Prompt.Length * 2 + p.Chosen.Length + p.Rejected.Length));
     }
 
-    public LmValidation Validate(ICausalLM model) => Evaluate(model, validation);
+    public LmValidation Validate(ITrainableModel model) => Evaluate(model.AsCausalLM(), validation);
 
     private LmValidation Evaluate(ICausalLM model, Encoded[] pairs)
     {

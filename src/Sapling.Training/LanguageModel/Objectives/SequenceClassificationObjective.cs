@@ -8,8 +8,9 @@ using Sapling.Training.Plots;
 namespace Sapling.Training;
 
 /// <summary>
-/// Sequence classification with a GPT backbone: each text's first <c>context</c> tokens go through the model, the
-/// pooled hidden state through the "score" head, cross-entropy against the label. The data is split stratified into
+/// Sequence classification with any pretrained body and a classification head (<see cref="ISequenceClassifier"/>: GPT-2's
+/// "score" on a pooled hidden state, BERT's "classifier" on the pooled [CLS]): each text's first <c>context</c> tokens, as
+/// the family reads text, go through the model, cross-entropy against the label. The data is split stratified into
 /// train / validation / test by a seed; validation picks the best step, the test split is scored once at the end with
 /// the same metric code as the image classifiers (per-class precision, recall, F1 and a confusion matrix).
 /// </summary>
@@ -21,22 +22,28 @@ public sealed class SequenceClassificationObjective : ILmObjective
     private readonly IReadOnlyList<LabelledText> rows;
     private readonly long[] testRows;
 
-    public SequenceClassificationObjective(IReadOnlyList<LabelledText> rows, ITokenizer tokenizer, LmOptions options)
+    /// <summary>The labels of the data in ordinal order: the class ids the new head is given.</summary>
+    public static string[] ClassNamesOf(IReadOnlyList<LabelledText> rows)
+    {
+        var names = rows.Select(r => r.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        if (names.Length < 2) throw new InvalidDataException($"classification needs at least 2 labels, the data has {names.Length}");
+        return names;
+    }
+
+    /// <param name="model">The classifier being trained: it says how a text becomes ids and which id pads.</param>
+    public SequenceClassificationObjective(IReadOnlyList<LabelledText> rows, ISequenceClassifier model, ITokenizer tokenizer, LmOptions options)
     {
         this.options = options;
         this.rows = rows;
-        padId = tokenizer.EndOfTextId;
-        ClassNames = rows.Select(r => r.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        if (ClassNames.Length < 2) throw new InvalidDataException($"classification needs at least 2 labels, the data has {ClassNames.Length}");
+        padId = model.PadId(tokenizer);
+        ClassNames = model.Labels;
+        if (!ClassNamesOf(rows).SequenceEqual(ClassNames, StringComparer.Ordinal))
+            throw new InvalidDataException($"the data's labels ({string.Join(", ", ClassNamesOf(rows))}) are not the model's ({string.Join(", ", ClassNames)})");
         var labelIds = ClassNames.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => (long)p.i);
         var labels = rows.Select(r => labelIds[r.Label]).ToArray();
         double trainFraction = 1 - options.ValidationFraction - options.TestFraction;
         var parts = Splits.Stratified(labels, [trainFraction, options.ValidationFraction, options.TestFraction], options.SplitSeed);
-        (int[], long) Encode(long i)
-        {
-            var ids = tokenizer.Encode(rows[(int)i].Text);
-            return (ids.Length == 0 ? [padId] : ids[..Math.Min(ids.Length, options.Context)], labels[i]);
-        }
+        (int[], long) Encode(long i) => (model.Encode(tokenizer, rows[(int)i].Text, options.Context), labels[i]);
         train = parts[0].Select(Encode).ToArray();
         validation = parts[1].Select(Encode).ToArray();
         test = parts[2].Select(Encode).ToArray();
@@ -59,9 +66,9 @@ public sealed class SequenceClassificationObjective : ILmObjective
 
     public bool WritesText => false;
 
-    public (Tensor Loss, long Tokens) TrainingLoss(ICausalLM causalLM, long step)
+    public (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel trainable, long step)
     {
-        var model = Gpt(causalLM);
+        var model = trainable.AsSequenceClassifier();
         var g = new Generator(options.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)step);
         var batch = new (int[], long)[Math.Min(options.BatchSize, train.Length)];
         for (int i = 0; i < batch.Length; i++) batch[i] = train[g.NextInt64(0, train.Length)];
@@ -69,14 +76,12 @@ public sealed class SequenceClassificationObjective : ILmObjective
         long tokens = lengths.Sum(n => (long)n);
         // Without a row of two tokens there is no next token to predict (the mean over no targets would be NaN).
         if (options.ClassifyLmWeight == 0 || lengths.Max() < 2) return (Tensor.CrossEntropy(model.Classify(ids, lengths), targets), tokens);
-        var hidden = model.HiddenStates(ids);
-        var classLoss = Tensor.CrossEntropy(model.ClassifyHidden(hidden, lengths, model.Config.ClassifierPooling == "mean"), targets);
-        return (classLoss.Add(NextTokenLoss(model, hidden, ids, lengths).Mul(options.ClassifyLmWeight)), tokens);
+        // The auxiliary next-token loss (GPT's fine-tuning recipe) needs the decoder's output layer.
+        var gpt = model as GptModel ?? throw new NotSupportedException($"classify.lm_weight adds a next-token loss, which a {model.ModelType} classifier has no output layer for; set it to 0");
+        var hidden = gpt.HiddenStates(ids);
+        var classLoss = Tensor.CrossEntropy(gpt.ClassifyHidden(hidden, lengths, gpt.Config.ClassifierPooling == "mean"), targets);
+        return (classLoss.Add(NextTokenLoss(gpt, hidden, ids, lengths).Mul(options.ClassifyLmWeight)), tokens);
     }
-
-    /// <summary>Sequence classification heads are GPT-2's (GPT2ForSequenceClassification) so far.</summary>
-    private static GptModel Gpt(ICausalLM model) => model as GptModel
-        ?? throw new NotSupportedException($"method classify trains gpt2 models so far, not model_type '{model.ModelType}'");
 
     /// <summary>Mean next-token cross-entropy over the real tokens of right-padded rows (padding is never a target).</summary>
     internal static Tensor NextTokenLoss(GptModel model, Tensor hidden, Tensor ids, int[] lengths)
@@ -90,9 +95,9 @@ public sealed class SequenceClassificationObjective : ILmObjective
         return Tensor.CrossEntropy(logits.Reshape(b * (t - 1), logits.Shape[2]), Tensor.FromArray(targets, b * (t - 1)));
     }
 
-    public LmValidation Validate(ICausalLM causalLM)
+    public LmValidation Validate(ITrainableModel trainable)
     {
-        var model = Gpt(causalLM);
+        var model = trainable.AsSequenceClassifier();
         var (loss, predicted) = Predict(model, validation);
         var report = ClassificationReport.Create<long>(validation.Select(e => e.Label).ToArray(), predicted, ClassNames.Length, ClassNames);
         var metrics = new Dictionary<string, double> { ["val_accuracy"] = report.Accuracy, ["val_macro_f1"] = report.MacroF1 };
@@ -101,9 +106,9 @@ public sealed class SequenceClassificationObjective : ILmObjective
     }
 
     /// <summary>Scores the test split: classification_report.txt, confusion_matrix.svg and results["test"].</summary>
-    public void Report(ICausalLM causalLM, RunFolder run, IDictionary<string, object?> results)
+    public void Report(ITrainableModel trainable, RunFolder run, IDictionary<string, object?> results)
     {
-        var model = Gpt(causalLM);
+        var model = trainable.AsSequenceClassifier();
         var (loss, predicted) = Predict(model, test);
         WritePredictions(run.PredictionsPath, predicted);
         var truth = test.Select(e => e.Label).ToArray();
@@ -148,9 +153,9 @@ public sealed class SequenceClassificationObjective : ILmObjective
 
     public string Describe() => $"{train.Length:N0} / {validation.Length:N0} / {test.Length:N0} train / validation / test texts in {ClassNames.Length} classes ({string.Join(", ", ClassNames)}), first {options.Context} tokens of each";
 
-    private (double Loss, long[] Predicted) Predict(GptModel model, (int[] Ids, long Label)[] examples)
+    private (double Loss, long[] Predicted) Predict(ISequenceClassifier model, (int[] Ids, long Label)[] examples)
     {
-        model.Eval();
+        model.Network.Eval();
         using var _ = Autograd.NoGrad.Enter();
         double loss = 0;
         var predicted = new List<long>(examples.Length);

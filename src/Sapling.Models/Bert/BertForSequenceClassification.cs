@@ -1,0 +1,90 @@
+using Sapling.NN;
+using Sapling.Text;
+
+namespace Sapling.Models.Bert;
+
+/// <summary>
+/// BERT with a sequence-classification head, as Hugging Face's BertForSequenceClassification: the pooled [CLS] vector
+/// (tanh pooler), dropout, one linear layer to the classes. Weights keep transformers' names ("bert.…",
+/// "classifier.…"), so a checkpoint fine-tuned with transformers loads unchanged and Sapling's loads there.
+/// </summary>
+public sealed class BertForSequenceClassification : Module, ISequenceClassifier
+{
+    public BertForSequenceClassification(BertConfig config, Generator? generator = null)
+        : this(new BertModel(config, generator), config, generator) { }
+
+    private BertForSequenceClassification(BertModel bert, BertConfig config, Generator? generator)
+    {
+        if (config.Labels.Length < 2) throw new ArgumentException("a sequence classifier needs at least 2 labels");
+        if (bert.Pooler == null) throw new ArgumentException("BertForSequenceClassification classifies the pooled [CLS] vector; this encoder has no pooler (add_pooling_layer false)");
+        Config = config with { Architectures = ["BertForSequenceClassification"] };
+        Bert = RegisterModule("bert", bert);
+        Dropout = RegisterModule("dropout", new Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb));
+        Classifier = RegisterModule("classifier", new Linear(config.HiddenSize, config.Labels.Length, generator: generator));
+        using var _ = Autograd.NoGrad.Enter();
+        Init.Normal(Classifier.Weight, 0f, 0.02f, generator);
+        Init.Zeros(Classifier.Bias!);
+    }
+
+    /// <summary>A new head with <paramref name="labels"/> on a pretrained encoder (fine-tuning starts here).</summary>
+    public static BertForSequenceClassification FromEncoder(BertModel encoder, IReadOnlyList<string> labels, Generator? generator = null) =>
+        new(encoder, encoder.Config with { Labels = labels.ToArray() }, generator);
+
+    public BertConfig Config { get; }
+    public BertModel Bert { get; }
+    public Dropout Dropout { get; }
+    public Linear Classifier { get; }
+
+    /// <summary>Logits [B, classes] for ids [B, T] with an attention mask [B, T] (1 real, 0 padding).</summary>
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
+    {
+        var (_, pooled) = Bert.Forward(inputIds, attentionMask, tokenTypeIds);       // [B, H]
+        return Classifier.Forward(Dropout.Forward(pooled!));                          // [B, classes]
+    }
+
+    // ISequenceClassifier: how the trainer, predict and serve use it.
+
+    public string[] Labels => Config.Labels;
+
+    public Module Head => Classifier;
+
+    public int PadId(ITokenizer tokenizer) => Config.PadTokenId;
+
+    /// <summary>[CLS] text [SEP], cut to <paramref name="maxTokens"/> keeping the closing [SEP] (the tokenizer's truncation).</summary>
+    public int[] Encode(ITokenizer tokenizer, string text, int maxTokens)
+    {
+        int limit = Math.Min(maxTokens, Config.MaxPositionEmbeddings);
+        var ids = tokenizer.Encode(text, addSpecialTokens: true);
+        if (ids.Length == 0) return [Config.PadTokenId];
+        return ids.Length <= limit ? ids : [.. ids[..(limit - 1)], ids[^1]];
+    }
+
+    public Tensor Classify(Tensor ids, int[] lengths)
+    {
+        int b = ids.Shape[0], t = ids.Shape[1];
+        var mask = new float[b * t];
+        for (int r = 0; r < b; r++) mask.AsSpan(r * t, lengths[r]).Fill(1f);
+        return Forward(ids, Tensor.FromArray(mask, b, t));
+    }
+
+    // ITrainableModel
+
+    public string ModelType => BertConfig.Type;
+
+    public Module Network => this;
+
+    public int NumLayers => Config.NumHiddenLayers;
+
+    public int HiddenSize => Config.HiddenSize;
+
+    public int ContextLength => Config.MaxPositionEmbeddings;
+
+    /// <summary>Not offered for encoders yet: their layers keep activations for the backward.</summary>
+    public bool GradientCheckpointing
+    {
+        get => false;
+        set { if (value) throw new NotSupportedException("train.gradient_checkpointing is not supported for bert models yet"); }
+    }
+
+    public void Save(string directory) => BertFolder.Save(directory, this);
+}
