@@ -29,7 +29,7 @@ public sealed class BadInputTests(ServerFixture fixture) : IClassFixture<ServerF
         { "/v1/classify", """{"model": "rows", "input": [1, 1e300, 2, 3]}""", 400, "beyond float32's range" },
         { "/v1/classify", """{"model": "spam", "input": 5}""", 400, "'input' must be a text" },
         { "/v1/classify", """{"model": "digits", "image": "@@@"}""", 400, "not valid base64" },
-        { "/v1/classify", """{"model": "digits", "image": "aGVsbG8gd29ybGQ="}""", 400, "not a PNG, JPEG or PGM" },
+        { "/v1/classify", """{"model": "digits", "image": "aGVsbG8gd29ybGQ="}""", 400, "not a PNG, JPEG, WebP, GIF, BMP, ICO or PGM/PPM image" },
         { "/v1/classify", """{"model": "poet", "input": "a"}""", 400, "is a language model" },
         { "/v1/nothing", "{}", 404, "no route" },
         { "/v1/completions", """{"model": "plain", "prompt": "a\ud800b"}""", 400, "not valid Unicode" },

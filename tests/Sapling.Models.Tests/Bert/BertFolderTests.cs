@@ -17,6 +17,7 @@ public sealed class BertFolderTests : IDisposable
     public void SavesAndLoadsUnderHuggingFaceNames()
     {
         var model = new BertModel(Small, new Generator(1));
+        model.Eval(); // a new module trains (dropout on), as in PyTorch; a loaded one evaluates
         BertFolder.Save(directory, model);
         var keys = SafeTensors.LoadAll(Path.Combine(directory, "model.safetensors")).Keys.ToHashSet();
         Assert.Contains("embeddings.word_embeddings.weight", keys);

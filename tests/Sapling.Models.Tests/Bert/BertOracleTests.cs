@@ -45,6 +45,71 @@ public sealed class BertOracleTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>BertForSequenceClassification: the oracle's head on the pooled output gives the same logits, and the
+    /// model saved as a folder (transformers' names, architectures and id2label in config.json) loads back through the
+    /// registry as a text classifier with the same logits.</summary>
+    [Fact]
+    public void SequenceClassifierLogitsMatchPyTorchAndSurviveTheFolder()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Directory, "bert.json")));
+        var root = doc.RootElement;
+        var config = BertConfig.FromJson(root.GetProperty("config").GetRawText(), "bert.json config") with
+        {
+            Labels = ["ham", "spam", "other"], Architectures = ["BertForSequenceClassification"],
+        };
+        var model = new BertForSequenceClassification(config);
+        var weights = new Dictionary<string, Tensor>();
+        foreach (var w in root.GetProperty("weights").EnumerateObject()) weights["bert." + w.Name] = Read(w.Value);
+        foreach (var w in root.GetProperty("classifier_weights").EnumerateObject()) weights[w.Name] = Read(w.Value);
+        model.LoadStateDict(weights);
+        model.Eval();
+        Tensor Ids(string name)
+        {
+            var rows = root.GetProperty(name).EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
+            return Tensor.FromArray(rows.SelectMany(r => r).ToArray(), rows.Length, rows[0].Length);
+        }
+        var expected = Read(root.GetProperty("logits")).ToArray<float>();
+        float[] logits;
+        using (NoGrad.Enter()) logits = model.Forward(Ids("input_ids"), Ids("attention_mask"), Ids("token_type_ids")).ToArray<float>();
+        double worst = expected.Zip(logits).Max(p => Math.Abs(p.First - p.Second));
+        output.WriteLine($"logits: largest difference from PyTorch {worst:E2}");
+        Assert.True(worst <= 1e-4, $"logits differ from PyTorch by {worst:E3}");
+
+        var dir = Directory.CreateTempSubdirectory("sapling-bert-cls-").FullName;
+        try
+        {
+            model.Save(dir);
+            Assert.Equal(ModelKind.TextClassifier, ModelFolder.KindOf(dir));
+            var loaded = ModelRegistry.LoadSequenceClassifier(dir);
+            Assert.Equal(["ham", "spam", "other"], loaded.Labels);
+            // Only the second row's types are all 0, as Classify assumes (one sentence per text).
+            var one = Tensor.FromArray(new long[] { 2, 61, 5, 0, 0, 0 }, 1, 6);
+            float[] again, direct;
+            using (NoGrad.Enter())
+            {
+                again = loaded.Classify(one, [3]).ToArray<float>();
+                direct = model.Forward(one, Tensor.FromArray(new long[] { 1, 1, 1, 0, 0, 0 }, 1, 6)).ToArray<float>();
+            }
+            Assert.Equal(direct, again);
+            Assert.Equal(expected[3..], again.Select(v => (float)Math.Round(v, 4)).ToArray(), (a, b) => Math.Abs(a - b) <= 1e-4);
+            // The bare encoder loads from the classifier's folder too (the head is left out).
+            Assert.Null(BertFolder.Load(dir).Config.Labels.FirstOrDefault());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ProblemTypesOtherThanSingleLabelAreRefused()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => BertConfig.FromJson("""{"model_type": "bert", "problem_type": "multi_label_classification"}""", "config.json"));
+        Assert.Contains("problem_type", e.Message);
+        e = Assert.Throws<InvalidDataException>(() => BertConfig.FromJson("""{"model_type": "bert", "architectures": ["BertForSequenceClassification"], "id2label": {"0": "only"}}""", "config.json"));
+        Assert.Contains("at least 2 classes", e.Message);
+    }
+
     private static Tensor Read(JsonElement e)
     {
         var shape = e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
