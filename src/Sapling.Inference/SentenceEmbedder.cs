@@ -38,18 +38,28 @@ public sealed class SentenceEmbedder
     }
 
     /// <summary>One unit-length (with <paramref name="normalize"/>) vector per text, in order; <paramref name="progress"/> gets texts done.</summary>
-    public float[][] Embed(IReadOnlyList<string> texts, int batchSize = 32, bool meanPooling = true, bool normalize = true, Action<int>? progress = null)
+    public float[][] Embed(IReadOnlyList<string> texts, int batchSize = 32, bool meanPooling = true, bool normalize = true, Action<int>? progress = null) =>
+        Embed(Encode(texts), batchSize, meanPooling, normalize, progress);
+
+    /// <summary>Each text's ids as the model reads them: [CLS] … [SEP], cut to <see cref="MaxLength"/> keeping the
+    /// closing [SEP], as the Hugging Face tokenizer's truncation does.</summary>
+    public int[][] Encode(IReadOnlyList<string> texts)
     {
-        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be positive");
         var ids = new int[texts.Count][];
         for (int i = 0; i < texts.Count; i++)
         {
             var encoded = Tokenizer.Encode(texts[i] ?? throw new ArgumentException($"text {i} is null"), addSpecialTokens: true);
-            // Cut long texts but keep the closing [SEP], as the Hugging Face tokenizer's truncation does.
             ids[i] = encoded.Length <= MaxLength ? encoded : [.. encoded[..(MaxLength - 1)], encoded[^1]];
         }
-        var order = Enumerable.Range(0, texts.Count).OrderBy(i => ids[i].Length).ToArray();
-        var result = new float[texts.Count][];
+        return ids;
+    }
+
+    /// <summary>Embeddings of texts already encoded by <see cref="Encode"/>, in their order.</summary>
+    public float[][] Embed(int[][] ids, int batchSize = 32, bool meanPooling = true, bool normalize = true, Action<int>? progress = null)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be positive");
+        var order = Enumerable.Range(0, ids.Length).OrderBy(i => ids[i].Length).ToArray();
+        var result = new float[ids.Length][];
         int done = 0;
         for (int start = 0; start < order.Length; start += batchSize)
         {

@@ -12,5 +12,6 @@ public static class ApiRoutes
         ["/v1/completions"] = "POST",
         ["/v1/chat/completions"] = "POST",
         ["/v1/classify"] = "POST",
+        ["/v1/embeddings"] = "POST",
     };
 }

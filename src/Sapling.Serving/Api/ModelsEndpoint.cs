@@ -41,6 +41,11 @@ public sealed class ModelsEndpoint(ModelCatalog catalog)
                 o["input"] = "text";
                 o["labels"] = new JsonArray(t.Classifier.Labels.Select(l => (JsonNode)l).ToArray());
                 break;
+            case ServedEncoder e:
+                o["input"] = "text";
+                o["dimensions"] = e.Embedder.Dimensions;
+                o["context_length"] = e.Embedder.MaxLength;
+                break;
         }
         return o;
     }

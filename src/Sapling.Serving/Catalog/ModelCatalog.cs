@@ -34,8 +34,10 @@ public sealed class ModelCatalog
                 return new ServedClassifier(source.Id, directory, ClassifierPredictor.Load(directory));
             case ModelKind.TextClassifier:
                 return new ServedTextClassifier(source.Id, directory, TextClassifier.Load(directory));
-            case ModelKind.Encoder or ModelKind.OnnxGraph:
-                throw new NotSupportedException($"sapling serve: '{directory}' holds a {ModelRegistry.ModelTypeOf(directory)} model; serving encoders (/v1/embeddings) and imported ONNX graphs is not implemented yet (sapling embed and sapling run work on them)");
+            case ModelKind.Encoder:
+                return new ServedEncoder(source.Id, directory, SentenceEmbedder.Load(directory));
+            case ModelKind.OnnxGraph:
+                throw new NotSupportedException($"sapling serve: '{directory}' holds an imported ONNX graph; serving those is not implemented (sapling run works on it)");
             default:
                 var tokenizer = gguf ? ModelRegistry.LoadTokenizer(directory)! : LoadTokenizer(directory);
                 var template = ModelRegistry.LoadChatTemplate(directory);

@@ -1,0 +1,11 @@
+using Sapling.Inference;
+
+namespace Sapling.Serving.Catalog;
+
+/// <summary>A text encoder (a BERT folder) answering /v1/embeddings with sentence-transformers' mean-pooled, unit-length vectors.</summary>
+public sealed class ServedEncoder(string id, string directory, SentenceEmbedder embedder) : ServedModel(id, directory)
+{
+    public SentenceEmbedder Embedder { get; } = embedder;
+
+    public override string Kind => "embedding";
+}
