@@ -74,6 +74,35 @@ public sealed class ImportRunCommandTests : IDisposable
         Assert.NotEqual(vectors[0], vectors[1]);
     }
 
+    /// <summary>sapling search: an index built from a file's lines finds a line itself first (cosine 1), and a query
+    /// against an index whose encoder folder is gone is refused by name.</summary>
+    [Fact]
+    public void SearchFindsALineByItsOwnText()
+    {
+        var folder = Path.Combine(directory, "bert-search");
+        var config = new Models.Bert.BertConfig { VocabSize = 12, HiddenSize = 16, NumHiddenLayers = 1, NumAttentionHeads = 2, IntermediateSize = 32, MaxPositionEmbeddings = 16 };
+        Models.Bert.BertFolder.Save(folder, new Models.Bert.BertModel(config, new Generator(4)));
+        File.WriteAllLines(Path.Combine(folder, "vocab.txt"), ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "on", "mat", "a", "dog"]);
+        var input = Path.Combine(directory, "corpus.txt");
+        File.WriteAllLines(input, ["the cat sat on the mat", "", "a dog", "a dog sat on a cat on a mat", "the mat"]);
+        var index = Path.Combine(directory, "corpus.index");
+        var (code, _, stderr) = CliRunner.Run("search", "build", "--model", folder, "--input", input, "--out", index);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("indexed 4 texts", stderr);
+        (code, var stdout, stderr) = CliRunner.Run("search", "query", "--index", index, "a dog", "--top-k", "2", "--json");
+        Assert.True(code == 0, stderr);
+        var result = System.Text.Json.JsonDocument.Parse(stdout.Trim()).RootElement;
+        var top = result.GetProperty("results")[0];
+        Assert.Equal("a dog", top.GetProperty("text").GetString());
+        Assert.Equal(1.0, top.GetProperty("score").GetDouble(), 4);
+        Assert.Equal(2, result.GetProperty("results").GetArrayLength());
+
+        Directory.Move(folder, folder + "-moved");
+        (code, _, stderr) = CliRunner.Run("search", "query", "--index", index, "a dog");
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Contains("name the same encoder with --model", stderr);
+    }
+
     [Fact]
     public void BadInputsAreRefusedByName()
     {
