@@ -31,7 +31,7 @@ public static class ModelRegistry
         Register(new ModelFamily(Bert.BertConfig.Type, ModelKind.Encoder, null)
         {
             LoadSequenceClassifier = Bert.BertFolder.LoadForSequenceClassification,
-            NewSequenceClassifier = (directory, head) => Bert.BertForSequenceClassification.FromEncoder(Bert.BertFolder.Load(directory), head.Labels, head.Generator),
+            NewSequenceClassifier = (directory, head) => Bert.BertForSequenceClassification.FromEncoder(Bert.BertFolder.Load(directory).WithPooler(head.Generator), head.Labels, head.Generator),
         });
         // Loaded by Sapling.Export's OnnxFolder, which sits above this assembly.
         Register(new ModelFamily("onnx", ModelKind.OnnxGraph, null));
@@ -115,6 +115,15 @@ public static class ModelRegistry
         if (model.Labels.Length < 2) throw new InvalidDataException($"{Path.Combine(directory, "config.json")}: the {family.ModelType} model has no classification head (no id2label); fine-tune it with method classify first");
         return model;
     }
+
+    /// <summary>The model of a training run's folder as it trains: a classifier with its head, a masked-LM encoder
+    /// with its prediction head, or a causal language model in float32.</summary>
+    public static ITrainableModel LoadTrainable(string directory) => ModelFolder.KindOf(directory) switch
+    {
+        ModelKind.TextClassifier => LoadSequenceClassifier(directory),
+        ModelKind.Encoder when ModelTypeOf(directory) == Bert.BertConfig.Type => Bert.BertFolder.LoadForMaskedLM(directory),
+        _ => LoadLanguageModel(directory, WeightStorage.Float32),
+    };
 
     /// <summary>The pretrained model in <paramref name="directory"/> with a new classification head (method classify).</summary>
     public static ISequenceClassifier NewSequenceClassifier(string directory, NewClassifierHead head) =>

@@ -93,7 +93,10 @@ public static class TrainCommand
         var result = !plain && SpectreProgress.IsInteractive ? SpectreProgress.Create().Run(trainer) : trainer(new ConsoleProgress());
         if (group.Rank != 0) return 0;
         Console.WriteLine($"run folder: {result.RunDirectory}");
-        Console.WriteLine($"validation loss {result.ValidationLoss:F3} vs unigram baseline {result.UnigramBaselineLoss:F3}; {result.TokensPerSecond:F0} tokens/s; try: sapling generate --model {result.ModelDirectory} --prompt \"...\"");
+        var next = options.Architecture == "bert"
+            ? $"fine-tune it: method classify with model.path {result.ModelDirectory}"
+            : $"try: sapling generate --model {result.ModelDirectory} --prompt \"...\"";
+        Console.WriteLine($"validation loss {result.ValidationLoss:F3} vs unigram baseline {result.UnigramBaselineLoss:F3}; {result.TokensPerSecond:F0} tokens/s; {next}");
         return FinetuneCommand.Diverged(result.Diverged);
     }
 }

@@ -44,6 +44,16 @@ public static class BertFolder
         return model;
     }
 
+    /// <summary>A BertForMaskedLM folder (pre-training resumes or is evaluated from here): the encoder and the "cls"
+    /// prediction head; the decoder tied to the word embeddings and a next-sentence head, if saved, are not read.</summary>
+    public static BertForMaskedLM LoadForMaskedLM(string directory)
+    {
+        var config = ReadConfig(directory);
+        var model = new BertForMaskedLM(config);
+        LoadWeights(directory, model, name => name.StartsWith("cls.predictions.decoder.", StringComparison.Ordinal) || name.StartsWith("cls.seq_relationship.", StringComparison.Ordinal) ? null : name);
+        return model;
+    }
+
     /// <summary>Reads model.safetensors into <paramref name="model"/>, renaming each tensor (null: leave it out); the
     /// position_ids buffer older checkpoints carry is never needed.</summary>
     private static void LoadWeights(string directory, Module model, Func<string, string?> rename)
@@ -71,6 +81,8 @@ public static class BertFolder
     public static void Save(string directory, BertModel model) => Save(directory, model, model.Config);
 
     public static void Save(string directory, BertForSequenceClassification model) => Save(directory, model, model.Config);
+
+    public static void Save(string directory, BertForMaskedLM model) => Save(directory, model, model.Config);
 
     private static void Save(string directory, Module model, BertConfig config)
     {

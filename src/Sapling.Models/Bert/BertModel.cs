@@ -219,6 +219,22 @@ public sealed class BertModel : Module
         return (hidden, Pooler?.Forward(hidden));
     }
 
+    /// <summary>
+    /// This encoder with a newly initialised pooler (what transformers does when a classifier is put on a checkpoint
+    /// saved without one, such as BertForMaskedLM's); the encoder itself when it has a pooler already.
+    /// </summary>
+    public BertModel WithPooler(Generator? generator = null)
+    {
+        if (Pooler != null) return this;
+        var pooled = new BertModel(Config with { AddPoolingLayer = true }, generator);
+        var state = StateDict();
+        foreach (var (name, value) in pooled.StateDict())
+            if (name.StartsWith("pooler.", StringComparison.Ordinal)) state[name] = value;
+        pooled.LoadStateDict(state);
+        pooled.Eval();
+        return pooled;
+    }
+
     /// <summary>Hugging Face's initialisation: normal(0, 0.02) weights, zero biases, layer norms at 1 and 0.</summary>
     private void InitializeLikeHuggingFace(Generator? generator)
     {

@@ -105,9 +105,7 @@ public abstract class LmMethod
 
         public override void Save(string directory, ITrainableModel model, ITokenizer tokenizer) => SaveModel(directory, model, tokenizer, RunChatTemplate);
 
-        public override ITrainableModel Load(string directory) => ModelFolder.KindOf(directory) == ModelKind.TextClassifier
-            ? ModelRegistry.LoadSequenceClassifier(directory)
-            : ModelRegistry.LoadLanguageModel(directory, WeightStorage.Float32);
+        public override ITrainableModel Load(string directory) => ModelRegistry.LoadTrainable(directory);
 
         public override (string, string?) Finish(RunFolder run, ITrainableModel model, ITokenizer tokenizer)
         {

@@ -12,7 +12,8 @@ public sealed record LmOptions
     /// <summary>The JSONL field holding the text.</summary>
     public string Field { get; init; } = "text";
 
-    /// <summary>"char" (learn a character vocabulary), "bpe" (learn a byte-level BPE of <see cref="VocabSize"/>) or the path of an existing tokenizer.json.</summary>
+    /// <summary>"char" (learn a character vocabulary), "bpe" (learn a byte-level BPE of <see cref="VocabSize"/>),
+    /// "wordpiece" (learn BERT's uncased WordPiece of <see cref="VocabSize"/>) or the path of an existing tokenizer.json.</summary>
     public string Tokenizer { get; init; } = "char";
 
     public int VocabSize { get; init; } = 4096;
@@ -150,7 +151,9 @@ public sealed record LmOptions
         long budget = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 16;
         if (InitFrom == null && parameters > budget) throw new ArgumentException($"model.layers {Layers} × model.width {Width} describes about {parameters:N0} parameters; training them needs about {parameters * 16 / (1L << 30):N0} GiB, more than this machine has");
         if (Width % Heads != 0) throw new ArgumentException($"model.width {Width} must be divisible by model.heads {Heads}");
-        if (Architecture is not ("gpt2" or "llama")) throw new ArgumentException($"model.architecture must be gpt2 or llama, got '{Architecture}'");
+        if (Architecture is not ("gpt2" or "llama" or "bert")) throw new ArgumentException($"model.architecture must be gpt2, llama or bert, got '{Architecture}'");
+        if (Architecture == "bert" && Method != "pretrain") throw new ArgumentException($"model.architecture bert is pre-trained with masked-LM (method pretrain); method {Method} fine-tunes a model folder (model.path)");
+        if (Architecture == "bert" && TrainTokens != null) throw new ArgumentException("masked-LM pre-training reads a text corpus (data.corpus), not token files");
         if (Architecture != "gpt2" && InitFrom != null) throw new ArgumentException("model.architecture describes a model built from scratch; a model folder (model.path) brings its own");
         if (KvHeads is int kv && (Architecture != "llama" || kv <= 0 || Heads % kv != 0))
             throw new ArgumentException($"model.kv_heads applies to model.architecture llama and must divide model.heads {Heads}, got {kv}");

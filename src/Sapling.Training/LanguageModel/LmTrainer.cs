@@ -4,6 +4,7 @@ using Sapling.Data;
 using Sapling.Distributed;
 using Sapling.Inference;
 using Sapling.Models;
+using Sapling.Models.Bert;
 using Sapling.Models.Gpt;
 using Sapling.Models.Llama;
 using Sapling.Optim;
@@ -369,11 +370,14 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 var documents = DocumentSource.Read(options.Corpus ?? DefaultCorpusPath, options.CorpusFormat, options.Field).ToList();
                 if (documents.Count == 0) throw new InvalidDataException($"{options.Corpus ?? DefaultCorpusPath}: no documents");
                 tokenizer ??= BuildTokenizer(documents);
-                if (tokenizer.EndOfTextId < 0) throw new InvalidDataException($"the tokenizer has no {CharTokenizer.EndOfText} token to separate documents");
                 var t = tokenizer;
-                data = new TokenData(documents.Select(d => t.Encode(d.Trim('\n'))).ToList(), tokenizer.EndOfTextId, options.ValidationFraction, options.SplitSeed);
+                // Masked-LM windows join documents with [SEP] (BERT's vocabulary has no end-of-text token).
+                int separator = options.Architecture == "bert" ? tokenizer.IdOf("[SEP]") : tokenizer.EndOfTextId;
+                if (separator < 0) throw new InvalidDataException($"the tokenizer has no {(options.Architecture == "bert" ? "[SEP]" : CharTokenizer.EndOfText)} token to separate documents");
+                data = new TokenData(documents.Select(d => t.Encode(d.Trim('\n'))).ToList(), separator, options.ValidationFraction, options.SplitSeed);
             }
             objective = teacher != null ? new DistillationObjective(data, options, teacher)
+                : options.Architecture == "bert" ? new MaskedLmObjective(data, tokenizer, options)
                 : new NextTokenObjective(data, options, tokenizer.VocabSize) { Shard = new BatchShard(ProcessGroup.Rank, ProcessGroup.Size) };
         }
 
@@ -391,9 +395,18 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
     }
 
     /// <summary>A model of the configured architecture and size, initialised from the run's seed.</summary>
-    private ICausalLM NewModel(ITokenizer tokenizer)
+    private ITrainableModel NewModel(ITokenizer tokenizer)
     {
         var generator = new Generator(options.Seed + 1);
+        if (options.Architecture == "bert")
+        {
+            return new BertForMaskedLM(new BertConfig
+            {
+                VocabSize = tokenizer.VocabSize, HiddenSize = options.Width, NumHiddenLayers = options.Layers, NumAttentionHeads = options.Heads,
+                IntermediateSize = 4 * options.Width, MaxPositionEmbeddings = options.Context, PadTokenId = Math.Max(0, tokenizer.IdOf("[PAD]")),
+                HiddenDropoutProb = options.Dropout, AttentionProbsDropoutProb = options.Dropout,
+            }, generator);
+        }
         if (options.Architecture == "llama")
         {
             // SwiGLU's hidden width: 8/3 of the model width (the same parameters as a 4× GELU MLP), rounded up to 8.
@@ -465,6 +478,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
     {
         "char" => CharTokenizer.Train(documents),
         "bpe" => ByteLevelBpe.Train(documents, options.VocabSize),
+        "wordpiece" => Text.Tokenization.WordPieceTrainer.Train(documents, new Text.Tokenization.WordPieceTrainerOptions { VocabSize = options.VocabSize }),
         var path => Tokenizers.Load(path),
     };
 }
