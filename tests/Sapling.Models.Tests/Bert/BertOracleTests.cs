@@ -101,6 +101,65 @@ public sealed class BertOracleTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>BertForMaskedLM: the oracle's prediction head (dense, GELU, LayerNorm, tied decoder, bias) gives the same
+    /// token logits at every position, and the folder keeps only what transformers keeps (no decoder copy).</summary>
+    [Fact]
+    public void MaskedLmLogitsMatchPyTorchAndSurviveTheFolder()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Directory, "bert.json")));
+        var root = doc.RootElement;
+        var config = BertConfig.FromJson(root.GetProperty("config").GetRawText(), "bert.json config");
+        var model = new BertForMaskedLM(config);
+        var weights = new Dictionary<string, Tensor>();
+        foreach (var w in root.GetProperty("weights").EnumerateObject())
+            if (!w.Name.StartsWith("pooler.", StringComparison.Ordinal)) weights["bert." + w.Name] = Read(w.Value);
+        foreach (var w in root.GetProperty("mlm_weights").EnumerateObject()) weights[w.Name] = Read(w.Value);
+        model.LoadStateDict(weights);
+        model.Eval();
+        Tensor Ids(string name)
+        {
+            var rows = root.GetProperty(name).EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
+            return Tensor.FromArray(rows.SelectMany(r => r).ToArray(), rows.Length, rows[0].Length);
+        }
+        var expected = Read(root.GetProperty("mlm_logits")).ToArray<float>();
+        float[] logits;
+        // The oracle reads the fixture's token types, which Forward (one sentence per row) does not take.
+        using (NoGrad.Enter())
+        {
+            var (hidden, _) = model.Bert.Forward(Ids("input_ids"), Ids("attention_mask"), Ids("token_type_ids"));
+            logits = model.Cls.Predictions.Forward(hidden).ToArray<float>();
+        }
+        double worst = expected.Zip(logits).Max(p => Math.Abs(p.First - p.Second));
+        output.WriteLine($"MLM logits: largest difference from PyTorch {worst:E2} over {expected.Length} values");
+        Assert.True(worst <= 1e-4, $"MLM logits differ from PyTorch by {worst:E3}");
+
+        var dir = Directory.CreateTempSubdirectory("sapling-bert-mlm-").FullName;
+        try
+        {
+            model.Save(dir);
+            var keys = IO.SafeTensors.LoadAll(Path.Combine(dir, "model.safetensors")).Keys.ToHashSet();
+            Assert.Contains("cls.predictions.bias", keys);
+            Assert.Contains("cls.predictions.transform.LayerNorm.weight", keys);
+            Assert.DoesNotContain(keys, k => k.StartsWith("cls.predictions.decoder", StringComparison.Ordinal) || k.StartsWith("bert.pooler", StringComparison.Ordinal));
+            var loaded = BertFolder.LoadForMaskedLM(dir);
+            float[] again;
+            using (NoGrad.Enter())
+            {
+                var (hidden, _) = loaded.Bert.Forward(Ids("input_ids"), Ids("attention_mask"), Ids("token_type_ids"));
+                again = loaded.Cls.Predictions.Forward(hidden).ToArray<float>();
+            }
+            Assert.Equal(logits, again);
+            // A classifier put on it gets a fresh pooler (transformers does the same) and keeps the encoder's weights.
+            var classifier = BertForSequenceClassification.FromEncoder(BertFolder.Load(dir).WithPooler(new Generator(1)), ["a", "b"], new Generator(2));
+            Assert.Equal(loaded.Bert.Embeddings.WordEmbeddings.Weight.ToArray<float>(), classifier.Bert.Embeddings.WordEmbeddings.Weight.ToArray<float>());
+            Assert.NotNull(classifier.Bert.Pooler);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void ProblemTypesOtherThanSingleLabelAreRefused()
     {

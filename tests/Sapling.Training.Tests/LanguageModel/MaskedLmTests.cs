@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Sapling.IO;
+using Sapling.Models;
+using Sapling.Models.Bert;
+
+namespace Sapling.Training.Tests;
+
+/// <summary>
+/// BERT on the one trainer: masked-LM pre-training from scratch with a WordPiece vocabulary learnt from the corpus beats
+/// the unigram baseline and writes a BertForMaskedLM folder in transformers' names; method classify then puts a
+/// BertForSequenceClassification head on that folder and learns labelled text.
+/// </summary>
+public sealed class MaskedLmTests : IDisposable
+{
+    private static readonly string[] Words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"];
+    private readonly string root = Directory.CreateTempSubdirectory("sapling-mlm-").FullName;
+
+    public void Dispose() => Directory.Delete(root, true);
+
+    /// <summary>Rotations of ten words: a masked word is given away by its neighbours, never by its frequency.</summary>
+    private string Corpus()
+    {
+        var docs = Enumerable.Range(0, 80).Select(i => string.Join(' ', Enumerable.Range(0, 30).Select(j => Words[(i + j) % 10])));
+        var path = Path.Combine(root, "words.txt");
+        File.WriteAllText(path, string.Join("\n%\n", docs) + "\n");
+        return path;
+    }
+
+    [Fact]
+    public void PretrainingThenClassifyingOnTheSameTrainer()
+    {
+        var options = LanguageModelTests.Tiny(1000) with
+        {
+            Corpus = Corpus(), CorpusFormat = "percent", Architecture = "bert", Tokenizer = "wordpiece", VocabSize = 60,
+            Context = 24, Width = 32, Heads = 4, Layers = 2, BatchSize = 16, LearningRate = 5e-3, EvalInterval = 250, Dropout = 0,
+        };
+        var pretrained = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "mlm"));
+        Assert.True(pretrained.ValidationLoss < pretrained.UnigramBaselineLoss - 0.5, $"masked-LM loss {pretrained.ValidationLoss:F3} should be well below the unigram baseline {pretrained.UnigramBaselineLoss:F3}");
+        var config = File.ReadAllText(Path.Combine(pretrained.ModelDirectory, "config.json"));
+        Assert.Contains("BertForMaskedLM", config);
+        var keys = SafeTensors.LoadAll(Path.Combine(pretrained.ModelDirectory, "model.safetensors")).Keys.ToHashSet();
+        Assert.Contains("bert.encoder.layer.1.attention.self.query.weight", keys);
+        Assert.Contains("cls.predictions.transform.dense.weight", keys);
+        Assert.IsType<BertForMaskedLM>(ModelRegistry.LoadTrainable(pretrained.ModelDirectory));
+
+        // Labelled text: which word opens the text decides the label.
+        var data = Path.Combine(root, "labelled.jsonl");
+        File.WriteAllLines(data, Enumerable.Range(0, 60).Select(i => JsonSerializer.Serialize(new
+        {
+            text = string.Join(' ', Enumerable.Range(0, 6).Select(j => Words[(i + j) % 10])),
+            label = i % 10 < 5 ? "first" : "second",
+        })));
+        var classify = LanguageModelTests.Tiny(60) with
+        {
+            Method = "classify", InitFrom = pretrained.ModelDirectory, Corpus = data, Context = 24, LearningRate = 3e-3, EvalInterval = 30,
+            BatchSize = 8, ValidationFraction = 0.2, TestFraction = 0.2,
+        };
+        var result = new LmTrainer(classify, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "classify"));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, "results.json")));
+        Assert.True(json.RootElement.GetProperty("test").GetProperty("accuracy").GetDouble() >= 0.9, json.RootElement.GetProperty("test").ToString());
+        var classifier = Assert.IsType<BertForSequenceClassification>(ModelRegistry.LoadSequenceClassifier(result.ModelDirectory));
+        Assert.Equal(["first", "second"], classifier.Labels);
+    }
+
+    [Fact]
+    public void BertRefusesWhatItCannotDo()
+    {
+        var e = Assert.Throws<ArgumentException>(() => (LanguageModelTests.Tiny(5) with { Architecture = "bert", Method = "full", InitFrom = root }).Validate());
+        Assert.Contains("masked-LM", e.Message);
+    }
+}
