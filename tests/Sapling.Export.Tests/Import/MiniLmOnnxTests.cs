@@ -90,10 +90,14 @@ public sealed class MiniLmOnnxTests(ITestOutputHelper output) : IDisposable
     [NuGetPackageFact(Package, Version)]
     public void SentenceEmbeddingsMatchOnnxRuntime()
     {
-        // Real English prose: the lines of the repository's own documentation.
+        // Real English prose: 1,000 quotations of the shared fortunes corpus, or where ../shared is absent the lines of
+        // the repository's own documentation.
         var root = RepositoryPaths.Root ?? throw new InvalidOperationException("repository root not found");
-        var lines = File.ReadLines(Path.Combine(root, "README.md")).Concat(File.ReadLines(Path.Combine(root, "docs", "results.md")))
-            .Select(l => l.Trim()).Where(l => l.Length > 20).Distinct().Take(500).ToArray();
+        var fortunes = Path.GetFullPath(Path.Combine(root, "..", "shared", "datasets", "en-fortunes.txt"));
+        var source = File.Exists(fortunes)
+            ? File.ReadAllText(fortunes).Split("\n%\n").Select(t => string.Join(' ', t.Split('\n', StringSplitOptions.TrimEntries)))
+            : File.ReadLines(Path.Combine(root, "README.md")).Concat(File.ReadLines(Path.Combine(root, "docs", "results.md")));
+        var lines = source.Select(l => l.Trim()).Where(l => l.Length > 20).Distinct().Take(1000).ToArray();
         var (modelPath, vocabulary) = Extract();
         var folder = Path.Combine(directory, "minilm");
         OnnxImporter.Import(modelPath, folder);
