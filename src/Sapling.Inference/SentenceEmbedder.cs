@@ -14,8 +14,8 @@ public sealed class SentenceEmbedder
 {
     public SentenceEmbedder(BertModel model, ITokenizer tokenizer, int maxLength = 256)
     {
-        if (maxLength < 2 || maxLength > model.Config.MaxPositionEmbeddings)
-            throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, $"max length must be between 2 and the model's {model.Config.MaxPositionEmbeddings} positions");
+        if (maxLength < 2 || maxLength > model.Config.MaxTokens)
+            throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, $"max length must be between 2 and the model's {model.Config.MaxTokens} positions");
         (Model, Tokenizer, MaxLength) = (model, tokenizer, maxLength);
     }
 
@@ -34,7 +34,7 @@ public sealed class SentenceEmbedder
         var model = BertFolder.Load(directory);
         var tokenizer = ModelRegistry.LoadTokenizer(directory)
             ?? throw new FileNotFoundException($"model folder '{directory}' has no tokenizer.json or vocab.txt for its text", Path.Combine(directory, "tokenizer.json"));
-        return new SentenceEmbedder(model, tokenizer, Math.Min(maxLength, model.Config.MaxPositionEmbeddings));
+        return new SentenceEmbedder(model, tokenizer, Math.Min(maxLength, model.Config.MaxTokens));
     }
 
     /// <summary>One unit-length (with <paramref name="normalize"/>) vector per text, in order; <paramref name="progress"/> gets texts done.</summary>

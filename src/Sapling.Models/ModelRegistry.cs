@@ -33,6 +33,11 @@ public static class ModelRegistry
             LoadSequenceClassifier = Bert.BertFolder.LoadForSequenceClassification,
             NewSequenceClassifier = (directory, head) => Bert.BertForSequenceClassification.FromEncoder(Bert.BertFolder.Load(directory).WithPooler(head.Generator), head.Labels, head.Generator),
         });
+        Register(new ModelFamily(Bert.BertConfig.RobertaType, ModelKind.Encoder, null)
+        {
+            LoadSequenceClassifier = Bert.BertFolder.LoadForSequenceClassification,
+            NewSequenceClassifier = (directory, head) => Roberta.RobertaForSequenceClassification.FromEncoder(Bert.BertFolder.Load(directory, withPooler: false), head.Labels, head.Generator),
+        });
         // Loaded by Sapling.Export's OnnxFolder, which sits above this assembly.
         Register(new ModelFamily("onnx", ModelKind.OnnxGraph, null));
         foreach (var type in LlamaConfig.ModelTypes)

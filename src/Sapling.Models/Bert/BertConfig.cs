@@ -13,6 +13,16 @@ public sealed record BertConfig
 {
     public const string Type = "bert";
 
+    /// <summary>RoBERTa (Liu et al., 2019) keeps BERT's layers; its positions count from the padding id (see <see cref="PositionsFromPadding"/>).</summary>
+    public const string RobertaType = "roberta";
+
+    /// <summary>"bert" or "roberta": the config's model_type and the prefix its task models put on the encoder's weights.</summary>
+    public string ModelType { get; init; } = Type;
+
+    /// <summary>RoBERTa's positions: real tokens are numbered from pad_token_id + 1 in order, padding keeps pad_token_id
+    /// (transformers' create_position_ids_from_input_ids); BERT numbers every position from 0.</summary>
+    public bool PositionsFromPadding => ModelType == RobertaType;
+
     public string[] Architectures { get; init; } = ["BertModel"];
     public int VocabSize { get; init; } = 30522;
     public int HiddenSize { get; init; } = 768;
@@ -40,7 +50,10 @@ public sealed record BertConfig
     public string[] Labels { get; init; } = [];
 
     /// <summary>Whether the folder holds BertForSequenceClassification (the encoder, its pooler and a linear head on it).</summary>
-    public bool IsSequenceClassifier => Array.IndexOf(Architectures, "BertForSequenceClassification") >= 0;
+    public bool IsSequenceClassifier => Array.IndexOf(Architectures, "BertForSequenceClassification") >= 0 || Array.IndexOf(Architectures, "RobertaForSequenceClassification") >= 0;
+
+    /// <summary>The longest text in tokens: RoBERTa's first real position is pad_token_id + 1.</summary>
+    public int MaxTokens => PositionsFromPadding ? MaxPositionEmbeddings - PadTokenId - 1 : MaxPositionEmbeddings;
 
     public int HeadDim => HiddenSize / NumAttentionHeads;
 
@@ -51,17 +64,20 @@ public sealed record BertConfig
         if (HiddenSize % NumAttentionHeads != 0) throw new InvalidDataException($"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads}");
         if (!(LayerNormEps > 0) || !float.IsFinite(LayerNormEps)) throw new InvalidDataException($"{source}: layer_norm_eps {LayerNormEps} must be a positive number");
         if (PadTokenId < 0 || PadTokenId >= VocabSize) throw new InvalidDataException($"{source}: pad_token_id {PadTokenId} is outside the vocabulary of {VocabSize}");
+        if (ModelType is not (Type or RobertaType)) throw new InvalidDataException($"{source}: model_type '{ModelType}' is not '{Type}' or '{RobertaType}'");
+        if (PositionsFromPadding && MaxPositionEmbeddings <= PadTokenId + 1) throw new InvalidDataException($"{source}: max_position_embeddings {MaxPositionEmbeddings} leaves no position after the padding id {PadTokenId}");
         foreach (var (p, key) in new[] { (HiddenDropoutProb, "hidden_dropout_prob"), (AttentionProbsDropoutProb, "attention_probs_dropout_prob"), (ClassifierDropout ?? 0f, "classifier_dropout") })
             if (!(p >= 0 && p < 1)) throw new InvalidDataException($"{source}: {key} {p} must be in [0, 1)");
         if (Labels.Distinct(StringComparer.Ordinal).Count() != Labels.Length) throw new InvalidDataException($"{source}: id2label names a class twice");
         if (IsSequenceClassifier && Labels.Length < 2) throw new InvalidDataException($"{source}: a BertForSequenceClassification config needs id2label with at least 2 classes");
-        if (IsSequenceClassifier && !AddPoolingLayer) throw new InvalidDataException($"{source}: BertForSequenceClassification classifies the pooled [CLS] vector; add_pooling_layer must not be false");
+        if (IsSequenceClassifier && ModelType == Type && !AddPoolingLayer) throw new InvalidDataException($"{source}: BertForSequenceClassification classifies the pooled [CLS] vector; add_pooling_layer must not be false");
     }
 
     public static BertConfig FromJson(string json, string source)
     {
         var c = JsonSection.Parse(json, source);
-        if (c.String("model_type") != Type) throw c.Error("model_type", $"'{c.String("model_type")}' is not '{Type}'");
+        var modelType = c.String("model_type");
+        if (modelType is not (Type or RobertaType)) throw c.Error("model_type", $"'{modelType}' is not '{Type}' or '{RobertaType}'");
         var act = c.OptionalString("hidden_act") ?? "gelu";
         if (act != "gelu") throw c.Error("hidden_act", $"'{act}' is not supported; BERT's feed-forward here uses the exact (erf) gelu");
         var position = c.OptionalString("position_embedding_type") ?? "absolute";
@@ -80,6 +96,7 @@ public sealed record BertConfig
         }
         var config = new BertConfig
         {
+            ModelType = modelType,
             Architectures = c.Has("architectures") ? c.Array("architectures").Select((a, i) => a?.GetValue<string>() ?? throw c.Error($"architectures[{i}]", "is null")).ToArray() : ["BertModel"],
             VocabSize = c.Int("vocab_size", 30522, 1),
             HiddenSize = c.Int("hidden_size", 768, 1),
@@ -104,7 +121,7 @@ public sealed record BertConfig
     {
         var root = new JsonObject
         {
-            ["model_type"] = Type,
+            ["model_type"] = ModelType,
             ["architectures"] = new JsonArray(Architectures.Select(a => (JsonNode)a).ToArray()),
             ["vocab_size"] = VocabSize,
             ["hidden_size"] = HiddenSize,

@@ -20,28 +20,34 @@ public static class BertFolder
     /// Loads the encoder in evaluation mode. A checkpoint's "bert." prefix (from BertFor... models) is taken off,
     /// the position_ids buffer older checkpoints carry is not needed, and task heads (cls.*, classifier.*) are left out.
     /// </summary>
-    public static BertModel Load(string directory)
+    /// <param name="withPooler">false leaves a checkpoint's pooler out (a RoBERTa classifier reads the first token's state itself).</param>
+    public static BertModel Load(string directory, bool withPooler = true)
     {
         var config = ReadConfig(directory);
-        var model = new BertModel(config with { Labels = [], Architectures = ["BertModel"] });
+        bool pooler = withPooler && config.AddPoolingLayer;
+        var model = new BertModel(config with { Labels = [], Architectures = [config.ModelType == BertConfig.RobertaType ? "RobertaModel" : "BertModel"], AddPoolingLayer = pooler });
+        // Task models put the encoder under their model_type ("bert.", "roberta.").
+        var prefix = config.ModelType + ".";
         LoadWeights(directory, model, name =>
         {
-            var key = name.StartsWith("bert.", StringComparison.Ordinal) ? name["bert.".Length..] : name;
-            return key.StartsWith("cls.", StringComparison.Ordinal) || key.StartsWith("classifier.", StringComparison.Ordinal) ? null : key;
+            var key = name.StartsWith(prefix, StringComparison.Ordinal) ? name[prefix.Length..] : name;
+            if (!pooler && key.StartsWith("pooler.", StringComparison.Ordinal)) return null;
+            return key.StartsWith("cls.", StringComparison.Ordinal) || key.StartsWith("classifier.", StringComparison.Ordinal) || key.StartsWith("lm_head.", StringComparison.Ordinal) ? null : key;
         });
         return model;
     }
 
-    /// <summary>A folder holding BertForSequenceClassification (config architectures and id2label), head included.</summary>
-    public static BertForSequenceClassification LoadForSequenceClassification(string directory)
+    /// <summary>A folder holding BertForSequenceClassification or RobertaForSequenceClassification (config architectures
+    /// and id2label), head included.</summary>
+    public static ISequenceClassifier LoadForSequenceClassification(string directory)
     {
         var config = ReadConfig(directory);
         if (!config.IsSequenceClassifier)
-            throw new InvalidDataException($"{Path.Combine(directory, ConfigFile)}: architectures [{string.Join(", ", config.Architectures)}] is not BertForSequenceClassification; fine-tune it with method classify to give it a head");
-        var model = new BertForSequenceClassification(config);
+            throw new InvalidDataException($"{Path.Combine(directory, ConfigFile)}: architectures [{string.Join(", ", config.Architectures)}] is not a ...ForSequenceClassification; fine-tune it with method classify to give it a head");
+        Module model = config.ModelType == BertConfig.RobertaType ? new Roberta.RobertaForSequenceClassification(config) : new BertForSequenceClassification(config);
         // A bare "embeddings.…" name (a BertModel export) would leave the head unset: only prefixed names belong here.
         LoadWeights(directory, model, name => name.StartsWith("cls.", StringComparison.Ordinal) ? null : name);
-        return model;
+        return (ISequenceClassifier)model;
     }
 
     /// <summary>A BertForMaskedLM folder (pre-training resumes or is evaluated from here): the encoder and the "cls"
@@ -84,7 +90,8 @@ public static class BertFolder
 
     public static void Save(string directory, BertForMaskedLM model) => Save(directory, model, model.Config);
 
-    private static void Save(string directory, Module model, BertConfig config)
+    /// <summary>Writes <paramref name="model"/>'s state under its module names and <paramref name="config"/> as config.json.</summary>
+    public static void Save(string directory, Module model, BertConfig config)
     {
         Directory.CreateDirectory(directory);
         SafeTensors.Save(Path.Combine(directory, WeightsFile), model.StateDict(), new Dictionary<string, string> { ["format"] = "pt" });

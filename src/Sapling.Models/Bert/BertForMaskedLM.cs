@@ -88,7 +88,7 @@ public sealed class BertForMaskedLM : Module, ITrainableModel
     public Module Network => this;
     public int NumLayers => Config.NumHiddenLayers;
     public int HiddenSize => Config.HiddenSize;
-    public int ContextLength => Config.MaxPositionEmbeddings;
+    public int ContextLength => Config.MaxTokens;
 
     public bool GradientCheckpointing
     {

@@ -53,7 +53,7 @@ public sealed class BertForSequenceClassification : Module, ISequenceClassifier
     /// <summary>[CLS] text [SEP], cut to <paramref name="maxTokens"/> keeping the closing [SEP] (the tokenizer's truncation).</summary>
     public int[] Encode(ITokenizer tokenizer, string text, int maxTokens)
     {
-        int limit = Math.Min(maxTokens, Config.MaxPositionEmbeddings);
+        int limit = Math.Min(maxTokens, Config.MaxTokens);
         var ids = tokenizer.Encode(text, addSpecialTokens: true);
         if (ids.Length == 0) return [Config.PadTokenId];
         return ids.Length <= limit ? ids : [.. ids[..(limit - 1)], ids[^1]];
@@ -77,7 +77,7 @@ public sealed class BertForSequenceClassification : Module, ISequenceClassifier
 
     public int HiddenSize => Config.HiddenSize;
 
-    public int ContextLength => Config.MaxPositionEmbeddings;
+    public int ContextLength => Config.MaxTokens;
 
     /// <summary>Not offered for encoders yet: their layers keep activations for the backward.</summary>
     public bool GradientCheckpointing

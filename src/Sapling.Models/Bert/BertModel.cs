@@ -10,8 +10,11 @@ namespace Sapling.Models.Bert;
 /// <summary>Word, position and token-type embeddings summed, then layer norm: ids [B, T] → [B, T, H].</summary>
 public sealed class BertEmbeddings : Module
 {
+    private readonly BertConfig config;
+
     public BertEmbeddings(BertConfig config, Generator? generator)
     {
+        this.config = config;
         WordEmbeddings = RegisterModule("word_embeddings", new Embedding(config.VocabSize, config.HiddenSize, generator));
         PositionEmbeddings = RegisterModule("position_embeddings", new Embedding(config.MaxPositionEmbeddings, config.HiddenSize, generator));
         TokenTypeEmbeddings = RegisterModule("token_type_embeddings", new Embedding(config.TypeVocabSize, config.HiddenSize, generator));
@@ -28,11 +31,25 @@ public sealed class BertEmbeddings : Module
     public Tensor Forward(Tensor ids, Tensor tokenTypeIds)
     {
         int t = ids.Shape[1];
-        var positions = Tensor.ArangeLong(t).Unsqueeze(0);                       // [1, T]
+        var positions = config.PositionsFromPadding ? RobertaPositions(ids) : Tensor.ArangeLong(t).Unsqueeze(0);   // [1 or B, T]
         var x = WordEmbeddings.Forward(ids)                                       // [B, T, H]
             .Add(PositionEmbeddings.Forward(positions))                           // + [1, T, H]
             .Add(TokenTypeEmbeddings.Forward(tokenTypeIds));                      // + [B, T, H]
         return Dropout.Forward(LayerNorm.Forward(x));
+    }
+
+    /// <summary>RoBERTa's position ids: pad + 1, pad + 2, … over the real tokens of each row, pad at padding.</summary>
+    private Tensor RobertaPositions(Tensor ids)
+    {
+        int b = ids.Shape[0], t = ids.Shape[1], pad = config.PadTokenId;
+        var source = ids.Contiguous().ToArray<long>();
+        var positions = new long[b * t];
+        for (int r = 0; r < b; r++)
+        {
+            int seen = 0;
+            for (int i = 0; i < t; i++) positions[r * t + i] = source[r * t + i] == pad ? pad : pad + ++seen;
+        }
+        return Tensor.FromArray(positions, b, t);
     }
 }
 
@@ -208,7 +225,7 @@ public sealed class BertModel : Module
     {
         if (inputIds.Rank != 2) throw new ArgumentException($"BERT: input_ids must be [batch, sequence], got shape {ShapeUtil.Format(inputIds.Shape.ToArray())}");
         int b = inputIds.Shape[0], t = inputIds.Shape[1];
-        if (t > Config.MaxPositionEmbeddings) throw new ArgumentException($"BERT: {t} tokens exceed max_position_embeddings {Config.MaxPositionEmbeddings}");
+        if (t > Config.MaxTokens) throw new ArgumentException($"BERT: {t} tokens exceed the {Config.MaxTokens} positions of max_position_embeddings {Config.MaxPositionEmbeddings}");
         foreach (var (other, name) in new[] { (attentionMask, "attention_mask"), (tokenTypeIds, "token_type_ids") })
             if (other != null && !other.Shape.SequenceEqual(inputIds.Shape))
                 throw new ArgumentException($"BERT: {name} has shape {ShapeUtil.Format(other.Shape.ToArray())}, input_ids {ShapeUtil.Format(inputIds.Shape.ToArray())}");
