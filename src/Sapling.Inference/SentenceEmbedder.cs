@@ -1,40 +1,39 @@
 using Sapling.Autograd;
 using Sapling.Models;
-using Sapling.Models.Bert;
 using Sapling.Text;
 
 namespace Sapling.Inference;
 
 /// <summary>
-/// Sentence embeddings from a BERT folder as sentence-transformers computes them: the text's WordPiece tokens with
+/// Sentence embeddings from a BERT, RoBERTa or DistilBERT folder as sentence-transformers computes them: the text's WordPiece tokens with
 /// [CLS]/[SEP], the last hidden states averaged over the real tokens (mean pooling, or the [CLS] state), then scaled to
 /// unit length. Texts are batched in order of length so a batch carries little padding; results come back in input order.
 /// </summary>
 public sealed class SentenceEmbedder
 {
-    public SentenceEmbedder(BertModel model, ITokenizer tokenizer, int maxLength = 256)
+    public SentenceEmbedder(ITextEncoder model, ITokenizer tokenizer, int maxLength = 256)
     {
-        if (maxLength < 2 || maxLength > model.Config.MaxTokens)
-            throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, $"max length must be between 2 and the model's {model.Config.MaxTokens} positions");
+        if (maxLength < 2 || maxLength > model.MaxTokens)
+            throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, $"max length must be between 2 and the model's {model.MaxTokens} positions");
         (Model, Tokenizer, MaxLength) = (model, tokenizer, maxLength);
     }
 
-    public BertModel Model { get; }
+    public ITextEncoder Model { get; }
     public ITokenizer Tokenizer { get; }
 
     /// <summary>Tokens kept per text, [CLS] and [SEP] included; longer texts are cut (sentence-transformers' max_seq_length).</summary>
     public int MaxLength { get; }
 
     /// <summary>Width of each embedding.</summary>
-    public int Dimensions => Model.Config.HiddenSize;
+    public int Dimensions => Model.HiddenSize;
 
     /// <summary>A BERT folder with its tokenizer (tokenizer.json, or vocab.txt).</summary>
     public static SentenceEmbedder Load(string directory, int maxLength = 256)
     {
-        var model = BertFolder.Load(directory);
+        var model = ModelRegistry.LoadTextEncoder(directory);
         var tokenizer = ModelRegistry.LoadTokenizer(directory)
             ?? throw new FileNotFoundException($"model folder '{directory}' has no tokenizer.json or vocab.txt for its text", Path.Combine(directory, "tokenizer.json"));
-        return new SentenceEmbedder(model, tokenizer, Math.Min(maxLength, model.Config.MaxTokens));
+        return new SentenceEmbedder(model, tokenizer, Math.Min(maxLength, model.MaxTokens));
     }
 
     /// <summary>One unit-length (with <paramref name="normalize"/>) vector per text, in order; <paramref name="progress"/> gets texts done.</summary>
@@ -76,7 +75,7 @@ public sealed class SentenceEmbedder
             using var scope = new TensorScope();
             using var _ = NoGrad.Enter();
             var maskTensor = Tensor.FromArray(mask, b, t);
-            var (hidden, _) = Model.Forward(Tensor.FromArray(tokens, b, t), maskTensor);          // [b, t, H]
+            var hidden = Model.Encode(Tensor.FromArray(tokens, b, t), maskTensor);                  // [b, t, H]
             Tensor pooled;
             if (meanPooling)
             {

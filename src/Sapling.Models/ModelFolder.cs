@@ -19,9 +19,9 @@ public static class ModelFolder
                 return ModelKind.Classifier;
             var family = ModelRegistry.Find(type.GetString()!)
                 ?? throw new NotSupportedException($"{configPath}: model_type '{type.GetString()}' is not one Sapling knows ({string.Join(", ", ModelRegistry.ModelTypes)})");
-            if (family.ModelType is not ("gpt2" or "bert" or "roberta")) return family.Kind;
+            if (family.LoadSequenceClassifier == null) return family.Kind;
             bool classifier = root.TryGetProperty("architectures", out var architectures) && architectures.ValueKind == JsonValueKind.Array
-                && architectures.EnumerateArray().Any(a => a.ValueKind == JsonValueKind.String && a.GetString() is "GPT2ForSequenceClassification" or "BertForSequenceClassification" or "RobertaForSequenceClassification");
+                && architectures.EnumerateArray().Any(a => a.ValueKind == JsonValueKind.String && a.GetString()!.EndsWith("ForSequenceClassification", StringComparison.Ordinal));
             return classifier ? ModelKind.TextClassifier : family.Kind;
         }
         catch (JsonException e)

@@ -33,6 +33,11 @@ public static class ModelRegistry
             LoadSequenceClassifier = Bert.BertFolder.LoadForSequenceClassification,
             NewSequenceClassifier = (directory, head) => Bert.BertForSequenceClassification.FromEncoder(Bert.BertFolder.Load(directory).WithPooler(head.Generator), head.Labels, head.Generator),
         });
+        Register(new ModelFamily(DistilBert.DistilBertConfig.Type, ModelKind.Encoder, null)
+        {
+            LoadSequenceClassifier = DistilBert.DistilBertFolder.LoadForSequenceClassification,
+            NewSequenceClassifier = (directory, head) => DistilBert.DistilBertForSequenceClassification.FromEncoder(DistilBert.DistilBertFolder.Load(directory), head.Labels, head.Generator),
+        });
         Register(new ModelFamily(Bert.BertConfig.RobertaType, ModelKind.Encoder, null)
         {
             LoadSequenceClassifier = Bert.BertFolder.LoadForSequenceClassification,
@@ -128,6 +133,14 @@ public static class ModelRegistry
         ModelKind.TextClassifier => LoadSequenceClassifier(directory),
         ModelKind.Encoder when ModelTypeOf(directory) == Bert.BertConfig.Type => Bert.BertFolder.LoadForMaskedLM(directory),
         _ => LoadLanguageModel(directory, WeightStorage.Float32),
+    };
+
+    /// <summary>The encoder of a BERT, RoBERTa or DistilBERT folder (a task model's head left out), for embeddings and search.</summary>
+    public static ITextEncoder LoadTextEncoder(string directory) => ModelTypeOf(directory) switch
+    {
+        DistilBert.DistilBertConfig.Type => DistilBert.DistilBertFolder.Load(directory),
+        Bert.BertConfig.Type or Bert.BertConfig.RobertaType => Bert.BertFolder.Load(directory),
+        var type => throw new NotSupportedException($"{Path.Combine(directory, "config.json")}: model_type '{type}' is not a text encoder (bert, roberta, distilbert)"),
     };
 
     /// <summary>The pretrained model in <paramref name="directory"/> with a new classification head (method classify).</summary>

@@ -62,7 +62,7 @@ public static class BertFolder
 
     /// <summary>Reads model.safetensors into <paramref name="model"/>, renaming each tensor (null: leave it out); the
     /// position_ids buffer older checkpoints carry is never needed.</summary>
-    private static void LoadWeights(string directory, Module model, Func<string, string?> rename)
+    internal static void LoadWeights(string directory, Module model, Func<string, string?> rename)
     {
         var weightsPath = Path.Combine(directory, WeightsFile);
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"model folder '{directory}' has no {WeightsFile}", weightsPath);

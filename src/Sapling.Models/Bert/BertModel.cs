@@ -201,7 +201,7 @@ public sealed class BertPooler : Module
 /// The BERT encoder: ids [B, T] (with an attention mask for padded batches and token types for sentence pairs) →
 /// last hidden states [B, T, H] and the pooled [CLS] vector [B, H].
 /// </summary>
-public sealed class BertModel : Module
+public sealed class BertModel : Module, ITextEncoder
 {
     public BertModel(BertConfig config, Generator? generator = null)
     {
@@ -235,6 +235,11 @@ public sealed class BertModel : Module
         var hidden = Encoder.Forward(Embeddings.Forward(inputIds, types), maskBias);    // [B, T, H]
         return (hidden, Pooler?.Forward(hidden));
     }
+
+    public string ModelType => Config.ModelType;
+    public int HiddenSize => Config.HiddenSize;
+    public int MaxTokens => Config.MaxTokens;
+    public Tensor Encode(Tensor inputIds, Tensor attentionMask) => Forward(inputIds, attentionMask).LastHiddenState;
 
     /// <summary>
     /// This encoder with a newly initialised pooler (what transformers does when a classifier is put on a checkpoint

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sapling.Json;
+
+namespace Sapling.Models.DistilBert;
+
+/// <summary>
+/// DistilBERT's config.json (model_type <c>distilbert</c>) with transformers' names: dim, n_layers, n_heads,
+/// hidden_dim, dropout, attention_dropout, seq_classif_dropout. Sinusoidal position embeddings and activations other
+/// than gelu are refused by name.
+/// </summary>
+public sealed record DistilBertConfig
+{
+    public const string Type = "distilbert";
+
+    public string[] Architectures { get; init; } = ["DistilBertModel"];
+    public int VocabSize { get; init; } = 30522;
+    public int Dim { get; init; } = 768;
+    public int NLayers { get; init; } = 6;
+    public int NHeads { get; init; } = 12;
+    public int HiddenDim { get; init; } = 3072;
+    public int MaxPositionEmbeddings { get; init; } = 512;
+    public float Dropout { get; init; } = 0.1f;
+    public float AttentionDropout { get; init; } = 0.1f;
+    public float SeqClassifDropout { get; init; } = 0.2f;
+    public int PadTokenId { get; init; }
+
+    /// <summary>Class names by id (id2label) of a DistilBertForSequenceClassification; empty for the bare model.</summary>
+    public string[] Labels { get; init; } = [];
+
+    public bool IsSequenceClassifier => Array.IndexOf(Architectures, "DistilBertForSequenceClassification") >= 0;
+
+    public int HeadDim => Dim / NHeads;
+
+    public void Validate(string source)
+    {
+        foreach (var (value, key) in new[] { (VocabSize, "vocab_size"), (Dim, "dim"), (NLayers, "n_layers"), (NHeads, "n_heads"), (HiddenDim, "hidden_dim"), (MaxPositionEmbeddings, "max_position_embeddings") })
+            if (value < 1 || value > 10_000_000) throw new InvalidDataException($"{source}: {key} {value} must be between 1 and 10,000,000");
+        if (Dim % NHeads != 0) throw new InvalidDataException($"{source}: dim {Dim} is not divisible by n_heads {NHeads}");
+        if (PadTokenId < 0 || PadTokenId >= VocabSize) throw new InvalidDataException($"{source}: pad_token_id {PadTokenId} is outside the vocabulary of {VocabSize}");
+        foreach (var (p, key) in new[] { (Dropout, "dropout"), (AttentionDropout, "attention_dropout"), (SeqClassifDropout, "seq_classif_dropout") })
+            if (!(p >= 0 && p < 1)) throw new InvalidDataException($"{source}: {key} {p} must be in [0, 1)");
+        if (Labels.Distinct(StringComparer.Ordinal).Count() != Labels.Length) throw new InvalidDataException($"{source}: id2label names a class twice");
+        if (IsSequenceClassifier && Labels.Length < 2) throw new InvalidDataException($"{source}: a DistilBertForSequenceClassification config needs id2label with at least 2 classes");
+    }
+
+    public static DistilBertConfig FromJson(string json, string source)
+    {
+        var c = JsonSection.Parse(json, source);
+        if (c.String("model_type") != Type) throw c.Error("model_type", $"'{c.String("model_type")}' is not '{Type}'");
+        var act = c.OptionalString("activation") ?? "gelu";
+        if (act != "gelu") throw c.Error("activation", $"'{act}' is not supported; DistilBERT's feed-forward here uses the exact (erf) gelu");
+        if (c.Bool("sinusoidal_pos_embds", false)) throw c.Error("sinusoidal_pos_embds", "sinusoidal position embeddings are not supported; learnt ones are");
+        var problem = c.OptionalString("problem_type") ?? "single_label_classification";
+        if (problem != "single_label_classification") throw c.Error("problem_type", $"'{problem}' is not supported; single-label classification is");
+        var labels = new List<string>();
+        if (c.OptionalObject("id2label") is JsonSection map)
+            for (int i = 0; i < map.Node.Count; i++)
+            {
+                var key = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                labels.Add(map.Node[key] is JsonNode n && n.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : throw c.Error($"id2label.{key}", "is missing or not a string (ids must run 0, 1, 2, ...)"));
+            }
+        var config = new DistilBertConfig
+        {
+            Architectures = c.Has("architectures") ? c.Array("architectures").Select((a, i) => a?.GetValue<string>() ?? throw c.Error($"architectures[{i}]", "is null")).ToArray() : ["DistilBertModel"],
+            VocabSize = c.Int("vocab_size", 30522, 1),
+            Dim = c.Int("dim", 768, 1),
+            NLayers = c.Int("n_layers", 6, 1),
+            NHeads = c.Int("n_heads", 12, 1),
+            HiddenDim = c.Int("hidden_dim", 3072, 1),
+            MaxPositionEmbeddings = c.Int("max_position_embeddings", 512, 1),
+            Dropout = (float)(c.OptionalDouble("dropout") ?? 0.1),
+            AttentionDropout = (float)(c.OptionalDouble("attention_dropout") ?? 0.1),
+            SeqClassifDropout = (float)(c.OptionalDouble("seq_classif_dropout") ?? 0.2),
+            PadTokenId = c.Int("pad_token_id", 0),
+            Labels = labels.ToArray(),
+        };
+        config.Validate(source);
+        return config;
+    }
+
+    public string ToJson()
+    {
+        var root = new JsonObject
+        {
+            ["model_type"] = Type,
+            ["architectures"] = new JsonArray(Architectures.Select(a => (JsonNode)a).ToArray()),
+            ["vocab_size"] = VocabSize, ["dim"] = Dim, ["n_layers"] = NLayers, ["n_heads"] = NHeads, ["hidden_dim"] = HiddenDim,
+            ["max_position_embeddings"] = MaxPositionEmbeddings, ["activation"] = "gelu", ["sinusoidal_pos_embds"] = false,
+            ["dropout"] = Dropout, ["attention_dropout"] = AttentionDropout, ["seq_classif_dropout"] = SeqClassifDropout,
+            ["pad_token_id"] = PadTokenId,
+        };
+        if (Labels.Length > 0)
+        {
+            var id2label = new JsonObject();
+            var label2id = new JsonObject();
+            for (int i = 0; i < Labels.Length; i++)
+            {
+                id2label[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Labels[i];
+                label2id[Labels[i]] = i;
+            }
+            root["id2label"] = id2label;
+            root["label2id"] = label2id;
+        }
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+}

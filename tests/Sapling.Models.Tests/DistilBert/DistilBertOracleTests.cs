@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Sapling.Autograd;
+using Sapling.Models.DistilBert;
+using Sapling.Testing;
+using Xunit.Abstractions;
+
+namespace Sapling.Models.Tests.DistilBert;
+
+/// <summary>
+/// DistilBertForSequenceClassification against a PyTorch oracle written to transformers' modeling_distilbert
+/// (tests/fixtures/make_distilbert_fixtures.py): a right-padded batch, hidden states of the real tokens and logits within
+/// 1e-4; the folder loads back through the registry as a text classifier, and its encoder as a text encoder.
+/// </summary>
+public sealed class DistilBertOracleTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void HiddenStatesAndLogitsMatchPyTorch()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Directory, "distilbert.json")));
+        var root = doc.RootElement;
+        var config = DistilBertConfig.FromJson(root.GetProperty("config").GetRawText(), "distilbert.json config");
+        Assert.True(config.IsSequenceClassifier);
+        var model = new DistilBertForSequenceClassification(config);
+        var weights = new Dictionary<string, Tensor>();
+        foreach (var w in root.GetProperty("weights").EnumerateObject()) weights[w.Name] = Read(w.Value);
+        model.LoadStateDict(weights);
+        model.Eval();
+        Tensor Ids(string name)
+        {
+            var rows = root.GetProperty(name).EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
+            return Tensor.FromArray(rows.SelectMany(r => r).ToArray(), rows.Length, rows[0].Length);
+        }
+        var ids = Ids("input_ids");
+        var mask = Ids("attention_mask");
+        using (NoGrad.Enter())
+        {
+            var hidden = model.Distilbert.Forward(ids, mask);
+            var logits = model.Forward(ids, mask);
+            foreach (var (name, actual) in new[] { ("last_hidden_state", hidden), ("logits", logits) })
+            {
+                var e = Read(root.GetProperty(name)).ToArray<float>();
+                var a = actual.Contiguous().ToArray<float>();
+                // Padded positions' states are not compared: transformers computes them from padding too, but nothing reads them.
+                double worst = 0;
+                int width = name == "logits" ? 2 : 24, t = ids.Shape[1];
+                var m = mask.ToArray<long>();
+                for (int i = 0; i < a.Length; i++)
+                    if (name == "logits" || m[i / width] == 1) worst = Math.Max(worst, Math.Abs(a[i] - e[i]));
+                output.WriteLine($"{name}: largest difference from PyTorch {worst:E2}");
+                Assert.True(worst <= 1e-4, $"{name} differs from PyTorch by {worst:E3}");
+            }
+        }
+
+        var dir = Directory.CreateTempSubdirectory("sapling-distilbert-").FullName;
+        try
+        {
+            model.Save(dir);
+            Assert.Equal(ModelKind.TextClassifier, ModelFolder.KindOf(dir));
+            var keys = IO.SafeTensors.LoadAll(Path.Combine(dir, "model.safetensors")).Keys.ToHashSet();
+            Assert.Contains("distilbert.transformer.layer.1.attention.q_lin.weight", keys);
+            Assert.Contains("pre_classifier.weight", keys);
+            var loaded = Assert.IsType<DistilBertForSequenceClassification>(ModelRegistry.LoadSequenceClassifier(dir));
+            Assert.Equal(["ham", "spam"], loaded.Labels);
+            float[] direct, again;
+            using (NoGrad.Enter())
+            {
+                direct = model.Forward(ids, mask).ToArray<float>();
+                again = loaded.Classify(ids, [6, 4]).ToArray<float>();
+            }
+            Assert.Equal(direct, again);
+            // The bare encoder (for embeddings or a new head) loads from it too, without the classifier.
+            Assert.Equal("distilbert", ModelRegistry.LoadTextEncoder(dir).ModelType);
+            Assert.Equal(4, loaded.Head.Parameters().Count()); // pre_classifier and classifier, weights and biases
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static Tensor Read(JsonElement e)
+    {
+        var shape = e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
+        var data = e.GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        return Tensor.FromArray(data, shape);
+    }
+}
