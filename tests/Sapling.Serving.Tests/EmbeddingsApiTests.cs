@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Sapling.Inference;
 using Sapling.Models.Bert;
 using Sapling.Testing;

@@ -1,5 +1,4 @@
 using Sapling.Inference;
-using Sapling.Models.Gpt;
 using Sapling.Text;
 
 namespace Sapling.Cli.Commands;

@@ -1,6 +1,5 @@
 using Sapling.Inference;
 using Sapling.Models;
-using Sapling.Models.Gpt;
 using Sapling.Text;
 
 namespace Sapling.Serving.Catalog;
