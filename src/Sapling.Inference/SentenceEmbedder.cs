@@ -47,8 +47,8 @@ public sealed class SentenceEmbedder
         var ids = new int[texts.Count][];
         for (int i = 0; i < texts.Count; i++)
         {
-            var encoded = Tokenizer.Encode(texts[i] ?? throw new ArgumentException($"text {i} is null"), addSpecialTokens: true);
-            ids[i] = encoded.Length <= MaxLength ? encoded : [.. encoded[..(MaxLength - 1)], encoded[^1]];
+            // A text without tokens (and a tokenizer without special tokens) reads as one padding token (id 0).
+            ids[i] = EncoderInput.Encode(Tokenizer, texts[i] ?? throw new ArgumentException($"text {i} is null"), MaxLength, padId: 0);
         }
         return ids;
     }

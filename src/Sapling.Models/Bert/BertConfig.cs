@@ -85,15 +85,6 @@ public sealed record BertConfig
         if (c.Bool("is_decoder", false) || c.Bool("add_cross_attention", false)) throw c.Error("is_decoder", "a BERT decoder (causal or cross-attention) is not supported; the encoder is");
         var problem = c.OptionalString("problem_type") ?? "single_label_classification";
         if (problem != "single_label_classification") throw c.Error("problem_type", $"'{problem}' is not supported; single-label classification (softmax cross-entropy) is");
-        var labels = new List<string>();
-        if (c.OptionalObject("id2label") is JsonSection map)
-        {
-            for (int i = 0; i < map.Node.Count; i++)
-            {
-                var key = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                labels.Add(map.Node[key] is JsonNode n && n.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : throw c.Error($"id2label.{key}", "is missing or not a string (ids must run 0, 1, 2, ...)"));
-            }
-        }
         var config = new BertConfig
         {
             ModelType = modelType,
@@ -111,7 +102,7 @@ public sealed record BertConfig
             HiddenDropoutProb = (float)(c.OptionalDouble("hidden_dropout_prob") ?? 0.1),
             AttentionProbsDropoutProb = (float)(c.OptionalDouble("attention_probs_dropout_prob") ?? 0.1),
             ClassifierDropout = c.OptionalDouble("classifier_dropout") is double d ? (float)d : null,
-            Labels = labels.ToArray(),
+            Labels = ClassLabels.Read(c),
         };
         config.Validate(source);
         return config;
@@ -139,19 +130,8 @@ public sealed record BertConfig
             ["attention_probs_dropout_prob"] = AttentionProbsDropoutProb,
         };
         if (ClassifierDropout != null) root["classifier_dropout"] = ClassifierDropout;
-        if (Labels.Length > 0)
-        {
-            var id2label = new JsonObject();
-            var label2id = new JsonObject();
-            for (int i = 0; i < Labels.Length; i++)
-            {
-                id2label[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Labels[i];
-                label2id[Labels[i]] = i;
-            }
-            root["id2label"] = id2label;
-            root["label2id"] = label2id;
-            root["problem_type"] = "single_label_classification";
-        }
+        ClassLabels.Write(root, Labels);
+        if (Labels.Length > 0) root["problem_type"] = "single_label_classification";
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 }

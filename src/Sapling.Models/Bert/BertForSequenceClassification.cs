@@ -51,21 +51,10 @@ public sealed class BertForSequenceClassification : Module, ISequenceClassifier
     public int PadId(ITokenizer tokenizer) => Config.PadTokenId;
 
     /// <summary>[CLS] text [SEP], cut to <paramref name="maxTokens"/> keeping the closing [SEP] (the tokenizer's truncation).</summary>
-    public int[] Encode(ITokenizer tokenizer, string text, int maxTokens)
-    {
-        int limit = Math.Min(maxTokens, Config.MaxTokens);
-        var ids = tokenizer.Encode(text, addSpecialTokens: true);
-        if (ids.Length == 0) return [Config.PadTokenId];
-        return ids.Length <= limit ? ids : [.. ids[..(limit - 1)], ids[^1]];
-    }
+    public int[] Encode(ITokenizer tokenizer, string text, int maxTokens) =>
+        EncoderInput.Encode(tokenizer, text, Math.Min(maxTokens, Config.MaxTokens), Config.PadTokenId);
 
-    public Tensor Classify(Tensor ids, int[] lengths)
-    {
-        int b = ids.Shape[0], t = ids.Shape[1];
-        var mask = new float[b * t];
-        for (int r = 0; r < b; r++) mask.AsSpan(r * t, lengths[r]).Fill(1f);
-        return Forward(ids, Tensor.FromArray(mask, b, t));
-    }
+    public Tensor Classify(Tensor ids, int[] lengths) => Forward(ids, EncoderInput.Mask(lengths, ids.Shape[1]));
 
     // ITrainableModel
 

@@ -53,13 +53,6 @@ public sealed record DistilBertConfig
         if (c.Bool("sinusoidal_pos_embds", false)) throw c.Error("sinusoidal_pos_embds", "sinusoidal position embeddings are not supported; learnt ones are");
         var problem = c.OptionalString("problem_type") ?? "single_label_classification";
         if (problem != "single_label_classification") throw c.Error("problem_type", $"'{problem}' is not supported; single-label classification is");
-        var labels = new List<string>();
-        if (c.OptionalObject("id2label") is JsonSection map)
-            for (int i = 0; i < map.Node.Count; i++)
-            {
-                var key = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                labels.Add(map.Node[key] is JsonNode n && n.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : throw c.Error($"id2label.{key}", "is missing or not a string (ids must run 0, 1, 2, ...)"));
-            }
         var config = new DistilBertConfig
         {
             Architectures = c.Has("architectures") ? c.Array("architectures").Select((a, i) => a?.GetValue<string>() ?? throw c.Error($"architectures[{i}]", "is null")).ToArray() : ["DistilBertModel"],
@@ -73,7 +66,7 @@ public sealed record DistilBertConfig
             AttentionDropout = (float)(c.OptionalDouble("attention_dropout") ?? 0.1),
             SeqClassifDropout = (float)(c.OptionalDouble("seq_classif_dropout") ?? 0.2),
             PadTokenId = c.Int("pad_token_id", 0),
-            Labels = labels.ToArray(),
+            Labels = ClassLabels.Read(c),
         };
         config.Validate(source);
         return config;
@@ -90,18 +83,7 @@ public sealed record DistilBertConfig
             ["dropout"] = Dropout, ["attention_dropout"] = AttentionDropout, ["seq_classif_dropout"] = SeqClassifDropout,
             ["pad_token_id"] = PadTokenId,
         };
-        if (Labels.Length > 0)
-        {
-            var id2label = new JsonObject();
-            var label2id = new JsonObject();
-            for (int i = 0; i < Labels.Length; i++)
-            {
-                id2label[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Labels[i];
-                label2id[Labels[i]] = i;
-            }
-            root["id2label"] = id2label;
-            root["label2id"] = label2id;
-        }
+        ClassLabels.Write(root, Labels);
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 }

@@ -220,21 +220,10 @@ public sealed class DistilBertForSequenceClassification : Module, ISequenceClass
     public Module Head { get; }
     public int PadId(ITokenizer tokenizer) => Config.PadTokenId;
 
-    public int[] Encode(ITokenizer tokenizer, string text, int maxTokens)
-    {
-        int limit = Math.Min(maxTokens, Config.MaxPositionEmbeddings);
-        var ids = tokenizer.Encode(text, addSpecialTokens: true);
-        if (ids.Length == 0) return [Config.PadTokenId];
-        return ids.Length <= limit ? ids : [.. ids[..(limit - 1)], ids[^1]];
-    }
+    public int[] Encode(ITokenizer tokenizer, string text, int maxTokens) =>
+        EncoderInput.Encode(tokenizer, text, Math.Min(maxTokens, Config.MaxPositionEmbeddings), Config.PadTokenId);
 
-    public Tensor Classify(Tensor ids, int[] lengths)
-    {
-        int b = ids.Shape[0], t = ids.Shape[1];
-        var mask = new float[b * t];
-        for (int r = 0; r < b; r++) mask.AsSpan(r * t, lengths[r]).Fill(1f);
-        return Forward(ids, Tensor.FromArray(mask, b, t));
-    }
+    public Tensor Classify(Tensor ids, int[] lengths) => Forward(ids, EncoderInput.Mask(lengths, ids.Shape[1]));
 
     public string ModelType => DistilBertConfig.Type;
     public Module Network => this;
