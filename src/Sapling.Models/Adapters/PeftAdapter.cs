@@ -22,9 +22,82 @@ public static class PeftAdapter
     /// </summary>
     private static string LoraPrefix(ICausalLM model) => model is GptModel ? "base_model.model.transformer." : "base_model.model.";
 
-    /// <summary>The layers PEFT adapts when a config names none: GPT-2's fused attention and its output, the Llama family's four attention projections.</summary>
-    public static IReadOnlyList<string> DefaultLoraTargets(ICausalLM model) =>
-        model is GptModel ? ["c_attn", "c_proj"] : ["q_proj", "k_proj", "v_proj", "o_proj"];
+    /// <summary>The layers PEFT adapts when a config names none: GPT-2's fused attention and its output, the Llama
+    /// family's four attention projections, and the query and value projections of the encoders (PEFT's mapping).</summary>
+    public static IReadOnlyList<string> DefaultLoraTargets(ITrainableModel model) => model switch
+    {
+        GptModel => ["c_attn", "c_proj"],
+        ICausalLM => ["q_proj", "k_proj", "v_proj", "o_proj"],
+        _ when model.ModelType == "distilbert" => ["q_lin", "v_lin"],
+        _ => ["query", "value"],
+    };
+
+    /// <summary>
+    /// Writes a SEQ_CLS LoRA adapter of an encoder classifier (BERT, RoBERTa, DistilBERT) as PEFT does: the LoRA tensors
+    /// and the fully trained head (modules_to_save) under transformers' names after "base_model.model.", the labels in
+    /// <see cref="HeadFile"/> beside them.
+    /// </summary>
+    public static void SaveEncoderLora(string directory, ISequenceClassifier classifier, LoraConfig config, string baseModel)
+    {
+        var model = classifier.Network;
+        var state = Lora.AdapterState(model);
+        if (state.Count == 0) throw new InvalidOperationException("the model carries no LoRA adapter to save");
+        var tensors = state.ToDictionary(e => "base_model.model." + e.Key, e => e.Value);
+        var head = classifier.Head.Parameters().ToHashSet(ReferenceEqualityComparer.Instance);
+        var modulesToSave = new List<string>();
+        foreach (var (name, p) in model.NamedParameters())
+        {
+            if (!head.Contains(p)) continue;
+            tensors["base_model.model." + name] = p;
+            var module = name[..name.IndexOf('.')];
+            if (!modulesToSave.Contains(module)) modulesToSave.Add(module);
+        }
+        var targets = config.TargetRegex != null ? (JsonNode)JsonValue.Create(config.TargetRegex) : new JsonArray(config.TargetModules.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray());
+        var json = new JsonObject
+        {
+            ["peft_type"] = "LORA", ["task_type"] = "SEQ_CLS", ["base_model_name_or_path"] = baseModel,
+            ["r"] = config.Rank, ["lora_alpha"] = config.Alpha, ["lora_dropout"] = config.Dropout,
+            ["target_modules"] = targets, ["fan_in_fan_out"] = false, ["bias"] = "none", ["inference_mode"] = true,
+            ["init_lora_weights"] = true, ["modules_to_save"] = new JsonArray(modulesToSave.Select(m => (JsonNode?)JsonValue.Create(m)).ToArray()),
+            ["use_rslora"] = false, ["use_dora"] = false,
+        };
+        Directory.CreateDirectory(directory);
+        AtomicFile.WriteAllText(Path.Combine(directory, HeadFile), new JsonObject
+        {
+            ["id2label"] = new JsonObject(classifier.Labels.Select((l, i) => KeyValuePair.Create(i.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)JsonValue.Create(l)))),
+        }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        Write(directory, json, tensors);
+    }
+
+    /// <summary>The encoder classifier an adapter from <see cref="SaveEncoderLora"/> was trained as: the base folder's
+    /// encoder, a head with the adapter's labels, the LoRA branches and the trained head's weights; in eval mode.</summary>
+    public static ISequenceClassifier LoadEncoderClassifier(string baseModel, string adapterDirectory)
+    {
+        var description = Read(adapterDirectory);
+        if (description.Lora == null) throw new NotSupportedException($"{adapterDirectory}: a {description.PeftType} adapter does not apply to an encoder classifier (LoRA does)");
+        var (labels, _, _) = ReadHead(adapterDirectory);
+        var classifier = ModelRegistry.NewSequenceClassifier(baseModel, new NewClassifierHead(labels, 0, "last", new Generator(0)));
+        var model = classifier.Network;
+        Lora.Apply(model, description.Lora);
+        var weightsPath = Path.Combine(adapterDirectory, WeightsFile);
+        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"adapter folder '{adapterDirectory}' has no {WeightsFile}", weightsPath);
+        var state = new Dictionary<string, Tensor>();
+        foreach (var (name, tensor) in SafeTensors.LoadAll(weightsPath, DType.Float32))
+        {
+            var key = name.StartsWith("base_model.model.", StringComparison.Ordinal) ? name["base_model.model.".Length..] : name;
+            state[key.Replace(".lora_A.default.", ".lora_A.").Replace(".lora_B.default.", ".lora_B.").Replace(".modules_to_save.default.", ".")] = tensor;
+        }
+        var head = classifier.Head.Parameters().ToHashSet(ReferenceEqualityComparer.Instance);
+        var expected = Lora.AdapterState(model).Keys.Concat(model.NamedParameters().Where(p => head.Contains(p.Parameter)).Select(p => p.Name)).ToHashSet();
+        var missing = expected.Where(k => !state.ContainsKey(k)).ToList();
+        var unexpected = state.Keys.Where(k => !expected.Contains(k)).ToList();
+        if (missing.Count > 0 || unexpected.Count > 0)
+            throw new InvalidDataException($"{weightsPath} does not fit a {classifier.ModelType} classifier on {baseModel}: " +
+                (missing.Count > 0 ? $"missing {string.Join(", ", missing.Take(4))}" : "") + (unexpected.Count > 0 ? $"{(missing.Count > 0 ? "; " : "")}unexpected {string.Join(", ", unexpected.Take(4))}" : ""));
+        model.LoadStateDict(state, strict: false);
+        model.Eval();
+        return classifier;
+    }
 
     /// <summary>Writes the LoRA tensors of <paramref name="causalLM"/> and their config.</summary>
     public static void SaveLora(string directory, ICausalLM causalLM, LoraConfig config, string baseModel)
@@ -174,8 +247,18 @@ public static class PeftAdapter
     /// <summary>Gives a base language model the classification head a SEQ_CLS adapter trained.</summary>
     private static void AddTrainedHead(GptModel model, string directory, Tensor score)
     {
+        var (labels, pad, pooling) = ReadHead(directory);
+        if (score.Rank != 2 || score.Shape[0] != labels.Length || score.Shape[1] != model.Config.NEmbd)
+            throw new InvalidDataException($"{directory}: the score head has shape {ShapeUtil.Format(score.Shape.ToArray())}, expected [{labels.Length}, {model.Config.NEmbd}] for {labels.Length} labels");
+        if (model.Score == null) model.AddClassificationHead(labels, pad, pooling);
+        using (Autograd.NoGrad.Enter()) model.Score!.Weight.CopyFrom(score);
+    }
+
+    /// <summary>The labels, padding id and pooling an adapter's <see cref="HeadFile"/> records for its classification head.</summary>
+    private static (string[] Labels, int PadId, string Pooling) ReadHead(string directory)
+    {
         var path = Path.Combine(directory, HeadFile);
-        if (!File.Exists(path)) throw new InvalidDataException($"adapter folder '{directory}' holds a trained score head but no {HeadFile} naming its labels");
+        if (!File.Exists(path)) throw new InvalidDataException($"adapter folder '{directory}' holds a trained classification head but no {HeadFile} naming its labels");
         JsonNode head;
         try
         {
@@ -188,10 +271,7 @@ public static class PeftAdapter
         var id2label = head["id2label"]?.AsObject() ?? throw new InvalidDataException($"{path}: missing \"id2label\"");
         var labels = Enumerable.Range(0, id2label.Count).Select(i => id2label[i.ToString(System.Globalization.CultureInfo.InvariantCulture)]?.GetValue<string>()
             ?? throw new InvalidDataException($"{path}: id2label has no entry {i}")).ToArray();
-        if (score.Rank != 2 || score.Shape[0] != labels.Length || score.Shape[1] != model.Config.NEmbd)
-            throw new InvalidDataException($"{directory}: the score head has shape {ShapeUtil.Format(score.Shape.ToArray())}, expected [{labels.Length}, {model.Config.NEmbd}] for {labels.Length} labels");
-        if (model.Score == null) model.AddClassificationHead(labels, head["pad_token_id"]?.GetValue<int>() ?? 0, head["classifier_pooling"]?.GetValue<string>() ?? "last");
-        using (Autograd.NoGrad.Enter()) model.Score!.Weight.CopyFrom(score);
+        return (labels, head["pad_token_id"]?.GetValue<int>() ?? 0, head["classifier_pooling"]?.GetValue<string>() ?? "last");
     }
 
     /// <summary>A model folder, with the adapter folder applied when one is given; in eval mode.</summary>

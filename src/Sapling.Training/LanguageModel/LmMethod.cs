@@ -121,19 +121,22 @@ public abstract class LmMethod
         private NN.LoraConfig? lora;
 
         /// <summary>The configured adapter, on the family's default layers when the config names none.</summary>
-        private NN.LoraConfig Config(ICausalLM model) => lora ??= Options.Lora.TargetModules.Count == 0 && Options.Lora.TargetRegex == null
+        private NN.LoraConfig Config(ITrainableModel model) => lora ??= Options.Lora.TargetModules.Count == 0 && Options.Lora.TargetRegex == null
             ? Options.Lora with { TargetModules = PeftAdapter.DefaultLoraTargets(model) }
             : Options.Lora;
 
-        /// <summary>Adapters are written in PEFT's layout for decoders (CAUSAL_LM, and GPT-2's SEQ_CLS); encoders are refused.</summary>
-        private static ICausalLM Decoder(ITrainableModel model) => model as ICausalLM
-            ?? throw new NotSupportedException($"LoRA (train.adaptation lora) trains decoders so far; a {model.ModelType} model is fine-tuned with train.adaptation full");
+        public override void Prepare(ITrainableModel model, ITokenizer tokenizer, Generator generator) => Lora.Apply(model.Network, Config(model), generator);
 
-        public override void Prepare(ITrainableModel model, ITokenizer tokenizer, Generator generator) => Lora.Apply(model.Network, Config(Decoder(model)), generator);
+        /// <summary>PEFT's layout: CAUSAL_LM (and GPT-2's SEQ_CLS) for decoders, SEQ_CLS with the head in modules_to_save for encoders.</summary>
+        public override void Save(string directory, ITrainableModel model, ITokenizer tokenizer)
+        {
+            if (model is ICausalLM decoder) PeftAdapter.SaveLora(directory, decoder, Config(model), Path.GetFullPath(BaseModel));
+            else PeftAdapter.SaveEncoderLora(directory, model.AsSequenceClassifier(), Config(model), Path.GetFullPath(BaseModel));
+        }
 
-        public override void Save(string directory, ITrainableModel model, ITokenizer tokenizer) => PeftAdapter.SaveLora(directory, Decoder(model), Config(Decoder(model)), Path.GetFullPath(BaseModel));
-
-        public override ITrainableModel Load(string directory) => PeftAdapter.LoadLanguageModel(BaseModel, directory);
+        public override ITrainableModel Load(string directory) => ModelRegistry.Find(ModelRegistry.ModelTypeOf(BaseModel) ?? "")?.LoadLanguageModel == null && !Models.Gguf.GgufModel.IsGgufPath(BaseModel)
+            ? PeftAdapter.LoadEncoderClassifier(BaseModel, directory)
+            : PeftAdapter.LoadLanguageModel(BaseModel, directory);
 
         /// <summary>The adapter in run/adapter, and the merged weights in run/model for serving without Sapling's adapters.</summary>
         public override (string, string?) Finish(RunFolder run, ITrainableModel model, ITokenizer tokenizer)
@@ -141,7 +144,7 @@ public abstract class LmMethod
             string adapter = Path.Combine(run.Root, "adapter");
             Save(adapter, model, tokenizer);
             // The base may be mapped read-only: the merged weights are made on a float32 copy with the saved adapter.
-            var merged = PeftAdapter.LoadLanguageModel(BaseModel, adapter);
+            var merged = Load(adapter);
             Lora.MergeAndUnload(merged.Network);
             SaveModel(run.ModelDirectory, merged, tokenizer, RunChatTemplate);
             return (run.ModelDirectory, adapter);

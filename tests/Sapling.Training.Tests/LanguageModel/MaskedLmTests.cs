@@ -60,6 +60,29 @@ public sealed class MaskedLmTests : IDisposable
         Assert.True(json.RootElement.GetProperty("test").GetProperty("accuracy").GetDouble() >= 0.9, json.RootElement.GetProperty("test").ToString());
         var classifier = Assert.IsType<BertForSequenceClassification>(ModelRegistry.LoadSequenceClassifier(result.ModelDirectory));
         Assert.Equal(["first", "second"], classifier.Labels);
+
+        // LoRA on query and value with the head trained whole: a PEFT SEQ_CLS adapter, and the merged model beside it.
+        var lora = new LmTrainer(classify with { Tuning = "lora", LearningRate = 1e-2, Lora = new NN.LoraConfig { TargetModules = [] } }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "lora"));
+        var adapter = lora.AdapterDirectory!;
+        var adapterConfig = File.ReadAllText(Path.Combine(adapter, "adapter_config.json"));
+        Assert.Contains("\"SEQ_CLS\"", adapterConfig);
+        Assert.Contains("\"classifier\"", adapterConfig);
+        var adapterKeys = SafeTensors.LoadAll(Path.Combine(adapter, "adapter_model.safetensors")).Keys.ToHashSet();
+        Assert.Contains("base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight", adapterKeys);
+        Assert.Contains("base_model.model.bert.encoder.layer.1.attention.self.value.lora_B.weight", adapterKeys);
+        Assert.Contains("base_model.model.classifier.weight", adapterKeys);
+        Assert.DoesNotContain(adapterKeys, k => k.Contains(".key.", StringComparison.Ordinal));
+        var withAdapter = Sapling.Models.Adapters.PeftAdapter.LoadEncoderClassifier(pretrained.ModelDirectory, adapter);
+        var merged = ModelRegistry.LoadSequenceClassifier(lora.ModelDirectory);
+        var ids = Tensor.FromArray(new long[] { 2, 7, 9, 11, 3 }, 1, 5);
+        using (Autograd.NoGrad.Enter())
+        {
+            var a = withAdapter.Classify(ids, [5]).ToArray<float>();
+            var b = merged.Classify(ids, [5]).ToArray<float>();
+            for (int i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i], 4);
+        }
+        using var loraJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(lora.RunDirectory, "results.json")));
+        Assert.True(loraJson.RootElement.GetProperty("test").GetProperty("accuracy").GetDouble() >= 0.7, loraJson.RootElement.GetProperty("test").ToString());
     }
 
     [Fact]
