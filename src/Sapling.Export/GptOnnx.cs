@@ -104,7 +104,7 @@ internal static class GptOnnx
     private static string Conv1D(OnnxGraphBuilder g, Conv1D layer, string path, string x) =>
         g.Node("Add", [g.Node("MatMul", [x, g.Weight($"{path}.weight", layer.Weight)], $"{path}.matmul"), g.Weight($"{path}.bias", layer.Bias)], path);
 
-    private static string LayerNorm(OnnxGraphBuilder g, LayerNorm ln, string path, string x)
+    internal static string LayerNorm(OnnxGraphBuilder g, LayerNorm ln, string path, string x)
     {
         var size = ln.NormalizedShape.Select(d => (long)d).ToArray();
         int count = ln.NormalizedShape.Aggregate(1, (a, b) => a * b);
@@ -124,7 +124,7 @@ internal static class GptOnnx
     }
 
     /// <summary>0.5·x·(1 + erf(x/√2)), the exact GELU.</summary>
-    private static string GeluErf(OnnxGraphBuilder g, string x, string path)
+    internal static string GeluErf(OnnxGraphBuilder g, string x, string path)
     {
         var e = g.Node("Erf", [g.Node("Mul", [x, g.Scalar($"{path}.inv_sqrt2", 0.7071067811865476f)], $"{path}.scaled")], $"{path}.erf");
         return Half(g, x, g.Node("Add", [e, g.Scalar($"{path}.one", 1f)], $"{path}.one_plus"), path);

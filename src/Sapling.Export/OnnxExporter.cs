@@ -22,12 +22,26 @@ public static class OnnxExporter
     /// <summary>A torchvision-layout ResNet; <paramref name="foldBatchNorm"/> folds each batch norm into its convolution, as PyTorch's exporter does.</summary>
     public static ModelProto Export(Models.Vision.TorchvisionResNet model, bool foldBatchNorm = false) => ResNetOnnx.Build(model, foldBatchNorm);
 
-    /// <summary>Loads a model folder (a classifier, a GPT, a torchvision ResNet or an imported ONNX graph) and exports it.</summary>
+    /// <summary>A BERT or RoBERTa encoder: inputs input_ids, attention_mask (BERT: token_type_ids), outputs last_hidden_state (and pooler_output).</summary>
+    public static ModelProto Export(Models.Bert.BertModel model) => BertOnnx.Build(model);
+
+    /// <summary>A BERT or RoBERTa sequence classifier: the encoder's inputs, output logits.</summary>
+    public static ModelProto Export(ISequenceClassifier classifier) => classifier switch
+    {
+        Models.Bert.BertForSequenceClassification bert => BertOnnx.Build(bert),
+        Models.Roberta.RobertaForSequenceClassification roberta => BertOnnx.Build(roberta),
+        _ => throw new NotSupportedException($"ONNX export: {classifier.ModelType} sequence classifiers are not translated yet (bert and roberta are)"),
+    };
+
+    /// <summary>Loads a model folder (a classifier, a GPT, a torchvision ResNet, a BERT/RoBERTa encoder or classifier, or an
+    /// imported ONNX graph) and exports it.</summary>
     public static ModelProto ExportFolder(string directory) => ModelFolder.KindOf(directory) switch
     {
         ModelKind.Classifier => Export(ClassifierFolder.Load(directory)),
+        ModelKind.TextClassifier when ModelRegistry.ModelTypeOf(directory) is "bert" or "roberta" => Export(ModelRegistry.LoadSequenceClassifier(directory)),
+        ModelKind.Encoder when ModelRegistry.ModelTypeOf(directory) is "bert" or "roberta" => Export(Models.Bert.BertFolder.Load(directory)),
         ModelKind.OnnxGraph => Import.OnnxFolder.ToModel(Import.OnnxFolder.Load(directory)),
         ModelKind.LanguageModel when ModelRegistry.ModelTypeOf(directory) == "gpt2" => Export(GptFolder.Load(directory)),
-        var kind => throw new NotSupportedException($"ONNX export: '{directory}' holds a {ModelRegistry.ModelTypeOf(directory)} {kind}, which the exporter does not translate yet (classifiers, GPT-2, torchvision ResNets and imported ONNX graphs are)"),
+        var kind => throw new NotSupportedException($"ONNX export: '{directory}' holds a {ModelRegistry.ModelTypeOf(directory)} {kind}, which the exporter does not translate yet (classifiers, GPT-2, torchvision ResNets, BERT/RoBERTa encoders and classifiers, and imported ONNX graphs are)"),
     };
 }

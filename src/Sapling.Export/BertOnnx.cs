@@ -1,0 +1,126 @@
+using Sapling.Export.Onnx;
+using Sapling.Models.Bert;
+using Sapling.Models.Roberta;
+using Sapling.NN;
+
+namespace Sapling.Export;
+
+/// <summary>
+/// BERT and RoBERTa encoders as ONNX graphs in the layout transformers' exporter gives them: inputs "input_ids" and
+/// "attention_mask" int64 [batch, sequence] (BERT also "token_type_ids"), outputs "last_hidden_state" (and BERT's
+/// "pooler_output"), or "logits" for a sequence classifier. Padding enters as a large negative score before each
+/// softmax; RoBERTa's positions are counted from the padding id inside the graph (CumSum over the real tokens).
+/// </summary>
+internal static class BertOnnx
+{
+    private const TensorProto.Types.DataType Int64 = TensorProto.Types.DataType.Int64;
+    private const TensorProto.Types.DataType Float = TensorProto.Types.DataType.Float;
+
+    public static ModelProto Build(BertModel model) => Build(model, "", head: null);
+
+    public static ModelProto Build(BertForSequenceClassification model) => Build(model.Bert, "bert.", (g, hidden, pooled) =>
+        g.Node("Add", [g.Node("MatMul", [pooled!, Transposed(g, "classifier.weight", model.Classifier.Weight)], "classifier.matmul"), g.Weight("classifier.bias", model.Classifier.Bias!)], "classifier"),
+        model.Labels.Length);
+
+    public static ModelProto Build(RobertaForSequenceClassification model) => Build(model.Roberta, "roberta.", (g, hidden, _) =>
+    {
+        var first = g.Node("Gather", [hidden, g.Scalar("first_token", 0L)], "first_token_state", OnnxAttr.Int("axis", 1));   // [B, H]
+        var dense = Linear(g, model.Classifier.Dense, "classifier.dense", first);
+        return Linear(g, model.Classifier.OutProj, "classifier.out_proj", g.Node("Tanh", [dense], "classifier.tanh"));
+    }, model.Labels.Length);
+
+    private delegate string Head(OnnxGraphBuilder g, string hidden, string? pooled);
+
+    private static ModelProto Build(BertModel model, string prefix, Head? head, int labels = 0)
+    {
+        var config = model.Config;
+        foreach (var (name, m) in model.NamedModules())
+            if (m is LinearLayer layer) ClassifierOnnx.RequireNoAdapter(layer, name);
+        bool roberta = config.PositionsFromPadding;
+        var g = new OnnxGraphBuilder(roberta ? "sapling_roberta" : "sapling_bert");
+        g.Input("input_ids", Int64, OnnxExporter.BatchAxis, OnnxExporter.SequenceAxis);
+        g.Input("attention_mask", Int64, OnnxExporter.BatchAxis, OnnxExporter.SequenceAxis);
+        if (!roberta) g.Input("token_type_ids", Int64, OnnxExporter.BatchAxis, OnnxExporter.SequenceAxis);
+
+        // Embeddings: words + positions + token types, then layer norm.
+        var e = model.Embeddings;
+        string positions;
+        if (roberta)
+        {
+            // pad + 1, pad + 2, … over the real tokens, pad at padding (transformers' create_position_ids_from_input_ids).
+            var real = g.Node("Cast", [g.Node("Not", [g.Node("Equal", ["input_ids", g.Scalar("pad_id", (long)config.PadTokenId)], "is_pad")], "is_real")], "real", OnnxAttr.Int("to", (long)Int64));
+            var counted = g.Node("Mul", [g.Node("CumSum", [real, g.Scalar("sequence_axis", 1L)], "real_count"), real], "real_positions");
+            positions = g.Node("Add", [counted, g.Scalar("position_offset", (long)config.PadTokenId)], "position_ids");
+        }
+        else
+        {
+            var shape = g.Node("Shape", ["input_ids"], "input_shape");
+            var length = g.Node("Gather", [shape, g.Scalar("one", 1L)], "sequence_length", OnnxAttr.Int("axis", 0));
+            positions = g.Node("Range", [g.Scalar("zero", 0L), length, g.Scalar("step", 1L)], "position_ids");
+        }
+        var words = g.Node("Gather", [g.Weight(prefix + "embeddings.word_embeddings.weight", e.WordEmbeddings.Weight), "input_ids"], "word_embeddings");
+        var places = g.Node("Gather", [g.Weight(prefix + "embeddings.position_embeddings.weight", e.PositionEmbeddings.Weight), positions], "position_embeddings");
+        var typeTable = g.Weight(prefix + "embeddings.token_type_embeddings.weight", e.TokenTypeEmbeddings.Weight);
+        var types = roberta ? g.Node("Gather", [typeTable, g.Scalar("type_zero", 0L)], "token_type_embeddings") : g.Node("Gather", [typeTable, "token_type_ids"], "token_type_embeddings");
+        var x = GptOnnx.LayerNorm(g, e.LayerNorm, prefix + "embeddings.LayerNorm", g.Node("Add", [g.Node("Add", [words, places], "embeddings.sum"), types], "embeddings.all"));
+
+        // (mask − 1)·1e9 as [B, 1, 1, T]: 0 for real keys, −1e9 at padding.
+        var maskFloat = g.Node("Cast", ["attention_mask"], "mask_float", OnnxAttr.Int("to", (long)Float));
+        var bias = g.Node("Mul", [g.Node("Sub", [maskFloat, g.Scalar("mask_one", 1f)], "mask_minus_one"), g.Scalar("mask_scale", 1e9f)], "mask_bias_2d");
+        var maskBias = g.Node("Unsqueeze", [bias, g.Int64s("mask_axes", [1, 2], 2)], "mask_bias");
+        var scale = g.Scalar("attention_scale", 1f / MathF.Sqrt(config.HeadDim));
+        for (int i = 0; i < model.Encoder.Layers.Count; i++)
+            x = Layer(g, model.Encoder.Layers[i], $"{prefix}encoder.layer.{i}", x, maskBias, scale, config);
+
+        string? pooled = null;
+        if (model.Pooler != null)
+            pooled = g.Node("Tanh", [Linear(g, model.Pooler.Dense, prefix + "pooler.dense", g.Node("Gather", [x, g.Scalar("cls_index", 0L)], "cls_state", OnnxAttr.Int("axis", 1)))], "pooler_output");
+        if (head != null)
+        {
+            g.Output(head(g, x, pooled), "logits", Float, OnnxExporter.BatchAxis, labels);
+        }
+        else
+        {
+            g.Output(x, "last_hidden_state", Float, OnnxExporter.BatchAxis, OnnxExporter.SequenceAxis, config.HiddenSize);
+            if (pooled != null) g.Output(pooled, "pooler_output", Float, OnnxExporter.BatchAxis, config.HiddenSize);
+        }
+        var metadata = new Dictionary<string, string>
+        {
+            ["model_type"] = config.ModelType,
+            ["max_tokens"] = config.MaxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (config.Labels.Length > 0 && head != null) metadata["id2label"] = string.Join(",", config.Labels);
+        return OnnxModelFile.Create(g.Graph, $"Sapling {config.ModelType} encoder{(head != null ? " with a sequence-classification head" : "")}. Inputs: token ids and attention mask (1 real, 0 padding) of right-padded rows, at most {config.MaxTokens} tokens.", metadata);
+    }
+
+    /// <summary>Post-norm layer: attention with residual and layer norm, then the feed-forward with residual and layer norm.</summary>
+    private static string Layer(OnnxGraphBuilder g, BertLayer layer, string path, string x, string maskBias, string scale, BertConfig config)
+    {
+        var self = layer.Attention.Self;
+        int h = config.HiddenSize;
+        var headShape = g.Int64s($"{path}.head_shape", [0, 0, config.NumAttentionHeads, config.HeadDim], 4);
+        string Heads(Linear projection, string name, params long[] perm) =>
+            g.Node("Transpose", [g.Node("Reshape", [Linear(g, projection, $"{path}.attention.self.{name}", x), headShape], $"{path}.{name}_heads")], $"{path}.{name}_t", OnnxAttr.Ints("perm", perm));
+        var q = Heads(self.Query, "query", 0, 2, 1, 3);                                   // [B, heads, T, d]
+        var kT = Heads(self.Key, "key", 0, 2, 3, 1);                                      // [B, heads, d, T]
+        var v = Heads(self.Value, "value", 0, 2, 1, 3);                                   // [B, heads, T, d]
+        var scores = g.Node("Add", [g.Node("Mul", [g.Node("MatMul", [q, kT], $"{path}.qk"), scale], $"{path}.scaled"), maskBias], $"{path}.scores");
+        var context = g.Node("MatMul", [g.Node("Softmax", [scores], $"{path}.weights", OnnxAttr.Int("axis", -1)), v], $"{path}.context");
+        var merged = g.Node("Reshape", [g.Node("Transpose", [context], $"{path}.context_t", OnnxAttr.Ints("perm", 0, 2, 1, 3)), g.Int64s($"{path}.merged_shape", [0, 0, h], 3)], $"{path}.merged");
+        var attended = GptOnnx.LayerNorm(g, layer.Attention.Output.LayerNorm, $"{path}.attention.output.LayerNorm",
+            g.Node("Add", [Linear(g, layer.Attention.Output.Dense, $"{path}.attention.output.dense", merged), x], $"{path}.attention.residual"));
+        var inner = GptOnnx.GeluErf(g, Linear(g, layer.Intermediate.Dense, $"{path}.intermediate.dense", attended), $"{path}.intermediate.gelu");
+        return GptOnnx.LayerNorm(g, layer.Output.LayerNorm, $"{path}.output.LayerNorm",
+            g.Node("Add", [Linear(g, layer.Output.Dense, $"{path}.output.dense", inner), attended], $"{path}.output.residual"));
+    }
+
+    /// <summary>x·Wᵀ + b, the weight stored transposed ([in, out]) as PyTorch's exporter stores MatMul weights.</summary>
+    private static string Linear(OnnxGraphBuilder g, Linear layer, string path, string x)
+    {
+        var y = g.Node("MatMul", [x, Transposed(g, $"{path}.weight", layer.Weight)], $"{path}.matmul");
+        return layer.Bias != null ? g.Node("Add", [y, g.Weight($"{path}.bias", layer.Bias)], path) : y;
+    }
+
+    private static string Transposed(OnnxGraphBuilder g, string name, Tensor weight) =>
+        g.Floats(name + "_t", weight.Transpose(0, 1).Contiguous().ToArray<float>(), weight.Shape[1], weight.Shape[0]);
+}
