@@ -29,6 +29,22 @@ public static class Quantizer
             ModelFolderFiles.CopySideFiles(modelDirectory, outputDirectory, "quantize");
             ClassifierFolder.Save(outputDirectory, classifier, classifier.Config with { Quantization = Entry(modules, floatModules) });
         }
+        else if (ModelRegistry.ModelTypeOf(modelDirectory) is Models.Bert.BertConfig.Type or Models.Bert.BertConfig.RobertaType)
+        {
+            var config = Models.Bert.BertFolder.ReadConfig(modelDirectory);
+            RefuseQuantized(config.Quantization, modelDirectory);
+            // Every Linear (attention, feed-forward, pooler, head) and the word embeddings (a third of MiniLM); the small
+            // position and token-type tables stay float32.
+            var (network, saved) = LoadEncoder(modelDirectory, kind, config);
+            modules = ModelQuantization.QuantizeAll(network, name => !name.EndsWith("position_embeddings", StringComparison.Ordinal) && !name.EndsWith("token_type_embeddings", StringComparison.Ordinal));
+            floatModules = "position and token-type embeddings, layer norms and biases";
+            ModelFolderFiles.CopySideFiles(modelDirectory, outputDirectory, "quantize");
+            Models.Bert.BertFolder.Save(outputDirectory, network, saved with { Quantization = Entry(modules, floatModules) });
+        }
+        else if (kind is ModelKind.Encoder or ModelKind.TextClassifier && ModelRegistry.ModelTypeOf(modelDirectory) != "gpt2")
+        {
+            throw new NotSupportedException($"quantize: '{modelDirectory}' holds a {ModelRegistry.ModelTypeOf(modelDirectory)} model; int8 quantization covers classifiers, GPT-2 and bert/roberta encoders and classifiers");
+        }
         else
         {
             var model = GptFolder.Load(modelDirectory);
@@ -41,6 +57,24 @@ public static class Quantizer
             GptFolder.Save(outputDirectory, model, model.Config with { Quantization = Entry(modules, floatModules) });
         }
         return new QuantizeSummary(modules, floatModules, before, ModelFolderFiles.WeightsBytes(outputDirectory));
+    }
+
+    /// <summary>A BERT or RoBERTa folder as a module with the config it is saved under: a sequence classifier or a bare encoder.</summary>
+    private static (Sapling.NN.Module Network, Models.Bert.BertConfig Config) LoadEncoder(string directory, ModelKind kind, Models.Bert.BertConfig config)
+    {
+        if (kind == ModelKind.TextClassifier)
+        {
+            return ModelRegistry.LoadSequenceClassifier(directory) switch
+            {
+                Models.Bert.BertForSequenceClassification bert => (bert, bert.Config),
+                Models.Roberta.RobertaForSequenceClassification roberta => (roberta, roberta.Config),
+                var other => throw new NotSupportedException($"quantize: {other.ModelType} classifiers are not supported"),
+            };
+        }
+        if (config.Architectures.Any(a => a.Contains("For", StringComparison.Ordinal)))
+            throw new NotSupportedException($"quantize: '{directory}' holds a {string.Join(", ", config.Architectures)}; bert/roberta encoders and sequence classifiers are quantized");
+        var encoder = Models.Bert.BertFolder.Load(directory);
+        return (encoder, encoder.Config);
     }
 
     private static QuantizationConfig Entry(string[] modules, string floatModules) => new() { Modules = modules, FloatModules = floatModules };

@@ -49,6 +49,9 @@ public sealed record BertConfig
     /// <summary>Class names by id for a BertForSequenceClassification head (id2label); empty for the bare encoder.</summary>
     public string[] Labels { get; init; } = [];
 
+    /// <summary>Present when the folder's Linear weights are int8 (see <see cref="Compression.QuantizationConfig"/>).</summary>
+    public Compression.QuantizationConfig? Quantization { get; init; }
+
     /// <summary>Whether the folder holds BertForSequenceClassification (the encoder, its pooler and a linear head on it).</summary>
     public bool IsSequenceClassifier => Array.IndexOf(Architectures, "BertForSequenceClassification") >= 0 || Array.IndexOf(Architectures, "RobertaForSequenceClassification") >= 0;
 
@@ -103,7 +106,11 @@ public sealed record BertConfig
             AttentionProbsDropoutProb = (float)(c.OptionalDouble("attention_probs_dropout_prob") ?? 0.1),
             ClassifierDropout = c.OptionalDouble("classifier_dropout") is double d ? (float)d : null,
             Labels = ClassLabels.Read(c),
+            Quantization = c.OptionalObject("quantization") is JsonSection q
+                ? q.Node.Deserialize<Compression.QuantizationConfig>() ?? throw c.Error("quantization", "is empty")
+                : null,
         };
+        config.Quantization?.Validate(source);
         config.Validate(source);
         return config;
     }
@@ -131,6 +138,7 @@ public sealed record BertConfig
         };
         if (ClassifierDropout != null) root["classifier_dropout"] = ClassifierDropout;
         ClassLabels.Write(root, Labels);
+        if (Quantization != null) root["quantization"] = JsonSerializer.SerializeToNode(Quantization);
         if (Labels.Length > 0) root["problem_type"] = "single_label_classification";
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }

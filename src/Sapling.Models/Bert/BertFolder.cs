@@ -28,7 +28,12 @@ public static class BertFolder
         var model = new BertModel(config with { Labels = [], Architectures = [config.ModelType == BertConfig.RobertaType ? "RobertaModel" : "BertModel"], AddPoolingLayer = pooler });
         // Task models put the encoder under their model_type ("bert.", "roberta.").
         var prefix = config.ModelType + ".";
-        LoadWeights(directory, model, name =>
+        // A task model's config lists its quantized layers under the prefix; the encoder's are the ones below it.
+        bool taskModel = config.Architectures.Any(a => a.Contains("For", StringComparison.Ordinal));
+        var quantization = config.Quantization is { } q && taskModel
+            ? q with { Modules = q.Modules.Where(m => m.StartsWith(prefix, StringComparison.Ordinal)).Select(m => m[prefix.Length..]).ToArray() }
+            : config.Quantization;
+        LoadWeights(directory, model, quantization, name =>
         {
             var key = name.StartsWith(prefix, StringComparison.Ordinal) ? name[prefix.Length..] : name;
             if (!pooler && key.StartsWith("pooler.", StringComparison.Ordinal)) return null;
@@ -46,7 +51,7 @@ public static class BertFolder
             throw new InvalidDataException($"{Path.Combine(directory, ConfigFile)}: architectures [{string.Join(", ", config.Architectures)}] is not a ...ForSequenceClassification; fine-tune it with method classify to give it a head");
         Module model = config.ModelType == BertConfig.RobertaType ? new Roberta.RobertaForSequenceClassification(config) : new BertForSequenceClassification(config);
         // A bare "embeddings.…" name (a BertModel export) would leave the head unset: only prefixed names belong here.
-        LoadWeights(directory, model, name => name.StartsWith("cls.", StringComparison.Ordinal) ? null : name);
+        LoadWeights(directory, model, config.Quantization, name => name.StartsWith("cls.", StringComparison.Ordinal) ? null : name);
         return (ISequenceClassifier)model;
     }
 
@@ -56,13 +61,16 @@ public static class BertFolder
     {
         var config = ReadConfig(directory);
         var model = new BertForMaskedLM(config);
-        LoadWeights(directory, model, name => name.StartsWith("cls.predictions.decoder.", StringComparison.Ordinal) || name.StartsWith("cls.seq_relationship.", StringComparison.Ordinal) ? null : name);
+        LoadWeights(directory, model, config.Quantization, name => name.StartsWith("cls.predictions.decoder.", StringComparison.Ordinal) || name.StartsWith("cls.seq_relationship.", StringComparison.Ordinal) ? null : name);
         return model;
     }
 
     /// <summary>Reads model.safetensors into <paramref name="model"/>, renaming each tensor (null: leave it out); the
-    /// position_ids buffer older checkpoints carry is never needed.</summary>
-    internal static void LoadWeights(string directory, Module model, Func<string, string?> rename)
+    /// position_ids buffer older checkpoints carry is never needed. Layers <paramref name="quantization"/> lists (by
+    /// their names in <paramref name="model"/>) take their int8 weights and scales.</summary>
+    internal static void LoadWeights(string directory, Module model, Func<string, string?> rename) => LoadWeights(directory, model, null, rename);
+
+    internal static void LoadWeights(string directory, Module model, Compression.QuantizationConfig? quantization, Func<string, string?> rename)
     {
         var weightsPath = Path.Combine(directory, WeightsFile);
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"model folder '{directory}' has no {WeightsFile}", weightsPath);
@@ -75,6 +83,8 @@ public static class BertFolder
         Warnings.WarnNonFinite(weightsPath, weights);
         try
         {
+            // Quantized layers take their int8 weights and scales first; LoadStateDict then finds them in that form.
+            if (quantization != null) Compression.ModelQuantization.LoadQuantized(model, quantization, weights, weightsPath);
             model.LoadStateDict(weights);
         }
         catch (InvalidOperationException e)
