@@ -60,11 +60,19 @@ public sealed class SentenceEmbedder
         var order = Enumerable.Range(0, ids.Length).OrderBy(i => ids[i].Length).ToArray();
         var result = new float[ids.Length][];
         int done = 0;
-        for (int start = 0; start < order.Length; start += batchSize)
+        // Attention holds b·t² scores per head, so a batch of long texts is cut shorter: it never holds more scores than
+        // batchSize texts of 128 tokens would. Texts come shortest first, so the last one taken sets the batch's length.
+        long scoreBudget = (long)batchSize * 128 * 128;
+        for (int start = 0, b; start < order.Length; start += b)
         {
-            int b = Math.Min(batchSize, order.Length - start);
+            b = 0;
             int t = 0;
-            for (int j = 0; j < b; j++) t = Math.Max(t, ids[order[start + j]].Length);
+            while (start + b < order.Length && b < batchSize)
+            {
+                int next = Math.Max(t, ids[order[start + b]].Length);
+                if (b > 0 && (long)(b + 1) * next * next > scoreBudget) break;
+                (t, b) = (next, b + 1);
+            }
             var tokens = new long[b * t];
             var mask = new long[b * t];
             for (int j = 0; j < b; j++)

@@ -29,32 +29,68 @@ public static class EmbedCommand
         if (batchSize < 1) throw new ArgumentException($"--batch-size must be positive, got {batchSize}");
         if (!File.Exists(inputPath)) throw new FileNotFoundException($"input file '{inputPath}' does not exist", inputPath);
         var embedder = SentenceEmbedder.Load(modelDirectory, maxLength);
-        string[] lines;
-        try
-        {
-            lines = File.ReadAllLines(inputPath, new UTF8Encoding(false, throwOnInvalidBytes: true));
-        }
-        catch (DecoderFallbackException e)
-        {
-            throw new InvalidDataException($"{inputPath}: not valid UTF-8 text ({e.Message})", e);
-        }
+        long total = CountLines(inputPath);
         var watch = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
-        var vectors = embedder.Embed(lines, batchSize, pooling == "mean", normalize, done =>
+        long done = 0;
+        // Chunks of lines are embedded and written in turn, so memory holds one chunk whatever the file's size.
+        void Write(Stream stream)
         {
-            if (watch.Elapsed - lastReport < TimeSpan.FromSeconds(2) && done < lines.Length) return;
-            lastReport = watch.Elapsed;
-            double rate = done / Math.Max(1e-9, watch.Elapsed.TotalSeconds);
-            Console.Error.WriteLine($"embedded {done:N0}/{lines.Length:N0} texts  {rate:F1} texts/s  ETA {TimeSpan.FromSeconds((lines.Length - done) / Math.Max(rate, 1e-9)):hh\\:mm\\:ss}");
-        });
-        if (outputPath != null) IO.AtomicFile.Write(outputPath, stream => WriteLines(stream, vectors));
+            foreach (var chunk in ReadLines(inputPath).Chunk(ChunkLines))
+            {
+                var vectors = embedder.Embed(chunk, batchSize, pooling == "mean", normalize);
+                WriteLines(stream, vectors);
+                // Each chunk's batch shapes differ (texts are grouped by length); the tensor pool would keep a buffer of
+                // every size it has seen, up to a sixth of the machine's memory. Dropping them per chunk, and collecting
+                // them at once rather than when the garbage collector's budget fills (over 1 GB here), keeps the process
+                // at one chunk's working set; a collection per 1,024 texts costs nothing measurable.
+                Memory.TensorMemory.TrimPools();
+                GC.Collect();
+                done += chunk.Length;
+                if (watch.Elapsed - lastReport < TimeSpan.FromSeconds(2) && done < total) continue;
+                lastReport = watch.Elapsed;
+                double rate = done / Math.Max(1e-9, watch.Elapsed.TotalSeconds);
+                Console.Error.WriteLine($"embedded {done:N0}/{total:N0} texts  {rate:F1} texts/s  ETA {TimeSpan.FromSeconds((total - done) / Math.Max(rate, 1e-9)):hh\\:mm\\:ss}");
+            }
+        }
+        if (outputPath != null) IO.AtomicFile.Write(outputPath, Write);
         else
         {
             using var stdout = Console.OpenStandardOutput();
-            WriteLines(stdout, vectors);
+            Write(stdout);
         }
-        if (outputPath != null) Console.Error.WriteLine($"wrote {vectors.Length:N0} embeddings of {embedder.Dimensions} values to {outputPath} in {watch.Elapsed.TotalSeconds:F1} s");
+        if (outputPath != null) Console.Error.WriteLine($"wrote {done:N0} embeddings of {embedder.Dimensions} values to {outputPath} in {watch.Elapsed.TotalSeconds:F1} s");
         return 0;
+    }
+
+    /// <summary>Lines embedded at a time: enough for length-sorted batches to carry little padding.</summary>
+    private const int ChunkLines = 1024;
+
+    private static long CountLines(string path)
+    {
+        long count = 0;
+        foreach (var _ in ReadLines(path)) count++;
+        return count;
+    }
+
+    /// <summary>The file's lines, refused as a whole if it is not UTF-8.</summary>
+    private static IEnumerable<string> ReadLines(string path)
+    {
+        using var reader = new StreamReader(path, new UTF8Encoding(false, throwOnInvalidBytes: true));
+        while (true)
+        {
+            string? line;
+            try
+            {
+                line = reader.ReadLine();
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw new InvalidDataException($"{path}: not valid UTF-8 text ({e.Message})", e);
+            }
+            if (line == null) yield break;
+            yield return line;
+        }
     }
 
     /// <summary>One {"embedding": [...]} object per line.</summary>
