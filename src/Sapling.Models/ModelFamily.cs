@@ -13,6 +13,12 @@ public sealed record ModelFamily(string ModelType, ModelKind Kind, Func<string, 
 
     /// <summary>Loads a folder's pretrained body and puts a new classification head on it (fine-tuning starts here).</summary>
     public Func<string, NewClassifierHead, ISequenceClassifier>? NewSequenceClassifier { get; init; }
+
+    /// <summary>Loads a folder holding the family's token classifier (its head included); null when it has none.</summary>
+    public Func<string, ITokenClassifier>? LoadTokenClassifier { get; init; }
+
+    /// <summary>Loads a folder's pretrained body and puts a new token-classification head on it (the pooling is unused).</summary>
+    public Func<string, NewClassifierHead, ITokenClassifier>? NewTokenClassifier { get; init; }
 }
 
 /// <summary>The head a fine-tuning run adds: its labels, the id that pads a batch, the pooling (GPT: last or mean), its initialisation.</summary>

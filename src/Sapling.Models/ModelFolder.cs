@@ -19,10 +19,11 @@ public static class ModelFolder
                 return ModelKind.Classifier;
             var family = ModelRegistry.Find(type.GetString()!)
                 ?? throw new NotSupportedException($"{configPath}: model_type '{type.GetString()}' is not one Sapling knows ({string.Join(", ", ModelRegistry.ModelTypes)})");
-            if (family.LoadSequenceClassifier == null) return family.Kind;
-            bool classifier = root.TryGetProperty("architectures", out var architectures) && architectures.ValueKind == JsonValueKind.Array
-                && architectures.EnumerateArray().Any(a => a.ValueKind == JsonValueKind.String && a.GetString()!.EndsWith("ForSequenceClassification", StringComparison.Ordinal));
-            return classifier ? ModelKind.TextClassifier : family.Kind;
+            bool Declares(string suffix) => root.TryGetProperty("architectures", out var architectures) && architectures.ValueKind == JsonValueKind.Array
+                && architectures.EnumerateArray().Any(a => a.ValueKind == JsonValueKind.String && a.GetString()!.EndsWith(suffix, StringComparison.Ordinal));
+            if (family.LoadSequenceClassifier != null && Declares("ForSequenceClassification")) return ModelKind.TextClassifier;
+            if (family.LoadTokenClassifier != null && Declares("ForTokenClassification")) return ModelKind.TokenClassifier;
+            return family.Kind;
         }
         catch (JsonException e)
         {

@@ -12,6 +12,9 @@ public enum ModelKind
     /// <summary>A sequence classifier (architectures GPT2ForSequenceClassification or BertForSequenceClassification).</summary>
     TextClassifier,
 
+    /// <summary>A token classifier (architectures BertForTokenClassification or RobertaForTokenClassification): a tag per word.</summary>
+    TokenClassifier,
+
     /// <summary>A text encoder (model_type bert): token embeddings and a pooled vector, run with <c>sapling run</c>.</summary>
     Encoder,
 

@@ -30,6 +30,8 @@ public static class ModelRegistry
         Register(new ModelFamily(Vision.TorchvisionResNetConfig.Type, ModelKind.Classifier, null));
         Register(new ModelFamily(Bert.BertConfig.Type, ModelKind.Encoder, null)
         {
+            LoadTokenClassifier = Bert.BertFolder.LoadForTokenClassification,
+            NewTokenClassifier = (directory, head) => Bert.BertForTokenClassification.FromEncoder(Bert.BertFolder.Load(directory, withPooler: false), head.Labels, head.Generator),
             LoadSequenceClassifier = Bert.BertFolder.LoadForSequenceClassification,
             NewSequenceClassifier = (directory, head) => Bert.BertForSequenceClassification.FromEncoder(Bert.BertFolder.Load(directory).WithPooler(head.Generator), head.Labels, head.Generator),
         });
@@ -40,6 +42,8 @@ public static class ModelRegistry
         });
         Register(new ModelFamily(Bert.BertConfig.RobertaType, ModelKind.Encoder, null)
         {
+            LoadTokenClassifier = Bert.BertFolder.LoadForTokenClassification,
+            NewTokenClassifier = (directory, head) => Bert.BertForTokenClassification.FromEncoder(Bert.BertFolder.Load(directory, withPooler: false), head.Labels, head.Generator),
             LoadSequenceClassifier = Bert.BertFolder.LoadForSequenceClassification,
             NewSequenceClassifier = (directory, head) => Roberta.RobertaForSequenceClassification.FromEncoder(Bert.BertFolder.Load(directory, withPooler: false), head.Labels, head.Generator),
         });
@@ -126,11 +130,21 @@ public static class ModelRegistry
         return model;
     }
 
+    /// <summary>Loads the token classifier in <paramref name="directory"/> (a folder whose config names a
+    /// ...ForTokenClassification architecture), head included, whatever its family.</summary>
+    public static ITokenClassifier LoadTokenClassifier(string directory) =>
+        FamilyOf(directory, f => f.LoadTokenClassifier != null, "token classifier").LoadTokenClassifier!(directory);
+
+    /// <summary>The pretrained model in <paramref name="directory"/> with a new token-classification head (method token_classify).</summary>
+    public static ITokenClassifier NewTokenClassifier(string directory, NewClassifierHead head) =>
+        FamilyOf(directory, f => f.NewTokenClassifier != null, "base for a token classifier").NewTokenClassifier!(directory, head);
+
     /// <summary>The model of a training run's folder as it trains: a classifier with its head, a masked-LM encoder
     /// with its prediction head, or a causal language model in float32.</summary>
     public static ITrainableModel LoadTrainable(string directory) => ModelFolder.KindOf(directory) switch
     {
         ModelKind.TextClassifier => LoadSequenceClassifier(directory),
+        ModelKind.TokenClassifier => LoadTokenClassifier(directory),
         ModelKind.Encoder when ModelTypeOf(directory) == Bert.BertConfig.Type => Bert.BertFolder.LoadForMaskedLM(directory),
         _ => LoadLanguageModel(directory, WeightStorage.Float32),
     };

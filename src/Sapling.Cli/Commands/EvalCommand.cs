@@ -57,6 +57,9 @@ public static class EvalCommand
                 throw new ArgumentException("--adapter applies to language models; this folder holds a classifier");
             return kind switch
             {
+                // A token classifier reads words and tags (JSONL fields tokens/tags unless --field/--label-field name others).
+                Models.ModelKind.TokenClassifier => TokenClassifierEval.Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(field) is "text" ? "tokens" : r.GetValue(field)!, r.GetValue(labelField) is "label" ? "tags" : r.GetValue(labelField)!, r.GetValue(json)),
+                Models.ModelKind.Encoder or Models.ModelKind.OnnxGraph => throw new NotSupportedException($"sapling eval: '{r.GetValue(model)}' holds a {kind} model without a task head; eval scores classifiers, token classifiers and language models"),
                 Models.ModelKind.TextClassifier => TextClassifierEval.Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(field)!, r.GetValue(labelField)!, r.GetValue(stripHeaders), r.GetValue(json)),
                 Models.ModelKind.LanguageModel => LanguageModelEval.Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(data)!, r.GetValue(json), r.GetValue(context),
                     r.GetValue(tokenDType) is { } width ? Training.TokenFile.Parse(width) : null),

@@ -8,7 +8,7 @@ namespace Sapling.Cli.Commands;
 /// <summary><c>sapling finetune config.yaml [--out DIR] [--set key=value ...] [--resume DIR]</c>: adapt a model folder by the config's method.</summary>
 public static class FinetuneCommand
 {
-    public static readonly string[] Methods = ["full", "lora", "prompt", "sft", "distill", "dpo", "classify"];
+    public static readonly string[] Methods = ["full", "lora", "prompt", "sft", "distill", "dpo", "classify", "token_classify"];
 
     public static Command Create()
     {
@@ -43,6 +43,7 @@ public static class FinetuneCommand
             // LoRA runs also leave the merged model; prompt tuning needs its adapter on the (grown) base it names.
             "sft" => $"try: sapling chat --model {result.ModelDirectory}{(options.Adaptation == "prompt" ? $" --adapter {result.AdapterDirectory}" : "")}",
             "classify" => $"try: sapling eval --model {result.ModelDirectory} --data FILE.jsonl{(options.StripHeaders ? " --strip-headers" : "")}; test report in {Path.Combine(result.RunDirectory, "classification_report.txt")}",
+            "token_classify" => $"try: sapling predict --model {result.ModelDirectory} --text \"...\"; test report in {Path.Combine(result.RunDirectory, "classification_report.txt")}",
             _ => $"try: sapling generate --model {model} --prompt \"...\"",
         });
         return Diverged(result.Diverged);

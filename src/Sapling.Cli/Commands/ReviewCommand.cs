@@ -58,6 +58,7 @@ public static class ReviewCommand
         var (items, population) = ModelFolder.KindOf(modelDirectory) switch
         {
             ModelKind.Classifier => ClassifierItems(modelDirectory, dataPath, n, stratify, seed),
+            ModelKind.TokenClassifier or ModelKind.Encoder or ModelKind.OnnxGraph => throw new NotSupportedException($"sapling review: '{modelDirectory}' holds a {ModelFolder.KindOf(modelDirectory)} model; review sheets are made for classifiers and language models"),
             ModelKind.TextClassifier => TextClassifierItems(modelDirectory, dataPath, n, stratify, seed, field.Length > 0 ? field : "text", labelField.Length > 0 ? labelField : "label"),
             _ => LanguageModelItems(modelDirectory, dataPath, n, stratify, seed, field.Length > 0 ? field : "prompt", labelField.Length > 0 ? labelField : "response", maxNew),
         };

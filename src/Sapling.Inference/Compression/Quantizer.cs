@@ -59,7 +59,7 @@ public static class Quantizer
         return new QuantizeSummary(modules, floatModules, before, ModelFolderFiles.WeightsBytes(outputDirectory));
     }
 
-    /// <summary>A BERT or RoBERTa folder as a module with the config it is saved under: a sequence classifier or a bare encoder.</summary>
+    /// <summary>A BERT or RoBERTa folder as a module with the config it is saved under: a sequence or token classifier, or a bare encoder.</summary>
     private static (Sapling.NN.Module Network, Models.Bert.BertConfig Config) LoadEncoder(string directory, ModelKind kind, Models.Bert.BertConfig config)
     {
         if (kind == ModelKind.TextClassifier)
@@ -71,8 +71,13 @@ public static class Quantizer
                 var other => throw new NotSupportedException($"quantize: {other.ModelType} classifiers are not supported"),
             };
         }
+        if (kind == ModelKind.TokenClassifier)
+        {
+            var tagger = Models.Bert.BertFolder.LoadForTokenClassification(directory);
+            return (tagger, tagger.Config);
+        }
         if (config.Architectures.Any(a => a.Contains("For", StringComparison.Ordinal)))
-            throw new NotSupportedException($"quantize: '{directory}' holds a {string.Join(", ", config.Architectures)}; bert/roberta encoders and sequence classifiers are quantized");
+            throw new NotSupportedException($"quantize: '{directory}' holds a {string.Join(", ", config.Architectures)}; bert/roberta encoders, sequence classifiers and token classifiers are quantized");
         var encoder = Models.Bert.BertFolder.Load(directory);
         return (encoder, encoder.Config);
     }

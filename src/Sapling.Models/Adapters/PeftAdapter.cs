@@ -37,17 +37,24 @@ public static class PeftAdapter
     /// and the fully trained head (modules_to_save) under transformers' names after "base_model.model.", the labels in
     /// <see cref="HeadFile"/> beside them.
     /// </summary>
-    public static void SaveEncoderLora(string directory, ISequenceClassifier classifier, LoraConfig config, string baseModel)
+    public static void SaveEncoderLora(string directory, ITrainableModel classifier, LoraConfig config, string baseModel)
     {
+        // PEFT's task types: SEQ_CLS for a text's label, TOKEN_CLS for a tag per token; the head trains whole in both.
+        var (head, labels, task) = classifier switch
+        {
+            ISequenceClassifier { Labels.Length: >= 2 } c => (c.Head, c.Labels, "SEQ_CLS"),
+            ITokenClassifier t => (t.Head, t.Labels, "TOKEN_CLS"),
+            _ => throw new NotSupportedException($"a LoRA adapter of an encoder is saved with its task head; model_type '{classifier.ModelType}' ({classifier.GetType().Name}) has none"),
+        };
         var model = classifier.Network;
         var state = Lora.AdapterState(model);
         if (state.Count == 0) throw new InvalidOperationException("the model carries no LoRA adapter to save");
         var tensors = state.ToDictionary(e => "base_model.model." + e.Key, e => e.Value);
-        var head = classifier.Head.Parameters().ToHashSet(ReferenceEqualityComparer.Instance);
+        var headParameters = head.Parameters().ToHashSet(ReferenceEqualityComparer.Instance);
         var modulesToSave = new List<string>();
         foreach (var (name, p) in model.NamedParameters())
         {
-            if (!head.Contains(p)) continue;
+            if (!headParameters.Contains(p)) continue;
             tensors["base_model.model." + name] = p;
             var module = name[..name.IndexOf('.')];
             if (!modulesToSave.Contains(module)) modulesToSave.Add(module);
@@ -55,7 +62,7 @@ public static class PeftAdapter
         var targets = config.TargetRegex != null ? (JsonNode)JsonValue.Create(config.TargetRegex) : new JsonArray(config.TargetModules.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray());
         var json = new JsonObject
         {
-            ["peft_type"] = "LORA", ["task_type"] = "SEQ_CLS", ["base_model_name_or_path"] = baseModel,
+            ["peft_type"] = "LORA", ["task_type"] = task, ["base_model_name_or_path"] = baseModel,
             ["r"] = config.Rank, ["lora_alpha"] = config.Alpha, ["lora_dropout"] = config.Dropout,
             ["target_modules"] = targets, ["fan_in_fan_out"] = false, ["bias"] = "none", ["inference_mode"] = true,
             ["init_lora_weights"] = true, ["modules_to_save"] = new JsonArray(modulesToSave.Select(m => (JsonNode?)JsonValue.Create(m)).ToArray()),
@@ -64,19 +71,26 @@ public static class PeftAdapter
         Directory.CreateDirectory(directory);
         AtomicFile.WriteAllText(Path.Combine(directory, HeadFile), new JsonObject
         {
-            ["id2label"] = new JsonObject(classifier.Labels.Select((l, i) => KeyValuePair.Create(i.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)JsonValue.Create(l)))),
+            ["id2label"] = new JsonObject(labels.Select((l, i) => KeyValuePair.Create(i.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)JsonValue.Create(l)))),
         }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         Write(directory, json, tensors);
     }
 
-    /// <summary>The encoder classifier an adapter from <see cref="SaveEncoderLora"/> was trained as: the base folder's
-    /// encoder, a head with the adapter's labels, the LoRA branches and the trained head's weights; in eval mode.</summary>
-    public static ISequenceClassifier LoadEncoderClassifier(string baseModel, string adapterDirectory)
+    /// <summary>The encoder classifier an adapter from <see cref="SaveEncoderLora"/> was trained as (a sequence classifier
+    /// for SEQ_CLS, a token classifier for TOKEN_CLS): the base folder's encoder, a head with the adapter's labels, the
+    /// LoRA branches and the trained head's weights; in eval mode.</summary>
+    public static ITrainableModel LoadEncoderClassifier(string baseModel, string adapterDirectory)
     {
         var description = Read(adapterDirectory);
         if (description.Lora == null) throw new NotSupportedException($"{adapterDirectory}: a {description.PeftType} adapter does not apply to an encoder classifier (LoRA does)");
         var (labels, _, _) = ReadHead(adapterDirectory);
-        var classifier = ModelRegistry.NewSequenceClassifier(baseModel, new NewClassifierHead(labels, 0, "last", new Generator(0)));
+        var newHead = new NewClassifierHead(labels, 0, "last", new Generator(0));
+        var (classifier, head) = description.TaskType switch
+        {
+            "TOKEN_CLS" when ModelRegistry.NewTokenClassifier(baseModel, newHead) is var t => ((ITrainableModel)t, t.Head),
+            "SEQ_CLS" or null when ModelRegistry.NewSequenceClassifier(baseModel, newHead) is var c => (c, c.Head),
+            var other => throw new NotSupportedException($"{Path.Combine(adapterDirectory, ConfigFile)}: task_type {other} is not an encoder classifier's (SEQ_CLS, TOKEN_CLS)"),
+        };
         var model = classifier.Network;
         Lora.Apply(model, description.Lora);
         var weightsPath = Path.Combine(adapterDirectory, WeightsFile);
@@ -87,8 +101,8 @@ public static class PeftAdapter
             var key = name.StartsWith("base_model.model.", StringComparison.Ordinal) ? name["base_model.model.".Length..] : name;
             state[key.Replace(".lora_A.default.", ".lora_A.").Replace(".lora_B.default.", ".lora_B.").Replace(".modules_to_save.default.", ".")] = tensor;
         }
-        var head = classifier.Head.Parameters().ToHashSet(ReferenceEqualityComparer.Instance);
-        var expected = Lora.AdapterState(model).Keys.Concat(model.NamedParameters().Where(p => head.Contains(p.Parameter)).Select(p => p.Name)).ToHashSet();
+        var headParameters = head.Parameters().ToHashSet(ReferenceEqualityComparer.Instance);
+        var expected = Lora.AdapterState(model).Keys.Concat(model.NamedParameters().Where(p => headParameters.Contains(p.Parameter)).Select(p => p.Name)).ToHashSet();
         var missing = expected.Where(k => !state.ContainsKey(k)).ToList();
         var unexpected = state.Keys.Where(k => !expected.Contains(k)).ToList();
         if (missing.Count > 0 || unexpected.Count > 0)
@@ -156,7 +170,11 @@ public static class PeftAdapter
     }
 
     /// <summary>What an adapter folder holds, read from its config.</summary>
-    public sealed record Description(string PeftType, LoraConfig? Lora, int VirtualTokens, string? BaseModel);
+    public sealed record Description(string PeftType, LoraConfig? Lora, int VirtualTokens, string? BaseModel)
+    {
+        /// <summary>PEFT's task_type (CAUSAL_LM, SEQ_CLS, TOKEN_CLS), or null when the config has none.</summary>
+        public string? TaskType { get; init; }
+    }
 
     public static Description Read(string directory)
     {
@@ -192,7 +210,7 @@ public static class PeftAdapter
                 };
                 if (root["use_dora"]?.GetValue<bool>() == true || root["use_rslora"]?.GetValue<bool>() == true)
                     throw new NotSupportedException($"{configPath}: DoRA and rsLoRA adapters are not supported");
-                return new Description(type, config, 0, baseModel);
+                return new Description(type, config, 0, baseModel) { TaskType = root["task_type"]?.GetValue<string>() };
             }
             case "PROMPT_TUNING":
                 return new Description(type, null, Required(root, "num_virtual_tokens", configPath).GetValue<int>(), baseModel);

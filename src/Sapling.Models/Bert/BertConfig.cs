@@ -55,6 +55,10 @@ public sealed record BertConfig
     /// <summary>Whether the folder holds BertForSequenceClassification (the encoder, its pooler and a linear head on it).</summary>
     public bool IsSequenceClassifier => Array.IndexOf(Architectures, "BertForSequenceClassification") >= 0 || Array.IndexOf(Architectures, "RobertaForSequenceClassification") >= 0;
 
+    /// <summary>Whether the folder holds BertForTokenClassification or RobertaForTokenClassification (the encoder without
+    /// its pooler and a linear head on every token's state).</summary>
+    public bool IsTokenClassifier => Array.IndexOf(Architectures, "BertForTokenClassification") >= 0 || Array.IndexOf(Architectures, "RobertaForTokenClassification") >= 0;
+
     /// <summary>The longest text in tokens: RoBERTa's first real position is pad_token_id + 1.</summary>
     public int MaxTokens => PositionsFromPadding ? MaxPositionEmbeddings - PadTokenId - 1 : MaxPositionEmbeddings;
 
@@ -73,6 +77,7 @@ public sealed record BertConfig
             if (!(p >= 0 && p < 1)) throw new InvalidDataException($"{source}: {key} {p} must be in [0, 1)");
         if (Labels.Distinct(StringComparer.Ordinal).Count() != Labels.Length) throw new InvalidDataException($"{source}: id2label names a class twice");
         if (IsSequenceClassifier && Labels.Length < 2) throw new InvalidDataException($"{source}: a BertForSequenceClassification config needs id2label with at least 2 classes");
+        if (IsTokenClassifier && Labels.Length < 2) throw new InvalidDataException($"{source}: a ...ForTokenClassification config needs id2label with at least 2 tags");
         if (IsSequenceClassifier && ModelType == Type && !AddPoolingLayer) throw new InvalidDataException($"{source}: BertForSequenceClassification classifies the pooled [CLS] vector; add_pooling_layer must not be false");
     }
 

@@ -55,6 +55,18 @@ public static class BertFolder
         return (ISequenceClassifier)model;
     }
 
+    /// <summary>A folder holding BertForTokenClassification or RobertaForTokenClassification (config architectures and
+    /// id2label), head included.</summary>
+    public static BertForTokenClassification LoadForTokenClassification(string directory)
+    {
+        var config = ReadConfig(directory);
+        if (!config.IsTokenClassifier)
+            throw new InvalidDataException($"{Path.Combine(directory, ConfigFile)}: architectures [{string.Join(", ", config.Architectures)}] is not a ...ForTokenClassification; fine-tune it with method token_classify to give it a head");
+        var model = new BertForTokenClassification(config);
+        LoadWeights(directory, model, config.Quantization, name => name.StartsWith("cls.", StringComparison.Ordinal) || name.Contains(".pooler.", StringComparison.Ordinal) ? null : name);
+        return model;
+    }
+
     /// <summary>A BertForMaskedLM folder (pre-training resumes or is evaluated from here): the encoder and the "cls"
     /// prediction head; the decoder tied to the word embeddings and a next-sentence head, if saved, are not read.</summary>
     public static BertForMaskedLM LoadForMaskedLM(string directory)

@@ -66,13 +66,18 @@ public sealed record ClassificationReport
     {
         if (classNames != null && classNames.Count != index.Count)
             throw new ArgumentException($"{classNames.Count} class names for {index.Count} classes", nameof(classNames));
-        var counts = ClassCounts.Count(yTrue, yPred, index);
+        return FromCounts(ClassCounts.Count(yTrue, yPred, index), classNames, Metrics.Accuracy(yTrue, yPred));
+    }
+
+    /// <summary>The report of counts already made (per class, or per entity type for <see cref="EntityReport"/>).</summary>
+    internal static ClassificationReport FromCounts(ClassCounts counts, IReadOnlyList<string>? classNames, double accuracy)
+    {
         var perClass = counts.PerClass();
-        var rows = new ClassScore[index.Count];
+        var rows = new ClassScore[counts.Labels.Length];
         long support = 0;
         for (int i = 0; i < rows.Length; i++)
         {
-            int label = index.Labels[i];
+            int label = counts.Labels[i];
             rows[i] = new ClassScore(label, classNames?[i] ?? label.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 perClass.Precision[i], perClass.Recall[i], perClass.F1[i], perClass.Support[i]);
             support += perClass.Support[i];
@@ -82,7 +87,7 @@ public sealed record ClassificationReport
         var weighted = counts.Averaged(Average.Weighted);
         return new ClassificationReport
         {
-            Accuracy = Metrics.Accuracy(yTrue, yPred),
+            Accuracy = accuracy,
             MacroPrecision = macro.Precision, MacroRecall = macro.Recall, MacroF1 = macro.F1,
             MicroPrecision = micro.Precision, MicroRecall = micro.Recall, MicroF1 = micro.F1,
             WeightedPrecision = weighted.Precision, WeightedRecall = weighted.Recall, WeightedF1 = weighted.F1,

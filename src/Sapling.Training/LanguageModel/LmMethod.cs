@@ -127,11 +127,11 @@ public abstract class LmMethod
 
         public override void Prepare(ITrainableModel model, ITokenizer tokenizer, Generator generator) => Lora.Apply(model.Network, Config(model), generator);
 
-        /// <summary>PEFT's layout: CAUSAL_LM (and GPT-2's SEQ_CLS) for decoders, SEQ_CLS with the head in modules_to_save for encoders.</summary>
+        /// <summary>PEFT's layout: CAUSAL_LM (and GPT-2's SEQ_CLS) for decoders, SEQ_CLS or TOKEN_CLS with the head in modules_to_save for encoders.</summary>
         public override void Save(string directory, ITrainableModel model, ITokenizer tokenizer)
         {
             if (model is ICausalLM decoder) PeftAdapter.SaveLora(directory, decoder, Config(model), Path.GetFullPath(BaseModel));
-            else PeftAdapter.SaveEncoderLora(directory, model.AsSequenceClassifier(), Config(model), Path.GetFullPath(BaseModel));
+            else PeftAdapter.SaveEncoderLora(directory, model, Config(model), Path.GetFullPath(BaseModel));
         }
 
         public override ITrainableModel Load(string directory) => ModelRegistry.Find(ModelRegistry.ModelTypeOf(BaseModel) ?? "")?.LoadLanguageModel == null && !Models.Gguf.GgufModel.IsGgufPath(BaseModel)

@@ -64,13 +64,17 @@ public sealed record LmOptions
     public string? ChatTemplate { get; init; }
     public string? PositiveLabel { get; init; }
 
+    /// <summary>Sequence labelling from JSONL: the fields holding each line's words and their tags.</summary>
+    public string TokensField { get; init; } = "tokens";
+    public string TagsField { get; init; } = "tags";
+
     /// <summary>DPO: how strongly the policy is kept near the reference (β of the paper).</summary>
     public float DpoBeta { get; init; } = 0.1f;
 
     /// <summary>The tuning recipe that decides which weights train: <see cref="Tuning"/> for dpo, else the method.</summary>
     public string Adaptation => Method switch
     {
-        "dpo" or "sft" or "classify" => Tuning,
+        "dpo" or "sft" or "classify" or "token_classify" => Tuning,
         "pretrain" or "distill" => "pretrain",
         _ => Method,
     };
@@ -124,10 +128,10 @@ public sealed record LmOptions
     public void Validate()
     {
         FiniteOptions.Check(this);
-        if (Method is not ("pretrain" or "full" or "lora" or "prompt" or "distill" or "dpo" or "sft" or "classify"))
-            throw new ArgumentException($"method '{Method}' is not one of pretrain, full, lora, prompt, distill, dpo, sft, classify");
-        if (Method == "classify" && Tuning is not ("full" or "lora"))
-            throw new ArgumentException($"classify.tuning must be full or lora (LoRA adapters on the body and a trained score head), got '{Tuning}'; prompt tuning has no mergeable weights for a classifier folder");
+        if (Method is not ("pretrain" or "full" or "lora" or "prompt" or "distill" or "dpo" or "sft" or "classify" or "token_classify"))
+            throw new ArgumentException($"method '{Method}' is not one of pretrain, full, lora, prompt, distill, dpo, sft, classify, token_classify");
+        if (Method is "classify" or "token_classify" && Tuning is not ("full" or "lora"))
+            throw new ArgumentException($"{(Method == "classify" ? "classify" : "token_classify")}.tuning must be full or lora (LoRA adapters on the body and a trained score head), got '{Tuning}'; prompt tuning has no mergeable weights for a classifier folder");
         if (Pooling is not ("last" or "mean")) throw new ArgumentException($"classify.pooling must be last or mean, got '{Pooling}'");
         if (!(ClassifyLmWeight >= 0) || float.IsInfinity(ClassifyLmWeight)) throw new ArgumentException($"classify.lm_weight must be a finite weight of 0 or more, got {ClassifyLmWeight}");
         if (TestFraction is < 0 or >= 1 || ValidationFraction + TestFraction >= 1) throw new ArgumentException($"data.validation_fraction {ValidationFraction} and data.test_fraction {TestFraction} leave nothing to train on");

@@ -43,7 +43,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         options.Validate();
         Parallelism.Validate();
         var group = ProcessGroup;
-        if (group.Size > 1 && (options.Method is "classify" or "sft" or "dpo" || options.Teacher != null))
+        if (group.Size > 1 && (options.Method is "classify" or "token_classify" or "sft" or "dpo" || options.Teacher != null))
             throw new ArgumentException($"data-parallel training (mpirun, --nproc) supports next-token objectives (pretraining, fine-tuning on raw text); method {options.Method}{(options.Teacher != null ? " with a teacher" : "")} must run in one process");
         if (group.Size > options.BatchSize) throw new ArgumentException($"train.batch_size {options.BatchSize} is smaller than the {group.Size} ranks: every rank needs at least one row of each batch");
         var run = new RunFolder(runDirectory, create: IsWriter);
@@ -280,7 +280,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         // stay float32, where vocabulary growth and prompt embeddings read them.
         var baseStorage = options.Adaptation == "lora" && options.InitFrom != null && ModelRegistry.ModelTypeOf(options.InitFrom) != "gpt2" ? WeightStorage.Mapped : WeightStorage.Float32;
         // A classifier's body may be any family with a classification head (an encoder is no language model).
-        bool classify = options.Method == "classify";
+        bool classify = options.Method is "classify" or "token_classify";
         ICausalLM? pretrained = options.InitFrom != null && !classify ? ModelRegistry.LoadLanguageModel(options.InitFrom, baseStorage) : null;
         ITrainableModel? start = pretrained;
         ICausalLM? teacher = options.Teacher != null ? ModelRegistry.LoadLanguageModel(options.Teacher) : null;
@@ -299,7 +299,22 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         }
 
         ILmObjective objective;
-        if (classify)
+        if (options.Method == "token_classify")
+        {
+            var path = options.Corpus ?? throw new ArgumentException("method token_classify needs a file of tagged sentences (data.corpus: CoNLL text, or JSONL with data.tokens_field and data.tags_field)");
+            var baseFolder = options.InitFrom ?? throw new ArgumentException("method token_classify fine-tunes a pretrained encoder (model.path)");
+            tokenizer = ModelRegistry.LoadTokenizer(baseFolder)
+                ?? throw new FileNotFoundException($"model folder '{baseFolder}' has no tokenizer.json (or vocab.txt) to tokenise the training data", Path.Combine(baseFolder, "tokenizer.json"));
+            var (sentences, skipped) = TaggedWordsReader.Read(path, options.CorpusFormat, options.TokensField, options.TagsField);
+            if (JsonlReader.Summary(path, skipped) is { } summary) progress.Warning(summary);
+            if (sentences.Count == 0) throw new InvalidDataException($"{path}: no tagged sentences");
+            var tags = TokenClassificationObjective.TagNamesOf(sentences);
+            var tagger = ModelRegistry.NewTokenClassifier(baseFolder, new NewClassifierHead(tags, tokenizer.EndOfTextId, options.Pooling, new Generator(options.Seed + 3)));
+            options = options with { Context = Math.Min(options.Context, tagger.ContextLength) };
+            objective = new TokenClassificationObjective(sentences, tagger, tokenizer, options);
+            start = tagger;
+        }
+        else if (classify)
         {
             var path = options.Corpus ?? throw new ArgumentException("method classify needs a JSONL file of labelled texts (data.corpus)");
             var baseFolder = options.InitFrom ?? throw new ArgumentException("method classify fine-tunes a pretrained model (model.path)");

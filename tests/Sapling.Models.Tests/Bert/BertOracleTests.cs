@@ -160,6 +160,69 @@ public sealed class BertOracleTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>BertForTokenClassification: the oracle's linear head on every token's state gives the same scores on the
+    /// padded batch; the folder (transformers' names, no pooler) loads back through the registry as a token classifier,
+    /// and as a RoBERTa folder the encoder sits under "roberta.".</summary>
+    [Fact]
+    public void TokenClassifierScoresMatchPyTorchAndSurviveTheFolder()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Directory, "bert.json")));
+        var root = doc.RootElement;
+        var config = BertConfig.FromJson(root.GetProperty("config").GetRawText(), "bert.json config") with { Labels = ["B-PER", "I-PER", "O", "B-LOC"] };
+        var model = new BertForTokenClassification(config);
+        var weights = new Dictionary<string, Tensor>();
+        foreach (var w in root.GetProperty("weights").EnumerateObject())
+            if (!w.Name.StartsWith("pooler.", StringComparison.Ordinal)) weights["bert." + w.Name] = Read(w.Value);
+        foreach (var w in root.GetProperty("token_classifier_weights").EnumerateObject()) weights[w.Name] = Read(w.Value);
+        model.LoadStateDict(weights);
+        model.Eval();
+        Tensor Ids(string name)
+        {
+            var rows = root.GetProperty(name).EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
+            return Tensor.FromArray(rows.SelectMany(r => r).ToArray(), rows.Length, rows[0].Length);
+        }
+        var expected = Read(root.GetProperty("token_logits"));
+        Tensor scores;
+        using (NoGrad.Enter()) scores = model.Forward(Ids("input_ids"), Ids("attention_mask"), Ids("token_type_ids"));
+        Assert.Equal(expected.Shape.ToArray(), scores.Shape.ToArray());
+        var e = expected.ToArray<float>();
+        var a = scores.ToArray<float>();
+        // Padded positions get scores too (transformers computes them); only the real tokens matter, but all must agree.
+        double worst = e.Zip(a).Max(p => Math.Abs(p.First - p.Second));
+        output.WriteLine($"token scores: largest difference from PyTorch {worst:E2}");
+        Assert.True(worst <= 1e-4, $"token scores differ from PyTorch by {worst:E3}");
+
+        var dir = Directory.CreateTempSubdirectory("sapling-bert-tok-").FullName;
+        try
+        {
+            model.Save(dir);
+            Assert.Equal(ModelKind.TokenClassifier, ModelFolder.KindOf(dir));
+            var keys = IO.SafeTensors.LoadAll(Path.Combine(dir, "model.safetensors")).Keys.ToHashSet();
+            Assert.Contains("classifier.weight", keys);
+            Assert.Contains("bert.encoder.layer.0.attention.self.query.weight", keys);
+            Assert.DoesNotContain(keys, k => k.Contains("pooler", StringComparison.Ordinal));
+            var loaded = ModelRegistry.LoadTokenClassifier(dir);
+            Assert.Equal(["B-PER", "I-PER", "O", "B-LOC"], loaded.Labels);
+            var one = Tensor.FromArray(new long[] { 2, 61, 5, 0, 0, 0 }, 1, 6);
+            float[] again;
+            using (NoGrad.Enter()) again = loaded.ClassifyTokens(one, [3]).ToArray<float>();
+            for (int i = 0; i < 3 * 4; i++) Assert.True(Math.Abs(again[i] - e[6 * 4 + i]) <= 1e-4, $"score {i}: {again[i]} vs {e[6 * 4 + i]}");
+            // The encoder alone loads from the tagger's folder too (the head is left out).
+            Assert.Empty(BertFolder.Load(dir).Config.Labels);
+
+            var roberta = new BertForTokenClassification(config with { ModelType = BertConfig.RobertaType, PadTokenId = 1 }, new Generator(5));
+            roberta.Save(dir);
+            Assert.Equal("RobertaForTokenClassification", BertFolder.ReadConfig(dir).Architectures.Single());
+            Assert.Contains("roberta.embeddings.word_embeddings.weight", IO.SafeTensors.LoadAll(Path.Combine(dir, "model.safetensors")).Keys);
+            Assert.Equal(ModelKind.TokenClassifier, ModelFolder.KindOf(dir));
+            Assert.Equal("roberta", ModelRegistry.LoadTokenClassifier(dir).ModelType);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void ProblemTypesOtherThanSingleLabelAreRefused()
     {

@@ -72,7 +72,7 @@ public sealed class MaskedLmTests : IDisposable
         Assert.Contains("base_model.model.bert.encoder.layer.1.attention.self.value.lora_B.weight", adapterKeys);
         Assert.Contains("base_model.model.classifier.weight", adapterKeys);
         Assert.DoesNotContain(adapterKeys, k => k.Contains(".key.", StringComparison.Ordinal));
-        var withAdapter = Sapling.Models.Adapters.PeftAdapter.LoadEncoderClassifier(pretrained.ModelDirectory, adapter);
+        var withAdapter = (ISequenceClassifier)Sapling.Models.Adapters.PeftAdapter.LoadEncoderClassifier(pretrained.ModelDirectory, adapter);
         var merged = ModelRegistry.LoadSequenceClassifier(lora.ModelDirectory);
         var ids = Tensor.FromArray(new long[] { 2, 7, 9, 11, 3 }, 1, 5);
         using (Autograd.NoGrad.Enter())

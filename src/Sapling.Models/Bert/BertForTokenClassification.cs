@@ -1,0 +1,78 @@
+using Sapling.NN;
+using Sapling.Text;
+
+namespace Sapling.Models.Bert;
+
+/// <summary>
+/// BERT or RoBERTa with a token-classification head, as transformers' BertForTokenClassification and
+/// RobertaForTokenClassification (the two are the same network): the encoder without its pooler, dropout, and one linear
+/// layer from every token's state to the tags. Weights keep transformers' names ("bert.…" or "roberta.…",
+/// "classifier.…"), so a checkpoint fine-tuned with transformers loads unchanged and Sapling's loads there.
+/// </summary>
+public sealed class BertForTokenClassification : Module, ITokenClassifier
+{
+    public BertForTokenClassification(BertConfig config, Generator? generator = null)
+        : this(new BertModel(config with { AddPoolingLayer = false }, generator), config, generator) { }
+
+    private BertForTokenClassification(BertModel encoder, BertConfig config, Generator? generator)
+    {
+        if (config.Labels.Length < 2) throw new ArgumentException("a token classifier needs at least 2 tags");
+        if (encoder.Pooler != null) throw new ArgumentException("...ForTokenClassification reads every token's state; load the encoder without its pooler");
+        Config = config with { Architectures = [config.ModelType == BertConfig.RobertaType ? "RobertaForTokenClassification" : "BertForTokenClassification"], AddPoolingLayer = false };
+        Encoder = RegisterModule(config.ModelType, encoder);
+        Dropout = RegisterModule("dropout", new Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb));
+        Classifier = RegisterModule("classifier", new Linear(config.HiddenSize, config.Labels.Length, generator: generator));
+        using var _ = Autograd.NoGrad.Enter();
+        Init.Normal(Classifier.Weight, 0f, 0.02f, generator);
+        Init.Zeros(Classifier.Bias!);
+    }
+
+    /// <summary>A new head with <paramref name="labels"/> on a pretrained encoder loaded without its pooler.</summary>
+    public static BertForTokenClassification FromEncoder(BertModel encoder, IReadOnlyList<string> labels, Generator? generator = null) =>
+        new(encoder, encoder.Config with { Labels = labels.ToArray() }, generator);
+
+    public BertConfig Config { get; }
+
+    /// <summary>The encoder, registered as "bert" or "roberta" after the config's model_type.</summary>
+    public BertModel Encoder { get; }
+    public Dropout Dropout { get; }
+    public Linear Classifier { get; }
+
+    /// <summary>Scores [B, T, tags] for ids [B, T] with an attention mask [B, T] (1 real, 0 padding).</summary>
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
+    {
+        var (hidden, _) = Encoder.Forward(inputIds, attentionMask, tokenTypeIds);   // [B, T, H]
+        return Classifier.Forward(Dropout.Forward(hidden));                          // [B, T, tags]
+    }
+
+    // ITokenClassifier: how the trainer and the tagger use it.
+
+    public string[] Labels => Config.Labels;
+
+    public Module Head => Classifier;
+
+    public int PadId(ITokenizer tokenizer) => Config.PadTokenId;
+
+    public Tensor ClassifyTokens(Tensor ids, int[] lengths) => Forward(ids, EncoderInput.Mask(lengths, ids.Shape[1]));
+
+    // ITrainableModel
+
+    public string ModelType => Config.ModelType;
+
+    public Module Network => this;
+
+    public int NumLayers => Config.NumHiddenLayers;
+
+    public int HiddenSize => Config.HiddenSize;
+
+    public int ContextLength => Config.MaxTokens;
+
+    /// <summary>Not offered for encoders yet: their layers keep activations for the backward.</summary>
+    public bool GradientCheckpointing
+    {
+        get => false;
+        set { if (value) throw new NotSupportedException($"train.gradient_checkpointing is not supported for {Config.ModelType} models yet"); }
+    }
+
+    public void Save(string directory) => BertFolder.Save(directory, this, Config);
+}
