@@ -21,6 +21,7 @@ public static class LanguageModelConfig
             Monitor = c.Get("train.monitor", "val_loss"),
             Tuning = c.Get("sft.tuning", c.Get("dpo.tuning", c.Get("classify.tuning", c.Get("token_classify.tuning", "full")))),
             TokensField = c.Get("data.tokens_field", "tokens"),
+            WholeWordMask = c.Get("mlm.whole_word_mask", false),
             TagsField = c.Get("data.tags_field", "tags"),
             LabelField = c.Get("data.label_field", "label"),
             TestFraction = c.Get("data.test_fraction", 0.1),

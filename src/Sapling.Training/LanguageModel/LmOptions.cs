@@ -64,6 +64,9 @@ public sealed record LmOptions
     public string? ChatTemplate { get; init; }
     public string? PositiveLabel { get; init; }
 
+    /// <summary>Masked-LM pre-training chooses whole words (all their WordPiece pieces) instead of single tokens.</summary>
+    public bool WholeWordMask { get; init; }
+
     /// <summary>Sequence labelling from JSONL: the fields holding each line's words and their tags.</summary>
     public string TokensField { get; init; } = "tokens";
     public string TagsField { get; init; } = "tags";
@@ -136,6 +139,7 @@ public sealed record LmOptions
         if (!(ClassifyLmWeight >= 0) || float.IsInfinity(ClassifyLmWeight)) throw new ArgumentException($"classify.lm_weight must be a finite weight of 0 or more, got {ClassifyLmWeight}");
         if (TestFraction is < 0 or >= 1 || ValidationFraction + TestFraction >= 1) throw new ArgumentException($"data.validation_fraction {ValidationFraction} and data.test_fraction {TestFraction} leave nothing to train on");
         if (Method is "dpo" or "sft" && Tuning is not ("full" or "lora" or "prompt")) throw new ArgumentException($"{Method}.tuning must be full, lora or prompt, got '{Tuning}'");
+        if (WholeWordMask && Architecture != "bert") throw new ArgumentException($"mlm.whole_word_mask applies to masked-LM pre-training (model.architecture bert), not {Architecture}");
         if (ChatTemplate != null && Method != "sft") throw new ArgumentException($"sft.chat_template applies to method sft only, not {Method}");
         if (ChatTemplate != null && !Text.ChatTemplate.BuiltinNames.Contains(ChatTemplate) && !ChatTemplate.EndsWith(".jinja", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"sft.chat_template must be one of {string.Join(", ", Text.ChatTemplate.BuiltinNames)} or a .jinja file, got '{ChatTemplate}'");

@@ -92,3 +92,45 @@ public sealed class MaskedLmTests : IDisposable
         Assert.Contains("masked-LM", e.Message);
     }
 }
+
+/// <summary>Whole-word masking chooses every piece of a word or none of them, at about 15% of words.</summary>
+public sealed class WholeWordMaskTests
+{
+    [Fact]
+    public void PiecesOfAWordAreChosenTogether()
+    {
+        string[] vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "play", "##ing", "##ed", "run", "##ner", "##s", "a"];
+        var tokenizer = Text.Tokenization.PipelineTokenizer.FromBertVocabulary(vocab, "vocab.txt");
+        var documents = Enumerable.Range(0, 40).Select(i => tokenizer.Encode("playing runners a played runs play a running")).ToList();
+        var data = new TokenData(documents, tokenizer.IdOf("[SEP]"), 0.1, 0);
+        var options = LanguageModelTests.Tiny(10) with { Architecture = "bert", WholeWordMask = true, Context = 33 };
+        var objective = new MaskedLmObjective(data, tokenizer, options);
+        var (windows, _) = data.TrainBatch(64, 32, 0, 0);
+        var (_, labels) = objective.Mask(windows, new Generator(9));
+        var source = windows.ToArray<long>();
+        var chosen = labels.ToArray<long>();
+        int words = 0, chosenWords = 0;
+        for (int r = 0; r < 64; r++)
+        {
+            for (int i = 0; i < 32; i++)
+            {
+                long token = source[r * 32 + i];
+                bool isChosen = chosen[r * 33 + i + 1] != -100;
+                bool continues = tokenizer.TokenOf((int)token)!.StartsWith("##", StringComparison.Ordinal);
+                if (continues && i > 0 && source[r * 32 + i - 1] != tokenizer.IdOf("[SEP]"))
+                {
+                    Assert.Equal(chosen[r * 33 + i] != -100, isChosen);
+                    continue;
+                }
+                if (token == tokenizer.IdOf("[SEP]")) continue;
+                words++;
+                if (isChosen) chosenWords++;
+            }
+        }
+        double share = (double)chosenWords / words;
+        Assert.InRange(share, 0.10, 0.20);
+
+        var refused = Assert.Throws<NotSupportedException>(() => new MaskedLmObjective(data, Text.Tokenization.PipelineTokenizer.FromBertVocabulary(vocab.Select(v => v.TrimStart('#')).ToArray(), "vocab.txt"), options));
+        Assert.Contains("whole_word_mask", refused.Message);
+    }
+}

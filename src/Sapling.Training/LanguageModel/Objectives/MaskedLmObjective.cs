@@ -6,15 +6,18 @@ namespace Sapling.Training;
 
 /// <summary>
 /// Masked-language-model pre-training (Devlin et al., 2019, §3.1): windows of the token stream (documents joined by
-/// [SEP], as RoBERTa packs full sentences) start with [CLS]; 15% of the other positions are chosen, of which 80% become
-/// [MASK], 10% a random token and 10% stay, and the loss is the cross-entropy of the original token at the chosen
-/// positions only. Validation masks fixed windows with a fixed seed, so its loss is comparable from step to step.
+/// [SEP], as RoBERTa packs full sentences) start with [CLS]; 15% of the other positions are chosen (or of the words, all
+/// their pieces together, with whole-word masking), of which 80% become [MASK], 10% a random token and 10% stay, and the
+/// loss is the cross-entropy of the original token at the chosen positions only. Validation masks fixed windows with a fixed seed, so its loss is comparable from step to step.
 /// </summary>
 public sealed class MaskedLmObjective : ILmObjective
 {
     private readonly TokenData data;
     private readonly LmOptions options;
     private readonly int clsId, sepId, maskId, padId, vocabSize;
+
+    /// <summary>With whole-word masking, which ids continue the word before them (WordPiece's "##" pieces); null without.</summary>
+    private readonly bool[]? continues;
 
     public MaskedLmObjective(TokenData data, ITokenizer tokenizer, LmOptions options)
     {
@@ -23,6 +26,19 @@ public sealed class MaskedLmObjective : ILmObjective
             : throw new InvalidDataException($"masked-LM pre-training needs a {token} token; the tokenizer has none (train a WordPiece vocabulary: data.tokenizer wordpiece)");
         (clsId, sepId, maskId, padId) = (Special("[CLS]"), Special("[SEP]"), Special("[MASK]"), Special("[PAD]"));
         BaselineLoss = data.UnigramBaselineLoss(vocabSize);
+        if (options.WholeWordMask) continues = ContinuationPieces(tokenizer);
+    }
+
+    /// <summary>The ids whose token continues a word ("##ing"); refused for vocabularies that do not mark them so.</summary>
+    private static bool[] ContinuationPieces(ITokenizer tokenizer)
+    {
+        var pipeline = tokenizer as Text.Tokenization.PipelineTokenizer;
+        var continues = new bool[tokenizer.VocabSize];
+        bool any = false;
+        for (int id = 0; id < continues.Length && pipeline != null; id++)
+            any |= continues[id] = pipeline.TokenOf(id) is { } token && token.StartsWith("##", StringComparison.Ordinal) && token.Length > 2;
+        if (!any) throw new NotSupportedException("mlm.whole_word_mask needs a WordPiece vocabulary, whose word-continuing pieces start with ##; this tokenizer has none");
+        return continues;
     }
 
     public double? BaselineLoss { get; }
@@ -54,13 +70,13 @@ public sealed class MaskedLmObjective : ILmObjective
         return LmValidation.OfLoss(sum / Math.Max(count, 1));
     }
 
-    public string Describe() => $"masked-LM pre-training (15% of tokens: 80% [MASK], 10% random, 10% kept) on {data.TrainLength:N0} training tokens, {data.Validation.Length:N0} validation tokens; unigram baseline loss {BaselineLoss:F3}";
+    public string Describe() => $"masked-LM pre-training (15% of {(continues != null ? "whole words" : "tokens")}: 80% [MASK], 10% random, 10% kept) on {data.TrainLength:N0} training tokens, {data.Validation.Length:N0} validation tokens; unigram baseline loss {BaselineLoss:F3}";
 
     private static BertForMaskedLM Mlm(ITrainableModel model) => model as BertForMaskedLM
         ?? throw new NotSupportedException($"masked-LM pre-training trains a BertForMaskedLM (model.architecture bert), not model_type '{model.ModelType}'");
 
     /// <summary>[CLS] + each window, with 15% of the positions chosen and replaced; labels -100 where nothing is predicted.</summary>
-    private (Tensor Inputs, Tensor Labels) Mask(Tensor windows, Generator g)
+    internal (Tensor Inputs, Tensor Labels) Mask(Tensor windows, Generator g)
     {
         int b = windows.Shape[0], w = windows.Shape[1], t = w + 1;
         var source = windows.ToArray<long>();
@@ -71,12 +87,17 @@ public sealed class MaskedLmObjective : ILmObjective
         for (int r = 0; r < b; r++)
         {
             ids[r * t] = clsId;
+            bool wordChosen = false;
             for (int i = 0; i < w; i++)
             {
                 long token = source[r * w + i];
                 int at = r * t + i + 1;
                 ids[at] = token;
-                if (token == sepId || token == padId || g.NextDouble() >= 0.15) continue;
+                if (token == sepId || token == padId) { wordChosen = false; continue; }
+                // Whole-word masking (Google's BERT release, transformers' DataCollatorForWholeWordMask): a word's pieces
+                // are chosen together, by the draw of its first piece; what replaces each piece is still drawn per piece.
+                wordChosen = continues != null && i > 0 && continues[token] ? wordChosen : g.NextDouble() < 0.15;
+                if (!wordChosen) continue;
                 labels[at] = token;
                 chosen++;
                 double roll = g.NextDouble();
