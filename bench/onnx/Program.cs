@@ -18,6 +18,8 @@ using Sapling.Optim;
 using Tensor = Sapling.Tensor;
 
 var mode = args[0];
+// The same provider choice as the CLI's --blas default, so rounds can compare Sapling's GEMM with OpenBLAS.
+if (Environment.GetEnvironmentVariable("SAPLING_BLAS") is { Length: > 0 } blas) Sapling.Backends.Cpu.Gemm.Provider = Sapling.Backends.Cpu.Gemm.Parse(blas);
 if (mode == "make")
 {
     var model = new TorchvisionResNet(TorchvisionResNetConfig.ForDepth(18), new Generator(1));

@@ -9,7 +9,7 @@ public static class Program
     /// <summary>--blas applies to every verb; SAPLING_BLAS gives its default so scripts can set it once.</summary>
     public static readonly Option<string> BlasOption = new("--blas")
     {
-        Description = "Matrix-multiply provider: managed, openblas or auto (default: $SAPLING_BLAS or auto)",
+        Description = "Matrix-multiply provider: managed, openblas or auto (OpenBLAS where installed, except on AVX-512 machines, where the managed kernel is faster; default: $SAPLING_BLAS or auto)",
         Recursive = true,
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SAPLING_BLAS") ?? "auto",
     };

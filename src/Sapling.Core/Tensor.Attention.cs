@@ -73,6 +73,49 @@ public sealed partial class Tensor
     }
 
     /// <summary>
+    /// Bidirectional softmax(q·kᵀ·scale)·v for q [B, H, T, D] and k, v [B, H, S, D] (PyTorch's
+    /// scaled_dot_product_attention without a causal mask), where every query of batch row b sees keys
+    /// 0 .. keyLengths[b] − 1 (right-padded rows; all keys without lengths). Without gradients it is one fused kernel that
+    /// reads q, k and v where they are (views of projections need no copy) and returns a [B, H, T, D] view of a
+    /// [B, T, H, D] result, so putting the heads back side by side costs nothing; with gradients it is the composed
+    /// product, padding bias, softmax and product, whose rules autograd knows.
+    /// </summary>
+    public static Tensor ScaledDotProductAttention(Tensor q, Tensor k, Tensor v, int[]? keyLengths = null, double? scale = null)
+    {
+        RequireFloat("scaled_dot_product_attention", q, k);
+        RequireFloat("scaled_dot_product_attention", q, v);
+        if (q.Rank != 4 || k.Rank != 4 || v.Rank != 4 || !ShapeUtil.SameShape(k.shape, v.shape) || k.shape[0] != q.shape[0] || k.shape[1] != q.shape[1] || k.shape[3] != q.shape[3])
+            throw new ArgumentException($"scaled_dot_product_attention: q, k and v must be [batch, heads, time, head_dim] with the same batch, heads and head_dim (and k, v one shape), got {ShapeUtil.Format(q.shape)}, {ShapeUtil.Format(k.shape)}, {ShapeUtil.Format(v.shape)}");
+        int b = q.shape[0], h = q.shape[1], t = q.shape[2], s = k.shape[2], d = q.shape[3];
+        if (keyLengths != null && keyLengths.Length != b) throw new ArgumentException($"scaled_dot_product_attention: {keyLengths.Length} key lengths for a batch of {b}");
+        if (keyLengths != null)
+            foreach (int length in keyLengths)
+                if (length < 0 || length > s) throw new ArgumentException($"scaled_dot_product_attention: key length {length} is outside 0..{s}");
+        double sc = scale ?? (q.DType == DType.Float32 ? 1f / MathF.Sqrt(d) : 1.0 / Math.Sqrt(d));
+        if (AnyRequiresGrad(q, k) || AnyRequiresGrad(v))
+        {
+            var scores = q.MatMul(k.Transpose(-1, -2)).Mul(sc);                                             // [B, H, T, S]
+            if (keyLengths != null)
+            {
+                var bias = new float[b * s];
+                for (int r = 0; r < b; r++) bias.AsSpan(r * s + keyLengths[r], s - keyLengths[r]).Fill(-1e9f);
+                scores = scores.Add(FromArray(bias, b, 1, 1, s).To(q.DType));
+            }
+            return scores.Softmax(-1).MatMul(v);                                                              // [B, H, T, D]
+        }
+        var qv = InnerContiguous(q);
+        var kv = InnerContiguous(k);
+        var vv = InnerContiguous(v);
+        var output = Uninitialized(q.DType, [b, t, h, d]);
+        TensorKernels.For(q.DType).EncoderAttentionForward(qv, Layout(qv), kv, Layout(kv), vv, Layout(vv), output, b, h, t, s, d, sc, keyLengths);
+        return output.Permute(0, 2, 1, 3);
+
+        // Heads read in place need unit stride along head_dim; anything else is copied once.
+        static Tensor InnerContiguous(Tensor x) => x.strides[3] == 1 || x.shape[3] == 1 ? x : x.ContiguousCopy();
+        static Backends.HeadLayout Layout(Tensor x) => new(x.offset, x.strides[0], x.strides[1], x.strides[2]);
+    }
+
+    /// <summary>
     /// Causal attention weights softmax(q·kᵀ·scale) for q [.., T, D] and k [.., S, D]: query i sees keys
     /// 0 .. (S − T) + i (<see cref="CausalSoftmax"/> with offset S − T), later keys get weight 0. One op: the scores are
     /// a temporary inside it, and the gradient rule reads q, k and the weights, so the graph keeps neither the T×S

@@ -68,6 +68,8 @@ internal abstract class TensorKernels
     /// <summary>q, k, v (and dOut) must start at element 0 of their storage; head h of k and v starts at h·kvHeadStride.</summary>
     public abstract void AttentionForward(Tensor q, Tensor k, Tensor v, Tensor output, Tensor lse, int heads, int t, int s, int d, int past, double scale, int[]? keyStart, int headsPerRow, int kvHeadStride, int kvGroups = 1, int window = 0);
 
+    public abstract void EncoderAttentionForward(Tensor q, HeadLayout qLayout, Tensor k, HeadLayout kLayout, Tensor v, HeadLayout vLayout, Tensor output, int batch, int heads, int t, int s, int d, double scale, int[]? keyLengths);
+
     public abstract void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor output, Tensor lse, Tensor dOut, Tensor dq, Tensor dk, Tensor dv, int heads, int t, int s, int d, int past, double scale);
 
     public abstract void Sum(Tensor x, Tensor y, int outer, int reduce, int inner);
@@ -179,6 +181,9 @@ internal abstract class TensorKernels
 
         public override void AttentionForward(Tensor q, Tensor k, Tensor v, Tensor output, Tensor lse, int heads, int t, int s, int d, int past, double scale, int[]? keyStart, int headsPerRow, int kvHeadStride, int kvGroups = 1, int window = 0)
             => K.AttentionForward(A(q), A(k), A(v), A(output), A(lse), heads, t, s, d, past, S(scale), keyStart, headsPerRow, kvHeadStride, kvGroups, window);
+
+        public override void EncoderAttentionForward(Tensor q, HeadLayout qLayout, Tensor k, HeadLayout kLayout, Tensor v, HeadLayout vLayout, Tensor output, int batch, int heads, int t, int s, int d, double scale, int[]? keyLengths)
+            => K.EncoderAttentionForward(A(q), qLayout, A(k), kLayout, A(v), vLayout, A(output), batch, heads, t, s, d, S(scale), keyLengths);
 
         public override void AttentionBackward(Tensor q, Tensor k, Tensor v, Tensor output, Tensor lse, Tensor dOut, Tensor dq, Tensor dk, Tensor dv, int heads, int t, int s, int d, int past, double scale)
             => K.AttentionBackward(A(q), A(k), A(v), A(output), A(lse), A(dOut), A(dq), A(dk), A(dv), heads, t, s, d, past, S(scale));

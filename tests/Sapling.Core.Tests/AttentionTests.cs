@@ -136,3 +136,78 @@ public class GroupedAndWindowedAttentionTests
         }
     }
 }
+
+/// <summary>
+/// The encoder's fused bidirectional attention (<see cref="Tensor.ScaledDotProductAttention"/>) against the composed
+/// ops with a padding bias, reading heads in place from a projection's [B, T, H·D] output, on the CPU kernels and the
+/// reference kernels; with gradients it is the composed ops themselves.
+/// </summary>
+public class EncoderAttentionTests
+{
+    private static Tensor Composed(Tensor q, Tensor k, Tensor v, int[]? lengths)
+    {
+        int b = q.Shape[0], s = k.Shape[2];
+        var scores = q.MatMul(k.Transpose(-1, -2)).Mul(1.0 / Math.Sqrt(q.Shape[3]));
+        if (lengths != null)
+        {
+            var bias = new float[b * s];
+            for (int r = 0; r < b; r++) bias.AsSpan(r * s + lengths[r], s - lengths[r]).Fill(-1e9f);
+            scores = scores.Add(Tensor.FromArray(bias, b, 1, 1, s));
+        }
+        return scores.Softmax(-1).MatMul(v);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void FusedMatchesComposedOnHeadsReadInPlace(bool reference)
+    {
+        var g = new Generator(11);
+        int b = 3, h = 4, t = 9, d = 8;
+        // Heads as a projection leaves them: [B, T, H·D] viewed as [B, H, T, D] (strides T·H·D, D, H·D, 1).
+        Tensor Heads() => Tensor.Randn([b, t, h * d], g).Reshape(b, t, h, d).Permute(0, 2, 1, 3);
+        var (q, k, v) = (Heads(), Heads(), Heads());
+        int[] lengths = [9, 4, 0];
+        Tensor fused;
+        using (Autograd.NoGrad.Enter())
+        using (reference ? Sapling.Backends.Backend.Use(new Sapling.Backends.Reference.ReferenceKernels()) : null)
+            fused = Tensor.ScaledDotProductAttention(q, k, v, lengths);
+        var expected = Composed(q, k, v, lengths);
+        Assert.Equal([b, h, t, d], fused.Shape.ToArray());
+        TensorAssert.Close(expected, fused, 1e-5f, 1e-6f, "padded");
+        // The result is [B, T, H, D] in memory, so the heads go back side by side without a copy.
+        Assert.True(fused.Permute(0, 2, 1, 3).IsContiguous);
+        using (Autograd.NoGrad.Enter()) fused = Tensor.ScaledDotProductAttention(q, k, v);
+        TensorAssert.Close(Composed(q, k, v, null), fused, 1e-5f, 1e-6f, "unpadded");
+    }
+
+    [Fact]
+    public void WithGradientsItIsTheComposedOps()
+    {
+        var g = new Generator(5);
+        Tensor Leaf() => Tensor.Randn([2, 2, 5, 4], g).RequiresGrad_();
+        var (q, k, v) = (Leaf(), Leaf(), Leaf());
+        int[] lengths = [5, 3];
+        var output = Tensor.ScaledDotProductAttention(q, k, v, lengths);
+        var (q2, k2, v2) = (q.Detach().Clone().RequiresGrad_(), k.Detach().Clone().RequiresGrad_(), v.Detach().Clone().RequiresGrad_());
+        var expected = Composed(q2, k2, v2, lengths);
+        TensorAssert.Close(expected, output, 1e-6f, 1e-7f, "output");
+        var upstream = Tensor.Randn([2, 2, 5, 4], g);
+        output.Backward(upstream);
+        expected.Backward(upstream);
+        TensorAssert.Close(q2.Grad!, q.Grad!, 1e-5f, 1e-6f, "dq");
+        TensorAssert.Close(v2.Grad!, v.Grad!, 1e-5f, 1e-6f, "dv");
+    }
+
+    [Fact]
+    public void BadLengthsAndShapesAreNamed()
+    {
+        var x = Tensor.Zeros(2, 1, 3, 4);
+        var e = Assert.Throws<ArgumentException>(() => Tensor.ScaledDotProductAttention(x, x, x, [3]));
+        Assert.Contains("1 key lengths for a batch of 2", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Tensor.ScaledDotProductAttention(x, x, x, [3, 4]));
+        Assert.Contains("key length 4", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Tensor.ScaledDotProductAttention(x, Tensor.Zeros(2, 1, 3, 5), x));
+        Assert.Contains("scaled_dot_product_attention", e.Message);
+    }
+}

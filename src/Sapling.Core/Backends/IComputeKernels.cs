@@ -130,6 +130,15 @@ public partial interface IComputeKernels<T> where T : unmanaged, IFloatingPointI
     void AttentionForward(T[] q, T[] k, T[] v, T[] output, T[] lse,
         int heads, int t, int s, int d, int past, T scale, int[]? keyStart, int headsPerRow, int kvHeadStride, int kvGroups = 1, int window = 0);
 
+    /// <summary>
+    /// Bidirectional softmax(q·kᵀ·scale)·v of an encoder batch, read in place: [batch, heads] heads of t queries and s
+    /// keys of width d, laid out as the <see cref="HeadLayout"/>s say. Every query of batch row b sees keys
+    /// 0 .. keyLengths[b] − 1 (all s without lengths; a row of length 0 averages all s values uniformly, as a padding
+    /// bias on every key does). Writes output as [batch, t, heads, d], contiguous: the layout the next projection reads.
+    /// </summary>
+    void EncoderAttentionForward(T[] q, HeadLayout qLayout, T[] k, HeadLayout kLayout, T[] v, HeadLayout vLayout, T[] output,
+        int batch, int heads, int t, int s, int d, T scale, int[]? keyLengths);
+
     /// <summary>Gradients of <see cref="AttentionForward"/> (without key starts) from its output and log-sum-exp.</summary>
     void AttentionBackward(T[] q, T[] k, T[] v, T[] output, T[] lse, T[] dOut,
         T[] dq, T[] dk, T[] dv, int heads, int t, int s, int d, int past, T scale);

@@ -73,17 +73,26 @@ public sealed class BertSelfAttention : Module
     public Dropout Dropout { get; }
 
     /// <param name="x">[B, T, H]</param>
-    /// <param name="maskBias">[B, 1, 1, T]: 0 where a key may be attended to, a large negative number at padding.</param>
-    public Tensor Forward(Tensor x, Tensor? maskBias)
+    /// <param name="mask">The batch's padding; null: every position is real.</param>
+    public Tensor Forward(Tensor x, PaddingMask? mask)
     {
         int b = x.Shape[0], t = x.Shape[1];
         Tensor Heads(Linear projection) => projection.Forward(x).Reshape(b, t, heads, headDim).Permute(0, 2, 1, 3);   // [B, heads, T, d]
         var q = Heads(Query);
         var k = Heads(Key);
         var v = Heads(Value);
-        var scores = q.MatMul(k.Transpose(-1, -2)).Mul(1.0 / Math.Sqrt(headDim));                                      // [B, heads, T, T]
-        if (maskBias != null) scores = scores.Add(maskBias);
-        var context = Dropout.Forward(scores.Softmax(-1)).MatMul(v);                                                                   // [B, heads, T, d]
+        Tensor context;                                                                                                 // [B, heads, T, d]
+        if ((mask == null || mask.KeyLengths != null) && (!Dropout.Training || Dropout.P == 0))
+        {
+            // Right padding and no dropout on the probabilities (inference): the fused kernel skips padded keys.
+            context = Tensor.ScaledDotProductAttention(q, k, v, mask?.KeyLengths, 1.0 / Math.Sqrt(headDim));
+        }
+        else
+        {
+            var scores = q.MatMul(k.Transpose(-1, -2)).Mul(1.0 / Math.Sqrt(headDim));                                  // [B, heads, T, T]
+            if (mask != null) scores = scores.Add(mask.Bias);
+            context = Dropout.Forward(scores.Softmax(-1)).MatMul(v);
+        }
         return context.Permute(0, 2, 1, 3).Reshape(b, t, heads * headDim);                                             // [B, T, H]
     }
 }
@@ -117,7 +126,7 @@ public sealed class BertAttention : Module
     public BertSelfAttention Self { get; }
     public BertResidualOutput Output { get; }
 
-    public Tensor Forward(Tensor x, Tensor? maskBias) => Output.Forward(Self.Forward(x, maskBias), x);
+    public Tensor Forward(Tensor x, PaddingMask? mask) => Output.Forward(Self.Forward(x, mask), x);
 }
 
 /// <summary>The feed-forward's widening projection with GELU (Hugging Face's BertIntermediate).</summary>
@@ -145,9 +154,9 @@ public sealed class BertLayer : Module
     public BertIntermediate Intermediate { get; }
     public BertResidualOutput Output { get; }
 
-    public Tensor Forward(Tensor x, Tensor? maskBias)
+    public Tensor Forward(Tensor x, PaddingMask? mask)
     {
-        var h = Attention.Forward(x, maskBias);               // [B, T, H]
+        var h = Attention.Forward(x, mask);                   // [B, T, H]
         return Output.Forward(Intermediate.Forward(h), h);    // [B, T, H]
     }
 }
@@ -166,12 +175,12 @@ public sealed class BertEncoder : Module
 
     public IReadOnlyList<BertLayer> Layers => layers;
 
-    public Tensor Forward(Tensor x, Tensor? maskBias)
+    public Tensor Forward(Tensor x, PaddingMask? mask)
     {
         foreach (var layer in layers)
         {
             var input = x;
-            x = TensorScope.KeepOnlyResult(() => layer.Forward(input, maskBias));
+            x = TensorScope.KeepOnlyResult(() => layer.Forward(input, mask));
         }
         return x;
     }
@@ -230,9 +239,8 @@ public sealed class BertModel : Module, ITextEncoder
             if (other != null && !other.Shape.SequenceEqual(inputIds.Shape))
                 throw new ArgumentException($"BERT: {name} has shape {ShapeUtil.Format(other.Shape.ToArray())}, input_ids {ShapeUtil.Format(inputIds.Shape.ToArray())}");
         var types = tokenTypeIds ?? Tensor.Zeros([b, t], DType.Int64);
-        // Padding gets a large negative score before the softmax, so no real token attends to it: [B, 1, 1, T].
-        var maskBias = attentionMask?.To(DType.Float32).Sub(1f).Mul(1e9f).Reshape(b, 1, 1, t);
-        var hidden = Encoder.Forward(Embeddings.Forward(inputIds, types), maskBias);    // [B, T, H]
+        // No real token attends to padding.
+        var hidden = Encoder.Forward(Embeddings.Forward(inputIds, types), PaddingMask.From(attentionMask));    // [B, T, H]
         return (hidden, Pooler?.Forward(hidden));
     }
 

@@ -29,6 +29,7 @@ public class BackendSelectionTests
             var k = Tensor.Randn([1, 2, 4, 8], g).RequiresGrad_();
             var attention = Tensor.CausalAttention(q, k, k) + q.MatMul(k.Transpose(-1, -2)).Softmax(-1).MatMul(k) + q.MatMul(k.Transpose(-1, -2)).CausalSoftmax().MatMul(k);
             attention.Sum().Backward();
+            using (Autograd.NoGrad.Enter()) _ = Tensor.ScaledDotProductAttention(q, k, k, [3]);
             _ = Tensor.Randn([3, 4], g).ArgMax(1);
 
             // Data movement and the int8 kernels.

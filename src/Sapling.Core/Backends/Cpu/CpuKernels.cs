@@ -85,6 +85,10 @@ public sealed partial class CpuKernels : IKernels
         int heads, int t, int s, int d, int past, float scale, int[]? keyStart, int headsPerRow, int kvHeadStride, int kvGroups = 1, int window = 0)
         => AttentionKernel.Forward(q, k, v, output, lse, heads, t, s, d, past, scale, keyStart, headsPerRow, kvHeadStride, kvGroups, window);
 
+    public void EncoderAttentionForward(float[] q, HeadLayout qLayout, float[] k, HeadLayout kLayout, float[] v, HeadLayout vLayout, float[] output,
+        int batch, int heads, int t, int s, int d, float scale, int[]? keyLengths)
+        => EncoderAttentionKernel.Forward(q, qLayout, k, kLayout, v, vLayout, output, batch, heads, t, s, d, scale, keyLengths);
+
     public void AttentionBackward(float[] q, float[] k, float[] v, float[] output, float[] lse, float[] dOut,
         float[] dq, float[] dk, float[] dv, int heads, int t, int s, int d, int past, float scale)
         => AttentionKernel.Backward(q, k, v, output, lse, dOut, dq, dk, dv, heads, t, s, d, past, scale);

@@ -21,9 +21,17 @@ public static class Gemm
     /// <summary>The provider actually used after resolving <see cref="BlasProvider.Auto"/>.</summary>
     public static BlasProvider Active => (threadOverride ?? requested) switch
     {
-        BlasProvider.Auto => OpenBlasNative.IsAvailable ? BlasProvider.OpenBlas : BlasProvider.Managed,
+        BlasProvider.Auto => AutoUsesOpenBlas ? BlasProvider.OpenBlas : BlasProvider.Managed,
         var p => p,
     };
+
+    /// <summary>
+    /// Whether <see cref="BlasProvider.Auto"/> picks OpenBLAS: where it is installed and the managed kernel has no
+    /// AVX-512 path. With AVX-512 the managed kernel measured as fast or faster in every workload (docs/benchmarks.md:
+    /// GPT and CNN training, generation, ResNet-18 at parity, MiniLM 14% faster), so OpenBLAS stays the choice of AVX2
+    /// machines, where it was up to 10% ahead on large products.
+    /// </summary>
+    internal static bool AutoUsesOpenBlas => OpenBlasNative.IsAvailable && ManagedGemm.SelectedKernel != ManagedGemm.KernelKind.Avx512;
 
     /// <summary>Uses <paramref name="provider"/> on this thread until the returned scope is disposed (tests compare providers side by side).</summary>
     public static IDisposable Use(BlasProvider provider)
@@ -68,7 +76,7 @@ public static class Gemm
     {
         var chosen = threadOverride ?? requested;
         if (chosen != BlasProvider.Auto) return chosen;
-        return m > 1 && OpenBlasNative.IsAvailable ? BlasProvider.OpenBlas : BlasProvider.Managed;
+        return m > 1 && AutoUsesOpenBlas ? BlasProvider.OpenBlas : BlasProvider.Managed;
     }
 
     /// <summary>Always the managed kernel; used for many small products run in parallel, where OpenBLAS's own threads would fight ours.</summary>

@@ -1,6 +1,6 @@
 namespace Sapling.Backends.Reference;
 
-/// <summary>Causal attention as its textbook definition: the full score row, its softmax, the weighted sum.</summary>
+/// <summary>Attention (causal, and the encoder's bidirectional kind) as its textbook definition: the full score row, its softmax, the weighted sum.</summary>
 public partial class ReferenceKernels<T>
 {
     public void AttentionForward(T[] q, T[] k, T[] v, T[] output, T[] lse,
@@ -22,6 +22,40 @@ public partial class ReferenceKernels<T>
                     output[(h * t + i) * d + c] = ToT(o);
                 }
                 lse[h * t + i] = first > last ? T.Zero : ToT(logSumExp);
+            }
+        }
+    }
+
+    public void EncoderAttentionForward(T[] q, HeadLayout qLayout, T[] k, HeadLayout kLayout, T[] v, HeadLayout vLayout, T[] output,
+        int batch, int heads, int t, int s, int d, T scale, int[]? keyLengths)
+    {
+        var p = new double[s];
+        for (int b = 0; b < batch; b++)
+        {
+            int length = keyLengths?[b] ?? s;
+            bool uniform = length == 0;
+            if (uniform) length = s;
+            for (int h = 0; h < heads; h++)
+            {
+                for (int i = 0; i < t; i++)
+                {
+                    double max = double.NegativeInfinity;
+                    for (int j = 0; j < length; j++)
+                    {
+                        double dot = 0;
+                        for (int c = 0; c < d; c++) dot += D(q[qLayout.At(b, h, i) + c]) * D(k[kLayout.At(b, h, j) + c]);
+                        p[j] = uniform ? 0 : dot * D(scale);
+                        max = Math.Max(max, p[j]);
+                    }
+                    double sum = 0;
+                    for (int j = 0; j < length; j++) sum += p[j] = Math.Exp(p[j] - max);
+                    for (int c = 0; c < d; c++)
+                    {
+                        double o = 0;
+                        for (int j = 0; j < length; j++) o += p[j] / sum * D(v[vLayout.At(b, h, j) + c]);
+                        output[((b * t + i) * heads + h) * d + c] = ToT(o);
+                    }
+                }
             }
         }
     }
