@@ -43,7 +43,7 @@ public static class FinetuneCommand
             // LoRA runs also leave the merged model; prompt tuning needs its adapter on the (grown) base it names.
             "sft" => $"try: sapling chat --model {result.ModelDirectory}{(options.Adaptation == "prompt" ? $" --adapter {result.AdapterDirectory}" : "")}",
             "classify" => $"try: sapling eval --model {result.ModelDirectory} --data FILE.jsonl{(options.StripHeaders ? " --strip-headers" : "")}; test report in {Path.Combine(result.RunDirectory, "classification_report.txt")}",
-            "token_classify" => $"try: sapling predict --model {result.ModelDirectory} --text \"...\"; test report in {Path.Combine(result.RunDirectory, "classification_report.txt")}",
+            "token_classify" => $"try: sapling tag --model {result.ModelDirectory} --text \"...\"; test report in {Path.Combine(result.RunDirectory, "classification_report.txt")}",
             _ => $"try: sapling generate --model {model} --prompt \"...\"",
         });
         return Diverged(result.Diverged);
