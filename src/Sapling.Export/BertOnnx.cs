@@ -8,7 +8,7 @@ namespace Sapling.Export;
 /// <summary>
 /// BERT and RoBERTa encoders as ONNX graphs in the layout transformers' exporter gives them: inputs "input_ids" and
 /// "attention_mask" int64 [batch, sequence] (BERT also "token_type_ids"), outputs "last_hidden_state" (and BERT's
-/// "pooler_output"), or "logits" for a sequence classifier. Padding enters as a large negative score before each
+/// "pooler_output"), or "logits" for a sequence classifier ([batch, labels]) or a token classifier ([batch, sequence, tags]). Padding enters as a large negative score before each
 /// softmax; RoBERTa's positions are counted from the padding id inside the graph (CumSum over the real tokens).
 /// </summary>
 internal static class BertOnnx
@@ -29,9 +29,13 @@ internal static class BertOnnx
         return Linear(g, model.Classifier.OutProj, "classifier.out_proj", g.Node("Tanh", [dense], "classifier.tanh"));
     }, model.Labels.Length);
 
+    /// <summary>A token classifier: "logits" [batch, sequence, tags], the linear head on every token's state.</summary>
+    public static ModelProto Build(BertForTokenClassification model) => Build(model.Encoder, model.Config.ModelType + ".", (g, hidden, _) =>
+        Linear(g, model.Classifier, "classifier", hidden), model.Labels.Length, perToken: true);
+
     private delegate string Head(OnnxGraphBuilder g, string hidden, string? pooled);
 
-    private static ModelProto Build(BertModel model, string prefix, Head? head, int labels = 0)
+    private static ModelProto Build(BertModel model, string prefix, Head? head, int labels = 0, bool perToken = false)
     {
         var config = model.Config;
         foreach (var (name, m) in model.NamedModules())
@@ -77,7 +81,8 @@ internal static class BertOnnx
             pooled = g.Node("Tanh", [Linear(g, model.Pooler.Dense, prefix + "pooler.dense", g.Node("Gather", [x, g.Scalar("cls_index", 0L)], "cls_state", OnnxAttr.Int("axis", 1)))], "pooler_output");
         if (head != null)
         {
-            g.Output(head(g, x, pooled), "logits", Float, OnnxExporter.BatchAxis, labels);
+            if (perToken) g.Output(head(g, x, pooled), "logits", Float, OnnxExporter.BatchAxis, OnnxExporter.SequenceAxis, labels);
+            else g.Output(head(g, x, pooled), "logits", Float, OnnxExporter.BatchAxis, labels);
         }
         else
         {
@@ -90,7 +95,7 @@ internal static class BertOnnx
             ["max_tokens"] = config.MaxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         if (config.Labels.Length > 0 && head != null) metadata["id2label"] = string.Join(",", config.Labels);
-        return OnnxModelFile.Create(g.Graph, $"Sapling {config.ModelType} encoder{(head != null ? " with a sequence-classification head" : "")}. Inputs: token ids and attention mask (1 real, 0 padding) of right-padded rows, at most {config.MaxTokens} tokens.", metadata);
+        return OnnxModelFile.Create(g.Graph, $"Sapling {config.ModelType} encoder{(head == null ? "" : perToken ? " with a token-classification head" : " with a sequence-classification head")}. Inputs: token ids and attention mask (1 real, 0 padding) of right-padded rows, at most {config.MaxTokens} tokens.", metadata);
     }
 
     /// <summary>Post-norm layer: attention with residual and layer norm, then the feed-forward with residual and layer norm.</summary>

@@ -25,6 +25,9 @@ public static class OnnxExporter
     /// <summary>A BERT or RoBERTa encoder: inputs input_ids, attention_mask (BERT: token_type_ids), outputs last_hidden_state (and pooler_output).</summary>
     public static ModelProto Export(Models.Bert.BertModel model) => BertOnnx.Build(model);
 
+    /// <summary>A BERT or RoBERTa token classifier: inputs as the encoder's, output "logits" [batch, sequence, tags].</summary>
+    public static ModelProto Export(Models.Bert.BertForTokenClassification model) => BertOnnx.Build(model);
+
     /// <summary>A BERT or RoBERTa sequence classifier: the encoder's inputs, output logits.</summary>
     public static ModelProto Export(ISequenceClassifier classifier) => classifier switch
     {
@@ -40,8 +43,9 @@ public static class OnnxExporter
         ModelKind.Classifier => Export(ClassifierFolder.Load(directory)),
         ModelKind.TextClassifier when ModelRegistry.ModelTypeOf(directory) is "bert" or "roberta" => Export(ModelRegistry.LoadSequenceClassifier(directory)),
         ModelKind.Encoder when ModelRegistry.ModelTypeOf(directory) is "bert" or "roberta" => Export(Models.Bert.BertFolder.Load(directory)),
+        ModelKind.TokenClassifier when ModelRegistry.ModelTypeOf(directory) is "bert" or "roberta" => Export(Models.Bert.BertFolder.LoadForTokenClassification(directory)),
         ModelKind.OnnxGraph => Import.OnnxFolder.ToModel(Import.OnnxFolder.Load(directory)),
         ModelKind.LanguageModel when ModelRegistry.ModelTypeOf(directory) == "gpt2" => Export(GptFolder.Load(directory)),
-        var kind => throw new NotSupportedException($"ONNX export: '{directory}' holds a {ModelRegistry.ModelTypeOf(directory)} {kind}, which the exporter does not translate yet (classifiers, GPT-2, torchvision ResNets, BERT/RoBERTa encoders and classifiers, and imported ONNX graphs are)"),
+        var kind => throw new NotSupportedException($"ONNX export: '{directory}' holds a {ModelRegistry.ModelTypeOf(directory)} {kind}, which the exporter does not translate yet (classifiers, GPT-2, torchvision ResNets, BERT/RoBERTa encoders, sequence and token classifiers, and imported ONNX graphs are)"),
     };
 }

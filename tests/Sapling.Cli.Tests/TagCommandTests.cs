@@ -66,4 +66,22 @@ public sealed class TagCommandTests : IDisposable
         Assert.NotEqual(0, code);
         Assert.Contains("--text", error);
     }
+
+    /// <summary>int8 quantisation and ONNX export take a token-classifier folder like the other BERT folders.</summary>
+    [Fact]
+    public void QuantizeAndExportTakeATokenClassifier()
+    {
+        var folder = Tagger();
+        var quantized = Path.Combine(root, "q");
+        var (code, _, error) = CliRunner.Run("quantize", "--model", folder, "--out", quantized);
+        Assert.True(code == 0, error);
+        Assert.Contains("\"quantization\"", File.ReadAllText(Path.Combine(quantized, "config.json")));
+        (code, var output, error) = CliRunner.Run("tag", "--model", quantized, "--text", "alpha new york kilo");
+        Assert.True(code == 0, error);
+        Assert.Matches(@"^alpha/\S+ new/\S+ york/\S+ kilo/\S+\s*$", output);
+        var onnx = Path.Combine(root, "tagger.onnx");
+        (code, _, error) = CliRunner.Run("export", "--model", folder, "--format", "onnx", "--out", onnx);
+        Assert.True(code == 0, error);
+        Assert.True(new FileInfo(onnx).Length > 1000);
+    }
 }

@@ -70,6 +70,24 @@ public sealed class BertOnnxExportTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void TokenClassifiersMatchOnnxRuntime()
+    {
+        foreach (var type in new[] { BertConfig.Type, BertConfig.RobertaType })
+        {
+            var tagger = new BertForTokenClassification(Small(type) with { Labels = ["B-PER", "I-PER", "O"] }, new Generator(6));
+            tagger.Eval();
+            var ids = type == BertConfig.Type ? Ids : Ids.Select(v => v == 0 ? 1L : v).ToArray();
+            var feeds = new Dictionary<string, Tensor> { ["input_ids"] = Tensor.FromArray(ids, 2, 6), ["attention_mask"] = Tensor.FromArray(Mask, 2, 6) };
+            if (type == BertConfig.Type) feeds["token_type_ids"] = Tensor.FromArray(Types, 2, 6);
+            var exported = OnnxExporter.Export(tagger);
+            var logits = InProcessOnnxRuntime.Run(exported, feeds)["logits"];
+            Assert.Equal([2, 6, 3], logits.Shape.ToArray());
+            using (NoGrad.Enter())
+                Assert.True(Worst($"{type} token logits", tagger.Forward(feeds["input_ids"], feeds["attention_mask"], feeds.GetValueOrDefault("token_type_ids")).ToArray<float>(), logits.ToArray<float>(), 3, Mask) <= 1e-4);
+        }
+    }
+
+    [Fact]
     public void RobertaClassifierMatchesOnnxRuntime()
     {
         var roberta = new RobertaForSequenceClassification(Small(BertConfig.RobertaType) with { Labels = ["negative", "positive"], Architectures = ["RobertaForSequenceClassification"] }, new Generator(5));
