@@ -94,7 +94,7 @@ public sealed class SaplingChatClient : IChatClient
     }
 
     /// <summary>Runs the model, writing text to <paramref name="writer"/> as it completes; returns the tokens generated and why it ended.</summary>
-    private (int, ChatFinishReason) Generate(int[] prompt, SamplingOptions sampling, StopSequenceFilter stops, ChannelWriter<string> writer, CancellationToken cancellationToken)
+    private (int, ChatFinishReason) Generate(int[] prompt, SamplingOptions sampling, StopMatcher stops, ChannelWriter<string> writer, CancellationToken cancellationToken)
     {
         var stream = new TokenTextStream(tokenizer);
         int generated = 0;
@@ -132,7 +132,7 @@ public sealed class SaplingChatClient : IChatClient
     private sealed class StopSequenceReached : Exception;
 
     /// <summary>The prompt ids, the sampling settings and the stop-sequence filter for one request; refuses what cannot be honoured.</summary>
-    private (int[] Prompt, SamplingOptions Sampling, StopSequenceFilter Stops) Prepare(IEnumerable<AiChatMessage> messages, ChatOptions? options)
+    private (int[] Prompt, SamplingOptions Sampling, StopMatcher Stops) Prepare(IEnumerable<AiChatMessage> messages, ChatOptions? options)
     {
         ArgumentNullException.ThrowIfNull(messages);
         options ??= new ChatOptions();
@@ -189,7 +189,7 @@ public sealed class SaplingChatClient : IChatClient
         }
         var stopSequences = options.StopSequences ?? [];
         if (stopSequences.Any(string.IsNullOrEmpty)) throw new ArgumentException("ChatOptions.StopSequences holds an empty string");
-        return (prompt, sampling, new StopSequenceFilter(stopSequences.ToArray()));
+        return (prompt, sampling, new StopMatcher(stopSequences.ToArray()));
     }
 
     public object? GetService(Type serviceType, object? serviceKey = null)

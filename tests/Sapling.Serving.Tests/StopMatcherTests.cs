@@ -1,4 +1,4 @@
-using Sapling.Serving.Generation;
+using Sapling.Inference;
 
 namespace Sapling.Serving.Tests;
 

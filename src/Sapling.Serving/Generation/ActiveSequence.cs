@@ -1,3 +1,4 @@
+using Sapling.Inference;
 using Sapling.NN;
 using Sapling.Text;
 

@@ -1,8 +1,9 @@
-namespace Sapling.Serving.Generation;
+namespace Sapling.Inference;
 
 /// <summary>
 /// Watches streamed text for the request's stop strings. Text that could still be the start of a stop string is held
-/// back until it is known not to be one, so a client never sees any part of a stop string.
+/// back until it is known not to be one, so a client never sees any part of a stop string (the server's "stop" field,
+/// Microsoft.Extensions.AI's StopSequences).
 /// </summary>
 public sealed class StopMatcher(IReadOnlyList<string> stops)
 {
