@@ -108,9 +108,9 @@ public static class BertFolder
 
     public static void Save(string directory, BertModel model) => Save(directory, model, model.Config);
 
-    public static void Save(string directory, BertForSequenceClassification model) => Save(directory, model, model.Config);
-
-    public static void Save(string directory, BertForMaskedLM model) => Save(directory, model, model.Config);
+    /// <summary>A task model (classifier, tagger, masked-LM) with its config; a masked-LM's decoder is the word embeddings,
+    /// so only "cls.predictions.bias" and the transform are written for it, as transformers does.</summary>
+    public static void Save(string directory, BertTaskModel model) => Save(directory, model, model.Config);
 
     /// <summary>Writes <paramref name="model"/>'s state under its module names and <paramref name="config"/> as config.json.</summary>
     public static void Save(string directory, Module model, BertConfig config)

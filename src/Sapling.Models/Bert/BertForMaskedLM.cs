@@ -56,7 +56,7 @@ public sealed class BertOnlyMLMHead : Module
 /// encoder without the pooler and the "cls" prediction head tied to the word embeddings. Its folder (transformers' names,
 /// architectures BertForMaskedLM) is what fine-tuning starts from: a classifier put on it gets a fresh pooler.
 /// </summary>
-public sealed class BertForMaskedLM : Module, ITrainableModel
+public sealed class BertForMaskedLM : BertTaskModel
 {
     public BertForMaskedLM(BertConfig config, Generator? generator = null)
     {
@@ -65,7 +65,6 @@ public sealed class BertForMaskedLM : Module, ITrainableModel
         Cls = RegisterModule("cls", new BertOnlyMLMHead(Config, Bert.Embeddings.WordEmbeddings, generator));
     }
 
-    public BertConfig Config { get; }
     public BertModel Bert { get; }
     public BertOnlyMLMHead Cls { get; }
 
@@ -83,19 +82,4 @@ public sealed class BertForMaskedLM : Module, ITrainableModel
         int rows = logits.Shape[0] * logits.Shape[1];
         return Tensor.CrossEntropy(logits.Reshape(rows, Config.VocabSize), labels.Reshape(rows), reduction, ignoreIndex);
     }
-
-    public string ModelType => BertConfig.Type;
-    public Module Network => this;
-    public int NumLayers => Config.NumHiddenLayers;
-    public int HiddenSize => Config.HiddenSize;
-    public int ContextLength => Config.MaxTokens;
-
-    public bool GradientCheckpointing
-    {
-        get => false;
-        set { if (value) throw new NotSupportedException("train.gradient_checkpointing is not supported for bert models yet"); }
-    }
-
-    /// <summary>transformers' layout: the decoder is the word embeddings, so only "cls.predictions.bias" and the transform are written.</summary>
-    public void Save(string directory) => BertFolder.Save(directory, this);
 }

@@ -8,7 +8,7 @@ namespace Sapling.Models.Bert;
 /// (tanh pooler), dropout, one linear layer to the classes. Weights keep transformers' names ("bert.…",
 /// "classifier.…"), so a checkpoint fine-tuned with transformers loads unchanged and Sapling's loads there.
 /// </summary>
-public sealed class BertForSequenceClassification : Module, ISequenceClassifier
+public sealed class BertForSequenceClassification : BertTaskModel, ISequenceClassifier
 {
     public BertForSequenceClassification(BertConfig config, Generator? generator = null)
         : this(new BertModel(config, generator), config, generator) { }
@@ -30,7 +30,6 @@ public sealed class BertForSequenceClassification : Module, ISequenceClassifier
     public static BertForSequenceClassification FromEncoder(BertModel encoder, IReadOnlyList<string> labels, Generator? generator = null) =>
         new(encoder, encoder.Config with { Labels = labels.ToArray() }, generator);
 
-    public BertConfig Config { get; }
     public BertModel Bert { get; }
     public Dropout Dropout { get; }
     public Linear Classifier { get; }
@@ -55,25 +54,4 @@ public sealed class BertForSequenceClassification : Module, ISequenceClassifier
         EncoderInput.Encode(tokenizer, text, Math.Min(maxTokens, Config.MaxTokens), Config.PadTokenId);
 
     public Tensor Classify(Tensor ids, int[] lengths) => Forward(ids, EncoderInput.Mask(lengths, ids.Shape[1]));
-
-    // ITrainableModel
-
-    public string ModelType => BertConfig.Type;
-
-    public Module Network => this;
-
-    public int NumLayers => Config.NumHiddenLayers;
-
-    public int HiddenSize => Config.HiddenSize;
-
-    public int ContextLength => Config.MaxTokens;
-
-    /// <summary>Not offered for encoders yet: their layers keep activations for the backward.</summary>
-    public bool GradientCheckpointing
-    {
-        get => false;
-        set { if (value) throw new NotSupportedException("train.gradient_checkpointing is not supported for bert models yet"); }
-    }
-
-    public void Save(string directory) => BertFolder.Save(directory, this);
 }

@@ -9,7 +9,7 @@ namespace Sapling.Models.Bert;
 /// layer from every token's state to the tags. Weights keep transformers' names ("bert.…" or "roberta.…",
 /// "classifier.…"), so a checkpoint fine-tuned with transformers loads unchanged and Sapling's loads there.
 /// </summary>
-public sealed class BertForTokenClassification : Module, ITokenClassifier
+public sealed class BertForTokenClassification : BertTaskModel, ITokenClassifier
 {
     public BertForTokenClassification(BertConfig config, Generator? generator = null)
         : this(new BertModel(config with { AddPoolingLayer = false }, generator), config, generator) { }
@@ -31,7 +31,6 @@ public sealed class BertForTokenClassification : Module, ITokenClassifier
     public static BertForTokenClassification FromEncoder(BertModel encoder, IReadOnlyList<string> labels, Generator? generator = null) =>
         new(encoder, encoder.Config with { Labels = labels.ToArray() }, generator);
 
-    public BertConfig Config { get; }
 
     /// <summary>The encoder, registered as "bert" or "roberta" after the config's model_type.</summary>
     public BertModel Encoder { get; }
@@ -54,25 +53,4 @@ public sealed class BertForTokenClassification : Module, ITokenClassifier
     public int PadId(ITokenizer tokenizer) => Config.PadTokenId;
 
     public Tensor ClassifyTokens(Tensor ids, int[] lengths) => Forward(ids, EncoderInput.Mask(lengths, ids.Shape[1]));
-
-    // ITrainableModel
-
-    public string ModelType => Config.ModelType;
-
-    public Module Network => this;
-
-    public int NumLayers => Config.NumHiddenLayers;
-
-    public int HiddenSize => Config.HiddenSize;
-
-    public int ContextLength => Config.MaxTokens;
-
-    /// <summary>Not offered for encoders yet: their layers keep activations for the backward.</summary>
-    public bool GradientCheckpointing
-    {
-        get => false;
-        set { if (value) throw new NotSupportedException($"train.gradient_checkpointing is not supported for {Config.ModelType} models yet"); }
-    }
-
-    public void Save(string directory) => BertFolder.Save(directory, this, Config);
 }

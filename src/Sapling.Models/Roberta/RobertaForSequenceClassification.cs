@@ -39,7 +39,7 @@ public sealed class RobertaClassificationHead : Module
 }
 
 /// <summary>RoBERTa with a sequence-classification head, as transformers' RobertaForSequenceClassification.</summary>
-public sealed class RobertaForSequenceClassification : Module, ISequenceClassifier
+public sealed class RobertaForSequenceClassification : BertTaskModel, ISequenceClassifier
 {
     public RobertaForSequenceClassification(BertConfig config, Generator? generator = null)
         : this(new BertModel(config with { AddPoolingLayer = false }, generator), config, generator) { }
@@ -58,7 +58,6 @@ public sealed class RobertaForSequenceClassification : Module, ISequenceClassifi
     public static RobertaForSequenceClassification FromEncoder(BertModel encoder, IReadOnlyList<string> labels, Generator? generator = null) =>
         new(encoder, encoder.Config with { Labels = labels.ToArray() }, generator);
 
-    public BertConfig Config { get; }
     public BertModel Roberta { get; }
     public RobertaClassificationHead Classifier { get; }
 
@@ -78,18 +77,4 @@ public sealed class RobertaForSequenceClassification : Module, ISequenceClassifi
         EncoderInput.Encode(tokenizer, text, Math.Min(maxTokens, Config.MaxTokens), Config.PadTokenId);
 
     public Tensor Classify(Tensor ids, int[] lengths) => Forward(ids, EncoderInput.Mask(lengths, ids.Shape[1]));
-
-    public string ModelType => BertConfig.RobertaType;
-    public Module Network => this;
-    public int NumLayers => Config.NumHiddenLayers;
-    public int HiddenSize => Config.HiddenSize;
-    public int ContextLength => Config.MaxTokens;
-
-    public bool GradientCheckpointing
-    {
-        get => false;
-        set { if (value) throw new NotSupportedException("train.gradient_checkpointing is not supported for roberta models yet"); }
-    }
-
-    public void Save(string directory) => BertFolder.Save(directory, this, Config);
 }

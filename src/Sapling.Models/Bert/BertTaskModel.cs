@@ -1,0 +1,34 @@
+using Sapling.NN;
+
+namespace Sapling.Models.Bert;
+
+/// <summary>
+/// What every BERT-family task model (the encoder under its model_type with a head: sequence or token classification,
+/// masked-LM) is to the one trainer: its config, the sizes it reports and the folder it writes. The heads add their own
+/// forward and task interface.
+/// </summary>
+public abstract class BertTaskModel : Module, ITrainableModel
+{
+    /// <summary>The config written with the weights (architectures and id2label included).</summary>
+    public BertConfig Config { get; protected init; } = null!;
+
+    public string ModelType => Config.ModelType;
+
+    public Module Network => this;
+
+    public int NumLayers => Config.NumHiddenLayers;
+
+    public int HiddenSize => Config.HiddenSize;
+
+    public int ContextLength => Config.MaxTokens;
+
+    /// <summary>Not offered for encoders yet: their layers keep activations for the backward.</summary>
+    public bool GradientCheckpointing
+    {
+        get => false;
+        set { if (value) throw new NotSupportedException($"train.gradient_checkpointing is not supported for {Config.ModelType} models yet"); }
+    }
+
+    /// <summary>config.json and model.safetensors in transformers' names.</summary>
+    public void Save(string directory) => BertFolder.Save(directory, this, Config);
+}
