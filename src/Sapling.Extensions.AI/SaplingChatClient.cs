@@ -63,11 +63,13 @@ public sealed class SaplingChatClient : IChatClient
         string responseId = Guid.NewGuid().ToString("N"), messageId = Guid.NewGuid().ToString("N");
         var created = DateTimeOffset.UtcNow;
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Cancelled by the caller, or by this iterator when the caller stops reading before the end.
+        using var generation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<(int Generated, ChatFinishReason Reason)>? work = null;
         try
         {
             var channel = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-            work = Task.Run(() => Generate(prompt, sampling, stops, channel.Writer, cancellationToken), cancellationToken);
+            work = Task.Run(() => Generate(prompt, sampling, stops, channel.Writer, generation.Token), generation.Token);
             await foreach (var text in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 // Text already generated is not handed out once the caller has cancelled.
@@ -83,9 +85,10 @@ public sealed class SaplingChatClient : IChatClient
         }
         finally
         {
-            // A cancelled or abandoned stream lets its generation stop at the next token before the next call starts.
+            // A cancelled or abandoned stream stops its generation at the next token before the next call starts.
             if (work != null)
             {
+                if (!work.IsCompleted) await generation.CancelAsync().ConfigureAwait(false);
                 try { await work.ConfigureAwait(false); }
                 catch (Exception) when (work.IsCanceled || work.IsFaulted) { }
             }

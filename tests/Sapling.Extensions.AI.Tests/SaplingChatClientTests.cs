@@ -96,6 +96,11 @@ public sealed class SaplingChatClientTests : IDisposable
         Assert.Equal(2, seen);
         var after = await client.GetResponseAsync(Conversation(), new ChatOptions { Temperature = 0, MaxOutputTokens = 5 });
         Assert.True(after.Usage!.OutputTokenCount is > 0 and <= 5);
+
+        // A reader that stops early without cancelling: its generation is stopped and the next call runs.
+        await foreach (var _ in client.GetStreamingResponseAsync(Conversation(), options)) break;
+        after = await client.GetResponseAsync(Conversation(), new ChatOptions { Temperature = 0, MaxOutputTokens = 5 });
+        Assert.True(after.Usage!.OutputTokenCount is > 0 and <= 5);
     }
 
     [Fact]
