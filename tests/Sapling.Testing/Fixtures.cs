@@ -36,6 +36,20 @@ public static class Fixtures
         return new OpFixture(name, inputs, outputs, upstream, grads);
     }
 
+    /// <summary>A float32 tensor written as {"shape": [...], "data": [...]} without a dtype field (the encoder oracles).</summary>
+    public static Tensor ReadFloatTensor(JsonElement e)
+    {
+        var shape = e.GetProperty("shape").EnumerateArray().Select(x => x.GetInt32()).ToArray();
+        return Tensor.FromArray(e.GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray(), shape);
+    }
+
+    /// <summary>int64 [rows, columns] from a JSON array of equal-length rows of ids (input_ids, attention_mask).</summary>
+    public static Tensor ReadIdRows(JsonElement e)
+    {
+        var rows = e.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
+        return Tensor.FromArray(rows.SelectMany(r => r).ToArray(), rows.Length, rows[0].Length);
+    }
+
     public static Tensor ReadTensor(JsonElement e)
     {
         var shape = e.GetProperty("shape").EnumerateArray().Select(x => x.GetInt32()).ToArray();

@@ -22,19 +22,15 @@ public sealed class BertOracleTests(ITestOutputHelper output)
         var model = new BertModel(config);
         var weights = new Dictionary<string, Tensor>();
         foreach (var w in root.GetProperty("weights").EnumerateObject())
-            weights[w.Name] = Read(w.Value);
+            weights[w.Name] = Fixtures.ReadFloatTensor(w.Value);
         model.LoadStateDict(weights);
         model.Eval();
-        Tensor Ids(string name)
-        {
-            var rows = root.GetProperty(name).EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
-            return Tensor.FromArray(rows.SelectMany(r => r).ToArray(), rows.Length, rows[0].Length);
-        }
+        Tensor Ids(string name) => Fixtures.ReadIdRows(root.GetProperty(name));
         using var _ = NoGrad.Enter();
         var (hidden, pooled) = model.Forward(Ids("input_ids"), Ids("attention_mask"), Ids("token_type_ids"));
         foreach (var (name, actual) in new[] { ("last_hidden_state", hidden), ("pooler_output", pooled!) })
         {
-            var expected = Read(root.GetProperty(name));
+            var expected = Fixtures.ReadFloatTensor(root.GetProperty(name));
             Assert.Equal(expected.Shape.ToArray(), actual.Shape.ToArray());
             var a = actual.Contiguous().ToArray<float>();
             var e = expected.Contiguous().ToArray<float>();
@@ -59,16 +55,12 @@ public sealed class BertOracleTests(ITestOutputHelper output)
         };
         var model = new BertForSequenceClassification(config);
         var weights = new Dictionary<string, Tensor>();
-        foreach (var w in root.GetProperty("weights").EnumerateObject()) weights["bert." + w.Name] = Read(w.Value);
-        foreach (var w in root.GetProperty("classifier_weights").EnumerateObject()) weights[w.Name] = Read(w.Value);
+        foreach (var w in root.GetProperty("weights").EnumerateObject()) weights["bert." + w.Name] = Fixtures.ReadFloatTensor(w.Value);
+        foreach (var w in root.GetProperty("classifier_weights").EnumerateObject()) weights[w.Name] = Fixtures.ReadFloatTensor(w.Value);
         model.LoadStateDict(weights);
         model.Eval();
-        Tensor Ids(string name)
-        {
-            var rows = root.GetProperty(name).EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
-            return Tensor.FromArray(rows.SelectMany(r => r).ToArray(), rows.Length, rows[0].Length);
-        }
-        var expected = Read(root.GetProperty("logits")).ToArray<float>();
+        Tensor Ids(string name) => Fixtures.ReadIdRows(root.GetProperty(name));
+        var expected = Fixtures.ReadFloatTensor(root.GetProperty("logits")).ToArray<float>();
         float[] logits;
         using (NoGrad.Enter()) logits = model.Forward(Ids("input_ids"), Ids("attention_mask"), Ids("token_type_ids")).ToArray<float>();
         double worst = expected.Zip(logits).Max(p => Math.Abs(p.First - p.Second));
@@ -112,16 +104,12 @@ public sealed class BertOracleTests(ITestOutputHelper output)
         var model = new BertForMaskedLM(config);
         var weights = new Dictionary<string, Tensor>();
         foreach (var w in root.GetProperty("weights").EnumerateObject())
-            if (!w.Name.StartsWith("pooler.", StringComparison.Ordinal)) weights["bert." + w.Name] = Read(w.Value);
-        foreach (var w in root.GetProperty("mlm_weights").EnumerateObject()) weights[w.Name] = Read(w.Value);
+            if (!w.Name.StartsWith("pooler.", StringComparison.Ordinal)) weights["bert." + w.Name] = Fixtures.ReadFloatTensor(w.Value);
+        foreach (var w in root.GetProperty("mlm_weights").EnumerateObject()) weights[w.Name] = Fixtures.ReadFloatTensor(w.Value);
         model.LoadStateDict(weights);
         model.Eval();
-        Tensor Ids(string name)
-        {
-            var rows = root.GetProperty(name).EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
-            return Tensor.FromArray(rows.SelectMany(r => r).ToArray(), rows.Length, rows[0].Length);
-        }
-        var expected = Read(root.GetProperty("mlm_logits")).ToArray<float>();
+        Tensor Ids(string name) => Fixtures.ReadIdRows(root.GetProperty(name));
+        var expected = Fixtures.ReadFloatTensor(root.GetProperty("mlm_logits")).ToArray<float>();
         float[] logits;
         // The oracle reads the fixture's token types, which Forward (one sentence per row) does not take.
         using (NoGrad.Enter())
@@ -172,16 +160,12 @@ public sealed class BertOracleTests(ITestOutputHelper output)
         var model = new BertForTokenClassification(config);
         var weights = new Dictionary<string, Tensor>();
         foreach (var w in root.GetProperty("weights").EnumerateObject())
-            if (!w.Name.StartsWith("pooler.", StringComparison.Ordinal)) weights["bert." + w.Name] = Read(w.Value);
-        foreach (var w in root.GetProperty("token_classifier_weights").EnumerateObject()) weights[w.Name] = Read(w.Value);
+            if (!w.Name.StartsWith("pooler.", StringComparison.Ordinal)) weights["bert." + w.Name] = Fixtures.ReadFloatTensor(w.Value);
+        foreach (var w in root.GetProperty("token_classifier_weights").EnumerateObject()) weights[w.Name] = Fixtures.ReadFloatTensor(w.Value);
         model.LoadStateDict(weights);
         model.Eval();
-        Tensor Ids(string name)
-        {
-            var rows = root.GetProperty(name).EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
-            return Tensor.FromArray(rows.SelectMany(r => r).ToArray(), rows.Length, rows[0].Length);
-        }
-        var expected = Read(root.GetProperty("token_logits"));
+        Tensor Ids(string name) => Fixtures.ReadIdRows(root.GetProperty(name));
+        var expected = Fixtures.ReadFloatTensor(root.GetProperty("token_logits"));
         Tensor scores;
         using (NoGrad.Enter()) scores = model.Forward(Ids("input_ids"), Ids("attention_mask"), Ids("token_type_ids"));
         Assert.Equal(expected.Shape.ToArray(), scores.Shape.ToArray());
@@ -230,12 +214,5 @@ public sealed class BertOracleTests(ITestOutputHelper output)
         Assert.Contains("problem_type", e.Message);
         e = Assert.Throws<InvalidDataException>(() => BertConfig.FromJson("""{"model_type": "bert", "architectures": ["BertForSequenceClassification"], "id2label": {"0": "only"}}""", "config.json"));
         Assert.Contains("at least 2 classes", e.Message);
-    }
-
-    private static Tensor Read(JsonElement e)
-    {
-        var shape = e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
-        var data = e.GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray();
-        return Tensor.FromArray(data, shape);
     }
 }

@@ -23,14 +23,10 @@ public sealed class RobertaOracleTests(ITestOutputHelper output)
         Assert.True(config.IsSequenceClassifier);
         var model = new RobertaForSequenceClassification(config);
         var weights = new Dictionary<string, Tensor>();
-        foreach (var w in root.GetProperty("weights").EnumerateObject()) weights[w.Name] = Read(w.Value);
+        foreach (var w in root.GetProperty("weights").EnumerateObject()) weights[w.Name] = Fixtures.ReadFloatTensor(w.Value);
         model.LoadStateDict(weights);
         model.Eval();
-        Tensor Ids(string name)
-        {
-            var rows = root.GetProperty(name).EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
-            return Tensor.FromArray(rows.SelectMany(r => r).ToArray(), rows.Length, rows[0].Length);
-        }
+        Tensor Ids(string name) => Fixtures.ReadIdRows(root.GetProperty(name));
         var ids = Ids("input_ids");
         var mask = Ids("attention_mask");
         using (NoGrad.Enter())
@@ -40,7 +36,7 @@ public sealed class RobertaOracleTests(ITestOutputHelper output)
             var logits = model.Forward(ids, mask);
             foreach (var (name, actual) in new[] { ("last_hidden_state", hidden), ("logits", logits) })
             {
-                var e = Read(root.GetProperty(name)).ToArray<float>();
+                var e = Fixtures.ReadFloatTensor(root.GetProperty(name)).ToArray<float>();
                 var a = actual.Contiguous().ToArray<float>();
                 // Padded positions' states are not compared: transformers computes them from padding too, but nothing reads them.
                 double worst = 0;
@@ -77,12 +73,5 @@ public sealed class RobertaOracleTests(ITestOutputHelper output)
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private static Tensor Read(JsonElement e)
-    {
-        var shape = e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
-        var data = e.GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray();
-        return Tensor.FromArray(data, shape);
     }
 }
