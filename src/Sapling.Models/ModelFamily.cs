@@ -14,6 +14,9 @@ public sealed record ModelFamily(string ModelType, ModelKind Kind, Func<string, 
     /// <summary>Loads a folder's pretrained body and puts a new classification head on it (fine-tuning starts here).</summary>
     public Func<string, NewClassifierHead, ISequenceClassifier>? NewSequenceClassifier { get; init; }
 
+    /// <summary>Loads an encoder-decoder (sequence-to-sequence) model; null for families that are not one.</summary>
+    public Func<string, WeightStorage, ISeq2SeqLM>? LoadSeq2SeqLM { get; init; }
+
     /// <summary>Loads a folder holding the family's token classifier (its head included); null when it has none.</summary>
     public Func<string, ITokenClassifier>? LoadTokenClassifier { get; init; }
 

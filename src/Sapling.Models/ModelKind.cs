@@ -18,6 +18,9 @@ public enum ModelKind
     /// <summary>A text encoder (model_type bert): token embeddings and a pooled vector, run with <c>sapling run</c>.</summary>
     Encoder,
 
+    /// <summary>An encoder-decoder that writes a target for a source (model_type bart, marian, t5): translation.</summary>
+    Seq2SeqLM,
+
     /// <summary>An imported ONNX graph run by Sapling's ONNX interpreter (model_type onnx).</summary>
     OnnxGraph,
 }

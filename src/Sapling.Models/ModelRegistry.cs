@@ -49,6 +49,8 @@ public static class ModelRegistry
         });
         // Loaded by Sapling.Export's OnnxFolder, which sits above this assembly.
         Register(new ModelFamily("onnx", ModelKind.OnnxGraph, null));
+        foreach (var type in new[] { Bart.BartConfig.Type, Bart.BartConfig.MarianType })
+            Register(new ModelFamily(type, ModelKind.Seq2SeqLM, null) { LoadSeq2SeqLM = (directory, storage) => Bart.BartFolder.Load(directory, storage) });
         foreach (var type in LlamaConfig.ModelTypes)
             Register(new ModelFamily(type, ModelKind.LanguageModel, (directory, storage) => LlamaFolder.Load(directory, storage)));
     }
@@ -171,6 +173,10 @@ public static class ModelRegistry
             ? $"{Path.Combine(directory, "config.json")} has no model_type, so it cannot be a {what} (families that can: {known})"
             : $"{Path.Combine(directory, "config.json")}: model_type '{type}' cannot be a {what} (families that can: {known})");
     }
+
+    /// <summary>Loads the encoder-decoder in <paramref name="directory"/> (BART, Marian), whatever its family.</summary>
+    public static ISeq2SeqLM LoadSeq2SeqLM(string directory, WeightStorage storage = WeightStorage.Mapped) =>
+        FamilyOf(directory, f => f.LoadSeq2SeqLM != null, "sequence-to-sequence model").LoadSeq2SeqLM!(directory, storage);
 
     /// <summary>
     /// Loads the causal language model in <paramref name="directory"/> (a model folder, or a .gguf file), whatever its family. Weight matrices are used

@@ -86,6 +86,32 @@ public sealed class KvCache : IKvCache
     /// <summary>Left-padding per batch row, set by the prefill of a padded batch.</summary>
     public int[]? Padding { get; set; }
 
+    /// <summary>
+    /// Row r of every layer's stored positions becomes what row <paramref name="rows"/>[r] held (beam search: each
+    /// surviving beam continues the history of the beam it was extended from). One gather per layer and tensor.
+    /// </summary>
+    public void ReorderRows(ReadOnlySpan<int> rows)
+    {
+        if (rows.Length != Batch) throw new ArgumentException($"KV cache: {rows.Length} rows given for a cache of {Batch}");
+        var index = new long[rows.Length];
+        bool identity = true;
+        for (int r = 0; r < rows.Length; r++)
+        {
+            if ((uint)rows[r] >= (uint)Batch) throw new ArgumentOutOfRangeException(nameof(rows), $"KV cache: row {rows[r]} is outside the batch of {Batch}");
+            index[r] = rows[r];
+            identity &= rows[r] == r;
+        }
+        if (identity || Length == 0) return;
+        var indexTensor = Tensor.FromArray(index, index.Length);
+        using var _ = Autograd.NoGrad.Enter();
+        for (int layer = 0; layer < Layers; layer++)
+            foreach (var buffer in new[] { keys[layer], values[layer] })
+            {
+                var stored = buffer.Narrow(2, 0, Length);
+                stored.CopyFrom(stored.IndexSelect(0, indexTensor));
+            }
+    }
+
     /// <summary>Forgets every position from <paramref name="length"/> on (the stored values stay until overwritten).</summary>
     public void Truncate(int length)
     {

@@ -43,6 +43,25 @@ public static class Fixtures
         return Tensor.FromArray(e.GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray(), shape);
     }
 
+    /// <summary>A state dict written as {name: {"shape", "data"}} (the transformer oracles' "weights").</summary>
+    public static Dictionary<string, Tensor> ReadWeights(JsonElement e)
+    {
+        var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var w in e.EnumerateObject()) weights[w.Name] = ReadFloatTensor(w.Value);
+        return weights;
+    }
+
+    /// <summary>The largest absolute difference between two float tensors of one shape (shapes are asserted equal).</summary>
+    public static double LargestDifference(Tensor expected, Tensor actual)
+    {
+        Xunit.Assert.Equal(expected.Shape.ToArray(), actual.Shape.ToArray());
+        var e = expected.Contiguous().ToArray<float>();
+        var a = actual.Contiguous().ToArray<float>();
+        double worst = 0;
+        for (int i = 0; i < a.Length; i++) worst = Math.Max(worst, Math.Abs(a[i] - e[i]));
+        return worst;
+    }
+
     /// <summary>int64 [rows, columns] from a JSON array of equal-length rows of ids (input_ids, attention_mask).</summary>
     public static Tensor ReadIdRows(JsonElement e)
     {

@@ -168,7 +168,7 @@ public sealed class BertEncoder : Module
 
     public BertEncoder(BertConfig config, Generator? generator)
     {
-        var list = RegisterModule("layer", new LayerList());
+        var list = RegisterModule("layer", new ModuleList<BertLayer>());
         layers = new BertLayer[config.NumHiddenLayers];
         for (int i = 0; i < layers.Length; i++) layers[i] = list.Add(new BertLayer(config, generator));
     }
@@ -185,13 +185,6 @@ public sealed class BertEncoder : Module
         return x;
     }
 
-    /// <summary>Holds the layers under the names 0, 1, 2, ... as a PyTorch ModuleList does.</summary>
-    private sealed class LayerList : Module
-    {
-        private int count;
-
-        public BertLayer Add(BertLayer layer) => RegisterModule((count++).ToString(System.Globalization.CultureInfo.InvariantCulture), layer);
-    }
 }
 
 /// <summary>tanh(W·h[CLS] + b): the sentence vector next-sentence prediction was trained on.</summary>

@@ -112,18 +112,11 @@ public sealed class Transformer : Module
 
     public Transformer(DistilBertConfig config, Generator? generator)
     {
-        var list = RegisterModule("layer", new LayerList());
+        var list = RegisterModule("layer", new ModuleList<TransformerBlock>());
         layers = new TransformerBlock[config.NLayers];
         for (int i = 0; i < layers.Length; i++) layers[i] = list.Add(new TransformerBlock(config, generator));
     }
 
-    /// <summary>Holds the layers under the names 0, 1, 2, ... as a PyTorch ModuleList does.</summary>
-    private sealed class LayerList : Module
-    {
-        private int count;
-
-        public TransformerBlock Add(TransformerBlock layer) => RegisterModule((count++).ToString(System.Globalization.CultureInfo.InvariantCulture), layer);
-    }
 
     public Tensor Forward(Tensor x, Tensor? maskBias)
     {

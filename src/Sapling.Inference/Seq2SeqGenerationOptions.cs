@@ -1,0 +1,48 @@
+namespace Sapling.Inference;
+
+/// <summary>
+/// How an encoder-decoder writes its targets, in transformers' generate() terms. Greedy by default; sampling with
+/// <see cref="DoSample"/>; beam search with <see cref="NumBeams"/> above 1 (sampling inside beams is not supported).
+/// </summary>
+public sealed record Seq2SeqGenerationOptions
+{
+    /// <summary>Tokens generated after the decoder's start token, at most (eos included).</summary>
+    public int MaxNewTokens { get; init; } = 256;
+
+    /// <summary>transformers' min_length: eos is not allowed while a target (its start token counted) is shorter.</summary>
+    public int MinLength { get; init; }
+
+    public int NumBeams { get; init; } = 1;
+
+    /// <summary>A finished beam scores sum(log p) / length^length_penalty: above 1 favours longer targets, below 1 shorter.</summary>
+    public float LengthPenalty { get; init; } = 1f;
+
+    /// <summary>true: a source is done as soon as num_beams targets have finished; false: when no live beam can still beat them.</summary>
+    public bool EarlyStopping { get; init; }
+
+    /// <summary>No n-gram of this size appears twice in a target; 0: no rule.</summary>
+    public int NoRepeatNgramSize { get; init; }
+
+    /// <summary>Sample instead of taking the most likely token (greedy search only).</summary>
+    public bool DoSample { get; init; }
+
+    public float Temperature { get; init; } = 1f;
+    public int TopK { get; init; }
+    public float TopP { get; init; } = 1f;
+    public float RepetitionPenalty { get; init; } = 1f;
+    public ulong Seed { get; init; }
+
+    public void Validate()
+    {
+        if (MaxNewTokens < 1 || MaxNewTokens > 1_000_000) throw new ArgumentException($"max_new_tokens {MaxNewTokens} must be between 1 and 1,000,000");
+        if (MinLength < 0) throw new ArgumentException($"min_length {MinLength} must not be negative");
+        if (NumBeams < 1 || NumBeams > 1024) throw new ArgumentException($"num_beams {NumBeams} must be between 1 and 1,024");
+        if (!float.IsFinite(LengthPenalty)) throw new ArgumentException($"length_penalty {LengthPenalty} must be a finite number");
+        if (NoRepeatNgramSize < 0) throw new ArgumentException($"no_repeat_ngram_size {NoRepeatNgramSize} must not be negative");
+        if (DoSample && NumBeams > 1) throw new ArgumentException($"do_sample with num_beams {NumBeams} (beam sampling) is not supported; sample with num_beams 1 or search without sampling");
+        if (!(Temperature > 0) || !float.IsFinite(Temperature)) throw new ArgumentException($"temperature {Temperature} must be a positive number");
+        if (TopK < 0) throw new ArgumentException($"top_k {TopK} must not be negative");
+        if (!(TopP > 0 && TopP <= 1)) throw new ArgumentException($"top_p {TopP} must be in (0, 1]");
+        if (!(RepetitionPenalty > 0) || !float.IsFinite(RepetitionPenalty)) throw new ArgumentException($"repetition_penalty {RepetitionPenalty} must be a positive number");
+    }
+}

@@ -1,0 +1,25 @@
+using System.Collections;
+
+namespace Sapling.NN;
+
+/// <summary>
+/// Modules held in order under the names 0, 1, 2, … (PyTorch's ModuleList), so a stack of layers registered as
+/// "layers" gives the checkpoint keys "layers.0.…", "layers.1.…". Unlike <see cref="Sequential"/> it has no forward of
+/// its own: layers that take more than one input are called by their owner.
+/// </summary>
+public sealed class ModuleList<T> : Module, IReadOnlyList<T> where T : Module
+{
+    private readonly List<T> items = new();
+
+    /// <summary>Registers <paramref name="module"/> under the next index and returns it.</summary>
+    public T Add(T module)
+    {
+        items.Add(RegisterModule(items.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), module));
+        return module;
+    }
+
+    public T this[int index] => items[index];
+    public int Count => items.Count;
+    public IEnumerator<T> GetEnumerator() => items.GetEnumerator();
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
