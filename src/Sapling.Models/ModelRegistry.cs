@@ -51,6 +51,7 @@ public static class ModelRegistry
         Register(new ModelFamily("onnx", ModelKind.OnnxGraph, null));
         foreach (var type in new[] { Bart.BartConfig.Type, Bart.BartConfig.MarianType })
             Register(new ModelFamily(type, ModelKind.Seq2SeqLM, null) { LoadSeq2SeqLM = (directory, storage) => Bart.BartFolder.Load(directory, storage) });
+        Register(new ModelFamily(T5.T5Config.Type, ModelKind.Seq2SeqLM, null) { LoadSeq2SeqLM = (directory, storage) => T5.T5Folder.Load(directory, storage) });
         foreach (var type in LlamaConfig.ModelTypes)
             Register(new ModelFamily(type, ModelKind.LanguageModel, (directory, storage) => LlamaFolder.Load(directory, storage)));
     }
@@ -174,7 +175,7 @@ public static class ModelRegistry
             : $"{Path.Combine(directory, "config.json")}: model_type '{type}' cannot be a {what} (families that can: {known})");
     }
 
-    /// <summary>Loads the encoder-decoder in <paramref name="directory"/> (BART, Marian), whatever its family.</summary>
+    /// <summary>Loads the encoder-decoder in <paramref name="directory"/> (BART, Marian, T5), whatever its family.</summary>
     public static ISeq2SeqLM LoadSeq2SeqLM(string directory, WeightStorage storage = WeightStorage.Mapped) =>
         FamilyOf(directory, f => f.LoadSeq2SeqLM != null, "sequence-to-sequence model").LoadSeq2SeqLM!(directory, storage);
 

@@ -1,28 +1,32 @@
 using System.Text.Json;
 using Sapling.Models;
 using Sapling.Models.Bart;
+using Sapling.Models.T5;
 using Sapling.Testing;
 using Xunit.Abstractions;
 
 namespace Sapling.Inference.Tests;
 
 /// <summary>
-/// Encoder-decoder generation against the PyTorch oracle (tests/fixtures/make_bart_fixtures.py), which follows
+/// Encoder-decoder generation against the PyTorch oracles (tests/fixtures/make_bart_fixtures.py, make_t5_fixtures.py), which follow
 /// transformers' generate() and recomputes the whole decoder every step: greedy search and beam search (several
 /// num_beams, length penalties, early stopping, no_repeat_ngram_size, min_length, and the configs' forced and banned
-/// tokens) give the same ids for BART and Marian, and beam search the same winning score.
+/// tokens) give the same ids for BART, Marian and T5, and beam search the same winning score.
 /// </summary>
 public sealed class Seq2SeqGeneratorTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Families => new() { "bart", "marian" };
+    public static TheoryData<string> Families => new() { "bart", "marian", "t5", "t5_gated" };
 
-    private static (BartForConditionalGeneration Model, JsonDocument Fixture) Load(string name)
+    private static (ISeq2SeqLM Model, JsonDocument Fixture) Load(string name)
     {
         var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Directory, $"{name}.json")));
         var root = doc.RootElement;
-        var model = new BartForConditionalGeneration(BartConfig.FromJson(root.GetProperty("config").GetRawText(), $"{name}.json config"));
-        model.LoadStateDict(Fixtures.ReadWeights(root.GetProperty("weights")));
-        model.Eval();
+        var json = root.GetProperty("config").GetRawText();
+        ISeq2SeqLM model = name.StartsWith("t5", StringComparison.Ordinal)
+            ? new T5ForConditionalGeneration(T5Config.FromJson(json, name))
+            : new BartForConditionalGeneration(BartConfig.FromJson(json, name));
+        model.Network.LoadStateDict(Fixtures.ReadWeights(root.GetProperty("weights")));
+        model.Network.Eval();
         return (model, doc);
     }
 
@@ -92,7 +96,7 @@ public sealed class Seq2SeqGeneratorTests(ITestOutputHelper output)
         for (int r = 0; r < 2; r++)
         {
             Assert.Equal(first[r].Tokens, second[r].Tokens);
-            Assert.Equal(model.Config.ForcedBosTokenId, first[r].Tokens[0]);
+            Assert.Equal(model.GenerationDefaults.ForcedBosTokenId, first[r].Tokens[0]);
             Assert.Equal(model.EosTokenId, first[r].Tokens[^1]);
         }
     }

@@ -1,31 +1,35 @@
 using System.Text.Json;
 using Sapling.Autograd;
 using Sapling.Models.Bart;
+using Sapling.Models.T5;
 using Sapling.NN;
 using Sapling.Testing;
 using Xunit.Abstractions;
 
-namespace Sapling.Models.Tests.Bart;
+namespace Sapling.Models.Tests;
 
 /// <summary>
-/// BART and Marian against a PyTorch oracle written to Hugging Face's modeling_bart and modeling_marian
-/// (tests/fixtures/make_bart_fixtures.py): the same random weights under the same names, a right-padded source batch;
+/// BART, Marian and T5 (v1.0's and v1.1's layouts) against PyTorch oracles written to Hugging Face's modeling_bart,
+/// modeling_marian and modeling_t5 (tests/fixtures/make_bart_fixtures.py, make_t5_fixtures.py): the same random weights
+/// under the same names, a right-padded source batch;
 /// the encoder's states and the decoder's logits agree within 1e-4, whether the decoder sees the whole target at once
 /// or one token per step through its cache.
 /// </summary>
-public sealed class BartOracleTests(ITestOutputHelper output)
+public sealed class Seq2SeqOracleTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Families => new() { "bart", "marian" };
+    public static TheoryData<string> Families => new() { "bart", "marian", "t5", "t5_gated" };
 
     /// <summary>The oracle's model with its weights, and the fixture's JSON.</summary>
-    internal static (BartForConditionalGeneration Model, JsonDocument Fixture) Load(string name)
+    internal static (ISeq2SeqLM Model, JsonDocument Fixture) Load(string name)
     {
         var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Directory, $"{name}.json")));
         var root = doc.RootElement;
-        var config = BartConfig.FromJson(root.GetProperty("config").GetRawText(), $"{name}.json config");
-        var model = new BartForConditionalGeneration(config);
-        model.LoadStateDict(Fixtures.ReadWeights(root.GetProperty("weights")));
-        model.Eval();
+        var json = root.GetProperty("config").GetRawText();
+        ISeq2SeqLM model = root.GetProperty("config").GetProperty("model_type").GetString() == T5Config.Type
+            ? new T5ForConditionalGeneration(T5Config.FromJson(json, $"{name}.json config"))
+            : new BartForConditionalGeneration(BartConfig.FromJson(json, $"{name}.json config"));
+        model.Network.LoadStateDict(Fixtures.ReadWeights(root.GetProperty("weights")));
+        model.Network.Eval();
         return (model, doc);
     }
 
@@ -85,10 +89,11 @@ public sealed class BartOracleTests(ITestOutputHelper output)
             model.Save(dir);
             Assert.Equal(ModelKind.Seq2SeqLM, ModelFolder.KindOf(dir));
             var names = IO.SafeTensors.LoadAll(Path.Combine(dir, "model.safetensors")).Select(e => e.Key).ToHashSet();
-            Assert.Contains("model.shared.weight", names);
-            Assert.DoesNotContain("lm_head.weight", names);
+            bool t5 = name.StartsWith("t5", StringComparison.Ordinal);
+            Assert.Contains(t5 ? "shared.weight" : "model.shared.weight", names);
+            Assert.Equal(name == "t5_gated", names.Contains("lm_head.weight"));
             // BART's learned tables, or Marian's sinusoids written for transformers.
-            Assert.Contains("model.decoder.embed_positions.weight", names);
+            Assert.Equal(!t5, names.Contains("model.decoder.embed_positions.weight"));
             var loaded = ModelRegistry.LoadSeq2SeqLM(dir, WeightStorage.Float32);
             using var noGrad = NoGrad.Enter();
             var encoded = loaded.Encode(Fixtures.ReadIdRows(root.GetProperty("input_ids")), Fixtures.ReadIdRows(root.GetProperty("attention_mask")));
@@ -99,6 +104,34 @@ public sealed class BartOracleTests(ITestOutputHelper output)
         {
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>T5's relative-position buckets, both directions and long distances, as the oracle computes them.</summary>
+    [Theory]
+    [InlineData("t5")]
+    [InlineData("t5_gated")]
+    public void RelativePositionBucketsMatchPyTorch(string name)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Directory, $"{name}.json")));
+        var root = doc.RootElement;
+        var config = T5Config.FromJson(root.GetProperty("config").GetRawText(), name);
+        var relative = root.GetProperty("relative_positions").EnumerateArray().Select(v => v.GetInt32()).ToArray();
+        foreach (var (key, bidirectional) in new[] { ("buckets_bidirectional", true), ("buckets_causal", false) })
+        {
+            var expected = root.GetProperty(key).EnumerateArray().Select(v => v.GetInt32()).ToArray();
+            var actual = relative.Select(r => T5Attention.RelativePositionBucket(r, bidirectional, config.RelativeAttentionNumBuckets, config.RelativeAttentionMaxDistance)).ToArray();
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    [Theory]
+    [InlineData("{\"model_type\": \"t5\", \"feed_forward_proj\": \"gated-tanh\"}", "feed_forward_proj")]
+    [InlineData("{\"model_type\": \"t5\", \"relative_attention_max_distance\": 8}", "relative_attention_max_distance")]
+    [InlineData("{\"model_type\": \"t5\", \"eos_token_id\": [1, 2]}", "eos_token_id")]
+    public void UnsupportedT5ConfigsAreRefusedByKey(string json, string key)
+    {
+        var error = Assert.Throws<InvalidDataException>(() => T5Config.FromJson(json, "config.json"));
+        Assert.Contains(key, error.Message);
     }
 
     [Theory]
