@@ -31,6 +31,7 @@ public static class Program
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(EmbedCommand.Create());
         root.Subcommands.Add(TagCommand.Create());
+        root.Subcommands.Add(TranslateCommand.Create());
         root.Subcommands.Add(SearchCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ReviewCommand.Create());

@@ -32,6 +32,33 @@ public sealed record Seq2SeqGenerationOptions
     public float RepetitionPenalty { get; init; } = 1f;
     public ulong Seed { get; init; }
 
+    /// <summary>
+    /// The search a model folder recommends: generation_config.json's num_beams, max_length / max_new_tokens, min_length,
+    /// length_penalty, early_stopping and no_repeat_ngram_size, falling back to the same keys in config.json (older
+    /// transformers folders keep them there, as opus-mt's do); the defaults where neither names one.
+    /// </summary>
+    public static Seq2SeqGenerationOptions FromFolder(string directory)
+    {
+        var options = new Seq2SeqGenerationOptions();
+        foreach (var file in new[] { "config.json", GenerationConfig.FileName })
+        {
+            var path = Path.Combine(directory, file);
+            if (!File.Exists(path)) continue;
+            var c = Json.JsonSection.Parse(File.ReadAllText(path), path);
+            options = options with
+            {
+                NumBeams = c.Int("num_beams", options.NumBeams, 1, 1024),
+                // max_length counts the decoder's start token.
+                MaxNewTokens = c.Has("max_new_tokens") ? c.Int("max_new_tokens", 1, 1) : c.Has("max_length") ? Math.Max(1, c.Int("max_length", 2, 2) - 1) : options.MaxNewTokens,
+                MinLength = c.Int("min_length", options.MinLength),
+                LengthPenalty = (float)(c.OptionalDouble("length_penalty") ?? options.LengthPenalty),
+                EarlyStopping = c.Node["early_stopping"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue(out bool early) ? early : options.EarlyStopping,
+                NoRepeatNgramSize = c.Int("no_repeat_ngram_size", options.NoRepeatNgramSize),
+            };
+        }
+        return options;
+    }
+
     public void Validate()
     {
         if (MaxNewTokens < 1 || MaxNewTokens > 1_000_000) throw new ArgumentException($"max_new_tokens {MaxNewTokens} must be between 1 and 1,000,000");

@@ -143,12 +143,13 @@ public static class ModelRegistry
         FamilyOf(directory, f => f.NewTokenClassifier != null, "base for a token classifier").NewTokenClassifier!(directory, head);
 
     /// <summary>The model of a training run's folder as it trains: a classifier with its head, a masked-LM encoder
-    /// with its prediction head, or a causal language model in float32.</summary>
+    /// with its prediction head, an encoder-decoder, or a causal language model, in float32.</summary>
     public static ITrainableModel LoadTrainable(string directory) => ModelFolder.KindOf(directory) switch
     {
         ModelKind.TextClassifier => LoadSequenceClassifier(directory),
         ModelKind.TokenClassifier => LoadTokenClassifier(directory),
         ModelKind.Encoder when ModelTypeOf(directory) == Bert.BertConfig.Type => Bert.BertFolder.LoadForMaskedLM(directory),
+        ModelKind.Seq2SeqLM => LoadSeq2SeqLM(directory, WeightStorage.Float32),
         _ => LoadLanguageModel(directory, WeightStorage.Float32),
     };
 

@@ -30,7 +30,8 @@ public static class WeightLoader
             var info = file.Info(name);
             if (!info.Shape.SequenceEqual(target.Shape.Select(d => (long)d)))
                 throw new InvalidDataException($"{file.Path}: tensor '{name}' has shape [{string.Join(", ", info.Shape)}], the model expects {ShapeUtil.Format(target.Shape.ToArray())} (does config.json belong to these weights?)");
-            bool inPlace = storage != WeightStorage.Float32 && target.Rank == 2 && info.DType is "F32" or "BF16" or "F16";
+            // Weight matrices only: a [1, n] row (BART's final_logits_bias) is added elementwise, like a bias vector.
+            bool inPlace = storage != WeightStorage.Float32 && target.Rank == 2 && target.Shape[0] > 1 && info.DType is "F32" or "BF16" or "F16";
             using var loaded = inPlace
                 ? storage == WeightStorage.Mapped ? file.Map(name) : file.ReadNative(name)
                 : file.Load(name, DType.Float32);

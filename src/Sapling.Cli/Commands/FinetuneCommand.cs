@@ -8,16 +8,16 @@ namespace Sapling.Cli.Commands;
 /// <summary><c>sapling finetune config.yaml [--out DIR] [--set key=value ...] [--resume DIR]</c>: adapt a model folder by the config's method.</summary>
 public static class FinetuneCommand
 {
-    public static readonly string[] Methods = ["full", "lora", "prompt", "sft", "distill", "dpo", "classify", "token_classify"];
+    public static readonly string[] Methods = ["full", "lora", "prompt", "sft", "distill", "dpo", "classify", "token_classify", "seq2seq"];
 
     public static Command Create()
     {
-        var config = new Argument<string>("config") { Description = "YAML config with method: full | lora | prompt | sft | distill | dpo | classify and model.path (see configs/)" };
+        var config = new Argument<string>("config") { Description = "YAML config with method: full | lora | prompt | sft | distill | dpo | classify | token_classify | seq2seq and model.path (see configs/)" };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<config name>)" };
         var set = new Option<string[]>("--set") { Description = "Override a setting, e.g. --set lora.r=16 (repeatable)", AllowMultipleArgumentsPerToken = false };
         var resume = new Option<string?>("--resume") { Description = "Continue from a run folder or checkpoint" };
         var plain = new Option<bool>("--plain") { Description = "Print progress lines instead of live bars" };
-        var cmd = new Command("finetune", "Fine-tune a model folder: all weights (full), LoRA adapters (lora), virtual tokens (prompt), instructions (sft), preference pairs (dpo), labelled texts (classify); or distil a teacher into a new student (distill)") { config, output, set, resume, plain };
+        var cmd = new Command("finetune", "Fine-tune a model folder: all weights (full), LoRA adapters (lora), virtual tokens (prompt), instructions (sft), preference pairs (dpo), labelled texts (classify), tagged words (token_classify), source/target pairs (seq2seq); or distil a teacher into a new student (distill)") { config, output, set, resume, plain };
         cmd.SetAction(r => Run(r.GetValue(config)!, r.GetValue(output), r.GetValue(set) ?? [], r.GetValue(resume), r.GetValue(plain)));
         return cmd;
     }
@@ -43,6 +43,7 @@ public static class FinetuneCommand
             // LoRA runs also leave the merged model; prompt tuning needs its adapter on the (grown) base it names.
             "sft" => $"try: sapling chat --model {result.ModelDirectory}{(options.Adaptation == "prompt" ? $" --adapter {result.AdapterDirectory}" : "")}",
             "classify" => $"try: sapling eval --model {result.ModelDirectory} --data FILE.jsonl{(options.StripHeaders ? " --strip-headers" : "")}; test report in {Path.Combine(result.RunDirectory, "classification_report.txt")}",
+            "seq2seq" => $"try: sapling translate --model {result.ModelDirectory} --text \"...\"; test translations in {Path.Combine(result.RunDirectory, "test_predictions.jsonl")}",
             "token_classify" => $"try: sapling tag --model {result.ModelDirectory} --text \"...\"; test report in {Path.Combine(result.RunDirectory, "classification_report.txt")}",
             _ => $"try: sapling generate --model {model} --prompt \"...\"",
         });

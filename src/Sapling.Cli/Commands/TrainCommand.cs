@@ -93,10 +93,12 @@ public static class TrainCommand
         var result = !plain && SpectreProgress.IsInteractive ? SpectreProgress.Create().Run(trainer) : trainer(new ConsoleProgress());
         if (group.Rank != 0) return 0;
         Console.WriteLine($"run folder: {result.RunDirectory}");
-        var next = options.Architecture == "bert"
-            ? $"fine-tune it: method classify with model.path {result.ModelDirectory}"
+        var next = options.Architecture == "bert" ? $"fine-tune it: method classify with model.path {result.ModelDirectory}"
+            : options.IsSeq2SeqArchitecture ? $"try: sapling translate --model {result.ModelDirectory} --text \"...\"; test translations in {Path.Combine(result.RunDirectory, "test_predictions.jsonl")}"
             : $"try: sapling generate --model {result.ModelDirectory} --prompt \"...\"";
-        Console.WriteLine($"validation loss {result.ValidationLoss:F3} vs unigram baseline {result.UnigramBaselineLoss:F3}; {result.TokensPerSecond:F0} tokens/s; {next}");
+        Console.WriteLine(double.IsNaN(result.UnigramBaselineLoss)
+            ? $"validation loss {result.ValidationLoss:F3}; {result.TokensPerSecond:F0} tokens/s; {next}"
+            : $"validation loss {result.ValidationLoss:F3} vs unigram baseline {result.UnigramBaselineLoss:F3}; {result.TokensPerSecond:F0} tokens/s; {next}");
         return FinetuneCommand.Diverged(result.Diverged);
     }
 }

@@ -56,6 +56,22 @@ public sealed record LmOptions
     /// (GPT-1's fine-tuning objective, L = L_class + λ·L_lm); 0 turns it off.</summary>
     public float ClassifyLmWeight { get; init; }
 
+    /// <summary>Sequence-to-sequence (method seq2seq): the JSONL fields of a pair, label smoothing of the target
+    /// cross-entropy, the longest source and target kept in tokens (eos included), the beams of the test report's beam
+    /// search, and how many validation pairs are translated (greedy) for val_bleu.</summary>
+    public string SourceField { get; init; } = "source";
+
+    /// <summary>Sequence-to-sequence: held-out pairs in files of their own (both or neither); without them data.corpus is split by data.split_seed.</summary>
+    public string? ValidationCorpus { get; init; }
+    public string? TestCorpus { get; init; }
+
+    public string TargetField { get; init; } = "target";
+    public float LabelSmoothing { get; init; } = 0.1f;
+    public int MaxSourceLength { get; init; } = 128;
+    public int MaxTargetLength { get; init; } = 128;
+    public int NumBeams { get; init; } = 4;
+    public int Seq2SeqEvalSamples { get; init; } = 200;
+
     /// <summary>SFT: pack several conversations into each context-long training row (TRL's packing) instead of one padded conversation per row.</summary>
     public bool Packing { get; init; }
 
@@ -77,7 +93,7 @@ public sealed record LmOptions
     /// <summary>The tuning recipe that decides which weights train: <see cref="Tuning"/> for dpo, else the method.</summary>
     public string Adaptation => Method switch
     {
-        "dpo" or "sft" or "classify" or "token_classify" => Tuning,
+        "dpo" or "sft" or "classify" or "token_classify" or "seq2seq" => Tuning,
         "pretrain" or "distill" => "pretrain",
         _ => Method,
     };
@@ -128,11 +144,24 @@ public sealed record LmOptions
     public int SampleTokens { get; init; } = 64;
     public ulong Seed { get; init; }
 
+    /// <summary>Whether <see cref="Architecture"/> names an encoder-decoder built from scratch (method seq2seq).</summary>
+    public bool IsSeq2SeqArchitecture => Architecture is "marian" or "bart" or "t5";
+
     public void Validate()
     {
         FiniteOptions.Check(this);
-        if (Method is not ("pretrain" or "full" or "lora" or "prompt" or "distill" or "dpo" or "sft" or "classify" or "token_classify"))
-            throw new ArgumentException($"method '{Method}' is not one of pretrain, full, lora, prompt, distill, dpo, sft, classify, token_classify");
+        if (Method is not ("pretrain" or "full" or "lora" or "prompt" or "distill" or "dpo" or "sft" or "classify" or "token_classify" or "seq2seq"))
+            throw new ArgumentException($"method '{Method}' is not one of pretrain, full, lora, prompt, distill, dpo, sft, classify, token_classify, seq2seq");
+        if (Method == "seq2seq" && Tuning != "full")
+            throw new ArgumentException($"seq2seq.tuning '{Tuning}' is not supported yet; encoder-decoders train with full (every weight)");
+        if (Method == "seq2seq" && InitFrom == null && !IsSeq2SeqArchitecture)
+            throw new ArgumentException($"method seq2seq trains a model folder (model.path) or a new encoder-decoder (model.architecture marian, bart or t5), not model.architecture {Architecture}");
+        if (IsSeq2SeqArchitecture && Method != "seq2seq") throw new ArgumentException($"model.architecture {Architecture} is an encoder-decoder, trained with method seq2seq on source/target pairs");
+        if ((ValidationCorpus == null) != (TestCorpus == null)) throw new ArgumentException("data.validation_corpus and data.test_corpus go together");
+        if (ValidationCorpus != null && Method != "seq2seq") throw new ArgumentException($"data.validation_corpus and data.test_corpus apply to method seq2seq, not {Method}");
+        if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) throw new ArgumentException($"seq2seq.label_smoothing must be in [0, 1), got {LabelSmoothing}");
+        if (MaxSourceLength < 2 || MaxTargetLength < 2) throw new ArgumentException($"seq2seq.max_source_length and seq2seq.max_target_length must be at least 2, got {MaxSourceLength} and {MaxTargetLength}");
+        if (NumBeams < 1 || Seq2SeqEvalSamples < 0) throw new ArgumentException($"seq2seq.num_beams must be positive and seq2seq.eval_samples not negative, got {NumBeams} and {Seq2SeqEvalSamples}");
         if (Method is "classify" or "token_classify" && Tuning is not ("full" or "lora"))
             throw new ArgumentException($"{(Method == "classify" ? "classify" : "token_classify")}.tuning must be full or lora (LoRA adapters on the body and a trained score head), got '{Tuning}'; prompt tuning has no mergeable weights for a classifier folder");
         if (Pooling is not ("last" or "mean")) throw new ArgumentException($"classify.pooling must be last or mean, got '{Pooling}'");
@@ -143,7 +172,7 @@ public sealed record LmOptions
         if (ChatTemplate != null && Method != "sft") throw new ArgumentException($"sft.chat_template applies to method sft only, not {Method}");
         if (ChatTemplate != null && !Text.ChatTemplate.BuiltinNames.Contains(ChatTemplate) && !ChatTemplate.EndsWith(".jinja", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"sft.chat_template must be one of {string.Join(", ", Text.ChatTemplate.BuiltinNames)} or a .jinja file, got '{ChatTemplate}'");
-        if (Method is not ("pretrain" or "distill") && InitFrom == null) throw new ArgumentException($"method {Method} fine-tunes a model: give its folder (model.path)");
+        if (Method is not ("pretrain" or "distill" or "seq2seq") && InitFrom == null) throw new ArgumentException($"method {Method} fine-tunes a model: give its folder (model.path)");
         if (Method is "pretrain" or "distill" && InitFrom != null) throw new ArgumentException($"a {Method} run starts from random weights; to start from a model folder choose method full, lora or prompt");
         if (Method == "distill" && Teacher == null) throw new ArgumentException("method distill needs the teacher's model folder (distill.teacher)");
         if (DistillTemperature <= 0 || DistillAlpha is < 0 or > 1) throw new ArgumentException($"distill.temperature must be positive and distill.alpha in [0, 1], got {DistillTemperature} and {DistillAlpha}");
@@ -159,7 +188,7 @@ public sealed record LmOptions
         long budget = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 16;
         if (InitFrom == null && parameters > budget) throw new ArgumentException($"model.layers {Layers} × model.width {Width} describes about {parameters:N0} parameters; training them needs about {parameters * 16 / (1L << 30):N0} GiB, more than this machine has");
         if (Width % Heads != 0) throw new ArgumentException($"model.width {Width} must be divisible by model.heads {Heads}");
-        if (Architecture is not ("gpt2" or "llama" or "bert")) throw new ArgumentException($"model.architecture must be gpt2, llama or bert, got '{Architecture}'");
+        if (Architecture is not ("gpt2" or "llama" or "bert" or "marian" or "bart" or "t5")) throw new ArgumentException($"model.architecture must be gpt2, llama, bert, marian, bart or t5, got '{Architecture}'");
         if (Architecture == "bert" && Method != "pretrain") throw new ArgumentException($"model.architecture bert is pre-trained with masked-LM (method pretrain); method {Method} fine-tunes a model folder (model.path)");
         if (Architecture == "bert" && TrainTokens != null) throw new ArgumentException("masked-LM pre-training reads a text corpus (data.corpus), not token files");
         if (Architecture != "gpt2" && InitFrom != null) throw new ArgumentException("model.architecture describes a model built from scratch; a model folder (model.path) brings its own");

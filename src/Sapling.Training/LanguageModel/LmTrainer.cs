@@ -281,7 +281,10 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         var baseStorage = options.Adaptation == "lora" && options.InitFrom != null && ModelRegistry.ModelTypeOf(options.InitFrom) != "gpt2" ? WeightStorage.Mapped : WeightStorage.Float32;
         // A classifier's body may be any family with a classification head (an encoder is no language model).
         bool classify = options.Method is "classify" or "token_classify";
-        ICausalLM? pretrained = options.InitFrom != null && !classify ? ModelRegistry.LoadLanguageModel(options.InitFrom, baseStorage) : null;
+        // An encoder-decoder is no causal language model either: its branch below loads it.
+        bool seq2seq = options.Method == "seq2seq";
+        ICausalLM? pretrained = options.InitFrom != null && !classify && !seq2seq ? ModelRegistry.LoadLanguageModel(options.InitFrom, baseStorage) : null;
+        ITrainableModel? fresh = null;
         ITrainableModel? start = pretrained;
         ICausalLM? teacher = options.Teacher != null ? ModelRegistry.LoadLanguageModel(options.Teacher) : null;
         ITokenizer? tokenizer = null;
@@ -299,7 +302,42 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         }
 
         ILmObjective objective;
-        if (options.Method == "token_classify")
+        if (seq2seq)
+        {
+            var path = options.Corpus ?? throw new ArgumentException("method seq2seq needs a parallel corpus (data.corpus: JSONL with data.source_field and data.target_field, or source<TAB>target lines in a .tsv)");
+            var (pairs, skipped) = ParallelText.Read(path, options.CorpusFormat, options.SourceField, options.TargetField);
+            if (JsonlReader.Summary(path, skipped) is { } summary) progress.Warning(summary);
+            if (pairs.Count == 0) throw new InvalidDataException($"{path}: no source/target pairs");
+            ISeq2SeqLM encoderDecoder;
+            if (options.InitFrom != null)
+            {
+                tokenizer = ModelRegistry.LoadTokenizer(options.InitFrom)
+                    ?? throw new FileNotFoundException($"model folder '{options.InitFrom}' has no tokenizer.json to tokenise the pairs", Path.Combine(options.InitFrom, "tokenizer.json"));
+                encoderDecoder = ModelRegistry.LoadSeq2SeqLM(options.InitFrom, WeightStorage.Float32);
+                start = encoderDecoder;
+            }
+            else
+            {
+                // One vocabulary for both languages (Marian's shared vocabulary), with a padding token of its own.
+                tokenizer = BuildTokenizer(pairs.SelectMany(p => new[] { p.Source, p.Target }).ToList());
+                if (tokenizer.IdOf(Seq2SeqModels.PadToken) < 0) tokenizer = tokenizer.WithSpecialTokens([Seq2SeqModels.PadToken]);
+                encoderDecoder = Seq2SeqModels.New(options, tokenizer, new Generator(options.Seed + 1));
+                fresh = encoderDecoder;
+            }
+            (IReadOnlyList<ParallelPair>, IReadOnlyList<ParallelPair>)? heldOut = null;
+            if (options.ValidationCorpus != null)
+            {
+                List<ParallelPair> ReadHeldOut(string file)
+                {
+                    var (held, bad) = ParallelText.Read(file, options.CorpusFormat, options.SourceField, options.TargetField);
+                    if (JsonlReader.Summary(file, bad) is { } note) progress.Warning(note);
+                    return held.Count > 0 ? held : throw new InvalidDataException($"{file}: no source/target pairs");
+                }
+                heldOut = (ReadHeldOut(options.ValidationCorpus), ReadHeldOut(options.TestCorpus!));
+            }
+            objective = new Seq2SeqObjective(pairs, encoderDecoder, tokenizer, options, heldOut);
+        }
+        else if (options.Method == "token_classify")
         {
             var path = options.Corpus ?? throw new ArgumentException("method token_classify needs a file of tagged sentences (data.corpus: CoNLL text, or JSONL with data.tokens_field and data.tags_field)");
             var baseFolder = options.InitFrom ?? throw new ArgumentException("method token_classify fine-tunes a pretrained encoder (model.path)");
@@ -398,7 +436,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
 
         if (ProcessGroup.Size > 1 && objective is not NextTokenObjective)
             throw new ArgumentException($"data-parallel training (mpirun, --nproc) supports next-token objectives (pretraining, fine-tuning on raw text); method {options.Method}{(teacher != null ? " with a teacher" : "")} must run in one process");
-        var model = start ?? NewModel(tokenizer!);
+        var model = start ?? fresh ?? NewModel(tokenizer!);
         LmValidation? before = null;
         if (start != null)
         {
