@@ -4,7 +4,8 @@ Reads ../shared/datasets/en-fortunes.txt (entries separated by lines holding '%'
 into sentences, keeps those of 3 to 25 words made of printable ASCII, removes duplicates (case and spacing ignored),
 translates them with `apertium -u eng-spa` (Debian packages apertium and apertium-eng-spa; -u drops the marks on
 unknown words, which are copied through), and splits the pairs by source sentence into train / valid / test
-(90 / 5 / 5 %, seeded). Writes OUT/{train,valid,test}.tsv (source TAB target) and OUT/stats.json. Nothing generated here
+(90 / 5 / 5 %, seeded). Writes OUT/{train,valid,test}.tsv (source TAB target), OUT/gpt-train.txt (the training pairs
+as "source => target" lines, for the decoder-only baseline) and OUT/stats.json. Nothing generated here
 is committed: the references are Apertium's output, so a model trained on them learns that rule-based system.
 
     python3 bench/seq2seq/make-apertium-corpus.py [OUT] [--corpus PATH] [--seed N]
@@ -74,6 +75,9 @@ def main():
         with open(os.path.join(args.out, f"{name}.tsv"), "w", encoding="utf-8") as f:
             for s, t in part:
                 f.write(f"{s}\t{t}\n")
+    with open(os.path.join(args.out, "gpt-train.txt"), "w", encoding="utf-8") as f:
+        for s, t in pairs[:cut_valid]:
+            f.write(f"{s} => {t}\n")
     stats = {"pairs": n, "train": cut_valid, "valid": cut_test - cut_valid, "test": n - cut_test,
              "source_words": sum(len(s.split()) for s, _ in pairs), "target_words": sum(len(t.split()) for _, t in pairs)}
     with open(os.path.join(args.out, "stats.json"), "w") as f:

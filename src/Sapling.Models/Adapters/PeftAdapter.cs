@@ -23,11 +23,14 @@ public static class PeftAdapter
     private static string LoraPrefix(ICausalLM model) => model is GptModel ? "base_model.model.transformer." : "base_model.model.";
 
     /// <summary>The layers PEFT adapts when a config names none: GPT-2's fused attention and its output, the Llama
-    /// family's four attention projections, and the query and value projections of the encoders (PEFT's mapping).</summary>
+    /// family's four attention projections, and the query and value projections of the encoders and encoder-decoders
+    /// (PEFT's mapping).</summary>
     public static IReadOnlyList<string> DefaultLoraTargets(ITrainableModel model) => model switch
     {
         GptModel => ["c_attn", "c_proj"],
         ICausalLM => ["q_proj", "k_proj", "v_proj", "o_proj"],
+        ISeq2SeqLM when model.ModelType == T5.T5Config.Type => ["q", "v"],
+        ISeq2SeqLM => ["q_proj", "v_proj"],
         _ when model.ModelType == "distilbert" => ["q_lin", "v_lin"],
         _ => ["query", "value"],
     };
@@ -111,6 +114,54 @@ public static class PeftAdapter
         model.LoadStateDict(state, strict: false);
         model.Eval();
         return classifier;
+    }
+
+    /// <summary>
+    /// Writes a SEQ_2_SEQ_LM LoRA adapter of an encoder-decoder (BART, Marian, T5) as PEFT does: the LoRA tensors under
+    /// transformers' names after "base_model.model.", and their config.
+    /// </summary>
+    public static void SaveSeq2SeqLora(string directory, ISeq2SeqLM model, LoraConfig config, string baseModel)
+    {
+        var state = Lora.AdapterState(model.Network);
+        if (state.Count == 0) throw new InvalidOperationException("the model carries no LoRA adapter to save");
+        var targets = config.TargetRegex != null ? (JsonNode)JsonValue.Create(config.TargetRegex) : new JsonArray(config.TargetModules.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray());
+        var json = new JsonObject
+        {
+            ["peft_type"] = "LORA", ["task_type"] = "SEQ_2_SEQ_LM", ["base_model_name_or_path"] = baseModel,
+            ["r"] = config.Rank, ["lora_alpha"] = config.Alpha, ["lora_dropout"] = config.Dropout,
+            ["target_modules"] = targets, ["fan_in_fan_out"] = false, ["bias"] = "none", ["inference_mode"] = true,
+            ["init_lora_weights"] = true, ["modules_to_save"] = null, ["use_rslora"] = false, ["use_dora"] = false,
+        };
+        Write(directory, json, state.ToDictionary(e => "base_model.model." + e.Key, e => e.Value));
+    }
+
+    /// <summary>The encoder-decoder in <paramref name="baseModel"/> (float32) with the SEQ_2_SEQ_LM LoRA adapter of
+    /// <paramref name="adapterDirectory"/> applied; in eval mode.</summary>
+    public static ISeq2SeqLM LoadSeq2SeqLM(string baseModel, string adapterDirectory)
+    {
+        var description = Read(adapterDirectory);
+        if (description.Lora == null) throw new NotSupportedException($"{adapterDirectory}: a {description.PeftType} adapter does not apply to an encoder-decoder (LoRA does)");
+        if (description.TaskType is not (null or "SEQ_2_SEQ_LM"))
+            throw new NotSupportedException($"{Path.Combine(adapterDirectory, ConfigFile)}: task_type {description.TaskType} is not an encoder-decoder's (SEQ_2_SEQ_LM)");
+        var model = ModelRegistry.LoadSeq2SeqLM(baseModel, WeightStorage.Float32);
+        Lora.Apply(model.Network, description.Lora);
+        var weightsPath = Path.Combine(adapterDirectory, WeightsFile);
+        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"adapter folder '{adapterDirectory}' has no {WeightsFile}", weightsPath);
+        var state = new Dictionary<string, Tensor>();
+        foreach (var (name, tensor) in SafeTensors.LoadAll(weightsPath, DType.Float32))
+        {
+            var key = name.StartsWith("base_model.model.", StringComparison.Ordinal) ? name["base_model.model.".Length..] : name;
+            state[key.Replace(".lora_A.default.", ".lora_A.").Replace(".lora_B.default.", ".lora_B.")] = tensor;
+        }
+        var own = Lora.AdapterState(model.Network);
+        var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
+        var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToList();
+        if (missing.Count > 0 || unexpected.Count > 0)
+            throw new InvalidDataException($"{weightsPath} does not fit the {model.ModelType} model in {baseModel}: " +
+                (missing.Count > 0 ? $"missing {string.Join(", ", missing.Take(4))}" : "") + (unexpected.Count > 0 ? $"{(missing.Count > 0 ? "; " : "")}unexpected {string.Join(", ", unexpected.Take(4))}" : ""));
+        model.Network.LoadStateDict(state, strict: false);
+        model.Network.Eval();
+        return model;
     }
 
     /// <summary>Writes the LoRA tensors of <paramref name="causalLM"/> and their config.</summary>

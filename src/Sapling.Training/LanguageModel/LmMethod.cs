@@ -127,16 +127,22 @@ public abstract class LmMethod
 
         public override void Prepare(ITrainableModel model, ITokenizer tokenizer, Generator generator) => Lora.Apply(model.Network, Config(model), generator);
 
-        /// <summary>PEFT's layout: CAUSAL_LM (and GPT-2's SEQ_CLS) for decoders, SEQ_CLS or TOKEN_CLS with the head in modules_to_save for encoders.</summary>
+        /// <summary>PEFT's layout: CAUSAL_LM (and GPT-2's SEQ_CLS) for decoders, SEQ_2_SEQ_LM for encoder-decoders, SEQ_CLS or
+        /// TOKEN_CLS with the head in modules_to_save for encoders.</summary>
         public override void Save(string directory, ITrainableModel model, ITokenizer tokenizer)
         {
             if (model is ICausalLM decoder) PeftAdapter.SaveLora(directory, decoder, Config(model), Path.GetFullPath(BaseModel));
+            else if (model is ISeq2SeqLM encoderDecoder) PeftAdapter.SaveSeq2SeqLora(directory, encoderDecoder, Config(model), Path.GetFullPath(BaseModel));
             else PeftAdapter.SaveEncoderLora(directory, model, Config(model), Path.GetFullPath(BaseModel));
         }
 
-        public override ITrainableModel Load(string directory) => ModelRegistry.Find(ModelRegistry.ModelTypeOf(BaseModel) ?? "")?.LoadLanguageModel == null && !Models.Gguf.GgufModel.IsGgufPath(BaseModel)
-            ? PeftAdapter.LoadEncoderClassifier(BaseModel, directory)
-            : PeftAdapter.LoadLanguageModel(BaseModel, directory);
+        public override ITrainableModel Load(string directory)
+        {
+            if (Models.Gguf.GgufModel.IsGgufPath(BaseModel)) return PeftAdapter.LoadLanguageModel(BaseModel, directory);
+            var family = ModelRegistry.Find(ModelRegistry.ModelTypeOf(BaseModel) ?? "");
+            if (family?.LoadSeq2SeqLM != null) return PeftAdapter.LoadSeq2SeqLM(BaseModel, directory);
+            return family?.LoadLanguageModel == null ? PeftAdapter.LoadEncoderClassifier(BaseModel, directory) : PeftAdapter.LoadLanguageModel(BaseModel, directory);
+        }
 
         /// <summary>The adapter in run/adapter, and the merged weights in run/model for serving without Sapling's adapters.</summary>
         public override (string, string?) Finish(RunFolder run, ITrainableModel model, ITokenizer tokenizer)

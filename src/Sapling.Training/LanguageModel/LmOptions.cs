@@ -152,8 +152,10 @@ public sealed record LmOptions
         FiniteOptions.Check(this);
         if (Method is not ("pretrain" or "full" or "lora" or "prompt" or "distill" or "dpo" or "sft" or "classify" or "token_classify" or "seq2seq"))
             throw new ArgumentException($"method '{Method}' is not one of pretrain, full, lora, prompt, distill, dpo, sft, classify, token_classify, seq2seq");
-        if (Method == "seq2seq" && Tuning != "full")
-            throw new ArgumentException($"seq2seq.tuning '{Tuning}' is not supported yet; encoder-decoders train with full (every weight)");
+        if (Method == "seq2seq" && Tuning is not ("full" or "lora"))
+            throw new ArgumentException($"seq2seq.tuning must be full or lora, got '{Tuning}'");
+        if (Method == "seq2seq" && Tuning == "lora" && InitFrom == null)
+            throw new ArgumentException("seq2seq.tuning lora adapts a trained encoder-decoder: give its folder (model.path)");
         if (Method == "seq2seq" && InitFrom == null && !IsSeq2SeqArchitecture)
             throw new ArgumentException($"method seq2seq trains a model folder (model.path) or a new encoder-decoder (model.architecture marian, bart or t5), not model.architecture {Architecture}");
         if (IsSeq2SeqArchitecture && Method != "seq2seq") throw new ArgumentException($"model.architecture {Architecture} is an encoder-decoder, trained with method seq2seq on source/target pairs");

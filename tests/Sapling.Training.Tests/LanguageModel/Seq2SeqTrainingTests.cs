@@ -91,12 +91,39 @@ public sealed class Seq2SeqTrainingTests : IDisposable
         Assert.True(tuned.BaseValidationLoss <= trained.ValidationLoss + 1e-6, $"fine-tuning started at {tuned.BaseValidationLoss}, training ended at {trained.ValidationLoss}");
     }
 
+    /// <summary>LoRA on an encoder-decoder (seq2seq.tuning lora): a PEFT SEQ_2_SEQ_LM adapter on the attention's query and
+    /// value projections (T5's q and v), which loads back onto the base, and a merged model folder that translates as the
+    /// adapted model does.</summary>
+    [Fact]
+    public void LoraLeavesASeq2SeqLmAdapterAndAMergedFolder()
+    {
+        var trained = new LmTrainer(Options("t5", 150), new LanguageModelTests.Quiet()).Run(Path.Combine(root, "t5"));
+        var options = Options("gpt2", 60) with { InitFrom = trained.ModelDirectory, Tuning = "lora", LearningRate = 1e-2, Lora = new NN.LoraConfig { Rank = 4, Alpha = 8, TargetModules = [] } };
+        var tuned = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "lora"));
+        Assert.NotNull(tuned.AdapterDirectory);
+        using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(tuned.AdapterDirectory!, "adapter_config.json"))))
+        {
+            Assert.Equal("SEQ_2_SEQ_LM", config.RootElement.GetProperty("task_type").GetString());
+            Assert.Equal(["q", "v"], config.RootElement.GetProperty("target_modules").EnumerateArray().Select(t => t.GetString()!).ToArray());
+        }
+        var names = IO.SafeTensors.LoadAll(Path.Combine(tuned.AdapterDirectory!, "adapter_model.safetensors")).Keys.ToArray();
+        Assert.Contains("base_model.model.encoder.block.0.layer.0.SelfAttention.q.lora_A.weight", names);
+        Assert.Contains("base_model.model.decoder.block.1.layer.1.EncDecAttention.v.lora_B.weight", names);
+        var adapted = Models.Adapters.PeftAdapter.LoadSeq2SeqLM(trained.ModelDirectory, tuned.AdapterDirectory!);
+        var merged = ModelRegistry.LoadSeq2SeqLM(tuned.ModelDirectory);
+        var tokenizer = ModelRegistry.LoadTokenizer(tuned.ModelDirectory)!;
+        var sources = new[] { "the big dog likes the red bird", "the cat sees the tree", "the old house has the bird" };
+        var options2 = new Seq2SeqGenerationOptions { MaxNewTokens = 40 };
+        Assert.Equal(new Seq2SeqTranslator(adapted, tokenizer).Translate(sources, options2), new Seq2SeqTranslator(merged, tokenizer).Translate(sources, options2));
+    }
+
     [Fact]
     public void MisconfiguredRunsAreRefusedByKey()
     {
         Assert.Contains("data.validation_corpus and data.test_corpus go together", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { TestCorpus = null }).Validate()).Message);
         Assert.Contains("model.architecture marian is an encoder-decoder", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { Method = "pretrain" }).Validate()).Message);
-        Assert.Contains("seq2seq.tuning 'lora' is not supported yet", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { Tuning = "lora" }).Validate()).Message);
+        Assert.Contains("seq2seq.tuning lora adapts a trained encoder-decoder", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { Tuning = "lora" }).Validate()).Message);
+        Assert.Contains("seq2seq.tuning must be full or lora", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { Tuning = "prompt" }).Validate()).Message);
         Assert.Contains("seq2seq.label_smoothing", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { LabelSmoothing = 1f }).Validate()).Message);
     }
 }
