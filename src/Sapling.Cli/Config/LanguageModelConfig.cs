@@ -29,6 +29,8 @@ public static class LanguageModelConfig
             MaxTargetLength = c.Get("seq2seq.max_target_length", 128),
             NumBeams = c.Get("seq2seq.num_beams", 4),
             Seq2SeqEvalSamples = c.Get("seq2seq.eval_samples", 200),
+            SpanNoiseDensity = c.Get("span.noise_density", 0.15),
+            SpanMeanLength = c.Get("span.mean_noise_span_length", 3.0),
             TokensField = c.Get("data.tokens_field", "tokens"),
             WholeWordMask = c.Get("mlm.whole_word_mask", false),
             TagsField = c.Get("data.tags_field", "tags"),

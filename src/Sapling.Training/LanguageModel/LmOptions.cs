@@ -72,6 +72,11 @@ public sealed record LmOptions
     public int NumBeams { get; init; } = 4;
     public int Seq2SeqEvalSamples { get; init; } = 200;
 
+    /// <summary>T5 span-corruption pre-training (method pretrain, model.architecture t5): the share of each window's tokens
+    /// cut out, and the mean length of the cut spans.</summary>
+    public double SpanNoiseDensity { get; init; } = 0.15;
+    public double SpanMeanLength { get; init; } = 3;
+
     /// <summary>SFT: pack several conversations into each context-long training row (TRL's packing) instead of one padded conversation per row.</summary>
     public bool Packing { get; init; }
 
@@ -158,7 +163,9 @@ public sealed record LmOptions
             throw new ArgumentException("seq2seq.tuning lora adapts a trained encoder-decoder: give its folder (model.path)");
         if (Method == "seq2seq" && InitFrom == null && !IsSeq2SeqArchitecture)
             throw new ArgumentException($"method seq2seq trains a model folder (model.path) or a new encoder-decoder (model.architecture marian, bart or t5), not model.architecture {Architecture}");
-        if (IsSeq2SeqArchitecture && Method != "seq2seq") throw new ArgumentException($"model.architecture {Architecture} is an encoder-decoder, trained with method seq2seq on source/target pairs");
+        if (IsSeq2SeqArchitecture && Method != "seq2seq" && !(Architecture == "t5" && Method == "pretrain"))
+            throw new ArgumentException($"model.architecture {Architecture} is an encoder-decoder, trained with method seq2seq on source/target pairs (t5 is also pre-trained by span corruption with method pretrain; BART's denoising pre-training is not implemented)");
+        if (!(SpanNoiseDensity > 0 && SpanNoiseDensity < 1) || !(SpanMeanLength >= 1)) throw new ArgumentException($"span.noise_density must be in (0, 1) and span.mean_noise_span_length at least 1, got {SpanNoiseDensity} and {SpanMeanLength}");
         if ((ValidationCorpus == null) != (TestCorpus == null)) throw new ArgumentException("data.validation_corpus and data.test_corpus go together");
         if (ValidationCorpus != null && Method != "seq2seq") throw new ArgumentException($"data.validation_corpus and data.test_corpus apply to method seq2seq, not {Method}");
         if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) throw new ArgumentException($"seq2seq.label_smoothing must be in [0, 1), got {LabelSmoothing}");

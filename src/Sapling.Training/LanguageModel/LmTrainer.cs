@@ -416,6 +416,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             if (options.TrainTokens != null)
             {
                 tokenizer ??= Tokenizers.Load(options.Tokenizer);
+                if (options.Architecture == "t5") tokenizer = SpanCorruptionObjective.WithSentinels(tokenizer);
                 data = new TokenData(new TokenFile(options.TrainTokens, options.TokenWidth), new TokenFile(options.ValidationTokens!, options.TokenWidth));
             }
             else
@@ -423,6 +424,8 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 var documents = DocumentSource.Read(options.Corpus ?? DefaultCorpusPath, options.CorpusFormat, options.Field).ToList();
                 if (documents.Count == 0) throw new InvalidDataException($"{options.Corpus ?? DefaultCorpusPath}: no documents");
                 tokenizer ??= BuildTokenizer(documents);
+                // T5's span corruption writes sentinels and pads its batches.
+                if (options.Architecture == "t5") tokenizer = SpanCorruptionObjective.WithSentinels(tokenizer);
                 var t = tokenizer;
                 // Masked-LM windows join documents with [SEP] (BERT's vocabulary has no end-of-text token).
                 int separator = options.Architecture == "bert" ? tokenizer.IdOf("[SEP]") : tokenizer.EndOfTextId;
@@ -431,6 +434,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             }
             objective = teacher != null ? new DistillationObjective(data, options, teacher)
                 : options.Architecture == "bert" ? new MaskedLmObjective(data, tokenizer, options)
+                : options.Architecture == "t5" ? new SpanCorruptionObjective(data, tokenizer, options)
                 : new NextTokenObjective(data, options, tokenizer.VocabSize) { Shard = new BatchShard(ProcessGroup.Rank, ProcessGroup.Size) };
         }
 
@@ -451,6 +455,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
     private ITrainableModel NewModel(ITokenizer tokenizer)
     {
         var generator = new Generator(options.Seed + 1);
+        if (options.IsSeq2SeqArchitecture) return Seq2SeqModels.New(options, tokenizer, generator);
         if (options.Architecture == "bert")
         {
             return new BertForMaskedLM(new BertConfig

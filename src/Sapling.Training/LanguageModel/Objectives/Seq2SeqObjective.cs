@@ -19,7 +19,7 @@ public sealed class Seq2SeqObjective : ILmObjective
 {
     private readonly LmOptions options;
     private readonly ITokenizer tokenizer;
-    private readonly int padId, startId, eosId;
+    private readonly int padId, eosId;
     private readonly Example[] train, validation, test;
     private readonly IReadOnlyList<ParallelPair> pairs;
     private readonly long[] validationRows, testRows;
@@ -33,7 +33,7 @@ public sealed class Seq2SeqObjective : ILmObjective
     {
         this.options = options;
         this.tokenizer = tokenizer;
-        (padId, startId, eosId) = (model.PadTokenId, model.DecoderStartTokenId, model.EosTokenId);
+        (padId, eosId) = (model.PadTokenId, model.EosTokenId);
         long[][] parts;
         if (heldOut is var (heldValidation, heldTest))
         {
@@ -146,30 +146,36 @@ public sealed class Seq2SeqObjective : ILmObjective
     private static ISeq2SeqLM AsSeq2Seq(ITrainableModel model) => model as ISeq2SeqLM
         ?? throw new NotSupportedException($"method seq2seq trains encoder-decoders (bart, marian, t5); model_type '{model.ModelType}' ({model.GetType().Name}) is not one");
 
-    /// <summary>Cross-entropy of the targets under teacher forcing, and how many target tokens it covered.</summary>
-    private (Tensor Loss, long Tokens) Loss(ISeq2SeqLM model, Example[] batch, float labelSmoothing, Reduction reduction)
+    private (Tensor Loss, long Tokens) Loss(ISeq2SeqLM model, Example[] batch, float labelSmoothing, Reduction reduction) =>
+        TeacherForcedLoss(model, batch.Select(e => e.Source).ToArray(), batch.Select(e => e.Target).ToArray(), labelSmoothing, reduction);
+
+    /// <summary>
+    /// Cross-entropy of <paramref name="targets"/> (eos last) given <paramref name="sources"/> under teacher forcing: the
+    /// padded sources through the encoder, the targets shifted right behind decoder_start_token_id through the decoder;
+    /// and how many target tokens it covered.
+    /// </summary>
+    internal static (Tensor Loss, long Tokens) TeacherForcedLoss(ISeq2SeqLM model, int[][] sources, int[][] targets, float labelSmoothing, Reduction reduction)
     {
-        int b = batch.Length;
-        int s = batch.Max(e => e.Source.Length), t = batch.Max(e => e.Target.Length);
+        int b = sources.Length;
+        int s = sources.Max(e => e.Length), t = targets.Max(e => e.Length);
         var source = new long[b * s];
         var mask = new long[b * s];
         var decoderInput = new long[b * t];
         var labels = new long[b * t];
-        Array.Fill(source, padId);
-        Array.Fill(decoderInput, padId);
+        Array.Fill(source, model.PadTokenId);
+        Array.Fill(decoderInput, model.PadTokenId);
         Array.Fill(labels, -100L);
         long tokens = 0;
         for (int r = 0; r < b; r++)
         {
-            var e = batch[r];
-            for (int i = 0; i < e.Source.Length; i++) (source[r * s + i], mask[r * s + i]) = (e.Source[i], 1);
-            // The decoder reads the target shifted right behind the start token and predicts it whole.
-            for (int i = 0; i < e.Target.Length; i++)
+            for (int i = 0; i < sources[r].Length; i++) (source[r * s + i], mask[r * s + i]) = (sources[r][i], 1);
+            var target = targets[r];
+            for (int i = 0; i < target.Length; i++)
             {
-                decoderInput[r * t + i] = i == 0 ? startId : e.Target[i - 1];
-                labels[r * t + i] = e.Target[i];
+                decoderInput[r * t + i] = i == 0 ? model.DecoderStartTokenId : target[i - 1];
+                labels[r * t + i] = target[i];
             }
-            tokens += e.Target.Length;
+            tokens += target.Length;
         }
         var encoded = model.Encode(Tensor.FromArray(source, b, s), Tensor.FromArray(mask, b, s));
         var logits = model.Decode(Tensor.FromArray(decoderInput, b, t), encoded);                     // [B, T, vocab]
