@@ -3,6 +3,9 @@ using Sapling.Text;
 
 namespace Sapling.Inference;
 
+/// <summary>A translation, the tokens its source took and the tokens generated for it (eos included).</summary>
+public sealed record Translation(string Text, int SourceTokens, int GeneratedTokens);
+
 /// <summary>
 /// Text in, text out with an encoder-decoder and its tokenizer (translation, or any text-to-text task): each source is
 /// tokenised with eos last (the tokenizer's post-processor adds it for published folders; Sapling's own tokenizers get it
@@ -26,18 +29,26 @@ public sealed class Seq2SeqTranslator(ISeq2SeqLM model, ITokenizer tokenizer)
     /// Translations of <paramref name="sources"/> in order. Sources are sorted by length into batches of
     /// <paramref name="batchSize"/> (less padding); <paramref name="onBatch"/> hears how many are done after each batch.
     /// </summary>
-    public string[] Translate(IReadOnlyList<string> sources, Seq2SeqGenerationOptions options, int batchSize = 16, Action<int>? onBatch = null, CancellationToken cancellation = default)
+    public string[] Translate(IReadOnlyList<string> sources, Seq2SeqGenerationOptions options, int batchSize = 16, Action<int>? onBatch = null, CancellationToken cancellation = default) =>
+        Array.ConvertAll(TranslateWithCounts(sources, options, batchSize, onBatch, cancellation), t => t.Text);
+
+    /// <summary><see cref="Translate"/> with the tokens each source took and each translation generated (eos included).</summary>
+    public Translation[] TranslateWithCounts(IReadOnlyList<string> sources, Seq2SeqGenerationOptions options, int batchSize = 16, Action<int>? onBatch = null, CancellationToken cancellation = default)
     {
         if (batchSize < 1) throw new ArgumentException($"batch size {batchSize} must be positive");
         var encoded = new int[sources.Count][];
         for (int i = 0; i < sources.Count; i++) encoded[i] = EncodeSource(sources[i]);
         var order = Enumerable.Range(0, sources.Count).OrderBy(i => encoded[i].Length).ToArray();
-        var outputs = new string[sources.Count];
+        var outputs = new Translation[sources.Count];
         int done = 0;
         foreach (var chunk in order.Chunk(batchSize))
         {
             var targets = Seq2SeqGenerator.Generate(Model, chunk.Select(i => (IReadOnlyList<int>)encoded[i]).ToArray(), options, cancellation);
-            for (int j = 0; j < chunk.Length; j++) outputs[chunk[j]] = Tokenizer.Decode(WithoutSpecials(targets[j].Tokens, Model.EosTokenId, Model.PadTokenId), skipSpecial: true);
+            for (int j = 0; j < chunk.Length; j++)
+            {
+                var text = Tokenizer.Decode(WithoutSpecials(targets[j].Tokens, Model.EosTokenId, Model.PadTokenId), skipSpecial: true);
+                outputs[chunk[j]] = new Translation(text, encoded[chunk[j]].Length, targets[j].Tokens.Length);
+            }
             done += chunk.Length;
             onBatch?.Invoke(done);
         }

@@ -78,6 +78,7 @@ public sealed class SaplingServer : IAsyncDisposable
         var generation = new GenerationEndpoints(catalog, engine, options);
         var classify = new ClassifyEndpoint(catalog, engine);
         var embeddings = new EmbeddingsEndpoint(catalog, engine);
+        var translate = new TranslateEndpoint(catalog, engine);
         var models = new ModelsEndpoint(catalog);
         app.Use(requestLog.Invoke);
         app.MapGet("/", (HttpContext c) => Playground.Write(c));
@@ -93,12 +94,13 @@ public sealed class SaplingServer : IAsyncDisposable
         app.MapPost("/v1/chat/completions", (HttpContext c) => generation.ChatCompletions(c));
         app.MapPost("/v1/classify", (HttpContext c) => classify.Handle(c));
         app.MapPost("/v1/embeddings", (HttpContext c) => embeddings.Handle(c));
+        app.MapPost("/v1/translate", (HttpContext c) => translate.Handle(c));
         app.MapFallback((HttpContext c) =>
         {
             var path = c.Request.Path.Value ?? "/";
             throw ApiRoutes.Methods.TryGetValue(path, out var method)
                 ? new ApiError(405, $"{c.Request.Method} is not allowed on {path}; use {method}")
-                : new ApiError(404, $"no route {c.Request.Method} {path}; the API is under /v1 (models, completions, chat/completions, classify, embeddings)");
+                : new ApiError(404, $"no route {c.Request.Method} {path}; the API is under /v1 (models, completions, chat/completions, classify, embeddings, translate)");
         });
     }
 

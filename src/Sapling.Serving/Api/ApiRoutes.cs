@@ -13,5 +13,6 @@ public static class ApiRoutes
         ["/v1/chat/completions"] = "POST",
         ["/v1/classify"] = "POST",
         ["/v1/embeddings"] = "POST",
+        ["/v1/translate"] = "POST",
     };
 }

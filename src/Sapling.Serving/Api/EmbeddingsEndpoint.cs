@@ -25,7 +25,7 @@ public sealed class EmbeddingsEndpoint(ModelCatalog catalog, InferenceEngine eng
         if (model is not ServedEncoder encoder)
             throw ApiError.BadRequest($"model '{model.Id}' is a {model.Kind}, not an embedding model; /v1/embeddings takes a text encoder (a bert folder)", "model");
         context.Items[RequestLog.ModelKey] = model.Id;
-        var texts = Texts(body);
+        var texts = Texts(body, MaxInputs);
         var format = body.Get("encoding_format")?.GetString() ?? "float";
         if (format is not ("float" or "base64")) throw ApiError.BadRequest($"'encoding_format' must be \"float\" or \"base64\", got \"{format}\"", "encoding_format");
         int width = encoder.Embedder.Dimensions;
@@ -50,7 +50,8 @@ public sealed class EmbeddingsEndpoint(ModelCatalog catalog, InferenceEngine eng
         });
     }
 
-    private static List<string> Texts(JsonBody body)
+    /// <summary>OpenAI's "input": a text or an array of texts (at most <paramref name="maxInputs"/>, none empty); token arrays are refused.</summary>
+    internal static List<string> Texts(JsonBody body, int maxInputs)
     {
         var input = body.Get("input") ?? throw ApiError.BadRequest("'input' is required: a text or an array of texts", "input");
         List<string> texts = input.ValueKind switch
@@ -62,7 +63,7 @@ public sealed class EmbeddingsEndpoint(ModelCatalog catalog, InferenceEngine eng
             _ => throw ApiError.BadRequest("'input' must be a text or an array of texts", "input"),
         };
         if (texts.Count == 0) throw ApiError.BadRequest("'input' is empty", "input");
-        if (texts.Count > MaxInputs) throw ApiError.BadRequest($"at most {MaxInputs} inputs per request, got {texts.Count}", "input");
+        if (texts.Count > maxInputs) throw ApiError.BadRequest($"at most {maxInputs} inputs per request, got {texts.Count}", "input");
         for (int i = 0; i < texts.Count; i++)
             if (texts[i].Length == 0) throw ApiError.BadRequest($"input {i} is an empty string", "input");
         return texts;

@@ -46,6 +46,11 @@ public sealed class ModelsEndpoint(ModelCatalog catalog)
                 o["dimensions"] = e.Embedder.Dimensions;
                 o["context_length"] = e.Embedder.MaxLength;
                 break;
+            case ServedTranslator t:
+                o["input"] = "text";
+                o["model_type"] = t.Translator.Model.ModelType;
+                o["num_beams"] = t.Defaults.NumBeams;
+                break;
         }
         return o;
     }

@@ -35,6 +35,8 @@ public sealed class ModelCatalog
                 return new ServedTextClassifier(source.Id, directory, TextClassifier.Load(directory));
             case ModelKind.Encoder:
                 return new ServedEncoder(source.Id, directory, SentenceEmbedder.Load(directory));
+            case ModelKind.Seq2SeqLM:
+                return new ServedTranslator(source.Id, directory, new Seq2SeqTranslator(ModelRegistry.LoadSeq2SeqLM(directory), LoadTokenizer(directory)), Seq2SeqGenerationOptions.FromFolder(directory));
             case ModelKind.TokenClassifier:
                 throw new NotSupportedException($"sapling serve: '{directory}' holds a token classifier; serving those is not implemented (sapling tag works on it)");
             case ModelKind.OnnxGraph:

@@ -7,6 +7,6 @@ public abstract class ServedModel(string id, string directory)
     public string Directory { get; } = directory;
     public long Created { get; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-    /// <summary>"language-model", "classifier", "text-classifier" or "embedding": what the playground offers for it.</summary>
+    /// <summary>"language-model", "classifier", "text-classifier", "embedding" or "translation": what the playground offers for it.</summary>
     public abstract string Kind { get; }
 }
