@@ -59,6 +59,7 @@ public static class EvalCommand
             {
                 // A token classifier reads words and tags (JSONL fields tokens/tags unless --field/--label-field name others).
                 Models.ModelKind.TokenClassifier => TokenClassifierEval.Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(field) is "text" ? "tokens" : r.GetValue(field)!, r.GetValue(labelField) is "label" ? "tags" : r.GetValue(labelField)!, r.GetValue(json)),
+                Models.ModelKind.Seq2SeqLM => throw new NotSupportedException($"sapling eval: '{r.GetValue(model)}' holds a {Models.ModelRegistry.ModelTypeOf(r.GetValue(model)!)} encoder-decoder; translate the sources (sapling translate --model DIR --input SOURCES --out OUT) and score the output with sapling eval --metric bleu|chrf --hypotheses OUT --references REFERENCES"),
                 Models.ModelKind.Encoder or Models.ModelKind.OnnxGraph => throw new NotSupportedException($"sapling eval: '{r.GetValue(model)}' holds a {kind} model without a task head; eval scores classifiers, token classifiers and language models"),
                 Models.ModelKind.TextClassifier => TextClassifierEval.Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(field)!, r.GetValue(labelField)!, r.GetValue(stripHeaders), r.GetValue(json)),
                 Models.ModelKind.LanguageModel => LanguageModelEval.Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(data)!, r.GetValue(json), r.GetValue(context),

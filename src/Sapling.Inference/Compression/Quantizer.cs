@@ -16,6 +16,8 @@ public static class Quantizer
     {
         if (bits != 8) throw new ArgumentException($"quantize: --bits {bits} is not supported; only 8 bits is supported (int8 weights, per-channel scales)");
         var kind = ModelFolder.KindOf(modelDirectory);
+        if (kind == ModelKind.Seq2SeqLM)
+            throw new NotSupportedException($"quantize: '{modelDirectory}' holds a {ModelRegistry.ModelTypeOf(modelDirectory)} encoder-decoder; int8 quantisation of encoder-decoders is not implemented yet (classifiers, GPT-2, the Llama family and BERT-family encoders are)");
         long before = ModelFolderFiles.WeightsBytes(modelDirectory);
         string floatModules;
         string[] modules;
