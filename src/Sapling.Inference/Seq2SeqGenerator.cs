@@ -201,15 +201,22 @@ public static class Seq2SeqGenerator
         return values;
     }
 
+    /// <summary>log_softmax in place: x − max − log Σ exp(x − max), the exponentials in a pooled scratch row.</summary>
     private static void LogSoftmax(Span<float> row)
     {
         float max = TensorPrimitives.Max(row);
         TensorPrimitives.Subtract(row, max, row);
-        float logSum = 0f;
-        double sum = 0;
-        foreach (float v in row) sum += MathF.Exp(v);
-        logSum = (float)Math.Log(sum);
-        TensorPrimitives.Subtract(row, logSum, row);
+        var scratch = System.Buffers.ArrayPool<float>.Shared.Rent(row.Length);
+        try
+        {
+            var exps = scratch.AsSpan(0, row.Length);
+            TensorPrimitives.Exp(row, exps);
+            TensorPrimitives.Subtract(row, MathF.Log(TensorPrimitives.Sum(exps)), row);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(scratch);
+        }
     }
 
     // The 2·num_beams best (score, index) pairs of one source's beams·vocab candidates, best first; equal scores keep
