@@ -120,7 +120,7 @@ internal static class BertOnnx
     }
 
     /// <summary>x·Wᵀ + b, the weight stored transposed ([in, out]) as PyTorch's exporter stores MatMul weights.</summary>
-    private static string Linear(OnnxGraphBuilder g, Linear layer, string path, string x)
+    internal static string Linear(OnnxGraphBuilder g, Linear layer, string path, string x)
     {
         var y = g.Node("MatMul", [x, Transposed(g, $"{path}.weight", layer.Weight)], $"{path}.matmul");
         return layer.Bias != null ? g.Node("Add", [y, g.Weight($"{path}.bias", layer.Bias)], path) : y;

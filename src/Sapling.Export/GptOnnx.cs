@@ -115,7 +115,7 @@ internal static class GptOnnx
     }
 
     /// <summary>0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), GPT-2's "gelu_new", from opset-17 ops (ONNX's Gelu arrives in opset 20).</summary>
-    private static string GeluTanh(OnnxGraphBuilder g, string x, string path)
+    internal static string GeluTanh(OnnxGraphBuilder g, string x, string path)
     {
         var cube = g.Node("Mul", [g.Node("Mul", [x, x], $"{path}.x2"), x], $"{path}.x3");
         var inner = g.Node("Add", [x, g.Node("Mul", [cube, g.Scalar($"{path}.cubic", 0.044715f)], $"{path}.cubic_term")], $"{path}.inner");

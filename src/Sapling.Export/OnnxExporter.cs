@@ -36,6 +36,19 @@ public static class OnnxExporter
         _ => throw new NotSupportedException($"ONNX export: {classifier.ModelType} sequence classifiers are not translated yet (bert and roberta are)"),
     };
 
+    /// <summary>The encoder-decoder's graphs by file name, as Hugging Face Optimum lays them out for generation
+    /// (encoder_model.onnx, decoder_model.onnx, decoder_with_past_model.onnx); BART and Marian so far.</summary>
+    public static IReadOnlyDictionary<string, ModelProto> ExportSeq2Seq(ISeq2SeqLM model) => model switch
+    {
+        Models.Bart.BartForConditionalGeneration bart => new Dictionary<string, ModelProto>
+        {
+            ["encoder_model.onnx"] = BartOnnx.Encoder(bart),
+            ["decoder_model.onnx"] = BartOnnx.Decoder(bart, withPast: false),
+            ["decoder_with_past_model.onnx"] = BartOnnx.Decoder(bart, withPast: true),
+        },
+        _ => throw new NotSupportedException($"ONNX export: {model.ModelType} encoder-decoders are not translated yet (bart and marian are; T5's relative-position buckets are not written as graph ops yet)"),
+    };
+
     /// <summary>Loads a model folder (a classifier, a GPT, a torchvision ResNet, a BERT/RoBERTa encoder or classifier, or an
     /// imported ONNX graph) and exports it.</summary>
     public static ModelProto ExportFolder(string directory) => ModelFolder.KindOf(directory) switch

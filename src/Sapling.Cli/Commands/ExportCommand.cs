@@ -33,6 +33,7 @@ public static class ExportCommand
         // The ONNX graphs are float32; an int8 folder would need QLinear/DequantizeLinear nodes, which are not written yet.
         if (Models.ModelFolder.IsQuantized(modelDirectory))
             throw new InvalidDataException($"export: '{modelDirectory}' is int8-quantized and ONNX export writes float32 graphs only; export the float32 model it was quantized from");
+        if (Models.ModelFolder.KindOf(modelDirectory) == Models.ModelKind.Seq2SeqLM) return ExportSeq2Seq(modelDirectory, outputPath);
         Sapling.Export.Onnx.ModelProto exported;
         try
         {
@@ -47,6 +48,31 @@ public static class ExportCommand
         var graph = exported.Graph;
         Console.WriteLine($"wrote {outputPath} ({new FileInfo(outputPath).Length / 1024.0:F1} KiB): ONNX opset {OnnxModelFile.Opset}, " +
             $"{graph.Node.Count} nodes, {graph.Initializer.Count} initializers; input {Describe(graph.Input[0])}, output {Describe(graph.Output[0])}");
+        return 0;
+    }
+
+    /// <summary>An encoder-decoder: a folder in Hugging Face Optimum's layout (three graphs, config.json, the tokenizer files).</summary>
+    private static int ExportSeq2Seq(string modelDirectory, string outputDirectory)
+    {
+        if (File.Exists(outputDirectory)) throw new ArgumentException($"export: an encoder-decoder exports to a folder of three graphs; '{outputDirectory}' is a file");
+        IReadOnlyDictionary<string, Sapling.Export.Onnx.ModelProto> graphs;
+        try
+        {
+            graphs = OnnxExporter.ExportSeq2Seq(Models.ModelRegistry.LoadSeq2SeqLM(modelDirectory, Models.WeightStorage.Float32));
+        }
+        catch (NotSupportedException e)
+        {
+            throw new InvalidDataException(e.Message, e);
+        }
+        Directory.CreateDirectory(outputDirectory);
+        foreach (var (name, graph) in graphs)
+        {
+            var path = Path.Combine(outputDirectory, name);
+            OnnxModelFile.Save(graph, path);
+            Console.WriteLine($"wrote {path} ({new FileInfo(path).Length / 1048576.0:F1} MiB): {graph.Graph.Node.Count} nodes, {graph.Graph.Input.Count} inputs, {graph.Graph.Output.Count} outputs");
+        }
+        foreach (var side in new[] { "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json" })
+            if (File.Exists(Path.Combine(modelDirectory, side))) File.Copy(Path.Combine(modelDirectory, side), Path.Combine(outputDirectory, side), overwrite: true);
         return 0;
     }
 
