@@ -42,7 +42,7 @@ internal static class BartOnnx
             var (q, k, v) = (Heads(g, layer.SelfAttn.QProj, $"{path}.self_attn.q_proj", x, config.EncoderAttentionHeads, scaled: true),
                 Heads(g, layer.SelfAttn.KProj, $"{path}.self_attn.k_proj", x, config.EncoderAttentionHeads),
                 Heads(g, layer.SelfAttn.VProj, $"{path}.self_attn.v_proj", x, config.EncoderAttentionHeads));
-            var attended = Attend(g, layer.SelfAttn, $"{path}.self_attn", q, k, v, maskBias, config.DModel);
+            var attended = Attend(g, layer.SelfAttn.OutProj, $"{path}.self_attn.out_proj", $"{path}.self_attn", q, k, v, maskBias, config.DModel);
             x = GptOnnx.LayerNorm(g, layer.SelfAttnLayerNorm, $"{path}.self_attn_layer_norm", g.Node("Add", [x, attended], $"{path}.self_attn.residual"));
             x = FeedForward(g, layer.Fc1, layer.Fc2, layer.FinalLayerNorm, config.ActivationFunction, path, x);
         }
@@ -91,7 +91,7 @@ internal static class BartOnnx
             }
             presents.Add((k, $"present.{i}.decoder.key", withPast ? "past_sequence + 1" : DecoderSequence));
             presents.Add((v, $"present.{i}.decoder.value", withPast ? "past_sequence + 1" : DecoderSequence));
-            var attended = Attend(g, layer.SelfAttn, $"{path}.self_attn", q, k, v, causal, config.DModel);
+            var attended = Attend(g, layer.SelfAttn.OutProj, $"{path}.self_attn.out_proj", $"{path}.self_attn", q, k, v, causal, config.DModel);
             x = GptOnnx.LayerNorm(g, layer.SelfAttnLayerNorm, $"{path}.self_attn_layer_norm", g.Node("Add", [x, attended], $"{path}.self_attn.residual"));
 
             var cq = Heads(g, layer.EncoderAttn.QProj, $"{path}.encoder_attn.q_proj", x, heads, scaled: true);
@@ -104,7 +104,7 @@ internal static class BartOnnx
                 presents.Add((ck, $"present.{i}.encoder.key", EncoderSequence));
                 presents.Add((cv, $"present.{i}.encoder.value", EncoderSequence));
             }
-            var crossed = Attend(g, layer.EncoderAttn, $"{path}.encoder_attn", cq, ck, cv, crossBias, config.DModel);
+            var crossed = Attend(g, layer.EncoderAttn.OutProj, $"{path}.encoder_attn.out_proj", $"{path}.encoder_attn", cq, ck, cv, crossBias, config.DModel);
             x = GptOnnx.LayerNorm(g, layer.EncoderAttnLayerNorm, $"{path}.encoder_attn_layer_norm", g.Node("Add", [x, crossed], $"{path}.encoder_attn.residual"));
             x = FeedForward(g, layer.Fc1, layer.Fc2, layer.FinalLayerNorm, config.ActivationFunction, path, x);
         }
@@ -155,7 +155,7 @@ internal static class BartOnnx
     }
 
     /// <summary>(mask − 1)·1e9 as [B, 1, 1, S]: 0 for real keys, −1e9 at padding.</summary>
-    private static string MaskBias(OnnxGraphBuilder g, string mask)
+    internal static string MaskBias(OnnxGraphBuilder g, string mask)
     {
         var maskFloat = g.Node("Cast", [mask], $"{mask}_float", OnnxAttr.Int("to", (long)Float));
         var bias = g.Node("Mul", [g.Node("Sub", [maskFloat, g.Scalar($"{mask}_one", 1f)], $"{mask}_minus_one"), g.Scalar($"{mask}_scale", 1e9f)], $"{mask}_bias_2d");
@@ -163,7 +163,7 @@ internal static class BartOnnx
     }
 
     /// <summary>[T, T]: −1e9 where key j comes after query i, 0 elsewhere.</summary>
-    private static string CausalBias(OnnxGraphBuilder g)
+    internal static string CausalBias(OnnxGraphBuilder g)
     {
         var length = g.Node("Gather", [g.Node("Shape", ["input_ids"], "causal.ids_shape"), g.Scalar("causal.one", 1L)], "causal.length", OnnxAttr.Int("axis", 0));
         var range = g.Node("Range", [g.Scalar("causal.zero", 0L), length, g.Scalar("causal.step", 1L)], "causal.range");
@@ -172,7 +172,7 @@ internal static class BartOnnx
     }
 
     /// <summary>A projection split into heads, [B, heads, T, head_dim]; queries scaled by head_dim^-0.5 as BART does.</summary>
-    private static string Heads(OnnxGraphBuilder g, Linear projection, string path, string x, int heads, bool scaled = false)
+    internal static string Heads(OnnxGraphBuilder g, Linear projection, string path, string x, int heads, bool scaled = false)
     {
         var y = BertOnnx.Linear(g, projection, path, x);
         int headDim = projection.OutFeatures / heads;
@@ -181,14 +181,14 @@ internal static class BartOnnx
         return g.Node("Transpose", [split], $"{path}.heads_t", OnnxAttr.Ints("perm", 0, 2, 1, 3));
     }
 
-    /// <summary>softmax(q·kᵀ + bias)·v, heads merged back and projected out.</summary>
-    private static string Attend(OnnxGraphBuilder g, BartAttention attention, string path, string q, string k, string v, string? bias, int dModel)
+    /// <summary>softmax(q·kᵀ + bias)·v, heads merged back ([B, T, width]) and projected out by <paramref name="outProj"/>.</summary>
+    internal static string Attend(OnnxGraphBuilder g, Linear outProj, string outPath, string path, string q, string k, string v, string? bias, int width)
     {
         var scores = g.Node("MatMul", [q, g.Node("Transpose", [k], $"{path}.keys_t", OnnxAttr.Ints("perm", 0, 1, 3, 2))], $"{path}.scores");
         if (bias != null) scores = g.Node("Add", [scores, bias], $"{path}.masked");
         var context = g.Node("MatMul", [g.Node("Softmax", [scores], $"{path}.weights", OnnxAttr.Int("axis", -1)), v], $"{path}.context");
-        var merged = g.Node("Reshape", [g.Node("Transpose", [context], $"{path}.context_t", OnnxAttr.Ints("perm", 0, 2, 1, 3)), g.Int64s($"{path}.merged_shape", [0, 0, dModel], 3)], $"{path}.merged");
-        return BertOnnx.Linear(g, attention.OutProj, $"{path}.out_proj", merged);
+        var merged = g.Node("Reshape", [g.Node("Transpose", [context], $"{path}.context_t", OnnxAttr.Ints("perm", 0, 2, 1, 3)), g.Int64s($"{path}.merged_shape", [0, 0, width], 3)], $"{path}.merged");
+        return BertOnnx.Linear(g, outProj, outPath, merged);
     }
 
     /// <summary>x + fc2(act(fc1(x))), layer-normed.</summary>

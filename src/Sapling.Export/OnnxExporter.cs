@@ -37,7 +37,7 @@ public static class OnnxExporter
     };
 
     /// <summary>The encoder-decoder's graphs by file name, as Hugging Face Optimum lays them out for generation
-    /// (encoder_model.onnx, decoder_model.onnx, decoder_with_past_model.onnx); BART and Marian so far.</summary>
+    /// (encoder_model.onnx, decoder_model.onnx, decoder_with_past_model.onnx): BART, Marian and T5.</summary>
     public static IReadOnlyDictionary<string, ModelProto> ExportSeq2Seq(ISeq2SeqLM model) => model switch
     {
         Models.Bart.BartForConditionalGeneration bart => new Dictionary<string, ModelProto>
@@ -46,7 +46,13 @@ public static class OnnxExporter
             ["decoder_model.onnx"] = BartOnnx.Decoder(bart, withPast: false),
             ["decoder_with_past_model.onnx"] = BartOnnx.Decoder(bart, withPast: true),
         },
-        _ => throw new NotSupportedException($"ONNX export: {model.ModelType} encoder-decoders are not translated yet (bart and marian are; T5's relative-position buckets are not written as graph ops yet)"),
+        Models.T5.T5ForConditionalGeneration t5 => new Dictionary<string, ModelProto>
+        {
+            ["encoder_model.onnx"] = T5Onnx.Encoder(t5),
+            ["decoder_model.onnx"] = T5Onnx.Decoder(t5, withPast: false),
+            ["decoder_with_past_model.onnx"] = T5Onnx.Decoder(t5, withPast: true),
+        },
+        _ => throw new NotSupportedException($"ONNX export: {model.ModelType} encoder-decoders are not translated yet (bart, marian and t5 are)"),
     };
 
     /// <summary>Loads a model folder (a classifier, a GPT, a torchvision ResNet, a BERT/RoBERTa encoder or classifier, or an

@@ -252,6 +252,7 @@ public sealed class T5Stack : Module
         Dropout = RegisterModule("dropout", new Dropout(config.DropoutRate));
     }
 
+    public T5Config Config => config;
     public bool IsDecoder { get; }
     public IReadOnlyList<T5Block> Blocks => blocks;
     public RMSNorm FinalLayerNorm { get; }
