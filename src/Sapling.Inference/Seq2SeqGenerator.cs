@@ -36,6 +36,8 @@ public static class Seq2SeqGenerator
         // The decoder's start token counts in the length, as in transformers' max_length.
         int maxLength = 1 + options.MaxNewTokens;
         if (model.MaxTargetLength is int targetLimit) maxLength = Math.Min(maxLength, targetLimit);
+        // Widths rounded up to multiples of 16 (padding is masked), so batch after batch reuses the pool's buffers.
+        width = Math.Min((width + 15) / 16 * 16, model.MaxSourceLength ?? int.MaxValue);
         using var _ = Autograd.NoGrad.Enter();
         var (ids, mask) = PaddedBatch(sources, width, model.PadTokenId);
         var encoded = model.Encode(ids, mask);

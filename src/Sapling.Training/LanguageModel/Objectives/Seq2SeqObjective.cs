@@ -157,7 +157,10 @@ public sealed class Seq2SeqObjective : ILmObjective
     internal static (Tensor Loss, long Tokens) TeacherForcedLoss(ISeq2SeqLM model, int[][] sources, int[][] targets, float labelSmoothing, Reduction reduction)
     {
         int b = sources.Length;
-        int s = sources.Max(e => e.Length), t = targets.Max(e => e.Length);
+        // Lengths rounded up to a few sizes, so the tensor pool reuses its buffers from batch to batch (a new length per
+        // batch would leave a new set of buffers in the pool each time).
+        int s = BatchLength.Bucket(sources.Max(e => e.Length), model.MaxSourceLength ?? int.MaxValue);
+        int t = BatchLength.Bucket(targets.Max(e => e.Length), model.MaxTargetLength ?? int.MaxValue);
         var source = new long[b * s];
         var mask = new long[b * s];
         var decoderInput = new long[b * t];
