@@ -21,6 +21,9 @@ switch (args.FirstOrDefault())
     case "gpt-translate" when args.Length == 4:
         GptTranslate(args[1], args[2], args[3]);
         break;
+    case "alloc":
+        Alloc(args.Length > 1 ? int.Parse(args[1]) : 20);
+        break;
     case "speed":
         Speed(args.Length > 1 ? args[1] : "all", args.Length > 2 ? int.Parse(args[2]) : 3);
         break;
@@ -97,6 +100,40 @@ static void Speed(string what, int repeats)
         var samples = Enumerable.Range(0, repeats).Select(_ => Run()).Order().ToArray();
         double ms = samples[samples.Length / 2];
         Report("beam4_translate", "tokens_per_s", batch * newTokens / (ms / 1000), new { batch, source_tokens = length, new_tokens = newTokens, beams = 4, ms });
+    }
+}
+
+// Managed bytes allocated per training step of a Marian the size of configs/apertium-marian.yaml on batches of varying
+// length (what the tensor pool does not serve), and the process's resident memory after.
+static void Alloc(int steps)
+{
+    var config = new Sapling.Models.Bart.BartConfig
+    {
+        ModelType = "marian", VocabSize = 8001, DModel = 256, EncoderLayers = 3, DecoderLayers = 3, EncoderAttentionHeads = 4, DecoderAttentionHeads = 4,
+        EncoderFfnDim = 1024, DecoderFfnDim = 1024, ActivationFunction = "swish", MaxPositionEmbeddings = 64, ScaleEmbedding = true,
+        PadTokenId = 8000, BosTokenId = null, EosTokenId = 0, DecoderStartTokenId = 8000,
+    };
+    var model = new Sapling.Models.Bart.BartForConditionalGeneration(config, new Generator(0));
+    model.Train();
+    var optimizer = new AdamW(model.Parameters().ToList(), 1e-3);
+    var g = new Generator(1);
+    for (int step = 0; step < steps; step++)
+    {
+        int s = 16 * (1 + (int)g.NextInt64(0, 4)), t = 16 * (1 + (int)g.NextInt64(0, 4));
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var watch = Stopwatch.StartNew();
+        using (var scope = new TensorScope())
+        {
+            var source = Tensor.FromArray(Enumerable.Range(0, 32 * s).Select(_ => g.NextInt64(1, 8000)).ToArray(), 32, s);
+            var target = Tensor.FromArray(Enumerable.Range(0, 32 * t).Select(_ => g.NextInt64(1, 8000)).ToArray(), 32, t);
+            var logits = model.Decode(target, model.Encode(source));
+            var loss = Tensor.CrossEntropy(logits.Reshape(32 * t, 8001), target.Reshape(32 * t), Reduction.Mean, -100, 0.1);
+            optimizer.ZeroGrad();
+            loss.Backward();
+            optimizer.Step();
+        }
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Console.WriteLine($"step {step} source {s} target {t}: {allocated / 1048576.0:F1} MB managed allocations, {watch.ElapsedMilliseconds} ms, resident {Environment.WorkingSet / 1048576} MB, GC heap {GC.GetTotalMemory(false) / 1048576} MB");
     }
 }
 
