@@ -2,7 +2,6 @@ using System.Text.Json;
 using Sapling.Autograd;
 using Sapling.Models.Bart;
 using Sapling.Models.T5;
-using Sapling.NN;
 using Sapling.Testing;
 using Xunit.Abstractions;
 

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
-using Sapling.Inference;
 using Sapling.Serving.Catalog;
 using Sapling.Serving.Generation;
 
