@@ -45,4 +45,27 @@ public static class WeightLoader
         var result = new LoadStateResult(missing, unexpected);
         if (!result.IsExact) throw new InvalidDataException($"the weights in '{weights.Directory}' ({weights.Description}) do not match the model: {result.Describe()}");
     }
+
+    /// <summary>
+    /// Fills <paramref name="model"/> (built with memory) from an int8 folder Sapling wrote (one model.safetensors): the
+    /// layers <paramref name="quantization"/> lists take their int8 weights and scales, the rest their float tensors.
+    /// <paramref name="rename"/> maps a file name to the model's (null: not the model's, skipped).
+    /// </summary>
+    public static void AssignQuantized(Module model, string directory, Compression.QuantizationConfig quantization, Func<string, string?> rename)
+    {
+        var path = Path.Combine(directory, SafeTensorsFolder.SingleFile);
+        if (!File.Exists(path)) throw new FileNotFoundException($"int8 model folder '{directory}' has no {SafeTensorsFolder.SingleFile}", path);
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, value) in SafeTensors.LoadAll(path))
+            if (rename(name) is { } key) state[key] = value;
+        try
+        {
+            Compression.ModelQuantization.LoadQuantized(model, quantization, state, path);
+            model.LoadStateDict(state);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidDataException($"{path} does not match {Path.Combine(directory, "config.json")}: {e.Message}", e);
+        }
+    }
 }

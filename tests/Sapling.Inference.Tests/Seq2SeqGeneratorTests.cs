@@ -73,6 +73,39 @@ public sealed class Seq2SeqGeneratorTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>sapling quantize on an encoder-decoder folder: every Linear int8 (the shared embedding and position tables
+    /// float32), loaded back through the registry with logits within 5% of the float model's range, and refused when it
+    /// is int8 already.</summary>
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void Int8FoldersStayCloseToTheFloatModel(string name)
+    {
+        var (model, doc) = Load(name);
+        using var _ = doc;
+        var root = Path.Combine(Path.GetTempPath(), $"sapling-q-{name}-{Guid.NewGuid():N}");
+        try
+        {
+            model.Save(Path.Combine(root, "float"));
+            var summary = Sapling.Inference.Compression.Quantizer.QuantizeFolder(Path.Combine(root, "float"), Path.Combine(root, "int8"));
+            Assert.Contains(summary.Modules, m => m.EndsWith("fc1", StringComparison.Ordinal) || m.EndsWith("DenseReluDense.wo", StringComparison.Ordinal));
+            Assert.DoesNotContain(summary.Modules, m => m.EndsWith("shared", StringComparison.Ordinal));
+            var quantized = ModelRegistry.LoadSeq2SeqLM(Path.Combine(root, "int8"));
+            var source = Tensor.FromArray(new long[] { 5, 9, 11, 3, 7, 2, 4, 6 }, 2, 4);
+            var target = Tensor.FromArray(new long[] { model.DecoderStartTokenId, 8, 3, model.DecoderStartTokenId, 6, 5 }, 2, 3);
+            using var noGrad = Autograd.NoGrad.Enter();
+            var expected = model.Decode(target, model.Encode(source)).Contiguous().ToArray<float>();
+            var actual = quantized.Decode(target, quantized.Encode(source)).Contiguous().ToArray<float>();
+            float range = expected.Max() - expected.Min(), worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+            output.WriteLine($"{name}: int8 logits differ by at most {worst:F4} over a range of {range:F3}");
+            Assert.True(worst <= 0.05f * range, $"{name}: int8 logits differ by {worst} over a range of {range}");
+            Assert.Contains("already int8-quantized", Assert.Throws<InvalidDataException>(() => Sapling.Inference.Compression.Quantizer.QuantizeFolder(Path.Combine(root, "int8"), Path.Combine(root, "again"))).Message);
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
+
     [Fact]
     public void BadRequestsAreRefusedByName()
     {

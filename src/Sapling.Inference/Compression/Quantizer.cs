@@ -16,12 +16,33 @@ public static class Quantizer
     {
         if (bits != 8) throw new ArgumentException($"quantize: --bits {bits} is not supported; only 8 bits is supported (int8 weights, per-channel scales)");
         var kind = ModelFolder.KindOf(modelDirectory);
-        if (kind == ModelKind.Seq2SeqLM)
-            throw new NotSupportedException($"quantize: '{modelDirectory}' holds a {ModelRegistry.ModelTypeOf(modelDirectory)} encoder-decoder; int8 quantisation of encoder-decoders is not implemented yet (classifiers, GPT-2, the Llama family and BERT-family encoders are)");
         long before = ModelFolderFiles.WeightsBytes(modelDirectory);
         string floatModules;
         string[] modules;
-        if (kind == ModelKind.Classifier)
+        if (kind == ModelKind.Seq2SeqLM)
+        {
+            // Every Linear (attention, feed-forward, an untied lm_head); the shared embedding, which a tied head also
+            // reads as its output matrix, and the position tables stay float32.
+            if (ModelFolder.IsQuantized(modelDirectory))
+                throw new InvalidDataException($"quantize: '{modelDirectory}' is already int8-quantized (its config.json has a quantization entry); quantize the float32 model instead");
+            var model = ModelRegistry.LoadSeq2SeqLM(modelDirectory, WeightStorage.Float32);
+            floatModules = "the shared token embedding (and the tied output head), position tables, layer norms and biases";
+            ModelFolderFiles.CopySideFiles(modelDirectory, outputDirectory, "quantize");
+            switch (model)
+            {
+                case Models.Bart.BartForConditionalGeneration bart:
+                    modules = ModelQuantization.QuantizeAll(bart, name => name is not ("model.shared" or "model.encoder.embed_positions" or "model.decoder.embed_positions"));
+                    Models.Bart.BartFolder.Save(outputDirectory, bart, bart.Config with { Quantization = Entry(modules, floatModules) });
+                    break;
+                case Models.T5.T5ForConditionalGeneration t5:
+                    modules = ModelQuantization.QuantizeAll(t5, name => name != "shared" && !name.EndsWith("relative_attention_bias", StringComparison.Ordinal));
+                    Models.T5.T5Folder.Save(outputDirectory, t5, t5.Config with { Quantization = Entry(modules, floatModules) });
+                    break;
+                default:
+                    throw new NotSupportedException($"quantize: {model.ModelType} encoder-decoders are not supported (bart, marian, t5 are)");
+            }
+        }
+        else if (kind == ModelKind.Classifier)
         {
             var config = ClassifierFolder.ReadConfig(modelDirectory);
             RefuseQuantized(config.Quantization, modelDirectory);

@@ -72,6 +72,9 @@ public sealed record BartConfig
     public int EncoderHeadDim => DModel / EncoderAttentionHeads;
     public int DecoderHeadDim => DModel / DecoderAttentionHeads;
 
+    /// <summary>Present when the folder's Linear weights are int8 (see <see cref="Compression.QuantizationConfig"/>).</summary>
+    public Compression.QuantizationConfig? Quantization { get; init; }
+
     public void Validate(string source)
     {
         foreach (var (value, key) in new[] { (VocabSize, "vocab_size"), (DModel, "d_model"), (EncoderLayers, "encoder_layers"), (DecoderLayers, "decoder_layers"), (EncoderAttentionHeads, "encoder_attention_heads"), (DecoderAttentionHeads, "decoder_attention_heads"), (EncoderFfnDim, "encoder_ffn_dim"), (DecoderFfnDim, "decoder_ffn_dim"), (MaxPositionEmbeddings, "max_position_embeddings") })
@@ -150,7 +153,11 @@ public sealed record BartConfig
             ForcedEosTokenId = c.Has("forced_eos_token_id") ? c.Int("forced_eos_token_id", 0) : null,
             BadWordIds = ReadBadWords(c),
             TieWordEmbeddings = c.Bool("tie_word_embeddings", true),
+            Quantization = c.OptionalObject("quantization") is JsonSection q
+                ? q.Node.Deserialize<Compression.QuantizationConfig>() ?? throw c.Error("quantization", "is empty")
+                : null,
         };
+        config.Quantization?.Validate(source);
         config.Validate(source);
         return config;
     }
@@ -202,6 +209,7 @@ public sealed record BartConfig
         if (ForcedEosTokenId != null) root["forced_eos_token_id"] = ForcedEosTokenId;
         if (BadWordIds.Length > 0) root["bad_words_ids"] = new JsonArray(BadWordIds.Select(id => (JsonNode)new JsonArray(id)).ToArray());
         if (IsMarian) root["share_encoder_decoder_embeddings"] = true;
+        if (Quantization != null) root["quantization"] = JsonSerializer.SerializeToNode(Quantization);
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 }

@@ -25,6 +25,15 @@ public static class BartFolder
     public static BartForConditionalGeneration Load(string directory, WeightStorage storage = WeightStorage.Mapped)
     {
         var config = ReadConfig(directory);
+        if (config.Quantization is { } quantization)
+        {
+            var quantized = new BartForConditionalGeneration(config);
+            WeightLoader.AssignQuantized(quantized, directory, quantization, name =>
+                name.EndsWith("embed_tokens.weight", StringComparison.Ordinal) || name == "lm_head.weight" && config.TieWordEmbeddings
+                || config.SinusoidalPositions && name.EndsWith(".embed_positions.weight", StringComparison.Ordinal) ? null : name);
+            quantized.Eval();
+            return quantized;
+        }
         using var weights = SafeTensorsFolder.Open(directory);
         if (config.ParameterCount > weights.TotalBytes)
             throw new InvalidDataException($"{Path.Combine(directory, "config.json")}: describes {config.ParameterCount:N0} parameters, but the weights hold only {weights.TotalBytes:N0} bytes; the config does not belong to these weights");
@@ -43,10 +52,13 @@ public static class BartFolder
     /// Writes config.json and model.safetensors under transformers' names (the tied head is not written; Marian's
     /// sinusoidal tables are, as transformers' own state_dict has them), atomically.
     /// </summary>
-    public static void Save(string directory, BartForConditionalGeneration model)
+    public static void Save(string directory, BartForConditionalGeneration model) => Save(directory, model, model.Config);
+
+    /// <summary>Writes <paramref name="model"/> under <paramref name="config"/> (an int8 copy's config names its quantized layers).</summary>
+    public static void Save(string directory, BartForConditionalGeneration model, BartConfig config)
     {
         Directory.CreateDirectory(directory);
-        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), model.Config.ToJson());
+        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
         var state = model.StateDict().Where(e => !NN.Lora.IsAdapterKey(e.Key)).ToDictionary(e => e.Key, e => e.Value);
         if (model.Config.SinusoidalPositions)
         {

@@ -55,6 +55,9 @@ public sealed record T5Config
 
     public int InnerDim => NumHeads * DKv;
 
+    /// <summary>Present when the folder's Linear weights are int8 (see <see cref="Compression.QuantizationConfig"/>).</summary>
+    public Compression.QuantizationConfig? Quantization { get; init; }
+
     public void Validate(string source)
     {
         foreach (var (value, key) in new[] { (VocabSize, "vocab_size"), (DModel, "d_model"), (DKv, "d_kv"), (DFf, "d_ff"), (NumLayers, "num_layers"), (NumDecoderLayers, "num_decoder_layers"), (NumHeads, "num_heads"), (RelativeAttentionNumBuckets, "relative_attention_num_buckets"), (RelativeAttentionMaxDistance, "relative_attention_max_distance") })
@@ -116,7 +119,11 @@ public sealed record T5Config
             EosTokenId = eos,
             DecoderStartTokenId = c.Int("decoder_start_token_id", pad),
             TieWordEmbeddings = c.Bool("tie_word_embeddings", true),
+            Quantization = c.OptionalObject("quantization") is JsonSection q
+                ? q.Node.Deserialize<Compression.QuantizationConfig>() ?? throw c.Error("quantization", "is empty")
+                : null,
         };
+        config.Quantization?.Validate(source);
         config.Validate(source);
         return config;
     }
@@ -146,6 +153,7 @@ public sealed record T5Config
             ["tie_word_embeddings"] = TieWordEmbeddings,
             ["is_encoder_decoder"] = true,
         };
+        if (Quantization != null) root["quantization"] = JsonSerializer.SerializeToNode(Quantization);
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 }

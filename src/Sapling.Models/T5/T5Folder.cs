@@ -19,6 +19,14 @@ public static class T5Folder
     public static T5ForConditionalGeneration Load(string directory, WeightStorage storage = WeightStorage.Mapped)
     {
         var config = ReadConfig(directory);
+        if (config.Quantization is { } quantization)
+        {
+            var quantized = new T5ForConditionalGeneration(config);
+            WeightLoader.AssignQuantized(quantized, directory, quantization, name =>
+                name.EndsWith("embed_tokens.weight", StringComparison.Ordinal) || name == "lm_head.weight" && config.TieWordEmbeddings ? null : name);
+            quantized.Eval();
+            return quantized;
+        }
         using var weights = SafeTensorsFolder.Open(directory);
         if (config.ParameterCount > weights.TotalBytes)
             throw new InvalidDataException($"{Path.Combine(directory, "config.json")}: describes {config.ParameterCount:N0} parameters, but the weights hold only {weights.TotalBytes:N0} bytes; the config does not belong to these weights");
@@ -33,10 +41,13 @@ public static class T5Folder
     }
 
     /// <summary>Writes config.json and model.safetensors under transformers' names (tied copies not written), atomically.</summary>
-    public static void Save(string directory, T5ForConditionalGeneration model)
+    public static void Save(string directory, T5ForConditionalGeneration model) => Save(directory, model, model.Config);
+
+    /// <summary>Writes <paramref name="model"/> under <paramref name="config"/> (an int8 copy's config names its quantized layers).</summary>
+    public static void Save(string directory, T5ForConditionalGeneration model, T5Config config)
     {
         Directory.CreateDirectory(directory);
-        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), model.Config.ToJson());
+        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
         var state = model.StateDict().Where(e => !NN.Lora.IsAdapterKey(e.Key)).ToDictionary(e => e.Key, e => e.Value);
         SafeTensors.Save(Path.Combine(directory, SafeTensorsFolder.SingleFile), state, new Dictionary<string, string> { ["format"] = "pt" });
     }
