@@ -68,11 +68,12 @@ public static class Seq2SeqGenerator
             next[r] = model.DecoderStartTokenId;
         }
         var cache = model.NewCache(batch, maxLength);
+        float[]? buffer = null;
         int live = batch;
         for (int length = 1; length < maxLength && live > 0; length++)
         {
             cancellation.ThrowIfCancellationRequested();
-            var logits = StepLogits(model, next, encoded, cache);                       // [B·vocab]
+            var logits = StepLogits(model, next, encoded, cache, ref buffer);           // [B·vocab]
             for (int r = 0; r < batch; r++)
             {
                 if (done[r])
@@ -119,12 +120,13 @@ public static class Seq2SeqGenerator
         var sourceRows = new int[rows];
         var nextScores = new float[rows];
         var candidates = new PriorityQueue<int, (float Score, int NegIndex)>(2 * k + 1);
+        float[]? buffer = null;
         var ranked = new (float Score, int Index)[2 * k];
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
             int length = sequences[0].Count;
-            var scores = StepLogits(model, next, expanded, cache);                     // [rows·vocab]
+            var scores = StepLogits(model, next, expanded, cache, ref buffer);         // [rows·vocab]
             for (int r = 0; r < rows; r++)
             {
                 var row = scores.AsSpan(r * vocab, vocab);
@@ -193,14 +195,17 @@ public static class Seq2SeqGenerator
         return results;
     }
 
-    /// <summary>The decoder's logits for one new token per row, copied out as [rows·vocab].</summary>
-    private static float[] StepLogits(ISeq2SeqLM model, long[] next, EncoderOutput encoded, NN.EncoderDecoderCache cache)
+    /// <summary>The decoder's logits for one new token per row, copied into <paramref name="into"/> [rows·vocab] (one
+    /// buffer for the whole generation, not one per step).</summary>
+    private static float[] StepLogits(ISeq2SeqLM model, long[] next, EncoderOutput encoded, NN.EncoderDecoderCache cache, ref float[]? into)
     {
         using var scope = new TensorScope();
         var logits = model.Decode(Tensor.FromArray(next, next.Length, 1), encoded, cache);      // [rows, 1, vocab]
-        var values = logits.Contiguous().ToArray<float>();
-        if (TensorPrimitives.IsNaNAny(values)) throw new InvalidOperationException("generation: the decoder's output holds NaN; the model's weights are probably not finite (a diverged training run?)");
-        return values;
+        var dense = logits.IsContiguous ? logits : logits.Contiguous();
+        into ??= new float[dense.NumEl];
+        dense.AsSpan().CopyTo(into);
+        if (TensorPrimitives.IsNaNAny(into)) throw new InvalidOperationException("generation: the decoder's output holds NaN; the model's weights are probably not finite (a diverged training run?)");
+        return into;
     }
 
     /// <summary>log_softmax in place: x − max − log Σ exp(x − max), the exponentials in a pooled scratch row.</summary>
