@@ -38,8 +38,7 @@ internal static class BertOnnx
     private static ModelProto Build(BertModel model, string prefix, Head? head, int labels = 0, bool perToken = false)
     {
         var config = model.Config;
-        foreach (var (name, m) in model.NamedModules())
-            if (m is LinearLayer layer) ClassifierOnnx.RequireNoAdapter(layer, name);
+        ClassifierOnnx.RequireNoAdapters(model);
         bool roberta = config.PositionsFromPadding;
         var g = new OnnxGraphBuilder(roberta ? "sapling_roberta" : "sapling_bert");
         g.Input("input_ids", Int64, OnnxExporter.BatchAxis, OnnxExporter.SequenceAxis);

@@ -117,6 +117,13 @@ internal static class ClassifierOnnx
         return g.Node("Relu", [g.Node("Add", [y, skip], $"{path}.add")], $"{path}.relu2");
     }
 
+    /// <summary>Refuses a model any of whose linear layers carries an unmerged LoRA adapter.</summary>
+    internal static void RequireNoAdapters(Module model)
+    {
+        foreach (var (name, m) in model.NamedModules())
+            if (m is LinearLayer layer) RequireNoAdapter(layer, name);
+    }
+
     internal static void RequireNoAdapter(LinearLayer layer, string path)
     {
         if (layer.Lora is { Merged: false })

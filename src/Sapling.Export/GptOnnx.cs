@@ -19,8 +19,7 @@ internal static class GptOnnx
             throw new NotSupportedException("ONNX export: GPT sequence classifiers (a score head) are not supported; only language models are exported");
         if (model.VirtualTokens > 0)
             throw new NotSupportedException("ONNX export: GPT models with prompt-tuning embeddings are not supported");
-        foreach (var (name, m) in model.NamedModules())
-            if (m is LinearLayer layer) ClassifierOnnx.RequireNoAdapter(layer, name);
+        ClassifierOnnx.RequireNoAdapters(model);
 
         var g = new OnnxGraphBuilder("sapling_gpt2");
         g.Input("input_ids", TensorProto.Types.DataType.Int64, OnnxExporter.BatchAxis, OnnxExporter.SequenceAxis);

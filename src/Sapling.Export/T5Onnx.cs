@@ -2,6 +2,8 @@ using Sapling.Export.Onnx;
 using Sapling.Models.T5;
 using Sapling.NN;
 
+using static Sapling.Export.Seq2SeqOnnx;
+
 namespace Sapling.Export;
 
 /// <summary>
@@ -13,22 +15,16 @@ namespace Sapling.Export;
 /// </summary>
 internal static class T5Onnx
 {
-    private const TensorProto.Types.DataType Int64 = TensorProto.Types.DataType.Int64;
-    private const TensorProto.Types.DataType Float = TensorProto.Types.DataType.Float;
-    private const string Batch = OnnxExporter.BatchAxis;
-    private const string EncoderSequence = "encoder_sequence";
-    private const string DecoderSequence = "decoder_sequence";
-    private const string PastSequence = "past_sequence";
-
     public static ModelProto Encoder(T5ForConditionalGeneration model)
     {
-        var config = RequirePlain(model);
+        ClassifierOnnx.RequireNoAdapters(model);
+        var config = model.Config;
         var g = new OnnxGraphBuilder("sapling_t5_encoder");
-        g.Input("input_ids", Int64, Batch, EncoderSequence);
-        g.Input("attention_mask", Int64, Batch, EncoderSequence);
+        g.Input("input_ids", Int64Type, Batch, EncoderSequence);
+        g.Input("attention_mask", Int64Type, Batch, EncoderSequence);
         var zero = g.Scalar("zero", 0L);
-        var length = Length(g, "input_ids", "encoder");
-        var bias = g.Node("Add", [PositionBias(g, model.Encoder, "encoder", zero, length, bidirectional: true), BartOnnx.MaskBias(g, "attention_mask")], "encoder.bias");
+        var length = SequenceLength(g, "input_ids", "encoder");
+        var bias = g.Node("Add", [PositionBias(g, model.Encoder, "encoder", zero, length, bidirectional: true), MaskBias(g, "attention_mask")], "encoder.bias");
         var x = g.Node("Gather", [g.Weight("shared.weight", model.Shared.Weight), "input_ids"], "encoder.embed_tokens");
         for (int i = 0; i < model.Encoder.Blocks.Count; i++)
         {
@@ -38,30 +34,31 @@ internal static class T5Onnx
             x = FeedForward(g, block.FeedForward, $"{path}.layer.1", x, config);
         }
         x = RmsNorm(g, model.Encoder.FinalLayerNorm, "encoder.final_layer_norm", x);
-        g.Output(x, "last_hidden_state", Float, Batch, EncoderSequence, config.DModel);
-        return OnnxModelFile.Create(g.Graph, "Sapling t5 encoder. Inputs: token ids and attention mask (1 real, 0 padding).", Metadata(config));
+        g.Output(x, "last_hidden_state", FloatType, Batch, EncoderSequence, config.DModel);
+        return OnnxModelFile.Create(g.Graph, "Sapling t5 encoder. Inputs: token ids and attention mask (1 real, 0 padding).", Metadata(model));
     }
 
     public static ModelProto Decoder(T5ForConditionalGeneration model, bool withPast)
     {
-        var config = RequirePlain(model);
+        ClassifierOnnx.RequireNoAdapters(model);
+        var config = model.Config;
         int heads = config.NumHeads, headDim = config.DKv;
         var g = new OnnxGraphBuilder($"sapling_t5_decoder{(withPast ? "_with_past" : "")}");
         var targetAxis = withPast ? (OnnxDim)1 : DecoderSequence;
-        g.Input("input_ids", Int64, Batch, targetAxis);
-        if (!withPast) g.Input("encoder_hidden_states", Float, Batch, EncoderSequence, config.DModel);
-        g.Input("encoder_attention_mask", Int64, Batch, EncoderSequence);
+        g.Input("input_ids", Int64Type, Batch, targetAxis);
+        if (!withPast) g.Input("encoder_hidden_states", FloatType, Batch, EncoderSequence, config.DModel);
+        g.Input("encoder_attention_mask", Int64Type, Batch, EncoderSequence);
         var blocks = model.Decoder.Blocks;
         if (withPast)
             for (int i = 0; i < blocks.Count; i++)
                 foreach (var (part, axis) in new[] { ("decoder", PastSequence), ("encoder", EncoderSequence) })
                     foreach (var kind in new[] { "key", "value" })
-                        g.Input($"past_key_values.{i}.{part}.{kind}", Float, Batch, heads, axis, headDim);
-        var start = withPast ? g.Node("Gather", [g.Node("Shape", ["past_key_values.0.decoder.key"], "past_shape"), g.Scalar("past_axis", 2L)], "past_length", OnnxAttr.Int("axis", 0)) : g.Scalar("zero", 0L);
-        var length = Length(g, "input_ids", "decoder");
+                        g.Input($"past_key_values.{i}.{part}.{kind}", FloatType, Batch, heads, axis, headDim);
+        var start = withPast ? PastLength(g) : g.Scalar("zero", 0L);
+        var length = SequenceLength(g, "input_ids", "decoder");
         var bias = PositionBias(g, model.Decoder, "decoder", start, length, bidirectional: false);
-        if (!withPast) bias = g.Node("Add", [bias, BartOnnx.CausalBias(g)], "decoder.causal_bias");
-        var crossBias = BartOnnx.MaskBias(g, "encoder_attention_mask");
+        if (!withPast) bias = g.Node("Add", [bias, CausalBias(g)], "decoder.causal_bias");
+        var crossBias = MaskBias(g, "encoder_attention_mask");
         var x = g.Node("Gather", [g.Weight("shared.weight", model.Shared.Weight), "input_ids"], "decoder.embed_tokens");
         var presents = new List<(string Value, string Name, OnnxDim Length)>();
         for (int i = 0; i < blocks.Count; i++)
@@ -78,17 +75,17 @@ internal static class T5Onnx
             string crossPath = $"{path}.layer.1";
             var normed = RmsNorm(g, cross.LayerNorm, $"{crossPath}.layer_norm", x);
             var attention = cross.EncDecAttention;
-            var q = BartOnnx.Heads(g, attention.Q, $"{crossPath}.EncDecAttention.q", normed, heads);
+            var q = Heads(g, attention.Q, $"{crossPath}.EncDecAttention.q", normed, heads);
             string ck, cv;
             if (withPast) (ck, cv) = ($"past_key_values.{i}.encoder.key", $"past_key_values.{i}.encoder.value");
             else
             {
-                ck = BartOnnx.Heads(g, attention.K, $"{crossPath}.EncDecAttention.k", "encoder_hidden_states", heads);
-                cv = BartOnnx.Heads(g, attention.V, $"{crossPath}.EncDecAttention.v", "encoder_hidden_states", heads);
+                ck = Heads(g, attention.K, $"{crossPath}.EncDecAttention.k", "encoder_hidden_states", heads);
+                cv = Heads(g, attention.V, $"{crossPath}.EncDecAttention.v", "encoder_hidden_states", heads);
                 presents.Add((ck, $"present.{i}.encoder.key", EncoderSequence));
                 presents.Add((cv, $"present.{i}.encoder.value", EncoderSequence));
             }
-            var crossed = BartOnnx.Attend(g, attention.O, $"{crossPath}.EncDecAttention.o", $"{crossPath}.EncDecAttention", q, ck, cv, crossBias, config.InnerDim);
+            var crossed = Attend(g, attention.O, $"{crossPath}.EncDecAttention.o", $"{crossPath}.EncDecAttention", q, ck, cv, crossBias, config.InnerDim);
             x = g.Node("Add", [x, crossed], $"{crossPath}.residual");
             x = FeedForward(g, block.FeedForward, $"{path}.layer.2", x, config);
         }
@@ -97,28 +94,10 @@ internal static class T5Onnx
             ? BertOnnx.Linear(g, model.LmHead, "lm_head", x)
             : g.Node("MatMul", [g.Node("Mul", [x, g.Scalar("lm_head.scale", 1f / MathF.Sqrt(config.DModel))], "lm_head.scaled"),
                 g.Node("Transpose", ["shared.weight"], "lm_head.weight_t", OnnxAttr.Ints("perm", 1, 0))], "lm_head");
-        g.Output(logits, "logits", Float, Batch, targetAxis, config.VocabSize);
-        foreach (var (value, name, axis) in presents) g.Output(value, name, Float, Batch, heads, axis, headDim);
-        return OnnxModelFile.Create(g.Graph, $"Sapling t5 decoder{(withPast ? " with past keys and values (one new token per row)" : "")}. Start each target from decoder_start_token_id {config.DecoderStartTokenId}.", Metadata(config));
+        g.Output(logits, "logits", FloatType, Batch, targetAxis, config.VocabSize);
+        foreach (var (value, name, axis) in presents) g.Output(value, name, FloatType, Batch, heads, axis, headDim);
+        return OnnxModelFile.Create(g.Graph, $"Sapling t5 decoder{(withPast ? " with past keys and values (one new token per row)" : "")}. Start each target from decoder_start_token_id {config.DecoderStartTokenId}.", Metadata(model));
     }
-
-    private static T5Config RequirePlain(T5ForConditionalGeneration model)
-    {
-        foreach (var (name, m) in model.NamedModules())
-            if (m is LinearLayer layer) ClassifierOnnx.RequireNoAdapter(layer, name);
-        return model.Config;
-    }
-
-    private static Dictionary<string, string> Metadata(T5Config config) => new()
-    {
-        ["model_type"] = T5Config.Type,
-        ["decoder_start_token_id"] = config.DecoderStartTokenId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["eos_token_id"] = config.EosTokenId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["pad_token_id"] = config.PadTokenId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
-
-    private static string Length(OnnxGraphBuilder g, string ids, string path) =>
-        g.Node("Gather", [g.Node("Shape", [ids], $"{path}.ids_shape"), g.Scalar($"{path}.one", 1L)], $"{path}.length", OnnxAttr.Int("axis", 0));
 
     /// <summary>[1, heads, T, start + T]: the bias of key j for query start + i, from the stack's first block.</summary>
     private static string PositionBias(OnnxGraphBuilder g, T5Stack stack, string path, string start, string length, bool bidirectional)
@@ -144,12 +123,12 @@ internal static class T5Onnx
     {
         var normed = RmsNorm(g, layer.LayerNorm, $"{path}.layer_norm", x);
         var attention = layer.SelfAttention;
-        var q = BartOnnx.Heads(g, attention.Q, $"{path}.SelfAttention.q", normed, config.NumHeads);
-        var k = BartOnnx.Heads(g, attention.K, $"{path}.SelfAttention.k", normed, config.NumHeads);
-        var v = BartOnnx.Heads(g, attention.V, $"{path}.SelfAttention.v", normed, config.NumHeads);
+        var q = Heads(g, attention.Q, $"{path}.SelfAttention.q", normed, config.NumHeads);
+        var k = Heads(g, attention.K, $"{path}.SelfAttention.k", normed, config.NumHeads);
+        var v = Heads(g, attention.V, $"{path}.SelfAttention.v", normed, config.NumHeads);
         if (pastKey != null) k = g.Node("Concat", [pastKey, k], $"{path}.keys", OnnxAttr.Int("axis", 2));
         if (pastValue != null) v = g.Node("Concat", [pastValue, v], $"{path}.values", OnnxAttr.Int("axis", 2));
-        var attended = BartOnnx.Attend(g, attention.O, $"{path}.SelfAttention.o", $"{path}.SelfAttention", q, k, v, bias, config.InnerDim);
+        var attended = Attend(g, attention.O, $"{path}.SelfAttention.o", $"{path}.SelfAttention", q, k, v, bias, config.InnerDim);
         return (g.Node("Add", [x, attended], $"{path}.residual"), k, v);
     }
 
@@ -157,16 +136,9 @@ internal static class T5Onnx
     {
         var normed = RmsNorm(g, layer.LayerNorm, $"{path}.layer_norm", x);
         var ff = layer.DenseReluDense;
-        string Activate(string h) => config.DenseActFn switch
-        {
-            "relu" => g.Node("Relu", [h], $"{path}.relu"),
-            "gelu" => GptOnnx.GeluErf(g, h, $"{path}.gelu"),
-            "gelu_new" => GptOnnx.GeluTanh(g, h, $"{path}.gelu"),
-            _ => g.Node("Mul", [h, g.Node("Sigmoid", [h], $"{path}.sigmoid")], $"{path}.silu"),
-        };
         var hidden = ff.Wi != null
-            ? Activate(BertOnnx.Linear(g, ff.Wi, $"{path}.DenseReluDense.wi", normed))
-            : g.Node("Mul", [Activate(BertOnnx.Linear(g, ff.Wi0!, $"{path}.DenseReluDense.wi_0", normed)), BertOnnx.Linear(g, ff.Wi1!, $"{path}.DenseReluDense.wi_1", normed)], $"{path}.gated");
+            ? Activate(g, config.DenseActFn, BertOnnx.Linear(g, ff.Wi, $"{path}.DenseReluDense.wi", normed), path)
+            : g.Node("Mul", [Activate(g, config.DenseActFn, BertOnnx.Linear(g, ff.Wi0!, $"{path}.DenseReluDense.wi_0", normed), path), BertOnnx.Linear(g, ff.Wi1!, $"{path}.DenseReluDense.wi_1", normed)], $"{path}.gated");
         return g.Node("Add", [x, BertOnnx.Linear(g, ff.Wo, $"{path}.DenseReluDense.wo", hidden)], $"{path}.residual");
     }
 

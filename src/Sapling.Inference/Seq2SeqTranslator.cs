@@ -35,11 +35,17 @@ public sealed class Seq2SeqTranslator(ISeq2SeqLM model, ITokenizer tokenizer)
     /// <summary><see cref="Translate"/> with the tokens each source took and each translation generated (eos included).</summary>
     public Translation[] TranslateWithCounts(IReadOnlyList<string> sources, Seq2SeqGenerationOptions options, int batchSize = 16, Action<int>? onBatch = null, CancellationToken cancellation = default)
     {
-        if (batchSize < 1) throw new ArgumentException($"batch size {batchSize} must be positive");
         var encoded = new int[sources.Count][];
         for (int i = 0; i < sources.Count; i++) encoded[i] = EncodeSource(sources[i]);
-        var order = Enumerable.Range(0, sources.Count).OrderBy(i => encoded[i].Length).ToArray();
-        var outputs = new Translation[sources.Count];
+        return TranslateIds(encoded, options, batchSize, onBatch, cancellation);
+    }
+
+    /// <summary><see cref="TranslateWithCounts"/> for sources already tokenised as the encoder reads them (eos last).</summary>
+    public Translation[] TranslateIds(IReadOnlyList<int[]> encoded, Seq2SeqGenerationOptions options, int batchSize = 16, Action<int>? onBatch = null, CancellationToken cancellation = default)
+    {
+        if (batchSize < 1) throw new ArgumentException($"batch size {batchSize} must be positive");
+        var order = Enumerable.Range(0, encoded.Count).OrderBy(i => encoded[i].Length).ToArray();
+        var outputs = new Translation[encoded.Count];
         int done = 0;
         foreach (var chunk in order.Chunk(batchSize))
         {

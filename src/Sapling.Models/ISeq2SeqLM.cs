@@ -52,12 +52,13 @@ public sealed record Seq2SeqDefaults(int? ForcedBosTokenId, int? ForcedEosTokenI
 /// </summary>
 public sealed class EncoderOutput
 {
-    public EncoderOutput(Tensor lastHiddenState, Tensor? attentionMask)
+    /// <param name="mask">The padding of <paramref name="attentionMask"/> when the encoder already read it; computed otherwise.</param>
+    public EncoderOutput(Tensor lastHiddenState, Tensor? attentionMask, PaddingMask? mask = null)
     {
         if (attentionMask != null && (attentionMask.Rank != 2 || attentionMask.Shape[0] != lastHiddenState.Shape[0] || attentionMask.Shape[1] != lastHiddenState.Shape[1]))
             throw new ArgumentException($"encoder output: attention mask {ShapeUtil.Format(attentionMask.Shape.ToArray())} does not match states {ShapeUtil.Format(lastHiddenState.Shape.ToArray())}");
         (LastHiddenState, AttentionMask) = (lastHiddenState, attentionMask);
-        Mask = PaddingMask.From(attentionMask);
+        Mask = mask ?? PaddingMask.From(attentionMask);
     }
 
     /// <summary>[B, S, d]</summary>

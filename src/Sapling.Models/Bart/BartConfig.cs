@@ -153,9 +153,7 @@ public sealed record BartConfig
             ForcedEosTokenId = c.Has("forced_eos_token_id") ? c.Int("forced_eos_token_id", 0) : null,
             BadWordIds = ReadBadWords(c),
             TieWordEmbeddings = c.Bool("tie_word_embeddings", true),
-            Quantization = c.OptionalObject("quantization") is JsonSection q
-                ? q.Node.Deserialize<Compression.QuantizationConfig>() ?? throw c.Error("quantization", "is empty")
-                : null,
+            Quantization = Compression.QuantizationConfig.Read(c),
         };
         config.Quantization?.Validate(source);
         config.Validate(source);

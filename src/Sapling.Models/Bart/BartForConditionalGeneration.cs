@@ -54,7 +54,7 @@ public sealed class BartForConditionalGeneration : Module, ISeq2SeqLM
         if (attentionMask != null && !attentionMask.Shape.SequenceEqual(inputIds.Shape))
             throw new ArgumentException($"{Config.ModelType}: attention_mask has shape {ShapeUtil.Format(attentionMask.Shape.ToArray())}, input_ids {ShapeUtil.Format(inputIds.Shape.ToArray())}");
         var mask = PaddingMask.From(attentionMask);
-        return new EncoderOutput(Model.Encoder.Forward(inputIds, mask), attentionMask);       // [B, S, d]
+        return new EncoderOutput(Model.Encoder.Forward(inputIds, mask), attentionMask, mask);  // [B, S, d]
     }
 
     public Tensor Decode(Tensor decoderIds, EncoderOutput encoderOutput, EncoderDecoderCache? cache = null)
@@ -82,19 +82,8 @@ public sealed class BartForConditionalGeneration : Module, ISeq2SeqLM
     /// <summary>transformers' initialisation: normal(0, init_std) weights, zero biases and padding row, layer norms at 1 and 0.</summary>
     private void InitializeLikeHuggingFace(Generator? generator)
     {
+        Init.LikeTransformers(this, Config.InitStd, generator);
         using var _ = Autograd.NoGrad.Enter();
-        foreach (var (_, module) in NamedModules())
-        {
-            if (module is Linear linear)
-            {
-                Init.Normal(linear.Weight, 0f, Config.InitStd, generator);
-                if (linear.Bias != null) Init.Zeros(linear.Bias);
-            }
-            else if (module is Embedding embedding)
-            {
-                Init.Normal(embedding.Weight, 0f, Config.InitStd, generator);
-            }
-        }
         if (!Model.Shared.Weight.IsMeta) Model.Shared.Weight.Select(0, Config.PadTokenId).CopyFrom(Tensor.Zeros(Config.DModel));
     }
 }

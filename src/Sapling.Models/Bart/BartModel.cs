@@ -227,96 +227,78 @@ public sealed class BartPositions
     }
 }
 
-/// <summary>Token embeddings (scaled), positions, BART's embedding layer norm, dropout: ids [B, T] → [B, T, d].</summary>
-internal static class BartEmbedding
-{
-    public static Tensor Forward(BartConfig config, Embedding tokens, BartPositions positions, LayerNorm? norm, Dropout dropout, Tensor ids, int start)
-    {
-        var x = tokens.Forward(ids);                                                    // [B, T, d]
-        if (config.ScaleEmbedding) x = x.Mul(Math.Sqrt(config.DModel));
-        x = x.Add(positions.Forward(start, ids.Shape[1]));                              // + [1, T, d]
-        if (norm != null) x = norm.Forward(x);
-        return dropout.Forward(x);
-    }
-}
-
-/// <summary>The encoder stack: embeddings, then bidirectional post-norm layers over the source.</summary>
-public sealed class BartEncoder : Module
+/// <summary>
+/// What the encoder and decoder stacks share: the token embedding (scaled), the positions, BART's embedding norm and
+/// dropout in front of a list of layers named "layers".
+/// </summary>
+public abstract class BartStack<TLayer> : Module where TLayer : Module
 {
     private readonly BartConfig config;
     private readonly Embedding tokens;
-    private readonly ModuleList<BartEncoderLayer> layers;
 
-    public BartEncoder(BartConfig config, Embedding shared, Generator? generator)
+    protected BartStack(BartConfig config, Embedding shared, int count, Func<TLayer> newLayer, Generator? generator)
     {
         this.config = config;
         tokens = shared;
         var learned = BartPositions.NewLearned(config, generator);
         if (learned != null) RegisterModule("embed_positions", learned);
         Positions = new BartPositions(config, learned);
-        layers = RegisterModule("layers", new ModuleList<BartEncoderLayer>());
-        for (int i = 0; i < config.EncoderLayers; i++) layers.Add(new BartEncoderLayer(config, generator));
+        LayerList = RegisterModule("layers", new ModuleList<TLayer>());
+        for (int i = 0; i < count; i++) LayerList.Add(newLayer());
         if (config.LayerNormEmbedding) LayernormEmbedding = RegisterModule("layernorm_embedding", new LayerNorm(config.DModel));
         Dropout = RegisterModule("dropout", new Dropout(config.Dropout));
     }
 
     public BartPositions Positions { get; }
-    public IReadOnlyList<BartEncoderLayer> Layers => layers;
+    public IReadOnlyList<TLayer> Layers => LayerList;
     public LayerNorm? LayernormEmbedding { get; }
     public Dropout Dropout { get; }
 
     /// <summary>Whether training recomputes each layer in backward instead of keeping its activations.</summary>
     public bool GradientCheckpointing { get; set; }
 
+    protected ModuleList<TLayer> LayerList { get; }
+
+    /// <summary>Token embeddings (scaled), positions from <paramref name="start"/>, the embedding norm, dropout: ids [B, T] → [B, T, d].</summary>
+    protected Tensor Embed(Tensor ids, int start)
+    {
+        var x = tokens.Forward(ids);                                                    // [B, T, d]
+        if (config.ScaleEmbedding) x = x.Mul(Math.Sqrt(config.DModel));
+        x = x.Add(Positions.Forward(start, ids.Shape[1]));                              // + [1, T, d]
+        if (LayernormEmbedding != null) x = LayernormEmbedding.Forward(x);
+        return Dropout.Forward(x);
+    }
+}
+
+/// <summary>The encoder stack: embeddings, then bidirectional post-norm layers over the source.</summary>
+public sealed class BartEncoder(BartConfig config, Embedding shared, Generator? generator)
+    : BartStack<BartEncoderLayer>(config, shared, config.EncoderLayers, () => new BartEncoderLayer(config, generator), generator)
+{
     /// <summary>ids [B, S] → states [B, S, d]</summary>
     public Tensor Forward(Tensor ids, PaddingMask? mask)
     {
-        var x = BartEmbedding.Forward(config, tokens, Positions, LayernormEmbedding, Dropout, ids, 0);
+        var x = Embed(ids, 0);
         bool recompute = GradientCheckpointing && Training;
-        foreach (var layer in layers) x = RunLayer(layer, x, recompute, h => layer.Forward(h, mask));
+        foreach (var layer in LayerList) x = RunLayer(layer, x, recompute, h => layer.Forward(h, mask));
         return x;
     }
 }
 
 /// <summary>The decoder stack: embeddings of the target so far, then causal layers that also attend over the encoder.</summary>
-public sealed class BartDecoder : Module
+public sealed class BartDecoder(BartConfig config, Embedding shared, Generator? generator)
+    : BartStack<BartDecoderLayer>(config, shared, config.DecoderLayers, () => new BartDecoderLayer(config, generator), generator)
 {
-    private readonly BartConfig config;
-    private readonly Embedding tokens;
-    private readonly ModuleList<BartDecoderLayer> layers;
-
-    public BartDecoder(BartConfig config, Embedding shared, Generator? generator)
-    {
-        this.config = config;
-        tokens = shared;
-        var learned = BartPositions.NewLearned(config, generator);
-        if (learned != null) RegisterModule("embed_positions", learned);
-        Positions = new BartPositions(config, learned);
-        layers = RegisterModule("layers", new ModuleList<BartDecoderLayer>());
-        for (int i = 0; i < config.DecoderLayers; i++) layers.Add(new BartDecoderLayer(config, generator));
-        if (config.LayerNormEmbedding) LayernormEmbedding = RegisterModule("layernorm_embedding", new LayerNorm(config.DModel));
-        Dropout = RegisterModule("dropout", new Dropout(config.Dropout));
-    }
-
-    public BartPositions Positions { get; }
-    public IReadOnlyList<BartDecoderLayer> Layers => layers;
-    public LayerNorm? LayernormEmbedding { get; }
-    public Dropout Dropout { get; }
-
-    /// <summary>Whether training recomputes each layer in backward instead of keeping its activations.</summary>
-    public bool GradientCheckpointing { get; set; }
-
     /// <summary>
     /// Target ids [B, T] (with a cache: the positions after those it holds) over encoder states [B, S, d] → decoder
     /// states [B, T, d].
     /// </summary>
     public Tensor Forward(Tensor ids, Tensor encoderStates, PaddingMask? sourceMask, EncoderDecoderCache? cache)
     {
-        var x = BartEmbedding.Forward(config, tokens, Positions, LayernormEmbedding, Dropout, ids, cache?.Length ?? 0);
+        var x = Embed(ids, cache?.Length ?? 0);
         bool recompute = GradientCheckpointing && Training && cache == null;
-        for (int i = 0; i < layers.Count; i++)
+        for (int i = 0; i < LayerList.Count; i++)
         {
-            var layer = layers[i];
+            var layer = LayerList[i];
             int index = i;
             x = RunLayer(layer, x, recompute, h => layer.Forward(h, encoderStates, sourceMask, cache, index));
         }

@@ -111,9 +111,7 @@ public sealed record BertConfig
             AttentionProbsDropoutProb = (float)(c.OptionalDouble("attention_probs_dropout_prob") ?? 0.1),
             ClassifierDropout = c.OptionalDouble("classifier_dropout") is double d ? (float)d : null,
             Labels = ClassLabels.Read(c),
-            Quantization = c.OptionalObject("quantization") is JsonSection q
-                ? q.Node.Deserialize<Compression.QuantizationConfig>() ?? throw c.Error("quantization", "is empty")
-                : null,
+            Quantization = Compression.QuantizationConfig.Read(c),
         };
         config.Quantization?.Validate(source);
         config.Validate(source);

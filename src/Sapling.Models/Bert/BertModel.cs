@@ -212,7 +212,8 @@ public sealed class BertModel : Module, ITextEncoder
         Embeddings = RegisterModule("embeddings", new BertEmbeddings(config, generator));
         Encoder = RegisterModule("encoder", new BertEncoder(config, generator));
         if (config.AddPoolingLayer) Pooler = RegisterModule("pooler", new BertPooler(config, generator));
-        InitializeLikeHuggingFace(generator);
+        // Hugging Face's initialisation: normal(0, 0.02) weights and tables, zero biases, layer norms at 1 and 0.
+        Init.LikeTransformers(this, 0.02f, generator);
     }
 
     public BertConfig Config { get; }
@@ -256,23 +257,5 @@ public sealed class BertModel : Module, ITextEncoder
         pooled.LoadStateDict(state);
         pooled.Eval();
         return pooled;
-    }
-
-    /// <summary>Hugging Face's initialisation: normal(0, 0.02) weights, zero biases, layer norms at 1 and 0.</summary>
-    private void InitializeLikeHuggingFace(Generator? generator)
-    {
-        using var _ = Autograd.NoGrad.Enter();
-        foreach (var (_, module) in NamedModules())
-        {
-            if (module is Linear linear)
-            {
-                Init.Normal(linear.Weight, 0f, 0.02f, generator);
-                if (linear.Bias != null) Init.Zeros(linear.Bias);
-            }
-            else if (module is Embedding embedding)
-            {
-                Init.Normal(embedding.Weight, 0f, 0.02f, generator);
-            }
-        }
     }
 }

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
+using Sapling.Json;
 
 namespace Sapling.Models.Compression;
 
@@ -9,6 +11,11 @@ namespace Sapling.Models.Compression;
 public sealed record QuantizationConfig
 {
     public const string SchemeName = "symmetric_per_channel";
+
+    /// <summary>The config's "quantization" entry, or null for a float folder.</summary>
+    public static QuantizationConfig? Read(JsonSection config) => config.OptionalObject("quantization") is JsonSection q
+        ? q.Node.Deserialize<QuantizationConfig>() ?? throw config.Error("quantization", "is empty")
+        : null;
 
     [JsonPropertyName("bits")] public int Bits { get; init; } = 8;
 

@@ -119,9 +119,7 @@ public sealed record T5Config
             EosTokenId = eos,
             DecoderStartTokenId = c.Int("decoder_start_token_id", pad),
             TieWordEmbeddings = c.Bool("tie_word_embeddings", true),
-            Quantization = c.OptionalObject("quantization") is JsonSection q
-                ? q.Node.Deserialize<Compression.QuantizationConfig>() ?? throw c.Error("quantization", "is empty")
-                : null,
+            Quantization = Compression.QuantizationConfig.Read(c),
         };
         config.Quantization?.Validate(source);
         config.Validate(source);

@@ -54,7 +54,8 @@ public sealed class T5ForConditionalGeneration : Module, ISeq2SeqLM
         RequireIds(inputIds, "input_ids");
         if (attentionMask != null && !attentionMask.Shape.SequenceEqual(inputIds.Shape))
             throw new ArgumentException($"t5: attention_mask has shape {ShapeUtil.Format(attentionMask.Shape.ToArray())}, input_ids {ShapeUtil.Format(inputIds.Shape.ToArray())}");
-        return new EncoderOutput(Encoder.Forward(inputIds, PaddingMask.From(attentionMask)), attentionMask);    // [B, S, d]
+        var mask = PaddingMask.From(attentionMask);
+        return new EncoderOutput(Encoder.Forward(inputIds, mask), attentionMask, mask);          // [B, S, d]
     }
 
     public Tensor Decode(Tensor decoderIds, EncoderOutput encoderOutput, EncoderDecoderCache? cache = null)

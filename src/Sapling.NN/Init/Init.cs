@@ -48,6 +48,27 @@ public static class Init
         return t;
     }
 
+    /// <summary>
+    /// transformers' initialisation of its encoder and seq2seq models: every Linear weight and Embedding table
+    /// N(0, <paramref name="std"/>), Linear biases 0 (layer norms keep their 1 and 0).
+    /// </summary>
+    public static void LikeTransformers(Module model, float std, Generator? g = null)
+    {
+        using var _ = NoGrad.Enter();
+        foreach (var (_, module) in model.NamedModules())
+        {
+            if (module is Linear linear)
+            {
+                Normal(linear.Weight, 0f, std, g);
+                if (linear.Bias != null) Zeros(linear.Bias);
+            }
+            else if (module is Embedding embedding)
+            {
+                Normal(embedding.Weight, 0f, std, g);
+            }
+        }
+    }
+
     public static Tensor Constant(Tensor t, float value)
     {
         if (t.IsMeta) return t;

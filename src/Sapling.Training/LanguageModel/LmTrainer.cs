@@ -416,7 +416,6 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             if (options.TrainTokens != null)
             {
                 tokenizer ??= Tokenizers.Load(options.Tokenizer);
-                if (options.Architecture == "t5") tokenizer = SpanCorruptionObjective.WithSentinels(tokenizer);
                 data = new TokenData(new TokenFile(options.TrainTokens, options.TokenWidth), new TokenFile(options.ValidationTokens!, options.TokenWidth));
             }
             else
@@ -424,14 +423,14 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 var documents = DocumentSource.Read(options.Corpus ?? DefaultCorpusPath, options.CorpusFormat, options.Field).ToList();
                 if (documents.Count == 0) throw new InvalidDataException($"{options.Corpus ?? DefaultCorpusPath}: no documents");
                 tokenizer ??= BuildTokenizer(documents);
-                // T5's span corruption writes sentinels and pads its batches.
-                if (options.Architecture == "t5") tokenizer = SpanCorruptionObjective.WithSentinels(tokenizer);
                 var t = tokenizer;
                 // Masked-LM windows join documents with [SEP] (BERT's vocabulary has no end-of-text token).
                 int separator = options.Architecture == "bert" ? tokenizer.IdOf("[SEP]") : tokenizer.EndOfTextId;
                 if (separator < 0) throw new InvalidDataException($"the tokenizer has no {(options.Architecture == "bert" ? "[SEP]" : CharTokenizer.EndOfText)} token to separate documents");
                 data = new TokenData(documents.Select(d => t.Encode(d.Trim('\n'))).ToList(), separator, options.ValidationFraction, options.SplitSeed);
             }
+            // T5's span corruption writes sentinels and pads its batches; added tokens leave the text's ids as they are.
+            if (options.Architecture == "t5") tokenizer = SpanCorruptionObjective.WithSentinels(tokenizer!);
             objective = teacher != null ? new DistillationObjective(data, options, teacher)
                 : options.Architecture == "bert" ? new MaskedLmObjective(data, tokenizer, options)
                 : options.Architecture == "t5" ? new SpanCorruptionObjective(data, tokenizer, options)

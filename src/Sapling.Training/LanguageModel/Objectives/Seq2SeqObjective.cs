@@ -19,7 +19,7 @@ public sealed class Seq2SeqObjective : ILmObjective
 {
     private readonly LmOptions options;
     private readonly ITokenizer tokenizer;
-    private readonly int padId, eosId;
+    private readonly int eosId;
     private readonly Example[] train, validation, test;
     private readonly IReadOnlyList<ParallelPair> pairs;
     private readonly long[] validationRows, testRows;
@@ -33,7 +33,7 @@ public sealed class Seq2SeqObjective : ILmObjective
     {
         this.options = options;
         this.tokenizer = tokenizer;
-        (padId, eosId) = (model.PadTokenId, model.EosTokenId);
+        eosId = model.EosTokenId;
         long[][] parts;
         if (heldOut is var (heldValidation, heldTest))
         {
@@ -206,10 +206,7 @@ public sealed class Seq2SeqObjective : ILmObjective
     private string[] Translate(ISeq2SeqLM model, Example[] examples, Seq2SeqGenerationOptions generation)
     {
         model.Network.Eval();
-        var outputs = new List<string>(examples.Length);
-        foreach (var chunk in examples.Chunk(Math.Max(1, options.BatchSize * 2)))
-            foreach (var target in Seq2SeqGenerator.Generate(model, chunk.Select(e => (IReadOnlyList<int>)e.Source).ToArray(), generation))
-                outputs.Add(tokenizer.Decode(Seq2SeqTranslator.WithoutSpecials(target.Tokens, eosId, padId), skipSpecial: true));
-        return outputs.ToArray();
+        var translations = new Seq2SeqTranslator(model, tokenizer).TranslateIds(examples.Select(e => e.Source).ToArray(), generation, Math.Max(1, options.BatchSize * 2));
+        return Array.ConvertAll(translations, t => t.Text);
     }
 }
