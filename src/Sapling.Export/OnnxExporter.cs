@@ -19,6 +19,9 @@ public static class OnnxExporter
 
     public static ModelProto Export(GptModel model) => GptOnnx.Build(model);
 
+    /// <summary>A Llama-family decoder (llama, mistral, qwen2, qwen3) with past keys and values, in Optimum's input and output names.</summary>
+    public static ModelProto Export(Models.Llama.LlamaForCausalLM model) => LlamaOnnx.Build(model);
+
     /// <summary>A torchvision-layout ResNet; <paramref name="foldBatchNorm"/> folds each batch norm into its convolution, as PyTorch's exporter does.</summary>
     public static ModelProto Export(Models.Vision.TorchvisionResNet model, bool foldBatchNorm = false) => ResNetOnnx.Build(model, foldBatchNorm);
 
@@ -65,6 +68,8 @@ public static class OnnxExporter
         ModelKind.TokenClassifier when ModelRegistry.ModelTypeOf(directory) is "bert" or "roberta" => Export(Models.Bert.BertFolder.LoadForTokenClassification(directory)),
         ModelKind.OnnxGraph => Import.OnnxFolder.ToModel(Import.OnnxFolder.Load(directory)),
         ModelKind.LanguageModel when ModelRegistry.ModelTypeOf(directory) == "gpt2" => Export(GptFolder.Load(directory)),
-        var kind => throw new NotSupportedException($"ONNX export: '{directory}' holds a {ModelRegistry.ModelTypeOf(directory)} {kind}, which the exporter does not translate yet (classifiers, GPT-2, torchvision ResNets, BERT/RoBERTa encoders, sequence and token classifiers, and imported ONNX graphs are)"),
+        ModelKind.LanguageModel when ModelRegistry.ModelTypeOf(directory) is { } type && Models.Llama.LlamaConfig.ModelTypes.Contains(type)
+            => Export(Models.Llama.LlamaFolder.Load(directory, WeightStorage.Float32)),
+        var kind => throw new NotSupportedException($"ONNX export: '{directory}' holds a {ModelRegistry.ModelTypeOf(directory)} {kind}, which the exporter does not translate yet (classifiers, GPT-2, the Llama family, torchvision ResNets, BERT/RoBERTa encoders, sequence and token classifiers, and imported ONNX graphs are)"),
     };
 }

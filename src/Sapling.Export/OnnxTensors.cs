@@ -30,7 +30,8 @@ internal static class OnnxTensors
 
     private static TensorProto Make(string name, TensorProto.Types.DataType type, long[] dims, byte[] bytes)
     {
-        var t = new TensorProto { Name = name, DataType = (int)type, RawData = ByteString.CopyFrom(bytes) };
+        // The array is not touched again, so the protobuf message can own it without a copy.
+        var t = new TensorProto { Name = name, DataType = (int)type, RawData = UnsafeByteOperations.UnsafeWrap(bytes) };
         t.Dims.AddRange(dims);
         return t;
     }

@@ -143,7 +143,7 @@ internal static class T5Onnx
     }
 
     /// <summary>T5's layer norm: x / √(mean(x²) + ε) · weight (no mean subtracted, no bias), from opset-17 ops.</summary>
-    private static string RmsNorm(OnnxGraphBuilder g, RMSNorm norm, string path, string x)
+    internal static string RmsNorm(OnnxGraphBuilder g, RMSNorm norm, string path, string x)
     {
         var meanSquare = g.Node("ReduceMean", [g.Node("Mul", [x, x], $"{path}.square")], $"{path}.mean_square", OnnxAttr.Ints("axes", -1), OnnxAttr.Int("keepdims", 1));
         var inverse = g.Node("Reciprocal", [g.Node("Sqrt", [g.Node("Add", [meanSquare, g.Scalar($"{path}.eps", norm.Eps)], $"{path}.plus_eps")], $"{path}.rms")], $"{path}.inverse_rms");

@@ -47,9 +47,11 @@ public static class WeightLoader
     }
 
     /// <summary>
-    /// Fills <paramref name="model"/> (built with memory) from an int8 folder Sapling wrote (one model.safetensors): the
-    /// layers <paramref name="quantization"/> lists take their int8 weights and scales, the rest their float tensors.
-    /// <paramref name="rename"/> maps a file name to the model's (null: not the model's, skipped).
+    /// Fills <paramref name="model"/> from an int8 folder Sapling wrote (one model.safetensors): the layers
+    /// <paramref name="quantization"/> lists take their int8 weights and scales, every other tensor becomes the file's
+    /// values as float32. The model may be built with memory or inside <see cref="Tensor.Meta"/> (nothing is copied into
+    /// it: each tensor takes the loaded one's storage). <paramref name="rename"/> maps a file name to the model's (null:
+    /// not the model's, skipped).
     /// </summary>
     public static void AssignQuantized(Module model, string directory, Compression.QuantizationConfig quantization, Func<string, string?> rename)
     {
@@ -58,14 +60,32 @@ public static class WeightLoader
         var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, value) in SafeTensors.LoadAll(path))
             if (rename(name) is { } key) state[key] = value;
+        Warnings.WarnNonFinite(path, state);
         try
         {
             Compression.ModelQuantization.LoadQuantized(model, quantization, state, path);
-            model.LoadStateDict(state);
         }
         catch (InvalidOperationException e)
         {
             throw new InvalidDataException($"{path} does not match {Path.Combine(directory, "config.json")}: {e.Message}", e);
+        }
+        var own = model.StateDict();
+        var result = new LoadStateResult(own.Keys.Where(k => !state.ContainsKey(k)).ToList(), state.Keys.Where(k => !own.ContainsKey(k)).ToList());
+        if (!result.IsExact) throw new InvalidDataException($"{path} does not match {Path.Combine(directory, "config.json")}: {result.Describe()}");
+        foreach (var (key, target) in own)
+        {
+            var source = state[key];
+            if (ReferenceEquals(source, target)) continue;
+            if (!source.Shape.SequenceEqual(target.Shape))
+                throw new InvalidDataException($"{path}: tensor '{key}' has shape {ShapeUtil.Format(source.Shape.ToArray())}, the model expects {ShapeUtil.Format(target.Shape.ToArray())} (does config.json belong to these weights?)");
+            if (target.DType == DType.Int8) continue;   // an int8 layer's values, taken by LoadQuantized above
+            if (source.DType != DType.Float32)
+            {
+                var widened = source.To(DType.Float32);
+                source.Dispose();
+                source = widened;
+            }
+            target.Set(source);
         }
     }
 }

@@ -46,6 +46,8 @@ public static class ExportCommand
         }
         OnnxModelFile.Save(exported, outputPath);
         var graph = exported.Graph;
+        if (graph.Initializer.Any(t => t.DataLocation == Sapling.Export.Onnx.TensorProto.Types.DataLocation.External))
+            Console.WriteLine($"the weights are past protobuf's 2 GiB limit: they are in {outputPath}_data ({new FileInfo(outputPath + "_data").Length / 1048576.0:F1} MiB, ONNX external data), which must stay beside the graph");
         Console.WriteLine($"wrote {outputPath} ({new FileInfo(outputPath).Length / 1024.0:F1} KiB): ONNX opset {OnnxModelFile.Opset}, " +
             $"{graph.Node.Count} nodes, {graph.Initializer.Count} initializers; input {Describe(graph.Input[0])}, output {Describe(graph.Output[0])}");
         return 0;

@@ -15,11 +15,17 @@ public static class ModelFolderFiles
         foreach (var file in Directory.GetFiles(source))
         {
             var name = Path.GetFileName(file);
-            if (name is "config.json" or "model.safetensors") continue;
+            // The weights (one file, or shards and their index) are what the caller rewrites.
+            if (name is "config.json" or "model.safetensors.index.json" || name.EndsWith(".safetensors", StringComparison.Ordinal)) continue;
             File.Copy(file, Path.Combine(destination, name), overwrite: true);
         }
     }
 
-    /// <summary>Bytes of the folder's model.safetensors.</summary>
-    public static long WeightsBytes(string directory) => new FileInfo(Path.Combine(directory, "model.safetensors")).Length;
+    /// <summary>Bytes of the folder's weights: model.safetensors, or all its shards.</summary>
+    public static long WeightsBytes(string directory)
+    {
+        long bytes = 0;
+        foreach (var file in Directory.GetFiles(directory, "*.safetensors")) bytes += new FileInfo(file).Length;
+        return bytes;
+    }
 }

@@ -52,6 +52,19 @@ public static class Quantizer
             ModelFolderFiles.CopySideFiles(modelDirectory, outputDirectory, "quantize");
             ClassifierFolder.Save(outputDirectory, classifier, classifier.Config with { Quantization = Entry(modules, floatModules) });
         }
+        else if (kind == ModelKind.LanguageModel && ModelRegistry.ModelTypeOf(modelDirectory) is { } type && Models.Llama.LlamaConfig.ModelTypes.Contains(type))
+        {
+            var config = Models.Llama.LlamaFolder.ReadConfig(modelDirectory);
+            RefuseQuantized(config.Quantization, modelDirectory);
+            // Every projection and the token embedding: at a vocabulary of 32,000–152,000 it is a fifth to a quarter of a
+            // 0.5–1 B model, and a tied head reads it as its output matrix. Layers are quantised one at a time, so the float
+            // copy of the whole model is the peak (4 bytes a parameter).
+            var model = Models.Llama.LlamaFolder.Load(modelDirectory, WeightStorage.Float32);
+            modules = ModelQuantization.QuantizeAll(model);
+            floatModules = "RMS norms and biases" + (config.TieWordEmbeddings ? "; the output head is tied to the int8 token embedding" : "");
+            ModelFolderFiles.CopySideFiles(modelDirectory, outputDirectory, "quantize");
+            Models.Llama.LlamaFolder.Save(outputDirectory, model, config with { Quantization = Entry(modules, floatModules), TorchDtype = "float32" });
+        }
         else if (ModelRegistry.ModelTypeOf(modelDirectory) is Models.Bert.BertConfig.Type or Models.Bert.BertConfig.RobertaType)
         {
             var config = Models.Bert.BertFolder.ReadConfig(modelDirectory);
@@ -66,7 +79,7 @@ public static class Quantizer
         }
         else if (kind is ModelKind.Encoder or ModelKind.TextClassifier && ModelRegistry.ModelTypeOf(modelDirectory) != "gpt2")
         {
-            throw new NotSupportedException($"quantize: '{modelDirectory}' holds a {ModelRegistry.ModelTypeOf(modelDirectory)} model; int8 quantization covers classifiers, GPT-2 and bert/roberta encoders and classifiers");
+            throw new NotSupportedException($"quantize: '{modelDirectory}' holds a {ModelRegistry.ModelTypeOf(modelDirectory)} model; int8 quantization covers classifiers, GPT-2, the Llama family (llama, mistral, qwen2, qwen3), bart/marian/t5 and bert/roberta encoders and classifiers");
         }
         else
         {

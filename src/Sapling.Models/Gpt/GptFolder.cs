@@ -45,23 +45,9 @@ public static class GptFolder
             built.Eval();
             return built;
         }
-        var model = NewModel(config);
-        var state = new Dictionary<string, Tensor>();
-        // Each tensor keeps its stored dtype (I8 for quantized layers); LoadStateDict converts the rest to float32.
-        foreach (var (name, tensor) in SafeTensors.LoadAll(weightsPath))
-        {
-            if (ModelKey(name, config, weightsPath) is { } key) state[key] = tensor;
-        }
-        Warnings.WarnNonFinite(weightsPath, state);
-        ModelQuantization.LoadQuantized(model, config.Quantization, state, weightsPath);
-        try
-        {
-            model.LoadStateDict(state);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new InvalidDataException($"{weightsPath} does not match {configPath}: {e.Message}", e);
-        }
+        GptModel model;
+        using (Tensor.Meta()) model = NewModel(config);
+        WeightLoader.AssignQuantized(model, directory, config.Quantization, name => ModelKey(name, config, weightsPath));
         model.Eval();
         return model;
     }

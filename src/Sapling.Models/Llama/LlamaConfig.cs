@@ -59,6 +59,9 @@ public sealed record LlamaConfig
     /// <summary>The dtype the weights were published in (torch_dtype / dtype), for the record.</summary>
     public string? TorchDtype { get; init; }
 
+    /// <summary>Present when the folder's weights are int8 (see <see cref="Compression.QuantizationConfig"/>).</summary>
+    public Compression.QuantizationConfig? Quantization { get; init; }
+
     /// <summary>Query heads that share one key/value head.</summary>
     public int KvGroups => NumAttentionHeads / NumKeyValueHeads;
 
@@ -109,8 +112,10 @@ public sealed record LlamaConfig
             EosTokenIds = c.IntOrList("eos_token_id"),
             PadTokenId = OptionalId(c, "pad_token_id"),
             TorchDtype = c.OptionalString("torch_dtype") ?? c.OptionalString("dtype"),
+            Quantization = Compression.QuantizationConfig.Read(c),
         };
         config.Validate(source);
+        config.Quantization?.Validate(source);
         return config;
     }
 
@@ -221,6 +226,7 @@ public sealed record LlamaConfig
         else if (EosTokenIds.Length > 1) o["eos_token_id"] = new JsonArray(EosTokenIds.Select(i => (JsonNode)JsonValue.Create(i)).ToArray());
         if (PadTokenId is int pad) o["pad_token_id"] = pad;
         if (TorchDtype != null) o["torch_dtype"] = TorchDtype;
+        if (Quantization != null) o["quantization"] = JsonSerializer.SerializeToNode(Quantization);
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 

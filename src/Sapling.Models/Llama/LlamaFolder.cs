@@ -19,6 +19,15 @@ public static class LlamaFolder
     public static LlamaForCausalLM Load(string directory, WeightStorage storage = WeightStorage.Mapped)
     {
         var config = ReadConfig(directory);
+        if (config.Quantization is { } quantization)
+        {
+            // An int8 folder Sapling wrote: the listed layers take their int8 values, norms (and a float head) float32.
+            LlamaForCausalLM quantized;
+            using (Tensor.Meta()) quantized = new LlamaForCausalLM(config);
+            WeightLoader.AssignQuantized(quantized, directory, quantization, name => config.TieWordEmbeddings && name == "lm_head.weight" ? null : name);
+            quantized.Eval();
+            return quantized;
+        }
         using var weights = SafeTensorsFolder.Open(directory);
         // Every parameter takes at least one byte in the files: a config describing more is not these weights'.
         if (config.ParameterCount > weights.TotalBytes)
@@ -32,10 +41,13 @@ public static class LlamaFolder
     }
 
     /// <summary>Writes config.json and model.safetensors (Hugging Face's names; a tied head is not written), atomically.</summary>
-    public static void Save(string directory, LlamaForCausalLM model)
+    public static void Save(string directory, LlamaForCausalLM model) => Save(directory, model, model.Config);
+
+    /// <summary>Writes <paramref name="model"/> under <paramref name="config"/> (an int8 copy's config names its quantized layers).</summary>
+    public static void Save(string directory, LlamaForCausalLM model, LlamaConfig config)
     {
         Directory.CreateDirectory(directory);
-        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), model.Config.ToJson());
+        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
         var state = model.StateDict().Where(e => !NN.Lora.IsAdapterKey(e.Key)).ToDictionary(e => e.Key, e => e.Value);
         SafeTensors.Save(Path.Combine(directory, SafeTensorsFolder.SingleFile), state, new Dictionary<string, string> { ["format"] = "pt" });
     }

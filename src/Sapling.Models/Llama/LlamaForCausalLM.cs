@@ -243,11 +243,15 @@ public sealed class LlamaForCausalLM : Module<Tensor, Tensor>, ICausalLM
     public Tensor NextTokenLoss(Tensor ids, Tensor targets, Reduction reduction = Reduction.Mean, long ignoreIndex = -100)
     {
         var hidden = Model.Forward(ids, null, null);                                    // [B, T, hidden]
+        // An int8 head has no float matrix for the chunked loss; inference-only, so its logits are small enough.
+        if (LmHead?.Quantized != null || Model.EmbedTokens.Quantized != null)
+            return Tensor.CrossEntropy(Head(hidden).Reshape(-1, Config.VocabSize), targets.Reshape(-1), reduction, ignoreIndex);
         return Tensor.LinearCrossEntropy(hidden.Reshape(-1, Config.HiddenSize), LmHead?.Weight ?? Model.EmbedTokens.Weight, targets.Reshape(-1), reduction, ignoreIndex);
     }
 
     /// <summary>Logits [.., vocab] for hidden states [.., hidden]: lm_head, or the token embedding when tied.</summary>
-    public Tensor Head(Tensor hidden) => LmHead?.Forward(hidden) ?? Tensor.Linear(hidden, Model.EmbedTokens.Weight);
+    public Tensor Head(Tensor hidden) => LmHead?.Forward(hidden)
+        ?? (Model.EmbedTokens.Quantized is { } table ? Tensor.QuantizedLinear(hidden, table) : Tensor.Linear(hidden, Model.EmbedTokens.Weight));
 
     public KvCache NewCache(int batch, int maxLength) =>
         new(Config.NumHiddenLayers, batch, Config.NumKeyValueHeads, Math.Min(maxLength, Config.MaxPositionEmbeddings), Config.HeadDim);

@@ -48,7 +48,9 @@ public abstract class LinearLayer : Module<Tensor, Tensor>, IQuantizable
     public void LoadQuantized(Tensor values, Tensor scale, string source)
     {
         if (Quantized != null) throw new InvalidOperationException($"{source}: {GetType().Name}({InFeatures} → {OutFeatures}) is already int8-quantized");
-        using var probe = Tensor.Empty(OutFeatures, InFeatures);
+        // The stored layout's shape, from a tensor without memory (a head's [out, in] can be hundreds of megabytes).
+        Tensor probe;
+        using (Tensor.Meta()) probe = Tensor.Empty(OutFeatures, InFeatures);
         var expected = ToStoredLayout(probe).Shape;
         if (!values.Shape.SequenceEqual(expected))
             throw new InvalidDataException($"{source}: int8 weight shape {ShapeUtil.Format(values.Shape.ToArray())} does not match the layer's {ShapeUtil.Format(expected.ToArray())}");
