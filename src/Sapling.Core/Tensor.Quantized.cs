@@ -44,7 +44,7 @@ public sealed partial class Tensor
         if (bias != null) RequireFloat32("quantized_conv2d", bias);
         if (NoGrad.IsEnabled && input.RequiresGrad)
             throw new InvalidOperationException("quantized_conv2d: int8 layers are for inference and have no gradient; run under NoGrad, or train the float32 model and quantize it again");
-        var ws = weight.Values.shape;
+        var ws = weight.Shape;
         if (input.Rank != 4 || ws.Length != 4) throw new ArgumentException($"quantized_conv2d: input must be [N, C, H, W] and weight [out, in, kH, kW], got {ShapeUtil.Format(input.shape)} and {ShapeUtil.Format(ws)}");
         if (input.shape[1] != ws[1]) throw new ArgumentException($"quantized_conv2d: input shape {ShapeUtil.Format(input.shape)} has {input.shape[1]} channels, the weight {ShapeUtil.Format(ws)} expects {ws[1]}");
         var (sh, sw) = stride ?? (1, 1);
@@ -78,8 +78,7 @@ public sealed partial class Tensor
         var y = Uninitialized(DType.Float32, outShape);
         foreach (long id in index)
             if (id < 0 || id >= num) throw new ArgumentException($"quantized_embedding: id {id} is outside the table of {num} rows");
-        var values = table.Values.Contiguous();
-        Backend.Current.Int8Embedding(values.ArrayOf<sbyte>(), values.offset, table.Packed.Scales, dim, index, y.FloatArray);
+        Backend.Current.Int8Embedding(table.Packed, index, y.FloatArray);
         return y;
     }
 }

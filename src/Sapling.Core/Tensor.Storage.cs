@@ -39,6 +39,16 @@ public sealed partial class Tensor
     }
 
     /// <summary>
+    /// A tensor of <paramref name="dtype"/> and <paramref name="shape"/> without data (as <see cref="Meta"/> makes them):
+    /// stands where a module must name a tensor whose values live elsewhere, e.g. an int8 layer's packed weight.
+    /// </summary>
+    public static Tensor Placeholder(DType dtype, params int[] shape)
+    {
+        var s = CheckShape("placeholder", shape);
+        return new Tensor(new MetaStorage(dtype, ShapeUtil.Numel(s)), s, ShapeUtil.ContiguousStrides(s), 0);
+    }
+
+    /// <summary>
     /// A tensor of <paramref name="shape"/> over the first elements of <paramref name="storage"/> (contiguous), e.g. a
     /// weight in a <see cref="MappedStorage"/> or a <see cref="NativeStorage"/>. The tensor takes over the caller's
     /// reference: disposing it releases the storage.

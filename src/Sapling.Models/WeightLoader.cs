@@ -49,7 +49,7 @@ public static class WeightLoader
     /// <summary>
     /// Fills <paramref name="model"/> from an int8 folder Sapling wrote (one model.safetensors): the layers
     /// <paramref name="quantization"/> lists take their int8 weights and scales, every other tensor becomes the file's
-    /// values as float32. The model may be built with memory or inside <see cref="Tensor.Meta"/> (nothing is copied into
+    /// values in the model's dtype (float32; int64 for batch-norm counters). The model may be built with memory or inside <see cref="Tensor.Meta"/> (nothing is copied into
     /// it: each tensor takes the loaded one's storage). <paramref name="rename"/> maps a file name to the model's (null:
     /// not the model's, skipped).
     /// </summary>
@@ -58,9 +58,12 @@ public static class WeightLoader
         var path = Path.Combine(directory, SafeTensorsFolder.SingleFile);
         if (!File.Exists(path)) throw new FileNotFoundException($"int8 model folder '{directory}' has no {SafeTensorsFolder.SingleFile}", path);
         var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (name, value) in SafeTensors.LoadAll(path))
-            if (rename(name) is { } key) state[key] = value;
-        Warnings.WarnNonFinite(path, state);
+        using var file = SafeTensorsFile.Open(path);
+        // int8 values are read in place from the mapping while they are packed for the kernel, then unmapped: the
+        // model ends up holding one copy of them, not two.
+        foreach (var name in file.Names)
+            if (rename(name) is { } key) state[key] = file.Info(name).DType == "I8" ? file.Map(name) : file.Load(name);
+        Warnings.WarnNonFinite(path, state.Where(e => e.Value.DType != DType.Int8));
         try
         {
             Compression.ModelQuantization.LoadQuantized(model, quantization, state, path);
@@ -69,21 +72,30 @@ public static class WeightLoader
         {
             throw new InvalidDataException($"{path} does not match {Path.Combine(directory, "config.json")}: {e.Message}", e);
         }
-        var own = model.StateDict();
+        finally
+        {
+            foreach (var value in state.Values)
+                if (value.DType == DType.Int8) value.Dispose();
+        }
+        // The registered tensors (an int8 layer's values are a placeholder there, already filled above).
+        var own = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, p) in model.NamedParameters()) own[name] = p;
+        foreach (var (name, b) in model.NamedBuffers(persistentOnly: true)) own[name] = b;
         var result = new LoadStateResult(own.Keys.Where(k => !state.ContainsKey(k)).ToList(), state.Keys.Where(k => !own.ContainsKey(k)).ToList());
         if (!result.IsExact) throw new InvalidDataException($"{path} does not match {Path.Combine(directory, "config.json")}: {result.Describe()}");
         foreach (var (key, target) in own)
         {
             var source = state[key];
-            if (ReferenceEquals(source, target)) continue;
+            if (ReferenceEquals(source, target) || target.DType == DType.Int8) continue;   // an int8 layer's values and scale, taken above
+            if (source.DType == DType.Int8)
+                throw new InvalidDataException($"{path}: tensor '{key}' is I8, but config.json's quantization entry does not list its layer as int8-quantized");
             if (!source.Shape.SequenceEqual(target.Shape))
                 throw new InvalidDataException($"{path}: tensor '{key}' has shape {ShapeUtil.Format(source.Shape.ToArray())}, the model expects {ShapeUtil.Format(target.Shape.ToArray())} (does config.json belong to these weights?)");
-            if (target.DType == DType.Int8) continue;   // an int8 layer's values, taken by LoadQuantized above
-            if (source.DType != DType.Float32)
+            if (source.DType != target.DType)
             {
-                var widened = source.To(DType.Float32);
+                var converted = source.To(target.DType);
                 source.Dispose();
-                source = widened;
+                source = converted;
             }
             target.Set(source);
         }

@@ -68,15 +68,23 @@ public abstract class Module
     }
 
     /// <summary>
-    /// Swaps the "weight" parameter for its int8 form: the parameter leaves, and the stored int8 values ("weight") and
-    /// per-channel scales ("weight_scale") become buffers, so state dicts carry them under the usual names.
+    /// Swaps the "weight" parameter for its int8 form: the parameter leaves, and the int8 values ("weight", shape
+    /// <paramref name="storedShape"/>) and per-channel scales ("weight_scale") become buffers, so state dicts carry them
+    /// under the usual names. The values live packed in the layer's <see cref="QuantizedWeight"/>: the buffer is a
+    /// placeholder without data, and <see cref="StateDictTensor"/> unpacks them when a state dict is taken.
     /// </summary>
-    protected void ReplaceWeightWithInt8(Tensor storedValues, Tensor scale)
+    protected void ReplaceWeightWithInt8(int[] storedShape, Tensor scale)
     {
         RemoveParameter("weight");
-        RegisterBuffer("weight", storedValues);
+        RegisterBuffer("weight", Tensor.Placeholder(DType.Int8, storedShape));
         RegisterBuffer("weight_scale", scale);
     }
+
+    /// <summary>
+    /// The tensor a state dict holds for this module's own parameter or buffer <paramref name="name"/>: the registered
+    /// one, unless the module keeps the values in another form (PyTorch's _save_to_state_dict; int8 layers unpack theirs).
+    /// </summary>
+    protected virtual Tensor StateDictTensor(string name, Tensor registered) => registered;
 
     /// <summary>Replaces a registered buffer's tensor (e.g. a running statistic updated out of place).</summary>
     protected void SetBuffer(string name, Tensor value)
@@ -133,7 +141,9 @@ public abstract class Module
     {
         var state = new Dictionary<string, Tensor>();
         foreach (var (name, p) in NamedParameters()) state[name] = p;
-        foreach (var (name, b) in NamedBuffers(persistentOnly: true)) state[name] = b;
+        foreach (var (path, module) in NamedModules())
+            foreach (var (name, b, persistent) in module.buffers)
+                if (persistent) state[path.Length == 0 ? name : $"{path}.{name}"] = module.StateDictTensor(name, b);
         return state;
     }
 
@@ -144,7 +154,10 @@ public abstract class Module
     /// </summary>
     public LoadStateResult LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
-        var own = StateDict();
+        // The registered tensors themselves (not StateDict's unpacked copies of int8 values): they are what is filled.
+        var own = new Dictionary<string, Tensor>();
+        foreach (var (name, p) in NamedParameters()) own[name] = p;
+        foreach (var (name, b) in NamedBuffers(persistentOnly: true)) own[name] = b;
         var result = new LoadStateResult(own.Keys.Where(k => !state.ContainsKey(k)).ToList(), state.Keys.Where(k => !own.ContainsKey(k)).ToList());
         if (strict && !result.IsExact)
             throw new InvalidOperationException($"error loading state into {GetType().Name}: {result.Describe()}");
@@ -153,6 +166,8 @@ public abstract class Module
             if (!state.TryGetValue(key, out var source)) continue;
             if (!source.Shape.SequenceEqual(target.Shape))
                 throw new InvalidOperationException($"error loading '{key}': checkpoint shape {ShapeUtil.Format(source.Shape.ToArray())} differs from the model's {ShapeUtil.Format(target.Shape.ToArray())}");
+            if (target.IsMeta && target.DType == DType.Int8)
+                throw new InvalidOperationException($"error loading '{key}': the layer is int8-quantized and its values are packed for the kernel; load int8 weights with the layer's LoadQuantized");
             using var _ = NoGrad.Enter();
             target.CopyFrom(source.DType == target.DType ? source : source.To(target.DType));
         }

@@ -20,7 +20,7 @@ public static class LlmBench
         var model = ModelRegistry.LoadLanguageModel(directory, storage);
         double loadSeconds = clock.Elapsed.TotalSeconds;
         long rssLoaded = Resident("VmRSS");
-        var (weightBytes, perToken) = WeightBytes(model);
+        var (weightBytes, perToken, weightCount) = WeightBytes(model);
         var greedy = new SamplingOptions { Temperature = 0f, MaxNewTokens = 1, StopIds = new HashSet<int>() };
         var prompt = Enumerable.Range(0, promptTokens).Select(i => 100 + i * 37 % Math.Max(1, model.VocabSize - 200)).ToArray();
         // The first run touches every weight page; the second is timed.
@@ -45,7 +45,7 @@ public static class LlmBench
         {
             model = directory,
             storage = storage.ToString().ToLowerInvariant(),
-            parameters = model.Network.ParameterCount(),
+            parameters = weightCount,
             weight_bytes = weightBytes,
             bytes_read_per_token = perToken,
             load_seconds = Math.Round(loadSeconds, 3),
@@ -77,21 +77,27 @@ public static class LlmBench
         return 0;
     }
 
-    /// <summary>All weight bytes, and those one decode step reads (everything but the embedding rows it does not look up).</summary>
-    private static (long All, long PerToken) WeightBytes(ICausalLM model)
+    /// <summary>
+    /// All weight bytes, and those one decode step reads (everything but the embedding rows it does not look up), with
+    /// the number of weights: parameters and stored buffers alike, so an int8 folder's I8 matrices and scales count.
+    /// </summary>
+    private static (long All, long PerToken, long Count) WeightBytes(ICausalLM model)
     {
-        long all = 0, embedding = 0;
-        var tied = new HashSet<Sapling.Memory.Storage>(ReferenceEqualityComparer.Instance);
-        foreach (var (name, p) in model.Network.NamedParameters())
+        long all = 0, embedding = 0, count = 0;
+        bool tiedHead = true;
+        var seen = new HashSet<Sapling.Memory.Storage>(ReferenceEqualityComparer.Instance);
+        // The registered tensors: an int8 layer's packed values count through their placeholder's dtype and shape.
+        foreach (var (name, p) in model.Network.NamedParameters().Concat(model.Network.NamedBuffers(persistentOnly: true)))
         {
-            if (!tied.Add(p.Storage)) continue;
+            if (name.StartsWith("lm_head.", StringComparison.Ordinal)) tiedHead = false;
+            if (!seen.Add(p.Storage)) continue;
             long bytes = p.DType.StorageBytes(p.NumEl);
             all += bytes;
-            if (name.EndsWith("embed_tokens.weight", StringComparison.Ordinal) || name.EndsWith("wte.weight", StringComparison.Ordinal) || name.EndsWith("wpe.weight", StringComparison.Ordinal)) embedding += bytes;
+            if (!name.EndsWith(Models.Compression.ModelQuantization.ScaleSuffix, StringComparison.Ordinal)) count += p.NumEl;
+            if (name.Contains("embed_tokens.", StringComparison.Ordinal) || name.Contains("wte.", StringComparison.Ordinal) || name.Contains("wpe.", StringComparison.Ordinal)) embedding += bytes;
         }
         // A tied head reads the embedding matrix once per token after all.
-        bool tiedHead = !model.Network.NamedParameters().Any(p => p.Name.EndsWith("lm_head.weight", StringComparison.Ordinal));
-        return (all, tiedHead ? all : all - embedding);
+        return (all, tiedHead ? all : all - embedding, count);
     }
 
     /// <summary>Bytes per second all threads read from a 1 GiB buffer (the median of seven sums: single rounds vary on a shared machine).</summary>

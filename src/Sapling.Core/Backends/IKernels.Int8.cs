@@ -29,6 +29,6 @@ public partial interface IKernels
     /// </summary>
     void Int8Conv2d(float[] x, int xOffset, Conv2dGeometry g, Int8PackedMatrix w, float[]? bias, int biasOffset, float[] y);
 
-    /// <summary>y[i, j] = table[ids[i], j] · scales[ids[i]] for an int8 table [num, dim] (a quantised embedding).</summary>
-    void Int8Embedding(sbyte[] table, int tableOffset, float[] scales, int dim, long[] ids, float[] y);
+    /// <summary>y[i, j] = table[ids[i], j] · scales[ids[i]] for an int8 table [num, dim] (a quantised embedding; the ids are checked).</summary>
+    void Int8Embedding(Int8PackedMatrix table, long[] ids, float[] y);
 }

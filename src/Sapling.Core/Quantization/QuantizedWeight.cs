@@ -4,20 +4,26 @@ namespace Sapling;
 
 /// <summary>
 /// A weight stored as int8 with one symmetric float32 scale per output channel (dim 0): w ≈ values · scale, with
-/// scale = max|w_row| / 127 (PyTorch's per-channel symmetric qint8 scheme, zero point 0). The layout of the values is
-/// the layer's own ([out, in] for Linear, [out, in, kH, kW] for Conv2d); the int8 kernel reads a packed copy.
+/// scale = max|w_row| / 127 (PyTorch's per-channel symmetric qint8 scheme, zero point 0). Only the kernel's packed copy
+/// is kept; the values in the layer's own layout ([out, in] for Linear, [out, in, kH, kW] for Conv2d) are unpacked from
+/// it when asked for (saving a state dict), so an int8 model holds one byte per weight.
 /// </summary>
 public sealed class QuantizedWeight
 {
-    private QuantizedWeight(Tensor values, Tensor scale, Int8PackedMatrix packed)
+    private readonly int[] shape;
+
+    private QuantizedWeight(int[] shape, Tensor scale, Int8PackedMatrix packed)
     {
-        Values = values;
+        this.shape = shape;
         Scale = scale;
         Packed = packed;
     }
 
-    /// <summary>The int8 values, [out, ...].</summary>
-    public Tensor Values { get; }
+    /// <summary>The int8 values [out, ...], unpacked from the kernel's layout: a new tensor at every call.</summary>
+    public Tensor Values => Tensor.FromSpan<sbyte>(Packed.Unpack(), shape);
+
+    /// <summary>The values' shape, [out, ...].</summary>
+    public int[] Shape => (int[])shape.Clone();
 
     /// <summary>One scale per output channel, [out].</summary>
     public Tensor Scale { get; }
@@ -43,8 +49,7 @@ public sealed class QuantizedWeight
             if (HasNonFinite(w.AsSpan(row * k, k)))
                 throw new ArgumentException($"quantize: output channel {row} of the weight holds NaN or infinity");
         Backends.Backend.Current.QuantizeRowsInt8(w, 0, n, k, q, scales);
-        var values = Tensor.FromSpan<sbyte>(q, weight.Shape.ToArray());
-        return new QuantizedWeight(values, Tensor.FromArray(scales, n), Int8PackedMatrix.Pack(q, n, k, scales));
+        return new QuantizedWeight(weight.Shape.ToArray(), Tensor.FromArray(scales, n), Int8PackedMatrix.Pack(q, n, k, scales));
     }
 
     /// <summary>
@@ -63,20 +68,17 @@ public sealed class QuantizedWeight
         for (int i = 0; i < n; i++)
             if (!(scales[i] > 0f) || !float.IsFinite(scales[i]))
                 throw new InvalidDataException($"{source}_scale: channel {i} has scale {scales[i]}; scales must be positive and finite");
-        var q = values.ToArray<sbyte>();
-        int k = q.Length / n;
-        return new QuantizedWeight(values, scale, Int8PackedMatrix.Pack(q, n, k, scales));
+        int k = values.NumEl / n;
+        var packed = values.IsContiguous ? Int8PackedMatrix.Pack(values.AsReadOnlySpan<sbyte>(), n, k, scales) : Int8PackedMatrix.Pack(values.ToArray<sbyte>(), n, k, scales);
+        return new QuantizedWeight(values.Shape.ToArray(), scale, packed);
     }
 
     /// <summary>The float32 weight the int8 values stand for (values × scale), in the values' shape.</summary>
     public Tensor Dequantize()
     {
-        var q = Values.ToArray<sbyte>();
-        var s = Scale.ToArray();
-        var w = new float[q.Length];
-        int k = InFeatures;
-        for (int i = 0; i < q.Length; i++) w[i] = q[i] * s[i / k];
-        return Tensor.FromArray(w, Values.Shape.ToArray());
+        var w = new float[OutFeatures * InFeatures];
+        for (int row = 0; row < OutFeatures; row++) Packed.DequantizeRow(row, w.AsSpan(row * InFeatures, InFeatures));
+        return Tensor.FromArray(w, shape);
     }
 
     private static bool HasNonFinite(ReadOnlySpan<float> values)

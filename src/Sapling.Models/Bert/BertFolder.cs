@@ -84,6 +84,12 @@ public static class BertFolder
 
     internal static void LoadWeights(string directory, Module model, Compression.QuantizationConfig? quantization, Func<string, string?> rename)
     {
+        if (quantization != null)
+        {
+            WeightLoader.AssignQuantized(model, directory, quantization, name => name.EndsWith("embeddings.position_ids", StringComparison.Ordinal) ? null : rename(name));
+            model.Eval();
+            return;
+        }
         var weightsPath = Path.Combine(directory, WeightsFile);
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"model folder '{directory}' has no {WeightsFile}", weightsPath);
         var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -95,8 +101,6 @@ public static class BertFolder
         Warnings.WarnNonFinite(weightsPath, weights);
         try
         {
-            // Quantized layers take their int8 weights and scales first; LoadStateDict then finds them in that form.
-            if (quantization != null) Compression.ModelQuantization.LoadQuantized(model, quantization, weights, weightsPath);
             model.LoadStateDict(weights);
         }
         catch (InvalidOperationException e)

@@ -64,11 +64,16 @@ public static class ClassifierFolder
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"model folder '{directory}' has no {WeightsFile}", weightsPath);
         var config = ClassifierConfig.FromJson(File.ReadAllText(configPath), configPath);
         var classifier = Create(config);
+        if (config.Quantization != null)
+        {
+            WeightLoader.AssignQuantized(classifier.Module, directory, config.Quantization, name => name);
+            classifier.Module.Eval();
+            return classifier;
+        }
         // Each tensor keeps its stored dtype (I8 for quantized layers, I64 for batch-norm counters); LoadStateDict
         // converts the rest to the model's float32.
         var weights = SafeTensors.LoadAll(weightsPath);
         Warnings.WarnNonFinite(weightsPath, weights);
-        if (config.Quantization != null) ModelQuantization.LoadQuantized(classifier.Module, config.Quantization, weights, weightsPath);
         try
         {
             classifier.Module.LoadStateDict(weights);

@@ -66,11 +66,14 @@ public sealed class Conv2d : Module<Tensor, Tensor>, IQuantizable
 
     private void Use(QuantizedWeight q)
     {
-        ReplaceWeightWithInt8(q.Values, q.Scale);
+        ReplaceWeightWithInt8(q.Shape, q.Scale);
         weight?.Dispose();
         weight = null;
         Quantized = q;
     }
+
+    /// <summary>A state dict's "weight" of an int8 convolution: the values unpacked.</summary>
+    protected override Tensor StateDictTensor(string name, Tensor registered) => name == "weight" && Quantized is { } q ? q.Values : registered;
 
     private InvalidOperationException QuantizedError(string what) =>
         new($"Conv2d({InChannels}, {OutChannels}) is int8-quantized: {what}; it runs inference only (train the float32 model and quantize it again)");

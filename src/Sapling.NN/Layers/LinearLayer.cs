@@ -48,16 +48,20 @@ public abstract class LinearLayer : Module<Tensor, Tensor>, IQuantizable
     public void LoadQuantized(Tensor values, Tensor scale, string source)
     {
         if (Quantized != null) throw new InvalidOperationException($"{source}: {GetType().Name}({InFeatures} → {OutFeatures}) is already int8-quantized");
-        // The stored layout's shape, from a tensor without memory (a head's [out, in] can be hundreds of megabytes).
-        Tensor probe;
-        using (Tensor.Meta()) probe = Tensor.Empty(OutFeatures, InFeatures);
-        var expected = ToStoredLayout(probe).Shape;
+        var expected = StoredShape;
         if (!values.Shape.SequenceEqual(expected))
             throw new InvalidDataException($"{source}: int8 weight shape {ShapeUtil.Format(values.Shape.ToArray())} does not match the layer's {ShapeUtil.Format(expected.ToArray())}");
         Tensor outIn;
         using (Autograd.NoGrad.Enter()) outIn = ToOutIn(values);
         Use(QuantizedWeight.FromInt8(outIn, scale, source));
     }
+
+    /// <summary>The weight's shape in this layer's stored layout, from a tensor without memory.</summary>
+    private int[] StoredShape => ToStoredLayout(Tensor.Placeholder(DType.Int8, OutFeatures, InFeatures)).Shape.ToArray();
+
+    /// <summary>A state dict's "weight" of an int8 layer: the values unpacked, in the stored layout.</summary>
+    protected override Tensor StateDictTensor(string name, Tensor registered) =>
+        name == "weight" && Quantized is { } q ? ToStoredLayout(q.Values) : registered;
 
     /// <summary>A stored-layout tensor in [out, in] order, contiguous.</summary>
     private Tensor ToOutIn(Tensor stored)
@@ -68,7 +72,7 @@ public abstract class LinearLayer : Module<Tensor, Tensor>, IQuantizable
 
     private void Use(QuantizedWeight q)
     {
-        ReplaceWeightWithInt8(ToStoredLayout(q.Values), q.Scale);
+        ReplaceWeightWithInt8(StoredShape, q.Scale);
         ReleaseFloatWeight();
         Quantized = q;
     }

@@ -124,13 +124,17 @@ public class Int8AgreementTests
     {
         var rng = new Random(dim);
         const int rows = 9;
-        var table = Enumerable.Range(0, rows * dim + 4).Select(_ => (sbyte)rng.Next(-128, 128)).ToArray();
-        var scales = Enumerable.Range(0, rows).Select(_ => rng.NextSingle()).ToArray();
+        var values = Enumerable.Range(0, rows * dim).Select(_ => (sbyte)rng.Next(-127, 128)).ToArray();
+        var scales = Enumerable.Range(0, rows).Select(_ => rng.NextSingle() + 0.01f).ToArray();
+        var table = Int8PackedMatrix.Pack(values, rows, dim, scales);
         long[] ids = [0, 8, 3, 3, 1];
         var expected = KernelData.Output(ids.Length * dim);
         var actual = KernelData.Output(ids.Length * dim);
-        Reference.Int8Embedding(table, 4, scales, dim, ids, expected);
-        Fast.Int8Embedding(table, 4, scales, dim, ids, actual);
+        Reference.Int8Embedding(table, ids, expected);
+        Fast.Int8Embedding(table, ids, actual);
+        // Both equal the row-major values times the row's scale.
+        for (int i = 0; i < ids.Length; i++)
+            for (int j = 0; j < dim; j++) Assert.Equal(values[ids[i] * dim + j] * scales[ids[i]], expected[i * dim + j]);
         KernelData.Equal(expected, actual, ids.Length * dim, $"int8 embedding dim={dim}");
     }
 }

@@ -15,13 +15,8 @@ public sealed partial class CpuKernels
     public void Int8Conv2d(float[] x, int xOffset, Conv2dGeometry g, Int8PackedMatrix w, float[]? bias, int biasOffset, float[] y)
         => Int8Gemm.Conv2d(x, xOffset, g, w, bias, biasOffset, y, 0);
 
-    public void Int8Embedding(sbyte[] table, int tableOffset, float[] scales, int dim, long[] ids, float[] y)
+    public void Int8Embedding(Int8PackedMatrix table, long[] ids, float[] y)
     {
-        for (int i = 0; i < ids.Length; i++)
-        {
-            int source = tableOffset + (int)ids[i] * dim, target = i * dim;
-            float scale = scales[ids[i]];
-            for (int j = 0; j < dim; j++) y[target + j] = table[source + j] * scale;
-        }
+        for (int i = 0; i < ids.Length; i++) table.DequantizeRow((int)ids[i], y.AsSpan(i * table.K, table.K));
     }
 }

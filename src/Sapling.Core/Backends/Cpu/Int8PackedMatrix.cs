@@ -69,6 +69,28 @@ public sealed class Int8PackedMatrix
         return packed;
     }
 
+    /// <summary>Row <paramref name="row"/> dequantised (values × the row's scale) into <paramref name="destination"/> [K].</summary>
+    public void DequantizeRow(int row, Span<float> destination)
+    {
+        int block = row / BlockWidth, lane = row % BlockWidth;
+        float scale = Scales[row];
+        var data = Data.AsSpan();
+        for (int group = 0, col = 0; col < K; group++)
+        {
+            int start = ((block * KGroups + group) * BlockWidth + lane) * 4;
+            for (int c = 0; c < 4 && col < K; c++, col++) destination[col] = data[start + c] * scale;
+        }
+    }
+
+    /// <summary>The values W [n, k] in row-major order (unpacked; for saving the weight).</summary>
+    public sbyte[] Unpack()
+    {
+        var w = new sbyte[N * K];
+        for (int row = 0; row < N; row++)
+            for (int col = 0; col < K; col++) w[row * K + col] = At(row, col);
+        return w;
+    }
+
     /// <summary>W[row, col] read back from the packed layout (for the scalar path and tests).</summary>
     internal sbyte At(int row, int col) =>
         Data[(((row / BlockWidth) * KGroups + col / 4) * BlockWidth + row % BlockWidth) * 4 + col % 4];

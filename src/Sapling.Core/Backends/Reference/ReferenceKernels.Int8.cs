@@ -40,11 +40,11 @@ public sealed partial class ReferenceKernels
         }
     }
 
-    public void Int8Embedding(sbyte[] table, int tableOffset, float[] scales, int dim, long[] ids, float[] y)
+    public void Int8Embedding(Int8PackedMatrix table, long[] ids, float[] y)
     {
         for (int i = 0; i < ids.Length; i++)
-            for (int j = 0; j < dim; j++)
-                y[i * dim + j] = table[tableOffset + (int)ids[i] * dim + j] * scales[ids[i]];
+            for (int j = 0; j < table.K; j++)
+                y[i * table.K + j] = table.At((int)ids[i], j) * table.Scales[ids[i]];
     }
 
     /// <summary>Output row <paramref name="row"/> from a quantised input row: exact int32 dot products, then the scales and bias.</summary>
