@@ -187,7 +187,7 @@ public static class ModelRegistry
     /// </summary>
     public static ICausalLM LoadLanguageModel(string directory, WeightStorage storage = WeightStorage.Mapped)
     {
-        if (GgufModel.IsGgufPath(directory)) return GgufModel.Load(directory, storage);
+        if (GgufModel.IsGgufPath(directory)) return GgufModel.LoadLanguageModel(directory, storage);
         var type = ModelTypeOf(directory);
         var family = type == null ? null : Find(type);
         if (family?.LoadLanguageModel == null)

@@ -37,24 +37,24 @@ public sealed class LlamaTrainingTests : IDisposable
         return corpus;
     }
 
-    private string Pretrain(string corpus, int context = 16)
+    private string Pretrain(string corpus, int context = 16, string architecture = "llama")
     {
-        var config = Write("llama.yaml", $"""
+        var config = Write($"{architecture}.yaml", $"""
             task: language_model
             data:
               corpus: {corpus}
             model:
-              architecture: llama
+              architecture: {architecture}
               context: {context}
               layers: 2
               heads: 2
-              kv_heads: 1
+            {(architecture == "llama" ? "  kv_heads: 1" : "")}
               width: 16
             {Train}
             """);
         var (code, output, error) = CliRunner.Run("train", config, "--out", Path.Combine(root, "base"), "--plain");
         Assert.True(code == 0, error);
-        Assert.Contains("llama: ", output);
+        Assert.Contains(architecture == "llama" ? "llama: " : "gpt2: ", output);
         return Path.Combine(root, "base", "model");
     }
 
@@ -102,11 +102,13 @@ public sealed class LlamaTrainingTests : IDisposable
         Assert.True(code == 0, error);
     }
 
-    [Fact]
-    public void APretrainedLlamaExportsToGgufAndGeneratesAndEvaluatesTheSameFromIt()
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("gpt2")]
+    public void APretrainedModelExportsToGgufAndGeneratesAndEvaluatesTheSameFromIt(string architecture)
     {
         var corpus = Corpus();
-        var model = Pretrain(corpus, context: 32);
+        var model = Pretrain(corpus, context: 32, architecture);
         var gguf = Path.Combine(root, "model-f32.gguf");
         var (code, output, error) = CliRunner.Run("export", "--model", model, "--format", "gguf", "--type", "f32", "--out", gguf);
         Assert.True(code == 0, error);

@@ -7,9 +7,10 @@ using Sapling.Text;
 namespace Sapling.Models.Gguf;
 
 /// <summary>
-/// Writes a Llama-family model as a GGUF file that llama.cpp (and LLamaSharp, Ollama, LM Studio) runs: llama.cpp's
-/// tensor names and metadata, the tokenizer and chat template, and the weight types of llama.cpp's own recipes
-/// (<c>q4_k_m</c>: Q4_K with Q6_K for the output layer and for some attention-value and FFN-down layers).
+/// Writes a Llama-family or GPT-2 model as a GGUF file that llama.cpp (and LLamaSharp, Ollama, LM Studio) runs:
+/// llama.cpp's tensor names and metadata (architectures llama, qwen2, qwen3 and gpt2), the tokenizer and chat
+/// template, and the weight types of llama.cpp's own recipes (<c>q4_k_m</c>: Q4_K with Q6_K for the output layer and
+/// for some attention-value and FFN-down layers).
 /// </summary>
 public static class GgufExport
 {
@@ -24,8 +25,8 @@ public static class GgufExport
     };
 
     /// <summary>
-    /// Converts the model at <paramref name="modelPath"/> (a Llama-family folder with tokenizer.json, or a GGUF file)
-    /// to a GGUF file of <paramref name="type"/>.
+    /// Converts the model at <paramref name="modelPath"/> (a Llama-family or GPT-2 folder with tokenizer.json, or a
+    /// GGUF file) to a GGUF file of <paramref name="type"/>.
     /// </summary>
     public static void Save(string modelPath, string path, string type)
     {
@@ -47,10 +48,33 @@ public static class GgufExport
             vocabulary = GgufVocabulary.FromTokenizerJson(root, tokenizerPath);
             template = ChatTemplate.Load(modelPath)?.Source;
         }
-        var model = ModelRegistry.LoadLanguageModel(modelPath) as LlamaForCausalLM
-            ?? throw new NotSupportedException($"GGUF export: '{modelPath}' is not a Llama-family model (llama, mistral, qwen2, qwen3); GPT-2 models are not written as GGUF yet");
-        Save(model, path, type, vocabulary, template, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelPath))));
+        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelPath)));
+        // GPT-2's Conv1D weights are transposed on the way out, which needs them in ordinary memory.
+        switch (ModelRegistry.LoadLanguageModel(modelPath, GgufModel.IsGgufPath(modelPath) ? WeightStorage.Mapped : WeightStorage.Float32))
+        {
+            case LlamaForCausalLM llama:
+                Save(llama, path, type, vocabulary, template, name);
+                break;
+            case Gpt.GptModel gpt:
+                GgufGpt2.Save(gpt, path, type, vocabulary, template, name);
+                break;
+            case var other:
+                throw new NotSupportedException($"GGUF export: '{modelPath}' holds a {other.ModelType} model; GGUF files are written for the Llama family (llama, mistral, qwen2, qwen3) and GPT-2");
+        }
     }
+
+    /// <summary>general.* keys every file carries.</summary>
+    internal static void AddGeneral(GgufWriter w, string arch, string path, string type, string? name)
+    {
+        w.Add("general.architecture", arch);
+        w.Add("general.name", name ?? Path.GetFileNameWithoutExtension(path));
+        w.Add("general.file_type", FileTypeNumber(type));
+        if (type is not ("f32" or "f16" or "bf16")) w.Add("general.quantization_version", 2u);
+    }
+
+    /// <summary>A weight matrix [out, in] (or a vector) as a GGUF tensor of <paramref name="type"/>, encoded when the file is written.</summary>
+    internal static void AddTensor(GgufWriter w, string name, Tensor tensor, GgmlType type, int permutedHeads = 0, int headDim = 0) =>
+        w.AddTensor(name, tensor.Shape.ToArray(), type, () => Encode(tensor, type, permutedHeads, headDim));
 
     /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically.</summary>
     /// <param name="vocabulary">The tokenizer to embed (llama.cpp needs one to load the file).</param>
@@ -60,7 +84,7 @@ public static class GgufExport
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(vocabulary);
         type = type.ToLowerInvariant();
-        uint fileType = FileTypeNumber(type);
+        FileTypeNumber(type);
         var config = model.Config;
         if (config.SlidingWindow != null)
             throw new NotSupportedException($"GGUF export: a {config.ModelType} model with sliding-window attention has no llama.cpp form here (llama.cpp's llama architecture attends to every earlier token)");
@@ -70,10 +94,7 @@ public static class GgufExport
             throw new ArgumentException($"GGUF export: the tokenizer has {vocabulary.Tokens.Length} tokens, the model's embedding only {config.VocabSize}");
         string arch = config.ModelType == "mistral" ? "llama" : config.ModelType;
         var w = new GgufWriter();
-        w.Add("general.architecture", arch);
-        w.Add("general.name", name ?? Path.GetFileNameWithoutExtension(path));
-        w.Add("general.file_type", fileType);
-        if (type is not ("f32" or "f16" or "bf16")) w.Add("general.quantization_version", 2u);
+        AddGeneral(w, arch, path, type, name);
         w.Add($"{arch}.vocab_size", (uint)config.VocabSize);
         w.Add($"{arch}.context_length", (uint)config.MaxPositionEmbeddings);
         w.Add($"{arch}.embedding_length", (uint)config.HiddenSize);
@@ -92,7 +113,7 @@ public static class GgufExport
             w.Add($"{arch}.rope.scaling.factor", (float)config.RopeScaling.Factor);
             if (config.RopeScaling.OriginalMaxPositionEmbeddings is int original) w.Add($"{arch}.rope.scaling.original_context_length", (uint)original);
         }
-        AddVocabulary(w, vocabulary, config);
+        AddVocabulary(w, vocabulary, config.VocabSize, config.BosTokenId, config.EosTokenIds.Length > 0 ? config.EosTokenIds[0] : null, config.PadTokenId);
         if (chatTemplate != null) w.Add("tokenizer.chat_template", chatTemplate);
 
         var state = model.StateDict().Where(e => !Lora.IsAdapterKey(e.Key)).ToList();
@@ -104,20 +125,18 @@ public static class GgufExport
             int layer = LayerOf(gguf);
             var target = tensor.Rank == 1 ? GgmlType.F32
                 : TypeFor(type, gguf, tensor.Shape[^1], tied, gguf.EndsWith("attn_v.weight", StringComparison.Ordinal) ? attentionValues++ : layer, layerCount);
-            int heads = GgufModel.RotaryPermutedHeads(config, gguf);
-            var source = tensor;
-            int headDim = config.HeadDim;
-            w.AddTensor(gguf, tensor.Shape.ToArray(), target, () => Encode(source, target, heads, headDim));
+            AddTensor(w, gguf, tensor, target, GgufModel.RotaryPermutedHeads(config, gguf), config.HeadDim);
         }
         w.Save(path);
     }
 
-    private static int LayerOf(string gguf) =>
+    internal static int LayerOf(string gguf) =>
         gguf.StartsWith("blk.", StringComparison.Ordinal) ? int.Parse(gguf.AsSpan(4, gguf.IndexOf('.', 4) - 4), System.Globalization.CultureInfo.InvariantCulture) : -1;
 
     /// <summary>
-    /// The type llama.cpp's quantiser gives a weight matrix for a file type. K-quants need rows of whole 256-element
-    /// blocks; where a row is not, llama.cpp falls back (Q4_K → Q5_0, Q6_K → Q8_0), and so does this.
+    /// The type llama.cpp's quantiser gives a weight matrix for a file type (a fused attn_qkv, GPT-2's, takes Q5_K in
+    /// q4_k_m). K-quants need rows of whole 256-element blocks; where a row is not, llama.cpp falls back (Q4_K → Q5_0,
+    /// Q5_K → Q5_1, Q6_K → Q8_0), and so does this.
     /// </summary>
     internal static GgmlType TypeFor(string fileType, string name, int rowLength, bool tied, int index, int count)
     {
@@ -133,6 +152,7 @@ public static class GgufExport
             "q4_0" => output ? GgmlType.Q6_K : GgmlType.Q4_0,
             "q6_k" => GgmlType.Q6_K,
             "q4_k_m" => output ? GgmlType.Q6_K
+                : name.EndsWith("attn_qkv.weight", StringComparison.Ordinal) ? GgmlType.Q5_K
                 : (name.EndsWith("attn_v.weight", StringComparison.Ordinal) || name.EndsWith("ffn_down.weight", StringComparison.Ordinal)) && moreBits ? GgmlType.Q6_K
                 : GgmlType.Q4_K,
             _ => throw new ArgumentException($"GGUF type '{fileType}' is not supported"),
@@ -141,6 +161,7 @@ public static class GgufExport
         return type switch
         {
             GgmlType.Q4_K => GgmlType.Q5_0,
+            GgmlType.Q5_K => GgmlType.Q5_1,
             GgmlType.Q6_K => GgmlType.Q8_0,
             _ => GgmlType.F16,
         } is var fallback && rowLength % fallback.BlockSize() == 0 ? fallback : GgmlType.F16;
@@ -189,7 +210,8 @@ public static class GgufExport
         return values;
     }
 
-    private static void AddVocabulary(GgufWriter w, GgufVocabulary v, LlamaConfig config)
+    /// <summary>tokenizer.ggml.*: one token per embedding row (<paramref name="vocabSize"/>), the model's special ids before the tokenizer's.</summary>
+    internal static void AddVocabulary(GgufWriter w, GgufVocabulary v, int vocabSize, int? bosId, int? eosId, int? padId)
     {
         w.Add("tokenizer.ggml.model", v.Model);
         if (v.Pre != null) w.Add("tokenizer.ggml.pre", v.Pre);
@@ -197,24 +219,24 @@ public static class GgufExport
         var tokens = v.Tokens;
         var types = v.Types ?? Enumerable.Repeat(GgufVocabulary.TokenType.Normal, tokens.Length).ToArray();
         var scores = v.Scores;
-        if (tokens.Length < config.VocabSize)
+        if (tokens.Length < vocabSize)
         {
             int n = tokens.Length;
-            tokens = [.. tokens, .. Enumerable.Range(n, config.VocabSize - n).Select(i => $"[PAD{i}]")];
-            types = [.. types, .. Enumerable.Repeat(GgufVocabulary.TokenType.Unused, config.VocabSize - n)];
-            if (scores != null) scores = [.. scores, .. Enumerable.Repeat(-1e9f, config.VocabSize - n)];
+            tokens = [.. tokens, .. Enumerable.Range(n, vocabSize - n).Select(i => $"[PAD{i}]")];
+            types = [.. types, .. Enumerable.Repeat(GgufVocabulary.TokenType.Unused, vocabSize - n)];
+            if (scores != null) scores = [.. scores, .. Enumerable.Repeat(-1e9f, vocabSize - n)];
         }
         w.Add("tokenizer.ggml.tokens", tokens);
         w.Add("tokenizer.ggml.token_type", Array.ConvertAll(types, t => (int)t));
         if (scores != null) w.Add("tokenizer.ggml.scores", scores);
         // llama.cpp refuses a gpt2 vocabulary without merges, even an empty list.
         if (v.Model == "gpt2") w.Add("tokenizer.ggml.merges", v.Merges ?? []);
-        int? bos = v.BosId ?? config.BosTokenId;
-        int? eos = config.EosTokenIds.Length > 0 ? config.EosTokenIds[0] : v.EosId;
+        int? bos = v.BosId ?? bosId;
+        int? eos = eosId ?? v.EosId;
         if (bos is int b) w.Add("tokenizer.ggml.bos_token_id", (uint)b);
         if (eos is int e) w.Add("tokenizer.ggml.eos_token_id", (uint)e);
         if (v.UnknownId is int u) w.Add("tokenizer.ggml.unknown_token_id", (uint)u);
-        if ((v.PaddingId ?? config.PadTokenId) is int p) w.Add("tokenizer.ggml.padding_token_id", (uint)p);
+        if ((v.PaddingId ?? padId) is int p) w.Add("tokenizer.ggml.padding_token_id", (uint)p);
         w.Add("tokenizer.ggml.add_bos_token", v.AddBos);
         w.Add("tokenizer.ggml.add_eos_token", v.AddEos);
         if (v.Model == "llama") w.Add("tokenizer.ggml.add_space_prefix", v.AddSpacePrefix);

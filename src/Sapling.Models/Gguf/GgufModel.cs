@@ -20,8 +20,8 @@ namespace Sapling.Models.Gguf;
 /// </remarks>
 public static class GgufModel
 {
-    /// <summary>The general.architecture values Sapling reads.</summary>
-    public static IReadOnlyList<string> Architectures { get; } = ["llama", "qwen2", "qwen3"];
+    /// <summary>The general.architecture values Sapling reads: the Llama family's, and gpt2 (<see cref="GgufGpt2"/>).</summary>
+    public static IReadOnlyList<string> Architectures { get; } = ["llama", "qwen2", "qwen3", GgufGpt2.Architecture];
 
     /// <summary>True for a path that names a .gguf file.</summary>
     public static bool IsGgufPath(string path) => path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) && File.Exists(path);
@@ -30,8 +30,8 @@ public static class GgufModel
     public static LlamaConfig ReadConfig(GgufFile file)
     {
         string arch = file.GetString("general.architecture");
-        if (!Architectures.Contains(arch))
-            throw new NotSupportedException($"{file.Path}: general.architecture '{arch}' is not supported (Sapling reads {string.Join(", ", Architectures)})");
+        if (!Architectures.Contains(arch) || arch == GgufGpt2.Architecture)
+            throw new NotSupportedException($"{file.Path}: general.architecture '{arch}' is not a Llama-family architecture (Sapling reads {string.Join(", ", Architectures)}; gpt2 through LoadLanguageModel)");
         if (file.Contains("rope_freqs.weight"))
             throw new NotSupportedException($"{file.Path}: tensor 'rope_freqs.weight' (per-frequency rotary factors, Llama 3.1's long-context scaling) is not supported yet");
         int Int(string key, int? fallback = null)
@@ -97,10 +97,22 @@ public static class GgufModel
         return config;
     }
 
-    /// <summary>Loads the model in <paramref name="path"/>; weights in place (mapped), natively copied, or dequantised to trainable float32.</summary>
+    /// <summary>The language model in <paramref name="path"/>, whatever its architecture: a Llama-family model or a GPT-2.</summary>
+    public static ICausalLM LoadLanguageModel(string path, WeightStorage storage = WeightStorage.Mapped)
+    {
+        using var file = GgufFile.Open(path);
+        return file.GetString("general.architecture") == GgufGpt2.Architecture ? GgufGpt2.Load(file, storage) : Load(file, storage);
+    }
+
+    /// <summary>Loads the Llama-family model in <paramref name="path"/>; weights in place (mapped), natively copied, or dequantised to trainable float32.</summary>
     public static LlamaForCausalLM Load(string path, WeightStorage storage = WeightStorage.Mapped)
     {
         using var file = GgufFile.Open(path);
+        return Load(file, storage);
+    }
+
+    private static LlamaForCausalLM Load(GgufFile file, WeightStorage storage)
+    {
         var config = ReadConfig(file);
         LlamaForCausalLM model;
         using (Tensor.Meta()) model = new LlamaForCausalLM(config);

@@ -177,6 +177,60 @@ public sealed class GgufLlamaCppTests : IDisposable
         }
     }
 
+    /// <summary>A small random GPT-2 with decisive logits (as <see cref="RandomModel"/>): hidden 256, FFN 1024, 4 heads.</summary>
+    private static Gpt.GptModel RandomGpt(int vocab)
+    {
+        var config = new Gpt.GptConfig { VocabSize = vocab, NPositions = 128, NEmbd = 256, NLayer = 2, NHead = 4, EmbdPdrop = 0, AttnPdrop = 0, ResidPdrop = 0 };
+        var generator = new Generator(4321);
+        var model = new Gpt.GptModel(config, generator);
+        using (Autograd.NoGrad.Enter())
+        {
+            foreach (var (name, p) in model.NamedParameters())
+            {
+                if (p.Rank == 2)
+                {
+                    float std = name.StartsWith("wte", StringComparison.Ordinal) ? 0.5f : name.StartsWith("wpe", StringComparison.Ordinal) ? 0.1f : 1f / MathF.Sqrt(p.Shape[0]);
+                    NN.Init.Normal(p, 0f, std, generator);
+                }
+                else if (name.EndsWith("bias", StringComparison.Ordinal)) NN.Init.Normal(p, 0f, 0.1f, generator);
+                else NN.Init.Normal(p, 1f, 0.1f, generator);
+            }
+        }
+        model.Eval();
+        return model;
+    }
+
+    /// <summary>
+    /// GPT-2 as llama.cpp's gpt2 architecture: Sapling writes f32, q8_0 and q4_k_m files (Conv1D weights transposed,
+    /// the fused q/k/v and every bias kept, the head tied to token_embd); llama.cpp continues the prompt as Sapling does
+    /// reading the same file back, and the f32 file continues it as the model did before export.
+    /// </summary>
+    [LlamaCppFact]
+    public void Gpt2FilesSaplingWritesContinueTheSameInLlamaCpp()
+    {
+        var (vocabulary, tokenizerPath) = Vocabulary();
+        var prompt = Prompt(Tokenizers.Load(tokenizerPath));
+        var model = RandomGpt(vocabulary.Tokens.Length);
+        var inMemory = SaplingGreedy(model, prompt, NewTokens);
+        foreach (var type in new[] { "f32", "q8_0", "q4_k_m" })
+        {
+            var path = Path.Combine(folder, $"gpt2-{type}.gguf");
+            GgufGpt2.Save(model, path, type, vocabulary, chatTemplate: null);
+            var loaded = GgufModel.LoadLanguageModel(path);
+            Assert.IsType<Gpt.GptModel>(loaded);
+            var llama = LlamaCppPeer.GreedyContinuation(path, prompt, NewTokens, exact: true);
+            Assert.True(llama.Length >= 8, $"gpt2 {type}: llama.cpp stopped after {llama.Length} tokens; the comparison needs a longer continuation");
+            if (type.Contains("_k"))
+            {
+                AgreesUpToRounding(loaded, prompt, llama, $"gpt2 {type}");
+                continue;
+            }
+            var sapling = SaplingGreedy(loaded, prompt, NewTokens);
+            Assert.True(llama.SequenceEqual(sapling), $"gpt2 {type}: llama.cpp [{string.Join(",", llama)}] vs Sapling [{string.Join(",", sapling)}]");
+            if (type == "f32") Assert.True(inMemory.SequenceEqual(sapling), $"gpt2: the model before export [{string.Join(",", inMemory)}] vs from its GGUF [{string.Join(",", sapling)}]");
+        }
+    }
+
     [LlamaCppFact]
     public void FilesLlamaCppQuantisesContinueTheSameInSapling()
     {
