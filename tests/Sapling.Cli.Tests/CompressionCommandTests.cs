@@ -48,7 +48,14 @@ public sealed class CompressionCommandTests : IDisposable
         var folder = Cnn();
         var (code, _, stderr) = CliRunner.Run("quantize", "--model", folder, "--bits", "4", "--out", Path.Combine(directory, "q4"));
         Assert.Equal(2, code);
-        Assert.Contains("only 8 bits is supported", stderr);
+        Assert.Contains("--bits 4 is not supported", stderr);
+        // llama.cpp's block formats are for decoders; a CNN is refused by kind, an unknown type by name.
+        (code, _, stderr) = CliRunner.Run("quantize", "--model", folder, "--type", "q8_0", "--out", Path.Combine(directory, "cnn.gguf"));
+        Assert.Equal(2, code);
+        Assert.Contains("GPT-2 and Llama-family decoders", stderr);
+        (code, _, stderr) = CliRunner.Run("quantize", "--model", folder, "--type", "q3_k", "--out", Path.Combine(directory, "cnn.gguf"));
+        Assert.Equal(2, code);
+        Assert.Contains("--type q3_k is not supported", stderr);
         var once = Path.Combine(directory, "once");
         Assert.Equal(0, CliRunner.Run("quantize", "--model", folder, "--out", once).ExitCode);
         (code, _, stderr) = CliRunner.Run("quantize", "--model", once, "--out", Path.Combine(directory, "twice"));

@@ -129,6 +129,12 @@ public sealed class LlamaTrainingTests : IDisposable
         Assert.True(code == 0, error);
         (code, _, error) = CliRunner.Run(["generate", "--model", Path.Combine(root, "model-q4_k_m.gguf"), .. generate]);
         Assert.True(code == 0, error);
+        // quantize --type writes the same GGUF file for the block formats.
+        (code, output, error) = CliRunner.Run("quantize", "--model", model, "--type", "q8_0", "--out", Path.Combine(root, "model-q8_0.gguf"));
+        Assert.True(code == 0, error);
+        Assert.Contains("q8_0, GGUF", output);
+        (code, _, error) = CliRunner.Run(["generate", "--model", Path.Combine(root, "model-q8_0.gguf"), .. generate]);
+        Assert.True(code == 0, error);
         (code, _, error) = CliRunner.Run("export", "--model", model, "--format", "gguf", "--type", "q3_k", "--out", Path.Combine(root, "x.gguf"));
         Assert.NotEqual(0, code);
         Assert.Contains("--type q3_k is not supported", error);
