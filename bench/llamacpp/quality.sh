@@ -3,7 +3,8 @@
 # configs/zh-pretrain-llama.yaml at width 256 (so K-quant rows are whole 256-element super-blocks), trained on all of
 # zh-chinese.txt but every 20th line, then exported as f32, q8_0, q6_k and q4_k_m GGUF (and q4_k_m quantised by
 # llama.cpp from the f32 file) and evaluated by `sapling eval` on those held-out lines (same kind of text as the training
-# lines; the file's last lines are a different kind of text, so a tail split measures something else).
+# lines; the file's last lines are a different kind of text, so a tail split measures something else). The float32
+# folder and its per-channel int8 copy (`sapling quantize`) are evaluated too.
 # Usage: bench/llamacpp/quality.sh [RUN_FOLDER]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,3 +29,7 @@ if [ -f bench/llamacpp/bin/Release/net10.0/LlamaCppBench.dll ] || dotnet build b
   echo "q4_k_m (llama.cpp's quantiser): $(sapling eval --model /tmp/zh-llama-256-llamacpp-q4_k_m.gguf --data /tmp/zh-heldout.txt --context 64 --json)"
 fi
 echo "folder (float32): $(sapling eval --model "$run/best-model" --data /tmp/zh-heldout.txt --context 64 --json)"
+# Sapling's per-channel int8 folder, against the float32 folder (same tokenizer.json).
+rm -rf /tmp/zh-llama-256-int8
+sapling quantize --model "$run/best-model" --out /tmp/zh-llama-256-int8 >/dev/null
+echo "folder (int8, per channel): $(sapling eval --model /tmp/zh-llama-256-int8 --data /tmp/zh-heldout.txt --context 64 --json)"

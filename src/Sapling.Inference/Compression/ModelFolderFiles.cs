@@ -25,7 +25,12 @@ public static class ModelFolderFiles
     public static long WeightsBytes(string directory)
     {
         long bytes = 0;
-        foreach (var file in Directory.GetFiles(directory, "*.safetensors")) bytes += new FileInfo(file).Length;
+        foreach (var file in Directory.GetFiles(directory, "*.safetensors"))
+        {
+            // A folder of links to the weights (a copy without the bytes) counts the files they name.
+            var info = new FileInfo(file);
+            bytes += (info.LinkTarget != null ? info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info : info).Length;
+        }
         return bytes;
     }
 }
