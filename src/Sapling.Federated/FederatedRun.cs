@@ -113,7 +113,7 @@ public sealed class FederatedRun(ClassifierConfig modelConfig, DataOptions dataO
     {
         var model = ClassifierFolder.Create(config, new Generator(federated.Seed + 17)).Module;
         for (int round = 1; round <= federated.Rounds; round++)
-            LocalTraining.Train(model, data.Train, training, federated.LocalEpochs, federated.Seed * 7919UL + (ulong)round * 101UL);
+            LocalTraining.Train(model, data.Train, training, federated.LocalEpochs, federated.Seed * 7919UL + (ulong)round * 101UL, round: round, rounds: federated.Rounds);
         var (_, accuracy) = ClassificationTrainer.Evaluate(model, data.Test);
         log.WriteLine($"centralised training with the same budget ({federated.Rounds * federated.LocalEpochs} epochs on all {data.Train.Count} examples): test accuracy {accuracy:P2}");
         return accuracy;

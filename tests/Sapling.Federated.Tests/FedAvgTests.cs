@@ -78,6 +78,72 @@ public sealed class FedAvgTests
         Assert.True(held < 0.5 * free, $"drift with μ = 5 ({held}) should be well below drift without ({free})");
     }
 
+    /// <summary>
+    /// Local rounds run the classification trainer's epoch loop: every train.* option changes them as it changes a
+    /// centralised run (they used to be ignored without a word), and with none of them set the weights are exactly
+    /// what the former hand-written loop gave (written out here as the reference, FedProx included).
+    /// </summary>
+    [Fact]
+    public void LocalTrainingHonoursTheTrainOptionsAndKeepsItsResultsWithoutThem()
+    {
+        var (model, data) = TinyProblem();
+        var global = model.StateDict().ToDictionary(p => p.Key, p => p.Value.Clone());
+        var plain = new TrainingOptions { BatchSize = 16, Optimizer = "sgd", LearningRate = 0.1, Momentum = 0.9 };
+        float[] After(TrainingOptions options, int round = 1, int rounds = 1, double mu = 0)
+        {
+            model.LoadStateDict(global);
+            LocalTraining.Train(model, data, options, epochs: 2, seed: 5, mu > 0 ? global : null, mu, round, rounds);
+            return model.Parameters().SelectMany(p => p.ToArray()).ToArray();
+        }
+        var reference = After(plain, mu: 0.5);
+        model.LoadStateDict(global);
+        var expected = FormerLoop(model, data, plain, epochs: 2, seed: 5, global, mu: 0.5);
+        Assert.Equal(expected, reference);
+
+        var baseline = After(plain);
+        foreach (var (what, options, round) in new (string, TrainingOptions, int)[]
+        {
+            ("train.l1", plain with { L1 = 0.01f }, 1),
+            ("train.schedule cosine (round 2 of 3)", plain with { Schedule = "cosine", WarmupSteps = 2 }, 2),
+            ("train.schedule step (round 3 of 3)", plain with { Schedule = "step", StepSize = 1, Gamma = 0.5 }, 3),
+            ("train.accumulation_steps", plain with { AccumulationSteps = 2 }, 1),
+            ("train.grad_clip", plain with { GradClip = 0.01f }, 1),
+        })
+            Assert.False(baseline.SequenceEqual(After(options, round, rounds: 3)), $"{what} did not change the local round");
+        var e = Assert.Throws<ArgumentException>(() => After(plain with { Schedule = "plateau" }));
+        Assert.Contains("plateau", e.Message);
+    }
+
+    /// <summary>The local loop as it was written before it ran on <see cref="ClassificationEpoch"/>.</summary>
+    private static float[] FormerLoop(Sapling.NN.Module<Tensor, Tensor> model, TensorDataset data, TrainingOptions options, int epochs, ulong seed, IReadOnlyDictionary<string, Tensor> center, double mu)
+    {
+        model.Train();
+        var named = model.NamedParameters().Where(p => p.Parameter.RequiresGrad).ToList();
+        var parameters = named.Select(p => p.Parameter).ToList();
+        var optimizer = new Optim.Sgd(parameters, options.LearningRate, options.Momentum, weightDecay: options.WeightDecay, nesterov: options.Nesterov);
+        var loader = new DataLoader(data, options.BatchSize, shuffle: true, seed: seed, prefetch: 0);
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            Generator.Default.ManualSeed(seed * 1_000_003UL + (ulong)epoch);
+            foreach (var (x, y) in loader.Epoch(epoch))
+            {
+                using (var scope = new TensorScope())
+                {
+                    optimizer.ZeroGrad();
+                    Tensor.CrossEntropy(model.Forward(x), y).Backward();
+                    using (Autograd.NoGrad.Enter())
+                        foreach (var (name, p) in named)
+                            if (p.Grad is { } grad) grad.AddInPlace(p.Sub(center[name]), (float)mu);
+                    Optim.GradientClipping.GradNorm(parameters);
+                    optimizer.Step();
+                }
+                x.Dispose();
+                y.Dispose();
+            }
+        }
+        return model.Parameters().SelectMany(p => p.ToArray()).ToArray();
+    }
+
     /// <summary>A small MLP and a separable two-class problem.</summary>
     internal static (Sapling.NN.Module<Tensor, Tensor> Model, TensorDataset Data) TinyProblem()
     {

@@ -65,7 +65,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         var trainLoader = new DataLoader(data.Train, options.BatchSize, shuffle: true, seed: options.Seed,
             transform: options.Augment.IsIdentity || data.ExampleShape.Length != 3 ? null : options.Augment.Apply, shard: new BatchShard(group.Rank, group.Size));
         int stepsPerEpoch = (trainLoader.BatchesPerEpoch + options.AccumulationSteps - 1) / options.AccumulationSteps;
-        var scheduler = BuildScheduler(optimizer, stepsPerEpoch);
+        var scheduler = options.NewScheduler(optimizer, stepsPerEpoch, options.Epochs);
         var plateau = options.Schedule == "plateau" ? new ReduceLROnPlateau(optimizer, factor: options.Gamma, patience: options.PlateauPatience) : null;
         var metricsLog = new MetricsLog(run.MetricsPath);
 
@@ -92,7 +92,13 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         for (int epoch = firstEpoch; epoch <= options.Epochs; epoch++)
         {
             if (options.FreezeBackboneEpochs > 0) SetBackboneFrozen(classifier, epoch);
-            var record = TrainEpoch(epoch, model, optimizer, scheduler, trainLoader, dataParallel, ref state, out bool nonFiniteGradient);
+            long globalStep = state.GlobalStep;
+            var record = new ClassificationEpoch(model, optimizer, options)
+            {
+                StepSchedule = options.Schedule == "cosine" ? scheduler : null,
+                ProcessGroup = group, DataParallel = dataParallel, Parallelism = Parallelism, Progress = progress,
+            }.Run(epoch, options.Epochs, trainLoader, options.Seed, ref globalStep, out bool nonFiniteGradient);
+            state = state with { GlobalStep = globalStep };
             var (valLoss, valAccuracy) = Evaluate(model, data.Validation);
             record = record with { ValLoss = valLoss, ValAccuracy = valAccuracy };
             history.Add(record);
@@ -178,93 +184,6 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         return new ClassificationResult(run.Root, run.ModelDirectory, testReport, valReport, state.BestEpoch, history, stoppedEarly, diverged, stoppedByCaller);
     }
 
-    /// <param name="nonFiniteGradient">Set when a step's gradient norm was NaN or infinite: the epoch stops there, before
-    /// that gradient reaches the weights (gradients are all-reduced first, so every rank sees the same norm).</param>
-    private EpochRecord TrainEpoch(int epoch, Module<Tensor, Tensor> model, Optimizer optimizer, LrScheduler? scheduler, DataLoader loader, DataParallel? dataParallel, ref TrainingState state, out bool nonFiniteGradient)
-    {
-        nonFiniteGradient = false;
-        model.Train();
-        // Dropout draws from the default generator; seeding it per epoch makes a resumed epoch identical. Ranks after
-        // the first add their rank, so that shards of one batch do not share dropout masks.
-        ulong rankSalt = ProcessGroup.Rank == 0 ? 0 : (ulong)ProcessGroup.Rank * 0x9E37_79B9UL;
-        Generator.Default.ManualSeed(options.Seed * 1_000_003UL + (ulong)epoch + rankSalt);
-        var clock = Stopwatch.StartNew();
-        double lossSum = 0, gradNormSum = 0;
-        long correct = 0, seen = 0, globalSeen = 0;
-        int batches = loader.BatchesPerEpoch, steps = 0, batch = 0;
-        long globalStep = state.GlobalStep;
-        progress.EpochStarted(epoch, options.Epochs, batches);
-        optimizer.ZeroGrad();
-        var parameters = model.Parameters().Where(p => p.RequiresGrad).ToList();
-        foreach (var (x, y) in loader.Epoch(epoch))
-        {
-            bool endsStep = (batch + 1) % options.AccumulationSteps == 0 || batch + 1 == batches;
-            if (dataParallel != null) dataParallel.SyncGradients = endsStep;
-            if (Parallelism.FailRank == ProcessGroup.Rank && globalStep + 1 == Parallelism.FailStep)
-                throw new InvalidOperationException($"injected failure at step {globalStep + 1} (distributed.fail_rank)");
-            int globalCount = loader.GlobalBatchSize(batch);
-            // A rank's shard of a short last batch can be empty: it computes nothing but still joins the all-reduce.
-            if (y.NumEl > 0)
-            {
-                using var scope = new TensorScope();
-                var logits = model.Forward(x);
-                var loss = Tensor.CrossEntropy(logits, y, labelSmoothing: options.LabelSmoothing);
-                float lossValue = loss.Item();
-                if (options.L1 > 0) loss = loss.Add(Penalties.L1(parameters.Where(p => p.Rank > 1), options.L1));
-                // Gradients are summed over ranks, so each rank's mean loss is weighted by its share of the global
-                // batch: the sum is then the gradient of the global batch's mean, as in one process.
-                if (ProcessGroup.Size > 1) loss = loss.Mul((float)y.NumEl / globalCount);
-                // Each micro-batch carries its share of the step; the last group of an epoch may hold fewer batches.
-                int groupStart = batch / options.AccumulationSteps * options.AccumulationSteps;
-                int groupSize = Math.Min(options.AccumulationSteps, batches - groupStart);
-                (groupSize > 1 ? loss.Div(groupSize) : loss).Backward();
-                using (NoGrad.Enter()) correct += CountCorrect(logits, y);
-                lossSum += lossValue * y.NumEl;
-                seen += y.NumEl;
-            }
-            globalSeen += globalCount;
-            x.Dispose();
-            y.Dispose();
-            batch++;
-            if (endsStep)
-            {
-                dataParallel?.FinishGradientSync();
-                float norm = options.GradClip is float clip ? GradientClipping.ClipGradNorm(parameters, clip) : GradientClipping.GradNorm(parameters);
-                if (!float.IsFinite(norm))
-                {
-                    optimizer.ZeroGrad();
-                    nonFiniteGradient = true;
-                    break;
-                }
-                gradNormSum += norm;
-                optimizer.Step();
-                optimizer.ZeroGrad();
-                if (options.Schedule == "cosine") scheduler?.Step();
-                steps++;
-                globalStep++;
-            }
-            progress.BatchFinished(batch, batches, lossSum / Math.Max(seen, 1), globalSeen / clock.Elapsed.TotalSeconds);
-        }
-        if (ProcessGroup.Size > 1)
-        {
-            Span<double> totals = [lossSum, correct, seen];
-            ProcessGroup.AllReduceSum(totals);
-            (lossSum, correct, seen) = (totals[0], (long)totals[1], (long)totals[2]);
-        }
-        state = state with { GlobalStep = globalStep };
-        return new EpochRecord
-        {
-            Epoch = epoch,
-            Step = globalStep,
-            TrainLoss = lossSum / seen,
-            TrainAccuracy = (double)correct / seen,
-            LearningRate = optimizer.ParamGroups[^1].LearningRate,
-            GradNorm = gradNormSum / Math.Max(steps, 1),
-            Seconds = clock.Elapsed.TotalSeconds,
-            SamplesPerSecond = seen / clock.Elapsed.TotalSeconds,
-        };
-    }
-
     /// <summary>
     /// With more than one rank: makes every replica start from rank 0's weights and optimiser state, and hooks the
     /// gradient all-reduce into backward. Null when training alone.
@@ -310,7 +229,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
             using var scope = new TensorScope();
             var logits = model.Forward(x);
             lossSum += Tensor.CrossEntropy(logits, y, Reduction.Sum).Item();
-            correct += CountCorrect(logits, y);
+            correct += ClassificationEpoch.CountCorrect(logits, y);
             x.Dispose();
             y.Dispose();
         }
@@ -331,15 +250,6 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
             y.Dispose();
         }
         return predictions.ToArray();
-    }
-
-    private static long CountCorrect(Tensor logits, Tensor labels)
-    {
-        var predicted = logits.ArgMax(-1).AsSpan<long>();
-        var truth = labels.AsSpan<long>();
-        long correct = 0;
-        for (int i = 0; i < truth.Length; i++) if (predicted[i] == truth[i]) correct++;
-        return correct;
     }
 
     private static (ClassificationReport Report, long[,] Confusion) Report(Module<Tensor, Tensor> model, TensorDataset data, string[] classNames)
@@ -406,20 +316,8 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         {
             groups = [new ParamGroup(trainable.Select(p => p.Parameter))];
         }
-        return options.Optimizer switch
-        {
-            "sgd" => new Sgd(groups, options.LearningRate, options.Momentum, weightDecay: options.WeightDecay, nesterov: options.Nesterov),
-            "adam" => new Adam(groups, options.LearningRate, weightDecay: options.WeightDecay),
-            _ => new AdamW(groups, options.LearningRate, weightDecay: options.WeightDecay),
-        };
+        return options.NewOptimizer(groups);
     }
-
-    private LrScheduler? BuildScheduler(Optimizer optimizer, int stepsPerEpoch) => options.Schedule switch
-    {
-        "cosine" => new CosineWithWarmup(optimizer, options.WarmupSteps, Math.Max(options.WarmupSteps, stepsPerEpoch * options.Epochs), options.MinLearningRateRatio),
-        "step" => new StepLR(optimizer, options.StepSize, options.Gamma),
-        _ => null,
-    };
 
     private static IClassifier WithData(IClassifier classifier, ClassificationData data)
     {

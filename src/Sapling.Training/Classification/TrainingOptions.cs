@@ -1,3 +1,4 @@
+using Sapling.Optim;
 using Sapling.Vision;
 
 namespace Sapling.Training;
@@ -56,6 +57,26 @@ public sealed record TrainingOptions
     /// <see cref="BackboneLearningRateScale"/> × the learning rate (a frozen phase, then full fine-tuning).
     /// </summary>
     public int FreezeBackboneEpochs { get; init; }
+
+    /// <summary>The optimiser <see cref="Optimizer"/> names, over <paramref name="groups"/>, at this learning rate, momentum and weight decay.</summary>
+    public Optim.Optimizer NewOptimizer(IEnumerable<ParamGroup> groups) => Optimizer switch
+    {
+        "sgd" => new Sgd(groups, LearningRate, Momentum, weightDecay: WeightDecay, nesterov: Nesterov),
+        "adam" => new Adam(groups, LearningRate, weightDecay: WeightDecay),
+        _ => new AdamW(groups, LearningRate, weightDecay: WeightDecay),
+    };
+
+    /// <summary>
+    /// The schedule <see cref="Schedule"/> names for a run of <paramref name="epochs"/> epochs of
+    /// <paramref name="stepsPerEpoch"/> optimiser steps: cosine is stepped per step, step per epoch; plateau is the
+    /// caller's (it needs the validation loss), so it and none give null.
+    /// </summary>
+    public LrScheduler? NewScheduler(Optim.Optimizer optimizer, int stepsPerEpoch, int epochs) => Schedule switch
+    {
+        "cosine" => new CosineWithWarmup(optimizer, WarmupSteps, Math.Max(WarmupSteps, stepsPerEpoch * epochs), MinLearningRateRatio),
+        "step" => new StepLR(optimizer, StepSize, Gamma),
+        _ => null,
+    };
 
     public void Validate()
     {
