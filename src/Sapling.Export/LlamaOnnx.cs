@@ -2,6 +2,8 @@ using Sapling.Export.Onnx;
 using Sapling.Models.Llama;
 using Sapling.NN;
 
+using static Sapling.Export.Seq2SeqOnnx;
+
 namespace Sapling.Export;
 
 /// <summary>
@@ -21,11 +23,7 @@ namespace Sapling.Export;
 /// </summary>
 internal static class LlamaOnnx
 {
-    private const TensorProto.Types.DataType Int64Type = TensorProto.Types.DataType.Int64;
-    private const TensorProto.Types.DataType FloatType = TensorProto.Types.DataType.Float;
-    private const string Batch = OnnxExporter.BatchAxis;
     private const string Sequence = OnnxExporter.SequenceAxis;
-    private const string PastSequence = "past_sequence";
     private const string TotalSequence = "total_sequence";
 
     public static ModelProto Build(LlamaForCausalLM model)

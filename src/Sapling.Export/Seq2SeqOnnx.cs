@@ -7,7 +7,8 @@ namespace Sapling.Export;
 /// <summary>
 /// What the encoder-decoder exporters (<see cref="BartOnnx"/>, <see cref="T5Onnx"/>) write alike: Optimum's input and
 /// axis names, the padding and causal biases, attention split into heads and merged back, the feed-forward's
-/// activation, the past's length, and the metadata a runtime needs to start generating.
+/// activation, the past's length, and the metadata a runtime needs to start generating. The Llama decoder's graph
+/// (<see cref="LlamaOnnx"/>) takes its element types and batch and past axis names from here too.
 /// </summary>
 internal static class Seq2SeqOnnx
 {

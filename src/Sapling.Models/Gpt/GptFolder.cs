@@ -1,5 +1,4 @@
 using Sapling.IO;
-using Sapling.Models.Compression;
 
 namespace Sapling.Models.Gpt;
 
