@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Sapling.Inference;
+using Sapling.Training;
 using Sapling.Models.Gpt;
 using Sapling.Optim;
 
@@ -25,17 +26,15 @@ public static class GptBench
         var (config, batch) = Size(size);
         var g = new Generator(0);
         var model = new GptModel(config, g);
-        var optimizer = new AdamW(model.Parameters(), lr: 3e-4, weightDecay: 0.1);
+        var step = new TrainingStep(new AdamW(model.Parameters(), lr: 3e-4, weightDecay: 0.1), model.Parameters().ToList()) { GradClip = 1f };
         var x = Tensor.RandInt(0, config.VocabSize, [batch, config.NPositions], g);
         var y = Tensor.RandInt(0, config.VocabSize, [batch, config.NPositions], g);
         void Step()
         {
             using var scope = new TensorScope();
             var logits = model.Forward(x);
-            Tensor.CrossEntropy(logits.Reshape(-1, config.VocabSize), y.Reshape(-1)).Backward();
-            GradientClipping.ClipGradNorm(model.Parameters(), 1f);
-            optimizer.Step();
-            optimizer.ZeroGrad();
+            TrainingStep.Backward(Tensor.CrossEntropy(logits.Reshape(-1, config.VocabSize), y.Reshape(-1)));
+            step.Finish();
         }
         double ms = Timing.MedianMilliseconds(Step, steps, warmup: 3);
         double peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);

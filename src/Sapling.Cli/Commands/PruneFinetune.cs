@@ -20,29 +20,22 @@ internal static class PruneFinetune
         var (data, _, train) = ClassificationConfig.Bind(ConfigTree.Load(configPath));
         var split = ClassificationData.Load(data, classifier.Config.Normalization);
         var model = classifier.Module;
-        var optimizer = new AdamW(model.Parameters(), lr: lr, weightDecay: 0);
+        var step = new TrainingStep(new AdamW(model.Parameters(), lr: lr, weightDecay: 0), model.Parameters().ToList());
         var rng = new Random((int)train.Seed);
         int batch = Math.Min(train.BatchSize, split.Train.Count);
         var indices = new long[batch];
         model.Train();
-        for (int step = 0; step < steps; step++)
+        for (int i = 0; i < steps; i++)
         {
             using var scope = new TensorScope();
-            for (int i = 0; i < batch; i++) indices[i] = rng.Next(split.Train.Count);
+            for (int j = 0; j < batch; j++) indices[j] = rng.Next(split.Train.Count);
             var (x, y) = split.Train.GetBatch(indices);
-            Tensor.CrossEntropy(model.Forward(x), y).Backward();
-            RequireFiniteGradient(model.Parameters(), step);
-            optimizer.Step();
-            optimizer.ZeroGrad();
+            TrainingStep.Backward(Tensor.CrossEntropy(model.Forward(x), y));
+            // A non-finite gradient stops the fine-tune before it reaches the weights, and nothing is saved.
+            if (!float.IsFinite(step.Finish())) throw Diverged(i);
             if (masks != null) MagnitudePruning.ApplyMasks(model, masks);
         }
         model.Eval();
-    }
-
-    /// <summary>A non-finite gradient stops the fine-tune before it reaches the weights, and nothing is saved.</summary>
-    private static void RequireFiniteGradient(IEnumerable<Tensor> parameters, int step)
-    {
-        if (!float.IsFinite(GradientClipping.GradNorm(parameters.ToList()))) throw Diverged(step);
     }
 
     private static TrainingDivergedException Diverged(int step) =>
@@ -61,16 +54,14 @@ internal static class PruneFinetune
             config.Get("data.validation_fraction", 0.1), config.Get("data.split_seed", 0UL));
         int batch = config.Get("train.batch_size", 16), context = model.Config.NPositions;
         ulong seed = config.Get("train.seed", 0UL);
-        var optimizer = new AdamW(model.Parameters(), lr: lr, weightDecay: 0);
+        var step = new TrainingStep(new AdamW(model.Parameters(), lr: lr, weightDecay: 0), model.Parameters().ToList()) { GradClip = 1f };
         model.Train();
-        for (int step = 0; step < steps; step++)
+        for (int i = 0; i < steps; i++)
         {
             using var scope = new TensorScope();
-            var (x, y) = data.TrainBatch(batch, context, seed + 1, step);
-            Tensor.CrossEntropy(model.Forward(x).Reshape(-1, model.Config.VocabSize), y.Reshape(-1)).Backward();
-            if (!float.IsFinite(GradientClipping.ClipGradNorm(model.Parameters(), 1f))) throw Diverged(step);
-            optimizer.Step();
-            optimizer.ZeroGrad();
+            var (x, y) = data.TrainBatch(batch, context, seed + 1, i);
+            TrainingStep.Backward(Tensor.CrossEntropy(model.Forward(x).Reshape(-1, model.Config.VocabSize), y.Reshape(-1)));
+            if (!float.IsFinite(step.Finish())) throw Diverged(i);
             if (masks != null) MagnitudePruning.ApplyMasks(model, masks);
         }
         model.Eval();

@@ -19,7 +19,7 @@ public sealed class ClassificationEpoch(Module<Tensor, Tensor> model, Optimizer 
     /// <summary>Stepped after every optimiser step (cosine with warm-up); epoch-wise schedules are the caller's.</summary>
     public LrScheduler? StepSchedule { get; init; }
 
-    /// <summary>Called with the trainable parameters after the step's gradients are complete, before clipping.</summary>
+    /// <summary>Called with the trainable parameters after the step's gradients are complete, before clipping (under no-grad).</summary>
     public Action<IReadOnlyList<(string Name, Tensor Parameter)>>? AdjustGradients { get; init; }
 
     public IProcessGroup ProcessGroup { get; init; } = SingleProcessGroup.Instance;
@@ -54,6 +54,11 @@ public sealed class ClassificationEpoch(Module<Tensor, Tensor> model, Optimizer 
         var named = model.NamedParameters().Where(p => p.Parameter.RequiresGrad).ToList();
         var parameters = named.Select(p => p.Parameter).ToList();
         var weights = parameters.Where(p => p.Rank > 1).ToList();
+        var training = new TrainingStep(optimizer, parameters)
+        {
+            GradClip = options.GradClip, Schedule = StepSchedule, DataParallel = DataParallel,
+            AdjustGradients = AdjustGradients == null ? null : () => AdjustGradients(named),
+        };
         foreach (var (x, y) in loader.Epoch(epoch))
         {
             bool endsStep = (batch + 1) % options.AccumulationSteps == 0 || batch + 1 == batches;
@@ -75,7 +80,7 @@ public sealed class ClassificationEpoch(Module<Tensor, Tensor> model, Optimizer 
                 // Each micro-batch carries its share of the step; the last group of an epoch may hold fewer batches.
                 int groupStart = batch / options.AccumulationSteps * options.AccumulationSteps;
                 int groupSize = Math.Min(options.AccumulationSteps, batches - groupStart);
-                (groupSize > 1 ? loss.Div(groupSize) : loss).Backward();
+                TrainingStep.Backward(groupSize > 1 ? loss.Div(groupSize) : loss);
                 using (NoGrad.Enter()) correct += CountCorrect(logits, y);
                 lossSum += lossValue * y.NumEl;
                 seen += y.NumEl;
@@ -86,20 +91,13 @@ public sealed class ClassificationEpoch(Module<Tensor, Tensor> model, Optimizer 
             batch++;
             if (endsStep)
             {
-                DataParallel?.FinishGradientSync();
-                if (AdjustGradients != null)
-                    using (NoGrad.Enter()) AdjustGradients(named);
-                float norm = options.GradClip is float clip ? GradientClipping.ClipGradNorm(parameters, clip) : GradientClipping.GradNorm(parameters);
+                float norm = training.Finish();
                 if (!float.IsFinite(norm))
                 {
-                    optimizer.ZeroGrad();
                     nonFiniteGradient = true;
                     break;
                 }
                 gradNormSum += norm;
-                optimizer.Step();
-                optimizer.ZeroGrad();
-                StepSchedule?.Step();
                 steps++;
                 globalStep++;
             }

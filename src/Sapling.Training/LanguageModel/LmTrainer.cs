@@ -80,6 +80,8 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
 
         var parameters = network.Parameters().Where(p => p.RequiresGrad).ToList();
         using var dataParallel = StartDataParallel(model, optimizer, parameters);
+        // The gradients' all-reduce is finished below, before the step's loss is summed over ranks (one collective at a time).
+        var training = new TrainingStep(optimizer, parameters) { GradClip = options.GradClip, Schedule = schedule };
         var samples = new List<string>();
         var evalSteps = new List<double>();
         var trainCurve = new List<double>();
@@ -124,7 +126,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 lossValue = loss.Item();
                 // Gradients are summed over ranks: each rank's mean is weighted by its share of the batch's rows.
                 if (group.Size > 1) loss = loss.Mul((float)BatchShard.Range(options.BatchSize, group.Rank, group.Size).Count / options.BatchSize);
-                loss.Backward();
+                TrainingStep.Backward(loss);
             }
             if (group.Size > 1)
             {
@@ -136,7 +138,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 (lossValue, tokens) = ((float)totals[0], (long)totals[1]);
             }
             // Gradients are all-reduced by now, so every rank sees the same norm and stops at the same step.
-            float norm = TrainingMonitor.IsDiverged(lossValue) ? float.NaN : GradientClipping.ClipGradNorm(parameters, options.GradClip);
+            float norm = training.Finish(lossIsFinite: !TrainingMonitor.IsDiverged(lossValue));
             if (!float.IsFinite(norm))
             {
                 diverged = true;
@@ -146,12 +148,8 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                     : $"training diverged at step {step} ({what}) before any evaluation kept a model; stopped, and no model will be saved (lower train.lr or train.grad_clip)";
                 progress.Warning(message);
                 if (IsWriter) run.Log(message);
-                optimizer.ZeroGrad();
                 break;
             }
-            optimizer.Step();
-            optimizer.ZeroGrad();
-            schedule.Step();
             trainingSeconds += Stopwatch.GetElapsedTime(stepStart).TotalSeconds;
             stepsRun++;
             tokensSeen += tokens;
