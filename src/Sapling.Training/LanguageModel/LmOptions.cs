@@ -106,7 +106,11 @@ public sealed record LmOptions
     /// <summary>The model folder to fine-tune (config.json, model.safetensors, tokenizer.json); its tokenizer is used.</summary>
     public string? InitFrom { get; init; }
 
-    public NN.LoraConfig Lora { get; init; } = new();
+    /// <summary>
+    /// The adapters of method lora (and tuning: lora): rank 8, alpha 16, dropout 0.05, and no target modules, which
+    /// means the family's usual layers (GPT-2's c_attn and c_proj, the Llama family's attention projections).
+    /// </summary>
+    public NN.LoraConfig Lora { get; init; } = new() { Dropout = 0.05f, TargetModules = [] };
 
     /// <summary>Prompt tuning: how many virtual tokens, and an optional text whose token embeddings start them.</summary>
     public int VirtualTokens { get; init; } = 20;
