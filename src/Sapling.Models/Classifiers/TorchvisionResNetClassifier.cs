@@ -51,7 +51,6 @@ public sealed class TorchvisionResNetClassifier : IClassifier
     /// <summary>The ResNet's config.json carrying the classifier's labels, input size and normalization, as the folder stores it.</summary>
     public static TorchvisionResNetConfig FolderConfig(TorchvisionResNet network, ClassifierConfig config)
     {
-        if (config.Quantization != null) throw new NotSupportedException("int8 quantization of a torchvision ResNet folder is not supported yet");
         if (config.InputScale != 1f) throw new NotSupportedException($"a torchvision ResNet takes pixels in [0, 1]; input_scale {config.InputScale} is not supported");
         return network.Config with
         {
@@ -59,6 +58,7 @@ public sealed class TorchvisionResNetClassifier : IClassifier
             ImageSize = [config.InputShape[1], config.InputShape[2]],
             ResizeShorterSide = config.ResizeShorterSide,
             Normalization = config.Normalization,
+            Quantization = config.Quantization,
         };
     }
 
@@ -74,5 +74,6 @@ public sealed class TorchvisionResNetClassifier : IClassifier
         Normalization = config.Normalization,
         ResizeShorterSide = config.ResizeShorterSide,
         InputScale = 1f,
+        Quantization = config.Quantization,
     };
 }

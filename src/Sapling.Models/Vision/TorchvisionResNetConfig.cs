@@ -38,6 +38,9 @@ public sealed record TorchvisionResNetConfig
     /// <summary>Per-channel mean and standard deviation of pixels in [0, 1] (ImageNet's for torchvision's weights); null: none.</summary>
     public Classifiers.NormalizationConfig? Normalization { get; init; }
 
+    /// <summary>Present when the folder's convolutions and classifier are int8 (see <see cref="Compression.QuantizationConfig"/>).</summary>
+    public Compression.QuantizationConfig? Quantization { get; init; }
+
     public int Expansion => Block == "bottleneck" ? 4 : 1;
 
     /// <summary>Width of the pooled features (512 for ResNet-18/34, 2048 for ResNet-50).</summary>
@@ -102,6 +105,7 @@ public sealed record TorchvisionResNetConfig
                 ["mean"] = new JsonArray(Normalization.Mean.Select(v => (JsonNode)v).ToArray()),
                 ["std"] = new JsonArray(Normalization.Std.Select(v => (JsonNode)v).ToArray()),
             };
+        if (Quantization != null) root["quantization"] = JsonSerializer.SerializeToNode(Quantization);
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
@@ -128,8 +132,10 @@ public sealed record TorchvisionResNetConfig
             ImageSize = c.Has("image_size") ? Numbers(c, "image_size").Select(v => (int)v).ToArray() : [224, 224],
             ResizeShorterSide = c.Has("resize_shorter_side") ? c.Int("resize_shorter_side", 0, 1, 65536) : null,
             Normalization = c.OptionalObject("normalization") is JsonSection n ? new Classifiers.NormalizationConfig(Numbers(n, "mean"), Numbers(n, "std")) : null,
+            Quantization = Compression.QuantizationConfig.Read(c),
         };
         config.Validate(source);
+        config.Quantization?.Validate(source);
         foreach (var key in labels.Keys)
             if (!int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id >= Math.Max(config.NumClasses, 1))
                 throw c.Error($"id2label.{key}", $"is not a class index below num_classes {config.NumClasses}");

@@ -33,6 +33,13 @@ public static class TorchvisionResNetFolder
         var weightsPath = Path.Combine(directory, WeightsFile);
         if (!File.Exists(weightsPath)) throw new FileNotFoundException($"model folder '{directory}' has no {WeightsFile}", weightsPath);
         var model = new TorchvisionResNet(config);
+        if (config.Quantization is { } quantization)
+        {
+            // An int8 folder Sapling wrote: convolutions and the classifier take their I8 values, batch norms float32.
+            WeightLoader.AssignQuantized(model, directory, quantization, name => name);
+            model.Eval();
+            return model;
+        }
         var weights = SafeTensors.LoadAll(weightsPath);
         Warnings.WarnNonFinite(weightsPath, weights);
         // torchvision checkpoints saved before PyTorch 0.4.1 have no batch-norm counters; they do not affect the forward.
