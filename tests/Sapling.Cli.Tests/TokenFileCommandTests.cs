@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sapling.IO;
 using Sapling.Models.Gpt;
 
 namespace Sapling.Cli.Tests;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Sapling.Data;
+using Sapling.IO;
 using Sapling.Text;
 
 namespace Sapling.Cli.Commands;
@@ -120,15 +121,15 @@ public static class DataCommand
             var parts = Splits.Random(documents.Count, [1 - v, v], r.GetValue(seed));
             string dir = r.GetValue(outDir)!;
             Directory.CreateDirectory(dir);
-            Training.TokenWidth? width = r.GetValue(dtype) is "auto" or null ? null : Training.TokenFile.Parse(r.GetValue(dtype)!);
+            TokenWidth? width = r.GetValue(dtype) is "auto" or null ? null : TokenFile.Parse(r.GetValue(dtype)!);
             foreach (var (name, indices) in new[] { ("train.bin", parts[0]), ("validation.bin", parts[1]) })
             {
                 var ids = indices.SelectMany(i => tok.Encode(documents[(int)i].Trim('\n')).Append(tok.EndOfTextId));
-                width = Training.TokenFile.Write(Path.Combine(dir, name), ids, tok.VocabSize, width);
+                width = TokenFile.Write(Path.Combine(dir, name), ids, tok.VocabSize, width);
             }
             File.Copy(r.GetValue(tokenizer)!, Path.Combine(dir, "tokenizer.json"), overwrite: true);
             int size = (int)width!.Value;
-            Console.WriteLine($"{new FileInfo(Path.Combine(dir, "train.bin")).Length / size:N0} training and {new FileInfo(Path.Combine(dir, "validation.bin")).Length / size:N0} validation tokens ({Training.TokenFile.Name(width.Value)}) in {dir}");
+            Console.WriteLine($"{new FileInfo(Path.Combine(dir, "train.bin")).Length / size:N0} training and {new FileInfo(Path.Combine(dir, "validation.bin")).Length / size:N0} validation tokens ({TokenFile.Name(width.Value)}) in {dir}");
             return 0;
         });
         return cmd;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sapling.Data;
+using Sapling.IO;
 using Sapling.Inference;
 using Sapling.Vision;
 
@@ -63,7 +64,7 @@ public static class EvalCommand
                 Models.ModelKind.Encoder or Models.ModelKind.OnnxGraph => throw new NotSupportedException($"sapling eval: '{r.GetValue(model)}' holds a {kind} model without a task head; eval scores classifiers, token classifiers and language models"),
                 Models.ModelKind.TextClassifier => TextClassifierEval.Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(field)!, r.GetValue(labelField)!, r.GetValue(stripHeaders), r.GetValue(json)),
                 Models.ModelKind.LanguageModel => LanguageModelEval.Run(r.GetValue(model)!, r.GetValue(adapter), r.GetValue(data)!, r.GetValue(json), r.GetValue(context),
-                    r.GetValue(tokenDType) is { } width ? Training.TokenFile.Parse(width) : null),
+                    r.GetValue(tokenDType) is { } width ? TokenFile.Parse(width) : null),
                 _ => Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(json)),
             };
         });

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sapling.IO;
 
 namespace Sapling.Cli.Commands;
 
@@ -9,7 +10,7 @@ namespace Sapling.Cli.Commands;
 /// </summary>
 public static class LanguageModelEval
 {
-    public static int Run(string modelDirectory, string? adapterDirectory, string dataPath, bool json, int? contextOption, Training.TokenWidth? width = null)
+    public static int Run(string modelDirectory, string? adapterDirectory, string dataPath, bool json, int? contextOption, TokenWidth? width = null)
     {
         var model = Models.Adapters.PeftAdapter.LoadLanguageModel(modelDirectory, adapterDirectory);
         // Prompt tuning's virtual tokens take part of the context; a long-context model is measured over 1,024-token
@@ -28,13 +29,13 @@ public static class LanguageModelEval
         return 0;
     }
 
-    private static long[] ReadTokens(string modelDirectory, string dataPath, int vocabSize, Training.TokenWidth? width)
+    private static long[] ReadTokens(string modelDirectory, string dataPath, int vocabSize, TokenWidth? width)
     {
         if (!File.Exists(dataPath)) throw new FileNotFoundException($"data file '{dataPath}' not found", dataPath);
         long[] tokens;
         if (dataPath.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
         {
-            using var file = new Training.TokenFile(dataPath, width);
+            using var file = new TokenFile(dataPath, width);
             tokens = file.ReadAll();
         }
         else

@@ -1,3 +1,4 @@
+using Sapling.IO;
 using Sapling.Training;
 
 namespace Sapling.Cli.Config;

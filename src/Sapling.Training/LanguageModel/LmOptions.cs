@@ -1,3 +1,4 @@
+using Sapling.IO;
 namespace Sapling.Training;
 
 /// <summary>How to pre-train a language model: corpus, tokenizer, model size and the optimisation schedule.</summary>

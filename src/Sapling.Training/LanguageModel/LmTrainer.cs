@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Sapling.Data;
 using Sapling.Distributed;
+using Sapling.IO;
 using Sapling.Inference;
 using Sapling.Models;
 using Sapling.Models.Bert;

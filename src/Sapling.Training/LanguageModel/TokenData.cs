@@ -1,4 +1,5 @@
 using Sapling.Data;
+using Sapling.IO;
 
 namespace Sapling.Training;
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 using System.Text.Json;
 
-namespace Sapling.Training;
+namespace Sapling.IO;
 
 /// <summary>
 /// A nanoGPT-style token file: raw little-endian uint16 (or uint32) ids, memory-mapped so a corpus larger than memory
