@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Sapling.IO;
 using Sapling.Models.Gpt;
 
 namespace Sapling.Cli.Tests;
