@@ -36,10 +36,18 @@ public sealed class QuantizedWeight
 
     internal Int8PackedMatrix Packed { get; }
 
-    /// <summary>Quantises a float32 weight [out, ...] per output channel. A row of zeros gets scale 1 and zero values.</summary>
+    /// <summary>
+    /// Quantises a float weight [out, ...] per output channel. A row of zeros gets scale 1 and zero values. A bf16 or
+    /// f16 weight (in any storage, e.g. mapped from its file) is widened to float32 first, one matrix at a time.
+    /// </summary>
     public static QuantizedWeight Quantize(Tensor weight)
     {
-        if (weight.DType != DType.Float32) throw new ArgumentException($"quantize: the weight must be float32, got {weight.DType.Name()}");
+        if (weight.DType is DType.BFloat16 or DType.Float16)
+        {
+            using var wide = weight.To(DType.Float32);
+            return Quantize(wide);
+        }
+        if (weight.DType != DType.Float32) throw new ArgumentException($"quantize: the weight must be float32, bf16 or f16, got {weight.DType.Name()}");
         if (weight.Rank < 2) throw new ArgumentException($"quantize: a weight needs an output dimension and inputs, got shape {ShapeUtil.Format(weight.Shape.ToArray())}");
         int n = weight.Shape[0], k = weight.NumEl / Math.Max(n, 1);
         var w = weight.ToArray();

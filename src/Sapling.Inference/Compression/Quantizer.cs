@@ -57,9 +57,9 @@ public static class Quantizer
             var config = Models.Llama.LlamaFolder.ReadConfig(modelDirectory);
             RefuseQuantized(config.Quantization, modelDirectory);
             // Every projection and the token embedding: at a vocabulary of 32,000–152,000 it is a fifth to a quarter of a
-            // 0.5–1 B model, and a tied head reads it as its output matrix. Layers are quantised one at a time, so the float
-            // copy of the whole model is the peak (4 bytes a parameter).
-            var model = Models.Llama.LlamaFolder.Load(modelDirectory, WeightStorage.Float32);
+            // 0.5–1 B model, and a tied head reads it as its output matrix. The weights stay mapped in their stored dtype
+            // and are widened one matrix at a time as each layer is quantised: no float32 copy of the model exists.
+            var model = Models.Llama.LlamaFolder.Load(modelDirectory, WeightStorage.Mapped);
             modules = ModelQuantization.QuantizeAll(model);
             floatModules = "RMS norms and biases" + (config.TieWordEmbeddings ? "; the output head is tied to the int8 token embedding" : "");
             ModelFolderFiles.CopySideFiles(modelDirectory, outputDirectory, "quantize");
