@@ -125,6 +125,5 @@ internal static class BertOnnx
         return layer.Bias != null ? g.Node("Add", [y, g.Weight($"{path}.bias", layer.Bias)], path) : y;
     }
 
-    private static string Transposed(OnnxGraphBuilder g, string name, Tensor weight) =>
-        g.Floats(name + "_t", weight.Transpose(0, 1).Contiguous().ToArray<float>(), weight.Shape[1], weight.Shape[0]);
+    private static string Transposed(OnnxGraphBuilder g, string name, Tensor weight) => g.TransposedWeight(name + "_t", weight);
 }

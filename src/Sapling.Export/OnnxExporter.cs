@@ -69,7 +69,7 @@ public static class OnnxExporter
         ModelKind.OnnxGraph => Import.OnnxFolder.ToModel(Import.OnnxFolder.Load(directory)),
         ModelKind.LanguageModel when ModelRegistry.ModelTypeOf(directory) == "gpt2" => Export(GptFolder.Load(directory)),
         ModelKind.LanguageModel when ModelRegistry.ModelTypeOf(directory) is { } type && Models.Llama.LlamaConfig.ModelTypes.Contains(type)
-            => Export(Models.Llama.LlamaFolder.Load(directory, WeightStorage.Float32)),
+            => Export(Models.Llama.LlamaFolder.Load(directory)),
         var kind => throw new NotSupportedException($"ONNX export: '{directory}' holds a {ModelRegistry.ModelTypeOf(directory)} {kind}, which the exporter does not translate yet (classifiers, GPT-2, the Llama family, torchvision ResNets, BERT/RoBERTa encoders, sequence and token classifiers, and imported ONNX graphs are)"),
     };
 }

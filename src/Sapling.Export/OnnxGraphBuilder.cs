@@ -41,6 +41,14 @@ internal sealed class OnnxGraphBuilder
         return name;
     }
 
+    /// <summary>A weight matrix [out, in] stored transposed, [in, out], for MatMul (any float dtype or storage).</summary>
+    public string TransposedWeight(string hint, Tensor weight)
+    {
+        var name = Unique(hint);
+        graph.Initializer.Add(OnnxTensors.Float(name, weight, transpose: true));
+        return name;
+    }
+
     public string Floats(string hint, float[] values, params long[] dims)
     {
         var name = Unique(hint);

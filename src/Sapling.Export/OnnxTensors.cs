@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Sapling.Export.Onnx;
 
@@ -7,18 +8,38 @@ namespace Sapling.Export;
 /// <summary>Sapling tensors and plain arrays as ONNX TensorProtos, values in raw_data (fixed width, little-endian).</summary>
 internal static class OnnxTensors
 {
-    public static TensorProto Float(string name, Tensor tensor)
+    /// <summary>
+    /// A tensor of any float dtype and storage (a bf16 weight mapped from its file, say) as float32, optionally
+    /// transposed (a Linear weight [out, in] as MatMul's [in, out]). Only this tensor's float32 copy exists at a time,
+    /// and its bytes go straight into the message: exporting a large model holds the message, not a second model.
+    /// </summary>
+    public static TensorProto Float(string name, Tensor tensor, bool transpose = false)
     {
-        if (tensor.DType != DType.Float32) tensor = tensor.To(DType.Float32);
-        return Float(name, tensor.Contiguous().ToArray<float>(), tensor.Shape.ToArray().Select(d => (long)d).ToArray());
+        if (transpose && tensor.Rank != 2) throw new ArgumentException($"ONNX export: '{name}' is transposed as a matrix, but has shape {ShapeUtil.Format(tensor.Shape.ToArray())}");
+        var wide = tensor.To(DType.Float32);
+        var laidOut = transpose ? wide.Transpose(0, 1).Contiguous() : wide.Contiguous();
+        try
+        {
+            return Make(name, TensorProto.Types.DataType.Float, laidOut.Shape.Select(d => (long)d).ToArray(), LittleEndian(laidOut.AsReadOnlySpan<float>()));
+        }
+        finally
+        {
+            if (!ReferenceEquals(laidOut, tensor)) laidOut.Dispose();
+            if (!ReferenceEquals(wide, tensor) && !ReferenceEquals(wide, laidOut)) wide.Dispose();
+        }
     }
 
-    public static TensorProto Float(string name, float[] values, params long[] dims)
+    public static TensorProto Float(string name, float[] values, params long[] dims) =>
+        Make(name, TensorProto.Types.DataType.Float, dims, LittleEndian(values));
+
+    /// <summary>The values' bytes, little-endian whatever the machine's byte order.</summary>
+    private static byte[] LittleEndian(ReadOnlySpan<float> values)
     {
         var bytes = new byte[values.Length * sizeof(float)];
-        // Written value by value so the file is little-endian whatever the machine's byte order.
-        for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), values[i]);
-        return Make(name, TensorProto.Types.DataType.Float, dims, bytes);
+        if (BitConverter.IsLittleEndian) MemoryMarshal.AsBytes(values).CopyTo(bytes);
+        else
+            for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), values[i]);
+        return bytes;
     }
 
     public static TensorProto Int64(string name, long[] values, params long[] dims)
