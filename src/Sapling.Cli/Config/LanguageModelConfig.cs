@@ -15,7 +15,7 @@ public static class LanguageModelConfig
         var defaults = new LmOptions();
         var options = new LmOptions
         {
-            Method = c.Get("method", defaults.Method),
+            Method = TrainingMethods.Parse(c.Get("method", defaults.Method.ConfigName())),
             InitFrom = c.Get("model.path", defaults.InitFrom),
             Lora = BindLora(c),
             VirtualTokens = c.Get("prompt.virtual_tokens", defaults.VirtualTokens),

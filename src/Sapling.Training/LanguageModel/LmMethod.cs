@@ -92,7 +92,7 @@ public abstract class LmMethod
     {
         if (options.ChatTemplate != null) return ChatTemplate.Named(options.ChatTemplate);
         var declared = options.InitFrom != null ? ChatTemplate.Load(options.InitFrom) : null;
-        return declared ?? (options.Method == "sft" ? ChatTemplate.ChatMl : null);
+        return declared ?? (options.Method == TrainingMethod.Sft ? ChatTemplate.ChatMl : null);
     }
 
     /// <summary>The template <see cref="SaveModel"/> writes for this run, resolved before training so that a template

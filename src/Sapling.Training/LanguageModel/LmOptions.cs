@@ -35,7 +35,7 @@ public sealed record LmOptions
     /// distill (a new student taught by <see cref="Teacher"/>) or dpo (preference pairs; <see cref="Tuning"/> says
     /// which weights train).
     /// </summary>
-    public string Method { get; init; } = "pretrain";
+    public TrainingMethod Method { get; init; } = TrainingMethod.Pretrain;
 
     /// <summary>For dpo and sft: full, lora or prompt.</summary>
     public string Tuning { get; init; } = "full";
@@ -99,9 +99,9 @@ public sealed record LmOptions
     /// <summary>The tuning recipe that decides which weights train: <see cref="Tuning"/> for dpo, else the method.</summary>
     public string Adaptation => Method switch
     {
-        "dpo" or "sft" or "classify" or "token_classify" or "seq2seq" => Tuning,
-        "pretrain" or "distill" => "pretrain",
-        _ => Method,
+        TrainingMethod.Dpo or TrainingMethod.Sft or TrainingMethod.Classify or TrainingMethod.TokenClassify or TrainingMethod.Seq2Seq => Tuning,
+        TrainingMethod.Pretrain or TrainingMethod.Distill => "pretrain",
+        _ => Method.ConfigName(),
     };
 
     /// <summary>The model folder to fine-tune (config.json, model.safetensors, tokenizer.json); its tokenizer is used.</summary>
@@ -160,35 +160,34 @@ public sealed record LmOptions
     public void Validate()
     {
         FiniteOptions.Check(this);
-        if (Method is not ("pretrain" or "full" or "lora" or "prompt" or "distill" or "dpo" or "sft" or "classify" or "token_classify" or "seq2seq"))
-            throw new ArgumentException($"method '{Method}' is not one of pretrain, full, lora, prompt, distill, dpo, sft, classify, token_classify, seq2seq");
-        if (Method == "seq2seq" && Tuning is not ("full" or "lora"))
+        if (!Enum.IsDefined(Method)) throw new ArgumentException($"method {(int)Method} is not one of {string.Join(", ", TrainingMethods.Names)}");
+        if (Method == TrainingMethod.Seq2Seq && Tuning is not ("full" or "lora"))
             throw new ArgumentException($"seq2seq.tuning must be full or lora, got '{Tuning}'");
-        if (Method == "seq2seq" && Tuning == "lora" && InitFrom == null)
+        if (Method == TrainingMethod.Seq2Seq && Tuning == "lora" && InitFrom == null)
             throw new ArgumentException("seq2seq.tuning lora adapts a trained encoder-decoder: give its folder (model.path)");
-        if (Method == "seq2seq" && InitFrom == null && !IsSeq2SeqArchitecture)
+        if (Method == TrainingMethod.Seq2Seq && InitFrom == null && !IsSeq2SeqArchitecture)
             throw new ArgumentException($"method seq2seq trains a model folder (model.path) or a new encoder-decoder (model.architecture marian, bart or t5), not model.architecture {Architecture}");
-        if (IsSeq2SeqArchitecture && Method != "seq2seq" && !(Architecture == "t5" && Method == "pretrain"))
+        if (IsSeq2SeqArchitecture && Method != TrainingMethod.Seq2Seq && !(Architecture == "t5" && Method == TrainingMethod.Pretrain))
             throw new ArgumentException($"model.architecture {Architecture} is an encoder-decoder, trained with method seq2seq on source/target pairs (t5 is also pre-trained by span corruption with method pretrain; BART's denoising pre-training is not implemented)");
         if (!(SpanNoiseDensity > 0 && SpanNoiseDensity < 1) || !(SpanMeanLength >= 1)) throw new ArgumentException($"span.noise_density must be in (0, 1) and span.mean_noise_span_length at least 1, got {SpanNoiseDensity} and {SpanMeanLength}");
         if ((ValidationCorpus == null) != (TestCorpus == null)) throw new ArgumentException("data.validation_corpus and data.test_corpus go together");
-        if (ValidationCorpus != null && Method != "seq2seq") throw new ArgumentException($"data.validation_corpus and data.test_corpus apply to method seq2seq, not {Method}");
+        if (ValidationCorpus != null && Method != TrainingMethod.Seq2Seq) throw new ArgumentException($"data.validation_corpus and data.test_corpus apply to method seq2seq, not {Method.ConfigName()}");
         if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) throw new ArgumentException($"seq2seq.label_smoothing must be in [0, 1), got {LabelSmoothing}");
         if (MaxSourceLength < 2 || MaxTargetLength < 2) throw new ArgumentException($"seq2seq.max_source_length and seq2seq.max_target_length must be at least 2, got {MaxSourceLength} and {MaxTargetLength}");
         if (NumBeams < 1 || Seq2SeqEvalSamples < 0) throw new ArgumentException($"seq2seq.num_beams must be positive and seq2seq.eval_samples not negative, got {NumBeams} and {Seq2SeqEvalSamples}");
-        if (Method is "classify" or "token_classify" && Tuning is not ("full" or "lora"))
-            throw new ArgumentException($"{(Method == "classify" ? "classify" : "token_classify")}.tuning must be full or lora (LoRA adapters on the body and a trained score head), got '{Tuning}'; prompt tuning has no mergeable weights for a classifier folder");
+        if (Method is TrainingMethod.Classify or TrainingMethod.TokenClassify && Tuning is not ("full" or "lora"))
+            throw new ArgumentException($"{Method.ConfigName()}.tuning must be full or lora (LoRA adapters on the body and a trained score head), got '{Tuning}'; prompt tuning has no mergeable weights for a classifier folder");
         if (Pooling is not ("last" or "mean")) throw new ArgumentException($"classify.pooling must be last or mean, got '{Pooling}'");
         if (!(ClassifyLmWeight >= 0) || float.IsInfinity(ClassifyLmWeight)) throw new ArgumentException($"classify.lm_weight must be a finite weight of 0 or more, got {ClassifyLmWeight}");
         if (TestFraction is < 0 or >= 1 || ValidationFraction + TestFraction >= 1) throw new ArgumentException($"data.validation_fraction {ValidationFraction} and data.test_fraction {TestFraction} leave nothing to train on");
-        if (Method is "dpo" or "sft" && Tuning is not ("full" or "lora" or "prompt")) throw new ArgumentException($"{Method}.tuning must be full, lora or prompt, got '{Tuning}'");
+        if (Method is TrainingMethod.Dpo or TrainingMethod.Sft && Tuning is not ("full" or "lora" or "prompt")) throw new ArgumentException($"{Method.ConfigName()}.tuning must be full, lora or prompt, got '{Tuning}'");
         if (WholeWordMask && Architecture != "bert") throw new ArgumentException($"mlm.whole_word_mask applies to masked-LM pre-training (model.architecture bert), not {Architecture}");
-        if (ChatTemplate != null && Method != "sft") throw new ArgumentException($"sft.chat_template applies to method sft only, not {Method}");
+        if (ChatTemplate != null && Method != TrainingMethod.Sft) throw new ArgumentException($"sft.chat_template applies to method sft only, not {Method.ConfigName()}");
         if (ChatTemplate != null && !Text.ChatTemplate.BuiltinNames.Contains(ChatTemplate) && !ChatTemplate.EndsWith(".jinja", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"sft.chat_template must be one of {string.Join(", ", Text.ChatTemplate.BuiltinNames)} or a .jinja file, got '{ChatTemplate}'");
-        if (Method is not ("pretrain" or "distill" or "seq2seq") && InitFrom == null) throw new ArgumentException($"method {Method} fine-tunes a model: give its folder (model.path)");
-        if (Method is "pretrain" or "distill" && InitFrom != null) throw new ArgumentException($"a {Method} run starts from random weights; to start from a model folder choose method full, lora or prompt");
-        if (Method == "distill" && Teacher == null) throw new ArgumentException("method distill needs the teacher's model folder (distill.teacher)");
+        if (Method is not (TrainingMethod.Pretrain or TrainingMethod.Distill or TrainingMethod.Seq2Seq) && InitFrom == null) throw new ArgumentException($"method {Method.ConfigName()} fine-tunes a model: give its folder (model.path)");
+        if (Method is TrainingMethod.Pretrain or TrainingMethod.Distill && InitFrom != null) throw new ArgumentException($"a {Method.ConfigName()} run starts from random weights; to start from a model folder choose method full, lora or prompt");
+        if (Method == TrainingMethod.Distill && Teacher == null) throw new ArgumentException("method distill needs the teacher's model folder (distill.teacher)");
         if (DistillTemperature <= 0 || DistillAlpha is < 0 or > 1) throw new ArgumentException($"distill.temperature must be positive and distill.alpha in [0, 1], got {DistillTemperature} and {DistillAlpha}");
         if (DpoBeta <= 0) throw new ArgumentException($"dpo.beta must be positive, got {DpoBeta}");
         if (LayerDecay is <= 0 or > 1) throw new ArgumentException($"train.layer_decay must be in (0, 1], got {LayerDecay}");
@@ -203,7 +202,7 @@ public sealed record LmOptions
         if (InitFrom == null && parameters > budget) throw new ArgumentException($"model.layers {Layers} × model.width {Width} describes about {parameters:N0} parameters; training them needs about {parameters * 16 / (1L << 30):N0} GiB, more than this machine has");
         if (Width % Heads != 0) throw new ArgumentException($"model.width {Width} must be divisible by model.heads {Heads}");
         if (Architecture is not ("gpt2" or "llama" or "bert" or "marian" or "bart" or "t5")) throw new ArgumentException($"model.architecture must be gpt2, llama, bert, marian, bart or t5, got '{Architecture}'");
-        if (Architecture == "bert" && Method != "pretrain") throw new ArgumentException($"model.architecture bert is pre-trained with masked-LM (method pretrain); method {Method} fine-tunes a model folder (model.path)");
+        if (Architecture == "bert" && Method != TrainingMethod.Pretrain) throw new ArgumentException($"model.architecture bert is pre-trained with masked-LM (method pretrain); method {Method.ConfigName()} fine-tunes a model folder (model.path)");
         if (Architecture == "bert" && TrainTokens != null) throw new ArgumentException("masked-LM pre-training reads a text corpus (data.corpus), not token files");
         if (Architecture != "gpt2" && InitFrom != null) throw new ArgumentException("model.architecture describes a model built from scratch; a model folder (model.path) brings its own");
         if (KvHeads is int kv && (Architecture != "llama" || kv <= 0 || Heads % kv != 0))

@@ -44,8 +44,8 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         options.Validate();
         Parallelism.Validate();
         var group = ProcessGroup;
-        if (group.Size > 1 && (options.Method is "classify" or "token_classify" or "sft" or "dpo" || options.Teacher != null))
-            throw new ArgumentException($"data-parallel training (mpirun, --nproc) supports next-token objectives (pretraining, fine-tuning on raw text); method {options.Method}{(options.Teacher != null ? " with a teacher" : "")} must run in one process");
+        if (group.Size > 1 && (options.Method is TrainingMethod.Classify or TrainingMethod.TokenClassify or TrainingMethod.Sft or TrainingMethod.Dpo || options.Teacher != null))
+            throw new ArgumentException($"data-parallel training (mpirun, --nproc) supports next-token objectives (pretraining, fine-tuning on raw text); method {options.Method.ConfigName()}{(options.Teacher != null ? " with a teacher" : "")} must run in one process");
         if (group.Size > options.BatchSize) throw new ArgumentException($"train.batch_size {options.BatchSize} is smaller than the {group.Size} ranks: every rank needs at least one row of each batch");
         var run = new RunFolder(runDirectory, create: IsWriter);
         if (resolvedConfigYaml != null && IsWriter) File.WriteAllText(run.ConfigPath, resolvedConfigYaml);
@@ -60,7 +60,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         var network = model.Network;
         model.GradientCheckpointing = options.GradientCheckpointing;
         progress.Message($"{model.ModelType}: {network.ParameterCount():N0} parameters; vocabulary {tokenizer.VocabSize} tokens; {objective.Describe()}");
-        if (options.Method != "pretrain") progress.Message(NN.Lora.TrainableSummary(network));
+        if (options.Method != TrainingMethod.Pretrain) progress.Message(NN.Lora.TrainableSummary(network));
 
         // Weight decay applies to matrices (projections, embeddings), not to biases and layer-norm gains.
         var optimizer = new AdamW(method.ParameterGroups(model), lr: options.LearningRate, beta1: 0.9, beta2: 0.95);
@@ -252,7 +252,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             ["val_loss"] = valLoss, ["val_perplexity"] = Math.Exp(valLoss),
             ["unigram_baseline_loss"] = baseline, ["unigram_baseline_perplexity"] = Math.Exp(baseline),
             ["steps"] = state.GlobalStep, ["best_step"] = state.BestEpoch, ["tokens_per_s"] = throughput, ["samples"] = samples,
-            ["method"] = options.Method, ["trainable_params"] = trainableParameters, ["all_params"] = allParameters,
+            ["method"] = options.Method.ConfigName(), ["trainable_params"] = trainableParameters, ["all_params"] = allParameters,
             ["diverged"] = diverged,
             ["ms_per_step"] = stepsRun > 0 ? trainingSeconds * 1000 / stepsRun : double.NaN,
             ["peak_rss_mb"] = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0),
@@ -279,9 +279,9 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         // stay float32, where vocabulary growth and prompt embeddings read them.
         var baseStorage = options.Adaptation == "lora" && options.InitFrom != null && ModelRegistry.ModelTypeOf(options.InitFrom) != "gpt2" ? WeightStorage.Mapped : WeightStorage.Float32;
         // A classifier's body may be any family with a classification head (an encoder is no language model).
-        bool classify = options.Method is "classify" or "token_classify";
+        bool classify = options.Method is TrainingMethod.Classify or TrainingMethod.TokenClassify;
         // An encoder-decoder is no causal language model either: its branch below loads it.
-        bool seq2seq = options.Method == "seq2seq";
+        bool seq2seq = options.Method == TrainingMethod.Seq2Seq;
         ICausalLM? pretrained = options.InitFrom != null && !classify && !seq2seq ? ModelRegistry.LoadLanguageModel(options.InitFrom, baseStorage) : null;
         ITrainableModel? fresh = null;
         ITrainableModel? start = pretrained;
@@ -336,7 +336,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             }
             objective = new Seq2SeqObjective(pairs, encoderDecoder, tokenizer, options, heldOut);
         }
-        else if (options.Method == "token_classify")
+        else if (options.Method == TrainingMethod.TokenClassify)
         {
             var path = options.Corpus ?? throw new ArgumentException("method token_classify needs a file of tagged sentences (data.corpus: CoNLL text, or JSONL with data.tokens_field and data.tags_field)");
             var baseFolder = options.InitFrom ?? throw new ArgumentException("method token_classify fine-tunes a pretrained encoder (model.path)");
@@ -374,7 +374,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             objective = new SequenceClassificationObjective(rows, classifier, tokenizer, options);
             start = classifier;
         }
-        else if (options.Method == "sft")
+        else if (options.Method == TrainingMethod.Sft)
         {
             var path = options.Corpus ?? throw new ArgumentException("method sft needs a JSONL file of conversations (data.corpus)");
             var (examples, skipped) = JsonlReader.Read(path, ChatTemplate.ReadExample);
@@ -400,7 +400,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             }
             objective = new InstructionObjective(examples, tokenizer, chat, options);
         }
-        else if (options.Method == "dpo")
+        else if (options.Method == TrainingMethod.Dpo)
         {
             var path = options.Corpus ?? throw new ArgumentException("method dpo needs a JSONL file of {prompt, chosen, rejected} (data.corpus)");
             var (pairs, skipped) = JsonlReader.Read(path, row => new PreferencePair(
@@ -437,13 +437,13 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         }
 
         if (ProcessGroup.Size > 1 && objective is not NextTokenObjective)
-            throw new ArgumentException($"data-parallel training (mpirun, --nproc) supports next-token objectives (pretraining, fine-tuning on raw text); method {options.Method}{(teacher != null ? " with a teacher" : "")} must run in one process");
+            throw new ArgumentException($"data-parallel training (mpirun, --nproc) supports next-token objectives (pretraining, fine-tuning on raw text); method {options.Method.ConfigName()}{(teacher != null ? " with a teacher" : "")} must run in one process");
         var model = start ?? fresh ?? NewModel(tokenizer!);
         LmValidation? before = null;
         if (start != null)
         {
             before = objective.Validate(model);
-            progress.Message($"{options.Method} fine-tuning of {options.InitFrom}: validation loss before training {before.Loss:F3}" +
+            progress.Message($"{options.Method.ConfigName()} fine-tuning of {options.InitFrom}: validation loss before training {before.Loss:F3}" +
                 (objective.LossIsPerplexity ? $" (perplexity {Math.Exp(before.Loss):F1})" : "") + string.Concat(before.Metrics.Select(m => $", {m.Key} {m.Value:F3}")));
         }
         return (tokenizer!, model, objective, before);
@@ -505,7 +505,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
     {
         if (LowerIsBetter) return validation.Loss;
         return validation.Metrics.TryGetValue(options.Monitor, out double value) ? value
-            : throw new ArgumentException($"train.monitor '{options.Monitor}' is not a validation figure of method {options.Method}; it has val_loss{string.Concat(validation.Metrics.Keys.Select(k => ", " + k))}");
+            : throw new ArgumentException($"train.monitor '{options.Monitor}' is not a validation figure of method {options.Method.ConfigName()}; it has val_loss{string.Concat(validation.Metrics.Keys.Select(k => ", " + k))}");
     }
 
     /// <summary>" (perplexity P, baseline B)": the perplexity where the loss is a per-token log-likelihood, the baseline

@@ -18,7 +18,7 @@ public sealed class FineTuningTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, true);
 
-    private LmOptions FineTune(string method) => LanguageModelTests.Tiny(6) with { Method = method, InitFrom = baseModel, LearningRate = 1e-2 };
+    private LmOptions FineTune(string method) => LanguageModelTests.Tiny(6) with { Method = TrainingMethods.Parse(method), InitFrom = baseModel, LearningRate = 1e-2 };
 
     private Dictionary<string, float[]> BaseWeights() =>
         SafeTensors.LoadAll(Path.Combine(baseModel, "model.safetensors"), DType.Float32).ToDictionary(e => e.Key, e => e.Value.ToArray());
@@ -104,7 +104,7 @@ public sealed class FineTuningTests : IDisposable
     [Fact]
     public void FineTuningNeedsABaseModelAndAKnownMethod()
     {
-        Assert.Contains("model.path", Assert.Throws<ArgumentException>(() => new LmTrainer(LanguageModelTests.Tiny(2) with { Method = "lora" }).Run(Path.Combine(root, "x"))).Message);
+        Assert.Contains("model.path", Assert.Throws<ArgumentException>(() => new LmTrainer(LanguageModelTests.Tiny(2) with { Method = TrainingMethod.Lora }).Run(Path.Combine(root, "x"))).Message);
         Assert.Contains("dpo2", Assert.Throws<ArgumentException>(() => new LmTrainer(FineTune("dpo2")).Run(Path.Combine(root, "y"))).Message);
     }
 }

@@ -81,7 +81,7 @@ public sealed class InstructionTuningTests : IDisposable
         File.WriteAllLines(data, rows);
         var options = LanguageModelTests.Tiny(40) with
         {
-            Method = "sft", Tuning = tuning, Packing = recipe == "packed", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20,
+            Method = TrainingMethod.Sft, Tuning = tuning, Packing = recipe == "packed", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20,
             ValidationFraction = 0.2, Lora = new NN.LoraConfig { Rank = 4, Alpha = 8, TargetModules = ["c_attn", "c_proj", "c_fc"] },
             Monitor = tuning == "full" ? "exact_match" : "val_loss",
         };
@@ -144,7 +144,7 @@ public sealed class InstructionTuningTests : IDisposable
         File.WriteAllLines(data, Enumerable.Range(0, 40).Select(i => JsonSerializer.Serialize(new { prompt = "春" + "江花月夜"[i % 4], response = "月" })));
         var options = LanguageModelTests.Tiny(40) with
         {
-            Method = "sft", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20, ValidationFraction = 0.2,
+            Method = TrainingMethod.Sft, InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20, ValidationFraction = 0.2,
             Monitor = "exact_match", ChatTemplate = "zephyr",
         };
         Assert.Throws<ArgumentException>(() => new LmTrainer(options with { ChatTemplate = "vicuna" }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "bad")));

@@ -52,7 +52,7 @@ public sealed class MaskedLmTests : IDisposable
         })));
         var classify = LanguageModelTests.Tiny(60) with
         {
-            Method = "classify", InitFrom = pretrained.ModelDirectory, Corpus = data, Context = 24, LearningRate = 3e-3, EvalInterval = 30,
+            Method = TrainingMethod.Classify, InitFrom = pretrained.ModelDirectory, Corpus = data, Context = 24, LearningRate = 3e-3, EvalInterval = 30,
             BatchSize = 8, ValidationFraction = 0.2, TestFraction = 0.2,
         };
         var result = new LmTrainer(classify, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "classify"));
@@ -88,7 +88,7 @@ public sealed class MaskedLmTests : IDisposable
     [Fact]
     public void BertRefusesWhatItCannotDo()
     {
-        var e = Assert.Throws<ArgumentException>(() => (LanguageModelTests.Tiny(5) with { Architecture = "bert", Method = "full", InitFrom = root }).Validate());
+        var e = Assert.Throws<ArgumentException>(() => (LanguageModelTests.Tiny(5) with { Architecture = "bert", Method = TrainingMethod.Full, InitFrom = root }).Validate());
         Assert.Contains("masked-LM", e.Message);
     }
 }

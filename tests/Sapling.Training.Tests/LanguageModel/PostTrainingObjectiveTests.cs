@@ -110,7 +110,7 @@ public sealed class PostTrainingObjectiveTests : IDisposable
         var warnings = new List<string>();
         var options = new LmOptions
         {
-            Method = "dpo", InitFrom = folder, Corpus = pairs, BatchSize = 4, Steps = 30, EvalInterval = 10, WarmupSteps = 2,
+            Method = TrainingMethod.Dpo, InitFrom = folder, Corpus = pairs, BatchSize = 4, Steps = 30, EvalInterval = 10, WarmupSteps = 2,
             LearningRate = 0.01, DpoBeta = 0.5f, ValidationFraction = 0.25, SampleTokens = 4, Seed = 1,
         };
         var result = new LmTrainer(options, new RecordingProgress(warnings)).Run(Path.Combine(root, "dpo"));

@@ -50,7 +50,7 @@ public sealed class Seq2SeqTrainingTests : IDisposable
 
     private LmOptions Options(string architecture, int steps) => LanguageModelTests.Tiny(steps) with
     {
-        Method = "seq2seq", Architecture = architecture, Corpus = Write("train.tsv", Pairs(600, 1)),
+        Method = TrainingMethod.Seq2Seq, Architecture = architecture, Corpus = Write("train.tsv", Pairs(600, 1)),
         ValidationCorpus = Write("valid.tsv", Pairs(40, 2)), TestCorpus = Write("test.tsv", Pairs(40, 3)),
         Tokenizer = "bpe", VocabSize = 400, Width = 48, Layers = 2, Heads = 4, Dropout = 0, BatchSize = 16, LearningRate = 3e-3, WarmupSteps = 20,
         EvalInterval = 100, WeightDecay = 0, MaxSourceLength = 64, MaxTargetLength = 64, NumBeams = 3, Seq2SeqEvalSamples = 10, LabelSmoothing = 0.1f,
@@ -172,7 +172,7 @@ public sealed class Seq2SeqTrainingTests : IDisposable
     public void MisconfiguredRunsAreRefusedByKey()
     {
         Assert.Contains("data.validation_corpus and data.test_corpus go together", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { TestCorpus = null }).Validate()).Message);
-        Assert.Contains("BART's denoising pre-training is not implemented", Assert.Throws<ArgumentException>(() => (Options("bart", 1) with { Method = "pretrain", ValidationCorpus = null, TestCorpus = null }).Validate()).Message);
+        Assert.Contains("BART's denoising pre-training is not implemented", Assert.Throws<ArgumentException>(() => (Options("bart", 1) with { Method = TrainingMethod.Pretrain, ValidationCorpus = null, TestCorpus = null }).Validate()).Message);
         Assert.Contains("seq2seq.tuning lora adapts a trained encoder-decoder", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { Tuning = "lora" }).Validate()).Message);
         Assert.Contains("seq2seq.tuning must be full or lora", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { Tuning = "prompt" }).Validate()).Message);
         Assert.Contains("seq2seq.label_smoothing", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { LabelSmoothing = 1f }).Validate()).Message);

@@ -28,7 +28,7 @@ public sealed class TextClassificationTests : IDisposable
         var warnings = new List<string>();
         var options = LanguageModelTests.Tiny(60) with
         {
-            Method = "classify", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.01, EvalInterval = 20,
+            Method = TrainingMethod.Classify, InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.01, EvalInterval = 20,
             ValidationFraction = 0.1, TestFraction = 0.2, StripHeaders = true, PositiveLabel = "spam",
         };
         var result = new LmTrainer(options, new RecordingProgress(warnings)).Run(Path.Combine(root, "classify"));
@@ -80,7 +80,7 @@ public sealed class TextClassificationTests : IDisposable
         var (baseDir, data) = TinyBaseAndTwoClassMail();
         var options = LanguageModelTests.Tiny(60) with
         {
-            Method = "classify", Tuning = "lora", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20,
+            Method = TrainingMethod.Classify, Tuning = "lora", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20,
             ValidationFraction = 0.1, TestFraction = 0.2, PositiveLabel = "spam",
         };
         var messages = new List<string>();
@@ -153,7 +153,7 @@ public sealed class TextClassificationTests : IDisposable
         var (baseDir, data) = TinyBaseAndTwoClassMail();
         var options = LanguageModelTests.Tiny(60) with
         {
-            Method = "classify", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.01, EvalInterval = 20,
+            Method = TrainingMethod.Classify, InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.01, EvalInterval = 20,
             ValidationFraction = 0.1, TestFraction = 0.2, PositiveLabel = "spam", ClassifyLmWeight = 0.5f,
         };
         var result = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "aux"));

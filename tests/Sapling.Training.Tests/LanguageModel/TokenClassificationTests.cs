@@ -63,7 +63,7 @@ public sealed class TokenClassificationTests : IDisposable
         File.WriteAllText(conll, "-DOCSTART- -X- O O\n\n" + string.Join("\n\n", sentences.Select(s => string.Join("\n", s.Words.Zip(s.Tags, (w, t) => $"{w} NN O {t}")))) + "\n");
         var options = LanguageModelTests.Tiny(400) with
         {
-            Method = "token_classify", InitFrom = baseFolder, Corpus = conll, Context = 32, LearningRate = 5e-3, EvalInterval = 50,
+            Method = TrainingMethod.TokenClassify, InitFrom = baseFolder, Corpus = conll, Context = 32, LearningRate = 5e-3, EvalInterval = 50,
             BatchSize = 16, ValidationFraction = 0.15, TestFraction = 0.15, WeightDecay = 0,
         };
         var result = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "conll"));
@@ -139,7 +139,7 @@ public sealed class TokenClassificationTests : IDisposable
         Assert.Equal(1, conllSkipped[0].Line);
         Assert.Contains("line 2 has one column", conllSkipped[0].Reason);
 
-        var options = LanguageModelTests.Tiny(10) with { Method = "token_classify", InitFrom = baseFolder, Corpus = conll, Context = 32, ValidationFraction = 0.2, TestFraction = 0.2 };
+        var options = LanguageModelTests.Tiny(10) with { Method = TrainingMethod.TokenClassify, InitFrom = baseFolder, Corpus = conll, Context = 32, ValidationFraction = 0.2, TestFraction = 0.2 };
         var e = Assert.Throws<InvalidDataException>(() => new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "one-tag")));
         Assert.Contains("at least 2 tags", e.Message);
         var badMethod = Assert.Throws<ArgumentException>(() => (options with { Tuning = "prompt" }).Validate());
