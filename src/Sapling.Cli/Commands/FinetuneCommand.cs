@@ -8,7 +8,8 @@ namespace Sapling.Cli.Commands;
 /// <summary><c>sapling finetune config.yaml [--out DIR] [--set key=value ...] [--resume DIR]</c>: adapt a model folder by the config's method.</summary>
 public static class FinetuneCommand
 {
-    public static readonly string[] Methods = ["full", "lora", "prompt", "sft", "distill", "dpo", "classify", "token_classify", "seq2seq"];
+    /// <summary>Every training method but pretrain (which is `sapling train`), by config name.</summary>
+    public static readonly string[] Methods = TrainingMethods.Names.Where(m => m != TrainingMethod.Pretrain.ConfigName()).ToArray();
 
     public static Command Create()
     {
@@ -38,13 +39,13 @@ public static class FinetuneCommand
             ? $"validation loss {result.ValidationLoss:F3} (perplexity {Math.Exp(result.ValidationLoss):F2})"
             : $"validation loss {result.ValidationLoss:F3}, before fine-tuning {result.BaseValidationLoss:F3}");
         string model = result.AdapterDirectory != null ? $"{options.InitFrom} --adapter {result.AdapterDirectory}" : result.ModelDirectory;
-        Console.WriteLine(method switch
+        Console.WriteLine(options.Method switch
         {
             // LoRA runs also leave the merged model; prompt tuning needs its adapter on the (grown) base it names.
-            "sft" => $"try: sapling chat --model {result.ModelDirectory}{(options.Adaptation == "prompt" ? $" --adapter {result.AdapterDirectory}" : "")}",
-            "classify" => $"try: sapling eval --model {result.ModelDirectory} --data FILE.jsonl{(options.StripHeaders ? " --strip-headers" : "")}; test report in {Path.Combine(result.RunDirectory, "classification_report.txt")}",
-            "seq2seq" => $"try: sapling translate --model {result.ModelDirectory} --text \"...\"; test translations in {Path.Combine(result.RunDirectory, "test_predictions.jsonl")}",
-            "token_classify" => $"try: sapling tag --model {result.ModelDirectory} --text \"...\"; test report in {Path.Combine(result.RunDirectory, "classification_report.txt")}",
+            TrainingMethod.Sft => $"try: sapling chat --model {result.ModelDirectory}{(options.Adaptation == "prompt" ? $" --adapter {result.AdapterDirectory}" : "")}",
+            TrainingMethod.Classify => $"try: sapling eval --model {result.ModelDirectory} --data FILE.jsonl{(options.StripHeaders ? " --strip-headers" : "")}; test report in {Path.Combine(result.RunDirectory, "classification_report.txt")}",
+            TrainingMethod.Seq2Seq => $"try: sapling translate --model {result.ModelDirectory} --text \"...\"; test translations in {Path.Combine(result.RunDirectory, "test_predictions.jsonl")}",
+            TrainingMethod.TokenClassify => $"try: sapling tag --model {result.ModelDirectory} --text \"...\"; test report in {Path.Combine(result.RunDirectory, "classification_report.txt")}",
             _ => $"try: sapling generate --model {model} --prompt \"...\"",
         });
         return Diverged(result.Diverged);

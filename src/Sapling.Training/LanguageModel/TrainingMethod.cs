@@ -11,12 +11,12 @@ public enum TrainingMethod
     Lora,
     /// <summary>Prompt tuning: trained virtual tokens before a frozen model.</summary>
     Prompt,
+    /// <summary>Supervised instruction tuning on conversations, through a chat template.</summary>
+    Sft,
     /// <summary>A new student taught by a teacher's softened predictions.</summary>
     Distill,
     /// <summary>Direct preference optimisation on {prompt, chosen, rejected}.</summary>
     Dpo,
-    /// <summary>Supervised instruction tuning on conversations, through a chat template.</summary>
-    Sft,
     /// <summary>Sequence classification: a score head on a model folder.</summary>
     Classify,
     /// <summary>Token classification (tagging): a head over every token.</summary>
