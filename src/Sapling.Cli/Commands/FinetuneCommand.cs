@@ -42,7 +42,7 @@ public static class FinetuneCommand
         Console.WriteLine(options.Method switch
         {
             // LoRA runs also leave the merged model; prompt tuning needs its adapter on the (grown) base it names.
-            TrainingMethod.Sft => $"try: sapling chat --model {result.ModelDirectory}{(options.Adaptation == "prompt" ? $" --adapter {result.AdapterDirectory}" : "")}",
+            TrainingMethod.Sft => $"try: sapling chat --model {result.ModelDirectory}{(options.Adaptation == TrainingMethod.Prompt ? $" --adapter {result.AdapterDirectory}" : "")}",
             TrainingMethod.Classify => $"try: sapling eval --model {result.ModelDirectory} --data FILE.jsonl{(options.StripHeaders ? " --strip-headers" : "")}; test report in {Path.Combine(result.RunDirectory, "classification_report.txt")}",
             TrainingMethod.Seq2Seq => $"try: sapling translate --model {result.ModelDirectory} --text \"...\"; test translations in {Path.Combine(result.RunDirectory, "test_predictions.jsonl")}",
             TrainingMethod.TokenClassify => $"try: sapling tag --model {result.ModelDirectory} --text \"...\"; test report in {Path.Combine(result.RunDirectory, "classification_report.txt")}",

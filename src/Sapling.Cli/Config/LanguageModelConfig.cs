@@ -22,7 +22,7 @@ public static class LanguageModelConfig
             PromptInitText = c.Get("prompt.init_text", defaults.PromptInitText),
             LayerDecay = c.Get("train.layer_decay", defaults.LayerDecay),
             Monitor = c.Get("train.monitor", defaults.Monitor),
-            Tuning = c.Get("sft.tuning", c.Get("dpo.tuning", c.Get("classify.tuning", c.Get("token_classify.tuning", c.Get("seq2seq.tuning", defaults.Tuning))))),
+            Tuning = Tuning(c, defaults.Tuning),
             SourceField = c.Get("data.source_field", defaults.SourceField),
             ValidationCorpus = c.Get("data.validation_corpus", defaults.ValidationCorpus),
             TestCorpus = c.Get("data.test_corpus", defaults.TestCorpus),
@@ -83,6 +83,27 @@ public static class LanguageModelConfig
         c.Get("task", "language_model");
         c.RejectUnknownKeys();
         return options;
+    }
+
+    /// <summary>
+    /// Which weights a dpo, sft, classify, token_classify or seq2seq run trains: the &lt;method&gt;.tuning key (full, lora or
+    /// prompt; what each method accepts of them is checked when the options are validated).
+    /// </summary>
+    private static TrainingMethod Tuning(ConfigTree c, TrainingMethod fallback)
+    {
+        foreach (var key in new[] { "sft.tuning", "dpo.tuning", "classify.tuning", "token_classify.tuning", "seq2seq.tuning" })
+        {
+            if (!c.Has(key)) continue;
+            string name = c.Get(key, fallback.ConfigName());
+            return name switch
+            {
+                "full" => TrainingMethod.Full,
+                "lora" => TrainingMethod.Lora,
+                "prompt" => TrainingMethod.Prompt,
+                _ => throw new ArgumentException($"{key} must be full, lora or prompt, got '{name}'"),
+            };
+        }
+        return fallback;
     }
 
     /// <summary>lora.target_modules is a list of layer names or one string (names joined by "|", or a regex).</summary>

@@ -16,10 +16,10 @@ public abstract class LmMethod
 {
     public static LmMethod For(LmOptions options) => options.Adaptation switch
     {
-        "pretrain" or "full" => new FullMethod(options),
-        "lora" => new LoraMethod(options),
-        "prompt" => new PromptMethod(options),
-        var other => throw new ArgumentException($"method '{other}' is not one of pretrain, full, lora, prompt, distill, dpo"),
+        TrainingMethod.Pretrain or TrainingMethod.Full => new FullMethod(options),
+        TrainingMethod.Lora => new LoraMethod(options),
+        TrainingMethod.Prompt => new PromptMethod(options),
+        var other => throw new ArgumentException($"tuning '{other.ConfigName()}' is not one of full, lora, prompt"),
     };
 
     protected LmMethod(LmOptions options)

@@ -38,7 +38,7 @@ public sealed record LmOptions
     public TrainingMethod Method { get; init; } = TrainingMethod.Pretrain;
 
     /// <summary>For dpo and sft: full, lora or prompt.</summary>
-    public string Tuning { get; init; } = "full";
+    public TrainingMethod Tuning { get; init; } = TrainingMethod.Full;
 
     /// <summary>Distillation: the teacher's model folder (its tokenizer is the student's), the softening temperature
     /// and the weight of the soft targets against the hard next-token loss.</summary>
@@ -97,11 +97,11 @@ public sealed record LmOptions
     public float DpoBeta { get; init; } = 0.1f;
 
     /// <summary>The tuning recipe that decides which weights train: <see cref="Tuning"/> for dpo, else the method.</summary>
-    public string Adaptation => Method switch
+    public TrainingMethod Adaptation => Method switch
     {
         TrainingMethod.Dpo or TrainingMethod.Sft or TrainingMethod.Classify or TrainingMethod.TokenClassify or TrainingMethod.Seq2Seq => Tuning,
-        TrainingMethod.Pretrain or TrainingMethod.Distill => "pretrain",
-        _ => Method.ConfigName(),
+        TrainingMethod.Pretrain or TrainingMethod.Distill => TrainingMethod.Pretrain,
+        _ => Method,
     };
 
     /// <summary>The model folder to fine-tune (config.json, model.safetensors, tokenizer.json); its tokenizer is used.</summary>
@@ -161,9 +161,9 @@ public sealed record LmOptions
     {
         FiniteOptions.Check(this);
         if (!Enum.IsDefined(Method)) throw new ArgumentException($"method {(int)Method} is not one of {string.Join(", ", TrainingMethods.Names)}");
-        if (Method == TrainingMethod.Seq2Seq && Tuning is not ("full" or "lora"))
-            throw new ArgumentException($"seq2seq.tuning must be full or lora, got '{Tuning}'");
-        if (Method == TrainingMethod.Seq2Seq && Tuning == "lora" && InitFrom == null)
+        if (Method == TrainingMethod.Seq2Seq && Tuning is not (TrainingMethod.Full or TrainingMethod.Lora))
+            throw new ArgumentException($"seq2seq.tuning must be full or lora, got '{Tuning.ConfigName()}'");
+        if (Method == TrainingMethod.Seq2Seq && Tuning == TrainingMethod.Lora && InitFrom == null)
             throw new ArgumentException("seq2seq.tuning lora adapts a trained encoder-decoder: give its folder (model.path)");
         if (Method == TrainingMethod.Seq2Seq && InitFrom == null && !IsSeq2SeqArchitecture)
             throw new ArgumentException($"method seq2seq trains a model folder (model.path) or a new encoder-decoder (model.architecture marian, bart or t5), not model.architecture {Architecture}");
@@ -175,12 +175,12 @@ public sealed record LmOptions
         if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) throw new ArgumentException($"seq2seq.label_smoothing must be in [0, 1), got {LabelSmoothing}");
         if (MaxSourceLength < 2 || MaxTargetLength < 2) throw new ArgumentException($"seq2seq.max_source_length and seq2seq.max_target_length must be at least 2, got {MaxSourceLength} and {MaxTargetLength}");
         if (NumBeams < 1 || Seq2SeqEvalSamples < 0) throw new ArgumentException($"seq2seq.num_beams must be positive and seq2seq.eval_samples not negative, got {NumBeams} and {Seq2SeqEvalSamples}");
-        if (Method is TrainingMethod.Classify or TrainingMethod.TokenClassify && Tuning is not ("full" or "lora"))
-            throw new ArgumentException($"{Method.ConfigName()}.tuning must be full or lora (LoRA adapters on the body and a trained score head), got '{Tuning}'; prompt tuning has no mergeable weights for a classifier folder");
+        if (Method is TrainingMethod.Classify or TrainingMethod.TokenClassify && Tuning is not (TrainingMethod.Full or TrainingMethod.Lora))
+            throw new ArgumentException($"{Method.ConfigName()}.tuning must be full or lora (LoRA adapters on the body and a trained score head), got '{Tuning.ConfigName()}'; prompt tuning has no mergeable weights for a classifier folder");
         if (Pooling is not ("last" or "mean")) throw new ArgumentException($"classify.pooling must be last or mean, got '{Pooling}'");
         if (!(ClassifyLmWeight >= 0) || float.IsInfinity(ClassifyLmWeight)) throw new ArgumentException($"classify.lm_weight must be a finite weight of 0 or more, got {ClassifyLmWeight}");
         if (TestFraction is < 0 or >= 1 || ValidationFraction + TestFraction >= 1) throw new ArgumentException($"data.validation_fraction {ValidationFraction} and data.test_fraction {TestFraction} leave nothing to train on");
-        if (Method is TrainingMethod.Dpo or TrainingMethod.Sft && Tuning is not ("full" or "lora" or "prompt")) throw new ArgumentException($"{Method.ConfigName()}.tuning must be full, lora or prompt, got '{Tuning}'");
+        if (Method is TrainingMethod.Dpo or TrainingMethod.Sft && Tuning is not (TrainingMethod.Full or TrainingMethod.Lora or TrainingMethod.Prompt)) throw new ArgumentException($"{Method.ConfigName()}.tuning must be full, lora or prompt, got '{Tuning.ConfigName()}'");
         if (WholeWordMask && Architecture != "bert") throw new ArgumentException($"mlm.whole_word_mask applies to masked-LM pre-training (model.architecture bert), not {Architecture}");
         if (ChatTemplate != null && Method != TrainingMethod.Sft) throw new ArgumentException($"sft.chat_template applies to method sft only, not {Method.ConfigName()}");
         if (ChatTemplate != null && !Text.ChatTemplate.BuiltinNames.Contains(ChatTemplate) && !ChatTemplate.EndsWith(".jinja", StringComparison.OrdinalIgnoreCase))
@@ -191,8 +191,8 @@ public sealed record LmOptions
         if (DistillTemperature <= 0 || DistillAlpha is < 0 or > 1) throw new ArgumentException($"distill.temperature must be positive and distill.alpha in [0, 1], got {DistillTemperature} and {DistillAlpha}");
         if (DpoBeta <= 0) throw new ArgumentException($"dpo.beta must be positive, got {DpoBeta}");
         if (LayerDecay is <= 0 or > 1) throw new ArgumentException($"train.layer_decay must be in (0, 1], got {LayerDecay}");
-        if (LayerDecay != 1 && Adaptation != "full") throw new ArgumentException("train.layer_decay applies to method full only");
-        if (Adaptation == "prompt" && VirtualTokens < 1) throw new ArgumentException($"prompt.virtual_tokens must be positive, got {VirtualTokens}");
+        if (LayerDecay != 1 && Adaptation != TrainingMethod.Full) throw new ArgumentException("train.layer_decay applies to method full only");
+        if (Adaptation == TrainingMethod.Prompt && VirtualTokens < 1) throw new ArgumentException($"prompt.virtual_tokens must be positive, got {VirtualTokens}");
         if (Context < 2) throw new ArgumentException($"model.context must be at least 2, got {Context}");
         if (Layers <= 0 || Heads <= 0 || Width <= 0) throw new ArgumentException($"model.layers, model.heads and model.width must be positive, got {Layers}, {Heads} and {Width}");
         // A model built from these options (not loaded from a folder) keeps parameters, gradients and two AdamW

@@ -277,7 +277,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         // The model that trains is float32; a teacher only predicts, so its weights are used where they are stored.
         // LoRA freezes the base: a Llama-family base is used where its files hold it (bf16 stays 2 bytes); GPT-2 bases
         // stay float32, where vocabulary growth and prompt embeddings read them.
-        var baseStorage = options.Adaptation == "lora" && options.InitFrom != null && ModelRegistry.ModelTypeOf(options.InitFrom) != "gpt2" ? WeightStorage.Mapped : WeightStorage.Float32;
+        var baseStorage = options.Adaptation == TrainingMethod.Lora && options.InitFrom != null && ModelRegistry.ModelTypeOf(options.InitFrom) != "gpt2" ? WeightStorage.Mapped : WeightStorage.Float32;
         // A classifier's body may be any family with a classification head (an encoder is no language model).
         bool classify = options.Method is TrainingMethod.Classify or TrainingMethod.TokenClassify;
         // An encoder-decoder is no causal language model either: its branch below loads it.
@@ -294,7 +294,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             if (pretrained != null)
             {
                 // Fine-tuning windows fit the model's context, less the virtual tokens of prompt tuning.
-                int room = pretrained.ContextLength - (options.Adaptation == "prompt" ? options.VirtualTokens : 0);
+                int room = pretrained.ContextLength - (options.Adaptation == TrainingMethod.Prompt ? options.VirtualTokens : 0);
                 if (room < 2) throw new ArgumentException($"{options.VirtualTokens} virtual tokens leave no room in the model's context of {pretrained.ContextLength}");
                 options = options with { Context = Math.Min(options.Context, room) };
             }
@@ -369,7 +369,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             if (JsonlReader.Summary(path, skipped) is { } summary) progress.Warning(summary);
             var labels = SequenceClassificationObjective.ClassNamesOf(rows);
             var classifier = ModelRegistry.NewSequenceClassifier(baseFolder, new NewClassifierHead(labels, tokenizer.EndOfTextId, options.Pooling, new Generator(options.Seed + 3)));
-            int room = classifier.ContextLength - (options.Adaptation == "prompt" ? options.VirtualTokens : 0);
+            int room = classifier.ContextLength - (options.Adaptation == TrainingMethod.Prompt ? options.VirtualTokens : 0);
             options = options with { Context = Math.Min(options.Context, room) };
             objective = new SequenceClassificationObjective(rows, classifier, tokenizer, options);
             start = classifier;
@@ -390,7 +390,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 // A published model's output layer may already have spare rows past its tokenizer (Qwen's padding).
                 if (withSpecials.VocabSize > pretrained!.VocabSize) pretrained.ResizeTokenEmbeddings(withSpecials.VocabSize);
                 tokenizer = withSpecials;
-                if (options.Adaptation != "full")
+                if (options.Adaptation != TrainingMethod.Full)
                 {
                     // An adapter applies to the model it was trained on: the grown one, written beside the run.
                     string grownBase = Path.Combine(run.Root, "base-model");

@@ -81,7 +81,7 @@ public sealed class InstructionTuningTests : IDisposable
         File.WriteAllLines(data, rows);
         var options = LanguageModelTests.Tiny(40) with
         {
-            Method = TrainingMethod.Sft, Tuning = tuning, Packing = recipe == "packed", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20,
+            Method = TrainingMethod.Sft, Tuning = TrainingMethods.Parse(tuning), Packing = recipe == "packed", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20,
             ValidationFraction = 0.2, Lora = new NN.LoraConfig { Rank = 4, Alpha = 8, TargetModules = ["c_attn", "c_proj", "c_fc"] },
             Monitor = tuning == "full" ? "exact_match" : "val_loss",
         };

@@ -62,7 +62,7 @@ public sealed class MaskedLmTests : IDisposable
         Assert.Equal(["first", "second"], classifier.Labels);
 
         // LoRA on query and value with the head trained whole: a PEFT SEQ_CLS adapter, and the merged model beside it.
-        var lora = new LmTrainer(classify with { Tuning = "lora", LearningRate = 1e-2, Lora = new NN.LoraConfig { TargetModules = [] } }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "lora"));
+        var lora = new LmTrainer(classify with { Tuning = TrainingMethod.Lora, LearningRate = 1e-2, Lora = new NN.LoraConfig { TargetModules = [] } }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "lora"));
         var adapter = lora.AdapterDirectory!;
         var adapterConfig = File.ReadAllText(Path.Combine(adapter, "adapter_config.json"));
         Assert.Contains("\"SEQ_CLS\"", adapterConfig);

@@ -98,7 +98,7 @@ public sealed class Seq2SeqTrainingTests : IDisposable
     public void LoraLeavesASeq2SeqLmAdapterAndAMergedFolder()
     {
         var trained = new LmTrainer(Options("t5", 150), new LanguageModelTests.Quiet()).Run(Path.Combine(root, "t5"));
-        var options = Options("gpt2", 60) with { InitFrom = trained.ModelDirectory, Tuning = "lora", LearningRate = 1e-2, Lora = new NN.LoraConfig { Rank = 4, Alpha = 8, TargetModules = [] } };
+        var options = Options("gpt2", 60) with { InitFrom = trained.ModelDirectory, Tuning = TrainingMethod.Lora, LearningRate = 1e-2, Lora = new NN.LoraConfig { Rank = 4, Alpha = 8, TargetModules = [] } };
         var tuned = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "lora"));
         Assert.NotNull(tuned.AdapterDirectory);
         using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(tuned.AdapterDirectory!, "adapter_config.json"))))
@@ -173,8 +173,8 @@ public sealed class Seq2SeqTrainingTests : IDisposable
     {
         Assert.Contains("data.validation_corpus and data.test_corpus go together", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { TestCorpus = null }).Validate()).Message);
         Assert.Contains("BART's denoising pre-training is not implemented", Assert.Throws<ArgumentException>(() => (Options("bart", 1) with { Method = TrainingMethod.Pretrain, ValidationCorpus = null, TestCorpus = null }).Validate()).Message);
-        Assert.Contains("seq2seq.tuning lora adapts a trained encoder-decoder", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { Tuning = "lora" }).Validate()).Message);
-        Assert.Contains("seq2seq.tuning must be full or lora", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { Tuning = "prompt" }).Validate()).Message);
+        Assert.Contains("seq2seq.tuning lora adapts a trained encoder-decoder", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { Tuning = TrainingMethod.Lora }).Validate()).Message);
+        Assert.Contains("seq2seq.tuning must be full or lora", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { Tuning = TrainingMethod.Prompt }).Validate()).Message);
         Assert.Contains("seq2seq.label_smoothing", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { LabelSmoothing = 1f }).Validate()).Message);
     }
 }

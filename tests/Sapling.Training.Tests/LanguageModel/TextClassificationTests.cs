@@ -80,7 +80,7 @@ public sealed class TextClassificationTests : IDisposable
         var (baseDir, data) = TinyBaseAndTwoClassMail();
         var options = LanguageModelTests.Tiny(60) with
         {
-            Method = TrainingMethod.Classify, Tuning = "lora", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20,
+            Method = TrainingMethod.Classify, Tuning = TrainingMethod.Lora, InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20,
             ValidationFraction = 0.1, TestFraction = 0.2, PositiveLabel = "spam",
         };
         var messages = new List<string>();
@@ -111,7 +111,7 @@ public sealed class TextClassificationTests : IDisposable
 
         File.Delete(Path.Combine(adapter, Sapling.Models.Adapters.PeftAdapter.HeadFile));
         Assert.Contains("no classification_head.json", Assert.Throws<InvalidDataException>(() => Sapling.Models.Adapters.PeftAdapter.LoadModel(baseDir, adapter)).Message);
-        Assert.Contains("classify.tuning must be full or lora", Assert.Throws<ArgumentException>(() => (options with { Tuning = "prompt" }).Validate()).Message);
+        Assert.Contains("classify.tuning must be full or lora", Assert.Throws<ArgumentException>(() => (options with { Tuning = TrainingMethod.Prompt }).Validate()).Message);
     }
 
     [Fact]

@@ -87,7 +87,7 @@ public sealed class TokenClassificationTests : IDisposable
         File.WriteAllLines(jsonl, sentences.Select(s => JsonSerializer.Serialize(new { words = s.Words, ner = s.Tags })));
         var lora = new LmTrainer(options with
         {
-            Corpus = jsonl, TokensField = "words", TagsField = "ner", Tuning = "lora", LearningRate = 1e-2, Lora = new NN.LoraConfig { TargetModules = [] },
+            Corpus = jsonl, TokensField = "words", TagsField = "ner", Tuning = TrainingMethod.Lora, LearningRate = 1e-2, Lora = new NN.LoraConfig { TargetModules = [] },
         }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "lora"));
         using (var adapterConfig = JsonDocument.Parse(File.ReadAllText(Path.Combine(lora.AdapterDirectory!, "adapter_config.json"))))
             Assert.Equal("TOKEN_CLS", adapterConfig.RootElement.GetProperty("task_type").GetString());
@@ -142,7 +142,7 @@ public sealed class TokenClassificationTests : IDisposable
         var options = LanguageModelTests.Tiny(10) with { Method = TrainingMethod.TokenClassify, InitFrom = baseFolder, Corpus = conll, Context = 32, ValidationFraction = 0.2, TestFraction = 0.2 };
         var e = Assert.Throws<InvalidDataException>(() => new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "one-tag")));
         Assert.Contains("at least 2 tags", e.Message);
-        var badMethod = Assert.Throws<ArgumentException>(() => (options with { Tuning = "prompt" }).Validate());
+        var badMethod = Assert.Throws<ArgumentException>(() => (options with { Tuning = TrainingMethod.Prompt }).Validate());
         Assert.Contains("token_classify.tuning", badMethod.Message);
     }
 }
