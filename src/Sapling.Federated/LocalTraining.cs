@@ -29,7 +29,7 @@ public static class LocalTraining
         var optimizer = options.NewOptimizer([new ParamGroup(trainable)]);
         var loader = new DataLoader(data, options.BatchSize, shuffle: true, seed: seed, prefetch: 0,
             transform: options.Augment.IsIdentity || data.ExampleShape.Length != 3 ? null : options.Augment.Apply);
-        int stepsPerEpoch = (loader.BatchesPerEpoch + options.AccumulationSteps - 1) / options.AccumulationSteps;
+        int stepsPerEpoch = options.StepsPerEpoch(loader.BatchesPerEpoch);
         var schedule = options.NewScheduler(optimizer, stepsPerEpoch, rounds * epochs);
         int epochsBefore = (round - 1) * epochs;
         int skipped = options.Schedule == "cosine" ? epochsBefore * stepsPerEpoch : options.Schedule == "step" ? epochsBefore : 0;

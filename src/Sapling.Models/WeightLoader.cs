@@ -78,9 +78,7 @@ public static class WeightLoader
                 if (value.DType == DType.Int8) value.Dispose();
         }
         // The registered tensors (an int8 layer's values are a placeholder there, already filled above).
-        var own = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (name, p) in model.NamedParameters()) own[name] = p;
-        foreach (var (name, b) in model.NamedBuffers(persistentOnly: true)) own[name] = b;
+        var own = model.RegisteredTensors();
         var result = new LoadStateResult(own.Keys.Where(k => !state.ContainsKey(k)).ToList(), state.Keys.Where(k => !own.ContainsKey(k)).ToList());
         if (!result.IsExact) throw new InvalidDataException($"{path} does not match {Path.Combine(directory, "config.json")}: {result.Describe()}");
         foreach (var (key, target) in own)

@@ -136,6 +136,18 @@ public abstract class Module
 
     public Module Eval() => Train(false);
 
+    /// <summary>
+    /// Parameters and persistent buffers by dotted name as registered: the tensors a loader fills (an int8 layer's
+    /// values are a placeholder here, where <see cref="StateDict"/> unpacks them).
+    /// </summary>
+    public Dictionary<string, Tensor> RegisteredTensors()
+    {
+        var own = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, p) in NamedParameters()) own[name] = p;
+        foreach (var (name, b) in NamedBuffers(persistentOnly: true)) own[name] = b;
+        return own;
+    }
+
     /// <summary>Parameters and persistent buffers by dotted name, in registration order (PyTorch's state_dict).</summary>
     public Dictionary<string, Tensor> StateDict()
     {
@@ -155,9 +167,7 @@ public abstract class Module
     public LoadStateResult LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
         // The registered tensors themselves (not StateDict's unpacked copies of int8 values): they are what is filled.
-        var own = new Dictionary<string, Tensor>();
-        foreach (var (name, p) in NamedParameters()) own[name] = p;
-        foreach (var (name, b) in NamedBuffers(persistentOnly: true)) own[name] = b;
+        var own = RegisteredTensors();
         var result = new LoadStateResult(own.Keys.Where(k => !state.ContainsKey(k)).ToList(), state.Keys.Where(k => !own.ContainsKey(k)).ToList());
         if (strict && !result.IsExact)
             throw new InvalidOperationException($"error loading state into {GetType().Name}: {result.Describe()}");

@@ -87,7 +87,7 @@ public static class LlmBench
         bool tiedHead = true;
         var seen = new HashSet<Sapling.Memory.Storage>(ReferenceEqualityComparer.Instance);
         // The registered tensors: an int8 layer's packed values count through their placeholder's dtype and shape.
-        foreach (var (name, p) in model.Network.NamedParameters().Concat(model.Network.NamedBuffers(persistentOnly: true)))
+        foreach (var (name, p) in model.Network.RegisteredTensors())
         {
             if (name.StartsWith("lm_head.", StringComparison.Ordinal)) tiedHead = false;
             if (!seen.Add(p.Storage)) continue;

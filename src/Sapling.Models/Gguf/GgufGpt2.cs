@@ -101,12 +101,7 @@ public static partial class GgufGpt2
                 throw new GgufFormatException(file.Path, $"tensor '{name}' has shape {ShapeUtil.Format(info.Shape)}, the model expects {ShapeUtil.Format(expected)}");
             if (!file.AllFinite(name)) IO.Warnings.Warn($"{file.Path}: tensor '{name}' holds NaN or infinite values; the model's outputs will not be usable");
             var use = target.Rank == 2 ? storage : WeightStorage.Float32;
-            using var loaded = use switch
-            {
-                WeightStorage.Mapped => file.Map(name),
-                WeightStorage.Native => file.ReadNative(name),
-                _ => file.Load(name),
-            };
+            using var loaded = GgufModel.LoadTensor(file, info, use);
             if (storage != WeightStorage.Float32) target.RequiresGrad = false;
             if (!transposed) target.Set(loaded);
             else if (use == WeightStorage.Float32) using (var t = loaded.T().Contiguous()) target.Set(t);

@@ -164,7 +164,8 @@ public static class GgufModel
         return head * headDim + (within % 2) * (headDim / 2) + within / 2;
     }
 
-    private static Tensor LoadTensor(GgufFile file, GgufTensorInfo info, WeightStorage storage, int permuteHeads, int headDim)
+    /// <summary>A tensor in the asked storage (mapped, native or float32), q/k rows put back in Hugging Face's order when <paramref name="permuteHeads"/> is not 0.</summary>
+    internal static Tensor LoadTensor(GgufFile file, GgufTensorInfo info, WeightStorage storage, int permuteHeads = 0, int headDim = 0)
     {
         if (permuteHeads == 0)
         {

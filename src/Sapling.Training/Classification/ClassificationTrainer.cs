@@ -64,7 +64,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         // see the same steps however many ranks there are.
         var trainLoader = new DataLoader(data.Train, options.BatchSize, shuffle: true, seed: options.Seed,
             transform: options.Augment.IsIdentity || data.ExampleShape.Length != 3 ? null : options.Augment.Apply, shard: new BatchShard(group.Rank, group.Size));
-        int stepsPerEpoch = (trainLoader.BatchesPerEpoch + options.AccumulationSteps - 1) / options.AccumulationSteps;
+        int stepsPerEpoch = options.StepsPerEpoch(trainLoader.BatchesPerEpoch);
         var scheduler = options.NewScheduler(optimizer, stepsPerEpoch, options.Epochs);
         var plateau = options.Schedule == "plateau" ? new ReduceLROnPlateau(optimizer, factor: options.Gamma, patience: options.PlateauPatience) : null;
         var metricsLog = new MetricsLog(run.MetricsPath);

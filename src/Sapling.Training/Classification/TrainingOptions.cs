@@ -58,6 +58,9 @@ public sealed record TrainingOptions
     /// </summary>
     public int FreezeBackboneEpochs { get; init; }
 
+    /// <summary>Optimiser steps in an epoch of <paramref name="batches"/> batches (the last group may hold fewer than <see cref="AccumulationSteps"/>).</summary>
+    public int StepsPerEpoch(int batches) => (batches + AccumulationSteps - 1) / AccumulationSteps;
+
     /// <summary>The optimiser <see cref="Optimizer"/> names, over <paramref name="groups"/>, at this learning rate, momentum and weight decay.</summary>
     public Optim.Optimizer NewOptimizer(IEnumerable<ParamGroup> groups) => Optimizer switch
     {
