@@ -4,6 +4,6 @@ using Sapling.Training;
 
 var data = new DataOptions { InputScale = 16, ExampleShape = [1, 8, 8] };   // no Path: the digits shipped with Sapling.Training
 var model = new ClassifierConfig { ModelType = "cnn", Channels = [8, 16], HiddenSize = 32 };
-var options = new TrainingOptions { Epochs = 10, BatchSize = 64, Optimizer = "adamw", LearningRate = 3e-3, Schedule = "cosine" };
+var options = new TrainingOptions { Epochs = 10, BatchSize = 64, Optimizer = OptimizerType.AdamW, LearningRate = 3e-3, Schedule = LrScheduleType.Cosine };
 var result = new ClassificationTrainer(model, data, options).Run(Path.Combine(Path.GetTempPath(), "sapling-sample-digits"));
 Console.WriteLine($"test accuracy {result.Test.Accuracy:P2} on {result.Test.Support} held-out digits");

@@ -7,7 +7,7 @@ namespace Sapling.Federated;
 
 /// <summary>
 /// A client's work in one round: a few epochs over its own examples, starting from the global weights, through the
-/// classification trainer's own epoch loop (<see cref="ClassificationEpoch"/>), so every train.* and augment.* option
+/// classification recipe on the one trainer (<see cref="ClassificationRecipe"/>, <see cref="Trainer"/>), so every train.* and augment.* option
 /// a centralised run honours applies here too. With FedProx the gradient also pulls each weight back towards the
 /// round's global weights (the gradient of μ/2·‖w − w_global‖²), which limits how far clients with very different data
 /// drift apart.
@@ -20,7 +20,7 @@ public static class LocalTraining
     public static LocalResult Train(Module<Tensor, Tensor> model, TensorDataset data, TrainingOptions options, int epochs, ulong seed,
         IReadOnlyDictionary<string, Tensor>? proximalCenter = null, double mu = 0, int round = 1, int rounds = 1)
     {
-        if (options.Schedule == "plateau")
+        if (options.Schedule == LrScheduleType.Plateau)
             throw new ArgumentException("train.schedule plateau follows the validation loss of every epoch, which federated local training does not compute; use none, cosine or step");
         if (round < 1 || round > rounds) throw new ArgumentOutOfRangeException(nameof(round), $"round {round} is not one of 1..{rounds}");
         if (data.Count == 0) return new LocalResult(0, double.NaN, double.NaN);
@@ -32,25 +32,26 @@ public static class LocalTraining
         int stepsPerEpoch = options.StepsPerEpoch(loader.BatchesPerEpoch);
         var schedule = options.NewScheduler(optimizer, stepsPerEpoch, rounds * epochs);
         int epochsBefore = (round - 1) * epochs;
-        int skipped = options.Schedule == "cosine" ? epochsBefore * stepsPerEpoch : options.Schedule == "step" ? epochsBefore : 0;
+        int skipped = options.Schedule == LrScheduleType.Cosine ? epochsBefore * stepsPerEpoch : options.Schedule == LrScheduleType.Step ? epochsBefore : 0;
         for (int i = 0; i < skipped; i++) schedule!.Step();
-        var loop = new ClassificationEpoch(model, optimizer, options)
+        var recipe = new ClassificationRecipe(model, optimizer, loader, options, epochs)
         {
-            StepSchedule = options.Schedule == "cosine" ? schedule : null,
+            Seed = seed, FirstEpoch = 0, EpochSchedule = options.Schedule == LrScheduleType.Step ? schedule : null,
+        };
+        var outcome = new Trainer(recipe, optimizer)
+        {
+            GradClip = options.GradClip, StepSchedule = options.Schedule == LrScheduleType.Cosine ? schedule : null,
             AdjustGradients = proximalCenter != null && mu > 0 ? named =>
             {
                 foreach (var (name, p) in named)
                     if (p.Grad is { } grad) grad.AddInPlace(p.Sub(proximalCenter[name]), (float)mu);
             } : null,
-        };
+        }.Fit();
+        // The weights stay those of the last finite step; the coordinator refuses a non-finite update anyway.
+        if (outcome.Diverged) return new LocalResult(data.Count, double.NaN, double.NaN) { Diverged = true };
         double lossSum = 0, correct = 0;
-        long step = 0;
-        for (int epoch = 0; epoch < epochs; epoch++)
+        foreach (var record in outcome.State.History)
         {
-            var record = loop.Run(epoch, epochs, loader, seed, ref step, out bool nonFinite);
-            // The weights stay those of the last finite step; the coordinator refuses a non-finite update anyway.
-            if (nonFinite) return new LocalResult(data.Count, double.NaN, double.NaN) { Diverged = true };
-            if (options.Schedule == "step") schedule!.Step();
             lossSum += record.TrainLoss;
             correct += record.TrainAccuracy;
         }

@@ -39,4 +39,20 @@ public sealed class ConfigDefaultsTests
         var options = LanguageModelConfig.Bind(ConfigTree.Empty("empty.yaml"));
         SameAsRecordDefaults(options, new LmOptions());
     }
+
+    [Fact]
+    public void ModesBindAsTypedValuesAndUnknownOnesAreRefusedByKey()
+    {
+        var tree = ConfigTree.Empty("modes.yaml");
+        tree.Set("train.optimizer=sgd");
+        tree.Set("train.schedule=plateau");
+        var (_, _, train) = ClassificationConfig.Bind(tree);
+        Assert.Equal(OptimizerType.Sgd, train.Optimizer);
+        Assert.Equal(LrScheduleType.Plateau, train.Schedule);
+        tree.Set("train.optimizer=adamw");
+        Assert.Equal(OptimizerType.AdamW, ClassificationConfig.Bind(tree).Train.Optimizer);
+        tree.Set("train.optimizer=lamb");
+        var e = Assert.Throws<InvalidDataException>(() => ClassificationConfig.Bind(tree));
+        Assert.Contains("'train.optimizer' should be one of sgd, adam, adamw, got 'lamb'", e.Message);
+    }
 }

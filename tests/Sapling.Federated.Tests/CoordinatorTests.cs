@@ -12,7 +12,7 @@ public sealed class CoordinatorTests
         var (model, data) = FedAvgTests.TinyProblem();
         var config = new ClassifierConfig { ModelType = "mlp", InputShape = [4], HiddenSizes = [8], NumClasses = 2 };
         var federated = new FederatedOptions { Clients = 2, Rounds = 1, Seed = 0 };
-        var training = new TrainingOptions { BatchSize = 16, Optimizer = "sgd", LearningRate = 0.1 };
+        var training = new TrainingOptions { BatchSize = 16, Optimizer = OptimizerType.Sgd, LearningRate = 0.1 };
         await using var coordinator = await Coordinator.StartAsync();
         var shards = ShardSplit.Iid(data.Labels, 2, 0);
         var clients = Enumerable.Range(0, 2).Select(c =>

@@ -44,7 +44,7 @@ public sealed class FedAvgTests
     {
         var (model, data) = TinyProblem();
         var start = model.StateDict().ToDictionary(p => p.Key, p => p.Value.Clone());
-        var training = new TrainingOptions { BatchSize = 16, Optimizer = "sgd", LearningRate = 0.1, Momentum = 0.9 };
+        var training = new TrainingOptions { BatchSize = 16, Optimizer = OptimizerType.Sgd, LearningRate = 0.1, Momentum = 0.9 };
         var results = new List<(IReadOnlyDictionary<string, Tensor>, long)>();
         for (int client = 0; client < 3; client++)
         {
@@ -67,7 +67,7 @@ public sealed class FedAvgTests
     {
         var (model, data) = TinyProblem();
         var global = model.StateDict().ToDictionary(p => p.Key, p => p.Value.Clone());
-        var training = new TrainingOptions { BatchSize = 16, Optimizer = "sgd", LearningRate = 0.1 };
+        var training = new TrainingOptions { BatchSize = 16, Optimizer = OptimizerType.Sgd, LearningRate = 0.1 };
         double Drift(double mu)
         {
             model.LoadStateDict(global);
@@ -88,7 +88,7 @@ public sealed class FedAvgTests
     {
         var (model, data) = TinyProblem();
         var global = model.StateDict().ToDictionary(p => p.Key, p => p.Value.Clone());
-        var plain = new TrainingOptions { BatchSize = 16, Optimizer = "sgd", LearningRate = 0.1, Momentum = 0.9 };
+        var plain = new TrainingOptions { BatchSize = 16, Optimizer = OptimizerType.Sgd, LearningRate = 0.1, Momentum = 0.9 };
         float[] After(TrainingOptions options, int round = 1, int rounds = 1, double mu = 0)
         {
             model.LoadStateDict(global);
@@ -104,17 +104,17 @@ public sealed class FedAvgTests
         foreach (var (what, options, round) in new (string, TrainingOptions, int)[]
         {
             ("train.l1", plain with { L1 = 0.01f }, 1),
-            ("train.schedule cosine (round 2 of 3)", plain with { Schedule = "cosine", WarmupSteps = 2 }, 2),
-            ("train.schedule step (round 3 of 3)", plain with { Schedule = "step", StepSize = 1, Gamma = 0.5 }, 3),
+            ("train.schedule cosine (round 2 of 3)", plain with { Schedule = LrScheduleType.Cosine, WarmupSteps = 2 }, 2),
+            ("train.schedule step (round 3 of 3)", plain with { Schedule = LrScheduleType.Step, StepSize = 1, Gamma = 0.5 }, 3),
             ("train.accumulation_steps", plain with { AccumulationSteps = 2 }, 1),
             ("train.grad_clip", plain with { GradClip = 0.01f }, 1),
         })
             Assert.False(baseline.SequenceEqual(After(options, round, rounds: 3)), $"{what} did not change the local round");
-        var e = Assert.Throws<ArgumentException>(() => After(plain with { Schedule = "plateau" }));
+        var e = Assert.Throws<ArgumentException>(() => After(plain with { Schedule = LrScheduleType.Plateau }));
         Assert.Contains("plateau", e.Message);
     }
 
-    /// <summary>The local loop as it was written before it ran on <see cref="ClassificationEpoch"/>.</summary>
+    /// <summary>The local loop as it was written before it ran on the trainer (<see cref="ClassificationRecipe"/>).</summary>
     private static float[] FormerLoop(Sapling.NN.Module<Tensor, Tensor> model, TensorDataset data, TrainingOptions options, int epochs, ulong seed, IReadOnlyDictionary<string, Tensor> center, double mu)
     {
         model.Train();

@@ -20,25 +20,23 @@ internal static class PruneFinetune
         var (data, _, train) = ClassificationConfig.Bind(ConfigTree.Load(configPath));
         var split = ClassificationData.Load(data, classifier.Config.Normalization);
         var model = classifier.Module;
-        var step = new TrainingStep(new AdamW(model.Parameters(), lr: lr, weightDecay: 0), model.Parameters().ToList());
         var rng = new Random((int)train.Seed);
         int batch = Math.Min(train.BatchSize, split.Train.Count);
         var indices = new long[batch];
         model.Train();
-        for (int i = 0; i < steps; i++)
+        var recipe = new FixedStepsRecipe(model, steps, _ =>
         {
-            using var scope = new TensorScope();
             for (int j = 0; j < batch; j++) indices[j] = rng.Next(split.Train.Count);
             var (x, y) = split.Train.GetBatch(indices);
-            TrainingStep.Backward(Tensor.CrossEntropy(model.Forward(x), y));
-            // A non-finite gradient stops the fine-tune before it reaches the weights, and nothing is saved.
-            if (!float.IsFinite(step.Finish())) throw Diverged(i);
-            if (masks != null) MagnitudePruning.ApplyMasks(model, masks);
-        }
+            return Tensor.CrossEntropy(model.Forward(x), y);
+        }) { AfterStep = masks == null ? null : () => MagnitudePruning.ApplyMasks(model, masks) };
+        var outcome = new Trainer(recipe, new AdamW(model.Parameters(), lr: lr, weightDecay: 0)).Fit();
+        // A non-finite gradient stops the fine-tune before it reaches the weights, and nothing is saved.
+        if (outcome.Diverged) throw Diverged(outcome.State.GlobalStep);
         model.Eval();
     }
 
-    private static TrainingDivergedException Diverged(int step) =>
+    private static TrainingDivergedException Diverged(long step) =>
         new($"prune --finetune-steps: training diverged at step {step + 1} (a non-finite gradient); the pruned model was not saved; lower --finetune-lr");
 
     public static void LanguageModel(GptModel model, string modelDirectory, string configPath, int steps, double lr, IReadOnlyDictionary<string, Tensor>? masks)
@@ -54,16 +52,14 @@ internal static class PruneFinetune
             config.Get("data.validation_fraction", 0.1), config.Get("data.split_seed", 0UL));
         int batch = config.Get("train.batch_size", 16), context = model.Config.NPositions;
         ulong seed = config.Get("train.seed", 0UL);
-        var step = new TrainingStep(new AdamW(model.Parameters(), lr: lr, weightDecay: 0), model.Parameters().ToList()) { GradClip = 1f };
         model.Train();
-        for (int i = 0; i < steps; i++)
+        var recipe = new FixedStepsRecipe(model, steps, i =>
         {
-            using var scope = new TensorScope();
             var (x, y) = data.TrainBatch(batch, context, seed + 1, i);
-            TrainingStep.Backward(Tensor.CrossEntropy(model.Forward(x).Reshape(-1, model.Config.VocabSize), y.Reshape(-1)));
-            if (!float.IsFinite(step.Finish())) throw Diverged(i);
-            if (masks != null) MagnitudePruning.ApplyMasks(model, masks);
-        }
+            return Tensor.CrossEntropy(model.Forward(x).Reshape(-1, model.Config.VocabSize), y.Reshape(-1));
+        }) { AfterStep = masks == null ? null : () => MagnitudePruning.ApplyMasks(model, masks) };
+        var outcome = new Trainer(recipe, new AdamW(model.Parameters(), lr: lr, weightDecay: 0)) { GradClip = 1f }.Fit();
+        if (outcome.Diverged) throw Diverged(outcome.State.GlobalStep);
         model.Eval();
     }
 }

@@ -162,6 +162,13 @@ public sealed class ConfigTree
         var text = value as string ?? throw new FormatException();
         if (target == typeof(string)) return text;
         if (target == typeof(bool)) return text.ToLowerInvariant() switch { "true" or "yes" or "on" => true, "false" or "no" or "off" => false, _ => throw new FormatException() };
+        // A mode is written as its member's name in lower case, words optionally joined by underscores (adamw, val_loss).
+        if (target.IsEnum)
+        {
+            foreach (var name in Enum.GetNames(target))
+                if (string.Equals(name, text.Replace("_", ""), StringComparison.OrdinalIgnoreCase)) return Enum.Parse(target, name);
+            throw new FormatException();
+        }
         return Convert.ChangeType(text, target, CultureInfo.InvariantCulture);
     }
 
@@ -169,6 +176,7 @@ public sealed class ConfigTree
     {
         var target = Nullable.GetUnderlyingType(t) ?? t;
         if (target.IsArray) return $"a list of {Describe(target.GetElementType()!)}";
+        if (target.IsEnum) return "one of " + string.Join(", ", Enum.GetNames(target).Select(n => n.ToLowerInvariant()));
         return target == typeof(int) || target == typeof(ulong) || target == typeof(long) ? "an integer" : target == typeof(bool) ? "true or false" : target == typeof(string) ? "text" : "a number";
     }
 

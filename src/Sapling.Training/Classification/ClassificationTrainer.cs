@@ -66,100 +66,27 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
             transform: options.Augment.IsIdentity || data.ExampleShape.Length != 3 ? null : options.Augment.Apply, shard: new BatchShard(group.Rank, group.Size));
         int stepsPerEpoch = options.StepsPerEpoch(trainLoader.BatchesPerEpoch);
         var scheduler = options.NewScheduler(optimizer, stepsPerEpoch, options.Epochs);
-        var plateau = options.Schedule == "plateau" ? new ReduceLROnPlateau(optimizer, factor: options.Gamma, patience: options.PlateauPatience) : null;
-        var metricsLog = new MetricsLog(run.MetricsPath);
-
-        var state = new TrainingState();
-        if (resumeFrom != null)
+        var recipe = new ClassificationRecipe(model, optimizer, trainLoader, options, options.Epochs)
         {
-            var checkpoint = Checkpoint.Resolve(resumeFrom);
-            state = Checkpoint.Load(checkpoint, model, optimizer, scheduler);
-            if (state.GeneratorState.Length > 0) Generator.Default.SetState(state.GeneratorState);
-            if (IsWriter) metricsLog.Truncate(state.MetricsLines);
-            progress.Message($"resumed from {checkpoint} after epoch {state.CompletedEpochs}");
-        }
-        else if (IsWriter && File.Exists(run.MetricsPath))
+            Validation = data.Validation,
+            EpochSchedule = options.Schedule == LrScheduleType.Step ? scheduler : null,
+            Plateau = options.Schedule == LrScheduleType.Plateau ? new ReduceLROnPlateau(optimizer, factor: options.Gamma, patience: options.PlateauPatience) : null,
+            ProcessGroup = group, Progress = progress, Run = IsWriter ? run : null,
+            Save = directory => ClassifierFolder.Save(directory, WithData(classifier, data)),
+            BeforeEpoch = options.FreezeBackboneEpochs > 0 ? epoch => SetBackboneFrozen(classifier, epoch) : null,
+        };
+        var outcome = new Trainer(recipe, optimizer)
         {
-            File.Delete(run.MetricsPath);
-        }
-
-        using var dataParallel = StartDataParallel(model, optimizer);
-        var history = new List<EpochRecord>(state.History);
-        var monitor = new TrainingMonitor();
-        bool stoppedEarly = false, diverged = false, stoppedByCaller = false;
-        var clock = Stopwatch.StartNew();
-        int firstEpoch = state.CompletedEpochs + 1;
-        for (int epoch = firstEpoch; epoch <= options.Epochs; epoch++)
-        {
-            if (options.FreezeBackboneEpochs > 0) SetBackboneFrozen(classifier, epoch);
-            long globalStep = state.GlobalStep;
-            var record = new ClassificationEpoch(model, optimizer, options)
-            {
-                StepSchedule = options.Schedule == "cosine" ? scheduler : null,
-                ProcessGroup = group, DataParallel = dataParallel, Parallelism = Parallelism, Progress = progress,
-            }.Run(epoch, options.Epochs, trainLoader, options.Seed, ref globalStep, out bool nonFiniteGradient);
-            state = state with { GlobalStep = globalStep };
-            var (valLoss, valAccuracy) = Evaluate(model, data.Validation);
-            record = record with { ValLoss = valLoss, ValAccuracy = valAccuracy };
-            history.Add(record);
-            if (IsWriter) metricsLog.Append(record.ToLogRecord());
-            double elapsedPerEpoch = clock.Elapsed.TotalSeconds / (epoch - firstEpoch + 1);
-            progress.EpochFinished(record, TimeSpan.FromSeconds(elapsedPerEpoch * (options.Epochs - epoch)));
-            foreach (var warning in monitor.Check(history))
-            {
-                progress.Warning(warning);
-                Log(run, "warning: " + warning);
-            }
-            if (AgreeWithRankZero(nonFiniteGradient || TrainingMonitor.IsDiverged(record.TrainLoss) || TrainingMonitor.IsDiverged(valLoss)))
-            {
-                diverged = true;
-                string what = nonFiniteGradient ? "a non-finite gradient" : $"loss {record.TrainLoss}, validation loss {valLoss}";
-                string message = Directory.Exists(run.BestModelDirectory)
-                    ? $"training diverged in epoch {epoch} ({what}); stopped, and the model is the best finite one, from epoch {state.BestEpoch}"
-                    : $"training diverged in epoch {epoch} ({what}) before any epoch finished with finite weights; stopped, and no model was saved (lower train.lr or set train.grad_clip)";
-                progress.Warning(message);
-                Log(run, message);
-                break;
-            }
-            plateau?.Step(valLoss);
-            if (options.Schedule == "step") scheduler?.Step();
-
-            double metric = options.Monitor == "val_accuracy" ? valAccuracy : valLoss;
-            bool improved = BestMetric.Improves(metric, state.BestMetric, lowerIsBetter: options.Monitor != "val_accuracy");
-            state = state with
-            {
-                CompletedEpochs = epoch,
-                BestMetric = improved ? metric : state.BestMetric,
-                BestEpoch = improved ? epoch : state.BestEpoch,
-                EpochsWithoutImprovement = improved ? 0 : state.EpochsWithoutImprovement + 1,
-                MetricsLines = state.MetricsLines + 1,
-                GeneratorState = Generator.Default.GetState(),
-                History = history,
-            };
-            if (improved && IsWriter) ClassifierFolder.Save(run.BestModelDirectory, WithData(classifier, data));
-            if (IsWriter) Checkpoint.Save(run.CheckpointsDirectory, model, optimizer, scheduler, state);
+            GradClip = options.GradClip, StepSchedule = options.Schedule == LrScheduleType.Cosine ? scheduler : null, Schedule = scheduler,
+            LowerIsBetter = options.Monitor != "val_accuracy", Monitor = options.Monitor, Patience = options.Patience,
             // Every epoch is reported, the last included, so the caller sees the whole history.
-            if (AgreeWithRankZero(ContinueAfterEpoch?.Invoke(record) == false && epoch < options.Epochs))
-            {
-                stoppedByCaller = true;
-                Log(run, $"stopped by the caller after epoch {epoch}");
-                break;
-            }
-            if (options.Patience is int patience && AgreeWithRankZero(state.EpochsWithoutImprovement >= patience))
-            {
-                stoppedEarly = true;
-                progress.Message($"early stopping: {options.Monitor} has not improved for {patience} epochs (best {state.BestMetric:F4} in epoch {state.BestEpoch})");
-                break;
-            }
+            ContinueAfterPeriod = ContinueAfterEpoch == null ? null : _ => ContinueAfterEpoch(recipe.LastRecord!),
+            ProcessGroup = group, Parallelism = Parallelism, Progress = progress, Run = run,
+        }.Fit(resumeFrom);
+        var state = outcome.State;
+        var history = state.History;
+        bool stoppedEarly = outcome.StoppedEarly, diverged = outcome.Diverged, stoppedByCaller = outcome.StoppedByCaller;
 
-        }
-
-        if (dataParallel != null)
-        {
-            string communication = $"data parallel over {group.Size} ranks: {dataParallel.BucketCount} gradient bucket(s) per step, {dataParallel.AllReduceTime.TotalSeconds:F2} s in all-reduce ({(dataParallel.Overlapped ? "overlapped with backward" : "after backward")}), {dataParallel.WaitTime.TotalSeconds:F2} s waiting for it after backward";
-            progress.Message(communication);
-            Log(run, communication);
-        }
         // Ranks other than 0 have the same weights and history but write nothing: they report on their last weights.
         if (!IsWriter)
         {
@@ -184,38 +111,6 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         return new ClassificationResult(run.Root, run.ModelDirectory, testReport, valReport, state.BestEpoch, history, stoppedEarly, diverged, stoppedByCaller);
     }
 
-    /// <summary>
-    /// With more than one rank: makes every replica start from rank 0's weights and optimiser state, and hooks the
-    /// gradient all-reduce into backward. Null when training alone.
-    /// </summary>
-    private DataParallel? StartDataParallel(Module<Tensor, Tensor> model, Optimizer optimizer)
-    {
-        if (ProcessGroup.Size == 1) return null;
-        var (optimizerState, _) = optimizer.StateDict();
-        var tensors = model.StateDict().OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value)
-            .Concat(optimizerState.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value)).ToList();
-        Distributed.DataParallel.BroadcastFromRankZero(ProcessGroup, tensors);
-        var trainable = model.Parameters().Where(p => p.RequiresGrad).ToList();
-        var dataParallel = new DataParallel(ProcessGroup, trainable, Parallelism);
-        int least = options.BatchSize / ProcessGroup.Size, most = (options.BatchSize + ProcessGroup.Size - 1) / ProcessGroup.Size;
-        progress.Message($"data parallel: {ProcessGroup.Size} ranks, each with {(least == most ? $"{least}" : $"{least}-{most}")} of every {options.BatchSize}-example batch; {dataParallel.BucketCount} gradient bucket(s)" + (dataParallel.Overlapped ? ", all-reduced during backward" : ", all-reduced after backward"));
-        return dataParallel;
-    }
-
-    /// <summary>Rank 0's answer to a yes/no question, on every rank: a decision to stop must be taken by all or none.</summary>
-    private bool AgreeWithRankZero(bool mine)
-    {
-        if (ProcessGroup.Size == 1) return mine;
-        Span<int> flag = [mine ? 1 : 0];
-        ProcessGroup.Broadcast(flag);
-        return flag[0] != 0;
-    }
-
-    private void Log(RunFolder run, string message)
-    {
-        if (IsWriter) run.Log(message);
-    }
-
     /// <summary>Mean loss and accuracy over a dataset in eval mode, without gradients.</summary>
     public static (double Loss, double Accuracy) Evaluate(Module<Tensor, Tensor> model, IDataset data, int batchSize = 256)
     {
@@ -229,7 +124,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
             using var scope = new TensorScope();
             var logits = model.Forward(x);
             lossSum += Tensor.CrossEntropy(logits, y, Reduction.Sum).Item();
-            correct += ClassificationEpoch.CountCorrect(logits, y);
+            correct += ClassificationRecipe.CountCorrect(logits, y);
             x.Dispose();
             y.Dispose();
         }

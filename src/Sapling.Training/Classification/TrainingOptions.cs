@@ -9,8 +9,7 @@ public sealed record TrainingOptions
     public int Epochs { get; init; } = 20;
     public int BatchSize { get; init; } = 64;
 
-    /// <summary>"sgd", "adam" or "adamw".</summary>
-    public string Optimizer { get; init; } = "adamw";
+    public OptimizerType Optimizer { get; init; } = OptimizerType.AdamW;
     public double LearningRate { get; init; } = 1e-3;
     public double Momentum { get; init; } = 0.9;
     public bool Nesterov { get; init; }
@@ -20,8 +19,8 @@ public sealed record TrainingOptions
     public float L1 { get; init; }
     public float LabelSmoothing { get; init; }
 
-    /// <summary>"none", "cosine" (per step, with warm-up), "step" (per epoch) or "plateau" (on validation loss).</summary>
-    public string Schedule { get; init; } = "none";
+    /// <summary>None, cosine (per step, with warm-up), step (per epoch) or plateau (on the validation loss).</summary>
+    public LrScheduleType Schedule { get; init; } = LrScheduleType.None;
     public int WarmupSteps { get; init; }
     public double MinLearningRateRatio { get; init; }
     public int StepSize { get; init; } = 10;
@@ -64,8 +63,8 @@ public sealed record TrainingOptions
     /// <summary>The optimiser <see cref="Optimizer"/> names, over <paramref name="groups"/>, at this learning rate, momentum and weight decay.</summary>
     public Optim.Optimizer NewOptimizer(IEnumerable<ParamGroup> groups) => Optimizer switch
     {
-        "sgd" => new Sgd(groups, LearningRate, Momentum, weightDecay: WeightDecay, nesterov: Nesterov),
-        "adam" => new Adam(groups, LearningRate, weightDecay: WeightDecay),
+        OptimizerType.Sgd => new Sgd(groups, LearningRate, Momentum, weightDecay: WeightDecay, nesterov: Nesterov),
+        OptimizerType.Adam => new Adam(groups, LearningRate, weightDecay: WeightDecay),
         _ => new AdamW(groups, LearningRate, weightDecay: WeightDecay),
     };
 
@@ -76,8 +75,8 @@ public sealed record TrainingOptions
     /// </summary>
     public LrScheduler? NewScheduler(Optim.Optimizer optimizer, int stepsPerEpoch, int epochs) => Schedule switch
     {
-        "cosine" => new CosineWithWarmup(optimizer, WarmupSteps, Math.Max(WarmupSteps, stepsPerEpoch * epochs), MinLearningRateRatio),
-        "step" => new StepLR(optimizer, StepSize, Gamma),
+        LrScheduleType.Cosine => new CosineWithWarmup(optimizer, WarmupSteps, Math.Max(WarmupSteps, stepsPerEpoch * epochs), MinLearningRateRatio),
+        LrScheduleType.Step => new StepLR(optimizer, StepSize, Gamma),
         _ => null,
     };
 
@@ -86,8 +85,8 @@ public sealed record TrainingOptions
         FiniteOptions.Check(this);
         if (Epochs <= 0) throw new ArgumentException($"train.epochs must be positive, got {Epochs}");
         if (BatchSize <= 0) throw new ArgumentException($"train.batch_size must be positive, got {BatchSize}");
-        if (Optimizer is not ("sgd" or "adam" or "adamw")) throw new ArgumentException($"train.optimizer must be sgd, adam or adamw, got '{Optimizer}'");
-        if (Schedule is not ("none" or "cosine" or "step" or "plateau")) throw new ArgumentException($"train.schedule must be none, cosine, step or plateau, got '{Schedule}'");
+        if (!Enum.IsDefined(Optimizer)) throw new ArgumentException($"train.optimizer: {(int)Optimizer} is not an optimiser");
+        if (!Enum.IsDefined(Schedule)) throw new ArgumentException($"train.schedule: {(int)Schedule} is not a schedule");
         if (Monitor is not ("val_loss" or "val_accuracy")) throw new ArgumentException($"train.monitor must be val_loss or val_accuracy, got '{Monitor}'");
         if (AccumulationSteps <= 0) throw new ArgumentException($"train.accumulation_steps must be positive, got {AccumulationSteps}");
         if (LearningRate <= 0) throw new ArgumentException($"train.lr must be positive, got {LearningRate}");

@@ -65,146 +65,23 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         // Weight decay applies to matrices (projections, embeddings), not to biases and layer-norm gains.
         var optimizer = new AdamW(method.ParameterGroups(model), lr: options.LearningRate, beta1: 0.9, beta2: 0.95);
         var schedule = new CosineWithWarmup(optimizer, Math.Min(options.WarmupSteps, options.Steps), options.Steps, options.MinLearningRateRatio);
-        var metrics = new MetricsLog(run.MetricsPath);
-        var state = new TrainingState();
-        if (resumeFrom != null)
-        {
-            var checkpoint = Checkpoint.Resolve(resumeFrom);
-            state = Checkpoint.Load(checkpoint, network, optimizer, schedule);
-            if (IsWriter) metrics.Truncate(state.MetricsLines);
-            progress.Message($"resumed from {checkpoint} at step {state.GlobalStep}");
-        }
-        else if (IsWriter && File.Exists(run.MetricsPath))
-        {
-            File.Delete(run.MetricsPath);
-        }
-
-        var parameters = network.Parameters().Where(p => p.RequiresGrad).ToList();
-        using var dataParallel = StartDataParallel(model, optimizer, parameters);
-        // The gradients' all-reduce is finished below, before the step's loss is summed over ranks (one collective at a time).
-        var training = new TrainingStep(optimizer, parameters) { GradClip = options.GradClip, Schedule = schedule };
-        var samples = new List<string>();
-        var evalSteps = new List<double>();
-        var trainCurve = new List<double>();
-        var valCurve = new List<double>();
-        foreach (var line in IsWriter && File.Exists(run.MetricsPath) ? File.ReadLines(run.MetricsPath) : [])
-        {
-            using var doc = JsonDocument.Parse(line);
-            if (doc.RootElement.GetProperty("kind").GetString() != "eval") continue;
-            evalSteps.Add(doc.RootElement.GetProperty("step").GetDouble());
-            trainCurve.Add(doc.RootElement.GetProperty("train_loss").GetDouble());
-            valCurve.Add(doc.RootElement.GetProperty("val_loss").GetDouble());
-        }
+        var recipe = new LmRecipe(options, model, objective, tokenizer, method, optimizer) { ProcessGroup = group, Progress = progress, Run = IsWriter ? run : null };
         long trainableParameters = network.ParameterCount(trainableOnly: true), allParameters = network.ParameterCount();
-        var clock = Stopwatch.StartNew();
-        bool diverged = false;
-        double trainingSeconds = 0;
-        int stepsRun = 0;
-        long tokensSeen = 0;
-        double lossSum = 0;
-        int lossCount = 0;
-        double valLoss = double.NaN;
-        IReadOnlyDictionary<string, double> lastMetrics = new Dictionary<string, double>();
-        long firstStep = state.GlobalStep + 1;
-        // Training FLOPs per token as nanoGPT and PaLM estimate them: 6 per parameter (forward and backward) plus
-        // the attention score and value products, 12·layers·width·context.
-        double flopsPerToken = 6.0 * allParameters + 12.0 * model.NumLayers * model.HiddenSize * Math.Min(options.Context, model.ContextLength);
-        double peakFlops = Backends.Cpu.MachinePeak.Gflops(Backends.Cpu.CpuWorkers.Threads) * 1e9;
         progress.StepsStarted(options.Steps, "tokens");
-        network.Train();
-        for (long step = state.GlobalStep + 1; step <= options.Steps; step++)
+        var outcome = new Trainer(recipe, optimizer)
         {
-            // Dropout masks: ranks after the first add their rank, so the rows of one batch do not share masks.
-            Generator.Default.ManualSeed(options.Seed * 1_000_003UL + (ulong)step + (group.Rank == 0 ? 0 : (ulong)group.Rank * 0x9E37_79B9UL));
-            long stepStart = Stopwatch.GetTimestamp();
-            if (Parallelism.FailRank == group.Rank && step == Parallelism.FailStep)
-                throw new InvalidOperationException($"injected failure at step {step} (distributed.fail_rank)");
-            float lossValue;
-            long tokens;
-            using (var scope = new TensorScope())
-            {
-                (var loss, tokens) = objective.TrainingLoss(model, step);
-                lossValue = loss.Item();
-                // Gradients are summed over ranks: each rank's mean is weighted by its share of the batch's rows.
-                if (group.Size > 1) loss = loss.Mul((float)BatchShard.Range(options.BatchSize, group.Rank, group.Size).Count / options.BatchSize);
-                TrainingStep.Backward(loss);
-            }
-            if (group.Size > 1)
-            {
-                // First the gradients: no other collective may start while the communication thread is in one.
-                dataParallel!.FinishGradientSync();
-                // The step's loss and tokens over the whole batch, the same figures on every rank.
-                Span<double> totals = [lossValue * (double)BatchShard.Range(options.BatchSize, group.Rank, group.Size).Count / options.BatchSize, tokens];
-                group.AllReduceSum(totals);
-                (lossValue, tokens) = ((float)totals[0], (long)totals[1]);
-            }
-            // Gradients are all-reduced by now, so every rank sees the same norm and stops at the same step.
-            float norm = training.Finish(lossIsFinite: !TrainingMonitor.IsDiverged(lossValue));
-            if (!float.IsFinite(norm))
-            {
-                diverged = true;
-                string what = TrainingMonitor.IsDiverged(lossValue) ? $"loss {lossValue}" : $"gradient norm {norm}";
-                string message = Directory.Exists(run.BestModelDirectory)
-                    ? $"training diverged at step {step} ({what}); stopped, and the model is the best finite one, from step {state.BestEpoch}"
-                    : $"training diverged at step {step} ({what}) before any evaluation kept a model; stopped, and no model will be saved (lower train.lr or train.grad_clip)";
-                progress.Warning(message);
-                if (IsWriter) run.Log(message);
-                break;
-            }
-            trainingSeconds += Stopwatch.GetElapsedTime(stepStart).TotalSeconds;
-            stepsRun++;
-            tokensSeen += tokens;
-            lossSum += lossValue;
-            lossCount++;
-            double tokensPerSecond = tokensSeen / clock.Elapsed.TotalSeconds;
-            progress.BatchFinished((int)step, options.Steps, lossSum / lossCount, tokensPerSecond);
-            if (IsWriter) metrics.Append(new Dictionary<string, object?> { ["kind"] = "step", ["step"] = step, ["loss"] = lossValue, ["lr"] = optimizer.ParamGroups[0].LearningRate, ["grad_norm"] = norm, ["tokens_per_s"] = tokensPerSecond });
-            state = state with { GlobalStep = step, MetricsLines = state.MetricsLines + 1 };
-            if (step % options.EvalInterval != 0 && step != options.Steps) continue;
+            GradClip = options.GradClip, StepSchedule = schedule, Schedule = schedule,
+            LowerIsBetter = recipe.LowerIsBetter, Monitor = options.Monitor,
+            ProcessGroup = group, Parallelism = Parallelism, Progress = progress, Run = run,
+        }.Fit(resumeFrom);
+        var state = outcome.State;
+        bool diverged = outcome.Diverged;
+        var samples = recipe.Samples;
+        double valLoss = recipe.LastValidation.Loss;
+        var lastMetrics = recipe.LastValidation.Metrics;
+        long tokensSeen = recipe.TokensSeen;
+        var clock = recipe.Clock;
 
-            var validation = objective.Validate(model);
-            valLoss = validation.Loss;
-            var sample = !objective.WritesText || options.SampleTokens <= 0 || !IsWriter ? "" :
-                tokenizer.Decode(TextGenerator.Generate(model.AsCausalLM(), [tokenizer.EndOfTextId], new SamplingOptions { MaxNewTokens = options.SampleTokens, Temperature = 0.8f, TopK = 20, Seed = (ulong)step }), skipSpecial: true);
-            if (sample.Length > 0) samples.Add(sample);
-            network.Train();
-            double trainLoss = lossSum / lossCount;
-            evalSteps.Add(step);
-            trainCurve.Add(trainLoss);
-            valCurve.Add(valLoss);
-            var record = new Dictionary<string, object?> { ["kind"] = "eval", ["step"] = step, ["train_loss"] = trainLoss, ["val_loss"] = valLoss, ["val_perplexity"] = Math.Exp(valLoss), ["tokens_per_s"] = tokensPerSecond, ["mfu"] = tokensPerSecond * flopsPerToken / peakFlops, ["sample"] = sample };
-            foreach (var (name, value) in validation.Metrics) record[name] = value;
-            if (IsWriter) metrics.Append(record);
-            lastMetrics = validation.Metrics;
-            var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (step - firstStep + 1) * (options.Steps - step));
-            double mfu = tokensPerSecond * flopsPerToken / peakFlops;
-            string extra = string.Concat(validation.Metrics.Select(m => $"  {m.Key} {m.Value:F3}"));
-            progress.Message($"step {step}/{options.Steps}  train loss {trainLoss:F3}  val loss {valLoss:F3}{LossNote(objective, valLoss, baseline)}{extra}  {tokensPerSecond:F0} tokens/s  MFU {mfu:P0}  ETA {eta:mm\\:ss}");
-            if (sample.Length > 0)
-            {
-                progress.Message("sample: " + sample.Replace("\n", " / "));
-                if (IsWriter) run.Log($"step {step} sample: {sample.Replace("\n", " / ")}");
-            }
-            double monitored = Monitored(validation);
-            bool improved = BestMetric.Improves(monitored, state.BestMetric, LowerIsBetter);
-            state = state with
-            {
-                MetricsLines = state.MetricsLines + 1, GeneratorState = Generator.Default.GetState(),
-                BestMetric = improved ? monitored : state.BestMetric, BestEpoch = improved ? (int)step : state.BestEpoch,
-            };
-            // A small corpus is memorised quickly: keep the model from the step with the lowest validation loss.
-            if (improved && IsWriter) method.Save(run.BestModelDirectory, model, tokenizer);
-            if (IsWriter) Checkpoint.Save(run.CheckpointsDirectory, network, optimizer, schedule, state, unit: "step");
-            lossSum = 0;
-            lossCount = 0;
-        }
-
-        if (dataParallel != null)
-        {
-            string communication = $"data parallel over {group.Size} ranks: {dataParallel.BucketCount} gradient bucket(s) per step, {dataParallel.AllReduceTime.TotalSeconds:F2} s in all-reduce ({(dataParallel.Overlapped ? "overlapped with backward" : "after backward")}), {dataParallel.WaitTime.TotalSeconds:F2} s waiting for it after backward";
-            progress.Message(communication);
-            if (IsWriter) run.Log(communication);
-        }
         // Ranks other than 0 hold the same weights but write nothing: the run folder and the final model are rank 0's.
         if (!IsWriter) return new LmResult(run.Root, run.ModelDirectory, valLoss, baseline, tokensSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), samples) { Diverged = diverged };
         if (diverged || !network.Parameters().All(p => p.AllFinite()))
@@ -227,8 +104,8 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             valLoss = last.Loss;
             lastMetrics = last.Metrics;
         }
-        double lastMonitored = Monitored(new LmValidation(valLoss, lastMetrics));
-        if (!diverged && Directory.Exists(run.BestModelDirectory) && BestMetric.KeepsBest(state.BestMetric, lastMonitored, LowerIsBetter))
+        double lastMonitored = recipe.Monitored(new LmValidation(valLoss, lastMetrics));
+        if (!diverged && Directory.Exists(run.BestModelDirectory) && BestMetric.KeepsBest(state.BestMetric, lastMonitored, recipe.LowerIsBetter))
         {
             progress.Message($"the final model is the one from step {state.BestEpoch} ({options.Monitor} {state.BestMetric:F3}; the last step had {lastMonitored:F3})");
             model = method.Load(run.BestModelDirectory);
@@ -241,10 +118,10 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         objective.Report(model, run, finalReport);
         var plot = new LinePlot { Title = "Language model", XLabel = "step" };
         var panel = plot.AddPanel("loss");
-        panel.Add("train loss", evalSteps, trainCurve);
-        panel.Add("validation loss", evalSteps, valCurve);
-        if (!double.IsNaN(baseline)) panel.Add(objective.BaselineName, evalSteps, evalSteps.Select(_ => baseline), dashed: true);
-        if (!double.IsNaN(baseLoss)) panel.Add("before fine-tuning", evalSteps, evalSteps.Select(_ => baseLoss), dashed: true);
+        panel.Add("train loss", recipe.EvalSteps, recipe.TrainCurve);
+        panel.Add("validation loss", recipe.EvalSteps, recipe.ValidationCurve);
+        if (!double.IsNaN(baseline)) panel.Add(objective.BaselineName, recipe.EvalSteps, recipe.EvalSteps.Select(_ => baseline), dashed: true);
+        if (!double.IsNaN(baseLoss)) panel.Add("before fine-tuning", recipe.EvalSteps, recipe.EvalSteps.Select(_ => baseLoss), dashed: true);
         plot.Save(run.CurvesPath);
         double throughput = tokensSeen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
         var results = new Dictionary<string, object?>
@@ -254,7 +131,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             ["steps"] = state.GlobalStep, ["best_step"] = state.BestEpoch, ["tokens_per_s"] = throughput, ["samples"] = samples,
             ["method"] = options.Method.ConfigName(), ["trainable_params"] = trainableParameters, ["all_params"] = allParameters,
             ["diverged"] = diverged,
-            ["ms_per_step"] = stepsRun > 0 ? trainingSeconds * 1000 / stepsRun : double.NaN,
+            ["ms_per_step"] = recipe.StepsRun > 0 ? recipe.TrainingSeconds * 1000 / recipe.StepsRun : double.NaN,
             ["peak_rss_mb"] = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0),
         };
         foreach (var (name, value) in lastMetrics) results[name] = value;
@@ -482,35 +359,9 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         }, generator);
     }
 
-    /// <summary>
-    /// With more than one rank: every replica starts from rank 0's weights and optimiser state, and the gradient
-    /// all-reduce is hooked into backward. Null when training alone.
-    /// </summary>
-    private DataParallel? StartDataParallel(ITrainableModel model, Optimizer optimizer, List<Tensor> trainable)
-    {
-        if (ProcessGroup.Size == 1) return null;
-        var (optimizerState, _) = optimizer.StateDict();
-        var tensors = model.Network.StateDict().OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value)
-            .Concat(optimizerState.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Value)).ToList();
-        Distributed.DataParallel.BroadcastFromRankZero(ProcessGroup, tensors);
-        var dataParallel = new DataParallel(ProcessGroup, trainable, Parallelism);
-        progress.Message($"data parallel: {ProcessGroup.Size} ranks share the {options.BatchSize} rows of every batch; {dataParallel.BucketCount} gradient bucket(s)" + (dataParallel.Overlapped ? ", all-reduced during backward" : ", all-reduced after backward"));
-        return dataParallel;
-    }
-
-    private bool LowerIsBetter => options.Monitor == "val_loss";
-
-    /// <summary>The figure that picks the best step: the validation loss, or a named validation metric (higher is better).</summary>
-    private double Monitored(LmValidation validation)
-    {
-        if (LowerIsBetter) return validation.Loss;
-        return validation.Metrics.TryGetValue(options.Monitor, out double value) ? value
-            : throw new ArgumentException($"train.monitor '{options.Monitor}' is not a validation figure of method {options.Method.ConfigName()}; it has val_loss{string.Concat(validation.Metrics.Keys.Select(k => ", " + k))}");
-    }
-
     /// <summary>" (perplexity P, baseline B)": the perplexity where the loss is a per-token log-likelihood, the baseline
     /// where the objective has one; nothing for classification.</summary>
-    private static string LossNote(ILmObjective objective, double loss, double baseline)
+    internal static string LossNote(ILmObjective objective, double loss, double baseline)
     {
         var parts = new List<string>(2);
         if (objective.LossIsPerplexity) parts.Add($"perplexity {Math.Exp(loss):F1}");

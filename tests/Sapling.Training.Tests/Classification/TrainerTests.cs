@@ -18,7 +18,7 @@ public sealed class TrainerTests : IDisposable
 
     private static TrainingOptions Options(int epochs) => new()
     {
-        Epochs = epochs, BatchSize = 64, Optimizer = "adamw", LearningRate = 3e-3, Schedule = "cosine", WarmupSteps = 5, Seed = 4,
+        Epochs = epochs, BatchSize = 64, Optimizer = OptimizerType.AdamW, LearningRate = 3e-3, Schedule = LrScheduleType.Cosine, WarmupSteps = 5, Seed = 4,
         Augment = new ImageAugment { RotationDegrees = 10, Translate = 0.1f },
     };
 
@@ -60,7 +60,7 @@ public sealed class TrainerTests : IDisposable
     [Fact]
     public void GradientAccumulationMatchesTheLargerBatch()
     {
-        var plain = Options(1) with { Optimizer = "sgd", Momentum = 0, Schedule = "none", LearningRate = 0.05, Augment = new ImageAugment() };
+        var plain = Options(1) with { Optimizer = OptimizerType.Sgd, Momentum = 0, Schedule = LrScheduleType.None, LearningRate = 0.05, Augment = new ImageAugment() };
         var model = SmallCnn with { Dropout = 0 };
         var whole = new ClassificationTrainer(model, Digits, plain with { BatchSize = 64 }, new Quiet()).Run(Path.Combine(root, "whole"));
         var halves = new ClassificationTrainer(model, Digits, plain with { BatchSize = 32, AccumulationSteps = 2 }, new Quiet()).Run(Path.Combine(root, "halves"));
@@ -100,7 +100,7 @@ public sealed class TrainerTests : IDisposable
     public void DivergenceBeforeAnyGoodEpochSavesNoModelAndSaysSo()
     {
         var quiet = new Quiet();
-        var options = Options(6) with { Optimizer = "sgd", LearningRate = 1e6, Momentum = 0.9, Schedule = "none" };
+        var options = Options(6) with { Optimizer = OptimizerType.Sgd, LearningRate = 1e6, Momentum = 0.9, Schedule = LrScheduleType.None };
         var dir = Path.Combine(root, "nan");
         var error = Assert.Throws<TrainingDivergedException>(() => new ClassificationTrainer(SmallCnn with { Dropout = 0 }, Digits, options, quiet).Run(dir));
         Assert.Contains("no model was saved", error.Message);
@@ -118,7 +118,7 @@ public sealed class TrainerTests : IDisposable
     {
         var quiet = new Quiet();
         // Two good epochs at lr 0.05, then the step schedule multiplies it by 10^4 and training blows up.
-        var options = Options(6) with { Optimizer = "sgd", LearningRate = 0.05, Momentum = 0.9, Schedule = "step", StepSize = 2, Gamma = 1e4, Augment = new ImageAugment() };
+        var options = Options(6) with { Optimizer = OptimizerType.Sgd, LearningRate = 0.05, Momentum = 0.9, Schedule = LrScheduleType.Step, StepSize = 2, Gamma = 1e4, Augment = new ImageAugment() };
         var result = new ClassificationTrainer(SmallCnn with { Dropout = 0 }, Digits, options, quiet).Run(Path.Combine(root, "late-nan"));
         Assert.True(result.Diverged);
         Assert.InRange(result.BestEpoch, 1, 2);
@@ -141,7 +141,7 @@ public sealed class TrainerTests : IDisposable
     [Fact]
     public void EarlyStoppingEndsTheRun()
     {
-        var options = Options(30) with { Patience = 1, Monitor = "val_accuracy", LearningRate = 0.05, Optimizer = "sgd", Schedule = "none" };
+        var options = Options(30) with { Patience = 1, Monitor = "val_accuracy", LearningRate = 0.05, Optimizer = OptimizerType.Sgd, Schedule = LrScheduleType.None };
         var result = new ClassificationTrainer(SmallCnn, Digits, options, new Quiet()).Run(Path.Combine(root, "early"));
         Assert.True(result.StoppedEarly);
         Assert.True(result.History.Count < 30);

@@ -1,0 +1,16 @@
+namespace Sapling.Training;
+
+/// <summary>
+/// What a recipe reports at the end of a period (an epoch, or the steps up to an evaluation): the figure that picks
+/// the best model (NaN when the recipe does not evaluate), the line for metrics.jsonl, the epoch's record for the run's
+/// history, and, when a figure is not finite, what diverged.
+/// </summary>
+public sealed record PeriodEvaluation(double Monitored)
+{
+    public IReadOnlyDictionary<string, object?>? LogRecord { get; init; }
+
+    public EpochRecord? Record { get; init; }
+
+    /// <summary>The non-finite figures ("loss NaN, validation loss NaN"); null when everything is finite.</summary>
+    public string? Divergence { get; init; }
+}
