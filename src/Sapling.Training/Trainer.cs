@@ -1,4 +1,5 @@
 using Sapling.Distributed;
+using Sapling.IO;
 using Sapling.NN;
 using Sapling.Optim;
 
@@ -65,7 +66,7 @@ public sealed class Trainer(ITrainingRecipe recipe, Optimizer optimizer)
         if (resumeFrom != null)
         {
             if (Run == null) throw new InvalidOperationException("resuming needs the run folder the checkpoints are in");
-            var checkpoint = Checkpoint.Resolve(resumeFrom);
+            var checkpoint = CheckpointFolder.Resolve(resumeFrom);
             state = Checkpoint.Load(checkpoint, network, optimizer, Schedule);
             if (state.GeneratorState.Length > 0) Generator.Default.SetState(state.GeneratorState);
             if (IsWriter) metrics!.Truncate(state.MetricsLines);
@@ -157,7 +158,7 @@ public sealed class Trainer(ITrainingRecipe recipe, Optimizer optimizer)
                 History = history,
             };
             if (improved && IsWriter) recipe.SaveBest(Run!.BestModelDirectory);
-            if (IsWriter) Checkpoint.Save(Run!.CheckpointsDirectory, network, optimizer, Schedule, state, unit: unit);
+            if (IsWriter) Checkpoint.Save(Run!.CheckpointsDirectory, network, optimizer, Schedule, state, recipe.Unit);
             if (AgreeWithRankZero(ContinueAfterPeriod?.Invoke(period) == false && period < recipe.Periods))
             {
                 stoppedByCaller = true;

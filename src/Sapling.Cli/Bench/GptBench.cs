@@ -26,17 +26,10 @@ public static class GptBench
         var (config, batch) = Size(size);
         var g = new Generator(0);
         var model = new GptModel(config, g);
-        var step = new TrainingStep(new AdamW(model.Parameters(), lr: 3e-4, weightDecay: 0.1), model.Parameters().ToList()) { GradClip = 1f };
         var x = Tensor.RandInt(0, config.VocabSize, [batch, config.NPositions], g);
         var y = Tensor.RandInt(0, config.VocabSize, [batch, config.NPositions], g);
-        void Step()
-        {
-            using var scope = new TensorScope();
-            var logits = model.Forward(x);
-            TrainingStep.Backward(Tensor.CrossEntropy(logits.Reshape(-1, config.VocabSize), y.Reshape(-1)));
-            step.Finish();
-        }
-        double ms = Timing.MedianMilliseconds(Step, steps, warmup: 3);
+        double ms = Timing.MedianStepMilliseconds(model, new AdamW(model.Parameters(), lr: 3e-4, weightDecay: 0.1),
+            () => Tensor.CrossEntropy(model.Forward(x).Reshape(-1, config.VocabSize), y.Reshape(-1)), steps, warmup: 3, gradClip: 1f);
         double peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
         var result = new JsonObject
         {

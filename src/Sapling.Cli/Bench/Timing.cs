@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using Sapling.NN;
+using Sapling.Optim;
+using Sapling.Training;
 
 namespace Sapling.Cli.Bench;
 
@@ -15,6 +18,31 @@ public static class Timing
             action();
             samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
+        Array.Sort(samples);
+        return repeats % 2 == 1 ? samples[repeats / 2] : (samples[repeats / 2 - 1] + samples[repeats / 2]) / 2;
+    }
+
+    /// <summary>
+    /// The median time of a training step as the one trainer takes it (forward, backward, the gradient norm it guards
+    /// with, the optimiser): <paramref name="warmup"/> + <paramref name="repeats"/> steps of <paramref name="loss"/>,
+    /// each timed from the end of the step before.
+    /// </summary>
+    public static double MedianStepMilliseconds(Module network, Optimizer optimizer, Func<Tensor> loss, int repeats, int warmup, float? gradClip = null)
+    {
+        var samples = new double[repeats];
+        int finished = 0;
+        long mark = Stopwatch.GetTimestamp();
+        var recipe = new FixedStepsRecipe(network, warmup + repeats, _ => loss())
+        {
+            AfterStep = () =>
+            {
+                long now = Stopwatch.GetTimestamp();
+                if (finished >= warmup) samples[finished - warmup] = Stopwatch.GetElapsedTime(mark, now).TotalMilliseconds;
+                mark = now;
+                finished++;
+            },
+        };
+        if (new Trainer(recipe, optimizer) { GradClip = gradClip }.Fit().Diverged) throw new InvalidOperationException("the benchmark's training diverged");
         Array.Sort(samples);
         return repeats % 2 == 1 ? samples[repeats / 2] : (samples[repeats / 2 - 1] + samples[repeats / 2]) / 2;
     }

@@ -21,19 +21,13 @@ public static class TrainBench
             new Conv2d(1, 32, 3, padding: 1, generator: g), new ReLU(), new MaxPool2d(2),
             new Conv2d(32, 64, 3, padding: 1, generator: g), new ReLU(), new MaxPool2d(2),
             new Flatten(), new Linear(3136, 128, generator: g), new ReLU(), new Linear(128, 10, generator: g));
-        // The trainer's step without the norm it guards with: the benchmark times what it always timed.
-        var step = new TrainingStep(new Sgd(net.Parameters(), lr: 0.01, momentum: 0.9), net.Parameters().ToList()) { GuardFinite = false };
+        var optimizer = new Sgd(net.Parameters(), lr: 0.01, momentum: 0.9);
         var x = Tensor.Randn([64, 1, 28, 28], g);
         var y = Tensor.RandInt(0, 10, [64], g);
-        void Step()
-        {
-            using var scope = new TensorScope();
-            TrainingStep.Backward(Tensor.CrossEntropy(net.Forward(x), y));
-            step.Finish();
-        }
-        double stepMs = Timing.MedianMilliseconds(Step, steps, warmup: 5);
+        Tensor Loss() => Tensor.CrossEntropy(net.Forward(x), y);
+        double stepMs = Timing.MedianStepMilliseconds(net, optimizer, Loss, steps, warmup: 5);
         int gen2Before = GC.CollectionCount(2);
-        for (int i = 0; i < 10; i++) Step();
+        Timing.MedianStepMilliseconds(net, optimizer, Loss, 10, warmup: 0);
         int gen2 = GC.CollectionCount(2) - gen2Before;
 
         net.Eval();

@@ -156,7 +156,7 @@ public sealed class TrainerTests : IDisposable
         var partial = Path.Combine(dir, "checkpoints", "epoch-0002.partial");
         Directory.CreateDirectory(partial);
         File.WriteAllText(Path.Combine(partial, "model.safetensors"), "half written");
-        Assert.EndsWith("epoch-0001", Checkpoint.Resolve(dir));
+        Assert.EndsWith("epoch-0001", CheckpointFolder.Resolve(dir));
         var resumed = new ClassificationTrainer(SmallCnn, Digits, Options(2), new Quiet()).Run(dir, resumeFrom: dir);
         Assert.Equal(2, resumed.History.Count);
         // The next save cleared the orphaned folder.
@@ -170,7 +170,7 @@ public sealed class TrainerTests : IDisposable
         new ClassificationTrainer(SmallCnn, Digits, Options(1), new Quiet()).Run(dir);
         // The state a kill between the folder's rename and the first latest.json write leaves.
         File.Delete(Path.Combine(dir, "checkpoints", "latest.json"));
-        Assert.EndsWith("epoch-0001", Checkpoint.Resolve(dir));
+        Assert.EndsWith("epoch-0001", CheckpointFolder.Resolve(dir));
         var resumed = new ClassificationTrainer(SmallCnn, Digits, Options(2), new Quiet()).Run(dir, resumeFrom: dir);
         Assert.Equal(2, resumed.History.Count);
     }
