@@ -15,7 +15,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Sapling.Export.Import;
 using Sapling.Inference;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 if (args.Length >= 2 && args[0] == "folder") return Folder(args[1], args.Length > 2 ? args[2] : null);
 if (args.Length >= 3 && args[0] == "retrieval") return Retrieval(args[1], args[2], args.Length > 3 ? int.Parse(args[3]) : 128);

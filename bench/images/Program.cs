@@ -2,7 +2,8 @@
 // Decodes every photograph named in FILE_LIST (one path per line) to RGB, then decodes and prepares each for an
 // ImageNet model (shorter side 256, centre 224 × 224, CHW floats), ROUNDS times; prints milliseconds per pass.
 using System.Diagnostics;
-using Sapling.Vision;
+using Sapling.Data.Vision;
+using Sapling.Data.Vision.Codecs;
 
 var files = File.ReadAllLines(args[0]);
 int rounds = args.Length > 1 ? int.Parse(args[1]) : 3;

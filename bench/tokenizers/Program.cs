@@ -7,7 +7,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.ML.Tokenizers;
-using Sapling.Text.Tokenization;
+using Sapling.Data.Text.Tokenization;
 
 int rounds = args.Length > 4 ? int.Parse(args[4]) : 5;
 var corpora = new (string Name, string[] Docs)[]
@@ -68,7 +68,7 @@ static TiktokenTokenizer MlNetTiktoken(string path)
     var vocab = new StringBuilder();
     foreach (var (token, id) in root["model"]!["vocab"]!.AsObject())
     {
-        var bytes = token.Select(c => Sapling.Text.ByteLevel.TryToByte(c, out byte b) ? b : throw new InvalidDataException(token)).ToArray();
+        var bytes = token.Select(c => Sapling.Data.Text.ByteLevel.TryToByte(c, out byte b) ? b : throw new InvalidDataException(token)).ToArray();
         vocab.Append(Convert.ToBase64String(bytes)).Append(' ').Append((int)id!).Append('\n');
     }
     var specials = root["added_tokens"]!.AsArray().ToDictionary(t => (string)t!["content"]!, t => (int)t!["id"]!);

@@ -1,6 +1,6 @@
 // Trains the small CNN on the embedded 8×8 digits through the library API and prints the held-out accuracy.
 using Sapling.Models.Classifiers;
-using Sapling.Training;
+using Sapling.Training.Classification;
 
 var data = new DataOptions { InputScale = 16, ExampleShape = [1, 8, 8] };   // no Path: the digits shipped with Sapling.Training
 var model = new ClassifierConfig { ModelType = "cnn", Channels = [8, 16], HiddenSize = 32 };

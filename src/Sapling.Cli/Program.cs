@@ -59,13 +59,13 @@ public static class Program
         {
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Training.TrainingDivergedException e)
+        catch (Training.Guards.TrainingDivergedException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.Diverged;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or IndexOutOfRangeException or InvalidOperationException or UnauthorizedAccessException
-            or NotSupportedException or Text.Jinja.JinjaRenderException or Text.Jinja.JinjaSyntaxException)
+            or NotSupportedException or Data.Text.Jinja.JinjaRenderException or Data.Text.Jinja.JinjaSyntaxException)
         {
             // Bad input is the user's to fix (a chat template Sapling cannot render, or one that rejects the conversation
             // included): say what and where, without a stack trace.

@@ -1,5 +1,6 @@
 using Sapling.Autograd;
 using Sapling.Backends;
+using Sapling.Quantization;
 
 namespace Sapling;
 

@@ -17,9 +17,11 @@ public sealed record DataParallelOptions
 
     public long FailStep { get; init; } = 1;
 
-    public void Validate()
+    /// <summary>Refuses settings no run can use; messages name each option by <paramref name="name"/> (its property name by default).</summary>
+    public void Validate(Func<string, string>? name = null)
     {
-        if (!(BucketMegabytes > 0)) throw new ArgumentException($"distributed.bucket_mb must be positive, got {BucketMegabytes}");
-        if (FailStep < 1) throw new ArgumentException($"distributed.fail_step must be ≥ 1, got {FailStep}");
+        string N(string option) => name?.Invoke(option) ?? option;
+        if (!(BucketMegabytes > 0)) throw new ArgumentException($"{N(nameof(BucketMegabytes))} must be positive, got {BucketMegabytes}");
+        if (FailStep < 1) throw new ArgumentException($"{N(nameof(FailStep))} must be ≥ 1, got {FailStep}");
     }
 }

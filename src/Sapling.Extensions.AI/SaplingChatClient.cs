@@ -4,7 +4,7 @@ using Microsoft.Extensions.AI;
 using Sapling.Inference;
 using Sapling.Models;
 using Sapling.Models.Adapters;
-using Sapling.Text;
+using Sapling.Data.Text;
 using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
 
 namespace Sapling.Extensions.AI;
@@ -152,8 +152,8 @@ public sealed class SaplingChatClient : IChatClient
             repetition = Convert.ToSingle(value, System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        var history = new List<Text.ChatMessage>();
-        if (options.Instructions is { Length: > 0 } instructions) history.Add(new Text.ChatMessage("system", instructions));
+        var history = new List<Data.Text.ChatMessage>();
+        if (options.Instructions is { Length: > 0 } instructions) history.Add(new Data.Text.ChatMessage("system", instructions));
         int index = 0;
         foreach (var message in messages)
         {
@@ -161,7 +161,7 @@ public sealed class SaplingChatClient : IChatClient
                 : throw new NotSupportedException($"messages[{index}]: role '{message.Role}' is not supported (system, user and assistant are)");
             foreach (var content in message.Contents)
                 if (content is not TextContent) throw new NotSupportedException($"messages[{index}]: {content.GetType().Name} is not supported; Sapling's chat models read text");
-            history.Add(new Text.ChatMessage(role, message.Text));
+            history.Add(new Data.Text.ChatMessage(role, message.Text));
             index++;
         }
         if (history.Count == 0) throw new ArgumentException("messages: the conversation is empty");

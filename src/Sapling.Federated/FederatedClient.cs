@@ -1,7 +1,7 @@
 using System.Globalization;
 using Sapling.Data;
 using Sapling.Models.Classifiers;
-using Sapling.Training;
+using Sapling.Training.Classification;
 
 namespace Sapling.Federated;
 

@@ -1,3 +1,4 @@
+
 namespace Sapling.Federated;
 
 /// <summary>The federated: section of a config: who trains, how the data is split, and how updates are combined.</summary>
@@ -34,18 +35,20 @@ public sealed record FederatedOptions
 
     public int FailRound { get; init; } = 1;
 
-    public void Validate()
+    /// <summary>Refuses settings no federated run can use; messages name each option by <paramref name="name"/> (its property name by default).</summary>
+    public void Validate(Func<string, string>? name = null)
     {
-        Training.FiniteOptions.Check(this);
-        if (Clients < 1) throw new ArgumentOutOfRangeException(nameof(Clients), $"federated.clients must be ≥ 1, got {Clients}");
-        if (Rounds < 1) throw new ArgumentOutOfRangeException(nameof(Rounds), $"federated.rounds must be ≥ 1, got {Rounds}");
-        if (LocalEpochs < 1) throw new ArgumentOutOfRangeException(nameof(LocalEpochs), $"federated.local_epochs must be ≥ 1, got {LocalEpochs}");
-        if (Split is not ("iid" or "dirichlet")) throw new ArgumentException($"federated.split must be iid or dirichlet, got '{Split}'");
-        if (Alpha <= 0) throw new ArgumentOutOfRangeException(nameof(Alpha), $"federated.alpha must be positive, got {Alpha}");
-        if (Algorithm is not ("fedavg" or "fedprox")) throw new ArgumentException($"federated.algorithm must be fedavg or fedprox, got '{Algorithm}'");
-        if (Mu < 0) throw new ArgumentOutOfRangeException(nameof(Mu), $"federated.mu must be ≥ 0, got {Mu}");
-        if (ClientFraction is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(ClientFraction), $"federated.client_fraction must be in (0, 1], got {ClientFraction}");
-        if (RoundTimeoutSeconds <= 0) throw new ArgumentOutOfRangeException(nameof(RoundTimeoutSeconds), "federated.round_timeout must be positive");
-        if (FailClient is { } f && (f < 0 || f >= Clients)) throw new ArgumentOutOfRangeException(nameof(FailClient), $"federated.fail_client must name a client 0..{Clients - 1}, got {f}");
+        string N(string option) => name?.Invoke(option) ?? option;
+        Training.Guards.FiniteOptions.Check(this, name);
+        if (Clients < 1) throw new ArgumentOutOfRangeException(nameof(Clients), $"{N(nameof(Clients))} must be ≥ 1, got {Clients}");
+        if (Rounds < 1) throw new ArgumentOutOfRangeException(nameof(Rounds), $"{N(nameof(Rounds))} must be ≥ 1, got {Rounds}");
+        if (LocalEpochs < 1) throw new ArgumentOutOfRangeException(nameof(LocalEpochs), $"{N(nameof(LocalEpochs))} must be ≥ 1, got {LocalEpochs}");
+        if (Split is not ("iid" or "dirichlet")) throw new ArgumentException($"{N(nameof(Split))} must be iid or dirichlet, got '{Split}'");
+        if (Alpha <= 0) throw new ArgumentOutOfRangeException(nameof(Alpha), $"{N(nameof(Alpha))} must be positive, got {Alpha}");
+        if (Algorithm is not ("fedavg" or "fedprox")) throw new ArgumentException($"{N(nameof(Algorithm))} must be fedavg or fedprox, got '{Algorithm}'");
+        if (Mu < 0) throw new ArgumentOutOfRangeException(nameof(Mu), $"{N(nameof(Mu))} must be ≥ 0, got {Mu}");
+        if (ClientFraction is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(ClientFraction), $"{N(nameof(ClientFraction))} must be in (0, 1], got {ClientFraction}");
+        if (RoundTimeoutSeconds <= 0) throw new ArgumentOutOfRangeException(nameof(RoundTimeoutSeconds), $"{N(nameof(RoundTimeoutSeconds))} must be positive");
+        if (FailClient is { } f && (f < 0 || f >= Clients)) throw new ArgumentOutOfRangeException(nameof(FailClient), $"{N(nameof(FailClient))} must name a client 0..{Clients - 1}, got {f}");
     }
 }

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Sapling.Models.Classifiers;
-using Sapling.Training;
 using Sapling.Training.Plots;
+using Sapling.Training.Classification;
 
 namespace Sapling.Federated;
 

@@ -2,6 +2,7 @@ using Sapling.Data;
 using Sapling.NN;
 using Sapling.Optim;
 using Sapling.Training;
+using Sapling.Training.Classification;
 
 namespace Sapling.Federated;
 

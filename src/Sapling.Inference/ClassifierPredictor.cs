@@ -1,7 +1,8 @@
 using Sapling.Autograd;
 using Sapling.Data;
 using Sapling.Models.Classifiers;
-using Sapling.Vision;
+using Sapling.Data.Vision;
+using Sapling.Data.Vision.Codecs;
 
 namespace Sapling.Inference;
 

@@ -1,4 +1,4 @@
-using Sapling.Json;
+using Sapling.Data.Json;
 
 namespace Sapling.Inference;
 

@@ -1,6 +1,6 @@
 using Sapling.Autograd;
 using Sapling.Models;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Inference;
 

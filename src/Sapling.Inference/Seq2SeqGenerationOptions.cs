@@ -44,7 +44,7 @@ public sealed record Seq2SeqGenerationOptions
         {
             var path = Path.Combine(directory, file);
             if (!File.Exists(path)) continue;
-            var c = Json.JsonSection.Parse(File.ReadAllText(path), path);
+            var c = Data.Json.JsonSection.Parse(File.ReadAllText(path), path);
             options = options with
             {
                 NumBeams = c.Int("num_beams", options.NumBeams, 1, 1024),

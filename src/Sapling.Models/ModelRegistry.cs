@@ -102,24 +102,24 @@ public static class ModelRegistry
     /// predate tokenizer.json; lower-cased unless tokenizer_config.json says do_lower_case: false), or a GGUF file's
     /// own; null when a folder has none.
     /// </summary>
-    public static Text.ITokenizer? LoadTokenizer(string modelPath)
+    public static Data.Text.ITokenizer? LoadTokenizer(string modelPath)
     {
         if (GgufModel.IsGgufPath(modelPath)) return GgufModel.LoadTokenizer(modelPath);
         var path = Path.Combine(modelPath, "tokenizer.json");
-        if (File.Exists(path)) return Text.Tokenizers.Load(path);
+        if (File.Exists(path)) return Data.Text.Tokenizers.Load(path);
         var vocab = Path.Combine(modelPath, "vocab.txt");
-        return File.Exists(vocab) ? Text.Tokenization.PipelineTokenizer.FromBertVocabulary(vocab, LowerCase(modelPath)) : null;
+        return File.Exists(vocab) ? Data.Text.Tokenization.PipelineTokenizer.FromBertVocabulary(vocab, LowerCase(modelPath)) : null;
     }
 
     private static bool LowerCase(string directory)
     {
         var path = Path.Combine(directory, "tokenizer_config.json");
-        return !File.Exists(path) || Json.JsonSection.Parse(File.ReadAllText(path), path).Bool("do_lower_case", true);
+        return !File.Exists(path) || Data.Json.JsonSection.Parse(File.ReadAllText(path), path).Bool("do_lower_case", true);
     }
 
     /// <summary>The chat template a model folder (tokenizer_config.json) or GGUF file (tokenizer.chat_template) declares; null when none.</summary>
-    public static Text.ChatTemplate? LoadChatTemplate(string modelPath) =>
-        GgufModel.IsGgufPath(modelPath) ? GgufModel.LoadChatTemplate(modelPath) : Text.ChatTemplate.Load(modelPath);
+    public static Data.Text.ChatTemplate? LoadChatTemplate(string modelPath) =>
+        GgufModel.IsGgufPath(modelPath) ? GgufModel.LoadChatTemplate(modelPath) : Data.Text.ChatTemplate.Load(modelPath);
 
     /// <summary>
     /// Loads the sequence classifier in <paramref name="directory"/> (a folder whose config names a

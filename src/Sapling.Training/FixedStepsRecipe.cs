@@ -1,4 +1,5 @@
 using Sapling.NN;
+using Sapling.Training.Runs;
 
 namespace Sapling.Training;
 

@@ -1,3 +1,5 @@
+using Sapling.Training.Progress;
+
 namespace Sapling.Training;
 
 /// <summary>

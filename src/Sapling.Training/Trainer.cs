@@ -2,6 +2,10 @@ using Sapling.Distributed;
 using Sapling.IO;
 using Sapling.NN;
 using Sapling.Optim;
+using Sapling.Training.Classification;
+using Sapling.Training.Runs;
+using Sapling.Training.Progress;
+using Sapling.Training.Guards;
 
 namespace Sapling.Training;
 

@@ -106,7 +106,7 @@ public sealed class CompressionCommandTests : IDisposable
     public void PruneGptHeadsThenGenerate()
     {
         var folder = Path.Combine(directory, "gpt");
-        var tokenizer = Sapling.Text.CharTokenizer.Train(["abc def ghi"]);
+        var tokenizer = Sapling.Data.Text.CharTokenizer.Train(["abc def ghi"]);
         Sapling.Models.Gpt.GptFolder.Save(folder, new Sapling.Models.Gpt.GptModel(new Sapling.Models.Gpt.GptConfig { VocabSize = tokenizer.VocabSize, NPositions = 16, NEmbd = 16, NLayer = 2, NHead = 4 }, new Generator(1)));
         tokenizer.Save(Path.Combine(folder, "tokenizer.json"));
         var output = Path.Combine(directory, "gpt-heads");

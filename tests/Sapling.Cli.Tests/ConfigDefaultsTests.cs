@@ -1,7 +1,8 @@
 using System.Reflection;
 using Sapling.Cli.Config;
 using Sapling.Models.Classifiers;
-using Sapling.Training;
+using Sapling.Training.Classification;
+using Sapling.Training.LanguageModel;
 
 namespace Sapling.Cli.Tests;
 
@@ -54,5 +55,30 @@ public sealed class ConfigDefaultsTests
         tree.Set("train.optimizer=lamb");
         var e = Assert.Throws<InvalidDataException>(() => ClassificationConfig.Bind(tree));
         Assert.Contains("'train.optimizer' should be one of sgd, adam, adamw, got 'lamb'", e.Message);
+    }
+
+    [Fact]
+    public void TheLibrarysMessagesNameTheConfigKeysThatSetTheOptions()
+    {
+        var classification = ConfigTree.Empty("run.yaml");
+        classification.Set("train.lr=-1");
+        Assert.Equal("train.lr must be positive, got -1", Assert.Throws<ArgumentException>(() => ClassificationConfig.Bind(classification)).Message);
+        classification.Set("train.lr=0.1");
+        classification.Set("train.backbone_lr_scale=-2");
+        Assert.Equal("train.backbone_lr_scale must be 0 or more, got -2", Assert.Throws<ArgumentException>(() => ClassificationConfig.Bind(classification)).Message);
+
+        var lora = ConfigTree.Empty("lora.yaml");
+        lora.Set("method=lora");
+        lora.Set("model.path=base");
+        lora.Set("lora.r=0");
+        Assert.Equal("lora.r must be positive, got 0", Assert.Throws<ArgumentException>(() => LanguageModelConfig.Bind(lora)).Message);
+        var sft = ConfigTree.Empty("sft.yaml");
+        sft.Set("method=sft");
+        Assert.Equal("method sft fine-tunes a model: give its folder (model.path)", Assert.Throws<ArgumentException>(() => LanguageModelConfig.Bind(sft)).Message);
+        var classify = ConfigTree.Empty("classify.yaml");
+        classify.Set("method=classify");
+        classify.Set("model.path=base");
+        classify.Set("classify.tuning=prompt");
+        Assert.StartsWith("classify.tuning must be full or lora for method classify", Assert.Throws<ArgumentException>(() => LanguageModelConfig.Bind(classify)).Message);
     }
 }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Sapling.Models.Gpt;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Cli.Tests;
 

@@ -2,7 +2,7 @@ using Sapling.IO;
 using Sapling.Models.Llama;
 using Sapling.Serving;
 using Sapling.Testing;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Cli.Tests;
 

@@ -62,7 +62,7 @@ public sealed class ReviewCommandTests : IDisposable
     public void TextClassifierSheetsStratifyByLength()
     {
         var folder = Path.Combine(root, "spam");
-        var tokenizer = Sapling.Text.CharTokenizer.Train(["spam ham buy now hello"]);
+        var tokenizer = Sapling.Data.Text.CharTokenizer.Train(["spam ham buy now hello"]);
         var model = new Sapling.Models.Gpt.GptModel(new Sapling.Models.Gpt.GptConfig { VocabSize = tokenizer.VocabSize, NPositions = 16, NEmbd = 8, NLayer = 1, NHead = 2 }, new Generator(1));
         model.AddClassificationHead(["ham", "spam"], tokenizer.EndOfTextId);
         Sapling.Models.Gpt.GptFolder.Save(folder, model);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Sapling.Models.Gpt;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Cli.Tests;
 

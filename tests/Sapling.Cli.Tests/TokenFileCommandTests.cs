@@ -25,7 +25,7 @@ public sealed class TokenFileCommandTests : IDisposable
             Assert.Equal("uint32", description.RootElement.GetProperty("dtype").GetString());
         Assert.Equal(0, new FileInfo(Path.Combine(tokens, "train.bin")).Length % 4);
 
-        var vocab = Text.Tokenizers.Load(Path.Combine(root, "tokenizer.json")).VocabSize;
+        var vocab = Data.Text.Tokenizers.Load(Path.Combine(root, "tokenizer.json")).VocabSize;
         var model = Path.Combine(root, "model");
         GptFolder.Save(model, new GptModel(new GptConfig { VocabSize = vocab, NPositions = 16, NEmbd = 16, NLayer = 1, NHead = 2 }, new Generator(1)));
         (code, output, error) = CliRunner.Run("eval", "--model", model, "--data", Path.Combine(tokens, "train.bin"), "--json");

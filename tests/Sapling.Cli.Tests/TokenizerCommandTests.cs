@@ -21,7 +21,7 @@ public sealed class TokenizerCommandTests : IDisposable
         Assert.True(code == 0, error);
         var encoded = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonSerializer.Deserialize<int[]>(l)!).ToArray();
         Assert.Equal(lines.Length, encoded.Length);
-        var tokenizer = Text.Tokenization.PipelineTokenizer.Load(Bert);
+        var tokenizer = Data.Text.Tokenization.PipelineTokenizer.Load(Bert);
         for (int i = 0; i < lines.Length; i++) Assert.Equal(tokenizer.Encode(lines[i], addSpecialTokens: true), encoded[i]);
 
         var ids = Path.Combine(root, "ids.txt");

@@ -1,7 +1,7 @@
 using Sapling.Inference;
 using Sapling.Models;
 using Sapling.Models.T5;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Cli.Tests;
 

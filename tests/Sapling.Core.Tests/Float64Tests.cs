@@ -1,6 +1,7 @@
 using Sapling.Backends;
 using Sapling.Testing;
 using Xunit.Sdk;
+using Sapling.Quantization;
 
 namespace Sapling.Core.Tests;
 

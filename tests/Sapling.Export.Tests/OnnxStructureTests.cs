@@ -90,7 +90,7 @@ public sealed class OnnxStructureTests : IDisposable
     public void UnmergedLoraIsRefused()
     {
         var gpt = TestModels.Gpt();
-        NN.Lora.Apply(gpt, new NN.LoraConfig { Rank = 2, TargetModules = ["c_attn"] });
+        NN.Adapters.Lora.Apply(gpt, new NN.Adapters.LoraConfig { Rank = 2, TargetModules = ["c_attn"] });
         var e = Assert.Throws<NotSupportedException>(() => OnnxExporter.Export(gpt));
         Assert.Contains("LoRA", e.Message);
     }

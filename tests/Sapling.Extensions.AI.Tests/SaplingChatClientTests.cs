@@ -4,7 +4,7 @@ using Sapling.Inference;
 using Sapling.Models;
 using Sapling.Models.Bert;
 using Sapling.Models.Gpt;
-using Sapling.Text;
+using Sapling.Data.Text;
 using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
 
 namespace Sapling.Extensions.AI.Tests;

@@ -1,5 +1,5 @@
 using Sapling.Models.Classifiers;
-using Sapling.Training;
+using Sapling.Training.Classification;
 
 namespace Sapling.Federated.Tests;
 

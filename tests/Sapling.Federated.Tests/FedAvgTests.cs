@@ -1,6 +1,6 @@
 using Sapling.Data;
 using Sapling.Models.Classifiers;
-using Sapling.Training;
+using Sapling.Training.Classification;
 
 namespace Sapling.Federated.Tests;
 

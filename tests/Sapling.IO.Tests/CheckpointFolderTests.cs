@@ -1,4 +1,3 @@
-using Sapling.IO;
 
 namespace Sapling.IO.Tests;
 

@@ -1,6 +1,7 @@
 using Sapling.Models.Classifiers;
 using Sapling.Testing;
-using Sapling.Vision;
+using Sapling.Data.Vision;
+using Sapling.Data.Vision.Codecs;
 
 namespace Sapling.Inference.Tests;
 

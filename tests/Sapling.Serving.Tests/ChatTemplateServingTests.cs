@@ -2,7 +2,7 @@ using System.Text.Json;
 using Sapling.Models.Gpt;
 using Sapling.Serving.Api;
 using Sapling.Serving.Catalog;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Serving.Tests;
 

@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Sapling.Inference;
 using Sapling.Models.Gpt;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Serving.Tests;
 

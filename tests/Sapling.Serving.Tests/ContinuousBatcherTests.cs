@@ -3,7 +3,7 @@ using Sapling.Models.Gpt;
 using Sapling.Serving.Catalog;
 using Sapling.Serving.Generation;
 using Sapling.Serving.Operations;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Serving.Tests;
 

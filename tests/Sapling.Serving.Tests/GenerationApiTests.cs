@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Sapling.Inference;
 using Sapling.Models.Gpt;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Serving.Tests;
 

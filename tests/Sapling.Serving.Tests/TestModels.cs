@@ -1,6 +1,6 @@
 using Sapling.Models.Classifiers;
 using Sapling.Models.Gpt;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Serving.Tests;
 

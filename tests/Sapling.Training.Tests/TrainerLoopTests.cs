@@ -1,5 +1,6 @@
 using Sapling.NN;
 using Sapling.Optim;
+using Sapling.Training.Runs;
 
 namespace Sapling.Training.Tests;
 

@@ -40,7 +40,7 @@ public static class DecodeBench
             rows.Add(new { batch, step_ms = Math.Round(step, 3), sample_ms = Math.Round(sample, 3), tokens_per_second = Math.Round(perSecond, 1) });
             if (!json) Console.WriteLine($"{batch,5} {step,9:F3} {sample,10:F3} {perSecond,9:F1} {(single > 0 ? perSecond / single : 0),9:F2}x");
         }
-        if (json) Console.WriteLine(JsonSerializer.Serialize(rows, Training.JsonNumbers.Options));
+        if (json) Console.WriteLine(JsonSerializer.Serialize(rows, Training.Runs.JsonNumbers.Options));
         return 0;
     }
 

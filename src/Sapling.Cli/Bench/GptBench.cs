@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Sapling.Inference;
-using Sapling.Training;
 using Sapling.Models.Gpt;
 using Sapling.Optim;
 

@@ -1,8 +1,9 @@
 using Sapling.Cli.Config;
 using Sapling.Models.Classifiers;
 using Sapling.Models.Gpt;
-using Sapling.Text;
-using Sapling.Training;
+using Sapling.Data.Text;
+using Sapling.Training.Classification;
+using Sapling.Training.LanguageModel;
 
 namespace Sapling.Cli.Bench;
 

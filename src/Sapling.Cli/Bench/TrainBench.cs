@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using Sapling.Autograd;
 using Sapling.NN;
 using Sapling.Optim;
-using Sapling.Training;
 
 namespace Sapling.Cli.Bench;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using Sapling.Inference;
 using Sapling.Models;
 using Sapling.Models.Adapters;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Cli.Commands;
 

@@ -1,4 +1,4 @@
-using Sapling.Evaluation;
+using Sapling.Training.Evaluation;
 using Sapling.Training.Plots;
 
 namespace Sapling.Cli.Commands;

@@ -4,7 +4,8 @@ using Sapling.Cli.Config;
 using Sapling.Cli.Progress;
 using Sapling.Data;
 using Sapling.Inference;
-using Sapling.Training;
+using Sapling.Training.Classification;
+using Sapling.Training.Progress;
 
 namespace Sapling.Cli.Commands;
 

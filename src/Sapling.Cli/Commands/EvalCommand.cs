@@ -2,7 +2,7 @@ using System.CommandLine;
 using Sapling.Data;
 using Sapling.IO;
 using Sapling.Inference;
-using Sapling.Vision;
+using Sapling.Data.Vision;
 
 namespace Sapling.Cli.Commands;
 
@@ -85,7 +85,7 @@ public static class EvalCommand
         }
         else
         {
-            var table = CsvTable.Read(dataPath == "digits" ? Training.ClassificationData.DefaultDigitsPath : dataPath);
+            var table = CsvTable.Read(dataPath == "digits" ? Training.Classification.ClassificationData.DefaultDigitsPath : dataPath);
             if (table.Columns != predictor.InputSize)
                 throw new InvalidDataException($"{dataPath}: rows have {table.Columns} features, the model takes {predictor.InputSize}");
             inputs = predictor.Prepare(table.Features, table.Rows);

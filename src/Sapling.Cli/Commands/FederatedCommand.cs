@@ -3,7 +3,7 @@ using System.Diagnostics;
 using Sapling.Backends.Cpu;
 using Sapling.Cli.Config;
 using Sapling.Federated;
-using Sapling.Training;
+using Sapling.Training.Classification;
 
 namespace Sapling.Cli.Commands;
 
@@ -29,24 +29,26 @@ public static class FederatedCommand
     {
         var tree = ConfigTree.Load(configPath);
         foreach (var assignment in overrides) tree.Set(assignment);
+        // A key the config leaves out takes the record's own default.
+        var defaults = new FederatedOptions();
         var federated = new FederatedOptions
         {
-            Clients = tree.Get("federated.clients", 10),
-            Rounds = tree.Get("federated.rounds", 20),
-            LocalEpochs = tree.Get("federated.local_epochs", 1),
-            Split = tree.Get("federated.split", "iid"),
-            Alpha = tree.Get("federated.alpha", 0.5),
-            Algorithm = tree.Get("federated.algorithm", "fedavg"),
-            Mu = tree.Get("federated.mu", 0.01),
-            ClientFraction = tree.Get("federated.client_fraction", 1.0),
-            RoundTimeoutSeconds = tree.Get("federated.round_timeout", 120.0),
-            Centralized = tree.Get("federated.centralized", true),
-            Seed = tree.Get("federated.seed", 0UL),
-            FailClient = tree.Get<int?>("federated.fail_client", null),
-            FailRound = tree.Get("federated.fail_round", 1),
+            Clients = tree.Get("federated.clients", defaults.Clients),
+            Rounds = tree.Get("federated.rounds", defaults.Rounds),
+            LocalEpochs = tree.Get("federated.local_epochs", defaults.LocalEpochs),
+            Split = tree.Get("federated.split", defaults.Split),
+            Alpha = tree.Get("federated.alpha", defaults.Alpha),
+            Algorithm = tree.Get("federated.algorithm", defaults.Algorithm),
+            Mu = tree.Get("federated.mu", defaults.Mu),
+            ClientFraction = tree.Get("federated.client_fraction", defaults.ClientFraction),
+            RoundTimeoutSeconds = tree.Get("federated.round_timeout", defaults.RoundTimeoutSeconds),
+            Centralized = tree.Get("federated.centralized", defaults.Centralized),
+            Seed = tree.Get("federated.seed", defaults.Seed),
+            FailClient = tree.Get("federated.fail_client", defaults.FailClient),
+            FailRound = tree.Get("federated.fail_round", defaults.FailRound),
         };
         var (data, model, train) = ClassificationConfig.Bind(tree);
-        federated.Validate();
+        federated.Validate(tree.OptionName);
         return (federated, model, data, train, tree);
     }
 

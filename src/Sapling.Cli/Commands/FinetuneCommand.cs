@@ -1,7 +1,8 @@
 using System.CommandLine;
 using Sapling.Cli.Config;
 using Sapling.Cli.Progress;
-using Sapling.Training;
+using Sapling.Training.LanguageModel;
+using Sapling.Training.Progress;
 
 namespace Sapling.Cli.Commands;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Sapling.Inference;
 using Sapling.Models;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Cli.Commands;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using static System.FormattableString;
-using Sapling.Evaluation;
+using Sapling.Training.Evaluation;
 
 namespace Sapling.Cli.Commands;
 
@@ -80,7 +80,7 @@ public static class GenerationMetricEval
             default:
                 throw new ArgumentException(UnknownMetric(metric));
         }
-        Console.WriteLine(json ? JsonSerializer.Serialize(result, Training.JsonNumbers.Options) : $"{text}; {hypotheses.Length} lines, {referenceFiles.Length} reference(s) each");
+        Console.WriteLine(json ? JsonSerializer.Serialize(result, Training.Runs.JsonNumbers.Options) : $"{text}; {hypotheses.Length} lines, {referenceFiles.Length} reference(s) each");
         return 0;
     }
 

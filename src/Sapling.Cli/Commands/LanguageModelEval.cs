@@ -24,7 +24,7 @@ public static class LanguageModelEval
         if (result.Predictions == 0) throw new InvalidDataException($"{dataPath}: {tokens.Length} tokens do not fill one window of {context}");
         double loss = result.Loss;
         long count = result.Predictions;
-        if (json) Console.WriteLine(JsonSerializer.Serialize(new { loss, perplexity = Math.Exp(loss), tokens = count }, Training.JsonNumbers.Options));
+        if (json) Console.WriteLine(JsonSerializer.Serialize(new { loss, perplexity = Math.Exp(loss), tokens = count }, Training.Runs.JsonNumbers.Options));
         else Console.WriteLine($"loss {loss:F4}  perplexity {Math.Exp(loss):F2}  over {count:N0} predicted tokens ({tokens.Length / context} windows of {context})");
         return 0;
     }

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Sapling.Inference;
-using Sapling.Vision;
+using Sapling.Data.Vision.Codecs;
 
 namespace Sapling.Cli.Commands;
 
@@ -16,7 +16,7 @@ public static class PredictCommand
         var inputs = new Argument<string[]>("inputs") { Description = "A CSV of feature rows (a trailing label column is ignored) or image files", Arity = ArgumentArity.OneOrMore };
         var topK = new Option<int>("--top-k") { Description = "How many classes to list per input", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print JSON: one array of {label, prob} per input" };
-        var maxPixels = new Option<long>("--max-image-pixels") { Description = "Largest image (width × height) that is decoded", DefaultValueFactory = _ => Vision.ImageDecoder.MaxPixels };
+        var maxPixels = new Option<long>("--max-image-pixels") { Description = "Largest image (width × height) that is decoded", DefaultValueFactory = _ => Data.Vision.Codecs.ImageDecoder.MaxPixels };
         var cmd = new Command("predict", "Classify inputs with a trained model: softmax probabilities and the top classes") { model, inputs, topK, json, maxPixels };
         cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(inputs)!, r.GetValue(topK), r.GetValue(json), r.GetValue(maxPixels)));
         return cmd;
@@ -47,7 +47,7 @@ public static class PredictCommand
         if (json)
         {
             var shaped = predictions.Select(p => p.Select(c => new Dictionary<string, object> { ["label"] = c.Label, ["prob"] = Math.Round(c.Probability, 6) }).ToArray());
-            Console.WriteLine(JsonSerializer.Serialize(shaped, Training.JsonNumbers.Options));
+            Console.WriteLine(JsonSerializer.Serialize(shaped, Training.Runs.JsonNumbers.Options));
             return 0;
         }
         for (int i = 0; i < predictions.Count; i++)

@@ -3,8 +3,11 @@ using Sapling.Inference.Compression;
 using Sapling.Models.Classifiers;
 using Sapling.Models.Gpt;
 using Sapling.Optim;
-using Sapling.Text;
+using Sapling.Data.Text;
 using Sapling.Training;
+using Sapling.Training.Classification;
+using Sapling.Training.LanguageModel;
+using Sapling.Training.Guards;
 
 namespace Sapling.Cli.Commands;
 

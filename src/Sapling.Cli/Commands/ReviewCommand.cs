@@ -3,10 +3,11 @@ using Sapling.Data;
 using Sapling.Inference;
 using Sapling.Models;
 using Sapling.Models.Gpt;
-using Sapling.Text;
-using Sapling.Evaluation;
+using Sapling.Data.Text;
+using Sapling.Training.Evaluation;
 using Sapling.Training.Review;
-using Sapling.Vision;
+using Sapling.Data.Vision;
+using Sapling.Data.Vision.Codecs;
 
 namespace Sapling.Cli.Commands;
 
@@ -86,7 +87,7 @@ public static class ReviewCommand
         }
         else
         {
-            table = CsvTable.Read(dataPath == "digits" ? Training.ClassificationData.DefaultDigitsPath : dataPath);
+            table = CsvTable.Read(dataPath == "digits" ? Training.Classification.ClassificationData.DefaultDigitsPath : dataPath);
             if (table.Columns != predictor.InputSize) throw new InvalidDataException($"{dataPath}: rows have {table.Columns} features, the model takes {predictor.InputSize}");
             labels = table.Labels;
         }

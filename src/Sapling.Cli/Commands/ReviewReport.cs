@@ -14,7 +14,7 @@ public static class ReviewReport
         if (overall.Rated == 0) throw new InvalidDataException($"{path}: none of the {ratings.Count} items was rated; rate them on the sheet, then export again");
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new { overall = Row(overall), strata = byStratum.Select(Row).ToArray() }, Training.JsonNumbers.Indented));
+            Console.WriteLine(JsonSerializer.Serialize(new { overall = Row(overall), strata = byStratum.Select(Row).ToArray() }, Training.Runs.JsonNumbers.Indented));
             return 0;
         }
         Console.WriteLine($"{ratings.Count} items, {overall.Rated} rated ({overall.Correct} correct, {overall.Wrong} wrong, {overall.Unsure} unsure)");

@@ -3,8 +3,9 @@ using System.Diagnostics;
 using Sapling.Backends.Cpu;
 using Sapling.Cli.Config;
 using Sapling.IO;
-using Sapling.Training;
 using Sapling.Training.Sweeps;
+using Sapling.Training.Classification;
+using Sapling.Training.Progress;
 
 namespace Sapling.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using Sapling.Evaluation;
+using Sapling.Training.Evaluation;
 using Sapling.Inference;
 
 namespace Sapling.Cli.Commands;

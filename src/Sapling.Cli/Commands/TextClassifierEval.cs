@@ -1,5 +1,5 @@
 using Sapling.Inference;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Cli.Commands;
 

@@ -1,6 +1,6 @@
-using Sapling.Evaluation;
+using Sapling.Training.Evaluation;
 using Sapling.Inference;
-using Sapling.Text;
+using Sapling.Data.Text;
 using Sapling.Training.Plots;
 
 namespace Sapling.Cli.Commands;

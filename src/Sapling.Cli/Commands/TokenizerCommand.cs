@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
-using Sapling.Text;
-using Sapling.Text.Tokenization;
+using Sapling.Data.Text;
+using Sapling.Data.Text.Tokenization;
 
 namespace Sapling.Cli.Commands;
 

@@ -3,7 +3,9 @@ using Sapling.Backends.Cpu;
 using Sapling.Cli.Config;
 using Sapling.Cli.Progress;
 using Sapling.Distributed;
-using Sapling.Training;
+using Sapling.Training.Classification;
+using Sapling.Training.LanguageModel;
+using Sapling.Training.Progress;
 
 namespace Sapling.Cli.Commands;
 

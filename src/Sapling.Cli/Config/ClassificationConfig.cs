@@ -1,6 +1,6 @@
 using Sapling.Models.Classifiers;
-using Sapling.Training;
-using Sapling.Vision;
+using Sapling.Data.Vision;
+using Sapling.Training.Classification;
 
 namespace Sapling.Cli.Config;
 
@@ -82,6 +82,7 @@ public static class ClassificationConfig
         };
         c.Get("task", "classification");
         c.RejectUnknownKeys();
+        train.Validate(c.OptionName);
         return (data, model, train);
     }
 }

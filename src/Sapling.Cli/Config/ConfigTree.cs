@@ -13,6 +13,9 @@ public sealed class ConfigTree
     private readonly Dictionary<string, object?> root;
     private readonly HashSet<string> used = new(StringComparer.Ordinal);
 
+    // Option (a property path of the record bound, "LearningRate", "Lora.Rank") → the key that set it.
+    private readonly Dictionary<string, string> optionKeys = new(StringComparer.Ordinal);
+
     private ConfigTree(Dictionary<string, object?> root, string source) => (this.root, Source) = (root, source);
 
     public string Source { get; }
@@ -65,9 +68,17 @@ public sealed class ConfigTree
         node[path[^1]] = value;
     }
 
-    public T Get<T>(string key, T fallback)
+    /// <summary>
+    /// The value at <paramref name="key"/>, or <paramref name="fallback"/>. When the fallback is a record's default
+    /// (<c>defaults.LearningRate</c>), the key is remembered as that option's name, so the library's messages about
+    /// the option can be shown with the key (<see cref="OptionName"/>).
+    /// </summary>
+    public T Get<T>(string key, T fallback, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(fallback))] string fallbackExpression = "")
     {
         used.Add(key);
+        // "defaults.LearningRate" or "c.Has(..) ? x : defaults.Context": the member path after the defaults variable.
+        var member = System.Text.RegularExpressions.Regex.Match(fallbackExpression, @"\b\w+((?:\.[A-Z]\w*)+)$");
+        if (member.Success) NameOption(member.Groups[1].Value[1..], key);
         var value = Find(key);
         if (value == null) return fallback;
         try
@@ -87,6 +98,12 @@ public sealed class ConfigTree
 
     /// <summary>Every key a reader has asked for; after a config type's Bind, the settings that type knows.</summary>
     public IReadOnlyCollection<string> KnownKeys => used;
+
+    /// <summary>Records that <paramref name="key"/> sets option <paramref name="option"/> (a property path of the bound record).</summary>
+    public void NameOption(string option, string key) => optionKeys[option] = key;
+
+    /// <summary>The key that set <paramref name="option"/> (a property path such as "LearningRate"), or the option itself.</summary>
+    public string OptionName(string option) => optionKeys.TryGetValue(option, out var key) ? key : option;
 
     /// <summary>
     /// Removes a top-level section and returns it as a tree of its own, or null when there is none. A sweep: section

@@ -13,10 +13,10 @@ public static class DistributedConfig
         {
             BucketMegabytes = c.Get("distributed.bucket_mb", defaults.BucketMegabytes),
             Overlap = c.Get("distributed.overlap", defaults.Overlap),
-            FailRank = c.Get<int?>("distributed.fail_rank", null),
+            FailRank = c.Get("distributed.fail_rank", defaults.FailRank),
             FailStep = c.Get("distributed.fail_step", defaults.FailStep),
         };
-        options.Validate();
+        options.Validate(c.OptionName);
         return options;
     }
 }

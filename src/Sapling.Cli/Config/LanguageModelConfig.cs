@@ -1,5 +1,5 @@
 using Sapling.IO;
-using Sapling.Training;
+using Sapling.Training.LanguageModel;
 
 namespace Sapling.Cli.Config;
 
@@ -82,6 +82,9 @@ public static class LanguageModelConfig
         };
         c.Get("task", "language_model");
         c.RejectUnknownKeys();
+        c.NameOption(nameof(LmOptions.Method), "method");
+        c.NameOption(nameof(LmOptions.KvHeads), "model.kv_heads");
+        options.Validate(c.OptionName);
         return options;
     }
 
@@ -94,6 +97,7 @@ public static class LanguageModelConfig
         foreach (var key in new[] { "sft.tuning", "dpo.tuning", "classify.tuning", "token_classify.tuning", "seq2seq.tuning" })
         {
             if (!c.Has(key)) continue;
+            c.NameOption(nameof(LmOptions.Tuning), key);
             string name = c.Get(key, fallback.ConfigName());
             return name switch
             {
@@ -107,15 +111,16 @@ public static class LanguageModelConfig
     }
 
     /// <summary>lora.target_modules is a list of layer names or one string (names joined by "|", or a regex).</summary>
-    private static NN.LoraConfig BindLora(ConfigTree c)
+    private static NN.Adapters.LoraConfig BindLora(ConfigTree c)
     {
-        var defaults = new LmOptions().Lora;
-        var config = defaults with
+        var defaults = new LmOptions();
+        var config = defaults.Lora with
         {
-            Rank = c.Get("lora.r", defaults.Rank),
-            Alpha = c.Get("lora.alpha", defaults.Alpha),
-            Dropout = c.Get("lora.dropout", defaults.Dropout),
+            Rank = c.Get("lora.r", defaults.Lora.Rank),
+            Alpha = c.Get("lora.alpha", defaults.Lora.Alpha),
+            Dropout = c.Get("lora.dropout", defaults.Lora.Dropout),
         };
+        c.NameOption("Lora.TargetModules", "lora.target_modules");
         // Without target modules the run adapts the family's usual layers (GPT-2's c_attn and c_proj, the Llama family's attention projections).
         if (!c.Has("lora.target_modules")) return config;
         try
@@ -124,7 +129,7 @@ public static class LanguageModelConfig
         }
         catch (InvalidDataException)
         {
-            return NN.LoraConfig.WithTargets(config, c.Get("lora.target_modules", "c_attn|c_proj"));
+            return NN.Adapters.LoraConfig.WithTargets(config, c.Get("lora.target_modules", "c_attn|c_proj"));
         }
     }
 }

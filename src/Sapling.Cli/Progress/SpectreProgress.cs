@@ -1,5 +1,5 @@
-using Sapling.Training;
 using Spectre.Console;
+using Sapling.Training.Progress;
 
 namespace Sapling.Cli.Progress;
 

@@ -1,6 +1,6 @@
 using Sapling.Backends.Cpu;
 
-namespace Sapling;
+namespace Sapling.Quantization;
 
 /// <summary>
 /// A weight stored as int8 with one symmetric float32 scale per output channel (dim 0): w ≈ values · scale, with

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Sapling.Json;
+namespace Sapling.Data.Json;
 
 /// <summary>
 /// One object of a JSON file and where it sits (<c>$.pre_tokenizer.pretokenizers[0]</c> in a tokenizer.json,

@@ -1,4 +1,4 @@
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>
 /// Applying learned BPE merges to one word's symbols: the lowest-ranked adjacent pair is merged first, the leftmost

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>
 /// GPT-2's byte-level conventions: every byte is shown as one printable character, so BPE runs on strings that can

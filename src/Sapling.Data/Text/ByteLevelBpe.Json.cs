@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>Reading and writing Hugging Face tokenizer.json and GPT-2's vocab.json + merges.txt.</summary>
 public sealed partial class ByteLevelBpe

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>Applying the learned merges to one pre-tokenised word.</summary>
 public sealed partial class ByteLevelBpe

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>
 /// GPT-2-style byte-level BPE: text is split by GPT-2's regex, each piece is turned into UTF-8 bytes shown as

@@ -1,4 +1,4 @@
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 public sealed partial class ChatTemplate
 {
@@ -40,7 +40,7 @@ public sealed partial class ChatTemplate
     private static ChatTemplate Builtin(string name)
     {
         var (bos, eos, additional) = BuiltinTokens[name];
-        using var stream = typeof(ChatTemplate).Assembly.GetManifestResourceStream($"Sapling.Text.ChatTemplates.{name}.jinja")
+        using var stream = typeof(ChatTemplate).Assembly.GetManifestResourceStream($"Sapling.Data.Text.ChatTemplates.{name}.jinja")
             ?? throw new InvalidOperationException($"the built-in chat template {name} is missing from the assembly");
         using var reader = new StreamReader(stream);
         // The file's final newline is not part of the template (Jinja drops it too); without it ChatML's saved text is

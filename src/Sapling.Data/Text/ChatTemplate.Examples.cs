@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 public sealed partial class ChatTemplate
 {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 public sealed partial class ChatTemplate
 {

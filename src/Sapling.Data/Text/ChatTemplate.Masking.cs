@@ -1,6 +1,6 @@
-using Sapling.Text.Jinja;
+using Sapling.Data.Text.Jinja;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 public sealed partial class ChatTemplate
 {

@@ -1,6 +1,6 @@
-using Sapling.Text.Jinja;
+using Sapling.Data.Text.Jinja;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>
 /// A conversation format: the Jinja <c>chat_template</c> a model folder declares in <c>tokenizer_config.json</c> (as

@@ -1,4 +1,4 @@
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>Which cleaning rules run, and the length limits for documents to keep.</summary>
 public sealed record CleaningOptions

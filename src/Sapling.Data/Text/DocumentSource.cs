@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>Streams documents from the corpus layouts Sapling reads, one at a time, so corpora larger than memory work.</summary>
 public static class DocumentSource

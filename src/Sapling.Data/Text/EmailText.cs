@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>
 /// Raw e-mail (RFC 822 headers, a blank line, the body; MIME parts per RFC 2045/2046) reduced to what a reader sees:

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Sapling.Text.Tokenization;
+using Sapling.Data.Text.Tokenization;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>
 /// A tokenizer as a GGUF file carries it (<c>tokenizer.ggml.*</c>): the token texts in id order, their types, and

@@ -1,4 +1,4 @@
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>Text ⇄ token ids, saved as a Hugging Face tokenizer.json.</summary>
 public interface ITokenizer

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>
 /// Reads one record per JSONL line (plain or .gz). A line that is not valid JSON, or that the mapping rejects (by

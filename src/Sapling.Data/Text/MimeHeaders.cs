@@ -1,4 +1,4 @@
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>
 /// A header block of an e-mail or MIME part: names compared without case, folded lines (a continuation starts with

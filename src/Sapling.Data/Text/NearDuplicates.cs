@@ -1,4 +1,4 @@
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>
 /// Removes exact copies (by a 64-bit hash of the text) and near copies: each document's set of character 5-grams is

@@ -1,4 +1,4 @@
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>A JSONL line that was left out, and why.</summary>
 public sealed record SkippedRow(int Line, string Reason);

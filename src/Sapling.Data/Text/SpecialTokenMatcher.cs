@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>Finds special tokens in raw text; they are cut out before pre-tokenisation, as Hugging Face does.</summary>
 internal static class SpecialTokenMatcher

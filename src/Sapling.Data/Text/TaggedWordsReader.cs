@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>
 /// Reads sequence-labelling corpora in the two shapes they come in: JSONL with a words array and a tags array per line

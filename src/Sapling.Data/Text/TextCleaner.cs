@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>
 /// Normalises and filters documents, counting what each rule did: Unicode NFKC, ANSI escape sequences and control

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>Reads plain-text corpora into documents.</summary>
 public static class TextCorpus

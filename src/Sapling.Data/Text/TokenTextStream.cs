@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>
 /// Turns ids arriving one at a time into text as soon as it is whole: a byte-level token can end in the middle of a

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>What every tokenizer.json writer shares: readable non-ASCII output and an atomic write.</summary>
 internal static class TokenizerJson

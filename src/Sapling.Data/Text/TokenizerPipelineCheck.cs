@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>
 /// Refuses tokenizer.json pipelines that Sapling's tokenizers would not follow. They implement two pipelines: a

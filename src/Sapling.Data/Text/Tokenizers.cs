@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Sapling.Text.Tokenization;
+using Sapling.Data.Text.Tokenization;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>Opens a tokenizer.json whatever kind of model and pipeline it holds.</summary>
 public static class Tokenizers

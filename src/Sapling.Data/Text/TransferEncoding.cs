@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>The MIME content-transfer-encodings of text parts (RFC 2045 6.7 and 6.8), decoded to a string.</summary>
 public static class TransferEncoding

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Sapling.Text;
+namespace Sapling.Data.Text;
 
 /// <summary>
 /// The ids of words already tokenized, shared by the threads that encode with one tokenizer. Enough for the distinct

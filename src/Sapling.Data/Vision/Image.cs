@@ -1,4 +1,6 @@
-namespace Sapling.Vision;
+using Sapling.Data.Vision.Codecs;
+
+namespace Sapling.Data.Vision;
 
 /// <summary>A decoded 8-bit image: <see cref="Pixels"/> holds <c>Height × Width × Channels</c> bytes, row-major, channels interleaved (HWC).</summary>
 /// <remarks>Channels is 1 (grey), 3 (RGB) or 4 (RGBA). Decoders may hold 2 (grey + alpha) internally, but never return it.</remarks>

@@ -1,4 +1,4 @@
-namespace Sapling.Vision;
+namespace Sapling.Data.Vision;
 
 /// <summary>
 /// Random geometric and photometric changes to training images [N, C, H, W]: rotation, scaling and translation (one

@@ -1,6 +1,6 @@
-using Sapling.Data;
+using Sapling.Data.Vision.Codecs;
 
-namespace Sapling.Vision;
+namespace Sapling.Data.Vision;
 
 /// <summary>
 /// A labelled image set laid out as <c>root/&lt;class&gt;/&lt;file&gt;</c> (any format <see cref="ImageDecoder"/> reads), decoded, converted

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Sapling.Vision;
+namespace Sapling.Data.Vision;
 
 /// <summary>
 /// Bilinear resizing as PIL's <c>Image.resize(BILINEAR)</c> and torchvision's <c>Resize(antialias=True)</c> do it: a

@@ -1,4 +1,4 @@
-namespace Sapling.Vision;
+namespace Sapling.Data.Vision;
 
 /// <summary>What to do with a file that cannot be decoded.</summary>
 public enum UnreadableImages

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sapling.IO;
 using Sapling.Models.Gpt;
-using Sapling.NN;
+using Sapling.NN.Adapters;
 
 namespace Sapling.Models.Adapters;
 

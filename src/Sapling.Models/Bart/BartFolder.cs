@@ -59,7 +59,7 @@ public static class BartFolder
     {
         Directory.CreateDirectory(directory);
         AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
-        var state = model.StateDict().Where(e => !NN.Lora.IsAdapterKey(e.Key)).ToDictionary(e => e.Key, e => e.Value);
+        var state = model.StateDict().Where(e => !NN.Adapters.Lora.IsAdapterKey(e.Key)).ToDictionary(e => e.Key, e => e.Value);
         if (model.Config.SinusoidalPositions)
         {
             var table = BartPositions.Sinusoid(model.Config.MaxPositionEmbeddings, model.Config.DModel);

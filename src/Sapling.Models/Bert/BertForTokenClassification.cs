@@ -1,5 +1,5 @@
 using Sapling.NN;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Models.Bert;
 

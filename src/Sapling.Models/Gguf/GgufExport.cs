@@ -2,7 +2,8 @@ using Sapling.IO.Gguf;
 using Sapling.Models.Llama;
 using Sapling.NN;
 using Sapling.Quantization.Ggml;
-using Sapling.Text;
+using Sapling.Data.Text;
+using Sapling.NN.Adapters;
 
 namespace Sapling.Models.Gguf;
 

@@ -3,7 +3,8 @@ using Sapling.IO.Gguf;
 using Sapling.Models.Gpt;
 using Sapling.NN;
 using Sapling.Quantization.Ggml;
-using Sapling.Text;
+using Sapling.Data.Text;
+using Sapling.NN.Adapters;
 
 namespace Sapling.Models.Gguf;
 

@@ -3,7 +3,7 @@ using Sapling.Memory;
 using Sapling.Models.Llama;
 using Sapling.Quantization.Ggml;
 using Sapling.NN;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Models.Gguf;
 

@@ -89,7 +89,7 @@ public static class GptFolder
         AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), json);
         // A classifier is saved as transformers' GPT2ForSequenceClassification names it: the body under "transformer.".
         string body = model.Score != null ? "transformer." : "";
-        var state = model.StateDict().Where(e => !NN.Lora.IsAdapterKey(e.Key) && e.Key != "prompt_embeddings")
+        var state = model.StateDict().Where(e => !NN.Adapters.Lora.IsAdapterKey(e.Key) && e.Key != "prompt_embeddings")
             .ToDictionary(e => e.Key.StartsWith("score.", StringComparison.Ordinal) ? e.Key : body + e.Key, e => e.Value);
         SafeTensors.Save(Path.Combine(directory, "model.safetensors"), state, new Dictionary<string, string> { ["format"] = "pt" });
     }

@@ -193,9 +193,9 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM, ISequenceClass
 
     public Module Head => Score ?? throw new InvalidOperationException("GPT: the model has no classification head (AddClassificationHead)");
 
-    public int PadId(Text.ITokenizer tokenizer) => Config.PadTokenId ?? tokenizer.EndOfTextId;
+    public int PadId(Data.Text.ITokenizer tokenizer) => Config.PadTokenId ?? tokenizer.EndOfTextId;
 
-    public int[] Encode(Text.ITokenizer tokenizer, string text, int maxTokens)
+    public int[] Encode(Data.Text.ITokenizer tokenizer, string text, int maxTokens)
     {
         var ids = tokenizer.Encode(text);
         int limit = Math.Min(maxTokens, Config.NPositions);

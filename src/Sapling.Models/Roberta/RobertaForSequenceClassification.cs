@@ -1,6 +1,6 @@
 using Sapling.Models.Bert;
 using Sapling.NN;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Models.Roberta;
 

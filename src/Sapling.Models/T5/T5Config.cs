@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Sapling.Json;
+using Sapling.Data.Json;
 
 namespace Sapling.Models.T5;
 

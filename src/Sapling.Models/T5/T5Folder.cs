@@ -48,7 +48,7 @@ public static class T5Folder
     {
         Directory.CreateDirectory(directory);
         AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), config.ToJson());
-        var state = model.StateDict().Where(e => !NN.Lora.IsAdapterKey(e.Key)).ToDictionary(e => e.Key, e => e.Value);
+        var state = model.StateDict().Where(e => !NN.Adapters.Lora.IsAdapterKey(e.Key)).ToDictionary(e => e.Key, e => e.Value);
         SafeTensors.Save(Path.Combine(directory, SafeTensorsFolder.SingleFile), state, new Dictionary<string, string> { ["format"] = "pt" });
     }
 }

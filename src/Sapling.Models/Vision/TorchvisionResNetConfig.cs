@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Sapling.Json;
+using Sapling.Data.Json;
 
 namespace Sapling.Models.Vision;
 

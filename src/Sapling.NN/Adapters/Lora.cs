@@ -1,4 +1,4 @@
-namespace Sapling.NN;
+namespace Sapling.NN.Adapters;
 
 /// <summary>
 /// Puts LoRA adapters on a model: every <see cref="LinearLayer"/> whose path matches the config gets a

@@ -1,4 +1,4 @@
-namespace Sapling.NN;
+namespace Sapling.NN.Adapters;
 
 /// <summary>
 /// The low-rank update of LoRA (Hu et al., 2021): h = W₀x + (α/r)·B·A·x with A ∈ ℝ^{r×in} and B ∈ ℝ^{out×r}. A starts

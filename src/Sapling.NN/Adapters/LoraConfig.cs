@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Sapling.NN;
+namespace Sapling.NN.Adapters;
 
 /// <summary>
 /// Which layers get LoRA adapters and how big they are. <see cref="TargetModules"/> follows PEFT: a list of names
@@ -34,11 +34,16 @@ public sealed record LoraConfig
         return false;
     }
 
-    public void Validate()
+    /// <summary>
+    /// Refuses settings no adapter can use; messages name each option by <paramref name="name"/> (its property name by
+    /// default). <paramref name="requireTargets"/> false accepts no targets (the caller fills in its model family's usual layers).
+    /// </summary>
+    public void Validate(Func<string, string>? name = null, bool requireTargets = true)
     {
-        if (Rank <= 0) throw new ArgumentException($"lora.r must be positive, got {Rank}");
-        if (Alpha <= 0) throw new ArgumentException($"lora.alpha must be positive, got {Alpha}");
-        if (Dropout is < 0 or >= 1) throw new ArgumentException($"lora.dropout must be in [0, 1), got {Dropout}");
-        if (TargetRegex == null && TargetModules.Count == 0) throw new ArgumentException("lora.target_modules names no layer");
+        string N(string option) => name?.Invoke(option) ?? option;
+        if (Rank <= 0) throw new ArgumentException($"{N(nameof(Rank))} must be positive, got {Rank}");
+        if (Alpha <= 0) throw new ArgumentException($"{N(nameof(Alpha))} must be positive, got {Alpha}");
+        if (Dropout is < 0 or >= 1) throw new ArgumentException($"{N(nameof(Dropout))} must be in [0, 1), got {Dropout}");
+        if (requireTargets && TargetRegex == null && TargetModules.Count == 0) throw new ArgumentException($"{N(nameof(TargetModules))} names no layer");
     }
 }

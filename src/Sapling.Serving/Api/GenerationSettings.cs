@@ -1,6 +1,6 @@
 using Sapling.Inference;
 using Sapling.Serving.Catalog;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Serving.Api;
 
@@ -109,7 +109,7 @@ public sealed record GenerationSettings(int[] Prompt, SamplingOptions Sampling, 
         {
             return model.Tokenizer.Encode(model.ChatTemplate!.Render(list, addGenerationPrompt: true));
         }
-        catch (Text.Jinja.JinjaRenderException e)
+        catch (Data.Text.Jinja.JinjaRenderException e)
         {
             // The template's own refusal (raise_exception), e.g. roles out of order: the client's conversation is at fault.
             throw ApiError.BadRequest($"the model's chat template rejects these messages: {e.Message}", "messages");

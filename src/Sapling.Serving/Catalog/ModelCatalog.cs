@@ -1,6 +1,6 @@
 using Sapling.Inference;
 using Sapling.Models;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Serving.Catalog;
 

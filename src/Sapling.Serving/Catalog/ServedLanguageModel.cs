@@ -1,5 +1,5 @@
 using Sapling.Models;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Serving.Catalog;
 

@@ -1,6 +1,6 @@
 using Sapling.Inference;
 using Sapling.NN;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Serving.Generation;
 

@@ -1,5 +1,7 @@
 using Sapling.Inference;
 using Sapling.Models.Classifiers;
+using Sapling.Training.Classification;
+using Sapling.Training.Progress;
 
 namespace Sapling.Training.ActiveLearning;
 

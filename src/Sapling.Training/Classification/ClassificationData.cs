@@ -1,8 +1,8 @@
 using Sapling.Data;
 using Sapling.Models.Classifiers;
-using Sapling.Vision;
+using Sapling.Data.Vision;
 
-namespace Sapling.Training;
+namespace Sapling.Training.Classification;
 
 /// <summary>Loaded, filtered, split and normalised train/validation/test sets, with what inference will need to repeat it.</summary>
 public sealed class ClassificationData

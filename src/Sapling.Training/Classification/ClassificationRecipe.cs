@@ -4,8 +4,10 @@ using Sapling.Data;
 using Sapling.Distributed;
 using Sapling.NN;
 using Sapling.Optim;
+using Sapling.Training.Runs;
+using Sapling.Training.Progress;
 
-namespace Sapling.Training;
+namespace Sapling.Training.Classification;
 
 /// <summary>
 /// Classification on the <see cref="Trainer"/>: epochs of shuffled (and augmented) mini-batches, cross-entropy with

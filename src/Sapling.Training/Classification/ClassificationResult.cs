@@ -1,6 +1,7 @@
-using Sapling.Evaluation;
+using Sapling.Training.Evaluation;
+using Sapling.Training.Progress;
 
-namespace Sapling.Training;
+namespace Sapling.Training.Classification;
 
 /// <summary>The outcome of a classification run: where things are and the held-out numbers.</summary>
 /// <remarks><see cref="StoppedByCaller"/>: <see cref="ClassificationTrainer.ContinueAfterEpoch"/> ended the run (a sweep pruned it).</remarks>

@@ -1,15 +1,17 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Sapling.Autograd;
 using Sapling.Data;
 using Sapling.Distributed;
-using Sapling.Evaluation;
+using Sapling.Training.Evaluation;
 using Sapling.Models.Classifiers;
 using Sapling.NN;
 using Sapling.Optim;
 using Sapling.Training.Plots;
+using Sapling.Training.Runs;
+using Sapling.Training.Progress;
+using Sapling.Training.Guards;
 
-namespace Sapling.Training;
+namespace Sapling.Training.Classification;
 
 /// <summary>
 /// Trains an image or table classifier end to end: epochs of mini-batch training with validation, live progress,

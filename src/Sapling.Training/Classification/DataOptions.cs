@@ -1,6 +1,6 @@
-using Sapling.Vision;
+using Sapling.Data.Vision;
 
-namespace Sapling.Training;
+namespace Sapling.Training.Classification;
 
 /// <summary>Where the examples come from and how they are split and shaped.</summary>
 public sealed record DataOptions

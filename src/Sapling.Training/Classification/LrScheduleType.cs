@@ -1,4 +1,4 @@
-namespace Sapling.Training;
+namespace Sapling.Training.Classification;
 
 /// <summary>How a classification run's learning rate changes (config <c>train.schedule</c>).</summary>
 public enum LrScheduleType

@@ -1,4 +1,4 @@
-namespace Sapling.Training;
+namespace Sapling.Training.Classification;
 
 /// <summary>The optimiser a classification run uses (config <c>train.optimizer</c>: sgd, adam, adamw).</summary>
 public enum OptimizerType

@@ -1,4 +1,6 @@
-namespace Sapling.Training;
+using Sapling.Training.Progress;
+
+namespace Sapling.Training.Classification;
 
 /// <summary>Spots runs that look wrong: a non-finite loss, validation loss rising while training loss falls, and vanishing or exploding gradients.</summary>
 public sealed class TrainingMonitor

@@ -1,7 +1,8 @@
 using Sapling.Optim;
-using Sapling.Vision;
+using Sapling.Data.Vision;
+using Sapling.Training.Guards;
 
-namespace Sapling.Training;
+namespace Sapling.Training.Classification;
 
 /// <summary>How to train: epochs, batch, optimiser, schedule, regularisation, stopping, reproducibility.</summary>
 public sealed record TrainingOptions
@@ -80,19 +81,24 @@ public sealed record TrainingOptions
         _ => null,
     };
 
-    public void Validate()
+    /// <summary>
+    /// Refuses options no run can use. Messages name each option by <paramref name="name"/>: the property's own name
+    /// by default ("LearningRate"), the config key when the caller knows it ("train.lr").
+    /// </summary>
+    public void Validate(Func<string, string>? name = null)
     {
-        FiniteOptions.Check(this);
-        if (Epochs <= 0) throw new ArgumentException($"train.epochs must be positive, got {Epochs}");
-        if (BatchSize <= 0) throw new ArgumentException($"train.batch_size must be positive, got {BatchSize}");
-        if (!Enum.IsDefined(Optimizer)) throw new ArgumentException($"train.optimizer: {(int)Optimizer} is not an optimiser");
-        if (!Enum.IsDefined(Schedule)) throw new ArgumentException($"train.schedule: {(int)Schedule} is not a schedule");
-        if (Monitor is not ("val_loss" or "val_accuracy")) throw new ArgumentException($"train.monitor must be val_loss or val_accuracy, got '{Monitor}'");
-        if (AccumulationSteps <= 0) throw new ArgumentException($"train.accumulation_steps must be positive, got {AccumulationSteps}");
-        if (LearningRate <= 0) throw new ArgumentException($"train.lr must be positive, got {LearningRate}");
-        if (FreezeBackboneEpochs < 0) throw new ArgumentException($"train.freeze_backbone_epochs must be 0 or more, got {FreezeBackboneEpochs}");
-        if (FreezeBackboneEpochs > 0 && InitFrom == null) throw new ArgumentException("train.freeze_backbone_epochs needs train.init_from (a pretrained backbone to freeze)");
-        if (FreezeBackboneEpochs > 0 && FreezeBackbone) throw new ArgumentException("train.freeze_backbone_epochs and train.freeze_backbone: true contradict each other (the second freezes the backbone for the whole run)");
-        if (!(BackboneLearningRateScale >= 0)) throw new ArgumentException($"train.backbone_lr_scale must be 0 or more, got {BackboneLearningRateScale}");
+        string N(string option) => name?.Invoke(option) ?? option;
+        FiniteOptions.Check(this, name);
+        if (Epochs <= 0) throw new ArgumentException($"{N(nameof(Epochs))} must be positive, got {Epochs}");
+        if (BatchSize <= 0) throw new ArgumentException($"{N(nameof(BatchSize))} must be positive, got {BatchSize}");
+        if (!Enum.IsDefined(Optimizer)) throw new ArgumentException($"{N(nameof(Optimizer))}: {(int)Optimizer} is not an optimiser");
+        if (!Enum.IsDefined(Schedule)) throw new ArgumentException($"{N(nameof(Schedule))}: {(int)Schedule} is not a schedule");
+        if (Monitor is not ("val_loss" or "val_accuracy")) throw new ArgumentException($"{N(nameof(Monitor))} must be val_loss or val_accuracy, got '{Monitor}'");
+        if (AccumulationSteps <= 0) throw new ArgumentException($"{N(nameof(AccumulationSteps))} must be positive, got {AccumulationSteps}");
+        if (LearningRate <= 0) throw new ArgumentException($"{N(nameof(LearningRate))} must be positive, got {LearningRate}");
+        if (FreezeBackboneEpochs < 0) throw new ArgumentException($"{N(nameof(FreezeBackboneEpochs))} must be 0 or more, got {FreezeBackboneEpochs}");
+        if (FreezeBackboneEpochs > 0 && InitFrom == null) throw new ArgumentException($"{N(nameof(FreezeBackboneEpochs))} needs {N(nameof(InitFrom))} (a pretrained backbone to freeze)");
+        if (FreezeBackboneEpochs > 0 && FreezeBackbone) throw new ArgumentException($"{N(nameof(FreezeBackboneEpochs))} and {N(nameof(FreezeBackbone))}: true contradict each other (the second freezes the backbone for the whole run)");
+        if (!(BackboneLearningRateScale >= 0)) throw new ArgumentException($"{N(nameof(BackboneLearningRateScale))} must be 0 or more, got {BackboneLearningRateScale}");
     }
 }

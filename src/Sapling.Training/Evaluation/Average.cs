@@ -1,4 +1,4 @@
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>How per-class precision, recall and F1 are combined into one number (scikit-learn's <c>average=</c>).</summary>
 public enum Average

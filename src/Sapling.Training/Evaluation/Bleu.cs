@@ -1,4 +1,4 @@
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>
 /// BLEU (Papineni et al. 2002) computed as NLTK's <c>nltk.translate.bleu_score.corpus_bleu</c> does: modified

@@ -1,4 +1,4 @@
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>Settings of <see cref="Bleu"/>; the defaults are NLTK's (BLEU-4, uniform weights, no smoothing).</summary>
 public sealed record BleuOptions

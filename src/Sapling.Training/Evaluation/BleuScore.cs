@@ -1,4 +1,4 @@
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>
 /// A BLEU score in [0, 1] with the counts it came from: <see cref="Matches"/>[i] and <see cref="Totals"/>[i] are the

@@ -1,4 +1,4 @@
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>
 /// What BLEU does with an n-gram order that has no match, numbered like NLTK's <c>SmoothingFunction.methodN</c>

@@ -1,4 +1,4 @@
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>
 /// chrF (Popović 2015), the character n-gram F-score, defined as NLTK's <c>nltk.translate.chrf_score.corpus_chrf</c>

@@ -1,4 +1,4 @@
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>
 /// Settings of <see cref="ChrF"/>. Beta defaults to 2 (chrF2, the value of Popović 2016 and sacreBLEU); NLTK's own

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>
 /// Per-class true positives, predictions and true samples: everything precision, recall and F1 are made of.

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>One row of a <see cref="ClassificationReport"/>: a class, its name and its scores.</summary>
 public sealed record ClassScore(

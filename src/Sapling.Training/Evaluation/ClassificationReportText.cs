@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>scikit-learn's classification_report layout, so the two can be compared by eye or by diff.</summary>
 internal static class ClassificationReportText

@@ -1,4 +1,4 @@
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>
 /// Entity-level scores of sequence labelling, as seqeval (and CoNLL's conlleval) computes them in its default mode: the

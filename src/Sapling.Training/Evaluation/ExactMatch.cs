@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>Fraction of hypotheses equal to at least one of their references after normalisation.</summary>
 public static class ExactMatch

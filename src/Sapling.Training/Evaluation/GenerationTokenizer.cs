@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>
 /// Splits reference and hypothesis lines into the tokens BLEU and ROUGE-L count. Characters are Unicode code

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>
 /// Maps a label value to its position in the label list. With a class count, values outside [0, numClasses) are an

@@ -1,4 +1,4 @@
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 // Tensor conveniences: labels come as int64 (or int32) tensors, predictions either as labels or as [N, C] scores.
 public static partial class Metrics

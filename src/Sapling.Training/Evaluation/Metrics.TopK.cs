@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 public static partial class Metrics
 {

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>
 /// Classification metrics that give scikit-learn's numbers on the same inputs. Labels are any integer type

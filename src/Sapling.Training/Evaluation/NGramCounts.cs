@@ -1,4 +1,4 @@
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>An n-gram as a window into a token array, compared by its tokens, so counting allocates no strings.</summary>
 internal readonly struct NGram(IReadOnlyList<string> tokens, int start, int length) : IEquatable<NGram>

@@ -1,4 +1,4 @@
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>
 /// Precision, recall, F1 and support of each class, in the order of <see cref="Labels"/>

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>
 /// Python's <c>format(x, ".Nf")</c>. .NET rounds an exact decimal tie away from zero (0.125 -> "0.13") while Python

@@ -1,4 +1,4 @@
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>
 /// ROUGE-L (Lin 2004, section 3.1): with L the longest common subsequence of hypothesis and reference tokens,

@@ -1,4 +1,4 @@
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>What <see cref="ExactMatch"/> ignores when it compares a hypothesis with its references.</summary>
 [Flags]

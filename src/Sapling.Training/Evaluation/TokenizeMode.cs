@@ -1,4 +1,4 @@
-namespace Sapling.Evaluation;
+namespace Sapling.Training.Evaluation;
 
 /// <summary>How generation metrics split a line of text into tokens.</summary>
 public enum TokenizeMode

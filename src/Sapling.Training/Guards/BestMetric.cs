@@ -1,4 +1,4 @@
-namespace Sapling.Training;
+namespace Sapling.Training.Guards;
 
 /// <summary>
 /// Which of two monitored figures is better, with NaN (a diverged or broken evaluation) never better than anything:

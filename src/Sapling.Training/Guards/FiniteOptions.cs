@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace Sapling.Training;
+namespace Sapling.Training.Guards;
 
 /// <summary>
 /// Refuses option records holding NaN or infinity in a number: "lr: nan" parses, and every comparison with it is
@@ -8,7 +8,8 @@ namespace Sapling.Training;
 /// </summary>
 public static class FiniteOptions
 {
-    public static void Check(object options)
+    /// <param name="name">How messages name an option (its property name by default, a config key when the caller knows it).</param>
+    public static void Check(object options, Func<string, string>? name = null)
     {
         foreach (var property in options.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
@@ -20,7 +21,7 @@ public static class FiniteOptions
                 _ => null,
             };
             if (value is double v && !double.IsFinite(v))
-                throw new ArgumentException($"{options.GetType().Name}.{property.Name} must be a finite number, got {v}");
+                throw new ArgumentException($"{name?.Invoke(property.Name) ?? property.Name} must be a finite number, got {v}");
         }
     }
 }

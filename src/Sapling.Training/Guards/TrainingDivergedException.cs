@@ -1,4 +1,4 @@
-namespace Sapling.Training;
+namespace Sapling.Training.Guards;
 
 /// <summary>
 /// Training met a non-finite loss or gradient before any finite model was kept, so the run has no model to give

@@ -1,11 +1,12 @@
 using Sapling.Models;
 using Sapling.Models.Adapters;
 using Sapling.Models.Gpt;
-using Sapling.NN;
 using Sapling.Optim;
-using Sapling.Text;
+using Sapling.Data.Text;
+using Sapling.Training.Runs;
+using Sapling.NN.Adapters;
 
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel;
 
 /// <summary>
 /// How a language-model run trains and what it leaves: pre-training and full fine-tuning move every weight and save a
@@ -118,10 +119,10 @@ public abstract class LmMethod
     {
         private string BaseModel => Options.InitFrom ?? throw new ArgumentException("method lora needs a base model (model.path)");
 
-        private NN.LoraConfig? lora;
+        private NN.Adapters.LoraConfig? lora;
 
         /// <summary>The configured adapter, on the family's default layers when the config names none.</summary>
-        private NN.LoraConfig Config(ITrainableModel model) => lora ??= Options.Lora.TargetModules.Count == 0 && Options.Lora.TargetRegex == null
+        private NN.Adapters.LoraConfig Config(ITrainableModel model) => lora ??= Options.Lora.TargetModules.Count == 0 && Options.Lora.TargetRegex == null
             ? Options.Lora with { TargetModules = PeftAdapter.DefaultLoraTargets(model) }
             : Options.Lora;
 

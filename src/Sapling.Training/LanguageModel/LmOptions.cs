@@ -1,5 +1,6 @@
 using Sapling.IO;
-namespace Sapling.Training;
+using Sapling.Training.Guards;
+namespace Sapling.Training.LanguageModel;
 
 /// <summary>How to pre-train a language model: corpus, tokenizer, model size and the optimisation schedule.</summary>
 public sealed record LmOptions
@@ -111,7 +112,7 @@ public sealed record LmOptions
     /// The adapters of method lora (and tuning: lora): rank 8, alpha 16, dropout 0.05, and no target modules, which
     /// means the family's usual layers (GPT-2's c_attn and c_proj, the Llama family's attention projections).
     /// </summary>
-    public NN.LoraConfig Lora { get; init; } = new() { Dropout = 0.05f, TargetModules = [] };
+    public NN.Adapters.LoraConfig Lora { get; init; } = new() { Dropout = 0.05f, TargetModules = [] };
 
     /// <summary>Prompt tuning: how many virtual tokens, and an optional text whose token embeddings start them.</summary>
     public int VirtualTokens { get; init; } = 20;
@@ -157,61 +158,68 @@ public sealed record LmOptions
     /// <summary>Whether <see cref="Architecture"/> names an encoder-decoder built from scratch (method seq2seq).</summary>
     public bool IsSeq2SeqArchitecture => Architecture is "marian" or "bart" or "t5";
 
-    public void Validate()
+    /// <summary>
+    /// Refuses options no run can use. Messages name each option by <paramref name="name"/>: the property's own name
+    /// by default ("LearningRate", "Lora.Rank"), the config key when the caller knows it ("train.lr", "lora.r").
+    /// </summary>
+    public void Validate(Func<string, string>? name = null)
     {
-        FiniteOptions.Check(this);
-        if (!Enum.IsDefined(Method)) throw new ArgumentException($"method {(int)Method} is not one of {string.Join(", ", TrainingMethods.Names)}");
+        string N(string option) => name?.Invoke(option) ?? option;
+        string method = $"{N(nameof(Method))} {Method.ConfigName()}";
+        FiniteOptions.Check(this, name);
+        if (!Enum.IsDefined(Method)) throw new ArgumentException($"{N(nameof(Method))} {(int)Method} is not one of {string.Join(", ", TrainingMethods.Names)}");
         if (Method == TrainingMethod.Seq2Seq && Tuning is not (TrainingMethod.Full or TrainingMethod.Lora))
-            throw new ArgumentException($"seq2seq.tuning must be full or lora, got '{Tuning.ConfigName()}'");
+            throw new ArgumentException($"{N(nameof(Tuning))} must be full or lora, got '{Tuning.ConfigName()}'");
         if (Method == TrainingMethod.Seq2Seq && Tuning == TrainingMethod.Lora && InitFrom == null)
-            throw new ArgumentException("seq2seq.tuning lora adapts a trained encoder-decoder: give its folder (model.path)");
+            throw new ArgumentException($"{N(nameof(Tuning))} lora adapts a trained encoder-decoder: give its folder ({N(nameof(InitFrom))})");
         if (Method == TrainingMethod.Seq2Seq && InitFrom == null && !IsSeq2SeqArchitecture)
-            throw new ArgumentException($"method seq2seq trains a model folder (model.path) or a new encoder-decoder (model.architecture marian, bart or t5), not model.architecture {Architecture}");
+            throw new ArgumentException($"{method} trains a model folder ({N(nameof(InitFrom))}) or a new encoder-decoder ({N(nameof(Architecture))} marian, bart or t5), not {N(nameof(Architecture))} {Architecture}");
         if (IsSeq2SeqArchitecture && Method != TrainingMethod.Seq2Seq && !(Architecture == "t5" && Method == TrainingMethod.Pretrain))
-            throw new ArgumentException($"model.architecture {Architecture} is an encoder-decoder, trained with method seq2seq on source/target pairs (t5 is also pre-trained by span corruption with method pretrain; BART's denoising pre-training is not implemented)");
-        if (!(SpanNoiseDensity > 0 && SpanNoiseDensity < 1) || !(SpanMeanLength >= 1)) throw new ArgumentException($"span.noise_density must be in (0, 1) and span.mean_noise_span_length at least 1, got {SpanNoiseDensity} and {SpanMeanLength}");
-        if ((ValidationCorpus == null) != (TestCorpus == null)) throw new ArgumentException("data.validation_corpus and data.test_corpus go together");
-        if (ValidationCorpus != null && Method != TrainingMethod.Seq2Seq) throw new ArgumentException($"data.validation_corpus and data.test_corpus apply to method seq2seq, not {Method.ConfigName()}");
-        if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) throw new ArgumentException($"seq2seq.label_smoothing must be in [0, 1), got {LabelSmoothing}");
-        if (MaxSourceLength < 2 || MaxTargetLength < 2) throw new ArgumentException($"seq2seq.max_source_length and seq2seq.max_target_length must be at least 2, got {MaxSourceLength} and {MaxTargetLength}");
-        if (NumBeams < 1 || Seq2SeqEvalSamples < 0) throw new ArgumentException($"seq2seq.num_beams must be positive and seq2seq.eval_samples not negative, got {NumBeams} and {Seq2SeqEvalSamples}");
+            throw new ArgumentException($"{N(nameof(Architecture))} {Architecture} is an encoder-decoder, trained with {N(nameof(Method))} seq2seq on source/target pairs (t5 is also pre-trained by span corruption with {N(nameof(Method))} pretrain; BART's denoising pre-training is not implemented)");
+        if (!(SpanNoiseDensity > 0 && SpanNoiseDensity < 1) || !(SpanMeanLength >= 1)) throw new ArgumentException($"{N(nameof(SpanNoiseDensity))} must be in (0, 1) and {N(nameof(SpanMeanLength))} at least 1, got {SpanNoiseDensity} and {SpanMeanLength}");
+        if ((ValidationCorpus == null) != (TestCorpus == null)) throw new ArgumentException($"{N(nameof(ValidationCorpus))} and {N(nameof(TestCorpus))} go together");
+        if (ValidationCorpus != null && Method != TrainingMethod.Seq2Seq) throw new ArgumentException($"{N(nameof(ValidationCorpus))} and {N(nameof(TestCorpus))} apply to {N(nameof(Method))} seq2seq, not {Method.ConfigName()}");
+        if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) throw new ArgumentException($"{N(nameof(LabelSmoothing))} must be in [0, 1), got {LabelSmoothing}");
+        if (MaxSourceLength < 2 || MaxTargetLength < 2) throw new ArgumentException($"{N(nameof(MaxSourceLength))} and {N(nameof(MaxTargetLength))} must be at least 2, got {MaxSourceLength} and {MaxTargetLength}");
+        if (NumBeams < 1 || Seq2SeqEvalSamples < 0) throw new ArgumentException($"{N(nameof(NumBeams))} must be positive and {N(nameof(Seq2SeqEvalSamples))} not negative, got {NumBeams} and {Seq2SeqEvalSamples}");
         if (Method is TrainingMethod.Classify or TrainingMethod.TokenClassify && Tuning is not (TrainingMethod.Full or TrainingMethod.Lora))
-            throw new ArgumentException($"{Method.ConfigName()}.tuning must be full or lora (LoRA adapters on the body and a trained score head), got '{Tuning.ConfigName()}'; prompt tuning has no mergeable weights for a classifier folder");
-        if (Pooling is not ("last" or "mean")) throw new ArgumentException($"classify.pooling must be last or mean, got '{Pooling}'");
-        if (!(ClassifyLmWeight >= 0) || float.IsInfinity(ClassifyLmWeight)) throw new ArgumentException($"classify.lm_weight must be a finite weight of 0 or more, got {ClassifyLmWeight}");
-        if (TestFraction is < 0 or >= 1 || ValidationFraction + TestFraction >= 1) throw new ArgumentException($"data.validation_fraction {ValidationFraction} and data.test_fraction {TestFraction} leave nothing to train on");
-        if (Method is TrainingMethod.Dpo or TrainingMethod.Sft && Tuning is not (TrainingMethod.Full or TrainingMethod.Lora or TrainingMethod.Prompt)) throw new ArgumentException($"{Method.ConfigName()}.tuning must be full, lora or prompt, got '{Tuning.ConfigName()}'");
-        if (WholeWordMask && Architecture != "bert") throw new ArgumentException($"mlm.whole_word_mask applies to masked-LM pre-training (model.architecture bert), not {Architecture}");
-        if (ChatTemplate != null && Method != TrainingMethod.Sft) throw new ArgumentException($"sft.chat_template applies to method sft only, not {Method.ConfigName()}");
-        if (ChatTemplate != null && !Text.ChatTemplate.BuiltinNames.Contains(ChatTemplate) && !ChatTemplate.EndsWith(".jinja", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"sft.chat_template must be one of {string.Join(", ", Text.ChatTemplate.BuiltinNames)} or a .jinja file, got '{ChatTemplate}'");
-        if (Method is not (TrainingMethod.Pretrain or TrainingMethod.Distill or TrainingMethod.Seq2Seq) && InitFrom == null) throw new ArgumentException($"method {Method.ConfigName()} fine-tunes a model: give its folder (model.path)");
-        if (Method is TrainingMethod.Pretrain or TrainingMethod.Distill && InitFrom != null) throw new ArgumentException($"a {Method.ConfigName()} run starts from random weights; to start from a model folder choose method full, lora or prompt");
-        if (Method == TrainingMethod.Distill && Teacher == null) throw new ArgumentException("method distill needs the teacher's model folder (distill.teacher)");
-        if (DistillTemperature <= 0 || DistillAlpha is < 0 or > 1) throw new ArgumentException($"distill.temperature must be positive and distill.alpha in [0, 1], got {DistillTemperature} and {DistillAlpha}");
-        if (DpoBeta <= 0) throw new ArgumentException($"dpo.beta must be positive, got {DpoBeta}");
-        if (LayerDecay is <= 0 or > 1) throw new ArgumentException($"train.layer_decay must be in (0, 1], got {LayerDecay}");
-        if (LayerDecay != 1 && Adaptation != TrainingMethod.Full) throw new ArgumentException("train.layer_decay applies to method full only");
-        if (Adaptation == TrainingMethod.Prompt && VirtualTokens < 1) throw new ArgumentException($"prompt.virtual_tokens must be positive, got {VirtualTokens}");
-        if (Context < 2) throw new ArgumentException($"model.context must be at least 2, got {Context}");
-        if (Layers <= 0 || Heads <= 0 || Width <= 0) throw new ArgumentException($"model.layers, model.heads and model.width must be positive, got {Layers}, {Heads} and {Width}");
+            throw new ArgumentException($"{N(nameof(Tuning))} must be full or lora for {method} (LoRA adapters on the body and a trained score head), got '{Tuning.ConfigName()}'; prompt tuning has no mergeable weights for a classifier folder");
+        if (Pooling is not ("last" or "mean")) throw new ArgumentException($"{N(nameof(Pooling))} must be last or mean, got '{Pooling}'");
+        if (!(ClassifyLmWeight >= 0) || float.IsInfinity(ClassifyLmWeight)) throw new ArgumentException($"{N(nameof(ClassifyLmWeight))} must be a finite weight of 0 or more, got {ClassifyLmWeight}");
+        if (TestFraction is < 0 or >= 1 || ValidationFraction + TestFraction >= 1) throw new ArgumentException($"{N(nameof(ValidationFraction))} {ValidationFraction} and {N(nameof(TestFraction))} {TestFraction} leave nothing to train on");
+        if (Method is TrainingMethod.Dpo or TrainingMethod.Sft && Tuning is not (TrainingMethod.Full or TrainingMethod.Lora or TrainingMethod.Prompt)) throw new ArgumentException($"{N(nameof(Tuning))} must be full, lora or prompt for {method}, got '{Tuning.ConfigName()}'");
+        if (WholeWordMask && Architecture != "bert") throw new ArgumentException($"{N(nameof(WholeWordMask))} applies to masked-LM pre-training ({N(nameof(Architecture))} bert), not {Architecture}");
+        if (ChatTemplate != null && Method != TrainingMethod.Sft) throw new ArgumentException($"{N(nameof(ChatTemplate))} applies to {N(nameof(Method))} sft only, not {Method.ConfigName()}");
+        if (ChatTemplate != null && !Data.Text.ChatTemplate.BuiltinNames.Contains(ChatTemplate) && !ChatTemplate.EndsWith(".jinja", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"{N(nameof(ChatTemplate))} must be one of {string.Join(", ", Data.Text.ChatTemplate.BuiltinNames)} or a .jinja file, got '{ChatTemplate}'");
+        if (Method is not (TrainingMethod.Pretrain or TrainingMethod.Distill or TrainingMethod.Seq2Seq) && InitFrom == null) throw new ArgumentException($"{method} fine-tunes a model: give its folder ({N(nameof(InitFrom))})");
+        if (Method is TrainingMethod.Pretrain or TrainingMethod.Distill && InitFrom != null) throw new ArgumentException($"a {Method.ConfigName()} run starts from random weights; to start from a model folder choose {N(nameof(Method))} full, lora or prompt");
+        if (Method == TrainingMethod.Distill && Teacher == null) throw new ArgumentException($"{method} needs the teacher's model folder ({N(nameof(Teacher))})");
+        if (DistillTemperature <= 0 || DistillAlpha is < 0 or > 1) throw new ArgumentException($"{N(nameof(DistillTemperature))} must be positive and {N(nameof(DistillAlpha))} in [0, 1], got {DistillTemperature} and {DistillAlpha}");
+        if (DpoBeta <= 0) throw new ArgumentException($"{N(nameof(DpoBeta))} must be positive, got {DpoBeta}");
+        if (LayerDecay is <= 0 or > 1) throw new ArgumentException($"{N(nameof(LayerDecay))} must be in (0, 1], got {LayerDecay}");
+        if (LayerDecay != 1 && Adaptation != TrainingMethod.Full) throw new ArgumentException($"{N(nameof(LayerDecay))} applies to {N(nameof(Method))} full only");
+        if (Adaptation == TrainingMethod.Prompt && VirtualTokens < 1) throw new ArgumentException($"{N(nameof(VirtualTokens))} must be positive, got {VirtualTokens}");
+        if (Adaptation == TrainingMethod.Lora) Lora.Validate(option => N(nameof(Lora) + "." + option), requireTargets: false);
+        if (Context < 2) throw new ArgumentException($"{N(nameof(Context))} must be at least 2, got {Context}");
+        if (Layers <= 0 || Heads <= 0 || Width <= 0) throw new ArgumentException($"{N(nameof(Layers))}, {N(nameof(Heads))} and {N(nameof(Width))} must be positive, got {Layers}, {Heads} and {Width}");
         // A model built from these options (not loaded from a folder) keeps parameters, gradients and two AdamW
         // moments: 16 bytes a parameter, all of which must fit in memory.
         long parameters = 12L * Layers * Width * Width + (long)Context * Width;
         long budget = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 16;
-        if (InitFrom == null && parameters > budget) throw new ArgumentException($"model.layers {Layers} × model.width {Width} describes about {parameters:N0} parameters; training them needs about {parameters * 16 / (1L << 30):N0} GiB, more than this machine has");
-        if (Width % Heads != 0) throw new ArgumentException($"model.width {Width} must be divisible by model.heads {Heads}");
-        if (Architecture is not ("gpt2" or "llama" or "bert" or "marian" or "bart" or "t5")) throw new ArgumentException($"model.architecture must be gpt2, llama, bert, marian, bart or t5, got '{Architecture}'");
-        if (Architecture == "bert" && Method != TrainingMethod.Pretrain) throw new ArgumentException($"model.architecture bert is pre-trained with masked-LM (method pretrain); method {Method.ConfigName()} fine-tunes a model folder (model.path)");
-        if (Architecture == "bert" && TrainTokens != null) throw new ArgumentException("masked-LM pre-training reads a text corpus (data.corpus), not token files");
-        if (Architecture != "gpt2" && InitFrom != null) throw new ArgumentException("model.architecture describes a model built from scratch; a model folder (model.path) brings its own");
+        if (InitFrom == null && parameters > budget) throw new ArgumentException($"{N(nameof(Layers))} {Layers} × {N(nameof(Width))} {Width} describes about {parameters:N0} parameters; training them needs about {parameters * 16 / (1L << 30):N0} GiB, more than this machine has");
+        if (Width % Heads != 0) throw new ArgumentException($"{N(nameof(Width))} {Width} must be divisible by {N(nameof(Heads))} {Heads}");
+        if (Architecture is not ("gpt2" or "llama" or "bert" or "marian" or "bart" or "t5")) throw new ArgumentException($"{N(nameof(Architecture))} must be gpt2, llama, bert, marian, bart or t5, got '{Architecture}'");
+        if (Architecture == "bert" && Method != TrainingMethod.Pretrain) throw new ArgumentException($"{N(nameof(Architecture))} bert is pre-trained with masked-LM ({N(nameof(Method))} pretrain); {method} fine-tunes a model folder ({N(nameof(InitFrom))})");
+        if (Architecture == "bert" && TrainTokens != null) throw new ArgumentException($"masked-LM pre-training reads a text corpus ({N(nameof(Corpus))}), not token files");
+        if (Architecture != "gpt2" && InitFrom != null) throw new ArgumentException($"{N(nameof(Architecture))} describes a model built from scratch; a model folder ({N(nameof(InitFrom))}) brings its own");
         if (KvHeads is int kv && (Architecture != "llama" || kv <= 0 || Heads % kv != 0))
-            throw new ArgumentException($"model.kv_heads applies to model.architecture llama and must divide model.heads {Heads}, got {kv}");
-        if (Architecture == "llama" && (Width / Heads) % 2 != 0) throw new ArgumentException($"model.width / model.heads = {Width / Heads} must be even for rotary positions");
-        if (Steps <= 0 || BatchSize <= 0) throw new ArgumentException("train.steps and train.batch_size must be positive");
-        if (EvalInterval <= 0) throw new ArgumentException($"train.eval_interval must be positive, got {EvalInterval}");
-        if ((TrainTokens == null) != (ValidationTokens == null)) throw new ArgumentException("data.train_tokens and data.validation_tokens go together");
-        if (TrainTokens != null && InitFrom == null && Tokenizer is "char" or "bpe") throw new ArgumentException("with token files, data.tokenizer must be the path of the tokenizer.json that made them");
-        if (ValidationFraction is <= 0 or >= 1) throw new ArgumentException($"data.validation_fraction must be in (0, 1), got {ValidationFraction}");
+            throw new ArgumentException($"{N(nameof(KvHeads))} applies to {N(nameof(Architecture))} llama and must divide {N(nameof(Heads))} {Heads}, got {kv}");
+        if (Architecture == "llama" && (Width / Heads) % 2 != 0) throw new ArgumentException($"{N(nameof(Width))} / {N(nameof(Heads))} = {Width / Heads} must be even for rotary positions");
+        if (Steps <= 0 || BatchSize <= 0) throw new ArgumentException($"{N(nameof(Steps))} and {N(nameof(BatchSize))} must be positive");
+        if (EvalInterval <= 0) throw new ArgumentException($"{N(nameof(EvalInterval))} must be positive, got {EvalInterval}");
+        if ((TrainTokens == null) != (ValidationTokens == null)) throw new ArgumentException($"{N(nameof(TrainTokens))} and {N(nameof(ValidationTokens))} go together");
+        if (TrainTokens != null && InitFrom == null && Tokenizer is "char" or "bpe") throw new ArgumentException($"with token files, {N(nameof(Tokenizer))} must be the path of the tokenizer.json that made them");
+        if (ValidationFraction is <= 0 or >= 1) throw new ArgumentException($"{N(nameof(ValidationFraction))} must be in (0, 1), got {ValidationFraction}");
     }
 }

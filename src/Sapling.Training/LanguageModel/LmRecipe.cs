@@ -6,9 +6,12 @@ using Sapling.Inference;
 using Sapling.Models;
 using Sapling.NN;
 using Sapling.Optim;
-using Sapling.Text;
+using Sapling.Data.Text;
+using Sapling.Training.LanguageModel.Objectives;
+using Sapling.Training.Runs;
+using Sapling.Training.Progress;
 
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel;
 
 /// <summary>
 /// Language-model training on the <see cref="Trainer"/>, for every method and objective: each step's loss comes from

@@ -1,4 +1,4 @@
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel;
 
 /// <summary>What a language-model run ended with.</summary>
 public sealed record LmResult(string RunDirectory, string ModelDirectory, double ValidationLoss, double UnigramBaselineLoss, double TokensPerSecond, IReadOnlyList<string> Samples)

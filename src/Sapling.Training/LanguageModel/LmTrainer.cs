@@ -1,18 +1,20 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Sapling.Data;
 using Sapling.Distributed;
 using Sapling.IO;
-using Sapling.Inference;
 using Sapling.Models;
 using Sapling.Models.Bert;
 using Sapling.Models.Gpt;
 using Sapling.Models.Llama;
 using Sapling.Optim;
-using Sapling.Text;
+using Sapling.Data.Text;
 using Sapling.Training.Plots;
+using Sapling.Training.LanguageModel.Objectives;
+using Sapling.Training.Runs;
+using Sapling.Training.Progress;
+using Sapling.Training.Guards;
 
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel;
 
 /// <summary>
 /// Trains a GPT on raw text by next-token prediction, from scratch (a tokenizer learnt from the corpus) or from a model
@@ -60,7 +62,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         var network = model.Network;
         model.GradientCheckpointing = options.GradientCheckpointing;
         progress.Message($"{model.ModelType}: {network.ParameterCount():N0} parameters; vocabulary {tokenizer.VocabSize} tokens; {objective.Describe()}");
-        if (options.Method != TrainingMethod.Pretrain) progress.Message(NN.Lora.TrainableSummary(network));
+        if (options.Method != TrainingMethod.Pretrain) progress.Message(NN.Adapters.Lora.TrainableSummary(network));
 
         // Weight decay applies to matrices (projections, embeddings), not to biases and layer-norm gains.
         var optimizer = new AdamW(method.ParameterGroups(model), lr: options.LearningRate, beta1: 0.9, beta2: 0.95);
@@ -385,7 +387,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
     {
         "char" => CharTokenizer.Train(documents),
         "bpe" => ByteLevelBpe.Train(documents, options.VocabSize),
-        "wordpiece" => Text.Tokenization.WordPieceTrainer.Train(documents, new Text.Tokenization.WordPieceTrainerOptions { VocabSize = options.VocabSize }),
+        "wordpiece" => Data.Text.Tokenization.WordPieceTrainer.Train(documents, new Data.Text.Tokenization.WordPieceTrainerOptions { VocabSize = options.VocabSize }),
         var path => Tokenizers.Load(path),
     };
 }

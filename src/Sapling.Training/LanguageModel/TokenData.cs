@@ -1,7 +1,7 @@
 using Sapling.Data;
 using Sapling.IO;
 
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel;
 
 /// <summary>
 /// A tokenised corpus split by document into training and validation token streams (each document followed by the

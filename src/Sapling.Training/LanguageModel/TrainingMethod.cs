@@ -1,4 +1,5 @@
-namespace Sapling.Training;
+
+namespace Sapling.Training.LanguageModel;
 
 /// <summary>What a language-model run does (the config's <c>method</c>).</summary>
 public enum TrainingMethod

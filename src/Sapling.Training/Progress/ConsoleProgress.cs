@@ -1,4 +1,4 @@
-namespace Sapling.Training;
+namespace Sapling.Training.Progress;
 
 /// <summary>Plain lines, one per epoch: what logs and CI see.</summary>
 public sealed class ConsoleProgress(TextWriter? writer = null) : IProgressReporter

@@ -1,4 +1,4 @@
-namespace Sapling.Training;
+namespace Sapling.Training.Progress;
 
 /// <summary>One epoch's numbers, as logged to metrics.jsonl and drawn in the curves.</summary>
 public sealed record EpochRecord

@@ -1,4 +1,4 @@
-namespace Sapling.Training;
+namespace Sapling.Training.Progress;
 
 /// <summary>Receives what a training run is doing, to show it (console lines, a live bar, a test recorder).</summary>
 public interface IProgressReporter

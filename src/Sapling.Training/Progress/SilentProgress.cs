@@ -1,4 +1,4 @@
-namespace Sapling.Training;
+namespace Sapling.Training.Progress;
 
 /// <summary>Reports nothing: the progress of data-parallel ranks other than 0, whose numbers rank 0 already shows.</summary>
 public sealed class SilentProgress : IProgressReporter

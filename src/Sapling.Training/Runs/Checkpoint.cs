@@ -3,7 +3,7 @@ using Sapling.IO;
 using Sapling.NN;
 using Sapling.Optim;
 
-namespace Sapling.Training;
+namespace Sapling.Training.Runs;
 
 /// <summary>
 /// A training run's checkpoint in the <see cref="CheckpointFolder"/> format: the model's and the optimiser's tensors,

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Sapling.Training;
+namespace Sapling.Training.Runs;
 
 /// <summary>JSON options that write NaN/Infinity as named literals instead of failing (a diverged loss must still be logged).</summary>
 public static class JsonNumbers

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Sapling.Training;
+namespace Sapling.Training.Runs;
 
 /// <summary>metrics.jsonl: one JSON object per line, flushed as written so a crashed run keeps its history.</summary>
 public sealed class MetricsLog(string path)

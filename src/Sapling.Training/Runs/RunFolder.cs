@@ -1,4 +1,4 @@
-namespace Sapling.Training;
+namespace Sapling.Training.Runs;
 
 /// <summary>
 /// The folder one training run writes: resolved config, metrics.jsonl, a log, checkpoints, the final model, plots

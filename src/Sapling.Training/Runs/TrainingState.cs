@@ -1,4 +1,6 @@
-namespace Sapling.Training;
+using Sapling.Training.Progress;
+
+namespace Sapling.Training.Runs;
 
 /// <summary>Where a run stands after a completed epoch: enough, with the model and optimiser, to continue exactly.</summary>
 public sealed record TrainingState

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sapling.IO;
+using Sapling.Training.Runs;
 
 namespace Sapling.Training.Sweeps;
 

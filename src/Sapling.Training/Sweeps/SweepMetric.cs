@@ -1,3 +1,6 @@
+using Sapling.Training.Progress;
+using Sapling.Training.Guards;
+
 namespace Sapling.Training.Sweeps;
 
 /// <summary>The per-epoch number a sweep ranks trials by, and which way is better.</summary>

@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using Sapling.Training.Classification;
+using Sapling.Training.Progress;
+using Sapling.Training.Guards;
 
 namespace Sapling.Training.Sweeps;
 

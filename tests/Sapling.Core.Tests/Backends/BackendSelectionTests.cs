@@ -1,6 +1,7 @@
 using Sapling.Backends;
 using Sapling.Backends.Cpu;
 using Sapling.Backends.Reference;
+using Sapling.Quantization;
 
 namespace Sapling.Core.Tests.Backends;
 

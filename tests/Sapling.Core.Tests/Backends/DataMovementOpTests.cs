@@ -2,6 +2,7 @@ using Sapling.Autograd;
 using Sapling.Backends;
 using Sapling.Backends.Cpu;
 using Sapling.Backends.Reference;
+using Sapling.Quantization;
 
 namespace Sapling.Core.Tests.Backends;
 

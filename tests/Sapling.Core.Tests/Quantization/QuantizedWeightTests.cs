@@ -1,3 +1,5 @@
+using Sapling.Quantization;
+
 namespace Sapling.Core.Tests.Quantization;
 
 public class QuantizedWeightTests

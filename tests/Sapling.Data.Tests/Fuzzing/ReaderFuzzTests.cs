@@ -1,9 +1,9 @@
 using System.Text;
 using Sapling.Testing;
-using Sapling.Text;
-using Sapling.Text.Jinja;
-using Sapling.Vision;
+using Sapling.Data.Text;
+using Sapling.Data.Text.Jinja;
 using Xunit.Abstractions;
+using Sapling.Data.Vision.Codecs;
 
 namespace Sapling.Data.Tests.Fuzzing;
 
@@ -43,8 +43,8 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
         {
             ("char.json", p => CharTokenizer.Train(["春眠不觉晓，处处闻啼鸟。", "hello"]).Save(p)),
             ("bpe.json", p => ByteLevelBpe.Train(["the cat sat on the mat", "the hat", "a fat cat"], 270, 1).Save(p)),
-            ("wordpiece.json", p => Sapling.Text.Tokenization.WordPieceTrainer.Train(["the cat sat on the mat", "the hat", "a fat cat"], new() { VocabSize = 40 }).Save(p)),
-            ("unigram.json", p => Sapling.Text.Tokenization.UnigramTrainer.Train(["the cat sat on the mat", "the hat", "a fat cat"], new() { VocabSize = 30, ByteFallback = false }).Save(p)),
+            ("wordpiece.json", p => Sapling.Data.Text.Tokenization.WordPieceTrainer.Train(["the cat sat on the mat", "the hat", "a fat cat"], new() { VocabSize = 40 }).Save(p)),
+            ("unigram.json", p => Sapling.Data.Text.Tokenization.UnigramTrainer.Train(["the cat sat on the mat", "the hat", "a fat cat"], new() { VocabSize = 30, ByteFallback = false }).Save(p)),
             ("pipeline.json", p => File.WriteAllText(p, """
                 {"version":"1.0","added_tokens":[{"id":9,"content":"<x>","single_word":true,"lstrip":true,"rstrip":false,"normalized":true,"special":false}],
                  "normalizer":{"type":"Sequence","normalizers":[{"type":"NFKD"},{"type":"StripAccents"},{"type":"Replace","pattern":{"Regex":"\\s+"},"content":" "},{"type":"Prepend","prepend":"▁"}]},

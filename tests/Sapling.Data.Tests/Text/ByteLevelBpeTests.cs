@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Data.Tests.Text;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Data.Tests.Text;
 

@@ -1,5 +1,5 @@
-using Sapling.Text;
-using Sapling.Text.Jinja;
+using Sapling.Data.Text;
+using Sapling.Data.Text.Jinja;
 
 namespace Sapling.Data.Tests.Text;
 

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using Sapling.Data.Tests.Text.Tokenization;
 using Sapling.Testing;
-using Sapling.Text;
-using Sapling.Text.Tokenization;
+using Sapling.Data.Text;
+using Sapling.Data.Text.Tokenization;
 
 namespace Sapling.Data.Tests.Text;
 

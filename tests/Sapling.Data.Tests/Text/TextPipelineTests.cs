@@ -1,4 +1,4 @@
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Data.Tests.Text;
 

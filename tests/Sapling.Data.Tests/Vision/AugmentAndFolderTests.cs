@@ -1,4 +1,7 @@
-namespace Sapling.Vision.Tests;
+using Sapling.Data.Vision.Codecs;
+using Sapling.Data.Vision;
+
+namespace Sapling.Data.Tests.Vision;
 
 public class AugmentTests
 {

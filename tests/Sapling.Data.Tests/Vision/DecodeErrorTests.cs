@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using Sapling.Vision;
+using Sapling.Data.Vision.Codecs;
 
 namespace Sapling.Data.Tests.Vision;
 

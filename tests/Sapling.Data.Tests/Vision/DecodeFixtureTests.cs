@@ -1,5 +1,5 @@
-using Sapling.Vision;
 using Xunit.Abstractions;
+using Sapling.Data.Vision.Codecs;
 
 namespace Sapling.Data.Tests.Vision;
 

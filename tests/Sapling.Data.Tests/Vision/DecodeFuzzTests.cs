@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Sapling.Vision;
 using Xunit.Abstractions;
+using Sapling.Data.Vision.Codecs;
 
 namespace Sapling.Data.Tests.Vision;
 

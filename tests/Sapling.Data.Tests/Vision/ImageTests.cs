@@ -1,4 +1,5 @@
-using Sapling.Vision;
+using Sapling.Data.Vision;
+using Sapling.Data.Vision.Codecs;
 
 namespace Sapling.Data.Tests.Vision;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
-using Sapling.Vision;
+using Sapling.Data.Vision;
 using Xunit.Abstractions;
+using Sapling.Data.Vision.Codecs;
 
 namespace Sapling.Data.Tests.Vision;
 

@@ -2,7 +2,7 @@ using Sapling.Autograd;
 using Sapling.Export.Import;
 using Sapling.Models.Bert;
 using Sapling.Testing;
-using Sapling.Text.Tokenization;
+using Sapling.Data.Text.Tokenization;
 using Xunit.Abstractions;
 
 namespace Sapling.Export.Tests.Import;

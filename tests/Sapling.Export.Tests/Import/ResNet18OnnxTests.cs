@@ -2,8 +2,9 @@ using Sapling.Autograd;
 using Sapling.Export.Import;
 using Sapling.Models.Vision;
 using Sapling.Testing;
-using Sapling.Vision;
+using Sapling.Data.Vision;
 using Xunit.Abstractions;
+using Sapling.Data.Vision.Codecs;
 
 namespace Sapling.Export.Tests.Import;
 

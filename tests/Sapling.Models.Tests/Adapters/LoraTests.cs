@@ -2,6 +2,7 @@ using Sapling.Models.Adapters;
 using Sapling.Models.Gpt;
 using Sapling.NN;
 using Sapling.Testing;
+using Sapling.NN.Adapters;
 
 namespace Sapling.Models.Tests.Adapters;
 

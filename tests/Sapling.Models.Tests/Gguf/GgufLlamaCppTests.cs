@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Sapling.LlamaCpp;
 using Sapling.Models.Gguf;
 using Sapling.Models.Llama;
-using Sapling.Text;
+using Sapling.Data.Text;
 
 namespace Sapling.Models.Tests.Gguf;
 

@@ -1,8 +1,11 @@
 using Sapling.IO;
 using Sapling.Models.Classifiers;
-using Sapling.Vision;
+using Sapling.Data.Vision;
+using Sapling.Training.Classification;
+using Sapling.Training.Progress;
+using Sapling.Training.Guards;
 
-namespace Sapling.Training.Tests;
+namespace Sapling.Training.Tests.Classification;
 
 public sealed class TrainerTests : IDisposable
 {

@@ -1,4 +1,4 @@
-using Sapling.Evaluation;
+using Sapling.Training.Evaluation;
 
 namespace Sapling.Training.Tests.Evaluation;
 

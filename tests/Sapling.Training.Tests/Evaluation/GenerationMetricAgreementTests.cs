@@ -1,4 +1,4 @@
-using Sapling.Evaluation;
+using Sapling.Training.Evaluation;
 using Xunit.Abstractions;
 
 namespace Sapling.Training.Tests.Evaluation;

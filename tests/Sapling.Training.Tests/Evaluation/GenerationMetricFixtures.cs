@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Sapling.Evaluation;
+using Sapling.Training.Evaluation;
 using Sapling.Testing;
 
 namespace Sapling.Training.Tests.Evaluation;

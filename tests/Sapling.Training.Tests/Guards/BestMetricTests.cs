@@ -1,4 +1,6 @@
-namespace Sapling.Training.Tests;
+using Sapling.Training.Guards;
+
+namespace Sapling.Training.Tests.Guards;
 
 /// <summary>NaN never becomes "the best model", and a NaN last evaluation always gives way to the kept best.</summary>
 public class BestMetricTests

@@ -2,8 +2,9 @@ using System.Text.Json;
 using Sapling.IO;
 using Sapling.Models.Adapters;
 using Sapling.Models.Gpt;
+using Sapling.Training.LanguageModel;
 
-namespace Sapling.Training.Tests;
+namespace Sapling.Training.Tests.LanguageModel;
 
 /// <summary>Each fine-tuning method end to end on a tiny pretrained model: what trains, what is saved, what stays put.</summary>
 public sealed class FineTuningTests : IDisposable
@@ -29,7 +30,7 @@ public sealed class FineTuningTests : IDisposable
     public void LoraSavesAPeftAdapterAndAMergedModelAndLeavesTheBaseAlone()
     {
         var before = BaseWeights();
-        var options = FineTune("lora") with { Lora = NN.LoraConfig.WithTargets(new NN.LoraConfig { Rank = 2, Alpha = 4 }, "c_attn|c_fc") };
+        var options = FineTune("lora") with { Lora = NN.Adapters.LoraConfig.WithTargets(new NN.Adapters.LoraConfig { Rank = 2, Alpha = 4 }, "c_attn|c_fc") };
         var result = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "lora"));
         Assert.NotNull(result.AdapterDirectory);
         Assert.Equal("LORA", PeftAdapter.Read(result.AdapterDirectory!).PeftType);
@@ -104,7 +105,7 @@ public sealed class FineTuningTests : IDisposable
     [Fact]
     public void FineTuningNeedsABaseModelAndAKnownMethod()
     {
-        Assert.Contains("model.path", Assert.Throws<ArgumentException>(() => new LmTrainer(LanguageModelTests.Tiny(2) with { Method = TrainingMethod.Lora }).Run(Path.Combine(root, "x"))).Message);
+        Assert.Contains("(InitFrom)", Assert.Throws<ArgumentException>(() => new LmTrainer(LanguageModelTests.Tiny(2) with { Method = TrainingMethod.Lora }).Run(Path.Combine(root, "x"))).Message);
         Assert.Contains("dpo2", Assert.Throws<ArgumentException>(() => new LmTrainer(FineTune("dpo2")).Run(Path.Combine(root, "y"))).Message);
     }
 }

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Sapling.Models.Gpt;
-using Sapling.Text;
+using Sapling.Data.Text;
+using Sapling.Training.LanguageModel.Objectives;
+using Sapling.Training.LanguageModel;
 
-namespace Sapling.Training.Tests;
+namespace Sapling.Training.Tests.LanguageModel;
 
 public sealed class InstructionTuningTests : IDisposable
 {
@@ -82,7 +84,7 @@ public sealed class InstructionTuningTests : IDisposable
         var options = LanguageModelTests.Tiny(40) with
         {
             Method = TrainingMethod.Sft, Tuning = TrainingMethods.Parse(tuning), Packing = recipe == "packed", InitFrom = baseDir, Corpus = data, Context = 32, LearningRate = 0.02, EvalInterval = 20,
-            ValidationFraction = 0.2, Lora = new NN.LoraConfig { Rank = 4, Alpha = 8, TargetModules = ["c_attn", "c_proj", "c_fc"] },
+            ValidationFraction = 0.2, Lora = new NN.Adapters.LoraConfig { Rank = 4, Alpha = 8, TargetModules = ["c_attn", "c_proj", "c_fc"] },
             Monitor = tuning == "full" ? "exact_match" : "val_loss",
         };
         if (tuning == "full")

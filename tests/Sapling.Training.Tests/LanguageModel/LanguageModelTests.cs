@@ -1,8 +1,11 @@
 using Sapling.Inference;
 using Sapling.IO;
 using Sapling.Models.Gpt;
+using Sapling.Training.LanguageModel;
+using Sapling.Training.Progress;
+using Sapling.Training.Guards;
 
-namespace Sapling.Training.Tests;
+namespace Sapling.Training.Tests.LanguageModel;
 
 public sealed class LanguageModelTests : IDisposable
 {
@@ -49,7 +52,7 @@ public sealed class LanguageModelTests : IDisposable
         foreach (var file in new[] { "model/config.json", "model/model.safetensors", "model/tokenizer.json", "metrics.jsonl", "curves.svg", "results.json" })
             Assert.True(File.Exists(Path.Combine(result.RunDirectory, file)), $"missing {file}");
         var model = GptFolder.Load(result.ModelDirectory);
-        var tokenizer = Text.CharTokenizer.Load(Path.Combine(result.ModelDirectory, "tokenizer.json"));
+        var tokenizer = Data.Text.CharTokenizer.Load(Path.Combine(result.ModelDirectory, "tokenizer.json"));
         Assert.Equal(tokenizer.VocabSize, model.Config.VocabSize);
     }
 
@@ -77,15 +80,15 @@ public sealed class LanguageModelTests : IDisposable
     {
         var options = Tiny(6) with { Corpus = PatternCorpus(), Tokenizer = "bpe", VocabSize = 280 };
         var result = new LmTrainer(options, new Quiet()).Run(Path.Combine(root, "bpe"));
-        var tokenizer = Text.Tokenizers.Load(Path.Combine(result.ModelDirectory, "tokenizer.json"));
-        Assert.IsType<Text.ByteLevelBpe>(tokenizer);
+        var tokenizer = Data.Text.Tokenizers.Load(Path.Combine(result.ModelDirectory, "tokenizer.json"));
+        Assert.IsType<Data.Text.ByteLevelBpe>(tokenizer);
         Assert.Equal(tokenizer.VocabSize, GptFolder.Load(result.ModelDirectory).Config.VocabSize);
     }
 
     [Fact]
     public void TrainsFromMemoryMappedTokenFiles()
     {
-        var tokenizer = Text.CharTokenizer.Train(["ABCDEFGHIJ"]);
+        var tokenizer = Data.Text.CharTokenizer.Train(["ABCDEFGHIJ"]);
         var tokenizerPath = Path.Combine(root, "tokenizer.json");
         tokenizer.Save(tokenizerPath);
         var ids = Enumerable.Range(0, 400).Select(i => tokenizer.Encode("ABCDEFGHIJ")[i % 10]).ToArray();

@@ -2,8 +2,10 @@ using System.Text.Json;
 using Sapling.IO;
 using Sapling.Models;
 using Sapling.Models.Bert;
+using Sapling.Training.LanguageModel.Objectives;
+using Sapling.Training.LanguageModel;
 
-namespace Sapling.Training.Tests;
+namespace Sapling.Training.Tests.LanguageModel;
 
 /// <summary>
 /// BERT on the one trainer: masked-LM pre-training from scratch with a WordPiece vocabulary learnt from the corpus beats
@@ -62,7 +64,7 @@ public sealed class MaskedLmTests : IDisposable
         Assert.Equal(["first", "second"], classifier.Labels);
 
         // LoRA on query and value with the head trained whole: a PEFT SEQ_CLS adapter, and the merged model beside it.
-        var lora = new LmTrainer(classify with { Tuning = TrainingMethod.Lora, LearningRate = 1e-2, Lora = new NN.LoraConfig { TargetModules = [] } }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "lora"));
+        var lora = new LmTrainer(classify with { Tuning = TrainingMethod.Lora, LearningRate = 1e-2, Lora = new NN.Adapters.LoraConfig { TargetModules = [] } }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "lora"));
         var adapter = lora.AdapterDirectory!;
         var adapterConfig = File.ReadAllText(Path.Combine(adapter, "adapter_config.json"));
         Assert.Contains("\"SEQ_CLS\"", adapterConfig);
@@ -100,7 +102,7 @@ public sealed class WholeWordMaskTests
     public void PiecesOfAWordAreChosenTogether()
     {
         string[] vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "play", "##ing", "##ed", "run", "##ner", "##s", "a"];
-        var tokenizer = Text.Tokenization.PipelineTokenizer.FromBertVocabulary(vocab, "vocab.txt");
+        var tokenizer = Data.Text.Tokenization.PipelineTokenizer.FromBertVocabulary(vocab, "vocab.txt");
         var documents = Enumerable.Range(0, 40).Select(i => tokenizer.Encode("playing runners a played runs play a running")).ToList();
         var data = new TokenData(documents, tokenizer.IdOf("[SEP]"), 0.1, 0);
         var options = LanguageModelTests.Tiny(10) with { Architecture = "bert", WholeWordMask = true, Context = 33 };
@@ -130,7 +132,7 @@ public sealed class WholeWordMaskTests
         double share = (double)chosenWords / words;
         Assert.InRange(share, 0.10, 0.20);
 
-        var refused = Assert.Throws<NotSupportedException>(() => new MaskedLmObjective(data, Text.Tokenization.PipelineTokenizer.FromBertVocabulary(vocab.Select(v => v.TrimStart('#')).ToArray(), "vocab.txt"), options));
+        var refused = Assert.Throws<NotSupportedException>(() => new MaskedLmObjective(data, Data.Text.Tokenization.PipelineTokenizer.FromBertVocabulary(vocab.Select(v => v.TrimStart('#')).ToArray(), "vocab.txt"), options));
         Assert.Contains("whole_word_mask", refused.Message);
     }
 }

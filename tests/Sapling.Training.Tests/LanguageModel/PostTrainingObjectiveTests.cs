@@ -1,7 +1,9 @@
 using Sapling.Models.Gpt;
-using Sapling.Text;
+using Sapling.Data.Text;
+using Sapling.Training.LanguageModel.Objectives;
+using Sapling.Training.LanguageModel;
 
-namespace Sapling.Training.Tests;
+namespace Sapling.Training.Tests.LanguageModel;
 
 /// <summary>DPO and distillation losses against values computed by hand, and both methods end to end.</summary>
 public sealed class PostTrainingObjectiveTests : IDisposable

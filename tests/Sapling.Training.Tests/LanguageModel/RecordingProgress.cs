@@ -1,4 +1,6 @@
-namespace Sapling.Training.Tests;
+using Sapling.Training.Progress;
+
+namespace Sapling.Training.Tests.LanguageModel;
 
 /// <summary>A progress reporter that keeps the warnings, for tests about skipped rows and the like.</summary>
 internal sealed class RecordingProgress(List<string> warnings) : IProgressReporter

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Sapling.Inference;
 using Sapling.Models;
+using Sapling.Training.LanguageModel.Objectives;
+using Sapling.Training.LanguageModel;
 
-namespace Sapling.Training.Tests;
+namespace Sapling.Training.Tests.LanguageModel;
 
 /// <summary>
 /// Sequence-to-sequence training on the one trainer (method seq2seq): a new Marian, BART or T5 learns a toy translation
@@ -98,7 +100,7 @@ public sealed class Seq2SeqTrainingTests : IDisposable
     public void LoraLeavesASeq2SeqLmAdapterAndAMergedFolder()
     {
         var trained = new LmTrainer(Options("t5", 150), new LanguageModelTests.Quiet()).Run(Path.Combine(root, "t5"));
-        var options = Options("gpt2", 60) with { InitFrom = trained.ModelDirectory, Tuning = TrainingMethod.Lora, LearningRate = 1e-2, Lora = new NN.LoraConfig { Rank = 4, Alpha = 8, TargetModules = [] } };
+        var options = Options("gpt2", 60) with { InitFrom = trained.ModelDirectory, Tuning = TrainingMethod.Lora, LearningRate = 1e-2, Lora = new NN.Adapters.LoraConfig { Rank = 4, Alpha = 8, TargetModules = [] } };
         var tuned = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "lora"));
         Assert.NotNull(tuned.AdapterDirectory);
         using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(tuned.AdapterDirectory!, "adapter_config.json"))))
@@ -171,10 +173,10 @@ public sealed class Seq2SeqTrainingTests : IDisposable
     [Fact]
     public void MisconfiguredRunsAreRefusedByKey()
     {
-        Assert.Contains("data.validation_corpus and data.test_corpus go together", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { TestCorpus = null }).Validate()).Message);
+        Assert.Contains("ValidationCorpus and TestCorpus go together", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { TestCorpus = null }).Validate()).Message);
         Assert.Contains("BART's denoising pre-training is not implemented", Assert.Throws<ArgumentException>(() => (Options("bart", 1) with { Method = TrainingMethod.Pretrain, ValidationCorpus = null, TestCorpus = null }).Validate()).Message);
-        Assert.Contains("seq2seq.tuning lora adapts a trained encoder-decoder", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { Tuning = TrainingMethod.Lora }).Validate()).Message);
-        Assert.Contains("seq2seq.tuning must be full or lora", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { Tuning = TrainingMethod.Prompt }).Validate()).Message);
-        Assert.Contains("seq2seq.label_smoothing", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { LabelSmoothing = 1f }).Validate()).Message);
+        Assert.Contains("Tuning lora adapts a trained encoder-decoder", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { Tuning = TrainingMethod.Lora }).Validate()).Message);
+        Assert.Contains("Tuning must be full or lora", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { Tuning = TrainingMethod.Prompt }).Validate()).Message);
+        Assert.Contains("LabelSmoothing", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { LabelSmoothing = 1f }).Validate()).Message);
     }
 }

@@ -1,9 +1,11 @@
 using System.Text.Json;
 using Sapling.IO;
 using Sapling.Models.Gpt;
-using Sapling.Text;
+using Sapling.Data.Text;
+using Sapling.Training.LanguageModel.Objectives;
+using Sapling.Training.LanguageModel;
 
-namespace Sapling.Training.Tests;
+namespace Sapling.Training.Tests.LanguageModel;
 
 public sealed class TextClassificationTests : IDisposable
 {
@@ -111,7 +113,7 @@ public sealed class TextClassificationTests : IDisposable
 
         File.Delete(Path.Combine(adapter, Sapling.Models.Adapters.PeftAdapter.HeadFile));
         Assert.Contains("no classification_head.json", Assert.Throws<InvalidDataException>(() => Sapling.Models.Adapters.PeftAdapter.LoadModel(baseDir, adapter)).Message);
-        Assert.Contains("classify.tuning must be full or lora", Assert.Throws<ArgumentException>(() => (options with { Tuning = TrainingMethod.Prompt }).Validate()).Message);
+        Assert.Contains("Tuning must be full or lora for Method classify", Assert.Throws<ArgumentException>(() => (options with { Tuning = TrainingMethod.Prompt }).Validate()).Message);
     }
 
     [Fact]
@@ -159,7 +161,7 @@ public sealed class TextClassificationTests : IDisposable
         var result = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "aux"));
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, "results.json")));
         Assert.Equal(1.0, json.RootElement.GetProperty("test").GetProperty("accuracy").GetDouble());
-        Assert.Contains("classify.lm_weight", Assert.Throws<ArgumentException>(() => new LmTrainer(options with { ClassifyLmWeight = -1 }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "bad"))).Message);
+        Assert.Contains("ClassifyLmWeight", Assert.Throws<ArgumentException>(() => new LmTrainer(options with { ClassifyLmWeight = -1 }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "bad"))).Message);
 
         // Texts of one token leave no next token to predict: the auxiliary term sits out instead of making the loss NaN.
         var single = Path.Combine(root, "single.jsonl");

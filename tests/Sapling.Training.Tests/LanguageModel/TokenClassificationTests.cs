@@ -1,8 +1,9 @@
 using System.Text.Json;
 using Sapling.Models;
 using Sapling.Models.Bert;
+using Sapling.Training.LanguageModel;
 
-namespace Sapling.Training.Tests;
+namespace Sapling.Training.Tests.LanguageModel;
 
 /// <summary>
 /// Sequence labelling on the one trainer (method token_classify): a BERT folder with a WordPiece vocab.txt gets a
@@ -87,7 +88,7 @@ public sealed class TokenClassificationTests : IDisposable
         File.WriteAllLines(jsonl, sentences.Select(s => JsonSerializer.Serialize(new { words = s.Words, ner = s.Tags })));
         var lora = new LmTrainer(options with
         {
-            Corpus = jsonl, TokensField = "words", TagsField = "ner", Tuning = TrainingMethod.Lora, LearningRate = 1e-2, Lora = new NN.LoraConfig { TargetModules = [] },
+            Corpus = jsonl, TokensField = "words", TagsField = "ner", Tuning = TrainingMethod.Lora, LearningRate = 1e-2, Lora = new NN.Adapters.LoraConfig { TargetModules = [] },
         }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "lora"));
         using (var adapterConfig = JsonDocument.Parse(File.ReadAllText(Path.Combine(lora.AdapterDirectory!, "adapter_config.json"))))
             Assert.Equal("TOKEN_CLS", adapterConfig.RootElement.GetProperty("task_type").GetString());
@@ -107,7 +108,7 @@ public sealed class TokenClassificationTests : IDisposable
     [Fact]
     public void WordsAreTaggedThroughTheirFirstPieceAndCutKeepingTheClosingToken()
     {
-        var tokenizer = Text.Tokenization.PipelineTokenizer.FromBertVocabulary(Path.Combine(BaseFolder(), "vocab.txt"), lowercase: true);
+        var tokenizer = Data.Text.Tokenization.PipelineTokenizer.FromBertVocabulary(Path.Combine(BaseFolder(), "vocab.txt"), lowercase: true);
         var encoded = EncoderInput.EncodeWords(tokenizer, ["Alphabravo", "new", "York"], 16);
         Assert.Equal([2, 5, 7, 8, 9, 3], encoded.Ids);
         Assert.Equal([1, 3, 4], encoded.WordStarts);
@@ -126,7 +127,7 @@ public sealed class TokenClassificationTests : IDisposable
             JsonSerializer.Serialize(new { tokens = new[] { "alpha" }, tags = new object[] { true } }),
             "not json",
         ]);
-        var (sentences, skipped) = Text.TaggedWordsReader.Read(jsonl, "auto", "tokens", "tags");
+        var (sentences, skipped) = Data.Text.TaggedWordsReader.Read(jsonl, "auto", "tokens", "tags");
         Assert.Empty(sentences);
         Assert.Contains("2 words in \"tokens\" but 1 tags in \"tags\"", skipped[0].Reason);
         Assert.Contains("\"tags\"[0] is true", skipped[1].Reason);
@@ -134,7 +135,7 @@ public sealed class TokenClassificationTests : IDisposable
 
         var conll = Path.Combine(root, "bad.conll");
         File.WriteAllText(conll, "alpha B-PER\nnew\n\nbravo B-PER\n");
-        var (conllSentences, conllSkipped) = Text.TaggedWordsReader.Read(conll, "conll", "tokens", "tags");
+        var (conllSentences, conllSkipped) = Data.Text.TaggedWordsReader.Read(conll, "conll", "tokens", "tags");
         Assert.Single(conllSentences);
         Assert.Equal(1, conllSkipped[0].Line);
         Assert.Contains("line 2 has one column", conllSkipped[0].Reason);
@@ -143,6 +144,6 @@ public sealed class TokenClassificationTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "one-tag")));
         Assert.Contains("at least 2 tags", e.Message);
         var badMethod = Assert.Throws<ArgumentException>(() => (options with { Tuning = TrainingMethod.Prompt }).Validate());
-        Assert.Contains("token_classify.tuning", badMethod.Message);
+        Assert.Contains("Tuning must be full or lora for Method token_classify", badMethod.Message);
     }
 }

@@ -1,6 +1,7 @@
 using Sapling.Data;
+using Sapling.Training.LanguageModel;
 
-namespace Sapling.Training.Tests;
+namespace Sapling.Training.Tests.LanguageModel;
 
 public sealed class TokenDataShardTests
 {

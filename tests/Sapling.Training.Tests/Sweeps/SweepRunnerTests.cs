@@ -1,4 +1,6 @@
 using Sapling.Training.Sweeps;
+using Sapling.Training.Classification;
+using Sapling.Training.Progress;
 
 namespace Sapling.Training.Tests.Sweeps;
 

@@ -1,4 +1,4 @@
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>Evaluated arguments of a filter, test, method or function call, read by position or by name as Python binds them.</summary>
 internal sealed class CallArguments(string callee, IReadOnlyList<object?> positional, IReadOnlyDictionary<string, object?> named)

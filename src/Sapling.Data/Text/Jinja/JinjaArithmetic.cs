@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>Python's arithmetic: int stays int except under /, bool counts as int, + joins strings and lists, * repeats them.</summary>
 internal static class JinjaArithmetic

@@ -1,4 +1,4 @@
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 // The parsed template: statements that write output, and expressions that compute values. Every node keeps its
 // source position so that rendering errors can say where they happened.

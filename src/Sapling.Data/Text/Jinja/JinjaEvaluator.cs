@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>Walks the statement tree, writing output; expressions follow Python's semantics through <see cref="JinjaValues"/>.</summary>
 internal sealed class JinjaEvaluator

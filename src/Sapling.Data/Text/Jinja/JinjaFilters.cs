@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>The filters of <c>value | name(args)</c> that the interpreter implements, with Jinja's (and for tojson, transformers') meanings.</summary>
 internal static class JinjaFilters

@@ -1,4 +1,4 @@
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>
 /// Global functions: Jinja's range and namespace, and transformers' raise_exception (a template's way to reject a

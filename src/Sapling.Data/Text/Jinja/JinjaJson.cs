@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>
 /// The tojson filter as transformers defines it (it replaces Jinja's HTML-escaping one): Python's

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>
 /// Splits a template into text and tag tokens, applying whitespace control as Hugging Face's environment does:

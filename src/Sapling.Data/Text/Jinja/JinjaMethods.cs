@@ -1,4 +1,4 @@
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>Python methods templates call on strings (strip, split, startswith, ...), dicts (items, get, ...) and loop.cycle.</summary>
 internal static class JinjaMethods

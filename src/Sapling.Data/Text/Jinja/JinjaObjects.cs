@@ -1,4 +1,4 @@
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>
 /// Jinja's default Undefined: what a missing variable, key or attribute evaluates to. It is falsey, renders as

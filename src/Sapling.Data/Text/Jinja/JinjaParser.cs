@@ -1,4 +1,4 @@
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>
 /// Builds the statement tree from the tokens. Operator precedence follows Jinja's parser (lowest first): inline

@@ -1,4 +1,4 @@
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>
 /// A template that cannot be parsed, or that uses a construct this interpreter does not implement. Refusing at parse

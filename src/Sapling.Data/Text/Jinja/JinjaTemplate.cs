@@ -1,4 +1,4 @@
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>
 /// A parsed Jinja template, limited to the subset Hugging Face chat templates use (see docs in the parser and

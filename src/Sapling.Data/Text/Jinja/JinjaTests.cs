@@ -1,4 +1,4 @@
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>The tests of <c>value is name(args)</c> that the interpreter implements, with Jinja's meanings.</summary>
 internal static class JinjaTests

@@ -1,4 +1,4 @@
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 internal enum JinjaTokenKind
 {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>
 /// Python's value semantics as Jinja exposes them, over the interpreter's value types: null (None), bool, long

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>
 /// Python's datetime.strftime for the codes chat templates use (Llama 3.1 writes "Today Date: {{ strftime_now('%d %b

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>Python's str methods that chat templates call (strip, split, title, ...), with Python's whitespace and edge cases.</summary>
 internal static class PythonStrings

@@ -1,4 +1,4 @@
-namespace Sapling.Text.Jinja;
+namespace Sapling.Data.Text.Jinja;
 
 /// <summary>A 1-based line and column in the template source, for error messages.</summary>
 internal readonly record struct SourcePosition(int Line, int Column)

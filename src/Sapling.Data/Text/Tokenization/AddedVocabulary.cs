@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>
 /// The added tokens of a tokenizer.json (special tokens such as &lt;|eot_id|&gt; and [CLS], and user additions), found

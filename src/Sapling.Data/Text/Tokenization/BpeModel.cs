@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Sapling.Json;
+using Sapling.Data.Json;
 
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>
 /// Hugging Face's BPE model: a word is cut into code points (with the continuing-subword prefix on all but the

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>
 /// The character tests Hugging Face's tokenizers make, on whole code points (Rust's <c>char</c>), so that an astral

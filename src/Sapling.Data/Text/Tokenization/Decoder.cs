@@ -1,7 +1,7 @@
 using System.Text;
-using Sapling.Json;
+using Sapling.Data.Json;
 
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>
 /// A tokenizer.json decoder: rewrites the list of token strings (Hugging Face's <c>decode_chain</c>); the decoded text

@@ -1,7 +1,7 @@
 using System.Text;
-using Sapling.Json;
+using Sapling.Data.Json;
 
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>
 /// A tokenizer.json normalizer: rewrites text before pre-tokenisation (and the content of added tokens marked

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>
 /// Rewrites the Oniguruma (Ruby syntax) regexes found in tokenizer.json files into .NET's dialect. What differs and

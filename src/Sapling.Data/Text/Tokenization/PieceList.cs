@@ -1,4 +1,4 @@
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>
 /// The words a pre-tokenizer produces: their characters packed in one reusable buffer, each with whether it starts

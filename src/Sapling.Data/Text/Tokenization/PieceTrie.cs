@@ -1,4 +1,4 @@
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>
 /// A prefix trie of vocabulary pieces over UTF-16 characters, walked one character at a time to find every piece that

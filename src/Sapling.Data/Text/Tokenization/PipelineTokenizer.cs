@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Sapling.Json;
+using Sapling.Data.Json;
 
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>
 /// Any Hugging Face tokenizer.json, run component by component as Hugging Face's <c>tokenizers</c> runs it: added

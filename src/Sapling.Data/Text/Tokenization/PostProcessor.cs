@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Sapling.Json;
+using Sapling.Data.Json;
 
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>
 /// A tokenizer.json post-processor: joins the ids of one sequence (or a pair) and, when special tokens are asked for,

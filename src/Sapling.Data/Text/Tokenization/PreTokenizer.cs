@@ -1,7 +1,7 @@
 using System.Text;
-using Sapling.Json;
+using Sapling.Data.Json;
 
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>How a Split keeps the delimiters it finds (Hugging Face's <c>SplitDelimiterBehavior</c>).</summary>
 internal enum SplitBehavior { Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous }

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
-using Sapling.Json;
+using Sapling.Data.Json;
 
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>
 /// SentencePiece's compiled normalisation rules (<c>precompiled_charsmap</c>), read as SentencePiece stores them: a

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>
 /// A JSON number read the way Hugging Face's Rust library reads it (serde_json without its float_roundtrip option):

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using Sapling.Json;
+using Sapling.Data.Json;
 
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>One stretch of a text: a match of a pattern, or the text between two matches.</summary>
 internal readonly record struct Segment(int Start, int End, bool IsMatch);

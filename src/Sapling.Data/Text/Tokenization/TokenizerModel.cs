@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Sapling.Json;
+using Sapling.Data.Json;
 
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>A tokenizer.json model: turns one pre-tokenised word into ids (BPE, WordPiece, Unigram or WordLevel).</summary>
 internal abstract class TokenizerModel

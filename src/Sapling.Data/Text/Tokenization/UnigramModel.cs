@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Sapling.Json;
+using Sapling.Data.Json;
 
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>
 /// SentencePiece's Unigram model: the split of a word with the highest total log-probability (Viterbi over every

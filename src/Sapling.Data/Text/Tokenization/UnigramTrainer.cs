@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>
 /// Learns a SentencePiece-style Unigram vocabulary (T5, ALBERT, XLNet) from a corpus, by SentencePiece's method as

@@ -1,4 +1,4 @@
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>Settings of <see cref="UnigramTrainer"/>, named after Hugging Face's UnigramTrainer and SentencePiece.</summary>
 public sealed record UnigramTrainerOptions

@@ -1,5 +1,5 @@
-using Sapling.Json;
-namespace Sapling.Text.Tokenization;
+using Sapling.Data.Json;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>A plain word → id table; words not in it are the unknown token.</summary>
 internal sealed class WordLevelModel : TokenizerModel

@@ -1,5 +1,5 @@
-using Sapling.Json;
-namespace Sapling.Text.Tokenization;
+using Sapling.Data.Json;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>
 /// BERT's WordPiece: greedy longest match from the left, pieces after the first spelled with the continuing prefix

@@ -1,4 +1,4 @@
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>
 /// Learns a BERT-style WordPiece vocabulary from a corpus, as Hugging Face's WordPieceTrainer does: text goes through

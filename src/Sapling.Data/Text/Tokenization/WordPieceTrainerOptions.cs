@@ -1,4 +1,4 @@
-namespace Sapling.Text.Tokenization;
+namespace Sapling.Data.Text.Tokenization;
 
 /// <summary>Settings of <see cref="WordPieceTrainer"/>, named after Hugging Face's WordPieceTrainer.</summary>
 public sealed record WordPieceTrainerOptions

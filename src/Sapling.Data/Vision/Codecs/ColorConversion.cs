@@ -1,4 +1,4 @@
-namespace Sapling.Vision;
+namespace Sapling.Data.Vision.Codecs;
 
 /// <summary>Channel conversions between grey, grey+alpha, RGB and RGBA, matching PIL's <c>Image.convert</c>.</summary>
 internal static class ColorConversion

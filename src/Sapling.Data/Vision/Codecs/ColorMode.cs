@@ -1,4 +1,4 @@
-namespace Sapling.Vision;
+namespace Sapling.Data.Vision.Codecs;
 
 /// <summary>The channels a decoded image is given.</summary>
 public enum ColorMode

@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Sapling.Vision;
+namespace Sapling.Data.Vision.Codecs;
 
 /// <summary>Turns an image stored sideways or mirrored upright, as its EXIF orientation tag says (PIL's <c>exif_transpose</c>).</summary>
 internal static class ExifOrientation

@@ -1,4 +1,4 @@
-namespace Sapling.Vision;
+namespace Sapling.Data.Vision.Codecs;
 
 /// <summary>Decodes PNG, JPEG, WebP, GIF (first frame), BMP, ICO and PGM/PPM files, choosing the codec by the file's
 /// magic bytes, never by its extension. PGM/PPM go through Sapling's own reader (Skia does not read them), the rest through

@@ -1,4 +1,4 @@
-namespace Sapling.Vision;
+namespace Sapling.Data.Vision.Codecs;
 
 /// <summary>An image file is malformed, truncated or uses a feature the decoder does not support; the message names the file.</summary>
 /// <remarks>Derives from <see cref="IOException"/> because <see cref="InvalidDataException"/> is sealed; a loader that skips

@@ -1,4 +1,4 @@
-namespace Sapling.Vision;
+namespace Sapling.Data.Vision.Codecs;
 
 /// <summary>Netpbm greymaps and pixmaps: P2/P5 (grey) and P3/P6 (RGB), plain or binary, maxval 1–65535, # comments in the header.</summary>
 /// <remarks>Samples are scaled to 0–255 as round(v / maxval × 255) with Python's round-half-even, which is what PIL computes.</remarks>

@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Sapling.Vision;
+namespace Sapling.Data.Vision.Codecs;
 
 /// <summary>
 /// Decodes PNG, JPEG, WebP, GIF, BMP and ICO through Skia's codecs (libjpeg-turbo, libpng, libwebp): progressive and

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Sapling.Vision;
+namespace Sapling.Data.Vision.Codecs;
 
 /// <summary>
 /// Refuses PNG and JPEG files cut short. Skia, like a browser, shows what arrived of a progressive JPEG or a PNG whose

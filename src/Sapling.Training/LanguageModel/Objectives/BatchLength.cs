@@ -1,4 +1,4 @@
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel.Objectives;
 
 /// <summary>Padded batch lengths: rounded up to a multiple of 16 (within the context), so variable-length batches
 /// come in a few shapes that the tensor pool can reuse instead of a new buffer size per batch.</summary>

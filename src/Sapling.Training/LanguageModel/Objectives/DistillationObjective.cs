@@ -1,6 +1,6 @@
 using Sapling.Models;
 
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel.Objectives;
 
 /// <summary>
 /// Knowledge distillation (Hinton et al., 2015): the student predicts the next token and also matches the teacher's

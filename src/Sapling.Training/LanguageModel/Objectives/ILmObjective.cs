@@ -1,6 +1,7 @@
 using Sapling.Models;
+using Sapling.Training.Runs;
 
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel.Objectives;
 
 /// <summary>
 /// What a language-model run optimises; the trainer around it (schedule, clipping, checkpoints, best step, run folder)

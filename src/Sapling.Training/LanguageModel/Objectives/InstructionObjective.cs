@@ -1,9 +1,9 @@
 using Sapling.Data;
 using Sapling.Inference;
 using Sapling.Models;
-using Sapling.Text;
+using Sapling.Data.Text;
 
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel.Objectives;
 
 /// <summary>
 /// Supervised fine-tuning on conversations rendered with the chat template: next-token loss on the assistant's tokens
@@ -57,7 +57,7 @@ public sealed class InstructionObjective : ILmObjective
         {
             return chat.Encode(tokenizer, example);
         }
-        catch (Text.Jinja.JinjaRenderException e)
+        catch (Data.Text.Jinja.JinjaRenderException e)
         {
             var first = example[0].Content;
             throw new InvalidDataException($"the chat template rejects the conversation starting \"{(first.Length > 40 ? first[..40] + "…" : first)}\": {e.Message}", e);

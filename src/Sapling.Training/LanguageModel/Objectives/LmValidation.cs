@@ -1,4 +1,4 @@
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel.Objectives;
 
 /// <summary>Validation of a language-model run: the loss that picks the best step (lower is better) and other figures.</summary>
 public sealed record LmValidation(double Loss, IReadOnlyDictionary<string, double> Metrics)

@@ -1,8 +1,8 @@
 using Sapling.Models;
 using Sapling.Models.Bert;
-using Sapling.Text;
+using Sapling.Data.Text;
 
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel.Objectives;
 
 /// <summary>
 /// Masked-language-model pre-training (Devlin et al., 2019, §3.1): windows of the token stream (documents joined by
@@ -32,7 +32,7 @@ public sealed class MaskedLmObjective : ILmObjective
     /// <summary>The ids whose token continues a word ("##ing"); refused for vocabularies that do not mark them so.</summary>
     private static bool[] ContinuationPieces(ITokenizer tokenizer)
     {
-        var pipeline = tokenizer as Text.Tokenization.PipelineTokenizer;
+        var pipeline = tokenizer as Data.Text.Tokenization.PipelineTokenizer;
         var continues = new bool[tokenizer.VocabSize];
         bool any = false;
         for (int id = 0; id < continues.Length && pipeline != null; id++)

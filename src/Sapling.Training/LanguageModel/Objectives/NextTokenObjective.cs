@@ -1,7 +1,7 @@
 using Sapling.Data;
 using Sapling.Models;
 
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel.Objectives;
 
 /// <summary>Next-token prediction on random context windows of a token stream (pretraining and domain adaptation).</summary>
 public sealed class NextTokenObjective(TokenData data, LmOptions options, int vocabSize) : ILmObjective

@@ -1,8 +1,8 @@
 using Sapling.Data;
 using Sapling.Models;
-using Sapling.Text;
+using Sapling.Data.Text;
 
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel.Objectives;
 
 /// <summary>
 /// Direct Preference Optimization (Rafailov et al., 2023): with the response log-likelihoods π of the model and ρ of a

@@ -1,9 +1,9 @@
 using Sapling.Models;
 using Sapling.Models.Bart;
 using Sapling.Models.T5;
-using Sapling.Text;
+using Sapling.Data.Text;
 
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel.Objectives;
 
 /// <summary>New encoder-decoders for method seq2seq from scratch (model.architecture marian, bart or t5), sized by model.*.</summary>
 public static class Seq2SeqModels

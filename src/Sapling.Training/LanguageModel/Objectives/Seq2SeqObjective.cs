@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using Sapling.Data;
-using Sapling.Evaluation;
+using Sapling.Training.Evaluation;
 using Sapling.Inference;
 using Sapling.Models;
-using Sapling.Text;
+using Sapling.Data.Text;
+using Sapling.Training.Runs;
 
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel.Objectives;
 
 /// <summary>
 /// Sequence-to-sequence training (translation, or any text written for a text) of an encoder-decoder, as

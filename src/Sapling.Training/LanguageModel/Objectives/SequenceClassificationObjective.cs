@@ -1,11 +1,12 @@
 using Sapling.Data;
-using Sapling.Evaluation;
+using Sapling.Training.Evaluation;
 using Sapling.Models;
 using Sapling.Models.Gpt;
-using Sapling.Text;
+using Sapling.Data.Text;
 using Sapling.Training.Plots;
+using Sapling.Training.Runs;
 
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel.Objectives;
 
 /// <summary>
 /// Sequence classification with any pretrained body and a classification head (<see cref="ISequenceClassifier"/>: GPT-2's

@@ -1,7 +1,7 @@
 using Sapling.Models;
-using Sapling.Text;
+using Sapling.Data.Text;
 
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel.Objectives;
 
 /// <summary>
 /// T5's pre-training objective (Raffel et al., 2020, §3.1.4), span corruption: in each window of the token stream about

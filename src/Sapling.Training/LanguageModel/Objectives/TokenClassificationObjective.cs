@@ -1,10 +1,11 @@
 using Sapling.Data;
-using Sapling.Evaluation;
+using Sapling.Training.Evaluation;
 using Sapling.Models;
-using Sapling.Text;
+using Sapling.Data.Text;
 using Sapling.Training.Plots;
+using Sapling.Training.Runs;
 
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel.Objectives;
 
 /// <summary>
 /// Sequence labelling (named entities, punctuation, parts of speech) with a pretrained encoder and a token-classification

@@ -1,6 +1,6 @@
 using Sapling.Models;
 
-namespace Sapling.Training;
+namespace Sapling.Training.LanguageModel.Objectives;
 
 /// <summary>The model kinds an objective needs, named when the model is of another kind.</summary>
 public static class TrainableModels

@@ -1,4 +1,4 @@
-using Sapling.Text.Jinja;
+using Sapling.Data.Text.Jinja;
 
 namespace Sapling.Data.Tests.Text.Jinja;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using Sapling.Text;
-using Sapling.Text.Tokenization;
+using Sapling.Data.Text;
+using Sapling.Data.Text.Tokenization;
 
 namespace Sapling.Data.Tests.Text.Tokenization;
 

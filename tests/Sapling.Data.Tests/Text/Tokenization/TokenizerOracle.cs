@@ -2,7 +2,7 @@ extern alias rust;
 
 using System.IO.Compression;
 using System.Text.Json;
-using Sapling.Text.Tokenization;
+using Sapling.Data.Text.Tokenization;
 
 namespace Sapling.Data.Tests.Text.Tokenization;
 

@@ -1,4 +1,4 @@
-using Sapling.Text.Tokenization;
+using Sapling.Data.Text.Tokenization;
 
 namespace Sapling.Data.Tests.Text.Tokenization;
 

@@ -1,3 +1,6 @@
+using Sapling.NN.Adapters;
+using Sapling.Quantization;
+
 namespace Sapling.NN;
 
 /// <summary>

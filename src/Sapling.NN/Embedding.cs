@@ -1,3 +1,5 @@
+using Sapling.Quantization;
+
 namespace Sapling.NN;
 
 /// <summary>A lookup table of <c>numEmbeddings</c> vectors of size <c>embeddingDim</c>, initialised N(0, 1) as in PyTorch.</summary>

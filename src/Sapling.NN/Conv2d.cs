@@ -1,3 +1,5 @@
+using Sapling.Quantization;
+
 namespace Sapling.NN;
 
 /// <summary>2-D convolution over [N, C, H, W] with weight [out, in/groups, kH, kW] (PyTorch's layout and initialisation).</summary>
