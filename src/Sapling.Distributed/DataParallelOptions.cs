@@ -17,10 +17,10 @@ public sealed record DataParallelOptions
 
     public long FailStep { get; init; } = 1;
 
-    /// <summary>Refuses settings no run can use; messages name each option by <paramref name="name"/> (its property name by default).</summary>
-    public void Validate(Func<string, string>? name = null)
+    /// <summary>Refuses settings no run can use; messages name each option through <see cref="OptionNames"/>.</summary>
+    public void Validate()
     {
-        string N(string option) => name?.Invoke(option) ?? option;
+        static string N(string option) => OptionNames.Of(option);
         if (!(BucketMegabytes > 0)) throw new ArgumentException($"{N(nameof(BucketMegabytes))} must be positive, got {BucketMegabytes}");
         if (FailStep < 1) throw new ArgumentException($"{N(nameof(FailStep))} must be ≥ 1, got {FailStep}");
     }

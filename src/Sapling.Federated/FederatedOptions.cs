@@ -35,11 +35,11 @@ public sealed record FederatedOptions
 
     public int FailRound { get; init; } = 1;
 
-    /// <summary>Refuses settings no federated run can use; messages name each option by <paramref name="name"/> (its property name by default).</summary>
-    public void Validate(Func<string, string>? name = null)
+    /// <summary>Refuses settings no federated run can use; messages name each option through <see cref="OptionNames"/>.</summary>
+    public void Validate()
     {
-        string N(string option) => name?.Invoke(option) ?? option;
-        Training.Guards.FiniteOptions.Check(this, name);
+        static string N(string option) => OptionNames.Of(option);
+        Training.Guards.FiniteOptions.Check(this);
         if (Clients < 1) throw new ArgumentOutOfRangeException(nameof(Clients), $"{N(nameof(Clients))} must be ≥ 1, got {Clients}");
         if (Rounds < 1) throw new ArgumentOutOfRangeException(nameof(Rounds), $"{N(nameof(Rounds))} must be ≥ 1, got {Rounds}");
         if (LocalEpochs < 1) throw new ArgumentOutOfRangeException(nameof(LocalEpochs), $"{N(nameof(LocalEpochs))} must be ≥ 1, got {LocalEpochs}");

@@ -22,7 +22,7 @@ public static class LocalTraining
         IReadOnlyDictionary<string, Tensor>? proximalCenter = null, double mu = 0, int round = 1, int rounds = 1)
     {
         if (options.Schedule == LrScheduleType.Plateau)
-            throw new ArgumentException("train.schedule plateau follows the validation loss of every epoch, which federated local training does not compute; use none, cosine or step");
+            throw new ArgumentException($"{OptionNames.Of(nameof(TrainingOptions.Schedule))} plateau follows the validation loss of every epoch, which federated local training does not compute; use none, cosine or step");
         if (round < 1 || round > rounds) throw new ArgumentOutOfRangeException(nameof(round), $"round {round} is not one of 1..{rounds}");
         if (data.Count == 0) return new LocalResult(0, double.NaN, double.NaN);
         var trainable = model.Parameters().Where(p => p.RequiresGrad).ToList();

@@ -97,7 +97,7 @@ public sealed class Trainer(ITrainingRecipe recipe, Optimizer optimizer)
             {
                 if (dataParallel != null) dataParallel.SyncGradients = batch.EndsStep;
                 if (Parallelism.FailRank == ProcessGroup.Rank && state.GlobalStep + 1 == Parallelism.FailStep)
-                    throw new InvalidOperationException($"injected failure at step {state.GlobalStep + 1} (distributed.fail_rank)");
+                    throw new InvalidOperationException($"injected failure at step {state.GlobalStep + 1} ({OptionNames.Of(nameof(DataParallelOptions.FailRank))})");
                 if (batch.Loss != null) TrainingStep.Backward(batch.Loss);
                 stepLoss += batch.LossValue * batch.Share;
                 stepCount += batch.Count;
@@ -143,7 +143,7 @@ public sealed class Trainer(ITrainingRecipe recipe, Optimizer optimizer)
                 string where = recipe.Unit == TrainingUnit.Epoch ? $"in epoch {period}" : $"at step {state.GlobalStep + 1}";
                 string message = Run != null && Directory.Exists(Run.BestModelDirectory)
                     ? $"training diverged {where} ({divergence}); stopped, and the model is the best finite one, from {unit} {state.BestEpoch}"
-                    : $"training diverged {where} ({divergence}) before any {unit} kept a model with finite weights; stopped, and no model was saved (lower train.lr or set train.grad_clip)";
+                    : $"training diverged {where} ({divergence}) before any {unit} kept a model with finite weights; stopped, and no model was saved (lower {OptionNames.Of(nameof(TrainingOptions.LearningRate))} or set {OptionNames.Of(nameof(TrainingOptions.GradClip))})";
                 progress.Warning(message);
                 Log(message);
                 break;

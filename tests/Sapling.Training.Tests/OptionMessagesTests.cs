@@ -6,7 +6,7 @@ namespace Sapling.Training.Tests;
 
 /// <summary>
 /// The option records' messages name the option as a C# caller set it (the property), not a config key; a caller
-/// that knows where an option came from (the CLI's config binder) passes its names in.
+/// that knows where an option came from (the CLI's config binder) installs its names (<see cref="OptionNames"/>).
 /// </summary>
 public class OptionMessagesTests
 {
@@ -16,7 +16,8 @@ public class OptionMessagesTests
         var options = new TrainingOptions { LearningRate = -1 };
         var plain = Assert.Throws<ArgumentException>(() => options.Validate());
         Assert.Equal("LearningRate must be positive, got -1", plain.Message);
-        var named = Assert.Throws<ArgumentException>(() => options.Validate(option => option == "LearningRate" ? "train.lr" : option));
+        ArgumentException named;
+        using (OptionNames.Use(option => option == "LearningRate" ? "train.lr" : option)) named = Assert.Throws<ArgumentException>(() => options.Validate());
         Assert.Equal("train.lr must be positive, got -1", named.Message);
 
         var nan = Assert.Throws<ArgumentException>(() => new TrainingOptions { Momentum = double.NaN }.Validate());
@@ -31,7 +32,7 @@ public class OptionMessagesTests
         var noBase = new LmOptions { Method = TrainingMethod.Sft };
         Assert.Equal("Method sft fine-tunes a model: give its folder (InitFrom)", Assert.Throws<ArgumentException>(() => noBase.Validate()).Message);
         var keys = new Dictionary<string, string> { ["Method"] = "method", ["InitFrom"] = "model.path" };
-        Assert.Equal("method sft fine-tunes a model: give its folder (model.path)",
-            Assert.Throws<ArgumentException>(() => noBase.Validate(option => keys.GetValueOrDefault(option, option))).Message);
+        using (OptionNames.Use(option => keys.GetValueOrDefault(option, option)))
+            Assert.Equal("method sft fine-tunes a model: give its folder (model.path)", Assert.Throws<ArgumentException>(() => noBase.Validate()).Message);
     }
 }

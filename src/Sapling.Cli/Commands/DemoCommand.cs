@@ -29,6 +29,7 @@ public static class DemoCommand
     {
         string configPath = Path.Combine(AppContext.BaseDirectory, "configs", "digits-cnn.yaml");
         var tree = ConfigTree.Load(configPath);
+        using var names = OptionNames.Use(tree.OptionName);
         var (data, model, train) = ClassificationConfig.Bind(tree);
         Console.WriteLine($"$ sapling train configs/digits-cnn.yaml --out {runDirectory}");
         var trainer = (IProgressReporter reporter) => new ClassificationTrainer(model, data, train, reporter).Run(runDirectory, null, tree.ToYaml());

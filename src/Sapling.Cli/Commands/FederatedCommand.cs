@@ -27,8 +27,7 @@ public static class FederatedCommand
 
     private static (FederatedOptions, Sapling.Models.Classifiers.ClassifierConfig, DataOptions, TrainingOptions, ConfigTree) Bind(string configPath, IEnumerable<string> overrides)
     {
-        var tree = ConfigTree.Load(configPath);
-        foreach (var assignment in overrides) tree.Set(assignment);
+        var tree = ConfigTree.Load(configPath, overrides);
         // A key the config leaves out takes the record's own default.
         var defaults = new FederatedOptions();
         var federated = new FederatedOptions
@@ -48,13 +47,14 @@ public static class FederatedCommand
             FailRound = tree.Get("federated.fail_round", defaults.FailRound),
         };
         var (data, model, train) = ClassificationConfig.Bind(tree);
-        federated.Validate(tree.OptionName);
+        using (OptionNames.Use(tree.OptionName)) federated.Validate();
         return (federated, model, data, train, tree);
     }
 
     private static int Run(string configPath, string? output, string[] overrides)
     {
         var (federated, model, data, train, tree) = Bind(configPath, overrides);
+        using var names = OptionNames.Use(tree.OptionName);
         string runDirectory = output ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(configPath));
         Directory.CreateDirectory(runDirectory);
         var resolved = Path.GetFullPath(Path.Combine(runDirectory, "config.yaml"));
@@ -89,7 +89,8 @@ public static class FederatedCommand
         var cmd = new Command("client", "One federated client: fetch the global weights, train on local data, send back only the weights") { coordinator, client, config, shard, threads };
         cmd.SetAction(r =>
         {
-            var (federated, model, data, train, _) = Bind(r.GetValue(config)!, []);
+            var (federated, model, data, train, tree) = Bind(r.GetValue(config)!, []);
+            using var names = OptionNames.Use(tree.OptionName);
             int id = r.GetValue(client);
             if (id < 0 || id >= federated.Clients) throw new ArgumentException($"--client must be 0..{federated.Clients - 1}, got {id}");
             ComputeThreads.Set(Math.Max(1, r.GetValue(threads)));

@@ -26,8 +26,9 @@ public static class FinetuneCommand
 
     private static int Run(string configPath, string? output, string[] overrides, string? resume, bool plain)
     {
-        var tree = ConfigTree.Load(configPath);
-        foreach (var assignment in overrides) tree.Set(assignment);
+        var tree = ConfigTree.Load(configPath, overrides);
+        // The library's messages about options name the keys of this config.
+        using var names = OptionNames.Use(tree.OptionName);
         string method = tree.Get("method", "");
         if (!Methods.Contains(method)) throw new ArgumentException($"{configPath}: method must be one of {string.Join(", ", Methods)}, got '{method}'");
         if (method != "distill" && !tree.Has("model.path")) throw new ArgumentException($"{configPath}: model.path must name the model folder to fine-tune");

@@ -88,6 +88,7 @@ public static class LabelCommand
         cmd.SetAction(r =>
         {
             var tree = ConfigTree.Load(r.GetValue(config)!);
+            using var names = OptionNames.Use(tree.OptionName);
             var (data, model, train) = ClassificationConfig.Bind(tree);
             var options = new SimulationOptions
             {

@@ -72,8 +72,9 @@ public static class TrainCommand
 
     private static int Run(string configPath, string? output, string[] overrides, string? resume, bool plain, IProcessGroup group)
     {
-        var tree = ConfigTree.Load(configPath);
-        foreach (var assignment in overrides) tree.Set(assignment);
+        var tree = ConfigTree.Load(configPath, overrides);
+        // The library's messages about options name the keys of this config.
+        using var names = OptionNames.Use(tree.OptionName);
         string runDirectory = output ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(configPath));
         string task = tree.Get("task", "classification");
         var parallelism = DistributedConfig.Bind(tree);

@@ -82,7 +82,7 @@ public static class ClassificationConfig
         };
         c.Get("task", "classification");
         c.RejectUnknownKeys();
-        train.Validate(c.OptionName);
+        using (OptionNames.Use(c.OptionName)) train.Validate();
         return (data, model, train);
     }
 }

@@ -20,6 +20,14 @@ public sealed class ConfigTree
 
     public string Source { get; }
 
+    /// <summary>Loads <paramref name="path"/> and applies each "section.key=value" of <paramref name="overrides"/> (the verbs' --set) in order.</summary>
+    public static ConfigTree Load(string path, IEnumerable<string> overrides)
+    {
+        var tree = Load(path);
+        foreach (var assignment in overrides) tree.Set(assignment);
+        return tree;
+    }
+
     public static ConfigTree Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"config file '{path}' not found", path);

@@ -16,7 +16,7 @@ public static class DistributedConfig
             FailRank = c.Get("distributed.fail_rank", defaults.FailRank),
             FailStep = c.Get("distributed.fail_step", defaults.FailStep),
         };
-        options.Validate(c.OptionName);
+        using (OptionNames.Use(c.OptionName)) options.Validate();
         return options;
     }
 }

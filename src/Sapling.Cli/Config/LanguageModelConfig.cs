@@ -84,7 +84,7 @@ public static class LanguageModelConfig
         c.RejectUnknownKeys();
         c.NameOption(nameof(LmOptions.Method), "method");
         c.NameOption(nameof(LmOptions.KvHeads), "model.kv_heads");
-        options.Validate(c.OptionName);
+        using (OptionNames.Use(c.OptionName)) options.Validate();
         return options;
     }
 

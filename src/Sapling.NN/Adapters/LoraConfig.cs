@@ -35,12 +35,11 @@ public sealed record LoraConfig
     }
 
     /// <summary>
-    /// Refuses settings no adapter can use; messages name each option by <paramref name="name"/> (its property name by
-    /// default). <paramref name="requireTargets"/> false accepts no targets (the caller fills in its model family's usual layers).
+    /// Refuses settings no adapter can use; messages name each option through <see cref="OptionNames"/>. <paramref name="requireTargets"/> false accepts no targets (the caller fills in its model family's usual layers).
     /// </summary>
-    public void Validate(Func<string, string>? name = null, bool requireTargets = true)
+    public void Validate(bool requireTargets = true)
     {
-        string N(string option) => name?.Invoke(option) ?? option;
+        static string N(string option) => OptionNames.Of(option);
         if (Rank <= 0) throw new ArgumentException($"{N(nameof(Rank))} must be positive, got {Rank}");
         if (Alpha <= 0) throw new ArgumentException($"{N(nameof(Alpha))} must be positive, got {Alpha}");
         if (Dropout is < 0 or >= 1) throw new ArgumentException($"{N(nameof(Dropout))} must be in [0, 1), got {Dropout}");

@@ -40,7 +40,7 @@ public sealed class ClassificationData
         string[] names;
         if (options.Format == "image_folder")
         {
-            var folder = ImageFolder.Load(options.Path ?? throw new ArgumentException("data.path must name the image folder"), options.ImageHeight, options.ImageWidth, options.ImageChannels, options.OnUnreadableImage, options.ResizeShorterSide);
+            var folder = ImageFolder.Load(options.Path ?? throw new ArgumentException($"{OptionNames.Of(nameof(DataOptions.Path))} must name the image folder"), options.ImageHeight, options.ImageWidth, options.ImageChannels, options.OnUnreadableImage, options.ResizeShorterSide);
             foreach (var (file, reason) in folder.Skipped) notes.Add($"skipped unreadable image {file}: {reason}");
             (inputs, labels, names) = (folder.Dataset.Inputs, folder.Dataset.Labels, folder.ClassNames);
         }
@@ -52,7 +52,7 @@ public sealed class ClassificationData
         }
         else
         {
-            throw new ArgumentException($"data.format must be csv or image_folder, got '{options.Format}'");
+            throw new ArgumentException($"{OptionNames.Of(nameof(DataOptions.Format))} must be csv or image_folder, got '{options.Format}'");
         }
 
         var sourceRows = Enumerable.Range(0, labels.Length).Select(i => (long)i).ToArray();
@@ -60,7 +60,7 @@ public sealed class ClassificationData
         {
             var map = keep.Select((c, i) => (c, i)).ToDictionary(p => (long)p.c, p => (long)p.i);
             foreach (var c in keep)
-                if (c < 0 || c >= names.Length) throw new ArgumentException($"data.classes: class {c} does not exist ({names.Length} classes)");
+                if (c < 0 || c >= names.Length) throw new ArgumentException($"{OptionNames.Of(nameof(DataOptions.Classes))}: class {c} does not exist ({names.Length} classes)");
             var rows = Enumerable.Range(0, labels.Length).Where(i => map.ContainsKey(labels[i])).Select(i => (long)i).ToArray();
             inputs = inputs.IndexSelect(0, Tensor.FromArray(rows));
             sourceRows = rows;
@@ -85,7 +85,7 @@ public sealed class ClassificationData
         }
         if (options.TrainPerClass is int perClass)
         {
-            if (perClass < 1) throw new ArgumentException($"data.train_per_class must be positive, got {perClass}");
+            if (perClass < 1) throw new ArgumentException($"{OptionNames.Of(nameof(DataOptions.TrainPerClass))} must be positive, got {perClass}");
             // A seeded shuffle of the training split, then the first examples of each class.
             var order = trainIdx.ToArray();
             new Random((int)(options.SplitSeed % int.MaxValue) + 3).Shuffle(order);

@@ -102,7 +102,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         if (!Directory.Exists(run.BestModelDirectory) && (diverged || !model.Parameters().All(p => p.AllFinite())))
         {
             WriteDivergedResults(run, history);
-            throw new TrainingDivergedException($"training diverged before any epoch finished with finite weights; no model was saved in {run.Root} (its metrics.jsonl and train.log show the losses); lower train.lr or set train.grad_clip");
+            throw new TrainingDivergedException($"training diverged before any epoch finished with finite weights; no model was saved in {run.Root} (its metrics.jsonl and train.log show the losses); lower {OptionNames.Of(nameof(TrainingOptions.LearningRate))} or set {OptionNames.Of(nameof(TrainingOptions.GradClip))}");
         }
         var best = Directory.Exists(run.BestModelDirectory) ? ClassifierFolder.Load(run.BestModelDirectory) : WithData(classifier, data);
         ClassifierFolder.Save(run.ModelDirectory, best);
@@ -173,10 +173,10 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         if (pretrained is TorchvisionResNetClassifier)
         {
             if (data.ExampleShape.Length != 3 || data.ExampleShape[0] != pretrained.Config.InputShape[0])
-                throw new ArgumentException($"train.init_from: the ResNet in '{options.InitFrom}' takes {pretrained.Config.InputShape[0]}-channel images, the data has examples of shape [{string.Join(", ", data.ExampleShape)}] (set data.image_channels)");
+                throw new ArgumentException($"{OptionNames.Of(nameof(TrainingOptions.InitFrom))}: the ResNet in '{options.InitFrom}' takes {pretrained.Config.InputShape[0]}-channel images, the data has examples of shape [{string.Join(", ", data.ExampleShape)}] (set {OptionNames.Of(nameof(DataOptions.ImageChannels))})");
         }
         else if (!pretrained.Config.InputShape.SequenceEqual(data.ExampleShape))
-            throw new ArgumentException($"train.init_from: the model in '{options.InitFrom}' takes inputs of shape [{string.Join(", ", pretrained.Config.InputShape)}], the data has [{string.Join(", ", data.ExampleShape)}]");
+            throw new ArgumentException($"{OptionNames.Of(nameof(TrainingOptions.InitFrom))}: the model in '{options.InitFrom}' takes inputs of shape [{string.Join(", ", pretrained.Config.InputShape)}], the data has [{string.Join(", ", data.ExampleShape)}]");
         pretrained.Module.Train();
         progress.Message($"transfer learning from {options.InitFrom}: a new {data.ClassNames.Length}-class head on the pretrained backbone");
         pretrained.ReplaceHead(data.ClassNames.Length, generator);

@@ -17,7 +17,7 @@ public sealed class TrainingMonitor
         if (last.GradNorm < VanishingNorm && last.GradNorm > 0)
             yield return $"gradients are vanishing (global norm {last.GradNorm:G3} in epoch {last.Epoch}); check the learning rate, initialisation or a frozen model";
         if (last.GradNorm > ExplodingNorm)
-            yield return $"gradients are exploding (global norm {last.GradNorm:G3} in epoch {last.Epoch}); lower the learning rate or set train.grad_clip";
+            yield return $"gradients are exploding (global norm {last.GradNorm:G3} in epoch {last.Epoch}); lower the learning rate or set {OptionNames.Of(nameof(TrainingOptions.GradClip))}";
         if (history.Count > OverfitWindow)
         {
             var window = history.Skip(history.Count - OverfitWindow - 1).ToList();

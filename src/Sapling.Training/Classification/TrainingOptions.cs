@@ -82,13 +82,13 @@ public sealed record TrainingOptions
     };
 
     /// <summary>
-    /// Refuses options no run can use. Messages name each option by <paramref name="name"/>: the property's own name
-    /// by default ("LearningRate"), the config key when the caller knows it ("train.lr").
+    /// Refuses options no run can use. Messages name each option through <see cref="OptionNames"/>: the property's own
+    /// name ("LearningRate"), or the config key when the caller installed its names ("train.lr").
     /// </summary>
-    public void Validate(Func<string, string>? name = null)
+    public void Validate()
     {
-        string N(string option) => name?.Invoke(option) ?? option;
-        FiniteOptions.Check(this, name);
+        static string N(string option) => OptionNames.Of(option);
+        FiniteOptions.Check(this);
         if (Epochs <= 0) throw new ArgumentException($"{N(nameof(Epochs))} must be positive, got {Epochs}");
         if (BatchSize <= 0) throw new ArgumentException($"{N(nameof(BatchSize))} must be positive, got {BatchSize}");
         if (!Enum.IsDefined(Optimizer)) throw new ArgumentException($"{N(nameof(Optimizer))}: {(int)Optimizer} is not an optimiser");

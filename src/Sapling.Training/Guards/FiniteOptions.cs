@@ -8,8 +8,8 @@ namespace Sapling.Training.Guards;
 /// </summary>
 public static class FiniteOptions
 {
-    /// <param name="name">How messages name an option (its property name by default, a config key when the caller knows it).</param>
-    public static void Check(object options, Func<string, string>? name = null)
+    /// <summary>Messages name the option through <see cref="OptionNames"/>.</summary>
+    public static void Check(object options)
     {
         foreach (var property in options.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
@@ -21,7 +21,7 @@ public static class FiniteOptions
                 _ => null,
             };
             if (value is double v && !double.IsFinite(v))
-                throw new ArgumentException($"{name?.Invoke(property.Name) ?? property.Name} must be a finite number, got {v}");
+                throw new ArgumentException($"{OptionNames.Of(property.Name)} must be a finite number, got {v}");
         }
     }
 }

@@ -117,7 +117,7 @@ public abstract class LmMethod
 
     private sealed class LoraMethod(LmOptions options) : LmMethod(options)
     {
-        private string BaseModel => Options.InitFrom ?? throw new ArgumentException("method lora needs a base model (model.path)");
+        private string BaseModel => Options.InitFrom ?? throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.Method))} lora needs a base model ({OptionNames.Of(nameof(LmOptions.InitFrom))})");
 
         private NN.Adapters.LoraConfig? lora;
 
@@ -160,7 +160,7 @@ public abstract class LmMethod
 
     private sealed class PromptMethod(LmOptions options) : LmMethod(options)
     {
-        private string BaseModel => Options.InitFrom ?? throw new ArgumentException("method prompt needs a base model (model.path)");
+        private string BaseModel => Options.InitFrom ?? throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.Method))} prompt needs a base model ({OptionNames.Of(nameof(LmOptions.InitFrom))})");
 
         /// <summary>Virtual tokens start as the embeddings of a text's tokens (repeated to length) or, without one, of random vocabulary entries, as PEFT does.</summary>
         public override void Prepare(ITrainableModel trainable, ITokenizer tokenizer, Generator generator)

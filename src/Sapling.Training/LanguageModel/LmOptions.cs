@@ -159,14 +159,14 @@ public sealed record LmOptions
     public bool IsSeq2SeqArchitecture => Architecture is "marian" or "bart" or "t5";
 
     /// <summary>
-    /// Refuses options no run can use. Messages name each option by <paramref name="name"/>: the property's own name
-    /// by default ("LearningRate", "Lora.Rank"), the config key when the caller knows it ("train.lr", "lora.r").
+    /// Refuses options no run can use. Messages name each option through <see cref="OptionNames"/>: the property's own
+    /// name ("LearningRate", "Lora.Rank"), or the config key when the caller installed its names ("train.lr", "lora.r").
     /// </summary>
-    public void Validate(Func<string, string>? name = null)
+    public void Validate()
     {
-        string N(string option) => name?.Invoke(option) ?? option;
+        static string N(string option) => OptionNames.Of(option);
         string method = $"{N(nameof(Method))} {Method.ConfigName()}";
-        FiniteOptions.Check(this, name);
+        FiniteOptions.Check(this);
         if (!Enum.IsDefined(Method)) throw new ArgumentException($"{N(nameof(Method))} {(int)Method} is not one of {string.Join(", ", TrainingMethods.Names)}");
         if (Method == TrainingMethod.Seq2Seq && Tuning is not (TrainingMethod.Full or TrainingMethod.Lora))
             throw new ArgumentException($"{N(nameof(Tuning))} must be full or lora, got '{Tuning.ConfigName()}'");
@@ -200,7 +200,7 @@ public sealed record LmOptions
         if (LayerDecay is <= 0 or > 1) throw new ArgumentException($"{N(nameof(LayerDecay))} must be in (0, 1], got {LayerDecay}");
         if (LayerDecay != 1 && Adaptation != TrainingMethod.Full) throw new ArgumentException($"{N(nameof(LayerDecay))} applies to {N(nameof(Method))} full only");
         if (Adaptation == TrainingMethod.Prompt && VirtualTokens < 1) throw new ArgumentException($"{N(nameof(VirtualTokens))} must be positive, got {VirtualTokens}");
-        if (Adaptation == TrainingMethod.Lora) Lora.Validate(option => N(nameof(Lora) + "." + option), requireTargets: false);
+        if (Adaptation == TrainingMethod.Lora) using (OptionNames.Within(nameof(Lora))) Lora.Validate(requireTargets: false);
         if (Context < 2) throw new ArgumentException($"{N(nameof(Context))} must be at least 2, got {Context}");
         if (Layers <= 0 || Heads <= 0 || Width <= 0) throw new ArgumentException($"{N(nameof(Layers))}, {N(nameof(Heads))} and {N(nameof(Width))} must be positive, got {Layers}, {Heads} and {Width}");
         // A model built from these options (not loaded from a folder) keeps parameters, gradients and two AdamW

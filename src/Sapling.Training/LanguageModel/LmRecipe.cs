@@ -157,7 +157,7 @@ internal sealed class LmRecipe(LmOptions options, ITrainableModel model, ILmObje
     {
         if (LowerIsBetter) return validation.Loss;
         return validation.Metrics.TryGetValue(options.Monitor, out double value) ? value
-            : throw new ArgumentException($"train.monitor '{options.Monitor}' is not a validation figure of method {options.Method.ConfigName()}; it has val_loss{string.Concat(validation.Metrics.Keys.Select(k => ", " + k))}");
+            : throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.Monitor))} '{options.Monitor}' is not a validation figure of {OptionNames.Of(nameof(LmOptions.Method))} {options.Method.ConfigName()}; it has val_loss{string.Concat(validation.Metrics.Keys.Select(k => ", " + k))}");
     }
 
     public void SaveBest(string directory) => method.Save(directory, model, tokenizer);

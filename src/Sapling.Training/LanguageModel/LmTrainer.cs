@@ -48,7 +48,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         var group = ProcessGroup;
         if (group.Size > 1 && (options.Method is TrainingMethod.Classify or TrainingMethod.TokenClassify or TrainingMethod.Sft or TrainingMethod.Dpo || options.Teacher != null))
             throw new ArgumentException($"data-parallel training (mpirun, --nproc) supports next-token objectives (pretraining, fine-tuning on raw text); method {options.Method.ConfigName()}{(options.Teacher != null ? " with a teacher" : "")} must run in one process");
-        if (group.Size > options.BatchSize) throw new ArgumentException($"train.batch_size {options.BatchSize} is smaller than the {group.Size} ranks: every rank needs at least one row of each batch");
+        if (group.Size > options.BatchSize) throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.BatchSize))} {options.BatchSize} is smaller than the {group.Size} ranks: every rank needs at least one row of each batch");
         var run = new RunFolder(runDirectory, create: IsWriter);
         if (resolvedConfigYaml != null && IsWriter) File.WriteAllText(run.ConfigPath, resolvedConfigYaml);
         var (tokenizer, model, objective, baseValidation) = Setup(run);
@@ -92,7 +92,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             if (!Directory.Exists(run.BestModelDirectory))
             {
                 IO.AtomicFile.Write(run.ResultsPath, s => JsonSerializer.Serialize(s, new Dictionary<string, object?> { ["diverged"] = true, ["model"] = null, ["steps"] = state.GlobalStep }, JsonNumbers.Indented));
-                throw new TrainingDivergedException($"training diverged before any evaluation kept a finite model; no model was saved in {run.Root} (metrics.jsonl and train.log show the losses); lower train.lr or set train.grad_clip");
+                throw new TrainingDivergedException($"training diverged before any evaluation kept a finite model; no model was saved in {run.Root} (metrics.jsonl and train.log show the losses); lower {OptionNames.Of(nameof(LmOptions.LearningRate))} or set {OptionNames.Of(nameof(LmOptions.GradClip))}");
             }
             diverged = true;
             model = method.Load(run.BestModelDirectory);
@@ -182,7 +182,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         ILmObjective objective;
         if (seq2seq)
         {
-            var path = options.Corpus ?? throw new ArgumentException("method seq2seq needs a parallel corpus (data.corpus: JSONL with data.source_field and data.target_field, or source<TAB>target lines in a .tsv)");
+            var path = options.Corpus ?? throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.Method))} seq2seq needs a parallel corpus ({OptionNames.Of(nameof(LmOptions.Corpus))}: JSONL with {OptionNames.Of(nameof(LmOptions.SourceField))} and {OptionNames.Of(nameof(LmOptions.TargetField))}, or source<TAB>target lines in a .tsv)");
             var (pairs, skipped) = ParallelText.Read(path, options.CorpusFormat, options.SourceField, options.TargetField);
             if (JsonlReader.Summary(path, skipped) is { } summary) progress.Warning(summary);
             if (pairs.Count == 0) throw new InvalidDataException($"{path}: no source/target pairs");
@@ -217,8 +217,8 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         }
         else if (options.Method == TrainingMethod.TokenClassify)
         {
-            var path = options.Corpus ?? throw new ArgumentException("method token_classify needs a file of tagged sentences (data.corpus: CoNLL text, or JSONL with data.tokens_field and data.tags_field)");
-            var baseFolder = options.InitFrom ?? throw new ArgumentException("method token_classify fine-tunes a pretrained encoder (model.path)");
+            var path = options.Corpus ?? throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.Method))} token_classify needs a file of tagged sentences ({OptionNames.Of(nameof(LmOptions.Corpus))}: CoNLL text, or JSONL with {OptionNames.Of(nameof(LmOptions.TokensField))} and {OptionNames.Of(nameof(LmOptions.TagsField))})");
+            var baseFolder = options.InitFrom ?? throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.Method))} token_classify fine-tunes a pretrained encoder ({OptionNames.Of(nameof(LmOptions.InitFrom))})");
             tokenizer = ModelRegistry.LoadTokenizer(baseFolder)
                 ?? throw new FileNotFoundException($"model folder '{baseFolder}' has no tokenizer.json (or vocab.txt) to tokenise the training data", Path.Combine(baseFolder, "tokenizer.json"));
             var (sentences, skipped) = TaggedWordsReader.Read(path, options.CorpusFormat, options.TokensField, options.TagsField);
@@ -232,8 +232,8 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         }
         else if (classify)
         {
-            var path = options.Corpus ?? throw new ArgumentException("method classify needs a JSONL file of labelled texts (data.corpus)");
-            var baseFolder = options.InitFrom ?? throw new ArgumentException("method classify fine-tunes a pretrained model (model.path)");
+            var path = options.Corpus ?? throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.Method))} classify needs a JSONL file of labelled texts ({OptionNames.Of(nameof(LmOptions.Corpus))})");
+            var baseFolder = options.InitFrom ?? throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.Method))} classify fine-tunes a pretrained model ({OptionNames.Of(nameof(LmOptions.InitFrom))})");
             tokenizer = ModelRegistry.LoadTokenizer(baseFolder)
                 ?? throw new FileNotFoundException($"model folder '{baseFolder}' has no tokenizer.json (or vocab.txt) to tokenise the training data", Path.Combine(baseFolder, "tokenizer.json"));
             var (rows, skipped) = JsonlReader.Read(path, row =>
@@ -255,7 +255,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         }
         else if (options.Method == TrainingMethod.Sft)
         {
-            var path = options.Corpus ?? throw new ArgumentException("method sft needs a JSONL file of conversations (data.corpus)");
+            var path = options.Corpus ?? throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.Method))} sft needs a JSONL file of conversations ({OptionNames.Of(nameof(LmOptions.Corpus))})");
             var (examples, skipped) = JsonlReader.Read(path, ChatTemplate.ReadExample);
             if (JsonlReader.Summary(path, skipped) is { } summary) progress.Warning(summary);
             var chat = LmMethod.ChatTemplateFor(options)!;
@@ -281,7 +281,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         }
         else if (options.Method == TrainingMethod.Dpo)
         {
-            var path = options.Corpus ?? throw new ArgumentException("method dpo needs a JSONL file of {prompt, chosen, rejected} (data.corpus)");
+            var path = options.Corpus ?? throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.Method))} dpo needs a JSONL file of {{prompt, chosen, rejected}} ({OptionNames.Of(nameof(LmOptions.Corpus))})");
             var (pairs, skipped) = JsonlReader.Read(path, row => new PreferencePair(
                 JsonlReader.RequiredString(row, "prompt"), JsonlReader.RequiredString(row, "chosen"), JsonlReader.RequiredString(row, "rejected")));
             if (JsonlReader.Summary(path, skipped) is { } summary) progress.Warning(summary);

@@ -133,6 +133,6 @@ public sealed class WholeWordMaskTests
         Assert.InRange(share, 0.10, 0.20);
 
         var refused = Assert.Throws<NotSupportedException>(() => new MaskedLmObjective(data, Data.Text.Tokenization.PipelineTokenizer.FromBertVocabulary(vocab.Select(v => v.TrimStart('#')).ToArray(), "vocab.txt"), options));
-        Assert.Contains("whole_word_mask", refused.Message);
+        Assert.Contains("WholeWordMask needs a WordPiece vocabulary", refused.Message);
     }
 }

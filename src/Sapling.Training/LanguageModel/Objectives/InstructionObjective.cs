@@ -40,7 +40,7 @@ public sealed class InstructionObjective : ILmObjective
         if (options.Packing) train = Pack(train, options.Context + 1, options.SplitSeed);
         // Rows are cut at the context: when no answer token survives the cut, every loss would be 0/0.
         if (!train.Any(e => HasTargetWithin(e.Trained, options.Context)))
-            throw new InvalidDataException($"no assistant token of the {train.Length} training conversations falls within the first {options.Context} tokens (model.context): the chat template's markers and the prompts fill it; raise model.context (the model allows up to its own context) or shorten the prompts");
+            throw new InvalidDataException($"no assistant token of the {train.Length} training conversations falls within the first {options.Context} tokens ({OptionNames.Of(nameof(LmOptions.Context))}): the chat template's markers and the prompts fill it; raise {OptionNames.Of(nameof(LmOptions.Context))} (the model allows up to its own context) or shorten the prompts");
     }
 
     /// <summary>Whether a row cut to <paramref name="context"/> inputs still predicts a trained token.</summary>

@@ -23,7 +23,7 @@ public sealed class MaskedLmObjective : ILmObjective
     {
         (this.data, this.options, vocabSize) = (data, options, tokenizer.VocabSize);
         int Special(string token) => tokenizer.IdOf(token) is >= 0 and var id ? id
-            : throw new InvalidDataException($"masked-LM pre-training needs a {token} token; the tokenizer has none (train a WordPiece vocabulary: data.tokenizer wordpiece)");
+            : throw new InvalidDataException($"masked-LM pre-training needs a {token} token; the tokenizer has none (train a WordPiece vocabulary: {OptionNames.Of(nameof(LmOptions.Tokenizer))} wordpiece)");
         (clsId, sepId, maskId, padId) = (Special("[CLS]"), Special("[SEP]"), Special("[MASK]"), Special("[PAD]"));
         BaselineLoss = data.UnigramBaselineLoss(vocabSize);
         if (options.WholeWordMask) continues = ContinuationPieces(tokenizer);
@@ -37,7 +37,7 @@ public sealed class MaskedLmObjective : ILmObjective
         bool any = false;
         for (int id = 0; id < continues.Length && pipeline != null; id++)
             any |= continues[id] = pipeline.TokenOf(id) is { } token && token.StartsWith("##", StringComparison.Ordinal) && token.Length > 2;
-        if (!any) throw new NotSupportedException("mlm.whole_word_mask needs a WordPiece vocabulary, whose word-continuing pieces start with ##; this tokenizer has none");
+        if (!any) throw new NotSupportedException($"{OptionNames.Of(nameof(LmOptions.WholeWordMask))} needs a WordPiece vocabulary, whose word-continuing pieces start with ##; this tokenizer has none");
         return continues;
     }
 
@@ -73,7 +73,7 @@ public sealed class MaskedLmObjective : ILmObjective
     public string Describe() => $"masked-LM pre-training (15% of {(continues != null ? "whole words" : "tokens")}: 80% [MASK], 10% random, 10% kept) on {data.TrainLength:N0} training tokens, {data.Validation.Length:N0} validation tokens; unigram baseline loss {BaselineLoss:F3}";
 
     private static BertForMaskedLM Mlm(ITrainableModel model) => model as BertForMaskedLM
-        ?? throw new NotSupportedException($"masked-LM pre-training trains a BertForMaskedLM (model.architecture bert), not model_type '{model.ModelType}'");
+        ?? throw new NotSupportedException($"masked-LM pre-training trains a BertForMaskedLM ({OptionNames.Of(nameof(LmOptions.Architecture))} bert), not model_type '{model.ModelType}'");
 
     /// <summary>[CLS] + each window, with 15% of the positions chosen and replaced; labels -100 where nothing is predicted.</summary>
     internal (Tensor Inputs, Tensor Labels) Mask(Tensor windows, Generator g)

@@ -39,7 +39,7 @@ public static class Seq2SeqModels
                 NumLayers = options.Layers, NumDecoderLayers = options.Layers, NumHeads = options.Heads, DropoutRate = options.Dropout,
                 PadTokenId = pad, EosTokenId = eos, DecoderStartTokenId = pad,
             }, generator),
-            var other => throw new ArgumentException($"model.architecture '{other}' is not an encoder-decoder (marian, bart, t5)"),
+            var other => throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.Architecture))} '{other}' is not an encoder-decoder (marian, bart, t5)"),
         };
     }
 }

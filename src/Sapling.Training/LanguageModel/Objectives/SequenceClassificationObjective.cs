@@ -53,7 +53,7 @@ public sealed class SequenceClassificationObjective : ILmObjective
             throw new InvalidDataException($"{rows.Count} texts leave an empty train, validation or test split");
         PositiveClass = options.PositiveLabel is { } positive ? Array.IndexOf(ClassNames, positive) : -1;
         if (options.PositiveLabel != null && PositiveClass < 0)
-            throw new ArgumentException($"classify.positive_label '{options.PositiveLabel}' is not one of the labels: {string.Join(", ", ClassNames)}");
+            throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.PositiveLabel))} '{options.PositiveLabel}' is not one of the labels: {string.Join(", ", ClassNames)}");
     }
 
     public string[] ClassNames { get; }
@@ -78,7 +78,7 @@ public sealed class SequenceClassificationObjective : ILmObjective
         // Without a row of two tokens there is no next token to predict (the mean over no targets would be NaN).
         if (options.ClassifyLmWeight == 0 || lengths.Max() < 2) return (Tensor.CrossEntropy(model.Classify(ids, lengths), targets), tokens);
         // The auxiliary next-token loss (GPT's fine-tuning recipe) needs the decoder's output layer.
-        var gpt = model as GptModel ?? throw new NotSupportedException($"classify.lm_weight adds a next-token loss, which a {model.ModelType} classifier has no output layer for; set it to 0");
+        var gpt = model as GptModel ?? throw new NotSupportedException($"{OptionNames.Of(nameof(LmOptions.ClassifyLmWeight))} adds a next-token loss, which a {model.ModelType} classifier has no output layer for; set it to 0");
         var hidden = gpt.HiddenStates(ids);
         var classLoss = Tensor.CrossEntropy(gpt.ClassifyHidden(hidden, lengths, gpt.Config.ClassifierPooling == "mean"), targets);
         return (classLoss.Add(NextTokenLoss(gpt, hidden, ids, lengths).Mul(options.ClassifyLmWeight)), tokens);

@@ -79,7 +79,7 @@ public sealed class SpanCorruptionObjective : ILmObjective
     public string Describe() => $"span corruption ({options.SpanNoiseDensity:P0} of each {options.Context - 1}-token window in spans of {options.SpanMeanLength} on average) on {data.TrainLength:N0} training tokens, {data.Validation.Length:N0} validation tokens";
 
     private static ISeq2SeqLM AsSeq2Seq(ITrainableModel model) => model as ISeq2SeqLM
-        ?? throw new NotSupportedException($"span corruption pre-trains encoder-decoders (model.architecture t5), not model_type '{model.ModelType}'");
+        ?? throw new NotSupportedException($"span corruption pre-trains encoder-decoders ({OptionNames.Of(nameof(LmOptions.Architecture))} t5), not model_type '{model.ModelType}'");
 
     private (int[][] Sources, int[][] Targets) CorruptBatch(Tensor windows, Generator g)
     {
@@ -164,5 +164,5 @@ public sealed class SpanCorruptionObjective : ILmObjective
     }
 
     private static int Next(IReadOnlyList<int> sentinels, ref int used) => used < sentinels.Count ? sentinels[used++]
-        : throw new InvalidOperationException($"a window has more than {sentinels.Count} spans; shorten model.context or lower span.noise_density");
+        : throw new InvalidOperationException($"a window has more than {sentinels.Count} spans; shorten {OptionNames.Of(nameof(LmOptions.Context))} or lower {OptionNames.Of(nameof(LmOptions.SpanNoiseDensity))}");
 }
