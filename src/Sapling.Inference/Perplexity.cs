@@ -3,12 +3,6 @@ using Sapling.Models;
 
 namespace Sapling.Inference;
 
-/// <summary>The result of <see cref="Perplexity.Windowed"/>: mean next-token loss, its exponential, and how many predictions.</summary>
-public sealed record PerplexityResult(double Loss, long Predictions, int Windows)
-{
-    public double Value => Math.Exp(Loss);
-}
-
 /// <summary>
 /// Next-token loss of a causal language model over consecutive non-overlapping windows of a token stream. Each window
 /// runs through the model in chunks with a KV cache, so only a chunk's logits (chunk × vocabulary) ever exist: a

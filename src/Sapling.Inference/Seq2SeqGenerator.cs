@@ -3,10 +3,6 @@ using Sapling.Models;
 
 namespace Sapling.Inference;
 
-/// <summary>One generated target: its tokens after the decoder's start token (eos last when the target finished), and
-/// for beam search the length-normalised log-probability it won with.</summary>
-public sealed record GeneratedTarget(int[] Tokens, double? Score);
-
 /// <summary>
 /// Encoder-decoder generation as transformers' generate() does it: the sources are encoded once (a padded batch), the
 /// decoder starts every target from decoder_start_token_id and keeps its self-attention keys and values in a cache

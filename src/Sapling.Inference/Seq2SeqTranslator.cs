@@ -3,9 +3,6 @@ using Sapling.Data.Text;
 
 namespace Sapling.Inference;
 
-/// <summary>A translation, the tokens its source took and the tokens generated for it (eos included).</summary>
-public sealed record Translation(string Text, int SourceTokens, int GeneratedTokens);
-
 /// <summary>
 /// Text in, text out with an encoder-decoder and its tokenizer (translation, or any text-to-text task): each source is
 /// tokenised with eos last (the tokenizer's post-processor adds it for published folders; Sapling's own tokenizers get it

@@ -23,6 +23,3 @@ public sealed record ModelFamily(string ModelType, ModelKind Kind, Func<string, 
     /// <summary>Loads a folder's pretrained body and puts a new token-classification head on it (the pooling is unused).</summary>
     public Func<string, NewClassifierHead, ITokenClassifier>? NewTokenClassifier { get; init; }
 }
-
-/// <summary>The head a fine-tuning run adds: its labels, the id that pads a batch, the pooling (GPT: last or mean), its initialisation.</summary>
-public sealed record NewClassifierHead(IReadOnlyList<string> Labels, int PadId, string Pooling, Generator Generator);

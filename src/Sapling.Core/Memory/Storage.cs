@@ -61,19 +61,6 @@ public abstract class Storage
     protected abstract void ReturnToPool();
 }
 
-/// <summary>Where a storage's elements live.</summary>
-public enum StorageKind
-{
-    /// <summary>A managed array, usually rented from <see cref="TensorMemory"/>'s pools.</summary>
-    Managed,
-    /// <summary>Native memory aligned to 64 bytes, outside the GC heap.</summary>
-    Native,
-    /// <summary>A read-only region of a memory-mapped file.</summary>
-    Mapped,
-    /// <summary>No data at all: a shape to be filled by loading (PyTorch's meta device).</summary>
-    Meta,
-}
-
 /// <summary>Storage in a managed array (the compute storage: every op reads and writes these).</summary>
 public sealed class Storage<T> : Storage where T : unmanaged
 {

@@ -1,8 +1,5 @@
 namespace Sapling.Data.Text;
 
-/// <summary>One source sentence and its translation (or any input and the text to write for it).</summary>
-public sealed record ParallelPair(string Source, string Target);
-
 /// <summary>
 /// Reads a parallel corpus: JSONL with a source and a target field per line, or tab-separated lines (source, tab,
 /// target; .tsv, plain or .gz). Lines without both sides are skipped and reported with their number.

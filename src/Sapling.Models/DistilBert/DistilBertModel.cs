@@ -1,5 +1,4 @@
 using Sapling.NN;
-using Sapling.Data.Text;
 
 namespace Sapling.Models.DistilBert;
 
@@ -117,7 +116,6 @@ public sealed class Transformer : Module
         for (int i = 0; i < layers.Length; i++) layers[i] = list.Add(new TransformerBlock(config, generator));
     }
 
-
     public Tensor Forward(Tensor x, Tensor? maskBias)
     {
         foreach (var layer in layers)
@@ -167,77 +165,4 @@ public sealed class DistilBertModel : Module, ITextEncoder
     public int HiddenSize => Config.Dim;
     public int MaxTokens => Config.MaxPositionEmbeddings;
     public Tensor Encode(Tensor inputIds, Tensor attentionMask) => Forward(inputIds, attentionMask);
-}
-
-/// <summary>DistilBERT with transformers' sequence-classification head: [CLS] state → pre_classifier → ReLU → dropout → classifier.</summary>
-public sealed class DistilBertForSequenceClassification : Module, ISequenceClassifier
-{
-    public DistilBertForSequenceClassification(DistilBertConfig config, Generator? generator = null)
-        : this(new DistilBertModel(config, generator), config, generator) { }
-
-    private DistilBertForSequenceClassification(DistilBertModel distilbert, DistilBertConfig config, Generator? generator)
-    {
-        if (config.Labels.Length < 2) throw new ArgumentException("a sequence classifier needs at least 2 labels");
-        Config = config with { Architectures = ["DistilBertForSequenceClassification"] };
-        Distilbert = RegisterModule("distilbert", distilbert);
-        PreClassifier = RegisterModule("pre_classifier", new Linear(config.Dim, config.Dim, generator: generator));
-        Classifier = RegisterModule("classifier", new Linear(config.Dim, config.Labels.Length, generator: generator));
-        Dropout = RegisterModule("dropout", new Dropout(config.SeqClassifDropout));
-        Head = new HeadModules(PreClassifier, Classifier);
-        using var _ = Autograd.NoGrad.Enter();
-        foreach (var linear in new[] { PreClassifier, Classifier })
-        {
-            Init.Normal(linear.Weight, 0f, 0.02f, generator);
-            Init.Zeros(linear.Bias!);
-        }
-    }
-
-    /// <summary>A new head with <paramref name="labels"/> on a pretrained encoder.</summary>
-    public static DistilBertForSequenceClassification FromEncoder(DistilBertModel encoder, IReadOnlyList<string> labels, Generator? generator = null) =>
-        new(encoder, encoder.Config with { Labels = labels.ToArray() }, generator);
-
-    public DistilBertConfig Config { get; }
-    public DistilBertModel Distilbert { get; }
-    public Linear PreClassifier { get; }
-    public Linear Classifier { get; }
-    public Dropout Dropout { get; }
-
-    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)
-    {
-        var hidden = Distilbert.Forward(inputIds, attentionMask).Select(1, 0);                 // [B, dim], the [CLS] state
-        return Classifier.Forward(Dropout.Forward(PreClassifier.Forward(hidden).Relu()));      // [B, classes]
-    }
-
-    public string[] Labels => Config.Labels;
-    /// <summary>pre_classifier and classifier together (the state dict names them from the model, not from here).</summary>
-    public Module Head { get; }
-    public int PadId(ITokenizer tokenizer) => Config.PadTokenId;
-
-    public int[] Encode(ITokenizer tokenizer, string text, int maxTokens) =>
-        EncoderInput.Encode(tokenizer, text, Math.Min(maxTokens, Config.MaxPositionEmbeddings), Config.PadTokenId);
-
-    public Tensor Classify(Tensor ids, int[] lengths) => Forward(ids, EncoderInput.Mask(lengths, ids.Shape[1]));
-
-    public string ModelType => DistilBertConfig.Type;
-    public Module Network => this;
-    public int NumLayers => Config.NLayers;
-    public int HiddenSize => Config.Dim;
-    public int ContextLength => Config.MaxPositionEmbeddings;
-
-    public bool GradientCheckpointing
-    {
-        get => false;
-        set { if (value) throw new NotSupportedException("train.gradient_checkpointing is not supported for distilbert models yet"); }
-    }
-
-    public void Save(string directory) => DistilBertFolder.Save(directory, this, Config);
-
-    private sealed class HeadModules : Module
-    {
-        public HeadModules(Linear preClassifier, Linear classifier)
-        {
-            RegisterModule("pre_classifier", preClassifier);
-            RegisterModule("classifier", classifier);
-        }
-    }
 }
