@@ -44,17 +44,18 @@ internal static class PruneFinetune
 
     public static void LanguageModel(GptModel model, string modelDirectory, string configPath, int steps, double lr, IReadOnlyDictionary<string, Tensor>? masks)
     {
+        // The options the model was trained with (read as training read them), so the fine-tune sees the same data.
         var config = ConfigTree.Load(configPath);
+        DistributedConfig.Bind(config);
+        var options = LanguageModelConfig.Bind(config);
         var tokenizerPath = Path.Combine(modelDirectory, "tokenizer.json");
         if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"prune --finetune-steps: '{modelDirectory}' has no tokenizer.json to tokenise the training text", tokenizerPath);
         var tokenizer = Tokenizers.Load(tokenizerPath);
-        var corpus = config.Get<string?>("data.corpus", null) ?? LmTrainer.DefaultCorpusPath;
-        var documents = DocumentSource.Read(corpus, config.Get("data.format", "auto"), config.Get("data.field", "text")).ToList();
+        var documents = DocumentSource.Read(options.Corpus ?? LmTrainer.DefaultCorpusPath, options.CorpusFormat, options.Field).ToList();
         // The same split by document as training, so the fine-tune never sees the validation text.
-        var data = new TokenData(documents.Select(d => tokenizer.Encode(d.Trim('\n'))).ToList(), tokenizer.EndOfTextId,
-            config.Get("data.validation_fraction", 0.1), config.Get("data.split_seed", 0UL));
-        int batch = config.Get("train.batch_size", 16), context = model.Config.NPositions;
-        ulong seed = config.Get("train.seed", 0UL);
+        var data = new TokenData(documents.Select(d => tokenizer.Encode(d.Trim('\n'))).ToList(), tokenizer.EndOfTextId, options.ValidationFraction, options.SplitSeed);
+        int batch = options.BatchSize, context = model.Config.NPositions;
+        ulong seed = options.Seed;
         model.Train();
         var recipe = new FixedStepsRecipe(model, steps, i =>
         {
