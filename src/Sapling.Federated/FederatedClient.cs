@@ -33,7 +33,7 @@ public sealed class FederatedClient(int id, Uri coordinator, ClassifierConfig mo
             var global = WeightsFile.FromBytes(await response.Content.ReadAsByteArrayAsync(cancel), $"global weights of round {round}");
             model.LoadStateDict(global);
             // The proximal centre is read back from the model, so it has the parameters' dtype whatever the file held.
-            var center = federated.Algorithm == "fedprox" ? model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Detach().Clone()) : null;
+            var center = federated.Algorithm == FederatedAlgorithm.FedProx ? model.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Detach().Clone()) : null;
             var result = LocalTraining.Train(model, examples, training, federated.LocalEpochs, federated.Seed * 7919UL + (ulong)round * 101UL + (ulong)id, center, federated.Mu, round, federated.Rounds);
             if (result.Diverged) log.WriteLine($"client {id}: local training diverged in round {round} (a non-finite gradient); sending the last finite weights");
             using var update = new ByteArrayContent(WeightsFile.ToBytes(model.StateDict()));

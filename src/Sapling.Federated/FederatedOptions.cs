@@ -9,13 +9,13 @@ public sealed record FederatedOptions
     public int LocalEpochs { get; init; } = 1;
 
     /// <summary>"iid" (stratified equal shards) or "dirichlet" (label skew: each class spread over clients by Dir(α)).</summary>
-    public string Split { get; init; } = "iid";
+    public FederatedSplit Split { get; init; } = FederatedSplit.Iid;
 
     /// <summary>Concentration of the Dirichlet split: small values give each client few classes.</summary>
     public double Alpha { get; init; } = 0.5;
 
     /// <summary>"fedavg", or "fedprox" (local loss + μ/2·‖w − w_global‖²).</summary>
-    public string Algorithm { get; init; } = "fedavg";
+    public FederatedAlgorithm Algorithm { get; init; } = FederatedAlgorithm.FedAvg;
 
     public double Mu { get; init; } = 0.01;
 
@@ -43,9 +43,9 @@ public sealed record FederatedOptions
         if (Clients < 1) throw new ArgumentOutOfRangeException(nameof(Clients), $"{N(nameof(Clients))} must be ≥ 1, got {Clients}");
         if (Rounds < 1) throw new ArgumentOutOfRangeException(nameof(Rounds), $"{N(nameof(Rounds))} must be ≥ 1, got {Rounds}");
         if (LocalEpochs < 1) throw new ArgumentOutOfRangeException(nameof(LocalEpochs), $"{N(nameof(LocalEpochs))} must be ≥ 1, got {LocalEpochs}");
-        if (Split is not ("iid" or "dirichlet")) throw new ArgumentException($"{N(nameof(Split))} must be iid or dirichlet, got '{Split}'");
+        if (!Enum.IsDefined(Split)) throw new ArgumentException($"{N(nameof(Split))}: {(int)Split} is not a split");
         if (Alpha <= 0) throw new ArgumentOutOfRangeException(nameof(Alpha), $"{N(nameof(Alpha))} must be positive, got {Alpha}");
-        if (Algorithm is not ("fedavg" or "fedprox")) throw new ArgumentException($"{N(nameof(Algorithm))} must be fedavg or fedprox, got '{Algorithm}'");
+        if (!Enum.IsDefined(Algorithm)) throw new ArgumentException($"{N(nameof(Algorithm))}: {(int)Algorithm} is not an algorithm");
         if (Mu < 0) throw new ArgumentOutOfRangeException(nameof(Mu), $"{N(nameof(Mu))} must be ≥ 0, got {Mu}");
         if (ClientFraction is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(ClientFraction), $"{N(nameof(ClientFraction))} must be in (0, 1], got {ClientFraction}");
         if (RoundTimeoutSeconds <= 0) throw new ArgumentOutOfRangeException(nameof(RoundTimeoutSeconds), $"{N(nameof(RoundTimeoutSeconds))} must be positive");

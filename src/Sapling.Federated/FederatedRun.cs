@@ -21,7 +21,7 @@ public sealed class FederatedRun(ClassifierConfig modelConfig, DataOptions dataO
         var data = ClassificationData.Load(dataOptions);
         var config = modelConfig with { InputShape = data.ExampleShape, NumClasses = data.ClassNames.Length };
         var shards = ShardSplit.For(data.Train.Labels, federated);
-        log.WriteLine($"{federated.Clients} clients, {federated.Split} split: shard sizes {string.Join(" ", shards.Select(s => s.Length))}; {data.Test.Count} test examples at the coordinator");
+        log.WriteLine($"{federated.Clients} clients, {federated.Split.ToString().ToLowerInvariant()} split: shard sizes {string.Join(" ", shards.Select(s => s.Length))}; {data.Test.Count} test examples at the coordinator");
         var global = ClassifierFolder.Create(config, new Generator(federated.Seed + 17));
         await using var coordinator = await Coordinator.StartAsync();
         var processes = new Process?[federated.Clients];

@@ -8,7 +8,7 @@ namespace Sapling.Federated;
 public static class ShardSplit
 {
     /// <summary>The clients' shards of the training split as the options ask (a simulation: real clients bring their own data).</summary>
-    public static long[][] For(long[] labels, FederatedOptions options) => options.Split == "dirichlet"
+    public static long[][] For(long[] labels, FederatedOptions options) => options.Split == FederatedSplit.Dirichlet
         ? Dirichlet(labels, options.Clients, options.Alpha, options.Seed)
         : Iid(labels, options.Clients, options.Seed);
 

@@ -1,4 +1,3 @@
-using Sapling.Models;
 
 namespace Sapling.Inference;
 

@@ -1,4 +1,3 @@
-using Sapling.Data.Text;
 
 namespace Sapling.Inference;
 

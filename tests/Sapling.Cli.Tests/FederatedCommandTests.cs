@@ -36,7 +36,7 @@ public sealed class FederatedCommandTests : IDisposable
         var config = Path.Combine(AppContext.BaseDirectory, "configs", "digits-federated.yaml");
         var (code, _, error) = CliRunner.Run("federated", config, "--out", Path.Combine(root, "x"), "--set", "federated.split=random");
         Assert.Equal(2, code);
-        Assert.Contains("federated.split must be iid or dirichlet", error);
+        Assert.Contains("'federated.split' should be one of iid, dirichlet, got 'random'", error);
         (code, _, error) = CliRunner.Run("federated", config, "--out", Path.Combine(root, "x"), "--set", "federated.clients=0");
         Assert.Equal(2, code);
         Assert.Contains("federated.clients must be ≥ 1", error);

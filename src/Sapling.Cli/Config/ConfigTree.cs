@@ -187,21 +187,25 @@ public sealed class ConfigTree
         var text = value as string ?? throw new FormatException();
         if (target == typeof(string)) return text;
         if (target == typeof(bool)) return text.ToLowerInvariant() switch { "true" or "yes" or "on" => true, "false" or "no" or "off" => false, _ => throw new FormatException() };
-        // A mode is written as its member's name in lower case, words optionally joined by underscores (adamw, val_loss).
+        // A mode is written by its config name (adamw, image_folder), or its member's name in any case.
         if (target.IsEnum)
         {
             foreach (var name in Enum.GetNames(target))
-                if (string.Equals(name, text.Replace("_", ""), StringComparison.OrdinalIgnoreCase)) return Enum.Parse(target, name);
+                if (text == ConfigName(target, name) || string.Equals(name, text.Replace("_", ""), StringComparison.OrdinalIgnoreCase)) return Enum.Parse(target, name);
             throw new FormatException();
         }
         return Convert.ChangeType(text, target, CultureInfo.InvariantCulture);
     }
 
+    /// <summary>An enum member's name in configs: its JSON name where it declares one (image_folder), else its name in lower case.</summary>
+    private static string ConfigName(Type type, string member) =>
+        type.GetField(member)!.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute), false) is [System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute named] ? named.Name : member.ToLowerInvariant();
+
     private static string Describe(Type t)
     {
         var target = Nullable.GetUnderlyingType(t) ?? t;
         if (target.IsArray) return $"a list of {Describe(target.GetElementType()!)}";
-        if (target.IsEnum) return "one of " + string.Join(", ", Enum.GetNames(target).Select(n => n.ToLowerInvariant()));
+        if (target.IsEnum) return "one of " + string.Join(", ", Enum.GetNames(target).Select(n => ConfigName(target, n)));
         return target == typeof(int) || target == typeof(ulong) || target == typeof(long) ? "an integer" : target == typeof(bool) ? "true or false" : target == typeof(string) ? "text" : "a number";
     }
 

@@ -38,13 +38,13 @@ public sealed class ClassificationData
         Tensor inputs;
         long[] labels;
         string[] names;
-        if (options.Format == "image_folder")
+        if (options.Format == DataFormat.ImageFolder)
         {
             var folder = ImageFolder.Load(options.Path ?? throw new ArgumentException($"{OptionNames.Of(nameof(DataOptions.Path))} must name the image folder"), options.ImageHeight, options.ImageWidth, options.ImageChannels, options.OnUnreadableImage, options.ResizeShorterSide);
             foreach (var (file, reason) in folder.Skipped) notes.Add($"skipped unreadable image {file}: {reason}");
             (inputs, labels, names) = (folder.Dataset.Inputs, folder.Dataset.Labels, folder.ClassNames);
         }
-        else if (options.Format == "csv")
+        else if (options.Format == DataFormat.Csv)
         {
             var path = options.Path ?? DefaultDigitsPath;
             var table = CsvTable.Read(path, options.LabelColumn);
@@ -52,7 +52,7 @@ public sealed class ClassificationData
         }
         else
         {
-            throw new ArgumentException($"{OptionNames.Of(nameof(DataOptions.Format))} must be csv or image_folder, got '{options.Format}'");
+            throw new ArgumentException($"{OptionNames.Of(nameof(DataOptions.Format))}: {(int)options.Format} is not a data format");
         }
 
         var sourceRows = Enumerable.Range(0, labels.Length).Select(i => (long)i).ToArray();
@@ -108,7 +108,7 @@ public sealed class ClassificationData
         }
         return new ClassificationData(train, all.Subset(valIdx), all.Subset(outer[1]), outer[1].Select(i => sourceRows[i]).ToArray(), names, normalization, shape, options.InputScale, notes)
         {
-            ResizeShorterSide = options.Format == "image_folder" && options.ResizeShorterSide > 0 ? options.ResizeShorterSide : null,
+            ResizeShorterSide = options.Format == DataFormat.ImageFolder && options.ResizeShorterSide > 0 ? options.ResizeShorterSide : null,
         };
     }
 

@@ -6,7 +6,7 @@ namespace Sapling.Training.Classification;
 public sealed record DataOptions
 {
     /// <summary>"csv" (a table; the embedded digits by default) or "image_folder".</summary>
-    public string Format { get; init; } = "csv";
+    public DataFormat Format { get; init; } = DataFormat.Csv;
 
     /// <summary>The CSV file or image root; null means the embedded digits.</summary>
     public string? Path { get; init; }

@@ -52,7 +52,7 @@ public sealed record LmOptions
     public string LabelField { get; init; } = "label";
     public double TestFraction { get; init; } = 0.1;
     public bool StripHeaders { get; init; }
-    public string Pooling { get; init; } = "last";
+    public ClassifierPooling Pooling { get; init; } = ClassifierPooling.Last;
 
     /// <summary>Classification: weight of an auxiliary next-token loss on the training texts, added to the class loss
     /// (GPT-1's fine-tuning objective, L = L_class + λ·L_lm); 0 turns it off.</summary>
@@ -184,7 +184,7 @@ public sealed record LmOptions
         if (NumBeams < 1 || Seq2SeqEvalSamples < 0) throw new ArgumentException($"{N(nameof(NumBeams))} must be positive and {N(nameof(Seq2SeqEvalSamples))} not negative, got {NumBeams} and {Seq2SeqEvalSamples}");
         if (Method is TrainingMethod.Classify or TrainingMethod.TokenClassify && Tuning is not (TrainingMethod.Full or TrainingMethod.Lora))
             throw new ArgumentException($"{N(nameof(Tuning))} must be full or lora for {method} (LoRA adapters on the body and a trained score head), got '{Tuning.ConfigName()}'; prompt tuning has no mergeable weights for a classifier folder");
-        if (Pooling is not ("last" or "mean")) throw new ArgumentException($"{N(nameof(Pooling))} must be last or mean, got '{Pooling}'");
+        if (!Enum.IsDefined(Pooling)) throw new ArgumentException($"{N(nameof(Pooling))}: {(int)Pooling} is not a pooling");
         if (!(ClassifyLmWeight >= 0) || float.IsInfinity(ClassifyLmWeight)) throw new ArgumentException($"{N(nameof(ClassifyLmWeight))} must be a finite weight of 0 or more, got {ClassifyLmWeight}");
         if (TestFraction is < 0 or >= 1 || ValidationFraction + TestFraction >= 1) throw new ArgumentException($"{N(nameof(ValidationFraction))} {ValidationFraction} and {N(nameof(TestFraction))} {TestFraction} leave nothing to train on");
         if (Method is TrainingMethod.Dpo or TrainingMethod.Sft && Tuning is not (TrainingMethod.Full or TrainingMethod.Lora or TrainingMethod.Prompt)) throw new ArgumentException($"{N(nameof(Tuning))} must be full, lora or prompt for {method}, got '{Tuning.ConfigName()}'");

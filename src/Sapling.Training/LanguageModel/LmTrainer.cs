@@ -225,7 +225,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             if (JsonlReader.Summary(path, skipped) is { } summary) progress.Warning(summary);
             if (sentences.Count == 0) throw new InvalidDataException($"{path}: no tagged sentences");
             var tags = TokenClassificationObjective.TagNamesOf(sentences);
-            var tagger = ModelRegistry.NewTokenClassifier(baseFolder, new NewClassifierHead(tags, tokenizer.EndOfTextId, options.Pooling, new Generator(options.Seed + 3)));
+            var tagger = ModelRegistry.NewTokenClassifier(baseFolder, new NewClassifierHead(tags, tokenizer.EndOfTextId, options.Pooling.ToString().ToLowerInvariant(), new Generator(options.Seed + 3)));
             options = options with { Context = Math.Min(options.Context, tagger.ContextLength) };
             objective = new TokenClassificationObjective(sentences, tagger, tokenizer, options);
             start = tagger;
@@ -247,7 +247,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             });
             if (JsonlReader.Summary(path, skipped) is { } summary) progress.Warning(summary);
             var labels = SequenceClassificationObjective.ClassNamesOf(rows);
-            var classifier = ModelRegistry.NewSequenceClassifier(baseFolder, new NewClassifierHead(labels, tokenizer.EndOfTextId, options.Pooling, new Generator(options.Seed + 3)));
+            var classifier = ModelRegistry.NewSequenceClassifier(baseFolder, new NewClassifierHead(labels, tokenizer.EndOfTextId, options.Pooling.ToString().ToLowerInvariant(), new Generator(options.Seed + 3)));
             int room = classifier.ContextLength - (options.Adaptation == TrainingMethod.Prompt ? options.VirtualTokens : 0);
             options = options with { Context = Math.Min(options.Context, room) };
             objective = new SequenceClassificationObjective(rows, classifier, tokenizer, options);
