@@ -164,7 +164,10 @@ public abstract class Module
     /// <paramref name="strict"/>, missing or unexpected keys are an error that lists them; otherwise they are returned.
     /// A shape mismatch is always an error naming the key and both shapes.
     /// </summary>
-    public LoadStateResult LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+    /// <param name="assign">Each of the module's tensors takes the state's tensor itself instead of a copy of its values
+    /// (PyTorch's <c>assign=True</c>): no second copy of the weights, and a module built inside <see cref="Tensor.Meta"/>
+    /// gets its memory this way.</param>
+    public LoadStateResult LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true, bool assign = false)
     {
         // The registered tensors themselves (not StateDict's unpacked copies of int8 values): they are what is filled.
         var own = RegisteredTensors();
@@ -179,7 +182,9 @@ public abstract class Module
             if (target.IsMeta && target.DType == DType.Int8)
                 throw new InvalidOperationException($"error loading '{key}': the layer is int8-quantized and its values are packed for the kernel; load int8 weights with the layer's LoadQuantized");
             using var _ = NoGrad.Enter();
-            target.CopyFrom(source.DType == target.DType ? source : source.To(target.DType));
+            if (assign && source.DType == target.DType) target.Set(source);
+            else if (assign) using (var converted = source.To(target.DType)) target.Set(converted);
+            else target.CopyFrom(source.DType == target.DType ? source : source.To(target.DType));
         }
         return result;
     }

@@ -25,7 +25,9 @@ public static class BertFolder
     {
         var config = ReadConfig(directory);
         bool pooler = withPooler && config.AddPoolingLayer;
-        var model = new BertModel(config with { Labels = [], Architectures = [config.ModelType == BertConfig.RobertaType ? "RobertaModel" : "BertModel"], AddPoolingLayer = pooler });
+        // Built without memory: every tensor takes the file's values (no random initialisation to throw away).
+        BertModel model;
+        using (Tensor.Meta()) model = new BertModel(config with { Labels = [], Architectures = [config.ModelType == BertConfig.RobertaType ? "RobertaModel" : "BertModel"], AddPoolingLayer = pooler });
         // Task models put the encoder under their model_type ("bert.", "roberta.").
         var prefix = config.ModelType + ".";
         // A task model's config lists its quantized layers under the prefix; the encoder's are the ones below it.
@@ -49,7 +51,8 @@ public static class BertFolder
         var config = ReadConfig(directory);
         if (!config.IsSequenceClassifier)
             throw new InvalidDataException($"{Path.Combine(directory, ConfigFile)}: architectures [{string.Join(", ", config.Architectures)}] is not a ...ForSequenceClassification; fine-tune it with method classify to give it a head");
-        Module model = config.ModelType == BertConfig.RobertaType ? new Roberta.RobertaForSequenceClassification(config) : new BertForSequenceClassification(config);
+        Module model;
+        using (Tensor.Meta()) model = config.ModelType == BertConfig.RobertaType ? new Roberta.RobertaForSequenceClassification(config) : new BertForSequenceClassification(config);
         // A bare "embeddings.…" name (a BertModel export) would leave the head unset: only prefixed names belong here.
         LoadWeights(directory, model, config.Quantization, name => name.StartsWith("cls.", StringComparison.Ordinal) ? null : name);
         return (ISequenceClassifier)model;
@@ -62,7 +65,8 @@ public static class BertFolder
         var config = ReadConfig(directory);
         if (!config.IsTokenClassifier)
             throw new InvalidDataException($"{Path.Combine(directory, ConfigFile)}: architectures [{string.Join(", ", config.Architectures)}] is not a ...ForTokenClassification; fine-tune it with method token_classify to give it a head");
-        var model = new BertForTokenClassification(config);
+        BertForTokenClassification model;
+        using (Tensor.Meta()) model = new BertForTokenClassification(config);
         LoadWeights(directory, model, config.Quantization, name => name.StartsWith("cls.", StringComparison.Ordinal) || name.Contains(".pooler.", StringComparison.Ordinal) ? null : name);
         return model;
     }
@@ -72,7 +76,8 @@ public static class BertFolder
     public static BertForMaskedLM LoadForMaskedLM(string directory)
     {
         var config = ReadConfig(directory);
-        var model = new BertForMaskedLM(config);
+        BertForMaskedLM model;
+        using (Tensor.Meta()) model = new BertForMaskedLM(config);
         LoadWeights(directory, model, config.Quantization, name => name.StartsWith("cls.predictions.decoder.", StringComparison.Ordinal) || name.StartsWith("cls.seq_relationship.", StringComparison.Ordinal) ? null : name);
         return model;
     }
@@ -101,7 +106,8 @@ public static class BertFolder
         Warnings.WarnNonFinite(weightsPath, weights);
         try
         {
-            model.LoadStateDict(weights);
+            // The model may be built inside Tensor.Meta: its tensors take the loaded ones (no second copy either way).
+            model.LoadStateDict(weights, assign: true);
         }
         catch (InvalidOperationException e)
         {

@@ -1,6 +1,6 @@
 using Sapling.Autograd;
 
-namespace Sapling.NN.Tests.Layers;
+namespace Sapling.NN.Tests;
 
 public class QuantizedLayerTests
 {
