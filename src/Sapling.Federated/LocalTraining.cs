@@ -37,11 +37,11 @@ public static class LocalTraining
         for (int i = 0; i < skipped; i++) schedule!.Step();
         var recipe = new ClassificationRecipe(model, optimizer, loader, options, epochs)
         {
-            Seed = seed, FirstEpoch = 0, EpochSchedule = options.Schedule == LrScheduleType.Step ? schedule : null,
+            Seed = seed, FirstEpoch = 0, Schedule = schedule,
         };
         var outcome = new Trainer(recipe, optimizer)
         {
-            GradClip = options.GradClip, StepSchedule = options.Schedule == LrScheduleType.Cosine ? schedule : null,
+            GradClip = options.GradClip, StepSchedule = recipe.StepSchedule,
             AdjustGradients = proximalCenter != null && mu > 0 ? named =>
             {
                 foreach (var (name, p) in named)

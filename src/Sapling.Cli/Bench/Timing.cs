@@ -18,8 +18,7 @@ public static class Timing
             action();
             samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
-        Array.Sort(samples);
-        return repeats % 2 == 1 ? samples[repeats / 2] : (samples[repeats / 2 - 1] + samples[repeats / 2]) / 2;
+        return Median(samples);
     }
 
     /// <summary>
@@ -43,7 +42,13 @@ public static class Timing
             },
         };
         if (new Trainer(recipe, optimizer) { GradClip = gradClip }.Fit().Diverged) throw new InvalidOperationException("the benchmark's training diverged");
+        return Median(samples);
+    }
+
+    private static double Median(double[] samples)
+    {
         Array.Sort(samples);
-        return repeats % 2 == 1 ? samples[repeats / 2] : (samples[repeats / 2 - 1] + samples[repeats / 2]) / 2;
+        int n = samples.Length;
+        return n % 2 == 1 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
     }
 }

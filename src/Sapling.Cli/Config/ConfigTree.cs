@@ -13,6 +13,9 @@ public sealed class ConfigTree
     private readonly Dictionary<string, object?> root;
     private readonly HashSet<string> used = new(StringComparer.Ordinal);
 
+    // The member path after a defaults variable at the end of a fallback expression ("defaults.Lora.Rank" → ".Lora.Rank").
+    private static readonly System.Text.RegularExpressions.Regex DefaultsMember = new(@"\b\w+((?:\.[A-Z]\w*)+)$", System.Text.RegularExpressions.RegexOptions.Compiled);
+
     // Option (a property path of the record bound, "LearningRate", "Lora.Rank") → the key that set it.
     private readonly Dictionary<string, string> optionKeys = new(StringComparer.Ordinal);
 
@@ -85,7 +88,7 @@ public sealed class ConfigTree
     {
         used.Add(key);
         // "defaults.LearningRate" or "c.Has(..) ? x : defaults.Context": the member path after the defaults variable.
-        var member = System.Text.RegularExpressions.Regex.Match(fallbackExpression, @"\b\w+((?:\.[A-Z]\w*)+)$");
+        var member = DefaultsMember.Match(fallbackExpression);
         if (member.Success) NameOption(member.Groups[1].Value[1..], key);
         var value = Find(key);
         if (value == null) return fallback;

@@ -26,8 +26,16 @@ public sealed class ClassificationRecipe(Module<Tensor, Tensor> model, Optimizer
     /// <summary>The data epoch of the first period: 1 for a run, 0 for a federated round's local epochs.</summary>
     public int FirstEpoch { get; init; } = 1;
 
-    /// <summary>Stepped after each validated epoch (train.schedule step); null when the schedule is per step or none.</summary>
-    public LrScheduler? EpochSchedule { get; init; }
+    /// <summary>
+    /// The schedule <see cref="TrainingOptions.NewScheduler"/> made: a step schedule is stepped here after each epoch
+    /// that finished; a cosine one after every optimiser step, by the trainer (<see cref="StepSchedule"/>).
+    /// </summary>
+    public LrScheduler? Schedule { get; init; }
+
+    /// <summary>What the trainer steps after every optimiser step: the cosine schedule, else nothing.</summary>
+    public LrScheduler? StepSchedule => options.Schedule == LrScheduleType.Cosine ? Schedule : null;
+
+    private LrScheduler? EpochSchedule => options.Schedule == LrScheduleType.Step ? Schedule : null;
 
     public ReduceLROnPlateau? Plateau { get; init; }
 

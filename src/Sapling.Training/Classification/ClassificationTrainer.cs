@@ -71,7 +71,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         var recipe = new ClassificationRecipe(model, optimizer, trainLoader, options, options.Epochs)
         {
             Validation = data.Validation,
-            EpochSchedule = options.Schedule == LrScheduleType.Step ? scheduler : null,
+            Schedule = scheduler,
             Plateau = options.Schedule == LrScheduleType.Plateau ? new ReduceLROnPlateau(optimizer, factor: options.Gamma, patience: options.PlateauPatience) : null,
             ProcessGroup = group, Progress = progress, Run = IsWriter ? run : null,
             Save = directory => ClassifierFolder.Save(directory, WithData(classifier, data)),
@@ -79,7 +79,7 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
         };
         var outcome = new Trainer(recipe, optimizer)
         {
-            GradClip = options.GradClip, StepSchedule = options.Schedule == LrScheduleType.Cosine ? scheduler : null, Schedule = scheduler,
+            GradClip = options.GradClip, StepSchedule = recipe.StepSchedule, Schedule = scheduler,
             LowerIsBetter = options.Monitor != "val_accuracy", Monitor = options.Monitor, Patience = options.Patience,
             // Every epoch is reported, the last included, so the caller sees the whole history.
             ContinueAfterPeriod = ContinueAfterEpoch == null ? null : _ => ContinueAfterEpoch(recipe.LastRecord!),
