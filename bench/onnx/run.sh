@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ResNet-18 (224 × 224) forward at batch 32 and a fine-tuning step at batch 16: Sapling (torchvision-layout model, and
 # the ONNX interpreter on the same graph) against ONNX Runtime 1.32 (NuGet, inference) and PyTorch (Debian
-# python3-torch, inference and training). ROUNDS rounds alternate the runtimes; each run is a fresh process.
+# python3-torch, inference and training). ROUNDS rounds alternate the runtimes; each run is a fresh process. Then each
+# convolution shape alone in both (`OnnxBench layers`).
 #   bash bench/onnx/run.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,3 +24,6 @@ for r in $(seq "$rounds"); do
   $bench train "$work/resnet18" 16 5
   /usr/bin/python3 bench/onnx/torch_resnet.py train 16 5
 done
+# Each convolution shape alone, Sapling against ONNX Runtime (one-node graphs written by PyTorch's exporter).
+/usr/bin/python3 bench/onnx/torch_conv_layers.py "$work" 32
+$bench layers "$work" 32 5

@@ -6,72 +6,42 @@ public sealed partial class Tensor
 {
     /// <summary>
     /// 2-D convolution (cross-correlation, as torch.nn.functional.conv2d) of input [N, C, H, W] with weight
-    /// [O, C/groups, kH, kW] and optional bias [O]. The whole batch is unfolded once and multiplied in one GEMM per group.
+    /// [O, C/groups, kH, kW] and optional bias [O]: one product per group of the weight by the patch matrix, which the
+    /// kernel packs from the input as it multiplies (implicit GEMM).
     /// </summary>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null,
         (int H, int W)? stride = null, (int H, int W)? padding = null, (int H, int W)? dilation = null, int groups = 1)
     {
-        RequireFloat("conv2d", input, weight);
-        if (bias != null) RequireFloat("conv2d", input, bias);
-        if (input.Rank != 4) throw new ArgumentException($"conv2d: input must be [N, C, H, W], got shape {ShapeUtil.Format(input.shape)}");
-        if (weight.Rank != 4) throw new ArgumentException($"conv2d: weight must be [out_channels, in_channels/groups, kH, kW], got shape {ShapeUtil.Format(weight.shape)}");
-        var (sh, sw) = stride ?? (1, 1);
-        var (ph, pw) = padding ?? (0, 0);
-        var (dh, dw) = dilation ?? (1, 1);
-        if (sh <= 0 || sw <= 0 || dh <= 0 || dw <= 0 || ph < 0 || pw < 0)
-            throw new ArgumentException($"conv2d: stride ({sh}, {sw}) and dilation ({dh}, {dw}) must be positive and padding ({ph}, {pw}) non-negative");
-        int n = input.shape[0], c = input.shape[1], o = weight.shape[0];
-        if (groups <= 0 || c % groups != 0 || o % groups != 0)
-            throw new ArgumentException($"conv2d: groups {groups} must divide input channels {c} and output channels {o}");
-        int cg = c / groups, og = o / groups;
-        if (weight.shape[1] != cg)
-            throw new ArgumentException($"conv2d: input shape {ShapeUtil.Format(input.shape)} has {c} channels, but weight shape {ShapeUtil.Format(weight.shape)} expects {weight.shape[1] * groups} (groups={groups})");
-        if (bias != null && (bias.Rank != 1 || bias.shape[0] != o))
-            throw new ArgumentException($"conv2d: bias shape {ShapeUtil.Format(bias.shape)} does not match {o} output channels");
-        var g = new Conv2dGeometry(n, c, input.shape[2], input.shape[3], weight.shape[2], weight.shape[3], sh, sw, ph, pw, dh, dw);
-        if (g.OutHeight <= 0 || g.OutWidth <= 0)
-            throw new ArgumentException($"conv2d: input {ShapeUtil.Format(input.shape)} is too small for kernel {weight.shape[2]}x{weight.shape[3]} with padding ({ph}, {pw}) and dilation ({dh}, {dw})");
-
+        var g = ConvGeometry("conv2d", input, weight, stride, padding, dilation, groups);
+        if (bias != null) RequireChannelVector("conv2d", "bias", input, bias, weight.shape[0]);
+        int n = g.Batch, c = g.Channels, o = weight.shape[0];
+        int og = o / groups, cg = c / groups;
         var x = input.Contiguous();
         var w = weight.Contiguous();
         int kk = g.KernelH * g.KernelW;
         int columns = n * g.OutPlane;
         int rowsPerGroup = cg * kk;
-        // The unfolded patches live as long as the graph needs them; as a tensor they return to the pool with its scope.
         var dtype = input.DType;
-        var colTensor = Uninitialized(dtype, [c * kk, columns]);
-        var kernels = TensorKernels.For(dtype);
-        kernels.Im2Col(x, g, colTensor);
-        var yT = Uninitialized(dtype, [o, columns]);
-        for (int gi = 0; gi < groups; gi++)
-            kernels.Gemm(false, false, og, columns, rowsPerGroup,
-                w, w.offset + gi * og * rowsPerGroup, rowsPerGroup,
-                colTensor, gi * rowsPerGroup * columns, columns,
-                yT, gi * og * columns, columns);
-        // Without a graph the patches are not needed again: back to the pool now, not when the scope ends (for a batch of
-        // ImageNet images they are the largest buffer of the layer).
-        bool recorded = Autograd.NoGrad.IsEnabled && (input.requiresGrad || weight.requiresGrad || bias is { requiresGrad: true });
-        if (!recorded) colTensor.Dispose();
-        if (bias != null)
-        {
-            if (dtype == DType.Float32) AddChannelBias<float>(yT, bias, columns);
-            else AddChannelBias<double>(yT, bias, columns);
-        }
-        Tensor result;
-        using (Autograd.NoGrad.Enter())
-        using (var view = yT.Reshape(o, n, g.OutHeight, g.OutWidth).Permute(1, 0, 2, 3))
-            result = view.ContiguousCopy();
-        yT.Dispose();
+        // The forward never builds the patch matrix (the kernel packs patches as it multiplies) and writes [N, O, H, W]
+        // directly; the backward unfolds the input again when it needs the patches, so a training forward keeps only
+        // its inputs, not one patch matrix per layer.
+        var result = Uninitialized(dtype, [n, o, g.OutHeight, g.OutWidth]);
+        TensorKernels.For(dtype).Conv2dForward(x, g, w, o, groups, result, shift: bias?.Contiguous());
 
         var inputs = bias != null ? new[] { input, weight, bias } : new[] { input, weight };
+        // The weight's gradient unfolds the input again, so the graph holds its own reference to the input's storage
+        // (released with the scope, as the patch matrix used to be): a caller may dispose a batch once the loss exists.
+        bool recorded = Autograd.NoGrad.IsEnabled && (input.requiresGrad || weight.requiresGrad || bias is { requiresGrad: true });
+        var saved = recorded && weight.requiresGrad ? x.ViewOf((int[])x.shape.Clone(), (int[])x.strides.Clone(), x.offset) : x;
         return Record(result, "conv2d", inputs, grad =>
         {
-            // The patches are read through their tensor, so a scope that already released them is reported, not reused.
             var gT = grad.Permute(1, 0, 2, 3).ContiguousCopy();
             Tensor? dInput = null, dWeight = null, dBias = null;
             var backend = TensorKernels.For(dtype);
             if (weight.requiresGrad)
             {
+                using var colTensor = Uninitialized(dtype, [c * kk, columns]);
+                backend.Im2Col(saved, g, colTensor);
                 dWeight = Uninitialized(dtype, (int[])weight.shape.Clone());
                 for (int gi = 0; gi < groups; gi++)
                     backend.Gemm(false, true, og, rowsPerGroup, columns,
@@ -106,6 +76,12 @@ public sealed partial class Tensor
         var g = PoolGeometry("max_pool2d", input, kernel, stride, padding, dilation ?? (1, 1));
         var x = input.Contiguous();
         var y = Uninitialized(input.DType, [g.Batch, g.Channels, g.OutHeight, g.OutWidth]);
+        // Without a graph nothing will ask where each maximum was: the values-only kernel skips the indices.
+        if (!(Autograd.NoGrad.IsEnabled && input.requiresGrad))
+        {
+            TensorKernels.For(input.DType).MaxPoolForward(x, g, y, null);
+            return y;
+        }
         var argmaxTensor = Uninitialized(DType.Int32, [y.NumEl]);
         TensorKernels.For(input.DType).MaxPoolForward(x, g, y, argmaxTensor.ArrayOf<int>());
         return Record(y, "max_pool2d", input, grad =>
@@ -152,12 +128,61 @@ public sealed partial class Tensor
         });
     }
 
-    /// <summary>Adds bias[oc] to row oc of the [out_channels, columns] product, in place.</summary>
-    private static void AddChannelBias<T>(Tensor yT, Tensor bias, int columns) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    /// <summary>
+    /// relu(conv2d(input, weight)·scale[o] + shift[o] + residual) in one pass over the output, for inference: an
+    /// evaluation-mode batch norm after the convolution is a scale and a shift (and a bias folds into the shift), a
+    /// ResNet block's skip connection is the residual ([N, O, outH, outW]). Every part but the weight is optional.
+    /// No graph is recorded, so it refuses inputs that would need gradients; training composes the ops instead.
+    /// </summary>
+    public static Tensor FusedConv2d(Tensor input, Tensor weight, Tensor? scale = null, Tensor? shift = null, Tensor? residual = null, bool relu = false,
+        (int H, int W)? stride = null, (int H, int W)? padding = null, (int H, int W)? dilation = null, int groups = 1)
     {
-        var bs = bias.Contiguous().AsSpan<T>();
-        var ys = yT.AsSpan<T>();
-        for (int oc = 0; oc < bs.Length; oc++) System.Numerics.Tensors.TensorPrimitives.Add(ys.Slice(oc * columns, columns), bs[oc], ys.Slice(oc * columns, columns));
+        var g = ConvGeometry("fused_conv2d", input, weight, stride, padding, dilation, groups);
+        int o = weight.shape[0];
+        if (scale != null) RequireChannelVector("fused_conv2d", "scale", input, scale, o);
+        if (shift != null) RequireChannelVector("fused_conv2d", "shift", input, shift, o);
+        int[] outShape = [g.Batch, o, g.OutHeight, g.OutWidth];
+        if (residual != null)
+        {
+            RequireFloat("fused_conv2d", input, residual);
+            if (!residual.shape.AsSpan().SequenceEqual(outShape))
+                throw new ArgumentException($"fused_conv2d: residual shape {ShapeUtil.Format(residual.shape)} does not match the output shape {ShapeUtil.Format(outShape)}");
+        }
+        if (Autograd.NoGrad.IsEnabled && (input.requiresGrad || weight.requiresGrad || scale is { requiresGrad: true } || shift is { requiresGrad: true } || residual is { requiresGrad: true }))
+            throw new InvalidOperationException("fused_conv2d is for inference and records no gradients: run it under no_grad, or compose conv2d, batch_norm, add and relu to train");
+        var result = Uninitialized(input.DType, outShape);
+        TensorKernels.For(input.DType).Conv2dForward(input.Contiguous(), g, weight.Contiguous(), o, groups, result,
+            scale?.Contiguous(), shift?.Contiguous(), residual?.Contiguous(), relu);
+        return result;
+    }
+
+    /// <summary>Checks a convolution's input and weight and returns its geometry.</summary>
+    private static Conv2dGeometry ConvGeometry(string op, Tensor input, Tensor weight, (int H, int W)? stride, (int H, int W)? padding, (int H, int W)? dilation, int groups)
+    {
+        RequireFloat(op, input, weight);
+        if (input.Rank != 4) throw new ArgumentException($"{op}: input must be [N, C, H, W], got shape {ShapeUtil.Format(input.shape)}");
+        if (weight.Rank != 4) throw new ArgumentException($"{op}: weight must be [out_channels, in_channels/groups, kH, kW], got shape {ShapeUtil.Format(weight.shape)}");
+        var (sh, sw) = stride ?? (1, 1);
+        var (ph, pw) = padding ?? (0, 0);
+        var (dh, dw) = dilation ?? (1, 1);
+        if (sh <= 0 || sw <= 0 || dh <= 0 || dw <= 0 || ph < 0 || pw < 0)
+            throw new ArgumentException($"{op}: stride ({sh}, {sw}) and dilation ({dh}, {dw}) must be positive and padding ({ph}, {pw}) non-negative");
+        int n = input.shape[0], c = input.shape[1], o = weight.shape[0];
+        if (groups <= 0 || c % groups != 0 || o % groups != 0)
+            throw new ArgumentException($"{op}: groups {groups} must divide input channels {c} and output channels {o}");
+        if (weight.shape[1] != c / groups)
+            throw new ArgumentException($"{op}: input shape {ShapeUtil.Format(input.shape)} has {c} channels, but weight shape {ShapeUtil.Format(weight.shape)} expects {weight.shape[1] * groups} (groups={groups})");
+        var g = new Conv2dGeometry(n, c, input.shape[2], input.shape[3], weight.shape[2], weight.shape[3], sh, sw, ph, pw, dh, dw);
+        if (g.OutHeight <= 0 || g.OutWidth <= 0)
+            throw new ArgumentException($"{op}: input {ShapeUtil.Format(input.shape)} is too small for kernel {weight.shape[2]}x{weight.shape[3]} with padding ({ph}, {pw}) and dilation ({dh}, {dw})");
+        return g;
+    }
+
+    private static void RequireChannelVector(string op, string name, Tensor input, Tensor vector, int channels)
+    {
+        RequireFloat(op, input, vector);
+        if (vector.Rank != 1 || vector.shape[0] != channels)
+            throw new ArgumentException($"{op}: {name} shape {ShapeUtil.Format(vector.shape)} does not match {channels} output channels");
     }
 
     private static Conv2dGeometry PoolGeometry(string op, Tensor input, (int H, int W) kernel, (int H, int W)? stride, (int H, int W)? padding, (int H, int W) dilation)

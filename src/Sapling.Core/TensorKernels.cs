@@ -76,11 +76,15 @@ internal abstract class TensorKernels
 
     public abstract void ArgExtreme(Tensor x, Tensor values, long[] indices, int outer, int reduce, int inner, bool max);
 
+    /// <summary>y = act(conv(x, w)·scale[o] + shift[o] + residual), each part optional (see <see cref="ConvEpilogue{T}"/>); residual is contiguous like y.</summary>
+    public abstract void Conv2dForward(Tensor x, Conv2dGeometry g, Tensor w, int outChannels, int groups, Tensor y,
+        Tensor? scale = null, Tensor? shift = null, Tensor? residual = null, bool relu = false);
+
     public abstract void Im2Col(Tensor x, Conv2dGeometry g, Tensor col);
 
     public abstract void Col2Im(Tensor col, Conv2dGeometry g, Tensor dx);
 
-    public abstract void MaxPoolForward(Tensor x, Conv2dGeometry g, Tensor y, int[] argmax);
+    public abstract void MaxPoolForward(Tensor x, Conv2dGeometry g, Tensor y, int[]? argmax);
 
     public abstract void MaxPoolBackward(Tensor dy, int[] argmax, Conv2dGeometry g, Tensor dx);
 
@@ -193,11 +197,16 @@ internal abstract class TensorKernels
         public override void ArgExtreme(Tensor x, Tensor values, long[] indices, int outer, int reduce, int inner, bool max)
             => K.ArgExtreme(A(x), x.offset, A(values), indices, outer, reduce, inner, max);
 
+        public override void Conv2dForward(Tensor x, Conv2dGeometry g, Tensor w, int outChannels, int groups, Tensor y,
+            Tensor? scale = null, Tensor? shift = null, Tensor? residual = null, bool relu = false)
+            => K.Conv2dForward(A(x), x.offset, g, A(w), w.offset, outChannels, groups, A(y),
+                new ConvEpilogue<T>(Optional(scale), scale?.offset ?? 0, Optional(shift), shift?.offset ?? 0, Optional(residual), residual?.offset ?? 0, relu));
+
         public override void Im2Col(Tensor x, Conv2dGeometry g, Tensor col) => K.Im2Col(A(x), x.offset, g, A(col));
 
         public override void Col2Im(Tensor col, Conv2dGeometry g, Tensor dx) => K.Col2Im(A(col), g, A(dx));
 
-        public override void MaxPoolForward(Tensor x, Conv2dGeometry g, Tensor y, int[] argmax) => K.MaxPoolForward(A(x), x.offset, g, A(y), argmax);
+        public override void MaxPoolForward(Tensor x, Conv2dGeometry g, Tensor y, int[]? argmax) => K.MaxPoolForward(A(x), x.offset, g, A(y), argmax);
 
         public override void MaxPoolBackward(Tensor dy, int[] argmax, Conv2dGeometry g, Tensor dx) => K.MaxPoolBackward(A(dy), dy.offset, argmax, g, A(dx));
 

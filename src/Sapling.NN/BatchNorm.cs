@@ -50,6 +50,25 @@ public abstract class BatchNorm : Module<Tensor, Tensor>
         return y;
     }
 
+    /// <summary>
+    /// The evaluation-mode normalisation as y = x·scale + shift per channel: scale = γ/√(running_var + ε),
+    /// shift = β − running_mean·scale. New tensors, no graph.
+    /// </summary>
+    public (Tensor Scale, Tensor Shift) EvaluationAffine()
+    {
+        if (!TracksRunningStats) throw new InvalidOperationException($"{GetType().Name}({NumFeatures}) keeps no running statistics, so it has no evaluation-mode affine form");
+        using (Autograd.NoGrad.Enter())
+        {
+            var rstd = RunningVar.Add((double)Eps).Rsqrt();
+            if (Weight == null) return (rstd, RunningMean.Mul(rstd).Neg());
+            var scale = Weight.Mul(rstd);
+            rstd.Dispose();
+            var shift = RunningMean.Mul(scale).Neg();
+            if (Bias != null) shift.AddInPlace(Bias);
+            return (scale, shift);
+        }
+    }
+
     private Tensor Buffer(string name) => NamedBuffers().First(b => b.Name == name).Buffer;
 
     protected override string ExtraRepr() => $"{NumFeatures}, eps={Eps}, momentum={Momentum}, affine={(Weight != null ? "True" : "False")}, track_running_stats={(TracksRunningStats ? "True" : "False")}";

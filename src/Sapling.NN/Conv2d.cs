@@ -46,6 +46,40 @@ public sealed class Conv2d : Module<Tensor, Tensor>, IQuantizable
         return Tensor.QuantizedConv2d(input, Quantized, Bias, Stride, Padding, Dilation);
     }
 
+    /// <summary>
+    /// relu(norm(conv(input)) + residual), the unit ResNets repeat (<paramref name="residual"/> and the ReLU optional).
+    /// In evaluation without a graph it is one pass (<see cref="Tensor.FusedConv2d"/>: the batch norm's running
+    /// statistics become a per-channel scale and shift applied as each output tile is written); otherwise the modules
+    /// and ops run one after another, so training and gradients are those of the composition.
+    /// </summary>
+    public Tensor Forward(Tensor input, BatchNorm norm, Tensor? residual = null, bool relu = false)
+    {
+        if (!CanFuse(input, norm, residual))
+        {
+            var y = norm.Forward(Forward(input));
+            if (residual != null) y = y.Add(residual);
+            return relu ? y.Relu() : y;
+        }
+        using (Autograd.NoGrad.Enter())
+        {
+            var (scale, shift) = norm.EvaluationAffine();
+            if (Bias != null) shift.AddInPlace(Bias.Mul(scale));
+            var result = Tensor.FusedConv2d(input, Weight, scale, shift, residual, relu, Stride, Padding, Dilation, Groups);
+            scale.Dispose();
+            shift.Dispose();
+            return result;
+        }
+    }
+
+    private bool CanFuse(Tensor input, BatchNorm norm, Tensor? residual)
+    {
+        if (Training || norm.Training || !norm.TracksRunningStats || Quantized != null || input.DType != Weight.DType) return false;
+        // A graph would be recorded: the fused op has no backward.
+        bool graph = Autograd.NoGrad.IsEnabled && (input.RequiresGrad || Weight.RequiresGrad || Bias is { RequiresGrad: true }
+            || norm.Weight is { RequiresGrad: true } || norm.Bias is { RequiresGrad: true } || residual is { RequiresGrad: true });
+        return !graph;
+    }
+
     public void Quantize()
     {
         if (Quantized != null) throw new InvalidOperationException($"Conv2d({InChannels}, {OutChannels}) is already int8-quantized");

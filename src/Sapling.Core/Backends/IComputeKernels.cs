@@ -150,6 +150,14 @@ public partial interface IComputeKernels<T> where T : unmanaged, IFloatingPointI
     void ArgExtreme(T[] x, int xOffset, T[] values, long[] indices, int outer, int reduce, int inner, bool max);
 
     /// <summary>
+    /// Convolution without bias: y [N, O, outH, outW] = Σ over (c, ki, kj) of w[o, c, ki, kj]·x[n, g·C/groups + c,
+    /// oh·strideH − padH + ki·dilationH, ow·strideW − padW + kj·dilationW] (0 in the padding), where g is o's group and
+    /// w is [O, C/groups, kH, kW]. The same values as <see cref="Im2Col"/> followed by a product per group; then
+    /// <paramref name="epilogue"/> is applied to every output.
+    /// </summary>
+    void Conv2dForward(T[] x, int xOffset, Conv2dGeometry g, T[] w, int wOffset, int outChannels, int groups, T[] y, ConvEpilogue<T> epilogue);
+
+    /// <summary>
     /// Unfolds patches into col [C·kH·kW, N·outH·outW]: row (c, ki, kj), column (n, oh, ow) holds
     /// x[n, c, oh·strideH − padH + ki·dilationH, ow·strideW − padW + kj·dilationW], or 0 in the padding.
     /// </summary>
@@ -159,7 +167,8 @@ public partial interface IComputeKernels<T> where T : unmanaged, IFloatingPointI
     void Col2Im(T[] col, Conv2dGeometry g, T[] dx);
 
     /// <summary>Max pooling; <paramref name="argmax"/> gets, per output, the index within its [H, W] plane of the first maximum.</summary>
-    void MaxPoolForward(T[] x, int xOffset, Conv2dGeometry g, T[] y, int[] argmax);
+    /// <remarks>A null <paramref name="argmax"/> asks for the values only (inference: no backward will need the indices).</remarks>
+    void MaxPoolForward(T[] x, int xOffset, Conv2dGeometry g, T[] y, int[]? argmax);
 
     /// <summary>Adds each output gradient into dx at its argmax.</summary>
     void MaxPoolBackward(T[] dy, int dyOffset, int[] argmax, Conv2dGeometry g, T[] dx);

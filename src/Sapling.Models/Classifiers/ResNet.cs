@@ -71,8 +71,9 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
 
     public override Tensor Forward(Tensor input)
     {
-        var y = Bn2.Forward(Conv2.Forward(Bn1.Forward(Conv1.Forward(input)).Relu()));
+        // relu(bn(conv(·))) and relu(bn(conv(·)) + skip) are one pass each in inference (Conv2d.Forward with a norm).
+        var y = Conv1.Forward(input, Bn1, relu: true);
         var skip = Shortcut != null ? Shortcut.Forward(input) : input;
-        return y.Add(skip).Relu();
+        return Conv2.Forward(y, Bn2, residual: skip, relu: true);
     }
 }

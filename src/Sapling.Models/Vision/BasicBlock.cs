@@ -23,7 +23,10 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
 
     public override Tensor Forward(Tensor x)
     {
-        var y = Bn2.Forward(Conv2.Forward(Bn1.Forward(Conv1.Forward(x)).Relu()));
-        return y.Add(Downsample != null ? Downsample.Forward(x) : x).Relu();
+        // relu(bn(conv(·))) is one pass over the output in inference (Conv2d.Forward with a norm); so is the second
+        // convolution with its batch norm, the skip connection and the last ReLU.
+        var y = Conv1.Forward(x, Bn1, relu: true);                          // [N, width, H/stride, W/stride]
+        var identity = Downsample != null ? Downsample.Forward(x) : x;      // [N, width, H/stride, W/stride]
+        return Conv2.Forward(y, Bn2, residual: identity, relu: true);
     }
 }

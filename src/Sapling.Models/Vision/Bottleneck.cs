@@ -30,9 +30,10 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
 
     public override Tensor Forward(Tensor x)
     {
-        var y = Bn1.Forward(Conv1.Forward(x)).Relu();
-        y = Bn2.Forward(Conv2.Forward(y)).Relu();
-        y = Bn3.Forward(Conv3.Forward(y));
-        return y.Add(Downsample != null ? Downsample.Forward(x) : x).Relu();
+        // Each line is relu(bn(conv(·))), one pass over the output in inference (Conv2d.Forward with a norm).
+        var y = Conv1.Forward(x, Bn1, relu: true);                          // [N, width, H, W]
+        y = Conv2.Forward(y, Bn2, relu: true);                              // [N, width, H/stride, W/stride]
+        var identity = Downsample != null ? Downsample.Forward(x) : x;      // [N, 4·width, H/stride, W/stride]
+        return Conv3.Forward(y, Bn3, residual: identity, relu: true);
     }
 }

@@ -69,7 +69,7 @@ public sealed class TorchvisionResNet : Module<Tensor, Tensor>
             throw new ArgumentException($"ResNet: expected pixels [N, {Config.NumChannels}, H, W], got shape {ShapeUtil.Format(pixels.Shape.ToArray())}");
         // In inference each block's intermediates go back to the pool when it returns (KeepOnlyResult), so a batch of
         // 32 ImageNet images holds a block's activations at a time rather than the whole network's.
-        var x = TensorScope.KeepOnlyResult(() => MaxPool.Forward(Bn1.Forward(Conv1.Forward(pixels)).Relu()));   // [N, 64, H/4, W/4]
+        var x = TensorScope.KeepOnlyResult(() => MaxPool.Forward(Conv1.Forward(pixels, Bn1, relu: true)));   // [N, 64, H/4, W/4]
         foreach (var stage in Stages)
             for (int b = 0; b < stage.Count; b++)
             {

@@ -60,6 +60,81 @@ public class ConvAgreementTests
         KernelData.Close(dx1, dx2, input, 1e-5, 1e-5, $"col2im {name}");
     }
 
+    /// <summary>
+    /// The convolution kernel (patches packed as they are multiplied, output written per image) against the reference's
+    /// sum over every tap, on every micro-kernel this machine has, with output channels that leave partial register
+    /// tiles, grouped and depthwise weights where the channels allow.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void ConvolutionAgrees(string name)
+    {
+        var g = Geometries[name];
+        foreach (int groups in g.Channels > 1 ? new[] { 1, g.Channels } : [1])
+            foreach (int outChannels in new[] { groups, 13 * groups, 40 * groups })
+                ConvolutionAgreesOn(g, groups, outChannels, name);
+    }
+
+    /// <summary>Products past one depth block (512), one row block (240) and one column block (4096), split across threads.</summary>
+    [Fact]
+    public void ConvolutionAgreesOnBlockedProducts()
+    {
+        ConvolutionAgreesOn(new Conv2dGeometry(3, 60, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1), 1, 250, "depth 540, 250 channels");
+        ConvolutionAgreesOn(new Conv2dGeometry(2, 3, 70, 66, 3, 3, 1, 1, 1, 1, 1, 1), 1, 16, "9,240 positions");
+        ConvolutionAgreesOn(new Conv2dGeometry(5, 8, 7, 7, 1, 1, 1, 1, 0, 0, 1, 1), 1, 64, "1x1 over 49-position images");
+        // Batches of four and more go image by image across the workers; groups of images that fill the bordered buffer.
+        ConvolutionAgreesOn(new Conv2dGeometry(6, 16, 13, 30, 3, 3, 1, 1, 1, 1, 1, 1), 1, 40, "six images, 13 positions a row");
+        ConvolutionAgreesOn(new Conv2dGeometry(3, 1100, 31, 31, 3, 3, 2, 2, 1, 1, 1, 1), 1, 17, "images larger than a group's buffer");
+    }
+
+    private static void ConvolutionAgreesOn(Conv2dGeometry g, int groups, int outChannels, string name)
+    {
+        var rng = new Random(name.Length + outChannels);
+        int input = g.Batch * g.Channels * g.Height * g.Width;
+        int weights = outChannels * (g.Channels / groups) * g.KernelH * g.KernelW;
+        int output = g.Batch * outChannels * g.OutPlane;
+        var x = KernelData.Random(rng, input, offset: 5);
+        var w = KernelData.Random(rng, weights, offset: 2);
+        // Plain, and with every part of the epilogue: a batch norm's scale and shift, a skip connection, the ReLU.
+        var epilogues = new (string Name, ConvEpilogue<float> Epilogue)[]
+        {
+            ("plain", default),
+            ("scale, shift, residual, relu", new ConvEpilogue<float>(KernelData.Random(rng, outChannels, offset: 1), 1,
+                KernelData.Random(rng, outChannels, offset: 3), 3, KernelData.Random(rng, output, offset: 4), 4, Relu: true)),
+        };
+        foreach (var (what, epilogue) in epilogues)
+        {
+            var expected = KernelData.Output(output);
+            Reference.Conv2dForward(x, 5, g, w, 2, outChannels, groups, expected, epilogue);
+            foreach (var kernel in KernelsHere())
+                foreach (bool direct in kernel == ManagedGemm.KernelKind.Avx512 ? new[] { false, true } : [false])
+                {
+                    var actual = KernelData.Output(output);
+                    ManagedGemm.ForcedKernel = kernel;
+                    DirectConv.Disabled = !direct;
+                    try
+                    {
+                        Fast.Conv2dForward(x, 5, g, w, 2, outChannels, groups, actual, epilogue);
+                    }
+                    finally
+                    {
+                        ManagedGemm.ForcedKernel = ManagedGemm.KernelKind.Auto;
+                        DirectConv.Disabled = false;
+                    }
+                    // Sums of thousands of products of values up to 3 round differently in different orders.
+                    KernelData.Close(expected, actual, output, 1e-4, 1e-3 * Math.Max(1, weights / outChannels / 1000.0),
+                        $"conv {name}, groups {groups}, {outChannels} out, {what}, {kernel} kernel{(direct ? ", direct" : "")}");
+                }
+        }
+    }
+
+    private static IEnumerable<ManagedGemm.KernelKind> KernelsHere()
+    {
+        yield return ManagedGemm.KernelKind.Scalar;
+        if (System.Runtime.Intrinsics.X86.Fma.IsSupported) yield return ManagedGemm.KernelKind.Avx2;
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported) yield return ManagedGemm.KernelKind.Avx512;
+    }
+
     [Theory]
     [MemberData(nameof(Names))]
     public void MaxPoolAgrees(string name)
@@ -78,6 +153,10 @@ public class ConvAgreementTests
         Fast.MaxPoolForward(x, 1, g, y2, arg2);
         KernelData.Equal(y1, y2, output, $"max pool {name}");
         KernelData.Equal(arg1, arg2, output, $"max pool {name} argmax");
+        // Without indices (inference) the values are the same, NaN included.
+        var y3 = KernelData.Output(output);
+        Fast.MaxPoolForward(x, 1, g, y3, null);
+        KernelData.Equal(y1, y3, output, $"max pool {name} values only");
 
         var dy = KernelData.Random(rng, output, offset: 2);
         var dx1 = KernelData.ZeroedOutput(input);

@@ -99,11 +99,35 @@ public sealed partial class CpuKernels : IKernels
     public void ArgExtreme(float[] x, int xOffset, float[] values, long[] indices, int outer, int reduce, int inner, bool max)
         => ReduceKernels.ArgExtreme(x.AsSpan(xOffset, outer * reduce * inner), values.AsSpan(0, outer * inner), indices.AsSpan(0, outer * inner), outer, reduce, inner, max);
 
+    public unsafe void Conv2dForward(float[] x, int xOffset, Conv2dGeometry g, float[] w, int wOffset, int outChannels, int groups, float[] y, ConvEpilogue<float> epilogue)
+    {
+        int cg = g.Channels / groups, og = outChannels / groups;
+        int depth = cg * g.KernelH * g.KernelW;
+        var group = g with { Channels = cg };
+        long xImage = (long)g.Channels * g.Height * g.Width, yImage = (long)outChannels * g.OutPlane;
+        fixed (float* px = x, pw = w, py = y, scale = epilogue.Scale, shift = epilogue.Shift, residual = epilogue.Residual)
+            for (int gi = 0; gi < groups; gi++)
+            {
+                long outputs = (long)gi * og * g.OutPlane;
+                var after = new ManagedGemm.ConvOutput(scale == null ? null : scale + epilogue.ScaleOffset + gi * og, shift == null ? null : shift + epilogue.ShiftOffset + gi * og,
+                    residual == null ? null : residual + epilogue.ResidualOffset + outputs, epilogue.Relu);
+                float* input = px + xOffset + (long)gi * cg * g.Height * g.Width, weight = pw + wOffset + (long)gi * og * depth;
+                if (DirectConv.Serves(og))
+                    DirectConv.Conv2d(input, xImage, group, weight, og, py + outputs, yImage, after);
+                else
+                    ManagedGemm.Conv2d(input, xImage, group, weight, og, py + outputs, yImage, after);
+            }
+    }
+
     public void Im2Col(float[] x, int xOffset, Conv2dGeometry g, float[] col) => Cpu.Im2Col.Unfold(x, xOffset, g, col);
 
     public void Col2Im(float[] col, Conv2dGeometry g, float[] dx) => Cpu.Im2Col.Fold(col, g, dx);
 
-    public void MaxPoolForward(float[] x, int xOffset, Conv2dGeometry g, float[] y, int[] argmax) => PoolKernels.MaxForward(x, xOffset, g, y, argmax);
+    public void MaxPoolForward(float[] x, int xOffset, Conv2dGeometry g, float[] y, int[]? argmax)
+    {
+        if (argmax == null) PoolKernels.MaxValues(x, xOffset, g, y);
+        else PoolKernels.MaxForward(x, xOffset, g, y, argmax);
+    }
 
     public void MaxPoolBackward(float[] dy, int dyOffset, int[] argmax, Conv2dGeometry g, float[] dx) => PoolKernels.MaxBackward(dy, dyOffset, argmax, g, dx);
 

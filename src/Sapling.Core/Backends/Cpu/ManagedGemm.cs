@@ -14,7 +14,7 @@ namespace Sapling.Backends.Cpu;
 /// (transposes happen while packing, never as a separate pass). Large products are split across
 /// <see cref="CpuWorkers"/>; each thread packs into its own reusable buffers.
 /// </remarks>
-public static unsafe class ManagedGemm
+public static unsafe partial class ManagedGemm
 {
     // Below ~64³ multiply-adds, waking a worker costs more than the second core gains.
     private const long ParallelThresholdMacs = 1L << 18;
@@ -294,8 +294,9 @@ public static unsafe class ManagedGemm
         }
     }
 
+    /// <summary>dst[c, r] = src[r, c] for an 8×8 block (AVX).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* src, int srcStride, float* dst, int dstStride)
+    internal static void Transpose8x8(float* src, int srcStride, float* dst, int dstStride)
     {
         Vector256<float> r0 = Avx.LoadVector256(src);
         Vector256<float> r1 = Avx.LoadVector256(src + srcStride);
@@ -445,11 +446,14 @@ public static unsafe class ManagedGemm
         private nuint _aLength;
         private float* _b;
         private nuint _bLength;
+        private float* _w;
+        private nuint _wLength;
 
         ~PackBuffers()
         {
             NativeMemory.AlignedFree(_a);
             NativeMemory.AlignedFree(_b);
+            NativeMemory.AlignedFree(_w);
         }
 
         public static PackBuffers ForCurrentThread() => t_current ??= new PackBuffers();
@@ -457,6 +461,9 @@ public static unsafe class ManagedGemm
         public float* EnsureA(int floats) => Ensure(ref _a, ref _aLength, floats);
 
         public float* EnsureB(int floats) => Ensure(ref _b, ref _bLength, floats);
+
+        /// <summary>A convolution's whole packed weight, read by every part of the call.</summary>
+        public float* EnsureW(int floats) => Ensure(ref _w, ref _wLength, floats);
 
         private static float* Ensure(ref float* buffer, ref nuint length, int floats)
         {

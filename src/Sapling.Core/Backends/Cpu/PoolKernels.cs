@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Sapling.Backends.Cpu;
 
@@ -24,6 +25,87 @@ internal static class PoolKernels
                 else MaxWindow(input, g, output, index);
             }
         });
+    }
+
+    /// <summary>
+    /// Max pooling values without the indices (inference): per output row, the elementwise maximum of the window's
+    /// input rows, then the maximum across each window of that row. A NaN in a window gives NaN, as in PyTorch.
+    /// </summary>
+    public static unsafe void MaxValues(float[] x, int xOffset, Conv2dGeometry g, float[] y)
+    {
+        int planes = g.Batch * g.Channels;
+        int h = g.Height, w = g.Width, oh = g.OutHeight, ow = g.OutWidth;
+        SoftmaxKernel.RowsParallel(planes, h * w, (p0, p1) =>
+        {
+            // Room past the row for the stride-2 path's last loads (lanes it does not store).
+            var rowMax = System.Buffers.ArrayPool<float>.Shared.Rent(w + 64);
+            try
+            {
+                for (int p = p0; p < p1; p++)
+                {
+                    var input = x.AsSpan(xOffset + p * h * w, h * w);
+                    var output = y.AsSpan(p * oh * ow, oh * ow);
+                    for (int i = 0; i < oh; i++)
+                    {
+                        // The window's rows inside the plane (padding counts as −∞, so it is skipped); at least one exists.
+                        var column = rowMax.AsSpan(0, w);
+                        bool first = true;
+                        for (int ki = 0; ki < g.KernelH; ki++)
+                        {
+                            int ih = i * g.StrideH - g.PadH + ki * g.DilationH;
+                            if ((uint)ih >= (uint)h) continue;
+                            var row = input.Slice(ih * w, w);
+                            if (first) row.CopyTo(column);
+                            else System.Numerics.Tensors.TensorPrimitives.Max(column, row, column);
+                            first = false;
+                        }
+                        var outRow = output.Slice(i * ow, ow);
+                        int j = 0;
+                        if (Avx512F.IsSupported && g.StrideW == 2 && g.DilationW == 1)
+                        {
+                            // Whole windows inside the row, sixteen outputs at a time: window tap k of outputs j..j+15
+                            // is the even lanes of the 32 values from 2j − padW + k.
+                            int whole = (g.PadW + 1) / 2, end = Math.Min(ow, (w - g.KernelW + g.PadW) / 2 + 1);
+                            for (j = 0; j < whole && j < ow; j++) outRow[j] = WindowMax(column, j, g, w);
+                            fixed (float* col = rowMax, dst = outRow)
+                                for (; j + 16 <= end; j += 16)
+                                {
+                                    float* at = col + 2 * j - g.PadW;
+                                    var best = Evens(at);
+                                    for (int k = 1; k < g.KernelW; k++) best = Vector512.Max(best, Evens(at + k));
+                                    best.Store(dst + j);
+                                }
+                        }
+                        for (; j < ow; j++) outRow[j] = WindowMax(column, j, g, w);
+                    }
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<float>.Shared.Return(rowMax);
+            }
+        });
+    }
+
+    /// <summary>The even lanes of the 32 floats at <paramref name="p"/>: p[0], p[2], …, p[30].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<float> Evens(float* p) =>
+        Avx512F.PermuteVar16x32x2(Vector512.Load(p), Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), Vector512.Load(p + 16));
+
+    /// <summary>The maximum of output column j's window over the row maxima (cells in the padding skipped; NaN wins).</summary>
+    private static float WindowMax(ReadOnlySpan<float> column, int j, Conv2dGeometry g, int w)
+    {
+        int iw0 = j * g.StrideW - g.PadW;
+        float best = float.NegativeInfinity;
+        for (int kj = 0; kj < g.KernelW; kj++)
+        {
+            int iw = iw0 + kj * g.DilationW;
+            if ((uint)iw >= (uint)w) continue;
+            float v = column[iw];
+            if (float.IsNaN(v)) return v;
+            if (v > best) best = v;
+        }
+        return best;
     }
 
     /// <summary>

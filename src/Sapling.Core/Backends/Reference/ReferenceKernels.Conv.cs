@@ -3,6 +3,34 @@ namespace Sapling.Backends.Reference;
 /// <summary>im2col/col2im and pooling, as loops over every output cell and every tap of its window.</summary>
 public partial class ReferenceKernels<T>
 {
+    public void Conv2dForward(T[] x, int xOffset, Conv2dGeometry g, T[] w, int wOffset, int outChannels, int groups, T[] y, ConvEpilogue<T> epilogue)
+    {
+        int cg = g.Channels / groups, og = outChannels / groups;
+        for (int n = 0; n < g.Batch; n++)
+            for (int o = 0; o < outChannels; o++)
+                for (int oh = 0; oh < g.OutHeight; oh++)
+                    for (int ow = 0; ow < g.OutWidth; ow++)
+                    {
+                        T sum = T.Zero;
+                        for (int c = 0; c < cg; c++)
+                            for (int ki = 0; ki < g.KernelH; ki++)
+                                for (int kj = 0; kj < g.KernelW; kj++)
+                                {
+                                    int ih = oh * g.StrideH - g.PadH + ki * g.DilationH;
+                                    int iw = ow * g.StrideW - g.PadW + kj * g.DilationW;
+                                    if (ih < 0 || ih >= g.Height || iw < 0 || iw >= g.Width) continue;
+                                    int channel = o / og * cg + c;
+                                    sum += w[wOffset + ((o * cg + c) * g.KernelH + ki) * g.KernelW + kj]
+                                        * x[xOffset + ((n * g.Channels + channel) * g.Height + ih) * g.Width + iw];
+                                }
+                        int at = ((n * outChannels + o) * g.OutHeight + oh) * g.OutWidth + ow;
+                        if (epilogue.Scale != null) sum *= epilogue.Scale[epilogue.ScaleOffset + o];
+                        if (epilogue.Shift != null) sum += epilogue.Shift[epilogue.ShiftOffset + o];
+                        if (epilogue.Residual != null) sum += epilogue.Residual[epilogue.ResidualOffset + at];
+                        y[at] = epilogue.Relu ? T.Max(sum, T.Zero) : sum;
+                    }
+    }
+
     public void Im2Col(T[] x, int xOffset, Conv2dGeometry g, T[] col)
         => ForEachTap(g, (row, column, input) => col[row * (g.Batch * g.OutPlane) + column] = input >= 0 ? x[xOffset + input] : T.Zero);
 
@@ -35,7 +63,7 @@ public partial class ReferenceKernels<T>
                 }
     }
 
-    public void MaxPoolForward(T[] x, int xOffset, Conv2dGeometry g, T[] y, int[] argmax)
+    public void MaxPoolForward(T[] x, int xOffset, Conv2dGeometry g, T[] y, int[]? argmax)
     {
         int plane = g.Height * g.Width;
         for (int p = 0; p < g.Batch * g.Channels; p++)
@@ -61,7 +89,7 @@ public partial class ReferenceKernels<T>
                         }
                     int o = (p * g.OutHeight + oh) * g.OutWidth + ow;
                     y[o] = best;
-                    argmax[o] = at;
+                    if (argmax != null) argmax[o] = at;
                 }
     }
 
