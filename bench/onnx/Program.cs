@@ -9,7 +9,7 @@
 //   dotnet run -c Release -- layers DIR BATCH N     each of ResNet-18's convolution shapes alone (with batch norm and ReLU
 //                                                   as one fused op), in Sapling and in ONNX Runtime on DIR/conv_NAME.onnx
 //                                                   (written by torch_conv_layers.py); median ms and GFLOP/s per shape
-// Each prints one line: median milliseconds, images/s and the process's peak resident memory.
+// Each prints one line: median milliseconds (after three untimed runs), images/s and the process's peak resident memory.
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using Sapling;
@@ -21,6 +21,9 @@ using Sapling.Optim;
 using Tensor = Sapling.Tensor;
 
 var mode = args[0];
+// Runs before the timed ones, for every runtime: a fresh .NET process runs its first two or three forward passes 20–25%
+// slower while tiered compilation replaces quickly compiled code with optimised code.
+const int Warmup = 3;
 // The same provider choice as the CLI's --blas default, so rounds can compare Sapling's GEMM with OpenBLAS.
 if (Environment.GetEnvironmentVariable("SAPLING_BLAS") is { Length: > 0 } blas) Sapling.Backends.Cpu.Gemm.Provider = Sapling.Backends.Cpu.Gemm.Parse(blas);
 if (mode == "make")
@@ -52,11 +55,11 @@ if (mode is "bert-ort" or "bert")
             NamedOnnxValue.CreateFromTensor("attention_mask", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<long>(mask, dims)),
             NamedOnnxValue.CreateFromTensor("token_type_ids", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<long>(types, dims)),
         };
-        for (int r = 0; r <= runs; r++)
+        for (int r = 0; r < Warmup + runs; r++)
         {
             var watch = Stopwatch.StartNew();
             using var result = session.Run(feeds);
-            if (r > 0) times.Add(watch.Elapsed.TotalMilliseconds);
+            if (r >= Warmup) times.Add(watch.Elapsed.TotalMilliseconds);
         }
     }
     else
@@ -64,12 +67,12 @@ if (mode is "bert-ort" or "bert")
         var model = Sapling.Models.Bert.BertFolder.Load(path);
         var idTensor = Tensor.FromArray(ids, batch, tokens);
         var maskTensor = Tensor.FromArray(mask, batch, tokens);
-        for (int r = 0; r <= runs; r++)
+        for (int r = 0; r < Warmup + runs; r++)
         {
             using var scope = new TensorScope();
             var watch = Stopwatch.StartNew();
             using (NoGrad.Enter()) model.Forward(idTensor, maskTensor);
-            if (r > 0) times.Add(watch.Elapsed.TotalMilliseconds);
+            if (r >= Warmup) times.Add(watch.Elapsed.TotalMilliseconds);
         }
     }
     times.Sort();
@@ -91,23 +94,23 @@ switch (mode)
         using var session = new InferenceSession(path, options);
         var data = x.Contiguous().ToArray<float>();
         var input = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(data, [batch, 3, 224, 224]);
-        for (int r = 0; r <= runs; r++)
+        for (int r = 0; r < Warmup + runs; r++)
         {
             var watch = Stopwatch.StartNew();
             using var result = session.Run([NamedOnnxValue.CreateFromTensor("pixel_values", input)]);
-            if (r > 0) times.Add(watch.Elapsed.TotalMilliseconds);
+            if (r >= Warmup) times.Add(watch.Elapsed.TotalMilliseconds);
         }
         break;
     }
     case "mapped" or "generic":
     {
         Func<Tensor, Tensor> forward = mode == "mapped" ? TorchvisionResNetFolder.Load(path).Forward : OnnxFolder.Load(path).Forward;
-        for (int r = 0; r <= runs; r++)
+        for (int r = 0; r < Warmup + runs; r++)
         {
             using var scope = new TensorScope();
             var watch = Stopwatch.StartNew();
             using (NoGrad.Enter()) forward(x);
-            if (r > 0) times.Add(watch.Elapsed.TotalMilliseconds);
+            if (r >= Warmup) times.Add(watch.Elapsed.TotalMilliseconds);
         }
         break;
     }
@@ -117,7 +120,7 @@ switch (mode)
         model.Train();
         var optimizer = new Sgd(model.Parameters(), lr: 0.01, momentum: 0.9);
         var targets = Tensor.FromArray(Enumerable.Range(0, batch).Select(i => (long)(i % 1000)).ToArray(), batch);
-        for (int r = 0; r <= runs; r++)
+        for (int r = 0; r < Warmup + runs; r++)
         {
             using var scope = new TensorScope();
             var watch = Stopwatch.StartNew();
@@ -125,7 +128,7 @@ switch (mode)
             model.ZeroGrad();
             loss.Backward();
             optimizer.Step();
-            if (r > 0) times.Add(watch.Elapsed.TotalMilliseconds);
+            if (r >= Warmup) times.Add(watch.Elapsed.TotalMilliseconds);
         }
         break;
     }
@@ -156,12 +159,12 @@ static void ConvLayers(string dir, int batch, int runs)
         var weight = Tensor.Randn([cout, cin, k, k], generator: new Generator(4));
         var (scale, shift) = (Tensor.Ones(cout), Tensor.Zeros(cout));
         var mine = new List<double>();
-        for (int r = 0; r <= runs; r++)
+        for (int r = 0; r < Warmup + runs; r++)
         {
             using var scope = new TensorScope();
             var watch = Stopwatch.StartNew();
             using (NoGrad.Enter()) Tensor.FusedConv2d(input, weight, scale, shift, relu: true, stride: (s, s), padding: (p, p));
-            if (r > 0) mine.Add(watch.Elapsed.TotalMilliseconds);
+            if (r >= Warmup) mine.Add(watch.Elapsed.TotalMilliseconds);
         }
         var theirs = new List<double>();
         string file = Path.Combine(dir, $"conv_{name}.onnx");
@@ -171,11 +174,11 @@ static void ConvLayers(string dir, int batch, int runs)
             using var session = new InferenceSession(file, options);
             var feed = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(input.Contiguous().ToArray<float>(), [batch, cin, size, size]);
             string inputName = session.InputMetadata.Keys.First();
-            for (int r = 0; r <= runs; r++)
+            for (int r = 0; r < Warmup + runs; r++)
             {
                 var watch = Stopwatch.StartNew();
                 using var result = session.Run([NamedOnnxValue.CreateFromTensor(inputName, feed)]);
-                if (r > 0) theirs.Add(watch.Elapsed.TotalMilliseconds);
+                if (r >= Warmup) theirs.Add(watch.Elapsed.TotalMilliseconds);
             }
         }
         double a = Median(mine), b = theirs.Count > 0 ? Median(theirs) : double.NaN;

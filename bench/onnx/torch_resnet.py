@@ -10,6 +10,7 @@ import torch
 import torchvision
 
 torch.set_num_threads(2)
+WARMUP = 3  # untimed runs first, as on the .NET side
 mode, batch, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 torch.manual_seed(1)
 model = torchvision.models.resnet18()
@@ -18,22 +19,22 @@ times = []
 if mode == "forward":
     model.eval()
     with torch.no_grad():
-        for r in range(runs + 1):
+        for r in range(WARMUP + runs):
             t = time.perf_counter()
             model(x)
-            if r > 0:
+            if r >= WARMUP:
                 times.append((time.perf_counter() - t) * 1000)
 else:
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     targets = torch.arange(batch) % 1000
-    for r in range(runs + 1):
+    for r in range(WARMUP + runs):
         t = time.perf_counter()
         loss = torch.nn.functional.cross_entropy(model(x), targets)
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if r > 0:
+        if r >= WARMUP:
             times.append((time.perf_counter() - t) * 1000)
 times.sort()
 median = times[len(times) // 2]

@@ -95,6 +95,8 @@ public class OpFixtureTests
         ["conv2d_stride_pad"] = x => One(Tensor.Conv2d(x[0], x[1], x[2], stride: (2, 2), padding: (1, 1))),
         ["conv2d_dilation"] = x => One(Tensor.Conv2d(x[0], x[1], null, padding: (2, 2), dilation: (2, 2))),
         ["conv2d_groups"] = x => One(Tensor.Conv2d(x[0], x[1], x[2], padding: (1, 0), groups: 2)),
+        ["conv2d_same"] = x => One(Tensor.Conv2d(x[0], x[1], x[2], padding: (1, 1))),
+        ["conv2d_wide_kernel"] = x => One(Tensor.Conv2d(x[0], x[1], null, padding: (2, 1))),
         ["max_pool2d"] = x => One(Tensor.MaxPool2d(x[0], (2, 2))),
         ["max_pool2d_stride_pad"] = x => One(Tensor.MaxPool2d(x[0], (3, 3), stride: (2, 2), padding: (1, 1))),
         ["avg_pool2d"] = x => One(Tensor.AvgPool2d(x[0], (2, 2))),

@@ -73,7 +73,15 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
     {
         // relu(bn(conv(·))) and relu(bn(conv(·)) + skip) are one pass each in inference (Conv2d.Forward with a norm).
         var y = Conv1.Forward(input, Bn1, relu: true);
-        var skip = Shortcut != null ? Shortcut.Forward(input) : input;
+        var skip = Skip(input);
         return Conv2.Forward(y, Bn2, residual: skip, relu: true);
     }
+
+    /// <summary>The skip connection: the input, or its 1×1 convolution and batch norm (one fused pass in inference).</summary>
+    private Tensor Skip(Tensor input) => Shortcut switch
+    {
+        null => input,
+        { } path when path[0] is Conv2d conv && path[1] is BatchNorm norm => conv.Forward(input, norm),
+        { } path => path.Forward(input),
+    };
 }

@@ -26,7 +26,15 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
         // relu(bn(conv(·))) is one pass over the output in inference (Conv2d.Forward with a norm); so is the second
         // convolution with its batch norm, the skip connection and the last ReLU.
         var y = Conv1.Forward(x, Bn1, relu: true);                          // [N, width, H/stride, W/stride]
-        var identity = Downsample != null ? Downsample.Forward(x) : x;      // [N, width, H/stride, W/stride]
+        var identity = Skip(x);                                             // [N, width, H/stride, W/stride]
         return Conv2.Forward(y, Bn2, residual: identity, relu: true);
     }
+
+    /// <summary>The skip connection: the input, or its 1×1 convolution and batch norm (one fused pass in inference).</summary>
+    private Tensor Skip(Tensor x) => Downsample switch
+    {
+        null => x,
+        { } path when path[0] is Conv2d conv && path[1] is BatchNorm norm => conv.Forward(x, norm),
+        { } path => path.Forward(x),
+    };
 }

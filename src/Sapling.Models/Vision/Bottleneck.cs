@@ -33,7 +33,15 @@ public sealed class Bottleneck : Module<Tensor, Tensor>
         // Each line is relu(bn(conv(·))), one pass over the output in inference (Conv2d.Forward with a norm).
         var y = Conv1.Forward(x, Bn1, relu: true);                          // [N, width, H, W]
         y = Conv2.Forward(y, Bn2, relu: true);                              // [N, width, H/stride, W/stride]
-        var identity = Downsample != null ? Downsample.Forward(x) : x;      // [N, 4·width, H/stride, W/stride]
+        var identity = Skip(x);                                             // [N, 4·width, H/stride, W/stride]
         return Conv3.Forward(y, Bn3, residual: identity, relu: true);
     }
+
+    /// <summary>The skip connection: the input, or its 1×1 convolution and batch norm (one fused pass in inference).</summary>
+    private Tensor Skip(Tensor x) => Downsample switch
+    {
+        null => x,
+        { } path when path[0] is Conv2d conv && path[1] is BatchNorm norm => conv.Forward(x, norm),
+        { } path => path.Forward(x),
+    };
 }
