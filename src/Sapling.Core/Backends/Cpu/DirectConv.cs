@@ -31,10 +31,6 @@ internal static unsafe class DirectConv
     /// <summary>About how many bytes of bordered images one group holds.</summary>
     private const long GroupBytes = 8L << 20;
 
-    // Every method on the path is compiled fully optimised at once ([MethodImpl(AggressiveOptimization)]): with tiered
-    // compilation the first forward passes of a network ran parts of it as unoptimised code (a ResNet-18 batch took
-    // 20% longer for its first three runs).
-
     /// <summary>Tests pin the implicit GEMM with this to cover it on an AVX-512 machine.</summary>
     internal static bool Disabled { get; set; }
 
@@ -105,7 +101,6 @@ internal static unsafe class DirectConv
     }
 
     /// <summary>packed[b][k][v] = w[b·32 + v, k], 0 for channels past the last.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackBlock(float* w, int outChannels, int depth, int b, float* packed)
     {
         float* dst = packed + (long)b * depth * Block;
@@ -129,7 +124,6 @@ internal static unsafe class DirectConv
     }
 
     /// <summary>Copies image <paramref name="local"/> of the group into its slot of the group's buffer, with a zero border of the padding's width.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Border(in Call call, int local)
     {
         ref readonly Conv2dGeometry g = ref call.Geometry;
@@ -165,7 +159,6 @@ internal static unsafe class DirectConv
 
     /// <summary>Items [itemStart, itemEnd) of the group: item = (block, image, output rows), block-major.</summary>
     [SkipLocalsInit]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows(in Call call, int itemStart, int itemEnd)
     {
         ref readonly Conv2dGeometry g = ref call.Geometry;
@@ -214,7 +207,6 @@ internal static unsafe class DirectConv
     /// blocks so each channel's positions are one vector, finished and stored with a mask.
     /// </summary>
     [SkipLocalsInit]
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Store(in Call call, int n, int b, int oh, int ow, int positions, float* tile)
     {
         ref readonly Conv2dGeometry g = ref call.Geometry;
@@ -239,7 +231,6 @@ internal static unsafe class DirectConv
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TileOf<TStride>(int positions, float* origin, int* taps, int depth, float* weights, float* tile)
         where TStride : struct, IStride
     {
@@ -260,7 +251,6 @@ internal static unsafe class DirectConv
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairOf<TStride>(int positions, float* origin, long rowStride, int* taps, int depth, float* weights, float* tile)
         where TStride : struct, IStride
     {
@@ -341,7 +331,6 @@ internal static unsafe class DirectConv
     }
 
     /// <summary>Strides other than 1 and 2: one position at a time.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TileOfAnyStride(int positions, int stride, float* origin, int* taps, int depth, float* weights, float* tile)
     {
         for (int r = 0; r < positions; r++)
