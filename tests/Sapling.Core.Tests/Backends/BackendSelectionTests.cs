@@ -25,6 +25,8 @@ public class BackendSelectionTests
             var normed = Tensor.RmsNorm(Tensor.LayerNorm(features, [16], null, null), Tensor.Ones(16).RequiresGrad_()).Gelu();
             var logits = normed.MatMul(Tensor.Randn([16, 5], g));
             Tensor.CrossEntropy(logits, Tensor.FromArray(new long[] { 0, 3 })).Backward();
+            // A strided convolution's input gradient folds its patches back (unit stride takes a convolution instead).
+            Tensor.Conv2d(x, w, stride: (2, 2)).Sum().Backward();
 
             var q = Tensor.Randn([1, 2, 4, 8], g).RequiresGrad_();
             var k = Tensor.Randn([1, 2, 4, 8], g).RequiresGrad_();

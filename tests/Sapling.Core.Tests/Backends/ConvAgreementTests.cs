@@ -4,7 +4,9 @@ using Sapling.Backends.Reference;
 
 namespace Sapling.Core.Tests.Backends;
 
-/// <summary>im2col/col2im and pooling: the CPU backend against the reference over strides, padding and dilation.</summary>
+/// <summary>im2col/col2im, convolution and pooling: the CPU backend against the reference over strides, padding and dilation.</summary>
+/// <remarks>In the SIMD-width collection: the convolution tests pin the GEMM micro-kernel, which no other test may see.</remarks>
+[Collection(SimdWidthCollection.Name)]
 public class ConvAgreementTests
 {
     private static readonly IKernels Fast = CpuKernels.Instance;

@@ -16,10 +16,12 @@ namespace Sapling.Backends.Cpu;
 /// formats (<see cref="ILegacyBytes"/>) and the K-quants (<see cref="IKBytes"/>) keep their values in unsigned bytes
 /// and multiply them by the int8 activations directly (vpmaddubsw), their centring or minimums meeting the
 /// activations' sums. The same decoders turn rows into float32 for the panels of many-row products
-/// (<see cref="DecodeRow"/>). Rows of W are split across the workers by the caller. AVX-512BW only; elsewhere (and for
-/// Q2_K, Q3_K) rows are decoded to float32 with <see cref="GgmlBlocks.Dequantize"/> and dotted in float32.
+/// (<see cref="DecodeRow"/>). Rows of W are split across the workers by the caller. AVX-512BW, or AVX2 with FMA
+/// (<c>BlockQuantKernels.Avx2.cs</c>: the activation quantisers, Q8_0's 16-bit products and the float32 decoders at
+/// half the width; the 8-bit kernels are 256-bit on both); elsewhere (and for Q2_K, Q3_K) rows are decoded to float32
+/// with <see cref="GgmlBlocks.Dequantize"/> and dotted in float32.
 /// </remarks>
-internal static unsafe class BlockQuantKernels
+internal static unsafe partial class BlockQuantKernels
 {
     /// <summary>Activation rows as the integer kernel reads them.</summary>
     public readonly struct QuantizedRows(short* values, sbyte* bytes, short* blockSums, float* scales, float* sums, int rows, int cols)
@@ -43,8 +45,14 @@ internal static unsafe class BlockQuantKernels
     [ThreadStatic] private static float[]? t_scales;
 
     /// <summary>Whether <paramref name="dtype"/> has an integer decoding kernel on this machine.</summary>
-    public static bool HasIntegerKernel(DType dtype) => Avx512BW.IsSupported && dtype is DType.Q8_0 or DType.Q4_0 or DType.Q4_1
-        or DType.Q5_0 or DType.Q5_1 or DType.Q4_K or DType.Q5_K or DType.Q6_K;
+    public static bool HasIntegerKernel(DType dtype) => (Avx512BW.IsSupported || Avx2.IsSupported && Fma.IsSupported)
+        && dtype is DType.Q8_0 or DType.Q4_0 or DType.Q4_1 or DType.Q5_0 or DType.Q5_1 or DType.Q4_K or DType.Q5_K or DType.Q6_K;
+
+    /// <summary>Tests take the AVX2 path on an AVX-512 machine with this (set inside the SIMD-width test collection only).</summary>
+    internal static bool ForceAvx2 { get; set; }
+
+    /// <summary>Whether the 512-bit quantisers, Q8_0 products and decoders run (else their AVX2 forms).</summary>
+    private static bool Wide => Avx512BW.IsSupported && !ForceAvx2;
 
     /// <summary>
     /// Quantises <paramref name="m"/> rows of x [m, k] into this thread's buffers (valid until the thread quantises
@@ -66,33 +74,52 @@ internal static unsafe class BlockQuantKernels
             if (t_bytes == null || t_bytes.Length < m * k + m * k / 8) t_bytes = GC.AllocateUninitializedArray<sbyte>(Math.Max(m * k + m * k / 8, 4096), pinned: true);
             sbyte* bytes = (sbyte*)Unsafe.AsPointer(ref t_bytes[0]);
             short* blockSums = (short*)(bytes + m * k);
-            for (int b = 0; b < m * blocks; b += 8) QuantizeSuperBlock(x + b * 32, values + b * 32, scales + b, sums + b);
-            for (int i = 0; i < m * k; i += 32)
+            bool wide = Wide;
+            for (int b = 0; b < m * blocks; b += 8)
             {
-                var v = Vector512.Load(values + i);
-                Avx512BW.ConvertToVector256SByte(v).Store(bytes + i);
-                blockSums[i / 16] = (short)Vector256.Sum(v.GetLower());
-                blockSums[i / 16 + 1] = (short)Vector256.Sum(v.GetUpper());
+                if (wide) QuantizeSuperBlock(x + b * 32, values + b * 32, scales + b, sums + b);
+                else QuantizeSuperBlockAvx2(x + b * 32, values + b * 32, scales + b, sums + b);
             }
+            NarrowToBytes(values, bytes, blockSums, m * k, wide);
             return new QuantizedRows(values, bytes, blockSums, scales, sums, m, k);
         }
         else
         {
-            bool roundSum = weights is DType.Q4_1 or DType.Q5_1;
-            for (int b = 0; b < m * blocks; b++) QuantizeBlock(x + b * 32, values + b * 32, out scales[b], out sums[b], roundSum);
+            bool roundSum = weights is DType.Q4_1 or DType.Q5_1, wide = Wide;
+            for (int b = 0; b < m * blocks; b++)
+            {
+                if (wide) QuantizeBlock(x + b * 32, values + b * 32, out scales[b], out sums[b], roundSum);
+                else QuantizeBlockAvx2(x + b * 32, values + b * 32, out scales[b], out sums[b], roundSum);
+            }
         }
         // The 8-bit kernels read the values as int8, and their sums of 16 (for the integer offsets).
         if (t_bytes == null || t_bytes.Length < m * k + m * k / 8) t_bytes = GC.AllocateUninitializedArray<sbyte>(Math.Max(m * k + m * k / 8, 4096), pinned: true);
         sbyte* int8 = (sbyte*)Unsafe.AsPointer(ref t_bytes[0]);
         short* sums16 = (short*)(int8 + m * k);
-        for (int i = 0; i < m * k; i += 32)
-        {
-            var v = Vector512.Load(values + i);
-            Avx512BW.ConvertToVector256SByte(v).Store(int8 + i);
-            sums16[i / 16] = (short)Vector256.Sum(v.GetLower());
-            sums16[i / 16 + 1] = (short)Vector256.Sum(v.GetUpper());
-        }
+        NarrowToBytes(values, int8, sums16, m * k, Wide);
         return new QuantizedRows(values, int8, sums16, scales, sums, m, k);
+    }
+
+    /// <summary>The 16-bit values as int8 (they are within ±127), and the sum of every 16.</summary>
+    private static void NarrowToBytes(short* values, sbyte* bytes, short* sums16, int count, bool wide)
+    {
+        for (int i = 0; i < count; i += 32)
+        {
+            if (wide)
+            {
+                var v = Vector512.Load(values + i);
+                Avx512BW.ConvertToVector256SByte(v).Store(bytes + i);
+                sums16[i / 16] = (short)Vector256.Sum(v.GetLower());
+                sums16[i / 16 + 1] = (short)Vector256.Sum(v.GetUpper());
+                continue;
+            }
+            var lo = Vector256.Load(values + i);
+            var hi = Vector256.Load(values + i + 16);
+            // Saturating packs work within 128-bit halves; the permutation puts the four quarters back in order.
+            Avx2.Permute4x64(Avx2.PackSignedSaturate(lo, hi).AsInt64(), 0b11_01_10_00).AsSByte().Store(bytes + i);
+            sums16[i / 16] = (short)Vector256.Sum(lo);
+            sums16[i / 16 + 1] = (short)Vector256.Sum(hi);
+        }
     }
 
     /// <summary>ggml's vectorised Q8_0 (Q8_1) quantiser: d = amax/127 kept as float16, q = round(x·127/amax) to nearest even.</summary>
@@ -167,6 +194,7 @@ internal static unsafe class BlockQuantKernels
     {
         switch (w.DType)
         {
+            case DType.Q8_0 when !Wide: DecodeQ8_0RowAvx2(w, r, destination); break;
             case DType.Q8_0: DecodeRow<Q8_0Decoder>(w, r, destination); break;
             case DType.Q4_0: DecodeLegacyRow<Q4_0Bytes>(w, r, destination); break;
             case DType.Q4_1: DecodeLegacyRow<Q4_1Bytes>(w, r, destination); break;
@@ -246,8 +274,15 @@ internal static unsafe class BlockQuantKernels
 
     /// <summary>Sixteen unsigned bytes as float32: q·scale + offset (one rounding).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreSixteen(Vector128<byte> q, float scale, float offset, float* destination) =>
-        Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(q)), Vector512.Create(scale), Vector512.Create(offset)).Store(destination);
+    private static void StoreSixteen(Vector128<byte> q, float scale, float offset, float* destination)
+    {
+        if (Wide)
+        {
+            Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(q)), Vector512.Create(scale), Vector512.Create(offset)).Store(destination);
+            return;
+        }
+        StoreSixteenAvx2(q, scale, offset, destination);
+    }
 
     /// <summary>y[i, j] (+)= x[i, :]·W[j, :] for rows j0 .. j1 of a block-quantised W and every quantised activation row.</summary>
     public static void StreamRange(in QuantizedRows x, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
@@ -272,6 +307,7 @@ internal static unsafe class BlockQuantKernels
     {
         switch (w.DType)
         {
+            case DType.Q8_0 when !Wide: StreamQ8_0Avx2(x, w, y, accumulate, j0, j1); break;
             case DType.Q8_0: Stream<Q8_0Decoder>(x, w, y, accumulate, j0, j1); break;
             case DType.Q4_0: StreamLegacy<Q4_0Bytes>(x, w, y, accumulate, j0, j1); break;
             case DType.Q4_1: StreamLegacy<Q4_1Bytes>(x, w, y, accumulate, j0, j1); break;
@@ -701,7 +737,8 @@ internal static unsafe class BlockQuantKernels
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<short> PieceScales(Vector256<short> blockScales, int p) => Avx512BW.VL.PermuteVar16x16(blockScales, PieceOfSixteen[p]);
+        public static Vector256<short> PieceScales(Vector256<short> blockScales, int p) =>
+            Wide ? Avx512BW.VL.PermuteVar16x16(blockScales, PieceOfSixteen[p]) : Q6PieceScalesAvx2(blockScales, p);
 
         public static float Scale(byte* block) => Half(block + 208);
 
