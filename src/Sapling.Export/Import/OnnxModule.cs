@@ -17,6 +17,15 @@ public sealed class OnnxModule : Module<Tensor, Tensor>
     /// <summary>Tensors held by node attributes (Constant's value): returned as they are on every run, so never released.</summary>
     private readonly List<Tensor> attributeTensors = new();
 
+    /// <summary>
+    /// Conv nodes (by index) whose output only a BatchNormalization with constant statistics and/or a Relu read, each
+    /// the only reader of the one before: run as one op (-1 where the chain has no such node).
+    /// </summary>
+    private readonly Dictionary<int, (int Norm, int Relu)> chains = new();
+
+    /// <summary>The Conv each chained BatchNormalization or Relu node belongs to.</summary>
+    private readonly Dictionary<int, int> chainOf = new();
+
     public OnnxModule(OnnxGraph graph)
     {
         Graph = graph;
@@ -32,6 +41,30 @@ public sealed class OnnxModule : Module<Tensor, Tensor>
                 if (name.Length > 0) uses[name] = uses.GetValueOrDefault(name) + 1;
             foreach (var attribute in node.Attributes.Values)
                 if (attribute.Tensor != null) attributeTensors.Add(attribute.Tensor.KeepAlive());
+        }
+        var graphOutputs = new HashSet<string>(graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
+        // Value name → the Conv whose chain ends in it.
+        var chainEnds = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int j = 0; j < graph.Nodes.Count; j++)
+        {
+            var node = graph.Nodes[j];
+            if (node.Domain.Length > 0) continue;
+            if (node.OpType == "Conv" && node.Outputs.Count == 1)
+            {
+                chainEnds[node.Outputs[0]] = j;
+                continue;
+            }
+            if (node.Inputs.Count == 0 || !chainEnds.TryGetValue(node.Inputs[0], out int conv)
+                || uses.GetValueOrDefault(node.Inputs[0]) != 1 || graphOutputs.Contains(node.Inputs[0])) continue;
+            var (norm, relu) = chains.GetValueOrDefault(conv, (-1, -1));
+            bool normFits = node.OpType == "BatchNormalization" && norm < 0 && relu < 0 && node.Inputs.Count == 5
+                && node.Inputs.Skip(1).All(graph.Initializers.ContainsKey) && node.Outputs.Skip(1).All(o => o.Length == 0);
+            bool reluFits = node.OpType == "Relu" && relu < 0 && node.Inputs.Count == 1;
+            if (!normFits && !reluFits) continue;
+            chains[conv] = normFits ? (j, -1) : (norm, j);
+            chainOf[j] = conv;
+            chainEnds.Remove(node.Inputs[0]);
+            chainEnds[node.Outputs[0]] = conv;
         }
         foreach (var (name, value) in graph.Initializers)
         {
@@ -76,14 +109,19 @@ public sealed class OnnxModule : Module<Tensor, Tensor>
                 throw new ArgumentException($"{Graph.Source}: '{name}' is not an input of the graph (inputs: {string.Join(", ", Graph.Inputs.Select(i => i.Name))})");
         var outputNames = new HashSet<string>(Graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
         var remaining = new Dictionary<string, int>(uses, StringComparer.Ordinal);
+        int index = -1;
         foreach (var node in Graph.Nodes)
         {
+            index++;
+            // A node its Conv already applied: its output is in place, its input never existed.
+            if (chainOf.TryGetValue(index, out int owner) && Fuses(owner)) continue;
             var inputs = new Tensor?[node.Inputs.Count];
             for (int i = 0; i < inputs.Length; i++) inputs[i] = node.Inputs[i].Length == 0 ? null : values[node.Inputs[i]];
             Tensor[] results;
             try
             {
-                results = OnnxOps.Run(new OnnxOpContext(node, inputs, Graph.Opset, Training));
+                var context = new OnnxOpContext(node, inputs, Graph.Opset, Training);
+                results = Fuses(index) ? [RunChain(context, chains[index], values)] : OnnxOps.Run(context);
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidDataException or NotSupportedException or OverflowException)
             {
@@ -91,6 +129,13 @@ public sealed class OnnxModule : Module<Tensor, Tensor>
                 throw e is NotSupportedException ? new NotSupportedException($"{Graph.Source}: {message}", e) : new InvalidDataException($"{Graph.Source}: {message}", e);
             }
             int produced = 0;
+            if (Fuses(index))
+            {
+                var (norm, relu) = chains[index];
+                values[Graph.Nodes[relu >= 0 ? relu : norm].Outputs[0]] = results[0];
+                Release(node, values, remaining, kept, outputNames, results);
+                continue;
+            }
             for (int i = 0; i < node.Outputs.Count; i++)
             {
                 if (node.Outputs[i].Length == 0) continue;
@@ -103,6 +148,18 @@ public sealed class OnnxModule : Module<Tensor, Tensor>
         var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var o in Graph.Outputs) outputs[o.Name] = values[o.Name];
         return outputs;
+    }
+
+    /// <summary>Whether the chain of Conv node <paramref name="conv"/> runs as one op now: always with a Relu alone, in inference with a batch norm.</summary>
+    private bool Fuses(int conv) => chains.TryGetValue(conv, out var chain) && (chain.Norm < 0 || !Training);
+
+    private Tensor RunChain(OnnxOpContext conv, (int Norm, int Relu) chain, Dictionary<string, Tensor> values)
+    {
+        if (chain.Norm < 0) return OnnxOps.ConvRelu(conv);
+        var norm = Graph.Nodes[chain.Norm];
+        var statistics = new Tensor?[norm.Inputs.Count];
+        for (int i = 1; i < statistics.Length; i++) statistics[i] = values[norm.Inputs[i]];
+        return OnnxOps.ConvNorm(conv, new OnnxOpContext(norm, statistics, Graph.Opset, Training), relu: chain.Relu >= 0);
     }
 
     /// <summary>Disposes the inputs this node read last, when nothing else holds them and no gradient will need them.</summary>

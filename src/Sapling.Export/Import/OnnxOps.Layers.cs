@@ -90,7 +90,43 @@ internal static partial class OnnxOps
     }
 
     /// <summary>Conv over [N, C, L] or [N, C, H, W]: symmetric padding inside the kernel, the asymmetric remainder (CNTK's exports have it) explicitly.</summary>
-    private static Tensor Conv(OnnxOpContext c)
+    /// <summary>
+    /// A Conv node and the Relu that is the only reader of its output, as one op: in inference one pass over the output
+    /// (<see cref="Tensor.FusedConv2d"/>, the bias and the ReLU applied as each tile is written), otherwise the two ops.
+    /// </summary>
+    public static Tensor ConvRelu(OnnxOpContext c) => Conv(c, relu: true);
+
+    /// <summary>
+    /// A Conv, the BatchNormalization that alone reads it (statistics constant; <paramref name="norm"/>'s input 0 left
+    /// empty) and optionally a Relu after it: in inference one pass, the normalisation a per-channel scale and shift of
+    /// the convolution's output; with a graph to record or a batch norm in training mode, the ops in turn.
+    /// </summary>
+    public static Tensor ConvNorm(OnnxOpContext conv, OnnxOpContext norm, bool relu)
+    {
+        bool training = norm.Training || (norm.Opset >= 14 && norm.Node.Int("training_mode", 0) != 0);
+        bool graph = Autograd.NoGrad.IsEnabled && (conv.Inputs.Any(t => t is { RequiresGrad: true }) || norm.Inputs.Any(t => t is { RequiresGrad: true }));
+        if (training || graph)
+        {
+            var inputs = (Tensor?[])norm.Inputs.Clone();
+            inputs[0] = Conv(conv);
+            var y = BatchNormalization(new OnnxOpContext(norm.Node, inputs, norm.Opset, norm.Training))[0];
+            return relu ? y.Relu() : y;
+        }
+        Tensor scale, shift;
+        using (Autograd.NoGrad.Enter())
+        {
+            Tensor gamma = Float(norm, 1), beta = Float(norm, 2), mean = Float(norm, 3), variance = Float(norm, 4);
+            int channels = Float(conv, 1).Shape[0];
+            foreach (var (t, name) in new[] { (gamma, "scale"), (beta, "B"), (mean, "input_mean"), (variance, "input_var") })
+                if (t.Rank != 1 || t.Shape[0] != channels) throw norm.Error($"{name} has shape {ShapeUtil.Format(t.Shape.ToArray())}; the convolution before it has {channels} output channels");
+            using var rstd = variance.Add((double)norm.Node.Float("epsilon", 1e-5f)).Rsqrt();
+            scale = gamma.Mul(rstd);
+            shift = mean.Mul(scale).Neg().Add(beta);
+        }
+        return Conv(conv, relu, scale, shift);
+    }
+
+    private static Tensor Conv(OnnxOpContext c, bool relu = false, Tensor? normScale = null, Tensor? normShift = null)
     {
         var x = Float(c, 0);
         var w = Float(c, 1);
@@ -115,7 +151,19 @@ internal static partial class OnnxOps
         x = PadSpatial(x, [begin[0] - common[0], begin[1] - common[1]], [end[0] - common[0], end[1] - common[1]], 0);
         long groups = c.Node.Int("group", 1);
         if (groups < 1 || groups > x.Shape[1]) throw c.Error($"group {groups} must be between 1 and the {x.Shape[1]} input channels");
-        var y = Tensor.Conv2d(x, w, bias, (stride[0], stride[1]), (common[0], common[1]), (dilation[0], dilation[1]), (int)groups);
+        bool graph = Autograd.NoGrad.IsEnabled && (x.RequiresGrad || w.RequiresGrad || bias is { RequiresGrad: true });
+        Tensor y;
+        if ((relu || normScale != null) && !graph)
+        {
+            // The bias before a batch norm is scaled with the convolution's output: it joins the norm's shift.
+            var shift = normScale == null ? bias : bias == null ? normShift : bias.Mul(normScale).Add(normShift!);
+            y = Tensor.FusedConv2d(x, w, normScale, shift, relu: relu, stride: (stride[0], stride[1]), padding: (common[0], common[1]), dilation: (dilation[0], dilation[1]), groups: (int)groups);
+        }
+        else
+        {
+            y = Tensor.Conv2d(x, w, bias, (stride[0], stride[1]), (common[0], common[1]), (dilation[0], dilation[1]), (int)groups);
+            if (relu) y = y.Relu();
+        }
         return k == 1 ? y.Squeeze(2) : y;
     }
 

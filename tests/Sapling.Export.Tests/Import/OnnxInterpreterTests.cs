@@ -201,6 +201,37 @@ public sealed class OnnxInterpreterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ConvFollowedByNormAndRelu()
+    {
+        // Conv → Relu and Conv → BatchNormalization (→ Relu) run as one fused op in inference; a Conv whose output two
+        // nodes read is not fused; a Relu that is the graph's output, a strided grouped convolution and a 1-D one are.
+        var g = new OnnxGraphBuilder("conv_relu");
+        g.Input("x", F, "batch", 4, 9, 8);
+        var a = g.Node("Relu", [g.Node("Conv", ["x", g.Weight("w1", Random(30, 6, 4, 3, 3)), g.Weight("b1", Random(31, 6))], "c1", Ints("pads", 1, 1, 1, 1))], "a");
+        var shared = g.Node("Conv", [a, g.Weight("w2", Random(32, 6, 3, 3, 3))], "c2", Ints("pads", 1, 1, 1, 1), Int("group", 2), Ints("strides", 2, 2));
+        var sum = g.Node("Add", [g.Node("Relu", [shared], "r2"), shared], "sum");
+        g.Output(g.Node("Relu", [g.Node("Conv", [sum, g.Weight("w3", Random(33, 5, 6, 1, 1)), g.Weight("b3", Random(34, 5))], "c3")], "y"), "y", F, "batch", 5, 5, 4);
+        g.Input("s", F, "batch", 3, 11);
+        g.Output(g.Node("Relu", [g.Node("Conv", ["s", g.Weight("w4", Random(35, 4, 3, 3)), g.Weight("b4", Random(36, 4))], "c4", Ints("pads", 1, 1))], "z"), "z", F, "batch", 4, 11);
+        // Conv → BatchNormalization → Relu and Conv → BatchNormalization, with statistics that are not the defaults.
+        Tensor Stat(int seed, float offset) => Random(seed, 16).Abs().Add(offset);
+        string Norm(string input, string name, int seed) => g.Node("BatchNormalization",
+            [input, g.Weight($"{name}.weight", Random(seed, 16)), g.Weight($"{name}.bias", Random(seed + 1, 16)), g.Weight($"{name}.running_mean", Random(seed + 2, 16)), g.Weight($"{name}.running_var", Stat(seed + 3, 0.5f))],
+            name, Float("epsilon", 1e-3f));
+        var bnr = g.Node("Relu", [Norm(g.Node("Conv", ["x", g.Weight("w5", Random(39, 16, 4, 3, 3)), g.Weight("b5", Random(40, 16))], "c5", Ints("pads", 1, 1, 1, 1)), "bn5", 41)], "bnr");
+        g.Output(Norm(g.Node("Conv", [bnr, g.Weight("w6", Random(45, 16, 16, 3, 3).Mul(0.2f))], "c6", Ints("strides", 2, 2)), "bn6", 46), "n", F, "batch", 16, 4, 3);
+        var model = Model(g);
+        Check(model, new() { ["x"] = Random(37, 2, 4, 9, 8), ["s"] = Random(38, 2, 3, 11) });
+
+        // With a graph (training) the two ops run one after the other and gradients reach the fused Conv's weights.
+        var module = new OnnxModule(OnnxGraph.FromModel(model.Clone(), "conv_relu.onnx", null));
+        var outputs = module.Run(new Dictionary<string, Tensor> { ["x"] = Random(37, 2, 4, 9, 8), ["s"] = Random(38, 2, 3, 11) });
+        (outputs["y"].Sum() + outputs["z"].Sum() + outputs["n"].Sum()).Backward();
+        foreach (var (name, p) in module.NamedParameters())
+            Assert.True(p.Grad != null && p.Grad.Abs().Sum().Item() > 0, $"{name} received no gradient");
+    }
+
+    [Fact]
     public void ImportedGraphTrainsItsWeights()
     {
         // Gradients reach every weight of an imported graph, and batch norm in training mode uses and updates batch statistics.
