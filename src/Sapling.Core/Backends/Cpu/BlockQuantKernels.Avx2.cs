@@ -35,23 +35,7 @@ internal static unsafe partial class BlockQuantKernels
     /// <summary><see cref="QuantizeSuperBlock"/> eight lanes at a time.</summary>
     private static void QuantizeSuperBlockAvx2(float* x, short* q, float* scales, float* sums)
     {
-        float max = 0f, amax = 0f;
-        for (int j = 0; j < 256; j++)
-        {
-            float ax = MathF.Abs(x[j]);
-            if (ax > amax)
-            {
-                amax = ax;
-                max = x[j];
-            }
-        }
-        if (amax == 0f)
-        {
-            new Span<short>(q, 256).Clear();
-            new Span<float>(scales, 8).Clear();
-            new Span<float>(sums, 8).Clear();
-            return;
-        }
+        if (!SuperBlockExtreme(x, q, scales, sums, out float max)) return;
         float iscale = -127f / max, d = 1f / iscale;
         var iv = Vector256.Create(iscale);
         var limit = Vector256.Create(127);

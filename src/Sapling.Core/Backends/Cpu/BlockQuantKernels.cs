@@ -145,23 +145,7 @@ internal static unsafe partial class BlockQuantKernels
     /// </summary>
     private static void QuantizeSuperBlock(float* x, short* q, float* scales, float* sums)
     {
-        float max = 0f, amax = 0f;
-        for (int j = 0; j < 256; j++)
-        {
-            float ax = MathF.Abs(x[j]);
-            if (ax > amax)
-            {
-                amax = ax;
-                max = x[j];
-            }
-        }
-        if (amax == 0f)
-        {
-            new Span<short>(q, 256).Clear();
-            new Span<float>(scales, 8).Clear();
-            new Span<float>(sums, 8).Clear();
-            return;
-        }
+        if (!SuperBlockExtreme(x, q, scales, sums, out float max)) return;
         float iscale = -127f / max, d = 1f / iscale;
         var iv = Vector512.Create(iscale);
         var limit = Vector512.Create(127);
@@ -174,6 +158,30 @@ internal static unsafe partial class BlockQuantKernels
             scales[p] = d;
             sums[p] = d * Vector512.Sum(qlo + qhi);
         }
+    }
+
+    /// <summary>
+    /// The element of largest magnitude of 256 (signed, the first of equals), which sets Q8_K's scale; false, with the
+    /// block's values, scales and sums cleared, when all are zero.
+    /// </summary>
+    private static bool SuperBlockExtreme(float* x, short* q, float* scales, float* sums, out float max)
+    {
+        float amax = 0f;
+        max = 0f;
+        for (int j = 0; j < 256; j++)
+        {
+            float ax = MathF.Abs(x[j]);
+            if (ax > amax)
+            {
+                amax = ax;
+                max = x[j];
+            }
+        }
+        if (amax != 0f) return true;
+        new Span<short>(q, 256).Clear();
+        new Span<float>(scales, 8).Clear();
+        new Span<float>(sums, 8).Clear();
+        return false;
     }
 
     private static float MaxAcross(Vector512<float> v)
