@@ -43,8 +43,8 @@ public sealed partial class Tensor
                 // dW = Σ over images of gradient × patchesᵀ, a few images at a time: the patches of a chunk stay within
                 // about 16 MB instead of one matrix for the whole batch (115 MB for a 3×3 layer of 64 channels at 56×56
                 // and a batch of 16).
-                int chunk = (int)Math.Clamp((16L << 20) / Math.Max(1L, (long)c * kk * g.OutPlane * dtype.ElementSize()), 1, n);
-                dWeight = Uninitialized(dtype, (int[])weight.shape.Clone());
+                int chunk = (int)Math.Clamp((16L << 20) / Math.Max(1L, (long)c * kk * g.OutPlane * dtype.ElementSize()), 1, Math.Max(1, n));
+                dWeight = n == 0 ? Zeros((int[])weight.shape.Clone(), dtype) : Uninitialized(dtype, (int[])weight.shape.Clone());
                 using var colTensor = Uninitialized(dtype, [c * kk, chunk * g.OutPlane]);
                 for (int first = 0; first < n; first += chunk)
                 {
@@ -203,6 +203,7 @@ public sealed partial class Tensor
         if (sh <= 0 || sw <= 0 || dh <= 0 || dw <= 0 || ph < 0 || pw < 0)
             throw new ArgumentException($"{op}: stride ({sh}, {sw}) and dilation ({dh}, {dw}) must be positive and padding ({ph}, {pw}) non-negative");
         int n = input.shape[0], c = input.shape[1], o = weight.shape[0];
+        if (c == 0) throw new ArgumentException($"{op}: input shape {ShapeUtil.Format(input.shape)} has no channels");
         if (groups <= 0 || c % groups != 0 || o % groups != 0)
             throw new ArgumentException($"{op}: groups {groups} must divide input channels {c} and output channels {o}");
         if (weight.shape[1] != c / groups)

@@ -101,6 +101,7 @@ public sealed partial class CpuKernels : IKernels
 
     public unsafe void Conv2dForward(float[] x, int xOffset, Conv2dGeometry g, float[] w, int wOffset, int outChannels, int groups, float[] y, ConvEpilogue<float> epilogue)
     {
+        if (g.Batch == 0 || outChannels == 0 || g.OutPlane == 0) return;
         int cg = g.Channels / groups, og = outChannels / groups;
         int depth = cg * g.KernelH * g.KernelW;
         var group = g with { Channels = cg };

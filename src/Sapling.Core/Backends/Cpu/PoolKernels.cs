@@ -47,7 +47,8 @@ internal static class PoolKernels
                     var output = y.AsSpan(p * oh * ow, oh * ow);
                     for (int i = 0; i < oh; i++)
                     {
-                        // The window's rows inside the plane (padding counts as −∞, so it is skipped); at least one exists.
+                        // The window's rows inside the plane (padding counts as −∞, so it is skipped). With dilation
+                        // every row of a window can fall in the padding: then the whole row of maxima is −∞.
                         var column = rowMax.AsSpan(0, w);
                         bool first = true;
                         for (int ki = 0; ki < g.KernelH; ki++)
@@ -59,6 +60,7 @@ internal static class PoolKernels
                             else System.Numerics.Tensors.TensorPrimitives.Max(column, row, column);
                             first = false;
                         }
+                        if (first) column.Fill(float.NegativeInfinity);
                         var outRow = output.Slice(i * ow, ow);
                         int j = 0;
                         if (Avx512F.IsSupported && g.StrideW == 2 && g.DilationW == 1)
