@@ -47,9 +47,7 @@ public sealed partial class Tensor
                 using var rs = runningVar!.Add(eps).Rsqrt();
                 rstd.CopyFrom(rs);
             }
-            scale = weight != null ? weight.Mul(rstd) : rstd.Clone();
-            shift = mean.Mul(scale).Neg();
-            if (bias != null) shift.AddInPlace(bias);
+            (scale, shift) = AffineOf(mean, rstd, weight, bias);
         }
         var y = Uninitialized(dtype, (int[])input.shape.Clone());
         kernels.ChannelAffine(x, scale.Contiguous(), shift.Contiguous(), y, n, c, hw);
@@ -76,5 +74,27 @@ public sealed partial class Tensor
             rstd.Dispose();
         }
         return recorded;
+    }
+
+    /// <summary>
+    /// Batch normalisation with given statistics as y = x·scale + shift per channel (for evaluation, or to fold into a
+    /// convolution): scale = γ/√(σ² + ε), shift = β − μ·scale, computed as <see cref="BatchNorm"/> computes them. New
+    /// tensors, no graph.
+    /// </summary>
+    public static (Tensor Scale, Tensor Shift) BatchNormAffine(Tensor mean, Tensor variance, Tensor? weight, Tensor? bias, double eps)
+    {
+        using (Autograd.NoGrad.Enter())
+        {
+            using var rstd = variance.Add(eps).Rsqrt();
+            return AffineOf(mean, rstd, weight, bias);
+        }
+    }
+
+    private static (Tensor Scale, Tensor Shift) AffineOf(Tensor mean, Tensor rstd, Tensor? weight, Tensor? bias)
+    {
+        var scale = weight != null ? weight.Mul(rstd) : rstd.Clone();
+        var shift = mean.Mul(scale).Neg();
+        if (bias != null) shift.AddInPlace(bias);
+        return (scale, shift);
     }
 }

@@ -57,16 +57,7 @@ public abstract class BatchNorm : Module<Tensor, Tensor>
     public (Tensor Scale, Tensor Shift) EvaluationAffine()
     {
         if (!TracksRunningStats) throw new InvalidOperationException($"{GetType().Name}({NumFeatures}) keeps no running statistics, so it has no evaluation-mode affine form");
-        using (Autograd.NoGrad.Enter())
-        {
-            var rstd = RunningVar.Add((double)Eps).Rsqrt();
-            if (Weight == null) return (rstd, RunningMean.Mul(rstd).Neg());
-            var scale = Weight.Mul(rstd);
-            rstd.Dispose();
-            var shift = RunningMean.Mul(scale).Neg();
-            if (Bias != null) shift.AddInPlace(Bias);
-            return (scale, shift);
-        }
+        return Tensor.BatchNormAffine(RunningMean, RunningVar, Weight, Bias, Eps);
     }
 
     private Tensor Buffer(string name) => NamedBuffers().First(b => b.Name == name).Buffer;

@@ -119,9 +119,7 @@ internal static partial class OnnxOps
             int channels = Float(conv, 1).Shape[0];
             foreach (var (t, name) in new[] { (gamma, "scale"), (beta, "B"), (mean, "input_mean"), (variance, "input_var") })
                 if (t.Rank != 1 || t.Shape[0] != channels) throw norm.Error($"{name} has shape {ShapeUtil.Format(t.Shape.ToArray())}; the convolution before it has {channels} output channels");
-            using var rstd = variance.Add((double)norm.Node.Float("epsilon", 1e-5f)).Rsqrt();
-            scale = gamma.Mul(rstd);
-            shift = mean.Mul(scale).Neg().Add(beta);
+            (scale, shift) = Tensor.BatchNormAffine(mean, variance, gamma, beta, norm.Node.Float("epsilon", 1e-5f));
         }
         return Conv(conv, relu, scale, shift);
     }

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -46,57 +45,51 @@ internal static unsafe class DirectConv
         int paddedH = g.Height + 2 * g.PadH, paddedW = g.Width + 2 * g.PadW;
         long paddedImage = (long)g.Channels * paddedH * paddedW;
 
-        // Weights as [block][tap][32], zero past the last channel; tap offsets into the bordered image.
-        var packed = (float*)NativeMemory.AlignedAlloc((nuint)((long)blocks * depth * Block * sizeof(float)), 64);
-        var taps = (int*)NativeMemory.Alloc((nuint)depth, sizeof(int));
+        // Weights as [block][tap][32], zero past the last channel; tap offsets into the bordered image. Both, and the
+        // bordered images, live in the calling thread's buffers, which only grow (no buffer is allocated per call).
+        var buffers = ManagedGemm.PackBuffers.ForCurrentThread();
+        float* packed = buffers.EnsureW(blocks * depth * Block);
+        int* taps = buffers.EnsureTaps(depth);
+        // Packing the weight is a transposition of [O, depth] into [block][depth][32]; in 8×8 blocks and split across
+        // the workers it costs well under 1% of the convolution (element by element it was 10% of a 512-channel layer).
+        nint weight = (nint)w, target = (nint)packed;
+        if (blocks > 1 && !CpuWorkers.IsInsideDispatch)
+            CpuWorkers.For(blocks, b => PackBlock((float*)weight, outChannels, depth, b, (float*)target));
+        else
+            for (int b = 0; b < blocks; b++) PackBlock(w, outChannels, depth, b, packed);
+        for (int c = 0, k = 0; c < g.Channels; c++)
+            for (int ki = 0; ki < g.KernelH; ki++)
+                for (int kj = 0; kj < g.KernelW; kj++, k++)
+                    taps[k] = (int)((long)c * paddedH * paddedW + (long)ki * g.DilationH * paddedW + kj * g.DilationW);
+
+        // Images go through in groups whose bordered copies fit in about 8 MB, so every block of weights is used on
+        // the whole group's rows before the next (with 7×7 outputs a block's 590 KB of weights would otherwise be
+        // streamed once per image).
+        bool bordered = g.PadH > 0 || g.PadW > 0;
+        int group = bordered ? (int)Math.Clamp(GroupBytes / (paddedImage * sizeof(float)), 1, g.Batch) : g.Batch;
+        float* images = bordered ? buffers.EnsureImages(checked((int)(group * paddedImage))) : null;
+        int threads = CpuWorkers.IsInsideDispatch ? 1 : CpuWorkers.Threads;
+        var job = Job.ForCurrentThread();
         try
         {
-            // Packing the weight is a transposition of [O, depth] into [block][depth][32]; in 8×8 blocks and split across
-            // the workers it costs well under 1% of the convolution (element by element it was 10% of a 512-channel layer).
-            nint weight = (nint)w, target = (nint)packed;
-            if (blocks > 1 && !CpuWorkers.IsInsideDispatch)
-                CpuWorkers.For(blocks, b => PackBlock((float*)weight, outChannels, depth, b, (float*)target));
-            else
-                for (int b = 0; b < blocks; b++) PackBlock(w, outChannels, depth, b, packed);
-            for (int c = 0, k = 0; c < g.Channels; c++)
-                for (int ki = 0; ki < g.KernelH; ki++)
-                    for (int kj = 0; kj < g.KernelW; kj++, k++)
-                        taps[k] = (int)((long)c * paddedH * paddedW + (long)ki * g.DilationH * paddedW + kj * g.DilationW);
-
-            // Images go through in groups whose bordered copies fit in about 8 MB, so every block of weights is used on
-            // the whole group's rows before the next (with 7×7 outputs a block's 590 KB of weights would otherwise be
-            // streamed once per image).
-            bool bordered = g.PadH > 0 || g.PadW > 0;
-            int group = bordered ? (int)Math.Clamp(GroupBytes / (paddedImage * sizeof(float)), 1, g.Batch) : g.Batch;
-            float* images = bordered ? Buffers.ForCurrentThread().Ensure(group * paddedImage) : null;
-            int threads = CpuWorkers.IsInsideDispatch ? 1 : CpuWorkers.Threads;
-            var job = Job.ForCurrentThread();
-            try
+            for (int first = 0; first < g.Batch; first += group)
             {
-                for (int first = 0; first < g.Batch; first += group)
+                int count = Math.Min(group, g.Batch - first);
+                var call = new Call(x, xImageStride, g, packed, taps, depth, blocks, outChannels, y, yImageStride, after, paddedH, paddedW,
+                    bordered ? images : x + first * xImageStride, bordered ? paddedImage : xImageStride, first, count);
+                if (bordered)
                 {
-                    int count = Math.Min(group, g.Batch - first);
-                    var call = new Call(x, xImageStride, g, packed, taps, depth, blocks, outChannels, y, yImageStride, after, paddedH, paddedW,
-                        bordered ? images : x + first * xImageStride, bordered ? paddedImage : xImageStride, first, count);
-                    if (bordered)
-                    {
-                        job.Prepare(call, count, borderOnly: true);
-                        CpuWorkers.Run(threads > 1 ? count : 1, job);
-                    }
-                    int parts = threads > 1 ? Math.Min(call.Items, 8 * threads) : 1;
-                    job.Prepare(call, parts, borderOnly: false);
-                    CpuWorkers.Run(parts, job);
+                    job.Prepare(call, count, borderOnly: true);
+                    CpuWorkers.Run(threads > 1 ? count : 1, job);
                 }
-            }
-            finally
-            {
-                job.Release();
+                int parts = threads > 1 ? Math.Min(call.Items, 8 * threads) : 1;
+                job.Prepare(call, parts, borderOnly: false);
+                CpuWorkers.Run(parts, job);
             }
         }
         finally
         {
-            NativeMemory.AlignedFree(packed);
-            NativeMemory.Free(taps);
+            job.Release();
         }
     }
 
@@ -469,31 +462,6 @@ internal static unsafe class DirectConv
             }
             int items = _call.Items;
             Rows(_call, (int)((long)items * part / _parts), (int)((long)items * (part + 1) / _parts));
-        }
-    }
-
-    /// <summary>A thread's bordered-image buffer, grown as needed and freed with the thread.</summary>
-    private sealed class Buffers
-    {
-        [ThreadStatic] private static Buffers? t_current;
-        private float* _image;
-        private long _length;
-
-        ~Buffers() => NativeMemory.AlignedFree(_image);
-
-        public static Buffers ForCurrentThread() => t_current ??= new Buffers();
-
-        public float* Ensure(long floats)
-        {
-            if (floats > _length)
-            {
-                NativeMemory.AlignedFree(_image);
-                _image = null;
-                _length = 0;
-                _image = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
-                _length = floats;
-            }
-            return _image;
         }
     }
 }

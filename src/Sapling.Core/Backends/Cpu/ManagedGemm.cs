@@ -437,8 +437,9 @@ public static unsafe partial class ManagedGemm
     }
 
     /// <summary>Per-thread packing buffers that only grow; native memory so they are 64-byte
-    /// aligned and never moved. The finalizer returns them when the owning thread dies.</summary>
-    private sealed class PackBuffers
+    /// aligned and never moved. The finalizer returns them when the owning thread dies. The
+    /// convolution kernels (<see cref="DirectConv"/> too) keep their scratch here.</summary>
+    internal sealed class PackBuffers
     {
         [ThreadStatic] private static PackBuffers? t_current;
 
@@ -448,12 +449,18 @@ public static unsafe partial class ManagedGemm
         private nuint _bLength;
         private float* _w;
         private nuint _wLength;
+        private float* _images;
+        private nuint _imagesLength;
+        private float* _taps;
+        private nuint _tapsLength;
 
         ~PackBuffers()
         {
             NativeMemory.AlignedFree(_a);
             NativeMemory.AlignedFree(_b);
             NativeMemory.AlignedFree(_w);
+            NativeMemory.AlignedFree(_images);
+            NativeMemory.AlignedFree(_taps);
         }
 
         public static PackBuffers ForCurrentThread() => t_current ??= new PackBuffers();
@@ -464,6 +471,12 @@ public static unsafe partial class ManagedGemm
 
         /// <summary>A convolution's whole packed weight, read by every part of the call.</summary>
         public float* EnsureW(int floats) => Ensure(ref _w, ref _wLength, floats);
+
+        /// <summary>A group of images copied with a zero border, for the direct convolution.</summary>
+        public float* EnsureImages(int floats) => Ensure(ref _images, ref _imagesLength, floats);
+
+        /// <summary>A convolution's tap offsets (int32, in float-sized slots).</summary>
+        public int* EnsureTaps(int count) => (int*)Ensure(ref _taps, ref _tapsLength, count);
 
         private static float* Ensure(ref float* buffer, ref nuint length, int floats)
         {
