@@ -23,8 +23,9 @@ run() { # name seed extra-settings...
 for seed in ${SEEDS:-0 1 2}; do
   run minilm-full $seed --set model.path=$out/minilm
   run minilm-lora $seed --set model.path=$out/minilm --set classify.tuning=lora --set lora.r=8 --set lora.alpha=16 --set train.lr=1e-3
-  [ -f "$out/mlm/model/config.json" ] || dotnet "$dll" train configs/fortunes-mlm.yaml --out "$out/mlm" > "$out/mlm.log" 2>&1
-  run scratch-full $seed --set model.path=$out/mlm/model
+  # The encoder with the best validation loss (the same folder whether the pre-training finished or was stopped).
+  [ -f "$out/mlm/best-model/config.json" ] || dotnet "$dll" train configs/fortunes-mlm.yaml --out "$out/mlm" > "$out/mlm.log" 2>&1
+  run scratch-full $seed --set model.path=$out/mlm/best-model
 done
 /usr/bin/python3 - "$out" <<'PY'
 import json, os, statistics, sys

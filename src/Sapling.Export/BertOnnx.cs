@@ -67,10 +67,7 @@ internal static class BertOnnx
         var types = roberta ? g.Node("Gather", [typeTable, g.Scalar("type_zero", 0L)], "token_type_embeddings") : g.Node("Gather", [typeTable, "token_type_ids"], "token_type_embeddings");
         var x = GptOnnx.LayerNorm(g, e.LayerNorm, prefix + "embeddings.LayerNorm", g.Node("Add", [g.Node("Add", [words, places], "embeddings.sum"), types], "embeddings.all"));
 
-        // (mask − 1)·1e9 as [B, 1, 1, T]: 0 for real keys, −1e9 at padding.
-        var maskFloat = g.Node("Cast", ["attention_mask"], "mask_float", OnnxAttr.Int("to", (long)Float));
-        var bias = g.Node("Mul", [g.Node("Sub", [maskFloat, g.Scalar("mask_one", 1f)], "mask_minus_one"), g.Scalar("mask_scale", 1e9f)], "mask_bias_2d");
-        var maskBias = g.Node("Unsqueeze", [bias, g.Int64s("mask_axes", [1, 2], 2)], "mask_bias");
+        var maskBias = MaskBias(g);
         var scale = g.Scalar("attention_scale", 1f / MathF.Sqrt(config.HeadDim));
         for (int i = 0; i < model.Encoder.Layers.Count; i++)
             x = Layer(g, model.Encoder.Layers[i], $"{prefix}encoder.layer.{i}", x, maskBias, scale, config);
@@ -101,21 +98,40 @@ internal static class BertOnnx
     private static string Layer(OnnxGraphBuilder g, BertLayer layer, string path, string x, string maskBias, string scale, BertConfig config)
     {
         var self = layer.Attention.Self;
-        int h = config.HiddenSize;
-        var headShape = g.Int64s($"{path}.head_shape", [0, 0, config.NumAttentionHeads, config.HeadDim], 4);
-        string Heads(Linear projection, string name, params long[] perm) =>
-            g.Node("Transpose", [g.Node("Reshape", [Linear(g, projection, $"{path}.attention.self.{name}", x), headShape], $"{path}.{name}_heads")], $"{path}.{name}_t", OnnxAttr.Ints("perm", perm));
-        var q = Heads(self.Query, "query", 0, 2, 1, 3);                                   // [B, heads, T, d]
-        var kT = Heads(self.Key, "key", 0, 2, 3, 1);                                      // [B, heads, d, T]
-        var v = Heads(self.Value, "value", 0, 2, 1, 3);                                   // [B, heads, T, d]
-        var scores = g.Node("Add", [g.Node("Mul", [g.Node("MatMul", [q, kT], $"{path}.qk"), scale], $"{path}.scaled"), maskBias], $"{path}.scores");
-        var context = g.Node("MatMul", [g.Node("Softmax", [scores], $"{path}.weights", OnnxAttr.Int("axis", -1)), v], $"{path}.context");
-        var merged = g.Node("Reshape", [g.Node("Transpose", [context], $"{path}.context_t", OnnxAttr.Ints("perm", 0, 2, 1, 3)), g.Int64s($"{path}.merged_shape", [0, 0, h], 3)], $"{path}.merged");
+        var merged = SelfAttention(g, x, maskBias, scale, config.NumAttentionHeads, config.HeadDim,
+            (self.Query, $"{path}.attention.self.query"), (self.Key, $"{path}.attention.self.key"), (self.Value, $"{path}.attention.self.value"), path);
         var attended = GptOnnx.LayerNorm(g, layer.Attention.Output.LayerNorm, $"{path}.attention.output.LayerNorm",
             g.Node("Add", [Linear(g, layer.Attention.Output.Dense, $"{path}.attention.output.dense", merged), x], $"{path}.attention.residual"));
         var inner = GptOnnx.GeluErf(g, Linear(g, layer.Intermediate.Dense, $"{path}.intermediate.dense", attended), $"{path}.intermediate.gelu");
         return GptOnnx.LayerNorm(g, layer.Output.LayerNorm, $"{path}.output.LayerNorm",
             g.Node("Add", [Linear(g, layer.Output.Dense, $"{path}.output.dense", inner), attended], $"{path}.output.residual"));
+    }
+
+    /// <summary>
+    /// (mask − 1)·1e9 as [B, 1, 1, T] from the "attention_mask" input: 0 for real keys, −1e9 at padding, added to the
+    /// scores before each softmax.
+    /// </summary>
+    internal static string MaskBias(OnnxGraphBuilder g)
+    {
+        var maskFloat = g.Node("Cast", ["attention_mask"], "mask_float", OnnxAttr.Int("to", (long)Float));
+        var bias = g.Node("Mul", [g.Node("Sub", [maskFloat, g.Scalar("mask_one", 1f)], "mask_minus_one"), g.Scalar("mask_scale", 1e9f)], "mask_bias_2d");
+        return g.Node("Unsqueeze", [bias, g.Int64s("mask_axes", [1, 2], 2)], "mask_bias");
+    }
+
+    /// <summary>Bidirectional multi-head attention over x [B, T, H] with a padding bias; the heads merged back to
+    /// [B, T, heads·d] before the output projection (which the caller adds under its own name).</summary>
+    internal static string SelfAttention(OnnxGraphBuilder g, string x, string maskBias, string scale, int heads, int headDim,
+        (Linear Layer, string Path) query, (Linear Layer, string Path) key, (Linear Layer, string Path) value, string path)
+    {
+        var headShape = g.Int64s($"{path}.head_shape", [0, 0, heads, headDim], 4);
+        string Heads((Linear Layer, string Path) projection, string name, params long[] perm) =>
+            g.Node("Transpose", [g.Node("Reshape", [Linear(g, projection.Layer, projection.Path, x), headShape], $"{path}.{name}_heads")], $"{path}.{name}_t", OnnxAttr.Ints("perm", perm));
+        var q = Heads(query, "query", 0, 2, 1, 3);                                        // [B, heads, T, d]
+        var kT = Heads(key, "key", 0, 2, 3, 1);                                           // [B, heads, d, T]
+        var v = Heads(value, "value", 0, 2, 1, 3);                                        // [B, heads, T, d]
+        var scores = g.Node("Add", [g.Node("Mul", [g.Node("MatMul", [q, kT], $"{path}.qk"), scale], $"{path}.scaled"), maskBias], $"{path}.scores");
+        var context = g.Node("MatMul", [g.Node("Softmax", [scores], $"{path}.weights", OnnxAttr.Int("axis", -1)), v], $"{path}.context");
+        return g.Node("Reshape", [g.Node("Transpose", [context], $"{path}.context_t", OnnxAttr.Ints("perm", 0, 2, 1, 3)), g.Int64s($"{path}.merged_shape", [0, 0, heads * headDim], 3)], $"{path}.merged");
     }
 
     /// <summary>x·Wᵀ + b, the weight stored transposed ([in, out]) as PyTorch's exporter stores MatMul weights.</summary>

@@ -28,15 +28,24 @@ public static class OnnxExporter
     /// <summary>A BERT or RoBERTa encoder: inputs input_ids, attention_mask (BERT: token_type_ids), outputs last_hidden_state (and pooler_output).</summary>
     public static ModelProto Export(Models.Bert.BertModel model) => BertOnnx.Build(model);
 
-    /// <summary>A BERT or RoBERTa token classifier: inputs as the encoder's, output "logits" [batch, sequence, tags].</summary>
-    public static ModelProto Export(Models.Bert.BertForTokenClassification model) => BertOnnx.Build(model);
+    /// <summary>A DistilBERT encoder: inputs input_ids and attention_mask, output last_hidden_state.</summary>
+    public static ModelProto Export(Models.DistilBert.DistilBertModel model) => DistilBertOnnx.Build(model);
 
-    /// <summary>A BERT or RoBERTa sequence classifier: the encoder's inputs, output logits.</summary>
+    /// <summary>A BERT, RoBERTa or DistilBERT sequence classifier: the encoder's inputs, output logits.</summary>
     public static ModelProto Export(ISequenceClassifier classifier) => classifier switch
     {
         Models.Bert.BertForSequenceClassification bert => BertOnnx.Build(bert),
         Models.Roberta.RobertaForSequenceClassification roberta => BertOnnx.Build(roberta),
-        _ => throw new NotSupportedException($"ONNX export: {classifier.ModelType} sequence classifiers are not translated yet (bert and roberta are)"),
+        Models.DistilBert.DistilBertForSequenceClassification distilbert => DistilBertOnnx.Build(distilbert),
+        _ => throw new NotSupportedException($"ONNX export: {classifier.ModelType} sequence classifiers are not translated yet (bert, roberta and distilbert are)"),
+    };
+
+    /// <summary>A BERT, RoBERTa or DistilBERT token classifier: the encoder's inputs, output "logits" [batch, sequence, tags].</summary>
+    public static ModelProto Export(ITokenClassifier tagger) => tagger switch
+    {
+        Models.Bert.BertForTokenClassification bert => BertOnnx.Build(bert),
+        Models.DistilBert.DistilBertForTokenClassification distilbert => DistilBertOnnx.Build(distilbert),
+        _ => throw new NotSupportedException($"ONNX export: {tagger.ModelType} token classifiers are not translated yet (bert, roberta and distilbert are)"),
     };
 
     /// <summary>The encoder-decoder's graphs by file name, as Hugging Face Optimum lays them out for generation
@@ -58,18 +67,19 @@ public static class OnnxExporter
         _ => throw new NotSupportedException($"ONNX export: {model.ModelType} encoder-decoders are not translated yet (bart, marian and t5 are)"),
     };
 
-    /// <summary>Loads a model folder (a classifier, a GPT, a torchvision ResNet, a BERT/RoBERTa encoder or classifier, or an
+    /// <summary>Loads a model folder (a classifier, a GPT, a torchvision ResNet, a BERT/RoBERTa/DistilBERT encoder or classifier, or an
     /// imported ONNX graph) and exports it.</summary>
     public static ModelProto ExportFolder(string directory) => ModelFolder.KindOf(directory) switch
     {
         ModelKind.Classifier => Export(ClassifierFolder.Load(directory)),
-        ModelKind.TextClassifier when ModelRegistry.ModelTypeOf(directory) is "bert" or "roberta" => Export(ModelRegistry.LoadSequenceClassifier(directory)),
+        ModelKind.TextClassifier when ModelRegistry.ModelTypeOf(directory) is "bert" or "roberta" or "distilbert" => Export(ModelRegistry.LoadSequenceClassifier(directory)),
         ModelKind.Encoder when ModelRegistry.ModelTypeOf(directory) is "bert" or "roberta" => Export(Models.Bert.BertFolder.Load(directory)),
-        ModelKind.TokenClassifier when ModelRegistry.ModelTypeOf(directory) is "bert" or "roberta" => Export(Models.Bert.BertFolder.LoadForTokenClassification(directory)),
+        ModelKind.Encoder when ModelRegistry.ModelTypeOf(directory) is "distilbert" => Export(Models.DistilBert.DistilBertFolder.Load(directory)),
+        ModelKind.TokenClassifier when ModelRegistry.ModelTypeOf(directory) is "bert" or "roberta" or "distilbert" => Export(ModelRegistry.LoadTokenClassifier(directory)),
         ModelKind.OnnxGraph => Import.OnnxFolder.ToModel(Import.OnnxFolder.Load(directory)),
         ModelKind.LanguageModel when ModelRegistry.ModelTypeOf(directory) == "gpt2" => Export(GptFolder.Load(directory)),
         ModelKind.LanguageModel when ModelRegistry.ModelTypeOf(directory) is { } type && Models.Llama.LlamaConfig.ModelTypes.Contains(type)
             => Export(Models.Llama.LlamaFolder.Load(directory)),
-        var kind => throw new NotSupportedException($"ONNX export: '{directory}' holds a {ModelRegistry.ModelTypeOf(directory)} {kind}, which the exporter does not translate yet (classifiers, GPT-2, the Llama family, torchvision ResNets, BERT/RoBERTa encoders, sequence and token classifiers, and imported ONNX graphs are)"),
+        var kind => throw new NotSupportedException($"ONNX export: '{directory}' holds a {ModelRegistry.ModelTypeOf(directory)} {kind}, which the exporter does not translate yet (classifiers, GPT-2, the Llama family, torchvision ResNets, BERT/RoBERTa/DistilBERT encoders, sequence and token classifiers, and imported ONNX graphs are)"),
     };
 }

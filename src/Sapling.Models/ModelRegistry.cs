@@ -37,6 +37,8 @@ public static class ModelRegistry
         });
         Register(new ModelFamily(DistilBert.DistilBertConfig.Type, ModelKind.Encoder, null)
         {
+            LoadTokenClassifier = DistilBert.DistilBertFolder.LoadForTokenClassification,
+            NewTokenClassifier = (directory, head) => DistilBert.DistilBertForTokenClassification.FromEncoder(DistilBert.DistilBertFolder.Load(directory), head.Labels, head.Generator),
             LoadSequenceClassifier = DistilBert.DistilBertFolder.LoadForSequenceClassification,
             NewSequenceClassifier = (directory, head) => DistilBert.DistilBertForSequenceClassification.FromEncoder(DistilBert.DistilBertFolder.Load(directory), head.Labels, head.Generator),
         });

@@ -2,6 +2,7 @@ using Sapling.Autograd;
 using Sapling.Export.Import;
 using Sapling.Export.Tests.Import;
 using Sapling.Models.Bert;
+using Sapling.Models.DistilBert;
 using Sapling.Models.Roberta;
 using Xunit.Abstractions;
 
@@ -97,5 +98,36 @@ public sealed class BertOnnxExportTests(ITestOutputHelper output) : IDisposable
         var logits = InProcessOnnxRuntime.Run(OnnxExporter.Export((Models.ISequenceClassifier)roberta), feeds)["logits"].ToArray<float>();
         using (NoGrad.Enter())
             Assert.True(Worst("roberta logits", roberta.Forward(feeds["input_ids"], feeds["attention_mask"]).ToArray<float>(), logits, 2, null) <= 1e-4);
+    }
+    [Fact]
+    public void DistilBertEncoderAndHeadsMatchOnnxRuntime()
+    {
+        var config = new DistilBertConfig { VocabSize = 70, Dim = 32, NLayers = 2, NHeads = 2, HiddenDim = 40, MaxPositionEmbeddings = 24 };
+        var feeds = new Dictionary<string, Tensor> { ["input_ids"] = Tensor.FromArray(Ids, 2, 6), ["attention_mask"] = Tensor.FromArray(Mask, 2, 6) };
+        var encoder = new DistilBertModel(config, new Generator(7));
+        encoder.Eval();
+        var hidden = InProcessOnnxRuntime.Run(OnnxExporter.Export(encoder), feeds)["last_hidden_state"];
+        Assert.Equal([2, 6, 32], hidden.Shape.ToArray());
+        using (NoGrad.Enter())
+            Assert.True(Worst("distilbert last_hidden_state", encoder.Forward(feeds["input_ids"], feeds["attention_mask"]).ToArray<float>(), hidden.ToArray<float>(), 32, Mask) <= 1e-4);
+
+        var classifier = DistilBertForSequenceClassification.FromEncoder(encoder, ["ham", "spam", "other"], new Generator(8));
+        classifier.Eval();
+        var logits = InProcessOnnxRuntime.Run(OnnxExporter.Export((Models.ISequenceClassifier)classifier), feeds)["logits"].ToArray<float>();
+        using (NoGrad.Enter())
+            Assert.True(Worst("distilbert logits", classifier.Forward(feeds["input_ids"], feeds["attention_mask"]).ToArray<float>(), logits, 3, null) <= 1e-4);
+
+        var tagger = DistilBertForTokenClassification.FromEncoder(encoder, ["B-PER", "I-PER", "O", "B-LOC"], new Generator(9));
+        tagger.Eval();
+        var tags = InProcessOnnxRuntime.Run(OnnxExporter.Export((Models.ITokenClassifier)tagger), feeds)["logits"];
+        Assert.Equal([2, 6, 4], tags.Shape.ToArray());
+        using (NoGrad.Enter())
+            Assert.True(Worst("distilbert token logits", tagger.Forward(feeds["input_ids"], feeds["attention_mask"]).ToArray<float>(), tags.ToArray<float>(), 4, Mask) <= 1e-4);
+
+        // From a folder, as `sapling export --format onnx` does.
+        var folder = Path.Combine(directory, "distilbert-tagger");
+        tagger.Save(folder);
+        var fromFolder = InProcessOnnxRuntime.Run(OnnxExporter.ExportFolder(folder), feeds)["logits"].ToArray<float>();
+        Assert.True(Worst("distilbert token logits from the folder", tags.ToArray<float>(), fromFolder, 4, Mask) <= 1e-6);
     }
 }

@@ -77,9 +77,20 @@ public static class Quantizer
             ModelFolderFiles.CopySideFiles(modelDirectory, outputDirectory, "quantize");
             Models.Bert.BertFolder.Save(outputDirectory, network, saved with { Quantization = Entry(modules, floatModules) });
         }
-        else if (kind is ModelKind.Encoder or ModelKind.TextClassifier && ModelRegistry.ModelTypeOf(modelDirectory) != "gpt2")
+        else if (ModelRegistry.ModelTypeOf(modelDirectory) == Models.DistilBert.DistilBertConfig.Type)
         {
-            throw new NotSupportedException($"quantize: '{modelDirectory}' holds a {ModelRegistry.ModelTypeOf(modelDirectory)} model; int8 quantization covers classifiers, GPT-2, the Llama family (llama, mistral, qwen2, qwen3), bart/marian/t5 and bert/roberta encoders and classifiers");
+            var config = Models.DistilBert.DistilBertFolder.ReadConfig(modelDirectory);
+            RefuseQuantized(config.Quantization, modelDirectory);
+            // As BERT: every Linear and the word embeddings; the position table stays float32.
+            var (network, saved) = LoadDistilBert(modelDirectory, kind, config);
+            modules = ModelQuantization.QuantizeAll(network, name => !name.EndsWith("position_embeddings", StringComparison.Ordinal));
+            floatModules = "position embeddings, layer norms and biases";
+            ModelFolderFiles.CopySideFiles(modelDirectory, outputDirectory, "quantize");
+            Models.DistilBert.DistilBertFolder.Save(outputDirectory, network, saved with { Quantization = Entry(modules, floatModules) });
+        }
+        else if (kind is ModelKind.Encoder or ModelKind.TextClassifier or ModelKind.TokenClassifier && ModelRegistry.ModelTypeOf(modelDirectory) != "gpt2")
+        {
+            throw new NotSupportedException($"quantize: '{modelDirectory}' holds a {ModelRegistry.ModelTypeOf(modelDirectory)} model; int8 quantization covers classifiers, GPT-2, the Llama family (llama, mistral, qwen2, qwen3), bart/marian/t5 and bert/roberta/distilbert encoders and classifiers");
         }
         else
         {
@@ -115,6 +126,25 @@ public static class Quantizer
         if (config.Architectures.Any(a => a.Contains("For", StringComparison.Ordinal)))
             throw new NotSupportedException($"quantize: '{directory}' holds a {string.Join(", ", config.Architectures)}; bert/roberta encoders, sequence classifiers and token classifiers are quantized");
         var encoder = Models.Bert.BertFolder.Load(directory);
+        return (encoder, encoder.Config);
+    }
+
+    /// <summary>A DistilBERT folder as a module with the config it is saved under: a sequence or token classifier, or a bare encoder.</summary>
+    private static (Sapling.NN.Module Network, Models.DistilBert.DistilBertConfig Config) LoadDistilBert(string directory, ModelKind kind, Models.DistilBert.DistilBertConfig config)
+    {
+        if (kind == ModelKind.TextClassifier)
+        {
+            var classifier = Models.DistilBert.DistilBertFolder.LoadForSequenceClassification(directory);
+            return (classifier, classifier.Config);
+        }
+        if (kind == ModelKind.TokenClassifier)
+        {
+            var tagger = Models.DistilBert.DistilBertFolder.LoadForTokenClassification(directory);
+            return (tagger, tagger.Config);
+        }
+        if (config.Architectures.Any(a => a.Contains("For", StringComparison.Ordinal)))
+            throw new NotSupportedException($"quantize: '{directory}' holds a {string.Join(", ", config.Architectures)}; distilbert encoders, sequence classifiers and token classifiers are quantized");
+        var encoder = Models.DistilBert.DistilBertFolder.Load(directory);
         return (encoder, encoder.Config);
     }
 

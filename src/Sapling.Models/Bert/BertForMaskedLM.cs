@@ -66,6 +66,8 @@ public sealed class BertForMaskedLM : BertTaskModel
     }
 
     public BertModel Bert { get; }
+
+    public override BertModel BaseModel => Bert;
     public BertOnlyMLMHead Cls { get; }
 
     /// <summary>Token logits [B, T, vocab] for ids [B, T] with an optional attention mask.</summary>

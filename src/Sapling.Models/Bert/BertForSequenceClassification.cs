@@ -31,6 +31,8 @@ public sealed class BertForSequenceClassification : BertTaskModel, ISequenceClas
         new(encoder, encoder.Config with { Labels = labels.ToArray() }, generator);
 
     public BertModel Bert { get; }
+
+    public override BertModel BaseModel => Bert;
     public Dropout Dropout { get; }
     public Linear Classifier { get; }
 

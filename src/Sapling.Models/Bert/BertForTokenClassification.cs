@@ -34,6 +34,8 @@ public sealed class BertForTokenClassification : BertTaskModel, ITokenClassifier
 
     /// <summary>The encoder, registered as "bert" or "roberta" after the config's model_type.</summary>
     public BertModel Encoder { get; }
+
+    public override BertModel BaseModel => Encoder;
     public Dropout Dropout { get; }
     public Linear Classifier { get; }
 

@@ -175,13 +175,14 @@ public sealed class BertEncoder : Module
 
     public IReadOnlyList<BertLayer> Layers => layers;
 
+    /// <summary>Recompute each layer's activations in backward instead of keeping them (transformers'
+    /// gradient_checkpointing_enable); applies while training.</summary>
+    public bool GradientCheckpointing { get; set; }
+
     public Tensor Forward(Tensor x, PaddingMask? mask)
     {
-        foreach (var layer in layers)
-        {
-            var input = x;
-            x = TensorScope.KeepOnlyResult(() => layer.Forward(input, mask));
-        }
+        bool recompute = GradientCheckpointing && Training;
+        foreach (var layer in layers) x = RunLayer(layer, x, recompute, h => layer.Forward(h, mask));
         return x;
     }
 

@@ -22,11 +22,14 @@ public abstract class BertTaskModel : Module, ITrainableModel
 
     public int ContextLength => Config.MaxTokens;
 
-    /// <summary>Not offered for encoders yet: their layers keep activations for the backward.</summary>
+    /// <summary>The encoder under the head (transformers' base_model), registered under the config's model_type.</summary>
+    public abstract BertModel BaseModel { get; }
+
+    /// <summary>Recompute each encoder layer's activations in backward instead of keeping them (train.gradient_checkpointing).</summary>
     public bool GradientCheckpointing
     {
-        get => false;
-        set { if (value) throw new NotSupportedException($"train.gradient_checkpointing is not supported for {Config.ModelType} models yet"); }
+        get => BaseModel.Encoder.GradientCheckpointing;
+        set => BaseModel.Encoder.GradientCheckpointing = value;
     }
 
     /// <summary>config.json and model.safetensors in transformers' names.</summary>

@@ -28,7 +28,12 @@ public sealed record DistilBertConfig
     /// <summary>Class names by id (id2label) of a DistilBertForSequenceClassification; empty for the bare model.</summary>
     public string[] Labels { get; init; } = [];
 
+    /// <summary>Present when the folder's Linear weights are int8 (see <see cref="Compression.QuantizationConfig"/>).</summary>
+    public Compression.QuantizationConfig? Quantization { get; init; }
+
     public bool IsSequenceClassifier => Array.IndexOf(Architectures, "DistilBertForSequenceClassification") >= 0;
+
+    public bool IsTokenClassifier => Array.IndexOf(Architectures, "DistilBertForTokenClassification") >= 0;
 
     public int HeadDim => Dim / NHeads;
 
@@ -42,6 +47,7 @@ public sealed record DistilBertConfig
             if (!(p >= 0 && p < 1)) throw new InvalidDataException($"{source}: {key} {p} must be in [0, 1)");
         if (Labels.Distinct(StringComparer.Ordinal).Count() != Labels.Length) throw new InvalidDataException($"{source}: id2label names a class twice");
         if (IsSequenceClassifier && Labels.Length < 2) throw new InvalidDataException($"{source}: a DistilBertForSequenceClassification config needs id2label with at least 2 classes");
+        if (IsTokenClassifier && Labels.Length < 2) throw new InvalidDataException($"{source}: a DistilBertForTokenClassification config needs id2label with at least 2 tags");
     }
 
     public static DistilBertConfig FromJson(string json, string source)
@@ -67,8 +73,10 @@ public sealed record DistilBertConfig
             SeqClassifDropout = (float)(c.OptionalDouble("seq_classif_dropout") ?? 0.2),
             PadTokenId = c.Int("pad_token_id", 0),
             Labels = ClassLabels.Read(c),
+            Quantization = Compression.QuantizationConfig.Read(c),
         };
         config.Validate(source);
+        config.Quantization?.Validate(source);
         return config;
     }
 
@@ -84,6 +92,7 @@ public sealed record DistilBertConfig
             ["pad_token_id"] = PadTokenId,
         };
         ClassLabels.Write(root, Labels);
+        if (Quantization != null) root["quantization"] = JsonSerializer.SerializeToNode(Quantization);
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 }

@@ -4,16 +4,15 @@ using Sapling.Data.Text;
 namespace Sapling.Models.DistilBert;
 
 /// <summary>DistilBERT with transformers' sequence-classification head: [CLS] state → pre_classifier → ReLU → dropout → classifier.</summary>
-public sealed class DistilBertForSequenceClassification : Module, ISequenceClassifier
+public sealed class DistilBertForSequenceClassification : DistilBertTaskModel, ISequenceClassifier
 {
     public DistilBertForSequenceClassification(DistilBertConfig config, Generator? generator = null)
         : this(new DistilBertModel(config, generator), config, generator) { }
 
     private DistilBertForSequenceClassification(DistilBertModel distilbert, DistilBertConfig config, Generator? generator)
+        : base(distilbert, config with { Architectures = ["DistilBertForSequenceClassification"] })
     {
         if (config.Labels.Length < 2) throw new ArgumentException("a sequence classifier needs at least 2 labels");
-        Config = config with { Architectures = ["DistilBertForSequenceClassification"] };
-        Distilbert = RegisterModule("distilbert", distilbert);
         PreClassifier = RegisterModule("pre_classifier", new Linear(config.Dim, config.Dim, generator: generator));
         Classifier = RegisterModule("classifier", new Linear(config.Dim, config.Labels.Length, generator: generator));
         Dropout = RegisterModule("dropout", new Dropout(config.SeqClassifDropout));
@@ -30,8 +29,6 @@ public sealed class DistilBertForSequenceClassification : Module, ISequenceClass
     public static DistilBertForSequenceClassification FromEncoder(DistilBertModel encoder, IReadOnlyList<string> labels, Generator? generator = null) =>
         new(encoder, encoder.Config with { Labels = labels.ToArray() }, generator);
 
-    public DistilBertConfig Config { get; }
-    public DistilBertModel Distilbert { get; }
     public Linear PreClassifier { get; }
     public Linear Classifier { get; }
     public Dropout Dropout { get; }
@@ -51,20 +48,6 @@ public sealed class DistilBertForSequenceClassification : Module, ISequenceClass
         EncoderInput.Encode(tokenizer, text, Math.Min(maxTokens, Config.MaxPositionEmbeddings), Config.PadTokenId);
 
     public Tensor Classify(Tensor ids, int[] lengths) => Forward(ids, EncoderInput.Mask(lengths, ids.Shape[1]));
-
-    public string ModelType => DistilBertConfig.Type;
-    public Module Network => this;
-    public int NumLayers => Config.NLayers;
-    public int HiddenSize => Config.Dim;
-    public int ContextLength => Config.MaxPositionEmbeddings;
-
-    public bool GradientCheckpointing
-    {
-        get => false;
-        set { if (value) throw new NotSupportedException("train.gradient_checkpointing is not supported for distilbert models yet"); }
-    }
-
-    public void Save(string directory) => DistilBertFolder.Save(directory, this, Config);
 
     private sealed class HeadModules : Module
     {

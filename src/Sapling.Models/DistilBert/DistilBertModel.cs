@@ -5,7 +5,7 @@ namespace Sapling.Models.DistilBert;
 // DistilBERT (Sanh, Debut, Chaumond and Wolf, "DistilBERT, a distilled version of BERT", 2019): BERT halved in depth,
 // without token types and without the pooler, in transformers' module names ("embeddings", "transformer.layer.N" with
 // q_lin/k_lin/v_lin/out_lin, sa_layer_norm, ffn.lin1/lin2, output_layer_norm). Building blocks first, then the model and
-// its sequence classifier (pre_classifier + ReLU + classifier on the [CLS] state).
+// its task heads (DistilBertForSequenceClassification, DistilBertForTokenClassification) in their own files.
 
 /// <summary>Word and position embeddings summed, layer norm, dropout: ids [B, T] → [B, T, dim].</summary>
 public sealed class DistilBertEmbeddings : Module
@@ -116,13 +116,16 @@ public sealed class Transformer : Module
         for (int i = 0; i < layers.Length; i++) layers[i] = list.Add(new TransformerBlock(config, generator));
     }
 
+    public IReadOnlyList<TransformerBlock> Layers => layers;
+
+    /// <summary>Recompute each layer's activations in backward instead of keeping them (transformers'
+    /// gradient_checkpointing_enable); applies while training.</summary>
+    public bool GradientCheckpointing { get; set; }
+
     public Tensor Forward(Tensor x, Tensor? maskBias)
     {
-        foreach (var layer in layers)
-        {
-            var input = x;
-            x = TensorScope.KeepOnlyResult(() => layer.Forward(input, maskBias));
-        }
+        bool recompute = GradientCheckpointing && Training;
+        foreach (var layer in layers) x = RunLayer(layer, x, recompute, h => layer.Forward(h, maskBias));
         return x;
     }
 }
@@ -136,16 +139,7 @@ public sealed class DistilBertModel : Module, ITextEncoder
         Config = config;
         Embeddings = RegisterModule("embeddings", new DistilBertEmbeddings(config, generator));
         Transformer = RegisterModule("transformer", new Transformer(config, generator));
-        using var _ = Autograd.NoGrad.Enter();
-        foreach (var (_, module) in NamedModules())
-        {
-            if (module is Linear linear)
-            {
-                Init.Normal(linear.Weight, 0f, 0.02f, generator);
-                if (linear.Bias != null) Init.Zeros(linear.Bias);
-            }
-            else if (module is Embedding embedding) Init.Normal(embedding.Weight, 0f, 0.02f, generator);
-        }
+        Init.LikeTransformers(this, 0.02f, generator);
     }
 
     public DistilBertConfig Config { get; }

@@ -59,6 +59,8 @@ public sealed class RobertaForSequenceClassification : BertTaskModel, ISequenceC
         new(encoder, encoder.Config with { Labels = labels.ToArray() }, generator);
 
     public BertModel Roberta { get; }
+
+    public override BertModel BaseModel => Roberta;
     public RobertaClassificationHead Classifier { get; }
 
     /// <summary>Logits [B, classes] for ids [B, T] with an attention mask [B, T] (1 real, 0 padding).</summary>

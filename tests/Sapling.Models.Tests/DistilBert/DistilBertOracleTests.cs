@@ -73,4 +73,53 @@ public sealed class DistilBertOracleTests(ITestOutputHelper output)
             Directory.Delete(dir, recursive: true);
         }
     }
+    [Fact]
+    public void TokenClassifierMatchesPyTorch()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Directory, "distilbert.json")));
+        var root = doc.RootElement;
+        var head = root.GetProperty("token_classifier");
+        var config = DistilBertConfig.FromJson(root.GetProperty("config").GetRawText(), "distilbert.json config") with { Labels = ["COMMA", "PERIOD", "O"] };
+        var model = new DistilBertForTokenClassification(config);
+        var weights = new Dictionary<string, Tensor>();
+        foreach (var w in root.GetProperty("weights").EnumerateObject())
+            if (w.Name.StartsWith("distilbert.", StringComparison.Ordinal)) weights[w.Name] = Fixtures.ReadFloatTensor(w.Value);
+        foreach (var w in head.GetProperty("weights").EnumerateObject()) weights[w.Name] = Fixtures.ReadFloatTensor(w.Value);
+        model.LoadStateDict(weights);
+        model.Eval();
+        var ids = Fixtures.ReadIdRows(root.GetProperty("input_ids"));
+        var mask = Fixtures.ReadIdRows(root.GetProperty("attention_mask"));
+        var expected = Fixtures.ReadFloatTensor(head.GetProperty("logits")).ToArray<float>();
+        float[] logits;
+        using (NoGrad.Enter()) logits = model.ClassifyTokens(ids, [6, 4]).ToArray<float>();
+        var m = mask.ToArray<long>();
+        double worst = 0;
+        for (int i = 0; i < logits.Length; i++)
+            if (m[i / 3] == 1) worst = Math.Max(worst, Math.Abs(logits[i] - expected[i]));
+        output.WriteLine($"token logits: largest difference from PyTorch {worst:E2}");
+        Assert.True(worst <= 1e-4, $"token logits differ from PyTorch by {worst:E3}");
+
+        var dir = Directory.CreateTempSubdirectory("sapling-distilbert-tagger-").FullName;
+        try
+        {
+            model.Save(dir);
+            Assert.Equal(ModelKind.TokenClassifier, ModelFolder.KindOf(dir));
+            Assert.Contains("\"DistilBertForTokenClassification\"", File.ReadAllText(Path.Combine(dir, "config.json")));
+            var loaded = Assert.IsType<DistilBertForTokenClassification>(ModelRegistry.LoadTokenClassifier(dir));
+            Assert.Equal(["COMMA", "PERIOD", "O"], loaded.Labels);
+            float[] again;
+            using (NoGrad.Enter()) again = loaded.ClassifyTokens(ids, [6, 4]).ToArray<float>();
+            Assert.Equal(logits, again);
+            // A new tagger on the folder's encoder (what token_classify fine-tuning starts from) reads the same encoder.
+            var fresh = ModelRegistry.NewTokenClassifier(dir, new NewClassifierHead(["X", "Y"], 0, "last", new Generator(1)));
+            var encoder = Assert.IsType<DistilBertForTokenClassification>(fresh).Distilbert;
+            using (NoGrad.Enter())
+                Assert.Equal(model.Distilbert.Forward(ids, mask).ToArray<float>(), encoder.Forward(ids, mask).ToArray<float>());
+            Assert.Throws<InvalidDataException>(() => ModelRegistry.LoadSequenceClassifier(dir));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

