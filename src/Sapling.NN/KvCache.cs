@@ -88,28 +88,42 @@ public sealed class KvCache : IKvCache
 
     /// <summary>
     /// Row r of every layer's stored positions becomes what row <paramref name="rows"/>[r] held (beam search: each
-    /// surviving beam continues the history of the beam it was extended from). One gather per layer and tensor.
+    /// surviving beam continues the history of the beam it was extended from). Gathered through one pooled scratch
+    /// buffer per layer and copied back in place: a step of beam search allocates nothing.
     /// </summary>
     public void ReorderRows(ReadOnlySpan<int> rows)
     {
         if (rows.Length != Batch) throw new ArgumentException($"KV cache: {rows.Length} rows given for a cache of {Batch}");
-        var index = new long[rows.Length];
         bool identity = true;
         for (int r = 0; r < rows.Length; r++)
         {
             if ((uint)rows[r] >= (uint)Batch) throw new ArgumentOutOfRangeException(nameof(rows), $"KV cache: row {rows[r]} is outside the batch of {Batch}");
-            index[r] = rows[r];
             identity &= rows[r] == r;
         }
         if (identity || Length == 0) return;
-        var indexTensor = Tensor.FromArray(index, index.Length);
-        using var _ = Autograd.NoGrad.Enter();
         for (int layer = 0; layer < Layers; layer++)
-            foreach (var buffer in new[] { keys[layer], values[layer] })
+        {
+            // A row's stored positions are, per head, a run of Length·HeadDim values at a stride of MaxLength·HeadDim.
+            int heads = HeadsPerLayer[layer], run = Length * HeadDim, headStride = MaxLength * HeadDim, rowStride = heads * headStride;
+            var scratch = System.Buffers.ArrayPool<float>.Shared.Rent(Batch * heads * run);
+            try
             {
-                var stored = buffer.Narrow(2, 0, Length);
-                stored.CopyFrom(stored.IndexSelect(0, indexTensor));
+                foreach (var buffer in (ReadOnlySpan<Tensor>)[keys[layer], values[layer]])
+                {
+                    var data = buffer.AsSpan();
+                    for (int r = 0; r < Batch; r++)
+                        for (int h = 0; h < heads; h++)
+                            data.Slice(rows[r] * rowStride + h * headStride, run).CopyTo(scratch.AsSpan((r * heads + h) * run, run));
+                    for (int r = 0; r < Batch; r++)
+                        for (int h = 0; h < heads; h++)
+                            scratch.AsSpan((r * heads + h) * run, run).CopyTo(data.Slice(r * rowStride + h * headStride, run));
+                }
             }
+            finally
+            {
+                System.Buffers.ArrayPool<float>.Shared.Return(scratch);
+            }
+        }
     }
 
     /// <summary>Forgets every position from <paramref name="length"/> on (the stored values stay until overwritten).</summary>
