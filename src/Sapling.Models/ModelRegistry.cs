@@ -110,7 +110,32 @@ public static class ModelRegistry
         var path = Path.Combine(modelPath, "tokenizer.json");
         if (File.Exists(path)) return Data.Text.Tokenizers.Load(path);
         var vocab = Path.Combine(modelPath, "vocab.txt");
-        return File.Exists(vocab) ? Data.Text.Tokenization.PipelineTokenizer.FromBertVocabulary(vocab, LowerCase(modelPath)) : null;
+        if (File.Exists(vocab)) return Data.Text.Tokenization.PipelineTokenizer.FromBertVocabulary(vocab, LowerCase(modelPath));
+        // Folders that ship only SentencePiece files: Marian (opus-mt), T5 (spiece.model), Llama 1/2 (tokenizer.model).
+        if (Data.Text.MarianTokenizer.IsIn(modelPath)) return Data.Text.MarianTokenizer.Load(modelPath);
+        foreach (var name in new[] { "spiece.model", "tokenizer.model" })
+        {
+            var model = Path.Combine(modelPath, name);
+            if (!File.Exists(model)) continue;
+            var (bos, eos) = SpecialTokensAdded(modelPath);
+            return Data.Text.SentencePieceModel.Read(model).ToTokenizer(model, bos, eos);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Whether a SentencePiece folder's tokenizer puts &lt;s&gt; first and &lt;/s&gt; last: tokenizer_config.json's
+    /// add_bos_token / add_eos_token when given, else what transformers' tokenizer for the model type does (T5 appends
+    /// &lt;/s&gt;, the Llama family starts with &lt;s&gt;).
+    /// </summary>
+    private static (bool Bos, bool Eos) SpecialTokensAdded(string directory)
+    {
+        var type = File.Exists(Path.Combine(directory, "config.json")) ? ModelTypeOf(directory) : null;
+        bool bos = type != null && LlamaConfig.ModelTypes.Contains(type), eos = type == T5.T5Config.Type;
+        var path = Path.Combine(directory, "tokenizer_config.json");
+        if (!File.Exists(path)) return (bos, eos);
+        var config = Data.Json.JsonSection.Parse(File.ReadAllText(path), path);
+        return (config.Bool("add_bos_token", bos), config.Bool("add_eos_token", eos));
     }
 
     private static bool LowerCase(string directory)

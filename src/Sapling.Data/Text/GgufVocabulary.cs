@@ -108,25 +108,30 @@ public sealed record GgufVocabulary
     }
 
     /// <summary>BOS/EOS around each sequence as tokenizer.ggml.add_bos_token / add_eos_token ask (TemplateProcessing).</summary>
-    private JsonNode? Template(JsonNode? fallback)
+    private JsonNode? Template(JsonNode? fallback) => Template(Tokens, AddBos ? BosId : null, AddEos ? EosId : null, fallback);
+
+    /// <summary>
+    /// A TemplateProcessing post-processor putting <paramref name="bosId"/> before and <paramref name="eosId"/> after
+    /// each sequence (either may be null), after <paramref name="fallback"/> when there is one; null when neither is given.
+    /// </summary>
+    internal static JsonNode? Template(IReadOnlyList<string> tokens, int? bosId, int? eosId, JsonNode? fallback)
     {
-        bool bos = AddBos && BosId != null, eos = AddEos && EosId != null;
-        if (!bos && !eos) return fallback;
+        if (bosId == null && eosId == null) return fallback;
         var single = new JsonArray();
         var pair = new JsonArray();
         var specials = new JsonObject();
-        void Special(JsonArray into, int id) => into.Add(new JsonObject { ["SpecialToken"] = new JsonObject { ["id"] = Tokens[id], ["type_id"] = 0 } });
+        void Special(JsonArray into, int id) => into.Add(new JsonObject { ["SpecialToken"] = new JsonObject { ["id"] = tokens[id], ["type_id"] = 0 } });
         void Sequence(JsonArray into, string which) => into.Add(new JsonObject { ["Sequence"] = new JsonObject { ["id"] = which, ["type_id"] = 0 } });
         foreach (var (into, parts) in new[] { (single, new[] { "A" }), (pair, new[] { "A", "B" }) })
             foreach (var part in parts)
             {
-                if (bos) Special(into, BosId!.Value);
+                if (bosId is int b) Special(into, b);
                 Sequence(into, part);
-                if (eos) Special(into, EosId!.Value);
+                if (eosId is int e) Special(into, e);
             }
-        foreach (var id in new[] { bos ? BosId : null, eos ? EosId : null })
-            if (id is int i && !specials.ContainsKey(Tokens[i]))
-                specials[Tokens[i]] = new JsonObject { ["id"] = Tokens[i], ["ids"] = new JsonArray(i), ["tokens"] = new JsonArray(Tokens[i]) };
+        foreach (var id in new[] { bosId, eosId })
+            if (id is int i && !specials.ContainsKey(tokens[i]))
+                specials[tokens[i]] = new JsonObject { ["id"] = tokens[i], ["ids"] = new JsonArray(i), ["tokens"] = new JsonArray(tokens[i]) };
         var template = new JsonObject { ["type"] = "TemplateProcessing", ["single"] = single, ["pair"] = pair, ["special_tokens"] = specials };
         return fallback == null ? template : new JsonObject { ["type"] = "Sequence", ["processors"] = new JsonArray(fallback, template) };
     }

@@ -41,12 +41,15 @@ internal static class TokenizerJson
     });
 
     /// <summary>Writes through a temporary file beside the target, so a crash never leaves half a vocabulary.</summary>
-    public static void Write(string path, string json)
+    public static void Write(string path, string json) => Write(path, new UTF8Encoding(false).GetBytes(json));
+
+    /// <summary>Writes a tokenizer file through a temporary file and a rename, so a reader never sees half of it.</summary>
+    public static void Write(string path, byte[] bytes)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
         var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        File.WriteAllText(temp, json, new UTF8Encoding(false));
+        File.WriteAllBytes(temp, bytes);
         File.Move(temp, path, overwrite: true);
     }
 }

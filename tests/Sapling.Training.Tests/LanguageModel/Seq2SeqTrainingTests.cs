@@ -82,6 +82,31 @@ public sealed class Seq2SeqTrainingTests : IDisposable
         Assert.Equal("el gato ve el arbol", output[1]);
     }
 
+    /// <summary>
+    /// A folder laid out as opus-mt's are (source.spm, target.spm and vocab.json instead of tokenizer.json) fine-tunes
+    /// with its sources cut by source.spm and its targets by target.spm, keeps those files, and translates.
+    /// </summary>
+    [Fact]
+    public void OpusMtShapedFolderFineTunesWithItsSentencePieceFiles()
+    {
+        var folder = Path.Combine(root, "opus-mt");
+        Directory.CreateDirectory(folder);
+        foreach (var file in Directory.GetFiles(Path.Combine(Testing.Fixtures.Directory, "sentencepiece", "marian")))
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        var tokenizer = Assert.IsType<Data.Text.MarianTokenizer>(ModelRegistry.LoadTokenizer(folder));
+        Seq2SeqModels.New(Options("marian", 1), tokenizer, new Generator(5)).Save(folder);
+        var tuned = new LmTrainer(Options("gpt2", 600) with { InitFrom = folder }, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "tuned"));
+        using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(tuned.RunDirectory, "results.json"))))
+        {
+            var test = json.RootElement.GetProperty("test");
+            Assert.True(test.GetProperty("greedy_bleu").GetDouble() >= 80, test.ToString());
+        }
+        foreach (var name in new[] { "source.spm", "target.spm", "vocab.json" }) Assert.True(File.Exists(Path.Combine(tuned.ModelDirectory, name)), name);
+        Assert.False(File.Exists(Path.Combine(tuned.ModelDirectory, "tokenizer.json")));
+        var translator = new Seq2SeqTranslator(ModelRegistry.LoadSeq2SeqLM(tuned.ModelDirectory), ModelRegistry.LoadTokenizer(tuned.ModelDirectory)!);
+        Assert.Equal("el gato ve el arbol", translator.Translate(["the cat sees the tree"], new Seq2SeqGenerationOptions { MaxNewTokens = 64 })[0]);
+    }
+
     /// <summary>Fine-tuning the folder (method seq2seq, model.path) starts where training ended: its validation loss before
     /// fine-tuning is the trained model's (here a BART, whose learned positions and embedding norm round-trip too).</summary>
     [Fact]

@@ -54,9 +54,10 @@ public sealed class Seq2SeqObjective : ILmObjective
         }
         pairs = this.pairs;
         long cut = 0;
-        int[] Encode(string text, int limit)
+        int[] Encode(string text, int limit, bool target)
         {
-            var ids = tokenizer.Encode(text);
+            // A tokenizer with its own target side (Marian's target.spm) cuts targets with it.
+            var ids = target && tokenizer is ITargetTokenizer targets ? targets.EncodeTarget(text, addSpecialTokens: false) : tokenizer.Encode(text);
             // The end token stays when a long text is cut, so the model still learns where a text ends.
             if (ids.Length + 1 > limit)
             {
@@ -65,7 +66,7 @@ public sealed class Seq2SeqObjective : ILmObjective
             }
             return [.. ids, eosId];
         }
-        Example Make(long i) => new(Encode(pairs[(int)i].Source, options.MaxSourceLength), Encode(pairs[(int)i].Target, options.MaxTargetLength));
+        Example Make(long i) => new(Encode(pairs[(int)i].Source, options.MaxSourceLength, target: false), Encode(pairs[(int)i].Target, options.MaxTargetLength, target: true));
         // Length buckets: neighbours in this order have similar source and target lengths.
         train = parts[0].Select(Make).OrderBy(e => e.Source.Length).ThenBy(e => e.Target.Length).ToArray();
         validation = parts[1].Select(Make).ToArray();

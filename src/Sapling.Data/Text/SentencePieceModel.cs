@@ -1,0 +1,308 @@
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using Sapling.Data.Text.Tokenization;
+
+namespace Sapling.Data.Text;
+
+/// <summary>
+/// A SentencePiece model file (<c>spiece.model</c>, <c>tokenizer.model</c>, Marian's <c>source.spm</c>): the protobuf
+/// <c>ModelProto</c> that sentencepiece's trainer writes — pieces with scores and types, the trainer's settings (Unigram
+/// or BPE, byte fallback, special ids) and the normaliser's (compiled character map, dummy prefix, whitespace
+/// collapsing). Sapling runs it by laying it out as the tokenizer.json Hugging Face converts it to and loading that
+/// through <see cref="PipelineTokenizer"/>; settings that layout cannot express are refused by name.
+/// </summary>
+public sealed record SentencePieceModel
+{
+    /// <summary>TrainerSpec.ModelType.</summary>
+    public enum Algorithm { Unigram = 1, Bpe = 2, Word = 3, Char = 4 }
+
+    // Field numbers of sentencepiece_model.proto.
+    private const int PiecesField = 1, TrainerSpecField = 2, NormalizerSpecField = 3;
+
+    /// <summary>The largest file read: the biggest published vocabularies (250,000 pieces) take a few MB.</summary>
+    public const long MaxFileBytes = 256L << 20;
+
+    public required string[] Pieces { get; init; }
+    public required float[] Scores { get; init; }
+
+    /// <summary>SentencePiece's piece types, which are llama.cpp's token types.</summary>
+    public required GgufVocabulary.TokenType[] Types { get; init; }
+
+    public Algorithm ModelType { get; init; } = Algorithm.Unigram;
+    public bool ByteFallback { get; init; }
+    public bool SplitByWhitespace { get; init; } = true;
+    public bool TreatWhitespaceAsSuffix { get; init; }
+    public int UnknownId { get; init; }
+    public int BosId { get; init; } = 1;
+    public int EosId { get; init; } = 2;
+    public int PadId { get; init; } = -1;
+
+    /// <summary>NormalizerSpec.name ("nmt_nfkc", "identity", …), for messages.</summary>
+    public string NormalizerName { get; init; } = "";
+
+    /// <summary>The compiled normalisation rules; empty for the identity normaliser.</summary>
+    public byte[] PrecompiledCharsmap { get; init; } = [];
+
+    public bool AddDummyPrefix { get; init; } = true;
+    public bool RemoveExtraWhitespaces { get; init; } = true;
+    public bool EscapeWhitespaces { get; init; } = true;
+
+    public static SentencePieceModel Read(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"SentencePiece model '{path}' not found", path);
+        long length = new FileInfo(path).Length;
+        if (length > MaxFileBytes) throw new InvalidDataException($"{path}: {length:N0} bytes is more than a SentencePiece model holds (at most {MaxFileBytes >> 20} MB read)");
+        return Parse(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>A model from the bytes of its file; <paramref name="source"/> names it in errors.</summary>
+    public static SentencePieceModel Parse(byte[] data, string source)
+    {
+        var pieces = new List<string>();
+        var scores = new List<float>();
+        var types = new List<GgufVocabulary.TokenType>();
+        var model = new SentencePieceModel { Pieces = [], Scores = [], Types = [] };
+        bool trainerSpec = false, normalizerSpec = false;
+        try
+        {
+            var input = new CodedInputStream(data);
+            uint tag;
+            while ((tag = input.ReadTag()) != 0)
+            {
+                switch (WireFormat.GetTagFieldNumber(tag))
+                {
+                    case PiecesField:
+                        var (piece, score, type) = ReadPiece(Message(input, tag, "pieces", source), pieces.Count, source);
+                        pieces.Add(piece);
+                        scores.Add(score);
+                        types.Add(type);
+                        break;
+                    case TrainerSpecField:
+                        model = ReadTrainerSpec(Message(input, tag, "trainer_spec", source), model, source);
+                        trainerSpec = true;
+                        break;
+                    case NormalizerSpecField:
+                        model = ReadNormalizerSpec(Message(input, tag, "normalizer_spec", source), model, source);
+                        normalizerSpec = true;
+                        break;
+                    default:
+                        input.SkipLastField();
+                        break;
+                }
+            }
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException($"{source}: not a SentencePiece model (protobuf ModelProto): {e.Message}", e);
+        }
+        if (pieces.Count == 0) throw new InvalidDataException($"{source}: the SentencePiece model has no pieces");
+        // sentencepiece writes both settings after the pieces: a file without them was cut short.
+        if (!trainerSpec || !normalizerSpec)
+            throw new InvalidDataException($"{source}: the SentencePiece model has no {(trainerSpec ? "normalizer_spec" : "trainer_spec")} after its {pieces.Count} pieces; the file is incomplete");
+        model = model with { Pieces = [.. pieces], Scores = [.. scores], Types = [.. types] };
+        foreach (var (id, name) in new[] { (model.UnknownId, "unk_id"), (model.BosId, "bos_id"), (model.EosId, "eos_id"), (model.PadId, "pad_id") })
+            if (id >= pieces.Count) throw new InvalidDataException($"{source}: trainer_spec.{name} {id} is outside the {pieces.Count} pieces");
+        if (model.UnknownId < 0) throw new InvalidDataException($"{source}: trainer_spec.unk_id is {model.UnknownId}; a SentencePiece model needs an unknown piece");
+        return model;
+    }
+
+    private static CodedInputStream Message(CodedInputStream input, uint tag, string field, string source)
+    {
+        if (WireFormat.GetTagWireType(tag) != WireFormat.WireType.LengthDelimited)
+            throw new InvalidDataException($"{source}: ModelProto.{field} is not a message (wire type {WireFormat.GetTagWireType(tag)})");
+        return input.ReadBytes().CreateCodedInput();
+    }
+
+    private static void Expect(uint tag, WireFormat.WireType wire, string field, string source)
+    {
+        if (WireFormat.GetTagWireType(tag) != wire)
+            throw new InvalidDataException($"{source}: {field} has wire type {WireFormat.GetTagWireType(tag)}, not {wire}");
+    }
+
+    private static (string Piece, float Score, GgufVocabulary.TokenType Type) ReadPiece(CodedInputStream input, int index, string source)
+    {
+        string piece = "";
+        float score = 0;
+        var type = GgufVocabulary.TokenType.Normal;
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            switch (WireFormat.GetTagFieldNumber(tag))
+            {
+                case 1:
+                    Expect(tag, WireFormat.WireType.LengthDelimited, $"pieces[{index}].piece", source);
+                    piece = input.ReadString();
+                    break;
+                case 2:
+                    Expect(tag, WireFormat.WireType.Fixed32, $"pieces[{index}].score", source);
+                    score = input.ReadFloat();
+                    if (!float.IsFinite(score)) throw new InvalidDataException($"{source}: pieces[{index}].score is {score}");
+                    break;
+                case 3:
+                    Expect(tag, WireFormat.WireType.Varint, $"pieces[{index}].type", source);
+                    int value = input.ReadInt32();
+                    if (value is < 1 or > 6) throw new InvalidDataException($"{source}: pieces[{index}].type {value} is not a SentencePiece piece type (1 to 6)");
+                    type = (GgufVocabulary.TokenType)value;
+                    break;
+                default:
+                    input.SkipLastField();
+                    break;
+            }
+        }
+        if (piece.Length == 0) throw new InvalidDataException($"{source}: pieces[{index}] has no text");
+        return (piece, score, type);
+    }
+
+    private static SentencePieceModel ReadTrainerSpec(CodedInputStream input, SentencePieceModel model, string source)
+    {
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            int field = WireFormat.GetTagFieldNumber(tag);
+            switch (field)
+            {
+                case 3:
+                    Expect(tag, WireFormat.WireType.Varint, "trainer_spec.model_type", source);
+                    int type = input.ReadInt32();
+                    if (type is < 1 or > 4) throw new InvalidDataException($"{source}: trainer_spec.model_type {type} is not UNIGRAM, BPE, WORD or CHAR");
+                    model = model with { ModelType = (Algorithm)type };
+                    break;
+                case 22 or 24 or 35:
+                    Expect(tag, WireFormat.WireType.Varint, $"trainer_spec field {field}", source);
+                    bool flag = input.ReadBool();
+                    model = field switch
+                    {
+                        22 => model with { SplitByWhitespace = flag },
+                        24 => model with { TreatWhitespaceAsSuffix = flag },
+                        _ => model with { ByteFallback = flag },
+                    };
+                    break;
+                case >= 40 and <= 43:
+                    Expect(tag, WireFormat.WireType.Varint, $"trainer_spec field {field}", source);
+                    int id = input.ReadInt32();
+                    model = field switch
+                    {
+                        40 => model with { UnknownId = id },
+                        41 => model with { BosId = id },
+                        42 => model with { EosId = id },
+                        _ => model with { PadId = id },
+                    };
+                    break;
+                default:
+                    input.SkipLastField();
+                    break;
+            }
+        }
+        return model;
+    }
+
+    private static SentencePieceModel ReadNormalizerSpec(CodedInputStream input, SentencePieceModel model, string source)
+    {
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            int field = WireFormat.GetTagFieldNumber(tag);
+            switch (field)
+            {
+                case 1:
+                    Expect(tag, WireFormat.WireType.LengthDelimited, "normalizer_spec.name", source);
+                    model = model with { NormalizerName = input.ReadString() };
+                    break;
+                case 2:
+                    Expect(tag, WireFormat.WireType.LengthDelimited, "normalizer_spec.precompiled_charsmap", source);
+                    model = model with { PrecompiledCharsmap = input.ReadBytes().ToByteArray() };
+                    break;
+                case 3 or 4 or 5:
+                    Expect(tag, WireFormat.WireType.Varint, $"normalizer_spec field {field}", source);
+                    bool flag = input.ReadBool();
+                    model = field switch
+                    {
+                        3 => model with { AddDummyPrefix = flag },
+                        4 => model with { RemoveExtraWhitespaces = flag },
+                        _ => model with { EscapeWhitespaces = flag },
+                    };
+                    break;
+                default:
+                    input.SkipLastField();
+                    break;
+            }
+        }
+        return model;
+    }
+
+    /// <summary>The tokenizer this model describes: no special tokens added unless asked (SentencePiece's own encode adds
+    /// none; T5 appends &lt;/s&gt;, Llama puts &lt;s&gt; first).</summary>
+    public ITokenizer ToTokenizer(string source, bool addBos = false, bool addEos = false) =>
+        PipelineTokenizer.FromDocument(ToTokenizerJson(source, addBos, addEos), source, EosId >= 0 ? Pieces[EosId] : null);
+
+    /// <summary>
+    /// The tokenizer.json layout of this model. Unigram: the compiled character map, then (with remove_extra_whitespaces)
+    /// runs of spaces collapsed and the text's leading and trailing space removed; "▁" for spaces and in front of the
+    /// text; the Viterbi split with unknowns fused (or spelled as byte tokens with byte_fallback). BPE: Llama's layout
+    /// (see <see cref="GgufVocabulary"/>). Control, unknown and user-defined pieces are matched whole, as Hugging Face's
+    /// converted tokenizers do.
+    /// </summary>
+    public JsonObject ToTokenizerJson(string source, bool addBos = false, bool addEos = false)
+    {
+        if (!EscapeWhitespaces) throw new NotSupportedException($"{source}: normalizer_spec.escape_whitespaces false is not supported (spaces are written as ▁)");
+        if (TreatWhitespaceAsSuffix) throw new NotSupportedException($"{source}: trainer_spec.treat_whitespace_as_suffix is not supported (▁ marks the start of a word)");
+        if (ModelType == Algorithm.Bpe)
+        {
+            if (PrecompiledCharsmap.Length > 0 || RemoveExtraWhitespaces)
+                throw new NotSupportedException($"{source}: a BPE SentencePiece model with normalizer '{NormalizerName}'{(RemoveExtraWhitespaces ? " and remove_extra_whitespaces" : "")} is not supported; BPE models are read in Llama's layout (identity normalizer, spaces kept)");
+            return new GgufVocabulary
+            {
+                Model = "llama", Tokens = Pieces, Types = Types, Scores = Scores,
+                BosId = BosId >= 0 ? BosId : null, EosId = EosId >= 0 ? EosId : null, UnknownId = UnknownId, PaddingId = PadId >= 0 ? PadId : null,
+                AddBos = addBos, AddEos = addEos, AddSpacePrefix = AddDummyPrefix,
+            }.ToTokenizerJson(source);
+        }
+        if (ModelType != Algorithm.Unigram)
+            throw new NotSupportedException($"{source}: trainer_spec.model_type {ModelType.ToString().ToUpperInvariant()} is not supported (UNIGRAM and BPE are)");
+
+        var normalizers = new JsonArray();
+        if (PrecompiledCharsmap.Length > 0)
+            normalizers.Add(new JsonObject { ["type"] = "Precompiled", ["precompiled_charsmap"] = Convert.ToBase64String(PrecompiledCharsmap) });
+        if (RemoveExtraWhitespaces)
+        {
+            // SentencePiece collapses only U+0020 (after the character map, which turns other spaces into it).
+            normalizers.Add(new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["Regex"] = " {2,}" }, ["content"] = " " });
+            normalizers.Add(new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["Regex"] = "^ | $" }, ["content"] = "" });
+        }
+        var vocab = new JsonArray();
+        for (int i = 0; i < Pieces.Length; i++) vocab.Add(new JsonArray(Pieces[i], Scores[i]));
+        var added = new JsonArray();
+        for (int id = 0; id < Pieces.Length; id++)
+        {
+            var type = Types[id];
+            if (type is not (GgufVocabulary.TokenType.Control or GgufVocabulary.TokenType.Unknown or GgufVocabulary.TokenType.UserDefined)) continue;
+            added.Add(new JsonObject
+            {
+                ["id"] = id, ["content"] = Pieces[id], ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
+                ["normalized"] = false, ["special"] = type != GgufVocabulary.TokenType.UserDefined,
+            });
+        }
+        var metaspace = new JsonObject { ["type"] = "Metaspace", ["replacement"] = "▁", ["prepend_scheme"] = AddDummyPrefix ? "always" : "never", ["split"] = SplitByWhitespace };
+        JsonNode decoder = ByteFallback
+            ? new JsonObject
+            {
+                ["type"] = "Sequence",
+                ["decoders"] = new JsonArray(
+                    new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["String"] = "▁" }, ["content"] = " " },
+                    new JsonObject { ["type"] = "ByteFallback" },
+                    new JsonObject { ["type"] = "Fuse" },
+                    new JsonObject { ["type"] = "Strip", ["content"] = " ", ["start"] = AddDummyPrefix ? 1 : 0, ["stop"] = 0 }),
+            }
+            : metaspace.DeepClone();
+        return new JsonObject
+        {
+            ["version"] = "1.0",
+            ["added_tokens"] = added,
+            ["normalizer"] = new JsonObject { ["type"] = "Sequence", ["normalizers"] = normalizers },
+            ["pre_tokenizer"] = metaspace,
+            ["post_processor"] = GgufVocabulary.Template(Pieces, addBos && BosId >= 0 ? BosId : null, addEos && EosId >= 0 ? EosId : null, null),
+            ["decoder"] = decoder,
+            ["model"] = new JsonObject { ["type"] = "Unigram", ["unk_id"] = UnknownId, ["byte_fallback"] = ByteFallback, ["vocab"] = vocab },
+        };
+    }
+}
