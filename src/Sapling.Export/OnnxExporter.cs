@@ -69,7 +69,20 @@ public static class OnnxExporter
 
     /// <summary>Loads a model folder (a classifier, a GPT, a torchvision ResNet, a BERT/RoBERTa/DistilBERT encoder or classifier, or an
     /// imported ONNX graph) and exports it.</summary>
-    public static ModelProto ExportFolder(string directory) => ModelFolder.KindOf(directory) switch
+    public static ModelProto ExportFolder(string directory)
+    {
+        RequireFloat(directory);
+        return ExportKind(directory);
+    }
+
+    /// <summary>Refuses an int8-quantized folder: the graphs are float32 (QLinear / DequantizeLinear nodes are not written).</summary>
+    public static void RequireFloat(string directory)
+    {
+        if (ModelFolder.IsQuantized(directory))
+            throw new NotSupportedException($"ONNX export: '{directory}' is int8-quantized (its config.json has a quantization entry) and the exporter writes float32 graphs only; export the float32 model it was quantized from");
+    }
+
+    private static ModelProto ExportKind(string directory) => ModelFolder.KindOf(directory) switch
     {
         ModelKind.Classifier => Export(ClassifierFolder.Load(directory)),
         ModelKind.TextClassifier when ModelRegistry.ModelTypeOf(directory) is "bert" or "roberta" or "distilbert" => Export(ModelRegistry.LoadSequenceClassifier(directory)),

@@ -118,7 +118,9 @@ public static class ModelRegistry
             var model = Path.Combine(modelPath, name);
             if (!File.Exists(model)) continue;
             var (bos, eos) = SpecialTokensAdded(modelPath);
-            return Data.Text.SentencePieceModel.Read(model).ToTokenizer(model, bos, eos);
+            var tokenizer = Data.Text.SentencePieceModel.Read(model).ToTokenizer(model, bos, eos);
+            // T5's sentinels follow the SentencePiece vocabulary (tokenizer_config.json's extra_ids, 100 by default).
+            return IsT5(modelPath) ? T5.T5Sentinels.AddTo(tokenizer, ExtraIds(modelPath)) : tokenizer;
         }
         return null;
     }
@@ -132,17 +134,20 @@ public static class ModelRegistry
     {
         var type = File.Exists(Path.Combine(directory, "config.json")) ? ModelTypeOf(directory) : null;
         bool bos = type != null && LlamaConfig.ModelTypes.Contains(type), eos = type == T5.T5Config.Type;
-        var path = Path.Combine(directory, "tokenizer_config.json");
-        if (!File.Exists(path)) return (bos, eos);
-        var config = Data.Json.JsonSection.Parse(File.ReadAllText(path), path);
-        return (config.Bool("add_bos_token", bos), config.Bool("add_eos_token", eos));
+        return TokenizerConfig(directory) is { } config ? (config.Bool("add_bos_token", bos), config.Bool("add_eos_token", eos)) : (bos, eos);
     }
 
-    private static bool LowerCase(string directory)
+    private static bool IsT5(string directory) => File.Exists(Path.Combine(directory, "config.json")) && ModelTypeOf(directory) == T5.T5Config.Type;
+
+    private static int ExtraIds(string directory) => TokenizerConfig(directory)?.Int("extra_ids", T5.T5Sentinels.DefaultCount, 0, 10_000) ?? T5.T5Sentinels.DefaultCount;
+
+    private static Data.Json.JsonSection? TokenizerConfig(string directory)
     {
         var path = Path.Combine(directory, "tokenizer_config.json");
-        return !File.Exists(path) || Data.Json.JsonSection.Parse(File.ReadAllText(path), path).Bool("do_lower_case", true);
+        return File.Exists(path) ? Data.Json.JsonSection.Parse(File.ReadAllText(path), path) : null;
     }
+
+    private static bool LowerCase(string directory) => TokenizerConfig(directory)?.Bool("do_lower_case", true) ?? true;
 
     /// <summary>The chat template a model folder (tokenizer_config.json) or GGUF file (tokenizer.chat_template) declares; null when none.</summary>
     public static Data.Text.ChatTemplate? LoadChatTemplate(string modelPath) =>

@@ -129,5 +129,12 @@ public sealed class BertOnnxExportTests(ITestOutputHelper output) : IDisposable
         tagger.Save(folder);
         var fromFolder = InProcessOnnxRuntime.Run(OnnxExporter.ExportFolder(folder), feeds)["logits"].ToArray<float>();
         Assert.True(Worst("distilbert token logits from the folder", tags.ToArray<float>(), fromFolder, 4, Mask) <= 1e-6);
+
+        // An int8 folder is refused by name before anything is read: the graphs are float32.
+        var configPath = Path.Combine(folder, "config.json");
+        File.WriteAllText(configPath, File.ReadAllText(configPath).TrimEnd().TrimEnd('}') + ", \"quantization\": {\"modules\": []}}");
+        var refused = Assert.Throws<NotSupportedException>(() => OnnxExporter.ExportFolder(folder));
+        Assert.Contains(folder, refused.Message);
+        Assert.Contains("int8-quantized", refused.Message);
     }
 }

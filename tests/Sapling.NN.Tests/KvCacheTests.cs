@@ -3,7 +3,7 @@ using Sapling.NN;
 namespace Sapling.NN.Tests;
 
 /// <summary>KvCache.ReorderRows (beam search): each row takes the stored positions of the row it is told to, in every
-/// layer, whatever the layer's head count, and the positions not yet written are left alone.</summary>
+/// layer, whatever the layer's head count; the position appended after the reorder is the row's own.</summary>
 public sealed class KvCacheTests
 {
     [Fact]

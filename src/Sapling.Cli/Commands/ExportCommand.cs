@@ -30,9 +30,14 @@ public static class ExportCommand
         }
         if (!string.Equals(format, "onnx", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"--format {format} is not supported (onnx, gguf)");
-        // The ONNX graphs are float32; an int8 folder would need QLinear/DequantizeLinear nodes, which are not written yet.
-        if (Models.ModelFolder.IsQuantized(modelDirectory))
-            throw new InvalidDataException($"export: '{modelDirectory}' is int8-quantized and ONNX export writes float32 graphs only; export the float32 model it was quantized from");
+        try
+        {
+            OnnxExporter.RequireFloat(modelDirectory);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new InvalidDataException(e.Message, e);
+        }
         if (Models.ModelFolder.KindOf(modelDirectory) == Models.ModelKind.Seq2SeqLM) return ExportSeq2Seq(modelDirectory, outputPath);
         Sapling.Export.Onnx.ModelProto exported;
         try
@@ -73,7 +78,7 @@ public static class ExportCommand
             OnnxModelFile.Save(graph, path);
             Console.WriteLine($"wrote {path} ({new FileInfo(path).Length / 1048576.0:F1} MiB): {graph.Graph.Node.Count} nodes, {graph.Graph.Input.Count} inputs, {graph.Graph.Output.Count} outputs");
         }
-        foreach (var side in new[] { "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json" })
+        foreach (var side in new[] { "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "source.spm", "target.spm", "vocab.json", "spiece.model" })
             if (File.Exists(Path.Combine(modelDirectory, side))) File.Copy(Path.Combine(modelDirectory, side), Path.Combine(outputDirectory, side), overwrite: true);
         return 0;
     }

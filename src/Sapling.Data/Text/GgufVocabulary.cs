@@ -74,18 +74,22 @@ public sealed record GgufVocabulary
 
     private TokenType TypeOf(int id) => Types?[id] ?? TokenType.Normal;
 
-    /// <summary>Control and user-defined tokens are matched whole before the model sees the text, as llama.cpp does.</summary>
-    private JsonArray AddedTokens()
+    /// <summary>Control, unknown and user-defined tokens are matched whole before the model sees the text, as llama.cpp
+    /// and Hugging Face's converted tokenizers do.</summary>
+    private JsonArray AddedTokens() => AddedTokens(Tokens, Types);
+
+    /// <summary>The added_tokens of a SentencePiece-style vocabulary: control and unknown pieces special, user-defined ones not.</summary>
+    internal static JsonArray AddedTokens(IReadOnlyList<string> tokens, IReadOnlyList<TokenType>? types)
     {
         var added = new JsonArray();
-        for (int id = 0; id < Tokens.Length; id++)
+        for (int id = 0; id < tokens.Count; id++)
         {
-            var type = TypeOf(id);
-            if (type is not (TokenType.Control or TokenType.UserDefined)) continue;
+            var type = types?[id] ?? TokenType.Normal;
+            if (type is not (TokenType.Control or TokenType.Unknown or TokenType.UserDefined)) continue;
             added.Add(new JsonObject
             {
-                ["id"] = id, ["content"] = Tokens[id], ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
-                ["normalized"] = false, ["special"] = type == TokenType.Control,
+                ["id"] = id, ["content"] = tokens[id], ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
+                ["normalized"] = false, ["special"] = type != TokenType.UserDefined,
             });
         }
         return added;

@@ -15,8 +15,8 @@ public sealed partial class MarianTokenizer : ITokenizer, ITargetTokenizer
     public const string SourceFile = "source.spm", TargetFile = "target.spm", VocabFile = "vocab.json";
 
     private readonly byte[] sourceBytes, targetBytes;
-    private readonly SentencePieceModel sourceModel, targetModel;
-    private readonly ITokenizer sourcePieces, targetPieces;
+    private readonly SentencePieceModel targetModel;
+    private readonly Tokenization.PipelineTokenizer sourcePieces, targetPieces;
     private readonly Dictionary<string, int> ids;
     private readonly string[] tokens;
     private readonly int eosId, unkId, padId;
@@ -24,10 +24,10 @@ public sealed partial class MarianTokenizer : ITokenizer, ITargetTokenizer
     private MarianTokenizer(byte[] sourceBytes, byte[] targetBytes, Dictionary<string, int> ids, string directory)
     {
         (this.sourceBytes, this.targetBytes, this.ids) = (sourceBytes, targetBytes, ids);
-        sourceModel = SentencePieceModel.Parse(sourceBytes, Path.Combine(directory, SourceFile));
+        var sourceModel = SentencePieceModel.Parse(sourceBytes, Path.Combine(directory, SourceFile));
         targetModel = SentencePieceModel.Parse(targetBytes, Path.Combine(directory, TargetFile));
-        sourcePieces = sourceModel.ToTokenizer(Path.Combine(directory, SourceFile));
-        targetPieces = targetModel.ToTokenizer(Path.Combine(directory, TargetFile));
+        sourcePieces = sourceModel.ToPlainPipeline(Path.Combine(directory, SourceFile));
+        targetPieces = targetModel.ToPlainPipeline(Path.Combine(directory, TargetFile));
         var vocabPath = Path.Combine(directory, VocabFile);
         int size = 0;
         foreach (var id in ids.Values)
@@ -64,12 +64,7 @@ public sealed partial class MarianTokenizer : ITokenizer, ITargetTokenizer
         {
             throw new InvalidDataException($"{vocabPath}: not a JSON object of piece → id ({e.Message})", e);
         }
-        foreach (var name in new[] { SourceFile, TargetFile })
-        {
-            long length = new FileInfo(Path.Combine(directory, name)).Length;
-            if (length > SentencePieceModel.MaxFileBytes) throw new InvalidDataException($"{Path.Combine(directory, name)}: {length:N0} bytes is more than a SentencePiece model holds");
-        }
-        return new MarianTokenizer(File.ReadAllBytes(Path.Combine(directory, SourceFile)), File.ReadAllBytes(Path.Combine(directory, TargetFile)), ids, directory);
+        return new MarianTokenizer(SentencePieceModel.ReadBytes(Path.Combine(directory, SourceFile)), SentencePieceModel.ReadBytes(Path.Combine(directory, TargetFile)), ids, directory);
     }
 
     /// <summary>Whether <paramref name="directory"/> holds a Marian tokenizer (source.spm and vocab.json).</summary>
@@ -86,7 +81,7 @@ public sealed partial class MarianTokenizer : ITokenizer, ITargetTokenizer
     private static partial Regex LanguageCode();
 
     /// <summary>Source text's ids, without &lt;/s&gt;.</summary>
-    public int[] Encode(string text) => Encode(text, sourcePieces, sourceModel);
+    public int[] Encode(string text) => Encode(text, sourcePieces);
 
     /// <summary>Source text's ids, &lt;/s&gt; last when <paramref name="addSpecialTokens"/>.</summary>
     public int[] Encode(string text, bool addSpecialTokens) => addSpecialTokens ? [.. Encode(text), eosId] : Encode(text);
@@ -94,19 +89,36 @@ public sealed partial class MarianTokenizer : ITokenizer, ITargetTokenizer
     /// <summary>Target text's ids (cut by target.spm), &lt;/s&gt; last when <paramref name="addSpecialTokens"/>.</summary>
     public int[] EncodeTarget(string text, bool addSpecialTokens)
     {
-        var encoded = Encode(text, targetPieces, targetModel);
+        var encoded = Encode(text, targetPieces);
         return addSpecialTokens ? [.. encoded, eosId] : encoded;
     }
 
-    private int[] Encode(string text, ITokenizer pieces, SentencePieceModel model)
+    // MarianTokenizer's special tokens, matched whole wherever they are typed (transformers splits on them first).
+    [GeneratedRegex("</s>|<unk>|<pad>")]
+    private static partial Regex SpecialToken();
+
+    private int[] Encode(string text, Tokenization.PipelineTokenizer pieces)
     {
         ArgumentNullException.ThrowIfNull(text);
         var output = new List<int>();
         var code = LanguageCode().Match(text);
         if (code.Success && code.Index == 0) output.Add(IdOf(code.Value) is >= 0 and var c ? c : unkId);
-        foreach (int id in pieces.Encode(LanguageCode().Replace(text, "")))
-            output.Add(ids.TryGetValue(model.Pieces[id], out int mapped) ? mapped : unkId);
+        text = LanguageCode().Replace(text, "");
+        int at = 0;
+        foreach (Match special in SpecialToken().Matches(text))
+        {
+            Pieces(text[at..special.Index]);
+            output.Add(ids[special.Value]);
+            at = special.Index + special.Length;
+        }
+        Pieces(text[at..]);
         return [.. output];
+
+        // The model's pieces as text (an unknown stretch as written), each looked up in vocab.json, as transformers does.
+        void Pieces(string part)
+        {
+            foreach (var piece in pieces.EncodePieces(part)) output.Add(ids.TryGetValue(piece, out int id) ? id : unkId);
+        }
     }
 
     /// <summary>

@@ -47,12 +47,15 @@ public sealed record SentencePieceModel
     public bool RemoveExtraWhitespaces { get; init; } = true;
     public bool EscapeWhitespaces { get; init; } = true;
 
-    public static SentencePieceModel Read(string path)
+    public static SentencePieceModel Read(string path) => Parse(ReadBytes(path), path);
+
+    /// <summary>The file's bytes, refused before reading when it is missing or larger than a model can be.</summary>
+    internal static byte[] ReadBytes(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"SentencePiece model '{path}' not found", path);
         long length = new FileInfo(path).Length;
         if (length > MaxFileBytes) throw new InvalidDataException($"{path}: {length:N0} bytes is more than a SentencePiece model holds (at most {MaxFileBytes >> 20} MB read)");
-        return Parse(File.ReadAllBytes(path), path);
+        return File.ReadAllBytes(path);
     }
 
     /// <summary>A model from the bytes of its file; <paramref name="source"/> names it in errors.</summary>
@@ -232,8 +235,28 @@ public sealed record SentencePieceModel
 
     /// <summary>The tokenizer this model describes: no special tokens added unless asked (SentencePiece's own encode adds
     /// none; T5 appends &lt;/s&gt;, Llama puts &lt;s&gt; first).</summary>
-    public ITokenizer ToTokenizer(string source, bool addBos = false, bool addEos = false) =>
+    public ITokenizer ToTokenizer(string source, bool addBos = false, bool addEos = false) => ToPipeline(source, addBos, addEos);
+
+    internal PipelineTokenizer ToPipeline(string source, bool addBos = false, bool addEos = false) =>
         PipelineTokenizer.FromDocument(ToTokenizerJson(source, addBos, addEos), source, EosId >= 0 ? Pieces[EosId] : null);
+
+    /// <summary>
+    /// The Unigram model as sentencepiece itself cuts text, for tokenizers that match their own special tokens (Marian):
+    /// no piece is matched whole, and control, unknown and unused pieces never take part in the split. Their texts are
+    /// prefixed with a lone surrogate, which no input can contain (the pipeline replaces one in the input), so they
+    /// keep their ids without being matchable. Internal: the layout is never saved.
+    /// </summary>
+    internal PipelineTokenizer ToPlainPipeline(string source)
+    {
+        if (ModelType != Algorithm.Unigram) return ToPipeline(source);
+        var root = ToTokenizerJson(source);
+        root["added_tokens"] = new JsonArray();
+        var vocab = (JsonArray)root["model"]!["vocab"]!;
+        for (int id = 0; id < Pieces.Length; id++)
+            if (Types[id] is GgufVocabulary.TokenType.Control or GgufVocabulary.TokenType.Unknown or GgufVocabulary.TokenType.Unused)
+                vocab[id] = new JsonArray("\uD800" + Pieces[id], Scores[id]);
+        return PipelineTokenizer.FromDocument(root, source, null);
+    }
 
     /// <summary>
     /// The tokenizer.json layout of this model. Unigram: the compiled character map, then (with remove_extra_whitespaces)
@@ -267,21 +290,12 @@ public sealed record SentencePieceModel
         {
             // SentencePiece collapses only U+0020 (after the character map, which turns other spaces into it).
             normalizers.Add(new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["Regex"] = " {2,}" }, ["content"] = " " });
-            normalizers.Add(new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["Regex"] = "^ | $" }, ["content"] = "" });
+            // \A and \z: the ends of the whole text (^ and $ would also match beside every newline).
+            normalizers.Add(new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["Regex"] = "\\A | \\z" }, ["content"] = "" });
         }
         var vocab = new JsonArray();
         for (int i = 0; i < Pieces.Length; i++) vocab.Add(new JsonArray(Pieces[i], Scores[i]));
-        var added = new JsonArray();
-        for (int id = 0; id < Pieces.Length; id++)
-        {
-            var type = Types[id];
-            if (type is not (GgufVocabulary.TokenType.Control or GgufVocabulary.TokenType.Unknown or GgufVocabulary.TokenType.UserDefined)) continue;
-            added.Add(new JsonObject
-            {
-                ["id"] = id, ["content"] = Pieces[id], ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
-                ["normalized"] = false, ["special"] = type != GgufVocabulary.TokenType.UserDefined,
-            });
-        }
+        var added = GgufVocabulary.AddedTokens(Pieces, Types);
         var metaspace = new JsonObject { ["type"] = "Metaspace", ["replacement"] = "▁", ["prepend_scheme"] = AddDummyPrefix ? "always" : "never", ["split"] = SplitByWhitespace };
         JsonNode decoder = ByteFallback
             ? new JsonObject

@@ -107,45 +107,33 @@ public static class Quantizer
     }
 
     /// <summary>A BERT or RoBERTa folder as a module with the config it is saved under: a sequence or token classifier, or a bare encoder.</summary>
-    private static (Sapling.NN.Module Network, Models.Bert.BertConfig Config) LoadEncoder(string directory, ModelKind kind, Models.Bert.BertConfig config)
-    {
-        if (kind == ModelKind.TextClassifier)
-        {
-            return ModelRegistry.LoadSequenceClassifier(directory) switch
+    private static (Sapling.NN.Module Network, Models.Bert.BertConfig Config) LoadEncoder(string directory, ModelKind kind, Models.Bert.BertConfig config) =>
+        ByKind(directory, kind, config.Architectures, "bert/roberta",
+            () => ModelRegistry.LoadSequenceClassifier(directory) switch
             {
                 Models.Bert.BertForSequenceClassification bert => (bert, bert.Config),
                 Models.Roberta.RobertaForSequenceClassification roberta => (roberta, roberta.Config),
                 var other => throw new NotSupportedException($"quantize: {other.ModelType} classifiers are not supported"),
-            };
-        }
-        if (kind == ModelKind.TokenClassifier)
-        {
-            var tagger = Models.Bert.BertFolder.LoadForTokenClassification(directory);
-            return (tagger, tagger.Config);
-        }
-        if (config.Architectures.Any(a => a.Contains("For", StringComparison.Ordinal)))
-            throw new NotSupportedException($"quantize: '{directory}' holds a {string.Join(", ", config.Architectures)}; bert/roberta encoders, sequence classifiers and token classifiers are quantized");
-        var encoder = Models.Bert.BertFolder.Load(directory);
-        return (encoder, encoder.Config);
-    }
+            },
+            () => Models.Bert.BertFolder.LoadForTokenClassification(directory) is var tagger ? (tagger, tagger.Config) : default,
+            () => Models.Bert.BertFolder.Load(directory) is var encoder ? (encoder, encoder.Config) : default);
 
     /// <summary>A DistilBERT folder as a module with the config it is saved under: a sequence or token classifier, or a bare encoder.</summary>
-    private static (Sapling.NN.Module Network, Models.DistilBert.DistilBertConfig Config) LoadDistilBert(string directory, ModelKind kind, Models.DistilBert.DistilBertConfig config)
+    private static (Sapling.NN.Module Network, Models.DistilBert.DistilBertConfig Config) LoadDistilBert(string directory, ModelKind kind, Models.DistilBert.DistilBertConfig config) =>
+        ByKind(directory, kind, config.Architectures, "distilbert",
+            () => Models.DistilBert.DistilBertFolder.LoadForSequenceClassification(directory) is var classifier ? (classifier, classifier.Config) : default,
+            () => Models.DistilBert.DistilBertFolder.LoadForTokenClassification(directory) is var tagger ? (tagger, tagger.Config) : default,
+            () => Models.DistilBert.DistilBertFolder.Load(directory) is var encoder ? (encoder, encoder.Config) : default);
+
+    /// <summary>The encoder folder's network by what it holds; a task model other than the two classifiers (a masked-LM) is refused.</summary>
+    private static (Sapling.NN.Module Network, TConfig Config) ByKind<TConfig>(string directory, ModelKind kind, string[] architectures, string families,
+        Func<(Sapling.NN.Module, TConfig)> sequenceClassifier, Func<(Sapling.NN.Module, TConfig)> tokenClassifier, Func<(Sapling.NN.Module, TConfig)> encoder)
     {
-        if (kind == ModelKind.TextClassifier)
-        {
-            var classifier = Models.DistilBert.DistilBertFolder.LoadForSequenceClassification(directory);
-            return (classifier, classifier.Config);
-        }
-        if (kind == ModelKind.TokenClassifier)
-        {
-            var tagger = Models.DistilBert.DistilBertFolder.LoadForTokenClassification(directory);
-            return (tagger, tagger.Config);
-        }
-        if (config.Architectures.Any(a => a.Contains("For", StringComparison.Ordinal)))
-            throw new NotSupportedException($"quantize: '{directory}' holds a {string.Join(", ", config.Architectures)}; distilbert encoders, sequence classifiers and token classifiers are quantized");
-        var encoder = Models.DistilBert.DistilBertFolder.Load(directory);
-        return (encoder, encoder.Config);
+        if (kind == ModelKind.TextClassifier) return sequenceClassifier();
+        if (kind == ModelKind.TokenClassifier) return tokenClassifier();
+        if (architectures.Any(a => a.Contains("For", StringComparison.Ordinal)))
+            throw new NotSupportedException($"quantize: '{directory}' holds a {string.Join(", ", architectures)}; {families} encoders, sequence classifiers and token classifiers are quantized");
+        return encoder();
     }
 
     private static QuantizationConfig Entry(string[] modules, string floatModules) => new() { Modules = modules, FloatModules = floatModules };

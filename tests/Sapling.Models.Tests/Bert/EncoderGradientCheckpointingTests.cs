@@ -60,6 +60,8 @@ public sealed class EncoderGradientCheckpointingTests
                 BertForMaskedLM m => Tensor.CrossEntropy(m.Forward(Ids, Mask).Reshape(12, 70), Ids.Reshape(12)),
                 _ => throw new InvalidOperationException(kind),
             };
+            // Each layer is one checkpoint node in the graph when recomputed, none otherwise.
+            Assert.Equal(checkpointing ? 3 : 0, CheckpointNodes(l));
             l.Backward();
             loss = l.Item();
             return model.Network.NamedParameters().Where(p => p.Parameter.Grad != null).ToDictionary(p => p.Name, p => p.Parameter.Grad!);
@@ -70,5 +72,22 @@ public sealed class EncoderGradientCheckpointingTests
         Assert.Equal(plain.Keys.Order(), checkpointed.Keys.Order());
         Assert.Contains(plain.Keys, name => name.Contains("layer.0.", StringComparison.Ordinal));
         foreach (var (name, grad) in plain) TensorAssert.Close(grad, checkpointed[name], 1e-5f, 1e-6f, name);
+    }
+
+    private static int CheckpointNodes(Tensor loss)
+    {
+        var seen = new HashSet<Autograd.GradFn>(ReferenceEqualityComparer.Instance);
+        var pending = new Stack<Autograd.GradFn>();
+        if (loss.GradFn != null) pending.Push(loss.GradFn);
+        int count = 0;
+        while (pending.Count > 0)
+        {
+            var node = pending.Pop();
+            if (!seen.Add(node)) continue;
+            if (node.Name == "checkpoint") count++;
+            foreach (var input in node.Inputs)
+                if (input.GradFn != null) pending.Push(input.GradFn);
+        }
+        return count;
     }
 }

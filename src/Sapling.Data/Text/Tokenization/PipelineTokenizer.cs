@@ -291,6 +291,23 @@ public sealed class PipelineTokenizer : ITokenizer
         public void Word(ReadOnlySpan<char> word) => model.Tokenize(word, ids);
     }
 
+    private readonly struct PieceSink(PipelineTokenizer tokenizer, List<string> pieces) : ISink
+    {
+        public void Added(int id) => pieces.Add(tokenizer.TokenOf(id)!);
+
+        public void Word(ReadOnlySpan<char> word) => tokenizer.model.TokenizePieces(word, pieces);
+    }
+
+    /// <summary>The text's pieces as strings, without special tokens: known pieces as the vocabulary writes them, an
+    /// unknown stretch as it is written (for tokenizers such as Marian's that look pieces up in another vocabulary).</summary>
+    internal List<string> EncodePieces(string text)
+    {
+        var pieces = new List<string>();
+        var sink = new PieceSink(this, pieces);
+        Walk(text, ref sink, scratch ??= new Scratch());
+        return pieces;
+    }
+
     private readonly struct CountingSink(Dictionary<string, long>.AlternateLookup<ReadOnlySpan<char>> counts) : ISink
     {
         public void Added(int id) { }

@@ -9,6 +9,17 @@ internal abstract class TokenizerModel
     /// <summary>Appends the ids of one non-empty word.</summary>
     public abstract void Tokenize(ReadOnlySpan<char> word, List<int> ids);
 
+    /// <summary>
+    /// Appends the pieces of one non-empty word as text: a known piece's own text, an unknown stretch as it is written
+    /// (SentencePiece's encode with out_type=str, which Marian's tokenizer looks up in its own vocabulary).
+    /// </summary>
+    public virtual void TokenizePieces(ReadOnlySpan<char> word, List<string> pieces)
+    {
+        var ids = new List<int>();
+        Tokenize(word, ids);
+        foreach (int id in ids) pieces.Add(TokenOf(id) ?? throw new InvalidOperationException($"token id {id} has no text"));
+    }
+
     public abstract bool TryGetId(string token, out int id);
 
     /// <summary>The token of an id, or null when the model has none.</summary>

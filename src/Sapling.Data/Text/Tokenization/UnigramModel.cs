@@ -79,7 +79,32 @@ internal sealed class UnigramModel : TokenizerModel
         output.AddRange(result);
     }
 
+    public override void TokenizePieces(ReadOnlySpan<char> word, List<string> output)
+    {
+        foreach (var (start, end, id) in Segments(word)) output.Add(id == unkId ? word[start..end].ToString() : pieces[id]);
+    }
+
     private int[] Viterbi(ReadOnlySpan<char> word)
+    {
+        var segments = Segments(word);
+        var result = new List<int>(segments.Count);
+        foreach (var (start, end, id) in segments)
+        {
+            if (id == unkId)
+            {
+                // The stretch is looked up as text, as Hugging Face does: "<unk>" typed in the text is a piece, a fused
+                // run of unknown characters is not, and becomes its bytes when the model falls back to bytes.
+                var text = word[start..end];
+                if (idLookup.TryGetValue(text, out int known)) { result.Add(known); continue; }
+                if (byteFallback && AddBytes(text, result)) continue;
+            }
+            result.Add(id);
+        }
+        return result.ToArray();
+    }
+
+    /// <summary>The best split of <paramref name="word"/> as (start, end, id) in order; runs of unknowns fused into one.</summary>
+    private List<(int Start, int End, int Id)> Segments(ReadOnlySpan<char> word)
     {
         int n = word.Length;
         var bestScore = new double[n + 1];
@@ -123,21 +148,8 @@ internal sealed class UnigramModel : TokenizerModel
             else reversed.Add((start, end, id));
             end = start;
         }
-        var result = new List<int>(reversed.Count);
-        for (int i = reversed.Count - 1; i >= 0; i--)
-        {
-            var (start, end, id) = reversed[i];
-            if (id == unkId)
-            {
-                // The stretch is looked up as text, as Hugging Face does: "<unk>" typed in the text is a piece, a fused
-                // run of unknown characters is not, and becomes its bytes when the model falls back to bytes.
-                var text = word[start..end];
-                if (idLookup.TryGetValue(text, out int known)) { result.Add(known); continue; }
-                if (byteFallback && AddBytes(text, result)) continue;
-            }
-            result.Add(id);
-        }
-        return result.ToArray();
+        reversed.Reverse();
+        return reversed;
     }
 
     private bool AddBytes(ReadOnlySpan<char> text, List<int> result)

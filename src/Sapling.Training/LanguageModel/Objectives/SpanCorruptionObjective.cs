@@ -14,7 +14,7 @@ namespace Sapling.Training.LanguageModel.Objectives;
 public sealed class SpanCorruptionObjective : ILmObjective
 {
     /// <summary>Sentinel tokens added to the vocabulary, as T5's SentencePiece vocabulary has them.</summary>
-    public const int SentinelCount = 100;
+    public const int SentinelCount = Models.T5.T5Sentinels.DefaultCount;
 
     private readonly TokenData data;
     private readonly LmOptions options;
@@ -31,20 +31,13 @@ public sealed class SpanCorruptionObjective : ILmObjective
     }
 
     /// <summary>The name of sentinel <paramref name="i"/>.</summary>
-    public static string Sentinel(int i) => $"<extra_id_{i}>";
+    public static string Sentinel(int i) => Models.T5.T5Sentinels.Name(i);
 
     /// <summary>
     /// The tokenizer with &lt;pad&gt; and the sentinels added where missing; the sentinels come last in reverse order, so
     /// &lt;extra_id_0&gt; is the last id, as in T5's vocabulary.
     /// </summary>
-    public static ITokenizer WithSentinels(ITokenizer tokenizer)
-    {
-        var missing = new List<string>();
-        if (tokenizer.IdOf(Seq2SeqModels.PadToken) < 0) missing.Add(Seq2SeqModels.PadToken);
-        for (int i = SentinelCount - 1; i >= 0; i--)
-            if (tokenizer.IdOf(Sentinel(i)) < 0) missing.Add(Sentinel(i));
-        return missing.Count == 0 ? tokenizer : tokenizer.WithSpecialTokens(missing);
-    }
+    public static ITokenizer WithSentinels(ITokenizer tokenizer) => Models.T5.T5Sentinels.AddTo(tokenizer, SentinelCount, Seq2SeqModels.PadToken);
 
     public double? BaselineLoss => null;
 
