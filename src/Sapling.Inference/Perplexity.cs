@@ -23,6 +23,7 @@ public static class Perplexity
         using var _ = NoGrad.Enter();
         model.Network.Eval();
         var cache = model.NewCache(1, context);
+        using var ownedCache = cache as IDisposable;
         for (int w = 0; w < windows; w++)
         {
             cache.Reset();

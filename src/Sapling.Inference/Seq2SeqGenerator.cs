@@ -35,6 +35,8 @@ public static class Seq2SeqGenerator
         // Widths rounded up to multiples of 16 (padding is masked), so batch after batch reuses the pool's buffers.
         width = Math.Min((width + 15) / 16 * 16, model.MaxSourceLength ?? int.MaxValue);
         using var _ = Autograd.NoGrad.Enter();
+        // The encoder's states and everything else of this generation go back to the pool when it ends.
+        using var scope = new TensorScope();
         var (ids, mask) = PaddedBatch(sources, width, model.PadTokenId);
         var encoded = model.Encode(ids, mask);
         var processor = new Seq2SeqLogitsProcessor(options, model.GenerationDefaults, model.EosTokenId, maxLength);
@@ -63,7 +65,7 @@ public static class Seq2SeqGenerator
             targets[r] = [model.DecoderStartTokenId];
             next[r] = model.DecoderStartTokenId;
         }
-        var cache = model.NewCache(batch, maxLength);
+        using var cache = model.NewCache(batch, maxLength);
         float[]? buffer = null;
         int live = batch;
         for (int length = 1; length < maxLength && live > 0; length++)
@@ -99,7 +101,7 @@ public static class Seq2SeqGenerator
     {
         int batch = encoded.Batch, k = options.NumBeams, rows = batch * k, vocab = model.VocabSize, eos = model.EosTokenId;
         var expanded = encoded.RepeatRows(k);
-        var cache = model.NewCache(rows, maxLength);
+        using var cache = model.NewCache(rows, maxLength);
         var sequences = new List<int>[rows];
         var beamScores = new float[rows];
         var next = new long[rows];

@@ -5,7 +5,7 @@ namespace Sapling.NN;
 /// <see cref="KvCache"/> that grows one position per step) and, per layer, the cross-attention keys and values of the
 /// encoder's states, projected once on the first step and read by every later one.
 /// </summary>
-public sealed class EncoderDecoderCache
+public sealed class EncoderDecoderCache : IDisposable
 {
     private readonly Tensor?[] crossKeys;
     private readonly Tensor?[] crossValues;
@@ -45,4 +45,12 @@ public sealed class EncoderDecoderCache
     /// keys and values stay where they are.
     /// </summary>
     public void ReorderRows(ReadOnlySpan<int> rows) => Self.ReorderRows(rows);
+
+    /// <summary>Gives every buffer (self-attention history, cross-attention keys and values) back to the tensor pool.</summary>
+    public void Dispose()
+    {
+        Self.Dispose();
+        foreach (var tensor in crossKeys) tensor?.Dispose();
+        foreach (var tensor in crossValues) tensor?.Dispose();
+    }
 }

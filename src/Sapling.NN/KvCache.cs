@@ -5,7 +5,7 @@ namespace Sapling.NN;
 /// projections (prefill once, then one position per step). Buffers are allocated once at the full context length;
 /// attention reads them in place (<see cref="Tensor.CausalAttention"/> takes the narrowed views without a copy).
 /// </summary>
-public sealed class KvCache : IKvCache
+public sealed class KvCache : IKvCache, IDisposable
 {
     private readonly Tensor[] keys;
     private readonly Tensor[] values;
@@ -131,6 +131,17 @@ public sealed class KvCache : IKvCache
     {
         if (length < 0 || length > Length) throw new ArgumentOutOfRangeException(nameof(length), $"KV cache: cannot truncate {Length} stored positions to {length}");
         Length = length;
+    }
+
+    /// <summary>Gives the buffers back to the tensor pool, so the next generation's cache reuses them instead of the
+    /// garbage collector finding them later.</summary>
+    public void Dispose()
+    {
+        for (int i = 0; i < Layers; i++)
+        {
+            keys[i].Dispose();
+            values[i].Dispose();
+        }
     }
 
     public void Reset()
