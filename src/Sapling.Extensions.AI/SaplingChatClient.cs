@@ -42,8 +42,7 @@ public sealed class SaplingChatClient : IChatClient
         var template = ModelRegistry.LoadChatTemplate(modelPath)
             ?? throw new InvalidDataException($"'{modelPath}' declares no chat template (tokenizer_config.json); fine-tune it with method sft first");
         var model = PeftAdapter.LoadLanguageModel(modelPath, adapterDirectory);
-        var tokenizer = ModelRegistry.LoadTokenizer(modelPath)
-            ?? throw new FileNotFoundException($"'{modelPath}' has no tokenizer.json", Path.Combine(modelPath, "tokenizer.json"));
+        var tokenizer = ModelRegistry.RequireTokenizer(modelPath, "to chat with");
         var generation = Models.Gguf.GgufModel.IsGgufPath(modelPath) ? null : GenerationConfig.Load(modelPath);
         return new SaplingChatClient(model, tokenizer, template, PromptTokens.StopIds(model, tokenizer, generation), Path.GetFileName(Path.TrimEndingDirectorySeparator(modelPath)), generation);
     }

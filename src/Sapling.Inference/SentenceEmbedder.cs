@@ -31,8 +31,7 @@ public sealed class SentenceEmbedder
     public static SentenceEmbedder Load(string directory, int maxLength = 256)
     {
         var model = ModelRegistry.LoadTextEncoder(directory);
-        var tokenizer = ModelRegistry.LoadTokenizer(directory)
-            ?? throw new FileNotFoundException($"model folder '{directory}' has no tokenizer.json or vocab.txt for its text", Path.Combine(directory, "tokenizer.json"));
+        var tokenizer = ModelRegistry.RequireTokenizer(directory, "for its text");
         return new SentenceEmbedder(model, tokenizer, Math.Min(maxLength, model.MaxTokens));
     }
 

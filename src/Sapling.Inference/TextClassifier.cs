@@ -17,8 +17,7 @@ public sealed class TextClassifier(ISequenceClassifier model, ITokenizer tokeniz
     /// <summary>A classifier folder (any family with a sequence-classification head) with its tokenizer.</summary>
     public static TextClassifier Load(string directory)
     {
-        var tokenizer = ModelRegistry.LoadTokenizer(directory)
-            ?? throw new FileNotFoundException($"model folder '{directory}' has no tokenizer.json (or vocab.txt) to read the texts with", Path.Combine(directory, "tokenizer.json"));
+        var tokenizer = ModelRegistry.RequireTokenizer(directory, "to read the texts with");
         return new TextClassifier(ModelRegistry.LoadSequenceClassifier(directory), tokenizer);
     }
 

@@ -18,8 +18,7 @@ public sealed class TokenTagger(ITokenClassifier model, ITokenizer tokenizer)
     /// <summary>A token-classifier folder with its tokenizer.</summary>
     public static TokenTagger Load(string directory)
     {
-        var tokenizer = ModelRegistry.LoadTokenizer(directory)
-            ?? throw new FileNotFoundException($"model folder '{directory}' has no tokenizer.json (or vocab.txt) to read the words with", Path.Combine(directory, "tokenizer.json"));
+        var tokenizer = ModelRegistry.RequireTokenizer(directory, "to read the words with");
         return new TokenTagger(ModelRegistry.LoadTokenClassifier(directory), tokenizer);
     }
 

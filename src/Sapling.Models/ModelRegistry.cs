@@ -125,6 +125,13 @@ public static class ModelRegistry
         return null;
     }
 
+    /// <summary><see cref="LoadTokenizer"/>, refusing a folder that has no tokenizer file of any kind Sapling reads;
+    /// <paramref name="purpose"/> ends the message ("to tokenise the pairs").</summary>
+    public static Data.Text.ITokenizer RequireTokenizer(string modelPath, string purpose) =>
+        LoadTokenizer(modelPath) ?? throw new FileNotFoundException(
+            $"model folder '{modelPath}' has no tokenizer (tokenizer.json, vocab.txt, spiece.model or tokenizer.model, or Marian's source.spm with vocab.json) {purpose}",
+            Path.Combine(modelPath, "tokenizer.json"));
+
     /// <summary>
     /// Whether a SentencePiece folder's tokenizer puts &lt;s&gt; first and &lt;/s&gt; last: tokenizer_config.json's
     /// add_bos_token / add_eos_token when given, else what transformers' tokenizer for the model type does (T5 appends

@@ -53,4 +53,15 @@ public sealed class SentencePieceFolderTests : IDisposable
         var without = ModelRegistry.LoadTokenizer(Folder("llama-no-bos", "llama", "tokenizer.model", "{\"add_bos_token\": false}"))!;
         Assert.Equal(tokenizer.Encode("Hello world."), without.Encode("Hello world.", addSpecialTokens: true));
     }
+
+    [Fact]
+    public void AFolderWithoutAnyTokenizerIsRefusedNamingWhatWasLookedFor()
+    {
+        var dir = Path.Combine(root, "bare");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "config.json"), "{\"model_type\": \"marian\"}");
+        Assert.Null(ModelRegistry.LoadTokenizer(dir));
+        var e = Assert.Throws<FileNotFoundException>(() => ModelRegistry.RequireTokenizer(dir, "to read the sources with"));
+        foreach (var name in new[] { dir, "tokenizer.json", "spiece.model", "source.spm", "to read the sources with" }) Assert.Contains(name, e.Message);
+    }
 }

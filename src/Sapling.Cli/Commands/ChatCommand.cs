@@ -36,8 +36,7 @@ public static class ChatCommand
         var template = ModelRegistry.LoadChatTemplate(modelDirectory)
             ?? throw new InvalidDataException($"'{modelDirectory}' declares no chat template (tokenizer_config.json); fine-tune it with method sft first");
         var model = PeftAdapter.LoadLanguageModel(modelDirectory, adapterDirectory);
-        var tokenizer = ModelRegistry.LoadTokenizer(modelDirectory)
-            ?? throw new FileNotFoundException($"'{modelDirectory}' has no tokenizer.json", Path.Combine(modelDirectory, "tokenizer.json"));
+        var tokenizer = ModelRegistry.RequireTokenizer(modelDirectory, "to chat with");
         if (!template.HasSpecialTokens(tokenizer)) throw new InvalidDataException($"{modelDirectory}/tokenizer.json lacks the chat template's special tokens {string.Join(" ", template.SpecialTokens)}");
         var stops = template.StopIds(tokenizer);
         stops.UnionWith(PromptTokens.StopIds(model, tokenizer, GenerationConfig.Load(modelDirectory)));

@@ -40,8 +40,7 @@ public static class LanguageModelEval
         }
         else
         {
-            var tokenizer = Models.ModelRegistry.LoadTokenizer(modelDirectory)
-                ?? throw new FileNotFoundException($"'{modelDirectory}' has no tokenizer.json to tokenise {dataPath}; give a .bin token file instead", Path.Combine(modelDirectory, "tokenizer.json"));
+            var tokenizer = Models.ModelRegistry.RequireTokenizer(modelDirectory, $"to tokenise {dataPath}; give a .bin token file instead");
             tokens = tokenizer.Encode(File.ReadAllText(dataPath)).Select(t => (long)t).ToArray();
         }
         for (int i = 0; i < tokens.Length; i++)

@@ -58,8 +58,7 @@ public static class TranslateCommand
         if (inputPath != null && !File.Exists(inputPath)) throw new FileNotFoundException($"input file '{inputPath}' does not exist", inputPath);
         options.Validate();
         var model = ModelRegistry.LoadSeq2SeqLM(modelDirectory);
-        var tokenizer = ModelRegistry.LoadTokenizer(modelDirectory)
-            ?? throw new FileNotFoundException($"model folder '{modelDirectory}' has no tokenizer.json", Path.Combine(modelDirectory, "tokenizer.json"));
+        var tokenizer = ModelRegistry.RequireTokenizer(modelDirectory, "to read the sources with");
         var translator = new Seq2SeqTranslator(model, tokenizer);
         var lines = text != null ? [text] : File.ReadAllLines(inputPath!);
         // An empty line stays an empty line, so outputs stay aligned with inputs.

@@ -53,10 +53,5 @@ public sealed class ModelCatalog
         }
     }
 
-    private static ITokenizer LoadTokenizer(string directory)
-    {
-        var path = Path.Combine(directory, "tokenizer.json");
-        if (!File.Exists(path)) throw new FileNotFoundException($"model folder '{directory}' has no tokenizer.json; a served language model needs its tokenizer", path);
-        return Tokenizers.Load(path);
-    }
+    private static ITokenizer LoadTokenizer(string directory) => ModelRegistry.RequireTokenizer(directory, "(a served model needs its tokenizer)");
 }

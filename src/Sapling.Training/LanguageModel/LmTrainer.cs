@@ -189,8 +189,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
             ISeq2SeqLM encoderDecoder;
             if (options.InitFrom != null)
             {
-                tokenizer = ModelRegistry.LoadTokenizer(options.InitFrom)
-                    ?? throw new FileNotFoundException($"model folder '{options.InitFrom}' has no tokenizer.json to tokenise the pairs", Path.Combine(options.InitFrom, "tokenizer.json"));
+                tokenizer = ModelRegistry.RequireTokenizer(options.InitFrom, "to tokenise the pairs");
                 encoderDecoder = ModelRegistry.LoadSeq2SeqLM(options.InitFrom, WeightStorage.Float32);
                 start = encoderDecoder;
             }
@@ -219,8 +218,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         {
             var path = options.Corpus ?? throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.Method))} token_classify needs a file of tagged sentences ({OptionNames.Of(nameof(LmOptions.Corpus))}: CoNLL text, or JSONL with {OptionNames.Of(nameof(LmOptions.TokensField))} and {OptionNames.Of(nameof(LmOptions.TagsField))})");
             var baseFolder = options.InitFrom ?? throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.Method))} token_classify fine-tunes a pretrained encoder ({OptionNames.Of(nameof(LmOptions.InitFrom))})");
-            tokenizer = ModelRegistry.LoadTokenizer(baseFolder)
-                ?? throw new FileNotFoundException($"model folder '{baseFolder}' has no tokenizer.json (or vocab.txt) to tokenise the training data", Path.Combine(baseFolder, "tokenizer.json"));
+            tokenizer = ModelRegistry.RequireTokenizer(baseFolder, "to tokenise the training data");
             var (sentences, skipped) = TaggedWordsReader.Read(path, options.CorpusFormat, options.TokensField, options.TagsField);
             if (JsonlReader.Summary(path, skipped) is { } summary) progress.Warning(summary);
             if (sentences.Count == 0) throw new InvalidDataException($"{path}: no tagged sentences");
@@ -234,8 +232,7 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
         {
             var path = options.Corpus ?? throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.Method))} classify needs a JSONL file of labelled texts ({OptionNames.Of(nameof(LmOptions.Corpus))})");
             var baseFolder = options.InitFrom ?? throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.Method))} classify fine-tunes a pretrained model ({OptionNames.Of(nameof(LmOptions.InitFrom))})");
-            tokenizer = ModelRegistry.LoadTokenizer(baseFolder)
-                ?? throw new FileNotFoundException($"model folder '{baseFolder}' has no tokenizer.json (or vocab.txt) to tokenise the training data", Path.Combine(baseFolder, "tokenizer.json"));
+            tokenizer = ModelRegistry.RequireTokenizer(baseFolder, "to tokenise the training data");
             var (rows, skipped) = JsonlReader.Read(path, row =>
             {
                 var text = JsonlReader.RequiredString(row, options.Field);
