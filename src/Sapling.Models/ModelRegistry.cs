@@ -137,7 +137,7 @@ public static class ModelRegistry
     /// add_bos_token / add_eos_token when given, else what transformers' tokenizer for the model type does (T5 appends
     /// &lt;/s&gt;, the Llama family starts with &lt;s&gt;).
     /// </summary>
-    private static (bool Bos, bool Eos) SpecialTokensAdded(string directory)
+    internal static (bool Bos, bool Eos) SpecialTokensAdded(string directory)
     {
         var type = File.Exists(Path.Combine(directory, "config.json")) ? ModelTypeOf(directory) : null;
         bool bos = type != null && LlamaConfig.ModelTypes.Contains(type), eos = type == T5.T5Config.Type;

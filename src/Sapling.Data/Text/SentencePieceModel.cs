@@ -233,6 +233,19 @@ public sealed record SentencePieceModel
         return model;
     }
 
+    /// <summary>A BPE model as llama.cpp's "llama" vocabulary (pieces, scores and types as they are), for GGUF files.</summary>
+    public GgufVocabulary ToGgufVocabulary(bool addBos, bool addEos, string source = "tokenizer.model")
+    {
+        if (ModelType != Algorithm.Bpe)
+            throw new NotSupportedException($"{source}: a {ModelType.ToString().ToUpperInvariant()} SentencePiece model has no llama.cpp vocabulary here; GGUF export takes BPE models (Llama's tokenizer.model)");
+        return new GgufVocabulary
+        {
+            Model = "llama", Tokens = Pieces, Types = Types, Scores = Scores,
+            BosId = BosId >= 0 ? BosId : null, EosId = EosId >= 0 ? EosId : null, UnknownId = UnknownId, PaddingId = PadId >= 0 ? PadId : null,
+            AddBos = addBos, AddEos = addEos, AddSpacePrefix = AddDummyPrefix,
+        };
+    }
+
     /// <summary>The tokenizer this model describes: no special tokens added unless asked (SentencePiece's own encode adds
     /// none; T5 appends &lt;/s&gt;, Llama puts &lt;s&gt; first).</summary>
     public ITokenizer ToTokenizer(string source, bool addBos = false, bool addEos = false) => ToPipeline(source, addBos, addEos);
@@ -273,12 +286,7 @@ public sealed record SentencePieceModel
         {
             if (PrecompiledCharsmap.Length > 0 || RemoveExtraWhitespaces)
                 throw new NotSupportedException($"{source}: a BPE SentencePiece model with normalizer '{NormalizerName}'{(RemoveExtraWhitespaces ? " and remove_extra_whitespaces" : "")} is not supported; BPE models are read in Llama's layout (identity normalizer, spaces kept)");
-            return new GgufVocabulary
-            {
-                Model = "llama", Tokens = Pieces, Types = Types, Scores = Scores,
-                BosId = BosId >= 0 ? BosId : null, EosId = EosId >= 0 ? EosId : null, UnknownId = UnknownId, PaddingId = PadId >= 0 ? PadId : null,
-                AddBos = addBos, AddEos = addEos, AddSpacePrefix = AddDummyPrefix,
-            }.ToTokenizerJson(source);
+            return ToGgufVocabulary(addBos, addEos).ToTokenizerJson(source);
         }
         if (ModelType != Algorithm.Unigram)
             throw new NotSupportedException($"{source}: trainer_spec.model_type {ModelType.ToString().ToUpperInvariant()} is not supported (UNIGRAM and BPE are)");

@@ -7,13 +7,16 @@ namespace Sapling.Data.Text;
 public static class Tokenizers
 {
     /// <summary>
-    /// Sapling's own two layouts (a character vocabulary, GPT-2's byte-level BPE) load as <see cref="CharTokenizer"/>
+    /// A SentencePiece model file (.model, .spm) is read as <see cref="SentencePieceModel"/>. Sapling's own two layouts (a character vocabulary, GPT-2's byte-level BPE) load as <see cref="CharTokenizer"/>
     /// and <see cref="ByteLevelBpe"/>; every other Hugging Face tokenizer.json runs through <see cref="PipelineTokenizer"/>,
     /// which refuses, by JSON path, any component it does not implement.
     /// </summary>
     public static ITokenizer Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"tokenizer '{path}' not found", path);
+        // A SentencePiece model file (spiece.model, tokenizer.model, Marian's .spm) is protobuf, not JSON.
+        if (path.EndsWith(".model", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".spm", StringComparison.OrdinalIgnoreCase))
+            return SentencePieceModel.Read(path).ToTokenizer(path);
         JsonNode? root;
         try
         {

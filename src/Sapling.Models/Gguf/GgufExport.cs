@@ -43,10 +43,20 @@ public static class GgufExport
         else
         {
             var tokenizerPath = Path.Combine(modelPath, "tokenizer.json");
-            if (!File.Exists(tokenizerPath)) throw new FileNotFoundException($"GGUF export: '{modelPath}' has no tokenizer.json, and a GGUF file must carry its tokenizer", tokenizerPath);
-            var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(tokenizerPath)) as System.Text.Json.Nodes.JsonObject
-                ?? throw new InvalidDataException($"{tokenizerPath}: not a JSON object");
-            vocabulary = GgufVocabulary.FromTokenizerJson(root, tokenizerPath);
+            var sentencePiecePath = Path.Combine(modelPath, "tokenizer.model");
+            if (File.Exists(tokenizerPath))
+            {
+                var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(tokenizerPath)) as System.Text.Json.Nodes.JsonObject
+                    ?? throw new InvalidDataException($"{tokenizerPath}: not a JSON object");
+                vocabulary = GgufVocabulary.FromTokenizerJson(root, tokenizerPath);
+            }
+            else if (File.Exists(sentencePiecePath))
+            {
+                // A Llama 1/2 folder with only its SentencePiece model: the pieces go over as they are, <s> first.
+                var (bos, eos) = ModelRegistry.SpecialTokensAdded(modelPath);
+                vocabulary = SentencePieceModel.Read(sentencePiecePath).ToGgufVocabulary(bos, eos, sentencePiecePath);
+            }
+            else throw new FileNotFoundException($"GGUF export: '{modelPath}' has no tokenizer.json or tokenizer.model, and a GGUF file must carry its tokenizer", tokenizerPath);
             template = ChatTemplate.Load(modelPath)?.Source;
         }
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelPath)));

@@ -38,6 +38,9 @@ public sealed class SentencePieceModelTests : IDisposable
         var model = SentencePieceModel.Read(Path.Combine(Here, file));
         Assert.Equal(reference.GetProperty("vocab_size").GetInt32(), model.Pieces.Length);
         var tokenizer = model.ToTokenizer(file);
+        // Every path that takes a tokenizer file (data.tokenizer, `sapling tokenizer encode`) reads the .model too.
+        Assert.Equal(tokenizer.Encode(string.Concat(root.GetProperty("texts").EnumerateArray().Select(t => t.GetString()))),
+            Tokenizers.Load(Path.Combine(Here, file)).Encode(string.Concat(root.GetProperty("texts").EnumerateArray().Select(t => t.GetString()))));
         var ids = Rows(reference.GetProperty("ids"));
         var decoded = reference.GetProperty("decoded").EnumerateArray().Select(t => t.GetString()!).ToArray();
         for (int i = 0; i < texts.Length; i++)

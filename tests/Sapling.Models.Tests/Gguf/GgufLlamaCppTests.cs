@@ -306,4 +306,38 @@ public sealed class GgufLlamaCppTests : IDisposable
             Assert.Equal(LlamaCppPeer.Detokenize(path, theirs, unparseSpecial: true), tokenizer.Decode(ours));
         }
     }
+
+    /// <summary>
+    /// A Llama folder that ships only SentencePiece's tokenizer.model (Llama 1/2 style): exported to GGUF, its pieces,
+    /// scores and types go over as they are, and llama.cpp splits the sentencepiece fixture texts into the ids the
+    /// sentencepiece library gave (special tokens typed in the text matched whole, as transformers and llama.cpp do),
+    /// as Sapling does from the folder and from the GGUF file.
+    /// </summary>
+    [LlamaCppFact]
+    public void ASentencePieceLlamaFolderExportsItsTokenizerModel()
+    {
+        var spmPath = Path.Combine(Sapling.Testing.Fixtures.Directory, "sentencepiece", "bpe.model");
+        var spm = SentencePieceModel.Read(spmPath);
+        var dir = Path.Combine(folder, "spm-llama");
+        RandomModel("llama", spm.Pieces.Length, spm.EosId).Save(dir);
+        File.Copy(spmPath, Path.Combine(dir, "tokenizer.model"));
+        var gguf = Path.Combine(folder, "spm-llama.gguf");
+        GgufExport.Save(dir, gguf, "f32");
+
+        using var expected = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Sapling.Testing.Fixtures.Directory, "sentencepiece", "expected.json")));
+        var texts = expected.RootElement.GetProperty("texts").EnumerateArray().Select(t => t.GetString()!).ToArray();
+        var ids = expected.RootElement.GetProperty("bpe.model").GetProperty("ids").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray();
+        var fromFolder = ModelRegistry.LoadTokenizer(dir)!;
+        var fromGguf = GgufModel.LoadTokenizer(gguf);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            Assert.True(ids[i].SequenceEqual(fromFolder.Encode(texts[i])), $"folder '{texts[i]}': [{string.Join(",", fromFolder.Encode(texts[i]))}]");
+            Assert.True(ids[i].SequenceEqual(fromGguf.Encode(texts[i])), $"GGUF '{texts[i]}': [{string.Join(",", fromGguf.Encode(texts[i]))}]");
+            var theirs = LlamaCppPeer.Tokenize(gguf, texts[i], addBos: false, parseSpecial: true);
+            Assert.True(ids[i].SequenceEqual(theirs), $"llama.cpp '{texts[i]}': [{string.Join(",", theirs)}] expected [{string.Join(",", ids[i])}]");
+        }
+        // Llama's tokenizer starts every sequence with <s>, in the folder and in the file.
+        Assert.Equal(spm.BosId, fromFolder.Encode("Hello", addSpecialTokens: true)[0]);
+        Assert.Equal(spm.BosId, LlamaCppPeer.Tokenize(gguf, "Hello", addBos: true, parseSpecial: false)[0]);
+    }
 }
