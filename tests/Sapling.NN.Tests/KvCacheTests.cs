@@ -1,5 +1,3 @@
-using Sapling.NN;
-
 namespace Sapling.NN.Tests;
 
 /// <summary>KvCache.ReorderRows (beam search): each row takes the stored positions of the row it is told to, in every
