@@ -5,7 +5,7 @@ using Sapling.Data.Text.Tokenization;
 
 namespace Sapling.Cli.Commands;
 
-/// <summary><c>sapling tokenizer train|encode|decode</c></summary>
+/// <summary><c>sapling tokenizer train|encode|decode|convert</c></summary>
 public static class TokenizerCommand
 {
     private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -16,6 +16,29 @@ public static class TokenizerCommand
         cmd.Subcommands.Add(Train());
         cmd.Subcommands.Add(Encode());
         cmd.Subcommands.Add(Decode());
+        cmd.Subcommands.Add(Convert());
+        return cmd;
+    }
+
+    /// <summary>A SentencePiece model (or a model folder's tokenizer files) as a Hugging Face tokenizer.json, as
+    /// transformers' convert_slow_tokenizer lays it out.</summary>
+    private static Command Convert()
+    {
+        var source = new Option<string>("--tokenizer") { Description = "A SentencePiece model (spiece.model, tokenizer.model) or a model folder (vocab.txt, spiece.model, tokenizer.model)", Required = true };
+        var output = new Option<string>("--out") { Description = "tokenizer.json to write", Required = true };
+        var cmd = new Command("convert", "Write a SentencePiece model or a folder's tokenizer files as tokenizer.json") { source, output };
+        cmd.SetAction(r =>
+        {
+            var path = r.GetValue(source)!;
+            ITokenizer tokenizer = Directory.Exists(path)
+                ? Models.ModelRegistry.RequireTokenizer(path, "to convert")
+                : Tokenizers.Load(path);
+            if (tokenizer is MarianTokenizer)
+                throw new ArgumentException($"--tokenizer: '{path}' is a Marian tokenizer (two SentencePiece models over one vocab.json), which has no tokenizer.json form; keep its source.spm, target.spm and vocab.json");
+            tokenizer.Save(r.GetValue(output)!);
+            Console.WriteLine($"{tokenizer.VocabSize:N0} tokens; saved to {r.GetValue(output)}");
+            return 0;
+        });
         return cmd;
     }
 
@@ -51,7 +74,7 @@ public static class TokenizerCommand
 
     private static Command Encode()
     {
-        var file = new Option<string>("--tokenizer") { Description = "tokenizer.json", Required = true };
+        var file = new Option<string>("--tokenizer") { Description = "tokenizer.json (or a SentencePiece .model)", Required = true };
         var text = new Option<string?>("--text") { Description = "Text to encode" };
         var input = new Option<string?>("--input") { Description = "Text file: each line is encoded on its own, in parallel, and printed in order" };
         var special = new Option<bool>("--add-special-tokens") { Description = "Add the special tokens of the tokenizer's post-processor (BOS, [CLS] ... [SEP])" };
@@ -87,7 +110,7 @@ public static class TokenizerCommand
 
     private static Command Decode()
     {
-        var file = new Option<string>("--tokenizer") { Description = "tokenizer.json", Required = true };
+        var file = new Option<string>("--tokenizer") { Description = "tokenizer.json (or a SentencePiece .model)", Required = true };
         var ids = new Option<string?>("--ids") { Description = "Comma-separated token ids" };
         var input = new Option<string?>("--input") { Description = "File with one id list per line (a JSON array or comma-separated); one text per line out" };
         var skip = new Option<bool>("--skip-special-tokens") { Description = "Leave special tokens out of the text" };
