@@ -22,8 +22,7 @@ public static class Perplexity
         long count = 0;
         using var _ = NoGrad.Enter();
         model.Network.Eval();
-        var cache = model.NewCache(1, context);
-        using var ownedCache = cache as IDisposable;
+        using var cache = model.NewCache(1, context);
         for (int w = 0; w < windows; w++)
         {
             cache.Reset();

@@ -28,8 +28,8 @@ public static class TextGenerator
         int window = model.ContextLength;
         var feed = context.Count > window ? context.Skip(context.Count - window).ToList() : context;
         // The cache holds what this generation can reach, not the model's whole context (131,072 positions for Llama 3).
-        var cache = model.NewCache(1, Math.Min(window, feed.Count + options.MaxNewTokens));
-        using var ownedCache = cache as IDisposable;   // its buffers go back to the pool when the generation ends
+        // Disposed at the end: its buffers go back to the pool for the next generation.
+        using var cache = model.NewCache(1, Math.Min(window, feed.Count + options.MaxNewTokens));
         // One buffer for every step's logits: a vocabulary-sized array per token would be a large-object allocation
         // per token, which the GC lets pile up for hundreds of megabytes before it collects.
         var logits = new float[model.VocabSize];
@@ -91,8 +91,7 @@ public static class TextGenerator
         var ids = new long[batch * longest];
         for (int b = 0; b < batch; b++)
             for (int i = 0; i < prompts[b].Count; i++) ids[b * longest + padding[b] + i] = prompts[b][i];
-        var cache = model.NewCache(batch, longest + options.MaxNewTokens);
-        using var ownedCache = cache as IDisposable;
+        using var cache = model.NewCache(batch, longest + options.MaxNewTokens);
         int vocab = model.VocabSize;
         // One buffer for every step's logits, filled inside each step's scope (see Generate).
         var last = new float[batch * vocab];
