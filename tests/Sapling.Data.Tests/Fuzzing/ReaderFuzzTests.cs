@@ -69,6 +69,23 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output) : IDisposable
         }, e => e is InvalidDataException && e.Message.Contains(path)));
     }
 
+    /// <summary>SentencePiece model files (protobuf): the small BPE and Marian fixtures, mutated, load and encode or
+    /// are refused naming the file; NotSupportedException names settings the layout refuses (also naming the file).</summary>
+    [Fact]
+    public void SentencePieceModelsLoadAndEncodeOrGetANamedError()
+    {
+        var spm = Path.Combine(Fixtures.Directory, "sentencepiece");
+        var seeds = new List<byte[]> { File.ReadAllBytes(Path.Combine(spm, "bpe.model")), File.ReadAllBytes(Path.Combine(spm, "marian", "source.spm")) };
+        var path = Path.Combine(dir, "spiece.model");
+        Check(new Fuzzer(5).Run("SentencePiece .model", seeds, bytes =>
+        {
+            File.WriteAllBytes(path, bytes);
+            var t = Tokenizers.Load(path);
+            var ids = t.Encode("the cat 春眠 </s> x  y");
+            t.Decode(ids, skipSpecial: false);
+        }, e => e is InvalidDataException or NotSupportedException && e.Message.Contains(path)));
+    }
+
     [Fact]
     public void CsvTablesReadOrGetANamedError()
     {
