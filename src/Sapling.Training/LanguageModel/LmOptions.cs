@@ -79,6 +79,14 @@ public sealed record LmOptions
     public double SpanNoiseDensity { get; init; } = 0.15;
     public double SpanMeanLength { get; init; } = 3;
 
+    /// <summary>BART denoising pre-training (method pretrain, model.architecture bart or marian): the share of each
+    /// window's tokens masked, the mean (Poisson λ) of the masked spans' lengths, the share of masks that are a random
+    /// token instead, and whether sentences are shuffled first. fairseq's BART-base/large settings by default.</summary>
+    public double MaskRatio { get; init; } = 0.3;
+    public double PoissonLambda { get; init; } = 3.5;
+    public double MaskRandomRatio { get; init; } = 0.1;
+    public bool PermuteSentences { get; init; } = true;
+
     /// <summary>SFT: pack several conversations into each context-long training row (TRL's packing) instead of one padded conversation per row.</summary>
     public bool Packing { get; init; }
 
@@ -174,9 +182,11 @@ public sealed record LmOptions
             throw new ArgumentException($"{N(nameof(Tuning))} lora adapts a trained encoder-decoder: give its folder ({N(nameof(InitFrom))})");
         if (Method == TrainingMethod.Seq2Seq && InitFrom == null && !IsSeq2SeqArchitecture)
             throw new ArgumentException($"{method} trains a model folder ({N(nameof(InitFrom))}) or a new encoder-decoder ({N(nameof(Architecture))} marian, bart or t5), not {N(nameof(Architecture))} {Architecture}");
-        if (IsSeq2SeqArchitecture && Method != TrainingMethod.Seq2Seq && !(Architecture == "t5" && Method == TrainingMethod.Pretrain))
-            throw new ArgumentException($"{N(nameof(Architecture))} {Architecture} is an encoder-decoder, trained with {N(nameof(Method))} seq2seq on source/target pairs (t5 is also pre-trained by span corruption with {N(nameof(Method))} pretrain; BART's denoising pre-training is not implemented)");
+        if (IsSeq2SeqArchitecture && Method is not (TrainingMethod.Seq2Seq or TrainingMethod.Pretrain))
+            throw new ArgumentException($"{N(nameof(Architecture))} {Architecture} is an encoder-decoder, trained with {N(nameof(Method))} seq2seq on source/target pairs or pre-trained with {N(nameof(Method))} pretrain (t5 by span corruption, bart and marian by denoising)");
         if (!(SpanNoiseDensity > 0 && SpanNoiseDensity < 1) || !(SpanMeanLength >= 1)) throw new ArgumentException($"{N(nameof(SpanNoiseDensity))} must be in (0, 1) and {N(nameof(SpanMeanLength))} at least 1, got {SpanNoiseDensity} and {SpanMeanLength}");
+        if (!(MaskRatio > 0 && MaskRatio < 1) || !(PoissonLambda > 0 && PoissonLambda <= 64) || !(MaskRandomRatio >= 0 && MaskRandomRatio <= 1))
+            throw new ArgumentException($"{N(nameof(MaskRatio))} must be in (0, 1), {N(nameof(PoissonLambda))} in (0, 64] and {N(nameof(MaskRandomRatio))} in [0, 1], got {MaskRatio}, {PoissonLambda} and {MaskRandomRatio}");
         if ((ValidationCorpus == null) != (TestCorpus == null)) throw new ArgumentException($"{N(nameof(ValidationCorpus))} and {N(nameof(TestCorpus))} go together");
         if (ValidationCorpus != null && Method != TrainingMethod.Seq2Seq) throw new ArgumentException($"{N(nameof(ValidationCorpus))} and {N(nameof(TestCorpus))} apply to {N(nameof(Method))} seq2seq, not {Method.ConfigName()}");
         if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) throw new ArgumentException($"{N(nameof(LabelSmoothing))} must be in [0, 1), got {LabelSmoothing}");

@@ -304,11 +304,14 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
                 if (separator < 0) throw new InvalidDataException($"the tokenizer has no {(options.Architecture == "bert" ? "[SEP]" : CharTokenizer.EndOfText)} token to separate documents");
                 data = new TokenData(documents.Select(d => t.Encode(d.Trim('\n'))).ToList(), separator, options.ValidationFraction, options.SplitSeed);
             }
-            // T5's span corruption writes sentinels and pads its batches; added tokens leave the text's ids as they are.
+            // T5's span corruption writes sentinels, BART's denoising masks, and both pad their batches; added tokens
+            // leave the text's ids as they are.
             if (options.Architecture == "t5") tokenizer = SpanCorruptionObjective.WithSentinels(tokenizer!);
+            if (options.Architecture is "bart" or "marian") tokenizer = DenoisingObjective.WithMask(tokenizer!);
             objective = teacher != null ? new DistillationObjective(data, options, teacher)
                 : options.Architecture == "bert" ? new MaskedLmObjective(data, tokenizer, options)
                 : options.Architecture == "t5" ? new SpanCorruptionObjective(data, tokenizer, options)
+                : options.Architecture is "bart" or "marian" ? new DenoisingObjective(data, tokenizer, options)
                 : new NextTokenObjective(data, options, tokenizer.VocabSize) { Shard = new BatchShard(ProcessGroup.Rank, ProcessGroup.Size) };
         }
 

@@ -195,11 +195,76 @@ public sealed class Seq2SeqTrainingTests : IDisposable
         Assert.Equal(ModelKind.Seq2SeqLM, ModelFolder.KindOf(result.ModelDirectory));
     }
 
+    /// <summary>
+    /// BART's text infilling: about 30% of the tokens are covered by Poisson(3.5) spans, each run of covered tokens is
+    /// one mask (or a random token one time in ten), the kept tokens stay in order; sentence permutation keeps every
+    /// sentence whole and only reorders them.
+    /// </summary>
+    [Theory]
+    [InlineData(127, 1UL)]
+    [InlineData(64, 2UL)]
+    [InlineData(12, 3UL)]
+    public void DenoisingMasksSpansAndShufflesSentencesAsBartDoes(int length, ulong seed)
+    {
+        // Window tokens from 10,000 on; masks and random replacements (drawn from a 5,000-token vocabulary) below.
+        const int mask = 7, vocab = 5000, first = 10_000;
+        var tokens = Enumerable.Range(first, length).ToArray();
+        double keptShare = 0;
+        int masks = 0, randoms = 0, trials = 200;
+        var g = new Generator(seed);
+        for (int trial = 0; trial < trials; trial++)
+        {
+            var source = DenoisingObjective.Infill(tokens, 0.3, 3.5, 0.1, mask, vocab, g);
+            // The kept tokens are the window's own, in order; everything else is a mask or a random replacement.
+            var kept = source.Where(t => t >= first).ToArray();
+            Assert.True(kept.Zip(kept.Skip(1)).All(p => p.First < p.Second), "kept tokens stay in order");
+            Assert.True(source.Length <= length + (int)Math.Ceiling(length * 0.3), $"source of {source.Length} tokens for a window of {length}");
+            keptShare += (double)kept.Length / length;
+            masks += source.Count(t => t == mask);
+            randoms += source.Count(t => t != mask && t < first);
+        }
+        keptShare /= trials;
+        Assert.True(keptShare is > 0.55 and < 0.75, $"kept {keptShare:P1} of the tokens (about 70% expected)");
+        double randomShare = (double)randoms / (masks + randoms);
+        Assert.True(randomShare is > 0.03 and < 0.2, $"{randomShare:P1} of the replacements are random tokens (10% expected)");
+
+        // Sentences end at every third token (and at the window's end): permuting keeps each whole and uses every token once.
+        var ends = new bool[first + length];
+        for (int t = first + 2; t < first + length; t += 3) ends[t] = true;
+        var shuffled = DenoisingObjective.PermuteSentences(tokens, ends, new Generator(seed));
+        Assert.Equal(tokens.Order(), shuffled.Order());
+        for (int i = 0; i < shuffled.Length; i++)
+            if (i + 1 < shuffled.Length && !ends[shuffled[i]] && shuffled[i] != tokens[^1]) Assert.Equal(shuffled[i] + 1, shuffled[i + 1]);
+        if (length >= 12) Assert.NotEqual(tokens, shuffled);
+    }
+
+    /// <summary>method pretrain with model.architecture bart: denoising on raw text lowers the validation loss, and the
+    /// folder's tokenizer has &lt;mask&gt;.</summary>
+    [Fact]
+    public void BartPretrainsByDenoising()
+    {
+        var corpus = Path.Combine(root, "corpus.txt");
+        File.WriteAllLines(corpus, Pairs(400, 5).Select(p => p.Source + "."));
+        var options = LanguageModelTests.Tiny(200) with
+        {
+            Architecture = "bart", Corpus = corpus, CorpusFormat = "lines", Tokenizer = "bpe", VocabSize = 300, Context = 48, Width = 32, Layers = 2, Heads = 4,
+            Dropout = 0, BatchSize = 16, LearningRate = 3e-3, WarmupSteps = 20, EvalInterval = 50, EvalBatches = 4, WeightDecay = 0, LabelSmoothing = 0,
+        };
+        var result = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "denoise"));
+        var first = JsonDocument.Parse(File.ReadLines(Path.Combine(result.RunDirectory, "metrics.jsonl")).First(l => l.Contains("val_loss"))).RootElement.GetProperty("val_loss").GetDouble();
+        Assert.True(result.ValidationLoss < first - 0.5, $"validation loss {first} → {result.ValidationLoss}");
+        var tokenizer = ModelRegistry.LoadTokenizer(result.ModelDirectory)!;
+        Assert.True(tokenizer.IdOf(DenoisingObjective.MaskToken) >= 0);
+        Assert.Equal(ModelKind.Seq2SeqLM, ModelFolder.KindOf(result.ModelDirectory));
+        Assert.Equal("bart", ModelRegistry.ModelTypeOf(result.ModelDirectory));
+    }
+
     [Fact]
     public void MisconfiguredRunsAreRefusedByKey()
     {
         Assert.Contains("ValidationCorpus and TestCorpus go together", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { TestCorpus = null }).Validate()).Message);
-        Assert.Contains("BART's denoising pre-training is not implemented", Assert.Throws<ArgumentException>(() => (Options("bart", 1) with { Method = TrainingMethod.Pretrain, ValidationCorpus = null, TestCorpus = null }).Validate()).Message);
+        Assert.Contains("bart and marian by denoising", Assert.Throws<ArgumentException>(() => (Options("bart", 1) with { Method = TrainingMethod.Sft, ValidationCorpus = null, TestCorpus = null }).Validate()).Message);
+        Assert.Contains("MaskRatio must be in (0, 1)", Assert.Throws<ArgumentException>(() => (Options("bart", 1) with { Method = TrainingMethod.Pretrain, ValidationCorpus = null, TestCorpus = null, MaskRatio = 1 }).Validate()).Message);
         Assert.Contains("Tuning lora adapts a trained encoder-decoder", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { Tuning = TrainingMethod.Lora }).Validate()).Message);
         Assert.Contains("Tuning must be full or lora", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { Tuning = TrainingMethod.Prompt }).Validate()).Message);
         Assert.Contains("LabelSmoothing", Assert.Throws<ArgumentException>(() => (Options("marian", 1) with { LabelSmoothing = 1f }).Validate()).Message);

@@ -21,6 +21,8 @@ public static class Seq2SeqModels
         int pad = tokenizer.IdOf(PadToken), eos = tokenizer.EndOfTextId;
         if (pad < 0 || eos < 0) throw new InvalidDataException($"the tokenizer needs {PadToken} and an end-of-text token to train an encoder-decoder");
         int positions = Math.Max(options.MaxSourceLength, options.MaxTargetLength);
+        // Denoising pre-training reads whole windows, and its sources may hold a few inserted masks besides.
+        if (options.Method == TrainingMethod.Pretrain) positions = Math.Max(positions, 2 * options.Context);
         return options.Architecture switch
         {
             "marian" or "bart" => new BartForConditionalGeneration(new BartConfig

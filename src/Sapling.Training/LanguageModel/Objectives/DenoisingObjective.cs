@@ -1,0 +1,177 @@
+using Sapling.Models;
+using Sapling.Data.Text;
+
+namespace Sapling.Training.LanguageModel.Objectives;
+
+/// <summary>
+/// BART's pre-training objective (Lewis et al., 2020, §2.2), as fairseq's denoising task applies it to BART-base and
+/// -large: each window's sentences are shuffled (sentence permutation), then about 30% of its tokens are cut out in
+/// spans whose lengths are drawn from Poisson(3.5), each span replaced by one &lt;mask&gt; (a span of length 0 inserts a
+/// &lt;mask&gt;; one replacement in ten is a random token instead, fairseq's mask_random). The encoder reads the corrupted
+/// text and the decoder writes the original window, in its original order. Spans are cut over tokens, not whole words
+/// (fairseq masks whole words of its GPT-2 BPE); sentences end at tokens whose text ends with '.', '!' or '?'.
+/// Validation corrupts fixed windows with a fixed seed.
+/// </summary>
+public sealed class DenoisingObjective : ILmObjective
+{
+    /// <summary>The token spans are replaced with, as in BART's vocabulary.</summary>
+    public const string MaskToken = "<mask>";
+
+    private readonly TokenData data;
+    private readonly LmOptions options;
+    private readonly int eosId, maskId, vocabSize;
+    private readonly bool[] endsSentence;
+
+    public DenoisingObjective(TokenData data, ITokenizer tokenizer, LmOptions options)
+    {
+        (this.data, this.options) = (data, options);
+        eosId = tokenizer.EndOfTextId >= 0 ? tokenizer.EndOfTextId : throw new InvalidDataException("denoising needs an end-of-text token to end inputs and targets");
+        maskId = tokenizer.IdOf(MaskToken) is >= 0 and var id ? id : throw new InvalidDataException($"denoising needs {MaskToken} in the vocabulary (see WithMask)");
+        vocabSize = tokenizer.VocabSize;
+        endsSentence = new bool[vocabSize];
+        for (int t = 0; t < vocabSize; t++)
+        {
+            var text = tokenizer.Decode([t]).TrimEnd();
+            endsSentence[t] = text.Length > 0 && text[^1] is '.' or '!' or '?';
+        }
+    }
+
+    /// <summary>The tokenizer with &lt;pad&gt; and &lt;mask&gt; added where missing (the text's ids stay as they are).</summary>
+    public static ITokenizer WithMask(ITokenizer tokenizer)
+    {
+        var missing = new List<string>();
+        foreach (var token in new[] { Seq2SeqModels.PadToken, MaskToken })
+            if (tokenizer.IdOf(token) < 0) missing.Add(token);
+        return missing.Count == 0 ? tokenizer : tokenizer.WithSpecialTokens(missing);
+    }
+
+    public double? BaselineLoss => null;
+
+    public bool WritesText => false;
+
+    public (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel model, long step)
+    {
+        var (windows, _) = data.TrainBatch(options.BatchSize, options.Context - 1, options.Seed, step);
+        var (sources, targets) = CorruptBatch(windows, new Generator(options.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)step));
+        return Seq2SeqObjective.TeacherForcedLoss(AsSeq2Seq(model), sources, targets, options.LabelSmoothing, Reduction.Mean);
+    }
+
+    public LmValidation Validate(ITrainableModel trainable)
+    {
+        var model = AsSeq2Seq(trainable);
+        model.Network.Eval();
+        using var _ = Autograd.NoGrad.Enter();
+        double sum = 0;
+        long count = 0;
+        int batch = 0;
+        foreach (var (windows, _) in TokenData.Windows(data.Validation, options.BatchSize, options.Context - 1, options.EvalBatches))
+        {
+            using var scope = new TensorScope();
+            var (sources, targets) = CorruptBatch(windows, new Generator(0xDE0_0000UL + (ulong)batch++));
+            var (loss, tokens) = Seq2SeqObjective.TeacherForcedLoss(model, sources, targets, 0f, Reduction.Sum);
+            sum += loss.Item();
+            count += tokens;
+        }
+        return LmValidation.OfLoss(sum / Math.Max(count, 1));
+    }
+
+    public string Describe() => $"denoising ({(options.PermuteSentences ? "sentences shuffled, " : "")}{options.MaskRatio:P0} of each {options.Context - 1}-token window masked in Poisson({options.PoissonLambda}) spans) on {data.TrainLength:N0} training tokens, {data.Validation.Length:N0} validation tokens";
+
+    private static ISeq2SeqLM AsSeq2Seq(ITrainableModel model) => model as ISeq2SeqLM
+        ?? throw new NotSupportedException($"denoising pre-trains encoder-decoders ({OptionNames.Of(nameof(LmOptions.Architecture))} bart or marian), not model_type '{model.ModelType}'");
+
+    private (int[][] Sources, int[][] Targets) CorruptBatch(Tensor windows, Generator g)
+    {
+        int b = windows.Shape[0], w = windows.Shape[1];
+        var tokens = windows.ToArray<long>();
+        var sources = new int[b][];
+        var targets = new int[b][];
+        for (int r = 0; r < b; r++)
+        {
+            var row = new int[w];
+            for (int i = 0; i < w; i++) row[i] = (int)tokens[r * w + i];
+            var shuffled = options.PermuteSentences ? PermuteSentences(row, endsSentence, g) : row;
+            sources[r] = [.. Infill(shuffled, options.MaskRatio, options.PoissonLambda, options.MaskRandomRatio, maskId, vocabSize, g), eosId];
+            targets[r] = [.. row, eosId];
+        }
+        return (sources, targets);
+    }
+
+    /// <summary>The window's sentences (each up to and including a token that ends one; the rest is the last) in a random order.</summary>
+    public static int[] PermuteSentences(IReadOnlyList<int> tokens, bool[] endsSentence, Generator g)
+    {
+        var sentences = new List<(int Start, int Length)>();
+        int start = 0;
+        for (int i = 0; i < tokens.Count; i++)
+            if ((uint)tokens[i] < (uint)endsSentence.Length && endsSentence[tokens[i]] || i == tokens.Count - 1)
+            {
+                sentences.Add((start, i + 1 - start));
+                start = i + 1;
+            }
+        for (int i = sentences.Count - 1; i > 0; i--)
+        {
+            int j = (int)g.NextInt64(0, i + 1);
+            (sentences[i], sentences[j]) = (sentences[j], sentences[i]);
+        }
+        var result = new int[tokens.Count];
+        int at = 0;
+        foreach (var (s, length) in sentences)
+            for (int k = 0; k < length; k++) result[at++] = tokens[s + k];
+        return result;
+    }
+
+    /// <summary>
+    /// Text infilling: spans of Poisson(<paramref name="lambda"/>) tokens, started at random positions, are cut until
+    /// about <paramref name="ratio"/> of the tokens are covered; each maximal run of cut tokens becomes one mask (or, with
+    /// probability <paramref name="randomRatio"/>, one random token), and a span of length 0 inserts a mask.
+    /// </summary>
+    public static int[] Infill(IReadOnlyList<int> tokens, double ratio, double lambda, double randomRatio, int maskId, int vocabSize, Generator g)
+    {
+        int n = tokens.Count;
+        int toMask = (int)Math.Ceiling(n * ratio);
+        var cut = new bool[n];
+        var insertBefore = new bool[n + 1];
+        int covered = 0, inserted = 0;
+        // Each span covers at least the token it starts at or inserts one mask, so this ends within n + toMask spans;
+        // at most toMask insertions keep the source within n + toMask tokens (the model's positions allow twice the window).
+        for (int spans = 0; covered < toMask && spans < n + toMask; spans++)
+        {
+            int length = Poisson(lambda, g);
+            int at = (int)g.NextInt64(0, n);
+            if (length == 0)
+            {
+                if (inserted < toMask && !insertBefore[at]) (insertBefore[at], inserted) = (true, inserted + 1);
+                continue;
+            }
+            for (int i = at; i < Math.Min(n, at + length); i++)
+                if (!cut[i])
+                {
+                    cut[i] = true;
+                    covered++;
+                }
+        }
+        var source = new List<int>(n);
+        int Replacement() => g.NextDouble() < randomRatio ? (int)g.NextInt64(0, vocabSize) : maskId;
+        for (int i = 0; i < n; i++)
+        {
+            if (insertBefore[i] && (i == 0 || !cut[i - 1])) source.Add(maskId);
+            if (!cut[i]) source.Add(tokens[i]);
+            else if (i == 0 || !cut[i - 1]) source.Add(Replacement());
+        }
+        if (insertBefore[n]) source.Add(maskId);
+        return [.. source];
+    }
+
+    // Knuth's method: the number of uniform draws whose product stays above e^−λ (λ is a few units here).
+    private static int Poisson(double lambda, Generator g)
+    {
+        double limit = Math.Exp(-lambda), product = g.NextDouble();
+        int k = 0;
+        while (product > limit)
+        {
+            k++;
+            product *= g.NextDouble();
+        }
+        return k;
+    }
+}
