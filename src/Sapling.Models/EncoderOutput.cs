@@ -26,7 +26,8 @@ public sealed class EncoderOutput
 
     public int Batch => LastHiddenState.Shape[0];
 
-    /// <summary>Each row <paramref name="times"/> times in a row (beam search gives every beam its source's states).</summary>
+    /// <summary>Each row <paramref name="times"/> times in a row (beam search gives every beam its source's states); the
+    /// copies belong to the enclosing <see cref="TensorScope"/>, as any op's result does.</summary>
     public EncoderOutput RepeatRows(int times)
     {
         if (times == 1) return this;
@@ -34,6 +35,6 @@ public sealed class EncoderOutput
         for (int i = 0; i < index.Length; i++) index[i] = i / times;
         var rows = Tensor.FromArray(index, index.Length);
         using var _ = Autograd.NoGrad.Enter();
-        return new EncoderOutput(LastHiddenState.IndexSelect(0, rows).KeepAlive(), AttentionMask?.IndexSelect(0, rows).KeepAlive());
+        return new EncoderOutput(LastHiddenState.IndexSelect(0, rows), AttentionMask?.IndexSelect(0, rows));
     }
 }

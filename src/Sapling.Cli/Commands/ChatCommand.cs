@@ -37,7 +37,7 @@ public static class ChatCommand
             ?? throw new InvalidDataException($"'{modelDirectory}' declares no chat template (tokenizer_config.json); fine-tune it with method sft first");
         var model = PeftAdapter.LoadLanguageModel(modelDirectory, adapterDirectory);
         var tokenizer = ModelRegistry.RequireTokenizer(modelDirectory, "to chat with");
-        if (!template.HasSpecialTokens(tokenizer)) throw new InvalidDataException($"{modelDirectory}/tokenizer.json lacks the chat template's special tokens {string.Join(" ", template.SpecialTokens)}");
+        if (!template.HasSpecialTokens(tokenizer)) throw new InvalidDataException($"the tokenizer of '{modelDirectory}' lacks the chat template's special tokens {string.Join(" ", template.SpecialTokens)}");
         var stops = template.StopIds(tokenizer);
         stops.UnionWith(PromptTokens.StopIds(model, tokenizer, GenerationConfig.Load(modelDirectory)));
         var history = new List<ChatMessage>();

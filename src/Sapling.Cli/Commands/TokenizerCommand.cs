@@ -30,8 +30,13 @@ public static class TokenizerCommand
         cmd.SetAction(r =>
         {
             var path = r.GetValue(source)!;
-            ITokenizer tokenizer = Directory.Exists(path)
-                ? Models.ModelRegistry.RequireTokenizer(path, "to convert")
+            // A file inside a model folder converts as the folder's tokenizer (Llama's <s>, T5's </s> and sentinels).
+            var folder = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
+            if (!Directory.Exists(path) && MarianTokenizer.IsIn(folder))
+                throw new ArgumentException($"--tokenizer: '{path}' is one side of a Marian tokenizer, whose ids come from {Path.Combine(folder, MarianTokenizer.VocabFile)}; it has no tokenizer.json form");
+            bool folderFile = Path.GetFileName(path) is "spiece.model" or "tokenizer.model" && File.Exists(Path.Combine(folder, "config.json"));
+            ITokenizer tokenizer = Directory.Exists(path) || folderFile
+                ? Models.ModelRegistry.RequireTokenizer(folder, "to convert")
                 : Tokenizers.Load(path);
             if (tokenizer is MarianTokenizer)
                 throw new ArgumentException($"--tokenizer: '{path}' is a Marian tokenizer (two SentencePiece models over one vocab.json), which has no tokenizer.json form; keep its source.spm, target.spm and vocab.json");

@@ -238,12 +238,22 @@ public sealed record SentencePieceModel
     {
         if (ModelType != Algorithm.Bpe)
             throw new NotSupportedException($"{source}: a {ModelType.ToString().ToUpperInvariant()} SentencePiece model has no llama.cpp vocabulary here; GGUF export takes BPE models (Llama's tokenizer.model)");
+        RequireWhitespaceMarking(source);
+        if (PrecompiledCharsmap.Length > 0 || RemoveExtraWhitespaces)
+            throw new NotSupportedException($"{source}: a BPE SentencePiece model with normalizer '{NormalizerName}'{(RemoveExtraWhitespaces ? " and remove_extra_whitespaces" : "")} is not supported; BPE models are read in Llama's layout (identity normalizer, spaces kept)");
         return new GgufVocabulary
         {
             Model = "llama", Tokens = Pieces, Types = Types, Scores = Scores,
             BosId = BosId >= 0 ? BosId : null, EosId = EosId >= 0 ? EosId : null, UnknownId = UnknownId, PaddingId = PadId >= 0 ? PadId : null,
             AddBos = addBos, AddEos = addEos, AddSpacePrefix = AddDummyPrefix,
         };
+    }
+
+    /// <summary>Spaces must be written as ▁ at the start of words, the only whitespace marking the layouts express.</summary>
+    private void RequireWhitespaceMarking(string source)
+    {
+        if (!EscapeWhitespaces) throw new NotSupportedException($"{source}: normalizer_spec.escape_whitespaces false is not supported (spaces are written as ▁)");
+        if (TreatWhitespaceAsSuffix) throw new NotSupportedException($"{source}: trainer_spec.treat_whitespace_as_suffix is not supported (▁ marks the start of a word)");
     }
 
     /// <summary>The tokenizer this model describes: no special tokens added unless asked (SentencePiece's own encode adds
@@ -280,14 +290,8 @@ public sealed record SentencePieceModel
     /// </summary>
     public JsonObject ToTokenizerJson(string source, bool addBos = false, bool addEos = false)
     {
-        if (!EscapeWhitespaces) throw new NotSupportedException($"{source}: normalizer_spec.escape_whitespaces false is not supported (spaces are written as ▁)");
-        if (TreatWhitespaceAsSuffix) throw new NotSupportedException($"{source}: trainer_spec.treat_whitespace_as_suffix is not supported (▁ marks the start of a word)");
-        if (ModelType == Algorithm.Bpe)
-        {
-            if (PrecompiledCharsmap.Length > 0 || RemoveExtraWhitespaces)
-                throw new NotSupportedException($"{source}: a BPE SentencePiece model with normalizer '{NormalizerName}'{(RemoveExtraWhitespaces ? " and remove_extra_whitespaces" : "")} is not supported; BPE models are read in Llama's layout (identity normalizer, spaces kept)");
-            return ToGgufVocabulary(addBos, addEos).ToTokenizerJson(source);
-        }
+        RequireWhitespaceMarking(source);
+        if (ModelType == Algorithm.Bpe) return ToGgufVocabulary(addBos, addEos, source).ToTokenizerJson(source);
         if (ModelType != Algorithm.Unigram)
             throw new NotSupportedException($"{source}: trainer_spec.model_type {ModelType.ToString().ToUpperInvariant()} is not supported (UNIGRAM and BPE are)");
 

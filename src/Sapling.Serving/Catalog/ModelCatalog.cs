@@ -48,7 +48,7 @@ public sealed class ModelCatalog
                 var model = ModelRegistry.LoadLanguageModel(directory);
                 // Every id the tokenizer produces must have an embedding row.
                 if (tokenizer.VocabSize > model.VocabSize)
-                    throw new InvalidDataException($"{Path.Combine(directory, "tokenizer.json")}: the tokenizer has {tokenizer.VocabSize} tokens but the model's vocab_size (config.json) is {model.VocabSize}; they do not belong together");
+                    throw new InvalidDataException($"{directory}: the tokenizer has {tokenizer.VocabSize} tokens but the model's vocab_size (config.json) is {model.VocabSize}; they do not belong together");
                 return new ServedLanguageModel(source.Id, directory, model, tokenizer, chat, PromptTokens.StopIds(model, null, GenerationConfig.Load(directory)));
         }
     }

@@ -278,5 +278,6 @@ public sealed class ContinuousBatcher
         active.RemoveAt(index);
         cache.Reset();
         if (freeCaches.Count < maxBatch) freeCaches.Push(cache);
+        else cache.Dispose();
     }
 }

@@ -31,9 +31,19 @@ public sealed class DenoisingObjective : ILmObjective
         endsSentence = new bool[vocabSize];
         for (int t = 0; t < vocabSize; t++)
         {
-            var text = tokenizer.Decode([t]).TrimEnd();
+            string text;
+            try
+            {
+                text = tokenizer.Decode([t]).TrimEnd();
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                continue;   // an id the vocabulary leaves unused
+            }
             endsSentence[t] = text.Length > 0 && text[^1] is '.' or '!' or '?';
         }
+        // A document's end is a sentence's end too: a shuffled sentence never runs across two documents.
+        endsSentence[eosId] = true;
     }
 
     /// <summary>The tokenizer with &lt;pad&gt; and &lt;mask&gt; added where missing (the text's ids stay as they are).</summary>
@@ -122,27 +132,31 @@ public sealed class DenoisingObjective : ILmObjective
 
     /// <summary>
     /// Text infilling: spans of Poisson(<paramref name="lambda"/>) tokens, started at random positions, are cut until
-    /// about <paramref name="ratio"/> of the tokens are covered; each maximal run of cut tokens becomes one mask (or, with
-    /// probability <paramref name="randomRatio"/>, one random token), and a span of length 0 inserts a mask.
+    /// <paramref name="ratio"/> of the tokens are covered (the last span trimmed to the budget); each span's first token
+    /// becomes one mask and the rest are removed, and a span of length 0 inserts a mask. One mask in
+    /// <paramref name="randomRatio"/>, cut or inserted, is a random token instead (fairseq's mask_random).
     /// </summary>
     public static int[] Infill(IReadOnlyList<int> tokens, double ratio, double lambda, double randomRatio, int maskId, int vocabSize, Generator g)
     {
         int n = tokens.Count;
         int toMask = (int)Math.Ceiling(n * ratio);
         var cut = new bool[n];
-        var insertBefore = new bool[n + 1];
+        var insertBefore = new bool[n];
         int covered = 0, inserted = 0;
+        var spanStart = new bool[n];
         // Each span covers at least the token it starts at or inserts one mask, so this ends within n + toMask spans;
         // at most toMask insertions keep the source within n + toMask tokens (the model's positions allow twice the window).
         for (int spans = 0; covered < toMask && spans < n + toMask; spans++)
         {
-            int length = Poisson(lambda, g);
+            int length = Math.Min(Poisson(lambda, g), toMask - covered);
             int at = (int)g.NextInt64(0, n);
             if (length == 0)
             {
                 if (inserted < toMask && !insertBefore[at]) (insertBefore[at], inserted) = (true, inserted + 1);
                 continue;
             }
+            // A span starting inside an earlier one extends it; one starting on a kept token gets its own mask.
+            if (!cut[at]) spanStart[at] = true;
             for (int i = at; i < Math.Min(n, at + length); i++)
                 if (!cut[i])
                 {
@@ -150,15 +164,14 @@ public sealed class DenoisingObjective : ILmObjective
                     covered++;
                 }
         }
-        var source = new List<int>(n);
+        var source = new List<int>(n + inserted);
         int Replacement() => g.NextDouble() < randomRatio ? (int)g.NextInt64(0, vocabSize) : maskId;
         for (int i = 0; i < n; i++)
         {
-            if (insertBefore[i] && (i == 0 || !cut[i - 1])) source.Add(maskId);
+            if (insertBefore[i]) source.Add(Replacement());
             if (!cut[i]) source.Add(tokens[i]);
-            else if (i == 0 || !cut[i - 1]) source.Add(Replacement());
+            else if (spanStart[i] || i == 0 || !cut[i - 1]) source.Add(Replacement());
         }
-        if (insertBefore[n]) source.Add(maskId);
         return [.. source];
     }
 
