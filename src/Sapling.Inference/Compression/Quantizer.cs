@@ -109,21 +109,22 @@ public static class Quantizer
     /// <summary>A BERT or RoBERTa folder as a module with the config it is saved under: a sequence or token classifier, or a bare encoder.</summary>
     private static (Sapling.NN.Module Network, Models.Bert.BertConfig Config) LoadEncoder(string directory, ModelKind kind, Models.Bert.BertConfig config) =>
         ByKind(directory, kind, config.Architectures, "bert/roberta",
-            () => ModelRegistry.LoadSequenceClassifier(directory) switch
-            {
-                Models.Bert.BertForSequenceClassification bert => (bert, bert.Config),
-                Models.Roberta.RobertaForSequenceClassification roberta => (roberta, roberta.Config),
-                var other => throw new NotSupportedException($"quantize: {other.ModelType} classifiers are not supported"),
-            },
-            () => Models.Bert.BertFolder.LoadForTokenClassification(directory) is var tagger ? (tagger, tagger.Config) : default,
-            () => Models.Bert.BertFolder.Load(directory) is var encoder ? (encoder, encoder.Config) : default);
+            () => Pair((Models.Bert.BertTaskModel)Models.Bert.BertFolder.LoadForSequenceClassification(directory)),
+            () => Pair(Models.Bert.BertFolder.LoadForTokenClassification(directory)),
+            () => Pair(Models.Bert.BertFolder.Load(directory)));
 
     /// <summary>A DistilBERT folder as a module with the config it is saved under: a sequence or token classifier, or a bare encoder.</summary>
     private static (Sapling.NN.Module Network, Models.DistilBert.DistilBertConfig Config) LoadDistilBert(string directory, ModelKind kind, Models.DistilBert.DistilBertConfig config) =>
         ByKind(directory, kind, config.Architectures, "distilbert",
-            () => Models.DistilBert.DistilBertFolder.LoadForSequenceClassification(directory) is var classifier ? (classifier, classifier.Config) : default,
-            () => Models.DistilBert.DistilBertFolder.LoadForTokenClassification(directory) is var tagger ? (tagger, tagger.Config) : default,
-            () => Models.DistilBert.DistilBertFolder.Load(directory) is var encoder ? (encoder, encoder.Config) : default);
+            () => Pair(Models.DistilBert.DistilBertFolder.LoadForSequenceClassification(directory)),
+            () => Pair(Models.DistilBert.DistilBertFolder.LoadForTokenClassification(directory)),
+            () => Pair(Models.DistilBert.DistilBertFolder.Load(directory)));
+
+    // The network and the config it is saved under.
+    private static (Sapling.NN.Module, Models.Bert.BertConfig) Pair(Models.Bert.BertModel model) => (model, model.Config);
+    private static (Sapling.NN.Module, Models.Bert.BertConfig) Pair(Models.Bert.BertTaskModel model) => (model, model.Config);
+    private static (Sapling.NN.Module, Models.DistilBert.DistilBertConfig) Pair(Models.DistilBert.DistilBertModel model) => (model, model.Config);
+    private static (Sapling.NN.Module, Models.DistilBert.DistilBertConfig) Pair(Models.DistilBert.DistilBertTaskModel model) => (model, model.Config);
 
     /// <summary>The encoder folder's network by what it holds; a task model other than the two classifiers (a masked-LM) is refused.</summary>
     private static (Sapling.NN.Module Network, TConfig Config) ByKind<TConfig>(string directory, ModelKind kind, string[] architectures, string families,

@@ -34,24 +34,22 @@ public static class DistilBertFolder
         return model;
     }
 
-    public static DistilBertForSequenceClassification LoadForSequenceClassification(string directory)
-    {
-        var config = ReadConfig(directory);
-        if (!config.IsSequenceClassifier)
-            throw new InvalidDataException($"{Path.Combine(directory, "config.json")}: architectures [{string.Join(", ", config.Architectures)}] is not DistilBertForSequenceClassification; fine-tune it with method classify to give it a head");
-        DistilBertForSequenceClassification model;
-        using (Tensor.Meta()) model = new DistilBertForSequenceClassification(config);
-        Bert.BertFolder.LoadWeights(directory, model, config.Quantization, name => name);
-        return model;
-    }
+    public static DistilBertForSequenceClassification LoadForSequenceClassification(string directory) =>
+        LoadTaskModel(directory, c => c.IsSequenceClassifier, "DistilBertForSequenceClassification", "classify", c => new DistilBertForSequenceClassification(c));
 
-    public static DistilBertForTokenClassification LoadForTokenClassification(string directory)
+    public static DistilBertForTokenClassification LoadForTokenClassification(string directory) =>
+        LoadTaskModel(directory, c => c.IsTokenClassifier, "DistilBertForTokenClassification", "token_classify", c => new DistilBertForTokenClassification(c));
+
+    /// <summary>A task model, head included, built without memory and given the file's tensors; a folder whose
+    /// architectures name another head is refused with the fine-tuning method that gives it this one.</summary>
+    private static T LoadTaskModel<T>(string directory, Func<DistilBertConfig, bool> holds, string architecture, string method, Func<DistilBertConfig, T> build)
+        where T : DistilBertTaskModel
     {
         var config = ReadConfig(directory);
-        if (!config.IsTokenClassifier)
-            throw new InvalidDataException($"{Path.Combine(directory, "config.json")}: architectures [{string.Join(", ", config.Architectures)}] is not DistilBertForTokenClassification; fine-tune it with method token_classify to give it a head");
-        DistilBertForTokenClassification model;
-        using (Tensor.Meta()) model = new DistilBertForTokenClassification(config);
+        if (!holds(config))
+            throw new InvalidDataException($"{Path.Combine(directory, "config.json")}: architectures [{string.Join(", ", config.Architectures)}] is not {architecture}; fine-tune it with method {method} to give it a head");
+        T model;
+        using (Tensor.Meta()) model = build(config);
         Bert.BertFolder.LoadWeights(directory, model, config.Quantization, name => name);
         return model;
     }

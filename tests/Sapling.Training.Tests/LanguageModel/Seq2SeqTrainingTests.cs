@@ -176,19 +176,27 @@ public sealed class Seq2SeqTrainingTests : IDisposable
         Assert.Equal(tokens, restored);
     }
 
+    /// <summary>method pretrain of a new <paramref name="architecture"/> on the toy sources as raw text (each line through
+    /// <paramref name="line"/>): the run and its first validation loss.</summary>
+    private (LmResult Result, double FirstValidationLoss) Pretrain(string architecture, string run, Func<string, string> line)
+    {
+        var corpus = Path.Combine(root, "corpus.txt");
+        File.WriteAllLines(corpus, Pairs(400, 5).Select(p => line(p.Source)));
+        var options = LanguageModelTests.Tiny(200) with
+        {
+            Architecture = architecture, Corpus = corpus, CorpusFormat = "lines", Tokenizer = "bpe", VocabSize = 300, Context = 48, Width = 32, Layers = 2, Heads = 4,
+            Dropout = 0, BatchSize = 16, LearningRate = 3e-3, WarmupSteps = 20, EvalInterval = 50, EvalBatches = 4, WeightDecay = 0, LabelSmoothing = 0,
+        };
+        var result = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, run));
+        var first = JsonDocument.Parse(File.ReadLines(Path.Combine(result.RunDirectory, "metrics.jsonl")).First(l => l.Contains("val_loss"))).RootElement.GetProperty("val_loss").GetDouble();
+        return (result, first);
+    }
+
     /// <summary>method pretrain with model.architecture t5: span corruption on raw text lowers the validation loss.</summary>
     [Fact]
     public void T5PretrainsBySpanCorruption()
     {
-        var corpus = Path.Combine(root, "corpus.txt");
-        File.WriteAllLines(corpus, Pairs(400, 5).Select(p => p.Source));
-        var options = LanguageModelTests.Tiny(200) with
-        {
-            Architecture = "t5", Corpus = corpus, CorpusFormat = "lines", Tokenizer = "bpe", VocabSize = 300, Context = 48, Width = 32, Layers = 2, Heads = 4,
-            Dropout = 0, BatchSize = 16, LearningRate = 3e-3, WarmupSteps = 20, EvalInterval = 50, EvalBatches = 4, WeightDecay = 0, LabelSmoothing = 0,
-        };
-        var result = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "span"));
-        var first = JsonDocument.Parse(File.ReadLines(Path.Combine(result.RunDirectory, "metrics.jsonl")).First(l => l.Contains("val_loss"))).RootElement.GetProperty("val_loss").GetDouble();
+        var (result, first) = Pretrain("t5", "span", line => line);
         Assert.True(result.ValidationLoss < first - 0.5, $"validation loss {first} → {result.ValidationLoss}");
         var tokenizer = ModelRegistry.LoadTokenizer(result.ModelDirectory)!;
         Assert.Equal(tokenizer.VocabSize - 1, tokenizer.IdOf("<extra_id_0>"));
@@ -243,15 +251,7 @@ public sealed class Seq2SeqTrainingTests : IDisposable
     [Fact]
     public void BartPretrainsByDenoising()
     {
-        var corpus = Path.Combine(root, "corpus.txt");
-        File.WriteAllLines(corpus, Pairs(400, 5).Select(p => p.Source + "."));
-        var options = LanguageModelTests.Tiny(200) with
-        {
-            Architecture = "bart", Corpus = corpus, CorpusFormat = "lines", Tokenizer = "bpe", VocabSize = 300, Context = 48, Width = 32, Layers = 2, Heads = 4,
-            Dropout = 0, BatchSize = 16, LearningRate = 3e-3, WarmupSteps = 20, EvalInterval = 50, EvalBatches = 4, WeightDecay = 0, LabelSmoothing = 0,
-        };
-        var result = new LmTrainer(options, new LanguageModelTests.Quiet()).Run(Path.Combine(root, "denoise"));
-        var first = JsonDocument.Parse(File.ReadLines(Path.Combine(result.RunDirectory, "metrics.jsonl")).First(l => l.Contains("val_loss"))).RootElement.GetProperty("val_loss").GetDouble();
+        var (result, first) = Pretrain("bart", "denoise", line => line + ".");
         Assert.True(result.ValidationLoss < first - 0.5, $"validation loss {first} → {result.ValidationLoss}");
         var tokenizer = ModelRegistry.LoadTokenizer(result.ModelDirectory)!;
         Assert.True(tokenizer.IdOf(DenoisingObjective.MaskToken) >= 0);

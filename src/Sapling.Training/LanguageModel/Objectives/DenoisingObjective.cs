@@ -1,4 +1,3 @@
-using Sapling.Models;
 using Sapling.Data.Text;
 
 namespace Sapling.Training.LanguageModel.Objectives;
@@ -12,20 +11,17 @@ namespace Sapling.Training.LanguageModel.Objectives;
 /// (fairseq masks whole words of its GPT-2 BPE); sentences end at tokens whose text ends with '.', '!' or '?'.
 /// Validation corrupts fixed windows with a fixed seed.
 /// </summary>
-public sealed class DenoisingObjective : ILmObjective
+public sealed class DenoisingObjective : CorruptedWindowsObjective
 {
     /// <summary>The token spans are replaced with, as in BART's vocabulary.</summary>
     public const string MaskToken = "<mask>";
 
-    private readonly TokenData data;
-    private readonly LmOptions options;
-    private readonly int eosId, maskId, vocabSize;
+    private readonly int maskId, vocabSize;
     private readonly bool[] endsSentence;
 
     public DenoisingObjective(TokenData data, ITokenizer tokenizer, LmOptions options)
+        : base(data, tokenizer, options, trainSeedFactor: 0x9E3779B97F4A7C15UL, validationSeed: 0xDE0_0000UL, "denoising", "bart or marian")
     {
-        (this.data, this.options) = (data, options);
-        eosId = tokenizer.EndOfTextId >= 0 ? tokenizer.EndOfTextId : throw new InvalidDataException("denoising needs an end-of-text token to end inputs and targets");
         maskId = tokenizer.IdOf(MaskToken) is >= 0 and var id ? id : throw new InvalidDataException($"denoising needs {MaskToken} in the vocabulary (see WithMask)");
         vocabSize = tokenizer.VocabSize;
         endsSentence = new bool[vocabSize];
@@ -43,7 +39,7 @@ public sealed class DenoisingObjective : ILmObjective
             endsSentence[t] = text.Length > 0 && text[^1] is '.' or '!' or '?';
         }
         // A document's end is a sentence's end too: a shuffled sentence never runs across two documents.
-        endsSentence[eosId] = true;
+        endsSentence[EosId] = true;
     }
 
     /// <summary>The tokenizer with &lt;pad&gt; and &lt;mask&gt; added where missing (the text's ids stay as they are).</summary>
@@ -55,56 +51,13 @@ public sealed class DenoisingObjective : ILmObjective
         return missing.Count == 0 ? tokenizer : tokenizer.WithSpecialTokens(missing);
     }
 
-    public double? BaselineLoss => null;
+    public override string Describe() => $"denoising ({(Options.PermuteSentences ? "sentences shuffled, " : "")}{Options.MaskRatio:P0} of each {Options.Context - 1}-token window masked in Poisson({Options.PoissonLambda}) spans) on {Data.TrainLength:N0} training tokens, {Data.Validation.Length:N0} validation tokens";
 
-    public bool WritesText => false;
-
-    public (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel model, long step)
+    /// <summary>The shuffled, infilled window and the window as it was.</summary>
+    protected override (int[] Source, int[] Target) CorruptWindow(int[] window, Generator g)
     {
-        var (windows, _) = data.TrainBatch(options.BatchSize, options.Context - 1, options.Seed, step);
-        var (sources, targets) = CorruptBatch(windows, new Generator(options.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)step));
-        return Seq2SeqObjective.TeacherForcedLoss(AsSeq2Seq(model), sources, targets, options.LabelSmoothing, Reduction.Mean);
-    }
-
-    public LmValidation Validate(ITrainableModel trainable)
-    {
-        var model = AsSeq2Seq(trainable);
-        model.Network.Eval();
-        using var _ = Autograd.NoGrad.Enter();
-        double sum = 0;
-        long count = 0;
-        int batch = 0;
-        foreach (var (windows, _) in TokenData.Windows(data.Validation, options.BatchSize, options.Context - 1, options.EvalBatches))
-        {
-            using var scope = new TensorScope();
-            var (sources, targets) = CorruptBatch(windows, new Generator(0xDE0_0000UL + (ulong)batch++));
-            var (loss, tokens) = Seq2SeqObjective.TeacherForcedLoss(model, sources, targets, 0f, Reduction.Sum);
-            sum += loss.Item();
-            count += tokens;
-        }
-        return LmValidation.OfLoss(sum / Math.Max(count, 1));
-    }
-
-    public string Describe() => $"denoising ({(options.PermuteSentences ? "sentences shuffled, " : "")}{options.MaskRatio:P0} of each {options.Context - 1}-token window masked in Poisson({options.PoissonLambda}) spans) on {data.TrainLength:N0} training tokens, {data.Validation.Length:N0} validation tokens";
-
-    private static ISeq2SeqLM AsSeq2Seq(ITrainableModel model) => model as ISeq2SeqLM
-        ?? throw new NotSupportedException($"denoising pre-trains encoder-decoders ({OptionNames.Of(nameof(LmOptions.Architecture))} bart or marian), not model_type '{model.ModelType}'");
-
-    private (int[][] Sources, int[][] Targets) CorruptBatch(Tensor windows, Generator g)
-    {
-        int b = windows.Shape[0], w = windows.Shape[1];
-        var tokens = windows.ToArray<long>();
-        var sources = new int[b][];
-        var targets = new int[b][];
-        for (int r = 0; r < b; r++)
-        {
-            var row = new int[w];
-            for (int i = 0; i < w; i++) row[i] = (int)tokens[r * w + i];
-            var shuffled = options.PermuteSentences ? PermuteSentences(row, endsSentence, g) : row;
-            sources[r] = [.. Infill(shuffled, options.MaskRatio, options.PoissonLambda, options.MaskRandomRatio, maskId, vocabSize, g), eosId];
-            targets[r] = [.. row, eosId];
-        }
-        return (sources, targets);
+        var shuffled = Options.PermuteSentences ? PermuteSentences(window, endsSentence, g) : window;
+        return (Infill(shuffled, Options.MaskRatio, Options.PoissonLambda, Options.MaskRandomRatio, maskId, vocabSize, g), window);
     }
 
     /// <summary>The window's sentences (each up to and including a token that ends one; the rest is the last) in a random order.</summary>

@@ -1,4 +1,3 @@
-using Sapling.Models;
 using Sapling.Data.Text;
 
 namespace Sapling.Training.LanguageModel.Objectives;
@@ -11,20 +10,16 @@ namespace Sapling.Training.LanguageModel.Objectives;
 /// round(0.15·n) noise tokens in round(noise / 3) spans, noise and kept tokens each cut into that many random non-empty
 /// pieces and interleaved, kept first. Validation corrupts fixed windows with a fixed seed.
 /// </summary>
-public sealed class SpanCorruptionObjective : ILmObjective
+public sealed class SpanCorruptionObjective : CorruptedWindowsObjective
 {
     /// <summary>Sentinel tokens added to the vocabulary, as T5's SentencePiece vocabulary has them.</summary>
     public const int SentinelCount = Models.T5.T5Sentinels.DefaultCount;
 
-    private readonly TokenData data;
-    private readonly LmOptions options;
     private readonly int[] sentinels;
-    private readonly int eosId;
 
     public SpanCorruptionObjective(TokenData data, ITokenizer tokenizer, LmOptions options)
+        : base(data, tokenizer, options, trainSeedFactor: 0xD1B54A32D192ED03UL, validationSeed: 0x5EED_0000UL, "span corruption", "t5")
     {
-        (this.data, this.options) = (data, options);
-        eosId = tokenizer.EndOfTextId >= 0 ? tokenizer.EndOfTextId : throw new InvalidDataException("span corruption needs an end-of-text token to end inputs and targets");
         sentinels = new int[SentinelCount];
         for (int i = 0; i < SentinelCount; i++)
             sentinels[i] = tokenizer.IdOf(Sentinel(i)) is >= 0 and var id ? id : throw new InvalidDataException($"span corruption needs the sentinel {Sentinel(i)} in the vocabulary (see WithSentinels)");
@@ -39,56 +34,10 @@ public sealed class SpanCorruptionObjective : ILmObjective
     /// </summary>
     public static ITokenizer WithSentinels(ITokenizer tokenizer) => Models.T5.T5Sentinels.AddTo(tokenizer, SentinelCount, Seq2SeqModels.PadToken);
 
-    public double? BaselineLoss => null;
+    public override string Describe() => $"span corruption ({Options.SpanNoiseDensity:P0} of each {Options.Context - 1}-token window in spans of {Options.SpanMeanLength} on average) on {Data.TrainLength:N0} training tokens, {Data.Validation.Length:N0} validation tokens";
 
-    public bool WritesText => false;
-
-    public (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel model, long step)
-    {
-        var (windows, _) = data.TrainBatch(options.BatchSize, options.Context - 1, options.Seed, step);
-        var (sources, targets) = CorruptBatch(windows, new Generator(options.Seed * 0xD1B54A32D192ED03UL ^ (ulong)step));
-        return Seq2SeqObjective.TeacherForcedLoss(AsSeq2Seq(model), sources, targets, options.LabelSmoothing, Reduction.Mean);
-    }
-
-    public LmValidation Validate(ITrainableModel trainable)
-    {
-        var model = AsSeq2Seq(trainable);
-        model.Network.Eval();
-        using var _ = Autograd.NoGrad.Enter();
-        double sum = 0;
-        long count = 0;
-        int batch = 0;
-        foreach (var (windows, _) in TokenData.Windows(data.Validation, options.BatchSize, options.Context - 1, options.EvalBatches))
-        {
-            using var scope = new TensorScope();
-            var (sources, targets) = CorruptBatch(windows, new Generator(0x5EED_0000UL + (ulong)batch++));
-            var (loss, tokens) = Seq2SeqObjective.TeacherForcedLoss(model, sources, targets, 0f, Reduction.Sum);
-            sum += loss.Item();
-            count += tokens;
-        }
-        return LmValidation.OfLoss(sum / Math.Max(count, 1));
-    }
-
-    public string Describe() => $"span corruption ({options.SpanNoiseDensity:P0} of each {options.Context - 1}-token window in spans of {options.SpanMeanLength} on average) on {data.TrainLength:N0} training tokens, {data.Validation.Length:N0} validation tokens";
-
-    private static ISeq2SeqLM AsSeq2Seq(ITrainableModel model) => model as ISeq2SeqLM
-        ?? throw new NotSupportedException($"span corruption pre-trains encoder-decoders ({OptionNames.Of(nameof(LmOptions.Architecture))} t5), not model_type '{model.ModelType}'");
-
-    private (int[][] Sources, int[][] Targets) CorruptBatch(Tensor windows, Generator g)
-    {
-        int b = windows.Shape[0], w = windows.Shape[1];
-        var tokens = windows.ToArray<long>();
-        var sources = new int[b][];
-        var targets = new int[b][];
-        var row = new int[w];
-        for (int r = 0; r < b; r++)
-        {
-            for (int i = 0; i < w; i++) row[i] = (int)tokens[r * w + i];
-            var (source, target) = Corrupt(row, NoiseMask(w, options.SpanNoiseDensity, options.SpanMeanLength, g), sentinels);
-            (sources[r], targets[r]) = ([.. source, eosId], [.. target, eosId]);
-        }
-        return (sources, targets);
-    }
+    protected override (int[] Source, int[] Target) CorruptWindow(int[] window, Generator g) =>
+        Corrupt(window, NoiseMask(window.Length, Options.SpanNoiseDensity, Options.SpanMeanLength, g), sentinels);
 
     /// <summary>Which of <paramref name="length"/> positions are noise: spans of noise interleaved with kept spans, kept first.</summary>
     public static bool[] NoiseMask(int length, double density, double meanSpanLength, Generator g)
