@@ -54,6 +54,9 @@ internal static unsafe partial class BlockQuantKernels
     /// <summary>Whether the 512-bit quantisers, Q8_0 products and decoders run (else their AVX2 forms).</summary>
     private static bool Wide => Avx512BW.IsSupported && !ForceAvx2;
 
+    /// <summary>Whether the K-quants' products run 64 elements at a time (<c>BlockQuantKernels.Avx512.cs</c>), else 32.</summary>
+    private static bool WideK => Wide && Avx512DQ.IsSupported;
+
     /// <summary>
     /// Quantises <paramref name="m"/> rows of x [m, k] into this thread's buffers (valid until the thread quantises
     /// again), in the form ggml pairs with <paramref name="weights"/>: Q8_0's (a float16 scale per 32 elements) for the
@@ -71,8 +74,7 @@ internal static unsafe partial class BlockQuantKernels
         if (weights.ToGgml().BlockSize() == 256)
         {
             // The K kernels read int8 values and sums of 16 (the 16-bit values stay for the panel decoders' callers).
-            if (t_bytes == null || t_bytes.Length < m * k + m * k / 8) t_bytes = GC.AllocateUninitializedArray<sbyte>(Math.Max(m * k + m * k / 8, 4096), pinned: true);
-            sbyte* bytes = (sbyte*)Unsafe.AsPointer(ref t_bytes[0]);
+            sbyte* bytes = ByteRows(m * k);
             short* blockSums = (short*)(bytes + m * k);
             bool wide = Wide;
             for (int b = 0; b < m * blocks; b += 8)
@@ -93,11 +95,23 @@ internal static unsafe partial class BlockQuantKernels
             }
         }
         // The 8-bit kernels read the values as int8, and their sums of 16 (for the integer offsets).
-        if (t_bytes == null || t_bytes.Length < m * k + m * k / 8) t_bytes = GC.AllocateUninitializedArray<sbyte>(Math.Max(m * k + m * k / 8, 4096), pinned: true);
-        sbyte* int8 = (sbyte*)Unsafe.AsPointer(ref t_bytes[0]);
+        sbyte* int8 = ByteRows(m * k);
         short* sums16 = (short*)(int8 + m * k);
         NarrowToBytes(values, int8, sums16, m * k, Wide);
         return new QuantizedRows(values, int8, sums16, scales, sums, m, k);
+    }
+
+    /// <summary>
+    /// This thread's buffer for <paramref name="count"/> int8 values and their sums of 16 (count / 8 bytes after them),
+    /// aligned to 64 bytes: the 512-bit kernels load 64 activations at a time, and an unaligned buffer split every
+    /// load across two cache lines.
+    /// </summary>
+    private static sbyte* ByteRows(int count)
+    {
+        int needed = count + count / 8 + 64;
+        if (t_bytes == null || t_bytes.Length < needed) t_bytes = GC.AllocateUninitializedArray<sbyte>(Math.Max(needed, 4096), pinned: true);
+        nint at = (nint)Unsafe.AsPointer(ref t_bytes[0]);
+        return (sbyte*)((at + 63) & ~(nint)63);
     }
 
     /// <summary>The 16-bit values as int8 (they are within ±127), and the sum of every 16.</summary>
@@ -321,6 +335,9 @@ internal static unsafe partial class BlockQuantKernels
             case DType.Q4_1: StreamLegacy<Q4_1Bytes>(x, w, y, accumulate, j0, j1); break;
             case DType.Q5_0: StreamLegacy<Q5_0Bytes>(x, w, y, accumulate, j0, j1); break;
             case DType.Q5_1: StreamLegacy<Q5_1Bytes>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q4_K when WideK: StreamKWide<Q4_KWide>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q5_K when WideK: StreamKWide<Q5_KWide>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q6_K when WideK: StreamKWide<Q6_KWide>(x, w, y, accumulate, j0, j1); break;
             case DType.Q4_K: StreamK<Q4_KBytes>(x, w, y, accumulate, j0, j1); break;
             case DType.Q5_K: StreamK<Q5_KBytes>(x, w, y, accumulate, j0, j1); break;
             case DType.Q6_K: StreamK<Q6_KBytes>(x, w, y, accumulate, j0, j1); break;
