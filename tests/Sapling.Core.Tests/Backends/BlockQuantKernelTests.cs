@@ -171,7 +171,8 @@ public class BlockQuantKernelTests
     }
 
     /// <summary>Whether a product with <paramref name="m"/> activation rows takes the integer kernels (up to 16 rows, a decoding batch).</summary>
-    internal static bool IsIntegerPath(DType dtype, int m) => m <= StoredWeightKernels.IntegerMaxRows && BlockQuantKernels.HasIntegerKernel(dtype);
+    internal static bool IsIntegerPath(DType dtype, int m) =>
+        m <= StoredWeightKernels.IntegerMaxRows ? BlockQuantKernels.HasIntegerKernel(dtype) : KQuantGemm.IsSupported(dtype);
 
     /// <summary>The bound for <paramref name="m"/> rows: the activation-quantisation bound on the integer path, none on the float32 paths.</summary>
     internal static double[]? BoundFor(DType dtype, float[] x, int m, float[] w, int rows, int cols) =>
@@ -198,6 +199,34 @@ public class BlockQuantKernelTests
         {
             var y = Tensor.Linear(x, stored, bias).ToArray();
             Assert.Equal(bias.ToArray(), y.AsSpan(2 * rows, rows).ToArray());
+        }
+    }
+
+    [Theory]
+    [InlineData(37, 103)]
+    [InlineData(70, 9)]
+    [InlineData(64, 2)]
+    public void TheIntegerGemmEqualsTheDecodingKernelsRowByRow(int m, int rows)
+    {
+        // Many activation rows meet a Q4_K weight in the tiled integer GEMM (32 rows × 4 weight rows per tile); a few
+        // rows at a time take the decoding kernels. Both quantise the activations as Q8_K and sum the same integers, so
+        // only the float sums' order differs. Row counts leave partial tiles on both sides (37 = 32 + 5, 103 = 4·25 + 3).
+        if (!KQuantGemm.IsSupported(DType.Q4_K)) return;
+        int cols = 768;
+        var (stored, decoded) = MakeWeight(DType.Q4_K, rows, cols, 77);
+        var xs = Activations(m, cols, 78);
+        var all = Tensor.Linear(Tensor.FromArray(xs, m, cols), stored).ToArray();
+        // The float sums' rounding is relative to Σ|w||x| (the offsets may cancel most of the products).
+        var magnitude = Magnitudes(xs, m, decoded, rows, cols);
+        for (int i0 = 0; i0 < m; i0 += 4)
+        {
+            int count = Math.Min(4, m - i0);
+            var few = Tensor.Linear(Tensor.FromArray(xs.AsSpan(i0 * cols, count * cols).ToArray(), count, cols), stored).ToArray();
+            for (int n = 0; n < few.Length; n++)
+            {
+                float want = few[n], got = all[i0 * rows + n];
+                Assert.True(Math.Abs(got - want) <= 1e-5 * magnitude[i0 * rows + n] + 1e-6, $"m={m} row {i0 + n / rows}, column {n % rows}: GEMM {got:G9}, decoding {want:G9}");
+            }
         }
     }
 
@@ -323,8 +352,11 @@ public class BlockQuantKernelTests
             var magnitude = Magnitudes(xs, 4, w, n, cols);
             var bound = BoundFor(dtype, xs, 4, w, n, cols);
             AssertWithin(Tensor.Linear(x, denseView), Tensor.Linear(x, view), bound, magnitude, 1e-5, 1e-6, $"{dtype.Name()} {label}");
-            var x37 = Tensor.FromArray(Activations(37, cols, 62), 37, cols);
-            TensorAssert.Close(Tensor.Linear(x37, denseView), Tensor.Linear(x37, view), 1e-4f, 1e-4f, $"{dtype.Name()} {label}, 37 rows");
+            // 37 rows: float32 panels, or for Q4_K the integer GEMM (within the activation-quantisation bound).
+            var xs37 = Activations(37, cols, 62);
+            var x37 = Tensor.FromArray(xs37, 37, cols);
+            AssertWithin(Tensor.Linear(x37, denseView), Tensor.Linear(x37, view), BoundFor(dtype, xs37, 37, w, n, cols),
+                Magnitudes(xs37, 37, w, n, cols), 1e-4, 1e-4, $"{dtype.Name()} {label}, 37 rows");
             var ids = Tensor.FromArray(new long[] { 0, n - 1, n / 2 }, 3);
             TensorAssert.Equal(Tensor.Embedding(ids, denseView), Tensor.Embedding(ids, view), $"{dtype.Name()} {label}, embedding");
         }

@@ -151,7 +151,7 @@ internal static unsafe partial class BlockQuantKernels
     /// the block's products.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> TwoHalves(uint bits)
+    internal static Vector128<float> TwoHalves(uint bits)
     {
         var h = Sse41.ConvertToVector128Int32(Vector128.CreateScalar(bits).AsUInt16()).AsUInt32();
         var magnitude = Vector128.ShiftLeft(h & Vector128.Create(0x7FFFu), 13).AsSingle() * Vector128.Create(5.192296858534828e33f);
@@ -164,7 +164,7 @@ internal static unsafe partial class BlockQuantKernels
     /// of the sums of 16 repeat each minimum twice.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> KScalesAndMinsWide(byte* packed, out Vector256<short> offsetWeights)
+    internal static Vector512<short> KScalesAndMinsWide(byte* packed, out Vector256<short> offsetWeights)
     {
         var b = Vector128.Load(packed);
         // Low bits: scales 0–3 = b0–3 & 63, scales 4–7 = b8–11 & 15, minimums 0–3 = b4–7 & 63, minimums 4–7 = b8–11 >> 4.
