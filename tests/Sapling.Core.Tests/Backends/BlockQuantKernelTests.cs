@@ -203,17 +203,22 @@ public class BlockQuantKernelTests
     }
 
     [Theory]
-    [InlineData(37, 103)]
-    [InlineData(70, 9)]
-    [InlineData(64, 2)]
-    public void TheIntegerGemmEqualsTheDecodingKernelsRowByRow(int m, int rows)
+    [InlineData(DType.Q4_K, 37, 103)]
+    [InlineData(DType.Q4_K, 70, 9)]
+    [InlineData(DType.Q4_K, 64, 2)]
+    [InlineData(DType.Q5_K, 37, 103)]
+    [InlineData(DType.Q5_K, 70, 9)]
+    [InlineData(DType.Q6_K, 37, 103)]
+    [InlineData(DType.Q6_K, 70, 9)]
+    public void TheIntegerGemmEqualsTheDecodingKernelsRowByRow(DType dtype, int m, int rows)
     {
-        // Many activation rows meet a Q4_K weight in the tiled integer GEMM (32 rows × 4 weight rows per tile); a few
-        // rows at a time take the decoding kernels. Both quantise the activations as Q8_K and sum the same integers, so
-        // only the float sums' order differs. Row counts leave partial tiles on both sides (37 = 32 + 5, 103 = 4·25 + 3).
-        if (!KQuantGemm.IsSupported(DType.Q4_K)) return;
+        // Many activation rows meet a K-quant weight in the tiled integer GEMM (32 rows × 4 weight rows per tile); a
+        // few rows at a time take the decoding kernels. Both quantise the activations as Q8_K and sum the same
+        // integers, so only the float sums' order differs. Row counts leave partial tiles on both sides (37 = 32 + 5,
+        // 103 = 4·25 + 3).
+        if (!KQuantGemm.IsSupported(dtype)) return;
         int cols = 768;
-        var (stored, decoded) = MakeWeight(DType.Q4_K, rows, cols, 77);
+        var (stored, decoded) = MakeWeight(dtype, rows, cols, 77);
         var xs = Activations(m, cols, 78);
         var all = Tensor.Linear(Tensor.FromArray(xs, m, cols), stored).ToArray();
         // The float sums' rounding is relative to Σ|w||x| (the offsets may cancel most of the products).
@@ -225,7 +230,7 @@ public class BlockQuantKernelTests
             for (int n = 0; n < few.Length; n++)
             {
                 float want = few[n], got = all[i0 * rows + n];
-                Assert.True(Math.Abs(got - want) <= 1e-5 * magnitude[i0 * rows + n] + 1e-6, $"m={m} row {i0 + n / rows}, column {n % rows}: GEMM {got:G9}, decoding {want:G9}");
+                Assert.True(Math.Abs(got - want) <= 1e-5 * magnitude[i0 * rows + n] + 1e-6, $"{dtype.Name()} m={m} row {i0 + n / rows}, column {n % rows}: GEMM {got:G9}, decoding {want:G9}");
             }
         }
     }

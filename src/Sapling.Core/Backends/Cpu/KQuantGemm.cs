@@ -35,7 +35,7 @@ internal static unsafe class KQuantGemm
     private const int GroupRows = 4;
 
     /// <summary>Whether this machine runs the integer GEMM (AVX-512 BW and DQ, as the 512-bit decoding kernels).</summary>
-    public static bool IsSupported(DType dtype) => dtype == DType.Q4_K && Avx512BW.IsSupported && Avx512DQ.IsSupported && !BlockQuantKernels.ForceAvx2;
+    public static bool IsSupported(DType dtype) => dtype is DType.Q4_K or DType.Q5_K or DType.Q6_K && Avx512BW.IsSupported && Avx512DQ.IsSupported && !BlockQuantKernels.ForceAvx2;
 
     /// <summary>
     /// Activation rows quantised (Q8_K) and packed for the tile: per tile of 32 rows and group of 4 elements, two
@@ -46,7 +46,7 @@ internal static unsafe class KQuantGemm
     {
         public readonly byte* Values = values;    // [tiles, cols / 4, 2, 16, 4]
         public readonly float* Scales = scales;   // [tiles, cols / 256, 32]
-        public readonly int* SumPairs = sumPairs; // [tiles, cols / 256, 4, 32]: sums of sub-blocks 2t and 2t + 1
+        public readonly int* SumPairs = sumPairs; // [tiles, cols / 256, 8, 32]: sums of the sixteen-element runs 2p and 2p + 1
         public readonly int Rows = rows;
         public readonly int Cols = cols;
 
@@ -60,7 +60,7 @@ internal static unsafe class KQuantGemm
     {
         var q = BlockQuantKernels.Quantize(x, m, k, DType.Q4_K);
         int tiles = (m + TileRows - 1) / TileRows, blocks = k / 256, groups = k / 4;
-        long valueBytes = (long)tiles * TileRows * k, scaleBytes = (long)tiles * blocks * TileRows * 4, pairBytes = scaleBytes * 4;
+        long valueBytes = (long)tiles * TileRows * k, scaleBytes = (long)tiles * blocks * TileRows * 4, pairBytes = scaleBytes * 8;
         long needed = valueBytes + scaleBytes + pairBytes + 64;
         if (t_packed == null || t_packed.LongLength < needed) t_packed = GC.AllocateUninitializedArray<byte>(checked((int)needed), pinned: true);
         byte* start = (byte*)(((nint)Unsafe.AsPointer(ref t_packed[0]) + 63) & ~(nint)63);
@@ -88,45 +88,41 @@ internal static unsafe class KQuantGemm
                     long at = ((long)t * blocks + b) * TileRows + r;
                     scales[at] = i < m ? q.Scales[(long)i * (k / 32) + b * 8] : 0f;
                     short* sums16 = q.BlockSums + (long)i * (k / 16) + b * 16;
-                    for (int p = 0; p < 4; p++)
-                    {
-                        int low = 0, high = 0;
-                        if (i < m)
-                        {
-                            low = sums16[4 * p] + sums16[4 * p + 1];
-                            high = sums16[4 * p + 2] + sums16[4 * p + 3];
-                        }
-                        pairs[(((long)t * blocks + b) * 4 + p) * TileRows + r] = (low & 0xFFFF) | (high << 16);
-                    }
+                    for (int p = 0; p < 8; p++)
+                        pairs[(((long)t * blocks + b) * 8 + p) * TileRows + r] = i < m ? (ushort)sums16[2 * p] | sums16[2 * p + 1] << 16 : 0;
                 }
             }
         }
         return new PackedRows(start, scales, pairs, m, k);
     }
 
-    /// <summary>Four weight rows decoded for the tile: values as bytes, sub-block scales, minimums in pairs, float scales.</summary>
+    /// <summary>
+    /// Four weight rows decoded for the tile: values as unsigned bytes, the scale of every run of elements that shares
+    /// one (32 for Q4_K and Q5_K, 16 for Q6_K), the offsets' weights of the activations' sums of 16 in pairs, and the
+    /// super-blocks' two float scales.
+    /// </summary>
     private sealed class WeightGroup
     {
         [ThreadStatic] private static WeightGroup? t_group;
         private byte[] buffer = [];
-        public byte* Values;      // [4, cols]
-        public short* SubScales;  // [4, cols / 32]
-        public int* MinPairs;     // [4, cols / 64]: minimums of sub-blocks 2t and 2t + 1
-        public float* Scales;     // [4, cols / 256]: d
-        public float* MinScales;  // [4, cols / 256]: dmin
+        public byte* Values;        // [4, cols]
+        public short* RunScales;    // [4, cols / 16] (Q4_K, Q5_K use the first half of each row's)
+        public int* OffsetPairs;    // [4, cols / 32]
+        public float* Scales;       // [4, cols / 256]: d
+        public float* OffsetScales; // [4, cols / 256]: dmin (Q6_K: d)
 
         public static WeightGroup ForCurrentThread(int cols)
         {
             var group = t_group ??= new WeightGroup();
-            long needed = GroupRows * ((long)cols + cols / 32 * 2 + cols / 64 * 4 + cols / 256 * 8) + 64;
+            long needed = GroupRows * ((long)cols + cols / 16 * 2 + cols / 32 * 4 + cols / 256 * 8) + 64;
             if (group.buffer.LongLength < needed) group.buffer = GC.AllocateUninitializedArray<byte>(checked((int)needed), pinned: true);
             // The layout depends on cols, so it is laid out again for every product.
             byte* at = (byte*)(((nint)Unsafe.AsPointer(ref group.buffer[0]) + 63) & ~(nint)63);
             group.Values = at;
-            group.SubScales = (short*)(at + GroupRows * cols);
-            group.MinPairs = (int*)(group.SubScales + GroupRows * (cols / 32));
-            group.Scales = (float*)(group.MinPairs + GroupRows * (cols / 64));
-            group.MinScales = group.Scales + GroupRows * (cols / 256);
+            group.RunScales = (short*)(at + GroupRows * cols);
+            group.OffsetPairs = (int*)(group.RunScales + GroupRows * (cols / 16));
+            group.Scales = (float*)(group.OffsetPairs + GroupRows * (cols / 32));
+            group.OffsetScales = group.Scales + GroupRows * (cols / 256);
             return group;
         }
     }
@@ -134,16 +130,27 @@ internal static unsafe class KQuantGemm
     /// <summary>y[i, j] (+)= x[i, :]·W[j, :] for weight rows j0 .. j1 and every packed activation row.</summary>
     public static void Multiply(in PackedRows x, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
     {
+        switch (w.DType)
+        {
+            case DType.Q4_K: Multiply<Q4_KRuns>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q5_K: Multiply<Q5_KRuns>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q6_K: Multiply<Q6_KRuns>(x, w, y, accumulate, j0, j1); break;
+            default: throw new NotSupportedException($"no integer GEMM for {w.DType.Name()}");
+        }
+    }
+
+    private static void Multiply<TWeights>(in PackedRows x, StoredMatrix w, float* y, bool accumulate, int j0, int j1) where TWeights : IKRuns
+    {
         int k = x.Cols;
         var group = WeightGroup.ForCurrentThread(k);
         float* tile = stackalloc float[GroupRows * TileRows];
         for (int j = j0; j < j1; j += GroupRows)
         {
             int count = Math.Min(GroupRows, j1 - j);
-            for (int r = 0; r < GroupRows; r++) DecodeRow(w, r < count ? j + r : -1, r, k, group);
+            for (int r = 0; r < GroupRows; r++) DecodeRow<TWeights>(w, r < count ? j + r : -1, r, k, group);
             for (int t = 0; t < x.Tiles; t++)
             {
-                Tile(x, t, group, k, tile);
+                Tile<TWeights>(x, t, group, k, tile);
                 int i0 = t * TileRows, rows = Math.Min(TileRows, x.Rows - i0);
                 for (int r = 0; r < count; r++)
                     for (int i = 0; i < rows; i++)
@@ -156,117 +163,112 @@ internal static unsafe class KQuantGemm
     }
 
     /// <summary>Row j of W into slot r of the group (zeros when j is −1, a row past the end).</summary>
-    private static void DecodeRow(StoredMatrix w, int j, int r, int k, WeightGroup group)
+    private static void DecodeRow<TWeights>(StoredMatrix w, int j, int r, int k, WeightGroup group) where TWeights : IKRuns
     {
         int blocks = k / 256;
         byte* values = group.Values + (long)r * k;
-        short* subScales = group.SubScales + r * (k / 32);
-        int* minPairs = group.MinPairs + r * (k / 64);
-        float* scales = group.Scales + r * blocks, minScales = group.MinScales + r * blocks;
+        short* runScales = group.RunScales + r * (k / 16);
+        int* offsetPairs = group.OffsetPairs + r * (k / 32);
+        float* scales = group.Scales + r * blocks, offsetScales = group.OffsetScales + r * blocks;
         if (j < 0)
         {
             new Span<byte>(values, k).Clear();
-            new Span<short>(subScales, k / 32).Clear();
-            new Span<int>(minPairs, k / 64).Clear();
+            new Span<short>(runScales, k / 16).Clear();
+            new Span<int>(offsetPairs, k / 32).Clear();
             new Span<float>(scales, blocks).Clear();
-            new Span<float>(minScales, blocks).Clear();
+            new Span<float>(offsetScales, blocks).Clear();
             return;
         }
         byte* row = w.RowAddress(j);
-        var mask = Vector256.Create((byte)0x0F);
         for (int b = 0; b < blocks; b++)
         {
-            byte* block = row + b * 144;
-            var both = BlockQuantKernels.TwoHalves(Unsafe.ReadUnaligned<uint>(block));
+            var both = TWeights.Decode(row + b * TWeights.BlockBytes, values + b * 256, runScales + b * (256 / 4 / TWeights.RunGroups), offsetPairs + b * 8);
             scales[b] = both.ToScalar();
-            minScales[b] = both.GetElement(1);
-            var words = BlockQuantKernels.KScalesAndMinsWide(block + 4, out _).GetLower();
-            words.GetLower().Store(subScales + b * 8);
-            // Minimums 2t and 2t + 1 are 16-bit lanes 8 + 2t and 9 + 2t: one int32 each pair.
-            words.GetUpper().AsInt32().Store(minPairs + b * 4);
-            for (int c = 0; c < 4; c++)
-            {
-                var packed = Vector256.Load(block + 16 + c * 32);
-                (packed & mask).Store(values + b * 256 + c * 64);
-                (Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask).Store(values + b * 256 + c * 64 + 32);
-            }
+            offsetScales[b] = both.GetElement(1);
         }
     }
 
-    /// <summary>Tile t of the activation rows against the group's four weight rows: tile[r, i] = x[32t + i, :]·W[r, :].</summary>
-    private static void Tile(in PackedRows x, int t, WeightGroup group, int k, float* tile)
+    /// <summary>
+    /// Tile t of the activation rows against the group's four weight rows: tile[r, i] = x[32t + i, :]·W[r, :]. Each
+    /// run of elements with one scale (<see cref="IKRuns.RunGroups"/> groups of four) is summed in 16 bits
+    /// <see cref="IKRuns.WidenGroups"/> groups at a time, then scaled and widened by vpmaddwd.
+    /// </summary>
+    private static void Tile<TWeights>(in PackedRows x, int t, WeightGroup group, int k, float* tile) where TWeights : IKRuns
     {
-        int blocks = k / 256;
+        int blocks = k / 256, runsPerBlock = 64 / TWeights.RunGroups;
         byte* xv = x.Values + (long)t * TileRows * k;
         float* xs = x.Scales + (long)t * blocks * TileRows;
-        int* xsums = x.SumPairs + (long)t * blocks * 4 * TileRows;
+        int* xsums = x.SumPairs + (long)t * blocks * 8 * TileRows;
         byte* v0 = group.Values, v1 = v0 + k, v2 = v1 + k, v3 = v2 + k;
-        short* c0 = group.SubScales, c1 = c0 + k / 32, c2 = c1 + k / 32, c3 = c2 + k / 32;
-        int* n0 = group.MinPairs, n1 = n0 + k / 64, n2 = n1 + k / 64, n3 = n2 + k / 64;
-        float* d = group.Scales, dm = group.MinScales;
+        short* c0 = group.RunScales, c1 = c0 + k / 16, c2 = c1 + k / 16, c3 = c2 + k / 16;
+        int* n0 = group.OffsetPairs, n1 = n0 + k / 32, n2 = n1 + k / 32, n3 = n2 + k / 32;
+        float* d = group.Scales, dm = group.OffsetScales;
         // f[a][r]: float sums for activation rows 16a .. 16a + 15 and weight row r.
         Vector512<float> f00 = default, f01 = default, f02 = default, f03 = default, f10 = default, f11 = default, f12 = default, f13 = default;
         for (int b = 0; b < blocks; b++)
         {
             Vector512<int> i00 = default, i01 = default, i02 = default, i03 = default, i10 = default, i11 = default, i12 = default, i13 = default;
-            for (int s = 0; s < 8; s++)
+            int e = b * 256;
+            byte* xg = xv + (long)e * TileRows;
+            for (int run = 0; run < runsPerBlock; run++)
             {
-                Vector512<short> h00 = default, h01 = default, h02 = default, h03 = default, h10 = default, h11 = default, h12 = default, h13 = default;
-                int e = b * 256 + s * 32;
-                byte* xg = xv + (long)e * TileRows;
-                for (int g = 0; g < 8; g++, xg += 2 * 64)
+                int unit = b * runsPerBlock + run;
+                for (int widen = 0; widen < TWeights.RunGroups; widen += TWeights.WidenGroups)
                 {
-                    var x0 = Vector512.Load((sbyte*)xg);
-                    var x1 = Vector512.Load((sbyte*)xg + 64);
-                    int at = e + 4 * g;
-                    var w = Vector512.Create(Unsafe.ReadUnaligned<int>(v0 + at)).AsByte();
-                    h00 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                    h10 += Avx512BW.MultiplyAddAdjacent(w, x1);
-                    w = Vector512.Create(Unsafe.ReadUnaligned<int>(v1 + at)).AsByte();
-                    h01 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                    h11 += Avx512BW.MultiplyAddAdjacent(w, x1);
-                    w = Vector512.Create(Unsafe.ReadUnaligned<int>(v2 + at)).AsByte();
-                    h02 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                    h12 += Avx512BW.MultiplyAddAdjacent(w, x1);
-                    w = Vector512.Create(Unsafe.ReadUnaligned<int>(v3 + at)).AsByte();
-                    h03 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                    h13 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                    Vector512<short> h00 = default, h01 = default, h02 = default, h03 = default, h10 = default, h11 = default, h12 = default, h13 = default;
+                    for (int g = 0; g < TWeights.WidenGroups; g++, xg += 2 * 64, e += 4)
+                    {
+                        var x0 = Vector512.Load((sbyte*)xg);
+                        var x1 = Vector512.Load((sbyte*)xg + 64);
+                        var w = Vector512.Create(Unsafe.ReadUnaligned<int>(v0 + e)).AsByte();
+                        h00 += Avx512BW.MultiplyAddAdjacent(w, x0);
+                        h10 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                        w = Vector512.Create(Unsafe.ReadUnaligned<int>(v1 + e)).AsByte();
+                        h01 += Avx512BW.MultiplyAddAdjacent(w, x0);
+                        h11 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                        w = Vector512.Create(Unsafe.ReadUnaligned<int>(v2 + e)).AsByte();
+                        h02 += Avx512BW.MultiplyAddAdjacent(w, x0);
+                        h12 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                        w = Vector512.Create(Unsafe.ReadUnaligned<int>(v3 + e)).AsByte();
+                        h03 += Avx512BW.MultiplyAddAdjacent(w, x0);
+                        h13 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                    }
+                    // The run's scale of each weight row meets its 16-bit sums (and widens them); broadcast here, not
+                    // held through the loop above, which needs 27 of the 32 vector registers.
+                    var sc = Vector512.Create(c0[unit]);
+                    i00 += Avx512BW.MultiplyAddAdjacent(h00, sc);
+                    i10 += Avx512BW.MultiplyAddAdjacent(h10, sc);
+                    sc = Vector512.Create(c1[unit]);
+                    i01 += Avx512BW.MultiplyAddAdjacent(h01, sc);
+                    i11 += Avx512BW.MultiplyAddAdjacent(h11, sc);
+                    sc = Vector512.Create(c2[unit]);
+                    i02 += Avx512BW.MultiplyAddAdjacent(h02, sc);
+                    i12 += Avx512BW.MultiplyAddAdjacent(h12, sc);
+                    sc = Vector512.Create(c3[unit]);
+                    i03 += Avx512BW.MultiplyAddAdjacent(h03, sc);
+                    i13 += Avx512BW.MultiplyAddAdjacent(h13, sc);
                 }
-                // The sub-block's scale of each weight row meets its 16-bit sums (and widens them).
-                int sub = b * 8 + s;
-                var sc = Vector512.Create(c0[sub]);
-                i00 += Avx512BW.MultiplyAddAdjacent(h00, sc);
-                i10 += Avx512BW.MultiplyAddAdjacent(h10, sc);
-                sc = Vector512.Create(c1[sub]);
-                i01 += Avx512BW.MultiplyAddAdjacent(h01, sc);
-                i11 += Avx512BW.MultiplyAddAdjacent(h11, sc);
-                sc = Vector512.Create(c2[sub]);
-                i02 += Avx512BW.MultiplyAddAdjacent(h02, sc);
-                i12 += Avx512BW.MultiplyAddAdjacent(h12, sc);
-                sc = Vector512.Create(c3[sub]);
-                i03 += Avx512BW.MultiplyAddAdjacent(h03, sc);
-                i13 += Avx512BW.MultiplyAddAdjacent(h13, sc);
             }
-            // Σ m·Σx over the super-block's eight sub-blocks, two at a time.
+            // The offsets: their weights meet the activations' sums of 16, two at a time.
             Vector512<int> o00 = default, o01 = default, o02 = default, o03 = default, o10 = default, o11 = default, o12 = default, o13 = default;
-            for (int p = 0; p < 4; p++)
+            for (int p = 0; p < 8; p++)
             {
-                int* sums = xsums + (b * 4 + p) * TileRows;
+                int* sums = xsums + (b * 8 + p) * TileRows;
                 var s0 = Vector512.Load(sums).AsInt16();
                 var s1 = Vector512.Load(sums + 16).AsInt16();
-                int pair = b * 4 + p;
-                var mins = Vector512.Create(n0[pair]).AsInt16();
-                o00 += Avx512BW.MultiplyAddAdjacent(s0, mins);
-                o10 += Avx512BW.MultiplyAddAdjacent(s1, mins);
-                mins = Vector512.Create(n1[pair]).AsInt16();
-                o01 += Avx512BW.MultiplyAddAdjacent(s0, mins);
-                o11 += Avx512BW.MultiplyAddAdjacent(s1, mins);
-                mins = Vector512.Create(n2[pair]).AsInt16();
-                o02 += Avx512BW.MultiplyAddAdjacent(s0, mins);
-                o12 += Avx512BW.MultiplyAddAdjacent(s1, mins);
-                mins = Vector512.Create(n3[pair]).AsInt16();
-                o03 += Avx512BW.MultiplyAddAdjacent(s0, mins);
-                o13 += Avx512BW.MultiplyAddAdjacent(s1, mins);
+                int pair = b * 8 + p;
+                var weights = Vector512.Create(n0[pair]).AsInt16();
+                o00 += Avx512BW.MultiplyAddAdjacent(s0, weights);
+                o10 += Avx512BW.MultiplyAddAdjacent(s1, weights);
+                weights = Vector512.Create(n1[pair]).AsInt16();
+                o01 += Avx512BW.MultiplyAddAdjacent(s0, weights);
+                o11 += Avx512BW.MultiplyAddAdjacent(s1, weights);
+                weights = Vector512.Create(n2[pair]).AsInt16();
+                o02 += Avx512BW.MultiplyAddAdjacent(s0, weights);
+                o12 += Avx512BW.MultiplyAddAdjacent(s1, weights);
+                weights = Vector512.Create(n3[pair]).AsInt16();
+                o03 += Avx512BW.MultiplyAddAdjacent(s0, weights);
+                o13 += Avx512BW.MultiplyAddAdjacent(s1, weights);
             }
             var xs0 = Vector512.Load(xs + b * TileRows);
             var xs1 = Vector512.Load(xs + b * TileRows + 16);
@@ -294,4 +296,127 @@ internal static unsafe class KQuantGemm
     private static Vector512<float> Block(Vector512<float> f, Vector512<int> products, Vector512<int> offsets, Vector512<float> xs, float d, float dmin) =>
         Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(products), xs * Vector512.Create(d),
             Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(offsets), -(xs * Vector512.Create(dmin)), f));
+
+    /// <summary>
+    /// A K-quant super-block decoded for the tile: its 256 unsigned values, the scale of each run of
+    /// <see cref="RunGroups"/>·4 elements, the offsets' weights of the activations' eight pairs of sums of 16, and
+    /// d and the offset scale (lanes 0 and 1).
+    /// </summary>
+    private interface IKRuns
+    {
+        static abstract int BlockBytes { get; }
+
+        /// <summary>Groups of four elements that share a scale.</summary>
+        static abstract int RunGroups { get; }
+
+        /// <summary>
+        /// Groups whose vpmaddubsw sums may be added in 16 bits: 2·max·127 per sum, so 8 for values up to 15, 4 up to
+        /// 31, 2 up to 63.
+        /// </summary>
+        static abstract int WidenGroups { get; }
+
+        static abstract Vector128<float> Decode(byte* block, byte* values, short* runScales, int* offsetPairs);
+    }
+
+    /// <summary>Q4_K: values 0–15 in nibbles, 6-bit scales and minimums per 32, y = d·sc·q − dmin·m.</summary>
+    private readonly struct Q4_KRuns : IKRuns
+    {
+        public static int BlockBytes => 144;
+
+        public static int RunGroups => 8;
+
+        public static int WidenGroups => 8;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Decode(byte* block, byte* values, short* runScales, int* offsetPairs)
+        {
+            var mask = Vector256.Create((byte)0x0F);
+            for (int c = 0; c < 4; c++)
+            {
+                var packed = Vector256.Load(block + 16 + c * 32);
+                (packed & mask).Store(values + c * 64);
+                (Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask).Store(values + c * 64 + 32);
+            }
+            ScalesAndMinimums(block, runScales, offsetPairs);
+            return BlockQuantKernels.TwoHalves(Unsafe.ReadUnaligned<uint>(block));
+        }
+    }
+
+    /// <summary>Q5_K: Q4_K's layout with a fifth bit per value (bit c of the 32 high-bit bytes for the c-th 32 values).</summary>
+    private readonly struct Q5_KRuns : IKRuns
+    {
+        public static int BlockBytes => 176;
+
+        public static int RunGroups => 8;
+
+        public static int WidenGroups => 4;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Decode(byte* block, byte* values, short* runScales, int* offsetPairs)
+        {
+            var mask = Vector256.Create((byte)0x0F);
+            var one = Vector256.Create((byte)0x10);
+            var high = Vector256.Load(block + 16);
+            for (int c = 0; c < 4; c++)
+            {
+                var packed = Vector256.Load(block + 48 + c * 32);
+                // Bit 2c of a high byte is the fifth bit of value c·64 + l, bit 2c + 1 of value c·64 + 32 + l.
+                var fifthLow = Vector256.ShiftLeft(Vector256.ShiftRightLogical(high.AsUInt16(), 2 * c), 4).AsByte() & one;
+                var fifthHigh = Vector256.ShiftLeft(Vector256.ShiftRightLogical(high.AsUInt16(), 2 * c + 1), 4).AsByte() & one;
+                ((packed & mask) | fifthLow).Store(values + c * 64);
+                ((Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & mask) | fifthHigh).Store(values + c * 64 + 32);
+            }
+            ScalesAndMinimums(block, runScales, offsetPairs);
+            return BlockQuantKernels.TwoHalves(Unsafe.ReadUnaligned<uint>(block));
+        }
+    }
+
+    /// <summary>
+    /// Q6_K: values 0–63 (stored +32: the offset is −32·sc, so its weights are 32·sc and its scale d), a signed
+    /// 8-bit scale per 16.
+    /// </summary>
+    private readonly struct Q6_KRuns : IKRuns
+    {
+        public static int BlockBytes => 210;
+
+        public static int RunGroups => 4;
+
+        public static int WidenGroups => 2;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Decode(byte* block, byte* values, short* runScales, int* offsetPairs)
+        {
+            var mask = Vector256.Create((byte)0x0F);
+            var two = Vector256.Create((byte)0x30);
+            for (int half = 0; half < 2; half++)
+            {
+                // Values l, 32 + l, 64 + l, 96 + l of the half: low nibbles of bytes l and 32 + l, then their high
+                // nibbles; the top two bits are bits 0–1, 2–3, 4–5 and 6–7 of high byte l.
+                var low0 = Vector256.Load(block + half * 64);
+                var low1 = Vector256.Load(block + half * 64 + 32);
+                var high = Vector256.Load(block + 128 + half * 32).AsUInt16();
+                byte* to = values + half * 128;
+                ((low0 & mask) | (Vector256.ShiftLeft(high, 4).AsByte() & two)).Store(to);
+                ((low1 & mask) | (Vector256.ShiftLeft(high, 2).AsByte() & two)).Store(to + 32);
+                ((Vector256.ShiftRightLogical(low0.AsUInt16(), 4).AsByte() & mask) | (high.AsByte() & two)).Store(to + 64);
+                ((Vector256.ShiftRightLogical(low1.AsUInt16(), 4).AsByte() & mask) | (Vector256.ShiftRightLogical(high, 2).AsByte() & two)).Store(to + 96);
+            }
+            var scales = Avx2.ConvertToVector256Int16(Vector128.Load((sbyte*)(block + 192)));
+            scales.Store(runScales);
+            // The offset −32·sc of run s meets the activations' sum of that run (runs are 16 long: one sum each).
+            Vector256.ShiftLeft(scales, 5).AsInt32().Store(offsetPairs);
+            uint d = Unsafe.ReadUnaligned<ushort>(block + 208);
+            return BlockQuantKernels.TwoHalves(d | d << 16);
+        }
+    }
+
+    /// <summary>Q4_K and Q5_K's eight 6-bit scales and minimums: each minimum weighs both sums of 16 of its run of 32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScalesAndMinimums(byte* block, short* runScales, int* offsetPairs)
+    {
+        var words = BlockQuantKernels.KScalesAndMinsWide(block + 4, out var minimumPairs).GetLower();
+        words.GetLower().Store(runScales);
+        // KScalesAndMinsWide repeats each minimum twice (16-bit lanes 2s, 2s + 1): one int32 per run of 32.
+        minimumPairs.AsInt32().Store(offsetPairs);
+    }
 }
