@@ -8,8 +8,14 @@ namespace Sapling.Backends.Cpu;
 /// pass recomputes the probabilities from it (the FlashAttention idea, without tiling since rows fit in cache).
 /// Heads are independent, so (batch, head) pairs run in parallel and each owns its gradient rows.
 /// </summary>
-internal static class AttentionKernel
+internal static unsafe class AttentionKernel
 {
+    /// <summary>Queries per block of the blocked forward (prompts): the block's scores are one row of 64 × S floats.</summary>
+    private const int QueryBlock = 64;
+
+    /// <summary>From this many queries per head the forward runs in blocks of products rather than row by row.</summary>
+    private const int BlockedFromQueries = 16;
+
     /// <summary>
     /// q [BH, T, D], k and v [BH, S, D] with head h at h·kvHeadStride (0: packed, S·D), out [BH, T, D], lse [BH, T];
     /// query i sees keys 0 .. past + i (the last <paramref name="window"/> of them when it is positive); query head h reads
@@ -18,6 +24,11 @@ internal static class AttentionKernel
     public static void Forward(float[] q, float[] k, float[] v, float[] output, float[] lse, int heads, int t, int s, int d, int past, float scale, int[]? keyStart = null, int headsPerRow = 1, int kvHeadStride = 0, int kvGroups = 1, int window = 0)
     {
         if (kvHeadStride == 0) kvHeadStride = s * d;
+        if (t >= BlockedFromQueries)
+        {
+            ForwardBlocked(q, k, v, output, lse, heads, t, s, d, past, scale, keyStart, headsPerRow, kvHeadStride, kvGroups, window);
+            return;
+        }
         SoftmaxKernel.RowsParallel(heads, t * s * d, (h0, h1) =>
         {
             // One score row per worker, from the shared pool: decoding calls this per layer and token.
@@ -53,6 +64,74 @@ internal static class AttentionKernel
                         oi.Clear();
                         for (int j = first; j < visible; j++) AddScaled(oi, v.AsSpan(kv + j * d, d), scores[j] * inv);
                         lse[h * t + i] = max + MathF.Log(sum);
+                    }
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<float>.Shared.Return(scores);
+            }
+        });
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/> for many queries (a prompt): per head, blocks of 64 queries meet the keys any of them sees
+    /// in one product (scale·Q·Kᵀ), each row's softmax runs over its own visible keys (the rest of the row is zeroed),
+    /// and a second product adds P·V into the block's output. Row by row, a prompt's attention read every key once per
+    /// query through a dot product of d = 64 and took a fifth of a 512-token prefill; the products read each key once
+    /// per block. The scores above the diagonal of a block are computed and discarded (at most 63 per row).
+    /// </summary>
+    private static void ForwardBlocked(float[] q, float[] k, float[] v, float[] output, float[] lse, int heads, int t, int s, int d, int past, float scale,
+        int[]? keyStart, int headsPerRow, int kvHeadStride, int kvGroups, int window)
+    {
+        SoftmaxKernel.RowsParallel(heads, t * s * d, (h0, h1) =>
+        {
+            var scores = System.Buffers.ArrayPool<float>.Shared.Rent(QueryBlock * Math.Max(s, 1));
+            try
+            {
+                fixed (float* qp = q, kp = k, vp = v, op = output, sp = scores)
+                {
+                    for (int h = h0; h < h1; h++)
+                    {
+                        long kv = (long)(h / kvGroups) * kvHeadStride;
+                        int padding = keyStart?[h / headsPerRow] ?? 0;
+                        for (int i0 = 0; i0 < t; i0 += QueryBlock)
+                        {
+                            int rows = Math.Min(QueryBlock, t - i0);
+                            // The block's keys: from the first row's first to the last row's last visible one.
+                            int firstKey = window > 0 ? Math.Max(padding, past + i0 + 1 - window) : padding;
+                            int endKey = Math.Min(s, past + i0 + rows);
+                            float* outBlock = op + ((long)h * t + i0) * d;
+                            if (firstKey >= endKey)
+                            {
+                                new Span<float>(outBlock, rows * d).Clear();
+                                new Span<float>(lse, h * t + i0, rows).Clear();
+                                continue;
+                            }
+                            int cols = endKey - firstKey;
+                            Gemm.SgemmManaged(false, true, rows, cols, d, scale, qp + ((long)h * t + i0) * d, d, kp + kv + (long)firstKey * d, d, 0f, sp, cols);
+                            for (int r = 0; r < rows; r++)
+                            {
+                                int i = i0 + r;
+                                int visible = Math.Min(s, past + i + 1);
+                                int first = window > 0 ? Math.Max(padding, past + i + 1 - window) : padding;
+                                var row = new Span<float>(sp + (long)r * cols, cols);
+                                if (first >= visible)
+                                {
+                                    row.Clear();
+                                    lse[h * t + i] = 0f;
+                                    continue;
+                                }
+                                var seen = row[(first - firstKey)..(visible - firstKey)];
+                                float max = RowMath.Max(seen);
+                                float sum = FastMath.ExpShiftedAndSum(seen, max, seen);
+                                RowMath.Scale(seen, 1f / sum);
+                                row[..(first - firstKey)].Clear();
+                                row[(visible - firstKey)..].Clear();
+                                lse[h * t + i] = max + MathF.Log(sum);
+                            }
+                            Gemm.SgemmManaged(false, false, rows, d, cols, 1f, sp, cols, vp + kv + (long)firstKey * d, d, 0f, outBlock, d);
+                        }
                     }
                 }
             }
