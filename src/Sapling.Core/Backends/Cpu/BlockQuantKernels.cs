@@ -182,16 +182,38 @@ internal static unsafe partial class BlockQuantKernels
     {
         float amax = 0f;
         max = 0f;
-        for (int j = 0; j < 256; j++)
+        if (Avx512F.IsSupported)
         {
-            float ax = MathF.Abs(x[j]);
-            if (ax > amax)
+            // The largest magnitude, then the first element that has it. vmaxps returns its second operand when the
+            // first is NaN, so NaNs are passed over as the scalar comparison passes over them.
+            var most = Vector512<float>.Zero;
+            for (int j = 0; j < 256; j += 16) most = Avx512F.Max(Vector512.Abs(Vector512.Load(x + j)), most);
+            amax = MaxAcross(most);
+            if (amax != 0f)
             {
-                amax = ax;
-                max = x[j];
+                var target = Vector512.Create(amax);
+                for (int j = 0; j < 256; j += 16)
+                {
+                    ulong hits = Vector512.Equals(Vector512.Abs(Vector512.Load(x + j)), target).ExtractMostSignificantBits();
+                    if (hits == 0) continue;
+                    max = x[j + System.Numerics.BitOperations.TrailingZeroCount(hits)];
+                    return true;
+                }
             }
         }
-        if (amax != 0f) return true;
+        else
+        {
+            for (int j = 0; j < 256; j++)
+            {
+                float ax = MathF.Abs(x[j]);
+                if (ax > amax)
+                {
+                    amax = ax;
+                    max = x[j];
+                }
+            }
+            if (amax != 0f) return true;
+        }
         new Span<short>(q, 256).Clear();
         new Span<float>(scales, 8).Clear();
         new Span<float>(sums, 8).Clear();

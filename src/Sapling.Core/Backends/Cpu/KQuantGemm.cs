@@ -152,12 +152,18 @@ internal static unsafe class KQuantGemm
             {
                 Tile<TWeights>(x, t, group, k, tile);
                 int i0 = t * TileRows, rows = Math.Min(TileRows, x.Rows - i0);
-                for (int r = 0; r < count; r++)
-                    for (int i = 0; i < rows; i++)
+                for (int i = 0; i < rows; i++)
+                {
+                    // The tile holds each activation row's four outputs side by side.
+                    float* at = y + (long)(i0 + i) * w.Rows + j;
+                    var values = Vector128.Load(tile + GroupRows * i);
+                    if (count == GroupRows)
                     {
-                        float* at = y + (long)(i0 + i) * w.Rows + j + r;
-                        *at = accumulate ? *at + tile[r * TileRows + i] : tile[r * TileRows + i];
+                        (accumulate ? Vector128.Load(at) + values : values).Store(at);
+                        continue;
                     }
+                    for (int r = 0; r < count; r++) at[r] = accumulate ? at[r] + values.GetElement(r) : values.GetElement(r);
+                }
             }
         }
     }
@@ -189,7 +195,7 @@ internal static unsafe class KQuantGemm
     }
 
     /// <summary>
-    /// Tile t of the activation rows against the group's four weight rows: tile[r, i] = x[32t + i, :]·W[r, :]. Each
+    /// Tile t of the activation rows against the group's four weight rows: tile[i, r] = x[32t + i, :]·W[r, :]. Each
     /// run of elements with one scale (<see cref="IKRuns.RunGroups"/> groups of four) is summed in 16 bits
     /// <see cref="IKRuns.WidenGroups"/> groups at a time, then scaled and widened by vpmaddwd.
     /// </summary>
@@ -281,14 +287,39 @@ internal static unsafe class KQuantGemm
             f03 = Block(f03, i03, o03, xs0, d[3 * blocks + b], dm[3 * blocks + b]);
             f13 = Block(f13, i13, o13, xs1, d[3 * blocks + b], dm[3 * blocks + b]);
         }
-        f00.Store(tile);
-        f10.Store(tile + 16);
-        f01.Store(tile + TileRows);
-        f11.Store(tile + TileRows + 16);
-        f02.Store(tile + 2 * TileRows);
-        f12.Store(tile + 2 * TileRows + 16);
-        f03.Store(tile + 3 * TileRows);
-        f13.Store(tile + 3 * TileRows + 16);
+        StoreRows(f00, f01, f02, f03, tile);
+        StoreRows(f10, f11, f12, f13, tile + 16 * GroupRows);
+    }
+
+    /// <summary>
+    /// Sixteen activation rows' sums against the four weight rows (one register per weight row) as [16, 4]: a 4×4
+    /// transpose within each 128-bit lane (unpacks of floats, then of pairs), so lane L of u_k holds row 4L + k.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRows(Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3, float* to)
+    {
+        var t0 = Avx512F.UnpackLow(r0, r1).AsDouble();
+        var t1 = Avx512F.UnpackHigh(r0, r1).AsDouble();
+        var t2 = Avx512F.UnpackLow(r2, r3).AsDouble();
+        var t3 = Avx512F.UnpackHigh(r2, r3).AsDouble();
+        var u0 = Avx512F.UnpackLow(t0, t2).AsSingle();
+        var u1 = Avx512F.UnpackHigh(t0, t2).AsSingle();
+        var u2 = Avx512F.UnpackLow(t1, t3).AsSingle();
+        var u3 = Avx512F.UnpackHigh(t1, t3).AsSingle();
+        // Lane L of u_k is activation row 4L + k: 16 floats per lane.
+        StoreLane(u0.GetLower().GetLower(), u1.GetLower().GetLower(), u2.GetLower().GetLower(), u3.GetLower().GetLower(), to);
+        StoreLane(u0.GetLower().GetUpper(), u1.GetLower().GetUpper(), u2.GetLower().GetUpper(), u3.GetLower().GetUpper(), to + 16);
+        StoreLane(u0.GetUpper().GetLower(), u1.GetUpper().GetLower(), u2.GetUpper().GetLower(), u3.GetUpper().GetLower(), to + 32);
+        StoreLane(u0.GetUpper().GetUpper(), u1.GetUpper().GetUpper(), u2.GetUpper().GetUpper(), u3.GetUpper().GetUpper(), to + 48);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreLane(Vector128<float> row0, Vector128<float> row1, Vector128<float> row2, Vector128<float> row3, float* to)
+    {
+        row0.Store(to);
+        row1.Store(to + 4);
+        row2.Store(to + 8);
+        row3.Store(to + 12);
     }
 
     /// <summary>One super-block's contribution for 16 activation rows: f + xs·(d·i − dmin·o).</summary>
