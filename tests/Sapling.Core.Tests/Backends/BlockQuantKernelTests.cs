@@ -172,7 +172,7 @@ public class BlockQuantKernelTests
 
     /// <summary>Whether a product with <paramref name="m"/> activation rows takes the integer kernels (up to 16 rows, a decoding batch).</summary>
     internal static bool IsIntegerPath(DType dtype, int m) =>
-        m <= StoredWeightKernels.IntegerMaxRows ? BlockQuantKernels.HasIntegerKernel(dtype) : KQuantGemm.IsSupported(dtype);
+        m <= StoredWeightKernels.IntegerMaxRows ? BlockQuantKernels.HasIntegerKernel(dtype) : BlockQuantGemm.IsSupported(dtype);
 
     /// <summary>The bound for <paramref name="m"/> rows: the activation-quantisation bound on the integer path, none on the float32 paths.</summary>
     internal static double[]? BoundFor(DType dtype, float[] x, int m, float[] w, int rows, int cols) =>
@@ -210,14 +210,16 @@ public class BlockQuantKernelTests
     [InlineData(DType.Q5_K, 70, 9)]
     [InlineData(DType.Q6_K, 37, 103)]
     [InlineData(DType.Q6_K, 70, 9)]
+    [InlineData(DType.Q8_0, 37, 103)]
+    [InlineData(DType.Q8_0, 70, 9)]
     public void TheIntegerGemmEqualsTheDecodingKernelsRowByRow(DType dtype, int m, int rows)
     {
-        // Many activation rows meet a K-quant weight in the tiled integer GEMM (32 rows × 4 weight rows per tile); a
-        // few rows at a time take the decoding kernels. Both quantise the activations as Q8_K and sum the same
-        // integers, so only the float sums' order differs. Row counts leave partial tiles on both sides (37 = 32 + 5,
+        // Many activation rows meet a K-quant or Q8_0 weight in the tiled integer GEMM (32 rows × 4 weight rows per
+        // tile); a few rows at a time take the decoding kernels. Both quantise the activations alike (Q8_K, Q8_0) and
+        // sum the same integers, so only the float sums' order differs. Row counts leave partial tiles on both sides (37 = 32 + 5,
         // 103 = 4·25 + 3).
-        if (!KQuantGemm.IsSupported(dtype)) return;
-        int cols = 768;
+        if (!BlockQuantGemm.IsSupported(dtype)) return;
+        int cols = ColumnsFor(dtype);
         var (stored, decoded) = MakeWeight(dtype, rows, cols, 77);
         var xs = Activations(m, cols, 78);
         var all = Tensor.Linear(Tensor.FromArray(xs, m, cols), stored).ToArray();

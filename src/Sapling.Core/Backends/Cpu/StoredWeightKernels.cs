@@ -55,14 +55,14 @@ internal static unsafe class StoredWeightKernels
         }
         var job = LinearJob.ForCurrentThread();
         bool integer = m <= IntegerMaxRows && BlockQuantKernels.HasIntegerKernel(w.DType);
-        bool integerGemm = !integer && w.RowMajor && KQuantGemm.IsSupported(w.DType);
+        bool integerGemm = !integer && w.RowMajor && BlockQuantGemm.IsSupported(w.DType);
         bool streaming = (m <= StreamingMaxRows || integer) && w.RowMajor;
         int rowsPerPart = streaming ? StreamingRowsPerPart(w.Rows) : integerGemm ? StreamingRowsPerPart(w.Rows) / 4 * 4 : PanelRows(m, w.Rows, w.Cols);
         int parts = (w.Rows + rowsPerPart - 1) / rowsPerPart;
         job.Prepare(x, m, w, y, accumulate, streaming, rowsPerPart);
         // The integer kernels quantise the activation rows once, before the workers share the rows of W.
         if (integer) job.Quantized = BlockQuantKernels.Quantize(x, m, w.Cols, w.DType);
-        if (integerGemm) job.Packed = KQuantGemm.Pack(x, m, w.Cols);
+        if (integerGemm) job.Packed = BlockQuantGemm.Pack(x, m, w.Cols, w.DType);
         try
         {
             if (parts == 1 || CpuWorkers.Threads == 1 || CpuWorkers.IsInsideDispatch)
@@ -432,8 +432,8 @@ internal static unsafe class StoredWeightKernels
         /// <summary>The activation rows quantised for <see cref="BlockQuantKernels"/>, when W has an integer kernel.</summary>
         public BlockQuantKernels.QuantizedRows? Quantized { get; set; }
 
-        /// <summary>The activation rows quantised and packed for <see cref="KQuantGemm"/>, when many rows meet a Q4_K weight.</summary>
-        public KQuantGemm.PackedRows? Packed { get; set; }
+        /// <summary>The activation rows quantised and packed for <see cref="BlockQuantGemm"/>, when many rows meet a weight it multiplies.</summary>
+        public BlockQuantGemm.PackedRows? Packed { get; set; }
 
         public void Release()
         {
@@ -449,7 +449,7 @@ internal static unsafe class StoredWeightKernels
             int j0 = part * rowsPerPart, j1 = Math.Min(w.Rows, j0 + rowsPerPart);
             if (j0 >= j1) return;
             if (Quantized is { } q) BlockQuantKernels.StreamRange(q, w, y, accumulate, j0, j1);
-            else if (Packed is { } packed) KQuantGemm.Multiply(packed, w, y, accumulate, j0, j1);
+            else if (Packed is { } packed) BlockQuantGemm.Multiply(packed, w, y, accumulate, j0, j1);
             else if (streaming) StreamRange(x, m, w, y, accumulate, j0, j1);
             else PanelRange(x, m, w, y, accumulate, j0, j1 - j0);
         }

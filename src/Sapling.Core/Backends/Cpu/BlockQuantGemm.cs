@@ -5,8 +5,9 @@ using System.Runtime.Intrinsics.X86;
 namespace Sapling.Backends.Cpu;
 
 /// <summary>
-/// y = x·Wᵀ for many activation rows (prefill) and a Q4_K weight, in 8-bit integers: the activations quantised once as
-/// llama.cpp's Q8_K, the weights' 4-bit values multiplied as they are stored, never widened to float32.
+/// y = x·Wᵀ for many activation rows (prefill) and a K-quant (Q4_K, Q5_K, Q6_K) or Q8_0 weight, in 8-bit integers: the
+/// activations quantised once as llama.cpp's Q8_K (Q8_0 for Q8_0 weights), the weights' values multiplied as they are
+/// stored, never widened to float32 (Q8_0: <c>BlockQuantGemm.Q8_0.cs</c>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -26,7 +27,7 @@ namespace Sapling.Backends.Cpu;
 /// differently.
 /// </para>
 /// </remarks>
-internal static unsafe class KQuantGemm
+internal static unsafe partial class BlockQuantGemm
 {
     /// <summary>Activation rows per register tile.</summary>
     private const int TileRows = 32;
@@ -35,18 +36,19 @@ internal static unsafe class KQuantGemm
     private const int GroupRows = 4;
 
     /// <summary>Whether this machine runs the integer GEMM (AVX-512 BW and DQ, as the 512-bit decoding kernels).</summary>
-    public static bool IsSupported(DType dtype) => dtype is DType.Q4_K or DType.Q5_K or DType.Q6_K && Avx512BW.IsSupported && Avx512DQ.IsSupported && !BlockQuantKernels.ForceAvx2;
+    public static bool IsSupported(DType dtype) => dtype is DType.Q4_K or DType.Q5_K or DType.Q6_K or DType.Q8_0
+        && Avx512BW.IsSupported && Avx512DQ.IsSupported && !BlockQuantKernels.ForceAvx2;
 
     /// <summary>
-    /// Activation rows quantised (Q8_K) and packed for the tile: per tile of 32 rows and group of 4 elements, two
-    /// 64-byte vectors (rows 0–15, 16–31); per super-block, each row's Q8_K scale and its sums of 32 in 16-bit pairs.
-    /// Rows past m are zeros.
+    /// Activation rows quantised (Q8_K, or Q8_0 for Q8_0 weights) and packed for the tile: per tile of 32 rows and group
+    /// of 4 elements, two 64-byte vectors (rows 0–15, 16–31); per block (256 elements, or 32), each row's scale, and
+    /// for Q8_K its sums of 16 in pairs. Rows past m are zeros.
     /// </summary>
     public readonly struct PackedRows(byte* values, float* scales, int* sumPairs, int rows, int cols)
     {
         public readonly byte* Values = values;    // [tiles, cols / 4, 2, 16, 4]
-        public readonly float* Scales = scales;   // [tiles, cols / 256, 32]
-        public readonly int* SumPairs = sumPairs; // [tiles, cols / 256, 8, 32]: sums of the sixteen-element runs 2p and 2p + 1
+        public readonly float* Scales = scales;   // [tiles, blocks, 32]
+        public readonly int* SumPairs = sumPairs; // [tiles, cols / 256, 8, 32] (Q8_K): sums of the sixteen-element runs 2p and 2p + 1
         public readonly int Rows = rows;
         public readonly int Cols = cols;
 
@@ -55,12 +57,16 @@ internal static unsafe class KQuantGemm
 
     [ThreadStatic] private static byte[]? t_packed;
 
-    /// <summary>Quantises and packs x [m, k] into this thread's buffers (valid until the thread packs again); k is a multiple of 256.</summary>
-    public static PackedRows Pack(float* x, int m, int k)
+    /// <summary>
+    /// Quantises and packs x [m, k] for products with <paramref name="weights"/> into this thread's buffers (valid until
+    /// the thread packs again); k is a multiple of the weight's block.
+    /// </summary>
+    public static PackedRows Pack(float* x, int m, int k, DType weights)
     {
-        var q = BlockQuantKernels.Quantize(x, m, k, DType.Q4_K);
-        int tiles = (m + TileRows - 1) / TileRows, blocks = k / 256, groups = k / 4;
-        long valueBytes = (long)tiles * TileRows * k, scaleBytes = (long)tiles * blocks * TileRows * 4, pairBytes = scaleBytes * 8;
+        bool kQuant = weights != DType.Q8_0;
+        var q = BlockQuantKernels.Quantize(x, m, k, kQuant ? DType.Q4_K : DType.Q8_0);
+        int tiles = (m + TileRows - 1) / TileRows, blocks = k / (kQuant ? 256 : 32), groups = k / 4;
+        long valueBytes = (long)tiles * TileRows * k, scaleBytes = (long)tiles * blocks * TileRows * 4, pairBytes = kQuant ? scaleBytes * 8 : 0;
         long needed = valueBytes + scaleBytes + pairBytes + 64;
         if (t_packed == null || t_packed.LongLength < needed) t_packed = GC.AllocateUninitializedArray<byte>(checked((int)needed), pinned: true);
         byte* start = (byte*)(((nint)Unsafe.AsPointer(ref t_packed[0]) + 63) & ~(nint)63);
@@ -86,7 +92,9 @@ internal static unsafe class KQuantGemm
                 for (int b = 0; b < blocks; b++)
                 {
                     long at = ((long)t * blocks + b) * TileRows + r;
-                    scales[at] = i < m ? q.Scales[(long)i * (k / 32) + b * 8] : 0f;
+                    // Q8_K's scale is repeated for each 32 of its 256.
+                    scales[at] = i < m ? q.Scales[(long)i * (k / 32) + (kQuant ? b * 8 : b)] : 0f;
+                    if (!kQuant) continue;
                     short* sums16 = q.BlockSums + (long)i * (k / 16) + b * 16;
                     for (int p = 0; p < 8; p++)
                         pairs[(((long)t * blocks + b) * 8 + p) * TileRows + r] = i < m ? (ushort)sums16[2 * p] | sums16[2 * p + 1] << 16 : 0;
@@ -99,30 +107,32 @@ internal static unsafe class KQuantGemm
     /// <summary>
     /// Four weight rows decoded for the tile: values as unsigned bytes, the scale of every run of elements that shares
     /// one (32 for Q4_K and Q5_K, 16 for Q6_K), the offsets' weights of the activations' sums of 16 in pairs, and the
-    /// super-blocks' two float scales.
+    /// blocks' two float scales. Q8_0 uses them its own way (<c>BlockQuantGemm.Q8_0.cs</c>).
     /// </summary>
     private sealed class WeightGroup
     {
         [ThreadStatic] private static WeightGroup? t_group;
         private byte[] buffer = [];
         public byte* Values;        // [4, cols]
+        public byte* High;          // [4, cols] (Q8_0: the signed high nibbles)
         public short* RunScales;    // [4, cols / 16] (Q4_K, Q5_K use the first half of each row's)
-        public int* OffsetPairs;    // [4, cols / 32]
-        public float* Scales;       // [4, cols / 256]: d
+        public int* OffsetPairs;    // [4, cols / 32] (Q8_0: the high nibbles' correction per block)
+        public float* Scales;       // [4, cols / 32] (d per block: K-quants use the first eighth of each row's)
         public float* OffsetScales; // [4, cols / 256]: dmin (Q6_K: d)
 
         public static WeightGroup ForCurrentThread(int cols)
         {
             var group = t_group ??= new WeightGroup();
-            long needed = GroupRows * ((long)cols + cols / 16 * 2 + cols / 32 * 4 + cols / 256 * 8) + 64;
+            long needed = GroupRows * (2L * cols + cols / 16 * 2 + cols / 32 * 4 + cols / 32 * 4 + cols / 256 * 4) + 64;
             if (group.buffer.LongLength < needed) group.buffer = GC.AllocateUninitializedArray<byte>(checked((int)needed), pinned: true);
             // The layout depends on cols, so it is laid out again for every product.
             byte* at = (byte*)(((nint)Unsafe.AsPointer(ref group.buffer[0]) + 63) & ~(nint)63);
             group.Values = at;
-            group.RunScales = (short*)(at + GroupRows * cols);
+            group.High = at + GroupRows * cols;
+            group.RunScales = (short*)(group.High + GroupRows * cols);
             group.OffsetPairs = (int*)(group.RunScales + GroupRows * (cols / 16));
             group.Scales = (float*)(group.OffsetPairs + GroupRows * (cols / 32));
-            group.OffsetScales = group.Scales + GroupRows * (cols / 256);
+            group.OffsetScales = group.Scales + GroupRows * (cols / 32);
             return group;
         }
     }
@@ -135,6 +145,7 @@ internal static unsafe class KQuantGemm
             case DType.Q4_K: Multiply<Q4_KRuns>(x, w, y, accumulate, j0, j1); break;
             case DType.Q5_K: Multiply<Q5_KRuns>(x, w, y, accumulate, j0, j1); break;
             case DType.Q6_K: Multiply<Q6_KRuns>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q8_0: MultiplyQ8_0(x, w, y, accumulate, j0, j1); break;
             default: throw new NotSupportedException($"no integer GEMM for {w.DType.Name()}");
         }
     }
@@ -151,20 +162,25 @@ internal static unsafe class KQuantGemm
             for (int t = 0; t < x.Tiles; t++)
             {
                 Tile<TWeights>(x, t, group, k, tile);
-                int i0 = t * TileRows, rows = Math.Min(TileRows, x.Rows - i0);
-                for (int i = 0; i < rows; i++)
-                {
-                    // The tile holds each activation row's four outputs side by side.
-                    float* at = y + (long)(i0 + i) * w.Rows + j;
-                    var values = Vector128.Load(tile + GroupRows * i);
-                    if (count == GroupRows)
-                    {
-                        (accumulate ? Vector128.Load(at) + values : values).Store(at);
-                        continue;
-                    }
-                    for (int r = 0; r < count; r++) at[r] = accumulate ? at[r] + values.GetElement(r) : values.GetElement(r);
-                }
+                StoreTile(tile, x, t, y, w.Rows, j, count, accumulate);
             }
+        }
+    }
+
+    /// <summary>Tile t's outputs ([32, 4]: each activation row's four side by side) into y's columns j .. j + count.</summary>
+    private static void StoreTile(float* tile, in PackedRows x, int t, float* y, int ldy, int j, int count, bool accumulate)
+    {
+        int i0 = t * TileRows, rows = Math.Min(TileRows, x.Rows - i0);
+        for (int i = 0; i < rows; i++)
+        {
+            float* at = y + (long)(i0 + i) * ldy + j;
+            var values = Vector128.Load(tile + GroupRows * i);
+            if (count == GroupRows)
+            {
+                (accumulate ? Vector128.Load(at) + values : values).Store(at);
+                continue;
+            }
+            for (int r = 0; r < count; r++) at[r] = accumulate ? at[r] + values.GetElement(r) : values.GetElement(r);
         }
     }
 
