@@ -212,11 +212,15 @@ public class BlockQuantKernelTests
     [InlineData(DType.Q6_K, 70, 9)]
     [InlineData(DType.Q8_0, 37, 103)]
     [InlineData(DType.Q8_0, 70, 9)]
+    [InlineData(DType.Q4_0, 37, 103)]
+    [InlineData(DType.Q4_1, 37, 103)]
+    [InlineData(DType.Q5_0, 70, 9)]
+    [InlineData(DType.Q5_1, 70, 9)]
     public void TheIntegerGemmEqualsTheDecodingKernelsRowByRow(DType dtype, int m, int rows)
     {
-        // Many activation rows meet a K-quant or Q8_0 weight in the tiled integer GEMM (32 rows × 4 weight rows per
-        // tile); a few rows at a time take the decoding kernels. Both quantise the activations alike (Q8_K, Q8_0) and
-        // sum the same integers, so only the float sums' order differs. Row counts leave partial tiles on both sides (37 = 32 + 5,
+        // Many activation rows meet a block-quantised weight in the tiled integer GEMM (32 rows × 4 weight rows per
+        // tile); a few rows at a time take the decoding kernels. Both quantise the activations alike (Q8_K, Q8_0, Q8_1)
+        // and sum the same integers, so only the float sums' order differs. Row counts leave partial tiles on both sides (37 = 32 + 5,
         // 103 = 4·25 + 3).
         if (!BlockQuantGemm.IsSupported(dtype)) return;
         int cols = ColumnsFor(dtype);

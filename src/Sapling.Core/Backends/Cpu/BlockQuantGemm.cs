@@ -5,9 +5,10 @@ using System.Runtime.Intrinsics.X86;
 namespace Sapling.Backends.Cpu;
 
 /// <summary>
-/// y = x·Wᵀ for many activation rows (prefill) and a K-quant (Q4_K, Q5_K, Q6_K) or Q8_0 weight, in 8-bit integers: the
-/// activations quantised once as llama.cpp's Q8_K (Q8_0 for Q8_0 weights), the weights' values multiplied as they are
-/// stored, never widened to float32 (Q8_0: <c>BlockQuantGemm.Q8_0.cs</c>).
+/// y = x·Wᵀ for many activation rows (prefill) and a ggml block-quantised weight (Q4_K, Q5_K, Q6_K; Q8_0; Q4_0, Q4_1,
+/// Q5_0, Q5_1), in 8-bit integers: the activations quantised once as llama.cpp pairs them with the weight (Q8_K,
+/// Q8_0, Q8_1), the weights' values multiplied as they are stored, never widened to float32 (Q8_0:
+/// <c>BlockQuantGemm.Q8_0.cs</c>; the 32-element formats: <c>BlockQuantGemm.Legacy.cs</c>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -36,19 +37,20 @@ internal static unsafe partial class BlockQuantGemm
     private const int GroupRows = 4;
 
     /// <summary>Whether this machine runs the integer GEMM (AVX-512 BW and DQ, as the 512-bit decoding kernels).</summary>
-    public static bool IsSupported(DType dtype) => dtype is DType.Q4_K or DType.Q5_K or DType.Q6_K or DType.Q8_0
+    public static bool IsSupported(DType dtype) =>
+        dtype is DType.Q4_K or DType.Q5_K or DType.Q6_K or DType.Q8_0 or DType.Q4_0 or DType.Q4_1 or DType.Q5_0 or DType.Q5_1
         && Avx512BW.IsSupported && Avx512DQ.IsSupported && !BlockQuantKernels.ForceAvx2;
 
     /// <summary>
-    /// Activation rows quantised (Q8_K, or Q8_0 for Q8_0 weights) and packed for the tile: per tile of 32 rows and group
-    /// of 4 elements, two 64-byte vectors (rows 0–15, 16–31); per block (256 elements, or 32), each row's scale, and
-    /// for Q8_K its sums of 16 in pairs. Rows past m are zeros.
+    /// Activation rows quantised (Q8_K, Q8_0 or Q8_1) and packed for the tile: per tile of 32 rows and group of 4
+    /// elements, two 64-byte vectors (rows 0–15, 16–31); per block (256 elements, or 32), each row's scale, and for Q8_K
+    /// its sums of 16 in pairs, for Q4_0 and Q5_0 its integer sum, for Q4_1 and Q5_1 its float sum. Rows past m are zeros.
     /// </summary>
     public readonly struct PackedRows(byte* values, float* scales, int* sumPairs, int rows, int cols)
     {
         public readonly byte* Values = values;    // [tiles, cols / 4, 2, 16, 4]
         public readonly float* Scales = scales;   // [tiles, blocks, 32]
-        public readonly int* SumPairs = sumPairs; // [tiles, cols / 256, 8, 32] (Q8_K): sums of the sixteen-element runs 2p and 2p + 1
+        public readonly int* SumPairs = sumPairs; // Q8_K: [tiles, cols / 256, 8, 32], sums of the sixteen-element runs 2p and 2p + 1; else [tiles, cols / 32, 32]
         public readonly int Rows = rows;
         public readonly int Cols = cols;
 
@@ -63,10 +65,12 @@ internal static unsafe partial class BlockQuantGemm
     /// </summary>
     public static PackedRows Pack(float* x, int m, int k, DType weights)
     {
-        bool kQuant = weights != DType.Q8_0;
-        var q = BlockQuantKernels.Quantize(x, m, k, kQuant ? DType.Q4_K : DType.Q8_0);
+        bool kQuant = weights is DType.Q4_K or DType.Q5_K or DType.Q6_K;
+        bool integerSums = weights is DType.Q4_0 or DType.Q5_0, floatSums = weights is DType.Q4_1 or DType.Q5_1;
+        var q = BlockQuantKernels.Quantize(x, m, k, kQuant ? DType.Q4_K : weights);
         int tiles = (m + TileRows - 1) / TileRows, blocks = k / (kQuant ? 256 : 32), groups = k / 4;
-        long valueBytes = (long)tiles * TileRows * k, scaleBytes = (long)tiles * blocks * TileRows * 4, pairBytes = kQuant ? scaleBytes * 8 : 0;
+        long valueBytes = (long)tiles * TileRows * k, scaleBytes = (long)tiles * blocks * TileRows * 4;
+        long pairBytes = kQuant ? scaleBytes * 8 : integerSums || floatSums ? scaleBytes : 0;
         long needed = valueBytes + scaleBytes + pairBytes + 64;
         if (t_packed == null || t_packed.LongLength < needed) t_packed = GC.AllocateUninitializedArray<byte>(checked((int)needed), pinned: true);
         byte* start = (byte*)(((nint)Unsafe.AsPointer(ref t_packed[0]) + 63) & ~(nint)63);
@@ -94,6 +98,8 @@ internal static unsafe partial class BlockQuantGemm
                     long at = ((long)t * blocks + b) * TileRows + r;
                     // Q8_K's scale is repeated for each 32 of its 256.
                     scales[at] = i < m ? q.Scales[(long)i * (k / 32) + (kQuant ? b * 8 : b)] : 0f;
+                    if (integerSums) pairs[at] = i < m ? q.BlockSums[(long)i * (k / 16) + 2 * b] + q.BlockSums[(long)i * (k / 16) + 2 * b + 1] : 0;
+                    if (floatSums) ((float*)pairs)[at] = i < m ? q.Sums[(long)i * (k / 32) + b] : 0f;
                     if (!kQuant) continue;
                     short* sums16 = q.BlockSums + (long)i * (k / 16) + b * 16;
                     for (int p = 0; p < 8; p++)
@@ -118,12 +124,12 @@ internal static unsafe partial class BlockQuantGemm
         public short* RunScales;    // [4, cols / 16] (Q4_K, Q5_K use the first half of each row's)
         public int* OffsetPairs;    // [4, cols / 32] (Q8_0: the high nibbles' correction per block)
         public float* Scales;       // [4, cols / 32] (d per block: K-quants use the first eighth of each row's)
-        public float* OffsetScales; // [4, cols / 256]: dmin (Q6_K: d)
+        public float* OffsetScales; // [4, cols / 32]: dmin (Q6_K: d; Q4_1, Q5_1: the minimum per block)
 
         public static WeightGroup ForCurrentThread(int cols)
         {
             var group = t_group ??= new WeightGroup();
-            long needed = GroupRows * (2L * cols + cols / 16 * 2 + cols / 32 * 4 + cols / 32 * 4 + cols / 256 * 4) + 64;
+            long needed = GroupRows * (2L * cols + cols / 16 * 2 + cols / 32 * 12) + 64;
             if (group.buffer.LongLength < needed) group.buffer = GC.AllocateUninitializedArray<byte>(checked((int)needed), pinned: true);
             // The layout depends on cols, so it is laid out again for every product.
             byte* at = (byte*)(((nint)Unsafe.AsPointer(ref group.buffer[0]) + 63) & ~(nint)63);
@@ -146,6 +152,10 @@ internal static unsafe partial class BlockQuantGemm
             case DType.Q5_K: Multiply<Q5_KRuns>(x, w, y, accumulate, j0, j1); break;
             case DType.Q6_K: Multiply<Q6_KRuns>(x, w, y, accumulate, j0, j1); break;
             case DType.Q8_0: MultiplyQ8_0(x, w, y, accumulate, j0, j1); break;
+            case DType.Q4_0: MultiplyLegacy<BlockQuantKernels.Q4_0Bytes>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q4_1: MultiplyLegacy<BlockQuantKernels.Q4_1Bytes>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q5_0: MultiplyLegacy<BlockQuantKernels.Q5_0Bytes>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q5_1: MultiplyLegacy<BlockQuantKernels.Q5_1Bytes>(x, w, y, accumulate, j0, j1); break;
             default: throw new NotSupportedException($"no integer GEMM for {w.DType.Name()}");
         }
     }

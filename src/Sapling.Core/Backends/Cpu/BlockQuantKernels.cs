@@ -493,7 +493,7 @@ internal static unsafe partial class BlockQuantKernels
     /// A 32-element format read for 8-bit products: unsigned values; a centring that is an integer (−8, −16) or a
     /// stored float16 minimum.
     /// </summary>
-    private interface ILegacyBytes
+    internal interface ILegacyBytes
     {
         static abstract int BlockBytes { get; }
 
@@ -506,7 +506,7 @@ internal static unsafe partial class BlockQuantKernels
         static abstract float FloatOffset(byte* block);
     }
 
-    private readonly struct Q4_0Bytes : ILegacyBytes
+    internal readonly struct Q4_0Bytes : ILegacyBytes
     {
         public static int BlockBytes => 18;
 
@@ -518,7 +518,7 @@ internal static unsafe partial class BlockQuantKernels
         public static float FloatOffset(byte* block) => 0f;
     }
 
-    private readonly struct Q4_1Bytes : ILegacyBytes
+    internal readonly struct Q4_1Bytes : ILegacyBytes
     {
         public static int BlockBytes => 20;
 
@@ -530,7 +530,7 @@ internal static unsafe partial class BlockQuantKernels
         public static float FloatOffset(byte* block) => Half(block + 2);
     }
 
-    private readonly struct Q5_0Bytes : ILegacyBytes
+    internal readonly struct Q5_0Bytes : ILegacyBytes
     {
         public static int BlockBytes => 22;
 
@@ -542,7 +542,7 @@ internal static unsafe partial class BlockQuantKernels
         public static float FloatOffset(byte* block) => 0f;
     }
 
-    private readonly struct Q5_1Bytes : ILegacyBytes
+    internal readonly struct Q5_1Bytes : ILegacyBytes
     {
         public static int BlockBytes => 24;
 
@@ -620,7 +620,7 @@ internal static unsafe partial class BlockQuantKernels
     /// the Half conversion per block costs more than the block's product.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Half(byte* at)
+    internal static float Half(byte* at)
     {
         uint h = Unsafe.ReadUnaligned<ushort>(at);
         float magnitude = BitConverter.UInt32BitsToSingle((h & 0x7FFF) << 13) * 5.192296858534828e33f;
