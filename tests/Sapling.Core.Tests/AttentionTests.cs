@@ -5,7 +5,7 @@ namespace Sapling.Core.Tests;
 public class AttentionTests
 {
     /// <summary>The same attention from separate ops: scores, causal mask, softmax, weighted values.</summary>
-    private static Tensor Composed(Tensor q, Tensor k, Tensor v)
+    internal static Tensor Composed(Tensor q, Tensor k, Tensor v)
     {
         int t = q.Shape[2], s = k.Shape[2];
         var scores = q.MatMul(k.Transpose(-1, -2)).Mul(1f / MathF.Sqrt(q.Shape[3]));
@@ -112,6 +112,52 @@ public class GroupedAndWindowedAttentionTests
         TensorAssert.Close(q2.Grad!, q.Grad!, 1e-5f, 1e-6f, "dq");
         TensorAssert.Close(k2.Grad!, k.Grad!, 1e-5f, 1e-6f, "dk");
         TensorAssert.Close(v2.Grad!, v.Grad!, 1e-5f, 1e-6f, "dv");
+    }
+
+    /// <summary>
+    /// From 16 queries per head the fast kernel runs a prompt in blocks of 64 queries (two products per block, the
+    /// upper triangle of each block's scores zeroed): the same as the reference kernels' row-by-row attention with keys
+    /// already cached before the queries, grouped heads, a sliding window, left padding and blocks cut short.
+    /// </summary>
+    [Theory]
+    [InlineData(16, 0, 0, false)]
+    [InlineData(100, 5, 0, false)]
+    [InlineData(130, 3, 40, false)]
+    [InlineData(70, 0, 0, true)]
+    [InlineData(65, 9, 17, true)]
+    public void PromptsInBlocksOfQueriesMatchTheReferenceKernels(int t, int past, int window, bool padded)
+    {
+        var g = new Generator((ulong)(t + past + window));
+        int s = t + past;
+        var q = Tensor.Randn([2, 6, t, 16], g);
+        var k = Tensor.Randn([2, 2, s, 16], g);
+        var v = Tensor.Randn([2, 2, s, 16], g);
+        // Row 1 of the batch starts attending at key 7 (left padding); its first queries see no key at all.
+        int[]? keyStart = padded ? [0, 7] : null;
+        var fast = Tensor.CausalAttention(q, k, v, keyStart: keyStart, window: window);
+        Tensor reference;
+        using (Sapling.Backends.Backend.Use(new Sapling.Backends.Reference.ReferenceKernels()))
+            reference = Tensor.CausalAttention(q, k, v, keyStart: keyStart, window: window);
+        TensorAssert.Close(reference, fast, 1e-5f, 1e-6f, $"t={t} past={past} window={window} padded={padded}");
+    }
+
+    [Fact]
+    public void APromptInBlocksTrainsAsTheComposedOps()
+    {
+        // 80 queries: two blocks, the second cut short; the backward pass reads the blocked forward's log-sum-exps.
+        var g = new Generator(80);
+        Tensor Leaf() => Tensor.Randn([1, 2, 80, 8], g).RequiresGrad_();
+        var (q1, k1, v1) = (Leaf(), Leaf(), Leaf());
+        var (q2, k2, v2) = (q1.Detach().Clone().RequiresGrad_(), k1.Detach().Clone().RequiresGrad_(), v1.Detach().Clone().RequiresGrad_());
+        var upstream = Tensor.Randn([1, 2, 80, 8], g);
+        var fused = Tensor.CausalAttention(q1, k1, v1);
+        var reference = AttentionTests.Composed(q2, k2, v2);
+        TensorAssert.Close(reference, fused, 1e-5f, 1e-6f, "output");
+        fused.Backward(upstream);
+        reference.Backward(upstream);
+        TensorAssert.Close(q2.Grad!, q1.Grad!, 1e-4f, 1e-5f, "dq");
+        TensorAssert.Close(k2.Grad!, k1.Grad!, 1e-4f, 1e-5f, "dk");
+        TensorAssert.Close(v2.Grad!, v1.Grad!, 1e-4f, 1e-5f, "dv");
     }
 
     [Fact]
