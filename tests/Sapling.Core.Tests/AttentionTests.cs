@@ -5,7 +5,7 @@ namespace Sapling.Core.Tests;
 public class AttentionTests
 {
     /// <summary>The same attention from separate ops: scores, causal mask, softmax, weighted values.</summary>
-    internal static Tensor Composed(Tensor q, Tensor k, Tensor v)
+    private static Tensor Composed(Tensor q, Tensor k, Tensor v)
     {
         int t = q.Shape[2], s = k.Shape[2];
         var scores = q.MatMul(k.Transpose(-1, -2)).Mul(1f / MathF.Sqrt(q.Shape[3]));
@@ -20,10 +20,14 @@ public class AttentionTests
     public void FusedAttentionMatchesComposedOpsInValuesAndGradients(int b, int h, int t, int s, int d)
     {
         var g = new Generator((ulong)(b * 100 + t * 10 + s));
-        Tensor Leaf(int len) => Tensor.Randn([b, h, len, d], g).RequiresGrad_();
-        var (q1, k1, v1) = (Leaf(t), Leaf(s), Leaf(s));
-        var (q2, k2, v2) = (q1.Detach().Clone().RequiresGrad_(), k1.Detach().Clone().RequiresGrad_(), v1.Detach().Clone().RequiresGrad_());
-        var upstream = Tensor.Randn([b, h, t, d], g);
+        MatchesComposedOps(Tensor.Randn([b, h, t, d], g), Tensor.Randn([b, h, s, d], g), Tensor.Randn([b, h, s, d], g), Tensor.Randn([b, h, t, d], g));
+    }
+
+    /// <summary>The fused attention of q, k, v against <see cref="Composed"/>: output, and gradients for an upstream gradient.</summary>
+    internal static void MatchesComposedOps(Tensor q, Tensor k, Tensor v, Tensor upstream)
+    {
+        var (q1, k1, v1) = (q.Clone().RequiresGrad_(), k.Clone().RequiresGrad_(), v.Clone().RequiresGrad_());
+        var (q2, k2, v2) = (q.Clone().RequiresGrad_(), k.Clone().RequiresGrad_(), v.Clone().RequiresGrad_());
         var fused = Tensor.CausalAttention(q1, k1, v1);
         var reference = Composed(q2, k2, v2);
         TensorAssert.Close(reference, fused, 1e-5f, 1e-6f, "output");
@@ -146,18 +150,7 @@ public class GroupedAndWindowedAttentionTests
     {
         // 80 queries: two blocks, the second cut short; the backward pass reads the blocked forward's log-sum-exps.
         var g = new Generator(80);
-        Tensor Leaf() => Tensor.Randn([1, 2, 80, 8], g).RequiresGrad_();
-        var (q1, k1, v1) = (Leaf(), Leaf(), Leaf());
-        var (q2, k2, v2) = (q1.Detach().Clone().RequiresGrad_(), k1.Detach().Clone().RequiresGrad_(), v1.Detach().Clone().RequiresGrad_());
-        var upstream = Tensor.Randn([1, 2, 80, 8], g);
-        var fused = Tensor.CausalAttention(q1, k1, v1);
-        var reference = AttentionTests.Composed(q2, k2, v2);
-        TensorAssert.Close(reference, fused, 1e-5f, 1e-6f, "output");
-        fused.Backward(upstream);
-        reference.Backward(upstream);
-        TensorAssert.Close(q2.Grad!, q1.Grad!, 1e-4f, 1e-5f, "dq");
-        TensorAssert.Close(k2.Grad!, k1.Grad!, 1e-4f, 1e-5f, "dk");
-        TensorAssert.Close(v2.Grad!, v1.Grad!, 1e-4f, 1e-5f, "dv");
+        AttentionTests.MatchesComposedOps(Tensor.Randn([1, 2, 80, 8], g), Tensor.Randn([1, 2, 80, 8], g), Tensor.Randn([1, 2, 80, 8], g), Tensor.Randn([1, 2, 80, 8], g));
     }
 
     [Fact]

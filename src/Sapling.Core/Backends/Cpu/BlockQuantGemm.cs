@@ -22,10 +22,11 @@ namespace Sapling.Backends.Cpu;
 /// <para>
 /// The register tile is 32 activation rows (two registers of 16 rows × 4 consecutive elements, the activations
 /// packed so) by 4 weight rows (each step broadcasts 4 of a weight row's values). Weight rows are decoded four at a
-/// time into bytes, 6-bit scales and minimums and float scales, then meet every tile of activation rows. Per
-/// super-block of 256 elements, y += xs·d·Σ sc·q·x − xs·dmin·Σ m·Σx, the minimums meeting the activations' integer
-/// sums of 32. Same integers as <see cref="BlockQuantKernels"/>' decoding kernels; the float sums associate
-/// differently.
+/// time into bytes, their scales and float scales, then meet every tile of activation rows. For the K-quants, per
+/// super-block of 256 elements, y += xs·d·Σ sc·q·x − xs·dmin·Σ m·Σx, the offsets (minimums, Q6_K's −32) meeting the
+/// activations' integer sums of 16. Same integers as <see cref="BlockQuantKernels"/>' decoding kernels; the float
+/// sums associate differently. From 17 activation rows (<see cref="StoredWeightKernels.IntegerMaxRows"/>): below,
+/// the decoding kernels are faster, the tile's 32 rows being mostly empty.
 /// </para>
 /// </remarks>
 internal static unsafe partial class BlockQuantGemm
