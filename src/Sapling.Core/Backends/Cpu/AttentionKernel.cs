@@ -29,7 +29,7 @@ internal static unsafe class AttentionKernel
             ForwardBlocked(q, k, v, output, lse, heads, t, s, d, past, scale, keyStart, headsPerRow, kvHeadStride, kvGroups, window);
             return;
         }
-        SoftmaxKernel.RowsParallel(heads, t * s * d, (h0, h1) =>
+        SoftmaxKernel.RowsParallel(heads, (long)t * s * d, (h0, h1) =>
         {
             // One score row per worker, from the shared pool: decoding calls this per layer and token.
             var scores = System.Buffers.ArrayPool<float>.Shared.Rent(Math.Max(s, 1));
@@ -84,7 +84,7 @@ internal static unsafe class AttentionKernel
     private static void ForwardBlocked(float[] q, float[] k, float[] v, float[] output, float[] lse, int heads, int t, int s, int d, int past, float scale,
         int[]? keyStart, int headsPerRow, int kvHeadStride, int kvGroups, int window)
     {
-        SoftmaxKernel.RowsParallel(heads, t * s * d, (h0, h1) =>
+        SoftmaxKernel.RowsParallel(heads, (long)t * s * d, (h0, h1) =>
         {
             var scores = System.Buffers.ArrayPool<float>.Shared.Rent(QueryBlock * Math.Max(s, 1));
             try
@@ -148,7 +148,7 @@ internal static unsafe class AttentionKernel
     {
         Array.Clear(dk, 0, heads * s * d);
         Array.Clear(dv, 0, heads * s * d);
-        SoftmaxKernel.RowsParallel(heads, t * s * d, (h0, h1) =>
+        SoftmaxKernel.RowsParallel(heads, (long)t * s * d, (h0, h1) =>
         {
             for (int h = h0; h < h1; h++)
             {

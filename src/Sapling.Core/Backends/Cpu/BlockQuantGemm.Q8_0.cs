@@ -62,7 +62,7 @@ internal static unsafe partial class BlockQuantGemm
             h.Store((sbyte*)(high + b * 32));
             // Σ(x + 128)·h counts 128·Σh too much; the ×16 of the high part is in the scale that widens it.
             corrections[b] = 2048 * Vector256.Sum(Avx2.ConvertToVector256Int16(h.GetLower()) + Avx2.ConvertToVector256Int16(h.GetUpper()));
-            scales[b] = (float)Unsafe.ReadUnaligned<Half>(block);
+            scales[b] = BlockQuantKernels.Half(block);
         }
     }
 

@@ -37,6 +37,12 @@ internal static unsafe partial class BlockQuantGemm
     /// <summary>Weight rows per register tile.</summary>
     private const int GroupRows = 4;
 
+    /// <summary>
+    /// Most activation elements one product packs (m·k): a prompt's products stay far below it (chunks of 512 tokens);
+    /// beyond it the thread's buffers would pass .NET's array limit, and the float32 panels take the product.
+    /// </summary>
+    public const long MaxPackedElements = 1L << 30;
+
     /// <summary>Whether this machine runs the integer GEMM (AVX-512 BW and DQ, as the 512-bit decoding kernels).</summary>
     public static bool IsSupported(DType dtype) =>
         dtype is DType.Q4_K or DType.Q5_K or DType.Q6_K or DType.Q8_0 or DType.Q4_0 or DType.Q4_1 or DType.Q5_0 or DType.Q5_1

@@ -108,7 +108,7 @@ internal static unsafe partial class BlockQuantKernels
     /// </summary>
     private static sbyte* ByteRows(int count)
     {
-        int needed = count + count / 8 + 64;
+        int needed = checked(count + count / 8 + 64);
         if (t_bytes == null || t_bytes.Length < needed) t_bytes = GC.AllocateUninitializedArray<sbyte>(Math.Max(needed, 4096), pinned: true);
         nint at = (nint)Unsafe.AsPointer(ref t_bytes[0]);
         return (sbyte*)((at + 63) & ~(nint)63);

@@ -12,7 +12,7 @@ internal static unsafe class EncoderAttentionKernel
         int batch, int heads, int t, int s, int d, float scale, int[]? keyLengths)
     {
         if (batch * heads * t * d == 0) return;
-        SoftmaxKernel.RowsParallel(batch * heads, t * s * d, (p0, p1) =>
+        SoftmaxKernel.RowsParallel(batch * heads, (long)t * s * d, (p0, p1) =>
         {
             var scores = System.Buffers.ArrayPool<float>.Shared.Rent(Math.Max(1, t * s));
             try

@@ -57,7 +57,7 @@ internal static class Im2Col
         int kk = g.KernelH * g.KernelW;
         int columns = g.Batch * g.OutPlane;
         // One channel per task: all kernel offsets of a channel write the same input plane, so channels never collide.
-        SoftmaxKernel.RowsParallel(g.Channels, columns * kk, (c0, c1) =>
+        SoftmaxKernel.RowsParallel(g.Channels, (long)columns * kk, (c0, c1) =>
         {
             for (int c = c0; c < c1; c++)
                 for (int k = 0; k < kk; k++)

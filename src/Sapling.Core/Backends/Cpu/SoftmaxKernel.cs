@@ -72,8 +72,11 @@ internal static class SoftmaxKernel
         });
     }
 
-    /// <summary>Splits rows across workers when the total work is large enough.</summary>
-    internal static void RowsParallel(int rows, int n, Action<int, int> body)
+    /// <summary>
+    /// Splits rows across workers when the total work (rows × n per row) is large enough. n is a long: attention's
+    /// t·s·d per head passes 2³¹ at long contexts, and an int product wrapped negative ran everything on one thread.
+    /// </summary>
+    internal static void RowsParallel(int rows, long n, Action<int, int> body)
     {
         long work = (long)rows * n;
         int parts = work < Elementwise.ParallelThreshold || rows < 2 ? 1 : Math.Min(CpuWorkers.Threads, rows);

@@ -55,7 +55,7 @@ internal static unsafe class StoredWeightKernels
         }
         var job = LinearJob.ForCurrentThread();
         bool integer = m <= IntegerMaxRows && BlockQuantKernels.HasIntegerKernel(w.DType);
-        bool integerGemm = !integer && w.RowMajor && BlockQuantGemm.IsSupported(w.DType);
+        bool integerGemm = !integer && w.RowMajor && BlockQuantGemm.IsSupported(w.DType) && (long)m * w.Cols <= BlockQuantGemm.MaxPackedElements;
         bool streaming = (m <= StreamingMaxRows || integer) && w.RowMajor;
         int rowsPerPart = streaming ? StreamingRowsPerPart(w.Rows) : integerGemm ? StreamingRowsPerPart(w.Rows) / 4 * 4 : PanelRows(m, w.Rows, w.Cols);
         int parts = (w.Rows + rowsPerPart - 1) / rowsPerPart;
