@@ -206,6 +206,10 @@ public class BlockQuantKernelTests
     [InlineData(DType.Q4_K, 37, 103)]
     [InlineData(DType.Q4_K, 70, 9)]
     [InlineData(DType.Q4_K, 64, 2)]
+    [InlineData(DType.Q4_K, 16, 103)]
+    [InlineData(DType.Q6_K, 12, 9)]
+    [InlineData(DType.Q8_0, 13, 9)]
+    [InlineData(DType.Q5_0, 16, 9)]
     [InlineData(DType.Q5_K, 37, 103)]
     [InlineData(DType.Q5_K, 70, 9)]
     [InlineData(DType.Q6_K, 37, 103)]
@@ -219,9 +223,9 @@ public class BlockQuantKernelTests
     public void TheIntegerGemmEqualsTheDecodingKernelsRowByRow(DType dtype, int m, int rows)
     {
         // Many activation rows meet a block-quantised weight in the tiled integer GEMM (32 rows × 4 weight rows per
-        // tile); a few rows at a time take the decoding kernels. Both quantise the activations alike (Q8_K, Q8_0, Q8_1)
-        // and sum the same integers, so only the float sums' order differs. Row counts leave partial tiles on both sides (37 = 32 + 5,
-        // 103 = 4·25 + 3).
+        // tile); four rows at a time take the decoding kernels. Both quantise the activations alike (Q8_K, Q8_0, Q8_1)
+        // and sum the same integers, so only the float sums' order differs. Row counts leave partial tiles on both
+        // sides (37 = 32 + 5, 103 = 4·25 + 3); tiles of 16 rows or fewer compute only their first half.
         if (!BlockQuantGemm.IsSupported(dtype)) return;
         int cols = ColumnsFor(dtype);
         var (stored, decoded) = MakeWeight(dtype, rows, cols, 77);

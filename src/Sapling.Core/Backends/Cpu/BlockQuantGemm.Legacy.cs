@@ -28,7 +28,8 @@ internal static unsafe partial class BlockQuantGemm
             for (int r = 0; r < GroupRows; r++) DecodeRowLegacy<TBlock>(w, r < count ? j + r : -1, r, k, group);
             for (int t = 0; t < x.Tiles; t++)
             {
-                TileLegacy<TBlock>(x, t, group, k, tile);
+                if (TileRowsAt(x, t) > 16) TileLegacy<TBlock, WholeTile>(x, t, group, k, tile);
+                else TileLegacy<TBlock, HalfTile>(x, t, group, k, tile);
                 StoreTile(tile, x, t, y, w.Rows, j, count, accumulate);
             }
         }
@@ -61,7 +62,8 @@ internal static unsafe partial class BlockQuantGemm
     /// Tile t of the activation rows against the group's four weight rows: tile[i, r] = x[32t + i, :]·W[r, :]. The
     /// values are summed in 16 bits four groups at a time (the 5-bit formats' limit; the 4-bit ones lose little by it).
     /// </summary>
-    private static void TileLegacy<TBlock>(in PackedRows x, int t, WeightGroup group, int k, float* tile) where TBlock : BlockQuantKernels.ILegacyBytes
+    private static void TileLegacy<TBlock, THeight>(in PackedRows x, int t, WeightGroup group, int k, float* tile)
+        where TBlock : BlockQuantKernels.ILegacyBytes where THeight : ITileHeight
     {
         int blocks = k / 32;
         byte* xv = x.Values + (long)t * TileRows * k;
@@ -81,64 +83,64 @@ internal static unsafe partial class BlockQuantGemm
                 for (int g = 0, e = b * 32 + half * 16; g < 4; g++, xg += 2 * 64, e += 4)
                 {
                     var x0 = Vector512.Load((sbyte*)xg);
-                    var x1 = Vector512.Load((sbyte*)xg + 64);
+                    var x1 = THeight.Both ? Vector512.Load((sbyte*)xg + 64) : default;
                     var w = Vector512.Create(Unsafe.ReadUnaligned<int>(v0 + e)).AsByte();
                     h00 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                    h10 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                    if (THeight.Both) h10 += Avx512BW.MultiplyAddAdjacent(w, x1);
                     w = Vector512.Create(Unsafe.ReadUnaligned<int>(v1 + e)).AsByte();
                     h01 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                    h11 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                    if (THeight.Both) h11 += Avx512BW.MultiplyAddAdjacent(w, x1);
                     w = Vector512.Create(Unsafe.ReadUnaligned<int>(v2 + e)).AsByte();
                     h02 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                    h12 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                    if (THeight.Both) h12 += Avx512BW.MultiplyAddAdjacent(w, x1);
                     w = Vector512.Create(Unsafe.ReadUnaligned<int>(v3 + e)).AsByte();
                     h03 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                    h13 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                    if (THeight.Both) h13 += Avx512BW.MultiplyAddAdjacent(w, x1);
                 }
                 i00 += Avx512BW.MultiplyAddAdjacent(h00, ones);
-                i10 += Avx512BW.MultiplyAddAdjacent(h10, ones);
+                if (THeight.Both) i10 += Avx512BW.MultiplyAddAdjacent(h10, ones);
                 i01 += Avx512BW.MultiplyAddAdjacent(h01, ones);
-                i11 += Avx512BW.MultiplyAddAdjacent(h11, ones);
+                if (THeight.Both) i11 += Avx512BW.MultiplyAddAdjacent(h11, ones);
                 i02 += Avx512BW.MultiplyAddAdjacent(h02, ones);
-                i12 += Avx512BW.MultiplyAddAdjacent(h12, ones);
+                if (THeight.Both) i12 += Avx512BW.MultiplyAddAdjacent(h12, ones);
                 i03 += Avx512BW.MultiplyAddAdjacent(h03, ones);
-                i13 += Avx512BW.MultiplyAddAdjacent(h13, ones);
+                if (THeight.Both) i13 += Avx512BW.MultiplyAddAdjacent(h13, ones);
             }
             var xs0 = Vector512.Load(xs + b * TileRows);
-            var xs1 = Vector512.Load(xs + b * TileRows + 16);
+            var xs1 = THeight.Both ? Vector512.Load(xs + b * TileRows + 16) : default;
             if (TBlock.IntegerOffset != 0)
             {
                 // The centre meets the activations' integer block sums: Σ(q + c)·x = Σq·x + c·Σx.
                 var centre = Vector512.Create(TBlock.IntegerOffset);
                 var c0 = Vector512.Load(xsums + b * TileRows) * centre;
-                var c1 = Vector512.Load(xsums + b * TileRows + 16) * centre;
+                var c1 = THeight.Both ? Vector512.Load(xsums + b * TileRows + 16) * centre : default;
                 (i00, i01, i02, i03) = (i00 + c0, i01 + c0, i02 + c0, i03 + c0);
-                (i10, i11, i12, i13) = (i10 + c1, i11 + c1, i12 + c1, i13 + c1);
+                if (THeight.Both) (i10, i11, i12, i13) = (i10 + c1, i11 + c1, i12 + c1, i13 + c1);
             }
             f00 = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(i00), xs0 * Vector512.Create(d[b]), f00);
-            f10 = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(i10), xs1 * Vector512.Create(d[b]), f10);
+            if (THeight.Both) f10 = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(i10), xs1 * Vector512.Create(d[b]), f10);
             f01 = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(i01), xs0 * Vector512.Create(d[blocks + b]), f01);
-            f11 = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(i11), xs1 * Vector512.Create(d[blocks + b]), f11);
+            if (THeight.Both) f11 = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(i11), xs1 * Vector512.Create(d[blocks + b]), f11);
             f02 = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(i02), xs0 * Vector512.Create(d[2 * blocks + b]), f02);
-            f12 = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(i12), xs1 * Vector512.Create(d[2 * blocks + b]), f12);
+            if (THeight.Both) f12 = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(i12), xs1 * Vector512.Create(d[2 * blocks + b]), f12);
             f03 = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(i03), xs0 * Vector512.Create(d[3 * blocks + b]), f03);
-            f13 = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(i13), xs1 * Vector512.Create(d[3 * blocks + b]), f13);
+            if (THeight.Both) f13 = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(i13), xs1 * Vector512.Create(d[3 * blocks + b]), f13);
             if (TBlock.HasFloatOffset)
             {
                 // The minimum meets the activations' float block sums.
                 var s0 = Vector512.Load((float*)xsums + b * TileRows);
-                var s1 = Vector512.Load((float*)xsums + b * TileRows + 16);
+                var s1 = THeight.Both ? Vector512.Load((float*)xsums + b * TileRows + 16) : default;
                 f00 = Vector512.FusedMultiplyAdd(s0, Vector512.Create(mins[b]), f00);
-                f10 = Vector512.FusedMultiplyAdd(s1, Vector512.Create(mins[b]), f10);
+                if (THeight.Both) f10 = Vector512.FusedMultiplyAdd(s1, Vector512.Create(mins[b]), f10);
                 f01 = Vector512.FusedMultiplyAdd(s0, Vector512.Create(mins[blocks + b]), f01);
-                f11 = Vector512.FusedMultiplyAdd(s1, Vector512.Create(mins[blocks + b]), f11);
+                if (THeight.Both) f11 = Vector512.FusedMultiplyAdd(s1, Vector512.Create(mins[blocks + b]), f11);
                 f02 = Vector512.FusedMultiplyAdd(s0, Vector512.Create(mins[2 * blocks + b]), f02);
-                f12 = Vector512.FusedMultiplyAdd(s1, Vector512.Create(mins[2 * blocks + b]), f12);
+                if (THeight.Both) f12 = Vector512.FusedMultiplyAdd(s1, Vector512.Create(mins[2 * blocks + b]), f12);
                 f03 = Vector512.FusedMultiplyAdd(s0, Vector512.Create(mins[3 * blocks + b]), f03);
-                f13 = Vector512.FusedMultiplyAdd(s1, Vector512.Create(mins[3 * blocks + b]), f13);
+                if (THeight.Both) f13 = Vector512.FusedMultiplyAdd(s1, Vector512.Create(mins[3 * blocks + b]), f13);
             }
         }
         StoreRows(f00, f01, f02, f03, tile);
-        StoreRows(f10, f11, f12, f13, tile + 16 * GroupRows);
+        if (THeight.Both) StoreRows(f10, f11, f12, f13, tile + 16 * GroupRows);
     }
 }

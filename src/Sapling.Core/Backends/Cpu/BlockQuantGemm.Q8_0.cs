@@ -29,7 +29,8 @@ internal static unsafe partial class BlockQuantGemm
             for (int r = 0; r < GroupRows; r++) DecodeRowQ8_0(w, r < count ? j + r : -1, r, k, group);
             for (int t = 0; t < x.Tiles; t++)
             {
-                TileQ8_0(x, t, group, k, tile);
+                if (TileRowsAt(x, t) > 16) TileQ8_0<WholeTile>(x, t, group, k, tile);
+                else TileQ8_0<HalfTile>(x, t, group, k, tile);
                 StoreTile(tile, x, t, y, w.Rows, j, count, accumulate);
             }
         }
@@ -67,7 +68,7 @@ internal static unsafe partial class BlockQuantGemm
     }
 
     /// <summary>Tile t of the activation rows against the group's four Q8_0 weight rows: tile[i, r] = x[32t + i, :]·W[r, :].</summary>
-    private static void TileQ8_0(in PackedRows x, int t, WeightGroup group, int k, float* tile)
+    private static void TileQ8_0<THeight>(in PackedRows x, int t, WeightGroup group, int k, float* tile) where THeight : ITileHeight
     {
         int blocks = k / 32;
         byte* xv = x.Values + (long)t * TileRows * k;
@@ -89,47 +90,47 @@ internal static unsafe partial class BlockQuantGemm
             for (int g = 0, e = b * 32; g < 8; g++, xg += 2 * 64, e += 4)
             {
                 var x0 = Vector512.Load(xg).AsSByte();
-                var x1 = Vector512.Load(xg + 64).AsSByte();
+                var x1 = THeight.Both ? Vector512.Load(xg + 64).AsSByte() : default;
                 var p0 = x0.AsByte() ^ flip;
-                var p1 = x1.AsByte() ^ flip;
+                var p1 = THeight.Both ? x1.AsByte() ^ flip : default;
                 var w = Vector512.Create(Unsafe.ReadUnaligned<int>(l0 + e)).AsByte();
                 var v = Vector512.Create(Unsafe.ReadUnaligned<int>(u0 + e)).AsSByte();
                 l00 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                l10 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                if (THeight.Both) l10 += Avx512BW.MultiplyAddAdjacent(w, x1);
                 h00 += Avx512BW.MultiplyAddAdjacent(p0, v);
-                h10 += Avx512BW.MultiplyAddAdjacent(p1, v);
+                if (THeight.Both) h10 += Avx512BW.MultiplyAddAdjacent(p1, v);
                 w = Vector512.Create(Unsafe.ReadUnaligned<int>(l1 + e)).AsByte();
                 v = Vector512.Create(Unsafe.ReadUnaligned<int>(u1 + e)).AsSByte();
                 l01 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                l11 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                if (THeight.Both) l11 += Avx512BW.MultiplyAddAdjacent(w, x1);
                 h01 += Avx512BW.MultiplyAddAdjacent(p0, v);
-                h11 += Avx512BW.MultiplyAddAdjacent(p1, v);
+                if (THeight.Both) h11 += Avx512BW.MultiplyAddAdjacent(p1, v);
                 w = Vector512.Create(Unsafe.ReadUnaligned<int>(l2 + e)).AsByte();
                 v = Vector512.Create(Unsafe.ReadUnaligned<int>(u2 + e)).AsSByte();
                 l02 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                l12 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                if (THeight.Both) l12 += Avx512BW.MultiplyAddAdjacent(w, x1);
                 h02 += Avx512BW.MultiplyAddAdjacent(p0, v);
-                h12 += Avx512BW.MultiplyAddAdjacent(p1, v);
+                if (THeight.Both) h12 += Avx512BW.MultiplyAddAdjacent(p1, v);
                 w = Vector512.Create(Unsafe.ReadUnaligned<int>(l3 + e)).AsByte();
                 v = Vector512.Create(Unsafe.ReadUnaligned<int>(u3 + e)).AsSByte();
                 l03 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                l13 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                if (THeight.Both) l13 += Avx512BW.MultiplyAddAdjacent(w, x1);
                 h03 += Avx512BW.MultiplyAddAdjacent(p0, v);
-                h13 += Avx512BW.MultiplyAddAdjacent(p1, v);
+                if (THeight.Both) h13 += Avx512BW.MultiplyAddAdjacent(p1, v);
             }
             var xs0 = Vector512.Load(xs + b * TileRows);
-            var xs1 = Vector512.Load(xs + b * TileRows + 16);
+            var xs1 = THeight.Both ? Vector512.Load(xs + b * TileRows + 16) : default;
             f00 = BlockQ8_0(f00, l00, h00, ones, sixteens, c[b], xs0, d[b]);
-            f10 = BlockQ8_0(f10, l10, h10, ones, sixteens, c[b], xs1, d[b]);
+            if (THeight.Both) f10 = BlockQ8_0(f10, l10, h10, ones, sixteens, c[b], xs1, d[b]);
             f01 = BlockQ8_0(f01, l01, h01, ones, sixteens, c[blocks + b], xs0, d[blocks + b]);
-            f11 = BlockQ8_0(f11, l11, h11, ones, sixteens, c[blocks + b], xs1, d[blocks + b]);
+            if (THeight.Both) f11 = BlockQ8_0(f11, l11, h11, ones, sixteens, c[blocks + b], xs1, d[blocks + b]);
             f02 = BlockQ8_0(f02, l02, h02, ones, sixteens, c[2 * blocks + b], xs0, d[2 * blocks + b]);
-            f12 = BlockQ8_0(f12, l12, h12, ones, sixteens, c[2 * blocks + b], xs1, d[2 * blocks + b]);
+            if (THeight.Both) f12 = BlockQ8_0(f12, l12, h12, ones, sixteens, c[2 * blocks + b], xs1, d[2 * blocks + b]);
             f03 = BlockQ8_0(f03, l03, h03, ones, sixteens, c[3 * blocks + b], xs0, d[3 * blocks + b]);
-            f13 = BlockQ8_0(f13, l13, h13, ones, sixteens, c[3 * blocks + b], xs1, d[3 * blocks + b]);
+            if (THeight.Both) f13 = BlockQ8_0(f13, l13, h13, ones, sixteens, c[3 * blocks + b], xs1, d[3 * blocks + b]);
         }
         StoreRows(f00, f01, f02, f03, tile);
-        StoreRows(f10, f11, f12, f13, tile + 16 * GroupRows);
+        if (THeight.Both) StoreRows(f10, f11, f12, f13, tile + 16 * GroupRows);
     }
 
     /// <summary>One block for 16 activation rows: f + xs·d·(Σl·x + 16·Σ(x + 128)·h − 2048·Σh).</summary>

@@ -25,8 +25,8 @@ namespace Sapling.Backends.Cpu;
 /// time into bytes, their scales and float scales, then meet every tile of activation rows. For the K-quants, per
 /// super-block of 256 elements, y += xs·d·Σ sc·q·x − xs·dmin·Σ m·Σx, the offsets (minimums, Q6_K's −32) meeting the
 /// activations' integer sums of 16. Same integers as <see cref="BlockQuantKernels"/>' decoding kernels; the float
-/// sums associate differently. From 17 activation rows (<see cref="StoredWeightKernels.IntegerMaxRows"/>): below,
-/// the decoding kernels are faster, the tile's 32 rows being mostly empty.
+/// sums associate differently. From <see cref="MinRows"/> activation rows; a tile of 16 rows or fewer computes only
+/// its first half (<see cref="ITileHeight"/>).
 /// </para>
 /// </remarks>
 internal static unsafe partial class BlockQuantGemm
@@ -36,6 +36,14 @@ internal static unsafe partial class BlockQuantGemm
 
     /// <summary>Weight rows per register tile.</summary>
     private const int GroupRows = 4;
+
+    /// <summary>
+    /// Fewest activation rows the GEMM takes: from 12 rows its half tile (16 rows) beats the decoding kernels, which
+    /// read the weights once per four rows (a 5,632 × 2,048 weight at 16 rows: Q4_K 5.0 against 3.4 GB/s of weights,
+    /// Q6_K 5.6 against 4.1, Q5_0 5.0 against 2.0, Q8_0 5.1 against 3.8; at 12 rows about even; at 8 the decoding
+    /// kernels lead, 6.4 against 4.9).
+    /// </summary>
+    public const int MinRows = 12;
 
     /// <summary>
     /// Most activation elements one product packs (m·k): a prompt's products stay far below it (chunks of 512 tokens);
@@ -178,16 +186,40 @@ internal static unsafe partial class BlockQuantGemm
             for (int r = 0; r < GroupRows; r++) DecodeRow<TWeights>(w, r < count ? j + r : -1, r, k, group);
             for (int t = 0; t < x.Tiles; t++)
             {
-                Tile<TWeights>(x, t, group, k, tile);
+                if (TileRowsAt(x, t) > 16) Tile<TWeights, WholeTile>(x, t, group, k, tile);
+                else Tile<TWeights, HalfTile>(x, t, group, k, tile);
                 StoreTile(tile, x, t, y, w.Rows, j, count, accumulate);
             }
         }
     }
 
+    /// <summary>Activation rows in tile t (32, or fewer in the last).</summary>
+    private static int TileRowsAt(in PackedRows x, int t) => Math.Min(TileRows, x.Rows - t * TileRows);
+
+    /// <summary>
+    /// Whether a tile computes both its halves (activation rows 0–15 and 16–31) or the first only: with 16 rows or
+    /// fewer (a decoding batch, or a prompt's last tile) the second half is padding, and leaving it out halves the
+    /// tile's work. A type argument, so each form is compiled without the other's branches.
+    /// </summary>
+    private interface ITileHeight
+    {
+        static abstract bool Both { get; }
+    }
+
+    private readonly struct WholeTile : ITileHeight
+    {
+        public static bool Both => true;
+    }
+
+    private readonly struct HalfTile : ITileHeight
+    {
+        public static bool Both => false;
+    }
+
     /// <summary>Tile t's outputs ([32, 4]: each activation row's four side by side) into y's columns j .. j + count.</summary>
     private static void StoreTile(float* tile, in PackedRows x, int t, float* y, int ldy, int j, int count, bool accumulate)
     {
-        int i0 = t * TileRows, rows = Math.Min(TileRows, x.Rows - i0);
+        int i0 = t * TileRows, rows = TileRowsAt(x, t);
         for (int i = 0; i < rows; i++)
         {
             float* at = y + (long)(i0 + i) * ldy + j;
@@ -232,7 +264,7 @@ internal static unsafe partial class BlockQuantGemm
     /// run of elements with one scale (<see cref="IKRuns.RunGroups"/> groups of four) is summed in 16 bits
     /// <see cref="IKRuns.WidenGroups"/> groups at a time, then scaled and widened by vpmaddwd.
     /// </summary>
-    private static void Tile<TWeights>(in PackedRows x, int t, WeightGroup group, int k, float* tile) where TWeights : IKRuns
+    private static void Tile<TWeights, THeight>(in PackedRows x, int t, WeightGroup group, int k, float* tile) where TWeights : IKRuns where THeight : ITileHeight
     {
         int blocks = k / 256, runsPerBlock = 64 / TWeights.RunGroups;
         byte* xv = x.Values + (long)t * TileRows * k;
@@ -258,34 +290,34 @@ internal static unsafe partial class BlockQuantGemm
                     for (int g = 0; g < TWeights.WidenGroups; g++, xg += 2 * 64, e += 4)
                     {
                         var x0 = Vector512.Load((sbyte*)xg);
-                        var x1 = Vector512.Load((sbyte*)xg + 64);
+                        var x1 = THeight.Both ? Vector512.Load((sbyte*)xg + 64) : default;
                         var w = Vector512.Create(Unsafe.ReadUnaligned<int>(v0 + e)).AsByte();
                         h00 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                        h10 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                        if (THeight.Both) h10 += Avx512BW.MultiplyAddAdjacent(w, x1);
                         w = Vector512.Create(Unsafe.ReadUnaligned<int>(v1 + e)).AsByte();
                         h01 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                        h11 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                        if (THeight.Both) h11 += Avx512BW.MultiplyAddAdjacent(w, x1);
                         w = Vector512.Create(Unsafe.ReadUnaligned<int>(v2 + e)).AsByte();
                         h02 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                        h12 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                        if (THeight.Both) h12 += Avx512BW.MultiplyAddAdjacent(w, x1);
                         w = Vector512.Create(Unsafe.ReadUnaligned<int>(v3 + e)).AsByte();
                         h03 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                        h13 += Avx512BW.MultiplyAddAdjacent(w, x1);
+                        if (THeight.Both) h13 += Avx512BW.MultiplyAddAdjacent(w, x1);
                     }
                     // The run's scale of each weight row meets its 16-bit sums (and widens them); broadcast here, not
                     // held through the loop above, which needs 27 of the 32 vector registers.
                     var sc = Vector512.Create(c0[unit]);
                     i00 += Avx512BW.MultiplyAddAdjacent(h00, sc);
-                    i10 += Avx512BW.MultiplyAddAdjacent(h10, sc);
+                    if (THeight.Both) i10 += Avx512BW.MultiplyAddAdjacent(h10, sc);
                     sc = Vector512.Create(c1[unit]);
                     i01 += Avx512BW.MultiplyAddAdjacent(h01, sc);
-                    i11 += Avx512BW.MultiplyAddAdjacent(h11, sc);
+                    if (THeight.Both) i11 += Avx512BW.MultiplyAddAdjacent(h11, sc);
                     sc = Vector512.Create(c2[unit]);
                     i02 += Avx512BW.MultiplyAddAdjacent(h02, sc);
-                    i12 += Avx512BW.MultiplyAddAdjacent(h12, sc);
+                    if (THeight.Both) i12 += Avx512BW.MultiplyAddAdjacent(h12, sc);
                     sc = Vector512.Create(c3[unit]);
                     i03 += Avx512BW.MultiplyAddAdjacent(h03, sc);
-                    i13 += Avx512BW.MultiplyAddAdjacent(h13, sc);
+                    if (THeight.Both) i13 += Avx512BW.MultiplyAddAdjacent(h13, sc);
                 }
             }
             // The offsets: their weights meet the activations' sums of 16, two at a time.
@@ -294,34 +326,34 @@ internal static unsafe partial class BlockQuantGemm
             {
                 int* sums = xsums + (b * 8 + p) * TileRows;
                 var s0 = Vector512.Load(sums).AsInt16();
-                var s1 = Vector512.Load(sums + 16).AsInt16();
+                var s1 = THeight.Both ? Vector512.Load(sums + 16).AsInt16() : default;
                 int pair = b * 8 + p;
                 var weights = Vector512.Create(n0[pair]).AsInt16();
                 o00 += Avx512BW.MultiplyAddAdjacent(s0, weights);
-                o10 += Avx512BW.MultiplyAddAdjacent(s1, weights);
+                if (THeight.Both) o10 += Avx512BW.MultiplyAddAdjacent(s1, weights);
                 weights = Vector512.Create(n1[pair]).AsInt16();
                 o01 += Avx512BW.MultiplyAddAdjacent(s0, weights);
-                o11 += Avx512BW.MultiplyAddAdjacent(s1, weights);
+                if (THeight.Both) o11 += Avx512BW.MultiplyAddAdjacent(s1, weights);
                 weights = Vector512.Create(n2[pair]).AsInt16();
                 o02 += Avx512BW.MultiplyAddAdjacent(s0, weights);
-                o12 += Avx512BW.MultiplyAddAdjacent(s1, weights);
+                if (THeight.Both) o12 += Avx512BW.MultiplyAddAdjacent(s1, weights);
                 weights = Vector512.Create(n3[pair]).AsInt16();
                 o03 += Avx512BW.MultiplyAddAdjacent(s0, weights);
-                o13 += Avx512BW.MultiplyAddAdjacent(s1, weights);
+                if (THeight.Both) o13 += Avx512BW.MultiplyAddAdjacent(s1, weights);
             }
             var xs0 = Vector512.Load(xs + b * TileRows);
-            var xs1 = Vector512.Load(xs + b * TileRows + 16);
+            var xs1 = THeight.Both ? Vector512.Load(xs + b * TileRows + 16) : default;
             f00 = Block(f00, i00, o00, xs0, d[b], dm[b]);
-            f10 = Block(f10, i10, o10, xs1, d[b], dm[b]);
+            if (THeight.Both) f10 = Block(f10, i10, o10, xs1, d[b], dm[b]);
             f01 = Block(f01, i01, o01, xs0, d[blocks + b], dm[blocks + b]);
-            f11 = Block(f11, i11, o11, xs1, d[blocks + b], dm[blocks + b]);
+            if (THeight.Both) f11 = Block(f11, i11, o11, xs1, d[blocks + b], dm[blocks + b]);
             f02 = Block(f02, i02, o02, xs0, d[2 * blocks + b], dm[2 * blocks + b]);
-            f12 = Block(f12, i12, o12, xs1, d[2 * blocks + b], dm[2 * blocks + b]);
+            if (THeight.Both) f12 = Block(f12, i12, o12, xs1, d[2 * blocks + b], dm[2 * blocks + b]);
             f03 = Block(f03, i03, o03, xs0, d[3 * blocks + b], dm[3 * blocks + b]);
-            f13 = Block(f13, i13, o13, xs1, d[3 * blocks + b], dm[3 * blocks + b]);
+            if (THeight.Both) f13 = Block(f13, i13, o13, xs1, d[3 * blocks + b], dm[3 * blocks + b]);
         }
         StoreRows(f00, f01, f02, f03, tile);
-        StoreRows(f10, f11, f12, f13, tile + 16 * GroupRows);
+        if (THeight.Both) StoreRows(f10, f11, f12, f13, tile + 16 * GroupRows);
     }
 
     /// <summary>

@@ -27,8 +27,9 @@ internal static unsafe class StoredWeightKernels
     public const int StreamingMaxRows = 4;
 
     /// <summary>
-    /// Block-quantised weights take the integer kernels up to this many activation rows (a continuous batch of
-    /// decoding sequences); beyond it, panels decoded to float32 for the GEMM (prefill) are cheaper.
+    /// Block-quantised weights take the integer decoding kernels up to this many activation rows (a continuous batch
+    /// of decoding sequences), unless the integer GEMM takes them first (<see cref="BlockQuantGemm.MinRows"/>);
+    /// beyond it, the integer GEMM or, where it does not run, panels decoded to float32 for the float GEMM.
     /// </summary>
     public const int IntegerMaxRows = 16;
 
@@ -54,8 +55,8 @@ internal static unsafe class StoredWeightKernels
             return;
         }
         var job = LinearJob.ForCurrentThread();
-        bool integer = m <= IntegerMaxRows && BlockQuantKernels.HasIntegerKernel(w.DType);
-        bool integerGemm = !integer && w.RowMajor && BlockQuantGemm.IsSupported(w.DType) && (long)m * w.Cols <= BlockQuantGemm.MaxPackedElements;
+        bool integerGemm = m >= BlockQuantGemm.MinRows && w.RowMajor && BlockQuantGemm.IsSupported(w.DType) && (long)m * w.Cols <= BlockQuantGemm.MaxPackedElements;
+        bool integer = !integerGemm && m <= IntegerMaxRows && BlockQuantKernels.HasIntegerKernel(w.DType);
         bool streaming = (m <= StreamingMaxRows || integer) && w.RowMajor;
         int rowsPerPart = streaming ? StreamingRowsPerPart(w.Rows) : integerGemm ? StreamingRowsPerPart(w.Rows) / 4 * 4 : PanelRows(m, w.Rows, w.Cols);
         int parts = (w.Rows + rowsPerPart - 1) / rowsPerPart;
