@@ -42,8 +42,7 @@ internal static unsafe class AttentionKernel
                     int padding = keyStart?[h / headsPerRow] ?? 0;
                     for (int i = 0; i < t; i++)
                     {
-                        int visible = Math.Min(s, past + i + 1);
-                        int first = window > 0 ? Math.Max(padding, past + i + 1 - window) : padding;
+                        var (first, visible) = KeysSeen(i, s, past, window, padding);
                         var qi = q.AsSpan((h * t + i) * d, d);
                         var oi = output.AsSpan((h * t + i) * d, d);
                         if (first >= visible)
@@ -75,6 +74,13 @@ internal static unsafe class AttentionKernel
     }
 
     /// <summary>
+    /// Keys first .. end − 1 that query i sees: up to its own position past + i, from its window's first (or the first
+    /// real key of a left-padded row). first ≥ end when it sees none.
+    /// </summary>
+    private static (int First, int End) KeysSeen(int i, int s, int past, int window, int padding) =>
+        (window > 0 ? Math.Max(padding, past + i + 1 - window) : padding, Math.Min(s, past + i + 1));
+
+    /// <summary>
     /// <see cref="Forward"/> for many queries (a prompt): per head, blocks of 64 queries meet the keys any of them sees
     /// in one product (scale·Q·Kᵀ), each row's softmax runs over its own visible keys (the rest of the row is zeroed),
     /// and a second product adds P·V into the block's output. Row by row, a prompt's attention read every key once per
@@ -99,8 +105,8 @@ internal static unsafe class AttentionKernel
                         {
                             int rows = Math.Min(QueryBlock, t - i0);
                             // The block's keys: from the first row's first to the last row's last visible one.
-                            int firstKey = window > 0 ? Math.Max(padding, past + i0 + 1 - window) : padding;
-                            int endKey = Math.Min(s, past + i0 + rows);
+                            int firstKey = KeysSeen(i0, s, past, window, padding).First;
+                            int endKey = KeysSeen(i0 + rows - 1, s, past, window, padding).End;
                             float* outBlock = op + ((long)h * t + i0) * d;
                             if (firstKey >= endKey)
                             {
@@ -113,8 +119,7 @@ internal static unsafe class AttentionKernel
                             for (int r = 0; r < rows; r++)
                             {
                                 int i = i0 + r;
-                                int visible = Math.Min(s, past + i + 1);
-                                int first = window > 0 ? Math.Max(padding, past + i + 1 - window) : padding;
+                                var (first, visible) = KeysSeen(i, s, past, window, padding);
                                 var row = new Span<float>(sp + (long)r * cols, cols);
                                 if (first >= visible)
                                 {

@@ -16,23 +16,12 @@ namespace Sapling.Backends.Cpu;
 /// </remarks>
 internal static unsafe partial class BlockQuantGemm
 {
-    private static void MultiplyLegacy<TBlock>(in PackedRows x, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
-        where TBlock : BlockQuantKernels.ILegacyBytes
+    private readonly struct Legacy<TBlock> : IGemmFormat where TBlock : BlockQuantKernels.ILegacyBytes
     {
-        int k = x.Cols;
-        var group = WeightGroup.ForCurrentThread(k);
-        float* tile = stackalloc float[GroupRows * TileRows];
-        for (int j = j0; j < j1; j += GroupRows)
-        {
-            int count = Math.Min(GroupRows, j1 - j);
-            for (int r = 0; r < GroupRows; r++) DecodeRowLegacy<TBlock>(w, r < count ? j + r : -1, r, k, group);
-            for (int t = 0; t < x.Tiles; t++)
-            {
-                if (TileRowsAt(x, t) > 16) TileLegacy<TBlock, WholeTile>(x, t, group, k, tile);
-                else TileLegacy<TBlock, HalfTile>(x, t, group, k, tile);
-                StoreTile(tile, x, t, y, w.Rows, j, count, accumulate);
-            }
-        }
+        public static void DecodeRow(StoredMatrix w, int j, int r, int k, WeightGroup group) => DecodeRowLegacy<TBlock>(w, j, r, k, group);
+
+        public static void Tile<THeight>(in PackedRows x, int t, WeightGroup group, int k, float* tile) where THeight : ITileHeight =>
+            TileLegacy<TBlock, THeight>(x, t, group, k, tile);
     }
 
     /// <summary>Row j into slot r: values as bytes, d and the minimum per block (zeros for j = −1).</summary>

@@ -18,22 +18,12 @@ namespace Sapling.Backends.Cpu;
 /// </remarks>
 internal static unsafe partial class BlockQuantGemm
 {
-    private static void MultiplyQ8_0(in PackedRows x, StoredMatrix w, float* y, bool accumulate, int j0, int j1)
+    private readonly struct Q8_0Blocks : IGemmFormat
     {
-        int k = x.Cols;
-        var group = WeightGroup.ForCurrentThread(k);
-        float* tile = stackalloc float[GroupRows * TileRows];
-        for (int j = j0; j < j1; j += GroupRows)
-        {
-            int count = Math.Min(GroupRows, j1 - j);
-            for (int r = 0; r < GroupRows; r++) DecodeRowQ8_0(w, r < count ? j + r : -1, r, k, group);
-            for (int t = 0; t < x.Tiles; t++)
-            {
-                if (TileRowsAt(x, t) > 16) TileQ8_0<WholeTile>(x, t, group, k, tile);
-                else TileQ8_0<HalfTile>(x, t, group, k, tile);
-                StoreTile(tile, x, t, y, w.Rows, j, count, accumulate);
-            }
-        }
+        public static void DecodeRow(StoredMatrix w, int j, int r, int k, WeightGroup group) => DecodeRowQ8_0(w, j, r, k, group);
+
+        public static void Tile<THeight>(in PackedRows x, int t, WeightGroup group, int k, float* tile) where THeight : ITileHeight =>
+            TileQ8_0<THeight>(x, t, group, k, tile);
     }
 
     /// <summary>Row j of a Q8_0 W into slot r: low nibbles, signed high nibbles, d and 2048·Σh per block (zeros for j = −1).</summary>

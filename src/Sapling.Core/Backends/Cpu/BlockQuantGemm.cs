@@ -163,19 +163,20 @@ internal static unsafe partial class BlockQuantGemm
     {
         switch (w.DType)
         {
-            case DType.Q4_K: Multiply<Q4_KRuns>(x, w, y, accumulate, j0, j1); break;
-            case DType.Q5_K: Multiply<Q5_KRuns>(x, w, y, accumulate, j0, j1); break;
-            case DType.Q6_K: Multiply<Q6_KRuns>(x, w, y, accumulate, j0, j1); break;
-            case DType.Q8_0: MultiplyQ8_0(x, w, y, accumulate, j0, j1); break;
-            case DType.Q4_0: MultiplyLegacy<BlockQuantKernels.Q4_0Bytes>(x, w, y, accumulate, j0, j1); break;
-            case DType.Q4_1: MultiplyLegacy<BlockQuantKernels.Q4_1Bytes>(x, w, y, accumulate, j0, j1); break;
-            case DType.Q5_0: MultiplyLegacy<BlockQuantKernels.Q5_0Bytes>(x, w, y, accumulate, j0, j1); break;
-            case DType.Q5_1: MultiplyLegacy<BlockQuantKernels.Q5_1Bytes>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q4_K: Multiply<KQuant<Q4_KRuns>>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q5_K: Multiply<KQuant<Q5_KRuns>>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q6_K: Multiply<KQuant<Q6_KRuns>>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q8_0: Multiply<Q8_0Blocks>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q4_0: Multiply<Legacy<BlockQuantKernels.Q4_0Bytes>>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q4_1: Multiply<Legacy<BlockQuantKernels.Q4_1Bytes>>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q5_0: Multiply<Legacy<BlockQuantKernels.Q5_0Bytes>>(x, w, y, accumulate, j0, j1); break;
+            case DType.Q5_1: Multiply<Legacy<BlockQuantKernels.Q5_1Bytes>>(x, w, y, accumulate, j0, j1); break;
             default: throw new NotSupportedException($"no integer GEMM for {w.DType.Name()}");
         }
     }
 
-    private static void Multiply<TWeights>(in PackedRows x, StoredMatrix w, float* y, bool accumulate, int j0, int j1) where TWeights : IKRuns
+    /// <summary>The driver every format shares: four weight rows decoded, then every tile of activation rows against them.</summary>
+    private static void Multiply<TFormat>(in PackedRows x, StoredMatrix w, float* y, bool accumulate, int j0, int j1) where TFormat : IGemmFormat
     {
         int k = x.Cols;
         var group = WeightGroup.ForCurrentThread(k);
@@ -183,14 +184,33 @@ internal static unsafe partial class BlockQuantGemm
         for (int j = j0; j < j1; j += GroupRows)
         {
             int count = Math.Min(GroupRows, j1 - j);
-            for (int r = 0; r < GroupRows; r++) DecodeRow<TWeights>(w, r < count ? j + r : -1, r, k, group);
+            for (int r = 0; r < GroupRows; r++) TFormat.DecodeRow(w, r < count ? j + r : -1, r, k, group);
             for (int t = 0; t < x.Tiles; t++)
             {
-                if (TileRowsAt(x, t) > 16) Tile<TWeights, WholeTile>(x, t, group, k, tile);
-                else Tile<TWeights, HalfTile>(x, t, group, k, tile);
+                if (TileRowsAt(x, t) > 16) TFormat.Tile<WholeTile>(x, t, group, k, tile);
+                else TFormat.Tile<HalfTile>(x, t, group, k, tile);
                 StoreTile(tile, x, t, y, w.Rows, j, count, accumulate);
             }
         }
+    }
+
+    /// <summary>
+    /// A weight format the GEMM multiplies: row j decoded into slot r of the group (zeros for j = −1, a row past the
+    /// end), and the register tile over tile t of the activation rows, writing tile[i, r].
+    /// </summary>
+    private interface IGemmFormat
+    {
+        static abstract void DecodeRow(StoredMatrix w, int j, int r, int k, WeightGroup group);
+
+        static abstract void Tile<THeight>(in PackedRows x, int t, WeightGroup group, int k, float* tile) where THeight : ITileHeight;
+    }
+
+    private readonly struct KQuant<TWeights> : IGemmFormat where TWeights : IKRuns
+    {
+        public static void DecodeRow(StoredMatrix w, int j, int r, int k, WeightGroup group) => DecodeRow<TWeights>(w, j, r, k, group);
+
+        public static void Tile<THeight>(in PackedRows x, int t, WeightGroup group, int k, float* tile) where THeight : ITileHeight =>
+            Tile<TWeights, THeight>(x, t, group, k, tile);
     }
 
     /// <summary>Activation rows in tile t (32, or fewer in the last).</summary>
