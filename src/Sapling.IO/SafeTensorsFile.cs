@@ -3,7 +3,7 @@ using Sapling.Memory;
 namespace Sapling.IO;
 
 /// <summary>
-/// An open <c>.safetensors</c> file, memory-mapped read-only. Opening reads and validates only the header; each
+/// An open <c>.safetensors</c> file, memory-mapped read-only (or read whole into memory). Opening reads and validates only the header; each
 /// <see cref="Load(string)"/> copies one tensor's bytes out of the mapping, so a model can be loaded tensor by tensor
 /// without reading (or holding) the whole file. Loaded tensors own their memory and outlive this object.
 /// Loads may run on several threads at once, but not concurrently with <see cref="Dispose"/>.
@@ -51,7 +51,11 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     /// Maps the file and validates its header. Throws <see cref="SafeTensorsFormatException"/>, naming the file and the
     /// problem, when the file breaks the format in any way Hugging Face's reader would refuse.
     /// </summary>
-    public static SafeTensorsFile Open(string path)
+    /// <param name="inMemory">
+    /// Read the whole file into memory advised for huge pages (<see cref="MappedFile.Read"/>, llama.cpp's --no-mmap)
+    /// instead of mapping it: tensors used in place (<see cref="Map"/>) then stream faster.
+    /// </param>
+    public static SafeTensorsFile Open(string path, bool inMemory = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         SafeTensors.RequireLittleEndian();
@@ -63,7 +67,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             long length = stream.Length;
             // An empty file cannot be mapped at all, so the too-short check runs before mapping.
             if (length < 8) SafeTensorsHeader.ReadHeaderLength(fullPath, default, length);
-            mapping = MappedFile.Open(fullPath);
+            mapping = inMemory ? MappedFile.Read(fullPath) : MappedFile.Open(fullPath);
             long headerLength = SafeTensorsHeader.ReadHeaderLength(fullPath, mapping.Bytes(0, 8), length);
             var header = SafeTensorsHeader.Parse(fullPath, mapping.Bytes(8, (int)headerLength), length - 8 - headerLength);
             return new SafeTensorsFile(mapping, header, stream, 8 + headerLength);
@@ -92,31 +96,6 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         int n = ShapeUtil.Numel(shape);
         var storage = mapping.Storage(dataOffset + info.Begin, dtype, n);
         return Tensor.FromStorage(storage, shape);
-    }
-
-    /// <summary>
-    /// The tensor <paramref name="name"/> read from disk into native memory aligned to 64 bytes, in its stored dtype
-    /// (as <see cref="Map"/>, but resident and independent of the file: llama.cpp's --no-mmap).
-    /// </summary>
-    public Tensor ReadNative(string name)
-    {
-        ThrowIfDisposed();
-        var info = Find(name);
-        var dtype = MappedDType(info.DType)
-            ?? throw new NotSupportedException($"tensor '{name}' in '{Path}' has dtype {info.DType}, which is not read in its stored form; supported: F32, BF16, F16, F64, I8, I32, I64");
-        var shape = SaplingShape(info);
-        var storage = new NativeStorage(dtype, ShapeUtil.Numel(shape));
-        var tensor = Tensor.FromStorage(storage, shape);
-        try
-        {
-            ReadExactly(name, storage.Bytes, dataOffset + info.Begin);
-        }
-        catch
-        {
-            tensor.Dispose();
-            throw;
-        }
-        return tensor;
     }
 
     /// <summary>The dtype a stored tensor keeps when used as stored: where the file's bytes are Sapling's elements.</summary>

@@ -35,12 +35,13 @@ public sealed class SafeTensorsFolder : IDisposable
         File.Exists(Path.Combine(directory, SingleFile)) || File.Exists(Path.Combine(directory, IndexFile));
 
     /// <summary>Opens the folder's weights; a missing file, a bad index or a tensor listed twice is refused by name.</summary>
-    public static SafeTensorsFolder Open(string directory)
+    /// <param name="inMemory">Read each file whole into memory instead of mapping it (<see cref="SafeTensorsFile.Open"/>).</param>
+    public static SafeTensorsFolder Open(string directory, bool inMemory = false)
     {
         string single = Path.Combine(directory, SingleFile), index = Path.Combine(directory, IndexFile);
         if (File.Exists(single))
         {
-            var file = SafeTensorsFile.Open(single);
+            var file = SafeTensorsFile.Open(single, inMemory);
             return new SafeTensorsFolder(directory, [file], file.Names.ToDictionary(n => n, _ => file, StringComparer.Ordinal), SingleFile);
         }
         if (!File.Exists(index))
@@ -54,7 +55,7 @@ public sealed class SafeTensorsFolder : IDisposable
             {
                 string path = Path.Combine(directory, shard);
                 if (!File.Exists(path)) throw new FileNotFoundException($"{index}: the weight_map names '{shard}', which is not in '{directory}'", path);
-                var file = SafeTensorsFile.Open(path);
+                var file = SafeTensorsFile.Open(path, inMemory);
                 opened.Add(file);
                 foreach (var name in file.Names)
                 {

@@ -216,15 +216,15 @@ public static class ModelRegistry
     }
 
     /// <summary>Loads the encoder-decoder in <paramref name="directory"/> (BART, Marian, T5), whatever its family.</summary>
-    public static ISeq2SeqLM LoadSeq2SeqLM(string directory, WeightStorage storage = WeightStorage.Mapped) =>
+    public static ISeq2SeqLM LoadSeq2SeqLM(string directory, WeightStorage storage = WeightStorage.Native) =>
         FamilyOf(directory, f => f.LoadSeq2SeqLM != null, "sequence-to-sequence model").LoadSeq2SeqLM!(directory, storage);
 
     /// <summary>
     /// Loads the causal language model in <paramref name="directory"/> (a model folder, or a .gguf file), whatever its family. Weight matrices are used
-    /// in place from the mapped files by default (<see cref="WeightStorage"/>). A model_type no family claims is
+    /// in their stored dtype from the files read into memory by default (<see cref="WeightStorage.Native"/>). A model_type no family claims is
     /// refused with the registered ones listed.
     /// </summary>
-    public static ICausalLM LoadLanguageModel(string directory, WeightStorage storage = WeightStorage.Mapped)
+    public static ICausalLM LoadLanguageModel(string directory, WeightStorage storage = WeightStorage.Native)
     {
         if (GgufModel.IsGgufPath(directory)) return GgufModel.LoadLanguageModel(directory, storage);
         var type = ModelTypeOf(directory);

@@ -32,9 +32,7 @@ public static class WeightLoader
                 throw new InvalidDataException($"{file.Path}: tensor '{name}' has shape [{string.Join(", ", info.Shape)}], the model expects {ShapeUtil.Format(target.Shape.ToArray())} (does config.json belong to these weights?)");
             // Weight matrices only: a [1, n] row (BART's final_logits_bias) is added elementwise, like a bias vector.
             bool inPlace = storage != WeightStorage.Float32 && target.Rank == 2 && target.Shape[0] > 1 && info.DType is "F32" or "BF16" or "F16";
-            using var loaded = inPlace
-                ? storage == WeightStorage.Mapped ? file.Map(name) : file.ReadNative(name)
-                : file.Load(name, DType.Float32);
+            using var loaded = inPlace ? file.Map(name) : file.Load(name, DType.Float32);
             // One pass over the values: a checkpoint holding NaN is named now, not discovered as nonsense text later.
             if (!loaded.AllFinite()) Warnings.Warn($"{file.Path}: tensor '{name}' holds NaN or infinite values; the model's outputs will not be usable");
             if (storage != WeightStorage.Float32) target.RequiresGrad = false;

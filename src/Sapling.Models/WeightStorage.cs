@@ -8,7 +8,11 @@ public enum WeightStorage
     /// costs no copy, resident memory is the pages in use. Frozen: for inference and adapter training.
     /// </summary>
     Mapped,
-    /// <summary>Read into aligned native memory in their stored dtype (llama.cpp's --no-mmap). Frozen.</summary>
+    /// <summary>
+    /// Read whole into memory (one region per file, advised for huge pages on Linux: llama.cpp's --no-mmap) and used
+    /// there in their stored dtype. Loading costs a read of the files; decoding streams the weights faster than from a
+    /// mapping. Frozen.
+    /// </summary>
     Native,
     /// <summary>Converted to float32 managed tensors that train (full fine-tuning).</summary>
     Float32,

@@ -39,18 +39,21 @@ public class SafeTensorsMapTests
     }
 
     [Fact]
-    public void ReadNativeGivesTheStoredDtypeInAlignedMemory()
+    public void AFileReadIntoMemoryGivesTheStoredDtypeInPlace()
     {
         using var folder = new TestFolder();
         string path = folder.File("n.safetensors");
         var weights = Weights();
         SafeTensors.Save(path, weights);
-        using var file = SafeTensorsFile.Open(path);
-        using var native = file.ReadNative("w.f16");
-        Assert.Equal(StorageKind.Native, native.StorageKind);
-        Assert.Equal(DType.Float16, native.DType);
-        Assert.Equal(TensorFactory.Bits(weights["w.f16"]), TensorFactory.Bits(native));
-        var e = Assert.Throws<NotSupportedException>(() => file.Map("flags"));
+        using var file = SafeTensorsFile.Open(path, inMemory: true);
+        using var resident = file.Map("w.f16");
+        Assert.Equal(DType.Float16, resident.DType);
+        Assert.Equal(TensorFactory.Bits(weights["w.f16"]), TensorFactory.Bits(resident));
+        // The tensor keeps the file's memory alive after the file is closed.
+        file.Dispose();
+        Assert.Equal(TensorFactory.Bits(weights["w.f16"]), TensorFactory.Bits(resident));
+        using var reopened = SafeTensorsFile.Open(path, inMemory: true);
+        var e = Assert.Throws<NotSupportedException>(() => reopened.Map("flags"));
         Assert.Contains("'flags'", e.Message);
         Assert.Contains("BOOL", e.Message);
     }

@@ -87,7 +87,7 @@ public static class BenchCommand
     private static Command Llm()
     {
         var model = new Option<string>("--model") { Description = "Language model folder (any registered model_type)", Required = true };
-        var storage = new Option<string>("--storage") { Description = "mapped (weights used in place), native (read into memory in their dtype) or float32", DefaultValueFactory = _ => "mapped" };
+        var storage = new Option<string>("--storage") { Description = "mapped (weights used in place), native (read into memory in their dtype) or float32", DefaultValueFactory = _ => "native" };
         var prompt = new Option<int>("--prompt-tokens") { Description = "Prompt length for the prefill timing", DefaultValueFactory = _ => 512 };
         var newTokens = new Option<int>("--new-tokens") { Description = "Tokens to decode at batch 1", DefaultValueFactory = _ => 256 };
         var json = new Option<bool>("--json") { Description = "Print JSON" };

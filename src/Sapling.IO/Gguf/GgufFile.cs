@@ -6,10 +6,10 @@ using Sapling.Quantization.Ggml;
 namespace Sapling.IO.Gguf;
 
 /// <summary>
-/// An open GGUF file (llama.cpp's single-file model format, versions 2 and 3), memory-mapped read-only. Opening reads
-/// and checks the header, the metadata and the tensor table; tensors are then used where the file has them
-/// (<see cref="Map"/>: quantised blocks stay quantised and are multiplied as such), read into native memory
-/// (<see cref="ReadNative"/>) or decoded to float32 (<see cref="Load"/>).
+/// An open GGUF file (llama.cpp's single-file model format, versions 2 and 3), memory-mapped read-only or read whole
+/// into memory. Opening reads and checks the header, the metadata and the tensor table; tensors are then used where the
+/// file's bytes are (<see cref="Map"/>: quantised blocks stay quantised and are multiplied as such) or decoded to
+/// float32 (<see cref="Load"/>).
 /// </summary>
 /// <remarks>
 /// Every count and length in the file is checked against the bytes that remain before anything is allocated from it,
@@ -65,7 +65,11 @@ public sealed unsafe class GgufFile : IDisposable
     public IReadOnlyList<GgufTensorInfo> Tensors => tensors;
 
     /// <summary>Opens and checks <paramref name="path"/>; throws <see cref="GgufFormatException"/> naming what is wrong.</summary>
-    public static GgufFile Open(string path)
+    /// <param name="inMemory">
+    /// Read the whole file into memory advised for huge pages (<see cref="MappedFile.Read"/>, llama.cpp's --no-mmap)
+    /// instead of mapping it: the weights then stream faster, and llama-layout q/k rows are reordered in place.
+    /// </param>
+    public static GgufFile Open(string path, bool inMemory = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         SafeTensors.RequireLittleEndian();
@@ -73,7 +77,7 @@ public sealed unsafe class GgufFile : IDisposable
         if (!File.Exists(fullPath)) throw new FileNotFoundException($"GGUF file '{fullPath}' does not exist", fullPath);
         long length = new FileInfo(fullPath).Length;
         if (length < 24) throw new GgufFormatException(fullPath, $"the file has {length} bytes, fewer than a GGUF header (24)");
-        var mapping = MappedFile.Open(fullPath);
+        var mapping = inMemory ? MappedFile.Read(fullPath) : MappedFile.Open(fullPath);
         try
         {
             return Parse(mapping);
@@ -180,15 +184,31 @@ public sealed unsafe class GgufFile : IDisposable
         return Tensor.FromStorage(storage, info.Shape);
     }
 
-    /// <summary>The tensor copied into native memory aligned to 64 bytes, in its stored type (llama.cpp's --no-mmap).</summary>
-    public Tensor ReadNative(string name)
+    /// <summary>True when the file was read into memory (<c>inMemory</c>), so its tensors may be rearranged in place.</summary>
+    public bool InMemory => mapping.IsPrivateCopy;
+
+    /// <summary>
+    /// Moves the rows of <paramref name="name"/> within the in-memory file: row r goes to <paramref name="destination"/>(r).
+    /// For loaders that reorder a tensor before any storage reads it (llama.cpp's q/k rows back in Hugging Face's order).
+    /// </summary>
+    public void ReorderRows(string name, Func<int, int> destination)
     {
         ThrowIfDisposed();
         var info = Info(name);
-        var storage = new NativeStorage(info.Type.ToDType()!.Value, (int)info.ElementCount);
-        // Tensors may exceed 2 GB (a float32 embedding of a large vocabulary): copied in chunks.
-        Buffer.MemoryCopy(mapping.Start + DataOffset + info.Offset, storage.Address, info.ByteCount, info.ByteCount);
-        return Tensor.FromStorage(storage, info.Shape);
+        int rows = (int)info.Shape[0];
+        var bytes = mapping.WritableBytes(DataOffset + info.Offset, checked((int)info.ByteCount));
+        int rowBytes = bytes.Length / rows;
+        var copy = System.Buffers.ArrayPool<byte>.Shared.Rent(bytes.Length);
+        try
+        {
+            bytes.CopyTo(copy);
+            for (int r = 0; r < rows; r++)
+                copy.AsSpan(r * rowBytes, rowBytes).CopyTo(bytes.Slice(destination(r) * rowBytes, rowBytes));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(copy);
+        }
     }
 
     /// <summary>

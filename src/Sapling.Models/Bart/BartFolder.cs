@@ -22,7 +22,7 @@ public static class BartFolder
     /// encoder's embed_tokens where a checkpoint kept only that copy; the other tied copies and Marian's sinusoidal
     /// position tables (a function of the config) are not read.
     /// </summary>
-    public static BartForConditionalGeneration Load(string directory, WeightStorage storage = WeightStorage.Mapped)
+    public static BartForConditionalGeneration Load(string directory, WeightStorage storage = WeightStorage.Native)
     {
         var config = ReadConfig(directory);
         if (config.Quantization is { } quantization)
@@ -34,7 +34,7 @@ public static class BartFolder
             quantized.Eval();
             return quantized;
         }
-        using var weights = SafeTensorsFolder.Open(directory);
+        using var weights = SafeTensorsFolder.Open(directory, inMemory: storage == WeightStorage.Native);
         if (config.ParameterCount > weights.TotalBytes)
             throw new InvalidDataException($"{Path.Combine(directory, "config.json")}: describes {config.ParameterCount:N0} parameters, but the weights hold only {weights.TotalBytes:N0} bytes; the config does not belong to these weights");
         BartForConditionalGeneration model;

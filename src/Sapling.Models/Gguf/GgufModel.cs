@@ -98,16 +98,16 @@ public static class GgufModel
     }
 
     /// <summary>The language model in <paramref name="path"/>, whatever its architecture: a Llama-family model or a GPT-2.</summary>
-    public static ICausalLM LoadLanguageModel(string path, WeightStorage storage = WeightStorage.Mapped)
+    public static ICausalLM LoadLanguageModel(string path, WeightStorage storage = WeightStorage.Native)
     {
-        using var file = GgufFile.Open(path);
+        using var file = GgufFile.Open(path, inMemory: storage == WeightStorage.Native);
         return file.GetString("general.architecture") == GgufGpt2.Architecture ? GgufGpt2.Load(file, storage) : Load(file, storage);
     }
 
-    /// <summary>Loads the Llama-family model in <paramref name="path"/>; weights in place (mapped), natively copied, or dequantised to trainable float32.</summary>
-    public static LlamaForCausalLM Load(string path, WeightStorage storage = WeightStorage.Mapped)
+    /// <summary>Loads the Llama-family model in <paramref name="path"/>; weights used in the file read into memory (native, the default), in the mapped file, or dequantised to trainable float32.</summary>
+    public static LlamaForCausalLM Load(string path, WeightStorage storage = WeightStorage.Native)
     {
-        using var file = GgufFile.Open(path);
+        using var file = GgufFile.Open(path, inMemory: storage == WeightStorage.Native);
         return Load(file, storage);
     }
 
@@ -167,18 +167,17 @@ public static class GgufModel
     /// <summary>A tensor in the asked storage (mapped, native or float32), q/k rows put back in Hugging Face's order when <paramref name="permuteHeads"/> is not 0.</summary>
     internal static Tensor LoadTensor(GgufFile file, GgufTensorInfo info, WeightStorage storage, int permuteHeads = 0, int headDim = 0)
     {
-        if (permuteHeads == 0)
-        {
-            return storage switch
-            {
-                WeightStorage.Mapped => file.Map(info.Name),
-                WeightStorage.Native => file.ReadNative(info.Name),
-                _ => file.Load(info.Name),
-            };
-        }
+        if (storage == WeightStorage.Native && !file.InMemory)
+            throw new ArgumentException($"native storage needs '{file.Path}' opened in memory (GgufFile.Open(path, inMemory: true))", nameof(storage));
         int rows = info.Shape[0];
-        if (rows != permuteHeads * headDim)
+        if (permuteHeads != 0 && rows != permuteHeads * headDim)
             throw new GgufFormatException(file.Path, $"tensor '{info.Name}' has {rows} rows, not {permuteHeads} heads of {headDim}");
+        if (permuteHeads == 0 || storage == WeightStorage.Native)
+        {
+            // Quantised rows are whole blocks, so in memory the rows move as bytes in their stored type.
+            if (permuteHeads != 0) file.ReorderRows(info.Name, r => HuggingFaceRow(r, headDim));
+            return storage == WeightStorage.Float32 ? file.Load(info.Name) : file.Map(info.Name);
+        }
         long rowElements = info.ElementCount / rows;
         if (storage == WeightStorage.Float32)
         {

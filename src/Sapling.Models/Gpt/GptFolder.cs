@@ -28,7 +28,7 @@ public static class GptFolder
         {
             GptModel built;
             using (Tensor.Meta()) built = NewModel(config);
-            using var weights = SafeTensorsFolder.Open(directory);
+            using var weights = SafeTensorsFolder.Open(directory, inMemory: storage == WeightStorage.Native);
             // The file's names may carry the "transformer." prefix (GPT2LMHeadModel, and classifiers' bodies).
             bool prefixed = weights.Names.Any(n => n.StartsWith("transformer.", StringComparison.Ordinal));
             try

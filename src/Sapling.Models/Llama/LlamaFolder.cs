@@ -16,7 +16,7 @@ public static class LlamaFolder
         return LlamaConfig.FromJson(File.ReadAllText(configPath), configPath);
     }
 
-    public static LlamaForCausalLM Load(string directory, WeightStorage storage = WeightStorage.Mapped)
+    public static LlamaForCausalLM Load(string directory, WeightStorage storage = WeightStorage.Native)
     {
         var config = ReadConfig(directory);
         if (config.Quantization is { } quantization)
@@ -28,7 +28,7 @@ public static class LlamaFolder
             quantized.Eval();
             return quantized;
         }
-        using var weights = SafeTensorsFolder.Open(directory);
+        using var weights = SafeTensorsFolder.Open(directory, inMemory: storage == WeightStorage.Native);
         // Every parameter takes at least one byte in the files: a config describing more is not these weights'.
         if (config.ParameterCount > weights.TotalBytes)
             throw new InvalidDataException($"{Path.Combine(directory, "config.json")}: describes {config.ParameterCount:N0} parameters, but the weights hold only {weights.TotalBytes:N0} bytes; the config does not belong to these weights");

@@ -16,7 +16,7 @@ public static class T5Folder
     }
 
     /// <summary>Loads the model in evaluation mode; the stacks' tied copies of the embedding (and a tied lm_head, if saved) are not read.</summary>
-    public static T5ForConditionalGeneration Load(string directory, WeightStorage storage = WeightStorage.Mapped)
+    public static T5ForConditionalGeneration Load(string directory, WeightStorage storage = WeightStorage.Native)
     {
         var config = ReadConfig(directory);
         if (config.Quantization is { } quantization)
@@ -27,7 +27,7 @@ public static class T5Folder
             quantized.Eval();
             return quantized;
         }
-        using var weights = SafeTensorsFolder.Open(directory);
+        using var weights = SafeTensorsFolder.Open(directory, inMemory: storage == WeightStorage.Native);
         if (config.ParameterCount > weights.TotalBytes)
             throw new InvalidDataException($"{Path.Combine(directory, "config.json")}: describes {config.ParameterCount:N0} parameters, but the weights hold only {weights.TotalBytes:N0} bytes; the config does not belong to these weights");
         T5ForConditionalGeneration model;

@@ -155,12 +155,13 @@ public class GgufFileTests
                 Assert.Equal(StorageKind.Mapped, mapped.StorageKind);
                 Assert.Equal(written[name], StoredBytes(mapped));
             }
-            using (var native = file.ReadNative(name))
+            using (var inMemory = GgufFile.Open(file.Path, inMemory: true))
+            using (var resident = inMemory.Map(name))
             {
-                Assert.Equal(type.ToDType(), native.DType);
-                Assert.Equal(shape, native.Shape);
-                Assert.Equal(StorageKind.Native, native.StorageKind);
-                Assert.Equal(written[name], StoredBytes(native));
+                Assert.True(inMemory.InMemory);
+                Assert.Equal(type.ToDType(), resident.DType);
+                Assert.Equal(shape, resident.Shape);
+                Assert.Equal(written[name], StoredBytes(resident));
             }
             using (var loaded = file.Load(name))
             {
@@ -464,7 +465,7 @@ public class GgufFileTests
         file.Dispose();
         Assert.Throws<ObjectDisposedException>(() => file.Load("w"));
         Assert.Throws<ObjectDisposedException>(() => file.Map("w"));
-        Assert.Throws<ObjectDisposedException>(() => file.ReadNative("w"));
+        Assert.Throws<ObjectDisposedException>(() => file.ReorderRows("w", r => r));
         Assert.Throws<ObjectDisposedException>(() => file.Bytes("w").Length);
     }
 

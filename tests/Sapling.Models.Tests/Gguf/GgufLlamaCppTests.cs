@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Sapling.LlamaCpp;
+using Sapling.Memory;
 using Sapling.Models.Gguf;
 using Sapling.Models.Llama;
 using Sapling.Data.Text;
@@ -166,6 +167,29 @@ public sealed class GgufLlamaCppTests : IDisposable
     }
 
     private int[] Prompt(ITokenizer tokenizer) => tokenizer.Encode("The quick brown fox jumps over");
+
+    /// <summary>
+    /// A file read into memory (q/k rows of the llama layout reordered there, in place) gives the logits the mapped file
+    /// gives, bit for bit, for every architecture and at a float and a block type; no peer needed.
+    /// </summary>
+    [Fact]
+    public void AFileReadIntoMemoryGivesTheLogitsOfTheMappedFile()
+    {
+        var (vocabulary, tokenizerPath) = Vocabulary();
+        var prompt = Prompt(Tokenizers.Load(tokenizerPath));
+        int eos = Array.IndexOf(vocabulary.Tokens, "<|endoftext|>");
+        using var _ = Autograd.NoGrad.Enter();
+        using var ids = Tensor.FromArray(prompt.Select(t => (long)t).ToArray(), 1, prompt.Length);
+        foreach (var arch in new[] { "llama", "qwen2", "qwen3" })
+            foreach (var type in new[] { "f32", "q4_k_m" })
+            {
+                var path = Export(RandomModel(arch, vocabulary.Tokens.Length, eos), vocabulary, type);
+                var mapped = GgufModel.Load(path, WeightStorage.Mapped).Forward(ids).ToArray();
+                var resident = GgufModel.Load(path, WeightStorage.Native);
+                Assert.Equal(mapped, resident.Forward(ids).ToArray());
+                Assert.Contains(resident.StateDict(), p => p.Value.Rank == 2 && p.Value.StorageKind == StorageKind.Mapped);
+            }
+    }
 
     [LlamaCppFact]
     public void FilesSaplingWritesContinueTheSameInLlamaCpp()
