@@ -37,10 +37,12 @@ internal static unsafe partial class BlockQuantKernels
                 Vector512<int> i0 = default, i1 = default, i2 = default, i3 = default;
                 int e = b * 256;
                 // Written out so each step's scale permutation and shift counts are constants.
-                WideProducts<TDecoder>(block, 0, blockScales, x0 + e, x1 + e, x2 + e, x3 + e, m, ref i0, ref i1, ref i2, ref i3);
-                WideProducts<TDecoder>(block, 1, blockScales, x0 + e, x1 + e, x2 + e, x3 + e, m, ref i0, ref i1, ref i2, ref i3);
-                WideProducts<TDecoder>(block, 2, blockScales, x0 + e, x1 + e, x2 + e, x3 + e, m, ref i0, ref i1, ref i2, ref i3);
-                WideProducts<TDecoder>(block, 3, blockScales, x0 + e, x1 + e, x2 + e, x3 + e, m, ref i0, ref i1, ref i2, ref i3);
+                TDecoder.Half(block, 0, out var q0, out var q1);
+                WideProducts(q0, TDecoder.PairScales(blockScales, 0), x0 + e, x1 + e, x2 + e, x3 + e, m, ref i0, ref i1, ref i2, ref i3);
+                WideProducts(q1, TDecoder.PairScales(blockScales, 1), x0 + e + 64, x1 + e + 64, x2 + e + 64, x3 + e + 64, m, ref i0, ref i1, ref i2, ref i3);
+                TDecoder.Half(block, 1, out var q2, out var q3);
+                WideProducts(q2, TDecoder.PairScales(blockScales, 2), x0 + e + 128, x1 + e + 128, x2 + e + 128, x3 + e + 128, m, ref i0, ref i1, ref i2, ref i3);
+                WideProducts(q3, TDecoder.PairScales(blockScales, 3), x0 + e + 192, x1 + e + 192, x2 + e + 192, x3 + e + 192, m, ref i0, ref i1, ref i2, ref i3);
                 // d and the offset scale of the block, times each row's Q8_K scale: lanes 0 and 1.
                 var blockScale = TDecoder.Scales(block);
                 int piece = b * 8, sums = b * 16;
@@ -73,32 +75,31 @@ internal static unsafe partial class BlockQuantKernels
     private static Vector256<float> Offsets(short* sums, Vector256<short> offsetWeights) =>
         Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Vector256.Load(sums), offsetWeights));
 
-    /// <summary>Adds Σ sc·q·x of elements 64c to 64c + 63 of a super-block to each activation row's sixteen int32 lanes.</summary>
+    /// <summary>Adds Σ sc·q·x of 64 elements (<paramref name="q"/> against each row's 64 activations) to each activation row's sixteen int32 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WideProducts<TDecoder>(byte* block, int c, Vector512<short> blockScales, sbyte* x0, sbyte* x1, sbyte* x2, sbyte* x3, int m,
-        ref Vector512<int> i0, ref Vector512<int> i1, ref Vector512<int> i2, ref Vector512<int> i3) where TDecoder : IKWideBytes
+    private static void WideProducts(Vector512<byte> q, Vector512<short> scales, sbyte* x0, sbyte* x1, sbyte* x2, sbyte* x3, int m,
+        ref Vector512<int> i0, ref Vector512<int> i1, ref Vector512<int> i2, ref Vector512<int> i3)
     {
-        var q = TDecoder.Pieces(block, c);
-        var scales = TDecoder.PairScales(blockScales, c);
-        int at = c * 64;
-        i0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q, Vector512.Load(x0 + at)), scales);
+        i0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q, Vector512.Load(x0)), scales);
         if (m == 1) return;
-        i1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q, Vector512.Load(x1 + at)), scales);
+        i1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q, Vector512.Load(x1)), scales);
         if (m == 2) return;
-        i2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q, Vector512.Load(x2 + at)), scales);
+        i2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q, Vector512.Load(x2)), scales);
         if (m == 3) return;
-        i3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q, Vector512.Load(x3 + at)), scales);
+        i3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q, Vector512.Load(x3)), scales);
     }
 
     /// <summary>
-    /// A K-quant super-block read 64 elements at a time: the unsigned values of pieces 2c and 2c + 1, the 16-bit
-    /// multipliers of their 32 pair sums, the offsets' weights of the activations' sums of 16, and d and the offset scale.
+    /// A K-quant super-block read 128 elements at a time: the unsigned values of pieces 4h to 4h + 3 (elements 64c to
+    /// 64c + 63 for c = 2h and 2h + 1), the 16-bit multipliers of each 64 elements' 32 pair sums, the offsets' weights of
+    /// the activations' sums of 16, and d and the offset scale.
     /// </summary>
     private interface IKWideBytes
     {
         static abstract int BlockBytes { get; }
 
-        static abstract Vector512<byte> Pieces(byte* block, int c);
+        /// <summary>Elements 128h to 128h + 63 in <paramref name="first"/>, 128h + 64 to 128h + 127 in <paramref name="second"/>.</summary>
+        static abstract void Half(byte* block, int h, out Vector512<byte> first, out Vector512<byte> second);
 
         static abstract Vector512<short> BlockScales(byte* block, out Vector256<short> offsetWeights);
 
@@ -184,7 +185,11 @@ internal static unsafe partial class BlockQuantKernels
         public static int BlockBytes => 144;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<byte> Pieces(byte* block, int c) => BothNibbles(block + 16 + c * 32);
+        public static void Half(byte* block, int h, out Vector512<byte> first, out Vector512<byte> second)
+        {
+            first = BothNibbles(block + 16 + h * 64);
+            second = BothNibbles(block + 48 + h * 64);
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<short> BlockScales(byte* block, out Vector256<short> offsetWeights) => KScalesAndMinsWide(block + 4, out offsetWeights);
@@ -201,10 +206,10 @@ internal static unsafe partial class BlockQuantKernels
         public static int BlockBytes => 176;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<byte> Pieces(byte* block, int c)
+        public static void Half(byte* block, int h, out Vector512<byte> first, out Vector512<byte> second)
         {
-            var counts = c switch { 0 => Q5Bits0, 1 => Q5Bits1, 2 => Q5Bits2, _ => Q5Bits3 };
-            return BothNibbles(block + 48 + c * 32) | (RotateHalves(block + 16, counts) & Vector512.Create((byte)0x10));
+            first = BothNibbles(block + 48 + h * 64) | (RotateHalves(block + 16, h == 0 ? Q5Bits0 : Q5Bits2) & Vector512.Create((byte)0x10));
+            second = BothNibbles(block + 80 + h * 64) | (RotateHalves(block + 16, h == 0 ? Q5Bits1 : Q5Bits3) & Vector512.Create((byte)0x10));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -220,20 +225,21 @@ internal static unsafe partial class BlockQuantKernels
     /// <summary>
     /// Q6_K's two halves of 128 elements: pieces 0 and 1 of a half are the low nibbles of its 64 low-bit bytes, pieces 2
     /// and 3 their high nibbles; the top two bits come from the half's 32 high-bit bytes, bits 2p and 2p + 1 for
-    /// piece p, rotated to bits 4–5 (left by 4, 2, 0 and 30).
+    /// piece p, rotated to bits 4–5 (left by 4, 2, 0 and 30). One load of the 64 low-bit bytes and one broadcast of
+    /// the 32 high-bit bytes serve all four pieces.
     /// </summary>
     private readonly struct Q6_KWide : IKWideBytes
     {
         public static int BlockBytes => 210;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<byte> Pieces(byte* block, int c)
+        public static void Half(byte* block, int h, out Vector512<byte> first, out Vector512<byte> second)
         {
-            int half = c >> 1;
-            var low = Vector512.Create(Vector256.Load(block + half * 64), Vector256.Load(block + half * 64 + 32));
-            if ((c & 1) == 1) low = Vector512.ShiftRightLogical(low.AsUInt16(), 4).AsByte();
-            var counts = (c & 1) == 0 ? Q6Bits01 : Q6Bits23;
-            return (low & Vector512.Create((byte)0x0F)) | (RotateHalves(block + 128 + half * 32, counts) & Vector512.Create((byte)0x30));
+            var low = Vector512.Load(block + h * 64);
+            var high = BothHalves(block + 128 + h * 32).AsUInt32();
+            first = (low & Vector512.Create((byte)0x0F)) | (Avx512F.RotateLeftVariable(high, Q6Bits01).AsByte() & Vector512.Create((byte)0x30));
+            second = (Vector512.ShiftRightLogical(low.AsUInt16(), 4).AsByte() & Vector512.Create((byte)0x0F))
+                | (Avx512F.RotateLeftVariable(high, Q6Bits23).AsByte() & Vector512.Create((byte)0x30));
         }
 
         /// <summary>Sixteen int8 scales, one per 16 elements; every value is stored +32, so the offsets weigh each sum of 16 by 32·sc.</summary>
