@@ -3,7 +3,7 @@
 # rounds alternate the two sides; each prints prefill tokens/s for a 512-token prompt, batch-1 decode tokens/s and
 # resident memory. The files are random models at real shapes (bench/llama/make_random_model.py), written as f16 GGUF
 # by `sapling export` with a real tokenizer, then quantised by llama.cpp's own quantiser (q4_k_m) or by Sapling (q8_0).
-# Usage: bench/llamacpp/run.sh [ROUNDS]        (docs/benchmarks.md records the results)
+# Usage: [FILES="tinyllama-1.1b-q4_k_m ..."] bench/llamacpp/run.sh [ROUNDS]        (docs/benchmarks.md records the results)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-3}
@@ -27,7 +27,7 @@ make_source tinyllama-1.1b
 [ -f /tmp/qwen2.5-0.5b-q8_0.gguf ] || sapling export --model /tmp/gguf-bench-qwen2.5-0.5b --format gguf --type q8_0 --out /tmp/qwen2.5-0.5b-q8_0.gguf
 [ -f /tmp/qwen2.5-0.5b-q4_k_m.gguf ] || llamacpp --quantize /tmp/qwen2.5-0.5b-f16.gguf /tmp/qwen2.5-0.5b-q4_k_m.gguf q4_k_m
 [ -f /tmp/tinyllama-1.1b-q4_k_m.gguf ] || llamacpp --quantize /tmp/tinyllama-1.1b-f16.gguf /tmp/tinyllama-1.1b-q4_k_m.gguf q4_k_m
-for file in qwen2.5-0.5b-q8_0 qwen2.5-0.5b-q4_k_m tinyllama-1.1b-q4_k_m; do
+for file in ${FILES:-qwen2.5-0.5b-q8_0 qwen2.5-0.5b-q4_k_m tinyllama-1.1b-q4_k_m}; do
   for round in $(seq "$rounds"); do
     echo "== $file round $round: llama.cpp"
     llamacpp --model "/tmp/$file.gguf" --prompt-tokens 512 --decode 64 --threads 2 --rounds 1 | tail -1
