@@ -53,7 +53,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     /// </summary>
     /// <param name="inMemory">
     /// Read the whole file into memory advised for huge pages (<see cref="MappedFile.Read"/>, llama.cpp's --no-mmap)
-    /// instead of mapping it: tensors used in place (<see cref="Map"/>) then stream faster.
+    /// instead of mapping it (a file larger than the machine's memory is mapped all the same, with a warning): tensors
+    /// used in place (<see cref="Map"/>) then stream faster.
     /// </param>
     public static SafeTensorsFile Open(string path, bool inMemory = false)
     {
@@ -67,7 +68,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             long length = stream.Length;
             // An empty file cannot be mapped at all, so the too-short check runs before mapping.
             if (length < 8) SafeTensorsHeader.ReadHeaderLength(fullPath, default, length);
-            mapping = inMemory ? MappedFile.Read(fullPath) : MappedFile.Open(fullPath);
+            mapping = WeightFileMemory.Open(fullPath, inMemory);
             long headerLength = SafeTensorsHeader.ReadHeaderLength(fullPath, mapping.Bytes(0, 8), length);
             var header = SafeTensorsHeader.Parse(fullPath, mapping.Bytes(8, (int)headerLength), length - 8 - headerLength);
             return new SafeTensorsFile(mapping, header, stream, 8 + headerLength);

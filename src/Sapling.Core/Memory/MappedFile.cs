@@ -89,6 +89,8 @@ public sealed unsafe class MappedFile : IDisposable
         using var handle = File.OpenHandle(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
         long length = RandomAccess.GetLength(handle);
         if (length == 0) throw new InvalidDataException($"'{fullPath}' is empty");
+        if (!FitsInMemory(length))
+            throw new InsufficientMemoryException($"'{fullPath}' is {length / 1e9:F1} GB, more than this machine's {Memory / 1e9:F1} GB of memory: map it instead of reading it");
         nuint capacity = checked((nuint)((length + HugePage - 1) / HugePage * HugePage));
         byte* region = (byte*)NativeMemory.AlignedAlloc(capacity, HugePage);
         try
@@ -118,6 +120,11 @@ public sealed unsafe class MappedFile : IDisposable
         GC.AddMemoryPressure(length);
         return new MappedFile(fullPath, length, region);
     }
+
+    /// <summary>Whether a file of <paramref name="length"/> bytes may be read into memory: not more than the machine's memory (or the process's limit).</summary>
+    public static bool FitsInMemory(long length) => length <= Memory;
+
+    private static long Memory => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
     /// <summary>True for a file read into private memory (<see cref="Read"/>), whose bytes the loader may rearrange.</summary>
     public bool IsPrivateCopy => region != null;

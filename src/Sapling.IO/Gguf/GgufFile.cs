@@ -67,7 +67,8 @@ public sealed unsafe class GgufFile : IDisposable
     /// <summary>Opens and checks <paramref name="path"/>; throws <see cref="GgufFormatException"/> naming what is wrong.</summary>
     /// <param name="inMemory">
     /// Read the whole file into memory advised for huge pages (<see cref="MappedFile.Read"/>, llama.cpp's --no-mmap)
-    /// instead of mapping it: the weights then stream faster, and llama-layout q/k rows are reordered in place.
+    /// instead of mapping it (a file larger than the machine's memory is mapped all the same, with a warning): the
+    /// weights then stream faster, and llama-layout q/k rows are reordered in place.
     /// </param>
     public static GgufFile Open(string path, bool inMemory = false)
     {
@@ -77,7 +78,7 @@ public sealed unsafe class GgufFile : IDisposable
         if (!File.Exists(fullPath)) throw new FileNotFoundException($"GGUF file '{fullPath}' does not exist", fullPath);
         long length = new FileInfo(fullPath).Length;
         if (length < 24) throw new GgufFormatException(fullPath, $"the file has {length} bytes, fewer than a GGUF header (24)");
-        var mapping = inMemory ? MappedFile.Read(fullPath) : MappedFile.Open(fullPath);
+        var mapping = WeightFileMemory.Open(fullPath, inMemory);
         try
         {
             return Parse(mapping);

@@ -167,12 +167,11 @@ public static class GgufModel
     /// <summary>A tensor in the asked storage (mapped, native or float32), q/k rows put back in Hugging Face's order when <paramref name="permuteHeads"/> is not 0.</summary>
     internal static Tensor LoadTensor(GgufFile file, GgufTensorInfo info, WeightStorage storage, int permuteHeads = 0, int headDim = 0)
     {
-        if (storage == WeightStorage.Native && !file.InMemory)
-            throw new ArgumentException($"native storage needs '{file.Path}' opened in memory (GgufFile.Open(path, inMemory: true))", nameof(storage));
         int rows = info.Shape[0];
         if (permuteHeads != 0 && rows != permuteHeads * headDim)
             throw new GgufFormatException(file.Path, $"tensor '{info.Name}' has {rows} rows, not {permuteHeads} heads of {headDim}");
-        if (permuteHeads == 0 || storage == WeightStorage.Native)
+        // Native storage uses the file read into memory (or mapped, where it did not fit).
+        if (permuteHeads == 0 || storage != WeightStorage.Float32 && file.InMemory)
         {
             // Quantised rows are whole blocks, so in memory the rows move as bytes in their stored type.
             if (permuteHeads != 0) file.ReorderRows(info.Name, r => HuggingFaceRow(r, headDim));
