@@ -3,6 +3,7 @@ namespace Sapling.Cli;
 /// <summary>What the <c>sapling</c> process returns, so scripts can tell a bad input from a run that went wrong.</summary>
 public static class ExitCodes
 {
+    /// <summary>The command did what was asked.</summary>
     public const int Success = 0;
 
     /// <summary>The command failed (a rank of a distributed run, an evaluation below its bar).</summary>

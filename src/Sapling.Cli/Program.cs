@@ -4,6 +4,7 @@ using Sapling.Cli.Commands;
 
 namespace Sapling.Cli;
 
+/// <summary>The <c>sapling</c> command-line tool's entry point: the root command and its verbs.</summary>
 public static class Program
 {
     /// <summary>--blas applies to every verb; SAPLING_BLAS gives its default so scripts can set it once.</summary>
@@ -14,6 +15,11 @@ public static class Program
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SAPLING_BLAS") ?? "auto",
     };
 
+    /// <summary>
+    /// Parses <paramref name="args"/>, sets the BLAS provider and runs the chosen verb; returns its exit code. Bad
+    /// input (a missing file, an invalid option or config) is printed as one line and returns 2; a diverged run returns
+    /// 3.
+    /// </summary>
     public static int Main(string[] args)
     {
         var root = new RootCommand("Sapling: train, evaluate and deploy neural networks in .NET");

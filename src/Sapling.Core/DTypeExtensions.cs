@@ -2,6 +2,7 @@ using Sapling.Quantization.Ggml;
 
 namespace Sapling;
 
+/// <summary>Facts about each <see cref="DType"/>: sizes, categories, ggml equivalents and printed names.</summary>
 public static class DTypeExtensions
 {
     /// <summary>Bytes per element; block-quantised types have none (see <see cref="StorageBytes"/>).</summary>
@@ -26,6 +27,7 @@ public static class DTypeExtensions
     public static long StorageBytes(this DType dtype, long elements) =>
         dtype.IsBlockQuantized() ? dtype.ToGgml().ByteCount(elements) : elements * dtype.ElementSize();
 
+    /// <summary>True for float32, float64, bfloat16 and float16; the block-quantised types are not included.</summary>
     public static bool IsFloatingPoint(this DType dtype) => dtype is DType.Float32 or DType.Float64 or DType.BFloat16 or DType.Float16;
 
     /// <summary>ggml's block-quantised weight formats (Q8_0, Q4_K, ...).</summary>
@@ -34,6 +36,7 @@ public static class DTypeExtensions
     /// <summary>The dtypes ops compute in and autograd differentiates: float32 and float64.</summary>
     public static bool IsComputeType(this DType dtype) => dtype is DType.Float32 or DType.Float64;
 
+    /// <summary>True for int32 and int64, the dtypes accepted as indices (e.g. embedding ids).</summary>
     public static bool IsIndexType(this DType dtype) => dtype is DType.Int32 or DType.Int64;
 
     /// <summary>ggml's number for the same format (block types, float32, float16, bfloat16).</summary>

@@ -9,6 +9,7 @@ public sealed class Generator
     private ulong s0, s1, s2, s3;
     private double? spareNormal;
 
+    /// <summary>Creates a generator whose stream is fixed by <paramref name="seed"/>.</summary>
     public Generator(ulong seed) => ManualSeed(seed);
 
     [ThreadStatic] private static Generator? threadDefault;
@@ -23,8 +24,12 @@ public sealed class Generator
     /// </summary>
     public static Generator Default => threadDefault ??= new Generator(DefaultSeed);
 
+    /// <summary>
+    /// The seed last given to the constructor or <see cref="ManualSeed"/> (restored by <see cref="SetState"/>).
+    /// </summary>
     public ulong Seed { get; private set; }
 
+    /// <summary>Restarts the stream from <paramref name="seed"/>, as a new generator with that seed would.</summary>
     public void ManualSeed(ulong seed)
     {
         Seed = seed;
@@ -39,6 +44,9 @@ public sealed class Generator
     /// <summary>The full state, so a checkpoint can restore the exact stream.</summary>
     public ulong[] GetState() => [s0, s1, s2, s3, spareNormal.HasValue ? 1UL : 0UL, BitConverter.DoubleToUInt64Bits(spareNormal ?? 0), Seed];
 
+    /// <summary>
+    /// Restores the exact stream saved by <see cref="GetState"/>; refuses an array that is not 7 words long.
+    /// </summary>
     public void SetState(ulong[] state)
     {
         if (state.Length != 7) throw new ArgumentException($"generator state must have 7 words, got {state.Length}");
@@ -47,6 +55,7 @@ public sealed class Generator
         Seed = state[6];
     }
 
+    /// <summary>The next 64 random bits (xoshiro256**).</summary>
     public ulong NextUInt64()
     {
         ulong result = RotateLeft(s1 * 5, 7) * 9;
@@ -77,6 +86,7 @@ public sealed class Generator
         return low + (long)(r % range);
     }
 
+    /// <summary>A standard normal sample (mean 0, variance 1); each Box-Muller pair serves two calls.</summary>
     public double NextNormal()
     {
         if (spareNormal is double spare)

@@ -5,6 +5,9 @@ namespace Sapling;
 /// <summary>Shape arithmetic shared by every op: element counts, strides, broadcasting and dimension checks.</summary>
 public static class ShapeUtil
 {
+    /// <summary>
+    /// Number of elements in a tensor of <paramref name="shape"/> (1 for a scalar); refuses more than int.MaxValue.
+    /// </summary>
     public static int Numel(ReadOnlySpan<int> shape)
     {
         long n = 1;
@@ -13,6 +16,10 @@ public static class ShapeUtil
         return (int)n;
     }
 
+    /// <summary>
+    /// Row-major strides for <paramref name="shape"/>: the last dimension has stride 1, and a size-0 dimension
+    /// counts as size 1.
+    /// </summary>
     public static int[] ContiguousStrides(ReadOnlySpan<int> shape)
     {
         var strides = new int[shape.Length];
@@ -25,6 +32,7 @@ public static class ShapeUtil
         return strides;
     }
 
+    /// <summary>The shape as text for messages, e.g. <c>[2, 3]</c>.</summary>
     public static string Format(ReadOnlySpan<int> shape)
     {
         var sb = new StringBuilder("[");
@@ -61,6 +69,7 @@ public static class ShapeUtil
         return dim < 0 ? dim + r : dim;
     }
 
+    /// <summary>Whether the two shapes have the same rank and the same size in every dimension.</summary>
     public static bool SameShape(ReadOnlySpan<int> a, ReadOnlySpan<int> b) => a.SequenceEqual(b);
 
     internal static int[] Concat(ReadOnlySpan<int> a, ReadOnlySpan<int> b)

@@ -5,13 +5,20 @@ namespace Sapling;
 
 public sealed partial class Tensor
 {
+    /// <summary>
+    /// Elementwise sum with broadcasting (PyTorch's torch.add). Both operands must be float32 or both float64: mixed
+    /// dtypes are refused, not promoted.
+    /// </summary>
     public Tensor Add(Tensor other) => BinaryOp(BinaryOpKind.Add, "add", this, other, (g, a, b) => (g.SumToShape(a.shape), g.SumToShape(b.shape)));
 
+    /// <summary>Elementwise <c>this - other</c> with broadcasting; both operands float32 or both float64.</summary>
     public Tensor Sub(Tensor other) => BinaryOp(BinaryOpKind.Sub, "sub", this, other, (g, a, b) => (g.SumToShape(a.shape), b.requiresGrad ? g.Neg().SumToShape(b.shape) : null));
 
+    /// <summary>Elementwise product with broadcasting; both operands float32 or both float64.</summary>
     public Tensor Mul(Tensor other) => BinaryOp(BinaryOpKind.Mul, "mul", this, other, (g, a, b) =>
         (a.requiresGrad ? g.Mul(b).SumToShape(a.shape) : null, b.requiresGrad ? g.Mul(a).SumToShape(b.shape) : null));
 
+    /// <summary>Elementwise <c>this / other</c> with broadcasting; both operands float32 or both float64.</summary>
     public Tensor Div(Tensor other) => BinaryOp(BinaryOpKind.Div, "div", this, other, (g, a, b) =>
         (a.requiresGrad ? g.Div(b).SumToShape(a.shape) : null,
          b.requiresGrad ? g.Mul(a).Div(b.Mul(b)).Neg().SumToShape(b.shape) : null));
@@ -23,22 +30,31 @@ public sealed partial class Tensor
         return (a.requiresGrad ? Where(aWins, g, 0f).SumToShape(a.shape) : null, b.requiresGrad ? Where(aWins, 0f, g).SumToShape(b.shape) : null);
     });
 
+    /// <summary>Elementwise minimum with broadcasting; at ties the whole gradient goes to the first operand.</summary>
     public Tensor Minimum(Tensor other) => BinaryOp(BinaryOpKind.Min, "minimum", this, other, (g, a, b) =>
     {
         using var aWins = a.Le(b);
         return (a.requiresGrad ? Where(aWins, g, 0f).SumToShape(a.shape) : null, b.requiresGrad ? Where(aWins, 0f, g).SumToShape(b.shape) : null);
     });
 
+    /// <summary>
+    /// Elementwise <c>this</c> raised to <paramref name="exponent"/>, with broadcasting. The exponent's gradient uses
+    /// log(this), so it is NaN where the base is zero or negative.
+    /// </summary>
     public Tensor Pow(Tensor exponent) => BinaryOp(BinaryOpKind.Pow, "pow", this, exponent, (g, a, b) =>
         (a.requiresGrad ? g.Mul(b).Mul(a.Pow(b.Sub(1f))).SumToShape(a.shape) : null,
          b.requiresGrad ? g.Mul(a.Pow(b)).Mul(a.Log()).SumToShape(b.shape) : null));
 
+    /// <summary>Adds <paramref name="s"/> to every element (the scalar is rounded to the tensor's dtype).</summary>
     public Tensor Add(double s) => ScalarOp(BinaryOpKind.Add, "add", this, s, false, g => g);
 
+    /// <summary>Subtracts <paramref name="s"/> from every element.</summary>
     public Tensor Sub(double s) => ScalarOp(BinaryOpKind.Sub, "sub", this, s, false, g => g);
 
+    /// <summary>Multiplies every element by <paramref name="s"/>.</summary>
     public Tensor Mul(double s) => ScalarOp(BinaryOpKind.Mul, "mul", this, s, false, g => g.Mul(s));
 
+    /// <summary>Divides every element by <paramref name="s"/>.</summary>
     public Tensor Div(double s) => ScalarOp(BinaryOpKind.Div, "div", this, s, false, g => g.Div(s));
 
     /// <summary><c>s - this</c>.</summary>
@@ -53,6 +69,9 @@ public sealed partial class Tensor
         return result;
     }
 
+    /// <summary>
+    /// Raises every element to the power <paramref name="p"/>; <c>p = 2</c> is computed as <see cref="Square"/>.
+    /// </summary>
     public Tensor Pow(double p)
     {
         var x = this;
@@ -60,12 +79,18 @@ public sealed partial class Tensor
         return ScalarOp(BinaryOpKind.Pow, "pow", this, p, false, g => g.Mul(x.Pow(p - 1)).Mul(p));
     }
 
+    /// <summary>
+    /// Elementwise <c>max(this, s)</c>; the gradient passes where the input is at least <paramref name="s"/>.
+    /// </summary>
     public Tensor Maximum(double s)
     {
         var x = this;
         return ScalarOp(BinaryOpKind.Max, "maximum", this, s, false, g => Where(x.Ge(s), g, 0f));
     }
 
+    /// <summary>
+    /// Elementwise <c>min(this, s)</c>; the gradient passes where the input is at most <paramref name="s"/>.
+    /// </summary>
     public Tensor Minimum(double s)
     {
         var x = this;
@@ -97,18 +122,31 @@ public sealed partial class Tensor
         });
     }
 
+    /// <summary>Elementwise sum with broadcasting; see <see cref="Add(Tensor)"/>.</summary>
     public static Tensor operator +(Tensor a, Tensor b) => a.Add(b);
+    /// <summary>Elementwise difference with broadcasting; see <see cref="Sub(Tensor)"/>.</summary>
     public static Tensor operator -(Tensor a, Tensor b) => a.Sub(b);
+    /// <summary>Elementwise product with broadcasting; see <see cref="Mul(Tensor)"/>.</summary>
     public static Tensor operator *(Tensor a, Tensor b) => a.Mul(b);
+    /// <summary>Elementwise quotient with broadcasting; see <see cref="Div(Tensor)"/>.</summary>
     public static Tensor operator /(Tensor a, Tensor b) => a.Div(b);
+    /// <summary>Adds a scalar to every element.</summary>
     public static Tensor operator +(Tensor a, double s) => a.Add(s);
+    /// <summary>Adds a scalar to every element.</summary>
     public static Tensor operator +(double s, Tensor a) => a.Add(s);
+    /// <summary>Subtracts a scalar from every element.</summary>
     public static Tensor operator -(Tensor a, double s) => a.Sub(s);
+    /// <summary><c>s - a</c> for every element (see <see cref="RSub"/>).</summary>
     public static Tensor operator -(double s, Tensor a) => a.RSub(s);
+    /// <summary>Multiplies every element by a scalar.</summary>
     public static Tensor operator *(Tensor a, double s) => a.Mul(s);
+    /// <summary>Multiplies every element by a scalar.</summary>
     public static Tensor operator *(double s, Tensor a) => a.Mul(s);
+    /// <summary>Divides every element by a scalar.</summary>
     public static Tensor operator /(Tensor a, double s) => a.Div(s);
+    /// <summary><c>s / a</c> for every element (see <see cref="RDiv"/>).</summary>
     public static Tensor operator /(double s, Tensor a) => a.RDiv(s);
+    /// <summary>Negates every element.</summary>
     public static Tensor operator -(Tensor a) => a.Neg();
 
     /// <summary>this += other (broadcast), in place. Refused while recording on a tensor that requires grad.</summary>

@@ -10,12 +10,19 @@ public sealed partial class Tensor
     /// <summary>The same data, cut off from the graph.</summary>
     public Tensor Detach() => new(storage, shape, strides, offset, sharesStorage: true);
 
+    /// <summary>
+    /// Sets <see cref="RequiresGrad"/> and returns this tensor, for chaining (PyTorch's <c>requires_grad_</c>).
+    /// </summary>
     public Tensor RequiresGrad_(bool requires = true)
     {
         RequiresGrad = requires;
         return this;
     }
 
+    /// <summary>
+    /// Sets the accumulated gradient to zeros in place, keeping its buffer; does nothing while
+    /// <see cref="Grad"/> is null.
+    /// </summary>
     public void ZeroGrad()
     {
         if (Grad == null) return;

@@ -2,24 +2,51 @@ namespace Sapling;
 
 public sealed partial class Tensor
 {
+    /// <summary>
+    /// Elementwise <c>this == other</c> with broadcasting, as a bool tensor; both operands float32 or float64.
+    /// </summary>
     public Tensor Eq(Tensor other) => Compare("eq", other, static (a, b) => a == b);
+    /// <summary>
+    /// Elementwise <c>this != other</c> with broadcasting, as a bool tensor; both operands float32 or float64.
+    /// </summary>
     public Tensor Ne(Tensor other) => Compare("ne", other, static (a, b) => a != b);
+    /// <summary>
+    /// Elementwise <c>this &gt; other</c> with broadcasting, as a bool tensor; both operands float32 or float64.
+    /// </summary>
     public Tensor Gt(Tensor other) => Compare("gt", other, static (a, b) => a > b);
+    /// <summary>
+    /// Elementwise <c>this &gt;= other</c> with broadcasting, as a bool tensor; both operands float32 or float64.
+    /// </summary>
     public Tensor Ge(Tensor other) => Compare("ge", other, static (a, b) => a >= b);
+    /// <summary>
+    /// Elementwise <c>this &lt; other</c> with broadcasting, as a bool tensor; both operands float32 or float64.
+    /// </summary>
     public Tensor Lt(Tensor other) => Compare("lt", other, static (a, b) => a < b);
+    /// <summary>
+    /// Elementwise <c>this &lt;= other</c> with broadcasting, as a bool tensor; both operands float32 or float64.
+    /// </summary>
     public Tensor Le(Tensor other) => Compare("le", other, static (a, b) => a <= b);
 
     // Elements are compared as doubles; for float32 tensors the scalar is first rounded to float, as PyTorch does.
+    /// <summary>Elementwise <c>this == s</c>, as a bool tensor.</summary>
     public Tensor Eq(double s) => CompareScalar(s, static (a, b) => a == b);
+    /// <summary>Elementwise <c>this != s</c>, as a bool tensor.</summary>
     public Tensor Ne(double s) => CompareScalar(s, static (a, b) => a != b);
+    /// <summary>Elementwise <c>this &gt; s</c>, as a bool tensor.</summary>
     public Tensor Gt(double s) => CompareScalar(s, static (a, b) => a > b);
+    /// <summary>Elementwise <c>this &gt;= s</c>, as a bool tensor.</summary>
     public Tensor Ge(double s) => CompareScalar(s, static (a, b) => a >= b);
+    /// <summary>Elementwise <c>this &lt; s</c>, as a bool tensor.</summary>
     public Tensor Lt(double s) => CompareScalar(s, static (a, b) => a < b);
+    /// <summary>Elementwise <c>this &lt;= s</c>, as a bool tensor.</summary>
     public Tensor Le(double s) => CompareScalar(s, static (a, b) => a <= b);
 
+    /// <summary>Elementwise AND of two bool tensors, with broadcasting.</summary>
     public Tensor LogicalAnd(Tensor other) => Logical("logical_and", other, static (a, b) => a && b);
+    /// <summary>Elementwise OR of two bool tensors, with broadcasting.</summary>
     public Tensor LogicalOr(Tensor other) => Logical("logical_or", other, static (a, b) => a || b);
 
+    /// <summary>Elementwise NOT of a bool tensor.</summary>
     public Tensor LogicalNot()
     {
         RequireBool("logical_not", this);
@@ -57,6 +84,7 @@ public sealed partial class Tensor
         return Where(condition, a, bt);
     }
 
+    /// <summary>The scalar takes the tensor operand's dtype.</summary>
     public static Tensor Where(Tensor condition, double a, Tensor b)
     {
         RequireFloat("where", b);

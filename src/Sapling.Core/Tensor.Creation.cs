@@ -4,12 +4,20 @@ namespace Sapling;
 
 public sealed partial class Tensor
 {
+    /// <summary>
+    /// A float32 tensor of the given shape whose contents are undefined (whatever the pooled buffer held).
+    /// </summary>
     public static Tensor Empty(params int[] shape) => Uninitialized(DType.Float32, CheckShape("empty", shape));
 
+    /// <summary>A float32 tensor of the given shape filled with zeros.</summary>
     public static Tensor Zeros(params int[] shape) => Allocate(DType.Float32, CheckShape("zeros", shape), zero: true);
 
+    /// <summary>
+    /// A tensor of <paramref name="dtype"/> filled with zeros (all-zero bits; any dtype with element storage).
+    /// </summary>
     public static Tensor Zeros(int[] shape, DType dtype) => Allocate(dtype, CheckShape("zeros", shape), zero: true);
 
+    /// <summary>A float32 tensor of the given shape filled with ones.</summary>
     public static Tensor Ones(params int[] shape) => Full(shape, 1f);
 
     /// <summary>A tensor of <paramref name="dtype"/> (float32 or float64) with every element <paramref name="value"/>.</summary>
@@ -20,12 +28,24 @@ public sealed partial class Tensor
         return t;
     }
 
+    /// <summary>
+    /// A rank-0 tensor holding <paramref name="value"/>, of <paramref name="dtype"/> (float32 or float64).
+    /// </summary>
     public static Tensor Scalar(double value, DType dtype = DType.Float32) => Full([], value, dtype);
 
+    /// <summary>Zeros in the shape and dtype of <paramref name="t"/>.</summary>
     public static Tensor ZerosLike(Tensor t) => Allocate(t.DType, (int[])t.shape.Clone(), zero: true);
 
+    /// <summary>
+    /// Ones in the shape of <paramref name="t"/>: in its dtype when that is float32 or float64, otherwise in
+    /// float32 (unlike <see cref="ZerosLike"/>, which keeps any dtype).
+    /// </summary>
     public static Tensor OnesLike(Tensor t) => Full((int[])t.shape.Clone(), 1, t.DType.IsComputeType() ? t.DType : DType.Float32);
 
+    /// <summary>
+    /// An uninitialised tensor in the shape of <paramref name="t"/>: in its dtype when that is float32 or
+    /// float64, otherwise in float32.
+    /// </summary>
     public static Tensor EmptyLike(Tensor t) => Uninitialized(t.DType.IsComputeType() ? t.DType : DType.Float32, (int[])t.shape.Clone());
 
     /// <summary>Values start, start+step, ... below end (float32), as torch.arange with float arguments.</summary>
@@ -52,6 +72,10 @@ public sealed partial class Tensor
         return t;
     }
 
+    /// <summary>
+    /// A float32 identity matrix of <paramref name="n"/> rows and <paramref name="m"/> columns (square when
+    /// <paramref name="m"/> is null): ones on the main diagonal, zeros elsewhere.
+    /// </summary>
     public static Tensor Eye(int n, int? m = null)
     {
         int cols = m ?? n;
@@ -64,14 +88,30 @@ public sealed partial class Tensor
     /// <summary>Copies <paramref name="data"/> into a new tensor of the given shape (a 1-D tensor when no shape is given).</summary>
     public static Tensor FromArray(float[] data, params int[] shape) => FromSpan<float>(data, shape);
 
+    /// <summary>
+    /// Copies <paramref name="data"/> into a new float64 tensor of the given shape (1-D when no shape is given).
+    /// </summary>
     public static Tensor FromArray(double[] data, params int[] shape) => FromSpan<double>(data, shape);
 
+    /// <summary>
+    /// Copies <paramref name="data"/> into a new int64 tensor of the given shape (1-D when no shape is given).
+    /// </summary>
     public static Tensor FromArray(long[] data, params int[] shape) => FromSpan<long>(data, shape);
 
+    /// <summary>
+    /// Copies <paramref name="data"/> into a new int32 tensor of the given shape (1-D when no shape is given).
+    /// </summary>
     public static Tensor FromArray(int[] data, params int[] shape) => FromSpan<int>(data, shape);
 
+    /// <summary>
+    /// Copies <paramref name="data"/> into a new bool tensor of the given shape (1-D when no shape is given).
+    /// </summary>
     public static Tensor FromArray(bool[] data, params int[] shape) => FromSpan<bool>(data, shape);
 
+    /// <summary>
+    /// Copies <paramref name="data"/> into a new tensor whose dtype follows <typeparamref name="T"/>, of the given
+    /// shape (1-D when no shape is given); the element count must match the shape.
+    /// </summary>
     public static Tensor FromSpan<T>(ReadOnlySpan<T> data, params int[] shape) where T : unmanaged
     {
         shape = shape.Length == 0 ? [data.Length] : CheckShape("from_array", shape);

@@ -5,8 +5,15 @@ public sealed partial class Tensor
     /// <summary>Sum of all elements (a scalar).</summary>
     public Tensor Sum() => Sum(AllDims(), keepDim: false);
 
+    /// <summary>
+    /// Sum over dimension <paramref name="dim"/>, which is removed unless <paramref name="keepDim"/>.
+    /// </summary>
     public Tensor Sum(int dim, bool keepDim = false) => Sum([dim], keepDim);
 
+    /// <summary>
+    /// Sum over the listed dimensions, which are removed unless <paramref name="keepDim"/>; an empty list
+    /// reduces nothing (the result has this tensor's shape).
+    /// </summary>
     public Tensor Sum(int[] dims, bool keepDim = false)
     {
         RequireFloat("sum", this);
@@ -19,10 +26,15 @@ public sealed partial class Tensor
         return Record(result, "sum", this, g => g.Reshape(keptShape).Expand(inputShape).Contiguous());
     }
 
+    /// <summary>Mean of all elements (a scalar).</summary>
     public Tensor Mean() => Mean(AllDims(), keepDim: false);
 
+    /// <summary>
+    /// Mean over dimension <paramref name="dim"/>, which is removed unless <paramref name="keepDim"/>.
+    /// </summary>
     public Tensor Mean(int dim, bool keepDim = false) => Mean([dim], keepDim);
 
+    /// <summary>Mean over the listed dimensions, which are removed unless <paramref name="keepDim"/>.</summary>
     public Tensor Mean(int[] dims, bool keepDim = false)
     {
         int count = ReducePlan.CountReduced("mean", this, dims);
@@ -37,10 +49,18 @@ public sealed partial class Tensor
         return centered.Square().Sum(dims, keepDim).Div(Math.Max(count - correction, 0));
     }
 
+    /// <summary>
+    /// Variance over one dimension, dividing by (count - <paramref name="correction"/>): 1 gives the unbiased
+    /// estimate, 0 the population variance.
+    /// </summary>
     public Tensor Var(int dim, int correction = 1, bool keepDim = false) => Var([dim], correction, keepDim);
 
+    /// <summary>
+    /// Standard deviation over the listed dimensions: the square root of <see cref="Var(int[], int, bool)"/>.
+    /// </summary>
     public Tensor Std(int[] dims, int correction = 1, bool keepDim = false) => Var(dims, correction, keepDim).Sqrt();
 
+    /// <summary>Standard deviation over one dimension: the square root of <see cref="Var(int, int, bool)"/>.</summary>
     public Tensor Std(int dim, int correction = 1, bool keepDim = false) => Std([dim], correction, keepDim);
 
     /// <summary>log(sum(exp(x))) computed stably by subtracting the maximum first.</summary>
@@ -56,23 +76,30 @@ public sealed partial class Tensor
         return keepDim ? lse : lse.Squeeze(dims);
     }
 
+    /// <summary>log(sum(exp(x))) over one dimension, computed stably by subtracting the maximum first.</summary>
     public Tensor LogSumExp(int dim, bool keepDim = false) => LogSumExp([dim], keepDim);
 
     /// <summary>Maximum over dimensions; the gradient is shared evenly between tied maxima (PyTorch's amax).</summary>
     public Tensor Amax(int[] dims, bool keepDim = false) => Extreme(dims, keepDim, max: true);
 
+    /// <summary>Minimum over dimensions; the gradient is shared evenly between tied minima (PyTorch's amin).</summary>
     public Tensor Amin(int[] dims, bool keepDim = false) => Extreme(dims, keepDim, max: false);
 
     /// <summary>Maximum of all elements.</summary>
     public Tensor Max() => Amax(AllDims());
 
+    /// <summary>Minimum of all elements.</summary>
     public Tensor Min() => Amin(AllDims());
 
     /// <summary>Maximum along one dimension with the int64 index where it occurs (the first, at ties).</summary>
     public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => ExtremeWithIndex(dim, keepDim, max: true);
 
+    /// <summary>Minimum along one dimension with the int64 index where it occurs (the first, at ties).</summary>
     public (Tensor Values, Tensor Indices) Min(int dim, bool keepDim = false) => ExtremeWithIndex(dim, keepDim, max: false);
 
+    /// <summary>
+    /// The int64 index of the maximum along <paramref name="dim"/> (the first, at ties); not differentiable.
+    /// </summary>
     public Tensor ArgMax(int dim, bool keepDim = false)
     {
         using var _ = Autograd.NoGrad.Enter();
@@ -81,6 +108,9 @@ public sealed partial class Tensor
         return indices;
     }
 
+    /// <summary>
+    /// The int64 index of the minimum along <paramref name="dim"/> (the first, at ties); not differentiable.
+    /// </summary>
     public Tensor ArgMin(int dim, bool keepDim = false)
     {
         using var _ = Autograd.NoGrad.Enter();

@@ -4,44 +4,52 @@ namespace Sapling;
 
 public sealed partial class Tensor
 {
+    /// <summary>Elementwise negation, <c>-x</c>.</summary>
     public Tensor Neg() => Record(UnaryKernel(UnaryOpKind.Neg, this, "neg"), "neg", this, g => g.Neg());
 
+    /// <summary>Elementwise e^x.</summary>
     public Tensor Exp()
     {
         var y = UnaryKernel(UnaryOpKind.Exp, this, "exp");
         return Record(y, "exp", this, g => g.Mul(y));
     }
 
+    /// <summary>Elementwise natural logarithm (NaN below zero, -infinity at zero).</summary>
     public Tensor Log()
     {
         var x = this;
         return Record(UnaryKernel(UnaryOpKind.Log, this, "log"), "log", this, g => g.Div(x));
     }
 
+    /// <summary>Elementwise square root.</summary>
     public Tensor Sqrt()
     {
         var y = UnaryKernel(UnaryOpKind.Sqrt, this, "sqrt");
         return Record(y, "sqrt", this, g => g.Div(y).Mul(0.5f));
     }
 
+    /// <summary>Elementwise 1/sqrt(x).</summary>
     public Tensor Rsqrt()
     {
         var y = UnaryKernel(UnaryOpKind.Rsqrt, this, "rsqrt");
         return Record(y, "rsqrt", this, g => g.Mul(y.Mul(y).Mul(y)).Mul(-0.5f));
     }
 
+    /// <summary>Elementwise absolute value; the gradient at 0 is 0.</summary>
     public Tensor Abs()
     {
         var x = this;
         return Record(UnaryKernel(UnaryOpKind.Abs, this, "abs"), "abs", this, g => g.Mul(x.Sign()));
     }
 
+    /// <summary>Elementwise sine (radians).</summary>
     public Tensor Sin()
     {
         var x = this;
         return Record(UnaryKernel(UnaryOpKind.Sin, this, "sin"), "sin", this, g => g.Mul(x.Cos()));
     }
 
+    /// <summary>Elementwise cosine (radians).</summary>
     public Tensor Cos()
     {
         var x = this;
@@ -56,12 +64,14 @@ public sealed partial class Tensor
         return Record(UnaryKernel(UnaryOpKind.Erf, this, "erf"), "erf", this, g => g.Mul(x.Square().Neg().Exp().Mul(1.1283791670955126f)));
     }
 
+    /// <summary>Elementwise x².</summary>
     public Tensor Square()
     {
         var x = this;
         return Record(UnaryKernel(UnaryOpKind.Square, this, "square"), "square", this, g => g.Mul(x).Mul(2f));
     }
 
+    /// <summary>Elementwise 1/x.</summary>
     public Tensor Reciprocal()
     {
         var y = UnaryKernel(UnaryOpKind.Reciprocal, this, "reciprocal");
@@ -85,18 +95,21 @@ public sealed partial class Tensor
         return result;
     }
 
+    /// <summary>Elementwise hyperbolic tangent.</summary>
     public Tensor Tanh()
     {
         var y = UnaryKernel(UnaryOpKind.Tanh, this, "tanh");
         return Record(y, "tanh", this, g => ActivationBackward(UnaryOpKind.Tanh, g, y));
     }
 
+    /// <summary>Elementwise logistic sigmoid, 1 / (1 + e^-x).</summary>
     public Tensor Sigmoid()
     {
         var y = UnaryKernel(UnaryOpKind.Sigmoid, this, "sigmoid");
         return Record(y, "sigmoid", this, g => ActivationBackward(UnaryOpKind.Sigmoid, g, y));
     }
 
+    /// <summary>Elementwise max(x, 0).</summary>
     public Tensor Relu()
     {
         var x = this;

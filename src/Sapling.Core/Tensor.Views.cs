@@ -32,6 +32,10 @@ public sealed partial class Tensor
         return Record(result, "reshape", this, g => g.Reshape(inputShape));
     }
 
+    /// <summary>
+    /// Merges dimensions <paramref name="startDim"/> to <paramref name="endDim"/> (inclusive) into one, as a view
+    /// where the strides allow; a scalar becomes shape [1].
+    /// </summary>
     public Tensor Flatten(int startDim = 0, int endDim = -1)
     {
         if (Rank == 0) return Reshape(1);
@@ -46,6 +50,7 @@ public sealed partial class Tensor
         return Reshape(ns.ToArray());
     }
 
+    /// <summary>Swaps two dimensions, as a view (no copy).</summary>
     public Tensor Transpose(int dim0, int dim1)
     {
         int a = ShapeUtil.NormalizeDim("transpose", dim0, Rank), b = ShapeUtil.NormalizeDim("transpose", dim1, Rank);
@@ -64,6 +69,10 @@ public sealed partial class Tensor
         return Rank < 2 ? Detached(this) : Transpose(0, 1);
     }
 
+    /// <summary>
+    /// Reorders the dimensions, as a view: the result's dimension i is this tensor's dimension
+    /// <paramref name="dims"/>[i].
+    /// </summary>
     public Tensor Permute(params int[] dims)
     {
         if (dims.Length != Rank)
@@ -159,6 +168,9 @@ public sealed partial class Tensor
         return Record(ViewOf(ns, st, offset), "expand", this, g => g.SumToShape(inputShape));
     }
 
+    /// <summary>
+    /// Expands this tensor to the shape of <paramref name="other"/> without copying (see <see cref="Expand"/>).
+    /// </summary>
     public Tensor ExpandAs(Tensor other) => Expand(other.shape);
 
     /// <summary>Removes all size-1 dimensions, or only <paramref name="dim"/> when given (no-op when that size is not 1).</summary>
@@ -177,6 +189,9 @@ public sealed partial class Tensor
         return Reshape(ns.ToArray());
     }
 
+    /// <summary>
+    /// Inserts a size-1 dimension at position <paramref name="dim"/> (negative counts from the end of the result).
+    /// </summary>
     public Tensor Unsqueeze(int dim)
     {
         int d = ShapeUtil.NormalizeDim("unsqueeze", dim, Rank + 1);

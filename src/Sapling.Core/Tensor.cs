@@ -6,7 +6,7 @@ namespace Sapling;
 /// <summary>
 /// An n-dimensional array over a shared storage, described by shape, strides and offset, so views (reshape,
 /// transpose, narrow, expand) cost no copy. Tensors that require grad record how they were made, and
-/// <see cref="Backward(Tensor?)"/> walks that record in reverse.
+/// <see cref="Backward(Tensor?, bool)"/> walks that record in reverse.
 /// </summary>
 public sealed partial class Tensor : IDisposable
 {
@@ -49,22 +49,33 @@ public sealed partial class Tensor : IDisposable
         return new Tensor(s, shape, ShapeUtil.ContiguousStrides(shape), 0);
     }
 
+    /// <summary>The element type (that of the storage).</summary>
     public DType DType => storage.DType;
 
     /// <summary>The sizes of each dimension (read-only; PyTorch's <c>tensor.shape</c>).</summary>
     public IReadOnlyList<int> Shape => shape;
 
+    /// <summary>
+    /// Storage elements to step per index step in each dimension; 0 in a broadcast (expanded) dimension.
+    /// </summary>
     public IReadOnlyList<int> Strides => strides;
 
+    /// <summary>Position of this tensor's first element in its storage (non-zero for many views).</summary>
     public int Offset => offset;
 
+    /// <summary>Number of dimensions; 0 for a scalar.</summary>
     public int Rank => shape.Length;
 
+    /// <summary>Number of elements, the product of the shape (1 for a scalar).</summary>
     public int NumEl => ShapeUtil.Numel(shape);
 
     /// <summary>Size of one dimension; negative dimensions count from the end.</summary>
     public int Size(int dim) => shape[ShapeUtil.NormalizeDim("size", dim, shape.Length)];
 
+    /// <summary>
+    /// Whether the elements lie in row-major order without gaps, so they can be read as one span (size-1
+    /// dimensions may have any stride).
+    /// </summary>
     public bool IsContiguous
     {
         get
@@ -97,7 +108,7 @@ public sealed partial class Tensor : IDisposable
     private Tensor? grad;
 
     /// <summary>
-    /// Accumulated gradient after <see cref="Backward(Tensor?)"/>; null until then. The tensor owns its gradient:
+    /// Accumulated gradient after <see cref="Backward(Tensor?, bool)"/>; null until then. The tensor owns its gradient:
     /// replacing it (e.g. with null, as PyTorch's <c>zero_grad(set_to_none=True)</c>) returns the old buffer to the pool.
     /// </summary>
     public Tensor? Grad
@@ -114,8 +125,12 @@ public sealed partial class Tensor : IDisposable
     /// <summary>How this tensor was computed, when autograd recorded it; null for leaves.</summary>
     public GradFn? GradFn { get; internal set; }
 
+    /// <summary>
+    /// True when no recorded op made this tensor: user-created tensors, parameters, results computed without grad.
+    /// </summary>
     public bool IsLeaf => GradFn == null;
 
+    /// <summary>Whether <see cref="Dispose"/> has been called on this tensor.</summary>
     public bool IsDisposed => disposed;
 
     /// <summary>Marks the tensor as outliving the enclosing <see cref="TensorScope"/> (parameters, results to keep).</summary>
@@ -125,6 +140,10 @@ public sealed partial class Tensor : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// Gives up this tensor's hold on its storage; the storage is released when the last tensor over it is disposed.
+    /// Calling it again does nothing.
+    /// </summary>
     public void Dispose()
     {
         if (disposed) return;
@@ -167,6 +186,10 @@ public sealed partial class Tensor : IDisposable
     /// <summary>A fresh copy of the elements in row-major order.</summary>
     public float[] ToArray() => ToArray<float>();
 
+    /// <summary>
+    /// A fresh copy of the elements in row-major order; <typeparamref name="T"/> must be the dtype's element type
+    /// (e.g. <c>long</c> for int64), nothing is converted.
+    /// </summary>
     public T[] ToArray<T>() where T : unmanaged
     {
         if (storage.Kind != StorageKind.Managed)

@@ -13,14 +13,17 @@ public sealed class TensorScope : IDisposable
     private readonly List<Tensor> tracked = new();
     private bool disposed;
 
+    /// <summary>Opens a scope on this thread; it becomes <see cref="Current"/> until disposed.</summary>
     public TensorScope()
     {
         parent = current;
         current = this;
     }
 
+    /// <summary>The innermost open scope on this thread, or null when none is open.</summary>
     public static TensorScope? Current => current;
 
+    /// <summary>How many tensors this scope will dispose at its end.</summary>
     public int TrackedCount => tracked.Count;
 
     internal static void Track(Tensor t) => current?.tracked.Add(t);
@@ -60,6 +63,10 @@ public sealed class TensorScope : IDisposable
         return scope.MoveToParent(body());
     }
 
+    /// <summary>
+    /// Disposes every tensor still tracked by this scope and makes the enclosing scope current again. Scopes must be
+    /// disposed innermost first; another order is refused.
+    /// </summary>
     public void Dispose()
     {
         if (disposed) return;

@@ -7,6 +7,9 @@ namespace Sapling.Data;
 /// </summary>
 public sealed record BatchShard
 {
+    /// <summary>
+    /// Creates the shard of rank <paramref name="rank"/> in [0, <paramref name="worldSize"/>); throws otherwise.
+    /// </summary>
     public BatchShard(int rank, int worldSize)
     {
         if (worldSize < 1) throw new ArgumentOutOfRangeException(nameof(worldSize), $"BatchShard: world size must be ≥ 1, got {worldSize}");
@@ -14,7 +17,9 @@ public sealed record BatchShard
         (Rank, WorldSize) = (rank, worldSize);
     }
 
+    /// <summary>This process's index in the group, in [0, <see cref="WorldSize"/>).</summary>
     public int Rank { get; }
+    /// <summary>Number of processes sharing each batch.</summary>
     public int WorldSize { get; }
 
     /// <summary>The whole batch: what a process that is not part of a group takes.</summary>
@@ -23,6 +28,11 @@ public sealed record BatchShard
     /// <summary>Where this rank's slice of a batch of <paramref name="batchSize"/> examples starts, and how many it holds (possibly 0).</summary>
     public (int Offset, int Count) Range(int batchSize) => Range(batchSize, Rank, WorldSize);
 
+    /// <summary>
+    /// Where the slice of rank <paramref name="rank"/> of <paramref name="worldSize"/> starts in a batch of
+    /// <paramref name="batchSize"/> examples, and how many it holds; the first <c>batchSize % worldSize</c> ranks take
+    /// one extra.
+    /// </summary>
     public static (int Offset, int Count) Range(int batchSize, int rank, int worldSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(batchSize);

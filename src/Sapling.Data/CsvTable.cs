@@ -12,11 +12,22 @@ public sealed class CsvTable
     private CsvTable(float[] features, int columns, long[] labels, string[] classNames, string[] featureNames)
         => (Features, Columns, Labels, ClassNames, FeatureNames) = (features, columns, labels, classNames, featureNames);
 
+    /// <summary>
+    /// The feature values row-major, <see cref="Rows"/> × <see cref="Columns"/> (the label column left out).
+    /// </summary>
     public float[] Features { get; }
+    /// <summary>Number of feature columns per row (the label column not counted).</summary>
     public int Columns { get; }
+    /// <summary>Each row's class id; all zeros for a table read without a label column.</summary>
     public long[] Labels { get; }
+    /// <summary>
+    /// The class name of each id: the sorted distinct text labels, or "0".."max" for integer labels; empty without a
+    /// label column.
+    /// </summary>
     public string[] ClassNames { get; }
+    /// <summary>The header's names of the feature columns, or x0, x1, … when the file has no header.</summary>
     public string[] FeatureNames { get; }
+    /// <summary>Number of data rows (the header not counted).</summary>
     public int Rows => Labels.Length;
 
     /// <summary>

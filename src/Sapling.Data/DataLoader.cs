@@ -8,6 +8,21 @@ namespace Sapling.Data;
 /// </summary>
 public sealed class DataLoader
 {
+    /// <summary>
+    /// Creates a loader over <paramref name="dataset"/>; throws when the batch size is not positive or the dataset is
+    /// empty.
+    /// </summary>
+    /// <param name="dataset">The examples; must not be empty.</param>
+    /// <param name="batchSize">Examples per global batch (before sharding).</param>
+    /// <param name="shuffle">Whether each epoch visits the examples in a new seeded order instead of 0..N-1.</param>
+    /// <param name="seed">Seeds the shuffle, together with the epoch number.</param>
+    /// <param name="lastBatch">Whether a short last batch is kept or dropped.</param>
+    /// <param name="transform">Optional augmentation applied to each batch's inputs; see
+    /// <see cref="Transform"/>.</param>
+    /// <param name="prefetch">Batches built ahead on a background thread; 0 builds each on demand (negative counts as
+    /// 0).</param>
+    /// <param name="shard">This process's part of each batch in data-parallel training; the whole batch when
+    /// null.</param>
     public DataLoader(IDataset dataset, int batchSize, bool shuffle = false, ulong seed = 0, LastBatch lastBatch = LastBatch.Keep,
         Func<Tensor, Generator, Tensor>? transform = null, int prefetch = 2, BatchShard? shard = null)
     {
@@ -17,15 +32,21 @@ public sealed class DataLoader
         Shard = shard ?? BatchShard.Whole;
     }
 
+    /// <summary>The dataset batches are drawn from.</summary>
     public IDataset Dataset { get; }
+    /// <summary>Examples per global batch (all shards together).</summary>
     public int BatchSize { get; }
+    /// <summary>Whether the example order is shuffled each epoch.</summary>
     public bool Shuffle { get; }
+    /// <summary>The shuffle seed; the order of an epoch depends only on it and the epoch number.</summary>
     public ulong Seed { get; }
+    /// <summary>Whether a short last batch is kept or dropped.</summary>
     public LastBatch LastBatchPolicy { get; }
 
     /// <summary>Applied to each batch's inputs (augmentation) with a generator of its own; must return a tensor of the same shape.</summary>
     public Func<Tensor, Generator, Tensor>? Transform { get; }
 
+    /// <summary>How many batches are built ahead on a background thread (0: none, built on demand).</summary>
     public int Prefetch { get; }
 
     /// <summary>
@@ -37,6 +58,10 @@ public sealed class DataLoader
     /// <summary>Examples in global batch <paramref name="batch"/> over all shards (the last batch may be short).</summary>
     public int GlobalBatchSize(int batch) => Math.Min(BatchSize, Dataset.Count - batch * BatchSize);
 
+    /// <summary>
+    /// Global batches per epoch: ⌈N / BatchSize⌉, or ⌊N / BatchSize⌋ when the last batch is dropped (0 when the dataset
+    /// is smaller than a batch).
+    /// </summary>
     public int BatchesPerEpoch => LastBatchPolicy == LastBatch.Drop ? Dataset.Count / BatchSize : (Dataset.Count + BatchSize - 1) / BatchSize;
 
     /// <summary>The example order of an epoch: a Fisher-Yates shuffle seeded by (seed, epoch), or 0..N-1.</summary>

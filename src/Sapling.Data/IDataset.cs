@@ -3,6 +3,7 @@ namespace Sapling.Data;
 /// <summary>A random-access collection of (input, label) examples.</summary>
 public interface IDataset
 {
+    /// <summary>Number of examples; valid indices are 0 to Count − 1.</summary>
     int Count { get; }
 
     /// <summary>Shape of one example's input, e.g. [64] or [1, 8, 8].</summary>

@@ -4,6 +4,8 @@ namespace Sapling.Data;
 /// Per-feature (or per-channel, for [N, C, H, W] images) standardisation with statistics computed on the training set
 /// only; the same numbers are saved with the model so inference preprocesses identically.
 /// </summary>
+/// <param name="Mean">The mean of each feature or channel, subtracted first.</param>
+/// <param name="Std">The population standard deviation of each feature or channel; 1 where it was constant.</param>
 public sealed record Normalizer(float[] Mean, float[] Std)
 {
     /// <summary>Statistics over dimension 0 for [N, F] inputs, or over (N, H, W) per channel for [N, C, H, W].</summary>
@@ -18,6 +20,10 @@ public sealed record Normalizer(float[] Mean, float[] Std)
         return new Normalizer(mean, std);
     }
 
+    /// <summary>
+    /// (inputs − Mean) / Std per feature of [..., F] inputs, or per channel of [N, C, H, W] images; throws when the
+    /// feature or channel count differs from the fitted one.
+    /// </summary>
     public Tensor Apply(Tensor inputs)
     {
         int features = inputs.Rank == 4 ? inputs.Shape[1] : inputs.Shape[^1];

@@ -3,6 +3,10 @@ namespace Sapling.Data;
 /// <summary>Examples held in memory as one input tensor [N, ...] and one int64 label tensor [N]; batches are row gathers.</summary>
 public sealed class TensorDataset : IDataset
 {
+    /// <summary>
+    /// Creates the dataset from inputs [N, ...] and labels, which must be a 1-D int64 tensor [N]; both are made
+    /// contiguous and kept alive outside any tensor scope.
+    /// </summary>
     public TensorDataset(Tensor inputs, Tensor labels)
     {
         if (labels.DType != DType.Int64 || labels.Rank != 1)
@@ -14,12 +18,18 @@ public sealed class TensorDataset : IDataset
         Labels = labels.ToArray<long>();
     }
 
+    /// <summary>All inputs [N, ...], contiguous.</summary>
     public Tensor Inputs { get; }
+    /// <summary>All labels as an int64 tensor [N].</summary>
     public Tensor LabelTensor { get; }
+    /// <inheritdoc/>
     public long[] Labels { get; }
+    /// <inheritdoc/>
     public int Count => Labels.Length;
+    /// <inheritdoc/>
     public int[] ExampleShape => Inputs.Shape.Skip(1).ToArray();
 
+    /// <inheritdoc/>
     public (Tensor Inputs, Tensor Labels) GetBatch(ReadOnlySpan<long> indices)
     {
         using var idx = Tensor.FromSpan<long>(indices, indices.Length);

@@ -27,6 +27,10 @@ public sealed class DataParallel : IDisposable
     private Exception? workerFailure;
     private long allReduceTicks, waitTicks;
 
+    /// <summary>
+    /// Creates the synchroniser and hooks every parameter's gradient. Every rank must pass the same parameters in the
+    /// same order; the replicas should start equal (see <see cref="BroadcastFromRankZero"/>).
+    /// </summary>
     public DataParallel(IProcessGroup group, IReadOnlyList<Tensor> parameters, DataParallelOptions? options = null)
     {
         options ??= new DataParallelOptions();
@@ -60,6 +64,7 @@ public sealed class DataParallel : IDisposable
     /// <summary>Whether all-reduce runs during backward (false: after it, on the caller's thread).</summary>
     public bool Overlapped { get; }
 
+    /// <summary>Number of gradient buckets, i.e. all-reduce calls per synchronised backward.</summary>
     public int BucketCount => buckets.Count;
 
     /// <summary>Time inside all-reduce calls, overlapped or not.</summary>
@@ -181,6 +186,7 @@ public sealed class DataParallel : IDisposable
         Interlocked.Add(ref allReduceTicks, Stopwatch.GetTimestamp() - start);
     }
 
+    /// <summary>Removes the gradient hooks and stops the communication thread.</summary>
     public void Dispose()
     {
         foreach (var hook in hooks) hook.Dispose();

@@ -15,6 +15,10 @@ public sealed record DataParallelOptions
     /// <summary>For fault tests: this rank throws at optimiser step <see cref="FailStep"/>.</summary>
     public int? FailRank { get; init; }
 
+    /// <summary>
+    /// Config key <c>distributed.fail_step</c>: the optimiser step (from 1) at which <see cref="FailRank"/> throws
+    /// (default 1).
+    /// </summary>
     public long FailStep { get; init; } = 1;
 
     /// <summary>Refuses settings no run can use; messages name each option through <see cref="OptionNames"/>.</summary>

@@ -8,6 +8,10 @@ namespace Sapling.Distributed;
 /// </summary>
 public sealed class GradientBuckets
 {
+    /// <summary>
+    /// Plans the buckets for parameters of <paramref name="parameterSizes"/> float elements each (in registration
+    /// order), with about <paramref name="capBytes"/> bytes per bucket.
+    /// </summary>
     public GradientBuckets(IReadOnlyList<int> parameterSizes, long capBytes)
     {
         if (capBytes <= 0) throw new ArgumentOutOfRangeException(nameof(capBytes), $"bucket size must be positive, got {capBytes} bytes");
@@ -40,7 +44,9 @@ public sealed class GradientBuckets
     /// <summary>Floats in each bucket, in the order the buckets are all-reduced.</summary>
     public IReadOnlyList<int> BucketLengths { get; }
 
+    /// <summary>Parameters in each bucket, in the order the buckets are all-reduced.</summary>
     public IReadOnlyList<int> ParametersPerBucket { get; }
 
+    /// <summary>Number of buckets.</summary>
     public int Count => BucketLengths.Count;
 }

@@ -6,8 +6,10 @@ namespace Sapling.Distributed;
 /// </summary>
 public interface IProcessGroup : IDisposable
 {
+    /// <summary>This process's rank, in [0, <see cref="Size"/>).</summary>
     int Rank { get; }
 
+    /// <summary>Number of processes in the group.</summary>
     int Size { get; }
 
     /// <summary>Processes of the group on this machine (they share its cores).</summary>
@@ -19,6 +21,7 @@ public interface IProcessGroup : IDisposable
     /// </summary>
     bool SupportsCallsFromOtherThreads { get; }
 
+    /// <summary>Returns once every rank has called it.</summary>
     void Barrier();
 
     /// <summary>Replaces <paramref name="data"/> on every rank with <paramref name="root"/>'s.</summary>

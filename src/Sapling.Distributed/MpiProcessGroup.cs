@@ -42,13 +42,19 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
     /// <summary>Whether Open MPI's library can be loaded, with the reason when not.</summary>
     public static bool IsAvailable(out string? reason) => MpiLibrary.TryLoad(out reason) != null;
 
+    /// <inheritdoc/>
     public int Rank { get; }
+    /// <inheritdoc/>
     public int Size { get; }
+    /// <inheritdoc/>
     public int LocalSize { get; }
+    /// <inheritdoc/>
     public bool SupportsCallsFromOtherThreads { get; }
 
+    /// <inheritdoc/>
     public void Barrier() => MpiLibrary.Check(mpi.BarrierFn(mpi.CommWorld), "MPI_Barrier");
 
+    /// <inheritdoc/>
     public void Broadcast<T>(Span<T> data, int root = 0) where T : unmanaged
     {
         if (root < 0 || root >= Size) throw new ArgumentOutOfRangeException(nameof(root), $"Broadcast: root {root} is not a rank of a group of {Size}");
@@ -60,6 +66,7 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
         }
     }
 
+    /// <inheritdoc/>
     public void AllReduceSum(Span<float> data)
     {
         for (int start = 0; start < data.Length; start += MaxCount)
@@ -69,6 +76,7 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
         }
     }
 
+    /// <inheritdoc/>
     public void AllReduceSum(Span<double> data)
     {
         for (int start = 0; start < data.Length; start += MaxCount)
@@ -78,6 +86,7 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
         }
     }
 
+    /// <inheritdoc/>
     public void AllGather(ReadOnlySpan<long> mine, Span<long> all)
     {
         if (all.Length != mine.Length * Size) throw new ArgumentException($"AllGather: the output holds {all.Length} values, expected {Size} × {mine.Length}");
@@ -87,6 +96,7 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
             MpiLibrary.Check(mpi.Allgather(send, mine.Length, mpi.Long, receive, mine.Length, mpi.Long, mpi.CommWorld), "MPI_Allgather");
     }
 
+    /// <inheritdoc/>
     public void Abort(int exitCode)
     {
         Console.Out.Flush();
@@ -96,6 +106,7 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
         Environment.Exit(exitCode);
     }
 
+    /// <summary>Finalises MPI unless it already is; after this no MPI call can be made in this process.</summary>
     public void Dispose()
     {
         if (disposed) return;

@@ -5,6 +5,7 @@ public static class ProcessGroups
 {
     /// <summary>Set by Open MPI's mpirun in every process it starts.</summary>
     public const string WorldSizeVariable = "OMPI_COMM_WORLD_SIZE";
+    /// <summary>Set by mpirun to the number of ranks on this machine; sizes each rank's thread share.</summary>
     public const string LocalSizeVariable = "OMPI_COMM_WORLD_LOCAL_SIZE";
 
     /// <summary>Whether the environment says this process was started by mpirun.</summary>

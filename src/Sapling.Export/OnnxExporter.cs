@@ -12,11 +12,21 @@ namespace Sapling.Export;
 /// </summary>
 public static class OnnxExporter
 {
+    /// <summary>The symbol of the dynamic batch axis in exported inputs and outputs.</summary>
     public const string BatchAxis = "batch";
+    /// <summary>The symbol of the dynamic sequence axis in exported language-model inputs and outputs.</summary>
     public const string SequenceAxis = "sequence";
 
+    /// <summary>
+    /// An MLP, CNN or ResNet classifier: input "input", output "logits". Refuses layers without an ONNX translation,
+    /// unmerged LoRA adapters and batch norms without running statistics.
+    /// </summary>
     public static ModelProto Export(IClassifier classifier) => classifier is TorchvisionResNetClassifier resnet ? ResNetOnnx.Build(resnet.Network) : ClassifierOnnx.Build(classifier);
 
+    /// <summary>
+    /// A GPT language model: input "input_ids", output "logits". Refuses GPT sequence classifiers and models with
+    /// prompt-tuning embeddings.
+    /// </summary>
     public static ModelProto Export(GptModel model) => GptOnnx.Build(model);
 
     /// <summary>A Llama-family decoder (llama, mistral, qwen2, qwen3) with past keys and values, in Optimum's input and output names.</summary>

@@ -3,7 +3,7 @@ using Sapling.Export.Onnx;
 namespace Sapling.Export;
 
 /// <summary>
-/// Builds one ONNX graph in topological order: every <see cref="Node"/> call appends a node whose inputs already
+/// Builds one ONNX graph in topological order: every <see cref="Node(string, string[], string, AttributeProto[])"/> call appends a node whose inputs already
 /// exist, and returns the name of its output. Value names are made unique here, so exporters name values after
 /// the module they come from (its state-dict path) without keeping count.
 /// </summary>

@@ -79,6 +79,10 @@ public static class OnnxModelFile
         });
     }
 
+    /// <summary>
+    /// Parses the .onnx file at <paramref name="path"/> as it is (external data is not read here). Refuses bytes that
+    /// are not an ONNX protobuf.
+    /// </summary>
     public static ModelProto Load(string path)
     {
         using var stream = File.OpenRead(path);

@@ -27,6 +27,12 @@ public sealed class SaplingChatClient : IChatClient
     private readonly SemaphoreSlim gate = new(1, 1);
     private readonly ChatClientMetadata metadata;
 
+    /// <summary>
+    /// Creates a client over a loaded model. <paramref name="stopIds"/> end an answer, as do the template's end-of-turn
+    /// tokens; <paramref name="modelId"/> is the id reported in responses and metadata; <paramref name="generation"/>
+    /// supplies the folder's recommended sampling for settings a call leaves out. Refuses a tokenizer that lacks the
+    /// template's special tokens.
+    /// </summary>
     public SaplingChatClient(ICausalLM model, ITokenizer tokenizer, ChatTemplate template, IEnumerable<int> stopIds, string modelId, GenerationConfig? generation = null)
     {
         if (!template.HasSpecialTokens(tokenizer)) throw new ArgumentException($"the tokenizer lacks the chat template's special tokens {string.Join(" ", template.SpecialTokens)}");
@@ -47,14 +53,19 @@ public sealed class SaplingChatClient : IChatClient
         return new SaplingChatClient(model, tokenizer, template, PromptTokens.StopIds(model, tokenizer, generation), Path.GetFileName(Path.TrimEndingDirectorySeparator(modelPath)), generation);
     }
 
+    /// <summary>
+    /// The id reported in responses and metadata; a call whose ChatOptions.ModelId differs is refused.
+    /// </summary>
     public string ModelId { get; }
 
     /// <summary>Answer length when ChatOptions.MaxOutputTokens is not given (and generation_config.json sets none).</summary>
     public int DefaultMaxOutputTokens { get; init; } = 256;
 
+    /// <inheritdoc/>
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<AiChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
         await GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken).ConfigureAwait(false);
 
+    /// <inheritdoc/>
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<AiChatMessage> messages, ChatOptions? options = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -194,6 +205,7 @@ public sealed class SaplingChatClient : IChatClient
         return (prompt, sampling, new StopMatcher(stopSequences.ToArray()));
     }
 
+    /// <inheritdoc/>
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
         ArgumentNullException.ThrowIfNull(serviceType);
@@ -203,5 +215,6 @@ public sealed class SaplingChatClient : IChatClient
         return serviceType.IsInstanceOfType(this) ? this : null;
     }
 
+    /// <inheritdoc/>
     public void Dispose() => gate.Dispose();
 }

@@ -18,10 +18,15 @@ public sealed class SaplingEmbeddingGenerator(SentenceEmbedder embedder, string 
     public static SaplingEmbeddingGenerator Load(string directory, int maxLength = 256) =>
         new(SentenceEmbedder.Load(directory, maxLength), Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)));
 
+    /// <summary>The width of each embedding.</summary>
     public int Dimensions => embedder.Dimensions;
 
+    /// <summary>
+    /// Texts embedded together at most (batches of long texts are cut shorter to bound attention memory).
+    /// </summary>
     public int BatchSize { get; init; } = 32;
 
+    /// <inheritdoc/>
     public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(values);
@@ -49,6 +54,7 @@ public sealed class SaplingEmbeddingGenerator(SentenceEmbedder embedder, string 
         }
     }
 
+    /// <inheritdoc/>
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
         ArgumentNullException.ThrowIfNull(serviceType);
@@ -57,5 +63,6 @@ public sealed class SaplingEmbeddingGenerator(SentenceEmbedder embedder, string 
         return serviceType.IsInstanceOfType(this) ? this : null;
     }
 
+    /// <inheritdoc/>
     public void Dispose() => gate.Dispose();
 }

@@ -29,8 +29,13 @@ public sealed class Coordinator : IAsyncDisposable
 
     private Coordinator(WebApplication app) => this.app = app;
 
+    /// <summary>The address the server actually listens on, for clients to connect to.</summary>
     public Uri Address => new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
+    /// <summary>
+    /// Starts the coordinator's HTTP server on <paramref name="host"/> (an IP address, loopback by default) and
+    /// <paramref name="port"/> (0 picks a free one; see <see cref="Address"/>).
+    /// </summary>
     public static async Task<Coordinator> StartAsync(string host = "127.0.0.1", int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -189,6 +194,7 @@ public sealed class Coordinator : IAsyncDisposable
         context.Response.StatusCode = 200;
     }
 
+    /// <summary>Finishes training for all clients and stops the HTTP server.</summary>
     public async ValueTask DisposeAsync()
     {
         Finish();

@@ -7,6 +7,10 @@ namespace Sapling.Federated;
 /// </summary>
 public static class FedAvg
 {
+    /// <summary>
+    /// Averages client weights, each weighted by its sample count. All updates must hold the same tensor names and
+    /// shapes, and at least one example in total; float tensors come back as float32 (or float64 if so in the first).
+    /// </summary>
     public static Dictionary<string, Tensor> Aggregate(IReadOnlyList<(IReadOnlyDictionary<string, Tensor> Weights, long Samples)> updates)
     {
         if (updates.Count == 0) throw new ArgumentException("FedAvg needs at least one client update");

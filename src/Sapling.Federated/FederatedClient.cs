@@ -11,6 +11,10 @@ namespace Sapling.Federated;
 /// </summary>
 public sealed class FederatedClient(int id, Uri coordinator, ClassifierConfig modelConfig, TensorDataset examples, TrainingOptions training, FederatedOptions federated)
 {
+    /// <summary>
+    /// Takes part in rounds until the coordinator says training is over or <paramref name="cancel"/> fires, writing
+    /// progress to <paramref name="log"/>; returns the exit code (0). The fault drill exits the process instead.
+    /// </summary>
     public async Task<int> RunAsync(TextWriter log, CancellationToken cancel = default)
     {
         var model = ClassifierFolder.Create(modelConfig, new Generator(federated.Seed + 17)).Module;

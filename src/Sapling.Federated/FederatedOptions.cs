@@ -4,8 +4,11 @@ namespace Sapling.Federated;
 /// <summary>The federated: section of a config: who trains, how the data is split, and how updates are combined.</summary>
 public sealed record FederatedOptions
 {
+    /// <summary>Config key <c>federated.clients</c>: number of clients, each its own process (default 10).</summary>
     public int Clients { get; init; } = 10;
+    /// <summary>Config key <c>federated.rounds</c>: rounds of training and averaging (default 20).</summary>
     public int Rounds { get; init; } = 20;
+    /// <summary>Config key <c>federated.local_epochs</c>: epochs a client trains per round (default 1).</summary>
     public int LocalEpochs { get; init; } = 1;
 
     /// <summary>"iid" (stratified equal shards) or "dirichlet" (label skew: each class spread over clients by Dir(α)).</summary>
@@ -17,6 +20,10 @@ public sealed record FederatedOptions
     /// <summary>"fedavg", or "fedprox" (local loss + μ/2·‖w − w_global‖²).</summary>
     public FederatedAlgorithm Algorithm { get; init; } = FederatedAlgorithm.FedAvg;
 
+    /// <summary>
+    /// Config key <c>federated.mu</c>: FedProx's proximal weight μ, pulling local weights towards the round's global
+    /// weights (default 0.01; unused by FedAvg).
+    /// </summary>
     public double Mu { get; init; } = 0.01;
 
     /// <summary>Share of the live clients asked to train in each round.</summary>
@@ -28,11 +35,18 @@ public sealed record FederatedOptions
     /// <summary>Also train one model on all the data with the same budget, to report the federated gap.</summary>
     public bool Centralized { get; init; } = true;
 
+    /// <summary>
+    /// Config key <c>federated.seed</c>: seed for the initial model, the data split, client selection and local
+    /// shuffling (default 0).
+    /// </summary>
     public ulong Seed { get; init; }
 
     /// <summary>Fault drill: this client exits abruptly at the start of <see cref="FailRound"/> (a dead client is dropped and reported).</summary>
     public int? FailClient { get; init; }
 
+    /// <summary>
+    /// Config key <c>federated.fail_round</c>: the round in which <see cref="FailClient"/> exits (default 1).
+    /// </summary>
     public int FailRound { get; init; } = 1;
 
     /// <summary>Refuses settings no federated run can use; messages name each option through <see cref="OptionNames"/>.</summary>

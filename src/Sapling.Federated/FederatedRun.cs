@@ -14,6 +14,10 @@ namespace Sapling.Federated;
 /// </summary>
 public sealed class FederatedRun(ClassifierConfig modelConfig, DataOptions dataOptions, TrainingOptions training, FederatedOptions federated, Func<int, Uri, ProcessStartInfo> launchClient, TextWriter log)
 {
+    /// <summary>
+    /// Runs every round and writes the run folder (model/, metrics.jsonl, curves.svg, results.json) in
+    /// <paramref name="runDirectory"/>; fails only when every client has died.
+    /// </summary>
     public async Task<FederatedResult> RunAsync(string runDirectory)
     {
         federated.Validate();

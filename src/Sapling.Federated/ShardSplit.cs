@@ -12,6 +12,10 @@ public static class ShardSplit
         ? Dirichlet(labels, options.Clients, options.Alpha, options.Seed)
         : Iid(labels, options.Clients, options.Seed);
 
+    /// <summary>
+    /// Near-equal shards with each client's label mix close to the whole: every class's shuffled examples are dealt
+    /// round-robin. Returns each client's example indices, sorted.
+    /// </summary>
     public static long[][] Iid(long[] labels, int clients, ulong seed)
     {
         var g = new Generator(seed);
@@ -26,6 +30,10 @@ public static class ShardSplit
         return shards.Select(s => s.Order().ToArray()).ToArray();
     }
 
+    /// <summary>
+    /// Label-skewed shards: each class's examples are shuffled and cut among the clients in proportions drawn from
+    /// Dir(<paramref name="alpha"/>). Returns each client's example indices, sorted; some may be empty.
+    /// </summary>
     public static long[][] Dirichlet(long[] labels, int clients, double alpha, ulong seed)
     {
         var g = new Generator(seed);

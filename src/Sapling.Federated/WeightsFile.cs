@@ -5,6 +5,7 @@ namespace Sapling.Federated;
 /// <summary>Model weights as they travel between coordinator and clients: safetensors bytes, nothing else.</summary>
 public static class WeightsFile
 {
+    /// <summary>Encodes weights as safetensors bytes, ready to send.</summary>
     public static byte[] ToBytes(IReadOnlyDictionary<string, Tensor> weights)
     {
         var path = Path.Combine(Path.GetTempPath(), $"sapling-fed-{Guid.NewGuid():N}.safetensors");

@@ -10,11 +10,15 @@ public static class AtomicFile
     private const int BufferSize = 1 << 20;
 
     /// <summary>
-    /// Creates or replaces <paramref name="path"/> with what <paramref name="write"/> writes to the stream it is given.
-    /// If <paramref name="write"/> throws, the temporary file is deleted and the exception propagates.
+    /// Creates or replaces <paramref name="path"/> with <paramref name="text"/> as UTF-8 (no byte order mark).
     /// </summary>
     public static void WriteAllText(string path, string text) => Write(path, s => s.Write(System.Text.Encoding.UTF8.GetBytes(text)));
 
+    /// <summary>
+    /// Creates or replaces <paramref name="path"/> with what <paramref name="write"/> writes to the stream it is given.
+    /// If <paramref name="write"/> throws, the temporary file is deleted and the exception propagates. Refuses a path
+    /// whose folder does not exist.
+    /// </summary>
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(write);

@@ -10,8 +10,11 @@ namespace Sapling.IO;
 /// </summary>
 public static class CheckpointFolder
 {
+    /// <summary>The model weights' file name in a checkpoint folder.</summary>
     public const string ModelFile = "model.safetensors";
+    /// <summary>The optimizer state's file name in a checkpoint folder.</summary>
     public const string OptimizerFile = "optimizer.safetensors";
+    /// <summary>The training state's file name in a checkpoint folder (JSON).</summary>
     public const string StateFile = "state.json";
 
     /// <summary>

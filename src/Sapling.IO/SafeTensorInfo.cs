@@ -7,6 +7,7 @@ namespace Sapling.IO;
 /// </summary>
 public sealed record SafeTensorInfo(string Name, string DType, IReadOnlyList<long> Shape, long Begin, long End)
 {
+    /// <summary>The tensor's size in the data section, in bytes.</summary>
     public long ByteLength => End - Begin;
 
     /// <summary>Number of elements: the product of the shape (1 for a scalar, 0 when any dimension is 0).</summary>

@@ -114,6 +114,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         }
     }
 
+    /// <summary>Whether the header lists a tensor named <paramref name="name"/>.</summary>
     public bool Contains(string name) => header.ByName.ContainsKey(name);
 
     /// <summary>The header entry of <paramref name="name"/>: stored dtype, shape and byte range.</summary>
@@ -197,6 +198,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         }
     }
 
+    /// <inheritdoc/>
     public void Dispose()
     {
         if (disposed) return;

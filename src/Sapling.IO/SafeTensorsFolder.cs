@@ -9,7 +9,9 @@ namespace Sapling.IO;
 /// </summary>
 public sealed class SafeTensorsFolder : IDisposable
 {
+    /// <summary>The file name of unsharded weights.</summary>
     public const string SingleFile = "model.safetensors";
+    /// <summary>The file name of the index that maps each tensor to its shard.</summary>
     public const string IndexFile = "model.safetensors.index.json";
 
     private readonly Dictionary<string, SafeTensorsFile> byTensor;
@@ -20,6 +22,7 @@ public sealed class SafeTensorsFolder : IDisposable
         (Directory, this.files, this.byTensor, Description) = (directory, files, byTensor, description);
     }
 
+    /// <summary>The model folder, as given to <see cref="Open"/>.</summary>
     public string Directory { get; }
 
     /// <summary>"model.safetensors" or "model.safetensors.index.json (2 shards)", for messages.</summary>
@@ -31,6 +34,7 @@ public sealed class SafeTensorsFolder : IDisposable
     /// <summary>Bytes of all the weight files together.</summary>
     public long TotalBytes => files.Sum(f => f.Length);
 
+    /// <summary>Whether <paramref name="directory"/> has weights to open: a single file or an index.</summary>
     public static bool Exists(string directory) =>
         File.Exists(Path.Combine(directory, SingleFile)) || File.Exists(Path.Combine(directory, IndexFile));
 
@@ -101,12 +105,14 @@ public sealed class SafeTensorsFolder : IDisposable
         }
     }
 
+    /// <summary>Whether any of the folder's files holds a tensor named <paramref name="name"/>.</summary>
     public bool Contains(string name) => byTensor.ContainsKey(name);
 
     /// <summary>The file holding <paramref name="name"/>.</summary>
     public SafeTensorsFile FileOf(string name) => byTensor.TryGetValue(name, out var file) ? file
         : throw new KeyNotFoundException($"'{Directory}' ({Description}) has no tensor named '{name}'");
 
+    /// <inheritdoc/>
     public void Dispose()
     {
         foreach (var f in files) f.Dispose();

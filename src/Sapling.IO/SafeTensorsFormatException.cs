@@ -7,6 +7,10 @@ namespace Sapling.IO;
 /// </summary>
 public sealed class SafeTensorsFormatException : IOException
 {
+    /// <summary>
+    /// Creates the exception; the message is "'<paramref name="filePath"/>' is not a valid safetensors file:
+    /// <paramref name="problem"/>".
+    /// </summary>
     public SafeTensorsFormatException(string filePath, string problem, Exception? inner = null)
         : base($"'{filePath}' is not a valid safetensors file: {problem}", inner)
     {

@@ -36,8 +36,11 @@ public sealed unsafe class TokenFile : IDisposable
         start = pointer + view.PointerOffset;
     }
 
+    /// <summary>The path of the file, as given.</summary>
     public string Path { get; }
+    /// <summary>The number of tokens in the file.</summary>
     public long Length { get; }
+    /// <summary>The width the ids are read in.</summary>
     public TokenWidth Width { get; }
 
     /// <summary>The ids at <paramref name="offset"/>, widened into <paramref name="into"/> (its length is the count).</summary>
@@ -94,8 +97,12 @@ public sealed unsafe class TokenFile : IDisposable
         return chosen;
     }
 
+    /// <summary>The width's name in <c>tokens.json</c>: "uint16" or "uint32".</summary>
     public static string Name(TokenWidth width) => width == TokenWidth.UInt16 ? "uint16" : "uint32";
 
+    /// <summary>
+    /// Reads a width name, case-insensitively: "uint16"/"u16" or "uint32"/"u32"; refuses anything else.
+    /// </summary>
     public static TokenWidth Parse(string name) => name.ToLowerInvariant() switch
     {
         "uint16" or "u16" => TokenWidth.UInt16,
@@ -118,6 +125,7 @@ public sealed unsafe class TokenFile : IDisposable
         }
     }
 
+    /// <inheritdoc/>
     public void Dispose()
     {
         view.SafeMemoryMappedViewHandle.ReleasePointer();

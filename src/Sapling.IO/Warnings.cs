@@ -6,8 +6,12 @@ namespace Sapling.IO;
 /// </summary>
 public static class Warnings
 {
+    /// <summary>
+    /// Receives each warning's message (without the "warning: " prefix); the default writes it to standard error.
+    /// </summary>
     public static Action<string> Handler { get; set; } = message => Console.Error.WriteLine("warning: " + message);
 
+    /// <summary>Reports <paramref name="message"/> through <see cref="Handler"/>.</summary>
     public static void Warn(string message) => Handler(message);
 
     /// <summary>Warns once for each tensor of <paramref name="path"/> that holds NaN or infinity, naming it.</summary>

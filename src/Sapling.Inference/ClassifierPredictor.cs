@@ -14,7 +14,9 @@ public sealed class ClassifierPredictor
 {
     private ClassifierPredictor(IClassifier classifier) => Classifier = classifier;
 
+    /// <summary>The loaded classifier.</summary>
     public IClassifier Classifier { get; }
+    /// <summary>The classifier's config: input shape, scale, normalisation and class names.</summary>
     public ClassifierConfig Config => Classifier.Config;
 
     /// <summary>Number of raw values one example has (e.g. 64 for 8×8 digits).</summary>
@@ -26,6 +28,9 @@ public sealed class ClassifierPredictor
     /// </summary>
     public long MaxImagePixels { get; set; } = ImageDecoder.MaxPixels;
 
+    /// <summary>
+    /// Loads the classifier folder (config.json and model.safetensors) at <paramref name="modelDirectory"/>.
+    /// </summary>
     public static ClassifierPredictor Load(string modelDirectory) => new(ClassifierFolder.Load(modelDirectory));
 
     /// <summary>Raw feature rows [N, InputSize] (values on the training data's raw scale) → preprocessed model input.</summary>

@@ -15,6 +15,12 @@ public sealed class EmbeddingIndex
     private readonly float[] vectors;
     private readonly string[] texts;
 
+    /// <summary>
+    /// Creates an index of <paramref name="texts"/> with their <paramref name="embeddings"/> (copied; expected to be
+    /// unit length, which is not checked). <paramref name="model"/>, <paramref name="pooling"/> and
+    /// <paramref name="maxLength"/> record how the embeddings were made, so queries can be embedded the same way.
+    /// Refuses no texts, a count mismatch and rows of different widths.
+    /// </summary>
     public EmbeddingIndex(float[][] embeddings, string[] texts, string model, string pooling, int maxLength)
     {
         if (embeddings.Length != texts.Length) throw new ArgumentException($"{embeddings.Length} embeddings for {texts.Length} texts");
@@ -30,16 +36,24 @@ public sealed class EmbeddingIndex
         (Model, Pooling, MaxLength) = (model, pooling, maxLength);
     }
 
+    /// <summary>The number of texts.</summary>
     public int Count => texts.Length;
+    /// <summary>The width of each embedding.</summary>
     public int Dimensions { get; }
 
     /// <summary>The encoder folder the embeddings came from (queries must use the same one).</summary>
     public string Model { get; }
+    /// <summary>How token states were pooled into each embedding ("mean" for indexes Sapling builds).</summary>
     public string Pooling { get; }
+    /// <summary>
+    /// Tokens kept per text when embedding, [CLS] and [SEP] included; queries should be cut the same way.
+    /// </summary>
     public int MaxLength { get; }
 
+    /// <summary>The text of row <paramref name="i"/>.</summary>
     public string Text(int i) => texts[i];
 
+    /// <summary>The embedding of row <paramref name="i"/>, a view of the index's storage.</summary>
     public ReadOnlySpan<float> Vector(int i) => vectors.AsSpan(i * Dimensions, Dimensions);
 
     /// <summary>The <paramref name="k"/> rows most similar to <paramref name="query"/> (a unit vector), best first.</summary>
@@ -65,6 +79,9 @@ public sealed class EmbeddingIndex
         return result;
     }
 
+    /// <summary>
+    /// Writes the index to one safetensors file at <paramref name="path"/>, in the layout <see cref="Load"/> reads.
+    /// </summary>
     public void Save(string path)
     {
         var bytes = new List<byte>();

@@ -8,14 +8,22 @@ namespace Sapling.Inference;
 /// </summary>
 public sealed record GenerationConfig
 {
+    /// <summary>The file's name in a model folder.</summary>
     public const string FileName = "generation_config.json";
 
+    /// <summary>eos_token_id (one id or a list): tokens that end generation; empty when the file names none.</summary>
     public int[] EosTokenIds { get; init; } = [];
+    /// <summary>do_sample: false means greedy decoding; null when the file does not say.</summary>
     public bool? DoSample { get; init; }
+    /// <summary>temperature: the recommended sampling temperature; null when the file does not say.</summary>
     public float? Temperature { get; init; }
+    /// <summary>top_p: the recommended nucleus-sampling threshold; null when the file does not say.</summary>
     public float? TopP { get; init; }
+    /// <summary>top_k: the recommended number of tokens to sample among; null when the file does not say.</summary>
     public int? TopK { get; init; }
+    /// <summary>repetition_penalty: the recommended penalty on repeats; null when the file does not say.</summary>
     public float? RepetitionPenalty { get; init; }
+    /// <summary>max_new_tokens: the recommended answer length (at least 1); null when the file does not say.</summary>
     public int? MaxNewTokens { get; init; }
 
     /// <summary>The folder's generation_config.json, or null when it has none.</summary>

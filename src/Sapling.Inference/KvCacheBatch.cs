@@ -9,8 +9,10 @@ namespace Sapling.Inference;
 /// </summary>
 public sealed class KvCacheBatch(IReadOnlyList<KvCache> rows) : IKvCache
 {
+    /// <summary>Each sequence's own cache, in batch-row order; at least one.</summary>
     public IReadOnlyList<KvCache> Rows { get; } = rows.Count > 0 ? rows : throw new ArgumentException("a cache batch needs at least one sequence");
 
+    /// <inheritdoc/>
     public int Length
     {
         get
@@ -21,6 +23,7 @@ public sealed class KvCacheBatch(IReadOnlyList<KvCache> rows) : IKvCache
         }
     }
 
+    /// <inheritdoc/>
     public int MaxLength
     {
         get
@@ -31,6 +34,7 @@ public sealed class KvCacheBatch(IReadOnlyList<KvCache> rows) : IKvCache
         }
     }
 
+    /// <inheritdoc/>
     public long[] Positions(int batch, int t, int[]? leftPadding)
     {
         if (batch != Rows.Count) throw new ArgumentException($"cache batch: {batch} rows of tokens for {Rows.Count} sequences");
@@ -46,6 +50,7 @@ public sealed class KvCacheBatch(IReadOnlyList<KvCache> rows) : IKvCache
         return positions;
     }
 
+    /// <inheritdoc/>
     public Tensor Attend(int layer, Tensor q, Tensor k, Tensor v, int window = 0)
     {
         if (Rows.Count == 1) return Rows[0].Attend(layer, q, k, v, window);

@@ -13,6 +13,11 @@ public static class Perplexity
     /// <summary>Positions whose logits are computed together.</summary>
     public const int Chunk = 128;
 
+    /// <summary>
+    /// The mean next-token loss of <paramref name="model"/> over the whole windows of <paramref name="context"/> tokens
+    /// in <paramref name="tokens"/> (a shorter tail is left out); each window starts with an empty cache. Refuses a
+    /// window below 2 or past the model's context.
+    /// </summary>
     public static PerplexityResult Windowed(ICausalLM model, ReadOnlySpan<long> tokens, int context)
     {
         if (context < 2 || context > model.ContextLength)

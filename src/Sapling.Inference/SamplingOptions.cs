@@ -3,6 +3,7 @@ namespace Sapling.Inference;
 /// <summary>How to pick each next token.</summary>
 public sealed record SamplingOptions
 {
+    /// <summary>Tokens to generate at most (0: none).</summary>
     public int MaxNewTokens { get; init; } = 64;
 
     /// <summary>0 picks the most likely token (greedy); higher values flatten the distribution.</summary>
@@ -17,11 +18,18 @@ public sealed record SamplingOptions
     /// <summary>Divides positive logits (multiplies negative ones) of tokens already present, as in CTRL and Hugging Face.</summary>
     public float RepetitionPenalty { get; init; } = 1f;
 
+    /// <summary>
+    /// Seed of the random stream that sampling draws from; the same seed and options repeat a generation.
+    /// </summary>
     public ulong Seed { get; init; }
 
     /// <summary>Generation ends after any of these tokens (which is kept in the output).</summary>
     public IReadOnlySet<int> StopIds { get; init; } = new HashSet<int>();
 
+    /// <summary>
+    /// Refuses negative token counts, temperatures and top-k, top-p outside (0, 1] and a repetition penalty that is not
+    /// positive, with an <see cref="ArgumentOutOfRangeException"/>.
+    /// </summary>
     public void Validate()
     {
         if (MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), $"max new tokens must be ≥ 0, got {MaxNewTokens}");

@@ -11,6 +11,10 @@ namespace Sapling.Inference;
 /// </summary>
 public sealed class SentenceEmbedder
 {
+    /// <summary>
+    /// Creates an embedder over <paramref name="model"/> and <paramref name="tokenizer"/>; <paramref name="maxLength"/>
+    /// is <see cref="MaxLength"/> and must be between 2 and the model's positions.
+    /// </summary>
     public SentenceEmbedder(ITextEncoder model, ITokenizer tokenizer, int maxLength = 256)
     {
         if (maxLength < 2 || maxLength > model.MaxTokens)
@@ -18,7 +22,9 @@ public sealed class SentenceEmbedder
         (Model, Tokenizer, MaxLength) = (model, tokenizer, maxLength);
     }
 
+    /// <summary>The encoder whose last hidden states are pooled.</summary>
     public ITextEncoder Model { get; }
+    /// <summary>The tokenizer the texts are read with.</summary>
     public ITokenizer Tokenizer { get; }
 
     /// <summary>Tokens kept per text, [CLS] and [SEP] included; longer texts are cut (sentence-transformers' max_seq_length).</summary>

@@ -12,6 +12,7 @@ public sealed record Seq2SeqGenerationOptions
     /// <summary>transformers' min_length: eos is not allowed while a target (its start token counted) is shorter.</summary>
     public int MinLength { get; init; }
 
+    /// <summary>Beams per source: 1 is greedy search or sampling, more is beam search (at most 1,024).</summary>
     public int NumBeams { get; init; } = 1;
 
     /// <summary>A finished beam scores sum(log p) / length^length_penalty: above 1 favours longer targets, below 1 shorter.</summary>
@@ -26,10 +27,23 @@ public sealed record Seq2SeqGenerationOptions
     /// <summary>Sample instead of taking the most likely token (greedy search only).</summary>
     public bool DoSample { get; init; }
 
+    /// <summary>
+    /// Divides the logits before sampling; used only with <see cref="DoSample"/>, and must be positive.
+    /// </summary>
     public float Temperature { get; init; } = 1f;
+    /// <summary>Sample only among the k most likely tokens (0: all); used only with <see cref="DoSample"/>.</summary>
     public int TopK { get; init; }
+    /// <summary>
+    /// Sample only from the smallest set of tokens whose probabilities add up to p (1: all); used only with
+    /// <see cref="DoSample"/>.
+    /// </summary>
     public float TopP { get; init; } = 1f;
+    /// <summary>
+    /// Penalises tokens already in the target, as <see cref="SamplingOptions.RepetitionPenalty"/> does (1: none);
+    /// applied in greedy search and sampling, not in beam search.
+    /// </summary>
     public float RepetitionPenalty { get; init; } = 1f;
+    /// <summary>Seed of the random stream that sampling draws from.</summary>
     public ulong Seed { get; init; }
 
     /// <summary>
@@ -59,6 +73,10 @@ public sealed record Seq2SeqGenerationOptions
         return options;
     }
 
+    /// <summary>
+    /// Refuses settings out of range and sampling inside beam search, with an <see cref="ArgumentException"/> naming
+    /// the transformers key.
+    /// </summary>
     public void Validate()
     {
         if (MaxNewTokens < 1 || MaxNewTokens > 1_000_000) throw new ArgumentException($"max_new_tokens {MaxNewTokens} must be between 1 and 1,000,000");

@@ -10,7 +10,9 @@ namespace Sapling.Inference;
 /// </summary>
 public sealed class Seq2SeqTranslator(ISeq2SeqLM model, ITokenizer tokenizer)
 {
+    /// <summary>The encoder-decoder that writes the targets.</summary>
     public ISeq2SeqLM Model { get; } = model;
+    /// <summary>The tokenizer that encodes sources and decodes targets.</summary>
     public ITokenizer Tokenizer { get; } = tokenizer;
 
     /// <summary>The source's ids as the encoder reads them: eos last, cut to the model's source positions (eos kept).</summary>

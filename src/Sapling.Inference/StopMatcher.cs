@@ -10,6 +10,7 @@ public sealed class StopMatcher(IReadOnlyList<string> stops)
     private readonly string[] stops = stops.Where(s => s.Length > 0).ToArray();
     private string pending = "";
 
+    /// <summary>True once a stop string has been seen; every later <see cref="Push"/> returns "".</summary>
     public bool Stopped { get; private set; }
 
     /// <summary>Adds generated text; returns the part that is safe to send now.</summary>

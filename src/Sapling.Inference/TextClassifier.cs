@@ -10,8 +10,10 @@ namespace Sapling.Inference;
 /// </summary>
 public sealed class TextClassifier(ISequenceClassifier model, ITokenizer tokenizer)
 {
+    /// <summary>The sequence classifier; one without a classification head (fewer than 2 labels) is refused.</summary>
     public ISequenceClassifier Model { get; } = model.Labels.Length >= 2 ? model : throw new ArgumentException("the model has no classification head (its config.json has no id2label)");
 
+    /// <summary>The class names, by class id.</summary>
     public string[] Labels => Model.Labels;
 
     /// <summary>A classifier folder (any family with a sequence-classification head) with its tokenizer.</summary>
@@ -24,6 +26,7 @@ public sealed class TextClassifier(ISequenceClassifier model, ITokenizer tokeniz
     /// <summary>Token ids of a text as the classifier reads them: at most the context, never empty.</summary>
     public int[] Encode(string text, int? context = null) => Model.Encode(tokenizer, text, Math.Min(context ?? Model.ContextLength, Model.ContextLength));
 
+    /// <summary>The id that pads short rows in a batch, as the model's family chooses it for this tokenizer.</summary>
     public int PadId => Model.PadId(tokenizer);
 
     /// <summary>Right-padded ids [n, length] and each row's real length.</summary>

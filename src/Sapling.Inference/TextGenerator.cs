@@ -14,6 +14,11 @@ public static class TextGenerator
     /// <summary>Prompts longer than this are prefilled this many tokens at a time, so no activation grows with the prompt.</summary>
     public const int PrefillChunk = 512;
 
+    /// <summary>
+    /// Generates up to <see cref="SamplingOptions.MaxNewTokens"/> tokens after <paramref name="prompt"/> and returns
+    /// them (a stop token included); <paramref name="onToken"/> hears each as it is picked. A prompt longer than the
+    /// context keeps its last tokens. Refuses an empty prompt, ids outside the vocabulary and invalid options.
+    /// </summary>
     public static int[] Generate(ICausalLM model, IReadOnlyList<int> prompt, SamplingOptions options, Action<int>? onToken = null)
     {
         options.Validate();

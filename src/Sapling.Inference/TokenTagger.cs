@@ -11,8 +11,10 @@ namespace Sapling.Inference;
 /// </summary>
 public sealed class TokenTagger(ITokenClassifier model, ITokenizer tokenizer)
 {
+    /// <summary>The token classifier.</summary>
     public ITokenClassifier Model { get; } = model;
 
+    /// <summary>The tag names, by tag id.</summary>
     public string[] Labels => Model.Labels;
 
     /// <summary>A token-classifier folder with its tokenizer.</summary>

@@ -24,6 +24,7 @@ public sealed class EncoderOutput
     /// <summary>The padding in the forms attention reads.</summary>
     public PaddingMask? Mask { get; }
 
+    /// <summary>Rows in the batch (B).</summary>
     public int Batch => LastHiddenState.Shape[0];
 
     /// <summary>Each row <paramref name="times"/> times in a row (beam search gives every beam its source's states); the

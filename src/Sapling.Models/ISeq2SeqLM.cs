@@ -20,9 +20,10 @@ public interface ISeq2SeqLM : ITrainableModel
     /// <summary>The decoder's first input for every target.</summary>
     int DecoderStartTokenId { get; }
 
-    /// <summary>Longest source and longest target in tokens (their position limits; null: no limit but memory).</summary>
+    /// <summary>Longest source in tokens (the encoder's position limit; null: no limit but memory).</summary>
     int? MaxSourceLength { get; }
 
+    /// <summary>Longest target in tokens (the decoder's position limit; null: no limit but memory).</summary>
     int? MaxTargetLength { get; }
 
     /// <summary>The generation settings the config carries (forced first and last tokens, tokens never produced).</summary>

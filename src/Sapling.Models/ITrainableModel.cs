@@ -14,9 +14,10 @@ public interface ITrainableModel
     /// <summary>The model as a module: parameters, train/eval mode.</summary>
     Module Network { get; }
 
-    /// <summary>Transformer layers and the width of the residual stream (for FLOP counts and layer-wise settings).</summary>
+    /// <summary>Transformer layers (for FLOP counts and layer-wise settings).</summary>
     int NumLayers { get; }
 
+    /// <summary>Width of the residual stream (for FLOP counts and layer-wise settings).</summary>
     int HiddenSize { get; }
 
     /// <summary>Longest sequence the model attends over (its position limit).</summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 
 namespace Sapling.Models;
 
+/// <summary>What a model folder (or GGUF file) holds, told from its config.json before any loader runs.</summary>
 public static class ModelFolder
 {
     /// <summary>Reads config.json once to tell the folder's kind (a GGUF file is a language model); the loaders then check the rest.</summary>

@@ -8,6 +8,15 @@ public abstract class BatchNorm : Module<Tensor, Tensor>
 {
     private readonly int expectedRank;
 
+    /// <summary>Creates the layer; called by the subclasses that fix the input rank.</summary>
+    /// <param name="numFeatures">Channels C (dimension 1 of the input).</param>
+    /// <param name="eps">Added to the variance before the square root, for stability.</param>
+    /// <param name="momentum">Weight of the new batch in the running estimates: r ← (1 − m)·r + m·batch.</param>
+    /// <param name="affine">Whether to learn a per-channel scale (<see cref="Weight"/>) and shift
+    /// (<see cref="Bias"/>).</param>
+    /// <param name="trackRunningStats">Whether to keep running mean and variance; without them evaluation also uses
+    /// batch statistics.</param>
+    /// <param name="expectedRank">4 for [N, C, H, W]; 3 for [N, C, L], which also accepts [N, C].</param>
     protected BatchNorm(int numFeatures, float eps, float momentum, bool affine, bool trackRunningStats, int expectedRank)
     {
         (NumFeatures, Eps, Momentum, this.expectedRank) = (numFeatures, eps, momentum, expectedRank);
@@ -25,16 +34,34 @@ public abstract class BatchNorm : Module<Tensor, Tensor>
         TracksRunningStats = trackRunningStats;
     }
 
+    /// <summary>Channels C normalised separately.</summary>
     public int NumFeatures { get; }
+    /// <summary>Added to the variance before the square root.</summary>
     public float Eps { get; }
+    /// <summary>Weight of the current batch when updating the running estimates.</summary>
     public float Momentum { get; }
+    /// <summary>
+    /// Whether running mean and variance are kept (buffers running_mean, running_var, num_batches_tracked).
+    /// </summary>
     public bool TracksRunningStats { get; }
+    /// <summary>The per-channel scale γ [C], initialised to ones; null when not affine.</summary>
     public Tensor? Weight { get; }
+    /// <summary>The per-channel shift β [C], initialised to zeros; null when not affine.</summary>
     public Tensor? Bias { get; }
 
+    /// <summary>The running mean [C] (buffer "running_mean"); throws when running statistics are not tracked.</summary>
     public Tensor RunningMean => Buffer("running_mean");
+    /// <summary>
+    /// The running unbiased variance [C] (buffer "running_var"); throws when running statistics are not tracked.
+    /// </summary>
     public Tensor RunningVar => Buffer("running_var");
 
+    /// <summary>
+    /// Normalises each channel of input [N, C, …] and returns the same shape. In training (or without running
+    /// statistics) it uses the batch's statistics, and in training it updates the running ones; in evaluation it uses
+    /// the running estimates. Throws on the wrong rank or channel count, or a training batch with one value per
+    /// channel.
+    /// </summary>
     public override Tensor Forward(Tensor input)
     {
         if (input.Rank != expectedRank && !(expectedRank == 3 && input.Rank == 2))
@@ -62,5 +89,6 @@ public abstract class BatchNorm : Module<Tensor, Tensor>
 
     private Tensor Buffer(string name) => NamedBuffers().First(b => b.Name == name).Buffer;
 
+    /// <inheritdoc/>
     protected override string ExtraRepr() => $"{NumFeatures}, eps={Eps}, momentum={Momentum}, affine={(Weight != null ? "True" : "False")}, track_running_stats={(TracksRunningStats ? "True" : "False")}";
 }

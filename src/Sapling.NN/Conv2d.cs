@@ -5,11 +5,30 @@ namespace Sapling.NN;
 /// <summary>2-D convolution over [N, C, H, W] with weight [out, in/groups, kH, kW] (PyTorch's layout and initialisation).</summary>
 public sealed class Conv2d : Module<Tensor, Tensor>, IQuantizable
 {
+    /// <summary>
+    /// Creates the layer matching PyTorch's <c>nn.Conv2d</c> with square kernel, stride, padding and dilation. Weight
+    /// Kaiming-uniform (a = √5) and bias uniform in ±1/√fan_in, as PyTorch initialises them.
+    /// </summary>
+    /// <param name="inChannels">Channels C of the input [N, C, H, W]; must be divisible by
+    /// <paramref name="groups"/>.</param>
+    /// <param name="outChannels">Channels of the output; must be divisible by <paramref name="groups"/>.</param>
+    /// <param name="kernelSize">Kernel height and width.</param>
+    /// <param name="stride">Step between kernel positions, both directions.</param>
+    /// <param name="padding">Zeros added on every side of H and W.</param>
+    /// <param name="dilation">Spacing between kernel taps.</param>
+    /// <param name="groups">Input and output channels split into this many independent groups (depthwise when equal to
+    /// C).</param>
+    /// <param name="bias">Whether the layer adds a learned bias per output channel.</param>
+    /// <param name="generator">Random source for the initial values; the global one when null.</param>
     public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1, int groups = 1, bool bias = true, Generator? generator = null)
         : this(inChannels, outChannels, (kernelSize, kernelSize), (stride, stride), (padding, padding), (dilation, dilation), groups, bias, generator)
     {
     }
 
+    /// <summary>
+    /// Creates the layer matching PyTorch's <c>nn.Conv2d</c> with separate (H, W) kernel size, stride, padding and
+    /// dilation; throws when <paramref name="groups"/> does not divide both channel counts.
+    /// </summary>
     public Conv2d(int inChannels, int outChannels, (int H, int W) kernelSize, (int H, int W) stride, (int H, int W) padding, (int H, int W) dilation, int groups = 1, bool bias = true, Generator? generator = null)
     {
         if (groups <= 0 || inChannels % groups != 0 || outChannels % groups != 0)
@@ -24,21 +43,36 @@ public sealed class Conv2d : Module<Tensor, Tensor>, IQuantizable
         }
     }
 
+    /// <summary>Channels of the input [N, C, H, W].</summary>
     public int InChannels { get; }
+    /// <summary>Channels of the output [N, out, H', W'].</summary>
     public int OutChannels { get; }
+    /// <summary>Kernel (height, width).</summary>
     public (int H, int W) KernelSize { get; }
+    /// <summary>Step between kernel positions (vertical, horizontal).</summary>
     public (int H, int W) Stride { get; }
+    /// <summary>Zero padding added on each side (top/bottom, left/right).</summary>
     public (int H, int W) Padding { get; }
+    /// <summary>Spacing between kernel taps (vertical, horizontal); 1 is an ordinary convolution.</summary>
     public (int H, int W) Dilation { get; }
+    /// <summary>Number of channel groups convolved independently.</summary>
     public int Groups { get; }
     private Tensor? weight;
 
+    /// <summary>
+    /// The weight [out, in/groups, kH, kW]; throws once the layer is int8-quantized (see <see cref="Quantized"/>).
+    /// </summary>
     public Tensor Weight => weight ?? throw QuantizedError("its float weight is gone (see Quantized)");
 
     /// <summary>The int8 weight once <see cref="Quantize"/> or <see cref="LoadQuantized"/> ran; null while float32.</summary>
     public QuantizedWeight? Quantized { get; private set; }
+    /// <summary>The bias [out], or null when created with <c>bias: false</c>.</summary>
     public Tensor? Bias { get; }
 
+    /// <summary>
+    /// Convolves input [N, in, H, W] to [N, out, H', W'], H' = ⌊(H + 2·padH − dilH·(kH − 1) − 1) / strideH⌋ + 1 (W'
+    /// alike). An int8-quantized layer runs its int8 kernel and throws in training mode.
+    /// </summary>
     public override Tensor Forward(Tensor input)
     {
         if (Quantized == null) return Tensor.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
@@ -80,6 +114,8 @@ public sealed class Conv2d : Module<Tensor, Tensor>, IQuantizable
         return !graph;
     }
 
+    /// <inheritdoc/>
+    /// <remarks>Only <c>groups = 1</c> is supported: the int8 kernel has no per-group product.</remarks>
     public void Quantize()
     {
         if (Quantized != null) throw new InvalidOperationException($"Conv2d({InChannels}, {OutChannels}) is already int8-quantized");
@@ -90,6 +126,8 @@ public sealed class Conv2d : Module<Tensor, Tensor>, IQuantizable
         Use(q);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>The values must be [out, in, kH, kW]; only <c>groups = 1</c> is supported.</remarks>
     public void LoadQuantized(Tensor values, Tensor scale, string source)
     {
         if (Quantized != null) throw new InvalidOperationException($"{source}: Conv2d({InChannels}, {OutChannels}) is already int8-quantized");
@@ -114,6 +152,7 @@ public sealed class Conv2d : Module<Tensor, Tensor>, IQuantizable
     private InvalidOperationException QuantizedError(string what) =>
         new($"Conv2d({InChannels}, {OutChannels}) is int8-quantized: {what}; it runs inference only (train the float32 model and quantize it again)");
 
+    /// <inheritdoc/>
     protected override string ExtraRepr() =>
         $"{InChannels}, {OutChannels}, kernel_size=({KernelSize.H}, {KernelSize.W}), stride=({Stride.H}, {Stride.W})" +
         (Padding != (0, 0) ? $", padding=({Padding.H}, {Padding.W})" : "") +

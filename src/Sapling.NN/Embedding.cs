@@ -11,19 +11,32 @@ public sealed class Embedding : Module<Tensor, Tensor>, IQuantizable
 {
     private Tensor? weight;
 
+    /// <summary>
+    /// Creates the table matching PyTorch's <c>nn.Embedding</c>: weight [<paramref name="numEmbeddings"/>,
+    /// <paramref name="embeddingDim"/>] drawn from N(0, 1) via <paramref name="generator"/> (the global one when null).
+    /// </summary>
     public Embedding(int numEmbeddings, int embeddingDim, Generator? generator = null)
     {
         (NumEmbeddings, EmbeddingDim) = (numEmbeddings, embeddingDim);
         weight = RegisterParameter("weight", Init.Normal(Tensor.Empty(numEmbeddings, embeddingDim), 0f, 1f, generator));
     }
 
+    /// <summary>Number of rows (the vocabulary size for token embeddings).</summary>
     public int NumEmbeddings { get; }
+    /// <summary>Length of each vector.</summary>
     public int EmbeddingDim { get; }
+    /// <summary>
+    /// The table [numEmbeddings, embeddingDim]; throws once it is int8-quantized (see <see cref="Quantized"/>).
+    /// </summary>
     public Tensor Weight => weight ?? throw QuantizedError("its float weight is gone (see Quantized)");
 
     /// <summary>The int8 table once <see cref="Quantize"/> or <see cref="LoadQuantized"/> ran; null while float32.</summary>
     public QuantizedWeight? Quantized { get; private set; }
 
+    /// <summary>
+    /// Looks up the row of each id: int64 ids of any shape give ids.shape + [embeddingDim]. An int8 table dequantises
+    /// the rows it reads and throws in training mode.
+    /// </summary>
     public override Tensor Forward(Tensor ids)
     {
         if (Quantized == null) return Tensor.Embedding(ids, Weight);
@@ -57,6 +70,7 @@ public sealed class Embedding : Module<Tensor, Tensor>, IQuantizable
         return grown;
     }
 
+    /// <inheritdoc/>
     public void Quantize()
     {
         if (Quantized != null) throw new InvalidOperationException($"Embedding({NumEmbeddings}, {EmbeddingDim}) is already int8-quantized");
@@ -65,6 +79,8 @@ public sealed class Embedding : Module<Tensor, Tensor>, IQuantizable
         Use(q);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>The values must be [numEmbeddings, embeddingDim], one scale per row.</remarks>
     public void LoadQuantized(Tensor values, Tensor scale, string source)
     {
         if (Quantized != null) throw new InvalidOperationException($"{source}: Embedding({NumEmbeddings}, {EmbeddingDim}) is already int8-quantized");
@@ -87,5 +103,6 @@ public sealed class Embedding : Module<Tensor, Tensor>, IQuantizable
     private InvalidOperationException QuantizedError(string what) =>
         new($"Embedding({NumEmbeddings}, {EmbeddingDim}) is int8-quantized: {what}; it runs inference only (train the float32 model and quantize it again)");
 
+    /// <inheritdoc/>
     protected override string ExtraRepr() => $"{NumEmbeddings}, {EmbeddingDim}";
 }

@@ -10,6 +10,10 @@ public sealed class EncoderDecoderCache : IDisposable
     private readonly Tensor?[] crossKeys;
     private readonly Tensor?[] crossValues;
 
+    /// <summary>
+    /// Creates the cache: a <see cref="KvCache"/> for the decoder's self-attention ([batch, heads, maxLength, headDim]
+    /// per layer) and empty cross-attention slots for <paramref name="layers"/> layers.
+    /// </summary>
     public EncoderDecoderCache(int layers, int batch, int heads, int maxLength, int headDim)
     {
         Self = new KvCache(layers, batch, heads, maxLength, headDim);

@@ -8,6 +8,9 @@ namespace Sapling.NN;
 /// </summary>
 public static class Init
 {
+    /// <summary>
+    /// (fan_in, fan_out) of a weight [out, in, k...]: in·Πk and out·Πk. Throws for a tensor of rank below 2.
+    /// </summary>
     public static (int FanIn, int FanOut) Fans(Tensor weight)
     {
         if (weight.Rank < 2) throw new ArgumentException($"fan in/out need a weight of rank ≥ 2, got shape {ShapeUtil.Format(weight.Shape.ToArray())}");
@@ -27,6 +30,10 @@ public static class Init
         _ => throw new ArgumentException($"unknown nonlinearity '{nonlinearity}'"),
     };
 
+    /// <summary>
+    /// Fills <paramref name="t"/> in place with values uniform in [<paramref name="low"/>, <paramref name="high"/>)
+    /// from <paramref name="g"/> (the default generator when null) and returns it; a meta tensor is left as is.
+    /// </summary>
     public static Tensor Uniform(Tensor t, float low, float high, Generator? g = null)
     {
         // A model built inside Tensor.Meta() gets its weights from a file; there is nothing to initialise.
@@ -38,6 +45,10 @@ public static class Init
         return t;
     }
 
+    /// <summary>
+    /// Fills <paramref name="t"/> in place with values drawn from N(<paramref name="mean"/>, <paramref name="std"/>²)
+    /// and returns it; a meta tensor is left as is.
+    /// </summary>
     public static Tensor Normal(Tensor t, float mean = 0f, float std = 1f, Generator? g = null)
     {
         if (t.IsMeta) return t;
@@ -69,6 +80,9 @@ public static class Init
         }
     }
 
+    /// <summary>
+    /// Fills <paramref name="t"/> in place with <paramref name="value"/> and returns it; a meta tensor is left as is.
+    /// </summary>
     public static Tensor Constant(Tensor t, float value)
     {
         if (t.IsMeta) return t;
@@ -77,8 +91,10 @@ public static class Init
         return t;
     }
 
+    /// <summary>Fills <paramref name="t"/> with zeros in place and returns it.</summary>
     public static Tensor Zeros(Tensor t) => Constant(t, 0f);
 
+    /// <summary>Fills <paramref name="t"/> with ones in place and returns it.</summary>
     public static Tensor Ones(Tensor t) => Constant(t, 1f);
 
     /// <summary>He/Kaiming uniform: bound = gain·√(3/fan); PyTorch's Linear and Conv defaults use a = √5 (bound 1/√fan_in).</summary>
@@ -90,6 +106,11 @@ public static class Init
         return Uniform(t, -bound, bound, g);
     }
 
+    /// <summary>
+    /// He/Kaiming normal: N(0, std²) with std = gain/√fan, where gain comes from <paramref name="nonlinearity"/> and
+    /// <paramref name="a"/> (the leaky ReLU slope) and fan is fan_in (or fan_out when <paramref name="fanIn"/> is
+    /// false).
+    /// </summary>
     public static Tensor KaimingNormal(Tensor t, float a = 0f, bool fanIn = true, string nonlinearity = "leaky_relu", Generator? g = null)
     {
         var (fi, fo) = Fans(t);
@@ -104,6 +125,7 @@ public static class Init
         return Uniform(t, -bound, bound, g);
     }
 
+    /// <summary>Glorot/Xavier normal: N(0, std²) with std = gain·√(2/(fan_in+fan_out)).</summary>
     public static Tensor XavierNormal(Tensor t, float gain = 1f, Generator? g = null)
     {
         var (fi, fo) = Fans(t);

@@ -10,6 +10,11 @@ public sealed class KvCache : IKvCache, IDisposable
     private readonly Tensor[] keys;
     private readonly Tensor[] values;
 
+    /// <summary>
+    /// Creates a cache of <paramref name="layers"/> layers with the same <paramref name="heads"/> each: buffers
+    /// [<paramref name="batch"/>, heads, <paramref name="maxLength"/>, <paramref name="headDim"/>] for keys and for
+    /// values.
+    /// </summary>
     public KvCache(int layers, int batch, int heads, int maxLength, int headDim)
         : this(Enumerable.Repeat(heads, layers).ToArray(), batch, maxLength, headDim)
     {
@@ -32,12 +37,16 @@ public sealed class KvCache : IKvCache, IDisposable
         }
     }
 
+    /// <summary>Number of attention layers cached.</summary>
     public int Layers { get; }
+    /// <summary>Batch rows (beams included) each buffer holds.</summary>
     public int Batch { get; }
 
     /// <summary>Heads cached per layer.</summary>
     public IReadOnlyList<int> HeadsPerLayer { get; }
+    /// <inheritdoc/>
     public int MaxLength { get; }
+    /// <summary>Size of each head's key and value vectors.</summary>
     public int HeadDim { get; }
 
     /// <summary>Positions already stored (the same for every layer once a forward pass completes).</summary>
@@ -63,6 +72,10 @@ public sealed class KvCache : IKvCache, IDisposable
         return (k, v);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Throws when <paramref name="batch"/> is not <see cref="Batch"/>; positions before the padding clamp to 0.
+    /// </remarks>
     public long[] Positions(int batch, int t, int[]? leftPadding)
     {
         if (batch != Batch) throw new ArgumentException($"KV cache: {batch} rows for a cache of {Batch}");
@@ -77,6 +90,7 @@ public sealed class KvCache : IKvCache, IDisposable
         return positions;
     }
 
+    /// <inheritdoc/>
     public Tensor Attend(int layer, Tensor q, Tensor k, Tensor v, int window = 0)
     {
         var (keys, values) = Append(layer, k, v);
@@ -144,6 +158,9 @@ public sealed class KvCache : IKvCache, IDisposable
         }
     }
 
+    /// <summary>
+    /// Empties the cache for a new generation (<see cref="Length"/> 0, no padding), keeping the buffers allocated.
+    /// </summary>
     public void Reset()
     {
         Length = 0;

@@ -10,11 +10,16 @@ namespace Sapling.NN;
 /// </summary>
 public abstract class LinearLayer : Module<Tensor, Tensor>, IQuantizable
 {
+    /// <summary>Sets the feature sizes; the subclass registers its weight and bias.</summary>
     protected LinearLayer(int inFeatures, int outFeatures) => (InFeatures, OutFeatures) = (inFeatures, outFeatures);
 
+    /// <summary>Size of the last dimension of the input.</summary>
     public int InFeatures { get; }
+    /// <summary>Size of the last dimension of the output.</summary>
     public int OutFeatures { get; }
+    /// <summary>The float weight in the layer's own layout; throws once the layer is int8-quantized.</summary>
     public abstract Tensor Weight { get; }
+    /// <summary>The bias [out], or null when the layer has none.</summary>
     public abstract Tensor? Bias { get; }
 
     /// <summary>The low-rank update attached by <see cref="Adapters.Lora.Apply"/>, or null.</summary>
@@ -39,6 +44,7 @@ public abstract class LinearLayer : Module<Tensor, Tensor>, IQuantizable
     protected InvalidOperationException QuantizedError(string what) =>
         new($"{GetType().Name}({InFeatures} → {OutFeatures}) is int8-quantized: {what}; it runs inference only (train the float32 model and quantize it again)");
 
+    /// <inheritdoc/>
     public void Quantize()
     {
         if (Quantized != null) throw new InvalidOperationException($"{GetType().Name}({InFeatures} → {OutFeatures}) is already int8-quantized");
@@ -48,6 +54,7 @@ public abstract class LinearLayer : Module<Tensor, Tensor>, IQuantizable
         Use(q);
     }
 
+    /// <inheritdoc/>
     public void LoadQuantized(Tensor values, Tensor scale, string source)
     {
         if (Quantized != null) throw new InvalidOperationException($"{source}: {GetType().Name}({InFeatures} → {OutFeatures}) is already int8-quantized");
@@ -83,6 +90,10 @@ public abstract class LinearLayer : Module<Tensor, Tensor>, IQuantizable
     /// <summary>Adds <paramref name="alpha"/>·<paramref name="delta"/> (laid out [out, in]) to the weight, in place.</summary>
     protected abstract void AddToWeight(Tensor delta, float alpha);
 
+    /// <summary>
+    /// Maps input [..., in] to [..., out], adding the LoRA branch's output while it is attached and not merged. Throws
+    /// when the last dimension is not <see cref="InFeatures"/>, or when an int8 layer is run in training mode.
+    /// </summary>
     public sealed override Tensor Forward(Tensor input)
     {
         if (input.Rank == 0 || input.Shape[^1] != InFeatures)

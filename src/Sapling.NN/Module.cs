@@ -35,6 +35,7 @@ public abstract class Module
         return value;
     }
 
+    /// <summary>Registers a child module under <paramref name="name"/> (keys become "name.…"); returns it.</summary>
     protected T RegisterModule<T>(string name, T module) where T : Module
     {
         CheckName(name);
@@ -70,7 +71,7 @@ public abstract class Module
     /// <summary>
     /// Swaps the "weight" parameter for its int8 form: the parameter leaves, and the int8 values ("weight", shape
     /// <paramref name="storedShape"/>) and per-channel scales ("weight_scale") become buffers, so state dicts carry them
-    /// under the usual names. The values live packed in the layer's <see cref="QuantizedWeight"/>: the buffer is a
+    /// under the usual names. The values live packed in the layer's <see cref="Sapling.Quantization.QuantizedWeight"/>: the buffer is a
     /// placeholder without data, and <see cref="StateDictTensor"/> unpacks them when a state dict is taken.
     /// </summary>
     protected void ReplaceWeightWithInt8(int[] storedShape, Tensor scale)
@@ -95,6 +96,10 @@ public abstract class Module
         buffers[i] = (name, value, buffers[i].Persistent);
     }
 
+    /// <summary>
+    /// Trainable tensors with their dotted names (checkpoint keys), this module's own first, then each child's in
+    /// registration order; with <paramref name="recurse"/> false, only this module's own.
+    /// </summary>
     public IEnumerable<(string Name, Tensor Parameter)> NamedParameters(bool recurse = true)
     {
         foreach (var (name, p) in parameters) yield return (name, p);
@@ -103,11 +108,16 @@ public abstract class Module
             foreach (var (name, p) in child.NamedParameters()) yield return ($"{childName}.{name}", p);
     }
 
+    /// <summary>The tensors of <see cref="NamedParameters"/> without names, e.g. to hand to an optimiser.</summary>
     public IEnumerable<Tensor> Parameters(bool recurse = true)
     {
         foreach (var (_, p) in NamedParameters(recurse)) yield return p;
     }
 
+    /// <summary>
+    /// Buffers (non-trained state such as running statistics) with their dotted names, always including descendants';
+    /// with <paramref name="persistentOnly"/>, only those saved in the state dict.
+    /// </summary>
     public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(bool persistentOnly = false)
     {
         foreach (var (name, b, persistent) in buffers)
@@ -116,6 +126,7 @@ public abstract class Module
             foreach (var (name, b) in child.NamedBuffers(persistentOnly)) yield return ($"{childName}.{name}", b);
     }
 
+    /// <summary>The direct children with the names they were registered under (not grandchildren).</summary>
     public IEnumerable<(string Name, Module Child)> NamedChildren() => children;
 
     /// <summary>This module and all descendants with their dotted paths ("" for this one).</summary>
@@ -134,6 +145,7 @@ public abstract class Module
         return this;
     }
 
+    /// <summary>Switches this module and every descendant to inference mode; same as <c>Train(false)</c>.</summary>
     public Module Eval() => Train(false);
 
     /// <summary>
@@ -202,6 +214,10 @@ public abstract class Module
     /// <summary>Stops training the parameters whose dotted names match a glob (<c>*</c> matches anything, dots included); returns how many matched.</summary>
     public int Freeze(string pattern = "*") => SetRequiresGrad(pattern, false);
 
+    /// <summary>
+    /// Makes the parameters whose dotted names match a glob trainable again (<c>*</c> matches anything, dots included);
+    /// returns how many matched and throws when none does, as <see cref="Freeze"/> does.
+    /// </summary>
     public int Unfreeze(string pattern = "*") => SetRequiresGrad(pattern, true);
 
     private int SetRequiresGrad(string pattern, bool requiresGrad)
@@ -264,5 +280,6 @@ public abstract class Module
 /// <summary>A module with one input and one output type; most layers are <c>Module&lt;Tensor, Tensor&gt;</c>.</summary>
 public abstract class Module<TIn, TOut> : Module
 {
+    /// <summary>Runs the module on <paramref name="input"/>; each layer documents its input and output shape.</summary>
     public abstract TOut Forward(TIn input);
 }

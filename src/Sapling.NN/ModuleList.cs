@@ -18,8 +18,11 @@ public sealed class ModuleList<T> : Module, IReadOnlyList<T> where T : Module
         return module;
     }
 
+    /// <summary>The module at <paramref name="index"/> (registered under the name <c>index.ToString()</c>).</summary>
     public T this[int index] => items[index];
+    /// <summary>Number of modules held.</summary>
     public int Count => items.Count;
+    /// <summary>Enumerates the modules in index order.</summary>
     public IEnumerator<T> GetEnumerator() => items.GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -10,6 +10,12 @@ public sealed class RotaryEmbedding
 {
     private readonly double[] inverseFrequencies;
 
+    /// <summary>
+    /// Computes the frequencies for heads of <paramref name="headDim"/> (positive and even) from base
+    /// <paramref name="theta"/> (above 1) and the optional <paramref name="scaling"/>; throws on invalid values.
+    /// </summary>
+    /// <param name="maxPositionEmbeddings">The config's max_position_embeddings, the original context unless the
+    /// scaling names another.</param>
     public RotaryEmbedding(int headDim, double theta, int maxPositionEmbeddings, RopeScaling? scaling = null)
     {
         if (headDim <= 0 || headDim % 2 != 0) throw new ArgumentException($"rotary embedding: head_dim must be a positive even number, got {headDim}");
@@ -19,9 +25,13 @@ public sealed class RotaryEmbedding
         AttentionFactor = attentionFactor;
     }
 
+    /// <summary>Size of each attention head; the rotation pairs dimensions i and i + HeadDim/2.</summary>
     public int HeadDim { get; }
+    /// <summary>The frequency base (<c>rope_theta</c>).</summary>
     public double Theta { get; }
+    /// <summary>The config's <c>max_position_embeddings</c>.</summary>
     public int MaxPositionEmbeddings { get; }
+    /// <summary>The scaling rule in use; <see cref="RopeScaling.None"/> when none was given.</summary>
     public RopeScaling Scaling { get; }
 
     /// <summary>The factor cosines and sines are multiplied by (YaRN's attention temperature; 1 otherwise).</summary>

@@ -8,16 +8,36 @@ public class Adam : Optimizer
 {
     private readonly bool decoupledWeightDecay;
 
+    /// <summary>Creates Adam over one group of parameters.</summary>
+    /// <param name="parameters">The float32 parameters to update.</param>
+    /// <param name="lr">Learning rate (step size), at least 0.</param>
+    /// <param name="beta1">Decay of the running mean of gradients (first moment), in [0, 1).</param>
+    /// <param name="beta2">Decay of the running mean of squared gradients (second moment), in [0, 1).</param>
+    /// <param name="eps">Added to the denominator so that tiny second moments do not blow up the step.</param>
+    /// <param name="weightDecay">L2 penalty coefficient, added to the gradient as weightDecay·parameter.</param>
+    /// <param name="amsgrad">Use the maximum of past second moments (AMSGrad, Reddi et al.) in the denominator.</param>
     public Adam(IEnumerable<Tensor> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false)
         : this([new ParamGroup(parameters)], lr, beta1, beta2, eps, weightDecay, amsgrad)
     {
     }
 
+    /// <summary>Creates Adam over parameter groups; the arguments are defaults for unset group options.</summary>
+    /// <param name="groups">The parameter groups.</param>
+    /// <param name="lr">Learning rate (step size), at least 0.</param>
+    /// <param name="beta1">Decay of the running mean of gradients (first moment), in [0, 1).</param>
+    /// <param name="beta2">Decay of the running mean of squared gradients (second moment), in [0, 1).</param>
+    /// <param name="eps">Added to the denominator so that tiny second moments do not blow up the step.</param>
+    /// <param name="weightDecay">L2 penalty coefficient, added to the gradient as weightDecay·parameter.</param>
+    /// <param name="amsgrad">Use the maximum of past second moments (AMSGrad, Reddi et al.) in the denominator.</param>
     public Adam(IEnumerable<ParamGroup> groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0, bool amsgrad = false)
         : this(groups, lr, beta1, beta2, eps, weightDecay, amsgrad, decoupled: false)
     {
     }
 
+    /// <summary>
+    /// Creates the optimiser for Adam and, with <paramref name="decoupled"/> true, for <see cref="AdamW"/>, whose
+    /// weight decay shrinks the parameters directly instead of adding an L2 term to the gradient.
+    /// </summary>
     protected Adam(IEnumerable<ParamGroup> groups, double lr, double beta1, double beta2, double eps, double weightDecay, bool amsgrad, bool decoupled)
         : base(groups, new Dictionary<string, double>
         {
@@ -29,6 +49,7 @@ public class Adam : Optimizer
         decoupledWeightDecay = decoupled;
     }
 
+    /// <inheritdoc/>
     protected override void Update(ParamGroup group, Tensor parameter, Span<float> value, ReadOnlySpan<float> grad, Dictionary<string, Tensor> state)
     {
         double lr = group["lr"], beta1 = group["beta1"], beta2 = group["beta2"], eps = group["eps"], wd = group["weight_decay"];

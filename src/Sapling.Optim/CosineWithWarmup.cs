@@ -7,6 +7,7 @@ namespace Sapling.Optim;
 public sealed class CosineWithWarmup(Optimizer optimizer, int warmupSteps, int totalSteps, double minRatio = 0)
     : LrScheduler(Validate(optimizer, warmupSteps, totalSteps, minRatio))
 {
+    /// <inheritdoc/>
     public override double Factor(long step)
     {
         if (totalSteps == 0) return 1;

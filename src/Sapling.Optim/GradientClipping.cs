@@ -2,6 +2,7 @@ using Sapling.Autograd;
 
 namespace Sapling.Optim;
 
+/// <summary>Gradient-norm helpers for keeping updates bounded (PyTorch's clip_grad_norm_).</summary>
 public static class GradientClipping
 {
     /// <summary>

@@ -11,6 +11,10 @@ public abstract class Optimizer
 {
     private readonly Dictionary<Tensor, Dictionary<string, Tensor>> state = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>
+    /// Creates the optimiser. <paramref name="defaults"/> fill each group's options that the group did not set itself;
+    /// a parameter may appear in only one group.
+    /// </summary>
     protected Optimizer(IEnumerable<ParamGroup> groups, IReadOnlyDictionary<string, double> defaults)
     {
         ParamGroups = groups.ToList();
@@ -25,11 +29,16 @@ public abstract class Optimizer
         }
     }
 
+    /// <summary>The parameter groups, in the order given; their options include the optimiser's defaults.</summary>
     public IReadOnlyList<ParamGroup> ParamGroups { get; }
 
     /// <summary>Number of completed <see cref="Step"/> calls.</summary>
     public long StepCount { get; private set; }
 
+    /// <summary>
+    /// Clears the gradients of every parameter: drops them (the default, as in PyTorch) or, with
+    /// <paramref name="setToNone"/> false, fills them with zeros.
+    /// </summary>
     public void ZeroGrad(bool setToNone = true)
     {
         foreach (var g in ParamGroups)
@@ -57,6 +66,10 @@ public abstract class Optimizer
     /// <summary>One parameter's update, in place.</summary>
     protected abstract void Update(ParamGroup group, Tensor parameter, Span<float> value, ReadOnlySpan<float> grad, Dictionary<string, Tensor> state);
 
+    /// <summary>
+    /// The state tensor called <paramref name="name"/>, created as zeros shaped like <paramref name="like"/> if missing
+    /// (<paramref name="created"/> says so, for updates that initialise it from the first gradient).
+    /// </summary>
     protected static Span<float> Buffer(Dictionary<string, Tensor> state, string name, Tensor like, out bool created)
     {
         created = !state.TryGetValue(name, out var t);
@@ -99,6 +112,10 @@ public abstract class Optimizer
         return (tensors, json);
     }
 
+    /// <summary>
+    /// Restores state saved by <see cref="StateDict"/>, replacing the current state, the groups' hyper-parameters and
+    /// the step count. Refuses state from another optimiser type or with a different group/parameter layout.
+    /// </summary>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> tensors, string json)
     {
         using var doc = JsonDocument.Parse(json);

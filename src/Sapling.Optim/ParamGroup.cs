@@ -6,6 +6,10 @@ namespace Sapling.Optim;
 /// </summary>
 public sealed class ParamGroup
 {
+    /// <summary>
+    /// Creates a group. A learning rate or weight decay left null comes from the optimiser's defaults. Only float32
+    /// parameters are accepted, since the updates work on float spans.
+    /// </summary>
     public ParamGroup(IEnumerable<Tensor> parameters, double? learningRate = null, double? weightDecay = null)
     {
         Params = parameters.ToList();
@@ -16,6 +20,7 @@ public sealed class ParamGroup
         if (weightDecay is double wd) Options["weight_decay"] = wd;
     }
 
+    /// <summary>The parameters this group updates.</summary>
     public List<Tensor> Params { get; }
 
     /// <summary>Hyper-parameters by PyTorch's names (lr, weight_decay, momentum, beta1, beta2, eps, ...).</summary>
@@ -24,11 +29,13 @@ public sealed class ParamGroup
     /// <summary>The learning rate when the group was created; schedules scale from it.</summary>
     public double InitialLearningRate { get; internal set; }
 
+    /// <summary>The group's current learning rate (option "lr"); schedulers change it.</summary>
     public double LearningRate
     {
         get => Options["lr"];
         set => Options["lr"] = value;
     }
 
+    /// <summary>The hyper-parameter called <paramref name="option"/> (PyTorch's name, e.g. "momentum").</summary>
     public double this[string option] => Options[option];
 }

@@ -15,6 +15,14 @@ public sealed class ReduceLROnPlateau
     private readonly int cooldown;
     private readonly double minLr;
 
+    /// <summary>Creates the scheduler.</summary>
+    /// <param name="optimizer">The optimiser whose learning rates are reduced.</param>
+    /// <param name="mode">"min" when lower metric values are better (a loss), "max" when higher are (accuracy).</param>
+    /// <param name="factor">Multiplier applied to the learning rate on a plateau, in (0, 1).</param>
+    /// <param name="patience">Checks without improvement tolerated before reducing.</param>
+    /// <param name="threshold">Relative margin a new value must beat the best by to count as an improvement.</param>
+    /// <param name="cooldown">Checks after a reduction during which bad checks are not counted.</param>
+    /// <param name="minLr">Floor below which no group's learning rate is reduced.</param>
     public ReduceLROnPlateau(Optimizer optimizer, string mode = "min", double factor = 0.1, int patience = 10, double threshold = 1e-4, int cooldown = 0, double minLr = 0)
     {
         if (mode is not ("min" or "max")) throw new ArgumentException($"ReduceLROnPlateau: mode must be 'min' or 'max', got '{mode}'");
@@ -24,8 +32,11 @@ public sealed class ReduceLROnPlateau
         Best = minimize ? double.PositiveInfinity : double.NegativeInfinity;
     }
 
+    /// <summary>The optimiser whose learning rates are reduced.</summary>
     public Optimizer Optimizer { get; }
+    /// <summary>The best metric value seen so far (±infinity before the first check).</summary>
     public double Best { get; private set; }
+    /// <summary>Checks in a row without improvement since the last improvement or reduction.</summary>
     public int BadChecks { get; private set; }
     private int cooldownLeft;
 
@@ -67,8 +78,13 @@ public sealed class ReduceLROnPlateau
     // The best value starts at ±infinity, which JSON can only carry as a named literal.
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
+    /// <summary>The state as JSON (best value, counters and current learning rates), for checkpoints.</summary>
     public string StateDict() => JsonSerializer.Serialize(new { best = Best, bad_checks = BadChecks, cooldown_left = cooldownLeft, lrs = Optimizer.ParamGroups.Select(g => g.LearningRate).ToArray() }, Json);
 
+    /// <summary>
+    /// Restores state saved by <see cref="StateDict"/>, including the groups' learning rates (extra or missing groups
+    /// are ignored).
+    /// </summary>
     public void LoadStateDict(string json)
     {
         using var doc = JsonDocument.Parse(json);

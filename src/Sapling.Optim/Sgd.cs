@@ -3,11 +3,25 @@ namespace Sapling.Optim;
 /// <summary>Stochastic gradient descent with momentum, dampening, Nesterov momentum and L2 weight decay (torch.optim.SGD).</summary>
 public sealed class Sgd : Optimizer
 {
+    /// <summary>Creates SGD over one group of parameters.</summary>
+    /// <param name="parameters">The float32 parameters to update.</param>
+    /// <param name="lr">Learning rate, at least 0.</param>
+    /// <param name="momentum">Momentum factor; 0 (the default) is plain SGD with no state.</param>
+    /// <param name="dampening">Fraction of the new gradient left out of the momentum buffer.</param>
+    /// <param name="weightDecay">L2 penalty coefficient, added to the gradient as weightDecay·parameter.</param>
+    /// <param name="nesterov">Nesterov momentum; needs momentum &gt; 0 and dampening 0.</param>
     public Sgd(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false)
         : this([new ParamGroup(parameters)], lr, momentum, dampening, weightDecay, nesterov)
     {
     }
 
+    /// <summary>Creates SGD over parameter groups; the arguments are defaults for unset group options.</summary>
+    /// <param name="groups">The parameter groups.</param>
+    /// <param name="lr">Learning rate, at least 0.</param>
+    /// <param name="momentum">Momentum factor; 0 (the default) is plain SGD with no state.</param>
+    /// <param name="dampening">Fraction of the new gradient left out of the momentum buffer.</param>
+    /// <param name="weightDecay">L2 penalty coefficient, added to the gradient as weightDecay·parameter.</param>
+    /// <param name="nesterov">Nesterov momentum; needs momentum &gt; 0 and dampening 0.</param>
     public Sgd(IEnumerable<ParamGroup> groups, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false)
         : base(groups, new Dictionary<string, double>
         {
@@ -18,6 +32,7 @@ public sealed class Sgd : Optimizer
         if (nesterov && (momentum <= 0 || dampening != 0)) throw new ArgumentException("SGD: Nesterov momentum needs momentum > 0 and dampening 0");
     }
 
+    /// <inheritdoc/>
     protected override void Update(ParamGroup group, Tensor parameter, Span<float> value, ReadOnlySpan<float> grad, Dictionary<string, Tensor> state)
     {
         float lr = (float)group["lr"], momentum = (float)group["momentum"], dampening = (float)group["dampening"], wd = (float)group["weight_decay"];

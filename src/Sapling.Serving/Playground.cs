@@ -13,6 +13,7 @@ public static class Playground
         return reader.ReadToEnd();
     });
 
+    /// <summary>Writes the playground page (embedded in this assembly) as the HTML response.</summary>
     public static Task Write(HttpContext context)
     {
         context.Response.ContentType = "text/html; charset=utf-8";

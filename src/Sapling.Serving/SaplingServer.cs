@@ -29,7 +29,9 @@ public sealed class SaplingServer : IAsyncDisposable
         (this.app, this.engine, Metrics, Catalog) = (app, engine, metrics, catalog);
     }
 
+    /// <summary>The counters and histograms that GET /metrics reports.</summary>
     public ServerMetrics Metrics { get; }
+    /// <summary>The models being served.</summary>
     public ModelCatalog Catalog { get; }
 
     /// <summary>Where the server listens, e.g. http://127.0.0.1:8080 (the real port when 0 was asked for).</summary>
@@ -110,6 +112,7 @@ public sealed class SaplingServer : IAsyncDisposable
     /// <summary>Stops accepting work and waits (up to the shutdown timeout) for in-flight requests.</summary>
     public Task StopAsync() => app.StopAsync();
 
+    /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
         await app.StopAsync();

@@ -3,7 +3,11 @@ namespace Sapling.Serving;
 /// <summary>How <c>sapling serve</c> runs: what it serves, where it listens and the limits it enforces.</summary>
 public sealed record ServeOptions
 {
+    /// <summary>
+    /// The model folders (or GGUF files) to serve, each with the id clients call it by; at least one.
+    /// </summary>
     public required IReadOnlyList<ModelSource> Models { get; init; }
+    /// <summary>The address to listen on: an IP address or "localhost".</summary>
     public string Host { get; init; } = "127.0.0.1";
 
     /// <summary>0 picks a free port (tests); the bound address is reported once listening.</summary>
@@ -42,6 +46,9 @@ public sealed record ServeOptions
     /// <summary>Write one JSON line per request to standard output.</summary>
     public bool LogRequests { get; init; } = true;
 
+    /// <summary>
+    /// Refuses no models, two models with the same id, an empty API key, and limits or timeouts out of range.
+    /// </summary>
     public void Validate()
     {
         if (Models.Count == 0) throw new ArgumentException("serve needs at least one --model folder");

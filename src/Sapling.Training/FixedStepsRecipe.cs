@@ -13,14 +13,19 @@ public sealed class FixedStepsRecipe(Module network, int steps, Func<int, Tensor
     /// <summary>Called after every optimiser step (re-applying pruning masks, say).</summary>
     public Action? AfterStep { get; init; }
 
+    /// <inheritdoc/>
     public Module Network => network;
 
+    /// <inheritdoc/>
     public TrainingUnit Unit => TrainingUnit.Step;
 
+    /// <inheritdoc/>
     public int Periods => 1;
 
+    /// <inheritdoc/>
     public int CompletedPeriods(TrainingState state) => 0;
 
+    /// <inheritdoc/>
     public IEnumerable<MicroBatch> Batches(int period)
     {
         for (int step = 0; step < steps; step++)
@@ -31,13 +36,18 @@ public sealed class FixedStepsRecipe(Module network, int steps, Func<int, Tensor
         }
     }
 
+    /// <inheritdoc/>
     public IReadOnlyDictionary<string, object?>? StepFinished(StepResult step)
     {
         AfterStep?.Invoke();
         return null;
     }
 
+    /// <inheritdoc/>
     public PeriodEvaluation? EndPeriod(int period, bool interrupted, TrainingState state) => null;
 
+    /// <summary>
+    /// Always throws: this recipe keeps no best model (the trainer asks only when a run folder is given).
+    /// </summary>
     public void SaveBest(string directory) => throw new InvalidOperationException("a fixed-steps fine-tune keeps no best model");
 }

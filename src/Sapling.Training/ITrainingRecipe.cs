@@ -12,8 +12,12 @@ namespace Sapling.Training;
 /// </summary>
 public interface ITrainingRecipe
 {
+    /// <summary>The network that trains; checkpoints hold its weights.</summary>
     Module Network { get; }
 
+    /// <summary>
+    /// Whether a period is an epoch or a run of optimiser steps; messages and state are counted in it.
+    /// </summary>
     TrainingUnit Unit { get; }
 
     /// <summary>The periods of the whole run (epochs, or evaluations).</summary>

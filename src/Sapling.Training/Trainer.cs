@@ -49,8 +49,12 @@ public sealed class Trainer(ITrainingRecipe recipe, Optimizer optimizer)
     /// </summary>
     public IProcessGroup ProcessGroup { get; init; } = SingleProcessGroup.Instance;
 
+    /// <summary>
+    /// How gradients are synchronised across <see cref="ProcessGroup"/>'s ranks (bucket size, overlap, drills).
+    /// </summary>
     public DataParallelOptions Parallelism { get; init; } = new();
 
+    /// <summary>Receives progress messages and warnings; only rank 0's are shown. Silent by default.</summary>
     public IProgressReporter Progress { get; init; } = SilentProgress.Instance;
 
     /// <summary>Where metrics, checkpoints and the best model go; null keeps nothing (a federated round, a short fine-tune).</summary>

@@ -18,6 +18,9 @@ public sealed class TrainingStep(Optimizer optimizer, IReadOnlyList<Tensor> para
     /// <summary>Stepped after every optimiser step.</summary>
     public LrScheduler? Schedule { get; init; }
 
+    /// <summary>
+    /// Sums gradients over the ranks of a data-parallel run; null trains alone (gradients are used as they are).
+    /// </summary>
     public DataParallel? DataParallel { get; init; }
 
     /// <summary>Called with the gradients complete (all-reduced), under no-grad, before clipping.</summary>
@@ -32,6 +35,7 @@ public sealed class TrainingStep(Optimizer optimizer, IReadOnlyList<Tensor> para
     /// <summary>The optimiser steps this object has applied.</summary>
     public long StepsTaken { get; private set; }
 
+    /// <summary>The trainable parameters whose gradients this step clips (or measures) and guards.</summary>
     public IReadOnlyList<Tensor> Parameters => parameters;
 
     /// <summary>Backpropagates one micro-batch's loss, already scaled by its share of the step.</summary>

@@ -11,6 +11,10 @@ namespace Sapling.Cli.Bench;
 /// </summary>
 public static class AllReduceBench
 {
+    /// <summary>
+    /// Times the in-place all-reduce for each buffer size in <paramref name="megabytes"/> (MB of float32) and prints
+    /// rank 0's table; returns the exit code. Refuses a group of fewer than 2 ranks.
+    /// </summary>
     public static int Run(double[] megabytes, int repeats)
     {
         using var group = ProcessGroups.FromEnvironment(ProcessGroups.CurrentEnvironment());

@@ -11,6 +11,10 @@ namespace Sapling.Cli.Bench;
 /// </summary>
 public static class DecodeBench
 {
+    /// <summary>
+    /// Loads the GPT folder, gives every sequence a cache already holding <paramref name="past"/> positions, and prints
+    /// the median decode-step and sampling times for each batch size, as a table or JSON; returns the exit code.
+    /// </summary>
     public static int Run(string modelDirectory, int[] batches, int past, int repeats, bool json)
     {
         var model = GptFolder.Load(modelDirectory);

@@ -10,11 +10,17 @@ namespace Sapling.Cli.Bench;
 /// </summary>
 public static class GemmBench
 {
+    /// <summary>The (M, K, N) shapes timed: squares, and transformer-like activation × weight products.</summary>
     public static readonly (int M, int K, int N)[] Shapes =
     [
         (256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048), (2048, 256, 768), (2048, 1024, 256),
     ];
 
+    /// <summary>
+    /// Prints GFLOP/s per shape, as a table or JSON. With <paramref name="provider"/> only that provider is timed, in
+    /// this process; without it, each provider runs in a child process. <paramref name="ghz"/> is the clock behind the
+    /// "% peak" column. Returns the exit code: 1 when a child process failed.
+    /// </summary>
     public static int Run(bool json, string? provider, int repeats, int threads, double ghz)
     {
         var rows = provider != null ? Measure(Gemm.Parse(provider), repeats, threads, ghz) : MeasureEachInChildProcess(repeats, threads, ghz);

@@ -20,6 +20,10 @@ public static class GptBench
         _ => throw new ArgumentException($"unknown GPT benchmark size '{name}' (A or B)"),
     };
 
+    /// <summary>
+    /// Prints the median training-step time, tokens/s and peak resident memory of a freshly initialised GPT of
+    /// <paramref name="size"/> (A or B) over <paramref name="steps"/> timed steps; returns the exit code.
+    /// </summary>
     public static int Train(string size, bool json, int steps)
     {
         var (config, batch) = Size(size);

@@ -15,6 +15,10 @@ namespace Sapling.Cli.Bench;
 /// </summary>
 public static class InferenceBench
 {
+    /// <summary>
+    /// Times the model folder at <paramref name="directory"/> and prints the result, as text or JSON; returns the exit
+    /// code. With <paramref name="configPath"/> (its training config) it also reports quality on the held-out split.
+    /// </summary>
     public static int Run(string directory, string? configPath, bool json, int repeats)
     {
         var result = new JsonObject { ["model"] = directory, ["int8_path"] = Int8Gemm.BestPath.ToString(),

@@ -13,6 +13,11 @@ namespace Sapling.Cli.Bench;
 /// </summary>
 public static class LlmBench
 {
+    /// <summary>
+    /// Loads the language model with <paramref name="storage"/>, times prefill of <paramref name="promptTokens"/>
+    /// synthetic tokens and greedy decoding of <paramref name="newTokens"/>, and prints them with the memory figures
+    /// and the bandwidth ceiling, as text or JSON; returns the exit code.
+    /// </summary>
     public static int Run(string directory, WeightStorage storage, int promptTokens, int newTokens, bool json)
     {
         long rssBefore = Resident("VmRSS");

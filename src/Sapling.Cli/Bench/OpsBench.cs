@@ -8,6 +8,10 @@ namespace Sapling.Cli.Bench;
 /// </summary>
 public static class OpsBench
 {
+    /// <summary>
+    /// Prints the median forward+backward time and garbage collections per step of each op, as a table or JSON; returns
+    /// the exit code.
+    /// </summary>
     public static int Run(bool json, int repeats)
     {
         var rng = new Generator(3);

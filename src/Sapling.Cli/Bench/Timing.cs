@@ -8,6 +8,10 @@ namespace Sapling.Cli.Bench;
 /// <summary>Wall-clock medians: this machine is noisy, so one sample means little and the median of many means more.</summary>
 public static class Timing
 {
+    /// <summary>
+    /// Runs <paramref name="action"/> <paramref name="warmup"/> times untimed, then <paramref name="repeats"/> times,
+    /// and returns the median of the timed runs in milliseconds.
+    /// </summary>
     public static double MedianMilliseconds(Action action, int repeats, int warmup = 2)
     {
         for (int i = 0; i < warmup; i++) action();

@@ -12,6 +12,10 @@ namespace Sapling.Cli.Bench;
 /// </summary>
 public static class TrainBench
 {
+    /// <summary>
+    /// Prints the reference CNN's median training-step time over <paramref name="steps"/> steps, its eval throughput,
+    /// peak resident memory and gen-2 collections; returns the exit code. Only <paramref name="model"/> "cnn" exists.
+    /// </summary>
     public static int Run(string model, bool json, int steps)
     {
         if (model != "cnn") throw new ArgumentException($"bench train: unknown model '{model}' (available: cnn)");

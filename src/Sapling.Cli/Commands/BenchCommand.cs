@@ -6,6 +6,10 @@ namespace Sapling.Cli.Commands;
 /// <summary><c>sapling bench gemm|ops</c>: kernel speed, printed as a table or as JSON for scripts.</summary>
 public static class BenchCommand
 {
+    /// <summary>
+    /// Builds the <c>sapling bench</c> command and its subcommands (gemm, ops, train, generate, decode, infer, llm,
+    /// allreduce).
+    /// </summary>
     public static Command Create()
     {
         var bench = new Command("bench", "Measure kernel and training speed");

@@ -13,6 +13,7 @@ namespace Sapling.Cli.Commands;
 /// </summary>
 public static class ChatCommand
 {
+    /// <summary>Builds the <c>sapling chat</c> command with its options and action.</summary>
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model folder with a chat template (tokenizer_config.json), e.g. the output of an sft run", Required = true };

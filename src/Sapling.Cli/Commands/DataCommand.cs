@@ -11,6 +11,7 @@ public static class DataCommand
 {
     private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>Builds the <c>sapling data</c> command and its subcommands.</summary>
     public static Command Create()
     {
         var data = new Command("data", "Clean, de-duplicate, describe and split text corpora");

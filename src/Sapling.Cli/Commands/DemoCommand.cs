@@ -16,6 +16,7 @@ namespace Sapling.Cli.Commands;
 /// </summary>
 public static class DemoCommand
 {
+    /// <summary>Builds the <c>sapling demo</c> command with its options and action.</summary>
     public static Command Create()
     {
         var output = new Option<string>("--out") { Description = "Run folder", DefaultValueFactory = _ => Path.Combine("runs", "digits-cnn") };

@@ -9,6 +9,7 @@ namespace Sapling.Cli.Commands;
 /// <summary><c>sapling embed --model DIR --input FILE --out FILE.jsonl</c>: one sentence embedding per input line, in order.</summary>
 public static class EmbedCommand
 {
+    /// <summary>Builds the <c>sapling embed</c> command with its options and action.</summary>
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "A BERT folder (config.json, model.safetensors, tokenizer.json or vocab.txt), e.g. imported with `sapling import onnx`", Required = true };

@@ -13,6 +13,7 @@ namespace Sapling.Cli.Commands;
 /// </summary>
 public static class EvalCommand
 {
+    /// <summary>Builds the <c>sapling eval</c> command with its options and action.</summary>
     public static Command Create()
     {
         // Not Required: the text metrics need neither, so the action checks them and says which form it expected.

@@ -6,6 +6,7 @@ namespace Sapling.Cli.Commands;
 /// <summary><c>sapling export --model DIR --format onnx --out FILE.onnx</c></summary>
 public static class ExportCommand
 {
+    /// <summary>Builds the <c>sapling export</c> command with its options and action.</summary>
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model folder (config.json + model.safetensors): an MLP, CNN or ResNet classifier, or a GPT-2-style language model", Required = true };

@@ -14,6 +14,7 @@ namespace Sapling.Cli.Commands;
 /// </summary>
 public static class FederatedCommand
 {
+    /// <summary>Builds the <c>sapling federated</c> command and its <c>client</c> subcommand.</summary>
     public static Command Create()
     {
         var config = new Argument<string>("config") { Description = "YAML config with data:, model:, train: and federated: sections (see configs/digits-federated.yaml)" };

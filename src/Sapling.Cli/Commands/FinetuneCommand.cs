@@ -12,6 +12,7 @@ public static class FinetuneCommand
     /// <summary>Every training method but pretrain (which is `sapling train`), by config name.</summary>
     public static readonly string[] Methods = TrainingMethods.Names.Where(m => m != TrainingMethod.Pretrain.ConfigName()).ToArray();
 
+    /// <summary>Builds the <c>sapling finetune</c> command with its options and action.</summary>
     public static Command Create()
     {
         var config = new Argument<string>("config") { Description = "YAML config with method: full | lora | prompt | sft | distill | dpo | classify | token_classify | seq2seq and model.path (see configs/)" };

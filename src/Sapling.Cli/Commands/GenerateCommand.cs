@@ -9,6 +9,7 @@ namespace Sapling.Cli.Commands;
 /// <summary><c>sapling generate --model DIR (--prompt TEXT | --prompt-ids 1,2,3) [sampling options] [--json]</c></summary>
 public static class GenerateCommand
 {
+    /// <summary>Builds the <c>sapling generate</c> command with its options and action.</summary>
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model folder (config.json, model.safetensors, optionally tokenizer.json)", Required = true };

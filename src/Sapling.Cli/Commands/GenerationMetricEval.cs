@@ -12,8 +12,15 @@ namespace Sapling.Cli.Commands;
 /// </summary>
 public static class GenerationMetricEval
 {
+    /// <summary>The text metrics this class scores, as <c>--metric</c> names them.</summary>
     public static readonly string[] Metrics = ["bleu", "chrf", "rouge-l", "exact-match"];
 
+    /// <summary>
+    /// Scores the hypotheses file against the reference files with <paramref name="metric"/> and prints the score, as
+    /// text or JSON; returns the exit code. <paramref name="tokenize"/> applies to BLEU and ROUGE-L,
+    /// <paramref name="smoothing"/> to BLEU and <paramref name="normalize"/> to exact match. Refuses missing, empty or
+    /// unequal-length files.
+    /// </summary>
     public static int Run(string metric, string? hypothesesPath, string[] referencePaths, string tokenize, string smoothing, string normalize, bool json)
     {
         if (hypothesesPath == null)
@@ -84,6 +91,7 @@ public static class GenerationMetricEval
         return 0;
     }
 
+    /// <summary>The error message for an unknown <c>--metric</c>, listing the ones that exist.</summary>
     public static string UnknownMetric(string metric) =>
         $"unknown metric '{metric}': use {string.Join(", ", Metrics)} (text files) or perplexity (with --model and --data)";
 

@@ -6,6 +6,7 @@ namespace Sapling.Cli.Commands;
 /// <summary><c>sapling import onnx FILE.onnx --out DIR</c></summary>
 public static class ImportCommand
 {
+    /// <summary>Builds the <c>sapling import</c> command with its options and action.</summary>
     public static Command Create()
     {
         var file = new Argument<string>("file") { Description = "The .onnx file (tensors stored as external data are read from its folder)" };

@@ -16,6 +16,7 @@ public static class LabelCommand
 {
     private const int BatchRows = 512;
 
+    /// <summary>Builds the <c>sapling label</c> command and its subcommands.</summary>
     public static Command Create()
     {
         var cmd = new Command("label", "Pick the unlabelled items most worth labelling, and fold new labels into a training set");

@@ -10,6 +10,12 @@ namespace Sapling.Cli.Commands;
 /// </summary>
 public static class LanguageModelEval
 {
+    /// <summary>
+    /// Loads the model (with the adapter, if any), scores <paramref name="dataPath"/> and prints loss and perplexity,
+    /// as text or JSON; returns the exit code. <paramref name="contextOption"/> is the window length (default: the
+    /// model's context, at most 1,024); <paramref name="width"/> forces the token width of a .bin file. Refuses token
+    /// ids outside the vocabulary and data shorter than one window.
+    /// </summary>
     public static int Run(string modelDirectory, string? adapterDirectory, string dataPath, bool json, int? contextOption, TokenWidth? width = null)
     {
         var model = Models.Adapters.PeftAdapter.LoadLanguageModel(modelDirectory, adapterDirectory);

@@ -10,6 +10,7 @@ namespace Sapling.Cli.Commands;
 public static class PredictCommand
 {
 
+    /// <summary>Builds the <c>sapling predict</c> command with its options and action.</summary>
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model folder (config.json + model.safetensors)", Required = true };

@@ -10,6 +10,7 @@ namespace Sapling.Cli.Commands;
 /// <summary><c>sapling prune --model DIR --sparsity 0.5 [--structured] [--finetune-steps N --config YAML] --out DIR</c></summary>
 public static class PruneCommand
 {
+    /// <summary>Builds the <c>sapling prune</c> command with its options and action.</summary>
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model folder (config.json + model.safetensors), float32: a classifier or a GPT-2-style language model", Required = true };

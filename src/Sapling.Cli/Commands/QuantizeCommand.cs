@@ -6,6 +6,7 @@ namespace Sapling.Cli.Commands;
 /// <summary><c>sapling quantize --model DIR [--type int8|q8_0|q4_0|q4_k_m|q6_k] --out PATH</c></summary>
 public static class QuantizeCommand
 {
+    /// <summary>Builds the <c>sapling quantize</c> command with its options and action.</summary>
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model folder (config.json + model.safetensors): a classifier, an encoder, an encoder-decoder, GPT-2 or a Llama-family decoder", Required = true };

@@ -18,6 +18,9 @@ namespace Sapling.Cli.Commands;
 /// </summary>
 public static class ReviewCommand
 {
+    /// <summary>
+    /// Builds the <c>sapling review</c> command and its <c>create</c> and <c>summarize</c> subcommands.
+    /// </summary>
     public static Command Create()
     {
         var review = new Command("review", "Human review: sample outputs into an HTML rating sheet, then summarise the ratings");

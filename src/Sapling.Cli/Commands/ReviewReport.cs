@@ -6,6 +6,10 @@ namespace Sapling.Cli.Commands;
 /// <summary><c>sapling review summarize</c>: the ratings against the automatic metric, as a table or JSON.</summary>
 public static class ReviewReport
 {
+    /// <summary>
+    /// Reads the exported ratings file at <paramref name="path"/> and prints the summary; returns the exit code.
+    /// Refuses a file with no items or none rated.
+    /// </summary>
     public static int Print(string path, bool json)
     {
         var (_, ratings) = ReviewRatings.Read(path);

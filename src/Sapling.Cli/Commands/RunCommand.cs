@@ -10,6 +10,7 @@ namespace Sapling.Cli.Commands;
 /// <summary><c>sapling run --model DIR --input in.safetensors --out out.safetensors</c>: one forward pass on given tensors, for comparing with other runtimes tensor for tensor.</summary>
 public static class RunCommand
 {
+    /// <summary>Builds the <c>sapling run</c> command with its options and action.</summary>
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model folder: an imported ONNX graph, a torchvision ResNet, a BERT encoder, a classifier or a language model", Required = true };

@@ -13,6 +13,7 @@ namespace Sapling.Cli.Commands;
 /// </summary>
 public static class SearchCommand
 {
+    /// <summary>Builds the <c>sapling search</c> command and its <c>build</c> and <c>query</c> subcommands.</summary>
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "A BERT folder (e.g. all-MiniLM-L6-v2 imported with `sapling import onnx`)", Required = true };

@@ -9,6 +9,7 @@ namespace Sapling.Cli.Commands;
 /// </summary>
 public static class ServeCommand
 {
+    /// <summary>Builds the <c>sapling serve</c> command with its options and action.</summary>
     public static Command Create()
     {
         var models = new Option<string[]>("--model") { Description = "Model folder to serve (repeat for several)", Required = true, AllowMultipleArgumentsPerToken = false };

@@ -15,6 +15,7 @@ namespace Sapling.Cli.Commands;
 /// </summary>
 public static class SweepCommand
 {
+    /// <summary>Builds the <c>sapling sweep</c> command and its <c>report</c> subcommand.</summary>
     public static Command Create()
     {
         var config = new Argument<string>("config") { Description = "Training config with a sweep: section (see configs/digits-cnn-sweep.yaml)" };

@@ -9,6 +9,7 @@ namespace Sapling.Cli.Commands;
 /// (words are split at whitespace; one sentence per input line), with the entities when the tags are B-/I- chunks.</summary>
 public static class TagCommand
 {
+    /// <summary>Builds the <c>sapling tag</c> command with its options and action.</summary>
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Token-classifier folder (method token_classify)", Required = true };

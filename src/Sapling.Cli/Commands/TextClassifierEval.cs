@@ -9,6 +9,11 @@ namespace Sapling.Cli.Commands;
 /// </summary>
 public static class TextClassifierEval
 {
+    /// <summary>
+    /// Classifies the text in <paramref name="field"/> of every row and prints the scores against the label in
+    /// <paramref name="labelField"/>; returns the exit code. <paramref name="stripHeaders"/> removes e-mail headers
+    /// from the text first. Refuses a label the model does not know, and a file with no usable rows.
+    /// </summary>
     public static int Run(string modelDirectory, string dataPath, string field, string labelField, bool stripHeaders, bool json)
     {
         var classifier = TextClassifier.Load(modelDirectory);

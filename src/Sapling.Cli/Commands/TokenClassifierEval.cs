@@ -12,6 +12,10 @@ namespace Sapling.Cli.Commands;
 /// </summary>
 public static class TokenClassifierEval
 {
+    /// <summary>
+    /// Tags every sentence of <paramref name="dataPath"/> and prints the per-tag and, for chunk tags, per-entity
+    /// scores; returns the exit code. The field names apply to JSONL. Refuses tags the model does not know.
+    /// </summary>
     public static int Run(string modelDirectory, string dataPath, string wordsField, string tagsField, bool json)
     {
         var tagger = TokenTagger.Load(modelDirectory);

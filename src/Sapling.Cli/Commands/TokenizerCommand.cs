@@ -10,6 +10,7 @@ public static class TokenizerCommand
 {
     private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>Builds the <c>sapling tokenizer</c> command and its subcommands.</summary>
     public static Command Create()
     {
         var cmd = new Command("tokenizer", "Train tokenizers and encode or decode text");

@@ -12,6 +12,7 @@ namespace Sapling.Cli.Commands;
 /// <summary><c>sapling train config.yaml [--out DIR] [--set key=value ...] [--resume DIR] [--nproc N]</c></summary>
 public static class TrainCommand
 {
+    /// <summary>Builds the <c>sapling train</c> command with its options and action.</summary>
     public static Command Create()
     {
         var config = new Argument<string>("config") { Description = "YAML config (see configs/)" };

@@ -12,6 +12,7 @@ namespace Sapling.Cli.Commands;
 /// </summary>
 public static class TranslateCommand
 {
+    /// <summary>Builds the <c>sapling translate</c> command with its options and action.</summary>
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Encoder-decoder folder (model_type bart, marian or t5)", Required = true };

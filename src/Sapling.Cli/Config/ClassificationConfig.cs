@@ -7,6 +7,10 @@ namespace Sapling.Cli.Config;
 /// <summary>Reads the data:, model:, train: and augment: sections of a classification config into typed options.</summary>
 public static class ClassificationConfig
 {
+    /// <summary>
+    /// Binds the config's sections; a key it leaves out takes the option record's default. Refuses keys no reader asked
+    /// for (a misspelt key).
+    /// </summary>
     public static (DataOptions Data, ClassifierConfig Model, TrainingOptions Train) Bind(ConfigTree c)
     {
         // A key the config leaves out takes the record's own default: each default is written once, in the record.

@@ -21,6 +21,7 @@ public sealed class ConfigTree
 
     private ConfigTree(Dictionary<string, object?> root, string source) => (this.root, Source) = (root, source);
 
+    /// <summary>Where the tree came from (the file path, or a description), for error messages.</summary>
     public string Source { get; }
 
     /// <summary>Loads <paramref name="path"/> and applies each "section.key=value" of <paramref name="overrides"/> (the verbs' --set) in order.</summary>
@@ -31,6 +32,10 @@ public sealed class ConfigTree
         return tree;
     }
 
+    /// <summary>
+    /// Loads the YAML file at <paramref name="path"/>. Refuses a missing file, invalid YAML, an empty file and a top
+    /// level that is not a mapping of sections.
+    /// </summary>
     public static ConfigTree Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"config file '{path}' not found", path);
@@ -58,6 +63,9 @@ public sealed class ConfigTree
         return new ConfigTree(tree, path);
     }
 
+    /// <summary>
+    /// A tree with no keys, so every read takes its default; <paramref name="source"/> names it in messages.
+    /// </summary>
     public static ConfigTree Empty(string source) => new(new Dictionary<string, object?>(), source);
 
     /// <summary>Applies "section.key=value"; the value is read as YAML (numbers, booleans, [lists], null).</summary>
@@ -102,6 +110,9 @@ public sealed class ConfigTree
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="key"/> is set to a non-null value. Unlike <c>Get</c>, it does not mark the key as read.
+    /// </summary>
     public bool Has(string key) => Find(key) != null;
 
     /// <summary>The keys at the top of this tree (sections, or a sweep parameter's kinds).</summary>

@@ -9,6 +9,10 @@ namespace Sapling.Cli.Config;
 /// </summary>
 public static class LanguageModelConfig
 {
+    /// <summary>
+    /// Binds the config and validates the options; a key it leaves out takes the record's default. Refuses unknown keys
+    /// and invalid options.
+    /// </summary>
     public static LmOptions Bind(ConfigTree c)
     {
         // A key the config leaves out takes the record's own default: each default is written once, in the record.

@@ -24,6 +24,10 @@ public static class SweepConfig
 {
     private static readonly string[] Kinds = ["values", "uniform", "log_uniform", "int_uniform"];
 
+    /// <summary>
+    /// Binds a <c>sweep:</c> section (as detached from the config) and draws its trials. Refuses unknown keys, an
+    /// unknown method or pruner, a parameter without exactly one kind, and ASHA without <c>max_epochs</c>.
+    /// </summary>
     public static SweepPlan Bind(ConfigTree sweep)
     {
         string method = sweep.Get("method", "random");

@@ -14,22 +14,29 @@ public sealed class SpectreProgress(ProgressContext context) : IProgressReporter
     private string unit = "samples";
     private bool stepMode;
 
+    /// <summary>
+    /// Whether the console can show a live display: an interactive terminal with output not redirected.
+    /// </summary>
     public static bool IsInteractive => AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
 
+    /// <summary>A runner that starts the live display and hands the work a reporter drawing into it.</summary>
     public static ProgressContextRunner Create() => new();
 
+    /// <inheritdoc/>
     public void EpochStarted(int epoch, int totalEpochs, int batches)
     {
         (this.epoch, this.totalEpochs) = (epoch, totalEpochs);
         task = context.AddTask(Markup.Escape($"epoch {epoch}/{totalEpochs}"), maxValue: batches);
     }
 
+    /// <inheritdoc/>
     public void StepsStarted(int steps, string unit)
     {
         (stepMode, this.unit) = (true, unit);
         task = context.AddTask("training", maxValue: steps);
     }
 
+    /// <inheritdoc/>
     public void BatchFinished(int batch, int batches, double meanLoss, double samplesPerSecond)
     {
         if (task == null) return;
@@ -38,6 +45,7 @@ public sealed class SpectreProgress(ProgressContext context) : IProgressReporter
         task.Description = Markup.Escape($"{where}  loss {meanLoss:F4}  {samplesPerSecond:F0} {unit}/s");
     }
 
+    /// <inheritdoc/>
     public void EpochFinished(EpochRecord r, TimeSpan eta)
     {
         if (task == null) return;
@@ -46,12 +54,18 @@ public sealed class SpectreProgress(ProgressContext context) : IProgressReporter
     }
 
     // Lines written while the live display runs are printed above it, so messages need no progress bar of their own.
+    /// <inheritdoc/>
     public void Warning(string message) => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape("warning: " + message)}[/]");
 
+    /// <inheritdoc/>
     public void Message(string message) => AnsiConsole.MarkupLine(Markup.Escape(message));
 
+    /// <summary>Runs work inside a live progress display, which stays on screen when the work ends.</summary>
     public sealed class ProgressContextRunner
     {
+        /// <summary>
+        /// Runs <paramref name="work"/> with a <see cref="SpectreProgress"/> reporter and returns its result.
+        /// </summary>
         public T Run<T>(Func<IProgressReporter, T> work) => AnsiConsole.Progress()
             .AutoClear(false)
             .HideCompleted(false)

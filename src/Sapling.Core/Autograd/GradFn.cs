@@ -18,6 +18,7 @@ public sealed class GradFn
     /// <summary>The op's name, as in PyTorch's grad_fn (e.g. "matmul", "softmax").</summary>
     public string Name { get; }
 
+    /// <summary>The tensors the op read, in the order its gradient rule returns their gradients.</summary>
     public IReadOnlyList<Tensor> Inputs { get; }
 
     internal Tensor?[] Apply(Tensor gradOutput)
@@ -32,5 +33,6 @@ public sealed class GradFn
 
     internal void Release() => backward = null;
 
+    /// <summary>The op's name in PyTorch's form, e.g. <c>&lt;matmulBackward&gt;</c>.</summary>
     public override string ToString() => $"<{Name}Backward>";
 }

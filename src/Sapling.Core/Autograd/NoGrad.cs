@@ -13,8 +13,16 @@ public readonly struct NoGrad : IDisposable
         if (active) depth++;
     }
 
+    /// <summary>
+    /// Starts a scope without gradient recording on this thread (PyTorch's <c>torch.no_grad()</c>); scopes nest, and
+    /// recording resumes when the outermost is disposed.
+    /// </summary>
     public static NoGrad Enter() => new(true);
 
+    /// <summary>
+    /// Whether ops on this thread record gradients now: outside every <see cref="Enter"/> scope, or inside
+    /// <see cref="Suspend"/>.
+    /// </summary>
     public static bool IsEnabled => depth == 0;
 
     /// <summary>
@@ -41,6 +49,7 @@ public readonly struct NoGrad : IDisposable
         }
     }
 
+    /// <summary>Closes the scope opened by <see cref="Enter"/>.</summary>
     public void Dispose()
     {
         if (active) depth--;

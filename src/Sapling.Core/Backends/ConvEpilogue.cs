@@ -9,5 +9,8 @@ namespace Sapling.Backends;
 public readonly record struct ConvEpilogue<T>(T[]? Scale, int ScaleOffset, T[]? Shift, int ShiftOffset, T[]? Residual, int ResidualOffset, bool Relu)
     where T : unmanaged
 {
+    /// <summary>
+    /// True when the epilogue changes nothing (no scale, shift, residual or ReLU), so kernels can skip it.
+    /// </summary>
     public bool IsIdentity => Scale == null && Shift == null && Residual == null && !Relu;
 }

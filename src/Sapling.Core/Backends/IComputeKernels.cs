@@ -50,6 +50,10 @@ public partial interface IComputeKernels<T> where T : unmanaged, IFloatingPointI
     /// <summary>GELU, x·Φ(x): exact (erf), or GPT-2's 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))).</summary>
     void GeluForward(T[] x, int xOffset, T[] y, int n, bool tanhApproximation);
 
+    /// <summary>
+    /// dx = dy·GELU′(x) over n elements, from the forward input <paramref name="x"/>, for the same form (exact or tanh)
+    /// as the forward pass.
+    /// </summary>
     void GeluBackward(T[] x, int xOffset, T[] dy, int dyOffset, T[] dx, int n, bool tanhApproximation);
 
     /// <summary>Softmax (or log-softmax) of each row; a row of all −∞ gives NaN, as in PyTorch.</summary>

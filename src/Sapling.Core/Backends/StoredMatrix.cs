@@ -11,6 +11,10 @@ namespace Sapling.Backends;
 /// </summary>
 public readonly unsafe struct StoredMatrix
 {
+    /// <summary>
+    /// Describes the matrix at <paramref name="data"/>; strides are in elements. Refuses dtypes that are not read in
+    /// place, layouts where neither stride is 1, and block types that are not row-major with rows of whole blocks.
+    /// </summary>
     public StoredMatrix(void* data, DType dtype, int rows, int cols, long rowStride, long colStride)
     {
         if (dtype is not (DType.Float32 or DType.BFloat16 or DType.Float16) && !dtype.IsBlockQuantized())
@@ -30,11 +34,17 @@ public readonly unsafe struct StoredMatrix
 
     private readonly long rowStrideBytes;
 
+    /// <summary>Address of element (0, 0).</summary>
     public nint Data { get; }
+    /// <summary>The stored element type.</summary>
     public DType DType { get; }
+    /// <summary>Number of rows (a Linear weight's output features).</summary>
     public int Rows { get; }
+    /// <summary>Number of columns (a Linear weight's input features).</summary>
     public int Cols { get; }
+    /// <summary>Elements between (r, c) and (r + 1, c).</summary>
     public long RowStride { get; }
+    /// <summary>Elements between (r, c) and (r, c + 1).</summary>
     public long ColStride { get; }
 
     /// <summary>Rows are contiguous (ColStride is 1).</summary>

@@ -7,19 +7,34 @@ namespace Sapling.Backends;
 /// </summary>
 public enum UnaryOpKind
 {
+    /// <summary>-x.</summary>
     Neg,
+    /// <summary>e^x.</summary>
     Exp,
+    /// <summary>Natural logarithm.</summary>
     Log,
+    /// <summary>Square root.</summary>
     Sqrt,
+    /// <summary>1 / sqrt(x).</summary>
     Rsqrt,
+    /// <summary>Absolute value.</summary>
     Abs,
+    /// <summary>Sine (radians).</summary>
     Sin,
+    /// <summary>Cosine (radians).</summary>
     Cos,
+    /// <summary>x².</summary>
     Square,
+    /// <summary>1 / x.</summary>
     Reciprocal,
+    /// <summary>Hyperbolic tangent.</summary>
     Tanh,
+    /// <summary>Logistic sigmoid, 1 / (1 + e^-x).</summary>
     Sigmoid,
+    /// <summary>max(x, 0).</summary>
     Relu,
+    /// <summary>x · sigmoid(x) (swish).</summary>
     Silu,
+    /// <summary>The error function.</summary>
     Erf,
 }

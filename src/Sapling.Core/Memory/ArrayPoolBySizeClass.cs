@@ -26,11 +26,13 @@ public sealed class ArrayPoolBySizeClass<T> where T : unmanaged
     private long pooledBytes;
     private long clock;
 
+    /// <summary>Creates an empty pool keeping at most <paramref name="maxPooledBytes"/> bytes of arrays.</summary>
     public ArrayPoolBySizeClass(long maxPooledBytes) => MaxPooledBytes = maxPooledBytes;
 
     /// <summary>Upper bound on memory held by released arrays; beyond it the arrays used longest ago are left to the GC.</summary>
     public long MaxPooledBytes { get; set; }
 
+    /// <summary>Bytes currently held by released arrays waiting to be reused.</summary>
     public long PooledBytes => Interlocked.Read(ref pooledBytes);
 
     /// <summary>
@@ -70,6 +72,10 @@ public sealed class ArrayPoolBySizeClass<T> where T : unmanaged
         return GC.AllocateUninitializedArray<T>(allocate);
     }
 
+    /// <summary>
+    /// Gives an array back for reuse. It is dropped (left to the GC) when it alone exceeds
+    /// <see cref="MaxPooledBytes"/>, or when evicting the least recently used classes cannot make room for it.
+    /// </summary>
     public void Return(T[] array)
     {
         if (array.Length == 0) return;
@@ -87,6 +93,7 @@ public sealed class ArrayPoolBySizeClass<T> where T : unmanaged
         }
     }
 
+    /// <summary>Drops every pooled array, leaving them to the GC.</summary>
     public void Clear()
     {
         lock (gate)

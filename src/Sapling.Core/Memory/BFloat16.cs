@@ -15,6 +15,7 @@ public static class BFloat16
         return (ushort)((bits + roundingBias) >> 16);
     }
 
+    /// <summary>Widens a bfloat16 bit pattern to its float32 value (exact: the low 16 bits are zero).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float ToSingle(ushort value) => BitConverter.UInt32BitsToSingle((uint)value << 16);
 }

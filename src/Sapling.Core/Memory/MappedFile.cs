@@ -39,6 +39,7 @@ public sealed unsafe class MappedFile : IDisposable
         Start = region;
     }
 
+    /// <summary>Frees the mapping or private region when this object and its storages were left to the GC.</summary>
     ~MappedFile() => Unmap();
 
     /// <summary>The file's full path.</summary>

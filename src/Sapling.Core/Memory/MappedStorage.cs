@@ -15,12 +15,16 @@ public sealed unsafe class MappedStorage : Storage
         Address = address;
     }
 
+    /// <inheritdoc/>
     public override DType DType => dtype;
 
+    /// <inheritdoc/>
     public override int Length => length;
 
+    /// <inheritdoc/>
     public override StorageKind Kind => StorageKind.Mapped;
 
+    /// <inheritdoc/>
     public override bool IsWritable => false;
 
     /// <summary>The file the elements are read from.</summary>
@@ -28,9 +32,12 @@ public sealed unsafe class MappedStorage : Storage
 
     internal void* Address { get; }
 
+    /// <inheritdoc/>
     public override MemoryHandle Pin() => new(Address);
 
+    /// <inheritdoc/>
     public override string Describe() => $"a read-only mapping of '{file.Path}'";
 
+    /// <inheritdoc/>
     protected override void ReturnToPool() => file.Release();
 }

@@ -9,17 +9,23 @@ namespace Sapling.Memory;
 /// </summary>
 public sealed class MetaStorage(DType dtype, int length) : Storage
 {
+    /// <inheritdoc/>
     public override DType DType => dtype;
 
+    /// <inheritdoc/>
     public override int Length => length;
 
+    /// <inheritdoc/>
     public override StorageKind Kind => StorageKind.Meta;
 
+    /// <inheritdoc/>
     public override MemoryHandle Pin() => throw new InvalidOperationException(
         "this tensor has no data: it was made inside Tensor.Meta() and its weights were never loaded");
 
+    /// <inheritdoc/>
     public override string Describe() => "no memory (a meta tensor awaiting its weights)";
 
+    /// <inheritdoc/>
     protected override void ReturnToPool()
     {
     }

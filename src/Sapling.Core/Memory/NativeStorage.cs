@@ -14,6 +14,10 @@ public sealed unsafe class NativeStorage : Storage
     private readonly int length;
     private readonly DType dtype;
 
+    /// <summary>
+    /// Allocates 64-byte aligned native memory for <paramref name="length"/> elements of <paramref name="dtype"/>
+    /// (a whole number of blocks for the block-quantised dtypes); the contents are undefined.
+    /// </summary>
     public NativeStorage(DType dtype, int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
@@ -24,12 +28,16 @@ public sealed unsafe class NativeStorage : Storage
         GC.AddMemoryPressure((long)bytes);
     }
 
+    /// <summary>Frees the memory of a storage whose tensors were left to the GC instead of being disposed.</summary>
     ~NativeStorage() => Free();
 
+    /// <inheritdoc/>
     public override DType DType => dtype;
 
+    /// <inheritdoc/>
     public override int Length => length;
 
+    /// <inheritdoc/>
     public override StorageKind Kind => StorageKind.Native;
 
     /// <summary>The elements as bytes, for filling the storage (e.g. reading a file into it).</summary>
@@ -37,10 +45,13 @@ public sealed unsafe class NativeStorage : Storage
 
     internal void* Address => data != null ? data : throw new ObjectDisposedException("NativeStorage", "native tensor memory was used after it was freed");
 
+    /// <inheritdoc/>
     public override MemoryHandle Pin() => new(Address);
 
+    /// <inheritdoc/>
     public override string Describe() => "native memory";
 
+    /// <inheritdoc/>
     protected override void ReturnToPool()
     {
         Free();

@@ -19,6 +19,7 @@ public abstract class Storage
 {
     private int references = 1;
 
+    /// <summary>The element type of the storage.</summary>
     public abstract DType DType { get; }
 
     /// <summary>Elements in use.</summary>
@@ -58,6 +59,10 @@ public abstract class Storage
         if (Interlocked.Decrement(ref references) == 0) ReturnToPool();
     }
 
+    /// <summary>
+    /// Releases the elements once the last tensor using this storage is disposed: a pooled array goes back to its pool,
+    /// native memory is freed, a file mapping loses one hold.
+    /// </summary>
     protected abstract void ReturnToPool();
 }
 
@@ -79,22 +84,29 @@ public sealed class Storage<T> : Storage where T : unmanaged
     /// <summary>The backing array; it may hold more than <see cref="Length"/> elements, and kernels address only those.</summary>
     public T[] Array { get; }
 
+    /// <inheritdoc/>
     public override DType DType => StorageTypes.DTypeOf<T>();
 
+    /// <inheritdoc/>
     public override int Length => length;
 
+    /// <inheritdoc/>
     public override StorageKind Kind => StorageKind.Managed;
 
+    /// <inheritdoc/>
     public override Array RawArray => Array;
 
+    /// <inheritdoc/>
     public override unsafe MemoryHandle Pin()
     {
         var handle = GCHandle.Alloc(Array, GCHandleType.Pinned);
         return new MemoryHandle((void*)handle.AddrOfPinnedObject(), handle);
     }
 
+    /// <inheritdoc/>
     public override string Describe() => "managed memory";
 
+    /// <inheritdoc/>
     protected override void ReturnToPool()
     {
         if (pooled) TensorMemory.Pool<T>().Return(Array);

@@ -12,6 +12,10 @@ public static class TensorMemory
         public static readonly ArrayPoolBySizeClass<T> Instance = new(DefaultMaxPooledBytes);
     }
 
+    /// <summary>
+    /// The process-wide pool for element type <typeparamref name="T"/>; by default it keeps at most 4 GiB, and at most
+    /// a sixth of the memory available to the process.
+    /// </summary>
     public static ArrayPoolBySizeClass<T> Pool<T>() where T : unmanaged => PoolOf<T>.Instance;
 
     /// <summary>Allocates storage for <paramref name="length"/> elements; zeroed only when asked, since most kernels overwrite every element.</summary>

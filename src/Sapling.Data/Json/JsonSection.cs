@@ -8,8 +8,11 @@ namespace Sapling.Data.Json;
 /// </summary>
 public readonly struct JsonSection(JsonObject node, string path, string file)
 {
+    /// <summary>The JSON object this section reads.</summary>
     public JsonObject Node { get; } = node;
+    /// <summary>The object's JSON path from the document root, e.g. <c>$.model</c>, used in error messages.</summary>
     public string Path { get; } = path;
+    /// <summary>The file the object came from, used in error messages.</summary>
     public string File { get; } = file;
 
     /// <summary>The top-level object of a JSON document (a config.json), or an error naming the file when it is not one.</summary>
@@ -25,17 +28,28 @@ public readonly struct JsonSection(JsonObject node, string path, string file)
         }
     }
 
+    /// <summary>
+    /// An error about this object as a whole, prefixed with the file and the object's path (not thrown here).
+    /// </summary>
     public InvalidDataException Error(string message) => new($"{File}: {Path}: {message}");
 
+    /// <summary>
+    /// An error about the value at <paramref name="key"/>, prefixed with the file and its path (not thrown here).
+    /// </summary>
     public InvalidDataException Error(string key, string message) => new($"{File}: {Path}.{key}: {message}");
 
     /// <summary>The component's "type", which must be a string.</summary>
     public string Type => OptionalString("type") ?? throw Error("type", "missing; every component names its type");
 
+    /// <summary>Whether <paramref name="key"/> is present with a non-null value.</summary>
     public bool Has(string key) => Node[key] is not null;
 
+    /// <summary>The string at <paramref name="key"/>; throws when it is missing, null or not a string.</summary>
     public string String(string key) => OptionalString(key) ?? throw Error(key, "missing (a string is required)");
 
+    /// <summary>
+    /// The string at <paramref name="key"/>, or null when missing or null; throws when it is another kind of value.
+    /// </summary>
     public string? OptionalString(string key) => Node[key] switch
     {
         null => null,
@@ -43,6 +57,10 @@ public readonly struct JsonSection(JsonObject node, string path, string file)
         var other => throw Error(key, $"is {Describe(other)}, not a string"),
     };
 
+    /// <summary>
+    /// The boolean at <paramref name="key"/>, or <paramref name="missing"/> when absent or null; throws for any other
+    /// value.
+    /// </summary>
     public bool Bool(string key, bool missing) => Node[key] switch
     {
         null => missing,
@@ -50,6 +68,10 @@ public readonly struct JsonSection(JsonObject node, string path, string file)
         var other => throw Error(key, $"is {Describe(other)}, not true or false"),
     };
 
+    /// <summary>
+    /// The integer at <paramref name="key"/>, or <paramref name="missing"/> when absent or null; throws when the value
+    /// is not an integer in [<paramref name="min"/>, <paramref name="max"/>].
+    /// </summary>
     public int Int(string key, int missing, int min = 0, int max = int.MaxValue)
     {
         if (Node[key] is null) return missing;
@@ -68,6 +90,9 @@ public readonly struct JsonSection(JsonObject node, string path, string file)
         return values;
     }
 
+    /// <summary>
+    /// The number at <paramref name="key"/>, or null when absent or null; throws when it is not a number.
+    /// </summary>
     public double? OptionalDouble(string key) => Node[key] switch
     {
         null => null,
@@ -75,8 +100,14 @@ public readonly struct JsonSection(JsonObject node, string path, string file)
         var other => throw Error(key, $"is {Describe(other)}, not a number"),
     };
 
+    /// <summary>
+    /// The object at <paramref name="key"/> as a section with its own path; throws when missing or not an object.
+    /// </summary>
     public JsonSection Object(string key) => OptionalObject(key) ?? throw Error(key, "missing (an object is required)");
 
+    /// <summary>
+    /// The object at <paramref name="key"/> as a section, or null when absent or null; throws for any other value.
+    /// </summary>
     public JsonSection? OptionalObject(string key) => Node[key] switch
     {
         null => null,
@@ -84,6 +115,7 @@ public readonly struct JsonSection(JsonObject node, string path, string file)
         var other => throw Error(key, $"is {Describe(other)}, not an object"),
     };
 
+    /// <summary>The array at <paramref name="key"/>; throws when it is missing or not an array.</summary>
     public JsonArray Array(string key) => Node[key] as JsonArray ?? throw Error(key, Node[key] is null ? "missing (an array is required)" : $"is {Describe(Node[key])}, not an array");
 
     /// <summary>The objects of an array, each with its own path.</summary>
@@ -124,6 +156,9 @@ public readonly struct JsonSection(JsonObject node, string path, string file)
         return false;
     }
 
+    /// <summary>
+    /// A short description of a value for error messages: "null", "an object", "an array", or its JSON text.
+    /// </summary>
     public static string Describe(JsonNode? node) => node switch
     {
         null => "null",

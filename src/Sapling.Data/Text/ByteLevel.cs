@@ -27,8 +27,14 @@ public static class ByteLevel
     /// <summary>The 256 byte characters in ascending code-point order, which is GPT-2's id order for ids 0..255.</summary>
     public static IReadOnlyList<char> Alphabet { get; } = byteToChar.Order().ToArray();
 
+    /// <summary>
+    /// The printable character GPT-2 shows byte <paramref name="b"/> as (the byte itself when it is printable Latin-1).
+    /// </summary>
     public static char ToChar(byte b) => byteToChar[b];
 
+    /// <summary>
+    /// The byte that character <paramref name="c"/> stands for; false when it is not one of the 256 byte characters.
+    /// </summary>
     public static bool TryToByte(char c, out byte b)
     {
         if (c < charToByte.Length && charToByte[c] >= 0)

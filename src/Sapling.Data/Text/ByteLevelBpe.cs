@@ -11,6 +11,9 @@ namespace Sapling.Data.Text;
 /// </summary>
 public sealed partial class ByteLevelBpe : ITokenizer
 {
+    /// <summary>
+    /// GPT-2's end-of-text token, the default special token of <see cref="Train"/>; it separates documents.
+    /// </summary>
     public const string EndOfText = "<|endoftext|>";
 
     private readonly string[] tokens;
@@ -62,11 +65,15 @@ public sealed partial class ByteLevelBpe : ITokenizer
         for (int i = 0; i < tokens.Length; i++) tokenBytes[i] = BytesOf(tokens[i], specialIds.Contains(i));
     }
 
+    /// <inheritdoc/>
     public int VocabSize => tokens.Length;
+    /// <summary>The special tokens, never split or merged: matched whole in text before BPE runs.</summary>
     public IReadOnlyList<string> SpecialTokens => specials;
 
+    /// <inheritdoc/>
     public int IdOf(string token) => ids.TryGetValue(token, out int id) ? id : -1;
 
+    /// <inheritdoc/>
     public ITokenizer WithSpecialTokens(IReadOnlyList<string> added)
     {
         var fresh = added.Where(t => !ids.ContainsKey(t)).Distinct(StringComparer.Ordinal).ToArray();
@@ -78,7 +85,9 @@ public sealed partial class ByteLevelBpe : ITokenizer
     /// <summary>Id of &lt;|endoftext|&gt;, or -1 when the vocabulary has none.</summary>
     public int EndOfTextId => ids.TryGetValue(EndOfText, out int id) ? id : -1;
 
+    /// <summary>The token with id <paramref name="id"/> in byte-level form ("Ġthe" for " the").</summary>
     public string TokenOf(int id) => tokens[id];
+    /// <summary>Looks up the id of a token in byte-level form; false when the vocabulary lacks it.</summary>
     public bool TryGetId(string token, out int id) => ids.TryGetValue(token, out id);
 
     /// <summary>
@@ -102,6 +111,7 @@ public sealed partial class ByteLevelBpe : ITokenizer
         return new ByteLevelBpe([.. learned, .. specialTokens], merges, specialTokens, "training");
     }
 
+    /// <inheritdoc/>
     public int[] Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

@@ -11,7 +11,11 @@ namespace Sapling.Data.Text;
 /// </summary>
 public sealed class CharTokenizer : ITokenizer
 {
+    /// <summary>The end-of-text token, always id 0 in a trained vocabulary; it separates documents.</summary>
     public const string EndOfText = "<|endoftext|>";
+    /// <summary>
+    /// The token that stands for any character outside the vocabulary, always id 1 in a trained vocabulary.
+    /// </summary>
     public const string Unknown = "<unk>";
 
     private readonly Dictionary<string, int> ids;
@@ -31,8 +35,10 @@ public sealed class CharTokenizer : ITokenizer
         specialPattern = SpecialTokenMatcher.Build(this.extraSpecials);
     }
 
+    /// <inheritdoc/>
     public int IdOf(string token) => ids.TryGetValue(token, out int id) ? id : -1;
 
+    /// <inheritdoc/>
     public ITokenizer WithSpecialTokens(IReadOnlyList<string> added)
     {
         var fresh = added.Where(t => !ids.ContainsKey(t)).Distinct(StringComparer.Ordinal).ToArray();
@@ -41,8 +47,13 @@ public sealed class CharTokenizer : ITokenizer
 
     private bool IsSpecial(int id) => id == EndOfTextId || id == UnknownId || (extraSpecials.Length > 0 && extraSpecials.Contains(tokens[id]));
 
+    /// <inheritdoc/>
     public int VocabSize => tokens.Length;
+    /// <inheritdoc/>
     public int EndOfTextId { get; }
+    /// <summary>
+    /// The id of <see cref="Unknown"/>, which <see cref="Encode"/> gives characters not in the vocabulary.
+    /// </summary>
     public int UnknownId { get; }
 
     /// <summary>
@@ -64,6 +75,7 @@ public sealed class CharTokenizer : ITokenizer
         return new CharTokenizer([EndOfText, Unknown, .. chars]);
     }
 
+    /// <inheritdoc/>
     public int[] Encode(string text) => SpecialTokenMatcher.Encode(text, specialPattern, s => ids[s], EncodeCharacters, text.Length);
 
     private void EncodeCharacters(ReadOnlySpan<char> text, List<int> result)
@@ -85,6 +97,7 @@ public sealed class CharTokenizer : ITokenizer
         return sb.ToString();
     }
 
+    /// <summary>The token (a character or a special token) with id <paramref name="id"/>.</summary>
     public string TokenOf(int id) => tokens[id];
 
     /// <summary>The Hugging Face tokenizer.json form.</summary>
@@ -105,8 +118,13 @@ public sealed class CharTokenizer : ITokenizer
         return TokenizerJson.Document(specialTokens, splitEveryCharacter, null, new JsonObject { ["type"] = "Fuse" }, model);
     }
 
+    /// <inheritdoc/>
     public void Save(string path) => TokenizerJson.Write(path, ToJson());
 
+    /// <summary>
+    /// Reads a tokenizer.json written by <see cref="Save"/> (a WordLevel model that splits every character); throws
+    /// <see cref="InvalidDataException"/> for other tokenizer types or a malformed file.
+    /// </summary>
     public static CharTokenizer Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"tokenizer '{path}' not found", path);

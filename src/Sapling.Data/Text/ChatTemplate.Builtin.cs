@@ -15,6 +15,7 @@ public sealed partial class ChatTemplate
         ["llama3"] = ("<|begin_of_text|>", "<|eot_id|>", ["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]),
     };
 
+    /// <summary>The names <see cref="Named"/> accepts for built-in templates (chatml, zephyr, llama2, …).</summary>
     public static IReadOnlyCollection<string> BuiltinNames => BuiltinTokens.Keys;
 
     /// <summary>ChatML (<c>&lt;|im_start|&gt;role\ncontent&lt;|im_end|&gt;\n</c> per message): what SFT declares for models that have no template.</summary>

@@ -10,10 +10,14 @@ namespace Sapling.Data.Text;
 /// </summary>
 public sealed partial class ChatTemplate
 {
+    /// <summary>ChatML's marker that opens a turn, followed by the role and a newline.</summary>
     public const string Start = "<|im_start|>";
+    /// <summary>ChatML's marker that closes a turn; generation with the ChatML template stops at it.</summary>
     public const string End = "<|im_end|>";
+    /// <summary>The model folder's file that holds the chat template and its special tokens.</summary>
     public const string ConfigFile = "tokenizer_config.json";
 
+    /// <summary>The message roles a conversation may use, as accepted from training data and the serving API.</summary>
     public static readonly string[] Roles = ["system", "user", "assistant"];
 
     // Stands in for one message's content to find where the template puts it; private-use characters no template writes.
@@ -37,10 +41,15 @@ public sealed partial class ChatTemplate
     /// <summary>The Jinja text, as saved in tokenizer_config.json.</summary>
     public string Source { get; }
 
+    /// <summary>The bos_token passed to the template, or null when the model declares none.</summary>
     public string? BosToken { get; }
+    /// <summary>The eos_token passed to the template, or null when the model declares none.</summary>
     public string? EosToken { get; }
+    /// <summary>The pad_token passed to the template, or null.</summary>
     public string? PadToken { get; }
+    /// <summary>The unk_token passed to the template, or null.</summary>
     public string? UnkToken { get; }
+    /// <summary>The declared additional_special_tokens, passed to the template as a list (empty when none).</summary>
     public IReadOnlyList<string> AdditionalSpecialTokens { get; }
 
     /// <summary>The declared special tokens (additional ones, then bos and eos) that the template writes into conversations:
@@ -74,6 +83,10 @@ public sealed partial class ChatTemplate
     /// <summary>The tokenizer with the template's special tokens (new ids after the existing ones when missing).</summary>
     public ITokenizer WithSpecialTokens(ITokenizer tokenizer) => tokenizer.WithSpecialTokens(SpecialTokens);
 
+    /// <summary>
+    /// Whether <paramref name="tokenizer"/> already has every special token the template writes (see
+    /// <see cref="SpecialTokens"/>), so nothing needs adding.
+    /// </summary>
     public bool HasSpecialTokens(ITokenizer tokenizer)
     {
         foreach (var token in SpecialTokens)

@@ -12,7 +12,23 @@ namespace Sapling.Data.Text;
 public sealed record GgufVocabulary
 {
     /// <summary>llama.cpp's token types (tokenizer.ggml.token_type).</summary>
-    public enum TokenType { Undefined = 0, Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 }
+    public enum TokenType
+    {
+        /// <summary>No type recorded.</summary>
+        Undefined = 0,
+        /// <summary>An ordinary token of the vocabulary.</summary>
+        Normal = 1,
+        /// <summary>The unknown token (&lt;unk&gt;).</summary>
+        Unknown = 2,
+        /// <summary>A control token such as BOS or EOS: special, never produced from ordinary text.</summary>
+        Control = 3,
+        /// <summary>A token added by the user, matched whole in text.</summary>
+        UserDefined = 4,
+        /// <summary>A reserved slot with no use.</summary>
+        Unused = 5,
+        /// <summary>A byte-fallback token such as &lt;0x0A&gt;, standing for one raw byte.</summary>
+        Byte = 6,
+    }
 
     /// <summary>tokenizer.ggml.model: "gpt2" (byte-level BPE) or "llama" (SentencePiece).</summary>
     public required string Model { get; init; }
@@ -20,18 +36,27 @@ public sealed record GgufVocabulary
     /// <summary>tokenizer.ggml.pre: the pre-tokenizer's name for byte-level BPE ("gpt-2", "llama-bpe", "qwen2").</summary>
     public string? Pre { get; init; }
 
+    /// <summary>tokenizer.ggml.tokens: each token's text, in id order.</summary>
     public required string[] Tokens { get; init; }
+    /// <summary>tokenizer.ggml.token_type: each token's type, in id order; null treats every token as normal.</summary>
     public TokenType[]? Types { get; init; }
+    /// <summary>tokenizer.ggml.scores: each token's score (SentencePiece), in id order; required for "llama".</summary>
     public float[]? Scores { get; init; }
 
     /// <summary>"a b" pairs, highest priority first (byte-level BPE).</summary>
     public string[]? Merges { get; init; }
 
+    /// <summary>tokenizer.ggml.bos_token_id, or null when the file has none.</summary>
     public int? BosId { get; init; }
+    /// <summary>tokenizer.ggml.eos_token_id, or null; its token becomes the tokenizer's end-of-text.</summary>
     public int? EosId { get; init; }
+    /// <summary>tokenizer.ggml.unknown_token_id, or null.</summary>
     public int? UnknownId { get; init; }
+    /// <summary>tokenizer.ggml.padding_token_id, or null.</summary>
     public int? PaddingId { get; init; }
+    /// <summary>tokenizer.ggml.add_bos_token: whether encoding with special tokens puts BOS first.</summary>
     public bool AddBos { get; init; }
+    /// <summary>tokenizer.ggml.add_eos_token: whether encoding with special tokens puts EOS last.</summary>
     public bool AddEos { get; init; }
 
     /// <summary>SentencePiece's prefix space (tokenizer.ggml.add_space_prefix, true by default).</summary>

@@ -9,6 +9,11 @@ namespace Sapling.Data.Text;
 /// </summary>
 public static class JsonlReader
 {
+    /// <summary>
+    /// Reads <paramref name="path"/> (JSONL, or gzipped JSONL ending in .gz), turning each line's JSON object into a
+    /// record with <paramref name="map"/>; blank lines are ignored, and bad lines land in <c>Skipped</c> with their
+    /// 1-based line number and reason. Throws <see cref="FileNotFoundException"/> when the file is missing.
+    /// </summary>
     public static (List<T> Records, List<SkippedRow> Skipped) Read<T>(string path, Func<JsonElement, T> map)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"data file '{path}' not found", path);

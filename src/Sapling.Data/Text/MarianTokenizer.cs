@@ -12,6 +12,9 @@ namespace Sapling.Data.Text;
 /// </summary>
 public sealed partial class MarianTokenizer : ITokenizer, ITargetTokenizer
 {
+    /// <summary>
+    /// The file names in a Marian folder: the source and target SentencePiece models and the shared vocabulary.
+    /// </summary>
     public const string SourceFile = "source.spm", TargetFile = "target.spm", VocabFile = "vocab.json";
 
     private readonly byte[] sourceBytes, targetBytes;
@@ -70,10 +73,15 @@ public sealed partial class MarianTokenizer : ITokenizer, ITargetTokenizer
     /// <summary>Whether <paramref name="directory"/> holds a Marian tokenizer (source.spm and vocab.json).</summary>
     public static bool IsIn(string directory) => File.Exists(Path.Combine(directory, SourceFile)) && File.Exists(Path.Combine(directory, VocabFile));
 
+    /// <inheritdoc/>
     public int VocabSize => tokens.Length;
 
+    /// <summary>
+    /// The id of &lt;/s&gt;, which ends every Marian sequence (these vocabularies have no &lt;|endoftext|&gt;).
+    /// </summary>
     public int EndOfTextId => eosId;
 
+    /// <inheritdoc/>
     public int IdOf(string token) => ids.TryGetValue(token, out int id) ? id : -1;
 
     // transformers' language_code_re: a code at the start is kept whole; every match is taken out of the text.
@@ -163,6 +171,10 @@ public sealed partial class MarianTokenizer : ITokenizer, ITargetTokenizer
         TokenizerJson.Write(Path.Combine(directory, VocabFile), JsonSerializer.Serialize(ids, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
     }
 
+    /// <summary>
+    /// Returns this tokenizer when every token is already in vocab.json; throws <see cref="NotSupportedException"/>
+    /// otherwise, because a Marian vocabulary cannot grow.
+    /// </summary>
     public ITokenizer WithSpecialTokens(IReadOnlyList<string> tokens)
     {
         foreach (var token in tokens)

@@ -10,6 +10,7 @@ public sealed class MimeHeaders
 
     private MimeHeaders(Dictionary<string, string> values) => this.values = values;
 
+    /// <summary>A header block with no headers, e.g. for a part that has none.</summary>
     public static MimeHeaders Empty { get; } = new(new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase));
 
     /// <summary>Reads "Name: value" lines; the first occurrence of a name wins (later Received-style repeats are routing noise).</summary>
@@ -34,6 +35,9 @@ public sealed class MimeHeaders
         return new MimeHeaders(values);
     }
 
+    /// <summary>
+    /// The value of header <paramref name="name"/> (any case), folded lines joined; null when absent.
+    /// </summary>
     public string? Get(string name) => values.TryGetValue(name, out var value) ? value : null;
 
     /// <summary>The media type of Content-Type in lower case ("text/plain"), or "" when the header is absent.</summary>

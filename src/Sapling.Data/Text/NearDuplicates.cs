@@ -18,6 +18,15 @@ public sealed class NearDuplicates
     private readonly Dictionary<(int Band, ulong Key), List<int>> buckets = new();
     private readonly List<uint[]> signatures = new();
 
+    /// <summary>
+    /// Creates an empty filter; the hash seeds are fixed, so the same corpus gives the same result on every run.
+    /// </summary>
+    /// <param name="threshold">Estimated Jaccard similarity of 5-gram sets at which a document counts as a copy, in (0,
+    /// 1].</param>
+    /// <param name="permutations">MinHash signature length; more gives a finer estimate. Must divide into
+    /// <paramref name="bands"/>.</param>
+    /// <param name="bands">LSH bands: documents sharing one band's hash become candidates; more bands find lower
+    /// similarities.</param>
     public NearDuplicates(double threshold = 0.8, int permutations = 128, int bands = 16)
     {
         if (threshold is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(threshold), $"Jaccard threshold must be in (0, 1], got {threshold}");
@@ -28,7 +37,9 @@ public sealed class NearDuplicates
         for (int i = 0; i < permutations; i++) seeds[i] = g.NextUInt64() | 1;
     }
 
+    /// <summary>How many documents <see cref="Add"/> refused as exact copies so far.</summary>
     public long ExactDuplicates { get; private set; }
+    /// <summary>How many documents <see cref="Add"/> refused as near copies so far.</summary>
     public long NearDuplicateCount { get; private set; }
 
     /// <summary>True when the document is new (and remembers it); false for an exact or near copy of an earlier one.</summary>

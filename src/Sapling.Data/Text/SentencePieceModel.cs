@@ -14,7 +14,17 @@ namespace Sapling.Data.Text;
 public sealed record SentencePieceModel
 {
     /// <summary>TrainerSpec.ModelType.</summary>
-    public enum Algorithm { Unigram = 1, Bpe = 2, Word = 3, Char = 4 }
+    public enum Algorithm
+    {
+        /// <summary>Unigram language model: the most probable split by piece scores.</summary>
+        Unigram = 1,
+        /// <summary>Byte-pair encoding: pieces merged in score order.</summary>
+        Bpe = 2,
+        /// <summary>Whole whitespace-separated words as pieces; not supported by Sapling.</summary>
+        Word = 3,
+        /// <summary>One piece per character; not supported by Sapling.</summary>
+        Char = 4,
+    }
 
     // Field numbers of sentencepiece_model.proto.
     private const int PiecesField = 1, TrainerSpecField = 2, NormalizerSpecField = 3;
@@ -22,19 +32,37 @@ public sealed record SentencePieceModel
     /// <summary>The largest file read: the biggest published vocabularies (250,000 pieces) take a few MB.</summary>
     public const long MaxFileBytes = 256L << 20;
 
+    /// <summary>The piece texts in id order (▁ marks a word start).</summary>
     public required string[] Pieces { get; init; }
+    /// <summary>Each piece's score, by id: a log probability for Unigram, the merge priority for BPE.</summary>
     public required float[] Scores { get; init; }
 
     /// <summary>SentencePiece's piece types, which are llama.cpp's token types.</summary>
     public required GgufVocabulary.TokenType[] Types { get; init; }
 
+    /// <summary>The segmentation algorithm (trainer_spec.model_type); Unigram by default.</summary>
     public Algorithm ModelType { get; init; } = Algorithm.Unigram;
+    /// <summary>
+    /// Whether characters without a piece become their UTF-8 bytes as &lt;0xNN&gt; pieces instead of unknown.
+    /// </summary>
     public bool ByteFallback { get; init; }
+    /// <summary>
+    /// Whether text is split at whitespace before pieces are found (trainer_spec.split_by_whitespace).
+    /// </summary>
     public bool SplitByWhitespace { get; init; } = true;
+    /// <summary>Whether ▁ ends words instead of starting them; such models are refused.</summary>
     public bool TreatWhitespaceAsSuffix { get; init; }
+    /// <summary>The id of the unknown piece (trainer_spec.unk_id); 0 by default.</summary>
     public int UnknownId { get; init; }
+    /// <summary>
+    /// The id of the beginning-of-sentence piece (trainer_spec.bos_id); 1 by default, negative when absent.
+    /// </summary>
     public int BosId { get; init; } = 1;
+    /// <summary>
+    /// The id of the end-of-sentence piece (trainer_spec.eos_id); 2 by default, negative when absent.
+    /// </summary>
     public int EosId { get; init; } = 2;
+    /// <summary>The id of the padding piece (trainer_spec.pad_id); -1 (none) by default.</summary>
     public int PadId { get; init; } = -1;
 
     /// <summary>NormalizerSpec.name ("nmt_nfkc", "identity", …), for messages.</summary>
@@ -43,10 +71,19 @@ public sealed record SentencePieceModel
     /// <summary>The compiled normalisation rules; empty for the identity normaliser.</summary>
     public byte[] PrecompiledCharsmap { get; init; } = [];
 
+    /// <summary>Whether a ▁ is put before the text so its first word looks like any other (normalizer_spec).</summary>
     public bool AddDummyPrefix { get; init; } = true;
+    /// <summary>
+    /// Whether leading, trailing and repeated spaces are collapsed before segmentation (normalizer_spec).
+    /// </summary>
     public bool RemoveExtraWhitespaces { get; init; } = true;
+    /// <summary>Whether spaces are written as ▁ (normalizer_spec); models without it are refused.</summary>
     public bool EscapeWhitespaces { get; init; } = true;
 
+    /// <summary>
+    /// Reads and parses the model file at <paramref name="path"/>; throws when it is missing, too large or not a valid
+    /// SentencePiece model.
+    /// </summary>
     public static SentencePieceModel Read(string path) => Parse(ReadBytes(path), path);
 
     /// <summary>The file's bytes, refused before reading when it is missing or larger than a model can be.</summary>

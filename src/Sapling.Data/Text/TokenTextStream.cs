@@ -14,6 +14,10 @@ public sealed class TokenTextStream
     private readonly Decoder decoder = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false).GetDecoder();
     private char[] chars = new char[64];
 
+    /// <summary>
+    /// Creates a stream over <paramref name="tokenizer"/>'s ids; with <paramref name="skipSpecial"/> (the default),
+    /// special tokens print nothing.
+    /// </summary>
     public TokenTextStream(ITokenizer tokenizer, bool skipSpecial = true)
     {
         this.tokenizer = tokenizer;

@@ -6,11 +6,21 @@ namespace Sapling.Data.Vision;
 /// <remarks>Channels is 1 (grey), 3 (RGB) or 4 (RGBA). Decoders may hold 2 (grey + alpha) internally, but never return it.</remarks>
 public sealed class Image
 {
+    /// <summary>Width in pixels (columns).</summary>
     public int Width { get; }
+    /// <summary>Height in pixels (rows).</summary>
     public int Height { get; }
+    /// <summary>Samples per pixel: 1 (grey), 3 (RGB) or 4 (RGBA).</summary>
     public int Channels { get; }
+    /// <summary>
+    /// The samples, Height × Width × Channels bytes, row-major with channels interleaved; not copied.
+    /// </summary>
     public byte[] Pixels { get; }
 
+    /// <summary>
+    /// Wraps <paramref name="pixels"/> (HWC, not copied); throws when the size is not positive, the channel count is
+    /// not 1, 3 or 4, or the array length does not match.
+    /// </summary>
     public Image(int width, int height, int channels, byte[] pixels) : this(width, height, channels, pixels, validateChannels: true) { }
 
     internal Image(int width, int height, int channels, byte[] pixels, bool validateChannels)
@@ -57,5 +67,6 @@ public sealed class Image
         }
     }
 
+    /// <summary>The size and channel count, e.g. "Image(640×480×3)".</summary>
     public override string ToString() => $"Image({Width}×{Height}×{Channels})";
 }

@@ -25,8 +25,13 @@ public sealed record ImageAugment
     /// <summary>Standard deviation of added Gaussian noise.</summary>
     public float Noise { get; init; }
 
+    /// <summary>True when every setting is 0, so <see cref="Apply"/> returns its input unchanged.</summary>
     public bool IsIdentity => RotationDegrees == 0 && Scale == 0 && Translate == 0 && HorizontalFlip == 0 && CropPadding == 0 && Noise == 0;
 
+    /// <summary>
+    /// A randomly changed copy of <paramref name="images"/> [N, C, H, W], each image with its own draws from
+    /// <paramref name="g"/>; the input itself when <see cref="IsIdentity"/>. Noise is not clipped to [0, 1].
+    /// </summary>
     public Tensor Apply(Tensor images, Generator g)
     {
         if (images.Rank != 4) throw new ArgumentException($"augmentation expects images [N, C, H, W], got shape {ShapeUtil.Format(images.Shape.ToArray())}");

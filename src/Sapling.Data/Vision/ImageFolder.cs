@@ -12,9 +12,13 @@ public sealed class ImageFolder
     private ImageFolder(TensorDataset dataset, string[] classes, List<(string File, string Reason)> skipped, string[] files)
         => (Dataset, ClassNames, Skipped, Files) = (dataset, classes, skipped, files);
 
+    /// <summary>The images as inputs [N, C, H, W] float32 in [0, 1] with each file's class id as its label.</summary>
     public TensorDataset Dataset { get; }
+    /// <summary>The class sub-folder names in ordinal order; a label is an index into this array.</summary>
     public string[] ClassNames { get; }
+    /// <summary>Files that could not be decoded and were skipped, each with the reason.</summary>
     public IReadOnlyList<(string File, string Reason)> Skipped { get; }
+    /// <summary>The path of each loaded image, in the order of the dataset's rows.</summary>
     public string[] Files { get; }
 
     /// <param name="resizeShorterSide">0 stretches each image to height × width; positive: scale to this shorter side, keeping

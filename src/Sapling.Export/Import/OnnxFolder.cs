@@ -12,11 +12,21 @@ namespace Sapling.Export.Import;
 /// </summary>
 public static class OnnxFolder
 {
+    /// <summary>
+    /// The <c>model_type</c> written to config.json, by which the folder is recognised as an imported graph.
+    /// </summary>
     public const string ModelType = "onnx";
+    /// <summary>The graph's file name in the folder: the structure without its weights.</summary>
     public const string GraphFile = "model.onnx";
+    /// <summary>The weights' file name in the folder, keyed by ONNX initializer name.</summary>
     public const string WeightsFile = "model.safetensors";
+    /// <summary>The config's file name in the folder.</summary>
     public const string ConfigFile = "config.json";
 
+    /// <summary>
+    /// Writes <paramref name="module"/> to <paramref name="directory"/> (created if missing): its current weights, the
+    /// graph without them, and the config.
+    /// </summary>
     public static void Save(string directory, OnnxModule module)
     {
         Directory.CreateDirectory(directory);
@@ -52,6 +62,10 @@ public static class OnnxFolder
         return model;
     }
 
+    /// <summary>
+    /// Reads a folder written by <see cref="Save"/> into a module in eval mode. Refuses a folder missing any of its
+    /// three files, and a graph or weights that do not check out.
+    /// </summary>
     public static OnnxModule Load(string directory)
     {
         var graphPath = Path.Combine(directory, GraphFile);

@@ -34,6 +34,7 @@ public sealed class OnnxGraph
     /// <summary>producer_name and producer_version, e.g. "pytorch 1.13".</summary>
     public string Producer { get; }
 
+    /// <summary>The operator nodes, in topological order.</summary>
     public IReadOnlyList<OnnxNode> Nodes { get; }
 
     /// <summary>Constant tensors by name, in file order (weights, batch-norm statistics, shape constants).</summary>
@@ -42,7 +43,9 @@ public sealed class OnnxGraph
     /// <summary>The inputs a caller feeds (graph inputs that are not initializers).</summary>
     public IReadOnlyList<OnnxValueInfo> Inputs { get; }
 
+    /// <summary>The graph outputs, in file order.</summary>
     public IReadOnlyList<OnnxValueInfo> Outputs { get; }
+    /// <summary>The model's metadata_props key-value pairs.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>Reads an .onnx file; tensors stored as external data are read from files in the same folder.</summary>

@@ -28,6 +28,13 @@ public static class OnnxImporter
     /// </summary>
     public sealed record ImageInput(bool Bgr = false, float[]? Mean = null, float[]? Std = null, int[]? Size = null, int? ResizeShorterSide = null);
 
+    /// <summary>
+    /// Reads <paramref name="onnxPath"/> and writes the model folder to <paramref name="outputDirectory"/>: as a mapped
+    /// ResNet or BERT when recognised and matching within <see cref="Tolerance"/>, else as a generic imported graph.
+    /// <paramref name="generic"/> skips the mapping; <paramref name="image"/> applies to a mapped ResNet only. Refuses
+    /// invalid image settings, image settings with <paramref name="generic"/> or for a graph that is not a ResNet, and
+    /// graphs with ops the interpreter does not run.
+    /// </summary>
     public static Result Import(string onnxPath, string outputDirectory, bool generic = false, ImageInput? image = null)
     {
         if (image != null && generic) throw new ArgumentException("image input settings (--bgr, --mean, --std, --image-size, --resize-shorter-side) describe a mapped ResNet; a --generic import keeps the graph's own input");

@@ -26,6 +26,10 @@ public sealed class OnnxModule : Module<Tensor, Tensor>
     /// <summary>The Conv each chained BatchNormalization or Relu node belongs to.</summary>
     private readonly Dictionary<int, int> chainOf = new();
 
+    /// <summary>
+    /// Creates the module for <paramref name="graph"/>: its initializers become parameters or buffers. Refuses a graph
+    /// with an op the interpreter does not run, naming the node.
+    /// </summary>
     public OnnxModule(OnnxGraph graph)
     {
         Graph = graph;
@@ -74,9 +78,12 @@ public sealed class OnnxModule : Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>The graph this module runs.</summary>
     public OnnxGraph Graph { get; }
 
+    /// <summary>The names <see cref="Run"/> expects inputs under, in the graph's order.</summary>
     public IReadOnlyList<string> InputNames => Graph.Inputs.Select(i => i.Name).ToArray();
+    /// <summary>The names <see cref="Run"/> returns outputs under, in the graph's order.</summary>
     public IReadOnlyList<string> OutputNames => Graph.Outputs.Select(o => o.Name).ToArray();
 
     /// <summary>The single output for the single input; a graph with several inputs or outputs is run with <see cref="Run"/>.</summary>
@@ -232,5 +239,6 @@ public sealed class OnnxModule : Module<Tensor, Tensor>
 
     private OnnxScope ChildScope(string name, string fullName) => OnnxScope.ChildOf(this, name, fullName, (n, s) => RegisterModule(n, s));
 
+    /// <inheritdoc/>
     protected override string ExtraRepr() => $"{Graph.Nodes.Count} nodes, opset {Graph.Opset}";
 }

@@ -6,6 +6,9 @@ namespace Sapling.Export.Import;
 /// </summary>
 public sealed record OnnxValueInfo(string Name, OnnxElementType ElementType, long[]? Dims, string?[]? DimNames)
 {
+    /// <summary>
+    /// The shape for messages, e.g. "[batch, 3, 224, 224]": symbolic dimensions by name ("?" when unnamed).
+    /// </summary>
     public string FormatShape() => Dims == null
         ? "(any shape)"
         : "[" + string.Join(", ", Dims.Select((d, i) => d >= 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : DimNames?[i] ?? "?")) + "]";

@@ -6,5 +6,6 @@ namespace Sapling.IO.Gguf;
 /// </summary>
 public sealed record GgufArray(GgufValueType ElementType, Array Values)
 {
+    /// <summary>The number of elements.</summary>
     public int Count => Values.Length;
 }

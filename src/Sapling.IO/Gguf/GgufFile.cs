@@ -43,13 +43,18 @@ public sealed unsafe class GgufFile : IDisposable
         foreach (var t in tensors) byName[t.Name] = t;
     }
 
+    /// <summary>The path of the file as opened.</summary>
     public string Path => mapping.Path;
 
+    /// <summary>The format version from the header (2 or 3).</summary>
     public uint Version { get; }
 
     /// <summary>Where the data section starts in the file (a multiple of <see cref="Alignment"/>).</summary>
     public long DataOffset { get; }
 
+    /// <summary>
+    /// The data alignment in bytes: general.alignment, or <see cref="DefaultAlignment"/> when the file does not set it.
+    /// </summary>
     public int Alignment { get; }
 
     /// <summary>Metadata keys in file order.</summary>
@@ -168,8 +173,12 @@ public sealed unsafe class GgufFile : IDisposable
         return new GgufFile(mapping, version, metadata, types, keys, tensors, dataOffset, alignment);
     }
 
+    /// <summary>Whether the file holds a tensor named <paramref name="name"/>.</summary>
     public bool Contains(string name) => byName.ContainsKey(name);
 
+    /// <summary>
+    /// The tensor table's entry for <paramref name="name"/>; throws <see cref="KeyNotFoundException"/> when absent.
+    /// </summary>
     public GgufTensorInfo Info(string name) =>
         byName.TryGetValue(name, out var info) ? info : throw new KeyNotFoundException($"'{Path}' has no tensor '{name}'");
 
@@ -255,25 +264,42 @@ public sealed unsafe class GgufFile : IDisposable
 
     // ---- typed metadata ----
 
+    /// <summary>Whether the metadata has <paramref name="key"/>.</summary>
     public bool Has(string key) => metadata.ContainsKey(key);
 
+    /// <summary>
+    /// A string value; throws <see cref="GgufFormatException"/> when the key is missing or not a string.
+    /// </summary>
     public string GetString(string key) => Get<string>(key, "a string");
 
+    /// <summary>A string value, or null when the key is missing; refuses a value of another type.</summary>
     public string? GetStringOrNull(string key) => metadata.TryGetValue(key, out var v) ? v as string ?? throw WrongType(key, "a string") : null;
 
+    /// <summary>
+    /// An integer value of any width; throws <see cref="GgufFormatException"/> when the key is missing or not an
+    /// integer.
+    /// </summary>
     public long GetInteger(string key) => Get<long>(key, "an integer");
 
+    /// <summary>
+    /// An integer value of any width, or null when the key is missing; refuses a value of another type.
+    /// </summary>
     public long? GetIntegerOrNull(string key) => metadata.TryGetValue(key, out var v) ? v is long l ? l : throw WrongType(key, "an integer") : null;
 
     /// <summary>A float (or an integer, which some writers store for whole numbers such as rope.freq_base).</summary>
     public double GetFloat(string key) => GetFloatOrNull(key) ?? throw new GgufFormatException(Path, $"metadata key '{key}' is missing");
 
+    /// <summary>
+    /// A float or integer value as a double, or null when the key is missing; refuses a value of another type.
+    /// </summary>
     public double? GetFloatOrNull(string key) => metadata.TryGetValue(key, out var v)
         ? v switch { double d => d, long l => l, _ => throw WrongType(key, "a number") }
         : null;
 
+    /// <summary>A bool value, or null when the key is missing; refuses a value of another type.</summary>
     public bool? GetBoolOrNull(string key) => metadata.TryGetValue(key, out var v) ? v is bool b ? b : throw WrongType(key, "a bool") : null;
 
+    /// <summary>An array value, or null when the key is missing; refuses a value of another type.</summary>
     public GgufArray? GetArrayOrNull(string key) => metadata.TryGetValue(key, out var v) ? v as GgufArray ?? throw WrongType(key, "an array") : null;
 
     /// <summary>A string array (token texts, merges).</summary>

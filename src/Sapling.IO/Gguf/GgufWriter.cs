@@ -25,13 +25,25 @@ public sealed class GgufWriter
 
     private readonly int alignment = GgufFile.DefaultAlignment;
 
+    /// <summary>Adds a string entry; refuses a key added before. Returns this writer, for chaining.</summary>
     public GgufWriter Add(string key, string value) => Put(key, GgufValueType.String, value);
+    /// <summary>Adds a uint32 entry; refuses a key added before. Returns this writer, for chaining.</summary>
     public GgufWriter Add(string key, uint value) => Put(key, GgufValueType.UInt32, value);
+    /// <summary>Adds an int32 entry; refuses a key added before. Returns this writer, for chaining.</summary>
     public GgufWriter Add(string key, int value) => Put(key, GgufValueType.Int32, value);
+    /// <summary>Adds a float32 entry; refuses a key added before. Returns this writer, for chaining.</summary>
     public GgufWriter Add(string key, float value) => Put(key, GgufValueType.Float32, value);
+    /// <summary>Adds a bool entry; refuses a key added before. Returns this writer, for chaining.</summary>
     public GgufWriter Add(string key, bool value) => Put(key, GgufValueType.Bool, value);
+    /// <summary>
+    /// Adds an array-of-strings entry; refuses a key added before. Returns this writer, for chaining.
+    /// </summary>
     public GgufWriter Add(string key, string[] values) => Put(key, GgufValueType.Array, new GgufArray(GgufValueType.String, values));
+    /// <summary>
+    /// Adds an array-of-float32 entry; refuses a key added before. Returns this writer, for chaining.
+    /// </summary>
     public GgufWriter Add(string key, float[] values) => Put(key, GgufValueType.Array, new GgufArray(GgufValueType.Float32, values));
+    /// <summary>Adds an array-of-int32 entry; refuses a key added before. Returns this writer, for chaining.</summary>
     public GgufWriter Add(string key, int[] values) => Put(key, GgufValueType.Array, new GgufArray(GgufValueType.Int32, values));
 
     private GgufWriter Put(string key, GgufValueType type, object value)
@@ -57,6 +69,10 @@ public sealed class GgufWriter
         return this;
     }
 
+    /// <summary>
+    /// Writes the file to <paramref name="path"/> atomically, calling each tensor's byte producer in turn. Refuses a
+    /// general.alignment entry that differs from <see cref="Alignment"/> and tensor bytes of the wrong length.
+    /// </summary>
     public void Save(string path)
     {
         // A general.alignment the caller set must be the one the data is padded to, or no reader can open the file.

@@ -91,6 +91,7 @@ public static class MagnitudePruning
         return (double)zeros / total;
     }
 
+    /// <summary>Refuses a sparsity outside [0, 1) (NaN included) with an <see cref="ArgumentException"/>.</summary>
     public static void CheckSparsity(double sparsity)
     {
         if (!(sparsity >= 0 && sparsity < 1)) throw new ArgumentException($"prune: --sparsity must be in [0, 1), got {sparsity}");

@@ -12,6 +12,12 @@ namespace Sapling.Inference.Compression;
 /// </summary>
 public static class Quantizer
 {
+    /// <summary>
+    /// Writes an int8 copy of the float32 model folder at <paramref name="modelDirectory"/> to
+    /// <paramref name="outputDirectory"/>, with the folder's other files, and returns what was quantised and the sizes
+    /// before and after. Refuses <paramref name="bits"/> other than 8, a folder already quantised, and model types it
+    /// does not cover.
+    /// </summary>
     public static QuantizeSummary QuantizeFolder(string modelDirectory, string outputDirectory, int bits = 8)
     {
         if (bits != 8) throw new ArgumentException($"quantize: --bits {bits} is not supported; only 8 bits is supported (int8 weights, per-channel scales)");

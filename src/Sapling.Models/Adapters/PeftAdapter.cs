@@ -14,7 +14,9 @@ namespace Sapling.Models.Adapters;
 /// </summary>
 public static class PeftAdapter
 {
+    /// <summary>The adapter folder's config file name, as PEFT writes it.</summary>
     public const string ConfigFile = "adapter_config.json";
+    /// <summary>The adapter folder's weights file name, as PEFT writes it.</summary>
     public const string WeightsFile = "adapter_model.safetensors";
     /// <summary>
     /// PEFT keys are the transformers model's names under "base_model.model.": GPT2LMHeadModel keeps its body under
@@ -227,6 +229,10 @@ public static class PeftAdapter
         public string? TaskType { get; init; }
     }
 
+    /// <summary>
+    /// Reads the adapter_config.json of <paramref name="directory"/>. Only LORA and PROMPT_TUNING adapters are
+    /// accepted; DoRA and rsLoRA are refused, since their branches compute something plain LoRA does not.
+    /// </summary>
     public static Description Read(string directory)
     {
         var configPath = Path.Combine(directory, ConfigFile);
@@ -270,7 +276,7 @@ public static class PeftAdapter
         }
     }
 
-    /// <summary>Puts the adapter in <paramref name="directory"/> onto <paramref name="model"/> (which is then frozen apart from it).</summary>
+    /// <summary>Puts the adapter in <paramref name="directory"/> onto <paramref name="causalLM"/> (which is then frozen apart from it).</summary>
     public static Description Apply(ICausalLM causalLM, string directory)
     {
         var description = Read(directory);
@@ -343,7 +349,6 @@ public static class PeftAdapter
         return (labels, head["pad_token_id"]?.GetValue<int>() ?? 0, head["classifier_pooling"]?.GetValue<string>() ?? "last");
     }
 
-    /// <summary>A model folder, with the adapter folder applied when one is given; in eval mode.</summary>
     /// <summary>
     /// The language model in <paramref name="modelDirectory"/> through the <see cref="ModelRegistry"/> (weights used in
     /// place), or, with an adapter, the float32 GPT the adapter was trained on with the adapter applied.
@@ -359,6 +364,10 @@ public static class PeftAdapter
         return model;
     }
 
+    /// <summary>
+    /// Loads the GPT-2 folder <paramref name="modelDirectory"/> with the adapter in <paramref name="adapterDirectory"/>
+    /// applied (none when null), in evaluation mode.
+    /// </summary>
     public static GptModel LoadModel(string modelDirectory, string? adapterDirectory)
     {
         var model = GptFolder.Load(modelDirectory);

@@ -13,7 +13,9 @@ namespace Sapling.Models.Bart;
 /// </summary>
 public sealed record BartConfig
 {
+    /// <summary>BART's model_type.</summary>
     public const string Type = "bart";
+    /// <summary>Marian's model_type.</summary>
     public const string MarianType = "marian";
 
     /// <summary>"bart" or "marian".</summary>
@@ -26,31 +28,61 @@ public sealed record BartConfig
     /// <summary>BART normalises the summed embeddings (layernorm_embedding); Marian does not.</summary>
     public bool LayerNormEmbedding => ModelType == Type;
 
+    /// <summary>
+    /// architectures: the transformers class names; empty when config.json has none (then ToJson writes
+    /// BartForConditionalGeneration or MarianMTModel).
+    /// </summary>
     public string[] Architectures { get; init; } = [];
+    /// <summary>vocab_size: rows of the shared token embedding and width of the output layer; default 50265.</summary>
     public int VocabSize { get; init; } = 50265;
+    /// <summary>d_model: width of the residual stream and of every embedding in both stacks; default 1024.</summary>
     public int DModel { get; init; } = 1024;
+    /// <summary>encoder_layers: layers in the encoder; default 12.</summary>
     public int EncoderLayers { get; init; } = 12;
+    /// <summary>decoder_layers: layers in the decoder; default 12.</summary>
     public int DecoderLayers { get; init; } = 12;
+    /// <summary>
+    /// encoder_attention_heads: heads of each encoder self-attention; must divide d_model; default 16.
+    /// </summary>
     public int EncoderAttentionHeads { get; init; } = 16;
+    /// <summary>
+    /// decoder_attention_heads: heads of each decoder self- and cross-attention; must divide d_model; default 16.
+    /// </summary>
     public int DecoderAttentionHeads { get; init; } = 16;
+    /// <summary>
+    /// encoder_ffn_dim: width of the encoder's feed-forward hidden layer (fc1's output); default 4096.
+    /// </summary>
     public int EncoderFfnDim { get; init; } = 4096;
+    /// <summary>
+    /// decoder_ffn_dim: width of the decoder's feed-forward hidden layer (fc1's output); default 4096.
+    /// </summary>
     public int DecoderFfnDim { get; init; } = 4096;
 
     /// <summary>gelu (exact), gelu_new (tanh approximation), relu, or swish/silu (Marian).</summary>
     public string ActivationFunction { get; init; } = "gelu";
 
+    /// <summary>max_position_embeddings: the longest source and the longest target, in tokens; default 1024.</summary>
     public int MaxPositionEmbeddings { get; init; } = 1024;
 
     /// <summary>Multiply token embeddings by √d_model (Marian's checkpoints do, BART's do not).</summary>
     public bool ScaleEmbedding { get; init; }
 
+    /// <summary>dropout: dropout on embeddings and on each sublayer's output in training; default 0.1.</summary>
     public float Dropout { get; init; } = 0.1f;
+    /// <summary>attention_dropout: dropout on the attention weights in training; default 0.</summary>
     public float AttentionDropout { get; init; }
+    /// <summary>activation_dropout: dropout after the feed-forward activation in training; default 0.</summary>
     public float ActivationDropout { get; init; }
+    /// <summary>init_std: standard deviation of the random initialisation of weights; default 0.02.</summary>
     public float InitStd { get; init; } = 0.02f;
 
+    /// <summary>pad_token_id: the padding id; default 1 for BART, vocab_size − 1 for Marian.</summary>
     public int PadTokenId { get; init; } = 1;
+    /// <summary>bos_token_id: the beginning-of-sequence id; default 0 for BART, none for Marian.</summary>
     public int? BosTokenId { get; init; } = 0;
+    /// <summary>
+    /// eos_token_id: the id that ends a sequence (one id; a list is refused); default 2 for BART, 0 for Marian.
+    /// </summary>
     public int EosTokenId { get; init; } = 2;
 
     /// <summary>The first decoder input of every target (BART: eos; Marian: pad).</summary>
@@ -68,13 +100,21 @@ public sealed record BartConfig
     /// <summary>The output layer is the shared token embedding (tie_word_embeddings, the default).</summary>
     public bool TieWordEmbeddings { get; init; } = true;
 
+    /// <summary>Whether model_type is marian.</summary>
     public bool IsMarian => ModelType == MarianType;
+    /// <summary>Width of each encoder attention head, d_model / encoder_attention_heads.</summary>
     public int EncoderHeadDim => DModel / EncoderAttentionHeads;
+    /// <summary>Width of each decoder attention head, d_model / decoder_attention_heads.</summary>
     public int DecoderHeadDim => DModel / DecoderAttentionHeads;
 
     /// <summary>Present when the folder's Linear weights are int8 (see <see cref="Compression.QuantizationConfig"/>).</summary>
     public Compression.QuantizationConfig? Quantization { get; init; }
 
+    /// <summary>
+    /// Refuses a config the model cannot be built from: sizes outside 1 .. 10,000,000, d_model not divisible by the
+    /// heads, an unknown model_type or activation, token ids outside the vocabulary, dropout outside [0, 1), or a
+    /// non-positive init_std. <paramref name="source"/> names the config in the error.
+    /// </summary>
     public void Validate(string source)
     {
         foreach (var (value, key) in new[] { (VocabSize, "vocab_size"), (DModel, "d_model"), (EncoderLayers, "encoder_layers"), (DecoderLayers, "decoder_layers"), (EncoderAttentionHeads, "encoder_attention_heads"), (DecoderAttentionHeads, "decoder_attention_heads"), (EncoderFfnDim, "encoder_ffn_dim"), (DecoderFfnDim, "decoder_ffn_dim"), (MaxPositionEmbeddings, "max_position_embeddings") })
@@ -108,6 +148,11 @@ public sealed record BartConfig
         }
     }
 
+    /// <summary>
+    /// Reads and validates config.json text; <paramref name="source"/> names it in errors. Keys that would change the
+    /// computation and are not implemented (pre-norm layers, layer drop, a separate decoder vocabulary, unshared
+    /// embeddings, multi-token bad_words_ids) are refused by name.
+    /// </summary>
     public static BartConfig FromJson(string json, string source)
     {
         var c = JsonSection.Parse(json, source);
@@ -175,6 +220,9 @@ public sealed record BartConfig
         return ids;
     }
 
+    /// <summary>
+    /// config.json in Hugging Face's names (what transformers' BartConfig or MarianConfig reads), indented.
+    /// </summary>
     public string ToJson()
     {
         var root = new JsonObject

@@ -10,6 +10,7 @@ public static class BartFolder
 {
     private const string Shared = "model.shared.weight";
 
+    /// <summary>Reads and validates <paramref name="directory"/>/config.json; refuses a folder without one.</summary>
     public static BartConfig ReadConfig(string directory)
     {
         var configPath = Path.Combine(directory, "config.json");

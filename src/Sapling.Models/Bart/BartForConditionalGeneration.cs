@@ -8,6 +8,10 @@ namespace Sapling.Models.Bart;
 /// </summary>
 public sealed class BartForConditionalGeneration : Module, ISeq2SeqLM
 {
+    /// <summary>
+    /// Creates a model for <paramref name="config"/> (validated first), initialised as transformers does with the
+    /// padding row of the shared embedding at zero; <paramref name="generator"/> makes the initialisation reproducible.
+    /// </summary>
     public BartForConditionalGeneration(BartConfig config, Generator? generator = null)
     {
         config.Validate($"{config.ModelType} config");
@@ -18,7 +22,9 @@ public sealed class BartForConditionalGeneration : Module, ISeq2SeqLM
         InitializeLikeHuggingFace(generator);
     }
 
+    /// <summary>The model's config.</summary>
     public BartConfig Config { get; }
+    /// <summary>model: the encoder-decoder without its output layer.</summary>
     public BartModel Model { get; }
 
     /// <summary>[1, vocab], added to every position's logits (kept at zero by BART's training; Marian's converted models set it).</summary>
@@ -27,27 +33,44 @@ public sealed class BartForConditionalGeneration : Module, ISeq2SeqLM
     /// <summary>The output layer when it is not tied to the shared embedding.</summary>
     public Linear? LmHead { get; }
 
+    /// <inheritdoc/>
     public string ModelType => Config.ModelType;
+    /// <inheritdoc/>
     public Module Network => this;
+    /// <summary>Encoder and decoder layers together.</summary>
     public int NumLayers => Config.EncoderLayers + Config.DecoderLayers;
+    /// <inheritdoc/>
     public int HiddenSize => Config.DModel;
+    /// <inheritdoc/>
     public int ContextLength => Config.MaxPositionEmbeddings;
+    /// <inheritdoc/>
     public int VocabSize => Config.VocabSize;
+    /// <inheritdoc/>
     public int PadTokenId => Config.PadTokenId;
+    /// <inheritdoc/>
     public int EosTokenId => Config.EosTokenId;
+    /// <inheritdoc/>
     public int DecoderStartTokenId => Config.DecoderStartTokenId;
+    /// <inheritdoc/>
     public int? MaxSourceLength => Config.MaxPositionEmbeddings;
+    /// <inheritdoc/>
     public int? MaxTargetLength => Config.MaxPositionEmbeddings;
+    /// <inheritdoc/>
     public Seq2SeqDefaults GenerationDefaults => new(Config.ForcedBosTokenId, Config.ForcedEosTokenId, Config.BadWordIds);
 
+    /// <summary>
+    /// Whether training recomputes each layer in backward; setting it sets both stacks, reading it reads the encoder's.
+    /// </summary>
     public bool GradientCheckpointing
     {
         get => Model.Encoder.GradientCheckpointing;
         set => Model.Encoder.GradientCheckpointing = Model.Decoder.GradientCheckpointing = value;
     }
 
+    /// <inheritdoc/>
     public void Save(string directory) => BartFolder.Save(directory, this);
 
+    /// <inheritdoc/>
     public EncoderOutput Encode(Tensor inputIds, Tensor? attentionMask = null)
     {
         RequireIds(inputIds, "input_ids");
@@ -57,6 +80,7 @@ public sealed class BartForConditionalGeneration : Module, ISeq2SeqLM
         return new EncoderOutput(Model.Encoder.Forward(inputIds, mask), attentionMask, mask);  // [B, S, d]
     }
 
+    /// <inheritdoc/>
     public Tensor Decode(Tensor decoderIds, EncoderOutput encoderOutput, EncoderDecoderCache? cache = null)
     {
         RequireIds(decoderIds, "decoder_input_ids");
@@ -69,6 +93,7 @@ public sealed class BartForConditionalGeneration : Module, ISeq2SeqLM
     /// <summary>Logits [.., vocab] for decoder states [.., d].</summary>
     public Tensor Head(Tensor hidden) => (LmHead?.Forward(hidden) ?? Tensor.Linear(hidden, Model.Shared.Weight)).Add(FinalLogitsBias);
 
+    /// <inheritdoc/>
     public EncoderDecoderCache NewCache(int batch, int maxLength) =>
         new(Config.DecoderLayers, batch, Config.DecoderAttentionHeads, Math.Min(maxLength, Config.MaxPositionEmbeddings), Config.DecoderHeadDim);
 

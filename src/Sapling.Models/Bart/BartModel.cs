@@ -16,6 +16,10 @@ public sealed class BartAttention : Module
 {
     private readonly int heads, headDim;
 
+    /// <summary>
+    /// Creates the four d_model → d_model projections (with biases) for <paramref name="heads"/> heads;
+    /// <paramref name="dropout"/> is the attention-probability dropout.
+    /// </summary>
     public BartAttention(int dModel, int heads, float dropout, Generator? generator)
     {
         (this.heads, headDim) = (heads, dModel / heads);
@@ -26,9 +30,13 @@ public sealed class BartAttention : Module
         Dropout = RegisterModule("dropout", new Dropout(dropout));
     }
 
+    /// <summary>k_proj: the key projection, d_model → d_model.</summary>
     public Linear KProj { get; }
+    /// <summary>v_proj: the value projection, d_model → d_model.</summary>
     public Linear VProj { get; }
+    /// <summary>q_proj: the query projection, d_model → d_model.</summary>
     public Linear QProj { get; }
+    /// <summary>out_proj: the output projection of the merged heads, d_model → d_model.</summary>
     public Linear OutProj { get; }
 
     /// <summary>Dropout on the attention probabilities (attention_dropout), in training.</summary>
@@ -109,6 +117,9 @@ public sealed class BartEncoderLayer : Module
 {
     private readonly string activation;
 
+    /// <summary>
+    /// Creates the layer's self-attention, feed-forward, two layer norms and dropouts from the encoder_* sizes.
+    /// </summary>
     public BartEncoderLayer(BartConfig config, Generator? generator)
     {
         activation = config.ActivationFunction;
@@ -121,12 +132,19 @@ public sealed class BartEncoderLayer : Module
         ActivationDropout = RegisterModule("activation_dropout", new Dropout(config.ActivationDropout));
     }
 
+    /// <summary>self_attn: bidirectional self-attention over the source.</summary>
     public BartAttention SelfAttn { get; }
+    /// <summary>self_attn_layer_norm: the layer norm after the self-attention's residual add.</summary>
     public LayerNorm SelfAttnLayerNorm { get; }
+    /// <summary>fc1: the feed-forward's first projection, d_model → encoder_ffn_dim.</summary>
     public Linear Fc1 { get; }
+    /// <summary>fc2: the feed-forward's second projection, encoder_ffn_dim → d_model.</summary>
     public Linear Fc2 { get; }
+    /// <summary>final_layer_norm: the layer norm after the feed-forward's residual add.</summary>
     public LayerNorm FinalLayerNorm { get; }
+    /// <summary>Dropout on each sublayer's output before its residual add (dropout).</summary>
     public Dropout Dropout { get; }
+    /// <summary>Dropout after the feed-forward's activation (activation_dropout).</summary>
     public Dropout ActivationDropout { get; }
 
     /// <summary>x [B, S, d] → [B, S, d]</summary>
@@ -142,6 +160,10 @@ public sealed class BartDecoderLayer : Module
 {
     private readonly string activation;
 
+    /// <summary>
+    /// Creates the layer's self-attention, cross-attention, feed-forward, three layer norms and dropouts from the
+    /// decoder_* sizes.
+    /// </summary>
     public BartDecoderLayer(BartConfig config, Generator? generator)
     {
         activation = config.ActivationFunction;
@@ -156,14 +178,23 @@ public sealed class BartDecoderLayer : Module
         ActivationDropout = RegisterModule("activation_dropout", new Dropout(config.ActivationDropout));
     }
 
+    /// <summary>self_attn: causal self-attention over the target so far.</summary>
     public BartAttention SelfAttn { get; }
+    /// <summary>self_attn_layer_norm: the layer norm after the self-attention's residual add.</summary>
     public LayerNorm SelfAttnLayerNorm { get; }
+    /// <summary>encoder_attn: cross-attention over the encoder's states.</summary>
     public BartAttention EncoderAttn { get; }
+    /// <summary>encoder_attn_layer_norm: the layer norm after the cross-attention's residual add.</summary>
     public LayerNorm EncoderAttnLayerNorm { get; }
+    /// <summary>fc1: the feed-forward's first projection, d_model → decoder_ffn_dim.</summary>
     public Linear Fc1 { get; }
+    /// <summary>fc2: the feed-forward's second projection, decoder_ffn_dim → d_model.</summary>
     public Linear Fc2 { get; }
+    /// <summary>final_layer_norm: the layer norm after the feed-forward's residual add.</summary>
     public LayerNorm FinalLayerNorm { get; }
+    /// <summary>Dropout on each sublayer's output before its residual add (dropout).</summary>
     public Dropout Dropout { get; }
+    /// <summary>Dropout after the feed-forward's activation (activation_dropout).</summary>
     public Dropout ActivationDropout { get; }
 
     /// <summary>x [B, T, d] over encoder states [B, S, d] → [B, T, d]</summary>
@@ -186,6 +217,9 @@ public sealed class BartPositions
     private readonly BartConfig config;
     private Tensor? sinusoid;
 
+    /// <summary>
+    /// Creates the positions of one stack: <paramref name="learned"/> is BART's table, or null for Marian's sinusoid.
+    /// </summary>
     public BartPositions(BartConfig config, Embedding? learned) => (this.config, Learned) = (config, learned);
 
     /// <summary>BART's table; null for Marian.</summary>
@@ -236,6 +270,10 @@ public abstract class BartStack<TLayer> : Module where TLayer : Module
     private readonly BartConfig config;
     private readonly Embedding tokens;
 
+    /// <summary>
+    /// Creates a stack of <paramref name="count"/> layers made by <paramref name="newLayer"/>, reading the
+    /// <paramref name="shared"/> token embedding (owned by <see cref="BartModel"/>, not registered here).
+    /// </summary>
     protected BartStack(BartConfig config, Embedding shared, int count, Func<TLayer> newLayer, Generator? generator)
     {
         this.config = config;
@@ -249,14 +287,19 @@ public abstract class BartStack<TLayer> : Module where TLayer : Module
         Dropout = RegisterModule("dropout", new Dropout(config.Dropout));
     }
 
+    /// <summary>The stack's positions (its embed_positions table for BART, the sinusoid for Marian).</summary>
     public BartPositions Positions { get; }
+    /// <summary>layers: the stack's layers in order.</summary>
     public IReadOnlyList<TLayer> Layers => LayerList;
+    /// <summary>layernorm_embedding: the norm over the summed embeddings (BART); null for Marian.</summary>
     public LayerNorm? LayernormEmbedding { get; }
+    /// <summary>Dropout on the embeddings (dropout).</summary>
     public Dropout Dropout { get; }
 
     /// <summary>Whether training recomputes each layer in backward instead of keeping its activations.</summary>
     public bool GradientCheckpointing { get; set; }
 
+    /// <summary>The registered "layers" list, for the derived stacks' forward passes.</summary>
     protected ModuleList<TLayer> LayerList { get; }
 
     /// <summary>Token embeddings (scaled), positions from <paramref name="start"/>, the embedding norm, dropout: ids [B, T] → [B, T, d].</summary>
@@ -312,6 +355,7 @@ public sealed class BartDecoder(BartConfig config, Embedding shared, Generator? 
 /// </summary>
 public sealed class BartModel : Module
 {
+    /// <summary>Creates the shared embedding and the encoder and decoder stacks that read it.</summary>
     public BartModel(BartConfig config, Generator? generator = null)
     {
         Config = config;
@@ -320,8 +364,14 @@ public sealed class BartModel : Module
         Decoder = RegisterModule("decoder", new BartDecoder(config, Shared, generator));
     }
 
+    /// <summary>The model's config.</summary>
     public BartConfig Config { get; }
+    /// <summary>
+    /// shared: the token embedding, vocab × d_model, read by both stacks and (tied) by the output layer.
+    /// </summary>
     public Embedding Shared { get; }
+    /// <summary>encoder: the encoder stack.</summary>
     public BartEncoder Encoder { get; }
+    /// <summary>decoder: the decoder stack.</summary>
     public BartDecoder Decoder { get; }
 }

@@ -11,6 +11,7 @@ namespace Sapling.Models.Bert;
 /// </summary>
 public sealed record BertConfig
 {
+    /// <summary>BERT's model_type.</summary>
     public const string Type = "bert";
 
     /// <summary>RoBERTa (Liu et al., 2019) keeps BERT's layers; its positions count from the padding id (see <see cref="PositionsFromPadding"/>).</summary>
@@ -23,15 +24,31 @@ public sealed record BertConfig
     /// (transformers' create_position_ids_from_input_ids); BERT numbers every position from 0.</summary>
     public bool PositionsFromPadding => ModelType == RobertaType;
 
+    /// <summary>
+    /// architectures: the transformers class names (BertModel by default; a ...ForSequenceClassification or
+    /// ...ForTokenClassification name says which head the folder holds).
+    /// </summary>
     public string[] Architectures { get; init; } = ["BertModel"];
+    /// <summary>vocab_size: rows of the word embedding; default 30522.</summary>
     public int VocabSize { get; init; } = 30522;
+    /// <summary>hidden_size: width of the residual stream and of every embedding; default 768.</summary>
     public int HiddenSize { get; init; } = 768;
+    /// <summary>num_hidden_layers: encoder layers; default 12.</summary>
     public int NumHiddenLayers { get; init; } = 12;
+    /// <summary>num_attention_heads: heads per self-attention; must divide hidden_size; default 12.</summary>
     public int NumAttentionHeads { get; init; } = 12;
+    /// <summary>intermediate_size: width of the feed-forward's hidden layer; default 3072.</summary>
     public int IntermediateSize { get; init; } = 3072;
+    /// <summary>
+    /// max_position_embeddings: rows of the position embedding; default 512 (RoBERTa's texts are shorter, see
+    /// <see cref="MaxTokens"/>).
+    /// </summary>
     public int MaxPositionEmbeddings { get; init; } = 512;
+    /// <summary>type_vocab_size: rows of the token-type (segment) embedding; default 2.</summary>
     public int TypeVocabSize { get; init; } = 2;
+    /// <summary>layer_norm_eps: the epsilon of every LayerNorm; default 1e-12.</summary>
     public float LayerNormEps { get; init; } = 1e-12f;
+    /// <summary>pad_token_id: the padding id (RoBERTa's positions count from it); default 0.</summary>
     public int PadTokenId { get; init; }
 
     /// <summary>Whether the checkpoint has the tanh pooler over [CLS] (BertModel's add_pooling_layer).</summary>
@@ -62,8 +79,15 @@ public sealed record BertConfig
     /// <summary>The longest text in tokens: RoBERTa's first real position is pad_token_id + 1.</summary>
     public int MaxTokens => PositionsFromPadding ? MaxPositionEmbeddings - PadTokenId - 1 : MaxPositionEmbeddings;
 
+    /// <summary>Width of each attention head, hidden_size / num_attention_heads.</summary>
     public int HeadDim => HiddenSize / NumAttentionHeads;
 
+    /// <summary>
+    /// Refuses a config the model cannot be built from: sizes outside 1 .. 10,000,000, hidden_size not divisible by the
+    /// heads, a non-positive epsilon, a pad id outside the vocabulary, an unknown model_type, no room for RoBERTa's
+    /// positions, dropout outside [0, 1), duplicate or too few labels for a head, or a BERT sequence classifier without
+    /// its pooler. <paramref name="source"/> names the config in the error.
+    /// </summary>
     public void Validate(string source)
     {
         foreach (var (value, key) in new[] { (VocabSize, "vocab_size"), (HiddenSize, "hidden_size"), (NumHiddenLayers, "num_hidden_layers"), (NumAttentionHeads, "num_attention_heads"), (IntermediateSize, "intermediate_size"), (MaxPositionEmbeddings, "max_position_embeddings"), (TypeVocabSize, "type_vocab_size") })
@@ -81,6 +105,11 @@ public sealed record BertConfig
         if (IsSequenceClassifier && ModelType == Type && !AddPoolingLayer) throw new InvalidDataException($"{source}: BertForSequenceClassification classifies the pooled [CLS] vector; add_pooling_layer must not be false");
     }
 
+    /// <summary>
+    /// Reads and validates config.json text; <paramref name="source"/> names it in errors. A hidden_act other than
+    /// gelu, non-absolute position embeddings, a decoder, and a problem_type other than single-label classification are
+    /// refused.
+    /// </summary>
     public static BertConfig FromJson(string json, string source)
     {
         var c = JsonSection.Parse(json, source);
@@ -118,6 +147,9 @@ public sealed record BertConfig
         return config;
     }
 
+    /// <summary>
+    /// config.json in Hugging Face's names (what transformers' BertConfig or RobertaConfig reads), indented.
+    /// </summary>
     public string ToJson()
     {
         var root = new JsonObject

@@ -6,9 +6,12 @@ namespace Sapling.Models.Bert;
 /// <summary>BERT folders as Hugging Face writes them: config.json and model.safetensors under BertModel's names.</summary>
 public static class BertFolder
 {
+    /// <summary>The folder's config file name.</summary>
     public const string ConfigFile = "config.json";
+    /// <summary>The folder's weights file name.</summary>
     public const string WeightsFile = "model.safetensors";
 
+    /// <summary>Reads and validates <paramref name="directory"/>/config.json; refuses a folder without one.</summary>
     public static BertConfig ReadConfig(string directory)
     {
         var configPath = Path.Combine(directory, ConfigFile);
@@ -82,9 +85,8 @@ public static class BertFolder
         return model;
     }
 
-    /// <summary>Reads model.safetensors into <paramref name="model"/>, renaming each tensor (null: leave it out); the
-    /// position_ids buffer older checkpoints carry is never needed. Layers <paramref name="quantization"/> lists (by
-    /// their names in <paramref name="model"/>) take their int8 weights and scales.</summary>
+    /// <summary>Reads a float model.safetensors into <paramref name="model"/>, renaming each tensor (null: leave it out);
+    /// the position_ids buffer older checkpoints carry is never needed.</summary>
     internal static void LoadWeights(string directory, Module model, Func<string, string?> rename) => LoadWeights(directory, model, null, rename);
 
     internal static void LoadWeights(string directory, Module model, Compression.QuantizationConfig? quantization, Func<string, string?> rename)
@@ -116,6 +118,7 @@ public static class BertFolder
         model.Eval();
     }
 
+    /// <summary>Writes the encoder's config.json and model.safetensors to <paramref name="directory"/>.</summary>
     public static void Save(string directory, BertModel model) => Save(directory, model, model.Config);
 
     /// <summary>A task model (classifier, tagger, masked-LM) with its config; a masked-LM's decoder is the word embeddings,

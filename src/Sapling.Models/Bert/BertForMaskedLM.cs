@@ -11,6 +11,10 @@ public sealed class BertLMPredictionHead : Module
 {
     private readonly Embedding wordEmbeddings;
 
+    /// <summary>
+    /// Creates the transform and a zero bias per token; <paramref name="wordEmbeddings"/> is the encoder's table, used
+    /// as the (tied) output matrix and not registered here.
+    /// </summary>
     public BertLMPredictionHead(BertConfig config, Embedding wordEmbeddings, Generator? generator)
     {
         this.wordEmbeddings = wordEmbeddings;
@@ -18,15 +22,19 @@ public sealed class BertLMPredictionHead : Module
         Bias = RegisterParameter("bias", Tensor.Zeros(config.VocabSize));
     }
 
+    /// <summary>transform: dense → GELU → LayerNorm on each position's state.</summary>
     public BertPredictionHeadTransform Transform { get; }
+    /// <summary>bias: one learned logit offset per token [vocab].</summary>
     public Tensor Bias { get; }
 
+    /// <summary>Token logits [B, T, vocab] for hidden states [B, T, H].</summary>
     public Tensor Forward(Tensor hidden) => Tensor.Linear(Transform.Forward(hidden), wordEmbeddings.Weight, Bias);
 }
 
 /// <summary>dense → GELU → LayerNorm, before the tied decoder (Hugging Face's BertPredictionHeadTransform).</summary>
 public sealed class BertPredictionHeadTransform : Module
 {
+    /// <summary>Creates the dense layer (initialised N(0, 0.02), zero bias) and the layer norm.</summary>
     public BertPredictionHeadTransform(BertConfig config, Generator? generator)
     {
         Dense = RegisterModule("dense", new Linear(config.HiddenSize, config.HiddenSize, generator: generator));
@@ -36,18 +44,23 @@ public sealed class BertPredictionHeadTransform : Module
         Init.Zeros(Dense.Bias!);
     }
 
+    /// <summary>dense: hidden → hidden.</summary>
     public Linear Dense { get; }
+    /// <summary>LayerNorm: the norm after the GELU.</summary>
     public LayerNorm LayerNorm { get; }
 
+    /// <summary>LayerNorm(gelu(dense(x))): [B, T, H] → [B, T, H].</summary>
     public Tensor Forward(Tensor x) => LayerNorm.Forward(Dense.Forward(x).Gelu());
 }
 
 /// <summary>Holds the prediction head under "predictions", as transformers' BertOnlyMLMHead ("cls").</summary>
 public sealed class BertOnlyMLMHead : Module
 {
+    /// <summary>Creates the prediction head, tied to <paramref name="wordEmbeddings"/>.</summary>
     public BertOnlyMLMHead(BertConfig config, Embedding wordEmbeddings, Generator? generator) =>
         Predictions = RegisterModule("predictions", new BertLMPredictionHead(config, wordEmbeddings, generator));
 
+    /// <summary>predictions: the prediction head.</summary>
     public BertLMPredictionHead Predictions { get; }
 }
 
@@ -58,6 +71,9 @@ public sealed class BertOnlyMLMHead : Module
 /// </summary>
 public sealed class BertForMaskedLM : BertTaskModel
 {
+    /// <summary>
+    /// Creates the model for <paramref name="config"/>, made a BertForMaskedLM one: no pooler and no labels.
+    /// </summary>
     public BertForMaskedLM(BertConfig config, Generator? generator = null)
     {
         Config = config with { Architectures = ["BertForMaskedLM"], AddPoolingLayer = false, Labels = [] };
@@ -65,9 +81,12 @@ public sealed class BertForMaskedLM : BertTaskModel
         Cls = RegisterModule("cls", new BertOnlyMLMHead(Config, Bert.Embeddings.WordEmbeddings, generator));
     }
 
+    /// <summary>bert: the encoder, without its pooler.</summary>
     public BertModel Bert { get; }
 
+    /// <inheritdoc/>
     public override BertModel BaseModel => Bert;
+    /// <summary>cls: the masked-LM head, tied to the encoder's word embeddings.</summary>
     public BertOnlyMLMHead Cls { get; }
 
     /// <summary>Token logits [B, T, vocab] for ids [B, T] with an optional attention mask.</summary>

@@ -10,6 +10,10 @@ namespace Sapling.Models.Bert;
 /// </summary>
 public sealed class BertForSequenceClassification : BertTaskModel, ISequenceClassifier
 {
+    /// <summary>
+    /// Creates an encoder with its pooler and a head over <paramref name="config"/>'s labels (at least 2), all
+    /// initialised afresh; start from <see cref="FromEncoder"/> to fine-tune a pretrained encoder.
+    /// </summary>
     public BertForSequenceClassification(BertConfig config, Generator? generator = null)
         : this(new BertModel(config, generator), config, generator) { }
 
@@ -30,10 +34,14 @@ public sealed class BertForSequenceClassification : BertTaskModel, ISequenceClas
     public static BertForSequenceClassification FromEncoder(BertModel encoder, IReadOnlyList<string> labels, Generator? generator = null) =>
         new(encoder, encoder.Config with { Labels = labels.ToArray() }, generator);
 
+    /// <summary>bert: the encoder, pooler included.</summary>
     public BertModel Bert { get; }
 
+    /// <inheritdoc/>
     public override BertModel BaseModel => Bert;
+    /// <summary>Dropout on the pooled vector (classifier_dropout, or hidden_dropout_prob when it is not set).</summary>
     public Dropout Dropout { get; }
+    /// <summary>classifier: the linear head, hidden → classes.</summary>
     public Linear Classifier { get; }
 
     /// <summary>Logits [B, classes] for ids [B, T] with an attention mask [B, T] (1 real, 0 padding).</summary>
@@ -45,15 +53,19 @@ public sealed class BertForSequenceClassification : BertTaskModel, ISequenceClas
 
     // ISequenceClassifier: how the trainer, predict and serve use it.
 
+    /// <inheritdoc/>
     public string[] Labels => Config.Labels;
 
+    /// <inheritdoc/>
     public Module Head => Classifier;
 
+    /// <summary>The config's pad_token_id (the tokenizer is not consulted).</summary>
     public int PadId(ITokenizer tokenizer) => Config.PadTokenId;
 
     /// <summary>[CLS] text [SEP], cut to <paramref name="maxTokens"/> keeping the closing [SEP] (the tokenizer's truncation).</summary>
     public int[] Encode(ITokenizer tokenizer, string text, int maxTokens) =>
         EncoderInput.Encode(tokenizer, text, Math.Min(maxTokens, Config.MaxTokens), Config.PadTokenId);
 
+    /// <inheritdoc/>
     public Tensor Classify(Tensor ids, int[] lengths) => Forward(ids, EncoderInput.Mask(lengths, ids.Shape[1]));
 }

@@ -11,6 +11,10 @@ namespace Sapling.Models.Bert;
 /// </summary>
 public sealed class BertForTokenClassification : BertTaskModel, ITokenClassifier
 {
+    /// <summary>
+    /// Creates an encoder without its pooler and a head over <paramref name="config"/>'s tags (at least 2), all
+    /// initialised afresh; start from <see cref="FromEncoder"/> to fine-tune a pretrained encoder.
+    /// </summary>
     public BertForTokenClassification(BertConfig config, Generator? generator = null)
         : this(new BertModel(config with { AddPoolingLayer = false }, generator), config, generator) { }
 
@@ -35,8 +39,13 @@ public sealed class BertForTokenClassification : BertTaskModel, ITokenClassifier
     /// <summary>The encoder, registered as "bert" or "roberta" after the config's model_type.</summary>
     public BertModel Encoder { get; }
 
+    /// <inheritdoc/>
     public override BertModel BaseModel => Encoder;
+    /// <summary>
+    /// Dropout on every token's state (classifier_dropout, or hidden_dropout_prob when it is not set).
+    /// </summary>
     public Dropout Dropout { get; }
+    /// <summary>classifier: the linear head, hidden → tags, applied to every token.</summary>
     public Linear Classifier { get; }
 
     /// <summary>Scores [B, T, tags] for ids [B, T] with an attention mask [B, T] (1 real, 0 padding).</summary>
@@ -48,11 +57,15 @@ public sealed class BertForTokenClassification : BertTaskModel, ITokenClassifier
 
     // ITokenClassifier: how the trainer and the tagger use it.
 
+    /// <inheritdoc/>
     public string[] Labels => Config.Labels;
 
+    /// <inheritdoc/>
     public Module Head => Classifier;
 
+    /// <summary>The config's pad_token_id (the tokenizer is not consulted).</summary>
     public int PadId(ITokenizer tokenizer) => Config.PadTokenId;
 
+    /// <inheritdoc/>
     public Tensor ClassifyTokens(Tensor ids, int[] lengths) => Forward(ids, EncoderInput.Mask(lengths, ids.Shape[1]));
 }

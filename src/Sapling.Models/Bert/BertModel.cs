@@ -12,6 +12,7 @@ public sealed class BertEmbeddings : Module
 {
     private readonly BertConfig config;
 
+    /// <summary>Creates the three embedding tables, the layer norm and the dropout.</summary>
     public BertEmbeddings(BertConfig config, Generator? generator)
     {
         this.config = config;
@@ -22,12 +23,21 @@ public sealed class BertEmbeddings : Module
         Dropout = RegisterModule("dropout", new Dropout(config.HiddenDropoutProb));
     }
 
+    /// <summary>word_embeddings: the token table, vocab × hidden.</summary>
     public Embedding WordEmbeddings { get; }
+    /// <summary>position_embeddings: the learned position table, max_position_embeddings × hidden.</summary>
     public Embedding PositionEmbeddings { get; }
+    /// <summary>token_type_embeddings: the segment table (sentence A or B), type_vocab_size × hidden.</summary>
     public Embedding TokenTypeEmbeddings { get; }
+    /// <summary>LayerNorm: the norm over the summed embeddings.</summary>
     public LayerNorm LayerNorm { get; }
+    /// <summary>Dropout after the norm (hidden_dropout_prob).</summary>
     public Dropout Dropout { get; }
 
+    /// <summary>
+    /// Embeddings [B, T, H] for ids [B, T] and token types [B, T]; positions count from 0, or for RoBERTa from the pad
+    /// id over each row's real tokens.
+    /// </summary>
     public Tensor Forward(Tensor ids, Tensor tokenTypeIds)
     {
         int t = ids.Shape[1];
@@ -58,6 +68,7 @@ public sealed class BertSelfAttention : Module
 {
     private readonly int heads, headDim;
 
+    /// <summary>Creates the query, key and value projections (hidden → hidden, with biases) and the dropout.</summary>
     public BertSelfAttention(BertConfig config, Generator? generator)
     {
         (heads, headDim) = (config.NumAttentionHeads, config.HeadDim);
@@ -67,9 +78,13 @@ public sealed class BertSelfAttention : Module
         Dropout = RegisterModule("dropout", new Dropout(config.AttentionProbsDropoutProb));
     }
 
+    /// <summary>query: the query projection, hidden → hidden.</summary>
     public Linear Query { get; }
+    /// <summary>key: the key projection, hidden → hidden.</summary>
     public Linear Key { get; }
+    /// <summary>value: the value projection, hidden → hidden.</summary>
     public Linear Value { get; }
+    /// <summary>Dropout on the attention probabilities (attention_probs_dropout_prob).</summary>
     public Dropout Dropout { get; }
 
     /// <param name="x">[B, T, H]</param>
@@ -100,6 +115,9 @@ public sealed class BertSelfAttention : Module
 /// <summary>A projection of a sub-layer's output, added to the sub-layer's input and layer-normed (post-norm).</summary>
 public sealed class BertResidualOutput : Module
 {
+    /// <summary>
+    /// Creates the projection from <paramref name="inFeatures"/> to hidden, its layer norm and dropout.
+    /// </summary>
     public BertResidualOutput(int inFeatures, BertConfig config, Generator? generator)
     {
         Dense = RegisterModule("dense", new Linear(inFeatures, config.HiddenSize, generator: generator));
@@ -107,42 +125,59 @@ public sealed class BertResidualOutput : Module
         Dropout = RegisterModule("dropout", new Dropout(config.HiddenDropoutProb));
     }
 
+    /// <summary>dense: the projection back to hidden.</summary>
     public Linear Dense { get; }
+    /// <summary>LayerNorm: the norm after the residual add.</summary>
     public LayerNorm LayerNorm { get; }
+    /// <summary>Dropout on the projection before the residual add (hidden_dropout_prob).</summary>
     public Dropout Dropout { get; }
 
+    /// <summary>
+    /// norm(dropout(dense(<paramref name="hidden"/>)) + <paramref name="residual"/>): [B, T, H] for the sub-layer's
+    /// output and its input [B, T, H].
+    /// </summary>
     public Tensor Forward(Tensor hidden, Tensor residual) => LayerNorm.Forward(Dropout.Forward(Dense.Forward(hidden)).Add(residual));
 }
 
 /// <summary>Self-attention and its residual output (Hugging Face's BertAttention: "self" and "output").</summary>
 public sealed class BertAttention : Module
 {
+    /// <summary>Creates the self-attention and its output sub-layer.</summary>
     public BertAttention(BertConfig config, Generator? generator)
     {
         Self = RegisterModule("self", new BertSelfAttention(config, generator));
         Output = RegisterModule("output", new BertResidualOutput(config.HiddenSize, config, generator));
     }
 
+    /// <summary>self: the multi-head self-attention.</summary>
     public BertSelfAttention Self { get; }
+    /// <summary>output: the projection, residual add and layer norm after it.</summary>
     public BertResidualOutput Output { get; }
 
+    /// <summary>
+    /// The attention sub-layer for x [B, T, H]: [B, T, H]; padded keys in <paramref name="mask"/> are not seen.
+    /// </summary>
     public Tensor Forward(Tensor x, PaddingMask? mask) => Output.Forward(Self.Forward(x, mask), x);
 }
 
 /// <summary>The feed-forward's widening projection with GELU (Hugging Face's BertIntermediate).</summary>
 public sealed class BertIntermediate : Module
 {
+    /// <summary>Creates the hidden → intermediate projection.</summary>
     public BertIntermediate(BertConfig config, Generator? generator) =>
         Dense = RegisterModule("dense", new Linear(config.HiddenSize, config.IntermediateSize, generator: generator));
 
+    /// <summary>dense: the widening projection, hidden → intermediate.</summary>
     public Linear Dense { get; }
 
+    /// <summary>gelu(dense(x)) (the exact, erf form): [B, T, H] → [B, T, intermediate].</summary>
     public Tensor Forward(Tensor x) => Dense.Forward(x).Gelu();
 }
 
 /// <summary>One transformer layer: attention, then the feed-forward, each with its residual and layer norm.</summary>
 public sealed class BertLayer : Module
 {
+    /// <summary>Creates the layer's attention, intermediate and output sub-modules.</summary>
     public BertLayer(BertConfig config, Generator? generator)
     {
         Attention = RegisterModule("attention", new BertAttention(config, generator));
@@ -150,10 +185,14 @@ public sealed class BertLayer : Module
         Output = RegisterModule("output", new BertResidualOutput(config.IntermediateSize, config, generator));
     }
 
+    /// <summary>attention: the self-attention sub-layer.</summary>
     public BertAttention Attention { get; }
+    /// <summary>intermediate: the feed-forward's widening projection with GELU.</summary>
     public BertIntermediate Intermediate { get; }
+    /// <summary>output: the feed-forward's projection back to hidden, residual add and layer norm.</summary>
     public BertResidualOutput Output { get; }
 
+    /// <summary>The layer for x [B, T, H]: [B, T, H]; padded keys in <paramref name="mask"/> are not seen.</summary>
     public Tensor Forward(Tensor x, PaddingMask? mask)
     {
         var h = Attention.Forward(x, mask);                   // [B, T, H]
@@ -166,6 +205,7 @@ public sealed class BertEncoder : Module
 {
     private readonly BertLayer[] layers;
 
+    /// <summary>Creates num_hidden_layers layers.</summary>
     public BertEncoder(BertConfig config, Generator? generator)
     {
         var list = RegisterModule("layer", new ModuleList<BertLayer>());
@@ -173,12 +213,16 @@ public sealed class BertEncoder : Module
         for (int i = 0; i < layers.Length; i++) layers[i] = list.Add(new BertLayer(config, generator));
     }
 
+    /// <summary>layer: the layers in order.</summary>
     public IReadOnlyList<BertLayer> Layers => layers;
 
     /// <summary>Recompute each layer's activations in backward instead of keeping them (transformers'
     /// gradient_checkpointing_enable); applies while training.</summary>
     public bool GradientCheckpointing { get; set; }
 
+    /// <summary>
+    /// The layers in turn over x [B, T, H]: [B, T, H]; padded keys in <paramref name="mask"/> are not seen.
+    /// </summary>
     public Tensor Forward(Tensor x, PaddingMask? mask)
     {
         bool recompute = GradientCheckpointing && Training;
@@ -191,9 +235,11 @@ public sealed class BertEncoder : Module
 /// <summary>tanh(W·h[CLS] + b): the sentence vector next-sentence prediction was trained on.</summary>
 public sealed class BertPooler : Module
 {
+    /// <summary>Creates the pooler's hidden → hidden projection.</summary>
     public BertPooler(BertConfig config, Generator? generator) =>
         Dense = RegisterModule("dense", new Linear(config.HiddenSize, config.HiddenSize, generator: generator));
 
+    /// <summary>dense: the projection of the [CLS] state, hidden → hidden.</summary>
     public Linear Dense { get; }
 
     /// <summary>[B, T, H] → [B, H]</summary>
@@ -206,6 +252,10 @@ public sealed class BertPooler : Module
 /// </summary>
 public sealed class BertModel : Module, ITextEncoder
 {
+    /// <summary>
+    /// Creates an encoder for <paramref name="config"/> (validated first), initialised as transformers does; the pooler
+    /// only when add_pooling_layer is set.
+    /// </summary>
     public BertModel(BertConfig config, Generator? generator = null)
     {
         config.Validate("BERT config");
@@ -217,9 +267,13 @@ public sealed class BertModel : Module, ITextEncoder
         Init.LikeTransformers(this, 0.02f, generator);
     }
 
+    /// <summary>The encoder's config.</summary>
     public BertConfig Config { get; }
+    /// <summary>embeddings: word, position and token-type embeddings with their norm.</summary>
     public BertEmbeddings Embeddings { get; }
+    /// <summary>encoder: the transformer layers.</summary>
     public BertEncoder Encoder { get; }
+    /// <summary>pooler: the tanh projection of the [CLS] state; null when the checkpoint has none.</summary>
     public BertPooler? Pooler { get; }
 
     /// <param name="inputIds">int64 [B, T]</param>
@@ -239,9 +293,13 @@ public sealed class BertModel : Module, ITextEncoder
         return (hidden, Pooler?.Forward(hidden));
     }
 
+    /// <inheritdoc/>
     public string ModelType => Config.ModelType;
+    /// <inheritdoc/>
     public int HiddenSize => Config.HiddenSize;
+    /// <inheritdoc/>
     public int MaxTokens => Config.MaxTokens;
+    /// <inheritdoc/>
     public Tensor Encode(Tensor inputIds, Tensor attentionMask) => Forward(inputIds, attentionMask).LastHiddenState;
 
     /// <summary>

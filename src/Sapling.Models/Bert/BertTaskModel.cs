@@ -12,14 +12,19 @@ public abstract class BertTaskModel : Module, ITrainableModel
     /// <summary>The config written with the weights (architectures and id2label included).</summary>
     public BertConfig Config { get; protected init; } = null!;
 
+    /// <inheritdoc/>
     public string ModelType => Config.ModelType;
 
+    /// <inheritdoc/>
     public Module Network => this;
 
+    /// <inheritdoc/>
     public int NumLayers => Config.NumHiddenLayers;
 
+    /// <inheritdoc/>
     public int HiddenSize => Config.HiddenSize;
 
+    /// <summary>The longest text in tokens (<see cref="BertConfig.MaxTokens"/>).</summary>
     public int ContextLength => Config.MaxTokens;
 
     /// <summary>The encoder under the head (transformers' base_model), registered under the config's model_type.</summary>

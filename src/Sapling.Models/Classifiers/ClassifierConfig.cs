@@ -15,6 +15,7 @@ public sealed record ClassifierConfig
     /// <summary>Shape of one input example: [features] for an MLP, [channels, height, width] for image models.</summary>
     [JsonPropertyName("input_shape")] public int[] InputShape { get; init; } = [64];
 
+    /// <summary>num_classes: outputs of the head, at least 2; default 10.</summary>
     [JsonPropertyName("num_classes")] public int NumClasses { get; init; } = 10;
 
     /// <summary>MLP hidden widths.</summary>
@@ -29,6 +30,10 @@ public sealed record ClassifierConfig
     /// <summary>ResNet: residual blocks per stage.</summary>
     [JsonPropertyName("blocks_per_stage")] public int BlocksPerStage { get; init; } = 2;
 
+    /// <summary>
+    /// kernel_size: CNN convolution size, a positive odd number (same padding); default 3. Sapling's ResNet always uses
+    /// 3×3 convolutions.
+    /// </summary>
     [JsonPropertyName("kernel_size")] public int KernelSize { get; init; } = 3;
 
     /// <summary>torchvision_resnet: "basic" or "bottleneck" blocks (null: basic). Written only where set.</summary>
@@ -37,12 +42,18 @@ public sealed record ClassifierConfig
     /// <summary>torchvision_resnet: blocks in each of the four stages (null: [2, 2, 2, 2], ResNet-18). Written only where set.</summary>
     [JsonPropertyName("layers")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int[]? Layers { get; init; }
 
+    /// <summary>batch_norm: CNN: a BatchNorm after each convolution (which then has no bias); default false.</summary>
     [JsonPropertyName("batch_norm")] public bool BatchNorm { get; init; }
 
+    /// <summary>
+    /// dropout: MLP: after each hidden layer; CNN: after the fully connected layer; in [0, 1), default 0 (none).
+    /// </summary>
     [JsonPropertyName("dropout")] public float Dropout { get; init; }
 
+    /// <summary>id2label: class names by id (the id as a decimal string); empty when the classes are unnamed.</summary>
     [JsonPropertyName("id2label")] public Dictionary<string, string> Id2Label { get; init; } = new();
 
+    /// <summary>label2id: the inverse of id2label, computed from it and written for transformers' readers.</summary>
     [JsonPropertyName("label2id")] public Dictionary<string, int> Label2Id => Id2Label.ToDictionary(p => p.Value, p => int.Parse(p.Key, System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>Per-feature (MLP) or per-channel (images) mean and standard deviation applied before the model.</summary>
@@ -58,16 +69,25 @@ public sealed record ClassifierConfig
     /// <summary>Present when the folder's weights are int8 (see <see cref="Compression.QuantizationConfig"/>).</summary>
     [JsonPropertyName("quantization")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Compression.QuantizationConfig? Quantization { get; init; }
 
+    /// <summary>
+    /// architectures: a class name derived from model_type (SaplingMlp, SaplingCnn, ...), written for readers.
+    /// </summary>
     [JsonPropertyName("architectures")] public string[] Architectures => [ModelType switch { "mlp" => "SaplingMlp", "cnn" => "SaplingCnn", "resnet" => "SaplingResNet", "torchvision_resnet" => "TorchvisionResNetForImageClassification", _ => ModelType }];
 
+    /// <summary>sapling_version: the config format's version.</summary>
     [JsonPropertyName("sapling_version")] public string SaplingVersion { get; init; } = "0.1";
 
+    /// <summary>
+    /// The name of class <paramref name="id"/>, or the id itself as text when id2label does not name it.
+    /// </summary>
     public string LabelOf(int id) => Id2Label.TryGetValue(id.ToString(System.Globalization.CultureInfo.InvariantCulture), out var name) ? name : id.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
+    /// <summary>config.json in the keys above, indented.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
+    /// <summary>Reads and validates config.json text; <paramref name="source"/> names it in errors.</summary>
     public static ClassifierConfig FromJson(string json, string source)
     {
         try
@@ -82,6 +102,12 @@ public sealed record ClassifierConfig
         }
     }
 
+    /// <summary>
+    /// Refuses a config no classifier can be built from: an unknown model_type, fewer than 2 classes, a bad
+    /// input_shape, dropout outside [0, 1), a non-positive input_scale, a resize smaller than the image, or bad sizes
+    /// for the keys this model_type reads (the others are not checked). <paramref name="source"/> names the config in
+    /// the error.
+    /// </summary>
     public void Validate(string source)
     {
         if (ModelType is not ("mlp" or "cnn" or "resnet" or "torchvision_resnet")) throw new InvalidDataException($"{source}: model_type '{ModelType}' is not one of mlp, cnn, resnet, torchvision_resnet");

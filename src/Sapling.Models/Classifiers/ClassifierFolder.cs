@@ -8,7 +8,9 @@ namespace Sapling.Models.Classifiers;
 /// </summary>
 public static class ClassifierFolder
 {
+    /// <summary>The folder's config file name.</summary>
     public const string ConfigFile = "config.json";
+    /// <summary>The folder's weights file name.</summary>
     public const string WeightsFile = "model.safetensors";
 
     /// <summary>Builds an untrained classifier of the configured architecture.</summary>
@@ -25,6 +27,7 @@ public static class ClassifierFolder
         };
     }
 
+    /// <summary>Writes <paramref name="classifier"/> with its own config to <paramref name="directory"/>.</summary>
     public static void Save(string directory, IClassifier classifier) => Save(directory, classifier, classifier.Config);
 
     /// <summary>Saves with <paramref name="config"/> as config.json (e.g. the classifier's own with a quantization entry).</summary>
@@ -53,6 +56,10 @@ public static class ClassifierFolder
 
     private static bool IsTorchvisionResNet(string directory) => ModelRegistry.ModelTypeOf(directory) == Vision.TorchvisionResNetConfig.Type;
 
+    /// <summary>
+    /// Loads the classifier in <paramref name="directory"/> in evaluation mode: a torchvision ResNet folder, or one
+    /// Sapling wrote (float or int8). Weights that do not match the config are refused.
+    /// </summary>
     public static IClassifier Load(string directory)
     {
         if (Directory.Exists(directory) && File.Exists(Path.Combine(directory, ConfigFile)) && IsTorchvisionResNet(directory))

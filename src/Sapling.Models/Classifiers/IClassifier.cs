@@ -5,6 +5,7 @@ namespace Sapling.Models.Classifiers;
 /// <summary>A classifier whose last layer (the head) can be swapped for transfer learning.</summary>
 public interface IClassifier
 {
+    /// <summary>The config the classifier was built from (architecture, classes, input shape).</summary>
     ClassifierConfig Config { get; }
 
     /// <summary>The module as a plain Tensor → logits module.</summary>

@@ -8,6 +8,10 @@ namespace Sapling.Models.Classifiers;
 /// </summary>
 public sealed class ResNet : Module<Tensor, Tensor>, IClassifier
 {
+    /// <summary>
+    /// Creates the stem, one stage per entry of channels with blocks_per_stage blocks each, and a head of num_classes
+    /// outputs, initialised randomly.
+    /// </summary>
     public ResNet(ClassifierConfig config, Generator? generator = null)
     {
         Config = config;
@@ -32,17 +36,29 @@ public sealed class ResNet : Module<Tensor, Tensor>, IClassifier
         Head = RegisterModule("head", new Linear(width, config.NumClasses, generator: generator));
     }
 
+    /// <inheritdoc/>
     public ClassifierConfig Config { get; private set; }
+    /// <summary>stem: 3×3 convolution → BatchNorm → ReLU to the first stage's width.</summary>
     public Sequential Stem { get; }
+    /// <summary>stages: the residual stages, each a sequence of <see cref="BasicBlock"/>s.</summary>
     public Sequential Stages { get; }
+    /// <summary>pool: global average pooling to one vector per image.</summary>
     public AdaptiveAvgPool2d Pool { get; }
+    /// <summary>head: the Linear from the last stage's width to one logit per class.</summary>
     public Linear Head { get; private set; }
 
+    /// <inheritdoc/>
     public Module<Tensor, Tensor> Module => this;
+    /// <inheritdoc/>
     public IReadOnlyList<string> BackbonePatterns => ["stem.*", "stages.*"];
 
+    /// <summary>Logits [B, classes] for images [B, C, H, W].</summary>
     public override Tensor Forward(Tensor input) => Head.Forward(Pool.Forward(Stages.Forward(Stem.Forward(input))).Flatten(1));
 
+    /// <summary>
+    /// A new head of <paramref name="numClasses"/> outputs; the config's num_classes follows and its labels are
+    /// cleared.
+    /// </summary>
     public void ReplaceHead(int numClasses, Generator? generator = null)
     {
         Head = ReplaceChild("head", new Linear(Config.Channels[^1], numClasses, generator: generator));
@@ -53,6 +69,10 @@ public sealed class ResNet : Module<Tensor, Tensor>, IClassifier
 /// <summary>conv3×3 → BN → ReLU → conv3×3 → BN, plus the input (through a 1×1 conv + BN when the shape changes), then ReLU.</summary>
 public sealed class BasicBlock : Module<Tensor, Tensor>
 {
+    /// <summary>
+    /// Creates the block; <paramref name="stride"/> 2 halves the resolution, and a shortcut projection is added when
+    /// the stride or the width changes.
+    /// </summary>
     public BasicBlock(int inChannels, int outChannels, int stride, Generator? generator = null)
     {
         Conv1 = RegisterModule("conv1", new Conv2d(inChannels, outChannels, 3, stride: stride, padding: 1, bias: false, generator: generator));
@@ -63,12 +83,20 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
             Shortcut = RegisterModule("shortcut", new Sequential(new Conv2d(inChannels, outChannels, 1, stride: stride, bias: false, generator: generator), new BatchNorm2d(outChannels)));
     }
 
+    /// <summary>conv1: the first 3×3 convolution (with the block's stride).</summary>
     public Conv2d Conv1 { get; }
+    /// <summary>bn1: the batch norm after conv1.</summary>
     public BatchNorm2d Bn1 { get; }
+    /// <summary>conv2: the second 3×3 convolution.</summary>
     public Conv2d Conv2 { get; }
+    /// <summary>bn2: the batch norm after conv2.</summary>
     public BatchNorm2d Bn2 { get; }
+    /// <summary>
+    /// shortcut: 1×1 convolution + batch norm matching the input to the output; null when the shapes agree.
+    /// </summary>
     public Sequential? Shortcut { get; }
 
+    /// <summary>The block for [B, in, H, W]: [B, out, H / stride, W / stride].</summary>
     public override Tensor Forward(Tensor input)
     {
         // relu(bn(conv(·))) and relu(bn(conv(·)) + skip) are one pass each in inference (Conv2d.Forward with a norm).

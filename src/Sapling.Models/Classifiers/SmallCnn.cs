@@ -8,6 +8,10 @@ namespace Sapling.Models.Classifiers;
 /// </summary>
 public sealed class SmallCnn : Module<Tensor, Tensor>, IClassifier
 {
+    /// <summary>
+    /// Creates one convolution block per entry of channels (a block pools only while the image is at least 2×2), the
+    /// fully connected layer and a head of num_classes outputs, initialised randomly.
+    /// </summary>
     public SmallCnn(ClassifierConfig config, Generator? generator = null)
     {
         Config = config;
@@ -40,15 +44,21 @@ public sealed class SmallCnn : Module<Tensor, Tensor>, IClassifier
         return fc;
     }
 
+    /// <inheritdoc/>
     public ClassifierConfig Config { get; private set; }
+    /// <summary>features: the convolution blocks, the backbone.</summary>
     public Sequential Features { get; }
+    /// <summary>fc: flatten → Linear to hidden_size → ReLU (→ Dropout).</summary>
     public Sequential Fc { get; private set; }
+    /// <summary>head: the Linear from hidden_size to one logit per class.</summary>
     public Linear Head { get; private set; }
 
+    /// <inheritdoc/>
     public Module<Tensor, Tensor> Module => this;
     /// <summary>The convolutions; the fully connected layers are specific to the old classes and are replaced with the head.</summary>
     public IReadOnlyList<string> BackbonePatterns => ["features.*"];
 
+    /// <summary>Logits [B, classes] for images [B, C, H, W].</summary>
     public override Tensor Forward(Tensor input) => Head.Forward(Fc.Forward(Features.Forward(input)));
 
     /// <summary>New fully connected layer and output layer; trained on few classes, the old ones carry little else (their features collapse onto the classes).</summary>

@@ -11,6 +11,10 @@ namespace Sapling.Models.Classifiers;
 /// </summary>
 public sealed class TorchvisionResNetClassifier : IClassifier
 {
+    /// <summary>
+    /// Wraps <paramref name="network"/>; <paramref name="config"/> null derives the classifier config from the
+    /// network's own.
+    /// </summary>
     public TorchvisionResNetClassifier(TorchvisionResNet network, ClassifierConfig? config = null)
     {
         Network = network;
@@ -34,14 +38,19 @@ public sealed class TorchvisionResNetClassifier : IClassifier
         return new TorchvisionResNetClassifier(network, config);
     }
 
+    /// <summary>The ResNet itself.</summary>
     public TorchvisionResNet Network { get; }
 
+    /// <inheritdoc/>
     public ClassifierConfig Config { get; private set; }
 
+    /// <inheritdoc/>
     public Module<Tensor, Tensor> Module => Network;
 
+    /// <inheritdoc/>
     public IReadOnlyList<string> BackbonePatterns => ["conv1.*", "bn1.*", "layer1.*", "layer2.*", "layer3.*", "layer4.*"];
 
+    /// <inheritdoc/>
     public void ReplaceHead(int numClasses, Generator? generator = null)
     {
         Network.ReplaceClassifier(numClasses, generator);

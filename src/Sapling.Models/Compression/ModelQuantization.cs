@@ -8,6 +8,7 @@ namespace Sapling.Models.Compression;
 /// </summary>
 public static class ModelQuantization
 {
+    /// <summary>Suffix of the tensor beside each int8 weight that holds its per-channel scales.</summary>
     public const string ScaleSuffix = ".weight_scale";
 
     /// <summary>

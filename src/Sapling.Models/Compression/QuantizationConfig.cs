@@ -10,6 +10,7 @@ namespace Sapling.Models.Compression;
 /// </summary>
 public sealed record QuantizationConfig
 {
+    /// <summary>The only scheme supported: int8 weights with one symmetric scale per output channel.</summary>
     public const string SchemeName = "symmetric_per_channel";
 
     /// <summary>The config's "quantization" entry, or null for a float folder.</summary>
@@ -17,6 +18,7 @@ public sealed record QuantizationConfig
         ? q.Node.Deserialize<QuantizationConfig>() ?? throw config.Error("quantization", "is empty")
         : null;
 
+    /// <summary>bits: bits per stored weight; only 8 is supported.</summary>
     [JsonPropertyName("bits")] public int Bits { get; init; } = 8;
 
     /// <summary>int8 weights, scale = max|w_row| / 127 per output channel, zero point 0.</summary>
@@ -31,6 +33,10 @@ public sealed record QuantizationConfig
     /// <summary>What stays float32, in words (e.g. the embeddings and the tied output head).</summary>
     [JsonPropertyName("float_modules")] public string? FloatModules { get; init; }
 
+    /// <summary>
+    /// Refuses an entry Sapling cannot load: bits other than 8, another scheme, or no modules listed.
+    /// <paramref name="source"/> names the config in the error.
+    /// </summary>
     public void Validate(string source)
     {
         if (Bits != 8) throw new InvalidDataException($"{source}: quantization.bits is {Bits}; only 8 bits is supported");

@@ -11,18 +11,35 @@ namespace Sapling.Models.DistilBert;
 /// </summary>
 public sealed record DistilBertConfig
 {
+    /// <summary>DistilBERT's model_type, the only one this config accepts.</summary>
     public const string Type = "distilbert";
 
+    /// <summary>
+    /// architectures: the transformers class names (DistilBertModel by default; a ...ForSequenceClassification or
+    /// ...ForTokenClassification name says which head the folder holds).
+    /// </summary>
     public string[] Architectures { get; init; } = ["DistilBertModel"];
+    /// <summary>vocab_size: rows of the word embedding; default 30522.</summary>
     public int VocabSize { get; init; } = 30522;
+    /// <summary>dim: width of the residual stream and of every embedding; default 768.</summary>
     public int Dim { get; init; } = 768;
+    /// <summary>n_layers: transformer blocks; default 6.</summary>
     public int NLayers { get; init; } = 6;
+    /// <summary>n_heads: heads per self-attention; must divide dim; default 12.</summary>
     public int NHeads { get; init; } = 12;
+    /// <summary>hidden_dim: width of the feed-forward's hidden layer; default 3072.</summary>
     public int HiddenDim { get; init; } = 3072;
+    /// <summary>
+    /// max_position_embeddings: rows of the learned position table, so the longest input; default 512.
+    /// </summary>
     public int MaxPositionEmbeddings { get; init; } = 512;
+    /// <summary>dropout: dropout on the embeddings and on each sub-layer's output in training; default 0.1.</summary>
     public float Dropout { get; init; } = 0.1f;
+    /// <summary>attention_dropout: dropout on the attention probabilities in training; default 0.1.</summary>
     public float AttentionDropout { get; init; } = 0.1f;
+    /// <summary>seq_classif_dropout: dropout before a sequence classifier's last layer; default 0.2.</summary>
     public float SeqClassifDropout { get; init; } = 0.2f;
+    /// <summary>pad_token_id: the padding id; default 0.</summary>
     public int PadTokenId { get; init; }
 
     /// <summary>Class names by id (id2label) of a DistilBertForSequenceClassification; empty for the bare model.</summary>
@@ -31,12 +48,20 @@ public sealed record DistilBertConfig
     /// <summary>Present when the folder's Linear weights are int8 (see <see cref="Compression.QuantizationConfig"/>).</summary>
     public Compression.QuantizationConfig? Quantization { get; init; }
 
+    /// <summary>Whether architectures names DistilBertForSequenceClassification.</summary>
     public bool IsSequenceClassifier => Array.IndexOf(Architectures, "DistilBertForSequenceClassification") >= 0;
 
+    /// <summary>Whether architectures names DistilBertForTokenClassification.</summary>
     public bool IsTokenClassifier => Array.IndexOf(Architectures, "DistilBertForTokenClassification") >= 0;
 
+    /// <summary>Width of each attention head, dim / n_heads.</summary>
     public int HeadDim => Dim / NHeads;
 
+    /// <summary>
+    /// Refuses a config the model cannot be built from: sizes outside 1 .. 10,000,000, dim not divisible by n_heads, a
+    /// pad id outside the vocabulary, dropout outside [0, 1), or duplicate or too few labels for a head.
+    /// <paramref name="source"/> names the config in the error.
+    /// </summary>
     public void Validate(string source)
     {
         foreach (var (value, key) in new[] { (VocabSize, "vocab_size"), (Dim, "dim"), (NLayers, "n_layers"), (NHeads, "n_heads"), (HiddenDim, "hidden_dim"), (MaxPositionEmbeddings, "max_position_embeddings") })
@@ -50,6 +75,10 @@ public sealed record DistilBertConfig
         if (IsTokenClassifier && Labels.Length < 2) throw new InvalidDataException($"{source}: a DistilBertForTokenClassification config needs id2label with at least 2 tags");
     }
 
+    /// <summary>
+    /// Reads and validates config.json text; <paramref name="source"/> names it in errors. An activation other than
+    /// gelu, sinusoidal positions and a problem_type other than single-label classification are refused.
+    /// </summary>
     public static DistilBertConfig FromJson(string json, string source)
     {
         var c = JsonSection.Parse(json, source);
@@ -80,6 +109,7 @@ public sealed record DistilBertConfig
         return config;
     }
 
+    /// <summary>config.json in Hugging Face's names (what transformers' DistilBertConfig reads), indented.</summary>
     public string ToJson()
     {
         var root = new JsonObject

@@ -8,6 +8,7 @@ public static class DistilBertFolder
 {
     private const string Prefix = "distilbert.";
 
+    /// <summary>Reads and validates <paramref name="directory"/>/config.json; refuses a folder without one.</summary>
     public static DistilBertConfig ReadConfig(string directory)
     {
         var path = Path.Combine(directory, "config.json");
@@ -34,9 +35,15 @@ public static class DistilBertFolder
         return model;
     }
 
+    /// <summary>
+    /// A DistilBertForSequenceClassification folder, head included; a folder without that head is refused.
+    /// </summary>
     public static DistilBertForSequenceClassification LoadForSequenceClassification(string directory) =>
         LoadTaskModel(directory, c => c.IsSequenceClassifier, "DistilBertForSequenceClassification", "classify", c => new DistilBertForSequenceClassification(c));
 
+    /// <summary>
+    /// A DistilBertForTokenClassification folder, head included; a folder without that head is refused.
+    /// </summary>
     public static DistilBertForTokenClassification LoadForTokenClassification(string directory) =>
         LoadTaskModel(directory, c => c.IsTokenClassifier, "DistilBertForTokenClassification", "token_classify", c => new DistilBertForTokenClassification(c));
 
@@ -54,6 +61,7 @@ public static class DistilBertFolder
         return model;
     }
 
+    /// <summary>Writes the encoder's config.json and model.safetensors to <paramref name="directory"/>.</summary>
     public static void Save(string directory, DistilBertModel model) => Save(directory, model, model.Config);
 
     /// <summary>Writes <paramref name="model"/>'s state under its module names and <paramref name="config"/> as config.json.</summary>

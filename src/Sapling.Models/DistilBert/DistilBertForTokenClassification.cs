@@ -10,6 +10,10 @@ namespace Sapling.Models.DistilBert;
 /// </summary>
 public sealed class DistilBertForTokenClassification : DistilBertTaskModel, ITokenClassifier
 {
+    /// <summary>
+    /// Creates an encoder and a head over <paramref name="config"/>'s tags (at least 2), all initialised afresh; start
+    /// from <see cref="FromEncoder"/> to fine-tune a pretrained encoder.
+    /// </summary>
     public DistilBertForTokenClassification(DistilBertConfig config, Generator? generator = null)
         : this(new DistilBertModel(config, generator), config, generator) { }
 
@@ -28,7 +32,9 @@ public sealed class DistilBertForTokenClassification : DistilBertTaskModel, ITok
     public static DistilBertForTokenClassification FromEncoder(DistilBertModel encoder, IReadOnlyList<string> labels, Generator? generator = null) =>
         new(encoder, encoder.Config with { Labels = labels.ToArray() }, generator);
 
+    /// <summary>Dropout on every token's state (the config's dropout).</summary>
     public Dropout Dropout { get; }
+    /// <summary>classifier: the linear head, dim → tags, applied to every token.</summary>
     public Linear Classifier { get; }
 
     /// <summary>Scores [B, T, tags] for ids [B, T] with an attention mask [B, T] (1 real, 0 padding).</summary>
@@ -40,11 +46,15 @@ public sealed class DistilBertForTokenClassification : DistilBertTaskModel, ITok
 
     // ITokenClassifier: how the trainer and the tagger use it.
 
+    /// <inheritdoc/>
     public string[] Labels => Config.Labels;
 
+    /// <inheritdoc/>
     public Module Head => Classifier;
 
+    /// <summary>The config's pad_token_id (the tokenizer is not consulted).</summary>
     public int PadId(ITokenizer tokenizer) => Config.PadTokenId;
 
+    /// <inheritdoc/>
     public Tensor ClassifyTokens(Tensor ids, int[] lengths) => Forward(ids, EncoderInput.Mask(lengths, ids.Shape[1]));
 }

@@ -10,6 +10,7 @@ namespace Sapling.Models.DistilBert;
 /// <summary>Word and position embeddings summed, layer norm, dropout: ids [B, T] → [B, T, dim].</summary>
 public sealed class DistilBertEmbeddings : Module
 {
+    /// <summary>Creates the word and position tables, the layer norm (epsilon 1e-12) and the dropout.</summary>
     public DistilBertEmbeddings(DistilBertConfig config, Generator? generator)
     {
         WordEmbeddings = RegisterModule("word_embeddings", new Embedding(config.VocabSize, config.Dim, generator));
@@ -18,11 +19,16 @@ public sealed class DistilBertEmbeddings : Module
         Dropout = RegisterModule("dropout", new Dropout(config.Dropout));
     }
 
+    /// <summary>word_embeddings: the token table, vocab × dim.</summary>
     public Embedding WordEmbeddings { get; }
+    /// <summary>position_embeddings: the learned position table, max_position_embeddings × dim.</summary>
     public Embedding PositionEmbeddings { get; }
+    /// <summary>LayerNorm: the norm over the summed embeddings.</summary>
     public LayerNorm LayerNorm { get; }
+    /// <summary>Dropout after the norm (dropout).</summary>
     public Dropout Dropout { get; }
 
+    /// <summary>Embeddings [B, T, dim] for ids [B, T], positions counted from 0.</summary>
     public Tensor Forward(Tensor ids)
     {
         var positions = Tensor.ArangeLong(ids.Shape[1]).Unsqueeze(0);                           // [1, T]
@@ -35,6 +41,7 @@ public sealed class MultiHeadSelfAttention : Module
 {
     private readonly int heads, headDim;
 
+    /// <summary>Creates the q, k, v and output projections (dim → dim, with biases) and the dropout.</summary>
     public MultiHeadSelfAttention(DistilBertConfig config, Generator? generator)
     {
         (heads, headDim) = (config.NHeads, config.HeadDim);
@@ -45,10 +52,15 @@ public sealed class MultiHeadSelfAttention : Module
         Dropout = RegisterModule("dropout", new Dropout(config.AttentionDropout));
     }
 
+    /// <summary>q_lin: the query projection, dim → dim.</summary>
     public Linear QLin { get; }
+    /// <summary>k_lin: the key projection, dim → dim.</summary>
     public Linear KLin { get; }
+    /// <summary>v_lin: the value projection, dim → dim.</summary>
     public Linear VLin { get; }
+    /// <summary>out_lin: the output projection of the merged heads, dim → dim.</summary>
     public Linear OutLin { get; }
+    /// <summary>Dropout on the attention probabilities (attention_dropout).</summary>
     public Dropout Dropout { get; }
 
     /// <param name="x">[B, T, dim]</param>
@@ -67,6 +79,7 @@ public sealed class MultiHeadSelfAttention : Module
 /// <summary>lin1 → GELU → lin2 with dropout (transformers' FFN).</summary>
 public sealed class FFN : Module
 {
+    /// <summary>Creates lin1, lin2 and the dropout.</summary>
     public FFN(DistilBertConfig config, Generator? generator)
     {
         Lin1 = RegisterModule("lin1", new Linear(config.Dim, config.HiddenDim, generator: generator));
@@ -74,16 +87,21 @@ public sealed class FFN : Module
         Dropout = RegisterModule("dropout", new Dropout(config.Dropout));
     }
 
+    /// <summary>lin1: the widening projection, dim → hidden_dim.</summary>
     public Linear Lin1 { get; }
+    /// <summary>lin2: the projection back, hidden_dim → dim.</summary>
     public Linear Lin2 { get; }
+    /// <summary>Dropout on the output (dropout).</summary>
     public Dropout Dropout { get; }
 
+    /// <summary>dropout(lin2(gelu(lin1(x)))): [B, T, dim] → [B, T, dim].</summary>
     public Tensor Forward(Tensor x) => Dropout.Forward(Lin2.Forward(Lin1.Forward(x).Gelu()));
 }
 
 /// <summary>One post-norm layer: attention + residual + sa_layer_norm, feed-forward + residual + output_layer_norm.</summary>
 public sealed class TransformerBlock : Module
 {
+    /// <summary>Creates the block's attention, feed-forward and two layer norms (epsilon 1e-12).</summary>
     public TransformerBlock(DistilBertConfig config, Generator? generator)
     {
         Attention = RegisterModule("attention", new MultiHeadSelfAttention(config, generator));
@@ -92,11 +110,19 @@ public sealed class TransformerBlock : Module
         OutputLayerNorm = RegisterModule("output_layer_norm", new LayerNorm(config.Dim, 1e-12f));
     }
 
+    /// <summary>attention: the multi-head self-attention.</summary>
     public MultiHeadSelfAttention Attention { get; }
+    /// <summary>sa_layer_norm: the norm after the attention's residual add.</summary>
     public LayerNorm SaLayerNorm { get; }
+    /// <summary>ffn: the feed-forward network.</summary>
     public FFN Ffn { get; }
+    /// <summary>output_layer_norm: the norm after the feed-forward's residual add.</summary>
     public LayerNorm OutputLayerNorm { get; }
 
+    /// <summary>
+    /// The block for x [B, T, dim]: [B, T, dim]. <paramref name="maskBias"/> [B, 1, 1, T] is added to the attention
+    /// scores (a large negative number at padding); null: no padding.
+    /// </summary>
     public Tensor Forward(Tensor x, Tensor? maskBias)
     {
         var sa = SaLayerNorm.Forward(Attention.Forward(x, maskBias).Add(x));     // [B, T, dim]
@@ -109,6 +135,7 @@ public sealed class Transformer : Module
 {
     private readonly TransformerBlock[] layers;
 
+    /// <summary>Creates n_layers blocks.</summary>
     public Transformer(DistilBertConfig config, Generator? generator)
     {
         var list = RegisterModule("layer", new ModuleList<TransformerBlock>());
@@ -116,12 +143,17 @@ public sealed class Transformer : Module
         for (int i = 0; i < layers.Length; i++) layers[i] = list.Add(new TransformerBlock(config, generator));
     }
 
+    /// <summary>layer: the blocks in order.</summary>
     public IReadOnlyList<TransformerBlock> Layers => layers;
 
     /// <summary>Recompute each layer's activations in backward instead of keeping them (transformers'
     /// gradient_checkpointing_enable); applies while training.</summary>
     public bool GradientCheckpointing { get; set; }
 
+    /// <summary>
+    /// The blocks in turn over x [B, T, dim]: [B, T, dim]; <paramref name="maskBias"/> [B, 1, 1, T] masks padded keys
+    /// (null: none).
+    /// </summary>
     public Tensor Forward(Tensor x, Tensor? maskBias)
     {
         bool recompute = GradientCheckpointing && Training;
@@ -133,6 +165,9 @@ public sealed class Transformer : Module
 /// <summary>The DistilBERT encoder: ids [B, T] and an attention mask → last hidden states [B, T, dim].</summary>
 public sealed class DistilBertModel : Module, ITextEncoder
 {
+    /// <summary>
+    /// Creates an encoder for <paramref name="config"/> (validated first), initialised as transformers does.
+    /// </summary>
     public DistilBertModel(DistilBertConfig config, Generator? generator = null)
     {
         config.Validate("DistilBERT config");
@@ -142,10 +177,17 @@ public sealed class DistilBertModel : Module, ITextEncoder
         Init.LikeTransformers(this, 0.02f, generator);
     }
 
+    /// <summary>The encoder's config.</summary>
     public DistilBertConfig Config { get; }
+    /// <summary>embeddings: word and position embeddings with their norm.</summary>
     public DistilBertEmbeddings Embeddings { get; }
+    /// <summary>transformer: the transformer blocks.</summary>
     public Transformer Transformer { get; }
 
+    /// <summary>
+    /// Last hidden states [B, T, dim] for ids [B, T] (int64) and an attention mask [B, T] (1 real, 0 padding; null: no
+    /// padding). More tokens than max_position_embeddings are refused.
+    /// </summary>
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null)
     {
         if (inputIds.Rank != 2) throw new ArgumentException($"DistilBERT: input_ids must be [batch, sequence], got shape {ShapeUtil.Format(inputIds.Shape.ToArray())}");
@@ -155,8 +197,12 @@ public sealed class DistilBertModel : Module, ITextEncoder
         return Transformer.Forward(Embeddings.Forward(inputIds), maskBias);                       // [B, T, dim]
     }
 
+    /// <inheritdoc/>
     public string ModelType => DistilBertConfig.Type;
+    /// <inheritdoc/>
     public int HiddenSize => Config.Dim;
+    /// <inheritdoc/>
     public int MaxTokens => Config.MaxPositionEmbeddings;
+    /// <inheritdoc/>
     public Tensor Encode(Tensor inputIds, Tensor attentionMask) => Forward(inputIds, attentionMask);
 }

@@ -9,6 +9,10 @@ namespace Sapling.Models.DistilBert;
 /// </summary>
 public abstract class DistilBertTaskModel : Module, ITrainableModel
 {
+    /// <summary>
+    /// Registers <paramref name="distilbert"/> under "distilbert" and keeps <paramref name="config"/> as the config the
+    /// folder is written with.
+    /// </summary>
     protected DistilBertTaskModel(DistilBertModel distilbert, DistilBertConfig config)
     {
         Config = config;
@@ -21,14 +25,19 @@ public abstract class DistilBertTaskModel : Module, ITrainableModel
     /// <summary>The encoder under the head (transformers' base_model).</summary>
     public DistilBertModel Distilbert { get; }
 
+    /// <inheritdoc/>
     public string ModelType => DistilBertConfig.Type;
 
+    /// <inheritdoc/>
     public Module Network => this;
 
+    /// <inheritdoc/>
     public int NumLayers => Config.NLayers;
 
+    /// <inheritdoc/>
     public int HiddenSize => Config.Dim;
 
+    /// <inheritdoc/>
     public int ContextLength => Config.MaxPositionEmbeddings;
 
     /// <summary>Recompute each encoder layer's activations in backward instead of keeping them (train.gradient_checkpointing).</summary>

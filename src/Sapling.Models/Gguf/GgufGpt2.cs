@@ -18,6 +18,7 @@ namespace Sapling.Models.Gguf;
 /// </summary>
 public static partial class GgufGpt2
 {
+    /// <summary>The general.architecture value of a GPT-2 GGUF file.</summary>
     public const string Architecture = "gpt2";
 
     private static readonly (string Gguf, string Sapling)[] LayerParts =

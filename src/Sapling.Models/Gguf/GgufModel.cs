@@ -236,6 +236,9 @@ public static class GgufModel
         };
     }
 
+    /// <summary>
+    /// The tokenizer stored in the GGUF file at <paramref name="path"/> (its tokenizer.ggml.* entries).
+    /// </summary>
     public static ITokenizer LoadTokenizer(string path)
     {
         using var file = GgufFile.Open(path);

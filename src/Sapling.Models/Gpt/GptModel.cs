@@ -11,6 +11,10 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM, ISequenceClass
 {
     private readonly List<GptBlock> blocks = new();
 
+    /// <summary>
+    /// Creates a randomly initialised model for <paramref name="config"/> (validated first);
+    /// <paramref name="generator"/> makes the initialisation reproducible.
+    /// </summary>
     public GptModel(GptConfig config, Generator? generator = null)
     {
         config.Validate("GPT config");
@@ -30,11 +34,17 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM, ISequenceClass
         LnF = RegisterModule("ln_f", new LayerNorm(config.NEmbd, config.LayerNormEpsilon));
     }
 
+    /// <summary>The model's config; resizing the vocabulary or adding a classification head replace it.</summary>
     public GptConfig Config { get; private set; }
+    /// <summary>wte: the token embedding, vocab × n_embd, also the output head's matrix.</summary>
     public Embedding Wte { get; private set; }
+    /// <summary>wpe: the learned position embedding, n_positions × n_embd.</summary>
     public Embedding Wpe { get; }
+    /// <summary>drop: dropout on the embeddings (embd_pdrop).</summary>
     public Dropout Drop { get; }
+    /// <summary>ln_f: the final LayerNorm, applied after the last block.</summary>
     public LayerNorm LnF { get; }
+    /// <summary>h: the transformer blocks in order (h.{i} in the checkpoint).</summary>
     public IReadOnlyList<GptBlock> Blocks => blocks;
 
     /// <summary>
@@ -189,12 +199,19 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM, ISequenceClass
 
     // ISequenceClassifier (GPT2ForSequenceClassification): raw tokens, no special ones, padded with the config's pad id.
 
+    /// <inheritdoc/>
     public string[] Labels => Config.Labels;
 
+    /// <summary>The classification head (<see cref="Score"/>); throws when the model has none.</summary>
     public Module Head => Score ?? throw new InvalidOperationException("GPT: the model has no classification head (AddClassificationHead)");
 
+    /// <summary>The config's pad_token_id, or the tokenizer's end-of-text id when it names none.</summary>
     public int PadId(Data.Text.ITokenizer tokenizer) => Config.PadTokenId ?? tokenizer.EndOfTextId;
 
+    /// <summary>
+    /// The text's raw ids (GPT-2 adds no special tokens), cut to <paramref name="maxTokens"/> and the context; an empty
+    /// text becomes one pad id.
+    /// </summary>
     public int[] Encode(Data.Text.ITokenizer tokenizer, string text, int maxTokens)
     {
         var ids = tokenizer.Encode(text);
@@ -205,24 +222,33 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM, ISequenceClass
     /// <summary>A cache sized for this model's context and the given batch.</summary>
     public KvCache NewCache(int batch) => NewCache(batch, Config.NPositions);
 
+    /// <inheritdoc/>
     public KvCache NewCache(int batch, int maxLength) =>
         new(Enumerable.Range(0, Config.NLayer).Select(Config.HeadsIn).ToArray(), batch, Math.Min(maxLength + VirtualTokens, Config.NPositions), Config.HeadDim);
 
+    /// <inheritdoc/>
     public string ModelType => Config.ModelType;
+    /// <inheritdoc/>
     public int VocabSize => Config.VocabSize;
+    /// <inheritdoc/>
     public int ContextLength => Config.NPositions;
 
     /// <summary>GPT-2 configs name no end-of-sequence id; the tokenizer's end-of-text token plays that part.</summary>
     public IReadOnlyList<int> EosTokenIds => [];
+    /// <inheritdoc/>
     public Module Network => this;
+    /// <inheritdoc/>
     public int NumLayers => Config.NLayer;
+    /// <inheritdoc/>
     public int HiddenSize => Config.NEmbd;
 
+    /// <inheritdoc/>
     public void Save(string directory) => GptFolder.Save(directory, this);
 
-    /// <summary>Whether training recomputes each block in backward (<see cref="ICausalLM.GradientCheckpointing"/>).</summary>
+    /// <summary>Whether training recomputes each block in backward (<see cref="ITrainableModel.GradientCheckpointing"/>).</summary>
     public bool GradientCheckpointing { get; set; }
 
+    /// <inheritdoc/>
     public Tensor NextTokenLoss(Tensor ids, Tensor targets, Reduction reduction = Reduction.Mean, long ignoreIndex = -100)
     {
         if (Wte.Quantized != null) return Tensor.CrossEntropy(Forward(ids).Reshape(-1, Config.VocabSize), targets.Reshape(-1), reduction, ignoreIndex);
@@ -242,6 +268,10 @@ public sealed class GptModel : Module<Tensor, Tensor>, ICausalLM, ISequenceClass
 /// <summary>x + attn(ln_1(x)), then x + mlp(ln_2(x)).</summary>
 public sealed class GptBlock : Module<Tensor, Tensor>
 {
+    /// <summary>
+    /// Creates the block's two LayerNorms, attention and MLP; <paramref name="layer"/> is the block's index, which
+    /// decides how many of its heads are pruned.
+    /// </summary>
     public GptBlock(GptConfig config, int layer = 0, Generator? generator = null)
     {
         Ln1 = RegisterModule("ln_1", new LayerNorm(config.NEmbd, config.LayerNormEpsilon));
@@ -250,13 +280,22 @@ public sealed class GptBlock : Module<Tensor, Tensor>
         Mlp = RegisterModule("mlp", new GptMlp(config, generator));
     }
 
+    /// <summary>ln_1: the LayerNorm applied before attention.</summary>
     public LayerNorm Ln1 { get; }
+    /// <summary>attn: causal self-attention.</summary>
     public CausalSelfAttention Attn { get; }
+    /// <summary>ln_2: the LayerNorm applied before the MLP.</summary>
     public LayerNorm Ln2 { get; }
+    /// <summary>mlp: the feed-forward network.</summary>
     public GptMlp Mlp { get; }
 
+    /// <summary>The block for x [B, T, n_embd]: [B, T, n_embd], without a cache.</summary>
     public override Tensor Forward(Tensor x) => Forward(x, null, 0);
 
+    /// <summary>
+    /// The block for x [B, T, n_embd]: [B, T, n_embd]. <paramref name="cache"/> and <paramref name="layer"/> say where
+    /// keys and values are kept; <paramref name="leftPadding"/> gives each row's leading padding.
+    /// </summary>
     public Tensor Forward(Tensor x, IKvCache? cache, int layer, int[]? leftPadding = null)
     {
         x = x.Add(Attn.Forward(Ln1.Forward(x), cache, layer, leftPadding));
@@ -286,19 +325,32 @@ public sealed class CausalSelfAttention : Module<Tensor, Tensor>
         ResidDropout = RegisterModule("resid_dropout", new Dropout(config.ResidPdrop));
     }
 
+    /// <summary>c_attn: the fused query, key and value projection, n_embd → 3 × heads × head_dim.</summary>
     public Conv1D CAttn { get; }
+    /// <summary>c_proj: the attention's output projection, heads × head_dim → n_embd.</summary>
     public Conv1D CProj { get; }
 
     /// <summary>Heads this layer computes (n_head less any pruned ones).</summary>
     public int Heads => heads;
 
+    /// <summary>Width of each head, n_embd / n_head (pruning removes heads, not width).</summary>
     public int HeadDim => headDim;
 
+    /// <summary>
+    /// attn_dropout: dropout on the attention weights (attn_pdrop), in training without a cache or padding.
+    /// </summary>
     public Dropout AttnDropout { get; }
+    /// <summary>resid_dropout: dropout on the output projection (resid_pdrop).</summary>
     public Dropout ResidDropout { get; }
 
+    /// <summary>Attention for x [B, T, n_embd]: [B, T, n_embd], without a cache.</summary>
     public override Tensor Forward(Tensor x) => Forward(x, null, 0);
 
+    /// <summary>
+    /// Attention for x [B, T, n_embd]: [B, T, n_embd]. With a cache the new keys and values are stored in it under
+    /// <paramref name="layer"/> and the queries attend over all it holds; <paramref name="leftPadding"/> gives each
+    /// row's leading padding, which no query attends to.
+    /// </summary>
     public Tensor Forward(Tensor x, IKvCache? cache, int layer, int[]? leftPadding = null)
     {
         int b = x.Shape[0], t = x.Shape[1], inner = heads * headDim;
@@ -339,6 +391,7 @@ public sealed class GptMlp : Module<Tensor, Tensor>
 {
     private readonly string activation;
 
+    /// <summary>Creates c_fc and c_proj (c_proj initialised smaller, by 1/√(2·n_layer), as GPT-2 does).</summary>
     public GptMlp(GptConfig config, Generator? generator = null)
     {
         activation = config.ActivationFunction;
@@ -348,10 +401,14 @@ public sealed class GptMlp : Module<Tensor, Tensor>
         Dropout = RegisterModule("dropout", new Dropout(config.ResidPdrop));
     }
 
+    /// <summary>c_fc: the MLP's up projection, n_embd → inner.</summary>
     public Conv1D CFc { get; }
+    /// <summary>c_proj: the MLP's down projection, inner → n_embd.</summary>
     public Conv1D CProj { get; }
+    /// <summary>dropout: dropout on the MLP's output (resid_pdrop).</summary>
     public Dropout Dropout { get; }
 
+    /// <summary>The MLP for x [B, T, n_embd]: [B, T, n_embd], with the config's activation_function.</summary>
     public override Tensor Forward(Tensor x)
     {
         var h = CFc.Forward(x);

@@ -18,21 +18,49 @@ namespace Sapling.Models.Llama;
 /// </summary>
 public sealed record LlamaConfig
 {
+    /// <summary>The model_type values this config accepts: llama, mistral, qwen2 and qwen3.</summary>
     public static IReadOnlyList<string> ModelTypes { get; } = ["llama", "mistral", "qwen2", "qwen3"];
 
+    /// <summary>model_type: which layout of the family (llama, mistral, qwen2, qwen3); default "llama".</summary>
     public string ModelType { get; init; } = "llama";
+    /// <summary>architectures: the transformers class names, kept for the folder Sapling writes back.</summary>
     public string[] Architectures { get; init; } = ["LlamaForCausalLM"];
+    /// <summary>vocab_size: rows of the token embedding and width of the output layer; default 32000.</summary>
     public int VocabSize { get; init; } = 32000;
+    /// <summary>hidden_size: width of the residual stream and of every token embedding; default 4096.</summary>
     public int HiddenSize { get; init; } = 4096;
+    /// <summary>intermediate_size: width of the SwiGLU MLP's gate and up projections; default 11008.</summary>
     public int IntermediateSize { get; init; } = 11008;
+    /// <summary>num_hidden_layers: decoder layers; default 32.</summary>
     public int NumHiddenLayers { get; init; } = 32;
+    /// <summary>num_attention_heads: query heads per layer; default 32.</summary>
     public int NumAttentionHeads { get; init; } = 32;
+    /// <summary>
+    /// num_key_value_heads: key/value heads per layer, fewer than the query heads for grouped-query attention; it must
+    /// divide num_attention_heads. When config.json omits it, it equals num_attention_heads.
+    /// </summary>
     public int NumKeyValueHeads { get; init; } = 32;
+    /// <summary>
+    /// head_dim: width of each attention head; when config.json omits it, hidden_size / num_attention_heads.
+    /// </summary>
     public int HeadDim { get; init; } = 128;
+    /// <summary>
+    /// max_position_embeddings: the context length, the most positions a sequence may reach (unless dynamic rope
+    /// scaling stretches it); default 2048.
+    /// </summary>
     public int MaxPositionEmbeddings { get; init; } = 2048;
+    /// <summary>rms_norm_eps: the epsilon of every RMSNorm; default 1e-6.</summary>
     public float RmsNormEps { get; init; } = 1e-6f;
+    /// <summary>rope_theta: base of the rotary embedding's frequencies; default 10000.</summary>
     public double RopeTheta { get; init; } = 10000.0;
+    /// <summary>
+    /// rope_scaling (or transformers 5's rope_parameters): how rotary positions are stretched for a longer context
+    /// (linear, dynamic, llama3, yarn); none by default.
+    /// </summary>
     public RopeScaling RopeScaling { get; init; } = RopeScaling.None;
+    /// <summary>
+    /// tie_word_embeddings: whether the output layer reuses the token embedding instead of its own lm_head.
+    /// </summary>
     public bool TieWordEmbeddings { get; init; }
 
     /// <summary>Biases on the q, k and v projections.</summary>
@@ -50,10 +78,14 @@ public sealed record LlamaConfig
     /// <summary>Keys each query sees (Mistral's sliding_window); null: all earlier keys.</summary>
     public int? SlidingWindow { get; init; }
 
+    /// <summary>bos_token_id: the beginning-of-sequence id; null when config.json names none.</summary>
     public int? BosTokenId { get; init; }
 
     /// <summary>End-of-sequence ids (config.json's eos_token_id may be one id or a list).</summary>
     public int[] EosTokenIds { get; init; } = [];
+    /// <summary>
+    /// pad_token_id: the padding id; null when config.json names none (many Llama checkpoints have none).
+    /// </summary>
     public int? PadTokenId { get; init; }
 
     /// <summary>The dtype the weights were published in (torch_dtype / dtype), for the record.</summary>
@@ -164,6 +196,11 @@ public sealed record LlamaConfig
         };
     }
 
+    /// <summary>
+    /// Refuses a config the model cannot be built from: query heads not a multiple of key/value heads, an odd head_dim,
+    /// a non-positive rms_norm_eps, llama3 frequency factors out of order, an eos id outside the vocabulary, or a
+    /// matrix larger than one tensor can hold. <paramref name="source"/> names the config in the error.
+    /// </summary>
     public void Validate(string source)
     {
         if (NumAttentionHeads % NumKeyValueHeads != 0)
@@ -254,6 +291,7 @@ public sealed record LlamaConfig
         return o;
     }
 
+    /// <summary>A one-line summary: type, layers, widths, heads and vocabulary.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{ModelType}: {NumHiddenLayers} layers, hidden {HiddenSize}, {NumAttentionHeads}/{NumKeyValueHeads} heads of {HeadDim}, FFN {IntermediateSize}, vocab {VocabSize}");
 }

@@ -9,6 +9,7 @@ namespace Sapling.Models.Llama;
 /// </summary>
 public static class LlamaFolder
 {
+    /// <summary>Reads and validates <paramref name="directory"/>/config.json; refuses a folder without one.</summary>
     public static LlamaConfig ReadConfig(string directory)
     {
         var configPath = Path.Combine(directory, "config.json");
@@ -16,6 +17,11 @@ public static class LlamaFolder
         return LlamaConfig.FromJson(File.ReadAllText(configPath), configPath);
     }
 
+    /// <summary>
+    /// Loads the model in <paramref name="directory"/> in eval mode. <paramref name="storage"/> says whether the
+    /// weights are read into memory or used from the mapped files; an int8 folder Sapling wrote loads its int8 layers.
+    /// A config describing more parameters than the files hold bytes is refused.
+    /// </summary>
     public static LlamaForCausalLM Load(string directory, WeightStorage storage = WeightStorage.Native)
     {
         var config = ReadConfig(directory);

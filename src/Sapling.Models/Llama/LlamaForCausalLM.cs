@@ -10,6 +10,7 @@ namespace Sapling.Models.Llama;
 /// <summary>down(silu(gate(x)) ⊙ up(x)) (Shazeer, 2020).</summary>
 public sealed class LlamaMlp : Module<Tensor, Tensor>
 {
+    /// <summary>Creates the three projections, biased only when the config's mlp_bias says so.</summary>
     public LlamaMlp(LlamaConfig config, Generator? generator = null)
     {
         GateProj = RegisterModule("gate_proj", LlamaForCausalLM.NewLinear(config.HiddenSize, config.IntermediateSize, config.MlpBias, generator));
@@ -17,11 +18,15 @@ public sealed class LlamaMlp : Module<Tensor, Tensor>
         DownProj = RegisterModule("down_proj", LlamaForCausalLM.NewLinear(config.IntermediateSize, config.HiddenSize, config.MlpBias, generator));
     }
 
+    /// <summary>gate_proj: hidden → intermediate, the branch passed through silu.</summary>
     public Linear GateProj { get; }
+    /// <summary>up_proj: hidden → intermediate, the linear branch multiplied by the gate.</summary>
     public Linear UpProj { get; }
+    /// <summary>down_proj: the MLP's output projection, intermediate → hidden.</summary>
     public Linear DownProj { get; }
 
     // x [B, T, hidden] → [B, T, intermediate] → [B, T, hidden]
+    /// <summary>The MLP for x [B, T, hidden]: [B, T, hidden].</summary>
     public override Tensor Forward(Tensor x) => DownProj.Forward(GateProj.Forward(x).Silu().Mul(UpProj.Forward(x)));
 }
 
@@ -33,6 +38,9 @@ public sealed class LlamaAttention : Module<Tensor, Tensor>
 {
     private readonly LlamaConfig config;
 
+    /// <summary>
+    /// Creates the q, k, v and o projections (and Qwen3's per-head norms), biased as the config says.
+    /// </summary>
     public LlamaAttention(LlamaConfig config, Generator? generator = null)
     {
         this.config = config;
@@ -48,13 +56,20 @@ public sealed class LlamaAttention : Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>q_proj: hidden → heads × head_dim, the queries.</summary>
     public Linear QProj { get; }
+    /// <summary>k_proj: hidden → key/value heads × head_dim, the keys.</summary>
     public Linear KProj { get; }
+    /// <summary>v_proj: hidden → key/value heads × head_dim, the values.</summary>
     public Linear VProj { get; }
+    /// <summary>o_proj: the attention's output projection, heads × head_dim → hidden.</summary>
     public Linear OProj { get; }
+    /// <summary>q_norm: RMSNorm over each query head's head_dim (Qwen3); null for the other types.</summary>
     public RMSNorm? QNorm { get; }
+    /// <summary>k_norm: RMSNorm over each key head's head_dim (Qwen3); null for the other types.</summary>
     public RMSNorm? KNorm { get; }
 
+    /// <summary>Always throws: attention needs the rotary tables, which <see cref="LlamaModel"/> passes in.</summary>
     public override Tensor Forward(Tensor x) => throw new InvalidOperationException("LlamaAttention needs the rotary tables: call it through LlamaModel");
 
     /// <param name="x">[B, T, hidden]</param>
@@ -86,6 +101,7 @@ public sealed class LlamaAttention : Module<Tensor, Tensor>
 /// <summary>x + attn(norm(x)), then x + mlp(norm(x)).</summary>
 public sealed class LlamaDecoderLayer : Module<Tensor, Tensor>
 {
+    /// <summary>Creates the layer's attention, MLP and two RMSNorms.</summary>
     public LlamaDecoderLayer(LlamaConfig config, Generator? generator = null)
     {
         SelfAttn = RegisterModule("self_attn", new LlamaAttention(config, generator));
@@ -94,13 +110,23 @@ public sealed class LlamaDecoderLayer : Module<Tensor, Tensor>
         PostAttentionLayernorm = RegisterModule("post_attention_layernorm", new RMSNorm(config.HiddenSize, config.RmsNormEps));
     }
 
+    /// <summary>self_attn: grouped-query self-attention with rotary positions.</summary>
     public LlamaAttention SelfAttn { get; }
+    /// <summary>mlp: the SwiGLU feed-forward network.</summary>
     public LlamaMlp Mlp { get; }
+    /// <summary>input_layernorm: the RMSNorm applied before attention.</summary>
     public RMSNorm InputLayernorm { get; }
+    /// <summary>post_attention_layernorm: the RMSNorm applied before the MLP.</summary>
     public RMSNorm PostAttentionLayernorm { get; }
 
+    /// <summary>Always throws: the layer needs the rotary tables, which <see cref="LlamaModel"/> passes in.</summary>
     public override Tensor Forward(Tensor x) => throw new InvalidOperationException("LlamaDecoderLayer needs the rotary tables: call it through LlamaModel");
 
+    /// <summary>
+    /// The layer for x [B, T, hidden]: [B, T, hidden]. <paramref name="cos"/> and <paramref name="sin"/> are the rotary
+    /// tables for these positions; <paramref name="cache"/> and <paramref name="layer"/> say where keys and values are
+    /// kept; <paramref name="leftPadding"/> gives each row's leading padding (used when there is no cache).
+    /// </summary>
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, IKvCache? cache, int layer, int[]? leftPadding)
     {
         x = x.Add(SelfAttn.Forward(InputLayernorm.Forward(x), cos, sin, cache, layer, leftPadding));
@@ -113,6 +139,9 @@ public sealed class LlamaModel : Module<Tensor, Tensor>
 {
     private readonly List<LlamaDecoderLayer> layers = new();
 
+    /// <summary>
+    /// Creates the embedding (initialised N(0, 0.02)), the decoder layers, the final norm and the rotary tables.
+    /// </summary>
     public LlamaModel(LlamaConfig config, Generator? generator = null)
     {
         Config = config;
@@ -129,12 +158,15 @@ public sealed class LlamaModel : Module<Tensor, Tensor>
         Rotary = new RotaryEmbedding(config.HeadDim, config.RopeTheta, config.MaxPositionEmbeddings, config.RopeScaling);
     }
 
+    /// <summary>The model's config; its vocab_size follows <c>ResizeTokenEmbeddings</c>.</summary>
     public LlamaConfig Config { get; private set; }
 
-    /// <summary>Whether training recomputes each layer in backward (<see cref="ICausalLM.GradientCheckpointing"/>).</summary>
+    /// <summary>Whether training recomputes each layer in backward (<see cref="ITrainableModel.GradientCheckpointing"/>).</summary>
     public bool GradientCheckpointing { get; set; }
 
+    /// <summary>embed_tokens: the token embedding, vocab × hidden.</summary>
     public Embedding EmbedTokens { get; private set; }
+    /// <summary>layers: the decoder layers in order (model.layers.{i} in the checkpoint).</summary>
     public IReadOnlyList<LlamaDecoderLayer> Layers => layers;
 
     /// <summary>The token embedding grown to <paramref name="vocabSize"/> rows (see <see cref="ICausalLM.ResizeTokenEmbeddings"/>).</summary>
@@ -143,9 +175,12 @@ public sealed class LlamaModel : Module<Tensor, Tensor>
         EmbedTokens = ReplaceChild("embed_tokens", EmbedTokens.Resized(vocabSize));
         Config = Config with { VocabSize = vocabSize };
     }
+    /// <summary>norm: the final RMSNorm, applied after the last layer.</summary>
     public RMSNorm Norm { get; }
+    /// <summary>The rotary position tables (no parameters, so not in the state_dict).</summary>
     public RotaryEmbedding Rotary { get; }
 
+    /// <summary>Hidden states [B, T, hidden] for ids [B, T], without a cache or padding.</summary>
     public override Tensor Forward(Tensor ids) => Forward(ids, null, null);
 
     /// <summary>
@@ -185,6 +220,11 @@ public sealed class LlamaModel : Module<Tensor, Tensor>
 /// <summary>The decoder with its language-modelling head: logits over the vocabulary.</summary>
 public sealed class LlamaForCausalLM : Module<Tensor, Tensor>, ICausalLM
 {
+    /// <summary>
+    /// Creates a randomly initialised model for <paramref name="config"/> (validated first);
+    /// <paramref name="generator"/> makes the initialisation reproducible. Load a checkpoint with
+    /// <see cref="LlamaFolder.Load"/>.
+    /// </summary>
     public LlamaForCausalLM(LlamaConfig config, Generator? generator = null)
     {
         config.Validate($"{config.ModelType} config");
@@ -193,12 +233,15 @@ public sealed class LlamaForCausalLM : Module<Tensor, Tensor>, ICausalLM
         if (!config.TieWordEmbeddings) LmHead = RegisterModule("lm_head", NewLinear(config.HiddenSize, config.VocabSize, false, generator));
     }
 
+    /// <summary>The model's config; its vocab_size follows <see cref="ResizeTokenEmbeddings"/>.</summary>
     public LlamaConfig Config { get; private set; }
+    /// <summary>model: the decoder without its output layer.</summary>
     public LlamaModel Model { get; }
 
     /// <summary>The output layer; null when it is tied to the token embedding.</summary>
     public Linear? LmHead { get; private set; }
 
+    /// <inheritdoc/>
     public void ResizeTokenEmbeddings(int vocabSize)
     {
         if (vocabSize == Config.VocabSize) return;
@@ -213,26 +256,38 @@ public sealed class LlamaForCausalLM : Module<Tensor, Tensor>, ICausalLM
         Config = Config with { VocabSize = vocabSize };
     }
 
+    /// <inheritdoc/>
     public string ModelType => Config.ModelType;
+    /// <inheritdoc/>
     public int VocabSize => Config.VocabSize;
+    /// <inheritdoc/>
     public int ContextLength => Config.MaxPositionEmbeddings;
+    /// <inheritdoc/>
     public IReadOnlyList<int> EosTokenIds => Config.EosTokenIds;
+    /// <inheritdoc/>
     public Module Network => this;
+    /// <inheritdoc/>
     public int NumLayers => Config.NumHiddenLayers;
+    /// <inheritdoc/>
     public int HiddenSize => Config.HiddenSize;
 
+    /// <inheritdoc/>
     public void Save(string directory) => LlamaFolder.Save(directory, this);
 
+    /// <inheritdoc/>
     public bool GradientCheckpointing
     {
         get => Model.GradientCheckpointing;
         set => Model.GradientCheckpointing = value;
     }
 
+    /// <summary>Logits [B, T, vocab] for ids [B, T], without a cache or padding.</summary>
     public override Tensor Forward(Tensor ids) => Forward(ids, null, null);
 
+    /// <inheritdoc/>
     public Tensor Forward(Tensor ids, IKvCache? cache = null, int[]? leftPadding = null) => Head(Model.Forward(ids, cache, leftPadding));
 
+    /// <inheritdoc/>
     public Tensor LastPositionLogits(Tensor ids, IKvCache? cache = null, int[]? leftPadding = null)
     {
         var hidden = Model.Forward(ids, cache, leftPadding);
@@ -240,6 +295,7 @@ public sealed class LlamaForCausalLM : Module<Tensor, Tensor>, ICausalLM
         return Head(hidden.Narrow(1, t - 1, 1)).Reshape(b, Config.VocabSize);
     }
 
+    /// <inheritdoc/>
     public Tensor NextTokenLoss(Tensor ids, Tensor targets, Reduction reduction = Reduction.Mean, long ignoreIndex = -100)
     {
         var hidden = Model.Forward(ids, null, null);                                    // [B, T, hidden]
@@ -253,6 +309,7 @@ public sealed class LlamaForCausalLM : Module<Tensor, Tensor>, ICausalLM
     public Tensor Head(Tensor hidden) => LmHead?.Forward(hidden)
         ?? (Model.EmbedTokens.Quantized is { } table ? Tensor.QuantizedLinear(hidden, table) : Tensor.Linear(hidden, Model.EmbedTokens.Weight));
 
+    /// <inheritdoc/>
     public KvCache NewCache(int batch, int maxLength) =>
         new(Config.NumHiddenLayers, batch, Config.NumKeyValueHeads, Math.Min(maxLength, Config.MaxPositionEmbeddings), Config.HeadDim);
 

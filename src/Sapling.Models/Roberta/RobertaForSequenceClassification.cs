@@ -12,6 +12,9 @@ namespace Sapling.Models.Roberta;
 /// <summary>dense → tanh → out_proj on the first token's state, with dropout before each (transformers' RobertaClassificationHead).</summary>
 public sealed class RobertaClassificationHead : Module
 {
+    /// <summary>
+    /// Creates the head for <paramref name="labels"/> classes, its layers initialised N(0, 0.02) with zero biases.
+    /// </summary>
     public RobertaClassificationHead(BertConfig config, int labels, Generator? generator)
     {
         Dropout = RegisterModule("dropout", new Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb));
@@ -25,8 +28,11 @@ public sealed class RobertaClassificationHead : Module
         }
     }
 
+    /// <summary>Dropout before dense and again before out_proj (classifier_dropout, or hidden_dropout_prob).</summary>
     public Dropout Dropout { get; }
+    /// <summary>dense: hidden → hidden, followed by tanh.</summary>
     public Linear Dense { get; }
+    /// <summary>out_proj: hidden → classes.</summary>
     public Linear OutProj { get; }
 
     /// <summary>[B, T, H] → [B, labels]</summary>
@@ -41,6 +47,11 @@ public sealed class RobertaClassificationHead : Module
 /// <summary>RoBERTa with a sequence-classification head, as transformers' RobertaForSequenceClassification.</summary>
 public sealed class RobertaForSequenceClassification : BertTaskModel, ISequenceClassifier
 {
+    /// <summary>
+    /// Creates an encoder without BERT's pooler and a head over <paramref name="config"/>'s labels (at least 2), all
+    /// initialised afresh; the config must be a roberta one. Start from <see cref="FromEncoder"/> to fine-tune a
+    /// pretrained encoder.
+    /// </summary>
     public RobertaForSequenceClassification(BertConfig config, Generator? generator = null)
         : this(new BertModel(config with { AddPoolingLayer = false }, generator), config, generator) { }
 
@@ -58,9 +69,12 @@ public sealed class RobertaForSequenceClassification : BertTaskModel, ISequenceC
     public static RobertaForSequenceClassification FromEncoder(BertModel encoder, IReadOnlyList<string> labels, Generator? generator = null) =>
         new(encoder, encoder.Config with { Labels = labels.ToArray() }, generator);
 
+    /// <summary>roberta: the encoder, without BERT's pooler.</summary>
     public BertModel Roberta { get; }
 
+    /// <inheritdoc/>
     public override BertModel BaseModel => Roberta;
+    /// <summary>classifier: the head on the &lt;s&gt; state.</summary>
     public RobertaClassificationHead Classifier { get; }
 
     /// <summary>Logits [B, classes] for ids [B, T] with an attention mask [B, T] (1 real, 0 padding).</summary>
@@ -70,13 +84,17 @@ public sealed class RobertaForSequenceClassification : BertTaskModel, ISequenceC
         return Classifier.Forward(hidden);                              // [B, classes]
     }
 
+    /// <inheritdoc/>
     public string[] Labels => Config.Labels;
+    /// <inheritdoc/>
     public Module Head => Classifier;
+    /// <summary>The config's pad_token_id (the tokenizer is not consulted).</summary>
     public int PadId(ITokenizer tokenizer) => Config.PadTokenId;
 
     /// <summary>&lt;s&gt; text &lt;/s&gt; (the tokenizer's post-processor), cut keeping the closing &lt;/s&gt;.</summary>
     public int[] Encode(ITokenizer tokenizer, string text, int maxTokens) =>
         EncoderInput.Encode(tokenizer, text, Math.Min(maxTokens, Config.MaxTokens), Config.PadTokenId);
 
+    /// <inheritdoc/>
     public Tensor Classify(Tensor ids, int[] lengths) => Forward(ids, EncoderInput.Mask(lengths, ids.Shape[1]));
 }

@@ -11,22 +11,41 @@ namespace Sapling.Models.T5;
 /// </summary>
 public sealed record T5Config
 {
+    /// <summary>T5's model_type, the only one this config accepts.</summary>
     public const string Type = "t5";
 
+    /// <summary>architectures: the transformers class names; default T5ForConditionalGeneration.</summary>
     public string[] Architectures { get; init; } = ["T5ForConditionalGeneration"];
+    /// <summary>vocab_size: rows of the shared token embedding and width of the output layer; default 32128.</summary>
     public int VocabSize { get; init; } = 32128;
+    /// <summary>d_model: width of the residual stream and of every token embedding; default 512.</summary>
     public int DModel { get; init; } = 512;
 
     /// <summary>Width of each attention head (need not be d_model / num_heads).</summary>
     public int DKv { get; init; } = 64;
 
+    /// <summary>d_ff: width of the feed-forward's hidden layer; default 2048.</summary>
     public int DFf { get; init; } = 2048;
+    /// <summary>num_layers: blocks in the encoder; default 6.</summary>
     public int NumLayers { get; init; } = 6;
+    /// <summary>num_decoder_layers: blocks in the decoder; when config.json omits it, num_layers.</summary>
     public int NumDecoderLayers { get; init; } = 6;
+    /// <summary>num_heads: attention heads per attention layer; default 8.</summary>
     public int NumHeads { get; init; } = 8;
+    /// <summary>
+    /// relative_attention_num_buckets: buckets of relative distance, each with a learned bias per head; at least 4;
+    /// default 32.
+    /// </summary>
     public int RelativeAttentionNumBuckets { get; init; } = 32;
+    /// <summary>
+    /// relative_attention_max_distance: the distance from which all longer ones share the last bucket; default 128.
+    /// </summary>
     public int RelativeAttentionMaxDistance { get; init; } = 128;
+    /// <summary>
+    /// dropout_rate: dropout on embeddings, sub-layer outputs and attention weights in training; default 0.1.
+    /// </summary>
     public float DropoutRate { get; init; } = 0.1f;
+    /// <summary>layer_norm_epsilon: the epsilon of every RMS norm; default 1e-6.</summary>
     public float LayerNormEpsilon { get; init; } = 1e-6f;
 
     /// <summary>Scales transformers' initialisation (1.0 as published).</summary>
@@ -35,9 +54,16 @@ public sealed record T5Config
     /// <summary>"relu", "gated-gelu", "gated-silu", ...: the feed-forward's activation, gated (two input projections) or not.</summary>
     public string FeedForwardProj { get; init; } = "relu";
 
+    /// <summary>pad_token_id: the padding id; default 0.</summary>
     public int PadTokenId { get; init; }
+    /// <summary>eos_token_id: the id that ends a sequence (one id; a list is refused); default 1.</summary>
     public int EosTokenId { get; init; } = 1;
+    /// <summary>decoder_start_token_id: the decoder's first input; when config.json omits it, pad_token_id.</summary>
     public int DecoderStartTokenId { get; init; }
+    /// <summary>
+    /// tie_word_embeddings: whether the output layer is the shared embedding (T5 v1.0, the default) rather than an own
+    /// lm_head (v1.1, FLAN-T5).
+    /// </summary>
     public bool TieWordEmbeddings { get; init; } = true;
 
     /// <summary>Whether the feed-forward multiplies an activated projection by a second one (wi_0, wi_1).</summary>
@@ -53,11 +79,18 @@ public sealed record T5Config
         }
     }
 
+    /// <summary>Width of all heads together, num_heads × d_kv (the q, k and v projections' output).</summary>
     public int InnerDim => NumHeads * DKv;
 
     /// <summary>Present when the folder's Linear weights are int8 (see <see cref="Compression.QuantizationConfig"/>).</summary>
     public Compression.QuantizationConfig? Quantization { get; init; }
 
+    /// <summary>
+    /// Refuses a config the model cannot be built from: sizes outside 1 .. 10,000,000, fewer than 4 buckets, a
+    /// max_distance not above half the buckets, an unsupported feed_forward_proj, token ids outside the vocabulary,
+    /// dropout outside [0, 1), or a non-positive epsilon or initializer_factor. <paramref name="source"/> names the
+    /// config in the error.
+    /// </summary>
     public void Validate(string source)
     {
         foreach (var (value, key) in new[] { (VocabSize, "vocab_size"), (DModel, "d_model"), (DKv, "d_kv"), (DFf, "d_ff"), (NumLayers, "num_layers"), (NumDecoderLayers, "num_decoder_layers"), (NumHeads, "num_heads"), (RelativeAttentionNumBuckets, "relative_attention_num_buckets"), (RelativeAttentionMaxDistance, "relative_attention_max_distance") })
@@ -89,6 +122,10 @@ public sealed record T5Config
         }
     }
 
+    /// <summary>
+    /// Reads and validates config.json text; <paramref name="source"/> names it in errors. A model_type other than t5
+    /// and a list of eos ids are refused.
+    /// </summary>
     public static T5Config FromJson(string json, string source)
     {
         var c = JsonSection.Parse(json, source);
@@ -126,6 +163,7 @@ public sealed record T5Config
         return config;
     }
 
+    /// <summary>config.json in Hugging Face's names (what transformers' T5Config reads), indented.</summary>
     public string ToJson()
     {
         var root = new JsonObject

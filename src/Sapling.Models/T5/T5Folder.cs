@@ -8,6 +8,7 @@ namespace Sapling.Models.T5;
 /// </summary>
 public static class T5Folder
 {
+    /// <summary>Reads and validates <paramref name="directory"/>/config.json; refuses a folder without one.</summary>
     public static T5Config ReadConfig(string directory)
     {
         var configPath = Path.Combine(directory, "config.json");

@@ -8,6 +8,10 @@ namespace Sapling.Models.T5;
 /// </summary>
 public sealed class T5ForConditionalGeneration : Module, ISeq2SeqLM
 {
+    /// <summary>
+    /// Creates a model for <paramref name="config"/> (validated first), initialised as transformers does;
+    /// <paramref name="generator"/> makes the initialisation reproducible.
+    /// </summary>
     public T5ForConditionalGeneration(T5Config config, Generator? generator = null)
     {
         config.Validate("t5 config");
@@ -19,36 +23,59 @@ public sealed class T5ForConditionalGeneration : Module, ISeq2SeqLM
         InitializeLikeHuggingFace(generator);
     }
 
+    /// <summary>The model's config.</summary>
     public T5Config Config { get; }
+    /// <summary>
+    /// shared: the token embedding, vocab × d_model, read by both stacks and (tied) by the output layer.
+    /// </summary>
     public Embedding Shared { get; }
+    /// <summary>encoder: the encoder stack.</summary>
     public T5Stack Encoder { get; }
+    /// <summary>decoder: the decoder stack.</summary>
     public T5Stack Decoder { get; }
+    /// <summary>lm_head: the output layer, d_model → vocab; null when it is tied to the shared embedding.</summary>
     public Linear? LmHead { get; }
 
+    /// <inheritdoc/>
     public string ModelType => T5Config.Type;
+    /// <inheritdoc/>
     public Module Network => this;
+    /// <summary>Encoder and decoder blocks together.</summary>
     public int NumLayers => Config.NumLayers + Config.NumDecoderLayers;
+    /// <inheritdoc/>
     public int HiddenSize => Config.DModel;
 
     /// <summary>Relative positions have no limit; this is the length T5 was pre-trained at (its default max_length).</summary>
     public int ContextLength => 512;
 
+    /// <inheritdoc/>
     public int VocabSize => Config.VocabSize;
+    /// <inheritdoc/>
     public int PadTokenId => Config.PadTokenId;
+    /// <inheritdoc/>
     public int EosTokenId => Config.EosTokenId;
+    /// <inheritdoc/>
     public int DecoderStartTokenId => Config.DecoderStartTokenId;
+    /// <summary>Null: relative positions set no limit on the source.</summary>
     public int? MaxSourceLength => null;
+    /// <summary>Null: relative positions set no limit on the target.</summary>
     public int? MaxTargetLength => null;
+    /// <summary>None: T5's config forces no tokens and bans none.</summary>
     public Seq2SeqDefaults GenerationDefaults => new(null, null, []);
 
+    /// <summary>
+    /// Whether training recomputes each block in backward; setting it sets both stacks, reading it reads the encoder's.
+    /// </summary>
     public bool GradientCheckpointing
     {
         get => Encoder.GradientCheckpointing;
         set => Encoder.GradientCheckpointing = Decoder.GradientCheckpointing = value;
     }
 
+    /// <inheritdoc/>
     public void Save(string directory) => T5Folder.Save(directory, this);
 
+    /// <inheritdoc/>
     public EncoderOutput Encode(Tensor inputIds, Tensor? attentionMask = null)
     {
         RequireIds(inputIds, "input_ids");
@@ -58,6 +85,7 @@ public sealed class T5ForConditionalGeneration : Module, ISeq2SeqLM
         return new EncoderOutput(Encoder.Forward(inputIds, mask), attentionMask, mask);          // [B, S, d]
     }
 
+    /// <inheritdoc/>
     public Tensor Decode(Tensor decoderIds, EncoderOutput encoderOutput, EncoderDecoderCache? cache = null)
     {
         RequireIds(decoderIds, "decoder_input_ids");
@@ -70,6 +98,7 @@ public sealed class T5ForConditionalGeneration : Module, ISeq2SeqLM
     /// <summary>Logits [.., vocab] for decoder states [.., d]; the tied head rescales the states first (Mesh TensorFlow's rule).</summary>
     public Tensor Head(Tensor hidden) => LmHead?.Forward(hidden) ?? Tensor.Linear(hidden.Mul(1.0 / Math.Sqrt(Config.DModel)), Shared.Weight);
 
+    /// <inheritdoc/>
     public EncoderDecoderCache NewCache(int batch, int maxLength) =>
         new(Config.NumDecoderLayers, batch, Config.NumHeads, maxLength, Config.DKv);
 

@@ -19,6 +19,11 @@ public sealed class T5Attention : Module
     private readonly T5Config config;
     private readonly bool bidirectional;
 
+    /// <summary>
+    /// Creates the bias-free q, k, v and o projections; <paramref name="hasRelativeAttentionBias"/> gives this
+    /// attention the stack's relative-position table, and <paramref name="bidirectional"/> says whether its buckets
+    /// look both ways (the encoder) or only back (the decoder).
+    /// </summary>
     public T5Attention(T5Config config, bool hasRelativeAttentionBias, bool bidirectional, Generator? generator)
     {
         this.config = config;
@@ -31,11 +36,20 @@ public sealed class T5Attention : Module
         Dropout = RegisterModule("dropout", new Dropout(config.DropoutRate));
     }
 
+    /// <summary>q: the query projection, d_model → num_heads × d_kv.</summary>
     public Linear Q { get; }
+    /// <summary>k: the key projection, d_model → num_heads × d_kv.</summary>
     public Linear K { get; }
+    /// <summary>v: the value projection, d_model → num_heads × d_kv.</summary>
     public Linear V { get; }
+    /// <summary>o: the output projection, num_heads × d_kv → d_model.</summary>
     public Linear O { get; }
+    /// <summary>
+    /// relative_attention_bias: one learned bias per bucket and head [buckets, heads]; only in a stack's first
+    /// self-attention, null elsewhere.
+    /// </summary>
     public Embedding? RelativeAttentionBias { get; }
+    /// <summary>Dropout on the attention weights (dropout_rate).</summary>
     public Dropout Dropout { get; }
 
     /// <summary>
@@ -114,6 +128,7 @@ public sealed class T5DenseActDense : Module
 {
     private readonly string activation;
 
+    /// <summary>Creates wi (or wi_0 and wi_1 when feed_forward_proj is gated) and wo, all without biases.</summary>
     public T5DenseActDense(T5Config config, Generator? generator)
     {
         activation = config.DenseActFn;
@@ -130,10 +145,15 @@ public sealed class T5DenseActDense : Module
         Dropout = RegisterModule("dropout", new Dropout(config.DropoutRate));
     }
 
+    /// <summary>wi: the input projection, d_model → d_ff; null when the feed-forward is gated.</summary>
     public Linear? Wi { get; }
+    /// <summary>wi_0: the gated feed-forward's activated projection, d_model → d_ff; null when not gated.</summary>
     public Linear? Wi0 { get; }
+    /// <summary>wi_1: the gated feed-forward's linear projection, d_model → d_ff; null when not gated.</summary>
     public Linear? Wi1 { get; }
+    /// <summary>wo: the output projection, d_ff → d_model.</summary>
     public Linear Wo { get; }
+    /// <summary>Dropout on the hidden layer, before wo (dropout_rate).</summary>
     public Dropout Dropout { get; }
 
     /// <summary>[B, T, d_model] → [B, T, d_ff] → [B, T, d_model]</summary>
@@ -155,6 +175,7 @@ public sealed class T5DenseActDense : Module
 /// <summary>x + dropout(attention(norm(x))): the pre-norm self-attention sub-layer ("SelfAttention", "layer_norm").</summary>
 public sealed class T5LayerSelfAttention : Module
 {
+    /// <summary>Creates the sub-layer; the flags are passed to its <see cref="T5Attention"/>.</summary>
     public T5LayerSelfAttention(T5Config config, bool hasRelativeAttentionBias, bool bidirectional, Generator? generator)
     {
         SelfAttention = RegisterModule("SelfAttention", new T5Attention(config, hasRelativeAttentionBias, bidirectional, generator));
@@ -162,10 +183,17 @@ public sealed class T5LayerSelfAttention : Module
         Dropout = RegisterModule("dropout", new Dropout(config.DropoutRate));
     }
 
+    /// <summary>SelfAttention: the attention itself.</summary>
     public T5Attention SelfAttention { get; }
+    /// <summary>layer_norm: the RMS norm applied before the attention.</summary>
     public RMSNorm LayerNorm { get; }
+    /// <summary>Dropout on the attention's output before the residual add (dropout_rate).</summary>
     public Dropout Dropout { get; }
 
+    /// <summary>
+    /// The sub-layer for x [B, T, d]: [B, T, d]. <paramref name="bias"/> is the stack's position bias plus mask;
+    /// <paramref name="cache"/> and <paramref name="layer"/> say where keys and values are kept.
+    /// </summary>
     public Tensor Forward(Tensor x, Tensor bias, KvCache? cache, int layer) =>
         x.Add(Dropout.Forward(SelfAttention.SelfAttention(LayerNorm.Forward(x), bias, cache, layer)));
 }
@@ -173,6 +201,7 @@ public sealed class T5LayerSelfAttention : Module
 /// <summary>x + dropout(cross-attention(norm(x), encoder)): the decoder's second sub-layer ("EncDecAttention", "layer_norm").</summary>
 public sealed class T5LayerCrossAttention : Module
 {
+    /// <summary>Creates the sub-layer, whose attention has no relative-position table.</summary>
     public T5LayerCrossAttention(T5Config config, Generator? generator)
     {
         EncDecAttention = RegisterModule("EncDecAttention", new T5Attention(config, false, true, generator));
@@ -180,10 +209,17 @@ public sealed class T5LayerCrossAttention : Module
         Dropout = RegisterModule("dropout", new Dropout(config.DropoutRate));
     }
 
+    /// <summary>EncDecAttention: the cross-attention over the encoder's states.</summary>
     public T5Attention EncDecAttention { get; }
+    /// <summary>layer_norm: the RMS norm applied before the cross-attention.</summary>
     public RMSNorm LayerNorm { get; }
+    /// <summary>Dropout on the cross-attention's output before the residual add (dropout_rate).</summary>
     public Dropout Dropout { get; }
 
+    /// <summary>
+    /// The sub-layer for x [B, T, d] over encoder states [B, S, d]: [B, T, d]. <paramref name="sourceBias"/> masks the
+    /// source's padding; a cache keeps the encoder's projected keys and values.
+    /// </summary>
     public Tensor Forward(Tensor x, Tensor encoderStates, Tensor? sourceBias, EncoderDecoderCache? cache, int layer) =>
         x.Add(Dropout.Forward(EncDecAttention.CrossAttention(LayerNorm.Forward(x), encoderStates, sourceBias, cache, layer)));
 }
@@ -191,6 +227,7 @@ public sealed class T5LayerCrossAttention : Module
 /// <summary>x + dropout(feed-forward(norm(x))) ("DenseReluDense", "layer_norm").</summary>
 public sealed class T5LayerFF : Module
 {
+    /// <summary>Creates the sub-layer's feed-forward, RMS norm and dropout.</summary>
     public T5LayerFF(T5Config config, Generator? generator)
     {
         DenseReluDense = RegisterModule("DenseReluDense", new T5DenseActDense(config, generator));
@@ -198,16 +235,24 @@ public sealed class T5LayerFF : Module
         Dropout = RegisterModule("dropout", new Dropout(config.DropoutRate));
     }
 
+    /// <summary>DenseReluDense: the feed-forward network (gated or not, whatever its activation).</summary>
     public T5DenseActDense DenseReluDense { get; }
+    /// <summary>layer_norm: the RMS norm applied before the feed-forward.</summary>
     public RMSNorm LayerNorm { get; }
+    /// <summary>Dropout on the feed-forward's output before the residual add (dropout_rate).</summary>
     public Dropout Dropout { get; }
 
+    /// <summary>The sub-layer for x [B, T, d]: [B, T, d].</summary>
     public Tensor Forward(Tensor x) => x.Add(Dropout.Forward(DenseReluDense.Forward(LayerNorm.Forward(x))));
 }
 
 /// <summary>One block: its sub-layers in the list "layer" (self-attention, [cross-attention,] feed-forward).</summary>
 public sealed class T5Block : Module
 {
+    /// <summary>
+    /// Creates the block's sub-layers; <paramref name="hasRelativeAttentionBias"/> is true for a stack's first block,
+    /// and <paramref name="isDecoder"/> adds the cross-attention and makes the self-attention causal.
+    /// </summary>
     public T5Block(T5Config config, bool hasRelativeAttentionBias, bool isDecoder, Generator? generator)
     {
         var layer = RegisterModule("layer", new ModuleList<Module>());
@@ -216,8 +261,13 @@ public sealed class T5Block : Module
         FeedForward = (T5LayerFF)layer.Add(new T5LayerFF(config, generator));
     }
 
+    /// <summary>layer.0: the self-attention sub-layer.</summary>
     public T5LayerSelfAttention SelfAttention { get; }
+    /// <summary>layer.1 in the decoder: the cross-attention sub-layer; null in the encoder.</summary>
     public T5LayerCrossAttention? CrossAttention { get; }
+    /// <summary>
+    /// The last of "layer" (layer.1 in the encoder, layer.2 in the decoder): the feed-forward sub-layer.
+    /// </summary>
     public T5LayerFF FeedForward { get; }
 
     /// <summary>x [B, T, d] → [B, T, d]; the decoder's blocks also read the encoder's states.</summary>
@@ -240,6 +290,10 @@ public sealed class T5Stack : Module
     private readonly Embedding tokens;
     private readonly ModuleList<T5Block> blocks;
 
+    /// <summary>
+    /// Creates the encoder (num_layers blocks) or, with <paramref name="isDecoder"/>, the decoder (num_decoder_layers);
+    /// <paramref name="shared"/> is the token embedding, owned by the model and not registered here.
+    /// </summary>
     public T5Stack(T5Config config, Embedding shared, bool isDecoder, Generator? generator)
     {
         this.config = config;
@@ -252,10 +306,15 @@ public sealed class T5Stack : Module
         Dropout = RegisterModule("dropout", new Dropout(config.DropoutRate));
     }
 
+    /// <summary>The model's config.</summary>
     public T5Config Config => config;
+    /// <summary>Whether this is the decoder stack (causal, with cross-attention).</summary>
     public bool IsDecoder { get; }
+    /// <summary>block: the stack's blocks in order.</summary>
     public IReadOnlyList<T5Block> Blocks => blocks;
+    /// <summary>final_layer_norm: the RMS norm after the last block.</summary>
     public RMSNorm FinalLayerNorm { get; }
+    /// <summary>Dropout on the embeddings and on the final output (dropout_rate).</summary>
     public Dropout Dropout { get; }
 
     /// <summary>Whether training recomputes each block in backward instead of keeping its activations.</summary>

@@ -9,6 +9,7 @@ namespace Sapling.Models.T5;
 /// </summary>
 public static class T5Sentinels
 {
+    /// <summary>Sentinels T5 checkpoints have (transformers' extra_ids default).</summary>
     public const int DefaultCount = 100;
 
     /// <summary>The name of sentinel <paramref name="i"/>.</summary>

@@ -10,6 +10,10 @@ namespace Sapling.Models.Vision;
 /// </summary>
 public sealed class TorchvisionResNet : Module<Tensor, Tensor>
 {
+    /// <summary>
+    /// Creates the network for <paramref name="config"/> (validated first), initialised as torchvision does; without a
+    /// classifier when num_classes is 0.
+    /// </summary>
     public TorchvisionResNet(TorchvisionResNetConfig config, Generator? generator = null)
     {
         config.Validate("ResNet config");
@@ -39,10 +43,15 @@ public sealed class TorchvisionResNet : Module<Tensor, Tensor>
         InitializeLikeTorchvision(generator);
     }
 
+    /// <summary>The network's config; num_classes and id2label follow <see cref="ReplaceClassifier"/>.</summary>
     public TorchvisionResNetConfig Config { get; private set; }
+    /// <summary>conv1: the 7×7 stride-2 stem convolution, num_channels → 64.</summary>
     public Conv2d Conv1 { get; }
+    /// <summary>bn1: the batch norm after the stem convolution.</summary>
     public BatchNorm2d Bn1 { get; }
+    /// <summary>maxpool: the 3×3 stride-2 max pool after the stem.</summary>
     public MaxPool2d MaxPool { get; }
+    /// <summary>layer1 … layer4: the four stages of residual blocks.</summary>
     public IReadOnlyList<Sequential> Stages { get; }
 
     /// <summary>The classifier; null when num_classes is 0 (the model returns features).</summary>

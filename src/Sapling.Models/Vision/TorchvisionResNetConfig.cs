@@ -13,13 +13,17 @@ namespace Sapling.Models.Vision;
 /// </summary>
 public sealed record TorchvisionResNetConfig
 {
+    /// <summary>The model_type of a torchvision ResNet folder.</summary>
     public const string Type = "torchvision_resnet";
 
     /// <summary>"basic" (two 3×3 convolutions) or "bottleneck" (1×1, 3×3, 1×1 with 4× expansion).</summary>
     public string Block { get; init; } = "basic";
 
+    /// <summary>layers: blocks in each of the four stages, 1 to 1000 each; default [2, 2, 2, 2] (ResNet-18).</summary>
     public int[] Layers { get; init; } = [2, 2, 2, 2];
+    /// <summary>num_channels: channels of the input images, 1 to 64; default 3.</summary>
     public int NumChannels { get; init; } = 3;
+    /// <summary>num_classes: outputs of fc; 0 means no classifier (the model returns features); default 1000.</summary>
     public int NumClasses { get; init; } = 1000;
 
     /// <summary>Labels by class index; empty when the classes have no names.</summary>
@@ -41,6 +45,9 @@ public sealed record TorchvisionResNetConfig
     /// <summary>Present when the folder's convolutions and classifier are int8 (see <see cref="Compression.QuantizationConfig"/>).</summary>
     public Compression.QuantizationConfig? Quantization { get; init; }
 
+    /// <summary>
+    /// How many times wider a block's output is than its stage's width: 4 for bottlenecks, 1 for basic blocks.
+    /// </summary>
     public int Expansion => Block == "bottleneck" ? 4 : 1;
 
     /// <summary>Width of the pooled features (512 for ResNet-18/34, 2048 for ResNet-50).</summary>
@@ -57,6 +64,10 @@ public sealed record TorchvisionResNetConfig
         _ => null,
     };
 
+    /// <summary>
+    /// torchvision's layout for ResNet-<paramref name="depth"/> (18, 34, 50, 101 or 152; others are refused) with
+    /// <paramref name="numClasses"/> outputs.
+    /// </summary>
     public static TorchvisionResNetConfig ForDepth(int depth, int numClasses = 1000) => depth switch
     {
         18 => new() { Block = "basic", Layers = [2, 2, 2, 2], NumClasses = numClasses },
@@ -67,6 +78,11 @@ public sealed record TorchvisionResNetConfig
         _ => throw new ArgumentException($"torchvision ResNets have depth 18, 34, 50, 101 or 152, not {depth}"),
     };
 
+    /// <summary>
+    /// Refuses a config the network cannot be built or fed from: an unknown block, layers not four counts of 1 to 1000,
+    /// channels or classes out of range, an image size outside 32 to 4096, a resize smaller than the crop, or
+    /// normalization of the wrong length. <paramref name="source"/> names the config in the error.
+    /// </summary>
     public void Validate(string source)
     {
         if (Block is not ("basic" or "bottleneck")) throw new InvalidDataException($"{source}: block '{Block}' is not 'basic' or 'bottleneck'");
@@ -80,6 +96,7 @@ public sealed record TorchvisionResNetConfig
             throw new InvalidDataException($"{source}: normalization needs {NumChannels} means and {NumChannels} positive standard deviations");
     }
 
+    /// <summary>config.json (model_type torchvision_resnet), indented; optional keys only when set.</summary>
     public string ToJson()
     {
         var labels = new JsonObject();
@@ -112,6 +129,10 @@ public sealed record TorchvisionResNetConfig
     private static float[] Numbers(JsonSection c, string key) => c.Array(key)
         .Select((n, i) => JsonSection.TryGetNumber(n, out var v) ? (float)v : throw c.Error($"{key}[{i}]", $"is {JsonSection.Describe(n)}, not a number")).ToArray();
 
+    /// <summary>
+    /// Reads and validates config.json text; <paramref name="source"/> names it in errors. layers is required, and
+    /// id2label keys must be class indices below num_classes.
+    /// </summary>
     public static TorchvisionResNetConfig FromJson(string json, string source)
     {
         var c = JsonSection.Parse(json, source);

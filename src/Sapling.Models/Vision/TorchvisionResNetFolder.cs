@@ -5,9 +5,12 @@ namespace Sapling.Models.Vision;
 /// <summary>A torchvision-layout ResNet on disk: config.json and model.safetensors under torchvision's state_dict names, each written atomically.</summary>
 public static class TorchvisionResNetFolder
 {
+    /// <summary>The folder's config file name.</summary>
     public const string ConfigFile = "config.json";
+    /// <summary>The folder's weights file name.</summary>
     public const string WeightsFile = "model.safetensors";
 
+    /// <summary>Writes the model with its own config to <paramref name="directory"/>.</summary>
     public static void Save(string directory, TorchvisionResNet model) => Save(directory, model, model.Config);
 
     /// <summary>The model's weights with <paramref name="config"/> as config.json (the same network, described with a classifier's labels and preprocessing).</summary>
@@ -19,6 +22,7 @@ public static class TorchvisionResNetFolder
         AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile), config.ToJson());
     }
 
+    /// <summary>Reads and validates <paramref name="directory"/>/config.json; refuses a folder without one.</summary>
     public static TorchvisionResNetConfig ReadConfig(string directory)
     {
         var configPath = Path.Combine(directory, ConfigFile);

@@ -28,6 +28,7 @@ public static class Lora
         foreach (var (_, layer) in Adapted(model)) layer.MergeLora();
     }
 
+    /// <summary>Takes every merged adapter back out of its base weight, so the branches run separately again.</summary>
     public static void Unmerge(Module model)
     {
         foreach (var (_, layer) in Adapted(model)) layer.UnmergeLora();
@@ -47,6 +48,7 @@ public static class Lora
     public static Dictionary<string, Tensor> AdapterState(Module model) =>
         model.NamedParameters().Where(p => IsAdapterKey(p.Name)).ToDictionary(p => p.Name, p => p.Parameter);
 
+    /// <summary>Whether a state-dict key belongs to an adapter (contains ".lora_A." or ".lora_B.").</summary>
     public static bool IsAdapterKey(string name) => name.Contains(".lora_A.", StringComparison.Ordinal) || name.Contains(".lora_B.", StringComparison.Ordinal);
 
     /// <summary>Layers carrying an adapter, with their paths.</summary>

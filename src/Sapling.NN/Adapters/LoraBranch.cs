@@ -7,6 +7,10 @@ namespace Sapling.NN.Adapters;
 /// </summary>
 public sealed class LoraBranch
 {
+    /// <summary>
+    /// Creates a branch for a layer mapping <paramref name="inFeatures"/> to <paramref name="outFeatures"/>; throws
+    /// when <paramref name="rank"/> is not positive. <paramref name="dropout"/> applies to the branch's input only.
+    /// </summary>
     public LoraBranch(int inFeatures, int outFeatures, int rank, float alpha, float dropout = 0f, Generator? generator = null)
     {
         if (rank <= 0) throw new ArgumentException($"LoRA rank must be positive, got {rank}");
@@ -17,13 +21,21 @@ public sealed class LoraBranch
         Dropout = new Dropout(dropout);
     }
 
+    /// <summary>Input size of the adapted layer.</summary>
     public int InFeatures { get; }
+    /// <summary>Output size of the adapted layer.</summary>
     public int OutFeatures { get; }
+    /// <summary>The rank r of the update (the inner size of B·A).</summary>
     public int Rank { get; }
+    /// <summary>The LoRA α; the update is scaled by α/r.</summary>
     public float Alpha { get; }
+    /// <summary>α/r, the factor applied to the branch's output.</summary>
     public float Scaling => Alpha / Rank;
+    /// <summary>The down-projection, weight [r, in] (PEFT's lora_A).</summary>
     public Linear A { get; }
+    /// <summary>The up-projection, weight [out, r], zero at creation (PEFT's lora_B).</summary>
     public Linear B { get; }
+    /// <summary>Dropout applied to the input before A (PEFT's lora_dropout).</summary>
     public Dropout Dropout { get; }
 
     /// <summary>True while the update is folded into the base weight (the branch then adds nothing in forward).</summary>

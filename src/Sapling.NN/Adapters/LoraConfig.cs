@@ -10,9 +10,17 @@ namespace Sapling.NN.Adapters;
 /// </summary>
 public sealed record LoraConfig
 {
+    /// <summary>The rank r of each update (PEFT's <c>r</c>); 8 by default.</summary>
     public int Rank { get; init; } = 8;
+    /// <summary>
+    /// The scale numerator α (PEFT's <c>lora_alpha</c>): updates are multiplied by α/r; 16 by default.
+    /// </summary>
     public float Alpha { get; init; } = 16f;
+    /// <summary>Dropout probability on each branch's input, in [0, 1); 0 by default.</summary>
     public float Dropout { get; init; }
+    /// <summary>
+    /// Names of the layers to adapt, matched against the end of each dotted path; <c>["c_attn"]</c> by default.
+    /// </summary>
     public IReadOnlyList<string> TargetModules { get; init; } = ["c_attn"];
 
     /// <summary>A whole-path regular expression instead of <see cref="TargetModules"/>.</summary>
@@ -26,6 +34,11 @@ public sealed record LoraConfig
             ? config with { TargetModules = pattern.Split('|'), TargetRegex = null }
             : config with { TargetModules = [], TargetRegex = pattern };
 
+    /// <summary>
+    /// Whether the layer at <paramref name="modulePath"/> gets an adapter: the whole path matches
+    /// <see cref="TargetRegex"/> when one is set, otherwise it equals or ends in "." + one of
+    /// <see cref="TargetModules"/>.
+    /// </summary>
     public bool Matches(string modulePath)
     {
         if (TargetRegex != null) return Regex.IsMatch(modulePath, "^(?:" + TargetRegex + ")$", RegexOptions.CultureInvariant);

@@ -8,10 +8,19 @@ namespace Sapling.Serving.Api;
 /// </summary>
 public sealed class ApiError(int status, string message, string? param = null, string? code = null) : Exception(message)
 {
+    /// <summary>The HTTP status code to answer with.</summary>
     public int Status { get; } = status;
+    /// <summary>The request field at fault, written as the error's <c>"param"</c>; null when no one field is.</summary>
     public string? Param { get; } = param;
+    /// <summary>
+    /// A machine-readable reason, written as the error's <c>"code"</c> (e.g. "model_not_found"); may be null.
+    /// </summary>
     public string? Code { get; } = code;
 
+    /// <summary>
+    /// The error's <c>"type"</c>, derived from <see cref="Status"/> as OpenAI names them: authentication, not found,
+    /// rate limit, server or invalid request.
+    /// </summary>
     public string Type => Status switch
     {
         401 => "authentication_error",
@@ -21,6 +30,7 @@ public sealed class ApiError(int status, string message, string? param = null, s
         _ => "invalid_request_error",
     };
 
+    /// <summary>The response body: <c>{"error": {"message", "type", "param", "code"}}</c>.</summary>
     public JsonObject ToJson() => new()
     {
         ["error"] = new JsonObject
@@ -32,5 +42,6 @@ public sealed class ApiError(int status, string message, string? param = null, s
         },
     };
 
+    /// <summary>A 400 Bad Request error.</summary>
     public static ApiError BadRequest(string message, string? param = null, string? code = null) => new(400, message, param, code);
 }

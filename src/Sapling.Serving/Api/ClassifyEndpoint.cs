@@ -16,6 +16,10 @@ public sealed class ClassifyEndpoint(ModelCatalog catalog, InferenceEngine engin
 {
     private const int MaxInputs = 256;
 
+    /// <summary>
+    /// Answers one classify request, as JSON or as a multipart upload; the answer lists, per input, the best label and
+    /// the labels with their probabilities, best first.
+    /// </summary>
     public async Task Handle(HttpContext context)
     {
         ServedModel model;

@@ -17,6 +17,7 @@ public sealed class EmbeddingsEndpoint(ModelCatalog catalog, InferenceEngine eng
 {
     private const int MaxInputs = 2048;
 
+    /// <summary>Answers one embeddings request: one vector per input text, in order, with the token usage.</summary>
     public async Task Handle(HttpContext context)
     {
         var body = await JsonBody.ReadAsync(context);

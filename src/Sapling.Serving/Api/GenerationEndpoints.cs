@@ -13,8 +13,13 @@ namespace Sapling.Serving.Api;
 /// </summary>
 public sealed class GenerationEndpoints(ModelCatalog catalog, InferenceEngine engine, ServeOptions options)
 {
+    /// <summary>Answers POST /v1/completions: continues <c>"prompt"</c> (text or token ids).</summary>
     public Task Completions(HttpContext context) => Handle(context, chat: false);
 
+    /// <summary>
+    /// Answers POST /v1/chat/completions: renders <c>"messages"</c> with the model's chat template and generates the
+    /// assistant's reply; a model without a chat template is a 400.
+    /// </summary>
     public Task ChatCompletions(HttpContext context) => Handle(context, chat: true);
 
     private async Task Handle(HttpContext context, bool chat)

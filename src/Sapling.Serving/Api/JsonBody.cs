@@ -10,6 +10,7 @@ namespace Sapling.Serving.Api;
 /// </summary>
 public sealed class JsonBody(JsonElement root)
 {
+    /// <summary>The request's top-level JSON object.</summary>
     public JsonElement Root { get; } = root;
 
     /// <summary>Reads and parses the body; too large → 413, not JSON or not an object → 400.</summary>
@@ -73,15 +74,22 @@ public sealed class JsonBody(JsonElement root)
         }
     }
 
+    /// <summary>Whether field <paramref name="name"/> is present and not null.</summary>
     public bool Has(string name) => Root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;
 
+    /// <summary>Field <paramref name="name"/>, or null when it is absent or JSON null.</summary>
     public JsonElement? Get(string name) => Root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 
+    /// <summary>Field <paramref name="name"/> as a string; a 400 when it is absent or not a string.</summary>
     public string RequiredString(string name) =>
         Get(name) is { } v
             ? v.ValueKind == JsonValueKind.String ? v.GetString()! : throw ApiError.BadRequest($"'{name}' must be a string", name)
             : throw ApiError.BadRequest($"'{name}' is required", name);
 
+    /// <summary>
+    /// Field <paramref name="name"/> as a bool, or <paramref name="fallback"/> when absent; a 400 when it is not true
+    /// or false.
+    /// </summary>
     public bool Bool(string name, bool fallback) => Get(name) switch
     {
         null => fallback,
@@ -90,6 +98,10 @@ public sealed class JsonBody(JsonElement root)
         _ => throw ApiError.BadRequest($"'{name}' must be true or false", name),
     };
 
+    /// <summary>
+    /// Field <paramref name="name"/> as a number, or <paramref name="fallback"/> when absent; a 400 when it is not a
+    /// number or lies outside [<paramref name="min"/>, <paramref name="max"/>].
+    /// </summary>
     public double Number(string name, double fallback, double min, double max)
     {
         if (Get(name) is not { } v) return fallback;
@@ -99,6 +111,10 @@ public sealed class JsonBody(JsonElement root)
         return x;
     }
 
+    /// <summary>
+    /// Field <paramref name="name"/> as an integer, or null when absent; a 400 when it is not a 64-bit integer or lies
+    /// outside [<paramref name="min"/>, <paramref name="max"/>].
+    /// </summary>
     public long? Integer(string name, long min, long max)
     {
         if (Get(name) is not { } v) return null;

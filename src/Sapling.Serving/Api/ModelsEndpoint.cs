@@ -7,12 +7,14 @@ namespace Sapling.Serving.Api;
 /// <summary>GET /v1/models and /v1/models/{id}: OpenAI's model objects, plus what kind each is and whether it chats.</summary>
 public sealed class ModelsEndpoint(ModelCatalog catalog)
 {
+    /// <summary>Answers GET /v1/models: every served model, in the order they were given.</summary>
     public Task List(HttpContext context) => Results.WriteJson(context, 200, new JsonObject
     {
         ["object"] = "list",
         ["data"] = new JsonArray(catalog.Models.Select(m => (JsonNode)Describe(m)).ToArray()),
     });
 
+    /// <summary>Answers GET /v1/models/{id}: one model; a 404 when no model has <paramref name="id"/>.</summary>
     public Task Get(HttpContext context, string id) => catalog.Find(id) is { } model
         ? Results.WriteJson(context, 200, Describe(model))
         : throw new ApiError(404, $"the model '{id}' does not exist; GET /v1/models lists the models served", "model", "model_not_found");

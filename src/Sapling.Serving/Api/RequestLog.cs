@@ -11,12 +11,21 @@ namespace Sapling.Serving.Api;
 /// </summary>
 public sealed class RequestLog(ServerMetrics metrics, ServeOptions options, TextWriter log)
 {
+    /// <summary>
+    /// The <c>HttpContext.Items</c> key under which an endpoint records the model id, for the log line.
+    /// </summary>
     public const string ModelKey = "sapling.model";
+    /// <summary>The <c>HttpContext.Items</c> key for the prompt's token count (an int), for the log line.</summary>
     public const string PromptTokensKey = "sapling.prompt_tokens";
+    /// <summary>The <c>HttpContext.Items</c> key for the generated token count (an int), for the log line.</summary>
     public const string CompletionTokensKey = "sapling.completion_tokens";
 
     private readonly object logGate = new();
 
+    /// <summary>
+    /// Runs <paramref name="next"/> after the API-key check, turns any exception into an error answer (unless the
+    /// response has started), then counts and logs the request.
+    /// </summary>
     public async Task Invoke(HttpContext context, RequestDelegate next)
     {
         var clock = Stopwatch.StartNew();

@@ -10,12 +10,16 @@ public static class Results
 {
     // NaN or infinity in a response (a model with non-finite weights) is written as a named literal, never an exception
     // half-way through the response.
+    /// <summary>The serializer options of every JSON response and server-sent event.</summary>
     public static readonly JsonSerializerOptions JsonOptions = new()
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary>
+    /// Writes <paramref name="body"/> as the response with <paramref name="status"/> and a JSON content type.
+    /// </summary>
     public static Task WriteJson(HttpContext context, int status, JsonNode body)
     {
         context.Response.StatusCode = status;

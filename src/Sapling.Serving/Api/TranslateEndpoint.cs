@@ -17,6 +17,9 @@ public sealed class TranslateEndpoint(ModelCatalog catalog, InferenceEngine engi
 {
     private const int MaxInputs = 256;
 
+    /// <summary>
+    /// Answers one translate request: one output text per input text, in order, with the token usage.
+    /// </summary>
     public async Task Handle(HttpContext context)
     {
         var body = await JsonBody.ReadAsync(context);

@@ -15,13 +15,19 @@ public sealed class ModelCatalog
         byId = models.ToDictionary(m => m.Id, StringComparer.Ordinal);
     }
 
+    /// <summary>The served models, in the order their sources were given.</summary>
     public IReadOnlyList<ServedModel> Models { get; }
 
+    /// <summary>The model served as <paramref name="id"/> (case-sensitive), or null.</summary>
     public ServedModel? Find(string id) => byId.GetValueOrDefault(id);
 
     /// <summary>Loads every folder; a folder that cannot be loaded stops start-up with its path and the reason.</summary>
     public static ModelCatalog Load(IReadOnlyList<ModelSource> sources) => new(sources.Select(Load).ToList());
 
+    /// <summary>
+    /// Loads one folder (or GGUF file) as the kind of model it holds. Refuses a missing folder, token classifiers and
+    /// imported ONNX graphs, and a language model whose tokenizer has more tokens than the model's vocabulary.
+    /// </summary>
     public static ServedModel Load(ModelSource source)
     {
         var directory = source.Directory;

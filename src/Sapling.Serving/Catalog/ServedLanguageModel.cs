@@ -7,10 +7,17 @@ namespace Sapling.Serving.Catalog;
 public sealed class ServedLanguageModel(string id, string directory, ICausalLM model, ITokenizer tokenizer, ChatTemplate? chatTemplate, IReadOnlySet<int>? eosIds = null)
     : ServedModel(id, directory)
 {
+    /// <summary>The loaded language model.</summary>
     public ICausalLM Model { get; } = model;
+    /// <summary>The tokenizer prompts are encoded and answers decoded with.</summary>
     public ITokenizer Tokenizer { get; } = tokenizer;
+    /// <summary>The chat template, or null when the model only completes text.</summary>
     public ChatTemplate? ChatTemplate { get; } = chatTemplate;
+    /// <summary>Whether the model answers /v1/chat/completions.</summary>
     public bool HasChatTemplate => ChatTemplate != null;
+    /// <summary>
+    /// Positions a prompt and its answer may fill: the model's context less any prompt-tuning virtual tokens.
+    /// </summary>
     public int Context => Model.ContextLength - Model.VirtualTokens;
 
     /// <summary>
@@ -18,6 +25,7 @@ public sealed class ServedLanguageModel(string id, string directory, ICausalLM m
     /// Qwen's); an id the tokenizer cannot decode is never generated.
     /// </summary>
     public int SampledVocabulary { get; } = Math.Min(model.VocabSize, tokenizer.VocabSize);
+    /// <inheritdoc/>
     public override string Kind => "language-model";
 
     /// <summary>

@@ -25,11 +25,16 @@ public sealed class ContinuousBatcher
     /// <summary>Below this many rows, handing sampling to other threads costs more than it saves.</summary>
     private const int ParallelSamplingRows = 4;
 
+    /// <summary>
+    /// Creates the batcher for <paramref name="served"/>: at most <paramref name="maxBatch"/> sequences decode together
+    /// and at most <paramref name="capacity"/> requests wait.
+    /// </summary>
     public ContinuousBatcher(ServedLanguageModel served, ServerMetrics metrics, int maxBatch, int capacity)
     {
         (this.served, this.metrics, this.maxBatch, this.capacity) = (served, metrics, maxBatch, capacity);
     }
 
+    /// <summary>The language model this batcher runs.</summary>
     public ServedLanguageModel Served => served;
 
     /// <summary>Requests waiting for a slot.</summary>

@@ -17,6 +17,10 @@ public sealed class InferenceEngine : IDisposable
     private readonly Thread thread;
     private volatile bool stopping;
 
+    /// <summary>
+    /// Creates the engine and starts its thread, with one continuous batcher per language model of
+    /// <paramref name="catalog"/>, sized by <paramref name="options"/>.
+    /// </summary>
     public InferenceEngine(ModelCatalog catalog, ServerMetrics metrics, ServeOptions options)
     {
         foreach (var model in catalog.Models.OfType<ServedLanguageModel>())

@@ -10,6 +10,7 @@ public sealed class Histogram(string name, string help, double[] bounds)
     private double sum;
     private long count;
 
+    /// <summary>Counts <paramref name="value"/> in the first bucket whose upper bound it does not exceed.</summary>
     public void Observe(double value)
     {
         lock (counts)
@@ -22,6 +23,7 @@ public sealed class Histogram(string name, string help, double[] bounds)
         }
     }
 
+    /// <summary>The number of observations so far.</summary>
     public long Count
     {
         get

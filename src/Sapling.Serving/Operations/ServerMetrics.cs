@@ -31,14 +31,19 @@ public sealed class ServerMetrics
     /// <summary>Sequences in running decode batches (set by the engine).</summary>
     public Func<int> RunningSequences { get; set; } = () => 0;
 
+    /// <summary>Tokens sampled for all requests since start.</summary>
     public long TokensGenerated => Interlocked.Read(ref tokens);
 
+    /// <summary>Counts an answered request by route and HTTP status, and its duration in seconds.</summary>
     public void CountRequest(string route, int status, double seconds)
     {
         requests.AddOrUpdate((route, status), 1, (_, n) => n + 1);
         latency.GetOrAdd(route, _ => new Histogram("sapling_request_duration_seconds", "Time from a request's arrival to the end of its response.", LatencyBounds)).Observe(seconds);
     }
 
+    /// <summary>
+    /// Counts sampled tokens, for the total and the tokens-per-second rate (updated about every five seconds).
+    /// </summary>
     public void CountTokens(int count)
     {
         Interlocked.Add(ref tokens, count);
@@ -56,14 +61,19 @@ public sealed class ServerMetrics
         }
     }
 
+    /// <summary>Counts a generation stopped because its client disconnected.</summary>
     public void CountAbandoned() => Interlocked.Increment(ref abandoned);
 
+    /// <summary>Records the number of sequences in one decode step.</summary>
     public void ObserveBatch(int size) => batchSize.Observe(size);
 
+    /// <summary>Records a request's time from arrival to its first sampled token, in seconds.</summary>
     public void ObserveTimeToFirstToken(double seconds) => firstToken.Observe(seconds);
 
+    /// <summary>Requests answered so far on <paramref name="route"/> with <paramref name="status"/>.</summary>
     public long RequestCount(string route, int status) => requests.GetValueOrDefault((route, status));
 
+    /// <summary>Every metric in Prometheus's text exposition format, as GET /metrics answers.</summary>
     public string Render()
     {
         var text = new StringBuilder();

@@ -16,6 +16,10 @@ public sealed class ActiveLearningSimulation(ClassifierConfig model, DataOptions
 {
     private readonly TextWriter log = log ?? TextWriter.Null;
 
+    /// <summary>
+    /// Runs every strategy for every seed, with one run folder per round under <paramref name="directory"/>
+    /// (<c>{strategy}-seed{seed}/round-NN</c>), and returns each round's test accuracy by labels used.
+    /// </summary>
     public IReadOnlyList<LearningCurvePoint> Run(string directory)
     {
         if (options.Initial < 1 || options.Batch < 1 || options.Rounds < 0)

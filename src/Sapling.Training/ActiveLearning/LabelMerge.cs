@@ -16,6 +16,10 @@ public static class LabelMerge
 {
     private const int ShownProblems = 10;
 
+    /// <summary>
+    /// Merges the labelled rows of <paramref name="labelsPath"/> into the training CSV <paramref name="trainPath"/>,
+    /// writing the result to <paramref name="outputPath"/>; returns what was added, left unlabelled and duplicated.
+    /// </summary>
     public static MergeSummary Merge(string trainPath, string labelsPath, string outputPath)
     {
         var train = CsvTable.Read(trainPath, -1);

@@ -15,6 +15,9 @@ public static class LearningCurves
             .Select(g => (g.Key, (IReadOnlyList<(int, double)>)g.GroupBy(p => p.Labels).OrderBy(l => l.Key).Select(l => (l.Key, Median(l.Select(p => p.TestAccuracy)))).ToList()))
             .ToList();
 
+    /// <summary>
+    /// The median curves as a Markdown table: one row per label count, one column per strategy, in percent.
+    /// </summary>
     public static string Table(IReadOnlyList<LearningCurvePoint> points)
     {
         var medians = Medians(points);
@@ -31,6 +34,9 @@ public static class LearningCurves
         return text.ToString();
     }
 
+    /// <summary>
+    /// Draws the median curves (test accuracy against labels) as an SVG at <paramref name="path"/>; random is dashed.
+    /// </summary>
     public static void Plot(IReadOnlyList<LearningCurvePoint> points, string path)
     {
         int seeds = points.Select(p => p.Seed).Distinct().Count();
@@ -41,6 +47,9 @@ public static class LearningCurves
         plot.Save(path);
     }
 
+    /// <summary>
+    /// Writes the raw points to <paramref name="path"/> as JSON lines (strategy, seed, round, labels, test_accuracy).
+    /// </summary>
     public static void Save(IReadOnlyList<LearningCurvePoint> points, string path) =>
         AtomicFile.WriteAllText(path, string.Concat(points.Select(p => JsonSerializer.Serialize(new
         {

@@ -11,8 +11,13 @@ namespace Sapling.Training.ActiveLearning;
 /// </summary>
 public static class SuggestionFile
 {
+    /// <summary>The columns before the features: id, score, guess and label.</summary>
     public static readonly string[] Fixed = ["id", "score", "guess", "label"];
 
+    /// <summary>
+    /// Writes <paramref name="suggestions"/> (in the order given) with their features under
+    /// <paramref name="featureNames"/> to <paramref name="path"/>.
+    /// </summary>
     public static void Write(string path, IReadOnlyList<Suggestion> suggestions, IReadOnlyList<string> featureNames)
     {
         var text = new StringBuilder();

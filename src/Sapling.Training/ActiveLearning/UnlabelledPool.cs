@@ -14,9 +14,15 @@ public sealed class UnlabelledPool
 
     /// <summary>Raw feature values, row by row [Rows, columns].</summary>
     public float[] Features { get; }
+    /// <summary>Number of items.</summary>
     public int Rows { get; }
+    /// <summary>The names of the feature columns (from the header, or x0, x1, ... without one).</summary>
     public string[] FeatureNames { get; }
 
+    /// <summary>
+    /// Reads the pool at <paramref name="path"/>; rows must have <paramref name="inputSize"/> values (the model's
+    /// input), optionally followed by a label column, which is ignored.
+    /// </summary>
     public static UnlabelledPool Read(string path, int inputSize)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"pool file '{path}' not found", path);

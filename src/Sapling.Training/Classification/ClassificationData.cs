@@ -10,16 +10,27 @@ public sealed class ClassificationData
     private ClassificationData(TensorDataset train, TensorDataset validation, TensorDataset test, long[] testRows, string[] classNames, NormalizationConfig? normalization, int[] exampleShape, float inputScale, IReadOnlyList<string> notes)
         => (Train, Validation, Test, TestRows, ClassNames, Normalization, ExampleShape, InputScale, Notes) = (train, validation, test, testRows, classNames, normalization, exampleShape, inputScale, notes);
 
+    /// <summary>The training split, after any class filter and subsetting.</summary>
     public TensorDataset Train { get; }
+    /// <summary>The validation split, stratified by class.</summary>
     public TensorDataset Validation { get; }
+    /// <summary>The held-out test split, stratified by class.</summary>
     public TensorDataset Test { get; }
 
     /// <summary>Positions of the test examples in the source (rows of the CSV, files of the folder), before class filtering.</summary>
     public long[] TestRows { get; }
+    /// <summary>The class names; class i is the label i.</summary>
     public string[] ClassNames { get; }
+    /// <summary>
+    /// The mean and standard deviation inputs were normalised with (saved with the model so inference repeats it);
+    /// null when <c>data.normalize</c> is off.
+    /// </summary>
     public NormalizationConfig? Normalization { get; }
+    /// <summary>The shape of one example (e.g. [64] for a CSV row, [3, 32, 32] for an image).</summary>
     public int[] ExampleShape { get; }
+    /// <summary>The divisor applied to raw values before normalisation (<c>data.input_scale</c>).</summary>
     public float InputScale { get; }
+    /// <summary>Remarks about the loading for the log (unreadable images skipped, training subsets taken).</summary>
     public IReadOnlyList<string> Notes { get; }
 
     /// <summary>The shorter side images were scaled to before their centre was cropped; null when they were stretched.</summary>

@@ -37,10 +37,16 @@ public sealed class ClassificationRecipe(Module<Tensor, Tensor> model, Optimizer
 
     private LrScheduler? EpochSchedule => options.Schedule == LrScheduleType.Step ? Schedule : null;
 
+    /// <summary>
+    /// Cuts the learning rate when the validation loss stalls, checked after each finished epoch; null for other
+    /// schedules.
+    /// </summary>
     public ReduceLROnPlateau? Plateau { get; init; }
 
+    /// <summary>The ranks training together; epoch totals are summed over them before they are reported.</summary>
     public IProcessGroup ProcessGroup { get; init; } = SingleProcessGroup.Instance;
 
+    /// <summary>Receives batch and epoch progress and warnings; silent by default.</summary>
     public IProgressReporter Progress { get; init; } = SilentProgress.Instance;
 
     /// <summary>Where warnings are logged (rank 0 of a run); null logs nothing.</summary>
@@ -52,10 +58,13 @@ public sealed class ClassificationRecipe(Module<Tensor, Tensor> model, Optimizer
     /// <summary>Called at the start of each epoch, before its batches (the frozen phase of transfer learning).</summary>
     public Action<int>? BeforeEpoch { get; init; }
 
+    /// <inheritdoc/>
     public Module Network => model;
 
+    /// <inheritdoc/>
     public TrainingUnit Unit => TrainingUnit.Epoch;
 
+    /// <inheritdoc/>
     public int Periods => epochs;
 
     /// <summary>The last epoch's record, validation included when there is any.</summary>
@@ -69,8 +78,10 @@ public sealed class ClassificationRecipe(Module<Tensor, Tensor> model, Optimizer
     private long correct, seen, globalSeen;
     private int steps, batch, batches;
 
+    /// <inheritdoc/>
     public int CompletedPeriods(TrainingState state) => state.CompletedEpochs;
 
+    /// <inheritdoc/>
     public IEnumerable<MicroBatch> Batches(int period)
     {
         int epoch = FirstEpoch + period - 1;
@@ -124,6 +135,7 @@ public sealed class ClassificationRecipe(Module<Tensor, Tensor> model, Optimizer
         }
     }
 
+    /// <inheritdoc/>
     public IReadOnlyDictionary<string, object?>? StepFinished(StepResult step)
     {
         gradNormSum += step.GradNorm;
@@ -132,6 +144,7 @@ public sealed class ClassificationRecipe(Module<Tensor, Tensor> model, Optimizer
         return null;
     }
 
+    /// <inheritdoc/>
     public PeriodEvaluation? EndPeriod(int period, bool interrupted, TrainingState state)
     {
         if (ProcessGroup.Size > 1)
@@ -178,6 +191,7 @@ public sealed class ClassificationRecipe(Module<Tensor, Tensor> model, Optimizer
         return new PeriodEvaluation(monitored) { Record = record, LogRecord = record.ToLogRecord(), Divergence = divergence };
     }
 
+    /// <inheritdoc/>
     public void SaveBest(string directory) =>
         (Save ?? throw new InvalidOperationException("this classification recipe was given no way to save its model"))(directory);
 

@@ -28,6 +28,9 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
     /// </summary>
     public IProcessGroup ProcessGroup { get; init; } = SingleProcessGroup.Instance;
 
+    /// <summary>
+    /// How gradients are synchronised across <see cref="ProcessGroup"/>'s ranks (bucket size, overlap, drills).
+    /// </summary>
     public DataParallelOptions Parallelism { get; init; } = new();
 
     private IProgressReporter progress => ProcessGroup.Rank == 0 ? reporter : SilentProgress.Instance;
@@ -40,6 +43,11 @@ public sealed class ClassificationTrainer(ClassifierConfig modelConfig, DataOpti
     /// </summary>
     public Func<EpochRecord, bool>? ContinueAfterEpoch { get; init; }
 
+    /// <summary>
+    /// Loads and splits the data, trains into the run folder <paramref name="runDirectory"/> and evaluates on the
+    /// test split. <paramref name="resumeFrom"/> (a run folder, its checkpoints folder or one checkpoint) continues an
+    /// interrupted run; <paramref name="resolvedConfigYaml"/>, when given, is saved as the run's config.yaml.
+    /// </summary>
     public ClassificationResult Run(string runDirectory, string? resumeFrom = null, string? resolvedConfigYaml = null)
     {
         options.Validate();

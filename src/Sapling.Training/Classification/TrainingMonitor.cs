@@ -9,8 +9,13 @@ public sealed class TrainingMonitor
     private const double VanishingNorm = 1e-6;
     private const double ExplodingNorm = 1e3;
 
+    /// <summary>Whether <paramref name="loss"/> is NaN or infinite.</summary>
     public static bool IsDiverged(double loss) => double.IsNaN(loss) || double.IsInfinity(loss);
 
+    /// <summary>
+    /// Warnings about the latest epoch of <paramref name="history"/>: vanishing or exploding gradient norms, and
+    /// validation loss rising while training loss falls over the last few epochs (overfitting).
+    /// </summary>
     public IEnumerable<string> Check(IReadOnlyList<EpochRecord> history)
     {
         var last = history[^1];

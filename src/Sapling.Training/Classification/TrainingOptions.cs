@@ -7,27 +7,61 @@ namespace Sapling.Training.Classification;
 /// <summary>How to train: epochs, batch, optimiser, schedule, regularisation, stopping, reproducibility.</summary>
 public sealed record TrainingOptions
 {
+    /// <summary>Config key <c>train.epochs</c>: passes over the training split (default 20).</summary>
     public int Epochs { get; init; } = 20;
+    /// <summary>Config key <c>train.batch_size</c>: examples per batch, over all ranks together (default 64).</summary>
     public int BatchSize { get; init; } = 64;
 
+    /// <summary>Config key <c>train.optimizer</c>: sgd, adam or adamw (default adamw).</summary>
     public OptimizerType Optimizer { get; init; } = OptimizerType.AdamW;
+    /// <summary>Config key <c>train.lr</c>: the learning rate, before any schedule (default 1e-3).</summary>
     public double LearningRate { get; init; } = 1e-3;
+    /// <summary>
+    /// Config key <c>train.momentum</c>: SGD's momentum factor; other optimisers ignore it (default 0.9).
+    /// </summary>
     public double Momentum { get; init; } = 0.9;
+    /// <summary>Config key <c>train.nesterov</c>: Nesterov momentum for SGD (default false).</summary>
     public bool Nesterov { get; init; }
+    /// <summary>
+    /// Config key <c>train.weight_decay</c>: weight decay (L2 for SGD and Adam, decoupled for AdamW; default 0).
+    /// </summary>
     public double WeightDecay { get; init; }
 
     /// <summary>Strength of an L1 penalty on all weights, added to the loss.</summary>
     public float L1 { get; init; }
+    /// <summary>
+    /// Config key <c>train.label_smoothing</c>: share of each target's probability spread over all classes in the
+    /// cross-entropy (default 0).
+    /// </summary>
     public float LabelSmoothing { get; init; }
 
     /// <summary>None, cosine (per step, with warm-up), step (per epoch) or plateau (on the validation loss).</summary>
     public LrScheduleType Schedule { get; init; } = LrScheduleType.None;
+    /// <summary>
+    /// Config key <c>train.warmup_steps</c>: optimiser steps of linear warm-up in the cosine schedule (default 0).
+    /// </summary>
     public int WarmupSteps { get; init; }
+    /// <summary>
+    /// Config key <c>train.min_lr_ratio</c>: where the cosine schedule ends, as a fraction of the learning rate
+    /// (default 0).
+    /// </summary>
     public double MinLearningRateRatio { get; init; }
+    /// <summary>Config key <c>train.step_size</c>: epochs between the step schedule's cuts (default 10).</summary>
     public int StepSize { get; init; } = 10;
+    /// <summary>
+    /// Config key <c>train.gamma</c>: learning-rate multiplier of the step and plateau schedules (default 0.1).
+    /// </summary>
     public double Gamma { get; init; } = 0.1;
+    /// <summary>
+    /// Config key <c>train.plateau_patience</c>: epochs without a lower validation loss before the plateau schedule
+    /// cuts the learning rate (default 3).
+    /// </summary>
     public int PlateauPatience { get; init; } = 3;
 
+    /// <summary>
+    /// Config key <c>train.grad_clip</c>: the gradients' global norm is clipped to this before each step; null (the
+    /// default) only measures it.
+    /// </summary>
     public float? GradClip { get; init; }
 
     /// <summary>Batches whose gradients are summed before each optimiser step.</summary>
@@ -39,8 +73,15 @@ public sealed record TrainingOptions
     /// <summary>Stop after this many epochs without improvement of <see cref="Monitor"/>; null trains all epochs.</summary>
     public int? Patience { get; init; }
 
+    /// <summary>
+    /// Config key <c>train.seed</c>: seeds initialisation, shuffling, dropout and augmentation (default 0).
+    /// </summary>
     public ulong Seed { get; init; }
 
+    /// <summary>
+    /// Config section <c>augment</c> (rotation, scale, translate, horizontal_flip, crop_padding, noise): random
+    /// transformations of training images; none by default.
+    /// </summary>
     public ImageAugment Augment { get; init; } = new();
 
     /// <summary>A model folder to start from (transfer learning); its head is replaced when the class count differs.</summary>

@@ -6,6 +6,7 @@ public sealed record BleuOptions
     /// <summary>Weight of each n-gram order's log precision, unigrams first; the length sets the highest order.</summary>
     public IReadOnlyList<double> Weights { get; init; } = [0.25, 0.25, 0.25, 0.25];
 
+    /// <summary>How orders without a match are smoothed (default none, as NLTK).</summary>
     public BleuSmoothing Smoothing { get; init; } = BleuSmoothing.None;
 
     /// <summary>Matches given to an empty order by <see cref="BleuSmoothing.Epsilon"/> (NLTK's default 0.1).</summary>

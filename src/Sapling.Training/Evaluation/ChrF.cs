@@ -13,6 +13,10 @@ public static class ChrF
 {
     private const double Fallback = 1e-16;
 
+    /// <summary>
+    /// The corpus chrF, in [0, 1], of <paramref name="hypotheses"/> against their reference lists (one list per
+    /// hypothesis).
+    /// </summary>
     public static double Corpus(IReadOnlyList<IReadOnlyList<string>> references, IReadOnlyList<string> hypotheses, ChrFOptions? options = null)
     {
         options ??= new ChrFOptions();

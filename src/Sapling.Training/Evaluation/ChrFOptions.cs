@@ -6,12 +6,15 @@ namespace Sapling.Training.Evaluation;
 /// </summary>
 public sealed record ChrFOptions
 {
+    /// <summary>The lowest character n-gram order (default 1).</summary>
     public int MinOrder { get; init; } = 1;
 
+    /// <summary>The highest character n-gram order (default 6).</summary>
     public int MaxOrder { get; init; } = 6;
 
     /// <summary>Recall counts beta times as much as precision.</summary>
     public double Beta { get; init; } = 2;
 
+    /// <summary>Remove white space before counting character n-grams, as NLTK does (default true).</summary>
     public bool IgnoreWhitespace { get; init; } = true;
 }

@@ -14,20 +14,31 @@ public sealed record ClassificationReport
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
+    /// <summary>Share of all samples predicted correctly.</summary>
     [JsonPropertyName("accuracy")] public required double Accuracy { get; init; }
+    /// <summary>Unweighted mean of the classes' precisions.</summary>
     [JsonPropertyName("macro_precision")] public required double MacroPrecision { get; init; }
+    /// <summary>Unweighted mean of the classes' recalls.</summary>
     [JsonPropertyName("macro_recall")] public required double MacroRecall { get; init; }
+    /// <summary>Unweighted mean of the classes' F1 scores.</summary>
     [JsonPropertyName("macro_f1")] public required double MacroF1 { get; init; }
+    /// <summary>Precision from the counts pooled over the listed classes.</summary>
     [JsonPropertyName("micro_precision")] public required double MicroPrecision { get; init; }
+    /// <summary>Recall from the counts pooled over the listed classes.</summary>
     [JsonPropertyName("micro_recall")] public required double MicroRecall { get; init; }
+    /// <summary>F1 from the true/false positives and negatives pooled over the listed classes.</summary>
     [JsonPropertyName("micro_f1")] public required double MicroF1 { get; init; }
+    /// <summary>Precision averaged over classes, each weighted by its support.</summary>
     [JsonPropertyName("weighted_precision")] public required double WeightedPrecision { get; init; }
+    /// <summary>Recall averaged over classes, each weighted by its support.</summary>
     [JsonPropertyName("weighted_recall")] public required double WeightedRecall { get; init; }
+    /// <summary>F1 averaged over classes, each weighted by its support.</summary>
     [JsonPropertyName("weighted_f1")] public required double WeightedF1 { get; init; }
 
     /// <summary>True samples of the listed classes.</summary>
     [JsonPropertyName("support")] public required long Support { get; init; }
 
+    /// <summary>One row per listed class, in the order of the labels.</summary>
     [JsonPropertyName("per_class")] public required IReadOnlyList<ClassScore> PerClass { get; init; }
 
     /// <summary>
@@ -57,8 +68,12 @@ public sealed record ClassificationReport
     /// <summary>The table scikit-learn's classification_report prints, with the same rounding (half to even).</summary>
     public string ToText(int digits = 2) => ClassificationReportText.Render(this, digits);
 
+    /// <summary>
+    /// The report as JSON ("accuracy", "macro_f1", ..., "per_class"); NaN is written as a named literal.
+    /// </summary>
     public string ToJson(bool indented = false) => indented ? JsonSerializer.Serialize(this, Indented) : JsonSerializer.Serialize(this);
 
+    /// <summary>The scikit-learn style table, as <see cref="ToText"/> prints it with 2 digits.</summary>
     public override string ToString() => ToText();
 
     private static ClassificationReport Create<T>(ReadOnlySpan<T> yTrue, ReadOnlySpan<T> yPred, LabelIndex index, IReadOnlyList<string>? classNames)

@@ -5,6 +5,10 @@ namespace Sapling.Training.Evaluation;
 /// <summary>Fraction of hypotheses equal to at least one of their references after normalisation.</summary>
 public static class ExactMatch
 {
+    /// <summary>
+    /// The fraction of hypotheses that match one of their references; needs one reference list per hypothesis and at
+    /// least one hypothesis.
+    /// </summary>
     public static double Corpus(IReadOnlyList<IReadOnlyList<string>> references, IReadOnlyList<string> hypotheses, TextNormalization normalization = TextNormalization.None)
     {
         if (references.Count != hypotheses.Count)
@@ -16,12 +20,19 @@ public static class ExactMatch
         return (double)matched / hypotheses.Count;
     }
 
+    /// <summary>
+    /// Whether <paramref name="hypothesis"/> equals any of <paramref name="references"/> after normalisation.
+    /// </summary>
     public static bool Matches(IReadOnlyList<string> references, string hypothesis, TextNormalization normalization = TextNormalization.None)
     {
         var h = Normalize(hypothesis, normalization);
         return references.Any(r => string.Equals(Normalize(r, normalization), h, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// <paramref name="text"/> with <paramref name="normalization"/> applied: white space collapsed first, then
+    /// trimmed, then lower-cased.
+    /// </summary>
     public static string Normalize(string text, TextNormalization normalization)
     {
         if (normalization.HasFlag(TextNormalization.CollapseWhitespace))

@@ -9,6 +9,7 @@ namespace Sapling.Training.Evaluation;
 /// </summary>
 public static class GenerationTokenizer
 {
+    /// <summary>The tokens of <paramref name="text"/> under <paramref name="mode"/>.</summary>
     public static string[] Tokenize(string text, TokenizeMode mode)
     {
         ArgumentNullException.ThrowIfNull(text);

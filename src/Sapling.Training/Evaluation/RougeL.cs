@@ -9,6 +9,10 @@ namespace Sapling.Training.Evaluation;
 /// </summary>
 public static class RougeL
 {
+    /// <summary>
+    /// Mean precision, recall and F over lines, each line scored against its best reference; needs one reference list
+    /// per hypothesis and at least one hypothesis.
+    /// </summary>
     public static RougeScore Corpus(IReadOnlyList<IReadOnlyList<IReadOnlyList<string>>> references, IReadOnlyList<IReadOnlyList<string>> hypotheses, double beta = 1)
     {
         if (references.Count != hypotheses.Count)
@@ -25,6 +29,7 @@ public static class RougeL
         return new RougeScore(p / hypotheses.Count, r / hypotheses.Count, f / hypotheses.Count);
     }
 
+    /// <summary>ROUGE-L of one hypothesis: the score against its best reference by F (needs at least one).</summary>
     public static RougeScore Sentence(IReadOnlyList<IReadOnlyList<string>> references, IReadOnlyList<string> hypothesis, double beta = 1)
     {
         if (references.Count == 0) throw new ArgumentException("a hypothesis needs at least one reference", nameof(references));
@@ -37,6 +42,7 @@ public static class RougeL
         return best!;
     }
 
+    /// <summary>ROUGE-L of one hypothesis against one reference.</summary>
     public static RougeScore Score(IReadOnlyList<string> reference, IReadOnlyList<string> hypothesis, double beta = 1)
     {
         int lcs = LongestCommonSubsequence(reference, hypothesis);

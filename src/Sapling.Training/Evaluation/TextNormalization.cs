@@ -4,6 +4,7 @@ namespace Sapling.Training.Evaluation;
 [Flags]
 public enum TextNormalization
 {
+    /// <summary>Compare the texts exactly as they are.</summary>
     None = 0,
 
     /// <summary>Leading and trailing white space.</summary>
@@ -15,5 +16,6 @@ public enum TextNormalization
     /// <summary>Letter case (invariant culture, so results do not depend on the machine's locale).</summary>
     IgnoreCase = 4,
 
+    /// <summary>Trim, collapse white space and ignore case.</summary>
     All = Trim | CollapseWhitespace | IgnoreCase,
 }

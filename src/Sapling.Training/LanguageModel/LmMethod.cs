@@ -15,6 +15,7 @@ namespace Sapling.Training.LanguageModel;
 /// </summary>
 public abstract class LmMethod
 {
+    /// <summary>The method for the options' adaptation: full (also for pre-training), LoRA or prompt tuning.</summary>
     public static LmMethod For(LmOptions options) => options.Adaptation switch
     {
         TrainingMethod.Pretrain or TrainingMethod.Full => new FullMethod(options),
@@ -23,15 +24,19 @@ public abstract class LmMethod
         var other => throw new ArgumentException($"tuning '{other.ConfigName()}' is not one of full, lora, prompt"),
     };
 
+    /// <summary>
+    /// Creates the method for <paramref name="options"/>, resolving the chat template a saved model carries.
+    /// </summary>
     protected LmMethod(LmOptions options)
     {
         Options = options;
         RunChatTemplate = ChatTemplateFor(options);
     }
 
+    /// <summary>The run's options.</summary>
     protected LmOptions Options { get; }
 
-    /// <summary>Adds what trains (adapters, virtual tokens) and freezes the rest; returns a line describing it.</summary>
+    /// <summary>Adds what trains (adapters, virtual tokens) and freezes the rest.</summary>
     public abstract void Prepare(ITrainableModel model, ITokenizer tokenizer, Generator generator);
 
     /// <summary>Parameter groups: weight decay on matrices only, and for full fine-tuning an optional layer-wise decay

@@ -18,17 +18,30 @@ public sealed record LmOptions
     /// "wordpiece" (learn BERT's uncased WordPiece of <see cref="VocabSize"/>) or the path of an existing tokenizer.json.</summary>
     public string Tokenizer { get; init; } = "char";
 
+    /// <summary>
+    /// Config key <c>data.vocab_size</c>: vocabulary size of a BPE or WordPiece tokenizer learnt from the corpus
+    /// (default 4096).
+    /// </summary>
     public int VocabSize { get; init; } = 4096;
 
     /// <summary>Pre-tokenised uint16/uint32 files (from <c>sapling data tokenize</c>); when set, the corpus is not read and
     /// <see cref="Tokenizer"/> must be the tokenizer.json that made them.</summary>
     public string? TrainTokens { get; init; }
+    /// <summary>
+    /// Config key <c>data.validation_tokens</c>: the validation token file, given together with
+    /// <see cref="TrainTokens"/>.
+    /// </summary>
     public string? ValidationTokens { get; init; }
 
     /// <summary>Width of the token files; null reads it from their <c>tokens.json</c>, else uint16.</summary>
     public TokenWidth? TokenWidth { get; init; }
 
+    /// <summary>
+    /// Config key <c>data.validation_fraction</c>: share of the documents or examples held out for validation, in
+    /// (0, 1) (default 0.1).
+    /// </summary>
     public double ValidationFraction { get; init; } = 0.1;
+    /// <summary>Config key <c>data.split_seed</c>: seed of the train/validation(/test) split (default 0).</summary>
     public ulong SplitSeed { get; init; }
 
     /// <summary>
@@ -44,14 +57,32 @@ public sealed record LmOptions
     /// <summary>Distillation: the teacher's model folder (its tokenizer is the student's), the softening temperature
     /// and the weight of the soft targets against the hard next-token loss.</summary>
     public string? Teacher { get; init; }
+    /// <summary>
+    /// Config key <c>distill.temperature</c>: softens both models' distributions before comparing them; the soft loss
+    /// is scaled by its square (default 2).
+    /// </summary>
     public float DistillTemperature { get; init; } = 2f;
+    /// <summary>
+    /// Config key <c>distill.alpha</c>: weight of the teacher's soft targets, in [0, 1]; the hard next-token loss gets
+    /// 1 − alpha (default 0.5).
+    /// </summary>
     public float DistillAlpha { get; init; } = 0.5f;
 
     /// <summary>Classification: the JSONL fields, the held-out test share, header stripping for e-mail, the pooling
     /// of hidden states (last token or mean) and the class whose F1 is reported on its own.</summary>
     public string LabelField { get; init; } = "label";
+    /// <summary>
+    /// Config key <c>data.test_fraction</c>: share of the examples held out for the final test report (default 0.1).
+    /// </summary>
     public double TestFraction { get; init; } = 0.1;
+    /// <summary>
+    /// Config key <c>data.strip_headers</c>: drop e-mail headers from each text before classifying it (default false).
+    /// </summary>
     public bool StripHeaders { get; init; }
+    /// <summary>
+    /// Config key <c>classify.pooling</c>: how hidden states become one vector for the class head: the last token's
+    /// (default) or the mean.
+    /// </summary>
     public ClassifierPooling Pooling { get; init; } = ClassifierPooling.Last;
 
     /// <summary>Classification: weight of an auxiliary next-token loss on the training texts, added to the class loss
@@ -65,26 +96,61 @@ public sealed record LmOptions
 
     /// <summary>Sequence-to-sequence: held-out pairs in files of their own (both or neither); without them data.corpus is split by data.split_seed.</summary>
     public string? ValidationCorpus { get; init; }
+    /// <summary>
+    /// Config key <c>data.test_corpus</c>: held-out test pairs for seq2seq, given together with
+    /// <see cref="ValidationCorpus"/>.
+    /// </summary>
     public string? TestCorpus { get; init; }
 
+    /// <summary>
+    /// Config key <c>data.target_field</c>: the JSONL field holding a pair's target (default "target").
+    /// </summary>
     public string TargetField { get; init; } = "target";
+    /// <summary>
+    /// Config key <c>seq2seq.label_smoothing</c>: label smoothing of the target cross-entropy, in [0, 1) (default 0.1).
+    /// </summary>
     public float LabelSmoothing { get; init; } = 0.1f;
+    /// <summary>
+    /// Config key <c>seq2seq.max_source_length</c>: longest source kept, in tokens including eos (default 128).
+    /// </summary>
     public int MaxSourceLength { get; init; } = 128;
+    /// <summary>
+    /// Config key <c>seq2seq.max_target_length</c>: longest target kept, in tokens including eos (default 128).
+    /// </summary>
     public int MaxTargetLength { get; init; } = 128;
+    /// <summary>Config key <c>seq2seq.num_beams</c>: beam width of the test report's beam search (default 4).</summary>
     public int NumBeams { get; init; } = 4;
+    /// <summary>
+    /// Config key <c>seq2seq.eval_samples</c>: validation pairs translated greedily at each evaluation for val_bleu
+    /// (default 200; 0 skips it).
+    /// </summary>
     public int Seq2SeqEvalSamples { get; init; } = 200;
 
     /// <summary>T5 span-corruption pre-training (method pretrain, model.architecture t5): the share of each window's tokens
     /// cut out, and the mean length of the cut spans.</summary>
     public double SpanNoiseDensity { get; init; } = 0.15;
+    /// <summary>
+    /// Config key <c>span.mean_noise_span_length</c>: mean length of a corrupted span in tokens, at least 1
+    /// (default 3).
+    /// </summary>
     public double SpanMeanLength { get; init; } = 3;
 
     /// <summary>BART denoising pre-training (method pretrain, model.architecture bart or marian): the share of each
     /// window's tokens masked, the mean (Poisson λ) of the masked spans' lengths, the share of masks that are a random
     /// token instead, and whether sentences are shuffled first. fairseq's BART-base/large settings by default.</summary>
     public double MaskRatio { get; init; } = 0.3;
+    /// <summary>
+    /// Config key <c>denoise.poisson_lambda</c>: mean length of a masked span, in (0, 64] (default 3.5).
+    /// </summary>
     public double PoissonLambda { get; init; } = 3.5;
+    /// <summary>
+    /// Config key <c>denoise.random_ratio</c>: share of masked spans replaced by a random token instead of the mask
+    /// (default 0.1).
+    /// </summary>
     public double MaskRandomRatio { get; init; } = 0.1;
+    /// <summary>
+    /// Config key <c>denoise.permute_sentences</c>: shuffle each window's sentences before masking (default true).
+    /// </summary>
     public bool PermuteSentences { get; init; } = true;
 
     /// <summary>SFT: pack several conversations into each context-long training row (TRL's packing) instead of one padded conversation per row.</summary>
@@ -93,6 +159,10 @@ public sealed record LmOptions
     /// <summary>SFT: the conversation format, a built-in template name (chatml, zephyr, llama2, mistral, gemma, phi3,
     /// llama3) or a .jinja file; null keeps the template the model folder declares, else ChatML.</summary>
     public string? ChatTemplate { get; init; }
+    /// <summary>
+    /// Config key <c>classify.positive_label</c>: the class whose precision, recall and F1 are reported on their own
+    /// (e.g. "spam"); null reports none. Must be one of the labels.
+    /// </summary>
     public string? PositiveLabel { get; init; }
 
     /// <summary>Masked-LM pre-training chooses whole words (all their WordPiece pieces) instead of single tokens.</summary>
@@ -100,6 +170,7 @@ public sealed record LmOptions
 
     /// <summary>Sequence labelling from JSONL: the fields holding each line's words and their tags.</summary>
     public string TokensField { get; init; } = "tokens";
+    /// <summary>Config key <c>data.tags_field</c>: the JSONL field holding each line's tags (default "tags").</summary>
     public string TagsField { get; init; } = "tags";
 
     /// <summary>DPO: how strongly the policy is kept near the reference (β of the paper).</summary>
@@ -124,6 +195,10 @@ public sealed record LmOptions
 
     /// <summary>Prompt tuning: how many virtual tokens, and an optional text whose token embeddings start them.</summary>
     public int VirtualTokens { get; init; } = 20;
+    /// <summary>
+    /// Config key <c>prompt.init_text</c>: text whose token embeddings start the virtual tokens; null starts them from
+    /// random vocabulary embeddings.
+    /// </summary>
     public string? PromptInitText { get; init; }
 
     /// <summary>Full fine-tuning: block i of L trains at lr·decay^(L-i) (1 turns it off).</summary>
@@ -142,25 +217,68 @@ public sealed record LmOptions
     /// <summary>Key/value heads of a llama model built from scratch (grouped-query attention); null: one per query head.</summary>
     public int? KvHeads { get; init; }
 
+    /// <summary>
+    /// Config key <c>model.context</c>: tokens per training sequence (default 64; with <c>model.path</c> the default is
+    /// as long as the model allows).
+    /// </summary>
     public int Context { get; init; } = 64;
+    /// <summary>Config key <c>model.layers</c>: transformer blocks of a model built from scratch (default 4).</summary>
     public int Layers { get; init; } = 4;
+    /// <summary>
+    /// Config key <c>model.heads</c>: attention heads of a model built from scratch; must divide <see cref="Width"/>
+    /// (default 4).
+    /// </summary>
     public int Heads { get; init; } = 4;
+    /// <summary>Config key <c>model.width</c>: hidden size of a model built from scratch (default 128).</summary>
     public int Width { get; init; } = 128;
+    /// <summary>
+    /// Config key <c>model.dropout</c>: dropout probability of a model built from scratch (default 0.1).
+    /// </summary>
     public float Dropout { get; init; } = 0.1f;
 
     /// <summary>Recompute each layer's activations in backward instead of keeping them (train.gradient_checkpointing).</summary>
     public bool GradientCheckpointing { get; init; }
 
+    /// <summary>Config key <c>train.steps</c>: optimiser steps to train for (default 2000).</summary>
     public int Steps { get; init; } = 2000;
+    /// <summary>Config key <c>train.batch_size</c>: sequences per optimiser step (default 16).</summary>
     public int BatchSize { get; init; } = 16;
+    /// <summary>Config key <c>train.lr</c>: AdamW's peak learning rate, reached after warm-up (default 3e-3).</summary>
     public double LearningRate { get; init; } = 3e-3;
+    /// <summary>
+    /// Config key <c>train.min_lr_ratio</c>: where the cosine schedule ends, as a fraction of the peak learning rate
+    /// (default 0.1).
+    /// </summary>
     public double MinLearningRateRatio { get; init; } = 0.1;
+    /// <summary>
+    /// Config key <c>train.warmup_steps</c>: steps of linear learning-rate warm-up before the cosine decay (default
+    /// 100; capped at <see cref="Steps"/>).
+    /// </summary>
     public int WarmupSteps { get; init; } = 100;
+    /// <summary>
+    /// Config key <c>train.weight_decay</c>: AdamW's decoupled weight decay, applied to weight matrices only
+    /// (default 0.1).
+    /// </summary>
     public double WeightDecay { get; init; } = 0.1;
+    /// <summary>Config key <c>train.grad_clip</c>: the gradients' global norm is clipped to this (default 1).</summary>
     public float GradClip { get; init; } = 1f;
+    /// <summary>
+    /// Config key <c>train.eval_interval</c>: optimiser steps between evaluations, which are also where checkpoints and
+    /// the best model are kept (default 250; the last step is always evaluated).
+    /// </summary>
     public int EvalInterval { get; init; } = 250;
+    /// <summary>
+    /// Config key <c>train.eval_batches</c>: at most this many validation batches per evaluation (default 20).
+    /// </summary>
     public int EvalBatches { get; init; } = 20;
+    /// <summary>
+    /// Config key <c>train.sample_tokens</c>: tokens of sample text generated at each evaluation of a text-writing
+    /// objective (default 64; 0 turns the sample off).
+    /// </summary>
     public int SampleTokens { get; init; } = 64;
+    /// <summary>
+    /// Config key <c>train.seed</c>: seeds weight initialisation, batch sampling and masking (default 0).
+    /// </summary>
     public ulong Seed { get; init; }
 
     /// <summary>Whether <see cref="Architecture"/> names an encoder-decoder built from scratch (method seq2seq).</summary>

@@ -32,6 +32,9 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
     /// </summary>
     public IProcessGroup ProcessGroup { get; init; } = SingleProcessGroup.Instance;
 
+    /// <summary>
+    /// How gradients are synchronised across <see cref="ProcessGroup"/>'s ranks (bucket size, overlap, drills).
+    /// </summary>
     public DataParallelOptions Parallelism { get; init; } = new();
 
     private IProgressReporter progress => ProcessGroup.Rank == 0 ? reporter : SilentProgress.Instance;
@@ -41,6 +44,11 @@ public sealed class LmTrainer(LmOptions options, IProgressReporter? progress = n
     /// <summary>The embedded Tang poems shipped beside the program.</summary>
     public static string DefaultCorpusPath => Path.Combine(AppContext.BaseDirectory, "data", "zh-tang300.txt");
 
+    /// <summary>
+    /// Trains as the options say into the run folder <paramref name="runDirectory"/> and writes the model (or adapter)
+    /// folder. <paramref name="resumeFrom"/> (a run folder, its checkpoints folder or one checkpoint) continues an
+    /// interrupted run; <paramref name="resolvedConfigYaml"/>, when given, is saved as the run's config.yaml.
+    /// </summary>
     public LmResult Run(string runDirectory, string? resumeFrom = null, string? resolvedConfigYaml = null)
     {
         options.Validate();

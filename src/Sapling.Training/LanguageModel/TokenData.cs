@@ -25,6 +25,11 @@ public sealed class TokenData
     /// <summary>Tokens available for training windows.</summary>
     public long TrainLength => trainFile?.Length ?? Train.Length;
 
+    /// <summary>
+    /// Splits tokenised <paramref name="documents"/> at random (by <paramref name="seed"/>) into training and
+    /// validation, holding out <paramref name="validationFraction"/> of them, and joins each side with <paramref
+    /// name="endOfText"/> after every document.
+    /// </summary>
     public TokenData(IReadOnlyList<int[]> documents, int endOfText, double validationFraction, ulong seed)
     {
         var parts = Splits.Random(documents.Count, [1 - validationFraction, validationFraction], seed);
@@ -34,9 +39,15 @@ public sealed class TokenData
         ValidationDocuments = parts[1].Length;
     }
 
+    /// <summary>
+    /// The training stream in memory; empty when the training tokens come from a file (see <see cref="TrainLength"/>).
+    /// </summary>
     public int[] Train { get; }
+    /// <summary>The validation stream: the held-out documents, each followed by the end-of-text token.</summary>
     public int[] Validation { get; }
+    /// <summary>Documents in the training stream; -1 when it was read from a token file.</summary>
     public int TrainDocuments { get; }
+    /// <summary>Documents in the validation stream; -1 when it was read from a token file.</summary>
     public int ValidationDocuments { get; }
 
     /// <summary>Inputs and next-token targets [batch, context] (int64) at random offsets of the training stream.</summary>

@@ -30,6 +30,7 @@ public sealed class ConfusionMatrixPlot
         for (int i = 0; i < n; i++) names[i] = classNames?[i] ?? i.ToString(CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The heading above the matrix; null draws none.</summary>
     public string? Title { get; set; } = "Confusion matrix";
 
     /// <summary>Colour by row share (recall per cell) instead of by raw count.</summary>
@@ -38,12 +39,18 @@ public sealed class ConfusionMatrixPlot
     /// <summary>Side of a cell in pixels; by default it shrinks with the number of classes (60 px down to 14 px).</summary>
     public double? CellSize { get; set; }
 
+    /// <summary>The x-axis label, naming the predicted classes along the columns.</summary>
     public string XLabel { get; set; } = "Predicted";
 
+    /// <summary>The y-axis label, naming the true classes along the rows.</summary>
     public string YLabel { get; set; } = "True";
 
+    /// <summary>
+    /// Writes the SVG to <paramref name="path"/>, creating its folder; the file is replaced whole or not at all.
+    /// </summary>
     public void Save(string path) => Svg.Save(ToSvg(), path);
 
+    /// <summary>The drawing as SVG text.</summary>
     public string ToSvg()
     {
         int n = names.Length;

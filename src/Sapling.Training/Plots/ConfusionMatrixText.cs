@@ -8,6 +8,10 @@ public static class ConfusionMatrixText
 {
     private const string Corner = "true \\ pred";
 
+    /// <summary>
+    /// The table of the square matrix <paramref name="counts"/>; classes are named by <paramref name="classNames"/> or,
+    /// without it, by their index.
+    /// </summary>
     public static string Render(long[,] counts, IReadOnlyList<string>? classNames = null)
     {
         int n = counts.GetLength(0);

@@ -24,8 +24,10 @@ public sealed class LinePlot
 
     private readonly List<PlotPanel> panels = [];
 
+    /// <summary>The heading above the figure; null draws none.</summary>
     public string? Title { get; set; }
 
+    /// <summary>The label of the shared x axis (drawn under the bottom panel); null draws none.</summary>
     public string? XLabel { get; set; }
 
     /// <summary>Logarithmic shared x axis (a setting searched on a log scale, say a learning rate); x &lt;= 0 is skipped.</summary>
@@ -37,6 +39,7 @@ public sealed class LinePlot
     /// <summary>Height of each panel's plotting area in pixels.</summary>
     public double PanelHeight { get; set; } = 260;
 
+    /// <summary>The panels, top to bottom.</summary>
     public IReadOnlyList<PlotPanel> Panels => panels;
 
     /// <summary>Adds a panel below the existing ones.</summary>
@@ -61,8 +64,12 @@ public sealed class LinePlot
         return this;
     }
 
+    /// <summary>
+    /// Writes the SVG to <paramref name="path"/>, creating its folder; the file is replaced whole or not at all.
+    /// </summary>
     public void Save(string path) => Svg.Save(ToSvg(), path);
 
+    /// <summary>The drawing as SVG text; a plot without panels draws one empty panel.</summary>
     public string ToSvg()
     {
         var drawn = panels.Count > 0 ? panels : [new PlotPanel(null, false)];

@@ -11,13 +11,16 @@ public sealed class PlotPanel
         LogY = logY;
     }
 
+    /// <summary>A heading drawn above the panel; null draws none.</summary>
     public string? Title { get; set; }
 
+    /// <summary>The y-axis label; null draws none.</summary>
     public string? YLabel { get; set; }
 
     /// <summary>Logarithmic y axis; points with y &lt;= 0 are then skipped like NaN.</summary>
     public bool LogY { get; set; }
 
+    /// <summary>The curves, in the order added.</summary>
     public IReadOnlyList<LineSeries> Series => series;
 
     /// <summary>Adds a curve through (x[i], y[i]).</summary>

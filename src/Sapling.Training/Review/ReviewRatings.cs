@@ -5,6 +5,10 @@ namespace Sapling.Training.Review;
 /// <summary>Reads the ratings file a review sheet exports; anything malformed is an error naming the file and the item.</summary>
 public static class ReviewRatings
 {
+    /// <summary>
+    /// Reads the exported ratings file at <paramref name="path"/>: the sheet's description (as written by
+    /// <see cref="ReviewSheet.InfoJson"/>) and one rating per reviewed item.
+    /// </summary>
     public static (JsonElement Sheet, IReadOnlyList<Rating> Ratings) Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"ratings file '{path}' does not exist", path);

@@ -11,8 +11,10 @@ namespace Sapling.Training.Review;
 /// </summary>
 public static class ReviewSheet
 {
+    /// <summary>The verdicts a reviewer can give, as the exported ratings spell them.</summary>
     public static readonly string[] Verdicts = ["correct", "wrong", "unsure"];
 
+    /// <summary>Writes the sheet for <paramref name="items"/> to <paramref name="path"/>, replacing it whole.</summary>
     public static void Write(string path, ReviewSheetInfo info, IReadOnlyList<ReviewItem> items)
     {
         var data = new JsonObject
@@ -25,6 +27,9 @@ public static class ReviewSheet
         AtomicFile.WriteAllText(path, html);
     }
 
+    /// <summary>
+    /// The sheet's description (model, data, stratification, seed, population, creation time) as JSON.
+    /// </summary>
     public static JsonObject InfoJson(ReviewSheetInfo info) => new()
     {
         ["model"] = info.Model, ["data"] = info.Data, ["stratify"] = info.Stratify, ["seed"] = info.Seed,

@@ -6,12 +6,16 @@ namespace Sapling.Training.Review;
 /// </summary>
 public static class ReviewSummary
 {
+    /// <summary>The figures over all ratings, and per stratum in ordinal order of the stratum names.</summary>
     public static (ReviewScore Overall, IReadOnlyList<ReviewScore> ByStratum) Compute(IReadOnlyList<Rating> ratings)
     {
         var byStratum = ratings.GroupBy(r => r.Stratum).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => Score(g.Key, g.ToList())).ToList();
         return (Score("all", ratings), byStratum);
     }
 
+    /// <summary>
+    /// The figures for <paramref name="ratings"/>, labelled <paramref name="stratum"/>; null where undefined.
+    /// </summary>
     public static ReviewScore Score(string stratum, IReadOnlyList<Rating> ratings)
     {
         int correct = ratings.Count(r => r.Verdict == "correct"), wrong = ratings.Count(r => r.Verdict == "wrong"), unsure = ratings.Count(r => r.Verdict == "unsure");

@@ -7,6 +7,10 @@ namespace Sapling.Training.Review;
 /// </summary>
 public static class StratifiedSample
 {
+    /// <summary>
+    /// Picks up to <paramref name="n"/> item indices, where <paramref name="strata"/>[i] is item i's stratum; the
+    /// same seed gives the same sample. Returned in ascending order.
+    /// </summary>
     public static int[] Pick(IReadOnlyList<string> strata, int n, ulong seed)
     {
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), $"the sample size must be ≥ 1, got {n}");

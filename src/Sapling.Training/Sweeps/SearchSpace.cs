@@ -6,6 +6,7 @@ namespace Sapling.Training.Sweeps;
 /// </summary>
 public sealed class SearchSpace
 {
+    /// <summary>Creates the space; it needs at least one parameter and no setting twice.</summary>
     public SearchSpace(IReadOnlyList<SearchParameter> parameters)
     {
         if (parameters.Count == 0) throw new ArgumentException("the sweep has no parameters: list at least one setting under sweep.parameters");
@@ -14,6 +15,7 @@ public sealed class SearchSpace
         Parameters = parameters;
     }
 
+    /// <summary>The parameters, in the order given.</summary>
     public IReadOnlyList<SearchParameter> Parameters { get; }
 
     /// <summary>The Cartesian product of every parameter's values, the last parameter varying fastest.</summary>

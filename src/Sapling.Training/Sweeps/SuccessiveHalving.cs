@@ -11,6 +11,10 @@ public sealed class SuccessiveHalving
     private readonly object gate = new();
     private readonly Dictionary<int, Dictionary<int, double>> valuesByRung = new();
 
+    /// <summary>
+    /// Creates the rule. Needs <paramref name="minEpochs"/> ≥ 1, <paramref name="reductionFactor"/> (η) ≥ 2 and
+    /// <paramref name="maxEpochs"/> &gt; <paramref name="minEpochs"/>.
+    /// </summary>
     public SuccessiveHalving(int minEpochs, int reductionFactor, int maxEpochs, SweepMetric metric)
     {
         if (minEpochs < 1) throw new ArgumentException($"sweep.min_epochs must be at least 1, got {minEpochs}");
@@ -22,12 +26,20 @@ public sealed class SuccessiveHalving
         Rungs = rungs;
     }
 
+    /// <summary>The first rung, in epochs (sweep.min_epochs).</summary>
     public int MinEpochs { get; }
+    /// <summary>η, the factor between rungs: a trial goes on only if among the best 1/η at its rung.</summary>
     public int ReductionFactor { get; }
+    /// <summary>
+    /// The epochs a trial trains when it is never stopped (sweep.max_epochs); no rung sits at or above it.
+    /// </summary>
     public int MaxEpochs { get; }
+    /// <summary>The metric trials are compared by, and which way is better.</summary>
     public SweepMetric Metric { get; }
+    /// <summary>The epochs at which trials are compared: min_epochs × η^k, below max_epochs, ascending.</summary>
     public IReadOnlyList<int> Rungs { get; }
 
+    /// <summary>Whether <paramref name="epoch"/> is one of the <see cref="Rungs"/>.</summary>
     public bool IsRung(int epoch) => Rungs.Contains(epoch);
 
     /// <summary>Records a trial's value at a rung and says whether the trial should continue training.</summary>

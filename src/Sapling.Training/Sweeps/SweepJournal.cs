@@ -13,6 +13,7 @@ namespace Sapling.Training.Sweeps;
 /// </summary>
 public sealed class SweepJournal
 {
+    /// <summary>The journal's file name inside the sweep folder.</summary>
     public const string FileName = "sweep.jsonl";
 
     private readonly object gate = new();
@@ -21,10 +22,13 @@ public sealed class SweepJournal
 
     private SweepJournal(string path, SweepHeader header, List<JsonObject> lines) => (this.path, Header, this.lines) = (path, header, lines);
 
+    /// <summary>What the sweep searches and how it ranks (the first line of the file).</summary>
     public SweepHeader Header { get; }
 
+    /// <summary>The finished trials so far, in the order they finished.</summary>
     public IReadOnlyList<TrialRecord> Trials { get { lock (gate) return lines.Where(IsTrial).Select(ToTrial).ToList(); } }
 
+    /// <summary>The rung reports so far, in the order they happened.</summary>
     public IReadOnlyList<RungRecord> Rungs { get { lock (gate) return lines.Where(l => Event(l) == "rung").Select(ToRung).ToList(); } }
 
     /// <summary>Reads an existing sweep folder's journal (for reports).</summary>
@@ -71,11 +75,13 @@ public sealed class SweepJournal
         return journal;
     }
 
+    /// <summary>Records a trial's value at a rung and saves the journal.</summary>
     public void Add(RungRecord rung) => Append(new JsonObject
     {
         ["event"] = "rung", ["trial"] = rung.Trial, ["epoch"] = rung.Epoch, ["value"] = Number(rung.Value),
     });
 
+    /// <summary>Records a finished trial and saves the journal.</summary>
     public void Add(TrialRecord t)
     {
         var settings = new JsonObject();

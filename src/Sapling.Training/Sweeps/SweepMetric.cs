@@ -26,6 +26,9 @@ public sealed record SweepMetric(string Name, bool Maximize)
         return new SweepMetric(name, maximize);
     }
 
+    /// <summary>
+    /// This metric's value in an epoch's record (NaN when that epoch had no validation and it is a val_ one).
+    /// </summary>
     public double Of(EpochRecord record) => Name switch
     {
         "val_accuracy" => record.ValAccuracy,

@@ -10,6 +10,7 @@ public sealed class SweepReport
     private readonly SweepJournal journal;
     private readonly SweepMetric metric;
 
+    /// <summary>Creates the report of the trials <paramref name="journal"/> has recorded.</summary>
     public SweepReport(SweepJournal journal)
     {
         this.journal = journal;
@@ -22,6 +23,9 @@ public sealed class SweepReport
             .ToList();
     }
 
+    /// <summary>
+    /// Finished trials best first: complete trials before pruned ones, then by value (NaN last), then by id.
+    /// </summary>
     public IReadOnlyList<TrialRecord> Ranked { get; }
 
     /// <summary>The leaderboard as aligned text, or as a Markdown table for docs.</summary>

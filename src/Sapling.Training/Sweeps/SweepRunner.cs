@@ -73,5 +73,6 @@ public sealed class SweepRunner(string directory, SweepMetric metric, Successive
         return journal.Trials;
     }
 
+    /// <summary>The name of trial <paramref name="id"/>'s run folder inside the sweep folder, e.g. trial-007.</summary>
     public static string TrialFolder(int id) => $"trial-{id:D3}";
 }

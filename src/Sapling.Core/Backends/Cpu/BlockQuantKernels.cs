@@ -770,8 +770,8 @@ internal static unsafe partial class BlockQuantKernels
     {
         public static int BlockBytes => 210;
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         /// <summary>Pieces q and q + 2 of a half share the low-nibble bytes (low and high nibbles) and the high-bit bytes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Pair(byte* block, int c, out Vector256<byte> a, out Vector256<byte> b, out int pa, out int pb)
         {
             int half = c >> 1, quarter = c & 1;

@@ -6,6 +6,7 @@ namespace Sapling.Backends.Cpu;
 /// </summary>
 public sealed partial class CpuKernels
 {
+    /// <inheritdoc/>
     public void Unary(UnaryOpKind op, float[] x, int xOffset, float[] y, int n)
     {
         switch (op)
@@ -29,6 +30,7 @@ public sealed partial class CpuKernels
         }
     }
 
+    /// <inheritdoc/>
     public void UnaryBackward(UnaryOpKind op, float[] saved, int savedOffset, float[] dy, int dyOffset, float[] dx, int n)
     {
         switch (op)
@@ -41,6 +43,7 @@ public sealed partial class CpuKernels
         }
     }
 
+    /// <inheritdoc/>
     public void Binary(BinaryOpKind op, int[] shape, float[] a, int aOffset, int[] aStrides, float[] b, int bOffset, int[] bStrides, float[] d)
     {
         switch (op)
@@ -56,6 +59,7 @@ public sealed partial class CpuKernels
         }
     }
 
+    /// <inheritdoc/>
     public void BinaryScalar(BinaryOpKind op, float[] x, int xOffset, float s, bool scalarFirst, float[] d, int n)
     {
         switch (op)
@@ -77,9 +81,11 @@ public sealed partial class CpuKernels
         else Elementwise.Chunked(n, (start, len) => TOp.Apply(x.AsSpan(xOffset + start, len), s, d.AsSpan(start, len)));
     }
 
+    /// <inheritdoc/>
     public void GeluForward(float[] x, int xOffset, float[] y, int n, bool tanhApproximation)
         => Elementwise.Chunked(n, (s, len) => GeluKernel.Forward(x.AsSpan(xOffset + s, len), y.AsSpan(s, len), tanhApproximation));
 
+    /// <inheritdoc/>
     public void GeluBackward(float[] x, int xOffset, float[] dy, int dyOffset, float[] dx, int n, bool tanhApproximation)
         => Elementwise.Chunked(n, (s, len) => GeluKernel.Backward(x.AsSpan(xOffset + s, len), dy.AsSpan(dyOffset + s, len), dx.AsSpan(s, len), tanhApproximation));
 }

@@ -48,6 +48,9 @@ public static class Gemm
         public void Dispose() => threadOverride = previous;
     }
 
+    /// <summary>
+    /// Reads a provider name, "auto", "managed" or "openblas" (any case, surrounding spaces ignored).
+    /// </summary>
     public static BlasProvider Parse(string name) => name.Trim().ToLowerInvariant() switch
     {
         "auto" => BlasProvider.Auto,

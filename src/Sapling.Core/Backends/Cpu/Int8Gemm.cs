@@ -20,6 +20,7 @@ public static unsafe class Int8Gemm
     /// <summary>The fastest path this machine supports.</summary>
     public static Int8Path BestPath => IsSupported(Int8Path.AvxVnni) ? Int8Path.AvxVnni : IsSupported(Int8Path.Avx2) ? Int8Path.Avx2 : Int8Path.Scalar;
 
+    /// <summary>Whether this machine's CPU can run <paramref name="path"/> (the scalar path always can).</summary>
     public static bool IsSupported(Int8Path path) => path switch
     {
         Int8Path.Scalar => true,

@@ -3,6 +3,7 @@ namespace Sapling.Backends.Reference;
 /// <summary>Attention (causal, and the encoder's bidirectional kind) as its textbook definition: the full score row, its softmax, the weighted sum.</summary>
 public partial class ReferenceKernels<T>
 {
+    /// <inheritdoc/>
     public void AttentionForward(T[] q, T[] k, T[] v, T[] output, T[] lse,
         int heads, int t, int s, int d, int past, T scale, int[]? keyStart, int headsPerRow, int kvHeadStride, int kvGroups = 1, int window = 0)
     {
@@ -26,6 +27,7 @@ public partial class ReferenceKernels<T>
         }
     }
 
+    /// <inheritdoc/>
     public void EncoderAttentionForward(T[] q, HeadLayout qLayout, T[] k, HeadLayout kLayout, T[] v, HeadLayout vLayout, T[] output,
         int batch, int heads, int t, int s, int d, T scale, int[]? keyLengths)
     {
@@ -60,6 +62,7 @@ public partial class ReferenceKernels<T>
         }
     }
 
+    /// <inheritdoc/>
     public void AttentionBackward(T[] q, T[] k, T[] v, T[] output, T[] lse, T[] dOut,
         T[] dq, T[] dk, T[] dv, int heads, int t, int s, int d, int past, T scale)
     {

@@ -2,6 +2,7 @@ namespace Sapling.Backends.Reference;
 
 public partial class ReferenceKernels<T>
 {
+    /// <inheritdoc/>
     public void ChannelMoments(T[] x, int xOffset, int n, int c, int hw, T[] mean, T[] variance)
     {
         for (int ch = 0; ch < c; ch++)
@@ -22,6 +23,7 @@ public partial class ReferenceKernels<T>
         }
     }
 
+    /// <inheritdoc/>
     public void ChannelAffine(T[] x, int xOffset, T[] scale, T[] shift, T[] y, int n, int c, int hw)
     {
         for (int b = 0; b < n; b++)
@@ -33,6 +35,7 @@ public partial class ReferenceKernels<T>
                 }
     }
 
+    /// <inheritdoc/>
     public void BatchNormBackward(T[] x, int xOffset, T[] dy, int dyOffset, T[] mean, T[] rstd, T[]? gamma, T[]? dx, T[] sumDy, T[] sumDyXhat,
         int n, int c, int hw, bool batchStatistics)
     {

@@ -3,6 +3,7 @@ namespace Sapling.Backends.Reference;
 /// <summary>im2col/col2im and pooling, as loops over every output cell and every tap of its window.</summary>
 public partial class ReferenceKernels<T>
 {
+    /// <inheritdoc/>
     public void Conv2dForward(T[] x, int xOffset, Conv2dGeometry g, T[] w, int wOffset, int outChannels, int groups, T[] y, ConvEpilogue<T> epilogue)
     {
         int cg = g.Channels / groups, og = outChannels / groups;
@@ -31,9 +32,11 @@ public partial class ReferenceKernels<T>
                     }
     }
 
+    /// <inheritdoc/>
     public void Im2Col(T[] x, int xOffset, Conv2dGeometry g, T[] col)
         => ForEachTap(g, (row, column, input) => col[row * (g.Batch * g.OutPlane) + column] = input >= 0 ? x[xOffset + input] : T.Zero);
 
+    /// <inheritdoc/>
     public void Col2Im(T[] col, Conv2dGeometry g, T[] dx)
         => ForEachTap(g, (row, column, input) =>
         {
@@ -63,6 +66,7 @@ public partial class ReferenceKernels<T>
                 }
     }
 
+    /// <inheritdoc/>
     public void MaxPoolForward(T[] x, int xOffset, Conv2dGeometry g, T[] y, int[]? argmax)
     {
         int plane = g.Height * g.Width;
@@ -93,6 +97,7 @@ public partial class ReferenceKernels<T>
                 }
     }
 
+    /// <inheritdoc/>
     public void MaxPoolBackward(T[] dy, int dyOffset, int[] argmax, Conv2dGeometry g, T[] dx)
     {
         for (int p = 0; p < g.Batch * g.Channels; p++)
@@ -103,6 +108,7 @@ public partial class ReferenceKernels<T>
             }
     }
 
+    /// <inheritdoc/>
     public void AvgPoolForward(T[] x, int xOffset, Conv2dGeometry g, T[] y, bool countIncludePad)
     {
         for (int p = 0; p < g.Batch * g.Channels; p++)
@@ -118,6 +124,7 @@ public partial class ReferenceKernels<T>
                 }
     }
 
+    /// <inheritdoc/>
     public void AvgPoolBackward(T[] dy, int dyOffset, Conv2dGeometry g, T[] dx, bool countIncludePad)
     {
         for (int p = 0; p < g.Batch * g.Channels; p++)
@@ -146,6 +153,7 @@ public partial class ReferenceKernels<T>
         return (h0, h1, w0, w1, countIncludePad ? paddedCells : Math.Max(realCells, 1));
     }
 
+    /// <inheritdoc/>
     public void AdaptiveAvgPoolForward(T[] x, int xOffset, int planes, int h, int w, int oh, int ow, T[] y)
     {
         for (int p = 0; p < planes; p++)
@@ -161,6 +169,7 @@ public partial class ReferenceKernels<T>
                 }
     }
 
+    /// <inheritdoc/>
     public void AdaptiveAvgPoolBackward(T[] dy, int dyOffset, int planes, int h, int w, int oh, int ow, T[] dx)
     {
         for (int p = 0; p < planes; p++)

@@ -4,6 +4,7 @@ namespace Sapling.Backends.Reference;
 // of every dtype), then write it with the target's rule.
 public sealed partial class ReferenceKernels
 {
+    /// <inheritdoc/>
     public void ConvertDType(DType from, Array src, int srcOffset, DType to, Array dst, int n)
     {
         for (int i = 0; i < n; i++)

@@ -4,6 +4,7 @@ namespace Sapling.Backends.Reference;
 // coordinates, one at a time.
 public sealed partial class ReferenceKernels
 {
+    /// <inheritdoc/>
     public void CopyStrided<T>(int[] shape, T[] src, int srcOffset, int[] srcStrides, T[] dst, int dstOffset, int[] dstStrides) where T : unmanaged
     {
         int n = Numel(shape);
@@ -11,6 +12,7 @@ public sealed partial class ReferenceKernels
             dst[dstOffset + Address(linear, shape, dstStrides)] = src[srcOffset + Address(linear, shape, srcStrides)];
     }
 
+    /// <inheritdoc/>
     public void IndexSelect<T>(T[] src, int srcOffset, int outer, int size, int inner, long[] indices, T[] dst) where T : unmanaged
     {
         for (int a = 0; a < outer; a++)

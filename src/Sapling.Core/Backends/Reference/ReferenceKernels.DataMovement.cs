@@ -4,11 +4,13 @@ namespace Sapling.Backends.Reference;
 // Adds are done in the element type, in index order, as the definitions (and the fast kernels) do them.
 public partial class ReferenceKernels<T>
 {
+    /// <inheritdoc/>
     public void Fill(T[] y, int n, T value)
     {
         for (int i = 0; i < n; i++) y[i] = value;
     }
 
+    /// <inheritdoc/>
     public void IndexAdd(T[] src, int srcOffset, int outer, int size, int inner, long[] indices, T[] dst)
     {
         // In order of j: the same additions as the definition, so repeated rows sum identically.
@@ -18,6 +20,7 @@ public partial class ReferenceKernels<T>
                     dst[(a * size + (int)indices[j]) * inner + i] += src[srcOffset + (a * indices.Length + j) * inner + i];
     }
 
+    /// <inheritdoc/>
     public void Gather(T[] src, int srcOffset, int[] srcStrides, int dim, int[] indexShape, long[] indices, T[] dst)
     {
         var coords = new int[indexShape.Length];
@@ -29,6 +32,7 @@ public partial class ReferenceKernels<T>
         }
     }
 
+    /// <inheritdoc/>
     public void ScatterAdd(T[] src, int srcOffset, int[] srcStrides, int dim, int[] indexShape, long[] indices,
         T[] dst, int dstOffset, int[] dstStrides)
     {
@@ -42,11 +46,13 @@ public partial class ReferenceKernels<T>
         }
     }
 
+    /// <inheritdoc/>
     public void Where(bool[] condition, int conditionOffset, T[] a, int aOffset, T[] b, int bOffset, T[] d, int n)
     {
         for (int i = 0; i < n; i++) d[i] = condition[conditionOffset + i] ? a[aOffset + i] : b[bOffset + i];
     }
 
+    /// <inheritdoc/>
     public void Triangle(T[] x, int xOffset, T[] y, int matrices, int rows, int cols, int diagonal, bool lower)
     {
         for (int m = 0; m < matrices; m++)
@@ -59,6 +65,7 @@ public partial class ReferenceKernels<T>
                 }
     }
 
+    /// <inheritdoc/>
     public void DropoutMask(Generator generator, float p, T[] mask, int n)
     {
         // The kept value is 1/(1 − p) in float, as the float backends compute it, whatever T is: p itself is a float,

@@ -7,6 +7,7 @@ public partial class ReferenceKernels<T>
     private const double Sqrt2OverPi = 0.79788456080286535588;
     private const double GeluCubic = 0.044715;
 
+    /// <inheritdoc/>
     public void Unary(UnaryOpKind op, T[] x, int xOffset, T[] y, int n)
     {
         for (int i = 0; i < n; i++) y[i] = ToT(Apply(op, D(x[xOffset + i])));
@@ -34,6 +35,7 @@ public partial class ReferenceKernels<T>
 
     private static double Sigmoid(double x) => 1.0 / (1.0 + Math.Exp(-x));
 
+    /// <inheritdoc/>
     public void UnaryBackward(UnaryOpKind op, T[] saved, int savedOffset, T[] dy, int dyOffset, T[] dx, int n)
     {
         for (int i = 0; i < n; i++)
@@ -51,6 +53,7 @@ public partial class ReferenceKernels<T>
         }
     }
 
+    /// <inheritdoc/>
     public void Binary(BinaryOpKind op, int[] shape, T[] a, int aOffset, int[] aStrides, T[] b, int bOffset, int[] bStrides, T[] d)
     {
         int n = ShapeUtil.Numel(shape);
@@ -70,6 +73,7 @@ public partial class ReferenceKernels<T>
         }
     }
 
+    /// <inheritdoc/>
     public void BinaryScalar(BinaryOpKind op, T[] x, int xOffset, T s, bool scalarFirst, T[] d, int n)
     {
         for (int i = 0; i < n; i++) d[i] = scalarFirst ? Apply(op, s, x[xOffset + i]) : Apply(op, x[xOffset + i], s);
@@ -90,6 +94,7 @@ public partial class ReferenceKernels<T>
         _ => throw new ArgumentOutOfRangeException(nameof(op), op, null),
     };
 
+    /// <inheritdoc/>
     public void GeluForward(T[] x, int xOffset, T[] y, int n, bool tanhApproximation)
     {
         for (int i = 0; i < n; i++)
@@ -100,6 +105,7 @@ public partial class ReferenceKernels<T>
         }
     }
 
+    /// <inheritdoc/>
     public void GeluBackward(T[] x, int xOffset, T[] dy, int dyOffset, T[] dx, int n, bool tanhApproximation)
     {
         for (int i = 0; i < n; i++)

@@ -11,5 +11,6 @@ public sealed partial class ReferenceKernels : ReferenceKernels<float>, IKernels
     public static ReferenceKernels<double> Float64 { get; } = new();
 
     // The name tests and benchmark output have always shown for the float reference.
+    /// <inheritdoc/>
     public override string Name => "reference";
 }

@@ -7,11 +7,13 @@ namespace Sapling.Backends.Reference;
 // fast path's order, sum·(channel scale·row scale) + bias, so the two agree bit for bit.
 public sealed partial class ReferenceKernels
 {
+    /// <inheritdoc/>
     public void QuantizeRowsInt8(float[] x, int xOffset, int rows, int n, sbyte[] q, float[] scales)
     {
         for (int r = 0; r < rows; r++) scales[r] = QuantizeRow(x, xOffset + r * n, n, q, r * n);
     }
 
+    /// <inheritdoc/>
     public void Int8Linear(float[] x, int xOffset, int m, Int8PackedMatrix w, float[]? bias, int biasOffset, float[] y)
     {
         var q = new sbyte[w.K];
@@ -22,6 +24,7 @@ public sealed partial class ReferenceKernels
         }
     }
 
+    /// <inheritdoc/>
     public void Int8Conv2d(float[] x, int xOffset, Conv2dGeometry g, Int8PackedMatrix w, float[]? bias, int biasOffset, float[] y)
     {
         if (g.Channels * g.KernelH * g.KernelW != w.K)
@@ -40,6 +43,7 @@ public sealed partial class ReferenceKernels
         }
     }
 
+    /// <inheritdoc/>
     public void Int8Embedding(Int8PackedMatrix table, long[] ids, float[] y)
     {
         for (int i = 0; i < ids.Length; i++)

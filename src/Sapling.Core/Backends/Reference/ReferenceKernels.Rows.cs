@@ -3,6 +3,7 @@ namespace Sapling.Backends.Reference;
 /// <summary>Row kernels: softmax, layer normalisation and cross-entropy, one row at a time.</summary>
 public partial class ReferenceKernels<T>
 {
+    /// <inheritdoc/>
     public void SoftmaxForward(T[] x, int xOffset, T[] y, int rows, int n, bool log)
     {
         for (int r = 0; r < rows; r++)
@@ -17,6 +18,7 @@ public partial class ReferenceKernels<T>
         }
     }
 
+    /// <inheritdoc/>
     public void CausalSoftmaxForward(T[] x, int xOffset, T[] y, int rows, int n, int queries, int offset)
     {
         for (int r = 0; r < rows; r++)
@@ -31,6 +33,7 @@ public partial class ReferenceKernels<T>
         }
     }
 
+    /// <inheritdoc/>
     public void SoftmaxBackward(T[] y, T[] dy, int dyOffset, T[] dx, int rows, int n, bool log)
     {
         for (int r = 0; r < rows; r++)
@@ -44,6 +47,7 @@ public partial class ReferenceKernels<T>
         }
     }
 
+    /// <inheritdoc/>
     public void RmsNormForward(T[] x, int xOffset, T[] w, int wOffset, T[] y, T[] rstd, int rows, int n, T eps)
     {
         for (int r = 0; r < rows; r++)
@@ -57,6 +61,7 @@ public partial class ReferenceKernels<T>
         }
     }
 
+    /// <inheritdoc/>
     public void RmsNormBackward(T[] x, int xOffset, T[] w, int wOffset, T[] dy, int dyOffset, T[] rstd, T[]? dx, T[]? dw, int rows, int n)
     {
         var sumW = new double[n];
@@ -78,6 +83,7 @@ public partial class ReferenceKernels<T>
             for (int j = 0; j < n; j++) dw[j] = ToT(sumW[j]);
     }
 
+    /// <inheritdoc/>
     public void LayerNormForward(T[] x, int xOffset, T[]? w, int wOffset, T[]? b, int bOffset,
         T[] y, T[] mean, T[] rstd, int rows, int n, T eps)
     {
@@ -103,6 +109,7 @@ public partial class ReferenceKernels<T>
         }
     }
 
+    /// <inheritdoc/>
     public void LayerNormBackward(T[] x, int xOffset, T[]? w, int wOffset, T[] dy, int dyOffset, T[] mean, T[] rstd,
         T[]? dx, T[]? dw, T[]? db, int rows, int n)
     {
@@ -137,6 +144,7 @@ public partial class ReferenceKernels<T>
         }
     }
 
+    /// <inheritdoc/>
     public int CrossEntropyForward(T[] logits, int offset, long[] targets, T[] losses, T[] lse,
         int rows, int classes, long ignoreIndex, T smoothing)
     {
@@ -163,6 +171,7 @@ public partial class ReferenceKernels<T>
         return counted;
     }
 
+    /// <inheritdoc/>
     public void CrossEntropyBackward(T[] logits, int offset, long[] targets, T[] lse, T[] rowScale, T[] dx,
         int rows, int classes, long ignoreIndex, T smoothing)
     {

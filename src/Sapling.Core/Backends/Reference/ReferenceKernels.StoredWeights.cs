@@ -4,6 +4,7 @@ namespace Sapling.Backends.Reference;
 
 public sealed partial class ReferenceKernels
 {
+    /// <inheritdoc/>
     public void LinearStored(float[] x, int xOffset, int m, StoredMatrix w, float[] y, bool accumulate)
     {
         var row = new float[w.Cols];
@@ -19,6 +20,7 @@ public sealed partial class ReferenceKernels
         }
     }
 
+    /// <inheritdoc/>
     public void MatMulStored(float[] dy, int dyOffset, int m, StoredMatrix w, float[] dx)
     {
         var sums = new double[m * w.Cols];
@@ -32,6 +34,7 @@ public sealed partial class ReferenceKernels
         for (int i = 0; i < sums.Length; i++) dx[i] = (float)sums[i];
     }
 
+    /// <inheritdoc/>
     public void EmbeddingStored(StoredMatrix table, long[] ids, float[] y)
     {
         var row = new float[table.Cols];

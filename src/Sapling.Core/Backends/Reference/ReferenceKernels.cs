@@ -15,6 +15,7 @@ namespace Sapling.Backends.Reference;
 /// </remarks>
 public partial class ReferenceKernels<T> : IComputeKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <inheritdoc/>
     public virtual string Name => "reference-" + typeof(T).Name.ToLowerInvariant();
 
     /// <summary>An element read exactly as double (every float and double value is one).</summary>
@@ -23,6 +24,7 @@ public partial class ReferenceKernels<T> : IComputeKernels<T> where T : unmanage
     /// <summary>A double result rounded once to the element type (to nearest, as a (float) cast does).</summary>
     private protected static T ToT(double value) => T.CreateTruncating(value);
 
+    /// <inheritdoc/>
     public void Gemm(bool transA, bool transB, int m, int n, int k,
         T alpha, T[] a, int aOffset, int lda, T[] b, int bOffset, int ldb, T beta, T[] c, int cOffset, int ldc)
     {
@@ -42,6 +44,7 @@ public partial class ReferenceKernels<T> : IComputeKernels<T> where T : unmanage
             }
     }
 
+    /// <inheritdoc/>
     public void GemmBatched(bool transA, bool transB, int m, int n, int k,
         T alpha, T[] a, int[] aOffsets, int lda, T[] b, int[] bOffsets, int ldb, T beta, T[] c, int cStride, int ldc)
     {
@@ -49,6 +52,7 @@ public partial class ReferenceKernels<T> : IComputeKernels<T> where T : unmanage
             Gemm(transA, transB, m, n, k, alpha, a, aOffsets[i], lda, b, bOffsets[i], ldb, beta, c, i * cStride, ldc);
     }
 
+    /// <inheritdoc/>
     public void Sum(T[] x, int xOffset, T[] y, int outer, int reduce, int inner)
     {
         for (int o = 0; o < outer; o++)
@@ -60,6 +64,7 @@ public partial class ReferenceKernels<T> : IComputeKernels<T> where T : unmanage
             }
     }
 
+    /// <inheritdoc/>
     public void ArgExtreme(T[] x, int xOffset, T[] values, long[] indices, int outer, int reduce, int inner, bool max)
     {
         for (int o = 0; o < outer; o++)

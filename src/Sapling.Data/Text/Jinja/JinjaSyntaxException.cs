@@ -6,6 +6,8 @@ namespace Sapling.Data.Text.Jinja;
 /// </summary>
 public sealed class JinjaSyntaxException(string message, int line, int column) : Exception($"{message} (line {line}, column {column})")
 {
+    /// <summary>The 1-based line of the template where the problem was found.</summary>
     public int Line { get; } = line;
+    /// <summary>The 1-based column within <see cref="Line"/> where the problem was found.</summary>
     public int Column { get; } = column;
 }

@@ -193,6 +193,7 @@ public sealed class PipelineTokenizer : ITokenizer
         }
     }
 
+    /// <summary>One more than the largest id of the model or the added tokens (ids may leave gaps).</summary>
     public int VocabSize => idLimit;
 
     /// <summary>
@@ -202,17 +203,22 @@ public sealed class PipelineTokenizer : ITokenizer
     /// </summary>
     public bool CleanUpTokenizationSpaces { get; init; }
 
+    /// <summary>
+    /// The id of the document separator: the folder's configured eos token if given, else the first present of
+    /// &lt;|endoftext|&gt;, &lt;|end_of_text|&gt;, &lt;/s&gt; and &lt;eos&gt;; -1 when there is none.
+    /// </summary>
     public int EndOfTextId => endOfTextId;
 
     /// <summary>The added tokens marked special, in the file's order.</summary>
     public IReadOnlyList<string> SpecialTokens => added.Entries.Where(e => e.Special).Select(e => e.Content).ToArray();
 
+    /// <summary>The id of a token, added tokens first, then the model's vocabulary; -1 when neither has it.</summary>
     public int IdOf(string token) => added.TryGetId(token, out int id) ? id : model.TryGetId(token, out id) ? id : -1;
 
     /// <summary>The token string of an id (an added token's content, else the model's token), or null.</summary>
     public string? TokenOf(int id) => added.ById(id)?.Content ?? model.TokenOf(id);
 
-    /// <summary>The ids of a text without special tokens (what <see cref="ITokenizer.Encode"/> promises).</summary>
+    /// <summary>The ids of a text without special tokens (what <see cref="ITokenizer.Encode(string)"/> promises).</summary>
     public int[] Encode(string text) => Encode(text, addSpecialTokens: false);
 
     /// <summary>The ids of a text, with the post-processor's special tokens (BOS, [CLS] … [SEP]) when asked.</summary>
@@ -401,6 +407,8 @@ public sealed class PipelineTokenizer : ITokenizer
     /// <summary>Writes the tokenizer.json (as read, plus tokens added since) through a temporary file.</summary>
     public void Save(string path) => TokenizerJson.Write(path, TokenizerJson.Serialize(root));
 
+    /// <inheritdoc/>
+    /// <remarks>The new tokens take ids from <see cref="VocabSize"/> on, marked special and not normalised.</remarks>
     public ITokenizer WithSpecialTokens(IReadOnlyList<string> tokens)
     {
         var fresh = tokens.Where(t => IdOf(t) < 0 && t.Length > 0).Distinct(StringComparer.Ordinal).ToArray();

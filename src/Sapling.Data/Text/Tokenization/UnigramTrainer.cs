@@ -15,6 +15,10 @@ public static class UnigramTrainer
 {
     private const double ExpectedFrequencyThreshold = 0.5;
 
+    /// <summary>
+    /// Learns a vocabulary of <see cref="UnigramTrainerOptions.VocabSize"/> pieces from <paramref name="documents"/>
+    /// (plain text, one document per item) and returns it as a tokenizer; the default options are used when null.
+    /// </summary>
     public static PipelineTokenizer Train(IEnumerable<string> documents, UnigramTrainerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(documents);

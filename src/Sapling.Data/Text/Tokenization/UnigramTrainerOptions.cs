@@ -9,6 +9,7 @@ public sealed record UnigramTrainerOptions
     /// <summary>Special tokens, first ids in this order; the unknown token must be among them.</summary>
     public IReadOnlyList<string> SpecialTokens { get; init; } = ["<unk>", "<s>", "</s>"];
 
+    /// <summary>The token for text the vocabulary cannot spell; must be one of <see cref="SpecialTokens"/>.</summary>
     public string UnkToken { get; init; } = "<unk>";
 
     /// <summary>The end-of-sequence token the post-processor appends when special tokens are asked for (T5's "$A &lt;/s&gt;"); null for none.</summary>

@@ -4,13 +4,17 @@ namespace Sapling.Data.Text.Tokenization;
 /// Learns a BERT-style WordPiece vocabulary from a corpus, as Hugging Face's WordPieceTrainer does: text goes through
 /// BERT's normaliser and pre-tokenizer, words are spelled in characters (all but the first with the ## prefix), the
 /// most frequent adjacent pair is merged until the vocabulary is full, and the merged pieces become the WordPiece
-/// vocabulary. The result is an ordinary BERT tokenizer.json (<see cref="PipelineTokenizer.FromBertVocabulary(IReadOnlyList{string}, string, bool)"/>).
+/// vocabulary. The result is an ordinary BERT tokenizer.json (<see cref="PipelineTokenizer.FromBertVocabulary(IReadOnlyList{string}, string, bool, IReadOnlyList{string}?)"/>).
 /// </summary>
 public static class WordPieceTrainer
 {
     /// <summary>BERT's special tokens, which take ids 0 to 4.</summary>
     public static IReadOnlyList<string> BertSpecialTokens { get; } = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 
+    /// <summary>
+    /// Learns a WordPiece vocabulary from <paramref name="documents"/> (plain text, one document per item) and returns
+    /// it as a BERT tokenizer; the default options are used when null.
+    /// </summary>
     public static PipelineTokenizer Train(IEnumerable<string> documents, WordPieceTrainerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(documents);

@@ -5,8 +5,10 @@ namespace Sapling.Data.Vision.Codecs;
 /// unreadable files can then catch missing and corrupt files alike.</remarks>
 public sealed class ImageFormatException : IOException
 {
+    /// <summary>Creates the exception with <paramref name="message"/>, which should name the file.</summary>
     public ImageFormatException(string message) : base(message) { }
 
+    /// <summary>Creates the exception with <paramref name="message"/> and the error that caused it.</summary>
     public ImageFormatException(string message, Exception inner) : base(message, inner) { }
 
     internal static ImageFormatException For(string name, string format, string problem) => new($"{name}: {format}: {problem}");

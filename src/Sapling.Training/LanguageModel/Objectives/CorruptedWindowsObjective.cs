@@ -24,21 +24,30 @@ public abstract class CorruptedWindowsObjective : ILmObjective
         EosId = tokenizer.EndOfTextId >= 0 ? tokenizer.EndOfTextId : throw new InvalidDataException($"{name} needs an end-of-text token to end inputs and targets");
     }
 
+    /// <summary>The token stream the windows are drawn from, already split into training and validation.</summary>
     protected TokenData Data { get; }
 
+    /// <summary>
+    /// The run's options (batch size, context, seed, label smoothing and the objective's own noise settings).
+    /// </summary>
     protected LmOptions Options { get; }
 
+    /// <summary>The end-of-text id that ends every source and target.</summary>
     protected int EosId { get; }
 
+    /// <inheritdoc/>
     public double? BaselineLoss => null;
 
+    /// <inheritdoc/>
     public bool WritesText => false;
 
+    /// <inheritdoc/>
     public abstract string Describe();
 
     /// <summary>The encoder's input and the decoder's target for one window, both without eos.</summary>
     protected abstract (int[] Source, int[] Target) CorruptWindow(int[] window, Generator g);
 
+    /// <inheritdoc/>
     public (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel model, long step)
     {
         var (windows, _) = Data.TrainBatch(Options.BatchSize, Options.Context - 1, Options.Seed, step);
@@ -46,6 +55,7 @@ public abstract class CorruptedWindowsObjective : ILmObjective
         return Seq2SeqObjective.TeacherForcedLoss(AsSeq2Seq(model), sources, targets, Options.LabelSmoothing, Reduction.Mean);
     }
 
+    /// <inheritdoc/>
     public LmValidation Validate(ITrainableModel trainable)
     {
         var model = AsSeq2Seq(trainable);

@@ -19,6 +19,10 @@ public sealed class DenoisingObjective : CorruptedWindowsObjective
     private readonly int maskId, vocabSize;
     private readonly bool[] endsSentence;
 
+    /// <summary>
+    /// Creates the objective; the tokenizer must hold <see cref="MaskToken"/> (<see cref="WithMask"/> adds it) and an
+    /// end-of-text token.
+    /// </summary>
     public DenoisingObjective(TokenData data, ITokenizer tokenizer, LmOptions options)
         : base(data, tokenizer, options, trainSeedFactor: 0x9E3779B97F4A7C15UL, validationSeed: 0xDE0_0000UL, "denoising", "bart or marian")
     {
@@ -51,6 +55,7 @@ public sealed class DenoisingObjective : CorruptedWindowsObjective
         return missing.Count == 0 ? tokenizer : tokenizer.WithSpecialTokens(missing);
     }
 
+    /// <inheritdoc/>
     public override string Describe() => $"denoising ({(Options.PermuteSentences ? "sentences shuffled, " : "")}{Options.MaskRatio:P0} of each {Options.Context - 1}-token window masked in Poisson({Options.PoissonLambda}) spans) on {Data.TrainLength:N0} training tokens, {Data.Validation.Length:N0} validation tokens";
 
     /// <summary>The shuffled, infilled window and the window as it was.</summary>

@@ -12,8 +12,10 @@ public sealed class DistillationObjective(TokenData data, LmOptions options, ICa
     private readonly NextTokenObjective nextToken = new(data, options, teacher.VocabSize);
     private double teacherLoss = double.NaN;
 
+    /// <inheritdoc/>
     public double? BaselineLoss => nextToken.BaselineLoss;
 
+    /// <inheritdoc/>
     public (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel trainable, long step)
     {
         var model = trainable.AsCausalLM();
@@ -45,5 +47,6 @@ public sealed class DistillationObjective(TokenData data, LmOptions options, ICa
         return new LmValidation(loss, new Dictionary<string, double> { ["teacher_val_loss"] = teacherLoss });
     }
 
+    /// <inheritdoc/>
     public string Describe() => $"distillation at temperature {options.DistillTemperature} (soft-target weight {options.DistillAlpha}) from a teacher of {teacher.Network.ParameterCount():N0} parameters; {nextToken.Describe()}";
 }

@@ -24,6 +24,11 @@ public sealed class InstructionObjective : ILmObjective
     private readonly (int[] Ids, bool[] Trained)[] train;
     private readonly (int[] Ids, bool[] Trained)[] validation;
 
+    /// <summary>
+    /// Creates the objective over conversations laid out by <paramref name="chat"/>, split by
+    /// <c>data.validation_fraction</c>. Refuses a tokenizer without the template's special tokens and data whose
+    /// assistant tokens all fall beyond the context.
+    /// </summary>
     public InstructionObjective(IReadOnlyList<IReadOnlyList<ChatMessage>> examples, ITokenizer tokenizer, ChatTemplate chat, LmOptions options)
     {
         this.options = options;
@@ -96,11 +101,13 @@ public sealed class InstructionObjective : ILmObjective
         return rows.ToArray();
     }
 
+    /// <inheritdoc/>
     public double? BaselineLoss => null;
 
     /// <summary>The assistant-token mask of an example (ChatML unless another template is given), exposed for tests: true where the loss is taken.</summary>
     public static bool[] LossMask(ITokenizer tokenizer, IReadOnlyList<ChatMessage> example, ChatTemplate? chat = null) => (chat ?? ChatTemplate.ChatMl).Encode(tokenizer, example).Trained;
 
+    /// <inheritdoc/>
     public (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel trainable, long step)
     {
         var model = trainable.AsCausalLM();
@@ -111,6 +118,7 @@ public sealed class InstructionObjective : ILmObjective
         return (model.NextTokenLoss(inputs, targets, ignoreIndex: Ignored), tokens);
     }
 
+    /// <inheritdoc/>
     public LmValidation Validate(ITrainableModel trainable)
     {
         var model = trainable.AsCausalLM();
@@ -153,6 +161,7 @@ public sealed class InstructionObjective : ILmObjective
         return asked == 0 ? double.NaN : (double)right / asked;
     }
 
+    /// <inheritdoc/>
     public string Describe() => $"{trainExamples.Length:N0} training{(options.Packing ? $" (packed into {train.Length:N0} rows of up to {options.Context + 1} tokens)" : "")} and {validation.Length:N0} validation conversations; loss on assistant tokens ({train.Sum(e => e.Trained.Skip(1).Count(t => t)):N0} of {train.Sum(e => e.Ids.Length):N0} training tokens)";
 
     /// <summary>Inputs and targets [n, T] (right-padded, cut to the context); targets are ignored outside assistant tokens.</summary>

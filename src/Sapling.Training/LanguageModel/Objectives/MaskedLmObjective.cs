@@ -19,6 +19,9 @@ public sealed class MaskedLmObjective : ILmObjective
     /// <summary>With whole-word masking, which ids continue the word before them (WordPiece's "##" pieces); null without.</summary>
     private readonly bool[]? continues;
 
+    /// <summary>
+    /// Creates the objective; the tokenizer must hold [CLS], [SEP], [MASK] and [PAD] (a WordPiece vocabulary does).
+    /// </summary>
     public MaskedLmObjective(TokenData data, ITokenizer tokenizer, LmOptions options)
     {
         (this.data, this.options, vocabSize) = (data, options, tokenizer.VocabSize);
@@ -41,10 +44,13 @@ public sealed class MaskedLmObjective : ILmObjective
         return continues;
     }
 
+    /// <inheritdoc/>
     public double? BaselineLoss { get; }
 
+    /// <inheritdoc/>
     public bool WritesText => false;
 
+    /// <inheritdoc/>
     public (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel model, long step)
     {
         var (windows, _) = data.TrainBatch(options.BatchSize, options.Context - 1, options.Seed, step);
@@ -52,6 +58,7 @@ public sealed class MaskedLmObjective : ILmObjective
         return (Mlm(model).MaskedLmLoss(inputs, labels), inputs.NumEl);
     }
 
+    /// <inheritdoc/>
     public LmValidation Validate(ITrainableModel model)
     {
         var mlm = Mlm(model);
@@ -70,6 +77,7 @@ public sealed class MaskedLmObjective : ILmObjective
         return LmValidation.OfLoss(sum / Math.Max(count, 1));
     }
 
+    /// <inheritdoc/>
     public string Describe() => $"masked-LM pre-training (15% of {(continues != null ? "whole words" : "tokens")}: 80% [MASK], 10% random, 10% kept) on {data.TrainLength:N0} training tokens, {data.Validation.Length:N0} validation tokens; unigram baseline loss {BaselineLoss:F3}";
 
     private static BertForMaskedLM Mlm(ITrainableModel model) => model as BertForMaskedLM

@@ -25,6 +25,10 @@ public sealed class PreferenceObjective : ILmObjective
     private readonly ITokenizer tokenizer;
     private readonly ICausalLM reference;
 
+    /// <summary>
+    /// Creates the DPO objective over at least 2 pairs, split by prompt. <paramref name="reference"/> is the frozen
+    /// model the policy is kept near; its log-likelihoods of every response are computed once.
+    /// </summary>
     public PreferenceObjective(IReadOnlyList<PreferencePair> pairs, ITokenizer tokenizer, ICausalLM reference, LmOptions options)
     {
         this.options = options;
@@ -72,12 +76,16 @@ public sealed class PreferenceObjective : ILmObjective
         return encoded;
     }
 
+    /// <inheritdoc/>
     public double? BaselineLoss => Math.Log(2); // the loss at the start, where the model equals the reference
 
+    /// <inheritdoc/>
     public string BaselineName => "log 2 (the reference)";
 
+    /// <inheritdoc/>
     public bool LossIsPerplexity => false;
 
+    /// <inheritdoc/>
     public (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel trainable, long step)
     {
         var model = trainable.AsCausalLM();
@@ -91,6 +99,7 @@ public sealed class PreferenceObjective : ILmObjective
         return (loss, batch.Sum(p => (long)p.Prompt.Length * 2 + p.Chosen.Length + p.Rejected.Length));
     }
 
+    /// <inheritdoc/>
     public LmValidation Validate(ITrainableModel model) => Evaluate(model.AsCausalLM(), validation);
 
     private LmValidation Evaluate(ICausalLM model, Encoded[] pairs)
@@ -115,6 +124,7 @@ public sealed class PreferenceObjective : ILmObjective
         return new LmValidation(loss / n, new Dictionary<string, double> { ["reward_accuracy"] = accuracy / n, ["reward_margin"] = margin / n });
     }
 
+    /// <inheritdoc/>
     public string Describe() => $"{train.Length:N0} training and {validation.Length:N0} validation preference pairs; DPO with β = {options.DpoBeta}";
 
     /// <summary>The mean DPO loss of a batch, and the implicit rewards of its chosen and rejected responses.</summary>

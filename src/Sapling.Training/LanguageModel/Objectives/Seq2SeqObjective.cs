@@ -77,10 +77,13 @@ public sealed class Seq2SeqObjective : ILmObjective
             throw new InvalidDataException($"{pairs.Count} pairs leave an empty train, validation or test split");
     }
 
+    /// <inheritdoc/>
     public double? BaselineLoss => null;
 
+    /// <inheritdoc/>
     public bool WritesText => false;
 
+    /// <inheritdoc/>
     public (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel trainable, long step)
     {
         var model = AsSeq2Seq(trainable);
@@ -92,6 +95,7 @@ public sealed class Seq2SeqObjective : ILmObjective
         return (loss, tokens);
     }
 
+    /// <inheritdoc/>
     public LmValidation Validate(ITrainableModel trainable)
     {
         var model = AsSeq2Seq(trainable);
@@ -142,6 +146,7 @@ public sealed class Seq2SeqObjective : ILmObjective
         results["test"] = summary;
     }
 
+    /// <inheritdoc/>
     public string Describe() => $"{train.Length:N0} / {validation.Length:N0} / {test.Length:N0} train / validation / test pairs, sources up to {options.MaxSourceLength} and targets up to {options.MaxTargetLength} tokens" +
         (truncated > 0 ? $" ({truncated:N0} texts cut to fit)" : "") + (options.LabelSmoothing > 0 ? $", label smoothing {options.LabelSmoothing}" : "");
 

@@ -56,17 +56,22 @@ public sealed class SequenceClassificationObjective : ILmObjective
             throw new ArgumentException($"{OptionNames.Of(nameof(LmOptions.PositiveLabel))} '{options.PositiveLabel}' is not one of the labels: {string.Join(", ", ClassNames)}");
     }
 
+    /// <summary>The class names, in the order of the model's label ids.</summary>
     public string[] ClassNames { get; }
 
     /// <summary>The class whose F1 is reported on its own (e.g. spam), or -1.</summary>
     public int PositiveClass { get; }
 
+    /// <inheritdoc/>
     public double? BaselineLoss => null;
 
+    /// <inheritdoc/>
     public bool LossIsPerplexity => false;
 
+    /// <inheritdoc/>
     public bool WritesText => false;
 
+    /// <inheritdoc/>
     public (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel trainable, long step)
     {
         var model = trainable.AsSequenceClassifier();
@@ -96,6 +101,7 @@ public sealed class SequenceClassificationObjective : ILmObjective
         return Tensor.CrossEntropy(logits.Reshape(b * (t - 1), logits.Shape[2]), Tensor.FromArray(targets, b * (t - 1)));
     }
 
+    /// <inheritdoc/>
     public LmValidation Validate(ITrainableModel trainable)
     {
         var model = trainable.AsSequenceClassifier();
@@ -152,6 +158,7 @@ public sealed class SequenceClassificationObjective : ILmObjective
         return char.IsHighSurrogate(text[length - 1]) ? text[..(length - 1)] : text[..length];
     }
 
+    /// <inheritdoc/>
     public string Describe() => $"{train.Length:N0} / {validation.Length:N0} / {test.Length:N0} train / validation / test texts in {ClassNames.Length} classes ({string.Join(", ", ClassNames)}), first {options.Context} tokens of each";
 
     private (double Loss, long[] Predicted) Predict(ISequenceClassifier model, (int[] Ids, long Label)[] examples)

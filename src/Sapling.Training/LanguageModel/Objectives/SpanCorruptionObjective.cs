@@ -17,6 +17,10 @@ public sealed class SpanCorruptionObjective : CorruptedWindowsObjective
 
     private readonly int[] sentinels;
 
+    /// <summary>
+    /// Creates the objective; the tokenizer must hold the sentinels (<see cref="WithSentinels"/> adds them) and an
+    /// end-of-text token.
+    /// </summary>
     public SpanCorruptionObjective(TokenData data, ITokenizer tokenizer, LmOptions options)
         : base(data, tokenizer, options, trainSeedFactor: 0xD1B54A32D192ED03UL, validationSeed: 0x5EED_0000UL, "span corruption", "t5")
     {
@@ -34,8 +38,10 @@ public sealed class SpanCorruptionObjective : CorruptedWindowsObjective
     /// </summary>
     public static ITokenizer WithSentinels(ITokenizer tokenizer) => Models.T5.T5Sentinels.AddTo(tokenizer, SentinelCount, Seq2SeqModels.PadToken);
 
+    /// <inheritdoc/>
     public override string Describe() => $"span corruption ({Options.SpanNoiseDensity:P0} of each {Options.Context - 1}-token window in spans of {Options.SpanMeanLength} on average) on {Data.TrainLength:N0} training tokens, {Data.Validation.Length:N0} validation tokens";
 
+    /// <inheritdoc/>
     protected override (int[] Source, int[] Target) CorruptWindow(int[] window, Generator g) =>
         Corrupt(window, NoiseMask(window.Length, Options.SpanNoiseDensity, Options.SpanMeanLength, g), sentinels);
 

@@ -36,6 +36,10 @@ public sealed class TokenClassificationObjective : ILmObjective
         return names;
     }
 
+    /// <summary>
+    /// Creates the objective, splitting the sentences into train, validation and test. The data's tags must be exactly
+    /// the model's labels (see <see cref="TagNamesOf"/>).
+    /// </summary>
     public TokenClassificationObjective(IReadOnlyList<TaggedWords> sentences, ITokenClassifier model, ITokenizer tokenizer, LmOptions options)
     {
         this.options = options;
@@ -74,14 +78,19 @@ public sealed class TokenClassificationObjective : ILmObjective
             throw new InvalidDataException($"{sentences.Count} sentences leave an empty train, validation or test split");
     }
 
+    /// <summary>The tags, in the order of the model's label ids.</summary>
     public string[] TagNames { get; }
 
+    /// <inheritdoc/>
     public double? BaselineLoss => null;
 
+    /// <inheritdoc/>
     public bool LossIsPerplexity => false;
 
+    /// <inheritdoc/>
     public bool WritesText => false;
 
+    /// <inheritdoc/>
     public (Tensor Loss, long Tokens) TrainingLoss(ITrainableModel trainable, long step)
     {
         var model = AsTokenClassifier(trainable);
@@ -94,6 +103,7 @@ public sealed class TokenClassificationObjective : ILmObjective
         return (Tensor.CrossEntropy(scores.Reshape(b * t, TagNames.Length), targets), lengths.Sum(n => (long)n));
     }
 
+    /// <inheritdoc/>
     public LmValidation Validate(ITrainableModel trainable)
     {
         var (loss, truth, predicted) = Predict(AsTokenClassifier(trainable), validation);
@@ -145,6 +155,7 @@ public sealed class TokenClassificationObjective : ILmObjective
         }
     }
 
+    /// <inheritdoc/>
     public string Describe() => $"{train.Length:N0} / {validation.Length:N0} / {test.Length:N0} train / validation / test sentences tagged with {TagNames.Length} tags ({string.Join(", ", TagNames.Take(12))}{(TagNames.Length > 12 ? ", ..." : "")}), first {options.Context} tokens of each" +
         (wordsLeftOut > 0 ? $"; {wordsLeftOut:N0} words beyond that are left out" : "");
 
