@@ -11,7 +11,9 @@ public sealed class TensorDataset : IDataset
     {
         if (labels.DType != DType.Int64 || labels.Rank != 1)
             throw new ArgumentException($"TensorDataset: labels must be a 1-D int64 tensor, got {labels.DType.Name()} of shape {ShapeUtil.Format(labels.Shape.ToArray())}");
-        if (inputs.Rank < 1 || inputs.Shape[0] != labels.Shape[0])
+        if (inputs.Rank < 1)
+            throw new ArgumentException($"TensorDataset: inputs must have a first dimension of N examples, got a scalar");
+        if (inputs.Shape[0] != labels.Shape[0])
             throw new ArgumentException($"TensorDataset: {inputs.Shape[0]} inputs (shape {ShapeUtil.Format(inputs.Shape.ToArray())}) but {labels.Shape[0]} labels");
         Inputs = inputs.Contiguous().KeepAlive();
         LabelTensor = labels.Contiguous().KeepAlive();

@@ -27,15 +27,15 @@ public sealed record SamplingOptions
     public IReadOnlySet<int> StopIds { get; init; } = new HashSet<int>();
 
     /// <summary>
-    /// Refuses negative token counts, temperatures and top-k, top-p outside (0, 1] and a repetition penalty that is not
-    /// positive, with an <see cref="ArgumentOutOfRangeException"/>.
+    /// Refuses negative token counts, temperatures and top-k, top-p outside (0, 1], a repetition penalty that is not
+    /// positive, and NaN or infinite temperatures and penalties, with an <see cref="ArgumentOutOfRangeException"/>.
     /// </summary>
     public void Validate()
     {
         if (MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), $"max new tokens must be ≥ 0, got {MaxNewTokens}");
-        if (Temperature < 0) throw new ArgumentOutOfRangeException(nameof(Temperature), $"temperature must be ≥ 0, got {Temperature}");
-        if (TopP is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(TopP), $"top-p must be in (0, 1], got {TopP}");
+        if (!(Temperature >= 0) || !float.IsFinite(Temperature)) throw new ArgumentOutOfRangeException(nameof(Temperature), $"temperature must be a finite number ≥ 0, got {Temperature}");
+        if (!(TopP > 0 && TopP <= 1)) throw new ArgumentOutOfRangeException(nameof(TopP), $"top-p must be in (0, 1], got {TopP}");
         if (TopK < 0) throw new ArgumentOutOfRangeException(nameof(TopK), $"top-k must be ≥ 0, got {TopK}");
-        if (RepetitionPenalty <= 0) throw new ArgumentOutOfRangeException(nameof(RepetitionPenalty), $"repetition penalty must be positive, got {RepetitionPenalty}");
+        if (!(RepetitionPenalty > 0) || !float.IsFinite(RepetitionPenalty)) throw new ArgumentOutOfRangeException(nameof(RepetitionPenalty), $"repetition penalty must be a finite positive number, got {RepetitionPenalty}");
     }
 }

@@ -89,5 +89,6 @@ public sealed record Seq2SeqGenerationOptions
         if (TopK < 0) throw new ArgumentException($"top_k {TopK} must not be negative");
         if (!(TopP > 0 && TopP <= 1)) throw new ArgumentException($"top_p {TopP} must be in (0, 1]");
         if (!(RepetitionPenalty > 0) || !float.IsFinite(RepetitionPenalty)) throw new ArgumentException($"repetition_penalty {RepetitionPenalty} must be a positive number");
+        if (RepetitionPenalty != 1f && NumBeams > 1) throw new ArgumentException($"repetition_penalty {RepetitionPenalty} with num_beams {NumBeams} is not supported (beam search does not apply it); use num_beams 1 or repetition_penalty 1");
     }
 }

@@ -50,11 +50,14 @@ public abstract class BatchNorm : Module<Tensor, Tensor>
     public Tensor? Bias { get; }
 
     /// <summary>The running mean [C] (buffer "running_mean"); throws when running statistics are not tracked.</summary>
-    public Tensor RunningMean => Buffer("running_mean");
+    public Tensor RunningMean => TracksRunningStats ? Buffer("running_mean") : throw NoRunningStatistics();
     /// <summary>
     /// The running unbiased variance [C] (buffer "running_var"); throws when running statistics are not tracked.
     /// </summary>
-    public Tensor RunningVar => Buffer("running_var");
+    public Tensor RunningVar => TracksRunningStats ? Buffer("running_var") : throw NoRunningStatistics();
+
+    private static InvalidOperationException NoRunningStatistics() =>
+        new("this batch norm was created with trackRunningStats: false and keeps no running mean or variance");
 
     /// <summary>
     /// Normalises each channel of input [N, C, …] and returns the same shape. In training (or without running

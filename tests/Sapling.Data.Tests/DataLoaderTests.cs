@@ -159,4 +159,11 @@ public class CsvFiniteValueTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void ATensorDatasetRefusesScalarInputsByName()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new TensorDataset(Tensor.Scalar(1f), Tensor.FromArray(new long[] { 0 }, 1)));
+        Assert.Contains("scalar", e.Message);
+    }
 }

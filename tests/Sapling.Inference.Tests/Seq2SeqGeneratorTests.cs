@@ -115,6 +115,7 @@ public sealed class Seq2SeqGeneratorTests(ITestOutputHelper output)
         Assert.Contains("outside the model's vocabulary", Assert.Throws<ArgumentException>(() => Seq2SeqGenerator.Generate(model, [[0, 500, 2]], new Seq2SeqGenerationOptions())).Message);
         Assert.Contains("more than the model's 24 source positions", Assert.Throws<ArgumentException>(() => Seq2SeqGenerator.Generate(model, [Enumerable.Repeat(5, 30).ToArray()], new Seq2SeqGenerationOptions())).Message);
         Assert.Contains("beam sampling", Assert.Throws<ArgumentException>(() => Seq2SeqGenerator.Generate(model, [[0, 5, 2]], new Seq2SeqGenerationOptions { NumBeams = 2, DoSample = true })).Message);
+        Assert.Contains("repetition_penalty 1.2 with num_beams 2", Assert.Throws<ArgumentException>(() => Seq2SeqGenerator.Generate(model, [[0, 5, 2]], new Seq2SeqGenerationOptions { NumBeams = 2, RepetitionPenalty = 1.2f })).Message);
     }
 
     /// <summary>Sampling draws from the processed distribution: a fixed seed repeats itself, and forced tokens stay forced.</summary>

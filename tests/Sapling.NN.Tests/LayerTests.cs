@@ -103,4 +103,12 @@ public class LayerTests
         var y = e.Forward(Tensor.FromArray(new long[] { 4, 0 }));
         Assert.Equal(e.Weight.Select(0, 4).ToArray(), y.Select(0, 0).ToArray());
     }
+
+    [Fact]
+    public void ABatchNormWithoutRunningStatisticsSaysSoWhenAskedForThem()
+    {
+        var norm = new BatchNorm2d(4, trackRunningStats: false);
+        Assert.Contains("running mean", Assert.Throws<InvalidOperationException>(() => norm.RunningMean).Message);
+        Assert.Contains("running mean", Assert.Throws<InvalidOperationException>(() => norm.RunningVar).Message);
+    }
 }

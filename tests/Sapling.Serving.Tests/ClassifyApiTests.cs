@@ -66,6 +66,23 @@ public sealed class ClassifyApiTests(ServerFixture fixture) : IClassFixture<Serv
         AssertProbabilities(expectedImage, fromUpload, 1e-5);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-3")]
+    [InlineData("two")]
+    public async Task AnUploadsTopKOutsideItsRangeIsRefusedByName(string topK)
+    {
+        using var form = new MultipartFormDataContent();
+        form.Add(new StringContent("digits"), "model");
+        form.Add(new StringContent(topK), "top_k");
+        var file = new ByteArrayContent(Pgm(Digit));
+        file.Headers.ContentType = new MediaTypeHeaderValue("image/x-portable-graymap");
+        form.Add(file, "file", "digit.pgm");
+        using var response = await fixture.Client.PostAsync("/v1/classify", form);
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Contains("top_k", await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task FeatureRowsAreClassifiedInOneBatch()
     {

@@ -86,7 +86,8 @@ public sealed partial class ByteLevelBpe : ITokenizer
     public int EndOfTextId => ids.TryGetValue(EndOfText, out int id) ? id : -1;
 
     /// <summary>The token with id <paramref name="id"/> in byte-level form ("Ġthe" for " the").</summary>
-    public string TokenOf(int id) => tokens[id];
+    public string TokenOf(int id) =>
+        (uint)id < (uint)tokens.Length ? tokens[id] : throw new ArgumentOutOfRangeException(nameof(id), $"token id {id} is outside the vocabulary (0..{tokens.Length - 1})");
     /// <summary>Looks up the id of a token in byte-level form; false when the vocabulary lacks it.</summary>
     public bool TryGetId(string token, out int id) => ids.TryGetValue(token, out id);
 

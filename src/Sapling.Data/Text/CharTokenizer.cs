@@ -98,7 +98,8 @@ public sealed class CharTokenizer : ITokenizer
     }
 
     /// <summary>The token (a character or a special token) with id <paramref name="id"/>.</summary>
-    public string TokenOf(int id) => tokens[id];
+    public string TokenOf(int id) =>
+        (uint)id < (uint)tokens.Length ? tokens[id] : throw new ArgumentOutOfRangeException(nameof(id), $"token id {id} is outside the vocabulary (0..{tokens.Length - 1})");
 
     /// <summary>The Hugging Face tokenizer.json form.</summary>
     public string ToJson()

@@ -18,6 +18,8 @@ public sealed class LoraBranch
         A = new Linear(inFeatures, rank, bias: false, generator: generator);
         B = new Linear(rank, outFeatures, bias: false, generator: generator);
         using (Autograd.NoGrad.Enter()) B.Weight.Fill(0f);
+        // Masks come from the global generator, which the trainer seeds and saves in its checkpoints, so a resumed run
+        // draws the masks the interrupted one would have; the generator given here only initialises A.
         Dropout = new Dropout(dropout);
     }
 

@@ -29,7 +29,7 @@ public sealed class ClassifyEndpoint(ModelCatalog catalog, InferenceEngine engin
         {
             var form = await context.Request.ReadFormAsync(context.RequestAborted);
             model = Find(form["model"].ToString());
-            topK = int.TryParse(form["top_k"].ToString(), out int k) ? k : null;
+            topK = FormTopK(form["top_k"].ToString());
             var images = new List<(byte[], string)>();
             foreach (var file in form.Files)
             {
@@ -186,5 +186,14 @@ public sealed class ClassifyEndpoint(ModelCatalog catalog, InferenceEngine engin
     {
         if (count == 0) throw ApiError.BadRequest($"'{param}' is empty", param);
         if (count > MaxInputs) throw ApiError.BadRequest($"at most {MaxInputs} inputs per request, got {count}", param);
+    }
+
+    /// <summary>A multipart form's top_k, refused as the JSON field is when it is not an integer from 1 to 100,000.</summary>
+    private static int? FormTopK(string text)
+    {
+        if (text.Length == 0) return null;
+        if (!int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int k) || k < 1 || k > 100_000)
+            throw ApiError.BadRequest($"'top_k' must be an integer between 1 and 100000, got '{text}'", "top_k");
+        return k;
     }
 }

@@ -344,4 +344,11 @@ public class ByteLevelBpeTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ByteLevelBpe.Train(["a"], 256));
         Assert.Throws<ArgumentException>(() => ByteLevelBpe.Train(["a"], 300, specialTokens: ["x", "x"]));
     }
+
+    [Fact]
+    public void AnIdOutsideTheVocabularyIsRefusedByValue()
+    {
+        var tokenizer = TrainEnglish();
+        Assert.Contains($"{tokenizer.VocabSize}", Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.TokenOf(tokenizer.VocabSize)).Message);
+    }
 }

@@ -192,4 +192,12 @@ public class TokenizerPipelineRefusalTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void AnIdOutsideTheVocabularyIsRefusedByValue()
+    {
+        var tokenizer = CharTokenizer.Train(["abc"]);
+        Assert.Contains("-1", Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.TokenOf(-1)).Message);
+        Assert.Contains($"{tokenizer.VocabSize}", Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.TokenOf(tokenizer.VocabSize)).Message);
+    }
 }
