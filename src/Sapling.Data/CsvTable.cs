@@ -48,8 +48,15 @@ public sealed class CsvTable
         {
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
-            var cells = line.Split(separator);
-            for (int i = 0; i < cells.Length; i++) cells[i] = cells[i].Trim().Trim('"');
+            string[] cells;
+            try
+            {
+                cells = CsvLine.Split(line, separator);
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidDataException($"{path}, line {lineNumber}: {e.Message}");
+            }
             if (header == null && rows.Count == 0 && !IsNumeric(cells, labelColumn))
             {
                 header = cells;

@@ -66,7 +66,15 @@ public static class PredictCommand
         {
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
-            var cells = line.Split(',');
+            string[] cells;
+            try
+            {
+                cells = Sapling.Data.CsvLine.Split(line);
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidDataException($"{path}, line {lineNumber}: {e.Message}");
+            }
             if (cells.Length != inputSize && cells.Length != inputSize + 1)
                 throw new InvalidDataException($"{path}, line {lineNumber}: the model takes {inputSize} values per row (optionally plus a label), found {cells.Length}");
             var row = new float[inputSize];

@@ -94,7 +94,15 @@ public static class LabelMerge
         {
             number++;
             if (string.IsNullOrWhiteSpace(line)) continue;
-            var cells = line.Split(',').Select(c => c.Trim().Trim('"')).ToArray();
+            string[] cells;
+            try
+            {
+                cells = CsvLine.Split(line);
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidDataException($"{path}, line {number}: {e.Message}");
+            }
             if (header == null)
             {
                 header = cells;

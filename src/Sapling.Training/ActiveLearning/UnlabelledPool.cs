@@ -27,14 +27,27 @@ public sealed class UnlabelledPool
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"pool file '{path}' not found", path);
         var (first, lines) = Peek(path);
-        bool header = first != null && !first.Split(',').All(c => c.Trim().Length == 0 || float.TryParse(c.Trim().Trim('"'), NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+        string[] firstCells = first == null ? [] : Cells(path, first);
+        bool header = first != null && !firstCells.All(c => c.Length == 0 || float.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
         if (first == null || lines - (header ? 1 : 0) == 0)
             throw new InvalidDataException($"the pool '{path}' is empty: it has no rows to rank");
-        int width = first.Split(',').Length;
+        int width = firstCells.Length;
         int? labelColumn = width == inputSize + 1 ? -1 : width == inputSize ? null
             : throw new InvalidDataException($"{path}: rows have {width} columns, but the model takes {inputSize} values (followed by an optional, empty label column)");
         var table = CsvTable.Read(path, labelColumn);
         return new UnlabelledPool(table.Features, table.Rows, table.FeatureNames);
+    }
+
+    private static string[] Cells(string path, string line)
+    {
+        try
+        {
+            return CsvLine.Split(line);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"{path}, line 1: {e.Message}");
+        }
     }
 
     private static (string? First, int Lines) Peek(string path)
