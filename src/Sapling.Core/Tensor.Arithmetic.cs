@@ -23,7 +23,10 @@ public sealed partial class Tensor
         (a.requiresGrad ? g.Div(b).SumToShape(a.shape) : null,
          b.requiresGrad ? g.Mul(a).Div(b.Mul(b)).Neg().SumToShape(b.shape) : null));
 
-    /// <summary>Elementwise maximum; at ties the gradient goes to the first operand, as in PyTorch.</summary>
+    /// <summary>
+    /// Elementwise maximum with broadcasting; at ties the whole gradient goes to the first operand (PyTorch splits it
+    /// evenly between the two).
+    /// </summary>
     public Tensor Maximum(Tensor other) => BinaryOp(BinaryOpKind.Max, "maximum", this, other, (g, a, b) =>
     {
         using var aWins = a.Ge(b);

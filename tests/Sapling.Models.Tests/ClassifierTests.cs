@@ -102,4 +102,15 @@ public class ClassifierTests
             Directory.Delete(dir, true);
         }
     }
+
+    [Theory]
+    [InlineData("cat")]
+    [InlineData("-1")]
+    [InlineData("3")]
+    public void AnId2LabelKeyThatIsNoClassIdIsRefusedByName(string key)
+    {
+        string json = """{"model_type": "mlp", "num_classes": 3, "input_shape": [4], "hidden_sizes": [8], "id2label": {"0": "a", "KEY": "b"}}""".Replace("KEY", key);
+        var e = Assert.Throws<InvalidDataException>(() => ClassifierConfig.FromJson(json, "config.json"));
+        Assert.Contains($"id2label key '{key}'", e.Message);
+    }
 }

@@ -115,6 +115,9 @@ public sealed record ClassifierConfig
         if (InputShape.Length == 0 || InputShape.Any(d => d <= 0)) throw new InvalidDataException($"{source}: input_shape [{string.Join(", ", InputShape)}] must have positive sizes");
         if (ModelType != "mlp" && InputShape.Length != 3) throw new InvalidDataException($"{source}: a {ModelType} needs input_shape [channels, height, width], got [{string.Join(", ", InputShape)}]");
         if (!(Dropout >= 0 && Dropout < 1)) throw new InvalidDataException($"{source}: dropout must be in [0, 1), got {Dropout}");
+        foreach (var key in Id2Label.Keys)
+            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) || id >= NumClasses)
+                throw new InvalidDataException($"{source}: id2label key '{key}' is not a class id from 0 to {NumClasses - 1}");
         if (!(InputScale > 0) || !float.IsFinite(InputScale)) throw new InvalidDataException($"{source}: input_scale must be a positive number, got {InputScale}");
         if (ResizeShorterSide is { } r && (InputShape.Length != 3 || r < Math.Min(InputShape[1], InputShape[2]) || r > 65536))
             throw new InvalidDataException($"{source}: resize_shorter_side {r} needs an image input_shape and must be at least the image's height and width ([{string.Join(", ", InputShape)}])");

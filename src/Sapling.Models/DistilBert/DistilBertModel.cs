@@ -193,6 +193,8 @@ public sealed class DistilBertModel : Module, ITextEncoder
         if (inputIds.Rank != 2) throw new ArgumentException($"DistilBERT: input_ids must be [batch, sequence], got shape {ShapeUtil.Format(inputIds.Shape.ToArray())}");
         int b = inputIds.Shape[0], t = inputIds.Shape[1];
         if (t > Config.MaxPositionEmbeddings) throw new ArgumentException($"DistilBERT: {t} tokens exceed max_position_embeddings {Config.MaxPositionEmbeddings}");
+        if (attentionMask != null && (attentionMask.Rank != 2 || attentionMask.Shape[0] != b || attentionMask.Shape[1] != t))
+            throw new ArgumentException($"DistilBERT: attention_mask must be [batch, sequence] like input_ids {ShapeUtil.Format(inputIds.Shape.ToArray())}, got {ShapeUtil.Format(attentionMask.Shape.ToArray())}");
         var maskBias = attentionMask?.To(DType.Float32).Sub(1f).Mul(1e9f).Reshape(b, 1, 1, t);     // [B, 1, 1, T]
         return Transformer.Forward(Embeddings.Forward(inputIds), maskBias);                       // [B, T, dim]
     }

@@ -122,4 +122,14 @@ public sealed class DistilBertOracleTests(ITestOutputHelper output)
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void AnAttentionMaskOfAnotherShapeIsRefusedByName()
+    {
+        var config = new DistilBertConfig { VocabSize = 50, Dim = 16, NLayers = 1, NHeads = 2, HiddenDim = 32, MaxPositionEmbeddings = 16 };
+        var model = new DistilBertModel(config, new Generator(1));
+        using var ids = Tensor.FromArray(new long[] { 1, 2, 3, 4, 5, 6 }, 2, 3);
+        using var mask = Tensor.FromArray(new long[] { 1, 1, 1, 1 }, 2, 2);
+        Assert.Contains("attention_mask", Assert.Throws<ArgumentException>(() => model.Forward(ids, mask)).Message);
+    }
 }
