@@ -1,5 +1,3 @@
-using Xunit;
-
 namespace Sapling.Inference.Tests;
 
 /// <summary>Sampling settings out of range, NaN and infinity included, are refused by name before any token is drawn.</summary>

@@ -1,5 +1,4 @@
 using Sapling.Memory;
-using Xunit;
 
 namespace Sapling.Core.Tests.Memory;
 
