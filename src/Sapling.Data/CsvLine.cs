@@ -10,6 +10,19 @@ namespace Sapling.Data;
 public static class CsvLine
 {
     /// <summary>
+    /// <paramref name="field"/> as a CSV field: in double quotes (inner quotes doubled) when it holds the separator, a
+    /// quote, a line break or spaces at either end, so <see cref="Split"/> reads it back unchanged (a line break is
+    /// quoted too, but the line-by-line readers refuse it); otherwise as it is.
+    /// </summary>
+    public static string Quote(string field, char separator = ',')
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        bool plain = field.AsSpan().IndexOfAny(separator, '"', '\n') < 0 && field.IndexOf('\r') < 0
+            && (field.Length == 0 || !char.IsWhiteSpace(field[0]) && !char.IsWhiteSpace(field[^1]));
+        return plain ? field : "\"" + field.Replace("\"", "\"\"") + "\"";
+    }
+
+    /// <summary>
     /// The fields of <paramref name="line"/>. Throws <see cref="FormatException"/> for a quoted field left open at the
     /// end of the line (a field spanning lines is not read) or text after a field's closing quote.
     /// </summary>

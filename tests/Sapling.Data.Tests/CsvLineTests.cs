@@ -22,6 +22,18 @@ public class CsvLineTests
     public void MalformedQuotesAreRefused(string line, string message) =>
         Assert.Contains(message, Assert.Throws<FormatException>(() => CsvLine.Split(line)).Message);
 
+    [Theory]
+    [InlineData("cat")]
+    [InlineData("cats, big")]
+    [InlineData("say \"hi\"")]
+    [InlineData(" padded ")]
+    [InlineData("")]
+    public void AQuotedFieldIsReadBackUnchanged(string field)
+    {
+        Assert.Equal(new[] { field, "x" }, CsvLine.Split(CsvLine.Quote(field) + ",x"));
+        if (field == "cat") Assert.Equal("cat", CsvLine.Quote(field));
+    }
+
     [Fact]
     public void ATableKeepsAQuotedLabelWithTheSeparatorWhole()
     {

@@ -2,7 +2,7 @@ using Sapling.Memory;
 
 namespace Sapling.IO.Tests;
 
-/// <summary>Tensors used in place from the mapped file (Map) or read into native memory (ReadNative).</summary>
+/// <summary>Tensors used in place (Map), from the mapped file or from the file read into memory.</summary>
 public class SafeTensorsMapTests
 {
     private static Dictionary<string, Tensor> Weights() => new()

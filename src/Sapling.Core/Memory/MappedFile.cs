@@ -91,7 +91,7 @@ public sealed unsafe class MappedFile : IDisposable
         long length = RandomAccess.GetLength(handle);
         if (length == 0) throw new InvalidDataException($"'{fullPath}' is empty");
         if (!FitsInMemory(length))
-            throw new InsufficientMemoryException($"'{fullPath}' is {length / 1e9:F1} GB, more than this machine's {Memory / 1e9:F1} GB of memory: map it instead of reading it");
+            throw new InsufficientMemoryException($"'{fullPath}' is {length / 1e9:F1} GB, more than 80% of the {Memory / 1e9:F1} GB of memory free now: map it instead of reading it");
         nuint capacity = checked((nuint)((length + HugePage - 1) / HugePage * HugePage));
         byte* region = (byte*)NativeMemory.AlignedAlloc(capacity, HugePage);
         try
@@ -122,10 +122,44 @@ public sealed unsafe class MappedFile : IDisposable
         return new MappedFile(fullPath, length, region);
     }
 
-    /// <summary>Whether a file of <paramref name="length"/> bytes may be read into memory: not more than the machine's memory (or the process's limit).</summary>
-    public static bool FitsInMemory(long length) => length <= Memory;
+    /// <summary>
+    /// Whether a file of <paramref name="length"/> bytes may be read into memory: at most 80% of the memory free now
+    /// (Linux's MemAvailable, or the GC's view of the machine elsewhere; never more than the process's limit). Asked
+    /// again for each file, so the shards of one model, or several models, count what was read before them.
+    /// </summary>
+    public static bool FitsInMemory(long length) => length <= Memory * 4 / 5;
 
-    private static long Memory => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+    private static long Memory
+    {
+        get
+        {
+            var info = GC.GetGCMemoryInfo();
+            long limit = info.TotalAvailableMemoryBytes, free = limit - info.MemoryLoadBytes;
+            if (OperatingSystem.IsLinux() && LinuxMemAvailable() is long available) free = available;
+            return Math.Min(limit, Math.Max(0, free));
+        }
+    }
+
+    /// <summary>MemAvailable from /proc/meminfo (free memory plus what the kernel can reclaim), or null if unreadable.</summary>
+    private static long? LinuxMemAvailable()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/meminfo"))
+            {
+                if (!line.StartsWith("MemAvailable:", StringComparison.Ordinal)) continue;
+                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return parts.Length >= 2 && long.TryParse(parts[1], out long kb) ? kb * 1024 : null;
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return null;
+    }
 
     /// <summary>True for a file read into private memory (<see cref="Read"/>), whose bytes the loader may rearrange.</summary>
     public bool IsPrivateCopy => region != null;

@@ -32,6 +32,7 @@ public sealed unsafe class GgufFile : IDisposable
     private readonly List<string> metadataKeys;
     private readonly List<GgufTensorInfo> tensors;
     private readonly Dictionary<string, GgufTensorInfo> byName;
+    private readonly HashSet<string> reordered = new(StringComparer.Ordinal);
     private bool disposed;
 
     private GgufFile(MappedFile mapping, uint version, Dictionary<string, object> metadata, Dictionary<string, GgufValueType> types,
@@ -199,26 +200,22 @@ public sealed unsafe class GgufFile : IDisposable
 
     /// <summary>
     /// Moves the rows of <paramref name="name"/> within the in-memory file: row r goes to <paramref name="destination"/>(r).
-    /// For loaders that reorder a tensor before any storage reads it (llama.cpp's q/k rows back in Hugging Face's order).
+    /// For loaders that reorder a tensor before any storage reads it (llama.cpp's q/k rows back in Hugging Face's order);
+    /// a tensor is reordered at most once per opened file.
     /// </summary>
     public void ReorderRows(string name, Func<int, int> destination)
     {
         ThrowIfDisposed();
         var info = Info(name);
+        // A second reordering would scramble the rows again: each tensor is reordered at most once per opened file.
+        if (!reordered.Add(name)) throw new InvalidOperationException($"tensor '{name}' of '{Path}' was already reordered");
         int rows = (int)info.Shape[0];
         var bytes = mapping.WritableBytes(DataOffset + info.Offset, checked((int)info.ByteCount));
         int rowBytes = bytes.Length / rows;
-        var copy = System.Buffers.ArrayPool<byte>.Shared.Rent(bytes.Length);
-        try
-        {
-            bytes.CopyTo(copy);
-            for (int r = 0; r < rows; r++)
-                copy.AsSpan(r * rowBytes, rowBytes).CopyTo(bytes.Slice(destination(r) * rowBytes, rowBytes));
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(copy);
-        }
+        // A plain array, not a pooled one: tensors of many megabytes should not stay in the shared pool after loading.
+        var copy = bytes.ToArray();
+        for (int r = 0; r < rows; r++)
+            copy.AsSpan(r * rowBytes, rowBytes).CopyTo(bytes.Slice(destination(r) * rowBytes, rowBytes));
     }
 
     /// <summary>

@@ -116,7 +116,8 @@ public sealed record ClassifierConfig
         if (ModelType != "mlp" && InputShape.Length != 3) throw new InvalidDataException($"{source}: a {ModelType} needs input_shape [channels, height, width], got [{string.Join(", ", InputShape)}]");
         if (!(Dropout >= 0 && Dropout < 1)) throw new InvalidDataException($"{source}: dropout must be in [0, 1), got {Dropout}");
         foreach (var key in Id2Label.Keys)
-            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) || id >= NumClasses)
+            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) || id >= NumClasses
+                || key != id.ToString(System.Globalization.CultureInfo.InvariantCulture))
                 throw new InvalidDataException($"{source}: id2label key '{key}' is not a class id from 0 to {NumClasses - 1}");
         if (!(InputScale > 0) || !float.IsFinite(InputScale)) throw new InvalidDataException($"{source}: input_scale must be a positive number, got {InputScale}");
         if (ResizeShorterSide is { } r && (InputShape.Length != 3 || r < Math.Min(InputShape[1], InputShape[2]) || r > 65536))

@@ -124,6 +124,6 @@ public static class LabelMerge
     private static void AppendRow(StringBuilder text, ReadOnlySpan<float> features, string label)
     {
         foreach (float v in features) text.Append(v.ToString(CultureInfo.InvariantCulture)).Append(',');
-        text.Append(label).Append('\n');
+        text.Append(CsvLine.Quote(label)).Append('\n');
     }
 }

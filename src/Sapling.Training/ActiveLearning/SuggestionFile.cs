@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Sapling.Data;
 using Sapling.IO;
 
 namespace Sapling.Training.ActiveLearning;
@@ -21,12 +22,12 @@ public static class SuggestionFile
     public static void Write(string path, IReadOnlyList<Suggestion> suggestions, IReadOnlyList<string> featureNames)
     {
         var text = new StringBuilder();
-        text.AppendJoin(',', [.. Fixed, .. featureNames]).Append('\n');
+        text.AppendJoin(',', [.. Fixed, .. featureNames.Select(n => CsvLine.Quote(n))]).Append('\n');
         foreach (var s in suggestions)
         {
             text.Append(s.Id.ToString(CultureInfo.InvariantCulture)).Append(',')
                 .Append(s.Score.ToString("G6", CultureInfo.InvariantCulture)).Append(',')
-                .Append(s.Guess).Append(",,")
+                .Append(CsvLine.Quote(s.Guess)).Append(",,")
                 .AppendJoin(',', s.Features.Select(v => v.ToString(CultureInfo.InvariantCulture))).Append('\n');
         }
         AtomicFile.WriteAllText(path, text.ToString());

@@ -46,7 +46,7 @@ public sealed class UnlabelledPool
         }
         catch (FormatException e)
         {
-            throw new InvalidDataException($"{path}, line 1: {e.Message}");
+            throw new InvalidDataException($"{path}, first row: {e.Message}");
         }
     }
 
