@@ -70,22 +70,7 @@ internal static unsafe partial class BlockQuantGemm
             {
                 Vector512<short> h00 = default, h01 = default, h02 = default, h03 = default, h10 = default, h11 = default, h12 = default, h13 = default;
                 for (int g = 0, e = b * 32 + half * 16; g < 4; g++, xg += 2 * 64, e += 4)
-                {
-                    var x0 = Vector512.Load((sbyte*)xg);
-                    var x1 = THeight.Both ? Vector512.Load((sbyte*)xg + 64) : default;
-                    var w = Vector512.Create(Unsafe.ReadUnaligned<int>(v0 + e)).AsByte();
-                    h00 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                    if (THeight.Both) h10 += Avx512BW.MultiplyAddAdjacent(w, x1);
-                    w = Vector512.Create(Unsafe.ReadUnaligned<int>(v1 + e)).AsByte();
-                    h01 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                    if (THeight.Both) h11 += Avx512BW.MultiplyAddAdjacent(w, x1);
-                    w = Vector512.Create(Unsafe.ReadUnaligned<int>(v2 + e)).AsByte();
-                    h02 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                    if (THeight.Both) h12 += Avx512BW.MultiplyAddAdjacent(w, x1);
-                    w = Vector512.Create(Unsafe.ReadUnaligned<int>(v3 + e)).AsByte();
-                    h03 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                    if (THeight.Both) h13 += Avx512BW.MultiplyAddAdjacent(w, x1);
-                }
+                    GroupProducts<THeight>(xg, v0 + e, v1 + e, v2 + e, v3 + e, ref h00, ref h01, ref h02, ref h03, ref h10, ref h11, ref h12, ref h13);
                 i00 += Avx512BW.MultiplyAddAdjacent(h00, ones);
                 if (THeight.Both) i10 += Avx512BW.MultiplyAddAdjacent(h10, ones);
                 i01 += Avx512BW.MultiplyAddAdjacent(h01, ones);

@@ -308,22 +308,7 @@ internal static unsafe partial class BlockQuantGemm
                 {
                     Vector512<short> h00 = default, h01 = default, h02 = default, h03 = default, h10 = default, h11 = default, h12 = default, h13 = default;
                     for (int g = 0; g < TWeights.WidenGroups; g++, xg += 2 * 64, e += 4)
-                    {
-                        var x0 = Vector512.Load((sbyte*)xg);
-                        var x1 = THeight.Both ? Vector512.Load((sbyte*)xg + 64) : default;
-                        var w = Vector512.Create(Unsafe.ReadUnaligned<int>(v0 + e)).AsByte();
-                        h00 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                        if (THeight.Both) h10 += Avx512BW.MultiplyAddAdjacent(w, x1);
-                        w = Vector512.Create(Unsafe.ReadUnaligned<int>(v1 + e)).AsByte();
-                        h01 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                        if (THeight.Both) h11 += Avx512BW.MultiplyAddAdjacent(w, x1);
-                        w = Vector512.Create(Unsafe.ReadUnaligned<int>(v2 + e)).AsByte();
-                        h02 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                        if (THeight.Both) h12 += Avx512BW.MultiplyAddAdjacent(w, x1);
-                        w = Vector512.Create(Unsafe.ReadUnaligned<int>(v3 + e)).AsByte();
-                        h03 += Avx512BW.MultiplyAddAdjacent(w, x0);
-                        if (THeight.Both) h13 += Avx512BW.MultiplyAddAdjacent(w, x1);
-                    }
+                        GroupProducts<THeight>(xg, v0 + e, v1 + e, v2 + e, v3 + e, ref h00, ref h01, ref h02, ref h03, ref h10, ref h11, ref h12, ref h13);
                     // The run's scale of each weight row meets its 16-bit sums (and widens them); broadcast here, not
                     // held through the loop above, which needs 27 of the 32 vector registers.
                     var sc = Vector512.Create(c0[unit]);
@@ -374,6 +359,33 @@ internal static unsafe partial class BlockQuantGemm
         }
         StoreRows(f00, f01, f02, f03, tile);
         if (THeight.Both) StoreRows(f10, f11, f12, f13, tile + 16 * GroupRows);
+    }
+
+    /// <summary>
+    /// One group of four elements of the tile: the 32 activation rows' bytes at <paramref name="xg"/> (rows 0–15, then
+    /// 16–31) against the four weight rows' four unsigned values at <paramref name="w0"/> … <paramref name="w3"/>, added
+    /// to the 16-bit pair sums h[a][r] (a: the activation half, r: the weight row). Shared by the K-quant and the
+    /// 32-element formats' tiles.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GroupProducts<THeight>(byte* xg, byte* w0, byte* w1, byte* w2, byte* w3,
+        ref Vector512<short> h00, ref Vector512<short> h01, ref Vector512<short> h02, ref Vector512<short> h03,
+        ref Vector512<short> h10, ref Vector512<short> h11, ref Vector512<short> h12, ref Vector512<short> h13) where THeight : ITileHeight
+    {
+        var x0 = Vector512.Load((sbyte*)xg);
+        var x1 = THeight.Both ? Vector512.Load((sbyte*)xg + 64) : default;
+        var w = Vector512.Create(Unsafe.ReadUnaligned<int>(w0)).AsByte();
+        h00 += Avx512BW.MultiplyAddAdjacent(w, x0);
+        if (THeight.Both) h10 += Avx512BW.MultiplyAddAdjacent(w, x1);
+        w = Vector512.Create(Unsafe.ReadUnaligned<int>(w1)).AsByte();
+        h01 += Avx512BW.MultiplyAddAdjacent(w, x0);
+        if (THeight.Both) h11 += Avx512BW.MultiplyAddAdjacent(w, x1);
+        w = Vector512.Create(Unsafe.ReadUnaligned<int>(w2)).AsByte();
+        h02 += Avx512BW.MultiplyAddAdjacent(w, x0);
+        if (THeight.Both) h12 += Avx512BW.MultiplyAddAdjacent(w, x1);
+        w = Vector512.Create(Unsafe.ReadUnaligned<int>(w3)).AsByte();
+        h03 += Avx512BW.MultiplyAddAdjacent(w, x0);
+        if (THeight.Both) h13 += Avx512BW.MultiplyAddAdjacent(w, x1);
     }
 
     /// <summary>
